@@ -1,0 +1,174 @@
+"""The report record every check produces: results, header facts, text and JSON output."""
+
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+# Bump when a field is added, removed or changes meaning; checks/report.schema.json follows.
+SCHEMA_VERSION = 1
+
+PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
+STATUSES = (PASS, FAIL, WARN, SKIP)
+
+# Exit codes shared by every check command.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: reported in one line, exit code 2."""
+
+
+class Result:
+    """One verdict: a name, a status, expected vs actual, and a fix for a failure."""
+
+    __slots__ = ("name", "status", "summary", "expected", "actual", "hint", "seconds", "data")
+
+    def __init__(self, name, status, summary="", expected=None, actual=None, hint=None, data=None):
+        if status not in STATUSES:
+            raise ValueError("status must be one of %s, not %r" % (STATUSES, status))
+        self.name = name
+        self.status = status
+        self.summary = summary
+        self.expected = expected
+        self.actual = actual
+        self.hint = hint
+        self.seconds = None
+        self.data = data or {}
+
+    def to_dict(self):
+        """Return the JSON form of this result."""
+        return {slot: getattr(self, slot) for slot in self.__slots__}
+
+
+def run_check(name, func, *args):
+    """Run one check function; an exception becomes a FAIL naming it, never a crash."""
+    start = time.perf_counter()
+    try:
+        result = func(*args)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a check must never stop the others
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = " (at %s:%s)" % (os.path.basename(frame.filename), frame.lineno) if frame else ""
+        result = Result(
+            name,
+            FAIL,
+            "raised %s: %s%s" % (type(exc).__name__, first_line(exc), where),
+            hint="this is unexpected; rerun with --json and report the file",
+        )
+    result.seconds = round(time.perf_counter() - start, 4)
+    return result
+
+
+def first_line(exc):
+    """Return the first non-empty line of an exception's message."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+class Report:
+    """A check run: which check, the header facts, the results, and the verdict."""
+
+    def __init__(self, check, argv=None):
+        self.check = check
+        self.command = [os.path.basename(sys.executable), "-m", "checks"] + list(
+            sys.argv[1:] if argv is None else argv
+        )
+        self.created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        self.header = {}
+        self.results = []
+        self._start = time.perf_counter()
+
+    def add(self, result):
+        """Append a result and return it."""
+        self.results.append(result)
+        return result
+
+    def counts(self):
+        """Return how many results have each status."""
+        return {status: sum(r.status == status for r in self.results) for status in STATUSES}
+
+    def exit_code(self):
+        """Return 1 if any check failed, else 0."""
+        return EXIT_FAILED if any(r.status == FAIL for r in self.results) else EXIT_OK
+
+    def to_dict(self):
+        """Return the JSON document (see checks/report.schema.json)."""
+        return {
+            "schema": "pytorch-env/report",
+            "schema_version": SCHEMA_VERSION,
+            "check": self.check,
+            "created": self.created,
+            "command": self.command,
+            "seconds": round(time.perf_counter() - self._start, 3),
+            "header": self.header,
+            "results": [r.to_dict() for r in self.results],
+            "counts": self.counts(),
+            "exit_code": self.exit_code(),
+        }
+
+
+def render_result(result, color=False):
+    """Format one result as a PASS/FAIL line plus indented expected/actual/fix lines."""
+    status = result.status
+    if color:
+        code = {PASS: "32", FAIL: "31", WARN: "33", SKIP: "36"}[status]
+        status = "\033[%sm%s\033[0m" % (code, status)
+    lines = ["%s %s: %s" % (status, result.name, result.summary)]
+    if result.status in (FAIL, WARN):
+        if result.expected is not None:
+            lines.append("       expected: %s" % (result.expected,))
+        if result.actual is not None:
+            lines.append("       actual:   %s" % (result.actual,))
+        if result.hint:
+            lines.append("       fix:      %s" % (result.hint,))
+    return "\n".join(lines)
+
+
+def render_header(header):
+    """Format the header facts as aligned `key: value` lines."""
+    if not header:
+        return ""
+    width = max(len(k) for k in header)
+    return "\n".join("%s: %s" % (k.ljust(width), "not available" if v is None else v) for k, v in header.items())
+
+
+def render_summary(report):
+    """Format the closing line, e.g. `verify: 20 passed, 1 failed, 2 skipped`."""
+    c = report.counts()
+    parts = ["%d passed" % c[PASS], "%d failed" % c[FAIL]]
+    if c[WARN]:
+        parts.append("%d warnings" % c[WARN])
+    if c[SKIP]:
+        parts.append("%d skipped" % c[SKIP])
+    return "%s: %s" % (report.check, ", ".join(parts))
+
+
+def write_json_atomic(path, document):
+    """Write a JSON document so that readers see the old file or the new one, never half."""
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=False, default=str)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def use_color(stream):
+    """Return True when colour codes suit the stream (a terminal, NO_COLOR unset)."""
+    return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
