@@ -1,0 +1,264 @@
+"""Verify checks that run real work: kernels, cuDNN conv, AMP, SDPA, distributed, numpy, threads, one SGD step."""
+
+import math
+import os
+import platform
+import re
+import tempfile
+
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+
+def _gen(torch, seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def _max_err(a, b):
+    return float((a.detach().float().cpu() - b.detach().float().cpu()).abs().max())
+
+
+def _per_device(ctx, name, body):
+    """Run body(device) on every usable device; one FAIL line names the first device that failed."""
+    if ctx.torch is None:
+        return Result(name, SKIP, "torch did not import")
+    notes = []
+    for device in ctx.devices:
+        outcome = body(device)
+        if isinstance(outcome, Result):
+            return outcome
+        notes.append("%s %s" % (device, outcome))
+    return Result(name, PASS, "; ".join(notes))
+
+
+def check_cpu_backends(ctx):
+    """OpenMP and MKL/oneDNN are built in, and torch uses more than one thread where it can."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("cpu-backends", SKIP, "torch did not import")
+    if not torch.backends.openmp.is_available():
+        return Result("cpu-backends", FAIL, "torch was built without OpenMP", "OpenMP", "missing",
+                      "install an official torch build")
+    match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
+    isa = match.group(1) if match else "unknown"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = torch.get_num_threads()
+    parts = ["OpenMP", "MKL" if torch.backends.mkl.is_available() else "no MKL",
+             "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN", "ISA %s" % isa,
+             "%d threads / %d cores" % (threads, cores)]
+    if threads == 1 and cores > 1 and "OMP_NUM_THREADS" not in os.environ:
+        return Result("cpu-backends", WARN, "torch uses 1 thread on %d cores" % cores, "%d threads" % cores, threads,
+                      "two OpenMP runtimes may be loaded (libgomp + libiomp5); reinstall from one channel")
+    if platform.machine().lower() in ("x86_64", "amd64") and not torch.backends.mkl.is_available():
+        return Result("cpu-backends", WARN, ", ".join(parts), "MKL on x86-64", "no MKL", "install a build with MKL")
+    return Result("cpu-backends", PASS, ", ".join(parts))
+
+
+def check_kernels(ctx):
+    """Matmul and SVD on every device agree with float64 on the CPU."""
+    torch = ctx.torch
+
+    def body(device):
+        a = torch.randn(64, 48, generator=_gen(torch), dtype=torch.float64)
+        b = torch.randn(48, 32, generator=_gen(torch, 1), dtype=torch.float64)
+        reference = a @ b
+        got = a.float().to(device) @ b.float().to(device)
+        err = _max_err(got, reference)
+        u, s, vh = torch.linalg.svd(a.float().to(device), full_matrices=False)
+        svd_err = _max_err(u @ torch.diag(s) @ vh, a)
+        if not (err < 1e-3 and svd_err < 1e-3):
+            return Result("kernels", FAIL, "%s results differ from float64 CPU" % device, "max error < 1e-3",
+                          "matmul %.2g, svd %.2g" % (err, svd_err), "if on a GPU: TF32 off? run `nvidia-smi -q -d ECC`")
+        return "ok (err %.1e)" % max(err, svd_err)
+
+    return _per_device(ctx, "kernels", body)
+
+
+def check_conv(ctx):
+    """Conv2d forward and backward (cuDNN on CUDA, oneDNN on CPU) match a float64 CPU reference."""
+    torch = ctx.torch
+
+    def body(device):
+        conv = torch.nn.Conv2d(3, 8, 3, padding=1, stride=2).double()
+        x = torch.randn(2, 3, 16, 16, generator=_gen(torch), dtype=torch.float64, requires_grad=True)
+        reference = conv(x)
+        reference.sum().backward()
+        ref_grad = x.grad.clone()
+        conv_d = conv.float().to(device)
+        x_d = x.detach().float().to(device).requires_grad_()
+        out = conv_d(x_d)
+        out.sum().backward()
+        err = max(_max_err(out, reference), _max_err(x_d.grad, ref_grad))
+        if err > 1e-3:
+            return Result("conv", FAIL, "%s conv2d differs from the reference" % device, "< 1e-3", "%.2g" % err,
+                          "cuDNN or oneDNN is broken; reinstall the environment")
+        backend = "cuDNN" if device == "cuda" and torch.backends.cudnn.enabled else "native"
+        return "ok (%s, err %.1e)" % (backend, err)
+
+    return _per_device(ctx, "conv", body)
+
+
+def check_amp(ctx):
+    """Autocast runs in bf16 on CPU and fp16/bf16 on CUDA, close to fp32, with a GradScaler step on CUDA."""
+    torch = ctx.torch
+
+    def body(device):
+        if device == "mps":
+            return "skipped (autocast on MPS needs torch 2.5+)"
+        layer = torch.nn.Linear(64, 32).to(device)
+        x = torch.randn(16, 64, generator=_gen(torch)).to(device)
+        exact = layer(x)
+        dtypes = [torch.bfloat16] if device == "cpu" else [torch.float16]
+        if device == "cuda" and torch.cuda.is_bf16_supported():
+            dtypes.append(torch.bfloat16)
+        for dtype in dtypes:
+            with torch.autocast(device_type=device, dtype=dtype):
+                out = layer(x)
+            err = _max_err(out, exact)
+            if out.dtype != dtype or err > 0.1:
+                return Result("amp", FAIL, "%s autocast(%s) wrong" % (device, dtype), "%s, err < 0.1" % dtype,
+                              "%s, err %.2g" % (out.dtype, err), "reinstall torch")
+        if device == "cuda":
+            if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+                scaler = torch.amp.GradScaler("cuda")
+            else:  # torch 2.0 to 2.2
+                scaler = torch.cuda.amp.GradScaler()
+            opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+            with torch.autocast(device_type="cuda", dtype=torch.float16):
+                loss = layer(x).float().pow(2).mean()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        return "ok (%s)" % ", ".join(str(d).replace("torch.", "") for d in dtypes)
+
+    return _per_device(ctx, "amp", body)
+
+
+def _sdpa_backends(torch):
+    """Return {backend: context-manager factory} for forcing one SDPA backend (API moved in 2.2/2.3)."""
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel  # torch >= 2.3
+        names = {"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION,
+                 "math": SDPBackend.MATH}
+        return {k: (lambda b=b: sdpa_kernel(b)) for k, b in names.items()}
+    except ImportError:  # torch 2.0 to 2.2
+        flags = {"flash": (True, False, False), "efficient": (False, False, True), "math": (False, True, False)}
+        return {k: (lambda f=f: torch.backends.cuda.sdp_kernel(enable_flash=f[0], enable_math=f[1],
+                                                                enable_mem_efficient=f[2])) for k, f in flags.items()}
+
+
+def check_sdpa(ctx):
+    """scaled_dot_product_attention matches explicit attention; on CUDA each fused backend is tried."""
+    torch = ctx.torch
+    sdpa = torch.nn.functional.scaled_dot_product_attention if torch is not None else None
+
+    def body(device):
+        q, k, v = (torch.randn(2, 4, 32, 64, generator=_gen(torch, i)) for i in range(3))
+        mask = torch.ones(32, 32, dtype=torch.bool).tril()
+        reference = (q @ k.transpose(-2, -1) / math.sqrt(64)).masked_fill(~mask, float("-inf")).softmax(-1) @ v
+        if device != "cuda":
+            err = _max_err(sdpa(q.to(device), k.to(device), v.to(device), is_causal=True), reference)
+            if err > 1e-4:
+                return Result("sdpa", FAIL, "%s SDPA differs from explicit attention" % device, "< 1e-4", "%.2g" % err,
+                              "reinstall torch")
+            return "ok (err %.1e)" % err
+        working = []
+        for name, forced in _sdpa_backends(torch).items():
+            try:
+                with forced():
+                    out = sdpa(*(t.half().cuda() for t in (q, k, v)), is_causal=True)
+                if _max_err(out, reference) < 1e-2:
+                    working.append(name)
+            except RuntimeError:
+                continue
+        if "math" not in working:
+            return Result("sdpa", FAIL, "CUDA SDPA math backend failed", "math works", ", ".join(working) or "none",
+                          "reinstall torch")
+        return "backends %s" % "+".join(working)
+
+    return _per_device(ctx, "sdpa", body)
+
+
+def check_distributed(ctx):
+    """torch.distributed backends are built in; a one-process gloo all-reduce runs (full run)."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("distributed", SKIP, "torch did not import")
+    dist = torch.distributed
+    if not dist.is_available():
+        return Result("distributed", FAIL, "torch.distributed is not built in", "available", "missing",
+                      "install an official build")
+    have = [n for n in ("gloo", "nccl", "mpi") if getattr(dist, "is_%s_available" % n)()]
+    if ctx.gpu_ok and platform.system() == "Linux" and "nccl" not in have:
+        return Result("distributed", FAIL, "NCCL backend missing in a Linux CUDA build", "gloo, nccl", ", ".join(have),
+                      "install an official CUDA build")
+    if not ctx.quick and "gloo" in have:
+        with tempfile.TemporaryDirectory() as tmp:
+            init = "file:///" + os.path.join(tmp, "store").replace("\\", "/").lstrip("/")
+            dist.init_process_group("gloo", init_method=init, rank=0, world_size=1)
+            try:
+                t = torch.ones(4)
+                dist.all_reduce(t)
+                ok = t.tolist() == [1.0] * 4
+            finally:
+                dist.destroy_process_group()
+        if not ok:
+            return Result("distributed", FAIL, "gloo all-reduce gave a wrong result", "[1, 1, 1, 1]", t.tolist(),
+                          "reinstall torch")
+        have[have.index("gloo")] = "gloo (all-reduce ok)"
+    return Result("distributed", PASS, ", ".join(have) or "none")
+
+
+def check_numpy(ctx):
+    """NumPy is importable and round-trips with torch (NumPy 2 breaks torch < 2.3)."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("numpy", SKIP, "torch did not import")
+    try:
+        import numpy
+    except ImportError:
+        return Result("numpy", WARN, "numpy is not installed", "numpy", "missing", "pip install 'numpy<2' (torch < 2.3)")
+    try:
+        t = torch.from_numpy(numpy.arange(6, dtype=numpy.float32))
+        back = (t * 2).numpy()
+        ok = back.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    except RuntimeError as exc:
+        major = int(numpy.__version__.split(".")[0])
+        hint = "install numpy<2 (torch %s was built against NumPy 1.x)" % torch.__version__ if major >= 2 else "reinstall numpy"
+        return Result("numpy", FAIL, "torch cannot use numpy %s: %s" % (numpy.__version__, str(exc).splitlines()[0]),
+                      "round-trip works", "error", hint)
+    if not ok:
+        return Result("numpy", FAIL, "round-trip gave wrong values", "[0, 2, ..., 10]", back.tolist(), "reinstall numpy")
+    return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)
+
+
+def check_first_step(ctx):
+    """The classic first program: a small nn.Module, cross-entropy, SGD with momentum, one step."""
+    torch = ctx.torch
+    nn = torch.nn if torch is not None else None
+
+    def body(device):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(10, 5), nn.ReLU(), nn.Linear(5, 2)).to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(8, 10, generator=_gen(torch)).to(device)
+        y = torch.randint(0, 2, (8,), generator=_gen(torch)).to(device)
+        before = [p.detach().clone() for p in model.parameters()]
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        grads_finite = all(bool(torch.isfinite(p.grad).all()) for p in model.parameters())
+        opt.step()
+        moved = any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))
+        if not (math.isfinite(loss.item()) and grads_finite and moved):
+            return Result("first-step", FAIL, "%s training step is broken" % device,
+                          "finite loss and gradients, parameters updated",
+                          "loss %s, grads finite %s, updated %s" % (loss.item(), grads_finite, moved), "reinstall torch")
+        return "ok (loss %.3f)" % loss.item()
+
+    return _per_device(ctx, "first-step", body)
+
+
+CHECKS = (
+    ("cpu-backends", check_cpu_backends), ("kernels", check_kernels), ("conv", check_conv), ("amp", check_amp),
+    ("sdpa", check_sdpa), ("distributed", check_distributed), ("numpy", check_numpy), ("first-step", check_first_step),
+)
