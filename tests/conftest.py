@@ -1,0 +1,104 @@
+"""Shared fixtures: repository paths, pixi.toml, the report schema, running `python -m checks`; gpu/slow skips."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib  # Python 3.11+
+except ImportError:  # torch 2.0.1 runs on Python 3.8 to 3.10
+    import tomli as tomllib
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _has_cuda():
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_addoption(parser):
+    """Add --runslow: slow tests (torch.compile) are skipped without it."""
+    parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `slow` tests without --runslow and `gpu` tests without a CUDA GPU, saying why."""
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
+    skip_gpu = pytest.mark.skip(reason="gpu: no CUDA GPU visible to torch on this machine")
+    has_cuda = None
+    for item in items:
+        if "slow" in item.keywords and not config.getoption("--runslow"):
+            item.add_marker(skip_slow)
+        if "gpu" in item.keywords:
+            has_cuda = _has_cuda() if has_cuda is None else has_cuda
+            if not has_cuda:
+                item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    """Return the repository root."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def manifest(repo_root):
+    """Return pixi.toml parsed with tomllib (TOML 1.0); tests must not modify it."""
+    with (repo_root / "pixi.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@pytest.fixture(scope="session")
+def reference_dir(repo_root):
+    """Return ../shared/reference beside the repository, skipping when it is absent."""
+    path = repo_root.parent / "shared" / "reference"
+    if not path.is_dir():
+        pytest.skip("reference material not found at %s" % path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def report_schema(repo_root):
+    """Return a validator for checks/report.schema.json, or None where jsonschema is not installed."""
+    try:
+        import jsonschema
+    except ImportError:
+        return None
+    schema = json.loads((repo_root / "checks" / "report.schema.json").read_text())
+    return jsonschema.Draft7Validator(schema)
+
+
+@pytest.fixture
+def run_checks(repo_root, tmp_path):
+    """Return a function that runs `python -m checks ARGS` in a child process, as a user would."""
+
+    def run(*args, python=None, env=None, timeout=600):
+        child_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PIXI_", "CONDA_OVERRIDE"))
+        }
+        child_env.update(env or {})
+        extra = child_env.get("PYTHONPATH")
+        child_env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, str(repo_root)) if p)
+        child_env["NO_COLOR"] = "1"
+        # Run from an empty directory so only --manifest or pixi's variables can point at a pixi.toml.
+        workdir = tmp_path / "cwd"
+        workdir.mkdir(exist_ok=True)
+        return subprocess.run(
+            [python or sys.executable, "-m", "checks", *args],
+            cwd=str(workdir),
+            env=child_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            universal_newlines=True,
+            timeout=timeout,
+        )
+
+    return run
