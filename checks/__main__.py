@@ -23,11 +23,13 @@ def main(argv=None):
         return 0 if argv else 2
     if argv[0] == "--version":
         from checks import __version__
+
         print("checks %s" % __version__)
         return 0
     if argv[0] not in COMMANDS:
-        print("python -m checks: unknown command %r; valid commands: %s" % (argv[0], ", ".join(COMMANDS)),
-              file=sys.stderr)
+        print(
+            "python -m checks: unknown command %r; valid commands: %s" % (argv[0], ", ".join(COMMANDS)), file=sys.stderr
+        )
         return 2
     return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
 

@@ -33,11 +33,18 @@ print("COMPILE-RESULT " + json.dumps({"err_fn": err_fn, "err_model": err_model, 
 # (pattern in the child's output, fix). First match wins.
 FAILURE_SIGNATURES = (
     (r"Python\.h: No such file", "install the Python development headers (Debian/Ubuntu: apt install python3-dev)"),
-    (r"InvalidCxxCompiler|CppCompileError|g\+\+: not found|No such file or directory: 'g\+\+'",
-     "install a working C++ compiler (the pixi environments ship cxx-compiler; Debian/Ubuntu: apt install g++)"),
-    (r"No module named 'triton'|ModuleNotFoundError: .*triton",
-     "install Triton for GPU compile (torch 2.0: torchtriton from the pytorch channel; pip: triton==2.0.0)"),
-    (r"libcuda\.so cannot found|cannot find -lcuda", "Triton cannot find libcuda.so: run `ldconfig` or set TRITON_LIBCUDA_PATH"),
+    (
+        r"InvalidCxxCompiler|CppCompileError|g\+\+: not found|No such file or directory: 'g\+\+'",
+        "install a working C++ compiler (the pixi environments ship cxx-compiler; Debian/Ubuntu: apt install g++)",
+    ),
+    (
+        r"No module named 'triton'|ModuleNotFoundError: .*triton",
+        "install Triton for GPU compile (torch 2.0: torchtriton from the pytorch channel; pip: triton==2.0.0)",
+    ),
+    (
+        r"libcuda\.so cannot found|cannot find -lcuda",
+        "Triton cannot find libcuda.so: run `ldconfig` or set TRITON_LIBCUDA_PATH",
+    ),
     (r"OutOfMemoryError|CUDA out of memory", "free GPU memory (other processes?) and retry"),
     (r"Unsupported|not yet supported", "use a torch/Python combination torch.compile supports (see README)"),
 )
@@ -49,6 +56,7 @@ def support_problem(torch):
         return FAIL, "this torch has no torch.compile (needs 2.0+)", "install torch 2.0 or newer"
     try:
         import torch._dynamo as dynamo
+
         if hasattr(dynamo, "is_dynamo_supported"):  # torch >= 2.1
             supported, message = dynamo.is_dynamo_supported(), None
         else:  # torch 2.0 raises with the reason
@@ -75,13 +83,18 @@ def diagnose(output):
 def run_child(device, timeout):
     """Compile and run in a child; return (result dict or None, error text)."""
     try:
-        proc = subprocess.run([sys.executable, "-c", CHILD, device], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, universal_newlines=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, device],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            text=True,
+        )
     except subprocess.TimeoutExpired:
         return None, "timed out after %g s" % timeout
     for line in proc.stdout.splitlines():
         if line.startswith("COMPILE-RESULT "):
-            return json.loads(line[len("COMPILE-RESULT "):]), ""
+            return json.loads(line[len("COMPILE-RESULT ") :]), ""
     return None, proc.stdout
 
 
@@ -95,24 +108,47 @@ def check_compile(ctx):
     problem = support_problem(torch)
     if problem:
         status, reason, fix = problem
-        return Result("compile", status, reason, "torch.compile supported", "%s, Python %s" % (
-            platform.system(), platform.python_version()), fix)
+        return Result(
+            "compile",
+            status,
+            reason,
+            "torch.compile supported",
+            "%s, Python %s" % (platform.system(), platform.python_version()),
+            fix,
+        )
     if probe.cxx_compiler() is None:
-        return Result("compile", FAIL, "no C++ compiler for inductor's CPU kernels", "g++/clang++ on PATH (or $CXX)",
-                      "none found", "install one (Debian/Ubuntu: apt install g++), or use the pixi environment")
+        return Result(
+            "compile",
+            FAIL,
+            "no C++ compiler for inductor's CPU kernels",
+            "g++/clang++ on PATH (or $CXX)",
+            "none found",
+            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment",
+        )
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
         result, error = run_child(device, ctx.compile_timeout)
         if result is None:
             last = [line for line in error.strip().splitlines() if line.strip()]
             shown = last[-1] if last else error
-            return Result("compile", FAIL, "torch.compile on %s failed: %s" % (device, shown[:200]),
-                          "compiled code runs", shown[:500], diagnose(error))
+            return Result(
+                "compile",
+                FAIL,
+                "torch.compile on %s failed: %s" % (device, shown[:200]),
+                "compiled code runs",
+                shown[:500],
+                diagnose(error),
+            )
         tolerance = 1e-4 if device == "cpu" else 1e-3
         if max(result["err_fn"], result["err_model"]) > tolerance or not result["grads_finite"]:
-            return Result("compile", FAIL, "torch.compile on %s differs from eager" % device, "max error <= %g" % tolerance,
-                          "fn %.2g, model %.2g, grads finite %s" % (result["err_fn"], result["err_model"],
-                                                                    result["grads_finite"]),
-                          "report it: compiled and eager results must agree")
+            return Result(
+                "compile",
+                FAIL,
+                "torch.compile on %s differs from eager" % device,
+                "max error <= %g" % tolerance,
+                "fn %.2g, model %.2g, grads finite %s"
+                % (result["err_fn"], result["err_model"], result["grads_finite"]),
+                "report it: compiled and eager results must agree",
+            )
         notes.append("%s ok in %.1f s" % (device, result["seconds"]))
     return Result("compile", PASS, "inductor: " + "; ".join(notes))

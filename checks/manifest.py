@@ -1,6 +1,5 @@
 """Read pixi.toml and derive what an environment promises on this machine."""
 
-import fnmatch
 import os
 import re
 
@@ -91,13 +90,12 @@ def environments(data):
 
 
 def target_matches(selector, platform):
-    """Return True if a target selector applies to a platform (name, subdir, family or wildcard)."""
+    """Return True if a target selector applies to a platform: name, subdir, family, or a `*` pattern."""
+    if "*" in selector:  # `*` is pixi's only metacharacter, matched in full against the name
+        return re.fullmatch(".*".join(map(re.escape, selector.split("*"))), platform["name"]) is not None
     if selector in (platform["name"], platform["subdir"]):
         return True
-    family = platform["subdir"].split("-")[0]
-    if family in FAMILIES.get(selector, ()):
-        return True
-    return "*" in selector and fnmatch.fnmatchcase(platform["name"], selector)
+    return platform["subdir"].split("-")[0] in FAMILIES.get(selector, ())
 
 
 def dependencies(data, env_name, platform):
@@ -167,9 +165,7 @@ def expect(data, env_name, subdir, host_cuda):
     """Return the Expectation for `env_name` here, or raise ManifestError naming the valid choices."""
     envs = environments(data)
     if env_name not in envs:
-        raise ManifestError(
-            "unknown environment %r; valid environments: %s" % (env_name, ", ".join(sorted(envs)))
-        )
+        raise ManifestError("unknown environment %r; valid environments: %s" % (env_name, ", ".join(sorted(envs))))
     candidates = env_platforms(data, env_name)
     platform = select_platform(candidates, subdir, host_cuda)
     driver_short = False
@@ -189,6 +185,7 @@ def expect(data, env_name, subdir, host_cuda):
 
 
 # ---- version specs (the subset of conda's MatchSpec syntax that pixi.toml uses) ----
+
 
 def version_key(version):
     """Turn '2.0.1+cu117' or '11.8' into a comparable tuple of numbers."""

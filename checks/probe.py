@@ -12,38 +12,78 @@ import sys
 
 # Environment variables that change what torch sees or does; reported in every header.
 ENV_VARS = (
-    "PIXI_ENVIRONMENT_NAME", "CONDA_PREFIX", "CONDA_OVERRIDE_CUDA", "CUDA_VISIBLE_DEVICES",
-    "NVIDIA_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_MODULE_LOADING", "PYTORCH_CUDA_ALLOC_CONF",
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "TORCHINDUCTOR_CACHE_DIR",
+    "PIXI_ENVIRONMENT_NAME",
+    "CONDA_PREFIX",
+    "CONDA_OVERRIDE_CUDA",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "CUDA_HOME",
+    "CUDA_MODULE_LOADING",
+    "PYTORCH_CUDA_ALLOC_CONF",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TORCHINDUCTOR_CACHE_DIR",
 )
 
 # (pattern in the import error, what it means, the fix). First match wins.
 IMPORT_SIGNATURES = (
-    (r"No module named 'torch'$", "torch is not installed in this Python (%s)",
-     "run `pixi run verify` (the locked environment), or `pip install -r envs/<env>/<platform>.requirements.txt`"),
-    (r"No module named 'torch\._C'", "this is a PyTorch source tree, not an installed torch",
-     "run from another directory (cd ..), or build torch with `python setup.py develop`"),
-    (r"iJIT_NotifyEvent", "mkl 2024.1 or newer removed a symbol that torch 2.0's libtorch_cpu needs",
-     "pin mkl below 2024.1: `conda install 'mkl<2024.1'` (pixi.toml does this as a constraint)"),
-    (r"GLIBCXX_\d|CXXABI_\d", "an older libstdc++ (often from the system via LD_LIBRARY_PATH) shadows the one torch needs",
-     "remove system library dirs from LD_LIBRARY_PATH, or install libstdcxx-ng>=12 in the environment"),
-    (r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
-     r"cannot open shared object", "a CUDA library that this CUDA build of torch loads at import is missing",
-     "reinstall the environment (`pixi install --force-reinstall`, or pip install torch from its CUDA index) "
-     "and do not mix pip's nvidia-* wheels with conda's cuda-* packages"),
-    (r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)", "torch loaded CUDA libraries of another version "
-     "(LD_LIBRARY_PATH or a system CUDA shadowing the environment's)",
-     "unset LD_LIBRARY_PATH (or drop its /usr/local/cuda entries) and run again"),
-    (r"OMP: Error #15|libiomp5.*already initialized", "two OpenMP runtimes were loaded into one process",
-     "keep one OpenMP runtime in the environment (conda: _openmp_mutex and intel-openmp from one channel)"),
-    (r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll", "a Windows DLL that torch needs did not load",
-     "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal"),
-    (r"(compiled using NumPy 1\.x|_ARRAY_API not found|numpy\.core\.multiarray failed)",
-     "NumPy 2 is installed but this torch was built against NumPy 1.x", "install numpy<2 (pixi.toml pins it)"),
-    (r"No module named '([\w.]+)'", "a package that torch imports is missing: %s",
-     "install it into this environment (pip install <name>, or pixi install)"),
-    (r"undefined symbol", "a torch library does not match the others (a partial upgrade or mixed installs)",
-     "reinstall torch, torchvision and torchaudio together from one source"),
+    (
+        r"No module named 'torch'$",
+        "torch is not installed in this Python (%s)",
+        "run `pixi run verify` (the locked environment), or `pip install -r envs/<env>/<platform>.requirements.txt`",
+    ),
+    (
+        r"No module named 'torch\._C'",
+        "this is a PyTorch source tree, not an installed torch",
+        "run from another directory (cd ..), or build torch with `python setup.py develop`",
+    ),
+    (
+        r"iJIT_NotifyEvent",
+        "mkl 2024.1 or newer removed a symbol that torch 2.0's libtorch_cpu needs",
+        "pin mkl below 2024.1: `conda install 'mkl<2024.1'` (pixi.toml does this as a constraint)",
+    ),
+    (
+        r"GLIBCXX_\d|CXXABI_\d",
+        "an older libstdc++ (often from the system via LD_LIBRARY_PATH) shadows the one torch needs",
+        "remove system library dirs from LD_LIBRARY_PATH, or install libstdcxx-ng>=12 in the environment",
+    ),
+    (
+        r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
+        r"cannot open shared object",
+        "a CUDA library that this CUDA build of torch loads at import is missing",
+        "reinstall the environment (`pixi install --force-reinstall`, or pip install torch from its CUDA index) "
+        "and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
+    ),
+    (
+        r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)",
+        "torch loaded CUDA libraries of another version (LD_LIBRARY_PATH or a system CUDA shadowing the environment's)",
+        "unset LD_LIBRARY_PATH (or drop its /usr/local/cuda entries) and run again",
+    ),
+    (
+        r"OMP: Error #15|libiomp5.*already initialized",
+        "two OpenMP runtimes were loaded into one process",
+        "keep one OpenMP runtime in the environment (conda: _openmp_mutex and intel-openmp from one channel)",
+    ),
+    (
+        r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll",
+        "a Windows DLL that torch needs did not load",
+        "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal",
+    ),
+    (
+        r"(compiled using NumPy 1\.x|_ARRAY_API not found|numpy\.core\.multiarray failed)",
+        "NumPy 2 is installed but this torch was built against NumPy 1.x",
+        "install numpy<2 (pixi.toml pins it)",
+    ),
+    (
+        r"No module named '([\w.]+)'",
+        "a package that torch imports is missing: %s",
+        "install it into this environment (pip install <name>, or pixi install)",
+    ),
+    (
+        r"undefined symbol",
+        "a torch library does not match the others (a partial upgrade or mixed installs)",
+        "reinstall torch, torchvision and torchaudio together from one source",
+    ),
 )
 
 
@@ -72,7 +112,9 @@ def import_torch():
 def host():
     """Return the conda subdir and basic facts of this machine."""
     system, machine = platform.system(), platform.machine().lower()
-    arch = {"x86_64": "64", "amd64": "64", "arm64": "arm64", "aarch64": "aarch64", "ppc64le": "ppc64le"}.get(machine, machine)
+    arch = {"x86_64": "64", "amd64": "64", "arm64": "arm64", "aarch64": "aarch64", "ppc64le": "ppc64le"}.get(
+        machine, machine
+    )
     prefix = {"Linux": "linux", "Darwin": "osx", "Windows": "win"}.get(system, system.lower())
     return {
         "subdir": "%s-%s" % (prefix, arch),
@@ -99,8 +141,7 @@ def _cuda_driver_version():
 def _run(argv, timeout):
     """Run a command; return (returncode, stdout), or (None, reason) when it cannot finish."""
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                              universal_newlines=True)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
     except subprocess.TimeoutExpired:
         return None, "did not answer within %g s" % timeout
     except OSError as exc:
@@ -122,15 +163,21 @@ def driver(timeout=15.0):
     smi = shutil.which("nvidia-smi")
     if smi:
         info["smi"] = smi
-        code, out = _run([smi, "--query-gpu=name,driver_version,compute_cap,memory.total",
-                          "--format=csv,noheader"], timeout)
+        code, out = _run(
+            [smi, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader"], timeout
+        )
         if code == 0:
             info["present"] = True
             for line in out.strip().splitlines():
                 fields = [f.strip() for f in line.split(",")]
                 if len(fields) >= 2:
-                    info["gpus"].append({"name": fields[0], "compute_cap": fields[2] if len(fields) > 2 else None,
-                                         "memory": fields[3] if len(fields) > 3 else None})
+                    info["gpus"].append(
+                        {
+                            "name": fields[0],
+                            "compute_cap": fields[2] if len(fields) > 2 else None,
+                            "memory": fields[3] if len(fields) > 3 else None,
+                        }
+                    )
                     info["version"] = info["version"] or fields[1]
             if info["cuda"] is None:
                 _, header = _run([smi], timeout)
@@ -138,7 +185,9 @@ def driver(timeout=15.0):
                 info["cuda"] = match.group(1) if match else None
         else:
             lines = out.strip().splitlines()
-            info["smi_error"] = "nvidia-smi " + (out if code is None else lines[0] if lines else "exited with %s" % code)
+            info["smi_error"] = "nvidia-smi " + (
+                out if code is None else lines[0] if lines else "exited with %s" % code
+            )
     return info
 
 
@@ -162,8 +211,14 @@ def conda_record(package, prefix=None):
         with open(path, encoding="utf-8") as handle:
             record = json.load(handle)
         if record.get("name") == package:
-            return {"version": record.get("version"), "build": record.get("build"),
-                    "channel": str(record.get("channel", "")).rstrip("/").rsplit("/", 1)[-1]}
+            parts = str(record.get("channel", "")).rstrip("/").split("/")
+            if parts and re.match(r"^(noarch|(linux|osx|win)-\w+)$", parts[-1]):
+                parts.pop()  # conda writes the channel with its subdir, pixi without
+            return {
+                "version": record.get("version"),
+                "build": record.get("build"),
+                "channel": parts[-1] if parts else "",
+            }
     return None
 
 
@@ -201,6 +256,6 @@ def gpu_probe(timeout, code=GPU_PROBE):
         return {"error": "the GPU probe %s" % out, "hung": "did not answer" in out}
     for line in out.splitlines():
         if line.startswith("GPU-PROBE "):
-            return json.loads(line[len("GPU-PROBE "):])
+            return json.loads(line[len("GPU-PROBE ") :])
     tail = [line for line in out.strip().splitlines() if line.strip()]
     return {"error": "the GPU probe exited with %s: %s" % (code_, tail[-1] if tail else "no output"), "hung": False}

@@ -77,9 +77,7 @@ class Report:
 
     def __init__(self, check, argv=None):
         self.check = check
-        self.command = [os.path.basename(sys.executable), "-m", "checks"] + list(
-            sys.argv[1:] if argv is None else argv
-        )
+        self.command = [os.path.basename(sys.executable), "-m", "checks"] + list(sys.argv[1:] if argv is None else argv)
         self.created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         self.header = {}
         self.results = []

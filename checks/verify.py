@@ -6,11 +6,39 @@ import platform
 import sys
 
 from checks import manifest, probe, report
+from checks import verify_compute as compute
+from checks import verify_gpu as gpu
+from checks import verify_install as install
+from checks import verify_libs as libs
 from checks.compile_check import check_compile
-from checks.verify_compute import CHECKS as COMPUTE_CHECKS
-from checks.verify_install import CHECKS as INSTALL_CHECKS, build_flavour
+from checks.verify_install import build_flavour
 
 CHECK_VERSION = 1
+
+# Every check, in the order verify prints them; each is independent of the others.
+CHECKS = (
+    ("python", install.check_python),
+    ("torch", install.check_torch),
+    ("torchvision", lambda ctx: install.check_domain(ctx, "torchvision")),
+    ("torchaudio", lambda ctx: install.check_domain(ctx, "torchaudio")),
+    ("build", install.check_build),
+    ("cuda-runtime", install.check_cuda_runtime),
+    ("cudnn", install.check_cudnn),
+    ("nccl", install.check_nccl),
+    ("driver", gpu.check_driver),
+    ("gpu", gpu.check_gpu),
+    ("gpu-arch", gpu.check_gpu_arch),
+    ("mps", gpu.check_mps),
+    ("cpu-backends", libs.check_cpu_backends),
+    ("kernels", compute.check_kernels),
+    ("conv", compute.check_conv),
+    ("amp", compute.check_amp),
+    ("sdpa", compute.check_sdpa),
+    ("distributed", libs.check_distributed),
+    ("numpy", libs.check_numpy),
+    ("first-step", compute.check_first_step),
+    ("compile", check_compile),
+)
 
 
 def parse_args(argv):
@@ -18,17 +46,32 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m checks verify",
         description="Prove this PyTorch environment works: versions, build, driver, GPU, cuDNN, AMP, "
-                    "torch.compile and a training step. Exit 0: all passed; 1: a check failed; 2: usage error.")
-    parser.add_argument("--env", metavar="NAME",
-                        help="the pixi environment to expect (default: the active pixi environment, if any)")
+        "torch.compile and a training step. Exit 0: all passed; 1: a check failed; 2: usage error.",
+    )
+    parser.add_argument(
+        "--env", metavar="NAME", help="the pixi environment to expect (default: the active pixi environment, if any)"
+    )
     parser.add_argument("--manifest", metavar="PATH", help="pixi.toml to read (default: the active pixi workspace's)")
-    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON (schema: checks/report.schema.json)")
-    parser.add_argument("--quick", action="store_true",
-                        help="skip slow checks: torch.compile, extension loads, the gloo all-reduce")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                        help="seconds the GPU probe and nvidia-smi may take (default 60)")
-    parser.add_argument("--compile-timeout", type=float, default=600.0, metavar="S",
-                        help="seconds torch.compile may take per device (default 600)")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the report as JSON (schema: checks/report.schema.json)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="skip slow checks: torch.compile, extension loads, the gloo all-reduce"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds the GPU probe and nvidia-smi may take (default 60)",
+    )
+    parser.add_argument(
+        "--compile-timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds torch.compile may take per device (default 600)",
+    )
     return parser.parse_args(argv)
 
 
@@ -111,9 +154,8 @@ def main(argv=None):
     print(report.render_header(rep.header))
     print()
     color = report.use_color(sys.stdout)
-    checks = list(INSTALL_CHECKS) + list(COMPUTE_CHECKS) + [("compile", check_compile)]
     try:
-        for name, func in checks:
+        for name, func in CHECKS:
             print(report.render_result(rep.add(report.run_check(name, func, ctx)), color), flush=True)
     except KeyboardInterrupt:
         print("\nverify: interrupted; results so far are above", file=sys.stderr)

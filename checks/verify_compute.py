@@ -1,12 +1,8 @@
 """Verify checks that run real work: kernels, cuDNN conv, AMP, SDPA, distributed, numpy, threads, one SGD step."""
 
 import math
-import os
-import platform
-import re
-import tempfile
 
-from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.report import FAIL, PASS, SKIP, Result
 
 
 def _gen(torch, seed=0):
@@ -30,29 +26,6 @@ def _per_device(ctx, name, body):
     return Result(name, PASS, "; ".join(notes))
 
 
-def check_cpu_backends(ctx):
-    """OpenMP and MKL/oneDNN are built in, and torch uses more than one thread where it can."""
-    torch = ctx.torch
-    if torch is None:
-        return Result("cpu-backends", SKIP, "torch did not import")
-    if not torch.backends.openmp.is_available():
-        return Result("cpu-backends", FAIL, "torch was built without OpenMP", "OpenMP", "missing",
-                      "install an official torch build")
-    match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
-    isa = match.group(1) if match else "unknown"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = torch.get_num_threads()
-    parts = ["OpenMP", "MKL" if torch.backends.mkl.is_available() else "no MKL",
-             "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN", "ISA %s" % isa,
-             "%d threads / %d cores" % (threads, cores)]
-    if threads == 1 and cores > 1 and "OMP_NUM_THREADS" not in os.environ:
-        return Result("cpu-backends", WARN, "torch uses 1 thread on %d cores" % cores, "%d threads" % cores, threads,
-                      "two OpenMP runtimes may be loaded (libgomp + libiomp5); reinstall from one channel")
-    if platform.machine().lower() in ("x86_64", "amd64") and not torch.backends.mkl.is_available():
-        return Result("cpu-backends", WARN, ", ".join(parts), "MKL on x86-64", "no MKL", "install a build with MKL")
-    return Result("cpu-backends", PASS, ", ".join(parts))
-
-
 def check_kernels(ctx):
     """Matmul and SVD on every device agree with float64 on the CPU."""
     torch = ctx.torch
@@ -66,8 +39,14 @@ def check_kernels(ctx):
         u, s, vh = torch.linalg.svd(a.float().to(device), full_matrices=False)
         svd_err = _max_err(u @ torch.diag(s) @ vh, a)
         if not (err < 1e-3 and svd_err < 1e-3):
-            return Result("kernels", FAIL, "%s results differ from float64 CPU" % device, "max error < 1e-3",
-                          "matmul %.2g, svd %.2g" % (err, svd_err), "if on a GPU: TF32 off? run `nvidia-smi -q -d ECC`")
+            return Result(
+                "kernels",
+                FAIL,
+                "%s results differ from float64 CPU" % device,
+                "max error < 1e-3",
+                "matmul %.2g, svd %.2g" % (err, svd_err),
+                "if on a GPU: TF32 off? run `nvidia-smi -q -d ECC`",
+            )
         return "ok (err %.1e)" % max(err, svd_err)
 
     return _per_device(ctx, "kernels", body)
@@ -89,8 +68,14 @@ def check_conv(ctx):
         out.sum().backward()
         err = max(_max_err(out, reference), _max_err(x_d.grad, ref_grad))
         if err > 1e-3:
-            return Result("conv", FAIL, "%s conv2d differs from the reference" % device, "< 1e-3", "%.2g" % err,
-                          "cuDNN or oneDNN is broken; reinstall the environment")
+            return Result(
+                "conv",
+                FAIL,
+                "%s conv2d differs from the reference" % device,
+                "< 1e-3",
+                "%.2g" % err,
+                "cuDNN or oneDNN is broken; reinstall the environment",
+            )
         backend = "cuDNN" if device == "cuda" and torch.backends.cudnn.enabled else "native"
         return "ok (%s, err %.1e)" % (backend, err)
 
@@ -115,8 +100,14 @@ def check_amp(ctx):
                 out = layer(x)
             err = _max_err(out, exact)
             if out.dtype != dtype or err > 0.1:
-                return Result("amp", FAIL, "%s autocast(%s) wrong" % (device, dtype), "%s, err < 0.1" % dtype,
-                              "%s, err %.2g" % (out.dtype, err), "reinstall torch")
+                return Result(
+                    "amp",
+                    FAIL,
+                    "%s autocast(%s) wrong" % (device, dtype),
+                    "%s, err < 0.1" % dtype,
+                    "%s, err %.2g" % (out.dtype, err),
+                    "reinstall torch",
+                )
         if device == "cuda":
             if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
                 scaler = torch.amp.GradScaler("cuda")
@@ -137,13 +128,23 @@ def _sdpa_backends(torch):
     """Return {backend: context-manager factory} for forcing one SDPA backend (API moved in 2.2/2.3)."""
     try:
         from torch.nn.attention import SDPBackend, sdpa_kernel  # torch >= 2.3
-        names = {"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION,
-                 "math": SDPBackend.MATH}
+
+        names = {
+            "flash": SDPBackend.FLASH_ATTENTION,
+            "efficient": SDPBackend.EFFICIENT_ATTENTION,
+            "math": SDPBackend.MATH,
+        }
         return {k: (lambda b=b: sdpa_kernel(b)) for k, b in names.items()}
     except ImportError:  # torch 2.0 to 2.2
         flags = {"flash": (True, False, False), "efficient": (False, False, True), "math": (False, True, False)}
-        return {k: (lambda f=f: torch.backends.cuda.sdp_kernel(enable_flash=f[0], enable_math=f[1],
-                                                                enable_mem_efficient=f[2])) for k, f in flags.items()}
+        return {
+            k: (
+                lambda f=f: torch.backends.cuda.sdp_kernel(
+                    enable_flash=f[0], enable_math=f[1], enable_mem_efficient=f[2]
+                )
+            )
+            for k, f in flags.items()
+        }
 
 
 def check_sdpa(ctx):
@@ -158,8 +159,14 @@ def check_sdpa(ctx):
         if device != "cuda":
             err = _max_err(sdpa(q.to(device), k.to(device), v.to(device), is_causal=True), reference)
             if err > 1e-4:
-                return Result("sdpa", FAIL, "%s SDPA differs from explicit attention" % device, "< 1e-4", "%.2g" % err,
-                              "reinstall torch")
+                return Result(
+                    "sdpa",
+                    FAIL,
+                    "%s SDPA differs from explicit attention" % device,
+                    "< 1e-4",
+                    "%.2g" % err,
+                    "reinstall torch",
+                )
             return "ok (err %.1e)" % err
         working = []
         for name, forced in _sdpa_backends(torch).items():
@@ -171,64 +178,17 @@ def check_sdpa(ctx):
             except RuntimeError:
                 continue
         if "math" not in working:
-            return Result("sdpa", FAIL, "CUDA SDPA math backend failed", "math works", ", ".join(working) or "none",
-                          "reinstall torch")
+            return Result(
+                "sdpa",
+                FAIL,
+                "CUDA SDPA math backend failed",
+                "math works",
+                ", ".join(working) or "none",
+                "reinstall torch",
+            )
         return "backends %s" % "+".join(working)
 
     return _per_device(ctx, "sdpa", body)
-
-
-def check_distributed(ctx):
-    """torch.distributed backends are built in; a one-process gloo all-reduce runs (full run)."""
-    torch = ctx.torch
-    if torch is None:
-        return Result("distributed", SKIP, "torch did not import")
-    dist = torch.distributed
-    if not dist.is_available():
-        return Result("distributed", FAIL, "torch.distributed is not built in", "available", "missing",
-                      "install an official build")
-    have = [n for n in ("gloo", "nccl", "mpi") if getattr(dist, "is_%s_available" % n)()]
-    if ctx.gpu_ok and platform.system() == "Linux" and "nccl" not in have:
-        return Result("distributed", FAIL, "NCCL backend missing in a Linux CUDA build", "gloo, nccl", ", ".join(have),
-                      "install an official CUDA build")
-    if not ctx.quick and "gloo" in have:
-        with tempfile.TemporaryDirectory() as tmp:
-            init = "file:///" + os.path.join(tmp, "store").replace("\\", "/").lstrip("/")
-            dist.init_process_group("gloo", init_method=init, rank=0, world_size=1)
-            try:
-                t = torch.ones(4)
-                dist.all_reduce(t)
-                ok = t.tolist() == [1.0] * 4
-            finally:
-                dist.destroy_process_group()
-        if not ok:
-            return Result("distributed", FAIL, "gloo all-reduce gave a wrong result", "[1, 1, 1, 1]", t.tolist(),
-                          "reinstall torch")
-        have[have.index("gloo")] = "gloo (all-reduce ok)"
-    return Result("distributed", PASS, ", ".join(have) or "none")
-
-
-def check_numpy(ctx):
-    """NumPy is importable and round-trips with torch (NumPy 2 breaks torch < 2.3)."""
-    torch = ctx.torch
-    if torch is None:
-        return Result("numpy", SKIP, "torch did not import")
-    try:
-        import numpy
-    except ImportError:
-        return Result("numpy", WARN, "numpy is not installed", "numpy", "missing", "pip install 'numpy<2' (torch < 2.3)")
-    try:
-        t = torch.from_numpy(numpy.arange(6, dtype=numpy.float32))
-        back = (t * 2).numpy()
-        ok = back.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
-    except RuntimeError as exc:
-        major = int(numpy.__version__.split(".")[0])
-        hint = "install numpy<2 (torch %s was built against NumPy 1.x)" % torch.__version__ if major >= 2 else "reinstall numpy"
-        return Result("numpy", FAIL, "torch cannot use numpy %s: %s" % (numpy.__version__, str(exc).splitlines()[0]),
-                      "round-trip works", "error", hint)
-    if not ok:
-        return Result("numpy", FAIL, "round-trip gave wrong values", "[0, 2, ..., 10]", back.tolist(), "reinstall numpy")
-    return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)
 
 
 def check_first_step(ctx):
@@ -250,15 +210,14 @@ def check_first_step(ctx):
         opt.step()
         moved = any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))
         if not (math.isfinite(loss.item()) and grads_finite and moved):
-            return Result("first-step", FAIL, "%s training step is broken" % device,
-                          "finite loss and gradients, parameters updated",
-                          "loss %s, grads finite %s, updated %s" % (loss.item(), grads_finite, moved), "reinstall torch")
+            return Result(
+                "first-step",
+                FAIL,
+                "%s training step is broken" % device,
+                "finite loss and gradients, parameters updated",
+                "loss %s, grads finite %s, updated %s" % (loss.item(), grads_finite, moved),
+                "reinstall torch",
+            )
         return "ok (loss %.3f)" % loss.item()
 
     return _per_device(ctx, "first-step", body)
-
-
-CHECKS = (
-    ("cpu-backends", check_cpu_backends), ("kernels", check_kernels), ("conv", check_conv), ("amp", check_amp),
-    ("sdpa", check_sdpa), ("distributed", check_distributed), ("numpy", check_numpy), ("first-step", check_first_step),
-)

@@ -1,17 +1,18 @@
 """Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
 
 import importlib
-import os
 import platform
 
 from checks import compat, probe
-from checks.manifest import spec_floor, spec_matches
+from checks.manifest import spec_matches
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
-REINSTALL = "reinstall the environment: `pixi install -e {env}` (or pip install -r envs/{env}/{platform}.requirements.txt)"
+REINSTALL = (
+    "reinstall the environment: `pixi install -e {env}` (or pip install -r envs/{env}/{platform}.requirements.txt)"
+)
 
 
-def _env_hint(ctx):
+def env_hint(ctx):
     e = ctx.expect
     return REINSTALL.format(env=e.env, platform=e.platform["name"]) if e else "reinstall torch"
 
@@ -21,12 +22,24 @@ def check_python(ctx):
     actual = platform.python_version()
     want = ctx.expect.python if ctx.expect else None
     if want and not spec_matches(actual, want):
-        return Result("python", FAIL, "not the environment's Python", want, actual,
-                      "run inside the environment: `pixi run -e %s verify`" % ctx.expect.env)
+        return Result(
+            "python",
+            FAIL,
+            "not the environment's Python",
+            want,
+            actual,
+            "run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
+        )
     if ctx.torch is not None and compat.python_ok(actual, ctx.torch.__version__) is False:
         low, high = compat.PYTHON_SUPPORT[compat.minor_key(ctx.torch.__version__)]
-        return Result("python", FAIL, "torch %s does not support this Python" % ctx.torch.__version__,
-                      "%s to %s" % (low, high), actual, "use Python %s to %s, or a newer torch" % (low, high))
+        return Result(
+            "python",
+            FAIL,
+            "torch %s does not support this Python" % ctx.torch.__version__,
+            "%s to %s" % (low, high),
+            actual,
+            "use Python %s to %s, or a newer torch" % (low, high),
+        )
     return Result("python", PASS, "%s (%s)" % (actual, platform.python_implementation()), want, actual)
 
 
@@ -39,10 +52,16 @@ def check_torch(ctx):
     actual = torch.__version__
     want = ctx.expect.torch if ctx.expect else None
     if want and not spec_matches(actual, want):
-        return Result("torch", FAIL, "wrong torch version for %s" % ctx.expect.describe(), want, actual, _env_hint(ctx))
+        return Result("torch", FAIL, "wrong torch version for %s" % ctx.expect.describe(), want, actual, env_hint(ctx))
     if getattr(torch.version, "debug", False):
-        return Result("torch", WARN, "%s is a debug build (slow)" % actual, "a release build", "debug build",
-                      "install a release build of torch")
+        return Result(
+            "torch",
+            WARN,
+            "%s is a debug build (slow)" % actual,
+            "a release build",
+            "debug build",
+            "install a release build of torch",
+        )
     return Result("torch", PASS, "%s (git %s)" % (actual, str(torch.version.git_version)[:10]), want, actual)
 
 
@@ -81,20 +100,34 @@ def check_domain(ctx, name):
     want = (getattr(ctx.expect, name) if ctx.expect else None) or paired
     if actual is None:
         if ctx.expect and getattr(ctx.expect, name):
-            return Result(name, FAIL, "not installed", want, "missing", _env_hint(ctx))
+            return Result(name, FAIL, "not installed", want, "missing", env_hint(ctx))
         return Result(name, SKIP, "not installed (optional outside the pixi environments)")
     base = actual.split("+")[0]
     if not spec_matches(base, want) and compat.minor_key(base) != compat.minor_key(paired):
-        return Result(name, FAIL, "%s does not pair with torch %s" % (actual, ctx.torch.__version__), want, actual,
-                      "install %s==%s (PyTorch's release matrix)" % (name, paired))
+        return Result(
+            name,
+            FAIL,
+            "%s does not pair with torch %s" % (actual, ctx.torch.__version__),
+            want,
+            actual,
+            "install %s==%s (PyTorch's release matrix)" % (name, paired),
+        )
     if not spec_matches(base, want):
-        return Result(name, WARN, "patch release differs from the pairing", want, actual, "install %s==%s" % (name, paired))
+        return Result(
+            name, WARN, "patch release differs from the pairing", want, actual, "install %s==%s" % (name, paired)
+        )
     if not ctx.quick:
         try:
             _smoke_domain(name)
         except Exception as exc:
-            return Result(name, FAIL, "installed but broken: %s" % str(exc).splitlines()[0], "an op runs", actual,
-                          "reinstall %s==%s from the same source as torch" % (name, paired))
+            return Result(
+                name,
+                FAIL,
+                "installed but broken: %s" % str(exc).splitlines()[0],
+                "an op runs",
+                actual,
+                "reinstall %s==%s from the same source as torch" % (name, paired),
+            )
     return Result(name, PASS, actual + ("" if ctx.quick else ", extension loads"), want, actual)
 
 
@@ -117,11 +150,15 @@ def flavour_cause(torch, want):
         return cause
     local = torch.__version__.partition("+")[2]
     if want == "cpu" and local.startswith("cu"):
-        return "pip wheel %s: PyPI's default torch for Linux is a CUDA build; CPU wheels are on " \
-               "https://download.pytorch.org/whl/cpu" % torch.__version__
+        return (
+            "pip wheel %s: PyPI's default torch for Linux is a CUDA build; CPU wheels are on "
+            "https://download.pytorch.org/whl/cpu" % torch.__version__
+        )
     if want == "cuda":
-        return "pip wheel %s: install from the CUDA wheel index, e.g. https://download.pytorch.org/whl/cu118" \
-               % torch.__version__
+        return (
+            "pip wheel %s: install from the CUDA wheel index, e.g. https://download.pytorch.org/whl/cu118"
+            % torch.__version__
+        )
     return "torch %s" % torch.__version__
 
 
@@ -133,17 +170,36 @@ def check_build(ctx):
     actual = flavour + (" %s" % ctx.torch.version.cuda if flavour == "cuda" else "")
     if ctx.expect is None:
         if flavour == "cpu" and ctx.driver["present"]:
-            return Result("build", WARN, "CPU build on a machine with an NVIDIA driver", "a CUDA build", actual,
-                          "use a CUDA environment: `pixi run -e cu118 verify`")
+            return Result(
+                "build",
+                WARN,
+                "CPU build on a machine with an NVIDIA driver",
+                "a CUDA build",
+                actual,
+                "use a CUDA environment: `pixi run -e cu118 verify`",
+            )
         return Result("build", PASS, actual)
     want = ctx.expect.flavour
     if flavour != want:
-        return Result("build", FAIL, "%s build, but %s promises %s; %s" % (flavour.upper(), ctx.expect.describe(),
-                      want.upper(), flavour_cause(ctx.torch, want)), want, actual, _env_hint(ctx))
+        return Result(
+            "build",
+            FAIL,
+            "%s build, but %s promises %s; %s"
+            % (flavour.upper(), ctx.expect.describe(), want.upper(), flavour_cause(ctx.torch, want)),
+            want,
+            actual,
+            env_hint(ctx),
+        )
     if want == "cpu" and ctx.driver["present"] and any(p["cuda"] for p in ctx.expect.candidates):
-        return Result("build", WARN, "CPU build selected although an NVIDIA driver is present", "cuda", actual,
-                      "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
-                      % (ctx.driver["cuda"] or "unknown"))
+        return Result(
+            "build",
+            WARN,
+            "CPU build selected although an NVIDIA driver is present",
+            "cuda",
+            actual,
+            "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
+            % (ctx.driver["cuda"] or "unknown"),
+        )
     return Result("build", PASS, "%s, as %s promises" % (actual, ctx.expect.describe()), want, actual)
 
 
@@ -154,7 +210,9 @@ def check_cuda_runtime(ctx):
     actual = ctx.torch.version.cuda
     want = ctx.expect.cuda if ctx.expect else None
     if want and not spec_matches(actual, want):
-        return Result("cuda-runtime", FAIL, "CUDA %s, environment promises %s" % (actual, want), want, actual, _env_hint(ctx))
+        return Result(
+            "cuda-runtime", FAIL, "CUDA %s, environment promises %s" % (actual, want), want, actual, env_hint(ctx)
+        )
     return Result("cuda-runtime", PASS, "CUDA %s" % actual, want, actual)
 
 
@@ -168,13 +226,19 @@ def check_cudnn(ctx):
     if torch is None or build_flavour(torch) != "cuda":
         return Result("cudnn", SKIP, "not a CUDA build")
     if not torch.backends.cudnn.is_available():
-        return Result("cudnn", FAIL, "libcudnn is not loadable", "cuDNN available", "unavailable", _env_hint(ctx))
+        return Result("cudnn", FAIL, "libcudnn is not loadable", "cuDNN available", "unavailable", env_hint(ctx))
     runtime = _cudnn_tuple(torch.backends.cudnn.version())
     compiled = tuple(torch._C._cudnn.getCompileVersion())[:2]
     shown = lambda v: ".".join(map(str, v))  # noqa: E731
     if runtime != compiled:
-        return Result("cudnn", FAIL, "runtime cuDNN differs from compiled", shown(compiled), shown(runtime),
-                      "another libcudnn is loaded first (LD_LIBRARY_PATH?); " + _env_hint(ctx))
+        return Result(
+            "cudnn",
+            FAIL,
+            "runtime cuDNN differs from compiled",
+            shown(compiled),
+            shown(runtime),
+            "another libcudnn is loaded first (LD_LIBRARY_PATH?); " + env_hint(ctx),
+        )
     return Result("cudnn", PASS, "cuDNN %s (runtime = compiled)" % shown(runtime), shown(compiled), shown(runtime))
 
 
@@ -188,107 +252,3 @@ def check_nccl(ctx):
     version = torch.cuda.nccl.version()
     shown = ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
     return Result("nccl", PASS, "NCCL %s" % shown, actual=shown)
-
-
-def check_driver(ctx):
-    """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
-    d = ctx.driver
-    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
-    expects_cuda = bool(ctx.expect and ctx.expect.flavour == "cuda")
-    if d["smi_error"]:
-        return Result("driver", FAIL, d["smi_error"], "nvidia-smi answers", d["smi_error"],
-                      "the driver is not healthy: look for Xid errors (`dmesg | grep -i xid`), then reset the GPU or reboot")
-    if not d["present"]:
-        if expects_cuda:
-            floor = spec_floor(ctx.expect.cuda)
-            need = compat.MIN_DRIVER.get(floor, ("a recent driver",) * 2)[platform.system() == "Windows"]
-            return Result("driver", FAIL, "no NVIDIA driver found; %s needs one" % ctx.expect.describe(),
-                          ">= %s" % need, "none", "install the NVIDIA driver (nvidia-smi must work), or use the cpu environment")
-        return Result("driver", SKIP, "no NVIDIA driver on this machine")
-    runtime = ctx.torch.version.cuda if cuda_build else (spec_floor(ctx.expect.cuda) if expects_cuda else None)
-    summary = "driver %s (supports CUDA %s)" % (d["version"] or "unknown", d["cuda"] or "unknown")
-    if runtime is None:
-        return Result("driver", PASS, summary, actual=d["version"])
-    verdict, needed = compat.driver_verdict(runtime, d["version"], platform.system() == "Windows")
-    if ctx.expect is not None and ctx.expect.driver_short:
-        verdict = "too-old" if verdict != "unknown" else verdict
-    if verdict == "too-old":
-        return Result("driver", FAIL, "driver too old for CUDA %s" % runtime, ">= %s" % needed, d["version"],
-                      "update the NVIDIA driver to %s or newer" % needed)
-    if verdict == "limited":
-        return Result("driver", WARN, "CUDA %s runs under minor-version compatibility only" % runtime, ">= %s" % needed,
-                      d["version"], "update the driver to %s+ for full support (PTX JIT needs it)" % needed)
-    return Result("driver", PASS, summary + ", enough for CUDA %s" % runtime, needed and ">= %s" % needed, d["version"])
-
-
-def check_gpu(ctx):
-    """GPUs are visible to torch and a kernel runs (probed in a child process with a timeout)."""
-    if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
-        return Result("gpu", SKIP, "not a CUDA build")
-    if ctx.gpu is None:
-        return Result("gpu", SKIP, "no NVIDIA driver on this machine")
-    if "error" in ctx.gpu:
-        hint = ("the driver or a GPU is hung: check `nvidia-smi` and `dmesg | grep -i xid`; reset the GPU or reboot"
-                if ctx.gpu["hung"] else "run `nvidia-smi`; if it works, reinstall the environment")
-        return Result("gpu", FAIL, ctx.gpu["error"], "CUDA initialises", "probe failed", hint)
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if not ctx.gpu["available"]:
-        if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
-            return Result("gpu", FAIL, "CUDA_VISIBLE_DEVICES=%r hides every GPU" % visible, ">= 1 GPU", "0",
-                          "unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0")
-        return Result("gpu", FAIL, "torch.cuda.is_available() is False although a driver is present", ">= 1 GPU", "0",
-                      "check the driver with `nvidia-smi`; in containers pass --gpus all")
-    if not ctx.gpu.get("kernel_ok"):
-        return Result("gpu", FAIL, "a CUDA kernel gave a wrong result", "2*sum(0..1023)", "mismatch",
-                      "the GPU or driver is faulty: run `nvidia-smi -q -d ECC`, reset the GPU")
-    names = ", ".join("%s (sm_%d%d, %s GiB)" % (d["name"], d["capability"][0], d["capability"][1], d["memory_gib"])
-                      for d in ctx.gpu["devices"])
-    suffix = "" if visible is None else "; CUDA_VISIBLE_DEVICES=%s" % visible
-    return Result("gpu", PASS, "%d visible: %s%s" % (ctx.gpu["count"], names, suffix), actual=ctx.gpu["count"])
-
-
-def check_gpu_arch(ctx):
-    """Every visible GPU's architecture has kernels in this build's arch list."""
-    if ctx.torch is None or not ctx.gpu_ok:
-        return Result("gpu-arch", SKIP, "no usable GPU")
-    arch_list = ctx.torch.cuda.get_arch_list()
-    worst = None
-    for device in ctx.gpu["devices"]:
-        verdict, match = compat.arch_support(tuple(device["capability"]), arch_list)
-        rank = ["native", "compatible", "ptx", "none"].index(verdict)
-        if worst is None or rank > worst[0]:
-            worst = (rank, verdict, match, device)
-    _, verdict, match, device = worst
-    sm = "sm_%d%d" % tuple(device["capability"])
-    shown = " ".join(arch_list)
-    if verdict == "none":
-        newer = device["capability"][0] >= 10
-        return Result("gpu-arch", FAIL, "no kernels for %s (%s) in this build" % (sm, device["name"]), sm, shown,
-                      "use the `latest` environment (CUDA 12.8+)" if newer else "use the cu118 environment (adds sm_90)")
-    if verdict == "ptx":
-        return Result("gpu-arch", WARN, "%s runs by JIT-compiling %s PTX (slow first run)" % (sm, match), sm, shown,
-                      "use an environment whose build includes %s" % sm)
-    return Result("gpu-arch", PASS, "%s covered by %s" % (sm, match), sm, shown)
-
-
-def check_mps(ctx):
-    """Apple Silicon: the MPS backend is built and available."""
-    if platform.system() != "Darwin" or platform.machine() != "arm64":
-        return Result("mps", SKIP, "MPS exists on Apple Silicon only")
-    if ctx.torch is None:
-        return Result("mps", SKIP, "torch did not import")
-    mps = ctx.torch.backends.mps
-    if not mps.is_built():
-        return Result("mps", FAIL, "this torch was built without MPS", "built", "not built", _env_hint(ctx))
-    if not mps.is_available():
-        return Result("mps", FAIL, "MPS is built but unavailable", "macOS 12.3+ on Apple Silicon", platform.mac_ver()[0],
-                      "update macOS to 12.3 or newer; run natively, not under Rosetta")
-    return Result("mps", PASS, "MPS available (macOS %s)" % platform.mac_ver()[0])
-
-
-CHECKS = (
-    ("python", check_python), ("torch", check_torch), ("torchvision", lambda c: check_domain(c, "torchvision")),
-    ("torchaudio", lambda c: check_domain(c, "torchaudio")), ("build", check_build),
-    ("cuda-runtime", check_cuda_runtime), ("cudnn", check_cudnn), ("nccl", check_nccl), ("driver", check_driver),
-    ("gpu", check_gpu), ("gpu-arch", check_gpu_arch), ("mps", check_mps),
-)

@@ -1,0 +1,132 @@
+"""Verify checks of the libraries torch links or talks to: OpenMP/MKL threads, torch.distributed, NumPy."""
+
+import os
+import platform
+import re
+import tempfile
+
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+
+def check_cpu_backends(ctx):
+    """OpenMP and MKL/oneDNN are built in, and torch uses more than one thread where it can."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("cpu-backends", SKIP, "torch did not import")
+    if not torch.backends.openmp.is_available():
+        return Result(
+            "cpu-backends",
+            FAIL,
+            "torch was built without OpenMP",
+            "OpenMP",
+            "missing",
+            "install an official torch build",
+        )
+    match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
+    isa = match.group(1) if match else "unknown"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = torch.get_num_threads()
+    parts = [
+        "OpenMP",
+        "MKL" if torch.backends.mkl.is_available() else "no MKL",
+        "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN",
+        "ISA %s" % isa,
+        "%d threads / %d cores" % (threads, cores),
+    ]
+    if threads == 1 and cores > 1 and "OMP_NUM_THREADS" not in os.environ:
+        return Result(
+            "cpu-backends",
+            WARN,
+            "torch uses 1 thread on %d cores" % cores,
+            "%d threads" % cores,
+            threads,
+            "two OpenMP runtimes may be loaded (libgomp + libiomp5); reinstall from one channel",
+        )
+    if platform.machine().lower() in ("x86_64", "amd64") and not torch.backends.mkl.is_available():
+        return Result("cpu-backends", WARN, ", ".join(parts), "MKL on x86-64", "no MKL", "install a build with MKL")
+    return Result("cpu-backends", PASS, ", ".join(parts))
+
+
+def check_distributed(ctx):
+    """torch.distributed backends are built in; a one-process gloo all-reduce runs (full run)."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("distributed", SKIP, "torch did not import")
+    dist = torch.distributed
+    if not dist.is_available():
+        return Result(
+            "distributed",
+            FAIL,
+            "torch.distributed is not built in",
+            "available",
+            "missing",
+            "install an official build",
+        )
+    have = [n for n in ("gloo", "nccl", "mpi") if getattr(dist, "is_%s_available" % n)()]
+    if ctx.gpu_ok and platform.system() == "Linux" and "nccl" not in have:
+        return Result(
+            "distributed",
+            FAIL,
+            "NCCL backend missing in a Linux CUDA build",
+            "gloo, nccl",
+            ", ".join(have),
+            "install an official CUDA build",
+        )
+    if not ctx.quick and "gloo" in have:
+        with tempfile.TemporaryDirectory() as tmp:
+            init = "file:///" + os.path.join(tmp, "store").replace("\\", "/").lstrip("/")
+            dist.init_process_group("gloo", init_method=init, rank=0, world_size=1)
+            try:
+                t = torch.ones(4)
+                dist.all_reduce(t)
+                ok = t.tolist() == [1.0] * 4
+            finally:
+                dist.destroy_process_group()
+        if not ok:
+            return Result(
+                "distributed",
+                FAIL,
+                "gloo all-reduce gave a wrong result",
+                "[1, 1, 1, 1]",
+                t.tolist(),
+                "reinstall torch",
+            )
+        have[have.index("gloo")] = "gloo (all-reduce ok)"
+    return Result("distributed", PASS, ", ".join(have) or "none")
+
+
+def check_numpy(ctx):
+    """NumPy is importable and round-trips with torch (NumPy 2 breaks torch < 2.3)."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("numpy", SKIP, "torch did not import")
+    try:
+        import numpy
+    except ImportError:
+        return Result(
+            "numpy", WARN, "numpy is not installed", "numpy", "missing", "pip install 'numpy<2' (torch < 2.3)"
+        )
+    try:
+        t = torch.from_numpy(numpy.arange(6, dtype=numpy.float32))
+        back = (t * 2).numpy()
+        ok = back.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    except RuntimeError as exc:
+        major = int(numpy.__version__.split(".")[0])
+        hint = (
+            "install numpy<2 (torch %s was built against NumPy 1.x)" % torch.__version__
+            if major >= 2
+            else "reinstall numpy"
+        )
+        return Result(
+            "numpy",
+            FAIL,
+            "torch cannot use numpy %s: %s" % (numpy.__version__, str(exc).splitlines()[0]),
+            "round-trip works",
+            "error",
+            hint,
+        )
+    if not ok:
+        return Result(
+            "numpy", FAIL, "round-trip gave wrong values", "[0, 2, ..., 10]", back.tolist(), "reinstall numpy"
+        )
+    return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)
