@@ -81,9 +81,7 @@ def run_checks(repo_root, tmp_path):
     """Return a function that runs `python -m checks ARGS` in a child process, as a user would."""
 
     def run(*args, python=None, env=None, timeout=600):
-        child_env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("PIXI_", "CONDA_OVERRIDE"))
-        }
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXI_", "CONDA_OVERRIDE"))}
         child_env.update(env or {})
         extra = child_env.get("PYTHONPATH")
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, str(repo_root)) if p)
@@ -95,9 +93,8 @@ def run_checks(repo_root, tmp_path):
             [python or sys.executable, "-m", "checks", *args],
             cwd=str(workdir),
             env=child_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            universal_newlines=True,
+            capture_output=True,
+            text=True,
             timeout=timeout,
         )
 

@@ -11,9 +11,7 @@ import time
 
 import pytest
 
-torch = pytest.importorskip(
-    "torch", reason="verify's end-to-end tests need torch in this interpreter"
-)
+torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="fake nvidia-smi scripts need a POSIX shell")
 CUDA_WHEEL = pytest.mark.skipif(
@@ -66,10 +64,7 @@ def test_quick_run_passes_and_reports_every_check(run_checks, tmp_path, report_s
     doc = json.loads(out_file.read_text())
     assert [r["name"] for r in doc["results"]] == INSTALL + COMPUTE
     assert doc["counts"]["FAIL"] == 0 and doc["exit_code"] == 0
-    assert (
-        result(doc, "compile")["status"] == "SKIP"
-        and "--quick" in result(doc, "compile")["summary"]
-    )
+    assert result(doc, "compile")["status"] == "SKIP" and "--quick" in result(doc, "compile")["summary"]
     assert result(doc, "first-step")["status"] == "PASS"
     if report_schema is not None:
         report_schema.validate(doc)
@@ -142,9 +137,7 @@ def test_cuda_build_where_cpu_promised_names_the_cause(run_checks):
 @pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux driver floor")
 def test_cuda_environment_without_driver_fails_with_the_driver_needed(run_checks):
     """cu118 on a machine with no NVIDIA driver: the driver check says which driver to install."""
-    proc = run_checks(
-        "verify", "--quick", "--env", "cu118", env={"PATH": os.path.dirname(sys.executable)}
-    )
+    proc = run_checks("verify", "--quick", "--env", "cu118", env={"PATH": os.path.dirname(sys.executable)})
     if "driver " not in proc.stdout or "PASS driver" in proc.stdout:
         pytest.skip("this machine has an NVIDIA driver")
     assert proc.returncode == 1
@@ -214,9 +207,7 @@ def test_hanging_nvidia_smi_is_bounded(run_checks, tmp_path):
     """An nvidia-smi that hangs: FAIL driver within the timeout, with the Xid/reset fix."""
     bin_dir = fake_smi(tmp_path, "sleep 60\n")
     start = time.monotonic()
-    proc = run_checks(
-        "verify", "--quick", "--timeout", "1", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])}
-    )
+    proc = run_checks("verify", "--quick", "--timeout", "1", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
     assert time.monotonic() - start < 45
     assert proc.returncode == 1
     assert "FAIL driver: nvidia-smi did not answer within 1 s" in proc.stdout
@@ -240,18 +231,14 @@ def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
     assert proc.returncode == 1
     assert "FAIL driver: driver too old for CUDA %s" % torch.version.cuda in proc.stdout
     assert "actual:   440.33.01" in proc.stdout
-    assert (
-        "FAIL gpu: torch.cuda.is_available() is False although a driver is present" in proc.stdout
-    )
+    assert "FAIL gpu: torch.cuda.is_available() is False although a driver is present" in proc.stdout
 
 
 @POSIX
 @CUDA_WHEEL
 def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
     """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so and how to fix it."""
-    bin_dir = fake_smi(
-        tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2")
-    )
+    bin_dir = fake_smi(tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2"))
     env = {"PATH": "%s:%s" % (bin_dir, os.environ["PATH"]), "CUDA_VISIBLE_DEVICES": ""}
     proc = run_checks("verify", "--quick", env=env)
     assert "FAIL gpu: CUDA_VISIBLE_DEVICES='' hides every GPU" in proc.stdout
@@ -262,9 +249,7 @@ def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
 @CPU_WHEEL
 def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
     """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
-    bin_dir = fake_smi(
-        tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2")
-    )
+    bin_dir = fake_smi(tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2"))
     proc = run_checks("verify", "--quick", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
     assert "WARN build: CPU build on a machine with an NVIDIA driver" in proc.stdout
 

@@ -1,0 +1,64 @@
+"""Tests for checks/verify_install.py, in-process with synthetic facts: GPU verdicts without a GPU."""
+
+from types import SimpleNamespace
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="the install checks need torch")
+
+from checks import verify_install  # noqa: E402
+from checks.report import FAIL, WARN  # noqa: E402
+
+NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
+
+
+def fake_torch(cuda="11.8", arch=("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")):
+    """A stand-in for torch with a given CUDA runtime and arch list."""
+    return SimpleNamespace(
+        __version__="2.0.1+cu118",
+        version=SimpleNamespace(cuda=cuda, hip=None),
+        cuda=SimpleNamespace(get_arch_list=lambda: list(arch)),
+    )
+
+
+def gpu_ctx(capability, name="NVIDIA GeForce RTX 5090", **torch_kwargs):
+    """A context with one working GPU of the given compute capability."""
+    device = {"name": name, "capability": list(capability), "memory_gib": 31.4, "sms": 170}
+    return SimpleNamespace(
+        torch=fake_torch(**torch_kwargs),
+        gpu_ok=True,
+        gpu={"available": True, "count": 1, "devices": [device], "kernel_ok": True},
+    )
+
+
+def test_mismatched_torchvision_fails(monkeypatch):
+    """torchvision from another torch release: FAIL with the paired version to install."""
+    monkeypatch.setattr(verify_install, "_installed_version", lambda dist: "0.16.0")
+    ctx = SimpleNamespace(torch=SimpleNamespace(__version__="2.0.1"), expect=None, quick=True)
+    result = verify_install.check_domain(ctx, "torchvision")
+    assert result.status == FAIL and "torchvision==0.15.2" in result.hint
+
+
+def test_patch_mismatch_only_warns(monkeypatch):
+    """torchvision 0.15.1 with torch 2.0.1: same minor, different patch: WARN."""
+    monkeypatch.setattr(verify_install, "_installed_version", lambda dist: "0.15.1")
+    ctx = SimpleNamespace(torch=SimpleNamespace(__version__="2.0.1"), expect=None, quick=True)
+    assert verify_install.check_domain(ctx, "torchvision").status == WARN
+
+
+def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypatch):
+    """A CPU conda build where CUDA was promised: FAIL naming the package, channel and why."""
+    record = {"version": "2.0.1", "build": "py3.10_cpu_0", "channel": "pytorch"}
+    monkeypatch.setattr(verify_install.probe, "conda_record", lambda name: record)
+    expect = SimpleNamespace(
+        flavour="cuda",
+        env="cu118",
+        platform={"name": "linux-64-cu118"},
+        candidates=[],
+        describe=lambda: "cu118 on linux-64-cu118",
+    )
+    ctx = SimpleNamespace(torch=fake_torch(cuda=None), driver=NO_DRIVER, expect=expect)
+    result = verify_install.check_build(ctx)
+    assert result.status == FAIL
+    assert "CPU build, but cu118 on linux-64-cu118 promises CUDA" in result.summary
+    assert "py3.10_cpu_0 from channel pytorch" in result.summary and "pixi install -e cu118" in result.hint
