@@ -14,7 +14,8 @@ except ImportError:  # nox on Python < 3.11
     import tomli as tomllib
 
 nox.needs_version = ">=2024.4.15"
-nox.options.default_venv_backend = "virtualenv"
+# venv: the interpreter's own ensurepip seeds pip (current virtualenv no longer seeds Python 3.8).
+nox.options.default_venv_backend = "venv"
 # A missing interpreter skips its test session locally; CI passes --error-on-missing-interpreters.
 nox.options.error_on_missing_interpreters = False
 
