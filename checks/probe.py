@@ -51,7 +51,8 @@ IMPORT_SIGNATURES = (
         r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
         r"cannot open shared object",
         "a CUDA library that this CUDA build of torch loads at import is missing",
-        "reinstall the environment (`pixi install --force-reinstall`, or pip install torch from its CUDA index) "
+        "reinstall the environment (remove .pixi/envs/<env>, run `pixi install`; or pip install torch "
+        "from its CUDA index) "
         "and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
     ),
     (
