@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -10,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tools import gen_envs
+
 GEN_ENVS = Path(__file__).resolve().parents[1] / "tools" / "gen_envs.py"
 FIX = "run `pixi run envs` or `python tools/gen_envs.py`"
 WHL = "https://download.pytorch.org/whl/"
-
-
-def _load_gen_envs():
-    """Import tools/gen_envs.py, which is a script and not a package module."""
-    spec = importlib.util.spec_from_file_location("gen_envs", GEN_ENVS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen_envs = _load_gen_envs()
 
 
 def run_cli(*args: object) -> subprocess.CompletedProcess:

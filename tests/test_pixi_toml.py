@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+
+from tools import gen_envs
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "pixi-schema-v0.77.0.json"
 REPODATA = "pytorch-channel-linux-64-repodata.json"
@@ -16,17 +17,6 @@ TORCH20_PINS = {"pytorch": "2.0.1", "torchvision": "0.15.2", "torchaudio": "2.0.
 # pytorch-cuda X.Y pins every cuda-* library to this range (read from the channel's records).
 CUDA_LIBRARY_RANGE = {"11.7": ">=11.7,<11.8", "11.8": ">=11.8,<12.0"}
 CPU_SUBDIRS = ["linux-64", "osx-64", "osx-arm64", "win-64"]
-
-
-def _load_gen_envs():
-    """Import tools/gen_envs.py, whose resolution rules (pixi's) these tests reuse."""
-    spec = importlib.util.spec_from_file_location("gen_envs", GEN_ENVS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen_envs = _load_gen_envs()
 
 
 def version(text: str) -> tuple[int, ...]:

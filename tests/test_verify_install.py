@@ -12,25 +12,6 @@ from checks.report import FAIL, WARN  # noqa: E402
 NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
 
 
-def fake_torch(cuda="11.8", arch=("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")):
-    """A stand-in for torch with a given CUDA runtime and arch list."""
-    return SimpleNamespace(
-        __version__="2.0.1+cu118",
-        version=SimpleNamespace(cuda=cuda, hip=None),
-        cuda=SimpleNamespace(get_arch_list=lambda: list(arch)),
-    )
-
-
-def gpu_ctx(capability, name="NVIDIA GeForce RTX 5090", **torch_kwargs):
-    """A context with one working GPU of the given compute capability."""
-    device = {"name": name, "capability": list(capability), "memory_gib": 31.4, "sms": 170}
-    return SimpleNamespace(
-        torch=fake_torch(**torch_kwargs),
-        gpu_ok=True,
-        gpu={"available": True, "count": 1, "devices": [device], "kernel_ok": True},
-    )
-
-
 def test_mismatched_torchvision_fails(monkeypatch):
     """torchvision from another torch release: FAIL with the paired version to install."""
     monkeypatch.setattr(verify_install, "_installed_version", lambda dist: "0.16.0")
@@ -57,7 +38,11 @@ def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypa
         candidates=[],
         describe=lambda: "cu118 on linux-64-cu118",
     )
-    ctx = SimpleNamespace(torch=fake_torch(cuda=None), driver=NO_DRIVER, expect=expect)
+    ctx = SimpleNamespace(
+        torch=SimpleNamespace(__version__="2.0.1", version=SimpleNamespace(cuda=None, hip=None)),
+        driver=NO_DRIVER,
+        expect=expect,
+    )
     result = verify_install.check_build(ctx)
     assert result.status == FAIL
     assert "CPU build, but cu118 on linux-64-cu118 promises CUDA" in result.summary
