@@ -72,6 +72,24 @@ def support_problem(torch):
     return FAIL, message, "use Python <= 3.10 with torch 2.0 (the pixi environments do), or a newer torch"
 
 
+def blocker(torch):
+    """Return why torch.compile cannot run here as (status, summary, expected, actual, fix), or None."""
+    problem = support_problem(torch)
+    if problem:
+        status, reason, fix = problem
+        where = "%s, Python %s" % (platform.system(), platform.python_version())
+        return status, reason, "torch.compile supported", where, fix
+    if probe.cxx_compiler() is None:
+        return (
+            FAIL,
+            "no C++ compiler for inductor's CPU kernels",
+            "g++/clang++ on PATH (or $CXX)",
+            "none found",
+            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment",
+        )
+    return None
+
+
 def diagnose(output):
     """Return the fix for a failed child compile from its output."""
     for pattern, fix in FAILURE_SIGNATURES:
@@ -105,26 +123,9 @@ def check_compile(ctx):
         return Result("compile", SKIP, "torch did not import")
     if ctx.quick:
         return Result("compile", SKIP, "--quick skips torch.compile (tens of seconds)")
-    problem = support_problem(torch)
+    problem = blocker(torch)
     if problem:
-        status, reason, fix = problem
-        return Result(
-            "compile",
-            status,
-            reason,
-            "torch.compile supported",
-            "%s, Python %s" % (platform.system(), platform.python_version()),
-            fix,
-        )
-    if probe.cxx_compiler() is None:
-        return Result(
-            "compile",
-            FAIL,
-            "no C++ compiler for inductor's CPU kernels",
-            "g++/clang++ on PATH (or $CXX)",
-            "none found",
-            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment",
-        )
+        return Result("compile", *problem)
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
         result, error = run_child(device, ctx.compile_timeout)

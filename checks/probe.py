@@ -260,3 +260,15 @@ def gpu_probe(timeout, code=GPU_PROBE):
             return json.loads(line[len("GPU-PROBE ") :])
     tail = [line for line in out.strip().splitlines() if line.strip()]
     return {"error": "the GPU probe exited with %s: %s" % (code_, tail[-1] if tail else "no output"), "hung": False}
+
+
+def devices(torch, driver_info, timeout):
+    """Return (usable devices, GPU probe facts or None): "cpu", plus "cuda" if the probe ran a kernel, "mps"."""
+    found, gpu = ["cpu"], None
+    if torch.version.cuda and driver_info["present"]:
+        gpu = gpu_probe(timeout)
+        if gpu.get("available") and gpu.get("kernel_ok"):
+            found.append("cuda")
+    if platform.system() == "Darwin" and torch.backends.mps.is_available():
+        found.append("mps")
+    return found, gpu

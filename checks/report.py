@@ -167,6 +167,33 @@ def write_json_atomic(path, document):
         raise
 
 
+def stream_results(rep, results, json_path=None):
+    """Print the header, each result as it arrives, the summary, and write --json; return the exit code."""
+    print(render_header(rep.header))
+    print()
+    color = use_color(sys.stdout)
+    try:
+        for result in results:
+            print(render_result(rep.add(result), color), flush=True)
+    except KeyboardInterrupt:
+        print("\n%s: interrupted; results so far are above" % rep.check, file=sys.stderr)
+    return finish(rep, json_path)
+
+
+def finish(rep, json_path=None):
+    """Print the summary line and write the JSON report; return the exit code (2 if it cannot be written)."""
+    print()
+    print(render_summary(rep))
+    if json_path:
+        try:
+            write_json_atomic(json_path, rep.to_dict())
+        except OSError as exc:
+            print("%s: error: cannot write %s: %s" % (rep.check, json_path, exc.strerror or exc), file=sys.stderr)
+            return EXIT_USAGE
+        print("report written to %s" % json_path)
+    return rep.exit_code()
+
+
 def use_color(stream):
     """Return True when colour codes suit the stream (a terminal, NO_COLOR unset)."""
     return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ

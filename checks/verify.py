@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import platform
 import sys
 
 from checks import manifest, probe, report
@@ -11,7 +10,7 @@ from checks import verify_gpu as gpu
 from checks import verify_install as install
 from checks import verify_libs as libs
 from checks.compile_check import check_compile
-from checks.verify_install import build_flavour
+from checks.verify_install import build_label
 
 CHECK_VERSION = 1
 
@@ -119,7 +118,7 @@ def header(ctx, manifest_path):
         "environment": ctx.expect.describe() if ctx.expect else "none given (generic checks; use --env NAME)",
         "manifest": manifest_path,
         "torch": torch.__version__ if torch else "not importable",
-        "build": (build_flavour(torch) + (" %s" % torch.version.cuda if torch.version.cuda else "")) if torch else None,
+        "build": build_label(torch) if torch else None,
         "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]) if ctx.driver["present"] else "none",
         "gpus": ", ".join(g["name"] for g in ctx.driver["gpus"]) or None,
     }
@@ -132,12 +131,8 @@ def collect(args):
     ctx = Context(args)
     ctx.expect = resolve_expectation(args, ctx)
     ctx.torch, ctx.import_error = probe.import_torch()
-    if ctx.torch is not None and build_flavour(ctx.torch) == "cuda" and ctx.driver["present"]:
-        ctx.gpu = probe.gpu_probe(args.timeout)
-        if ctx.gpu_ok:
-            ctx.devices.append("cuda")
-    if ctx.torch is not None and platform.system() == "Darwin" and ctx.torch.backends.mps.is_available():
-        ctx.devices.append("mps")
+    if ctx.torch is not None:
+        ctx.devices, ctx.gpu = probe.devices(ctx.torch, ctx.driver, args.timeout)
     return ctx
 
 
@@ -151,21 +146,4 @@ def main(argv=None):
         print("verify: error: %s" % exc, file=sys.stderr)
         return report.EXIT_USAGE
     rep.header = header(ctx, args.manifest or (manifest.find_manifest() if ctx.expect else None))
-    print(report.render_header(rep.header))
-    print()
-    color = report.use_color(sys.stdout)
-    try:
-        for name, func in CHECKS:
-            print(report.render_result(rep.add(report.run_check(name, func, ctx)), color), flush=True)
-    except KeyboardInterrupt:
-        print("\nverify: interrupted; results so far are above", file=sys.stderr)
-    print()
-    print(report.render_summary(rep))
-    if args.json:
-        try:
-            report.write_json_atomic(args.json, rep.to_dict())
-        except OSError as exc:
-            print("verify: error: cannot write %s: %s" % (args.json, exc.strerror or exc), file=sys.stderr)
-            return report.EXIT_USAGE
-        print("report written to %s" % args.json)
-    return rep.exit_code()
+    return report.stream_results(rep, (report.run_check(name, func, ctx) for name, func in CHECKS), args.json)

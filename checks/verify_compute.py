@@ -2,6 +2,7 @@
 
 import math
 
+from checks import apis
 from checks.report import FAIL, PASS, SKIP, Result
 
 
@@ -109,10 +110,7 @@ def check_amp(ctx):
                     "reinstall torch",
                 )
         if device == "cuda":
-            if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-                scaler = torch.amp.GradScaler("cuda")
-            else:  # torch 2.0 to 2.2
-                scaler = torch.cuda.amp.GradScaler()
+            scaler = apis.grad_scaler(torch, "cuda")
             opt = torch.optim.SGD(layer.parameters(), lr=0.1)
             with torch.autocast(device_type="cuda", dtype=torch.float16):
                 loss = layer(x).float().pow(2).mean()
@@ -122,29 +120,6 @@ def check_amp(ctx):
         return "ok (%s)" % ", ".join(str(d).replace("torch.", "") for d in dtypes)
 
     return _per_device(ctx, "amp", body)
-
-
-def _sdpa_backends(torch):
-    """Return {backend: context-manager factory} for forcing one SDPA backend (API moved in 2.2/2.3)."""
-    try:
-        from torch.nn.attention import SDPBackend, sdpa_kernel  # torch >= 2.3
-
-        names = {
-            "flash": SDPBackend.FLASH_ATTENTION,
-            "efficient": SDPBackend.EFFICIENT_ATTENTION,
-            "math": SDPBackend.MATH,
-        }
-        return {k: (lambda b=b: sdpa_kernel(b)) for k, b in names.items()}
-    except ImportError:  # torch 2.0 to 2.2
-        flags = {"flash": (True, False, False), "efficient": (False, False, True), "math": (False, True, False)}
-        return {
-            k: (
-                lambda f=f: torch.backends.cuda.sdp_kernel(
-                    enable_flash=f[0], enable_math=f[1], enable_mem_efficient=f[2]
-                )
-            )
-            for k, f in flags.items()
-        }
 
 
 def check_sdpa(ctx):
@@ -169,7 +144,7 @@ def check_sdpa(ctx):
                 )
             return "ok (err %.1e)" % err
         working = []
-        for name, forced in _sdpa_backends(torch).items():
+        for name, forced in apis.sdpa_backends(torch).items():
             try:
                 with forced():
                     out = sdpa(*(t.half().cuda() for t in (q, k, v)), is_causal=True)

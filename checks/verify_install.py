@@ -138,6 +138,12 @@ def build_flavour(torch):
     return "rocm" if getattr(torch.version, "hip", None) else "cpu"
 
 
+def build_label(torch):
+    """Return the build as printed in headers, e.g. `cuda 11.8` or `cpu`."""
+    flavour = build_flavour(torch)
+    return "%s %s" % (flavour, torch.version.cuda) if flavour == "cuda" else flavour
+
+
 def flavour_cause(torch, want):
     """Explain where a wrong-flavour torch came from: its conda record or its pip version tag."""
     record = probe.conda_record("pytorch")

@@ -77,6 +77,14 @@ def report_schema(repo_root):
 
 
 @pytest.fixture
+def bare_python(tmp_path):
+    """Return the interpreter of a fresh virtual environment without torch (or pip)."""
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+
+
+@pytest.fixture
 def run_checks(repo_root, tmp_path):
     """Return a function that runs `python -m checks ARGS` in a child process, as a user would."""
 

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 import textwrap
 import time
@@ -145,12 +144,9 @@ def test_cuda_environment_without_driver_fails_with_the_driver_needed(run_checks
     assert "expected: >= 520.61.05" in proc.stdout
 
 
-def test_missing_torch_is_reported_not_raised(run_checks, tmp_path):
+def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
     """A Python without torch: FAIL torch with the install fix, torch checks SKIP, exit 1, no traceback."""
-    venv = tmp_path / "bare"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    proc = run_checks("verify", "--quick", python=str(python))
+    proc = run_checks("verify", "--quick", python=bare_python)
     assert proc.returncode == 1
     assert "FAIL torch: torch is not installed in this Python" in proc.stdout
     assert "fix:      run `pixi run verify`" in proc.stdout

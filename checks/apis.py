@@ -1,0 +1,59 @@
+"""PyTorch APIs that moved between 2.0 and the newest release: one helper each, so callers never branch."""
+
+import contextlib
+import io
+import warnings
+
+
+def grad_scaler(torch, device):
+    """Return a gradient scaler for fp16 training (torch.amp.GradScaler from 2.3, torch.cuda.amp before)."""
+    if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3; torch.cuda.amp.GradScaler is deprecated there
+        return torch.amp.GradScaler(device)
+    return torch.cuda.amp.GradScaler()  # torch 2.0 to 2.2: CUDA only
+
+
+def sdpa_backends(torch):
+    """Return {backend: context-manager factory} forcing one SDPA backend (torch.nn.attention from 2.3)."""
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel  # torch >= 2.3
+    except ImportError:  # torch 2.0 to 2.2
+        # (enable_flash, enable_math, enable_mem_efficient) for torch.backends.cuda.sdp_kernel
+        flags = {"flash": (True, False, False), "efficient": (False, False, True), "math": (False, True, False)}
+        return {k: _sdp_kernel(torch, f) for k, f in flags.items()}
+    names = {"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION, "math": SDPBackend.MATH}
+    return {k: (lambda b=b: sdpa_kernel(b)) for k, b in names.items()}
+
+
+def _sdp_kernel(torch, flags):
+    flash, math, efficient = flags
+    return lambda: torch.backends.cuda.sdp_kernel(enable_flash=flash, enable_math=math, enable_mem_efficient=efficient)
+
+
+def save_bytes(torch, obj):
+    """Serialise tensors and state dicts to bytes with torch.save."""
+    buffer = io.BytesIO()
+    with _quiet_storage():
+        torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def load_bytes(torch, data):
+    """Load what save_bytes wrote, weights only (the default from torch 2.6; explicit for 2.0 to 2.5)."""
+    with _quiet_storage():
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+@contextlib.contextmanager
+def _quiet_storage():
+    """Silence torch 2.0's warning about its own internal use of TypedStorage in save and load."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+        yield
+
+
+def disable_tf32(torch):
+    """Make CUDA fp32 matmuls and cuDNN convolutions use IEEE fp32, never TF32."""
+    # The legacy flags work silently from 2.0 to 2.13. The fp32_precision API of torch >= 2.9 is avoided on
+    # purpose: once it is used, reading torch.backends.cudnn.allow_tf32 raises (mixed legacy and new flags).
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
