@@ -4,12 +4,13 @@ import importlib
 import sys
 
 # Each command is a module with main(argv) -> exit code.
-COMMANDS = {"verify": "checks.verify"}
+COMMANDS = {"verify": "checks.verify", "train": "checks.train"}
 
 USAGE = """usage: python -m checks COMMAND [options]
 
 commands:
   verify   prove this PyTorch environment works (versions, build, GPU, compile, a training step)
+  train    train reference models on every device and precision; check they learn, repeat and agree
 
 `python -m checks COMMAND --help` shows a command's options.
 exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error"""

@@ -1,0 +1,211 @@
+"""`python -m checks train`: prove a real training loop runs, learns and is sane on every device and precision."""
+
+import argparse
+import os
+import platform
+import sys
+import threading
+import warnings
+
+from checks import probe, report
+from checks.verify_install import build_flavour, build_label
+
+CHECK_VERSION = 1
+DEVICES = ("cpu", "cuda", "mps")
+MODELS = ("net", "simplenet", "cnn", "transformer")
+
+# What every usable device trains: (model, precision, mode, channels_last). The matrix is the same on every
+# machine; what a device or torch cannot run is reported as SKIP with the reason.
+PLAN = (
+    ("net", "fp32", "eager", False),
+    ("simplenet", "fp32", "eager", False),
+    ("cnn", "fp32", "eager", False),
+    ("cnn", "fp32", "eager", True),
+    ("cnn", "bf16", "eager", False),
+    ("cnn", "fp16", "eager", False),
+    ("transformer", "fp32", "eager", False),
+    ("transformer", "bf16", "eager", False),
+    ("transformer", "fp16", "eager", False),
+    ("simplenet", "fp32", "compile", False),
+    ("cnn", "fp32", "compile", False),
+    ("transformer", "fp32", "compile", False),
+    ("transformer", "bf16", "compile", False),
+)
+
+
+def parse_args(argv):
+    """Parse train's options; argparse exits 2 on bad usage."""
+    parser = argparse.ArgumentParser(
+        prog="python -m checks train",
+        description="Train the reference models (the seeds' Net and SimpleNet, a CNN, a small transformer) on "
+        "synthetic data on every device and precision this machine supports, and check that they learn. "
+        "Exit 0: all passed; 1: a check failed; 2: usage error.",
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        choices=DEVICES,
+        help="train only on this device (repeatable; default: every device; a named device that is unusable fails)",
+    )
+    parser.add_argument("--model", action="append", choices=MODELS, help="train only this model (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="skip the torch.compile variants (the slow part)")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON (checks/report.schema.json)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds one variant may take before train stops and reports it as hung (default 600)",
+    )
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
+class Context:
+    """What the checks read: torch, the devices asked for, and why any of them cannot be used."""
+
+    def __init__(self, args, torch):
+        self.torch = torch
+        self.quick = args.quick
+        self.asked = args.device or []
+        self.models = args.model or list(MODELS)
+        self.driver = probe.driver(timeout=min(args.timeout, 60))
+        self.usable, self.gpu = probe.devices(torch, self.driver, min(args.timeout, 60))
+        self.devices = [d for d in DEVICES if d in (self.asked or DEVICES)]
+
+    def unusable(self, device):
+        """Return why a device cannot be used here, or None if it can."""
+        if device in self.usable:
+            return None
+        if device == "mps":
+            if platform.system() != "Darwin":
+                return "MPS is Apple's GPU backend (macOS only)"
+            return "MPS is not available (needs Apple Silicon, macOS 12.3+ and an MPS build of torch)"
+        if not self.torch.version.cuda:
+            return "this torch is a %s build" % build_flavour(self.torch)
+        if not self.driver["present"]:
+            return "no NVIDIA driver found (nvidia-smi / libcuda)"
+        if self.gpu and self.gpu.get("error"):
+            return self.gpu["error"]
+        return "torch sees no usable CUDA device (CUDA_VISIBLE_DEVICES=%r)" % os.environ.get("CUDA_VISIBLE_DEVICES")
+
+    def describe_devices(self):
+        """Return the header line that names the devices trained on."""
+        parts = []
+        for device in self.devices:
+            if device == "cpu":
+                parts.append("cpu (%d threads)" % self.torch.get_num_threads())
+            elif device == "cuda" and device in self.usable:
+                gpu = self.gpu["devices"][0]
+                parts.append("cuda (%s, sm_%d%d)" % (gpu["name"], gpu["capability"][0], gpu["capability"][1]))
+            elif device in self.usable:
+                parts.append(device)
+        return ", ".join(parts)
+
+
+class Watchdog:
+    """Bound each job: if one runs past the timeout, report it as hung, write the report, and exit 1."""
+
+    def __init__(self, rep, seconds, json_path):
+        self.rep, self.seconds, self.json_path = rep, seconds, json_path
+        self.timer = None
+
+    def arm(self, name):
+        """Start the clock for the job `name`."""
+        self.disarm()
+        self.timer = threading.Timer(self.seconds, self._fire, (name,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def disarm(self):
+        """Stop the clock."""
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _fire(self, name):
+        result = report.Result(
+            name,
+            report.FAIL,
+            "did not finish within %g s; train stopped" % self.seconds,
+            "finishes within --timeout %g" % self.seconds,
+            "still running (hung GPU, driver or compiler?)",
+            "run `python -m checks verify`; if the machine is only slow, raise --timeout",
+        )
+        print(report.render_result(self.rep.add(result)), flush=True)
+        report.finish(self.rep, self.json_path)
+        sys.stdout.flush()
+        os._exit(report.EXIT_FAILED)
+
+
+def header(ctx):
+    """Return the facts printed above the verdicts."""
+    from checks.trainer import EPOCHS, WARMUP_STEPS
+
+    host = probe.host()
+    torch = ctx.torch
+    return {
+        "check": "train v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
+        "python": "%s (%s)" % (host["python"], host["python_executable"]),
+        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
+        "torch": torch.__version__,
+        "build": build_label(torch),
+        "devices": ctx.describe_devices() or "none usable",
+        "method": "seed 0, synthetic data, %d epochs; ms/step after %d warm-up steps; fp32 = IEEE fp32 (TF32 off)"
+        % (EPOCHS, WARMUP_STEPS),
+    }
+
+
+def jobs(ctx):
+    """Yield (name, function) for every variant and cross-check, in print order; one line per unusable device."""
+    from checks import train_checks as tc
+    from checks.trainer import Variant
+
+    for device in ctx.devices:
+        variants = [Variant(m, device, p, mode, cl) for m, p, mode, cl in PLAN if m in ctx.models]
+        cross = ["determinism-" + device, "checkpoint-" + device] + (
+            [] if device == "cpu" else [device + "-matches-cpu"]
+        )
+        reason = ctx.unusable(device)
+        if reason:
+            names = [v.name for v in variants] + cross
+            yield device, (lambda d=device, r=reason, n=names: tc.device_unusable(ctx, d, r, n))
+            continue
+        for variant in variants:
+            yield variant.name, (lambda v=variant: tc.check_variant(ctx, v))
+        yield cross[0], (lambda d=device: tc.check_determinism(ctx, d))
+        yield cross[1], (lambda d=device: tc.check_checkpoint(ctx, d))
+        if device != "cpu":
+            yield cross[2], (lambda d=device: tc.check_matches_cpu(ctx, d))
+
+
+def main(argv=None):
+    """Run train; return the exit code."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    torch, error = probe.import_torch()
+    if torch is None:
+        line, meaning, fix = error
+        print(
+            "train: error: torch did not import: %s\n  meaning: %s\n  fix: %s" % (line, meaning, fix), file=sys.stderr
+        )
+        return report.EXIT_USAGE
+    rep = report.Report("train", argv)
+    ctx = Context(args, torch)
+    rep.header = header(ctx)
+    watchdog = Watchdog(rep, args.timeout, args.json)
+
+    def results():
+        from checks.apis import disable_tf32
+
+        disable_tf32(torch)
+        # TF32 is off on purpose (fp32 means IEEE fp32 here); inductor would suggest turning it on.
+        warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")
+        for name, func in jobs(ctx):
+            watchdog.arm(name)
+            try:
+                yield report.run_check(name, func)
+            finally:
+                watchdog.disarm()
+
+    return report.stream_results(rep, results(), args.json)
