@@ -127,6 +127,23 @@ def env_platforms(data, env_name):
     return [p for p in everything if p["name"] in allowed or p["subdir"] in allowed]
 
 
+def torch_environments(data, subdir, cuda=False):
+    """Return the environments a user runs checks in on `subdir` (with cuda=True: those with a CUDA build there).
+
+    An environment counts when it installs pytorch on a platform of that subdir. The project's test
+    environments (the ones that add pytest) are left out: they repeat an environment listed already.
+    """
+    names = []
+    for name in environments(data):
+        for platform in env_platforms(data, name):
+            deps = dependencies(data, name, platform) if platform["subdir"] == subdir else {}
+            is_cuda = platform["cuda"] is not None and ("pytorch-cuda" in deps or "pytorch-gpu" in deps)
+            if "pytorch" in deps and "pytest" not in deps and (is_cuda or not cuda):
+                names.append(name)
+                break
+    return names
+
+
 def select_platform(candidates, subdir, host_cuda):
     """Pick the platform pixi installs: the first for this subdir whose CUDA the driver supports."""
     for platform in candidates:
