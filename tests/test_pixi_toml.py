@@ -141,10 +141,10 @@ def test_latest_has_cuda_128(manifest: dict, envs: dict, platforms: dict) -> Non
 
 
 def test_tasks(manifest: dict) -> None:
-    """verify, test and lint exist, and every public task has a description."""
+    """verify, train, test and lint exist, and every public task has a description."""
     tables = [manifest.get("tasks", {})] + [f.get("tasks", {}) for f in manifest["feature"].values()]
     tasks = {name: task for table in tables for name, task in table.items()}
-    missing = {"verify", "test", "lint"} - set(tasks)
+    missing = {"verify", "train", "test", "lint"} - set(tasks)
     assert not missing, f"missing tasks: {sorted(missing)}"
     public = {name: task for name, task in tasks.items() if not name.startswith("_")}
     undocumented = [name for name, task in public.items() if not (isinstance(task, dict) and task.get("description"))]
