@@ -58,7 +58,7 @@ def run_checks(session: nox.Session, env: str, *commands: list) -> None:
     if kind in _RAN_HERE:
         session.skip("pixi not found: the current interpreter already ran in %s" % _RAN_HERE[kind])
     _RAN_HERE[kind] = session.name
-    python = shutil.which("python") or "python"
+    python = shutil.which("python") or shutil.which("python3") or sys.executable  # the user's, with torch
     session.warn("pixi not found: running in the CURRENT INTERPRETER %s, not in pixi environment %r" % (python, env))
     for command in commands:
         session.run(python, "-m", "checks", *command, external=True)

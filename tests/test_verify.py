@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from checks import probe
+
 torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="fake nvidia-smi scripts need a POSIX shell")
@@ -17,6 +19,10 @@ CUDA_WHEEL = pytest.mark.skipif(
     not torch.version.cuda, reason="needs a CUDA build of torch (e.g. the 2.0.1 PyPI wheel)"
 )
 CPU_WHEEL = pytest.mark.skipif(bool(torch.version.cuda), reason="needs a CPU build of torch")
+# A real driver answers through /proc and libcuda before any nvidia-smi on PATH, so a fake one cannot stand in.
+FAKE_DRIVER = pytest.mark.skipif(
+    probe.driver(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
+)
 
 INSTALL = [
     "python",
@@ -219,6 +225,7 @@ esac
 
 
 @POSIX
+@FAKE_DRIVER
 @CUDA_WHEEL
 def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
     """Driver 440 with a CUDA 11 build: FAIL driver with the version needed; GPU not visible to torch."""
@@ -231,6 +238,7 @@ def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
 
 
 @POSIX
+@FAKE_DRIVER
 @CUDA_WHEEL
 def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
     """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so and how to fix it."""
@@ -242,6 +250,7 @@ def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
 
 
 @POSIX
+@FAKE_DRIVER
 @CPU_WHEEL
 def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
     """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
