@@ -102,6 +102,19 @@ def test_out_of_memory_fails_with_a_fix():
     assert result.status == "FAIL" and result.summary == "out of memory" and "nvidia-smi" in result.hint
 
 
+def test_compile_failure_fails_with_the_diagnosed_fix():
+    """A compiler error inside a compiled variant is a FAIL naming it, with the fix for its cause."""
+
+    def boom():
+        raise RuntimeError("backend='inductor' raised:\nCppCompileError: C++ compile error\ng++: not found")
+
+    result = tc._guarded("net-cpu-fp32-compile", boom, compiling=True)
+    assert result.status == "FAIL" and result.summary.startswith("torch.compile failed: backend='inductor' raised:")
+    assert "C++ compiler" in result.hint
+    with pytest.raises(RuntimeError):  # in an eager variant the same error is not mistaken for the compiler's
+        tc._guarded("net-cpu-fp32-eager", boom)
+
+
 def test_cpu_determinism_and_checkpoint_pass_here():
     """On this CPU, repeated runs are bit-identical and checkpoints resume exactly."""
     context = ctx(models=["net"])
