@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -192,6 +193,63 @@ def finish(rep, json_path=None):
             return EXIT_USAGE
         print("report written to %s" % json_path)
     return rep.exit_code()
+
+
+class Watchdog:
+    """Bound each job: if one runs past the timeout, report it as hung, write the report, and exit 1."""
+
+    def __init__(self, rep, seconds, json_path, hint):
+        self.rep, self.seconds, self.json_path, self.hint = rep, seconds, json_path, hint
+        self.timer = None
+
+    def arm(self, name):
+        """Start the clock for the job `name`."""
+        self.disarm()
+        self.timer = threading.Timer(self.seconds, self._fire, (name,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def disarm(self):
+        """Stop the clock."""
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def run(self, jobs):
+        """Yield run_check(name, func) for each (name, func), each bounded by the timeout."""
+        for name, func in jobs:
+            self.arm(name)
+            try:
+                yield run_check(name, func)
+            finally:
+                self.disarm()
+
+    def _fire(self, name):
+        result = Result(
+            name,
+            FAIL,
+            "did not finish within %g s; %s stopped" % (self.seconds, self.rep.check),
+            "finishes within --timeout %g" % self.seconds,
+            "still running (hung GPU, driver or compiler?)",
+            self.hint,
+        )
+        print(render_result(self.rep.add(result)), flush=True)
+        finish(self.rep, self.json_path)
+        sys.stdout.flush()
+        os._exit(EXIT_FAILED)
+
+
+def require_torch(check):
+    """Import torch, or print why not (with the fix) and return None: a check that needs torch exits 2."""
+    from checks.probe import import_torch
+
+    torch, error = import_torch()
+    if torch is None:
+        line, meaning, fix = error
+        print(
+            "%s: error: torch did not import: %s\n  meaning: %s\n  fix: %s" % (check, line, meaning, fix),
+            file=sys.stderr,
+        )
+    return torch
 
 
 def use_color(stream):

@@ -4,7 +4,6 @@ import argparse
 import os
 import platform
 import sys
-import threading
 import warnings
 
 from checks import probe, report
@@ -105,40 +104,6 @@ class Context:
         return ", ".join(parts)
 
 
-class Watchdog:
-    """Bound each job: if one runs past the timeout, report it as hung, write the report, and exit 1."""
-
-    def __init__(self, rep, seconds, json_path):
-        self.rep, self.seconds, self.json_path = rep, seconds, json_path
-        self.timer = None
-
-    def arm(self, name):
-        """Start the clock for the job `name`."""
-        self.disarm()
-        self.timer = threading.Timer(self.seconds, self._fire, (name,))
-        self.timer.daemon = True
-        self.timer.start()
-
-    def disarm(self):
-        """Stop the clock."""
-        if self.timer is not None:
-            self.timer.cancel()
-
-    def _fire(self, name):
-        result = report.Result(
-            name,
-            report.FAIL,
-            "did not finish within %g s; train stopped" % self.seconds,
-            "finishes within --timeout %g" % self.seconds,
-            "still running (hung GPU, driver or compiler?)",
-            "run `python -m checks verify`; if the machine is only slow, raise --timeout",
-        )
-        print(report.render_result(self.rep.add(result)), flush=True)
-        report.finish(self.rep, self.json_path)
-        sys.stdout.flush()
-        os._exit(report.EXIT_FAILED)
-
-
 def header(ctx):
     """Return the facts printed above the verdicts."""
     from checks.trainer import EPOCHS, WARMUP_STEPS
@@ -183,29 +148,18 @@ def jobs(ctx):
 def main(argv=None):
     """Run train; return the exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    torch, error = probe.import_torch()
+    torch = report.require_torch("train")
     if torch is None:
-        line, meaning, fix = error
-        print(
-            "train: error: torch did not import: %s\n  meaning: %s\n  fix: %s" % (line, meaning, fix), file=sys.stderr
-        )
         return report.EXIT_USAGE
     rep = report.Report("train", argv)
     ctx = Context(args, torch)
     rep.header = header(ctx)
-    watchdog = Watchdog(rep, args.timeout, args.json)
+    watchdog = report.Watchdog(
+        rep, args.timeout, args.json, "run `python -m checks verify`; if the machine is only slow, raise --timeout"
+    )
+    from checks.apis import disable_tf32
 
-    def results():
-        from checks.apis import disable_tf32
-
-        disable_tf32(torch)
-        # TF32 is off on purpose (fp32 means IEEE fp32 here); inductor would suggest turning it on.
-        warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")
-        for name, func in jobs(ctx):
-            watchdog.arm(name)
-            try:
-                yield report.run_check(name, func)
-            finally:
-                watchdog.disarm()
-
-    return report.stream_results(rep, results(), args.json)
+    disable_tf32(torch)
+    # TF32 is off on purpose (fp32 means IEEE fp32 here); inductor would suggest turning it on.
+    warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")
+    return report.stream_results(rep, watchdog.run(jobs(ctx)), args.json)
