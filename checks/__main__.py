@@ -4,13 +4,20 @@ import importlib
 import sys
 
 # Each command is a module with main(argv) -> exit code.
-COMMANDS = {"verify": "checks.verify", "train": "checks.train"}
+COMMANDS = {
+    "verify": "checks.verify",
+    "train": "checks.train",
+    "bench": "checks.bench",
+    "compare": "checks.compare",
+}
 
 USAGE = """usage: python -m checks COMMAND [options]
 
 commands:
   verify   prove this PyTorch environment works (versions, build, GPU, compile, a training step)
   train    train reference models on every device and precision; check they learn, repeat and agree
+  bench    measure matmul, bandwidth and training throughput against the GPU's datasheet
+  compare  compare two reports (A.json B.json) figure by figure
 
 `python -m checks COMMAND --help` shows a command's options.
 exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error"""

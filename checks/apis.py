@@ -29,6 +29,13 @@ def _sdp_kernel(torch, flags):
     return lambda: torch.backends.cuda.sdp_kernel(enable_flash=flash, enable_math=math, enable_mem_efficient=efficient)
 
 
+def scaled_mm(torch, a, b):
+    """Multiply two fp8 matrices with unit scales into bf16 (torch._scaled_mm returned (out, amax) before 2.4)."""
+    one = torch.ones((), device=a.device, dtype=torch.float32)
+    out = torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
+    return out[0] if isinstance(out, tuple) else out
+
+
 def save_bytes(torch, obj):
     """Serialise tensors and state dicts to bytes with torch.save."""
     buffer = io.BytesIO()

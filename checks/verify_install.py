@@ -222,7 +222,8 @@ def check_cuda_runtime(ctx):
     return Result("cuda-runtime", PASS, "CUDA %s" % actual, want, actual)
 
 
-def _cudnn_tuple(number):
+def cudnn_tuple(number):
+    """Return (major, minor) of torch.backends.cudnn.version() (cuDNN 9 counts 10000 per major, 8 counts 1000)."""
     return (number // 10000, number % 10000 // 100) if number >= 90000 else (number // 1000, number % 1000 // 100)
 
 
@@ -233,7 +234,7 @@ def check_cudnn(ctx):
         return Result("cudnn", SKIP, "not a CUDA build")
     if not torch.backends.cudnn.is_available():
         return Result("cudnn", FAIL, "libcudnn is not loadable", "cuDNN available", "unavailable", env_hint(ctx))
-    runtime = _cudnn_tuple(torch.backends.cudnn.version())
+    runtime = cudnn_tuple(torch.backends.cudnn.version())
     compiled = tuple(torch._C._cudnn.getCompileVersion())[:2]
     shown = lambda v: ".".join(map(str, v))  # noqa: E731
     if runtime != compiled:

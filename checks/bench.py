@@ -1,0 +1,145 @@
+"""`python -m checks bench`: how fast this GPU (or CPU) is at what we do, against what it should do."""
+
+import argparse
+import sys
+import warnings
+
+from checks import peaks, probe, report
+from checks.verify_install import build_label, cudnn_tuple
+
+BENCH_VERSION = 1
+COPIES = ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable")
+# (model, precision, mode) of the training-step check's models timed by the full run.
+REFERENCE_TRAINING = tuple(
+    (m, p, mode) for m in ("cnn", "transformer") for p in ("fp32", "bf16") for mode in ("eager", "compile")
+)
+
+
+def parse_args(argv):
+    """Parse bench's options; argparse exits 2 on bad usage."""
+    parser = argparse.ArgumentParser(
+        prog="python -m checks bench",
+        description="Measure matmul throughput per dtype, memory and PCIe bandwidth and training throughput (MFU), "
+        "against the GPU's datasheet; sample clocks, power, temperature and throttling meanwhile. "
+        "Exit 0: measured (LOW figures are warnings); 1: a measurement failed (or LOW with --strict); 2: usage error.",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer shapes and no reference models (under a minute)")
+    parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="default: cuda if usable")
+    parser.add_argument("--json", metavar="PATH", help="write the report as JSON, and a PNG chart beside it")
+    parser.add_argument("--strict", action="store_true", help="a LOW figure fails (exit 1) instead of warning")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds per measurement (600)")
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
+class Context:
+    """The device, its datasheet entry and theoretical bandwidths, and the live-state reader."""
+
+    def __init__(self, args, torch):
+        from checks import gpuinfo
+
+        self.torch, self.quick, self.strict = torch, args.quick, args.strict
+        driver = probe.driver(timeout=30)
+        usable, self.gpu = probe.devices(torch, driver, 60)
+        self.device = ("cuda" if "cuda" in usable else "cpu") if args.device == "auto" else args.device
+        if self.device not in usable:
+            raise report.UsageError(
+                "--device %s: not usable here (%s)" % (self.device, (self.gpu or {}).get("error") or "no CUDA GPU")
+            )
+        self.reader = gpuinfo.Reader() if self.device == "cuda" else None
+        self.state = self.reader.read() if self.reader else {}
+        self.name = torch.cuda.get_device_name() if self.device == "cuda" else probe.host()["os"]
+        self.peak = peaks.lookup(self.name) if self.device == "cuda" else None
+        self.memory_gbs = self._memory_bandwidth()
+        self.driver = driver
+
+    def _memory_bandwidth(self):
+        if self.device != "cuda":
+            return None
+        props = self.torch.cuda.get_device_properties(0)
+        clock_mhz = getattr(props, "memory_clock_rate", 0) / 1000 or self.state.get("mem_max_mhz")
+        width = getattr(props, "memory_bus_width", None) or (self.reader.bus_width_bits() if self.reader else None)
+        return peaks.memory_bandwidth_gbs(clock_mhz, width) or (self.peak or {}).get("bandwidth_gbs")
+
+    def peak_tflops(self, dtype):
+        """Return the datasheet TFLOP/s of a dtype here, or None."""
+        return (self.peak or {}).get("tflops", {}).get(dtype)
+
+
+def header(ctx):
+    """Return the facts printed above the results: device, versions, clocks, power, PCIe."""
+    torch, s = ctx.torch, ctx.state
+    facts = {
+        "check": "bench v%d%s" % (BENCH_VERSION, " (quick)" if ctx.quick else ""),
+        "torch": "%s (%s)" % (torch.__version__, build_label(torch)),
+        "device": ctx.name,
+    }
+    if ctx.device == "cuda":
+        p = torch.cuda.get_device_properties(0)
+        facts.update(
+            {
+                "gpu": "sm_%d%d, %d SMs, %.1f GiB"
+                % (p.major, p.minor, p.multi_processor_count, p.total_memory / 2**30),
+                "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]),
+                "libraries": "CUDA %s, cuDNN %s, NCCL %s"
+                % (torch.version.cuda, torch.backends.cudnn.version(), _nccl(torch)),
+                "clocks": "SM %s / %s MHz max, memory %s MHz"
+                % (s.get("sm_mhz"), s.get("sm_max_mhz"), s.get("mem_max_mhz")),
+                "power": "limit %s W (default %s W), temperature %s C"
+                % (s.get("power_limit_w"), s.get("power_default_w"), s.get("temp_c")),
+                "pcie": "gen %s x%s now, gen %s x%s max"
+                % (s.get("pcie_gen"), s.get("pcie_width"), s.get("pcie_gen_max"), s.get("pcie_width_max")),
+                "datasheet": ctx.peak["source"] if ctx.peak else "unknown GPU: measured without verdicts",
+                "memory bw": "%.0f GB/s theoretical" % ctx.memory_gbs if ctx.memory_gbs else None,
+                "telemetry": ctx.reader.source or "none (install nvidia-ml-py for NVML)",
+            }
+        )
+    else:
+        facts["threads"] = str(torch.get_num_threads())
+    facts["method"] = (
+        "time-based warm-up, CUDA events per iteration, 256 MiB cache flush before each, median"
+        if ctx.device == "cuda"
+        else "time-based warm-up, wall clock per iteration, median"
+    )
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def _cudnn(torch):
+    number = torch.backends.cudnn.version()
+    return "%d.%d" % cudnn_tuple(number) if number else "not available"
+
+
+def _nccl(torch):
+    try:
+        return ".".join(map(str, torch.cuda.nccl.version()))
+    except (AttributeError, RuntimeError):
+        return "not built in"
+
+
+def main(argv=None):
+    """Run bench; return the exit code."""
+    from checks import bench_checks
+
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    torch = report.require_torch("bench")
+    if torch is None:
+        return report.EXIT_USAGE
+    try:
+        ctx = Context(args, torch)
+    except report.UsageError as exc:
+        print("bench: error: %s" % exc, file=sys.stderr)
+        return report.EXIT_USAGE
+    rep = report.Report("bench", argv)
+    rep.header = header(ctx)
+    warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")  # TF32 is set per measurement
+    watchdog = report.Watchdog(
+        rep, args.timeout, args.json, "a hung GPU: run `python -m checks verify`, look for Xid errors"
+    )
+    code = report.stream_results(rep, watchdog.run(bench_checks.jobs(ctx)), args.json)
+    if args.json and code != report.EXIT_USAGE:
+        from checks.bench_chart import write_chart
+
+        print(write_chart(rep.to_dict(), args.json))
+    return code
