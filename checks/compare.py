@@ -1,0 +1,110 @@
+"""`python -m checks compare A.json B.json`: two reports side by side, with the ratio of each figure."""
+
+import argparse
+import json
+import sys
+
+from checks import report
+
+
+def parse_args(argv):
+    """Parse compare's options; argparse exits 2 on bad usage."""
+    parser = argparse.ArgumentParser(
+        prog="python -m checks compare",
+        description="Compare two reports of the same check (a reference run, a teammate's machine, yesterday's run): "
+        "status and figure of each result, and B/A. Exit 0: compared; 1: B is below --threshold of A somewhere; "
+        "2: a report cannot be read.",
+    )
+    parser.add_argument("a", metavar="A.json", help="the reference report")
+    parser.add_argument("b", metavar="B.json", help="the report to compare with it")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="fail when a figure of B is below R times A's (e.g. 0.9); default: never fail",
+    )
+    return parser.parse_args(argv)
+
+
+def load(path):
+    """Read a report, or raise UsageError saying why it is not one."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except OSError as exc:
+        raise report.UsageError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+    except ValueError as exc:
+        raise report.UsageError("%s is not JSON: %s" % (path, exc)) from None
+    if not isinstance(doc, dict) or doc.get("schema") != "pytorch-env/report":
+        raise report.UsageError("%s is not a pytorch-env report (no schema pytorch-env/report)" % path)
+    if doc.get("schema_version") != report.SCHEMA_VERSION:
+        raise report.UsageError(
+            "%s has schema_version %r; this compare reads %d" % (path, doc.get("schema_version"), report.SCHEMA_VERSION)
+        )
+    return doc
+
+
+def figure(result):
+    """Return (value, unit) of a result: bench's value, or train's rate, or (None, None)."""
+    data = result.get("data") or {}
+    if isinstance(data.get("value"), (int, float)):
+        return data["value"], data.get("unit", "")
+    if isinstance(data.get("per_second"), (int, float)):
+        return data["per_second"], "%s/s" % data.get("unit", "")
+    return None, None
+
+
+def rows(a, b):
+    """Return (name, status A, status B, value A, value B, unit, ratio) for every result in either report."""
+    by_name = {r["name"]: r for r in b["results"]}
+    names = [r["name"] for r in a["results"]] + [n for n in by_name if n not in {r["name"] for r in a["results"]}]
+    table = []
+    for name in names:
+        ra = next((r for r in a["results"] if r["name"] == name), None)
+        rb = by_name.get(name)
+        (va, unit), (vb, unit_b) = figure(ra or {}), figure(rb or {})
+        ratio = vb / va if va and vb is not None and unit == unit_b else None
+        table.append(
+            (name, ra["status"] if ra else "-", rb["status"] if rb else "-", va, vb, unit or unit_b or "", ratio)
+        )
+    return table
+
+
+def _fmt(value):
+    return "-" if value is None else "%.4g" % value
+
+
+def main(argv=None):
+    """Print the comparison; return the exit code."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        a, b = load(args.a), load(args.b)
+    except report.UsageError as exc:
+        print("compare: error: %s" % exc, file=sys.stderr)
+        return report.EXIT_USAGE
+    if a["check"] != b["check"]:
+        print(
+            "compare: error: %s is a %s report, %s a %s report" % (args.a, a["check"], args.b, b["check"]),
+            file=sys.stderr,
+        )
+        return report.EXIT_USAGE
+    print("A: %s  (%s, %s)" % (args.a, a["header"].get("device") or a["header"].get("platform", "?"), a["created"]))
+    print("B: %s  (%s, %s)" % (args.b, b["header"].get("device") or b["header"].get("platform", "?"), b["created"]))
+    table = rows(a, b)
+    width = max(len(r[0]) for r in table) if table else 4
+    print("%s  %-4s %-4s %12s %12s  %-10s %s" % ("name".ljust(width), "A", "B", "A", "B", "unit", "B/A"))
+    below = []
+    for name, sa, sb, va, vb, unit, ratio in table:
+        flag = ""
+        if ratio is not None and args.threshold and ratio < args.threshold:
+            flag = "  < %.2f" % args.threshold
+            below.append(name)
+        print(
+            "%s  %-4s %-4s %12s %12s  %-10s %s%s"
+            % (name.ljust(width), sa, sb, _fmt(va), _fmt(vb), unit, "-" if ratio is None else "%.3f" % ratio, flag)
+        )
+    if below:
+        print("compare: %d figures of B below %.2f x A: %s" % (len(below), args.threshold, ", ".join(below)))
+        return report.EXIT_FAILED
+    return report.EXIT_OK
