@@ -89,12 +89,15 @@ def train(session: nox.Session, env: str) -> None:
 @nox.session(venv_backend="none", default=False)
 @nox.parametrize("env", CUDA_ENVS, ids=CUDA_ENVS)
 def gpu(session: nox.Session, env: str) -> None:
-    """Run verify and the CUDA training variants in each CUDA environment (args after -- go to train)."""
-    args = _posargs(session, "--device", "nox -s gpu -- [--quick] [--model NAME] [--json PATH] ...")
+    """Verify, train on CUDA and benchmark the GPU in each CUDA environment (args after -- go to bench)."""
+    args = _posargs(session, "--device", "nox -s gpu -- [--quick] [--strict] [--json PATH] ...")
     driver = probe.driver(timeout=30)
     if not driver["present"]:
         session.skip("no NVIDIA GPU on this machine (no driver answered: nvidia-smi, libcuda)")
-    run_checks(session, env, ["verify"], ["train", "--device", "cuda", *args])
+    quick = ["--quick"] if "--quick" in args else []
+    run_checks(
+        session, env, ["verify", *quick], ["train", "--device", "cuda", *quick], ["bench", "--device", "cuda", *args]
+    )
 
 
 @nox.session(python=list(TEST_MATRIX))
