@@ -27,11 +27,8 @@ def parse_args(argv):
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto", help="default: cuda if usable")
     parser.add_argument("--json", metavar="PATH", help="write the report as JSON, and a PNG chart beside it")
     parser.add_argument("--strict", action="store_true", help="a LOW figure fails (exit 1) instead of warning")
-    parser.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds per measurement (600)")
-    args = parser.parse_args(argv)
-    if args.timeout <= 0:
-        parser.error("--timeout must be positive")
-    return args
+    report.add_timeout_option(parser, "one measurement")
+    return report.parse_checked(parser, argv)
 
 
 class Context:

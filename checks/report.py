@@ -238,6 +238,25 @@ class Watchdog:
         os._exit(EXIT_FAILED)
 
 
+def add_timeout_option(parser, what):
+    """Add --timeout S: how long `what` may run before the watchdog reports it as hung."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds %s may take before it is stopped and reported as hung (default 600)" % what,
+    )
+
+
+def parse_checked(parser, argv):
+    """Parse argv; a non-positive --timeout is a usage error (exit 2)."""
+    args = parser.parse_args(argv)
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
 def require_torch(check):
     """Import torch, or print why not (with the fix) and return None: a check that needs torch exits 2."""
     from checks.probe import import_torch

@@ -49,17 +49,8 @@ def parse_args(argv):
     parser.add_argument("--model", action="append", choices=MODELS, help="train only this model (repeatable)")
     parser.add_argument("--quick", action="store_true", help="skip the torch.compile variants (the slow part)")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON (checks/report.schema.json)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="S",
-        help="seconds one variant may take before train stops and reports it as hung (default 600)",
-    )
-    args = parser.parse_args(argv)
-    if args.timeout <= 0:
-        parser.error("--timeout must be positive")
-    return args
+    report.add_timeout_option(parser, "one variant")
+    return report.parse_checked(parser, argv)
 
 
 class Context:
