@@ -6,11 +6,9 @@ import torch
 
 from checks import bench_measure as bm
 from checks import peaks
+from checks.crosscheck import crosscheck
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.timing import Timer
-
-# bench's figure may differ this much from triton.testing.do_bench's on the same work, in the same run.
-CROSSCHECK_TOLERANCE = 0.05
 
 
 def progress(text):
@@ -85,7 +83,7 @@ def matmul(ctx, timer, dtype):
     if not rows:
         return Result(name, FAIL, "no shape fitted in memory", hint="free GPU memory and rerun")
     best = max(rows, key=lambda r: r["tflops"])
-    ctx.swept[dtype] = [r["shape"] for r in rows]
+    ctx.swept[dtype] = rows
     text = "%.4g TFLOP/s at %s (median of %d; best iteration %.4g)" % (
         best["tflops"],
         "x".join(map(str, best["shape"])),
@@ -153,57 +151,6 @@ def reference(ctx, timer, model, precision, mode):
     return Result(name, PASS, text, data=m)
 
 
-def crosscheck(ctx, what):
-    """Re-measure the bf16 sweep or the d2d copy with triton.testing.do_bench; bench must agree within 5 %."""
-    name = "crosscheck-%s" % what
-    try:
-        from triton.testing import do_bench
-    except ImportError:
-        return Result(name, SKIP, "triton is not installed (the independent reference)")
-    if ctx.device != "cuda" or (what == "matmul" and not ctx.swept.get("bf16")):
-        return Result(name, SKIP, "nothing to cross-check on this device")
-    ours = ctx.reported.get(what)
-    progress("%s with triton.testing.do_bench" % what)
-    if what == "matmul":  # the best do_bench gets over the same shapes as bench's sweep
-        theirs = max(
-            _do_bench(do_bench, bm.matmul_operands("bf16", *shape, "cuda"), 2.0 * shape[0] * shape[1] * shape[2] / 1e12)
-            for shape in ctx.swept["bf16"]
-        )
-        unit = "TFLOP/s"
-    else:
-        size = (256 if ctx.quick else 1024) * 2**20
-        src, dst = (
-            torch.empty(size, dtype=torch.uint8, device="cuda"),
-            torch.empty(size, dtype=torch.uint8, device="cuda"),
-        )
-        theirs, unit = _do_bench(do_bench, lambda: dst.copy_(src), 2.0 * size / 1e9), "GB/s"
-    ratio = ours / theirs if ours else None
-    data = {"bench": ours, "do_bench": theirs, "ratio": ratio, "unit": unit}
-    text = "bench %.1f vs do_bench %.1f %s: ratio %.3f" % (ours or 0, theirs, unit, ratio or 0)
-    if ratio is not None and abs(ratio - 1) <= CROSSCHECK_TOLERANCE:
-        return Result(name, PASS, text, data=data)
-    direction = "less" if (ratio or 0) < 1 else "more"
-    return Result(
-        name,
-        WARN,
-        text,
-        "ratio within 1 +- %.2f" % CROSSCHECK_TOLERANCE,
-        "%.3f" % (ratio or 0),
-        "bench measured %s than do_bench: clocks moved between the two (see health); rerun" % direction,
-        data,
-    )
-
-
-def _do_bench(do_bench, fn, work):
-    """Return work per second at do_bench's median time (triton 2.0 takes percentiles, later return_mode)."""
-    try:
-        ms = do_bench(fn, warmup=100, rep=500, return_mode="median")
-    except TypeError:
-        ms = do_bench(fn, warmup=100, rep=500, percentiles=(0.5,))
-        ms = ms[0] if isinstance(ms, (list, tuple)) else ms
-    return work / (ms / 1e3)
-
-
 def health(ctx):
     """What the GPU did during the run: clocks, temperature, power, throttle reasons."""
     if ctx.sampler is None or not ctx.sampler.samples:
@@ -257,10 +204,10 @@ def jobs(ctx):
 
     for dtype in bm.MATMUL_DTYPES:
         yield "matmul-" + dtype, warm_then(dtype)
-    yield "crosscheck-matmul", lambda: crosscheck(ctx, "matmul")
+    yield "crosscheck-matmul", lambda: crosscheck(ctx, timer, "matmul", progress)
     for kind in ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable"):
         yield "copy-" + kind, (lambda k=kind: _remember(ctx, k, copies(ctx, timer, k)))
-    yield "crosscheck-copy", lambda: crosscheck(ctx, "copy")
+    yield "crosscheck-copy", lambda: crosscheck(ctx, timer, "copy", progress)
     if not ctx.quick:
         from checks.bench import REFERENCE_TRAINING
 

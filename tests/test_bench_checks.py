@@ -82,4 +82,4 @@ def test_cpu_skips_what_needs_a_gpu():
     assert bc.matmul(c, None, "fp16").summary == "fp16 matmul is measured on GPUs only"
     assert bc.copies(c, None, "h2d-pinned").summary == "host-device copies need a GPU"
     assert bc.gpt2(c, None, True).status == "SKIP"
-    assert bc.crosscheck(c, "matmul").status == "SKIP"
+    assert bc.crosscheck(c, None, "matmul", print).status == "SKIP"
