@@ -36,6 +36,11 @@ def scaled_mm(torch, a, b):
     return out[0] if isinstance(out, tuple) else out
 
 
+def is_oom(exc):
+    """True for an out-of-memory error (torch.cuda.OutOfMemoryError, from 1.13, is a RuntimeError)."""
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc)
+
+
 def save_bytes(torch, obj):
     """Serialise tensors and state dicts to bytes with torch.save."""
     buffer = io.BytesIO()

@@ -5,7 +5,7 @@ import sys
 import warnings
 
 from checks import peaks, probe, report
-from checks.verify_install import build_label, cudnn_tuple
+from checks.verify_install import cudnn_tuple, header_facts
 
 BENCH_VERSION = 1
 COPIES = ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable")
@@ -47,7 +47,8 @@ class Context:
             )
         self.reader = gpuinfo.Reader() if self.device == "cuda" else None
         self.state = self.reader.read() if self.reader else {}
-        self.name = torch.cuda.get_device_name() if self.device == "cuda" else probe.host()["os"]
+        cpu = "cpu (%d threads)" % torch.get_num_threads()
+        self.name = torch.cuda.get_device_name() if self.device == "cuda" else cpu
         self.peak = peaks.lookup(self.name) if self.device == "cuda" else None
         self.memory_gbs = self._memory_bandwidth()
         self.driver = driver
@@ -70,7 +71,7 @@ def header(ctx):
     torch, s = ctx.torch, ctx.state
     facts = {
         "check": "bench v%d%s" % (BENCH_VERSION, " (quick)" if ctx.quick else ""),
-        "torch": "%s (%s)" % (torch.__version__, build_label(torch)),
+        **header_facts(probe.host(), torch),
         "device": ctx.name,
     }
     if ctx.device == "cuda":
@@ -93,8 +94,6 @@ def header(ctx):
                 "telemetry": ctx.reader.source or "none (install nvidia-ml-py for NVML)",
             }
         )
-    else:
-        facts["threads"] = str(torch.get_num_threads())
     facts["method"] = (
         "time-based warm-up, CUDA events per iteration, 256 MiB cache flush before each, median"
         if ctx.device == "cuda"

@@ -18,11 +18,6 @@ QUICK_SQUARES = {"cuda": (4096, 8192), "cpu": (1024,)}
 GPT2 = {"vocab": 50304, "context": 1024, "dim": 768, "heads": 12, "layers": 12}
 
 
-def is_oom(exc):
-    """True for an out-of-memory error (torch.cuda.OutOfMemoryError is a RuntimeError)."""
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc)
-
-
 def fp8_problem(device):
     """Return why fp8 matmul cannot run here, or None."""
     if device != "cuda":
@@ -58,7 +53,7 @@ def matmul_sweep(timer, dtype, shapes, budget, progress):
             timer.warm_up(fn, budget / 2)  # per shape: cuBLAS picks its kernel, clocks settle at this load
             stats = timer.measure(fn, timer.iterations_for(fn, budget))
         except RuntimeError as exc:
-            if not is_oom(exc):
+            if not apis.is_oom(exc):
                 raise
             notes.append("%dx%dx%d did not fit in memory; smaller shapes measured" % (m, n, k))
             _free(timer.device)
@@ -159,7 +154,7 @@ def with_smaller_batch(run, batch, floor=1):
         try:
             return run(batch), notes
         except RuntimeError as exc:
-            if not is_oom(exc) or batch <= floor:
+            if not apis.is_oom(exc) or batch <= floor:
                 raise
             notes.append("batch %d did not fit in memory; retried with %d" % (batch, batch // 2))
             batch //= 2

@@ -7,7 +7,7 @@ import sys
 import warnings
 
 from checks import probe, report
-from checks.verify_install import build_flavour, build_label
+from checks.verify_install import build_flavour, header_facts
 
 CHECK_VERSION = 1
 DEVICES = ("cpu", "cuda", "mps")
@@ -99,14 +99,9 @@ def header(ctx):
     """Return the facts printed above the verdicts."""
     from checks.trainer import EPOCHS, WARMUP_STEPS
 
-    host = probe.host()
-    torch = ctx.torch
     return {
         "check": "train v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
-        "python": "%s (%s)" % (host["python"], host["python_executable"]),
-        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
-        "torch": torch.__version__,
-        "build": build_label(torch),
+        **header_facts(probe.host(), ctx.torch),
         "devices": ctx.describe_devices() or "none usable",
         "method": "seed 0, synthetic data, %d epochs; ms/step after %d warm-up steps; fp32 = IEEE fp32 (TF32 off)"
         % (EPOCHS, WARMUP_STEPS),

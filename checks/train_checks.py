@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from checks import compile_check, trainer
+from checks import apis, compile_check, trainer
 from checks.models import SPECS
 from checks.report import FAIL, PASS, SKIP, Result
 from checks.trainer import Variant
@@ -50,7 +50,7 @@ def _guarded(name, body, compiling=False):
         return body()
     except RuntimeError as exc:  # torch.cuda.OutOfMemoryError and inductor's errors are RuntimeErrors
         text = str(exc)
-        if "out of memory" in text:
+        if apis.is_oom(exc):
             return Result(name, FAIL, "out of memory", "fits in free memory", text.splitlines()[0], OOM_HINT)
         if compiling:  # dynamo's and inductor's errors (BackendCompilerFailed, ...) are RuntimeErrors
             first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__

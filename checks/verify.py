@@ -10,7 +10,7 @@ from checks import verify_gpu as gpu
 from checks import verify_install as install
 from checks import verify_libs as libs
 from checks.compile_check import check_compile
-from checks.verify_install import build_label
+from checks.verify_install import header_facts
 
 CHECK_VERSION = 1
 
@@ -113,12 +113,9 @@ def header(ctx, manifest_path):
     torch = ctx.torch
     facts = {
         "check": "verify v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
-        "python": "%s (%s)" % (ctx.host["python"], ctx.host["python_executable"]),
-        "platform": "%s, %s, %s CPUs" % (ctx.host["os"], ctx.host["subdir"], ctx.host["cpu_count"]),
+        **header_facts(ctx.host, torch),
         "environment": ctx.expect.describe() if ctx.expect else "none given (generic checks; use --env NAME)",
         "manifest": manifest_path,
-        "torch": torch.__version__ if torch else "not importable",
-        "build": build_label(torch) if torch else None,
         "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]) if ctx.driver["present"] else "none",
         "gpus": ", ".join(g["name"] for g in ctx.driver["gpus"]) or None,
     }

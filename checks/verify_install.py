@@ -144,6 +144,16 @@ def build_label(torch):
     return "%s %s" % (flavour, torch.version.cuda) if flavour == "cuda" else flavour
 
 
+def header_facts(host, torch):
+    """Return the header facts every check prints first: Python, platform, torch and its build."""
+    return {
+        "python": "%s (%s)" % (host["python"], host["python_executable"]),
+        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
+        "torch": torch.__version__ if torch else "not importable",
+        "build": build_label(torch) if torch else None,
+    }
+
+
 def flavour_cause(torch, want):
     """Explain where a wrong-flavour torch came from: its conda record or its pip version tag."""
     record = probe.conda_record("pytorch")
