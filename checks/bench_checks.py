@@ -119,7 +119,7 @@ def gpt2(ctx, timer, compile_model):
         return Result(name, SKIP, "GPT-2 small is a GPU benchmark; the CPU run times the reference models")
     progress("GPT-2 small training, bf16, %s (compiles first)" % ("torch.compile" if compile_model else "eager"))
     m, notes = bm.with_smaller_batch(
-        lambda b: bm.gpt2_throughput(timer, b, compile_model, 2.0 if ctx.quick else 4.0), 32
+        lambda b: bm.gpt2_throughput(timer, b, compile_model, 1.0 if ctx.quick else 4.0), 32
     )
     flops = m["tokens_per_s"] * m["flops_per_token"] / 1e12
     text = "%.0fk tokens/s, %.1f ms/step (batch %d x %d), %.0f TFLOP/s model FLOPs" % (
@@ -191,7 +191,7 @@ def jobs(ctx):
     def warm_then(dtype):
         def run():
             if dtype == bm.MATMUL_DTYPES[0]:
-                seconds = (5 if ctx.quick else 20) if ctx.device == "cuda" else 1
+                seconds = (3 if ctx.quick else 20) if ctx.device == "cuda" else 1
                 warm_dtype = "bf16" if ctx.device == "cuda" else "fp32"
                 progress("warm-up (%d s of %s matmul)" % (seconds, warm_dtype))
                 timer.warm_up(bm.matmul_operands(warm_dtype, 4096, 4096, 4096, ctx.device), seconds)

@@ -25,18 +25,18 @@ def crosscheck(ctx, timer, what, progress):
         fn, work, unit = bm.matmul_operands("bf16", m, n, k, "cuda"), 2.0 * m * n * k / 1e12, "TFLOP/s"
         # The sweep's peak against the best do_bench gets over the same shapes, now (clocks drift in between).
         later = max(
-            _do_bench(do_bench, bm.matmul_operands("bf16", *sh, "cuda"), 2.0 * sh[0] * sh[1] * sh[2] / 1e12)
+            _do_bench(do_bench, bm.matmul_operands("bf16", *sh, "cuda"), 2.0 * sh[0] * sh[1] * sh[2] / 1e12, ctx.quick)
             for sh in shapes
         )
     else:
         size = (256 if ctx.quick else 1024) * 2**20
         src, dst = (torch.empty(size, dtype=torch.uint8, device="cuda") for _ in range(2))
         fn, work, unit = (lambda: dst.copy_(src)), 2.0 * size / 1e9, "GB/s"
-        later = _do_bench(do_bench, fn, work)
+        later = _do_bench(do_bench, fn, work, ctx.quick)
     ours, theirs = [], []
     for _ in range(3):  # alternating, so power-cap and thermal drift hit both harnesses alike
-        ours.append(work / timer.measure(fn, timer.iterations_for(fn, 0.5)).median)
-        theirs.append(_do_bench(do_bench, fn, work))
+        ours.append(work / timer.measure(fn, timer.iterations_for(fn, 0.1 if ctx.quick else 0.5)).median)
+        theirs.append(_do_bench(do_bench, fn, work, ctx.quick))
     ours, theirs = sorted(ours)[1], sorted(theirs)[1]
     ratio, reported = ours / theirs, ctx.reported.get(what)
     data = {
@@ -65,11 +65,12 @@ def crosscheck(ctx, timer, what, progress):
     )
 
 
-def _do_bench(do_bench, fn, work):
+def _do_bench(do_bench, fn, work, quick):
     """Return work per second at do_bench's median time (triton 2.0 takes percentiles, later return_mode)."""
+    warmup, rep = (25, 100) if quick else (100, 500)  # milliseconds, do_bench's own units
     try:
-        ms = do_bench(fn, warmup=100, rep=500, return_mode="median")
+        ms = do_bench(fn, warmup=warmup, rep=rep, return_mode="median")
     except TypeError:
-        ms = do_bench(fn, warmup=100, rep=500, percentiles=(0.5,))
+        ms = do_bench(fn, warmup=warmup, rep=rep, percentiles=(0.5,))
         ms = ms[0] if isinstance(ms, (list, tuple)) else ms
     return work / (ms / 1e3)

@@ -83,3 +83,22 @@ def test_cpu_skips_what_needs_a_gpu():
     assert bc.copies(c, None, "h2d-pinned").summary == "host-device copies need a GPU"
     assert bc.gpt2(c, None, True).status == "SKIP"
     assert bc.crosscheck(c, None, "matmul", print).status == "SKIP"
+
+
+def test_do_bench_speaks_both_triton_signatures():
+    """The cross-check reads do_bench's median under triton 2.0 (percentiles) and later (return_mode)."""
+    from checks.crosscheck import _do_bench
+
+    seen = []
+
+    def new(fn, warmup, rep, return_mode):
+        seen.append((warmup, rep, return_mode))
+        return 2.0  # ms
+
+    def old(fn, warmup, rep, percentiles):
+        seen.append((warmup, rep, percentiles))
+        return [4.0]
+
+    assert _do_bench(new, None, 10.0, quick=False) == pytest.approx(5000.0)
+    assert _do_bench(old, None, 10.0, quick=True) == pytest.approx(2500.0)
+    assert seen == [(100, 500, "median"), (25, 100, (0.5,))]
