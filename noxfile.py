@@ -41,7 +41,12 @@ TORCH20_PINS = [
     "tomli",
 ]
 # 3.11 also installs matplotlib (bench draws its chart); 3.8 and 3.10 test the route without it.
-TEST_MATRIX = {"3.8": TORCH20_PINS, "3.10": TORCH20_PINS, "3.11": ["torch==%s" % NEWEST_TORCH, "numpy", "matplotlib"]}
+# py-rattler (the reference pixi.lock writer, Python 3.10+) cross-checks lock-audit's reader on 3.11.
+TEST_MATRIX = {
+    "3.8": TORCH20_PINS,
+    "3.10": TORCH20_PINS,
+    "3.11": ["torch==%s" % NEWEST_TORCH, "numpy", "matplotlib", "py-rattler>=0.28"],
+}
 
 # Without pixi every parametrisation would run the same interpreter: the first one runs, the rest say so.
 _RAN_HERE = {}
@@ -104,7 +109,7 @@ def gpu(session: nox.Session, env: str) -> None:
 @nox.session(python=list(TEST_MATRIX))
 def tests(session: nox.Session) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""
-    session.install(*TEST_MATRIX[session.python], "pytest>=7.4", "jsonschema>=4.17", "nox>=2024.4.15")
+    session.install(*TEST_MATRIX[session.python], "pytest>=7.4", "jsonschema>=4.17", "nox>=2024.4.15", "pyyaml>=5.4")
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )

@@ -9,15 +9,17 @@ COMMANDS = {
     "train": "checks.train",
     "bench": "checks.bench",
     "compare": "checks.compare",
+    "lock-audit": "checks.lock_audit",
 }
 
 USAGE = """usage: python -m checks COMMAND [options]
 
 commands:
-  verify   prove this PyTorch environment works (versions, build, GPU, compile, a training step)
-  train    train reference models on every device and precision; check they learn, repeat and agree
-  bench    measure matmul, bandwidth and training throughput against the GPU's datasheet
-  compare  compare two reports (A.json B.json) figure by figure
+  verify      prove this PyTorch environment works (versions, build, GPU, compile, a training step)
+  train       train reference models on every device and precision; check they learn, repeat and agree
+  bench       measure matmul, bandwidth and training throughput against the GPU's datasheet
+  compare     compare two reports (A.json B.json) figure by figure
+  lock-audit  check pixi.lock holds the builds pixi.toml promises (torch flavour, CUDA, pairing, pins)
 
 `python -m checks COMMAND --help` shows a command's options.
 exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error"""

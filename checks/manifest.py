@@ -98,18 +98,40 @@ def target_matches(selector, platform):
     return platform["subdir"].split("-")[0] in FAMILIES.get(selector, ())
 
 
-def dependencies(data, env_name, platform):
-    """Return the conda dependencies an environment installs on one platform (later targets win)."""
+def _tables(data, env_name):
     env = environments(data)[env_name]
-    tables = [data] if env["default"] else []
-    tables += [data.get("feature", {}).get(f, {}) for f in env["features"]]
-    deps = {}
-    for table in tables:
-        deps.update(table.get("dependencies", {}))
+    return ([data] if env["default"] else []) + [data.get("feature", {}).get(f, {}) for f in env["features"]]
+
+
+def specs(data, env_name, platform, key="dependencies"):
+    """Return {package: {"version": spec, "channel": name or None}} of one table kind (later targets win)."""
+    raw = {}
+    for table in _tables(data, env_name):
+        raw.update(table.get(key, {}))
         for selector, target in table.get("target", {}).items():
             if target_matches(selector, platform):
-                deps.update(target.get("dependencies", {}))
-    return {name: spec if isinstance(spec, str) else spec.get("version", "*") for name, spec in deps.items()}
+                raw.update(target.get(key, {}))
+    return {
+        name: {"version": spec, "channel": None}
+        if isinstance(spec, str)
+        else {"version": spec.get("version", "*"), "channel": spec.get("channel")}
+        for name, spec in raw.items()
+    }
+
+
+def dependencies(data, env_name, platform):
+    """Return the conda dependencies an environment installs on one platform (later targets win)."""
+    return {name: spec["version"] for name, spec in specs(data, env_name, platform).items()}
+
+
+def channels(data, env_name):
+    """Return the channel names an environment solves from, highest priority first (features before workspace)."""
+    ranked = {}
+    for table in _tables(data, env_name) + [data["workspace"]]:
+        for entry in table.get("channels", []):
+            name, priority = (entry, 0) if isinstance(entry, str) else (entry["channel"], entry.get("priority", 0))
+            ranked.setdefault(name, (-priority, len(ranked)))
+    return sorted(ranked, key=ranked.get)
 
 
 def env_platforms(data, env_name):

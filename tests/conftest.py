@@ -66,6 +66,15 @@ def reference_dir(repo_root):
 
 
 @pytest.fixture(scope="session")
+def lock_builder(reference_dir):
+    """Return a LockBuilder over the real `pytorch` channel records (needs PyYAML, as lock-audit does)."""
+    pytest.importorskip("yaml", reason="lock files are YAML: pip install pyyaml")
+    from lockdata import LockBuilder
+
+    return LockBuilder(reference_dir / "pytorch-channel-linux-64-repodata.json")
+
+
+@pytest.fixture(scope="session")
 def report_schema(repo_root):
     """Return a validator for checks/report.schema.json, or None where jsonschema is not installed."""
     try:
