@@ -57,3 +57,17 @@ def test_driver_against_cuda_118(driver, status):
     info = dict(NO_DRIVER, present=True, version=driver, cuda="12.2")
     ctx = SimpleNamespace(torch=fake_torch(), driver=info, expect=None)
     assert verify_gpu.check_driver(ctx).status == status
+
+
+@pytest.mark.parametrize("override, status", [(None, FAIL), ("11.8", "SKIP")])
+def test_a_cuda_environment_without_a_driver(monkeypatch, override, status):
+    """No driver where CUDA is promised: FAIL, unless CONDA_OVERRIDE_CUDA says this is a GPU-less CI runner."""
+    if override is None:
+        monkeypatch.delenv("CONDA_OVERRIDE_CUDA", raising=False)
+    else:
+        monkeypatch.setenv("CONDA_OVERRIDE_CUDA", override)
+    expect = SimpleNamespace(flavour="cuda", cuda="11.8.*", describe=lambda: "cu118 on linux-64-cu118")
+    ctx = SimpleNamespace(torch=fake_torch(), driver=NO_DRIVER, expect=expect)
+    result = verify_gpu.check_driver(ctx)
+    assert result.status == status
+    assert ("CONDA_OVERRIDE_CUDA=11.8" in result.summary) == (override is not None)
