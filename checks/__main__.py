@@ -10,6 +10,7 @@ COMMANDS = {
     "bench": "checks.bench",
     "compare": "checks.compare",
     "lock-audit": "checks.lock_audit",
+    "dist": "checks.dist",
 }
 
 USAGE = """usage: python -m checks COMMAND [options]
@@ -20,6 +21,7 @@ commands:
   bench       measure matmul, bandwidth and training throughput against the GPU's datasheet
   compare     compare two reports (A.json B.json) figure by figure
   lock-audit  check pixi.lock holds the builds pixi.toml promises (torch flavour, CUDA, pairing, pins)
+  dist        ranks of a multi-GPU / multi-node job join, all-reduce exactly, bus bandwidth (torchrun, srun)
 
 `python -m checks COMMAND --help` shows a command's options.
 exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error"""

@@ -1,6 +1,6 @@
 """A PNG chart of a bench report: achieved vs peak per dtype, bandwidths, training throughput (needs matplotlib)."""
 
-import os
+from checks import charts
 
 
 def _bars(results, prefixes, key="value", unit=None):
@@ -14,13 +14,9 @@ def _bars(results, prefixes, key="value", unit=None):
 
 def write_chart(document, json_path):
     """Write <json without .json>.png; return a line saying where, or why no chart was written."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        return "chart: not written (matplotlib is not installed)"
+    plt = charts.pyplot()
+    if plt is None:
+        return charts.NO_MATPLOTLIB
     results = document["results"]
     panels = [
         ("matrix multiply (datasheet outlined)", _bars(results, ("matmul-",)), False),
@@ -45,10 +41,4 @@ def write_chart(document, json_path):
         ax.legend()
     fig.suptitle("%s, %s" % (document["header"].get("device", "?"), document["header"].get("torch", "")))
     fig.tight_layout()
-    base = json_path[:-5] if json_path.endswith(".json") else json_path
-    path = base + ".png"
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return "chart written to %s" % path
+    return charts.save(plt, fig, json_path)
