@@ -106,6 +106,13 @@ def gpu(session: nox.Session, env: str) -> None:
     )
 
 
+@nox.session(venv_backend="none", default=False)
+@nox.parametrize("env", ENVS, ids=ENVS)
+def dist(session: nox.Session, env: str) -> None:
+    """Multi-process check in each environment: ranks join, all-reduce, bus bandwidth (args after -- pass through)."""
+    run_checks(session, env, ["dist", "--nproc", "auto", *session.posargs])
+
+
 @nox.session(python=list(TEST_MATRIX))
 def tests(session: nox.Session) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""

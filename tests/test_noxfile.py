@@ -75,6 +75,7 @@ def test_sessions_match_the_manifest(repo_root, data):
     cuda_envs = mf.torch_environments(data, here, cuda=True)
     if cuda_envs:
         assert [e for n, e in listed(repo_root, "-s", "gpu") if n == "gpu"] == cuda_envs
+    assert [e for n, e in listed(repo_root, "-s", "dist") if n == "dist"] == envs  # not in the default run
     assert set(envs) | set(cuda_envs) <= set(mf.environments(data))
 
 
