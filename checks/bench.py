@@ -5,14 +5,9 @@ import sys
 import warnings
 
 from checks import peaks, probe, report
-from checks.verify_install import cudnn_tuple, header_facts
+from checks.verify_install import header_facts
 
 BENCH_VERSION = 1
-COPIES = ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable")
-# (model, precision, mode) of the training-step check's models timed by the full run.
-REFERENCE_TRAINING = tuple(
-    (m, p, mode) for m in ("cnn", "transformer") for p in ("fp32", "bf16") for mode in ("eager", "compile")
-)
 
 
 def parse_args(argv):
@@ -100,11 +95,6 @@ def header(ctx):
         else "time-based warm-up, wall clock per iteration, median"
     )
     return {k: v for k, v in facts.items() if v is not None}
-
-
-def _cudnn(torch):
-    number = torch.backends.cudnn.version()
-    return "%d.%d" % cudnn_tuple(number) if number else "not available"
 
 
 def _nccl(torch):

@@ -10,6 +10,12 @@ from checks.crosscheck import crosscheck
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.timing import Timer
 
+COPIES = ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable")
+# (model, precision, mode) of the training-step check's models timed by the full run.
+REFERENCE_TRAINING = tuple(
+    (m, p, mode) for m in ("cnn", "transformer") for p in ("fp32", "bf16") for mode in ("eager", "compile")
+)
+
 
 def progress(text):
     """Say what is being measured (stderr, so --json and the result lines stay clean)."""
@@ -205,12 +211,10 @@ def jobs(ctx):
     for dtype in bm.MATMUL_DTYPES:
         yield "matmul-" + dtype, warm_then(dtype)
     yield "crosscheck-matmul", lambda: crosscheck(ctx, timer, "matmul", progress)
-    for kind in ("d2d", "h2d-pinned", "d2h-pinned", "h2d-pageable", "d2h-pageable"):
+    for kind in COPIES:
         yield "copy-" + kind, (lambda k=kind: _remember(ctx, k, copies(ctx, timer, k)))
     yield "crosscheck-copy", lambda: crosscheck(ctx, timer, "copy", progress)
     if not ctx.quick:
-        from checks.bench import REFERENCE_TRAINING
-
         for model, precision, mode in REFERENCE_TRAINING:
             yield (
                 "train-%s-%s-%s" % (model, precision, mode),

@@ -10,7 +10,6 @@ from checks import apis
 from checks.models import TinyGPT
 from checks.timing import Timer  # noqa: F401 (callers pass one)
 
-GIB = 2**30
 MATMUL_DTYPES = ("fp32", "tf32", "fp16", "bf16", "fp8")
 SQUARES = {"cuda": (2048, 4096, 6144, 8192, 12288, 16384), "cpu": (512, 1024, 2048)}
 QUICK_SQUARES = {"cuda": (4096, 8192), "cpu": (1024,)}

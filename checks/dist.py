@@ -21,7 +21,6 @@ SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE
 SLURM_FIX = 'export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) MASTER_PORT=29500'
 LAUNCH = ("launcher", "rank", "world", "local_rank", "local_world", "addr", "port")
 UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
-TIMEOUT_HELP = "seconds to join, or to finish one step, before failing with the ranks that did not answer (default 60)"
 
 
 def parse_size(text):
@@ -48,7 +47,7 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true", help="fewer message sizes, shorter timing")
     parser.add_argument("--sizes", nargs="+", metavar="SIZE", help="message sizes to time, e.g. 1K,1M,64MiB")
     parser.add_argument("--json", metavar="PATH", help="rank 0 writes the report as JSON, and a PNG chart beside it")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help=TIMEOUT_HELP)
+    report.add_timeout_option(parser, "joining, or one step of the check,", 60.0)
     parser.add_argument(
         "--nproc",
         metavar="N",
@@ -98,7 +97,7 @@ def launch_env(environ):
     return dict(zip(LAUNCH, (launcher, rank, world, _int(environ, names[2], rank), local_world, addr, port)))
 
 
-def local_world(args, argv):
+def start_local_world(args, argv):
     """Start --nproc copies of this check on this machine, as torchrun would; return the worst exit code."""
     torch = report.require_torch("dist")
     if torch is None:
@@ -107,16 +106,11 @@ def local_world(args, argv):
     if args.nproc == "gpu" and not gpus:
         raise report.UsageError("--nproc gpu: torch sees no usable CUDA GPU here; use --nproc 2 --device cpu")
     n = int(args.nproc) if args.nproc.isdigit() else gpus or 2
-    rest, skip = [], False
-    for arg in argv:
-        if not skip and not arg.startswith("--nproc"):
-            rest.append(arg)
-        skip = arg == "--nproc"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(n), LOCAL_WORLD_SIZE=str(n))
-    command = [sys.executable, "-m", "checks", "dist", *rest]
+    command = [sys.executable, "-m", "checks", "dist", *argv]  # under RANK/WORLD_SIZE, --nproc is ignored
     print("dist: starting %d processes on this machine (RANK 0-%d, port %d)" % (n, n - 1, port), file=sys.stderr)
     procs = [
         subprocess.Popen(command, env=dict(base, RANK=str(r), LOCAL_RANK=str(r), GROUP_RANK="0")) for r in range(n)
@@ -210,7 +204,7 @@ def main(argv=None):
     try:
         launch = launch_env(os.environ)
         if args.nproc and launch["launcher"] is None:
-            return local_world(args, sys.argv[1:] if argv is None else argv)
+            return start_local_world(args, sys.argv[1:] if argv is None else argv)
         torch = report.require_torch("dist")
         if torch is None:
             return report.EXIT_USAGE

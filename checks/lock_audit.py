@@ -54,8 +54,9 @@ def paired(torch_version, name, version):
 def audit_platform(data, env, platform, packages, lock_channels):
     """Return the problems of one environment x platform as (what, expected, actual) triples."""
     problems = []
-    for kind in ("dependencies", "constraints"):
-        for name, spec in sorted(manifest.specs(data, env, platform, kind).items()):
+    wanted = manifest.specs(data, env, platform)
+    for kind, specs in (("dependencies", wanted), ("constraints", manifest.specs(data, env, platform, "constraints"))):
+        for name, spec in sorted(specs.items()):
             pkg = packages.get(name)
             if pkg is None:
                 if kind == "dependencies":
@@ -65,19 +66,15 @@ def audit_platform(data, env, platform, packages, lock_channels):
                 problems.append((name, "%s %s" % (name, spec["version"]), pkg.label()))
             if spec["channel"] and pkg.channel != spec["channel"]:
                 problems.append((name, "%s from channel %s" % (name, spec["channel"]), pkg.label()))
-    for name in TORCH_PACKAGES:
-        pkg = packages.get(name)
-        if pkg is not None and pkg.kind == "conda" and pkg.channel not in lock_channels:
-            problems.append((name, "a channel of the environment (%s)" % ", ".join(lock_channels), pkg.label()))
+    want, expect_cuda = manifest.promised_build({name: spec["version"] for name, spec in wanted.items()})
     torch = packages.get("pytorch")
-    if torch is None:
-        return problems
-    deps = manifest.dependencies(data, env, platform)
-    expect_cuda = deps.get("pytorch-cuda") or deps.get("cuda-version")
-    want = "cuda" if ("pytorch-cuda" in deps or "pytorch-gpu" in deps) else "cpu"
     for name in TORCH_PACKAGES:
         pkg = packages.get(name)
         if pkg is None:
+            continue
+        if pkg.kind == "conda" and pkg.channel not in lock_channels:
+            problems.append((name, "a channel of the environment (%s)" % ", ".join(lock_channels), pkg.label()))
+        if torch is None:
             continue
         got, cuda = flavour(pkg)
         if got is not None and got != want:
@@ -94,7 +91,7 @@ def audit_platform(data, env, platform, packages, lock_channels):
             elif pin and not manifest.spec_matches(torch.version, pin):
                 problems.append((name, "pytorch %s (its own pin)" % pin, "pytorch %s" % torch.version))
     mutex = packages.get("pytorch-mutex")
-    if mutex is not None and mutex.build != want:
+    if torch is not None and mutex is not None and mutex.build != want:
         problems.append(("pytorch-mutex", "pytorch-mutex %s" % want, mutex.label()))
     return problems
 

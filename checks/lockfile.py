@@ -19,12 +19,11 @@ class LockError(UsageError):
 
 
 class Package:
-    """One locked package: kind (conda or pypi), name, version, build, subdir, channel, url, depends, constrains."""
+    """One locked package: kind (conda or pypi), name, version, build, subdir, channel, url, depends."""
 
     def __init__(self, kind, url, fields):
         self.kind, self.url = kind, url
         self.depends = list(fields.get("depends") or fields.get("requires_dist") or [])
-        self.constrains = list(fields.get("constrains") or [])
         parsed = parse_conda_url(url) if kind == "conda" else {}
         self.name = str(fields.get("name") or parsed.get("name") or "")
         self.version = str(fields.get("version") or parsed.get("version") or "")

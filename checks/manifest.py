@@ -159,11 +159,17 @@ def torch_environments(data, subdir, cuda=False):
     for name in environments(data):
         for platform in env_platforms(data, name):
             deps = dependencies(data, name, platform) if platform["subdir"] == subdir else {}
-            is_cuda = platform["cuda"] is not None and ("pytorch-cuda" in deps or "pytorch-gpu" in deps)
+            is_cuda = platform["cuda"] is not None and promised_build(deps)[0] == "cuda"
             if "pytorch" in deps and "pytest" not in deps and (is_cuda or not cuda):
                 names.append(name)
                 break
     return names
+
+
+def promised_build(deps):
+    """Return (flavour, CUDA spec or None) a platform's dependencies promise: pytorch-cuda or pytorch-gpu is CUDA."""
+    flavour = "cuda" if "pytorch-cuda" in deps or "pytorch-gpu" in deps else "cpu"
+    return flavour, deps.get("pytorch-cuda") or deps.get("cuda-version")
 
 
 def select_platform(candidates, subdir, host_cuda):
@@ -190,9 +196,7 @@ class Expectation:
         self.torch = deps.get("pytorch")
         self.torchvision = deps.get("torchvision")
         self.torchaudio = deps.get("torchaudio")
-        self.cuda = deps.get("pytorch-cuda") or deps.get("cuda-version")
-        has_cuda_pkg = "pytorch-cuda" in deps or "pytorch-gpu" in deps
-        self.flavour = "cuda" if has_cuda_pkg else "cpu"
+        self.flavour, self.cuda = promised_build(deps)
         self.driver_short = False
 
     def describe(self):

@@ -238,14 +238,14 @@ class Watchdog:
         os._exit(EXIT_FAILED)
 
 
-def add_timeout_option(parser, what):
+def add_timeout_option(parser, what, default=600.0):
     """Add --timeout S: how long `what` may run before the watchdog reports it as hung."""
     parser.add_argument(
         "--timeout",
         type=float,
-        default=600.0,
+        default=default,
         metavar="S",
-        help="seconds %s may take before it is stopped and reported as hung (default 600)" % what,
+        help="seconds %s may take before it is stopped and reported as hung (default %g)" % (what, default),
     )
 
 

@@ -93,9 +93,8 @@ class LockBuilder:
         """Return lock entries satisfying every dependency and constraint of an environment on a platform."""
         deps = manifest.specs(data, env, platform)
         py = manifest.spec_floor(deps.get("python", {}).get("version")) or "3.12"
-        cuda = manifest.spec_floor((deps.get("pytorch-cuda") or deps.get("cuda-version") or {}).get("version"))
-        if platform.get("cuda") is None and "pytorch-gpu" not in deps and "pytorch-cuda" not in deps:
-            cuda = None
+        flavour, cuda_spec = manifest.promised_build({name: spec["version"] for name, spec in deps.items()})
+        cuda = manifest.spec_floor(cuda_spec) if flavour == "cuda" else None
         out = []
         for name, spec in deps.items():
             version = OTHER_VERSIONS.get(name, {}).get(spec["version"]) or manifest.spec_floor(spec["version"]) or "1.0"

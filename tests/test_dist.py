@@ -388,18 +388,30 @@ def test_a_rank_that_never_joins_is_named_within_the_timeout(repo_root, tmp_path
 BUSY = ("--sizes", "16M,32M,64M,128M")
 
 
+def fault_after_init(repo_root, tmp_path, fault, *args):
+    """Start ranks 0 and 1, call fault(procs) once init passed; return (rank 0's exit code, output, seconds waited)."""
+    pair = Ranks(repo_root, tmp_path, *args, *BUSY)
+    try:
+        assert pair.wait_for("PASS init:"), "".join(pair.lines)
+        fault(pair.procs)
+        return pair.finish()
+    finally:
+        pair.close()
+
+
+def stop_rank1_then_terminate_rank0(procs):
+    procs[1].send_signal(signal.SIGSTOP)  # rank 0 now waits in a collective that cannot finish
+    time.sleep(0.5)
+    procs[0].send_signal(signal.SIGTERM)
+
+
 @needs_torch
 @posix_only
 def test_a_rank_that_dies_mid_run_is_named(repo_root, tmp_path, report_schema):
     """Rank 1 killed after init: rank 0 FAILs the step in progress naming rank 1, writes the report, exits 1."""
     out = tmp_path / "dead.json"
-    pair = Ranks(repo_root, tmp_path, "--timeout", "20", "--json", str(out), *BUSY)
-    try:
-        assert pair.wait_for("PASS init:"), "".join(pair.lines)
-        pair.procs[1].kill()
-        code, text, waited = pair.finish()
-    finally:
-        pair.close()
+    args = ("--timeout", "20", "--json", str(out))
+    code, text, waited = fault_after_init(repo_root, tmp_path, lambda procs: procs[1].kill(), *args)
     assert code == 1 and waited < 20, text
     fail = next(line for line in text.splitlines() if line.startswith("FAIL "))
     assert re.match(r"FAIL \S+: rank 0 failed: .*; rank 1 did not respond$", fail), text
@@ -413,13 +425,8 @@ def test_a_rank_that_dies_mid_run_is_named(repo_root, tmp_path, report_schema):
 @posix_only
 def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
     """Rank 1 stopped (hung) after init: the watchdog FAILs the step after --timeout naming rank 1, exit 1."""
-    pair = Ranks(repo_root, tmp_path, "--timeout", "4", *BUSY)
-    try:
-        assert pair.wait_for("PASS init:"), "".join(pair.lines)
-        pair.procs[1].send_signal(signal.SIGSTOP)
-        code, text, waited = pair.finish()
-    finally:
-        pair.close()
+    stop = lambda procs: procs[1].send_signal(signal.SIGSTOP)  # noqa: E731
+    code, text, waited = fault_after_init(repo_root, tmp_path, stop, "--timeout", "4")
     assert code == 1 and 3 < waited < 30, text
     assert re.search(r"FAIL \S+: rank 0 did not finish within 4 s \(--timeout\); rank 1 did not respond", text), text
 
@@ -428,15 +435,7 @@ def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
 @posix_only
 def test_sigterm_mid_collective_still_reports_the_silent_rank(repo_root, tmp_path):
     """torchrun SIGTERMs the survivors when a rank exits: rank 0, blocked in a collective, still names rank 1."""
-    pair = Ranks(repo_root, tmp_path, "--timeout", "60", *BUSY)
-    try:
-        assert pair.wait_for("PASS init:"), "".join(pair.lines)
-        pair.procs[1].send_signal(signal.SIGSTOP)  # rank 0 now waits in a collective that cannot finish
-        time.sleep(0.5)
-        pair.procs[0].send_signal(signal.SIGTERM)
-        code, text, waited = pair.finish()
-    finally:
-        pair.close()
+    code, text, waited = fault_after_init(repo_root, tmp_path, stop_rank1_then_terminate_rank0, "--timeout", "60")
     assert code == 1 and waited < 30, text
     assert re.search(r"FAIL \S+: rank 0 stopped by SIGTERM .*; rank 1 did not respond", text), text
 

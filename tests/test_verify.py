@@ -197,19 +197,19 @@ def test_torch_import_failure_signatures(run_checks, tmp_path, message, meaning,
 
 
 def fake_smi(directory, body):
-    """Write an executable `nvidia-smi` shell script into directory."""
+    """Write an executable `nvidia-smi` shell script into directory; return the env that puts it first on PATH."""
     path = directory / "nvidia-smi"
     path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return directory
+    return {"PATH": "%s:%s" % (directory, os.environ["PATH"])}
 
 
 @POSIX
 def test_hanging_nvidia_smi_is_bounded(run_checks, tmp_path):
     """An nvidia-smi that hangs: FAIL driver within the timeout, with the Xid/reset fix."""
-    bin_dir = fake_smi(tmp_path, "sleep 60\n")
+    env = fake_smi(tmp_path, "sleep 60\n")
     start = time.monotonic()
-    proc = run_checks("verify", "--quick", "--timeout", "1", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
+    proc = run_checks("verify", "--quick", "--timeout", "1", env=env)
     assert time.monotonic() - start < 45
     assert proc.returncode == 1
     assert "FAIL driver: nvidia-smi did not answer within 1 s" in proc.stdout
@@ -222,6 +222,7 @@ case "$1" in
   *) echo "| NVIDIA-SMI 440.33.01    Driver Version: 440.33.01    CUDA Version: 10.2 |" ;;
 esac
 """
+NEW_DRIVER = OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2")
 
 
 @POSIX
@@ -229,8 +230,7 @@ esac
 @CUDA_WHEEL
 def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
     """Driver 440 with a CUDA 11 build: FAIL driver with the version needed; GPU not visible to torch."""
-    bin_dir = fake_smi(tmp_path, OLD_DRIVER)
-    proc = run_checks("verify", "--quick", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
+    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, OLD_DRIVER))
     assert proc.returncode == 1
     assert "FAIL driver: driver too old for CUDA %s" % torch.version.cuda in proc.stdout
     assert "actual:   440.33.01" in proc.stdout
@@ -242,9 +242,7 @@ def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
 @CUDA_WHEEL
 def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
     """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so and how to fix it."""
-    bin_dir = fake_smi(tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2"))
-    env = {"PATH": "%s:%s" % (bin_dir, os.environ["PATH"]), "CUDA_VISIBLE_DEVICES": ""}
-    proc = run_checks("verify", "--quick", env=env)
+    proc = run_checks("verify", "--quick", env=dict(fake_smi(tmp_path, NEW_DRIVER), CUDA_VISIBLE_DEVICES=""))
     assert "FAIL gpu: CUDA_VISIBLE_DEVICES='' hides every GPU" in proc.stdout
     assert "PASS driver: driver 535.104.05" in proc.stdout
 
@@ -254,8 +252,7 @@ def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
 @CPU_WHEEL
 def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
     """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
-    bin_dir = fake_smi(tmp_path, OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2"))
-    proc = run_checks("verify", "--quick", env={"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])})
+    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, NEW_DRIVER))
     assert "WARN build: CPU build on a machine with an NVIDIA driver" in proc.stdout
 
 
