@@ -1,0 +1,280 @@
+"""Conda version order and version specs, as pixi (rattler) evaluates them.
+
+`matches("3.11.5", "=3.11")` is True and `matches("3.11.5", "3.11")` is False: in a pixi `[dependencies]` table a
+bare version means `==` (pixi parses it leniently and warns: crates/pixi_spec/src/toml.rs@v0.77.0:1485-1516), `=X`
+and `X.*` mean "starts with X", `~=X` is a compatible release (crates/rattler_conda_types/src/version_spec/parse.rs
+at rattler_conda_types-v0.49.0:33-57). PEP 440 specifiers of PyPI dependencies use the same operators and are
+evaluated the same way, as pixi does for `requires-python` (crates/pixi_manifest/src/pyproject.rs@v0.77.0:304-317).
+
+When py-rattler (`pip install py-rattler`, the library pixi's solver is built from) is importable, it decides.
+Otherwise this module's own implementation of conda's VersionOrder (conda/models/version.py) decides; the tests
+hold the two to the same answers over a table of real specs and versions (tests/test_versions.py), so a run without
+py-rattler gives the same verdicts.
+"""
+
+import itertools
+import re
+
+try:  # the well-kept implementation, when installed
+    import rattler as _rattler
+except ImportError:  # Python 3.8/3.9, or not installed: the fallback below
+    _rattler = None
+
+_COMPONENT = re.compile(r"([0-9]+|[*]+|[^0-9*]+)")
+_OPERATORS = ("==", "!=", "<=", ">=", "~=", "<", ">", "=")
+
+
+class SpecError(ValueError):
+    """A version or version spec that conda's grammar does not accept."""
+
+
+class Version:
+    """A conda version: epoch, release components and local part, ordered as conda and rattler order them.
+
+    `1.0.dev1 < 1.0a1 < 1.0 == 1.0.0 < 1.0.post1`; strings sort before numbers within a component, `dev` before
+    every other string, `post` after everything. The local part (`+cu117`) is compared after the release.
+    """
+
+    __slots__ = ("text", "parts")
+
+    def __init__(self, text):
+        self.text = str(text).strip()
+        version = self.text.lower()
+        if not version or not re.fullmatch(r"[0-9a-z_.+!*-]+", version):
+            raise SpecError("%r is not a conda version" % text)
+        epoch, _, version = version.rpartition("!") if "!" in version else ("0", "", version)
+        release, _, local = version.partition("+")
+        if not epoch.isdigit() or not release:
+            raise SpecError("%r is not a conda version" % text)
+        self.parts = ([[int(epoch)]] + _split(release), _split(local) if local else [])
+
+    def _cmp(self, other):
+        for mine, theirs in zip(self.parts, other.parts):
+            for a, b in itertools.zip_longest(mine, theirs, fillvalue=[0]):
+                for x, y in itertools.zip_longest(a, b, fillvalue=0):
+                    if x == y:
+                        continue
+                    if isinstance(x, str) != isinstance(y, str):
+                        return -1 if isinstance(x, str) else 1
+                    return -1 if x < y else 1
+        return 0
+
+    def __eq__(self, other):
+        return self._cmp(other) == 0
+
+    def __ne__(self, other):
+        return self._cmp(other) != 0
+
+    def __lt__(self, other):
+        return self._cmp(other) < 0
+
+    def __le__(self, other):
+        return self._cmp(other) <= 0
+
+    def __hash__(self):
+        return hash(self.text)
+
+    def starts_with(self, prefix):
+        """Return True if this version begins with `prefix` (`1.2.3` starts with `1.2`, `1.0` with `1.0.0`).
+
+        Mirrors rattler's `segments_starts_with` (crates/rattler_conda_types/src/version/mod.rs at
+        rattler_conda_types-v0.49.0:539-598), applied to the epoch, the release and the local part.
+        """
+        (mine, mine_local), (theirs, their_local) = self.parts, prefix.parts
+        return mine[0] == theirs[0] and _starts(mine[1:], theirs[1:]) and _starts(mine_local, their_local)
+
+    def compatible_with(self, other):
+        """Return True if this version is at least `other` and shares all but its last segment (`~=`)."""
+        (mine, mine_local), (theirs, their_local) = self.parts, other.parts
+        return (
+            other <= self
+            and mine[0] == theirs[0]
+            and _starts(mine[1:], theirs[1:-1])
+            and _starts(mine_local, their_local)
+        )
+
+    def __repr__(self):
+        return "Version(%r)" % self.text
+
+
+def _starts(segments, prefix):
+    extra_left = False
+    for left, right in itertools.zip_longest(segments, prefix):
+        if right is None:
+            return True  # more segments after the prefix
+        if left is None:
+            if all(c == 0 for c in right):
+                continue  # implicit zeros
+            return False
+        if extra_left:
+            return False  # `1.1c.1` does not start with `1.1.1`
+        for a, b in itertools.zip_longest(left, right):
+            if b is None:
+                extra_left = True  # `1.0.1c` starts with `1.0.1`, if nothing follows in the prefix
+                break
+            if a is None:
+                if b == 0:
+                    continue
+                return False
+            if a != b:
+                return False
+    return True
+
+
+def _split(text):
+    """Split `1.1dev1_2` into [[1], [1, 'DEV', 1], [2]] as conda does ('_' and '-' separate like '.')."""
+    out = []
+    for piece in re.split(r"[._-]", text):
+        runs = _COMPONENT.findall(piece)
+        if not runs:
+            raise SpecError("empty version component in %r" % text)
+        comp = []
+        for run in runs:
+            if run.isdigit():
+                comp.append(int(run))
+            elif run == "post":
+                comp.append(float("inf"))
+            elif run == "dev":
+                comp.append("DEV")  # upper case sorts before every lower-case string
+            else:
+                comp.append(run)
+        if not isinstance(comp[0], int):
+            comp.insert(0, 0)  # `a1` is `0a1`, `post1` is `0post1`
+        out.append(comp)
+    return out
+
+
+def _constraint(text, strict):
+    """Return a predicate for one constraint such as `>=1.21`, `3.10.*`, `=3.11`, `~=2.1`, `*`."""
+    text = text.strip()
+    if text in ("*", ""):
+        return lambda v: True
+    op = next((o for o in _OPERATORS if text.startswith(o)), "")
+    target = text[len(op) :].strip()
+    if not target:
+        raise SpecError("%r has an operator but no version" % text)
+    glob = target.endswith("*")
+    if glob:
+        target = target.rstrip("*").rstrip(".")
+        if not target:
+            return lambda v: op != "!="
+        if op in (">=", ">", "<=", "<", "~=", "=="):
+            if strict and op != "==":
+                raise SpecError("'*' is incompatible with %r" % op)
+            glob = False  # lenient: `>=3.1*` is `>=3.1`, and `==3.12.*` is `==3.12`, as rattler reads them
+    want = Version(target)
+    if glob or op == "=":
+        return (lambda v: not v.starts_with(want)) if op == "!=" else (lambda v: v.starts_with(want))
+    if not op:
+        if strict:
+            raise SpecError("missing range specifier for %r" % target)
+        op = "=="
+    if op == "~=":
+        return lambda v: want <= v and v.compatible_with(want)
+    return {
+        "==": lambda v: v == want,
+        "!=": lambda v: v != want,
+        "<=": lambda v: v <= want,
+        ">=": lambda v: want <= v,
+        "<": lambda v: v < want,
+        ">": lambda v: want < v,
+    }[op]
+
+
+def _parse(spec, strict):
+    """Parse `a,b|c` (`,` binds tighter than `|`, parentheses group) into a predicate."""
+    tokens = re.findall(r"\(|\)|\||,|[^(),|]+", spec)
+    pos = [0]
+
+    def peek():
+        return tokens[pos[0]] if pos[0] < len(tokens) else None
+
+    def take():
+        pos[0] += 1
+        return tokens[pos[0] - 1]
+
+    def atom():
+        if peek() == "(":
+            take()
+            inner = any_of()
+            if take() != ")":
+                raise SpecError("unbalanced parentheses in %r" % spec)
+            return inner
+        token = take() if peek() not in (None, "|", ",", ")") else ""
+        return _constraint(token, strict)
+
+    def all_of():
+        parts = [atom()]
+        while peek() == ",":
+            take()
+            parts.append(atom())
+        return lambda v: all(p(v) for p in parts)
+
+    def any_of():
+        parts = [all_of()]
+        while peek() == "|":
+            take()
+            parts.append(all_of())
+        return lambda v: any(p(v) for p in parts)
+
+    predicate = any_of()
+    if pos[0] != len(tokens):
+        raise SpecError("cannot parse version spec %r" % spec)
+    return predicate
+
+
+def release(version):
+    """Return a version without its local part: `2.0.1+cu117` -> `2.0.1` (pip wheels carry the flavour there)."""
+    return str(version).split("+")[0].strip()
+
+
+def matches(version, spec, strict=False):
+    """Return True if conda version `version` satisfies version spec `spec` (None or `*` match everything).
+
+    Raises SpecError for a spec or version conda's grammar rejects (`strict=True`: a bare version without an
+    operator is rejected too, as rattler's strict parser does).
+    """
+    if spec is None or str(spec).strip() in ("", "*"):
+        return True
+    spec, version = str(spec).strip(), str(version).strip()
+    if _rattler is not None:
+        try:
+            return _rattler.VersionSpec(spec, strict=strict).matches(_rattler.Version(version))
+        except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
+            raise SpecError(str(exc)) from None
+    return _parse(spec, strict)(Version(version))
+
+
+def compare(a, b):
+    """Return -1, 0 or 1 as conda orders versions a and b."""
+    if _rattler is not None:
+        va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
+        return (va > vb) - (va < vb)
+    return Version(a)._cmp(Version(b))
+
+
+def floor(spec):
+    """Return the lowest version a spec names (`11.8.*` -> `11.8`, `>=12.8,<13` -> `12.8`), or None."""
+    match = re.search(r"\d+(\.\d+)*", str(spec or ""))
+    return match.group() if match else None
+
+
+def key(version):
+    """Return the leading numeric components of a version: `2.0.1+cu117` -> (2, 0, 1); `11.8` -> (11, 8)."""
+    parts = []
+    for piece in release(version).split("."):
+        digits = re.match(r"\d+", piece)
+        if not digits:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts)
+
+
+def minor(version):
+    """Return (major, minor) of a version string, zero-filled."""
+    return (key(version) + (0, 0))[:2]
+
+
+def backend():
+    """Name the implementation in use, for reports: `py-rattler X` or `built-in`."""
+    return "py-rattler %s" % getattr(_rattler, "__version__", "") if _rattler is not None else "built-in"
