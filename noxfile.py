@@ -13,7 +13,7 @@ import nox
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)  # the environment list and the GPU probe come from checks/, never typed twice
 
-from checks import manifest, probe  # noqa: E402
+from checks import manifest, probe, promise  # noqa: E402
 
 nox.needs_version = ">=2024.4.15"
 # venv: the interpreter's own ensurepip seeds pip (current virtualenv no longer seeds Python 3.8).
@@ -24,11 +24,11 @@ nox.options.error_on_missing_interpreters = False
 # pixi.toml is the only place environments are defined; sessions are parametrised from it for this OS.
 MANIFEST = manifest.load(os.path.join(ROOT, "pixi.toml"))
 SUBDIR = probe.host()["subdir"]
-ENVS = manifest.torch_environments(MANIFEST, SUBDIR)
-CUDA_ENVS = manifest.torch_environments(MANIFEST, SUBDIR, cuda=True)
+ENVS = promise.torch_environments(MANIFEST, SUBDIR)
+CUDA_ENVS = promise.torch_environments(MANIFEST, SUBDIR, cuda=True)
 # With a lock, every environment session installs exactly it (`pixi run --locked` fails on a stale lock).
 LOCK = os.path.join(ROOT, "pixi.lock")
-TORCH20 = MANIFEST["feature"]["torch20"]["dependencies"]
+TORCH20 = MANIFEST.features["torch20"].table["dependencies"]
 
 # The test matrix: torch 2.0.1 with the pins of pixi.toml's torch20 feature, at both ends of the
 # Python versions it runs on here, and the newest torch release whose CPU wheel installs from PyPI.
@@ -53,12 +53,15 @@ _RAN_HERE = {}
 
 
 def run_checks(session: nox.Session, env: str, *commands: list) -> None:
-    """Run `python -m checks COMMAND` for each command in pixi environment `env`, or here when pixi is absent."""
+    """Run the pixi task of each command (`verify`, `train`, ...) in pixi environment `env`, or here without pixi.
+
+    The tasks are pixi.toml's own (`verify` passes the platform pixi installed, `{{ pixi.platform }}`).
+    """
     pixi = shutil.which("pixi")
     if pixi:
         locked = ["--locked"] if os.path.exists(LOCK) else []
         for command in commands:
-            session.run(pixi, "run", *locked, "--environment", env, "python", "-m", "checks", *command, external=True)
+            session.run(pixi, "run", *locked, "--environment", env, *command, external=True)
         return
     kind = session.name.split("(")[0]
     if kind in _RAN_HERE:

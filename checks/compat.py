@@ -1,6 +1,8 @@
 """Compatibility facts: drivers per CUDA release, Python per torch release, domain-library pairing."""
 
-from checks.manifest import spec_matches, version_key
+from checks.versions import key as version_key
+from checks.versions import matches as spec_matches
+from checks.versions import minor as minor_key
 
 # Minimum NVIDIA driver for each CUDA toolkit at full compatibility (Linux, Windows).
 # Source: NVIDIA CUDA Toolkit Release Notes, Table 3.
@@ -58,11 +60,6 @@ def python_ok(python_version, torch_version):
     if support is None:
         return None
     return spec_matches(python_version, ">=%s,<=%s.9999" % support)
-
-
-def minor_key(version):
-    """Return (major, minor) of a version string."""
-    return (version_key(version) + (0, 0))[:2]
 
 
 def paired_versions(torch_version):

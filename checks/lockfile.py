@@ -1,16 +1,22 @@
-"""Read pixi.lock (formats v6 and v7, as conda/rattler's rattler_lock writes them) into plain records.
+"""Read pixi.lock (formats v4 to v7, as conda/rattler's rattler_lock reads them) into plain records.
 
-The layout: `version`, (v7) a `platforms` list of {name, subdir, virtual-packages}, `environments` mapping
-each environment to its `channels` and, per platform, a list of package references (`conda: URL` or
-`pypi: URL`), and one flat `packages` list holding each referenced record once, keyed by that URL.
-A conda record's name, version, build and subdir come from its file name unless written out.
+The layout (rattler_lock 0.32.0, the version pixi v0.77.0 pins): `version`; (v7) a `platforms` list of
+{name, subdir, virtual-packages}, where pixi writes each rich platform as `p1`, `p2`, ... and maps it back to the
+manifest by its subdir and virtual packages (crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0);
+`environments`, each with its `channels` and, per platform, a list of references (`conda: URL`, `pypi: URL`); one
+flat `packages` list holding each referenced record once, keyed by kind and URL. A conda record's name, version,
+build and subdir come from its file name unless written out. Older formats (v4, v5: `kind: conda`, explicit fields;
+v6: packages keyed by subdir, no platforms block) are read too, as pixi 0.77 reads them.
 """
 
+import os
 import posixpath
+import re
 
+from checks import channels, platforms
 from checks.report import UsageError
 
-SUPPORTED = (6, 7)
+SUPPORTED = (4, 5, 6, 7)
 ARCHIVES = (".tar.bz2", ".conda", ".whl", ".tar.gz", ".zip")
 
 
@@ -21,27 +27,59 @@ class LockError(UsageError):
 class Package:
     """One locked package: kind (conda or pypi), name, version, build, subdir, channel, url, depends."""
 
-    def __init__(self, kind, url, fields):
+    def __init__(self, kind, url, fields, index=None):
         self.kind, self.url = kind, url
-        self.depends = list(fields.get("depends") or fields.get("requires_dist") or [])
+        self.depends = [str(d) for d in fields.get("depends") or fields.get("requires_dist") or []]
         parsed = parse_conda_url(url) if kind == "conda" else {}
         self.name = str(fields.get("name") or parsed.get("name") or "")
         self.version = str(fields.get("version") or parsed.get("version") or "")
         self.build = str(fields.get("build") or parsed.get("build") or "")
         self.subdir = str(fields.get("subdir") or parsed.get("subdir") or "")
-        self.channel = parsed.get("channel") if kind == "conda" else fields.get("index") or "pypi"
+        if kind == "conda":
+            self.channel = channels.name(fields.get("channel") or parsed.get("channel"))
+        else:
+            self.channel = fields.get("index") or index or "https://pypi.org/simple"
 
     def label(self):
         """Return `name version build (channel)` for messages."""
         return " ".join(x for x in (self.name, self.version, self.build) if x) + " (%s)" % self.channel
 
     def depends_on(self, name):
-        """Return the version spec this record's depends gives for `name`, '' if unversioned, None if absent."""
+        """Return the version spec this record's depends gives for `name`, '' if unversioned, None if absent.
+
+        Several entries for one name (`pytorch >=2.10`, `pytorch <2.11`) are joined with `,`.
+        """
+        found = []
         for dep in self.depends:
-            parts = dep.split()
-            if parts and parts[0] == name:
-                return parts[1] if len(parts) > 1 else ""
-        return None
+            match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*([^;]*)", dep)
+            if match and match.group(1).lower() == name:
+                found.append(match.group(2).strip().split(" ")[0] if self.kind == "conda" else match.group(2).strip())
+        if not found:
+            return None
+        return ",".join(f for f in found if f)
+
+
+class Locked:
+    """What one environment x lock platform holds: conda and PyPI records, each keyed by name."""
+
+    def __init__(self, records):
+        self.conda = {p.name: p for p in records if p.kind == "conda"}
+        self.pypi = {_pypi_name(p.name): p for p in records if p.kind == "pypi"}
+
+    def __len__(self):
+        return len(self.conda) + len(self.pypi)
+
+    def get(self, name):
+        """Return the conda record of `name`, else the PyPI one, else None."""
+        return self.conda.get(name) or self.pypi.get(_pypi_name(name))
+
+    def torch(self):
+        """Return the torch record: conda `pytorch`, else PyPI `torch`, else None."""
+        return self.conda.get("pytorch") or self.pypi.get("torch")
+
+
+def _pypi_name(name):
+    return re.sub(r"[-_.]+", "-", name.lower())
 
 
 def parse_conda_url(url):
@@ -50,20 +88,26 @@ def parse_conda_url(url):
     stem = next((filename[: -len(a)] for a in ARCHIVES if filename.endswith(a)), filename)
     name, version, build = (stem.rsplit("-", 2) + ["", ""])[:3] if stem.count("-") >= 2 else (stem, "", "")
     channel_dir, subdir = posixpath.split(directory)
-    return {"name": name, "version": version, "build": build, "subdir": subdir, "channel": _channel(channel_dir)}
+    return {"name": name, "version": version, "build": build, "subdir": subdir, "channel": channels.name(channel_dir)}
 
 
-def _channel(url):
-    """Return a channel's short name: `https://conda.anaconda.org/pytorch` -> `pytorch`; local paths as given."""
-    url = url.rstrip("/")
-    for prefix in ("https://conda.anaconda.org/", "https://prefix.dev/", "https://repo.prefix.dev/"):
-        if url.startswith(prefix):
-            return url[len(prefix) :]
-    return url
+class LockPlatform:
+    """A platform row of the lock: its name (`p1` or a subdir), subdir and parsed virtual packages."""
+
+    def __init__(self, name, subdir, virtual_packages):
+        self.name, self.subdir = name, subdir
+        self.strings = [str(v) for v in virtual_packages]
+        self.packages = [vp for vp in map(platforms.parse_virtual_package, self.strings) if vp is not None]
+
+    def label(self):
+        """Return `p2 (linux-64, __cuda=12)` for messages: the subdir and the non-default packages."""
+        defaults = platforms.subdir_defaults(self.subdir)
+        extra = [str(v) for v in self.packages if not any(v.same(d) for d in defaults)]
+        return "%s (%s%s)" % (self.name, self.subdir, ", " + ", ".join(extra) if extra else "")
 
 
 class Lock:
-    """A parsed pixi.lock: version, platforms {name: {subdir, virtual_packages}}, environments."""
+    """A parsed pixi.lock: version, platforms {name: LockPlatform}, environments {name: {channels, packages}}."""
 
     def __init__(self, document, path="pixi.lock"):
         if not isinstance(document, dict) or "version" not in document:
@@ -71,29 +115,35 @@ class Lock:
         self.path, self.version = path, document["version"]
         if self.version not in SUPPORTED:
             raise LockError(
-                "%s is lock format v%s; this audit reads v6 (pixi 0.39-0.67) and v7 (pixi 0.68+): "
-                "regenerate it with the pixi that requires-pixi names (`pixi lock`)" % (path, self.version)
+                "%s is lock format v%s; pixi 0.77 and this audit read v4 to v7: regenerate it with the pixi that "
+                "requires-pixi names (`pixi lock`)" % (path, self.version)
             )
         try:
             self.platforms = {
-                p["name"]: {
-                    "subdir": p.get("subdir", p["name"]),
-                    "virtual_packages": list(p.get("virtual-packages", [])),
-                }
+                str(p["name"]): LockPlatform(
+                    str(p["name"]), str(p.get("subdir") or p["name"]), p.get("virtual-packages") or []
+                )
                 for p in document.get("platforms") or []
             }
             records = {}
             for entry in document.get("packages") or []:
-                kind = "conda" if "conda" in entry else "pypi"
-                records[(kind, entry[kind])] = Package(kind, entry[kind], entry)
+                kind = "conda" if "conda" in entry or entry.get("kind") == "conda" else "pypi"
+                url = entry.get(kind) or entry.get("url")
+                records[(kind, url)] = entry
             self.environments = {}
             for env, body in (document.get("environments") or {}).items():
+                indexes = body.get("indexes") or []
                 packages = {}
                 for platform, refs in (body.get("packages") or {}).items():
-                    packages[platform] = [self._resolve(records, ref, env, platform) for ref in refs or []]
-                    self.platforms.setdefault(platform, {"subdir": platform, "virtual_packages": []})  # v6
+                    packages[str(platform)] = Locked(
+                        [self._resolve(records, ref, env, platform, indexes) for ref in refs or []]
+                    )
+                    self.platforms.setdefault(str(platform), LockPlatform(str(platform), str(platform), []))  # v4-v6
                 self.environments[env] = {
-                    "channels": [_channel(c["url"] if isinstance(c, dict) else c) for c in body.get("channels") or []],
+                    "channels": [
+                        channels.name(c["url"] if isinstance(c, dict) else c) for c in body.get("channels") or []
+                    ],
+                    "indexes": list(indexes),
                     "packages": packages,
                 }
         except (KeyError, TypeError, AttributeError) as exc:
@@ -101,24 +151,26 @@ class Lock:
                 "%s is malformed (%s: %s); regenerate it with `pixi lock`" % (path, type(exc).__name__, exc)
             ) from None
 
-    def _resolve(self, records, ref, env, platform):
+    def _resolve(self, records, ref, env, platform, indexes):
         kind = "conda" if "conda" in ref else "pypi"
         try:
-            return records[(kind, ref[kind])]
+            entry = records[(kind, ref[kind])]
         except KeyError:
             raise LockError(
                 "%s: environment %s, platform %s refers to %s, which is not in `packages:`; "
-                "regenerate it with `pixi lock`" % (self.path, env, platform, ref[kind])
+                "regenerate it with `pixi lock`" % (self.path, env, platform, ref.get(kind, ref))
             ) from None
+        return Package(kind, ref[kind], entry, indexes[0] if indexes else None)
 
     def packages(self, env, platform):
-        """Return {name: Package} locked for an environment on a platform name, or None if absent."""
-        refs = self.environments.get(env, {}).get("packages", {}).get(platform)
-        return None if refs is None else {p.name: p for p in refs}
+        """Return the Locked records of an environment on a lock platform name, or None if absent."""
+        return self.environments.get(env, {}).get("packages", {}).get(platform)
 
 
 def load(path):
     """Read and parse a pixi.lock file; raise LockError with the fix on any problem."""
+    if not os.path.isfile(path):
+        raise LockError("%s does not exist: run `pixi lock` (and commit pixi.lock)" % path)
     try:
         import yaml
     except ImportError:

@@ -1,43 +1,105 @@
-"""Read pixi.toml and derive what an environment promises on this machine."""
+"""The one reader of a pixi workspace manifest (pixi.toml, or pyproject.toml with `[tool.pixi.*]`).
+
+`load(path)` returns a Workspace that answers what pixi v0.77.0 computes for it: each environment's features in
+order, its platforms, its channels in priority order, and its conda and PyPI dependencies on one platform after
+targets. Each rule names the pixi source it mirrors (`file@v0.77.0:line` in prefix-dev/pixi). What pixi would
+reject is collected in `Workspace.problems` (and reported by `lock-audit`) instead of stopping the read, so that a
+check can still say something useful about the rest.
+"""
 
 import os
 import re
+import sys
 
+from checks import platforms as plat
 from checks.report import UsageError
 
-FAMILIES = {"unix": ("linux", "osx"), "linux": ("linux",), "osx": ("osx",), "win": ("win",)}
+# The environment keys besides `features`, `solve-group` and `no-default-feature`: content of the environment's own
+# hidden feature (crates/pixi_manifest/src/toml/environment.rs@v0.77.0:152-233).
+INLINE_KEYS = ("platforms", "channels", "channel-priority", "solve-strategy", "target", "dependencies")
+INLINE_KEYS += ("pypi-dependencies", "dev", "constraints", "activation", "tasks", "pypi-options")
+ENV_KEYS = ("features", "solve-group", "no-default-feature") + INLINE_KEYS
+# Root tables that form the default feature (crates/pixi_manifest/src/toml/manifest.rs@v0.77.0:884-1009).
+ROOT_FEATURE_KEYS = ("dependencies", "host-dependencies", "build-dependencies", "constraints", "pypi-dependencies")
+ROOT_FEATURE_KEYS += ("target", "tasks", "activation", "system-requirements", "pypi-options")
+ENV_NAME = re.compile(r"^[a-z0-9-]+$")  # crates/pixi_manifest/src/environment.rs@v0.77.0:16-23
 
 
 class ManifestError(UsageError):
-    """pixi.toml is missing, unreadable or not shaped as expected."""
+    """The manifest is missing, unreadable, not TOML, or not a pixi workspace."""
 
 
-def _toml_loads(text):
+def _toml_parser():
+    """Return (TOML parser module, whether it reads TOML 1.1): tomli >= 2.4, else the stdlib's tomllib (TOML 1.1
+    from Python 3.15), else an older tomli; ManifestError when there is none (Python 3.8-3.10 without tomli)."""
     try:
-        import tomllib  # Python 3.11+
+        import tomli
     except ImportError:
-        try:
-            import tomli as tomllib
-        except ImportError:
-            raise ManifestError(
-                "reading pixi.toml needs Python 3.11+ or the tomli package; "
-                "fix: pip install tomli (the pixi environments include it)"
-            ) from None
+        tomli = None
+    if tomli is not None and tuple(int(p) for p in re.findall(r"\d+", getattr(tomli, "__version__", "0"))[:2]) >= (
+        2,
+        4,
+    ):
+        return tomli, True
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError("pixi.toml is not valid TOML: %s; fix the file or restore it with git" % exc) from None
+        import tomllib
+
+        return tomllib, sys.version_info >= (3, 15)
+    except ImportError:
+        if tomli is not None:
+            return tomli, False
+    raise ManifestError("reading a pixi manifest needs Python 3.11+ or tomli: pip install 'tomli>=2.4'")
+
+
+def _toml_loads(text, path):
+    """Parse TOML 1.1 as pixi does (toml-span 0.7, crates/pixi_manifest/src/toml/mod.rs@v0.77.0:53-60).
+
+    With a TOML 1.0 parser, a 1.1-only construct (an inline table spread over lines) gets a message naming it,
+    its line and the fix.
+    """
+    parser, reads_1_1 = _toml_parser()
+    try:
+        return parser.loads(text)
+    except parser.TOMLDecodeError as exc:
+        line = None if reads_1_1 else _toml11_line(text)
+        if line:
+            raise ManifestError(
+                "%s line %d: an inline table spread over several lines is TOML 1.1 (pixi reads it; this Python's "
+                "TOML parser reads 1.0 only); fix: pip install 'tomli>=2.4'" % (path, line)
+            ) from None
+        raise ManifestError("%s is not valid TOML: %s" % (path, exc)) from None
+
+
+def _toml11_line(text):
+    """Return the line where an inline table `{` is left open at the end of a line (TOML 1.1 only), or None."""
+    depth, start = 0, None
+    for number, line in enumerate(text.splitlines(), 1):
+        code = re.sub(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'", '""', line).split("#")[0]
+        for char in code:
+            if char == "{":
+                depth += 1
+                start = start or number
+            elif char == "}":
+                depth = max(depth - 1, 0)
+        if depth:
+            return start
+        start = None
+    return None
 
 
 def find_manifest(start=None):
-    """Return the pixi.toml this run belongs to: pixi's variables, then the cwd and its parents."""
-    for var in ("PIXI_PROJECT_MANIFEST", "PIXI_WORKSPACE_MANIFEST"):
-        if os.environ.get(var):
-            return os.environ[var]
+    """Return the manifest a run belongs to: PIXI_PROJECT_MANIFEST (set by `pixi run`), then the nearest
+    directory from `start` (default: the working directory) upwards with a pixi.toml, or a pyproject.toml that
+    has a pixi workspace (crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689); None if none."""
+    if os.environ.get("PIXI_PROJECT_MANIFEST") and start is None:
+        return os.environ["PIXI_PROJECT_MANIFEST"]
     here = os.path.abspath(start or os.getcwd())
     while True:
         candidate = os.path.join(here, "pixi.toml")
         if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(candidate) and _has_pixi_workspace(candidate):
             return candidate
         parent = os.path.dirname(here)
         if parent == here:
@@ -45,233 +107,424 @@ def find_manifest(start=None):
         here = parent
 
 
+def _has_pixi_workspace(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return bool(re.search(r"^\s*\[tool\.pixi\.(workspace|project)\]|tool\.pixi\.(workspace|project)\.", text, re.M))
+
+
+class Feature:
+    """One feature: a named table of dependencies, targets, channels, platforms (the default feature is the root)."""
+
+    def __init__(self, name, table, kind="named"):
+        self.name, self.table, self.kind = name, table, kind  # kind: named, default, environment (hidden)
+        channels = table.get("channels")
+        self.channels = None if channels is None else list(channels)
+        self.platforms = None if table.get("platforms") is None else list(table["platforms"])
+        self.system_requirements = dict(table.get("system-requirements") or {})
+
+    def __repr__(self):
+        return "Feature(%s)" % self.name
+
+
+class Environment:
+    """An environment: its features in pixi's order (hidden feature first, default feature last)."""
+
+    def __init__(self, name, features, no_default_feature=False, solve_group=None):
+        self.name, self.features = name, features
+        self.no_default_feature, self.solve_group = no_default_feature, solve_group
+
+
+class Workspace:
+    """A parsed manifest: workspace table, platforms, features, environments, and what pixi would reject.
+
+    `problems` is a list of (where, message, fix) for everything pixi 0.77 would refuse to parse; `notes` lists
+    (where, message) for what pixi only warns about (deprecated `[project]`, `[system-requirements]`).
+    """
+
+    def __init__(self, doc, path, text=""):
+        self.path, self.text = path, text
+        self.problems, self.notes = [], []
+        self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
+        data = doc.get("tool", {}).get("pixi") if self.kind == "pyproject.toml" else doc
+        python_project = doc.get("project") if self.kind == "pyproject.toml" else None
+        if not isinstance(data, dict) or not isinstance(data.get("workspace", data.get("project")), dict):
+            where = "[tool.pixi.workspace]" if self.kind == "pyproject.toml" else "[workspace]"
+            raise ManifestError("%s has no %s table: it is not a pixi workspace manifest" % (path, where))
+        self.data = data
+        self.era = "workspace" if "workspace" in data else "project"
+        self.table = data[self.era]
+        if self.era == "project":
+            self.notes.append(("[project]", "the `project` field is deprecated; pixi reads it as `workspace`"))
+        elif "project" in data:
+            self.problem("[project]", "Unexpected keys: 'project' was not expected here", "remove [project]")
+        self.default = Feature("default", {k: data[k] for k in ROOT_FEATURE_KEYS if k in data}, "default")
+        self.features = {}
+        for name, table in (data.get("feature") or {}).items():
+            if name == "default":
+                self.problem("[feature.default]", "The feature 'default' is reserved and cannot be redefined")
+            self.features[name] = Feature(name, table if isinstance(table, dict) else {})
+        if python_project:
+            _read_python_project(self, python_project, doc.get("dependency-groups") or {})
+        self.platforms = self._read_platforms()
+        self.environments = self._read_environments()
+        self.composed = all(p.is_subdir for p in self.platforms)  # toml/manifest.rs@v0.77.0:641-654
+        self._check_platform_references()
+
+    def problem(self, where, message, fix=None, line=None):
+        """Record something pixi 0.77 would refuse: where (with the manifest line, if known), what, the fix."""
+        self.problems.append(("%s (line %d)" % (where, line) if line else where, message, fix))
+
+    # ---- platforms -----------------------------------------------------------------------------------------
+
+    def _read_platforms(self):
+        out, seen = [], set()
+        for index, entry in enumerate(self.table.get("platforms") or []):
+            where = "platforms[%d] %s" % (index, _short(entry))
+            needles = ['"%s"' % entry] if isinstance(entry, str) else ['%s = "%s"' % kv for kv in entry.items()]
+            line = next(filter(None, (self.locate(n, after="platforms") for n in needles)), None)
+            try:
+                platform = plat.parse_entry(entry)
+            except plat.PlatformError as exc:
+                self.problem(where, str(exc), _platform_fix(entry, exc), line)
+                platform = _lenient_platform(entry)
+                if platform is None:
+                    continue
+            if platform.name in seen:
+                self.problem(where, "duplicate key: `%s`" % platform.name, "give each platform a distinct name", line)
+                continue
+            seen.add(platform.name)
+            out.append(platform)
+        return out
+
+    def platform(self, name):
+        """Return the workspace platform called `name` (or the only one of a subdir called so), or None."""
+        return next((p for p in self.platforms if p.name == name), None)
+
+    # ---- environments --------------------------------------------------------------------------------------
+
+    def _read_environments(self):
+        envs = {}
+        declared = self.data.get("environments") or {}
+        if "default" not in declared:
+            envs["default"] = Environment("default", [self.default])  # inserted first (toml/manifest.rs:367-377)
+        for name, spec in declared.items():
+            where = "[environments] %s" % name
+            line = self.locate("%s = " % name, after="[environments]") or self.locate("[environments.%s" % name)
+            if not ENV_NAME.match(name):
+                self.problem(
+                    where,
+                    "Failed to parse environment name '%s', please use only lowercase letters, numbers and dashes"
+                    % name,
+                    line=line,
+                )
+            spec = {"features": spec} if isinstance(spec, list) else spec if isinstance(spec, dict) else {}
+            unknown = [k for k in spec if k not in ENV_KEYS]
+            if unknown:
+                self.problem(
+                    where,
+                    "Unexpected keys, expected only %s ('%s' was not expected here)"
+                    % (", ".join("'%s'" % k for k in ENV_KEYS), "', '".join(unknown)),
+                    "system-requirements, host- and build-dependencies belong in a feature",
+                    line,
+                )
+            features = []
+            inline = {k: spec[k] for k in INLINE_KEYS if spec.get(k) not in (None, {}, [])}
+            if inline:  # the hidden feature goes first (toml/manifest.rs@v0.77.0:409-429, 522-526)
+                features.append(Feature(name, inline, "environment"))
+            for feature in spec.get("features", []):
+                if feature not in self.features:
+                    self.problem(where, "The feature '%s' is not defined in the manifest" % feature, line=line)
+                elif any(f.name == feature and f.kind == "named" for f in features):
+                    self.problem(where, "The feature '%s' is included more than once." % feature, line=line)
+                else:
+                    features.append(self.features[feature])
+            no_default = bool(spec.get("no-default-feature", False))
+            envs[name] = Environment(name, features + ([] if no_default else [self.default]), no_default)
+            envs[name].solve_group = spec.get("solve-group")
+        return envs
+
+    def environment(self, name):
+        """Return the Environment called `name`, or raise ManifestError naming the valid ones."""
+        if name not in self.environments:
+            raise ManifestError(
+                "unknown environment %r in %s; valid environments: %s"
+                % (name, self.path, ", ".join(sorted(self.environments)))
+            )
+        return self.environments[name]
+
+    def _check_platform_references(self):
+        """Feature and environment `platforms` name declared platforms (toml/manifest.rs@v0.77.0:633-767)."""
+        names = [p.name for p in self.platforms]
+        owners = [(f, "feature '%s'" % f.name) for f in self.features.values()]
+        owners += [(f, "environment '%s'" % e.name) for e in self.environments.values() for f in e.features]
+        sysreq = [f for f, _ in owners if f.system_requirements] + (
+            [self.default] if self.default.system_requirements else []
+        )
+        if sysreq:
+            self.notes.append(("[system-requirements]", "deprecated in favour of virtual packages on `platforms`"))
+            if not self.composed:
+                self.problem(
+                    "[system-requirements]",
+                    "feature '%s' uses `[system-requirements]` but the workspace declares per-platform virtual "
+                    "packages; remove the system-requirements table and declare the constraints on the platforms "
+                    "instead" % sysreq[0].name,
+                )
+        for feature, who in owners:
+            for ref in feature.platforms or []:
+                if ref in names:
+                    continue
+                if self.composed and ref in plat.SUBDIRS:
+                    self.platforms.append(plat.Platform.from_subdir(ref))  # silently added (:656-657, 699-721)
+                    names.append(ref)
+                    continue
+                self.problem(
+                    "%s platforms" % who,
+                    "%s references platform '%s' which is not declared in the workspace" % (who, ref),
+                    "the workspace declares: %s" % ", ".join(names),
+                    self.locate('"%s"' % ref, after="platforms = ["),
+                )
+
+    def env_platforms(self, env_name):
+        """Return an environment's platforms in workspace declaration order (pixi's selection priority).
+
+        Without rich platforms (composition mode) one platform per supported subdir, carrying the union of the
+        features' `[system-requirements]` (platform_composition.rs@v0.77.0:24-128; toml/manifest.rs:793-867);
+        otherwise the declared platforms every feature supports, a bare-subdir reference widening to same-subdir
+        variants only where no feature names one exactly (FeaturesExt::platforms, features_ext.rs@v0.77.0:165-228).
+        """
+        features = self.environment(env_name).features
+        if self.composed:
+            subdirs = [p.subdir for p in self.platforms]
+            keep = [s for s in subdirs if all(f.platforms is None or s in f.platforms for f in features)]
+            return [_compose(s, [f.system_requirements for f in features]) for s in keep]
+        exact = {ref for f in features for ref in f.platforms or []}
+        exact_subdirs = {p.subdir for p in self.platforms if p.name in exact}
+        return [
+            p
+            for p in self.platforms
+            if all(supports(f, p) for f in features) and (p.name in exact or p.subdir not in exact_subdirs)
+        ]
+
+    def env_platform(self, env_name, name):
+        """Return the platform `name` of an environment (a name or, if unambiguous, a subdir), or raise."""
+        candidates = self.env_platforms(env_name)
+        found = [p for p in candidates if p.name == name] or [p for p in candidates if p.subdir == name]
+        if len(found) != 1:
+            raise ManifestError(
+                "environment %r has no platform %r; its platforms: %s"
+                % (env_name, name, ", ".join(p.name for p in candidates))
+            )
+        return found[0]
+
+    # ---- channels and dependencies -------------------------------------------------------------------------
+
+    def channels(self, env_name):
+        """Return an environment's channels, highest priority first.
+
+        prioritized_channels (crates/pixi_manifest/src/features_ext.rs@v0.77.0:44-62): each feature in order
+        contributes its `channels`, or the workspace's when it sets none (the hidden feature of an environment
+        with inline content, and the default feature, included); a stable sort on priority (default 0, higher
+        first); the first occurrence of a channel wins. Channels are compared as written.
+        """
+        entries = []
+        for feature in self.environment(env_name).features:
+            for entry in feature.channels if feature.channels is not None else self.table.get("channels") or []:
+                name, priority = (entry, 0) if isinstance(entry, str) else (entry.get("channel"), entry.get("priority"))
+                entries.append((name, priority or 0))
+        ordered = sorted(entries, key=lambda e: -e[1])  # sorted() is stable
+        return list(dict.fromkeys(name for name, _ in ordered))
+
+    def channel_priority(self, env_name):
+        """Return `strict` (the default), `flexible` or `disabled` for an environment; the default feature
+        carries the workspace's value (features_ext.rs@v0.77.0:96-108, toml/manifest.rs@v0.77.0:301)."""
+        values = set()
+        for feature in self.environment(env_name).features:
+            table = self.table if feature.kind == "default" else feature.table
+            values.add(table.get("channel-priority"))
+        values.discard(None)
+        return values.pop() if len(values) == 1 else "strict"
+
+    def specs(self, env_name, platform, kind="dependencies"):
+        """Return {package: [spec dict, ...]} of one table kind (`dependencies`, `constraints`,
+        `pypi-dependencies`) on a platform: per feature the default target, then each matching target in manifest
+        order replacing a package's spec (Targets::resolve_for_platform, target.rs@v0.77.0:880-894); across
+        features every spec is kept (DependencyMap::merge_all). A spec dict has `version` (a version spec, `*`
+        when absent) plus the table's own keys (`channel`, `build`, `index`, ...) and `feature`."""
+        out = {}
+        kinds = (kind, "host-dependencies", "build-dependencies") if kind == "dependencies" else (kind,)
+        for feature in self.environment(env_name).features:
+            if not supports(feature, platform):
+                continue
+            merged = {}
+            for table in [feature.table] + matching_targets(feature.table.get("target") or {}, platform):
+                for k in kinds:
+                    merged.update(table.get(k) or {})
+            for name, spec in merged.items():
+                spec = {"version": spec} if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else {}
+                spec.setdefault("version", "*")
+                spec["feature"] = feature.name
+                out.setdefault(_normalize_name(name, kind), []).append(spec)
+        return out
+
+    def pypi_indexes(self, env_name):
+        """Return the PyPI index URLs an environment resolves from, primary first (`index-url`, else PyPI, then
+        every `extra-index-urls`), merged over the workspace and the features (features_ext.rs@v0.77.0:367-390)."""
+        tables = [self.table.get("pypi-options") or {}]
+        tables += [f.table.get("pypi-options") or {} for f in self.environment(env_name).features]
+        primary = next((t["index-url"] for t in reversed(tables) if t.get("index-url")), "https://pypi.org/simple")
+        extra = [url for t in tables for url in t.get("extra-index-urls") or []]
+        return list(dict.fromkeys([primary] + extra))
+
+    def locate(self, *needles, after=None):
+        """Return the 1-based line of the manifest holding every needle (at or after the line holding `after`)."""
+        lines = self.text.splitlines()
+        start = next((i for i, line in enumerate(lines) if after in line), 0) if after else 0
+        for number in range(start, len(lines)):
+            if all(n in lines[number] for n in needles):
+                return number + 1
+        return None
+
+
+def supports(feature, platform):
+    """Return True if a feature applies on a platform: no `platforms`, or it names the platform or its subdir
+    (PixiPlatform::matches_reference, crates/pixi_manifest/src/platform.rs@v0.77.0:393-399)."""
+    refs = feature.platforms
+    return refs is None or platform.name in refs or platform.subdir in refs
+
+
+def target_matches(selector, platform):
+    """Return True if a `[target.<selector>]` applies to a platform (TargetSelector, target.rs@v0.77.0:675-785).
+
+    A family (`linux`, `unix`, `win`, `osx`, `macos`) or a subdir matches every platform of it, rich ones too; a
+    glob (`*`) matches platform names only, anchored; anything else is a platform name.
+    """
+    if selector in plat.FAMILIES:
+        return plat.family_matches(selector, platform.subdir)
+    if selector in plat.SUBDIRS:
+        return platform.subdir == selector
+    if any(c in selector for c in "*?["):
+        pattern = "".join(".*" if c == "*" else re.escape(c) for c in re.sub(r"\*+", "*", selector))
+        return re.fullmatch(pattern, platform.name) is not None
+    return platform.name == selector
+
+
+def matching_targets(targets, platform):
+    """Return the target tables that apply to a platform, least specific first (later in the file wins)."""
+    return [table for selector, table in targets.items() if target_matches(selector, platform)]
+
+
+def _normalize_name(name, kind):
+    """PyPI names compare case- and separator-insensitively (PEP 503); conda names are lower case."""
+    name = name.strip().lower()
+    return re.sub(r"[-_.]+", "-", name) if kind == "pypi-dependencies" else name
+
+
+# System requirement -> virtual package, and the subdirs it applies to
+# (to_declared_virtual_packages, crates/pixi_manifest/src/system_requirements.rs@v0.77.0:151-204).
+SYSREQ_PACKAGES = (("linux", "__linux", plat.is_linux), ("cuda", "__cuda", lambda s: not s.startswith("osx-")))
+SYSREQ_PACKAGES += (("macos", "__osx", lambda s: s.startswith("osx-")),)
+
+
+def _compose(subdir, requirements):
+    """Return the platform an environment gets for a subdir in composition mode: the bare subdir, or the
+    union (highest version per package) of its features' system requirements there, named as pixi names it."""
+    from checks import versions
+
+    wanted = {}
+    for req in requirements:
+        found = [(conda, req.get(key)) for key, conda, applies in SYSREQ_PACKAGES if applies(subdir)]
+        libc = req.get("libc")
+        if libc is not None and plat.is_linux(subdir):
+            table = libc if isinstance(libc, dict) else {"version": libc}
+            found.append(("__" + table.get("family", "glibc"), table.get("version")))
+        for conda, value in found:
+            if value is not None and (conda not in wanted or versions.compare(value, wanted[conda]) > 0):
+                wanted[conda] = str(value)
+    user = [plat.VirtualPackage(name, version) for name, version in wanted.items()]
+    name = plat.synthesize_name(subdir, user)
+    if name == subdir:
+        return plat.Platform.from_subdir(subdir)
+    return plat.Platform.with_defaults(name, subdir, user)
+
+
+def _lenient_platform(entry):
+    """Keep a rejected entry (named after its subdir, say) in the model so the rest can still be checked."""
+    if not isinstance(entry, dict):
+        return None
+    subdir = entry.get("platform") or entry.get("name")
+    if subdir not in plat.SUBDIRS:
+        return None
+    cuda = entry.get("cuda")
+    cuda = cuda.get("driver") if isinstance(cuda, dict) else cuda
+    packages = [plat.VirtualPackage("__cuda", cuda)] if cuda else []
+    if entry.get("macos") or entry.get("osx"):
+        packages.append(plat.VirtualPackage("__osx", entry.get("macos") or entry.get("osx")))
+    defaults = [d for d in plat.subdir_defaults(subdir) if d.name not in {p.name for p in packages}]
+    return plat.Platform(str(entry.get("name") or subdir), subdir, packages + defaults, "name" in entry)
+
+
+def _platform_fix(entry, exc):
+    if str(exc) == plat.SUBDIR_PLATFORM_ERROR and isinstance(entry, dict):
+        user = {k: v for k, v in entry.items() if k not in ("name", "platform")}
+        name = plat.synthesize_name(entry.get("platform") or entry["name"], [])
+        suggestion = ", ".join('%s = "%s"' % (k, v) for k, v in user.items())
+        return 'drop `name` to let pixi name it ({ platform = "%s", %s }) or choose a name other than %r' % (
+            entry.get("platform") or name,
+            suggestion,
+            name,
+        )
+    return None
+
+
+def _short(entry):
+    return '"%s"' % entry if isinstance(entry, str) else "{ %s }" % ", ".join('%s = "%s"' % kv for kv in entry.items())
+
+
+def _read_python_project(ws, project, groups):
+    """Fold the Python `[project]` table of a pyproject.toml into the workspace as pixi does
+    (into_workspace_manifest, crates/pixi_manifest/src/pyproject.rs@v0.77.0:173-317): `dependencies` are PyPI
+    dependencies of the default feature, each optional-dependency extra and dependency group is a feature of that
+    name (unless `[tool.pixi.feature.<name>]` exists), `requires-python` is the conda `python` when none is set."""
+    table = ws.default.table
+    pypi = table.setdefault("pypi-dependencies", {})
+    for requirement in project.get("dependencies") or []:
+        name, spec = _split_requirement(requirement)
+        pypi.setdefault(name, spec)
+    extras = dict(project.get("optional-dependencies") or {})
+    extras.update({k: [r for r in v if isinstance(r, str)] for k, v in groups.items()})
+    for group, requirements in extras.items():
+        if group in ws.features:
+            continue
+        feature_deps = dict(_split_requirement(r) for r in requirements)
+        ws.features[group] = Feature(group, {"pypi-dependencies": feature_deps})
+    deps = table.setdefault("dependencies", {})
+    if "python" not in deps:
+        requires = project.get("requires-python")
+        deps["python"] = re.sub(r"^==", "", requires.replace(" ", "")) if requires else "*"
+
+
+def _split_requirement(requirement):
+    """Split a PEP 508 requirement `torch[opt]>=2.5; sys_platform == 'linux'` into (name, spec)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;@]*)(@\s*([^;]+))?", requirement)
+    name = match.group(1) if match else requirement.strip()
+    version = (match.group(3) or "").strip().replace(" ", "") if match else ""
+    spec = {"version": version or "*"}
+    if match and match.group(5):
+        spec["url"] = match.group(5).strip()
+    return name, spec
+
+
 def load(path):
-    """Parse pixi.toml at `path` into a dict, with one clear error on failure."""
+    """Read a manifest (pixi.toml or pyproject.toml) into a Workspace; raise ManifestError with the fix."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
         raise ManifestError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-    data = _toml_loads(text)
-    workspace = data.get("workspace", data.get("project"))
-    if not isinstance(workspace, dict) or not isinstance(data.get("environments", {}), dict):
-        raise ManifestError("%s has no [workspace] table; is this the pytorch-env pixi.toml?" % path)
-    return data
-
-
-def platforms(data):
-    """Return the workspace platforms in selection order as dicts with name, subdir and cuda."""
-    out = []
-    for entry in data["workspace"].get("platforms", []):
-        if isinstance(entry, str):
-            out.append({"name": entry, "subdir": entry, "cuda": None})
-        else:
-            cuda = entry.get("cuda")
-            if isinstance(cuda, dict):
-                cuda = cuda.get("driver")
-            name = entry.get("name") or entry["platform"]
-            out.append({"name": name, "subdir": entry["platform"], "cuda": cuda})
-    return out
-
-
-def environments(data):
-    """Return {environment name: {"features": [...], "platforms": [...] or None, "default": bool}}."""
-    out = {}
-    for name, spec in data.get("environments", {}).items():
-        if isinstance(spec, list):
-            spec = {"features": spec}
-        out[name] = {
-            "features": list(spec.get("features", [])),
-            "platforms": spec.get("platforms"),
-            "default": not spec.get("no-default-feature", False),
-        }
-    out.setdefault("default", {"features": [], "platforms": None, "default": True})
-    return out
-
-
-def target_matches(selector, platform):
-    """Return True if a target selector applies to a platform: name, subdir, family, or a `*` pattern."""
-    if "*" in selector:  # `*` is pixi's only metacharacter, matched in full against the name
-        return re.fullmatch(".*".join(map(re.escape, selector.split("*"))), platform["name"]) is not None
-    if selector in (platform["name"], platform["subdir"]):
-        return True
-    return platform["subdir"].split("-")[0] in FAMILIES.get(selector, ())
-
-
-def _tables(data, env_name):
-    env = environments(data)[env_name]
-    return ([data] if env["default"] else []) + [data.get("feature", {}).get(f, {}) for f in env["features"]]
-
-
-def specs(data, env_name, platform, key="dependencies"):
-    """Return {package: {"version": spec, "channel": name or None}} of one table kind (later targets win)."""
-    raw = {}
-    for table in _tables(data, env_name):
-        raw.update(table.get(key, {}))
-        for selector, target in table.get("target", {}).items():
-            if target_matches(selector, platform):
-                raw.update(target.get(key, {}))
-    return {
-        name: {"version": spec, "channel": None}
-        if isinstance(spec, str)
-        else {"version": spec.get("version", "*"), "channel": spec.get("channel")}
-        for name, spec in raw.items()
-    }
-
-
-def dependencies(data, env_name, platform):
-    """Return the conda dependencies an environment installs on one platform (later targets win)."""
-    return {name: spec["version"] for name, spec in specs(data, env_name, platform).items()}
-
-
-def channels(data, env_name):
-    """Return the channel names an environment solves from, highest priority first (features before workspace)."""
-    ranked = {}
-    for table in _tables(data, env_name) + [data["workspace"]]:
-        for entry in table.get("channels", []):
-            name, priority = (entry, 0) if isinstance(entry, str) else (entry["channel"], entry.get("priority", 0))
-            ranked.setdefault(name, (-priority, len(ranked)))
-    return sorted(ranked, key=ranked.get)
-
-
-def env_platforms(data, env_name):
-    """Return an environment's platforms in workspace order (that order is pixi's selection priority)."""
-    env = environments(data)[env_name]
-    allowed = env["platforms"]
-    if allowed is None:
-        for feature in env["features"]:
-            feature_platforms = data.get("feature", {}).get(feature, {}).get("platforms")
-            if feature_platforms is not None:
-                allowed = [p for p in (allowed or feature_platforms) if p in feature_platforms]
-    everything = platforms(data)
-    if allowed is None:
-        return everything
-    return [p for p in everything if p["name"] in allowed or p["subdir"] in allowed]
-
-
-def torch_environments(data, subdir, cuda=False):
-    """Return the environments a user runs checks in on `subdir` (with cuda=True: those with a CUDA build there).
-
-    An environment counts when it installs pytorch on a platform of that subdir. The project's test
-    environments (the ones that add pytest) are left out: they repeat an environment listed already.
-    """
-    names = []
-    for name in environments(data):
-        for platform in env_platforms(data, name):
-            deps = dependencies(data, name, platform) if platform["subdir"] == subdir else {}
-            is_cuda = platform["cuda"] is not None and promised_build(deps)[0] == "cuda"
-            if "pytorch" in deps and "pytest" not in deps and (is_cuda or not cuda):
-                names.append(name)
-                break
-    return names
-
-
-def promised_build(deps):
-    """Return (flavour, CUDA spec or None) a platform's dependencies promise: pytorch-cuda or pytorch-gpu is CUDA."""
-    flavour = "cuda" if "pytorch-cuda" in deps or "pytorch-gpu" in deps else "cpu"
-    return flavour, deps.get("pytorch-cuda") or deps.get("cuda-version")
-
-
-def select_platform(candidates, subdir, host_cuda):
-    """Pick the platform pixi installs: the first for this subdir whose CUDA the driver supports."""
-    for platform in candidates:
-        if platform["subdir"] != subdir:
-            continue
-        if platform["cuda"] is None:
-            return platform
-        if host_cuda is not None and spec_matches(host_cuda, ">=" + platform["cuda"]):
-            return platform
-    return None
-
-
-class Expectation:
-    """What an environment promises on this machine: versions, build flavour, CUDA."""
-
-    def __init__(self, env, platform, deps, candidates):
-        self.env = env
-        self.platform = platform
-        self.deps = deps
-        self.candidates = candidates
-        self.python = deps.get("python")
-        self.torch = deps.get("pytorch")
-        self.torchvision = deps.get("torchvision")
-        self.torchaudio = deps.get("torchaudio")
-        self.flavour, self.cuda = promised_build(deps)
-        self.driver_short = False
-
-    def describe(self):
-        """Return a one-line description, e.g. `cu118 on linux-64-cu118`."""
-        return "%s on %s" % (self.env, self.platform["name"])
-
-
-def expect(data, env_name, subdir, host_cuda):
-    """Return the Expectation for `env_name` here, or raise ManifestError naming the valid choices."""
-    envs = environments(data)
-    if env_name not in envs:
-        raise ManifestError("unknown environment %r; valid environments: %s" % (env_name, ", ".join(sorted(envs))))
-    candidates = env_platforms(data, env_name)
-    platform = select_platform(candidates, subdir, host_cuda)
-    driver_short = False
-    if platform is None:
-        # The driver is missing or too old for every CUDA platform: expect the first one for
-        # this OS anyway, so the driver check can say what to install.
-        here = [p for p in candidates if p["subdir"] == subdir]
-        if not here:
-            names = ", ".join(p["name"] for p in candidates)
-            raise ManifestError(
-                "environment %r does not support this machine (%s); it supports: %s" % (env_name, subdir, names)
-            )
-        platform, driver_short = here[0], True
-    expectation = Expectation(env_name, platform, dependencies(data, env_name, platform), candidates)
-    expectation.driver_short = driver_short
-    return expectation
-
-
-# ---- version specs (the subset of conda's MatchSpec syntax that pixi.toml uses) ----
-
-
-def version_key(version):
-    """Turn '2.0.1+cu117' or '11.8' into a comparable tuple of numbers."""
-    version = str(version).split("+")[0]
-    parts = []
-    for piece in version.split("."):
-        match = re.match(r"\d+", piece)
-        if not match:
-            break
-        parts.append(int(match.group()))
-    return tuple(parts)
-
-
-def _padded(a, b):
-    width = max(len(a), len(b))
-    return a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
-
-
-def _matches_one(version, clause):
-    clause = clause.strip()
-    if clause in ("", "*"):
-        return True
-    op_match = re.match(r"(==|!=|>=|<=|>|<|=)?\s*(.+)$", clause)
-    op, target = op_match.group(1) or "", op_match.group(2).strip()
-    if target.endswith(".*"):
-        prefix = version_key(target[:-2])
-        head = (version_key(version) + (0,) * len(prefix))[: len(prefix)]
-        equal = head == prefix
-        return not equal if op == "!=" else equal
-    have, want = _padded(version_key(version), version_key(target))
-    if op in ("", "==", "="):
-        return have == want
-    return {"!=": have != want, ">=": have >= want, "<=": have <= want, ">": have > want, "<": have < want}[op]
-
-
-def spec_matches(version, spec):
-    """Return True if `version` satisfies a conda version spec like '2.0.1', '3.10.*', '>=1.21,<2'."""
-    if spec is None:
-        return True
-    return any(all(_matches_one(version, c) for c in alt.split(",")) for alt in str(spec).split("|"))
-
-
-def spec_floor(spec):
-    """Return the lowest version a spec names ('11.8.*' -> '11.8', '>=12.8' -> '12.8'), or None."""
-    match = re.search(r"\d+(\.\d+)*", str(spec or ""))
-    return match.group() if match else None
+    except UnicodeDecodeError:
+        raise ManifestError("%s is not UTF-8 text" % path) from None
+    return Workspace(_toml_loads(text, path), path, text)

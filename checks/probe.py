@@ -192,12 +192,38 @@ def driver(timeout=15.0):
     return info
 
 
-def host_cuda(driver_info):
-    """Return the CUDA version pixi sees for this host (CONDA_OVERRIDE_CUDA wins, as in pixi)."""
-    override = os.environ.get("CONDA_OVERRIDE_CUDA")
-    if override is not None:
-        return override or None
-    return driver_info.get("cuda")
+def pixi_install_record(prefix=None):
+    """Return the JSON pixi writes into an environment it installs (`<prefix>/conda-meta/pixi`), or None.
+
+    It names the environment and the platform pixi installed it for (`resolved_platform`: subdir and declared
+    virtual packages); EnvironmentFile, crates/pixi_core/src/environment/mod.rs@v0.77.0:502-579.
+    """
+    prefix = prefix or os.environ.get("CONDA_PREFIX")
+    if not prefix:
+        return None
+    try:
+        with open(os.path.join(prefix, "conda-meta", "pixi"), encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def host_mac_version():
+    """Return the macOS version (`14.5`) pixi detects as `__osx`, or None elsewhere."""
+    return platform.mac_ver()[0] or None if platform.system() == "Darwin" else None
+
+
+def host_glibc():
+    """Return the glibc version (`2.36`) pixi detects as `__glibc`, or None where there is none."""
+    if platform.system() != "Linux":
+        return None
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        return None
+    match = re.match(r"glibc ([\d.]+)", text)
+    return match.group(1) if match else None
 
 
 def environment_vars():

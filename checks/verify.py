@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from checks import manifest, probe, report
+from checks import manifest, platforms, probe, promise, report
 from checks import verify_compute as compute
 from checks import verify_gpu as gpu
 from checks import verify_install as install
@@ -50,7 +50,15 @@ def parse_args(argv):
     parser.add_argument(
         "--env", metavar="NAME", help="the pixi environment to expect (default: the active pixi environment, if any)"
     )
-    parser.add_argument("--manifest", metavar="PATH", help="pixi.toml to read (default: the active pixi workspace's)")
+    parser.add_argument(
+        "--manifest", metavar="PATH", help="pixi.toml or pyproject.toml to read (default: the active pixi workspace's)"
+    )
+    parser.add_argument(
+        "--platform",
+        metavar="NAME",
+        help="the platform of --env to expect (pixi's task passes the one pixi installed; default: as pixi would "
+        "choose it on this machine)",
+    )
     parser.add_argument(
         "--json", metavar="PATH", help="also write the report as JSON (schema: checks/report.schema.json)"
     )
@@ -94,9 +102,15 @@ class Context:
 
 
 def resolve_expectation(args, ctx):
-    """Return the Expectation for --env or the active pixi environment, or None for generic checks."""
+    """Return the Expectation for --env or the active pixi environment, or None for generic checks.
+
+    The platform is the one pixi installed when verify runs under pixi (`--platform {{ pixi.platform }}` from the
+    task, else the environment's install record); outside pixi it is derived as pixi would choose it here.
+    """
     name = args.env or os.environ.get("PIXI_ENVIRONMENT_NAME")
     if not name:
+        if args.platform:
+            raise report.UsageError("--platform %s needs --env NAME (or a pixi environment)" % args.platform)
         return None
     path = args.manifest or manifest.find_manifest()
     if path is None:
@@ -104,8 +118,39 @@ def resolve_expectation(args, ctx):
         path = manifest.find_manifest(here)
     if path is None:
         raise manifest.ManifestError("--env %s needs pixi.toml: none found here or above; pass --manifest PATH" % name)
-    data = manifest.load(path)
-    return manifest.expect(data, name, ctx.host["subdir"], probe.host_cuda(ctx.driver))
+    ws = manifest.load(path)
+    chosen = args.platform or None
+    if chosen is None and not args.env:
+        chosen = installed_platform(ws, name, probe.pixi_install_record())
+    host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc())
+    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen)
+    if expectation.flavour is None:
+        with_torch = promise.torch_environments(ws, ctx.host["subdir"])
+        raise manifest.ManifestError(
+            "environment %r has no torch on %s (no pytorch, pytorch-gpu, pytorch-cpu or PyPI torch): there is no "
+            "torch promise to verify; environments with torch here: %s"
+            % (name, expectation.platform.name, ", ".join(with_torch) or "none")
+        )
+    return expectation
+
+
+def installed_platform(ws, env_name, record):
+    """Return the name of the platform pixi last installed `env_name` for, from its install record, or None.
+
+    pixi keeps using that platform until `pixi install` re-selects it; the record holds the subdir and declared
+    virtual packages, not the name, and pixi maps it back to the first workspace platform with the same subdir and
+    the same packages (Environment::installed_resolved_platform, crates/pixi_core/src/workspace/environment.rs at
+    v0.77.0:127-148, 517-527).
+    """
+    if not record or record.get("environment_name") not in (None, env_name):
+        return None
+    resolved = record.get("resolved_platform") or {}
+    strings = resolved.get("virtual_packages") or []
+    packages = [p for p in map(platforms.parse_virtual_package, strings) if p is not None]
+    for platform in ws.env_platforms(env_name):
+        if platform.subdir == resolved.get("subdir") and platform.same_declared(packages):
+            return platform.name
+    return None
 
 
 def header(ctx, manifest_path):

@@ -4,9 +4,9 @@ import os
 import platform
 
 from checks import compat
-from checks.manifest import spec_floor
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify_install import build_flavour, env_hint
+from checks.versions import floor as spec_floor
 
 
 def check_driver(ctx):

@@ -1,20 +1,29 @@
 """Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
 
 import importlib
+import os
 import platform
 
-from checks import compat, probe
-from checks.manifest import spec_matches
+from checks import compat, probe, promise
 from checks.report import FAIL, PASS, SKIP, WARN, Result
-
-REINSTALL = (
-    "reinstall the environment: `pixi install -e {env}` (or pip install -r envs/{env}/{platform}.requirements.txt)"
-)
+from checks.versions import matches as spec_matches
+from checks.versions import release
 
 
 def env_hint(ctx):
+    """Return the reinstall fix for this environment, in the workspace's own terms."""
     e = ctx.expect
-    return REINSTALL.format(env=e.env, platform=e.platform["name"]) if e else "reinstall torch"
+    if e is None:
+        return "reinstall torch"
+    fix = "reinstall the environment: `pixi install -e %s`" % e.env
+    if e.chosen == "pixi" or len([p for p in e.candidates if p.subdir == e.platform.subdir]) > 1:
+        fix += " (variant: `--platform %s`)" % e.platform.name
+    pip = os.path.join(
+        os.path.dirname(os.path.abspath(e.ws.path)), "envs", e.env, e.platform.name + ".requirements.txt"
+    )
+    if os.path.isfile(pip):
+        fix += ", or without pixi: pip install --force-reinstall -r %s" % os.path.relpath(pip)
+    return fix
 
 
 def check_python(ctx):
@@ -51,7 +60,7 @@ def check_torch(ctx):
     torch = ctx.torch
     actual = torch.__version__
     want = ctx.expect.torch if ctx.expect else None
-    if want and not spec_matches(actual, want):
+    if want and not spec_matches(release(actual), want):
         return Result("torch", FAIL, "wrong torch version for %s" % ctx.expect.describe(), want, actual, env_hint(ctx))
     if getattr(torch.version, "debug", False):
         return Result(
@@ -196,6 +205,16 @@ def check_build(ctx):
             )
         return Result("build", PASS, actual)
     want = ctx.expect.flavour
+    if want == "unpinned":
+        return Result(
+            "build",
+            WARN,
+            "%s build; %s leaves the flavour to the solver (%s)"
+            % (flavour.upper(), ctx.expect.describe(), ctx.expect.promise.source),
+            "a pinned flavour",
+            actual,
+            "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name,
+        )
     if flavour != want:
         return Result(
             "build",
@@ -206,7 +225,7 @@ def check_build(ctx):
             actual,
             env_hint(ctx),
         )
-    if want == "cpu" and ctx.driver["present"] and any(p["cuda"] for p in ctx.expect.candidates):
+    if want == "cpu" and ctx.driver["present"] and any(p.cuda for p in ctx.expect.candidates):
         return Result(
             "build",
             WARN,
@@ -216,19 +235,32 @@ def check_build(ctx):
             "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
             % (ctx.driver["cuda"] or "unknown"),
         )
-    return Result("build", PASS, "%s, as %s promises" % (actual, ctx.expect.describe()), want, actual)
+    return Result(
+        "build",
+        PASS,
+        "%s, as %s promises (%s)" % (actual, ctx.expect.describe(), ctx.expect.promise.source),
+        want,
+        actual,
+    )
 
 
 def check_cuda_runtime(ctx):
-    """The CUDA runtime torch was built with matches the environment's CUDA."""
+    """The CUDA runtime torch was built with is the environment's CUDA, and not newer than the platform declares."""
     if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
         return Result("cuda-runtime", SKIP, "not a CUDA build")
     actual = ctx.torch.version.cuda
-    want = ctx.expect.cuda if ctx.expect else None
-    if want and not spec_matches(actual, want):
-        return Result(
-            "cuda-runtime", FAIL, "CUDA %s, environment promises %s" % (actual, want), want, actual, env_hint(ctx)
+    if ctx.expect is None:
+        return Result("cuda-runtime", PASS, "CUDA %s" % actual, actual=actual)
+    verdict, want = promise.cuda_verdict(actual, ctx.expect.promise)
+    if verdict in ("wrong", "too-new"):
+        summary = "CUDA %s, %s promises %s" % (actual, ctx.expect.describe(), want)
+        return Result("cuda-runtime", FAIL, summary, want, actual, env_hint(ctx))
+    if verdict == "newer-minor":
+        summary = "CUDA %s is newer than %s declares: it runs under minor-version compatibility" % (
+            actual,
+            ctx.expect.platform.name,
         )
+        return Result("cuda-runtime", WARN, summary, want, actual, "declare the newer CUDA on the platform")
     return Result("cuda-runtime", PASS, "CUDA %s" % actual, want, actual)
 
 

@@ -57,21 +57,25 @@ def manifest(repo_root):
 
 
 @pytest.fixture(scope="session")
-def reference_dir(repo_root):
-    """Return ../shared/reference beside the repository, skipping when it is absent."""
-    path = repo_root.parent / "shared" / "reference"
-    if not path.is_dir():
-        pytest.skip("reference material not found at %s" % path)
-    return path
+def data_dir(repo_root):
+    """Return tests/data: real channel records and pixi's schema (see its README for their sources)."""
+    return repo_root / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
-def lock_builder(reference_dir):
-    """Return a LockBuilder over the real `pytorch` channel records (needs PyYAML, as lock-audit does)."""
-    pytest.importorskip("yaml", reason="lock files are YAML: pip install pyyaml")
+def workspace(repo_root):
+    """Return pixi.toml read by the one manifest reader (checks.manifest)."""
+    from checks import manifest
+
+    return manifest.load(str(repo_root / "pixi.toml"))
+
+
+@pytest.fixture(scope="session")
+def lock_builder(data_dir):
+    """Return a LockBuilder over the real `pytorch` channel records (PyYAML is a test dependency)."""
     from lockdata import LockBuilder
 
-    return LockBuilder(reference_dir / "pytorch-channel-linux-64-repodata.json")
+    return LockBuilder(data_dir / "pytorch-channel-linux-64.json")
 
 
 @pytest.fixture(scope="session")

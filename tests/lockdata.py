@@ -1,9 +1,20 @@
-"""Build pixi.lock documents (v6 and v7) for the lock-audit tests from the real `pytorch` channel records.
+"""Build pixi.lock documents for the lock-audit tests, shaped as pixi 0.77 writes them, from real channel records.
 
-Records of the legacy torch packages on linux-64 (pytorch, torchvision, torchaudio, pytorch-cuda) are taken
-verbatim from ../shared/reference/pytorch-channel-linux-64-repodata.json. Packages that file does not hold
-(python, numpy, mkl, the noarch pytorch-mutex, other subdirs, conda-forge's current pytorch) are made up
-here, following the naming of the real builds (see pixi-and-pytorch.md section 3).
+The shape, rule by rule (pixi at tag v0.77.0, rattler_lock 0.32.0 which it pins):
+- top-level keys `version`, `platforms`, `environments`, `packages` in that order (SerializableLockFile,
+  crates/rattler_lock/src/parse/serialize.rs@rattler_lock-v0.32.0:22-33);
+- `platforms`: every platform an environment uses (UpdateContext::finish, crates/pixi_core/src/lock_file/update.rs
+  @v0.77.0:2606-2631); each platform with virtual packages is renamed `p1`, `p2`, ... in the manifest's declaration
+  order, every such manifest platform taking an ordinal (shorten_platform_names, platform_rename.rs@v0.77.0:58-92);
+  `subdir` only where it differs from the name, `virtual-packages` the full declared list, defaults included, as
+  `name=version[=build]`; sorted by name (serialize.rs:35-55, 240-248). pixi's examples/multi-machine/pixi.lock
+  at v0.77.0 has this shape;
+- environments sorted by name, `channels` as `- url: <base url ending in />`, `packages` keyed by the lock platform
+  name, each list sorted, conda before pypi, then by URL (serialize.rs:57-99);
+- `packages` sorted by kind then URL; a conda record does not repeat name, version, build or subdir, which come
+  from its URL (conda_package_data.rs:239-297).
+Records of the legacy torch packages on linux-64 are the real ones in tests/data/pytorch-channel-linux-64.json;
+other packages (python, numpy, mkl, other subdirs, conda-forge's pytorch) are made up following the real naming.
 """
 
 import copy
@@ -11,7 +22,7 @@ import json
 
 import yaml
 
-from checks import manifest
+from checks import channels, versions
 from checks.lockfile import parse_conda_url
 
 CHANNEL = "https://conda.anaconda.org/%s/"
@@ -24,8 +35,22 @@ OTHER_VERSIONS = {
     "torchaudio": {"*": "2.9.1"},
     "cuda-version": {">=12.8": "12.8"},
     "mkl": {"<2024.1": "2023.2.0"},
+    "tomli": {">=2.4": "2.4.0"},
 }
 LINUX_RECORD_NAMES = ("pytorch", "torchvision", "torchaudio", "pytorch-cuda")
+FIELDS = ("sha256", "md5", "depends", "constrains", "license", "license_family", "size", "timestamp")
+
+
+def lock_names(ws):
+    """Return {manifest platform name: lock platform name}: `pN` for platforms with virtual packages."""
+    names, ordinal = {}, 0
+    for platform in ws.platforms:
+        if platform.is_subdir:
+            names[platform.name] = platform.name
+        else:
+            ordinal += 1
+            names[platform.name] = "p%d" % ordinal
+    return names
 
 
 class LockBuilder:
@@ -37,11 +62,11 @@ class LockBuilder:
 
     def real(self, filename, channel="pytorch"):
         """Return the lock entry of a real `pytorch` channel linux-64 record, fields as rattler writes them."""
-        r = self.repodata[filename]
+        record = self.repodata[filename]
         entry = {"conda": "%slinux-64/%s" % (CHANNEL % channel, filename)}
-        for key in ("sha256", "md5", "depends", "constrains", "license", "license_family", "size", "timestamp"):
-            if r.get(key) not in (None, []):
-                entry[key] = r[key]
+        for key in FIELDS:
+            if record.get(key) not in (None, []):
+                entry[key] = record[key]
         return entry
 
     @staticmethod
@@ -53,14 +78,23 @@ class LockBuilder:
             entry["depends"] = list(depends)
         return entry
 
+    @staticmethod
+    def pypi(name, version, url=None, requires_dist=(), index=None):
+        """Return a PyPI lock entry (v7: `pypi`, `name`, `version`, `index` unless PyPI, `requires_dist`)."""
+        entry = {"pypi": url or "https://files.pythonhosted.org/packages/%s-%s-py3-none-any.whl" % (name, version)}
+        entry.update({"name": name, "version": version, "sha256": "0" * 64})
+        if index and index != "https://pypi.org/simple":
+            entry["index"] = index
+        if requires_dist:
+            entry["requires_dist"] = list(requires_dist)
+        return entry
+
     def torch_entry(self, name, version, platform, py, cuda, channel):
         """Return the lock entry a solve would pick for one torch package on a platform."""
-        subdir, tag = platform["subdir"], py.replace(".", "")
+        subdir, tag = platform.subdir, py.replace(".", "")
         if channel == "pytorch":
             if name == "pytorch-cuda":
-                builds = {"11.7": "h778d358_5", "11.8": "h7e8668a_5"}
-                build = builds[cuda]
-                filename = "pytorch-cuda-%s-%s.tar.bz2" % (cuda, build)
+                filename = "pytorch-cuda-%s-%s.tar.bz2" % (cuda, {"11.7": "h778d358_5", "11.8": "h7e8668a_5"}[cuda])
             elif name == "pytorch":
                 cudnn = {"11.7": "8.5.0", "11.8": "8.7.0"}.get(cuda)
                 if subdir.startswith("osx"):
@@ -78,72 +112,84 @@ class LockBuilder:
             build = filename[len(name) + len(version) + 2 : -len(".tar.bz2")]
             return self.made_up(name, version, build, subdir, "pytorch")
         flavour = "cuda%s" % cuda.replace(".", "") if cuda else "cpu"
-        build = (
-            "%s_mkl_py%s_h0123456_300" % (flavour, tag)
-            if name == "pytorch"
-            else "%s_py%s_h0123456_0"
-            % (
-                flavour,
-                tag,
-            )
-        )
-        return self.made_up(name, version, build, subdir)
+        pattern = "%s_mkl_py%s_h0123456_300" if name == "pytorch" else "%s_py%s_h0123456_0"
+        return self.made_up(name, version, pattern % (flavour, tag), subdir)
 
-    def entries(self, data, env, platform):
+    def entries(self, ws, env, platform):
         """Return lock entries satisfying every dependency and constraint of an environment on a platform."""
-        deps = manifest.specs(data, env, platform)
-        py = manifest.spec_floor(deps.get("python", {}).get("version")) or "3.12"
-        flavour, cuda_spec = manifest.promised_build({name: spec["version"] for name, spec in deps.items()})
-        cuda = manifest.spec_floor(cuda_spec) if flavour == "cuda" else None
+        from checks.promise import promise
+
+        deps = {name: specs[0] for name, specs in ws.specs(env, platform).items()}
+        py = versions.floor(deps.get("python", {}).get("version")) or "3.12"
+        promised = promise(ws, env, platform)
+        cuda = versions.floor(promised.cuda or promised.driver) if promised.flavour == "cuda" else None
         out = []
         for name, spec in deps.items():
-            version = OTHER_VERSIONS.get(name, {}).get(spec["version"]) or manifest.spec_floor(spec["version"]) or "1.0"
+            version = OTHER_VERSIONS.get(name, {}).get(spec["version"]) or versions.floor(spec["version"]) or "1.0"
+            channel = channels.name(spec.get("channel") or "conda-forge")
             if name in LINUX_RECORD_NAMES:
-                out.append(self.torch_entry(name, version, platform, py, cuda, spec["channel"] or "conda-forge"))
+                out.append(self.torch_entry(name, version, platform, py, cuda, channel))
+            elif name in ("pytorch-gpu", "pytorch-cpu"):
+                out.append(self.made_up(name, version, "h0123456_0", "noarch", channel))
+                if "pytorch" not in deps:
+                    torch = OTHER_VERSIONS["pytorch"][">=2.8"]
+                    out.append(self.torch_entry("pytorch", torch, platform, py, cuda, channel))
             else:
-                channel = spec["channel"] or "conda-forge"
-                out.append(self.made_up(name, version, "h0123456_0", platform["subdir"], channel))
-        if deps.get("pytorch", {}).get("channel") == "pytorch" and not platform["subdir"].startswith("osx"):
-            mutex = "cuda" if cuda else "cpu"
-            out.append(self.made_up("pytorch-mutex", "1.0", mutex, "noarch", "pytorch"))
-        for name, spec in manifest.specs(data, env, platform, "constraints").items():
-            out.append(self.made_up(name, OTHER_VERSIONS[name][spec["version"]], "h0123456_0", platform["subdir"]))
+                out.append(self.made_up(name, version, "h0123456_0", platform.subdir, channel))
+        if deps.get("pytorch", {}).get("channel") == "pytorch" and not platform.subdir.startswith("osx"):
+            out.append(self.made_up("pytorch-mutex", "1.0", "cuda" if cuda else "cpu", "noarch", "pytorch"))
+        for name, specs in ws.specs(env, platform, "constraints").items():
+            version = OTHER_VERSIONS[name][specs[0]["version"]]
+            out.append(self.made_up(name, version, "h0123456_0", platform.subdir))
         return out
 
-    def document(self, data, version=7):
-        """Return a lock document holding every environment x platform of a manifest, all promises kept."""
-        doc = {"version": version}
+    def document(self, ws, version=7):
+        """Return a lock document holding every environment x platform of a workspace, all promises kept."""
+        doc, names = {"version": version}, lock_names(ws)
+        used = {p.name for env in ws.environments for p in ws.env_platforms(env)}
         if version >= 7:
-            doc["platforms"] = []
-            for p in manifest.platforms(data):
-                entry = {"name": p["name"], "subdir": p["subdir"]}
-                if p["cuda"]:
-                    entry["virtual-packages"] = ["__cuda=%s" % p["cuda"]]
-                doc["platforms"].append(entry)
+            rows = []
+            for platform in ws.platforms:
+                if platform.name not in used:
+                    continue
+                row = {"name": names[platform.name]}
+                if row["name"] != platform.subdir:
+                    row["subdir"] = platform.subdir
+                row["virtual-packages"] = [str(vp) for vp in platform.declared]
+                rows.append(row)
+            doc["platforms"] = sorted(rows, key=lambda r: r["name"])
         doc["environments"], packages = {}, {}
-        for env in manifest.environments(data):
-            body = {"channels": [{"url": CHANNEL % c} for c in manifest.channels(data, env)], "packages": {}}
-            for platform in manifest.env_platforms(data, env):
-                key = platform["name"] if version >= 7 else platform["subdir"]
-                entries = self.entries(data, env, platform)
-                body["packages"][key] = [{"conda": e["conda"]} for e in entries]
+        for env in sorted(ws.environments):
+            body = {"channels": [{"url": channels.base_url(c)} for c in ws.channels(env)], "packages": {}}
+            for platform in ws.env_platforms(env):
+                key = names[platform.name] if version >= 7 else platform.subdir
+                entries = self.entries(ws, env, platform)
+                body["packages"][key] = sorted(({"conda": e["conda"]} for e in entries), key=lambda r: r["conda"])
                 packages.update({e["conda"]: e for e in entries})
+            body["packages"] = dict(sorted(body["packages"].items()))
             doc["environments"][env] = body
         doc["packages"] = [packages[url] for url in sorted(packages)]
         return doc
 
     @staticmethod
     def replace(doc, env, platform, name, entry):
-        """Return a copy of doc where `name` on one environment x platform is the given entry instead."""
+        """Return a copy of doc where `name` on one environment x lock platform is the given entry instead."""
         doc = copy.deepcopy(doc)
+        kind = "conda" if "conda" in entry else "pypi"
         refs = doc["environments"][env]["packages"][platform]
-        refs[:] = [r for r in refs if parse_conda_url(r["conda"])["name"] != name] + [{"conda": entry["conda"]}]
-        if entry["conda"] not in [p.get("conda") for p in doc["packages"]]:
+
+        def named(ref):
+            if "conda" in ref:
+                return parse_conda_url(ref["conda"])["name"] == name
+            return any(p.get("pypi") == ref["pypi"] and p.get("name") == name for p in doc["packages"])
+
+        refs[:] = [r for r in refs if not named(r)] + [{kind: entry[kind]}]
+        if entry[kind] not in [p.get(kind) for p in doc["packages"]]:
             doc["packages"].append(entry)
         return doc
 
     @staticmethod
     def write(doc, path):
-        """Write a lock document as YAML; return the path."""
+        """Write a lock document as YAML (block lists unindented under their key, as serde_yaml writes them)."""
         path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         return path

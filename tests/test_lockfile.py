@@ -1,4 +1,4 @@
-"""pixi.lock reader: formats v6 and v7, file-name parsing, and one clear error for every bad file."""
+"""pixi.lock reader: formats v4 to v7, file-name parsing, and one clear error for every bad file."""
 
 import pytest
 
@@ -22,20 +22,64 @@ def test_conda_urls_split_into_name_version_build_channel():
 
 
 @pytest.mark.parametrize("version", [6, 7])
-def test_both_formats_read_into_the_same_records(lock_builder, manifest, tmp_path, version):
-    """v7 keys packages by platform name (with a platforms block); v6 by subdir."""
-    path = lock_builder.write(lock_builder.document(manifest, version), tmp_path / "pixi.lock")
+def test_both_formats_read_into_the_same_records(lock_builder, workspace, tmp_path, version):
+    """v7 keys packages by lock platform name (p2: linux-64 with __cuda=11.8); v6 by subdir."""
+    path = lock_builder.write(lock_builder.document(workspace, version), tmp_path / "pixi.lock")
     lock = lockfile.load(str(path))
     assert lock.version == version
-    key = "linux-64-cu118" if version == 7 else "linux-64"
-    pkgs = lock.packages("cu118", key)
+    key = "p2" if version == 7 else "linux-64"
+    pkgs = lock.packages("cu118", key).conda
     assert pkgs["pytorch"].build == "py3.10_cuda11.8_cudnn8.7.0_0" and pkgs["pytorch"].channel == "pytorch"
     assert pkgs["pytorch"].depends_on("pytorch-cuda") == ">=11.8,<11.9"
     assert pkgs["torchvision"].depends_on("pytorch") == "2.0.1"
     assert lock.environments["cu118"]["channels"] == ["nvidia", "conda-forge", "pytorch"]
     if version == 7:
-        assert lock.platforms["linux-64-cu118"] == {"subdir": "linux-64", "virtual_packages": ["__cuda=11.8"]}
+        row = lock.platforms["p2"]
+        assert (row.subdir, row.strings[0]) == ("linux-64", "__cuda=11.8")
     assert lock.packages("cu118", "osx-arm64") is None
+
+
+# examples/multi-machine/pixi.toml@v0.77.0:7-13 (its platform declarations) and the platforms block pixi wrote for
+# them, examples/multi-machine/pixi.lock@v0.77.0:1-32.
+MULTI_MACHINE = """[workspace]
+channels = ["conda-forge"]
+platforms = [
+  { name = "cuda-win-64", platform = "win-64", cuda = "12" },
+  "win-64",
+  { name = "cuda-linux-64", platform = "linux-64", cuda = "12" },
+  "linux-64",
+  { platform = "osx-arm64", macos = "13.5" },
+]
+[dependencies]
+python = "3.12.*"
+"""
+PIXI_WROTE = [
+    {"name": "linux-64", "virtual-packages": ["__unix=0=0", "__linux=4.18", "__glibc=2.28", "__archspec=0=x86_64"]},
+    {"name": "p1", "subdir": "win-64", "virtual-packages": ["__cuda=12", "__win=10.0", "__archspec=0=x86_64"]},
+    {
+        "name": "p2",
+        "subdir": "linux-64",
+        "virtual-packages": ["__cuda=12", "__unix=0=0", "__linux=4.18", "__glibc=2.28", "__archspec=0=x86_64"],
+    },
+    {"name": "p3", "subdir": "osx-arm64", "virtual-packages": ["__osx=13.5", "__unix=0=0", "__archspec=0=m1"]},
+    {"name": "win-64", "virtual-packages": ["__win=10.0", "__archspec=0=x86_64"]},
+]
+
+
+def test_test_locks_have_the_shape_pixi_writes(lock_builder, tmp_path):
+    """The locks the tests build are shaped as pixi 0.77 writes them: the platforms block of pixi's own example lock
+    (names p1..p3 in declaration order, subdir only where it differs, full virtual-package lists, sorted), top-level
+    keys in rattler_lock's order, `- url:` channels ending in `/`."""
+    from checks import manifest
+
+    (tmp_path / "pixi.toml").write_text(MULTI_MACHINE)
+    doc = lock_builder.document(manifest.load(str(tmp_path / "pixi.toml")))
+    assert list(doc) == ["version", "platforms", "environments", "packages"] and doc["version"] == 7
+    assert doc["platforms"] == PIXI_WROTE
+    assert doc["environments"]["default"]["channels"] == [{"url": "https://conda.anaconda.org/conda-forge/"}]
+    assert list(doc["environments"]["default"]["packages"]) == ["linux-64", "p1", "p2", "p3", "win-64"]
+    text = lock_builder.write(doc, tmp_path / "pixi.lock").read_text()
+    assert text.startswith("version: 7\nplatforms:\n- name: linux-64\n  virtual-packages:\n  - __unix=0=0\n")
 
 
 def test_a_lock_written_by_rattler_reads_the_same(lock_builder, tmp_path):
@@ -58,8 +102,8 @@ def test_a_lock_written_by_rattler_reads_the_same(lock_builder, tmp_path):
         )
     lock.to_path(str(tmp_path / "pixi.lock"))
     ours = lockfile.load(str(tmp_path / "pixi.lock"))
-    assert ours.version == 7 and ours.platforms["linux-64-cu118"]["virtual_packages"] == ["__cuda=11.8"]
-    pkgs = ours.packages("cu118", "linux-64-cu118")
+    assert ours.version == 7 and ours.platforms["linux-64-cu118"].strings == ["__cuda=11.8"]
+    pkgs = ours.packages("cu118", "linux-64-cu118").conda
     assert (pkgs["pytorch"].version, pkgs["pytorch"].build) == ("2.0.1", "py3.10_cuda11.8_cudnn8.7.0_0")
     assert pkgs["torchvision"].depends_on("pytorch-cuda") == "11.8.*"
 
@@ -67,7 +111,7 @@ def test_a_lock_written_by_rattler_reads_the_same(lock_builder, tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("version: 5\nenvironments: {}\n", "lock format v5"),
+        ("version: 3\nenvironments: {}\n", "lock format v3"),
         ("just: [a list\n", "not valid YAML"),
         ("- a\n- b\n", "not a pixi lock file"),
         ("version: 7\nenvironments:\n  default:\n    packages: 3\n", "malformed"),
@@ -89,5 +133,5 @@ def test_bad_lock_files_raise_one_clear_error(tmp_path, text, message):
 
 def test_a_missing_lock_says_how_to_make_one(tmp_path):
     """No pixi.lock: the error names `pixi lock`."""
-    with pytest.raises(lockfile.LockError, match="run `pixi lock` to create it"):
+    with pytest.raises(lockfile.LockError, match="does not exist: run `pixi lock`"):
         lockfile.load(str(tmp_path / "pixi.lock"))

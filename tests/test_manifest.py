@@ -1,85 +1,337 @@
-"""Tests for checks/manifest.py: reading pixi.toml, target matching, pixi's platform selection, version specs."""
+"""checks/manifest.py against pixi v0.77.0: channels, environments, platforms, targets, manifest forms.
+
+Each manifest here is small and our own; the expected value is pixi's, from the test or source line cited.
+"""
 
 import pytest
 
 from checks import manifest
 from checks.manifest import ManifestError
 
-WORKSPACE = """
+
+@pytest.fixture
+def load(tmp_path):
+    """Return a function that writes a manifest and reads it with checks.manifest."""
+
+    def read(text, name="pixi.toml"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return manifest.load(str(path))
+
+    return read
+
+
+def names(platforms):
+    return [p.name for p in platforms]
+
+
+# ---- channels: prioritized_channels, crates/pixi_manifest/src/features_ext.rs@v0.77.0:44-62 -----------------------
+
+CHANNEL_FEATURES = """
 [workspace]
-channels = ["conda-forge"]
-platforms = [
-  { name = "linux-64-cu118", platform = "linux-64", cuda = "11.8" },
-  { name = "linux-64-cpu", platform = "linux-64" },
-  "osx-arm64",
-]
-
-[feature.t.dependencies]
-pytorch = "2.0.1"
-python = "3.10.*"
-
-[feature.t.target."*-cpu".dependencies]
-cpuonly = "*"
-
-[feature.t.target."*-cu118".dependencies]
-pytorch-cuda = "11.8.*"
-
-[feature.t.target.linux.dependencies]
-pytorch = "2.0.0"
-
-[feature.t.target."linux-64-cpu".dependencies]
-pytorch = "2.0.1"
-
+channels = ["a", "b"]
+platforms = ["linux-64"]
+[feature.foo]
+channels = ["c", "d"]
+[feature.bar]
+channels = ["e", "f"]
+[feature.barfoo]
+channels = ["a", "f"]
 [environments]
-default = { features = ["t"], platforms = ["linux-64-cu118", "linux-64-cpu", "osx-arm64"] }
-gpu-only = { features = ["t"], platforms = ["linux-64-cu118"] }
+foobar = ["foo", "bar"]
+foo = ["foo"]
+barfoo = { features = ["barfoo"], no-default-feature = true }
 """
 
 
-@pytest.fixture
-def data(tmp_path):
-    """Return a small rich-platform manifest parsed by checks.manifest."""
-    path = tmp_path / "pixi.toml"
-    path.write_text(WORKSPACE)
-    return manifest.load(str(path))
+def test_channel_order_of_features(load):
+    """test_channel_feature_priority, crates/pixi_core/src/workspace/environment.rs@v0.77.0:1006-1062."""
+    ws = load(CHANNEL_FEATURES)
+    assert ws.channels("foobar") == ["c", "d", "e", "f", "a", "b"]
+    assert ws.channels("foo") == ["c", "d", "a", "b"]
+    assert ws.channels("barfoo") == ["a", "f"]
+
+
+def test_channel_redefinition_keeps_the_first(load):
+    """test_channel_feature_priority_with_redefinition, environment.rs@v0.77.0:1064-1103."""
+    ws = load(
+        '[workspace]\nchannels = ["d", "a", "b"]\nplatforms = ["linux-64"]\n[feature.foo]\nchannels = ["a", "c", "b"]\n'
+        '[environments]\nfoo = ["foo"]\n'
+    )
+    assert ws.channels("default") == ["d", "a", "b"]
+    assert ws.channels("foo") == ["a", "c", "b", "d"]
+
+
+def test_channel_priorities(load):
+    """test_channel_priorities, environment.rs@v0.77.0:1105-1154."""
+    ws = load(
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[feature.foo]\nchannels = [{ channel = "nvidia", priority = 1 }, "pytorch"]\n'
+        '[feature.bar]\nchannels = [{ channel = "bar", priority = -10 }, "barry"]\n'
+        '[environments]\nfoobar = ["foo", "bar"]\nfoo = ["foo"]\nbar = ["bar"]\n'
+    )
+    assert ws.channels("foobar") == ["nvidia", "pytorch", "barry", "conda-forge", "bar"]
+    assert ws.channels("foo") == ["nvidia", "pytorch", "conda-forge"]
+    assert ws.channels("bar") == ["barry", "conda-forge", "bar"]
+
+
+TORCH20 = """
+[workspace]
+channels = ["conda-forge"]
+platforms = ["linux-64"]
+[feature.torch20]
+channels = ["nvidia", { channel = "pytorch", priority = -1 }]
+[environments]
+as-list = ["torch20"]
+as-table = { features = ["torch20"] }
+with-platforms = { features = ["torch20"], platforms = ["linux-64"] }
+"""
+
+
+def test_inline_environment_content_puts_the_workspace_channels_first(load):
+    """An environment with inline content gets a hidden feature first (toml/manifest.rs@v0.77.0:409-429, 522-526)
+    that brings the workspace channels: the cause of last round's unsolvable CUDA 11 environments."""
+    ws = load(TORCH20)
+    assert ws.channels("as-list") == ["nvidia", "conda-forge", "pytorch"]
+    assert ws.channels("as-table") == ["nvidia", "conda-forge", "pytorch"]
+    assert ws.channels("with-platforms") == ["conda-forge", "nvidia", "pytorch"]
+    fixed = load(TORCH20.replace('channels = ["nvidia",', 'channels = [{ channel = "nvidia", priority = 1 },'))
+    assert fixed.channels("with-platforms") == ["nvidia", "conda-forge", "pytorch"]
+    assert [f.kind for f in ws.environments["with-platforms"].features] == ["environment", "named", "default"]
+    assert [f.kind for f in ws.environments["as-table"].features] == ["named", "default"]
+
+
+def test_inline_channels_docs_table(load):
+    """docs/advanced/channel_logic.md@v0.77.0:96-126 ("Force a Specific Channel Priority")."""
+    ws = load(
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[environments]\n'
+        'a = { channels = ["nvidia"] }\n'
+        'b = { channels = ["pytorch", { channel = "nvidia", priority = 1 }] }\n'
+        'c = { channels = ["pytorch", { channel = "nvidia", priority = -1 }] }\n'
+    )
+    assert ws.channels("a") == ["nvidia", "conda-forge"]
+    assert ws.channels("b") == ["nvidia", "pytorch", "conda-forge"]
+    assert ws.channels("c") == ["pytorch", "conda-forge", "nvidia"]
+
+
+# ---- environments ---------------------------------------------------------------------------------------------
+
+
+def test_default_environment_is_inserted_first_and_errors_are_pixis(load):
+    """No declared default: inserted first (toml/manifest.rs@v0.77.0:367-377); unknown and repeated features and bad
+    names are pixi's errors (snapshots unknown_feature, duplicate_feature, invalid_key@environment)."""
+    ws = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n[feature.f]\n[environments]\n'
+        'e = ["f", "nope"]\ntwice = ["f", "f"]\nBAD = ["f"]\n'
+    )
+    assert list(ws.environments)[0] == "default"
+    messages = [message for _, message, _ in ws.problems]
+    assert "The feature 'nope' is not defined in the manifest" in messages
+    assert "The feature 'f' is included more than once." in messages
+    assert any("Failed to parse environment name 'BAD'" in m for m in messages)
+    with pytest.raises(ManifestError, match="valid environments: BAD, default, e, twice"):
+        ws.environment("x")
+
+
+def test_system_requirements_are_not_allowed_inline(load):
+    """test_parse_invalid_environment family (toml/environment.rs@v0.77.0:301-311; toml/manifest.rs:3248-3275)."""
+    ws = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n'
+        '[environments]\ne = { system-requirements = { cuda = "12" } }\n'
+    )
+    assert any("Unexpected keys" in m and "system-requirements" in m for _, m, _ in ws.problems)
+
+
+# ---- platforms of an environment: FeaturesExt::platforms, features_ext.rs@v0.77.0:165-228 ----------------------
+
+
+def test_bare_subdir_feature_excludes_the_rich_variant(load):
+    """test_bare_subdir_feature_excludes_custom_rich_platform, environment.rs@v0.77.0:720-768 (pixi#6493)."""
+    ws = load(
+        '[workspace]\nchannels = ["c"]\n'
+        'platforms = ["linux-64", { name = "linux-64-cuda", platform = "linux-64", cuda = "12" }]\n'
+        '[feature.cpu]\nplatforms = ["linux-64"]\n[feature.cuda]\nplatforms = ["linux-64-cuda"]\n'
+        '[environments]\ncpu = ["cpu"]\ncuda = ["cuda"]\n'
+    )
+    assert names(ws.env_platforms("cpu")) == ["linux-64"]
+    assert names(ws.env_platforms("cuda")) == ["linux-64-cuda"]
+    assert names(ws.env_platforms("default")) == ["linux-64", "linux-64-cuda"]
+
+
+def test_undeclared_platform_references(load):
+    """feature_references_undeclared_platform snapshot (toml/manifest.rs@v0.77.0:2805-2869); with only bare subdirs a
+    valid subdir is added silently (extend_originals_with_referenced_subdirs, toml/manifest.rs:656-657, 699-721)."""
+    rich = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = [{ name = "cpu-linux-64", platform = "linux-64" }, '
+        '{ name = "cuda-linux-64", platform = "linux-64", cuda = "12" }]\n'
+        '[feature.gpu]\nplatforms = ["linux-64-cuda"]\n'
+        '[environments]\ngpu = ["gpu"]\n'
+    )
+    assert ("feature 'gpu' references platform 'linux-64-cuda' which is not declared in the workspace") in [
+        m for _, m, _ in rich.problems
+    ]
+    bare = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n[feature.mac]\nplatforms = ["osx-arm64"]\n'
+        '[environments]\nmac = ["mac"]\n'
+    )
+    assert not bare.problems and names(bare.env_platforms("mac")) == ["osx-arm64"]
+
+
+def test_system_requirements_become_platforms(load):
+    """test_system_requirements_migration_named_feature_rewrites_platforms (toml/manifest.rs@v0.77.0:1274-1322):
+    feature cuda on linux-64 with cuda 12.0 -> platform `linux-64-cuda-12-0`; with rich platforms it is an error
+    (toml/manifest.rs:681-686, test :1324-1348)."""
+    ws = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64", "osx-64"]\n'
+        '[feature.cuda]\nplatforms = ["linux-64"]\nsystem-requirements = { cuda = "12.0" }\n'
+        '[environments]\ncuda = ["cuda"]\n'
+    )
+    (platform,) = ws.env_platforms("cuda")
+    assert platform.name == "linux-64-cuda-12-0" and platform.cuda == "12.0"
+    assert names(ws.env_platforms("default")) == ["linux-64", "osx-64"]
+    everywhere = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64", "osx-64", "win-64"]\n'
+        '[system-requirements]\ncuda = "12"\n'
+    )
+    assert names(everywhere.env_platforms("default")) == ["linux-64-cuda-12", "osx-64", "win-64-cuda-12"]
+    glibc_default = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n[system-requirements]\nlibc = "2.28"\n'
+    )
+    assert names(glibc_default.env_platforms("default")) == ["linux-64"]  # toml/manifest.rs:1196-1235
+    clash = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = [{ name = "gpu", platform = "linux-64", cuda = "12" }]\n'
+        '[system-requirements]\ncuda = "12"\n'
+    )
+    assert any("per-platform virtual packages" in m for _, m, _ in clash.problems)
+
+
+# ---- targets: TargetSelector, target.rs@v0.77.0:675-894 -------------------------------------------------------
+
+TARGETS = """
+[workspace]
+channels = ["c"]
+platforms = ["linux-64", { name = "cuda-linux-64", platform = "linux-64", cuda = "12" },
+             { name = "cuda-win-64", platform = "win-64", cuda = "12" }, "osx-arm64"]
+[dependencies]
+foo = "1.0"
+[target."cuda-*".dependencies]
+foo = "2.0"
+[target.cuda-win-64.dependencies]
+foo = "3.0"
+[target.linux.dependencies]
+fam = "*"
+[target.linux-64.dependencies]
+sub = "*"
+[target.unix.dependencies]
+nix = "*"
+"""
+
+
+def test_targets_later_wins_and_selectors_match_rich_platforms(load):
+    """glob_target_applies_with_insertion_order_precedence (target.rs@v0.77.0:1326-1388); family and subdir selectors
+    apply to rich platforms (crates/pixi/tests/integration_rust/upgrade_tests.rs@v0.77.0:215-285)."""
+    ws = load(TARGETS)
+    foo = {p.name: ws.specs("default", p)["foo"][0]["version"] for p in ws.platforms}
+    assert foo == {"linux-64": "1.0", "cuda-linux-64": "2.0", "cuda-win-64": "3.0", "osx-arm64": "1.0"}
+    rich = ws.platform("cuda-linux-64")
+    assert {"fam", "sub", "nix"} <= set(ws.specs("default", rich))
+    assert "nix" in ws.specs("default", ws.platform("osx-arm64")) and "fam" not in ws.specs(
+        "default", ws.platform("osx-arm64")
+    )
+    assert "nix" not in ws.specs("default", ws.platform("cuda-win-64"))
 
 
 @pytest.mark.parametrize(
-    "host_cuda, platform_name, flavour",
+    ("selector", "name", "expected"),
     [
-        (None, "linux-64-cpu", "cpu"),
-        ("12.4", "linux-64-cu118", "cuda"),
-        ("11.8", "linux-64-cu118", "cuda"),
-        ("11.4", "linux-64-cpu", "cpu"),
+        ("cuda-*", "cuda-win-64", True),
+        ("cuda-*", "win-64", False),
+        ("*-64", "linux-aarch64", False),
+        ("*-64", "linux-64", True),
+        ("CUDA-*", "cuda-win-64", False),
+        ("cuda**-*", "cuda-win-64", True),
     ],
 )
-def test_selection_follows_platform_order_and_driver(data, host_cuda, platform_name, flavour):
-    """The first platform whose CUDA the driver supports wins, the CPU platform otherwise (pixi's rule)."""
-    expectation = manifest.expect(data, "default", "linux-64", host_cuda)
-    assert expectation.platform["name"] == platform_name
-    assert expectation.flavour == flavour
+def test_globs_match_names_only(selector, name, expected):
+    """PlatformGlob tests, crates/pixi_manifest/src/platform.rs@v0.77.0:1711-1820: anchored, case-sensitive."""
+    subdir = "win-64" if "win" in name else "linux-aarch64" if "aarch" in name else "linux-64"
+    platform = manifest.plat.Platform(name, subdir, [])
+    assert manifest.target_matches(selector, platform) is expected
 
 
-def test_later_targets_win_and_families_match(data):
-    """A later, more specific target overrides an earlier family target for the same package."""
-    cpu = manifest.expect(data, "default", "linux-64", None)
-    cuda = manifest.expect(data, "default", "linux-64", "12.0")
-    assert cpu.torch == "2.0.1" and "cpuonly" in cpu.deps
-    assert cuda.torch == "2.0.0" and cuda.cuda == "11.8.*" and "cpuonly" not in cuda.deps
+def test_specs_of_several_features_are_all_kept(load):
+    """DependencyMap::merge_all (crates/pixi_spec_containers/src/lib.rs@v0.77.0:152-163): both specs apply."""
+    ws = load(
+        '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n[dependencies]\nnumpy = "<2"\n'
+        '[feature.f.dependencies]\nnumpy = ">=1.21"\n[environments]\ne = ["f"]\n'
+    )
+    assert [s["version"] for s in ws.specs("e", ws.platform("linux-64"))["numpy"]] == [">=1.21", "<2"]
 
 
-def test_cuda_only_environment_without_driver_expects_cuda_and_flags_the_driver(data):
-    """A CUDA-only environment on a driverless machine still expects CUDA, marked driver_short."""
-    expectation = manifest.expect(data, "gpu-only", "linux-64", None)
-    assert expectation.flavour == "cuda" and expectation.driver_short
+# ---- manifest forms: [project], pyproject.toml, TOML 1.1, discovery -------------------------------------------
 
 
-def test_unknown_environment_and_unsupported_machine(data):
-    """An unknown name lists the valid ones; an OS the environment lacks names its platforms."""
-    with pytest.raises(ManifestError, match="valid environments: default, gpu-only"):
-        manifest.expect(data, "nope", "linux-64", None)
-    with pytest.raises(ManifestError, match="does not support this machine \\(win-64\\)"):
-        manifest.expect(data, "default", "win-64", None)
+def test_project_table_is_read_as_the_workspace(load):
+    """`[project]` instead of `[workspace]` is deprecated but read (toml/manifest.rs@v0.77.0:874-883, test at
+    :3539-3561); both at once is an error."""
+    ws = load(
+        '[project]\nname = "old"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[dependencies]\npytorch = "*"\n'
+    )
+    assert ws.era == "project" and names(ws.platforms) == ["linux-64"] and not ws.problems
+    assert ws.notes and "deprecated" in ws.notes[0][1]
+    both = load('[project]\nname = "x"\nchannels = ["c"]\n[workspace]\nchannels = ["c"]\n')
+    assert both.problems
+
+
+@pytest.mark.parametrize("table", ["workspace", "project"])
+def test_pyproject_tool_pixi(load, table):
+    """pyproject.toml: the pixi workspace is [tool.pixi.workspace|project]; the Python [project] table's
+    dependencies are PyPI dependencies of the default feature, extras become features, requires-python the conda python
+    (crates/pixi_manifest/src/pyproject.rs@v0.77.0:173-317; test_version_url_to_matchspec :507-523)."""
+    ws = load(
+        '[project]\nname = "pkg"\nrequires-python = ">=3.10,<3.13"\ndependencies = ["torch>=2.5", "numpy"]\n'
+        '[project.optional-dependencies]\ncuda = ["nvidia-nccl-cu12"]\n'
+        '[tool.pixi.%s]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[tool.pixi.environments]\ncuda = ["cuda"]\n' % table,
+        name="pyproject.toml",
+    )
+    linux = ws.platform("linux-64")
+    assert ws.kind == "pyproject.toml" and set(ws.environments) == {"default", "cuda"}
+    pypi = ws.specs("cuda", linux, "pypi-dependencies")
+    assert pypi["torch"][0]["version"] == ">=2.5" and "nvidia-nccl-cu12" in pypi
+    assert ws.specs("default", linux)["python"][0]["version"] == ">=3.10,<3.13"
+
+
+def test_multi_line_inline_tables_are_toml_1_1(load, monkeypatch):
+    """pixi parses TOML 1.1 (toml-span 0.7; test_parse_multiline_inline_table, toml/manifest.rs@v0.77.0:3481-3508);
+    with a TOML 1.0 parser the error names the syntax, the line and the fix."""
+    text = '[workspace]\nchannels = ["c"]\nplatforms = ["linux-64"]\n[dependencies]\n'
+    text += 'python = {\n    version = ">=3.12",\n    channel = "conda-forge",\n}\n'
+    parser, reads_1_1 = manifest._toml_parser()
+    if reads_1_1:
+        ws = load(text)
+        assert ws.specs("default", ws.platform("linux-64"))["python"][0]["channel"] == "conda-forge"
+    tomllib = pytest.importorskip("tomllib", reason="a TOML 1.0 parser to read it with: Python 3.11+'s tomllib")
+    monkeypatch.setattr(manifest, "_toml_parser", lambda: (tomllib, False))
+    with pytest.raises(
+        ManifestError, match=r"line 5: an inline table spread over several lines is TOML 1.1.*tomli>=2.4"
+    ):
+        load(text)
+
+
+def test_find_manifest(tmp_path, monkeypatch):
+    """pixi.toml before pyproject.toml per directory, a pyproject without a pixi workspace skipped, upwards
+    (crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689); PIXI_PROJECT_MANIFEST (set by pixi) first."""
+    monkeypatch.delenv("PIXI_PROJECT_MANIFEST", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[tool.pixi.workspace]\nchannels = ["c"]\n')
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (nested / "pyproject.toml").write_text('[project]\nname = "not-pixi"\n')
+    assert manifest.find_manifest(str(nested)) == str(tmp_path / "pyproject.toml")
+    (tmp_path / "pixi.toml").write_text('[workspace]\nchannels = ["c"]\n')
+    assert manifest.find_manifest(str(nested)) == str(tmp_path / "pixi.toml")
+    monkeypatch.setenv("PIXI_PROJECT_MANIFEST", "/elsewhere/pixi.toml")
+    assert manifest.find_manifest() == "/elsewhere/pixi.toml"
 
 
 def test_load_errors_are_manifest_errors(tmp_path):
@@ -90,46 +342,18 @@ def test_load_errors_are_manifest_errors(tmp_path):
     bad.write_text("[workspace\n")
     with pytest.raises(ManifestError, match="not valid TOML"):
         manifest.load(str(bad))
+    foreign = tmp_path / "pixi.toml"
+    foreign.write_text("[tool.black]\nline-length = 100\n")
+    with pytest.raises(ManifestError, match="not a pixi workspace manifest"):
+        manifest.load(str(foreign))
 
 
-def test_find_manifest_prefers_pixi_variables(tmp_path, monkeypatch):
-    """PIXI_PROJECT_MANIFEST wins; otherwise the nearest pixi.toml at or above the start directory."""
-    (tmp_path / "pixi.toml").write_text(WORKSPACE)
-    nested = tmp_path / "a" / "b"
-    nested.mkdir(parents=True)
-    monkeypatch.delenv("PIXI_PROJECT_MANIFEST", raising=False)
-    monkeypatch.delenv("PIXI_WORKSPACE_MANIFEST", raising=False)
-    assert manifest.find_manifest(str(nested)) == str(tmp_path / "pixi.toml")
-    monkeypatch.setenv("PIXI_PROJECT_MANIFEST", "/elsewhere/pixi.toml")
-    assert manifest.find_manifest(str(nested)) == "/elsewhere/pixi.toml"
-
-
-@pytest.mark.parametrize(
-    "version, spec, ok",
-    [
-        ("2.0.1+cu117", "2.0.1", True),
-        ("2.0.10", "2.0.1", False),
-        ("3.10.13", "3.10.*", True),
-        ("3.1.0", "3.10.*", False),
-        ("11.1", "11.0.*", False),
-        ("1.26.4", ">=1.21,<2", True),
-        ("2.0.0", ">=1.21,<2", False),
-        ("12.10", ">=12.8", True),
-        ("12.4", ">=12.8", False),
-        ("2.0", "2.0.0", True),
-        ("1.0", "1.0|2.0", True),
-        ("anything", "*", True),
-    ],
-)
-def test_spec_matches(version, spec, ok):
-    """The conda version-spec subset pixi.toml uses: exact, prefix, ranges, alternatives."""
-    assert manifest.spec_matches(version, spec) is ok
-
-
-def test_real_manifest_default_environment(repo_root):
-    """The repository's default environment: cu118 with a driver, CPU without, 2.0.1 on both."""
-    data = manifest.load(str(repo_root / "pixi.toml"))
-    assert manifest.expect(data, "default", "linux-64", "12.2").platform["name"] == "linux-64-cu118"
-    assert manifest.expect(data, "default", "win-64", None).platform["name"] == "win-64-cpu"
-    assert manifest.expect(data, "latest", "linux-64", "12.8").cuda == ">=12.8"
-    assert manifest.expect(data, "latest", "linux-64", "12.4").flavour == "cpu"
+def test_this_repositorys_manifest(workspace):
+    """The repository's pixi.toml: nothing pixi rejects; nvidia first where pytorch-cuda is; the osx-arm64 variant
+    named as pixi names it."""
+    assert workspace.problems == []
+    for env in ("default", "cu117", "cu118", "test"):
+        assert workspace.channels(env) == ["nvidia", "conda-forge", "pytorch"]
+    assert workspace.channels("latest") == ["conda-forge"]
+    assert "osx-arm64-macos-12-3" in names(workspace.env_platforms("default"))
+    assert workspace.platform("osx-arm64-macos-12-3").declares("__osx") == "12.3"

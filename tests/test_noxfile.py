@@ -10,18 +10,12 @@ import sys
 
 import pytest
 
-from checks import manifest as mf
-from checks import probe
+from checks import probe, promise
 
 pytest.importorskip("nox", reason="the noxfile tests run nox")
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the fake pixi is a POSIX shell script")
 USER_ENVS = ["default", "cpu", "cu117", "cu118", "latest"]  # the matrix of pixi.toml, as README's table has it
-
-
-@pytest.fixture(scope="module")
-def data(repo_root):
-    return mf.load(str(repo_root / "pixi.toml"))
 
 
 @pytest.mark.parametrize(
@@ -34,10 +28,10 @@ def data(repo_root):
         ("linux-aarch64", [], []),
     ],
 )
-def test_environment_sessions_per_platform(data, subdir, envs, cuda_envs):
+def test_environment_sessions_per_platform(workspace, subdir, envs, cuda_envs):
     """Each OS gets the environments installable there; gpu only the ones with a CUDA build there."""
-    assert mf.torch_environments(data, subdir) == envs
-    assert mf.torch_environments(data, subdir, cuda=True) == cuda_envs
+    assert promise.torch_environments(workspace, subdir) == envs
+    assert promise.torch_environments(workspace, subdir, cuda=True) == cuda_envs
 
 
 def nox(repo, *args, path=None, timeout=600):
@@ -65,18 +59,18 @@ def listed(repo, *selection):
     return [(s["name"], s["call_spec"].get("env")) for s in sessions]
 
 
-def test_sessions_match_the_manifest(repo_root, data):
+def test_sessions_match_the_manifest(repo_root, workspace):
     """`nox -l`: verify/train per environment here, gpu per CUDA environment (off by default); all documented."""
     here = probe.host()["subdir"]
     default = listed(repo_root)
-    envs = mf.torch_environments(data, here)
+    envs = promise.torch_environments(workspace, here)
     assert [e for n, e in default if n == "verify"] == [e for n, e in default if n == "train"] == envs
     assert {n for n, _ in default} == {"verify", "train", "tests", "lint"}  # gpu is not in the default run
-    cuda_envs = mf.torch_environments(data, here, cuda=True)
+    cuda_envs = promise.torch_environments(workspace, here, cuda=True)
     if cuda_envs:
         assert [e for n, e in listed(repo_root, "-s", "gpu") if n == "gpu"] == cuda_envs
     assert [e for n, e in listed(repo_root, "-s", "dist") if n == "dist"] == envs  # not in the default run
-    assert set(envs) | set(cuda_envs) <= set(mf.environments(data))
+    assert set(envs) | set(cuda_envs) <= set(workspace.environments)
 
 
 def test_without_pixi_the_current_interpreter_runs_once_and_says_so(repo_root):
@@ -107,16 +101,17 @@ def copy_with_fake_pixi(repo_root, tmp_path):
 
 @POSIX
 def test_with_pixi_each_session_runs_in_its_environment_with_the_lock(copy_with_fake_pixi):
-    """With pixi: `pixi run [--locked] --environment ENV python -m checks …`, args after -- passed through."""
+    """With pixi: `pixi run [--locked] --environment ENV TASK …` (pixi.toml's own task, so verify gets the platform
+    pixi installed), args after -- passed through."""
     project, bin_dir, log = copy_with_fake_pixi
     proc = nox(project, "-s", "verify(cu118)", "--", "--quick", path=bin_dir)
     assert proc.returncode == 0, proc.stderr
-    assert log.read_text().splitlines() == ["run --environment cu118 python -m checks verify --quick"]
+    assert log.read_text().splitlines() == ["run --environment cu118 verify --quick"]
     (project / "pixi.lock").write_text("version: 6\n")
     log.unlink()
     proc = nox(project, "-s", "train(cpu)", "--", "--model", "net", path=bin_dir)
     assert proc.returncode == 0, proc.stderr
-    assert log.read_text().splitlines() == ["run --locked --environment cpu python -m checks train --model net"]
+    assert log.read_text().splitlines() == ["run --locked --environment cpu train --model net"]
 
 
 @POSIX
@@ -129,11 +124,11 @@ def test_session_arguments_it_sets_itself_are_usage_errors(copy_with_fake_pixi):
     assert not log.exists()
 
 
-def test_gpu_session_skips_without_an_nvidia_gpu(repo_root):
+def test_gpu_session_skips_without_an_nvidia_gpu(repo_root, workspace):
     """`nox -s gpu` on a machine without an NVIDIA driver: skipped with the reason, not failed."""
     if probe.driver(timeout=30)["present"]:
         pytest.skip("this machine has an NVIDIA driver")
-    if not mf.torch_environments(mf.load(str(repo_root / "pixi.toml")), probe.host()["subdir"], cuda=True):
+    if not promise.torch_environments(workspace, probe.host()["subdir"], cuda=True):
         pytest.skip("no CUDA environment on this platform")
     proc = nox(repo_root, "-s", "gpu")
     assert proc.returncode == 0, proc.stderr

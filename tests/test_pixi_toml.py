@@ -10,9 +10,9 @@ import pytest
 
 from tools import gen_envs
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "pixi-schema-v0.77.0.json"
-REPODATA = "pytorch-channel-linux-64-repodata.json"
-GEN_ENVS = Path(__file__).resolve().parents[1] / "tools" / "gen_envs.py"
+DATA = Path(__file__).resolve().parent / "data"
+SCHEMA = DATA / "pixi-schema-v0.77.0.json"
+REPODATA = DATA / "pytorch-channel-linux-64.json"
 TORCH20_PINS = {"pytorch": "2.0.1", "torchvision": "0.15.2", "torchaudio": "2.0.2"}
 # pytorch-cuda X.Y pins every cuda-* library to this range (read from the channel's records).
 CUDA_LIBRARY_RANGE = {"11.7": ">=11.7,<11.8", "11.8": ">=11.8,<12.0"}
@@ -30,29 +30,31 @@ def floor(spec: str) -> tuple[int, ...]:
     return version(match.group(1)) if match else ()
 
 
-def torch20_envs(manifest: dict) -> list[str]:
+def torch20_envs(workspace) -> list[str]:
     """Name the environments built from the torch20 feature."""
-    torch20 = manifest["feature"]["torch20"]
-    return [name for name, env in gen_envs.environments(manifest).items() if torch20 in env["tables"]]
+    return [name for name, env in workspace.environments.items() if any(f.name == "torch20" for f in env.features)]
 
 
 @pytest.fixture(scope="module")
-def platforms(manifest: dict) -> dict[str, dict]:
+def platforms(workspace) -> dict[str, dict]:
     """Return the workspace platforms: name -> subdir and cuda."""
-    return gen_envs.workspace_platforms(manifest)
+    return {p.name: {"subdir": p.subdir, "cuda": p.cuda} for p in workspace.platforms}
 
 
 @pytest.fixture(scope="module")
-def envs(manifest: dict) -> dict[str, dict]:
-    """Return the environments with their platforms and feature tables."""
-    return gen_envs.environments(manifest)
+def envs(workspace) -> dict[str, dict]:
+    """Return the environments with their platform names."""
+    return {name: {"platforms": [p.name for p in workspace.env_platforms(name)]} for name in workspace.environments}
+
+
+def resolve(workspace, env: str, name: str) -> dict:
+    """Return gen_envs' view of an environment on a platform: channels, dependencies, constraints."""
+    return gen_envs.resolve(workspace, env, workspace.platform(name))
 
 
 def test_validates_against_pixi_schema(manifest: dict) -> None:
     """pixi.toml parses as TOML 1.0 and matches the pixi v0.77.0 manifest schema."""
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is needed to validate pixi.toml")
-    if not SCHEMA.is_file():
-        pytest.skip(f"pixi schema not found at {SCHEMA}")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.validators.validator_for(schema)
     validator.check_schema(schema)
@@ -88,12 +90,12 @@ def test_torch20_pins(manifest: dict) -> None:
         assert deps.get(name) == expected, f"{name}: expected {expected}, got {deps.get(name)}"
 
 
-def test_torch20_flavour_per_platform(manifest: dict, envs: dict, platforms: dict) -> None:
+def test_torch20_flavour_per_platform(workspace, envs: dict, platforms: dict) -> None:
     """torch20 CPU platforms get cpuonly; CUDA ones get the matching pytorch-cuda; osx neither."""
     problems = []
-    for env in torch20_envs(manifest):
+    for env in torch20_envs(workspace):
         for name in envs[env]["platforms"]:
-            deps, cuda = gen_envs.resolve(manifest, env, name)["dependencies"], platforms[name]["cuda"]
+            deps, cuda = resolve(workspace, env, name)["dependencies"], platforms[name]["cuda"]
             got = (deps.get("pytorch-cuda", {}).get("version"), "cpuonly" in deps)
             if cuda:
                 expected = (f"{cuda}.*", False)
@@ -128,13 +130,13 @@ def test_default_prefers_cuda_118(envs: dict, platforms: dict, subdir: str) -> N
     assert positions == sorted(positions), f"{names} must appear in this order in workspace.platforms"
 
 
-def test_latest_has_cuda_128(manifest: dict, envs: dict, platforms: dict) -> None:
+def test_latest_has_cuda_128(workspace, envs: dict, platforms: dict) -> None:
     """latest has a CUDA >= 12.8 platform whose cuda-version floor is >= 12.8 (Blackwell)."""
     names = envs["latest"]["platforms"]
     cu128 = [p for p in names if platforms[p]["cuda"] and version(platforms[p]["cuda"]) >= (12, 8)]
     assert cu128, f"expected a CUDA >= 12.8 platform in latest, got {names}"
     for name in cu128:
-        deps = gen_envs.resolve(manifest, "latest", name)["dependencies"]
+        deps = resolve(workspace, "latest", name)["dependencies"]
         spec = deps.get("cuda-version", {}).get("version", "")
         assert floor(spec) >= (12, 8), f"{name}: expected cuda-version >=12.8, got {spec!r}"
         assert "pytorch-gpu" in deps, f"{name}: expected pytorch-gpu, got {sorted(deps)}"
@@ -159,23 +161,25 @@ def test_referenced_platforms_exist(manifest: dict, platforms: dict) -> None:
     assert not unknown, f"platforms not in workspace.platforms: {sorted(unknown)}"
 
 
-def test_target_selectors_match(manifest: dict, platforms: dict) -> None:
+def test_target_selectors_match(manifest: dict, workspace) -> None:
     """Every target selector matches at least one workspace platform."""
+    from checks.manifest import target_matches
+
     owners = [manifest, *manifest["feature"].values()]
     owners += [env for env in manifest["environments"].values() if isinstance(env, dict)]
     selectors = {key for owner in owners for key in owner.get("target", {})}
     assert selectors, "expected target selectors in pixi.toml"
-    dead = [k for k in selectors if not any(gen_envs.target_matches(k, n, p["subdir"]) for n, p in platforms.items())]
+    dead = [k for k in selectors if not any(target_matches(k, p) for p in workspace.platforms)]
     assert not dead, f"target selectors matching no platform: {sorted(dead)}"
 
 
-def test_variant_names_match_contents(manifest: dict, envs: dict, platforms: dict) -> None:
+def test_variant_names_match_contents(workspace, envs: dict, platforms: dict) -> None:
     """Names that say cuXYZ or cpu describe their platforms' CUDA and pytorch-cuda truthfully."""
     problems = []
     for env, table in envs.items():
         for name in table["platforms"]:
             cuda = platforms[name]["cuda"]
-            pin = gen_envs.resolve(manifest, env, name)["dependencies"].get("pytorch-cuda", {})
+            pin = resolve(workspace, env, name)["dependencies"].get("pytorch-cuda", {})
             for label in (env, name):
                 for part in label.split("-"):
                     if match := re.fullmatch(r"cu(\d+)(\d)", part):
@@ -191,23 +195,20 @@ def test_variant_names_match_contents(manifest: dict, envs: dict, platforms: dic
 
 
 @pytest.fixture(scope="module")
-def records(reference_dir: Path) -> list[dict]:
-    """Return every package record of the pytorch channel's linux-64 repodata."""
-    path = reference_dir / REPODATA
-    if not path.is_file():
-        pytest.skip(f"pytorch channel repodata not found at {path}")
-    data = json.loads(path.read_text(encoding="utf-8"))
+def records() -> list[dict]:
+    """Return the pytorch channel's linux-64 records of tests/data (an extract of the real repodata)."""
+    data = json.loads(REPODATA.read_text(encoding="utf-8"))
     return [*data.get("packages", {}).values(), *data.get("packages.conda", {}).values()]
 
 
 @pytest.fixture(scope="module")
-def linux_torch20(manifest: dict, envs: dict, platforms: dict) -> list[dict]:
+def linux_torch20(workspace, envs: dict, platforms: dict) -> list[dict]:
     """Describe each linux-64 torch20 platform: name, flavour, python, deps, constraints."""
     found = {}
-    for env in torch20_envs(manifest):
+    for env in torch20_envs(workspace):
         for name in envs[env]["platforms"]:
             if platforms[name]["subdir"] == "linux-64" and name not in found:
-                info = gen_envs.resolve(manifest, env, name)
+                info = resolve(workspace, env, name)
                 python = re.match(r"\d+\.\d+", info["dependencies"]["python"]["version"])[0]
                 cuda = info["cuda"]
                 flavour = "cu" + cuda.replace(".", "") if cuda else "cpu"

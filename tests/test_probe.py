@@ -90,16 +90,6 @@ def test_driver_reports_a_failing_nvidia_smi(tmp_path, monkeypatch):
     assert info["smi_error"].startswith("nvidia-smi NVIDIA-SMI has failed because it couldn't communicate")
 
 
-def test_host_cuda_honours_conda_override(monkeypatch):
-    """CONDA_OVERRIDE_CUDA replaces the detected CUDA as in pixi; empty means none."""
-    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.8")
-    assert probe.host_cuda({"cuda": None}) == "11.8"
-    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "")
-    assert probe.host_cuda({"cuda": "12.4"}) is None
-    monkeypatch.delenv("CONDA_OVERRIDE_CUDA")
-    assert probe.host_cuda({"cuda": "12.4"}) == "12.4"
-
-
 def test_conda_record_reads_conda_meta(tmp_path):
     """The installed pytorch's build and channel come from conda-meta in the prefix."""
     meta = tmp_path / "conda-meta"

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the install checks need torch")
 
-from checks import verify_install  # noqa: E402
+from checks import promise, verify_install  # noqa: E402
 from checks.report import FAIL, WARN  # noqa: E402
 
 NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
@@ -27,17 +27,14 @@ def test_patch_mismatch_only_warns(monkeypatch):
     assert verify_install.check_domain(ctx, "torchvision").status == WARN
 
 
-def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypatch):
+def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypatch, repo_root):
     """A CPU conda build where CUDA was promised: FAIL naming the package, channel and why."""
     record = {"version": "2.0.1", "build": "py3.10_cpu_0", "channel": "pytorch"}
     monkeypatch.setattr(verify_install.probe, "conda_record", lambda name: record)
-    expect = SimpleNamespace(
-        flavour="cuda",
-        env="cu118",
-        platform={"name": "linux-64-cu118"},
-        candidates=[],
-        describe=lambda: "cu118 on linux-64-cu118",
-    )
+    from checks import manifest
+
+    ws = manifest.load(str(repo_root / "pixi.toml"))
+    expect = promise.expect(ws, "cu118", "linux-64", {"__cuda": "12.0"})
     ctx = SimpleNamespace(
         torch=SimpleNamespace(__version__="2.0.1", version=SimpleNamespace(cuda=None, hip=None)),
         driver=NO_DRIVER,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from checks import manifest as manifest_module
+from checks import versions
 from tools import ci_matrix
 
 yaml = pytest.importorskip("yaml", reason="workflows are YAML: pip install pyyaml")
@@ -41,7 +41,7 @@ def test_both_workflows_exist(workflows):
 
 def test_pixi_is_pinned_to_requires_pixi(workflows, manifest):
     """Every setup-pixi step pins the pixi version whose lock format and manifest schema the project uses."""
-    floor = "v" + manifest_module.spec_floor(manifest["workspace"]["requires-pixi"])
+    floor = "v" + versions.floor(manifest["workspace"]["requires-pixi"])
     pins = [
         step.get("with", {}).get("pixi-version")
         for workflow in workflows.values()
@@ -92,16 +92,16 @@ def test_ci_jobs_come_from_pixi_toml(workflows, repo_root):
     assert out.returncode == 0 and [line.split("=")[0] for line in out.stdout.splitlines()] == ["verify", "tests"]
 
 
-def test_the_matrix_covers_every_environment_and_platform_once(manifest):
+def test_the_matrix_covers_every_environment_and_platform_once(workspace):
     """One verify job per torch environment x platform (CUDA ones with their driver declared), tests per OS."""
-    jobs = ci_matrix.matrices(manifest)
+    jobs = ci_matrix.matrices(workspace)
     verify = {(j["environment"], j["platform"]): j for j in jobs["verify"]}
     assert len(verify) == len(jobs["verify"])
     for env in ("default", "cpu", "cu117", "cu118", "latest"):
-        for platform in manifest_module.env_platforms(manifest, env):
-            job = verify.pop((env, platform["name"]))
-            assert job["cuda"] == (platform["cuda"] or "")
-            assert job["os"] == ci_matrix.RUNNERS[platform["subdir"]]
+        for platform in workspace.env_platforms(env):
+            job = verify.pop((env, platform.name))
+            assert job["cuda"] == (platform.cuda or "")
+            assert job["os"] == ci_matrix.RUNNERS[platform.subdir]
     assert not verify
     assert {j["environment"] for j in jobs["tests"]} == {"test", "test-latest"}
     assert json.dumps(jobs)  # serialisable for fromJSON

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from checks import manifest  # noqa: E402
+from checks import manifest, promise  # noqa: E402
 
 # GitHub-hosted runners per conda subdir (macos-15-intel is the last Intel macOS image).
 RUNNERS = {
@@ -22,17 +22,18 @@ RUNNERS = {
 }
 
 
-def matrices(data):
-    """Return {"verify": [...], "tests": [...]} job entries for pixi.toml's environments."""
-    torch_envs = {env for subdir in RUNNERS for env in manifest.torch_environments(data, subdir)}
+def matrices(ws):
+    """Return {"verify": [...], "tests": [...]} job entries for the workspace's environments."""
+    torch_envs = {env for subdir in RUNNERS for env in promise.torch_environments(ws, subdir)}
     verify, tests = [], []
-    for env in manifest.environments(data):
-        platforms = manifest.env_platforms(data, env)
-        is_test = any("pytest" in manifest.dependencies(data, env, p) for p in platforms)
+    for env in ws.environments:
+        platforms = ws.env_platforms(env)
+        is_test = any("pytest" in ws.specs(env, p) for p in platforms)
         for platform in platforms:
-            entry = {"environment": env, "platform": platform["name"], "os": RUNNERS[platform["subdir"]]}
+            entry = {"environment": env, "platform": platform.name, "os": RUNNERS[platform.subdir]}
             if env in torch_envs:
-                verify.append(dict(entry, cuda=platform["cuda"] or ""))
+                cuda = platform.cuda if promise.promise(ws, env, platform).flavour == "cuda" else None
+                verify.append(dict(entry, cuda=cuda or ""))
             elif is_test:
                 tests.append(entry)
     return {"verify": verify, "tests": tests}

@@ -10,14 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10 in the pixi `test` environment, which has tomli
-    import tomli as tomllib
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 from checks import manifest as manifest_reader  # noqa: E402  (the repository root is not installed)
+from checks.platforms import Platform  # noqa: E402
+from checks.promise import torch_environments  # noqa: E402
+
+SUBDIRS = ("linux-64", "win-64", "osx-64", "osx-arm64")
 
 FIX = "run `pixi run envs` or `python tools/gen_envs.py`"
 GENERATED = "Generated from pixi.toml by tools/gen_envs.py: do not edit; run `pixi run envs`."
@@ -65,97 +64,36 @@ python -m checks verify --env <env>  # from the repository root, in the new envi
 
 
 class ManifestError(Exception):
-    """pixi.toml cannot be read or uses something this generator does not support."""
+    """The manifest uses something this generator cannot translate."""
 
 
-def load_manifest(path: Path) -> dict:
-    """Parse pixi.toml, turning read and syntax errors into ManifestError."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ManifestError(f"{path.name}: {exc}") from None
-
-
-def workspace_platforms(manifest: dict) -> dict[str, dict]:
-    """Map each workspace platform name to its subdir and declared CUDA version, in order."""
-    out = {}
-    for entry in manifest["workspace"]["platforms"]:
-        entry = {"name": entry, "platform": entry} if isinstance(entry, str) else entry
-        if "name" not in entry and set(entry) != {"platform"}:
-            raise ManifestError(f"platform {entry} needs a `name` (synthesized names unsupported)")
-        cuda = entry.get("cuda")
-        cuda = cuda.get("driver") if isinstance(cuda, dict) else cuda
-        out[entry.get("name", entry["platform"])] = {"subdir": entry["platform"], "cuda": cuda}
-    return out
-
-
-def target_matches(key: str, name: str, subdir: str) -> bool:
-    """Apply pixi's target-selector rule (shared with the checks): name, subdir, family, or `*` pattern."""
-    return manifest_reader.target_matches(key, {"name": name, "subdir": subdir})
-
-
-def environments(manifest: dict) -> dict[str, dict]:
-    """Return each environment's platforms and feature tables (the default feature last)."""
-    envs, everywhere = {}, list(workspace_platforms(manifest))
-    for name, env in manifest.get("environments", {}).items():
-        env = {"features": env} if isinstance(env, list) else env
-        tables = [manifest["feature"][f] for f in env.get("features", [])]
-        limits = [t["platforms"] for t in tables if "platforms" in t]
-        platforms = env.get("platforms", [p for p in everywhere if all(p in lim for lim in limits)])
-        if not env.get("no-default-feature", False):
-            keys = ("dependencies", "pypi-dependencies", "constraints", "target")
-            tables.append({k: manifest[k] for k in keys if k in manifest})
-        envs[name] = {"platforms": platforms, "tables": tables}
-    return envs
-
-
-def platform_specs(table: dict, kind: str, name: str, subdir: str) -> dict:
-    """Return a feature's `kind` table on one platform; later matching targets win."""
-    specs = dict(table.get(kind, {}))
-    for key, target in table.get("target", {}).items():
-        if target_matches(key, name, subdir):
-            specs.update(target.get(kind, {}))
-    return specs
-
-
-def normalize(pkg: str, spec: str | dict) -> dict:
-    """Turn a pixi dependency value into {'version', 'channel'}."""
-    spec = {"version": spec} if isinstance(spec, str) else spec
-    if not isinstance(spec, dict) or not set(spec) <= {"version", "channel"}:
-        raise ManifestError(f"{pkg}: only `version` and `channel` are supported, got {spec!r}")
-    return {"version": spec.get("version", "*").replace(" ", ""), "channel": spec.get("channel")}
-
-
-def resolve(manifest: dict, env_name: str, platform: str) -> dict:
-    """Return the channels, dependencies and constraints of an environment on a platform."""
-    tables = environments(manifest)[env_name]["tables"]
-    info = workspace_platforms(manifest)[platform]
-    # As pixi does: each feature's channels (the workspace's if it sets none; the default
-    # feature last), stable-sorted on priority (default 0, higher first), first one kept.
-    ranked = [c for t in tables for c in t.get("channels", manifest["workspace"]["channels"])]
-    ranked = [c if isinstance(c, dict) else {"channel": c} for c in ranked]
-    ranked.sort(key=lambda c: -c.get("priority", 0))
-    info = {**info, "channels": list(dict.fromkeys(c["channel"] for c in ranked))}
-    if any(platform_specs(t, "pypi-dependencies", platform, info["subdir"]) for t in tables):
-        raise ManifestError(f"environment {env_name}: pypi-dependencies are not supported")
+def resolve(ws: manifest_reader.Workspace, env: str, platform: Platform) -> dict:
+    """Return the channels, dependencies and constraints of an environment on a platform, as pixi computes them."""
+    info = {"subdir": platform.subdir, "cuda": platform.cuda, "channels": ws.channels(env)}
+    if ws.specs(env, platform, "pypi-dependencies"):
+        raise ManifestError(f"environment {env}: pypi-dependencies are not supported")
     for kind in ("dependencies", "constraints"):
         info[kind] = {}
-        for table in tables:
-            for pkg, spec in platform_specs(table, kind, platform, info["subdir"]).items():
-                if info[kind].setdefault(pkg, normalize(pkg, spec)) != normalize(pkg, spec):
-                    raise ManifestError(f"environment {env_name}: features disagree on {pkg}")
+        for pkg, specs in ws.specs(env, platform, kind).items():
+            normalized = {normalize(pkg, spec) for spec in specs}
+            if len(normalized) > 1:
+                raise ManifestError(f"environment {env}: features disagree on {pkg}")
+            version, channel = normalized.pop()
+            info[kind][pkg] = {"version": version, "channel": channel}
     return info
 
 
-def user_facing(manifest: dict) -> list[str]:
-    """Name the environments envs/ is for: those with pytorch, except the test* ones."""
-    # lint has no torch; test and test-latest only add pytest and nox to a user environment.
-    return [
-        name
-        for name, env in environments(manifest).items()
-        if not name.startswith("test")
-        and any("pytorch" in resolve(manifest, name, p)["dependencies"] for p in env["platforms"])
-    ]
+def user_facing(ws: manifest_reader.Workspace) -> list[str]:
+    """Name the environments envs/ is for: those with torch, except the project's test environments."""
+    return [name for name in ws.environments if name in {e for s in SUBDIRS for e in torch_environments(ws, s)}]
+
+
+def normalize(pkg: str, spec: dict) -> tuple[str, str | None]:
+    """Turn a pixi dependency into (version, channel); other keys (build, path, ...) cannot be translated."""
+    extra = set(spec) - {"version", "channel", "feature"}
+    if extra:
+        raise ManifestError(f"{pkg}: only `version` and `channel` are supported, got {sorted(extra)}")
+    return spec["version"].replace(" ", ""), spec.get("channel")
 
 
 def conda_spec(pkg: str, spec: dict) -> str:
@@ -221,22 +159,18 @@ def requirements_file(env: str, platform: str, info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_files(manifest: dict) -> dict[str, str]:
+def build_files(ws: manifest_reader.Workspace) -> dict[str, str]:
     """Return {path relative to envs/: content} for every generated file."""
-    try:
-        files, rows = {}, []
-        for env in user_facing(manifest):
-            for platform in environments(manifest)[env]["platforms"]:
-                info, stem = resolve(manifest, env, platform), f"{env}/{platform}"
-                files[f"{stem}.conda.yml"] = conda_file(env, platform, info)
-                files[f"{stem}.requirements.txt"] = requirements_file(env, platform, info)
-                cuda = f" (CUDA {info['cuda']})" if info["cuda"] else ""
-                links = (
-                    f"[{platform}.conda.yml]({stem}.conda.yml) | [{platform}.requirements.txt]({stem}.requirements.txt)"
-                )
-                rows.append(f"| {env} | {platform}{cuda} | {python_version(info['dependencies'])} | {links} |")
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
-        raise ManifestError(f"unexpected structure ({type(exc).__name__}: {exc})") from None
+    files, rows = {}, []
+    for env in user_facing(ws):
+        for platform in ws.env_platforms(env):
+            name = platform.name
+            info, stem = resolve(ws, env, platform), f"{env}/{name}"
+            files[f"{stem}.conda.yml"] = conda_file(env, name, info)
+            files[f"{stem}.requirements.txt"] = requirements_file(env, name, info)
+            cuda = f" (CUDA {info['cuda']})" if info["cuda"] else ""
+            links = f"[{name}.conda.yml]({stem}.conda.yml) | [{name}.requirements.txt]({stem}.requirements.txt)"
+            rows.append(f"| {env} | {name}{cuda} | {python_version(info['dependencies'])} | {links} |")
     if any(not re.fullmatch(r"[\w.-]+/[\w.-]+", path) or ".." in path for path in files):
         raise ManifestError("environment and platform names must be plain file names")
     return {**files, "README.md": README.format(rows="\n".join(rows))}
@@ -278,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = args.manifest.parent / "envs"
     try:
-        expected = build_files(load_manifest(args.manifest))
-    except ManifestError as exc:
+        expected = build_files(manifest_reader.load(str(args.manifest)))
+    except (ManifestError, manifest_reader.ManifestError) as exc:
         print(f"gen_envs: error: {exc}", file=sys.stderr)
         return 2
     todo = changes(out, expected)

@@ -1,0 +1,34 @@
+"""Conda channels written as names or URLs, compared as pixi resolves them.
+
+A channel name resolves against the channel alias (`https://conda.anaconda.org/` by default) into a base URL that
+ends with `/` (NamedChannelOrUrl::into_base_url, crates/rattler_conda_types/src/channel/mod.rs at
+rattler_conda_types-v0.49.0:112-132); pixi.lock stores that URL (`- url: https://conda.anaconda.org/conda-forge/`).
+So `conda-forge`, `https://conda.anaconda.org/conda-forge` and `https://conda.anaconda.org/conda-forge/` are one
+channel; `https://prefix.dev/conda-forge` is a mirror of it, and counts as the same channel `conda-forge` here.
+"""
+
+ALIAS = "https://conda.anaconda.org/"
+MIRRORS = (ALIAS, "https://prefix.dev/", "https://repo.prefix.dev/")
+
+
+def name(channel):
+    """Return a channel's short name: `https://conda.anaconda.org/pytorch/` -> `pytorch`; other URLs and paths as
+    given without a trailing `/`."""
+    text = str(channel or "").strip().rstrip("/")
+    for prefix in MIRRORS:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def base_url(channel):
+    """Return the base URL pixi resolves a channel to: a name is put under the default channel alias."""
+    text = str(channel or "").strip()
+    if "://" not in text and not text.startswith(("/", "./", "../", "~")):
+        text = ALIAS + text
+    return text.rstrip("/") + "/"
+
+
+def same(a, b):
+    """Return True if two channels (names or URLs) are the same channel."""
+    return name(a) == name(b)
