@@ -201,6 +201,15 @@ class Expectation:
         """Return a one-line description, e.g. `cu118 on linux-64-cu118`."""
         return "%s on %s" % (self.env, self.platform.name)
 
+    def header(self):
+        """Return the header line: the description and how the platform was chosen."""
+        how = {
+            "pixi": "installed by pixi",
+            "derived": "as pixi would choose it here",
+            "fallback": "none of its platforms runs here: the first",
+        }
+        return "%s (%s)" % (self.describe(), how[self.chosen])
+
 
 def expect(ws, env_name, subdir, host, platform_name=None):
     """Return the Expectation for an environment here, or raise ManifestError naming the valid choices.

@@ -159,7 +159,7 @@ def header(ctx, manifest_path):
     facts = {
         "check": "verify v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
         **header_facts(ctx.host, torch),
-        "environment": ctx.expect.describe() if ctx.expect else "none given (generic checks; use --env NAME)",
+        "environment": ctx.expect.header() if ctx.expect else "none given (generic checks; use --env NAME)",
         "manifest": manifest_path,
         "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]) if ctx.driver["present"] else "none",
         "gpus": ", ".join(g["name"] for g in ctx.driver["gpus"]) or None,

@@ -103,7 +103,35 @@ def test_manifest_without_workspace_is_a_usage_error(run_checks, tmp_path):
     other.write_text('[tool]\nname = "x"\n')
     proc = run_checks("verify", "--quick", "--env", "cpu", "--manifest", str(other))
     assert proc.returncode == 2
-    assert "no [workspace] table" in proc.stderr
+    assert "not a pixi workspace manifest" in proc.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the install record below is for linux-64")
+def test_under_pixi_the_installed_platform_is_the_expectation(run_checks, repo_root, tmp_path):
+    """pixi records the platform it installed in <prefix>/conda-meta/pixi (subdir and declared virtual packages, no
+    name: EnvironmentFile, crates/pixi_core/src/environment/mod.rs@v0.77.0:502-579) and keeps using it; verify
+    maps it back to the manifest's platform (cu117 here, whatever this machine's driver), or takes the task's
+    `--platform {{ pixi.platform }}`."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    record = {
+        "manifest_path": str(repo_root / "pixi.toml"),
+        "environment_name": "default",
+        "pixi_version": "0.77.0",
+        "environment_lock_file_hash": "0" * 16,
+        "resolved_platform": {
+            "subdir": "linux-64",
+            "virtual_packages": ["__cuda=11.7", "__unix=0=0", "__linux=4.18", "__glibc=2.28", "__archspec=0=x86_64"],
+        },
+    }
+    (prefix / "conda-meta" / "pixi").write_text(json.dumps(record, indent=2))
+    env = {"PIXI_ENVIRONMENT_NAME": "default", "PIXI_PROJECT_MANIFEST": str(repo_root / "pixi.toml")}
+    proc = run_checks("verify", "--quick", env=dict(env, CONDA_PREFIX=str(prefix)))
+    assert re.search(r"^environment\s*: default on linux-64-cu117 \(installed by pixi\)", proc.stdout, re.M), (
+        proc.stdout
+    )
+    proc = run_checks("verify", "--quick", "--platform", "linux-64-cpu", env=env)
+    assert re.search(r"^environment\s*: default on linux-64-cpu \(installed by pixi\)", proc.stdout, re.M), proc.stdout
 
 
 def test_active_pixi_environment_sets_the_expectation(run_checks, repo_root):
