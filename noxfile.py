@@ -4,8 +4,11 @@
 # ///
 """Run the checks inside every pixi environment installable here, and the project's own tests and lint."""
 
+import atexit
 import os
+import shlex
 import shutil
+import subprocess
 import sys
 
 import nox
@@ -13,12 +16,13 @@ import nox
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)  # the environment list and the GPU probe come from checks/, never typed twice
 
-from checks import manifest, probe, promise  # noqa: E402
+from checks import manifest, probe, promise, versions  # noqa: E402
 
 nox.needs_version = ">=2024.4.15"
 # venv: the interpreter's own ensurepip seeds pip (current virtualenv no longer seeds Python 3.8).
 nox.options.default_venv_backend = "venv"
-# A missing interpreter skips its test session locally; CI passes --error-on-missing-interpreters.
+# A missing interpreter skips its test session locally (and is named at the end of the run); CI passes
+# --error-on-missing-interpreters, and nox errors on it anyway where the CI variable is set.
 nox.options.error_on_missing_interpreters = False
 
 # pixi.toml is the only place environments are defined; sessions are parametrised from it for this OS.
@@ -29,24 +33,60 @@ CUDA_ENVS = promise.torch_environments(MANIFEST, SUBDIR, cuda=True)
 # With a lock, every environment session installs exactly it (`pixi run --locked` fails on a stale lock).
 LOCK = os.path.join(ROOT, "pixi.lock")
 TORCH20 = MANIFEST.features["torch20"].table["dependencies"]
+DEFAULT_DEPS = MANIFEST.default.table.get("dependencies", {})
+TEST_FEATURE = MANIFEST.features["test"].table["dependencies"]
+PYPI = {"pytorch": "torch"}  # conda name -> PyPI name where they differ
 
-# The test matrix: torch 2.0.1 with the pins of pixi.toml's torch20 feature, at both ends of the
-# Python versions it runs on here, and the newest torch release whose CPU wheel installs from PyPI.
+# The test matrix: torch 2.0.1 with the pins of pixi.toml's torch20 feature, at both ends of the Pythons it runs
+# on (3.8 and 3.11: torch 2.0.1 has wheels for 3.8 to 3.11, so a machine with only Python 3.11 still tests both
+# torch ends; its torch.compile does not support 3.11, which the tests then judge), 3.10 as the pixi environments
+# have it, and the newest torch release whose CPU wheel installs from PyPI here.
 NEWEST_TORCH = "2.13.0"
 TORCH20_PINS = [
-    "torch==%s" % TORCH20["pytorch"]["version"],
-    "torchvision==%s" % TORCH20["torchvision"]["version"],
-    "torchaudio==%s" % TORCH20["torchaudio"]["version"],
-    "numpy%s" % TORCH20["numpy"],
-    "tomli",
+    "%s%s"
+    % (
+        PYPI.get(name, name),
+        versions.pep440(TORCH20[name]["version"] if isinstance(TORCH20[name], dict) else TORCH20[name]),
+    )
+    for name in ("pytorch", "torchvision", "torchaudio", "numpy")
 ]
-# 3.11 also installs matplotlib (bench draws its chart); 3.8 and 3.10 test the route without it.
-# py-rattler (the reference pixi.lock writer, Python 3.10+) cross-checks lock-audit's reader on 3.11.
-TEST_MATRIX = {
-    "3.8": TORCH20_PINS,
-    "3.10": TORCH20_PINS,
-    "3.11": ["torch==%s" % NEWEST_TORCH, "numpy", "matplotlib", "py-rattler>=0.28"],
-}
+# torch 2.13 also gets matplotlib (bench draws its chart; the 2.0.1 sessions test the route without it) and py-rattler
+# (the reference pixi.lock writer and conda version-spec implementation, Python 3.10+), cross-checked on 3.11.
+NEWEST_PINS = ["torch==%s" % NEWEST_TORCH, "numpy", "matplotlib", "py-rattler>=0.28"]
+TEST_MATRIX = [("3.8", "2.0.1", TORCH20_PINS), ("3.10", "2.0.1", TORCH20_PINS), ("3.11", "2.0.1", TORCH20_PINS)]
+TEST_MATRIX += [("3.11", NEWEST_TORCH, NEWEST_PINS)]
+# What the test environment adds, read from pixi.toml (the test feature and the default feature), as pip specs.
+TEST_DEPS = ["%s%s" % (name, versions.pep440(spec)) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()]
+
+
+def _runs(version: str) -> bool:
+    """Return True if `pythonX.Y` is on PATH and starts (a pyenv shim of an inactive version does not)."""
+    exe = shutil.which("python" + version)
+    try:
+        return bool(exe) and subprocess.run([exe, "-c", ""], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+MISSING = sorted({py for py, _, _ in TEST_MATRIX if not _runs(py)})
+
+
+def _say_missing() -> None:
+    """At the very end of a run that included tests: name every matrix Python that was not found, loudly."""
+    args = sys.argv[1:]
+    listing = "-l" in args or "--list" in args or "--list-sessions" in args
+    selected = any("tests" in a for a in args) or not any(a in ("-s", "--session", "--sessions", "-e") for a in args)
+    if MISSING and selected and not listing:
+        banner = "!" * 100
+        print(
+            "\n%s\nMISSING INTERPRETERS: python%s not found, so the tests against them did NOT run.\n"
+            "Install them (or make them resolvable, e.g. with pyenv) to test the whole matrix; CI fails on this.\n%s"
+            % (banner, ", python".join(MISSING), banner),
+            file=sys.stderr,
+        )
+
+
+atexit.register(_say_missing)
 
 # Without pixi every parametrisation would run the same interpreter: the first one runs, the rest say so.
 _RAN_HERE = {}
@@ -116,10 +156,16 @@ def dist(session: nox.Session, env: str) -> None:
     run_checks(session, env, ["dist", "--nproc", "auto", *session.posargs])
 
 
-@nox.session(python=list(TEST_MATRIX))
-def tests(session: nox.Session) -> None:
+@nox.session
+@nox.parametrize(
+    "python,torch",
+    [(py, torch) for py, torch, _ in TEST_MATRIX],
+    ids=["%s-torch%s" % (py, torch) for py, torch, _ in TEST_MATRIX],
+)
+def tests(session: nox.Session, torch: str) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""
-    session.install(*TEST_MATRIX[session.python], "pytest>=7.4", "jsonschema>=4.17", "nox>=2024.4.15", "pyyaml>=5.4")
+    pins = next(p for py, t, p in TEST_MATRIX if (py, t) == (session.python, torch))
+    session.install(*pins, *TEST_DEPS)
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )
@@ -128,12 +174,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """Lint and format-check with ruff, and check that envs/ matches pixi.toml."""
+    """Lint and format-check with ruff, and check that envs/ matches pixi.toml (pixi.toml's lint task, without pixi)."""
     if not shutil.which("ruff"):
         session.error("ruff not found: `pip install ruff` or run `pixi run lint`")
-    session.run("ruff", "check", ".", external=True)
-    session.run("ruff", "format", "--check", ".", external=True)
-    session.run("python", "tools/gen_envs.py", "--check", external=True)
+    for name in MANIFEST.task("lint")["depends-on"]:
+        for command in MANIFEST.task(name)["cmd"].split("&&"):
+            session.run(*shlex.split(command), external=True)
 
 
 if __name__ == "__main__":

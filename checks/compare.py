@@ -38,9 +38,10 @@ def load(path):
         raise report.UsageError("%s is not JSON: %s" % (path, exc)) from None
     if not isinstance(doc, dict) or doc.get("schema") != "pytorch-env/report":
         raise report.UsageError("%s is not a pytorch-env report (no schema pytorch-env/report)" % path)
-    if doc.get("schema_version") != report.SCHEMA_VERSION:
+    if doc.get("schema_version") not in (1, report.SCHEMA_VERSION):  # 2 added `interrupted`; figures are as in 1
         raise report.UsageError(
-            "%s has schema_version %r; this compare reads %d" % (path, doc.get("schema_version"), report.SCHEMA_VERSION)
+            "%s has schema_version %r; this compare reads 1 to %d"
+            % (path, doc.get("schema_version"), report.SCHEMA_VERSION)
         )
     return doc
 
@@ -78,17 +79,9 @@ def _fmt(value):
 def main(argv=None):
     """Print the comparison; return the exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        a, b = load(args.a), load(args.b)
-    except report.UsageError as exc:
-        print("compare: error: %s" % exc, file=sys.stderr)
-        return report.EXIT_USAGE
+    a, b = load(args.a), load(args.b)
     if a["check"] != b["check"]:
-        print(
-            "compare: error: %s is a %s report, %s a %s report" % (args.a, a["check"], args.b, b["check"]),
-            file=sys.stderr,
-        )
-        return report.EXIT_USAGE
+        raise report.UsageError("%s is a %s report, %s a %s report" % (args.a, a["check"], args.b, b["check"]))
     print("A: %s  (%s, %s)" % (args.a, a["header"].get("device") or a["header"].get("platform", "?"), a["created"]))
     print("B: %s  (%s, %s)" % (args.b, b["header"].get("device") or b["header"].get("platform", "?"), b["created"]))
     table = rows(a, b)

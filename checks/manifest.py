@@ -379,6 +379,14 @@ class Workspace:
         extra = [url for t in tables for url in t.get("extra-index-urls") or []]
         return list(dict.fromkeys([primary] + extra))
 
+    def task(self, name):
+        """Return a task's table (`cmd`, `depends-on`, `description`, ...) from the root or any feature, or None."""
+        for table in [self.default.table] + [f.table for f in self.features.values()]:
+            task = (table.get("tasks") or {}).get(name)
+            if task is not None:
+                return {"cmd": task} if isinstance(task, str) else task
+        return None
+
     def locate(self, *needles, after=None):
         """Return the 1-based line of the manifest holding every needle (at or after the line holding `after`)."""
         lines = self.text.splitlines()

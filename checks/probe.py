@@ -126,6 +126,29 @@ def host():
     }
 
 
+def build_flavour(torch):
+    """Return 'cuda', 'rocm' or 'cpu' for a torch build."""
+    if getattr(torch.version, "cuda", None):
+        return "cuda"
+    return "rocm" if getattr(torch.version, "hip", None) else "cpu"
+
+
+def build_label(torch):
+    """Return the build as printed in headers, e.g. `cuda 11.8` or `cpu`."""
+    flavour = build_flavour(torch)
+    return "%s %s" % (flavour, torch.version.cuda) if flavour == "cuda" else flavour
+
+
+def header_facts(host, torch):
+    """Return the header facts every check prints first: Python, platform, torch and its build."""
+    return {
+        "python": "%s (%s)" % (host["python"], host["python_executable"]),
+        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
+        "torch": torch.__version__ if torch else "not importable",
+        "build": build_label(torch) if torch else None,
+    }
+
+
 def _cuda_driver_version():
     names = {"Linux": ("libcuda.so.1", "libcuda.so"), "Windows": ("nvcuda.dll",)}.get(platform.system(), ())
     for name in names:
@@ -246,17 +269,6 @@ def conda_record(package, prefix=None):
                 "build": record.get("build"),
                 "channel": parts[-1] if parts else "",
             }
-    return None
-
-
-def cxx_compiler():
-    """Return the C++ compiler torch.compile's CPU backend would use, or None."""
-    candidates = [os.environ.get("CXX")] if os.environ.get("CXX") else []
-    candidates += ["cl"] if platform.system() == "Windows" else ["g++", "c++", "clang++"]
-    for name in candidates:
-        path = shutil.which(name)
-        if path:
-            return path
     return None
 
 

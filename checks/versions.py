@@ -275,6 +275,19 @@ def minor(version):
     return (key(version) + (0, 0))[:2]
 
 
+def pep440(spec):
+    """Write a conda version spec as a PEP 440 specifier for pip: `3.10.*` -> `==3.10.*`, `=1.2` -> `==1.2.*`,
+    a bare `2.0.1` (`==` in pixi) -> `==2.0.1`, `*` -> `` (any version)."""
+    out = []
+    for clause in (c.strip() for c in str(spec or "").replace(" ", "").split(",")):
+        if not clause or clause == "*":
+            continue
+        if clause.startswith("=") and not clause.startswith("=="):  # conda `=1.2` means 1.2.*
+            clause = "==" + (clause[1:] if clause.endswith(".*") else clause[1:] + ".*")
+        out.append(clause if clause[0] in "<>=!~" else "==" + clause)
+    return ",".join(out)
+
+
 def backend():
     """Name the implementation in use, for reports: `py-rattler X` or `built-in`."""
     return "py-rattler %s" % getattr(_rattler, "__version__", "") if _rattler is not None else "built-in"

@@ -8,11 +8,6 @@ from pathlib import Path
 
 import pytest
 
-try:
-    import tomllib  # Python 3.11+
-except ImportError:  # torch 2.0.1 runs on Python 3.8 to 3.10
-    import tomli as tomllib
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,10 +45,9 @@ def repo_root():
 
 
 @pytest.fixture(scope="session")
-def manifest(repo_root):
-    """Return pixi.toml parsed with tomllib (TOML 1.0); tests must not modify it."""
-    with (repo_root / "pixi.toml").open("rb") as handle:
-        return tomllib.load(handle)
+def manifest(workspace):
+    """Return pixi.toml's raw tables, as checks.manifest read them (the one reader); tests must not modify it."""
+    return workspace.data
 
 
 @pytest.fixture(scope="session")

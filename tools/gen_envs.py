@@ -15,6 +15,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from checks import manifest as manifest_reader  # noqa: E402  (the repository root is not installed)
 from checks.platforms import Platform  # noqa: E402
 from checks.promise import torch_environments  # noqa: E402
+from checks.versions import pep440  # noqa: E402
 
 SUBDIRS = ("linux-64", "win-64", "osx-64", "osx-arm64")
 
@@ -105,16 +106,6 @@ def conda_spec(pkg: str, spec: dict) -> str:
     return f"{spec['channel']}::{text}" if spec["channel"] else text
 
 
-def pip_spec(version: str) -> str:
-    """Write a pixi version spec in PEP 440 syntax."""
-    out = []
-    for clause in (c for c in version.split(",") if c and c != "*"):
-        if clause.startswith("=") and not clause.startswith("=="):  # conda `=1.2` means 1.2.*
-            clause = clause[1:] if clause.endswith(".*") else clause[1:] + ".*"
-        out.append(clause if clause[0] in "<>=!~" else "==" + clause)
-    return ",".join(out)
-
-
 def python_version(deps: dict) -> str:
     """Return the X.Y Python version of a python spec such as `3.10.*`."""
     match = re.search(r"\d+\.\d+", deps.get("python", {}).get("version", ""))
@@ -155,7 +146,7 @@ def requirements_file(env: str, platform: str, info: dict) -> str:
             raise ManifestError(f"{pkg}: no PyPI name; add it to PYPI_NAMES or CONDA_ONLY")
         if pkg in PYPI_NAMES:
             marker = f"; {PYPI_MARKERS[pkg]}" if pkg in PYPI_MARKERS else ""
-            lines.append(PYPI_NAMES[pkg] + pip_spec(spec["version"]) + marker)
+            lines.append(PYPI_NAMES[pkg] + pep440(spec["version"]) + marker)
     return "\n".join(lines) + "\n"
 
 

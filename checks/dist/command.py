@@ -1,0 +1,247 @@
+"""`python -m checks dist`: prove that the processes of a multi-GPU or multi-node job talk, correctly and fast."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+
+from checks import probe, runner
+from checks.dist import measure as dm
+from checks.dist.chart import write_chart
+from checks.dist.world import Session, watch_sigterm
+from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, FAIL, Report, Result, UsageError
+
+DIST_VERSION = 1
+TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE")
+SLURM_FIX = 'export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) MASTER_PORT=29500'
+LAUNCH = ("launcher", "rank", "world", "local_rank", "local_world", "addr", "port")
+UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def parse_size(text):
+    """Return the bytes of `4096`, `64K`, `1MiB` or `1G` (binary units); raise ValueError if it is not one."""
+    match = re.match(r"^(\d+)\s*([kmg]?)(i?b)?$", text.strip(), re.IGNORECASE)
+    if not match:
+        raise ValueError("--sizes: %r is not a size (examples: 4096, 64K, 1MiB, 1G)" % text)
+    nbytes = int(match.group(1)) * UNITS[match.group(2).lower()]
+    if nbytes < 4 or nbytes % 4:
+        raise ValueError("--sizes: %r is not a positive multiple of 4 bytes (float32 elements)" % text)
+    return nbytes
+
+
+SPEC = runner.Spec(
+    "dist",
+    "Check a distributed job's processes: all join, an all-reduce is exact on every rank, barriers pass; then "
+    "all-reduce bus bandwidth per message size. Launch with `torchrun --nproc-per-node N -m checks dist` or srun; "
+    "alone it runs as 1 process. Exit 0: passed; 1: a check failed (missing, hung, dead or wrong ranks are named); "
+    "2: usage error or no torch; 130: interrupted.",
+    options=("json", "quick", "device", "timeout"),
+    quick="fewer message sizes, shorter timing",
+    timeout=60.0,
+    chart=True,
+)
+
+
+def add_arguments(parser):
+    """dist's own options: message sizes, and starting the ranks without a launcher."""
+    parser.add_argument("--sizes", nargs="+", metavar="SIZE", help="message sizes to time, e.g. 1K,1M,64MiB")
+    parser.add_argument(
+        "--nproc",
+        metavar="N",
+        help="without a launcher: start N processes on this machine (`gpu`: one per GPU; `auto`: one per GPU, "
+        "else 2 on CPU); for several machines use torchrun or srun",
+    )
+
+
+def check_args(args):
+    """Validate --nproc and parse --sizes; raise UsageError naming the bad value."""
+    if args.nproc not in (None, "gpu", "auto") and not (args.nproc.isdigit() and int(args.nproc) >= 1):
+        raise UsageError("--nproc: %r is not a process count, `gpu` or `auto`" % args.nproc)
+    try:
+        args.sizes = sorted({parse_size(t) for arg in args.sizes or () for t in arg.split(",") if t.strip()}) or None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _int(environ, name, default=None):
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise UsageError("%s=%r is not a whole number" % (name, value))
+    return int(value)
+
+
+def launch_env(environ):
+    """Return this process's place in the world from torchrun's variables, else SLURM's (srun), else a world of 1."""
+    if "RANK" in environ or "WORLD_SIZE" in environ:
+        names, launcher = TORCHRUN, "torchrun" if "TORCHELASTIC_RUN_ID" in environ else "RANK/WORLD_SIZE"
+        fix = "launch with torchrun, or set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT for every process"
+    elif "SLURM_PROCID" in environ and "SLURM_NTASKS" in environ:
+        names, launcher = SLURM, "srun"
+        fix = SLURM_FIX
+    else:
+        return dict(zip(LAUNCH, (None, 0, 1, 0, 1, None, None)))
+    missing = [n for n in names[:2] + ("MASTER_ADDR", "MASTER_PORT") if not environ.get(n, "").strip()]
+    if missing:
+        raise UsageError("%s is set but not %s: %s" % (names[0], ", ".join(missing), fix))
+    rank, world, port = _int(environ, names[0]), _int(environ, names[1]), _int(environ, "MASTER_PORT")
+    if world < 1 or rank >= world:
+        raise UsageError("%s=%d with %s=%d: a rank is 0 to world size - 1" % (names[0], rank, names[1], world))
+    if not 0 < port < 65536:
+        raise UsageError("MASTER_PORT=%d is not a TCP port (1-65535)" % port)
+    local_world = environ.get(names[3], "").strip()  # SLURM_NTASKS_PER_NODE exists only with --ntasks-per-node
+    local_world = int(local_world) if local_world.isdigit() else None
+    addr = environ["MASTER_ADDR"].strip()
+    return dict(zip(LAUNCH, (launcher, rank, world, _int(environ, names[2], rank), local_world, addr, port)))
+
+
+def start_local_world(torch, args, argv):
+    """Start --nproc copies of this check on this machine, as torchrun would; return the worst exit code."""
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() and args.device != "cpu" else 0
+    if args.nproc == "gpu" and not gpus:
+        raise UsageError("--nproc gpu: torch sees no usable CUDA GPU here; use --nproc 2 --device cpu")
+    n = int(args.nproc) if args.nproc.isdigit() else gpus or 2
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(n), LOCAL_WORLD_SIZE=str(n))
+    command = [sys.executable, "-m", "checks", "dist", *argv]  # under RANK/WORLD_SIZE, --nproc is ignored
+    print("dist: starting %d processes on this machine (RANK 0-%d, port %d)" % (n, n - 1, port), file=sys.stderr)
+    procs = [
+        subprocess.Popen(command, env=dict(base, RANK=str(r), LOCAL_RANK=str(r), GROUP_RANK="0")) for r in range(n)
+    ]
+    try:
+        code = procs[0].wait()
+        deadline = time.monotonic() + 10  # the others finish with rank 0, or have failed already
+        for proc in procs[1:]:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        return max([code] + [p.wait() for p in procs[1:]])
+    except KeyboardInterrupt:
+        # Ctrl-C at a terminal reached every rank too (one process group): let rank 0 write its report; a rank
+        # still running after a grace (only this launcher was signalled) is interrupted in turn.
+        deadline = time.monotonic() + 5
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            proc.wait()
+        return EXIT_INTERRUPTED
+
+
+class Unusable(Exception):
+    """--device cuda asked for, but not usable here: a FAIL (exit 1), as in train and bench."""
+
+
+def choose_device(torch, asked, launch, visible=None):
+    """Return (device, backend, GPU index): NCCL, one process per GPU, or gloo on CPU; UsageError if impossible."""
+    dist = torch.distributed
+    if not dist.is_available():
+        raise UsageError("this torch is built without torch.distributed: install an official build")
+    cuda = torch.cuda.is_available()
+    device = asked if asked != "auto" else ("cuda" if cuda and dist.is_nccl_available() else "cpu")
+    if device == "cpu":
+        if not dist.is_gloo_available():
+            raise UsageError("this torch has no gloo backend, which the CPU check and the control plane use")
+        return "cpu", "gloo", None
+    if not cuda:
+        raise Unusable("torch sees no usable CUDA GPU here; run with --device cpu")
+    if not dist.is_nccl_available():
+        raise Unusable("NCCL is not in this torch (Linux CUDA builds have it)")
+    count, local = torch.cuda.device_count(), max(launch["local_world"] or 0, launch["local_rank"] + 1)
+    # One visible GPU per process (srun --gpus-per-task=1 sets CUDA_VISIBLE_DEVICES so): cuda:0, whatever the
+    # local rank. torchrun never binds GPUs to processes that way.
+    if count == 1 and visible and "," not in visible and launch["launcher"] != "torchrun":
+        return "cuda", "nccl", 0
+    if local > count:
+        fix = "one process per GPU: launch with --nproc-per-node %d" % count
+        raise UsageError("%d processes on this node but %d GPUs: %s" % (local, count, fix))
+    return "cuda", "nccl", launch["local_rank"]
+
+
+def header(s, sizes):
+    """Return the facts printed above the results: launcher, world, backend, devices, method."""
+    torch, cuda = s.torch, s.device == "cuda"
+    nccl = ".".join(map(str, torch.cuda.nccl.version())) if cuda else None
+    threads = torch.get_num_threads()
+    device = "cpu (%d thread%s per rank)" % (threads, "" if threads == 1 else "s")
+    if cuda:
+        device = "%d x %s here" % (torch.cuda.device_count(), torch.cuda.get_device_name(s.gpu))
+    facts = {
+        "check": "dist v%d%s" % (DIST_VERSION, " (quick)" if s.quick else ""),
+        **probe.header_facts(probe.host(), torch),
+        "launcher": s.launch["launcher"] or "none (1 process)",
+        "world": "%d process%s: %s" % (s.world, "" if s.world == 1 else "es", dm.host_ranges(s.hosts)),
+        "backend": "nccl %s, gloo for control" % nccl if cuda else "gloo",
+        "device": device,
+        "nccl env": " ".join("%s=%s" % kv for kv in sorted(os.environ.items()) if kv[0].startswith("NCCL_")),
+        "sizes": ", ".join(dm.size_label(n) for n in sizes) if s.world > 1 else None,
+        "method": "all-reduce SUM of float32, %s per iteration, median per rank, the slowest rank's; "
+        "busbw = algbw x 2(n-1)/n (nccl-tests)" % ("CUDA events" if cuda else "wall clock"),
+        "timeout": "%g s per step" % s.timeout,
+    }
+    return {k: v for k, v in facts.items() if v not in (None, "")}
+
+
+def run(s, missing, sizes):
+    """Yield the results in print order: the roll-call and init, then each step of dist_measure."""
+    if missing:
+        where = "%s:%s" % (s.launch["addr"], s.launch["port"])
+        yield dm.judge_join(missing, s.world, s.timeout, s.hosts, where)
+        return
+    yield from s.step("init", s.init_groups)
+    for name, func in dm.jobs(s, sizes):
+        yield from s.step(name, func)
+    s.step("finish", s.leave)
+
+
+def prepare(args, torch, argv):
+    """Place this process in the world, join the others (the roll-call), and plan the steps; rank 0 reports."""
+    check_args(args)
+    if hasattr(signal, "pthread_sigmask"):  # before any thread exists: only dist's SIGTERM thread receives it
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    rank = os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))
+    if rank != "0":
+        warnings.simplefilter("ignore")  # ranks other than 0 stay quiet
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")  # not c10d's C++ frames: dist names failures in a line
+    launch = launch_env(os.environ)
+    if args.nproc and launch["launcher"] is None:
+        return start_local_world(torch, args, argv)
+    try:
+        device = choose_device(torch, args.device, launch, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    except Unusable as exc:
+        failed = Result("device", FAIL, "--device cuda cannot be used here: %s" % exc, "cuda", "not usable",
+                        "run `python -m checks verify` to see why")
+        return runner.Plan(probe.header_facts(probe.host(), torch), jobs=[("device", lambda: failed)])
+    s = Session(torch, args, launch, *device)
+    s.rep = Report("dist", ["dist"] + list(argv)) if s.rank == 0 else None
+    watch_sigterm(s)
+    try:
+        s.connect()
+        missing = s.join()
+    except RuntimeError as exc:  # a store that cannot be reached, or rank 0 gone during the roll-call
+        print("dist: rank %s: error: %s" % (rank, dm.short_error(exc)), file=sys.stderr)
+        return EXIT_FAILED
+    sizes = args.sizes or dm.default_sizes(s.device, args.quick)
+    if s.rank != 0:
+        if missing is None:
+            print("dist: rank %d: error: rank 0 stopped waiting for the other ranks" % s.rank, file=sys.stderr)
+            return EXIT_FAILED
+        return runner.Plan({}, results=run(s, missing, sizes), quiet=True)
+    s.rep.header = header(s, sizes)
+    return runner.Plan(s.rep.header, results=run(s, missing, sizes), chart=write_chart, report=s.rep)
+
+
+def main(argv):
+    """Run dist on this rank; return the exit code (rank 0 prints the results and writes --json)."""
+    return runner.run(SPEC, argv, lambda args, torch: prepare(args, torch, argv), add_arguments)

@@ -1,0 +1,279 @@
+"""lock-audit's verdicts on the lock: one per environment x platform of the manifest, and the lock's leftovers.
+
+Lock platforms are matched to manifest platforms as pixi matches them (by subdir and virtual packages: rich
+platforms are written as `p1`, `p2`, ...), and every finding is reported under the manifest's platform name.
+"""
+
+import re
+
+from checks import channels, promise, versions
+from checks.report import FAIL, PASS, WARN, Result
+
+TORCH_PACKAGES = ("pytorch", "torchvision", "torchaudio")
+NVIDIA_WHEEL = re.compile(r"^nvidia-[a-z-]+-cu(\d+)$")
+
+
+def flavour(package):
+    """Return (flavour, CUDA version or None) of a torch build: "cuda", "cpu", "rocm", or None if unknown.
+
+    conda, pytorch channel: `py3.10_cuda11.8_cudnn8.7.0_0`, `py3.10_cpu_0`, `py310_cu118`; conda-forge:
+    `cuda128_mkl_py312_h..`, `cuda112py39h.._304` (1.x era), `cpu_mkl_py312_h..`; a pytorch build naming neither
+    (osx) is a CPU build. PyPI: the local version (`2.5.1+cu124`, `+cpu`, `+rocm6.2`), else the `nvidia-*-cuXX`
+    wheels it requires (PyPI's own Linux wheel), else CPU.
+    """
+    if package.kind == "pypi":
+        local = package.version.partition("+")[2]
+        if local.startswith("cu") and local[2:].isdigit():
+            return "cuda", "%s.%s" % (local[2:-1], local[-1])
+        if local.startswith("rocm"):
+            return "rocm", None
+        if local == "cpu":
+            return "cpu", None
+        for dep in package.depends:
+            name = re.split(r"[\s;<>=!~\[]", dep.strip(), maxsplit=1)[0].lower()
+            match = NVIDIA_WHEEL.match(name)
+            if match and "cuda-runtime" in name:
+                pin = re.search(r"==\s*(\d+)\.(\d+)", dep)
+                return "cuda", "%s.%s" % pin.groups() if pin else match.group(1)
+        if any(
+            NVIDIA_WHEEL.match(re.split(r"[\s;<>=!~\[]", d.strip(), maxsplit=1)[0].lower()) for d in package.depends
+        ):
+            return "cuda", None
+        return "cpu", None
+    match = re.search(r"(?:^|_)cuda(\d+\.\d+|\d{3})(?=_|py|$)", package.build) or re.search(
+        r"_cu(\d{3})$", package.build
+    )
+    if not match:
+        says_cpu = package.name == "pytorch" or re.search(r"(?:^|_)cpu(?:_|$)", package.build)
+        return ("cpu" if says_cpu else None), None
+    digits = match.group(1)
+    return "cuda", digits if "." in digits else "%s.%s" % (digits[:-1], digits[-1])
+
+
+def paired(torch_version, name, version):
+    """Return None if torchvision/torchaudio `version` pairs with torch by PyPI's rule, else what it should be."""
+    major, minor = versions.minor(torch_version)
+    want = (0, minor + 15) if name == "torchvision" else (major, minor)  # 2.0 -> 0.15 / 2.0; 2.5 -> 0.20 / 2.5
+    return None if versions.minor(version) == want else "%d.%d.*" % want
+
+
+def _pairing(torch, name, pkg):
+    """Return a problem triple if `pkg` does not pair with the locked torch, else None.
+
+    The package's own pins come first (`pytorch 2.0.1`, `pytorch >=2.10,<2.11`, PyPI's `torch==2.5.1`): they
+    decide; only a record without any falls back to the minor+15 / same-minor rule.
+    """
+    pin = pkg.depends_on("pytorch") if pkg.kind == "conda" else None
+    pin = pin if pin is not None else pkg.depends_on("torch")
+    if pin:
+        if not versions.matches(versions.release(torch.version), pin):
+            return (name, "pytorch %s (its own pin)" % pin, "pytorch %s" % torch.version)
+        return None
+    should = paired(torch.version, name, pkg.version)
+    if should:
+        return (name, "%s %s for torch %s" % (name, should, torch.version), pkg.label())
+    return None
+
+
+def _specs_problems(ws, env, platform, locked):
+    """Return problems where a locked record breaks a manifest dependency or constraint of the platform."""
+    problems = []
+    for kind in ("dependencies", "constraints", "pypi-dependencies"):
+        for name, specs in sorted(ws.specs(env, platform, kind).items()):
+            pkg = locked.pypi.get(name) if kind == "pypi-dependencies" else locked.conda.get(name)
+            if pkg is None:
+                if kind == "dependencies" and not _is_source(specs):
+                    problems.append(
+                        (name, "%s %s locked" % (name, specs[0]["version"]), "not in the lock (stale lock)")
+                    )
+                continue
+            for spec in specs:
+                if not versions.matches(versions.release(pkg.version), spec["version"]):
+                    problems.append(
+                        (name, "%s %s (feature %s)" % (name, spec["version"], spec["feature"]), pkg.label())
+                    )
+                if spec.get("channel") and not channels.same(pkg.channel, spec["channel"]):
+                    problems.append((name, "%s from channel %s" % (name, spec["channel"]), pkg.label()))
+    return problems
+
+
+def _is_source(specs):
+    return any(s.get(k) for s in specs for k in ("path", "git", "url"))
+
+
+def audit_platform(ws, env, platform, locked, lock_channels):
+    """Return (problems, warnings) of one environment x platform, each a list of (what, expected, actual)."""
+    problems, warnings = _specs_problems(ws, env, platform, locked), []
+    want = promise.promise(ws, env, platform)
+    torch = locked.torch()
+    if torch is not None and want.flavour is None:
+        want = promise.pypi_promise(ws, env, platform, direct=False) if torch.kind == "pypi" else want
+    for name in TORCH_PACKAGES:
+        pkg = locked.conda.get(name) or locked.pypi.get("torch" if name == "pytorch" else name)
+        if pkg is None:
+            continue
+        if pkg.kind == "conda" and not any(channels.same(pkg.channel, c) for c in lock_channels):
+            problems.append((name, "a channel of the environment (%s)" % ", ".join(lock_channels), pkg.label()))
+        if torch is None or want.flavour is None:
+            continue
+        got, cuda = flavour(pkg)
+        if want.flavour == "unpinned":
+            if name == "pytorch":
+                warnings.append((name, "a pinned flavour (%s)" % want.source, "%s: %s" % (got, pkg.label())))
+        elif got is not None and got != want.flavour:
+            problems.append((name, "a %s build (%s: %s)" % (want.flavour, platform.name, want.source), pkg.label()))
+        elif got == "cuda" and cuda:
+            verdict, expected = promise.cuda_verdict(cuda, want)
+            if verdict in ("wrong", "too-new"):
+                problems.append((name, expected, "CUDA %s: %s" % (cuda, pkg.label())))
+            elif verdict == "newer-minor":
+                warnings.append((name, expected, "CUDA %s: %s" % (cuda, pkg.label())))
+        if name != "pytorch":
+            problem = _pairing(torch, name, pkg)
+            if problem:
+                problems.append(problem)
+    mutex = locked.conda.get("pytorch-mutex")
+    if torch is not None and mutex is not None and want.flavour in ("cuda", "cpu") and mutex.build != want.flavour:
+        problems.append(("pytorch-mutex", "pytorch-mutex %s" % want.flavour, mutex.label()))
+    return problems, warnings
+
+
+def summary(locked):
+    """Return a one-line account of the torch stack locked on a platform."""
+    torch = locked.torch()
+    parts = []
+    if torch is not None:
+        got, cuda = flavour(torch)
+        where = torch.channel if torch.kind == "conda" else "PyPI %s" % torch.channel
+        parts.append("%s %s %s%s from %s" % (torch.name, torch.version, got, " " + cuda if cuda else "", where))
+    for name in ("torchvision", "torchaudio", "python"):
+        if locked.get(name) is not None:
+            parts.append("%s %s" % (name, locked.get(name).version))
+    return ", ".join(parts) or "%d packages, no torch" % len(locked)
+
+
+def match_platforms(ws, lock):
+    """Map each lock platform row to the manifest platform it is, as pixi does on load.
+
+    align_platform_names (crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0:30-180): a row named like a
+    manifest platform is that platform; otherwise the one manifest platform with the same subdir and virtual
+    packages. Returns ({row name: Platform}, {row name: [candidate Platforms]} for rows matching none or several).
+    """
+    mapping, unmatched = {}, {}
+    by_name = {p.name: p for p in ws.platforms}
+    for name, row in lock.platforms.items():
+        if name in by_name and (lock.version < 7 or by_name[name].same_definition(row.subdir, row.packages)):
+            mapping[name] = by_name[name]
+            continue
+        found = [p for p in ws.platforms if p.same_definition(row.subdir, row.packages)]
+        if lock.version < 7:
+            found = [p for p in found if p.is_subdir]
+        if len(found) == 1:
+            mapping[name] = found[0]
+        else:
+            unmatched[name] = found
+    return mapping, unmatched
+
+
+def _platform_results(lock, mapping, unmatched, used):
+    for name, found in sorted(unmatched.items()):
+        if name not in used:
+            continue
+        row = lock.platforms[name]
+        what = (
+            "matches no platform of the manifest"
+            if not found
+            else "matches %d platforms of the manifest (%s)"
+            % (
+                len(found),
+                ", ".join(p.name for p in found),
+            )
+        )
+        yield Result(
+            "lock-platform-" + name,
+            FAIL,
+            "lock platform %s %s" % (row.label(), what),
+            "one manifest platform with subdir %s and these virtual packages" % row.subdir,
+            ", ".join(row.strings) or "no virtual packages",
+            "the lock is stale or was written for another manifest: run `pixi lock` and commit pixi.lock",
+        )
+
+
+def audit(ws, lock):
+    """Yield one Result per environment x platform of the manifest, then the lock's leftovers."""
+    rich = [p.name for p in ws.platforms if not p.is_subdir]
+    if rich and lock.version < 7:
+        yield Result(
+            "lock-format",
+            FAIL,
+            "the manifest declares platforms with virtual packages that lock format v%s cannot hold" % lock.version,
+            "lock format v7 (pixi 0.68+) for %s" % ", ".join(rich),
+            "v%s" % lock.version,
+            "regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
+        )
+        return
+    mapping, unmatched = match_platforms(ws, lock)
+    used = {p for body in lock.environments.values() for p in body["packages"]}
+    yield from _platform_results(lock, mapping, unmatched, used)
+    rows_of = {}
+    for row, platform in mapping.items():
+        rows_of.setdefault(platform.name, []).append(row)
+    known = set()
+    for env in ws.environments:
+        body = lock.environments.get(env)
+        for platform in ws.env_platforms(env):
+            name = "%s-on-%s" % (env, platform.name)
+            rows = [r for r in rows_of.get(platform.name, []) if body and r in body["packages"]]
+            known.update((env, r) for r in rows)
+            if not rows:
+                yield Result(
+                    name,
+                    FAIL,
+                    "missing from the lock",
+                    "%s locked for %s" % (env, platform.label()),
+                    "absent" if body else "no environment %s" % env,
+                    "the lock is stale: run `pixi lock` and commit pixi.lock",
+                )
+                continue
+            locked = body["packages"][rows[0]]
+            problems, warnings = audit_platform(ws, env, platform, locked, body["channels"])
+            where = "" if rows[0] == platform.name else " (lock platform %s)" % rows[0]
+            if problems:
+                yield Result(
+                    name,
+                    FAIL,
+                    "%d problem%s: %s%s"
+                    % (len(problems), "s"[: len(problems) > 1], ", ".join(p[0] for p in problems), where),
+                    "; ".join(p[1] for p in problems),
+                    "; ".join(p[2] for p in problems),
+                    "run `pixi lock` after fixing the manifest (a CPU build where CUDA is promised: pin each torch "
+                    "package's channel and the variant's pytorch-cuda/pytorch-gpu, or declare the platform's cuda)",
+                    {"problems": [list(p) for p in problems], "lock_platform": rows[0]},
+                )
+            elif warnings:
+                yield Result(
+                    name,
+                    WARN,
+                    "%s%s; %s" % (summary(locked), where, ", ".join(w[0] for w in warnings)),
+                    "; ".join(w[1] for w in warnings),
+                    "; ".join(w[2] for w in warnings),
+                    "pin the flavour in the manifest, or declare the newer CUDA on the platform",
+                    {"warnings": [list(w) for w in warnings], "lock_platform": rows[0]},
+                )
+            else:
+                yield Result(name, PASS, summary(locked) + where, data={"lock_platform": rows[0]})
+    extra = sorted(
+        "%s-on-%s" % (env, mapping[row].name if row in mapping else row)
+        for env, body in lock.environments.items()
+        for row in body["packages"]
+        if (env, row) not in known and row not in unmatched
+    )
+    if extra:
+        yield Result(
+            "stale-entries",
+            FAIL,
+            "the lock has %d environment x platform pairs the manifest no longer declares" % len(extra),
+            "only what the manifest declares",
+            ", ".join(extra),
+            "run `pixi lock` and commit pixi.lock",
+        )

@@ -1,0 +1,190 @@
+"""The one way a command runs: its options (the shared ones defined once here), the torch guard, the results as they
+come (each check bounded by the watchdog), then the finish: summary, JSON report, chart.
+
+A command module defines a Spec and a `prepare(args, torch)` that collects its facts and returns a Plan (header
+facts plus the checks to run); `run(SPEC, argv, prepare, add_arguments)` does the rest. Errors that stop a run
+(UsageError, Ctrl-C, a closed stdout, a crash) are turned into one line and an exit code by the boundary in
+checks/__main__.py; see checks/report.py for the exit-code table.
+"""
+
+import argparse
+import os
+import sys
+import threading
+
+from checks import output
+from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, Report, Result, UsageError, run_check
+
+# The shared options, one meaning each.
+SHARED_HELP = {
+    "json": "also write the report as JSON (schema: checks/report.schema.json)",
+    "quick": "the short run: %s",
+    "device": "run on this device only (default: %s); a device that cannot be used here is a FAIL",
+    "timeout": "seconds one check may take before it is stopped and reported as hung (default %g)",
+}
+
+
+class Spec:
+    """How a command runs: its name, description, which shared options it takes and their defaults. Its one-line
+    summary and whether it needs torch are in the command table (checks/__main__.py)."""
+
+    def __init__(self, name, description, options=("json", "quick", "timeout"), **settings):
+        self.name, self.description, self.options = name, description, options
+        self.quick = settings.get("quick", "skip the slow checks")
+        self.devices = settings.get("devices", ("auto", "cpu", "cuda"))
+        self.device_default = settings.get("device_default", "auto")
+        self.device_repeat = settings.get("device_repeat", False)
+        self.timeout = settings.get("timeout", 600.0)
+        self.chart = settings.get("chart", False)
+
+
+class Plan:
+    """A run ready to go: header facts, then either `jobs` [(name, function)] (each run under the watchdog) or
+    `results` (an iterator of Results, for a command that bounds its own steps); `chart(document, json_path)`
+    draws the PNG; `quiet` runs the checks without printing or writing (dist's ranks other than 0); `report` is a
+    Report the command already holds (dist's watchdog writes it when a rank hangs)."""
+
+    def __init__(self, header, jobs=None, results=None, chart=None, hint=None, quiet=False, report=None):
+        self.header, self.jobs, self.results, self.chart, self.report = header, jobs, results, chart, report
+        self.hint, self.quiet = hint or "a hung GPU, driver or compiler: run `python -m checks verify`", quiet
+
+
+def parser(spec):
+    """Return the argparse parser of a command with its shared options."""
+    p = argparse.ArgumentParser(prog="python -m checks %s" % spec.name, description=spec.description)
+    if "json" in spec.options:
+        help_ = SHARED_HELP["json"] + (", and a PNG chart beside it" if spec.chart else "")
+        p.add_argument("--json", metavar="PATH", help=help_)
+    if "quick" in spec.options:
+        p.add_argument("--quick", action="store_true", help=SHARED_HELP["quick"] % spec.quick)
+    if "device" in spec.options:
+        kwargs = {"action": "append"} if spec.device_repeat else {"default": spec.device_default}
+        help_ = SHARED_HELP["device"] % ("every usable one" if spec.device_repeat else spec.device_default)
+        p.add_argument(
+            "--device", choices=spec.devices, help=help_ + (" (repeatable)" if spec.device_repeat else ""), **kwargs
+        )
+    if "timeout" in spec.options:
+        p.add_argument(
+            "--timeout", type=float, default=spec.timeout, metavar="S", help=SHARED_HELP["timeout"] % spec.timeout
+        )
+    return p
+
+
+def parse(spec, argv, add_arguments=None):
+    """Parse a command's arguments (argparse exits 2 on bad usage); check --timeout and the --json destination."""
+    p = parser(spec)
+    if add_arguments:
+        add_arguments(p)
+    args = p.parse_args(argv)
+    if getattr(args, "timeout", 1) <= 0:
+        p.error("--timeout must be positive")
+    if getattr(args, "json", None):
+        output.check_writable(args.json)
+    return args
+
+
+def import_torch():
+    """Import torch, or raise UsageError saying why not and how to fix it (a check that needs torch exits 2)."""
+    from checks.probe import import_torch as probe_import
+
+    torch, error = probe_import()
+    if torch is None:
+        line, meaning, fix = error
+        raise UsageError("torch did not import: %s\n  meaning: %s\n  fix: %s" % (line, meaning, fix))
+    return torch
+
+
+def run(spec, argv, prepare, add_arguments=None):
+    """Run a command: parse, guard torch, prepare (facts), then stream the checks and finish; return the exit code."""
+    from checks.__main__ import COMMANDS
+
+    args = parse(spec, argv, add_arguments)
+    torch = import_torch() if COMMANDS[spec.name].needs_torch else None
+    plan = prepare(args, torch)
+    if isinstance(plan, int):  # the command delegated (dist --nproc starts its own ranks)
+        return plan
+    rep = plan.report or Report(spec.name, [spec.name] + list(argv))
+    rep.header = plan.header
+    results = plan.results
+    if plan.jobs is not None:
+        results = Watchdog(rep, getattr(args, "timeout", spec.timeout), getattr(args, "json", None), plan.hint).run(
+            plan.jobs
+        )
+    if plan.quiet:
+        for _ in results:
+            pass
+        return 0
+    return stream(rep, results, getattr(args, "json", None), plan.chart)
+
+
+def stream(rep, results, json_path=None, chart=None):
+    """Print the header, each result as it arrives, then finish; Ctrl-C ends the stream and marks the report."""
+    print(output.render_header(rep.header))
+    print()
+    color = output.use_color(sys.stdout)
+    try:
+        for result in results:
+            print(output.render_result(rep.add(result), color), flush=True)
+    except KeyboardInterrupt:
+        rep.interrupted = True
+        print("\n%s: interrupted (Ctrl-C); the results so far are above" % rep.check, file=sys.stderr)
+    return finish(rep, json_path, chart)
+
+
+def finish(rep, json_path=None, chart=None):
+    """Print the summary line, write the JSON report and the chart; return the exit code."""
+    print()
+    print(output.render_summary(rep))
+    if json_path:
+        try:
+            output.write_json_atomic(json_path, rep.to_dict())
+        except OSError as exc:
+            output.error(rep.check, "cannot write %s: %s" % (json_path, exc.strerror or exc))
+            return EXIT_USAGE
+        print("report written to %s" % json_path)
+        if chart is not None:
+            print(chart(rep.to_dict(), json_path))
+    return rep.exit_code()
+
+
+class Watchdog:
+    """Bound each job: if one runs past the timeout, report it as hung, write the report, and exit 1."""
+
+    def __init__(self, rep, seconds, json_path, hint):
+        self.rep, self.seconds, self.json_path, self.hint = rep, seconds, json_path, hint
+        self.timer = None
+
+    def arm(self, name):
+        """Start the clock for the job `name`."""
+        self.disarm()
+        self.timer = threading.Timer(self.seconds, self._fire, (name,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def disarm(self):
+        """Stop the clock."""
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def run(self, jobs):
+        """Yield run_check(name, func) for each (name, func), each bounded by the timeout."""
+        for name, func in jobs:
+            self.arm(name)
+            try:
+                yield run_check(name, func)
+            finally:
+                self.disarm()
+
+    def _fire(self, name):
+        result = Result(
+            name,
+            FAIL,
+            "did not finish within %g s; %s stopped" % (self.seconds, self.rep.check),
+            "finishes within --timeout %g" % self.seconds,
+            "still running (hung GPU, driver or compiler?)",
+            self.hint,
+        )
+        print(output.render_result(self.rep.add(result)), flush=True)
+        finish(self.rep, self.json_path)
+        sys.stdout.flush()
+        os._exit(EXIT_FAILED)

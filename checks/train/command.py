@@ -1,0 +1,142 @@
+"""`python -m checks train`: prove a real training loop runs, learns and is sane on every device and precision."""
+
+import os
+import platform
+import warnings
+
+from checks import probe, runner
+from checks.probe import build_flavour
+
+CHECK_VERSION = 1
+DEVICES = ("cpu", "cuda", "mps")
+MODELS = ("net", "simplenet", "cnn", "transformer")
+
+# What every usable device trains: (model, precision, mode, channels_last). The matrix is the same on every
+# machine; what a device or torch cannot run is reported as SKIP with the reason.
+PLAN = (
+    ("net", "fp32", "eager", False),
+    ("simplenet", "fp32", "eager", False),
+    ("cnn", "fp32", "eager", False),
+    ("cnn", "fp32", "eager", True),
+    ("cnn", "bf16", "eager", False),
+    ("cnn", "fp16", "eager", False),
+    ("transformer", "fp32", "eager", False),
+    ("transformer", "bf16", "eager", False),
+    ("transformer", "fp16", "eager", False),
+    ("simplenet", "fp32", "compile", False),
+    ("cnn", "fp32", "compile", False),
+    ("transformer", "fp32", "compile", False),
+    ("transformer", "bf16", "compile", False),
+)
+
+
+SPEC = runner.Spec(
+    "train",
+    "Train the reference models (the seeds' Net and SimpleNet, a CNN, a small transformer) on synthetic data on "
+    "every device and precision this machine supports, and check that they learn. Exit 0: all passed; 1: a check "
+    "failed; 2: usage error or no torch; 130: interrupted.",
+    options=("json", "quick", "device", "timeout"),
+    quick="skip the torch.compile variants (the slow part)",
+    devices=DEVICES,
+    device_repeat=True,
+)
+
+
+def add_arguments(parser):
+    """train's own option: which reference models."""
+    parser.add_argument("--model", action="append", choices=MODELS, help="train only this model (repeatable)")
+
+
+class Context:
+    """What the checks read: torch, the devices asked for, and why any of them cannot be used."""
+
+    def __init__(self, args, torch):
+        self.torch = torch
+        self.quick = args.quick
+        self.asked = args.device or []
+        self.models = args.model or list(MODELS)
+        self.driver = probe.driver(timeout=min(args.timeout, 60))
+        self.usable, self.gpu = probe.devices(torch, self.driver, min(args.timeout, 60))
+        self.devices = [d for d in DEVICES if d in (self.asked or DEVICES)]
+
+    def unusable(self, device):
+        """Return why a device cannot be used here, or None if it can."""
+        if device in self.usable:
+            return None
+        if device == "mps":
+            if platform.system() != "Darwin":
+                return "MPS is Apple's GPU backend (macOS only)"
+            return "MPS is not available (needs Apple Silicon, macOS 12.3+ and an MPS build of torch)"
+        if not self.torch.version.cuda:
+            return "this torch is a %s build" % build_flavour(self.torch)
+        if not self.driver["present"]:
+            return "no NVIDIA driver found (nvidia-smi / libcuda)"
+        if self.gpu and self.gpu.get("error"):
+            return self.gpu["error"]
+        return "torch sees no usable CUDA device (CUDA_VISIBLE_DEVICES=%r)" % os.environ.get("CUDA_VISIBLE_DEVICES")
+
+    def describe_devices(self):
+        """Return the header line that names the devices trained on."""
+        parts = []
+        for device in self.devices:
+            if device == "cpu":
+                parts.append("cpu (%d threads)" % self.torch.get_num_threads())
+            elif device == "cuda" and device in self.usable:
+                gpu = self.gpu["devices"][0]
+                parts.append("cuda (%s, sm_%d%d)" % (gpu["name"], gpu["capability"][0], gpu["capability"][1]))
+            elif device in self.usable:
+                parts.append(device)
+        return ", ".join(parts)
+
+
+def header(ctx):
+    """Return the facts printed above the verdicts."""
+    from checks.train.trainer import EPOCHS, WARMUP_STEPS
+
+    return {
+        "check": "train v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
+        **probe.header_facts(probe.host(), ctx.torch),
+        "devices": ctx.describe_devices() or "none usable",
+        "method": "seed 0, synthetic data, %d epochs; ms/step after %d warm-up steps; fp32 = IEEE fp32 (TF32 off)"
+        % (EPOCHS, WARMUP_STEPS),
+    }
+
+
+def jobs(ctx):
+    """Yield (name, function) for every variant and cross-check, in print order; one line per unusable device."""
+    from checks.train import verdicts as tc
+    from checks.train.trainer import Variant
+
+    for device in ctx.devices:
+        variants = [Variant(m, device, p, mode, cl) for m, p, mode, cl in PLAN if m in ctx.models]
+        cross = ["determinism-" + device, "checkpoint-" + device] + (
+            [] if device == "cpu" else [device + "-matches-cpu"]
+        )
+        reason = ctx.unusable(device)
+        if reason:
+            names = [v.name for v in variants] + cross
+            yield device, (lambda d=device, r=reason, n=names: tc.device_unusable(ctx, d, r, n))
+            continue
+        for variant in variants:
+            yield variant.name, (lambda v=variant: tc.check_variant(ctx, v))
+        yield cross[0], (lambda d=device: tc.check_determinism(ctx, d))
+        yield cross[1], (lambda d=device: tc.check_checkpoint(ctx, d))
+        if device != "cpu":
+            yield cross[2], (lambda d=device: tc.check_matches_cpu(ctx, d))
+
+
+def prepare(args, torch):
+    """Find the usable devices, switch TF32 off (fp32 means IEEE fp32 here), and plan every variant."""
+    from checks.apis import disable_tf32
+
+    ctx = Context(args, torch)
+    disable_tf32(torch)
+    # TF32 is off on purpose; inductor would suggest turning it on.
+    warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")
+    hint = "run `python -m checks verify`; if the machine is only slow, raise --timeout"
+    return runner.Plan(header(ctx), jobs=jobs(ctx), hint=hint)
+
+
+def main(argv):
+    """Run train; return the exit code."""
+    return runner.run(SPEC, argv, prepare, add_arguments)

@@ -1,0 +1,86 @@
+"""Verify check for torch.compile: diagnose what would stop it, then compile for real in a child process."""
+
+import json
+import subprocess
+import sys
+
+from checks import toolchain
+from checks.report import FAIL, PASS, SKIP, Result
+
+# Runs in a child process: a compile that hangs or crashes the interpreter cannot take verify with it.
+CHILD = r"""
+import json, sys, time, torch
+device = sys.argv[1]
+start = time.perf_counter()
+def f(x):
+    return torch.sin(x) + torch.cos(x)
+x = torch.randn(1024, device=device)
+err_fn = (torch.compile(f)(x) - f(x)).abs().max().item()
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 4)).to(device)
+compiled = torch.compile(model)
+y = torch.randn(8, 16, device=device)
+out = compiled(y)
+err_model = (out - model(y)).abs().max().item()
+out.sum().backward()
+grads = all(bool(torch.isfinite(p.grad).all()) for p in model.parameters())
+print("COMPILE-RESULT " + json.dumps({"err_fn": err_fn, "err_model": err_model, "grads_finite": grads,
+                                      "seconds": round(time.perf_counter() - start, 1)}))
+"""
+
+
+def run_child(device, timeout):
+    """Compile and run in a child; return (result dict or None, error text)."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, device],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            text=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "timed out after %g s" % timeout
+    for line in proc.stdout.splitlines():
+        if line.startswith("COMPILE-RESULT "):
+            return json.loads(line[len("COMPILE-RESULT ") :]), ""
+    return None, proc.stdout
+
+
+def check_compile(ctx):
+    """torch.compile builds and runs a function and a small model (forward and backward) matching eager."""
+    torch = ctx.torch
+    if torch is None:
+        return Result("compile", SKIP, "torch did not import")
+    if ctx.quick:
+        return Result("compile", SKIP, "--quick skips torch.compile (tens of seconds)")
+    problem = toolchain.compile_blocker(torch)
+    if problem:
+        return Result("compile", *problem)
+    notes = []
+    for device in [d for d in ctx.devices if d != "mps"]:
+        result, error = run_child(device, ctx.timeout)
+        if result is None:
+            last = [line for line in error.strip().splitlines() if line.strip()]
+            shown = last[-1] if last else error
+            return Result(
+                "compile",
+                FAIL,
+                "torch.compile on %s failed: %s" % (device, shown[:200]),
+                "compiled code runs",
+                shown[:500],
+                toolchain.diagnose(error),
+            )
+        tolerance = 1e-4 if device == "cpu" else 1e-3
+        if max(result["err_fn"], result["err_model"]) > tolerance or not result["grads_finite"]:
+            return Result(
+                "compile",
+                FAIL,
+                "torch.compile on %s differs from eager" % device,
+                "max error <= %g" % tolerance,
+                "fn %.2g, model %.2g, grads finite %s"
+                % (result["err_fn"], result["err_model"], result["grads_finite"]),
+                "report it: compiled and eager results must agree",
+            )
+        notes.append("%s ok in %.1f s" % (device, result["seconds"]))
+    return Result("compile", PASS, "inductor: " + "; ".join(notes))

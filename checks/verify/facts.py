@@ -1,0 +1,104 @@
+"""verify's facts: the host, the NVIDIA driver, what the environment promises here, torch, and the GPU probe."""
+
+import os
+
+from checks import manifest, platforms, probe, promise
+from checks.report import UsageError
+
+CHECK_VERSION = 1
+
+
+class Context:
+    """Everything the checks read: torch, host and driver facts, the environment's promises."""
+
+    def __init__(self, args):
+        self.quick = args.quick
+        self.timeout = args.timeout
+        self.host = probe.host()
+        self.driver = probe.driver(timeout=args.timeout)
+        self.expect = None
+        self.torch, self.import_error = None, None
+        self.gpu = None
+        self.devices = ["cpu"]
+
+    @property
+    def gpu_ok(self):
+        """True when the GPU probe found a working CUDA device."""
+        return bool(self.gpu and self.gpu.get("available") and self.gpu.get("kernel_ok"))
+
+
+def resolve_expectation(args, ctx):
+    """Return the Expectation for --env or the active pixi environment, or None for generic checks.
+
+    The platform is the one pixi installed when verify runs under pixi (`--platform {{ pixi.platform }}` from the
+    task, else the environment's install record); outside pixi it is derived as pixi would choose it here.
+    """
+    name = args.env or os.environ.get("PIXI_ENVIRONMENT_NAME")
+    if not name:
+        if args.platform:
+            raise UsageError("--platform %s needs --env NAME (or a pixi environment)" % args.platform)
+        return None
+    path = args.manifest or manifest.find_manifest()
+    if path is None:
+        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        path = manifest.find_manifest(here)
+    if path is None:
+        raise manifest.ManifestError("--env %s needs pixi.toml: none found here or above; pass --manifest PATH" % name)
+    ws = manifest.load(path)
+    chosen = args.platform or None
+    if chosen is None and not args.env:
+        chosen = installed_platform(ws, name, probe.pixi_install_record())
+    host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc())
+    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen)
+    if expectation.flavour is None:
+        with_torch = promise.torch_environments(ws, ctx.host["subdir"])
+        raise manifest.ManifestError(
+            "environment %r has no torch on %s (no pytorch, pytorch-gpu, pytorch-cpu or PyPI torch): there is no "
+            "torch promise to verify; environments with torch here: %s"
+            % (name, expectation.platform.name, ", ".join(with_torch) or "none")
+        )
+    return expectation
+
+
+def installed_platform(ws, env_name, record):
+    """Return the name of the platform pixi last installed `env_name` for, from its install record, or None.
+
+    pixi keeps using that platform until `pixi install` re-selects it; the record holds the subdir and declared
+    virtual packages, not the name, and pixi maps it back to the first workspace platform with the same subdir and
+    the same packages (Environment::installed_resolved_platform, crates/pixi_core/src/workspace/environment.rs at
+    v0.77.0:127-148, 517-527).
+    """
+    if not record or record.get("environment_name") not in (None, env_name):
+        return None
+    resolved = record.get("resolved_platform") or {}
+    strings = resolved.get("virtual_packages") or []
+    packages = [p for p in map(platforms.parse_virtual_package, strings) if p is not None]
+    for platform in ws.env_platforms(env_name):
+        if platform.subdir == resolved.get("subdir") and platform.same_declared(packages):
+            return platform.name
+    return None
+
+
+def header(ctx, manifest_path):
+    """Return the facts printed above the verdicts."""
+    torch = ctx.torch
+    facts = {
+        "check": "verify v%d%s" % (CHECK_VERSION, " (quick)" if ctx.quick else ""),
+        **probe.header_facts(ctx.host, torch),
+        "environment": ctx.expect.header() if ctx.expect else "none given (generic checks; use --env NAME)",
+        "manifest": manifest_path,
+        "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]) if ctx.driver["present"] else "none",
+        "gpus": ", ".join(g["name"] for g in ctx.driver["gpus"]) or None,
+    }
+    facts.update(("env " + k, v) for k, v in probe.environment_vars().items())
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def collect(args):
+    """Gather facts: driver, the environment's promises, torch, and the GPU probe."""
+    ctx = Context(args)
+    ctx.expect = resolve_expectation(args, ctx)
+    ctx.torch, ctx.import_error = probe.import_torch()
+    if ctx.torch is not None:
+        ctx.devices, ctx.gpu = probe.devices(ctx.torch, ctx.driver, args.timeout)
+    return ctx

@@ -1,0 +1,281 @@
+"""Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
+
+import importlib
+import os
+import platform
+
+from checks import compat, probe, promise
+from checks.probe import build_flavour
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.versions import matches as spec_matches
+from checks.versions import release
+
+
+def env_hint(ctx):
+    """Return the reinstall fix for this environment, in the workspace's own terms."""
+    e = ctx.expect
+    if e is None:
+        return "reinstall torch"
+    fix = "reinstall the environment: `pixi install -e %s`" % e.env
+    if e.chosen == "pixi" or len([p for p in e.candidates if p.subdir == e.platform.subdir]) > 1:
+        fix += " (variant: `--platform %s`)" % e.platform.name
+    pip = os.path.join(
+        os.path.dirname(os.path.abspath(e.ws.path)), "envs", e.env, e.platform.name + ".requirements.txt"
+    )
+    if os.path.isfile(pip):
+        fix += ", or without pixi: pip install --force-reinstall -r %s" % os.path.relpath(pip)
+    return fix
+
+
+def check_python(ctx):
+    """Python is the version the environment pins and one torch supports."""
+    actual = platform.python_version()
+    want = ctx.expect.python if ctx.expect else None
+    if want and not spec_matches(actual, want):
+        return Result(
+            "python",
+            FAIL,
+            "not the environment's Python",
+            want,
+            actual,
+            "run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
+        )
+    if ctx.torch is not None and compat.python_ok(actual, ctx.torch.__version__) is False:
+        low, high = compat.PYTHON_SUPPORT[compat.minor_key(ctx.torch.__version__)]
+        return Result(
+            "python",
+            FAIL,
+            "torch %s does not support this Python" % ctx.torch.__version__,
+            "%s to %s" % (low, high),
+            actual,
+            "use Python %s to %s, or a newer torch" % (low, high),
+        )
+    return Result("python", PASS, "%s (%s)" % (actual, platform.python_implementation()), want, actual)
+
+
+def check_torch(ctx):
+    """torch imports and is the version the environment pins."""
+    if ctx.torch is None:
+        line, meaning, fix = ctx.import_error
+        return Result("torch", FAIL, meaning, "import torch succeeds", line, fix)
+    torch = ctx.torch
+    actual = torch.__version__
+    want = ctx.expect.torch if ctx.expect else None
+    if want and not spec_matches(release(actual), want):
+        return Result("torch", FAIL, "wrong torch version for %s" % ctx.expect.describe(), want, actual, env_hint(ctx))
+    if getattr(torch.version, "debug", False):
+        return Result(
+            "torch",
+            WARN,
+            "%s is a debug build (slow)" % actual,
+            "a release build",
+            "debug build",
+            "install a release build of torch",
+        )
+    return Result("torch", PASS, "%s (git %s)" % (actual, str(torch.version.git_version)[:10]), want, actual)
+
+
+def _installed_version(dist):
+    try:
+        from importlib import metadata
+    except ImportError:  # Python 3.7 has no importlib.metadata; torch 2.0 needs 3.8+ anyway
+        return None
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _smoke_domain(name):
+    """Import a domain library and run one op that needs its compiled extension."""
+    torch = importlib.import_module("torch")
+    module = importlib.import_module(name)
+    if name == "torchvision":
+        boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
+        kept = module.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5).tolist()
+        if kept != [0, 2]:
+            raise RuntimeError("torchvision.ops.nms kept %s, expected [0, 2]" % kept)
+    else:
+        spec = module.transforms.Spectrogram(n_fft=64)(torch.ones(1, 256))
+        if tuple(spec.shape[:2]) != (1, 33):
+            raise RuntimeError("torchaudio Spectrogram gave shape %s" % (tuple(spec.shape),))
+
+
+def check_domain(ctx, name):
+    """torchvision / torchaudio are installed, paired with this torch, and (full run) load their extensions."""
+    actual = _installed_version(name)
+    if ctx.torch is None:
+        return Result(name, SKIP, "torch did not import")
+    paired = compat.paired_versions(ctx.torch.__version__)[0 if name == "torchvision" else 1]
+    want = (getattr(ctx.expect, name) if ctx.expect else None) or paired
+    if actual is None:
+        if ctx.expect and getattr(ctx.expect, name):
+            return Result(name, FAIL, "not installed", want, "missing", env_hint(ctx))
+        return Result(name, SKIP, "not installed (optional outside the pixi environments)")
+    base = actual.split("+")[0]
+    if not spec_matches(base, want) and compat.minor_key(base) != compat.minor_key(paired):
+        return Result(
+            name,
+            FAIL,
+            "%s does not pair with torch %s" % (actual, ctx.torch.__version__),
+            want,
+            actual,
+            "install %s==%s (PyTorch's release matrix)" % (name, paired),
+        )
+    if not spec_matches(base, want):
+        return Result(
+            name, WARN, "patch release differs from the pairing", want, actual, "install %s==%s" % (name, paired)
+        )
+    if not ctx.quick:
+        try:
+            _smoke_domain(name)
+        except Exception as exc:
+            return Result(
+                name,
+                FAIL,
+                "installed but broken: %s" % str(exc).splitlines()[0],
+                "an op runs",
+                actual,
+                "reinstall %s==%s from the same source as torch" % (name, paired),
+            )
+    return Result(name, PASS, actual + ("" if ctx.quick else ", extension loads"), want, actual)
+
+
+def flavour_cause(torch, want):
+    """Explain where a wrong-flavour torch came from: its conda record or its pip version tag."""
+    record = probe.conda_record("pytorch")
+    if record:
+        cause = "conda package pytorch %(version)s %(build)s from channel %(channel)s" % record
+        if want == "cuda" and "cpu" in (record["build"] or ""):
+            return cause + " (the CPU variant: pixi saw no CUDA driver, or cpuonly was installed)"
+        if record["channel"] != "pytorch" and want == "cuda":
+            return cause + " (channel priority picked it over the pytorch channel)"
+        return cause
+    local = torch.__version__.partition("+")[2]
+    if want == "cpu" and local.startswith("cu"):
+        return (
+            "pip wheel %s: PyPI's default torch for Linux is a CUDA build; CPU wheels are on "
+            "https://download.pytorch.org/whl/cpu" % torch.__version__
+        )
+    if want == "cuda":
+        return (
+            "pip wheel %s: install from the CUDA wheel index, e.g. https://download.pytorch.org/whl/cu118"
+            % torch.__version__
+        )
+    return "torch %s" % torch.__version__
+
+
+def check_build(ctx):
+    """The build flavour (CPU / CUDA) is what the environment promises on this machine."""
+    if ctx.torch is None:
+        return Result("build", SKIP, "torch did not import")
+    flavour = build_flavour(ctx.torch)
+    actual = flavour + (" %s" % ctx.torch.version.cuda if flavour == "cuda" else "")
+    if ctx.expect is None:
+        if flavour == "cpu" and ctx.driver["present"]:
+            return Result(
+                "build",
+                WARN,
+                "CPU build on a machine with an NVIDIA driver",
+                "a CUDA build",
+                actual,
+                "use a CUDA environment: `pixi run -e cu118 verify`",
+            )
+        return Result("build", PASS, actual)
+    want = ctx.expect.flavour
+    if want == "unpinned":
+        return Result(
+            "build",
+            WARN,
+            "%s build; %s leaves the flavour to the solver (%s)"
+            % (flavour.upper(), ctx.expect.describe(), ctx.expect.promise.source),
+            "a pinned flavour",
+            actual,
+            "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name,
+        )
+    if flavour != want:
+        return Result(
+            "build",
+            FAIL,
+            "%s build, but %s promises %s; %s"
+            % (flavour.upper(), ctx.expect.describe(), want.upper(), flavour_cause(ctx.torch, want)),
+            want,
+            actual,
+            env_hint(ctx),
+        )
+    if want == "cpu" and ctx.driver["present"] and any(p.cuda for p in ctx.expect.candidates):
+        return Result(
+            "build",
+            WARN,
+            "CPU build selected although an NVIDIA driver is present",
+            "cuda",
+            actual,
+            "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
+            % (ctx.driver["cuda"] or "unknown"),
+        )
+    return Result(
+        "build",
+        PASS,
+        "%s, as %s promises (%s)" % (actual, ctx.expect.describe(), ctx.expect.promise.source),
+        want,
+        actual,
+    )
+
+
+def check_cuda_runtime(ctx):
+    """The CUDA runtime torch was built with is the environment's CUDA, and not newer than the platform declares."""
+    if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
+        return Result("cuda-runtime", SKIP, "not a CUDA build")
+    actual = ctx.torch.version.cuda
+    if ctx.expect is None:
+        return Result("cuda-runtime", PASS, "CUDA %s" % actual, actual=actual)
+    verdict, want = promise.cuda_verdict(actual, ctx.expect.promise)
+    if verdict in ("wrong", "too-new"):
+        summary = "CUDA %s, %s promises %s" % (actual, ctx.expect.describe(), want)
+        return Result("cuda-runtime", FAIL, summary, want, actual, env_hint(ctx))
+    if verdict == "newer-minor":
+        summary = "CUDA %s is newer than %s declares: it runs under minor-version compatibility" % (
+            actual,
+            ctx.expect.platform.name,
+        )
+        return Result("cuda-runtime", WARN, summary, want, actual, "declare the newer CUDA on the platform")
+    return Result("cuda-runtime", PASS, "CUDA %s" % actual, want, actual)
+
+
+def cudnn_tuple(number):
+    """Return (major, minor) of torch.backends.cudnn.version() (cuDNN 9 counts 10000 per major, 8 counts 1000)."""
+    return (number // 10000, number % 10000 // 100) if number >= 90000 else (number // 1000, number % 1000 // 100)
+
+
+def check_cudnn(ctx):
+    """cuDNN loads and its runtime version equals the version torch was compiled with."""
+    torch = ctx.torch
+    if torch is None or build_flavour(torch) != "cuda":
+        return Result("cudnn", SKIP, "not a CUDA build")
+    if not torch.backends.cudnn.is_available():
+        return Result("cudnn", FAIL, "libcudnn is not loadable", "cuDNN available", "unavailable", env_hint(ctx))
+    runtime = cudnn_tuple(torch.backends.cudnn.version())
+    compiled = tuple(torch._C._cudnn.getCompileVersion())[:2]
+    shown = lambda v: ".".join(map(str, v))  # noqa: E731
+    if runtime != compiled:
+        return Result(
+            "cudnn",
+            FAIL,
+            "runtime cuDNN differs from compiled",
+            shown(compiled),
+            shown(runtime),
+            "another libcudnn is loaded first (LD_LIBRARY_PATH?); " + env_hint(ctx),
+        )
+    return Result("cudnn", PASS, "cuDNN %s (runtime = compiled)" % shown(runtime), shown(compiled), shown(runtime))
+
+
+def check_nccl(ctx):
+    """NCCL is built in (Linux CUDA builds)."""
+    torch = ctx.torch
+    if torch is None or build_flavour(torch) != "cuda":
+        return Result("nccl", SKIP, "not a CUDA build")
+    if platform.system() != "Linux":
+        return Result("nccl", SKIP, "NCCL is Linux-only")
+    version = torch.cuda.nccl.version()
+    shown = ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
+    return Result("nccl", PASS, "NCCL %s" % shown, actual=shown)

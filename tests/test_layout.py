@@ -1,0 +1,66 @@
+"""The architecture, as the tree shows it: a core at the top of checks/, one folder per multi-module command, one
+reader of the manifest. These rules are checked on the source, so a new module cannot quietly break them."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ("verify", "train", "bench", "dist", "lock_audit")
+EXCEPTION = ("bench", "train")  # bench times train's reference models (named in checks/bench/__init__.py)
+
+
+def imports(path):
+    """Return every `checks...` module a file imports (absolute imports, as the project writes them)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("checks"):
+            found.add(node.module)
+            found.update("%s.%s" % (node.module, alias.name) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("checks"))
+    return found
+
+
+def folder_of(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in COMMANDS else None
+
+
+def test_command_folders_import_the_core_and_themselves_only():
+    """No command folder imports another, except bench -> train; the core imports no command folder."""
+    wrong = []
+    for path in (ROOT / "checks").rglob("*.py"):
+        here = path.relative_to(ROOT / "checks").parts
+        mine = here[0] if len(here) > 1 else None
+        for module in imports(path):
+            other = folder_of(module)
+            if other and other != mine and (mine, other) != EXCEPTION:
+                wrong.append("%s imports %s" % ("/".join(here), module))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_command_folder_has_the_same_shape():
+    """Each folder has command.py (options, plan) and a package docstring naming its parts."""
+    for name in COMMANDS:
+        folder = ROOT / "checks" / name
+        assert (folder / "command.py").is_file(), name
+        doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and "command.py" in doc, name
+
+
+def test_one_reader_of_the_manifest():
+    """Only checks/manifest.py parses TOML: everything else (tools, noxfile, the tests) goes through it."""
+    readers = []
+    files = [p for folder in ("checks", "tools", "tests") for p in (ROOT / folder).rglob("*.py")] + [
+        ROOT / "noxfile.py"
+    ]
+    for path in files:
+        names = {
+            a.name
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.Import)
+            for a in n.names
+        }
+        if names & {"tomllib", "tomli"}:
+            readers.append(str(path.relative_to(ROOT)))
+    assert readers == ["checks/manifest.py"]

@@ -1,0 +1,152 @@
+"""checks/__main__.py: the command table, and the one error boundary (exit codes, Ctrl-C, a closed pipe, --json)."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from checks.__main__ import COMMANDS, usage
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="signals and process groups as on Linux and macOS")
+
+
+def test_usage_is_built_from_the_command_table():
+    """Every command of the table, with its summary, and the exit-code table."""
+    text = usage()
+    for name, command in COMMANDS.items():
+        assert re.search(r"^  %s +%s$" % (re.escape(name), re.escape(command.summary)), text, re.M), name
+    assert "130 interrupted" in text
+
+
+def test_pixi_tasks_and_the_readme_match_the_table(manifest, repo_root):
+    """Each command's pixi task runs `python -m checks NAME` and carries the table's summary as its description;
+    the README names every command and no other."""
+    tasks = dict(manifest.get("tasks", {}))
+    for feature in manifest.get("feature", {}).values():
+        tasks.update(feature.get("tasks", {}))
+    for name, command in COMMANDS.items():
+        task = tasks[name]
+        assert task["cmd"].startswith("python -m checks %s" % name), task
+        assert task["description"] == command.summary, name
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"python -m checks ([a-z][\w-]*)", readme)) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("argv", [[], ["nope"]])
+def test_no_or_unknown_command_is_a_usage_error(run_checks, argv):
+    """Exit 2 and the valid commands."""
+    proc = run_checks(*argv)
+    assert proc.returncode == 2 and ("usage:" in proc.stderr or "valid commands" in proc.stderr)
+
+
+@pytest.mark.parametrize("command", ["verify --quick", "train --quick", "bench --quick", "dist", "lock-audit"])
+@pytest.mark.parametrize("case", ["a-directory", "below-a-file"])
+def test_an_unwritable_json_path_fails_before_any_work(run_checks, tmp_path, command, case):
+    """--json to a folder, or below a file: exit 2 with one line before anything runs (no result printed)."""
+    (tmp_path / "file").write_text("x")
+    target = tmp_path if case == "a-directory" else tmp_path / "file" / "r.json"
+    proc = run_checks(*command.split(), "--json", str(target), timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("python -m checks %s: error: --json " % command.split()[0])
+
+
+@pytest.mark.parametrize("command", ["train --quick --model net", "bench --quick", "dist"])
+def test_an_unusable_device_is_a_failed_check_in_every_command(run_checks, command):
+    """--device cuda on a machine without a usable CUDA GPU: a FAIL line naming why, exit 1, in train, bench and
+    dist alike (it was 1 in train and 2 in bench)."""
+    torch = pytest.importorskip("torch", reason="these commands need torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a usable CUDA GPU")
+    proc = run_checks(*command.split(), "--device", "cuda", timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"^FAIL \S+: ", proc.stdout, re.M) and "Traceback" not in proc.stderr
+
+
+def test_an_internal_error_is_one_line(run_checks, tmp_path):
+    """A crash outside the checks: one line naming it, exit 1, no traceback (CHECKS_DEBUG=1 shows it)."""
+    # compare reads its reports with json.load; a report whose `results` is not a list breaks it inside.
+    bad = {
+        "schema": "pytorch-env/report",
+        "schema_version": 2,
+        "check": "bench",
+        "results": 3,
+        "created": "",
+        "header": {},
+    }
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(bad))
+    proc = run_checks("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert re.match(
+        r"python -m checks compare: internal error: TypeError: .*\(at compare\.py:\d+\); this is a bug", proc.stderr
+    )
+    proc = run_checks("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), env={"CHECKS_DEBUG": "1"})
+    assert "Traceback" in proc.stderr
+
+
+@POSIX
+def test_a_closed_stdout_ends_quietly(repo_root, tmp_path):
+    """`python -m checks lock-audit | head -1`: exit 141 (128 + SIGPIPE), nothing on stderr."""
+    env = dict(os.environ, PYTHONPATH=str(repo_root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checks", "lock-audit", "--manifest", str(repo_root / "pixi.toml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=str(tmp_path),
+        env=env,
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and err.decode() == ""
+
+
+def interrupt(argv, repo_root, tmp_path, after):
+    """Start `python -m checks ARGV` in its own process group, press Ctrl-C (SIGINT to the group) once a line
+    matching `after` appears; return (exit code, stdout, stderr, JSON report)."""
+    report = tmp_path / "r.json"
+    env = dict(os.environ, PYTHONPATH=str(repo_root), NO_COLOR="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checks", *argv, "--json", str(report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=str(tmp_path),
+        env=env,
+        start_new_session=True,
+        text=True,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if re.match(after, line):
+            break
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, "".join(seen) + out, err, json.loads(report.read_text())
+
+
+@POSIX
+def test_ctrl_c_in_train_is_130_with_the_results_so_far(repo_root, tmp_path):
+    """Ctrl-C mid-run: exit 130, the summary says interrupted, the JSON holds the results so far and
+    `"interrupted": true`, and no process prints a traceback."""
+    pytest.importorskip("torch", reason="train needs torch")
+    code, out, err, doc = interrupt(["train", "--quick", "--device", "cpu"], repo_root, tmp_path, r"PASS ")
+    assert code == 130 and doc["interrupted"] is True and doc["exit_code"] == 130
+    assert doc["results"] and "interrupted" in out.splitlines()[-2]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+@POSIX
+def test_ctrl_c_in_dist_stops_every_rank_quietly(repo_root, tmp_path):
+    """dist --nproc 2: Ctrl-C reaches rank 0, rank 1 and the launcher; exit 130 and no traceback from any of them."""
+    pytest.importorskip("torch", reason="dist needs torch")
+    code, out, err, doc = interrupt(["dist", "--nproc", "2", "--device", "cpu"], repo_root, tmp_path, r"PASS init")
+    assert code == 130 and doc["interrupted"] is True
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

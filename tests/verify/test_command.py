@@ -1,0 +1,327 @@
+"""End-to-end tests of `python -m checks verify`, run as a user runs it: in a child process."""
+
+import json
+import os
+import re
+import stat
+import sys
+import textwrap
+import time
+
+import pytest
+
+from checks import probe, toolchain
+
+torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="fake nvidia-smi scripts need a POSIX shell")
+CUDA_WHEEL = pytest.mark.skipif(
+    not torch.version.cuda, reason="needs a CUDA build of torch (e.g. the 2.0.1 PyPI wheel)"
+)
+CPU_WHEEL = pytest.mark.skipif(bool(torch.version.cuda), reason="needs a CPU build of torch")
+# A real driver answers through /proc and libcuda before any nvidia-smi on PATH, so a fake one cannot stand in.
+FAKE_DRIVER = pytest.mark.skipif(
+    probe.driver(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
+)
+
+INSTALL = [
+    "python",
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "build",
+    "cuda-runtime",
+    "cudnn",
+    "nccl",
+    "driver",
+    "gpu",
+    "gpu-arch",
+    "mps",
+]
+COMPUTE = [
+    "cpu-backends",
+    "kernels",
+    "conv",
+    "amp",
+    "sdpa",
+    "distributed",
+    "numpy",
+    "first-step",
+    "compile",
+]
+
+
+def lines(out, status):
+    """Return the result lines with a given status."""
+    return [line for line in out.splitlines() if line.startswith(status + " ")]
+
+
+def result(doc, name):
+    """Return one result from a JSON report by name."""
+    return next(r for r in doc["results"] if r["name"] == name)
+
+
+def test_quick_run_passes_and_reports_every_check(run_checks, tmp_path, report_schema):
+    """A quick generic run on this machine passes, covers every check once, and writes schema-valid JSON."""
+    out_file = tmp_path / "sub" / "verify.json"
+    proc = run_checks("verify", "--quick", "--json", str(out_file))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(out_file.read_text())
+    assert [r["name"] for r in doc["results"]] == INSTALL + COMPUTE
+    assert doc["counts"]["FAIL"] == 0 and doc["exit_code"] == 0
+    assert result(doc, "compile")["status"] == "SKIP" and "--quick" in result(doc, "compile")["summary"]
+    assert result(doc, "first-step")["status"] == "PASS"
+    if report_schema is not None:
+        report_schema.validate(doc)
+    assert proc.stdout.rstrip().endswith("report written to %s" % out_file)
+    assert not list(out_file.parent.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_unknown_environment_lists_valid_ones(run_checks):
+    """--env with a name pixi.toml lacks: exit 2, one line naming every valid environment."""
+    proc = run_checks("verify", "--quick", "--env", "cu999")
+    assert proc.returncode == 2
+    assert "unknown environment 'cu999'" in proc.stderr
+    for name in ("cpu", "cu117", "cu118", "default", "latest"):
+        assert name in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_malformed_manifest_is_a_usage_error(run_checks, tmp_path):
+    """A pixi.toml that is not TOML: exit 2 and a message naming the problem, no traceback."""
+    bad = tmp_path / "pixi.toml"
+    bad.write_text("[workspace\nchannels = [\n")
+    proc = run_checks("verify", "--quick", "--env", "cpu", "--manifest", str(bad))
+    assert proc.returncode == 2
+    assert "not valid TOML" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_manifest_without_workspace_is_a_usage_error(run_checks, tmp_path):
+    """A TOML file that is not a pixi manifest: exit 2 and a message saying so."""
+    other = tmp_path / "pixi.toml"
+    other.write_text('[tool]\nname = "x"\n')
+    proc = run_checks("verify", "--quick", "--env", "cpu", "--manifest", str(other))
+    assert proc.returncode == 2
+    assert "not a pixi workspace manifest" in proc.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the install record below is for linux-64")
+def test_under_pixi_the_installed_platform_is_the_expectation(run_checks, repo_root, tmp_path):
+    """pixi records the platform it installed in <prefix>/conda-meta/pixi (subdir and declared virtual packages, no
+    name: EnvironmentFile, crates/pixi_core/src/environment/mod.rs@v0.77.0:502-579) and keeps using it; verify
+    maps it back to the manifest's platform (cu117 here, whatever this machine's driver), or takes the task's
+    `--platform {{ pixi.platform }}`."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    record = {
+        "manifest_path": str(repo_root / "pixi.toml"),
+        "environment_name": "default",
+        "pixi_version": "0.77.0",
+        "environment_lock_file_hash": "0" * 16,
+        "resolved_platform": {
+            "subdir": "linux-64",
+            "virtual_packages": ["__cuda=11.7", "__unix=0=0", "__linux=4.18", "__glibc=2.28", "__archspec=0=x86_64"],
+        },
+    }
+    (prefix / "conda-meta" / "pixi").write_text(json.dumps(record, indent=2))
+    env = {"PIXI_ENVIRONMENT_NAME": "default", "PIXI_PROJECT_MANIFEST": str(repo_root / "pixi.toml")}
+    proc = run_checks("verify", "--quick", env=dict(env, CONDA_PREFIX=str(prefix)))
+    assert re.search(r"^environment\s*: default on linux-64-cu117 \(installed by pixi\)", proc.stdout, re.M), (
+        proc.stdout
+    )
+    proc = run_checks("verify", "--quick", "--platform", "linux-64-cpu", env=env)
+    assert re.search(r"^environment\s*: default on linux-64-cpu \(installed by pixi\)", proc.stdout, re.M), proc.stdout
+
+
+def test_active_pixi_environment_sets_the_expectation(run_checks, repo_root):
+    """Inside pixi (PIXI_ENVIRONMENT_NAME, PIXI_PROJECT_MANIFEST) verify expects that environment."""
+    proc = run_checks(
+        "verify",
+        "--quick",
+        env={"PIXI_ENVIRONMENT_NAME": "cpu", "PIXI_PROJECT_MANIFEST": str(repo_root / "pixi.toml")},
+    )
+    subdir = {"linux": "linux-64", "win32": "win-64"}.get(sys.platform, "osx")
+    assert re.search(r"^environment\s*: cpu on %s" % subdir, proc.stdout, re.MULTILINE), proc.stdout
+    assert any(line.startswith(("PASS torch", "FAIL torch")) for line in proc.stdout.splitlines())
+
+
+@pytest.mark.skipif(torch.__version__.startswith("2.0.1"), reason="needs a torch other than 2.0.1")
+def test_wrong_torch_version_for_environment_fails(run_checks):
+    """A torch that is not the environment's pin is a FAIL with expected vs actual."""
+    proc = run_checks("verify", "--quick", "--env", "cpu")
+    assert proc.returncode == 1
+    failed = "\n".join(lines(proc.stdout, "FAIL"))
+    assert "FAIL torch: wrong torch version for cpu" in failed
+    assert "expected: 2.0.1" in proc.stdout and "actual:   %s" % torch.__version__ in proc.stdout
+
+
+@CUDA_WHEEL
+def test_cuda_build_where_cpu_promised_names_the_cause(run_checks):
+    """The PyPI 2.0.1 wheel (a CUDA build) in the cpu environment: FAIL naming where it came from."""
+    proc = run_checks("verify", "--quick", "--env", "cpu")
+    assert proc.returncode == 1
+    build = next(line for line in lines(proc.stdout, "FAIL") if line.startswith("FAIL build"))
+    assert "CUDA build, but cpu on" in build and "promises CPU" in build
+    assert "PyPI's default torch for Linux is a CUDA build" in build
+    assert "https://download.pytorch.org/whl/cpu" in build
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux driver floor")
+def test_cuda_environment_without_driver_fails_with_the_driver_needed(run_checks):
+    """cu118 on a machine with no NVIDIA driver: the driver check says which driver to install."""
+    proc = run_checks("verify", "--quick", "--env", "cu118", env={"PATH": os.path.dirname(sys.executable)})
+    if "driver " not in proc.stdout or "PASS driver" in proc.stdout:
+        pytest.skip("this machine has an NVIDIA driver")
+    assert proc.returncode == 1
+    assert "FAIL driver: no NVIDIA driver found; cu118 on linux-64-cu118 needs one" in proc.stdout
+    assert "expected: >= 520.61.05" in proc.stdout
+
+
+def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
+    """A Python without torch: FAIL torch with the install fix, torch checks SKIP, exit 1, no traceback."""
+    proc = run_checks("verify", "--quick", python=bare_python)
+    assert proc.returncode == 1
+    assert "FAIL torch: torch is not installed in this Python" in proc.stdout
+    assert "fix:      run `pixi run verify`" in proc.stdout
+    assert "SKIP kernels: torch did not import" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "message, meaning, fix",
+    [
+        ("libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent", "mkl 2024.1", "mkl<2024.1"),
+        (
+            "/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found",
+            "older libstdc++",
+            "LD_LIBRARY_PATH",
+        ),
+        (
+            "libcudnn.so.8: cannot open shared object file: No such file or directory",
+            "CUDA library",
+            "reinstall",
+        ),
+        (
+            "DLL load failed while importing _C: The specified module could not be found.",
+            "Windows DLL",
+            "Visual C++",
+        ),
+        ("No module named 'sympy'", "missing: sympy", "install it"),
+    ],
+)
+def test_torch_import_failure_signatures(run_checks, tmp_path, message, meaning, fix):
+    """A torch that fails to import with a known signature gets its cause and fix, not a traceback."""
+    fake = tmp_path / "torch"
+    fake.mkdir()
+    error = "ModuleNotFoundError" if message.startswith("No module") else "ImportError"
+    (fake / "__init__.py").write_text("raise %s(%r)\n" % (error, message))
+    proc = run_checks("verify", "--quick", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 1
+    failed = "\n".join(lines(proc.stdout, "FAIL"))
+    assert "FAIL torch: " in failed and meaning in failed
+    assert fix in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def fake_smi(directory, body):
+    """Write an executable `nvidia-smi` shell script into directory; return the env that puts it first on PATH."""
+    path = directory / "nvidia-smi"
+    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return {"PATH": "%s:%s" % (directory, os.environ["PATH"])}
+
+
+@POSIX
+def test_hanging_nvidia_smi_is_bounded(run_checks, tmp_path):
+    """An nvidia-smi that hangs: FAIL driver within the timeout, with the Xid/reset fix."""
+    env = fake_smi(tmp_path, "sleep 60\n")
+    start = time.monotonic()
+    proc = run_checks("verify", "--quick", "--timeout", "1", env=env)
+    assert time.monotonic() - start < 45
+    assert proc.returncode == 1
+    assert "FAIL driver: nvidia-smi did not answer within 1 s" in proc.stdout
+    assert "dmesg | grep -i xid" in proc.stdout
+
+
+OLD_DRIVER = """
+case "$1" in
+  --query-gpu=*) echo "Tesla T4, 440.33.01, 7.5, 15360 MiB" ;;
+  *) echo "| NVIDIA-SMI 440.33.01    Driver Version: 440.33.01    CUDA Version: 10.2 |" ;;
+esac
+"""
+NEW_DRIVER = OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2")
+
+
+@POSIX
+@FAKE_DRIVER
+@CUDA_WHEEL
+def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
+    """Driver 440 with a CUDA 11 build: FAIL driver with the version needed; GPU not visible to torch."""
+    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, OLD_DRIVER))
+    assert proc.returncode == 1
+    assert "FAIL driver: driver too old for CUDA %s" % torch.version.cuda in proc.stdout
+    assert "actual:   440.33.01" in proc.stdout
+    assert "FAIL gpu: torch.cuda.is_available() is False although a driver is present" in proc.stdout
+
+
+@POSIX
+@FAKE_DRIVER
+@CUDA_WHEEL
+def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
+    """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so and how to fix it."""
+    proc = run_checks("verify", "--quick", env=dict(fake_smi(tmp_path, NEW_DRIVER), CUDA_VISIBLE_DEVICES=""))
+    assert "FAIL gpu: CUDA_VISIBLE_DEVICES='' hides every GPU" in proc.stdout
+    assert "PASS driver: driver 535.104.05" in proc.stdout
+
+
+@POSIX
+@FAKE_DRIVER
+@CPU_WHEEL
+def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
+    """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
+    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, NEW_DRIVER))
+    assert "WARN build: CPU build on a machine with an NVIDIA driver" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        ([], "usage: python -m checks COMMAND"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["verify", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_usage_errors_exit_2(run_checks, argv, needle):
+    """No command, an unknown command, or an unknown option: exit 2 with a usage message."""
+    proc = run_checks(*argv)
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+
+
+@pytest.mark.slow
+def test_full_run_compiles(run_checks, tmp_path):
+    """The full run (torch.compile included) passes on this machine's CPU."""
+    out_file = tmp_path / "full.json"
+    proc = run_checks("verify", "--json", str(out_file))
+    doc = json.loads(out_file.read_text())
+    compile_result = result(doc, "compile")
+    if compile_result["status"] == "SKIP":
+        pytest.skip("torch.compile unsupported here: %s" % compile_result["summary"])
+    unsupported = toolchain.support_problem(torch)
+    if unsupported:  # torch 2.0 on Python 3.11: the one FAIL, naming why
+        assert compile_result["status"] == "FAIL" and compile_result["summary"] == unsupported[1]
+        assert proc.returncode == 1 and doc["counts"]["FAIL"] == 1, proc.stdout
+        return
+    assert compile_result["status"] == "PASS", compile_result
+    assert proc.returncode == 0, proc.stdout
+    assert result(doc, "distributed")["summary"].startswith("gloo (all-reduce ok)")
+
+
+@pytest.mark.gpu
+def test_gpu_checks_pass_on_a_gpu(run_checks):
+    """On a CUDA machine every GPU check passes."""
+    proc = run_checks("verify", "--quick")
+    for name in ("driver", "gpu", "gpu-arch", "cudnn"):
+        assert "PASS %s:" % name in proc.stdout, proc.stdout
+    assert "cuda ok" in proc.stdout
