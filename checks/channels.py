@@ -4,7 +4,9 @@ A channel name resolves against the channel alias (`https://conda.anaconda.org/`
 ends with `/` (NamedChannelOrUrl::into_base_url, crates/rattler_conda_types/src/channel/mod.rs at
 rattler_conda_types-v0.49.0:112-132); pixi.lock stores that URL (`- url: https://conda.anaconda.org/conda-forge/`).
 So `conda-forge`, `https://conda.anaconda.org/conda-forge` and `https://conda.anaconda.org/conda-forge/` are one
-channel; `https://prefix.dev/conda-forge` is a mirror of it, and counts as the same channel `conda-forge` here.
+channel. `https://prefix.dev/conda-forge` is another channel URL (a mirror): pixi compares resolved URLs
+(crates/pixi_core/src/lock_file/satisfiability/environment.rs@v0.77.0:37-69), and so does `same`; `name` shows
+both as `conda-forge`.
 """
 
 ALIAS = "https://conda.anaconda.org/"
@@ -30,5 +32,5 @@ def base_url(channel):
 
 
 def same(a, b):
-    """Return True if two channels (names or URLs) are the same channel."""
-    return name(a) == name(b)
+    """Return True if two channels (names or URLs) resolve to the same base URL."""
+    return base_url(a) == base_url(b)

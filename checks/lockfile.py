@@ -36,9 +36,12 @@ class Package:
         self.build = str(fields.get("build") or parsed.get("build") or "")
         self.subdir = str(fields.get("subdir") or parsed.get("subdir") or "")
         if kind == "conda":
-            self.channel = channels.name(fields.get("channel") or parsed.get("channel"))
-        else:
-            self.channel = fields.get("index") or index or "https://pypi.org/simple"
+            self.channel_url = channels.base_url(fields.get("channel") or parsed.get("channel"))
+            self.channel = channels.name(self.channel_url)
+        else:  # v7 writes `index` unless it is PyPI; older formats only have the URL the wheel came from
+            wheel_index = re.match(r"(https://download\.pytorch\.org/whl/(?:nightly/|test/)?[\w.]+)/", url)
+            self.channel = fields.get("index") or (wheel_index and wheel_index.group(1)) or index
+            self.channel = self.channel or "https://pypi.org/simple"
 
     def label(self):
         """Return `name version build (channel)` for messages."""
@@ -88,7 +91,7 @@ def parse_conda_url(url):
     stem = next((filename[: -len(a)] for a in ARCHIVES if filename.endswith(a)), filename)
     name, version, build = (stem.rsplit("-", 2) + ["", ""])[:3] if stem.count("-") >= 2 else (stem, "", "")
     channel_dir, subdir = posixpath.split(directory)
-    return {"name": name, "version": version, "build": build, "subdir": subdir, "channel": channels.name(channel_dir)}
+    return {"name": name, "version": version, "build": build, "subdir": subdir, "channel": channel_dir}
 
 
 class LockPlatform:
@@ -125,10 +128,10 @@ class Lock:
                 )
                 for p in document.get("platforms") or []
             }
-            records = {}
+            records, self._made = {}, {}
             for entry in document.get("packages") or []:
                 kind = "conda" if "conda" in entry or entry.get("kind") == "conda" else "pypi"
-                url = entry.get(kind) or entry.get("url")
+                url = entry.get(kind) or entry.get("url") or entry.get("path")  # v4/v5: `url:` or `path:`
                 records[(kind, url)] = entry
             self.environments = {}
             for env, body in (document.get("environments") or {}).items():
@@ -141,7 +144,7 @@ class Lock:
                     self.platforms.setdefault(str(platform), LockPlatform(str(platform), str(platform), []))  # v4-v6
                 self.environments[env] = {
                     "channels": [
-                        channels.name(c["url"] if isinstance(c, dict) else c) for c in body.get("channels") or []
+                        channels.base_url(c["url"] if isinstance(c, dict) else c) for c in body.get("channels") or []
                     ],
                     "indexes": list(indexes),
                     "packages": packages,
@@ -153,14 +156,18 @@ class Lock:
 
     def _resolve(self, records, ref, env, platform, indexes):
         kind = "conda" if "conda" in ref else "pypi"
-        try:
-            entry = records[(kind, ref[kind])]
-        except KeyError:
-            raise LockError(
-                "%s: environment %s, platform %s refers to %s, which is not in `packages:`; "
-                "regenerate it with `pixi lock`" % (self.path, env, platform, ref.get(kind, ref))
-            ) from None
-        return Package(kind, ref[kind], entry, indexes[0] if indexes else None)
+        key = (kind, ref.get(kind), indexes[0] if indexes and kind == "pypi" else None)
+        package = self._made.get(key)
+        if package is None:
+            try:
+                entry = records[key[:2]]
+            except KeyError:
+                raise LockError(
+                    "%s: environment %s, platform %s refers to %s, which is not in `packages:`; "
+                    "regenerate it with `pixi lock`" % (self.path, env, platform, ref.get(kind, ref))
+                ) from None
+            package = self._made[key] = Package(kind, ref[kind], entry, key[2])  # one record, many references
+        return package
 
     def packages(self, env, platform):
         """Return the Locked records of an environment on a lock platform name, or None if absent."""

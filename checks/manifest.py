@@ -309,6 +309,16 @@ class Workspace:
             if all(supports(f, p) for f in features) and (p.name in exact or p.subdir not in exact_subdirs)
         ]
 
+    def used_platforms(self):
+        """Return every platform some environment uses, declared ones in order, then those pixi composes from
+        `[system-requirements]` (which it registers in the workspace too: manifests/workspace.rs@v0.77.0:83-103)."""
+        found = {}
+        for env in self.environments:
+            for platform in self.env_platforms(env):
+                found.setdefault(platform.name, platform)
+        declared = [p for p in self.platforms if p.name in found]
+        return declared + [p for name, p in found.items() if name not in {d.name for d in declared}]
+
     def env_platform(self, env_name, name):
         """Return the platform `name` of an environment (a name or, if unambiguous, a subdir), or raise."""
         candidates = self.env_platforms(env_name)

@@ -30,7 +30,8 @@ IMPORT_SIGNATURES = (
     (
         r"No module named 'torch'$",
         "torch is not installed in this Python (%s)",
-        "run `pixi run verify` (the locked environment), or `pip install -r envs/<env>/<platform>.requirements.txt`",
+        "run inside the environment that has torch (`pixi run verify`, or `pixi shell`), or install it into this "
+        "Python (pip: from https://download.pytorch.org/whl/cpu or /whl/cuXYZ for your CUDA)",
     ),
     (
         r"No module named 'torch\._C'",
@@ -40,7 +41,7 @@ IMPORT_SIGNATURES = (
     (
         r"iJIT_NotifyEvent",
         "mkl 2024.1 or newer removed a symbol that torch 2.0's libtorch_cpu needs",
-        "pin mkl below 2024.1: `conda install 'mkl<2024.1'` (pixi.toml does this as a constraint)",
+        "pin mkl below 2024.1: a constraint `mkl = \"<2024.1\"` in the manifest (conda: `conda install 'mkl<2024.1'`)",
     ),
     (
         r"GLIBCXX_\d|CXXABI_\d",
@@ -73,7 +74,7 @@ IMPORT_SIGNATURES = (
     (
         r"(compiled using NumPy 1\.x|_ARRAY_API not found|numpy\.core\.multiarray failed)",
         "NumPy 2 is installed but this torch was built against NumPy 1.x",
-        "install numpy<2 (pixi.toml pins it)",
+        'install numpy<2 (pin `numpy = "<2"` in the manifest)',
     ),
     (
         r"No module named '([\w.]+)'",
@@ -215,6 +216,20 @@ def driver(timeout=15.0):
     return info
 
 
+def torch_installed_by(prefix=None):
+    """Return "conda" if the active prefix has a conda `pytorch` record, "pypi" if pip installed torch, else None
+    (read from package metadata: torch is not imported)."""
+    if conda_record("pytorch", prefix):
+        return "conda"
+    try:
+        from importlib import metadata
+
+        metadata.version("torch")
+        return "pypi"
+    except Exception:  # PackageNotFoundError, or no importlib.metadata (Python 3.7)
+        return None
+
+
 def pixi_install_record(prefix=None):
     """Return the JSON pixi writes into an environment it installs (`<prefix>/conda-meta/pixi`), or None.
 
@@ -235,6 +250,14 @@ def pixi_install_record(prefix=None):
 def host_mac_version():
     """Return the macOS version (`14.5`) pixi detects as `__osx`, or None elsewhere."""
     return platform.mac_ver()[0] or None if platform.system() == "Darwin" else None
+
+
+def host_linux():
+    """Return the Linux kernel version (`6.1.0`) pixi detects as `__linux`, or None elsewhere."""
+    if platform.system() != "Linux":
+        return None
+    match = re.match(r"\d+(\.\d+)*", platform.release())
+    return match.group() if match else None
 
 
 def host_glibc():

@@ -23,15 +23,17 @@ class Promise:
     """The torch promise of an environment on a platform.
 
     flavour: "cuda", "cpu", "rocm", "unpinned" (the solver decides) or None (no torch here);
-    cuda: a version spec the build's CUDA must match (`11.8.*`, `>=12.8`), or None;
+    cuda: a version spec of the CUDA (`11.8.*`, `>=12.8`), or None; exact: the build's own CUDA must match it
+    (pytorch-cuda, a PyTorch wheel index), else it names the runtime (cuda-version, cudatoolkit) and only the
+    build's CUDA major must agree (conda-forge's `cuda112` builds run on cudatoolkit 11.8);
     driver: the CUDA the platform declares (`__cuda`), an upper bound on the build's CUDA major, or None;
     source: what makes the promise, for messages; kind: "conda", "pypi" or None;
     torch: the version spec of torch, or None; index: the PyPI index torch comes from (PyPI torch only).
     """
 
-    def __init__(self, flavour, source, cuda=None, driver=None, kind=None, torch=None, index=None):
+    def __init__(self, flavour, source, cuda=None, driver=None, kind=None, torch=None, index=None, exact=True):
         self.flavour, self.source, self.cuda, self.driver = flavour, source, cuda, driver
-        self.kind, self.torch, self.index = kind, torch, index
+        self.kind, self.torch, self.index, self.exact = kind, torch, index, exact
 
     def __repr__(self):
         return "Promise(%s, cuda=%s, driver=%s, %s)" % (self.flavour, self.cuda, self.driver, self.source)
@@ -80,14 +82,21 @@ def pypi_promise(ws, env_name, platform, pypi=None, direct=True):
     return Promise("unpinned", "torch from PyPI on %s" % platform.subdir, None, None, "pypi", _spec(pypi, "torch"))
 
 
-def promise(ws, env_name, platform):
-    """Return what environment `env_name` promises on workspace platform `platform` (a Promise)."""
+def promise(ws, env_name, platform, installed=None):
+    """Return what environment `env_name` promises on workspace platform `platform` (a Promise).
+
+    installed: "conda" or "pypi" when torch is there without being a dependency of the manifest (pulled in by
+    another package, as the lock or the environment shows): the same rules then apply as to a plain `pytorch`
+    (conda) or `torch` (PyPI) dependency.
+    """
     deps = ws.specs(env_name, platform)
     pypi = ws.specs(env_name, platform, "pypi-dependencies")
     if "pytorch" not in deps and "pytorch-gpu" not in deps and "pytorch-cpu" not in deps:
-        if "torch" in pypi:
-            return pypi_promise(ws, env_name, platform, pypi)
-        return Promise(None, "no torch in this environment")
+        if "torch" in pypi or installed == "pypi":
+            return pypi_promise(ws, env_name, platform, pypi, direct="torch" in pypi)
+        if installed != "conda":
+            return Promise(None, "no torch in this environment")
+        deps = dict(deps, pytorch=[{"version": "*", "feature": "(through another package)"}])
     torch = _spec(deps, "pytorch") or _spec(deps, "pytorch-gpu") or _spec(deps, "pytorch-cpu")
     driver = platform.cuda
     legacy = _from_pytorch_channel(ws, env_name, deps)
@@ -98,11 +107,12 @@ def promise(ws, env_name, platform):
         return Promise("cpu", "cpuonly" if "cpuonly" in deps else "pytorch-cpu", None, None, "conda", torch)
     if "cudatoolkit" in deps:
         cuda = _spec(deps, "cudatoolkit")
-        return Promise("cuda", "cudatoolkit %s" % cuda, None if cuda == "*" else cuda, driver, "conda", torch)
+        cuda = None if cuda == "*" else cuda
+        return Promise("cuda", "cudatoolkit %s" % cuda, cuda, driver, "conda", torch, exact=False)
     if "pytorch-gpu" in deps or (not legacy and "cuda-version" in deps):
         cuda = _spec(deps, "cuda-version")
         source = "pytorch-gpu" if "pytorch-gpu" in deps else "cuda-version %s" % cuda
-        return Promise("cuda", source, cuda, driver, "conda", torch)
+        return Promise("cuda", source, cuda, driver, "conda", torch, exact=False)
     if platform.subdir.startswith("osx-"):
         return Promise("cpu", "pytorch on %s (macOS builds have no CUDA)" % platform.subdir, None, None, "conda", torch)
     if legacy:
@@ -141,7 +151,7 @@ def torch_environments(ws, subdir, cuda=False):
     return names
 
 
-def host_packages(driver_cuda, mac_version=None, glibc=None):
+def host_packages(driver_cuda, mac_version=None, glibc=None, linux=None):
     """Return the host's virtual packages as pixi sees them when it selects a platform ({name: version}).
 
     CONDA_OVERRIDE_CUDA replaces (or, empty, removes) the detected `__cuda`, as pixi applies it
@@ -151,7 +161,7 @@ def host_packages(driver_cuda, mac_version=None, glibc=None):
 
     override = os.environ.get("CONDA_OVERRIDE_CUDA")
     cuda = (override or None) if override is not None else driver_cuda
-    return {"__cuda": cuda, "__osx": mac_version, "__glibc": glibc}
+    return {"__cuda": cuda, "__osx": mac_version, "__glibc": glibc, "__linux": linux}
 
 
 def select_platform(candidates, subdir, host):
@@ -175,11 +185,11 @@ class Expectation:
     runs here, e.g. the driver is too old: the first one, so that the driver check can say what to install).
     """
 
-    def __init__(self, ws, env, platform, candidates, chosen):
+    def __init__(self, ws, env, platform, candidates, chosen, installed=None):
         self.ws, self.env, self.platform, self.candidates, self.chosen = ws, env, platform, candidates, chosen
         self.deps = ws.specs(env, platform)
         self.pypi = ws.specs(env, platform, "pypi-dependencies")
-        self.promise = promise(ws, env, platform)
+        self.promise = promise(ws, env, platform, installed)
         self.python = _spec(self.deps, "python")
         self.torch = self.promise.torch
         self.torchvision = _spec(self.deps, "torchvision") or _spec(self.pypi, "torchvision")
@@ -211,28 +221,29 @@ class Expectation:
         return "%s (%s)" % (self.describe(), how[self.chosen])
 
 
-def expect(ws, env_name, subdir, host, platform_name=None):
+def expect(ws, env_name, subdir, host, platform_name=None, installed=None):
     """Return the Expectation for an environment here, or raise ManifestError naming the valid choices.
 
     platform_name: the platform pixi chose (`{{ pixi.platform }}` in the task, or its install record); without it
-    the choice is derived as pixi would make it for this host.
+    the choice is derived as pixi would make it for this host. installed: how torch is installed when the manifest
+    does not name it ("conda" or "pypi"; see promise()).
     """
     from checks.manifest import ManifestError
 
     ws.environment(env_name)
     candidates = ws.env_platforms(env_name)
     if platform_name:
-        return Expectation(ws, env_name, ws.env_platform(env_name, platform_name), candidates, "pixi")
+        return Expectation(ws, env_name, ws.env_platform(env_name, platform_name), candidates, "pixi", installed)
     platform = select_platform(candidates, subdir, host)
     if platform is not None:
-        return Expectation(ws, env_name, platform, candidates, "derived")
+        return Expectation(ws, env_name, platform, candidates, "derived", installed)
     here = [p for p in candidates if p.subdir == subdir]
     if not here:
         raise ManifestError(
             "environment %r does not support this machine (%s); it supports: %s"
             % (env_name, subdir, ", ".join(p.name for p in candidates))
         )
-    return Expectation(ws, env_name, here[0], candidates, "fallback")
+    return Expectation(ws, env_name, here[0], candidates, "fallback", installed)
 
 
 def cuda_verdict(build_cuda, promised):
@@ -242,8 +253,11 @@ def cuda_verdict(build_cuda, promised):
     will not load on such a driver); `newer-minor`: a newer minor of the same major (conda-forge's `cuda-version
     12.x` needs only `__cuda >= 12`, so it loads, but under minor-version compatibility).
     """
-    if promised.cuda and not versions.matches(versions.release(build_cuda), promised.cuda):
+    if promised.cuda and promised.exact and not versions.matches(versions.release(build_cuda), promised.cuda):
         return "wrong", "CUDA %s" % promised.cuda
+    floor = versions.floor(promised.cuda)
+    if promised.cuda and not promised.exact and floor and versions.minor(build_cuda)[0] != versions.minor(floor)[0]:
+        return "wrong", "CUDA %d.x (%s)" % (versions.minor(floor)[0], promised.source)
     if promised.driver:
         have, ceiling = versions.minor(build_cuda), versions.minor(promised.driver)
         if have[0] > ceiling[0]:

@@ -15,10 +15,14 @@ def test_conda_urls_split_into_name_version_build_channel():
         "version": "11.8",
         "build": "h7e8668a_5",
         "subdir": "linux-64",
-        "channel": "pytorch",
+        "channel": "https://conda.anaconda.org/pytorch",
     }
     forge = lockfile.parse_conda_url("https://conda.anaconda.org/conda-forge/noarch/cuda-version-11.8-h70ddcb2_3.conda")
-    assert (forge["name"], forge["subdir"], forge["channel"]) == ("cuda-version", "noarch", "conda-forge")
+    assert (forge["name"], forge["subdir"], forge["channel"]) == (
+        "cuda-version",
+        "noarch",
+        "https://conda.anaconda.org/conda-forge",
+    )
 
 
 @pytest.mark.parametrize("version", [6, 7])
@@ -32,7 +36,9 @@ def test_both_formats_read_into_the_same_records(lock_builder, workspace, tmp_pa
     assert pkgs["pytorch"].build == "py3.10_cuda11.8_cudnn8.7.0_0" and pkgs["pytorch"].channel == "pytorch"
     assert pkgs["pytorch"].depends_on("pytorch-cuda") == ">=11.8,<11.9"
     assert pkgs["torchvision"].depends_on("pytorch") == "2.0.1"
-    assert lock.environments["cu118"]["channels"] == ["nvidia", "conda-forge", "pytorch"]
+    assert lock.environments["cu118"]["channels"] == [
+        "https://conda.anaconda.org/%s/" % c for c in ("nvidia", "conda-forge", "pytorch")
+    ]
     if version == 7:
         row = lock.platforms["p2"]
         assert (row.subdir, row.strings[0]) == ("linux-64", "__cuda=11.8")

@@ -16,38 +16,58 @@ NVIDIA_WHEEL = re.compile(r"^nvidia-[a-z-]+-cu(\d+)$")
 def flavour(package):
     """Return (flavour, CUDA version or None) of a torch build: "cuda", "cpu", "rocm", or None if unknown.
 
-    conda, pytorch channel: `py3.10_cuda11.8_cudnn8.7.0_0`, `py3.10_cpu_0`, `py310_cu118`; conda-forge:
-    `cuda128_mkl_py312_h..`, `cuda112py39h.._304` (1.x era), `cpu_mkl_py312_h..`; a pytorch build naming neither
-    (osx) is a CPU build. PyPI: the local version (`2.5.1+cu124`, `+cpu`, `+rocm6.2`), else the `nvidia-*-cuXX`
-    wheels it requires (PyPI's own Linux wheel), else CPU.
+    conda, pytorch channel: `py3.10_cuda11.8_cudnn8.7.0_0`, `py3.8_cuda10.1.243_cudnn7.6.3_0`, `py3.10_cpu_0`,
+    `py310_cu118`; conda-forge: `cuda128_mkl_py312_h..`, `cuda112py39h.._304` (1.x era), `cpu_mkl_py312_h..`; a
+    pytorch build naming neither (osx) is a CPU build. PyPI: see pypi_flavour.
     """
     if package.kind == "pypi":
-        local = package.version.partition("+")[2]
-        if local.startswith("cu") and local[2:].isdigit():
-            return "cuda", "%s.%s" % (local[2:-1], local[-1])
-        if local.startswith("rocm"):
-            return "rocm", None
-        if local == "cpu":
-            return "cpu", None
-        for dep in package.depends:
-            name = re.split(r"[\s;<>=!~\[]", dep.strip(), maxsplit=1)[0].lower()
-            match = NVIDIA_WHEEL.match(name)
-            if match and "cuda-runtime" in name:
-                pin = re.search(r"==\s*(\d+)\.(\d+)", dep)
-                return "cuda", "%s.%s" % pin.groups() if pin else match.group(1)
-        if any(
-            NVIDIA_WHEEL.match(re.split(r"[\s;<>=!~\[]", d.strip(), maxsplit=1)[0].lower()) for d in package.depends
-        ):
-            return "cuda", None
-        return "cpu", None
-    match = re.search(r"(?:^|_)cuda(\d+\.\d+|\d{3})(?=_|py|$)", package.build) or re.search(
-        r"_cu(\d{3})$", package.build
+        return pypi_flavour(package)
+    match = (
+        re.search(r"(?:^|_)cuda(\d+\.\d+)(?:\.\d+)?(?=_|py|$)", package.build)
+        or re.search(r"(?:^|_)cuda(\d{3})(?=_|py|$)", package.build)
+        or re.search(r"_cu(\d{3})$", package.build)
     )
     if not match:
         says_cpu = package.name == "pytorch" or re.search(r"(?:^|_)cpu(?:_|$)", package.build)
         return ("cpu" if says_cpu else None), None
     digits = match.group(1)
     return "cuda", digits if "." in digits else "%s.%s" % (digits[:-1], digits[-1])
+
+
+def _requirement_name(dep):
+    return re.split(r"[\s;<>=!~\[]", dep.strip(), maxsplit=1)[0].lower()
+
+
+def pypi_flavour(package):
+    """Return (flavour, CUDA) of a PyPI torch, torchvision or torchaudio record.
+
+    In order: the local version (`2.5.1+cu124`, `+cpu`, `+rocm6.2`); the PyTorch wheel index it was locked from
+    (`download.pytorch.org/whl/cu124/...`); a macOS or Windows wheel is a CPU build; PyPI's own Linux torch wheel
+    is a CUDA build exactly when it requires `nvidia-*-cuXX` wheels (their markers name Linux, so only a Linux wheel
+    is judged by them). A PyPI torchvision or torchaudio without such hints follows its torch: unknown (None).
+    """
+    local = package.version.partition("+")[2]
+    if local.startswith("cu") and local[2:].isdigit():
+        return "cuda", "%s.%s" % (local[2:-1], local[-1])
+    if local.startswith("rocm"):
+        return "rocm", None
+    if local == "cpu":
+        return "cpu", None
+    indexed, cuda = promise.index_flavour(package.url)
+    if indexed:
+        return indexed, cuda
+    filename = package.url.split("#")[0].rsplit("/", 1)[-1]
+    platform_tag = filename[:-4].rsplit("-", 1)[-1] if filename.endswith(".whl") else ""
+    if platform_tag.startswith(("macosx", "win")):
+        return "cpu", None
+    if package.name.lower() != "torch" or (platform_tag and "linux" not in platform_tag):
+        return None, None
+    nvidia = [d for d in package.depends if NVIDIA_WHEEL.match(_requirement_name(d))]
+    runtime = next((d for d in nvidia if "cuda-runtime" in _requirement_name(d)), None)
+    if runtime:
+        pin = re.search(r"==\s*(\d+)\.(\d+)", runtime)
+        return "cuda", "%s.%s" % pin.groups() if pin else None
+    return ("cuda", None) if nvidia else ("cpu", None)
 
 
 def paired(torch_version, name, version):
@@ -66,7 +86,8 @@ def _pairing(torch, name, pkg):
     pin = pkg.depends_on("pytorch") if pkg.kind == "conda" else None
     pin = pin if pin is not None else pkg.depends_on("torch")
     if pin:
-        if not versions.matches(versions.release(torch.version), pin):
+        release = re.sub(r"\+[\w.]+", "", pin)  # `torch==2.4.1+cu124`: the flavour is judged on its own
+        if not versions.matches(versions.release(torch.version), release):
             return (name, "pytorch %s (its own pin)" % pin, "pytorch %s" % torch.version)
         return None
     should = paired(torch.version, name, pkg.version)
@@ -92,9 +113,14 @@ def _specs_problems(ws, env, platform, locked):
                     problems.append(
                         (name, "%s %s (feature %s)" % (name, spec["version"], spec["feature"]), pkg.label())
                     )
-                if spec.get("channel") and not channels.same(pkg.channel, spec["channel"]):
+                if spec.get("channel") and not channels.same(pkg.channel_url, spec["channel"]):
                     problems.append((name, "%s from channel %s" % (name, spec["channel"]), pkg.label()))
     return problems
+
+
+def _has_dependencies(ws, env, platform):
+    """pixi writes no packages for an environment with none (its platforms then have no entry in the lock)."""
+    return any(ws.specs(env, platform, kind) for kind in ("dependencies", "pypi-dependencies"))
 
 
 def _is_source(specs):
@@ -104,16 +130,15 @@ def _is_source(specs):
 def audit_platform(ws, env, platform, locked, lock_channels):
     """Return (problems, warnings) of one environment x platform, each a list of (what, expected, actual)."""
     problems, warnings = _specs_problems(ws, env, platform, locked), []
-    want = promise.promise(ws, env, platform)
     torch = locked.torch()
-    if torch is not None and want.flavour is None:
-        want = promise.pypi_promise(ws, env, platform, direct=False) if torch.kind == "pypi" else want
+    want = promise.promise(ws, env, platform, torch.kind if torch is not None else None)
     for name in TORCH_PACKAGES:
         pkg = locked.conda.get(name) or locked.pypi.get("torch" if name == "pytorch" else name)
         if pkg is None:
             continue
-        if pkg.kind == "conda" and not any(channels.same(pkg.channel, c) for c in lock_channels):
-            problems.append((name, "a channel of the environment (%s)" % ", ".join(lock_channels), pkg.label()))
+        if pkg.kind == "conda" and not any(channels.same(pkg.channel_url, c) for c in lock_channels):
+            shown = ", ".join(channels.name(c) for c in lock_channels)
+            problems.append((name, "a channel of the environment (%s)" % shown, pkg.label()))
         if torch is None or want.flavour is None:
             continue
         got, cuda = flavour(pkg)
@@ -132,10 +157,40 @@ def audit_platform(ws, env, platform, locked, lock_channels):
             problem = _pairing(torch, name, pkg)
             if problem:
                 problems.append(problem)
+    toolkit = _toolkit_mismatch(locked, torch)
+    if toolkit:
+        warnings.append(toolkit)
     mutex = locked.conda.get("pytorch-mutex")
     if torch is not None and mutex is not None and want.flavour in ("cuda", "cpu") and mutex.build != want.flavour:
         problems.append(("pytorch-mutex", "pytorch-mutex %s" % want.flavour, mutex.label()))
     return problems, warnings
+
+
+# Conda packages that say which CUDA toolkit an environment has, most telling first.
+TOOLKITS = ("cuda-version", "cudatoolkit", "cuda-nvcc", "cuda-cudart")
+
+
+def _toolkit_mismatch(locked, torch):
+    """Return a warning when the environment's CUDA toolkit has another major version than torch's CUDA build:
+    extensions built against it (torch.utils.cpp_extension) then stop with "The detected CUDA version (%s)
+    mismatches the version that was used to compile PyTorch (%s)" (CUDA_MISMATCH_MESSAGE, torch 2.0 to 2.13)."""
+    if torch is None:
+        return None
+    built, cuda = flavour(torch)
+    kit = next((locked.conda[n] for n in TOOLKITS if n in locked.conda), None)
+    if built != "cuda" or not cuda or kit is None or versions.minor(kit.version)[0] == versions.minor(cuda)[0]:
+        return None
+    return (kit.name, "a CUDA %s.x toolkit, as torch's CUDA %s" % (versions.minor(cuda)[0], cuda), kit.label())
+
+
+def _fix(problems):
+    """The fix for a platform's problems: re-lock; for a torch build of the wrong flavour, first the manifest."""
+    if any(p[1].startswith("a ") and " build (" in p[1] for p in problems):
+        return (
+            "make the manifest say the flavour (pin each torch package's channel and the variant's pytorch-cuda / "
+            "pytorch-gpu / cpuonly, or declare the platform's cuda), then `pixi lock`"
+        )
+    return "the lock does not hold what the manifest asks: run `pixi lock` and commit pixi.lock"
 
 
 def summary(locked):
@@ -153,23 +208,28 @@ def summary(locked):
 
 
 def match_platforms(ws, lock):
-    """Map each lock platform row to the manifest platform it is, as pixi does on load.
+    """Map each lock platform row to the manifest platforms it stands for, as pixi does on load.
 
-    align_platform_names (crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0:30-180): a row named like a
-    manifest platform is that platform; otherwise the one manifest platform with the same subdir and virtual
-    packages. Returns ({row name: Platform}, {row name: [candidate Platforms]} for rows matching none or several).
+    Format v7 (align_platform_names, crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0:30-180): a row named
+    like a manifest platform with the same definition is that platform; otherwise the one manifest platform with the
+    same subdir and virtual packages. Older formats have one row per subdir and no virtual packages; pixi 0.77 reads
+    that row for every platform of the subdir (resolve_lock_platform_for,
+    crates/pixi_core/src/lock_file/satisfiability/platform.rs@v0.77.0:91-107).
+    Returns ({row name: [Platform, ...]}, {row name: [candidate Platforms]} for v7 rows matching none or several).
     """
     mapping, unmatched = {}, {}
-    by_name = {p.name: p for p in ws.platforms}
+    candidates = ws.used_platforms()
+    by_name = {p.name: p for p in candidates}
     for name, row in lock.platforms.items():
-        if name in by_name and (lock.version < 7 or by_name[name].same_definition(row.subdir, row.packages)):
-            mapping[name] = by_name[name]
-            continue
-        found = [p for p in ws.platforms if p.same_definition(row.subdir, row.packages)]
         if lock.version < 7:
-            found = [p for p in found if p.is_subdir]
+            mapping[name] = [p for p in candidates if p.subdir == row.subdir]
+            continue
+        if name in by_name and by_name[name].same_definition(row.subdir, row.packages):
+            mapping[name] = [by_name[name]]
+            continue
+        found = [p for p in candidates if p.same_definition(row.subdir, row.packages)]
         if len(found) == 1:
-            mapping[name] = found[0]
+            mapping[name] = found
         else:
             unmatched[name] = found
     return mapping, unmatched
@@ -201,23 +261,24 @@ def _platform_results(lock, mapping, unmatched, used):
 
 def audit(ws, lock):
     """Yield one Result per environment x platform of the manifest, then the lock's leftovers."""
-    rich = [p.name for p in ws.platforms if not p.is_subdir]
+    rich = [p.name for p in ws.used_platforms() if p.customised]
     if rich and lock.version < 7:
         yield Result(
             "lock-format",
-            FAIL,
-            "the manifest declares platforms with virtual packages that lock format v%s cannot hold" % lock.version,
-            "lock format v7 (pixi 0.68+) for %s" % ", ".join(rich),
+            WARN,
+            "lock format v%s has one solve per subdir: pixi reads it for every platform of that subdir, whatever the "
+            "virtual packages the manifest declares (%s)" % (lock.version, ", ".join(rich)),
+            "lock format v7 (pixi 0.68+), one solve per platform",
             "v%s" % lock.version,
             "regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
         )
-        return
     mapping, unmatched = match_platforms(ws, lock)
     used = {p for body in lock.environments.values() for p in body["packages"]}
     yield from _platform_results(lock, mapping, unmatched, used)
     rows_of = {}
-    for row, platform in mapping.items():
-        rows_of.setdefault(platform.name, []).append(row)
+    for row, platforms in mapping.items():
+        for platform in platforms:
+            rows_of.setdefault(platform.name, []).append(row)
     known = set()
     for env in ws.environments:
         body = lock.environments.get(env)
@@ -225,6 +286,9 @@ def audit(ws, lock):
             name = "%s-on-%s" % (env, platform.name)
             rows = [r for r in rows_of.get(platform.name, []) if body and r in body["packages"]]
             known.update((env, r) for r in rows)
+            if not rows and body is not None and not _has_dependencies(ws, env, platform):
+                yield Result(name, PASS, "nothing to lock: the environment has no dependencies on %s" % platform.name)
+                continue
             if not rows:
                 yield Result(
                     name,
@@ -246,8 +310,7 @@ def audit(ws, lock):
                     % (len(problems), "s"[: len(problems) > 1], ", ".join(p[0] for p in problems), where),
                     "; ".join(p[1] for p in problems),
                     "; ".join(p[2] for p in problems),
-                    "run `pixi lock` after fixing the manifest (a CPU build where CUDA is promised: pin each torch "
-                    "package's channel and the variant's pytorch-cuda/pytorch-gpu, or declare the platform's cuda)",
+                    _fix(problems),
                     {"problems": [list(p) for p in problems], "lock_platform": rows[0]},
                 )
             elif warnings:
@@ -263,7 +326,7 @@ def audit(ws, lock):
             else:
                 yield Result(name, PASS, summary(locked) + where, data={"lock_platform": rows[0]})
     extra = sorted(
-        "%s-on-%s" % (env, mapping[row].name if row in mapping else row)
+        "%s-on-%s" % (env, mapping[row][0].name if len(mapping.get(row, ())) == 1 else row)
         for env, body in lock.environments.items()
         for row in body["packages"]
         if (env, row) not in known and row not in unmatched

@@ -103,8 +103,20 @@ def pitfalls(ws):
             deps = ws.specs(env, platform)
             pypi = ws.specs(env, platform, "pypi-dependencies")
             label = "%s-on-%s" % (env, platform.name)
-            if promised.flavour == "unpinned":
-                target = platform.name
+            if promised.flavour == "unpinned" and promised.kind == "pypi":
+                found.append(
+                    (
+                        "manifest-flavour-" + label,
+                        WARN,
+                        "%s on %s: %s, whose flavour PyPI leaves open" % (env, platform.name, promised.source),
+                        "a PyTorch wheel index for torch",
+                        "PyPI's default",
+                        '%s: give torch its index: torch = { version = "...", index = '
+                        '"https://download.pytorch.org/whl/cpu" } (or /whl/cu128) in a target for %s'
+                        % (_where(ws, ws.locate("torch", after="pypi-dependencies")), platform.name),
+                    )
+                )
+            elif promised.flavour == "unpinned":
                 found.append(
                     (
                         "manifest-flavour-" + label,
@@ -114,7 +126,7 @@ def pitfalls(ws):
                         "neither",
                         '%s: add [feature.<f>.target.%s.dependencies] cpuonly = { version = "*", channel = "pytorch" } '
                         'or pytorch-cuda = { version = "11.8.*", channel = "pytorch" }'
-                        % (_where(ws, ws.locate("pytorch", after="dependencies")), target),
+                        % (_where(ws, ws.locate("pytorch", after="dependencies")), platform.name),
                     )
                 )
             named_cuda = any(word in env.lower() for word in CUDA_WORDS) or env.lower().startswith("cu1")

@@ -2,7 +2,7 @@
 
 import os
 
-from checks import manifest, platforms, probe, promise
+from checks import lockfile, manifest, platforms, probe, promise
 from checks.report import UsageError
 
 CHECK_VERSION = 1
@@ -48,8 +48,8 @@ def resolve_expectation(args, ctx):
     chosen = args.platform or None
     if chosen is None and not args.env:
         chosen = installed_platform(ws, name, probe.pixi_install_record())
-    host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc())
-    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen)
+    host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc(), probe.host_linux())
+    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen, torch_source(ws, name, args))
     if expectation.flavour is None:
         with_torch = promise.torch_environments(ws, ctx.host["subdir"])
         raise manifest.ManifestError(
@@ -58,6 +58,21 @@ def resolve_expectation(args, ctx):
             % (name, expectation.platform.name, ", ".join(with_torch) or "none")
         )
     return expectation
+
+
+def torch_source(ws, env_name, args):
+    """Return how torch reaches an environment whose manifest does not name it ("conda", "pypi" or None): from the
+    environment itself when verify runs in it under pixi, else from the workspace's pixi.lock (PyYAML permitting)."""
+    if not args.env and os.environ.get("PIXI_ENVIRONMENT_NAME") == env_name:
+        return probe.torch_installed_by()
+    path = os.path.join(os.path.dirname(os.path.abspath(ws.path)), "pixi.lock")
+    try:
+        lock = lockfile.load(path) if os.path.isfile(path) else None
+    except UsageError:
+        return None
+    rows = (lock.environments.get(env_name, {}).get("packages", {}) if lock else {}).values()
+    kinds = {locked.torch().kind for locked in rows if locked.torch() is not None}
+    return "conda" if "conda" in kinds else kinds.pop() if kinds else None
 
 
 def installed_platform(ws, env_name, record):

@@ -4,7 +4,7 @@ import importlib
 import os
 import platform
 
-from checks import compat, probe, promise
+from checks import compat, probe, promise, versions
 from checks.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.versions import matches as spec_matches
@@ -141,8 +141,9 @@ def check_domain(ctx, name):
     return Result(name, PASS, actual + ("" if ctx.quick else ", extension loads"), want, actual)
 
 
-def flavour_cause(torch, want):
-    """Explain where a wrong-flavour torch came from: its conda record or its pip version tag."""
+def flavour_cause(torch, want, promised=None):
+    """Explain where a wrong-flavour torch came from: its conda record or its pip version tag; the wheel index to
+    use is the environment's own (its promise), else the one matching torch's CUDA."""
     record = probe.conda_record("pytorch")
     if record:
         cause = "conda package pytorch %(version)s %(build)s from channel %(channel)s" % record
@@ -158,10 +159,17 @@ def flavour_cause(torch, want):
             "https://download.pytorch.org/whl/cpu" % torch.__version__
         )
     if want == "cuda":
-        return (
-            "pip wheel %s: install from the CUDA wheel index, e.g. https://download.pytorch.org/whl/cu118"
-            % torch.__version__
+        index = promised.index if promised is not None and promised.index else None
+        cuda = promised.cuda if promised is not None else None
+        driver = promised.driver if promised is not None else None
+        index = index or "https://download.pytorch.org/whl/cu%s" % (
+            "".join(versions.floor(cuda).split(".")[:2])
+            if cuda and versions.floor(cuda)
+            else "XYZ (a CUDA %s.x build)" % versions.minor(driver)[0]
+            if driver
+            else "XYZ (your CUDA)"
         )
+        return "pip wheel %s: install torch from the CUDA wheel index %s" % (torch.__version__, index)
     return "torch %s" % torch.__version__
 
 
@@ -179,7 +187,7 @@ def check_build(ctx):
                 "CPU build on a machine with an NVIDIA driver",
                 "a CUDA build",
                 actual,
-                "use a CUDA environment: `pixi run -e cu118 verify`",
+                "use a CUDA build of torch (a CUDA environment of your workspace: `pixi run -e ENV verify`)",
             )
         return Result("build", PASS, actual)
     want = ctx.expect.flavour
@@ -197,8 +205,14 @@ def check_build(ctx):
         return Result(
             "build",
             FAIL,
-            "%s build, but %s promises %s; %s"
-            % (flavour.upper(), ctx.expect.describe(), want.upper(), flavour_cause(ctx.torch, want)),
+            "%s build, but %s promises %s (%s); %s"
+            % (
+                flavour.upper(),
+                ctx.expect.describe(),
+                want.upper(),
+                ctx.expect.promise.source,
+                flavour_cause(ctx.torch, want, ctx.expect.promise),
+            ),
             want,
             actual,
             env_hint(ctx),

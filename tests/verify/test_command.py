@@ -183,7 +183,7 @@ def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
     proc = run_checks("verify", "--quick", python=bare_python)
     assert proc.returncode == 1
     assert "FAIL torch: torch is not installed in this Python" in proc.stdout
-    assert "fix:      run `pixi run verify`" in proc.stdout
+    assert "fix:      run inside the environment that has torch (`pixi run verify`" in proc.stdout
     assert "SKIP kernels: torch did not import" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
