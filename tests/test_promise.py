@@ -178,3 +178,41 @@ def test_torch_environment_lists(workspace):
     assert promise.torch_environments(workspace, "linux-64") == ["default", "cpu", "cu117", "cu118", "latest"]
     assert promise.torch_environments(workspace, "linux-64", cuda=True) == ["default", "cu117", "cu118", "latest"]
     assert promise.torch_environments(workspace, "osx-arm64", cuda=True) == []
+
+
+TEAM = """[workspace]
+channels = ["conda-forge"]
+platforms = ["linux-64", "osx-arm64"]
+[feature.gpu.dependencies]
+pytorch-gpu = "*"
+[feature.gpu]
+platforms = ["linux-64"]
+[feature.wheels.pypi-dependencies]
+torch = { version = ">=2.5", index = "https://download.pytorch.org/whl/cu124" }
+[feature.sys.system-requirements]
+cuda = "12"
+[feature.sys.dependencies]
+pytorch = "*"
+[feature.docs.dependencies]
+sphinx = "*"
+[environments]
+gpu = ["gpu"]
+wheels = ["wheels"]
+sys = ["sys"]
+docs = { features = ["docs"], no-default-feature = true }
+"""
+
+
+def test_lists_for_nox_and_ci_follow_the_model(tmp_path):
+    """Another team's workspace: pytorch-gpu, PyPI torch from a CUDA index and [system-requirements] cuda are
+    CUDA environments; a docs environment is none; CI's matrix (tools/ci_matrix.py) gets the same."""
+    from tools import ci_matrix
+
+    (tmp_path / "pixi.toml").write_text(TEAM)
+    ws = manifest.load(str(tmp_path / "pixi.toml"))
+    assert promise.torch_environments(ws, "linux-64") == ["gpu", "wheels", "sys"]
+    assert promise.torch_environments(ws, "linux-64", cuda=True) == ["gpu", "wheels", "sys"]
+    assert promise.torch_environments(ws, "osx-arm64") == ["wheels", "sys"]
+    jobs = {(j["environment"], j["platform"]): j["cuda"] for j in ci_matrix.matrices(ws)["verify"]}
+    assert jobs[("sys", "linux-64-cuda-12")] == "12" and jobs[("wheels", "osx-arm64")] == ""
+    assert not any(env == "docs" for env, _ in jobs)
