@@ -69,3 +69,20 @@ def disable_tf32(torch):
     # purpose: once it is used, reading torch.backends.cudnn.allow_tf32 raises (mixed legacy and new flags).
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+
+def quiet_cuda_home(torch):
+    """Import torch.utils.cpp_extension (torch.compile's inductor imports it) without its notice `No CUDA runtime is
+    found, using CUDA_HOME='...'`, which torch prints wherever a CUDA toolkit is installed but no GPU is usable: a
+    CPU build, or a CUDA build without a driver. verify reports those facts; train and bench need not repeat them.
+    torch 2.0 prints it to stderr at import; later releases log it as a warning (torch/utils/cpp_extension.py)."""
+    import logging
+
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            import torch.utils.cpp_extension  # noqa: F401
+    finally:
+        logger.setLevel(level)

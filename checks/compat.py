@@ -1,48 +1,108 @@
-"""Compatibility facts: drivers per CUDA release, Python per torch release, domain-library pairing."""
+"""Compatibility facts per release: NVIDIA drivers per CUDA, Python and torch.compile per torch, the domain
+libraries that pair with each torch, and which CUDA toolkits can build kernels for each GPU architecture.
+
+Every torch table covers each release through NEWEST_TORCH; a newer torch is not judged by them (the checks say
+the tables do not know it) rather than by an older release's answer.
+"""
 
 from checks.versions import key as version_key
 from checks.versions import matches as spec_matches
 from checks.versions import minor as minor_key
 
-# Minimum NVIDIA driver for each CUDA toolkit at full compatibility (Linux, Windows).
-# Source: NVIDIA CUDA Toolkit Release Notes, Table 3.
+# The newest torch release these tables know (torch 2.15.0, PyPI, 2026-10-28).
+NEWEST_TORCH = (2, 15)
+
+# Minimum NVIDIA driver for each CUDA toolkit at full compatibility (Linux, Windows). Source: NVIDIA CUDA Toolkit
+# Release Notes, "CUDA Driver" table (GA rows); CUDA 13.x is given there as a driver branch (R580 ... R615).
 MIN_DRIVER = {
+    "11.4": ("470.42.01", "471.11"),
+    "11.5": ("495.29.05", "496.04"),
+    "11.6": ("510.39.01", "511.23"),
     "11.7": ("515.43.04", "516.01"),
     "11.8": ("520.61.05", "520.06"),
     "12.0": ("525.60.13", "527.41"),
     "12.1": ("530.30.02", "531.14"),
+    "12.2": ("535.54.03", "536.25"),
+    "12.3": ("545.23.06", "545.84"),
     "12.4": ("550.54.14", "551.61"),
+    "12.5": ("555.42.02", "555.85"),
     "12.6": ("560.28.03", "560.76"),
     "12.8": ("570.26", "570.65"),
     "12.9": ("575.51.03", "576.02"),
-    "13.0": ("580", "580"),  # the compatibility guide: CUDA 13.x needs a 580+ driver
+    "13.0": ("580", "580"),
+    "13.1": ("590", "590"),
+    "13.2": ("595", "595"),
+    "13.3": ("610", "610"),
+    "13.4": ("615", "615"),
 }
 
-# Minor-version compatibility floor per CUDA major (limited feature set: no PTX JIT of newer PTX).
-# Source: NVIDIA "CUDA Minor Version Compatibility".
+# Minor-version compatibility floor per CUDA major (limited feature set: no JIT of newer PTX). Source: the same
+# release notes: "11.x >= 450.80.02 (Linux) / 452.39 (Windows)", "12.x >= 525", "13.x >= 580".
 MINOR_COMPAT_FLOOR = {11: ("450.80.02", "452.39"), 12: ("525.60.13", "527.41"), 13: ("580", "580")}
 
-# Oldest and newest Python each torch minor release supports (pytorch RELEASE.md matrix).
-PYTHON_SUPPORT = {
-    (2, 0): ("3.8", "3.11"),
-    (2, 1): ("3.8", "3.11"),
-    (2, 2): ("3.8", "3.12"),
-    (2, 3): ("3.8", "3.12"),
-    (2, 4): ("3.8", "3.12"),
-    (2, 5): ("3.9", "3.13"),
-    (2, 6): ("3.9", "3.13"),
-    (2, 7): ("3.9", "3.13"),
-    (2, 8): ("3.9", "3.13"),
-    (2, 9): ("3.10", "3.14"),
-}
+# Oldest and newest Python each torch minor release has wheels for (the cpXY tags of its files on PyPI, read
+# 2026-11-30: 2.0-2.1 cp38-cp311, 2.2-2.4 cp38-cp312, 2.5-2.8 cp39-cp313, 2.9-2.14 cp310-cp314, 2.15 cp311-cp315).
+PYTHON_SUPPORT = {(2, m): ("3.8", "3.11") for m in (0, 1)}
+PYTHON_SUPPORT.update({(2, m): ("3.8", "3.12") for m in (2, 3, 4)})
+PYTHON_SUPPORT.update({(2, m): ("3.9", "3.13") for m in (5, 6, 7, 8)})
+PYTHON_SUPPORT.update({(2, m): ("3.10", "3.14") for m in range(9, 15)})
+PYTHON_SUPPORT[(2, 15)] = ("3.11", "3.15")
+
+# Newest Python torch.compile accepts per torch minor release: the version gates in torch/__init__.py `compile()`
+# and torch/_dynamo/eval_frame.py `check_if_dynamo_supported` of each release's wheel (2.0: "Python 3.11+ not yet
+# supported for torch.compile"; 2.1-2.3: 3.12+; 2.4-2.5: 3.13+; 2.6-2.9: 3.14+; 2.10-2.14: 3.15+; 2.15: 3.16+).
+COMPILE_PYTHON_MAX = {(2, 0): "3.10"}
+COMPILE_PYTHON_MAX.update({(2, m): "3.11" for m in (1, 2, 3)})
+COMPILE_PYTHON_MAX.update({(2, m): "3.12" for m in (4, 5)})
+COMPILE_PYTHON_MAX.update({(2, m): "3.13" for m in (6, 7, 8, 9)})
+COMPILE_PYTHON_MAX.update({(2, m): "3.14" for m in range(10, 15)})
+COMPILE_PYTHON_MAX[(2, 15)] = "3.15"
+# torch.compile on Windows: 2.0 and 2.1 raise "Windows not yet supported for torch.compile".
+COMPILE_WINDOWS_SINCE = (2, 2)
+# Inductor's C++ compiler: torch 2.0 hard-codes config.cpp.cxx = (None, "g++"); from 2.1 it is $CXX when set
+# (pytorch/pytorch#94926), with clang++ the default on macOS from 2.3 and cl on Windows (cpp_builder, 2.5+).
+CXX_FROM_ENV_SINCE = (2, 1)
+
+# torch wheels are built against NumPy 2 from 2.3 (earlier ones print "A module that was compiled using NumPy 1.x
+# cannot be run in NumPy 2" and fail with "Numpy is not available": pawansharmaaaa/Lip_Wise#20,
+# securefederatedai/openfederatedlearning#999 with 2.2.2).
+NUMPY2_SINCE = (2, 3)
+# torch.autocast(device_type="mps") exists from torch 2.5 (its release notes: autocast on MPS).
+MPS_AUTOCAST_SINCE = (2, 5)
+
+# The torchvision and torchaudio each torch release ships with (PyTorch's release matrix; checked against the
+# wheels' Requires-Dist: torchvision 0.24.1 -> torch==2.9.1, 0.25.0 -> ==2.10.0, 0.28.0 -> ==2.13.0,
+# 0.29.0 -> ==2.14.0, 0.29.1/0.29.2 -> >=2.14.0; torchaudio 2.10.0 -> ==2.10.0, 2.11.1 -> >=2.11, and no
+# torchaudio after 2.11). A library that pins torch itself is judged by its own pin first (checks/verify).
+LAST_TORCHAUDIO = "2.11"
+TORCHVISION_FLOATS_SINCE = (2, 14)  # torchvision 0.29.x accepts any torch >= 2.14
+
+
+def paired_versions(torch_version):
+    """Return the (torchvision, torchaudio) releases that pair with a torch release, as version specs, or None for
+    a torch newer than NEWEST_TORCH."""
+    major, minor, patch = (version_key(torch_version) + (0, 0, 0))[:3]
+    if (major, minor) > NEWEST_TORCH:
+        return None
+    if (major, minor) == (2, 0):
+        # 2.0.0 shipped with 0.15.1 / 2.0.1 and 2.0.1 with 0.15.2 / 2.0.2 (previous-versions page).
+        return "0.15.%d" % (patch + 1), "2.0.%d" % (patch + 1)
+    vision = "0.29.*" if (major, minor) >= TORCHVISION_FLOATS_SINCE else "0.%d.%d" % (minor + 15, patch)
+    audio = "%d.%d.%d" % (major, minor, patch) if minor <= 10 else "%s.*" % LAST_TORCHAUDIO
+    return vision, audio
+
+
+def known(torch_version):
+    """Return True when the tables here know this torch release (it is not newer than NEWEST_TORCH)."""
+    return minor_key(torch_version) <= NEWEST_TORCH
 
 
 def driver_verdict(cuda_runtime, driver_version, windows=False):
     """Judge a driver against a CUDA runtime: ("ok" | "limited" | "too-old" | "unknown", needed)."""
     column = 1 if windows else 0
     runtime = ".".join(str(p) for p in version_key(cuda_runtime)[:2])
-    known = sorted(MIN_DRIVER, key=version_key)
-    at_or_below = [v for v in known if version_key(v) <= version_key(runtime)]
+    known_rows = sorted(MIN_DRIVER, key=version_key)
+    at_or_below = [v for v in known_rows if version_key(v) <= version_key(runtime)]
     if not at_or_below or driver_version is None:
         return "unknown", None
     needed = MIN_DRIVER[at_or_below[-1]][column]
@@ -62,13 +122,52 @@ def python_ok(python_version, torch_version):
     return spec_matches(python_version, ">=%s,<=%s.9999" % support)
 
 
-def paired_versions(torch_version):
-    """Return the (torchvision, torchaudio) release that pairs with a torch release."""
-    major, minor, patch = (version_key(torch_version) + (0, 0, 0))[:3]
-    if (major, minor) == (2, 0):
-        # 2.0.0 shipped with 0.15.1 / 2.0.1 and 2.0.1 with 0.15.2 / 2.0.2 (previous-versions page).
-        return "0.15.%d" % (patch + 1), "2.0.%d" % (patch + 1)
-    return "0.%d.%d" % (minor + 15, patch), "%d.%d.%d" % (major, minor, patch)
+def compile_python_ok(python_version, torch_version):
+    """Return True/False if torch.compile of this torch accepts this Python, or None for an unknown torch."""
+    newest = COMPILE_PYTHON_MAX.get(minor_key(torch_version))
+    return None if newest is None else spec_matches(python_version, "<=%s.9999" % newest)
+
+
+# The CUDA toolkits that can build kernels (SASS) for each compute capability: (first, first that cannot).
+# Sources: NVIDIA CUDA Toolkit release notes (11.8 adds sm_89/sm_90; 12.0 drops sm_35/sm_37; 12.8 adds sm_100 and
+# sm_120; 12.9 adds sm_103 and sm_121; 13.0 names Thor sm_110 and drops sm_50 to sm_72).
+ARCH_CUDA = {
+    (3, 5): ("5.0", "12.0"),
+    (3, 7): ("5.0", "12.0"),
+    (5, 0): ("6.0", "13.0"),
+    (5, 2): ("6.5", "13.0"),
+    (6, 0): ("8.0", "13.0"),
+    (6, 1): ("8.0", "13.0"),
+    (7, 0): ("9.0", "13.0"),
+    (7, 2): ("10.0", "13.0"),
+    (7, 5): ("10.0", None),
+    (8, 0): ("11.0", None),
+    (8, 6): ("11.1", None),
+    (8, 7): ("11.4", None),
+    (8, 9): ("11.8", None),
+    (9, 0): ("11.8", None),
+    (10, 0): ("12.8", None),
+    (10, 3): ("12.9", None),
+    (11, 0): ("13.0", None),
+    (12, 0): ("12.8", None),
+    (12, 1): ("12.9", None),
+}
+# torch.cuda.get_arch_list() of PyTorch 2.0's own CUDA builds (pip wheels; the pytorch channel's conda builds add
+# sm_61 and compute_37). Sources: pytorch/pytorch#110153 (cu117 wheel on an H100), #95648 (the cu118 build).
+TORCH20_ARCHES = {
+    "11.7": ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86"),
+    "11.8": ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"),
+}
+
+
+def cuda_can_build(cuda_version, capability):
+    """Return True if CUDA `cuda_version` can build kernels that run natively on a GPU of `capability` (its own
+    architecture or an older one of the same major), False if not, None when the table does not know the GPU."""
+    rows = [(cap, span) for cap, span in ARCH_CUDA.items() if cap[0] == capability[0] and cap[1] <= capability[1]]
+    if not rows:
+        return None
+    cuda = version_key(cuda_version)
+    return any(version_key(first) <= cuda and (last is None or cuda < version_key(last)) for _, (first, last) in rows)
 
 
 def arch_support(capability, arch_list):

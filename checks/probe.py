@@ -1,6 +1,5 @@
 """Collect facts about this machine without judging them: host, driver, torch import, GPU probe."""
 
-import ctypes
 import glob
 import json
 import os
@@ -9,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+
+from checks import errors
 
 # Environment variables that change what torch sees or does; reported in every header.
 ENV_VARS = (
@@ -25,89 +26,15 @@ ENV_VARS = (
     "TORCHINDUCTOR_CACHE_DIR",
 )
 
-# (pattern in the import error, what it means, the fix). First match wins.
-IMPORT_SIGNATURES = (
-    (
-        r"No module named 'torch'$",
-        "torch is not installed in this Python (%s)",
-        "run inside the environment that has torch (`pixi run verify`, or `pixi shell`), or install it into this "
-        "Python (pip: from https://download.pytorch.org/whl/cpu or /whl/cuXYZ for your CUDA)",
-    ),
-    (
-        r"No module named 'torch\._C'",
-        "this is a PyTorch source tree, not an installed torch",
-        "run from another directory (cd ..), or build torch with `python setup.py develop`",
-    ),
-    (
-        r"iJIT_NotifyEvent",
-        "mkl 2024.1 or newer removed a symbol that torch 2.0's libtorch_cpu needs",
-        "pin mkl below 2024.1: a constraint `mkl = \"<2024.1\"` in the manifest (conda: `conda install 'mkl<2024.1'`)",
-    ),
-    (
-        r"GLIBCXX_\d|CXXABI_\d",
-        "an older libstdc++ (often from the system via LD_LIBRARY_PATH) shadows the one torch needs",
-        "remove system library dirs from LD_LIBRARY_PATH, or install libstdcxx-ng>=12 in the environment",
-    ),
-    (
-        r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
-        r"cannot open shared object",
-        "a CUDA library that this CUDA build of torch loads at import is missing",
-        "reinstall the environment (remove .pixi/envs/<env>, run `pixi install`; or pip install torch "
-        "from its CUDA index) "
-        "and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
-    ),
-    (
-        r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)",
-        "torch loaded CUDA libraries of another version (LD_LIBRARY_PATH or a system CUDA shadowing the environment's)",
-        "unset LD_LIBRARY_PATH (or drop its /usr/local/cuda entries) and run again",
-    ),
-    (
-        r"OMP: Error #15|libiomp5.*already initialized",
-        "two OpenMP runtimes were loaded into one process",
-        "keep one OpenMP runtime in the environment (conda: _openmp_mutex and intel-openmp from one channel)",
-    ),
-    (
-        r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll",
-        "a Windows DLL that torch needs did not load",
-        "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal",
-    ),
-    (
-        r"(compiled using NumPy 1\.x|_ARRAY_API not found|numpy\.core\.multiarray failed)",
-        "NumPy 2 is installed but this torch was built against NumPy 1.x",
-        'install numpy<2 (pin `numpy = "<2"` in the manifest)',
-    ),
-    (
-        r"No module named '([\w.]+)'",
-        "a package that torch imports is missing: %s",
-        "install it into this environment (pip install <name>, or pixi install)",
-    ),
-    (
-        r"undefined symbol",
-        "a torch library does not match the others (a partial upgrade or mixed installs)",
-        "reinstall torch, torchvision and torchaudio together from one source",
-    ),
-)
-
-
-def diagnose_import_error(exc):
-    """Return (what went wrong, fix) for a torch import failure from its message."""
-    message = "%s: %s" % (type(exc).__name__, exc)
-    for pattern, meaning, fix in IMPORT_SIGNATURES:
-        match = re.search(pattern, message, re.MULTILINE)
-        if match:
-            if "%s" in meaning:
-                meaning %= match.group(1) if match.groups() else sys.executable
-            return meaning, fix
-    return "torch failed to import (%s)" % message.splitlines()[0], "reinstall torch into this environment"
-
 
 def import_torch():
     """Import torch in-process; return (module, None) or (None, (error line, meaning, fix))."""
     try:
         import torch
     except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions
-        line = ("%s: %s" % (type(exc).__name__, exc)).splitlines()[0]
-        return None, (line,) + diagnose_import_error(exc)
+        from checks import causes
+
+        return None, (errors.describe(exc),) + causes.of_import_error(exc)
     return torch, None
 
 
@@ -134,6 +61,17 @@ def build_flavour(torch):
     return "rocm" if getattr(torch.version, "hip", None) else "cpu"
 
 
+def arch_list(torch):
+    """Return the CUDA architectures a build has kernels for (`sm_86`, `sm_90`, `compute_37` for PTX), read without
+    initialising CUDA: torch._C._cuda_getArchFlags is the list compiled in, which torch.cuda.get_arch_list() returns
+    only once a GPU is usable (torch/cuda/__init__.py, 2.0.1 to 2.15). None for a build without CUDA."""
+    flags = getattr(torch._C, "_cuda_getArchFlags", None)
+    if flags is None or not torch.version.cuda:
+        return None
+    text = flags()
+    return text.split() if text else None
+
+
 def build_label(torch):
     """Return the build as printed in headers, e.g. `cuda 11.8` or `cpu`."""
     flavour = build_flavour(torch)
@@ -150,21 +88,8 @@ def header_facts(host, torch):
     }
 
 
-def _cuda_driver_version():
-    names = {"Linux": ("libcuda.so.1", "libcuda.so"), "Windows": ("nvcuda.dll",)}.get(platform.system(), ())
-    for name in names:
-        try:
-            lib = ctypes.CDLL(name)
-        except OSError:
-            continue
-        version = ctypes.c_int(0)
-        if lib.cuDriverGetVersion(ctypes.byref(version)) == 0 and version.value:
-            return "%d.%d" % (version.value // 1000, (version.value % 1000) // 10)
-    return None
-
-
 def _run(argv, timeout):
-    """Run a command; return (returncode, stdout), or (None, reason) when it cannot finish."""
+    """Run a command; return (returncode, output), or (None, reason) when it cannot finish."""
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
     except subprocess.TimeoutExpired:
@@ -175,45 +100,28 @@ def _run(argv, timeout):
 
 
 def driver(timeout=15.0):
-    """Return the NVIDIA driver facts: version, the CUDA it supports, GPUs from nvidia-smi."""
-    info = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
-    proc_file = "/proc/driver/nvidia/version"
-    if os.path.exists(proc_file):
-        info["present"] = True
-        with open(proc_file) as handle:
-            match = re.search(r"Kernel Module\s+(?:for \S+\s+)?([\d.]+)", handle.read())
-        info["version"] = match.group(1) if match else None
-    info["cuda"] = _cuda_driver_version()
-    info["present"] = info["present"] or info["cuda"] is not None
+    """Return the NVIDIA driver facts (checks/driver.py: NVML or nvidia-smi, with the failure state if any)."""
+    from checks import driver as nvidia_driver
+
+    return nvidia_driver.facts(timeout)
+
+
+def nvidia_hardware(sys_root="/"):
+    """Return the evidence that this machine has an NVIDIA GPU, whether or not its driver works: a PCI display or
+    3D controller of vendor 0x10de (Linux sysfs), a /dev/nvidiaN node, the kernel module's /proc entry, or
+    nvidia-smi on PATH; an empty list on a machine without one (a GPU-less CI runner or container)."""
+    evidence = []
+    for device in sorted(glob.glob(os.path.join(sys_root, "sys/bus/pci/devices/*"))):
+        try:
+            with open(os.path.join(device, "vendor")) as vendor, open(os.path.join(device, "class")) as klass:
+                if vendor.read().strip() == "0x10de" and klass.read().strip().startswith("0x03"):
+                    evidence.append("PCI device %s" % os.path.basename(device))
+        except OSError:
+            continue
+    evidence += sorted(glob.glob(os.path.join(sys_root, "dev/nvidia[0-9]*")))[:1]
+    evidence += [p for p in [os.path.join(sys_root, "proc/driver/nvidia/version")] if os.path.exists(p)]
     smi = shutil.which("nvidia-smi")
-    if smi:
-        info["smi"] = smi
-        code, out = _run(
-            [smi, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader"], timeout
-        )
-        if code == 0:
-            info["present"] = True
-            for line in out.strip().splitlines():
-                fields = [f.strip() for f in line.split(",")]
-                if len(fields) >= 2:
-                    info["gpus"].append(
-                        {
-                            "name": fields[0],
-                            "compute_cap": fields[2] if len(fields) > 2 else None,
-                            "memory": fields[3] if len(fields) > 3 else None,
-                        }
-                    )
-                    info["version"] = info["version"] or fields[1]
-            if info["cuda"] is None:
-                _, header = _run([smi], timeout)
-                match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
-                info["cuda"] = match.group(1) if match else None
-        else:
-            lines = out.strip().splitlines()
-            info["smi_error"] = "nvidia-smi " + (
-                out if code is None else lines[0] if lines else "exited with %s" % code
-            )
-    return info
+    return evidence + (["nvidia-smi at %s" % smi] if smi else [])
 
 
 def torch_installed_by(prefix=None):
@@ -296,8 +204,12 @@ def conda_record(package, prefix=None):
 
 
 GPU_PROBE = r"""
-import json, torch
-out = {"available": torch.cuda.is_available(), "count": 0, "devices": []}
+import json, warnings, torch
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    out = {"available": torch.cuda.is_available(), "count": 0, "devices": []}
+out["warnings"] = [str(w.message) for w in seen]
+print("GPU-PROBE " + json.dumps(out), flush=True)
 if out["available"]:
     out["count"] = torch.cuda.device_count()
     for i in range(out["count"]):
@@ -305,6 +217,7 @@ if out["available"]:
         out["devices"].append({"name": p.name, "capability": [p.major, p.minor],
                                "memory_gib": round(p.total_memory / 2**30, 1),
                                "sms": p.multi_processor_count})
+    print("GPU-PROBE " + json.dumps(out), flush=True)
     x = torch.arange(1024, dtype=torch.float32, device="cuda")
     out["kernel_ok"] = bool(((x * 2).sum().item()) == float(2 * sum(range(1024))))
 print("GPU-PROBE " + json.dumps(out))
@@ -312,15 +225,20 @@ print("GPU-PROBE " + json.dumps(out))
 
 
 def gpu_probe(timeout, code=GPU_PROBE):
-    """Initialise CUDA in a child process so a hung driver cannot hang us; return facts or an error."""
+    """Initialise CUDA in a child process so a hung or crashing driver cannot take us with it; return its facts
+    (available, count, devices, warnings such as `CUDA initialization: ...`, kernel_ok) as far as it got, plus
+    `error` (the real error from its output, errors.extract) and `hung` when it did not finish."""
     code_, out = _run([sys.executable, "-c", code], timeout)
-    if code_ is None:
-        return {"error": "the GPU probe %s" % out, "hung": "did not answer" in out}
-    for line in out.splitlines():
+    facts = {}
+    for line in (out or "").splitlines():
         if line.startswith("GPU-PROBE "):
-            return json.loads(line[len("GPU-PROBE ") :])
-    tail = [line for line in out.strip().splitlines() if line.strip()]
-    return {"error": "the GPU probe exited with %s: %s" % (code_, tail[-1] if tail else "no output"), "hung": False}
+            facts = json.loads(line[len("GPU-PROBE ") :])
+    if code_ is None:
+        return dict(facts, error="the GPU probe %s" % out, hung="did not answer" in out)
+    if code_ != 0 or "kernel_ok" not in facts and facts.get("available"):
+        how = errors.crash(code_) or "exited with %s" % code_
+        return dict(facts, error="the GPU probe %s: %s" % (how, errors.extract(out).line), hung=False)
+    return facts
 
 
 def devices(torch, driver_info, timeout):

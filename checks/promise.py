@@ -151,6 +151,34 @@ def torch_environments(ws, subdir, cuda=False):
     return names
 
 
+def environments_with_kernels(ws, subdir, capability, exclude=None):
+    """Return [(environment, platform name, why)] of the workspace's CUDA environments on `subdir` whose torch
+    builds have kernels for a GPU of compute capability `capability` ((9, 0)): PyTorch 2.0's own arch lists for its
+    CUDA 11.7 / 11.8 builds (compat.TORCH20_ARCHES), else whether the environment's CUDA can build kernels for that
+    GPU at all (compat.cuda_can_build). Environments with one platform here come first (nothing else to choose)."""
+    from checks import compat
+
+    sm = "sm_%d%d" % tuple(capability)
+    found = []
+    for env in torch_environments(ws, subdir, cuda=True):
+        here = [p for p in ws.env_platforms(env) if p.subdir == subdir and env != exclude]
+        for platform in here:
+            made = promise(ws, env, platform)
+            cuda = versions.floor(made.cuda) or made.driver if made.flavour == "cuda" else None
+            if not cuda:
+                continue
+            arches = compat.TORCH20_ARCHES.get(".".join(map(str, versions.minor(cuda))))
+            if arches and versions.minor(versions.floor(made.torch) or "0") == (2, 0):
+                why = "its torch 2.0 CUDA %s builds have %s kernels" % (cuda, sm)
+                fits = compat.arch_support(capability, arches)[0] != "none"
+            else:
+                why, fits = "CUDA %s builds can have %s kernels" % (cuda, sm), compat.cuda_can_build(cuda, capability)
+            if fits:
+                found.append((len(here), env, platform.name, why))
+                break
+    return [entry[1:] for entry in sorted(found, key=lambda entry: entry[0])]
+
+
 def host_packages(driver_cuda, mac_version=None, glibc=None, linux=None):
     """Return the host's virtual packages as pixi sees them when it selects a platform ({name: version}).
 

@@ -1,22 +1,97 @@
 """Facts about the toolchain torch.compile needs on this machine: whether TorchDynamo supports this Python and
-platform, and which C++ compiler inductor would call. verify judges them; train skips compiled variants by them."""
+platform, the C++ compiler inductor will really call (torch 2.0: g++; later: $CXX when set), and for GPU compile
+the C compiler and Python.h triton builds its launcher with. verify judges them; train skips compiled variants by
+them."""
 
 import os
 import platform
 import re
 import shutil
 
+from checks import compat
 from checks.report import FAIL, SKIP
 
 
-def cxx_compiler():
-    """Return the C++ compiler torch.compile's CPU backend would use, or None."""
-    candidates = [os.environ.get("CXX")] if os.environ.get("CXX") else []
-    candidates += ["cl"] if platform.system() == "Windows" else ["g++", "c++", "clang++"]
-    for name in candidates:
-        path = shutil.which(name)
-        if path:
+def cxx_compiler(torch_version=None):
+    """Return (the C++ compiler inductor's CPU backend will call, its path or None, why that one).
+
+    torch 2.0 hard-codes config.cpp.cxx = (None, "g++") and ignores $CXX; from 2.1 $CXX is used when set
+    (pytorch/pytorch#94926), else g++ (clang++ on macOS from 2.3; cl on Windows). inductor does not fall back
+    from a $CXX that is missing: it fails with InvalidCxxCompiler naming it (torch/_inductor/codecache.py,
+    cpp_compiler_search)."""
+    minor = compat.minor_key(torch_version or "2.1")
+    default = "cl" if platform.system() == "Windows" else "clang++" if platform.system() == "Darwin" else "g++"
+    if minor < compat.CXX_FROM_ENV_SINCE:
+        default = "g++"
+        why = "torch %d.%d calls g++%s" % (minor + (" and ignores $CXX" if os.environ.get("CXX") else "",))
+        return default, shutil.which(default), why
+    if os.environ.get("CXX"):
+        return os.environ["CXX"], shutil.which(os.environ["CXX"]), "$CXX"
+    return default, shutil.which(default), "the default (no $CXX)"
+
+
+def c_compiler():
+    """Return (the C compiler triton builds its GPU launcher with, its path or None, why): $CC when set (triton
+    does not check it), else gcc, else clang (triton/runtime/build.py, 2.0 to 3.x)."""
+    if os.environ.get("CC"):
+        return os.environ["CC"], shutil.which(os.environ["CC"]), "$CC"
+    for name in ("gcc", "clang"):
+        if shutil.which(name):
+            return name, shutil.which(name), "on PATH"
+    return "gcc", None, "none of $CC, gcc, clang"
+
+
+def python_headers():
+    """Return the path of Python.h that triton's launcher (and inductor's C++ wrapper) include, or None."""
+    import sysconfig
+
+    for key in ("include", "platinclude"):
+        path = os.path.join(sysconfig.get_paths().get(key) or "", "Python.h")
+        if os.path.isfile(path):
             return path
+    return None
+
+
+def toolchain_problem(torch, devices=("cpu",)):
+    """Return (status, summary, expected, actual, fix) when a compiler torch.compile will call is missing."""
+    name, path, why = cxx_compiler(torch.__version__)
+    if path is None:
+        if why == "$CXX":
+            return (
+                FAIL,
+                "$CXX=%s points nowhere: inductor calls it and fails with InvalidCxxCompiler" % name,
+                "$CXX names an installed C++ compiler",
+                "not found",
+                "unset CXX, or point it at g++/clang++",
+            )
+        return (
+            FAIL,
+            "no C++ compiler for inductor's CPU kernels (%s)" % why,
+            "%s on PATH" % name,
+            "none found",
+            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment (it has cxx-compiler)",
+        )
+    if "cuda" in devices:
+        cc, cc_path, cc_why = c_compiler()
+        if cc_path is None:
+            summary = ("$CC=%s points nowhere" % cc if cc_why == "$CC" else "no C compiler") + (
+                " for triton, which builds its GPU launcher with it"
+            )
+            return (
+                FAIL,
+                summary,
+                "$CC, gcc or clang",
+                "not found",
+                "install gcc (Debian/Ubuntu: apt install gcc), or set CC to an installed C compiler",
+            )
+        if python_headers() is None:
+            return (
+                FAIL,
+                "Python.h is missing: triton's GPU launcher includes it",
+                "Python.h",
+                "missing",
+                "install the Python development headers (Debian/Ubuntu: apt install python3-dev)",
+            )
     return None
 
 
@@ -42,22 +117,14 @@ def support_problem(torch):
     return FAIL, message, "use Python <= 3.10 with torch 2.0 (the pixi environments do), or a newer torch"
 
 
-def compile_blocker(torch):
+def compile_blocker(torch, devices=("cpu",)):
     """Return why torch.compile cannot run here as (status, summary, expected, actual, fix), or None."""
     problem = support_problem(torch)
     if problem:
         status, reason, fix = problem
         where = "%s, Python %s" % (platform.system(), platform.python_version())
         return status, reason, "torch.compile supported", where, fix
-    if cxx_compiler() is None:
-        return (
-            FAIL,
-            "no C++ compiler for inductor's CPU kernels",
-            "g++/clang++ on PATH (or $CXX)",
-            "none found",
-            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment",
-        )
-    return None
+    return toolchain_problem(torch, devices)
 
 
 # (pattern in the child's output, fix). First match wins.

@@ -16,11 +16,15 @@ from checks import compat
         ("12.8", "550.54.14", False, "limited", "570.26"),
         ("12.8", "470.82.01", False, "too-old", "570.26"),
         ("12.9", "575.51.03", False, "ok", "575.51.03"),
-        ("12.2", "530.30.02", False, "ok", "530.30.02"),
+        ("12.2", "530.30.02", False, "limited", "535.54.03"),
+        ("12.2", "535.54.03", False, "ok", "535.54.03"),
+        ("13.0", "575.51.03", False, "too-old", "580"),
+        ("13.2", "580.95.05", False, "limited", "595"),
     ],
 )
 def test_driver_verdict(runtime, driver, windows, verdict, needed):
-    """A driver is judged against the table for the runtime's CUDA release (or the one before it)."""
+    """A driver is judged against NVIDIA's table for the runtime's CUDA release (or the one before it); below it,
+    CUDA minor-version compatibility (11.x >= 450.80.02, 12.x >= 525, 13.x >= 580) makes it `limited`."""
     assert compat.driver_verdict(runtime, driver, windows) == (verdict, needed)
 
 
@@ -36,12 +40,17 @@ def test_driver_verdict_unknown_without_a_version():
         ("2.0.0", ("0.15.1", "2.0.1")),
         ("2.0.1", ("0.15.2", "2.0.2")),
         ("2.1.2", ("0.16.2", "2.1.2")),
-        ("2.13.0", ("0.28.0", "2.13.0")),
+        ("2.10.0", ("0.25.0", "2.10.0")),
+        ("2.13.0", ("0.28.0", "2.11.*")),
+        ("2.14.1", ("0.29.*", "2.11.*")),
+        ("2.15.0", ("0.29.*", "2.11.*")),
+        ("2.16.0", None),
         ("2.0.1+cu117", ("0.15.2", "2.0.2")),
     ],
 )
 def test_paired_versions_follow_the_release_matrix(torch_version, pair):
-    """torch 2.0.x pairs with 0.15.(x+1)/2.0.(x+1); later releases with 0.(m+15).p/2.m.p."""
+    """torch 2.0.x pairs with 0.15.(x+1)/2.0.(x+1); later releases with 0.(m+15).p/2.m.p until torchaudio's last
+    release (2.11) and torchvision 0.29 (which accepts torch >= 2.14); a torch newer than the table gets None."""
     assert compat.paired_versions(torch_version) == pair
 
 
@@ -54,12 +63,62 @@ def test_paired_versions_follow_the_release_matrix(torch_version, pair):
         ("3.7.16", "2.0.1", False),
         ("3.13.0", "2.5.1", True),
         ("3.8.18", "2.5.1", False),
+        ("3.14.0", "2.13.0", True),
+        ("3.9.18", "2.13.0", False),
+        ("3.15.0", "2.15.0", True),
+        ("3.10.13", "2.15.0", False),
         ("3.13.0", "2.99.0", None),
     ],
 )
 def test_python_support(python, torch_version, ok):
-    """Python support comes from the release matrix; a torch beyond the table gives no verdict."""
+    """Python support comes from each release's wheels on PyPI; a torch beyond the table gives no verdict."""
     assert compat.python_ok(python, torch_version) is ok
+
+
+@pytest.mark.parametrize(
+    "python, torch_version, ok",
+    [
+        ("3.10.13", "2.0.1", True),
+        ("3.11.7", "2.0.1", False),  # pytorch/pytorch#104918: "Python 3.11+ not yet supported for torch.compile"
+        ("3.11.7", "2.1.2", True),
+        ("3.12.1", "2.3.1", False),  # pytorch/pytorch#120233: "Dynamo is not supported on Python 3.12+" (2.2.2)
+        ("3.12.1", "2.4.1", True),
+        ("3.14.0", "2.9.1", False),
+        ("3.14.0", "2.10.0", True),
+        ("3.15.0", "2.15.0", True),
+        ("3.14.0", "2.16.0", None),
+    ],
+)
+def test_compile_python_support(python, torch_version, ok):
+    """torch.compile's own version gate per release (torch/__init__.py and eval_frame.py of each wheel)."""
+    assert compat.compile_python_ok(python, torch_version) is ok
+
+
+def test_every_release_through_the_newest_is_in_every_table():
+    """No torch release up to NEWEST_TORCH is missing from a per-release table."""
+    releases = [(2, m) for m in range(compat.NEWEST_TORCH[1] + 1)]
+    for table in (compat.PYTHON_SUPPORT, compat.COMPILE_PYTHON_MAX):
+        assert sorted(table) == releases
+    assert compat.known("2.15.0") and not compat.known("2.16.0")
+
+
+@pytest.mark.parametrize(
+    "cuda, capability, ok",
+    [
+        ("11.7", (9, 0), False),
+        ("11.8", (9, 0), True),
+        ("11.8", (8, 9), True),
+        ("12.8", (12, 0), True),
+        ("12.6", (12, 0), False),
+        ("12.8", (3, 7), False),  # CUDA 12.0 dropped Kepler
+        ("13.0", (6, 1), False),  # CUDA 13.0 dropped sm_50 to sm_72
+        ("13.0", (8, 9), True),
+        ("12.8", (99, 0), None),
+    ],
+)
+def test_which_cuda_can_build_kernels_for_a_gpu(cuda, capability, ok):
+    """NVIDIA's toolkit support per architecture (an older minor of the same major counts)."""
+    assert compat.cuda_can_build(cuda, capability) is ok
 
 
 CU117_LINUX = ["sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "compute_37"]

@@ -2,7 +2,7 @@
 
 import warnings
 
-from checks import probe, runner
+from checks import apis, probe, runner
 from checks.bench import peaks
 from checks.report import FAIL, Result
 
@@ -110,6 +110,8 @@ def prepare(args, torch):
 
     ctx = Context(args, torch)
     warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")  # TF32 is set per measurement
+    if not args.quick:  # torch.compile runs: inductor imports cpp_extension, which says no CUDA runtime is found
+        apis.quiet_cuda_home(torch)
     if ctx.unusable:
         failed = Result(
             args.device,

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from checks import apis, toolchain
+from checks import apis, errors, toolchain
 from checks.report import FAIL, PASS, SKIP, Result
 from checks.train import trainer
 from checks.train.models import SPECS
@@ -31,7 +31,7 @@ def variant_problem(ctx, variant):
     if variant.mode == "compile":
         if ctx.quick:
             return SKIP, "--quick skips torch.compile", None
-        blocker = toolchain.compile_blocker(torch)
+        blocker = toolchain.compile_blocker(torch, (variant.device,))
         if blocker:
             status, reason, _, _, hint = blocker
             return status, reason, hint
@@ -54,15 +54,8 @@ def _guarded(name, body, compiling=False):
         if apis.is_oom(exc):
             return Result(name, FAIL, "out of memory", "fits in free memory", text.splitlines()[0], OOM_HINT)
         if compiling:  # dynamo's and inductor's errors (BackendCompilerFailed, ...) are RuntimeErrors
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-            return Result(
-                name,
-                FAIL,
-                "torch.compile failed: %s" % first[:200],
-                "compiles",
-                first[:500],
-                toolchain.diagnose(text),
-            )
+            found = errors.describe(exc)
+            return Result(name, FAIL, "torch.compile failed: %s" % found, "compiles", found, toolchain.diagnose(text))
         raise
 
 

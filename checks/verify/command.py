@@ -2,11 +2,18 @@
 
 command (this module) -> facts (facts.py: host, driver, the environment's promise, torch, GPU probe) -> verdicts
 (install.py, gpu.py, compute.py, libs.py, compile.py: one function per check line). verify has no chart.
+
+torch is imported and the checks run in a worker process (checks/worker.py): when a native crash (two OpenMP
+runtimes, a cuDNN load abort, an illegal instruction, a segfault) or a hang ends it, the user still gets the lines
+so far, a FAIL naming the check and how it died, the remaining checks from a new worker, the summary and the JSON.
 """
 
-from checks import manifest, runner
-from checks.verify import compile as compile_
-from checks.verify import compute, facts, gpu, install, libs
+import argparse
+import json
+import sys
+
+from checks import runner, worker
+from checks.report import FAIL, Result
 
 SPEC = runner.Spec(
     "verify",
@@ -16,30 +23,36 @@ SPEC = runner.Spec(
     timeout=120.0,
 )
 
-# Every check, in the order verify prints them; each is independent of the others.
-CHECKS = (
-    ("python", install.check_python),
-    ("torch", install.check_torch),
-    ("torchvision", lambda ctx: install.check_domain(ctx, "torchvision")),
-    ("torchaudio", lambda ctx: install.check_domain(ctx, "torchaudio")),
-    ("build", install.check_build),
-    ("cuda-runtime", install.check_cuda_runtime),
-    ("cudnn", install.check_cudnn),
-    ("nccl", install.check_nccl),
-    ("driver", gpu.check_driver),
-    ("gpu", gpu.check_gpu),
-    ("gpu-arch", gpu.check_gpu_arch),
-    ("mps", gpu.check_mps),
-    ("cpu-backends", libs.check_cpu_backends),
-    ("kernels", compute.check_kernels),
-    ("conv", compute.check_conv),
-    ("amp", compute.check_amp),
-    ("sdpa", compute.check_sdpa),
-    ("distributed", libs.check_distributed),
-    ("numpy", libs.check_numpy),
-    ("first-step", compute.check_first_step),
-    ("compile", compile_.check_compile),
-)
+
+def checks():
+    """Return every check as (name, function of the Context), in the order verify prints them; each is independent
+    of the others. The architecture check comes before the GPU probe's: it needs no kernel launch."""
+    from checks.verify import arch, compute, domain, gpu, install, libs
+    from checks.verify import compile as compile_
+
+    return (
+        ("python", install.check_python),
+        ("torch", install.check_torch),
+        ("torchvision", lambda ctx: domain.check_domain(ctx, "torchvision")),
+        ("torchaudio", lambda ctx: domain.check_domain(ctx, "torchaudio")),
+        ("build", install.check_build),
+        ("cuda-runtime", install.check_cuda_runtime),
+        ("cudnn", install.check_cudnn),
+        ("nccl", install.check_nccl),
+        ("driver", gpu.check_driver),
+        ("gpu-arch", arch.check_gpu_arch),
+        ("gpu", gpu.check_gpu),
+        ("mps", gpu.check_mps),
+        ("cpu-backends", libs.check_cpu_backends),
+        ("kernels", compute.check_kernels),
+        ("conv", compute.check_conv),
+        ("amp", compute.check_amp),
+        ("sdpa", compute.check_sdpa),
+        ("distributed", libs.check_distributed),
+        ("numpy", libs.check_numpy),
+        ("first-step", compute.check_first_step),
+        ("compile", compile_.check_compile),
+    )
 
 
 def add_arguments(parser):
@@ -56,16 +69,66 @@ def add_arguments(parser):
         help="the platform of --env to expect (pixi's task passes the one pixi installed; default: as pixi would "
         "choose it on this machine)",
     )
+    parser.add_argument(
+        "--no-gpu",
+        action="store_true",
+        help="this machine has no GPU on purpose (a CI runner): a CUDA environment's build is checked and its GPU "
+        "checks are skipped; without it, a CUDA environment with no driver is a FAIL",
+    )
+    parser.add_argument("--worker", metavar="STATE", help=argparse.SUPPRESS)
 
 
-def prepare(args, torch):
-    """Collect the facts, then plan the checks."""
-    ctx = facts.collect(args)
-    header = facts.header(ctx, args.manifest or (manifest.find_manifest() if ctx.expect else None))
-    jobs = [(name, (lambda f=func: f(ctx))) for name, func in CHECKS]
-    return runner.Plan(header, jobs=jobs, hint="a hung GPU, driver or compiler: check `nvidia-smi`, raise --timeout")
+def work(args, state):
+    """The worker: collect the facts (import torch), then run the checks and send their results to the parent."""
+    from checks.verify import facts
+
+    channel = worker.Channel()
+    ctx = facts.collect(args, state, channel.progress)
+    header = facts.header(ctx, facts.manifest_shown(args, ctx))
+    return worker.serve(channel, header, [(name, (lambda f=func: f(ctx))) for name, func in checks()], state)
+
+
+def diagnose(name, found, how):
+    """The FAIL of a check whose worker died or hung: how, the real error it printed, and what that means."""
+    from checks import causes
+
+    meaning, fix = causes.of_text("%s\n%s" % (how, found.message or ""))
+    known = not meaning.startswith("torch failed to import")
+    summary = "the check's process %s%s" % (how, ": " + found.line if found.kind != "none" else "")
+    if known:
+        summary += " (%s)" % meaning
+    else:
+        fix = "rerun `python -m checks verify`; if %s fails again, report it with the output of " % name + (
+            "`python -X faulthandler -m checks verify`"
+        )
+    return Result(name, FAIL, summary, "%s finishes" % name, found.line or how, fix)
+
+
+def progress(text):
+    """Say on stderr what a slow step is doing (stdout keeps one line per check)."""
+    print("verify: %s ..." % text, file=sys.stderr, flush=True)
+
+
+def prepare(args, argv):
+    """Parent: judge the options and the manifest (usage errors), start the worker, and stream its results."""
+    if args.worker is not None:
+        return work(args, json.loads(args.worker))
+    from checks.verify import facts
+
+    ctx = facts.prepare(args)
+    supervisor = worker.Supervisor(
+        [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, diagnose, progress
+    )
+    supervisor.state["driver"] = ctx.driver
+    try:
+        header = supervisor.start()
+    except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
+        hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
+        failed = Result("worker", FAIL, str(exc), "the checks' worker process starts", "it died", hint)
+        return runner.Plan(facts.header(ctx, facts.manifest_shown(args, ctx)), results=iter([failed]))
+    return runner.Plan(header, results=supervisor.results())
 
 
 def main(argv):
     """Run verify; return the exit code."""
-    return runner.run(SPEC, argv, prepare, add_arguments)
+    return runner.run(SPEC, argv, lambda args, torch: prepare(args, argv), add_arguments)

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from checks import toolchain
+from checks import errors, toolchain
 from checks.report import FAIL, PASS, SKIP, Result
 
 # Runs in a child process: a compile that hangs or crashes the interpreter cannot take verify with it.
@@ -44,7 +44,8 @@ def run_child(device, timeout):
     for line in proc.stdout.splitlines():
         if line.startswith("COMPILE-RESULT "):
             return json.loads(line[len("COMPILE-RESULT ") :]), ""
-    return None, proc.stdout
+    how = errors.crash(proc.returncode)
+    return None, proc.stdout + ("\n%s" % how if how else "")
 
 
 def check_compile(ctx):
@@ -54,21 +55,24 @@ def check_compile(ctx):
         return Result("compile", SKIP, "torch did not import")
     if ctx.quick:
         return Result("compile", SKIP, "--quick skips torch.compile (tens of seconds)")
-    problem = toolchain.compile_blocker(torch)
+    problem = toolchain.compile_blocker(torch, ctx.devices)
     if problem:
         return Result("compile", *problem)
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
+        ctx.progress(
+            "compile: torch.compile of a function and a small model on %s, in a child process (inductor writes and "
+            "builds its kernels: 10-30 s the first time, at most %g s)" % (device, ctx.timeout)
+        )
         result, error = run_child(device, ctx.timeout)
         if result is None:
-            last = [line for line in error.strip().splitlines() if line.strip()]
-            shown = last[-1] if last else error
+            found = errors.extract(error)
             return Result(
                 "compile",
                 FAIL,
-                "torch.compile on %s failed: %s" % (device, shown[:200]),
+                "torch.compile on %s failed: %s" % (device, found.line),
                 "compiled code runs",
-                shown[:500],
+                found.line,
                 toolchain.diagnose(error),
             )
         tolerance = 1e-4 if device == "cpu" else 1e-3

@@ -2,24 +2,28 @@
 
 import os
 
-from checks import lockfile, manifest, platforms, probe, promise
+from checks import causes, lockfile, manifest, platforms, probe, promise
+from checks import driver as nvidia_driver
 from checks.report import UsageError
 
 CHECK_VERSION = 1
 
 
 class Context:
-    """Everything the checks read: torch, host and driver facts, the environment's promises."""
+    """Everything the checks read: torch, host and driver facts, the environment's promises; `progress(text)`
+    says what a slow step is doing (the worker passes it to the parent, which prints it)."""
 
-    def __init__(self, args):
+    def __init__(self, args, driver=None, progress=None):
         self.quick = args.quick
         self.timeout = args.timeout
+        self.no_gpu = getattr(args, "no_gpu", False)
         self.host = probe.host()
-        self.driver = probe.driver(timeout=args.timeout)
+        self.driver = driver if driver is not None else probe.driver(timeout=args.timeout)
         self.expect = None
         self.torch, self.import_error = None, None
         self.gpu = None
         self.devices = ["cpu"]
+        self.progress = progress or (lambda text: None)
 
     @property
     def gpu_ok(self):
@@ -94,6 +98,11 @@ def installed_platform(ws, env_name, record):
     return None
 
 
+def manifest_shown(args, ctx):
+    """Return the manifest the header names: --manifest, else the workspace's when an environment is expected."""
+    return args.manifest or (ctx.expect.ws.path if ctx.expect else None)
+
+
 def header(ctx, manifest_path):
     """Return the facts printed above the verdicts."""
     torch = ctx.torch
@@ -102,18 +111,40 @@ def header(ctx, manifest_path):
         **probe.header_facts(ctx.host, torch),
         "environment": ctx.expect.header() if ctx.expect else "none given (generic checks; use --env NAME)",
         "manifest": manifest_path,
-        "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]) if ctx.driver["present"] else "none",
-        "gpus": ", ".join(g["name"] for g in ctx.driver["gpus"]) or None,
+        "driver": nvidia_driver.describe(ctx.driver),
+        "gpus": ", ".join(gpu_label(g) for g in ctx.driver["gpus"]) or None,
     }
     facts.update(("env " + k, v) for k, v in probe.environment_vars().items())
     return {k: v for k, v in facts.items() if v is not None}
 
 
-def collect(args):
-    """Gather facts: driver, the environment's promises, torch, and the GPU probe."""
+def gpu_label(gpu):
+    """Return `NVIDIA H100 80GB HBM3 (sm_90)`, or the name alone where the compute capability is unknown."""
+    cap = gpu.get("compute_cap")
+    return "%s (sm_%s)" % (gpu["name"], cap.replace(".", "")) if cap else gpu["name"]
+
+
+def prepare(args):
+    """The parent's facts, before any worker starts: the driver, and the expectation (a bad --env or manifest is a
+    usage error here, in one line); returns the Context without torch."""
     ctx = Context(args)
     ctx.expect = resolve_expectation(args, ctx)
-    ctx.torch, ctx.import_error = probe.import_torch()
+    return ctx
+
+
+def collect(args, state=None, progress=None):
+    """The worker's facts: the driver (from the parent's `state` when given), the environment's promises, torch
+    (not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
+    state = state or {}
+    ctx = Context(args, state.get("driver"), progress)
+    ctx.expect = resolve_expectation(args, ctx)
+    failure = state.get("startup_failure")
+    if failure:
+        ctx.import_error = causes.import_crash(failure["how"], failure["output"])
+    else:
+        ctx.torch, ctx.import_error = probe.import_torch()
     if ctx.torch is not None:
+        if ctx.torch.version.cuda and ctx.driver["present"]:
+            ctx.progress("initialising CUDA in a child process (the GPU probe, at most %g s)" % args.timeout)
         ctx.devices, ctx.gpu = probe.devices(ctx.torch, ctx.driver, args.timeout)
     return ctx

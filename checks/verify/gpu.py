@@ -1,57 +1,116 @@
-"""Verify checks of the GPU stack: NVIDIA driver, visible GPUs, architecture coverage, Apple MPS."""
+"""Verify checks of the GPU stack: the NVIDIA driver, CUDA starting and running a kernel in the probe's child
+process, Apple MPS (the architecture check is in arch.py).
+
+Each FAIL names the cause from the facts collected (checks/driver.py: the driver's state; checks/causes.py: CUDA's
+own error text), and says which environment of the workspace fits when the build is the cause.
+"""
 
 import os
 import platform
 
-from checks import compat
+from checks import compat, probe
+from checks import driver as nvidia_driver
+from checks.causes import of_cuda
 from checks.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.verify import arch
 from checks.verify.install import env_hint
 from checks.versions import floor as spec_floor
+
+
+def _needs_gpu(ctx):
+    """Return True when this build or the environment promises CUDA."""
+    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
+    return cuda_build or bool(ctx.expect and ctx.expect.flavour == "cuda")
+
+
+def _no_driver(ctx):
+    """The verdict when no NVIDIA driver answers."""
+    hardware = probe.nvidia_hardware()
+    seen = "; an NVIDIA GPU is in this machine (%s) but no driver answers" % hardware[0] if hardware else ""
+    if not _needs_gpu(ctx):
+        if hardware:
+            return Result(
+                "driver",
+                WARN,
+                "no NVIDIA driver" + seen,
+                "a driver for the GPU",
+                "none",
+                "install the NVIDIA driver to use the GPU",
+            )
+        return Result("driver", SKIP, "no NVIDIA driver on this machine")
+    if not (ctx.expect and ctx.expect.flavour == "cuda"):  # a CUDA build, and no environment promising a GPU
+        if ctx.no_gpu:
+            return Result("driver", SKIP, "no NVIDIA driver; --no-gpu: the GPU checks skip")
+        return Result(
+            "driver",
+            WARN,
+            "CUDA %s build without an NVIDIA driver%s: torch runs on the CPU only" % (ctx.torch.version.cuda, seen),
+            "a driver",
+            "none",
+            "install the NVIDIA driver to use a GPU; without a GPU a CPU build is smaller (`/whl/cpu`)",
+        )
+    what = ctx.expect.describe()
+    if ctx.no_gpu:
+        return Result("driver", SKIP, "no NVIDIA driver; --no-gpu: %s's build is checked, its GPU checks skip" % what)
+    override = os.environ.get("CONDA_OVERRIDE_CUDA")
+    if override is not None:
+        seen += "; CONDA_OVERRIDE_CUDA=%s only tells the solver which CUDA to assume, it is not a driver" % override
+    floor = spec_floor(ctx.expect.cuda) if ctx.expect and ctx.expect.cuda else None
+    floor = floor or (ctx.torch.version.cuda if ctx.torch is not None else None)
+    row = compat.MIN_DRIVER.get(".".join(map(str, compat.minor_key(floor)))) if floor else None
+    need = ">= %s" % row[platform.system() == "Windows"] if row else "an NVIDIA driver"
+    return Result(
+        "driver",
+        FAIL,
+        "no NVIDIA driver found; %s needs one%s" % (what, seen),
+        need,
+        "none",
+        "install the NVIDIA driver (nvidia-smi must work), or use a CPU environment; on a machine without a GPU on "
+        "purpose (a CI runner) pass --no-gpu",
+    )
 
 
 def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
-    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
-    expects_cuda = bool(ctx.expect and ctx.expect.flavour == "cuda")
-    if d["smi_error"]:
+    if d["state"]:
         return Result(
             "driver",
             FAIL,
-            d["smi_error"],
-            "nvidia-smi answers",
-            d["smi_error"],
-            "the driver is not healthy: look for Xid errors (`dmesg | grep -i xid`), then reset the GPU or reboot",
+            "%s doesn't answer: %s" % (d["source"], d["meaning"]),
+            "the driver answers",
+            nvidia_driver_words(d),
+            d["fix"],
         )
     if not d["present"]:
-        override = os.environ.get("CONDA_OVERRIDE_CUDA")
-        if expects_cuda and override:
-            return Result(
-                "driver",
-                SKIP,
-                "no NVIDIA driver; CONDA_OVERRIDE_CUDA=%s stands in for one (a GPU-less CI runner): "
-                "the build is checked, the GPU checks skip" % override,
-            )
-        if expects_cuda:
-            floor = spec_floor(ctx.expect.cuda)
-            need = compat.MIN_DRIVER.get(floor, ("a recent driver",) * 2)[platform.system() == "Windows"]
-            return Result(
-                "driver",
-                FAIL,
-                "no NVIDIA driver found; %s needs one" % ctx.expect.describe(),
-                ">= %s" % need,
-                "none",
-                "install the NVIDIA driver (nvidia-smi must work), or use the cpu environment",
-            )
-        return Result("driver", SKIP, "no NVIDIA driver on this machine")
+        return _no_driver(ctx)
+    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
+    expects_cuda = bool(ctx.expect and ctx.expect.flavour == "cuda")
     runtime = ctx.torch.version.cuda if cuda_build else (spec_floor(ctx.expect.cuda) if expects_cuda else None)
     summary = "driver %s (supports CUDA %s)" % (d["version"] or "unknown", d["cuda"] or "unknown")
     if runtime is None:
         return Result("driver", PASS, summary, actual=d["version"])
-    verdict, needed = compat.driver_verdict(runtime, d["version"], platform.system() == "Windows")
-    if ctx.expect is not None and ctx.expect.driver_short:
-        verdict = "too-old" if verdict != "unknown" else verdict
+    windows = platform.system() == "Windows"
+    declared = ctx.expect.platform.cuda if ctx.expect is not None and ctx.expect.driver_short else None
+    if declared:  # pixi would not install this platform here: its `cuda` is a system requirement the driver misses
+        needed = compat.driver_verdict(declared, "0", windows)[1]
+        summary = "driver %s supports CUDA %s, but %s declares CUDA %s: pixi will not install it on this driver" % (
+            d["version"],
+            d["cuda"] or "unknown",
+            ctx.expect.platform.name,
+            declared,
+        )
+        return Result(
+            "driver",
+            FAIL,
+            summary,
+            ">= %s" % needed if needed else "CUDA %s" % declared,
+            d["version"],
+            "update the NVIDIA driver%s, or use a variant whose CUDA this driver has"
+            % (" to %s or newer" % needed if needed else ""),
+        )
+    verdict, needed = compat.driver_verdict(runtime, d["version"], windows)
     if verdict == "too-old":
         return Result(
             "driver",
@@ -73,38 +132,91 @@ def check_driver(ctx):
     return Result("driver", PASS, summary + ", enough for CUDA %s" % runtime, needed and ">= %s" % needed, d["version"])
 
 
+def nvidia_driver_words(d):
+    """Return the driver's own words, on one line."""
+    from checks import errors
+
+    return errors.condense(d["error"]) or "no answer"
+
+
+def _probe_failed(ctx):
+    """The gpu FAIL when CUDA did not start in the probe: the driver's state, a hang, or CUDA's own error."""
+    d, error = ctx.driver, ctx.gpu["error"]
+    if d["state"]:
+        return Result(
+            "gpu", FAIL, "CUDA cannot start: %s (see driver)" % d["meaning"], "CUDA initialises", error, d["fix"]
+        )
+    if ctx.gpu.get("hung"):
+        return Result(
+            "gpu",
+            FAIL,
+            "initialising CUDA did not finish: the driver or a GPU is hung (%s)" % error,
+            "CUDA initialises",
+            "hung",
+            nvidia_driver.HUNG_FIX,
+        )
+    cause = of_cuda(error)
+    if cause is None:
+        return Result(
+            "gpu",
+            FAIL,
+            "CUDA failed: %s" % error,
+            "a kernel runs",
+            error,
+            "run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; report the error with --json",
+        )
+    kind, meaning, fix = cause
+    if kind == "no-kernel-image":
+        seen = arch.devices_seen(ctx)
+        fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
+    return Result("gpu", FAIL, "CUDA cannot run a kernel: %s" % meaning, "a kernel runs", error, fix)
+
+
+def _unavailable(ctx):
+    """The gpu FAIL when torch sees no GPU although a driver answers: what torch warned, or what hides them."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
+        return Result(
+            "gpu",
+            FAIL,
+            "CUDA_VISIBLE_DEVICES=%r hides every GPU" % visible,
+            ">= 1 GPU",
+            "0",
+            "unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
+        )
+    for warning in ctx.gpu.get("warnings", []):
+        cause = of_cuda(warning)
+        if cause:
+            from checks import errors
+
+            return Result(
+                "gpu", FAIL, "torch sees no GPU: %s" % cause[1], ">= 1 GPU", errors.condense(warning), cause[2]
+            )
+    where = "CUDA_VISIBLE_DEVICES=%s" % visible if visible is not None else "no warning from torch"
+    return Result(
+        "gpu",
+        FAIL,
+        "torch.cuda.is_available() is False although a driver answers (%s)" % where,
+        ">= 1 GPU",
+        "0",
+        "check the indices in CUDA_VISIBLE_DEVICES; in a container pass --gpus all",
+    )
+
+
 def check_gpu(ctx):
     """GPUs are visible to torch and a kernel runs (probed in a child process with a timeout)."""
     if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
         return Result("gpu", SKIP, "not a CUDA build")
     if ctx.gpu is None:
-        return Result("gpu", SKIP, "no NVIDIA driver on this machine")
-    if "error" in ctx.gpu:
-        hint = (
-            "the driver or a GPU is hung: check `nvidia-smi` and `dmesg | grep -i xid`; reset the GPU or reboot"
-            if ctx.gpu["hung"]
-            else "run `nvidia-smi`; if it works, reinstall the environment"
-        )
-        return Result("gpu", FAIL, ctx.gpu["error"], "CUDA initialises", "probe failed", hint)
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if not ctx.gpu["available"]:
-        if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
-            return Result(
-                "gpu",
-                FAIL,
-                "CUDA_VISIBLE_DEVICES=%r hides every GPU" % visible,
-                ">= 1 GPU",
-                "0",
-                "unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
-            )
         return Result(
             "gpu",
-            FAIL,
-            "torch.cuda.is_available() is False although a driver is present",
-            ">= 1 GPU",
-            "0",
-            "check the driver with `nvidia-smi`; in containers pass --gpus all",
+            SKIP,
+            "no working NVIDIA driver (see driver)" if ctx.driver["state"] else "no NVIDIA driver on this machine",
         )
+    if "error" in ctx.gpu:
+        return _probe_failed(ctx)
+    if not ctx.gpu["available"]:
+        return _unavailable(ctx)
     if not ctx.gpu.get("kernel_ok"):
         return Result(
             "gpu",
@@ -112,50 +224,15 @@ def check_gpu(ctx):
             "a CUDA kernel gave a wrong result",
             "2*sum(0..1023)",
             "mismatch",
-            "the GPU or driver is faulty: run `nvidia-smi -q -d ECC`, reset the GPU",
+            "the GPU or driver is faulty: `nvidia-smi -q -d ECC`, then `python -m checks health`",
         )
     names = ", ".join(
         "%s (sm_%d%d, %s GiB)" % (d["name"], d["capability"][0], d["capability"][1], d["memory_gib"])
         for d in ctx.gpu["devices"]
     )
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     suffix = "" if visible is None else "; CUDA_VISIBLE_DEVICES=%s" % visible
     return Result("gpu", PASS, "%d visible: %s%s" % (ctx.gpu["count"], names, suffix), actual=ctx.gpu["count"])
-
-
-def check_gpu_arch(ctx):
-    """Every visible GPU's architecture has kernels in this build's arch list."""
-    if ctx.torch is None or not ctx.gpu_ok:
-        return Result("gpu-arch", SKIP, "no usable GPU")
-    arch_list = ctx.torch.cuda.get_arch_list()
-    worst = None
-    for device in ctx.gpu["devices"]:
-        verdict, match = compat.arch_support(tuple(device["capability"]), arch_list)
-        rank = ["native", "compatible", "ptx", "none"].index(verdict)
-        if worst is None or rank > worst[0]:
-            worst = (rank, verdict, match, device)
-    _, verdict, match, device = worst
-    sm = "sm_%d%d" % tuple(device["capability"])
-    shown = " ".join(arch_list)
-    if verdict == "none":
-        newer = device["capability"][0] >= 10
-        return Result(
-            "gpu-arch",
-            FAIL,
-            "no kernels for %s (%s) in this build" % (sm, device["name"]),
-            sm,
-            shown,
-            "use the `latest` environment (CUDA 12.8+)" if newer else "use the cu118 environment (adds sm_90)",
-        )
-    if verdict == "ptx":
-        return Result(
-            "gpu-arch",
-            WARN,
-            "%s runs by JIT-compiling %s PTX (slow first run)" % (sm, match),
-            sm,
-            shown,
-            "use an environment whose build includes %s" % sm,
-        )
-    return Result("gpu-arch", PASS, "%s covered by %s" % (sm, match), sm, shown)
 
 
 def check_mps(ctx):

@@ -5,6 +5,7 @@ import platform
 import re
 import tempfile
 
+from checks import compat
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 
@@ -89,14 +90,19 @@ def check_distributed(ctx):
                 "gloo all-reduce gave a wrong result",
                 "[1, 1, 1, 1]",
                 t.tolist(),
-                "reinstall torch",
+                "report it with `--json`: a wrong gloo sum on one process is not fixed by reinstalling",
             )
         have[have.index("gloo")] = "gloo (all-reduce ok)"
     return Result("distributed", PASS, ", ".join(have) or "none")
 
 
+def numpy_1_only(torch):
+    """Return True for a torch built against NumPy 1.x (before compat.NUMPY2_SINCE): it needs numpy<2."""
+    return compat.minor_key(torch.__version__) < compat.NUMPY2_SINCE
+
+
 def check_numpy(ctx):
-    """NumPy is importable and round-trips with torch (NumPy 2 breaks torch < 2.3)."""
+    """NumPy is importable and round-trips with torch (torch built before NumPy 2 needs numpy<2)."""
     torch = ctx.torch
     if torch is None:
         return Result("numpy", SKIP, "torch did not import")
@@ -104,7 +110,12 @@ def check_numpy(ctx):
         import numpy
     except ImportError:
         return Result(
-            "numpy", WARN, "numpy is not installed", "numpy", "missing", "pip install 'numpy<2' (torch < 2.3)"
+            "numpy",
+            WARN,
+            "numpy is not installed",
+            "numpy",
+            "missing",
+            "pip install 'numpy<2'" if numpy_1_only(torch) else "pip install numpy",
         )
     try:
         t = torch.from_numpy(numpy.arange(6, dtype=numpy.float32))
@@ -114,8 +125,8 @@ def check_numpy(ctx):
         major = int(numpy.__version__.split(".")[0])
         hint = (
             "install numpy<2 (torch %s was built against NumPy 1.x)" % torch.__version__
-            if major >= 2
-            else "reinstall numpy"
+            if major >= 2 and numpy_1_only(torch)
+            else "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__)
         )
         return Result(
             "numpy",
@@ -127,6 +138,11 @@ def check_numpy(ctx):
         )
     if not ok:
         return Result(
-            "numpy", FAIL, "round-trip gave wrong values", "[0, 2, ..., 10]", back.tolist(), "reinstall numpy"
+            "numpy",
+            FAIL,
+            "round-trip gave wrong values",
+            "[0, 2, ..., 10]",
+            back.tolist(),
+            "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__),
         )
     return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)

@@ -88,6 +88,9 @@ def test_ci_jobs_come_from_pixi_toml(workflows, repo_root):
     for job in ("verify", "tests"):
         assert ci["jobs"][job]["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.plan.outputs.%s) }}" % job
     assert ci["jobs"]["verify"]["env"]["CONDA_OVERRIDE_CUDA"] == "${{ matrix.cuda }}"
+    # the runners have no GPU on purpose: verify is told so explicitly (CONDA_OVERRIDE_CUDA alone is a FAIL)
+    runs = [step.get("run", "") for step in ci["jobs"]["verify"]["steps"]]
+    assert any(" verify --no-gpu " in run for run in runs), runs
     out = subprocess.run([sys.executable, "tools/ci_matrix.py"], cwd=str(repo_root), capture_output=True, text=True)
     assert out.returncode == 0 and [line.split("=")[0] for line in out.stdout.splitlines()] == ["verify", "tests"]
 

@@ -3,11 +3,10 @@
 import json
 import os
 import re
-import stat
 import sys
-import textwrap
 import time
 
+import fakes
 import pytest
 
 from checks import probe, toolchain
@@ -34,8 +33,8 @@ INSTALL = [
     "cudnn",
     "nccl",
     "driver",
-    "gpu",
     "gpu-arch",
+    "gpu",
     "mps",
 ]
 COMPUTE = [
@@ -224,55 +223,68 @@ def test_torch_import_failure_signatures(run_checks, tmp_path, message, meaning,
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def fake_smi(directory, body):
-    """Write an executable `nvidia-smi` shell script into directory; return the env that puts it first on PATH."""
-    path = directory / "nvidia-smi"
-    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    return {"PATH": "%s:%s" % (directory, os.environ["PATH"])}
-
-
 @POSIX
 def test_hanging_nvidia_smi_is_bounded(run_checks, tmp_path):
     """An nvidia-smi that hangs: FAIL driver within the timeout, with the Xid/reset fix."""
-    env = fake_smi(tmp_path, "sleep 60\n")
     start = time.monotonic()
-    proc = run_checks("verify", "--quick", "--timeout", "1", env=env)
+    proc = run_checks("verify", "--quick", "--timeout", "1", env=fakes.nvidia_smi(tmp_path, sleep=60))
     assert time.monotonic() - start < 45
     assert proc.returncode == 1
-    assert "FAIL driver: nvidia-smi did not answer within 1 s" in proc.stdout
+    assert (
+        "FAIL driver: nvidia-smi doesn't answer: the driver or a GPU is hung (nvidia-smi did not answer "
+        "within 1 s)" in proc.stdout
+    )
     assert "dmesg | grep -i xid" in proc.stdout
 
 
-OLD_DRIVER = """
-case "$1" in
-  --query-gpu=*) echo "Tesla T4, 440.33.01, 7.5, 15360 MiB" ;;
-  *) echo "| NVIDIA-SMI 440.33.01    Driver Version: 440.33.01    CUDA Version: 10.2 |" ;;
-esac
-"""
-NEW_DRIVER = OLD_DRIVER.replace("440.33.01", "535.104.05").replace("10.2", "12.2")
-
-
 @POSIX
 @FAKE_DRIVER
-@CUDA_WHEEL
-def test_old_driver_and_invisible_gpu_are_diagnosed(run_checks, tmp_path):
-    """Driver 440 with a CUDA 11 build: FAIL driver with the version needed; GPU not visible to torch."""
-    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, OLD_DRIVER))
+@pytest.mark.parametrize("state", ["version-mismatch", "driver-not-loaded"])
+def test_header_driver_and_gpu_lines_agree_on_a_broken_driver(run_checks, tmp_path, state):
+    """A driver in a failure state: the header says it does not answer, the driver line names the state's cause and
+    fix, and no line calls the machine driverless."""
+    proc = run_checks("verify", "--quick", "--env", "cu118", env=fakes.nvidia_smi(tmp_path, state=state))
     assert proc.returncode == 1
-    assert "FAIL driver: driver too old for CUDA %s" % torch.version.cuda in proc.stdout
-    assert "actual:   440.33.01" in proc.stdout
-    assert "FAIL gpu: torch.cuda.is_available() is False although a driver is present" in proc.stdout
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("driver "))
+    assert "not answering" in header, header
+    failed = next(line for line in lines(proc.stdout, "FAIL") if line.startswith("FAIL driver"))
+    words = "upgraded while the old kernel module" if state == "version-mismatch" else "kernel module is not loaded"
+    assert words in failed
+    assert "no NVIDIA driver found" not in proc.stdout
 
 
 @POSIX
 @FAKE_DRIVER
 @CUDA_WHEEL
-def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
-    """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so and how to fix it."""
-    proc = run_checks("verify", "--quick", env=dict(fake_smi(tmp_path, NEW_DRIVER), CUDA_VISIBLE_DEVICES=""))
-    assert "FAIL gpu: CUDA_VISIBLE_DEVICES='' hides every GPU" in proc.stdout
-    assert "PASS driver: driver 535.104.05" in proc.stdout
+def test_hopper_on_the_cu117_build_fails_from_nvidia_smi_alone(run_checks, tmp_path):
+    """An H100 seen by nvidia-smi and the cu117 build (sm_37-sm_86): gpu-arch FAILs before any kernel runs and
+    names the environment with sm_90 kernels; the probe's `no kernel image` is the gpu line's cause."""
+    env = dict(fakes.nvidia_smi(tmp_path, gpus=[fakes.H100]), **fakes.torch_fault(tmp_path, "h100-no-kernel-image"))
+    proc = run_checks("verify", "--quick", "--env", "cu117", env=env)
+    arch = next(line for line in lines(proc.stdout, "FAIL") if line.startswith("FAIL gpu-arch"))
+    assert "no kernels for sm_90 (NVIDIA H100 80GB HBM3) in this CUDA 11.7 build" in arch
+    assert "use the cu118 environment (its torch 2.0 CUDA 11.8 builds have sm_90 kernels)" in proc.stdout
+    gpu = proc.stdout[proc.stdout.index("FAIL gpu:") :].split("\nSKIP mps")[0]
+    assert "FAIL gpu: CUDA cannot run a kernel: this torch build has no kernels for the GPU's architecture" in gpu
+    assert "actual:   the GPU probe exited with 1: RuntimeError: CUDA error: no kernel image is available" in gpu
+    assert "TORCH_USE_CUDA_DSA" not in proc.stdout and "reinstall the environment" not in gpu
+
+
+@POSIX
+@FAKE_DRIVER
+@CUDA_WHEEL
+def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
+    """Driver 470, whose nvidia-smi lacks compute_cap: not Xid advice. In the cu118 environment (a platform that
+    declares CUDA 11.8, which pixi will not install on a CUDA 11.4 driver) the fix is the driver version; for the
+    CUDA 11.7 build itself, generic checks say it runs under minor-version compatibility (WARN)."""
+    smi = fakes.nvidia_smi(tmp_path, driver="470.82.01", cuda="11.4", gpus=[fakes.T4])
+    proc = run_checks("verify", "--quick", "--env", "cu118", env=dict(smi, CUDA_VISIBLE_DEVICES=""))
+    assert re.search(r"^driver\s*: 470.82.01 \(CUDA 11.4\)$", proc.stdout, re.M), proc.stdout
+    assert "FAIL driver: driver 470.82.01 supports CUDA 11.4, but linux-64-cu118 declares CUDA 11.8" in proc.stdout
+    assert "expected: >= 520.61.05" in proc.stdout
+    assert "xid" not in proc.stdout.lower()
+    proc = run_checks("verify", "--quick", env=dict(smi, CUDA_VISIBLE_DEVICES=""))
+    assert "WARN driver: CUDA 11.7 runs under minor-version compatibility only" in proc.stdout
 
 
 @POSIX
@@ -280,8 +292,82 @@ def test_cuda_visible_devices_empty_is_named(run_checks, tmp_path):
 @CPU_WHEEL
 def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
     """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
-    proc = run_checks("verify", "--quick", env=fake_smi(tmp_path, NEW_DRIVER))
+    proc = run_checks("verify", "--quick", env=fakes.nvidia_smi(tmp_path))
     assert "WARN build: CPU build on a machine with an NVIDIA driver" in proc.stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux variant")
+@pytest.mark.parametrize("flag", [[], ["--no-gpu"]])
+def test_conda_override_cuda_is_not_a_gpu(run_checks, flag):
+    """CONDA_OVERRIDE_CUDA with no driver: a FAIL naming it as a solver setting; --no-gpu (CI) makes it a SKIP."""
+    if probe.driver(timeout=30)["present"] or probe.nvidia_hardware():
+        pytest.skip("this machine has an NVIDIA GPU or driver")
+    proc = run_checks("verify", "--quick", "--env", "cu118", *flag, env={"CONDA_OVERRIDE_CUDA": "11.8"})
+    driver_line = next(line for line in proc.stdout.splitlines() if " driver: " in line)
+    if flag:
+        assert driver_line.startswith("SKIP driver: no NVIDIA driver; --no-gpu")
+    else:
+        assert driver_line.startswith("FAIL driver: no NVIDIA driver found; cu118 on linux-64-cu118 needs one")
+        assert "CONDA_OVERRIDE_CUDA=11.8 only tells the solver" in driver_line and proc.returncode == 1
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "fault, line, fix",
+    [
+        ("omp-at-import", "FAIL torch: two OpenMP runtimes were loaded into one process", "from one source"),
+        ("sigill-at-import", "FAIL torch: the CPU lacks an instruction set", "-cpu host"),
+    ],
+)
+def test_a_native_crash_in_import_torch_is_a_diagnosed_fail(run_checks, tmp_path, fault, line, fix):
+    """`import torch` that kills the process: the header, a torch FAIL naming the crash and its cause, every
+    other line, the summary and the JSON; exit 1."""
+    out = tmp_path / "verify.json"
+    proc = run_checks("verify", "--quick", "--json", str(out), env=fakes.torch_fault(tmp_path, fault))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert line in proc.stdout and fix in proc.stdout
+    assert "actual:   import torch killed by SIG" in proc.stdout
+    doc = json.loads(out.read_text())
+    assert [r["name"] for r in doc["results"]] == INSTALL + COMPUTE
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "fault, name, how, cause",
+    [
+        (
+            "abort-in-conv",
+            "conv",
+            "killed by SIGABRT (aborted)",
+            "Could not load library libcudnn_cnn_infer.so.8. Error: libcuda.so: cannot open shared object file",
+        ),
+        ("segv-in-sdpa", "sdpa", "killed by SIGSEGV (segmentation fault)", ""),
+    ],
+)
+def test_a_native_crash_in_a_check_costs_that_check_only(run_checks, tmp_path, fault, name, how, cause):
+    """A check whose process dies: FAIL naming the check, the signal and the real error it printed; the checks
+    after it still run; summary and JSON are written; exit 1."""
+    out = tmp_path / "verify.json"
+    proc = run_checks("verify", "--quick", "--json", str(out), env=fakes.torch_fault(tmp_path, fault))
+    assert proc.returncode == 1
+    failed = lines(proc.stdout, "FAIL")
+    assert len(failed) == 1 and failed[0].startswith("FAIL %s: the check's process %s" % (name, how)), failed
+    assert cause in failed[0]
+    doc = json.loads(out.read_text())
+    assert [r["name"] for r in doc["results"]] == INSTALL + COMPUTE
+    assert result(doc, "first-step")["status"] == "PASS"
+
+
+@POSIX
+def test_a_hung_check_is_stopped_and_the_rest_run(run_checks, tmp_path):
+    """A check that hangs: FAIL after --timeout (plus the grace for its own limits), then the rest run."""
+    start = time.monotonic()
+    proc = run_checks("verify", "--quick", "--timeout", "2", env=fakes.torch_fault(tmp_path, "hang-in-amp"))
+    assert time.monotonic() - start < 60
+    assert proc.returncode == 1
+    assert "FAIL amp: the check's process did not answer within 12 s" in proc.stdout
+    assert "PASS first-step" in proc.stdout
 
 
 @pytest.mark.parametrize(

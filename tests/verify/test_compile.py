@@ -7,6 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the compile check needs torch")
 
+from test_errors import DYNAMO_21  # noqa: E402
+
 from checks import toolchain  # noqa: E402
 from checks.report import FAIL, PASS, SKIP  # noqa: E402
 from checks.verify import compile as compile_check  # noqa: E402
@@ -19,7 +21,10 @@ UNSUPPORTED = toolchain.support_problem(torch)
 @pytest.fixture
 def ctx():
     """A full-run verify context for this machine's CPU."""
-    return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, gpu_ok=False, timeout=600)
+    return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, gpu_ok=False, timeout=600, progress=said.append)
+
+
+said = []
 
 
 @pytest.fixture
@@ -44,12 +49,43 @@ def test_this_interpreter_is_supported():
         assert problem is None
 
 
-def test_missing_compiler_fails_before_compiling(ctx, monkeypatch, supported):
-    """No C++ compiler: FAIL saying which compiler to install, without starting a compile."""
-    monkeypatch.setattr(toolchain, "cxx_compiler", lambda: None)
+def test_missing_compiler_fails_before_compiling(ctx, monkeypatch, supported, tmp_path):
+    """No C++ compiler on PATH: FAIL saying which compiler to install, without starting a compile."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
     monkeypatch.setattr(compile_check, "run_child", lambda *a: pytest.fail("must not compile"))
     result = compile_check.check_compile(ctx)
     assert result.status == FAIL and "no C++ compiler" in result.summary and "g++" in result.hint
+
+
+def test_cxx_pointing_nowhere_is_named_where_torch_uses_it(ctx, monkeypatch, supported):
+    """$CXX set to a missing compiler: torch 2.1+ calls it (InvalidCxxCompiler), so FAIL naming it; torch 2.0
+    ignores $CXX and calls g++, so it is not the cause there."""
+    monkeypatch.setenv("CXX", "/opt/nowhere/bin/g++")
+    name, path, why = toolchain.cxx_compiler(torch.__version__)
+    if torch.__version__.startswith("2.0."):
+        assert name == "g++" and why == "torch 2.0 calls g++ and ignores $CXX"
+        return
+    monkeypatch.setattr(compile_check, "run_child", lambda *a: pytest.fail("must not compile"))
+    result = compile_check.check_compile(ctx)
+    assert result.status == FAIL and result.summary.startswith("$CXX=/opt/nowhere/bin/g++ points nowhere")
+    assert "unset CXX" in result.hint
+
+
+def test_gpu_compile_needs_a_c_compiler_for_triton(monkeypatch, tmp_path):
+    """GPU torch.compile: triton builds its launcher with $CC, gcc or clang; none of them is a FAIL before any
+    compile; $CC pointing nowhere is named (triton does not check it)."""
+    monkeypatch.setattr(
+        toolchain.shutil, "which", lambda name: None if name in ("gcc", "clang") else "/usr/bin/" + name
+    )
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.delenv("CXX", raising=False)
+    problem = toolchain.toolchain_problem(torch, ("cpu", "cuda"))
+    assert problem[0] == FAIL and problem[1] == "no C compiler for triton, which builds its GPU launcher with it"
+    monkeypatch.setenv("CC", "/opt/nowhere/cc")
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None if "nowhere" in name else "/usr/bin/" + name)
+    assert toolchain.toolchain_problem(torch, ("cuda",))[1].startswith("$CC=/opt/nowhere/cc points nowhere")
+    assert toolchain.toolchain_problem(torch, ("cpu",)) is None
 
 
 def test_hanging_compile_is_bounded(ctx, monkeypatch, supported):
@@ -62,12 +98,14 @@ def test_hanging_compile_is_bounded(ctx, monkeypatch, supported):
 
 def test_failed_compile_is_diagnosed(ctx, monkeypatch, supported):
     """A compile that dies with a compiler error gets the compiler fix."""
-    monkeypatch.setattr(
-        compile_check, "CHILD", "raise SystemExit('torch._inductor.exc.CppCompileError: C++ compile error')"
-    )
+    monkeypatch.setattr(compile_check, "CHILD", "import sys; sys.stderr.write(%r); sys.exit(1)" % DYNAMO_21)
     result = compile_check.check_compile(ctx)
-    assert result.status == FAIL and "CppCompileError" in result.summary
-    assert "C++ compiler" in result.hint
+    assert result.status == FAIL
+    assert result.summary == (
+        "torch.compile on cpu failed: torch._dynamo.exc.BackendCompilerFailed: backend='inductor' raised: "
+        "InvalidCxxCompiler: No working C++ compiler found in torch._inductor.config.cpp.cxx: (None, 'g++')"
+    )
+    assert "C++ compiler" in result.hint and "suppress_errors" not in result.actual
 
 
 @pytest.mark.parametrize(

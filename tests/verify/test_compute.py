@@ -12,7 +12,7 @@ from checks.verify import command as verify  # noqa: E402
 from checks.verify import compute as verify_compute  # noqa: E402
 from checks.verify import libs as verify_libs  # noqa: E402
 
-COMPUTE = [(n, f) for n, f in verify.CHECKS if f.__module__ in ("checks.verify.compute", "checks.verify.libs")]
+COMPUTE = [(n, f) for n, f in verify.checks() if f.__module__ in ("checks.verify.compute", "checks.verify.libs")]
 
 
 @pytest.fixture

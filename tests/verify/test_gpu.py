@@ -1,73 +1,203 @@
-"""Tests for checks/verify_gpu.py, in-process with synthetic facts: GPU verdicts without a GPU."""
+"""Tests for checks/verify/gpu.py, in-process with facts shaped as the probes collect them: the driver's states, the
+architecture check without a kernel launch, CUDA's own errors from the GPU probe, and --no-gpu."""
 
 from types import SimpleNamespace
 
+import fakes
 import pytest
 
-torch = pytest.importorskip("torch", reason="the install checks need torch")
+from checks import manifest, promise
+from checks.report import FAIL, PASS, SKIP, WARN
+from checks.verify import arch as verify_arch
+from checks.verify import gpu as verify_gpu
 
-from checks.report import FAIL, PASS, WARN  # noqa: E402
-from checks.verify import gpu as verify_gpu  # noqa: E402
+CU117_ARCHES = "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80 sm_86"  # the 2.0.1 cu117 wheel (pytorch/pytorch#110153)
+HEALTHY = {
+    "present": True,
+    "version": "535.161.07",
+    "cuda": "12.2",
+    "gpus": [],
+    "source": "nvidia-smi",
+    "state": None,
+    "error": None,
+    "meaning": None,
+    "fix": None,
+    "dropped": [],
+}
+NO_DRIVER = dict(HEALTHY, present=False, version=None, cuda=None, source=None)
 
-NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
 
-
-def fake_torch(cuda="11.8", arch=("sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90")):
-    """A stand-in for torch with a given CUDA runtime and arch list."""
+def fake_torch(cuda="11.7", arches=CU117_ARCHES):
+    """A stand-in for a CUDA build of torch 2.0.1: its CUDA runtime and compiled-in arch list."""
     return SimpleNamespace(
-        __version__="2.0.1+cu118",
+        __version__="2.0.1+cu%s" % cuda.replace(".", "") if cuda else "2.0.1+cpu",
         version=SimpleNamespace(cuda=cuda, hip=None),
-        cuda=SimpleNamespace(get_arch_list=lambda: list(arch)),
+        _C=SimpleNamespace(_cuda_getArchFlags=lambda: arches),
     )
 
 
-def gpu_ctx(capability, name="NVIDIA GeForce RTX 5090", **torch_kwargs):
-    """A context with one working GPU of the given compute capability."""
-    device = {"name": name, "capability": list(capability), "memory_gib": 31.4, "sms": 170}
+@pytest.fixture(scope="module")
+def ws(repo_root):
+    return manifest.load(str(repo_root / "pixi.toml"))
+
+
+def context(ws=None, env=None, platform=None, driver=None, gpu=None, torch=None, no_gpu=False):
+    """A verify Context with the given facts (the repository's workspace when `env` is given)."""
+    expect = promise.expect(ws, env, "linux-64", {"__cuda": "12.2"}, platform) if env else None
     return SimpleNamespace(
-        torch=fake_torch(**torch_kwargs),
-        gpu_ok=True,
-        gpu={"available": True, "count": 1, "devices": [device], "kernel_ok": True},
+        torch=torch or fake_torch(),
+        driver=driver or HEALTHY,
+        expect=expect,
+        gpu=gpu,
+        host={"subdir": "linux-64"},
+        no_gpu=no_gpu,
     )
 
 
-def test_blackwell_on_torch20_fails_and_points_to_latest():
-    """sm_120 with a 2.0 build: FAIL naming the arch and the `latest` environment."""
-    result = verify_gpu.check_gpu_arch(gpu_ctx((12, 0)))
+def smi_gpus(*gpus):
+    return [{"name": n, "memory_mib": m, "bus_id": b, "compute_cap": c} for n, m, b, c in gpus]
+
+
+def test_hopper_on_cu117_fails_before_any_kernel_and_names_cu118(ws):
+    """An H100 seen by nvidia-smi, the cu117 build: FAIL from the compute capability alone, pointing at the
+    environment whose builds have sm_90 kernels."""
+    ctx = context(ws, "cu117", driver=dict(HEALTHY, gpus=smi_gpus(fakes.H100)))
+    result = verify_arch.check_gpu_arch(ctx)
     assert result.status == FAIL
-    assert "no kernels for sm_120" in result.summary and "latest" in result.hint
+    assert result.summary == (
+        "no kernels for sm_90 (NVIDIA H100 80GB HBM3) in this CUDA 11.7 build (compute "
+        "capability from nvidia-smi, no kernel launched)"
+    )
+    assert result.hint.startswith("use the cu118 environment (its torch 2.0 CUDA 11.8 builds have sm_90 kernels)")
 
 
-def test_hopper_on_cu117_fails_and_points_to_cu118():
-    """sm_90 with the cu117 arch list (no sm_90, no PTX): FAIL pointing at cu118."""
-    arch = ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86")
-    result = verify_gpu.check_gpu_arch(gpu_ctx((9, 0), name="NVIDIA H100", arch=arch))
-    assert result.status == FAIL and "cu118" in result.hint
+def test_blackwell_on_a_torch20_environment_names_latest(ws):
+    """An RTX 5090 (sm_120) with any 2.0 build: only the `latest` environment's CUDA 12.8 builds can have it."""
+    ctx = context(
+        ws,
+        "cu118",
+        driver=dict(HEALTHY, gpus=smi_gpus(fakes.RTX_5090)),
+        torch=fake_torch("11.8", CU117_ARCHES + " sm_90"),
+    )
+    result = verify_arch.check_gpu_arch(ctx)
+    assert result.status == FAIL and "sm_120" in result.summary
+    assert result.hint.startswith(
+        "use the latest environment on linux-64-cu128 (CUDA 12.8 builds can have sm_120 kernels)"
+    )
+
+
+def test_without_a_workspace_the_fix_names_the_cuda_needed():
+    """No environment to point at: the CUDA versions that can build kernels for that GPU."""
+    result = verify_arch.check_gpu_arch(context(driver=dict(HEALTHY, gpus=smi_gpus(fakes.H100))))
+    assert result.hint == "install a torch build whose arch list has sm_90 (CUDA 11.8 or newer)"
 
 
 def test_ada_runs_ampere_kernels():
     """sm_89 runs the build's sm_86 kernels: PASS."""
-    result = verify_gpu.check_gpu_arch(gpu_ctx((8, 9), name="NVIDIA L4"))
-    assert result.status == PASS and "sm_86" in result.summary
+    l4 = ("NVIDIA L4", 23034, "00000000:00:03.0", "8.9")
+    assert verify_arch.check_gpu_arch(context(driver=dict(HEALTHY, gpus=smi_gpus(l4)))).status == PASS
+
+
+def test_a_470_driver_without_compute_capability_skips_until_cuda_says():
+    """470's nvidia-smi cannot tell the capability and the probe failed: SKIP saying so, not a guess."""
+    ctx = context(
+        driver=dict(HEALTHY, gpus=smi_gpus(("Tesla K80", 11441, "00000000:00:04.0", None))),
+        gpu={"error": "x", "hung": False},
+    )
+    result = verify_arch.check_gpu_arch(ctx)
+    assert result.status == SKIP and "compute capability unknown" in result.summary
 
 
 @pytest.mark.parametrize("driver, status", [("535.104.05", PASS), ("470.82.01", WARN), ("440.33.01", FAIL)])
 def test_driver_against_cuda_118(driver, status):
-    """Driver floors for CUDA 11.8: full support, minor-version compatibility, too old."""
-    info = dict(NO_DRIVER, present=True, version=driver, cuda="12.2")
-    ctx = SimpleNamespace(torch=fake_torch(), driver=info, expect=None)
+    """Driver floors for CUDA 11.8: full support; 470 runs it under CUDA 11 minor-version compatibility (WARN, not
+    FAIL: pytorch/pytorch#82913 tests cu11x wheels on 470.82.01); too old."""
+    ctx = context(driver=dict(HEALTHY, version=driver), torch=fake_torch("11.8"))
     assert verify_gpu.check_driver(ctx).status == status
 
 
-@pytest.mark.parametrize("override, status", [(None, FAIL), ("11.8", "SKIP")])
-def test_a_cuda_environment_without_a_driver(monkeypatch, override, status):
-    """No driver where CUDA is promised: FAIL, unless CONDA_OVERRIDE_CUDA says this is a GPU-less CI runner."""
-    if override is None:
-        monkeypatch.delenv("CONDA_OVERRIDE_CUDA", raising=False)
-    else:
+@pytest.mark.parametrize("state", ["driver-not-loaded", "version-mismatch", "nvml-missing", "gpu-lost"])
+def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
+    """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too."""
+    text, code = fakes.SMI_STATES[state]
+    from checks import driver as nvidia_driver
+
+    meaning_state, meaning, fix = nvidia_driver.classify(text, code)
+    info = dict(
+        NO_DRIVER,
+        state=meaning_state,
+        error=text,
+        meaning=meaning,
+        fix=fix,
+        source="nvidia-smi",
+        present=state == "version-mismatch",
+    )
+    driver_line = verify_gpu.check_driver(context(driver=info))
+    assert driver_line.status == FAIL and driver_line.summary == "nvidia-smi doesn't answer: " + meaning
+    assert driver_line.hint == fix
+    gpu_line = verify_gpu.check_gpu(context(driver=info, gpu={"error": "the GPU probe exited with 1: x"}))
+    assert gpu_line.status == FAIL and "(see driver)" in gpu_line.summary
+
+
+@pytest.mark.parametrize("override", [None, "11.8"])
+def test_a_cuda_environment_without_a_driver_fails_whatever_conda_override_cuda_says(ws, monkeypatch, override):
+    """CONDA_OVERRIDE_CUDA is a solver setting, not a driver: without --no-gpu a CUDA environment with no driver
+    is a FAIL, and the variable is named as not being evidence."""
+    monkeypatch.delenv("CONDA_OVERRIDE_CUDA", raising=False)
+    if override:
         monkeypatch.setenv("CONDA_OVERRIDE_CUDA", override)
-    expect = SimpleNamespace(flavour="cuda", cuda="11.8.*", describe=lambda: "cu118 on linux-64-cu118")
-    ctx = SimpleNamespace(torch=fake_torch(), driver=NO_DRIVER, expect=expect)
-    result = verify_gpu.check_driver(ctx)
-    assert result.status == status
-    assert ("CONDA_OVERRIDE_CUDA=11.8" in result.summary) == (override is not None)
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
+    result = verify_gpu.check_driver(context(ws, "cu118", driver=NO_DRIVER))
+    assert result.status == FAIL
+    assert result.summary.startswith("no NVIDIA driver found; cu118 on linux-64-cu118 needs one")
+    assert ("CONDA_OVERRIDE_CUDA=11.8 only tells the solver" in result.summary) == bool(override)
+    assert "--no-gpu" in result.hint and result.expected == ">= 520.61.05"
+
+
+def test_no_gpu_is_the_callers_explicit_choice(ws, monkeypatch):
+    """--no-gpu (CI): the build is checked, the GPU checks skip."""
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
+    result = verify_gpu.check_driver(context(ws, "cu118", driver=NO_DRIVER, no_gpu=True))
+    assert result.status == SKIP and "--no-gpu" in result.summary
+
+
+def test_a_gpu_without_a_driver_is_named(monkeypatch):
+    """An NVIDIA GPU on the PCI bus and no driver: said, even for a CPU build."""
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: ["PCI device 0000:01:00.0"])
+    result = verify_gpu.check_driver(context(driver=NO_DRIVER, torch=fake_torch(None)))
+    assert result.status == WARN and "PCI device 0000:01:00.0" in result.summary
+
+
+def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
+    """The probe's real error (not its boilerplate) and the environment with kernels for the GPU."""
+    error = (
+        "the GPU probe exited with 1: RuntimeError: CUDA error: no kernel image is available for execution on "
+        "the device"
+    )
+    ctx = context(ws, "cu117", driver=dict(HEALTHY, gpus=smi_gpus(fakes.H100)), gpu={"error": error, "hung": False})
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL and "no kernels for the GPU's architecture" in result.summary
+    assert "no kernel image is available" in result.actual and "TORCH_USE_CUDA_DSA" not in result.actual
+    assert result.hint.startswith("use the cu118 environment") and "reinstall" not in result.hint
+
+
+def test_a_hung_probe_gets_the_xid_advice():
+    """CUDA initialisation that hangs: the driver or GPU is hung; look for Xid errors."""
+    ctx = context(gpu={"error": "the GPU probe did not answer within 5 s", "hung": True})
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL and "hung" in result.summary and "xid" in result.hint.lower()
+
+
+def test_torch_s_init_warning_is_the_cause_when_no_gpu_is_seen():
+    """is_available() False with torch's `found version 11040` warning: the driver is too old (CUDA 11.4)."""
+    ctx = context(gpu={"available": False, "count": 0, "devices": [], "warnings": [fakes.DRIVER_TOO_OLD_WARNING]})
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL and "supports CUDA 11.4 only" in result.summary
+    assert "Triggered internally" not in result.actual
+
+
+def test_hidden_gpus_are_named(monkeypatch):
+    """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    result = verify_gpu.check_gpu(context(gpu={"available": False, "count": 0, "devices": [], "warnings": []}))
+    assert result.status == FAIL and "hides every GPU" in result.summary

@@ -1,0 +1,199 @@
+"""What a failure's text means and how to fix it: torch's import and library-load failures (IMPORT_SIGNATURES),
+a process that crashed while importing torch, and CUDA's errors as torch reports them (CUDA_SIGNATURES).
+
+Texts are matched by their stable part, as torch, CUDA and the loaders print them in every release (the research
+notes list the real reports each row was checked against); the first match wins.
+"""
+
+import re
+import sys
+
+from checks import errors
+
+# (pattern in the import error, what it means, the fix). First match wins.
+IMPORT_SIGNATURES = (
+    (
+        r"No module named 'torch'$",
+        "torch is not installed in this Python (%s)",
+        "run inside the environment that has torch (`pixi run verify`, or `pixi shell`), or install it into this "
+        "Python (pip: from https://download.pytorch.org/whl/cpu or /whl/cuXYZ for your CUDA)",
+    ),
+    (
+        r"No module named 'torch\._C'",
+        "this is a PyTorch source tree, not an installed torch",
+        "run from another directory (cd ..), or build torch with `python setup.py develop`",
+    ),
+    (
+        r"iJIT_NotifyEvent",
+        "mkl 2024.1 or newer removed a symbol that torch 2.0's libtorch_cpu needs",
+        "pin mkl below 2024.1: a constraint `mkl = \"<2024.1\"` in the manifest (conda: `conda install 'mkl<2024.1'`)",
+    ),
+    (
+        r"GLIBCXX_\d|CXXABI_\d",
+        "an older libstdc++ (often from the system via LD_LIBRARY_PATH) shadows the one torch needs",
+        "remove system library dirs from LD_LIBRARY_PATH, or install libstdcxx-ng>=12 in the environment",
+    ),
+    (
+        r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
+        r"cannot open shared object",
+        "a CUDA library that this CUDA build of torch loads at import is missing",
+        "reinstall the environment (remove .pixi/envs/<env>, run `pixi install`; or pip install torch "
+        "from its CUDA index) "
+        "and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
+    ),
+    (
+        r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)",
+        "torch loaded CUDA libraries of another version (LD_LIBRARY_PATH or a system CUDA shadowing the environment's)",
+        "unset LD_LIBRARY_PATH (or drop its /usr/local/cuda entries) and run again",
+    ),
+    (
+        r"SIGILL|ILLEGAL_INSTRUCTION",
+        "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
+        "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",
+    ),
+    (
+        r"OMP: Error #15|libiomp5.*already initialized",
+        "two OpenMP runtimes were loaded into one process (e.g. a pip torch wheel's libiomp5 beside conda's "
+        "intel-openmp; csprng#115)",
+        "install torch, MKL and OpenMP from one source (all conda, or all pip) so one libiomp5 is loaded; "
+        "KMP_DUPLICATE_LIB_OK=TRUE only hides it (Intel: it may crash or give wrong results)",
+    ),
+    (
+        r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll",
+        "a Windows DLL that torch needs did not load",
+        "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal",
+    ),
+    (
+        r"(compiled using NumPy 1\.x|_ARRAY_API not found|numpy\.core\.multiarray failed)",
+        "NumPy 2 is installed but this torch was built against NumPy 1.x",
+        'install numpy<2 (pin `numpy = "<2"` in the manifest)',
+    ),
+    (
+        r"No module named '([\w.]+)'",
+        "a package that torch imports is missing: %s",
+        "install it into this environment (pip install <name>, or pixi install)",
+    ),
+    (
+        r"undefined symbol",
+        "a torch library does not match the others (a partial upgrade or mixed installs)",
+        "reinstall torch, torchvision and torchaudio together from one source",
+    ),
+)
+
+
+def of_import_error(exc):
+    """Return (what went wrong, fix) for a torch import failure from its message."""
+    return of_text("%s: %s" % (type(exc).__name__, exc))
+
+
+def of_text(message):
+    """Return (what went wrong, fix) for a failure to load torch's libraries, from what was printed."""
+    for pattern, meaning, fix in IMPORT_SIGNATURES:
+        match = re.search(pattern, message, re.MULTILINE)
+        if match:
+            if "%s" in meaning:
+                meaning %= match.group(1) if match.groups() else sys.executable
+            return meaning, fix
+    return "torch failed to import (%s)" % errors.extract(message).line, "reinstall torch into this environment"
+
+
+def import_crash(how, output):
+    """Return (error line, meaning, fix) for an `import torch` that killed its process (a native crash: OMP's
+    duplicate runtime abort, an illegal instruction, a loader abort), from how it ended and what it printed."""
+    found = errors.extract(output)
+    meaning, fix = of_text("%s\n%s" % (how, output))
+    line = "import torch %s" % how + (": %s" % found.line if found.kind != "none" else " with no output")
+    return line, meaning, fix
+
+
+# (pattern in CUDA's error or torch's CUDA warning, what it means, the fix). Texts: cudaGetErrorString as
+# torch's `CUDA error: ...` prints it, and torch's `CUDA initialization: ...` warnings (c10/cuda/CUDAFunctions.cpp,
+# the same in 2.0.1 to 2.14); the fix of `no-kernel-image` names an environment, so the caller supplies it.
+CUDA_SIGNATURES = (
+    (
+        "no-kernel-image",
+        r"no kernel image is available for execution on the device",
+        "this torch build has no kernels for the GPU's architecture (see gpu-arch)",
+        None,
+    ),
+    (
+        "driver-too-old",
+        r"driver version is insufficient for CUDA runtime version|driver on your system is too old",
+        "the driver is older than this build's CUDA needs",
+        "update the NVIDIA driver (see the driver check for the "
+        "version), or use an environment built for an older CUDA",
+    ),
+    (
+        "no-driver",
+        r"Found no NVIDIA driver on your system",
+        "torch's process cannot load the driver's libcuda "
+        "although a driver answers elsewhere (LD_LIBRARY_PATH, or a container without the driver's libraries)",
+        "start the container with the NVIDIA runtime (`--gpus all`); check `ldconfig -p | grep libcuda`",
+    ),
+    (
+        "forward-compat",
+        r"forward compatibility was attempted on non supported HW",
+        "the CUDA forward-compatibility "
+        "libraries (cuda-compat) are loaded on a GPU that does not support them (they are for data-center GPUs)",
+        "remove the cuda-compat directory from LD_LIBRARY_PATH (often /usr/local/cuda/compat), or update the driver",
+    ),
+    (
+        "fabric-manager",
+        r"system not yet initialized",
+        "the NVSwitch fabric is not up: nvidia-fabricmanager is not running (HGX/DGX systems)",
+        "start it: `sudo systemctl start nvidia-fabricmanager` (same version as the driver)",
+    ),
+    (
+        "busy",
+        r"all CUDA-capable devices are busy or unavailable",
+        "another process holds the GPU in exclusive compute mode, or the compute mode forbids use",
+        "`nvidia-smi -q -d COMPUTE`; stop the other process, or set `sudo nvidia-smi -c DEFAULT`",
+    ),
+    (
+        "out-of-memory",
+        r"out of memory",
+        "the GPU's memory is full (other processes?)",
+        "free it: `nvidia-smi` lists the processes using it",
+    ),
+    (
+        "uvm",
+        r"CUDA unknown error - this may be due to an incorrectly set up environment|CUDA error: unknown error",
+        "the driver's nvidia_uvm module is in a bad state (often after suspend or a crashed job; pytorch#159954)",
+        "reload it: `sudo modprobe -r nvidia_uvm && sudo modprobe nvidia_uvm`, or reboot",
+    ),
+    (
+        "no-devices",
+        r"No CUDA GPUs are available",
+        "no GPU is visible to this process",
+        "check CUDA_VISIBLE_DEVICES (unset it, or list existing indices); in a container pass `--gpus all`",
+    ),
+    (
+        "init-failed",
+        r"CUDA driver initialization failed|initialization error",
+        "the CUDA driver failed to initialise",
+        "run `nvidia-smi`; look at `dmesg | grep -i -e xid -e NVRM`; reboot if the driver is wedged",
+    ),
+    (
+        "fault",
+        r"illegal memory access|unspecified launch failure|uncorrectable ECC error|illegal instruction was "
+        r"encountered",
+        "a GPU kernel faulted (a hardware or driver fault when it repeats)",
+        "`nvidia-smi -q -d ECC`; run `python -m checks health`; move the job to another GPU if it repeats",
+    ),
+)
+
+
+def of_cuda(text):
+    """Return (kind, meaning, fix) for CUDA's error or warning text, or None when no row matches."""
+    for kind, pattern, meaning, fix in CUDA_SIGNATURES:
+        if re.search(pattern, text or ""):
+            if kind == "driver-too-old":
+                found = re.search(r"found version (\d+)", text)
+                if found:
+                    number = int(found.group(1))
+                    meaning = "the driver supports CUDA %d.%d only, older than this build's CUDA" % (
+                        number // 1000,
+                        number % 1000 // 10,
+                    )
+            return kind, meaning, fix
+    return None

@@ -1,0 +1,73 @@
+"""Verify's architecture check: the build's compiled-in arch list against each GPU's compute capability as the
+driver reports it, so it needs no kernel launch and works when the GPU probe fails; and which environment of the
+workspace has kernels for a GPU when this build has none."""
+
+from checks import compat, probe, promise
+from checks.probe import build_flavour
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+
+def devices_seen(ctx):
+    """Return [(name, (major, minor), where)] of the GPUs: from the probe when CUDA started, else from the driver
+    (NVML or nvidia-smi's compute_cap), which needs no kernel launch."""
+    if ctx.gpu and ctx.gpu.get("devices"):
+        return [(g["name"], tuple(g["capability"]), "torch") for g in ctx.gpu["devices"]]
+    seen = []
+    for gpu in ctx.driver["gpus"]:
+        if gpu.get("compute_cap"):
+            major, minor = gpu["compute_cap"].split(".")
+            seen.append((gpu["name"], (int(major), int(minor)), ctx.driver["source"]))
+    return seen
+
+
+def arch_fix(ctx, capability):
+    """Return where kernels for `capability` are: an environment of the workspace, else the CUDA a build needs."""
+    sm = "sm_%d%d" % tuple(capability)
+    if ctx.expect is not None:
+        fitting = promise.environments_with_kernels(ctx.expect.ws, ctx.host["subdir"], capability, ctx.expect.env)
+        if fitting:
+            env, name, why = fitting[0]
+            variants = [p for p in ctx.expect.ws.env_platforms(env) if p.subdir == ctx.host["subdir"]]
+            where = " on %s" % name if len(variants) > 1 else ""
+            return "use the %s environment%s (%s): `pixi run -e %s verify`" % (env, where, why, env)
+        return "no environment of this workspace has %s kernels: add one whose CUDA can build them" % sm
+    span = compat.ARCH_CUDA.get(tuple(capability))
+    if span:
+        return "install a torch build whose arch list has %s (CUDA %s or newer%s)" % (
+            sm,
+            span[0],
+            ", older than %s" % span[1] if span[1] else "",
+        )
+    return "install a torch build whose arch list has %s" % sm
+
+
+def check_gpu_arch(ctx):
+    """Every GPU's architecture has kernels in this build (judged from the build's arch list and the GPU's compute
+    capability as the driver reports it: no kernel launch, so it works when the probe fails)."""
+    if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
+        return Result("gpu-arch", SKIP, "not a CUDA build")
+    arches = probe.arch_list(ctx.torch)
+    seen = devices_seen(ctx)
+    if not arches:
+        return Result("gpu-arch", SKIP, "this build does not list its architectures")
+    if not seen:
+        unknown = "compute capability unknown (%s gave none" % ctx.driver["source"] if ctx.driver["gpus"] else ""
+        return Result("gpu-arch", SKIP, unknown + " and CUDA did not start)" if unknown else "no GPU seen")
+    ranks = ["native", "compatible", "ptx", "none"]
+    judged = [(compat.arch_support(cap, arches), name, cap, where) for name, cap, where in seen]
+    (verdict, match), name, cap, where = max(judged, key=lambda j: ranks.index(j[0][0]))
+    sm, shown = "sm_%d%d" % cap, " ".join(arches)
+    source = "" if where == "torch" else " (compute capability from %s, no kernel launched)" % where
+    if verdict == "none":
+        summary = "no kernels for %s (%s) in this CUDA %s build%s" % (sm, name, ctx.torch.version.cuda, source)
+        return Result("gpu-arch", FAIL, summary, sm, shown, arch_fix(ctx, cap))
+    if verdict == "ptx":
+        return Result(
+            "gpu-arch",
+            WARN,
+            "%s runs by JIT-compiling %s PTX (slow first run)" % (sm, match),
+            sm,
+            shown,
+            arch_fix(ctx, cap),
+        )
+    return Result("gpu-arch", PASS, "%s covered by %s%s" % (sm, match, source), sm, shown)

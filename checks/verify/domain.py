@@ -1,0 +1,182 @@
+"""Verify checks of torchvision and torchaudio: installed, paired with this torch, and built for the same CUDA (or
+CPU) as torch, judged from their metadata without loading their extensions; the full run then runs one op.
+
+A library built for another flavour or CUDA fails only at its first op (`torchvision::nms does not exist`,
+`Could not run 'torchvision::nms' with arguments from the 'CUDA' backend`), so --quick judges the build from:
+the `+cu117` / `+cpu` tag of the package's own version.py (read as text: importing it loads the extension), else
+its conda record's build string (`py310_cu117`, `cuda118_py310h...`, `cpu_py310h...`). The CUDA rule is the
+libraries' own `_check_cuda_version`: torchaudio (2.0.2, 2.10.0) and torchvision 0.15.2 require the same CUDA
+major.minor as torch; torchvision 0.24.1 to 0.29 only the same major.
+"""
+
+import ast
+import importlib
+import os
+import re
+
+from checks import compat, probe, versions
+from checks.probe import build_flavour
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.verify.install import env_hint
+
+VISION_MAJOR_ONLY_SINCE = (0, 24)
+
+
+def library_facts(name):
+    """Return what is installed of `name` without importing it: version, build (`cu117`, `cpu` or None), cuda
+    (`11.7`), the torch it requires (Requires-Dist spec or None); None when it is not installed."""
+    try:
+        from importlib import metadata
+
+        version = metadata.version(name)
+        requires = metadata.requires(name) or []
+    except Exception:  # PackageNotFoundError; Python without importlib.metadata
+        return None
+    facts = {"version": version, "build": None, "cuda": None, "torch": None}
+    for line in requires:
+        match = re.match(r"^torch\s*\(?\s*([^;)]*)\)?\s*(;.*)?$", line)
+        if match and match.group(1).strip() and not (match.group(2) or "").strip().startswith("; extra"):
+            facts["torch"] = match.group(1).strip().replace(" ", "")
+    local = _version_py(name) or version
+    tag = local.partition("+")[2]
+    record = probe.conda_record(name)
+    if not tag and record:
+        found = re.search(r"(?:^|_)(cu\d{3}|cuda\d{3}|cpu)(?:_|$)", record["build"] or "")
+        tag = found.group(1) if found else ""
+    if tag:
+        digits = re.sub(r"\D", "", tag)
+        facts["build"] = "cpu" if tag == "cpu" else "cuda" if digits else tag
+        facts["cuda"] = "%s.%s" % (digits[:-1], digits[-1]) if digits else None
+    facts["version"] = local if "+" in local else version
+    return facts
+
+
+def _version_py(name):
+    """Return `__version__` from the package's version.py, read as text, or None."""
+    try:
+        spec = importlib.util.find_spec(name)
+        path = os.path.join(os.path.dirname(spec.origin), "version.py")
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read())
+    except (AttributeError, ImportError, OSError, SyntaxError, TypeError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            value = node.value
+            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    return None
+
+
+def _smoke(name):
+    """Import a library and run one op that needs its compiled extension."""
+    torch = importlib.import_module("torch")
+    module = importlib.import_module(name)
+    if name == "torchvision":
+        boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [1.0, 1.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
+        kept = module.ops.nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5).tolist()
+        if kept != [0, 2]:
+            raise RuntimeError("torchvision.ops.nms kept %s, expected [0, 2]" % kept)
+    else:
+        spec = module.transforms.Spectrogram(n_fft=64)(torch.ones(1, 256))
+        if tuple(spec.shape[:2]) != (1, 33):
+            raise RuntimeError("torchaudio Spectrogram gave shape %s" % (tuple(spec.shape),))
+
+
+def build_problem(name, lib, torch):
+    """Return (status, why) when the library's build does not match torch's, or None."""
+    flavour = build_flavour(torch)
+    if lib["build"] is None or flavour == "rocm":
+        return None
+    label = "%s %s" % (name, lib["version"])
+    if lib["build"] != flavour:
+        return FAIL, "%s is a %s build but torch %s is a %s build: its %s ops are missing" % (
+            label,
+            lib["build"].upper(),
+            torch.__version__,
+            flavour.upper(),
+            "CUDA" if flavour == "cuda" else "compiled",
+        )
+    if flavour != "cuda" or not lib["cuda"]:
+        return None
+    ours, theirs = versions.minor(torch.version.cuda), versions.minor(lib["cuda"])
+    if ours == theirs:
+        return None
+    major_only = name == "torchvision" and versions.minor(lib["version"]) >= VISION_MAJOR_ONLY_SINCE
+    why = "%s is built for CUDA %s, torch %s for CUDA %s" % (label, lib["cuda"], torch.__version__, torch.version.cuda)
+    if ours[0] == theirs[0] and major_only:
+        return WARN, why + " (accepted: torchvision 0.24+ checks the major version only)"
+    return FAIL, why + " (it refuses to load: `Detected that PyTorch and %s were compiled with different CUDA " % (
+        "torchvision" if name == "torchvision" else "TorchAudio"
+    ) + "versions`)"
+
+
+def pairing_problem(name, lib, torch):
+    """Return (status, why, wanted) when the library does not pair with this torch, or None."""
+    actual_torch = torch.__version__.split("+")[0]
+    if lib["torch"]:  # the library's own pin first
+        if not versions.matches(actual_torch, lib["torch"]):
+            return FAIL, "%s %s requires torch %s, not %s" % (name, lib["version"], lib["torch"], actual_torch), None
+        return None
+    paired = compat.paired_versions(actual_torch)
+    if paired is None:
+        return (
+            WARN,
+            "torch %s is newer than the pairing table (it ends at %d.%d)" % ((actual_torch,) + compat.NEWEST_TORCH),
+            None,
+        )
+    wanted = paired[0 if name == "torchvision" else 1]
+    base = lib["version"].split("+")[0]
+    if versions.matches(base, wanted):
+        return None
+    if versions.minor(base) == versions.minor(wanted.rstrip(".*")):
+        return WARN, "patch release differs from the pairing", wanted
+    return FAIL, "%s %s does not pair with torch %s" % (name, lib["version"], torch.__version__), wanted
+
+
+def fix_for(ctx, name, wanted):
+    """Return the fix: the environment's reinstall under pixi, else pip with torch's own build tag and index."""
+    if ctx.expect is not None:
+        return env_hint(ctx)
+    local = ctx.torch.__version__.partition("+")[2]
+    version = (wanted or compat.paired_versions(ctx.torch.__version__.split("+")[0]) or ("", ""))[
+        0 if name == "torchvision" else 1
+    ]
+    pin = "%s==%s%s" % (name, version, "+" + local if local and "*" not in version else "") if version else name
+    index = " --index-url https://download.pytorch.org/whl/%s" % local if local else ""
+    return "pip install --force-reinstall --no-deps %s%s (the build that matches torch %s)" % (
+        pin,
+        index,
+        ctx.torch.__version__,
+    )
+
+
+def check_domain(ctx, name):
+    """torchvision / torchaudio: installed, paired with this torch, the same build (CPU / CUDA X.Y) as torch; the
+    full run also runs one op that needs its compiled extension."""
+    if ctx.torch is None:
+        return Result(name, SKIP, "torch did not import")
+    lib = library_facts(name)
+    if lib is None:
+        if ctx.expect and getattr(ctx.expect, name):
+            return Result(name, FAIL, "not installed", getattr(ctx.expect, name), "missing", env_hint(ctx))
+        return Result(name, SKIP, "not installed (optional outside the pixi environments)")
+    want = getattr(ctx.expect, name) if ctx.expect else None
+    if want and not versions.matches(lib["version"].split("+")[0], want):
+        summary = "%s %s is not the version %s promises" % (name, lib["version"], ctx.expect.describe())
+        return Result(name, FAIL, summary, want, lib["version"], env_hint(ctx))
+    for problem in (build_problem(name, lib, ctx.torch), pairing_problem(name, lib, ctx.torch)):
+        if problem:
+            status, why, wanted = (problem + (None,))[:3]
+            expected = "%s's build and a release paired with torch %s" % (name, ctx.torch.__version__)
+            return Result(name, status, why, expected, lib["version"], fix_for(ctx, name, wanted))
+    if not ctx.quick:
+        try:
+            _smoke(name)
+        except Exception as exc:
+            from checks import errors
+
+            summary = "installed, paired and built like torch, yet an op fails: %s" % errors.describe(exc)
+            hint = "reinstalling the same files will not change this; report it with `--json` (versions and builds)"
+            return Result(name, FAIL, summary, "an op runs", lib["version"], hint)
+    build = "%s%s" % (lib["build"] or "build unknown", " " + lib["cuda"] if lib["cuda"] else "")
+    return Result(name, PASS, "%s (%s%s)" % (lib["version"], build, "" if ctx.quick else ", extension loads"), want)

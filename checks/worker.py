@@ -1,0 +1,230 @@
+"""Run a command's checks in a worker process, so that a native crash (a segfault, an abort from two OpenMP runtimes
+or from a cuDNN load, an illegal instruction) or a hang costs one check, not the run.
+
+The parent, the command the user started, runs `python -m checks COMMAND ARGS --worker STATE` and reads the
+worker's standard output: protocol lines (PREFIX + JSON) and everything else the worker and its libraries print,
+which is kept for diagnosis and never shown as is. The worker sends `progress` while it collects its facts (so
+the parent can say what takes long), `header`, then per check `start` and `result`, then `end`.
+
+When the worker dies in a check, the parent reports that check as a FAIL (how it died and the real error from
+its output, see checks/errors.py) and starts a new worker that skips the checks already reported. When no event
+arrives within the timeout, it kills the worker (and the worker's own children) and reports the check as hung.
+When the worker dies before its header (in `import torch`), the next worker is told so (STATE
+`startup_failure`) and runs the checks without importing torch, so the import failure is judged like any other.
+"""
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from checks import errors
+from checks.report import FAIL, Result, run_check
+
+PREFIX = "\x1echecks-worker "
+GRACE = 10.0  # seconds beyond --timeout: a check's own time limits (its child processes) fire first
+TAIL = 400  # lines of a worker's other output kept for diagnosis
+
+
+class Channel:
+    """The worker's side: send events to the parent on the real standard output."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+
+    def send(self, event, **fields):
+        """Write one event line and flush it."""
+        self.stream.write(PREFIX + json.dumps(dict(fields, event=event), default=str) + "\n")
+        self.stream.flush()
+
+    def progress(self, text):
+        """Say what the worker is doing now (the parent prints it on stderr and restarts its clock)."""
+        self.send("progress", text=text)
+
+
+def serve(channel, header, jobs, state):
+    """Worker: send the header, run each (name, function) not in state["skip"], send each Result; return 0."""
+    if hasattr(signal, "SIGINT"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this worker
+    channel.send("header", header=header)
+    skip = set(state.get("skip", ()))
+    for name, func in jobs:
+        if name in skip:
+            continue
+        channel.send("start", name=name)
+        channel.send("result", result=run_check(name, func).to_dict())
+    channel.send("end")
+    return 0
+
+
+def result_from(fields):
+    """Return the Result an event carries."""
+    result = Result(*(fields[k] for k in ("name", "status", "summary", "expected", "actual", "hint", "data")))
+    result.seconds = fields.get("seconds")
+    return result
+
+
+class Worker:
+    """One running worker process and the lines it printed."""
+
+    def __init__(self, argv, state, env=None):
+        kwargs = {"start_new_session": True} if os.name == "posix" else {"creationflags": 0x200}  # new group
+        self.proc = subprocess.Popen(
+            argv + ["--worker", json.dumps(state)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            **kwargs,
+        )
+        self.events, self.output = queue.Queue(), []
+        self.reader = threading.Thread(target=self._read, name="worker-reader", daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        try:
+            for raw in iter(self.proc.stdout.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                at = line.find(PREFIX)
+                if at < 0:
+                    self.events.put(("output", line))
+                    continue
+                if at:
+                    self.events.put(("output", line[:at]))  # a library's unterminated print before ours
+                try:
+                    self.events.put(("event", json.loads(line[at + len(PREFIX) :])))
+                except ValueError:
+                    self.events.put(("output", line))
+        finally:
+            self.proc.stdout.close()
+            self.events.put(("eof", None))
+
+    def next(self, timeout):
+        """Return the next ("event", dict) / ("eof", None), keeping other output; ("hung", None) after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                kind, value = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return "hung", None
+            if kind != "output":
+                return kind, value
+            self.output.append(value)
+            del self.output[:-TAIL]
+
+    def ended(self):
+        """Wait for the process; return how it ended abnormally (errors.crash) or `exited with N`, or None."""
+        code = self.proc.wait()
+        return errors.crash(code) or ("exited with %d" % code if code else None)
+
+    def finish(self):
+        """Let a worker that sent `end` exit (killed if it lingers), and its output be read."""
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def kill(self):
+        """Kill the worker and every process it started."""
+        if self.proc.poll() is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                else:
+                    self.proc.kill()
+            except OSError:
+                pass
+        self.proc.wait()
+        self.reader.join(timeout=5)
+
+
+class Supervisor:
+    """The parent's side: start workers, turn their events into Results, survive their crashes and hangs.
+
+    `diagnose(name, found, how)` returns the FAIL Result of a check whose worker died (`how`: errors.crash text,
+    `hung after N s`) with `found` (errors.Found) from its output; `progress(text)` shows what a worker is doing.
+    """
+
+    def __init__(self, argv, timeout, diagnose, progress=None, env=None):
+        self.argv, self.timeout, self.diagnose, self.progress = argv, timeout + GRACE, diagnose, progress
+        self.env, self.state, self.worker, self.header = env, {"skip": []}, None, None
+        self.names = set()  # checks reported so far
+
+    def start(self):
+        """Start the first worker and return its header (a worker that cannot start is restarted as
+        `startup_failure`; a second failure raises RuntimeError with the cause)."""
+        while self.header is None:
+            self.worker = Worker(self.argv, self.state, self.env)
+            while True:
+                kind, value = self.worker.next(self.timeout)
+                if kind == "event" and value["event"] == "progress":
+                    self._progress(value["text"])
+                    continue
+                break
+            if kind == "event" and value["event"] == "header":
+                self.header = value["header"]
+                return self.header
+            how = self._stop(kind)
+            found = errors.extract("\n".join(self.worker.output))
+            if "startup_failure" in self.state:
+                raise RuntimeError("the check's worker process %s again: %s" % (how, found.line))
+            self.state["startup_failure"] = {"how": how, "output": "\n".join(self.worker.output[-80:])}
+        return self.header
+
+    def _progress(self, text):
+        if self.progress:
+            self.progress(text)
+
+    def _stop(self, kind):
+        """End a worker that hung or died; return how it ended."""
+        if kind == "hung":
+            self.worker.kill()
+            return "did not answer within %g s" % self.timeout
+        if kind == "event":  # an event out of order: a protocol error, not expected
+            self.worker.kill()
+            return "sent an unexpected event"
+        return self.worker.ended() or "exited without finishing"
+
+    def results(self):
+        """Yield the Results of every check, restarting the worker after a crash or hang; kill it when done."""
+        try:
+            yield from self._results()
+        finally:
+            if self.worker is not None:
+                self.worker.kill()
+
+    def _results(self):
+        current, restarts = None, 0
+        while True:
+            kind, value = self.worker.next(self.timeout)
+            event = value["event"] if kind == "event" else None
+            if event == "header":
+                continue  # a restarted worker's header: the first one was printed
+            if event == "progress":
+                self._progress(value["text"])
+            elif event == "start":
+                current, self.worker.output = value["name"], []
+            elif event == "result":
+                result = result_from(value["result"])
+                self.names.add(result.name)
+                current = None
+                yield result
+            elif event == "end":
+                self.worker.finish()
+                return
+            else:
+                how = self._stop(kind)
+                found = errors.extract("\n".join(self.worker.output))
+                if current is None or restarts > len(self.names) + 1:
+                    yield Result("worker", FAIL, "the check's worker process %s: %s" % (how, found.line))
+                    return
+                self.names.add(current)
+                yield self.diagnose(current, found, how)
+                restarts += 1
+                self.state["skip"] = sorted(self.names)
+                self.worker, current = Worker(self.argv, self.state, self.env), None

@@ -1,0 +1,72 @@
+"""Tests for checks/causes.py: what each failure text means and its fix, with texts from real reports."""
+
+import fakes
+import pytest
+
+from checks import causes
+
+
+@pytest.mark.parametrize(
+    "exc, meaning, fix",
+    [
+        (ImportError("libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"), "mkl 2024.1", "mkl<2024.1"),
+        (ImportError("libcublasLt.so.11: cannot open shared object file"), "CUDA library", "reinstall"),
+        (ImportError("libtorch_cuda.so: undefined symbol: cudnnGetVersion_v8"), "another version", "LD_LIBRARY_PATH"),
+        (OSError("[WinError 126] Error loading fbgemm.dll"), "Windows DLL", "Visual C++"),
+        (ImportError("No module named 'torch._C'"), "source tree", "another directory"),
+        (ModuleNotFoundError("No module named 'typing_extensions'"), "missing: typing_extensions", "install it"),
+        (ImportError("something new"), "torch failed to import (ImportError: something new)", "reinstall torch"),
+    ],
+)
+def test_import_signatures(exc, meaning, fix):
+    """Each known import failure maps to its cause and fix; an unknown one still gets a fix."""
+    got_meaning, got_fix = causes.of_import_error(exc)
+    assert meaning in got_meaning
+    assert fix in got_fix
+
+
+@pytest.mark.parametrize(
+    "how, output, meaning, fix",
+    [
+        ("killed by SIGABRT (aborted)", fakes.OMP_15, "two OpenMP runtimes", "one source"),
+        ("killed by SIGILL (illegal instruction: ...)", "", "lacks an instruction set", "-cpu host"),
+    ],
+)
+def test_a_crash_while_importing_torch_is_diagnosed_from_what_it_printed(how, output, meaning, fix):
+    """`import torch` that kills the process: the signature matches the text it printed (OMP #15, SIGILL)."""
+    line, got_meaning, got_fix = causes.import_crash(how, output)
+    assert line.startswith("import torch " + how)
+    assert meaning in got_meaning and fix in got_fix
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (fakes.NO_KERNEL_IMAGE_201, "no-kernel-image"),
+        (fakes.DRIVER_TOO_OLD_WARNING, "driver-too-old"),
+        ("CUDA error: CUDA driver version is insufficient for CUDA runtime version", "driver-too-old"),
+        (  # uncitable log of torch 2.0.x on a GeForce with cuda-compat (research notes, kind 4.3)
+            "CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before "
+            "calling NumCudaDevices() that might have already set an error? Error 804: forward compatibility was "
+            "attempted on non supported HW",
+            "forward-compat",
+        ),
+        (  # pytorch/pytorch#159954
+            "CUDA initialization: CUDA unknown error - this may be due to an incorrectly set up environment, e.g. "
+            "changing env variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero.",
+            "uvm",
+        ),
+        ("RuntimeError: No CUDA GPUs are available", "no-devices"),  # jiaw-z/CoR-GS#23
+        ("CUDA error: out of memory", "out-of-memory"),
+        ("something else entirely", None),
+    ],
+)
+def test_cuda_errors_are_told_apart(text, kind):
+    """CUDA's and torch's texts map to their own cause; an unknown text maps to none."""
+    found = causes.of_cuda(text)
+    assert (found[0] if found else None) == kind
+
+
+def test_found_version_is_read_as_the_driver_s_cuda():
+    """`found version 11040` is the driver's CUDA, 11.4 (a 470-series driver)."""
+    assert "CUDA 11.4 only" in causes.of_cuda(fakes.DRIVER_TOO_OLD_WARNING)[1]

@@ -1,0 +1,100 @@
+"""Tests for checks/worker.py: a supervisor that survives its worker's crashes and hangs, with a scripted worker."""
+
+import os
+import sys
+
+import pytest
+
+from checks import worker
+from checks.report import FAIL, PASS, Result
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="signals")
+
+# A worker speaking the protocol: checks a, b, c; `plan` says what each does (pass, abort, segv, hang, noise).
+SCRIPT = r"""
+import json, os, signal, sys, time
+sys.path.insert(0, {root!r})
+from checks import worker
+from checks.report import PASS, Result
+state = json.loads(sys.argv[sys.argv.index("--worker") + 1])
+plan = {plan!r}
+if "startup" in plan and "startup_failure" not in state:
+    sys.stderr.write("OMP: Error #15: Initializing libiomp5.so, but found libiomp5.so already initialized.\n")
+    sys.stderr.flush()
+    os.abort()
+
+def run(name):
+    def check():
+        what = plan.get(name, "pass")
+        print("some library noise before", name, flush=True)
+        if what == "abort":
+            sys.stderr.write("Could not load library libcudnn_cnn_infer.so.8. Error: libcuda.so: cannot open shared "
+                             "object file: No such file or directory\n")
+            sys.stderr.flush()
+            os.abort()
+        if what == "segv":
+            import ctypes
+            ctypes.string_at(0)
+        if what == "hang":
+            time.sleep(60)
+        return Result(name, PASS, "ok, startup_failure=%s" % ("startup_failure" in state))
+    return check
+
+channel = worker.Channel()
+channel.progress("collecting facts")
+worker.serve(channel, {{"check": "test"}}, [(n, run(n)) for n in "abc"], state)
+"""
+
+
+def supervise(tmp_path, plan, timeout=30):
+    """Run the scripted worker under a Supervisor; return (header, results, progress lines)."""
+    script = tmp_path / "fake_worker.py"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script.write_text(SCRIPT.format(root=root, plan=plan))
+    said = []
+
+    def diagnose(name, found, how):
+        return Result(name, FAIL, "%s: %s" % (how, found.line))
+
+    supervisor = worker.Supervisor([sys.executable, str(script)], timeout, diagnose, said.append)
+    supervisor.timeout = timeout  # no grace in tests
+    header = supervisor.start()
+    return header, list(supervisor.results()), said
+
+
+def test_every_check_reports_in_order(tmp_path):
+    """A worker that finishes: its header, every result in order, its progress passed on; its noise kept back."""
+    header, results, said = supervise(tmp_path, {})
+    assert header == {"check": "test"}
+    assert [(r.name, r.status) for r in results] == [("a", PASS), ("b", PASS), ("c", PASS)]
+    assert said == ["collecting facts"]
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "fault, how, line",
+    [
+        ("abort", "killed by SIGABRT (aborted)", "Could not load library libcudnn_cnn_infer.so.8."),
+        ("segv", "killed by SIGSEGV (segmentation fault)", "some library noise before b"),
+    ],
+)
+def test_a_crash_costs_one_check(tmp_path, fault, how, line):
+    """b kills its worker: b is a FAIL naming how and the real error; a new worker runs c."""
+    _, results, _ = supervise(tmp_path, {"b": fault})
+    assert [(r.name, r.status) for r in results] == [("a", PASS), ("b", FAIL), ("c", PASS)]
+    assert results[1].summary.startswith(how) and line in results[1].summary
+
+
+def test_a_hang_costs_one_check(tmp_path):
+    """b hangs: after the timeout it is a FAIL, its worker is killed, c still runs."""
+    _, results, _ = supervise(tmp_path, {"b": "hang"}, timeout=3)
+    assert [(r.name, r.status) for r in results] == [("a", PASS), ("b", FAIL), ("c", PASS)]
+    assert results[1].summary.startswith("did not answer within 3 s")
+
+
+@POSIX
+def test_a_crash_at_startup_is_passed_to_the_next_worker(tmp_path):
+    """The worker dies before its header (in `import torch`): the next one is told, and runs every check."""
+    header, results, _ = supervise(tmp_path, {"startup": True})
+    assert header == {"check": "test"}
+    assert all("startup_failure=True" in r.summary for r in results)

@@ -1,0 +1,104 @@
+"""Tests for checks/verify/domain.py: torchvision and torchaudio judged from their metadata without loading them,
+with packages laid out as the real wheels lay them out (version.py `__version__ = '0.15.2+cu117'`, METADATA's
+`Requires-Dist: torch (==2.0.1)`)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from checks.report import FAIL, PASS, WARN
+from checks.verify import domain
+
+
+@pytest.fixture
+def install(tmp_path, monkeypatch):
+    """Return a function that lays out a fake installed library on sys.path (package + dist-info)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(domain.probe, "conda_record", lambda name: None)
+
+    def lay_out(name, version, local=None, requires=None):
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text("raise ImportError('the extension must not be loaded by --quick')\n")
+        shown = version + ("+" + local if local else "")
+        (package / "version.py").write_text("__version__ = %r\ngit_version = 'fa99a53'\n" % shown)
+        info = tmp_path / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        lines = ["Metadata-Version: 2.1", "Name: %s" % name, "Version: %s" % version]
+        lines += ["Requires-Dist: %s" % r for r in requires or ()]
+        (info / "METADATA").write_text("\n".join(lines) + "\n")
+        return package
+
+    return lay_out
+
+
+def torch(version="2.0.1+cu117", cuda="11.7"):
+    return SimpleNamespace(__version__=version, version=SimpleNamespace(cuda=cuda, hip=None))
+
+
+def ctx(torch_, quick=True):
+    return SimpleNamespace(torch=torch_, expect=None, quick=quick)
+
+
+def test_a_cpu_torchvision_beside_a_cuda_torch_fails_without_loading_it(install):
+    """0.15.2+cpu next to 2.0.1+cu117: its CUDA ops are missing (pytorch/pytorch#122494's kind): FAIL in --quick."""
+    install("torchvision", "0.15.2", "cpu", ["torch (==2.0.1)"])
+    result = domain.check_domain(ctx(torch()), "torchvision")
+    assert result.status == FAIL
+    assert result.summary == (
+        "torchvision 0.15.2+cpu is a CPU build but torch 2.0.1+cu117 is a CUDA build: its CUDA ops are missing"
+    )
+    assert result.hint.startswith(
+        "pip install --force-reinstall --no-deps torchvision==0.15.2+cu117 --index-url "
+        "https://download.pytorch.org/whl/cu117"
+    )
+
+
+def test_another_cuda_minor_fails_for_the_releases_that_refuse_it(install):
+    """torchaudio (2.0.2, 2.10.0) and torchvision 0.15 refuse another CUDA major.minor at import."""
+    install("torchaudio", "2.0.2", "cu118", ["torch (==2.0.1)"])
+    result = domain.check_domain(ctx(torch()), "torchaudio")
+    assert result.status == FAIL and "built for CUDA 11.8, torch 2.0.1+cu117 for CUDA 11.7" in result.summary
+
+
+def test_newer_torchvision_accepts_another_cuda_minor(install):
+    """torchvision 0.24+ checks the CUDA major only (extension.py of 0.24.1-0.29.0): a WARN."""
+    install("torchvision", "0.25.0", "cu126", ["torch (==2.10.0)"])
+    result = domain.check_domain(ctx(torch("2.10.0+cu128", "12.8")), "torchvision")
+    assert result.status == WARN and "checks the major version only" in result.summary
+
+
+def test_the_library_s_own_pin_decides_the_pairing(install):
+    """torchvision 0.16.0 pins torch 2.1.0: with torch 2.0.1 that is a FAIL quoting the pin."""
+    install("torchvision", "0.16.0", "cu118", ["torch (==2.1.0)"])
+    result = domain.check_domain(ctx(torch("2.0.1+cu118", "11.8")), "torchvision")
+    assert result.status == FAIL and result.summary == "torchvision 0.16.0+cu118 requires torch ==2.1.0, not 2.0.1"
+
+
+def test_without_a_pin_the_release_matrix_decides(install):
+    """No Requires-Dist on torch (some conda builds): 0.15.1 with torch 2.0.1 is a patch off the pairing: WARN."""
+    install("torchvision", "0.15.1", "cu117")
+    assert domain.check_domain(ctx(torch()), "torchvision").status == WARN
+
+
+def test_matching_builds_pass_and_say_their_build(install):
+    """Same release pairing, same CUDA: PASS naming the build."""
+    install("torchvision", "0.15.2", "cu117", ["torch (==2.0.1)", "scipy ; extra == 'scipy'"])
+    result = domain.check_domain(ctx(torch()), "torchvision")
+    assert result.status == PASS and result.summary == "0.15.2+cu117 (cuda 11.7)"
+
+
+def test_the_build_comes_from_the_conda_record_when_the_version_has_no_tag(install, monkeypatch):
+    """The pytorch channel's builds carry no local tag; their build string says `cpu` or `cu117`."""
+    install("torchaudio", "2.0.2", None, ["torch (==2.0.1)"])
+    record = {"version": "2.0.2", "build": "py310_cpu", "channel": "pytorch"}
+    monkeypatch.setattr(domain.probe, "conda_record", lambda name: record)
+    result = domain.check_domain(ctx(torch()), "torchaudio")
+    assert result.status == FAIL and "is a CPU build" in result.summary
+
+
+def test_a_torch_newer_than_the_tables_is_said_not_guessed(install):
+    """No pin and a torch newer than the pairing table: WARN saying the table ends."""
+    install("torchaudio", "2.11.1", None)
+    result = domain.check_domain(ctx(torch("2.16.0+cpu", None)), "torchaudio")
+    assert result.status == WARN and "newer than the pairing table" in result.summary
