@@ -88,14 +88,24 @@ def _say_missing() -> None:
 
 atexit.register(_say_missing)
 
-# Without pixi every parametrisation would run the same interpreter: the first one runs, the rest say so.
+# Without pixi every parametrisation runs in the same interpreter: a command line that already ran here is not run
+# again (the session that ran it is named); verify's differs per environment (`--env ENV`), so each one runs.
 _RAN_HERE = {}
+
+
+def here_command(env: str, command: list) -> list:
+    """Return the `python -m checks` arguments of a command without pixi: verify judges the current interpreter
+    against environment `env` (`verify --env ENV ...`, the verdict of `python -m checks verify --env ENV`, its
+    platform derived as pixi would choose it here); the other commands take no environment."""
+    return [command[0], "--env", env, *command[1:]] if command[0] == "verify" else list(command)
 
 
 def run_checks(session: nox.Session, env: str, *commands: list) -> None:
     """Run the pixi task of each command (`verify`, `train`, ...) in pixi environment `env`, or here without pixi.
 
-    The tasks are pixi.toml's own (`verify` passes the platform pixi installed, `{{ pixi.platform }}`).
+    The tasks are pixi.toml's own: `verify` passes the platform pixi installed (`--platform {{ pixi.platform }}`)
+    and pixi sets PIXI_ENVIRONMENT_NAME, so verify gets no `--env` there (with it, verify would read torch's source
+    from pixi.lock instead of the environment). Without pixi: `python -m checks ...` here, see here_command().
     """
     pixi = shutil.which("pixi")
     if pixi:
@@ -103,28 +113,39 @@ def run_checks(session: nox.Session, env: str, *commands: list) -> None:
         for command in commands:
             session.run(pixi, "run", *locked, "--environment", env, *command, external=True)
         return
-    kind = session.name.split("(")[0]
-    if kind in _RAN_HERE:
-        session.skip("pixi not found: the current interpreter already ran in %s" % _RAN_HERE[kind])
-    _RAN_HERE[kind] = session.name
+    lines = [here_command(env, command) for command in commands]
+    if all(tuple(line) in _RAN_HERE for line in lines):
+        session.skip("pixi not found: the current interpreter already ran in %s" % _RAN_HERE[tuple(lines[0])])
     python = shutil.which("python") or shutil.which("python3") or sys.executable  # the user's, with torch
     session.warn("pixi not found: running in the CURRENT INTERPRETER %s, not in pixi environment %r" % (python, env))
-    for command in commands:
-        session.run(python, "-m", "checks", *command, external=True)
+    for line in lines:
+        if tuple(line) in _RAN_HERE:
+            session.log("pixi not found: `%s` already ran here in %s" % (" ".join(line), _RAN_HERE[tuple(line)]))
+            continue
+        _RAN_HERE[tuple(line)] = session.name
+        session.run(python, "-m", "checks", *line, external=True)
 
 
-def _posargs(session: nox.Session, forbidden: str, usage: str) -> list:
-    """Return the arguments after `--`, refusing one that the session sets itself."""
-    if any(arg == forbidden or arg.startswith(forbidden + "=") for arg in session.posargs):
-        session.error("usage: %s (%s is set by the session)" % (usage, forbidden))
+def _posargs(session: nox.Session, usage: str, forbidden: dict) -> list:
+    """Return the arguments after `--`, refusing one that the session (or pixi's task) sets: {argument: who}."""
+    for name, setter in forbidden.items():
+        if any(arg == name or arg.startswith(name + "=") for arg in session.posargs):
+            session.error("usage: %s (%s is set by %s)" % (usage, name, setter))
     return list(session.posargs)
 
 
 @nox.session(venv_backend="none")
 @nox.parametrize("env", ENVS, ids=ENVS)
 def verify(session: nox.Session, env: str) -> None:
-    """Prove each environment works: `python -m checks verify` (args after -- pass through)."""
-    args = _posargs(session, "--env", "nox -s 'verify(ENV)' -- [--quick] [--json PATH] ...")
+    """Prove each environment works: `python -m checks verify` (args after -- pass through).
+
+    Without pixi the current interpreter is judged against ENV (`verify --env ENV`, see here_command), and
+    `--platform NAME` picks the variant of ENV to judge against; under pixi the task passes the platform pixi installed.
+    """
+    forbidden = {"--env": "the session"}
+    if shutil.which("pixi"):
+        forbidden["--platform"] = "pixi's verify task (the platform pixi installed)"
+    args = _posargs(session, "nox -s 'verify(ENV)' -- [--quick] [--json PATH] ...", forbidden)
     run_checks(session, env, ["verify", *args])
 
 
@@ -138,11 +159,19 @@ def train(session: nox.Session, env: str) -> None:
 @nox.session(venv_backend="none", default=False)
 @nox.parametrize("env", CUDA_ENVS, ids=CUDA_ENVS)
 def gpu(session: nox.Session, env: str) -> None:
-    """Verify, train on CUDA and benchmark the GPU in each CUDA environment (args after -- go to bench)."""
-    args = _posargs(session, "--device", "nox -s gpu -- [--quick] [--strict] [--json PATH] ...")
-    driver = probe.driver(timeout=30)
-    if not driver["present"]:
-        session.skip("no NVIDIA GPU on this machine (no driver answered: nvidia-smi, libcuda)")
+    """Verify, train on CUDA and benchmark the GPU in each CUDA environment (args after -- go to bench).
+
+    Skipped only on a machine without an NVIDIA GPU (checks.probe.nvidia_hardware); where one is there but its
+    driver does not answer, the session runs and verify fails with the cause.
+    """
+    args = _posargs(session, "nox -s gpu -- [--quick] [--strict] [--json PATH] ...", {"--device": "the session"})
+    evidence = probe.nvidia_hardware()
+    if not evidence:
+        session.skip(
+            "no NVIDIA GPU on this machine (no PCI device of vendor 0x10de, /dev/nvidiaN, /proc/driver/nvidia "
+            "or nvidia-smi)"
+        )
+    session.log("NVIDIA GPU on this machine: %s" % "; ".join(evidence))
     quick = ["--quick"] if "--quick" in args else []
     run_checks(
         session, env, ["verify", *quick], ["train", "--device", "cuda", *quick], ["bench", "--device", "cuda", *args]

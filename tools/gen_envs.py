@@ -29,6 +29,14 @@ CONDA_ONLY |= {"pytorch-gpu", "pytorch-cpu"}
 PYPI_NAMES = {"pytorch": "torch", "torchvision": "torchvision", "torchaudio": "torchaudio"}
 PYPI_NAMES.update({"numpy": "numpy", "tomli": "tomli"})
 PYPI_MARKERS = {"tomli": 'python_version < "3.11"'}  # tomllib is in the stdlib from 3.11
+# The PyTorch wheel indexes name each build with a PEP 440 local version label: torch-2.0.1+cu118-...whl on
+# /whl/cu118, torch-2.0.1+cpu-...whl on /whl/cpu (torchvision and torchaudio likewise); PyPI's wheels and all macOS
+# wheels have none. `==2.0.1+cu118` is met by that build only (PEP 440, "Version matching"), so pip fails instead of
+# taking PyPI's build when download.pytorch.org is unreachable, and replaces an installed build with another label.
+# PEP 440 allows a label only after `==`, so a range (`>=2.8`) cannot carry one.
+LABELLED = ("pytorch", "torchvision", "torchaudio")  # first in the files: pip fails on them before fetching the rest
+OS_NAMES = {"linux-64": "Linux x86-64", "win-64": "Windows x86-64"}
+OS_NAMES.update({"osx-64": "macOS on Intel", "osx-arm64": "macOS on Apple silicon"})
 # environment.yml has no constraints section: a constraint becomes a dependency where the
 # package is installed anyway (the legacy pytorch builds need mkl there), a comment elsewhere.
 CONSTRAINED_SUBDIRS = {"mkl": {"linux-64", "win-64", "osx-64"}}
@@ -43,7 +51,18 @@ channels:"""
 PIP_HEADER = f"""\
 # {GENERATED}
 # Environment {{env}}, platform {{platform}}: use Python {{python}}.
-# python -m pip install -r envs/{{env}}/{{platform}}.requirements.txt"""
+# For: {{machine}}.{{advice}}
+# python -m pip install {{force}}-r envs/{{env}}/{{platform}}.requirements.txt
+# then, from the repository root: python -m checks verify --env {{env}}"""
+PINNED = (
+    "\n# The +{flavour} pins name the build: pip fails rather than take another index's torch, and it replaces"
+    "\n# an installed torch of another build."
+)
+UNPINNED = (
+    "\n# torch {torch} is a range, and PEP 440 allows a local version (+{flavour}) only after ==: where"
+    "\n# download.pytorch.org is unreachable pip may take PyPI's build, and only --force-reinstall replaces an"
+    "\n# installed torch of another build."
+)
 README = f"""\
 # envs/
 
@@ -51,6 +70,12 @@ README = f"""\
 
 conda and pip equivalents of the pixi environments, for machines without pixi
 (with pixi: `pixi install -e <env>`). PyPI wheels are not the conda builds.
+
+Which file: in the column of the torch you want, the first row your machine matches, top down (pixi's own
+order of choice; "CUDA >= 11.8" is the `CUDA Version` that `nvidia-smi` shows). The `.conda.yml` of the same name
+is its conda file. Then `python -m checks verify --env ENV`, ENV the file's folder.
+
+{{which}}
 
 | Environment | Platform | Python | conda | pip |
 |---|---|---|---|---|
@@ -119,6 +144,70 @@ def wheel_flavour(info: dict) -> str | None:
     return "cu" + "".join(info["cuda"].split(".")[:2]) if info["cuda"] else "cpu"
 
 
+def torch_spec(info: dict) -> str:
+    """Return the torch version spec of an environment on a platform (`2.0.1`, `>=2.8`)."""
+    deps = info["dependencies"]
+    return next((deps[name]["version"] for name in ("pytorch", "pytorch-gpu", "pytorch-cpu") if name in deps), "*")
+
+
+def pip_spec(pkg: str, spec: dict, flavour: str | None) -> str:
+    """Write a dependency's PEP 440 specifier, with the wheel's local version label where it can carry one."""
+    text = pep440(spec["version"])
+    if flavour and pkg in LABELLED and re.fullmatch(r"==[\w.]+", text):
+        text += f"+{flavour}"
+    return text
+
+
+def machine(platform: Platform) -> str:
+    """Describe the machines a platform is for: pixi installs it where the host has each virtual package it declares
+    beyond its subdir's defaults at that version or higher (checks.platforms.Platform.runs_on)."""
+    text = OS_NAMES.get(platform.subdir, platform.subdir)
+    macos = next((vp.version for vp in platform.customised if vp.name == "__osx"), None)
+    if macos:
+        text = text.replace("macOS", f"macOS {macos} or newer")
+    if platform.cuda:
+        return f"{text}, NVIDIA driver for CUDA >= {platform.cuda}"
+    return text if platform.subdir.startswith("osx-") else f"{text}, no NVIDIA GPU"
+
+
+def dedicated(entries: list, candidates: list) -> tuple | None:
+    """Return the (env, platform, info) of `candidates` whose environment is made for its platform: the one with the
+    fewest platforms of that subdir, then in all (cpu rather than default, which selects among variants), the first
+    on a tie; None without candidates."""
+
+    def variants(entry: tuple) -> tuple:
+        mine = [platform for env, platform, _ in entries if env == entry[0]]
+        return sum(1 for platform in mine if platform.subdir == entry[1].subdir), len(mine)
+
+    return min(candidates, key=variants, default=None)
+
+
+def advice(entries: list, env: str, platform: Platform, info: dict) -> str:
+    """Return the header lines after `For:`: the file to use without an NVIDIA GPU, and how torch is pinned."""
+    text, flavour = "", wheel_flavour(info)
+    if info["cuda"]:
+        cpu = [e for e in entries if e[1].subdir == platform.subdir and wheel_flavour(e[2]) == "cpu"]
+        cpu = dedicated(entries, [e for e in cpu if torch_spec(e[2]) == torch_spec(info)])
+        if cpu:
+            text += f"\n# No NVIDIA GPU: use envs/{cpu[0]}/{cpu[1].name}.requirements.txt instead."
+    if flavour:
+        text += (PINNED if build_pinned(info) else UNPINNED).format(flavour=flavour, torch=torch_spec(info))
+    return text
+
+
+def which_table(ws: manifest_reader.Workspace, entries: list) -> str:
+    """Return the README table: per workspace platform (pixi's order of choice), the file for each torch."""
+    torches = list(dict.fromkeys(torch_spec(info) for _, _, info in entries))
+    lines = ["| Machine | " + " | ".join(f"torch {t}" for t in torches) + " |", "|---" * (len(torches) + 1) + "|"]
+    for platform in ws.platforms:
+        here = [e for e in entries if e[1].name == platform.name]
+        cells = [dedicated(entries, [e for e in here if torch_spec(e[2]) == t]) for t in torches]
+        if any(cells):
+            links = [f"[{c[0]}/{c[1].name}]({c[0]}/{c[1].name}.requirements.txt)" if c else "-" for c in cells]
+            lines.append(f"| {machine(platform)} | " + " | ".join(links) + " |")
+    return "\n".join(lines)
+
+
 def conda_file(env: str, platform: str, info: dict) -> str:
     """Render an environment.yml for one environment and platform."""
     cuda = f", needs an NVIDIA driver for CUDA >= {info['cuda']}" if info["cuda"] else ""
@@ -135,36 +224,54 @@ def conda_file(env: str, platform: str, info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def requirements_file(env: str, platform: str, info: dict) -> str:
-    """Render a pip requirements file for one environment and platform."""
-    deps = info["dependencies"]
-    lines = [PIP_HEADER.format(env=env, platform=platform, python=python_version(deps))]
-    if flavour := wheel_flavour(info):
+def build_pinned(info: dict) -> bool:
+    """Return True if the pip file pins torch's build: a PyTorch wheel index and an exact version (see LABELLED)."""
+    flavour = wheel_flavour(info)
+    return bool(flavour) and pip_spec("pytorch", {"version": torch_spec(info)}, flavour).endswith(f"+{flavour}")
+
+
+def pip_order(item: tuple) -> tuple:
+    """Sort key of a requirements file's lines: torch, torchvision, torchaudio first, then by PyPI name."""
+    pkg = item[0]
+    return (LABELLED.index(pkg) if pkg in LABELLED else len(LABELLED), PYPI_NAMES.get(pkg, pkg))
+
+
+def requirements_file(env: str, platform: Platform, info: dict, notes: str) -> str:
+    """Render a pip requirements file for one environment and platform, `notes` (see advice()) under its `For:` line.
+
+    Without a build pin, pip keeps an installed torch of another build that meets the version: --force-reinstall.
+    """
+    deps, flavour = info["dependencies"], wheel_flavour(info)
+    force = "--force-reinstall " if flavour and not build_pinned(info) else ""
+    header = dict(env=env, platform=platform.name, python=python_version(deps), advice=notes, force=force)
+    lines = [PIP_HEADER.format(machine=machine(platform), **header)]
+    if flavour:
         lines += [f"--index-url {WHEEL_INDEX}{flavour}", f"--extra-index-url {PYPI_INDEX}"]
-    for pkg, spec in sorted(deps.items(), key=lambda item: PYPI_NAMES.get(item[0], item[0])):
+    for pkg, spec in sorted(deps.items(), key=pip_order):
         if pkg not in CONDA_ONLY and pkg not in PYPI_NAMES:
             raise ManifestError(f"{pkg}: no PyPI name; add it to PYPI_NAMES or CONDA_ONLY")
         if pkg in PYPI_NAMES:
             marker = f"; {PYPI_MARKERS[pkg]}" if pkg in PYPI_MARKERS else ""
-            lines.append(PYPI_NAMES[pkg] + pep440(spec["version"]) + marker)
+            lines.append(PYPI_NAMES[pkg] + pip_spec(pkg, spec, flavour) + marker)
     return "\n".join(lines) + "\n"
 
 
 def build_files(ws: manifest_reader.Workspace) -> dict[str, str]:
     """Return {path relative to envs/: content} for every generated file."""
+    entries = [
+        (env, platform, resolve(ws, env, platform)) for env in user_facing(ws) for platform in ws.env_platforms(env)
+    ]
     files, rows = {}, []
-    for env in user_facing(ws):
-        for platform in ws.env_platforms(env):
-            name = platform.name
-            info, stem = resolve(ws, env, platform), f"{env}/{name}"
-            files[f"{stem}.conda.yml"] = conda_file(env, name, info)
-            files[f"{stem}.requirements.txt"] = requirements_file(env, name, info)
-            cuda = f" (CUDA {info['cuda']})" if info["cuda"] else ""
-            links = f"[{name}.conda.yml]({stem}.conda.yml) | [{name}.requirements.txt]({stem}.requirements.txt)"
-            rows.append(f"| {env} | {name}{cuda} | {python_version(info['dependencies'])} | {links} |")
+    for env, platform, info in entries:
+        name, stem = platform.name, f"{env}/{platform.name}"
+        files[f"{stem}.conda.yml"] = conda_file(env, name, info)
+        files[f"{stem}.requirements.txt"] = requirements_file(env, platform, info, advice(entries, env, platform, info))
+        cuda = f" (CUDA {info['cuda']})" if info["cuda"] else ""
+        links = f"[{name}.conda.yml]({stem}.conda.yml) | [{name}.requirements.txt]({stem}.requirements.txt)"
+        rows.append(f"| {env} | {name}{cuda} | {python_version(info['dependencies'])} | {links} |")
     if any(not re.fullmatch(r"[\w.-]+/[\w.-]+", path) or ".." in path for path in files):
         raise ManifestError("environment and platform names must be plain file names")
-    return {**files, "README.md": README.format(rows="\n".join(rows))}
+    return {**files, "README.md": README.format(rows="\n".join(rows), which=which_table(ws, entries))}
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -1,5 +1,7 @@
 """noxfile.py: sessions come from pixi.toml, go through pixi with the lock, and fall back to this interpreter."""
 
+import atexit
+import importlib.util
 import json
 import os
 import re
@@ -83,6 +85,25 @@ def test_without_pixi_the_current_interpreter_runs_once_and_says_so(repo_root):
     assert "pixi not found: the current interpreter already ran in train(default)" in out
 
 
+def test_without_pixi_verify_judges_this_interpreter_against_the_environment(repo_root):
+    """No pixi: `nox -s "verify(ENV)"` runs `python -m checks verify --env ENV`, so its verdict is that command's (an
+    interpreter that is not ENV fails, where plain `verify` would pass it)."""
+    env = "latest" if sys.version_info[:2] != (3, 12) else "cpu"  # Python 3.10 or 3.12: never this interpreter
+    proc = nox(repo_root, "-s", "verify(%s)" % env, "--", "--quick")
+    out = proc.stdout + proc.stderr
+    assert re.search(r"-m checks verify --env %s --quick\n" % env, out), out
+    direct = subprocess.run(
+        [sys.executable, "-m", "checks", "verify", "--env", env, "--quick"],
+        cwd=str(repo_root),
+        env={k: v for k, v in os.environ.items() if not k.startswith("PIXI_")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert direct.returncode == 1, direct.stdout + direct.stderr
+    assert proc.returncode == 1, out  # nox: 1 when a session failed
+
+
 @pytest.fixture
 def copy_with_fake_pixi(repo_root, tmp_path):
     """Return (project copy, bin dir, log): the noxfile, pixi.toml and checks/ beside a `pixi` that logs its args."""
@@ -125,9 +146,9 @@ def test_session_arguments_it_sets_itself_are_usage_errors(copy_with_fake_pixi):
 
 
 def test_gpu_session_skips_without_an_nvidia_gpu(repo_root, workspace):
-    """`nox -s gpu` on a machine without an NVIDIA driver: skipped with the reason, not failed."""
-    if probe.driver(timeout=30)["present"]:
-        pytest.skip("this machine has an NVIDIA driver")
+    """`nox -s gpu` on a machine without an NVIDIA GPU: skipped with the reason, not failed."""
+    if probe.nvidia_hardware():
+        pytest.skip("this machine has an NVIDIA GPU")
     if not promise.torch_environments(workspace, probe.host()["subdir"], cuda=True):
         pytest.skip("no CUDA environment on this platform")
     proc = nox(repo_root, "-s", "gpu")
@@ -135,12 +156,136 @@ def test_gpu_session_skips_without_an_nvidia_gpu(repo_root, workspace):
     assert "no NVIDIA GPU on this machine" in proc.stderr
 
 
-def test_readme_names_exactly_the_sessions_and_tasks(repo_root, manifest):
-    """The README's `nox -s X` and `pixi run X` are the sessions of `nox -l` and the public pixi tasks, no more."""
-    readme = (repo_root / "README.md").read_text(encoding="utf-8")
-    sessions = set(re.findall(r"^[*-] ([a-z_]+)", nox(repo_root, "-l").stdout, re.M))
-    tables = [manifest.get("tasks", {})] + [f.get("tasks", {}) for f in manifest["feature"].values()]
-    tasks = {name for table in tables for name in table if not name.startswith("_")}
-    assert set(re.findall(r"nox -s \"?(\w+)", readme)) == sessions
-    named = set(re.findall(r"pixi run (?:-e \w+ )?([a-z][\w-]*)", readme)) - {"python"}  # `pixi run python x.py`
-    assert named == tasks
+class Stop(Exception):
+    """What nox's session.skip and session.error raise, for FakeSession."""
+
+
+class FakeSession:
+    """A nox session that records what the noxfile asks of it instead of running anything."""
+
+    def __init__(self, name, posargs=()):
+        self.name, self.posargs, self.runs, self.logs = name, list(posargs), [], []
+
+    def run(self, *args, **kwargs):
+        self.runs.append(list(args))
+
+    def log(self, message):
+        self.logs.append(message)
+
+    warn = log
+
+    def skip(self, message):
+        raise Stop("skip: " + message)
+
+    def error(self, message):
+        raise Stop("error: " + message)
+
+
+@pytest.fixture(scope="module")
+def noxfile_module(repo_root):
+    """Return noxfile.py imported in this process (its sessions kept out of nox's registry)."""
+    from unittest import mock
+
+    import nox.registry
+
+    spec = importlib.util.spec_from_file_location("noxfile_under_test", str(repo_root / "noxfile.py"))
+    module = importlib.util.module_from_spec(spec)
+    with mock.patch.object(nox.registry, "_REGISTRY", {}):
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            atexit.unregister(getattr(module, "_say_missing", None))  # it speaks for nox runs, not for this one
+    return module
+
+
+@pytest.fixture
+def noxfile(noxfile_module, monkeypatch):
+    """Return the noxfile without pixi (`shutil.which` finds only `python`), no command run yet, and no GPU
+    evidence unless a test gives some."""
+    monkeypatch.setattr(noxfile_module, "_RAN_HERE", {})
+    monkeypatch.setattr(noxfile_module.shutil, "which", lambda name: "/fake/bin/python" if name == "python" else None)
+    monkeypatch.setattr(noxfile_module.probe, "nvidia_hardware", lambda: [])
+    return noxfile_module
+
+
+def call(session_function, name, env, posargs=()):
+    """Call a session of the noxfile as nox would; return the FakeSession and what stopped it, if anything."""
+    session = FakeSession(name, posargs)
+    try:
+        session_function(session, env=env)
+    except Stop as stop:
+        return session, str(stop)
+    return session, None
+
+
+def test_without_pixi_each_verify_session_passes_its_environment(noxfile):
+    """No pixi: every verify(ENV) runs `python -m checks verify --env ENV ...` (each judges another environment)."""
+    for env in ("cu118", "cpu"):
+        session, stopped = call(noxfile.verify, "verify(%s)" % env, env, ["--quick"])
+        assert stopped is None
+        assert session.runs == [["/fake/bin/python", "-m", "checks", "verify", "--env", env, "--quick"]]
+        assert "pixi not found: running in the CURRENT INTERPRETER /fake/bin/python" in session.logs[0]
+
+
+def test_without_pixi_platform_passes_through_with_pixi_it_is_refused(noxfile, monkeypatch):
+    """`--platform NAME` picks the variant verify --env judges against; under pixi its task passes the platform pixi
+    installed (`--platform {{ pixi.platform }}`), so a second one is a usage error."""
+    session, stopped = call(noxfile.verify, "verify(default)", "default", ["--platform", "linux-64-cpu"])
+    assert stopped is None and session.runs[0][3:] == ["verify", "--env", "default", "--platform", "linux-64-cpu"]
+    monkeypatch.setattr(noxfile.shutil, "which", lambda name: "/fake/bin/" + name)
+    session, stopped = call(noxfile.verify, "verify(default)", "default", ["--platform=linux-64-cpu"])
+    assert (
+        stopped.startswith("error: usage: nox -s 'verify(ENV)'")
+        and "--platform is set by pixi's verify task" in stopped
+    )
+    assert session.runs == []
+
+
+@pytest.mark.parametrize("pixi", [None, "/fake/bin/pixi"], ids=["no-pixi", "pixi"])
+def test_env_after_dashes_is_refused(noxfile, monkeypatch, pixi):
+    """`nox -s "verify(cu118)" -- --env cu118`: the session sets --env, with pixi or without."""
+    monkeypatch.setattr(noxfile.shutil, "which", lambda name: {"pixi": pixi, "python": "/fake/bin/python"}.get(name))
+    for args in (["--env", "cu118"], ["--env=cu118"]):
+        session, stopped = call(noxfile.verify, "verify(cu118)", "cu118", args)
+        assert stopped.startswith("error: usage: nox -s 'verify(ENV)' -- ") and "--env is set by the session" in stopped
+        assert session.runs == []
+
+
+def test_gpu_is_skipped_only_without_any_nvidia_evidence(noxfile):
+    """No PCI device, /dev/nvidiaN, /proc/driver/nvidia or nvidia-smi: gpu skips, naming what it looked for."""
+    session, stopped = call(noxfile.gpu, "gpu(cu118)", "cu118")
+    assert stopped.startswith("skip: no NVIDIA GPU on this machine") and "vendor 0x10de" in stopped
+    assert session.runs == []
+
+
+def test_gpu_runs_where_there_is_evidence_even_if_the_driver_is_broken(noxfile, monkeypatch):
+    """Evidence of a GPU (here: nvidia-smi on PATH, whose driver may not answer): the session runs, says the evidence,
+    and verifies against its environment; a second CUDA environment repeats only verify (train and bench are the
+    same command lines in the same interpreter)."""
+    monkeypatch.setattr(noxfile.probe, "nvidia_hardware", lambda: ["/dev/nvidia0", "nvidia-smi at /usr/bin/nvidia-smi"])
+    first, stopped = call(noxfile.gpu, "gpu(default)", "default", ["--quick"])
+    assert stopped is None
+    assert "NVIDIA GPU on this machine: /dev/nvidia0; nvidia-smi at /usr/bin/nvidia-smi" in first.logs
+    assert [run[3:] for run in first.runs] == [
+        ["verify", "--env", "default", "--quick"],
+        ["train", "--device", "cuda", "--quick"],
+        ["bench", "--device", "cuda", "--quick"],
+    ]
+    second, stopped = call(noxfile.gpu, "gpu(cu118)", "cu118", ["--quick"])
+    assert stopped is None and [run[3:] for run in second.runs] == [["verify", "--env", "cu118", "--quick"]]
+    assert any("already ran here in gpu(default)" in line for line in second.logs), second.logs
+
+
+def test_gpu_with_pixi_runs_the_tasks_in_the_environment(noxfile, monkeypatch, tmp_path):
+    """With pixi and a GPU: pixi.toml's tasks in ENV, verify without --env (its task passes the platform pixi
+    installed, and pixi sets PIXI_ENVIRONMENT_NAME)."""
+    monkeypatch.setattr(noxfile.shutil, "which", lambda name: "/fake/bin/" + name)
+    monkeypatch.setattr(noxfile.probe, "nvidia_hardware", lambda: ["PCI device 0000:01:00.0"])
+    monkeypatch.setattr(noxfile, "LOCK", str(tmp_path / "pixi.lock"))  # none yet: no --locked
+    session, stopped = call(noxfile.gpu, "gpu(cu118)", "cu118")
+    assert stopped is None
+    assert session.runs == [
+        ["/fake/bin/pixi", "run", "--environment", "cu118", "verify"],
+        ["/fake/bin/pixi", "run", "--environment", "cu118", "train", "--device", "cuda"],
+        ["/fake/bin/pixi", "run", "--environment", "cu118", "bench", "--device", "cuda"],
+    ]

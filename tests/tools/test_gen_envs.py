@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -169,16 +170,105 @@ def test_requirements_index(files: dict[str, str], env: str, platform: str, inde
         assert lines[:2] == expected, f"expected {expected}, got {lines[:2]}"
 
 
-def test_requirements_pins(files: dict[str, str]) -> None:
-    """pip files carry the PyPI names and pins and drop conda-only packages."""
-    cu118 = requirement_lines(files["cu118/linux-64-cu118.requirements.txt"])[2:]
-    expected = ["numpy>=1.21,<2", 'tomli>=2.4; python_version < "3.11"']
-    expected += ["torch==2.0.1", "torchaudio==2.0.2", "torchvision==0.15.2"]
-    assert cu118 == expected, f"expected {expected}, got {cu118}"
-    latest = requirement_lines(files["latest/linux-64-cu128.requirements.txt"])[2:]
-    assert latest == ["numpy", 'tomli>=2.4; python_version < "3.11"', "torch>=2.8", "torchaudio", "torchvision"], latest
-    assert "Python 3.10" in files["cu118/linux-64-cu118.requirements.txt"]
-    assert "Python 3.12" in files["latest/linux-64-cu128.requirements.txt"]
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("cu118/linux-64-cu118", "+cu118"),
+        ("cu118/win-64-cu118", "+cu118"),
+        ("cu117/linux-64-cu117", "+cu117"),
+        ("default/win-64-cu117", "+cu117"),
+        ("cpu/linux-64-cpu", "+cpu"),
+        ("default/win-64-cpu", "+cpu"),
+        ("cpu/osx-arm64-macos-12-3", ""),
+        ("default/osx-64", ""),
+    ],
+)
+def test_requirements_pin_the_build(files: dict[str, str], path: str, label: str) -> None:
+    """torch, torchvision, torchaudio carry the local version of the index's builds (macOS wheels have none), first;
+    then the other PyPI names and pins, without conda-only packages."""
+    lines = [line for line in requirement_lines(files[f"{path}.requirements.txt"]) if not line.startswith("--")]
+    expected = [f"torch==2.0.1{label}", f"torchvision==0.15.2{label}", f"torchaudio==2.0.2{label}"]
+    expected += ["numpy>=1.21,<2", 'tomli>=2.4; python_version < "3.11"']
+    assert lines == expected, f"expected {expected}, got {lines}"
+    assert "Python 3.10" in files[f"{path}.requirements.txt"]
+
+
+def test_a_range_cannot_pin_the_build(files: dict[str, str]) -> None:
+    """`torch>=2.8` cannot carry `+cu128` (PEP 440 allows a local version only after ==): the header says so and its
+    command line adds --force-reinstall, which alone replaces an installed torch of another build."""
+    text = files["latest/linux-64-cu128.requirements.txt"]
+    lines = requirement_lines(text)[2:]
+    assert lines == ["torch>=2.8", "torchvision", "torchaudio", "numpy", 'tomli>=2.4; python_version < "3.11"'], lines
+    assert "Python 3.12" in text and "PEP 440 allows a local version (+cu128) only after ==" in text
+    assert "# python -m pip install --force-reinstall -r envs/latest/linux-64-cu128.requirements.txt" in text
+
+
+@pytest.mark.parametrize(
+    ("pkg", "version", "flavour", "expected"),
+    [
+        ("pytorch", "2.0.1", "cu118", "==2.0.1+cu118"),
+        ("torchaudio", "2.0.2", "cpu", "==2.0.2+cpu"),
+        ("pytorch", "2.0.1", None, "==2.0.1"),
+        ("pytorch", ">=2.8", "cu128", ">=2.8"),
+        ("pytorch", "2.0.*", "cu118", "==2.0.*"),
+        ("torchvision", "*", "cpu", ""),
+        ("numpy", "1.26.4", "cpu", "==1.26.4"),
+    ],
+)
+def test_pip_spec_labels_only_exact_torch_pins(pkg: str, version: str, flavour: str | None, expected: str) -> None:
+    """Only an exact pin of a PyTorch-index package gets the label: PEP 440 allows none with a range or wildcard."""
+    assert gen_envs.pip_spec(pkg, {"version": version}, flavour) == expected
+
+
+def test_pins_refuse_pypi_builds(files: dict[str, str]) -> None:
+    """What pip reads (packaging, PEP 440): PyPI's unlabelled torch 2.0.1 cannot satisfy a labelled file, nor can
+    a build of another index; the file's own build can."""
+    requirements = pytest.importorskip("packaging.requirements")
+    torch = requirements.Requirement(requirement_lines(files["cu118/linux-64-cu118.requirements.txt"])[2])
+    assert torch.name == "torch"
+    assert not torch.specifier.contains("2.0.1") and not torch.specifier.contains("2.0.1+cu117")
+    assert torch.specifier.contains("2.0.1+cu118")
+
+
+def test_header_says_when_to_use_each_file(files: dict[str, str]) -> None:
+    """Each pip file names its machine and the verify to run; a CUDA file names the CPU file of its torch, which
+    exists and uses the CPU index; a pinned file installs with a plain `pip install -r`."""
+    cu118 = files["cu118/linux-64-cu118.requirements.txt"]
+    assert "# For: Linux x86-64, NVIDIA driver for CUDA >= 11.8." in cu118
+    assert "# No NVIDIA GPU: use envs/cpu/linux-64-cpu.requirements.txt instead." in cu118
+    assert "# python -m pip install -r envs/cu118/linux-64-cu118.requirements.txt" in cu118
+    assert "python -m checks verify --env cu118" in cu118
+    assert (
+        "# No NVIDIA GPU: use envs/latest/win-64-cpu.requirements.txt" in files["latest/win-64-cu128.requirements.txt"]
+    )
+    assert "# For: Linux x86-64, no NVIDIA GPU." in files["cpu/linux-64-cpu.requirements.txt"]
+    assert "# For: macOS 12.3 or newer on Apple silicon." in files["cpu/osx-arm64-macos-12-3.requirements.txt"]
+    for path, text in files.items():
+        cpu = re.search(r"No NVIDIA GPU: use envs/(\S+) instead", text)
+        assert bool(cpu) == (f"{WHL}cu" in text), path
+        if cpu:
+            assert f"--index-url {WHL}cpu" in files[cpu.group(1)], (path, cpu.group(1))
+
+
+def test_readme_says_which_file(files: dict[str, str]) -> None:
+    """envs/README.md: per machine (pixi's platform order) the file for each torch; no NVIDIA GPU -> the cpu file."""
+    readme = files["README.md"]
+    assert "| Machine | torch 2.0.1 | torch >=2.8 |" in readme
+    assert (
+        "| Linux x86-64, no NVIDIA GPU | [cpu/linux-64-cpu](cpu/linux-64-cpu.requirements.txt) "
+        "| [latest/linux-64-cpu](latest/linux-64-cpu.requirements.txt) |" in readme
+    )
+    assert "| Windows x86-64, NVIDIA driver for CUDA >= 11.8 | [cu118/win-64-cu118]" in readme
+    assert "| macOS on Apple silicon | - | [latest/osx-arm64](latest/osx-arm64.requirements.txt) |" in readme
+    rows = [line for line in readme.splitlines() if line.startswith("| Linux")]
+    assert [row.split(" | ")[0] for row in rows[:4]] == [
+        "| Linux x86-64, NVIDIA driver for CUDA >= 12.8",
+        "| Linux x86-64, NVIDIA driver for CUDA >= 11.8",
+        "| Linux x86-64, NVIDIA driver for CUDA >= 11.7",
+        "| Linux x86-64, no NVIDIA GPU",
+    ]
+    for target in re.findall(r"\]\(([\w./-]+)\)", readme):
+        assert target in files, target
 
 
 def test_conda_file_cuda(files: dict[str, str]) -> None:
