@@ -9,16 +9,17 @@ import sys
 import time
 import warnings
 
-from checks import probe, runner
+from checks import errors, probe, runner
 from checks.dist import measure as dm
+from checks.dist import rendezvous
 from checks.dist.chart import write_chart
 from checks.dist.world import Session, watch_sigterm
-from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, FAIL, Report, Result, UsageError
+from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, FAIL, Report, Result, UsageError
 
 DIST_VERSION = 1
 TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
 SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE")
-SLURM_FIX = 'export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) MASTER_PORT=29500'
+SLURM_FIX = rendezvous.SLURM_FIX
 LAUNCH = ("launcher", "rank", "world", "local_rank", "local_world", "addr", "port")
 UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
@@ -111,6 +112,7 @@ def start_local_world(torch, args, argv):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(n), LOCAL_WORLD_SIZE=str(n))
+    base[rendezvous.JOB_VAR] = rendezvous.fresh_job_token()  # the ranks tell their store from another job's by it
     command = [sys.executable, "-m", "checks", "dist", *argv]  # under RANK/WORLD_SIZE, --nproc is ignored
     print("dist: starting %d processes on this machine (RANK 0-%d, port %d)" % (n, n - 1, port), file=sys.stderr)
     procs = [
@@ -208,40 +210,75 @@ def run(s, missing, sizes):
 def prepare(args, torch, argv):
     """Place this process in the world, join the others (the roll-call), and plan the steps; rank 0 reports."""
     check_args(args)
-    if hasattr(signal, "pthread_sigmask"):  # before any thread exists: only dist's SIGTERM thread receives it
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     rank = os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))
     if rank != "0":
         warnings.simplefilter("ignore")  # ranks other than 0 stay quiet
-    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")  # not c10d's C++ frames: dist names failures in a line
     launch = launch_env(os.environ)
     if args.nproc and launch["launcher"] is None:
         return start_local_world(torch, args, argv)
     try:
         device = choose_device(torch, args.device, launch, os.environ.get("CUDA_VISIBLE_DEVICES"))
     except Unusable as exc:
-        failed = Result("device", FAIL, "--device cuda cannot be used here: %s" % exc, "cuda", "not usable",
-                        "run `python -m checks verify` to see why")
+        failed = Result(
+            "device",
+            FAIL,
+            "--device cuda cannot be used here: %s" % exc,
+            "cuda",
+            "not usable",
+            "run `python -m checks verify` to see why",
+        )
         return runner.Plan(probe.header_facts(probe.host(), torch), jobs=[("device", lambda: failed)])
     s = Session(torch, args, launch, *device)
     s.rep = Report("dist", ["dist"] + list(argv)) if s.rank == 0 else None
     watch_sigterm(s)
     try:
         s.connect()
+    except rendezvous.StoreProblem as problem:
+        return store_problem(s, problem)
+    try:
         missing = s.join()
-    except RuntimeError as exc:  # a store that cannot be reached, or rank 0 gone during the roll-call
-        print("dist: rank %s: error: %s" % (rank, dm.short_error(exc)), file=sys.stderr)
-        return EXIT_FAILED
+    except RuntimeError as exc:  # rank 0 gone during the roll-call
+        print("dist: rank %s: error: %s" % (rank, errors.describe(exc)), file=sys.stderr)
+        return leave_now(EXIT_FAILED)
     sizes = args.sizes or dm.default_sizes(s.device, args.quick)
     if s.rank != 0:
         if missing is None:
             print("dist: rank %d: error: rank 0 stopped waiting for the other ranks" % s.rank, file=sys.stderr)
-            return EXIT_FAILED
+            return leave_now(EXIT_FAILED)
         return runner.Plan({}, results=run(s, missing, sizes), quiet=True)
     s.rep.header = header(s, sizes)
     return runner.Plan(s.rep.header, results=run(s, missing, sizes), chart=write_chart, report=s.rep)
 
 
+def leave_now(code):
+    """End a rank other than 0 at once, after its one line: torch 2.0.1 aborts a process that exits slowly while its
+    store client is still connected or rank 0's store goes away meanwhile (`terminate called without an active
+    exception`, SIGABRT, seen here on a loaded machine); only rank 0 has a report to finish."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def store_problem(s, problem):
+    """This rank did not reach this job's store: a configuration error is one line and exit 2 on every rank (rank 0
+    through UsageError, as every usage error); otherwise rank 0 FAILs init in its report and the others print one
+    line; exit 1."""
+    if s.rank != 0:
+        print("dist: rank %d: error: %s" % (s.rank, problem), file=sys.stderr)
+        return leave_now(EXIT_USAGE if problem.usage else EXIT_FAILED)
+    if problem.usage:
+        raise UsageError(str(problem))
+    where = "%s:%s" % (s.launch["addr"], s.launch["port"])
+    failed = Result("init", FAIL, problem.cause, "this job's store at " + where, "not reached", problem.fix)
+    facts = {"check": "dist v%d" % DIST_VERSION, **probe.header_facts(probe.host(), s.torch)}
+    return runner.Plan(facts, jobs=[("init", lambda: failed)], report=s.rep)
+
+
 def main(argv):
     """Run dist on this rank; return the exit code (rank 0 prints the results and writes --json)."""
+    # Both before `import torch`: it starts a thread (only dist's SIGTERM thread may receive SIGTERM), and c10 reads
+    # TORCH_CPP_LOG_LEVEL as it loads (not c10d's C++ warnings: dist names failures in a line).
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
     return runner.run(SPEC, argv, lambda args, torch: prepare(args, torch, argv), add_arguments)

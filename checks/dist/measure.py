@@ -1,11 +1,10 @@
 """dist's collectives and verdicts: a checked all-reduce, barriers, all-reduce bus bandwidth per message size."""
 
 import datetime
-import re
 import socket
 import time
 
-from checks.report import FAIL, PASS, SKIP, Result, first_line
+from checks.report import FAIL, PASS, SKIP, Result
 from checks.timing import Timer
 
 KIB, MIB = 2**10, 2**20
@@ -66,11 +65,6 @@ def host_ranges(hosts):
     return ", ".join(text[:4]) + (", and %d more hosts" % (len(text) - 4) if len(text) > 4 else "")
 
 
-def short_error(exc):
-    """Return the first sentence of an error, without a leading `[file.cpp:123]` tag."""
-    return re.sub(r"^\[[^\]]*\]\s*", "", first_line(exc)).split(". ")[0].rstrip(".")
-
-
 def judge_join(missing, world, timeout, hosts, where):
     """Return the init FAIL of a roll-call that some ranks missed."""
     text = "%d of %d ranks joined within %g s; missing: %s" % (world - len(missing), world, timeout, rank_list(missing))
@@ -79,7 +73,7 @@ def judge_join(missing, world, timeout, hosts, where):
     return Result("init", FAIL, text, "%d ranks" % world, joined, hint, {"missing_ranks": sorted(missing)})
 
 
-def describe_failure(why, silent, waiting, failed):
+def describe_failure(why, silent, waiting, failed, backend="gloo"):
     """Return (summary, actual) of a failed step: who fell silent, who is alive but waiting, who failed too."""
     if silent is None:
         return why + "; the rendezvous store did not answer, so the other ranks are unknown", "unknown"
@@ -89,12 +83,15 @@ def describe_failure(why, silent, waiting, failed):
     if silent:
         return "%s; %s did not respond" % (why, rank_list(silent)), "; ".join(parts)
     if parts:
-        why += "; every other rank answered (the collective itself is stuck or broken: network, NCCL or a GPU)"
+        stuck = "network, NCCL or a GPU" if backend == "nccl" else "network or gloo"
+        why += "; every other rank answered (the collective itself is stuck or broken: %s)" % stuck
     return why, "; ".join(parts) or "rank 0 alone"
 
 
-def judge_allreduce(infos, world):
-    """Return a rank-N line per rank and the all-reduce verdict, naming every rank whose sum was wrong."""
+def judge_allreduce(infos, world, backend="gloo"):
+    """Return a rank-N line per rank and the all-reduce verdict, naming every rank whose sum was wrong; the hints
+    name GPU links and NCCL_DEBUG on NCCL runs only."""
+    gpus = backend == "nccl"
     results, broken = [], []
     for info in sorted(infos, key=lambda i: i["rank"]):
         name = "rank-%d" % info["rank"]
@@ -106,11 +103,15 @@ def judge_allreduce(infos, world):
         text = "%s: all-reduce WRONG in %d of %d elements, e.g. [%d] = %g (expected %g)" % (
             (where, info["wrong"], info["elements"]) + tuple(info["first"])
         )
-        hint = "run `python -m checks verify` on %s; check its GPU links (nvidia-smi topo -m)" % info["host"]
+        hint = "run `python -m checks verify` on %s" % info["host"] + (
+            "; check its GPU links (nvidia-smi topo -m)" if gpus else ""
+        )
         results.append(Result(name, FAIL, text, "the exact sum", "%d wrong elements" % info["wrong"], hint, info))
     want = "on every rank: the sum over ranks of (rank + 1 + i mod 7), %d float64 elements" % CHECK_ELEMENTS
     if broken:
-        hint = "the named ranks' GPUs or links corrupt data: run `python -m checks verify` there, and NCCL_DEBUG=INFO"
+        hint = "the named ranks' %s corrupt data: run `python -m checks verify` there%s" % (
+            ("GPUs or links", ", and NCCL_DEBUG=INFO") if gpus else ("hosts (memory, CPU)", "")
+        )
         return results + [Result("all-reduce", FAIL, "wrong sum on " + rank_list(broken), want, None, hint)]
     text = "%d of %d ranks hold the exact sum (%s of float64)" % (len(infos), world, size_label(CHECK_ELEMENTS * 8))
     return results + [Result("all-reduce", PASS, text, want, "exact on every rank")]
@@ -133,7 +134,7 @@ def check_allreduce(s):
     info.update(wrong=count, elements=CHECK_ELEMENTS, first=first)
     infos = [None] * s.world
     dist.all_gather_object(infos, info, group=s.ctrl)
-    return judge_allreduce(infos, s.world)
+    return judge_allreduce(infos, s.world, s.backend)
 
 
 def check_barrier(s):

@@ -8,12 +8,26 @@ import sys
 import threading
 import time
 
-from checks import output, runner
+from checks import errors, output, runner
 from checks.dist import measure as dm
-from checks.report import EXIT_FAILED, FAIL, PASS, Result, UsageError
+from checks.dist import rendezvous
+from checks.report import EXIT_FAILED, FAIL, PASS, Result
 
 BEAT = 0.5  # seconds between heartbeats: a rank whose heartbeat stops is dead or frozen, not just waiting
-HINT = "look at the named ranks' hosts (dmesg, nvidia-smi, `python -m checks verify`); rerun with NCCL_DEBUG=INFO"
+# The variables each backend reads (NCCL: docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html; gloo and
+# c10d: pytorch.org/docs/stable/distributed.html, "Common environment variables" and "Logging").
+HINTS = {
+    "nccl": "look at the named ranks' hosts (dmesg, nvidia-smi, `python -m checks verify`); rerun with "
+    "NCCL_DEBUG=INFO, and NCCL_SOCKET_IFNAME=<nic> where the hosts have several networks",
+    "gloo": "look at the named ranks' hosts (dmesg, `python -m checks verify`); set GLOO_SOCKET_IFNAME=<nic> where "
+    "the hosts have several networks; rerun with TORCH_CPP_LOG_LEVEL=INFO for c10d's and gloo's own messages",
+}
+# Who sends SIGTERM to every rank, per launcher (torchrun: torch/distributed/elastic/agent; srun: --kill-on-bad-exit,
+# scancel and the time limit send it).
+SIGTERM_FROM = {
+    "torchrun": "torchrun stops every rank once one exits or fails",
+    "srun": "srun stops every task once one fails, or the job was cancelled or reached its time limit",
+}
 
 
 class Session:
@@ -39,19 +53,15 @@ class Session:
             self._store_lock.release()
 
     def connect(self):
-        """Open the store: torchrun's agent store, or the one rank 0 hosts (srun, torch 2.0's torchrun, manual)."""
-        dist, addr, port = self.torch.distributed, self.launch["addr"], self.launch["port"]
+        """Open the store: torchrun's agent store, or the one rank 0 hosts (srun, torch 2.0's torchrun, manual), and
+        make sure it is this job's (rendezvous.open_store); raise rendezvous.StoreProblem naming the cause."""
+        dist = self.torch.distributed
         if self.world == 1:
             self.store = dist.HashStore()
             return
-        host_it = self.rank == 0 and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True"
-        try:
-            store = dist.TCPStore(addr, port, None, host_it, _seconds(self.timeout), wait_for_workers=False)
-        except RuntimeError as exc:
-            if host_it:
-                raise UsageError("cannot listen on MASTER_PORT=%d: %s" % (port, dm.short_error(exc))) from None
-            where = "MASTER_ADDR:MASTER_PORT=%s:%d within %g s" % (addr, port, self.timeout)
-            raise RuntimeError("cannot reach rank 0's store at %s: is rank 0 running there?" % where) from None
+        agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+        token = rendezvous.job_token(os.environ, self.world)
+        store = rendezvous.open_store(dist, self.launch, self.timeout, token, agent)
         store.set_timeout(_seconds(self.timeout + 15))  # a store operation may wait for rank 0's roll-call
         run = "%s.%s" % (os.environ.get("TORCHELASTIC_RUN_ID", "run"), os.environ.get("TORCHELASTIC_RESTART_COUNT", 0))
         self.store = dist.PrefixStore("checks-dist/%s/" % run, store)
@@ -117,7 +127,7 @@ class Session:
         try:
             results = func()
         except Exception as exc:
-            self.end(name, "failed: " + dm.short_error(exc))
+            self.end(name, failed(exc))
         finally:
             self.watchdog.disarm()
         for result in results:
@@ -140,9 +150,10 @@ class Session:
             except Exception:
                 pass
             os._exit(EXIT_FAILED)
-        summary, actual = dm.describe_failure("rank 0 " + why, *self.others())
+        summary, actual = dm.describe_failure("rank 0 " + why, *self.others(), backend=self.backend)
         expected = "every rank finishes %s within --timeout %g s" % (phase, self.timeout)
-        print(output.render_result(self.rep.add(Result(phase, FAIL, summary, expected, actual, HINT))), flush=True)
+        hint = HINTS.get(self.backend, HINTS["gloo"])
+        print(output.render_result(self.rep.add(Result(phase, FAIL, summary, expected, actual, hint))), flush=True)
         close(self.rep, self.json_path)
         os._exit(EXIT_FAILED)
 
@@ -202,9 +213,20 @@ class _Watchdog(runner.Watchdog):
         self.session.end(name, "did not finish within %g s (--timeout)" % self.seconds)
 
 
+def failed(exc):
+    """Return why a step failed on this rank: the error's type and every sentence that names its cause (gloo, c10d
+    and NCCL put the cause in the second one), without C++ source tags (errors.describe)."""
+    return "failed: " + errors.describe(exc)
+
+
+def sigterm_reason(launcher):
+    """Return why this rank stopped on SIGTERM, blaming torchrun or srun only when it launched the job."""
+    return "stopped by SIGTERM (%s)" % SIGTERM_FROM.get(launcher, "sent from outside the job: kill, a scheduler")
+
+
 def watch_sigterm(session):
     """Turn SIGTERM (torchrun stops every rank when one fails) into a FAIL naming the ranks, even mid-collective."""
-    why = "stopped by SIGTERM (torchrun stops every rank once one exits or fails)"
+    why = sigterm_reason(session.launch["launcher"])
     if not hasattr(signal, "pthread_sigmask"):  # Windows: the handler runs once the main thread is in Python
         signal.signal(signal.SIGTERM, lambda *_: session.end(session.phase, why))
         return

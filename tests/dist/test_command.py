@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from checks import runner
 from checks.dist import chart as dist_chart
 from checks.dist import command as dist
 from checks.dist import measure as dm
@@ -75,12 +76,18 @@ def test_parse_size_refuses_what_is_not_whole_float32_elements(text):
         dist.parse_size(text)
 
 
-def test_sizes_option_is_sorted_and_deduplicated(capsys):
+def parse_args(argv):
+    """dist's options as runner parses them, then dist's own check (a UsageError exits 2 at the boundary)."""
+    args = runner.parse(dist.SPEC, argv, dist.add_arguments)
+    dist.check_args(args)
+    return args
+
+
+def test_sizes_option_is_sorted_and_deduplicated():
     """--sizes accepts commas and repetition; a bad one is a usage error (exit 2)."""
-    assert dist.parse_args(["--sizes", "1M,1K", "64K", "1024"]).sizes == [1024, 65536, 2**20]
-    with pytest.raises(SystemExit) as exc:
-        dist.parse_args(["--sizes", "12Q"])
-    assert exc.value.code == 2 and "is not a size" in capsys.readouterr().err
+    assert parse_args(["--sizes", "1M,1K", "64K", "1024"]).sizes == [1024, 65536, 2**20]
+    with pytest.raises(UsageError, match="is not a size"):
+        parse_args(["--sizes", "12Q"])
 
 
 # --- where a process stands: torchrun, srun, or alone ------------------------------------------------------------
@@ -170,10 +177,11 @@ def test_a_gpu_per_task_from_the_scheduler_is_cuda_0():
 
 
 def test_device_cuda_without_gpus_or_with_too_few_is_a_usage_error():
-    """--device cuda with no GPU, without NCCL, or with more processes on the node than GPUs: say so and how."""
-    with pytest.raises(UsageError, match="no usable CUDA GPU here; run with --device cpu"):
+    """--device cuda with no GPU or without NCCL: unusable here (a FAIL, exit 1, as in train and bench); more
+    processes on the node than GPUs: a usage error. Each says so and how."""
+    with pytest.raises(dist.Unusable, match="no usable CUDA GPU here; run with --device cpu"):
         dist.choose_device(fake_torch(), "cuda", dist.launch_env({}))
-    with pytest.raises(UsageError, match="needs NCCL"):
+    with pytest.raises(dist.Unusable, match="NCCL is not in this torch"):
         dist.choose_device(fake_torch(True, 1, nccl=False), "cuda", dist.launch_env({}))
     four = dist.launch_env(dict(MASTER, RANK="0", WORLD_SIZE="4", LOCAL_WORLD_SIZE="4"))
     with pytest.raises(UsageError, match="4 processes on this node but 2 GPUs.*--nproc-per-node 2"):
@@ -224,13 +232,11 @@ def test_a_failed_step_names_silent_ranks_and_those_that_failed_too():
     assert "other ranks are unknown" in dm.describe_failure("x", None, None, None)[0]
 
 
-def test_host_ranges_and_short_errors_read_well():
-    """Rank spans per host (at most four hosts listed); an error's first sentence without its C++ location."""
+def test_host_ranges_read_well():
+    """Rank spans per host (at most four hosts listed). (Error texts: tests/dist/test_rendezvous.py.)"""
     hosts = {r: "n%d" % (r // 2) for r in range(12)}
     assert dm.host_ranges({0: "a", 1: "a", 2: "b"}) == "a (ranks 0-1), b (rank 2)"
     assert dm.host_ranges(hosts).endswith("n3 (ranks 6-7), and 2 more hosts")
-    gloo = RuntimeError("[../gloo/transport/tcp/pair.cc:598] Connection closed by peer [1.2.3.4]:5. Check the logs.")
-    assert dm.short_error(gloo) == "Connection closed by peer [1.2.3.4]:5"
 
 
 def test_chart_is_written_or_its_absence_explained(tmp_path):
