@@ -159,7 +159,8 @@ def train(session: nox.Session, env: str) -> None:
 @nox.session(venv_backend="none", default=False)
 @nox.parametrize("env", CUDA_ENVS, ids=CUDA_ENVS)
 def gpu(session: nox.Session, env: str) -> None:
-    """Verify, train on CUDA and benchmark the GPU in each CUDA environment (args after -- go to bench).
+    """Verify, check the node's health, train on CUDA and benchmark the GPU in each CUDA environment (args after --
+    go to bench; --quick also makes verify, health and train quick).
 
     Skipped only on a machine without an NVIDIA GPU (checks.probe.nvidia_hardware); where one is there but its
     driver does not answer, the session runs and verify fails with the cause.
@@ -174,7 +175,12 @@ def gpu(session: nox.Session, env: str) -> None:
     session.log("NVIDIA GPU on this machine: %s" % "; ".join(evidence))
     quick = ["--quick"] if "--quick" in args else []
     run_checks(
-        session, env, ["verify", *quick], ["train", "--device", "cuda", *quick], ["bench", "--device", "cuda", *args]
+        session,
+        env,
+        ["verify", *quick],
+        ["health", *quick],
+        ["train", "--device", "cuda", *quick],
+        ["bench", "--device", "cuda", *args],
     )
 
 

@@ -42,6 +42,12 @@ COMMANDS = {
         "Check distributed training: every rank joins, all-reduce is exact, barriers pass; all-reduce bus bandwidth",
         True,
     ),
+    "health": Command(
+        "checks.health.command",
+        "Check this GPU node's health: ECC, row remapping, Xid, PCIe, NVLink, throttling, memory and matmul tests; "
+        "name the GPU to pull",
+        False,
+    ),
     "lock-audit": Command(
         "checks.lock_audit.command",
         "Check pixi.toml against pixi's rules, then that pixi.lock holds the builds it promises everywhere",

@@ -14,7 +14,8 @@ import ctypes
 import platform
 import re
 import shutil
-import subprocess
+
+from checks.probe import run_command
 
 # (state, nvmlReturn_t code, pattern in the text, what it means, the fix). Text first, code second.
 STATES = (
@@ -108,17 +109,6 @@ def classify(text, code=None):
     )
 
 
-def _run(argv, timeout):
-    """Run a command; return (returncode, output), or (None, reason) when it cannot finish."""
-    try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
-    except subprocess.TimeoutExpired:
-        return None, "did not answer within %g s" % timeout
-    except OSError as exc:
-        return None, str(exc)
-    return proc.returncode, proc.stdout
-
-
 def cuda_from_libcuda():
     """Return the CUDA version the loaded libcuda supports (`12.4`), from cuDriverGetVersion, or None."""
     names = {"Linux": ("libcuda.so.1", "libcuda.so"), "Windows": ("nvcuda.dll",)}.get(platform.system(), ())
@@ -205,7 +195,7 @@ def from_smi(smi, timeout):
     nvidia-smi does not know (compute_cap before ~510) is left out of the query and reported as unknown."""
     fields, dropped = list(QUERY), []
     while True:
-        code, out = _run([smi, "--query-gpu=" + ",".join(fields), "--format=csv,noheader,nounits"], timeout)
+        code, out = run_command([smi, "--query-gpu=" + ",".join(fields), "--format=csv,noheader,nounits"], timeout)
         missing = NOT_A_FIELD.search(out or "") if code == 2 else None
         if not missing or missing.group(1) not in fields:
             break
@@ -230,7 +220,7 @@ def from_smi(smi, timeout):
                 cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
             )
         )
-    _, header = _run([smi], timeout)
+    _, header = run_command([smi], timeout)
     match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
     info["cuda"] = match.group(1) if match else None
     return info
@@ -269,6 +259,15 @@ def facts(timeout=15.0, pynvml=None):
     info["version"] = answer["version"] or info["version"]
     info["cuda"] = info["cuda"] or answer.get("cuda")
     return info
+
+
+def failure(info):
+    """Return (summary, the driver's own words, fix) of a driver in a failure state (info["state"] set): the same
+    line wherever a check reports it (verify's driver line, health's)."""
+    from checks import errors
+
+    words = errors.condense(info["error"]) or "no answer"
+    return "%s doesn't answer: %s" % (info["source"], info["meaning"]), words, info["fix"]
 
 
 def describe(info):

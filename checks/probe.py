@@ -88,8 +88,9 @@ def header_facts(host, torch):
     }
 
 
-def _run(argv, timeout):
-    """Run a command; return (returncode, output), or (None, reason) when it cannot finish."""
+def run_command(argv, timeout):
+    """Run a command, stderr folded into stdout; return (returncode, output), or (None, reason) when it cannot
+    finish (`did not answer within N s`, or the OSError's text when it cannot start)."""
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
     except subprocess.TimeoutExpired:
@@ -228,7 +229,7 @@ def gpu_probe(timeout, code=GPU_PROBE):
     """Initialise CUDA in a child process so a hung or crashing driver cannot take us with it; return its facts
     (available, count, devices, warnings such as `CUDA initialization: ...`, kernel_ok) as far as it got, plus
     `error` (the real error from its output, errors.extract) and `hung` when it did not finish."""
-    code_, out = _run([sys.executable, "-c", code], timeout)
+    code_, out = run_command([sys.executable, "-c", code], timeout)
     facts = {}
     for line in (out or "").splitlines():
         if line.startswith("GPU-PROBE "):

@@ -273,3 +273,536 @@ def torch_fault(directory, fault):
     with open(os.path.join(str(directory), "sitecustomize.py"), "w") as handle:
         handle.write(text)
     return {"PYTHONPATH": str(directory)}
+
+
+# ---- node health (checks/health) ------------------------------------------------------------------------------------
+# Real `nvidia-smi -q` captures, verbatim as the research notes quote them (Part B; `...` and `[...]` mark lines the
+# quoting left out, trailing spaces are the originals'):
+# - H100 80GB HBM3, driver 565.57.01: github thamada/nvidia-smi @ c4c8a463, gls/H100SXMx8_smi.py lines 57-240.
+# - A100-SXM4-80GB, driver 555.42.02: the same repository, gls/A100SXMx4_smi.py lines 40-263.
+# - A100-SXM4-80GB with a pending row remap, driver 510.73.08: github stas00/ml-engineering @ 744d01e1,
+#   compute/accelerator/nvidia/debug.md lines 40-74.
+# - RTX PRO 6000 Blackwell, driver 580.105.06, `-q -d MEMORY,PERFORMANCE`: github bigstack-oss/cubecos issue #312.
+# - Tesla V100-PCIE-32GB, driver 470.129.06: github bsyonline/hexo.post @ 6135ed34,
+#   _posts/llm/nvidia-smi-usage.md lines 110-296.
+# - NVIDIA A16, driver 470.129.04, idle (PCIe downshifted): a Nutanix vGPU write-up (repository not recorded).
+SMI_Q_H100_565 = (
+    "Timestamp                                 : Thu Nov 14 07:00:14 2024\n"
+    "Driver Version                            : 565.57.01\n"
+    "CUDA Version                              : 12.7\n"
+    "\n"
+    "Attached GPUs                             : 8\n"
+    "GPU 00000000:18:00.0\n"
+    "    Product Name                          : NVIDIA H100 80GB HBM3\n"
+    "...\n"
+    "    GPU Reset Status\n"
+    "        Reset Required                    : No\n"
+    "        Drain and Reset Recommended       : No\n"
+    "    GPU Recovery Action                   : None\n"
+    "    GSP Firmware Version                  : 565.57.01\n"
+    "...\n"
+    "    PCI\n"
+    "        Bus                               : 0x18\n"
+    "...\n"
+    "        GPU Link Info\n"
+    "            PCIe Generation\n"
+    "                Max                       : 5\n"
+    "                Current                   : 5\n"
+    "                Device Current            : 5\n"
+    "                Device Max                : 5\n"
+    "                Host Max                  : 5\n"
+    "            Link Width\n"
+    "                Max                       : 16x\n"
+    "                Current                   : 16x\n"
+    "        Bridge Chip\n"
+    "            Type                          : N/A\n"
+    "            Firmware                      : N/A\n"
+    "        Replays Since Reset               : 7\n"
+    "        Replay Number Rollovers           : 0\n"
+    "        Tx Throughput                     : 567 KB/s\n"
+    "        Rx Throughput                     : 559 KB/s\n"
+    "...\n"
+    "    Fan Speed                             : N/A\n"
+    "    Performance State                     : P0\n"
+    "    Clocks Event Reasons\n"
+    "        Idle                              : Active\n"
+    "        Applications Clocks Setting       : Not Active\n"
+    "        SW Power Cap                      : Not Active\n"
+    "        HW Slowdown                       : Not Active\n"
+    "            HW Thermal Slowdown           : Not Active\n"
+    "            HW Power Brake Slowdown       : Not Active\n"
+    "        Sync Boost                        : Not Active\n"
+    "        SW Thermal Slowdown               : Not Active\n"
+    "        Display Clock Setting             : Not Active\n"
+    "    Sparse Operation Mode                 : Disabled\n"
+    "...\n"
+    "    ECC Mode\n"
+    "        Current                           : Enabled\n"
+    "        Pending                           : Enabled\n"
+    "    ECC Errors\n"
+    "        Volatile\n"
+    "            SRAM Correctable              : 0\n"
+    "            SRAM Uncorrectable Parity     : 0\n"
+    "            SRAM Uncorrectable SEC-DED    : 0\n"
+    "            DRAM Correctable              : 0\n"
+    "            DRAM Uncorrectable            : 0\n"
+    "        Aggregate\n"
+    "            SRAM Correctable              : 0\n"
+    "            SRAM Uncorrectable Parity     : 0\n"
+    "            SRAM Uncorrectable SEC-DED    : 0\n"
+    "            DRAM Correctable              : 0\n"
+    "            DRAM Uncorrectable            : 0\n"
+    "            SRAM Threshold Exceeded       : No\n"
+    "        Aggregate Uncorrectable SRAM Sources\n"
+    "            SRAM L2                       : 0\n"
+    "            SRAM SM                       : 0\n"
+    "            SRAM Microcontroller          : 0\n"
+    "            SRAM PCIE                     : 0\n"
+    "            SRAM Other                    : 0\n"
+    "    Retired Pages\n"
+    "        Single Bit ECC                    : N/A\n"
+    "        Double Bit ECC                    : N/A\n"
+    "        Pending Page Blacklist            : N/A\n"
+    "    Remapped Rows\n"
+    "        Correctable Error                 : 0\n"
+    "        Uncorrectable Error               : 0\n"
+    "        Pending                           : No\n"
+    "        Remapping Failure Occurred        : No\n"
+    "        Bank Remap Availability Histogram\n"
+    "            Max                           : 2560 bank(s)\n"
+    "            High                          : 0 bank(s)\n"
+    "            Partial                       : 0 bank(s)\n"
+    "            Low                           : 0 bank(s)\n"
+    "            None                          : 0 bank(s)\n"
+    "    Temperature\n"
+    "        GPU Current Temp                  : 30 C\n"
+    "        GPU T.Limit Temp                  : 57 C\n"
+    "        GPU Shutdown T.Limit Temp         : -8 C\n"
+    "        GPU Slowdown T.Limit Temp         : -2 C\n"
+    "        GPU Max Operating T.Limit Temp    : 0 C\n"
+    "        GPU Target Temperature            : N/A\n"
+    "        Memory Current Temp               : 36 C\n"
+    "        Memory Max Operating T.Limit Temp : 0 C\n"
+    "    GPU Power Readings\n"
+    "        Power Draw                        : 100.89 W\n"
+    "        Current Power Limit               : 700.00 W\n"
+    "        Requested Power Limit             : 700.00 W\n"
+    "        Default Power Limit               : 700.00 W\n"
+    "        Min Power Limit                   : 200.00 W\n"
+    "        Max Power Limit                   : 700.00 W\n"
+)
+SMI_Q_A100_555 = (
+    "Timestamp                                 : Thu Nov 14 10:45:47 2024\n"
+    "Driver Version                            : 555.42.02\n"
+    "CUDA Version                              : 12.5\n"
+    "\n"
+    "Attached GPUs                             : 4\n"
+    "GPU 00000000:68:00.0\n"
+    "    Product Name                          : NVIDIA A100-SXM4-80GB\n"
+    "...\n"
+    "        GPU Link Info\n"
+    "            PCIe Generation\n"
+    "                Max                       : 4\n"
+    "                Current                   : 4\n"
+    "                Device Current            : 4\n"
+    "                Device Max                : 4\n"
+    "                Host Max                  : 5\n"
+    "            Link Width\n"
+    "                Max                       : 16x\n"
+    "                Current                   : 16x\n"
+    "        Bridge Chip\n"
+    "            Type                          : N/A\n"
+    "            Firmware                      : N/A\n"
+    "        Replays Since Reset               : 0\n"
+    "        Replay Number Rollovers           : 0\n"
+    "...\n"
+    "    Performance State                     : P0\n"
+    "    Clocks Event Reasons\n"
+    "        Idle                              : Active\n"
+    "        Applications Clocks Setting       : Not Active\n"
+    "        SW Power Cap                      : Not Active\n"
+    "        HW Slowdown                       : Not Active\n"
+    "            HW Thermal Slowdown           : Not Active\n"
+    "            HW Power Brake Slowdown       : Not Active\n"
+    "        Sync Boost                        : Not Active\n"
+    "        SW Thermal Slowdown               : Not Active\n"
+    "        Display Clock Setting             : Not Active\n"
+    "...\n"
+    "    Retired Pages\n"
+    "        Single Bit ECC                    : N/A\n"
+    "        Double Bit ECC                    : N/A\n"
+    "        Pending Page Blacklist            : N/A\n"
+    "    Remapped Rows\n"
+    "        Correctable Error                 : 0\n"
+    "        Uncorrectable Error               : 0\n"
+    "        Pending                           : No\n"
+    "        Remapping Failure Occurred        : No\n"
+    "        Bank Remap Availability Histogram\n"
+    "            Max                           : 640 bank(s)\n"
+    "            High                          : 0 bank(s)\n"
+    "            Partial                       : 0 bank(s)\n"
+    "            Low                           : 0 bank(s)\n"
+    "            None                          : 0 bank(s)\n"
+    "    Temperature\n"
+    "        GPU Current Temp                  : 25 C\n"
+    "        GPU T.Limit Temp                  : N/A\n"
+    "        GPU Shutdown Temp                 : 92 C\n"
+    "        GPU Slowdown Temp                 : 89 C\n"
+    "        GPU Max Operating Temp            : 85 C\n"
+    "        GPU Target Temperature            : N/A\n"
+    "        Memory Current Temp               : 43 C\n"
+    "        Memory Max Operating Temp         : 95 C\n"
+    "    GPU Power Readings\n"
+    "        Power Draw                        : 59.77 W\n"
+    "        Current Power Limit               : 500.00 W\n"
+    "        Requested Power Limit             : 500.00 W\n"
+    "        Default Power Limit               : 500.00 W\n"
+    "        Min Power Limit                   : 100.00 W\n"
+    "        Max Power Limit                   : 500.00 W\n"
+)
+SMI_Q_A100_510_PENDING = (
+    "Timestamp                                 : Wed Jun  7 19:32:16 2023\n"
+    "Driver Version                            : 510.73.08\n"
+    "CUDA Version                              : 11.6\n"
+    "\n"
+    "Attached GPUs                             : 8\n"
+    "GPU 00000000:10:1C.0\n"
+    "    Product Name                          : NVIDIA A100-SXM4-80GB\n"
+    "    [...]\n"
+    "    ECC Errors\n"
+    "        Volatile\n"
+    "            SRAM Correctable              : 0\n"
+    "            SRAM Uncorrectable            : 0\n"
+    "            DRAM Correctable              : 177\n"
+    "            DRAM Uncorrectable            : 0\n"
+    "        Aggregate\n"
+    "            SRAM Correctable              : 0\n"
+    "            SRAM Uncorrectable            : 0\n"
+    "            DRAM Correctable              : 177\n"
+    "            DRAM Uncorrectable            : 0\n"
+    "    Retired Pages\n"
+    "        Single Bit ECC                    : N/A\n"
+    "        Double Bit ECC                    : N/A\n"
+    "        Pending Page Blacklist            : N/A\n"
+    "    Remapped Rows\n"
+    "        Correctable Error                 : 1\n"
+    "        Uncorrectable Error               : 0\n"
+    "        Pending                           : Yes\n"
+    "        Remapping Failure Occurred        : No\n"
+    "        Bank Remap Availability Histogram\n"
+    "            Max                           : 639 bank(s)\n"
+    "            High                          : 1 bank(s)\n"
+    "            Partial                       : 0 bank(s)\n"
+    "            Low                           : 0 bank(s)\n"
+    "            None                          : 0 bank(s)\n"
+)
+SMI_Q_580_PERFORMANCE = (
+    "Driver Version                            : 580.105.06\n"
+    "...\n"
+    "    Performance State                     : P8\n"
+    "    Clocks Event Reasons\n"
+    "        Idle                              : Not Active\n"
+    "        Applications Clocks Setting       : Not Active\n"
+    "        SW Power Cap                      : Not Active\n"
+    "        HW Slowdown                       : Not Active\n"
+    "            HW Thermal Slowdown           : Not Active\n"
+    "            HW Power Brake Slowdown       : Not Active\n"
+    "        Sync Boost                        : Not Active\n"
+    "        SW Thermal Slowdown               : Not Active\n"
+    "        Display Clock Setting             : Not Active\n"
+    "    Clocks Event Reasons Counters\n"
+    "        SW Power Capping                  : 1202176 us\n"
+    "        Sync Boost                        : 0 us\n"
+    "        SW Thermal Slowdown               : 0 us\n"
+    "        HW Thermal Slowdown               : 0 us\n"
+    "        HW Power Braking                  : 0 us\n"
+)
+SMI_Q_V100_470 = (
+    "Timestamp                                 : Fri Nov  3 11:39:46 2023\n"
+    "Driver Version                            : 470.129.06\n"
+    "CUDA Version                              : 11.4\n"
+    "\n"
+    "Attached GPUs                             : 8\n"
+    "GPU 00000000:1C:00.0\n"
+    "    Product Name                          : Tesla V100-PCIE-32GB\n"
+    "...\n"
+    "        GPU Link Info\n"
+    "            PCIe Generation\n"
+    "                Max                       : 3\n"
+    "                Current                   : 3\n"
+    "            Link Width\n"
+    "                Max                       : 16x\n"
+    "                Current                   : 16x\n"
+    "        Bridge Chip\n"
+    "            Type                          : N/A\n"
+    "            Firmware                      : N/A\n"
+    "        Replays Since Reset               : 0\n"
+    "        Replay Number Rollovers           : 0\n"
+    "        Tx Throughput                     : 0 KB/s\n"
+    "        Rx Throughput                     : 0 KB/s\n"
+    "    Fan Speed                             : N/A\n"
+    "    Performance State                     : P0\n"
+    "    Clocks Throttle Reasons\n"
+    "        Idle                              : Active\n"
+    "        Applications Clocks Setting       : Not Active\n"
+    "        SW Power Cap                      : Not Active\n"
+    "        HW Slowdown                       : Not Active\n"
+    "            HW Thermal Slowdown           : Not Active\n"
+    "            HW Power Brake Slowdown       : Not Active\n"
+    "        Sync Boost                        : Not Active\n"
+    "        SW Thermal Slowdown               : Not Active\n"
+    "        Display Clock Setting             : Not Active\n"
+    "...\n"
+    "    Ecc Mode\n"
+    "        Current                           : Enabled\n"
+    "        Pending                           : Enabled\n"
+    "    ECC Errors\n"
+    "        Volatile\n"
+    "            Single Bit            \n"
+    "                Device Memory             : 0\n"
+    "                Register File             : 0\n"
+    "                L1 Cache                  : 0\n"
+    "                L2 Cache                  : 0\n"
+    "                Texture Memory            : N/A\n"
+    "                Texture Shared            : N/A\n"
+    "                CBU                       : N/A\n"
+    "                Total                     : 0\n"
+    "            Double Bit            \n"
+    "                Device Memory             : 0\n"
+    "                Register File             : 0\n"
+    "                L1 Cache                  : 0\n"
+    "                L2 Cache                  : 0\n"
+    "                Texture Memory            : N/A\n"
+    "                Texture Shared            : N/A\n"
+    "                CBU                       : 0\n"
+    "                Total                     : 0\n"
+    "        Aggregate\n"
+    "            Single Bit            \n"
+    "                Device Memory             : 3\n"
+    "...\n"
+    "                Total                     : 3\n"
+    "            Double Bit            \n"
+    "...\n"
+    "                Total                     : 0\n"
+    "    Retired Pages\n"
+    "        Single Bit ECC                    : 1\n"
+    "        Double Bit ECC                    : 0\n"
+    "        Pending Page Blacklist            : No\n"
+    "    Remapped Rows                         : N/A\n"
+    "    Temperature\n"
+    "        GPU Current Temp                  : 29 C\n"
+    "        GPU Shutdown Temp                 : 90 C\n"
+    "        GPU Slowdown Temp                 : 87 C\n"
+    "        GPU Max Operating Temp            : 83 C\n"
+    "        GPU Target Temperature            : N/A\n"
+    "        Memory Current Temp               : 29 C\n"
+    "        Memory Max Operating Temp         : 85 C\n"
+    "    Power Readings\n"
+    "        Power Management                  : Supported\n"
+    "        Power Draw                        : 25.13 W\n"
+    "        Power Limit                       : 250.00 W\n"
+    "        Default Power Limit               : 250.00 W\n"
+    "        Enforced Power Limit              : 250.00 W\n"
+    "        Min Power Limit                   : 100.00 W\n"
+    "        Max Power Limit                   : 250.00 W\n"
+)
+SMI_Q_A16_470_IDLE = (
+    "        GPU Link Info\n"
+    "            PCIe Generation\n"
+    "                Max                       : 4\n"
+    "                Current                   : 1\n"
+    "            Link Width\n"
+    "                Max                       : 16x\n"
+    "                Current                   : 4x\n"
+    "...\n"
+    "    Performance State                     : P8\n"
+    "    Clocks Throttle Reasons\n"
+    "        Idle                              : Active\n"
+)
+
+SMI_Q_HANDLER = """\
+if "-q" in args:
+    text = {text!r}
+    if "-i" in args:
+        want = int(args[args.index("-i") + 1])
+        head, _, rest = text.partition("\\nGPU ")
+        blocks = ["GPU " + b for b in rest.split("\\nGPU ")] if rest else []
+        text = head + "\\n" + (blocks[want] if want < len(blocks) else "")
+    sys.stdout.write(text)
+    sys.exit(0)
+"""
+
+
+def nvidia_smi_q(directory, text, **kwargs):
+    """Write a fake `nvidia-smi` (as nvidia_smi: kwargs driver, cuda, gpus, state, sleep) that also answers `-q`
+    (and `-q -i N`, that GPU's block) with `text`, e.g. SMI_Q_V100_470; return {"PATH": ...}."""
+    env = nvidia_smi(directory, **kwargs)
+    path = os.path.join(str(directory), "nvidia-smi")
+    with open(path) as handle:
+        script = handle.read()
+    marker = "args = sys.argv[1:]\n"
+    script = script.replace(marker, marker + SMI_Q_HANDLER.format(text=text), 1)
+    with open(path, "w") as handle:
+        handle.write(script)
+    return env
+
+
+class NVMLFail:
+    """A profile value that makes the NVML call raise NVMLError(code), e.g. NVMLFail(15) (GPU is lost)."""
+
+    def __init__(self, code):
+        self.code = code
+
+
+# Health profiles for pynvml_health(): the fields of one GPU as NVML answers them (API names and shapes of
+# nvidia-ml-py 13.615.71, research notes A.1-A.7). Values may be callables (read at each call: counters that rise,
+# reasons that change under load) or NVMLFail. None means NVML_ERROR_NOT_SUPPORTED.
+# The H100 values are the 565.57.01 capture's (SMI_Q_H100_565); its NVLink (18 links, H100 SXM), UUID and clocks are
+# not in the capture: 18 links is NVML_NVLINK_MAX_LINKS of nvidia-ml-py 12.x, 1980 MHz the H100 SXM boost clock.
+HEALTH_H100 = {
+    "name": "NVIDIA H100 80GB HBM3",
+    "memory_mib": 81559,
+    "bus_id": "00000000:18:00.0",
+    "cc": "9.0",
+    "uuid": "GPU-00000000-0000-0000-0000-000000000018",
+    "ecc_mode": (1, 1),
+    "ecc": {"volatile": (0, 0), "aggregate": (0, 0)},  # (corrected, uncorrected)
+    "retired_pages": None,  # (SBE pages, DBE pages, pending): N/A on Ampere and Hopper
+    "remapped_rows": (0, 0, 0, 0),  # (corrRows, uncRows, isPending, failureOccurred)
+    "pcie": (5, 5, 16, 16, 7),  # (current gen, max gen, current width, max width, replay counter)
+    "nvlink": {"count": 18, "up": (1,) * 18, "errors": {}},  # errors: {(link, counter): value}
+    "reasons": 0x1,  # Idle: Active
+    "sm_mhz": 1980,
+    "sm_max_mhz": 1980,
+    "power_mw": (700000, 700000, 700000, 100890),  # (management limit, default, enforced, usage)
+    "temp_c": 30,
+}
+# The 510.73.08 capture: a pending remap after 177 corrected DRAM errors (SMI_Q_A100_510_PENDING); PCIe, power and
+# NVLink (12 links on A100 SXM4) are not in that excerpt and come from the 555.42.02 A100 capture / the A100 SXM4.
+HEALTH_A100_PENDING = dict(
+    HEALTH_H100,
+    name="NVIDIA A100-SXM4-80GB",
+    bus_id="00000000:10:1C.0",
+    cc="8.0",
+    uuid="GPU-00000000-0000-0000-0000-00000000101c",
+    ecc={"volatile": (177, 0), "aggregate": (177, 0)},
+    remapped_rows=(1, 0, 1, 0),
+    pcie=(4, 4, 16, 16, 0),
+    nvlink={"count": 12, "up": (1,) * 12, "errors": {}},
+    sm_max_mhz=1410,
+    sm_mhz=1410,
+    power_mw=(500000, 500000, 500000, 59770),
+)
+# The 470.129.06 V100 capture (SMI_Q_V100_470): 3 lifetime corrected errors, 1 page retired for them, no row
+# remapper; PCIe gen 3 x16; 250 W. Driver 470 has no ...ClocksEventReasons (LIBML470): only the Throttle call.
+HEALTH_V100 = dict(
+    HEALTH_H100,
+    name="Tesla V100-PCIE-32GB",
+    memory_mib=32510,
+    bus_id="00000000:1C:00.0",
+    cc="7.0",
+    uuid="GPU-00000000-0000-0000-0000-00000000001c",
+    ecc={"volatile": (0, 0), "aggregate": (3, 0)},
+    retired_pages=(1, 0, 0),
+    remapped_rows=None,
+    pcie=(3, 3, 16, 16, 0),
+    nvlink=None,
+    sm_mhz=1380,
+    sm_max_mhz=1380,
+    power_mw=(250000, 250000, 250000, 25130),
+    temp_c=29,
+)
+
+
+def pynvml_health(gpus=(HEALTH_H100,), driver="565.57.01", cuda=12070, event_reasons=True):
+    """Return a fake pynvml (as pynvml()) that also answers the health calls for each profile in `gpus`;
+    event_reasons=False: a 470 driver, where nvmlDeviceGetCurrentClocksEventReasons raises FUNCTION_NOT_FOUND (13)."""
+    module = pynvml(driver=driver, cuda=cuda, gpus=[(g["name"], g["memory_mib"], g["bus_id"], g["cc"]) for g in gpus])
+    error = module.NVMLError
+    constants = {
+        "NVML_VOLATILE_ECC": 0,
+        "NVML_AGGREGATE_ECC": 1,
+        "NVML_MEMORY_ERROR_TYPE_CORRECTED": 0,
+        "NVML_MEMORY_ERROR_TYPE_UNCORRECTED": 1,
+        "NVML_PAGE_RETIREMENT_CAUSE_MULTIPLE_SINGLE_BIT_ECC_ERRORS": 0,
+        "NVML_PAGE_RETIREMENT_CAUSE_DOUBLE_BIT_ECC_ERROR": 1,
+        "NVML_FI_DEV_NVLINK_LINK_COUNT": 91,
+        "NVML_NVLINK_MAX_LINKS": 18,
+        "NVML_NVLINK_ERROR_DL_REPLAY": 0,
+        "NVML_NVLINK_ERROR_DL_RECOVERY": 1,
+        "NVML_NVLINK_ERROR_DL_CRC_FLIT": 2,
+        "NVML_NVLINK_ERROR_DL_CRC_DATA": 3,
+        "NVML_CLOCK_SM": 1,
+        "NVML_TEMPERATURE_GPU": 0,
+    }
+    for key, value in constants.items():
+        setattr(module, key, value)
+
+    def value(v):
+        v = v() if callable(v) else v
+        if isinstance(v, NVMLFail):
+            raise error(v.code)
+        if v is None:
+            raise error(3)
+        return v
+
+    def field(key, pick=None):
+        def function(handle, *args):
+            got = value(gpus[handle][key])
+            return pick(got, *args) if pick else got
+
+        return function
+
+    def pages(got, cause):
+        return [0x1000 * (i + 1) for i in range(got[cause])]
+
+    def nvlink(handle, link, *rest):
+        links = value(gpus[handle]["nvlink"])
+        if link >= links["count"]:
+            raise error(2)  # NVML_ERROR_INVALID_ARGUMENT: no such link
+        if rest:
+            return value(links["errors"].get((link, rest[0]), 0))
+        return value(links["up"][link])
+
+    def field_values(handle, ids):
+        links = gpus[handle]["nvlink"]
+        code, count = (3, 0) if links is None else (0, value(links)["count"])
+        return [
+            types.SimpleNamespace(fieldId=i, nvmlReturn=code, value=types.SimpleNamespace(uiVal=count)) for i in ids
+        ]
+
+    def event_reasons_(handle):
+        if not event_reasons:
+            raise error(13)
+        return value(gpus[handle]["reasons"])
+
+    calls = {
+        "nvmlDeviceGetUUID": field("uuid"),
+        "nvmlDeviceGetEccMode": field("ecc_mode", lambda got: list(got)),
+        "nvmlDeviceGetTotalEccErrors": field(
+            "ecc", lambda got, kind, counter: got[("volatile", "aggregate")[counter]][kind]
+        ),
+        "nvmlDeviceGetRetiredPages": field("retired_pages", pages),
+        "nvmlDeviceGetRetiredPagesPendingStatus": field("retired_pages", lambda got: got[2]),
+        "nvmlDeviceGetRemappedRows": field("remapped_rows", tuple),
+        "nvmlDeviceGetCurrPcieLinkGeneration": field("pcie", lambda got: got[0]),
+        "nvmlDeviceGetMaxPcieLinkGeneration": field("pcie", lambda got: got[1]),
+        "nvmlDeviceGetCurrPcieLinkWidth": field("pcie", lambda got: got[2]),
+        "nvmlDeviceGetMaxPcieLinkWidth": field("pcie", lambda got: got[3]),
+        "nvmlDeviceGetPcieReplayCounter": field("pcie", lambda got: value(got[4])),
+        "nvmlDeviceGetFieldValues": field_values,
+        "nvmlDeviceGetNvLinkState": nvlink,
+        "nvmlDeviceGetNvLinkErrorCounter": nvlink,
+        "nvmlDeviceGetCurrentClocksEventReasons": event_reasons_,
+        "nvmlDeviceGetCurrentClocksThrottleReasons": field("reasons"),
+        "nvmlDeviceGetClockInfo": field("sm_mhz", lambda got, clock: got),
+        "nvmlDeviceGetMaxClockInfo": field("sm_max_mhz", lambda got, clock: got),
+        "nvmlDeviceGetPowerManagementLimit": field("power_mw", lambda got: value(got[0])),
+        "nvmlDeviceGetPowerManagementDefaultLimit": field("power_mw", lambda got: value(got[1])),
+        "nvmlDeviceGetEnforcedPowerLimit": field("power_mw", lambda got: value(got[2])),
+        "nvmlDeviceGetPowerUsage": field("power_mw", lambda got: value(got[3])),
+        "nvmlDeviceGetTemperature": field("temp_c", lambda got, sensor: got),
+    }
+    for key, function in calls.items():
+        setattr(module, key, function)
+    return module

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("verify", "train", "bench", "dist", "lock_audit")
+COMMANDS = ("verify", "train", "bench", "dist", "lock_audit", "health")
 EXCEPTION = ("bench", "train")  # bench times train's reference models (named in checks/bench/__init__.py)
 
 

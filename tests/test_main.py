@@ -44,7 +44,9 @@ def test_no_or_unknown_command_is_a_usage_error(run_checks, argv):
     assert proc.returncode == 2 and ("usage:" in proc.stderr or "valid commands" in proc.stderr)
 
 
-@pytest.mark.parametrize("command", ["verify --quick", "train --quick", "bench --quick", "dist", "lock-audit"])
+@pytest.mark.parametrize(
+    "command", ["verify --quick", "train --quick", "bench --quick", "dist", "lock-audit", "health"]
+)
 @pytest.mark.parametrize("case", ["a-directory", "below-a-file"])
 def test_an_unwritable_json_path_fails_before_any_work(run_checks, tmp_path, command, case):
     """--json to a folder, or below a file: exit 2 with one line before anything runs (no result printed)."""

@@ -7,6 +7,9 @@ from checks.report import PASS, SKIP, WARN, Result
 
 # bench's timer may differ this much from triton.testing.do_bench's on the same work, measured alternately.
 CROSSCHECK_TOLERANCE = 0.05
+# The reported figure may differ this much from the best do_bench reaches over the same shapes in the same run
+# (the issue's bar: an independent, careful measurement on the same GPU agrees within 2 %).
+AGREEMENT = 0.02
 
 
 def crosscheck(ctx, timer, what, progress):
@@ -52,17 +55,25 @@ def crosscheck(ctx, timer, what, progress):
         "same work, alternating: bench %.1f vs do_bench %.1f %s (ratio %.3f); reported %.1f vs do_bench later %.1f"
         % (ours, theirs, unit, ratio, reported or 0, later)
     )
-    if abs(ratio - 1) <= CROSSCHECK_TOLERANCE:
+    if agree(ratio, data["reported_ratio"]):
         return Result(name, PASS, text, data=data)
     return Result(
         name,
         WARN,
         text,
-        "ratio within 1 +- %.2f" % CROSSCHECK_TOLERANCE,
-        "%.3f" % ratio,
-        "bench's timing disagrees with do_bench's on the same work: rerun; if it persists, report it",
+        "same work within 1 +- %.2f; reported within 1 +- %.2f of do_bench's best over the same shapes"
+        % (CROSSCHECK_TOLERANCE, AGREEMENT),
+        "%.3f; %s" % (ratio, "%.3f" % data["reported_ratio"] if data["reported_ratio"] else "n/a"),
+        "bench's figure disagrees with do_bench's on the same GPU in the same run: rerun; if it persists, report "
+        "both figures (the GPU's clocks and power are in the health line)",
         data,
     )
+
+
+def agree(same_work, reported):
+    """Return True when bench's timer matches do_bench's on the same work (CROSSCHECK_TOLERANCE) and the reported
+    figure is within AGREEMENT of the best do_bench reaches over the same shapes (None: nothing reported)."""
+    return abs(same_work - 1) <= CROSSCHECK_TOLERANCE and (reported is None or abs(reported - 1) <= AGREEMENT)
 
 
 def _do_bench(do_bench, fn, work, quick):

@@ -11,8 +11,17 @@ from checks.timing import Timer  # noqa: F401 (callers pass one)
 from checks.train.models import TinyGPT
 
 MATMUL_DTYPES = ("fp32", "tf32", "fp16", "bf16", "fp8")
-SQUARES = {"cuda": (2048, 4096, 6144, 8192, 12288, 16384), "cpu": (512, 1024, 2048)}
-QUICK_SQUARES = {"cuda": (4096, 8192), "cpu": (1024,)}
+# The (m, n, k) shapes swept per dtype. Squares, plus the shapes at which the MAMF finder measured its best matmul
+# on the GPUs its table lists (stas00/ml-engineering compute/accelerator/README.md: H100/H200 SXM bf16 794.5 TFLOP/s
+# at 2048x2048x13312, A100 SXM at 1024x10240x5120, GH200 at 1024x15360x4096): a long K amortises the output tile's
+# epilogue, and squares alone stay below that ceiling (its README: a 4096-wide sweep "should give around 80-90% of
+# the maximum achievable result").
+MAMF_BEST = ((2048, 2048, 13312), (1024, 10240, 5120), (1024, 15360, 4096))
+SHAPES = {
+    "cuda": tuple((n, n, n) for n in (2048, 4096, 6144, 8192, 12288, 16384)) + MAMF_BEST,
+    "cpu": tuple((n, n, n) for n in (512, 1024, 2048)),
+}
+QUICK_SHAPES = {"cuda": ((4096, 4096, 4096), (8192, 8192, 8192), MAMF_BEST[0]), "cpu": ((1024, 1024, 1024),)}
 # GPT-2 small (124M): 12 layers, 12 heads, width 768, context 1024, vocabulary padded to 50304.
 GPT2 = {"vocab": 50304, "context": 1024, "dim": 768, "heads": 12, "layers": 12}
 

@@ -84,8 +84,8 @@ def matmul(ctx, timer, dtype):
     problem = bm.fp8_problem(ctx.device) if dtype == "fp8" else None
     if problem:
         return Result(name, SKIP, problem)
-    sizes = (bm.QUICK_SQUARES if ctx.quick else bm.SQUARES)[ctx.device]
-    rows, notes = bm.matmul_sweep(timer, dtype, [(n, n, n) for n in sizes], 0.5 if ctx.quick else 1.0, progress)
+    shapes = (bm.QUICK_SHAPES if ctx.quick else bm.SHAPES)[ctx.device]
+    rows, notes = bm.matmul_sweep(timer, dtype, list(shapes), 0.5 if ctx.quick else 1.0, progress)
     if not rows:
         return Result(name, FAIL, "no shape fitted in memory", hint="free GPU memory and rerun")
     best = max(rows, key=lambda r: r["tflops"])

@@ -75,14 +75,8 @@ def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
     if d["state"]:
-        return Result(
-            "driver",
-            FAIL,
-            "%s doesn't answer: %s" % (d["source"], d["meaning"]),
-            "the driver answers",
-            nvidia_driver_words(d),
-            d["fix"],
-        )
+        summary, words, fix = nvidia_driver.failure(d)
+        return Result("driver", FAIL, summary, "the driver answers", words, fix)
     if not d["present"]:
         return _no_driver(ctx)
     cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
@@ -130,13 +124,6 @@ def check_driver(ctx):
             "update the driver to %s+ for full support (PTX JIT needs it)" % needed,
         )
     return Result("driver", PASS, summary + ", enough for CUDA %s" % runtime, needed and ">= %s" % needed, d["version"])
-
-
-def nvidia_driver_words(d):
-    """Return the driver's own words, on one line."""
-    from checks import errors
-
-    return errors.condense(d["error"]) or "no answer"
 
 
 def _probe_failed(ctx):

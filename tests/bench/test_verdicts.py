@@ -102,3 +102,27 @@ def test_do_bench_speaks_both_triton_signatures():
     assert _do_bench(new, None, 10.0, quick=False) == pytest.approx(5000.0)
     assert _do_bench(old, None, 10.0, quick=True) == pytest.approx(2500.0)
     assert seen == [(100, 500, "median"), (25, 100, (0.5,))]
+
+
+@pytest.mark.parametrize(
+    "same_work, reported, ok",
+    [
+        (1.038, 1.01, True),
+        (1.038, 0.959, False),  # last round's H200: the sweep's 734 against do_bench's best over its shapes
+        (1.07, 1.0, False),
+        (1.0, None, True),
+    ],
+)
+def test_the_reported_figure_must_agree_with_do_bench_within_2_percent(same_work, reported, ok):
+    """bench's timer against do_bench on the same work (5 %), the reported figure against do_bench's best over the
+    same shapes in the same run (2 %)."""
+    from checks.bench.crosscheck import agree
+
+    assert agree(same_work, reported) is ok
+
+
+def test_the_sweep_includes_the_shapes_mamf_found_best():
+    """Squares alone stay below the ceiling; the MAMF finder's best shapes (long K) are swept too, quick included."""
+    from checks.bench import measure
+
+    assert (2048, 2048, 13312) in measure.SHAPES["cuda"] and (2048, 2048, 13312) in measure.QUICK_SHAPES["cuda"]

@@ -260,14 +260,15 @@ def test_gpu_is_skipped_only_without_any_nvidia_evidence(noxfile):
 
 def test_gpu_runs_where_there_is_evidence_even_if_the_driver_is_broken(noxfile, monkeypatch):
     """Evidence of a GPU (here: nvidia-smi on PATH, whose driver may not answer): the session runs, says the evidence,
-    and verifies against its environment; a second CUDA environment repeats only verify (train and bench are the
-    same command lines in the same interpreter)."""
+    and verifies against its environment; a second CUDA environment repeats only verify (health, train and bench
+    are the same command lines in the same interpreter)."""
     monkeypatch.setattr(noxfile.probe, "nvidia_hardware", lambda: ["/dev/nvidia0", "nvidia-smi at /usr/bin/nvidia-smi"])
     first, stopped = call(noxfile.gpu, "gpu(default)", "default", ["--quick"])
     assert stopped is None
     assert "NVIDIA GPU on this machine: /dev/nvidia0; nvidia-smi at /usr/bin/nvidia-smi" in first.logs
     assert [run[3:] for run in first.runs] == [
         ["verify", "--env", "default", "--quick"],
+        ["health", "--quick"],
         ["train", "--device", "cuda", "--quick"],
         ["bench", "--device", "cuda", "--quick"],
     ]
@@ -286,6 +287,7 @@ def test_gpu_with_pixi_runs_the_tasks_in_the_environment(noxfile, monkeypatch, t
     assert stopped is None
     assert session.runs == [
         ["/fake/bin/pixi", "run", "--environment", "cu118", "verify"],
+        ["/fake/bin/pixi", "run", "--environment", "cu118", "health"],
         ["/fake/bin/pixi", "run", "--environment", "cu118", "train", "--device", "cuda"],
         ["/fake/bin/pixi", "run", "--environment", "cu118", "bench", "--device", "cuda"],
     ]
