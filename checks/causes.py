@@ -34,6 +34,19 @@ IMPORT_SIGNATURES = (
         "remove system library dirs from LD_LIBRARY_PATH, or install libstdcxx-ng>=12 in the environment",
     ),
     (
+        r"Could not load library libcudnn\S*\. Error: libcuda\.so[^:]*: cannot open shared object",
+        "cuDNN cannot load the driver's libcuda.so: the driver's library directory is not on the loader path (WSL2 "
+        "keeps it in /usr/lib/wsl/lib; a container started without the NVIDIA runtime has none; mmdetection3d#2132)",
+        "put the driver's library directory on the loader path (WSL2: `export LD_LIBRARY_PATH=/usr/lib/wsl/lib:"
+        "$LD_LIBRARY_PATH`); in a container pass `--gpus all`",
+    ),
+    (
+        r"Could not load library (libcudnn\S*)\. Error: (\S+): cannot open shared object",
+        "a cuDNN sub-library cannot load one of its dependencies (whisper-diarization#62)",
+        "install cuDNN complete and from one source with torch (pixi: reinstall the environment; pip: the "
+        "nvidia-cudnn wheel torch requires), and drop other CUDA directories from LD_LIBRARY_PATH",
+    ),
+    (
         r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
         r"cannot open shared object",
         "a CUDA library that this CUDA build of torch loads at import is missing",

@@ -30,6 +30,14 @@ def test_import_signatures(exc, meaning, fix):
     [
         ("killed by SIGABRT (aborted)", fakes.OMP_15, "two OpenMP runtimes", "one source"),
         ("killed by SIGILL (illegal instruction: ...)", "", "lacks an instruction set", "-cpu host"),
+        ("killed by SIGABRT (aborted)", fakes.CUDNN_ABORT, "cannot load the driver's libcuda.so", "/usr/lib/wsl/lib"),
+        (
+            "killed by SIGABRT (aborted)",
+            "Could not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: cannot open shared object"
+            " file: No such file or directory\n",
+            "cuDNN sub-library",
+            "from one source",
+        ),
     ],
 )
 def test_a_crash_while_importing_torch_is_diagnosed_from_what_it_printed(how, output, meaning, fix):

@@ -28,7 +28,9 @@ def env_hint(ctx):
         os.path.dirname(os.path.abspath(e.ws.path)), "envs", e.env, e.platform.name + ".requirements.txt"
     )
     if os.path.isfile(pip):
-        fix += ", or without pixi: pip install --force-reinstall -r %s" % os.path.relpath(pip)
+        shown = os.path.relpath(pip)
+        shown = pip if shown.startswith("..") else shown  # outside the workspace a path that climbs out misleads
+        fix += ", or without pixi: pip install --force-reinstall -r %s" % shown
     return fix
 
 
