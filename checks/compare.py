@@ -66,10 +66,16 @@ def rows(a, b):
         rb = by_name.get(name)
         (va, unit), (vb, unit_b) = figure(ra or {}), figure(rb or {})
         ratio = vb / va if va and vb is not None and unit == unit_b else None
-        table.append(
-            (name, ra["status"] if ra else "-", rb["status"] if rb else "-", va, vb, unit or unit_b or "", ratio)
-        )
+        table.append((name, _status(ra), _status(rb), va, vb, unit or unit_b or "", ratio))
     return table
+
+
+def _status(result):
+    """A result's status, with `~` when its figure was measured under contention (checks/contention.py)."""
+    if result is None:
+        return "-"
+    contended = ((result.get("data") or {}).get("contention") or {}).get("contended")
+    return result["status"] + ("~" if contended else "")
 
 
 def _fmt(value):
@@ -86,7 +92,7 @@ def main(argv=None):
     print("B: %s  (%s, %s)" % (args.b, b["header"].get("device") or b["header"].get("platform", "?"), b["created"]))
     table = rows(a, b)
     width = max(len(r[0]) for r in table) if table else 4
-    print("%s  %-4s %-4s %12s %12s  %-10s %s" % ("name".ljust(width), "A", "B", "A", "B", "unit", "B/A"))
+    print("%s  %-5s %-5s %12s %12s  %-10s %s" % ("name".ljust(width), "A", "B", "A", "B", "unit", "B/A"))
     below = []
     for name, sa, sb, va, vb, unit, ratio in table:
         flag = ""
@@ -94,9 +100,11 @@ def main(argv=None):
             flag = "  < %.2f" % args.threshold
             below.append(name)
         print(
-            "%s  %-4s %-4s %12s %12s  %-10s %s%s"
+            "%s  %-5s %-5s %12s %12s  %-10s %s%s"
             % (name.ljust(width), sa, sb, _fmt(va), _fmt(vb), unit, "-" if ratio is None else "%.3f" % ratio, flag)
         )
+    if any(r[1].endswith("~") or r[2].endswith("~") for r in table):
+        print("~ measured under contention (other processes on the CPUs or the GPU): compare it with care")
     if below:
         print("compare: %d figures of B below %.2f x A: %s" % (len(below), args.threshold, ", ".join(below)))
         return report.EXIT_FAILED

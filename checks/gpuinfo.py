@@ -135,6 +135,41 @@ class Reader:
                 pass
         return dict.fromkeys(KEYS)
 
+    def processes(self):
+        """Return the processes holding a context on this GPU as [{pid, mib}] (mib None where the driver does not
+        say, e.g. in some containers), or None when unknown. NVML: compute then graphics processes, falling back
+        to the _v2 calls of drivers older than the _v3 ones (FUNCTION_NOT_FOUND); nvidia-smi:
+        --query-compute-apps=pid,used_memory (MiB; "[N/A]" where unknown)."""
+        if self.source == "NVML":
+            found = {}
+            for kind in ("Compute", "Graphics"):
+                for suffix in ("", "_v2"):
+                    call = getattr(self.nvml, "nvmlDeviceGet%sRunningProcesses%s" % (kind, suffix), None)
+                    if call is None:
+                        continue
+                    try:
+                        listed = call(self.handle)
+                    except Exception:  # this driver lacks the call, or refuses it
+                        continue
+                    for p in listed or []:
+                        used = getattr(p, "usedGpuMemory", None)
+                        found[p.pid] = {"pid": p.pid, "mib": used // 2**20 if used is not None else None}
+                    break
+                else:
+                    return None
+            return sorted(found.values(), key=lambda p: p["pid"])
+        if self.source == "nvidia-smi":
+            query = ["-i", str(self.index), "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"]
+            try:
+                run = subprocess.run(["nvidia-smi", *query], capture_output=True, text=True, timeout=10)
+            except (OSError, subprocess.SubprocessError):
+                return None
+            if run.returncode != 0:
+                return None
+            rows = [[_number(v) for v in line.split(",")] for line in run.stdout.splitlines() if "," in line]
+            return [{"pid": r[0], "mib": r[1]} for r in rows if isinstance(r[0], int)]
+        return None
+
     def bus_width_bits(self):
         """Return the memory bus width from NVML, or None."""
         return self._nvml("nvmlDeviceGetMemoryBusWidth") if self.source == "NVML" else None

@@ -69,6 +69,11 @@ if STATE:
     sys.stdout.write({text!r})
     sys.exit({code!r})
 args = sys.argv[1:]
+apps = [a for a in args if a.startswith("--query-compute-apps=")]
+if apps:  # one `pid, used_memory` row per process (nounits: MiB), nothing when there is none
+    for pid, mib in {apps!r}:
+        print("%d, %s" % (pid, "[N/A]" if mib is None else mib))
+    sys.exit(0)
 query = [a for a in args if a.startswith("--query-gpu=")]
 if not query:
     sys.stdout.write({header!r})
@@ -86,11 +91,11 @@ for name, memory, bus, cap in {gpus!r}:
 """
 
 
-def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H100,), sleep=None):
+def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H100,), sleep=None, apps=()):
     """Write an executable fake `nvidia-smi` into `directory` and return {"PATH": ...} that puts it first.
 
     state: None (answers, like a 470 or 535 driver by `driver`'s major) or a key of SMI_STATES; sleep: seconds to
-    hang before answering.
+    hang before answering; apps: (pid, MiB or None) rows of `--query-compute-apps=pid,used_memory`.
     """
     old = int(driver.split(".")[0]) < 510
     text, code = SMI_STATES.get(state, ("", 0))
@@ -108,6 +113,7 @@ def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H1
                 fields=FIELDS_470 if old else FIELDS_535,
                 gpus=tuple(gpus),
                 driver=driver,
+                apps=tuple(apps),
             )
         )
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
@@ -120,15 +126,19 @@ NVML_ERRORS = {
     4: "Insufficient Permissions",
     9: "Driver Not Loaded",
     12: "NVML Shared Library Not Found",
+    13: "Function Not Found",
     15: "GPU is lost",
     18: "RM has detected an NVML/RM version mismatch.",
     999: "Unknown Error",
 }
 
 
-def pynvml(init_error=None, driver="535.161.07", cuda=12020, gpus=(H100,), unsupported=()):
+def pynvml(init_error=None, driver="535.161.07", cuda=12020, gpus=(H100,), unsupported=(), apps=(), apps_v3=True):
     """Return a module shaped like nvidia-ml-py's pynvml: nvmlInit raises NVMLError(init_error) when given; the
-    functions named in `unsupported` raise NVMLError(3) (NVML_ERROR_NOT_SUPPORTED)."""
+    functions named in `unsupported` raise NVMLError(3) (NVML_ERROR_NOT_SUPPORTED). `apps`: (pid, bytes or None)
+    of the compute processes on every GPU, as nvmlDeviceGetComputeRunningProcesses answers them (objects with the
+    fields of c_nvmlProcessInfo_v2_t; usedGpuMemory None where NVML_VALUE_NOT_AVAILABLE); apps_v3=False: a driver
+    without the _v3 call, where that function raises NVMLError(13) and the _v2 one answers (nvidia-ml-py 13.615)."""
     module = types.ModuleType("pynvml")
 
     class NVMLError(Exception):
@@ -163,6 +173,19 @@ def pynvml(init_error=None, driver="535.161.07", cuda=12020, gpus=(H100,), unsup
     call("nvmlDeviceGetMemoryInfo", lambda i: types.SimpleNamespace(total=gpus[i][1] * 2**20))
     call("nvmlDeviceGetPciInfo", lambda i: types.SimpleNamespace(busId=gpus[i][2].encode()))
     call("nvmlDeviceGetCudaComputeCapability", lambda i: tuple(int(p) for p in gpus[i][3].split(".")))
+
+    def running(listed, v3=True):
+        if not v3:
+            raise NVMLError(13)
+        none = 0xFFFFFFFF  # gpuInstanceId / computeInstanceId outside MIG
+        return [
+            types.SimpleNamespace(pid=p, usedGpuMemory=m, gpuInstanceId=none, computeInstanceId=none) for p, m in listed
+        ]
+
+    call("nvmlDeviceGetComputeRunningProcesses", lambda i: running(apps, apps_v3))
+    call("nvmlDeviceGetComputeRunningProcesses_v2", lambda i: running(apps))
+    call("nvmlDeviceGetGraphicsRunningProcesses", lambda i: running((), apps_v3))
+    call("nvmlDeviceGetGraphicsRunningProcesses_v2", lambda i: running(()))
     return module
 
 

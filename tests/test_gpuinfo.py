@@ -1,5 +1,9 @@
 """GPU telemetry: throttle-reason decoding, nvidia-smi field parsing, the health summary."""
 
+import sys
+
+import fakes
+
 from checks import gpuinfo
 
 
@@ -59,3 +63,44 @@ def test_reader_without_nvml_or_smi_reads_nothing(monkeypatch):
     reader = gpuinfo.Reader()
     assert reader.source is None and set(reader.read().values()) == {None}
     assert gpuinfo.HealthSampler(reader).start().stop() == {"samples": 0}
+
+
+def nvml_reader(monkeypatch, **kwargs):
+    monkeypatch.setitem(sys.modules, "pynvml", fakes.pynvml(**kwargs))
+    reader = gpuinfo.Reader()
+    assert reader.source == "NVML"
+    return reader
+
+
+def test_processes_from_nvml(monkeypatch):
+    """Compute processes with their memory in MiB; None where NVML does not know it (NVML_VALUE_NOT_AVAILABLE)."""
+    reader = nvml_reader(monkeypatch, apps=[(4242, 3 * 2**30), (17, None)])
+    assert reader.processes() == [{"pid": 17, "mib": None}, {"pid": 4242, "mib": 3072}]
+    assert nvml_reader(monkeypatch).processes() == []
+
+
+def test_processes_from_a_driver_without_the_v3_calls(monkeypatch):
+    """pynvml's default calls are _v3; a driver without them raises Function Not Found (13): _v2 answers."""
+    assert nvml_reader(monkeypatch, apps=[(4242, 2**20)], apps_v3=False).processes() == [{"pid": 4242, "mib": 1}]
+
+
+def test_processes_unknown_when_nvml_refuses(monkeypatch):
+    """Not Supported for every variant: unknown (None), not "no process"."""
+    names = [
+        "nvmlDeviceGet%sRunningProcesses%s" % (kind, suffix)
+        for kind in ("Compute", "Graphics")
+        for suffix in ("", "_v2")
+    ]
+    assert nvml_reader(monkeypatch, unsupported=names).processes() is None
+
+
+def test_processes_from_nvidia_smi(monkeypatch, tmp_path):
+    """`--query-compute-apps=pid,used_memory --format=csv,noheader,nounits`; [N/A] memory is None."""
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml fails: the nvidia-smi route
+    monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path, apps=[(4242, 3072), (17, None)])["PATH"])
+    reader = gpuinfo.Reader()
+    assert reader.source == "nvidia-smi"
+    assert reader.processes() == [{"pid": 4242, "mib": 3072}, {"pid": 17, "mib": None}]
+    (tmp_path / "broken").mkdir()
+    monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path / "broken", state="driver-not-loaded")["PATH"])
+    assert gpuinfo.Reader().processes() is None

@@ -2,7 +2,7 @@
 
 import warnings
 
-from checks import apis, probe, runner
+from checks import apis, contention, probe, runner
 from checks.bench import peaks
 from checks.report import FAIL, Result
 
@@ -33,6 +33,7 @@ class Context:
         from checks import gpuinfo
 
         self.torch, self.quick, self.strict = torch, args.quick, args.strict
+        self.load_start = contention.snapshot()
         driver = probe.driver(timeout=30)
         usable, self.gpu = probe.devices(torch, driver, 60)
         self.device = ("cuda" if "cuda" in usable else "cpu") if args.device == "auto" else args.device
@@ -55,6 +56,10 @@ class Context:
         clock_mhz = getattr(props, "memory_clock_rate", 0) / 1000 or self.state.get("mem_max_mhz")
         width = getattr(props, "memory_bus_width", None) or (self.reader.bus_width_bits() if self.reader else None)
         return peaks.memory_bandwidth_gbs(clock_mhz, width) or (self.peak or {}).get("bandwidth_gbs")
+
+    def holds_context(self):
+        """Whether this process has a CUDA context (then the GPU lists it among its processes)."""
+        return self.device == "cuda" and self.torch.cuda.is_initialized()
 
     def peak_tflops(self, dtype):
         """Return the datasheet TFLOP/s of a dtype here, or None."""
@@ -89,6 +94,7 @@ def header(ctx):
                 "telemetry": ctx.reader.source or "none (install nvidia-ml-py for NVML)",
             }
         )
+    facts["load"] = contention.describe(contention.since(ctx.load_start, ctx.reader, ctx.holds_context()))
     facts["method"] = (
         "time-based warm-up, CUDA events per iteration, 256 MiB cache flush before each, median"
         if ctx.device == "cuda"

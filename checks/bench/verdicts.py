@@ -4,6 +4,7 @@ import sys
 
 import torch
 
+from checks import contention
 from checks.bench import measure as bm
 from checks.bench import peaks
 from checks.bench.crosscheck import crosscheck
@@ -186,12 +187,37 @@ def health(ctx):
     return Result("health", PASS, text + (" (power cap at full load is normal)" if h["throttle"] else ""), data=h)
 
 
+def watched(ctx, func):
+    """Return func, run between two contention snapshots; its result carries what other load was seen. The
+    measurements run back to back, so one measurement's closing snapshot opens the next (half the nvidia-smi
+    calls where there is no NVML)."""
+
+    def run():
+        before = ctx.last_snapshot or contention.snapshot(ctx.reader)
+        result = func()
+        ctx.last_snapshot = contention.snapshot(ctx.reader)
+        seen = contention.between(before, ctx.last_snapshot, ctx.holds_context())
+        if result.status != SKIP:
+            ctx.load[result.name] = seen
+        return contention.mark(result, seen)
+
+    return run
+
+
 def jobs(ctx):
-    """Yield (name, function) for every measurement in print order; health sampling runs throughout."""
+    """Yield (name, function) for every measurement in print order; health sampling runs throughout, and each
+    measurement notes the other load it ran under (contention.py)."""
+    for name, func in _measurements(ctx):
+        yield name, watched(ctx, func)
+    yield "contention", lambda: contention.verdict(ctx.load)
+    yield "health", lambda: health(ctx)
+
+
+def _measurements(ctx):
     from checks.gpuinfo import HealthSampler
 
     timer = Timer(torch, ctx.device)
-    ctx.swept, ctx.reported = {}, {}
+    ctx.swept, ctx.reported, ctx.load, ctx.last_snapshot = {}, {}, {}, None
     ctx.sampler = HealthSampler(ctx.reader).start() if ctx.reader else None
 
     def warm_then(dtype):
@@ -222,7 +248,6 @@ def jobs(ctx):
             )
         yield "gpt2-bf16-eager", lambda: gpt2(ctx, timer, False)
     yield "gpt2-bf16-compile", lambda: gpt2(ctx, timer, True)
-    yield "health", lambda: health(ctx)
 
 
 def _remember(ctx, kind, result):

@@ -1,6 +1,9 @@
 """End-to-end tests of `python -m checks bench` and `python -m checks compare`, run in a child process."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -21,8 +24,34 @@ def test_cpu_quick_run_measures_and_writes_a_valid_report(run_checks, tmp_path, 
     assert by_name["matmul-fp32"]["status"] == "PASS" and by_name["matmul-fp32"]["data"]["value"] > 0
     assert by_name["copy-d2d"]["data"]["unit"] == "GB/s"
     assert by_name["gpt2-bf16-compile"]["status"] == "SKIP"
+    assert "contention" in by_name["matmul-fp32"]["data"] and by_name["contention"]["status"] in ("PASS", "WARN")
+    assert doc["header"]["load"].startswith(("other processes used", "CPU load of other processes unknown"))
     assert "bench: measuring matmul fp32" in proc.stderr  # progress goes to stderr
     assert ("chart written to" in proc.stdout) or ("matplotlib is not installed" in proc.stdout)
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/stat"), reason="needs Linux /proc to tell other processes' CPU time")
+def test_figures_measured_beside_busy_processes_are_marked(run_checks, tmp_path):
+    """Busy loops that are not bench's (one per half of the CPUs) halve a 2-core machine's figures: every figure
+    says it was measured under contention, the header names the load, and the contention line warns (exit 0)."""
+    loops = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(1, (os.cpu_count() or 2) // 2))
+    ]
+    try:
+        out_file = tmp_path / "busy.json"
+        proc = run_checks("bench", "--quick", "--device", "cpu", "--json", str(out_file))
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(out_file.read_text())
+    by_name = {r["name"]: r for r in doc["results"]}
+    assert "[under contention: other processes used" in by_name["matmul-fp32"]["summary"]
+    assert by_name["contention"]["status"] == "WARN" and "matmul-fp32" in by_name["contention"]["summary"]
+    assert "other processes used" in doc["header"]["load"]
+    compared = run_checks("compare", str(out_file), str(out_file))
+    assert "PASS~" in compared.stdout and "~ measured under contention" in compared.stdout
 
 
 @pytest.mark.parametrize("argv, needle", [(["--device", "tpu"], "invalid choice"), (["--timeout", "-1"], "positive")])
