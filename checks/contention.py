@@ -70,9 +70,9 @@ def own_ticks(root="/proc", pid=None):
         try:
             with open(os.path.join(root, name, "stat")) as f:
                 fields = f.read().rsplit(")", 1)[1].split()  # the command name may hold spaces and parentheses
-        except (OSError, IndexError):
-            continue  # it ended meanwhile
-        stats[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+            stats[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile, or the file is not the kernel's
     if pid not in stats:
         return None, {pid}
     children = {}
