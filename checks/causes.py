@@ -41,8 +41,22 @@ IMPORT_SIGNATURES = (
         "$LD_LIBRARY_PATH`); in a container pass `--gpus all`",
     ),
     (
+        r"Could not load library libcudnn\S*\. Error: (libnvrtc\S*): cannot open shared object",
+        "cuDNN cannot load NVIDIA's runtime compiler %s, which it opens by that name (AUTOMATIC1111/stable-"
+        "diffusion-webui#10230, voicepaw/so-vits-svc-fork#364)",
+        "install NVRTC beside torch: the pixi environments have it (pytorch-cuda requires cuda-nvrtc); with pip "
+        "install the nvidia-cuda-nvrtc wheel of the build's CUDA (e.g. nvidia-cuda-nvrtc-cu11)",
+    ),
+    (
+        r"Could not load library (libcudnn\S*)\. Error: \1: cannot open shared object",
+        "the cuDNN library %s itself is missing or not on the loader path: cuDNN is not installed where this "
+        "program looks (yeyupiaoling/Whisper-Finetune#16, jianchang512/stt#76)",
+        "install cuDNN into the environment (pixi: reinstall the environment; pip: the nvidia-cudnn wheel torch "
+        "requires), and drop other CUDA directories from LD_LIBRARY_PATH",
+    ),
+    (
         r"Could not load library (libcudnn\S*)\. Error: (\S+): cannot open shared object",
-        "a cuDNN sub-library cannot load one of its dependencies (whisper-diarization#62)",
+        "the cuDNN library %s cannot load %s, a library it needs",
         "install cuDNN complete and from one source with torch (pixi: reinstall the environment; pip: the "
         "nvidia-cudnn wheel torch requires), and drop other CUDA directories from LD_LIBRARY_PATH",
     ),
@@ -105,7 +119,7 @@ def of_text(message):
         match = re.search(pattern, message, re.MULTILINE)
         if match:
             if "%s" in meaning:
-                meaning %= match.group(1) if match.groups() else sys.executable
+                meaning %= match.groups()[: meaning.count("%s")] if match.groups() else sys.executable
             return meaning, fix
     return "torch failed to import (%s)" % errors.extract(message).line, "reinstall torch into this environment"
 

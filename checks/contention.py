@@ -27,6 +27,7 @@ OTHERS_SHARE = 0.05  # ... or this share of the CPUs, whichever is larger
 STEAL_SHARE = 0.05  # share of CPU time the hypervisor gave to other guests
 SHORTEST = 0.2  # seconds; a shorter interval is too few ticks (USER_HZ is 100) to judge
 
+# t: monotonic seconds; ticks: cpu_ticks(); own, pids: own_ticks(); gpu: Reader.processes(); cpus: the CPUs counted
 Snapshot = namedtuple("Snapshot", "t ticks own pids gpu cpus")
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -36,6 +37,11 @@ def _allowed():
         return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return None  # macOS, Windows: no affinity, and no /proc either
+
+
+def threshold(cpus):
+    """Return the average cores of other processes' CPU time that count as contention on `cpus` CPUs."""
+    return max(OTHERS_CORES_MIN, OTHERS_SHARE * cpus)
 
 
 def cpu_ticks(root="/proc", allowed=None):
@@ -87,14 +93,15 @@ def own_ticks(root="/proc", pid=None):
 
 
 def snapshot(reader=None, root="/proc"):
-    """Return the state to compare with a later snapshot(); `reader` (a gpuinfo.Reader) adds the GPU's processes."""
+    """Return the state to compare with a later snapshot(); `reader` (a gpuinfo.Reader) adds the GPU's processes.
+    The GPU is asked first: its nvidia-smi child must end before the CPU counters are read together, or its time
+    would be in the machine's busy time but not yet in ours."""
+    gpu = reader.processes() if reader is not None else None
     allowed = _allowed()
     own, pids = own_ticks(root)
-    gpu = reader.processes() if reader is not None else None
     ticks = cpu_ticks(root, allowed)
-    return Snapshot(
-        time.monotonic(), ticks, own, frozenset(pids), gpu, ticks[3] if ticks else len(allowed or ()) or os.cpu_count()
-    )
+    cpus = tuple(allowed) if allowed else None
+    return Snapshot(time.monotonic(), ticks, own, frozenset(pids), gpu, cpus)
 
 
 def between(a, b, holds_context=False):
@@ -102,19 +109,22 @@ def between(a, b, holds_context=False):
     (average cores of CPU time used by other processes), steal (share of CPU time stolen), unknown (why those two
     are None), gpu_others [{pid, mib}] (None when unknown; pid None where PIDs are the host's), and contended (the
     reasons, empty when none)."""
-    seen = {"seconds": round(b.t - a.t, 2), "cpus": b.cpus, "others_cores": None, "steal": None, "unknown": None}
+    cpus = b.ticks[3] if b.ticks else len(b.cpus or ()) or os.cpu_count()
+    seen = {"seconds": round(b.t - a.t, 2), "cpus": cpus, "others_cores": None, "steal": None, "unknown": None}
     seen.update(gpu_others=None, contended=[])
     if not (a.ticks and b.ticks and a.own is not None and b.own is not None):
         seen["unknown"] = "needs Linux /proc"
+    elif a.cpus != b.cpus or a.ticks[3] != b.ticks[3]:
+        seen["unknown"] = "the CPUs this process may use changed"
     else:
         busy, steal, total = (y - x for x, y in zip(a.ticks[:3], b.ticks[:3]))
-        if total <= 0 or total / b.cpus < SHORTEST * _HZ:
+        if total <= 0 or total / cpus < SHORTEST * _HZ:
             seen["unknown"] = "shorter than %g s" % SHORTEST
         else:
-            seen["others_cores"] = round(max(0, busy - (b.own - a.own)) * b.cpus / total, 2)
+            seen["others_cores"] = round(max(0, busy - (b.own - a.own)) * cpus / total, 2)
             seen["steal"] = round(steal / total, 3)
-            if seen["others_cores"] >= max(OTHERS_CORES_MIN, OTHERS_SHARE * b.cpus):
-                seen["contended"].append("other processes used %.1f of %d CPUs" % (seen["others_cores"], b.cpus))
+            if seen["others_cores"] >= threshold(cpus):
+                seen["contended"].append("other processes used %.1f of %d CPUs" % (seen["others_cores"], cpus))
             if seen["steal"] >= STEAL_SHARE:
                 seen["contended"].append("the hypervisor stole %.0f%% of CPU time" % (seen["steal"] * 100))
     if a.gpu is not None or b.gpu is not None:

@@ -141,7 +141,7 @@ class Reader:
         to the _v2 calls of drivers older than the _v3 ones (FUNCTION_NOT_FOUND); nvidia-smi:
         --query-compute-apps=pid,used_memory (MiB; "[N/A]" where unknown)."""
         if self.source == "NVML":
-            found = {}
+            found, answered = {}, set()
             for kind in ("Compute", "Graphics"):
                 for suffix in ("", "_v2"):
                     call = getattr(self.nvml, "nvmlDeviceGet%sRunningProcesses%s" % (kind, suffix), None)
@@ -154,9 +154,10 @@ class Reader:
                     for p in listed or []:
                         used = getattr(p, "usedGpuMemory", None)
                         found[p.pid] = {"pid": p.pid, "mib": used // 2**20 if used is not None else None}
+                    answered.add(kind)
                     break
-                else:
-                    return None
+            if "Compute" not in answered:  # the processes that matter to a benchmark are unknown
+                return None
             return sorted(found.values(), key=lambda p: p["pid"])
         if self.source == "nvidia-smi":
             query = ["-i", str(self.index), "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"]

@@ -31,11 +31,25 @@ def test_import_signatures(exc, meaning, fix):
         ("killed by SIGABRT (aborted)", fakes.OMP_15, "two OpenMP runtimes", "one source"),
         ("killed by SIGILL (illegal instruction: ...)", "", "lacks an instruction set", "-cpu host"),
         ("killed by SIGABRT (aborted)", fakes.CUDNN_ABORT, "cannot load the driver's libcuda.so", "/usr/lib/wsl/lib"),
-        (
+        (  # yeyupiaoling/Whisper-Finetune#16: the library itself is missing
             "killed by SIGABRT (aborted)",
             "Could not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: cannot open shared object"
-            " file: No such file or directory\n",
-            "cuDNN sub-library",
+            " file: No such file or directory\nPlease make sure libcudnn_ops_infer.so.8 is in your library path!\n",
+            "the cuDNN library libcudnn_ops_infer.so.8 itself is missing",
+            "install cuDNN into the environment",
+        ),
+        (  # AUTOMATIC1111/stable-diffusion-webui#10230: cuDNN opens NVRTC by its unversioned name
+            "killed by SIGABRT (aborted)",
+            "Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: cannot open shared object file: No "
+            "such file or directory\n",
+            "runtime compiler libnvrtc.so",
+            "nvidia-cuda-nvrtc",
+        ),
+        (  # the same message shape with any other dependency
+            "killed by SIGABRT (aborted)",
+            "Could not load library libcudnn_adv_train.so.8. Error: libcublasLt.so.11: cannot open shared object file:"
+            " No such file or directory\n",
+            "libcudnn_adv_train.so.8 cannot load libcublasLt.so.11",
             "from one source",
         ),
     ],

@@ -104,3 +104,10 @@ def test_processes_from_nvidia_smi(monkeypatch, tmp_path):
     (tmp_path / "broken").mkdir()
     monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path / "broken", state="driver-not-loaded")["PATH"])
     assert gpuinfo.Reader().processes() is None
+
+
+def test_processes_kept_when_only_the_graphics_list_is_refused(monkeypatch):
+    """The compute processes are what a benchmark competes with; a refused graphics list does not hide them."""
+    graphics = ["nvmlDeviceGetGraphicsRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses_v2"]
+    reader = nvml_reader(monkeypatch, apps=[(4242, 2**20)], unsupported=graphics)
+    assert reader.processes() == [{"pid": 4242, "mib": 1}]

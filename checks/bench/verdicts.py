@@ -194,8 +194,10 @@ def watched(ctx, func):
 
     def run():
         before = ctx.last_snapshot or contention.snapshot(ctx.reader)
-        result = func()
-        ctx.last_snapshot = contention.snapshot(ctx.reader)
+        try:
+            result = func()
+        finally:  # a measurement that raised must not stretch the next one's interval
+            ctx.last_snapshot = contention.snapshot(ctx.reader)
         seen = contention.between(before, ctx.last_snapshot, ctx.holds_context())
         if result.status != SKIP:
             ctx.load[result.name] = seen
