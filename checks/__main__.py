@@ -1,7 +1,8 @@
 """`python -m checks COMMAND`: the command table, and the one error boundary every command runs inside.
 
-Nothing heavy is imported until a command runs: the table names each command's module, its summary and whether it
-needs torch. The usage text, the pixi task descriptions and the README are held against this table by the tests.
+Nothing heavy is imported until a command runs: the table names each command's module and its summary (whether it
+needs torch is its runner.Spec's). The usage text, the pixi task descriptions and the README are held against this
+table by the tests.
 """
 
 import importlib
@@ -10,48 +11,43 @@ import signal
 import sys
 import traceback
 
+from checks import output
 from checks.report import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 
 class Command:
     """One entry of the command table."""
 
-    def __init__(self, module, summary, needs_torch):
-        self.module, self.summary, self.needs_torch = module, summary, needs_torch
+    def __init__(self, module, summary):
+        self.module, self.summary = module, summary
 
 
 COMMANDS = {
     "verify": Command(
         "checks.verify.command",
         "Prove this environment works: versions, build, driver, GPU, cuDNN, AMP, torch.compile, a training step",
-        False,
     ),
     "train": Command(
         "checks.train.command",
         "Train the reference models on every device and precision here; check they learn, repeat, resume and agree",
-        True,
     ),
     "bench": Command(
         "checks.bench.command",
         "Benchmark this GPU (or CPU): matmul per dtype, bandwidth, training throughput and MFU against its datasheet",
-        True,
     ),
-    "compare": Command("checks.compare", "Compare two reports (A.json B.json) figure by figure, B/A for each", False),
+    "compare": Command("checks.compare", "Compare two reports (A.json B.json) figure by figure, B/A for each"),
     "dist": Command(
         "checks.dist.command",
         "Check distributed training: every rank joins, all-reduce is exact, barriers pass; all-reduce bus bandwidth",
-        True,
     ),
     "health": Command(
         "checks.health.command",
         "Check this GPU node's health: ECC, row remapping, Xid, PCIe, NVLink, throttling, memory and matmul tests; "
         "name the GPU to pull",
-        False,
     ),
     "lock-audit": Command(
         "checks.lock_audit.command",
         "Check pixi.toml against pixi's rules, then that pixi.lock holds the builds it promises everywhere",
-        False,
     ),
 }
 
@@ -107,7 +103,7 @@ def main(argv=None):
     try:
         return importlib.import_module(COMMANDS[name].module).main(argv[1:])
     except UsageError as exc:
-        print("python -m checks %s: error: %s" % (name, exc), file=sys.stderr)
+        output.error(name, exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\npython -m checks %s: interrupted (Ctrl-C)" % name, file=sys.stderr)

@@ -57,8 +57,6 @@ COMPILE_PYTHON_MAX.update({(2, m): "3.12" for m in (4, 5)})
 COMPILE_PYTHON_MAX.update({(2, m): "3.13" for m in (6, 7, 8, 9)})
 COMPILE_PYTHON_MAX.update({(2, m): "3.14" for m in range(10, 15)})
 COMPILE_PYTHON_MAX[(2, 15)] = "3.15"
-# torch.compile on Windows: 2.0 and 2.1 raise "Windows not yet supported for torch.compile".
-COMPILE_WINDOWS_SINCE = (2, 2)
 # Inductor's C++ compiler: torch 2.0 hard-codes config.cpp.cxx = (None, "g++"); from 2.1 it is $CXX when set
 # (pytorch/pytorch#94926), with clang++ the default on macOS from 2.3 and cl on Windows (cpp_builder, 2.5+).
 CXX_FROM_ENV_SINCE = (2, 1)

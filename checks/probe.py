@@ -78,6 +78,16 @@ def build_label(torch):
     return "%s %s" % (flavour, torch.version.cuda) if flavour == "cuda" else flavour
 
 
+def nccl_version(torch):
+    """Return the NCCL version built into torch as text ("2.14.3"; torch 1.x gave one integer, e.g. "2708"), or
+    None where there is none (a CPU build, macOS, Windows)."""
+    try:
+        version = torch.cuda.nccl.version()
+    except (AttributeError, RuntimeError):
+        return None
+    return ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
+
+
 def header_facts(host, torch):
     """Return the header facts every check prints first: Python, platform, torch and its build."""
     return {

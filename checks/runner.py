@@ -25,17 +25,18 @@ SHARED_HELP = {
 
 
 class Spec:
-    """How a command runs: its name, description, which shared options it takes and their defaults. Its one-line
-    summary and whether it needs torch are in the command table (checks/__main__.py)."""
+    """How a command runs: its name, description, which shared options it takes and their defaults, and whether it
+    needs torch (`needs_torch`: no torch is a usage error before anything runs). Its one-line summary is in the
+    command table (checks/__main__.py)."""
 
     def __init__(self, name, description, options=("json", "quick", "timeout"), **settings):
         self.name, self.description, self.options = name, description, options
         self.quick = settings.get("quick", "skip the slow checks")
         self.devices = settings.get("devices", ("auto", "cpu", "cuda"))
-        self.device_default = settings.get("device_default", "auto")
         self.device_repeat = settings.get("device_repeat", False)
         self.timeout = settings.get("timeout", 600.0)
         self.chart = settings.get("chart", False)
+        self.needs_torch = settings.get("needs_torch", False)
 
 
 class Plan:
@@ -58,8 +59,8 @@ def parser(spec):
     if "quick" in spec.options:
         p.add_argument("--quick", action="store_true", help=SHARED_HELP["quick"] % spec.quick)
     if "device" in spec.options:
-        kwargs = {"action": "append"} if spec.device_repeat else {"default": spec.device_default}
-        help_ = SHARED_HELP["device"] % ("every usable one" if spec.device_repeat else spec.device_default)
+        kwargs = {"action": "append"} if spec.device_repeat else {"default": "auto"}
+        help_ = SHARED_HELP["device"] % ("every usable one" if spec.device_repeat else "auto")
         p.add_argument(
             "--device", choices=spec.devices, help=help_ + (" (repeatable)" if spec.device_repeat else ""), **kwargs
         )
@@ -96,10 +97,8 @@ def import_torch():
 
 def run(spec, argv, prepare, add_arguments=None):
     """Run a command: parse, guard torch, prepare (facts), then stream the checks and finish; return the exit code."""
-    from checks.__main__ import COMMANDS
-
     args = parse(spec, argv, add_arguments)
-    torch = import_torch() if COMMANDS[spec.name].needs_torch else None
+    torch = import_torch() if spec.needs_torch else None
     plan = prepare(args, torch)
     if isinstance(plan, int):  # the command delegated (dist --nproc starts its own ranks)
         return plan
@@ -184,7 +183,26 @@ class Watchdog:
             "still running (hung GPU, driver or compiler?)",
             self.hint,
         )
-        print(output.render_result(self.rep.add(result)), flush=True)
-        finish(self.rep, self.json_path)
-        sys.stdout.flush()
-        os._exit(EXIT_FAILED)
+        abort(self.rep, result, self.json_path)
+
+
+def abort(rep, result, json_path, chart=None):
+    """End the run now from any thread (a hung check, a failed distributed run): print `result`, finish (summary,
+    JSON, chart), and exit 1 without waiting for the thread that hangs."""
+    print(output.render_result(rep.add(result)), flush=True)
+    finish(rep, json_path, chart)
+    sys.stdout.flush()
+    os._exit(EXIT_FAILED)
+
+
+def unusable(header, device, why):
+    """Return a Plan of one FAIL: `--device DEVICE` cannot be used here, and why."""
+    failed = Result(
+        device,
+        FAIL,
+        "--device %s cannot be used here: %s" % (device, why),
+        device,
+        "not usable",
+        "run `python -m checks verify` to see why",
+    )
+    return Plan(header, jobs=[(device, lambda: failed)])

@@ -11,6 +11,14 @@ import time
 FLUSH_BYTES = 256 * 2**20  # at least the largest L2 / last-level cache of current GPUs (MI300X: 256 MiB)
 
 
+def synchronize(torch, device):
+    """Wait for the work queued on `device` ("cuda", "mps"; the CPU has no queue), so wall-clock timings are real."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+    elif device == "mps":
+        torch.mps.synchronize()
+
+
 class Stats:
     """Per-iteration times of one measurement, in seconds: median, min, max, count."""
 
@@ -44,10 +52,7 @@ class Timer:
 
     def synchronize(self):
         """Wait for the device."""
-        if self.device == "cuda":
-            self.torch.cuda.synchronize()
-        elif self.device == "mps":
-            self.torch.mps.synchronize()
+        synchronize(self.torch, self.device)
 
     def warm_up(self, fn, seconds):
         """Run fn repeatedly for at least `seconds` (clocks and caches settle; a cold GPU scores too high)."""

@@ -4,7 +4,6 @@ import warnings
 
 from checks import apis, contention, probe, runner
 from checks.bench import peaks
-from checks.report import FAIL, Result
 
 BENCH_VERSION = 1
 
@@ -18,6 +17,7 @@ SPEC = runner.Spec(
     options=("json", "quick", "device", "timeout"),
     quick="fewer shapes and no reference models (about a minute on a GPU)",
     chart=True,
+    needs_torch=True,
 )
 
 
@@ -82,7 +82,7 @@ def header(ctx):
                 % (p.major, p.minor, p.multi_processor_count, p.total_memory / 2**30),
                 "driver": "%s (CUDA %s)" % (ctx.driver["version"], ctx.driver["cuda"]),
                 "libraries": "CUDA %s, cuDNN %s, NCCL %s"
-                % (torch.version.cuda, torch.backends.cudnn.version(), _nccl(torch)),
+                % (torch.version.cuda, torch.backends.cudnn.version(), probe.nccl_version(torch) or "not built in"),
                 "clocks": "SM %s / %s MHz max, memory %s MHz"
                 % (s.get("sm_mhz"), s.get("sm_max_mhz"), s.get("mem_max_mhz")),
                 "power": "limit %s W (default %s W), temperature %s C"
@@ -103,13 +103,6 @@ def header(ctx):
     return {k: v for k, v in facts.items() if v is not None}
 
 
-def _nccl(torch):
-    try:
-        return ".".join(map(str, torch.cuda.nccl.version()))
-    except (AttributeError, RuntimeError):
-        return "not built in"
-
-
 def prepare(args, torch):
     """Find the device and its datasheet entry, then plan the measurements (one FAIL if the device is unusable)."""
     from checks.bench import chart, verdicts
@@ -119,15 +112,7 @@ def prepare(args, torch):
     if not args.quick:  # torch.compile runs: inductor imports cpp_extension, which says no CUDA runtime is found
         apis.quiet_cuda_home(torch)
     if ctx.unusable:
-        failed = Result(
-            args.device,
-            FAIL,
-            "--device %s cannot be used here: %s" % (args.device, ctx.unusable),
-            args.device,
-            "not usable",
-            "run `python -m checks verify` to see why",
-        )
-        return runner.Plan(header(ctx), jobs=[(args.device, lambda: failed)])
+        return runner.unusable(header(ctx), args.device, ctx.unusable)
     hint = "a hung GPU: run `python -m checks verify`, look for Xid errors"
     return runner.Plan(header(ctx), jobs=verdicts.jobs(ctx), chart=chart.write_chart, hint=hint)
 

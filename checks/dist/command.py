@@ -19,7 +19,6 @@ from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, FAIL, Repor
 DIST_VERSION = 1
 TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
 SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE")
-SLURM_FIX = rendezvous.SLURM_FIX
 LAUNCH = ("launcher", "rank", "world", "local_rank", "local_world", "addr", "port")
 UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
@@ -45,6 +44,7 @@ SPEC = runner.Spec(
     quick="fewer message sizes, shorter timing",
     timeout=60.0,
     chart=True,
+    needs_torch=True,
 )
 
 
@@ -85,7 +85,7 @@ def launch_env(environ):
         fix = "launch with torchrun, or set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT for every process"
     elif "SLURM_PROCID" in environ and "SLURM_NTASKS" in environ:
         names, launcher = SLURM, "srun"
-        fix = SLURM_FIX
+        fix = rendezvous.SLURM_FIX
     else:
         return dict(zip(LAUNCH, (None, 0, 1, 0, 1, None, None)))
     missing = [n for n in names[:2] + ("MASTER_ADDR", "MASTER_PORT") if not environ.get(n, "").strip()]
@@ -174,7 +174,7 @@ def choose_device(torch, asked, launch, visible=None):
 def header(s, sizes):
     """Return the facts printed above the results: launcher, world, backend, devices, method."""
     torch, cuda = s.torch, s.device == "cuda"
-    nccl = ".".join(map(str, torch.cuda.nccl.version())) if cuda else None
+    nccl = probe.nccl_version(torch) if cuda else None
     threads = torch.get_num_threads()
     device = "cpu (%d thread%s per rank)" % (threads, "" if threads == 1 else "s")
     if cuda:
@@ -210,24 +210,15 @@ def run(s, missing, sizes):
 def prepare(args, torch, argv):
     """Place this process in the world, join the others (the roll-call), and plan the steps; rank 0 reports."""
     check_args(args)
-    rank = os.environ.get("RANK", os.environ.get("SLURM_PROCID", "0"))
-    if rank != "0":
-        warnings.simplefilter("ignore")  # ranks other than 0 stay quiet
     launch = launch_env(os.environ)
+    if launch["rank"] != 0:
+        warnings.simplefilter("ignore")  # ranks other than 0 stay quiet
     if args.nproc and launch["launcher"] is None:
         return start_local_world(torch, args, argv)
     try:
         device = choose_device(torch, args.device, launch, os.environ.get("CUDA_VISIBLE_DEVICES"))
     except Unusable as exc:
-        failed = Result(
-            "device",
-            FAIL,
-            "--device cuda cannot be used here: %s" % exc,
-            "cuda",
-            "not usable",
-            "run `python -m checks verify` to see why",
-        )
-        return runner.Plan(probe.header_facts(probe.host(), torch), jobs=[("device", lambda: failed)])
+        return runner.unusable(probe.header_facts(probe.host(), torch), "cuda", exc)
     s = Session(torch, args, launch, *device)
     s.rep = Report("dist", ["dist"] + list(argv)) if s.rank == 0 else None
     watch_sigterm(s)
@@ -238,7 +229,7 @@ def prepare(args, torch, argv):
     try:
         missing = s.join()
     except RuntimeError as exc:  # rank 0 gone during the roll-call
-        print("dist: rank %s: error: %s" % (rank, errors.describe(exc)), file=sys.stderr)
+        print("dist: rank %d: error: %s" % (launch["rank"], errors.describe(exc)), file=sys.stderr)
         return leave_now(EXIT_FAILED)
     sizes = args.sizes or dm.default_sizes(s.device, args.quick)
     if s.rank != 0:

@@ -190,7 +190,7 @@ def check_token(store, token, launch, deadline):
     """Wait until the store holds this job's token (rank 0 writes it); raise StoreProblem at the deadline."""
     seen = None
     try:
-        store.wait([TOKEN_KEY], _seconds(deadline - time.monotonic()))
+        store.wait([TOKEN_KEY], timeout_of(deadline - time.monotonic()))
         while True:
             seen = store.get(TOKEN_KEY).decode("utf-8", "replace")
             if seen == token or time.monotonic() >= deadline:
@@ -224,7 +224,7 @@ def open_store(dist, launch, timeout, token, agent=False):
     left = max(0.5, deadline - time.monotonic())
     try:
         store = bounded(
-            lambda: dist.TCPStore(addr, port, None, host_it, _seconds(left), wait_for_workers=False), deadline
+            lambda: dist.TCPStore(addr, port, None, host_it, timeout_of(left), wait_for_workers=False), deadline
         )
     except Late:  # torch 2.13's client waits forever for a ping's answer from a program that is silent
         if host_it:  # its own client part connects to MASTER_ADDR: another host's
@@ -250,8 +250,9 @@ def open_store(dist, launch, timeout, token, agent=False):
     return store
 
 
-def _seconds(value):
-    return datetime.timedelta(seconds=max(0.05, value))
+def timeout_of(seconds):
+    """Return a store or process-group timeout of `seconds` (at least 0.05 s: c10d refuses zero)."""
+    return datetime.timedelta(seconds=max(0.05, seconds))
 
 
 def fresh_job_token():

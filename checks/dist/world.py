@@ -1,6 +1,5 @@
 """dist's control plane: the rendezvous store for roll-call and progress, and ending a run that a rank broke."""
 
-import datetime
 import os
 import signal
 import socket
@@ -11,6 +10,7 @@ import time
 from checks import errors, output, runner
 from checks.dist import measure as dm
 from checks.dist import rendezvous
+from checks.dist.chart import write_chart
 from checks.report import EXIT_FAILED, FAIL, PASS, Result
 
 BEAT = 0.5  # seconds between heartbeats: a rank whose heartbeat stops is dead or frozen, not just waiting
@@ -62,7 +62,7 @@ class Session:
         agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
         token = rendezvous.job_token(os.environ, self.world)
         store = rendezvous.open_store(dist, self.launch, self.timeout, token, agent)
-        store.set_timeout(_seconds(self.timeout + 15))  # a store operation may wait for rank 0's roll-call
+        store.set_timeout(rendezvous.timeout_of(self.timeout + 15))  # a store operation may wait for rank 0's roll-call
         run = "%s.%s" % (os.environ.get("TORCHELASTIC_RUN_ID", "run"), os.environ.get("TORCHELASTIC_RESTART_COUNT", 0))
         self.store = dist.PrefixStore("checks-dist/%s/" % run, store)
 
@@ -96,7 +96,7 @@ class Session:
 
     def init_groups(self):
         """Create the process group (NCCL or gloo) and, beside NCCL, a gloo group for control."""
-        dist, pg_timeout = self.torch.distributed, _seconds(self.timeout + 60)  # dist's watchdog fires first
+        dist, pg_timeout = self.torch.distributed, rendezvous.timeout_of(self.timeout + 60)  # dist's watchdog fires first
         if self.device == "cuda":
             self.torch.cuda.set_device(self.gpu)
         store = dist.PrefixStore("pg/", self.store)
@@ -146,16 +146,14 @@ class Session:
         if self.rank != 0:
             print("dist: rank %d %s (in %s)" % (self.rank, why, phase), file=sys.stderr, flush=True)
             try:  # stay until rank 0 has read every rank's state
-                self.store.wait(["over"], _seconds(self.grace + 2))
+                self.store.wait(["over"], rendezvous.timeout_of(self.grace + 2))
             except Exception:
                 pass
             os._exit(EXIT_FAILED)
         summary, actual = dm.describe_failure("rank 0 " + why, *self.others(), backend=self.backend)
         expected = "every rank finishes %s within --timeout %g s" % (phase, self.timeout)
         hint = HINTS.get(self.backend, HINTS["gloo"])
-        print(output.render_result(self.rep.add(Result(phase, FAIL, summary, expected, actual, hint))), flush=True)
-        close(self.rep, self.json_path)
-        os._exit(EXIT_FAILED)
+        runner.abort(self.rep, Result(phase, FAIL, summary, expected, actual, hint), self.json_path, write_chart)
 
     def others(self):
         """Give the others a grace period; return silent and waiting ranks' last steps, failed ranks' reasons."""
@@ -198,10 +196,6 @@ class Session:
         return []
 
 
-def _seconds(value):
-    return datetime.timedelta(seconds=value)
-
-
 class _Watchdog(runner.Watchdog):
     """runner.Watchdog whose alarm ends the distributed run: rank 0 names the ranks that did not answer."""
 
@@ -237,11 +231,3 @@ def watch_sigterm(session):
 
     threading.Thread(target=wait, name="dist-sigterm", daemon=True).start()
 
-
-def close(rep, json_path):
-    """Print the summary, write the JSON report and its chart; return the exit code."""
-    from checks.dist.chart import write_chart
-
-    code = runner.finish(rep, json_path, write_chart)
-    sys.stdout.flush()
-    return code

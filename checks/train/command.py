@@ -39,6 +39,7 @@ SPEC = runner.Spec(
     quick="skip the torch.compile variants (the slow part)",
     devices=DEVICES,
     device_repeat=True,
+    needs_torch=True,
 )
 
 

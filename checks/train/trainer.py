@@ -9,7 +9,7 @@ import time
 
 import torch
 
-from checks import apis
+from checks import apis, timing
 from checks.train.models import SPECS
 
 EPOCHS = 10  # the seeds' `for epoch in range(10)` loop, implemented: every model trains for 10 epochs
@@ -35,14 +35,6 @@ class Variant:
         """Return a copy with some fields changed."""
         fields = dict(vars(self), **changes)
         return Variant(**fields)
-
-
-def synchronize(device):
-    """Wait for queued work on the device, so wall-clock timings are real."""
-    if device == "cuda":
-        torch.cuda.synchronize()
-    elif device == "mps":
-        torch.mps.synchronize()
 
 
 class Trainer:
@@ -160,13 +152,13 @@ def train(variant, steps=None, seed=0, evaluate=True):
     first_step_s = None
     for k in range(steps):
         if k == WARMUP_STEPS:
-            synchronize(variant.device)
+            timing.synchronize(torch, variant.device)
             timed_from = time.perf_counter()
         losses.append(trainer.step())
         if k == 0:
-            synchronize(variant.device)
+            timing.synchronize(torch, variant.device)
             first_step_s = time.perf_counter() - start
-    synchronize(variant.device)
+    timing.synchronize(torch, variant.device)
     ms_per_step = per_second = None
     if timed_from is not None:
         seconds = (time.perf_counter() - timed_from) / (steps - WARMUP_STEPS)

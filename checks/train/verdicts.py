@@ -148,7 +148,7 @@ def _hint(variant, failures):
     return "run `python -m checks verify` (kernels, amp); compare with the same model's cpu fp32 variant"
 
 
-def _cross(ctx, name, variants, body, limit):
+def _cross(name, variants, body, limit):
     """Run body(variant) -> difference for each variant; PASS when the largest is within `limit`."""
 
     def run():
@@ -191,7 +191,7 @@ def check_determinism(ctx, device):
         b = trainer.train(variant, steps=AGREEMENT_STEPS, evaluate=False)
         return trainer.relative_difference(a.losses, b.losses)
 
-    return _cross(ctx, "determinism-" + device, _fp32_variants(ctx, device), body, _repeat_tolerance(device))
+    return _cross("determinism-" + device, _fp32_variants(ctx, device), body, _repeat_tolerance(device))
 
 
 def check_checkpoint(ctx, device):
@@ -199,7 +199,7 @@ def check_checkpoint(ctx, device):
     variants = _fp32_variants(ctx, device)
     if device == "cuda" and "transformer" in ctx.models:
         variants.append(Variant("transformer", device, "fp16"))  # the GradScaler's state too
-    return _cross(ctx, "checkpoint-" + device, variants, trainer.resume_difference, _repeat_tolerance(device))
+    return _cross("checkpoint-" + device, variants, trainer.resume_difference, _repeat_tolerance(device))
 
 
 def check_matches_cpu(ctx, device):
@@ -210,4 +210,4 @@ def check_matches_cpu(ctx, device):
         cpu = trainer.train(variant.but(device="cpu"), steps=AGREEMENT_STEPS, evaluate=False)
         return trainer.relative_difference(gpu.losses, cpu.losses)
 
-    return _cross(ctx, device + "-matches-cpu", _fp32_variants(ctx, device), body, DEVICE_TOLERANCE)
+    return _cross(device + "-matches-cpu", _fp32_variants(ctx, device), body, DEVICE_TOLERANCE)

@@ -255,6 +255,5 @@ def check_nccl(ctx):
         return Result("nccl", SKIP, "not a CUDA build")
     if platform.system() != "Linux":
         return Result("nccl", SKIP, "NCCL is Linux-only")
-    version = torch.cuda.nccl.version()
-    shown = ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
+    shown = probe.nccl_version(torch)
     return Result("nccl", PASS, "NCCL %s" % shown, actual=shown)
