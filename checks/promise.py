@@ -284,7 +284,13 @@ def cuda_verdict(build_cuda, promised):
     if promised.cuda and promised.exact and not versions.matches(versions.release(build_cuda), promised.cuda):
         return "wrong", "CUDA %s" % promised.cuda
     floor = versions.floor(promised.cuda)
-    if promised.cuda and not promised.exact and floor and versions.minor(build_cuda)[0] != versions.minor(floor)[0]:
+    if (
+        promised.cuda
+        and not promised.exact
+        and floor
+        and versions.minor(build_cuda)[0] != versions.minor(floor)[0]
+        and not versions.matches(versions.release(build_cuda), promised.cuda)  # `>=12.8` allows CUDA 13
+    ):
         return "wrong", "CUDA %d.x (%s)" % (versions.minor(floor)[0], promised.source)
     if promised.driver:
         have, ceiling = versions.minor(build_cuda), versions.minor(promised.driver)

@@ -146,6 +146,15 @@ def test_cuda_verdicts(build, cuda, driver, verdict):
     assert promise.cuda_verdict(build, promise.Promise("cuda", "x", cuda, driver))[0] == verdict
 
 
+@pytest.mark.parametrize(
+    ("build", "cuda", "verdict"),
+    [("13.0", ">=12.8", None), ("13.0", "12.*", "wrong"), ("13.0", ">=12.8,<13", "wrong"), ("12.9", ">=12.8", None)],
+)
+def test_a_range_promise_takes_any_cuda_it_allows(build, cuda, verdict):
+    """A promise that is a range (conda-forge's `cuda-version >=12.8`, not exact) accepts a newer major it allows."""
+    assert promise.cuda_verdict(build, promise.Promise("cuda", "x", cuda, exact=False))[0] == verdict
+
+
 def test_selection_and_expectations(workspace):
     """The repository's default: cu118 on a CUDA 12 driver, cu117 on a 515-series (CUDA 11.7) one, CPU without;
     CONDA_OVERRIDE_CUDA is pixi's override (crates/pixi_core/src/workspace/mod.rs@v0.77.0:358-429)."""

@@ -6,7 +6,7 @@ platforms are written as `p1`, `p2`, ...), and every finding is reported under t
 
 import re
 
-from checks import channels, promise, versions
+from checks import channels, compat, promise, versions
 from checks.report import FAIL, PASS, WARN, Result
 
 TORCH_PACKAGES = ("pytorch", "torchvision", "torchaudio")
@@ -71,9 +71,15 @@ def pypi_flavour(package):
 
 
 def paired(torch_version, name, version):
-    """Return None if torchvision/torchaudio `version` pairs with torch by PyPI's rule, else what it should be."""
-    major, minor = versions.minor(torch_version)
-    want = (0, minor + 15) if name == "torchvision" else (major, minor)  # 2.0 -> 0.15 / 2.0; 2.5 -> 0.20 / 2.5
+    """Return None if torchvision/torchaudio `version` has the minor release that pairs with torch, else that
+    minor as a spec: compat.paired_versions' table (the one verify uses), else, for a torch newer than the table,
+    minor+15 / the same minor."""
+    table = compat.paired_versions(torch_version)
+    if table:
+        want = versions.minor(table[0 if name == "torchvision" else 1].rstrip(".*"))
+    else:
+        major, minor = versions.minor(torch_version)
+        want = (0, minor + 15) if name == "torchvision" else (major, minor)  # 2.0 -> 0.15 / 2.0; 2.5 -> 0.20 / 2.5
     return None if versions.minor(version) == want else "%d.%d.*" % want
 
 
@@ -81,7 +87,7 @@ def _pairing(torch, name, pkg):
     """Return a problem triple if `pkg` does not pair with the locked torch, else None.
 
     The package's own pins come first (`pytorch 2.0.1`, `pytorch >=2.10,<2.11`, PyPI's `torch==2.5.1`): they
-    decide; only a record without any falls back to the minor+15 / same-minor rule.
+    decide; only a record without any falls back to the pairing table (paired).
     """
     pin = pkg.depends_on("pytorch") if pkg.kind == "conda" else None
     pin = pin if pin is not None else pkg.depends_on("torch")
