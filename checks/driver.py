@@ -190,9 +190,10 @@ def _number(text):
         return None  # [N/A], [Not Supported]
 
 
-def from_smi(smi, timeout):
+def from_smi(smi, timeout, want_cuda=True):
     """Return the driver facts from nvidia-smi, or its failure (error text and exit code); a field this driver's
-    nvidia-smi does not know (compute_cap before ~510) is left out of the query and reported as unknown."""
+    nvidia-smi does not know (compute_cap before ~510) is left out of the query and reported as unknown.
+    want_cuda: also read "CUDA Version" from the plain nvidia-smi header (one more run of it)."""
     fields, dropped = list(QUERY), []
     while True:
         code, out = run_command([smi, "--query-gpu=" + ",".join(fields), "--format=csv,noheader,nounits"], timeout)
@@ -220,10 +221,21 @@ def from_smi(smi, timeout):
                 cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
             )
         )
-    _, header = run_command([smi], timeout)
-    match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
-    info["cuda"] = match.group(1) if match else None
+    info["cuda"] = None
+    if want_cuda:
+        _, header = run_command([smi], timeout)
+        match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
+        info["cuda"] = match.group(1) if match else None
     return info
+
+
+def import_pynvml():
+    """Return nvidia-ml-py's pynvml module, or None where it is not installed (then nvidia-smi is read)."""
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    return pynvml
 
 
 def facts(timeout=15.0, pynvml=None):
@@ -235,15 +247,11 @@ def facts(timeout=15.0, pynvml=None):
     info = {"present": False, "version": kernel_module_version(), "cuda": cuda_from_libcuda(), "gpus": []}
     info.update(source=None, state=None, error=None, meaning=None, fix=None, dropped=[])
     info["present"] = info["version"] is not None or info["cuda"] is not None
-    if pynvml is None:
-        try:
-            import pynvml
-        except ImportError:
-            pynvml = None
+    pynvml = pynvml or import_pynvml()
     answer = from_nvml(pynvml) if pynvml is not None else None
     smi = shutil.which("nvidia-smi")
     if answer is None and smi:
-        answer = from_smi(smi, timeout)
+        answer = from_smi(smi, timeout, want_cuda=info["cuda"] is None)  # libcuda's answer is the same number
     if answer is None:
         return info
     info["source"], info["dropped"] = answer["source"], answer.get("dropped", [])

@@ -5,9 +5,10 @@ every field may be None and the benchmark still runs.
 """
 
 import shutil
-import subprocess
 import threading
 import time
+
+from checks.probe import run_command
 
 # NVML clocks-event (throttle) reason bits, and whether each one slows the GPU down.
 REASONS = (
@@ -117,22 +118,10 @@ class Reader:
             )
             return dict(zip(KEYS, values))
         if self.source == "nvidia-smi":
-            try:
-                out = subprocess.run(
-                    [
-                        "nvidia-smi",
-                        "-i",
-                        str(self.index),
-                        "--query-gpu=" + ",".join(SMI_FIELDS),
-                        "--format=csv,noheader,nounits",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    timeout=10,
-                ).stdout
+            query = ["-i", str(self.index), "--query-gpu=" + ",".join(SMI_FIELDS), "--format=csv,noheader,nounits"]
+            code, out = run_command(["nvidia-smi", *query], 10)
+            if code == 0:
                 return dict(zip(KEYS, (_number(v) for v in out.strip().split(","))))
-            except (OSError, subprocess.SubprocessError):
-                pass
         return dict.fromkeys(KEYS)
 
     def processes(self):
@@ -161,13 +150,10 @@ class Reader:
             return sorted(found.values(), key=lambda p: p["pid"])
         if self.source == "nvidia-smi":
             query = ["-i", str(self.index), "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"]
-            try:
-                run = subprocess.run(["nvidia-smi", *query], capture_output=True, text=True, timeout=10)
-            except (OSError, subprocess.SubprocessError):
+            code, out = run_command(["nvidia-smi", *query], 10)
+            if code != 0:
                 return None
-            if run.returncode != 0:
-                return None
-            rows = [[_number(v) for v in line.split(",")] for line in run.stdout.splitlines() if "," in line]
+            rows = [[_number(v) for v in line.split(",")] for line in out.splitlines() if "," in line]
             return [{"pid": r[0], "mib": r[1]} for r in rows if isinstance(r[0], int)]
         return None
 

@@ -57,14 +57,15 @@ def main(argv=None):
     import torch
 
     from checks.bench import measure
-    from checks.timing import FLUSH_BYTES, Timer
+    from checks.bench.crosscheck import _do_bench
+    from checks.timing import Timer
 
     if not torch.cuda.is_available():
         print("bench_matmul_method: needs a CUDA GPU", file=sys.stderr)
         return 2
     shapes = (measure.QUICK_SHAPES if args.quick else measure.SHAPES)["cuda"]
     timer = Timer(torch, "cuda")
-    flush = torch.empty(FLUSH_BYTES // 4, dtype=torch.int, device="cuda")
+    flush = timer.flush_buffer  # the 256 MiB bench zeroes before each iteration
     timer.warm_up(measure.matmul_operands("bf16", 4096, 4096, 4096, "cuda"), args.warmup_seconds)
     try:
         from triton.testing import do_bench
@@ -76,7 +77,7 @@ def main(argv=None):
         rows, _ = measure.matmul_sweep(timer, "bf16", [(m, n, k)], 1.0, lambda text: None)
         figures = {"bench": rows[0]["tflops"] if rows else None, "mamf": tflop / mamf(torch, fn, flush)}
         if do_bench is not None:
-            figures["do_bench"] = tflop / (do_bench(fn, warmup=100, rep=500, return_mode="median") / 1e3)
+            figures["do_bench"] = _do_bench(do_bench, fn, tflop, False)  # bench's own call: triton 2.0 too
         figures["burst"] = tflop / burst(torch, fn)
         print("%dx%dx%d: %s" % (m, n, k, ", ".join("%s %.1f" % kv for kv in figures.items() if kv[1])))
         for method, value in figures.items():

@@ -9,17 +9,8 @@ import shutil
 import time
 
 from checks import driver, probe
-from checks.health import load, nvml, smi, xid
+from checks.health import lines, load, nvml, smi, xid
 from checks.report import UsageError
-
-
-def import_pynvml():
-    """Return nvidia-ml-py's pynvml module, or None where it is not installed (then nvidia-smi -q is read)."""
-    try:
-        import pynvml
-    except ImportError:
-        return None
-    return pynvml
 
 
 class Node:
@@ -28,7 +19,7 @@ class Node:
     def __init__(self, args, progress=None):
         self.args, self.progress = args, progress or (lambda text: None)
         self.timeout = min(args.timeout, 60.0)
-        self.pynvml = import_pynvml()
+        self.pynvml = driver.import_pynvml()
         self.driver = driver.facts(self.timeout, pynvml=self.pynvml)
         broken = self.driver["state"] or not self.driver["present"]
         self.hardware = probe.nvidia_hardware() if broken else []
@@ -66,7 +57,10 @@ class Node:
             raise UsageError(
                 "--gpu %s: this node has %d GPUs (0-%d)" % (unknown[0], len(self.everyone), len(self.everyone) - 1)
             )
-        self.gpus = self.read_again(sorted(set(wanted)))
+        if self.source == "NVML":
+            self.gpus = self.read_again(sorted(set(wanted)))
+        else:  # `nvidia-smi -q` above already read every GPU's facts: keep the selected ones
+            self.gpus = self._stamp([g for g in self.everyone if g["index"] in wanted])
 
     def read_again(self, indices=None):
         """Read the GPUs' facts now (all selected ones by default)."""
@@ -76,6 +70,9 @@ class Node:
         else:
             code, text = smi.query(self.smi, self.timeout)
             found = [g for g in (smi.gpus(text) if code == 0 else []) if g["index"] in indices]
+        return self._stamp(found)
+
+    def _stamp(self, found):
         for g in found:
             g.update(source="NVML" if self.source == "NVML" else "nvidia-smi", read_at=time.monotonic())
         return found
@@ -192,10 +189,7 @@ def header(node):
         facts["source"] = "nvidia-smi -q (install nvidia-ml-py for NVML: NVLink needs it)"
     else:
         facts["source"] = node.source or "none"
-    names = {}
-    for g in node.gpus:
-        names[g["name"]] = names.get(g["name"], 0) + 1
-    facts["gpus"] = ", ".join("%d x %s" % (n, name) for name, n in names.items()) or "none"
+    facts["gpus"] = lines.models(node.gpus) or "none"
     if node.gpus:
         seconds, memtest_seconds, size = load.SETTINGS["quick" if node.args.quick else "full"]
         facts["load"] = (

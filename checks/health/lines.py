@@ -10,9 +10,12 @@ def name(gpu, aspect):
     return "gpu%d-%s" % (gpu["index"], aspect)
 
 
-def where(gpu):
-    """Return how a line names a GPU: `GPU 3 (00000000:3B:00.0)`."""
-    return "GPU %d (%s)" % (gpu["index"], gpu.get("bus_id") or "bus id unknown")
+def models(gpus):
+    """Return the GPUs counted by model: `2 x NVIDIA H100 80GB HBM3, 1 x NVIDIA A100-SXM4-80GB`."""
+    names = {}
+    for g in gpus:
+        names[g.get("name")] = names.get(g.get("name"), 0) + 1
+    return ", ".join("%d x %s" % (n, name) for name, n in names.items())
 
 
 def line(gpu, aspect, status, summary, expected=None, actual=None, hint=None, reason=None, **data):

@@ -3,6 +3,7 @@ attention: GPU 2 (...): row remapping pending (needs a GPU reset)` or `node unhe
 (00000000:3B:00.0): row remapping failed`. It gathers the FAIL and WARN lines above it per GPU (their `data.gpu`,
 or `data.by_gpu` for the node-level lines that name GPUs) and quotes each line's short reason."""
 
+from checks.health.lines import models
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 PREFIX = {FAIL: "node unhealthy", WARN: "node usable, needs attention", PASS: "node healthy"}
@@ -55,15 +56,7 @@ def check_node(results, gpus, untested=None):
         return Result("node", WARN, text, "no warning", "warnings", "see the WARN lines above", dict(data, reason=text))
     if not gpus:
         return Result("node", SKIP, "no NVIDIA GPU on this machine: nothing to check", data=dict(data, reason=""))
-    names = {}
-    for g in gpus:
-        names[g.get("name")] = names.get(g.get("name"), 0) + 1
-    text = "%s: %d GPU%s (%s)" % (
-        PREFIX[PASS],
-        len(gpus),
-        "s" if len(gpus) != 1 else "",
-        ", ".join("%d x %s" % (n, name) for name, n in names.items()),
-    )
+    text = "%s: %d GPU%s (%s)" % (PREFIX[PASS], len(gpus), "s" if len(gpus) != 1 else "", models(gpus))
     if untested:
         text += "; not load-tested: %s" % untested
     return Result("node", PASS, text, data=dict(data, reason=""))
