@@ -68,20 +68,21 @@ def _runs(version: str) -> bool:
         return False
 
 
-MISSING = sorted({py for py, _, _ in TEST_MATRIX if not _runs(py)})
-
-
 def _say_missing() -> None:
-    """At the very end of a run that included tests: name every matrix Python that was not found, loudly."""
+    """At the very end of a run that included tests: name every matrix Python that was not found, loudly (looked
+    for only then, so `nox -l` and other sessions start no interpreter)."""
     args = sys.argv[1:]
     listing = "-l" in args or "--list" in args or "--list-sessions" in args
     selected = any("tests" in a for a in args) or not any(a in ("-s", "--session", "--sessions", "-e") for a in args)
-    if MISSING and selected and not listing:
+    if not selected or listing:
+        return
+    missing = sorted({py for py, _, _ in TEST_MATRIX if not _runs(py)})
+    if missing:
         banner = "!" * 100
         print(
             "\n%s\nMISSING INTERPRETERS: python%s not found, so the tests against them did NOT run.\n"
             "Install them (or make them resolvable, e.g. with pyenv) to test the whole matrix; CI fails on this.\n%s"
-            % (banner, ", python".join(MISSING), banner),
+            % (banner, ", python".join(missing), banner),
             file=sys.stderr,
         )
 

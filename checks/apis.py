@@ -71,7 +71,7 @@ def disable_tf32(torch):
     torch.backends.cudnn.allow_tf32 = False
 
 
-def quiet_cuda_home(torch):
+def quiet_cuda_home():
     """Import torch.utils.cpp_extension (torch.compile's inductor imports it) without its notice `No CUDA runtime is
     found, using CUDA_HOME='...'`, which torch prints wherever a CUDA toolkit is installed but no GPU is usable: a
     CPU build, or a CUDA build without a driver. verify reports those facts; train and bench need not repeat them.

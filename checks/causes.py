@@ -113,15 +113,23 @@ def of_import_error(exc):
     return of_text("%s: %s" % (type(exc).__name__, exc))
 
 
+def match(message):
+    """Return (what went wrong, fix) of the first IMPORT_SIGNATURES row that matches what was printed, or None."""
+    for pattern, meaning, fix in IMPORT_SIGNATURES:
+        found = re.search(pattern, message, re.MULTILINE)
+        if found:
+            if "%s" in meaning:
+                meaning %= found.groups()[: meaning.count("%s")] if found.groups() else sys.executable
+            return meaning, fix
+    return None
+
+
 def of_text(message):
     """Return (what went wrong, fix) for a failure to load torch's libraries, from what was printed."""
-    for pattern, meaning, fix in IMPORT_SIGNATURES:
-        match = re.search(pattern, message, re.MULTILINE)
-        if match:
-            if "%s" in meaning:
-                meaning %= match.groups()[: meaning.count("%s")] if match.groups() else sys.executable
-            return meaning, fix
-    return "torch failed to import (%s)" % errors.extract(message).line, "reinstall torch into this environment"
+    return match(message) or (
+        "torch failed to import (%s)" % errors.extract(message).line,
+        "reinstall torch into this environment",
+    )
 
 
 def import_crash(how, output):

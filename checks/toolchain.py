@@ -36,8 +36,9 @@ def c_compiler():
     if os.environ.get("CC"):
         return os.environ["CC"], shutil.which(os.environ["CC"]), "$CC"
     for name in ("gcc", "clang"):
-        if shutil.which(name):
-            return name, shutil.which(name), "on PATH"
+        path = shutil.which(name)
+        if path:
+            return name, path, "on PATH"
     return "gcc", None, "none of $CC, gcc, clang"
 
 

@@ -71,14 +71,13 @@ def result_from(fields):
 class Worker:
     """One running worker process and the lines it printed."""
 
-    def __init__(self, argv, state, env=None):
+    def __init__(self, argv, state):
         kwargs = {"start_new_session": True} if os.name == "posix" else {"creationflags": 0x200}  # new group
         self.proc = subprocess.Popen(
             argv + ["--worker", json.dumps(state)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=env,
             **kwargs,
         )
         self.events, self.output = queue.Queue(), []
@@ -150,16 +149,16 @@ class Supervisor:
     `hung after N s`) with `found` (errors.Found) from its output; `progress(text)` shows what a worker is doing.
     """
 
-    def __init__(self, argv, timeout, diagnose, progress=None, env=None):
+    def __init__(self, argv, timeout, diagnose, progress=None):
         self.argv, self.timeout, self.diagnose, self.progress = argv, timeout + GRACE, diagnose, progress
-        self.env, self.state, self.worker, self.header = env, {"skip": []}, None, None
+        self.state, self.worker, self.header = {"skip": []}, None, None
         self.names = set()  # checks reported so far
 
     def start(self):
         """Start the first worker and return its header (a worker that cannot start is restarted as
         `startup_failure`; a second failure raises RuntimeError with the cause)."""
         while self.header is None:
-            self.worker = Worker(self.argv, self.state, self.env)
+            self.worker = Worker(self.argv, self.state)
             while True:
                 kind, value = self.worker.next(self.timeout)
                 if kind == "event" and value["event"] == "progress":
@@ -174,7 +173,6 @@ class Supervisor:
             if "startup_failure" in self.state:
                 raise RuntimeError("the check's worker process %s again: %s" % (how, found.line))
             self.state["startup_failure"] = {"how": how, "output": "\n".join(self.worker.output[-80:])}
-        return self.header
 
     def _progress(self, text):
         if self.progress:
@@ -199,7 +197,7 @@ class Supervisor:
                 self.worker.kill()
 
     def _results(self):
-        current, restarts = None, 0
+        current = None
         while True:
             kind, value = self.worker.next(self.timeout)
             event = value["event"] if kind == "event" else None
@@ -220,11 +218,10 @@ class Supervisor:
             else:
                 how = self._stop(kind)
                 found = errors.extract("\n".join(self.worker.output))
-                if current is None or restarts > len(self.names) + 1:
+                if current is None:  # it died between checks: nothing to skip on a restart
                     yield Result("worker", FAIL, "the check's worker process %s: %s" % (how, found.line))
                     return
                 self.names.add(current)
                 yield self.diagnose(current, found, how)
-                restarts += 1
                 self.state["skip"] = sorted(self.names)
-                self.worker, current = Worker(self.argv, self.state, self.env), None
+                self.worker, current = Worker(self.argv, self.state), None

@@ -110,7 +110,7 @@ def prepare(args, torch):
     ctx = Context(args, torch)
     warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")  # TF32 is set per measurement
     if not args.quick:  # torch.compile runs: inductor imports cpp_extension, which says no CUDA runtime is found
-        apis.quiet_cuda_home(torch)
+        apis.quiet_cuda_home()
     if ctx.unusable:
         return runner.unusable(header(ctx), args.device, ctx.unusable)
     hint = "a hung GPU: run `python -m checks verify`, look for Xid errors"

@@ -133,7 +133,7 @@ def prepare(args, torch):
     ctx = Context(args, torch)
     disable_tf32(torch)
     if not args.quick:  # torch.compile runs: inductor imports cpp_extension, which says no CUDA runtime is found
-        apis.quiet_cuda_home(torch)
+        apis.quiet_cuda_home()
     # TF32 is off on purpose; inductor would suggest turning it on.
     warnings.filterwarnings("ignore", message="TensorFloat32 tensor cores")
     hint = "run `python -m checks verify`; if the machine is only slow, raise --timeout"

@@ -92,10 +92,10 @@ def diagnose(name, found, how):
     """The FAIL of a check whose worker died or hung: how, the real error it printed, and what that means."""
     from checks import causes
 
-    meaning, fix = causes.of_text("%s\n%s" % (how, found.message or ""))
-    known = not meaning.startswith("torch failed to import")
+    known = causes.match("%s\n%s" % (how, found.message or ""))
     summary = "the check's process %s%s" % (how, ": " + found.line if found.kind != "none" else "")
     if known:
+        meaning, fix = known
         summary += " (%s)" % meaning
     else:
         fix = "rerun `python -m checks verify`; if %s fails again, report it with the output of " % name + (

@@ -1,10 +1,9 @@
 """Verify check for torch.compile: diagnose what would stop it, then compile for real in a child process."""
 
 import json
-import subprocess
 import sys
 
-from checks import errors, toolchain
+from checks import errors, probe, toolchain
 from checks.report import FAIL, PASS, SKIP, Result
 
 # Runs in a child process: a compile that hangs or crashes the interpreter cannot take verify with it.
@@ -31,21 +30,14 @@ print("COMPILE-RESULT " + json.dumps({"err_fn": err_fn, "err_model": err_model, 
 
 def run_child(device, timeout):
     """Compile and run in a child; return (result dict or None, error text)."""
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, device],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            text=True,
-        )
-    except subprocess.TimeoutExpired:
-        return None, "timed out after %g s" % timeout
-    for line in proc.stdout.splitlines():
+    code, out = probe.run_command([sys.executable, "-c", CHILD, device], timeout)
+    if code is None:
+        return None, "timed out after %g s" % timeout if "did not answer" in out else out
+    for line in out.splitlines():
         if line.startswith("COMPILE-RESULT "):
             return json.loads(line[len("COMPILE-RESULT ") :]), ""
-    how = errors.crash(proc.returncode)
-    return None, proc.stdout + ("\n%s" % how if how else "")
+    how = errors.crash(code)
+    return None, out + ("\n%s" % how if how else "")
 
 
 def check_compile(ctx):

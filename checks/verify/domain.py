@@ -112,7 +112,7 @@ def build_problem(name, lib, torch):
 
 def pairing_problem(name, lib, torch):
     """Return (status, why, wanted) when the library does not pair with this torch, or None."""
-    actual_torch = torch.__version__.split("+")[0]
+    actual_torch = versions.release(torch.__version__)
     if lib["torch"]:  # the library's own pin first
         if not versions.matches(actual_torch, lib["torch"]):
             return FAIL, "%s %s requires torch %s, not %s" % (name, lib["version"], lib["torch"], actual_torch), None
@@ -125,7 +125,7 @@ def pairing_problem(name, lib, torch):
             None,
         )
     wanted = paired[0 if name == "torchvision" else 1]
-    base = lib["version"].split("+")[0]
+    base = versions.release(lib["version"])
     if versions.matches(base, wanted):
         return None
     if versions.minor(base) == versions.minor(wanted.rstrip(".*")):
@@ -138,7 +138,7 @@ def fix_for(ctx, name, wanted):
     if ctx.expect is not None:
         return env_hint(ctx)
     local = ctx.torch.__version__.partition("+")[2]
-    version = (wanted or compat.paired_versions(ctx.torch.__version__.split("+")[0]) or ("", ""))[
+    version = (wanted or compat.paired_versions(versions.release(ctx.torch.__version__)) or ("", ""))[
         0 if name == "torchvision" else 1
     ]
     pin = "%s==%s%s" % (name, version, "+" + local if local and "*" not in version else "") if version else name
@@ -161,7 +161,7 @@ def check_domain(ctx, name):
             return Result(name, FAIL, "not installed", getattr(ctx.expect, name), "missing", env_hint(ctx))
         return Result(name, SKIP, "not installed (optional outside the pixi environments)")
     want = getattr(ctx.expect, name) if ctx.expect else None
-    if want and not versions.matches(lib["version"].split("+")[0], want):
+    if want and not versions.matches(versions.release(lib["version"]), want):
         summary = "%s %s is not the version %s promises" % (name, lib["version"], ctx.expect.describe())
         return Result(name, FAIL, summary, want, lib["version"], env_hint(ctx))
     for problem in (build_problem(name, lib, ctx.torch), pairing_problem(name, lib, ctx.torch)):

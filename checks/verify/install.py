@@ -143,7 +143,7 @@ def check_build(ctx):
     if ctx.torch is None:
         return Result("build", SKIP, "torch did not import")
     flavour = build_flavour(ctx.torch)
-    actual = flavour + (" %s" % ctx.torch.version.cuda if flavour == "cuda" else "")
+    actual = probe.build_label(ctx.torch)
     if ctx.expect is None:
         if flavour == "cpu" and ctx.driver["present"]:
             return Result(
