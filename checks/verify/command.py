@@ -119,7 +119,7 @@ def prepare(args, argv):
     supervisor = worker.Supervisor(
         [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, diagnose, progress
     )
-    supervisor.state["driver"] = ctx.driver
+    supervisor.state.update(driver=ctx.driver, torch_source=ctx.torch_source)
     try:
         header = supervisor.start()
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault

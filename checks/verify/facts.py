@@ -19,7 +19,7 @@ class Context:
         self.no_gpu = getattr(args, "no_gpu", False)
         self.host = probe.host()
         self.driver = driver if driver is not None else probe.driver(timeout=args.timeout)
-        self.expect = None
+        self.expect, self.torch_source = None, None
         self.torch, self.import_error = None, None
         self.gpu = None
         self.devices = ["cpu"]
@@ -31,11 +31,16 @@ class Context:
         return bool(self.gpu and self.gpu.get("available") and self.gpu.get("kernel_ok"))
 
 
-def resolve_expectation(args, ctx):
+UNKNOWN = object()
+
+
+def resolve_expectation(args, ctx, source=UNKNOWN):
     """Return the Expectation for --env or the active pixi environment, or None for generic checks.
 
     The platform is the one pixi installed when verify runs under pixi (`--platform {{ pixi.platform }}` from the
     task, else the environment's install record); outside pixi it is derived as pixi would choose it here.
+    `source`: torch_source()'s answer when the parent already has it (the worker need not read pixi.lock again);
+    the answer used is kept in ctx.torch_source.
     """
     name = args.env or os.environ.get("PIXI_ENVIRONMENT_NAME")
     if not name:
@@ -53,7 +58,8 @@ def resolve_expectation(args, ctx):
     if chosen is None and not args.env:
         chosen = installed_platform(ws, name, probe.pixi_install_record())
     host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc(), probe.host_linux())
-    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen, torch_source(ws, name, args))
+    ctx.torch_source = torch_source(ws, name, args) if source is UNKNOWN else source
+    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen, ctx.torch_source)
     if expectation.flavour is None:
         with_torch = promise.torch_environments(ws, ctx.host["subdir"])
         raise manifest.ManifestError(
@@ -133,11 +139,12 @@ def prepare(args):
 
 
 def collect(args, state=None, progress=None):
-    """The worker's facts: the driver (from the parent's `state` when given), the environment's promises, torch
+    """The worker's facts: the driver and how torch reaches the environment (from the parent's `state` when given),
+    the environment's promises, torch
     (not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
     state = state or {}
     ctx = Context(args, state.get("driver"), progress)
-    ctx.expect = resolve_expectation(args, ctx)
+    ctx.expect = resolve_expectation(args, ctx, state.get("torch_source", UNKNOWN))
     failure = state.get("startup_failure")
     if failure:
         ctx.import_error = causes.import_crash(failure["how"], failure["output"])
