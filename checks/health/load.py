@@ -28,6 +28,7 @@ def _one(torch, target, settings, reader, out, dtypes, budget, chunk_bytes, matr
     index, device = target
     result = out[index] = {"samples": [], "device": device}
     sampler = gpuinfo.HealthSampler(reader) if reader is not None else None
+    phase = "compute"
     try:
         if str(device).startswith("cuda"):
             torch.cuda.set_device(device)
@@ -36,10 +37,10 @@ def _one(torch, target, settings, reader, out, dtypes, budget, chunk_bytes, matr
         result["compute"] = compute.repeat(
             torch, device, seconds, matrices, kinds, on_warm=sampler.start if sampler else None
         )
-        kwargs = {"chunk_bytes": chunk_bytes} if chunk_bytes else {}
+        kwargs, phase = ({"chunk_bytes": chunk_bytes} if chunk_bytes else {}), "memtest"
         result["memtest"] = memtest.run(torch, device, memtest_seconds, budget, **kwargs)
     except Exception as exc:  # a CUDA error here is the GPU failing under load: the verdicts say so
-        result["error"] = errors.describe(exc)
+        result["error"], result["error_in"] = errors.describe(exc), phase
     finally:
         if sampler is not None:
             sampler.stop()
@@ -48,7 +49,8 @@ def _one(torch, target, settings, reader, out, dtypes, budget, chunk_bytes, matr
 
 def run(torch, targets, settings, readers, progress=None, dtypes=None, budget=None, chunk_bytes=None):
     """Load every target (gpu index, torch device) in parallel; return {index: {compute, memtest, samples, sms,
-    error}}. `readers` maps an index to its live-state reader (or None); `dtypes`, `budget` and `chunk_bytes`
+    error, error_in}} (error_in: "compute" or "memtest", the phase that raised; the memory test runs only after
+    the matmuls). `readers` maps an index to its live-state reader (or None); `dtypes`, `budget` and `chunk_bytes`
     override the CUDA defaults (the tests run this on the CPU)."""
     out, threads = {}, []
     if progress:

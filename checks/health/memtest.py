@@ -12,7 +12,7 @@ the GPU's own counters (the ECC, retired pages and remapped rows lines) say wher
 
 import time
 
-from checks.health.lines import line
+from checks.health.lines import line, name
 from checks.report import FAIL, PASS, SKIP
 
 # (name, int32 value or None for the seeded pseudo-random pattern)
@@ -122,6 +122,10 @@ def check_memtest(gpu, outcome, skipped=None):
     """The `gpuN-memtest` line: FAIL on any mismatch (or a CUDA error while testing), else what was covered."""
     if skipped:
         return skipped
+    if outcome.get("error_in", "memtest") != "memtest":  # the matmuls raised first: gpuN-compute reports it
+        return line(
+            gpu, "memtest", SKIP, "not run: the matmuls failed first (see %s)" % name(gpu, "compute"), reason=""
+        )
     if "out of memory" in (outcome.get("error") or "").lower() or (outcome.get("memtest") or {}).get("bytes") == 0:
         why = outcome.get("error") or "no free memory could be allocated"
         return line(gpu, "memtest", SKIP, "not run: not enough free memory (%s)" % why, reason="")

@@ -69,3 +69,12 @@ def test_different_models_or_sm_counts_are_not_compared():
     outcomes = {0: outcome("a", 132), 1: outcome("b", 114)}
     assert compute.check_consistency(GPUS[:2], outcomes).status == "SKIP"
     assert compute.check_consistency(GPUS, {}, "--no-load").status == "SKIP"
+
+
+def test_a_failure_in_the_memory_test_leaves_the_finished_matmuls_judged_on_their_results():
+    done = compute.repeat(torch, "cpu", 0.0, compute.inputs(torch, 32), ("float32",))
+    raised = {"compute": done, "error": "RuntimeError: CUDA error: uncorrectable ECC error encountered"}
+    raised["error_in"] = "memtest"
+    assert compute.check_compute(GPUS[0], raised).status == "PASS"
+    raised["error_in"] = "compute"
+    assert compute.check_compute(GPUS[0], raised).status == "FAIL"

@@ -67,3 +67,10 @@ def test_running_out_of_memory_stops_the_allocation():
 
     fake = type("T", (), {"empty": staticmethod(empty), "int32": torch.int32})
     assert len(memtest.allocate(fake, "cpu", 10 * 2**10, 2**10)) == 2
+
+
+def test_a_failure_in_the_matmuls_is_not_reported_again_as_a_memory_fault():
+    """The memory test runs after the matmuls (load._one): when they raised, it did not run."""
+    failed = {"error": "RuntimeError: CUDA error: an illegal memory access was encountered", "error_in": "compute"}
+    result = memtest.check_memtest(GPU, failed)
+    assert result.status == "SKIP" and result.summary == "not run: the matmuls failed first (see gpu2-compute)"
