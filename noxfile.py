@@ -42,21 +42,27 @@ PYPI = {"pytorch": "torch"}  # conda name -> PyPI name where they differ
 # torch ends; its torch.compile does not support 3.11, which the tests then judge), 3.10 as the pixi environments
 # have it, and the newest torch release whose CPU wheel installs from PyPI here.
 NEWEST_TORCH = "2.13.0"
+
+
+def _version(spec):
+    """A pixi spec's version: the string itself, or a table's `version` (`*` when it names none)."""
+    return spec.get("version", "*") if isinstance(spec, dict) else spec
+
+
+TORCH20_VERSION = _version(TORCH20["pytorch"])
 TORCH20_PINS = [
-    "%s%s"
-    % (
-        PYPI.get(name, name),
-        versions.pep440(TORCH20[name]["version"] if isinstance(TORCH20[name], dict) else TORCH20[name]),
-    )
+    "%s%s" % (PYPI.get(name, name), versions.pep440(_version(TORCH20[name])))
     for name in ("pytorch", "torchvision", "torchaudio", "numpy")
 ]
 # torch 2.13 also gets matplotlib (bench draws its chart; the 2.0.1 sessions test the route without it) and py-rattler
 # (the reference pixi.lock writer and conda version-spec implementation, Python 3.10+), cross-checked on 3.11.
 NEWEST_PINS = ["torch==%s" % NEWEST_TORCH, "numpy", "matplotlib", "py-rattler>=0.28"]
-TEST_MATRIX = [("3.8", "2.0.1", TORCH20_PINS), ("3.10", "2.0.1", TORCH20_PINS), ("3.11", "2.0.1", TORCH20_PINS)]
+TEST_MATRIX = [(python, TORCH20_VERSION, TORCH20_PINS) for python in ("3.8", "3.10", "3.11")]
 TEST_MATRIX += [("3.11", NEWEST_TORCH, NEWEST_PINS)]
 # What the test environment adds, read from pixi.toml (the test feature and the default feature), as pip specs.
-TEST_DEPS = ["%s%s" % (name, versions.pep440(spec)) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()]
+TEST_DEPS = [
+    "%s%s" % (name, versions.pep440(_version(spec))) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()
+]
 
 
 def _runs(version: str) -> bool:
