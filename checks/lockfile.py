@@ -39,7 +39,7 @@ class Package:
             self.channel_url = channels.base_url(fields.get("channel") or parsed.get("channel"))
             self.channel = channels.name(self.channel_url)
         else:  # v7 writes `index` unless it is PyPI; older formats only have the URL the wheel came from
-            wheel_index = re.match(r"(https://download\.pytorch\.org/whl/(?:nightly/|test/)?[\w.]+)/", url)
+            wheel_index = re.match(r"(https://%s[\w.]+)/" % channels.WHEEL_INDEX_ROOT, url)
             self.channel = fields.get("index") or (wheel_index and wheel_index.group(1)) or index
             self.channel = self.channel or "https://pypi.org/simple"
 

@@ -16,7 +16,7 @@ import re
 from checks import channels, versions
 
 TORCH_NAMES = ("pytorch", "torch")
-WHEEL_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/|test/)?(cu\d{3}|cpu|rocm[\d.]+|xpu)\b")
+WHEEL_INDEX = re.compile(channels.WHEEL_INDEX_ROOT + r"(%s)\b" % channels.WHEEL_TAG)
 
 
 class Promise:
@@ -52,12 +52,7 @@ def _channel(specs, name):
 def index_flavour(url):
     """Return (flavour, CUDA version) of a PyTorch wheel index URL, or (None, None) for another index."""
     match = WHEEL_INDEX.search(url or "")
-    if not match:
-        return None, None
-    tag = match.group(1)
-    if tag.startswith("cu"):
-        return "cuda", "%s.%s" % (tag[2:-1], tag[-1])
-    return ("cpu", None) if tag == "cpu" else (re.sub(r"[\d.]+$", "", tag), None)
+    return channels.tag_flavour(match.group(1)) if match else (None, None)
 
 
 def pypi_promise(ws, env_name, platform, pypi=None, direct=True):

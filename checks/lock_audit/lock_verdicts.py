@@ -46,13 +46,9 @@ def pypi_flavour(package):
     is a CUDA build exactly when it requires `nvidia-*-cuXX` wheels (their markers name Linux, so only a Linux wheel
     is judged by them). A PyPI torchvision or torchaudio without such hints follows its torch: unknown (None).
     """
-    local = package.version.partition("+")[2]
-    if local.startswith("cu") and local[2:].isdigit():
-        return "cuda", "%s.%s" % (local[2:-1], local[-1])
-    if local.startswith("rocm"):
-        return "rocm", None
-    if local == "cpu":
-        return "cpu", None
+    tagged = channels.tag_flavour(package.version.partition("+")[2])
+    if tagged[0]:
+        return tagged
     indexed, cuda = promise.index_flavour(package.url)
     if indexed:
         return indexed, cuda
