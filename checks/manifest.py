@@ -317,7 +317,8 @@ class Workspace:
             for platform in self.env_platforms(env):
                 found.setdefault(platform.name, platform)
         declared = [p for p in self.platforms if p.name in found]
-        return declared + [p for name, p in found.items() if name not in {d.name for d in declared}]
+        names = {d.name for d in declared}
+        return declared + [p for name, p in found.items() if name not in names]
 
     def env_platform(self, env_name, name):
         """Return the platform `name` of an environment (a name or, if unambiguous, a subdir), or raise."""

@@ -18,10 +18,19 @@ from checks.verify.install import env_hint
 from checks.versions import floor as spec_floor
 
 
+def _cuda_build(ctx):
+    """Return True when the torch here is a CUDA build."""
+    return ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
+
+
+def _expects_cuda(ctx):
+    """Return True when the environment promises a CUDA build here."""
+    return bool(ctx.expect and ctx.expect.flavour == "cuda")
+
+
 def _needs_gpu(ctx):
     """Return True when this build or the environment promises CUDA."""
-    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
-    return cuda_build or bool(ctx.expect and ctx.expect.flavour == "cuda")
+    return _cuda_build(ctx) or _expects_cuda(ctx)
 
 
 def _no_driver(ctx):
@@ -79,9 +88,9 @@ def check_driver(ctx):
         return Result("driver", FAIL, summary, "the driver answers", words, fix)
     if not d["present"]:
         return _no_driver(ctx)
-    cuda_build = ctx.torch is not None and build_flavour(ctx.torch) == "cuda"
-    expects_cuda = bool(ctx.expect and ctx.expect.flavour == "cuda")
-    runtime = ctx.torch.version.cuda if cuda_build else (spec_floor(ctx.expect.cuda) if expects_cuda else None)
+    runtime = (
+        ctx.torch.version.cuda if _cuda_build(ctx) else (spec_floor(ctx.expect.cuda) if _expects_cuda(ctx) else None)
+    )
     summary = "driver %s (supports CUDA %s)" % (d["version"] or "unknown", d["cuda"] or "unknown")
     if runtime is None:
         return Result("driver", PASS, summary, actual=d["version"])
