@@ -64,9 +64,8 @@ IMPORT_SIGNATURES = (
         r"lib(cudnn|cublas|cublasLt|cudart|cufft|curand|cusparse|cusolver|nccl|nvrtc|nvToolsExt|nvJitLink)[^ ]*: "
         r"cannot open shared object",
         "a CUDA library that this CUDA build of torch loads at import is missing",
-        "reinstall the environment (remove .pixi/envs/<env>, run `pixi install`; or pip install torch "
-        "from its CUDA index) "
-        "and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
+        "install the package that provides it into the environment (pip: the nvidia-*-cuXX wheel torch requires; "
+        "conda: its lib* package), and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
     ),
     (
         r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)",
@@ -103,7 +102,8 @@ IMPORT_SIGNATURES = (
     (
         r"undefined symbol",
         "a torch library does not match the others (a partial upgrade or mixed installs)",
-        "reinstall torch, torchvision and torchaudio together from one source",
+        "install torch, torchvision and torchaudio of one release from one source (the requirements check names "
+        "the pairs)",
     ),
 )
 
@@ -127,18 +127,19 @@ def match(message):
 def of_text(message):
     """Return (what went wrong, fix) for a failure to load torch's libraries, from what was printed."""
     return match(message) or (
-        "torch failed to import (%s)" % errors.extract(message).line,
-        "reinstall torch into this environment",
+        "torch failed to import (%s): not recognised from the text alone" % errors.extract(message).line,
+        "rerun `python -m checks verify --json report.json`: it judges the failure against the facts it collects",
     )
 
 
 def import_crash(how, output):
-    """Return (error line, meaning, fix) for an `import torch` that killed its process (a native crash: OMP's
+    """Return (error line, meaning, fix, text) for an `import torch` that killed its process (a native crash: OMP's
     duplicate runtime abort, an illegal instruction, a loader abort), from how it ended and what it printed."""
     found = errors.extract(output)
-    meaning, fix = of_text("%s\n%s" % (how, output))
+    text = "%s\n%s" % (how, output)
+    meaning, fix = of_text(text)
     line = "import torch %s" % how + (": %s" % found.line if found.kind != "none" else " with no output")
-    return line, meaning, fix
+    return line, meaning, fix, text
 
 
 # (pattern in CUDA's error or torch's CUDA warning, what it means, the fix). Texts: cudaGetErrorString as

@@ -189,3 +189,12 @@ def crash(returncode):
         name, meaning = WINDOWS_CRASH[code]
         return "ended with 0x%08X %s (%s)" % (code, name, meaning)
     return None
+
+
+def traceback_text(exc, frames=12):
+    """Return an exception as Python prints it, with at most the last `frames` frames (their file names say which
+    package and which copy raised it)."""
+    import traceback
+
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-frames if frames else None)
+    return "".join(lines)[-20000:]

@@ -28,13 +28,20 @@ ENV_VARS = (
 
 
 def import_torch():
-    """Import torch in-process; return (module, None) or (None, (error line, meaning, fix))."""
+    """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): `text` is the
+    exception with its traceback's last frames (the files show which copy of which package failed), for
+    checks/diagnosis.py to judge against the facts; meaning and fix are the text alone's (checks/causes.py)."""
     try:
         import torch
-    except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions
+    except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions, AttributeError
         from checks import causes
 
-        return None, (errors.describe(exc),) + causes.of_import_error(exc)
+        return None, (errors.describe(exc),) + causes.of_import_error(exc) + (errors.traceback_text(exc),)
+    if getattr(torch, "__version__", None) is None:  # an empty torch/ directory imports as a namespace package
+        sys.modules.pop("torch", None)
+        where = list(getattr(torch, "__path__", []) or ["?"])[0]
+        line = "torch at %s has no __init__.py (an empty directory)" % where
+        return None, (line, "not a usable torch: an empty torch directory", "remove %s" % where, line)
     return torch, None
 
 

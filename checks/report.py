@@ -20,6 +20,8 @@ SCHEMA_VERSION = 2
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
 STATUSES = (PASS, FAIL, WARN, SKIP)
 
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 130, 141
 
 
@@ -57,13 +59,22 @@ def run_check(name, func, *args):
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # a check must never stop the others
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+        frame = frames[-1] if frames else None
         where = " (at %s:%s)" % (os.path.basename(frame.filename), frame.lineno) if frame else ""
+        # Raised by checks' own code (its innermost frame is in this package) is a bug in checks, never the
+        # machine's fault; raised inside torch or a library, it is a failure of the environment to be judged.
+        internal = bool(frame) and os.path.abspath(frame.filename).startswith(PACKAGE_DIR + os.sep)
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-12))[-20000:]
         result = Result(
-            name,
-            FAIL,
-            "raised %s: %s%s" % (type(exc).__name__, first_line(exc), where),
-            hint="this is unexpected; rerun with --json and report the file",
+            name=name,
+            status=FAIL,
+            summary="raised %s: %s%s" % (type(exc).__name__, first_line(exc), where),
+            actual="%s: %s" % (type(exc).__name__, first_line(exc)),
+            hint="this is a bug in checks; rerun with --json and report the file"
+            if internal
+            else "not recognised; rerun with --json and report the file",
+            data={"exception": text, "internal": internal},
         )
     result.seconds = round(time.perf_counter() - start, 4)
     return result
@@ -85,6 +96,7 @@ class Report:
         self.command = [os.path.basename(sys.executable), "-m", "checks"] + list(sys.argv[1:] if argv is None else argv)
         self.created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         self.header = {}
+        self.facts = None  # verify: the facts collected before torch (provenance, requirements, loader, system)
         self.results = []
         self.interrupted = False
         self._start = time.perf_counter()
@@ -114,6 +126,7 @@ class Report:
             "command": self.command,
             "seconds": round(time.perf_counter() - self._start, 3),
             "header": self.header,
+            **({"facts": self.facts} if self.facts is not None else {}),
             "results": [r.to_dict() for r in self.results],
             "counts": self.counts(),
             "interrupted": self.interrupted,

@@ -45,8 +45,9 @@ class Plan:
     draws the PNG; `quiet` runs the checks without printing or writing (dist's ranks other than 0); `report` is a
     Report the command already holds (dist's watchdog writes it when a rank hangs)."""
 
-    def __init__(self, header, jobs=None, results=None, chart=None, hint=None, quiet=False, report=None):
+    def __init__(self, header, jobs=None, results=None, chart=None, hint=None, quiet=False, report=None, facts=None):
         self.header, self.jobs, self.results, self.chart, self.report = header, jobs, results, chart, report
+        self.facts = facts  # the facts collected before torch (checks/diagnosis.Facts.to_dict), for the JSON
         self.hint, self.quiet = hint or "a hung GPU, driver or compiler: run `python -m checks verify`", quiet
 
 
@@ -90,8 +91,14 @@ def import_torch():
 
     torch, error = probe_import()
     if torch is None:
-        line, meaning, fix = error
-        raise UsageError("torch did not import: %s\n  meaning: %s\n  fix: %s" % (line, meaning, fix))
+        from checks import diagnosis
+
+        line, _, _, text = error
+        cause = diagnosis.explain(text, diagnosis.gather())
+        raise UsageError(
+            "torch did not import: %s\n  meaning: %s\n  decided by: %s\n  fix: %s"
+            % (line, cause.meaning, cause.fact, cause.fix)
+        )
     return torch
 
 
@@ -104,6 +111,7 @@ def run(spec, argv, prepare, add_arguments=None):
         return plan
     rep = plan.report or Report(spec.name, [spec.name] + list(argv))
     rep.header = plan.header
+    rep.facts = plan.facts
     results = plan.results
     if plan.jobs is not None:
         results = Watchdog(rep, getattr(args, "timeout", spec.timeout), getattr(args, "json", None), plan.hint).run(

@@ -75,7 +75,7 @@ class Worker:
         kwargs = {"start_new_session": True} if os.name == "posix" else {"creationflags": 0x200}  # new group
         self.proc = subprocess.Popen(
             argv + ["--worker", json.dumps(state)],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             **kwargs,
@@ -101,6 +101,15 @@ class Worker:
         finally:
             self.proc.stdout.close()
             self.events.put(("eof", None))
+
+    def send(self, facts):
+        """Hand the worker the parent's facts (one JSON line on its standard input, which then closes): the worker
+        reads them once torch is imported, so the two collect at the same time."""
+        try:
+            self.proc.stdin.write((json.dumps(facts) + "\n").encode())
+            self.proc.stdin.close()
+        except (OSError, ValueError):  # it died already: its end is read from its output
+            pass
 
     def next(self, timeout):
         """Return the next ("event", dict) / ("eof", None), keeping other output; ("hung", None) after timeout."""
@@ -152,13 +161,28 @@ class Supervisor:
     def __init__(self, argv, timeout, diagnose, progress=None):
         self.argv, self.timeout, self.diagnose, self.progress = argv, timeout + GRACE, diagnose, progress
         self.state, self.worker, self.header = {"skip": []}, None, None
+        self.facts = {}  # what the parent hands every worker on its standard input
         self.names = set()  # checks reported so far
 
-    def start(self):
-        """Start the first worker and return its header (a worker that cannot start is restarted as
+    def launch(self):
+        """Start the first worker now, before the parent collects its facts (the worker's interpreter start and
+        `import torch` overlap them); start() hands it those facts."""
+        self.worker = Worker(self.argv, self.state)
+
+    def _new_worker(self):
+        self.worker = Worker(self.argv, self.state)
+        self.worker.send(self.facts)
+
+    def start(self, facts=None):
+        """Hand the launched worker `facts`, and return its header (a worker that cannot start is restarted as
         `startup_failure`; a second failure raises RuntimeError with the cause)."""
+        self.facts = facts or {}
+        if self.worker is None:
+            self.launch()
+        self.worker.send(self.facts)
         while self.header is None:
-            self.worker = Worker(self.argv, self.state)
+            if self.worker is None:
+                self._new_worker()
             while True:
                 kind, value = self.worker.next(self.timeout)
                 if kind == "event" and value["event"] == "progress":
@@ -173,6 +197,7 @@ class Supervisor:
             if "startup_failure" in self.state:
                 raise RuntimeError("the check's worker process %s again: %s" % (how, found.line))
             self.state["startup_failure"] = {"how": how, "output": "\n".join(self.worker.output[-80:])}
+            self.worker = None
 
     def _progress(self, text):
         if self.progress:
@@ -224,4 +249,5 @@ class Supervisor:
                 self.names.add(current)
                 yield self.diagnose(current, found, how)
                 self.state["skip"] = sorted(self.names)
-                self.worker, current = Worker(self.argv, self.state), None
+                self._new_worker()
+                current = None

@@ -13,7 +13,7 @@ import json
 import sys
 
 from checks import runner, worker
-from checks.report import FAIL, Result
+from checks.report import FAIL, Result, run_check
 
 SPEC = runner.Spec(
     "verify",
@@ -39,6 +39,7 @@ def checks():
         ("cuda-runtime", install.check_cuda_runtime),
         ("cudnn", install.check_cudnn),
         ("nccl", install.check_nccl),
+        ("libraries", libs.check_libraries),
         ("driver", gpu.check_driver),
         ("gpu-arch", arch.check_gpu_arch),
         ("gpu", gpu.check_gpu),
@@ -79,29 +80,65 @@ def add_arguments(parser):
 
 
 def work(args, state):
-    """The worker: collect the facts (import torch), then run the checks and send their results to the parent."""
+    """The worker: import torch first (the parent collects its facts meanwhile), take the parent's facts from
+    standard input, collect the rest, then run the checks and send their results to the parent."""
+    from checks import probe
     from checks.verify import facts
 
+    imported = None if state.get("startup_failure") else probe.import_torch()
+    state.update(json.loads(sys.stdin.readline() or "{}"))
     channel = worker.Channel()
-    ctx = facts.collect(args, state, channel.progress)
+    ctx = facts.collect(args, state, channel.progress, imported)
     header = facts.header(ctx, facts.manifest_shown(args, ctx))
     return worker.serve(channel, header, [(name, (lambda f=func: f(ctx))) for name, func in checks()], state)
 
 
-def diagnose(name, found, how):
-    """The FAIL of a check whose worker died or hung: how, the real error it printed, and what that means."""
-    from checks import causes
+def diagnoser(facts):
+    """Return diagnose(name, found, how): the FAIL of a check whose worker died or hung (how, the real error it
+    printed), judged against the parent's facts (checks/diagnosis.py)."""
+    from checks import diagnosis
 
-    known = causes.match("%s\n%s" % (how, found.message or ""))
-    summary = "the check's process %s%s" % (how, ": " + found.line if found.kind != "none" else "")
-    if known:
-        meaning, fix = known
-        summary += " (%s)" % meaning
-    else:
-        fix = "rerun `python -m checks verify`; if %s fails again, report it with the output of " % name + (
-            "`python -X faulthandler -m checks verify`"
+    def diagnose(name, found, how):
+        text = "%s\n%s" % (how, found.message or "")
+        cause = diagnosis.explain(text, facts)
+        summary = "the check's process %s%s (%s)" % (
+            how,
+            ": " + found.line if found.kind != "none" else "",
+            cause.meaning,
         )
-    return Result(name, FAIL, summary, "%s finishes" % name, found.line or how, fix)
+        fix = cause.fix
+        if not cause.recognised:
+            fix += "; run `python -X faulthandler -m checks verify` to see where it stopped"
+        return Result(
+            name=name,
+            status=FAIL,
+            summary=summary,
+            expected="%s finishes" % name,
+            actual=found.line or how,
+            hint=fix,
+            data={"fact": cause.fact, "recognised": cause.recognised, "exception": text},
+        )
+
+    return diagnose
+
+
+def judged(results, facts):
+    """Yield the worker's results, each FAIL that carries an exception judged against the facts, with the parent's
+    own checks (verify/origin.py) after torchaudio (or at the end, if the worker stopped before it)."""
+    from checks.verify import origin
+
+    pending = list(origin.PARENT_CHECKS)
+
+    def parents():
+        while pending:
+            name, check = pending.pop(0)
+            yield run_check(name, check, facts)
+
+    for result in results:
+        yield origin.judge(result, facts)
+        if result.name == "torchaudio":
+            yield from parents()
+    yield from parents()
 
 
 def progress(text):
@@ -113,20 +150,30 @@ def prepare(args, argv):
     """Parent: judge the options and the manifest (usage errors), start the worker, and stream its results."""
     if args.worker is not None:
         return work(args, json.loads(args.worker))
+    from checks import diagnosis
     from checks.verify import facts
 
-    ctx = facts.prepare(args)
     supervisor = worker.Supervisor(
-        [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, diagnose, progress
+        [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, None, progress
     )
-    supervisor.state.update(driver=ctx.driver, torch_source=ctx.torch_source)
+    supervisor.launch()  # its interpreter start and `import torch` overlap the parent's facts below
     try:
-        header = supervisor.start()
+        ctx = facts.prepare(args)
+        found = diagnosis.gather()
+    except BaseException:
+        supervisor.worker.kill()
+        raise
+    supervisor.diagnose = diagnoser(found)
+    try:
+        header = supervisor.start({"driver": ctx.driver, "torch_source": ctx.torch_source})
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
         failed = Result("worker", FAIL, str(exc), "the checks' worker process starts", "it died", hint)
-        return runner.Plan(facts.header(ctx, facts.manifest_shown(args, ctx)), results=iter([failed]))
-    return runner.Plan(header, results=supervisor.results())
+        header = facts.header(ctx, facts.manifest_shown(args, ctx))
+        header.update(facts.decisive(found))
+        return runner.Plan(header, results=iter([failed]), facts=found.to_dict())
+    header.update(facts.decisive(found))
+    return runner.Plan(header, results=judged(supervisor.results(), found), facts=found.to_dict())
 
 
 def main(argv):

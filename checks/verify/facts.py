@@ -109,6 +109,39 @@ def manifest_shown(args, ctx):
     return args.manifest or (ctx.expect.ws.path if ctx.expect else None)
 
 
+def decisive(found):
+    """Return the header lines of the facts collected before torch (checks/diagnosis.Facts): where torch comes from,
+    the loader's variables, and what the OS gives a training job."""
+    prov, system = found.provenance, found.system
+    lines = {}
+    for name, package in prov.packages.items():
+        if package.imported is not None:
+            lines["%s from" % name] = package.imported.describe() + (
+                "; shadows %d other cop%s" % (len(package.others), "y" if len(package.others) == 1 else "ies")
+                if package.others
+                else ""
+            )
+    if prov.foreign_interpreter:
+        lines["interpreter"] = "%s, not the environment's (%s)" % (prov.interpreter, prov.environment)
+    lines["loader"] = ", ".join("%s=%s" % kv for kv in found.loader_inputs.items()) or "no loader variables set"
+    items = []
+    if system.shm_bytes is not None:
+        items.append("/dev/shm %s" % _gib(system.shm_bytes))
+    if system.nofile:
+        items.append("ulimit -n %s" % system.nofile[0])
+    if system.glibc:
+        items.append(
+            "glibc %s%s" % (system.glibc, " (torch needs %s)" % system.glibc_needed[0] if system.glibc_needed else "")
+        )
+    items.append("host %s%s" % (system.hostname, "" if system.host_addresses else " (does not resolve)"))
+    lines["os"] = ", ".join(items)
+    return lines
+
+
+def _gib(number):
+    return "%.1f GiB" % (number / float(1 << 30))
+
+
 def header(ctx, manifest_path):
     """Return the facts printed above the verdicts."""
     torch = ctx.torch
@@ -138,10 +171,10 @@ def prepare(args):
     return ctx
 
 
-def collect(args, state=None, progress=None):
+def collect(args, state=None, progress=None, imported=None):
     """The worker's facts: the driver and how torch reaches the environment (from the parent's `state` when given),
-    the environment's promises, torch
-    (not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
+    the environment's promises, torch (`imported`: probe.import_torch()'s answer when the worker imported it first;
+    not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
     state = state or {}
     ctx = Context(args, state.get("driver"), progress)
     ctx.expect = resolve_expectation(args, ctx, state.get("torch_source", UNKNOWN))
@@ -149,7 +182,7 @@ def collect(args, state=None, progress=None):
     if failure:
         ctx.import_error = causes.import_crash(failure["how"], failure["output"])
     else:
-        ctx.torch, ctx.import_error = probe.import_torch()
+        ctx.torch, ctx.import_error = imported or probe.import_torch()
     if ctx.torch is not None:
         if ctx.torch.version.cuda and ctx.driver["present"]:
             ctx.progress("initialising CUDA in a child process (the GPU probe, at most %g s)" % args.timeout)

@@ -77,8 +77,16 @@ def check_python(ctx):
 def check_torch(ctx):
     """torch imports and is the version the environment pins."""
     if ctx.torch is None:
-        line, meaning, fix = ctx.import_error
-        return Result("torch", FAIL, meaning, "import torch succeeds", line, fix)
+        line, meaning, fix, text = ctx.import_error
+        return Result(
+            name="torch",
+            status=FAIL,
+            summary=meaning,
+            expected="import torch succeeds",
+            actual=line,
+            hint=fix,
+            data={"exception": text},
+        )
     torch = ctx.torch
     actual = torch.__version__
     want = ctx.expect.torch if ctx.expect else None

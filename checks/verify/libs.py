@@ -146,3 +146,55 @@ def check_numpy(ctx):
             "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__),
         )
     return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)
+
+
+def check_libraries(ctx):
+    """The CUDA, cuDNN, NCCL and cuBLAS libraries this process loaded with torch are the environment's own: one
+    loaded from outside it (LD_LIBRARY_PATH, LD_PRELOAD, ld.so.cache) that differs from the environment's copy is a
+    FAIL naming the variable or directory (checks/loader.py reads /proc/self/maps)."""
+    from checks import loader, provenance
+
+    if ctx.torch is None:
+        return Result(name="libraries", status=SKIP, summary="torch did not import")
+    environment = provenance.environment_prefix()[0]
+    torch_dir = os.path.dirname(os.path.abspath(ctx.torch.__file__))
+    loaded = loader.loaded(environment, torch_dir)
+    if not loaded:
+        why = "no NVIDIA library is loaded (a CPU build)" if not ctx.torch.version.cuda else "no /proc/self/maps here"
+        return Result(name="libraries", status=SKIP, summary=why)
+    inputs = loader.inputs()
+    for lib in loaded:
+        if lib.own:
+            continue
+        own = loader.own_copies(lib.name, environment, torch_dir)
+        if not own or any(os.path.realpath(o) == os.path.realpath(lib.path) for o in own):
+            continue
+        found = loader.resolve(lib.name, environment=environment, torch_dir=torch_dir)
+        variable = found.via if found.via in ("LD_LIBRARY_PATH", "LD_PRELOAD") else None
+        where = os.path.dirname(lib.path)
+        return Result(
+            name="libraries",
+            status=FAIL,
+            summary="%s is loaded from %s%s, not the environment's %s%s"
+            % (
+                lib.name,
+                lib.path,
+                " (version %s)" % lib.version if lib.version else "",
+                own[0],
+                " (version %s)" % loader.version_of(own[0]) if loader.version_of(own[0]) else "",
+            ),
+            expected=own[0],
+            actual=lib.path,
+            hint="remove %s from %s" % (where if variable != "LD_PRELOAD" else lib.path, variable)
+            if variable
+            else "the system copy in %s is found first (%s): remove it or put %s on LD_LIBRARY_PATH"
+            % (where, found.via, os.path.dirname(own[0])),
+            data={"fact": "%s via %s" % (lib.name, variable or found.via), "loaded": [x.path for x in loaded]},
+        )
+    names = sorted({lib.name.split(".so")[0] for lib in loaded})
+    return Result(
+        name="libraries",
+        status=PASS,
+        summary="%d NVIDIA libraries loaded, all the environment's own (%s)" % (len(loaded), ", ".join(names[:6])),
+        data={"loaded": [x.path for x in loaded], "inputs": inputs},
+    )

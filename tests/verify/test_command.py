@@ -3,8 +3,10 @@
 import json
 import os
 import re
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import fakes
 import pytest
@@ -28,10 +30,14 @@ INSTALL = [
     "torch",
     "torchvision",
     "torchaudio",
+    "provenance",
+    "requirements",
+    "os",
     "build",
     "cuda-runtime",
     "cudnn",
     "nccl",
+    "libraries",
     "driver",
     "gpu-arch",
     "gpu",
@@ -187,19 +193,27 @@ def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+def site_packages(python):
+    """Return the site-packages directory of a virtual environment's interpreter."""
+    out = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True
+    )
+    return Path(out.stdout.strip())
+
+
 @pytest.mark.parametrize(
     "message, meaning, fix",
     [
         ("libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent", "mkl 2024.1", "mkl<2024.1"),
         (
             "/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.30' not found",
-            "older libstdc++",
+            "libstdc++ the loader takes is older",
             "LD_LIBRARY_PATH",
         ),
         (
             "libcudnn.so.8: cannot open shared object file: No such file or directory",
-            "CUDA library",
-            "reinstall",
+            "libcudnn.so.8 is in no directory the loader searches",
+            "nvidia-cudnn",
         ),
         (
             "DLL load failed while importing _C: The specified module could not be found.",
@@ -209,17 +223,19 @@ def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
         ("No module named 'sympy'", "missing: sympy", "install it"),
     ],
 )
-def test_torch_import_failure_signatures(run_checks, tmp_path, message, meaning, fix):
-    """A torch that fails to import with a known signature gets its cause and fix, not a traceback."""
-    fake = tmp_path / "torch"
+def test_torch_import_failure_signatures(run_checks, bare_python, message, meaning, fix):
+    """The environment's own torch fails to import with a known text: its cause and fix, no traceback, no
+    reinstall (no fact shows the files differ)."""
+    fake = site_packages(bare_python) / "torch"
     fake.mkdir()
     error = "ModuleNotFoundError" if message.startswith("No module") else "ImportError"
     (fake / "__init__.py").write_text("raise %s(%r)\n" % (error, message))
-    proc = run_checks("verify", "--quick", env={"PYTHONPATH": str(tmp_path)})
+    proc = run_checks("verify", "--quick", python=bare_python)
     assert proc.returncode == 1
     failed = "\n".join(lines(proc.stdout, "FAIL"))
-    assert "FAIL torch: " in failed and meaning in failed
+    assert "FAIL torch: " in failed and meaning in failed, failed
     assert fix in proc.stdout
+    assert "reinstall" not in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
 
 

@@ -25,6 +25,9 @@ def ctx():
 def test_each_check_passes_on_this_cpu(ctx, name, check):
     """Every compute check passes on a healthy CPU install."""
     result = check(ctx)
+    if name == "libraries" and not torch.version.cuda:  # a CPU build loads no NVIDIA library to judge
+        assert result.status == SKIP and "CPU build" in result.summary
+        return
     assert result.status in (PASS, WARN), (result.summary, result.actual)
 
 

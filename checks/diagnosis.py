@@ -1,0 +1,474 @@
+"""Judge a failure against the facts: the error is taken apart into the objects it names (libraries, symbols,
+symbol versions, Python packages, paths, the errno it ends in), and each object is looked up in the facts collected
+before torch was imported (checks/provenance.py, requirements.py, loader.py, system.py). The first fact that
+explains the failure decides it, and the verdict names that fact:
+
+1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
+3. a library the failure names is taken from outside the environment while the environment has its own copy, or
+   the build needs a newer C library than the OS has, or the library is nowhere the loader looks;
+4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
+   `noexec`, a host name that does not resolve;
+5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
+6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
+7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
+
+"Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
+file its package's RECORD lists is missing).
+"""
+
+import dataclasses
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+from checks import errors, loader, provenance
+
+# NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
+# lib<key>, cuda-<key> (conda-forge and nvidia channels).
+COMPONENTS = (
+    (re.compile(r"^libcudnn"), "cudnn"),
+    (re.compile(r"^libcublas"), "cublas"),
+    (re.compile(r"^libcufft"), "cufft"),
+    (re.compile(r"^libcurand"), "curand"),
+    (re.compile(r"^libcusolver"), "cusolver"),
+    (re.compile(r"^libcusparse"), "cusparse"),
+    (re.compile(r"^libnccl"), "nccl"),
+    (re.compile(r"^libnvJitLink", re.I), "nvjitlink"),
+    (re.compile(r"^libnvrtc"), "nvrtc"),
+    (re.compile(r"^libcudart"), "cuda-runtime|cudart"),
+    (re.compile(r"^libcupti"), "cupti"),
+    (re.compile(r"^libnvToolsExt"), "nvtx"),
+)
+ERRNO = (
+    ("ENOSPC", re.compile(r"No space left on device|ENOSPC|Errno 28\b")),
+    ("EMFILE", re.compile(r"Too many open files|EMFILE|Errno 24\b")),
+    ("EBUS", re.compile(r"\bBus error\b|SIGBUS")),
+    ("NOEXEC", re.compile(r"failed to map segment from shared object|Operation not permitted.*\.so")),
+    ("EACCES", re.compile(r"Permission denied|EACCES|Errno 13\b|Read-only file system|Errno 30\b")),
+    (
+        "RESOLVE",
+        re.compile(
+            r"Name or service not known|Temporary failure in name resolution|nodename nor servname|getaddrinfo|"
+            r"gethostbyname|hostname of the client socket cannot be retrieved|Unknown host|No address associated"
+        ),
+    ),
+)
+PATH = re.compile(r"(?<![\w.])(/(?:[\w.+@~-]+/)*[\w.+@~-]+)")
+FRAME = re.compile(r'File "([^"]+)", line \d+')
+SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_][\w]*)")
+MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+FROM_MODULE = re.compile(r"(?:cannot import name '[\w.]+' from '([\w.]+)'|module '([\w.]+)' has no attribute)")
+CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): cannot open shared object file")
+# The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
+# their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
+DRIVER_LIBRARIES = re.compile(r"^lib(cuda|nvidia-\w+|nvcuvid|nvoptix)\.so")
+UNDEFINED = re.compile(r"(?:(\S+\.so[.\d]*): )?undefined symbol: (\S+?)(?:, version (\S+))?$", re.M)
+VERSION_NOT_FOUND = re.compile(r"version `([A-Z]+)_([\d.]+)' not found(?: \(required by ([^)]+)\))?")
+REMEDY = re.compile(
+    r"(?:^|[.!:]\s+)((?:Please|Try|To fix|To resolve|You (?:can|may|should|need|might)|Consider|Set|Use|Install|"
+    r"Run|Make sure|Ensure|Either)\b[^\n]*)",
+    re.M,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/provenance.py),
+    requirements (requirements.py), the loader's variables (loader.py) and the OS (system.py). The libraries
+    loaded after a good import are verify's `libraries` check's (they exist only in the process that imported)."""
+
+    provenance: object
+    requirements: object
+    loader_inputs: Dict[str, str]
+    system: object
+
+    def to_dict(self):
+        """The JSON form (report.schema.json: facts)."""
+        return {
+            "provenance": self.provenance.to_dict(),
+            "requirements": self.requirements.to_dict(),
+            "loader": {"inputs": dict(self.loader_inputs)},
+            "system": self.system.to_dict(),
+        }
+
+    @property
+    def torch_dir(self):
+        torch = self.provenance.packages.get("torch")
+        return torch.imported.path if torch is not None and torch.imported is not None else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Cause:
+    """A diagnosis: what went wrong (`meaning`), the fix, and the fact that decides it; `recognised` False for an
+    error no fact or table explains."""
+
+    meaning: str
+    fix: str
+    fact: str
+    recognised: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Parts:
+    """The objects a failure text names."""
+
+    line: str
+    errno: Tuple[str, ...]
+    libraries: Tuple[str, ...]
+    packages: Tuple[str, ...]
+    missing_module: Optional[str]
+    cannot_open: Tuple[str, ...]
+    undefined: Tuple[Tuple[Optional[str], str, Optional[str]], ...]
+    version_needed: Tuple[Tuple[str, str, Optional[str]], ...]
+    paths: Tuple[str, ...]
+
+
+def parse(text):
+    """Take a failure's text (an exception line, a traceback, a crashed process's output) apart into Parts."""
+    text = text or ""
+    packages: List[str] = []
+    missing = MISSING_MODULE.search(text)
+    for name in (
+        ([missing.group(1)] if missing else [])
+        + [a or b for a, b in FROM_MODULE.findall(text)]
+        + SITE_PACKAGE.findall(text)
+        + [m for m in re.findall(r"\b(torch(?:vision|audio)?)[/\\:.]", text)]
+    ):
+        top = name.split(".")[0]
+        if top and top not in packages:
+            packages.append(top)
+    return Parts(
+        line=errors.extract(text).line,
+        errno=tuple(kind for kind, pattern in ERRNO if pattern.search(text)),
+        libraries=tuple(loader.names_in(text)),
+        packages=tuple(packages),
+        missing_module=missing.group(1) if missing else None,
+        cannot_open=tuple(dict.fromkeys(os.path.basename(n) for n in CANNOT_OPEN.findall(text))),
+        undefined=tuple(UNDEFINED.findall(text)),
+        version_needed=tuple(VERSION_NOT_FOUND.findall(text)),
+        paths=tuple(dict.fromkeys(p for p in PATH.findall(text) if len(p) > 1)),
+    )
+
+
+def _component(library):
+    for pattern, key in COMPONENTS:
+        if pattern.search(library):
+            return key
+    return None
+
+
+def _relevant(requirement, names):
+    """True when an unmet requirement concerns one of `names` (packages or NVIDIA component keys)."""
+    canonical = requirement.name.lower().replace("_", "-")
+    owner = requirement.owner.split()[0].lower()
+    for name in names:
+        name = name.lower().replace("_", "-")
+        if canonical == name or owner == name or re.search(r"(^|-)(%s)(-|$)" % name, canonical):
+            return True
+    return False
+
+
+def _fix_origin(copy, name):
+    if copy.origin == provenance.USER_SITE:
+        return "remove the user-site copy: `python -m pip uninstall --user %s` (or set PYTHONNOUSERSITE=1)" % name
+    if copy.origin == provenance.PYTHONPATH:
+        return "drop %s from PYTHONPATH" % copy.entry
+    if copy.origin == provenance.CURRENT_DIRECTORY:
+        return "run from another directory: %s holds a %s/ folder that shadows the installed one" % (copy.entry, name)
+    return "remove %s from sys.path (a .pth file or PYTHONHOME adds it), or uninstall %s there" % (copy.entry, name)
+
+
+def by_provenance(parts, facts):
+    """Rule 1: the copy imported, or the interpreter, is not the environment's."""
+    prov = facts.provenance
+    if prov.foreign_interpreter:
+        return Cause(
+            meaning="this Python (%s) is not the environment's: pixi's environment is %s"
+            % (prov.interpreter, prov.environment),
+            fix="run the environment's own Python: `pixi run python ...` (a `python` alias or a venv ahead on PATH "
+            "shadows it)",
+            fact="interpreter %s outside %s" % (prov.interpreter, prov.environment),
+        )
+    names = [n for n in provenance.PACKAGES if n in parts.packages] or ["torch"]
+    for name in names:
+        package = prov.packages.get(name)
+        copy = package.imported if package else None
+        if copy is None:
+            continue
+        if copy.empty:
+            return Cause(
+                meaning="the %s that Python finds is an empty directory (%s): a leftover of an uninstall, or a folder "
+                "of that name, imported as an empty namespace package" % (name, copy.path),
+                fix="remove %s (or run from another directory), then use the environment's %s" % (copy.path, name),
+                fact="%s: %s" % (name, copy.describe()),
+            )
+        own = [c for c in package.others if c.origin == provenance.ENVIRONMENT]
+        if copy.origin != provenance.ENVIRONMENT and (own or copy.origin == provenance.CURRENT_DIRECTORY):
+            behind = (" ahead of the environment's %s" % own[0].describe()) if own else ""
+            return Cause(
+                meaning="Python imports %s %s%s" % (name, copy.describe(), behind),
+                fix=_fix_origin(copy, name),
+                fact="%s imported from %s" % (name, copy.origin),
+            )
+    return None
+
+
+def by_requirement(parts, facts):
+    """Rule 2: a declared requirement of the failing package is unmet."""
+    unmet = facts.requirements.unmet()
+    if not unmet:
+        return None
+    keys = list(parts.packages) + [k for k in map(_component, parts.libraries) if k]
+    if parts.missing_module:
+        keys.append(parts.missing_module.split(".")[0])
+    for key in keys:
+        for req in unmet:
+            if _relevant(req, key.split("|")):
+                return Cause(
+                    meaning="an unmet requirement: %s" % req.describe(),
+                    fix=req.fix(),
+                    fact=req.describe(),
+                )
+    return None
+
+
+def _shadow(library, facts, requester=None):
+    """A Cause when the loader takes `library` from outside the environment and the environment has its own copy
+    (the variable or directory responsible is the fix), else None."""
+    env = facts.provenance.environment
+    found = loader.resolve(library, requester, environment=env, torch_dir=facts.torch_dir)
+    if found.path is None or found.own:
+        return None
+    own = loader.own_copies(library, env, facts.torch_dir)
+    if not own or any(os.path.realpath(o) == os.path.realpath(found.path) for o in own):
+        return None
+    variable = found.via if found.via in ("LD_LIBRARY_PATH", "LD_PRELOAD") else None
+    where = os.path.dirname(found.path)
+    fix = (
+        "remove %s from %s (unset it, or put the environment's %s first)"
+        % (where if variable == "LD_LIBRARY_PATH" else found.path, variable, os.path.dirname(own[0]))
+        if variable
+        else "the loader takes it from %s (%s): run `ldconfig` after removing that copy, or put %s on LD_LIBRARY_PATH"
+        % (where, found.via, os.path.dirname(own[0]))
+    )
+    return Cause(
+        meaning="the loader takes %s from %s (%s%s), not the environment's %s%s"
+        % (
+            library,
+            found.path,
+            found.via,
+            ", version %s" % found.version if found.version else "",
+            own[0],
+            " (version %s)" % loader.version_of(own[0]) if loader.version_of(own[0]) else "",
+        ),
+        fix=fix,
+        fact="%s via %s" % (library, found.via),
+    )
+
+
+def _requester(path, facts):
+    if path and os.path.isfile(path):
+        return path
+    torch_dir = facts.torch_dir
+    if not torch_dir:
+        return None
+    for name in ("lib/libtorch_cuda.so", "lib/libtorch_cpu.so", "lib/libtorch_global_deps.so"):
+        if os.path.isfile(os.path.join(torch_dir, name)):
+            return os.path.join(torch_dir, name)
+    return None
+
+
+def by_library(parts, facts):
+    """Rule 3: the libraries the failure names, resolved as the loader would."""
+    system = facts.system
+    for kind, number, required_by in parts.version_needed:
+        if kind == "GLIBC" and system.glibc and _older(system.glibc, number):
+            needed = system.glibc_needed
+            return Cause(
+                meaning="this build needs glibc %s (%s requires GLIBC_%s); the OS has glibc %s"
+                % (number, os.path.basename(required_by) if required_by else "torch", number, system.glibc),
+                fix="run on an OS (or container image) with glibc >= %s, or install a torch release whose libraries "
+                "need at most GLIBC_%s" % (number, system.glibc),
+                fact="host glibc %s < needed %s%s" % (system.glibc, number, " (%s)" % needed[1] if needed else ""),
+            )
+        if kind in ("GLIBCXX", "CXXABI"):
+            cause = _shadow("libstdc++.so.6", facts, _requester(required_by, facts))
+            if cause:
+                return cause
+            return Cause(
+                meaning="the libstdc++ the loader takes is older than %s needs (%s_%s)"
+                % (os.path.basename(required_by) if required_by else "torch", kind, number),
+                fix="install a newer libstdc++ into the environment (conda: `libstdcxx-ng>=12`, pixi: add "
+                "`libstdcxx-ng`), or drop the directory of the old one from LD_LIBRARY_PATH",
+                fact="%s_%s not in %s" % (kind, number, loader.resolve("libstdc++.so.6").path or "any libstdc++"),
+            )
+    names = list(parts.libraries)
+    for _, _, version in parts.undefined:
+        if version and version not in names:
+            names.insert(0, version)
+    torch_libs = ("libtorch", "libc10", "libshm", "libtorch_python", "_C")
+    for name in names:
+        if name.startswith(torch_libs):
+            continue
+        cause = _shadow(name, facts, _requester(None, facts))
+        if cause:
+            return cause
+    for name in parts.cannot_open:
+        if name.startswith(torch_libs) or DRIVER_LIBRARIES.search(name):
+            continue
+        found = loader.resolve(
+            name, _requester(None, facts), environment=facts.provenance.environment, torch_dir=facts.torch_dir
+        )
+        if found.path is None:
+            key = _component(name)
+            where = "LD_LIBRARY_PATH" if facts.loader_inputs.get("LD_LIBRARY_PATH") else "the loader path"
+            return Cause(
+                meaning="%s is in no directory the loader searches (the environment, %s, ld.so.cache)" % (name, where),
+                fix=(
+                    "install the package that provides it into the environment: pip `nvidia-%s-cuXX` for your "
+                    "CUDA, conda `%s`" % (key.split("|")[0], "lib" + key.split("|")[-1])
+                    if key
+                    else "install the package that provides %s into the environment, or add its directory to "
+                    "LD_LIBRARY_PATH" % name
+                ),
+                fact="%s not found" % name,
+            )
+    # An undefined symbol in a library the environment owns, whose dependencies all resolve inside it.
+    return None
+
+
+def _older(have, need):
+    key = lambda v: tuple(int(p) for p in re.findall(r"\d+", v))  # noqa: E731
+    return key(have) < key(need)
+
+
+def by_system(parts, facts):
+    """Rule 4: the OS resource the errno names."""
+    system = facts.system
+    paths = parts.paths
+    # torch's shared-memory files are named /torch_<pid>_<random> (libshm's manager, torch/lib/libshm/core.cpp).
+    shm_named = any(p.startswith(("/dev/shm", "/torch_")) for p in paths) or "shared memory" in parts.line.lower()
+    if system.shm_bytes is not None and ("EBUS" in parts.errno or ("ENOSPC" in parts.errno and shm_named)):
+        return Cause(
+            meaning="shared memory (/dev/shm, %s, %s free) is too small for the DataLoader workers' batches"
+            % (_size(system.shm_bytes), _size(system.shm_free_bytes)),
+            fix="give the container more shared memory (`docker run --ipc=host` or `--shm-size=8g`; Kubernetes: "
+            "an emptyDir with medium: Memory on /dev/shm), or use fewer DataLoader workers",
+            fact="/dev/shm %s" % _size(system.shm_bytes),
+        )
+    if "EMFILE" in parts.errno and system.nofile:
+        soft, hard = system.nofile
+        raise_to = hard if hard > soft or hard < 0 else None
+        return Cause(
+            meaning="the open-file limit (ulimit -n %s) is reached: with torch's file_descriptor sharing strategy "
+            "every tensor a DataLoader worker shares holds a descriptor" % soft,
+            fix=("raise it: `ulimit -n %s`" % (raise_to if raise_to and raise_to > 0 else "unlimited"))
+            + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
+            fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
+        )
+    for code in system.code_dirs:
+        named = any(p.startswith(code.path.rstrip("/")) or code.path.startswith(p.rstrip("/") + "/") for p in paths)
+        if ("NOEXEC" in parts.errno or "EACCES" in parts.errno) and (named or "NOEXEC" in parts.errno):
+            if not code.executable:
+                return Cause(
+                    meaning="%s runs compiled code from %s, on a mount without execute permission (noexec)"
+                    % (code.purpose, code.path),
+                    fix="point %s at a directory on an exec mount: `export %s=$HOME/.cache/%s`"
+                    % (code.variable, code.variable, code.variable.lower()),
+                    fact="%s on a noexec mount" % code.path,
+                )
+            if not code.writable:
+                return Cause(
+                    meaning="%s writes code to %s, which this user cannot write" % (code.purpose, code.path),
+                    fix="point %s at a writable directory: `export %s=$HOME/.cache/%s`"
+                    % (code.variable, code.variable, code.variable.lower()),
+                    fact="%s not writable" % code.path,
+                )
+    if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
+        return Cause(
+            meaning="a disk is full: %s has %s free" % (system.tempdir, _size(system.disk_free_bytes)),
+            fix="free space there, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room",
+            fact="%s free in %s" % (_size(system.disk_free_bytes), system.tempdir),
+        )
+    if "RESOLVE" in parts.errno and not system.host_addresses:
+        return Cause(
+            meaning="this host's name %r does not resolve (%s): c10d and gloo need it"
+            % (system.hostname, system.resolve_error or "no address"),
+            fix="add it to /etc/hosts (`127.0.1.1 %s`), or set MASTER_ADDR to an address and GLOO_SOCKET_IFNAME/"
+            "NCCL_SOCKET_IFNAME to an interface" % system.hostname,
+            fact="getaddrinfo(%r): %s" % (system.hostname, system.resolve_error or "no address"),
+        )
+    return None
+
+
+def _size(number):
+    if number is None:
+        return "unknown"
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if number >= scale:
+            return "%.1f %s" % (number / scale, unit)
+    return "%d B" % number
+
+
+def by_table(parts, text, facts):
+    """Rule 5: a failure text whose meaning is stable (checks/causes.py)."""
+    from checks import causes
+
+    known = causes.match(text)
+    if known is None:
+        return None
+    meaning, fix = known
+    return Cause(meaning=meaning, fix=fix, fact="the error text: %s" % parts.line)
+
+
+def by_torch(parts, text):
+    """Rule 6: torch's own message names the cause and a remedy: keep both."""
+    found = REMEDY.search(text.split("\n", 1)[0] if "\n" not in parts.line else parts.line) or REMEDY.search(parts.line)
+    if found is None:
+        return None
+    remedy = found.group(1).strip()
+    return Cause(
+        meaning=parts.line[: parts.line.find(remedy)].rstrip(" .:") or parts.line,
+        fix=remedy,
+        fact="torch's own message",
+    )
+
+
+def unrecognised(parts, facts):
+    """Rule 7: nothing explains it; say so, and what to attach."""
+    torch = facts.provenance.packages.get("torch")
+    shown = torch.imported.describe() if torch and torch.imported else "torch not found"
+    inputs = ", ".join("%s=%s" % kv for kv in facts.loader_inputs.items()) or "no loader variables set"
+    return Cause(
+        meaning="not recognised: %s (facts collected: torch %s; %s)" % (parts.line, shown, inputs),
+        fix="no known cause fits; rerun with `--json report.json` and attach that file (it holds the facts "
+        "collected) and the full output to a report",
+        fact="none decides it",
+        recognised=False,
+    )
+
+
+def explain(text, facts):
+    """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order)."""
+    parts = parse(text)
+    for rule in (by_provenance, by_requirement, by_library, by_system):
+        cause = rule(parts, facts)
+        if cause is not None:
+            return cause
+    return by_table(parts, text, facts) or by_torch(parts, text) or unrecognised(parts, facts)
+
+
+def gather(environ=None):
+    """Collect the Facts available before torch is imported (a few milliseconds: stat calls, small metadata
+    files, three ELF headers, one bounded name lookup)."""
+    from checks import requirements, system
+
+    prov = provenance.collect(environ=environ)
+    torch = prov.packages["torch"].imported
+    return Facts(
+        provenance=prov,
+        requirements=requirements.collect(prov),
+        loader_inputs=loader.inputs(environ),
+        system=system.collect(torch.path if torch is not None else None),
+    )

@@ -1,0 +1,302 @@
+"""The native library search, as the platform's loader does it: its inputs (LD_LIBRARY_PATH, LD_PRELOAD; DYLD_*
+on macOS; PATH on Windows), which file a library named in a failure would be taken from, and after a good import
+the CUDA, cuDNN, NCCL and cuBLAS libraries this process really loaded (/proc/self/maps), each marked as the
+environment's own or not.
+
+Linux's search order (ld.so(8), "Rpath token expansion" and the list under DESCRIPTION): LD_PRELOAD objects first;
+then for a dependency of an object, that object's DT_RPATH (only when it has no DT_RUNPATH), LD_LIBRARY_PATH, its
+DT_RUNPATH, /etc/ld.so.cache, then the default directories /lib and /usr/lib (with their multiarch and 64 variants).
+`$ORIGIN` in a run path is the directory of the object that names it. The dynamic section is read with the ELF
+layout of the System V gABI (elf(5)): DT_NEEDED 1, DT_STRTAB 5, DT_SONAME 14, DT_RPATH 15, DT_RUNPATH 29.
+"""
+
+import dataclasses
+import glob
+import os
+import re
+import struct
+import subprocess
+import sys
+from typing import Dict, Optional, Tuple
+
+# The variables each platform's loader reads (ld.so(8); dyld(1); LoadLibraryEx's standard search order).
+VARIABLES = {
+    "linux": ("LD_LIBRARY_PATH", "LD_PRELOAD"),
+    "darwin": (
+        "DYLD_LIBRARY_PATH",
+        "DYLD_FALLBACK_LIBRARY_PATH",
+        "DYLD_INSERT_LIBRARIES",
+        "DYLD_FRAMEWORK_PATH",
+    ),
+    "win32": ("PATH", "CONDA_DLL_SEARCH_MODIFICATION_ENABLE"),
+}
+# The libraries of NVIDIA's stack a CUDA build loads; their names in /proc/self/maps.
+NVIDIA_LIBRARY = re.compile(
+    r"lib(cudart|cudnn\w*|nccl|cublas|cublasLt|nvrtc\w*|nvJitLink|cusparse\w*|cufft\w*|curand|cusolver\w*|cupti|"
+    r"nvToolsExt|cuda)\.so(\.[\d.]+)?$"
+)
+# A shared library's file name in an error text: libfoo.so, libfoo.so.8, libfoo.so.12.1, foo.dll, libfoo.dylib.
+LIBRARY_NAME = re.compile(r"(?<![\w.+-])((?:lib[\w+-]+(?:\.[\w+-]+)*?\.so(?:\.\d+)*)|[\w+-]+\.dll|lib[\w.+-]+\.dylib)")
+# How `ldconfig -p` marks a 64-bit library of this machine (glibc's elf/cache.c, print_entry's flag names).
+ABI_WORD = {"x86_64": "x86-64", "aarch64": "AArch64", "ppc64le": "64bit"}
+DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
+
+DT_NEEDED, DT_STRTAB, DT_SONAME, DT_RPATH, DT_RUNPATH = 1, 5, 14, 15, 29
+DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF  # symbol versions needed (the GNU extension, elf(5))
+PT_LOAD, PT_DYNAMIC = 1, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Dynamic:
+    """An ELF object's dynamic section: needed sonames, its own soname, DT_RPATH and DT_RUNPATH ($ORIGIN expanded)."""
+
+    needed: Tuple[str, ...] = ()
+    soname: Optional[str] = None
+    rpath: Tuple[str, ...] = ()
+    runpath: Tuple[str, ...] = ()
+    versions: Tuple[Tuple[str, str], ...] = ()  # (library, version) needed, e.g. ("libc.so.6", "GLIBC_2.28")
+
+
+@dataclasses.dataclass(frozen=True)
+class Library:
+    """A library file: soname or file name, its path, where the loader found it (`via`: LD_PRELOAD, LD_LIBRARY_PATH,
+    DT_RPATH of X, DT_RUNPATH of X, ld.so.cache, default directory, /proc/self/maps), its version where the file
+    name or its package says it, and `own`: True when it lies inside the environment (its prefix or torch's
+    site-packages), False when outside, None when unknown."""
+
+    name: str
+    path: Optional[str]
+    via: str
+    version: Optional[str] = None
+    own: Optional[bool] = None
+
+
+def inputs(environ=None, system=None):
+    """Return the loader variables that are set, for this platform (name -> value)."""
+    environ = os.environ if environ is None else environ
+    names = VARIABLES.get(system or sys.platform, VARIABLES["linux"])
+    return {name: environ[name] for name in names if environ.get(name)}
+
+
+def names_in(text):
+    """Return the shared libraries named in a failure's text, in order, without repeats."""
+    found = []
+    for name in LIBRARY_NAME.findall(text or ""):
+        base = os.path.basename(name)
+        if base not in found and not base.startswith(("libpython",)):
+            found.append(base)
+    return found
+
+
+def dynamic(path, limit=64 << 20):
+    """Return the Dynamic section of the ELF file at `path`, or None when it is not a readable ELF file (or larger
+    than `limit` bytes where the section lies)."""
+    try:
+        with open(path, "rb") as handle:
+            ident = handle.read(64)
+            if len(ident) < 64 or ident[:4] != b"\x7fELF":
+                return None
+            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+            if wide:
+                phoff = struct.unpack(order + "Q", ident[32:40])[0]
+                phentsize, phnum = struct.unpack(order + "HH", ident[54:58])
+            else:
+                phoff = struct.unpack(order + "I", ident[28:32])[0]
+                phentsize, phnum = struct.unpack(order + "HH", ident[42:46])
+            handle.seek(phoff)
+            table = handle.read(phentsize * phnum)
+            loads, dyn = [], None
+            for i in range(phnum):
+                raw = table[i * phentsize : (i + 1) * phentsize]
+                if wide:
+                    kind, _, offset, vaddr, _, filesz = struct.unpack(order + "IIQQQQ", raw[:40])
+                else:
+                    kind, offset, vaddr, _, filesz = struct.unpack(order + "IIIII", raw[:20])
+                if kind == PT_LOAD:
+                    loads.append((vaddr, offset, filesz))
+                elif kind == PT_DYNAMIC:
+                    dyn = (offset, filesz)
+            if dyn is None or dyn[1] > limit:
+                return Dynamic()
+            handle.seek(dyn[0])
+            data = handle.read(dyn[1])
+            size = 16 if wide else 8
+            entries = [
+                struct.unpack(order + ("qQ" if wide else "iI"), data[i : i + size])
+                for i in range(0, len(data) - size + 1, size)
+            ]
+            strtab = next((value for tag, value in entries if tag == DT_STRTAB), None)
+            if strtab is None:
+                return Dynamic()
+            base = next((off + strtab - va for va, off, sz in loads if va <= strtab < va + sz), strtab)
+
+            def string(at):
+                handle.seek(base + at)
+                raw = handle.read(4096)
+                return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+            origin = os.path.dirname(os.path.abspath(path))
+
+            def paths(tag):
+                out = []
+                for t, value in entries:
+                    if t == tag:
+                        for item in string(value).split(":"):
+                            if item:
+                                out.append(item.replace("$ORIGIN", origin).replace("${ORIGIN}", origin))
+                return tuple(out)
+
+            def offset(vaddr):
+                return next((off + vaddr - va for va, off, sz in loads if va <= vaddr < va + sz), vaddr)
+
+            needs = []
+            verneed = next((v for t, v in entries if t == DT_VERNEED), None)
+            count = next((v for t, v in entries if t == DT_VERNEEDNUM), 0)
+            at = offset(verneed) if verneed is not None else None
+            for _ in range(min(count, 256) if at is not None else 0):
+                handle.seek(at)
+                _, cnt, file_, aux, next_ = struct.unpack(order + "HHIII", handle.read(16))
+                library, here = string(file_), at + aux
+                for _ in range(min(cnt, 256)):
+                    handle.seek(here)
+                    _, _, _, name, next_aux = struct.unpack(order + "IHHII", handle.read(16))
+                    needs.append((library, string(name)))
+                    if not next_aux:
+                        break
+                    here += next_aux
+                if not next_:
+                    break
+                at += next_
+
+            soname = next((string(v) for t, v in entries if t == DT_SONAME), None)
+            return Dynamic(
+                versions=tuple(needs),
+                needed=tuple(string(v) for t, v in entries if t == DT_NEEDED),
+                soname=soname,
+                rpath=paths(DT_RPATH),
+                runpath=paths(DT_RUNPATH),
+            )
+    except (OSError, struct.error, ValueError):
+        return None
+
+
+def ld_cache(timeout=5.0):
+    """Return soname -> path from /etc/ld.so.cache (`ldconfig -p`), or {} where it cannot be read."""
+    for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
+        try:
+            out = subprocess.run(
+                [exe, "-p"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout, text=True
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        cache, word = {}, ABI_WORD.get(os.uname().machine)
+        for line in out.splitlines():
+            found = re.match(r"\s+(\S+) \(([^)]*)\) => (\S+)", line)
+            if found and (word is None or word in found.group(2)):
+                cache.setdefault(found.group(1), found.group(3))
+        return cache
+    return {}
+
+
+def version_of(path):
+    """Return a library's version from its real file name (`libcudnn.so.8.9.2` -> `8.9.2`) or the pip wheel that
+    installed it (`site-packages/nvidia/cudnn/lib` -> the `nvidia_cudnn_*` dist-info's version), else None."""
+    if not path:
+        return None
+    real = os.path.realpath(path)
+    found = re.search(r"\.so\.(\d+(?:\.\d+)+)$", real) or re.search(r"\.(\d+(?:\.\d+)+)\.dylib$", real)
+    if found:
+        return found.group(1)
+    parts = real.split(os.sep)
+    if "nvidia" in parts:
+        at = len(parts) - 1 - parts[::-1].index("nvidia")
+        if at + 1 < len(parts):
+            site_dir = os.sep.join(parts[:at])
+            component = parts[at + 1]
+            for info in glob.glob(os.path.join(glob.escape(site_dir), "nvidia_%s*.dist-info" % component)):
+                name = os.path.basename(info)[: -len(".dist-info")]
+                return name.rsplit("-", 1)[-1]
+    found = re.search(r"\.so\.(\d+)$", real)
+    return found.group(1) if found else None
+
+
+def environment_dirs(environment, torch_dir=None):
+    """Return the directories where the environment keeps its own native libraries: torch's lib/, the pip wheels'
+    nvidia/*/lib beside torch, and the prefix's lib/ (Library/bin on Windows)."""
+    dirs = []
+    if torch_dir:
+        dirs.append(os.path.join(torch_dir, "lib"))
+        dirs += sorted(glob.glob(os.path.join(glob.escape(os.path.dirname(torch_dir)), "nvidia", "*", "lib")))
+    dirs += [os.path.join(environment, "lib"), os.path.join(environment, "Library", "bin")]
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def is_own(path, environment, torch_dir=None):
+    """True when `path` lies in the environment (its prefix or the site-packages that holds torch)."""
+    real = os.path.realpath(path)
+    roots = [environment] + ([os.path.dirname(torch_dir)] if torch_dir else [])
+    return any(
+        real == os.path.realpath(r) or real.startswith(os.path.realpath(r).rstrip(os.sep) + os.sep) for r in roots
+    )
+
+
+def own_copies(name, environment, torch_dir=None):
+    """Return the files named `name` in the environment's library directories."""
+    return [
+        os.path.join(d, name) for d in environment_dirs(environment, torch_dir) if os.path.exists(os.path.join(d, name))
+    ]
+
+
+def resolve(name, requester=None, environ=None, cache=None, environment=None, torch_dir=None):
+    """Return the Library file the Linux loader would take for `name` when `requester` (an ELF path, or None)
+    needs it, following ld.so(8)'s order; path None when no directory has it. `cache`: ld_cache()'s answer, read
+    when needed."""
+    environ = os.environ if environ is None else environ
+    environment = environment or sys.prefix
+
+    def found(path, via):
+        return Library(name, path, via, version_of(path), is_own(path, environment, torch_dir))
+
+    for preload in re.split(r"[:\s]+", environ.get("LD_PRELOAD", "")):
+        if preload and os.path.basename(preload) == name and os.path.exists(preload):
+            return found(preload, "LD_PRELOAD")
+    info = dynamic(requester) if requester else None
+    label = os.path.basename(requester) if requester else None
+    if info is not None and not info.runpath:
+        for d in info.rpath:
+            if os.path.exists(os.path.join(d, name)):
+                return found(os.path.join(d, name), "DT_RPATH of %s" % label)
+    for d in environ.get("LD_LIBRARY_PATH", "").split(":"):
+        if d and os.path.exists(os.path.join(d, name)):
+            return found(os.path.join(d, name), "LD_LIBRARY_PATH")
+    if info is not None:
+        for d in info.runpath:
+            if os.path.exists(os.path.join(d, name)):
+                return found(os.path.join(d, name), "DT_RUNPATH of %s" % label)
+    cache = ld_cache() if cache is None else cache
+    if name in cache:
+        return found(cache[name], "ld.so.cache")
+    for d in DEFAULT_DIRS:
+        if os.path.exists(os.path.join(d, name)):
+            return found(os.path.join(d, name), "default directory")
+    return Library(name, None, "not found", None, None)
+
+
+def loaded(environment, torch_dir=None, maps="/proc/self/maps"):
+    """Return the NVIDIA libraries mapped into this process (CUDA runtime, cuDNN, NCCL, cuBLAS, ...), one Library
+    each, from /proc/self/maps (Linux; [] elsewhere)."""
+    try:
+        with open(maps, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    seen: Dict[str, Library] = {}
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue
+        path = parts[5].strip()
+        base = os.path.basename(path)
+        if NVIDIA_LIBRARY.search(base) and path not in seen:
+            seen[path] = Library(base, path, "/proc/self/maps", version_of(path), is_own(path, environment, torch_dir))
+    return list(seen.values())

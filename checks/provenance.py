@@ -1,0 +1,201 @@
+"""Where torch, torchvision and torchaudio come from, read without importing them: which copy Python imports, the
+other copies on `sys.path`, and the interpreter that runs against the environment's own.
+
+Python imports a top-level package from the first `sys.path` entry that holds it (the import system's PathFinder,
+docs.python.org/3/reference/import.html#the-path-based-finder); `sys.path` is the script's directory (or the current
+directory for `-m`), then `PYTHONPATH`, then the user site-packages (site.ENABLE_USER_SITE, unless
+PYTHONNOUSERSITE is set), then the prefix's site-packages (docs.python.org/3/library/site.html). So a torch in
+`~/.local/lib/pythonX.Y/site-packages` or on `PYTHONPATH` is imported ahead of the environment's own.
+"""
+
+import dataclasses
+import glob
+import importlib.machinery
+import json
+import os
+import site
+import sys
+from typing import Dict, Optional, Tuple
+
+PACKAGES = ("torch", "torchvision", "torchaudio")
+# conda's package name where it differs from the import name (conda-forge and the pytorch channel).
+CONDA_NAMES = {"torch": ("pytorch", "pytorch-gpu", "pytorch-cpu")}
+
+ENVIRONMENT, USER_SITE, PYTHONPATH, CURRENT_DIRECTORY, OTHER = (
+    "environment",
+    "user site-packages",
+    "PYTHONPATH",
+    "current directory",
+    "another prefix",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Copy:
+    """One copy of a package on `sys.path`.
+
+    path: the package directory (`.../site-packages/torch`); entry: the `sys.path` entry holding it; origin: one of
+    ENVIRONMENT, USER_SITE, PYTHONPATH, CURRENT_DIRECTORY, OTHER; version: from the dist-info beside it (pip) or the
+    prefix's conda record, None when neither names it; installer: `pip`, `conda`, `uv`, ... or None; empty: True for
+    a directory with no `__init__.py` (Python imports it as an empty namespace package).
+    """
+
+    path: str
+    entry: str
+    origin: str
+    version: Optional[str] = None
+    installer: Optional[str] = None
+    empty: bool = False
+
+    def describe(self):
+        """`2.0.1 from /x/site-packages (environment)`."""
+        return "%s from %s (%s%s)" % (
+            self.version or "unknown version",
+            self.entry,
+            self.origin,
+            ", an empty directory" if self.empty else "",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Package:
+    """A package as this Python would import it: `imported` (None when it is not installed) and `others`, the copies
+    further down `sys.path` that it shadows."""
+
+    name: str
+    imported: Optional[Copy]
+    others: Tuple[Copy, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """interpreter: sys.executable; prefix: sys.prefix; environment: the environment's prefix (pixi's and conda's
+    CONDA_PREFIX when pixi runs us, else sys.prefix); foreign_interpreter: True when pixi says we run in an
+    environment whose prefix is not this interpreter's; packages: name -> Package."""
+
+    interpreter: str
+    prefix: str
+    environment: str
+    foreign_interpreter: bool
+    packages: Dict[str, Package]
+
+    def to_dict(self):
+        """The JSON form (report.schema.json: facts.provenance)."""
+        return dataclasses.asdict(self)
+
+    def outside(self):
+        """Return the Packages imported from outside the environment, in PACKAGES order."""
+        return [p for p in self.packages.values() if p.imported is not None and p.imported.origin != ENVIRONMENT]
+
+
+def _real(path):
+    return os.path.normcase(os.path.realpath(path or os.curdir))
+
+
+def _under(path, root):
+    path, root = _real(path), _real(root)
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def environment_prefix(environ=None):
+    """Return (environment prefix, whether this interpreter is not the environment's): under pixi (or an active
+    conda environment) the prefix is CONDA_PREFIX; a virtual environment's is sys.prefix."""
+    environ = os.environ if environ is None else environ
+    conda = environ.get("CONDA_PREFIX")
+    if conda and environ.get("PIXI_ENVIRONMENT_NAME"):
+        return conda, not _under(sys.prefix, conda)
+    return sys.prefix, False
+
+
+def origin_of(entry, environment, environ=None):
+    """Classify a `sys.path` entry: inside the environment, the user site, a PYTHONPATH entry, the current
+    directory, or another prefix (a system dist-packages, a .pth file's directory)."""
+    environ = os.environ if environ is None else environ
+    if _under(entry, environment) or _under(entry, sys.prefix):
+        return ENVIRONMENT
+    user = site.getusersitepackages() if site.ENABLE_USER_SITE is not False else None
+    if user and _real(entry) == _real(user):
+        return USER_SITE
+    paths = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if any(_real(entry) == _real(p) for p in paths):
+        return PYTHONPATH
+    if entry in ("", os.curdir) or _real(entry) == _real(os.getcwd()):
+        return CURRENT_DIRECTORY
+    return OTHER
+
+
+def _pip_version(entry, name):
+    """Return (version, installer) from a `NAME-VERSION.dist-info` in `entry`, or (None, None)."""
+    for info in sorted(glob.glob(os.path.join(glob.escape(entry), "%s-*.dist-info" % name))):
+        version = os.path.basename(info)[len(name) + 1 : -len(".dist-info")]
+        try:
+            with open(os.path.join(info, "INSTALLER"), encoding="utf-8") as handle:
+                installer = handle.read().strip() or None
+        except OSError:
+            installer = None
+        return version, installer
+    return None, None
+
+
+def conda_version(prefix, name):
+    """Return the version of a conda package installed in `prefix` (from conda-meta), or None."""
+    for conda_name in CONDA_NAMES.get(name, (name,)):
+        for path in glob.glob(os.path.join(glob.escape(prefix), "conda-meta", "%s-*.json" % conda_name)):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    record = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and record.get("name") == conda_name:
+                return str(record.get("version"))
+    return None
+
+
+def copies(name, path=None, environment=None, environ=None):
+    """Return every Copy of package `name` on `path` (default sys.path), in import order; the first is the one
+    `import name` takes unless a meta-path finder (an editable install) intervenes."""
+    environment = environment or environment_prefix(environ)[0]
+    found, seen = [], set()
+    for entry in sys.path if path is None else path:
+        if not isinstance(entry, str):
+            continue
+        directory = os.path.join(entry or os.curdir, name)
+        if not os.path.isdir(directory) or _real(directory) in seen:
+            continue
+        seen.add(_real(directory))
+        origin = origin_of(entry, environment, environ)
+        version, installer = _pip_version(entry or os.curdir, name)
+        if version is None and origin == ENVIRONMENT:
+            version = conda_version(environment, name)
+            installer = "conda" if version else None
+        empty = not os.path.isfile(os.path.join(directory, "__init__.py"))
+        found.append(Copy(directory, entry or os.curdir, origin, version, installer, empty))
+    return found
+
+
+def package(name, path=None, environment=None, environ=None):
+    """Return the Package `name`: the copy `import name` takes and the ones it shadows."""
+    found = copies(name, path, environment, environ)
+    spec = None
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+    except (ImportError, ValueError):
+        pass
+    if spec is None and not found:
+        return Package(name, None)
+    locations = list(getattr(spec, "submodule_search_locations", None) or [])
+    first = next((c for c in found if locations and _real(c.path) == _real(locations[0])), found[0] if found else None)
+    return Package(name, first, tuple(c for c in found if c is not first))
+
+
+def collect(path=None, environ=None):
+    """Return the Provenance of PACKAGES for this interpreter, without importing any of them (a few stat calls and
+    one small file read per copy)."""
+    environment, foreign = environment_prefix(environ)
+    return Provenance(
+        interpreter=sys.executable,
+        prefix=sys.prefix,
+        environment=environment,
+        foreign_interpreter=foreign,
+        packages={name: package(name, path, environment, environ) for name in PACKAGES},
+    )

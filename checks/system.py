@@ -1,0 +1,218 @@
+"""What a training job needs from the OS beyond the GPU, read without importing torch: shared memory for DataLoader
+workers, the open-file limit, free disk, the directories torch.compile and triton write code into and run it from,
+the C library against what the installed build needs, and name resolution of this host.
+
+Sources of the rules:
+- DataLoader workers hand batches to the main process through shared memory (/dev/shm on Linux); PyTorch's README
+  ("Docker Image"): the container default is not enough, use `--ipc=host` or `--shm-size`. Docker's default
+  `--shm-size` is 64 MB (docs.docker.com, `docker run --shm-size`).
+- torch.multiprocessing's default sharing strategy on Linux is `file_descriptor` (torch/multiprocessing/__init__.py):
+  every shared tensor holds a descriptor, so a low `ulimit -n` fails with "Too many open files"; the documented
+  remedies are a higher limit or `set_sharing_strategy("file_system")` (docs: torch.multiprocessing, "Sharing
+  strategies").
+- torch.compile's inductor writes and imports generated code under TORCHINDUCTOR_CACHE_DIR, default
+  `<tempdir>/torchinductor_<user>` (torch/_inductor/runtime/cache_dir_utils.py in 2.13, codecache.py in 2.0.1);
+  triton under TRITON_CACHE_DIR, default `~/.triton/cache` (triton/runtime/cache.py; compiler.py in triton 2.0).
+  A directory on a `noexec` mount can be written but its shared objects cannot be mapped ("failed to map segment
+  from shared object").
+- The glibc a build needs is the newest `GLIBC_x.y` symbol version its libraries require (the ELF version-needs
+  section, read by checks/loader.py); a host glibc older than that fails at import with "version `GLIBC_x.y' not
+  found".
+- torch.distributed's c10d stores and gloo resolve this host's name (gethostname + getaddrinfo); a name that does
+  not resolve fails rendezvous.
+"""
+
+import dataclasses
+import glob
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from typing import Optional, Tuple
+
+from checks import loader
+
+GIB = 1 << 30
+SHM_ENOUGH = 1 * GIB  # below this, a few workers with image batches fill it (Docker's 64 MB fails at once)
+NOFILE_ENOUGH = 4096  # below this, the file_descriptor strategy runs out with a few workers and pinned batches
+DISK_ENOUGH = 2 * GIB  # inductor's and triton's caches and a checkpoint of a small model
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeDir:
+    """A directory a compiler writes code into and runs it from: purpose, path, and whether it (or the nearest
+    existing parent, for one not yet made) is writable and on a mount that allows execution (`noexec` not set)."""
+
+    purpose: str
+    path: str
+    variable: str
+    writable: bool
+    executable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class System:
+    """shm_bytes / shm_free_bytes: size and free space of /dev/shm (None where there is none: macOS, Windows);
+    nofile: (soft, hard) open-file limit (None on Windows); disk_free_bytes: free space in the temp directory;
+    tempdir: that directory; code_dirs: torch.compile's and triton's; glibc: the host's (None off glibc);
+    glibc_needed: the newest GLIBC_x.y torch's libraries need, and the library that needs it; hostname and
+    host_addresses (empty when it does not resolve, with resolve_error)."""
+
+    shm_bytes: Optional[int]
+    shm_free_bytes: Optional[int]
+    nofile: Optional[Tuple[int, int]]
+    tempdir: str
+    disk_free_bytes: Optional[int]
+    code_dirs: Tuple[CodeDir, ...]
+    glibc: Optional[str]
+    glibc_needed: Optional[Tuple[str, str]]
+    hostname: str
+    host_addresses: Tuple[str, ...]
+    resolve_error: Optional[str]
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _statvfs(path):
+    try:
+        return os.statvfs(path)
+    except (OSError, AttributeError):
+        return None
+
+
+def shared_memory(path="/dev/shm"):
+    """Return (size, free) in bytes of the shared-memory mount, or (None, None) where there is none."""
+    st = _statvfs(path) if os.path.isdir(path) else None
+    if st is None:
+        return None, None
+    return st.f_frsize * st.f_blocks, st.f_frsize * st.f_bavail
+
+
+def open_files():
+    """Return the (soft, hard) RLIMIT_NOFILE, or None where `resource` does not exist (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    return (soft if soft != infinity else -1, hard if hard != infinity else -1)
+
+
+def _existing(path):
+    while path and not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def code_dir(purpose, variable, default):
+    """Return the CodeDir of a compiler cache: `variable`'s value, else `default`."""
+    path = os.environ.get(variable) or default
+    base = _existing(path)
+    st = _statvfs(base)
+    noexec = getattr(os, "ST_NOEXEC", 0)
+    executable = st is not None and not (noexec and st.f_flag & noexec)
+    return CodeDir(purpose, path, variable, bool(base) and os.access(base, os.W_OK | os.X_OK), executable)
+
+
+def code_dirs():
+    """Return the CodeDirs of torch.compile's inductor and of triton (see the module docstring for the defaults)."""
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except (KeyError, ImportError, OSError):
+        user = "uid_%s" % getattr(os, "getuid", lambda: "unknown")()
+    user = re.sub(r'[\\/:*?"<>|]', "_", user)
+    return (
+        code_dir(
+            "torch.compile (inductor)",
+            "TORCHINDUCTOR_CACHE_DIR",
+            os.path.join(tempfile.gettempdir(), "torchinductor_" + user),
+        ),
+        code_dir("triton", "TRITON_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".triton", "cache")),
+    )
+
+
+def glibc():
+    """Return the host's glibc version (`2.36`), or None on another C library."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        return None
+    found = re.match(r"glibc ([\d.]+)", text)
+    return found.group(1) if found else None
+
+
+def _key(version):
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def glibc_needed(torch_dir):
+    """Return (version, library) of the newest GLIBC_x.y that torch's own libraries need, or None (no torch, not
+    ELF). Reads the version-needs sections of torch/lib/libc10.so, libtorch_cpu.so and torch/_C*.so only."""
+    if not torch_dir:
+        return None
+    files = [os.path.join(torch_dir, "lib", n) for n in ("libc10.so", "libtorch_cpu.so", "libtorch_python.so")]
+    files += glob.glob(os.path.join(glob.escape(torch_dir), "_C*.so"))
+    best = None
+    for path in files:
+        info = loader.dynamic(path) if os.path.isfile(path) else None
+        for _, version in info.versions if info else ():
+            if version.startswith("GLIBC_") and re.match(r"GLIBC_\d", version):
+                number = version[len("GLIBC_") :]
+                if best is None or _key(number) > _key(best[0]):
+                    best = (number, os.path.basename(path))
+    return best
+
+
+def resolve_host(timeout=2.0):
+    """Return (hostname, addresses, error): getaddrinfo of gethostname(), bounded by `timeout` seconds (a stuck
+    resolver must not stall verify)."""
+    name = socket.gethostname()
+    answer = {}
+
+    def lookup():
+        try:
+            answer["addresses"] = sorted({info[4][0] for info in socket.getaddrinfo(name, None)})
+        except (OSError, UnicodeError) as exc:
+            answer["error"] = str(exc)
+
+    thread = threading.Thread(target=lookup, name="resolve-host", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return name, (), "no answer from the resolver within %g s" % timeout
+    return name, tuple(answer.get("addresses", ())), answer.get("error")
+
+
+def collect(torch_dir=None):
+    """Return the System facts (a few system calls and the ELF headers of three libraries; name resolution is
+    bounded by 2 s)."""
+    shm, shm_free = shared_memory() if sys.platform.startswith("linux") else (None, None)
+    tmp = tempfile.gettempdir()
+    try:
+        free = shutil.disk_usage(tmp).free
+    except OSError:
+        free = None
+    name, addresses, error = resolve_host()
+    return System(
+        shm_bytes=shm,
+        shm_free_bytes=shm_free,
+        nofile=open_files(),
+        tempdir=tmp,
+        disk_free_bytes=free,
+        code_dirs=code_dirs(),
+        glibc=glibc(),
+        glibc_needed=glibc_needed(torch_dir),
+        hostname=name,
+        host_addresses=addresses,
+        resolve_error=error,
+    )

@@ -1,0 +1,193 @@
+"""verify's checks of the facts collected before torch is imported (checks/diagnosis.Facts), run in the parent while
+the worker imports torch: where torch comes from, the declared requirements, what the OS gives a training job; and
+the judging of every worker FAIL that carries an exception against those facts."""
+
+from checks import diagnosis, provenance
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+
+def check_provenance(facts):
+    """torch, torchvision and torchaudio are the environment's own copies, imported by the environment's Python."""
+    cause = diagnosis.by_provenance(diagnosis.parse(""), facts)
+    if cause is None:
+        for name in provenance.PACKAGES:
+            cause = diagnosis.by_provenance(diagnosis.parse("%s/" % name), facts)
+            if cause is not None:
+                break
+    torch = facts.provenance.packages["torch"]
+    if cause is not None:
+        return Result(
+            name="provenance",
+            status=FAIL,
+            summary=cause.meaning,
+            expected="the environment's own copy",
+            actual=cause.fact,
+            hint=cause.fix,
+            data={"fact": cause.fact},
+        )
+    if torch.imported is None:
+        return Result(name="provenance", status=SKIP, summary="torch is not on sys.path")
+    outside = facts.provenance.outside()
+    shadowed = [(p.name, c) for p in facts.provenance.packages.values() for c in p.others]
+    if outside:
+        package = outside[0]
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="%s is imported from %s (%s), not from the environment %s"
+            % (package.name, package.imported.entry, package.imported.origin, facts.provenance.environment),
+            expected="inside %s" % facts.provenance.environment,
+            actual=package.imported.entry,
+            hint="install it into the environment; the copy outside it changes with whoever runs this",
+            data={"fact": "%s from %s" % (package.name, package.imported.origin)},
+        )
+    if shadowed:
+        name, copy = shadowed[0]
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="another %s (%s) is on sys.path, shadowed by the environment's" % (name, copy.describe()),
+            expected="one copy",
+            actual=copy.path,
+            hint="remove it (%s) so that a change of sys.path order cannot pick it" % copy.path,
+            data={"fact": "%s also at %s" % (name, copy.origin)},
+        )
+    return Result(
+        name="provenance",
+        status=PASS,
+        summary="torch %s" % torch.imported.describe(),
+        actual=torch.imported.entry,
+    )
+
+
+def check_requirements(facts):
+    """What torch, torchvision and torchaudio declare (pip Requires-Dist, conda depends) is installed."""
+    reqs = facts.requirements
+    unmet = reqs.unmet()
+    if unmet:
+        first = unmet[0]
+        more = " (and %d more)" % (len(unmet) - 1) if len(unmet) > 1 else ""
+        return Result(
+            name="requirements",
+            status=FAIL,
+            summary="unmet: %s%s" % (first.describe(), more),
+            expected="%s%s" % (first.name, first.spec),
+            actual=first.installed or "not installed",
+            hint="; ".join(dict.fromkeys(r.fix() for r in unmet)),
+            data={"fact": first.describe(), "unmet": [r.describe() for r in unmet]},
+        )
+    if not reqs.items:
+        return Result(name="requirements", status=SKIP, summary=reqs.unjudged or "no package metadata to read")
+    if reqs.unjudged:
+        return Result(name="requirements", status=WARN, summary=reqs.unjudged, hint="python -m pip install packaging")
+    return Result(
+        name="requirements",
+        status=PASS,
+        summary="%d declared requirements met (%s)"
+        % (len(reqs.items), ", ".join(sorted({r.source for r in reqs.items}))),
+    )
+
+
+def _os_problems(system):
+    """Return [(status, what, fix)] for the OS facts a training job needs (thresholds: checks/system.py)."""
+    from checks import system as rules
+
+    found = []
+    if system.glibc and system.glibc_needed and diagnosis._older(system.glibc, system.glibc_needed[0]):
+        found.append(
+            (
+                FAIL,
+                "glibc %s, but %s needs GLIBC_%s" % (system.glibc, system.glibc_needed[1], system.glibc_needed[0]),
+                "run on an OS or container image with glibc >= %s" % system.glibc_needed[0],
+            )
+        )
+    if system.shm_bytes is not None and system.shm_bytes < rules.SHM_ENOUGH:
+        found.append(
+            (
+                WARN,
+                "/dev/shm is %s: DataLoader workers share batches through it" % diagnosis._size(system.shm_bytes),
+                "start the container with `--ipc=host` or `--shm-size=8g`",
+            )
+        )
+    if system.nofile and 0 <= system.nofile[0] < rules.NOFILE_ENOUGH:
+        found.append(
+            (
+                WARN,
+                "open-file limit %d: torch's file_descriptor sharing needs one per shared tensor" % system.nofile[0],
+                "`ulimit -n %s`" % (system.nofile[1] if system.nofile[1] > system.nofile[0] else "65536"),
+            )
+        )
+    if system.disk_free_bytes is not None and system.disk_free_bytes < rules.DISK_ENOUGH:
+        found.append(
+            (
+                WARN,
+                "%s free in %s" % (diagnosis._size(system.disk_free_bytes), system.tempdir),
+                "free space or point TMPDIR at a larger disk",
+            )
+        )
+    for code in system.code_dirs:
+        if not code.writable or not code.executable:
+            found.append(
+                (
+                    WARN,
+                    "%s's %s is %s"
+                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
+                    "`export %s=<a writable directory on an exec mount>`" % code.variable,
+                )
+            )
+    if not system.host_addresses:
+        found.append(
+            (
+                WARN,
+                "host name %r does not resolve (%s): multi-process jobs need it"
+                % (system.hostname, system.resolve_error),
+                "add `127.0.1.1 %s` to /etc/hosts, or set MASTER_ADDR" % system.hostname,
+            )
+        )
+    return found
+
+
+def check_os(facts):
+    """The OS gives a training job what it needs: shared memory, open files, disk, compiler code directories, a C
+    library the build runs on, a host name that resolves."""
+    problems = _os_problems(facts.system)
+    system = facts.system
+    if not problems:
+        shm = "/dev/shm %s, " % diagnosis._size(system.shm_bytes) if system.shm_bytes is not None else ""
+        files = "ulimit -n %s, " % system.nofile[0] if system.nofile else ""
+        return Result(
+            name="os", status=PASS, summary="%s%scode dirs writable, host %s resolves" % (shm, files, system.hostname)
+        )
+    worst = FAIL if any(p[0] == FAIL for p in problems) else WARN
+    return Result(
+        name="os",
+        status=worst,
+        summary="; ".join(p[1] for p in problems),
+        hint="; ".join(p[2] for p in problems),
+        data={"fact": problems[0][1]},
+    )
+
+
+PARENT_CHECKS = (("provenance", check_provenance), ("requirements", check_requirements), ("os", check_os))
+
+
+def judge(result, facts):
+    """Return `result` with its cause judged against the facts when it is a FAIL carrying an exception from the
+    environment (not from checks' own code): summary = the cause, hint = its fix, data.fact = the deciding fact."""
+    data = result.data or {}
+    text = data.get("exception")
+    if result.status != FAIL or not text or data.get("internal") or "fact" in data:  # "fact": judged already
+        return result
+    cause = diagnosis.explain(text, facts)
+    data = dict(result.data, fact=cause.fact, recognised=cause.recognised)
+    judged = Result(
+        name=result.name,
+        status=FAIL,
+        summary=cause.meaning,
+        expected=result.expected,
+        actual=result.actual,
+        hint=cause.fix,
+        data=data,
+    )
+    judged.seconds = result.seconds
+    return judged
