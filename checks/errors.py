@@ -147,6 +147,16 @@ def extract(text):
     lines = str(text or "").splitlines()
     found = _python_exception(lines)
     if found is not None and found.message:
+        # An exception re-raised with the original's traceback in its message (torch's ExceptionWrapper:
+        # "Caught X in DataLoader worker process N.\nOriginal Traceback (most recent call last): ..."): the
+        # original's own line is the real error.
+        text = str(text)
+        at = text.rfind("Traceback (most recent call last):")
+        inner = text.rfind("Original Traceback (most recent call last):")
+        if inner >= 0 and inner + len("Original ") == at:
+            nested = extract(text[at + len("Traceback (most recent call last):") :])
+            if nested.kind == "python" and nested.message:
+                return nested
         return found
     for kind, pattern in NATIVE:
         for line in reversed(lines):

@@ -219,3 +219,21 @@ def test_condense_bounds_the_length_at_a_word():
 def test_crash_names_the_signal(code, text):
     """A negative return code is the signal (POSIX); Windows reports NTSTATUS codes; a plain exit is not a crash."""
     assert errors.crash(code) == text
+
+
+def test_an_exception_re_raised_with_its_original_traceback_yields_the_original():
+    """torch's ExceptionWrapper re-raises a DataLoader worker's error as `Caught X in DataLoader worker process N.`
+    followed by `Original Traceback (most recent call last):` and the worker's traceback (torch/_utils.py, reraise,
+    2.0.1 to 2.13); the worker's own line is the error."""
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 9, in <module>\n'
+        "    for x, y in loader:\n"
+        "RuntimeError: Caught RuntimeError in DataLoader worker process 0.\n"
+        "Original Traceback (most recent call last):\n"
+        '  File "/env/lib/python3.10/site-packages/torch/utils/data/_utils/worker.py", line 308, in _worker_loop\n'
+        "    data = fetcher.fetch(index)\n"
+        "RuntimeError: unable to write to file </torch_18692_1954506624>: No space left on device (28)\n"
+    )
+    found = errors.extract(text)
+    assert found.line == "RuntimeError: unable to write to file </torch_18692_1954506624>: No space left on device (28)"

@@ -110,7 +110,7 @@ def jobs(ctx):
 
     for device in ctx.devices:
         variants = [Variant(m, device, p, mode, cl) for m, p, mode, cl in PLAN if m in ctx.models]
-        cross = ["determinism-" + device, "checkpoint-" + device] + (
+        cross = ["dataloader-" + device, "determinism-" + device, "checkpoint-" + device] + (
             [] if device == "cpu" else [device + "-matches-cpu"]
         )
         reason = ctx.unusable(device)
@@ -120,10 +120,11 @@ def jobs(ctx):
             continue
         for variant in variants:
             yield variant.name, (lambda v=variant: tc.check_variant(ctx, v))
-        yield cross[0], (lambda d=device: tc.check_determinism(ctx, d))
-        yield cross[1], (lambda d=device: tc.check_checkpoint(ctx, d))
+        yield cross[0], (lambda d=device: tc.check_dataloader(ctx, d))
+        yield cross[1], (lambda d=device: tc.check_determinism(ctx, d))
+        yield cross[2], (lambda d=device: tc.check_checkpoint(ctx, d))
         if device != "cpu":
-            yield cross[2], (lambda d=device: tc.check_matches_cpu(ctx, d))
+            yield cross[3], (lambda d=device: tc.check_matches_cpu(ctx, d))
 
 
 def prepare(args, torch):

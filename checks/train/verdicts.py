@@ -211,3 +211,67 @@ def check_matches_cpu(ctx, device):
         return trainer.relative_difference(gpu.losses, cpu.losses)
 
     return _cross(device + "-matches-cpu", _fp32_variants(ctx, device), body, DEVICE_TOLERANCE)
+
+
+# The DataLoader check's load: image-sized samples (3x224x224 fp32, 0.6 MB) in batches of 32 (19 MB), two worker
+# processes with the default prefetch of 2 batches each: about 77 MB in shared memory at once, more than the 64 MB
+# a container gets by default (docker run --shm-size), as a real image pipeline would have.
+LOADER_SAMPLE = (3, 224, 224)
+LOADER_BATCH, LOADER_WORKERS, LOADER_BATCHES = 32, 2, 6
+
+
+class _ImageLike(torch.utils.data.Dataset):
+    """Synthetic image-sized samples, each filled with its index (so the batches' order can be checked)."""
+
+    def __len__(self):
+        return LOADER_BATCH * LOADER_BATCHES
+
+    def __getitem__(self, index):
+        return torch.full(LOADER_SAMPLE, float(index)), index % 10
+
+
+def check_dataloader(ctx, device, facts=None):
+    """A DataLoader with worker processes feeds `device` as a training job's would (worker start-up, batches
+    through shared memory, pinned memory on CUDA) and the batches arrive whole and in order; a failure is judged
+    against the OS facts (checks/diagnosis.py: shared memory, open files, ...)."""
+    from checks import diagnosis
+
+    name = "dataloader-" + device
+    loader = torch.utils.data.DataLoader(
+        _ImageLike(), batch_size=LOADER_BATCH, num_workers=LOADER_WORKERS, pin_memory=device == "cuda"
+    )
+    try:
+        seen = 0
+        for x, _ in loader:
+            x = x.to(device, non_blocking=True)
+            first = float(x[0, 0, 0, 0])
+            if first != float(seen) or tuple(x.shape[1:]) != LOADER_SAMPLE:
+                return Result(
+                    name=name,
+                    status=FAIL,
+                    summary="batch %d arrived wrong (first sample %g, shape %s)"
+                    % (seen // LOADER_BATCH, first, tuple(x.shape)),
+                    expected="sample %d" % seen,
+                    actual="%g" % first,
+                    hint="run `python -m checks verify`: the workers' shared memory is corrupt",
+                )
+            seen += x.shape[0]
+    except Exception as exc:  # RuntimeError from a dead worker, OSError from shared memory, ...
+        text = errors.traceback_text(exc)
+        cause = diagnosis.explain(text, facts or diagnosis.gather())
+        return Result(
+            name=name,
+            status=FAIL,
+            summary="DataLoader with %d workers failed: %s" % (LOADER_WORKERS, cause.meaning),
+            expected="%d batches through %d worker processes" % (LOADER_BATCHES, LOADER_WORKERS),
+            actual=errors.extract(text).line,
+            hint=cause.fix,
+            data={"fact": cause.fact, "recognised": cause.recognised},
+        )
+    mib = LOADER_BATCH * 4 * LOADER_SAMPLE[0] * LOADER_SAMPLE[1] * LOADER_SAMPLE[2] / float(1 << 20)
+    return Result(
+        name=name,
+        status=PASS,
+        summary="%d batches of %.0f MiB through %d worker processes%s"
+        % (LOADER_BATCHES, mib, LOADER_WORKERS, ", pinned" if device == "cuda" else ""),
+    )

@@ -1,6 +1,10 @@
 """End-to-end tests of `python -m checks train`, run as a user runs it: in a child process."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -24,7 +28,7 @@ def test_quick_run_learns_and_writes_a_valid_report(run_checks, tmp_path, report
     got = statuses(doc)
     assert got["net-cpu-fp32-eager"] == got["transformer-cpu-bf16-eager"] == "PASS"
     assert got["transformer-cpu-fp32-compile"] == "SKIP"
-    assert got["determinism-cpu"] == got["checkpoint-cpu"] == "PASS"
+    assert got["determinism-cpu"] == got["checkpoint-cpu"] == got["dataloader-cpu"] == "PASS"
     assert "cnn-cpu-fp32-eager" not in got  # --model filters
     assert doc["check"] == "train" and doc["header"]["check"] == "train v1 (quick)"
     line = next(line for line in proc.stdout.splitlines() if line.startswith("PASS transformer-cpu-fp32-eager"))
@@ -103,3 +107,27 @@ def test_cuda_variants_pass_on_a_gpu(run_checks):
     assert proc.returncode == 0, proc.stdout
     for name in ("transformer-cuda-fp16-eager", "checkpoint-cuda", "cuda-matches-cpu"):
         assert "PASS %s:" % name in proc.stdout
+
+
+PRIVATE_MOUNTS = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root and unshare(1) to mount a small /dev/shm in a private mount namespace",
+)
+
+
+@PRIVATE_MOUNTS
+def test_a_small_dev_shm_fails_the_dataloader_naming_shared_memory(repo_root, tmp_path):
+    """The container case (docker's default --shm-size is 64 MB): /dev/shm of 1 MiB in a private mount namespace.
+    The DataLoader's workers cannot hand over their batches; the FAIL names /dev/shm's size and the docker fix."""
+    script = (
+        "mount -t tmpfs -o size=1M tmpfs /dev/shm && exec %s -m checks train --quick --model net --device cpu"
+        % sys.executable
+    )
+    env = dict(os.environ, PYTHONPATH=str(repo_root), NO_COLOR="1")
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("FAIL dataloader-cpu"))
+    assert "shared memory (/dev/shm, 1.0 MiB" in line
+    assert "--shm-size" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
