@@ -11,7 +11,7 @@ import warnings
 
 from checks import errors, probe, runner
 from checks.dist import measure as dm
-from checks.dist import rendezvous
+from checks.dist import network, rendezvous
 from checks.dist.chart import write_chart
 from checks.dist.world import Session, watch_sigterm
 from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, FAIL, Report, Result, UsageError
@@ -201,6 +201,7 @@ def run(s, missing, sizes):
         where = "%s:%s" % (s.launch["addr"], s.launch["port"])
         yield dm.judge_join(missing, s.world, s.timeout, s.hosts, where)
         return
+    yield network.judge(network.collect(os.environ), multi_host=len(set((s.hosts or {}).values())) > 1)
     yield from s.step("init", s.init_groups)
     for name, func in dm.jobs(s, sizes):
         yield from s.step(name, func)
