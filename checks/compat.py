@@ -67,6 +67,19 @@ CXX_FROM_ENV_SINCE = (2, 1)
 NUMPY2_SINCE = (2, 3)
 # torch.autocast(device_type="mps") exists from torch 2.5 (its release notes: autocast on MPS).
 MPS_AUTOCAST_SINCE = (2, 5)
+# The macOS that MPS needs, by torch release (since, floor): 12.3 through 2.4 ("The MPS backend is supported on MacOS
+# 12.3+", pytorch/pytorch#100879); 13.0 from 2.5, when the 12.3 checks were deleted (pytorch/pytorch#133141, merged
+# 2024-08-14); 14.0 from 2.8 (pytorch/pytorch#163515 "PyTorch needs MacOS-14 or newer to use MPS",
+# pytorch/pytorch#173149 "the minimum version has been 14.0+ since v2.8.0"; on macOS 13.7 a 2.10 build finds MPS
+# unavailable, pytorch/pytorch#164943). A torch newer than the table keeps the last floor.
+MPS_MACOS_FLOOR = (((2, 0), "12.3"), ((2, 5), "13.0"), ((2, 8), "14.0"))
+
+
+def mps_macos_floor(torch_version):
+    """Return the macOS version MPS needs under `torch_version` (`2.13.0`), e.g. "14.0" (see MPS_MACOS_FLOOR)."""
+    key = minor_key(torch_version)
+    return [floor for since, floor in MPS_MACOS_FLOOR if key >= since][-1] if key >= MPS_MACOS_FLOOR[0][0] else None
+
 
 # The torchvision and torchaudio each torch release ships with (PyTorch's release matrix; checked against the
 # wheels' Requires-Dist: torchvision 0.24.1 -> torch==2.9.1, 0.25.0 -> ==2.10.0, 0.28.0 -> ==2.13.0,

@@ -140,3 +140,12 @@ CU118_LINUX = CU117_LINUX[:-1] + ["sm_90", "compute_37"]
 def test_arch_support(capability, arch_list, verdict):
     """SASS of the same major runs forward within it; PTX JIT-compiles for newer; otherwise no kernels."""
     assert compat.arch_support(capability, arch_list)[0] == verdict
+
+
+@pytest.mark.parametrize(
+    "torch_version, floor",
+    [("2.0.1", "12.3"), ("2.4.1", "12.3"), ("2.5.0", "13.0"), ("2.7.1", "13.0"), ("2.8.0", "14.0"), ("2.13.0", "14.0")],
+)
+def test_mps_needs_the_macos_of_its_release(torch_version, floor):
+    """12.3 through 2.4 (pytorch/pytorch#100879), 13.0 from 2.5 (#133141), 14.0 from 2.8 (#163515, #173149)."""
+    assert compat.mps_macos_floor(torch_version) == floor

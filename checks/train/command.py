@@ -4,7 +4,7 @@ import os
 import platform
 import warnings
 
-from checks import apis, probe, runner
+from checks import apis, compat, probe, runner
 from checks.probe import build_flavour
 
 CHECK_VERSION = 1
@@ -67,7 +67,15 @@ class Context:
         if device == "mps":
             if platform.system() != "Darwin":
                 return "MPS is Apple's GPU backend (macOS only)"
-            return "MPS is not available (needs Apple Silicon, macOS 12.3+ and an MPS build of torch)"
+            floor = compat.mps_macos_floor(self.torch.__version__) or "12.3"
+            return (
+                "MPS is not available (torch %s needs Apple Silicon, macOS %s+ and an MPS build; this is macOS %s)"
+                % (
+                    self.torch.__version__,
+                    floor,
+                    platform.mac_ver()[0],
+                )
+            )
         if not self.torch.version.cuda:
             return "this torch is a %s build" % build_flavour(self.torch)
         if not self.driver["present"]:

@@ -8,7 +8,7 @@ own error text), and says which environment of the workspace fits when the build
 import os
 import platform
 
-from checks import compat, probe
+from checks import compat, probe, versions
 from checks import driver as nvidia_driver
 from checks.causes import of_cuda
 from checks.probe import build_flavour
@@ -241,12 +241,27 @@ def check_mps(ctx):
     if not mps.is_built():
         return Result("mps", FAIL, "this torch was built without MPS", "built", "not built", env_hint(ctx))
     if not mps.is_available():
+        floor = compat.mps_macos_floor(ctx.torch.__version__) or "12.3"
+        mac = platform.mac_ver()[0]
+        if mac and versions.key(mac) < versions.key(floor):
+            return Result(
+                name="mps",
+                status=FAIL,
+                summary="torch %s needs macOS %s+ for MPS; this is macOS %s" % (ctx.torch.__version__, floor, mac),
+                expected="macOS %s+" % floor,
+                actual=mac,
+                hint="update macOS to %s or newer, or use a torch release whose MPS floor this macOS meets "
+                "(checks/compat.py MPS_MACOS_FLOOR)" % floor,
+                data={"fact": "macOS %s < %s" % (mac, floor)},
+            )
         return Result(
-            "mps",
-            FAIL,
-            "MPS is built but unavailable",
-            "macOS 12.3+ on Apple Silicon",
-            platform.mac_ver()[0],
-            "update macOS to 12.3 or newer; run natively, not under Rosetta",
+            name="mps",
+            status=FAIL,
+            summary="MPS is built but unavailable on macOS %s (torch %s needs %s+)"
+            % (mac, ctx.torch.__version__, floor),
+            expected="macOS %s+ on Apple Silicon" % floor,
+            actual=mac,
+            hint="run natively, not under Rosetta (`python -c 'import platform; print(platform.machine())'` must say "
+            "arm64)",
         )
     return Result("mps", PASS, "MPS available (macOS %s)" % platform.mac_ver()[0])

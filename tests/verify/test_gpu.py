@@ -201,3 +201,24 @@ def test_hidden_gpus_are_named(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     result = verify_gpu.check_gpu(context(gpu={"available": False, "count": 0, "devices": [], "warnings": []}))
     assert result.status == FAIL and "hides every GPU" in result.summary
+
+
+@pytest.mark.parametrize("torch_version, mac, status", [("2.8.0", "13.6.1", "older"), ("2.4.1", "13.6.1", "other")])
+def test_mps_unavailable_names_the_macos_floor_of_this_torch(monkeypatch, torch_version, mac, status):
+    """MPS built but unavailable: below the release's floor (compat.MPS_MACOS_FLOOR) the FAIL names it; above it the
+    cause is elsewhere (Rosetta)."""
+    from types import SimpleNamespace
+
+    from checks.verify import gpu
+
+    monkeypatch.setattr(gpu.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(gpu.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(gpu.platform, "mac_ver", lambda: (mac, ("", "", ""), "arm64"))
+    mps = SimpleNamespace(is_built=lambda: True, is_available=lambda: False)
+    ctx = SimpleNamespace(torch=SimpleNamespace(__version__=torch_version, backends=SimpleNamespace(mps=mps)))
+    result = gpu.check_mps(ctx)
+    assert result.status == "FAIL"
+    if status == "older":
+        assert result.summary == "torch 2.8.0 needs macOS 14.0+ for MPS; this is macOS 13.6.1"
+    else:
+        assert "Rosetta" in result.hint and "needs 12.3+" in result.summary
