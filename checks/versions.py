@@ -15,10 +15,23 @@ py-rattler gives the same verdicts.
 import itertools
 import re
 
-try:  # the well-kept implementation, when installed
-    import rattler as _rattler
-except ImportError:  # Python 3.8/3.9, or not installed: the fallback below
-    _rattler = None
+# The well-kept implementation, imported on first use (a verify without a manifest never needs it); None where it is
+# not installed (Python 3.8/3.9): the fallback below.
+_UNLOADED = object()
+_rattler = _UNLOADED
+
+
+def _lib():
+    """Return the py-rattler module, or None where it is not installed."""
+    global _rattler
+    if _rattler is _UNLOADED:
+        try:
+            import rattler
+        except ImportError:
+            rattler = None
+        _rattler = rattler
+    return _rattler
+
 
 _COMPONENT = re.compile(r"([0-9]+|[*]+|[^0-9*]+)")
 _OPERATORS = ("==", "!=", "<=", ">=", "~=", "<", ">", "=")
@@ -237,7 +250,7 @@ def matches(version, spec, strict=False):
     if spec is None or str(spec).strip() in ("", "*"):
         return True
     spec, version = str(spec).strip(), str(version).strip()
-    if _rattler is not None:
+    if _lib() is not None:
         try:
             return _rattler.VersionSpec(spec, strict=strict).matches(_rattler.Version(version))
         except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
@@ -247,7 +260,7 @@ def matches(version, spec, strict=False):
 
 def compare(a, b):
     """Return -1, 0 or 1 as conda orders versions a and b."""
-    if _rattler is not None:
+    if _lib() is not None:
         va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
         return (va > vb) - (va < vb)
     return Version(a)._cmp(Version(b))
@@ -290,4 +303,4 @@ def pep440(spec):
 
 def backend():
     """Name the implementation in use, for reports: `py-rattler X` or `built-in`."""
-    return "py-rattler %s" % getattr(_rattler, "__version__", "") if _rattler is not None else "built-in"
+    return "py-rattler %s" % getattr(_lib(), "__version__", "") if _lib() is not None else "built-in"

@@ -2,9 +2,12 @@
 
 import os
 
-from checks import causes, lockfile, manifest, platforms, probe, promise
+from checks import causes, probe
 from checks import driver as nvidia_driver
 from checks.report import UsageError
+
+# The workspace model (manifest, lockfile, platforms, promise) is imported where an environment is expected: a
+# generic run (no --env, no pixi) never reads a manifest and its worker starts without it.
 
 CHECK_VERSION = 1
 
@@ -47,6 +50,8 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
         if args.platform:
             raise UsageError("--platform %s needs --env NAME (or a pixi environment)" % args.platform)
         return None
+    from checks import manifest, promise
+
     path = args.manifest or manifest.find_manifest()
     if path is None:
         here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,6 +78,8 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
 def torch_source(ws, env_name, args):
     """Return how torch reaches an environment whose manifest does not name it ("conda", "pypi" or None): from the
     environment itself when verify runs in it under pixi, else from the workspace's pixi.lock (PyYAML permitting)."""
+    from checks import lockfile
+
     if not args.env and os.environ.get("PIXI_ENVIRONMENT_NAME") == env_name:
         return probe.torch_installed_by()
     path = os.path.join(os.path.dirname(os.path.abspath(ws.path)), "pixi.lock")
@@ -93,6 +100,8 @@ def installed_platform(ws, env_name, record):
     the same packages (Environment::installed_resolved_platform, crates/pixi_core/src/workspace/environment.rs at
     v0.77.0:127-148, 517-527).
     """
+    from checks import platforms
+
     if not record or record.get("environment_name") not in (None, env_name):
         return None
     resolved = record.get("resolved_platform") or {}

@@ -156,12 +156,13 @@ def check_libraries(ctx):
 
     if ctx.torch is None:
         return Result(name="libraries", status=SKIP, summary="torch did not import")
+    if not ctx.torch.version.cuda:
+        return Result(name="libraries", status=SKIP, summary="no NVIDIA library is loaded (a CPU build)")
     environment = provenance.environment_prefix()[0]
     torch_dir = os.path.dirname(os.path.abspath(ctx.torch.__file__))
     loaded = loader.loaded(environment, torch_dir)
     if not loaded:
-        why = "no NVIDIA library is loaded (a CPU build)" if not ctx.torch.version.cuda else "no /proc/self/maps here"
-        return Result(name="libraries", status=SKIP, summary=why)
+        return Result(name="libraries", status=SKIP, summary="no NVIDIA library is mapped (no /proc/self/maps here?)")
     inputs = loader.inputs()
     for lib in loaded:
         if lib.own:
