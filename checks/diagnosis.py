@@ -314,6 +314,19 @@ def by_library(parts, facts):
         cause = _shadow(name, facts, _requester(None, facts))
         if cause:
             return cause
+    torch = facts.provenance.packages.get("torch")
+    if parts.cannot_open and torch is not None and torch.imported is not None:
+        from checks import requirements
+
+        gaps = requirements.record_gaps(torch.imported.entry, names=set(parts.cannot_open))
+        if gaps:
+            gap = gaps[0]
+            return Cause(
+                meaning="%s %s is installed incompletely: %s, which its RECORD lists, is missing"
+                % (gap.package, gap.version, gap.path),
+                fix=gap.fix(),
+                fact="%s missing from %s %s's installed files" % (os.path.basename(gap.path), gap.package, gap.version),
+            )
     for name in parts.cannot_open:
         if name.startswith(torch_libs) or DRIVER_LIBRARIES.search(name):
             continue

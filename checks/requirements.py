@@ -213,3 +213,50 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             if conda_name in records:
                 items += judge_conda(records[conda_name], records)
     return Requirements(items=tuple(items), unjudged=unjudged)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """A file an installed package's own record lists that is not on disk: the installed files differ from what
+    was installed (a partial removal, a broken copy), the one fact that makes reinstalling the fix."""
+
+    package: str
+    version: str
+    source: str
+    path: str
+
+    def fix(self):
+        """The reinstall that restores exactly this package."""
+        if self.source == PIP:
+            return 'python -m pip install --force-reinstall --no-deps "%s==%s"' % (self.package, self.version)
+        return "reinstall the environment (pixi: `pixi clean && pixi install`; conda: `conda install --force-reinstall %s=%s`)" % (
+            self.package,
+            self.version,
+        )
+
+
+def record_gaps(entry, names=None, packages=None, limit=50000):
+    """Return the Gaps of the pip packages installed in the `sys.path` entry `entry`: files their RECORD lists
+    (PEP 376/627: `path,hash,size` per line, relative to the entry) that do not exist. `names`: only files with these
+    base names; `packages`: only these projects (canonical names). At most `limit` lines are read per RECORD."""
+    gaps = []
+    wanted = set(names) if names else None
+    for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
+        stem = os.path.basename(info)[: -len(".dist-info")]
+        name, _, version = stem.rpartition("-")
+        if packages is not None and _canonical(name) not in packages:
+            continue
+        try:
+            with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                for number, line in enumerate(handle):
+                    if number >= limit:
+                        break
+                    path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line.strip()
+                    if not path or (wanted is not None and os.path.basename(path) not in wanted):
+                        continue
+                    full = os.path.normpath(os.path.join(entry, path))
+                    if not os.path.lexists(full):
+                        gaps.append(Gap(package=_canonical(name), version=version, source=PIP, path=full))
+        except OSError:
+            continue
+    return gaps
