@@ -113,7 +113,7 @@ def origin_of(entry, environment, environ=None):
     environ = os.environ if environ is None else environ
     if _under(entry, environment) or _under(entry, sys.prefix):
         return ENVIRONMENT
-    user = site.getusersitepackages() if site.ENABLE_USER_SITE is not False else None
+    user = site.getusersitepackages()
     if user and _real(entry) == _real(user):
         return USER_SITE
     paths = [p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p]

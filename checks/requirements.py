@@ -226,13 +226,8 @@ class Gap:
     path: str
 
     def fix(self):
-        """The reinstall that restores exactly this package."""
-        if self.source == PIP:
-            return 'python -m pip install --force-reinstall --no-deps "%s==%s"' % (self.package, self.version)
-        return "reinstall the environment (pixi: `pixi clean && pixi install`; conda: `conda install --force-reinstall %s=%s`)" % (
-            self.package,
-            self.version,
-        )
+        """The reinstall that restores exactly this package (pip; conda files are not read)."""
+        return 'python -m pip install --force-reinstall --no-deps "%s==%s"' % (self.package, self.version)
 
 
 def record_gaps(entry, names=None, packages=None, limit=50000):

@@ -1,0 +1,189 @@
+"""Tests for checks/diagnosis.py: a failure judged against the facts. Each fact is laid out in tmp_path as the real
+artefact is (site-packages with dist-info, a library directory, /dev/shm's size), and each failure text is the one
+torch or the loader prints (sources at each test)."""
+
+import dataclasses
+import sys
+
+import pytest
+
+from checks import diagnosis, provenance, requirements, system
+
+GIB = 1 << 30
+
+
+def make_system(**changes):
+    base = system.System(
+        shm_bytes=16 * GIB,
+        shm_free_bytes=16 * GIB,
+        nofile=(65536, 65536),
+        tempdir="/tmp",
+        disk_free_bytes=100 * GIB,
+        code_dirs=(
+            system.CodeDir("torch.compile (inductor)", "/tmp/torchinductor_me", "TORCHINDUCTOR_CACHE_DIR", True, True),
+        ),
+        glibc="2.36",
+        glibc_needed=("2.28", "libtorch_cpu.so"),
+        hostname="node7",
+        host_addresses=("10.0.0.5",),
+        resolve_error=None,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def site(tmp_path, name="env", torch_version="2.0.1", requires=()):
+    """An environment prefix with site-packages holding torch (pip metadata with `requires`); returns (prefix, site)."""
+    prefix = tmp_path / name
+    packages = prefix / "lib" / "python3.10" / "site-packages"
+    (packages / "torch" / "lib").mkdir(parents=True)
+    (packages / "torch" / "__init__.py").write_text("")
+    info = packages / ("torch-%s.dist-info" % torch_version)
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: torch\nVersion: %s\n%s\n"
+        % (torch_version, "".join("Requires-Dist: %s\n" % r for r in requires))
+    )
+    (info / "INSTALLER").write_text("pip\n")
+    (info / "RECORD").write_text("torch/__init__.py,,\n")
+    return prefix, packages
+
+
+def facts_for(monkeypatch, prefix, path, environ=None, **system_changes):
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    environ = environ or {}
+    prov = provenance.Provenance(
+        interpreter=str(prefix / "bin" / "python"),
+        prefix=str(prefix),
+        environment=str(prefix),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(p) for p in path], str(prefix), environ) for n in provenance.PACKAGES},
+    )
+    return diagnosis.Facts(
+        provenance=prov,
+        requirements=requirements.collect(prov, path=[str(p) for p in path]),
+        loader_inputs={k: v for k, v in environ.items() if k.startswith("LD_")},
+        system=make_system(**system_changes),
+    )
+
+
+def test_a_torch_from_the_user_site_is_the_cause_whatever_it_raises(tmp_path, monkeypatch):
+    """pip install --user puts a torch in ~/.local/lib/pythonX.Y/site-packages, imported before the environment's
+    (site.ENABLE_USER_SITE); the fix names the copy to remove, not the error's text."""
+    prefix, packages = site(tmp_path)
+    user = tmp_path / "home" / ".local" / "lib" / "python3.10" / "site-packages"
+    (user / "torch").mkdir(parents=True)
+    (user / "torch" / "__init__.py").write_text("")
+    monkeypatch.setattr(provenance.site, "getusersitepackages", lambda: str(user))
+    found = facts_for(monkeypatch, prefix, [user, packages])
+    cause = diagnosis.explain("ImportError: libtorch_cpu.so: cannot open shared object file", found)
+    assert cause.fact == "torch imported from user site-packages"
+    assert "pip uninstall --user torch" in cause.fix and "PYTHONNOUSERSITE" in cause.fix
+
+
+def test_an_unmet_requirement_is_named_with_the_exact_install(tmp_path, monkeypatch):
+    """torch 2.4's Requires-Dist pins `sympy` and a too-old sympy breaks its import with an AttributeError raised in
+    sympy's files: the unmet pin, from the metadata, decides."""
+    prefix, packages = site(tmp_path, torch_version="2.5.1", requires=["sympy (==1.13.1)"])
+    (packages / "sympy").mkdir()
+    (packages / "sympy-1.12.dist-info").mkdir()
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "%s/sympy/core/numbers.py", line 10, in <module>\n'
+        "AttributeError: module 'sympy' has no attribute 'printing'\n" % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.meaning == "an unmet requirement: torch 2.5.1 requires sympy==1.13.1 (pip metadata); installed: 1.12"
+    assert cause.fix == 'python -m pip install "sympy==1.13.1"'
+
+
+def test_a_library_on_ld_library_path_that_shadows_the_environment_s_is_the_cause(tmp_path, monkeypatch):
+    """The environment has its own libnvJitLink.so.12 (the pip wheel's nvidia/nvjitlink/lib) but LD_LIBRARY_PATH puts
+    a system CUDA's first; cuSPARSE then misses a symbol of the newer one (the loader's text)."""
+    prefix, packages = site(tmp_path)
+    own = packages / "nvidia" / "nvjitlink" / "lib"
+    own.mkdir(parents=True)
+    (own / "libnvJitLink.so.12").write_bytes(b"own")
+    cuda = tmp_path / "usr" / "local" / "cuda-12.1" / "lib64"
+    cuda.mkdir(parents=True)
+    (cuda / "libnvJitLink.so.12").write_bytes(b"system")
+    environ = {"LD_LIBRARY_PATH": str(cuda)}
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(cuda))
+    found = facts_for(monkeypatch, prefix, [packages], environ)
+    text = (
+        "ImportError: %s/nvidia/cusparse/lib/libcusparse.so.12: undefined symbol: __nvJitLinkComplete_12_4, version "
+        "libnvJitLink.so.12" % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "libnvJitLink.so.12 via LD_LIBRARY_PATH"
+    assert "remove %s from LD_LIBRARY_PATH" % cuda in cause.fix
+
+
+def test_a_glibc_older_than_the_build_needs(tmp_path, monkeypatch):
+    """The loader's text when a library needs a newer glibc symbol version."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], glibc="2.17", glibc_needed=("2.28", "libtorch_cpu.so"))
+    text = (
+        "OSError: /lib64/libc.so.6: version `GLIBC_2.28' not found (required by %s/torch/lib/libtorch_cpu.so)"
+        % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.meaning.startswith("this build needs glibc 2.28") and "the OS has glibc 2.17" in cause.meaning
+    assert "reinstall" not in cause.fix
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        # aten/src/ATen/MapAllocator.cpp's message ("unable to write to file <"), as a worker re-raises it
+        (
+            "RuntimeError: unable to write to file </torch_18692_1954506624>: No space left on device (28)",
+            "/dev/shm 64.0 MiB",
+        ),
+        # torch/utils/data/dataloader.py's message for a worker killed by SIGBUS (libtorch_python's format string)
+        ("RuntimeError: DataLoader worker (pid 4242) is killed by signal: Bus error. ", "/dev/shm 64.0 MiB"),
+    ],
+)
+def test_shared_memory_too_small(tmp_path, monkeypatch, text, fact):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], shm_bytes=64 << 20, shm_free_bytes=0)
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == fact and "--shm-size" in cause.fix
+
+
+def test_too_many_open_files_names_the_limit(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], nofile=(1024, 524288))
+    cause = diagnosis.explain("OSError: [Errno 24] Too many open files", found)
+    assert cause.fact == "RLIMIT_NOFILE soft 1024, hard 524288" and "ulimit -n 524288" in cause.fix
+
+
+def test_a_noexec_code_directory(tmp_path, monkeypatch):
+    """The loader's text for a shared object on a `noexec` mount."""
+    prefix, packages = site(tmp_path)
+    code = system.CodeDir("triton", "/tmp/triton", "TRITON_CACHE_DIR", True, False)
+    found = facts_for(monkeypatch, prefix, [packages], code_dirs=(code,))
+    text = "ImportError: /tmp/triton/abc/cuda_utils.so: failed to map segment from shared object"
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "/tmp/triton on a noexec mount" and "TRITON_CACHE_DIR" in cause.fix
+
+
+def test_torch_s_own_remedy_is_kept(tmp_path, monkeypatch):
+    """A message of torch's that names its cause and a remedy (torch/utils/data/dataloader.py, 2.0.1 to 2.13)."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "RuntimeError: Too many open files. Communication with the workers is no longer possible. Please increase the"
+        " limit using `ulimit -n` in the shell or change the sharing strategy by calling "
+        "`torch.multiprocessing.set_sharing_strategy('file_system')` at the beginning of your code"
+    )
+    cause = diagnosis.explain(text, dataclasses.replace(found, system=make_system(nofile=None)))
+    assert cause.fact == "torch's own message" and cause.fix.startswith("Please increase the limit using `ulimit -n`")
+
+
+def test_an_unrecognised_error_says_so_and_never_says_reinstall(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("RuntimeError: something nobody has seen before", found)
+    assert not cause.recognised and cause.meaning.startswith("not recognised: RuntimeError: something nobody")
+    assert "--json" in cause.fix and "reinstall" not in cause.fix
