@@ -235,13 +235,18 @@ class Workspace:
             inline = {k: spec[k] for k in INLINE_KEYS if spec.get(k) not in (None, {}, [])}
             if inline:  # the hidden feature goes first (toml/manifest.rs@v0.77.0:409-429, 522-526)
                 features.append(Feature(name, inline, "environment"))
+            seen = set()
             for feature in spec.get("features", []):
-                if feature not in self.features:
+                # `default` names the default feature (FeatureName::from, pixi_manifest/src/feature.rs@v0.77.0:
+                # 45-58); listed, it takes that place, and is added again at the end unless no-default-feature
+                # (toml/manifest.rs@v0.77.0:452-489, workspace/environment.rs@v0.77.0:543-556).
+                if feature != "default" and feature not in self.features:
                     self.problem(where, "The feature '%s' is not defined in the manifest" % feature, line=line)
-                elif any(f.name == feature and f.kind == "named" for f in features):
+                elif feature in seen:
                     self.problem(where, "The feature '%s' is included more than once." % feature, line=line)
                 else:
-                    features.append(self.features[feature])
+                    features.append(self.default if feature == "default" else self.features[feature])
+                seen.add(feature)
             no_default = bool(spec.get("no-default-feature", False))
             envs[name] = Environment(name, features + ([] if no_default else [self.default]), no_default)
             envs[name].solve_group = spec.get("solve-group")

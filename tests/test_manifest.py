@@ -133,6 +133,23 @@ def test_default_environment_is_inserted_first_and_errors_are_pixis(load):
         ws.environment("x")
 
 
+def test_the_default_feature_may_be_listed(load):
+    """`features = [..., "default"]` names the default feature (FeatureName::from: "default" is FeatureName::Default,
+    crates/pixi_manifest/src/feature.rs@v0.77.0:45-58): no problem; its place in the list sets channel and target
+    priority, and pixi appends it again at the end unless no-default-feature (workspace/environment.rs@v0.77.0:
+    543-556: `environment_features.chain([default_feature])`). Listed twice it is a duplicate like any other."""
+    ws = load(
+        '[workspace]\nchannels = ["w"]\nplatforms = ["linux-64"]\n[dependencies]\nnumpy = "1.*"\n[feature.f]\n'
+        'channels = ["c"]\n[environments]\nfirst = ["default", "f"]\nonly = { features = ["default"], '
+        'no-default-feature = true }\ntwice = ["default", "default"]\n'
+    )
+    assert [m for _, m, _ in ws.problems] == ["The feature 'default' is included more than once."]
+    assert [f.name for f in ws.environment("first").features] == ["default", "f", "default"]
+    assert ws.channels("first") == ["w", "c"]  # the default feature's (workspace) channels first
+    assert [f.name for f in ws.environment("only").features] == ["default"]
+    assert ws.specs("only", ws.platforms[0])["numpy"][0]["version"] == "1.*"
+
+
 def test_system_requirements_are_not_allowed_inline(load):
     """test_parse_invalid_environment family (toml/environment.rs@v0.77.0:301-311; toml/manifest.rs:3248-3275)."""
     ws = load(
