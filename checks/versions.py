@@ -254,9 +254,63 @@ def compare(a, b):
 
 
 def floor(spec):
-    """Return the lowest version a spec names (`11.8.*` -> `11.8`, `>=12.8,<13` -> `12.8`), or None."""
-    match = re.search(r"\d+(\.\d+)*", str(spec or ""))
-    return match.group() if match else None
+    """Return the release a version spec promises, read by its operators, or None when it names none.
+
+    `11.8.*` -> `11.8`, `>=12.8,<13` -> `12.8`, `=2.0` -> `2.0`, `~=2.0.1` -> `2.0.1`: the lowest version the spec
+    admits. A spec with an upper bound only promises the releases below it: `<13` -> `12` (CUDA 12.x, not 13),
+    `<2.1` -> `2.0`, `<=12.4` -> `12.4`, `<13.0a0` -> `12`. Each operator means what conda's grammar says it means
+    (crates/rattler_conda_types/src/version_spec/parse.rs at rattler_conda_types-v0.49.0:33-57; PEP 440's operators
+    are the same for these). `!=` promises nothing; of `a|b` the lower promise; a candidate the spec does not admit
+    (`>=13,<12`) is None. Works on specs pixi would reject (`>=1.21,,<2`) without raising: the manifest reader
+    reports those.
+    """
+    text = re.sub(r"\s+", "", str(spec or ""))
+    found = []
+    for branch in re.split(r"\|", text.replace("(", "").replace(")", "")):
+        lows, highs, strict_low = [], [], False
+        for clause in branch.split(","):
+            op = next((o for o in _OPERATORS if clause.startswith(o)), "")
+            number = re.match(r"\d+(?:\.\d+)*", clause[len(op) :])
+            if not number or op == "!=":
+                continue
+            if op in ("<", "<="):
+                highs.append((op, number.group()))
+            else:
+                lows.append(number.group())
+                strict_low = strict_low or op == ">"
+        if lows:
+            candidate = max(lows, key=_numbers)
+        elif highs:
+            op, bound = min(highs, key=lambda h: (_numbers(h[1]), h[0] == "<="))
+            candidate = bound if op == "<=" else _below(bound)
+        else:
+            continue
+        if candidate is not None and (strict_low or _admits(candidate, branch)):
+            found.append(candidate)
+    return min(found, key=_numbers) if found else None
+
+
+def _numbers(version):
+    return tuple(int(p) for p in version.split("."))
+
+
+def _below(version):
+    """Return the highest release below `version` at its precision: `13` -> `12`, `12.4` -> `12.3`, `12.0` -> `11`."""
+    parts = list(_numbers(version))
+    while parts and parts[-1] == 0:
+        parts.pop()
+    if not parts:
+        return None
+    parts[-1] -= 1
+    return ".".join(map(str, parts))
+
+
+def _admits(version, branch):
+    """Return True if a branch of a spec admits a version (or cannot be parsed: the reader reports that)."""
+    try:
+        return matches(version, branch.replace(",,", ",").strip(","))
+    except SpecError:
+        return True
 
 
 def key(version):

@@ -72,7 +72,7 @@ def paired(torch_version, name, version):
     minor+15 / the same minor."""
     table = compat.paired_versions(torch_version)
     if table:
-        want = versions.minor(table[0 if name == "torchvision" else 1].rstrip(".*"))
+        want = versions.minor(versions.floor(table[0 if name == "torchvision" else 1]))
     else:
         major, minor = versions.minor(torch_version)
         want = (0, minor + 15) if name == "torchvision" else (major, minor)  # 2.0 -> 0.15 / 2.0; 2.5 -> 0.20 / 2.5

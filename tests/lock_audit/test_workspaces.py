@@ -327,3 +327,19 @@ def test_a_subdir_row_declaring_other_virtual_packages_is_not_read_for_a_rich_pl
     doc = lock({"default": {"linux-64": [PY311, conda("pytorch", "2.5.1", build)]}}, platforms=rows)
     code, results = run(RICH, doc)
     assert code == 1 and results["default-on-linux-64-cuda-12-0"]["summary"] == "missing from the lock"
+
+
+def test_an_upper_bound_on_cuda_version_promises_the_major_below(run):
+    """`cuda-version = "<13"` admits no CUDA 13 (the `<` operator, rattler_conda_types version_spec/parse.rs at
+    rattler_conda_types-v0.49.0:33-57): a CUDA 13.0 build fails naming CUDA 12.x, a CUDA 12.8 build passes."""
+    text = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[dependencies]\npython = "3.11.*"\n'
+    text += 'pytorch = ">=2.5"\ncuda-version = "<13"\n'
+    for build, cuda, status in (
+        ("cuda130_mkl_py311h1234567_300", "13.0", "FAIL"),
+        ("cuda128_mkl_py311h1234567_300", "12.8", "PASS"),
+    ):
+        entries = [PY311, conda("pytorch", "2.9.1", build), conda("cuda-version", cuda, "h1234567_0", "noarch")]
+        code, results = run(text, lock({"default": {"linux-64": entries}}))
+        result = results["default-on-linux-64"]
+        assert result["status"] == status, result
+        assert status == "PASS" or "CUDA 12.x (cuda-version <13)" in result["expected"]
