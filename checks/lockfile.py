@@ -174,9 +174,47 @@ class Lock:
         return self.environments.get(env, {}).get("packages", {}).get(platform)
 
 
+def _loader(yaml):
+    """Return a safe YAML loader that refuses aliases, anchors' other half, and merge keys.
+
+    pixi's lock writer (serde_yaml through rattler_lock) never emits an alias, so a lock holding one was not written
+    by pixi; refusing it keeps the cost of a document linear in its size (an alias bomb expands exponentially in
+    whatever walks it). The C loader is used when PyYAML has it; a node constructed a second time is an alias.
+    """
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class NoAliasLoader(base):
+        def construct_object(self, node, deep=False):
+            if node in self.constructed_objects or node in self.recursive_objects:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "this node is used again through a YAML alias (`*name`), which pixi's lock writer never emits",
+                    node.start_mark,
+                )
+            return super().construct_object(node, deep)
+
+        def flatten_mapping(self, node):
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a YAML merge key (`<<`): pixi's lock writer emits none", key.start_mark
+                    )
+            return super().flatten_mapping(node)
+
+    return NoAliasLoader
+
+
 def load(path):
-    """Read and parse a pixi.lock file; raise LockError with the fix on any problem."""
-    if not os.path.isfile(path):
+    """Read and parse a pixi.lock file; raise LockError with the fix on any problem.
+
+    The file is untrusted input: a regular file of at most untrusted.LOCK_LIMIT bytes of UTF-8 (checks/untrusted.py),
+    YAML without aliases or merge keys (`_loader`); libyaml refuses nesting beyond 1,000 levels, and a recursion
+    limit reached while building the document is refused the same way.
+    """
+    from checks import untrusted
+
+    if not os.path.exists(path):
         raise LockError("%s does not exist: run `pixi lock` (and commit pixi.lock)" % path)
     try:
         import yaml
@@ -185,14 +223,15 @@ def load(path):
             "reading pixi.lock needs PyYAML: `pixi run lock-audit` (the lint environment has it) "
             "or `pip install pyyaml`"
         ) from None
+    regenerate = "regenerate it with `pixi lock`"
+    text = untrusted.read_text(path, "lock", untrusted.LOCK_LIMIT, LockError, regenerate)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise LockError("cannot read %s (%s): run `pixi lock` to create it" % (path, exc.strerror)) from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+        document = yaml.load(text, Loader=_loader(yaml))  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
-        raise LockError("%s is not valid YAML (%s); regenerate it with `pixi lock`" % (path, exc)) from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = " line %d" % (mark.line + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise LockError("lock %s%s is not valid YAML: %s; %s" % (path, where, problem, regenerate)) from None
+    except RecursionError:
+        raise LockError("lock %s: nested deeper than a pixi lock is; %s" % (path, regenerate)) from None
     return Lock(document, path)

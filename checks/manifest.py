@@ -60,6 +60,11 @@ def _toml_loads(text, path):
     parser, reads_1_1 = _toml_parser()
     try:
         return parser.loads(text)
+    except RecursionError:
+        raise ManifestError(
+            "%s line %d: arrays or inline tables nested too deeply to read; pixi manifests nest a few levels"
+            % (path, _deepest_line(text))
+        ) from None
     except parser.TOMLDecodeError as exc:
         line = None if reads_1_1 else _toml11_line(text)
         if line:
@@ -68,6 +73,17 @@ def _toml_loads(text, path):
                 "TOML parser reads 1.0 only); fix: pip install 'tomli>=2.4'" % (path, line)
             ) from None
         raise ManifestError("%s is not valid TOML: %s" % (path, exc)) from None
+
+
+def _deepest_line(text):
+    """Return the line where bracket nesting (outside strings) is deepest: where a too-deep document goes wrong."""
+    depth, deepest, where = 0, -1, 1
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in re.sub(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'", '""', line).split("#")[0]:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > deepest:
+                deepest, where = depth, number
+    return where
 
 
 def _toml11_line(text):
@@ -108,10 +124,11 @@ def find_manifest(start=None):
 
 
 def _has_pixi_workspace(path):
+    from checks import untrusted
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
+        text = untrusted.read_text(path, "manifest", untrusted.MANIFEST_LIMIT, ManifestError, "")
+    except ManifestError:
         return False
     return bool(re.search(r"^\s*\[tool\.pixi\.(workspace|project)\]|tool\.pixi\.(workspace|project)\.", text, re.M))
 
@@ -543,12 +560,14 @@ def _split_requirement(requirement):
 
 
 def load(path):
-    """Read a manifest (pixi.toml or pyproject.toml) into a Workspace; raise ManifestError with the fix."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ManifestError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-    except UnicodeDecodeError:
-        raise ManifestError("%s is not UTF-8 text" % path) from None
+    """Read a manifest (pixi.toml or pyproject.toml) into a Workspace; raise ManifestError with the fix.
+
+    The file is untrusted input: a regular file of at most untrusted.MANIFEST_LIMIT bytes of UTF-8, read once
+    (checks/untrusted.py); every value the model reads is checked for its type there (`_check_shapes`).
+    """
+    from checks import untrusted
+
+    text = untrusted.read_text(
+        path, "manifest", untrusted.MANIFEST_LIMIT, ManifestError, "pixi reads UTF-8 TOML only: save it as UTF-8"
+    )
     return Workspace(_toml_loads(text, path), path, text)

@@ -5,7 +5,7 @@ are not in this repository). Each asserts the verdict that is right for that sha
 import json
 
 import pytest
-import yaml
+from lockdata import dump
 
 from checks.lock_audit import command as lock_audit
 
@@ -65,7 +65,7 @@ def run(tmp_path, capsys):
         (tmp_path / name).write_text(manifest_text)
         argv = ["--manifest", str(tmp_path / name), "--json", str(tmp_path / "r.json")]
         if doc is not None:
-            (tmp_path / "pixi.lock").write_text(yaml.safe_dump(doc, sort_keys=False))
+            (tmp_path / "pixi.lock").write_text(dump(doc))
         code = lock_audit.main(argv)
         capsys.readouterr()
         report = json.loads((tmp_path / "r.json").read_text())
