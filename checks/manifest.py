@@ -163,7 +163,7 @@ class Workspace:
     """
 
     def __init__(self, doc, path, text=""):
-        self.path, self.text = path, text
+        self.path, self.text, self._lines = path, text, None
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
         data = doc.get("tool", {}).get("pixi") if self.kind == "pyproject.toml" else doc
@@ -173,6 +173,7 @@ class Workspace:
             raise ManifestError("%s has no %s table: it is not a pixi workspace manifest" % (path, where))
         self.data = data
         self.era = "workspace" if "workspace" in data else "project"
+        _Shapes(self).check(data, python_project, doc.get("dependency-groups"))
         self.table = data[self.era]
         if self.era == "project":
             self.notes.append(("[project]", "the `project` field is deprecated; pixi reads it as `workspace`"))
@@ -192,7 +193,10 @@ class Workspace:
         self._check_platform_references()
 
     def problem(self, where, message, fix=None, line=None):
-        """Record something pixi 0.77 would refuse: where (with the manifest line, if known), what, the fix."""
+        """Record something pixi 0.77 would refuse: where (with the manifest line, if known), what, the fix.
+
+        line: a line number, or a function returning one (looked up only when there is a problem to report)."""
+        line = line() if callable(line) else line
         self.problems.append(("%s (line %d)" % (where, line) if line else where, message, fix))
 
     # ---- platforms -----------------------------------------------------------------------------------------
@@ -202,7 +206,9 @@ class Workspace:
         for index, entry in enumerate(self.table.get("platforms") or []):
             where = "platforms[%d] %s" % (index, _short(entry))
             needles = ['"%s"' % entry] if isinstance(entry, str) else ['%s = "%s"' % kv for kv in entry.items()]
-            line = next(filter(None, (self.locate(n, after="platforms") for n in needles)), None)
+            line = lambda needles=needles: next(  # noqa: E731  (looked up only for a problem)
+                filter(None, (self.locate(n, after="platforms") for n in needles)), None
+            )
             try:
                 platform = plat.parse_entry(entry)
             except plat.PlatformError as exc:
@@ -230,7 +236,9 @@ class Workspace:
             envs["default"] = Environment("default", [self.default])  # inserted first (toml/manifest.rs:367-377)
         for name, spec in declared.items():
             where = "[environments] %s" % name
-            line = self.locate("%s = " % name, after="[environments]") or self.locate("[environments.%s" % name)
+            line = lambda name=name: (  # noqa: E731  (looked up only for a problem)
+                self.locate("%s = " % name, after="[environments]") or self.locate("[environments.%s" % name)
+            )
             if not ENV_NAME.match(name):
                 self.problem(
                     where,
@@ -420,9 +428,16 @@ class Workspace:
                 return {"cmd": task} if isinstance(task, str) else task
         return None
 
+    @property
+    def lines(self):
+        """The manifest's lines, split once."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
     def locate(self, *needles, after=None):
         """Return the 1-based line of the manifest holding every needle (at or after the line holding `after`)."""
-        lines = self.text.splitlines()
+        lines = self.lines
         start = next((i for i, line in enumerate(lines) if after in line), 0) if after else 0
         for number in range(start, len(lines)):
             if all(n in lines[number] for n in needles):
@@ -557,6 +572,215 @@ def _split_requirement(requirement):
     if match and match.group(5):
         spec["url"] = match.group(5).strip()
     return name, spec
+
+
+# ---- the boundary: every value the model reads has the type pixi expects ---------------------------------------------
+
+_TYPE_NAMES = ((bool, "boolean"), (str, "string"), (int, "integer"), (float, "float"), (list, "array"))
+_TYPE_NAMES += ((dict, "table"),)
+CONDA_KINDS = ("dependencies", "host-dependencies", "build-dependencies", "constraints")
+
+
+def _found(value):
+    """Name a TOML value's type as toml-span does in "expected ..., found ..." (ErrorKind::Wanted)."""
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), "datetime")
+
+
+class _Shapes:
+    """Check the types and shapes of every manifest value the model reads, before it reads them.
+
+    A violation raises ManifestError (exit 2) naming the file, the line, the key and what pixi expects, in
+    toml-span's words where pixi's deserializer would stop there ("expected a string, found integer": the
+    `ErrorKind::Wanted` message toml-span prints for pixi's TOML deserializers), or rattler's / PEP 440's parse error
+    for a version spec. Which types each key takes: pixi's JSON schema at v0.77.0 (tests/data/pixi-schema-v0.77.0.json)
+    and the TOML deserializers it documents (crates/pixi_manifest/src/toml/*.rs@v0.77.0).
+    """
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.prefix = ["tool", "pixi"] if ws.kind == "pyproject.toml" else []
+
+    def fail(self, path, message):
+        keys = self.prefix + list(path)
+        line = self.line([str(k) for k in keys if not isinstance(k, int)])
+        where = "%s line %d" % (self.ws.path, line) if line else self.ws.path
+        raise ManifestError("%s: `%s`: %s" % (where, _dotted(keys), message))
+
+    def line(self, keys):
+        """Return the manifest line of a key path: the key's own line after its table's header, best effort."""
+        names, lines = keys, self.ws.lines
+        for cut in range(len(names) - 1, 0, -1):
+            header = _header_line(lines, names[:cut])
+            if header is not None:
+                rest = names[cut:]
+                for number in range(header, len(lines)):
+                    if number > header and lines[number].lstrip().startswith("["):
+                        break
+                    if _key_at(lines[number], rest[0]):
+                        return number + 1
+                return header + 1
+        for number, text in enumerate(lines):
+            if names and _key_at(text, names[-1]):
+                return number + 1
+        return None
+
+    def want(self, value, path, kinds, expected):
+        if not isinstance(value, kinds) or (bool not in _as_tuple(kinds) and isinstance(value, bool)):
+            self.fail(path, "expected %s, found %s" % (expected, _found(value)))
+        return value
+
+    def table(self, value, path):
+        return self.want(value, path, dict, "a table")
+
+    def strings(self, value, path, what="a string"):
+        for index, item in enumerate(self.want(value, path, list, "an array of strings")):
+            self.want(item, path + [index], str, what)
+
+    # ---- the document --------------------------------------------------------------------------------------------
+
+    def check(self, data, python_project, groups):
+        table = self.table(data[self.ws.era], [self.ws.era])
+        self.feature(table, [self.ws.era], workspace=True)
+        for key in ("requires-pixi", "name", "version"):
+            if key in table:
+                self.want(table[key], [self.ws.era, key], str, "a string")
+        for index, entry in enumerate(
+            self.want(table.get("platforms", []), [self.ws.era, "platforms"], list, "an array")
+        ):
+            self.want(entry, [self.ws.era, "platforms", index], (str, dict), "a string or table")
+        self.feature(data, [])
+        for name, feature in self.table(data.get("feature", {}), ["feature"]).items():
+            self.feature(self.table(feature, ["feature", name]), ["feature", name])
+        for name, env in self.table(data.get("environments", {}), ["environments"]).items():
+            path = ["environments", name]
+            if isinstance(env, list):
+                self.strings(env, path, "a feature name (a string)")
+                continue
+            self.want(env, path, (list, dict), "a list of features or a table")
+            if "features" in env:
+                self.strings(env["features"], path + ["features"], "a feature name (a string)")
+            if "solve-group" in env:
+                self.want(env["solve-group"], path + ["solve-group"], str, "a string")
+            if "no-default-feature" in env:
+                self.want(env["no-default-feature"], path + ["no-default-feature"], bool, "a boolean")
+            self.feature(env, path)
+        if python_project is not None:
+            self.python_project(python_project, groups)
+
+    def feature(self, table, path, workspace=False):
+        """A feature's keys (also the root's, an environment's inline ones, and the workspace table's)."""
+        if "channels" in table:
+            for index, entry in enumerate(self.want(table["channels"], path + ["channels"], list, "an array")):
+                where = path + ["channels", index]
+                self.want(entry, where, (str, dict), "a channel (a string or a table with `channel`)")
+                if isinstance(entry, dict):
+                    self.want(entry.get("channel"), where + ["channel"], str, "a string")
+                    if "priority" in entry:
+                        self.want(entry["priority"], where + ["priority"], int, "an integer")
+        if "platforms" in table and not workspace:
+            self.strings(table["platforms"], path + ["platforms"], "a platform name (a string)")
+        if "channel-priority" in table:
+            self.want(table["channel-priority"], path + ["channel-priority"], str, "a string")
+        if "pypi-options" in table:
+            options = self.table(table["pypi-options"], path + ["pypi-options"])
+            if "index-url" in options:
+                self.want(options["index-url"], path + ["pypi-options", "index-url"], str, "a URL (a string)")
+            if "extra-index-urls" in options:
+                self.strings(options["extra-index-urls"], path + ["pypi-options", "extra-index-urls"], "a URL")
+        if workspace:
+            return
+        self.dependencies(table, path)
+        for selector, target in self.table(table.get("target", {}), path + ["target"]).items():
+            self.dependencies(self.table(target, path + ["target", selector]), path + ["target", selector])
+        requirements = self.table(table.get("system-requirements", {}), path + ["system-requirements"])
+        for key, value in requirements.items():
+            where = path + ["system-requirements", key]
+            if key == "libc" and isinstance(value, dict):
+                self.want(value.get("family", "glibc"), where + ["family"], str, "a string")
+                value = value.get("version")
+                where = where + ["version"]
+            self.want(value, where, (str, int, float), "a version (a string or a number)")
+            self.version(str(value), where)
+        for key in ("tasks", "activation"):
+            if key in table:
+                self.table(table[key], path + [key])
+
+    def dependencies(self, table, path):
+        for kind in CONDA_KINDS + ("pypi-dependencies",):
+            for name, spec in self.table(table.get(kind, {}), path + [kind]).items():
+                where = path + [kind, name]
+                self.want(spec, where, (str, dict), "a version spec (a string) or a table")
+                if isinstance(spec, dict):
+                    for key in ("version", "channel", "build", "index", "path", "git", "url", "branch", "tag", "rev"):
+                        if key in spec:
+                            self.want(spec[key], where + [key], str, "a string")
+                    version, where = spec.get("version"), where + ["version"]
+                else:
+                    version = spec
+                if version is not None:
+                    self.spec(version, where, kind == "pypi-dependencies")
+
+    def spec(self, text, path, pypi):
+        """A version spec that pixi would fail to parse is a usage error naming it (rattler's, PEP 440's words)."""
+        from checks import versions
+
+        try:
+            versions.check_spec(text, pypi=pypi)
+        except versions.SpecError as exc:
+            kind = "PEP 440 version specifier" if pypi else "conda version spec"
+            self.fail(path, "%r is not a valid %s: %s" % (text, kind, exc))
+
+    def version(self, text, path):
+        from checks import versions
+
+        try:
+            versions.check_version(text)
+        except versions.SpecError as exc:
+            self.fail(path, "%r is not a valid version: %s" % (text, exc))
+
+    def python_project(self, project, groups):
+        self.prefix = []
+        self.table(project, ["project"])
+        if "dependencies" in project:
+            self.strings(project["dependencies"], ["project", "dependencies"], "a PEP 508 requirement (a string)")
+        extras = self.table(project.get("optional-dependencies", {}), ["project", "optional-dependencies"])
+        for name, requirements in extras.items():
+            self.strings(requirements, ["project", "optional-dependencies", name], "a PEP 508 requirement")
+        if "requires-python" in project:
+            self.want(project["requires-python"], ["project", "requires-python"], str, "a string")
+        for name, requirements in self.table(groups or {}, ["dependency-groups"]).items():
+            self.want(requirements, ["dependency-groups", name], list, "an array")
+
+
+def _as_tuple(kinds):
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _dotted(keys):
+    """Write a key path as TOML would: `feature.cuda.channels[0]`, quoting keys that need it."""
+    out = ""
+    for key in keys:
+        if isinstance(key, int):
+            out += "[%d]" % key
+        else:
+            out += ("." if out else "") + (key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"%s"' % key)
+    return out
+
+
+def _key_at(line, key):
+    """Return True if a TOML line sets `key` (bare or quoted, possibly dotted further)."""
+    text = line.lstrip()
+    return any(text.startswith(form) for form in (key + " ", key + "=", key + ".", '"%s"' % key, "'%s'" % key))
+
+
+def _header_line(lines, names):
+    """Return the 0-based line of the table header `[a.b]` (or `[[a.b]]`), or None."""
+    wanted = ".".join(names)
+    for number, text in enumerate(lines):
+        stripped = text.strip()
+        if stripped.startswith("[") and stripped.strip("[]").replace('"', "").replace(" ", "") == wanted:
+            return number
+    return None
 
 
 def load(path):

@@ -153,6 +153,8 @@ def _constraint(text, strict):
     target = text[len(op) :].strip()
     if not target:
         raise SpecError("%r has an operator but no version" % text)
+    if "**" in target:
+        raise SpecError("regex constraints are not supported: %r" % text)
     glob = target.endswith("*")
     if glob:
         target = target.rstrip("*").rstrip(".")
@@ -200,8 +202,11 @@ def _parse(spec, strict):
             if take() != ")":
                 raise SpecError("unbalanced parentheses in %r" % spec)
             return inner
-        token = take() if peek() not in (None, "|", ",", ")") else ""
-        return _constraint(token, strict)
+        if peek() in (None, "|", ",", ")"):
+            if len(tokens) > 1:
+                raise SpecError("empty constraint in %r" % spec)
+            return _constraint("", strict)
+        return _constraint(take(), strict)
 
     def all_of():
         parts = [atom()]
@@ -243,6 +248,49 @@ def matches(version, spec, strict=False):
         except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
             raise SpecError(str(exc)) from None
     return _parse(spec, strict)(Version(version))
+
+
+def check_spec(spec, pypi=False):
+    """Raise SpecError with the parser's words if pixi could not parse a version spec; `*` is any version.
+
+    conda (pypi=False): rattler's VersionSpec when py-rattler is installed, else this module's grammar, which refuses
+    what rattler refuses among everyday typos (`>=1.21,,<2`, `11.8.**`, an empty spec). PyPI: PEP 440 through
+    `packaging` when installed (pixi parses PyPI specs with uv's PEP 440 parser), else the conda grammar.
+    """
+    text = str(spec)
+    if text.strip() == "*":
+        return
+    if not text.strip():
+        raise SpecError("empty version spec (`*` means any version)")
+    if pypi:
+        try:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        except ImportError:
+            pass
+        else:
+            try:
+                SpecifierSet(text)
+                return
+            except InvalidSpecifier as exc:
+                raise SpecError(str(exc)) from None
+    if _rattler is not None and not pypi:
+        try:
+            _rattler.VersionSpec(text.strip(), strict=False)
+        except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
+            raise SpecError(str(exc)) from None
+        return
+    _parse(text.strip(), False)
+
+
+def check_version(version):
+    """Raise SpecError if `version` is not a conda version (rattler's words when py-rattler is installed)."""
+    if _rattler is not None:
+        try:
+            _rattler.Version(str(version))
+        except Exception as exc:
+            raise SpecError(str(exc)) from None
+        return
+    Version(version)
 
 
 def compare(a, b):
