@@ -647,7 +647,7 @@ class _Shapes:
         for index, entry in enumerate(
             self.want(table.get("platforms", []), [self.ws.era, "platforms"], list, "an array")
         ):
-            self.want(entry, [self.ws.era, "platforms", index], (str, dict), "a string or table")
+            self.platform(self.want(entry, [self.ws.era, "platforms", index], (str, dict), "a string or table"), index)
         self.feature(data, [])
         for name, feature in self.table(data.get("feature", {}), ["feature"]).items():
             self.feature(self.table(feature, ["feature", name]), ["feature", name])
@@ -666,6 +666,27 @@ class _Shapes:
             self.feature(env, path)
         if python_project is not None:
             self.python_project(python_project, groups)
+
+    def platform(self, entry, index):
+        """A rich platform's values are strings, versions where they declare a virtual package (WorkspacePlatform in
+        pixi's schema: "Declare a `__cuda` virtual package at the given version (e.g. `12.0`), or a `{ driver, arch }`
+        table"; the other keys likewise)."""
+        if not isinstance(entry, dict):
+            return
+        path = [self.ws.era, "platforms", index]
+        for key, value in entry.items():
+            where = path + [key]
+            if key == "cuda" and isinstance(value, dict):
+                for part in ("driver", "arch"):
+                    if part in value:
+                        self.version(
+                            self.want(value[part], where + [part], str, "a version (a string)"), where + [part]
+                        )
+                continue
+            expected = "a string or a `{ driver, arch }` table" if key == "cuda" else "a string"
+            self.want(value, where, str, expected)
+            if key in ("cuda", "glibc", "linux", "macos", "osx") or key.startswith("__"):
+                self.version(value.partition("=")[0] if key.startswith("__") else value, where)
 
     def feature(self, table, path, workspace=False):
         """A feature's keys (also the root's, an environment's inline ones, and the workspace table's)."""
