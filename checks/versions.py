@@ -233,15 +233,27 @@ def release(version):
     return str(version).split("+")[0].strip()
 
 
-def matches(version, spec, strict=False):
+def matches(version, spec, strict=False, pypi=False):
     """Return True if conda version `version` satisfies version spec `spec` (None or `*` match everything).
 
     Raises SpecError for a spec or version conda's grammar rejects (`strict=True`: a bare version without an
-    operator is rejected too, as rattler's strict parser does).
+    operator is rejected too, as rattler's strict parser does). pypi=True: a PEP 440 specifier of a PyPI dependency,
+    evaluated by `packaging` when installed (pre-releases included, as a lock may hold one), else as conda would.
     """
     if spec is None or str(spec).strip() in ("", "*"):
         return True
     spec, version = str(spec).strip(), str(version).strip()
+    if pypi:
+        try:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+            from packaging.version import InvalidVersion
+        except ImportError:
+            pass
+        else:
+            try:
+                return SpecifierSet(spec).contains(version, prereleases=True)
+            except (InvalidSpecifier, InvalidVersion) as exc:
+                raise SpecError(str(exc)) from None
     if _rattler is not None:
         try:
             return _rattler.VersionSpec(spec, strict=strict).matches(_rattler.Version(version))
@@ -294,9 +306,12 @@ def check_version(version):
 
 
 def compare(a, b):
-    """Return -1, 0 or 1 as conda orders versions a and b."""
+    """Return -1, 0 or 1 as conda orders versions a and b; SpecError if either is not a conda version."""
     if _rattler is not None:
-        va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
+        try:
+            va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
+        except Exception as exc:  # rattler's InvalidVersionError: a plain exception with rattler's message
+            raise SpecError(str(exc)) from None
         return (va > vb) - (va < vb)
     return Version(a)._cmp(Version(b))
 

@@ -89,7 +89,7 @@ def _pairing(torch, name, pkg):
     pin = pin if pin is not None else pkg.depends_on("torch")
     if pin:
         release = re.sub(r"\+[\w.]+", "", pin)  # `torch==2.4.1+cu124`: the flavour is judged on its own
-        if not versions.matches(versions.release(torch.version), release):
+        if _satisfies(torch.version, release, torch.kind == "pypi") is False:
             return (name, "pytorch %s (its own pin)" % pin, "pytorch %s" % torch.version)
         return None
     should = paired(torch.version, name, pkg.version)
@@ -111,13 +111,27 @@ def _specs_problems(ws, env, platform, locked):
                     )
                 continue
             for spec in specs:
-                if not versions.matches(versions.release(pkg.version), spec["version"]):
+                kept = _satisfies(pkg.version, spec["version"], kind == "pypi-dependencies")
+                if kept is None:
+                    problems.append(
+                        (name, "%s %s (a version the spec can judge)" % (name, spec["version"]), pkg.label())
+                    )
+                elif not kept:
                     problems.append(
                         (name, "%s %s (feature %s)" % (name, spec["version"], spec["feature"]), pkg.label())
                     )
                 if spec.get("channel") and not channels.same(pkg.channel_url, spec["channel"]):
                     problems.append((name, "%s from channel %s" % (name, spec["channel"]), pkg.label()))
     return problems
+
+
+def _satisfies(version, spec, pypi=False):
+    """Return whether a locked version meets a spec, or None when either does not parse (the lock's own version
+    string is another team's text: an unparseable one is a finding, not a crash)."""
+    try:
+        return versions.matches(versions.release(version), spec, pypi=pypi)
+    except versions.SpecError:
+        return None
 
 
 def _has_dependencies(ws, env, platform):
