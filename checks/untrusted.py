@@ -17,10 +17,11 @@ import re
 import stat
 
 # The limits, and why: pixi's own pixi.toml at v0.77.0 is 19,858 bytes and the largest pixi.lock in its repository
-# (examples/ros2-nav2) 2,868,036 bytes; the limits are about 200x and 10x those, far above any real workspace, and
-# keep a hostile file's cost to seconds (README: "Reading another team's workspace").
+# (examples/ros2-nav2) 2,868,036 bytes; the limits are about 200x and 6x those, far above any real workspace, and
+# keep a hostile file's cost bounded: a lock just under the limit takes lock-audit about 5 s and 0.5 GB on a 2-core
+# machine (tools/measure_untrusted.py; README: "Reading another team's workspace").
 MANIFEST_LIMIT = 4 * 1024 * 1024
-LOCK_LIMIT = 32 * 1024 * 1024
+LOCK_LIMIT = 16 * 1024 * 1024
 MiB = 1024 * 1024
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))

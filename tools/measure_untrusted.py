@@ -96,6 +96,11 @@ def main(argv):
             handle.write(lock)
         size = os.path.getsize(lock_path) / 1e6
         cases.append(("real-size lock (%.1f MB)" % size, run(tmp, lock_path, "--manifest", manifest)))
+        big_manifest, big = real_size_lock(packages=23500)
+        with open(lock_path, "w") as handle:
+            handle.write(big)
+        size = os.path.getsize(lock_path) / 2**20
+        cases.append(("lock of %.1f MiB (just under the limit)" % size, run(tmp, lock_path, "--manifest", manifest)))
         with open(lock_path, "w") as handle:
             handle.write(alias_bomb())
         cases.append(
