@@ -409,6 +409,39 @@ def test_a_value_of_the_wrong_type_or_an_unparseable_spec_is_a_usage_error(load,
         load(BASE + extra + "\n")
 
 
+WRONG_TYPES = [
+    "[feature.f]\nchannels = 5",
+    "[environments]\ne = { features = 5 }",
+    '[target]\nlinux-64 = "x"',
+    "[environments]\ne = [5]",
+    "[environments]\ne = { no-default-feature = 1 }",
+    "[feature.f.dependencies]\nnumpy = 5",
+    '[workspace.pypi-options]\nindex-url = ["x"]',
+    "[system-requirements]\ncuda = []",
+]
+
+
+@pytest.mark.parametrize("extra", WRONG_TYPES)
+def test_wrong_types_are_what_pixis_schema_rejects(load, repo_root, extra):
+    """The expected verdict comes from pixi: its JSON schema at v0.77.0 (tests/data/pixi-schema-v0.77.0.json) rejects
+    each of these documents, and the base document passes it; the model refuses exactly these too."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+
+    from checks.manifest import _toml_loads
+
+    with open(str(repo_root / "tests" / "data" / "pixi-schema-v0.77.0.json"), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    text = BASE + extra + "\n"
+    if extra.startswith("[workspace."):
+        text = BASE.replace("[dependencies]", extra + "\n[dependencies]")
+    jsonschema.validate(_toml_loads(BASE, "pixi.toml"), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(_toml_loads(text, "pixi.toml"), schema)
+    with pytest.raises(ManifestError, match=r"pixi.toml line \d+: `[^`]+`: expected"):
+        load(text)
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
