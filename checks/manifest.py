@@ -166,7 +166,8 @@ class Workspace:
         self.path, self.text, self._lines = path, text, None
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
-        data = doc.get("tool", {}).get("pixi") if self.kind == "pyproject.toml" else doc
+        tool = doc.get("tool") if self.kind == "pyproject.toml" else None
+        data = tool.get("pixi") if isinstance(tool, dict) else doc if self.kind == "pixi.toml" else None
         python_project = doc.get("project") if self.kind == "pyproject.toml" else None
         if not isinstance(data, dict) or not isinstance(data.get("workspace", data.get("project")), dict):
             where = "[tool.pixi.workspace]" if self.kind == "pyproject.toml" else "[workspace]"

@@ -55,6 +55,16 @@ MANIFEST = {
         "bare": {"features": [], "no-default-feature": True},
     },
 }
+PYPROJECT = {
+    "project": {
+        "name": "p",
+        "requires-python": ">=3.10",
+        "dependencies": ["torch>=2.5; sys_platform == 'linux'", "numpy"],
+        "optional-dependencies": {"test": ["pytest>=7"]},
+    },
+    "dependency-groups": {"dev": ["ruff", {"include-group": "test"}]},
+    "tool": {"pixi": {"workspace": {"channels": ["conda-forge"], "platforms": ["linux-64", "osx-arm64"]}}},
+}
 CF = "https://conda.anaconda.org/conda-forge/"
 LOCK = {
     "version": 7,
@@ -178,22 +188,22 @@ def run_bounded(argv):
     return code, err.getvalue()
 
 
-def check_invariants(tmp_path, manifest_bytes, lock_bytes):
-    (tmp_path / "pixi.toml").write_bytes(manifest_bytes)
+def check_invariants(tmp_path, manifest_bytes, lock_bytes, name="pixi.toml"):
+    (tmp_path / name).write_bytes(manifest_bytes)
     (tmp_path / "pixi.lock").write_bytes(lock_bytes)
     report = tmp_path / "report.json"
     if report.exists():
         report.unlink()
-    argv = ["lock-audit", str(tmp_path / "pixi.lock"), "--manifest", str(tmp_path / "pixi.toml"), "--json", str(report)]
+    argv = ["lock-audit", str(tmp_path / "pixi.lock"), "--manifest", str(tmp_path / name), "--json", str(report)]
     code, err = run_bounded(argv)
     assert "internal error" not in err, err
     assert code in (0, 1, 2), (code, err)
     if code == 2:
-        assert str(tmp_path / "pixi.toml") in err or str(tmp_path / "pixi.lock") in err, err
+        assert str(tmp_path / name) in err or str(tmp_path / "pixi.lock") in err, err
     else:
         raised = [r for r in json.loads(report.read_text())["results"] if r["summary"].startswith("raised ")]
         assert not raised, raised
-    exercise_model(str(tmp_path / "pixi.toml"))
+    exercise_model(str(tmp_path / name))
 
 
 def exercise_model(path):
@@ -226,11 +236,12 @@ COMMON = settings(
 )
 
 
-def test_the_seed_inputs_are_valid(tmp_path):
-    """The unmutated manifest and lock read cleanly (exit 0 or 1: a verdict, not a refusal)."""
-    (tmp_path / "pixi.toml").write_text(toml(MANIFEST))
+@pytest.mark.parametrize(("name", "document"), [("pixi.toml", MANIFEST), ("pyproject.toml", PYPROJECT)])
+def test_the_seed_inputs_are_valid(tmp_path, name, document):
+    """The unmutated manifests and lock read cleanly (exit 0 or 1: a verdict, not a refusal)."""
+    (tmp_path / name).write_text(toml(document))
     (tmp_path / "pixi.lock").write_text(dump(LOCK))
-    code, err = run_bounded(["lock-audit", str(tmp_path / "pixi.lock"), "--manifest", str(tmp_path / "pixi.toml")])
+    code, err = run_bounded(["lock-audit", str(tmp_path / "pixi.lock"), "--manifest", str(tmp_path / name)])
     assert code in (0, 1) and not err, err
 
 
@@ -238,6 +249,12 @@ def test_the_seed_inputs_are_valid(tmp_path):
 @given(doc=mutated(MANIFEST))
 def test_manifests_with_mutated_values(tmp_path, doc):
     check_invariants(tmp_path, toml(doc).encode("utf-8", "surrogatepass"), dump(LOCK).encode())
+
+
+@COMMON
+@given(doc=mutated(PYPROJECT))
+def test_pyprojects_with_mutated_values(tmp_path, doc):
+    check_invariants(tmp_path, toml(doc).encode("utf-8", "surrogatepass"), dump(LOCK).encode(), "pyproject.toml")
 
 
 @COMMON
