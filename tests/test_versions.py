@@ -121,3 +121,44 @@ def test_helpers():
     assert versions.release("2.0.1+cu117") == "2.0.1"
     assert versions.floor(">=12.8,<13") == "12.8" and versions.floor("11.8.*") == "11.8" and versions.floor("*") is None
     assert versions.minor("12") == (12, 0) and versions.key("2.0.1+cu117") == (2, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("spec", "valid"),
+    [
+        (">=1.21,,<2", False),
+        ("11.8.**", False),
+        (">=1,", False),
+        (",>=1", False),
+        ("|1", False),
+        ("1|", False),
+        ("**", False),
+        ("", False),
+        ("(>=1)", True),
+        (">=1,<2|3", True),
+        ("1.*.*", True),
+        ("*.*", True),
+        (">=1.0.*", True),
+        ("*", True),
+    ],
+)
+@pytest.mark.parametrize("backend", ["py-rattler", "builtin"])
+def test_check_spec_refuses_what_rattler_refuses(monkeypatch, backend, spec, valid):
+    """pixi parses a dependency's version spec with rattler (VersionSpec::from_str, lenient): the verdicts are
+    rattler's own (py-rattler decides `valid` when installed; the built-in grammar must agree on these typos)."""
+    import contextlib
+
+    if backend == "builtin":
+        monkeypatch.setattr(versions, "_rattler", None)
+    elif versions._rattler is None:
+        pytest.skip("py-rattler is not installed")
+    else:
+        rattler_says = True
+        try:
+            versions._rattler.VersionSpec(spec, strict=False) if spec not in ("", "*") else None
+        except Exception:
+            rattler_says = False
+        assert rattler_says == valid or spec == ""
+    context = contextlib.nullcontext() if valid else pytest.raises(versions.SpecError)
+    with context:
+        versions.check_spec(spec)
