@@ -713,7 +713,11 @@ class _Shapes:
             return
         self.dependencies(table, path)
         for selector, target in self.table(table.get("target", {}), path + ["target"]).items():
-            self.dependencies(self.table(target, path + ["target", selector]), path + ["target", selector])
+            where = path + ["target", selector]
+            self.dependencies(self.table(target, where), where)
+            for key in ("tasks", "activation"):
+                if key in target:
+                    self.table(target[key], where + [key])
         requirements = self.table(table.get("system-requirements", {}), path + ["system-requirements"])
         for key, value in requirements.items():
             where = path + ["system-requirements", key]

@@ -38,11 +38,12 @@ MANIFEST = {
     },
     "dependencies": {"python": "3.11.*", "pytorch": {"version": ">=2.5", "channel": "conda-forge"}},
     "system-requirements": {},
+    "tasks": {"train": "python train.py", "all": {"depends-on": ["train"], "description": "d"}},
     "feature": {
         "cuda": {
             "platforms": ["linux-64-cuda-12-0"],
             "dependencies": {"cuda-version": "<13", "pytorch-cuda": "12.1.*"},
-            "target": {"linux-64": {"dependencies": {"numpy": ">=1.21,<2"}}},
+            "target": {"linux-64": {"dependencies": {"numpy": ">=1.21,<2"}, "tasks": {"t": {"cmd": "x", "env": {}}}}},
         },
         "pip": {
             "pypi-dependencies": {"torch": {"version": "==2.5.1", "index": "https://download.pytorch.org/whl/cu124"}},
