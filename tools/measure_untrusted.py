@@ -51,21 +51,33 @@ def run(directory, *args):
     return seconds, peak, proc.returncode, lines[-1] if lines else ""
 
 
-def real_size_lock(environments=4, packages=1300):
-    """A lock of about 1 MB shaped as pixi writes one: a few environments sharing 1,300 conda records."""
+def manifest_for(environments=4):
+    """The manifest the generated locks belong to: `default` plus env1..envN-1, each with a feature."""
+    text = HEAD + "".join('[feature.f%d]\n[feature.f%d.dependencies]\npython = "*"\n' % (i, i) for i in range(1, 4))
+    return text + "[environments]\n" + "".join('env%d = ["f%d"]\n' % (i, i) for i in range(1, environments))
+
+
+def lock_lines(environments=4, packages=1300):
+    """Yield the lines of a lock shaped as pixi writes one (v6): a few environments sharing `packages` conda records;
+    1,300 make about 1 MB. Lines are yielded, not joined, so that the measuring process stays small (a child's peak
+    memory, ru_maxrss, starts at its parent's)."""
     urls = ["%spkg%04d-1.%d.0-h0123456_%d.conda" % (CF, i, i % 9, i % 3) for i in range(packages)]
-    out = ["version: 6", "environments:"]
+    yield "version: 6\nenvironments:\n"
     for env in ["default"] + ["env%d" % i for i in range(1, environments)]:
-        out += ["  %s:" % env, "    channels:", "    - url: https://conda.anaconda.org/conda-forge/", "    packages:"]
-        out += ["      linux-64:"] + ["      - conda: %s" % url for url in urls]
-    out.append("packages:")
+        yield "  %s:\n    channels:\n    - url: https://conda.anaconda.org/conda-forge/\n    packages:\n" % env
+        yield "      linux-64:\n"
+        for url in urls:
+            yield "      - conda: %s\n" % url
+    yield "packages:\n"
     for url in urls:
-        out += ["- conda: %s" % url, "  sha256: %s" % ("0" * 64), "  md5: %s" % ("0" * 32)]
-        out += ["  depends:", "  - python >=3.11,<3.12.0a0", "  - libgcc >=13", "  license: BSD-3-Clause"]
-        out += ["  size: 123456", "  timestamp: 1700000000000"]
-    manifest = HEAD + "".join('[feature.f%d]\n[feature.f%d.dependencies]\npython = "*"\n' % (i, i) for i in range(1, 4))
-    manifest += "[environments]\n" + "".join('env%d = ["f%d"]\n' % (i, i) for i in range(1, environments))
-    return manifest, "\n".join(out) + "\n"
+        yield "- conda: %s\n  sha256: %s\n  md5: %s\n" % (url, "0" * 64, "0" * 32)
+        yield "  depends:\n  - python >=3.11,<3.12.0a0\n  - libgcc >=13\n  license: BSD-3-Clause\n"
+        yield "  size: 123456\n  timestamp: 1700000000000\n"
+
+
+def real_size_lock(environments=4, packages=1300):
+    """Return (manifest, lock text) of about 1 MB (see lock_lines)."""
+    return manifest_for(environments), "".join(lock_lines(environments, packages))
 
 
 def alias_bomb(levels=9):
@@ -88,17 +100,15 @@ def main(argv):
             handle.write(HEAD + '[feature.f.dependencies]\nnumpy = "*"\n[environments]\n')
             handle.write("".join('e%05d = ["f"]\n' % i for i in range(10000)))
         cases.append(("manifest with 10,000 environments, no lock", run(tmp, "--manifest", manifest)))
-        text, lock = real_size_lock()
         with open(manifest, "w") as handle:
-            handle.write(text)
+            handle.write(manifest_for())
         lock_path = os.path.join(tmp, "pixi.lock")
         with open(lock_path, "w") as handle:
-            handle.write(lock)
+            handle.writelines(lock_lines())
         size = os.path.getsize(lock_path) / 1e6
         cases.append(("real-size lock (%.1f MB)" % size, run(tmp, lock_path, "--manifest", manifest)))
-        big_manifest, big = real_size_lock(packages=23500)
         with open(lock_path, "w") as handle:
-            handle.write(big)
+            handle.writelines(lock_lines(packages=23500))
         size = os.path.getsize(lock_path) / 2**20
         cases.append(("lock of %.1f MiB (just under the limit)" % size, run(tmp, lock_path, "--manifest", manifest)))
         with open(lock_path, "w") as handle:
@@ -107,7 +117,7 @@ def main(argv):
             ("YAML alias bomb (%d bytes)" % os.path.getsize(lock_path), run(tmp, lock_path, "--manifest", manifest))
         )
         with open(lock_path, "w") as handle:
-            handle.write(lock)
+            handle.writelines(lock_lines())
             chunk = "#" * (1 << 20) + "\n"
             for _ in range(200):
                 handle.write(chunk)
