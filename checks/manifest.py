@@ -7,6 +7,7 @@ reject is collected in `Workspace.problems` (and reported by `lock-audit`) inste
 check can still say something useful about the rest.
 """
 
+import bisect
 import os
 import re
 import sys
@@ -163,7 +164,7 @@ class Workspace:
     """
 
     def __init__(self, doc, path, text=""):
-        self.path, self.text, self._lines = path, text, None
+        self.path, self.text, self._lines, self._keys, self._starts = path, text, None, None, {}
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
         tool = doc.get("tool") if self.kind == "pyproject.toml" else None
@@ -238,7 +239,7 @@ class Workspace:
         for name, spec in declared.items():
             where = "[environments] %s" % name
             line = lambda name=name: (  # noqa: E731  (looked up only for a problem)
-                self.locate("%s = " % name, after="[environments]") or self.locate("[environments.%s" % name)
+                self.key_line(name, after="[environments]") or self.locate("[environments.%s" % name)
             )
             if not ENV_NAME.match(name):
                 self.problem(
@@ -436,10 +437,31 @@ class Workspace:
             self._lines = self.text.splitlines()
         return self._lines
 
+    def _start(self, after):
+        """Return the 0-based index of the first line holding `after` (0 if none), each `after` searched once."""
+        if after not in self._starts:
+            self._starts[after] = next((i for i, line in enumerate(self.lines) if after in line), 0)
+        return self._starts[after]
+
+    def key_line(self, key, after=None):
+        """Return the 1-based line that sets `key` (bare or quoted, at the start of a line) at or after the line
+        holding `after`, or None: from an index of the manifest's keys built once, so that looking up every
+        environment of a large manifest stays linear."""
+        if self._keys is None:
+            self._keys = {}
+            pattern = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*[=.]""")
+            for number, line in enumerate(self.lines):
+                found = pattern.match(line)
+                if found:
+                    self._keys.setdefault(found.group(1).strip("\"'"), []).append(number)
+        numbers = self._keys.get(key, [])
+        index = bisect.bisect_left(numbers, self._start(after) if after else 0)
+        return numbers[index] + 1 if index < len(numbers) else None
+
     def locate(self, *needles, after=None):
         """Return the 1-based line of the manifest holding every needle (at or after the line holding `after`)."""
         lines = self.lines
-        start = next((i for i, line in enumerate(lines) if after in line), 0) if after else 0
+        start = self._start(after) if after else 0
         for number in range(start, len(lines)):
             if all(n in lines[number] for n in needles):
                 return number + 1
