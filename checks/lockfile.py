@@ -85,6 +85,77 @@ def _pypi_name(name):
     return re.sub(r"[-_.]+", "-", name.lower())
 
 
+class _LockShapes:
+    """Check the types and shapes of every lock value the reader uses, before it uses them: a violation is a LockError
+    (exit 2) naming the file, the line and the key, and what the lock format holds there (rattler_lock's
+    serialization, crates/rattler_lock/src/parse/ at rattler_lock-v0.32.0, the version pixi v0.77.0 pins)."""
+
+    def __init__(self, path, lines):
+        self.path, self.lines = path, lines
+
+    def fail(self, parent, keys, message):
+        line = self.lines.get((id(parent), keys[-1])) or self.lines.get(id(parent))
+        where = "%s line %d" % (self.path, line) if line else self.path
+        dotted = "".join("[%d]" % k if isinstance(k, int) else ("." if i else "") + str(k) for i, k in enumerate(keys))
+        raise LockError("lock %s: `%s`: %s; regenerate it with `pixi lock`" % (where, dotted, message))
+
+    def want(self, parent, keys, value, kinds, expected):
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            found = next((n for t, n in _YAML_NAMES if isinstance(value, t)), type(value).__name__)
+            self.fail(parent, keys, "expected %s, found %s" % (expected, found))
+        return value
+
+    def strings(self, parent, keys, value, expected="a string"):
+        for index, item in enumerate(self.want(parent, keys, value, list, "a list")):
+            self.want(value, keys + [index], item, (str, int, float), expected)
+
+    def check(self, doc):
+        rows = self.want(doc, ["platforms"], doc.get("platforms") or [], list, "a list")
+        for index, row in enumerate(rows):
+            where = ["platforms", index]
+            self.want(rows, where, row, dict, "a platform (`name`, `subdir`, `virtual-packages`)")
+            self.want(row, where + ["name"], row.get("name"), (str, int, float), "a platform name")
+            if "subdir" in row:
+                self.want(row, where + ["subdir"], row["subdir"], str, "a conda subdir")
+            self.strings(row, where + ["virtual-packages"], row.get("virtual-packages") or [], "`__name=version`")
+        entries = self.want(doc, ["packages"], doc.get("packages") or [], list, "a list")
+        for index, entry in enumerate(entries):
+            where = ["packages", index]
+            self.want(entries, where, entry, dict, "a package record")
+            url = entry.get("conda") or entry.get("pypi") or entry.get("url") or entry.get("path")
+            self.want(entry, where + ["conda" if "conda" in entry else "pypi"], url, str, "a URL or path")
+            for key in ("name", "version", "build", "subdir", "channel", "index"):
+                if entry.get(key) is not None:
+                    self.want(entry, where + [key], entry[key], (str, int, float), "a string")
+            for key in ("depends", "requires_dist"):
+                if entry.get(key) is not None:
+                    self.strings(entry, where + [key], entry[key], "a requirement (a string)")
+        environments = self.want(doc, ["environments"], doc.get("environments") or {}, dict, "a mapping")
+        for env, body in environments.items():
+            where = ["environments", str(env)]
+            self.want(environments, where, body, dict, "an environment (`channels`, `packages`)")
+            for index, channel in enumerate(
+                self.want(body, where + ["channels"], body.get("channels") or [], list, "a list")
+            ):
+                self.want(body["channels"], where + ["channels", index], channel, (str, dict), "a channel (`url: ...`)")
+                if isinstance(channel, dict):
+                    self.want(channel, where + ["channels", index, "url"], channel.get("url"), str, "a URL")
+            self.strings(body, where + ["indexes"], body.get("indexes") or [], "an index URL")
+            packages = self.want(body, where + ["packages"], body.get("packages") or {}, dict, "a mapping of platforms")
+            for platform, refs in packages.items():
+                for index, ref in enumerate(
+                    self.want(packages, where + ["packages", str(platform)], refs or [], list, "a list")
+                ):
+                    keys = where + ["packages", str(platform), index]
+                    self.want(refs, keys, ref, dict, "a reference (`conda: URL` or `pypi: URL`)")
+                    kind = "conda" if "conda" in ref else "pypi"
+                    self.want(ref, keys + [kind], ref.get(kind), str, "a URL or path")
+
+
+_YAML_NAMES = ((bool, "a boolean"), (str, "a string"), (int, "an integer"), (float, "a float"), (list, "a list"))
+_YAML_NAMES += ((dict, "a mapping"), (type(None), "nothing (null)"))
+
+
 def parse_conda_url(url):
     """Split `.../<channel>/<subdir>/<name>-<version>-<build>.tar.bz2` into its parts (name may hold dashes)."""
     directory, filename = posixpath.split(url.split("#")[0])
@@ -112,15 +183,16 @@ class LockPlatform:
 class Lock:
     """A parsed pixi.lock: version, platforms {name: LockPlatform}, environments {name: {channels, packages}}."""
 
-    def __init__(self, document, path="pixi.lock"):
+    def __init__(self, document, path="pixi.lock", lines=None):
         if not isinstance(document, dict) or "version" not in document:
             raise LockError("%s is not a pixi lock file (no `version:`); regenerate it with `pixi lock`" % path)
         self.path, self.version = path, document["version"]
-        if self.version not in SUPPORTED:
+        if self.version not in SUPPORTED or isinstance(self.version, bool):
             raise LockError(
                 "%s is lock format v%s; pixi 0.77 and this audit read v4 to v7: regenerate it with the pixi that "
                 "requires-pixi names (`pixi lock`)" % (path, self.version)
             )
+        _LockShapes(path, lines or {}).check(document)
         try:
             self.platforms = {
                 str(p["name"]): LockPlatform(
@@ -174,9 +246,70 @@ class Lock:
         return self.environments.get(env, {}).get("packages", {}).get(platform)
 
 
+def _loader(yaml):
+    """Return a safe YAML loader that refuses aliases, anchors' other half, and merge keys.
+
+    pixi's lock writer (serde_yaml through rattler_lock) never emits an alias, so a lock holding one was not written
+    by pixi; refusing it keeps the cost of a document linear in its size (an alias bomb expands exponentially in
+    whatever walks it). The C loader is used when PyYAML has it; a node constructed a second time is an alias.
+    """
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class NoAliasLoader(base):
+        lines = None
+
+        def construct_yaml_map(self, node):
+            """A mapping, its line recorded ({id(mapping): line}) for messages about it."""
+            data = {}
+            self.lines[id(data)] = node.start_mark.line + 1
+            yield data
+            data.update(self.construct_mapping(node))
+            for key, value in node.value:
+                if isinstance(key.value, str):
+                    self.lines[(id(data), key.value)] = value.start_mark.line + 1
+
+        def construct_yaml_seq(self, node):
+            """A list, each item's line recorded ({(id(list), index): line})."""
+            data = []
+            self.lines[id(data)] = node.start_mark.line + 1
+            yield data
+            data.extend(self.construct_sequence(node))
+            for index, item in enumerate(node.value):
+                self.lines[(id(data), index)] = item.start_mark.line + 1
+
+        def construct_object(self, node, deep=False):
+            if node in self.constructed_objects or node in self.recursive_objects:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    "this node is used again through a YAML alias (`*name`), which pixi's lock writer never emits",
+                    node.start_mark,
+                )
+            return super().construct_object(node, deep)
+
+        def flatten_mapping(self, node):
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a YAML merge key (`<<`): pixi's lock writer emits none", key.start_mark
+                    )
+            return super().flatten_mapping(node)
+
+    NoAliasLoader.add_constructor("tag:yaml.org,2002:map", NoAliasLoader.construct_yaml_map)
+    NoAliasLoader.add_constructor("tag:yaml.org,2002:seq", NoAliasLoader.construct_yaml_seq)
+    return NoAliasLoader
+
+
 def load(path):
-    """Read and parse a pixi.lock file; raise LockError with the fix on any problem."""
-    if not os.path.isfile(path):
+    """Read and parse a pixi.lock file; raise LockError with the fix on any problem.
+
+    The file is untrusted input: a regular file of at most untrusted.LOCK_LIMIT bytes of UTF-8 (checks/untrusted.py),
+    YAML without aliases or merge keys (`_loader`); libyaml refuses nesting beyond 1,000 levels, and a recursion
+    limit reached while building the document is refused the same way.
+    """
+    from checks import untrusted
+
+    if not os.path.exists(path):
         raise LockError("%s does not exist: run `pixi lock` (and commit pixi.lock)" % path)
     try:
         import yaml
@@ -185,14 +318,19 @@ def load(path):
             "reading pixi.lock needs PyYAML: `pixi run lock-audit` (the lint environment has it) "
             "or `pip install pyyaml`"
         ) from None
+    regenerate = "regenerate it with `pixi lock`"
+    text = untrusted.read_text(path, "lock", untrusted.LOCK_LIMIT, LockError, regenerate)
+    loader = _loader(yaml)(text)
+    loader.lines = {}
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise LockError("cannot read %s (%s): run `pixi lock` to create it" % (path, exc.strerror)) from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 (a safe loader)
+        document = loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise LockError("%s is not valid YAML (%s); regenerate it with `pixi lock`" % (path, exc)) from None
-    return Lock(document, path)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = " line %d" % (mark.line + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise LockError("lock %s%s is not valid YAML: %s; %s" % (path, where, problem, regenerate)) from None
+    except RecursionError:
+        raise LockError("lock %s: nested deeper than a pixi lock is; %s" % (path, regenerate)) from None
+    finally:
+        loader.dispose()
+    return Lock(document, path, loader.lines)

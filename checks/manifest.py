@@ -7,6 +7,7 @@ reject is collected in `Workspace.problems` (and reported by `lock-audit`) inste
 check can still say something useful about the rest.
 """
 
+import bisect
 import os
 import re
 import sys
@@ -60,6 +61,11 @@ def _toml_loads(text, path):
     parser, reads_1_1 = _toml_parser()
     try:
         return parser.loads(text)
+    except RecursionError:
+        raise ManifestError(
+            "%s line %d: arrays or inline tables nested too deeply to read; pixi manifests nest a few levels"
+            % (path, _deepest_line(text))
+        ) from None
     except parser.TOMLDecodeError as exc:
         line = None if reads_1_1 else _toml11_line(text)
         if line:
@@ -68,6 +74,17 @@ def _toml_loads(text, path):
                 "TOML parser reads 1.0 only); fix: pip install 'tomli>=2.4'" % (path, line)
             ) from None
         raise ManifestError("%s is not valid TOML: %s" % (path, exc)) from None
+
+
+def _deepest_line(text):
+    """Return the line where bracket nesting (outside strings) is deepest: where a too-deep document goes wrong."""
+    depth, deepest, where = 0, -1, 1
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in re.sub(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'", '""', line).split("#")[0]:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > deepest:
+                deepest, where = depth, number
+    return where
 
 
 def _toml11_line(text):
@@ -108,10 +125,11 @@ def find_manifest(start=None):
 
 
 def _has_pixi_workspace(path):
+    from checks import untrusted
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
+        text = untrusted.read_text(path, "manifest", untrusted.MANIFEST_LIMIT, ManifestError, "")
+    except ManifestError:
         return False
     return bool(re.search(r"^\s*\[tool\.pixi\.(workspace|project)\]|tool\.pixi\.(workspace|project)\.", text, re.M))
 
@@ -146,16 +164,18 @@ class Workspace:
     """
 
     def __init__(self, doc, path, text=""):
-        self.path, self.text = path, text
+        self.path, self.text, self._lines, self._keys, self._starts = path, text, None, None, {}
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
-        data = doc.get("tool", {}).get("pixi") if self.kind == "pyproject.toml" else doc
+        tool = doc.get("tool") if self.kind == "pyproject.toml" else None
+        data = tool.get("pixi") if isinstance(tool, dict) else doc if self.kind == "pixi.toml" else None
         python_project = doc.get("project") if self.kind == "pyproject.toml" else None
         if not isinstance(data, dict) or not isinstance(data.get("workspace", data.get("project")), dict):
             where = "[tool.pixi.workspace]" if self.kind == "pyproject.toml" else "[workspace]"
             raise ManifestError("%s has no %s table: it is not a pixi workspace manifest" % (path, where))
         self.data = data
         self.era = "workspace" if "workspace" in data else "project"
+        _Shapes(self).check(data, python_project, doc.get("dependency-groups"))
         self.table = data[self.era]
         if self.era == "project":
             self.notes.append(("[project]", "the `project` field is deprecated; pixi reads it as `workspace`"))
@@ -175,7 +195,10 @@ class Workspace:
         self._check_platform_references()
 
     def problem(self, where, message, fix=None, line=None):
-        """Record something pixi 0.77 would refuse: where (with the manifest line, if known), what, the fix."""
+        """Record something pixi 0.77 would refuse: where (with the manifest line, if known), what, the fix.
+
+        line: a line number, or a function returning one (looked up only when there is a problem to report)."""
+        line = line() if callable(line) else line
         self.problems.append(("%s (line %d)" % (where, line) if line else where, message, fix))
 
     # ---- platforms -----------------------------------------------------------------------------------------
@@ -185,7 +208,9 @@ class Workspace:
         for index, entry in enumerate(self.table.get("platforms") or []):
             where = "platforms[%d] %s" % (index, _short(entry))
             needles = ['"%s"' % entry] if isinstance(entry, str) else ['%s = "%s"' % kv for kv in entry.items()]
-            line = next(filter(None, (self.locate(n, after="platforms") for n in needles)), None)
+            line = lambda needles=needles: next(  # noqa: E731  (looked up only for a problem)
+                filter(None, (self.locate(n, after="platforms") for n in needles)), None
+            )
             try:
                 platform = plat.parse_entry(entry)
             except plat.PlatformError as exc:
@@ -213,7 +238,9 @@ class Workspace:
             envs["default"] = Environment("default", [self.default])  # inserted first (toml/manifest.rs:367-377)
         for name, spec in declared.items():
             where = "[environments] %s" % name
-            line = self.locate("%s = " % name, after="[environments]") or self.locate("[environments.%s" % name)
+            line = lambda name=name: (  # noqa: E731  (looked up only for a problem)
+                self.key_line(name, after="[environments]") or self.locate("[environments.%s" % name)
+            )
             if not ENV_NAME.match(name):
                 self.problem(
                     where,
@@ -235,13 +262,18 @@ class Workspace:
             inline = {k: spec[k] for k in INLINE_KEYS if spec.get(k) not in (None, {}, [])}
             if inline:  # the hidden feature goes first (toml/manifest.rs@v0.77.0:409-429, 522-526)
                 features.append(Feature(name, inline, "environment"))
+            seen = set()
             for feature in spec.get("features", []):
-                if feature not in self.features:
+                # `default` names the default feature (FeatureName::from, pixi_manifest/src/feature.rs@v0.77.0:
+                # 45-58); listed, it takes that place, and is added again at the end unless no-default-feature
+                # (toml/manifest.rs@v0.77.0:452-489, workspace/environment.rs@v0.77.0:543-556).
+                if feature != "default" and feature not in self.features:
                     self.problem(where, "The feature '%s' is not defined in the manifest" % feature, line=line)
-                elif any(f.name == feature and f.kind == "named" for f in features):
+                elif feature in seen:
                     self.problem(where, "The feature '%s' is included more than once." % feature, line=line)
                 else:
-                    features.append(self.features[feature])
+                    features.append(self.default if feature == "default" else self.features[feature])
+                seen.add(feature)
             no_default = bool(spec.get("no-default-feature", False))
             envs[name] = Environment(name, features + ([] if no_default else [self.default]), no_default)
             envs[name].solve_group = spec.get("solve-group")
@@ -398,10 +430,38 @@ class Workspace:
                 return {"cmd": task} if isinstance(task, str) else task
         return None
 
+    @property
+    def lines(self):
+        """The manifest's lines, split once."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def _start(self, after):
+        """Return the 0-based index of the first line holding `after` (0 if none), each `after` searched once."""
+        if after not in self._starts:
+            self._starts[after] = next((i for i, line in enumerate(self.lines) if after in line), 0)
+        return self._starts[after]
+
+    def key_line(self, key, after=None):
+        """Return the 1-based line that sets `key` (bare or quoted, at the start of a line) at or after the line
+        holding `after`, or None: from an index of the manifest's keys built once, so that looking up every
+        environment of a large manifest stays linear."""
+        if self._keys is None:
+            self._keys = {}
+            pattern = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*[=.]""")
+            for number, line in enumerate(self.lines):
+                found = pattern.match(line)
+                if found:
+                    self._keys.setdefault(found.group(1).strip("\"'"), []).append(number)
+        numbers = self._keys.get(key, [])
+        index = bisect.bisect_left(numbers, self._start(after) if after else 0)
+        return numbers[index] + 1 if index < len(numbers) else None
+
     def locate(self, *needles, after=None):
         """Return the 1-based line of the manifest holding every needle (at or after the line holding `after`)."""
-        lines = self.text.splitlines()
-        start = next((i for i, line in enumerate(lines) if after in line), 0) if after else 0
+        lines = self.lines
+        start = self._start(after) if after else 0
         for number in range(start, len(lines)):
             if all(n in lines[number] for n in needles):
                 return number + 1
@@ -537,13 +597,249 @@ def _split_requirement(requirement):
     return name, spec
 
 
+# ---- the boundary: every value the model reads has the type pixi expects ---------------------------------------------
+
+_TYPE_NAMES = ((bool, "boolean"), (str, "string"), (int, "integer"), (float, "float"), (list, "array"))
+_TYPE_NAMES += ((dict, "table"),)
+CONDA_KINDS = ("dependencies", "host-dependencies", "build-dependencies", "constraints")
+
+
+def _found(value):
+    """Name a TOML value's type as toml-span does in "expected ..., found ..." (ErrorKind::Wanted)."""
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), "datetime")
+
+
+class _Shapes:
+    """Check the types and shapes of every manifest value the model reads, before it reads them.
+
+    A violation raises ManifestError (exit 2) naming the file, the line, the key and what pixi expects, in
+    toml-span's words where pixi's deserializer would stop there ("expected a string, found integer": the
+    `ErrorKind::Wanted` message toml-span prints for pixi's TOML deserializers), or rattler's / PEP 440's parse error
+    for a version spec. Which types each key takes: pixi's JSON schema at v0.77.0 (tests/data/pixi-schema-v0.77.0.json)
+    and the TOML deserializers it documents (crates/pixi_manifest/src/toml/*.rs@v0.77.0).
+    """
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.prefix = ["tool", "pixi"] if ws.kind == "pyproject.toml" else []
+
+    def fail(self, path, message):
+        keys = self.prefix + list(path)
+        line = self.line([str(k) for k in keys if not isinstance(k, int)])
+        where = "%s line %d" % (self.ws.path, line) if line else self.ws.path
+        raise ManifestError("%s: `%s`: %s" % (where, _dotted(keys), message))
+
+    def line(self, keys):
+        """Return the manifest line of a key path: the key's own line after its table's header, best effort."""
+        names, lines = keys, self.ws.lines
+        for cut in range(len(names) - 1, 0, -1):
+            header = _header_line(lines, names[:cut])
+            if header is not None:
+                rest = names[cut:]
+                for number in range(header, len(lines)):
+                    if number > header and lines[number].lstrip().startswith("["):
+                        break
+                    if _key_at(lines[number], rest[0]):
+                        return number + 1
+                return header + 1
+        for number, text in enumerate(lines):
+            if names and _key_at(text, names[-1]):
+                return number + 1
+        return None
+
+    def want(self, value, path, kinds, expected):
+        if not isinstance(value, kinds) or (bool not in _as_tuple(kinds) and isinstance(value, bool)):
+            self.fail(path, "expected %s, found %s" % (expected, _found(value)))
+        return value
+
+    def table(self, value, path):
+        return self.want(value, path, dict, "a table")
+
+    def strings(self, value, path, what="a string"):
+        for index, item in enumerate(self.want(value, path, list, "an array of strings")):
+            self.want(item, path + [index], str, what)
+
+    # ---- the document --------------------------------------------------------------------------------------------
+
+    def check(self, data, python_project, groups):
+        table = self.table(data[self.ws.era], [self.ws.era])
+        self.feature(table, [self.ws.era], workspace=True)
+        for key in ("requires-pixi", "name", "version"):
+            if key in table:
+                self.want(table[key], [self.ws.era, key], str, "a string")
+        for index, entry in enumerate(
+            self.want(table.get("platforms", []), [self.ws.era, "platforms"], list, "an array")
+        ):
+            self.platform(self.want(entry, [self.ws.era, "platforms", index], (str, dict), "a string or table"), index)
+        self.feature(data, [])
+        for name, feature in self.table(data.get("feature", {}), ["feature"]).items():
+            self.feature(self.table(feature, ["feature", name]), ["feature", name])
+        for name, env in self.table(data.get("environments", {}), ["environments"]).items():
+            path = ["environments", name]
+            if isinstance(env, list):
+                self.strings(env, path, "a feature name (a string)")
+                continue
+            self.want(env, path, (list, dict), "a list of features or a table")
+            if "features" in env:
+                self.strings(env["features"], path + ["features"], "a feature name (a string)")
+            if "solve-group" in env:
+                self.want(env["solve-group"], path + ["solve-group"], str, "a string")
+            if "no-default-feature" in env:
+                self.want(env["no-default-feature"], path + ["no-default-feature"], bool, "a boolean")
+            self.feature(env, path)
+        if python_project is not None:
+            self.python_project(python_project, groups)
+
+    def platform(self, entry, index):
+        """A rich platform's values are strings, versions where they declare a virtual package (WorkspacePlatform in
+        pixi's schema: "Declare a `__cuda` virtual package at the given version (e.g. `12.0`), or a `{ driver, arch }`
+        table"; the other keys likewise)."""
+        if not isinstance(entry, dict):
+            return
+        path = [self.ws.era, "platforms", index]
+        for key, value in entry.items():
+            where = path + [key]
+            if key == "cuda" and isinstance(value, dict):
+                for part in ("driver", "arch"):
+                    if part in value:
+                        self.version(
+                            self.want(value[part], where + [part], str, "a version (a string)"), where + [part]
+                        )
+                continue
+            expected = "a string or a `{ driver, arch }` table" if key == "cuda" else "a string"
+            self.want(value, where, str, expected)
+            if key in ("cuda", "glibc", "linux", "macos", "osx") or key.startswith("__"):
+                self.version(value.partition("=")[0] if key.startswith("__") else value, where)
+
+    def feature(self, table, path, workspace=False):
+        """A feature's keys (also the root's, an environment's inline ones, and the workspace table's)."""
+        if "channels" in table:
+            for index, entry in enumerate(self.want(table["channels"], path + ["channels"], list, "an array")):
+                where = path + ["channels", index]
+                self.want(entry, where, (str, dict), "a channel (a string or a table with `channel`)")
+                if isinstance(entry, dict):
+                    self.want(entry.get("channel"), where + ["channel"], str, "a string")
+                    if "priority" in entry:
+                        self.want(entry["priority"], where + ["priority"], int, "an integer")
+        if "platforms" in table and not workspace:
+            self.strings(table["platforms"], path + ["platforms"], "a platform name (a string)")
+        if "channel-priority" in table:
+            self.want(table["channel-priority"], path + ["channel-priority"], str, "a string")
+        if "pypi-options" in table:
+            options = self.table(table["pypi-options"], path + ["pypi-options"])
+            if "index-url" in options:
+                self.want(options["index-url"], path + ["pypi-options", "index-url"], str, "a URL (a string)")
+            if "extra-index-urls" in options:
+                self.strings(options["extra-index-urls"], path + ["pypi-options", "extra-index-urls"], "a URL")
+        if workspace:
+            return
+        self.dependencies(table, path)
+        for selector, target in self.table(table.get("target", {}), path + ["target"]).items():
+            where = path + ["target", selector]
+            self.dependencies(self.table(target, where), where)
+            for key in ("tasks", "activation"):
+                if key in target:
+                    self.table(target[key], where + [key])
+        requirements = self.table(table.get("system-requirements", {}), path + ["system-requirements"])
+        for key, value in requirements.items():
+            where = path + ["system-requirements", key]
+            if key == "libc" and isinstance(value, dict):
+                self.want(value.get("family", "glibc"), where + ["family"], str, "a string")
+                value = value.get("version")
+                where = where + ["version"]
+            self.want(value, where, (str, int, float), "a version (a string or a number)")
+            self.version(str(value), where)
+        for key in ("tasks", "activation"):
+            if key in table:
+                self.table(table[key], path + [key])
+
+    def dependencies(self, table, path):
+        for kind in CONDA_KINDS + ("pypi-dependencies",):
+            for name, spec in self.table(table.get(kind, {}), path + [kind]).items():
+                where = path + [kind, name]
+                self.want(spec, where, (str, dict), "a version spec (a string) or a table")
+                if isinstance(spec, dict):
+                    for key in ("version", "channel", "build", "index", "path", "git", "url", "branch", "tag", "rev"):
+                        if key in spec:
+                            self.want(spec[key], where + [key], str, "a string")
+                    version, where = spec.get("version"), where + ["version"]
+                else:
+                    version = spec
+                if version is not None:
+                    self.spec(version, where, kind == "pypi-dependencies")
+
+    def spec(self, text, path, pypi):
+        """A version spec that pixi would fail to parse is a usage error naming it (rattler's, PEP 440's words)."""
+        from checks import versions
+
+        try:
+            versions.check_spec(text, pypi=pypi)
+        except versions.SpecError as exc:
+            kind = "PEP 440 version specifier" if pypi else "conda version spec"
+            self.fail(path, "%r is not a valid %s: %s" % (text, kind, exc))
+
+    def version(self, text, path):
+        from checks import versions
+
+        try:
+            versions.check_version(text)
+        except versions.SpecError as exc:
+            self.fail(path, "%r is not a valid version: %s" % (text, exc))
+
+    def python_project(self, project, groups):
+        self.prefix = []
+        self.table(project, ["project"])
+        if "dependencies" in project:
+            self.strings(project["dependencies"], ["project", "dependencies"], "a PEP 508 requirement (a string)")
+        extras = self.table(project.get("optional-dependencies", {}), ["project", "optional-dependencies"])
+        for name, requirements in extras.items():
+            self.strings(requirements, ["project", "optional-dependencies", name], "a PEP 508 requirement")
+        if "requires-python" in project:
+            self.want(project["requires-python"], ["project", "requires-python"], str, "a string")
+        for name, requirements in self.table(groups or {}, ["dependency-groups"]).items():
+            self.want(requirements, ["dependency-groups", name], list, "an array")
+
+
+def _as_tuple(kinds):
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _dotted(keys):
+    """Write a key path as TOML would: `feature.cuda.channels[0]`, quoting keys that need it."""
+    out = ""
+    for key in keys:
+        if isinstance(key, int):
+            out += "[%d]" % key
+        else:
+            out += ("." if out else "") + (key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"%s"' % key)
+    return out
+
+
+def _key_at(line, key):
+    """Return True if a TOML line sets `key` (bare or quoted, possibly dotted further)."""
+    text = line.lstrip()
+    return any(text.startswith(form) for form in (key + " ", key + "=", key + ".", '"%s"' % key, "'%s'" % key))
+
+
+def _header_line(lines, names):
+    """Return the 0-based line of the table header `[a.b]` (or `[[a.b]]`), or None."""
+    wanted = ".".join(names)
+    for number, text in enumerate(lines):
+        stripped = text.strip()
+        if stripped.startswith("[") and stripped.strip("[]").replace('"', "").replace(" ", "") == wanted:
+            return number
+    return None
+
+
 def load(path):
-    """Read a manifest (pixi.toml or pyproject.toml) into a Workspace; raise ManifestError with the fix."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ManifestError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
-    except UnicodeDecodeError:
-        raise ManifestError("%s is not UTF-8 text" % path) from None
+    """Read a manifest (pixi.toml or pyproject.toml) into a Workspace; raise ManifestError with the fix.
+
+    The file is untrusted input: a regular file of at most untrusted.MANIFEST_LIMIT bytes of UTF-8, read once
+    (checks/untrusted.py); every value the model reads is checked for its type there (`_check_shapes`).
+    """
+    from checks import untrusted
+
+    text = untrusted.read_text(
+        path, "manifest", untrusted.MANIFEST_LIMIT, ManifestError, "pixi reads UTF-8 TOML only: save it as UTF-8"
+    )
     return Workspace(_toml_loads(text, path), path, text)

@@ -6,6 +6,7 @@ import sys
 import tempfile
 
 from checks.report import FAIL, PASS, SKIP, WARN, UsageError
+from checks.untrusted import escape
 
 NO_MATPLOTLIB = "chart: not written (matplotlib is not installed)"
 
@@ -24,14 +25,14 @@ def render_result(result, color=False):
     if color:
         code = {PASS: "32", FAIL: "31", WARN: "33", SKIP: "36"}[status]
         status = "\033[%sm%s\033[0m" % (code, status)
-    lines = ["%s %s: %s" % (status, result.name, result.summary)]
+    lines = ["%s %s: %s" % (status, escape(result.name), escape(result.summary))]  # names come from manifests
     if result.status in (FAIL, WARN):
         if result.expected is not None:
-            lines.append("       expected: %s" % (result.expected,))
+            lines.append("       expected: %s" % escape(result.expected))
         if result.actual is not None:
-            lines.append("       actual:   %s" % (result.actual,))
+            lines.append("       actual:   %s" % escape(result.actual))
         if result.hint:
-            lines.append("       fix:      %s" % (result.hint,))
+            lines.append("       fix:      %s" % escape(result.hint))
     return "\n".join(lines)
 
 
@@ -40,7 +41,9 @@ def render_header(header):
     if not header:
         return ""
     width = max(len(k) for k in header)
-    return "\n".join("%s: %s" % (k.ljust(width), "not available" if v is None else v) for k, v in header.items())
+    return "\n".join(
+        "%s: %s" % (k.ljust(width), "not available" if v is None else escape(v)) for k, v in header.items()
+    )
 
 
 def render_summary(report):
@@ -58,7 +61,7 @@ def render_summary(report):
 
 def error(command, message):
     """Print `python -m checks COMMAND: error: MESSAGE` on stderr (the one line a usage error gets)."""
-    print("python -m checks %s: error: %s" % (command, message), file=sys.stderr)
+    print("python -m checks %s: error: %s" % (command, escape(message)), file=sys.stderr)
 
 
 # ---- JSON -------------------------------------------------------------------------------------------------------

@@ -166,6 +166,8 @@ def _constraint(text, strict):
     target = text[len(op) :].strip()
     if not target:
         raise SpecError("%r has an operator but no version" % text)
+    if "**" in target:
+        raise SpecError("regex constraints are not supported: %r" % text)
     glob = target.endswith("*")
     if glob:
         target = target.rstrip("*").rstrip(".")
@@ -213,8 +215,11 @@ def _parse(spec, strict):
             if take() != ")":
                 raise SpecError("unbalanced parentheses in %r" % spec)
             return inner
-        token = take() if peek() not in (None, "|", ",", ")") else ""
-        return _constraint(token, strict)
+        if peek() in (None, "|", ",", ")"):
+            if len(tokens) > 1:
+                raise SpecError("empty constraint in %r" % spec)
+            return _constraint("", strict)
+        return _constraint(take(), strict)
 
     def all_of():
         parts = [atom()]
@@ -241,15 +246,27 @@ def release(version):
     return str(version).split("+")[0].strip()
 
 
-def matches(version, spec, strict=False):
+def matches(version, spec, strict=False, pypi=False):
     """Return True if conda version `version` satisfies version spec `spec` (None or `*` match everything).
 
     Raises SpecError for a spec or version conda's grammar rejects (`strict=True`: a bare version without an
-    operator is rejected too, as rattler's strict parser does).
+    operator is rejected too, as rattler's strict parser does). pypi=True: a PEP 440 specifier of a PyPI dependency,
+    evaluated by `packaging` when installed (pre-releases included, as a lock may hold one), else as conda would.
     """
     if spec is None or str(spec).strip() in ("", "*"):
         return True
     spec, version = str(spec).strip(), str(version).strip()
+    if pypi:
+        try:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+            from packaging.version import InvalidVersion
+        except ImportError:
+            pass
+        else:
+            try:
+                return SpecifierSet(spec).contains(version, prereleases=True)
+            except (InvalidSpecifier, InvalidVersion) as exc:
+                raise SpecError(str(exc)) from None
     if _lib() is not None:
         try:
             return _rattler.VersionSpec(spec, strict=strict).matches(_rattler.Version(version))
@@ -258,18 +275,118 @@ def matches(version, spec, strict=False):
     return _parse(spec, strict)(Version(version))
 
 
-def compare(a, b):
-    """Return -1, 0 or 1 as conda orders versions a and b."""
+def check_spec(spec, pypi=False):
+    """Raise SpecError with the parser's words if pixi could not parse a version spec; `*` is any version.
+
+    conda (pypi=False): rattler's VersionSpec when py-rattler is installed, else this module's grammar, which refuses
+    what rattler refuses among everyday typos (`>=1.21,,<2`, `11.8.**`, an empty spec). PyPI: PEP 440 through
+    `packaging` when installed (pixi parses PyPI specs with uv's PEP 440 parser), else the conda grammar.
+    """
+    text = str(spec)
+    if text.strip() == "*":
+        return
+    if not text.strip():
+        raise SpecError("empty version spec (`*` means any version)")
+    if pypi:
+        try:
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        except ImportError:
+            pass
+        else:
+            try:
+                SpecifierSet(text)
+                return
+            except InvalidSpecifier as exc:
+                raise SpecError(str(exc)) from None
+    if not pypi and _lib() is not None:
+        try:
+            _rattler.VersionSpec(text.strip(), strict=False)
+        except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
+            raise SpecError(str(exc)) from None
+        return
+    _parse(text.strip(), False)
+
+
+def check_version(version):
+    """Raise SpecError if `version` is not a conda version (rattler's words when py-rattler is installed)."""
     if _lib() is not None:
-        va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
+        try:
+            _rattler.Version(str(version))
+        except Exception as exc:
+            raise SpecError(str(exc)) from None
+        return
+    Version(version)
+
+
+def compare(a, b):
+    """Return -1, 0 or 1 as conda orders versions a and b; SpecError if either is not a conda version."""
+    if _lib() is not None:
+        try:
+            va, vb = _rattler.Version(str(a)), _rattler.Version(str(b))
+        except Exception as exc:  # rattler's InvalidVersionError: a plain exception with rattler's message
+            raise SpecError(str(exc)) from None
         return (va > vb) - (va < vb)
     return Version(a)._cmp(Version(b))
 
 
 def floor(spec):
-    """Return the lowest version a spec names (`11.8.*` -> `11.8`, `>=12.8,<13` -> `12.8`), or None."""
-    match = re.search(r"\d+(\.\d+)*", str(spec or ""))
-    return match.group() if match else None
+    """Return the release a version spec promises, read by its operators, or None when it names none.
+
+    `11.8.*` -> `11.8`, `>=12.8,<13` -> `12.8`, `=2.0` -> `2.0`, `~=2.0.1` -> `2.0.1`: the lowest version the spec
+    admits. A spec with an upper bound only promises the releases below it: `<13` -> `12` (CUDA 12.x, not 13),
+    `<2.1` -> `2.0`, `<=12.4` -> `12.4`, `<13.0a0` -> `12`. Each operator means what conda's grammar says it means
+    (crates/rattler_conda_types/src/version_spec/parse.rs at rattler_conda_types-v0.49.0:33-57; PEP 440's operators
+    are the same for these). `!=` promises nothing; of `a|b` the lower promise; a candidate the spec does not admit
+    (`>=13,<12`) is None. Works on specs pixi would reject (`>=1.21,,<2`) without raising: the manifest reader
+    reports those.
+    """
+    text = re.sub(r"\s+", "", str(spec or ""))
+    found = []
+    for branch in re.split(r"\|", text.replace("(", "").replace(")", "")):
+        lows, highs, strict_low = [], [], False
+        for clause in branch.split(","):
+            op = next((o for o in _OPERATORS if clause.startswith(o)), "")
+            number = re.match(r"\d+(?:\.\d+)*", clause[len(op) :])
+            if not number or op == "!=":
+                continue
+            if op in ("<", "<="):
+                highs.append((op, number.group()))
+            else:
+                lows.append(number.group())
+                strict_low = strict_low or op == ">"
+        if lows:
+            candidate = max(lows, key=_numbers)
+        elif highs:
+            op, bound = min(highs, key=lambda h: (_numbers(h[1]), h[0] == "<="))
+            candidate = bound if op == "<=" else _below(bound)
+        else:
+            continue
+        if candidate is not None and (strict_low or _admits(candidate, branch)):
+            found.append(candidate)
+    return min(found, key=_numbers) if found else None
+
+
+def _numbers(version):
+    return tuple(int(p) for p in version.split("."))
+
+
+def _below(version):
+    """Return the highest release below `version` at its precision: `13` -> `12`, `12.4` -> `12.3`, `12.0` -> `11`."""
+    parts = list(_numbers(version))
+    while parts and parts[-1] == 0:
+        parts.pop()
+    if not parts:
+        return None
+    parts[-1] -= 1
+    return ".".join(map(str, parts))
+
+
+def _admits(version, branch):
+    """Return True if a branch of a spec admits a version (or cannot be parsed: the reader reports that)."""
+    try:
+        return matches(version, branch.replace(",,", ",").strip(","))
+    except SpecError:
+        return True
 
 
 def key(version):

@@ -191,5 +191,17 @@ class LockBuilder:
     @staticmethod
     def write(doc, path):
         """Write a lock document as YAML (block lists unindented under their key, as serde_yaml writes them)."""
-        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        path.write_text(dump(doc), encoding="utf-8")
         return path
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """serde_yaml writes every node out in full: no anchors or aliases, even where PyYAML would share one object."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def dump(doc):
+    """Return a lock document as YAML text the way pixi writes it (no aliases, keys in the given order)."""
+    return yaml.dump(doc, Dumper=_NoAliasDumper, sort_keys=False)

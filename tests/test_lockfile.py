@@ -120,7 +120,15 @@ def test_a_lock_written_by_rattler_reads_the_same(lock_builder, tmp_path):
         ("version: 3\nenvironments: {}\n", "lock format v3"),
         ("just: [a list\n", "not valid YAML"),
         ("- a\n- b\n", "not a pixi lock file"),
-        ("version: 7\nenvironments:\n  default:\n    packages: 3\n", "malformed"),
+        (
+            "version: 7\nenvironments:\n  default:\n    packages: 3\n",
+            "line 4: `environments.default.packages`: expected a mapping of platforms, found an integer",
+        ),
+        (
+            "version: 7\npackages:\n- conda: 5\n",
+            "line 3: `packages[0].conda`: expected a URL or path, found an integer",
+        ),
+        ("version: 7\nplatforms: linux-64\n", "pixi.lock line 2: `platforms`: expected a list, found a string"),
         (
             "version: 6\nenvironments:\n  default:\n    channels: []\n    packages:\n      linux-64:\n"
             "      - conda: https://conda.anaconda.org/pytorch/linux-64/x-1-0.tar.bz2\npackages: []\n",

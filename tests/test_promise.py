@@ -148,7 +148,14 @@ def test_cuda_verdicts(build, cuda, driver, verdict):
 
 @pytest.mark.parametrize(
     ("build", "cuda", "verdict"),
-    [("13.0", ">=12.8", None), ("13.0", "12.*", "wrong"), ("13.0", ">=12.8,<13", "wrong"), ("12.9", ">=12.8", None)],
+    [
+        ("13.0", ">=12.8", None),
+        ("13.0", "12.*", "wrong"),
+        ("13.0", ">=12.8,<13", "wrong"),
+        ("12.9", ">=12.8", None),
+        ("13.0", "<13", "wrong"),  # an upper bound promises CUDA 12.x, not 13
+        ("12.8", "<13", None),
+    ],
 )
 def test_a_range_promise_takes_any_cuda_it_allows(build, cuda, verdict):
     """A promise that is a range (conda-forge's `cuda-version >=12.8`, not exact) accepts a newer major it allows."""

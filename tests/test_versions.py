@@ -83,8 +83,82 @@ def test_strict_specs_refuse_a_bare_version(monkeypatch):
             versions.matches("3.11.5", "3.11", strict=True)
 
 
+@pytest.mark.parametrize(
+    ("spec", "promised"),
+    [
+        ("11.8.*", "11.8"),
+        (">=12.8,<13", "12.8"),
+        ("<13", "12"),
+        ("<13.0a0", "12"),
+        ("<2.1", "2.0"),
+        ("<=12.4", "12.4"),
+        ("=2.0", "2.0"),
+        ("~=2.0.1", "2.0.1"),
+        ("==2.0.*", "2.0"),
+        ("!=12.4", None),
+        ("12.4|11.8", "11.8"),
+        (">=13,<12", None),
+        ("*", None),
+    ],
+)
+@pytest.mark.parametrize("backend", ["py-rattler", "builtin"])
+def test_floor_reads_the_operator(monkeypatch, backend, spec, promised):
+    """floor() is the release a spec promises, by its operator: `<13` admits no 13.x, so it promises 12 (CUDA 12.x).
+    The expected value is the spec's own verdict, as rattler evaluates it (version_spec/parse.rs at
+    rattler_conda_types-v0.49.0:33-57): every promised release matches the spec, and `13` does not match `<13`."""
+    if backend == "builtin":
+        monkeypatch.setattr(versions, "_rattler", None)
+    elif versions._rattler is None:
+        pytest.skip("py-rattler is not installed")
+    assert versions.floor(spec) == promised
+    if promised is not None and not spec.startswith(">"):
+        assert versions.matches(promised, spec)
+    assert not versions.matches("13", "<13") and not versions.matches("13.0", "<13.0a0")
+
+
 def test_helpers():
     """release() drops a pip local version; floor() is the lowest version a spec names; minor() pads."""
     assert versions.release("2.0.1+cu117") == "2.0.1"
     assert versions.floor(">=12.8,<13") == "12.8" and versions.floor("11.8.*") == "11.8" and versions.floor("*") is None
     assert versions.minor("12") == (12, 0) and versions.key("2.0.1+cu117") == (2, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("spec", "valid"),
+    [
+        (">=1.21,,<2", False),
+        ("11.8.**", False),
+        (">=1,", False),
+        (",>=1", False),
+        ("|1", False),
+        ("1|", False),
+        ("**", False),
+        ("", False),
+        ("(>=1)", True),
+        (">=1,<2|3", True),
+        ("1.*.*", True),
+        ("*.*", True),
+        (">=1.0.*", True),
+        ("*", True),
+    ],
+)
+@pytest.mark.parametrize("backend", ["py-rattler", "builtin"])
+def test_check_spec_refuses_what_rattler_refuses(monkeypatch, backend, spec, valid):
+    """pixi parses a dependency's version spec with rattler (VersionSpec::from_str, lenient): the verdicts are
+    rattler's own (py-rattler decides `valid` when installed; the built-in grammar must agree on these typos)."""
+    import contextlib
+
+    if backend == "builtin":
+        monkeypatch.setattr(versions, "_rattler", None)
+    elif versions._rattler is None:
+        pytest.skip("py-rattler is not installed")
+    else:
+        rattler_says = True
+        try:
+            versions._rattler.VersionSpec(spec, strict=False) if spec not in ("", "*") else None
+        except Exception:
+            rattler_says = False
+        assert rattler_says == valid or spec == ""
+    context = contextlib.nullcontext() if valid else pytest.raises(versions.SpecError)
+    with context:
+        versions.check_spec(spec)

@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from checks import manifest as manifest_reader  # noqa: E402  (the repository root is not installed)
 from checks.platforms import Platform  # noqa: E402
 from checks.promise import torch_environments  # noqa: E402
-from checks.versions import pep440  # noqa: E402
+from checks.versions import floor, minor, pep440  # noqa: E402
 
 SUBDIRS = ("linux-64", "win-64", "osx-64", "osx-arm64")
 
@@ -132,9 +132,10 @@ def conda_spec(pkg: str, spec: dict) -> str:
 
 
 def python_version(deps: dict) -> str:
-    """Return the X.Y Python version of a python spec such as `3.10.*`."""
-    match = re.search(r"\d+\.\d+", deps.get("python", {}).get("version", ""))
-    return match.group(0) if match else "any"
+    """Return the X.Y Python version a python spec promises (`3.10.*` -> 3.10, `<3.12` -> 3.11), read by its
+    operators (checks.versions.floor)."""
+    version = floor(deps.get("python", {}).get("version", ""))
+    return "%d.%d" % minor(version) if version else "any"
 
 
 def wheel_flavour(info: dict) -> str | None:

@@ -72,7 +72,7 @@ def paired(torch_version, name, version):
     minor+15 / the same minor."""
     table = compat.paired_versions(torch_version)
     if table:
-        want = versions.minor(table[0 if name == "torchvision" else 1].rstrip(".*"))
+        want = versions.minor(versions.floor(table[0 if name == "torchvision" else 1]))
     else:
         major, minor = versions.minor(torch_version)
         want = (0, minor + 15) if name == "torchvision" else (major, minor)  # 2.0 -> 0.15 / 2.0; 2.5 -> 0.20 / 2.5
@@ -89,7 +89,7 @@ def _pairing(torch, name, pkg):
     pin = pin if pin is not None else pkg.depends_on("torch")
     if pin:
         release = re.sub(r"\+[\w.]+", "", pin)  # `torch==2.4.1+cu124`: the flavour is judged on its own
-        if not versions.matches(versions.release(torch.version), release):
+        if _satisfies(torch.version, release, torch.kind == "pypi") is False:
             return (name, "pytorch %s (its own pin)" % pin, "pytorch %s" % torch.version)
         return None
     should = paired(torch.version, name, pkg.version)
@@ -111,13 +111,27 @@ def _specs_problems(ws, env, platform, locked):
                     )
                 continue
             for spec in specs:
-                if not versions.matches(versions.release(pkg.version), spec["version"]):
+                kept = _satisfies(pkg.version, spec["version"], kind == "pypi-dependencies")
+                if kept is None:
+                    problems.append(
+                        (name, "%s %s (a version the spec can judge)" % (name, spec["version"]), pkg.label())
+                    )
+                elif not kept:
                     problems.append(
                         (name, "%s %s (feature %s)" % (name, spec["version"], spec["feature"]), pkg.label())
                     )
                 if spec.get("channel") and not channels.same(pkg.channel_url, spec["channel"]):
                     problems.append((name, "%s from channel %s" % (name, spec["channel"]), pkg.label()))
     return problems
+
+
+def _satisfies(version, spec, pypi=False):
+    """Return whether a locked version meets a spec, or None when either does not parse (the lock's own version
+    string is another team's text: an unparseable one is a finding, not a crash)."""
+    try:
+        return versions.matches(versions.release(version), spec, pypi=pypi)
+    except versions.SpecError:
+        return None
 
 
 def _has_dependencies(ws, env, platform):
@@ -210,31 +224,50 @@ def summary(locked):
 
 
 def match_platforms(ws, lock):
-    """Map each lock platform row to the manifest platforms it stands for, as pixi does on load.
+    """Map each lock platform row to the manifest platforms it stands for, as pixi 0.77 does on load.
 
-    Format v7 (align_platform_names, crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0:30-180): a row named
-    like a manifest platform with the same definition is that platform; otherwise the one manifest platform with the
-    same subdir and virtual packages. Older formats have one row per subdir and no virtual packages; pixi 0.77 reads
-    that row for every platform of the subdir (resolve_lock_platform_for,
-    crates/pixi_core/src/lock_file/satisfiability/platform.rs@v0.77.0:91-107).
-    Returns ({row name: [Platform, ...]}, {row name: [candidate Platforms]} for v7 rows matching none or several).
+    First by identity (align_platform_names, crates/pixi_core/src/lock_file/platform_rename.rs@v0.77.0:30-180): a row
+    named like a manifest platform with the same definition is that platform; otherwise the one manifest platform
+    with the same subdir and customised virtual packages. Then each manifest platform still without a row reads the
+    row named as its subdir when that row declares no virtual packages, or declares all of the platform's
+    (resolve_lock_platform_for, crates/pixi_core/src/lock_file/satisfiability/platform.rs@v0.77.0:91-107), whatever
+    the lock format: v4-v6 rows (one per subdir) and the v7 rows pixi 0.70 and 0.71 wrote (`- name: linux-64`, no
+    `virtual-packages`: pixi.lock@v0.70.0:1-7) stand for every platform of their subdir.
+    Returns ({row name: [Platform, ...]}, {row name: [candidate Platforms]} for rows matching none or several).
     """
-    mapping, unmatched = {}, {}
     candidates = ws.used_platforms()
     by_name = {p.name: p for p in candidates}
+    assigned, unmatched = {}, {}
     for name, row in lock.platforms.items():
-        if lock.version < 7:
-            mapping[name] = [p for p in candidates if p.subdir == row.subdir]
-            continue
         if name in by_name and by_name[name].same_definition(row.subdir, row.packages):
-            mapping[name] = [by_name[name]]
-            continue
-        found = [p for p in candidates if p.same_definition(row.subdir, row.packages)]
-        if len(found) == 1:
-            mapping[name] = found
+            found = [by_name[name]]
+        else:
+            found = [p for p in candidates if p.same_definition(row.subdir, row.packages)]
+        if len(found) == 1 and found[0].name not in assigned:
+            assigned[found[0].name] = name
         else:
             unmatched[name] = found
-    return mapping, unmatched
+    for platform in candidates:
+        row = lock.platforms.get(platform.subdir)
+        if platform.name in assigned or row is None:
+            continue
+        if not row.strings or all(str(vp) in row.strings for vp in platform.declared):
+            assigned[platform.name] = row.name
+    mapping = {}
+    for platform in candidates:
+        if platform.name in assigned:
+            mapping.setdefault(assigned[platform.name], []).append(platform)
+    return mapping, {name: found for name, found in unmatched.items() if name not in mapping}
+
+
+def _bare_rows(ws, lock, mapping):
+    """Return [(row, [rich platform names])] of rows without virtual packages read for platforms that declare some."""
+    out = []
+    for name, platforms in sorted(mapping.items()):
+        rich = [p.name for p in platforms if p.customised]
+        if rich and not lock.platforms[name].strings:
+            out.append((name, rich))
+    return out
 
 
 def _platform_results(lock, mapping, unmatched, used):
@@ -275,6 +308,18 @@ def audit(ws, lock):
             "regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
         )
     mapping, unmatched = match_platforms(ws, lock)
+    bare = _bare_rows(ws, lock, mapping) if lock.version >= 7 else []
+    if bare:
+        yield Result(
+            name="lock-format",
+            status=WARN,
+            summary="lock platform %s declares no virtual packages (as pixi 0.70-0.71 wrote v7 locks): pixi 0.77 "
+            "reads it for every platform of its subdir, whatever the virtual packages the manifest declares (%s)"
+            % (", ".join(row for row, _ in bare), ", ".join(n for _, names in bare for n in names)),
+            expected="one solve per platform, each row with its virtual packages (pixi 0.72+)",
+            actual="one solve per subdir",
+            hint="regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
+        )
     used = {p for body in lock.environments.values() for p in body["packages"]}
     yield from _platform_results(lock, mapping, unmatched, used)
     rows_of = {}

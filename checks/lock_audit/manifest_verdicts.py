@@ -160,6 +160,26 @@ def pitfalls(ws):
     ]
 
 
+def unused_features(ws):
+    """Yield a WARN per `[feature.<name>]` no environment lists, with pixi's own warning (a `default` in a list names
+    the default feature, not one of these): crates/pixi_manifest/src/toml/manifest.rs@v0.77.0:538-551."""
+    listed = {f.name for env in ws.environments.values() for f in env.features if f.kind == "named"}
+    for name in ws.data.get("feature") or {}:
+        if name in listed or name == "default":
+            continue
+        line = ws.locate("[feature.%s" % name) or ws.locate("feature.%s." % name)
+        yield Result(
+            name="manifest-unused-feature-%s" % name,
+            status=WARN,
+            summary="The feature '%s' is defined but not used in any environment. Dependencies of unused features "
+            "are not resolved or checked, and use wildcard (*) version specifiers by default, disregarding any set "
+            "`pinning-strategy`" % name,
+            expected="every feature in an environment",
+            actual="%s: [feature.%s]" % (_where(ws, line), name),
+            hint="Remove the feature from the manifest or add it to an environment",
+        )
+
+
 def unused_targets(ws):
     """Yield WARN Results for target selectors that match no workspace platform (pixi warns about them:
     crates/pixi_manifest/src/toml/mod.rs@v0.77.0:92-163)."""
@@ -207,6 +227,7 @@ def audit(ws):
             )
         )
     results += list(unused_targets(ws))
+    results += list(unused_features(ws))
     results += pitfalls(ws)
     if not results:
         count = sum(len(ws.env_platforms(e)) for e in ws.environments)

@@ -143,3 +143,20 @@ def test_parse_problems_of_the_workspace_are_reported(audit):
     )
     summaries = " | ".join(r.summary for r in found["manifest"])
     assert "duplicate key: `gpu`" in summaries and "references platform 'nope'" in summaries
+
+
+def test_an_unused_feature_gets_pixis_warning(tmp_path):
+    """pixi warns about a `[feature.x]` no environment lists (toml/manifest.rs@v0.77.0:538-551, its words); a feature
+    listed only through `default` is the default feature, and a listed one is used."""
+    from checks import manifest
+    from checks.lock_audit import manifest_verdicts
+
+    (tmp_path / "pixi.toml").write_text(
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[feature.used]\n[feature.spare]\n'
+        '[environments]\ne = ["used", "default"]\n'
+    )
+    results = {r.name: r for r in manifest_verdicts.audit(manifest.load(str(tmp_path / "pixi.toml")))}
+    spare = results["manifest-unused-feature-spare"]
+    assert spare.status == "WARN" and "manifest-unused-feature-used" not in results
+    assert spare.summary.startswith("The feature 'spare' is defined but not used in any environment.")
+    assert spare.actual == "pixi.toml:5: [feature.spare]"

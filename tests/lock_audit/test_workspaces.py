@@ -5,7 +5,7 @@ are not in this repository). Each asserts the verdict that is right for that sha
 import json
 
 import pytest
-import yaml
+from lockdata import dump
 
 from checks.lock_audit import command as lock_audit
 
@@ -65,7 +65,7 @@ def run(tmp_path, capsys):
         (tmp_path / name).write_text(manifest_text)
         argv = ["--manifest", str(tmp_path / name), "--json", str(tmp_path / "r.json")]
         if doc is not None:
-            (tmp_path / "pixi.lock").write_text(yaml.safe_dump(doc, sort_keys=False))
+            (tmp_path / "pixi.lock").write_text(dump(doc))
         code = lock_audit.main(argv)
         capsys.readouterr()
         report = json.loads((tmp_path / "r.json").read_text())
@@ -295,3 +295,51 @@ def test_an_empty_environment_needs_no_lock_entries(run):
     doc["environments"]["default"] = {"channels": [{"url": CF}], "packages": {}}
     code, results = run(text, doc)
     assert code == 0 and "nothing to lock" in results["default-on-linux-64"]["summary"]
+
+
+def test_a_v7_lock_written_by_pixi_0_70_is_read_for_the_rich_platform(run):
+    """pixi 0.70 wrote v7 locks whose platform rows carry no virtual packages (`- name: linux-64`: pixi.lock at
+    prefix-dev/pixi v0.70.0, lines 1-7). pixi 0.77 reads such a row for every manifest platform of its subdir,
+    whatever the format version (resolve_lock_platform_for: `locked.is_empty() || ...`,
+    crates/pixi_core/src/lock_file/satisfiability/platform.rs@v0.77.0:91-107; and a row whose subdir an environment
+    targets is not an additional platform, satisfiability/environment.rs@v0.77.0:80-110). So nothing is "missing" or
+    "stale": the real defect, a CPU torch where the platform declares CUDA, is the finding."""
+    rows = [{"name": "linux-64"}]
+    build = "cpu_mkl_py311h1234567_100"
+    cpu = lock({"default": {"linux-64": [PY311, conda("pytorch", "2.5.1", build)]}}, platforms=rows)
+    code, results = run(RICH, cpu)
+    result = results["default-on-linux-64-cuda-12-0"]
+    assert code == 1 and result["status"] == "FAIL" and "a cuda build" in result["expected"], result
+    assert result["data"]["lock_platform"] == "linux-64" and "stale-entries" not in results
+    assert results["lock-format"]["status"] == "WARN" and "lock-platform-linux-64" not in results
+    build = "cuda120_mkl_py311h1234567_300"
+    good = lock({"default": {"linux-64": [PY311, conda("pytorch", "2.5.1", build)]}}, platforms=rows)
+    code, results = run(RICH, good)
+    assert results["default-on-linux-64-cuda-12-0"]["status"] == "PASS" and code == 0
+
+
+def test_a_subdir_row_declaring_other_virtual_packages_is_not_read_for_a_rich_platform(run):
+    """The fallback row must declare every virtual package of the platform when it declares any
+    (`declared.iter().all(|d| locked.iter().any(|l| l == d))`, satisfiability/platform.rs@v0.77.0:105): a linux-64 row
+    that declares only the defaults does not stand for linux-64-cuda-12-0."""
+    rows = [{"name": "linux-64", "virtual-packages": LINUX}]
+    build = "cuda120_mkl_py311h1234567_300"
+    doc = lock({"default": {"linux-64": [PY311, conda("pytorch", "2.5.1", build)]}}, platforms=rows)
+    code, results = run(RICH, doc)
+    assert code == 1 and results["default-on-linux-64-cuda-12-0"]["summary"] == "missing from the lock"
+
+
+def test_an_upper_bound_on_cuda_version_promises_the_major_below(run):
+    """`cuda-version = "<13"` admits no CUDA 13 (the `<` operator, rattler_conda_types version_spec/parse.rs at
+    rattler_conda_types-v0.49.0:33-57): a CUDA 13.0 build fails naming CUDA 12.x, a CUDA 12.8 build passes."""
+    text = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[dependencies]\npython = "3.11.*"\n'
+    text += 'pytorch = ">=2.5"\ncuda-version = "<13"\n'
+    for build, cuda, status in (
+        ("cuda130_mkl_py311h1234567_300", "13.0", "FAIL"),
+        ("cuda128_mkl_py311h1234567_300", "12.8", "PASS"),
+    ):
+        entries = [PY311, conda("pytorch", "2.9.1", build), conda("cuda-version", cuda, "h1234567_0", "noarch")]
+        code, results = run(text, lock({"default": {"linux-64": entries}}))
+        result = results["default-on-linux-64"]
+        assert result["status"] == status, result
+        assert status == "PASS" or "CUDA 12.x (cuda-version <13)" in result["expected"]
