@@ -23,6 +23,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from checks import errors, loader, provenance
+from checks import system as system_rules
 
 # NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
 # lib<key>, cuda-<key> (conda-forge and nvidia channels).
@@ -39,6 +40,28 @@ COMPONENTS = (
     (re.compile(r"^libcudart"), "cuda-runtime|cudart"),
     (re.compile(r"^libcupti"), "cupti"),
     (re.compile(r"^libnvToolsExt"), "nvtx"),
+)
+# How errors name NVIDIA's components in words ("cuDNN version incompatibility", "NCCL error"): word -> component key.
+COMPONENT_WORDS = re.compile(
+    r"\b(cuDNN|cuBLAS(?:Lt)?|cuFFT|cuRAND|cuSOLVER|cuSPARSE|NCCL|nvJitLink|NVRTC|cudart)\b", re.I
+)
+# The variables torch and the libraries it loads read (their documentation: torch.cuda's memory management notes,
+# NCCL's and gloo's environment variables, OpenMP's and MKL's, triton's and inductor's cache settings).
+VARIABLE_PREFIXES = (
+    "PYTORCH_",
+    "TORCH_",
+    "TORCHINDUCTOR_",
+    "CUDA_",
+    "NCCL_",
+    "GLOO_",
+    "TP_",
+    "OMP_",
+    "KMP_",
+    "GOMP_",
+    "MKL_",
+    "TRITON_",
+    "CUBLAS_",
+    "CUDNN_",
 )
 ERRNO = (
     ("ENOSPC", re.compile(r"No space left on device|ENOSPC|Errno 28\b")),
@@ -82,6 +105,7 @@ class Facts:
     requirements: object
     loader_inputs: Dict[str, str]
     system: object
+    variables: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -90,6 +114,7 @@ class Facts:
             "requirements": self.requirements.to_dict(),
             "loader": {"inputs": dict(self.loader_inputs)},
             "system": self.system.to_dict(),
+            "variables": dict(self.variables),
         }
 
     @property
@@ -107,6 +132,7 @@ class Cause:
     fix: str
     fact: str
     recognised: bool = True
+    rule: str = ""  # which rule decided (the by_* function's name, without by_)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,13 +309,13 @@ def by_library(parts, facts):
     """Rule 3: the libraries the failure names, resolved as the loader would."""
     system = facts.system
     for kind, number, required_by in parts.version_needed:
-        if kind == "GLIBC" and system.glibc and _older(system.glibc, number):
+        if kind == "GLIBC" and system.glibc and system_rules.older(system.glibc, number):
             needed = system.glibc_needed
             return Cause(
                 meaning="this build needs glibc %s (%s requires GLIBC_%s); the OS has glibc %s"
                 % (number, os.path.basename(required_by) if required_by else "torch", number, system.glibc),
-                fix="run on an OS (or container image) with glibc >= %s, or install a torch release whose libraries "
-                "need at most GLIBC_%s" % (number, system.glibc),
+                fix="upgrade the OS (or the container image) to one with glibc >= %s, or install a torch release "
+                "whose libraries need at most GLIBC_%s" % (number, system.glibc),
                 fact="host glibc %s < needed %s%s" % (system.glibc, number, " (%s)" % needed[1] if needed else ""),
             )
         if kind in ("GLIBCXX", "CXXABI"):
@@ -351,9 +377,94 @@ def by_library(parts, facts):
     return None
 
 
-def _older(have, need):
-    key = lambda v: tuple(int(p) for p in re.findall(r"\d+", v))  # noqa: E731
-    return key(have) < key(need)
+TORCH_LIBRARIES = re.compile(r"^lib(torch\w*|c10\w*|shm|caffe2\w*)\.(so|dylib)")
+
+
+def by_loader_path(parts, facts):
+    """Rule 3b: a directory on LD_LIBRARY_PATH (or a file in LD_PRELOAD) holds its own copy of a library the
+    environment has, and the failure concerns it: one of torch's own libraries (any torch failure does), or a library
+    of a component the error names ("cuDNN version incompatibility")."""
+    named = {m.lower() for m in COMPONENT_WORDS.findall(" ".join([parts.line] + list(parts.libraries)))}
+    named |= {k for k in map(_component, parts.libraries) if k}
+    env_dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
+    own = {}
+    for d in env_dirs:
+        try:
+            for name in os.listdir(d):
+                own.setdefault(name, os.path.join(d, name))
+        except OSError:
+            continue
+    sources = [("LD_PRELOAD", p) for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
+    sources += [("LD_LIBRARY_PATH", d) for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":") if d]
+    candidates = []  # (rank, variable, where, name): a library of a component the error names first
+    for variable, where in sources:
+        try:
+            names = [os.path.basename(where)] if variable == "LD_PRELOAD" else sorted(os.listdir(where))
+        except OSError:
+            continue
+        folder = os.path.dirname(where) if variable == "LD_PRELOAD" else where
+        for name in names:
+            if name not in own or loader.is_own(
+                os.path.join(folder, name), facts.provenance.environment, facts.torch_dir
+            ):
+                continue
+            key = _component(name)
+            if key and any(k in named for k in key.split("|")):
+                candidates.append((0, variable, where, name))
+            elif TORCH_LIBRARIES.search(name):
+                candidates.append((1, variable, where, name))
+    if not candidates:
+        return None
+    _, variable, where, name = min(candidates, key=lambda c: c[0])
+    theirs = where if variable == "LD_PRELOAD" else os.path.join(where, name)
+    version, mine = loader.version_of(theirs), loader.version_of(own[name])
+    return Cause(
+        meaning="%s puts %s first, which holds its own %s%s, not the environment's %s%s"
+        % (
+            variable,
+            where,
+            name,
+            " (version %s)" % version if version else "",
+            own[name],
+            " (version %s)" % mine if mine else "",
+        ),
+        fix="remove %s from %s (or unset %s) so that the environment's own libraries load"
+        % (where, variable, variable),
+        fact="%s in %s, also in the environment" % (name, variable),
+    )
+
+
+def by_variable(parts, facts, text=""):
+    """Rule 3c: the error quotes a variable torch or a library it loads reads (its name, or a word of its value):
+    that setting is the cause (an option this release does not know, an interface this host lacks, ...)."""
+    for name, value in sorted(facts.variables.items()):
+        if re.search(r"\b%s\b" % re.escape(name), text):
+            return Cause(
+                meaning="the error names %s=%s: %s" % (name, value, parts.line),
+                fix="correct or unset %s (`unset %s`) and run again" % (name, name),
+                fact="%s=%s" % (name, value),
+            )
+        for word in re.split(r"[,;:=\s]+", value):
+            # a word, not a number, an address or a switch value: those appear in errors as context, not as cause
+            if len(word) < 3 or not re.search(r"[A-Za-z]{2}", word) or word.lower() in ("true", "false", "yes", "none"):
+                continue
+            if re.search(r"(?<![\w.-])%s(?![\w-])" % re.escape(word), text):
+                return Cause(
+                    meaning="the error is about %r, which comes from %s=%s (this torch %s does not accept it)"
+                    % (word, name, value, _torch_version(facts)),
+                    fix="remove %s from %s (or unset %s), or use a torch release that knows it" % (word, name, name),
+                    fact="%s=%s" % (name, value),
+                )
+    return None
+
+
+def _torch_version(facts):
+    torch = facts.provenance.packages.get("torch")
+    return (
+        torch.imported.version
+        if torch is not None and torch.imported is not None and torch.imported.version
+        else "installed"
+    )
 
 
 def by_system(parts, facts):
@@ -365,10 +476,10 @@ def by_system(parts, facts):
     if system.shm_bytes is not None and ("EBUS" in parts.errno or ("ENOSPC" in parts.errno and shm_named)):
         return Cause(
             meaning="shared memory (/dev/shm, %s, %s free) is too small for the DataLoader workers' batches"
-            % (_size(system.shm_bytes), _size(system.shm_free_bytes)),
+            % (system_rules.human_size(system.shm_bytes), system_rules.human_size(system.shm_free_bytes)),
             fix="give the container more shared memory (`docker run --ipc=host` or `--shm-size=8g`; Kubernetes: "
             "an emptyDir with medium: Memory on /dev/shm), or use fewer DataLoader workers",
-            fact="/dev/shm %s" % _size(system.shm_bytes),
+            fact="/dev/shm %s" % system_rules.human_size(system.shm_bytes),
         )
     if "EMFILE" in parts.errno and system.nofile:
         soft, hard = system.nofile
@@ -400,9 +511,10 @@ def by_system(parts, facts):
                 )
     if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
         return Cause(
-            meaning="a disk is full: %s has %s free" % (system.tempdir, _size(system.disk_free_bytes)),
+            meaning="a disk is full: %s has %s free"
+            % (system.tempdir, system_rules.human_size(system.disk_free_bytes)),
             fix="free space there, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room",
-            fact="%s free in %s" % (_size(system.disk_free_bytes), system.tempdir),
+            fact="%s free in %s" % (system_rules.human_size(system.disk_free_bytes), system.tempdir),
         )
     if "RESOLVE" in parts.errno and not system.host_addresses:
         return Cause(
@@ -413,15 +525,6 @@ def by_system(parts, facts):
             fact="getaddrinfo(%r): %s" % (system.hostname, system.resolve_error or "no address"),
         )
     return None
-
-
-def _size(number):
-    if number is None:
-        return "unknown"
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if number >= scale:
-            return "%.1f %s" % (number / scale, unit)
-    return "%d B" % number
 
 
 def by_table(parts, text, facts):
@@ -465,11 +568,22 @@ def unrecognised(parts, facts):
 def explain(text, facts):
     """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order)."""
     parts = parse(text)
-    for rule in (by_provenance, by_requirement, by_library, by_system):
-        cause = rule(parts, facts)
+    rules = (
+        ("provenance", lambda: by_provenance(parts, facts)),
+        ("requirement", lambda: by_requirement(parts, facts)),
+        ("library", lambda: by_library(parts, facts)),
+        ("loader-path", lambda: by_loader_path(parts, facts)),
+        ("variable", lambda: by_variable(parts, facts, text)),
+        ("system", lambda: by_system(parts, facts)),
+        ("table", lambda: by_table(parts, text, facts)),
+        ("torch", lambda: by_torch(parts, text)),
+        ("unrecognised", lambda: unrecognised(parts, facts)),
+    )
+    for name, rule in rules:
+        cause = rule()
         if cause is not None:
-            return cause
-    return by_table(parts, text, facts) or by_torch(parts, text) or unrecognised(parts, facts)
+            return dataclasses.replace(cause, rule=name)
+    raise AssertionError("unrecognised always answers")
 
 
 def gather(environ=None):
@@ -479,9 +593,11 @@ def gather(environ=None):
 
     prov = provenance.collect(environ=environ)
     torch = prov.packages["torch"].imported
+    environ = os.environ if environ is None else environ
     return Facts(
         provenance=prov,
         requirements=requirements.collect(prov),
         loader_inputs=loader.inputs(environ),
         system=system.collect(torch.path if torch is not None else None),
+        variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
     )

@@ -196,7 +196,8 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
         copy = provenance.packages[name].imported if name in provenance.packages else None
         if copy is not None and copy.entry not in entries:
             entries.append(copy.entry)
-    installed = pip_installed(entries + [e for e in (sys.path if path is None else path) if e not in entries])
+    # What Python imports is the first copy on sys.path, whichever entry holds torch.
+    installed = pip_installed(list(sys.path if path is None else path) + entries)
     records = None
     for name in owners:
         copy = provenance.packages[name].imported if name in provenance.packages else None

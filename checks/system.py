@@ -56,10 +56,10 @@ class CodeDir:
 @dataclasses.dataclass(frozen=True)
 class System:
     """shm_bytes / shm_free_bytes: size and free space of /dev/shm (None where there is none: macOS, Windows);
-    nofile: (soft, hard) open-file limit (None on Windows); disk_free_bytes: free space in the temp directory;
-    tempdir: that directory; code_dirs: torch.compile's and triton's; glibc: the host's (None off glibc);
-    glibc_needed: the newest GLIBC_x.y torch's libraries need, and the library that needs it; hostname and
-    host_addresses (empty when it does not resolve, with resolve_error)."""
+    nofile: (soft, hard) open-file limit (None on Windows); tempdir and disk_free_bytes: the fullest of the places a
+    job writes to (TMPDIR, HOME, the current directory) and its free space; code_dirs: torch.compile's and
+    triton's; glibc: the host's (None off glibc); glibc_needed: the newest GLIBC_x.y torch's libraries need, and the
+    library that needs it; hostname and host_addresses (empty when it does not resolve, with resolve_error)."""
 
     shm_bytes: Optional[int]
     shm_free_bytes: Optional[int]
@@ -193,15 +193,32 @@ def resolve_host(timeout=2.0):
     return name, tuple(answer.get("addresses", ())), answer.get("error")
 
 
+def fullest_disk(environ=None):
+    """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
+    back to /tmp when it cannot write there, hiding a full one), HOME (its caches) and the current directory
+    (checkpoints); (tempdir, None) when none can be read."""
+    environ = os.environ if environ is None else environ
+    places = [
+        environ.get("TMPDIR") or tempfile.gettempdir(),
+        environ.get("HOME") or os.path.expanduser("~"),
+        os.getcwd(),
+    ]
+    best = None
+    for place in places:
+        try:
+            free = shutil.disk_usage(_existing(place)).free
+        except (OSError, TypeError, ValueError):
+            continue
+        if best is None or free < best[1]:
+            best = (place, free)
+    return best or (places[0], None)
+
+
 def collect(torch_dir=None):
     """Return the System facts (a few system calls and the ELF headers of three libraries; name resolution is
     bounded by 2 s)."""
     shm, shm_free = shared_memory() if sys.platform.startswith("linux") else (None, None)
-    tmp = tempfile.gettempdir()
-    try:
-        free = shutil.disk_usage(tmp).free
-    except OSError:
-        free = None
+    tmp, free = fullest_disk()
     name, addresses, error = resolve_host()
     return System(
         shm_bytes=shm,
@@ -216,3 +233,86 @@ def collect(torch_dir=None):
         host_addresses=addresses,
         resolve_error=error,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A shortfall of the OS: status ("FAIL" or "WARN"), what is short, and the fix."""
+
+    status: str
+    what: str
+    fix: str
+
+
+def human_size(number):
+    """`1.5 GiB`, `64.0 MiB`, `512 B`; "unknown" for None."""
+    if number is None:
+        return "unknown"
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if number >= scale:
+            return "%.1f %s" % (number / scale, unit)
+    return "%d B" % number
+
+
+def older(have, need):
+    """True when version `have` (`2.17`) is older than `need` (`2.28`), comparing numeric components."""
+    key = lambda v: tuple(int(p) for p in re.findall(r"\d+", v))  # noqa: E731
+    return key(have) < key(need)
+
+
+def problems(system):
+    """Return the Problems of the OS facts a training job needs (thresholds above), worst first."""
+    found = []
+    if system.glibc and system.glibc_needed and older(system.glibc, system.glibc_needed[0]):
+        found.append(
+            Problem(
+                "FAIL",
+                "glibc %s, but %s needs GLIBC_%s" % (system.glibc, system.glibc_needed[1], system.glibc_needed[0]),
+                "upgrade the OS (or the container image) to one with glibc >= %s" % system.glibc_needed[0],
+            )
+        )
+    if system.shm_bytes is not None and system.shm_bytes < SHM_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "/dev/shm is %s: DataLoader workers and NCCL's shared-memory transport use it"
+                % human_size(system.shm_bytes),
+                "start the container with `--ipc=host` or `--shm-size=8g`",
+            )
+        )
+    if system.nofile and 0 <= system.nofile[0] < NOFILE_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "open-file limit %d: torch's file_descriptor sharing needs one per shared tensor" % system.nofile[0],
+                "`ulimit -n %s`" % (system.nofile[1] if system.nofile[1] > system.nofile[0] else "65536"),
+            )
+        )
+    if system.disk_free_bytes is not None and system.disk_free_bytes < DISK_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "%s free in %s" % (human_size(system.disk_free_bytes), system.tempdir),
+                "free space or point TMPDIR at a larger disk",
+            )
+        )
+    for code in system.code_dirs:
+        if not code.writable or not code.executable:
+            found.append(
+                Problem(
+                    "WARN",
+                    "%s's %s is %s"
+                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
+                    "`export %s=<a writable directory on an exec mount>`" % code.variable,
+                )
+            )
+    if not system.host_addresses:
+        found.append(
+            Problem(
+                "WARN",
+                "host name %r does not resolve (%s): multi-process jobs need it"
+                % (system.hostname, system.resolve_error),
+                "add `127.0.1.1 %s` to /etc/hosts, or set MASTER_ADDR" % system.hostname,
+            )
+        )
+    return found

@@ -187,3 +187,57 @@ def test_an_unrecognised_error_says_so_and_never_says_reinstall(tmp_path, monkey
     cause = diagnosis.explain("RuntimeError: something nobody has seen before", found)
     assert not cause.recognised and cause.meaning.startswith("not recognised: RuntimeError: something nobody")
     assert "--json" in cause.fix and "reinstall" not in cause.fix
+
+
+def test_an_error_quoting_a_variable_s_value_names_the_variable(tmp_path, monkeypatch):
+    """c10's CachingAllocator refuses an option it does not know (`Unrecognized CachingAllocator option:
+    expandable_segments`, torch 2.0.1; ZhengPeng7/BiRefNet#179): the option comes from PYTORCH_CUDA_ALLOC_CONF."""
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages]), variables={"PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True"}
+    )
+    cause = diagnosis.explain("RuntimeError: Unrecognized CachingAllocator option: expandable_segments", found)
+    assert cause.rule == "variable" and cause.fact == "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True"
+    assert cause.fix.startswith("remove expandable_segments from PYTORCH_CUDA_ALLOC_CONF")
+
+
+@pytest.mark.parametrize(
+    "text, library",
+    [
+        # torch's check of the cuDNN it loaded (pytorch/pytorch#80637, before #80877 reworded it)
+        (
+            "RuntimeError: cuDNN version incompatibility: PyTorch was compiled against (8, 3, 2) but linked against "
+            "(8, 0, 3)",
+            "libcudnn.so.8",
+        ),
+        # a self-built libtorch's libraries on the loader path (pytorch/pytorch#137247)
+        ("AttributeError: module 'torch._C' has no attribute 'OutOfMemoryError'", "libc10.so"),
+    ],
+)
+def test_a_loader_path_directory_with_the_environment_s_libraries(tmp_path, monkeypatch, text, library):
+    prefix, packages = site(tmp_path)
+    (packages / "torch" / "lib" / "libc10.so").write_bytes(b"own")
+    cudnn = packages / "nvidia" / "cudnn" / "lib"
+    cudnn.mkdir(parents=True)
+    (cudnn / "libcudnn.so.8").write_bytes(b"own")
+    other = tmp_path / "apps" / "lib64"
+    other.mkdir(parents=True)
+    for name in ("libcudnn.so.8", "libc10.so"):
+        (other / name).write_bytes(b"theirs")
+    found = facts_for(monkeypatch, prefix, [packages], {"LD_LIBRARY_PATH": str(other)})
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "loader-path" and cause.fact == "%s in LD_LIBRARY_PATH, also in the environment" % library
+    assert cause.fix.startswith("remove %s from LD_LIBRARY_PATH" % other)
+
+
+def test_an_unrelated_failure_does_not_blame_the_loader_path(tmp_path, monkeypatch):
+    """A cuDNN copy on LD_LIBRARY_PATH is no cause of an error about something else."""
+    prefix, packages = site(tmp_path)
+    cudnn = packages / "nvidia" / "cudnn" / "lib"
+    cudnn.mkdir(parents=True)
+    (cudnn / "libcudnn.so.8").write_bytes(b"own")
+    other = tmp_path / "apps"
+    other.mkdir()
+    (other / "libcudnn.so.8").write_bytes(b"theirs")
+    found = facts_for(monkeypatch, prefix, [packages], {"LD_LIBRARY_PATH": str(other)})
+    assert diagnosis.explain("ValueError: expected 4D input (got 3D input)", found).rule != "loader-path"

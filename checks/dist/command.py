@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from checks import errors, probe, runner
+from checks import errors, probe, runner, system
 from checks.dist import measure as dm
 from checks.dist import network, rendezvous
 from checks.dist.chart import write_chart
@@ -202,6 +202,7 @@ def run(s, missing, sizes):
         yield dm.judge_join(missing, s.world, s.timeout, s.hosts, where)
         return
     yield network.judge(network.collect(os.environ), multi_host=len(set((s.hosts or {}).values())) > 1)
+    yield network.judge_os(system.collect())
     yield from s.step("init", s.init_groups)
     for name, func in dm.jobs(s, sizes):
         yield from s.step(name, func)

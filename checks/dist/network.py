@@ -130,3 +130,21 @@ def judge(net, multi_host):
         summary="host %s resolves to %s; interfaces %s"
         % (net.hostname, ", ".join(net.host_addresses), ", ".join(names) or "none listed"),
     )
+
+
+def judge_os(facts):
+    """Return the `os` Result: what the OS gives a multi-process job (checks/system.py's rules: /dev/shm, which
+    NCCL's shared-memory transport and DataLoader workers use; the open-file limit, which gloo's and NCCL's
+    sockets and pipes count against; free disk; glibc)."""
+    problems = [p for p in system.problems(facts) if "host name" not in p.what]
+    if not problems:
+        shm = "/dev/shm %s, " % system.human_size(facts.shm_bytes) if facts.shm_bytes is not None else ""
+        files = "ulimit -n %s" % facts.nofile[0] if facts.nofile else "no open-file limit"
+        return Result(name="os", status=PASS, summary=shm + files)
+    return Result(
+        name="os",
+        status=FAIL if any(p.status == FAIL for p in problems) else WARN,
+        summary="; ".join(p.what for p in problems),
+        hint="; ".join(p.fix for p in problems),
+        data={"fact": problems[0].what},
+    )

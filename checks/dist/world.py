@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from checks import errors, output, runner
+from checks import diagnosis, errors, output, runner
 from checks.dist import measure as dm
 from checks.dist import rendezvous
 from checks.dist.chart import write_chart
@@ -16,6 +16,8 @@ from checks.report import EXIT_FAILED, FAIL, PASS, Result
 BEAT = 0.5  # seconds between heartbeats: a rank whose heartbeat stops is dead or frozen, not just waiting
 # The variables each backend reads (NCCL: docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html; gloo and
 # c10d: pytorch.org/docs/stable/distributed.html, "Common environment variables" and "Logging").
+# The diagnosis rules that rest on this host's facts (checks/diagnosis.py), not on a failure text alone.
+FACT_RULES = ("provenance", "requirement", "library", "loader-path", "variable", "system")
 HINTS = {
     "nccl": "look at the named ranks' hosts (dmesg, nvidia-smi, `python -m checks verify`); rerun with "
     "NCCL_DEBUG=INFO, and NCCL_SOCKET_IFNAME=<nic> where the hosts have several networks",
@@ -153,6 +155,9 @@ class Session:
         summary, actual = dm.describe_failure("rank 0 " + why, *self.others(), backend=self.backend)
         expected = "every rank finishes %s within --timeout %g s" % (phase, self.timeout)
         hint = HINTS.get(self.backend, HINTS["gloo"])
+        cause = diagnosis.explain("%s\n%s" % (summary, actual or ""), diagnosis.gather())
+        if cause.rule in FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
+            summary, hint = "%s (%s)" % (summary, cause.meaning), cause.fix
         runner.abort(self.rep, Result(phase, FAIL, summary, expected, actual, hint), self.json_path, write_chart)
 
     def others(self):

@@ -152,14 +152,15 @@ def _probe_failed(ctx):
             nvidia_driver.HUNG_FIX,
         )
     cause = of_cuda(error)
-    if cause is None:
+    if cause is None:  # no CUDA text of a known meaning: the parent judges it against its facts
         return Result(
-            "gpu",
-            FAIL,
-            "CUDA failed: %s" % error,
-            "a kernel runs",
-            error,
-            "run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; report the error with --json",
+            name="gpu",
+            status=FAIL,
+            summary="CUDA failed: %s" % error,
+            expected="a kernel runs",
+            actual=error,
+            hint="run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; report the error with --json",
+            data={"exception": error},
         )
     kind, meaning, fix = cause
     if kind == "no-kernel-image":

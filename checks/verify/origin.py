@@ -3,6 +3,7 @@ the worker imports torch: where torch comes from, the declared requirements, wha
 the judging of every worker FAIL that carries an exception against those facts."""
 
 from checks import diagnosis, provenance
+from checks import system as system_rules
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 
@@ -88,72 +89,13 @@ def check_requirements(facts):
     )
 
 
-def _os_problems(system):
-    """Return [(status, what, fix)] for the OS facts a training job needs (thresholds: checks/system.py)."""
-    from checks import system as rules
-
-    found = []
-    if system.glibc and system.glibc_needed and diagnosis._older(system.glibc, system.glibc_needed[0]):
-        found.append(
-            (
-                FAIL,
-                "glibc %s, but %s needs GLIBC_%s" % (system.glibc, system.glibc_needed[1], system.glibc_needed[0]),
-                "run on an OS or container image with glibc >= %s" % system.glibc_needed[0],
-            )
-        )
-    if system.shm_bytes is not None and system.shm_bytes < rules.SHM_ENOUGH:
-        found.append(
-            (
-                WARN,
-                "/dev/shm is %s: DataLoader workers share batches through it" % diagnosis._size(system.shm_bytes),
-                "start the container with `--ipc=host` or `--shm-size=8g`",
-            )
-        )
-    if system.nofile and 0 <= system.nofile[0] < rules.NOFILE_ENOUGH:
-        found.append(
-            (
-                WARN,
-                "open-file limit %d: torch's file_descriptor sharing needs one per shared tensor" % system.nofile[0],
-                "`ulimit -n %s`" % (system.nofile[1] if system.nofile[1] > system.nofile[0] else "65536"),
-            )
-        )
-    if system.disk_free_bytes is not None and system.disk_free_bytes < rules.DISK_ENOUGH:
-        found.append(
-            (
-                WARN,
-                "%s free in %s" % (diagnosis._size(system.disk_free_bytes), system.tempdir),
-                "free space or point TMPDIR at a larger disk",
-            )
-        )
-    for code in system.code_dirs:
-        if not code.writable or not code.executable:
-            found.append(
-                (
-                    WARN,
-                    "%s's %s is %s"
-                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
-                    "`export %s=<a writable directory on an exec mount>`" % code.variable,
-                )
-            )
-    if not system.host_addresses:
-        found.append(
-            (
-                WARN,
-                "host name %r does not resolve (%s): multi-process jobs need it"
-                % (system.hostname, system.resolve_error),
-                "add `127.0.1.1 %s` to /etc/hosts, or set MASTER_ADDR" % system.hostname,
-            )
-        )
-    return found
-
-
 def check_os(facts):
     """The OS gives a training job what it needs: shared memory, open files, disk, compiler code directories, a C
     library the build runs on, a host name that resolves."""
-    problems = _os_problems(facts.system)
+    problems = [(p.status, p.what, p.fix) for p in system_rules.problems(facts.system)]
     system = facts.system
     if not problems:
-        shm = "/dev/shm %s, " % diagnosis._size(system.shm_bytes) if system.shm_bytes is not None else ""
+        shm = "/dev/shm %s, " % system_rules.human_size(system.shm_bytes) if system.shm_bytes is not None else ""
         files = "ulimit -n %s, " % system.nofile[0] if system.nofile else ""
         return Result(
             name="os", status=PASS, summary="%s%scode dirs writable, host %s resolves" % (shm, files, system.hostname)
