@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import sys
 import tempfile
 
@@ -13,9 +14,16 @@ NO_MATPLOTLIB = "chart: not written (matplotlib is not installed)"
 # ---- text ---------------------------------------------------------------------------------------------------------
 
 
-def use_color(stream):
-    """Return True when colour codes suit the stream (a terminal, NO_COLOR unset)."""
-    return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+def use_color(stream, environ=None):
+    """Return True when colour codes suit the stream: a terminal, NO_COLOR unset (no-color.org: set to anything,
+    even empty) and TERM not `dumb` (a terminal without escape codes, as Emacs' shell sets it)."""
+    environ = os.environ if environ is None else environ
+    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
 
 
 def render_result(result, color=False):
@@ -70,9 +78,71 @@ def _umask():
     return mask
 
 
+STDOUT = "-"  # `--json -`: the report goes to standard output, the human lines to standard error
+_REPORT_STREAM = []  # the real standard output once report_to_stdout() has moved the human lines to stderr
+
+
+def report_to_stdout():
+    """`--json -`: keep the real standard output for the JSON report and send every human line (sys.stdout) to
+    standard error from now on, so that `python -m checks verify --json - | jq` reads one JSON document."""
+    if not _REPORT_STREAM:
+        _REPORT_STREAM.append(sys.stdout)
+        sys.stdout = sys.stderr
+
+
+KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+# Paths that name devices and processes' files on Linux, reached also through links (/dev/stdout is a link to
+# /proc/self/fd/1, which resolves to whatever standard output is, even a regular file).
+SYSTEM_FOLDERS = tuple(os.sep + name + os.sep for name in ("dev", "proc")) if os.name == "posix" else ()
+
+
+def not_a_file(path):
+    """Return why a report cannot replace what is at `path` (a device, a FIFO, a socket, a directory), or None for a
+    regular file or a new path. A symlink is judged by what it points to: the report replaces that file. A path in
+    /dev or /proc, or this process's standard input, output or error, is never a report's file."""
+    if os.path.abspath(path).startswith(SYSTEM_FOLDERS):
+        return "in /%s (a device or a process's file)" % os.path.abspath(path).split(os.sep)[1]
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # a new path (or a link to one); check_writable judges its folder
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        for fd, stream in ((0, "standard input"), (1, "standard output"), (2, "standard error")):
+            try:
+                if os.path.samestat(st, os.fstat(fd)):
+                    return "this run's %s" % stream
+            except OSError:
+                continue
+        return None
+    for test, kind in KINDS:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
 def check_writable(path):
-    """Raise UsageError unless a report can be written at `path` (checked before any work starts)."""
-    path = os.path.abspath(path)
+    """Raise UsageError unless a report can be written at `path` (checked before any work starts): `-` (standard
+    output), a regular file, or a new path in a folder that exists or can be made. Anything else (a device such as
+    /dev/null or /dev/stdout, a symlink to one, a FIFO, a socket, a directory) is refused: the atomic write would
+    replace it with a regular file (as root, even /dev/null)."""
+    if path == STDOUT:
+        return
+    kind = not_a_file(path)
+    if kind and kind != "a directory":
+        raise UsageError(
+            "--json %s is %s, not a regular file: the report would replace it; give a file name, or `--json -` "
+            "for standard output" % (path, kind)
+        )
+    path = os.path.realpath(path)
     if os.path.isdir(path):
         raise UsageError(
             "--json %s is a directory; give a file name, e.g. %s" % (path, os.path.join(path, "report.json"))
@@ -87,9 +157,26 @@ def check_writable(path):
         raise UsageError("--json %s: no permission to write there; choose another path" % path)
 
 
+def write_report(path, document):
+    """Write the report to `path` atomically (write_json_atomic), or to standard output for `-`; return where it
+    went, for the `report written to` line."""
+    if path != STDOUT:
+        write_json_atomic(path, document)
+        return path
+    stream = _REPORT_STREAM[0] if _REPORT_STREAM else sys.stdout
+    stream.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    stream.flush()
+    return "standard output"
+
+
 def write_json_atomic(path, document):
-    """Write a JSON document so that readers see the old file or the new one, never half; mode as the umask says."""
-    path = os.path.abspath(path)
+    """Write a JSON document so that readers see the old file or the new one, never half; mode as the umask says.
+    A symlink is followed (its target is replaced); raise OSError when the path is no longer a regular file or a new
+    path (see check_writable)."""
+    kind = not_a_file(path)
+    if kind:
+        raise OSError("%s is %s, not a regular file" % (path, kind))
+    path = os.path.realpath(path)
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)

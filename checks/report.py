@@ -2,29 +2,62 @@
 
 Exit codes (the same in every command, see `python -m checks --help`):
   0  every check passed (WARN and SKIP do not fail)
-  1  a check failed (also: an internal error, reported in one line)
-  2  usage or configuration error: bad options, unknown environment, unreadable manifest or lock, no torch
-  130  interrupted (Ctrl-C); the results so far are printed and written, marked `"interrupted": true`
+  1  a check failed
+  2  usage or configuration error: bad options, unknown environment, unreadable manifest or lock, no usable torch,
+     a --json destination that is not a regular file or a new path, standard output that cannot be written
+  3  internal error: a bug in checks, not a fault of the machine; one line names the log file with the traceback
+  128+N  stopped by signal N: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP; the results so far are printed and
+     written, marked `"interrupted": true` and `"signal": "SIGTERM"`
   141  standard output was closed (`python -m checks verify | head -1`): the run stops quietly
 """
 
 import datetime
 import os
+import signal
 import sys
 import time
 import traceback
 
 # Bump when a field is added, removed or changes meaning; checks/report.schema.json follows.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 2 added `interrupted`, 3 `signal`
 
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
 STATUSES = (PASS, FAIL, WARN, SKIP)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 130, 141
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 2, 3, 130, 141
+EXIT_SIGNAL_BASE = 128  # a run stopped by signal N exits 128 + N, as a shell reports a process killed by it
 
 
 class UsageError(Exception):
     """Bad arguments or configuration: reported in one line, exit code 2."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stopping signal (SIGINT, SIGTERM, SIGHUP) arrived: raised in the main thread by the handler that
+    checks/__main__.py installs, so every `except KeyboardInterrupt` that ends a run ends it for each of them.
+    `signal_name` is the signal's name ("SIGTERM"); `exit_code` is 128 + its number."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.signal_name = signal_name(self.signum)
+        self.exit_code = EXIT_SIGNAL_BASE + self.signum
+
+
+def signal_name(signum):
+    """Return a signal's name ("SIGTERM"), or "signal N" for a number without one."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return "signal %d" % signum
+
+
+def interruption(exc):
+    """Return (signal name, exit code) of a KeyboardInterrupt: an Interrupted's, else SIGINT's (Python's own
+    handler raised it)."""
+    if isinstance(exc, Interrupted):
+        return exc.signal_name, exc.exit_code
+    return "SIGINT", EXIT_INTERRUPTED
 
 
 class Result:
@@ -87,6 +120,8 @@ class Report:
         self.header = {}
         self.results = []
         self.interrupted = False
+        self.signal = None  # the name of the signal that interrupted the run ("SIGTERM"), or None
+        self.unusable = None  # why the run could not judge this machine (no usable torch): exit 2, not 1
         self._start = time.perf_counter()
 
     def add(self, result):
@@ -98,10 +133,21 @@ class Report:
         """Return how many results have each status."""
         return {status: sum(r.status == status for r in self.results) for status in STATUSES}
 
+    def interrupt(self, exc=None):
+        """Mark the run as stopped by the signal of `exc` (a KeyboardInterrupt; SIGINT when None)."""
+        self.interrupted = True
+        self.signal = interruption(exc)[0] if exc is not None else "SIGINT"
+
     def exit_code(self):
-        """Return 130 if interrupted, else 1 if any check failed, else 0."""
+        """Return 128 + the signal's number if interrupted (130 for SIGINT), else 2 when the run found nothing
+        usable to judge (`unusable`: no usable torch), else 1 if any check failed, else 0."""
         if self.interrupted:
-            return EXIT_INTERRUPTED
+            try:
+                return EXIT_SIGNAL_BASE + int(getattr(signal, self.signal or "SIGINT"))
+            except (AttributeError, TypeError):
+                return EXIT_INTERRUPTED
+        if self.unusable:
+            return EXIT_USAGE
         return EXIT_FAILED if any(r.status == FAIL for r in self.results) else EXIT_OK
 
     def to_dict(self):
@@ -117,5 +163,6 @@ class Report:
             "results": [r.to_dict() for r in self.results],
             "counts": self.counts(),
             "interrupted": self.interrupted,
+            "signal": self.signal,
             "exit_code": self.exit_code(),
         }

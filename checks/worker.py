@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from checks import errors
+from checks import errors, probe
 from checks.report import FAIL, Result, run_check
 
 PREFIX = "\x1echecks-worker "
@@ -72,7 +72,12 @@ class Worker:
     """One running worker process and the lines it printed."""
 
     def __init__(self, argv, state):
-        kwargs = {"start_new_session": True} if os.name == "posix" else {"creationflags": 0x200}  # new group
+        # A new session: Ctrl-C at the terminal is the parent's, which stops the worker. SIGKILL when the parent
+        # dies, even by SIGKILL (Linux; probe.dies_with_parent): no worker outlives the command.
+        if os.name == "posix":
+            kwargs = {"start_new_session": True, "preexec_fn": probe.dies_with_parent()}
+        else:
+            kwargs = {"creationflags": 0x200}  # CREATE_NEW_PROCESS_GROUP
         self.proc = subprocess.Popen(
             argv + ["--worker", json.dumps(state)],
             stdin=subprocess.DEVNULL,

@@ -20,7 +20,7 @@ def test_usage_is_built_from_the_command_table():
     text = usage()
     for name, command in COMMANDS.items():
         assert re.search(r"^  %s +%s$" % (re.escape(name), re.escape(command.summary)), text, re.M), name
-    assert "130 interrupted" in text
+    assert "3 internal error" in text and "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM" in text
 
 
 def test_pixi_tasks_and_the_readme_match_the_table(manifest, repo_root):
@@ -70,8 +70,10 @@ def test_an_unusable_device_is_a_failed_check_in_every_command(run_checks, comma
     assert re.search(r"^FAIL \S+: ", proc.stdout, re.M) and "Traceback" not in proc.stderr
 
 
-def test_an_internal_error_is_one_line(run_checks, tmp_path):
-    """A crash outside the checks: one line naming it, exit 1, no traceback (CHECKS_DEBUG=1 shows it)."""
+def test_an_internal_error_is_exit_3_and_one_line_naming_the_log(run_checks, tmp_path):
+    """A crash outside the checks: exit 3 (never 1, a failed check: for health that means "pull this GPU"), one
+    line on stderr naming the exception and the log file that holds the traceback (as pre-commit writes
+    ~/.cache/pre-commit/pre-commit.log), no traceback on the terminal (CHECKS_DEBUG=1 shows it)."""
     # compare reads its reports with json.load; a report whose `results` is not a list breaks it inside.
     bad = {
         "schema": "pytorch-env/report",
@@ -83,13 +85,21 @@ def test_an_internal_error_is_one_line(run_checks, tmp_path):
     }
     for name in ("a.json", "b.json"):
         (tmp_path / name).write_text(json.dumps(bad))
-    proc = run_checks("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    cache = tmp_path / "cache"
+    argv = ("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    proc = run_checks(*argv, env={"XDG_CACHE_HOME": str(cache)})
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+    log = cache / "pytorch-env" / "checks.log"
     assert re.match(
-        r"python -m checks compare: internal error: TypeError: .*\(at compare\.py:\d+\); this is a bug", proc.stderr
+        r"python -m checks compare: internal error: TypeError: .*\(at compare\.py:\d+\); this is a bug in checks, "
+        r"not a fault of this machine: the traceback is in %s" % re.escape(str(log)),
+        proc.stderr,
     )
-    proc = run_checks("compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), env={"CHECKS_DEBUG": "1"})
-    assert "Traceback" in proc.stderr
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "TypeError" in text and "compare.py" in text
+    assert [p.name for p in log.parent.iterdir()] == ["checks.log"]  # written through a temp file, none left
+    proc = run_checks(*argv, env={"XDG_CACHE_HOME": str(cache), "CHECKS_DEBUG": "1"})
+    assert proc.returncode == 3 and "Traceback" in proc.stderr
 
 
 @POSIX
@@ -152,3 +162,70 @@ def test_ctrl_c_in_dist_stops_every_rank_quietly(repo_root, tmp_path):
     code, out, err, doc = interrupt(["dist", "--nproc", "2", "--device", "cpu"], repo_root, tmp_path, r"PASS init")
     assert code == 130 and doc["interrupted"] is True
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+@POSIX
+@pytest.mark.parametrize("argv", [["--help"], ["compare", "--help"]])
+def test_help_into_a_closed_pipe_is_141_and_quiet(repo_root, tmp_path, argv):
+    """`python -m checks --help | head -0`: exit 141, nothing on stderr (it was a BrokenPipeError traceback, exit 1)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    env = dict(os.environ, PYTHONPATH=str(repo_root))
+    proc = subprocess.run(
+        [sys.executable, "-m", "checks", *argv], stdout=write, stderr=subprocess.PIPE, env=env, timeout=120
+    )
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr.decode() == ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full (Linux has it)")
+@pytest.mark.parametrize("argv", [["--help"], ["lock-audit", "--manifest", "MANIFEST"]])
+def test_a_full_stdout_is_a_write_error_exit_2(repo_root, argv):
+    """Standard output on a full device (/dev/full: ENOSPC): exit 2, one line naming it, not an internal error."""
+    argv = [str(repo_root / "pixi.toml") if a == "MANIFEST" else a for a in argv]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "checks", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ, PYTHONPATH=str(repo_root)),
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().endswith("cannot write to standard output: No space left on device")
+    assert "internal error" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_an_ascii_stdout_gets_backslash_escapes(run_checks, repo_root, tmp_path):
+    """PYTHONIOENCODING=ascii and a non-ASCII name in the output (here the manifest's folder): every line still
+    prints, the character as a backslash escape, and the JSON report is written (it was an internal error)."""
+    folder = tmp_path / "caf\u00e9"
+    folder.mkdir()
+    (folder / "pixi.toml").write_text((repo_root / "pixi.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    report = tmp_path / "r.json"
+    proc = run_checks(
+        "lock-audit", "--manifest", str(folder / "pixi.toml"), "--json", str(report), env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # no pixi.lock beside the copied manifest
+    assert "caf\\xe9" in proc.stdout and "internal error" not in proc.stderr
+    assert "caf\u00e9" in json.loads(report.read_text(encoding="utf-8"))["header"]["manifest"]
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "none", "1e7", "ten"])
+def test_timeout_is_a_finite_positive_number(run_checks, value):
+    """--timeout inf killed the watchdog thread (OverflowError) and the run went on unguarded; nan reported a bogus
+    hang: each is a usage error, exit 2, before any work."""
+    proc = run_checks("verify", "--timeout", value)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout + proc.stderr
+    assert "argument --timeout: %r" % value in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_timeout_bound_is_below_what_threads_can_wait():
+    """The longest --timeout, plus the worker's grace, is a wait threading accepts (threading.TIMEOUT_MAX)."""
+    import threading
+
+    from checks import runner, worker
+
+    assert runner.seconds(str(runner.MAX_TIMEOUT)) + worker.GRACE < threading.TIMEOUT_MAX
+    assert runner.seconds("0.5") == 0.5

@@ -18,7 +18,8 @@ from checks.report import FAIL, Result
 SPEC = runner.Spec(
     "verify",
     "Prove this PyTorch environment works: versions, build, driver, GPU, cuDNN, AMP, torch.compile and a training "
-    "step. Exit 0: all passed; 1: a check failed; 2: usage error; 130: interrupted.",
+    "step. Exit 0: all passed; 1: a check failed; 2: usage error, or no usable torch (the torch line says why); "
+    "3: internal error; 128+N: stopped by signal N (130 Ctrl-C, 143 SIGTERM).",
     quick="skip torch.compile, the extension loads and the gloo all-reduce",
     timeout=120.0,
 )
@@ -126,7 +127,9 @@ def prepare(args, argv):
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
         failed = Result("worker", FAIL, str(exc), "the checks' worker process starts", "it died", hint)
         return runner.Plan(facts.header(ctx, facts.manifest_shown(args, ctx)), results=iter([failed]))
-    return runner.Plan(header, results=supervisor.results())
+    # No usable torch (the FAIL of the torch line says why): exit 2, as for every command that needs torch.
+    unusable = "no usable torch" if header.get("torch") == "not importable" else None
+    return runner.Plan(header, results=supervisor.results(), unusable=unusable)
 
 
 def main(argv):
