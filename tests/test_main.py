@@ -131,6 +131,9 @@ def interrupt(argv, repo_root, tmp_path, after):
         cwd=str(tmp_path),
         env=env,
         start_new_session=True,
+        # Ctrl-C at an interactive terminal reaches a foreground job whose SIGINT is in its default state; pytest
+        # itself may run as a background job of a script, whose children inherit SIGINT ignored (tests/test_signals.py).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         text=True,
     )
     seen = []
@@ -229,3 +232,27 @@ def test_the_timeout_bound_is_below_what_threads_can_wait():
 
     assert runner.seconds(str(runner.MAX_TIMEOUT)) + worker.GRACE < threading.TIMEOUT_MAX
     assert runner.seconds("0.5") == 0.5
+
+
+@pytest.mark.parametrize("command", ["train --quick", "bench --quick", "dist", "verify --quick"])
+@pytest.mark.parametrize("install", ["none", "empty-folder", "raising-init"])
+def test_no_usable_torch_is_exit_2_naming_where(run_checks, bare_python, tmp_path, command, install):
+    """A Python without torch, with an empty `torch/` folder on its path (it imports as a namespace package: train,
+    bench and dist crashed with internal errors), or with a torch whose __init__.py raises: "no usable torch here",
+    exit 2, naming the path; verify prints its torch FAIL line saying why, and exits 2 too (it exited 1, while the
+    README says 2)."""
+    site = tmp_path / "site"
+    (site / "torch").mkdir(parents=True)
+    if install == "raising-init":
+        (site / "torch" / "__init__.py").write_text('raise RuntimeError("half-installed on purpose")\n')
+    env = {"PYTHONPATH": str(site)} if install != "none" else None
+    proc = run_checks(*command.split(), python=bare_python, env=env, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    text = proc.stdout + proc.stderr
+    if install != "none":
+        assert str(site / "torch") in text
+    if command.startswith("verify"):
+        assert re.search(r"^FAIL torch: ", proc.stdout, re.M)
+    else:
+        assert proc.stdout == "" and "torch did not import" in proc.stderr
