@@ -133,22 +133,26 @@ def header_facts(host, torch):
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _libc_prctl():
-    """Return libc's prctl (Linux), loaded once before any fork, or None elsewhere."""
+def _libc():
+    """Return libc's prctl and signal (Linux), loaded once before any fork, or (None, None) elsewhere."""
     if not sys.platform.startswith("linux"):
-        return None
+        return None, None
     try:
         import ctypes
 
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl, set_signal = libc.prctl, libc.signal
     except (OSError, AttributeError, ImportError):
-        return None
+        return None, None
     prctl.restype = ctypes.c_int
     prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
-    return prctl
+    set_signal.restype = ctypes.c_void_p
+    set_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    return prctl, set_signal
 
 
-_PRCTL = _libc_prctl()
+_PRCTL, _SIGNAL = _libc()
+SIG_DFL, SIG_IGN = 0, 1  # <signal.h> on Linux
 
 
 def dies_with_parent(signum=signal.SIGKILL):
@@ -162,8 +166,13 @@ def dies_with_parent(signum=signal.SIGKILL):
     if _PRCTL is None:
         return None
     parent = os.getpid()
+    # With a preexec_fn, subprocess runs os.register_at_fork's child hooks, and checks/__main__.py's ignores SIGINT
+    # (meant for forked helpers that never exec): give the command the SIGINT state of this process instead, through
+    # libc (Python's signal.signal works in the main thread only).
+    sigint = SIG_IGN if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else SIG_DFL
 
     def preexec():
+        _SIGNAL(int(signal.SIGINT), sigint)
         _PRCTL(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
         if os.getppid() != parent:  # the parent is already gone: no death signal will come
             os.kill(os.getpid(), int(signum))

@@ -163,7 +163,7 @@ def test_ctrl_c_in_dist_stops_every_rank_quietly(repo_root, tmp_path):
     """dist --nproc 2: Ctrl-C reaches rank 0, rank 1 and the launcher; exit 130 and no traceback from any of them."""
     pytest.importorskip("torch", reason="dist needs torch")
     code, out, err, doc = interrupt(["dist", "--nproc", "2", "--device", "cpu"], repo_root, tmp_path, r"PASS init")
-    assert code == 130 and doc["interrupted"] is True
+    assert code == 130 and doc["interrupted"] is True, (out, err, doc["results"][-1])
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
 
