@@ -39,7 +39,7 @@ SPEC = runner.Spec(
     "Check a distributed job's processes: all join, an all-reduce is exact on every rank, barriers pass; then "
     "all-reduce bus bandwidth per message size. Launch with `torchrun --nproc-per-node N -m checks dist` or srun; "
     "alone it runs as 1 process. Exit 0: passed; 1: a check failed (missing, hung, dead or wrong ranks are named); "
-    "2: usage error or no torch; 128+N: stopped by signal N (130 Ctrl-C, 143 SIGTERM).",
+    "2: usage error or no usable torch; 3: internal error; 128+N: stopped by signal N (130 Ctrl-C, 143 SIGTERM).",
     options=("json", "quick", "device", "timeout"),
     quick="fewer message sizes, shorter timing",
     timeout=60.0,
