@@ -11,7 +11,6 @@ import io
 import os
 import signal
 import sys
-import tempfile
 import traceback
 
 from checks import output
@@ -169,36 +168,6 @@ def _close_stdout():
         pass
 
 
-def log_path(environ=None):
-    """Return where an internal error's traceback is written: $XDG_CACHE_HOME (else ~/.cache; on Windows
-    %LOCALAPPDATA%)/pytorch-env/checks.log, as pre-commit keeps ~/.cache/pre-commit/pre-commit.log; the system's
-    temporary folder when there is no home."""
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_CACHE_HOME") or (environ.get("LOCALAPPDATA") if os.name == "nt" else None)
-    if not base:
-        home = os.path.expanduser("~")
-        base = os.path.join(home, ".cache") if home != "~" else tempfile.gettempdir()
-    return os.path.join(base, "pytorch-env", "checks.log")
-
-
-def write_log(text, path=None):
-    """Write `text` to the internal-error log atomically (a temp file in the same folder, then os.replace), falling
-    back to the temporary folder; return the path written, or None when nothing could be written."""
-    for target in (path or log_path(), os.path.join(tempfile.gettempdir(), "pytorch-env-checks.log")):
-        tmp = None
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".checks.log.", dir=os.path.dirname(target))
-            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-                handle.write(text)
-            os.replace(tmp, target)
-            return target
-        except OSError:
-            if tmp and os.path.exists(tmp):
-                os.unlink(tmp)
-    return None
-
-
 def internal_error(name, exc):
     """Report a bug in checks: the traceback to the log file, one line on stderr naming it; return 3."""
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -210,7 +179,7 @@ def internal_error(name, exc):
         sys.version.split()[0],
         datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
-    path = write_log(header + text)
+    path = output.write_log(header + text)
     frames = traceback.extract_tb(exc.__traceback__)
     where = " (at %s:%d)" % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else ""
     print(

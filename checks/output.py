@@ -59,6 +59,9 @@ def render_summary(report):
         parts.append("%d warnings" % c[WARN])
     if c[SKIP]:
         parts.append("%d skipped" % c[SKIP])
+    bugs = len(report.internal_errors())
+    if bugs:
+        parts.append("%d internal error%s (a bug in checks)" % (bugs, "" if bugs == 1 else "s"))
     if report.interrupted:
         parts.append("interrupted")
     return "%s: %s" % (report.check, ", ".join(parts))
@@ -192,6 +195,39 @@ def write_json_atomic(path, document):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+# ---- the internal-error log ---------------------------------------------------------------------------------------
+
+
+def log_path(environ=None):
+    """Return where an internal error's traceback is written: $XDG_CACHE_HOME (else ~/.cache; on Windows
+    %LOCALAPPDATA%)/pytorch-env/checks.log, as pre-commit keeps ~/.cache/pre-commit/pre-commit.log; the system's
+    temporary folder when there is no home."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CACHE_HOME") or (environ.get("LOCALAPPDATA") if os.name == "nt" else None)
+    if not base:
+        home = os.path.expanduser("~")
+        base = os.path.join(home, ".cache") if home != "~" else tempfile.gettempdir()
+    return os.path.join(base, "pytorch-env", "checks.log")
+
+
+def write_log(text, path=None):
+    """Write `text` to the internal-error log atomically (a temp file in the same folder, then os.replace), falling
+    back to the temporary folder; return the path written, or None when nothing could be written."""
+    for target in (path or log_path(), os.path.join(tempfile.gettempdir(), "pytorch-env-checks.log")):
+        tmp = None
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".checks.log.", dir=os.path.dirname(target))
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+            os.replace(tmp, target)
+            return target
+        except OSError:
+            if tmp and os.path.exists(tmp):
+                os.unlink(tmp)
+    return None
 
 
 # ---- PNG --------------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Exit codes (the same in every command, see `python -m checks --help`):
   2  usage or configuration error: bad options, unknown environment, unreadable manifest or lock, no usable torch,
      a --json destination that is not a regular file or a new path, standard output that cannot be written
   3  internal error: a bug in checks, not a fault of the machine; one line names the log file with the traceback
+     (a check that hits one is a SKIP `not judged: internal error`, with `data.internal_error`; a FAIL elsewhere
+     still makes the run 1)
   128+N  stopped by signal N: 130 SIGINT (Ctrl-C), 143 SIGTERM, 129 SIGHUP; the results so far are printed and
      written, marked `"interrupted": true` and `"signal": "SIGTERM"`
   141  standard output was closed (`python -m checks verify | head -1`): the run stops quietly
@@ -92,14 +94,50 @@ def run_check(name, func, *args):
     except BaseException as exc:  # a check must never stop the others
         frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = " (at %s:%s)" % (os.path.basename(frame.filename), frame.lineno) if frame else ""
-        result = Result(
-            name,
-            FAIL,
-            "raised %s: %s%s" % (type(exc).__name__, first_line(exc), where),
-            hint="this is unexpected; rerun with --json and report the file",
-        )
+        if is_bug_in_checks(exc):
+            result = internal_error_result(name, exc, where)
+        else:
+            result = Result(
+                name,
+                FAIL,
+                "raised %s: %s%s" % (type(exc).__name__, first_line(exc), where),
+                hint="this is unexpected; rerun with --json and report the file",
+            )
     result.seconds = round(time.perf_counter() - start, 4)
     return result
+
+
+# Exceptions that, raised by checks' own code, are a bug in checks and say nothing about the machine.
+PROGRAMMING_ERRORS = (AttributeError, AssertionError, IndexError, KeyError, NameError, TypeError, ZeroDivisionError)
+CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def is_bug_in_checks(exc):
+    """Return True when a check's exception is a bug in checks, not a fault of the machine: a programming error
+    (PROGRAMMING_ERRORS) raised in checks' own code (the innermost frame is in the checks package). An error raised
+    inside torch, a driver binding or any other library, or an OSError, stays the check's FAIL."""
+    if not isinstance(exc, PROGRAMMING_ERRORS) or exc.__traceback__ is None:
+        return False
+    innermost = traceback.extract_tb(exc.__traceback__)[-1].filename
+    return os.path.abspath(innermost).startswith(CHECKS_DIR + os.sep)
+
+
+def internal_error_result(name, exc, where=""):
+    """The line of a check that hit a bug in checks: a SKIP (not judged: never a FAIL of the machine, so health's
+    node line does not pull a GPU for it) whose data holds `internal_error` (type, message, log file); the run
+    exits 3 (Report.exit_code). The traceback goes to the internal-error log (output.write_log)."""
+    from checks import output
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    log = output.write_log("check %s of python -m checks %s\n%s" % (name, " ".join(sys.argv[1:]), text))
+    message = "%s: %s%s" % (type(exc).__name__, first_line(exc), where)
+    return Result(
+        name,
+        SKIP,
+        "not judged: internal error in checks (a bug, not a fault of this machine): %s" % message,
+        hint="report it with %s" % (log or "the output of CHECKS_DEBUG=1"),
+        data={"internal_error": {"error": message, "log": log}},
+    )
 
 
 def first_line(exc):
@@ -138,9 +176,14 @@ class Report:
         self.interrupted = True
         self.signal = interruption(exc)[0] if exc is not None else "SIGINT"
 
+    def internal_errors(self):
+        """Return the results that hit a bug in checks (internal_error_result)."""
+        return [r for r in self.results if isinstance(r.data, dict) and r.data.get("internal_error")]
+
     def exit_code(self):
         """Return 128 + the signal's number if interrupted (130 for SIGINT), else 2 when the run found nothing
-        usable to judge (`unusable`: no usable torch), else 1 if any check failed, else 0."""
+        usable to judge (`unusable`: no usable torch), else 1 if any check failed, else 3 if a check hit a bug in
+        checks (internal_errors), else 0."""
         if self.interrupted:
             try:
                 return EXIT_SIGNAL_BASE + int(getattr(signal, self.signal or "SIGINT"))
@@ -148,7 +191,9 @@ class Report:
                 return EXIT_INTERRUPTED
         if self.unusable:
             return EXIT_USAGE
-        return EXIT_FAILED if any(r.status == FAIL for r in self.results) else EXIT_OK
+        if any(r.status == FAIL for r in self.results):
+            return EXIT_FAILED
+        return EXIT_INTERNAL if self.internal_errors() else EXIT_OK
 
     def to_dict(self):
         """Return the JSON document (see checks/report.schema.json)."""
