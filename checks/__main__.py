@@ -156,6 +156,7 @@ def wrap_stdout():
         encoding=old.encoding,
         errors="backslashreplace",
         line_buffering=os.isatty(fd),
+        write_through=bool(getattr(old, "write_through", False)),  # python -u, PYTHONUNBUFFERED
     )
 
 
