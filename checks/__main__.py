@@ -248,7 +248,7 @@ def _run(argv):
     return importlib.import_module(COMMANDS[name].module).main(argv[1:])
 
 
-def flush_stdout(code, name="checks"):
+def flush_stdout(code, name=""):
     """Flush standard output before the interpreter does (its failure there would print a traceback); return the
     exit code: `code`, or 141 for a closed pipe, 2 for another write error."""
     try:
@@ -258,7 +258,8 @@ def flush_stdout(code, name="checks"):
         return EXIT_CLOSED_PIPE
     except OSError as exc:
         _close_stdout()
-        output.error(name, "cannot write to standard output: %s" % (exc.strerror or exc))
+        where = "python -m checks" + (" " + name if name in COMMANDS else "")
+        print("%s: error: cannot write to standard output: %s" % (where, exc.strerror or exc), file=sys.stderr)
         return EXIT_USAGE
     return code
 
@@ -270,7 +271,7 @@ def entry():
     argv = sys.argv[1:]
     code = main(argv)
     try:
-        return flush_stdout(code, argv[0] if argv else "checks")
+        return flush_stdout(code, argv[0] if argv else "")
     except KeyboardInterrupt as exc:
         return interruption(exc)[1]
 

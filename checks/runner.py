@@ -166,6 +166,8 @@ def finish(rep, json_path=None, chart=None):
     if json_path:
         try:
             where = output.write_report(json_path, rep.to_dict())
+        except BrokenPipeError:
+            raise  # `--json -` into a closed pipe: exit 141 at the boundary, quietly
         except OSError as exc:
             output.error(rep.check, "cannot write %s: %s" % (json_path, exc.strerror or exc))
             return EXIT_USAGE

@@ -256,3 +256,20 @@ def test_no_usable_torch_is_exit_2_naming_where(run_checks, bare_python, tmp_pat
         assert re.search(r"^FAIL torch: ", proc.stdout, re.M)
     else:
         assert proc.stdout == "" and "torch did not import" in proc.stderr
+
+
+@POSIX
+def test_json_dash_into_a_closed_pipe_is_141_and_quiet(repo_root):
+    """`--json -` whose reader is gone: exit 141, quietly (no `cannot write` line, no traceback), not exit 2."""
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run(
+        [sys.executable, "-m", "checks", "lock-audit", "--manifest", str(repo_root / "pixi.toml"), "--json", "-"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(repo_root)),
+        timeout=120,
+    )
+    os.close(write)
+    assert proc.returncode == 141, proc.stderr
+    assert "cannot write" not in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
