@@ -164,12 +164,11 @@ class Supervisor:
         `startup_failure`; a second failure raises RuntimeError with the cause)."""
         while self.header is None:
             self.worker = Worker(self.argv, self.state)
-            while True:
-                kind, value = self.worker.next(self.timeout)
-                if kind == "event" and value["event"] == "progress":
-                    self._progress(value["text"])
-                    continue
-                break
+            try:
+                kind, value = self._first_event()
+            except BaseException:  # Ctrl-C, SIGTERM, SIGHUP while the worker starts: it ends with the parent
+                self.worker.kill()
+                raise
             if kind == "event" and value["event"] == "header":
                 self.header = value["header"]
                 return self.header
@@ -178,6 +177,15 @@ class Supervisor:
             if "startup_failure" in self.state:
                 raise RuntimeError("the check's worker process %s again: %s" % (how, found.line))
             self.state["startup_failure"] = {"how": how, "output": "\n".join(self.worker.output[-80:])}
+
+    def _first_event(self):
+        """Return the worker's first event other than progress (shown as it comes)."""
+        while True:
+            kind, value = self.worker.next(self.timeout)
+            if kind == "event" and value["event"] == "progress":
+                self._progress(value["text"])
+                continue
+            return kind, value
 
     def _progress(self, text):
         if self.progress:
