@@ -273,3 +273,17 @@ def test_json_dash_into_a_closed_pipe_is_141_and_quiet(repo_root):
     os.close(write)
     assert proc.returncode == 141, proc.stderr
     assert "cannot write" not in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+
+
+def test_an_ascii_stdout_and_a_non_ascii_environment_in_verify(run_checks, tmp_path):
+    """verify on an ASCII-only stdout with a non-ASCII value among the environment variables its header shows
+    (CUDA_HOME here): the line prints with a backslash escape, the run ends normally, the JSON holds the value."""
+    pytest.importorskip("torch", reason="verify's checks need torch to pass")
+    report = tmp_path / "v.json"
+    home = "/opt/caf\u00e9"
+    proc = run_checks(
+        "verify", "--quick", "--json", str(report), env={"PYTHONIOENCODING": "ascii", "CUDA_HOME": home}, timeout=600
+    )
+    assert "env CUDA_HOME: /opt/caf\\xe9" in proc.stdout, proc.stdout + proc.stderr
+    assert "internal error" not in proc.stderr and proc.returncode in (0, 1)
+    assert json.loads(report.read_text(encoding="utf-8"))["header"]["env CUDA_HOME"] == home
