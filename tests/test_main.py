@@ -104,10 +104,30 @@ def test_an_internal_error_is_exit_3_and_one_line_naming_the_log(run_checks, tmp
 
 @POSIX
 def test_a_closed_stdout_ends_quietly(repo_root, tmp_path):
-    """`python -m checks lock-audit | head -1`: exit 141 (128 + SIGPIPE), nothing on stderr."""
+    """`python -m checks lock-audit | head -0`: a reader gone before the first line: exit 141 (128 + SIGPIPE), nothing
+    on stderr."""
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run(
+        [sys.executable, "-m", "checks", "lock-audit", "--manifest", str(repo_root / "pixi.toml")],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        cwd=str(tmp_path),
+        env=dict(os.environ, PYTHONPATH=str(repo_root)),
+        timeout=120,
+    )
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr.decode() == ""
+
+
+@POSIX
+def test_a_stdout_closed_mid_run_ends_quietly(repo_root, tmp_path):
+    """`python -m checks verify | head -1`: the reader leaves after the first line while verify has seconds of checks
+    to go (the full run); the next line meets the closed pipe: exit 141, nothing on stderr, no worker left."""
+    pytest.importorskip("torch", reason="verify's checks need torch")
     env = dict(os.environ, PYTHONPATH=str(repo_root))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "checks", "lock-audit", "--manifest", str(repo_root / "pixi.toml")],
+        [sys.executable, "-m", "checks", "verify"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=str(tmp_path),
@@ -115,7 +135,7 @@ def test_a_closed_stdout_ends_quietly(repo_root, tmp_path):
     )
     proc.stdout.readline()
     proc.stdout.close()
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 141 and err.decode() == ""
 
 
