@@ -139,9 +139,9 @@ def test_a_stdout_closed_mid_run_ends_quietly(repo_root, tmp_path):
     assert proc.returncode == 141 and err.decode() == ""
 
 
-def interrupt(argv, repo_root, tmp_path, after):
-    """Start `python -m checks ARGV` in its own process group, press Ctrl-C (SIGINT to the group) once a line
-    matching `after` appears; return (exit code, stdout, stderr, JSON report)."""
+def interrupt(argv, repo_root, tmp_path, after, signum=signal.SIGINT):
+    """Start `python -m checks ARGV` in its own process group, press Ctrl-C (SIGINT to the group; or send `signum`)
+    once a line matching `after` appears; return (exit code, stdout, stderr, JSON report)."""
     report = tmp_path / "r.json"
     env = dict(os.environ, PYTHONPATH=str(repo_root), NO_COLOR="1")
     proc = subprocess.Popen(
@@ -162,18 +162,23 @@ def interrupt(argv, repo_root, tmp_path, after):
         if re.match(after, line):
             break
     time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signum)
     out, err = proc.communicate(timeout=120)
     return proc.returncode, "".join(seen) + out, err, json.loads(report.read_text())
 
 
 @POSIX
-def test_ctrl_c_in_train_is_130_with_the_results_so_far(repo_root, tmp_path):
-    """Ctrl-C mid-run: exit 130, the summary says interrupted, the JSON holds the results so far and
-    `"interrupted": true`, and no process prints a traceback."""
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_in_train_is_130_with_the_results_so_far(repo_root, tmp_path, signame):
+    """Ctrl-C (or SIGTERM, which ended train with no summary and no JSON) mid-run: exit 128 + N, the summary says
+    interrupted, the JSON holds the results so far, `"interrupted": true` and the signal, and no process prints a
+    traceback."""
     pytest.importorskip("torch", reason="train needs torch")
-    code, out, err, doc = interrupt(["train", "--quick", "--device", "cpu"], repo_root, tmp_path, r"PASS ")
-    assert code == 130 and doc["interrupted"] is True and doc["exit_code"] == 130
+    signum = getattr(signal, signame)
+    argv = ["train", "--quick", "--device", "cpu"]
+    code, out, err, doc = interrupt(argv, repo_root, tmp_path, r"PASS ", signum)
+    assert code == 128 + signum and doc["interrupted"] is True and doc["exit_code"] == 128 + signum
+    assert doc["signal"] == signame
     assert doc["results"] and "interrupted" in out.splitlines()[-2]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
