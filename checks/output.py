@@ -104,15 +104,18 @@ KINDS = (
 
 # Paths that name devices and processes' files on Linux, reached also through links (/dev/stdout is a link to
 # /proc/self/fd/1, which resolves to whatever standard output is, even a regular file).
+# /dev/shm is a tmpfs of regular files: a report may go there.
 SYSTEM_FOLDERS = tuple(os.sep + name + os.sep for name in ("dev", "proc")) if os.name == "posix" else ()
+SHARED_MEMORY = "/dev/shm/"
 
 
 def not_a_file(path):
     """Return why a report cannot replace what is at `path` (a device, a FIFO, a socket, a directory), or None for a
     regular file or a new path. A symlink is judged by what it points to: the report replaces that file. A path in
     /dev or /proc, or this process's standard input, output or error, is never a report's file."""
-    if os.path.abspath(path).startswith(SYSTEM_FOLDERS):
-        return "in /%s (a device or a process's file)" % os.path.abspath(path).split(os.sep)[1]
+    absolute = os.path.abspath(path)
+    if absolute.startswith(SYSTEM_FOLDERS) and not os.path.realpath(path).startswith(SHARED_MEMORY):
+        return "in /%s (a device or a process's file)" % absolute.split(os.sep)[1]
     try:
         st = os.stat(path)
     except OSError:

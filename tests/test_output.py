@@ -122,6 +122,14 @@ def test_json_goes_only_to_a_regular_file_or_a_new_path(run_checks, repo_root, t
     assert (after.st_mode, after.st_ino, after.st_rdev) == (before.st_mode, before.st_ino, before.st_rdev)
 
 
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm (Linux has it)")
+def test_a_report_may_go_to_dev_shm():
+    """/dev/shm holds regular files (a tmpfs): a new path there is fine, unlike the devices beside it."""
+    output.check_writable("/dev/shm/pytorch-env-checks-%d.json" % os.getpid())
+    with pytest.raises(UsageError, match="is in /dev"):
+        output.check_writable("/dev/stdout")
+
+
 def test_a_regular_file_a_new_path_and_a_link_to_a_file_are_fine(tmp_path):
     """A report replaces a regular file; through a symlink it replaces the file the link points to, the link stays."""
     (tmp_path / "old.json").write_text("{}")
