@@ -5,14 +5,16 @@ needs torch is its runner.Spec's). The usage text, the pixi task descriptions an
 table by the tests.
 """
 
+import datetime
 import importlib
+import io
 import os
 import signal
 import sys
 import traceback
 
 from checks import output
-from checks.report import EXIT_CLOSED_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from checks.report import EXIT_CLOSED_PIPE, EXIT_INTERNAL, EXIT_USAGE, Interrupted, UsageError, interruption
 
 
 class Command:
@@ -52,7 +54,8 @@ COMMANDS = {
 }
 
 EXIT_CODES = """exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error,
-130 interrupted (Ctrl-C), 141 standard output closed"""
+3 internal error (a bug in checks), 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP),
+141 standard output closed"""
 
 
 def usage():
@@ -64,13 +67,97 @@ def usage():
     return "\n".join(lines)
 
 
-def _ignore_sigint():
+# The signals that stop a run the way Ctrl-C does: the results so far, the summary, the JSON marked interrupted with
+# the signal's name, exit 128 + N. `timeout`, `kill`, schedulers (Slurm, Kubernetes) send SIGTERM; a closed
+# terminal or SSH session SIGHUP.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _stop(signum, frame):
+    raise Interrupted(signum)
+
+
+def install_signal_handlers():
+    """Make SIGINT, SIGTERM and SIGHUP raise report.Interrupted in the main thread (each ends a run like Ctrl-C).
+
+    A signal that is ignored when checks starts stays ignored: `nohup` ignores SIGHUP, and a shell without job
+    control starts a background job (`cmd &` in a script) with SIGINT ignored so that a Ctrl-C meant for the script's
+    foreground leaves it running; Python keeps such a SIG_IGN, and so do the checks (POSIX, "Signal Actions").
+    Such a job still stops on SIGTERM. Returns the signals handled."""
+    handled = []
+    for signum in STOP_SIGNALS:
+        try:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            signal.signal(signum, _stop)
+        except (OSError, ValueError):  # not the main thread, or a signal this platform cannot catch
+            continue
+        handled.append(signum)
+    return handled
+
+
+def _in_forked_child():
     """In forked helpers (torch 2.0's inductor compile pool, DataLoader workers): Ctrl-C is for the parent, which
-    ends them; without this each prints a KeyboardInterrupt traceback after the report."""
+    ends them; without this each prints a KeyboardInterrupt traceback after the report. SIGTERM and SIGHUP get
+    their default action back (end at once, no traceback) instead of the parent's handler."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT and signal.getsignal(signum) == _stop:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 _FORK_HOOK = []
+
+
+class OutputError(OSError):
+    """Standard output cannot be written (ENOSPC, EIO, ...; a closed pipe stays BrokenPipeError): exit 2."""
+
+
+class _Stdout(io.RawIOBase):
+    """The file descriptor of standard output, raising OutputError for a write error other than a closed pipe, so
+    that the boundary tells a failing standard output from an OSError inside a check."""
+
+    def __init__(self, fd):
+        super().__init__()
+        self.fd = fd
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self.fd
+
+    def isatty(self):
+        return os.isatty(self.fd)
+
+    def write(self, data):
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.errno, exc.strerror) from None
+
+    def close(self):  # the descriptor is the process's: never closed here
+        self.flush()
+        super().close()
+
+
+def wrap_stdout():
+    """Replace sys.stdout by one that escapes what its encoding cannot hold (`\\xe9`, as stderr does: an ASCII
+    terminal and a non-ASCII environment name still get every line) and reports write errors as OutputError."""
+    old = sys.stdout
+    try:
+        fd = old.fileno()
+    except (AttributeError, ValueError, OSError):
+        return
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_Stdout(fd)),
+        encoding=old.encoding,
+        errors="backslashreplace",
+        line_buffering=os.isatty(fd),
+        write_through=bool(getattr(old, "write_through", False)),  # python -u, PYTHONUNBUFFERED
+    )
 
 
 def _close_stdout():
@@ -82,47 +169,112 @@ def _close_stdout():
         pass
 
 
+def internal_error(name, exc):
+    """Report a bug in checks: the traceback to the log file, one line on stderr naming it; return 3."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if os.environ.get("CHECKS_DEBUG"):
+        sys.stderr.write(text)
+    header = "python -m checks %s (checks %s, Python %s)\n%s\n" % (
+        " ".join(sys.argv[1:]) or name,
+        _version(),
+        sys.version.split()[0],
+        datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    path = output.write_log(header + text)
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " (at %s:%d)" % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else ""
+    print(
+        "python -m checks %s: internal error: %s: %s%s; this is a bug in checks, not a fault of this machine: %s"
+        % (
+            name,
+            type(exc).__name__,
+            exc,
+            where,
+            "the traceback is in %s; please report it with that file" % path
+            if path
+            else "rerun with CHECKS_DEBUG=1 for the traceback and report it",
+        ),
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _version():
+    from checks import __version__
+
+    return __version__
+
+
 def main(argv=None):
     """Run the command named by the first argument inside the error boundary; return its exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    name = argv[0] if argv else "checks"
+    try:
+        return _run(argv)
+    except SystemExit as exc:  # argparse: --help (0) or bad usage (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        output.error(name, exc)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:  # before or after a run's results stream (Ctrl-C, SIGTERM, SIGHUP)
+        signal_name, code = interruption(exc)
+        print("\npython -m checks %s: interrupted (%s)" % (name, signal_name), file=sys.stderr)
+        return code
+    except BrokenPipeError:
+        _close_stdout()
+        return EXIT_CLOSED_PIPE
+    except OutputError as exc:
+        _close_stdout()
+        output.error(name, "cannot write to standard output: %s" % (exc.strerror or exc))
+        return EXIT_USAGE
+    except Exception as exc:  # the last line of defence: one line, the traceback in a log file
+        return internal_error(name, exc)
+
+
+def _run(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else EXIT_USAGE
     if argv[0] == "--version":
-        from checks import __version__
-
-        print("checks %s" % __version__)
+        print("checks %s" % _version())
         return 0
     name = argv[0]
     if name not in COMMANDS:
         print("python -m checks: unknown command %r; valid commands: %s" % (name, ", ".join(COMMANDS)), file=sys.stderr)
         return EXIT_USAGE
     if hasattr(os, "register_at_fork") and not _FORK_HOOK:
-        os.register_at_fork(after_in_child=_ignore_sigint)
+        os.register_at_fork(after_in_child=_in_forked_child)
         _FORK_HOOK.append(True)
+    return importlib.import_module(COMMANDS[name].module).main(argv[1:])
+
+
+def flush_stdout(code, name=""):
+    """Flush standard output before the interpreter does (its failure there would print a traceback); return the
+    exit code: `code`, or 141 for a closed pipe, 2 for another write error."""
     try:
-        return importlib.import_module(COMMANDS[name].module).main(argv[1:])
-    except UsageError as exc:
-        output.error(name, exc)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\npython -m checks %s: interrupted (Ctrl-C)" % name, file=sys.stderr)
-        return EXIT_INTERRUPTED
+        sys.stdout.flush()
     except BrokenPipeError:
         _close_stdout()
         return EXIT_CLOSED_PIPE
-    except Exception as exc:  # the last line of defence: one line, no traceback (CHECKS_DEBUG=1 shows it)
-        if os.environ.get("CHECKS_DEBUG"):
-            traceback.print_exc()
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        print(
-            "python -m checks %s: internal error: %s: %s (at %s:%d); this is a bug in checks: rerun with "
-            "CHECKS_DEBUG=1 for the traceback and report it"
-            % (name, type(exc).__name__, exc, os.path.basename(frame.filename), frame.lineno),
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+    except OSError as exc:
+        _close_stdout()
+        where = "python -m checks" + (" " + name if name in COMMANDS else "")
+        print("%s: error: cannot write to standard output: %s" % (where, exc.strerror or exc), file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def entry():
+    """`python -m checks`: the process-wide settings (signals, standard output), then main()."""
+    install_signal_handlers()
+    wrap_stdout()
+    argv = sys.argv[1:]
+    code = main(argv)
+    try:
+        return flush_stdout(code, argv[0] if argv else "")
+    except KeyboardInterrupt as exc:
+        return interruption(exc)[1]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

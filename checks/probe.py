@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -27,21 +28,49 @@ ENV_VARS = (
 )
 
 
+def torch_location():
+    """Return where `import torch` finds torch (its __init__.py, or the folder of a namespace package: a `torch/`
+    without __init__.py), without importing it; None when it is not on sys.path."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and spec.origin not in ("namespace", "built-in"):
+        return spec.origin
+    locations = list(spec.submodule_search_locations or ())
+    return ", ".join(locations) or None
+
+
 def import_torch():
-    """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): `text` is the
-    exception with its traceback's last frames (the files show which copy of which package failed), for
-    checks/diagnosis.py to judge against the facts; meaning and fix are the text alone's (checks/causes.py)."""
+    """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): no usable torch
+    here. `text` is the exception with its traceback's last frames (the files show which copy of which package
+    failed), for checks/diagnosis.py to judge against the facts; meaning and fix are the text alone's
+    (checks/causes.py). A `torch` that imports but is not PyTorch (an empty or partial `torch/` folder on sys.path
+    imports as a namespace package; a module without __version__) is no torch either; the line names where it was
+    found."""
     try:
         import torch
     except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions, AttributeError
         from checks import causes
 
-        return None, (errors.describe(exc),) + causes.of_import_error(exc) + (errors.traceback_text(exc),)
-    if getattr(torch, "__version__", None) is None:  # an empty torch/ directory imports as a namespace package
-        sys.modules.pop("torch", None)
-        where = list(getattr(torch, "__path__", []) or ["?"])[0]
-        line = "torch at %s has no __init__.py (an empty directory)" % where
-        return None, (line, "not a usable torch: an empty torch directory", "remove %s" % where, line)
+        where = torch_location()
+        line = errors.describe(exc) + (" (torch at %s)" % where if where else "")
+        return None, (line,) + causes.of_import_error(exc) + (errors.traceback_text(exc),)
+    if not isinstance(getattr(torch, "__version__", None), str) or not hasattr(torch, "version"):
+        where = getattr(torch, "__file__", None) or ", ".join(getattr(torch, "__path__", ())) or "an unknown place"
+        sys.modules.pop("torch", None)  # a later `import torch` looks again instead of reusing the empty one
+        line = "`import torch` found %s, which is not PyTorch (no torch.__version__)" % where
+        return None, (
+            line,
+            "a torch folder without PyTorch in it is on sys.path and no real torch is installed: an empty or "
+            "half-deleted install, or a folder named torch in the current directory or on PYTHONPATH",
+            "remove or rename %s, then reinstall torch (`pixi install`, or `pip install torch`)" % where,
+            line,
+        )
     return torch, None
 
 
@@ -105,11 +134,69 @@ def header_facts(host, torch):
     }
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _libc():
+    """Return libc's prctl and signal (Linux), loaded once before any fork, or (None, None) elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None, None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl, set_signal = libc.prctl, libc.signal
+    except (OSError, AttributeError, ImportError):
+        return None, None
+    prctl.restype = ctypes.c_int
+    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+    set_signal.restype = ctypes.c_void_p
+    set_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    return prctl, set_signal
+
+
+_PRCTL, _SIGNAL = _libc()
+SIG_DFL, SIG_IGN = 0, 1  # <signal.h> on Linux
+
+
+def dies_with_parent(signum=signal.SIGKILL):
+    """Return a subprocess `preexec_fn` that makes the child receive `signum` when its parent dies, even by SIGKILL
+    (Linux prctl(PR_SET_PDEATHSIG), man 2 PR_SET_PDEATHSIG), or None where there is none (macOS, Windows: there a
+    child whose parent is killed outright outlives it; a parent that ends normally still ends its children).
+
+    The signal fires when the *thread* that started the child exits, not the process (man 2 PR_SET_PDEATHSIG):
+    start children from a thread that outlives them (the main thread, or the thread that waits for the child, as
+    run_command does). A parent that died between the fork and the prctl is caught by comparing getppid()."""
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+    # With a preexec_fn, subprocess runs os.register_at_fork's child hooks, and checks/__main__.py's ignores SIGINT
+    # (meant for forked helpers that never exec): give the command the SIGINT state of this process instead, through
+    # libc (Python's signal.signal works in the main thread only).
+    sigint = SIG_IGN if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else SIG_DFL
+
+    def preexec():
+        _SIGNAL(int(signal.SIGINT), sigint)
+        _PRCTL(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:  # the parent is already gone: no death signal will come
+            os.kill(os.getpid(), int(signum))
+
+    return preexec
+
+
 def run_command(argv, timeout):
     """Run a command, stderr folded into stdout; return (returncode, output), or (None, reason) when it cannot
-    finish (`did not answer within N s`, or the OSError's text when it cannot start)."""
+    finish (`did not answer within N s`, or the OSError's text when it cannot start). The command is killed with
+    this process (dies_with_parent)."""
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
+        proc = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            text=True,
+            preexec_fn=dies_with_parent(),
+        )
     except subprocess.TimeoutExpired:
         return None, "did not answer within %g s" % timeout
     except OSError as exc:

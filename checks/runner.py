@@ -8,19 +8,26 @@ checks/__main__.py; see checks/report.py for the exit-code table.
 """
 
 import argparse
+import math
 import os
 import sys
 import threading
 
 from checks import output
-from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, Report, Result, UsageError, run_check
+from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, Report, Result, UsageError, interruption, run_check
+
+# The longest --timeout: a watchdog further away than this is no watchdog at all, and threading's timers and
+# waits stop at threading.TIMEOUT_MAX (OverflowError beyond it). 10**6 s is 11.6 days.
+MAX_TIMEOUT = 1e6
 
 # The shared options, one meaning each.
 SHARED_HELP = {
-    "json": "also write the report as JSON (schema: checks/report.schema.json)",
+    "json": "also write the report as JSON to PATH, a regular file or a new path (schema: "
+    "checks/report.schema.json); `-` writes it to standard output and the human lines to standard error",
     "quick": "the short run: %s",
     "device": "run on this device only (default: %s); a device that cannot be used here is a FAIL",
-    "timeout": "seconds one check may take before it is stopped and reported as hung (default %g)",
+    "timeout": "seconds one check may take before it is stopped and reported as hung: a finite number above 0, at "
+    "most 1e6 (default %g); there is no unbounded run, give a long one instead, e.g. 86400",
 }
 
 
@@ -43,10 +50,23 @@ class Plan:
     """A run ready to go: header facts, then either `jobs` [(name, function)] (each run under the watchdog) or
     `results` (an iterator of Results, for a command that bounds its own steps); `chart(document, json_path)`
     draws the PNG; `quiet` runs the checks without printing or writing (dist's ranks other than 0); `report` is a
-    Report the command already holds (dist's watchdog writes it when a rank hangs)."""
+    Report the command already holds (dist's watchdog writes it when a rank hangs); `unusable` says why the run
+    has nothing usable to judge (verify without a usable torch): its lines still print, and it exits 2."""
 
-    def __init__(self, header, jobs=None, results=None, chart=None, hint=None, quiet=False, report=None, facts=None):
+    def __init__(
+        self,
+        header,
+        jobs=None,
+        results=None,
+        chart=None,
+        hint=None,
+        quiet=False,
+        report=None,
+        unusable=None,
+        facts=None,
+    ):
         self.header, self.jobs, self.results, self.chart, self.report = header, jobs, results, chart, report
+        self.unusable = unusable  # why there is nothing usable to judge (no usable torch): the run exits 2
         self.facts = facts  # the facts collected before torch (checks/diagnosis.Facts.to_dict), for the JSON
         self.hint, self.quiet = hint or "a hung GPU, driver or compiler: run `python -m checks verify`", quiet
 
@@ -67,9 +87,23 @@ def parser(spec):
         )
     if "timeout" in spec.options:
         p.add_argument(
-            "--timeout", type=float, default=spec.timeout, metavar="S", help=SHARED_HELP["timeout"] % spec.timeout
+            "--timeout", type=seconds, default=spec.timeout, metavar="S", help=SHARED_HELP["timeout"] % spec.timeout
         )
     return p
+
+
+def seconds(text):
+    """argparse type of --timeout: a finite number of seconds above 0 and at most MAX_TIMEOUT; anything else
+    (`inf`, `nan`, `0`, `-1`, `none`) is an argparse error, exit 2, naming the value."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text) from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            "%r: give a finite positive number of seconds, at most %g (a day is 86400)" % (text, MAX_TIMEOUT)
+        )
+    return value
 
 
 def parse(spec, argv, add_arguments=None):
@@ -78,10 +112,10 @@ def parse(spec, argv, add_arguments=None):
     if add_arguments:
         add_arguments(p)
     args = p.parse_args(argv)
-    if getattr(args, "timeout", 1) <= 0:
-        p.error("--timeout must be positive")
     if getattr(args, "json", None):
         output.check_writable(args.json)
+        if args.json == output.STDOUT:
+            output.report_to_stdout()
     return args
 
 
@@ -110,7 +144,7 @@ def run(spec, argv, prepare, add_arguments=None):
     if isinstance(plan, int):  # the command delegated (dist --nproc starts its own ranks)
         return plan
     rep = plan.report or Report(spec.name, [spec.name] + list(argv))
-    rep.header = plan.header
+    rep.header, rep.unusable = plan.header, plan.unusable
     rep.facts = plan.facts
     results = plan.results
     if plan.jobs is not None:
@@ -132,10 +166,16 @@ def stream(rep, results, json_path=None, chart=None):
     try:
         for result in results:
             print(output.render_result(rep.add(result), color), flush=True)
-    except KeyboardInterrupt:
-        rep.interrupted = True
-        print("\n%s: interrupted (Ctrl-C); the results so far are above" % rep.check, file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP (report.Interrupted)
+        rep.interrupt(exc)
+        print("\n%s: interrupted (%s); the results so far are above" % (rep.check, why(exc)), file=sys.stderr)
     return finish(rep, json_path, chart)
+
+
+def why(exc):
+    """Return how a KeyboardInterrupt came: `Ctrl-C` for SIGINT, else the signal's name."""
+    name = interruption(exc)[0]
+    return "Ctrl-C" if name == "SIGINT" else name
 
 
 def finish(rep, json_path=None, chart=None):
@@ -144,12 +184,14 @@ def finish(rep, json_path=None, chart=None):
     print(output.render_summary(rep))
     if json_path:
         try:
-            output.write_json_atomic(json_path, rep.to_dict())
+            where = output.write_report(json_path, rep.to_dict())
+        except BrokenPipeError:
+            raise  # `--json -` into a closed pipe: exit 141 at the boundary, quietly
         except OSError as exc:
             output.error(rep.check, "cannot write %s: %s" % (json_path, exc.strerror or exc))
             return EXIT_USAGE
-        print("report written to %s" % json_path)
-        if chart is not None:
+        print("report written to %s" % where)
+        if chart is not None and json_path != output.STDOUT:
             print(chart(rep.to_dict(), json_path))
     return rep.exit_code()
 

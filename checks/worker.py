@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from checks import errors
+from checks import errors, probe
 from checks.report import FAIL, Result, run_check
 
 PREFIX = "\x1echecks-worker "
@@ -72,7 +72,12 @@ class Worker:
     """One running worker process and the lines it printed."""
 
     def __init__(self, argv, state):
-        kwargs = {"start_new_session": True} if os.name == "posix" else {"creationflags": 0x200}  # new group
+        # A new session: Ctrl-C at the terminal is the parent's, which stops the worker. SIGKILL when the parent
+        # dies, even by SIGKILL (Linux; probe.dies_with_parent): no worker outlives the command.
+        if os.name == "posix":
+            kwargs = {"start_new_session": True, "preexec_fn": probe.dies_with_parent()}
+        else:
+            kwargs = {"creationflags": 0x200}  # CREATE_NEW_PROCESS_GROUP
         self.proc = subprocess.Popen(
             argv + ["--worker", json.dumps(state)],
             stdin=subprocess.PIPE,
@@ -183,12 +188,11 @@ class Supervisor:
         while self.header is None:
             if self.worker is None:
                 self._new_worker()
-            while True:
-                kind, value = self.worker.next(self.timeout)
-                if kind == "event" and value["event"] == "progress":
-                    self._progress(value["text"])
-                    continue
-                break
+            try:
+                kind, value = self._first_event()
+            except BaseException:  # Ctrl-C, SIGTERM, SIGHUP while the worker starts: it ends with the parent
+                self.worker.kill()
+                raise
             if kind == "event" and value["event"] == "header":
                 self.header = value["header"]
                 return self.header
@@ -198,6 +202,15 @@ class Supervisor:
                 raise RuntimeError("the check's worker process %s again: %s" % (how, found.line))
             self.state["startup_failure"] = {"how": how, "output": "\n".join(self.worker.output[-80:])}
             self.worker = None
+
+    def _first_event(self):
+        """Return the worker's first event other than progress (shown as it comes)."""
+        while True:
+            kind, value = self.worker.next(self.timeout)
+            if kind == "event" and value["event"] == "progress":
+                self._progress(value["text"])
+                continue
+            return kind, value
 
     def _progress(self, text):
         if self.progress:

@@ -28,6 +28,24 @@ def test_run_check_turns_an_exception_into_a_fail():
     assert result.seconds is not None and result.seconds >= 0
 
 
+def test_a_bug_in_checks_is_not_judged_and_a_library_error_is_a_fail(tmp_path, monkeypatch):
+    """A programming error raised in checks' own code (here output.render_header given a number) is an internal
+    error: SKIP `not judged`, data.internal_error, exit 3 unless something really failed. The same error raised
+    outside checks (this test file, standing in for torch or a driver binding) stays the check's FAIL."""
+    from checks import output
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    bug = report.run_check("header", output.render_header, 5)
+    assert bug.status == SKIP and bug.summary.startswith("not judged: internal error in checks")
+    assert bug.data["internal_error"]["error"].startswith("TypeError: ") and "(at output.py:" in bug.summary
+    rep = report.Report("verify", argv=["verify"])
+    rep.add(Result("torch", PASS, "2.0.1"))
+    rep.add(bug)
+    assert rep.exit_code() == 3 and rep.to_dict()["exit_code"] == 3
+    rep.add(report.run_check("boom", failing_check))  # raised in this file: the check's FAIL
+    assert rep.results[-1].status == FAIL and rep.exit_code() == 1
+
+
 def test_exit_code_and_summary_follow_the_results():
     """Exit code 1 only when something failed; warnings and skips do not fail a run."""
     rep = report.Report("verify", argv=["verify"])

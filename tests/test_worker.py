@@ -1,12 +1,13 @@
 """Tests for checks/worker.py: a supervisor that survives its worker's crashes and hangs, with a scripted worker."""
 
 import os
+import signal
 import sys
 
 import pytest
 
 from checks import worker
-from checks.report import FAIL, PASS, Result
+from checks.report import FAIL, PASS, Interrupted, Result
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="signals")
 
@@ -98,3 +99,22 @@ def test_a_crash_at_startup_is_passed_to_the_next_worker(tmp_path):
     header, results, _ = supervise(tmp_path, {"startup": True})
     assert header == {"check": "test"}
     assert all("startup_failure=True" in r.summary for r in results)
+
+
+def test_a_signal_while_the_worker_starts_ends_the_worker(tmp_path):
+    """Ctrl-C, SIGTERM or SIGHUP (report.Interrupted, a KeyboardInterrupt) while the first worker collects its facts:
+    the worker is killed before the interruption goes on (it was left running until it wrote again)."""
+    script = tmp_path / "slow_worker.py"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script.write_text(
+        "import sys, time\nsys.path.insert(0, %r)\nfrom checks import worker\n"
+        "worker.Channel().progress('importing torch')\ntime.sleep(600)\n" % root
+    )
+
+    def stopped(text):
+        raise Interrupted(signal.SIGTERM)
+
+    supervisor = worker.Supervisor([sys.executable, str(script)], 60, None, stopped)
+    with pytest.raises(Interrupted):
+        supervisor.start()
+    assert supervisor.worker.proc.poll() is not None  # killed, and reaped

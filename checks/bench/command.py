@@ -13,7 +13,7 @@ SPEC = runner.Spec(
     "Measure matmul throughput per dtype, memory and PCIe bandwidth and training throughput (MFU), against the GPU's "
     "datasheet; sample clocks, power, temperature and throttling meanwhile. Exit 0: measured (LOW figures are "
     "warnings); 1: a measurement failed, the device cannot be used (or LOW with --strict); 2: usage error or no "
-    "torch; 130: interrupted.",
+    "torch; 3: internal error; 128+N: stopped by signal N (130 Ctrl-C).",
     options=("json", "quick", "device", "timeout"),
     quick="fewer shapes and no reference models (about a minute on a GPU)",
     chart=True,

@@ -14,7 +14,7 @@ from checks.dist import measure as dm
 from checks.dist import network, rendezvous
 from checks.dist.chart import write_chart
 from checks.dist.world import Session, watch_sigterm
-from checks.report import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, FAIL, Report, Result, UsageError
+from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, Report, Result, UsageError, interruption
 
 DIST_VERSION = 1
 TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
@@ -39,7 +39,7 @@ SPEC = runner.Spec(
     "Check a distributed job's processes: all join, an all-reduce is exact on every rank, barriers pass; then "
     "all-reduce bus bandwidth per message size. Launch with `torchrun --nproc-per-node N -m checks dist` or srun; "
     "alone it runs as 1 process. Exit 0: passed; 1: a check failed (missing, hung, dead or wrong ranks are named); "
-    "2: usage error or no torch; 130: interrupted.",
+    "2: usage error or no usable torch; 3: internal error; 128+N: stopped by signal N (130 Ctrl-C, 143 SIGTERM).",
     options=("json", "quick", "device", "timeout"),
     quick="fewer message sizes, shorter timing",
     timeout=60.0,
@@ -115,8 +115,16 @@ def start_local_world(torch, args, argv):
     base[rendezvous.JOB_VAR] = rendezvous.fresh_job_token()  # the ranks tell their store from another job's by it
     command = [sys.executable, "-m", "checks", "dist", *argv]  # under RANK/WORLD_SIZE, --nproc is ignored
     print("dist: starting %d processes on this machine (RANK 0-%d, port %d)" % (n, n - 1, port), file=sys.stderr)
+    if hasattr(signal, "pthread_sigmask"):  # main() blocked SIGTERM for the ranks' watcher; the launcher takes it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    # Each rank gets SIGTERM when this launcher dies, even by SIGKILL (Linux), and then ends as under torchrun.
     procs = [
-        subprocess.Popen(command, env=dict(base, RANK=str(r), LOCAL_RANK=str(r), GROUP_RANK="0")) for r in range(n)
+        subprocess.Popen(
+            command,
+            env=dict(base, RANK=str(r), LOCAL_RANK=str(r), GROUP_RANK="0"),
+            preexec_fn=probe.dies_with_parent(signal.SIGTERM),
+        )
+        for r in range(n)
     ]
     try:
         code = procs[0].wait()
@@ -127,18 +135,63 @@ def start_local_world(torch, args, argv):
             except subprocess.TimeoutExpired:
                 proc.kill()
         return max([code] + [p.wait() for p in procs[1:]])
-    except KeyboardInterrupt:
-        # Ctrl-C at a terminal reached every rank too (one process group): let rank 0 write its report; a rank
-        # still running after a grace (only this launcher was signalled) is interrupted in turn.
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP (report.Interrupted)
+        return stop_ranks(procs, exc)
+
+
+STOP_GRACE = 30.0  # seconds a rank has to write its report after the launcher forwarded a signal
+
+
+def stop_ranks(procs, exc):
+    """The launcher was stopped by a signal: forward it to every rank still running, wait for them (SIGKILL after
+    STOP_GRACE), say on stderr which ranks it stopped; return 128 + the signal's number (130 for Ctrl-C).
+
+    Ctrl-C at a terminal reaches every rank too (one process group): the ranks get 5 s to stop by themselves
+    before the launcher sends SIGINT in turn. SIGTERM and SIGHUP reach the launcher alone (kill, a scheduler): it
+    forwards them at once; a rank stopped by SIGTERM ends as under torchrun (its report names the ranks)."""
+    name, code = interruption(exc)
+    signum = getattr(signal, name, signal.SIGINT)
+    if signum == signal.SIGINT:
         deadline = time.monotonic() + 5
         for proc in procs:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGINT)
-        for proc in procs:
+                pass
+    stopped = []
+    for rank, proc in enumerate(procs):
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signum)
+                stopped.append(rank)
+            except OSError:
+                pass
+    deadline, killed = time.monotonic() + STOP_GRACE, []
+    for rank, proc in enumerate(procs):
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
             proc.wait()
-        return EXIT_INTERRUPTED
+            killed.append(rank)
+    what = "sent %s to rank%s %s" % (name, "" if len(stopped) == 1 else "s", _ranks(stopped)) if stopped else None
+    print(
+        "dist: %s: %s%s"
+        % (
+            name,
+            what or "every rank had already ended",
+            "; killed rank%s %s after %g s" % ("" if len(killed) == 1 else "s", _ranks(killed), STOP_GRACE)
+            if killed
+            else "",
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
+    return code
+
+
+def _ranks(ranks):
+    return ", ".join(str(r) for r in ranks)
 
 
 class Unusable(Exception):

@@ -14,7 +14,8 @@ SPEC = runner.Spec(
     "Check this GPU node's health: per GPU ECC errors, row remapping or retired pages, PCIe and NVLink, clocks "
     "events and power under a short load, a memory test and a repeated matmul; Xid errors in the kernel log; one "
     "summary line naming the GPU to pull. Through NVML (nvidia-ml-py), else nvidia-smi -q. Exit 0: healthy (WARN "
-    "and SKIP do not fail); 1: a check failed; 2: usage error; 130: interrupted.",
+    "and SKIP do not fail); 1: a check failed; 2: usage error; 3: internal error (a bug in checks, never a "
+    "verdict on the node); 128+N: stopped by signal N (130 Ctrl-C).",
     quick="a 3 s load and a memory test of up to 5 s (full: 10 s and 30 s)",
     timeout=300.0,
 )

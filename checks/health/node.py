@@ -39,7 +39,8 @@ def _words(found, gpus, status):
 
 
 def check_node(results, gpus, untested=None):
-    """The node verdict from the lines so far: FAIL names the GPUs to pull, WARN those that need attention."""
+    """The node verdict from the lines so far: FAIL names the GPUs to pull, WARN those that need attention; a line
+    that hit a bug in checks (report.internal_error_result) is named as not judged, never counted against a GPU."""
     fails, warns = _gather(results, FAIL), _gather(results, WARN)
     data = {
         "gpus": len(gpus),
@@ -59,4 +60,7 @@ def check_node(results, gpus, untested=None):
     text = "%s: %d GPU%s (%s)" % (PREFIX[PASS], len(gpus), "s" if len(gpus) != 1 else "", models(gpus))
     if untested:
         text += "; not load-tested: %s" % untested
-    return Result("node", PASS, text, data=dict(data, reason=""))
+    unjudged = [r.name for r in results if r.name != "node" and (r.data or {}).get("internal_error")]
+    if unjudged:  # a bug in checks says nothing about the GPUs: named, never a reason to pull one
+        text += "; not judged (a bug in checks): %s" % ", ".join(unjudged)
+    return Result("node", PASS, text, data=dict(data, reason="", unjudged=unjudged))

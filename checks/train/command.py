@@ -34,7 +34,7 @@ SPEC = runner.Spec(
     "train",
     "Train the reference models (the seeds' Net and SimpleNet, a CNN, a small transformer) on synthetic data on "
     "every device and precision this machine supports, and check that they learn. Exit 0: all passed; 1: a check "
-    "failed; 2: usage error or no torch; 130: interrupted.",
+    "failed; 2: usage error or no usable torch; 3: internal error; 128+N: stopped by signal N (130 Ctrl-C).",
     options=("json", "quick", "device", "timeout"),
     quick="skip the torch.compile variants (the slow part)",
     devices=DEVICES,

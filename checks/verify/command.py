@@ -18,7 +18,8 @@ from checks.report import FAIL, Result, run_check
 SPEC = runner.Spec(
     "verify",
     "Prove this PyTorch environment works: versions, build, driver, GPU, cuDNN, AMP, torch.compile and a training "
-    "step. Exit 0: all passed; 1: a check failed; 2: usage error; 130: interrupted.",
+    "step. Exit 0: all passed; 1: a check failed; 2: usage error, or no usable torch (the torch line says why); "
+    "3: internal error; 128+N: stopped by signal N (130 Ctrl-C, 143 SIGTERM).",
     quick="skip torch.compile, the extension loads and the gloo all-reduce",
     timeout=120.0,
 )
@@ -173,7 +174,9 @@ def prepare(args, argv):
         header.update(facts.decisive(found))
         return runner.Plan(header, results=iter([failed]), facts=found.to_dict())
     header.update(facts.decisive(found))
-    return runner.Plan(header, results=judged(supervisor.results(), found), facts=found.to_dict())
+    # No usable torch (the FAIL of the torch line says why): exit 2, as for every command that needs torch.
+    unusable = "no usable torch" if header.get("torch") == "not importable" else None
+    return runner.Plan(header, results=judged(supervisor.results(), found), unusable=unusable, facts=found.to_dict())
 
 
 def main(argv):

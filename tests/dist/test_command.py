@@ -467,7 +467,7 @@ def test_nccl_on_this_machine_s_gpus_passes(repo_root, tmp_path, report_schema):
 def test_usage_errors_exit_2_in_one_line(repo_root):
     """Bad options and half a launch environment: one line with the fix, exit 2."""
     for args, env, needle in (
-        (["--timeout", "0"], {}, "--timeout must be positive"),
+        (["--timeout", "0"], {}, "argument --timeout: '0': give a finite positive number of seconds"),
         (["--device", "tpu"], {}, "invalid choice"),
         ([], {"RANK": "0"}, "python -m checks dist: error: RANK is set but not WORLD_SIZE"),
     ):

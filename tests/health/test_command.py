@@ -5,7 +5,9 @@ place of the GPUs."""
 import itertools
 import json
 import os
+import re
 import sys
+from pathlib import Path
 
 import fakes
 import pytest
@@ -77,6 +79,29 @@ def test_a_healthy_node_through_nvml(health, tmp_path, report_schema):
     assert names[6:12] == ["gpu0-" + a for a in ("pcie", "nvlink", "clocks", "power", "memtest", "compute")]
     assert names[-2:] == ["consistency", "node"] and doc["results"][-1]["data"]["pull"] == []
     assert "SKIP load: not run: --no-load" in out
+
+
+def test_a_bug_in_a_check_never_pulls_a_gpu(health, tmp_path, monkeypatch, report_schema):
+    """A bug in checks' own code inside gpuN-ecc (here a helper that raises TypeError) is an internal error: the line
+    is `not judged` (SKIP, data.internal_error naming the log), the node line does not say `unhealthy` or `pull GPU`
+    (exit 1 of health means "pull this GPU"), and the run exits 3. It was a FAIL that pulled both healthy GPUs."""
+    from checks.health import memory
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(memory, "_n", len)  # len(0): TypeError, raised in memory.check_ecc's own frame
+    report = tmp_path / "r.json"
+    code, out = health("--no-load", "--json", str(report), profiles=[fakes.HEALTH_H100, fakes.HEALTH_H100])
+    assert code == 3, out
+    assert "SKIP gpu0-ecc: not judged: internal error in checks" in out and "FAIL" not in out
+    assert "pull GPU" not in out
+    assert re.search(r"^PASS node: node healthy: .*; not judged \(a bug in checks\): gpu0-ecc, gpu1-ecc$", out, re.M)
+    assert re.search(r"^health: .*, 2 internal errors \(a bug in checks\)$", out, re.M)
+    doc = json.loads(report.read_text())
+    if report_schema is not None:
+        report_schema.validate(doc)
+    bug = doc["results"][0]["data"]["internal_error"]
+    assert doc["exit_code"] == 3 and bug["error"].startswith("TypeError: ")
+    assert "Traceback" in Path(bug["log"]).read_text() and bug["log"].startswith(str(tmp_path / "cache"))
 
 
 def test_a_pending_remap_is_a_warning_and_exit_0(health):

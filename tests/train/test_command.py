@@ -71,7 +71,7 @@ def test_missing_torch_is_a_configuration_error(run_checks, bare_python):
     [
         (["--device", "tpu"], "invalid choice: 'tpu'"),
         (["--model", "resnet"], "invalid choice: 'resnet'"),
-        (["--timeout", "0"], "--timeout must be positive"),
+        (["--timeout", "0"], "argument --timeout: '0': give a finite positive number of seconds"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )

@@ -184,9 +184,10 @@ def test_cuda_environment_without_driver_fails_with_the_driver_needed(run_checks
 
 
 def test_missing_torch_is_reported_not_raised(run_checks, bare_python):
-    """A Python without torch: FAIL torch with the install fix, torch checks SKIP, exit 1, no traceback."""
+    """A Python without torch: FAIL torch with the install fix, torch checks SKIP, exit 2 (no usable torch, as the
+    README's exit-code table says), no traceback."""
     proc = run_checks("verify", "--quick", python=bare_python)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "FAIL torch: torch is not installed in this Python" in proc.stdout
     assert "fix:      run inside the environment that has torch (`pixi run verify`" in proc.stdout
     assert "SKIP kernels: torch did not import" in proc.stdout
@@ -231,7 +232,7 @@ def test_torch_import_failure_signatures(run_checks, bare_python, message, meani
     error = "ModuleNotFoundError" if message.startswith("No module") else "ImportError"
     (fake / "__init__.py").write_text("raise %s(%r)\n" % (error, message))
     proc = run_checks("verify", "--quick", python=bare_python)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # no usable torch, as in every command
     failed = "\n".join(lines(proc.stdout, "FAIL"))
     assert "FAIL torch: " in failed and meaning in failed, failed
     assert fix in proc.stdout
@@ -337,10 +338,10 @@ def test_conda_override_cuda_is_not_a_gpu(run_checks, flag):
 )
 def test_a_native_crash_in_import_torch_is_a_diagnosed_fail(run_checks, tmp_path, fault, line, fix):
     """`import torch` that kills the process: the header, a torch FAIL naming the crash and its cause, every
-    other line, the summary and the JSON; exit 1."""
+    other line, the summary and the JSON; exit 2 (no usable torch here)."""
     out = tmp_path / "verify.json"
     proc = run_checks("verify", "--quick", "--json", str(out), env=fakes.torch_fault(tmp_path, fault))
-    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert line in proc.stdout and fix in proc.stdout
     assert "actual:   import torch killed by SIG" in proc.stdout
     doc = json.loads(out.read_text())
