@@ -78,6 +78,18 @@ IMPORT_SIGNATURES = (
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",
     ),
     (
+        r"(\S+\.so[.\d]*): cannot allocate memory in static TLS block",
+        "glibc has no static TLS space left when %s is loaded late (common on aarch64 with the libgomp torch's wheel "
+        "bundles; AmpereComputingAI/ampere_model_library#161)",
+        "load it first, before Python starts: `export LD_PRELOAD=%s`",
+    ),
+    (
+        r"MKL_THREADING_LAYER=INTEL is incompatible with libgomp",
+        "mkl-service refuses Intel's MKL threading layer once GNU OpenMP (libgomp, loaded with torch) is in the "
+        "process (pytorch/ort#102)",
+        "set `MKL_THREADING_LAYER=GNU` (or import numpy before torch; `MKL_SERVICE_FORCE_INTEL=1` forces Intel's)",
+    ),
+    (
         r"OMP: Error #15|libiomp5.*already initialized",
         "two OpenMP runtimes were loaded into one process (e.g. a pip torch wheel's libiomp5 beside conda's "
         "intel-openmp; csprng#115)",
@@ -120,6 +132,8 @@ def match(message):
         if found:
             if "%s" in meaning:
                 meaning %= found.groups()[: meaning.count("%s")] if found.groups() else sys.executable
+            if "%s" in fix and found.groups():
+                fix %= found.groups()[: fix.count("%s")]
             return meaning, fix
     return None
 

@@ -241,21 +241,42 @@ def by_provenance(parts, facts):
 
 
 def by_requirement(parts, facts):
-    """Rule 2: a declared requirement of the failing package is unmet."""
-    unmet = facts.requirements.unmet()
-    if not unmet:
-        return None
+    """Rule 2: what the failing package needs is not what is installed: an unmet declared requirement (in torch's
+    whole dependency closure), a pre-release of a package the closure holds, or torchvision/torchaudio from another
+    conda channel than torch (each distributor builds against its own torch binary)."""
+    reqs = facts.requirements
     keys = list(parts.packages) + [k for k in map(_component, parts.libraries) if k]
     if parts.missing_module:
         keys.append(parts.missing_module.split(".")[0])
     for key in keys:
-        for req in unmet:
+        for req in reqs.unmet():
             if _relevant(req, key.split("|")):
                 return Cause(
                     meaning="an unmet requirement: %s" % req.describe(),
                     fix=req.fix(),
                     fact=req.describe(),
                 )
+    named = {k.lower().replace("_", "-") for k in keys}
+    for name, version in reqs.prereleases():
+        if name in named:
+            release = re.match(r"\d+(\.\d+)?", version).group()
+            return Cause(
+                meaning="%s %s is a pre-release, installed where torch's dependencies expect a release"
+                % (name, version),
+                fix='python -m pip install "%s<%s" (the newest release before it)' % (name, release),
+                fact="%s %s (pre-release)" % (name, version),
+            )
+    torch_channel = reqs.channels.get("torch")
+    for name in ("torchvision", "torchaudio"):
+        channel = reqs.channels.get(name)
+        if name in named and torch_channel and channel and channel != torch_channel:
+            return Cause(
+                meaning="torch comes from the conda channel %s and %s from %s: each channel builds against its own "
+                "torch binary, so their libraries do not fit" % (torch_channel, name, channel),
+                fix="install torch, torchvision and torchaudio from one channel (e.g. `conda install -c pytorch "
+                'pytorch %s`, or pin the channel per package in pixi: `pytorch = { channel = "pytorch" }`)' % name,
+                fact="torch from %s, %s from %s" % (torch_channel, name, channel),
+            )
     return None
 
 
@@ -328,6 +349,27 @@ def by_library(parts, facts):
                 fix="install a newer libstdc++ into the environment (conda: `libstdcxx-ng>=12`, pixi: add "
                 "`libstdcxx-ng`), or drop the directory of the old one from LD_LIBRARY_PATH",
                 fact="%s_%s not in %s" % (kind, number, loader.resolve("libstdc++.so.6").path or "any libstdc++"),
+            )
+    for library, symbol, provider in parts.undefined:
+        if not provider:
+            continue
+        requester = library if library and os.path.isfile(library) else None
+        found = loader.resolve(provider, requester, environment=facts.provenance.environment, torch_dir=facts.torch_dir)
+        if found.path and not found.own and found.via in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
+            return Cause(
+                meaning="%s needs %s from %s, but the loader takes %s from %s (%s%s), which lacks it"
+                % (
+                    os.path.basename(library) if library else "a library",
+                    symbol,
+                    provider,
+                    provider,
+                    os.path.dirname(found.path),
+                    found.via,
+                    ", version %s" % found.version if found.version else "",
+                ),
+                fix="remove %s from %s so that the environment's own %s loads"
+                % (os.path.dirname(found.path) if found.via == "LD_LIBRARY_PATH" else found.path, found.via, provider),
+                fact="%s via %s" % (provider, found.via),
             )
     names = list(parts.libraries)
     for _, _, version in parts.undefined:
@@ -582,6 +624,10 @@ def explain(text, facts):
     for name, rule in rules:
         cause = rule()
         if cause is not None:
+            if name == "variable":  # the variable is the fact; a stable text's meaning, if any, is the better fix
+                known = by_table(parts, text, facts)
+                if known is not None:
+                    cause = dataclasses.replace(known, fact=cause.fact)
             return dataclasses.replace(cause, rule=name)
     raise AssertionError("unrecognised always answers")
 

@@ -58,6 +58,19 @@ class Requirements:
 
     items: Tuple[Requirement, ...]
     unjudged: Optional[str] = None
+    # canonical name -> installed version of every package in torch's, torchvision's and torchaudio's dependency
+    # closure (what they declare, what those declare, ...), as Python would import it
+    closure: Dict[str, str] = dataclasses.field(default_factory=dict)
+    # torch, torchvision, torchaudio -> the conda channel of their conda record (pkgs/main, conda-forge, pytorch)
+    channels: Dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def prereleases(self):
+        """[(name, version)] of the closure's packages installed at a pre-release (PEP 440: a, b, rc, dev)."""
+        found = []
+        for name, version in sorted(self.closure.items()):
+            if re.search(r"\d(a|b|rc|\.dev)\d*(\W|$)", version.split("+")[0]):
+                found.append((name, version))
+        return found
 
     def unmet(self):
         """The requirements known to be unmet."""
@@ -191,6 +204,8 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
     (default sys.path)."""
     items: List[Requirement] = []
     unjudged = None
+    closure: Dict[str, str] = {}
+    channels: Dict[str, str] = {}
     entries = []
     for name in owners:
         copy = provenance.packages[name].imported if name in provenance.packages else None
@@ -205,15 +220,38 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             continue
         have = installed.get(_canonical(name))
         if copy.installer != "conda" and have:
-            judged, why = judge_pip(name, have[0], requires_dist(have[1]), installed)
-            items += judged
-            unjudged = unjudged or why
+            # torch's own requirements, then those of what it requires, and so on (each package once, 200 at most)
+            queue, seen = [(name, have)], {_canonical(name)}
+            while queue and len(seen) < 200:
+                owner, (version, metadata) = queue.pop(0)
+                judged, why = judge_pip(owner, version, requires_dist(metadata), installed)
+                items += judged
+                unjudged = unjudged or why
+                for req in judged:
+                    key = _canonical(req.name)
+                    if req.installed is not None:
+                        closure[key] = req.installed
+                    if key not in seen and key in installed:
+                        seen.add(key)
+                        queue.append((req.name, installed[key]))
         elif copy.installer == "conda":
             records = conda_records(provenance.environment) if records is None else records
             conda_name = {"torch": "pytorch"}.get(name, name)
             if conda_name in records:
                 items += judge_conda(records[conda_name], records)
-    return Requirements(items=tuple(items), unjudged=unjudged)
+                channels[name] = channel_of(records[conda_name])
+    return Requirements(items=tuple(items), unjudged=unjudged, closure=closure, channels=channels)
+
+
+def channel_of(record):
+    """The channel a conda record came from, as people name it: `pkgs/main` (Anaconda's defaults), `conda-forge`,
+    `pytorch`; conda writes the channel's URL (with the subdir), pixi the URL alone."""
+    parts = [p for p in str(record.get("channel") or record.get("url") or "").rstrip("/").split("/") if p]
+    if parts and re.match(r"^(noarch|(linux|osx|win)-\w+)$", parts[-1]):
+        parts.pop()
+    if len(parts) >= 2 and parts[-2] == "pkgs":
+        return "pkgs/" + parts[-1]
+    return parts[-1] if parts else "unknown"
 
 
 @dataclasses.dataclass(frozen=True)

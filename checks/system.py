@@ -316,3 +316,28 @@ def problems(system):
             )
         )
     return found
+
+
+def verdict(system, skip=()):
+    """Return the `os` Result of the System facts: FAIL or WARN naming each Problem with its fix, else PASS with the
+    decisive figures. `skip`: words of problems a command does not judge (dist leaves the host name to its network
+    line)."""
+    from checks.report import FAIL, PASS, WARN, Result
+
+    found = [p for p in problems(system) if not any(word in p.what for word in skip)]
+    if not found:
+        shm = "/dev/shm %s, " % human_size(system.shm_bytes) if system.shm_bytes is not None else ""
+        files = "ulimit -n %s, " % system.nofile[0] if system.nofile else ""
+        return Result(
+            name="os",
+            status=PASS,
+            summary="%s%s%s free, code dirs writable, host %s resolves"
+            % (shm, files, human_size(system.disk_free_bytes), system.hostname),
+        )
+    return Result(
+        name="os",
+        status=FAIL if any(p.status == "FAIL" for p in found) else WARN,
+        summary="; ".join(p.what for p in found),
+        hint="; ".join(p.fix for p in found),
+        data={"fact": found[0].what},
+    )

@@ -255,7 +255,7 @@ def run(s, missing, sizes):
         yield dm.judge_join(missing, s.world, s.timeout, s.hosts, where)
         return
     yield network.judge(network.collect(os.environ), multi_host=len(set((s.hosts or {}).values())) > 1)
-    yield network.judge_os(system.collect())
+    yield system.verdict(system.collect(), skip=("host name",))
     yield from s.step("init", s.init_groups)
     for name, func in dm.jobs(s, sizes):
         yield from s.step(name, func)

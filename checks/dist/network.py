@@ -120,8 +120,13 @@ def judge(net, multi_host):
             % (net.hostname, how, "" if multi_host else " (this single-node run is not affected)"),
             expected="a name that resolves to this node's network address",
             actual=", ".join(net.host_addresses) or "no address",
-            hint="set GLOO_SOCKET_IFNAME (and NCCL_SOCKET_IFNAME) to the interface other nodes reach%s, or map the "
-            "name to that address in /etc/hosts" % (" (%s)" % ", ".join(outward) if outward else ""),
+            hint=(
+                "map the name to this node's address in /etc/hosts (`%s %s`), or set GLOO_SOCKET_IFNAME to the "
+                "interface other nodes reach" % (outward[0].split()[1] if outward else "<address>", net.hostname)
+                if not net.host_addresses
+                else "set GLOO_SOCKET_IFNAME (and NCCL_SOCKET_IFNAME) to the interface other nodes reach%s, or map "
+                "the name to that address in /etc/hosts" % (" (%s)" % ", ".join(outward) if outward else "")
+            ),
             data={"fact": "getaddrinfo(%r): %s" % (net.hostname, ", ".join(net.host_addresses) or net.resolve_error)},
         )
     return Result(
@@ -129,22 +134,4 @@ def judge(net, multi_host):
         status=PASS,
         summary="host %s resolves to %s; interfaces %s"
         % (net.hostname, ", ".join(net.host_addresses), ", ".join(names) or "none listed"),
-    )
-
-
-def judge_os(facts):
-    """Return the `os` Result: what the OS gives a multi-process job (checks/system.py's rules: /dev/shm, which
-    NCCL's shared-memory transport and DataLoader workers use; the open-file limit, which gloo's and NCCL's
-    sockets and pipes count against; free disk; glibc)."""
-    problems = [p for p in system.problems(facts) if "host name" not in p.what]
-    if not problems:
-        shm = "/dev/shm %s, " % system.human_size(facts.shm_bytes) if facts.shm_bytes is not None else ""
-        files = "ulimit -n %s" % facts.nofile[0] if facts.nofile else "no open-file limit"
-        return Result(name="os", status=PASS, summary=shm + files)
-    return Result(
-        name="os",
-        status=FAIL if any(p.status == FAIL for p in problems) else WARN,
-        summary="; ".join(p.what for p in problems),
-        hint="; ".join(p.fix for p in problems),
-        data={"fact": problems[0].what},
     )

@@ -4,7 +4,7 @@ import os
 import platform
 import warnings
 
-from checks import apis, compat, probe, runner
+from checks import apis, compat, probe, runner, system
 from checks.probe import build_flavour
 
 CHECK_VERSION = 1
@@ -111,11 +111,17 @@ def header(ctx):
     }
 
 
+def probe_torch_dir(torch):
+    """The directory of the imported torch (its libraries' glibc needs are read from there)."""
+    return os.path.dirname(os.path.abspath(torch.__file__))
+
+
 def jobs(ctx):
     """Yield (name, function) for every variant and cross-check, in print order; one line per unusable device."""
     from checks.train import verdicts as tc
     from checks.train.trainer import Variant
 
+    yield "os", lambda: system.verdict(system.collect(probe_torch_dir(ctx.torch)))
     for device in ctx.devices:
         variants = [Variant(m, device, p, mode, cl) for m, p, mode, cl in PLAN if m in ctx.models]
         cross = ["dataloader-" + device, "determinism-" + device, "checkpoint-" + device] + (

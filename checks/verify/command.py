@@ -10,6 +10,7 @@ so far, a FAIL naming the check and how it died, the remaining checks from a new
 
 import argparse
 import json
+import os
 import sys
 
 from checks import runner, worker
@@ -166,7 +167,8 @@ def prepare(args, argv):
         raise
     supervisor.diagnose = diagnoser(found)
     try:
-        header = supervisor.start({"driver": ctx.driver, "torch_source": ctx.torch_source})
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None  # before any OpenMP
+        header = supervisor.start({"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus})
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
         failed = Result("worker", FAIL, str(exc), "the checks' worker process starts", "it died", hint)

@@ -177,6 +177,14 @@ def check_domain(ctx, name):
 
             summary = "installed, paired and built like torch, yet an op fails: %s" % errors.describe(exc)
             hint = "reinstalling the same files will not change this; report it with `--json` (versions and builds)"
-            return Result(name, FAIL, summary, "an op runs", lib["version"], hint)
+            return Result(
+                name=name,
+                status=FAIL,
+                summary=summary,
+                expected="an op runs",
+                actual=lib["version"],
+                hint=hint,
+                data={"exception": errors.traceback_text(exc)},  # the parent judges it against its facts
+            )
     build = "%s%s" % (lib["build"] or "build unknown", " " + lib["cuda"] if lib["cuda"] else "")
     return Result(name, PASS, "%s (%s%s)" % (lib["version"], build, "" if ctx.quick else ", extension loads"), want)

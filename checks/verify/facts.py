@@ -186,6 +186,7 @@ def collect(args, state=None, progress=None, imported=None):
     not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
     state = state or {}
     ctx = Context(args, state.get("driver"), progress)
+    ctx.cpus_before_torch = state.get("cpus")  # the parent's CPU affinity, taken before any OpenMP runtime loaded
     ctx.expect = resolve_expectation(args, ctx, state.get("torch_source", UNKNOWN))
     failure = state.get("startup_failure")
     if failure:

@@ -8,6 +8,11 @@ import tempfile
 from checks import compat
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
+# The variables with which OpenMP runtimes bind threads to CPUs (GNU libgomp: GOMP_CPU_AFFINITY; Intel's libiomp5:
+# KMP_AFFINITY; OpenMP 4.0: OMP_PLACES, OMP_PROC_BIND); libgomp binds the importing thread itself
+# (pytorch/pytorch#49971).
+AFFINITY_VARIABLES = ("GOMP_CPU_AFFINITY", "KMP_AFFINITY", "OMP_PLACES", "OMP_PROC_BIND")
+
 
 def check_cpu_backends(ctx):
     """OpenMP and MKL/oneDNN are built in, and torch uses more than one thread where it can."""
@@ -34,6 +39,22 @@ def check_cpu_backends(ctx):
         "ISA %s" % isa,
         "%d threads / %d cores" % (threads, cores),
     ]
+    before = getattr(ctx, "cpus_before_torch", None)
+    if before and cores < before:
+        bound = [v for v in AFFINITY_VARIABLES if os.environ.get(v)]
+        shown = ", ".join("%s=%s" % (v, os.environ[v]) for v in bound) or "no affinity variable set"
+        return Result(
+            name="cpu-backends",
+            status=WARN,
+            summary="importing torch narrowed this process from %d to %d CPUs (%s): OpenMP bound it, and every worker "
+            "it starts inherits that" % (before, cores, shown),
+            expected="%d CPUs" % before,
+            actual="%d CPUs" % cores,
+            hint=("unset %s and bind with `taskset -c` or `numactl --physcpubind` instead" % " and ".join(bound))
+            if bound
+            else "look for an OpenMP affinity setting (OMP_PLACES, OMP_PROC_BIND, GOMP_CPU_AFFINITY, KMP_AFFINITY)",
+            data={"fact": shown},
+        )
     if threads == 1 and cores > 1 and "OMP_NUM_THREADS" not in os.environ:
         return Result(
             "cpu-backends",

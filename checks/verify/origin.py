@@ -2,6 +2,9 @@
 the worker imports torch: where torch comes from, the declared requirements, what the OS gives a training job; and
 the judging of every worker FAIL that carries an exception against those facts."""
 
+import os
+import re
+
 from checks import diagnosis, provenance
 from checks import system as system_rules
 from checks.report import FAIL, PASS, SKIP, WARN, Result
@@ -81,6 +84,33 @@ def check_requirements(facts):
         return Result(name="requirements", status=SKIP, summary=reqs.unjudged or "no package metadata to read")
     if reqs.unjudged:
         return Result(name="requirements", status=WARN, summary=reqs.unjudged, hint="python -m pip install packaging")
+    channels = reqs.channels
+    mixed = sorted(n for n, c in channels.items() if n != "torch" and channels.get("torch") and c != channels["torch"])
+    if mixed:
+        return Result(
+            name="requirements",
+            status=WARN,
+            summary="torch is from the conda channel %s, %s"
+            % (channels["torch"], ", ".join("%s from %s" % (n, channels[n]) for n in mixed)),
+            expected="one channel",
+            actual=", ".join("%s: %s" % kv for kv in sorted(channels.items())),
+            hint="install torch, torchvision and torchaudio from one channel (their libraries are built against that "
+            "channel's torch)",
+            data={"fact": "channels %s" % channels},
+        )
+    early = reqs.prereleases()
+    if early:
+        return Result(
+            name="requirements",
+            status=WARN,
+            summary="pre-releases among torch's dependencies: %s" % ", ".join("%s %s" % nv for nv in early),
+            expected="releases",
+            actual=", ".join("%s %s" % nv for nv in early),
+            hint="; ".join(
+                'python -m pip install "%s<%s"' % (n, re.match(r"\d+(\.\d+)?", v).group()) for n, v in early
+            ),
+            data={"fact": "pre-releases: %s" % early},
+        )
     return Result(
         name="requirements",
         status=PASS,
@@ -90,27 +120,71 @@ def check_requirements(facts):
 
 
 def check_os(facts):
-    """The OS gives a training job what it needs: shared memory, open files, disk, compiler code directories, a C
-    library the build runs on, a host name that resolves."""
-    problems = [(p.status, p.what, p.fix) for p in system_rules.problems(facts.system)]
-    system = facts.system
-    if not problems:
-        shm = "/dev/shm %s, " % system_rules.human_size(system.shm_bytes) if system.shm_bytes is not None else ""
-        files = "ulimit -n %s, " % system.nofile[0] if system.nofile else ""
-        return Result(
-            name="os", status=PASS, summary="%s%scode dirs writable, host %s resolves" % (shm, files, system.hostname)
-        )
-    worst = FAIL if any(p[0] == FAIL for p in problems) else WARN
+    """The OS gives a training job what it needs (checks/system.py's verdict)."""
+    return system_rules.verdict(facts.system)
+
+
+def check_loader(facts):
+    """The native loader's variables do not undermine the environment: every LD_PRELOAD entry exists (ld.so ignores
+    a missing one with an error at every start), and no LD_LIBRARY_PATH directory holds its own copy of a library
+    the environment has (the loader would take it before any DT_RUNPATH)."""
+    from checks import loader
+
+    inputs = facts.loader_inputs
+    if not inputs:
+        return Result(name="loader", status=PASS, summary="no loader variables set")
+    env, torch_dir = facts.provenance.environment, facts.torch_dir
+    for entry in re.split(r"[:\s]+", inputs.get("LD_PRELOAD", "")):
+        if not entry:
+            continue
+        found = os.path.exists(entry) if "/" in entry else loader.resolve(entry, environment=env).path is not None
+        if not found:
+            return Result(
+                name="loader",
+                status=WARN,
+                summary="LD_PRELOAD names %s, which does not exist: the loader ignores it, with an error at every "
+                "start" % entry,
+                expected="an existing library",
+                actual=entry,
+                hint="install the library it names, or remove %s from LD_PRELOAD" % entry,
+                data={"fact": "LD_PRELOAD %s missing" % entry},
+            )
+    own = set()
+    for d in loader.environment_dirs(env, torch_dir):
+        try:
+            own.update(n for n in os.listdir(d) if ".so" in n or n.endswith((".dylib", ".dll")))
+        except OSError:
+            continue
+    for d in [d for d in inputs.get("LD_LIBRARY_PATH", "").split(":") if d]:
+        try:
+            shared = sorted(n for n in os.listdir(d) if n in own)
+        except OSError:
+            continue
+        if shared and not loader.is_own(d, env, torch_dir):
+            return Result(
+                name="loader",
+                status=WARN,
+                summary="LD_LIBRARY_PATH's %s holds its own %s, which the environment also has: the loader takes "
+                "those first wherever a library uses DT_RUNPATH"
+                % (d, ", ".join(shared[:4]) + (" ..." if len(shared) > 4 else "")),
+                expected="no copies of the environment's libraries on LD_LIBRARY_PATH",
+                actual=d,
+                hint="remove %s from LD_LIBRARY_PATH" % d,
+                data={"fact": "%s in LD_LIBRARY_PATH" % shared[0]},
+            )
     return Result(
-        name="os",
-        status=worst,
-        summary="; ".join(p[1] for p in problems),
-        hint="; ".join(p[2] for p in problems),
-        data={"fact": problems[0][1]},
+        name="loader",
+        status=PASS,
+        summary="%s: no missing preload, no copies of the environment's libraries" % ", ".join(sorted(inputs)),
     )
 
 
-PARENT_CHECKS = (("provenance", check_provenance), ("requirements", check_requirements), ("os", check_os))
+PARENT_CHECKS = (
+    ("provenance", check_provenance),
+    ("requirements", check_requirements),
+    ("loader", check_loader),
+    ("os", check_os),
+)
 
 
 def judge(result, facts):

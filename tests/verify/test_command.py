@@ -32,6 +32,7 @@ INSTALL = [
     "torchaudio",
     "provenance",
     "requirements",
+    "loader",
     "os",
     "build",
     "cuda-runtime",
