@@ -92,16 +92,19 @@ def own_ticks(root="/proc", pid=None):
     return sum(stats[p][1] for p in ours), ours
 
 
-def snapshot(reader=None, root="/proc"):
+def snapshot(reader=None, root="/proc", pid=None, allowed=None, now=None):
     """Return the state to compare with a later snapshot(); `reader` (a gpuinfo.Reader) adds the GPU's processes.
     The GPU is asked first: its nvidia-smi child must end before the CPU counters are read together, or its time
-    would be in the machine's busy time but not yet in ours."""
+    would be in the machine's busy time but not yet in ours.
+
+    By default this process (`pid`), the CPUs it may run on (`allowed`, from sched_getaffinity) and time.monotonic()
+    (`now`, seconds); a recorded /proc under `root` is read with the pid, CPUs and time it was recorded at."""
     gpu = reader.processes() if reader is not None else None
-    allowed = _allowed()
-    own, pids = own_ticks(root)
+    allowed = _allowed() if allowed is None else sorted(allowed)
+    own, pids = own_ticks(root, pid)
     ticks = cpu_ticks(root, allowed)
     cpus = tuple(allowed) if allowed else None
-    return Snapshot(time.monotonic(), ticks, own, frozenset(pids), gpu, cpus)
+    return Snapshot(time.monotonic() if now is None else now, ticks, own, frozenset(pids), gpu, cpus)
 
 
 def between(a, b, holds_context=False):
