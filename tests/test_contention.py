@@ -12,7 +12,7 @@ import os
 import pytest
 
 from checks import contention
-from checks.report import PASS, SKIP, WARN, Result
+from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 HZ = contention._HZ
 linux = pytest.mark.skipif(not os.path.isfile("/proc/stat"), reason="needs Linux /proc")
@@ -245,3 +245,49 @@ def test_snapshot_reads_the_recorded_proc_as_given(tmp_path):
     gone = contention.snapshot(root=str(tmp_path / "missing"), pid=100, allowed=(0, 1), now=6)
     assert gone.ticks is None and gone.own is None
     assert contention.between(snap_, gone)["unknown"] == "needs Linux /proc"
+
+
+def test_measurements_back_to_back_share_their_snapshots_and_are_marked(tmp_path):
+    """contention.Watch (bench and train): each measurement runs between two snapshots, the closing one opening the
+    next; a figure measured while other processes used 0.9 of 2 CPUs is marked (and its fix too, where it is a
+    figure that contention can make LOW), a quiet one is not, a SKIP is not counted; verdict() names the figure."""
+    snaps = iter(
+        [
+            snap(0, 0, 0),
+            snap(2, int(0.1 * 2 * HZ), 0),  # first: other processes used 0.1 of 2 CPUs
+            snap(4, int(0.1 * 2 * HZ) + int(0.9 * 2 * HZ), 0),  # second: 0.9
+            snap(5, int(0.1 * 2 * HZ) + int(0.9 * 2 * HZ), 0),  # the SKIP
+        ]
+    )
+    watch = contention.Watch(take=lambda: next(snaps))
+    quiet = watch.around(lambda: Result("matmul-fp32", PASS, "1.0 TFLOP/s"))()
+    busy = watch.around(lambda: Result("copy-d2d", WARN, "1 GB/s", hint="check the memory clock"))()
+    skipped = watch.around(lambda: Result("matmul-fp8", SKIP, "no fp8"))()
+    assert quiet.summary == "1.0 TFLOP/s" and quiet.data["contention"]["others_cores"] == 0.1
+    assert busy.summary == "1 GB/s [under contention: other processes used 0.9 of 2 CPUs]"
+    assert busy.hint.startswith("measured under contention") and "contention" not in skipped.data
+    assert set(watch.load) == {"matmul-fp32", "copy-d2d"}
+    assert watch.verdict().summary == "1 of 2 figures measured under contention: copy-d2d"
+
+
+def test_a_training_figure_is_marked_but_its_fix_is_left_alone():
+    """train's figures (fix=False): a loss that did not fall is not contention's doing, so the fix stays."""
+    snaps = iter([snap(0, 0, 0), snap(2, 2 * HZ, 0)])
+    watch = contention.Watch(take=lambda: next(snaps))
+    failed = watch.around(lambda: Result("net-cpu-fp32-eager", FAIL, "loss did not fall", hint="run verify"), False)()
+    assert failed.summary.endswith("[under contention: other processes used 1.0 of 2 CPUs]")
+    assert failed.hint == "run verify"
+
+
+def test_a_measurement_that_raises_closes_its_interval():
+    """The next measurement starts from the snapshot taken when the failed one ended, not from before it."""
+    snaps = iter([snap(0, 0, 0), snap(2, 0, 0), snap(4, 0, 0)])
+    watch = contention.Watch(take=lambda: next(snaps))
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        watch.around(broken)()
+    after = watch.around(lambda: Result("copy-d2d", PASS, "1 GB/s"))()
+    assert after.data["contention"]["seconds"] == 2
