@@ -74,6 +74,9 @@ LINT_DEPS = [
 ]
 
 
+XDIST_MAX = "4"
+
+
 def _runs(version: str) -> bool:
     """Return True if `pythonX.Y` is on PATH and starts (a pyenv shim of an inactive version does not)."""
     exe = shutil.which("python" + version)
@@ -220,7 +223,8 @@ def tests(session: nox.Session, torch: str) -> None:
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )
-    session.run("python", "-m", "pytest", "--runslow", *session.posargs)
+    # pytest-xdist (pixi.toml's test feature): one worker per CPU, at most XDIST_MAX (each imports torch).
+    session.run("python", "-m", "pytest", "--runslow", "-n", "auto", "--maxprocesses", XDIST_MAX, *session.posargs)
 
 
 @nox.session

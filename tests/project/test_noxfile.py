@@ -307,3 +307,18 @@ def test_the_lint_session_installs_the_lint_feature_and_runs_each_command(noxfil
     assert session.runs[0] == ["ruff", "check", "."]
     assert ["actionlint"] in session.runs
     assert ["zizmor", "--offline", ".github/workflows"] in session.runs
+
+
+def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(noxfile_module, workspace):
+    """Every test session installs pytest-xdist (pixi.toml's test feature, like pytest) and runs pytest on one
+    worker per CPU, at most XDIST_MAX: most of the suite's time is waits (timeouts, children starting torch)."""
+    assert "pytest-xdist" in workspace.features["test"].table["dependencies"]
+    for python, torch, _ in noxfile_module.TEST_MATRIX:
+        installed = []
+        session = FakeSession("tests")
+        session.python, session.install = python, lambda *specs, into=installed: into.extend(specs)
+        noxfile_module.tests(session, torch=torch)
+        assert any(spec.startswith("pytest-xdist") for spec in installed), installed
+        pytest = session.runs[-1]
+        assert pytest[:4] == ["python", "-m", "pytest", "--runslow"]
+        assert pytest[4:8] == ["-n", "auto", "--maxprocesses", noxfile_module.XDIST_MAX]
