@@ -210,6 +210,17 @@ def dist(session: nox.Session, env: str) -> None:
     run_checks(session, env, ["dist", "--nproc", "auto", *session.posargs])
 
 
+def install_through_wheelhouse(session: nox.Session, *specs: str) -> None:
+    """pip install `specs` through a folder of wheels that every session of this nox run shares (under
+    session.cache_dir, .nox/.cache): `pip wheel` adds only the wheels that are not there yet (it reuses a file of
+    the same name; torch 2.0.1's 1.6 GB of nvidia-* wheels are the same for every Python), then pip installs from
+    that folder alone. pip's HTTP cache would spare the downloads too, where it works: on this project's CI machine
+    it stays empty after a download, so each torch 2.0.1 session fetched the 2.2 GB again."""
+    wheels = os.path.join(str(session.cache_dir), "wheels")
+    session.run("python", "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels, *specs)
+    session.install("--no-index", "--find-links", wheels, *specs)
+
+
 @nox.session
 @nox.parametrize(
     "python,torch",
@@ -219,12 +230,18 @@ def dist(session: nox.Session, env: str) -> None:
 def tests(session: nox.Session, torch: str) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""
     pins = next(p for py, t, p in TEST_MATRIX if (py, t) == (session.python, torch))
-    session.install(*pins, *TEST_DEPS)
+    install_through_wheelhouse(session, *pins, *TEST_DEPS)
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )
-    # pytest-xdist (pixi.toml's test feature): one worker per CPU, at most XDIST_MAX (each imports torch).
-    session.run("python", "-m", "pytest", "--runslow", "-n", "auto", "--maxprocesses", XDIST_MAX, *session.posargs)
+    # pytest-xdist (pixi.toml's test feature): one worker per CPU, at most XDIST_MAX (each imports torch), each
+    # worker's torch on one thread unless OMP_NUM_THREADS says otherwise: two threads per worker oversubscribe the
+    # CPUs, and torch's OpenMP threads spin at every barrier while the other is descheduled (beside other load,
+    # `train --quick` took 41-56 s instead of 7-11 s on the 2-core CI machine).
+    threads = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    session.run(
+        "python", "-m", "pytest", "--runslow", "-n", "auto", "--maxprocesses", XDIST_MAX, *session.posargs, env=threads
+    )
 
 
 @nox.session
