@@ -92,16 +92,19 @@ def own_ticks(root="/proc", pid=None):
     return sum(stats[p][1] for p in ours), ours
 
 
-def snapshot(reader=None, root="/proc"):
+def snapshot(reader=None, root="/proc", pid=None, allowed=None, now=None):
     """Return the state to compare with a later snapshot(); `reader` (a gpuinfo.Reader) adds the GPU's processes.
     The GPU is asked first: its nvidia-smi child must end before the CPU counters are read together, or its time
-    would be in the machine's busy time but not yet in ours."""
+    would be in the machine's busy time but not yet in ours.
+
+    By default this process (`pid`), the CPUs it may run on (`allowed`, from sched_getaffinity) and time.monotonic()
+    (`now`, seconds); a recorded /proc under `root` is read with the pid, CPUs and time it was recorded at."""
     gpu = reader.processes() if reader is not None else None
-    allowed = _allowed()
-    own, pids = own_ticks(root)
+    allowed = _allowed() if allowed is None else sorted(allowed)
+    own, pids = own_ticks(root, pid)
     ticks = cpu_ticks(root, allowed)
     cpus = tuple(allowed) if allowed else None
-    return Snapshot(time.monotonic(), ticks, own, frozenset(pids), gpu, cpus)
+    return Snapshot(time.monotonic() if now is None else now, ticks, own, frozenset(pids), gpu, cpus)
 
 
 def between(a, b, holds_context=False):
@@ -184,18 +187,51 @@ def describe(seen):
     return cpu + "; GPU: %s" % ("%d other process%s" % (n, "es" if n > 1 else "") if n else "no other process")
 
 
-def mark(result, seen):
-    """Attach `seen` to a measured result (data["contention"]); under contention add it to the summary and put it
-    first in a LOW figure's fix. A SKIP is left alone."""
+def mark(result, seen, fix=True):
+    """Attach `seen` to a measured result (data["contention"]); under contention add it to the summary and, with
+    `fix` (a LOW figure, whose cause it can be), put it first in the fix. A SKIP is left alone."""
     if result.status == SKIP:
         return result
     result.data["contention"] = seen
     if seen["contended"]:
         why = "; ".join(seen["contended"])
         result.summary += " [under contention: %s]" % why
-        if result.hint:
+        if result.hint and fix:
             result.hint = "measured under contention (%s): rerun on an idle machine; %s" % (why, result.hint)
     return result
+
+
+class Watch:
+    """Measurements run back to back, each between two snapshots (one measurement's closing snapshot opens the
+    next: half the nvidia-smi calls where there is no NVML). `take()` returns a snapshot (by default snapshot(reader)
+    of this process); `holds_context()` says whether this process holds a CUDA context. `load` is {figure name:
+    between()} of every measured (not SKIP) result, for verdict()."""
+
+    def __init__(self, reader=None, holds_context=lambda: False, take=None):
+        self.take = take or (lambda: snapshot(reader))
+        self.holds_context = holds_context
+        self.last = None
+        self.load = {}
+
+    def around(self, func, fix=True):
+        """Return a function that runs func() between two snapshots and returns its result marked (see mark)."""
+
+        def run():
+            before = self.last or self.take()
+            try:
+                result = func()
+            finally:  # a measurement that raised must not stretch the next one's interval
+                self.last = self.take()
+            seen = between(before, self.last, self.holds_context())
+            if result.status != SKIP:
+                self.load[result.name] = seen
+            return mark(result, seen, fix)
+
+        return run
+
+    def verdict(self):
+        """Return the `contention` result over every measurement so far (see verdict())."""
+        return verdict(self.load)
 
 
 def verdict(measured):

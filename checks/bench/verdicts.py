@@ -187,31 +187,13 @@ def health(ctx):
     return Result("health", PASS, text + (" (power cap at full load is normal)" if h["throttle"] else ""), data=h)
 
 
-def watched(ctx, func):
-    """Return func, run between two contention snapshots; its result carries what other load was seen. The
-    measurements run back to back, so one measurement's closing snapshot opens the next (half the nvidia-smi
-    calls where there is no NVML)."""
-
-    def run():
-        before = ctx.last_snapshot or contention.snapshot(ctx.reader)
-        try:
-            result = func()
-        finally:  # a measurement that raised must not stretch the next one's interval
-            ctx.last_snapshot = contention.snapshot(ctx.reader)
-        seen = contention.between(before, ctx.last_snapshot, ctx.holds_context())
-        if result.status != SKIP:
-            ctx.load[result.name] = seen
-        return contention.mark(result, seen)
-
-    return run
-
-
 def jobs(ctx):
     """Yield (name, function) for every measurement in print order; health sampling runs throughout, and each
-    measurement notes the other load it ran under (contention.py)."""
+    measurement notes the other load it ran under (contention.Watch)."""
+    ctx.watch = contention.Watch(ctx.reader, ctx.holds_context)
     for name, func in _measurements(ctx):
-        yield name, watched(ctx, func)
-    yield "contention", lambda: contention.verdict(ctx.load)
+        yield name, ctx.watch.around(func)
+    yield "contention", ctx.watch.verdict
     yield "health", lambda: health(ctx)
 
 
@@ -219,7 +201,7 @@ def _measurements(ctx):
     from checks.gpuinfo import HealthSampler
 
     timer = Timer(torch, ctx.device)
-    ctx.swept, ctx.reported, ctx.load, ctx.last_snapshot = {}, {}, {}, None
+    ctx.swept, ctx.reported = {}, {}
     ctx.sampler = HealthSampler(ctx.reader).start() if ctx.reader else None
 
     def warm_then(dtype):

@@ -4,7 +4,7 @@ import os
 import platform
 import warnings
 
-from checks import apis, compat, probe, runner, system
+from checks import apis, compat, contention, probe, progress, runner, system
 from checks.probe import build_flavour
 
 CHECK_VERSION = 1
@@ -59,6 +59,18 @@ class Context:
         self.driver = probe.driver(timeout=min(args.timeout, 60))
         self.usable, self.gpu = probe.devices(torch, self.driver, min(args.timeout, 60))
         self.devices = [d for d in DEVICES if d in (self.asked or DEVICES)]
+        self.watch = None  # contention.Watch, made by prepare() when the plan is run
+
+    def watching(self):
+        """Return the contention.Watch of this run: CPU load of other processes, and the GPU's processes when CUDA
+        is trained on (a gpuinfo.Reader, NVML or nvidia-smi)."""
+        reader = None
+        if "cuda" in self.devices and "cuda" in self.usable:
+            from checks import gpuinfo
+
+            reader = gpuinfo.Reader()
+        cuda = self.torch.cuda
+        return contention.Watch(reader, lambda: "cuda" in self.usable and cuda.is_initialized())
 
     def unusable(self, device):
         """Return why a device cannot be used here, or None if it can."""
@@ -111,17 +123,32 @@ def header(ctx):
     }
 
 
-def probe_torch_dir(torch):
-    """The directory of the imported torch (its libraries' glibc needs are read from there)."""
-    return os.path.dirname(os.path.abspath(torch.__file__))
+def jobs(ctx, say=progress.stderr_line):
+    """Yield (name, function) for every variant and cross-check, in print order; one line per unusable device; then
+    the `contention` line. Each variant's figures (ms/step, samples/s) are marked when other processes used the
+    CPUs or the GPU meanwhile (ctx.watch, a contention.Watch, as bench does), and a step still running after a few
+    seconds says so on stderr (progress.Heartbeat) through `say`."""
+    for kind, name, func in _plan(ctx):
+        if kind == "variant":  # a figure: marked under contention; a FAIL's fix is not about speed
+            func = progress.beating("train: training %s" % name, ctx.watch.around(func, fix=False), say)
+        elif kind == "cross":
+            func = progress.beating("train: checking %s" % name, func, say)
+        yield name, func
+    yield "contention", ctx.watch.verdict
 
 
-def jobs(ctx):
-    """Yield (name, function) for every variant and cross-check, in print order; one line per unusable device."""
+def torch_dir(torch):
+    """The directory of the imported torch (its libraries' glibc needs are read from there), or None."""
+    return os.path.dirname(os.path.abspath(torch.__file__)) if torch is not None else None
+
+
+def _plan(ctx):
+    """Yield (kind, name, function): kind `os` (what the OS gives the job, first), `variant` (one training run),
+    `cross` (runs compared, the DataLoader) or `device` (one line for a device that cannot be used)."""
     from checks.train import verdicts as tc
     from checks.train.trainer import Variant
 
-    yield "os", lambda: system.verdict(system.collect(probe_torch_dir(ctx.torch)))
+    yield "os", "os", lambda: system.verdict(system.collect(torch_dir(getattr(ctx, "torch", None))))
     for device in ctx.devices:
         variants = [Variant(m, device, p, mode, cl) for m, p, mode, cl in PLAN if m in ctx.models]
         cross = ["dataloader-" + device, "determinism-" + device, "checkpoint-" + device] + (
@@ -130,15 +157,15 @@ def jobs(ctx):
         reason = ctx.unusable(device)
         if reason:
             names = [v.name for v in variants] + cross
-            yield device, (lambda d=device, r=reason, n=names: tc.device_unusable(ctx, d, r, n))
+            yield "device", device, (lambda d=device, r=reason, n=names: tc.device_unusable(ctx, d, r, n))
             continue
         for variant in variants:
-            yield variant.name, (lambda v=variant: tc.check_variant(ctx, v))
-        yield cross[0], (lambda d=device: tc.check_dataloader(ctx, d))
-        yield cross[1], (lambda d=device: tc.check_determinism(ctx, d))
-        yield cross[2], (lambda d=device: tc.check_checkpoint(ctx, d))
+            yield "variant", variant.name, (lambda v=variant: tc.check_variant(ctx, v))
+        yield "cross", cross[0], (lambda d=device: tc.check_dataloader(ctx, d))
+        yield "cross", cross[1], (lambda d=device: tc.check_determinism(ctx, d))
+        yield "cross", cross[2], (lambda d=device: tc.check_checkpoint(ctx, d))
         if device != "cpu":
-            yield cross[3], (lambda d=device: tc.check_matches_cpu(ctx, d))
+            yield "cross", cross[3], (lambda d=device: tc.check_matches_cpu(ctx, d))
 
 
 def prepare(args, torch):
@@ -146,6 +173,7 @@ def prepare(args, torch):
     from checks.apis import disable_tf32
 
     ctx = Context(args, torch)
+    ctx.watch = ctx.watching()
     disable_tf32(torch)
     if not args.quick:  # torch.compile runs: inductor imports cpp_extension, which says no CUDA runtime is found
         apis.quiet_cuda_home()

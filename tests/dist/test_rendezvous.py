@@ -158,13 +158,33 @@ def test_a_silent_program_passes_the_look_but_not_the_deadline():
     assert "it accepted the connection but did not answer as a TCPStore within 1 s" in caught.value.cause
 
 
-def test_nothing_on_the_port_is_named_within_the_deadline():
-    """Connection refused until the deadline: nothing there, rank 0 not there; not a usage error (exit 1)."""
+class Clock:
+    """rendezvous's clock, kept by the test: sleep() moves time on at once, so a deadline is reached exactly, on
+    any machine, however busy."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_nothing_on_the_port_is_named_within_the_deadline(monkeypatch):
+    """Connection refused until the deadline (and not a moment less: retried every 0.1 s until then): nothing
+    there, rank 0 not there; not a usage error (exit 1)."""
+    clock = Clock()
+    monkeypatch.setattr(rendezvous, "time", clock)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    problem, seconds = reach(port)
-    assert 1.9 < seconds < 2.5 and problem.usage is False
+    start = clock.now
+    with pytest.raises(rendezvous.StoreProblem) as caught:
+        rendezvous.probe(dict(MANUAL, port=port, timeout=2, agent=False, owner="this job's rank 0"), start + 2)
+    problem, seconds = caught.value, clock.now - start
+    assert abs(seconds - 2) < 1e-6 and problem.usage is False
     assert problem.cause == (
         "nothing answers on MASTER_ADDR:MASTER_PORT=127.0.0.1:%d within 2 s (connection refused: nothing listens "
         "on that port there): this job's rank 0 is not there (not started yet, failed, or on another host)" % port

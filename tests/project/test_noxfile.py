@@ -164,10 +164,11 @@ class FakeSession:
     """A nox session that records what the noxfile asks of it instead of running anything."""
 
     def __init__(self, name, posargs=()):
-        self.name, self.posargs, self.runs, self.logs = name, list(posargs), [], []
+        self.name, self.posargs, self.runs, self.logs, self.envs = name, list(posargs), [], [], []
 
     def run(self, *args, **kwargs):
         self.runs.append(list(args))
+        self.envs.append(kwargs.get("env"))
 
     def log(self, message):
         self.logs.append(message)
@@ -291,3 +292,51 @@ def test_gpu_with_pixi_runs_the_tasks_in_the_environment(noxfile, monkeypatch, t
         ["/fake/bin/pixi", "run", "--environment", "cu118", "train", "--device", "cuda"],
         ["/fake/bin/pixi", "run", "--environment", "cu118", "bench", "--device", "cuda"],
     ]
+
+
+def test_the_lint_session_installs_the_lint_feature_and_runs_each_command(noxfile_module):
+    """nox's lint session gets its tools from pixi.toml's lint feature (conda names as PyPI names), installs them
+    into its own environment, and runs every command of the lint task there."""
+    wanted = set(noxfile_module.MANIFEST.features["lint"].table["dependencies"]) - {"python"}
+    assert {"ruff", "actionlint", "zizmor"} <= wanted
+    installed = []
+    session = FakeSession("lint")
+    session.install = lambda *specs: installed.extend(specs)
+    noxfile_module.lint(session)
+    pypi = {noxfile_module.PYPI.get(name, name) for name in wanted}
+    assert {re.split(r"[<>=!~]", spec)[0] for spec in installed} == pypi
+    assert session.runs[0] == ["ruff", "check", "."]
+    assert ["actionlint"] in session.runs
+    assert ["zizmor", "--offline", ".github/workflows"] in session.runs
+
+
+def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(noxfile_module, workspace, tmp_path):
+    """Every test session installs pytest-xdist (pixi.toml's test feature, like pytest) and runs pytest on one
+    worker per CPU, at most XDIST_MAX: most of the suite's time is waits (timeouts, children starting torch). The
+    wheels go through one folder under nox's cache that all sessions share: pip wheel fetches what is not there,
+    then pip installs from that folder alone."""
+    assert "pytest-xdist" in workspace.features["test"].table["dependencies"]
+    wheels = str(tmp_path / "wheels")
+    for python, torch, pins in noxfile_module.TEST_MATRIX:
+        installed = []
+        session = FakeSession("tests")
+        session.python, session.cache_dir = python, tmp_path
+        session.install = lambda *specs, into=installed: into.extend(specs)
+        noxfile_module.tests(session, torch=torch)
+        assert any(spec.startswith("pytest-xdist") for spec in installed), installed
+        specs = [*pins, *noxfile_module.TEST_DEPS]
+        assert session.runs[0] == ["python", "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels, *specs]
+        assert installed == ["--no-index", "--find-links", wheels, *specs]
+        pytest = session.runs[-1]
+        assert pytest[:4] == ["python", "-m", "pytest", "--runslow"]
+        assert pytest[4:8] == ["-n", "auto", "--maxprocesses", noxfile_module.XDIST_MAX]
+        assert session.envs[-1] == {"OMP_NUM_THREADS": "1"}  # one torch thread per worker
+
+
+def test_the_test_sessions_keep_an_omp_num_threads_the_user_set(noxfile_module, monkeypatch, tmp_path):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    python, torch, _ = noxfile_module.TEST_MATRIX[-1]
+    session = FakeSession("tests")
+    session.python, session.cache_dir, session.install = python, tmp_path, lambda *specs: None
+    noxfile_module.tests(session, torch=torch)
+    assert session.envs[-1] == {"OMP_NUM_THREADS": "3"}

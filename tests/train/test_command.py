@@ -35,6 +35,9 @@ def test_quick_run_learns_and_writes_a_valid_report(run_checks, tmp_path, report
     assert "ms/step" in line and "tokens/s" in line
     if not torch.cuda.is_available():
         assert got["cuda"] == "SKIP"
+    by_name = {r["name"]: r for r in doc["results"]}  # the other load each figure ran under, and the verdict
+    assert "others_cores" in by_name["net-cpu-fp32-eager"]["data"]["contention"]
+    assert got["contention"] in ("PASS", "WARN") and doc["results"][-1]["name"] == "contention"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a usable CUDA GPU")
@@ -131,3 +134,56 @@ def test_a_small_dev_shm_fails_the_dataloader_naming_shared_memory(repo_root, tm
     line = next(x for x in proc.stdout.splitlines() if x.startswith("FAIL dataloader-cpu"))
     assert "shared memory (/dev/shm, 1.0 MiB" in line
     assert "--shm-size" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_figures_measured_under_contention_are_marked_and_a_slow_step_says_so(monkeypatch):
+    """In process, on recorded snapshots: the variant measured while other processes used 0.9 of 2 CPUs is marked
+    and named by the contention line (WARN, as bench's); the cross-checks are not figures; a step past
+    progress.AFTER says what it is doing on stderr (`say`), a quick one says nothing."""
+    import threading
+    import types
+
+    from checks import contention, progress
+    from checks.report import PASS, Result
+    from checks.train import command
+    from checks.train import verdicts as tc
+
+    hz = contention._HZ
+
+    def snap(t, busy):
+        return contention.Snapshot(t, (busy, 0, int(t * hz * 2), 2), 0, frozenset([1]), None, (0, 1))
+
+    snaps = iter([snap(0, 0), snap(2, int(0.9 * 2 * hz))])
+    said, beat = [], threading.Event()
+
+    def say(text):
+        said.append(text)
+        beat.set()
+
+    def slow_variant(ctx, variant):  # lasts until its progress line came out
+        assert beat.wait(30)
+        return Result(variant.name, PASS, "loss 2.3 -> 0.1, 1.00 ms/step")
+
+    monkeypatch.setattr(progress, "AFTER", 0.01)
+    monkeypatch.setattr(tc, "check_variant", slow_variant)
+    monkeypatch.setattr(tc, "check_determinism", lambda ctx, d: Result("determinism-" + d, PASS, "0"))
+    monkeypatch.setattr(tc, "check_checkpoint", lambda ctx, d: Result("checkpoint-" + d, PASS, "0"))
+    monkeypatch.setattr(tc, "check_dataloader", lambda ctx, d: Result("dataloader-" + d, PASS, "6 batches"))
+    ctx = types.SimpleNamespace(devices=["cpu"], models=["net"], unusable=lambda device: None)
+    ctx.watch = contention.Watch(take=lambda: next(snaps))
+    results = {name: func() for name, func in command.jobs(ctx, say)}
+    assert list(results) == [
+        "os",
+        "net-cpu-fp32-eager",
+        "dataloader-cpu",
+        "determinism-cpu",
+        "checkpoint-cpu",
+        "contention",
+    ]
+    variant = results["net-cpu-fp32-eager"]
+    assert variant.summary.endswith("[under contention: other processes used 0.9 of 2 CPUs]")
+    assert "contention" not in results["determinism-cpu"].data
+    assert results["contention"].status == "WARN"
+    assert results["contention"].summary == "1 of 1 figures measured under contention: net-cpu-fp32-eager"
+    assert said[0].startswith("train: training net-cpu-fp32-eager (") and said[0].endswith(" s so far) ...")
+    assert not [line for line in said if "determinism" in line or "checkpoint" in line]
