@@ -240,6 +240,14 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             if conda_name in records:
                 items += judge_conda(records[conda_name], records)
                 channels[name] = channel_of(records[conda_name])
+    # conda's records name each package's channel, however Python finds the package: the environment's prefix and
+    # the active conda environment's (CONDA_PREFIX) when they differ
+    for prefix in dict.fromkeys([provenance.environment, os.environ.get("CONDA_PREFIX") or provenance.environment]):
+        found = conda_records(prefix)
+        for name in owners:
+            conda_name = {"torch": "pytorch"}.get(name, name)
+            if name not in channels and conda_name in found:
+                channels[name] = channel_of(found[conda_name])
     return Requirements(items=tuple(items), unjudged=unjudged, closure=closure, channels=channels)
 
 

@@ -241,3 +241,79 @@ def test_an_unrelated_failure_does_not_blame_the_loader_path(tmp_path, monkeypat
     (other / "libcudnn.so.8").write_bytes(b"theirs")
     found = facts_for(monkeypatch, prefix, [packages], {"LD_LIBRARY_PATH": str(other)})
     assert diagnosis.explain("ValueError: expected 4D input (got 3D input)", found).rule != "loader-path"
+
+
+def test_a_pre_release_in_torch_s_dependencies(tmp_path, monkeypatch):
+    """mpmath 1.4.0a0 beside sympy (sympy/sympy#26273: `module 'mpmath' has no attribute 'rational'`); sympy's own
+    pin is met by a pre-release, so the pre-release itself is the fact."""
+    prefix, packages = site(tmp_path, requires=["sympy"])
+    for name, version, requires in (("sympy", "1.12", ["mpmath (>=0.19)"]), ("mpmath", "1.4.0a0", [])):
+        info = packages / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        lines = "".join("Requires-Dist: %s\n" % r for r in requires)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s\n" % (name, version, lines))
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("AttributeError: module 'mpmath' has no attribute 'rational'", found)
+    assert cause.fact == "mpmath 1.4.0a0 (pre-release)" and cause.fix.startswith('python -m pip install "mpmath<1.4"')
+
+
+def test_torchaudio_from_another_conda_channel_than_torch(tmp_path, monkeypatch):
+    """pytorch/audio#3335: torch from Anaconda's defaults (pkgs/main), torchaudio from the pytorch channel; the
+    records are the ones conda writes (channel URL with the subdir)."""
+    prefix, packages = site(tmp_path)
+    meta = prefix / "conda-meta"
+    meta.mkdir()
+    (meta / "pytorch-2.0.1-cpu_py310h92724a6_0.json").write_text(
+        '{"name": "pytorch", "version": "2.0.1", "channel": "https://repo.anaconda.com/pkgs/main/linux-64"}'
+    )
+    (meta / "torchaudio-2.0.2-py310_cpu.json").write_text(
+        '{"name": "torchaudio", "version": "2.0.2", "channel": "https://conda.anaconda.org/pytorch/linux-64"}'
+    )
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "OSError: %s/torchaudio/lib/libtorchaudio.so: undefined symbol: _ZNK5torch8autograd4Node4nameB5cxx11Ev"
+        % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "torch from pkgs/main, torchaudio from pytorch" and "one channel" in cause.fix
+
+
+def test_a_symbol_version_provider_taken_from_ld_library_path(tmp_path, monkeypatch):
+    """infiniflow/ragflow#4466: the wheel's libcusparse needs a newer libnvJitLink than the CUDA 12.1 toolkit's that
+    LD_LIBRARY_PATH puts first (`ldd` in the thread shows the resolution)."""
+    prefix, packages = site(tmp_path)
+    cuda = tmp_path / "usr" / "local" / "cuda-12.1" / "lib64"
+    cuda.mkdir(parents=True)
+    (cuda / "libnvJitLink.so.12").write_bytes(b"toolkit")
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(cuda))
+    found = facts_for(monkeypatch, prefix, [packages], {"LD_LIBRARY_PATH": str(cuda)})
+    text = (
+        "ImportError: %s/nvidia/cusparse/lib/libcusparse.so.12: undefined symbol: __nvJitLinkAddData_12_1, version "
+        "libnvJitLink.so.12" % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "libnvJitLink.so.12 via LD_LIBRARY_PATH" and cause.fix.startswith("remove %s" % cuda)
+
+
+@pytest.mark.parametrize(
+    "text, variables, fix",
+    [
+        # mkl-service's refusal (pytorch/ort#102): the variable is the fact, the stable text's fix is the fix
+        (
+            "Error: mkl-service + Intel(R) MKL: MKL_THREADING_LAYER=INTEL is incompatible with libgomp.so.1 library.",
+            {"MKL_THREADING_LAYER": "INTEL"},
+            "MKL_THREADING_LAYER=GNU",
+        ),
+        # glibc's static TLS (AmpereComputingAI/ampere_model_library#161): preload the library it names
+        (
+            "OSError: /env/site-packages/torch/lib/libgomp-d22c30c5.so.1: cannot allocate memory in static TLS block",
+            {},
+            "LD_PRELOAD=/env/site-packages/torch/lib/libgomp-d22c30c5.so.1",
+        ),
+    ],
+)
+def test_stable_texts_keep_their_own_fix(tmp_path, monkeypatch, text, variables, fix):
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(facts_for(monkeypatch, prefix, [packages]), variables=variables)
+    assert fix in diagnosis.explain(text, found).fix

@@ -1,0 +1,71 @@
+"""Tests for checks/verify/origin.py (the parent's checks of the facts collected before torch) and the affinity rule
+of verify's cpu-backends check."""
+
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from checks import diagnosis, provenance, requirements, system
+from checks.verify import libs, origin
+
+
+def facts(tmp_path, monkeypatch, inputs):
+    prefix = tmp_path / "env"
+    packages = prefix / "lib" / "python3.11" / "site-packages"
+    (packages / "torch" / "lib").mkdir(parents=True)
+    (packages / "torch" / "__init__.py").write_text("")
+    (packages / "torch" / "lib" / "libc10.so").write_bytes(b"own")
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    prov = provenance.Provenance(
+        interpreter="python",
+        prefix=str(prefix),
+        environment=str(prefix),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(packages)], str(prefix), {}) for n in provenance.PACKAGES},
+    )
+    return diagnosis.Facts(
+        provenance=prov,
+        requirements=requirements.Requirements(items=()),
+        loader_inputs=inputs,
+        system=system.collect(),
+    )
+
+
+def test_no_loader_variables_pass(tmp_path, monkeypatch):
+    assert origin.check_loader(facts(tmp_path, monkeypatch, {})).status == "PASS"
+
+
+def test_a_missing_ld_preload_entry_warns(tmp_path, monkeypatch):
+    """ld.so ignores it with `ERROR: ld.so: object '...' from LD_PRELOAD cannot be preloaded` at every start."""
+    missing = str(tmp_path / "libtcmalloc.so.4")
+    result = origin.check_loader(facts(tmp_path, monkeypatch, {"LD_PRELOAD": missing}))
+    assert (
+        result.status == "WARN" and missing in result.summary and "remove %s from LD_PRELOAD" % missing in result.hint
+    )
+
+
+def test_a_loader_path_directory_with_the_environment_s_libraries_warns(tmp_path, monkeypatch):
+    other = tmp_path / "libtorch" / "lib"
+    other.mkdir(parents=True)
+    (other / "libc10.so").write_bytes(b"theirs")
+    result = origin.check_loader(facts(tmp_path, monkeypatch, {"LD_LIBRARY_PATH": str(other)}))
+    assert (
+        result.status == "WARN"
+        and "libc10.so" in result.summary
+        and result.hint == "remove %s from LD_LIBRARY_PATH" % other
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux's")
+def test_importing_torch_that_narrows_the_affinity_names_the_variable(monkeypatch):
+    """pytorch/pytorch#49971: with GOMP_CPU_AFFINITY set, libgomp binds the importing thread (and every worker it
+    forks) to the list's first CPU."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("GOMP_CPU_AFFINITY", "4-15")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {4})
+    ctx = SimpleNamespace(torch=torch, cpus_before_torch=12)
+    result = libs.check_cpu_backends(ctx)
+    assert result.status == "WARN" and "from 12 to 1 CPUs (GOMP_CPU_AFFINITY=4-15)" in result.summary
+    assert result.hint.startswith("unset GOMP_CPU_AFFINITY")
