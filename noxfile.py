@@ -16,7 +16,8 @@ import nox
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)  # the environment list and the GPU probe come from checks/, never typed twice
 
-from checks import manifest, probe, promise, versions  # noqa: E402
+from checks.machine import probe  # noqa: E402
+from checks.workspace import manifest, promise, versions  # noqa: E402
 
 nox.needs_version = ">=2024.4.15"
 # venv: the interpreter's own ensurepip seeds pip (current virtualenv no longer seeds Python 3.8).
@@ -183,7 +184,7 @@ def gpu(session: nox.Session, env: str) -> None:
     """Verify, check the node's health, train on CUDA and benchmark the GPU in each CUDA environment (args after --
     go to bench; --quick also makes verify, health and train quick).
 
-    Skipped only on a machine without an NVIDIA GPU (checks.probe.nvidia_hardware); where one is there but its
+    Skipped only on a machine without an NVIDIA GPU (checks.machine.probe.nvidia_hardware); where one is there but its
     driver does not answer, the session runs and verify fails with the cause.
     """
     args = _posargs(session, "nox -s gpu -- [--quick] [--strict] [--json PATH] ...", {"--device": "the session"})

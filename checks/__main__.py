@@ -39,7 +39,7 @@ COMMANDS = {
     ),
     "compare": Command("checks.compare", "Compare two reports (A.json B.json) figure by figure, B/A for each"),
     "dist": Command(
-        "checks.dist.command",
+        "checks.distributed.command",
         "Check distributed training: every rank joins, all-reduce is exact, barriers pass; all-reduce bus bandwidth",
     ),
     "health": Command(

@@ -111,7 +111,7 @@ def rows(a, b):
 
 
 def _status(result):
-    """A result's status, with `~` when its figure was measured under contention (checks/contention.py)."""
+    """A result's status, with `~` when its figure was measured under contention (checks/machine/contention.py)."""
     if result is None:
         return "-"
     contended = ((result.get("data") or {}).get("contention") or {}).get("contended")

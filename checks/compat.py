@@ -5,9 +5,9 @@ Every torch table covers each release through NEWEST_TORCH; a newer torch is not
 the tables do not know it) rather than by an older release's answer.
 """
 
-from checks.versions import key as version_key
-from checks.versions import matches as spec_matches
-from checks.versions import minor as minor_key
+from checks.workspace.versions import key as version_key
+from checks.workspace.versions import matches as spec_matches
+from checks.workspace.versions import minor as minor_key
 
 # The newest torch release these tables know (torch 2.15.0, PyPI, 2026-10-28).
 NEWEST_TORCH = (2, 15)

@@ -1,6 +1,6 @@
 """Judge a failure against the facts: the error is taken apart into the objects it names (libraries, symbols,
 symbol versions, Python packages, paths, the errno it ends in), and each object is looked up in the facts collected
-before torch was imported (checks/provenance.py, requirements.py, loader.py, system.py). The first fact that
+before torch was imported (checks/machine/provenance.py, requirements.py, loader.py, system.py). The first fact that
 explains the failure decides it, and the verdict names that fact:
 
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
@@ -22,8 +22,9 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from checks import errors, loader, provenance
-from checks import system as system_rules
+from checks import errors
+from checks.machine import loader, provenance
+from checks.machine import system as system_rules
 
 # NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
 # lib<key>, cuda-<key> (conda-forge and nvidia channels).
@@ -97,7 +98,7 @@ REMEDY = re.compile(
 
 @dataclasses.dataclass(frozen=True)
 class Facts:
-    """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/provenance.py),
+    """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/machine/provenance.py),
     requirements (requirements.py), the loader's variables (loader.py) and the OS (system.py). The libraries
     loaded after a good import are verify's `libraries` check's (they exist only in the process that imported)."""
 
@@ -384,7 +385,7 @@ def by_library(parts, facts):
             return cause
     torch = facts.provenance.packages.get("torch")
     if parts.cannot_open and torch is not None and torch.imported is not None:
-        from checks import requirements
+        from checks.machine import requirements
 
         gaps = requirements.record_gaps(torch.imported.entry, names=set(parts.cannot_open))
         if gaps:
@@ -635,7 +636,7 @@ def explain(text, facts):
 def gather(environ=None):
     """Collect the Facts available before torch is imported (a few milliseconds: stat calls, small metadata
     files, three ELF headers, one bounded name lookup)."""
-    from checks import requirements, system
+    from checks.machine import requirements, system
 
     prov = provenance.collect(environ=environ)
     torch = prov.packages["torch"].imported

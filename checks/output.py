@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 from checks.report import FAIL, PASS, SKIP, WARN, UsageError
-from checks.untrusted import escape
+from checks.workspace.untrusted import escape
 
 NO_MATPLOTLIB = "chart: not written (matplotlib is not installed)"
 

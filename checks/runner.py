@@ -121,7 +121,7 @@ def parse(spec, argv, add_arguments=None):
 
 def import_torch():
     """Import torch, or raise UsageError saying why not and how to fix it (a check that needs torch exits 2)."""
-    from checks.probe import import_torch as probe_import
+    from checks.machine.probe import import_torch as probe_import
 
     torch, error = probe_import()
     if torch is None:

@@ -22,7 +22,8 @@ import sys
 import threading
 import time
 
-from checks import errors, probe
+from checks import errors
+from checks.machine import probe
 from checks.report import FAIL, Result, run_check
 
 PREFIX = "\x1echecks-worker "

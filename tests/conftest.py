@@ -50,7 +50,8 @@ def repo_root():
 
 @pytest.fixture(scope="session")
 def manifest(workspace):
-    """Return pixi.toml's raw tables, as checks.manifest read them (the one reader); tests must not modify it."""
+    """Return pixi.toml's raw tables, as checks.workspace.manifest read them (the one reader); tests must not modify
+    it."""
     return workspace.data
 
 
@@ -62,8 +63,8 @@ def data_dir(repo_root):
 
 @pytest.fixture(scope="session")
 def workspace(repo_root):
-    """Return pixi.toml read by the one manifest reader (checks.manifest)."""
-    from checks import manifest
+    """Return pixi.toml read by the one manifest reader (checks.workspace.manifest)."""
+    from checks.workspace import manifest
 
     return manifest.load(str(repo_root / "pixi.toml"))
 

@@ -22,8 +22,8 @@ import json
 
 import yaml
 
-from checks import channels, versions
-from checks.lockfile import parse_conda_url
+from checks.workspace import channels, versions
+from checks.workspace.lockfile import parse_conda_url
 
 CHANNEL = "https://conda.anaconda.org/%s/"
 # Versions for packages the reference file does not hold; each satisfies the spec pixi.toml gives it.
@@ -117,7 +117,7 @@ class LockBuilder:
 
     def entries(self, ws, env, platform):
         """Return lock entries satisfying every dependency and constraint of an environment on a platform."""
-        from checks.promise import promise
+        from checks.workspace.promise import promise
 
         deps = {name: specs[0] for name, specs in ws.specs(env, platform).items()}
         py = versions.floor(deps.get("python", {}).get("version")) or "3.12"

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from checks import diagnosis, provenance, requirements, system
+from checks import diagnosis
+from checks.machine import provenance, requirements, system
 
 GIB = 1 << 30
 

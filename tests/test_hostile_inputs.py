@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from lockdata import dump  # noqa: E402
 
-from checks import manifest, promise  # noqa: E402
 from checks.__main__ import main  # noqa: E402
 from checks.report import UsageError  # noqa: E402
+from checks.workspace import manifest, promise  # noqa: E402
 
 # Small valid inputs to mutate: the shapes of real workspaces (rich platforms, features, environments, PyPI torch).
 MANIFEST = {

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("verify", "train", "bench", "dist", "lock_audit", "health")
+COMMANDS = ("verify", "train", "bench", "distributed", "lock_audit", "health")
 EXCEPTION = ("bench", "train")  # bench times train's reference models (named in checks/bench/__init__.py)
 
 
@@ -49,7 +49,7 @@ def test_every_command_folder_has_the_same_shape():
 
 
 def test_one_reader_of_the_manifest():
-    """Only checks/manifest.py parses TOML: everything else (tools, noxfile, the tests) goes through it."""
+    """Only checks/workspace/manifest.py parses TOML: everything else (tools, noxfile, the tests) goes through it."""
     readers = []
     files = [p for folder in ("checks", "tools", "tests") for p in (ROOT / folder).rglob("*.py")] + [
         ROOT / "noxfile.py"
@@ -63,4 +63,4 @@ def test_one_reader_of_the_manifest():
         }
         if names & {"tomllib", "tomli"}:
             readers.append(str(path.relative_to(ROOT)))
-    assert readers == ["checks/manifest.py"]
+    assert readers == ["checks/workspace/manifest.py"]

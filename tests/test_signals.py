@@ -217,7 +217,7 @@ def test_verify_s_worker_dies_with_its_parent_even_on_sigkill(repo_root, tmp_pat
 CHILD_OF_A_PARENT = r"""
 import sys
 sys.path.insert(0, {root!r})
-from checks import probe
+from checks.machine import probe
 print("ready", flush=True)
 probe.run_command(["sleep", "600"], 600)
 """

@@ -23,7 +23,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 import yaml  # noqa: E402
 from lockdata import LockBuilder  # noqa: E402
 
-from checks import manifest  # noqa: E402
+from checks.workspace import manifest  # noqa: E402
 
 
 def padded_lock(size):

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from checks import manifest, promise  # noqa: E402
+from checks.workspace import manifest, promise  # noqa: E402
 
 # GitHub-hosted runners per conda subdir (macos-15-intel is the last Intel macOS image).
 RUNNERS = {

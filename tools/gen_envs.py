@@ -12,10 +12,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-from checks import manifest as manifest_reader  # noqa: E402  (the repository root is not installed)
-from checks.platforms import Platform  # noqa: E402
-from checks.promise import torch_environments  # noqa: E402
-from checks.versions import floor, minor, pep440  # noqa: E402
+from checks.workspace import manifest as manifest_reader  # noqa: E402  (the repository root is not installed)
+from checks.workspace.platforms import Platform  # noqa: E402
+from checks.workspace.promise import torch_environments  # noqa: E402
+from checks.workspace.versions import floor, minor, pep440  # noqa: E402
 
 SUBDIRS = ("linux-64", "win-64", "osx-64", "osx-arm64")
 
@@ -133,7 +133,7 @@ def conda_spec(pkg: str, spec: dict) -> str:
 
 def python_version(deps: dict) -> str:
     """Return the X.Y Python version a python spec promises (`3.10.*` -> 3.10, `<3.12` -> 3.11), read by its
-    operators (checks.versions.floor)."""
+    operators (checks.workspace.versions.floor)."""
     version = floor(deps.get("python", {}).get("version", ""))
     return "%d.%d" % minor(version) if version else "any"
 
@@ -161,7 +161,7 @@ def pip_spec(pkg: str, spec: dict, flavour: str | None) -> str:
 
 def machine(platform: Platform) -> str:
     """Describe the machines a platform is for: pixi installs it where the host has each virtual package it declares
-    beyond its subdir's defaults at that version or higher (checks.platforms.Platform.runs_on)."""
+    beyond its subdir's defaults at that version or higher (checks.workspace.platforms.Platform.runs_on)."""
     text = OS_NAMES.get(platform.subdir, platform.subdir)
     macos = next((vp.version for vp in platform.customised if vp.name == "__osx"), None)
     if macos:

@@ -2,8 +2,9 @@
 
 import warnings
 
-from checks import apis, contention, probe, runner
+from checks import apis, runner
 from checks.bench import peaks
+from checks.machine import contention, probe
 
 BENCH_VERSION = 1
 
@@ -30,7 +31,7 @@ class Context:
     """The device, its datasheet entry and theoretical bandwidths, and the live-state reader."""
 
     def __init__(self, args, torch):
-        from checks import gpuinfo
+        from checks.nvidia import gpuinfo
 
         self.torch, self.quick, self.strict = torch, args.quick, args.strict
         self.load_start = contention.snapshot()

@@ -4,10 +4,10 @@ import sys
 
 import torch
 
-from checks import contention
 from checks.bench import measure as bm
 from checks.bench import peaks
 from checks.bench.crosscheck import crosscheck
+from checks.machine import contention
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.timing import Timer
 
@@ -198,7 +198,7 @@ def jobs(ctx):
 
 
 def _measurements(ctx):
-    from checks.gpuinfo import HealthSampler
+    from checks.nvidia.gpuinfo import HealthSampler
 
     timer = Timer(torch, ctx.device)
     ctx.swept, ctx.reported = {}, {}

@@ -7,8 +7,8 @@ application clocks and sync boost are not failures (a GPU at full load normally 
 bitmask is instantaneous, so it is sampled during the load (research notes A.7).
 """
 
-from checks import gpuinfo
 from checks.health.lines import line, read_failure
+from checks.nvidia import gpuinfo
 from checks.report import FAIL, PASS, SKIP, WARN
 
 FAILURE_MASK = 0x8 | 0x20 | 0x40 | 0x80
@@ -24,7 +24,7 @@ NAMES = {bit: label for bit, label, _ in gpuinfo.REASONS}
 
 
 def names(mask):
-    """The names of the reasons in a bitmask (checks/gpuinfo.py's words)."""
+    """The names of the reasons in a bitmask (checks/nvidia/gpuinfo.py's words)."""
     return [label for bit, label in NAMES.items() if mask & bit]
 
 

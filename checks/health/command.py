@@ -4,9 +4,10 @@ same results on every GPU, and one summary line naming the GPU to pull."""
 
 import sys
 
-from checks import driver, runner
+from checks import runner
 from checks.health import clocks, compute, facts, links, load, memory, memtest, node, xid
 from checks.health.lines import line, name
+from checks.nvidia import driver
 from checks.report import FAIL, SKIP, Report, Result
 
 SPEC = runner.Spec(

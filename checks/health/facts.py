@@ -1,15 +1,16 @@
-"""Collect what health judges: the driver's facts and failure state (checks/driver.py), the evidence of NVIDIA
-hardware (checks/probe.py), each GPU's health facts at rest (NVML through nvidia-ml-py, else `nvidia-smi -q`), the
-kernel log, whether torch can load the GPUs and which CUDA device each GPU is; then, once, the load itself and a
-second reading of the GPUs after it (the counters' window).
+"""Collect what health judges: the driver's facts and failure state (checks/nvidia/driver.py), the evidence of NVIDIA
+hardware (checks/machine/probe.py), each GPU's health facts at rest (NVML through nvidia-ml-py, else
+`nvidia-smi -q`), the kernel log, whether torch can load the GPUs and which CUDA device each GPU is; then, once, the
+load itself and a second reading of the GPUs after it (the counters' window).
 """
 
 import os
 import shutil
 import time
 
-from checks import driver, probe
 from checks.health import lines, load, nvml, smi, xid
+from checks.machine import probe
+from checks.nvidia import driver
 from checks.report import UsageError
 
 

@@ -1,7 +1,7 @@
 """The shape of a health line: `gpuN-ASPECT` per GPU, the node-level lines, and the short reason the node summary
 quotes (`data.reason`); a GPU whose read failed (fallen off the bus, NVML error) is a FAIL naming the driver state."""
 
-from checks import driver
+from checks.nvidia import driver
 from checks.report import FAIL, Result
 
 
@@ -27,7 +27,7 @@ def line(gpu, aspect, status, summary, expected=None, actual=None, hint=None, re
 
 def read_failure(gpu, aspect):
     """Return a FAIL when reading this aspect of the GPU failed for a reason other than "not supported" (the GPU
-    fell off the bus, needs a reset, NVML lost it), or None. The state and fix are checks/driver.py's."""
+    fell off the bus, needs a reset, NVML lost it), or None. The state and fix are checks/nvidia/driver.py's."""
     failed = (gpu.get("errors") or {}).get(aspect) or (gpu.get("errors") or {}).get("device")
     if not failed:
         return None

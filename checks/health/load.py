@@ -1,6 +1,6 @@
 """The short load: on every GPU at once (so that the node's power supply and cooling carry the full load), the
 repeated matmul of checks/health/compute.py, then the memory test of checks/health/memtest.py, each GPU in its own
-thread with its own stream, while checks/gpuinfo.py's HealthSampler reads the GPU's live state (clocks event
+thread with its own stream, while checks/nvidia/gpuinfo.py's HealthSampler reads the GPU's live state (clocks event
 reasons, SM clock, PCIe link, power, temperature) every 0.25 s through NVML (about 1 s through nvidia-smi).
 
 Sampling starts once the first matmul results exist: CUDA and cuBLAS start-up are not part of the load.
@@ -9,8 +9,9 @@ Sampling starts once the first matmul results exist: CUDA and cuBLAS start-up ar
 import threading
 import time
 
-from checks import errors, gpuinfo
+from checks import errors
 from checks.health import compute, memtest
+from checks.nvidia import gpuinfo
 from checks.report import PASS, SKIP, Result
 
 # (seconds of matmul load, seconds the memory test may take, matmul size) per run length.

@@ -192,7 +192,7 @@ def gpus(nvml, indices):
 
 
 class Reader:
-    """Live state of one GPU through NVML, for checks/gpuinfo.py's HealthSampler (every 0.25 s)."""
+    """Live state of one GPU through NVML, for checks/nvidia/gpuinfo.py's HealthSampler (every 0.25 s)."""
 
     source = "NVML"
 

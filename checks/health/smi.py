@@ -12,7 +12,7 @@ Correctable`, `SRAM Uncorrectable` (510) or `SRAM Uncorrectable Parity` + `SRAM 
 
 import re
 
-from checks.probe import run_command
+from checks.machine.probe import run_command
 
 # The `Clocks Event Reasons` labels and NVML's bits for them (nvml.h nvmlClocksEventReason*, notes A.7).
 REASON_BITS = {
@@ -208,7 +208,8 @@ def query(smi, timeout, index=None):
 
 
 class Reader:
-    """Live state of one GPU through `nvidia-smi -q -i N`, for checks/gpuinfo.py's HealthSampler (about 1 s apart)."""
+    """Live state of one GPU through `nvidia-smi -q -i N`, for checks/nvidia/gpuinfo.py's HealthSampler (about 1 s
+    apart)."""
 
     source = "nvidia-smi"
 

@@ -11,7 +11,7 @@ without `PCI:` (`NVRM: Xid (0000:03:00): 14, Channel 00000001`, NVIDIA's Xid doc
 import re
 import shutil
 
-from checks.probe import run_command
+from checks.machine.probe import run_command
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 XID_LINE = re.compile(

@@ -1,15 +1,17 @@
 """`python -m checks lock-audit [pixi.lock]`: does the manifest hold up to pixi, and the lock to the manifest?
 
-command (this module) -> facts (the manifest through checks/manifest.py, the lock through checks/lockfile.py) ->
-verdicts: manifest_verdicts.py (what pixi 0.77 would reject, and the PyTorch pitfalls it lets through), then
+command (this module) -> facts (the manifest through checks/workspace/manifest.py, the lock through
+checks/workspace/lockfile.py) -> verdicts: manifest_verdicts.py (what pixi 0.77 would reject, and the PyTorch pitfalls
+it lets through), then
 lock_verdicts.py (one line per environment x platform: torch build, CUDA, pairing, Python, channels, pins).
 """
 
 import os
 
-from checks import lockfile, manifest, runner, versions
+from checks import runner
 from checks.lock_audit import lock_verdicts, manifest_verdicts
 from checks.report import FAIL, Result, UsageError
+from checks.workspace import lockfile, manifest, versions
 
 SPEC = runner.Spec(
     "lock-audit",

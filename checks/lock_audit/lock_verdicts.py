@@ -6,8 +6,9 @@ platforms are written as `p1`, `p2`, ...), and every finding is reported under t
 
 import re
 
-from checks import channels, compat, promise, versions
+from checks import compat
 from checks.report import FAIL, PASS, WARN, Result
+from checks.workspace import channels, promise, versions
 
 TORCH_PACKAGES = ("pytorch", "torchvision", "torchaudio")
 NVIDIA_WHEEL = re.compile(r"^nvidia-[a-z-]+-cu(\d+)$")

@@ -5,8 +5,8 @@ pixi's rules are those of prefix-dev/pixi at v0.77.0, cited where each check is 
 the ways a manifest that pixi accepts still cannot deliver the build it promises.
 """
 
-from checks import channels, promise, versions
 from checks.report import FAIL, PASS, WARN, Result
+from checks.workspace import channels, promise, versions
 
 # Keys a task may have (crates/pixi_manifest/src/toml/task.rs@v0.77.0:126-296): with `cmd` (an execute task), and
 # without it (an alias, which pixi checks against `cmd` plus its own three keys).
@@ -183,7 +183,7 @@ def unused_features(ws):
 def unused_targets(ws):
     """Yield WARN Results for target selectors that match no workspace platform (pixi warns about them:
     crates/pixi_manifest/src/toml/mod.rs@v0.77.0:92-163)."""
-    from checks.manifest import target_matches
+    from checks.workspace.manifest import target_matches
 
     owners = [("[target]", ws.data.get("target") or {})]
     owners += [("[feature.%s.target]" % n, f.get("target") or {}) for n, f in (ws.data.get("feature") or {}).items()]

@@ -4,8 +4,9 @@ import os
 import platform
 import warnings
 
-from checks import apis, compat, contention, probe, progress, runner, system
-from checks.probe import build_flavour
+from checks import apis, compat, progress, runner
+from checks.machine import contention, probe, system
+from checks.machine.probe import build_flavour
 
 CHECK_VERSION = 1
 DEVICES = ("cpu", "cuda", "mps")
@@ -66,7 +67,7 @@ class Context:
         is trained on (a gpuinfo.Reader, NVML or nvidia-smi)."""
         reader = None
         if "cuda" in self.devices and "cuda" in self.usable:
-            from checks import gpuinfo
+            from checks.nvidia import gpuinfo
 
             reader = gpuinfo.Reader()
         cuda = self.torch.cuda

@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from checks import apis, errors, toolchain
+from checks import apis, errors
+from checks.machine import toolchain
 from checks.report import FAIL, PASS, SKIP, Result
 from checks.train import trainer
 from checks.train.models import SPECS

@@ -2,9 +2,11 @@
 driver reports it, so it needs no kernel launch and works when the GPU probe fails; and which environment of the
 workspace has kernels for a GPU when this build has none."""
 
-from checks import compat, probe, promise
-from checks.probe import build_flavour
+from checks import compat
+from checks.machine import probe
+from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.workspace import promise
 
 
 def devices_seen(ctx):

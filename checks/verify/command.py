@@ -84,7 +84,7 @@ def add_arguments(parser):
 def work(args, state):
     """The worker: import torch first (the parent collects its facts meanwhile), take the parent's facts from
     standard input, collect the rest, then run the checks and send their results to the parent."""
-    from checks import probe
+    from checks.machine import probe
     from checks.verify import facts
 
     imported = None if state.get("startup_failure") else probe.import_torch()

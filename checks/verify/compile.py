@@ -3,7 +3,8 @@
 import json
 import sys
 
-from checks import errors, probe, toolchain
+from checks import errors
+from checks.machine import probe, toolchain
 from checks.report import FAIL, PASS, SKIP, Result
 
 # Runs in a child process: a compile that hangs or crashes the interpreter cannot take verify with it.

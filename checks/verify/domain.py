@@ -14,10 +14,12 @@ import importlib
 import os
 import re
 
-from checks import compat, probe, versions
-from checks.probe import build_flavour
+from checks import compat
+from checks.machine import probe
+from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify.install import env_hint
+from checks.workspace import versions
 
 VISION_MAJOR_ONLY_SINCE = (0, 24)
 

@@ -2,8 +2,9 @@
 
 import os
 
-from checks import causes, probe
-from checks import driver as nvidia_driver
+from checks import causes
+from checks.machine import probe
+from checks.nvidia import driver as nvidia_driver
 from checks.report import UsageError
 
 # The workspace model (manifest, lockfile, platforms, promise) is imported where an environment is expected: a
@@ -50,7 +51,7 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
         if args.platform:
             raise UsageError("--platform %s needs --env NAME (or a pixi environment)" % args.platform)
         return None
-    from checks import manifest, promise
+    from checks.workspace import manifest, promise
 
     path = args.manifest or manifest.find_manifest()
     if path is None:
@@ -78,7 +79,7 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
 def torch_source(ws, env_name, args):
     """Return how torch reaches an environment whose manifest does not name it ("conda", "pypi" or None): from the
     environment itself when verify runs in it under pixi, else from the workspace's pixi.lock (PyYAML permitting)."""
-    from checks import lockfile
+    from checks.workspace import lockfile
 
     if not args.env and os.environ.get("PIXI_ENVIRONMENT_NAME") == env_name:
         return probe.torch_installed_by()
@@ -100,7 +101,7 @@ def installed_platform(ws, env_name, record):
     the same packages (Environment::installed_resolved_platform, crates/pixi_core/src/workspace/environment.rs at
     v0.77.0:127-148, 517-527).
     """
-    from checks import platforms
+    from checks.workspace import platforms
 
     if not record or record.get("environment_name") not in (None, env_name):
         return None

@@ -1,21 +1,23 @@
 """Verify checks of the GPU stack: the NVIDIA driver, CUDA starting and running a kernel in the probe's child
 process, Apple MPS (the architecture check is in arch.py).
 
-Each FAIL names the cause from the facts collected (checks/driver.py: the driver's state; checks/causes.py: CUDA's
-own error text), and says which environment of the workspace fits when the build is the cause.
+Each FAIL names the cause from the facts collected (checks/nvidia/driver.py: the driver's state; checks/causes.py:
+CUDA's own error text), and says which environment of the workspace fits when the build is the cause.
 """
 
 import os
 import platform
 
-from checks import compat, probe, versions
-from checks import driver as nvidia_driver
+from checks import compat
 from checks.causes import of_cuda
-from checks.probe import build_flavour
+from checks.machine import probe
+from checks.machine.probe import build_flavour
+from checks.nvidia import driver as nvidia_driver
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify import arch
 from checks.verify.install import env_hint
-from checks.versions import floor as spec_floor
+from checks.workspace import versions
+from checks.workspace.versions import floor as spec_floor
 
 
 def _cuda_build(ctx):

@@ -3,11 +3,13 @@
 import os
 import platform
 
-from checks import compat, probe, promise, versions
-from checks.probe import build_flavour
+from checks import compat
+from checks.machine import probe
+from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
-from checks.versions import matches as spec_matches
-from checks.versions import release
+from checks.workspace import promise, versions
+from checks.workspace.versions import matches as spec_matches
+from checks.workspace.versions import release
 
 
 def env_hint(ctx):

@@ -172,8 +172,8 @@ def check_numpy(ctx):
 def check_libraries(ctx):
     """The CUDA, cuDNN, NCCL and cuBLAS libraries this process loaded with torch are the environment's own: one
     loaded from outside it (LD_LIBRARY_PATH, LD_PRELOAD, ld.so.cache) that differs from the environment's copy is a
-    FAIL naming the variable or directory (checks/loader.py reads /proc/self/maps)."""
-    from checks import loader, provenance
+    FAIL naming the variable or directory (checks/machine/loader.py reads /proc/self/maps)."""
+    from checks.machine import loader, provenance
 
     if ctx.torch is None:
         return Result(name="libraries", status=SKIP, summary="torch did not import")

@@ -5,8 +5,9 @@ the judging of every worker FAIL that carries an exception against those facts."
 import os
 import re
 
-from checks import diagnosis, provenance
-from checks import system as system_rules
+from checks import diagnosis
+from checks.machine import provenance
+from checks.machine import system as system_rules
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 
@@ -120,7 +121,7 @@ def check_requirements(facts):
 
 
 def check_os(facts):
-    """The OS gives a training job what it needs (checks/system.py's verdict)."""
+    """The OS gives a training job what it needs (checks/machine/system.py's verdict)."""
     return system_rules.verdict(facts.system)
 
 
@@ -128,7 +129,7 @@ def check_loader(facts):
     """The native loader's variables do not undermine the environment: every LD_PRELOAD entry exists (ld.so ignores
     a missing one with an error at every start), and no LD_LIBRARY_PATH directory holds its own copy of a library
     the environment has (the loader would take it before any DT_RUNPATH)."""
-    from checks import loader
+    from checks.machine import loader
 
     inputs = facts.loader_inputs
     if not inputs:

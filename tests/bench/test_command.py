@@ -105,8 +105,8 @@ def test_gpu_quick_bench_measures_every_dtype_the_gpu_has(run_checks, tmp_path):
 
 def test_compare_marks_a_figure_measured_under_contention(run_checks, tmp_path):
     """A figure whose report says it was measured under contention (data.contention.contended, as bench and train
-    write it: tests/test_contention.py) is compared with a `~` and a note. The report is a recording, so the test
-    does not depend on this machine's load."""
+    write it: tests/machine/test_contention.py) is compared with a `~` and a note. The report is a recording, so the
+    test does not depend on this machine's load."""
     a = report(tmp_path, "ref", "bench", {"matmul-fp32": 50.0, "copy-d2d": 10.0})
     doc = json.loads(Path(a).read_text())
     seen = {"seconds": 2.0, "cpus": 2, "others_cores": 1.0, "steal": 0.0, "unknown": None, "gpu_others": None}

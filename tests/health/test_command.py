@@ -12,9 +12,9 @@ from pathlib import Path
 import fakes
 import pytest
 
-from checks import probe
 from checks.__main__ import main
 from checks.health import load, xid
+from checks.machine import probe
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the fake nvidia-smi is an executable script")
 NO_GPU_HERE = pytest.mark.skipif(bool(probe.nvidia_hardware()), reason="this machine has NVIDIA hardware")

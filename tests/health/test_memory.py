@@ -102,7 +102,7 @@ def test_neither_remapping_nor_retirement_skips():
 
 
 def test_a_gpu_that_fell_off_the_bus_fails_naming_the_state():
-    """NVML_ERROR_GPU_IS_LOST (15) on a read: FAIL with checks/driver.py's state and fix."""
+    """NVML_ERROR_GPU_IS_LOST (15) on a read: FAIL with checks/nvidia/driver.py's state and fix."""
     gpu = read(remapped_rows=fakes.NVMLFail(15))
     result = memory.check_repair(gpu)
     assert result.status == "FAIL" and "GPU is lost" in result.summary

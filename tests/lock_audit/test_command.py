@@ -5,10 +5,10 @@ import json
 import pytest
 from lockdata import lock_names
 
-from checks import lockfile
-from checks import manifest as manifest_module
 from checks.lock_audit import command as lock_audit
 from checks.lock_audit import lock_verdicts
+from checks.workspace import lockfile
+from checks.workspace import manifest as manifest_module
 
 # Lock platform names: pixi writes each platform with virtual packages as p1, p2, ... (lockdata.lock_names).
 V6_MANIFEST = """

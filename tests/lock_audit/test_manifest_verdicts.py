@@ -2,8 +2,8 @@
 
 import pytest
 
-from checks import manifest
 from checks.lock_audit import manifest_verdicts as manifest_audit
+from checks.workspace import manifest
 
 # Last round's three parse/solve faults in one small manifest of our own.
 BROKEN = """[workspace]
@@ -148,8 +148,8 @@ def test_parse_problems_of_the_workspace_are_reported(audit):
 def test_an_unused_feature_gets_pixis_warning(tmp_path):
     """pixi warns about a `[feature.x]` no environment lists (toml/manifest.rs@v0.77.0:538-551, its words); a feature
     listed only through `default` is the default feature, and a listed one is used."""
-    from checks import manifest
     from checks.lock_audit import manifest_verdicts
+    from checks.workspace import manifest
 
     (tmp_path / "pixi.toml").write_text(
         '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n[feature.used]\n[feature.spare]\n'

@@ -1,5 +1,5 @@
 """pytest collects every test folder: a folder named like a build output (pytest's default norecursedirs has
-`dist` and `build`) would otherwise be skipped without a word, as tests/dist was."""
+`dist` and `build`) would otherwise be skipped without a word, as tests/dist was before it became tests/distributed."""
 
 import fnmatch
 
@@ -10,7 +10,7 @@ def test_no_test_folder_matches_norecursedirs(pytestconfig, repo_root):
     patterns = pytestconfig.getini("norecursedirs")
     tests = repo_root / "tests"
     folders = {p.parent.relative_to(tests) for p in tests.rglob("test_*.py")}
-    assert any(f.parts == ("dist",) for f in folders)
+    assert any(f.parts == ("distributed",) for f in folders)
     blocked = sorted(
         str(f) for f in folders for part in f.parts for pattern in patterns if fnmatch.fnmatch(part, pattern)
     )

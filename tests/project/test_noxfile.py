@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from checks import probe, promise
+from checks.machine import probe
+from checks.workspace import promise
 
 pytest.importorskip("nox", reason="the noxfile tests run nox")
 

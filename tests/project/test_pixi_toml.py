@@ -163,7 +163,7 @@ def test_referenced_platforms_exist(manifest: dict, platforms: dict) -> None:
 
 def test_target_selectors_match(manifest: dict, workspace) -> None:
     """Every target selector matches at least one workspace platform."""
-    from checks.manifest import target_matches
+    from checks.workspace.manifest import target_matches
 
     owners = [manifest, *manifest["feature"].values()]
     owners += [env for env in manifest["environments"].values() if isinstance(env, dict)]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from checks import versions
+from checks.workspace import versions
 from tools import ci_matrix
 
 yaml = pytest.importorskip("yaml", reason="workflows are YAML: pip install pyyaml")

@@ -3,7 +3,7 @@ and its alias bomb is one the reader refuses."""
 
 import pytest
 
-from checks import lockfile, manifest
+from checks.workspace import lockfile, manifest
 from tools import measure_untrusted
 
 pytest.importorskip("yaml")

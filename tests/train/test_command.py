@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="train's end-to-end tests need torch in this interpreter")
 
-from checks import toolchain  # noqa: E402
+from checks.machine import toolchain  # noqa: E402
 
 
 def statuses(doc):
@@ -143,7 +143,8 @@ def test_figures_measured_under_contention_are_marked_and_a_slow_step_says_so(mo
     import threading
     import types
 
-    from checks import contention, progress
+    from checks import progress
+    from checks.machine import contention
     from checks.report import PASS, Result
     from checks.train import command
     from checks.train import verdicts as tc

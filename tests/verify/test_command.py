@@ -11,7 +11,7 @@ from pathlib import Path
 import fakes
 import pytest
 
-from checks import probe, toolchain
+from checks.machine import probe, toolchain
 
 torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
 

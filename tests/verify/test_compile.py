@@ -1,4 +1,5 @@
-"""Tests for checks/verify/compile.py and checks/toolchain.py: support, failure signatures, the child's timeout."""
+"""Tests for checks/verify/compile.py and checks/machine/toolchain.py: support, failure signatures, the child's
+timeout."""
 
 import sys
 from types import SimpleNamespace
@@ -9,7 +10,7 @@ torch = pytest.importorskip("torch", reason="the compile check needs torch")
 
 from test_errors import DYNAMO_21  # noqa: E402
 
-from checks import toolchain  # noqa: E402
+from checks.machine import toolchain  # noqa: E402
 from checks.report import FAIL, PASS, SKIP  # noqa: E402
 from checks.verify import compile as compile_check  # noqa: E402
 

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import fakes
 import pytest
 
-from checks import manifest, promise
 from checks.report import FAIL, PASS, SKIP, WARN
 from checks.verify import arch as verify_arch
 from checks.verify import gpu as verify_gpu
+from checks.workspace import manifest, promise
 
 CU117_ARCHES = "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80 sm_86"  # the 2.0.1 cu117 wheel (pytorch/pytorch#110153)
 HEALTHY = {
@@ -120,7 +120,7 @@ def test_driver_against_cuda_118(driver, status):
 def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
     """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too."""
     text, code = fakes.SMI_STATES[state]
-    from checks import driver as nvidia_driver
+    from checks.nvidia import driver as nvidia_driver
 
     meaning_state, meaning, fix = nvidia_driver.classify(text, code)
     info = dict(

@@ -6,9 +6,9 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the install checks need torch")
 
-from checks import promise  # noqa: E402
 from checks.report import FAIL  # noqa: E402
 from checks.verify import install as verify_install  # noqa: E402
+from checks.workspace import promise  # noqa: E402
 
 NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
 
@@ -17,7 +17,7 @@ def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypa
     """A CPU conda build where CUDA was promised: FAIL naming the package, channel and why."""
     record = {"version": "2.0.1", "build": "py3.10_cpu_0", "channel": "pytorch"}
     monkeypatch.setattr(verify_install.probe, "conda_record", lambda name: record)
-    from checks import manifest
+    from checks.workspace import manifest
 
     ws = manifest.load(str(repo_root / "pixi.toml"))
     expect = promise.expect(ws, "cu118", "linux-64", {"__cuda": "12.0"})

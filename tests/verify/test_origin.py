@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from checks import diagnosis, provenance, requirements, system
+from checks import diagnosis
+from checks.machine import provenance, requirements, system
 from checks.verify import libs, origin
 
 

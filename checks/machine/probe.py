@@ -1,0 +1,358 @@
+"""Collect facts about this machine without judging them: host, driver, torch import, GPU probe."""
+
+import glob
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+from checks import errors
+
+# Environment variables that change what torch sees or does; reported in every header.
+ENV_VARS = (
+    "PIXI_ENVIRONMENT_NAME",
+    "CONDA_PREFIX",
+    "CONDA_OVERRIDE_CUDA",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "CUDA_HOME",
+    "CUDA_MODULE_LOADING",
+    "PYTORCH_CUDA_ALLOC_CONF",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TORCHINDUCTOR_CACHE_DIR",
+)
+
+
+def torch_location():
+    """Return where `import torch` finds torch (its __init__.py, or the folder of a namespace package: a `torch/`
+    without __init__.py), without importing it; None when it is not on sys.path."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and spec.origin not in ("namespace", "built-in"):
+        return spec.origin
+    locations = list(spec.submodule_search_locations or ())
+    return ", ".join(locations) or None
+
+
+def import_torch():
+    """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): no usable torch
+    here. `text` is the exception with its traceback's last frames (the files show which copy of which package
+    failed), for checks/diagnosis.py to judge against the facts; meaning and fix are the text alone's
+    (checks/causes.py). A `torch` that imports but is not PyTorch (an empty or partial `torch/` folder on sys.path
+    imports as a namespace package; a module without __version__) is no torch either; the line names where it was
+    found."""
+    try:
+        import torch
+    except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions, AttributeError
+        from checks import causes
+
+        where = torch_location()
+        line = errors.describe(exc) + (" (torch at %s)" % where if where else "")
+        return None, (line,) + causes.of_import_error(exc) + (errors.traceback_text(exc),)
+    if not isinstance(getattr(torch, "__version__", None), str) or not hasattr(torch, "version"):
+        where = getattr(torch, "__file__", None) or ", ".join(getattr(torch, "__path__", ())) or "an unknown place"
+        sys.modules.pop("torch", None)  # a later `import torch` looks again instead of reusing the empty one
+        line = "`import torch` found %s, which is not PyTorch (no torch.__version__)" % where
+        return None, (
+            line,
+            "a torch folder without PyTorch in it is on sys.path and no real torch is installed: an empty or "
+            "half-deleted install, or a folder named torch in the current directory or on PYTHONPATH",
+            "remove or rename %s, then reinstall torch (`pixi install`, or `pip install torch`)" % where,
+            line,
+        )
+    return torch, None
+
+
+def host():
+    """Return the conda subdir and basic facts of this machine."""
+    system, machine = platform.system(), platform.machine().lower()
+    arch = {"x86_64": "64", "amd64": "64", "arm64": "arm64", "aarch64": "aarch64", "ppc64le": "ppc64le"}.get(
+        machine, machine
+    )
+    prefix = {"Linux": "linux", "Darwin": "osx", "Windows": "win"}.get(system, system.lower())
+    return {
+        "subdir": "%s-%s" % (prefix, arch),
+        "os": "%s %s" % (system, platform.release()),
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def build_flavour(torch):
+    """Return 'cuda', 'rocm' or 'cpu' for a torch build."""
+    if getattr(torch.version, "cuda", None):
+        return "cuda"
+    return "rocm" if getattr(torch.version, "hip", None) else "cpu"
+
+
+def arch_list(torch):
+    """Return the CUDA architectures a build has kernels for (`sm_86`, `sm_90`, `compute_37` for PTX), read without
+    initialising CUDA: torch._C._cuda_getArchFlags is the list compiled in, which torch.cuda.get_arch_list() returns
+    only once a GPU is usable (torch/cuda/__init__.py, 2.0.1 to 2.15). None for a build without CUDA."""
+    flags = getattr(torch._C, "_cuda_getArchFlags", None)
+    if flags is None or not torch.version.cuda:
+        return None
+    text = flags()
+    return text.split() if text else None
+
+
+def build_label(torch):
+    """Return the build as printed in headers, e.g. `cuda 11.8` or `cpu`."""
+    flavour = build_flavour(torch)
+    return "%s %s" % (flavour, torch.version.cuda) if flavour == "cuda" else flavour
+
+
+def nccl_version(torch):
+    """Return the NCCL version built into torch as text ("2.14.3"; torch 1.x gave one integer, e.g. "2708"), or
+    None where there is none (a CPU build, macOS, Windows)."""
+    try:
+        version = torch.cuda.nccl.version()
+    except (AttributeError, RuntimeError):
+        return None
+    return ".".join(map(str, version)) if isinstance(version, tuple) else str(version)
+
+
+def header_facts(host, torch):
+    """Return the header facts every check prints first: Python, platform, torch and its build."""
+    return {
+        "python": "%s (%s)" % (host["python"], host["python_executable"]),
+        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
+        "torch": torch.__version__ if torch else "not importable",
+        "build": build_label(torch) if torch else None,
+    }
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _libc():
+    """Return libc's prctl and signal (Linux), loaded once before any fork, or (None, None) elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None, None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl, set_signal = libc.prctl, libc.signal
+    except (OSError, AttributeError, ImportError):
+        return None, None
+    prctl.restype = ctypes.c_int
+    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+    set_signal.restype = ctypes.c_void_p
+    set_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    return prctl, set_signal
+
+
+_PRCTL, _SIGNAL = _libc()
+SIG_DFL, SIG_IGN = 0, 1  # <signal.h> on Linux
+
+
+def dies_with_parent(signum=signal.SIGKILL):
+    """Return a subprocess `preexec_fn` that makes the child receive `signum` when its parent dies, even by SIGKILL
+    (Linux prctl(PR_SET_PDEATHSIG), man 2 PR_SET_PDEATHSIG), or None where there is none (macOS, Windows: there a
+    child whose parent is killed outright outlives it; a parent that ends normally still ends its children).
+
+    The signal fires when the *thread* that started the child exits, not the process (man 2 PR_SET_PDEATHSIG):
+    start children from a thread that outlives them (the main thread, or the thread that waits for the child, as
+    run_command does). A parent that died between the fork and the prctl is caught by comparing getppid()."""
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+    # With a preexec_fn, subprocess runs os.register_at_fork's child hooks, and checks/__main__.py's ignores SIGINT
+    # (meant for forked helpers that never exec): give the command the SIGINT state of this process instead, through
+    # libc (Python's signal.signal works in the main thread only).
+    sigint = SIG_IGN if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else SIG_DFL
+
+    def preexec():
+        _SIGNAL(int(signal.SIGINT), sigint)
+        _PRCTL(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:  # the parent is already gone: no death signal will come
+            os.kill(os.getpid(), int(signum))
+
+    return preexec
+
+
+def run_command(argv, timeout):
+    """Run a command, stderr folded into stdout; return (returncode, output), or (None, reason) when it cannot
+    finish (`did not answer within N s`, or the OSError's text when it cannot start). The command is killed with
+    this process (dies_with_parent)."""
+    try:
+        proc = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            text=True,
+            preexec_fn=dies_with_parent(),
+        )
+    except subprocess.TimeoutExpired:
+        return None, "did not answer within %g s" % timeout
+    except OSError as exc:
+        return None, str(exc)
+    return proc.returncode, proc.stdout
+
+
+def driver(timeout=15.0):
+    """Return the NVIDIA driver facts (checks/nvidia/driver.py: NVML or nvidia-smi, with the failure state if any)."""
+    from checks.nvidia import driver as nvidia_driver
+
+    return nvidia_driver.facts(timeout)
+
+
+def nvidia_hardware(sys_root="/"):
+    """Return the evidence that this machine has an NVIDIA GPU, whether or not its driver works: a PCI display or
+    3D controller of vendor 0x10de (Linux sysfs), a /dev/nvidiaN node, the kernel module's /proc entry, or
+    nvidia-smi on PATH; an empty list on a machine without one (a GPU-less CI runner or container)."""
+    evidence = []
+    for device in sorted(glob.glob(os.path.join(sys_root, "sys/bus/pci/devices/*"))):
+        try:
+            with open(os.path.join(device, "vendor")) as vendor, open(os.path.join(device, "class")) as klass:
+                if vendor.read().strip() == "0x10de" and klass.read().strip().startswith("0x03"):
+                    evidence.append("PCI device %s" % os.path.basename(device))
+        except OSError:
+            continue
+    evidence += sorted(glob.glob(os.path.join(sys_root, "dev/nvidia[0-9]*")))[:1]
+    evidence += [p for p in [os.path.join(sys_root, "proc/driver/nvidia/version")] if os.path.exists(p)]
+    smi = shutil.which("nvidia-smi")
+    return evidence + (["nvidia-smi at %s" % smi] if smi else [])
+
+
+def torch_installed_by(prefix=None):
+    """Return "conda" if the active prefix has a conda `pytorch` record, "pypi" if pip installed torch, else None
+    (read from package metadata: torch is not imported)."""
+    if conda_record("pytorch", prefix):
+        return "conda"
+    try:
+        from importlib import metadata
+
+        metadata.version("torch")
+        return "pypi"
+    except Exception:  # PackageNotFoundError, or no importlib.metadata (Python 3.7)
+        return None
+
+
+def pixi_install_record(prefix=None):
+    """Return the JSON pixi writes into an environment it installs (`<prefix>/conda-meta/pixi`), or None.
+
+    It names the environment and the platform pixi installed it for (`resolved_platform`: subdir and declared
+    virtual packages); EnvironmentFile, crates/pixi_core/src/environment/mod.rs@v0.77.0:502-579.
+    """
+    prefix = prefix or os.environ.get("CONDA_PREFIX")
+    if not prefix:
+        return None
+    try:
+        with open(os.path.join(prefix, "conda-meta", "pixi"), encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def host_mac_version():
+    """Return the macOS version (`14.5`) pixi detects as `__osx`, or None elsewhere."""
+    return platform.mac_ver()[0] or None if platform.system() == "Darwin" else None
+
+
+def host_linux():
+    """Return the Linux kernel version (`6.1.0`) pixi detects as `__linux`, or None elsewhere."""
+    if platform.system() != "Linux":
+        return None
+    match = re.match(r"\d+(\.\d+)*", platform.release())
+    return match.group() if match else None
+
+
+def host_glibc():
+    """Return the glibc version (`2.36`) pixi detects as `__glibc`, or None where there is none."""
+    if platform.system() != "Linux":
+        return None
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        return None
+    match = re.match(r"glibc ([\d.]+)", text)
+    return match.group(1) if match else None
+
+
+def environment_vars():
+    """Return the variables in ENV_VARS that are set."""
+    return {name: os.environ[name] for name in ENV_VARS if name in os.environ}
+
+
+def conda_record(package, prefix=None):
+    """Return a package's conda-meta record (channel, build) from the active conda/pixi prefix."""
+    prefix = prefix or os.environ.get("CONDA_PREFIX") or sys.prefix
+    for path in glob.glob(os.path.join(prefix, "conda-meta", "%s-*.json" % package)):
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+        if record.get("name") == package:
+            parts = str(record.get("channel", "")).rstrip("/").split("/")
+            if parts and re.match(r"^(noarch|(linux|osx|win)-\w+)$", parts[-1]):
+                parts.pop()  # conda writes the channel with its subdir, pixi without
+            return {
+                "version": record.get("version"),
+                "build": record.get("build"),
+                "channel": parts[-1] if parts else "",
+            }
+    return None
+
+
+GPU_PROBE = r"""
+import json, warnings, torch
+with warnings.catch_warnings(record=True) as seen:
+    warnings.simplefilter("always")
+    out = {"available": torch.cuda.is_available(), "count": 0, "devices": []}
+out["warnings"] = [str(w.message) for w in seen]
+print("GPU-PROBE " + json.dumps(out), flush=True)
+if out["available"]:
+    out["count"] = torch.cuda.device_count()
+    for i in range(out["count"]):
+        p = torch.cuda.get_device_properties(i)
+        out["devices"].append({"name": p.name, "capability": [p.major, p.minor],
+                               "memory_gib": round(p.total_memory / 2**30, 1),
+                               "sms": p.multi_processor_count})
+    print("GPU-PROBE " + json.dumps(out), flush=True)
+    x = torch.arange(1024, dtype=torch.float32, device="cuda")
+    out["kernel_ok"] = bool(((x * 2).sum().item()) == float(2 * sum(range(1024))))
+print("GPU-PROBE " + json.dumps(out))
+"""
+
+
+def gpu_probe(timeout, code=GPU_PROBE):
+    """Initialise CUDA in a child process so a hung or crashing driver cannot take us with it; return its facts
+    (available, count, devices, warnings such as `CUDA initialization: ...`, kernel_ok) as far as it got, plus
+    `error` (the real error from its output, errors.extract) and `hung` when it did not finish."""
+    code_, out = run_command([sys.executable, "-c", code], timeout)
+    facts = {}
+    for line in (out or "").splitlines():
+        if line.startswith("GPU-PROBE "):
+            facts = json.loads(line[len("GPU-PROBE ") :])
+    if code_ is None:
+        return dict(facts, error="the GPU probe %s" % out, hung="did not answer" in out)
+    if code_ != 0 or "kernel_ok" not in facts and facts.get("available"):
+        how = errors.crash(code_) or "exited with %s" % code_
+        return dict(facts, error="the GPU probe %s: %s" % (how, errors.extract(out).line), hung=False)
+    return facts
+
+
+def devices(torch, driver_info, timeout):
+    """Return (usable devices, GPU probe facts or None): "cpu", plus "cuda" if the probe ran a kernel, "mps"."""
+    found, gpu = ["cpu"], None
+    if torch.version.cuda and driver_info["present"]:
+        gpu = gpu_probe(timeout)
+        if gpu.get("available") and gpu.get("kernel_ok"):
+            found.append("cuda")
+    if platform.system() == "Darwin" and torch.backends.mps.is_available():
+        found.append("mps")
+    return found, gpu

@@ -1,0 +1,304 @@
+"""What torch, torchvision and torchaudio declare they need, against what is installed: pip metadata's
+`Requires-Dist` (the CUDA component wheels included; PEP 508 requirements judged with `packaging`, the PyPA's own
+implementation of PEP 440 and PEP 508), and conda records' `depends` (conda match specs, judged by
+checks/workspace/versions.py, whose semantics the tests hold against py-rattler).
+
+`packaging` is optional: without it pip requirements are listed but not judged, and the report says so.
+"""
+
+import dataclasses
+import glob
+import json
+import os
+import re
+import sys
+from typing import Dict, List, Optional, Tuple
+
+from checks.workspace import versions
+
+PIP, CONDA = "pip metadata", "conda record"
+
+
+@dataclasses.dataclass(frozen=True)
+class Requirement:
+    """One declared requirement and what is installed for it.
+
+    owner: the declaring package and version (`torchvision 0.15.2`); source: PIP or CONDA; name: the required
+    package; spec: its version spec as declared (`==2.0.1`, `>=8.7,<9`; empty for any); installed: the installed
+    version, None when the package is missing; met: True/False, None where it cannot be judged (no `packaging`).
+    """
+
+    owner: str
+    source: str
+    name: str
+    spec: str
+    installed: Optional[str]
+    met: Optional[bool]
+
+    def describe(self):
+        """`torchvision 0.15.2 requires torch==2.0.1 (pip metadata); installed: 2.1.0`."""
+        return "%s requires %s%s (%s); installed: %s" % (
+            self.owner,
+            self.name,
+            self.spec if not self.spec or self.spec[0] in "<>=!~" else " " + self.spec,
+            self.source,
+            self.installed or "none",
+        )
+
+    def fix(self):
+        """The exact install command that meets it: pip for pip metadata, conda's syntax for a conda record."""
+        if self.source == PIP:
+            return 'python -m pip install "%s%s"' % (self.name, self.spec)
+        return 'conda install "%s%s"' % (self.name, " " + self.spec if self.spec else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Requirements:
+    """Every requirement read; `unjudged` says why pip requirements were not judged (None when they were)."""
+
+    items: Tuple[Requirement, ...]
+    unjudged: Optional[str] = None
+    # canonical name -> installed version of every package in torch's, torchvision's and torchaudio's dependency
+    # closure (what they declare, what those declare, ...), as Python would import it
+    closure: Dict[str, str] = dataclasses.field(default_factory=dict)
+    # torch, torchvision, torchaudio -> the conda channel of their conda record (pkgs/main, conda-forge, pytorch)
+    channels: Dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def prereleases(self):
+        """[(name, version)] of the closure's packages installed at a pre-release (PEP 440: a, b, rc, dev)."""
+        found = []
+        for name, version in sorted(self.closure.items()):
+            if re.search(r"\d(a|b|rc|\.dev)\d*(\W|$)", version.split("+")[0]):
+                found.append((name, version))
+        return found
+
+    def unmet(self):
+        """The requirements known to be unmet."""
+        return [r for r in self.items if r.met is False]
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _canonical(name):
+    """PEP 503's normalised project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pip_installed(entries):
+    """Return canonical name -> (version, METADATA path) of every dist-info in the `sys.path` entries `entries`,
+    the first entry holding a name winning (as the import system would)."""
+    found: Dict[str, Tuple[str, str]] = {}
+    for entry in entries:
+        if not isinstance(entry, str) or not os.path.isdir(entry or os.curdir):
+            continue
+        for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
+            stem = os.path.basename(info)[: -len(".dist-info")]
+            name, _, version = stem.rpartition("-")
+            found.setdefault(_canonical(name), (version, os.path.join(info, "METADATA")))
+    return found
+
+
+def requires_dist(metadata_path):
+    """Return the `Requires-Dist` values of a METADATA file (RFC 822 headers; the body after the blank line is the
+    description and is not read)."""
+    out = []
+    try:
+        with open(metadata_path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    break
+                if line.startswith("Requires-Dist:"):
+                    out.append(line.split(":", 1)[1].strip())
+    except OSError:
+        pass
+    return out
+
+
+def judge_pip(owner_name, owner_version, declared, installed):
+    """Judge each PEP 508 string in `declared` whose marker holds here (extras not requested are skipped);
+    returns (requirements, why not judged or None)."""
+    try:
+        from packaging.markers import UndefinedEnvironmentName
+        from packaging.requirements import InvalidRequirement
+        from packaging.requirements import Requirement as Parsed
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        return [], "packaging is not installed here: pip's Requires-Dist were not judged (pip install packaging)"
+    out = []
+    for text in declared:
+        try:
+            req = Parsed(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+        except (InvalidRequirement, UndefinedEnvironmentName):
+            continue
+        have = installed.get(_canonical(req.name))
+        version = have[0] if have else None
+        met = False
+        if version is not None:
+            try:
+                met = req.specifier.contains(Version(version), prereleases=True)
+            except InvalidVersion:
+                met = None
+        out.append(
+            Requirement(
+                owner="%s %s" % (owner_name, owner_version),
+                source=PIP,
+                name=req.name,
+                spec=str(req.specifier),
+                installed=version,
+                met=met,
+            )
+        )
+    return out, None
+
+
+def conda_records(prefix):
+    """Return name -> record (the JSON conda writes to `<prefix>/conda-meta/NAME-VERSION-BUILD.json`)."""
+    records = {}
+    for path in glob.glob(os.path.join(glob.escape(prefix), "conda-meta", "*.json")):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("name"), str):
+            records[record["name"]] = record
+    return records
+
+
+def judge_conda(record, records):
+    """Judge a conda record's `depends` (`name [version [build]]`) against the other records; virtual packages
+    (`__glibc`, `__cuda`) are the host's and judged elsewhere."""
+    out = []
+    for depend in record.get("depends") or ():
+        parts = str(depend).split()
+        if not parts or parts[0].startswith("__"):
+            continue
+        name, spec = parts[0], parts[1] if len(parts) > 1 else ""
+        have = records.get(name)
+        version = str(have.get("version")) if have else None
+        met = version is not None
+        if met and spec:
+            try:
+                met = versions.matches(version, spec)
+            except ValueError:
+                met = None
+        out.append(
+            Requirement(
+                owner="%s %s" % (record.get("name"), record.get("version")),
+                source=CONDA,
+                name=name,
+                spec=spec,
+                installed=version,
+                met=met,
+            )
+        )
+    return out
+
+
+def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None):
+    """Return the Requirements of the imported copies of `owners` (checks/machine/provenance.py): pip metadata beside
+    each copy, and the environment's conda records for conda-installed ones; installed versions are looked up on `path`
+    (default sys.path)."""
+    items: List[Requirement] = []
+    unjudged = None
+    closure: Dict[str, str] = {}
+    channels: Dict[str, str] = {}
+    entries = []
+    for name in owners:
+        copy = provenance.packages[name].imported if name in provenance.packages else None
+        if copy is not None and copy.entry not in entries:
+            entries.append(copy.entry)
+    # What Python imports is the first copy on sys.path, whichever entry holds torch.
+    installed = pip_installed(list(sys.path if path is None else path) + entries)
+    records = None
+    for name in owners:
+        copy = provenance.packages[name].imported if name in provenance.packages else None
+        if copy is None:
+            continue
+        have = installed.get(_canonical(name))
+        if copy.installer != "conda" and have:
+            # torch's own requirements, then those of what it requires, and so on (each package once, 200 at most)
+            queue, seen = [(name, have)], {_canonical(name)}
+            while queue and len(seen) < 200:
+                owner, (version, metadata) = queue.pop(0)
+                judged, why = judge_pip(owner, version, requires_dist(metadata), installed)
+                items += judged
+                unjudged = unjudged or why
+                for req in judged:
+                    key = _canonical(req.name)
+                    if req.installed is not None:
+                        closure[key] = req.installed
+                    if key not in seen and key in installed:
+                        seen.add(key)
+                        queue.append((req.name, installed[key]))
+        elif copy.installer == "conda":
+            records = conda_records(provenance.environment) if records is None else records
+            conda_name = {"torch": "pytorch"}.get(name, name)
+            if conda_name in records:
+                items += judge_conda(records[conda_name], records)
+                channels[name] = channel_of(records[conda_name])
+    # conda's records name each package's channel, however Python finds the package: the environment's prefix and
+    # the active conda environment's (CONDA_PREFIX) when they differ
+    for prefix in dict.fromkeys([provenance.environment, os.environ.get("CONDA_PREFIX") or provenance.environment]):
+        found = conda_records(prefix)
+        for name in owners:
+            conda_name = {"torch": "pytorch"}.get(name, name)
+            if name not in channels and conda_name in found:
+                channels[name] = channel_of(found[conda_name])
+    return Requirements(items=tuple(items), unjudged=unjudged, closure=closure, channels=channels)
+
+
+def channel_of(record):
+    """The channel a conda record came from, as people name it: `pkgs/main` (Anaconda's defaults), `conda-forge`,
+    `pytorch`; conda writes the channel's URL (with the subdir), pixi the URL alone."""
+    parts = [p for p in str(record.get("channel") or record.get("url") or "").rstrip("/").split("/") if p]
+    if parts and re.match(r"^(noarch|(linux|osx|win)-\w+)$", parts[-1]):
+        parts.pop()
+    if len(parts) >= 2 and parts[-2] == "pkgs":
+        return "pkgs/" + parts[-1]
+    return parts[-1] if parts else "unknown"
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """A file an installed package's own record lists that is not on disk: the installed files differ from what
+    was installed (a partial removal, a broken copy), the one fact that makes reinstalling the fix."""
+
+    package: str
+    version: str
+    source: str
+    path: str
+
+    def fix(self):
+        """The reinstall that restores exactly this package (pip; conda files are not read)."""
+        return 'python -m pip install --force-reinstall --no-deps "%s==%s"' % (self.package, self.version)
+
+
+def record_gaps(entry, names=None, packages=None, limit=50000):
+    """Return the Gaps of the pip packages installed in the `sys.path` entry `entry`: files their RECORD lists
+    (PEP 376/627: `path,hash,size` per line, relative to the entry) that do not exist. `names`: only files with these
+    base names; `packages`: only these projects (canonical names). At most `limit` lines are read per RECORD."""
+    gaps = []
+    wanted = set(names) if names else None
+    for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
+        stem = os.path.basename(info)[: -len(".dist-info")]
+        name, _, version = stem.rpartition("-")
+        if packages is not None and _canonical(name) not in packages:
+            continue
+        try:
+            with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                for number, line in enumerate(handle):
+                    if number >= limit:
+                        break
+                    path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line.strip()
+                    if not path or (wanted is not None and os.path.basename(path) not in wanted):
+                        continue
+                    full = os.path.normpath(os.path.join(entry, path))
+                    if not os.path.lexists(full):
+                        gaps.append(Gap(package=_canonical(name), version=version, source=PIP, path=full))
+        except OSError:
+            continue
+    return gaps

@@ -1,0 +1,343 @@
+"""What a training job needs from the OS beyond the GPU, read without importing torch: shared memory for DataLoader
+workers, the open-file limit, free disk, the directories torch.compile and triton write code into and run it from,
+the C library against what the installed build needs, and name resolution of this host.
+
+Sources of the rules:
+- DataLoader workers hand batches to the main process through shared memory (/dev/shm on Linux); PyTorch's README
+  ("Docker Image"): the container default is not enough, use `--ipc=host` or `--shm-size`. Docker's default
+  `--shm-size` is 64 MB (docs.docker.com, `docker run --shm-size`).
+- torch.multiprocessing's default sharing strategy on Linux is `file_descriptor` (torch/multiprocessing/__init__.py):
+  every shared tensor holds a descriptor, so a low `ulimit -n` fails with "Too many open files"; the documented
+  remedies are a higher limit or `set_sharing_strategy("file_system")` (docs: torch.multiprocessing, "Sharing
+  strategies").
+- torch.compile's inductor writes and imports generated code under TORCHINDUCTOR_CACHE_DIR, default
+  `<tempdir>/torchinductor_<user>` (torch/_inductor/runtime/cache_dir_utils.py in 2.13, codecache.py in 2.0.1);
+  triton under TRITON_CACHE_DIR, default `~/.triton/cache` (triton/runtime/cache.py; compiler.py in triton 2.0).
+  A directory on a `noexec` mount can be written but its shared objects cannot be mapped ("failed to map segment
+  from shared object").
+- The glibc a build needs is the newest `GLIBC_x.y` symbol version its libraries require (the ELF version-needs
+  section, read by checks/machine/loader.py); a host glibc older than that fails at import with "version `GLIBC_x.y' not
+  found".
+- torch.distributed's c10d stores and gloo resolve this host's name (gethostname + getaddrinfo); a name that does
+  not resolve fails rendezvous.
+"""
+
+import dataclasses
+import glob
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from typing import Optional, Tuple
+
+from checks.machine import loader
+
+GIB = 1 << 30
+SHM_ENOUGH = 1 * GIB  # below this, a few workers with image batches fill it (Docker's 64 MB fails at once)
+NOFILE_ENOUGH = 4096  # below this, the file_descriptor strategy runs out with a few workers and pinned batches
+DISK_ENOUGH = 2 * GIB  # inductor's and triton's caches and a checkpoint of a small model
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeDir:
+    """A directory a compiler writes code into and runs it from: purpose, path, and whether it (or the nearest
+    existing parent, for one not yet made) is writable and on a mount that allows execution (`noexec` not set)."""
+
+    purpose: str
+    path: str
+    variable: str
+    writable: bool
+    executable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class System:
+    """shm_bytes / shm_free_bytes: size and free space of /dev/shm (None where there is none: macOS, Windows);
+    nofile: (soft, hard) open-file limit (None on Windows); tempdir and disk_free_bytes: the fullest of the places a
+    job writes to (TMPDIR, HOME, the current directory) and its free space; code_dirs: torch.compile's and
+    triton's; glibc: the host's (None off glibc); glibc_needed: the newest GLIBC_x.y torch's libraries need, and the
+    library that needs it; hostname and host_addresses (empty when it does not resolve, with resolve_error)."""
+
+    shm_bytes: Optional[int]
+    shm_free_bytes: Optional[int]
+    nofile: Optional[Tuple[int, int]]
+    tempdir: str
+    disk_free_bytes: Optional[int]
+    code_dirs: Tuple[CodeDir, ...]
+    glibc: Optional[str]
+    glibc_needed: Optional[Tuple[str, str]]
+    hostname: str
+    host_addresses: Tuple[str, ...]
+    resolve_error: Optional[str]
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _statvfs(path):
+    try:
+        return os.statvfs(path)
+    except (OSError, AttributeError):
+        return None
+
+
+def shared_memory(path="/dev/shm"):
+    """Return (size, free) in bytes of the shared-memory mount, or (None, None) where there is none."""
+    st = _statvfs(path) if os.path.isdir(path) else None
+    if st is None:
+        return None, None
+    return st.f_frsize * st.f_blocks, st.f_frsize * st.f_bavail
+
+
+def open_files():
+    """Return the (soft, hard) RLIMIT_NOFILE, or None where `resource` does not exist (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    return (soft if soft != infinity else -1, hard if hard != infinity else -1)
+
+
+def _existing(path):
+    while path and not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def code_dir(purpose, variable, default):
+    """Return the CodeDir of a compiler cache: `variable`'s value, else `default`."""
+    path = os.environ.get(variable) or default
+    base = _existing(path)
+    st = _statvfs(base)
+    noexec = getattr(os, "ST_NOEXEC", 0)
+    executable = st is not None and not (noexec and st.f_flag & noexec)
+    return CodeDir(purpose, path, variable, bool(base) and os.access(base, os.W_OK | os.X_OK), executable)
+
+
+def code_dirs():
+    """Return the CodeDirs of torch.compile's inductor and of triton (see the module docstring for the defaults)."""
+    try:
+        import getpass
+
+        user = getpass.getuser()
+    except (KeyError, ImportError, OSError):
+        user = "uid_%s" % getattr(os, "getuid", lambda: "unknown")()
+    user = re.sub(r'[\\/:*?"<>|]', "_", user)
+    return (
+        code_dir(
+            "torch.compile (inductor)",
+            "TORCHINDUCTOR_CACHE_DIR",
+            os.path.join(tempfile.gettempdir(), "torchinductor_" + user),
+        ),
+        code_dir("triton", "TRITON_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".triton", "cache")),
+    )
+
+
+def glibc():
+    """Return the host's glibc version (`2.36`), or None on another C library."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        return None
+    found = re.match(r"glibc ([\d.]+)", text)
+    return found.group(1) if found else None
+
+
+def _key(version):
+    return tuple(int(p) for p in re.findall(r"\d+", version))
+
+
+def glibc_needed(torch_dir):
+    """Return (version, library) of the newest GLIBC_x.y that torch's own libraries need, or None (no torch, not
+    ELF). Reads the version-needs sections of torch/lib/libc10.so, libtorch_cpu.so and torch/_C*.so only."""
+    if not torch_dir:
+        return None
+    files = [os.path.join(torch_dir, "lib", n) for n in ("libc10.so", "libtorch_cpu.so", "libtorch_python.so")]
+    files += glob.glob(os.path.join(glob.escape(torch_dir), "_C*.so"))
+    best = None
+    for path in files:
+        info = loader.dynamic(path) if os.path.isfile(path) else None
+        for _, version in info.versions if info else ():
+            if version.startswith("GLIBC_") and re.match(r"GLIBC_\d", version):
+                number = version[len("GLIBC_") :]
+                if best is None or _key(number) > _key(best[0]):
+                    best = (number, os.path.basename(path))
+    return best
+
+
+def resolve_host(timeout=2.0):
+    """Return (hostname, addresses, error): getaddrinfo of gethostname(), bounded by `timeout` seconds (a stuck
+    resolver must not stall verify)."""
+    name = socket.gethostname()
+    answer = {}
+
+    def lookup():
+        try:
+            answer["addresses"] = sorted({info[4][0] for info in socket.getaddrinfo(name, None)})
+        except (OSError, UnicodeError) as exc:
+            answer["error"] = str(exc)
+
+    thread = threading.Thread(target=lookup, name="resolve-host", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return name, (), "no answer from the resolver within %g s" % timeout
+    return name, tuple(answer.get("addresses", ())), answer.get("error")
+
+
+def fullest_disk(environ=None):
+    """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
+    back to /tmp when it cannot write there, hiding a full one), HOME (its caches) and the current directory
+    (checkpoints); (tempdir, None) when none can be read."""
+    environ = os.environ if environ is None else environ
+    places = [
+        environ.get("TMPDIR") or tempfile.gettempdir(),
+        environ.get("HOME") or os.path.expanduser("~"),
+        os.getcwd(),
+    ]
+    best = None
+    for place in places:
+        try:
+            free = shutil.disk_usage(_existing(place)).free
+        except (OSError, TypeError, ValueError):
+            continue
+        if best is None or free < best[1]:
+            best = (place, free)
+    return best or (places[0], None)
+
+
+def collect(torch_dir=None):
+    """Return the System facts (a few system calls and the ELF headers of three libraries; name resolution is
+    bounded by 2 s)."""
+    shm, shm_free = shared_memory() if sys.platform.startswith("linux") else (None, None)
+    tmp, free = fullest_disk()
+    name, addresses, error = resolve_host()
+    return System(
+        shm_bytes=shm,
+        shm_free_bytes=shm_free,
+        nofile=open_files(),
+        tempdir=tmp,
+        disk_free_bytes=free,
+        code_dirs=code_dirs(),
+        glibc=glibc(),
+        glibc_needed=glibc_needed(torch_dir),
+        hostname=name,
+        host_addresses=addresses,
+        resolve_error=error,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A shortfall of the OS: status ("FAIL" or "WARN"), what is short, and the fix."""
+
+    status: str
+    what: str
+    fix: str
+
+
+def human_size(number):
+    """`1.5 GiB`, `64.0 MiB`, `512 B`; "unknown" for None."""
+    if number is None:
+        return "unknown"
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if number >= scale:
+            return "%.1f %s" % (number / scale, unit)
+    return "%d B" % number
+
+
+def older(have, need):
+    """True when version `have` (`2.17`) is older than `need` (`2.28`), comparing numeric components."""
+    key = lambda v: tuple(int(p) for p in re.findall(r"\d+", v))  # noqa: E731
+    return key(have) < key(need)
+
+
+def problems(system):
+    """Return the Problems of the OS facts a training job needs (thresholds above), worst first."""
+    found = []
+    if system.glibc and system.glibc_needed and older(system.glibc, system.glibc_needed[0]):
+        found.append(
+            Problem(
+                "FAIL",
+                "glibc %s, but %s needs GLIBC_%s" % (system.glibc, system.glibc_needed[1], system.glibc_needed[0]),
+                "upgrade the OS (or the container image) to one with glibc >= %s" % system.glibc_needed[0],
+            )
+        )
+    if system.shm_bytes is not None and system.shm_bytes < SHM_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "/dev/shm is %s: DataLoader workers and NCCL's shared-memory transport use it"
+                % human_size(system.shm_bytes),
+                "start the container with `--ipc=host` or `--shm-size=8g`",
+            )
+        )
+    if system.nofile and 0 <= system.nofile[0] < NOFILE_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "open-file limit %d: torch's file_descriptor sharing needs one per shared tensor" % system.nofile[0],
+                "`ulimit -n %s`" % (system.nofile[1] if system.nofile[1] > system.nofile[0] else "65536"),
+            )
+        )
+    if system.disk_free_bytes is not None and system.disk_free_bytes < DISK_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "%s free in %s" % (human_size(system.disk_free_bytes), system.tempdir),
+                "free space or point TMPDIR at a larger disk",
+            )
+        )
+    for code in system.code_dirs:
+        if not code.writable or not code.executable:
+            found.append(
+                Problem(
+                    "WARN",
+                    "%s's %s is %s"
+                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
+                    "`export %s=<a writable directory on an exec mount>`" % code.variable,
+                )
+            )
+    if not system.host_addresses:
+        found.append(
+            Problem(
+                "WARN",
+                "host name %r does not resolve (%s): multi-process jobs need it"
+                % (system.hostname, system.resolve_error),
+                "add `127.0.1.1 %s` to /etc/hosts, or set MASTER_ADDR" % system.hostname,
+            )
+        )
+    return found
+
+
+def verdict(system, skip=()):
+    """Return the `os` Result of the System facts: FAIL or WARN naming each Problem with its fix, else PASS with the
+    decisive figures. `skip`: words of problems a command does not judge (dist leaves the host name to its network
+    line)."""
+    from checks.report import FAIL, PASS, WARN, Result
+
+    found = [p for p in problems(system) if not any(word in p.what for word in skip)]
+    if not found:
+        shm = "/dev/shm %s, " % human_size(system.shm_bytes) if system.shm_bytes is not None else ""
+        files = "ulimit -n %s, " % system.nofile[0] if system.nofile else ""
+        return Result(
+            name="os",
+            status=PASS,
+            summary="%s%s%s free, code dirs writable, host %s resolves"
+            % (shm, files, human_size(system.disk_free_bytes), system.hostname),
+        )
+    return Result(
+        name="os",
+        status=FAIL if any(p.status == "FAIL" for p in found) else WARN,
+        summary="; ".join(p.what for p in found),
+        hint="; ".join(p.fix for p in found),
+        data={"fact": found[0].what},
+    )

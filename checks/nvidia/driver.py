@@ -1,0 +1,287 @@
+"""The NVIDIA driver's facts (version, the CUDA it supports, each GPU's name, memory and compute capability) and, when
+it does not answer, which state it is in: from NVML through nvidia-ml-py where installed, else nvidia-smi.
+
+Each failure state has its own cause and fix (STATES). nvidia-smi's exit codes are NVML's nvmlReturn_t values (its
+man page, "RETURN VALUE", driver 470 and 535; 18 is NVML_ERROR_LIB_RM_VERSION_MISMATCH, which the page omits), and
+its messages go to standard output. The texts matched here are the ones nvidia-smi 470.256.02 / 535.261.03 and
+pynvml print (strings of those binaries; reports in the research notes): e.g. `NVIDIA-SMI has failed because it
+couldn't communicate with the NVIDIA driver.` (exit 9), `Failed to initialize NVML: Driver/library version
+mismatch` (18), `Field "compute_cap" is not a valid field to query.` (exit 2: the 470 driver's nvidia-smi predates
+that field, so it is queried only where it exists).
+"""
+
+import ctypes
+import platform
+import re
+import shutil
+
+from checks.machine.probe import run_command
+
+# (state, nvmlReturn_t code, pattern in the text, what it means, the fix). Text first, code second.
+STATES = (
+    (
+        "driver-not-loaded",
+        9,
+        r"couldn't communicate with the NVIDIA driver|Driver Not Loaded",
+        "the NVIDIA kernel module is not loaded",
+        "load it (`sudo modprobe nvidia`); after a kernel update reinstall the driver for the running kernel; "
+        "`dmesg | grep NVRM` says why it did not load (e.g. nouveau holds the GPU)",
+    ),
+    (
+        "nvml-missing",
+        12,
+        r"couldn't find libnvidia-ml\.so|NVML Shared Library Not Found",
+        "the driver's NVML library (libnvidia-ml.so) is missing or not visible",
+        "in a container, start it with the NVIDIA runtime (`docker run --gpus all`, Apptainer `--nv`); "
+        "otherwise reinstall the NVIDIA driver",
+    ),
+    (
+        "version-mismatch",
+        18,
+        r"Driver/library version mismatch|NVML/RM version mismatch",
+        "the driver's libraries were upgraded while the old kernel module is still loaded",
+        "reboot (or reload the nvidia kernel modules); then hold the driver packages so unattended upgrades "
+        "cannot do it again",
+    ),
+    (
+        "no-permission",
+        4,
+        r"Insufficient Permissions",
+        "this user may not open the GPU device nodes (/dev/nvidia*)",
+        "add the user to the group that owns /dev/nvidia* (`ls -l /dev/nvidia*`), or give the container the devices",
+    ),
+    (
+        "gpu-lost",
+        15,
+        r"GPU is lost|fallen off the bus|Unable to determine the device handle",
+        "a GPU fell off the bus or stopped responding (Xid 79)",
+        "reboot; if it recurs, check the GPU's power, cooling and seating (`dmesg | grep -i xid`)",
+    ),
+    (
+        "reset-required",
+        16,
+        r"GPU requires restart|requires a reset",
+        "a GPU needs a reset",
+        "reset it when idle (`sudo nvidia-smi -r -i N`) or reboot",
+    ),
+    (
+        "inforom",
+        14,
+        r"infoROM is corrupted|Corrupted infoROM",
+        "a GPU's infoROM is corrupted",
+        "the GPU needs service: report it to the vendor; move the job to another GPU",
+    ),
+    (
+        "no-devices",
+        6,
+        r"No devices were found|No supported GPUs were found",
+        "the driver is loaded but finds no usable GPU",
+        "`dmesg | grep NVRM` (RmInitAdapter failed: enable Above 4G Decoding / Resizable BAR in the BIOS); "
+        "in a container, pass the devices (`--gpus all`)",
+    ),
+    (
+        "nvml-unknown",
+        999,
+        r"Failed to initialize NVML: Unknown Error",
+        "NVML cannot reach the GPUs (in a container: it lost the device nodes, e.g. after `systemctl "
+        "daemon-reload` on the host)",
+        "restart the container; on a host, reboot",
+    ),
+)
+HUNG_FIX = "look for Xid errors (`dmesg | grep -i xid`), then reset the GPU (`sudo nvidia-smi -r`) or reboot"
+QUERY = ("name", "driver_version", "memory.total", "pci.bus_id", "compute_cap")
+NOT_A_FIELD = re.compile(r'Field "([\w.]+)" is not a valid field to query')
+
+
+def classify(text, code=None):
+    """Return (state, meaning, fix) for a failed NVML/nvidia-smi answer, from its text first, its code second."""
+    for state, _, pattern, meaning, fix in STATES:
+        if re.search(pattern, text or ""):
+            return state, meaning, fix
+    for state, number, _, meaning, fix in STATES:
+        if code == number:
+            return state, meaning, fix
+    line = next((s.strip() for s in (text or "").splitlines() if s.strip()), "no output")
+    return (
+        "failed",
+        "nvidia-smi failed (%s): %s" % ("exit %s" % code if code is not None else "error", line),
+        "run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; reinstall or update the driver if it keeps failing",
+    )
+
+
+def cuda_from_libcuda():
+    """Return the CUDA version the loaded libcuda supports (`12.4`), from cuDriverGetVersion, or None."""
+    names = {"Linux": ("libcuda.so.1", "libcuda.so"), "Windows": ("nvcuda.dll",)}.get(platform.system(), ())
+    for name in names:
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        version = ctypes.c_int(0)
+        if lib.cuDriverGetVersion(ctypes.byref(version)) == 0 and version.value:
+            return "%d.%d" % (version.value // 1000, (version.value % 1000) // 10)
+    return None
+
+
+def kernel_module_version(path="/proc/driver/nvidia/version"):
+    """Return the loaded kernel module's version (`535.161.07`) from /proc, or None."""
+    try:
+        with open(path) as handle:
+            match = re.search(r"Kernel Module\s+(?:for \S+\s+)?([\d.]+)", handle.read())
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
+def _gpu(name, memory_mib=None, bus_id=None, capability=None):
+    return {"name": name, "memory_mib": memory_mib, "bus_id": bus_id, "compute_cap": capability}
+
+
+def from_nvml(pynvml):
+    """Return the driver facts read through NVML, or a failure state; None when NVML's library is not there."""
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as exc:
+        if getattr(exc, "value", None) == 12:  # NVML_ERROR_LIBRARY_NOT_FOUND: leave it to nvidia-smi
+            return None
+        return {"source": "NVML", "error": "NVML: %s" % exc, "code": getattr(exc, "value", None)}
+    try:
+        info = {"source": "NVML", "version": _text(pynvml.nvmlSystemGetDriverVersion()), "gpus": []}
+        cuda = pynvml.nvmlSystemGetCudaDriverVersion()
+        info["cuda"] = "%d.%d" % (cuda // 1000, cuda % 1000 // 10) if cuda else None
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            capability = _nvml_optional(pynvml, "nvmlDeviceGetCudaComputeCapability", handle)
+            memory = _nvml_optional(pynvml, "nvmlDeviceGetMemoryInfo", handle)
+            bus = _nvml_optional(pynvml, "nvmlDeviceGetPciInfo", handle)
+            info["gpus"].append(
+                _gpu(
+                    _text(pynvml.nvmlDeviceGetName(handle)),
+                    memory.total // 2**20 if memory is not None else None,
+                    _text(bus.busId) if bus is not None else None,
+                    "%d.%d" % tuple(capability) if capability else None,
+                )
+            )
+        return info
+    except pynvml.NVMLError as exc:
+        return {"source": "NVML", "error": "NVML: %s" % exc, "code": getattr(exc, "value", None)}
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except pynvml.NVMLError:
+            pass
+
+
+def _nvml_optional(pynvml, name, handle):
+    try:
+        return getattr(pynvml, name)(handle)
+    except (pynvml.NVMLError, AttributeError):  # not on this GPU or driver, or an older nvidia-ml-py
+        return None
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _number(text):
+    try:
+        return int(float(text))
+    except ValueError:
+        return None  # [N/A], [Not Supported]
+
+
+def from_smi(smi, timeout, want_cuda=True):
+    """Return the driver facts from nvidia-smi, or its failure (error text and exit code); a field this driver's
+    nvidia-smi does not know (compute_cap before ~510) is left out of the query and reported as unknown.
+    want_cuda: also read "CUDA Version" from the plain nvidia-smi header (one more run of it)."""
+    fields, dropped = list(QUERY), []
+    while True:
+        code, out = run_command([smi, "--query-gpu=" + ",".join(fields), "--format=csv,noheader,nounits"], timeout)
+        missing = NOT_A_FIELD.search(out or "") if code == 2 else None
+        if not missing or missing.group(1) not in fields:
+            break
+        fields.remove(missing.group(1))
+        dropped.append(missing.group(1))
+    if code is None:
+        return {"source": "nvidia-smi", "error": "nvidia-smi %s" % out, "hung": "did not answer" in out}
+    if code != 0:
+        return {"source": "nvidia-smi", "error": (out or "").strip(), "code": code}
+    info = {"source": "nvidia-smi", "gpus": [], "version": None, "dropped": dropped}
+    for line in out.strip().splitlines():
+        row = dict(zip(fields, (value.strip() for value in line.split(", "))))
+        if "name" not in row or "driver_version" not in row:
+            continue
+        info["version"] = info["version"] or row["driver_version"]
+        cap = row.get("compute_cap")
+        info["gpus"].append(
+            _gpu(
+                row["name"],
+                _number(row.get("memory.total", "")),
+                row.get("pci.bus_id"),
+                cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
+            )
+        )
+    info["cuda"] = None
+    if want_cuda:
+        _, header = run_command([smi], timeout)
+        match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
+        info["cuda"] = match.group(1) if match else None
+    return info
+
+
+def import_pynvml():
+    """Return nvidia-ml-py's pynvml module, or None where it is not installed (then nvidia-smi is read)."""
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    return pynvml
+
+
+def facts(timeout=15.0, pynvml=None):
+    """Return the driver facts: present, version, cuda, gpus [{name, memory_mib, bus_id, compute_cap}], source
+    (NVML, nvidia-smi or None), and when it does not answer: state, error (its own words), meaning, fix.
+
+    `pynvml`: the nvidia-ml-py module to use (tests pass a fake); by default imported where installed.
+    """
+    info = {"present": False, "version": kernel_module_version(), "cuda": cuda_from_libcuda(), "gpus": []}
+    info.update(source=None, state=None, error=None, meaning=None, fix=None, dropped=[])
+    info["present"] = info["version"] is not None or info["cuda"] is not None
+    pynvml = pynvml or import_pynvml()
+    answer = from_nvml(pynvml) if pynvml is not None else None
+    smi = shutil.which("nvidia-smi")
+    if answer is None and smi:
+        answer = from_smi(smi, timeout, want_cuda=info["cuda"] is None)  # libcuda's answer is the same number
+    if answer is None:
+        return info
+    info["source"], info["dropped"] = answer["source"], answer.get("dropped", [])
+    if answer.get("error"):
+        info["error"] = answer["error"]
+        if answer.get("hung"):
+            info.update(state="hung", meaning="the driver or a GPU is hung (%s)" % answer["error"], fix=HUNG_FIX)
+        else:
+            info["state"], info["meaning"], info["fix"] = classify(answer["error"], answer.get("code"))
+        return info
+    info["present"] = True
+    info["gpus"] = answer["gpus"]
+    info["version"] = answer["version"] or info["version"]
+    info["cuda"] = info["cuda"] or answer.get("cuda")
+    return info
+
+
+def failure(info):
+    """Return (summary, the driver's own words, fix) of a driver in a failure state (info["state"] set): the same
+    line wherever a check reports it (verify's driver line, health's)."""
+    from checks import errors
+
+    words = errors.condense(info["error"]) or "no answer"
+    return "%s doesn't answer: %s" % (info["source"], info["meaning"]), words, info["fix"]
+
+
+def describe(info):
+    """Return the header's driver line: `535.161.07 (CUDA 12.2)`, `none`, or the failure state in a few words."""
+    if info["state"]:
+        return "not answering: %s (%s)" % (info["meaning"], info["source"])
+    if not info["present"]:
+        return "none"
+    return "%s (CUDA %s)" % (info["version"] or "unknown version", info["cuda"] or "unknown")

@@ -1,0 +1,213 @@
+"""NVIDIA GPU facts and health while a benchmark runs: clocks, power, temperature, PCIe link, throttle reasons.
+
+Through NVML (`pip install nvidia-ml-py`, imported as pynvml) where present, else nvidia-smi, else nothing:
+every field may be None and the benchmark still runs.
+"""
+
+import shutil
+import threading
+import time
+
+from checks.machine.probe import run_command
+
+# NVML clocks-event (throttle) reason bits, and whether each one slows the GPU down.
+REASONS = (
+    (0x1, "idle", False),
+    (0x2, "application clocks setting", False),
+    (0x4, "software power cap", True),
+    (0x8, "hardware slowdown", True),
+    (0x10, "sync boost", False),
+    (0x20, "software thermal slowdown", True),
+    (0x40, "hardware thermal slowdown", True),
+    (0x80, "hardware power brake", True),
+    (0x100, "display clock setting", False),
+)
+SMI_FIELDS = (
+    "clocks.sm",
+    "clocks.max.sm",
+    "clocks.mem",
+    "clocks.max.mem",
+    "power.draw",
+    "power.limit",
+    "power.default_limit",
+    "temperature.gpu",
+    "pcie.link.gen.current",
+    "pcie.link.gen.max",
+    "pcie.link.width.current",
+    "pcie.link.width.max",
+    "clocks_event_reasons.active",
+)
+KEYS = (
+    "sm_mhz",
+    "sm_max_mhz",
+    "mem_mhz",
+    "mem_max_mhz",
+    "power_w",
+    "power_limit_w",
+    "power_default_w",
+    "temp_c",
+    "pcie_gen",
+    "pcie_gen_max",
+    "pcie_width",
+    "pcie_width_max",
+    "reasons",
+)
+
+
+def decode_reasons(mask):
+    """Return the names of the active throttle reasons that slow the GPU down."""
+    if mask is None:
+        return []
+    return [name for bit, name, slows in REASONS if slows and mask & bit]
+
+
+def _number(text):
+    text = text.strip()
+    if text.startswith("0x"):
+        return int(text, 16)
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        return None  # "[N/A]", "[Not Supported]"
+
+
+class Reader:
+    """Read one GPU's live state from NVML, or nvidia-smi; `source` says which (or None)."""
+
+    def __init__(self, index=0):
+        self.index, self.nvml, self.handle, self.source = index, None, None, None
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            self.nvml, self.handle = pynvml, pynvml.nvmlDeviceGetHandleByIndex(index)
+            self.source = "NVML"
+        except Exception:  # no package, no driver, or no such GPU
+            self.source = "nvidia-smi" if shutil.which("nvidia-smi") else None
+
+    def _nvml(self, name, *args, scale=None):
+        try:
+            value = getattr(self.nvml, name)(self.handle, *args)
+        except Exception:  # a field this GPU or driver does not support
+            return None
+        return value / scale if scale else value
+
+    def read(self):
+        """Return the state as a dict of KEYS (None where unknown)."""
+        if self.source == "NVML":
+            n = self.nvml
+            reasons = (
+                "nvmlDeviceGetCurrentClocksEventReasons"
+                if hasattr(n, "nvmlDeviceGetCurrentClocksEventReasons")
+                else "nvmlDeviceGetCurrentClocksThrottleReasons"
+            )
+            values = (
+                self._nvml("nvmlDeviceGetClockInfo", n.NVML_CLOCK_SM),
+                self._nvml("nvmlDeviceGetMaxClockInfo", n.NVML_CLOCK_SM),
+                self._nvml("nvmlDeviceGetClockInfo", n.NVML_CLOCK_MEM),
+                self._nvml("nvmlDeviceGetMaxClockInfo", n.NVML_CLOCK_MEM),
+                self._nvml("nvmlDeviceGetPowerUsage", scale=1000),
+                self._nvml("nvmlDeviceGetEnforcedPowerLimit", scale=1000),
+                self._nvml("nvmlDeviceGetPowerManagementDefaultLimit", scale=1000),
+                self._nvml("nvmlDeviceGetTemperature", n.NVML_TEMPERATURE_GPU),
+                self._nvml("nvmlDeviceGetCurrPcieLinkGeneration"),
+                self._nvml("nvmlDeviceGetMaxPcieLinkGeneration"),
+                self._nvml("nvmlDeviceGetCurrPcieLinkWidth"),
+                self._nvml("nvmlDeviceGetMaxPcieLinkWidth"),
+                self._nvml(reasons),
+            )
+            return dict(zip(KEYS, values))
+        if self.source == "nvidia-smi":
+            query = ["-i", str(self.index), "--query-gpu=" + ",".join(SMI_FIELDS), "--format=csv,noheader,nounits"]
+            code, out = run_command(["nvidia-smi", *query], 10)
+            if code == 0:
+                return dict(zip(KEYS, (_number(v) for v in out.strip().split(","))))
+        return dict.fromkeys(KEYS)
+
+    def processes(self):
+        """Return the processes holding a context on this GPU as [{pid, mib}] (mib None where the driver does not
+        say, e.g. in some containers), or None when unknown. NVML: compute then graphics processes, falling back
+        to the _v2 calls of drivers older than the _v3 ones (FUNCTION_NOT_FOUND); nvidia-smi:
+        --query-compute-apps=pid,used_memory (MiB; "[N/A]" where unknown)."""
+        if self.source == "NVML":
+            found, answered = {}, set()
+            for kind in ("Compute", "Graphics"):
+                for suffix in ("", "_v2"):
+                    call = getattr(self.nvml, "nvmlDeviceGet%sRunningProcesses%s" % (kind, suffix), None)
+                    if call is None:
+                        continue
+                    try:
+                        listed = call(self.handle)
+                    except Exception:  # this driver lacks the call, or refuses it
+                        continue
+                    for p in listed or []:
+                        used = getattr(p, "usedGpuMemory", None)
+                        found[p.pid] = {"pid": p.pid, "mib": used // 2**20 if used is not None else None}
+                    answered.add(kind)
+                    break
+            if "Compute" not in answered:  # the processes that matter to a benchmark are unknown
+                return None
+            return sorted(found.values(), key=lambda p: p["pid"])
+        if self.source == "nvidia-smi":
+            query = ["-i", str(self.index), "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"]
+            code, out = run_command(["nvidia-smi", *query], 10)
+            if code != 0:
+                return None
+            rows = [[_number(v) for v in line.split(",")] for line in out.splitlines() if "," in line]
+            return [{"pid": r[0], "mib": r[1]} for r in rows if isinstance(r[0], int)]
+        return None
+
+    def bus_width_bits(self):
+        """Return the memory bus width from NVML, or None."""
+        return self._nvml("nvmlDeviceGetMemoryBusWidth") if self.source == "NVML" else None
+
+
+class HealthSampler:
+    """Sample a Reader in a background thread while a benchmark runs; summarise what was seen."""
+
+    def __init__(self, reader, interval=0.25):
+        self.reader, self.interval = reader, interval if reader.source == "NVML" else max(interval, 1.0)
+        self.samples, self._stop = [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            sample = self.reader.read()
+            sample["t"] = time.monotonic()
+            self.samples.append(sample)
+            self._stop.wait(self.interval)
+
+    def start(self):
+        """Begin sampling (a reader without a source samples nothing)."""
+        if self.reader.source:
+            self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop sampling and return summary()."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)
+        return self.summary()
+
+    def summary(self):
+        """Return max temperature and power, SM clock median/min vs max, PCIe link seen, throttle reasons seen."""
+        got = [s for s in self.samples if s.get("sm_mhz") is not None]
+        if not got:
+            return {"samples": 0}
+        clocks = sorted(s["sm_mhz"] for s in got)
+        seen = {}
+        for s in got:
+            for reason in decode_reasons(s.get("reasons")):
+                seen[reason] = seen.get(reason, 0) + 1
+        return {
+            "samples": len(got),
+            "sm_mhz_median": clocks[len(clocks) // 2],
+            "sm_mhz_min": clocks[0],
+            "sm_max_mhz": got[0].get("sm_max_mhz"),
+            "temp_c_max": max((s["temp_c"] for s in got if s.get("temp_c") is not None), default=None),
+            "power_w_max": max((s["power_w"] for s in got if s.get("power_w") is not None), default=None),
+            "pcie_gen_seen": max((s["pcie_gen"] for s in got if s.get("pcie_gen") is not None), default=None),
+            "pcie_width_seen": max((s["pcie_width"] for s in got if s.get("pcie_width") is not None), default=None),
+            "throttle": {reason: round(count / len(got), 3) for reason, count in seen.items()},
+        }

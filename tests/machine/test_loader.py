@@ -1,0 +1,121 @@
+"""Tests for checks/machine/loader.py: the ELF dynamic section and ld.so(8)'s search order, on libraries gcc builds
+here."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from checks.machine import loader
+
+LINUX_GCC = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+
+
+def build(tmp_path, name, *flags):
+    """Compile a one-function shared library with the linker `flags`; return its path."""
+    source = tmp_path / "lib.c"
+    source.write_text('#include <stdio.h>\nint f(void) { return puts("x"); }\n')
+    out = tmp_path / name
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(source), *flags], check=True)
+    return str(out)
+
+
+@LINUX_GCC
+def test_dynamic_reads_soname_needed_run_paths_and_symbol_versions(tmp_path):
+    """What the linker was told is what the reader finds: DT_SONAME, DT_NEEDED libc, DT_RUNPATH with $ORIGIN
+    expanded (--enable-new-dtags), and libc's GLIBC_ version needs (puts is versioned)."""
+    path = build(tmp_path, "libdemo.so.1", "-Wl,-soname,libdemo.so.1", "-Wl,--enable-new-dtags,-rpath,$ORIGIN/deps")
+    info = loader.dynamic(path)
+    assert info.soname == "libdemo.so.1"
+    assert "libc.so.6" in info.needed
+    assert info.runpath == (str(tmp_path / "deps"),) and info.rpath == ()
+    assert any(lib == "libc.so.6" and version.startswith("GLIBC_") for lib, version in info.versions)
+
+
+@LINUX_GCC
+def test_dynamic_tells_rpath_from_runpath(tmp_path):
+    """--disable-new-dtags writes DT_RPATH, searched before LD_LIBRARY_PATH."""
+    info = loader.dynamic(build(tmp_path, "libold.so", "-Wl,--disable-new-dtags,-rpath,/opt/x"))
+    assert info.rpath == ("/opt/x",) and info.runpath == ()
+
+
+def test_dynamic_of_a_file_that_is_not_elf_is_none(tmp_path):
+    bogus = tmp_path / "libfake.so.8"
+    bogus.write_bytes(b"not an ELF file at all" * 4)
+    assert loader.dynamic(str(bogus)) is None
+    assert loader.dynamic(str(tmp_path / "missing.so")) is None
+
+
+@LINUX_GCC
+@pytest.mark.parametrize(
+    "dtags, first", [("--disable-new-dtags", "DT_RPATH"), ("--enable-new-dtags", "LD_LIBRARY_PATH")]
+)
+def test_search_order_is_ld_so_s(tmp_path, dtags, first):
+    """ld.so(8): DT_RPATH (without DT_RUNPATH) comes before LD_LIBRARY_PATH, which comes before DT_RUNPATH; LD_PRELOAD
+    before all."""
+    own, other = tmp_path / "own", tmp_path / "other"
+    own.mkdir()
+    other.mkdir()
+    for d in (own, other):
+        (d / "libdep.so.2").write_bytes(b"\x7fELF stand-in")
+    requester = build(tmp_path, "libreq.so", "-Wl,%s,-rpath,%s" % (dtags, own))
+    found = loader.resolve("libdep.so.2", requester, environ={"LD_LIBRARY_PATH": str(other)}, cache={})
+    assert found.via.startswith(first)
+    assert found.path == str((own if first == "DT_RPATH" else other) / "libdep.so.2")
+    preload = loader.resolve(
+        "libdep.so.2", requester, environ={"LD_PRELOAD": str(other / "libdep.so.2"), "LD_LIBRARY_PATH": ""}, cache={}
+    )
+    assert preload.via == "LD_PRELOAD"
+
+
+def test_a_library_nowhere_is_not_found(tmp_path):
+    found = loader.resolve("libnowhere.so.9", None, environ={"LD_LIBRARY_PATH": str(tmp_path)}, cache={})
+    assert found.path is None and found.via == "not found"
+
+
+def test_names_in_a_failure_text():
+    """Library names as loaders print them (torch's OSError, cuDNN's loader line, a Windows DLL)."""
+    text = (
+        "OSError: /x/nvidia/cusparse/lib/libcusparse.so.12: undefined symbol: __nvJitLinkAddData_12_1, version "
+        "libnvJitLink.so.12\nCould not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: cannot open "
+        "shared object file\n[WinError 126] Error loading c10.dll"
+    )
+    assert loader.names_in(text) == [
+        "libcusparse.so.12",
+        "libnvJitLink.so.12",
+        "libcudnn_cnn_infer.so.8",
+        "libnvrtc.so",
+        "c10.dll",
+    ]
+
+
+def test_version_of_a_library_from_its_file_name_or_its_wheel(tmp_path):
+    real = tmp_path / "libcudnn.so.8.9.2"
+    real.write_bytes(b"x")
+    link = tmp_path / "libcudnn.so.8"
+    link.symlink_to(real.name)
+    assert loader.version_of(str(link)) == "8.9.2"
+    lib = tmp_path / "site-packages" / "nvidia" / "cublas" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "libcublas.so.12").write_bytes(b"x")
+    (tmp_path / "site-packages" / "nvidia_cublas_cu12-12.1.3.1.dist-info").mkdir()
+    assert loader.version_of(str(lib / "libcublas.so.12")) == "12.1.3.1"
+
+
+def test_loaded_reads_maps_and_marks_the_environment_s_own(tmp_path):
+    """/proc/self/maps lines as the kernel writes them (proc_pid_maps(5)): address, perms, offset, dev, inode,
+    path."""
+    env = tmp_path / "env"
+    (env / "lib").mkdir(parents=True)
+    maps = tmp_path / "maps"
+    maps.write_text(
+        "7f1c2a000000-7f1c2a200000 r-xp 00000000 08:01 1234 %s/lib/libcudart.so.11.0\n"
+        "7f1c2b000000-7f1c2b200000 r-xp 00000000 08:01 1235 /usr/local/cuda-11.2/lib64/libcublasLt.so.11\n"
+        "7f1c2c000000-7f1c2c200000 r-xp 00000000 08:01 1236 /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+        "7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0 [stack]\n" % env
+    )
+    got = {lib.name: lib.own for lib in loader.loaded(str(env), None, str(maps))}
+    assert got == {"libcudart.so.11.0": True, "libcublasLt.so.11": False}

@@ -1,0 +1,69 @@
+"""Tests for checks/machine/provenance.py: which copy of torch Python imports, read from a sys.path laid out in
+tmp_path."""
+
+import sys
+
+from checks.machine import provenance
+
+
+def layout(tmp_path, name, version=None, installer="pip", init=True):
+    """Make `tmp_path/name` hold a package `torch` (and its pip dist-info when `version`); return the entry."""
+    entry = tmp_path / name
+    package = entry / "torch"
+    package.mkdir(parents=True)
+    if init:
+        (package / "__init__.py").write_text("__version__ = %r\n" % (version or "0"))
+    if version:
+        info = entry / ("torch-%s.dist-info" % version)
+        info.mkdir()
+        (info / "INSTALLER").write_text(installer + "\n")
+    return str(entry)
+
+
+def test_the_first_copy_on_the_path_is_imported_and_the_rest_are_shadowed(tmp_path, monkeypatch):
+    """PYTHONPATH comes before site-packages (docs.python.org/3/library/sys_path_init.html)."""
+    env = tmp_path / "env"
+    site = layout(env, "site-packages", "2.0.1")
+    extra = layout(tmp_path, "extra", "2.1.0")
+    monkeypatch.setattr(sys, "prefix", str(env))
+    found = provenance.package("torch", [extra, site], str(env), {"PYTHONPATH": extra})
+    assert found.imported.entry == extra and found.imported.origin == provenance.PYTHONPATH
+    assert found.imported.version == "2.1.0" and found.imported.installer == "pip"
+    assert [c.entry for c in found.others] == [site] and found.others[0].origin == provenance.ENVIRONMENT
+
+
+def test_an_empty_torch_directory_is_seen_as_empty(tmp_path, monkeypatch):
+    entry = layout(tmp_path, "here", init=False)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "elsewhere"))
+    found = provenance.package("torch", [entry], str(tmp_path / "elsewhere"), {})
+    assert found.imported.empty and "an empty directory" in found.imported.describe()
+
+
+def test_a_regular_package_wins_over_an_earlier_namespace_directory(tmp_path, monkeypatch):
+    """PathFinder takes a regular package from any entry before a namespace portion (PEP 420)."""
+    empty = layout(tmp_path, "cwd", init=False)
+    env = tmp_path / "env"
+    site = layout(env, "site-packages", "2.0.1")
+    monkeypatch.setattr(sys, "prefix", str(env))
+    found = provenance.package("torch", [empty, site], str(env), {})
+    assert found.imported.entry == site and [c.entry for c in found.others] == [empty]
+
+
+def test_pixi_s_environment_is_conda_prefix_and_another_interpreter_is_foreign(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    env = {"CONDA_PREFIX": str(tmp_path / ".pixi" / "envs" / "cu118"), "PIXI_ENVIRONMENT_NAME": "cu118"}
+    assert provenance.environment_prefix(env) == (env["CONDA_PREFIX"], True)
+    assert provenance.environment_prefix({"CONDA_PREFIX": env["CONDA_PREFIX"]}) == (str(tmp_path / "venv"), False)
+
+
+def test_a_conda_installed_torch_takes_its_version_from_conda_meta(tmp_path, monkeypatch):
+    """conda-meta/pytorch-2.0.1-py3.10_cuda11.8_cudnn8.7.0_0.json, the record conda and pixi write."""
+    env = tmp_path / "env"
+    site = layout(env, "site-packages")
+    (env / "conda-meta").mkdir()
+    (env / "conda-meta" / "pytorch-2.0.1-py3.10_cuda11.8_cudnn8.7.0_0.json").write_text(
+        '{"name": "pytorch", "version": "2.0.1", "build": "py3.10_cuda11.8_cudnn8.7.0_0"}'
+    )
+    monkeypatch.setattr(sys, "prefix", str(env))
+    found = provenance.package("torch", [site], str(env), {})
+    assert found.imported.version == "2.0.1" and found.imported.installer == "conda"

@@ -1,0 +1,119 @@
+"""Tests for checks/nvidia/driver.py: the driver's facts and each failure state, through a fake nvidia-smi and a fake
+pynvml shaped like the real ones (tests/fakes.py names the sources of every text and exit code)."""
+
+import os
+
+import fakes
+import pytest
+
+from checks.nvidia import driver
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="the fake nvidia-smi is an executable script")
+# A real driver answers through /proc and libcuda before any nvidia-smi on PATH.
+REAL_DRIVER = os.path.exists("/proc/driver/nvidia/version") or driver.cuda_from_libcuda() is not None
+NO_REAL_DRIVER = pytest.mark.skipif(REAL_DRIVER, reason="a real NVIDIA driver answers before the fake one")
+
+
+@pytest.fixture
+def smi(tmp_path, monkeypatch):
+    """Return a function that installs a fake nvidia-smi and reads the driver facts through it (NVML absent)."""
+
+    def read(**kwargs):
+        monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path, **kwargs)["PATH"])
+        monkeypatch.setitem(__import__("sys").modules, "pynvml", None)  # `import pynvml` fails: nvidia-smi is used
+        return driver.facts(timeout=kwargs.get("sleep", 0) and 1 or 10)
+
+    return read
+
+
+@POSIX
+@NO_REAL_DRIVER
+def test_a_535_driver_reports_every_gpu_with_its_compute_capability(smi):
+    """The query gives name, memory, bus id and compute capability per GPU; the header gives the CUDA version."""
+    info = smi(gpus=[fakes.H100, fakes.H100])
+    assert info["present"] and info["state"] is None and info["source"] == "nvidia-smi"
+    assert info["version"] == "535.161.07" and info["cuda"] == "12.2"
+    assert info["gpus"][0] == {
+        "name": "NVIDIA H100 80GB HBM3",
+        "memory_mib": 81559,
+        "bus_id": "00000000:19:00.0",
+        "compute_cap": "9.0",
+    }
+    assert driver.describe(info) == "535.161.07 (CUDA 12.2)"
+
+
+@POSIX
+@NO_REAL_DRIVER
+def test_a_470_driver_is_queried_without_the_field_it_lacks(smi):
+    """470's nvidia-smi has no compute_cap (exit 2, `Field "compute_cap" is not a valid field to query.`): the
+    query is repeated without it and the driver is healthy, the capability unknown."""
+    info = smi(driver="470.82.01", cuda="11.4", gpus=[fakes.T4])
+    assert info["state"] is None and info["present"]
+    assert info["version"] == "470.82.01" and info["cuda"] == "11.4"
+    assert info["gpus"][0]["name"] == "Tesla T4" and info["gpus"][0]["compute_cap"] is None
+    assert info["dropped"] == ["compute_cap"]
+
+
+@POSIX
+@pytest.mark.parametrize(
+    "state, words",
+    [
+        ("driver-not-loaded", "kernel module is not loaded"),
+        ("nvml-missing", "libnvidia-ml.so"),
+        ("version-mismatch", "upgraded while the old kernel module is still loaded"),
+        ("no-permission", "may not open the GPU device nodes"),
+        ("no-devices", "finds no usable GPU"),
+        ("gpu-lost", "fell off the bus"),
+        ("nvml-unknown", "lost the device nodes"),
+    ],
+)
+def test_each_failure_state_has_its_own_cause(smi, state, words):
+    """Every state nvidia-smi reports is told apart, by its text first and its exit code second."""
+    info = smi(state=state)
+    assert info["state"] == state
+    assert words in info["meaning"]
+    assert info["fix"] and "Xid" not in info["fix"] or state == "gpu-lost"
+    assert driver.describe(info).startswith("not answering: ")
+
+
+@POSIX
+def test_a_hung_nvidia_smi_is_stopped_and_named(smi):
+    """An nvidia-smi that does not answer within the timeout: state `hung`, the Xid/reset advice."""
+    info = smi(sleep=30)
+    assert info["state"] == "hung" and "did not answer within 1 s" in info["meaning"]
+    assert "dmesg | grep -i xid" in info["fix"]
+
+
+def test_an_unknown_exit_is_reported_in_its_own_words():
+    """A failure no row knows keeps nvidia-smi's first line and exit code."""
+    state, meaning, fix = driver.classify("Something new went wrong\nmore", 3)
+    assert state == "failed" and meaning == "nvidia-smi failed (exit 3): Something new went wrong"
+
+
+def test_nvml_gives_the_same_facts():
+    """Through nvidia-ml-py: driver, CUDA (12020 -> 12.2), each GPU with memory, bus id and compute capability."""
+    info = driver.from_nvml(fakes.pynvml(gpus=[fakes.H100, fakes.RTX_5090]))
+    assert info["source"] == "NVML" and info["version"] == "535.161.07" and info["cuda"] == "12.2"
+    assert [g["compute_cap"] for g in info["gpus"]] == ["9.0", "12.0"]
+    assert info["gpus"][1]["memory_mib"] == 32607 and info["gpus"][1]["bus_id"] == "00000000:01:00.0"
+
+
+def test_nvml_without_compute_capability_leaves_it_unknown():
+    """A call the GPU or driver does not support (NVML_ERROR_NOT_SUPPORTED) leaves that field unknown."""
+    info = driver.from_nvml(fakes.pynvml(unsupported=("nvmlDeviceGetCudaComputeCapability",)))
+    assert info["gpus"][0]["compute_cap"] is None and info["gpus"][0]["name"] == "NVIDIA H100 80GB HBM3"
+
+
+@pytest.mark.parametrize("code, state", [(9, "driver-not-loaded"), (18, "version-mismatch"), (999, "nvml-unknown")])
+def test_nvml_init_errors_map_to_the_same_states(code, state, monkeypatch):
+    """nvmlInit's errors (NVMLError with nvmlReturn_t codes) map to the states nvidia-smi's texts do."""
+    monkeypatch.setattr(driver, "shutil", type("S", (), {"which": staticmethod(lambda name: None)}))
+    info = driver.facts(timeout=5, pynvml=fakes.pynvml(init_error=code))
+    if REAL_DRIVER:
+        pytest.skip("a real driver answers")
+    assert info["source"] == "NVML" and info["state"] == state
+
+
+def test_nvml_library_missing_falls_back_to_nvidia_smi():
+    """NVML_ERROR_LIBRARY_NOT_FOUND from nvidia-ml-py means no driver library: nvidia-smi is asked instead."""
+    assert driver.from_nvml(fakes.pynvml(init_error=12)) is None
