@@ -52,12 +52,12 @@ def prepare(args, torch):
             yield from lock_verdicts.audit(ws, lock)
         else:
             yield Result(
-                "lock",
-                FAIL,
-                "no %s beside the manifest" % os.path.relpath(lock_path),
-                "a committed pixi.lock",
-                "none",
-                "run `pixi lock` and commit pixi.lock (the lock workflow does it for you)",
+                name="lock",
+                status=FAIL,
+                summary="no %s beside the manifest" % os.path.relpath(lock_path),
+                expected="a committed pixi.lock",
+                actual="none",
+                hint="run `pixi lock` and commit pixi.lock (the lock workflow does it for you)",
             )
 
     return runner.Plan(header, results=results())

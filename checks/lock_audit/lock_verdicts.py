@@ -286,12 +286,12 @@ def _platform_results(lock, mapping, unmatched, used):
             )
         )
         yield Result(
-            "lock-platform-" + name,
-            FAIL,
-            "lock platform %s %s" % (row.label(), what),
-            "one manifest platform with subdir %s and these virtual packages" % row.subdir,
-            ", ".join(row.strings) or "no virtual packages",
-            "the lock is stale or was written for another manifest: run `pixi lock` and commit pixi.lock",
+            name="lock-platform-" + name,
+            status=FAIL,
+            summary="lock platform %s %s" % (row.label(), what),
+            expected="one manifest platform with subdir %s and these virtual packages" % row.subdir,
+            actual=", ".join(row.strings) or "no virtual packages",
+            hint="the lock is stale or was written for another manifest: run `pixi lock` and commit pixi.lock",
         )
 
 
@@ -300,13 +300,13 @@ def audit(ws, lock):
     rich = [p.name for p in ws.used_platforms() if p.customised]
     if rich and lock.version < 7:
         yield Result(
-            "lock-format",
-            WARN,
-            "lock format v%s has one solve per subdir: pixi reads it for every platform of that subdir, whatever the "
-            "virtual packages the manifest declares (%s)" % (lock.version, ", ".join(rich)),
-            "lock format v7 (pixi 0.68+), one solve per platform",
-            "v%s" % lock.version,
-            "regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
+            name="lock-format",
+            status=WARN,
+            summary="lock format v%s has one solve per subdir: pixi reads it for every platform of that subdir, "
+            "whatever the virtual packages the manifest declares (%s)" % (lock.version, ", ".join(rich)),
+            expected="lock format v7 (pixi 0.68+), one solve per platform",
+            actual="v%s" % lock.version,
+            hint="regenerate the lock with the pixi that requires-pixi names: `pixi lock`",
         )
     mapping, unmatched = match_platforms(ws, lock)
     bare = _bare_rows(ws, lock, mapping) if lock.version >= 7 else []
@@ -335,16 +335,20 @@ def audit(ws, lock):
             rows = [r for r in rows_of.get(platform.name, []) if body and r in body["packages"]]
             known.update((env, r) for r in rows)
             if not rows and body is not None and not _has_dependencies(ws, env, platform):
-                yield Result(name, PASS, "nothing to lock: the environment has no dependencies on %s" % platform.name)
+                yield Result(
+                    name=name,
+                    status=PASS,
+                    summary="nothing to lock: the environment has no dependencies on %s" % platform.name,
+                )
                 continue
             if not rows:
                 yield Result(
-                    name,
-                    FAIL,
-                    "missing from the lock",
-                    "%s locked for %s" % (env, platform.label()),
-                    "absent" if body else "no environment %s" % env,
-                    "the lock is stale: run `pixi lock` and commit pixi.lock",
+                    name=name,
+                    status=FAIL,
+                    summary="missing from the lock",
+                    expected="%s locked for %s" % (env, platform.label()),
+                    actual="absent" if body else "no environment %s" % env,
+                    hint="the lock is stale: run `pixi lock` and commit pixi.lock",
                 )
                 continue
             locked = body["packages"][rows[0]]
@@ -352,27 +356,27 @@ def audit(ws, lock):
             where = "" if rows[0] == platform.name else " (lock platform %s)" % rows[0]
             if problems:
                 yield Result(
-                    name,
-                    FAIL,
-                    "%d problem%s: %s%s"
+                    name=name,
+                    status=FAIL,
+                    summary="%d problem%s: %s%s"
                     % (len(problems), "s"[: len(problems) > 1], ", ".join(p[0] for p in problems), where),
-                    "; ".join(p[1] for p in problems),
-                    "; ".join(p[2] for p in problems),
-                    _fix(problems),
-                    {"problems": [list(p) for p in problems], "lock_platform": rows[0]},
+                    expected="; ".join(p[1] for p in problems),
+                    actual="; ".join(p[2] for p in problems),
+                    hint=_fix(problems),
+                    data={"problems": [list(p) for p in problems], "lock_platform": rows[0]},
                 )
             elif warnings:
                 yield Result(
-                    name,
-                    WARN,
-                    "%s%s; %s" % (summary(locked), where, ", ".join(w[0] for w in warnings)),
-                    "; ".join(w[1] for w in warnings),
-                    "; ".join(w[2] for w in warnings),
-                    "pin the flavour in the manifest, or declare the newer CUDA on the platform",
-                    {"warnings": [list(w) for w in warnings], "lock_platform": rows[0]},
+                    name=name,
+                    status=WARN,
+                    summary="%s%s; %s" % (summary(locked), where, ", ".join(w[0] for w in warnings)),
+                    expected="; ".join(w[1] for w in warnings),
+                    actual="; ".join(w[2] for w in warnings),
+                    hint="pin the flavour in the manifest, or declare the newer CUDA on the platform",
+                    data={"warnings": [list(w) for w in warnings], "lock_platform": rows[0]},
                 )
             else:
-                yield Result(name, PASS, summary(locked) + where, data={"lock_platform": rows[0]})
+                yield Result(name=name, status=PASS, summary=summary(locked) + where, data={"lock_platform": rows[0]})
     extra = sorted(
         "%s-on-%s" % (env, mapping[row][0].name if len(mapping.get(row, ())) == 1 else row)
         for env, body in lock.environments.items()
@@ -381,10 +385,10 @@ def audit(ws, lock):
     )
     if extra:
         yield Result(
-            "stale-entries",
-            FAIL,
-            "the lock has %d environment x platform pairs the manifest no longer declares" % len(extra),
-            "only what the manifest declares",
-            ", ".join(extra),
-            "run `pixi lock` and commit pixi.lock",
+            name="stale-entries",
+            status=FAIL,
+            summary="the lock has %d environment x platform pairs the manifest no longer declares" % len(extra),
+            expected="only what the manifest declares",
+            actual=", ".join(extra),
+            hint="run `pixi lock` and commit pixi.lock",
         )

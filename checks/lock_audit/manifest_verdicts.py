@@ -156,7 +156,8 @@ def pitfalls(ws):
                     )
                 )
     return [
-        Result(name, status, summary, expected, actual, hint) for name, status, summary, expected, actual, hint in found
+        Result(name=name, status=status, summary=summary, expected=expected, actual=actual, hint=hint)
+        for name, status, summary, expected, actual, hint in found
     ]
 
 
@@ -192,12 +193,12 @@ def unused_targets(ws):
             if not any(target_matches(selector, p) for p in ws.platforms):
                 line = ws.locate(selector, after=owner.split(".target")[0].rstrip("]"))
                 yield Result(
-                    "manifest-target",
-                    WARN,
-                    "%s: target selector '%s' matches no platform of the workspace" % (owner, selector),
-                    "a declared platform name, subdir, family or glob",
-                    selector,
-                    "%s: fix the selector or declare the platform" % _where(ws, line),
+                    name="manifest-target",
+                    status=WARN,
+                    summary="%s: target selector '%s' matches no platform of the workspace" % (owner, selector),
+                    expected="a declared platform name, subdir, family or glob",
+                    actual=selector,
+                    hint="%s: fix the selector or declare the platform" % _where(ws, line),
                 )
 
 
@@ -207,23 +208,23 @@ def audit(ws):
     for where, message, fix in ws.problems:
         results.append(
             Result(
-                "manifest",
-                FAIL,
-                "pixi 0.77 rejects %s: %s" % (where, message),
-                "a manifest pixi parses",
-                "%s: %s" % (ws.kind, where),
-                fix or "change that line as the message says",
+                name="manifest",
+                status=FAIL,
+                summary="pixi 0.77 rejects %s: %s" % (where, message),
+                expected="a manifest pixi parses",
+                actual="%s: %s" % (ws.kind, where),
+                hint=fix or "change that line as the message says",
             )
         )
     for task, message, line in task_problems(ws):
         results.append(
             Result(
-                "manifest-tasks",
-                FAIL,
-                "pixi 0.77 rejects %s" % message,
-                "only the keys pixi accepts",
-                "%s: task %s" % (_where(ws, line), task),
-                "%s: remove that key, or give the task a `cmd`" % _where(ws, line),
+                name="manifest-tasks",
+                status=FAIL,
+                summary="pixi 0.77 rejects %s" % message,
+                expected="only the keys pixi accepts",
+                actual="%s: task %s" % (_where(ws, line), task),
+                hint="%s: remove that key, or give the task a `cmd`" % _where(ws, line),
             )
         )
     results += list(unused_targets(ws))
@@ -233,9 +234,9 @@ def audit(ws):
         count = sum(len(ws.env_platforms(e)) for e in ws.environments)
         results.append(
             Result(
-                "manifest",
-                PASS,
-                "pixi 0.77 reads %s: %d environments, %d platforms, %d environment x platform pairs"
+                name="manifest",
+                status=PASS,
+                summary="pixi 0.77 reads %s: %d environments, %d platforms, %d environment x platform pairs"
                 % (ws.kind, len(ws.environments), len(ws.platforms), count),
             )
         )
