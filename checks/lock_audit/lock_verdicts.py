@@ -101,9 +101,9 @@ def _pairing(torch, name, pkg):
 
 def _specs_problems(ws, env, platform, locked):
     """Return problems where a locked record breaks a manifest dependency or constraint of the platform."""
-    problems = []
+    problems, on = [], ws.environment_on(env, platform)
     for kind in ("dependencies", "constraints", "pypi-dependencies"):
-        for name, specs in sorted(ws.specs(env, platform, kind).items()):
+        for name, specs in sorted(on.specs(kind).items()):
             pkg = locked.pypi.get(name) if kind == "pypi-dependencies" else locked.conda.get(name)
             if pkg is None:
                 if kind == "dependencies" and not _is_source(specs):
@@ -137,7 +137,8 @@ def _satisfies(version, spec, pypi=False):
 
 def _has_dependencies(ws, env, platform):
     """pixi writes no packages for an environment with none (its platforms then have no entry in the lock)."""
-    return any(ws.specs(env, platform, kind) for kind in ("dependencies", "pypi-dependencies"))
+    on = ws.environment_on(env, platform)
+    return bool(on.dependencies or on.pypi_dependencies)
 
 
 def _is_source(specs):

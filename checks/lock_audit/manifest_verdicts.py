@@ -63,10 +63,11 @@ def task_problems(ws):
 
 def _channel_order(ws, env, platform, found):
     """Flag a legacy `pytorch-cuda` whose cuda-* libraries conda-forge would shadow under strict priority."""
-    specs = ws.specs(env, platform)
-    if "pytorch-cuda" not in specs or ws.channel_priority(env) != "strict":
+    on = ws.environment_on(env, platform)
+    specs = on.dependencies
+    if "pytorch-cuda" not in specs or on.channel_priority != "strict":
         return
-    order = [channels.name(c) for c in ws.channels(env)]
+    order = [channels.name(c) for c in on.channels]
     if "nvidia" in order and ("conda-forge" not in order or order.index("nvidia") < order.index("conda-forge")):
         return
     cuda = promise._spec(specs, "pytorch-cuda")
@@ -100,8 +101,8 @@ def pitfalls(ws):
                 if len(found) > before:
                     seen.add(env)
             promised = promise.promise(ws, env, platform)
-            deps = ws.specs(env, platform)
-            pypi = ws.specs(env, platform, "pypi-dependencies")
+            on = ws.environment_on(env, platform)
+            deps, pypi = on.dependencies, on.pypi_dependencies
             label = "%s-on-%s" % (env, platform.name)
             if promised.flavour == "unpinned" and promised.kind == "pypi":
                 found.append(

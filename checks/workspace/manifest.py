@@ -8,9 +8,12 @@ check can still say something useful about the rest.
 """
 
 import bisect
+import dataclasses
 import os
 import re
 import sys
+import types
+import typing
 
 from checks.report import UsageError
 from checks.workspace import platforms as plat
@@ -156,6 +159,46 @@ class Environment:
         self.no_default_feature, self.solve_group = no_default_feature, solve_group
 
 
+@dataclasses.dataclass(frozen=True)
+class EnvironmentOnPlatform:
+    """An environment composed on one platform, as pixi v0.77.0 composes it; built once per (environment, platform)
+    by `Workspace.environment_on` and read by promise, lock-audit and verify.
+
+    environment: its name; platform: the workspace Platform; features: the names of its features in pixi's order
+    (an environment's hidden feature first, then the listed ones, the default feature last unless
+    `no-default-feature`: toml/manifest.rs@v0.77.0:409-489, workspace/environment.rs@v0.77.0:543-556), only those
+    that apply on the platform (PixiPlatform::matches_reference, platform.rs@v0.77.0:393-399).
+    dependencies (run, host and build together), constraints, pypi_dependencies: {package: (spec, ...)}, one spec
+    per feature that names the package, after targets (Targets::resolve_for_platform, target.rs@v0.77.0:880-894;
+    DependencyMap::merge_all); a spec is a mapping with `version` (`*` when absent), the table's own keys
+    (`channel`, `build`, `index`, ...) and `feature`. Conda names are lower case, PyPI names PEP 503-normalised.
+    channels: highest priority first (prioritized_channels, features_ext.rs@v0.77.0:44-62); channel_priority:
+    `strict`, `flexible` or `disabled` (features_ext.rs@v0.77.0:96-108); indexes: PyPI index URLs, primary first
+    (features_ext.rs@v0.77.0:367-390); virtual_packages: the platform's declared virtual packages (`__cuda`, ...).
+    All fields are read-only (tuples and mapping proxies): the record is shared by everything that reads it.
+    """
+
+    environment: str
+    platform: plat.Platform
+    features: typing.Tuple[str, ...]
+    dependencies: typing.Mapping[str, tuple]
+    constraints: typing.Mapping[str, tuple]
+    pypi_dependencies: typing.Mapping[str, tuple]
+    channels: typing.Tuple[str, ...]
+    channel_priority: str
+    indexes: typing.Tuple[str, ...]
+    virtual_packages: tuple
+
+    def specs(self, kind="dependencies"):
+        """Return the {package: (spec, ...)} of `dependencies`, `constraints` or `pypi-dependencies`."""
+        if kind not in _SPEC_FIELDS:
+            raise ValueError("kind must be one of %s, not %r" % (", ".join(_SPEC_FIELDS), kind))
+        return getattr(self, _SPEC_FIELDS[kind])
+
+
+_SPEC_FIELDS = {"dependencies": "dependencies", "constraints": "constraints", "pypi-dependencies": "pypi_dependencies"}
+
+
 class Workspace:
     """A parsed manifest: workspace table, platforms, features, environments, and what pixi would reject.
 
@@ -165,6 +208,7 @@ class Workspace:
 
     def __init__(self, doc, path, text=""):
         self.path, self.text, self._lines, self._keys, self._starts = path, text, None, None, {}
+        self._on, self._env_platforms, self._env_parts = {}, {}, {}  # composed once (environment_on)
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
         tool = doc.get("tool") if self.kind == "pyproject.toml" else None
@@ -328,7 +372,11 @@ class Workspace:
         otherwise the declared platforms every feature supports, a bare-subdir reference widening to same-subdir
         variants only where no feature names one exactly (FeaturesExt::platforms, features_ext.rs@v0.77.0:165-228).
         """
-        features = self.environment(env_name).features
+        if env_name not in self._env_platforms:
+            self._env_platforms[env_name] = self._compose_platforms(self.environment(env_name).features)
+        return list(self._env_platforms[env_name])
+
+    def _compose_platforms(self, features):
         if self.composed:
             subdirs = [p.subdir for p in self.platforms]
             keep = [s for s in subdirs if all(f.platforms is None or s in f.platforms for f in features)]
@@ -365,16 +413,73 @@ class Workspace:
 
     # ---- channels and dependencies -------------------------------------------------------------------------
 
-    def channels(self, env_name):
-        """Return an environment's channels, highest priority first.
+    def environment_on(self, env_name, platform):
+        """Return the EnvironmentOnPlatform of environment `env_name` on `platform` (a Platform), composed on the
+        first call and cached on the workspace; raise ManifestError for an unknown environment."""
+        key = (env_name, platform.name, platform.subdir, tuple(str(vp) for vp in platform.declared))
+        found = self._on.get(key)
+        if found is None:
+            found = self._on[key] = self._compose_environment(env_name, platform)
+        return found
 
-        prioritized_channels (crates/pixi_manifest/src/features_ext.rs@v0.77.0:44-62): each feature in order
+    def _compose_environment(self, env_name, platform):
+        features = [f for f in self.environment(env_name).features if supports(f, platform)]
+        chosen, priority, indexes = self._environment_parts(env_name)
+        kinds = {
+            "dependencies": ("dependencies", "host-dependencies", "build-dependencies"),
+            "constraints": ("constraints",),
+            "pypi-dependencies": ("pypi-dependencies",),
+        }
+        tables = {kind: {} for kind in kinds}
+        for feature in features:
+            layers = [feature.table] + matching_targets(feature.table.get("target") or {}, platform)
+            for kind, keys in kinds.items():
+                merged = {}
+                for table in layers:
+                    for k in keys:
+                        merged.update(table.get(k) or {})
+                for name, spec in merged.items():
+                    spec = {"version": spec} if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else {}
+                    spec.setdefault("version", "*")
+                    spec["feature"] = feature.name
+                    tables[kind].setdefault(_normalize_name(name, kind), []).append(types.MappingProxyType(spec))
+        frozen = {kind: types.MappingProxyType({k: tuple(v) for k, v in t.items()}) for kind, t in tables.items()}
+        return EnvironmentOnPlatform(
+            environment=env_name,
+            platform=platform,
+            features=tuple(f.name for f in features),
+            dependencies=frozen["dependencies"],
+            constraints=frozen["constraints"],
+            pypi_dependencies=frozen["pypi-dependencies"],
+            channels=chosen,
+            channel_priority=priority,
+            indexes=indexes,
+            virtual_packages=tuple(platform.declared),
+        )
+
+    def _environment_parts(self, env_name):
+        """Return (channels, channel priority, PyPI indexes) of an environment: what its platforms share."""
+        if env_name not in self._env_parts:
+            features = self.environment(env_name).features
+            self._env_parts[env_name] = (
+                tuple(self._channels(features)),
+                self._channel_priority(features),
+                tuple(self._pypi_indexes(features)),
+            )
+        return self._env_parts[env_name]
+
+    def channels(self, env_name):
+        """Return an environment's channels, highest priority first (a list; see _channels)."""
+        return list(self._environment_parts(env_name)[0])
+
+    def _channels(self, features):
+        """prioritized_channels (crates/pixi_manifest/src/features_ext.rs@v0.77.0:44-62): each feature in order
         contributes its `channels`, or the workspace's when it sets none (the hidden feature of an environment
         with inline content, and the default feature, included); a stable sort on priority (default 0, higher
         first); the first occurrence of a channel wins. Channels are compared as written.
         """
         entries = []
-        for feature in self.environment(env_name).features:
+        for feature in features:
             for entry in feature.channels if feature.channels is not None else self.table.get("channels") or []:
                 name, priority = (entry, 0) if isinstance(entry, str) else (entry.get("channel"), entry.get("priority"))
                 entries.append((name, priority or 0))
@@ -382,42 +487,33 @@ class Workspace:
         return list(dict.fromkeys(name for name, _ in ordered))
 
     def channel_priority(self, env_name):
-        """Return `strict` (the default), `flexible` or `disabled` for an environment; the default feature
-        carries the workspace's value (features_ext.rs@v0.77.0:96-108, toml/manifest.rs@v0.77.0:301)."""
+        """Return `strict` (the default), `flexible` or `disabled` for an environment (see _channel_priority)."""
+        return self._environment_parts(env_name)[1]
+
+    def _channel_priority(self, features):
+        """The default feature carries the workspace's value (features_ext.rs@v0.77.0:96-108,
+        toml/manifest.rs@v0.77.0:301); features that disagree leave `strict`."""
         values = set()
-        for feature in self.environment(env_name).features:
+        for feature in features:
             table = self.table if feature.kind == "default" else feature.table
             values.add(table.get("channel-priority"))
         values.discard(None)
         return values.pop() if len(values) == 1 else "strict"
 
     def specs(self, env_name, platform, kind="dependencies"):
-        """Return {package: [spec dict, ...]} of one table kind (`dependencies`, `constraints`,
-        `pypi-dependencies`) on a platform: per feature the default target, then each matching target in manifest
-        order replacing a package's spec (Targets::resolve_for_platform, target.rs@v0.77.0:880-894); across
-        features every spec is kept (DependencyMap::merge_all). A spec dict has `version` (a version spec, `*`
-        when absent) plus the table's own keys (`channel`, `build`, `index`, ...) and `feature`."""
-        out = {}
-        kinds = (kind, "host-dependencies", "build-dependencies") if kind == "dependencies" else (kind,)
-        for feature in self.environment(env_name).features:
-            if not supports(feature, platform):
-                continue
-            merged = {}
-            for table in [feature.table] + matching_targets(feature.table.get("target") or {}, platform):
-                for k in kinds:
-                    merged.update(table.get(k) or {})
-            for name, spec in merged.items():
-                spec = {"version": spec} if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else {}
-                spec.setdefault("version", "*")
-                spec["feature"] = feature.name
-                out.setdefault(_normalize_name(name, kind), []).append(spec)
-        return out
+        """Return {package: (spec, ...)} of one table kind (`dependencies`, `constraints`, `pypi-dependencies`)
+        of an environment on a platform: EnvironmentOnPlatform.specs of environment_on(env_name, platform)."""
+        return self.environment_on(env_name, platform).specs(kind)
 
     def pypi_indexes(self, env_name):
-        """Return the PyPI index URLs an environment resolves from, primary first (`index-url`, else PyPI, then
-        every `extra-index-urls`), merged over the workspace and the features (features_ext.rs@v0.77.0:367-390)."""
+        """Return the PyPI index URLs an environment resolves from, primary first (a list; see _pypi_indexes)."""
+        return list(self._environment_parts(env_name)[2])
+
+    def _pypi_indexes(self, features):
+        """`index-url`, else PyPI, then every `extra-index-urls`, merged over the workspace and the features
+        (features_ext.rs@v0.77.0:367-390)."""
         tables = [self.table.get("pypi-options") or {}]
-        tables += [f.table.get("pypi-options") or {} for f in self.environment(env_name).features]
+        tables += [f.table.get("pypi-options") or {} for f in features]
         primary = next((t["index-url"] for t in reversed(tables) if t.get("index-url")), "https://pypi.org/simple")
         extra = [url for t in tables for url in t.get("extra-index-urls") or []]
         return list(dict.fromkeys([primary] + extra))

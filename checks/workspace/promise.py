@@ -57,11 +57,14 @@ def index_flavour(url):
 
 def pypi_promise(ws, env_name, platform, pypi=None, direct=True):
     """Return the Promise of a PyPI torch in an environment: from its own `index`, else the first PyTorch wheel
-    index among the environment's indexes, else PyPI's default wheel for the platform."""
-    pypi = ws.specs(env_name, platform, "pypi-dependencies") if pypi is None else pypi
+    index among the environment's indexes, else PyPI's default wheel for the platform. Reads the environment's
+    EnvironmentOnPlatform (ws.environment_on); pypi: its PyPI dependencies with torch added, when torch is
+    there through another package."""
+    on = ws.environment_on(env_name, platform)
+    pypi = on.pypi_dependencies if pypi is None else pypi
     torch = pypi.get("torch", [])
     own = next((s["index"] for s in torch if s.get("index")), None)
-    indexes = [own] if own else ws.pypi_indexes(env_name)
+    indexes = [own] if own else list(on.indexes)
     for url in indexes:
         flavour, cuda = index_flavour(url)
         if flavour:
@@ -82,10 +85,10 @@ def promise(ws, env_name, platform, installed=None):
 
     installed: "conda" or "pypi" when torch is there without being a dependency of the manifest (pulled in by
     another package, as the lock or the environment shows): the same rules then apply as to a plain `pytorch`
-    (conda) or `torch` (PyPI) dependency.
+    (conda) or `torch` (PyPI) dependency. Reads the environment's EnvironmentOnPlatform (ws.environment_on).
     """
-    deps = ws.specs(env_name, platform)
-    pypi = ws.specs(env_name, platform, "pypi-dependencies")
+    on = ws.environment_on(env_name, platform)
+    deps, pypi = on.dependencies, on.pypi_dependencies
     if "pytorch" not in deps and "pytorch-gpu" not in deps and "pytorch-cpu" not in deps:
         if "torch" in pypi or installed == "pypi":
             return pypi_promise(ws, env_name, platform, pypi, direct="torch" in pypi)
@@ -94,7 +97,7 @@ def promise(ws, env_name, platform, installed=None):
         deps = dict(deps, pytorch=[{"version": "*", "feature": "(through another package)"}])
     torch = _spec(deps, "pytorch") or _spec(deps, "pytorch-gpu") or _spec(deps, "pytorch-cpu")
     driver = platform.cuda
-    legacy = _from_pytorch_channel(ws, env_name, deps)
+    legacy = _from_pytorch_channel(on.channels, deps)
     if "pytorch-cuda" in deps:
         cuda = _spec(deps, "pytorch-cuda")
         return Promise("cuda", "pytorch-cuda %s" % cuda, cuda, driver, "conda", torch)
@@ -119,13 +122,13 @@ def promise(ws, env_name, platform, installed=None):
     return Promise("cpu", "conda-forge pytorch on %s (no __cuda declared)" % platform.name, None, None, "conda", torch)
 
 
-def _from_pytorch_channel(ws, env_name, deps):
+def _from_pytorch_channel(env_channels, deps):
     """Return True if `pytorch` comes from the legacy `pytorch` channel: pinned there, or (unpinned) that channel
     precedes conda-forge, which under strict priority decides (rattler_solve resolvo/mod.rs@rattler_solve-v9.0.0)."""
     pinned = _channel(deps, "pytorch")
     if pinned:
         return channels.same(pinned, "pytorch")
-    order = [channels.name(c) for c in ws.channels(env_name)]
+    order = [channels.name(c) for c in env_channels]
     return "pytorch" in order and ("conda-forge" not in order or order.index("pytorch") < order.index("conda-forge"))
 
 
@@ -137,7 +140,7 @@ def torch_environments(ws, subdir, cuda=False):
     names = []
     for name in ws.environments:
         for platform in ws.env_platforms(name):
-            if platform.subdir != subdir or "pytest" in ws.specs(name, platform):
+            if platform.subdir != subdir or "pytest" in ws.environment_on(name, platform).dependencies:
                 continue
             flavour = promise(ws, name, platform).flavour
             if flavour is not None and (flavour == "cuda" or not cuda):
@@ -203,6 +206,9 @@ def select_platform(candidates, subdir, host):
 class Expectation:
     """What an environment promises on this machine: its platform (and how it was chosen), dependencies, promise.
 
+    on: the environment composed on that platform (EnvironmentOnPlatform); deps and pypi are its dependencies and
+    PyPI dependencies.
+
     chosen: "pixi" (the platform pixi installed, from `--platform` or the environment's install record),
     "derived" (this host's first runnable platform, as pixi would choose), or "fallback" (no platform of this OS
     runs here, e.g. the driver is too old: the first one, so that the driver check can say what to install).
@@ -210,8 +216,8 @@ class Expectation:
 
     def __init__(self, ws, env, platform, candidates, chosen, installed=None):
         self.ws, self.env, self.platform, self.candidates, self.chosen = ws, env, platform, candidates, chosen
-        self.deps = ws.specs(env, platform)
-        self.pypi = ws.specs(env, platform, "pypi-dependencies")
+        self.on = ws.environment_on(env, platform)
+        self.deps, self.pypi = self.on.dependencies, self.on.pypi_dependencies
         self.promise = promise(ws, env, platform, installed)
         self.python = _spec(self.deps, "python")
         self.torch = self.promise.torch
