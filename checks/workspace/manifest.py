@@ -178,6 +178,9 @@ class EnvironmentOnPlatform:
     All fields are read-only (tuples and mapping proxies): the record is shared by everything that reads it.
     """
 
+    __slots__ = ("environment", "platform", "features", "dependencies", "constraints", "pypi_dependencies")
+    __slots__ += ("channels", "channel_priority", "indexes", "virtual_packages")
+
     environment: str
     platform: plat.Platform
     features: typing.Tuple[str, ...]
@@ -197,6 +200,13 @@ class EnvironmentOnPlatform:
 
 
 _SPEC_FIELDS = {"dependencies": "dependencies", "constraints": "constraints", "pypi-dependencies": "pypi_dependencies"}
+# The manifest tables each kind reads: conda run, host and build dependencies are one set for the solver.
+_SPEC_TABLES = {
+    "dependencies": ("dependencies", "host-dependencies", "build-dependencies"),
+    "constraints": ("constraints",),
+    "pypi-dependencies": ("pypi-dependencies",),
+}
+_EMPTY = types.MappingProxyType({})
 
 
 class Workspace:
@@ -209,6 +219,8 @@ class Workspace:
     def __init__(self, doc, path, text=""):
         self.path, self.text, self._lines, self._keys, self._starts = path, text, None, None, {}
         self._on, self._env_platforms, self._env_parts = {}, {}, {}  # composed once (environment_on)
+        self._platforms_of, self._parts_of = {}, {}  # shared by environments with the same features
+        self._feature_on = {}  # a feature's specs on a platform, shared by the environments that include it
         self.problems, self.notes = [], []
         self.kind = "pyproject.toml" if os.path.basename(path) == "pyproject.toml" else "pixi.toml"
         tool = doc.get("tool") if self.kind == "pyproject.toml" else None
@@ -372,9 +384,15 @@ class Workspace:
         otherwise the declared platforms every feature supports, a bare-subdir reference widening to same-subdir
         variants only where no feature names one exactly (FeaturesExt::platforms, features_ext.rs@v0.77.0:165-228).
         """
-        if env_name not in self._env_platforms:
-            self._env_platforms[env_name] = self._compose_platforms(self.environment(env_name).features)
-        return list(self._env_platforms[env_name])
+        found = self._env_platforms.get(env_name)
+        if found is None:
+            features = self.environment(env_name).features
+            same = tuple(id(f) for f in features)
+            found = self._platforms_of.get(same)
+            if found is None:
+                found = self._platforms_of[same] = tuple(self._compose_platforms(features))
+            self._env_platforms[env_name] = found
+        return list(found)
 
     def _compose_platforms(self, features):
         if self.composed:
@@ -416,34 +434,23 @@ class Workspace:
     def environment_on(self, env_name, platform):
         """Return the EnvironmentOnPlatform of environment `env_name` on `platform` (a Platform), composed on the
         first call and cached on the workspace; raise ManifestError for an unknown environment."""
-        key = (env_name, platform.name, platform.subdir, tuple(str(vp) for vp in platform.declared))
-        found = self._on.get(key)
-        if found is None:
-            found = self._on[key] = self._compose_environment(env_name, platform)
+        found = self._on.get((env_name, id(platform)))
+        if found is None or found.platform is not platform:  # the record holds its platform: ids are not reused
+            found = self._on[(env_name, id(platform))] = self._compose_environment(env_name, platform)
         return found
 
     def _compose_environment(self, env_name, platform):
         features = [f for f in self.environment(env_name).features if supports(f, platform)]
         chosen, priority, indexes = self._environment_parts(env_name)
-        kinds = {
-            "dependencies": ("dependencies", "host-dependencies", "build-dependencies"),
-            "constraints": ("constraints",),
-            "pypi-dependencies": ("pypi-dependencies",),
-        }
-        tables = {kind: {} for kind in kinds}
+        tables = {kind: {} for kind in _SPEC_FIELDS}
         for feature in features:
-            layers = [feature.table] + matching_targets(feature.table.get("target") or {}, platform)
-            for kind, keys in kinds.items():
-                merged = {}
-                for table in layers:
-                    for k in keys:
-                        merged.update(table.get(k) or {})
-                for name, spec in merged.items():
-                    spec = {"version": spec} if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else {}
-                    spec.setdefault("version", "*")
-                    spec["feature"] = feature.name
-                    tables[kind].setdefault(_normalize_name(name, kind), []).append(types.MappingProxyType(spec))
-        frozen = {kind: types.MappingProxyType({k: tuple(v) for k, v in t.items()}) for kind, t in tables.items()}
+            for kind, specs in self._feature_specs(feature, platform).items():
+                for name, spec in specs:
+                    tables[kind].setdefault(name, []).append(spec)
+        frozen = {
+            kind: types.MappingProxyType({k: tuple(v) for k, v in t.items()}) if t else _EMPTY
+            for kind, t in tables.items()
+        }
         return EnvironmentOnPlatform(
             environment=env_name,
             platform=platform,
@@ -457,16 +464,50 @@ class Workspace:
             virtual_packages=tuple(platform.declared),
         )
 
+    def _feature_specs(self, feature, platform):
+        """Return {kind: [(package, spec), ...]} of one feature on a platform: the feature's table, then each
+        matching target in manifest order replacing a package's spec (Targets::resolve_for_platform,
+        target.rs@v0.77.0:880-894); run, host and build dependencies together. Composed once per feature and
+        platform, and shared by every environment that includes the feature."""
+        found = self._feature_on.get((id(feature), id(platform)))
+        if found is None or found[0] is not platform:  # the entry holds its platform: ids are not reused
+            found = self._feature_on[(id(feature), id(platform))] = (platform, self._compose_feature(feature, platform))
+        return found[1]
+
+    def _compose_feature(self, feature, platform):
+        layers = [feature.table] + matching_targets(feature.table.get("target") or {}, platform)
+        found = {}
+        for kind in _SPEC_FIELDS:
+            merged = {}
+            for table in layers:
+                for k in _SPEC_TABLES[kind]:
+                    merged.update(table.get(k) or {})
+            specs = []
+            for name, spec in merged.items():
+                spec = {"version": spec} if isinstance(spec, str) else dict(spec) if isinstance(spec, dict) else {}
+                spec.setdefault("version", "*")
+                spec["feature"] = feature.name
+                specs.append((_normalize_name(name, kind), types.MappingProxyType(spec)))
+            if specs:
+                found[kind] = specs
+        return found
+
     def _environment_parts(self, env_name):
-        """Return (channels, channel priority, PyPI indexes) of an environment: what its platforms share."""
-        if env_name not in self._env_parts:
+        """Return (channels, channel priority, PyPI indexes) of an environment: what its platforms share, and what
+        environments with the same features share."""
+        found = self._env_parts.get(env_name)
+        if found is None:
             features = self.environment(env_name).features
-            self._env_parts[env_name] = (
-                tuple(self._channels(features)),
-                self._channel_priority(features),
-                tuple(self._pypi_indexes(features)),
-            )
-        return self._env_parts[env_name]
+            same = tuple(id(f) for f in features)
+            found = self._parts_of.get(same)
+            if found is None:
+                found = self._parts_of[same] = (
+                    tuple(self._channels(features)),
+                    self._channel_priority(features),
+                    tuple(self._pypi_indexes(features)),
+                )
+            self._env_parts[env_name] = found
+        return found
 
     def channels(self, env_name):
         """Return an environment's channels, highest priority first (a list; see _channels)."""

@@ -95,12 +95,16 @@ def test_record_is_read_only(ws):
 
 def test_each_environment_is_composed_once_per_platform(ws, monkeypatch):
     """promise, the expectation and lock-audit's manifest verdicts all read the one cached record."""
-    composed, platforms_of = collections.Counter(), collections.Counter()
-    compose, compose_platforms = ws._compose_environment, ws._compose_platforms
+    composed, platforms_of, features_on = collections.Counter(), collections.Counter(), collections.Counter()
+    compose, compose_platforms, compose_feature = ws._compose_environment, ws._compose_platforms, ws._compose_feature
 
     def counting(env, platform):
         composed[(env, platform.name)] += 1
         return compose(env, platform)
+
+    def counting_features(feature, platform):
+        features_on[(feature.kind, feature.name, platform.name)] += 1
+        return compose_feature(feature, platform)
 
     def counting_platforms(features):
         platforms_of[tuple(f.name for f in features)] += 1
@@ -108,6 +112,7 @@ def test_each_environment_is_composed_once_per_platform(ws, monkeypatch):
 
     monkeypatch.setattr(ws, "_compose_environment", counting)
     monkeypatch.setattr(ws, "_compose_platforms", counting_platforms)
+    monkeypatch.setattr(ws, "_compose_feature", counting_features)
     list(manifest_verdicts.audit(ws))
     promise.torch_environments(ws, "linux-64", cuda=True)
     promise.environments_with_kernels(ws, "linux-64", (9, 0))
@@ -119,4 +124,31 @@ def test_each_environment_is_composed_once_per_platform(ws, monkeypatch):
         promise.pypi_promise(ws, env, platform)
     assert sorted(composed) == sorted((env, p.name) for env, p in pairs)
     assert set(composed.values()) == {1}
-    assert set(platforms_of.values()) == {1} and len(platforms_of) == len(ws.environments)
+    assert set(platforms_of.values()) == {1} and len(platforms_of) == len(ws.environments)  # features differ
+    # the default feature is composed once per platform, though both environments include it
+    assert set(features_on.values()) == {1}, features_on
+    assert features_on[("default", "default", "linux-64-cuda")] == 1
+
+
+def test_environments_with_the_same_features_share_platforms_and_channels(tmp_path):
+    """Composition mode (bare subdirs): pixi gives each environment one platform per subdir its features support
+    (platform_composition.rs@v0.77.0:24-128); environments listing the same features get the same, composed once."""
+    path = tmp_path / "pixi.toml"
+    path.write_text(
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "osx-arm64"]\n'
+        '[feature.f.dependencies]\nnumpy = "*"\n[feature.g]\nplatforms = ["linux-64"]\nchannels = ["pytorch"]\n'
+        '[environments]\na = ["f"]\nb = ["f"]\nc = ["g"]\n',
+        encoding="utf-8",
+    )
+    ws = manifest.load(str(path))
+    assert [p.name for p in ws.env_platforms("a")] == ["linux-64", "osx-arm64"]
+    assert [a is b for a, b in zip(ws.env_platforms("a"), ws.env_platforms("b"))] == [True, True]
+    assert [p.name for p in ws.env_platforms("c")] == ["linux-64"]
+    assert ws.channels("a") == ws.channels("b") == ["conda-forge"] and ws.channels("c") == ["pytorch", "conda-forge"]
+    linux = ws.env_platforms("a")[0]
+    a, b = ws.environment_on("a", linux), ws.environment_on("b", linux)
+    assert a is not b and a.environment == "a" and b.environment == "b"
+    assert a.dependencies["numpy"][0] is b.dependencies["numpy"][0]  # feature f's spec, composed once on linux-64
+    # another Platform object of the same name is composed for itself, never served another's record
+    fresh = ws.environment_on("a", manifest.plat.Platform.from_subdir("linux-64"))
+    assert fresh is not a and fresh.dependencies["numpy"][0]["version"] == "*"
