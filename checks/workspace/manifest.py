@@ -2,9 +2,11 @@
 
 `load(path)` returns a Workspace that answers what pixi v0.77.0 computes for it: each environment's features in
 order, its platforms, its channels in priority order, and its conda and PyPI dependencies on one platform after
-targets. Each rule names the pixi source it mirrors (`file@v0.77.0:line` in prefix-dev/pixi). What pixi would
-reject is collected in `Workspace.problems` (and reported by `lock-audit`) instead of stopping the read, so that a
-check can still say something useful about the rest.
+targets. `Workspace.environment_on(environment, platform)` composes an environment on a platform once into an
+EnvironmentOnPlatform record (dependencies, constraints, PyPI dependencies, channels, indexes, virtual packages),
+cached on the Workspace, that promise, lock-audit and verify read. Each rule names the pixi source it mirrors
+(`file@v0.77.0:line` in prefix-dev/pixi). What pixi would reject is collected in `Workspace.problems` (and reported
+by `lock-audit`) instead of stopping the read, so that a check can still say something useful about the rest.
 """
 
 import bisect

@@ -1,7 +1,8 @@
 """What a pixi environment promises on one platform: the torch build flavour, its CUDA, and where that comes from.
 
 One model for verify (what to expect here), lock-audit (what the lock must hold), the nox sessions and CI's
-matrix (which environments have torch, and which a CUDA build). A promise comes from, in this order:
+matrix (which environments have torch, and which a CUDA build). It reads the environment composed on the
+platform once (manifest.EnvironmentOnPlatform, from `ws.environment_on`). A promise comes from, in this order:
 - legacy `pytorch` channel: `pytorch-cuda X.Y` is CUDA X.Y, `cpuonly` is CPU, neither leaves the flavour to the
   solver (`unpinned`: say so, never guess);
 - conda-forge: `pytorch-gpu` / `pytorch-cpu`, `cudatoolkit X.Y` (PyTorch 1.x era), `cuda-version`, or a plain
