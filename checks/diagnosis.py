@@ -87,6 +87,11 @@ CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): c
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
 # their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
 DRIVER_LIBRARIES = re.compile(r"^lib(cuda|nvidia-\w+|nvcuvid|nvoptix)\.so")
+# numpy's import check (numpy/core/code_generators, _import_array): "module compiled against API version 0xN but this
+# version of numpy is 0xM", stable since numpy 1.x.
+NUMPY_API = re.compile(
+    r"compiled against (?:ABI|API) version 0x([0-9a-fA-F]+) but this version of numpy is 0x([0-9a-fA-F]+)"
+)
 UNDEFINED = re.compile(r"(?:(\S+\.so[.\d]*): )?undefined symbol: (\S+?)(?:, version (\S+))?$", re.M)
 VERSION_NOT_FOUND = re.compile(r"version `([A-Z]+)_([\d.]+)' not found(?: \(required by ([^)]+)\))?")
 REMEDY = re.compile(
@@ -141,6 +146,7 @@ class Parts:
     """The objects a failure text names."""
 
     line: str
+    text: str
     errno: Tuple[str, ...]
     libraries: Tuple[str, ...]
     packages: Tuple[str, ...]
@@ -167,6 +173,7 @@ def parse(text):
             packages.append(top)
     return Parts(
         line=errors.extract(text).line,
+        text=text[-20000:],
         errno=tuple(kind for kind, pattern in ERRNO if pattern.search(text)),
         libraries=tuple(loader.names_in(text)),
         packages=tuple(packages),
@@ -210,11 +217,11 @@ def by_provenance(parts, facts):
     """Rule 1: the copy imported, or the interpreter, is not the environment's."""
     prov = facts.provenance
     if prov.foreign_interpreter:
+        own = os.path.join(prov.environment, "Scripts" if os.name == "nt" else "bin", "python")
         return Cause(
-            meaning="this Python (%s) is not the environment's: pixi's environment is %s"
-            % (prov.interpreter, prov.environment),
-            fix="run the environment's own Python: `pixi run python ...` (a `python` alias or a venv ahead on PATH "
-            "shadows it)",
+            meaning="this Python (%s) is not the activated environment's (%s)" % (prov.interpreter, prov.environment),
+            fix="run the environment's own Python: `%s -m ...` (under pixi: `pixi run python ...`; a notebook: select "
+            "that environment's kernel)" % own,
             fact="interpreter %s outside %s" % (prov.interpreter, prov.environment),
         )
     names = [n for n in provenance.PACKAGES if n in parts.packages] or ["torch"]
@@ -258,6 +265,15 @@ def by_requirement(parts, facts):
                     fact=req.describe(),
                 )
     named = {k.lower().replace("_", "-") for k in keys}
+    api = NUMPY_API.search(parts.text)
+    numpy = reqs.closure.get("numpy")
+    if api and numpy and int(api.group(1), 16) > int(api.group(2), 16):
+        return Cause(
+            meaning="numpy %s is older than the numpy this build was compiled against (its C API version 0x%s, "
+            "numpy's 0x%s)" % (numpy, api.group(1), api.group(2)),
+            fix="upgrade numpy: `python -m pip install -U numpy` (conda: `conda update numpy`)",
+            fact="numpy %s, C API 0x%s < 0x%s" % (numpy, api.group(2), api.group(1)),
+        )
     for name, version in reqs.prereleases():
         if name in named:
             release = re.match(r"\d+(\.\d+)?", version).group()
@@ -315,6 +331,33 @@ def _shadow(library, facts, requester=None):
     )
 
 
+def _unlinked(soname, facts):
+    """A Cause when an environment's library directory holds a versioned file of `soname` (libstdc++.so.6.0.34) but
+    no `soname` link to it: the loader looks up the soname only, so it takes another copy (a conda package whose
+    link went missing, pytorch/pytorch#157709)."""
+    dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
+    conda = os.environ.get("CONDA_PREFIX")
+    if conda and os.path.isdir(os.path.join(conda, "lib")):
+        dirs.append(os.path.join(conda, "lib"))
+    for d in dict.fromkeys(dirs):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        versioned = sorted(
+            (n for n in names if n.startswith(soname + ".")), key=lambda n: [int(x) for x in re.findall(r"\d+", n)]
+        )
+        if versioned and soname not in names:
+            return Cause(
+                meaning="%s holds %s but no %s link to it, so the loader takes another %s"
+                % (d, versioned[-1], soname, soname),
+                fix="restore the link: `cd %s && ln -s %s %s` (or reinstall the package that owns it, e.g. "
+                "`conda install -c conda-forge libstdcxx-ng`)" % (d, versioned[-1], soname),
+                fact="%s without %s" % (os.path.join(d, versioned[-1]), soname),
+            )
+    return None
+
+
 def _requester(path, facts):
     if path and os.path.isfile(path):
         return path
@@ -341,7 +384,9 @@ def by_library(parts, facts):
                 fact="host glibc %s < needed %s%s" % (system.glibc, number, " (%s)" % needed[1] if needed else ""),
             )
         if kind in ("GLIBCXX", "CXXABI"):
-            cause = _shadow("libstdc++.so.6", facts, _requester(required_by, facts))
+            cause = _shadow("libstdc++.so.6", facts, _requester(required_by, facts)) or _unlinked(
+                "libstdc++.so.6", facts
+            )
             if cause:
                 return cause
             return Cause(
@@ -534,6 +579,22 @@ def by_system(parts, facts):
             + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
             fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
         )
+    if "NOEXEC" in parts.errno:  # the loader could not map a library: the address-space limit, or its mount
+        if system.address_space is not None:
+            return Cause(
+                meaning="the address-space limit (ulimit -v %d KiB) is too small to map torch's libraries"
+                % (system.address_space // 1024),
+                fix="raise it: `ulimit -v unlimited` (or a larger limit in the job script or scheduler)",
+                fact="RLIMIT_AS %d bytes" % system.address_space,
+            )
+        mapped = [p for p in paths if re.search(r"\.so(\.|$)", p) and system_rules.noexec(p)]
+        if mapped:
+            return Cause(
+                meaning="%s lies on a mount without execute permission (noexec): its code cannot be mapped" % mapped[0],
+                fix="move it (or the directory that holds it) to an exec mount, or remount %s without noexec"
+                % os.path.dirname(mapped[0]),
+                fact="%s on a noexec mount" % os.path.dirname(mapped[0]),
+            )
     for code in system.code_dirs:
         named = any(p.startswith(code.path.rstrip("/")) or code.path.startswith(p.rstrip("/") + "/") for p in paths)
         if ("NOEXEC" in parts.errno or "EACCES" in parts.errno) and (named or "NOEXEC" in parts.errno):

@@ -102,6 +102,8 @@ def run_checks(repo_root, tmp_path):
 
     def run(*args, python=None, env=None, timeout=600):
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXI_", "CONDA_OVERRIDE"))}
+        if python:  # another interpreter than the activated environment's (nox activates the session's venv)
+            child_env.pop("VIRTUAL_ENV", None)
         child_env.update(env or {})
         extra = child_env.get("PYTHONPATH")
         child_env["PYTHONPATH"] = os.pathsep.join(p for p in (extra, str(repo_root)) if p)

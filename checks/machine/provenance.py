@@ -104,6 +104,9 @@ def environment_prefix(environ=None):
     conda = environ.get("CONDA_PREFIX")
     if conda and environ.get("PIXI_ENVIRONMENT_NAME"):
         return conda, not _under(sys.prefix, conda)
+    venv = environ.get("VIRTUAL_ENV")  # `activate` of venv/virtualenv/uv sets it; a python from elsewhere may run
+    if venv and os.path.isdir(venv) and not _under(sys.prefix, venv):
+        return venv, True
     return sys.prefix, False
 
 

@@ -240,6 +240,9 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             if conda_name in records:
                 items += judge_conda(records[conda_name], records)
                 channels[name] = channel_of(records[conda_name])
+    # numpy is not declared by torch, yet torch's build is compiled against its C API: its version is a fact too
+    if "numpy" in installed:
+        closure.setdefault("numpy", installed["numpy"][0])
     # conda's records name each package's channel, however Python finds the package: the environment's prefix and
     # the active conda environment's (CONDA_PREFIX) when they differ
     for prefix in dict.fromkeys([provenance.environment, os.environ.get("CONDA_PREFIX") or provenance.environment]):

@@ -39,6 +39,9 @@ GIB = 1 << 30
 SHM_ENOUGH = 1 * GIB  # below this, a few workers with image batches fill it (Docker's 64 MB fails at once)
 NOFILE_ENOUGH = 4096  # below this, the file_descriptor strategy runs out with a few workers and pinned batches
 DISK_ENOUGH = 2 * GIB  # inductor's and triton's caches and a checkpoint of a small model
+# `import torch` alone maps 0.6 GiB (2.13 CPU wheel) to 2.6 GiB (2.0.1 CUDA wheel) of address space (VmSize, measured
+# here); initialising CUDA reserves far more address space than there is memory (its unified address space).
+ADDRESS_SPACE_ENOUGH = 64 * GIB
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +75,7 @@ class System:
     hostname: str
     host_addresses: Tuple[str, ...]
     resolve_error: Optional[str]
+    address_space: Optional[int] = None  # RLIMIT_AS soft limit in bytes (`ulimit -v` x 1024); None: unlimited
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -232,7 +236,26 @@ def collect(torch_dir=None):
         hostname=name,
         host_addresses=addresses,
         resolve_error=error,
+        address_space=address_space(),
     )
+
+
+def address_space():
+    """Return the soft RLIMIT_AS in bytes (`ulimit -v` sets it in KiB), or None when unlimited or unknown."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, AttributeError, ValueError, OSError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def noexec(path):
+    """True when `path` (or its nearest existing parent) is on a mount with `noexec` set."""
+    st = _statvfs(_existing(path))
+    flag = getattr(os, "ST_NOEXEC", 0)
+    return bool(st is not None and flag and st.f_flag & flag)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -306,6 +329,15 @@ def problems(system):
                     "`export %s=<a writable directory on an exec mount>`" % code.variable,
                 )
             )
+    if system.address_space is not None and system.address_space < ADDRESS_SPACE_ENOUGH:
+        found.append(
+            Problem(
+                "WARN",
+                "address-space limit %s (ulimit -v): torch's libraries and CUDA's reservations need more"
+                % human_size(system.address_space),
+                "`ulimit -v unlimited`",
+            )
+        )
     if not system.host_addresses:
         found.append(
             Problem(

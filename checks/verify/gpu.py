@@ -171,6 +171,22 @@ def _probe_failed(ctx):
     return Result("gpu", FAIL, "CUDA cannot run a kernel: %s" % meaning, "a kernel runs", error, fix)
 
 
+def visible_unmatched(visible, gpus):
+    """Return the CUDA_VISIBLE_DEVICES entries that name no GPU the driver sees: an index >= the GPU count, or a
+    UUID (`GPU-...`, a prefix is enough) of none of them. CUDA stops at the first invalid entry (CUDA C Programming
+    Guide, "CUDA Environment Variables"), so what follows it is hidden too."""
+    entries = [e.strip() for e in visible.split(",") if e.strip()]
+    uuids = [str(g.get("uuid") or "") for g in gpus]
+    wrong = []
+    for entry in entries:
+        if entry.isdigit():
+            if int(entry) >= len(gpus):
+                wrong.append(entry)
+        elif entry.startswith(("GPU-", "MIG-")) and uuids and not any(u.startswith(entry) for u in uuids):
+            wrong.append(entry)
+    return wrong
+
+
 def _unavailable(ctx):
     """The gpu FAIL when torch sees no GPU although a driver answers: what torch warned, or what hides them."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -182,6 +198,21 @@ def _unavailable(ctx):
             ">= 1 GPU",
             "0",
             "unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
+        )
+    unmatched = visible_unmatched(visible, ctx.driver["gpus"]) if visible else None
+    if unmatched:
+        count = len(ctx.driver["gpus"])
+        indices = ",".join(str(i) for i in range(count)) or "none"
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="CUDA_VISIBLE_DEVICES=%s names %s, but the driver sees %d GPU%s (indices %s)"
+            % (visible, ", ".join(unmatched), count, "" if count == 1 else "s", indices),
+            expected="indices below %d, or the GPUs' UUIDs" % count,
+            actual=visible,
+            hint="set CUDA_VISIBLE_DEVICES=%s (or unset CUDA_VISIBLE_DEVICES); it counts the GPUs this process may "
+            "see, from 0, whatever a launcher or a scheduler set" % ("0" if count else ""),
+            data={"fact": "driver GPUs %d, CUDA_VISIBLE_DEVICES=%s" % (count, visible)},
         )
     for warning in ctx.gpu.get("warnings", []):
         cause = of_cuda(warning)

@@ -156,25 +156,54 @@ def check_build(ctx):
     actual = probe.build_label(ctx.torch)
     if ctx.expect is None:
         if flavour == "cpu" and ctx.driver["present"]:
+            mutex = probe.conda_record("cpuonly") or (
+                (probe.conda_record("pytorch-mutex") or {}).get("build") == "cpu"
+                and probe.conda_record("pytorch-mutex")
+            )
+            if mutex:  # the pytorch channel's variant switch: cpuonly pins pytorch-mutex=*=cpu
+                return Result(
+                    name="build",
+                    status=WARN,
+                    summary="CPU build on a machine with an NVIDIA driver: cpuonly / pytorch-mutex=*=cpu is "
+                    "installed, which selects the CPU variant of pytorch",
+                    expected="a CUDA build",
+                    actual=actual,
+                    hint="remove cpuonly and what requires it (`conda remove cpuonly`; a package that depends on it "
+                    "pulls it back), then install pytorch with pytorch-cuda",
+                    data={"fact": "conda record cpuonly/pytorch-mutex cpu"},
+                )
             return Result(
-                "build",
-                WARN,
-                "CPU build on a machine with an NVIDIA driver",
-                "a CUDA build",
-                actual,
-                "use a CUDA build of torch (a CUDA environment of your workspace: `pixi run -e ENV verify`)",
+                name="build",
+                status=WARN,
+                summary="CPU build on a machine with an NVIDIA driver",
+                expected="a CUDA build",
+                actual=actual,
+                hint="use a CUDA build of torch (a CUDA environment of your workspace: `pixi run -e ENV verify`; pip: "
+                "the wheel index for a CUDA the driver supports, https://download.pytorch.org/whl/cuXY with X.Y <= "
+                "%s)" % (ctx.driver.get("cuda") or "the driver's CUDA"),
             )
         return Result("build", PASS, actual)
     want = ctx.expect.flavour
     if want == "unpinned":
+        hint = "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name
+        if flavour == "cpu" and ctx.driver["present"]:
+            # pixi solves a CUDA build only where the platform declares the __cuda virtual package: a platform
+            # entry's `cuda` (pixi 0.77), formerly `[system-requirements] cuda` (crates/pixi_manifest/src/
+            # system_requirements.rs@v0.77.0:22-39; deprecated in favour of platform entries, toml/manifest.rs)
+            major = (ctx.driver.get("cuda") or "12").split(".")[0]
+            hint = (
+                'declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` '
+                '(pixi before 0.77: `[system-requirements] cuda = "%s"`), then `pixi install`; or pin pytorch-cuda'
+                % (ctx.expect.platform.subdir, ctx.expect.platform.subdir, major, major)
+            )
         return Result(
-            "build",
-            WARN,
-            "%s build; %s leaves the flavour to the solver (%s)"
+            name="build",
+            status=WARN,
+            summary="%s build; %s leaves the flavour to the solver (%s)"
             % (flavour.upper(), ctx.expect.describe(), ctx.expect.promise.source),
-            "a pinned flavour",
-            actual,
-            "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name,
+            expected="a pinned flavour",
+            actual=actual,
+            hint=hint,
         )
     if flavour != want:
         return Result(
