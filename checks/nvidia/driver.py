@@ -16,6 +16,7 @@ import re
 import shutil
 
 from checks.machine.probe import run_command
+from checks.nvidia import parse
 
 # (state, nvmlReturn_t code, pattern in the text, what it means, the fix). Text first, code second.
 STATES = (
@@ -119,7 +120,7 @@ def cuda_from_libcuda():
             continue
         version = ctypes.c_int(0)
         if lib.cuDriverGetVersion(ctypes.byref(version)) == 0 and version.value:
-            return "%d.%d" % (version.value // 1000, (version.value % 1000) // 10)
+            return parse.cuda_version(version.value)
     return None
 
 
@@ -146,9 +147,8 @@ def from_nvml(pynvml):
             return None
         return {"source": "NVML", "error": "NVML: %s" % exc, "code": getattr(exc, "value", None)}
     try:
-        info = {"source": "NVML", "version": _text(pynvml.nvmlSystemGetDriverVersion()), "gpus": []}
-        cuda = pynvml.nvmlSystemGetCudaDriverVersion()
-        info["cuda"] = "%d.%d" % (cuda // 1000, cuda % 1000 // 10) if cuda else None
+        info = {"source": "NVML", "version": parse.text(pynvml.nvmlSystemGetDriverVersion()), "gpus": []}
+        info["cuda"] = parse.cuda_version(pynvml.nvmlSystemGetCudaDriverVersion())
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             capability = _nvml_optional(pynvml, "nvmlDeviceGetCudaComputeCapability", handle)
@@ -156,9 +156,9 @@ def from_nvml(pynvml):
             bus = _nvml_optional(pynvml, "nvmlDeviceGetPciInfo", handle)
             info["gpus"].append(
                 _gpu(
-                    _text(pynvml.nvmlDeviceGetName(handle)),
+                    parse.text(pynvml.nvmlDeviceGetName(handle)),
                     memory.total // 2**20 if memory is not None else None,
-                    _text(bus.busId) if bus is not None else None,
+                    parse.text(bus.busId) if bus is not None else None,
                     "%d.%d" % tuple(capability) if capability else None,
                 )
             )
@@ -177,17 +177,6 @@ def _nvml_optional(pynvml, name, handle):
         return getattr(pynvml, name)(handle)
     except (pynvml.NVMLError, AttributeError):  # not on this GPU or driver, or an older nvidia-ml-py
         return None
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _number(text):
-    try:
-        return int(float(text))
-    except ValueError:
-        return None  # [N/A], [Not Supported]
 
 
 def from_smi(smi, timeout, want_cuda=True):
@@ -216,7 +205,7 @@ def from_smi(smi, timeout, want_cuda=True):
         info["gpus"].append(
             _gpu(
                 row["name"],
-                _number(row.get("memory.total", "")),
+                parse.integer(row.get("memory.total", "")),
                 row.get("pci.bus_id"),
                 cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
             )

@@ -1,10 +1,10 @@
-"""The NVML reader (checks/health/nvml.py) against the fake pynvml shaped like nvidia-ml-py 13.615.71: every field,
+"""The NVML reader (checks/nvidia/nvml.py) against the fake pynvml shaped like nvidia-ml-py 13.615.71: every field,
 "not there" answers (NOT_SUPPORTED, INVALID_ARGUMENT for absent links, FUNCTION_NOT_FOUND on old drivers) as None,
 other errors kept for the verdicts."""
 
 import fakes
 
-from checks.health import nvml
+from checks.nvidia import nvml
 
 
 def test_the_h100_profile_is_read_field_by_field():
