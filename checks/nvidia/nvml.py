@@ -15,6 +15,7 @@ reset required) is kept in `errors` and judged.
 """
 
 from checks.nvidia import parse
+from checks.nvidia.records import LiveState
 
 NOT_THERE = (2, 3, 13)
 # nvml.h / pynvml constants (notes A.1-A.7), used when an older nvidia-ml-py lacks the name.
@@ -135,15 +136,15 @@ class Device:
         return value if value is not None else self.call("clocks", "nvmlDeviceGetCurrentClocksThrottleReasons")
 
     def live(self):
-        """The fields sampled during the load."""
-        return {
-            "reasons": self.reasons(),
-            "sm_mhz": self.call("clocks", "nvmlDeviceGetClockInfo", self.const("NVML_CLOCK_SM")),
-            "pcie_gen": self.call("pcie", "nvmlDeviceGetCurrPcieLinkGeneration"),
-            "pcie_width": self.call("pcie", "nvmlDeviceGetCurrPcieLinkWidth"),
-            "power_w": parse.watts(self.call("power", "nvmlDeviceGetPowerUsage")),
-            "temp_c": self.call("temperature", "nvmlDeviceGetTemperature", self.const("NVML_TEMPERATURE_GPU")),
-        }
+        """Return the LiveState now: the fields sampled during the load."""
+        return LiveState(
+            reasons=self.reasons(),
+            sm_mhz=self.call("clocks", "nvmlDeviceGetClockInfo", self.const("NVML_CLOCK_SM")),
+            pcie_gen=self.call("pcie", "nvmlDeviceGetCurrPcieLinkGeneration"),
+            pcie_width=self.call("pcie", "nvmlDeviceGetCurrPcieLinkWidth"),
+            power_w=parse.watts(self.call("power", "nvmlDeviceGetPowerUsage")),
+            temp_c=self.call("temperature", "nvmlDeviceGetTemperature", self.const("NVML_TEMPERATURE_GPU")),
+        )
 
     def bus_id(self):
         pci = self.call("device", "nvmlDeviceGetPciInfo")
@@ -161,16 +162,16 @@ class Device:
             "remapped_rows": self.remapped_rows(),
             "pcie": self.pcie(),
             "nvlink": self.nvlink(),
-            "reasons": live["reasons"],
-            "sm_mhz": live["sm_mhz"],
+            "reasons": live.reasons,
+            "sm_mhz": live.sm_mhz,
             "sm_max_mhz": self.call("clocks", "nvmlDeviceGetMaxClockInfo", self.const("NVML_CLOCK_SM")),
             "power": {
                 "limit_w": parse.watts(self.call("power", "nvmlDeviceGetPowerManagementLimit")),
                 "default_w": parse.watts(self.call("power", "nvmlDeviceGetPowerManagementDefaultLimit")),
                 "enforced_w": parse.watts(self.call("power", "nvmlDeviceGetEnforcedPowerLimit")),
-                "draw_w": live["power_w"],
+                "draw_w": live.power_w,
             },
-            "temp_c": live["temp_c"],
+            "temp_c": live.temp_c,
             "errors": self.errors,
         }
 
@@ -194,5 +195,6 @@ class Reader:
         self.device = Device(nvml, index)
 
     def read(self):
-        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown)."""
-        return self.device.live()
+        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown), as
+        LiveState.sample()'s dict."""
+        return self.device.live().sample()

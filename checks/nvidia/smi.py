@@ -14,6 +14,7 @@ import re
 
 from checks.machine.probe import run_command
 from checks.nvidia.parse import flag, number, reasons_mask
+from checks.nvidia.records import LiveState
 
 LABEL = re.compile(r"^(\S.*?)\s+: ?(.*)$")
 GPU_LABEL = re.compile(r"^GPU [0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f]$")
@@ -186,17 +187,18 @@ class Reader:
         self.smi, self.index, self.timeout = smi, index, timeout
 
     def read(self):
-        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown)."""
+        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown), as
+        LiveState.sample()'s dict; {} when nvidia-smi fails or prints no block for this GPU."""
         code, text = query(self.smi, self.timeout, self.index)
         found = gpus(text) if code == 0 else []
         if not found:
             return {}
         g = found[0]
-        return {
-            "reasons": g["reasons"],
-            "sm_mhz": g["sm_mhz"],
-            "pcie_gen": g["pcie"]["gen"],
-            "pcie_width": g["pcie"]["width"],
-            "power_w": g["power"]["draw_w"],
-            "temp_c": g["temp_c"],
-        }
+        return LiveState(
+            reasons=g["reasons"],
+            sm_mhz=g["sm_mhz"],
+            pcie_gen=g["pcie"]["gen"],
+            pcie_width=g["pcie"]["width"],
+            power_w=g["power"]["draw_w"],
+            temp_c=g["temp_c"],
+        ).sample()
