@@ -8,7 +8,7 @@ bitmask is instantaneous, so it is sampled during the load (research notes A.7).
 """
 
 from checks.health.lines import line, read_failure
-from checks.nvidia import gpuinfo
+from checks.nvidia import parse
 from checks.report import FAIL, PASS, SKIP, WARN
 
 FAILURE_MASK = 0x8 | 0x20 | 0x40 | 0x80
@@ -20,12 +20,12 @@ DETAILS = {
     0x40: "the temperature is too high (HW Thermal Slowdown halves the clocks or more)",
     0x80: "the power brake assertion has triggered. Please check the power supply.",
 }
-NAMES = {bit: label for bit, label, _ in gpuinfo.REASONS}
+NAMES = {reason.bit: reason.words for reason in parse.REASONS}  # checks/nvidia/parse.py, the one table
 
 
 def names(mask):
-    """The names of the reasons in a bitmask (checks/nvidia/gpuinfo.py's words)."""
-    return [label for bit, label in NAMES.items() if mask & bit]
+    """The names of the reasons in a bitmask (checks/nvidia/parse.py's words)."""
+    return parse.reason_names(mask)
 
 
 def check_clocks(gpu, load):

@@ -55,29 +55,45 @@ def _driver_failure(n):
         text, code = n.failure
         state, meaning, fix = driver.classify(text, code)
         return Result(
-            "driver",
-            FAIL,
-            "nvidia-smi -q fails: %s" % meaning,
-            "it answers",
-            text.strip()[:300],
-            fix,
-            {"reason": "nvidia-smi -q fails: %s" % meaning, "state": state},
+            name="driver",
+            status=FAIL,
+            summary="nvidia-smi -q fails: %s" % meaning,
+            expected="it answers",
+            actual=text.strip()[:300],
+            hint=fix,
+            data={"reason": "nvidia-smi -q fails: %s" % meaning, "state": state},
         )
     if d["state"]:
         summary, words, fix = driver.failure(d)
         reason = {"reason": "driver not answering: %s" % d["meaning"], "state": d["state"]}
-        return Result("driver", FAIL, summary, "the driver answers", words, fix, reason)
+        return Result(
+            name="driver",
+            status=FAIL,
+            summary=summary,
+            expected="the driver answers",
+            actual=words,
+            hint=fix,
+            data=reason,
+        )
     if d["present"]:  # the driver answers and sees no GPU
         state, meaning, fix = driver.classify("No devices were found")
-        return Result("driver", FAIL, meaning, "the GPUs", "none", fix, {"reason": meaning, "state": state})
+        return Result(
+            name="driver",
+            status=FAIL,
+            summary=meaning,
+            expected="the GPUs",
+            actual="none",
+            hint=fix,
+            data={"reason": meaning, "state": state},
+        )
     return Result(
-        "driver",
-        FAIL,
-        "an NVIDIA GPU is in this machine (%s) but no NVIDIA driver answers" % "; ".join(n.hardware),
-        "a working driver",
-        "none",
-        "install or load the NVIDIA driver (`nvidia-smi` must work); `dmesg | grep NVRM` says why it did not load",
-        {"reason": "NVIDIA GPU present but no driver answers", "state": "no-driver"},
+        name="driver",
+        status=FAIL,
+        summary="an NVIDIA GPU is in this machine (%s) but no NVIDIA driver answers" % "; ".join(n.hardware),
+        expected="a working driver",
+        actual="none",
+        hint="install or load the NVIDIA driver (`nvidia-smi` must work); `dmesg | grep NVRM` says why it did not load",
+        data={"reason": "NVIDIA GPU present but no driver answers", "state": "no-driver"},
     )
 
 
@@ -128,7 +144,7 @@ def prepare(args, argv):
             failed = _driver_failure(n)
             jobs.append(("driver", lambda: failed))
         else:
-            jobs.append(("gpus", lambda: Result("gpus", SKIP, NO_GPU)))
+            jobs.append(("gpus", lambda: Result(name="gpus", status=SKIP, summary=NO_GPU)))
     for gpu in n.gpus:
         jobs += static_jobs(gpu)
     if n.kernel_log is not None:

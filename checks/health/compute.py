@@ -124,7 +124,12 @@ def check_consistency(gpus, outcomes, reason=None):
     """The `consistency` line: within each group of GPUs of the same name and SM count, the same checksums. A GPU
     that differs from the majority of its group is named; a tie (two GPUs that differ) names both."""
     if reason:
-        return Result("consistency", SKIP, "results across GPUs not compared: %s" % reason, data={"reason": reason})
+        return Result(
+            name="consistency",
+            status=SKIP,
+            summary="results across GPUs not compared: %s" % reason,
+            data={"reason": reason},
+        )
     groups = {}
     for gpu in gpus:
         done = (outcomes.get(gpu["index"]) or {}).get("compute")
@@ -134,7 +139,9 @@ def check_consistency(gpus, outcomes, reason=None):
     compared = {k: v for k, v in groups.items() if len(v) > 1}
     if not compared:
         why = "only one GPU ran the matmul" if groups else "no GPU ran the matmul"
-        return Result("consistency", SKIP, "results across GPUs not compared: %s" % why, data={"reason": why})
+        return Result(
+            name="consistency", status=SKIP, summary="results across GPUs not compared: %s" % why, data={"reason": why}
+        )
     odd, lines = {}, []
     for (model, sms), members in compared.items():
         counts = {}
@@ -148,13 +155,18 @@ def check_consistency(gpus, outcomes, reason=None):
         lines.append("%d x %s%s" % (len(members), model, " (%s SMs)" % sms if sms else ""))
     if odd:
         return Result(
-            "consistency",
-            FAIL,
-            "the same matmul gave different bits on GPU %s than on the other GPUs of the same model (%s)"
+            name="consistency",
+            status=FAIL,
+            summary="the same matmul gave different bits on GPU %s than on the other GPUs of the same model (%s)"
             % (", ".join(sorted(odd, key=int)), "; ".join(lines)),
-            "identical results on GPUs of one model",
-            "GPU %s differ" % ", ".join(sorted(odd, key=int)),
-            "pull the GPU(s) named: they compute wrong results; confirm with NVIDIA's field diagnostic",
-            {"reason": "results differ across GPUs", "by_gpu": odd},
+            expected="identical results on GPUs of one model",
+            actual="GPU %s differ" % ", ".join(sorted(odd, key=int)),
+            hint="pull the GPU(s) named: they compute wrong results; confirm with NVIDIA's field diagnostic",
+            data={"reason": "results differ across GPUs", "by_gpu": odd},
         )
-    return Result("consistency", PASS, "identical matmul results across %s" % "; ".join(lines), data={"reason": ""})
+    return Result(
+        name="consistency",
+        status=PASS,
+        summary="identical matmul results across %s" % "; ".join(lines),
+        data={"reason": ""},
+    )

@@ -8,9 +8,9 @@ import os
 import shutil
 import time
 
-from checks.health import lines, load, nvml, smi, xid
+from checks.health import lines, load, xid
 from checks.machine import probe
-from checks.nvidia import driver
+from checks.nvidia import driver, nvml, smi
 from checks.report import UsageError
 
 

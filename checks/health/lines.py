@@ -22,7 +22,9 @@ def line(gpu, aspect, status, summary, expected=None, actual=None, hint=None, re
     """Return the Result of one aspect of one GPU; `reason` is the few words the node summary quotes (default: the
     summary), data carries the GPU's index and bus id so that the summary can name it."""
     data.update(gpu=gpu["index"], bus_id=gpu.get("bus_id"), reason=reason or summary)
-    return Result(name(gpu, aspect), status, summary, expected, actual, hint, data)
+    return Result(
+        name=name(gpu, aspect), status=status, summary=summary, expected=expected, actual=actual, hint=hint, data=data
+    )
 
 
 def read_failure(gpu, aspect):

@@ -80,20 +80,20 @@ def run(torch, targets, settings, readers, progress=None, dtypes=None, budget=No
 def check_load(node):
     """The `load` line: run the load (checks/health/facts.py Node.loaded) and say what ran, or why not."""
     if node.load_reason:
-        return Result("load", SKIP, "not run: %s" % node.load_reason, data={"reason": ""})
+        return Result(name="load", status=SKIP, summary="not run: %s" % node.load_reason, data={"reason": ""})
     outcomes, _ = node.loaded()
     if not outcomes:
         why = "; ".join("GPU %d: %s" % (g["index"], node.why_not_loaded(g)) for g in node.gpus)
-        return Result("load", SKIP, "not run: no GPU can be loaded (%s)" % why, data={"reason": ""})
+        return Result(name="load", status=SKIP, summary="not run: no GPU can be loaded (%s)" % why, data={"reason": ""})
     seconds, memtest_seconds, size = SETTINGS["quick" if node.args.quick else "full"]
     wall = max(o["wall_s"] for o in outcomes.values())
     samples = {str(i): len(o["samples"]) for i, o in outcomes.items()}
     left = [g["index"] for g in node.gpus if g["index"] not in outcomes]
     return Result(
-        "load",
-        PASS,
-        "loaded %d GPU%s at once for %.1f s: %dx%d matmul for %g s, then the memory test (up to %g s); %s samples "
-        "per GPU%s"
+        name="load",
+        status=PASS,
+        summary="loaded %d GPU%s at once for %.1f s: %dx%d matmul for %g s, then the memory test (up to %g s); "
+        "%s samples per GPU%s"
         % (
             len(outcomes),
             "s" if len(outcomes) != 1 else "",

@@ -50,17 +50,36 @@ def check_node(results, gpus, untested=None):
     if fails:
         text = "%s: %s" % (PREFIX[FAIL], _words(fails, gpus, FAIL))
         return Result(
-            "node", FAIL, text, "a healthy node", "unhealthy", "see the FAIL lines above", dict(data, reason=text)
+            name="node",
+            status=FAIL,
+            summary=text,
+            expected="a healthy node",
+            actual="unhealthy",
+            hint="see the FAIL lines above",
+            data=dict(data, reason=text),
         )
     if warns:
         text = "%s: %s" % (PREFIX[WARN], _words(warns, gpus, WARN))
-        return Result("node", WARN, text, "no warning", "warnings", "see the WARN lines above", dict(data, reason=text))
+        return Result(
+            name="node",
+            status=WARN,
+            summary=text,
+            expected="no warning",
+            actual="warnings",
+            hint="see the WARN lines above",
+            data=dict(data, reason=text),
+        )
     if not gpus:
-        return Result("node", SKIP, "no NVIDIA GPU on this machine: nothing to check", data=dict(data, reason=""))
+        return Result(
+            name="node",
+            status=SKIP,
+            summary="no NVIDIA GPU on this machine: nothing to check",
+            data=dict(data, reason=""),
+        )
     text = "%s: %d GPU%s (%s)" % (PREFIX[PASS], len(gpus), "s" if len(gpus) != 1 else "", models(gpus))
     if untested:
         text += "; not load-tested: %s" % untested
     unjudged = [r.name for r in results if r.name != "node" and (r.data or {}).get("internal_error")]
     if unjudged:  # a bug in checks says nothing about the GPUs: named, never a reason to pull one
         text += "; not judged (a bug in checks): %s" % ", ".join(unjudged)
-    return Result("node", PASS, text, data=dict(data, reason="", unjudged=unjudged))
+    return Result(name="node", status=PASS, summary=text, data=dict(data, reason="", unjudged=unjudged))

@@ -138,16 +138,18 @@ def check_xid(log, gpus):
     """The `xid` line: every Xid since boot (or in the ring buffer) grouped by Xid and GPU, judged by the catalog."""
     if log["source"] is None:
         return Result(
-            "xid",
-            SKIP,
-            "the kernel log cannot be read, so Xid errors are not checked: %s; to check them, %s"
+            name="xid",
+            status=SKIP,
+            summary="the kernel log cannot be read, so Xid errors are not checked: %s; to check them, %s"
             % ("; ".join(log["errors"]), GRANT),
             data={"reason": "kernel log unreadable", "errors": log["errors"]},
         )
     where = "since boot" if log["source"].startswith("journalctl") else "in the kernel ring buffer"
     events = parse(log["text"])
     if not events:
-        return Result("xid", PASS, "no Xid errors %s (%s)" % (where, log["source"]), data={"reason": "no Xid"})
+        return Result(
+            name="xid", status=PASS, summary="no Xid errors %s (%s)" % (where, log["source"]), data={"reason": "no Xid"}
+        )
     by_bus = {pci_key(g.get("bus_id")): g for g in gpus}
     groups = {}
     for event in events:
@@ -173,11 +175,11 @@ def check_xid(log, gpus):
     unmapped = [reason for this, gpu, reason in judged if this == status and not gpu]
     summary = "%d Xid events %s (%s): %s" % (len(events), where, log["source"], "; ".join(parts))
     return Result(
-        "xid",
-        status,
-        summary,
-        "no Xid that needs action",
-        "; ".join("Xid %d x%d" % (c, len(s)) for (c, _), s in sorted(groups.items())),
-        "; ".join(dict.fromkeys(hints)) or None,
-        {"reason": "Xid errors", "by_gpu": by_gpu, "unmapped": unmapped, "events": events[-50:]},
+        name="xid",
+        status=status,
+        summary=summary,
+        expected="no Xid that needs action",
+        actual="; ".join("Xid %d x%d" % (c, len(s)) for (c, _), s in sorted(groups.items())),
+        hint="; ".join(dict.fromkeys(hints)) or None,
+        data={"reason": "Xid errors", "by_gpu": by_gpu, "unmapped": unmapped, "events": events[-50:]},
     )

@@ -14,12 +14,42 @@ import ctypes
 import platform
 import re
 import shutil
+from typing import NamedTuple
 
 from checks.machine.probe import run_command
+from checks.nvidia import parse
 
-# (state, nvmlReturn_t code, pattern in the text, what it means, the fix). Text first, code second.
+
+class KnownState(NamedTuple):
+    """One failure state of the driver: its name, the nvmlReturn_t code nvidia-smi exits with (NVML's return value),
+    a regular expression for its message, what it means and the fix."""
+
+    state: str
+    nvml_code: int
+    pattern: str
+    meaning: str
+    fix: str
+
+
+class DriverState(NamedTuple):
+    """What classify() says of a failed answer: the state's name (a KnownState's, or `failed`), meaning and fix."""
+
+    state: str
+    meaning: str
+    fix: str
+
+
+class Failure(NamedTuple):
+    """What failure() says of a driver that does not answer: the summary line, its own words (condensed), the fix."""
+
+    summary: str
+    words: str
+    fix: str
+
+
+# Matched by text first, by code second.
 STATES = (
-    (
+    KnownState(
         "driver-not-loaded",
         9,
         r"couldn't communicate with the NVIDIA driver|Driver Not Loaded",
@@ -27,7 +57,7 @@ STATES = (
         "load it (`sudo modprobe nvidia`); after a kernel update reinstall the driver for the running kernel; "
         "`dmesg | grep NVRM` says why it did not load (e.g. nouveau holds the GPU)",
     ),
-    (
+    KnownState(
         "nvml-missing",
         12,
         r"couldn't find libnvidia-ml\.so|NVML Shared Library Not Found",
@@ -35,7 +65,7 @@ STATES = (
         "in a container, start it with the NVIDIA runtime (`docker run --gpus all`, Apptainer `--nv`); "
         "otherwise reinstall the NVIDIA driver",
     ),
-    (
+    KnownState(
         "version-mismatch",
         18,
         r"Driver/library version mismatch|NVML/RM version mismatch",
@@ -43,35 +73,35 @@ STATES = (
         "reboot (or reload the nvidia kernel modules); then hold the driver packages so unattended upgrades "
         "cannot do it again",
     ),
-    (
+    KnownState(
         "no-permission",
         4,
         r"Insufficient Permissions",
         "this user may not open the GPU device nodes (/dev/nvidia*)",
         "add the user to the group that owns /dev/nvidia* (`ls -l /dev/nvidia*`), or give the container the devices",
     ),
-    (
+    KnownState(
         "gpu-lost",
         15,
         r"GPU is lost|fallen off the bus|Unable to determine the device handle",
         "a GPU fell off the bus or stopped responding (Xid 79)",
         "reboot; if it recurs, check the GPU's power, cooling and seating (`dmesg | grep -i xid`)",
     ),
-    (
+    KnownState(
         "reset-required",
         16,
         r"GPU requires restart|requires a reset",
         "a GPU needs a reset",
         "reset it when idle (`sudo nvidia-smi -r -i N`) or reboot",
     ),
-    (
+    KnownState(
         "inforom",
         14,
         r"infoROM is corrupted|Corrupted infoROM",
         "a GPU's infoROM is corrupted",
         "the GPU needs service: report it to the vendor; move the job to another GPU",
     ),
-    (
+    KnownState(
         "no-devices",
         6,
         r"No devices were found|No supported GPUs were found",
@@ -79,7 +109,7 @@ STATES = (
         "`dmesg | grep NVRM` (RmInitAdapter failed: enable Above 4G Decoding / Resizable BAR in the BIOS); "
         "in a container, pass the devices (`--gpus all`)",
     ),
-    (
+    KnownState(
         "nvml-unknown",
         999,
         r"Failed to initialize NVML: Unknown Error",
@@ -94,18 +124,19 @@ NOT_A_FIELD = re.compile(r'Field "([\w.]+)" is not a valid field to query')
 
 
 def classify(text, code=None):
-    """Return (state, meaning, fix) for a failed NVML/nvidia-smi answer, from its text first, its code second."""
-    for state, _, pattern, meaning, fix in STATES:
-        if re.search(pattern, text or ""):
-            return state, meaning, fix
-    for state, number, _, meaning, fix in STATES:
-        if code == number:
-            return state, meaning, fix
+    """Return a DriverState (state, meaning, fix) for a failed NVML/nvidia-smi answer (its text, its exit code or
+    NVML return value), from its text first, its code second; `failed` with its first line where no state matches."""
+    for known in STATES:
+        if re.search(known.pattern, text or ""):
+            return DriverState(state=known.state, meaning=known.meaning, fix=known.fix)
+    for known in STATES:
+        if code == known.nvml_code:
+            return DriverState(state=known.state, meaning=known.meaning, fix=known.fix)
     line = next((s.strip() for s in (text or "").splitlines() if s.strip()), "no output")
-    return (
-        "failed",
-        "nvidia-smi failed (%s): %s" % ("exit %s" % code if code is not None else "error", line),
-        "run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; reinstall or update the driver if it keeps failing",
+    return DriverState(
+        state="failed",
+        meaning="nvidia-smi failed (%s): %s" % ("exit %s" % code if code is not None else "error", line),
+        fix="run `nvidia-smi` and `dmesg | grep -i -e xid -e NVRM`; reinstall or update the driver if it keeps failing",
     )
 
 
@@ -119,7 +150,7 @@ def cuda_from_libcuda():
             continue
         version = ctypes.c_int(0)
         if lib.cuDriverGetVersion(ctypes.byref(version)) == 0 and version.value:
-            return "%d.%d" % (version.value // 1000, (version.value % 1000) // 10)
+            return parse.cuda_version(version.value)
     return None
 
 
@@ -146,9 +177,8 @@ def from_nvml(pynvml):
             return None
         return {"source": "NVML", "error": "NVML: %s" % exc, "code": getattr(exc, "value", None)}
     try:
-        info = {"source": "NVML", "version": _text(pynvml.nvmlSystemGetDriverVersion()), "gpus": []}
-        cuda = pynvml.nvmlSystemGetCudaDriverVersion()
-        info["cuda"] = "%d.%d" % (cuda // 1000, cuda % 1000 // 10) if cuda else None
+        info = {"source": "NVML", "version": parse.text(pynvml.nvmlSystemGetDriverVersion()), "gpus": []}
+        info["cuda"] = parse.cuda_version(pynvml.nvmlSystemGetCudaDriverVersion())
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             capability = _nvml_optional(pynvml, "nvmlDeviceGetCudaComputeCapability", handle)
@@ -156,9 +186,9 @@ def from_nvml(pynvml):
             bus = _nvml_optional(pynvml, "nvmlDeviceGetPciInfo", handle)
             info["gpus"].append(
                 _gpu(
-                    _text(pynvml.nvmlDeviceGetName(handle)),
+                    parse.text(pynvml.nvmlDeviceGetName(handle)),
                     memory.total // 2**20 if memory is not None else None,
-                    _text(bus.busId) if bus is not None else None,
+                    parse.text(bus.busId) if bus is not None else None,
                     "%d.%d" % tuple(capability) if capability else None,
                 )
             )
@@ -177,17 +207,6 @@ def _nvml_optional(pynvml, name, handle):
         return getattr(pynvml, name)(handle)
     except (pynvml.NVMLError, AttributeError):  # not on this GPU or driver, or an older nvidia-ml-py
         return None
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _number(text):
-    try:
-        return int(float(text))
-    except ValueError:
-        return None  # [N/A], [Not Supported]
 
 
 def from_smi(smi, timeout, want_cuda=True):
@@ -216,7 +235,7 @@ def from_smi(smi, timeout, want_cuda=True):
         info["gpus"].append(
             _gpu(
                 row["name"],
-                _number(row.get("memory.total", "")),
+                parse.integer(row.get("memory.total", "")),
                 row.get("pci.bus_id"),
                 cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
             )
@@ -270,12 +289,12 @@ def facts(timeout=15.0, pynvml=None):
 
 
 def failure(info):
-    """Return (summary, the driver's own words, fix) of a driver in a failure state (info["state"] set): the same
-    line wherever a check reports it (verify's driver line, health's)."""
+    """Return a Failure (summary, the driver's own words, fix) of a driver in a failure state (info["state"] set):
+    the same line wherever a check reports it (verify's driver line, health's)."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
-    return "%s doesn't answer: %s" % (info["source"], info["meaning"]), words, info["fix"]
+    return Failure(summary="%s doesn't answer: %s" % (info["source"], info["meaning"]), words=words, fix=info["fix"])
 
 
 def describe(info):

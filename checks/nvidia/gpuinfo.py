@@ -9,19 +9,8 @@ import threading
 import time
 
 from checks.machine.probe import run_command
+from checks.nvidia import parse
 
-# NVML clocks-event (throttle) reason bits, and whether each one slows the GPU down.
-REASONS = (
-    (0x1, "idle", False),
-    (0x2, "application clocks setting", False),
-    (0x4, "software power cap", True),
-    (0x8, "hardware slowdown", True),
-    (0x10, "sync boost", False),
-    (0x20, "software thermal slowdown", True),
-    (0x40, "hardware thermal slowdown", True),
-    (0x80, "hardware power brake", True),
-    (0x100, "display clock setting", False),
-)
 SMI_FIELDS = (
     "clocks.sm",
     "clocks.max.sm",
@@ -55,20 +44,9 @@ KEYS = (
 
 
 def decode_reasons(mask):
-    """Return the names of the active throttle reasons that slow the GPU down."""
-    if mask is None:
-        return []
-    return [name for bit, name, slows in REASONS if slows and mask & bit]
-
-
-def _number(text):
-    text = text.strip()
-    if text.startswith("0x"):
-        return int(text, 16)
-    try:
-        return float(text) if "." in text else int(text)
-    except ValueError:
-        return None  # "[N/A]", "[Not Supported]"
+    """Return the words of the active clocks event (throttle) reasons that slow the GPU down (checks/nvidia/parse.py
+    REASONS); [] for None."""
+    return parse.reason_names(mask, slowing_only=True)
 
 
 class Reader:
@@ -85,12 +63,11 @@ class Reader:
         except Exception:  # no package, no driver, or no such GPU
             self.source = "nvidia-smi" if shutil.which("nvidia-smi") else None
 
-    def _nvml(self, name, *args, scale=None):
+    def _nvml(self, name, *args):
         try:
-            value = getattr(self.nvml, name)(self.handle, *args)
+            return getattr(self.nvml, name)(self.handle, *args)
         except Exception:  # a field this GPU or driver does not support
             return None
-        return value / scale if scale else value
 
     def read(self):
         """Return the state as a dict of KEYS (None where unknown)."""
@@ -106,9 +83,9 @@ class Reader:
                 self._nvml("nvmlDeviceGetMaxClockInfo", n.NVML_CLOCK_SM),
                 self._nvml("nvmlDeviceGetClockInfo", n.NVML_CLOCK_MEM),
                 self._nvml("nvmlDeviceGetMaxClockInfo", n.NVML_CLOCK_MEM),
-                self._nvml("nvmlDeviceGetPowerUsage", scale=1000),
-                self._nvml("nvmlDeviceGetEnforcedPowerLimit", scale=1000),
-                self._nvml("nvmlDeviceGetPowerManagementDefaultLimit", scale=1000),
+                parse.watts(self._nvml("nvmlDeviceGetPowerUsage")),
+                parse.watts(self._nvml("nvmlDeviceGetEnforcedPowerLimit")),
+                parse.watts(self._nvml("nvmlDeviceGetPowerManagementDefaultLimit")),
                 self._nvml("nvmlDeviceGetTemperature", n.NVML_TEMPERATURE_GPU),
                 self._nvml("nvmlDeviceGetCurrPcieLinkGeneration"),
                 self._nvml("nvmlDeviceGetMaxPcieLinkGeneration"),
@@ -121,7 +98,7 @@ class Reader:
             query = ["-i", str(self.index), "--query-gpu=" + ",".join(SMI_FIELDS), "--format=csv,noheader,nounits"]
             code, out = run_command(["nvidia-smi", *query], 10)
             if code == 0:
-                return dict(zip(KEYS, (_number(v) for v in out.strip().split(","))))
+                return dict(zip(KEYS, (parse.number(v) for v in out.strip().split(","))))
         return dict.fromkeys(KEYS)
 
     def processes(self):
@@ -153,7 +130,7 @@ class Reader:
             code, out = run_command(["nvidia-smi", *query], 10)
             if code != 0:
                 return None
-            rows = [[_number(v) for v in line.split(",")] for line in out.splitlines() if "," in line]
+            rows = [[parse.number(v) for v in line.split(",")] for line in out.splitlines() if "," in line]
             return [{"pid": r[0], "mib": r[1]} for r in rows if isinstance(r[0], int)]
         return None
 

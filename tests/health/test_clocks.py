@@ -3,7 +3,8 @@ through the fake NVML."""
 
 import fakes
 
-from checks.health import clocks, nvml
+from checks.health import clocks
+from checks.nvidia import nvml
 
 
 def read(**changes):

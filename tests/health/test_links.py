@@ -4,7 +4,8 @@ absent (NOT_SUPPORTED / INVALID_ARGUMENT), down, and error counters rising durin
 import fakes
 import pytest
 
-from checks.health import links, nvml
+from checks.health import links
+from checks.nvidia import nvml
 
 
 def gpus(*profiles):

@@ -4,7 +4,8 @@ as NVIDIA documents or DCGM does (checks/health/memory.py names each source)."""
 import fakes
 import pytest
 
-from checks.health import memory, nvml
+from checks.health import memory
+from checks.nvidia import nvml
 
 
 def read(**changes):

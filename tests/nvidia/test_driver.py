@@ -90,6 +90,17 @@ def test_an_unknown_exit_is_reported_in_its_own_words():
     assert state == "failed" and meaning == "nvidia-smi failed (exit 3): Something new went wrong"
 
 
+def test_states_are_records_with_named_fields():
+    """classify() and failure() answer records (still unpacked as tuples by verify): fields named, not counted."""
+    text, code = fakes.SMI_STATES["version-mismatch"]
+    found = driver.classify(text, code)
+    assert (found.state, found.fix) == ("version-mismatch", driver.STATES[2].fix) and driver.STATES[2].nvml_code == 18
+    assert driver.classify("", 9).state == "driver-not-loaded"  # by code where the text says nothing
+    info = {"source": "nvidia-smi", "error": text, "meaning": found.meaning, "fix": found.fix}
+    failed = driver.failure(info)
+    assert failed.summary == "nvidia-smi doesn't answer: " + found.meaning and failed.fix == found.fix
+
+
 def test_nvml_gives_the_same_facts():
     """Through nvidia-ml-py: driver, CUDA (12020 -> 12.2), each GPU with memory, bus id and compute capability."""
     info = driver.from_nvml(fakes.pynvml(gpus=[fakes.H100, fakes.RTX_5090]))

@@ -13,11 +13,6 @@ def test_decode_reasons_keeps_the_ones_that_slow_the_gpu():
     assert gpuinfo.decode_reasons(None) == []
 
 
-def test_smi_numbers():
-    """nvidia-smi's values: integers, floats, hex bitmasks, and [N/A] as None."""
-    assert [gpuinfo._number(v) for v in (" 1980", "350.12", "0x0000000000000004", "[N/A]")] == [1980, 350.12, 4, None]
-
-
 class FakeReader:
     source = "fake"
 

@@ -6,7 +6,8 @@ import os
 import fakes
 import pytest
 
-from checks.health import clocks, memory, smi
+from checks.health import clocks, memory
+from checks.nvidia import parse, smi
 
 
 def test_the_565_h100_capture():
@@ -64,7 +65,7 @@ def test_the_580_clocks_event_reasons_block():
     "text, value", [("7", 7), ("16x", 16), ("100.89 W", 100.89), ("-8 C", -8), ("N/A", None), ("[N/A]", None)]
 )
 def test_numbers(text, value):
-    assert smi.number(text) == value
+    assert parse.number(text) == value
 
 
 def test_the_tree_keeps_sections_apart():

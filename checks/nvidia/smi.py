@@ -1,4 +1,4 @@
-"""The fallback reader: `nvidia-smi -q` text, parsed into the same per-GPU facts as NVML gives (checks/health/nvml.py).
+"""The fallback reader: `nvidia-smi -q` text, parsed into the same per-GPU facts as NVML gives (checks/nvidia/nvml.py).
 
 The output is a tree by indentation, `Label : value` or a section label alone. Field names differ between driver
 eras (research notes B.2, from the real captures of nvidia-smi 470.129.06, 510.73.08, 555.42.02, 565.57.01):
@@ -13,19 +13,9 @@ Correctable`, `SRAM Uncorrectable` (510) or `SRAM Uncorrectable Parity` + `SRAM 
 import re
 
 from checks.machine.probe import run_command
+from checks.nvidia.parse import flag, number, reasons_mask
+from checks.nvidia.records import LiveState
 
-# The `Clocks Event Reasons` labels and NVML's bits for them (nvml.h nvmlClocksEventReason*, notes A.7).
-REASON_BITS = {
-    "Idle": 0x1,
-    "Applications Clocks Setting": 0x2,
-    "SW Power Cap": 0x4,
-    "HW Slowdown": 0x8,
-    "Sync Boost": 0x10,
-    "SW Thermal Slowdown": 0x20,
-    "HW Thermal Slowdown": 0x40,
-    "HW Power Brake Slowdown": 0x80,
-    "Display Clock Setting": 0x100,
-}
 LABEL = re.compile(r"^(\S.*?)\s+: ?(.*)$")
 GPU_LABEL = re.compile(r"^GPU [0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f]$")
 
@@ -64,21 +54,6 @@ def _first(node, *labels):
         if isinstance(node, dict) and label in node:
             return node[label]
     return None
-
-
-def number(text):
-    """`7`, `16x`, `100.89 W`, `30 C` -> the number; `N/A`, `[Not Supported]`, missing -> None."""
-    match = re.match(r"^\s*(-?\d+(?:\.\d+)?)", text) if isinstance(text, str) else None
-    if not match:
-        return None
-    value = float(match.group(1))
-    return int(value) if value.is_integer() else value
-
-
-def flag(text):
-    """`Yes`/`Enabled`/`Active` -> True, `No`/`Disabled`/`Not Active` -> False, else None."""
-    words = {"yes": True, "enabled": True, "active": True, "no": False, "disabled": False, "not active": False}
-    return words.get(text.strip().lower()) if isinstance(text, str) else None
 
 
 def _total(block, labels):
@@ -141,14 +116,9 @@ def _rows(g):
 
 
 def reasons(g):
-    block = _first(g, "Clocks Event Reasons", "Clocks Throttle Reasons")
-    if not isinstance(block, dict):
-        return None
-    mask = 0
-    for label, bit in REASON_BITS.items():
-        if flag(block.get(label)):
-            mask |= bit
-    return mask
+    """Return the clocks event reasons bitmask of a GPU block (`Clocks Event Reasons`, 530+, or `Clocks Throttle
+    Reasons`, up to 525), or None where it has neither."""
+    return reasons_mask(_first(g, "Clocks Event Reasons", "Clocks Throttle Reasons"))
 
 
 def _power(g):
@@ -164,7 +134,7 @@ def _power(g):
 
 
 def gpu(label, g, index):
-    """Return one GPU's facts from its `GPU 00000000:18:00.0` block (keys as checks/health/nvml.py's)."""
+    """Return one GPU's facts from its `GPU 00000000:18:00.0` block (keys as checks/nvidia/nvml.py's)."""
     pci = g.get("PCI") if isinstance(g.get("PCI"), dict) else g  # captures that elide the `PCI` label
     link = pci.get("GPU Link Info")
     pcie = {
@@ -217,17 +187,18 @@ class Reader:
         self.smi, self.index, self.timeout = smi, index, timeout
 
     def read(self):
-        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown)."""
+        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown), as
+        LiveState.sample()'s dict; {} when nvidia-smi fails or prints no block for this GPU."""
         code, text = query(self.smi, self.timeout, self.index)
         found = gpus(text) if code == 0 else []
         if not found:
             return {}
         g = found[0]
-        return {
-            "reasons": g["reasons"],
-            "sm_mhz": g["sm_mhz"],
-            "pcie_gen": g["pcie"]["gen"],
-            "pcie_width": g["pcie"]["width"],
-            "power_w": g["power"]["draw_w"],
-            "temp_c": g["temp_c"],
-        }
+        return LiveState(
+            reasons=g["reasons"],
+            sm_mhz=g["sm_mhz"],
+            pcie_gen=g["pcie"]["gen"],
+            pcie_width=g["pcie"]["width"],
+            power_w=g["power"]["draw_w"],
+            temp_c=g["temp_c"],
+        ).sample()

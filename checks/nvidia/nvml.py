@@ -1,6 +1,6 @@
 """The first reader: each GPU's health facts through NVML (nvidia-ml-py, imported as pynvml), one dict per GPU.
 
-Facts (the same keys checks/health/smi.py fills from `nvidia-smi -q`; None where the GPU or driver has no answer):
+Facts (the same keys checks/nvidia/smi.py fills from `nvidia-smi -q`; None where the GPU or driver has no answer):
 index, name, bus_id, uuid; ecc {current, pending, volatile_corrected, volatile_uncorrected, aggregate_corrected,
 aggregate_uncorrected, sram_threshold_exceeded}; retired_pages {sbe, dbe, pending}; remapped_rows {correctable,
 uncorrectable, pending, failure}; pcie {gen, gen_max, width, width_max, replays}; nvlink {count, links {N: {up,
@@ -13,6 +13,9 @@ NVML_ERROR_FUNCTION_NOT_FOUND (13: an older driver, e.g. the clocks *event* reas
 DCGM (dcgmlib/DcgmTopology.cpp:495-519 treats any NVLink error as not supported); any other error (GPU is lost,
 reset required) is kept in `errors` and judged.
 """
+
+from checks.nvidia import parse
+from checks.nvidia.records import LiveState
 
 NOT_THERE = (2, 3, 13)
 # nvml.h / pynvml constants (notes A.1-A.7), used when an older nvidia-ml-py lacks the name.
@@ -38,14 +41,6 @@ COUNTERS = (
     ("crc_flit", "NVML_NVLINK_ERROR_DL_CRC_FLIT"),
     ("crc_data", "NVML_NVLINK_ERROR_DL_CRC_DATA"),
 )
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _watts(milliwatts):
-    return None if milliwatts is None else milliwatts / 1000.0  # NVML's power calls answer in milliwatts
 
 
 class Device:
@@ -141,42 +136,42 @@ class Device:
         return value if value is not None else self.call("clocks", "nvmlDeviceGetCurrentClocksThrottleReasons")
 
     def live(self):
-        """The fields sampled during the load."""
-        return {
-            "reasons": self.reasons(),
-            "sm_mhz": self.call("clocks", "nvmlDeviceGetClockInfo", self.const("NVML_CLOCK_SM")),
-            "pcie_gen": self.call("pcie", "nvmlDeviceGetCurrPcieLinkGeneration"),
-            "pcie_width": self.call("pcie", "nvmlDeviceGetCurrPcieLinkWidth"),
-            "power_w": _watts(self.call("power", "nvmlDeviceGetPowerUsage")),
-            "temp_c": self.call("temperature", "nvmlDeviceGetTemperature", self.const("NVML_TEMPERATURE_GPU")),
-        }
+        """Return the LiveState now: the fields sampled during the load."""
+        return LiveState(
+            reasons=self.reasons(),
+            sm_mhz=self.call("clocks", "nvmlDeviceGetClockInfo", self.const("NVML_CLOCK_SM")),
+            pcie_gen=self.call("pcie", "nvmlDeviceGetCurrPcieLinkGeneration"),
+            pcie_width=self.call("pcie", "nvmlDeviceGetCurrPcieLinkWidth"),
+            power_w=parse.watts(self.call("power", "nvmlDeviceGetPowerUsage")),
+            temp_c=self.call("temperature", "nvmlDeviceGetTemperature", self.const("NVML_TEMPERATURE_GPU")),
+        )
 
     def bus_id(self):
         pci = self.call("device", "nvmlDeviceGetPciInfo")
-        return _text(pci.busId) if pci is not None else None
+        return parse.text(pci.busId) if pci is not None else None
 
     def facts(self):
         live = self.live()
         return {
             "index": self.index,
-            "name": _text(self.call("device", "nvmlDeviceGetName")),
+            "name": parse.text(self.call("device", "nvmlDeviceGetName")),
             "bus_id": self.bus_id(),
-            "uuid": _text(self.call("device", "nvmlDeviceGetUUID")),
+            "uuid": parse.text(self.call("device", "nvmlDeviceGetUUID")),
             "ecc": self.ecc(),
             "retired_pages": self.retired_pages(),
             "remapped_rows": self.remapped_rows(),
             "pcie": self.pcie(),
             "nvlink": self.nvlink(),
-            "reasons": live["reasons"],
-            "sm_mhz": live["sm_mhz"],
+            "reasons": live.reasons,
+            "sm_mhz": live.sm_mhz,
             "sm_max_mhz": self.call("clocks", "nvmlDeviceGetMaxClockInfo", self.const("NVML_CLOCK_SM")),
             "power": {
-                "limit_w": _watts(self.call("power", "nvmlDeviceGetPowerManagementLimit")),
-                "default_w": _watts(self.call("power", "nvmlDeviceGetPowerManagementDefaultLimit")),
-                "enforced_w": _watts(self.call("power", "nvmlDeviceGetEnforcedPowerLimit")),
-                "draw_w": live["power_w"],
+                "limit_w": parse.watts(self.call("power", "nvmlDeviceGetPowerManagementLimit")),
+                "default_w": parse.watts(self.call("power", "nvmlDeviceGetPowerManagementDefaultLimit")),
+                "enforced_w": parse.watts(self.call("power", "nvmlDeviceGetEnforcedPowerLimit")),
+                "draw_w": live.power_w,
             },
-            "temp_c": live["temp_c"],
+            "temp_c": live.temp_c,
             "errors": self.errors,
         }
 
@@ -200,5 +195,6 @@ class Reader:
         self.device = Device(nvml, index)
 
     def read(self):
-        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown)."""
-        return self.device.live()
+        """Return the throttle reasons, SM clock, PCIe link, power and temperature now (None where unknown), as
+        LiveState.sample()'s dict."""
+        return self.device.live().sample()

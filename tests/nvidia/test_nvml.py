@@ -1,10 +1,13 @@
-"""The NVML reader (checks/health/nvml.py) against the fake pynvml shaped like nvidia-ml-py 13.615.71: every field,
+"""The NVML reader (checks/nvidia/nvml.py) against the fake pynvml shaped like nvidia-ml-py 13.615.71: every field,
 "not there" answers (NOT_SUPPORTED, INVALID_ARGUMENT for absent links, FUNCTION_NOT_FOUND on old drivers) as None,
 other errors kept for the verdicts."""
 
+import dataclasses
+
 import fakes
 
-from checks.health import nvml
+from checks.nvidia import nvml
+from checks.nvidia.records import LiveState
 
 
 def test_the_h100_profile_is_read_field_by_field():
@@ -52,6 +55,13 @@ def test_the_live_reader_samples_the_load_fields():
         "power_w": 100.89,
         "temp_c": 30,
     }
+
+
+def test_the_live_state_is_a_typed_record_with_the_same_fields_as_nvidia_smis():
+    """Both readers give one record (checks/nvidia/records.py LiveState); its units are in the field names."""
+    live = nvml.Device(fakes.pynvml_health([fakes.HEALTH_H100]), 0).live()
+    assert isinstance(live, LiveState) and (live.power_w, live.temp_c, live.reasons) == (100.89, 30, 0x1)
+    assert set(live.sample()) == {f.name for f in dataclasses.fields(LiveState)}
 
 
 def test_an_older_nvidia_ml_py_without_a_function_reads_none():
