@@ -742,7 +742,7 @@ def pynvml_health(gpus=(HEALTH_H100,), driver="565.57.01", cuda=12070, event_rea
     event_reasons=False: a 470 driver, where nvmlDeviceGetCurrentClocksEventReasons raises FUNCTION_NOT_FOUND (13)."""
     module = pynvml(driver=driver, cuda=cuda, gpus=[(g["name"], g["memory_mib"], g["bus_id"], g["cc"]) for g in gpus])
     error = module.NVMLError
-    # nvml.h's values, written out apart from checks/health/nvml.py's fallback table on purpose: a fake that took
+    # nvml.h's values, written out apart from checks/nvidia/nvml.py's fallback table on purpose: a fake that took
     # them from the code under test could not catch a wrong one there.
     constants = {
         "NVML_VOLATILE_ECC": 0,
