@@ -22,7 +22,7 @@ class Context:
         self.timeout = args.timeout
         self.no_gpu = getattr(args, "no_gpu", False)
         self.host = probe.host()
-        self.driver = driver if driver is not None else probe.driver(timeout=args.timeout)
+        self.driver = driver if driver is not None else nvidia_driver.facts(timeout=args.timeout)
         self.expect, self.torch_source = None, None
         self.torch, self.import_error = None, None
         self.gpu = None

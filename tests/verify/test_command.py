@@ -12,6 +12,7 @@ import fakes
 import pytest
 
 from checks.machine import probe, toolchain
+from checks.nvidia import driver as nvidia_driver
 
 torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
 
@@ -22,7 +23,7 @@ CUDA_WHEEL = pytest.mark.skipif(
 CPU_WHEEL = pytest.mark.skipif(bool(torch.version.cuda), reason="needs a CPU build of torch")
 # A real driver answers through /proc and libcuda before any nvidia-smi on PATH, so a fake one cannot stand in.
 FAKE_DRIVER = pytest.mark.skipif(
-    probe.driver(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
+    nvidia_driver.facts(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
 )
 
 INSTALL = [
@@ -318,7 +319,7 @@ def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
 @pytest.mark.parametrize("flag", [[], ["--no-gpu"]])
 def test_conda_override_cuda_is_not_a_gpu(run_checks, flag):
     """CONDA_OVERRIDE_CUDA with no driver: a FAIL naming it as a solver setting; --no-gpu (CI) makes it a SKIP."""
-    if probe.driver(timeout=30)["present"] or probe.nvidia_hardware():
+    if nvidia_driver.facts(timeout=30)["present"] or probe.nvidia_hardware():
         pytest.skip("this machine has an NVIDIA GPU or driver")
     proc = run_checks("verify", "--quick", "--env", "cu118", *flag, env={"CONDA_OVERRIDE_CUDA": "11.8"})
     driver_line = next(line for line in proc.stdout.splitlines() if " driver: " in line)
