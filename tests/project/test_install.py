@@ -104,15 +104,16 @@ def installed(tmp_path_factory, repo_root):
     return bin_dir, wheel, elsewhere
 
 
-def run(installed, *argv, env=None):
-    """Run a program of the venv from the folder outside the checkout, without pixi's variables or a PYTHONPATH."""
+def run(installed, *argv, env=None, cwd=None):
+    """Run a program of the venv from the folder outside the checkout (or `cwd`), without pixi's variables or a
+    PYTHONPATH."""
     bin_dir, _, elsewhere = installed
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PIXI_", "CONDA_OVERRIDE"))}
     child_env.pop("PYTHONPATH", None)
     child_env.update(env or {}, NO_COLOR="1")
     return subprocess.run(
         [str(bin_dir / argv[0]), *argv[1:]],
-        cwd=str(elsewhere),
+        cwd=str(cwd or elsewhere),
         env=child_env,
         capture_output=True,
         text=True,
@@ -186,6 +187,11 @@ def test_pytorch_env_judges_another_workspace_from_another_directory(installed, 
     assert re.search(r"^manifest\s*: .*their-workspace[/\\]pixi\.toml \(pixi\.toml\)$", proc.stdout, re.M), out
     assert re.search(r"^FAIL lock: no .*pixi\.lock beside the manifest", proc.stdout, re.M), out
     assert "Traceback" not in out and str(repo_root) not in out
+    # Without --manifest, from a folder inside their workspace: the manifest found upwards, as pixi finds it.
+    (workspace / "src").mkdir()
+    proc = run(installed, "pytorch-env", "lock-audit", cwd=workspace / "src")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"^manifest\s*: \.\.[/\\]pixi\.toml \(pixi\.toml\)$", proc.stdout, re.M), proc.stdout
     proc = run(installed, "pytorch-env", "verify", "--quick")
     out = proc.stdout + proc.stderr
     assert proc.returncode in (0, 1), out  # a verdict on this machine, not a usage or internal error
