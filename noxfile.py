@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import nox
+import nox.project
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -89,6 +90,9 @@ TEST_MATRIX += [("3.11", NEWEST_TORCH, NEWEST_PINS)]
 TEST_DEPS = [
     "%s%s" % (name, versions.pep440(_version(spec))) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()
 ]
+# What pyproject.toml's build needs (setuptools): the test sessions install it too, so that tests/project/
+# test_install.py can build the wheel offline (`pip wheel --no-build-isolation`) instead of skipping.
+BUILD_DEPS = nox.project.load_toml(os.path.join(ROOT, "pyproject.toml"))["build-system"]["requires"]
 # The lint environment's tools, read from pixi.toml's lint feature (less Python itself), as pip specs.
 LINT_DEPS = [
     "%s%s" % (PYPI.get(name, name), versions.pep440(_version(spec)))
@@ -259,7 +263,7 @@ def tests(session: nox.Session, torch: str) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""
     _say_missing_at_exit()
     pins = next(p for py, t, p in TEST_MATRIX if (py, t) == (session.python, torch))
-    install_through_wheelhouse(session, *pins, *TEST_DEPS)
+    install_through_wheelhouse(session, *pins, *TEST_DEPS, *BUILD_DEPS)
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )

@@ -107,10 +107,11 @@ def test_without_pixi_verify_judges_this_interpreter_against_the_environment(rep
 
 @pytest.fixture
 def copy_with_fake_pixi(repo_root, tmp_path):
-    """Return (project copy, bin dir, log): the noxfile, pixi.toml and checks/ beside a `pixi` that logs its args."""
+    """Return (project copy, bin dir, log): the noxfile, pixi.toml, pyproject.toml and checks/ beside a `pixi` that logs
+    its args."""
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("noxfile.py", "pixi.toml"):
+    for name in ("noxfile.py", "pixi.toml", "pyproject.toml"):
         shutil.copy(str(repo_root / name), str(project / name))
     shutil.copytree(str(repo_root / "checks"), str(project / "checks"))
     bin_dir, log = tmp_path / "bin", tmp_path / "pixi-args.log"
@@ -322,6 +323,7 @@ def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(n
     wheels go through one folder under nox's cache that all sessions share: pip wheel fetches what is not there,
     then pip installs from that folder alone."""
     assert "pytest-xdist" in workspace.features["test"].table["dependencies"]
+    assert any(spec.startswith("setuptools") for spec in noxfile_module.BUILD_DEPS)  # test_install builds a wheel
     wheels = str(tmp_path / "wheels")
     for python, torch, pins in noxfile_module.TEST_MATRIX:
         installed = []
@@ -330,7 +332,7 @@ def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(n
         session.install = lambda *specs, into=installed: into.extend(specs)
         noxfile_module.tests(session, torch=torch)
         assert any(spec.startswith("pytest-xdist") for spec in installed), installed
-        specs = [*pins, *noxfile_module.TEST_DEPS]
+        specs = [*pins, *noxfile_module.TEST_DEPS, *noxfile_module.BUILD_DEPS]
         assert session.runs[0] == ["python", "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels, *specs]
         assert installed == ["--no-index", "--find-links", wheels, *specs]
         pytest = session.runs[-1]
