@@ -5,6 +5,8 @@
 """Run the checks inside every pixi environment installable here, and the project's own tests and lint."""
 
 import atexit
+import importlib.machinery
+import importlib.util
 import os
 import shlex
 import shutil
@@ -12,10 +14,31 @@ import subprocess
 import sys
 
 import nox
+import nox.project
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, ROOT)  # the environment list and the GPU probe come from checks/, never typed twice
 
+
+def _checks_of_this_checkout():
+    """Import the `checks` package beside this noxfile (the environment list and the GPU probe come from it, never
+    typed twice), whatever nox's sys.path holds (the `nox` command's own folder; `python -m nox` the folder it was
+    started in) and whether or not a pytorch-env is installed where nox runs: found on ROOT alone with importlib's
+    PathFinder, sys.path left as it is. Its submodules then load from its own folder."""
+    package = sys.modules.get("checks")
+    if package is None:
+        spec = importlib.machinery.PathFinder.find_spec("checks", [ROOT])
+        if spec is None:
+            raise ImportError("noxfile.py: no checks/ package beside it in %s" % ROOT)
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["checks"] = package
+        spec.loader.exec_module(package)
+    where = os.path.dirname(os.path.dirname(os.path.abspath(package.__file__)))
+    if os.path.normcase(os.path.realpath(where)) != os.path.normcase(os.path.realpath(ROOT)):
+        raise ImportError("noxfile.py: `checks` is already imported from %s, not from this checkout %s" % (where, ROOT))
+    return package
+
+
+_checks_of_this_checkout()
 from checks.machine import probe  # noqa: E402
 from checks.workspace import manifest, promise, versions  # noqa: E402
 
@@ -67,6 +90,9 @@ TEST_MATRIX += [("3.11", NEWEST_TORCH, NEWEST_PINS)]
 TEST_DEPS = [
     "%s%s" % (name, versions.pep440(_version(spec))) for name, spec in {**DEFAULT_DEPS, **TEST_FEATURE}.items()
 ]
+# What pyproject.toml's build needs (setuptools): the test sessions install it too, so that tests/project/
+# test_install.py can build the wheel offline (`pip wheel --no-build-isolation`) instead of skipping.
+BUILD_DEPS = nox.project.load_toml(os.path.join(ROOT, "pyproject.toml"))["build-system"]["requires"]
 # The lint environment's tools, read from pixi.toml's lint feature (less Python itself), as pip specs.
 LINT_DEPS = [
     "%s%s" % (PYPI.get(name, name), versions.pep440(_version(spec)))
@@ -90,13 +116,8 @@ def _runs(version: str) -> bool:
 
 
 def _say_missing() -> None:
-    """At the very end of a run that included tests: name every matrix Python that was not found, loudly (looked
-    for only then, so `nox -l` and other sessions start no interpreter)."""
-    args = sys.argv[1:]
-    listing = "-l" in args or "--list" in args or "--list-sessions" in args
-    selected = any("tests" in a for a in args) or not any(a in ("-s", "--session", "--sessions", "-e") for a in args)
-    if not selected or listing:
-        return
+    """At the very end of a run in which a test session ran: name every matrix Python that was not found, loudly
+    (nox skips such a session with one line, in the middle of the run)."""
     missing = sorted({py for py, _, _ in TEST_MATRIX if not _runs(py)})
     if missing:
         banner = "!" * 100
@@ -108,7 +129,15 @@ def _say_missing() -> None:
         )
 
 
-atexit.register(_say_missing)
+def _say_missing_at_exit() -> None:
+    """Register _say_missing for the end of this nox run, once: called by each test session as it starts, so that
+    `nox -l` and runs without a test session look for no interpreter (nor read nox's command line)."""
+    if not _SAY_MISSING:
+        _SAY_MISSING.append(True)
+        atexit.register(_say_missing)
+
+
+_SAY_MISSING = []
 
 # Without pixi every parametrisation runs in the same interpreter: a command line that already ran here is not run
 # again (the session that ran it is named); verify's differs per environment (`--env ENV`), so each one runs.
@@ -232,8 +261,9 @@ def install_through_wheelhouse(session: nox.Session, *specs: str) -> None:
 )
 def tests(session: nox.Session, torch: str) -> None:
     """Run the test suite (slow tests included) against torch 2.0.1 and the newest torch."""
+    _say_missing_at_exit()
     pins = next(p for py, t, p in TEST_MATRIX if (py, t) == (session.python, torch))
-    install_through_wheelhouse(session, *pins, *TEST_DEPS)
+    install_through_wheelhouse(session, *pins, *TEST_DEPS, *BUILD_DEPS)
     session.run(
         "python", "-c", "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__)"
     )

@@ -1,4 +1,5 @@
-"""`python -m checks COMMAND`: the command table, and the one error boundary every command runs inside.
+"""`python -m checks COMMAND`, or `pytorch-env COMMAND` where the package is installed (pyproject.toml's console
+script, entry() here): the command table, and the one error boundary every command runs inside.
 
 Nothing heavy is imported until a command runs: the table names each command's module and its summary (whether it
 needs torch is its runner.Spec's). The usage text, the pixi task descriptions and the README are held against this
@@ -61,7 +62,7 @@ EXIT_CODES = """exit codes: 0 all checks passed, 1 a check failed, 2 usage or co
 def usage():
     """Return the usage text, built from the command table."""
     width = max(len(name) for name in COMMANDS)
-    lines = ["usage: python -m checks COMMAND [options]", "", "commands:"]
+    lines = ["usage: python -m checks COMMAND [options]", "   or: pytorch-env COMMAND [options]", "", "commands:"]
     lines += ["  %s  %s" % (name.ljust(width), c.summary) for name, c in COMMANDS.items()]
     lines += ["", "`python -m checks COMMAND --help` shows a command's options.", EXIT_CODES]
     return "\n".join(lines)
@@ -265,7 +266,8 @@ def flush_stdout(code, name=""):
 
 
 def entry():
-    """`python -m checks`: the process-wide settings (signals, standard output), then main()."""
+    """`python -m checks` and the `pytorch-env` console script: the process-wide settings (signals, standard
+    output), then main(); returns the exit code (the console script's wrapper passes it to sys.exit)."""
     install_signal_handlers()
     wrap_stdout()
     argv = sys.argv[1:]

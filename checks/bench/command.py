@@ -5,6 +5,7 @@ import warnings
 from checks import apis, runner
 from checks.bench import peaks
 from checks.machine import contention, probe
+from checks.nvidia import driver as nvidia_driver
 
 BENCH_VERSION = 1
 
@@ -35,7 +36,7 @@ class Context:
 
         self.torch, self.quick, self.strict = torch, args.quick, args.strict
         self.load_start = contention.snapshot()
-        driver = probe.driver(timeout=30)
+        driver = nvidia_driver.facts(timeout=30)
         usable, self.gpu = probe.devices(torch, driver, 60)
         self.device = ("cuda" if "cuda" in usable else "cpu") if args.device == "auto" else args.device
         self.unusable = None

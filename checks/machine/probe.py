@@ -1,4 +1,8 @@
-"""Collect facts about this machine without judging them: host, driver, torch import, GPU probe."""
+"""Collect facts about this machine without judging them: host, NVIDIA hardware, torch import, GPU probe.
+
+The NVIDIA driver's own facts are checks/nvidia/driver.py's (driver.facts), which runs its tools through
+run_command here; nothing here imports it back.
+"""
 
 import glob
 import json
@@ -202,13 +206,6 @@ def run_command(argv, timeout):
     except OSError as exc:
         return None, str(exc)
     return proc.returncode, proc.stdout
-
-
-def driver(timeout=15.0):
-    """Return the NVIDIA driver facts (checks/nvidia/driver.py: NVML or nvidia-smi, with the failure state if any)."""
-    from checks.nvidia import driver as nvidia_driver
-
-    return nvidia_driver.facts(timeout)
 
 
 def nvidia_hardware(sys_root="/"):

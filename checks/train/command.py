@@ -7,6 +7,7 @@ import warnings
 from checks import apis, compat, progress, runner
 from checks.machine import contention, probe, system
 from checks.machine.probe import build_flavour
+from checks.nvidia import driver as nvidia_driver
 
 CHECK_VERSION = 1
 DEVICES = ("cpu", "cuda", "mps")
@@ -57,7 +58,7 @@ class Context:
         self.quick = args.quick
         self.asked = args.device or []
         self.models = args.model or list(MODELS)
-        self.driver = probe.driver(timeout=min(args.timeout, 60))
+        self.driver = nvidia_driver.facts(timeout=min(args.timeout, 60))
         self.usable, self.gpu = probe.devices(torch, self.driver, min(args.timeout, 60))
         self.devices = [d for d in DEVICES if d in (self.asked or DEVICES)]
         self.watch = None  # contention.Watch, made by prepare() when the plan is run

@@ -22,7 +22,7 @@ class Context:
         self.timeout = args.timeout
         self.no_gpu = getattr(args, "no_gpu", False)
         self.host = probe.host()
-        self.driver = driver if driver is not None else probe.driver(timeout=args.timeout)
+        self.driver = driver if driver is not None else nvidia_driver.facts(timeout=args.timeout)
         self.expect, self.torch_source = None, None
         self.torch, self.import_error = None, None
         self.gpu = None
@@ -53,12 +53,16 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
         return None
     from checks.workspace import manifest, promise
 
-    path = args.manifest or manifest.find_manifest()
+    # The environment pixi activated is judged against its own workspace (PIXI_PROJECT_MANIFEST); --env NAME against
+    # the workspace pixi would locate here.
+    path = args.manifest or (None if args.env else manifest.active_manifest()) or manifest.find_manifest()
     if path is None:
-        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        path = manifest.find_manifest(here)
-    if path is None:
-        raise manifest.ManifestError("--env %s needs pixi.toml: none found here or above; pass --manifest PATH" % name)
+        given = "--env " if args.env else "PIXI_ENVIRONMENT_NAME="
+        raise manifest.ManifestError(
+            "%s%s needs the workspace that defines it: no pixi.toml (nor pyproject.toml with [tool.pixi.workspace]) "
+            "in %s or any folder above it, and PIXI_PROJECT_MANIFEST is not set (`pixi run` sets it); run from the "
+            "workspace or pass --manifest PATH" % (given, name, os.getcwd())
+        )
     ws = manifest.load(path)
     chosen = args.platform or None
     if chosen is None and not args.env:

@@ -109,12 +109,29 @@ def _toml11_line(text):
     return None
 
 
+# What pixi sets in every process it runs (`pixi run`, `pixi shell`): the manifest of the workspace it activated,
+# PIXI_PROJECT_ + MANIFEST (Workspace::get_metadata_env, crates/pixi_core/src/activation.rs@v0.77.0:23, 50-91), and
+# the name of the environment, PIXI_ENVIRONMENT_ + NAME (Environment::get_metadata_env, same file:94-114).
+PIXI_MANIFEST_VARIABLE = "PIXI_PROJECT_MANIFEST"
+
+
+def active_manifest():
+    """Return the manifest of the pixi environment this process runs in (PIXI_PROJECT_MANIFEST, which pixi sets
+    beside PIXI_ENVIRONMENT_NAME), or None outside pixi. That environment is defined there, whatever the directory."""
+    return os.environ.get(PIXI_MANIFEST_VARIABLE) or None
+
+
 def find_manifest(start=None):
-    """Return the manifest a run belongs to: PIXI_PROJECT_MANIFEST (set by `pixi run`), then the nearest
-    directory from `start` (default: the working directory) upwards with a pixi.toml, or a pyproject.toml that
-    has a pixi workspace (crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689); None if none."""
-    if os.environ.get("PIXI_PROJECT_MANIFEST") and start is None:
-        return os.environ["PIXI_PROJECT_MANIFEST"]
+    """Return the workspace manifest as pixi locates it for a command run in `start` (default: the working
+    directory), or None if there is none.
+
+    The nearest directory from `start` upwards with a pixi.toml, or a pyproject.toml that has a pixi workspace
+    (pixi.toml first; crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689); where there is none, and
+    `start` is not given, the manifest pixi activated (PIXI_PROJECT_MANIFEST): a local manifest wins over the
+    variable, as in pixi's WorkspaceLocator (apply_environment_overrides,
+    crates/pixi_core/src/workspace/discovery.rs@v0.77.0:398-437). To judge the environment pixi activated, take
+    active_manifest() first: that environment belongs to it.
+    """
     here = os.path.abspath(start or os.getcwd())
     while True:
         candidate = os.path.join(here, "pixi.toml")
@@ -125,7 +142,7 @@ def find_manifest(start=None):
             return candidate
         parent = os.path.dirname(here)
         if parent == here:
-            return None
+            return active_manifest() if start is None else None
         here = parent
 
 

@@ -107,10 +107,11 @@ def test_without_pixi_verify_judges_this_interpreter_against_the_environment(rep
 
 @pytest.fixture
 def copy_with_fake_pixi(repo_root, tmp_path):
-    """Return (project copy, bin dir, log): the noxfile, pixi.toml and checks/ beside a `pixi` that logs its args."""
+    """Return (project copy, bin dir, log): the noxfile, pixi.toml, pyproject.toml and checks/ beside a `pixi` that logs
+    its args."""
     project = tmp_path / "project"
     project.mkdir()
-    for name in ("noxfile.py", "pixi.toml"):
+    for name in ("noxfile.py", "pixi.toml", "pyproject.toml"):
         shutil.copy(str(repo_root / name), str(project / name))
     shutil.copytree(str(repo_root / "checks"), str(project / "checks"))
     bin_dir, log = tmp_path / "bin", tmp_path / "pixi-args.log"
@@ -183,8 +184,7 @@ class FakeSession:
         raise Stop("error: " + message)
 
 
-@pytest.fixture(scope="module")
-def noxfile_module(repo_root):
+def load_noxfile(repo_root):
     """Return noxfile.py imported in this process (its sessions kept out of nox's registry)."""
     from unittest import mock
 
@@ -193,10 +193,16 @@ def noxfile_module(repo_root):
     spec = importlib.util.spec_from_file_location("noxfile_under_test", str(repo_root / "noxfile.py"))
     module = importlib.util.module_from_spec(spec)
     with mock.patch.object(nox.registry, "_REGISTRY", {}):
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            atexit.unregister(getattr(module, "_say_missing", None))  # it speaks for nox runs, not for this one
+        spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def noxfile_module(repo_root):
+    """Return noxfile.py imported in this process; its test sessions set up no banner at this process's exit (it
+    speaks for nox runs, not for this one)."""
+    module = load_noxfile(repo_root)
+    module._SAY_MISSING.append(True)
     return module
 
 
@@ -317,6 +323,7 @@ def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(n
     wheels go through one folder under nox's cache that all sessions share: pip wheel fetches what is not there,
     then pip installs from that folder alone."""
     assert "pytest-xdist" in workspace.features["test"].table["dependencies"]
+    assert any(spec.startswith("setuptools") for spec in noxfile_module.BUILD_DEPS)  # test_install builds a wheel
     wheels = str(tmp_path / "wheels")
     for python, torch, pins in noxfile_module.TEST_MATRIX:
         installed = []
@@ -325,7 +332,7 @@ def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(n
         session.install = lambda *specs, into=installed: into.extend(specs)
         noxfile_module.tests(session, torch=torch)
         assert any(spec.startswith("pytest-xdist") for spec in installed), installed
-        specs = [*pins, *noxfile_module.TEST_DEPS]
+        specs = [*pins, *noxfile_module.TEST_DEPS, *noxfile_module.BUILD_DEPS]
         assert session.runs[0] == ["python", "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels, *specs]
         assert installed == ["--no-index", "--find-links", wheels, *specs]
         pytest = session.runs[-1]
@@ -341,3 +348,48 @@ def test_the_test_sessions_keep_an_omp_num_threads_the_user_set(noxfile_module, 
     session.python, session.cache_dir, session.install = python, tmp_path, lambda *specs: None
     noxfile_module.tests(session, torch=torch)
     assert session.envs[-1] == {"OMP_NUM_THREADS": "3"}
+
+
+def test_the_missing_interpreter_banner_is_set_up_by_a_test_session_only(repo_root, monkeypatch, tmp_path, capsys):
+    """Importing the noxfile (`nox -l`, any session) registers nothing and looks for no interpreter; a test session
+    registers the banner for the end of the run, once, without reading nox's command line. The banner names each
+    matrix Python not found."""
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    module = load_noxfile(repo_root)
+    assert registered == []
+    monkeypatch.setattr(module, "_runs", lambda version: version != "3.8")
+    python, torch, _ = module.TEST_MATRIX[-1]
+    for _ in range(2):
+        session = FakeSession("tests")
+        session.python, session.cache_dir, session.install = python, tmp_path, lambda *specs: None
+        module.tests(session, torch=torch)
+    assert registered == [module._say_missing]
+    module._say_missing()
+    assert "MISSING INTERPRETERS: python3.8 not found" in capsys.readouterr().err
+
+
+def test_the_noxfile_imports_checks_from_its_own_checkout_leaving_sys_path_alone(repo_root, tmp_path):
+    """`nox -f PATH/noxfile.py` started elsewhere, through the `nox` command (whose sys.path holds its own folder,
+    not the checkout): the sessions are listed from that checkout's pixi.toml, and sys.path is not edited."""
+    probe_file = tmp_path / "sitecustomize_probe.py"
+    probe_file.write_text(
+        "import runpy, sys\n"
+        "before = list(sys.path)\n"
+        "sys.argv = ['nox', '-f', %r, '-l']\n"
+        "try:\n"
+        "    runpy.run_module('nox', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "import checks\n"
+        "print('SYS.PATH SAME' if sys.path == before else 'SYS.PATH CHANGED', checks.__file__)\n"
+        "sys.exit(code)\n" % str(repo_root / "noxfile.py")
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIXI_") and k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-I", str(probe_file)], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "verify(cpu)" in out and "tests(3.11-torch" in out
+    assert "SYS.PATH SAME %s" % (repo_root / "checks" / "__init__.py") in out, out

@@ -12,6 +12,7 @@ import fakes
 import pytest
 
 from checks.machine import probe, toolchain
+from checks.nvidia import driver as nvidia_driver
 
 torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
 
@@ -22,8 +23,12 @@ CUDA_WHEEL = pytest.mark.skipif(
 CPU_WHEEL = pytest.mark.skipif(bool(torch.version.cuda), reason="needs a CPU build of torch")
 # A real driver answers through /proc and libcuda before any nvidia-smi on PATH, so a fake one cannot stand in.
 FAKE_DRIVER = pytest.mark.skipif(
-    probe.driver(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
+    nvidia_driver.facts(timeout=30)["present"], reason="a real NVIDIA driver answers before a fake nvidia-smi"
 )
+
+# --env NAME names an environment of this repository's pixi.toml; the tests run from an empty folder, where verify
+# finds no workspace of its own.
+THIS_MANIFEST = ("--manifest", str(Path(__file__).resolve().parents[2] / "pixi.toml"))
 
 INSTALL = [
     "python",
@@ -85,7 +90,7 @@ def test_quick_run_passes_and_reports_every_check(run_checks, tmp_path, report_s
 
 def test_unknown_environment_lists_valid_ones(run_checks):
     """--env with a name pixi.toml lacks: exit 2, one line naming every valid environment."""
-    proc = run_checks("verify", "--quick", "--env", "cu999")
+    proc = run_checks("verify", "--quick", "--env", "cu999", *THIS_MANIFEST)
     assert proc.returncode == 2
     assert "unknown environment 'cu999'" in proc.stderr
     for name in ("cpu", "cu117", "cu118", "default", "latest"):
@@ -152,10 +157,53 @@ def test_active_pixi_environment_sets_the_expectation(run_checks, repo_root):
     assert any(line.startswith(("PASS torch", "FAIL torch")) for line in proc.stdout.splitlines())
 
 
+def test_env_without_a_workspace_is_a_usage_error_naming_where_it_looked(run_checks, tmp_path):
+    """--env NAME run where no manifest is found (no pixi.toml above the working directory, no PIXI_PROJECT_MANIFEST):
+    exit 2, one line naming the folder and the fix; never the checkout's own pixi.toml (an installed pytorch-env
+    has none beside it)."""
+    proc = run_checks("verify", "--quick", "--env", "cpu")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--env cpu needs the workspace that defines it" in proc.stderr
+    assert str(tmp_path / "cwd") in proc.stderr and "pass --manifest PATH" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and proc.stdout == ""
+
+
+def manifest_line(proc):
+    match = re.search(r"^manifest\s*: (.*)$", proc.stdout, re.M)
+    assert match, proc.stdout + proc.stderr
+    return match.group(1)
+
+
+def test_env_finds_the_workspace_above_the_working_directory_and_names_it(run_checks, repo_root, tmp_path):
+    """Outside pixi, --env NAME is judged against the manifest pixi would find from the working directory upwards,
+    and the header names it."""
+    (tmp_path / "pixi.toml").write_text((repo_root / "pixi.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    proc = run_checks("verify", "--quick", "--env", "cpu")  # from tmp_path/cwd
+    assert manifest_line(proc) == str(tmp_path / "pixi.toml")
+    assert re.search(r"^environment\s*: cpu on ", proc.stdout, re.M), proc.stdout
+
+
+def test_the_active_pixi_environment_is_judged_against_its_own_manifest(run_checks, repo_root, tmp_path):
+    """Under pixi, the environment pixi activated (PIXI_ENVIRONMENT_NAME) is judged against the manifest pixi set
+    beside it (PIXI_PROJECT_MANIFEST), even from inside another workspace; --env NAME there takes that other
+    workspace, the one pixi would locate (a local manifest wins, discovery.rs@v0.77.0:398-437)."""
+    (tmp_path / "pixi.toml").write_text(
+        '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "win-64", "osx-arm64", "osx-64"]\n'
+        '[dependencies]\npytorch-cpu = "*"\n',
+        encoding="utf-8",
+    )
+    env = {"PIXI_ENVIRONMENT_NAME": "cpu", "PIXI_PROJECT_MANIFEST": str(repo_root / "pixi.toml")}
+    proc = run_checks("verify", "--quick", env=env)
+    assert manifest_line(proc) == str(repo_root / "pixi.toml")
+    assert re.search(r"^environment\s*: cpu on ", proc.stdout, re.M), proc.stdout
+    proc = run_checks("verify", "--quick", "--env", "default", env=env)
+    assert manifest_line(proc) == str(tmp_path / "pixi.toml")
+
+
 @pytest.mark.skipif(torch.__version__.startswith("2.0.1"), reason="needs a torch other than 2.0.1")
 def test_wrong_torch_version_for_environment_fails(run_checks):
     """A torch that is not the environment's pin is a FAIL with expected vs actual."""
-    proc = run_checks("verify", "--quick", "--env", "cpu")
+    proc = run_checks("verify", "--quick", "--env", "cpu", *THIS_MANIFEST)
     assert proc.returncode == 1
     failed = "\n".join(lines(proc.stdout, "FAIL"))
     assert "FAIL torch: wrong torch version for cpu" in failed
@@ -165,7 +213,7 @@ def test_wrong_torch_version_for_environment_fails(run_checks):
 @CUDA_WHEEL
 def test_cuda_build_where_cpu_promised_names_the_cause(run_checks):
     """The PyPI 2.0.1 wheel (a CUDA build) in the cpu environment: FAIL naming where it came from."""
-    proc = run_checks("verify", "--quick", "--env", "cpu")
+    proc = run_checks("verify", "--quick", "--env", "cpu", *THIS_MANIFEST)
     assert proc.returncode == 1
     build = next(line for line in lines(proc.stdout, "FAIL") if line.startswith("FAIL build"))
     assert "CUDA build, but cpu on" in build and "promises CPU" in build
@@ -176,7 +224,9 @@ def test_cuda_build_where_cpu_promised_names_the_cause(run_checks):
 @pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux driver floor")
 def test_cuda_environment_without_driver_fails_with_the_driver_needed(run_checks):
     """cu118 on a machine with no NVIDIA driver: the driver check says which driver to install."""
-    proc = run_checks("verify", "--quick", "--env", "cu118", env={"PATH": os.path.dirname(sys.executable)})
+    proc = run_checks(
+        "verify", "--quick", "--env", "cu118", *THIS_MANIFEST, env={"PATH": os.path.dirname(sys.executable)}
+    )
     if "driver " not in proc.stdout or "PASS driver" in proc.stdout:
         pytest.skip("this machine has an NVIDIA driver")
     assert proc.returncode == 1
@@ -261,7 +311,9 @@ def test_hanging_nvidia_smi_is_bounded(run_checks, tmp_path):
 def test_header_driver_and_gpu_lines_agree_on_a_broken_driver(run_checks, tmp_path, state):
     """A driver in a failure state: the header says it does not answer, the driver line names the state's cause and
     fix, and no line calls the machine driverless."""
-    proc = run_checks("verify", "--quick", "--env", "cu118", env=fakes.nvidia_smi(tmp_path, state=state))
+    proc = run_checks(
+        "verify", "--quick", "--env", "cu118", *THIS_MANIFEST, env=fakes.nvidia_smi(tmp_path, state=state)
+    )
     assert proc.returncode == 1
     header = next(line for line in proc.stdout.splitlines() if line.startswith("driver "))
     assert "not answering" in header, header
@@ -278,7 +330,7 @@ def test_hopper_on_the_cu117_build_fails_from_nvidia_smi_alone(run_checks, tmp_p
     """An H100 seen by nvidia-smi and the cu117 build (sm_37-sm_86): gpu-arch FAILs before any kernel runs and
     names the environment with sm_90 kernels; the probe's `no kernel image` is the gpu line's cause."""
     env = dict(fakes.nvidia_smi(tmp_path, gpus=[fakes.H100]), **fakes.torch_fault(tmp_path, "h100-no-kernel-image"))
-    proc = run_checks("verify", "--quick", "--env", "cu117", env=env)
+    proc = run_checks("verify", "--quick", "--env", "cu117", *THIS_MANIFEST, env=env)
     arch = next(line for line in lines(proc.stdout, "FAIL") if line.startswith("FAIL gpu-arch"))
     assert "no kernels for sm_90 (NVIDIA H100 80GB HBM3) in this CUDA 11.7 build" in arch
     assert "use the cu118 environment (its torch 2.0 CUDA 11.8 builds have sm_90 kernels)" in proc.stdout
@@ -296,7 +348,7 @@ def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
     declares CUDA 11.8, which pixi will not install on a CUDA 11.4 driver) the fix is the driver version; for the
     CUDA 11.7 build itself, generic checks say it runs under minor-version compatibility (WARN)."""
     smi = fakes.nvidia_smi(tmp_path, driver="470.82.01", cuda="11.4", gpus=[fakes.T4])
-    proc = run_checks("verify", "--quick", "--env", "cu118", env=dict(smi, CUDA_VISIBLE_DEVICES=""))
+    proc = run_checks("verify", "--quick", "--env", "cu118", *THIS_MANIFEST, env=dict(smi, CUDA_VISIBLE_DEVICES=""))
     assert re.search(r"^driver\s*: 470.82.01 \(CUDA 11.4\)$", proc.stdout, re.M), proc.stdout
     assert "FAIL driver: driver 470.82.01 supports CUDA 11.4, but linux-64-cu118 declares CUDA 11.8" in proc.stdout
     assert "expected: >= 520.61.05" in proc.stdout
@@ -318,9 +370,9 @@ def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
 @pytest.mark.parametrize("flag", [[], ["--no-gpu"]])
 def test_conda_override_cuda_is_not_a_gpu(run_checks, flag):
     """CONDA_OVERRIDE_CUDA with no driver: a FAIL naming it as a solver setting; --no-gpu (CI) makes it a SKIP."""
-    if probe.driver(timeout=30)["present"] or probe.nvidia_hardware():
+    if nvidia_driver.facts(timeout=30)["present"] or probe.nvidia_hardware():
         pytest.skip("this machine has an NVIDIA GPU or driver")
-    proc = run_checks("verify", "--quick", "--env", "cu118", *flag, env={"CONDA_OVERRIDE_CUDA": "11.8"})
+    proc = run_checks("verify", "--quick", "--env", "cu118", *THIS_MANIFEST, *flag, env={"CONDA_OVERRIDE_CUDA": "11.8"})
     driver_line = next(line for line in proc.stdout.splitlines() if " driver: " in line)
     if flag:
         assert driver_line.startswith("SKIP driver: no NVIDIA driver; --no-gpu")

@@ -338,7 +338,7 @@ def test_multi_line_inline_tables_are_toml_1_1(load, monkeypatch):
 
 def test_find_manifest(tmp_path, monkeypatch):
     """pixi.toml before pyproject.toml per directory, a pyproject without a pixi workspace skipped, upwards
-    (crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689); PIXI_PROJECT_MANIFEST (set by pixi) first."""
+    (crates/pixi_manifest/src/discovery.rs@v0.77.0:435-474, 670-689)."""
     monkeypatch.delenv("PIXI_PROJECT_MANIFEST", raising=False)
     (tmp_path / "pyproject.toml").write_text('[tool.pixi.workspace]\nchannels = ["c"]\n')
     nested = tmp_path / "a" / "b"
@@ -347,8 +347,30 @@ def test_find_manifest(tmp_path, monkeypatch):
     assert manifest.find_manifest(str(nested)) == str(tmp_path / "pyproject.toml")
     (tmp_path / "pixi.toml").write_text('[workspace]\nchannels = ["c"]\n')
     assert manifest.find_manifest(str(nested)) == str(tmp_path / "pixi.toml")
-    monkeypatch.setenv("PIXI_PROJECT_MANIFEST", "/elsewhere/pixi.toml")
-    assert manifest.find_manifest() == "/elsewhere/pixi.toml"
+
+
+def test_find_manifest_as_pixi_locates_it(tmp_path, monkeypatch):
+    """pixi's WorkspaceLocator: the manifest found from the working directory up wins; PIXI_PROJECT_MANIFEST (which
+    `pixi run` and `pixi shell` set to the workspace they activated) only where none is found
+    (apply_environment_overrides, crates/pixi_core/src/workspace/discovery.rs@v0.77.0:398-437). The variable's name is
+    `PIXI_PROJECT_` + `MANIFEST` (crates/pixi_core/src/activation.rs@v0.77.0:23, 62)."""
+    elsewhere = tmp_path / "elsewhere" / "pixi.toml"
+    monkeypatch.setenv("PIXI_PROJECT_MANIFEST", str(elsewhere))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    assert manifest.find_manifest() == str(elsewhere)
+    assert manifest.active_manifest() == str(elsewhere)
+    assert manifest.find_manifest(str(outside)) is None  # an explicit start: the directories alone
+    local = tmp_path / "local"
+    (local / "sub").mkdir(parents=True)
+    (local / "pixi.toml").write_text('[workspace]\nchannels = ["c"]\n')
+    monkeypatch.chdir(local / "sub")
+    assert manifest.find_manifest() == str(local / "pixi.toml")
+    assert manifest.active_manifest() == str(elsewhere)  # the environment pixi activated stays its workspace's
+    monkeypatch.delenv("PIXI_PROJECT_MANIFEST")
+    monkeypatch.chdir(outside)
+    assert manifest.find_manifest() is None and manifest.active_manifest() is None
 
 
 def test_load_errors_are_manifest_errors(tmp_path):
