@@ -19,7 +19,7 @@ import stat
 # The limits, and why: pixi's own pixi.toml at v0.77.0 is 19,858 bytes and the largest pixi.lock in its repository
 # (examples/ros2-nav2) 2,868,036 bytes; the limits are about 200x and 6x those, far above any real workspace, and
 # keep a hostile file's cost bounded: a lock just under the limit takes lock-audit about 5 s and 0.5 GB on a 2-core
-# machine (tools/measure_untrusted.py; README: "Reading another team's workspace").
+# machine (tools/measure_untrusted.py; docs/workspaces.md).
 MANIFEST_LIMIT = 4 * 1024 * 1024
 LOCK_LIMIT = 16 * 1024 * 1024
 MiB = 1024 * 1024
@@ -61,7 +61,7 @@ def read_text(path, what, limit, error, fix):
             os.close(fd)
     if len(data) > limit:
         raise error(
-            "%s %s is larger than %d MiB, the limit for a %s (pixi's own are far smaller: see the README, "
+            "%s %s is larger than %d MiB, the limit for a %s (pixi's own are far smaller: see docs/workspaces.md, "
             '"Reading another team\'s workspace"); this is not a %s pixi wrote' % (what, path, limit // MiB, what, what)
         )
     return decode(data, path, what, error, fix)
