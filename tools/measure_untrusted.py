@@ -1,5 +1,5 @@
-"""Measure how `lock-audit` copes with large and hostile workspaces (the figures docs/workspaces.md's "Reading another team's
-workspace" quotes): 10,000 environments, a real-size 1 MB lock, a YAML alias bomb, a lock over the size limit.
+"""Measure how `lock-audit` copes with large and hostile workspaces (the figures docs/workspaces.md's "Reading another
+team's workspace" quotes): 10,000 environments, a real-size 1 MB lock, a YAML alias bomb, a lock over the size limit.
 
     python tools/measure_untrusted.py        # prints one line per case: seconds, peak memory (MiB), exit code
     python tools/measure_untrusted.py MANIFEST LOCK   # also a real workspace's files (e.g. a checkout of pixi's
