@@ -1,6 +1,6 @@
 """Other load while a measurement runs: CPU time used by processes that are not this run, CPU time the hypervisor
 stole, and other processes holding the GPU. bench marks every figure measured under it, because a shared machine
-can halve a figure without anything else looking wrong (docs/bench.md, "bench under contention", has the measurement).
+can halve a figure without anything else looking wrong (docs/bench.md has the measurement).
 
 Sources, Linux only (elsewhere the CPU side is unknown and says so):
 - /proc/stat, the per-CPU lines `cpuN user nice system idle iowait irq softirq steal guest guest_nice` in USER_HZ
