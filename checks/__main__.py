@@ -170,8 +170,35 @@ def _close_stdout():
         pass
 
 
+def shadowed_stdlib(exc):
+    """Return (module, file) when the exception's traceback runs through a file that shadows a standard-library
+    module (a `dis.py` in the working directory or on PYTHONPATH): the failure is that file's, not a bug in checks."""
+    try:
+        from checks.machine import shadows as stdlib
+
+        shadows = stdlib.stdlib_shadows()
+    except Exception:  # the facts themselves may be what the shadowing broke
+        return None
+    files = {os.path.realpath(f.filename) for f in traceback.extract_tb(exc.__traceback__)}
+    for module, path in shadows:
+        if os.path.realpath(path) in files or os.path.realpath(os.path.join(path, "__init__.py")) in files:
+            return module, path
+    return None
+
+
 def internal_error(name, exc):
-    """Report a bug in checks: the traceback to the log file, one line on stderr naming it; return 3."""
+    """Report a bug in checks: the traceback to the log file, one line on stderr naming it; return 3. A failure
+    that runs through a file shadowing a standard-library module is not a bug in checks: one line naming it, exit 2."""
+    shadow = shadowed_stdlib(exc)
+    if shadow is not None:
+        module, path = shadow
+        print(
+            "python -m checks %s: error: %s shadows Python's standard module %r, so what imports it (%s: %s) breaks; "
+            "fix: rename it, or run from another directory / drop its folder from PYTHONPATH"
+            % (name, path, module, type(exc).__name__, exc),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if os.environ.get("CHECKS_DEBUG"):
         sys.stderr.write(text)

@@ -49,6 +49,28 @@ def torch_location():
     return ", ".join(locations) or None
 
 
+class _Tee:
+    """A text stream that writes through to `stream` and keeps a copy (at most 64 KiB)."""
+
+    def __init__(self, stream):
+        self.stream, self.kept = stream, []
+
+    def write(self, data):
+        if sum(map(len, self.kept)) < 65536:
+            self.kept.append(str(data))
+        return self.stream.write(data) if self.stream is not None else len(data)
+
+    def flush(self):
+        if self.stream is not None:
+            self.stream.flush()
+
+    def text(self):
+        return "".join(self.kept)
+
+    def __getattr__(self, name):  # encoding, isatty, fileno, ... of the real stream
+        return getattr(self.stream, name)
+
+
 def import_torch():
     """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): no usable torch
     here. `text` is the exception with its traceback's last frames (the files show which copy of which package
@@ -56,6 +78,8 @@ def import_torch():
     (checks/causes.py). A `torch` that imports but is not PyTorch (an empty or partial `torch/` folder on sys.path
     imports as a namespace package; a module without __version__) is no torch either; the line names where it was
     found."""
+    printed = _Tee(sys.stderr)  # what the import prints (numpy's C-API complaint, a warning) is part of the failure
+    sys.stderr = printed
     try:
         import torch
     except Exception as exc:  # ImportError, OSError (DLLs), RuntimeError from extensions, AttributeError
@@ -63,7 +87,10 @@ def import_torch():
 
         where = torch_location()
         line = errors.describe(exc) + (" (torch at %s)" % where if where else "")
-        return None, (line,) + causes.of_import_error(exc) + (errors.traceback_text(exc),)
+        text = printed.text()[-8000:] + errors.traceback_text(exc)
+        return None, (line,) + causes.of_import_error(exc) + (text,)
+    finally:
+        sys.stderr = printed.stream
     if not isinstance(getattr(torch, "__version__", None), str) or not hasattr(torch, "version"):
         where = getattr(torch, "__file__", None) or ", ".join(getattr(torch, "__path__", ())) or "an unknown place"
         sys.modules.pop("torch", None)  # a later `import torch` looks again instead of reusing the empty one

@@ -32,6 +32,21 @@ def check_provenance(facts):
         )
     if torch.imported is None:
         return Result(name="provenance", status=SKIP, summary="torch is not on sys.path")
+    from checks.machine import shadows
+
+    shadowing = shadows.stdlib_shadows()
+    if shadowing:
+        module, path = shadowing[0]
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="%s shadows Python's standard module %r: whatever imports it gets this file instead"
+            % (path, module),
+            expected="no file named like a standard module on sys.path",
+            actual=path,
+            hint="rename %s, or run from another directory / drop its folder from PYTHONPATH" % path,
+            data={"fact": "%s shadows %s" % (path, module)},
+        )
     outside = facts.provenance.outside()
     shadowed = [(p.name, c) for p in facts.provenance.packages.values() for c in p.others]
     if outside:
