@@ -231,6 +231,20 @@ def check_build(ctx):
             "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
             % (ctx.driver["cuda"] or "unknown"),
         )
+    if want == "cpu" and ctx.driver["present"] and ctx.driver.get("gpus"):
+        major = (ctx.driver.get("cuda") or "12").split(".")[0]
+        return Result(
+            name="build",
+            status=WARN,
+            summary="%s promises a CPU build on a machine with %s: none of its platforms declares CUDA, so pixi "
+            "solves the CPU variant" % (ctx.expect.describe(), ctx.driver["gpus"][0].get("name", "an NVIDIA GPU")),
+            expected="a CUDA build where there is a GPU",
+            actual=actual,
+            hint='declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` '
+            '(pixi before 0.77: `[system-requirements] cuda = "%s"`), in a GPU environment of its own if the CPU one '
+            "should stay" % (ctx.expect.platform.subdir, ctx.expect.platform.subdir, major, major),
+            data={"fact": "no platform of %s declares __cuda" % ctx.expect.env},
+        )
     return Result(
         "build",
         PASS,
