@@ -20,6 +20,7 @@ file its package's RECORD lists is missing).
 import dataclasses
 import os
 import re
+import sys
 from typing import Dict, List, Optional, Tuple
 
 from checks import errors
@@ -87,6 +88,8 @@ CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): c
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
 # their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
 DRIVER_LIBRARIES = re.compile(r"^lib(cuda|nvidia-\w+|nvcuvid|nvoptix)\.so")
+# A failure inside worker processes or their shared memory (torch.utils.data's workers, multiprocessing's SemLock)
+WORKERS = re.compile(r"DataLoader|multiprocessing|SemLock|/torch_\d+")
 # numpy's import check (numpy/core/code_generators, _import_array): "module compiled against API version 0xN but this
 # version of numpy is 0xM", stable since numpy 1.x.
 NUMPY_API = re.compile(
@@ -561,6 +564,13 @@ def by_system(parts, facts):
     paths = parts.paths
     # torch's shared-memory files are named /torch_<pid>_<random> (libshm's manager, torch/lib/libshm/core.cpp).
     shm_named = any(p.startswith(("/dev/shm", "/torch_")) for p in paths) or "shared memory" in parts.line.lower()
+    if system.shm_bytes is None and sys.platform.startswith("linux") and WORKERS.search(parts.text):
+        return Cause(
+            meaning="there is no /dev/shm, through which DataLoader workers (and multiprocessing's locks) share memory",
+            fix="mount a tmpfs on /dev/shm (a container: `--ipc=host` or `--shm-size=8g`); where none can be had "
+            "(AWS Lambda), use DataLoader(num_workers=0)",
+            fact="/dev/shm missing",
+        )
     if system.shm_bytes is not None and ("EBUS" in parts.errno or ("ENOSPC" in parts.errno and shm_named)):
         return Cause(
             meaning="shared memory (/dev/shm, %s, %s free) is too small for the DataLoader workers' batches"

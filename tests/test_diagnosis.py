@@ -318,3 +318,18 @@ def test_stable_texts_keep_their_own_fix(tmp_path, monkeypatch, text, variables,
     prefix, packages = site(tmp_path)
     found = dataclasses.replace(facts_for(monkeypatch, prefix, [packages]), variables=variables)
     assert fix in diagnosis.explain(text, found).fix
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+def test_no_dev_shm_at_all(tmp_path, monkeypatch):
+    """A sandbox without /dev/shm (AWS Lambda's): DataLoader workers fail in multiprocessing; the missing mount,
+    a fact, decides."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], shm_bytes=None, shm_free_bytes=None)
+    text = (
+        '  File "/usr/lib/python3.11/multiprocessing/synchronize.py", line 57, in __init__\n'
+        "FileNotFoundError: [Errno 2] No such file or directory\n"
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "/dev/shm missing" and "num_workers=0" in cause.fix
+    assert any("no /dev/shm" in p.what for p in system.problems(found.system))

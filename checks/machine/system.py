@@ -294,6 +294,15 @@ def problems(system):
                 "upgrade the OS (or the container image) to one with glibc >= %s" % system.glibc_needed[0],
             )
         )
+    if system.shm_bytes is None and sys.platform.startswith("linux"):
+        found.append(
+            Problem(
+                "WARN",
+                "there is no /dev/shm: DataLoader workers and NCCL's shared-memory transport need it",
+                "mount a tmpfs on /dev/shm (a container: `--ipc=host` or `--shm-size=8g`); where none can be had "
+                "(AWS Lambda), DataLoader(num_workers=0)",
+            )
+        )
     if system.shm_bytes is not None and system.shm_bytes < SHM_ENOUGH:
         found.append(
             Problem(

@@ -235,9 +235,23 @@ def check_dataloader(ctx, device, facts=None):
     """A DataLoader with worker processes feeds `device` as a training job's would (worker start-up, batches
     through shared memory, pinned memory on CUDA) and the batches arrive whole and in order; a failure is judged
     against the OS facts (checks/diagnosis.py: shared memory, open files, ...)."""
-    from checks import diagnosis
+    import gc
+    import sys
 
     name = "dataloader-" + device
+    # A DataLoader iterator whose start failed halfway raises again in __del__ ("Exception ignored in ...
+    # _MultiProcessingDataLoaderIter.__del__"): keep that second report out of the output; the first is judged.
+    unraisable, sys.unraisablehook = sys.unraisablehook, lambda report: None
+    try:
+        return _dataloader(name, device, facts)
+    finally:
+        gc.collect()
+        sys.unraisablehook = unraisable
+
+
+def _dataloader(name, device, facts):
+    from checks import diagnosis
+
     loader = torch.utils.data.DataLoader(
         _ImageLike(), batch_size=LOADER_BATCH, num_workers=LOADER_WORKERS, pin_memory=device == "cuda"
     )
