@@ -12,8 +12,8 @@ from checks.workspace import promise
 def devices_seen(ctx):
     """Return [(name, (major, minor), where)] of the GPUs: from the probe when CUDA started, else from the driver
     (NVML or nvidia-smi's compute_cap), which needs no kernel launch."""
-    if ctx.gpu and ctx.gpu.get("devices"):
-        return [(g["name"], tuple(g["capability"]), "torch") for g in ctx.gpu["devices"]]
+    if ctx.gpu is not None and ctx.gpu.devices:
+        return [(g.name, g.capability, "torch") for g in ctx.gpu.devices]
     seen = []
     for gpu in ctx.driver["gpus"]:
         if gpu.get("compute_cap"):

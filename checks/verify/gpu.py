@@ -152,7 +152,7 @@ def check_driver(ctx):
 
 def _probe_failed(ctx):
     """The gpu FAIL when CUDA did not start in the probe: the driver's state, a hang, or CUDA's own error."""
-    d, error = ctx.driver, ctx.gpu["error"]
+    d, error = ctx.driver, ctx.gpu.error
     if d["state"]:
         return Result(
             name="gpu",
@@ -162,7 +162,7 @@ def _probe_failed(ctx):
             actual=error,
             hint=d["fix"],
         )
-    if ctx.gpu.get("hung"):
+    if ctx.gpu.hung:
         return Result(
             name="gpu",
             status=FAIL,
@@ -208,7 +208,7 @@ def _unavailable(ctx):
             actual="0",
             hint="unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
         )
-    for warning in ctx.gpu.get("warnings", []):
+    for warning in ctx.gpu.warnings:
         cause = of_cuda(warning)
         if cause:
             from checks import errors
@@ -244,11 +244,11 @@ def check_gpu(ctx):
             if ctx.driver["state"]
             else "no NVIDIA driver on this machine",
         )
-    if "error" in ctx.gpu:
+    if ctx.gpu.error is not None:
         return _probe_failed(ctx)
-    if not ctx.gpu["available"]:
+    if not ctx.gpu.available:
         return _unavailable(ctx)
-    if not ctx.gpu.get("kernel_ok"):
+    if not ctx.gpu.kernel_ok:
         return Result(
             name="gpu",
             status=FAIL,
@@ -258,13 +258,12 @@ def check_gpu(ctx):
             hint="the GPU or driver is faulty: `nvidia-smi -q -d ECC`, then `python -m checks health`",
         )
     names = ", ".join(
-        "%s (sm_%d%d, %s GiB)" % (d["name"], d["capability"][0], d["capability"][1], d["memory_gib"])
-        for d in ctx.gpu["devices"]
+        "%s (sm_%d%d, %s GiB)" % (d.name, d.capability[0], d.capability[1], d.memory_gib) for d in ctx.gpu.devices
     )
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     suffix = "" if visible is None else "; CUDA_VISIBLE_DEVICES=%s" % visible
     return Result(
-        name="gpu", status=PASS, summary="%d visible: %s%s" % (ctx.gpu["count"], names, suffix), actual=ctx.gpu["count"]
+        name="gpu", status=PASS, summary="%d visible: %s%s" % (ctx.gpu.count, names, suffix), actual=ctx.gpu.count
     )
 
 
