@@ -34,8 +34,7 @@ def variant_problem(ctx, variant):
             return SKIP, "--quick skips torch.compile", None
         blocker = toolchain.compile_blocker(torch, (variant.device,))
         if blocker:
-            status, reason, _, _, hint = blocker
-            return status, reason, hint
+            return blocker.status, blocker.summary, blocker.fix
     return None
 
 

@@ -50,8 +50,14 @@ def check_compile(ctx):
         return Result(name="compile", status=SKIP, summary="--quick skips torch.compile (tens of seconds)")
     problem = toolchain.compile_blocker(torch, ctx.devices)
     if problem:
-        status, summary, expected, actual, fix = problem
-        return Result(name="compile", status=status, summary=summary, expected=expected, actual=actual, hint=fix)
+        return Result(
+            name="compile",
+            status=problem.status,
+            summary=problem.summary,
+            expected=problem.expected,
+            actual=problem.actual,
+            hint=problem.fix,
+        )
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
         ctx.progress(
