@@ -67,7 +67,7 @@ class Result:
 
     __slots__ = ("name", "status", "summary", "expected", "actual", "hint", "seconds", "data")
 
-    def __init__(self, name, status, summary="", expected=None, actual=None, hint=None, data=None):
+    def __init__(self, *, name, status, summary="", expected=None, actual=None, hint=None, data=None):
         if status not in STATUSES:
             raise ValueError("status must be one of %s, not %r" % (STATUSES, status))
         self.name = name
@@ -136,9 +136,9 @@ def internal_error_result(name, exc, where=""):
     log = output.write_log("check %s of python -m checks %s\n%s" % (name, " ".join(sys.argv[1:]), text))
     message = "%s: %s%s" % (type(exc).__name__, first_line(exc), where)
     return Result(
-        name,
-        SKIP,
-        "not judged: internal error in checks (a bug, not a fault of this machine): %s" % message,
+        name=name,
+        status=SKIP,
+        summary="not judged: internal error in checks (a bug, not a fault of this machine): %s" % message,
         hint="report it with %s" % (log or "the output of CHECKS_DEBUG=1"),
         data={"internal_error": {"error": message, "log": log}},
     )

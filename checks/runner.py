@@ -226,12 +226,12 @@ class Watchdog:
 
     def _fire(self, name):
         result = Result(
-            name,
-            FAIL,
-            "did not finish within %g s; %s stopped" % (self.seconds, self.rep.check),
-            "finishes within --timeout %g" % self.seconds,
-            "still running (hung GPU, driver or compiler?)",
-            self.hint,
+            name=name,
+            status=FAIL,
+            summary="did not finish within %g s; %s stopped" % (self.seconds, self.rep.check),
+            expected="finishes within --timeout %g" % self.seconds,
+            actual="still running (hung GPU, driver or compiler?)",
+            hint=self.hint,
         )
         abort(self.rep, result, self.json_path)
 
@@ -248,11 +248,11 @@ def abort(rep, result, json_path, chart=None):
 def unusable(header, device, why):
     """Return a Plan of one FAIL: `--device DEVICE` cannot be used here, and why."""
     failed = Result(
-        device,
-        FAIL,
-        "--device %s cannot be used here: %s" % (device, why),
-        device,
-        "not usable",
-        "run `python -m checks verify` to see why",
+        name=device,
+        status=FAIL,
+        summary="--device %s cannot be used here: %s" % (device, why),
+        expected=device,
+        actual="not usable",
+        hint="run `python -m checks verify` to see why",
     )
     return Plan(header, jobs=[(device, lambda: failed)])

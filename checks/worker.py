@@ -64,7 +64,15 @@ def serve(channel, header, jobs, state):
 
 def result_from(fields):
     """Return the Result an event carries."""
-    result = Result(*(fields[k] for k in ("name", "status", "summary", "expected", "actual", "hint", "data")))
+    result = Result(
+        name=fields["name"],
+        status=fields["status"],
+        summary=fields["summary"],
+        expected=fields["expected"],
+        actual=fields["actual"],
+        hint=fields["hint"],
+        data=fields["data"],
+    )
     result.seconds = fields.get("seconds")
     return result
 
@@ -258,7 +266,9 @@ class Supervisor:
                 how = self._stop(kind)
                 found = errors.extract("\n".join(self.worker.output))
                 if current is None:  # it died between checks: nothing to skip on a restart
-                    yield Result("worker", FAIL, "the check's worker process %s: %s" % (how, found.line))
+                    yield Result(
+                        name="worker", status=FAIL, summary="the check's worker process %s: %s" % (how, found.line)
+                    )
                     return
                 self.names.add(current)
                 yield self.diagnose(current, found, how)

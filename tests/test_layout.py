@@ -64,3 +64,49 @@ def test_one_reader_of_the_manifest():
         if names & {"tomllib", "tomli"}:
             readers.append(str(path.relative_to(ROOT)))
     assert readers == ["checks/workspace/manifest.py"]
+
+
+# Folders whose Result(...) calls are still positional (issue 21: other engineers' folders, converted in their own
+# branches). The lead empties this after merging; then Result's parameters after `name, status` can be keyword-only.
+POSITIONAL_RESULT_ALLOWED = ()
+
+
+def positional_result_calls(source):
+    """Return the line numbers of the `Result(...)` and `x.Result(...)` calls in Python source that pass any
+    argument positionally (checks/report.py's Result(name, status, summary, expected, actual, hint, data))."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if name == "Result":
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_positional_result_calls_are_found():
+    """The finder flags a positional call, a starred one and an attribute call, and passes keyword calls."""
+    source = (
+        'Result(name="a", status=PASS)\n'
+        'Result("b", FAIL, summary="x")\n'
+        "report.Result(*fields)\n"
+        'report.Result(name="c", status=SKIP, summary="y")\n'
+        'Result(**{"name": "d", "status": PASS})\n'
+    )
+    assert positional_result_calls(source) == [2, 3]
+
+
+def test_result_takes_keyword_arguments_at_every_call_site():
+    """Every Result(...) outside the allowed folders names its arguments, so expected and actual are told apart at
+    the call site (issue 21)."""
+    files = [p for folder in ("checks", "tools", "tests") for p in (ROOT / folder).rglob("*.py")] + [
+        ROOT / "noxfile.py"
+    ]
+    positional = []
+    for path in files:
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith(tuple(folder + "/" for folder in POSITIONAL_RESULT_ALLOWED)):
+            continue
+        lines = positional_result_calls(path.read_text(encoding="utf-8"))
+        positional += ["%s:%d" % (rel, line) for line in lines]
+    assert not positional, "call Result with keyword arguments:\n" + "\n".join(sorted(positional))

@@ -12,21 +12,31 @@ from checks.report import FAIL, PASS, SKIP, WARN, Report, Result, UsageError
 
 def test_fail_renders_expected_actual_and_fix_but_pass_does_not():
     """FAIL/WARN lines carry expected, actual and fix; PASS stays one line."""
-    failed = Result("torch", FAIL, "wrong version", "2.0.1", "2.13.0", "pixi install -e cpu")
+    failed = Result(
+        name="torch",
+        status=FAIL,
+        summary="wrong version",
+        expected="2.0.1",
+        actual="2.13.0",
+        hint="pixi install -e cpu",
+    )
     assert output.render_result(failed).splitlines() == [
         "FAIL torch: wrong version",
         "       expected: 2.0.1",
         "       actual:   2.13.0",
         "       fix:      pixi install -e cpu",
     ]
-    assert output.render_result(Result("torch", PASS, "2.0.1", "2.0.1", "2.0.1")) == "PASS torch: 2.0.1"
+    assert (
+        output.render_result(Result(name="torch", status=PASS, summary="2.0.1", expected="2.0.1", actual="2.0.1"))
+        == "PASS torch: 2.0.1"
+    )
 
 
 def test_summary_counts_and_says_interrupted():
     """The closing line counts each status; after Ctrl-C it says so."""
     rep = Report("verify", argv=["verify"])
     for status in (PASS, WARN, SKIP):
-        rep.add(Result(status.lower(), status, "s"))
+        rep.add(Result(name=status.lower(), status=status, summary="s"))
     assert output.render_summary(rep) == "verify: 1 passed, 0 failed, 1 warnings, 1 skipped"
     rep.interrupted = True
     assert output.render_summary(rep).endswith(", interrupted")

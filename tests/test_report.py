@@ -16,7 +16,7 @@ def failing_check():
 def test_result_rejects_unknown_status():
     """A status outside PASS/FAIL/WARN/SKIP is a programming error."""
     with pytest.raises(ValueError, match="status must be one of"):
-        Result("x", "OK")
+        Result(name="x", status="OK")
 
 
 def test_run_check_turns_an_exception_into_a_fail():
@@ -39,7 +39,7 @@ def test_a_bug_in_checks_is_not_judged_and_a_library_error_is_a_fail(tmp_path, m
     assert bug.status == SKIP and bug.summary.startswith("not judged: internal error in checks")
     assert bug.data["internal_error"]["error"].startswith("TypeError: ") and "(at output.py:" in bug.summary
     rep = report.Report("verify", argv=["verify"])
-    rep.add(Result("torch", PASS, "2.0.1"))
+    rep.add(Result(name="torch", status=PASS, summary="2.0.1"))
     rep.add(bug)
     assert rep.exit_code() == 3 and rep.to_dict()["exit_code"] == 3
     rep.add(report.run_check("boom", failing_check))  # raised in this file: the check's FAIL
@@ -50,9 +50,9 @@ def test_exit_code_and_summary_follow_the_results():
     """Exit code 1 only when something failed; warnings and skips do not fail a run."""
     rep = report.Report("verify", argv=["verify"])
     for status in (PASS, WARN, SKIP):
-        rep.add(Result(status.lower(), status, "s"))
+        rep.add(Result(name=status.lower(), status=status, summary="s"))
     assert rep.exit_code() == 0
-    rep.add(Result("bad", FAIL, "s"))
+    rep.add(Result(name="bad", status=FAIL, summary="s"))
     assert rep.exit_code() == 1
     assert rep.to_dict()["counts"] == {"PASS": 1, "FAIL": 1, "WARN": 1, "SKIP": 1}
     rep.interrupted = True
@@ -66,5 +66,5 @@ def test_report_document_matches_the_schema(report_schema):
     rep = report.Report("verify", argv=["verify", "--quick"])
     rep.header = {"torch": "2.0.1", "cpus": 2}
     rep.add(report.run_check("boom", failing_check))
-    rep.add(Result("torch", PASS, "2.0.1", "2.0.1", "2.0.1"))
+    rep.add(Result(name="torch", status=PASS, summary="2.0.1", expected="2.0.1", actual="2.0.1"))
     report_schema.validate(json.loads(json.dumps(rep.to_dict())))

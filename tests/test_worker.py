@@ -38,7 +38,7 @@ def run(name):
             ctypes.string_at(0)
         if what == "hang":
             time.sleep(60)
-        return Result(name, PASS, "ok, startup_failure=%s" % ("startup_failure" in state))
+        return Result(name=name, status=PASS, summary="ok, startup_failure=%s" % ("startup_failure" in state))
     return check
 
 channel = worker.Channel()
@@ -55,7 +55,7 @@ def supervise(tmp_path, plan, timeout=30):
     said = []
 
     def diagnose(name, found, how):
-        return Result(name, FAIL, "%s: %s" % (how, found.line))
+        return Result(name=name, status=FAIL, summary="%s: %s" % (how, found.line))
 
     supervisor = worker.Supervisor([sys.executable, str(script)], timeout, diagnose, said.append)
     supervisor.timeout = timeout  # no grace in tests

@@ -18,9 +18,9 @@ def crosscheck(ctx, timer, what, progress):
     try:
         from triton.testing import do_bench
     except ImportError:
-        return Result(name, SKIP, "triton is not installed (the independent reference)")
+        return Result(name=name, status=SKIP, summary="triton is not installed (the independent reference)")
     if ctx.device != "cuda" or (what == "matmul" and not ctx.swept.get("bf16")):
-        return Result(name, SKIP, "nothing to cross-check on this device")
+        return Result(name=name, status=SKIP, summary="nothing to cross-check on this device")
     progress("%s with bench's timer and triton.testing.do_bench, alternating" % what)
     if what == "matmul":
         shapes = [r["shape"] for r in ctx.swept["bf16"]]
@@ -56,17 +56,17 @@ def crosscheck(ctx, timer, what, progress):
         % (ours, theirs, unit, ratio, reported or 0, later)
     )
     if agree(ratio, data["reported_ratio"]):
-        return Result(name, PASS, text, data=data)
+        return Result(name=name, status=PASS, summary=text, data=data)
     return Result(
-        name,
-        WARN,
-        text,
-        "same work within 1 +- %.2f; reported within 1 +- %.2f of do_bench's best over the same shapes"
+        name=name,
+        status=WARN,
+        summary=text,
+        expected="same work within 1 +- %.2f; reported within 1 +- %.2f of do_bench's best over the same shapes"
         % (CROSSCHECK_TOLERANCE, AGREEMENT),
-        "%.3f; %s" % (ratio, "%.3f" % data["reported_ratio"] if data["reported_ratio"] else "n/a"),
-        "bench's figure disagrees with do_bench's on the same GPU in the same run: rerun; if it persists, report "
+        actual="%.3f; %s" % (ratio, "%.3f" % data["reported_ratio"] if data["reported_ratio"] else "n/a"),
+        hint="bench's figure disagrees with do_bench's on the same GPU in the same run: rerun; if it persists, report "
         "both figures (the GPU's clocks and power are in the health line)",
-        data,
+        data=data,
     )
 
 

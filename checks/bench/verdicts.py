@@ -62,18 +62,18 @@ def judged(ctx, name, value, unit, peak, kind, text, data, dtype=None):
     verdict, fraction = peaks.verdict(value, peak, kind)
     data.update(value=value, unit=unit, peak=peak, fraction=fraction, verdict=verdict)
     if verdict is None:
-        return Result(name, PASS, text + "; no datasheet figure here: measured only", data=data)
+        return Result(name=name, status=PASS, summary=text + "; no datasheet figure here: measured only", data=data)
     text += ", %.0f%% of %g %s (%s)" % (fraction * 100, peak, unit, verdict)
     if verdict == peaks.OK:
-        return Result(name, PASS, text, data=data)
+        return Result(name=name, status=PASS, summary=text, data=data)
     return Result(
-        name,
-        FAIL if ctx.strict else WARN,
-        text,
-        ">= %.0f%% of the datasheet" % (peaks.OK_FRACTION[kind] * 100),
-        "%.0f%%" % (fraction * 100),
-        "likely: " + "; ".join(likely_causes(ctx, kind, dtype)),
-        data,
+        name=name,
+        status=FAIL if ctx.strict else WARN,
+        summary=text,
+        expected=">= %.0f%% of the datasheet" % (peaks.OK_FRACTION[kind] * 100),
+        actual="%.0f%%" % (fraction * 100),
+        hint="likely: " + "; ".join(likely_causes(ctx, kind, dtype)),
+        data=data,
     )
 
 
@@ -81,14 +81,14 @@ def matmul(ctx, timer, dtype):
     """Sweep shapes for one dtype; report the best median TFLOP/s and its fraction of the datasheet."""
     name = "matmul-%s" % dtype
     if ctx.device == "cpu" and dtype not in ("fp32", "bf16"):
-        return Result(name, SKIP, "%s matmul is measured on GPUs only" % dtype)
+        return Result(name=name, status=SKIP, summary="%s matmul is measured on GPUs only" % dtype)
     problem = bm.fp8_problem(ctx.device) if dtype == "fp8" else None
     if problem:
-        return Result(name, SKIP, problem)
+        return Result(name=name, status=SKIP, summary=problem)
     shapes = (bm.QUICK_SHAPES if ctx.quick else bm.SHAPES)[ctx.device]
     rows, notes = bm.matmul_sweep(timer, dtype, list(shapes), 0.5 if ctx.quick else 1.0, progress)
     if not rows:
-        return Result(name, FAIL, "no shape fitted in memory", hint="free GPU memory and rerun")
+        return Result(name=name, status=FAIL, summary="no shape fitted in memory", hint="free GPU memory and rerun")
     best = max(rows, key=lambda r: r["tflops"])
     ctx.swept[dtype] = rows
     text = "%.4g TFLOP/s at %s (median of %d; best iteration %.4g)" % (
@@ -106,7 +106,7 @@ def copies(ctx, timer, kind):
     """Measure one copy kind; judge d2d against DRAM bandwidth and pinned host copies against the PCIe link."""
     name = "copy-%s" % kind
     if ctx.device == "cpu" and kind != "d2d":
-        return Result(name, SKIP, "host-device copies need a GPU")
+        return Result(name=name, status=SKIP, summary="host-device copies need a GPU")
     progress("%s copy" % kind)
     size = (256 if ctx.quick else 1024) * 2**20
     m = bm.copy_bandwidth(timer, kind, size, 0.5)
@@ -123,7 +123,9 @@ def gpt2(ctx, timer, compile_model):
     """GPT-2 small training step in bf16 (fused AdamW): tokens/s and model FLOPs utilisation."""
     name = "gpt2-bf16-%s" % ("compile" if compile_model else "eager")
     if ctx.device != "cuda":
-        return Result(name, SKIP, "GPT-2 small is a GPU benchmark; the CPU run times the reference models")
+        return Result(
+            name=name, status=SKIP, summary="GPT-2 small is a GPU benchmark; the CPU run times the reference models"
+        )
     progress("GPT-2 small training, bf16, %s (compiles first)" % ("torch.compile" if compile_model else "eager"))
     m, notes = bm.with_smaller_batch(
         lambda b: bm.gpt2_throughput(timer, b, compile_model, 1.0 if ctx.quick else 4.0), 32
@@ -150,18 +152,22 @@ def reference(ctx, timer, model, precision, mode):
     name = "train-%s-%s-%s" % (model, precision, mode)
     problem = variant_problem(ctx, variant)
     if problem:
-        return Result(name, problem[0], problem[1], hint=problem[2])
+        return Result(name=name, status=problem[0], summary=problem[1], hint=problem[2])
     progress("%s training" % variant.name)
     m = bm.reference_training(timer, variant, 1.0)
     text = "%.2f ms/step, %.0f %s/s" % (m["ms_per_step"], m["per_s"], m["unit"])
     m.update(value=m["per_s"], unit="%s/s" % m["unit"])
-    return Result(name, PASS, text, data=m)
+    return Result(name=name, status=PASS, summary=text, data=m)
 
 
 def health(ctx):
     """What the GPU did during the run: clocks, temperature, power, throttle reasons."""
     if ctx.sampler is None or not ctx.sampler.samples:
-        return Result("health", SKIP, "no GPU telemetry (NVML or nvidia-smi)" if ctx.device == "cuda" else "CPU run")
+        return Result(
+            name="health",
+            status=SKIP,
+            summary="no GPU telemetry (NVML or nvidia-smi)" if ctx.device == "cuda" else "CPU run",
+        )
     h = ctx.sampler.stop()
     text = "%d samples: SM clock median %s (min %s) of %s MHz, max %s C, max %s W" % (
         h["samples"],
@@ -176,15 +182,20 @@ def health(ctx):
         text += "; throttling: " + ", ".join("%s %.0f%%" % (r, s * 100) for r, s in h["throttle"].items())
     if slow:
         return Result(
-            "health",
-            WARN,
-            text,
-            "no thermal or hardware slowdown",
-            ", ".join(slow),
-            "check cooling and power delivery; compare with `nvidia-smi -q -d PERFORMANCE`",
-            h,
+            name="health",
+            status=WARN,
+            summary=text,
+            expected="no thermal or hardware slowdown",
+            actual=", ".join(slow),
+            hint="check cooling and power delivery; compare with `nvidia-smi -q -d PERFORMANCE`",
+            data=h,
         )
-    return Result("health", PASS, text + (" (power cap at full load is normal)" if h["throttle"] else ""), data=h)
+    return Result(
+        name="health",
+        status=PASS,
+        summary=text + (" (power cap at full load is normal)" if h["throttle"] else ""),
+        data=h,
+    )
 
 
 def jobs(ctx):

@@ -316,7 +316,14 @@ def store_problem(s, problem):
     if problem.usage:
         raise UsageError(str(problem))
     where = "%s:%s" % (s.launch["addr"], s.launch["port"])
-    failed = Result("init", FAIL, problem.cause, "this job's store at " + where, "not reached", problem.fix)
+    failed = Result(
+        name="init",
+        status=FAIL,
+        summary=problem.cause,
+        expected="this job's store at " + where,
+        actual="not reached",
+        hint=problem.fix,
+    )
     facts = {"check": "dist v%d" % DIST_VERSION, **probe.header_facts(probe.host(), s.torch)}
     return runner.Plan(facts, jobs=[("init", lambda: failed)], report=s.rep)
 

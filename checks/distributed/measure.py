@@ -70,7 +70,15 @@ def judge_join(missing, world, timeout, hosts, where):
     text = "%d of %d ranks joined within %g s; missing: %s" % (world - len(missing), world, timeout, rank_list(missing))
     hint = "start the missing ranks (under SLURM with srun, not in the batch shell); check they reach %s" % where
     joined = "joined: %s" % (host_ranges(hosts) or "none")
-    return Result("init", FAIL, text, "%d ranks" % world, joined, hint, {"missing_ranks": sorted(missing)})
+    return Result(
+        name="init",
+        status=FAIL,
+        summary=text,
+        expected="%d ranks" % world,
+        actual=joined,
+        hint=hint,
+        data={"missing_ranks": sorted(missing)},
+    )
 
 
 def describe_failure(why, silent, waiting, failed, backend="gloo"):
@@ -97,7 +105,7 @@ def judge_allreduce(infos, world, backend="gloo"):
         name = "rank-%d" % info["rank"]
         where = "host %s, local rank %d, %s" % (info["host"], info["local_rank"], info["device"])
         if not info["wrong"]:
-            results.append(Result(name, PASS, where + ": all-reduce ok", data=info))
+            results.append(Result(name=name, status=PASS, summary=where + ": all-reduce ok", data=info))
             continue
         broken.append(info["rank"])
         text = "%s: all-reduce WRONG in %d of %d elements, e.g. [%d] = %g (expected %g)" % (
@@ -106,15 +114,34 @@ def judge_allreduce(infos, world, backend="gloo"):
         hint = "run `python -m checks verify` on %s" % info["host"] + (
             "; check its GPU links (nvidia-smi topo -m)" if gpus else ""
         )
-        results.append(Result(name, FAIL, text, "the exact sum", "%d wrong elements" % info["wrong"], hint, info))
+        results.append(
+            Result(
+                name=name,
+                status=FAIL,
+                summary=text,
+                expected="the exact sum",
+                actual="%d wrong elements" % info["wrong"],
+                hint=hint,
+                data=info,
+            )
+        )
     want = "on every rank: the sum over ranks of (rank + 1 + i mod 7), %d float64 elements" % CHECK_ELEMENTS
     if broken:
         hint = "the named ranks' %s corrupt data: run `python -m checks verify` there%s" % (
             ("GPUs or links", ", and NCCL_DEBUG=INFO") if gpus else ("hosts (memory, CPU)", "")
         )
-        return results + [Result("all-reduce", FAIL, "wrong sum on " + rank_list(broken), want, None, hint)]
+        return results + [
+            Result(
+                name="all-reduce",
+                status=FAIL,
+                summary="wrong sum on " + rank_list(broken),
+                expected=want,
+                actual=None,
+                hint=hint,
+            )
+        ]
     text = "%d of %d ranks hold the exact sum (%s of float64)" % (len(infos), world, size_label(CHECK_ELEMENTS * 8))
-    return results + [Result("all-reduce", PASS, text, want, "exact on every rank")]
+    return results + [Result(name="all-reduce", status=PASS, summary=text, expected=want, actual="exact on every rank")]
 
 
 def check_allreduce(s):
@@ -149,7 +176,7 @@ def check_barrier(s):
     text = "%d rank%s passed a %s barrier and a monitored gloo barrier in %.1f ms" % (
         (s.world, "" if s.world == 1 else "s", s.backend, ms)
     )
-    return [Result("barrier", PASS, text)]
+    return [Result(name="barrier", status=PASS, summary=text)]
 
 
 class Sweep:
@@ -187,7 +214,7 @@ class Sweep:
         text = "%s%9.3f ms  algbw %9.4g GB/s  busbw %9.4g GB/s  (median of %d, slowest rank %d)" % (
             (" " * (self.width - len(name)), seconds * 1e3, algbw, busbw, count, slowest)
         )
-        return [Result(name, PASS, text, data=dict(row, value=busbw, unit="GB/s"))]
+        return [Result(name=name, status=PASS, summary=text, data=dict(row, value=busbw, unit="GB/s"))]
 
     def summary(self):
         """Return the busbw line: the peak, and the whole table in its data (the chart reads it)."""
@@ -196,7 +223,7 @@ class Sweep:
             (best["busbw"], size_label(best["bytes"]), self.s.world, self.s.backend, self.s.count_hosts())
         )
         data = {"value": best["busbw"], "unit": "GB/s", "world": self.s.world, "backend": self.s.backend}
-        return [Result("busbw", PASS, text, data=dict(data, table=self.rows))]
+        return [Result(name="busbw", status=PASS, summary=text, data=dict(data, table=self.rows))]
 
 
 def jobs(s, sizes):
@@ -204,7 +231,7 @@ def jobs(s, sizes):
     yield "all-reduce", lambda: check_allreduce(s)
     yield "barrier", lambda: check_barrier(s)
     if s.world == 1:
-        yield "busbw", lambda: [Result("busbw", SKIP, SINGLE)]
+        yield "busbw", lambda: [Result(name="busbw", status=SKIP, summary=SINGLE)]
         return
     sweep = Sweep(s, sizes)
     for nbytes in sizes:

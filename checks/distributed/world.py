@@ -110,14 +110,16 @@ class Session:
             self.ctrl = dist.new_group(backend="gloo", timeout=pg_timeout)
         backend = self.backend + (" + gloo for control" if self.ctrl else "")
         if self.world == 1:
-            return [Result("init", PASS, "%s (%s process group up)" % (dm.SINGLE, backend))]
+            return [Result(name="init", status=PASS, summary="%s (%s process group up)" % (dm.SINGLE, backend))]
         text = "%d of %d ranks joined from %s; %s process group up" % (
             self.world,
             self.world,
             self.count_hosts(),
             backend,
         )
-        return [Result("init", PASS, text, data={"hosts": {str(r): h for r, h in self.hosts.items()}})]
+        return [
+            Result(name="init", status=PASS, summary=text, data={"hosts": {str(r): h for r, h in self.hosts.items()}})
+        ]
 
     def count_hosts(self):
         """Return `1 host` or `N hosts` (rank 0 knows them from the roll-call)."""
@@ -161,7 +163,12 @@ class Session:
         cause = diagnosis.explain("%s\n%s" % (summary, actual or ""), diagnosis.gather())
         if cause.rule in FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
             summary, hint = "%s (%s)" % (summary, cause.meaning), cause.fix
-        runner.abort(self.rep, Result(phase, FAIL, summary, expected, actual, hint), self.json_path, write_chart)
+        runner.abort(
+            self.rep,
+            Result(name=phase, status=FAIL, summary=summary, expected=expected, actual=actual, hint=hint),
+            self.json_path,
+            write_chart,
+        )
 
     def others(self):
         """Give the others a grace period; return silent and waiting ranks' last steps, failed ranks' reasons."""

@@ -240,7 +240,7 @@ def verdict(measured):
     hit = {name: seen["contended"] for name, seen in measured.items() if seen["contended"]}
     hit_seen = [measured[name] for name in hit]
     if not measured:
-        return Result("contention", SKIP, "nothing was measured")
+        return Result(name="contention", status=SKIP, summary="nothing was measured")
     if not hit:
         known = [s["others_cores"] for s in measured.values() if s["others_cores"] is not None]
         text = "no other load during the %d measurements" % len(measured)
@@ -248,14 +248,14 @@ def verdict(measured):
             text += " (other processes used at most %.1f CPUs)" % max(known)
         else:
             text += "; CPU load of other processes unknown (%s)" % next(iter(measured.values()))["unknown"]
-        return Result("contention", PASS, text)
+        return Result(name="contention", status=PASS, summary=text)
     return Result(
-        "contention",
-        WARN,
-        "%d of %d figures measured under contention: %s" % (len(hit), len(measured), ", ".join(hit)),
-        "no other load",
-        worst(hit_seen),
-        "rerun on an idle machine: `top` and `nvidia-smi` name the other processes; CPU time stolen means the "
+        name="contention",
+        status=WARN,
+        summary="%d of %d figures measured under contention: %s" % (len(hit), len(measured), ", ".join(hit)),
+        expected="no other load",
+        actual=worst(hit_seen),
+        hint="rerun on an idle machine: `top` and `nvidia-smi` name the other processes; CPU time stolen means the "
         "virtual machine's host is oversubscribed (ask for dedicated cores)",
-        {"figures": hit},
+        data={"figures": hit},
     )

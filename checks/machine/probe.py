@@ -4,6 +4,7 @@ The NVIDIA driver's own facts are checks/nvidia/driver.py's (driver.facts), whic
 run_command here; nothing here imports it back.
 """
 
+import dataclasses
 import glob
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from typing import Optional, Tuple
 
 from checks import errors
 
@@ -370,12 +372,67 @@ def gpu_probe(timeout, code=GPU_PROBE):
     return facts
 
 
+@dataclasses.dataclass(frozen=True)
+class GpuDevice:
+    """One CUDA device as torch sees it (torch.cuda.get_device_properties, in the GPU probe's child)."""
+
+    name: str  # "NVIDIA H100 80GB HBM3"
+    capability: Tuple[int, int]  # compute capability (major, minor): sm_86 is (8, 6)
+    memory_gib: float  # total memory in GiB (2**30 bytes), one decimal
+    sms: int  # streaming multiprocessors
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuProbe:
+    """What the GPU probe's child found before it finished or failed (gpu_probe's facts, typed).
+
+    available: torch.cuda.is_available(); count: torch.cuda.device_count() (0 until CUDA starts); devices: one
+    GpuDevice each; warnings: what torch warned while starting CUDA (`CUDA initialization: ...`); kernel_ok: a
+    kernel's result was right, None when none ran; error: how the probe failed (errors.extract's line), None when
+    it finished; hung: it did not answer within the timeout."""
+
+    available: bool = False
+    count: int = 0
+    devices: Tuple[GpuDevice, ...] = ()
+    warnings: Tuple[str, ...] = ()
+    kernel_ok: Optional[bool] = None
+    error: Optional[str] = None
+    hung: bool = False
+
+    @classmethod
+    def from_facts(cls, facts):
+        """Return the record of gpu_probe's dict (the child's JSON, plus error and hung when it failed)."""
+        return cls(
+            available=bool(facts.get("available")),
+            count=int(facts.get("count") or 0),
+            devices=tuple(
+                GpuDevice(
+                    name=d["name"],
+                    capability=(int(d["capability"][0]), int(d["capability"][1])),
+                    memory_gib=d["memory_gib"],
+                    sms=d["sms"],
+                )
+                for d in facts.get("devices") or ()
+            ),
+            warnings=tuple(facts.get("warnings") or ()),
+            kernel_ok=facts.get("kernel_ok"),
+            error=facts.get("error"),
+            hung=bool(facts.get("hung")),
+        )
+
+    @property
+    def usable(self):
+        """True when CUDA started and a kernel gave the right result."""
+        return self.available and bool(self.kernel_ok)
+
+
 def devices(torch, driver_info, timeout):
-    """Return (usable devices, GPU probe facts or None): "cpu", plus "cuda" if the probe ran a kernel, "mps"."""
+    """Return (usable devices, GpuProbe or None): "cpu", plus "cuda" if the probe ran a kernel, "mps". None: no
+    probe ran (not a CUDA build, or no driver)."""
     found, gpu = ["cpu"], None
     if torch.version.cuda and driver_info["present"]:
-        gpu = gpu_probe(timeout)
-        if gpu.get("available") and gpu.get("kernel_ok"):
+        gpu = GpuProbe.from_facts(gpu_probe(timeout))
+        if gpu.usable:
             found.append("cuda")
     if platform.system() == "Darwin" and torch.backends.mps.is_available():
         found.append("mps")

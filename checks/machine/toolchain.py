@@ -3,13 +3,28 @@ platform, the C++ compiler inductor will really call (torch 2.0: g++; later: $CX
 the C compiler and Python.h triton builds its launcher with. verify judges them; train skips compiled variants by
 them."""
 
+import dataclasses
 import os
 import platform
 import re
 import shutil
+from typing import Optional
 
 from checks import compat
 from checks.report import FAIL, SKIP
+
+
+@dataclasses.dataclass(frozen=True)
+class Blocker:
+    """Why torch.compile cannot run here: the status its check takes (FAIL; SKIP where torch does not support the
+    platform at all), a one-line summary, what it needs (expected) and what is here (actual), and the fix. verify's
+    compile line reports it as it is; train skips or fails its compiled variants by it."""
+
+    status: str
+    summary: str
+    expected: Optional[str] = None
+    actual: Optional[str] = None
+    fix: Optional[str] = None
 
 
 def cxx_compiler(torch_version=None):
@@ -54,23 +69,23 @@ def python_headers():
 
 
 def toolchain_problem(torch, devices=("cpu",)):
-    """Return (status, summary, expected, actual, fix) when a compiler torch.compile will call is missing."""
+    """Return a Blocker when a compiler torch.compile will call is missing, else None."""
     name, path, why = cxx_compiler(torch.__version__)
     if path is None:
         if why == "$CXX":
-            return (
-                FAIL,
-                "$CXX=%s points nowhere: inductor calls it and fails with InvalidCxxCompiler" % name,
-                "$CXX names an installed C++ compiler",
-                "not found",
-                "unset CXX, or point it at g++/clang++",
+            return Blocker(
+                status=FAIL,
+                summary="$CXX=%s points nowhere: inductor calls it and fails with InvalidCxxCompiler" % name,
+                expected="$CXX names an installed C++ compiler",
+                actual="not found",
+                fix="unset CXX, or point it at g++/clang++",
             )
-        return (
-            FAIL,
-            "no C++ compiler for inductor's CPU kernels (%s)" % why,
-            "%s on PATH" % name,
-            "none found",
-            "install one (Debian/Ubuntu: apt install g++), or use the pixi environment (it has cxx-compiler)",
+        return Blocker(
+            status=FAIL,
+            summary="no C++ compiler for inductor's CPU kernels (%s)" % why,
+            expected="%s on PATH" % name,
+            actual="none found",
+            fix="install one (Debian/Ubuntu: apt install g++), or use the pixi environment (it has cxx-compiler)",
         )
     if "cuda" in devices:
         cc, cc_path, cc_why = c_compiler()
@@ -78,28 +93,30 @@ def toolchain_problem(torch, devices=("cpu",)):
             summary = ("$CC=%s points nowhere" % cc if cc_why == "$CC" else "no C compiler") + (
                 " for triton, which builds its GPU launcher with it"
             )
-            return (
-                FAIL,
-                summary,
-                "$CC, gcc or clang",
-                "not found",
-                "install gcc (Debian/Ubuntu: apt install gcc), or set CC to an installed C compiler",
+            return Blocker(
+                status=FAIL,
+                summary=summary,
+                expected="$CC, gcc or clang",
+                actual="not found",
+                fix="install gcc (Debian/Ubuntu: apt install gcc), or set CC to an installed C compiler",
             )
         if python_headers() is None:
-            return (
-                FAIL,
-                "Python.h is missing: triton's GPU launcher includes it",
-                "Python.h",
-                "missing",
-                "install the Python development headers (Debian/Ubuntu: apt install python3-dev)",
+            return Blocker(
+                status=FAIL,
+                summary="Python.h is missing: triton's GPU launcher includes it",
+                expected="Python.h",
+                actual="missing",
+                fix="install the Python development headers (Debian/Ubuntu: apt install python3-dev)",
             )
     return None
 
 
 def support_problem(torch):
-    """Return why torch.compile cannot run here, as (status, reason, fix), or None if it should."""
+    """Return why torch.compile cannot run here, as a Blocker without expected and actual, or None if it should."""
     if not hasattr(torch, "compile"):
-        return FAIL, "this torch has no torch.compile (needs 2.0+)", "install torch 2.0 or newer"
+        return Blocker(
+            status=FAIL, summary="this torch has no torch.compile (needs 2.0+)", fix="install torch 2.0 or newer"
+        )
     try:
         import torch._dynamo as dynamo
 
@@ -114,17 +131,20 @@ def support_problem(torch):
         return None
     message = message or "TorchDynamo does not support this platform/Python"
     if platform.system() == "Windows":
-        return SKIP, "%s (torch %s on Windows)" % (message, torch.__version__), None
-    return FAIL, message, "use Python <= 3.10 with torch 2.0 (the pixi environments do), or a newer torch"
+        return Blocker(status=SKIP, summary="%s (torch %s on Windows)" % (message, torch.__version__))
+    return Blocker(
+        status=FAIL,
+        summary=message,
+        fix="use Python <= 3.10 with torch 2.0 (the pixi environments do), or a newer torch",
+    )
 
 
 def compile_blocker(torch, devices=("cpu",)):
-    """Return why torch.compile cannot run here as (status, summary, expected, actual, fix), or None."""
+    """Return why torch.compile cannot run here as a Blocker, or None."""
     problem = support_problem(torch)
     if problem:
-        status, reason, fix = problem
         where = "%s, Python %s" % (platform.system(), platform.python_version())
-        return status, reason, "torch.compile supported", where, fix
+        return dataclasses.replace(problem, expected="torch.compile supported", actual=where)
     return toolchain_problem(torch, devices)
 
 

@@ -94,8 +94,8 @@ class Context:
             return "this torch is a %s build" % build_flavour(self.torch)
         if not self.driver["present"]:
             return "no NVIDIA driver found (nvidia-smi / libcuda)"
-        if self.gpu and self.gpu.get("error"):
-            return self.gpu["error"]
+        if self.gpu is not None and self.gpu.error:
+            return self.gpu.error
         return "torch sees no usable CUDA device (CUDA_VISIBLE_DEVICES=%r)" % os.environ.get("CUDA_VISIBLE_DEVICES")
 
     def describe_devices(self):
@@ -105,8 +105,8 @@ class Context:
             if device == "cpu":
                 parts.append("cpu (%d threads)" % self.torch.get_num_threads())
             elif device == "cuda" and device in self.usable:
-                gpu = self.gpu["devices"][0]
-                parts.append("cuda (%s, sm_%d%d)" % (gpu["name"], gpu["capability"][0], gpu["capability"][1]))
+                gpu = self.gpu.devices[0]
+                parts.append("cuda (%s, sm_%d%d)" % (gpu.name, gpu.capability[0], gpu.capability[1]))
             elif device in self.usable:
                 parts.append(device)
         return ", ".join(parts)

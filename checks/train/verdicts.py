@@ -34,8 +34,7 @@ def variant_problem(ctx, variant):
             return SKIP, "--quick skips torch.compile", None
         blocker = toolchain.compile_blocker(torch, (variant.device,))
         if blocker:
-            status, reason, _, _, hint = blocker
-            return status, reason, hint
+            return blocker.status, blocker.summary, blocker.fix
     return None
 
 
@@ -53,10 +52,24 @@ def _guarded(name, body, compiling=False):
     except RuntimeError as exc:  # torch.cuda.OutOfMemoryError and inductor's errors are RuntimeErrors
         text = str(exc)
         if apis.is_oom(exc):
-            return Result(name, FAIL, "out of memory", "fits in free memory", text.splitlines()[0], OOM_HINT)
+            return Result(
+                name=name,
+                status=FAIL,
+                summary="out of memory",
+                expected="fits in free memory",
+                actual=text.splitlines()[0],
+                hint=OOM_HINT,
+            )
         if compiling:  # dynamo's and inductor's errors (BackendCompilerFailed, ...) are RuntimeErrors
             found = errors.describe(exc)
-            return Result(name, FAIL, "torch.compile failed: %s" % found, "compiles", found, toolchain.diagnose(text))
+            return Result(
+                name=name,
+                status=FAIL,
+                summary="torch.compile failed: %s" % found,
+                expected="compiles",
+                actual=found,
+                hint=toolchain.diagnose(text),
+            )
         raise
 
 
@@ -65,8 +78,16 @@ def device_unusable(ctx, device, reason, names):
     data = {"not_run": names}
     summary = "%d variants and checks not run: %s" % (len(names), reason)
     if device in ctx.asked:
-        return Result(device, FAIL, summary, "%s usable" % device, reason, "run `python -m checks verify`", data)
-    return Result(device, SKIP, summary, data=data)
+        return Result(
+            name=device,
+            status=FAIL,
+            summary=summary,
+            expected="%s usable" % device,
+            actual=reason,
+            hint="run `python -m checks verify`",
+            data=data,
+        )
+    return Result(name=device, status=SKIP, summary=summary, data=data)
 
 
 def check_variant(ctx, variant):
@@ -75,7 +96,7 @@ def check_variant(ctx, variant):
     problem = variant_problem(ctx, variant)
     if problem:
         status, reason, hint = problem
-        return Result(name, status, reason, hint=hint)
+        return Result(name=name, status=status, summary=reason, hint=hint)
     return _guarded(name, lambda: _judge(variant, trainer.train(variant)), variant.mode == "compile")
 
 
@@ -124,16 +145,16 @@ def _judge(variant, run):
     summary += "".join("; " + n for n in notes)
     if failures:
         return Result(
-            variant.name,
-            FAIL,
-            "%s: %s" % (", ".join(f[0] for f in failures), summary),
-            "finite loss falling to <= %.1fx its start, finite non-zero gradients, accuracy >= %.2f%s"
+            name=variant.name,
+            status=FAIL,
+            summary="%s: %s" % (", ".join(f[0] for f in failures), summary),
+            expected="finite loss falling to <= %.1fx its start, finite non-zero gradients, accuracy >= %.2f%s"
             % (LOSS_DROP, spec.bar, ", compiled = eager" if variant.mode == "compile" else ""),
-            "; ".join(f[1] for f in failures),
-            _hint(variant, failures),
-            data,
+            actual="; ".join(f[1] for f in failures),
+            hint=_hint(variant, failures),
+            data=data,
         )
-    return Result(variant.name, PASS, summary, data=data)
+    return Result(name=variant.name, status=PASS, summary=summary, data=data)
 
 
 def _first_bad(values):
@@ -158,8 +179,16 @@ def _cross(name, variants, body, limit):
         data = {"differences": diffs, "tolerance": limit, "steps": AGREEMENT_STEPS}
         detail = "%s (largest %.2g, allowed %g)" % (", ".join("%s %.2g" % kv for kv in diffs.items()), worst, limit)
         if worst <= limit:
-            return Result(name, PASS, detail, data=data)
-        return Result(name, FAIL, detail, "<= %g" % limit, "%.3g" % worst, _CROSS_HINTS[name.split("-")[0]], data)
+            return Result(name=name, status=PASS, summary=detail, data=data)
+        return Result(
+            name=name,
+            status=FAIL,
+            summary=detail,
+            expected="<= %g" % limit,
+            actual="%.3g" % worst,
+            hint=_CROSS_HINTS[name.split("-")[0]],
+            data=data,
+        )
 
     return _guarded(name, run)
 

@@ -12,8 +12,8 @@ from checks.workspace import promise
 def devices_seen(ctx):
     """Return [(name, (major, minor), where)] of the GPUs: from the probe when CUDA started, else from the driver
     (NVML or nvidia-smi's compute_cap), which needs no kernel launch."""
-    if ctx.gpu and ctx.gpu.get("devices"):
-        return [(g["name"], tuple(g["capability"]), "torch") for g in ctx.gpu["devices"]]
+    if ctx.gpu is not None and ctx.gpu.devices:
+        return [(g.name, g.capability, "torch") for g in ctx.gpu.devices]
     seen = []
     for gpu in ctx.driver["gpus"]:
         if gpu.get("compute_cap"):
@@ -47,14 +47,16 @@ def check_gpu_arch(ctx):
     """Every GPU's architecture has kernels in this build (judged from the build's arch list and the GPU's compute
     capability as the driver reports it: no kernel launch, so it works when the probe fails)."""
     if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
-        return Result("gpu-arch", SKIP, "not a CUDA build")
+        return Result(name="gpu-arch", status=SKIP, summary="not a CUDA build")
     arches = probe.arch_list(ctx.torch)
     seen = devices_seen(ctx)
     if not arches:
-        return Result("gpu-arch", SKIP, "this build does not list its architectures")
+        return Result(name="gpu-arch", status=SKIP, summary="this build does not list its architectures")
     if not seen:
         unknown = "compute capability unknown (%s gave none" % ctx.driver["source"] if ctx.driver["gpus"] else ""
-        return Result("gpu-arch", SKIP, unknown + " and CUDA did not start)" if unknown else "no GPU seen")
+        return Result(
+            name="gpu-arch", status=SKIP, summary=unknown + " and CUDA did not start)" if unknown else "no GPU seen"
+        )
     ranks = ["native", "compatible", "ptx", "none"]
     judged = [(compat.arch_support(cap, arches), name, cap, where) for name, cap, where in seen]
     (verdict, match), name, cap, where = max(judged, key=lambda j: ranks.index(j[0][0]))
@@ -62,14 +64,16 @@ def check_gpu_arch(ctx):
     source = "" if where == "torch" else " (compute capability from %s, no kernel launched)" % where
     if verdict == "none":
         summary = "no kernels for %s (%s) in this CUDA %s build%s" % (sm, name, ctx.torch.version.cuda, source)
-        return Result("gpu-arch", FAIL, summary, sm, shown, arch_fix(ctx, cap))
+        return Result(name="gpu-arch", status=FAIL, summary=summary, expected=sm, actual=shown, hint=arch_fix(ctx, cap))
     if verdict == "ptx":
         return Result(
-            "gpu-arch",
-            WARN,
-            "%s runs by JIT-compiling %s PTX (slow first run)" % (sm, match),
-            sm,
-            shown,
-            arch_fix(ctx, cap),
+            name="gpu-arch",
+            status=WARN,
+            summary="%s runs by JIT-compiling %s PTX (slow first run)" % (sm, match),
+            expected=sm,
+            actual=shown,
+            hint=arch_fix(ctx, cap),
         )
-    return Result("gpu-arch", PASS, "%s covered by %s%s" % (sm, match, source), sm, shown)
+    return Result(
+        name="gpu-arch", status=PASS, summary="%s covered by %s%s" % (sm, match, source), expected=sm, actual=shown
+    )

@@ -171,7 +171,14 @@ def prepare(args, argv):
         header = supervisor.start({"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus})
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
-        failed = Result("worker", FAIL, str(exc), "the checks' worker process starts", "it died", hint)
+        failed = Result(
+            name="worker",
+            status=FAIL,
+            summary=str(exc),
+            expected="the checks' worker process starts",
+            actual="it died",
+            hint=hint,
+        )
         header = facts.header(ctx, facts.manifest_shown(args, ctx))
         header.update(facts.decisive(found))
         return runner.Plan(header, results=iter([failed]), facts=found.to_dict())

@@ -45,12 +45,19 @@ def check_compile(ctx):
     """torch.compile builds and runs a function and a small model (forward and backward) matching eager."""
     torch = ctx.torch
     if torch is None:
-        return Result("compile", SKIP, "torch did not import")
+        return Result(name="compile", status=SKIP, summary="torch did not import")
     if ctx.quick:
-        return Result("compile", SKIP, "--quick skips torch.compile (tens of seconds)")
+        return Result(name="compile", status=SKIP, summary="--quick skips torch.compile (tens of seconds)")
     problem = toolchain.compile_blocker(torch, ctx.devices)
     if problem:
-        return Result("compile", *problem)
+        return Result(
+            name="compile",
+            status=problem.status,
+            summary=problem.summary,
+            expected=problem.expected,
+            actual=problem.actual,
+            hint=problem.fix,
+        )
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
         ctx.progress(
@@ -61,23 +68,23 @@ def check_compile(ctx):
         if result is None:
             found = errors.extract(error)
             return Result(
-                "compile",
-                FAIL,
-                "torch.compile on %s failed: %s" % (device, found.line),
-                "compiled code runs",
-                found.line,
-                toolchain.diagnose(error),
+                name="compile",
+                status=FAIL,
+                summary="torch.compile on %s failed: %s" % (device, found.line),
+                expected="compiled code runs",
+                actual=found.line,
+                hint=toolchain.diagnose(error),
             )
         tolerance = 1e-4 if device == "cpu" else 1e-3
         if max(result["err_fn"], result["err_model"]) > tolerance or not result["grads_finite"]:
             return Result(
-                "compile",
-                FAIL,
-                "torch.compile on %s differs from eager" % device,
-                "max error <= %g" % tolerance,
-                "fn %.2g, model %.2g, grads finite %s"
+                name="compile",
+                status=FAIL,
+                summary="torch.compile on %s differs from eager" % device,
+                expected="max error <= %g" % tolerance,
+                actual="fn %.2g, model %.2g, grads finite %s"
                 % (result["err_fn"], result["err_model"], result["grads_finite"]),
-                "report it: compiled and eager results must agree",
+                hint="report it: compiled and eager results must agree",
             )
         notes.append("%s ok in %.1f s" % (device, result["seconds"]))
-    return Result("compile", PASS, "inductor: " + "; ".join(notes))
+    return Result(name="compile", status=PASS, summary="inductor: " + "; ".join(notes))

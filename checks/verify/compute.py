@@ -27,14 +27,14 @@ def _max_err(a, b):
 def _per_device(ctx, name, body):
     """Run body(device) on every usable device; one FAIL line names the first device that failed."""
     if ctx.torch is None:
-        return Result(name, SKIP, "torch did not import")
+        return Result(name=name, status=SKIP, summary="torch did not import")
     notes = []
     for device in ctx.devices:
         outcome = body(device)
         if isinstance(outcome, Result):
             return outcome
         notes.append("%s %s" % (device, outcome))
-    return Result(name, PASS, "; ".join(notes))
+    return Result(name=name, status=PASS, summary="; ".join(notes))
 
 
 def check_kernels(ctx):
@@ -51,12 +51,12 @@ def check_kernels(ctx):
         svd_err = _max_err(u @ torch.diag(s) @ vh, a)
         if not (err < 1e-3 and svd_err < 1e-3):
             return Result(
-                "kernels",
-                FAIL,
-                "%s results differ from float64 CPU" % device,
-                "max error < 1e-3",
-                "matmul %.2g, svd %.2g" % (err, svd_err),
-                wrong_result_fix(device),
+                name="kernels",
+                status=FAIL,
+                summary="%s results differ from float64 CPU" % device,
+                expected="max error < 1e-3",
+                actual="matmul %.2g, svd %.2g" % (err, svd_err),
+                hint=wrong_result_fix(device),
             )
         return "ok (err %.1e)" % max(err, svd_err)
 
@@ -80,12 +80,12 @@ def check_conv(ctx):
         err = max(_max_err(out, reference), _max_err(x_d.grad, ref_grad))
         if err > 1e-3:
             return Result(
-                "conv",
-                FAIL,
-                "%s conv2d differs from the reference" % device,
-                "< 1e-3",
-                "%.2g" % err,
-                wrong_result_fix(device),
+                name="conv",
+                status=FAIL,
+                summary="%s conv2d differs from the reference" % device,
+                expected="< 1e-3",
+                actual="%.2g" % err,
+                hint=wrong_result_fix(device),
             )
         backend = "cuDNN" if device == "cuda" and torch.backends.cudnn.enabled else "native"
         return "ok (%s, err %.1e)" % (backend, err)
@@ -114,12 +114,12 @@ def check_amp(ctx):
             err = _max_err(out, exact)
             if out.dtype != dtype or err > 0.1:
                 return Result(
-                    "amp",
-                    FAIL,
-                    "%s autocast(%s) wrong" % (device, dtype),
-                    "%s, err < 0.1" % dtype,
-                    "%s, err %.2g" % (out.dtype, err),
-                    wrong_result_fix(device),
+                    name="amp",
+                    status=FAIL,
+                    summary="%s autocast(%s) wrong" % (device, dtype),
+                    expected="%s, err < 0.1" % dtype,
+                    actual="%s, err %.2g" % (out.dtype, err),
+                    hint=wrong_result_fix(device),
                 )
         if device == "cuda":
             scaler = apis.grad_scaler(torch, "cuda")
@@ -147,12 +147,12 @@ def check_sdpa(ctx):
             err = _max_err(sdpa(q.to(device), k.to(device), v.to(device), is_causal=True), reference)
             if err > 1e-4:
                 return Result(
-                    "sdpa",
-                    FAIL,
-                    "%s SDPA differs from explicit attention" % device,
-                    "< 1e-4",
-                    "%.2g" % err,
-                    wrong_result_fix(device),
+                    name="sdpa",
+                    status=FAIL,
+                    summary="%s SDPA differs from explicit attention" % device,
+                    expected="< 1e-4",
+                    actual="%.2g" % err,
+                    hint=wrong_result_fix(device),
                 )
             return "ok (err %.1e)" % err
         working = []
@@ -166,12 +166,12 @@ def check_sdpa(ctx):
                 continue
         if "math" not in working:
             return Result(
-                "sdpa",
-                FAIL,
-                "CUDA SDPA math backend failed",
-                "math works",
-                ", ".join(working) or "none",
-                wrong_result_fix(device),
+                name="sdpa",
+                status=FAIL,
+                summary="CUDA SDPA math backend failed",
+                expected="math works",
+                actual=", ".join(working) or "none",
+                hint=wrong_result_fix(device),
             )
         return "backends %s" % "+".join(working)
 
@@ -198,12 +198,12 @@ def check_first_step(ctx):
         moved = any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))
         if not (math.isfinite(loss.item()) and grads_finite and moved):
             return Result(
-                "first-step",
-                FAIL,
-                "%s training step is broken" % device,
-                "finite loss and gradients, parameters updated",
-                "loss %s, grads finite %s, updated %s" % (loss.item(), grads_finite, moved),
-                wrong_result_fix(device),
+                name="first-step",
+                status=FAIL,
+                summary="%s training step is broken" % device,
+                expected="finite loss and gradients, parameters updated",
+                actual="loss %s, grads finite %s, updated %s" % (loss.item(), grads_finite, moved),
+                hint=wrong_result_fix(device),
             )
         return "ok (loss %.3f)" % loss.item()
 

@@ -156,21 +156,35 @@ def check_domain(ctx, name):
     """torchvision / torchaudio: installed, paired with this torch, the same build (CPU / CUDA X.Y) as torch; the
     full run also runs one op that needs its compiled extension."""
     if ctx.torch is None:
-        return Result(name, SKIP, "torch did not import")
+        return Result(name=name, status=SKIP, summary="torch did not import")
     lib = library_facts(name)
     if lib is None:
         if ctx.expect and getattr(ctx.expect, name):
-            return Result(name, FAIL, "not installed", getattr(ctx.expect, name), "missing", env_hint(ctx))
-        return Result(name, SKIP, "not installed (optional outside the pixi environments)")
+            return Result(
+                name=name,
+                status=FAIL,
+                summary="not installed",
+                expected=getattr(ctx.expect, name),
+                actual="missing",
+                hint=env_hint(ctx),
+            )
+        return Result(name=name, status=SKIP, summary="not installed (optional outside the pixi environments)")
     want = getattr(ctx.expect, name) if ctx.expect else None
     if want and not versions.matches(versions.release(lib["version"]), want):
         summary = "%s %s is not the version %s promises" % (name, lib["version"], ctx.expect.describe())
-        return Result(name, FAIL, summary, want, lib["version"], env_hint(ctx))
+        return Result(name=name, status=FAIL, summary=summary, expected=want, actual=lib["version"], hint=env_hint(ctx))
     for problem in (build_problem(name, lib, ctx.torch), pairing_problem(name, lib, ctx.torch)):
         if problem:
             status, why, wanted = (problem + (None,))[:3]
             expected = "%s's build and a release paired with torch %s" % (name, ctx.torch.__version__)
-            return Result(name, status, why, expected, lib["version"], fix_for(ctx, name, wanted))
+            return Result(
+                name=name,
+                status=status,
+                summary=why,
+                expected=expected,
+                actual=lib["version"],
+                hint=fix_for(ctx, name, wanted),
+            )
     if not ctx.quick:
         try:
             _smoke(name)
@@ -189,4 +203,9 @@ def check_domain(ctx, name):
                 data={"exception": errors.traceback_text(exc)},  # the parent judges it against its facts
             )
     build = "%s%s" % (lib["build"] or "build unknown", " " + lib["cuda"] if lib["cuda"] else "")
-    return Result(name, PASS, "%s (%s%s)" % (lib["version"], build, "" if ctx.quick else ", extension loads"), want)
+    return Result(
+        name=name,
+        status=PASS,
+        summary="%s (%s%s)" % (lib["version"], build, "" if ctx.quick else ", extension loads"),
+        expected=want,
+    )

@@ -25,14 +25,14 @@ class Context:
         self.driver = driver if driver is not None else nvidia_driver.facts(timeout=args.timeout)
         self.expect, self.torch_source = None, None
         self.torch, self.import_error = None, None
-        self.gpu = None
+        self.gpu = None  # probe.GpuProbe once the probe ran
         self.devices = ["cpu"]
         self.progress = progress or (lambda text: None)
 
     @property
     def gpu_ok(self):
         """True when the GPU probe found a working CUDA device."""
-        return bool(self.gpu and self.gpu.get("available") and self.gpu.get("kernel_ok"))
+        return self.gpu is not None and self.gpu.usable
 
 
 UNKNOWN = object()

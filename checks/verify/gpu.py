@@ -42,28 +42,33 @@ def _no_driver(ctx):
     if not _needs_gpu(ctx):
         if hardware:
             return Result(
-                "driver",
-                WARN,
-                "no NVIDIA driver" + seen,
-                "a driver for the GPU",
-                "none",
-                "install the NVIDIA driver to use the GPU",
+                name="driver",
+                status=WARN,
+                summary="no NVIDIA driver" + seen,
+                expected="a driver for the GPU",
+                actual="none",
+                hint="install the NVIDIA driver to use the GPU",
             )
-        return Result("driver", SKIP, "no NVIDIA driver on this machine")
+        return Result(name="driver", status=SKIP, summary="no NVIDIA driver on this machine")
     if not (ctx.expect and ctx.expect.flavour == "cuda"):  # a CUDA build, and no environment promising a GPU
         if ctx.no_gpu:
-            return Result("driver", SKIP, "no NVIDIA driver; --no-gpu: the GPU checks skip")
+            return Result(name="driver", status=SKIP, summary="no NVIDIA driver; --no-gpu: the GPU checks skip")
         return Result(
-            "driver",
-            WARN,
-            "CUDA %s build without an NVIDIA driver%s: torch runs on the CPU only" % (ctx.torch.version.cuda, seen),
-            "a driver",
-            "none",
-            "install the NVIDIA driver to use a GPU; without a GPU a CPU build is smaller (`/whl/cpu`)",
+            name="driver",
+            status=WARN,
+            summary="CUDA %s build without an NVIDIA driver%s: torch runs on the CPU only"
+            % (ctx.torch.version.cuda, seen),
+            expected="a driver",
+            actual="none",
+            hint="install the NVIDIA driver to use a GPU; without a GPU a CPU build is smaller (`/whl/cpu`)",
         )
     what = ctx.expect.describe()
     if ctx.no_gpu:
-        return Result("driver", SKIP, "no NVIDIA driver; --no-gpu: %s's build is checked, its GPU checks skip" % what)
+        return Result(
+            name="driver",
+            status=SKIP,
+            summary="no NVIDIA driver; --no-gpu: %s's build is checked, its GPU checks skip" % what,
+        )
     override = os.environ.get("CONDA_OVERRIDE_CUDA")
     if override is not None:
         seen += "; CONDA_OVERRIDE_CUDA=%s only tells the solver which CUDA to assume, it is not a driver" % override
@@ -72,13 +77,13 @@ def _no_driver(ctx):
     row = compat.MIN_DRIVER.get(".".join(map(str, compat.minor_key(floor)))) if floor else None
     need = ">= %s" % row[platform.system() == "Windows"] if row else "an NVIDIA driver"
     return Result(
-        "driver",
-        FAIL,
-        "no NVIDIA driver found; %s needs one%s" % (what, seen),
-        need,
-        "none",
-        "install the NVIDIA driver (nvidia-smi must work), or use a CPU environment; on a machine without a GPU on "
-        "purpose (a CI runner) pass --no-gpu",
+        name="driver",
+        status=FAIL,
+        summary="no NVIDIA driver found; %s needs one%s" % (what, seen),
+        expected=need,
+        actual="none",
+        hint="install the NVIDIA driver (nvidia-smi must work), or use a CPU environment; on a machine without a GPU "
+        "on purpose (a CI runner) pass --no-gpu",
     )
 
 
@@ -87,7 +92,9 @@ def check_driver(ctx):
     d = ctx.driver
     if d["state"]:
         summary, words, fix = nvidia_driver.failure(d)
-        return Result("driver", FAIL, summary, "the driver answers", words, fix)
+        return Result(
+            name="driver", status=FAIL, summary=summary, expected="the driver answers", actual=words, hint=fix
+        )
     if not d["present"]:
         return _no_driver(ctx)
     runtime = (
@@ -95,7 +102,7 @@ def check_driver(ctx):
     )
     summary = "driver %s (supports CUDA %s)" % (d["version"] or "unknown", d["cuda"] or "unknown")
     if runtime is None:
-        return Result("driver", PASS, summary, actual=d["version"])
+        return Result(name="driver", status=PASS, summary=summary, actual=d["version"])
     windows = platform.system() == "Windows"
     declared = ctx.expect.platform.cuda if ctx.expect is not None and ctx.expect.driver_short else None
     if declared:  # pixi would not install this platform here: its `cuda` is a system requirement the driver misses
@@ -107,51 +114,62 @@ def check_driver(ctx):
             declared,
         )
         return Result(
-            "driver",
-            FAIL,
-            summary,
-            ">= %s" % needed if needed else "CUDA %s" % declared,
-            d["version"],
-            "update the NVIDIA driver%s, or use a variant whose CUDA this driver has"
+            name="driver",
+            status=FAIL,
+            summary=summary,
+            expected=">= %s" % needed if needed else "CUDA %s" % declared,
+            actual=d["version"],
+            hint="update the NVIDIA driver%s, or use a variant whose CUDA this driver has"
             % (" to %s or newer" % needed if needed else ""),
         )
     verdict, needed = compat.driver_verdict(runtime, d["version"], windows)
     if verdict == "too-old":
         return Result(
-            "driver",
-            FAIL,
-            "driver too old for CUDA %s" % runtime,
-            ">= %s" % needed,
-            d["version"],
-            "update the NVIDIA driver to %s or newer" % needed,
+            name="driver",
+            status=FAIL,
+            summary="driver too old for CUDA %s" % runtime,
+            expected=">= %s" % needed,
+            actual=d["version"],
+            hint="update the NVIDIA driver to %s or newer" % needed,
         )
     if verdict == "limited":
         return Result(
-            "driver",
-            WARN,
-            "CUDA %s runs under minor-version compatibility only" % runtime,
-            ">= %s" % needed,
-            d["version"],
-            "update the driver to %s+ for full support (PTX JIT needs it)" % needed,
+            name="driver",
+            status=WARN,
+            summary="CUDA %s runs under minor-version compatibility only" % runtime,
+            expected=">= %s" % needed,
+            actual=d["version"],
+            hint="update the driver to %s+ for full support (PTX JIT needs it)" % needed,
         )
-    return Result("driver", PASS, summary + ", enough for CUDA %s" % runtime, needed and ">= %s" % needed, d["version"])
+    return Result(
+        name="driver",
+        status=PASS,
+        summary=summary + ", enough for CUDA %s" % runtime,
+        expected=needed and ">= %s" % needed,
+        actual=d["version"],
+    )
 
 
 def _probe_failed(ctx):
     """The gpu FAIL when CUDA did not start in the probe: the driver's state, a hang, or CUDA's own error."""
-    d, error = ctx.driver, ctx.gpu["error"]
+    d, error = ctx.driver, ctx.gpu.error
     if d["state"]:
         return Result(
-            "gpu", FAIL, "CUDA cannot start: %s (see driver)" % d["meaning"], "CUDA initialises", error, d["fix"]
+            name="gpu",
+            status=FAIL,
+            summary="CUDA cannot start: %s (see driver)" % d["meaning"],
+            expected="CUDA initialises",
+            actual=error,
+            hint=d["fix"],
         )
-    if ctx.gpu.get("hung"):
+    if ctx.gpu.hung:
         return Result(
-            "gpu",
-            FAIL,
-            "initialising CUDA did not finish: the driver or a GPU is hung (%s)" % error,
-            "CUDA initialises",
-            "hung",
-            nvidia_driver.HUNG_FIX,
+            name="gpu",
+            status=FAIL,
+            summary="initialising CUDA did not finish: the driver or a GPU is hung (%s)" % error,
+            expected="CUDA initialises",
+            actual="hung",
+            hint=nvidia_driver.HUNG_FIX,
         )
     cause = of_cuda(error)
     if cause is None:  # no CUDA text of a known meaning: the parent judges it against its facts
@@ -168,7 +186,14 @@ def _probe_failed(ctx):
     if kind == "no-kernel-image":
         seen = arch.devices_seen(ctx)
         fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
-    return Result("gpu", FAIL, "CUDA cannot run a kernel: %s" % meaning, "a kernel runs", error, fix)
+    return Result(
+        name="gpu",
+        status=FAIL,
+        summary="CUDA cannot run a kernel: %s" % meaning,
+        expected="a kernel runs",
+        actual=error,
+        hint=fix,
+    )
 
 
 def visible_unmatched(visible, gpus):
@@ -192,12 +217,12 @@ def _unavailable(ctx):
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
         return Result(
-            "gpu",
-            FAIL,
-            "CUDA_VISIBLE_DEVICES=%r hides every GPU" % visible,
-            ">= 1 GPU",
-            "0",
-            "unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
+            name="gpu",
+            status=FAIL,
+            summary="CUDA_VISIBLE_DEVICES=%r hides every GPU" % visible,
+            expected=">= 1 GPU",
+            actual="0",
+            hint="unset CUDA_VISIBLE_DEVICES or list device indices, e.g. CUDA_VISIBLE_DEVICES=0",
         )
     unmatched = visible_unmatched(visible, ctx.driver["gpus"]) if visible else None
     if unmatched:
@@ -214,66 +239,81 @@ def _unavailable(ctx):
             "see, from 0, whatever a launcher or a scheduler set" % ("0" if count else ""),
             data={"fact": "driver GPUs %d, CUDA_VISIBLE_DEVICES=%s" % (count, visible)},
         )
-    for warning in ctx.gpu.get("warnings", []):
+    for warning in ctx.gpu.warnings:
         cause = of_cuda(warning)
         if cause:
             from checks import errors
 
             return Result(
-                "gpu", FAIL, "torch sees no GPU: %s" % cause[1], ">= 1 GPU", errors.condense(warning), cause[2]
+                name="gpu",
+                status=FAIL,
+                summary="torch sees no GPU: %s" % cause[1],
+                expected=">= 1 GPU",
+                actual=errors.condense(warning),
+                hint=cause[2],
             )
     where = "CUDA_VISIBLE_DEVICES=%s" % visible if visible is not None else "no warning from torch"
     return Result(
-        "gpu",
-        FAIL,
-        "torch.cuda.is_available() is False although a driver answers (%s)" % where,
-        ">= 1 GPU",
-        "0",
-        "check the indices in CUDA_VISIBLE_DEVICES; in a container pass --gpus all",
+        name="gpu",
+        status=FAIL,
+        summary="torch.cuda.is_available() is False although a driver answers (%s)" % where,
+        expected=">= 1 GPU",
+        actual="0",
+        hint="check the indices in CUDA_VISIBLE_DEVICES; in a container pass --gpus all",
     )
 
 
 def check_gpu(ctx):
     """GPUs are visible to torch and a kernel runs (probed in a child process with a timeout)."""
     if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
-        return Result("gpu", SKIP, "not a CUDA build")
+        return Result(name="gpu", status=SKIP, summary="not a CUDA build")
     if ctx.gpu is None:
         return Result(
-            "gpu",
-            SKIP,
-            "no working NVIDIA driver (see driver)" if ctx.driver["state"] else "no NVIDIA driver on this machine",
+            name="gpu",
+            status=SKIP,
+            summary="no working NVIDIA driver (see driver)"
+            if ctx.driver["state"]
+            else "no NVIDIA driver on this machine",
         )
-    if "error" in ctx.gpu:
+    if ctx.gpu.error is not None:
         return _probe_failed(ctx)
-    if not ctx.gpu["available"]:
+    if not ctx.gpu.available:
         return _unavailable(ctx)
-    if not ctx.gpu.get("kernel_ok"):
+    if not ctx.gpu.kernel_ok:
         return Result(
-            "gpu",
-            FAIL,
-            "a CUDA kernel gave a wrong result",
-            "2*sum(0..1023)",
-            "mismatch",
-            "the GPU or driver is faulty: `nvidia-smi -q -d ECC`, then `python -m checks health`",
+            name="gpu",
+            status=FAIL,
+            summary="a CUDA kernel gave a wrong result",
+            expected="2*sum(0..1023)",
+            actual="mismatch",
+            hint="the GPU or driver is faulty: `nvidia-smi -q -d ECC`, then `python -m checks health`",
         )
     names = ", ".join(
-        "%s (sm_%d%d, %s GiB)" % (d["name"], d["capability"][0], d["capability"][1], d["memory_gib"])
-        for d in ctx.gpu["devices"]
+        "%s (sm_%d%d, %s GiB)" % (d.name, d.capability[0], d.capability[1], d.memory_gib) for d in ctx.gpu.devices
     )
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     suffix = "" if visible is None else "; CUDA_VISIBLE_DEVICES=%s" % visible
-    return Result("gpu", PASS, "%d visible: %s%s" % (ctx.gpu["count"], names, suffix), actual=ctx.gpu["count"])
+    return Result(
+        name="gpu", status=PASS, summary="%d visible: %s%s" % (ctx.gpu.count, names, suffix), actual=ctx.gpu.count
+    )
 
 
 def check_mps(ctx):
     """Apple Silicon: the MPS backend is built and available."""
     if platform.system() != "Darwin" or platform.machine() != "arm64":
-        return Result("mps", SKIP, "MPS exists on Apple Silicon only")
+        return Result(name="mps", status=SKIP, summary="MPS exists on Apple Silicon only")
     if ctx.torch is None:
-        return Result("mps", SKIP, "torch did not import")
+        return Result(name="mps", status=SKIP, summary="torch did not import")
     mps = ctx.torch.backends.mps
     if not mps.is_built():
-        return Result("mps", FAIL, "this torch was built without MPS", "built", "not built", env_hint(ctx))
+        return Result(
+            name="mps",
+            status=FAIL,
+            summary="this torch was built without MPS",
+            expected="built",
+            actual="not built",
+            hint=env_hint(ctx),
+        )
     if not mps.is_available():
         floor = compat.mps_macos_floor(ctx.torch.__version__) or "12.3"
         mac = platform.mac_ver()[0]
@@ -298,4 +338,4 @@ def check_mps(ctx):
             hint="run natively, not under Rosetta (`python -c 'import platform; print(platform.machine())'` must say "
             "arm64)",
         )
-    return Result("mps", PASS, "MPS available (macOS %s)" % platform.mac_ver()[0])
+    return Result(name="mps", status=PASS, summary="MPS available (macOS %s)" % platform.mac_ver()[0])

@@ -43,37 +43,49 @@ def check_python(ctx):
     want = ctx.expect.python if ctx.expect else None
     if want and not spec_matches(actual, want):
         return Result(
-            "python",
-            FAIL,
-            "not the environment's Python",
-            want,
-            actual,
-            "run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
+            name="python",
+            status=FAIL,
+            summary="not the environment's Python",
+            expected=want,
+            actual=actual,
+            hint="run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
         )
     if ctx.torch is None or not compat.known(ctx.torch.__version__):
-        return Result("python", PASS, "%s (%s)" % (actual, platform.python_implementation()), want, actual)
+        return Result(
+            name="python",
+            status=PASS,
+            summary="%s (%s)" % (actual, platform.python_implementation()),
+            expected=want,
+            actual=actual,
+        )
     torch_version = release(ctx.torch.__version__)
     if compat.python_ok(actual, torch_version) is False:
         low, high = compat.PYTHON_SUPPORT[compat.minor_key(torch_version)]
         return Result(
-            "python",
-            FAIL,
-            "torch %s has no build for Python %s" % (torch_version, actual),
-            "%s to %s" % (low, high),
-            actual,
-            "use Python %s to %s, or a torch release built for %s" % (low, high, actual),
+            name="python",
+            status=FAIL,
+            summary="torch %s has no build for Python %s" % (torch_version, actual),
+            expected="%s to %s" % (low, high),
+            actual=actual,
+            hint="use Python %s to %s, or a torch release built for %s" % (low, high, actual),
         )
     if compat.compile_python_ok(actual, torch_version) is False:
         newest = compat.COMPILE_PYTHON_MAX[compat.minor_key(torch_version)]
         return Result(
-            "python",
-            WARN,
-            "torch.compile of torch %s accepts Python up to %s; this is %s" % (torch_version, newest, actual),
-            "<= %s for torch.compile" % newest,
-            actual,
-            "use Python %s (the pixi environments pin it) or a newer torch" % newest,
+            name="python",
+            status=WARN,
+            summary="torch.compile of torch %s accepts Python up to %s; this is %s" % (torch_version, newest, actual),
+            expected="<= %s for torch.compile" % newest,
+            actual=actual,
+            hint="use Python %s (the pixi environments pin it) or a newer torch" % newest,
         )
-    return Result("python", PASS, "%s (%s)" % (actual, platform.python_implementation()), want, actual)
+    return Result(
+        name="python",
+        status=PASS,
+        summary="%s (%s)" % (actual, platform.python_implementation()),
+        expected=want,
+        actual=actual,
+    )
 
 
 def check_torch(ctx):
@@ -93,27 +105,40 @@ def check_torch(ctx):
     actual = torch.__version__
     want = ctx.expect.torch if ctx.expect else None
     if want and not spec_matches(release(actual), want):
-        return Result("torch", FAIL, "wrong torch version for %s" % ctx.expect.describe(), want, actual, env_hint(ctx))
+        return Result(
+            name="torch",
+            status=FAIL,
+            summary="wrong torch version for %s" % ctx.expect.describe(),
+            expected=want,
+            actual=actual,
+            hint=env_hint(ctx),
+        )
     if not compat.known(actual):
         return Result(
-            "torch",
-            WARN,
-            "%s is newer than this check's tables (they end at torch %d.%d): its Python, pairing and compile "
+            name="torch",
+            status=WARN,
+            summary="%s is newer than this check's tables (they end at torch %d.%d): its Python, pairing and compile "
             "limits are not judged" % ((actual,) + compat.NEWEST_TORCH),
-            "torch <= %d.%d" % compat.NEWEST_TORCH,
-            actual,
-            "update checks/compat.py (NEWEST_TORCH and its tables) from the new release",
+            expected="torch <= %d.%d" % compat.NEWEST_TORCH,
+            actual=actual,
+            hint="update checks/compat.py (NEWEST_TORCH and its tables) from the new release",
         )
     if getattr(torch.version, "debug", False):
         return Result(
-            "torch",
-            WARN,
-            "%s is a debug build (slow)" % actual,
-            "a release build",
-            "debug build",
-            "install a release build of torch",
+            name="torch",
+            status=WARN,
+            summary="%s is a debug build (slow)" % actual,
+            expected="a release build",
+            actual="debug build",
+            hint="install a release build of torch",
         )
-    return Result("torch", PASS, "%s (git %s)" % (actual, str(torch.version.git_version)[:10]), want, actual)
+    return Result(
+        name="torch",
+        status=PASS,
+        summary="%s (git %s)" % (actual, str(torch.version.git_version)[:10]),
+        expected=want,
+        actual=actual,
+    )
 
 
 def flavour_cause(torch, want, promised=None):
@@ -151,7 +176,7 @@ def flavour_cause(torch, want, promised=None):
 def check_build(ctx):
     """The build flavour (CPU / CUDA) is what the environment promises on this machine."""
     if ctx.torch is None:
-        return Result("build", SKIP, "torch did not import")
+        return Result(name="build", status=SKIP, summary="torch did not import")
     flavour = build_flavour(ctx.torch)
     actual = probe.build_label(ctx.torch)
     if ctx.expect is None:
@@ -182,7 +207,7 @@ def check_build(ctx):
                 "the wheel index for a CUDA the driver supports, https://download.pytorch.org/whl/cuXY with X.Y <= "
                 "%s)" % (ctx.driver.get("cuda") or "the driver's CUDA"),
             )
-        return Result("build", PASS, actual)
+        return Result(name="build", status=PASS, summary=actual)
     want = ctx.expect.flavour
     if want == "unpinned":
         hint = "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name
@@ -207,9 +232,9 @@ def check_build(ctx):
         )
     if flavour != want:
         return Result(
-            "build",
-            FAIL,
-            "%s build, but %s promises %s (%s); %s"
+            name="build",
+            status=FAIL,
+            summary="%s build, but %s promises %s (%s); %s"
             % (
                 flavour.upper(),
                 ctx.expect.describe(),
@@ -217,18 +242,18 @@ def check_build(ctx):
                 ctx.expect.promise.source,
                 flavour_cause(ctx.torch, want, ctx.expect.promise),
             ),
-            want,
-            actual,
-            env_hint(ctx),
+            expected=want,
+            actual=actual,
+            hint=env_hint(ctx),
         )
     if want == "cpu" and ctx.driver["present"] and any(p.cuda for p in ctx.expect.candidates):
         return Result(
-            "build",
-            WARN,
-            "CPU build selected although an NVIDIA driver is present",
-            "cuda",
-            actual,
-            "the driver (CUDA %s) is older than this environment's CUDA variants; update it"
+            name="build",
+            status=WARN,
+            summary="CPU build selected although an NVIDIA driver is present",
+            expected="cuda",
+            actual=actual,
+            hint="the driver (CUDA %s) is older than this environment's CUDA variants; update it"
             % (ctx.driver["cuda"] or "unknown"),
         )
     if want == "cpu" and ctx.driver["present"] and ctx.driver.get("gpus"):
@@ -246,32 +271,41 @@ def check_build(ctx):
             data={"fact": "no platform of %s declares __cuda" % ctx.expect.env},
         )
     return Result(
-        "build",
-        PASS,
-        "%s, as %s promises (%s)" % (actual, ctx.expect.describe(), ctx.expect.promise.source),
-        want,
-        actual,
+        name="build",
+        status=PASS,
+        summary="%s, as %s promises (%s)" % (actual, ctx.expect.describe(), ctx.expect.promise.source),
+        expected=want,
+        actual=actual,
     )
 
 
 def check_cuda_runtime(ctx):
     """The CUDA runtime torch was built with is the environment's CUDA, and not newer than the platform declares."""
     if ctx.torch is None or build_flavour(ctx.torch) != "cuda":
-        return Result("cuda-runtime", SKIP, "not a CUDA build")
+        return Result(name="cuda-runtime", status=SKIP, summary="not a CUDA build")
     actual = ctx.torch.version.cuda
     if ctx.expect is None:
-        return Result("cuda-runtime", PASS, "CUDA %s" % actual, actual=actual)
+        return Result(name="cuda-runtime", status=PASS, summary="CUDA %s" % actual, actual=actual)
     verdict, want = promise.cuda_verdict(actual, ctx.expect.promise)
     if verdict in ("wrong", "too-new"):
         summary = "CUDA %s, %s promises %s" % (actual, ctx.expect.describe(), want)
-        return Result("cuda-runtime", FAIL, summary, want, actual, env_hint(ctx))
+        return Result(
+            name="cuda-runtime", status=FAIL, summary=summary, expected=want, actual=actual, hint=env_hint(ctx)
+        )
     if verdict == "newer-minor":
         summary = "CUDA %s is newer than %s declares: it runs under minor-version compatibility" % (
             actual,
             ctx.expect.platform.name,
         )
-        return Result("cuda-runtime", WARN, summary, want, actual, "declare the newer CUDA on the platform")
-    return Result("cuda-runtime", PASS, "CUDA %s" % actual, want, actual)
+        return Result(
+            name="cuda-runtime",
+            status=WARN,
+            summary=summary,
+            expected=want,
+            actual=actual,
+            hint="declare the newer CUDA on the platform",
+        )
+    return Result(name="cuda-runtime", status=PASS, summary="CUDA %s" % actual, expected=want, actual=actual)
 
 
 def cudnn_tuple(number):
@@ -283,30 +317,43 @@ def check_cudnn(ctx):
     """cuDNN loads and its runtime version equals the version torch was compiled with."""
     torch = ctx.torch
     if torch is None or build_flavour(torch) != "cuda":
-        return Result("cudnn", SKIP, "not a CUDA build")
+        return Result(name="cudnn", status=SKIP, summary="not a CUDA build")
     if not torch.backends.cudnn.is_available():
-        return Result("cudnn", FAIL, "libcudnn is not loadable", "cuDNN available", "unavailable", env_hint(ctx))
+        return Result(
+            name="cudnn",
+            status=FAIL,
+            summary="libcudnn is not loadable",
+            expected="cuDNN available",
+            actual="unavailable",
+            hint=env_hint(ctx),
+        )
     runtime = cudnn_tuple(torch.backends.cudnn.version())
     compiled = tuple(torch._C._cudnn.getCompileVersion())[:2]
     shown = lambda v: ".".join(map(str, v))  # noqa: E731
     if runtime != compiled:
         return Result(
-            "cudnn",
-            FAIL,
-            "runtime cuDNN differs from compiled",
-            shown(compiled),
-            shown(runtime),
-            "another libcudnn is loaded first (LD_LIBRARY_PATH?); " + env_hint(ctx),
+            name="cudnn",
+            status=FAIL,
+            summary="runtime cuDNN differs from compiled",
+            expected=shown(compiled),
+            actual=shown(runtime),
+            hint="another libcudnn is loaded first (LD_LIBRARY_PATH?); " + env_hint(ctx),
         )
-    return Result("cudnn", PASS, "cuDNN %s (runtime = compiled)" % shown(runtime), shown(compiled), shown(runtime))
+    return Result(
+        name="cudnn",
+        status=PASS,
+        summary="cuDNN %s (runtime = compiled)" % shown(runtime),
+        expected=shown(compiled),
+        actual=shown(runtime),
+    )
 
 
 def check_nccl(ctx):
     """NCCL is built in (Linux CUDA builds)."""
     torch = ctx.torch
     if torch is None or build_flavour(torch) != "cuda":
-        return Result("nccl", SKIP, "not a CUDA build")
+        return Result(name="nccl", status=SKIP, summary="not a CUDA build")
     if platform.system() != "Linux":
-        return Result("nccl", SKIP, "NCCL is Linux-only")
+        return Result(name="nccl", status=SKIP, summary="NCCL is Linux-only")
     shown = probe.nccl_version(torch)
-    return Result("nccl", PASS, "NCCL %s" % shown, actual=shown)
+    return Result(name="nccl", status=PASS, summary="NCCL %s" % shown, actual=shown)

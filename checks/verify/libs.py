@@ -18,15 +18,15 @@ def check_cpu_backends(ctx):
     """OpenMP and MKL/oneDNN are built in, and torch uses more than one thread where it can."""
     torch = ctx.torch
     if torch is None:
-        return Result("cpu-backends", SKIP, "torch did not import")
+        return Result(name="cpu-backends", status=SKIP, summary="torch did not import")
     if not torch.backends.openmp.is_available():
         return Result(
-            "cpu-backends",
-            FAIL,
-            "torch was built without OpenMP",
-            "OpenMP",
-            "missing",
-            "install an official torch build",
+            name="cpu-backends",
+            status=FAIL,
+            summary="torch was built without OpenMP",
+            expected="OpenMP",
+            actual="missing",
+            hint="install an official torch build",
         )
     match = re.search(r"CPU capability usage: (\w+)", torch.__config__.show())
     isa = match.group(1) if match else "unknown"
@@ -57,42 +57,49 @@ def check_cpu_backends(ctx):
         )
     if threads == 1 and cores > 1 and "OMP_NUM_THREADS" not in os.environ:
         return Result(
-            "cpu-backends",
-            WARN,
-            "torch uses 1 thread on %d cores" % cores,
-            "%d threads" % cores,
-            threads,
-            "two OpenMP runtimes may be loaded (libgomp + libiomp5); reinstall from one channel",
+            name="cpu-backends",
+            status=WARN,
+            summary="torch uses 1 thread on %d cores" % cores,
+            expected="%d threads" % cores,
+            actual=threads,
+            hint="two OpenMP runtimes may be loaded (libgomp + libiomp5); reinstall from one channel",
         )
     if platform.machine().lower() in ("x86_64", "amd64") and not torch.backends.mkl.is_available():
-        return Result("cpu-backends", WARN, ", ".join(parts), "MKL on x86-64", "no MKL", "install a build with MKL")
-    return Result("cpu-backends", PASS, ", ".join(parts))
+        return Result(
+            name="cpu-backends",
+            status=WARN,
+            summary=", ".join(parts),
+            expected="MKL on x86-64",
+            actual="no MKL",
+            hint="install a build with MKL",
+        )
+    return Result(name="cpu-backends", status=PASS, summary=", ".join(parts))
 
 
 def check_distributed(ctx):
     """torch.distributed backends are built in; a one-process gloo all-reduce runs (full run)."""
     torch = ctx.torch
     if torch is None:
-        return Result("distributed", SKIP, "torch did not import")
+        return Result(name="distributed", status=SKIP, summary="torch did not import")
     dist = torch.distributed
     if not dist.is_available():
         return Result(
-            "distributed",
-            FAIL,
-            "torch.distributed is not built in",
-            "available",
-            "missing",
-            "install an official build",
+            name="distributed",
+            status=FAIL,
+            summary="torch.distributed is not built in",
+            expected="available",
+            actual="missing",
+            hint="install an official build",
         )
     have = [n for n in ("gloo", "nccl", "mpi") if getattr(dist, "is_%s_available" % n)()]
     if ctx.gpu_ok and platform.system() == "Linux" and "nccl" not in have:
         return Result(
-            "distributed",
-            FAIL,
-            "NCCL backend missing in a Linux CUDA build",
-            "gloo, nccl",
-            ", ".join(have),
-            "install an official CUDA build",
+            name="distributed",
+            status=FAIL,
+            summary="NCCL backend missing in a Linux CUDA build",
+            expected="gloo, nccl",
+            actual=", ".join(have),
+            hint="install an official CUDA build",
         )
     if not ctx.quick and "gloo" in have:
         with tempfile.TemporaryDirectory() as tmp:
@@ -106,15 +113,15 @@ def check_distributed(ctx):
                 dist.destroy_process_group()
         if not ok:
             return Result(
-                "distributed",
-                FAIL,
-                "gloo all-reduce gave a wrong result",
-                "[1, 1, 1, 1]",
-                t.tolist(),
-                "report it with `--json`: a wrong gloo sum on one process is not fixed by reinstalling",
+                name="distributed",
+                status=FAIL,
+                summary="gloo all-reduce gave a wrong result",
+                expected="[1, 1, 1, 1]",
+                actual=t.tolist(),
+                hint="report it with `--json`: a wrong gloo sum on one process is not fixed by reinstalling",
             )
         have[have.index("gloo")] = "gloo (all-reduce ok)"
-    return Result("distributed", PASS, ", ".join(have) or "none")
+    return Result(name="distributed", status=PASS, summary=", ".join(have) or "none")
 
 
 def numpy_1_only(torch):
@@ -126,17 +133,17 @@ def check_numpy(ctx):
     """NumPy is importable and round-trips with torch (torch built before NumPy 2 needs numpy<2)."""
     torch = ctx.torch
     if torch is None:
-        return Result("numpy", SKIP, "torch did not import")
+        return Result(name="numpy", status=SKIP, summary="torch did not import")
     try:
         import numpy
     except ImportError:
         return Result(
-            "numpy",
-            WARN,
-            "numpy is not installed",
-            "numpy",
-            "missing",
-            "pip install 'numpy<2'" if numpy_1_only(torch) else "pip install numpy",
+            name="numpy",
+            status=WARN,
+            summary="numpy is not installed",
+            expected="numpy",
+            actual="missing",
+            hint="pip install 'numpy<2'" if numpy_1_only(torch) else "pip install numpy",
         )
     try:
         t = torch.from_numpy(numpy.arange(6, dtype=numpy.float32))
@@ -150,23 +157,25 @@ def check_numpy(ctx):
             else "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__)
         )
         return Result(
-            "numpy",
-            FAIL,
-            "torch cannot use numpy %s: %s" % (numpy.__version__, str(exc).splitlines()[0]),
-            "round-trip works",
-            "error",
-            hint,
+            name="numpy",
+            status=FAIL,
+            summary="torch cannot use numpy %s: %s" % (numpy.__version__, str(exc).splitlines()[0]),
+            expected="round-trip works",
+            actual="error",
+            hint=hint,
         )
     if not ok:
         return Result(
-            "numpy",
-            FAIL,
-            "round-trip gave wrong values",
-            "[0, 2, ..., 10]",
-            back.tolist(),
-            "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__),
+            name="numpy",
+            status=FAIL,
+            summary="round-trip gave wrong values",
+            expected="[0, 2, ..., 10]",
+            actual=back.tolist(),
+            hint="report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__),
         )
-    return Result("numpy", PASS, "numpy %s round-trips" % numpy.__version__, actual=numpy.__version__)
+    return Result(
+        name="numpy", status=PASS, summary="numpy %s round-trips" % numpy.__version__, actual=numpy.__version__
+    )
 
 
 def check_libraries(ctx):

@@ -138,11 +138,13 @@ def test_host_pids_in_a_container_count_this_process_once():
 
 def test_mark_puts_contention_into_the_figure_and_first_into_a_low_fix():
     seen = {"contended": ["other processes used 1.0 of 2 CPUs"], "others_cores": 1.0}
-    low = contention.mark(Result("matmul-fp32", WARN, "0.05 TFLOP/s", hint="likely: power cap"), seen)
+    low = contention.mark(
+        Result(name="matmul-fp32", status=WARN, summary="0.05 TFLOP/s", hint="likely: power cap"), seen
+    )
     assert low.summary == "0.05 TFLOP/s [under contention: other processes used 1.0 of 2 CPUs]"
     assert low.hint.startswith("measured under contention (other processes used 1.0 of 2 CPUs): rerun on an idle")
     assert low.data["contention"] is seen
-    skipped = contention.mark(Result("matmul-fp8", SKIP, "no fp8"), seen)
+    skipped = contention.mark(Result(name="matmul-fp8", status=SKIP, summary="no fp8"), seen)
     assert skipped.summary == "no fp8" and "contention" not in skipped.data
 
 
@@ -260,9 +262,9 @@ def test_measurements_back_to_back_share_their_snapshots_and_are_marked(tmp_path
         ]
     )
     watch = contention.Watch(take=lambda: next(snaps))
-    quiet = watch.around(lambda: Result("matmul-fp32", PASS, "1.0 TFLOP/s"))()
-    busy = watch.around(lambda: Result("copy-d2d", WARN, "1 GB/s", hint="check the memory clock"))()
-    skipped = watch.around(lambda: Result("matmul-fp8", SKIP, "no fp8"))()
+    quiet = watch.around(lambda: Result(name="matmul-fp32", status=PASS, summary="1.0 TFLOP/s"))()
+    busy = watch.around(lambda: Result(name="copy-d2d", status=WARN, summary="1 GB/s", hint="check the memory clock"))()
+    skipped = watch.around(lambda: Result(name="matmul-fp8", status=SKIP, summary="no fp8"))()
     assert quiet.summary == "1.0 TFLOP/s" and quiet.data["contention"]["others_cores"] == 0.1
     assert busy.summary == "1 GB/s [under contention: other processes used 0.9 of 2 CPUs]"
     assert busy.hint.startswith("measured under contention") and "contention" not in skipped.data
@@ -274,7 +276,9 @@ def test_a_training_figure_is_marked_but_its_fix_is_left_alone():
     """train's figures (fix=False): a loss that did not fall is not contention's doing, so the fix stays."""
     snaps = iter([snap(0, 0, 0), snap(2, 2 * HZ, 0)])
     watch = contention.Watch(take=lambda: next(snaps))
-    failed = watch.around(lambda: Result("net-cpu-fp32-eager", FAIL, "loss did not fall", hint="run verify"), False)()
+    failed = watch.around(
+        lambda: Result(name="net-cpu-fp32-eager", status=FAIL, summary="loss did not fall", hint="run verify"), False
+    )()
     assert failed.summary.endswith("[under contention: other processes used 1.0 of 2 CPUs]")
     assert failed.hint == "run verify"
 
@@ -289,5 +293,5 @@ def test_a_measurement_that_raises_closes_its_interval():
 
     with pytest.raises(RuntimeError):
         watch.around(broken)()
-    after = watch.around(lambda: Result("copy-d2d", PASS, "1 GB/s"))()
+    after = watch.around(lambda: Result(name="copy-d2d", status=PASS, summary="1 GB/s"))()
     assert after.data["contention"]["seconds"] == 2

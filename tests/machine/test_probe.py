@@ -4,6 +4,7 @@ build's architectures, conda records."""
 import json
 import os
 import sys
+from types import SimpleNamespace
 
 import fakes
 import pytest
@@ -41,6 +42,40 @@ def test_gpu_probe_reads_the_child_result():
     """A probe child's GPU-PROBE line is parsed as JSON."""
     code = "import json; print('noise'); print('GPU-PROBE ' + json.dumps({'available': False, 'count': 0}))"
     assert probe.gpu_probe(timeout=30, code=code) == {"available": False, "count": 0}
+
+
+def test_gpu_probe_facts_become_a_typed_record():
+    """The probe child's JSON (as GPU_PROBE prints it: capability a [major, minor] list) becomes a GpuProbe with
+    GpuDevice records; a failed probe keeps its error and hang."""
+    facts = {
+        "available": True,
+        "count": 1,
+        "devices": [{"name": "NVIDIA H100 80GB HBM3", "capability": [9, 0], "memory_gib": 79.1, "sms": 132}],
+        "warnings": [],
+        "kernel_ok": True,
+    }
+    gpu = probe.GpuProbe.from_facts(json.loads(json.dumps(facts)))
+    assert gpu.devices == (probe.GpuDevice(name="NVIDIA H100 80GB HBM3", capability=(9, 0), memory_gib=79.1, sms=132),)
+    assert gpu.usable and gpu.count == 1 and gpu.error is None and gpu.hung is False
+    assert not probe.GpuProbe.from_facts(dict(facts, kernel_ok=False)).usable
+    started = probe.GpuProbe.from_facts({"available": True, "count": 0, "devices": [], "warnings": []})
+    assert started.kernel_ok is None and not started.usable
+    hung = probe.GpuProbe.from_facts(probe.gpu_probe(timeout=1, code="import time; time.sleep(60)"))
+    assert hung.hung is True and hung.error.startswith("the GPU probe did not answer") and not hung.usable
+
+
+def test_devices_gives_the_probe_record(monkeypatch):
+    """probe.devices runs the probe only for a CUDA build with a driver, and returns its typed record."""
+    answer = {"available": True, "count": 0, "devices": [], "warnings": ["CUDA initialization: x"]}
+    monkeypatch.setattr(probe, "gpu_probe", lambda timeout: dict(answer, error="the GPU probe exited with 1: x"))
+    monkeypatch.setattr(probe.platform, "system", lambda: "Linux")
+    cuda = SimpleNamespace(version=SimpleNamespace(cuda="11.8"))
+    found, gpu = probe.devices(cuda, {"present": True}, 5)
+    assert found == ["cpu"]
+    assert gpu == probe.GpuProbe(
+        available=True, warnings=("CUDA initialization: x",), error="the GPU probe exited with 1: x"
+    )
+    assert probe.devices(cuda, {"present": False}, 5) == (["cpu"], None)
 
 
 def test_conda_record_reads_conda_meta(tmp_path):

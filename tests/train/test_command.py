@@ -97,7 +97,7 @@ def test_full_run_compiles_and_matches_eager(run_checks, tmp_path):
     unsupported = toolchain.support_problem(torch)
     if unsupported:  # torch 2.0 on Python 3.11: every compiled variant FAILs naming why, the eager ones pass
         failed = [r for r in doc["results"] if r["status"] == "FAIL"]
-        assert failed and all(r["name"].endswith("-compile") and r["summary"] == unsupported[1] for r in failed)
+        assert failed and all(r["name"].endswith("-compile") and r["summary"] == unsupported.summary for r in failed)
         return
     assert proc.returncode == 0, proc.stdout
     assert compiled["status"] == "PASS" and compiled["data"]["eager_difference"] <= 1e-4
@@ -163,13 +163,17 @@ def test_figures_measured_under_contention_are_marked_and_a_slow_step_says_so(mo
 
     def slow_variant(ctx, variant):  # lasts until its progress line came out
         assert beat.wait(30)
-        return Result(variant.name, PASS, "loss 2.3 -> 0.1, 1.00 ms/step")
+        return Result(name=variant.name, status=PASS, summary="loss 2.3 -> 0.1, 1.00 ms/step")
 
     monkeypatch.setattr(progress, "AFTER", 0.01)
     monkeypatch.setattr(tc, "check_variant", slow_variant)
-    monkeypatch.setattr(tc, "check_determinism", lambda ctx, d: Result("determinism-" + d, PASS, "0"))
-    monkeypatch.setattr(tc, "check_checkpoint", lambda ctx, d: Result("checkpoint-" + d, PASS, "0"))
-    monkeypatch.setattr(tc, "check_dataloader", lambda ctx, d: Result("dataloader-" + d, PASS, "6 batches"))
+    monkeypatch.setattr(
+        tc, "check_determinism", lambda ctx, d: Result(name="determinism-" + d, status=PASS, summary="0")
+    )
+    monkeypatch.setattr(tc, "check_checkpoint", lambda ctx, d: Result(name="checkpoint-" + d, status=PASS, summary="0"))
+    monkeypatch.setattr(
+        tc, "check_dataloader", lambda ctx, d: Result(name="dataloader-" + d, status=PASS, summary="6 batches")
+    )
     ctx = types.SimpleNamespace(devices=["cpu"], models=["net"], unusable=lambda device: None)
     ctx.watch = contention.Watch(take=lambda: next(snaps))
     results = {name: func() for name, func in command.jobs(ctx, say)}

@@ -466,7 +466,7 @@ def test_full_run_compiles(run_checks, tmp_path):
         pytest.skip("torch.compile unsupported here: %s" % compile_result["summary"])
     unsupported = toolchain.support_problem(torch)
     if unsupported:  # torch 2.0 on Python 3.11: the one FAIL, naming why
-        assert compile_result["status"] == "FAIL" and compile_result["summary"] == unsupported[1]
+        assert compile_result["status"] == "FAIL" and compile_result["summary"] == unsupported.summary
         assert proc.returncode == 1 and doc["counts"]["FAIL"] == 1, proc.stdout
         return
     assert compile_result["status"] == "PASS", compile_result

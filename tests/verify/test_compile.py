@@ -1,6 +1,7 @@
 """Tests for checks/verify/compile.py and checks/machine/toolchain.py: support, failure signatures, the child's
 timeout."""
 
+import platform
 import sys
 from types import SimpleNamespace
 
@@ -45,7 +46,7 @@ def test_this_interpreter_is_supported():
     minor = tuple(int(p) for p in torch.__version__.split(".")[:2])
     problem = toolchain.support_problem(torch)
     if minor == (2, 0) and sys.version_info >= (3, 11):
-        assert problem[0] == FAIL and "3.11" in problem[1]
+        assert problem.status == FAIL and "3.11" in problem.summary
     else:
         assert problem is None
 
@@ -57,6 +58,19 @@ def test_missing_compiler_fails_before_compiling(ctx, monkeypatch, supported, tm
     monkeypatch.setattr(compile_check, "run_child", lambda *a: pytest.fail("must not compile"))
     result = compile_check.check_compile(ctx)
     assert result.status == FAIL and "no C++ compiler" in result.summary and "g++" in result.hint
+
+
+def test_unsupported_platform_is_the_compile_line(ctx, monkeypatch):
+    """A platform TorchDynamo refuses (torch 2.0.1's torch/_dynamo/eval_frame.py: "Python 3.11+ not yet supported for
+    torch.compile"): the compile line carries the Blocker's status, summary and fix, with what it needs and what this
+    machine is."""
+    said = "Python 3.11+ not yet supported for torch.compile"
+    refused = toolchain.Blocker(status=FAIL, summary=said, fix="use Python 3.10")
+    monkeypatch.setattr(toolchain, "support_problem", lambda torch: refused)
+    result = compile_check.check_compile(ctx)
+    assert (result.status, result.summary, result.hint) == (FAIL, said, "use Python 3.10")
+    assert result.expected == "torch.compile supported"
+    assert result.actual == "%s, Python %s" % (platform.system(), platform.python_version())
 
 
 def test_cxx_pointing_nowhere_is_named_where_torch_uses_it(ctx, monkeypatch, supported):
@@ -82,10 +96,12 @@ def test_gpu_compile_needs_a_c_compiler_for_triton(monkeypatch, tmp_path):
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.delenv("CXX", raising=False)
     problem = toolchain.toolchain_problem(torch, ("cpu", "cuda"))
-    assert problem[0] == FAIL and problem[1] == "no C compiler for triton, which builds its GPU launcher with it"
+    assert (
+        problem.status == FAIL and problem.summary == "no C compiler for triton, which builds its GPU launcher with it"
+    )
     monkeypatch.setenv("CC", "/opt/nowhere/cc")
     monkeypatch.setattr(toolchain.shutil, "which", lambda name: None if "nowhere" in name else "/usr/bin/" + name)
-    assert toolchain.toolchain_problem(torch, ("cuda",))[1].startswith("$CC=/opt/nowhere/cc points nowhere")
+    assert toolchain.toolchain_problem(torch, ("cuda",)).summary.startswith("$CC=/opt/nowhere/cc points nowhere")
     assert toolchain.toolchain_problem(torch, ("cpu",)) is None
 
 
@@ -129,6 +145,6 @@ def test_real_compile_matches_eager(ctx):
     refuses this Python (torch 2.0 on 3.11) that is the FAIL, with the fix, and nothing is compiled."""
     result = compile_check.check_compile(ctx)
     if UNSUPPORTED:
-        assert result.status == FAIL and result.summary == UNSUPPORTED[1] and "Python <= 3.10" in result.hint
+        assert result.status == FAIL and result.summary == UNSUPPORTED.summary and "Python <= 3.10" in result.hint
         return
     assert result.status == PASS, (result.summary, result.actual)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import fakes
 import pytest
 
+from checks.machine import probe
 from checks.report import FAIL, PASS, SKIP, WARN
 from checks.verify import arch as verify_arch
 from checks.verify import gpu as verify_gpu
@@ -42,7 +43,8 @@ def ws(repo_root):
 
 
 def context(ws=None, env=None, platform=None, driver=None, gpu=None, torch=None, no_gpu=False):
-    """A verify Context with the given facts (the repository's workspace when `env` is given)."""
+    """A verify Context with the given facts (the repository's workspace when `env` is given); `gpu` is a
+    probe.GpuProbe, as probe.devices returns it."""
     expect = promise.expect(ws, env, "linux-64", {"__cuda": "12.2"}, platform) if env else None
     return SimpleNamespace(
         torch=torch or fake_torch(),
@@ -102,7 +104,7 @@ def test_a_470_driver_without_compute_capability_skips_until_cuda_says():
     """470's nvidia-smi cannot tell the capability and the probe failed: SKIP saying so, not a guess."""
     ctx = context(
         driver=dict(HEALTHY, gpus=smi_gpus(("Tesla K80", 11441, "00000000:00:04.0", None))),
-        gpu={"error": "x", "hung": False},
+        gpu=probe.GpuProbe(error="x", hung=False),
     )
     result = verify_arch.check_gpu_arch(ctx)
     assert result.status == SKIP and "compute capability unknown" in result.summary
@@ -135,7 +137,7 @@ def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
     driver_line = verify_gpu.check_driver(context(driver=info))
     assert driver_line.status == FAIL and driver_line.summary == "nvidia-smi doesn't answer: " + meaning
     assert driver_line.hint == fix
-    gpu_line = verify_gpu.check_gpu(context(driver=info, gpu={"error": "the GPU probe exited with 1: x"}))
+    gpu_line = verify_gpu.check_gpu(context(driver=info, gpu=probe.GpuProbe(error="the GPU probe exited with 1: x")))
     assert gpu_line.status == FAIL and "(see driver)" in gpu_line.summary
 
 
@@ -174,7 +176,9 @@ def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
         "the GPU probe exited with 1: RuntimeError: CUDA error: no kernel image is available for execution on "
         "the device"
     )
-    ctx = context(ws, "cu117", driver=dict(HEALTHY, gpus=smi_gpus(fakes.H100)), gpu={"error": error, "hung": False})
+    ctx = context(
+        ws, "cu117", driver=dict(HEALTHY, gpus=smi_gpus(fakes.H100)), gpu=probe.GpuProbe(error=error, hung=False)
+    )
     result = verify_gpu.check_gpu(ctx)
     assert result.status == FAIL and "no kernels for the GPU's architecture" in result.summary
     assert "no kernel image is available" in result.actual and "TORCH_USE_CUDA_DSA" not in result.actual
@@ -183,14 +187,14 @@ def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
 
 def test_a_hung_probe_gets_the_xid_advice():
     """CUDA initialisation that hangs: the driver or GPU is hung; look for Xid errors."""
-    ctx = context(gpu={"error": "the GPU probe did not answer within 5 s", "hung": True})
+    ctx = context(gpu=probe.GpuProbe(error="the GPU probe did not answer within 5 s", hung=True))
     result = verify_gpu.check_gpu(ctx)
     assert result.status == FAIL and "hung" in result.summary and "xid" in result.hint.lower()
 
 
 def test_torch_s_init_warning_is_the_cause_when_no_gpu_is_seen():
     """is_available() False with torch's `found version 11040` warning: the driver is too old (CUDA 11.4)."""
-    ctx = context(gpu={"available": False, "count": 0, "devices": [], "warnings": [fakes.DRIVER_TOO_OLD_WARNING]})
+    ctx = context(gpu=probe.GpuProbe(available=False, count=0, devices=(), warnings=(fakes.DRIVER_TOO_OLD_WARNING,)))
     result = verify_gpu.check_gpu(ctx)
     assert result.status == FAIL and "supports CUDA 11.4 only" in result.summary
     assert "Triggered internally" not in result.actual
@@ -199,7 +203,7 @@ def test_torch_s_init_warning_is_the_cause_when_no_gpu_is_seen():
 def test_hidden_gpus_are_named(monkeypatch):
     """CUDA_VISIBLE_DEVICES='' hides every GPU: the gpu check says so."""
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
-    result = verify_gpu.check_gpu(context(gpu={"available": False, "count": 0, "devices": [], "warnings": []}))
+    result = verify_gpu.check_gpu(context(gpu=probe.GpuProbe(available=False, count=0, devices=(), warnings=())))
     assert result.status == FAIL and "hides every GPU" in result.summary
 
 

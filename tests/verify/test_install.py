@@ -10,7 +10,20 @@ from checks.report import FAIL  # noqa: E402
 from checks.verify import install as verify_install  # noqa: E402
 from checks.workspace import promise  # noqa: E402
 
-NO_DRIVER = {"present": False, "version": None, "cuda": None, "gpus": [], "smi": None, "smi_error": None}
+# The driver facts as checks/nvidia/driver.py's facts() returns them on a machine without a driver (no kernel
+# module, no libcuda, neither NVML nor nvidia-smi): the keys verify reads, no others.
+NO_DRIVER = {
+    "present": False,
+    "version": None,
+    "cuda": None,
+    "gpus": [],
+    "source": None,
+    "state": None,
+    "error": None,
+    "meaning": None,
+    "fix": None,
+    "dropped": [],
+}
 
 
 def test_cpu_build_from_cpu_variant_in_cuda_environment_names_the_cause(monkeypatch, repo_root):
