@@ -78,6 +78,7 @@ class Provenance:
     environment: str
     foreign_interpreter: bool
     packages: Dict[str, Package]
+    activated_by: Optional[str] = None  # "pixi" or "VIRTUAL_ENV": who says which environment is meant
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.provenance)."""
@@ -95,6 +96,15 @@ def _real(path):
 def _under(path, root):
     path, root = _real(path), _real(root)
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def activated_by(environ=None):
+    """Return "pixi" (CONDA_PREFIX with PIXI_ENVIRONMENT_NAME), "VIRTUAL_ENV" (an activated virtual environment) or
+    None: who names the environment meant, when it is not simply this interpreter's."""
+    environ = os.environ if environ is None else environ
+    if environ.get("CONDA_PREFIX") and environ.get("PIXI_ENVIRONMENT_NAME"):
+        return "pixi"
+    return "VIRTUAL_ENV" if environ.get("VIRTUAL_ENV") else None
 
 
 def environment_prefix(environ=None):
@@ -201,4 +211,5 @@ def collect(path=None, environ=None):
         environment=environment,
         foreign_interpreter=foreign,
         packages={name: package(name, path, environment, environ) for name in PACKAGES},
+        activated_by=activated_by(environ),
     )

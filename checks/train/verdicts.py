@@ -260,6 +260,16 @@ class _ImageLike(torch.utils.data.Dataset):
         return torch.full(LOADER_SAMPLE, float(index)), index % 10
 
 
+def _quiet_worker(worker_id):
+    """A DataLoader worker's own stderr goes nowhere: what fails in it reaches the main process as an exception
+    (torch's ExceptionWrapper), while its queue's feeder thread would print a second traceback of its own when the
+    main process is gone (multiprocessing/queues.py, _feed)."""
+    import os
+    import sys
+
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the worker's whole life)
+
+
 def check_dataloader(ctx, device, facts=None):
     """A DataLoader with worker processes feeds `device` as a training job's would (worker start-up, batches
     through shared memory, pinned memory on CUDA) and the batches arrive whole and in order; a failure is judged
@@ -282,7 +292,11 @@ def _dataloader(name, device, facts):
     from checks import diagnosis
 
     loader = torch.utils.data.DataLoader(
-        _ImageLike(), batch_size=LOADER_BATCH, num_workers=LOADER_WORKERS, pin_memory=device == "cuda"
+        _ImageLike(),
+        batch_size=LOADER_BATCH,
+        num_workers=LOADER_WORKERS,
+        pin_memory=device == "cuda",
+        worker_init_fn=_quiet_worker,
     )
     try:
         seen = 0

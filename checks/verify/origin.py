@@ -20,6 +20,19 @@ def check_provenance(facts):
             if cause is not None:
                 break
     torch = facts.provenance.packages["torch"]
+    prov = facts.provenance
+    if cause is not None and prov.foreign_interpreter and prov.activated_by == "VIRTUAL_ENV" and torch.imported:
+        # a python from elsewhere while a virtual environment is activated, whose torch imports: worth saying,
+        # not a failure (the activation may be a leftover; pixi's own environment is another matter)
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary=cause.meaning,
+            expected="the activated environment's Python",
+            actual=prov.interpreter,
+            hint=cause.fix + "; or deactivate the environment that is not meant",
+            data={"fact": cause.fact},
+        )
     if cause is not None:
         return Result(
             name="provenance",

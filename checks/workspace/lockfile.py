@@ -300,6 +300,27 @@ def _loader(yaml):
     return NoAliasLoader
 
 
+MAX_DEPTH = 100  # flow brackets plus indentation levels; pixi's own locks stay below 10
+
+
+def _too_deep(text):
+    """Return the first line (1-based) where YAML's nesting, flow brackets and block indentation together, passes
+    MAX_DEPTH, else None (one linear pass; quoted brackets count too, which only errs towards refusing)."""
+    flow = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = (len(line) - len(line.lstrip(" "))) // 2
+        for char in line:
+            if char in "[{":
+                flow += 1
+                if flow + indent > MAX_DEPTH:
+                    return number
+            elif char in "]}":
+                flow = max(0, flow - 1)
+        if indent > MAX_DEPTH:
+            return number
+    return None
+
+
 def load(path):
     """Read and parse a pixi.lock file; raise LockError with the fix on any problem.
 
@@ -321,6 +342,12 @@ def load(path):
         ) from None
     regenerate = "regenerate it with `pixi lock`"
     text = untrusted.read_text(path, "lock", untrusted.LOCK_LIMIT, LockError, regenerate)
+    deep = _too_deep(text)
+    if deep is not None:  # some libyaml builds (PyYAML's wheels for older Pythons) set no nesting limit
+        raise LockError(
+            "lock %s line %d is not valid YAML: nested deeper than %d levels (pixi's locks nest about 6); %s"
+            % (path, deep, MAX_DEPTH, regenerate)
+        )
     loader = _loader(yaml)(text)
     loader.lines = {}
     try:
