@@ -173,6 +173,19 @@ def flavour_cause(torch, want, promised=None):
     return "torch %s" % torch.__version__
 
 
+def cuda_declaration(ctx):
+    """How a workspace tells pixi this platform has CUDA (the driver's major version): pixi solves a CUDA build only
+    where the platform declares the __cuda virtual package, a platform entry's `cuda` in pixi 0.77, formerly
+    `[system-requirements] cuda` (crates/pixi_manifest/src/system_requirements.rs@v0.77.0:22-39; deprecated in
+    favour of platform entries, toml/manifest.rs@v0.77.0)."""
+    major = (ctx.driver.get("cuda") or "12").split(".")[0]
+    subdir = ctx.expect.platform.subdir
+    return (
+        'declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` (pixi '
+        'before 0.77: `[system-requirements] cuda = "%s"`)' % (subdir, subdir, major, major)
+    )
+
+
 def check_build(ctx):
     """The build flavour (CPU / CUDA) is what the environment promises on this machine."""
     if ctx.torch is None:
@@ -212,15 +225,7 @@ def check_build(ctx):
     if want == "unpinned":
         hint = "pin it in the manifest: cpuonly (CPU) or pytorch-cuda (CUDA) for %s" % ctx.expect.platform.name
         if flavour == "cpu" and ctx.driver["present"]:
-            # pixi solves a CUDA build only where the platform declares the __cuda virtual package: a platform
-            # entry's `cuda` (pixi 0.77), formerly `[system-requirements] cuda` (crates/pixi_manifest/src/
-            # system_requirements.rs@v0.77.0:22-39; deprecated in favour of platform entries, toml/manifest.rs)
-            major = (ctx.driver.get("cuda") or "12").split(".")[0]
-            hint = (
-                'declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` '
-                '(pixi before 0.77: `[system-requirements] cuda = "%s"`), then `pixi install`; or pin pytorch-cuda'
-                % (ctx.expect.platform.subdir, ctx.expect.platform.subdir, major, major)
-            )
+            hint = cuda_declaration(ctx) + ", then `pixi install`; or pin pytorch-cuda"
         return Result(
             name="build",
             status=WARN,
@@ -257,7 +262,6 @@ def check_build(ctx):
             % (ctx.driver["cuda"] or "unknown"),
         )
     if want == "cpu" and ctx.driver["present"] and ctx.driver.get("gpus"):
-        major = (ctx.driver.get("cuda") or "12").split(".")[0]
         return Result(
             name="build",
             status=WARN,
@@ -265,9 +269,7 @@ def check_build(ctx):
             "solves the CPU variant" % (ctx.expect.describe(), ctx.driver["gpus"][0].get("name", "an NVIDIA GPU")),
             expected="a CUDA build where there is a GPU",
             actual=actual,
-            hint='declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` '
-            '(pixi before 0.77: `[system-requirements] cuda = "%s"`), in a GPU environment of its own if the CPU one '
-            "should stay" % (ctx.expect.platform.subdir, ctx.expect.platform.subdir, major, major),
+            hint=cuda_declaration(ctx) + ", in a GPU environment of its own if the CPU one should stay",
             data={"fact": "no platform of %s declares __cuda" % ctx.expect.env},
         )
     return Result(
