@@ -213,7 +213,13 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             entries.append(copy.entry)
     # What Python imports is the first copy on sys.path, whichever entry holds torch.
     installed = pip_installed(list(sys.path if path is None else path) + entries)
-    records = None
+    by_prefix: Dict[str, dict] = {}  # conda-meta read once per prefix
+
+    def records_of(prefix):
+        if prefix not in by_prefix:
+            by_prefix[prefix] = conda_records(prefix)
+        return by_prefix[prefix]
+
     for name in owners:
         copy = provenance.packages[name].imported if name in provenance.packages else None
         if copy is None:
@@ -235,7 +241,7 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
                         seen.add(key)
                         queue.append((req.name, installed[key]))
         elif copy.installer == "conda":
-            records = conda_records(provenance.environment) if records is None else records
+            records = records_of(provenance.environment)
             conda_name = {"torch": "pytorch"}.get(name, name)
             if conda_name in records:
                 items += judge_conda(records[conda_name], records)
@@ -246,7 +252,7 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
     # conda's records name each package's channel, however Python finds the package: the environment's prefix and
     # the active conda environment's (CONDA_PREFIX) when they differ
     for prefix in dict.fromkeys([provenance.environment, os.environ.get("CONDA_PREFIX") or provenance.environment]):
-        found = conda_records(prefix)
+        found = records_of(prefix)
         for name in owners:
             conda_name = {"torch": "pytorch"}.get(name, name)
             if name not in channels and conda_name in found:

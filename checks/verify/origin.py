@@ -221,7 +221,7 @@ def judge(result, facts):
     environment (not from checks' own code): summary = the cause, hint = its fix, data.fact = the deciding fact."""
     data = result.data or {}
     text = data.get("exception")
-    if result.status != FAIL or not text or data.get("internal") or "fact" in data:  # "fact": judged already
+    if result.status != FAIL or not text or "fact" in data:  # "fact": judged already (a bug in checks is a SKIP)
         return result
     cause = diagnosis.explain(text, facts)
     data = dict(result.data, fact=cause.fact, recognised=cause.recognised)

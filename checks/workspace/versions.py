@@ -256,23 +256,33 @@ def matches(version, spec, strict=False, pypi=False):
     if spec is None or str(spec).strip() in ("", "*"):
         return True
     spec, version = str(spec).strip(), str(version).strip()
-    if pypi:
+    specifier = _pypi_specifier(spec) if pypi else None
+    if specifier is not None:
+        from packaging.version import InvalidVersion
+
         try:
-            from packaging.specifiers import InvalidSpecifier, SpecifierSet
-            from packaging.version import InvalidVersion
-        except ImportError:
-            pass
-        else:
-            try:
-                return SpecifierSet(spec).contains(version, prereleases=True)
-            except (InvalidSpecifier, InvalidVersion) as exc:
-                raise SpecError(str(exc)) from None
+            return specifier.contains(version, prereleases=True)
+        except InvalidVersion as exc:
+            raise SpecError(str(exc)) from None
     if _lib() is not None:
         try:
             return _rattler.VersionSpec(spec, strict=strict).matches(_rattler.Version(version))
         except Exception as exc:  # rattler's parse errors are plain exceptions with rattler's message
             raise SpecError(str(exc)) from None
     return _parse(spec, strict)(Version(version))
+
+
+def _pypi_specifier(text):
+    """Return `packaging`'s SpecifierSet of a PEP 440 spec, None where packaging is not installed; SpecError with
+    packaging's words when the spec does not parse."""
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:
+        return None
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise SpecError(str(exc)) from None
 
 
 def check_spec(spec, pypi=False):
@@ -287,17 +297,8 @@ def check_spec(spec, pypi=False):
         return
     if not text.strip():
         raise SpecError("empty version spec (`*` means any version)")
-    if pypi:
-        try:
-            from packaging.specifiers import InvalidSpecifier, SpecifierSet
-        except ImportError:
-            pass
-        else:
-            try:
-                SpecifierSet(text)
-                return
-            except InvalidSpecifier as exc:
-                raise SpecError(str(exc)) from None
+    if pypi and _pypi_specifier(text) is not None:
+        return
     if not pypi and _lib() is not None:
         try:
             _rattler.VersionSpec(text.strip(), strict=False)
