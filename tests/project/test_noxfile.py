@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -165,8 +166,9 @@ class Stop(Exception):
 class FakeSession:
     """A nox session that records what the noxfile asks of it instead of running anything."""
 
-    def __init__(self, name, posargs=()):
+    def __init__(self, name, posargs=(), virtualenv=None):
         self.name, self.posargs, self.runs, self.logs, self.envs = name, list(posargs), [], [], []
+        self.virtualenv = SimpleNamespace(location=virtualenv)
 
     def run(self, *args, **kwargs):
         self.runs.append(list(args))
@@ -317,11 +319,14 @@ def test_the_lint_session_installs_the_lint_feature_and_runs_each_command(noxfil
     assert ["zizmor", "--offline", ".github/workflows"] in session.runs
 
 
-def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(noxfile_module, workspace, tmp_path):
+def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(
+    noxfile_module, workspace, tmp_path, monkeypatch
+):
     """Every test session installs pytest-xdist (pixi.toml's test feature, like pytest) and runs pytest on one
     worker per CPU, at most XDIST_MAX: most of the suite's time is waits (timeouts, children starting torch). The
     wheels go through one folder under nox's cache that all sessions share: pip wheel fetches what is not there,
     then pip installs from that folder alone."""
+    monkeypatch.delenv("CI", raising=False)  # a local run: the virtualenvs stay
     assert "pytest-xdist" in workspace.features["test"].table["dependencies"]
     assert any(spec.startswith("setuptools") for spec in noxfile_module.BUILD_DEPS)  # test_install builds a wheel
     wheels = str(tmp_path / "wheels")
@@ -343,11 +348,42 @@ def test_the_test_sessions_run_the_suite_in_parallel_with_xdist_from_pixi_toml(n
 
 def test_the_test_sessions_keep_an_omp_num_threads_the_user_set(noxfile_module, monkeypatch, tmp_path):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("CI", raising=False)
     python, torch, _ = noxfile_module.TEST_MATRIX[-1]
     session = FakeSession("tests")
     session.python, session.cache_dir, session.install = python, tmp_path, lambda *specs: None
     noxfile_module.tests(session, torch=torch)
     assert session.envs[-1] == {"OMP_NUM_THREADS": "3"}
+
+
+@pytest.mark.parametrize("outcome", ["passed", "failed"])
+def test_on_ci_a_test_session_deletes_its_virtualenv_once_it_has_run(noxfile_module, monkeypatch, tmp_path, outcome):
+    """.ci/run sets CI; each test session then deletes its virtualenv after pytest, passed or failed (three torch
+    2.0.1 virtualenvs filled the CI machine's disk). Without CI it stays."""
+    python, torch, _ = noxfile_module.TEST_MATRIX[0]
+    for ci in ("true", None):
+        venv = tmp_path / ("venv-%s" % ci)
+        (venv / "bin").mkdir(parents=True)
+        session = FakeSession("tests", virtualenv=str(venv))
+        session.python, session.cache_dir, session.install = python, tmp_path, lambda *specs: None
+        if outcome == "failed":
+            session.run = _failing_command
+        if ci:
+            monkeypatch.setenv("CI", ci)
+        else:
+            monkeypatch.delenv("CI", raising=False)
+        stopped = None
+        try:
+            noxfile_module.tests(session, torch=torch)
+        except Stop as stop:
+            stopped = str(stop)
+        assert stopped == ("command failed" if outcome == "failed" else None)
+        assert venv.exists() is (ci is None), ci
+
+
+def _failing_command(*args, **kwargs):
+    """A FakeSession's run for a command that fails (nox raises CommandFailed)."""
+    raise Stop("command failed")
 
 
 def test_the_missing_interpreter_banner_is_set_up_by_a_test_session_only(repo_root, monkeypatch, tmp_path, capsys):
@@ -356,6 +392,7 @@ def test_the_missing_interpreter_banner_is_set_up_by_a_test_session_only(repo_ro
     matrix Python not found."""
     registered = []
     monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.delenv("CI", raising=False)
     module = load_noxfile(repo_root)
     assert registered == []
     monkeypatch.setattr(module, "_runs", lambda version: version != "3.8")
