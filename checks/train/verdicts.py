@@ -1,6 +1,8 @@
 """The training check's verdicts: each variant learns and is sane; runs repeat, resume, and agree across devices."""
 
 import math
+import multiprocessing
+import multiprocessing.queues
 
 import torch
 
@@ -260,14 +262,27 @@ class _ImageLike(torch.utils.data.Dataset):
         return torch.full(LOADER_SAMPLE, float(index)), index % 10
 
 
-def _quiet_worker(worker_id):
-    """A DataLoader worker's own stderr goes nowhere: what fails in it reaches the main process as an exception
-    (torch's ExceptionWrapper), while its queue's feeder thread would print a second traceback of its own when the
-    main process is gone (multiprocessing/queues.py, _feed)."""
-    import os
-    import sys
+class _LoaderQueue(multiprocessing.queues.Queue):
+    """multiprocessing's Queue, less one report: when a DataLoader worker dies (a bus error on a full /dev/shm), the
+    feeder thread still sending to it gets EPIPE and prints a traceback of its own (multiprocessing/queues.py, _feed:
+    `_on_queue_feeder_error`, the hook the standard library keeps for overriding). The worker's death itself reaches
+    the main process as torch's RuntimeError and is judged; other feeder errors are printed as before."""
 
-    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the worker's whole life)
+    @staticmethod
+    def _on_queue_feeder_error(e, obj):
+        if not isinstance(e, BrokenPipeError):
+            multiprocessing.queues.Queue._on_queue_feeder_error(e, obj)
+
+
+def _loader_context():
+    """The context of this platform's default start method (fork on Linux, spawn on macOS and Windows), whose queues
+    are _LoaderQueue: torch's DataLoader takes any multiprocessing context (`multiprocessing_context`)."""
+
+    class LoaderContext(type(multiprocessing.get_context())):
+        def Queue(self, maxsize=0):  # noqa: N802 (multiprocessing's name)
+            return _LoaderQueue(maxsize, ctx=self.get_context())
+
+    return LoaderContext()
 
 
 def check_dataloader(ctx, device, facts=None):
@@ -296,7 +311,7 @@ def _dataloader(name, device, facts):
         batch_size=LOADER_BATCH,
         num_workers=LOADER_WORKERS,
         pin_memory=device == "cuda",
-        worker_init_fn=_quiet_worker,
+        multiprocessing_context=_loader_context(),
     )
     try:
         seen = 0

@@ -124,3 +124,19 @@ def test_cpu_determinism_and_checkpoint_pass_here():
     assert tc.check_determinism(context, "cpu").status == "PASS"
     result = tc.check_checkpoint(context, "cpu")
     assert result.status == "PASS" and result.data["tolerance"] == 0.0
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["loader-queue", "plain-queue"])
+def test_a_queue_whose_reader_is_gone_prints_no_feeder_traceback(capfd, quiet):
+    """The DataLoader's queues (tc._loader_context) drop the feeder thread's BrokenPipeError traceback that a dead
+    worker's queue prints (seen on Python 3.8 beside a full /dev/shm); a plain multiprocessing Queue, the control,
+    prints it."""
+    import multiprocessing
+
+    queue = tc._loader_context().Queue() if quiet else multiprocessing.get_context().Queue()
+    queue._reader.close()  # the other end is gone, as a killed worker's is
+    queue.put(b"x")
+    queue.close()
+    queue.join_thread()  # the feeder thread has sent (and failed) by now
+    err = capfd.readouterr().err
+    assert ("BrokenPipeError" in err) is not quiet, err
