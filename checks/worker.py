@@ -48,7 +48,10 @@ class Channel:
 
 
 def serve(channel, header, jobs, state):
-    """Worker: send the header, run each (name, function) not in state["skip"], send each Result; return 0."""
+    """Worker: send the header, run each (name, function) not in state["skip"], send each Result, then end the process
+    at once (exit status 0): the parent has every result, so the interpreter's teardown (torch's module destructors
+    and atexit handlers) would only delay it. The parent then kills the worker's process group (Worker.kill), so no
+    process the checks started outlives it. Never returns."""
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this worker
     channel.send("header", header=header)
@@ -59,7 +62,9 @@ def serve(channel, header, jobs, state):
         channel.send("start", name=name)
         channel.send("result", result=run_check(name, func).to_dict())
     channel.send("end")
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def result_from(fields):
@@ -152,15 +157,15 @@ class Worker:
         self.kill()
 
     def kill(self):
-        """Kill the worker and every process it started."""
-        if self.proc.poll() is None:
-            try:
-                if os.name == "posix":
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                else:
-                    self.proc.kill()
-            except OSError:
-                pass
+        """Kill the worker and every process it started (on POSIX its whole process group, also after the worker
+        itself has exited: a compiler's pool it started may still be there)."""
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            elif self.proc.poll() is None:
+                self.proc.kill()
+        except OSError:
+            pass  # the group is empty (ESRCH): every process of it has exited
         self.proc.wait()
         self.reader.join(timeout=5)
 

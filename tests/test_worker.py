@@ -3,6 +3,7 @@
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -38,6 +39,11 @@ def run(name):
             ctypes.string_at(0)
         if what == "hang":
             time.sleep(60)
+        if what.startswith("child:"):  # start a process that would outlive the worker, and say its pid
+            import subprocess
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            with open(what[len("child:"):], "w") as f:
+                f.write(str(child.pid))
         return Result(name=name, status=PASS, summary="ok, startup_failure=%s" % ("startup_failure" in state))
     return check
 
@@ -118,3 +124,26 @@ def test_a_signal_while_the_worker_starts_ends_the_worker(tmp_path):
     with pytest.raises(Interrupted):
         supervisor.start()
     assert supervisor.worker.proc.poll() is not None  # killed, and reaped
+
+
+@POSIX
+def test_a_finished_worker_ends_at_once_and_takes_what_it_started_with_it(tmp_path):
+    """serve() ends the worker right after `end` (os._exit, no interpreter teardown); the parent then kills the
+    worker's process group, so a process a check started (a compiler's pool) does not outlive the command."""
+    pidfile = tmp_path / "child.pid"
+    header, results, _ = supervise(tmp_path, {"b": "child:%s" % pidfile})
+    assert [r.status for r in results] == [PASS, PASS, PASS]
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid):
+    """True while `pid` runs (a zombie counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
