@@ -431,11 +431,27 @@ def test_a_rank_that_dies_mid_run_is_named(repo_root, tmp_path, report_schema):
 @needs_torch
 @posix_only
 def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
-    """Rank 1 stopped (hung) after init: the watchdog FAILs the step after --timeout naming rank 1, exit 1."""
+    """Rank 1 stopped (hung) after init: the watchdog FAILs the step after --timeout naming rank 1, exit 1.
+
+    Before the libuv TCPStore (torch < 2.4), a client sends one request in several send() calls (tcputil::sendBytes
+    with its moreData flag, in torch 2.0.1's libtorch_cpu.so) and the store's server reads a request to its end with
+    blocking reads: SIGSTOP landing between two calls of rank 1's heartbeat freezes the whole store, and rank 0 then
+    rightly says the store did not answer (seen once in about 60 runs on torch 2.0.1). That race gets one more run."""
     stop = lambda procs: procs[1].send_signal(signal.SIGSTOP)  # noqa: E731
     code, text, waited = fault_after_init(repo_root, tmp_path, stop, "--timeout", "4")
+    if "the rendezvous store did not answer" in text and _blocking_store_server():
+        again = tmp_path / "again"
+        again.mkdir()
+        code, text, waited = fault_after_init(repo_root, again, stop, "--timeout", "4")
     assert code == 1 and 3 < waited < 30, text
     assert re.search(r"FAIL \S+: rank 0 did not finish within 4 s \(--timeout\); rank 1 did not respond", text), text
+
+
+def _blocking_store_server():
+    """True for a torch whose TCPStore server is the one before libuv (torch < 2.4, where libuv became its default)."""
+    import torch
+
+    return tuple(int(x) for x in torch.__version__.split(".")[:2]) < (2, 4)
 
 
 @needs_torch
