@@ -436,7 +436,7 @@ def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
     Before the libuv TCPStore (torch < 2.4), a client sends one request in several send() calls (tcputil::sendBytes
     with its moreData flag, in torch 2.0.1's libtorch_cpu.so) and the store's server reads a request to its end with
     blocking reads: SIGSTOP landing between two calls of rank 1's heartbeat freezes the whole store, and rank 0 then
-    rightly says the store did not answer (seen once in about 60 runs on torch 2.0.1). That race gets one more run."""
+    rightly says the store did not answer (seen once in about 20 runs on torch 2.0.1). That race gets one more run."""
     stop = lambda procs: procs[1].send_signal(signal.SIGSTOP)  # noqa: E731
     code, text, waited = fault_after_init(repo_root, tmp_path, stop, "--timeout", "4")
     if "the rendezvous store did not answer" in text and _blocking_store_server():
