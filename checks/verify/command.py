@@ -152,13 +152,13 @@ def prepare(args, argv):
     """Parent: judge the options and the manifest (usage errors), start the worker, and stream its results."""
     if args.worker is not None:
         return work(args, json.loads(args.worker))
-    from checks import diagnosis
-    from checks.verify import facts
-
     supervisor = worker.Supervisor(
         [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, None, progress
     )
-    supervisor.launch()  # its interpreter start and `import torch` overlap the parent's facts below
+    supervisor.launch()  # its interpreter start and `import torch` overlap the parent's imports and facts below
+    from checks import diagnosis
+    from checks.verify import facts
+
     try:
         ctx = facts.prepare(args)
         found = diagnosis.gather()
