@@ -6,15 +6,23 @@ needs torch is its runner.Spec's). The usage text, the pixi task descriptions an
 table by the tests.
 """
 
-import datetime
-import importlib
-import io
-import os
-import signal
 import sys
-import traceback
 
-from checks import output
+if __name__ == "__main__" and sys.argv[1:2] == ["verify"] and "--worker" in sys.argv:
+    # verify's worker: `import torch` before the rest of checks, the one long step of its critical path (see
+    # probe.import_first; checks/verify/command.py work() takes the answer).
+    from checks.machine import probe as _probe
+
+    _probe.import_first(sys.argv)
+
+import datetime  # noqa: E402 (after the worker's early `import torch`)
+import importlib  # noqa: E402
+import io  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import traceback  # noqa: E402
+
+from checks import output  # noqa: E402
 from checks.report import EXIT_CLOSED_PIPE, EXIT_INTERNAL, EXIT_USAGE, Interrupted, UsageError, interruption
 
 

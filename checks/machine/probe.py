@@ -73,6 +73,23 @@ class _Tee:
         return getattr(self.stream, name)
 
 
+EARLY = []  # verify's worker: import_torch()'s answer when import_first() ran it before the rest of checks
+
+
+def import_first(argv):
+    """verify's worker (`... verify --worker STATE`): run import_torch() before the rest of checks is imported
+    (checks/__main__.py calls this first), so that the worker's interpreter start is followed at once by its one long
+    step; the answer waits in EARLY. Nothing is imported when STATE says an earlier worker died inside `import torch`
+    (`startup_failure`: this worker runs its checks without torch) or cannot be read (the worker's own option parser
+    then says why)."""
+    try:
+        state = json.loads(argv[argv.index("--worker") + 1])
+    except (ValueError, IndexError):
+        return
+    if isinstance(state, dict) and not state.get("startup_failure"):
+        EARLY.append(import_torch())
+
+
 def import_torch():
     """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): no usable torch
     here. `text` is the exception with its traceback's last frames (the files show which copy of which package

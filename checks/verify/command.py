@@ -87,7 +87,7 @@ def work(args, state):
     from checks.machine import probe
     from checks.verify import facts
 
-    imported = None if state.get("startup_failure") else probe.import_torch()
+    imported = None if state.get("startup_failure") else (probe.EARLY[0] if probe.EARLY else probe.import_torch())
     state.update(json.loads(sys.stdin.readline() or "{}"))
     channel = worker.Channel()
     ctx = facts.collect(args, state, channel.progress, imported)
