@@ -134,3 +134,24 @@ def test_arch_list_is_read_without_starting_cuda():
     else:
         assert arches and all(a.startswith(("sm_", "compute_")) for a in arches)
         assert not torch.cuda.is_initialized()
+
+
+@pytest.mark.parametrize(
+    "argv, imported",
+    [
+        (["verify", "--quick", "--worker", "{}"], True),
+        (["verify", "--worker", '{"startup_failure": "died"}'], False),  # a worker died in `import torch` before
+        (["verify", "--worker", "not json"], False),  # the worker's own option parser says why
+        (["verify", "--worker"], False),
+    ],
+)
+def test_import_first_imports_torch_for_a_worker_that_may(monkeypatch, argv, imported):
+    """verify's worker imports torch before the rest of checks unless its STATE says an earlier worker died there;
+    the answer waits in probe.EARLY."""
+    calls = []
+    monkeypatch.setattr(probe, "EARLY", [])
+    monkeypatch.setattr(probe, "import_torch", lambda: calls.append(1) or ("torch", None))
+    probe.import_first(argv)
+    expected = [("torch", None)] if imported else []
+    early = probe.EARLY
+    assert early == expected and len(calls) == int(imported)
