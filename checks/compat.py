@@ -155,7 +155,8 @@ PYTORCH_CHANNEL_LAST = (2, 5)
 class CudaChoice(NamedTuple):
     """Which CUDA build of a release a driver runs (choose_cuda_build()).
 
-    cuda: the chosen build's CUDA (`12.6`), or None; verdict: "ok" (the driver supports it fully), "limited" (it runs
+    cuda: the chosen build's CUDA (`12.6`; for "too-old" the oldest one the GPUs allow, which `needed` runs), or
+    None; verdict: "ok" (the driver supports it fully), "limited" (it runs
     under CUDA minor-version compatibility), "too-old" (the driver runs none of them), "no-kernels" (no build can
     have kernels for a GPU here), or "unknown" (no driver version, or no variants given); needed: the driver that
     supports `cuda` fully, or for "too-old" the one the oldest build needs; variants: the builds considered.
@@ -185,7 +186,7 @@ def choose_cuda_build(variants, driver_version, capabilities=(), windows=False):
         fitting = [(v, needed) for v, verdict, needed in judged if verdict == wanted]
         if fitting:
             return CudaChoice(cuda=fitting[-1][0], verdict=wanted, needed=fitting[-1][1], variants=variants)
-    return CudaChoice(cuda=None, verdict="too-old", needed=judged[0][2], variants=variants)
+    return CudaChoice(cuda=judged[0][0], verdict="too-old", needed=judged[0][2], variants=variants)
 
 
 def cuda_tag(cuda_version):

@@ -202,9 +202,9 @@ def test_pytorch_channel_cuda_matches_the_channels_records(data_dir):
         (("11.8", "12.6", "12.8"), "535.161.07", [(8, 9)], False, ("11.8", "ok", "520.61.05")),
         (("11.8", "12.6", "12.8"), "520.06", [], True, ("11.8", "ok", "520.06")),  # Windows column
         # Blackwell (sm_120): CUDA 12.6 cannot build for it, and 13.x needs R580
-        (("12.6", "13.0", "13.2"), "570.86.10", [(12, 0)], False, (None, "too-old", "580")),
+        (("12.6", "13.0", "13.2"), "570.86.10", [(12, 0)], False, ("13.0", "too-old", "580")),
         # driver 470 (CUDA 11.4) is below 12.x's 525 floor: the oldest build's full-support driver is named
-        (("12.6", "13.0", "13.2"), "470.256.02", [(7, 5)], False, (None, "too-old", "560.28.03")),
+        (("12.6", "13.0", "13.2"), "470.256.02", [(7, 5)], False, ("12.6", "too-old", "560.28.03")),
         # Kepler (sm_37): CUDA 12.0 dropped it, so no 2.13 build can have its kernels
         (("12.6", "13.0", "13.2"), "580.95.05", [(3, 7)], False, (None, "no-kernels", None)),
         (("12.6", "13.0", "13.2"), None, [(8, 9)], False, (None, "unknown", None)),

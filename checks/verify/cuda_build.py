@@ -123,7 +123,7 @@ def describe(choice, release, driver):
     if choice.verdict == "too-old":
         return (
             "%s is too old for every CUDA build of torch %s (%s): update the NVIDIA driver to %s or newer, then "
-            "install its CUDA %s build" % (shown, release, builds, choice.needed, choice.variants[0])
+            "install its CUDA %s build" % (shown, release, builds, choice.needed, choice.cuda)
         )
     if choice.verdict == "no-kernels":
         return "no CUDA build of torch %s (%s) can have kernels for this GPU: use an older torch release" % (
@@ -209,9 +209,9 @@ def fix_for_cpu_build(torch_version, driver, subdir, installed=None, record=None
         else:
             reason = describe(choice, release, driver)
             domain = domain_versions(release, installed or {})
-            if choice.cuda and how == "pytorch-channel":
+            if choice.verdict in ("ok", "limited") and how == "pytorch-channel":
                 command = conda_command(how, release, domain, choice.cuda)
-            elif choice.cuda:
+            elif choice.verdict in ("ok", "limited"):
                 command = pip_command(how, release, domain, choice.cuda)
     workspace = workspace_environment(subdir, host, capabilities) if host is not None else None
     return CudaBuildFix(how=how, choice=choice, command=command, reason=reason, workspace=workspace)

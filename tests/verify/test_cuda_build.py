@@ -90,8 +90,8 @@ def test_conda_forge_record_gets_its_cuda_build_string():
 @pytest.mark.parametrize(
     "facts, needed",
     [
-        (driver(version="470.256.02", cuda="11.4", gpus=[("Tesla T4", "7.5")]), "560.28.03"),
-        (driver(version="570.86.10", cuda="12.8", gpus=[("NVIDIA GeForce RTX 5090", "12.0")]), "580"),
+        (driver(version="470.256.02", cuda="11.4", gpus=[("Tesla T4", "7.5")]), ("560.28.03", "12.6")),
+        (driver(version="570.86.10", cuda="12.8", gpus=[("NVIDIA GeForce RTX 5090", "12.0")]), ("580", "13.0")),
     ],
 )
 def test_a_driver_too_old_for_every_build_says_update_the_driver(facts, needed):
@@ -100,7 +100,7 @@ def test_a_driver_too_old_for_every_build_says_update_the_driver(facts, needed):
     fix = cuda_build.fix_for_cpu_build("2.13.0+cpu", facts, "linux-64")
     assert fix.choice.verdict == "too-old" and fix.command is None
     assert "too old for every CUDA build of torch 2.13.0" in fix.reason
-    assert "update the NVIDIA driver to %s or newer" % needed in fix.reason
+    assert "update the NVIDIA driver to %s or newer, then install its CUDA %s build" % needed in fix.reason
 
 
 def test_a_gpu_no_build_can_serve_says_so():
