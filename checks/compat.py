@@ -5,6 +5,8 @@ Every torch table covers each release through NEWEST_TORCH; a newer torch is not
 the tables do not know it) rather than by an older release's answer.
 """
 
+from typing import NamedTuple, Optional, Tuple
+
 from checks.workspace.versions import key as version_key
 from checks.workspace.versions import matches as spec_matches
 from checks.workspace.versions import minor as minor_key
@@ -123,6 +125,73 @@ def driver_verdict(cuda_runtime, driver_version, windows=False):
     if floor and version_key(driver_version) >= version_key(floor[column]):
         return "limited", needed
     return "too-old", needed
+
+
+# The CUDA builds PyTorch publishes of each torch minor release as wheel indexes (https://download.pytorch.org/whl/cuXYZ):
+# the "Stable CUDA" and "Experimental CUDA" columns of the Release Compatibility Matrix in pytorch/pytorch RELEASE.md
+# (2.0 to 2.14), which are the `--index-url .../cuXYZ` commands the "Previous PyTorch Versions" page
+# (pytorch.github.io, _get_started/previous-versions.md) gives per release (e.g. 2.0.1: cu117, cu118; 2.5.1:
+# cu118, cu121, cu124). No source read gives 2.15's builds: a torch without a row is not answered from another's.
+WHEEL_CUDA = {(2, 0): ("11.7", "11.8")}
+WHEEL_CUDA.update({(2, m): ("11.8", "12.1") for m in (1, 2, 3)})
+WHEEL_CUDA.update({(2, m): ("11.8", "12.1", "12.4") for m in (4, 5)})
+WHEEL_CUDA[(2, 6)] = ("11.8", "12.4", "12.6")
+WHEEL_CUDA[(2, 7)] = ("11.8", "12.6", "12.8")
+WHEEL_CUDA[(2, 8)] = ("12.6", "12.8", "12.9")
+WHEEL_CUDA.update({(2, m): ("12.6", "12.8", "13.0") for m in (9, 10, 11)})
+WHEEL_CUDA.update({(2, m): ("12.6", "13.0", "13.2") for m in (12, 13, 14)})
+
+# The `pytorch-cuda` variants of each release on the legacy `pytorch` conda channel (`conda install pytorch==V
+# pytorch-cuda=X.Y -c pytorch -c nvidia`): 2.0 and 2.1 as the channel's linux-64 repodata lists its builds
+# (py3.x_cuda11.7_*, py3.x_cuda11.8_*, py3.x_cuda12.1_*; tests/data holds 2.0.1's records), 2.2 to 2.5 as the
+# previous-versions page gives them. The channel has no pytorch after 2.5 (pixi's PyTorch guide: PyTorch stopped
+# publishing there).
+PYTORCH_CHANNEL_CUDA = {(2, 0): ("11.7", "11.8")}
+PYTORCH_CHANNEL_CUDA.update({(2, m): ("11.8", "12.1") for m in (1, 2, 3)})
+PYTORCH_CHANNEL_CUDA.update({(2, m): ("11.8", "12.1", "12.4") for m in (4, 5)})
+PYTORCH_CHANNEL_LAST = (2, 5)
+
+
+class CudaChoice(NamedTuple):
+    """Which CUDA build of a release a driver runs (choose_cuda_build()).
+
+    cuda: the chosen build's CUDA (`12.6`; for "too-old" the oldest one the GPUs allow, which `needed` runs), or
+    None; verdict: "ok" (the driver supports it fully), "limited" (it runs
+    under CUDA minor-version compatibility), "too-old" (the driver runs none of them), "no-kernels" (no build can
+    have kernels for a GPU here), or "unknown" (no driver version, or no variants given); needed: the driver that
+    supports `cuda` fully, or for "too-old" the one the oldest build needs; variants: the builds considered.
+    """
+
+    cuda: Optional[str]
+    verdict: str
+    needed: Optional[str]
+    variants: Tuple[str, ...]
+
+
+def choose_cuda_build(variants, driver_version, capabilities=(), windows=False):
+    """Choose among a release's CUDA builds (`("12.6", "13.0", "13.2")`) the one this driver runs: the newest it
+    supports fully (driver_verdict "ok"), else the newest it runs under minor-version compatibility ("limited", no
+    JIT of newer PTX); a build whose CUDA cannot have kernels for a GPU here (cuda_can_build False for one of
+    `capabilities`, (major, minor) tuples: CUDA 13 for Pascal, CUDA 12.6 for Blackwell) is passed over.
+
+    Returns a CudaChoice; driver floors are MIN_DRIVER's and MINOR_COMPAT_FLOOR's (NVIDIA CUDA release notes)."""
+    variants = tuple(sorted(variants or (), key=version_key))
+    if not variants or not driver_version:
+        return CudaChoice(cuda=None, verdict="unknown", needed=None, variants=variants)
+    runnable = [v for v in variants if all(cuda_can_build(v, cap) is not False for cap in capabilities)]
+    if not runnable:
+        return CudaChoice(cuda=None, verdict="no-kernels", needed=None, variants=variants)
+    judged = [(v,) + driver_verdict(v, driver_version, windows) for v in runnable]
+    for wanted in ("ok", "limited"):
+        fitting = [(v, needed) for v, verdict, needed in judged if verdict == wanted]
+        if fitting:
+            return CudaChoice(cuda=fitting[-1][0], verdict=wanted, needed=fitting[-1][1], variants=variants)
+    return CudaChoice(cuda=judged[0][0], verdict="too-old", needed=judged[0][2], variants=variants)
+
+
+def cuda_tag(cuda_version):
+    """Return PyTorch's build tag of a CUDA version: `12.6` -> `cu126` (wheel index and local version label)."""
+    return "cu%d%d" % minor_key(cuda_version)
 
 
 def python_ok(python_version, torch_version):

@@ -149,3 +149,76 @@ def test_arch_support(capability, arch_list, verdict):
 def test_mps_needs_the_macos_of_its_release(torch_version, floor):
     """12.3 through 2.4 (pytorch/pytorch#100879), 13.0 from 2.5 (#133141), 14.0 from 2.8 (#163515, #173149)."""
     assert compat.mps_macos_floor(torch_version) == floor
+
+
+@pytest.mark.parametrize(
+    "torch_version, builds",
+    [
+        # pytorch/pytorch RELEASE.md, Release Compatibility Matrix: Stable CUDA + Experimental CUDA columns
+        ("2.0.1", ("11.7", "11.8")),  # "CUDA 11.7, CUDNN 8.5.0.96 | CUDA 11.8, CUDNN 8.7.0.84"
+        ("2.5.1", ("11.8", "12.1", "12.4")),  # "CUDA 11.8, CUDA 12.1, CUDA 12.4, CUDNN 9.1.0.70 | None"
+        ("2.7.0", ("11.8", "12.6", "12.8")),  # "CUDA 11.8 (...), CUDA 12.6 (...) | CUDA 12.8 (...)"
+        ("2.8.0", ("12.6", "12.8", "12.9")),
+        ("2.11.0", ("12.6", "12.8", "13.0")),
+        ("2.13.0", ("12.6", "13.0", "13.2")),  # "CUDA 12.6 (...), CUDA 13.0 (...) | CUDA 13.2 (...)"
+    ],
+)
+def test_wheel_cuda_builds_follow_the_release_matrix(torch_version, builds):
+    """The wheel indexes of a release are its matrix row's stable and experimental CUDA versions."""
+    assert compat.WHEEL_CUDA[compat.minor_key(torch_version)] == builds
+
+
+def test_wheel_cuda_table_covers_each_release_it_has_a_source_for():
+    """2.0 to 2.14 each have a row (RELEASE.md); 2.15, which no source read lists, has none rather than a guess."""
+    assert sorted(compat.WHEEL_CUDA) == [(2, m) for m in range(15)]
+    assert (2, 15) not in compat.WHEEL_CUDA
+
+
+def test_pytorch_channel_cuda_matches_the_channels_records(data_dir):
+    """2.0's pytorch-cuda variants are the CUDA builds of pytorch 2.0.1 in the channel's own repodata (tests/data):
+    build strings `py3.10_cuda11.7_cudnn8.5.0_0` and `py3.10_cuda11.8_cudnn8.7.0_0`."""
+    import json
+    import re
+
+    records = json.loads((data_dir / "pytorch-channel-linux-64.json").read_text())["packages"].values()
+    cudas = {
+        re.search(r"_cuda(\d+\.\d+)_", r["build"]).group(1)
+        for r in records
+        if r["name"] == "pytorch" and r["version"] == "2.0.1" and "_cuda" in r["build"]
+    }
+    assert tuple(sorted(cudas)) == compat.PYTORCH_CHANNEL_CUDA[(2, 0)]
+    assert max(compat.PYTORCH_CHANNEL_CUDA) == compat.PYTORCH_CHANNEL_LAST == (2, 5)
+
+
+@pytest.mark.parametrize(
+    "builds, driver, capabilities, windows, choice",
+    [
+        # driver 535 (CUDA 12.2): 12.6 needs 560.28.03 fully, 12.x runs from 525.60.13 (minor-version compatibility)
+        (("12.6", "13.0", "13.2"), "535.161.07", [(8, 9)], False, ("12.6", "limited", "560.28.03")),
+        # 13.0 needs R580; 13.2 (R595) would only be `limited`: the fully supported one wins
+        (("12.6", "13.0", "13.2"), "590.44.01", [(8, 9)], False, ("13.0", "ok", "580")),
+        (("12.6", "13.0", "13.2"), "595.10", [(9, 0)], False, ("13.2", "ok", "595")),
+        # full support of an older build is preferred to minor-version compatibility of a newer one
+        (("11.8", "12.6", "12.8"), "535.161.07", [(8, 9)], False, ("11.8", "ok", "520.61.05")),
+        (("11.8", "12.6", "12.8"), "520.06", [], True, ("11.8", "ok", "520.06")),  # Windows column
+        # Blackwell (sm_120): CUDA 12.6 cannot build for it, and 13.x needs R580
+        (("12.6", "13.0", "13.2"), "570.86.10", [(12, 0)], False, ("13.0", "too-old", "580")),
+        # driver 470 (CUDA 11.4) is below 12.x's 525 floor: the oldest build's full-support driver is named
+        (("12.6", "13.0", "13.2"), "470.256.02", [(7, 5)], False, ("12.6", "too-old", "560.28.03")),
+        # Kepler (sm_37): CUDA 12.0 dropped it, so no 2.13 build can have its kernels
+        (("12.6", "13.0", "13.2"), "580.95.05", [(3, 7)], False, (None, "no-kernels", None)),
+        (("12.6", "13.0", "13.2"), None, [(8, 9)], False, (None, "unknown", None)),
+        ((), "580.95.05", [(8, 9)], False, (None, "unknown", None)),
+    ],
+)
+def test_choose_cuda_build(builds, driver, capabilities, windows, choice):
+    """The newest build the driver supports fully, else the newest it runs under minor-version compatibility, among
+    those that can have kernels for every GPU; none when the driver is too old for all (NVIDIA CUDA Toolkit release
+    notes, "CUDA Driver" table and minor-version compatibility floors)."""
+    got = compat.choose_cuda_build(builds, driver, capabilities, windows)
+    assert (got.cuda, got.verdict, got.needed) == choice
+    assert got.variants == tuple(builds)
+
+
+def test_cuda_tag():
+    assert compat.cuda_tag("12.6") == "cu126" and compat.cuda_tag("11.8.0") == "cu118"

@@ -7,6 +7,7 @@ from checks import compat
 from checks.machine import probe
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.verify import cuda_build
 from checks.workspace import promise, versions
 from checks.workspace.versions import matches as spec_matches
 from checks.workspace.versions import release
@@ -207,18 +208,33 @@ def check_build(ctx):
                     expected="a CUDA build",
                     actual=actual,
                     hint="remove cpuonly and what requires it (`conda remove cpuonly`; a package that depends on it "
-                    "pulls it back), then install pytorch with pytorch-cuda",
+                    "pulls it back), then %s" % cuda_build.for_context(ctx).hint(),
                     data={"fact": "conda record cpuonly/pytorch-mutex cpu"},
                 )
+            fix = cuda_build.for_context(ctx)
+            gpus = [g.get("name") for g in ctx.driver.get("gpus") or [] if g.get("name")]
             return Result(
                 name="build",
                 status=WARN,
-                summary="CPU build on a machine with an NVIDIA driver",
+                summary="CPU build on a machine with an NVIDIA driver: torch %s has no CUDA, so %s goes unused "
+                "(driver %s, CUDA %s)"
+                % (
+                    ctx.torch.__version__,
+                    ", ".join(gpus) or "the GPU",
+                    ctx.driver.get("version") or "unknown",
+                    ctx.driver.get("cuda") or "unknown",
+                ),
                 expected="a CUDA build",
                 actual=actual,
-                hint="use a CUDA build of torch (a CUDA environment of your workspace: `pixi run -e ENV verify`; pip: "
-                "the wheel index for a CUDA the driver supports, https://download.pytorch.org/whl/cuXY with X.Y <= "
-                "%s)" % (ctx.driver.get("cuda") or "the driver's CUDA"),
+                hint=fix.hint(),
+                data={
+                    "fact": "torch %s, installed by %s; its CUDA builds %s"
+                    % (
+                        ctx.torch.__version__,
+                        fix.how,
+                        ", ".join(fix.choice.variants) if fix.choice else "not tabled",
+                    )
+                },
             )
         return Result(name="build", status=PASS, summary=actual)
     want = ctx.expect.flavour

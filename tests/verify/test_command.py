@@ -361,9 +361,33 @@ def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
 @FAKE_DRIVER
 @CPU_WHEEL
 def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
-    """A CPU build on a machine whose driver answers: WARN build, pointing at a CUDA environment."""
+    """A CPU build on a machine whose driver answers (535, CUDA 12.2, an H100): WARN build naming the CUDA build of
+    the same torch release this driver runs. torch 2.12-2.14 have CUDA 12.6, 13.0 and 13.2 wheels (RELEASE.md);
+    12.6 runs on 535 under minor-version compatibility, 13.x needs R580."""
     proc = run_checks("verify", "--quick", env=fakes.nvidia_smi(tmp_path))
     assert "WARN build: CPU build on a machine with an NVIDIA driver" in proc.stdout
+    release = torch.__version__.split("+")[0]
+    if tuple(int(p) for p in release.split(".")[:2]) not in ((2, 12), (2, 13), (2, 14)):
+        pytest.skip("the CUDA builds asserted here are torch 2.12-2.14's")
+    assert "pip install torch==%s+cu126 --index-url https://download.pytorch.org/whl/cu126" % release in proc.stdout
+    assert "NVIDIA H100 80GB HBM3 goes unused (driver 535.161.07, CUDA 12.2)" in proc.stdout
+
+
+@POSIX
+@FAKE_DRIVER
+@CPU_WHEEL
+def test_cpu_build_on_a_driver_too_old_for_every_cuda_build_says_update_the_driver(run_checks, tmp_path):
+    """An RTX 5090 (sm_120) on driver 570: torch 2.12-2.14's CUDA 12.6 wheels have no sm_120 kernels (CUDA 12.6
+    cannot build them) and their CUDA 13 wheels need R580, so the fix is the driver, and no wheel index is named."""
+    release = torch.__version__.split("+")[0]
+    if tuple(int(p) for p in release.split(".")[:2]) not in ((2, 12), (2, 13), (2, 14)):
+        pytest.skip("the CUDA builds asserted here are torch 2.12-2.14's")
+    smi = fakes.nvidia_smi(tmp_path, driver="570.86.10", cuda="12.8", gpus=[fakes.RTX_5090])
+    proc = run_checks("verify", "--quick", env=smi)
+    build = next(line for line in proc.stdout.splitlines() if line.startswith("WARN build"))
+    fix = proc.stdout[proc.stdout.index(build) :].split("\n")[3]
+    assert "too old for every CUDA build of torch %s" % release in fix
+    assert "update the NVIDIA driver to 580 or newer" in fix and "download.pytorch.org" not in fix
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux variant")
