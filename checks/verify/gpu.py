@@ -93,6 +93,17 @@ def _no_driver(ctx):
     )
 
 
+def _no_jit_needed(ctx):
+    """True when this CUDA build has kernels (SASS) for the architecture of every GPU the driver or CUDA reports: then
+    CUDA minor-version compatibility's limitation, no PTX JIT with an older driver (CUDA Compatibility guide,
+    "Minor Version Compatibility"), does not touch it."""
+    arches = probe.arch_list(ctx.torch) if _cuda_build(ctx) else None
+    seen = arch.devices_seen(ctx)
+    return bool(arches and seen) and all(
+        compat.arch_support(cap, arches)[0] in ("native", "compatible") for _, cap, _ in seen
+    )
+
+
 def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
@@ -137,6 +148,15 @@ def check_driver(ctx):
             expected=">= %s" % needed,
             actual=d["version"],
             hint="update the NVIDIA driver to %s or newer" % needed,
+        )
+    if verdict == "limited" and _no_jit_needed(ctx):
+        return Result(
+            name="driver",
+            status=PASS,
+            summary=summary + "; CUDA %s runs under minor-version compatibility, and this build has kernels for "
+            "every GPU here, so it needs no PTX JIT" % runtime,
+            expected=">= %s for PTX JIT" % needed,
+            actual=d["version"],
         )
     if verdict == "limited":
         return Result(

@@ -121,6 +121,21 @@ def test_driver_against_cuda_118(driver, status):
     assert verify_gpu.check_driver(ctx).status == status
 
 
+@pytest.mark.parametrize(
+    "gpus, status",
+    [
+        (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", "7.5")), PASS),  # sm_75 SASS in cu117
+        (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", None)), WARN),  # capability unknown
+    ],
+)
+def test_minor_version_compatibility_costs_nothing_where_no_ptx_jit_is_needed(gpus, status):
+    """Driver 510.60.02 (CUDA 11.6) under the cu117 build (containerd/nerdctl#1023's machine): minor-version
+    compatibility lacks PTX JIT only; with SASS for every GPU it is a PASS, with an unknown architecture a WARN."""
+    ctx = context(driver=dict(HEALTHY, version="510.60.02", cuda="11.6", gpus=gpus), torch=fake_torch("11.7"))
+    result = verify_gpu.check_driver(ctx)
+    assert result.status == status and "minor-version compatibility" in result.summary
+
+
 @pytest.mark.parametrize("state", ["driver-not-loaded", "version-mismatch", "nvml-missing", "gpu-lost"])
 def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
     """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too."""
