@@ -671,7 +671,8 @@ def _uvm_missing(access):
         "opens to create a context) while %s %s here: nvidia-smi can answer, CUDA cannot start"
         % (", ".join(here), "is" if len(here) == 1 else "are"),
         fix="create the nodes on the host: `sudo nvidia-modprobe -c 0 -u` (it loads nvidia_uvm and makes "
-        "/dev/nvidia-uvm and /dev/nvidia-uvm-tools); in a container, pass both too (`--device /dev/nvidia-uvm "
+        "/dev/nvidia-uvm and /dev/nvidia-uvm-tools; CUDA runs it itself where it is installed setuid); in a "
+        "container, pass both too (`--device /dev/nvidia-uvm "
         "--device /dev/nvidia-uvm-tools`, or the NVIDIA runtime's `--gpus all`)",
         fact="/dev/nvidia-uvm missing, %s present" % here[0],
     )

@@ -134,16 +134,14 @@ class GpuAccess:
 
     def problems(self):
         """Short phrases of what on the path is wrong, for verify's header: [] when nothing is (also on a machine
-        without any NVIDIA driver, where none of it matters)."""
+        without any NVIDIA driver, where none of it matters). A missing /dev/nvidiaN or /dev/nvidia-uvm is not
+        among them: on a host, nvidia-modprobe makes them when nvidia-smi or CUDA first needs them, so their absence
+        before CUDA ran is no fault (diagnosis judges it after CUDA failed)."""
         found = []
         if self.compute_granted is False:
             found.append("NVIDIA_DRIVER_CAPABILITIES=%s lacks compute (no libcuda mounted)" % self.capabilities)
         if self.devices_withheld:
             found.append("NVIDIA_VISIBLE_DEVICES=%s gives no GPU" % self.visible_devices)
-        if self.gpu_nodes_missing:
-            found.append("no /dev/nvidiaN")
-        if self.uvm_missing:
-            found.append("/dev/nvidia-uvm missing")
         for n in self.unopenable():
             found.append("%s not openable by this user%s" % (n.path, " (group %s)" % n.group if n.group else ""))
         if self.mismatch:

@@ -118,7 +118,8 @@ def test_a_missing_uvm_node_beside_the_control_node(tmp_path):
         environ={}, dev=str(make_dev(tmp_path, ["nvidiactl", "nvidia0"])), proc=str(tmp_path), cache={}
     )
     assert found.uvm_missing and not found.gpu_nodes_missing
-    assert "/dev/nvidia-uvm missing" in found.problems()
+    # not for the header: on a host, CUDA's first use makes it (nvidia-modprobe -u)
+    assert not any("uvm" in p for p in found.problems())
 
 
 def test_libcuda_of_another_version_than_the_module(tmp_path):
