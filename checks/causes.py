@@ -188,6 +188,13 @@ CUDA_SIGNATURES = (
         "remove the cuda-compat directory from LD_LIBRARY_PATH (often /usr/local/cuda/compat), or update the driver",
     ),
     (
+        "driver-mismatch",
+        r"system has unsupported display driver / cuda driver combination",
+        "the CUDA driver library (libcuda) is of another driver version than the loaded kernel module (cudaError 803)",
+        "reboot (or reload the nvidia kernel modules) after a driver update; in a container, remove any libcuda the "
+        "image carries so that the runtime's (the host's) is used",
+    ),
+    (
         "fabric-manager",
         r"system not yet initialized",
         "the NVSwitch fabric is not up: nvidia-fabricmanager is not running (HGX/DGX systems)",
@@ -231,6 +238,30 @@ CUDA_SIGNATURES = (
         "`nvidia-smi -q -d ECC`; run `python -m checks health`; move the job to another GPU if it repeats",
     ),
 )
+
+
+# The rows whose texts CUDA's initialisation gives (cuInit, cudaGetDeviceCount; torch's `CUDA initialization: ...`
+# warnings): a failure of one of these is judged against the access path's facts first (checks/diagnosis.py
+# by_gpu_access), the row's meaning and fix where no fact decides.
+CUDA_INIT_KINDS = frozenset(
+    (
+        "driver-too-old",
+        "no-driver",
+        "driver-mismatch",
+        "forward-compat",
+        "fabric-manager",
+        "busy",
+        "uvm",
+        "no-devices",
+        "init-failed",
+    )
+)
+
+
+def of_cuda_init(text):
+    """Return (meaning, fix) of the CUDA_SIGNATURES row of an initialisation failure's text, or None."""
+    found = of_cuda(text)
+    return found[1:] if found and found[0] in CUDA_INIT_KINDS else None
 
 
 def of_cuda(text):

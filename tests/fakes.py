@@ -215,6 +215,11 @@ DRIVER_TOO_OLD_WARNING = (  # weaviate/Verba#72 (a 470 driver under a CUDA 12 bu
     "Alternatively, go to: https://pytorch.org to install a PyTorch version that has been compiled with your version "
     "of the CUDA driver. (Triggered internally at ../c10/cuda/CUDAFunctions.cpp:108.)"
 )
+NO_DRIVER_WARNING = (  # torch 2.0.1 in a container given nvidia-smi but no libcuda (containerd/nerdctl#1023)
+    "CUDA initialization: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and "
+    "installed a driver from http://www.nvidia.com/Download/index.aspx (Triggered internally at "
+    "../c10/cuda/CUDAFunctions.cpp:109.)"
+)
 
 FAULT_HOOK = """\
 import builtins, os, sys
@@ -244,11 +249,14 @@ def _install(torch):
     elif FAULT == "hang-in-amp":
         import time
         torch.autocast.__enter__ = lambda self: time.sleep(3600)
-    elif FAULT in ("h100-no-kernel-image", "driver-too-old"):
+    elif FAULT in ("h100-no-kernel-image", "driver-too-old", "no-driver"):
         import types, warnings
         def available():
             if FAULT == "driver-too-old":
                 warnings.warn({too_old!r})
+                return False
+            if FAULT == "no-driver":
+                warnings.warn({no_driver!r})
                 return False
             return True
         torch.cuda.is_available = available
@@ -284,13 +292,15 @@ def torch_fault(directory, fault):
 
     Faults: omp-at-import (OMP #15 then abort), sigill-at-import, abort-in-conv (cuDNN's loader message then abort),
     segv-in-sdpa, hang-in-amp, h100-no-kernel-image (an H100 seen, its first kernel fails as 2.0.1 reports it),
-    driver-too-old (is_available() warns as torch does under a too-old driver).
+    driver-too-old (is_available() warns as torch does under a too-old driver), no-driver (it warns as torch does
+    where no libcuda loads).
     """
     text = textwrap.dedent(FAULT_HOOK).format(
         fault=fault,
         cudnn=CUDNN_ABORT,
         omp=OMP_15,
         too_old=DRIVER_TOO_OLD_WARNING,
+        no_driver=NO_DRIVER_WARNING,
         no_kernel=NO_KERNEL_IMAGE_201,
     )
     with open(os.path.join(str(directory), "sitecustomize.py"), "w") as handle:

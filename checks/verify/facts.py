@@ -125,7 +125,8 @@ def manifest_shown(args, ctx):
 
 def decisive(found):
     """Return the header lines of the facts collected before torch (checks/diagnosis.Facts): where torch comes from,
-    the loader's variables, and what the OS gives a training job."""
+    the loader's variables, what the OS gives a training job, and what is wrong on the GPU's access path (only
+    when something is)."""
     prov, system = found.provenance, found.system
     lines = {}
     for name, package in prov.packages.items():
@@ -149,6 +150,9 @@ def decisive(found):
         )
     items.append("host %s%s" % (system.hostname, "" if system.host_addresses else " (does not resolve)"))
     lines["os"] = ", ".join(items)
+    access = found.gpu_access.problems()
+    if access:  # only where something on the GPU's access path is wrong (checks/machine/gpu_access.py)
+        lines["gpu access"] = "; ".join(access)
     return lines
 
 

@@ -2,14 +2,16 @@
 process, Apple MPS (the architecture check is in arch.py).
 
 Each FAIL names the cause from the facts collected (checks/nvidia/driver.py: the driver's state; checks/causes.py:
-CUDA's own error text), and says which environment of the workspace fits when the build is the cause.
+CUDA's own error text), and says which environment of the workspace fits when the build is the cause. A failure of
+CUDA's initialisation carries CUDA's text in data["exception"]: the parent judges it against the GPU access path's
+facts (checks/diagnosis.py by_gpu_access), the table's meaning where no fact decides.
 """
 
 import os
 import platform
 
 from checks import compat
-from checks.causes import of_cuda
+from checks.causes import CUDA_INIT_KINDS, of_cuda
 from checks.machine import probe
 from checks.machine.probe import build_flavour
 from checks.nvidia import driver as nvidia_driver
@@ -18,6 +20,10 @@ from checks.verify import arch
 from checks.verify.install import env_hint
 from checks.workspace import versions
 from checks.workspace.versions import floor as spec_floor
+
+# The prefix of torch's warnings when CUDA does not initialise (c10/cuda/CUDAFunctions.cpp, TORCH_WARN in
+# device_count(), 2.0.1 to 2.13)
+INIT_WARNING = "CUDA initialization: "
 
 
 def _cuda_build(ctx):
@@ -87,6 +93,17 @@ def _no_driver(ctx):
     )
 
 
+def _no_jit_needed(ctx):
+    """True when this CUDA build has kernels (SASS) for the architecture of every GPU the driver or CUDA reports: then
+    CUDA minor-version compatibility's limitation, no PTX JIT with an older driver (CUDA Compatibility guide,
+    "Minor Version Compatibility"), does not touch it."""
+    arches = probe.arch_list(ctx.torch) if _cuda_build(ctx) else None
+    seen = arch.devices_seen(ctx)
+    return bool(arches and seen) and all(
+        compat.arch_support(cap, arches)[0] in ("native", "compatible") for _, cap, _ in seen
+    )
+
+
 def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
@@ -131,6 +148,15 @@ def check_driver(ctx):
             expected=">= %s" % needed,
             actual=d["version"],
             hint="update the NVIDIA driver to %s or newer" % needed,
+        )
+    if verdict == "limited" and _no_jit_needed(ctx):
+        return Result(
+            name="driver",
+            status=PASS,
+            summary=summary + "; CUDA %s runs under minor-version compatibility, and this build has kernels for "
+            "every GPU here, so it needs no PTX JIT" % runtime,
+            expected=">= %s for PTX JIT" % needed,
+            actual=d["version"],
         )
     if verdict == "limited":
         return Result(
@@ -183,6 +209,16 @@ def _probe_failed(ctx):
             data={"exception": error},
         )
     kind, meaning, fix = cause
+    if kind in CUDA_INIT_KINDS:  # CUDA did not start: the parent judges it against the GPU access path's facts
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="CUDA cannot start: %s" % meaning,
+            expected="CUDA initialises",
+            actual=error,
+            hint=fix,
+            data={"exception": error},
+        )
     if kind == "no-kernel-image":
         seen = arch.devices_seen(ctx)
         fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
@@ -241,16 +277,19 @@ def _unavailable(ctx):
         )
     for warning in ctx.gpu.warnings:
         cause = of_cuda(warning)
-        if cause:
+        if cause or warning.startswith(INIT_WARNING):
             from checks import errors
 
+            # CUDA's initialisation failed: the parent judges torch's warning against the GPU access path's facts
+            judged = cause is None or cause[0] in CUDA_INIT_KINDS
             return Result(
                 name="gpu",
                 status=FAIL,
-                summary="torch sees no GPU: %s" % cause[1],
+                summary="torch sees no GPU: %s" % (cause[1] if cause else errors.condense(warning)),
                 expected=">= 1 GPU",
                 actual=errors.condense(warning),
-                hint=cause[2],
+                hint=cause[2] if cause else "run `nvidia-smi`; report the error with --json",
+                data={"exception": warning} if judged else None,
             )
     where = "CUDA_VISIBLE_DEVICES=%s" % visible if visible is not None else "no warning from torch"
     return Result(

@@ -11,7 +11,7 @@ from pathlib import Path
 import fakes
 import pytest
 
-from checks.machine import probe, toolchain
+from checks.machine import gpu_access, probe, toolchain
 from checks.nvidia import driver as nvidia_driver
 
 torch = pytest.importorskip("torch", reason="verify's end-to-end tests need torch in this interpreter")
@@ -355,6 +355,31 @@ def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
     assert "xid" not in proc.stdout.lower()
     proc = run_checks("verify", "--quick", env=dict(smi, CUDA_VISIBLE_DEVICES=""))
     assert "WARN driver: CUDA 11.7 runs under minor-version compatibility only" in proc.stdout
+
+
+@POSIX
+@FAKE_DRIVER
+@CUDA_WHEEL
+def test_a_container_without_the_compute_capability_is_named(run_checks, tmp_path, report_schema):
+    """nvidia-smi answers, NVIDIA_DRIVER_CAPABILITIES=utility, no libcuda where the loader looks, and torch warns that
+    it found no driver (containerd/nerdctl#1023): the gpu line names the capability and the fix adds compute; the
+    header shows what is wrong on the access path, the JSON holds its facts."""
+    if gpu_access.collect().libcuda:
+        pytest.skip("this machine has a libcuda.so.1 where the loader looks")
+    out = tmp_path / "verify.json"
+    env = dict(fakes.nvidia_smi(tmp_path), **fakes.torch_fault(tmp_path, "no-driver"))
+    env.update(NVIDIA_DRIVER_CAPABILITIES="utility", NVIDIA_VISIBLE_DEVICES="all")
+    proc = run_checks("verify", "--quick", "--json", str(out), env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert re.search(r"^gpu access\s*: NVIDIA_DRIVER_CAPABILITIES=utility lacks compute", proc.stdout, re.M)
+    gpu = proc.stdout[proc.stdout.index("FAIL gpu:") :].split("\nSKIP mps")[0]
+    assert "FAIL gpu: the container was started with NVIDIA_DRIVER_CAPABILITIES=utility" in gpu
+    assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in gpu and "Traceback" not in proc.stdout + proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["facts"]["gpu_access"]["capabilities"] == "utility"
+    assert result(doc, "gpu")["data"]["fact"].startswith("NVIDIA_DRIVER_CAPABILITIES=utility")
+    if report_schema is not None:
+        report_schema.validate(doc)
 
 
 @POSIX

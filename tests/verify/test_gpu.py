@@ -1,15 +1,18 @@
 """Tests for checks/verify/gpu.py, in-process with facts shaped as the probes collect them: the driver's states, the
 architecture check without a kernel launch, CUDA's own errors from the GPU probe, and --no-gpu."""
 
+import sys
 from types import SimpleNamespace
 
 import fakes
 import pytest
 
-from checks.machine import probe
+from checks import diagnosis
+from checks.machine import gpu_access, probe, provenance, requirements, system
 from checks.report import FAIL, PASS, SKIP, WARN
 from checks.verify import arch as verify_arch
 from checks.verify import gpu as verify_gpu
+from checks.verify import origin
 from checks.workspace import manifest, promise
 
 CU117_ARCHES = "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80 sm_86"  # the 2.0.1 cu117 wheel (pytorch/pytorch#110153)
@@ -118,6 +121,21 @@ def test_driver_against_cuda_118(driver, status):
     assert verify_gpu.check_driver(ctx).status == status
 
 
+@pytest.mark.parametrize(
+    "gpus, status",
+    [
+        (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", "7.5")), PASS),  # sm_75 SASS in cu117
+        (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", None)), WARN),  # capability unknown
+    ],
+)
+def test_minor_version_compatibility_costs_nothing_where_no_ptx_jit_is_needed(gpus, status):
+    """Driver 510.60.02 (CUDA 11.6) under the cu117 build (containerd/nerdctl#1023's machine): minor-version
+    compatibility lacks PTX JIT only; with SASS for every GPU it is a PASS, with an unknown architecture a WARN."""
+    ctx = context(driver=dict(HEALTHY, version="510.60.02", cuda="11.6", gpus=gpus), torch=fake_torch("11.7"))
+    result = verify_gpu.check_driver(ctx)
+    assert result.status == status and "minor-version compatibility" in result.summary
+
+
 @pytest.mark.parametrize("state", ["driver-not-loaded", "version-mismatch", "nvml-missing", "gpu-lost"])
 def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
     """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too."""
@@ -183,6 +201,7 @@ def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
     assert result.status == FAIL and "no kernels for the GPU's architecture" in result.summary
     assert "no kernel image is available" in result.actual and "TORCH_USE_CUDA_DSA" not in result.actual
     assert result.hint.startswith("use the cu118 environment") and "reinstall" not in result.hint
+    assert "exception" not in (result.data or {})  # judged here: the fix names an environment of the workspace
 
 
 def test_a_hung_probe_gets_the_xid_advice():
@@ -226,3 +245,69 @@ def test_mps_unavailable_names_the_macos_floor_of_this_torch(monkeypatch, torch_
         assert result.summary == "torch 2.8.0 needs macOS 14.0+ for MPS; this is macOS 13.6.1"
     else:
         assert "Rosetta" in result.hint and "needs 12.3+" in result.summary
+
+
+UNKNOWN_WARNING = (  # torch 2.0.1's warning under CUDA's 999 (pytorch/pytorch#49081; c10/cuda/CUDAFunctions.cpp)
+    "CUDA initialization: CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
+    "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero. (Triggered "
+    "internally at ../c10/cuda/CUDAFunctions.cpp:109.)"
+)
+
+
+def parent_facts(tmp_path, monkeypatch, access):
+    """The parent's diagnosis.Facts of an environment holding torch, with the GpuAccess `access`."""
+    prefix = tmp_path / "env"
+    packages = prefix / "lib" / "python3.11" / "site-packages"
+    (packages / "torch").mkdir(parents=True)
+    (packages / "torch" / "__init__.py").write_text("")
+    monkeypatch.setattr(sys, "prefix", str(prefix))
+    prov = provenance.Provenance(
+        interpreter=str(prefix / "bin" / "python"),
+        prefix=str(prefix),
+        environment=str(prefix),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(packages)], str(prefix), {}) for n in provenance.PACKAGES},
+    )
+    return diagnosis.Facts(
+        provenance=prov,
+        requirements=requirements.Requirements(items=()),
+        loader_inputs={},
+        system=system.collect(),
+        gpu_access=access,
+    )
+
+
+def uvm_nodes(uvm):
+    names = [("nvidiactl", gpu_access.CONTROL), ("nvidia0", gpu_access.GPU)]
+    names += [("nvidia-uvm", gpu_access.UVM), ("nvidia-uvm-tools", gpu_access.UVM_TOOLS)] if uvm else []
+    return gpu_access.GpuAccess(
+        nodes=tuple(gpu_access.DeviceNode(path="/dev/" + n, role=r, exists=True, accessible=True) for n, r in names),
+        libcuda="/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+        libcuda_via="ld.so.cache",
+        libcuda_version="535.161.07",
+    )
+
+
+@pytest.mark.parametrize(
+    "uvm, words",
+    [
+        (False, "sudo nvidia-modprobe -c 0 -u"),  # the node is missing: the fact decides
+        (True, "sudo modprobe -r nvidia_uvm && sudo modprobe nvidia_uvm"),  # nothing decides: the table's reload
+    ],
+)
+def test_a_cuda_initialisation_warning_is_judged_against_the_access_path(tmp_path, monkeypatch, uvm, words):
+    """torch's 999 warning travels in data["exception"]; the parent judges it against /dev (origin.judge)."""
+    ctx = context(gpu=probe.GpuProbe(available=False, count=0, devices=(), warnings=(UNKNOWN_WARNING,)))
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL and result.data["exception"] == UNKNOWN_WARNING
+    judged = origin.judge(result, parent_facts(tmp_path, monkeypatch, uvm_nodes(uvm)))
+    assert judged.status == FAIL and words in judged.hint and "CUDA_VISIBLE_DEVICES" not in judged.hint
+    assert judged.data["fact"] and judged.actual == result.actual
+
+
+def test_cuda_s_init_error_from_the_probe_is_judged_by_the_parent():
+    """The probe's `No CUDA GPUs are available` (an initialisation class) carries CUDA's text for the parent."""
+    error = "the GPU probe exited with 1: RuntimeError: No CUDA GPUs are available"
+    result = verify_gpu.check_gpu(context(gpu=probe.GpuProbe(error=error, hung=False)))
+    assert result.status == FAIL and result.data == {"exception": error}
+    assert result.summary.startswith("CUDA cannot start: no GPU is visible")
