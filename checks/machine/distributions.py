@@ -383,4 +383,5 @@ def pair(importer_file, module, name, module_file=None, path=None, environment=N
             importer.name, importer.version, [declared], {canonical(provider.name): (provider.version, None)}
         )
         met = judged[0].met if judged else None
+        declared = "%s%s" % (judged[0].name, judged[0].spec) if judged else declared  # PEP 508 as pip takes it
     return Pair(importer=importer, provider=provider, module=module, name=name, declared=declared, met=met)
