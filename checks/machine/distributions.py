@@ -101,7 +101,10 @@ def top_level_names(info, name):
     each RECORD path (`jinja2/__init__.py` -> jinja2, `six.py` -> six), else the project name as a module name."""
     try:
         with open(os.path.join(info, "top_level.txt"), encoding="utf-8", errors="replace") as handle:
-            names = [n.strip() for n in handle.read(METADATA_LIMIT).splitlines() if n.strip()]
+            lines = handle.read(METADATA_LIMIT).splitlines()
+        # a namespace package's wheel may write `nvidia/cuda_runtime` (nvidia-cuda-runtime-cu11): its top is `nvidia`
+        names = [n.strip().replace("\\", "/").split("/")[0] for n in lines]
+        names = [n for n in names if n.isidentifier()]
         if names:
             return tuple(dict.fromkeys(names))
     except OSError:

@@ -58,6 +58,9 @@ def test_top_level_names_come_from_top_level_txt_then_record_then_the_name(tmp_p
     a = dist_info(tmp_path, "setuptools", "80.9.0", top_level="_distutils_hack\npkg_resources\nsetuptools\n")
     b = dist_info(tmp_path, "six", "1.16.0", record=["six.py", "__pycache__/six.cpython-311.pyc", "../../bin/x"])
     c = dist_info(tmp_path, "typing_extensions", "4.8.0")
+    # nvidia-cuda-runtime-cu11 11.7.99's top_level.txt names its namespace package's folder
+    d = dist_info(tmp_path, "nvidia_cuda_runtime_cu11", "11.7.99", top_level="nvidia/cuda_runtime\n")
+    assert distributions.top_level_names(str(d), "nvidia_cuda_runtime_cu11") == ("nvidia",)
     assert distributions.top_level_names(str(a), "setuptools") == ("_distutils_hack", "pkg_resources", "setuptools")
     assert distributions.top_level_names(str(b), "six") == ("six",)
     assert distributions.top_level_names(str(c), "typing_extensions") == ("typing_extensions",)
