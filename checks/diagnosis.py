@@ -391,27 +391,24 @@ def by_extension(parts, facts):
     for _ in range(module.count(".") - 1):  # up from the extension's package to the top-level package
         top = os.path.dirname(top.rstrip(os.sep))
     checkout = os.path.dirname(top.rstrip(os.sep))
-    if dist is None and any(os.path.isfile(os.path.join(checkout, f)) for f in ("setup.py", "pyproject.toml")):
+    last = module.rpartition(".")[2]
+    # that the module is a compiled one: torch's own message says so, or a type stub describes it (PEP 484 stubs
+    # accompany extension modules: torch/_C/__init__.pyi, generated from __init__.pyi.in at build time)
+    stub = any(
+        os.path.exists(os.path.join(found.directory, *p))
+        for p in ((last + ".pyi",), (last, "__init__.pyi"), (last, "__init__.pyi.in"))
+    )
+    built_here = any(os.path.isfile(os.path.join(checkout, f)) for f in ("setup.py", "pyproject.toml"))
+    if dist is None and built_here and (stub or TORCH_C_FOLDER.search(parts.text)):
         return Cause(
             meaning="%s is a source checkout whose compiled extensions are not built: %s has no %s file for this "
-            "Python %s" % (checkout, found.directory, module.rpartition(".")[2] + found.suffixes[0], here),
+            "Python %s" % (checkout, found.directory, last + found.suffixes[0], here),
             fix="build them in place (`cd %s && python -m pip install -e . --no-build-isolation`), or take %s off "
             "sys.path (run from another directory, drop it from PYTHONPATH) to use an installed release"
             % (checkout, checkout),
             fact="no %s extension in %s, no .dist-info" % (module, found.directory),
         )
     return None
-
-
-def _where(dist):
-    """`from /x (user site-packages)` and, for a copy outside the environment, how to take it away."""
-    if dist.origin == provenance.USER_SITE:
-        return "remove the user-site copy: `python -m pip uninstall --user %s` (or set PYTHONNOUSERSITE=1)" % dist.name
-    if dist.origin == provenance.PYTHONPATH:
-        return "drop %s from PYTHONPATH" % dist.entry
-    if dist.origin == provenance.CURRENT_DIRECTORY:
-        return "run from another directory (%s holds %s)" % (dist.entry, dist.name)
-    return "remove %s from sys.path (a .pth file adds it), or uninstall %s there" % (dist.entry, dist.name)
 
 
 def by_pair(parts, facts):
@@ -441,7 +438,7 @@ def by_pair(parts, facts):
     if found_pair is None:
         return None
     importer, provider = found_pair.importer, found_pair.provider
-    away = "; %s comes from outside the environment: %s" % (provider.name, _where(provider))
+    away = "; %s comes from outside the environment: %s" % (provider.name, _fix_origin(provider, provider.name))
     away = away if provider.origin != provenance.ENVIRONMENT else ""
     if found_pair.met is False:
         return Cause(
@@ -466,7 +463,7 @@ def by_pair(parts, facts):
     if importer.origin != provenance.ENVIRONMENT:
         upgrade += " (its copy from %s is imported first: upgrade or remove that one; %s)" % (
             importer.origin,
-            _where(importer),
+            _fix_origin(importer, importer.name),
         )
     return Cause(
         meaning="%s imports %r from %s, which %s does not define: the two releases do not fit together (%s)%s"

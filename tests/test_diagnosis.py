@@ -482,3 +482,16 @@ def test_what_is_not_two_installed_packages_is_not_judged_as_a_pair(tmp_path, mo
     found, text = _jinja_and_markupsafe(tmp_path, monkeypatch)
     text = text.rsplit("\n", 2)[0] + "\n" + (line % "/x" if "%s" in line else line) + "\n"
     assert diagnosis.explain(text, found).rule != "pair"
+
+
+def test_a_missing_pure_python_module_of_a_checkout_is_not_called_an_unbuilt_extension(tmp_path, monkeypatch):
+    """`No module named 'torch._six'` (a module a release removed) in a source checkout says nothing about its
+    compiled extensions: nothing shows the module is one (no stub, not torch's C-extension message)."""
+    checkout = tmp_path / "pytorch"
+    (checkout / "torch").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("")
+    (checkout / "setup.py").write_text("from setuptools import setup\n")
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(checkout), str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    assert diagnosis.by_extension(diagnosis.parse("ModuleNotFoundError: No module named 'torch._six'"), found) is None
