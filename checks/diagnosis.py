@@ -4,7 +4,11 @@ before torch was imported (checks/machine/provenance.py, requirements.py, loader
 explains the failure decides it, and the verdict names that fact:
 
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
+   its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
 2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
+2b. a name one installed package imports from another is not there although the declared requirement is met: the
+   two releases do not fit together (both named, with their versions and locations);
 3. a library the failure names is taken from outside the environment while the environment has its own copy, or
    the build needs a newer C library than the OS has, or the library is nowhere the loader looks;
    or CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
@@ -27,7 +31,7 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from checks import errors
-from checks.machine import gpu_access, loader, provenance
+from checks.machine import distributions, gpu_access, loader, provenance
 from checks.machine import system as system_rules
 from checks.machine.gpu_access import GpuAccess
 
@@ -88,6 +92,16 @@ FRAME = re.compile(r'File "([^"]+)", line \d+')
 SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_][\w]*)")
 MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 FROM_MODULE = re.compile(r"(?:cannot import name '[\w.]+' from '([\w.]+)'|module '([\w.]+)' has no attribute)")
+# CPython's texts for a name a module does not define (Python/ceval.c import_from: "cannot import name %R from %R
+# (%S)", the location "unknown location" for a namespace package; Objects/moduleobject.c module_getattro: "module %R
+# has no attribute %R"). The "partially initialized module" forms are a circular import, not two packages' APIs.
+CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)' \(([^)]*)\)")
+NO_ATTRIBUTE = re.compile(r"(?<!initialized )module '([\w.]+)' has no attribute '(\w+)'")
+# torch/__init__.py (1.x to 2.13): `from torch._C import *` failed and `torch._C` resolved to the `torch/_C` folder
+# of stubs (a namespace package, __file__ None): no extension module torch._C exists for this interpreter.
+TORCH_C_FOLDER = re.compile(r"Failed to load PyTorch C extensions")
+# the local version label of torch's own wheel indexes (download.pytorch.org/whl/cpu, /whl/cu121, /whl/rocm6.1)
+TORCH_INDEX_LABEL = re.compile(r"^(cpu|cu\d+|rocm[\d.]+|xpu)$")
 CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): cannot open shared object file")
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
 # their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
@@ -171,9 +185,10 @@ def parse(text):
     """Take a failure's text (an exception line, a traceback, a crashed process's output) apart into Parts."""
     text = text or ""
     packages: List[str] = []
-    missing = MISSING_MODULE.search(text)
+    found = MISSING_MODULE.search(text)
+    missing = found.group(1) if found else "torch._C" if TORCH_C_FOLDER.search(text) else None
     for name in (
-        ([missing.group(1)] if missing else [])
+        ([missing] if missing else [])
         + [a or b for a, b in FROM_MODULE.findall(text)]
         + SITE_PACKAGE.findall(text)
         + [m for m in re.findall(r"\b(torch(?:vision|audio)?)[/\\:.]", text)]
@@ -187,7 +202,7 @@ def parse(text):
         errno=tuple(kind for kind, pattern in ERRNO if pattern.search(text)),
         libraries=tuple(loader.names_in(text)),
         packages=tuple(packages),
-        missing_module=missing.group(1) if missing else None,
+        missing_module=missing,
         cannot_open=tuple(dict.fromkeys(os.path.basename(n) for n in CANNOT_OPEN.findall(text))),
         undefined=tuple(UNDEFINED.findall(text)),
         version_needed=tuple(VERSION_NOT_FOUND.findall(text)),
@@ -305,6 +320,175 @@ def by_requirement(parts, facts):
                 fact="torch from %s, %s from %s" % (torch_channel, name, channel),
             )
     return None
+
+
+def _install_command(dist, extra=""):
+    """The exact command that installs `dist`'s version again, chosen for this interpreter: pip (with torch's own
+    index for a `+cpu`/`+cuXYZ` local label) or conda for a conda-installed one."""
+    if dist.installer == "conda":
+        name = provenance.CONDA_NAMES.get(dist.name.lower(), (dist.name,))[0]
+        return 'conda install --force-reinstall "%s==%s"' % (name, dist.version)
+    local = dist.version.partition("+")[2]
+    index = (
+        " --index-url https://download.pytorch.org/whl/%s" % local
+        if TORCH_INDEX_LABEL.match(local) and dist.name.lower() in provenance.PACKAGES
+        else ""
+    )
+    return 'python -m pip install --force-reinstall --no-deps%s "%s==%s"%s' % (extra, dist.name, dist.version, index)
+
+
+def by_extension(parts, facts):
+    """Rule 1b: the compiled extension module the failure misses (`No module named 'torch._C'`, torch's "Failed to
+    load PyTorch C extensions", `numpy.core._multiarray_umath`) as the import system sees it: Python loads an
+    extension only from a file named NAME + one of importlib.machinery.EXTENSION_SUFFIXES (its FileFinder), so a
+    `_C.cpython-35m-x86_64-linux-gnu.so` beside `torch/__init__.py` is never loaded by Python 3.11; the wheel's
+    WHEEL `Tag:` lines (PEP 425) say which interpreter it was built for. Three facts decide: files for another
+    interpreter only; no file, although the install's RECORD lists one (an incomplete install); no file and no
+    .dist-info at all under a source checkout (setup.py/pyproject.toml beside the package: extensions not built)."""
+    module = parts.missing_module
+    if not module or "." not in module:
+        return None
+    found = distributions.extension(module, environment=facts.provenance.environment)
+    if found is None or found.loadable:
+        return None
+    dist = found.distribution
+    python, abi, plat = distributions.interpreter_tag()
+    here = "%s (%s-%s-%s)" % (sys.version.split()[0], python, abi, plat)
+    if found.files:
+        tags = [distributions.EXTENSION_FILE.match(f).group("tag") or "" for f in found.files]
+        pythons = sorted({distributions.built_for(t) for t in tags} - {None})
+        meaning = "%s's compiled extension %s is there only as %s%s; this Python %s loads only %s (%s)" % (
+            module.rpartition(".")[0],
+            module,
+            ", ".join(found.files),
+            ", built for Python %s" % " and ".join(pythons) if pythons else ", built for another interpreter",
+            here,
+            ", ".join(module.rpartition(".")[2] + s for s in found.suffixes),
+            "importlib.machinery.EXTENSION_SUFFIXES",
+        )
+        fact = "%s in %s, none with this interpreter's suffix" % (", ".join(found.files), found.directory)
+        if dist is not None and found.foreign_tags:
+            meaning += "; %s %s's WHEEL says %s: a wheel for another Python, renamed or forced onto this one" % (
+                dist.name,
+                dist.version,
+                ", ".join(found.foreign_tags),
+            )
+            fact += "; WHEEL Tag %s" % ", ".join(found.foreign_tags)
+        if dist is None:
+            return Cause(
+                meaning=meaning,
+                fix="build %s for this Python (%s) where it came from, or install the release built for it"
+                % (module.split(".")[0], python),
+                fact=fact,
+            )
+        return Cause(
+            meaning=meaning,
+            fix="install the %s wheel built for this interpreter (%s-%s, %s; never a renamed wheel for another "
+            "Python): `%s`" % (dist.name, python, abi, plat, _install_command(dist)),
+            fact=fact,
+        )
+    if dist is not None and found.listed:
+        return Cause(
+            meaning="%s %s is installed incompletely: %s, which its RECORD lists, is missing"
+            % (dist.name, dist.version, ", ".join(found.listed)),
+            fix="`%s`" % _install_command(dist),
+            fact="%s missing from %s %s's installed files" % (found.listed[0], dist.name, dist.version),
+        )
+    top = found.directory
+    for _ in range(module.count(".") - 1):  # up from the extension's package to the top-level package
+        top = os.path.dirname(top.rstrip(os.sep))
+    checkout = os.path.dirname(top.rstrip(os.sep))
+    last = module.rpartition(".")[2]
+    # that the module is a compiled one: torch's own message says so, or a type stub describes it (PEP 484 stubs
+    # accompany extension modules: torch/_C/__init__.pyi, generated from __init__.pyi.in at build time)
+    stub = any(
+        os.path.exists(os.path.join(found.directory, *p))
+        for p in ((last + ".pyi",), (last, "__init__.pyi"), (last, "__init__.pyi.in"))
+    )
+    built_here = any(os.path.isfile(os.path.join(checkout, f)) for f in ("setup.py", "pyproject.toml"))
+    if dist is None and built_here and (stub or TORCH_C_FOLDER.search(parts.text)):
+        return Cause(
+            meaning="%s is a source checkout whose compiled extensions are not built: %s has no %s file for this "
+            "Python %s" % (checkout, found.directory, last + found.suffixes[0], here),
+            fix="build them in place (`cd %s && python -m pip install -e . --no-build-isolation`), or take %s off "
+            "sys.path (run from another directory, drop it from PYTHONPATH) to use an installed release"
+            % (checkout, checkout),
+            fact="no %s extension in %s, no .dist-info" % (module, found.directory),
+        )
+    return None
+
+
+def by_pair(parts, facts):
+    """Rule 2b: one installed package imports a name another installed package does not define (CPython's
+    "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
+    innermost traceback frame outside M). Facts: both .dist-infos (version, location, the importer's Requires-Dist
+    on M). Rule 2 has already judged unmet requirements of torch's closure; here an unmet one of any importer is
+    named, and a met one means the two releases do not fit although pip is satisfied: upgrade the importer, or pin
+    M below the installed release; a copy of M from outside the environment is itself a fact, and its removal a
+    fix."""
+    found = None
+    for match in CANNOT_IMPORT.finditer(parts.text):
+        found = (match.start(), match.group(2), match.group(1), match.group(3))
+    for match in NO_ATTRIBUTE.finditer(parts.text):
+        if found is None or match.start() > found[0]:
+            found = (match.start(), match.group(1), match.group(2), None)
+    if found is None:
+        return None
+    start, module, name, location = found
+    top = module.split(".")[0]
+    inside = re.compile(r"[/\\]%s(?:[/\\]|\.py$|\.[\w-]+\.(?:so|pyd)$)" % re.escape(top))
+    frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
+    if not frames:
+        return None
+    module_file = location if location and os.path.isabs(location) else None
+    found_pair = distributions.pair(frames[-1], module, name, module_file, environment=facts.provenance.environment)
+    if found_pair is None:
+        return None
+    importer, provider = found_pair.importer, found_pair.provider
+    away = "; %s comes from outside the environment: %s" % (provider.name, _fix_origin(provider, provider.name))
+    away = away if provider.origin != provenance.ENVIRONMENT else ""
+    if found_pair.met is False:
+        return Cause(
+            meaning="an unmet requirement: %s requires %s; installed: %s (%r is not in it)"
+            % (importer.describe(), found_pair.declared, provider.describe(), name),
+            fix='python -m pip install "%s"%s' % (found_pair.declared.split(";")[0].strip(), away),
+            fact="%s %s requires %s; %s %s installed"
+            % (importer.name, importer.version, found_pair.declared, provider.name, provider.version),
+        )
+    if found_pair.declared is None:
+        declared = "%s declares no requirement on %s" % (importer.name, provider.name)
+    elif found_pair.met:
+        declared = "%s's declared requirement %s is met, so pip sees no conflict" % (importer.name, found_pair.declared)
+    else:
+        declared = "%s declares %s (not judged: `packaging` is not installed)" % (importer.name, found_pair.declared)
+    mixed = (
+        "; a mixed install: %s from %s, %s from %s" % (importer.name, importer.origin, provider.name, provider.origin)
+        if importer.origin != provider.origin
+        else ""
+    )
+    upgrade = "upgrade %s: `python -m pip install -U %s`" % (importer.name, importer.name)
+    if importer.origin != provenance.ENVIRONMENT:
+        upgrade += " (its copy from %s is imported first: upgrade or remove that one; %s)" % (
+            importer.origin,
+            _fix_origin(importer, importer.name),
+        )
+    return Cause(
+        meaning="%s imports %r from %s, which %s does not define: the two releases do not fit together (%s)%s"
+        % (importer.describe(), name, module, provider.describe(), declared, mixed),
+        fix='%s, or install a %s release that still provides %s: `python -m pip install "%s<%s"`%s'
+        % (upgrade, provider.name, name, provider.name, provider.version, away),
+        fact="%s %s (%s) with %s %s (%s): %s.%s missing"
+        % (
+            importer.name,
+            importer.version,
+            importer.origin,
+            provider.name,
+            provider.version,
+            provider.origin,
+            module,
+            name,
+        ),
+    )
 
 
 def _shadow(library, facts, requester=None):
@@ -885,12 +1069,35 @@ def unrecognised(parts, facts):
     )
 
 
+# The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
+FACT_RULES = (
+    "provenance",
+    "extension",
+    "requirement",
+    "pair",
+    "library",
+    "loader-path",
+    "gpu-access",
+    "variable",
+    "system",
+)
+
+
 def explain(text, facts):
-    """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order)."""
+    """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order).
+
+    Order: which copy is imported (1) explains every later symptom; a missing extension's files (1b) name the
+    exact module the failure lacks, which an unrelated unmet requirement of torch (2, keyed on any torch failure)
+    would not; a declared requirement (2) is pip's own promise and its spec the surest fix, so it precedes the pair
+    judgement (2b), which applies when declarations are met; 2b precedes the library, loader, variable and system
+    rules (3-4), which concern native libraries and the OS, not a Python name, and the table (5), whose
+    "No module named" row is generic."""
     parts = parse(text)
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
+        ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
+        ("pair", lambda: by_pair(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),

@@ -538,3 +538,174 @@ def test_operation_not_permitted(tmp_path, monkeypatch):
 )
 def test_cuda_s_initialisation_errors_are_classed(text, kind):
     assert diagnosis.cuda_init_class(text) == kind
+
+
+# torch/__init__.py (v2.1 to v2.13) when `torch._C` resolves to the wheel's torch/_C folder of stubs
+TORCH_C_FOLDER = (
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    '  File "%s/torch/__init__.py", line 442, in <module>\n'
+    "    raise ImportError(\n"
+    "ImportError: \n"
+    "Failed to load PyTorch C extensions:\n"
+    "    It appears that PyTorch has loaded the `torch/_C` folder\n"
+    "    of the PyTorch repository rather than the C extensions which\n"
+    "    are expected in the `torch._C` namespace.\n"
+)
+CP35_WHEEL = (
+    "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.29.0)\nRoot-Is-Purelib: false\nTag: cp35-cp35m-linux_x86_64\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux extension's file name")
+@pytest.mark.parametrize("text", [TORCH_C_FOLDER, "ModuleNotFoundError: No module named 'torch._C'\n"])
+def test_an_extension_built_for_another_python_names_the_wheel_to_install(tmp_path, monkeypatch, text):
+    """pytorch/pytorch#574: a cp35 wheel renamed to install on another Python leaves _C.cpython-35m-...so, which
+    this interpreter never loads (EXTENSION_SUFFIXES), and a WHEEL Tag for cp35: install the build for this
+    Python, at the installed version (torch 0.1.x said "No module named 'torch._C'", 2.x its own text)."""
+    prefix, packages = site(tmp_path, torch_version="2.13.0+cpu")
+    (packages / "torch" / "_C").mkdir()
+    (packages / "torch" / "_C.cpython-35m-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (packages / "torch-2.13.0+cpu.dist-info" / "WHEEL").write_text(CP35_WHEEL)
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(text.replace("%s", str(packages)), found)
+    python = "cp%d%d" % sys.version_info[:2]
+    assert cause.rule == "extension"
+    assert "_C.cpython-35m-x86_64-linux-gnu.so, built for Python 3.5" in cause.meaning
+    assert "WHEEL says cp35-cp35m-linux_x86_64" in cause.meaning
+    assert python in cause.fix and "rename" not in cause.fix.replace("never a renamed wheel", "")
+    assert cause.fix.endswith(
+        '`python -m pip install --force-reinstall --no-deps "torch==2.13.0+cpu" '
+        "--index-url https://download.pytorch.org/whl/cpu`"
+    )
+
+
+def test_an_extension_its_record_lists_but_that_is_gone_is_an_incomplete_install(tmp_path, monkeypatch):
+    """No _C file at all, though the install's RECORD lists one: the installed files differ from what was
+    installed, the one fact that makes reinstalling the fix."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    record = packages / "torch-2.0.1.dist-info" / "RECORD"
+    record.write_text("torch/__init__.py,,\ntorch/_C.cpython-311-x86_64-linux-gnu.so,sha256=AAAA,38000\n")
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    cause = diagnosis.explain(
+        "ModuleNotFoundError: No module named 'torch._C'", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "extension" and "installed incompletely" in cause.meaning
+    assert cause.fix == '`python -m pip install --force-reinstall --no-deps "torch==2.0.1"`'
+
+
+def test_a_source_checkout_without_built_extensions_says_so(tmp_path, monkeypatch):
+    """A torch source tree (setup.py beside torch/, no .dist-info) whose extensions were never built, imported as
+    the environment's (an editable install that failed to build): build in place, or take it off sys.path."""
+    checkout = tmp_path / "pytorch"
+    (checkout / "torch" / "_C").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("")
+    (checkout / "setup.py").write_text("from setuptools import setup\n")
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(checkout), str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.by_extension(diagnosis.parse(TORCH_C_FOLDER % checkout), found)
+    assert cause is not None and cause.meaning.startswith("%s is a source checkout" % checkout)
+    assert "pip install -e ." in cause.fix
+
+
+def _jinja_and_markupsafe(tmp_path, monkeypatch, declared="MarkupSafe (>=0.23)", markupsafe="2.1.5"):
+    """An environment with Jinja2 2.11.3 and a user site with MarkupSafe (pallets/jinja#1658 as
+    hiyouga/LlamaFactory#4852 met it); returns (facts, traceback text)."""
+    prefix, packages = site(tmp_path, torch_version="2.13.0")
+    (packages / "jinja2").mkdir()
+    (packages / "jinja2" / "__init__.py").write_text("")
+    (packages / "jinja2" / "filters.py").write_text("from markupsafe import soft_unicode\n")
+    info = packages / "Jinja2-2.11.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: Jinja2\nVersion: 2.11.3\nRequires-Dist: %s\n"
+        "Requires-Dist: Babel (>=0.8) ; extra == 'i18n'\n\nJinja is a fast templating engine.\n" % declared
+    )
+    (info / "RECORD").write_text("jinja2/__init__.py,sha256=AAAA,1549\njinja2/filters.py,sha256=AAAA,41415\n")
+    user = tmp_path / "home" / ".local" / "lib" / "python3.10" / "site-packages"
+    (user / "markupsafe").mkdir(parents=True)
+    (user / "markupsafe" / "__init__.py").write_text("")
+    info = user / ("MarkupSafe-%s.dist-info" % markupsafe)
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: MarkupSafe\nVersion: %s\n" % markupsafe)
+    (info / "RECORD").write_text("markupsafe/__init__.py,sha256=AAAA,10367\n")
+    monkeypatch.setattr(provenance.site, "getusersitepackages", lambda: str(user))
+    monkeypatch.setattr(sys, "path", [str(user), str(packages)])
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/src/checks/verify/install.py", line 190, in check_dependencies\n'
+        "    importlib.import_module(module)\n"
+        '  File "<frozen importlib._bootstrap>", line 1204, in _gcd_import\n'
+        '  File "%s/jinja2/__init__.py", line 12, in <module>\n'
+        "    from .filters import FILTERS\n"
+        '  File "%s/jinja2/filters.py", line 13, in <module>\n'
+        "    from markupsafe import soft_unicode\n"
+        "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (%s/markupsafe/__init__.py)\n"
+        % (packages, packages, user)
+    )
+    return facts_for(monkeypatch, prefix, [user, packages]), text
+
+
+def test_two_installed_packages_whose_apis_do_not_meet_are_both_named(tmp_path, monkeypatch):
+    """Jinja2 2.11.3 imports soft_unicode, which MarkupSafe 2.1 removed; Jinja2 declares only MarkupSafe>=0.23, so
+    pip is satisfied: the pair, their versions and locations, and the fixes (upgrade the importer, pin the provider
+    below the installed release, remove the user-site copy)."""
+    pytest.importorskip("packaging")
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch)
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "pair"
+    assert "Jinja2 2.11.3" in cause.meaning and "MarkupSafe 2.1.5" in cause.meaning
+    assert "MarkupSafe>=0.23 is met" in cause.meaning and "a mixed install" in cause.meaning
+    assert "`python -m pip install -U Jinja2`" in cause.fix
+    assert '`python -m pip install "MarkupSafe<2.1.5"`' in cause.fix
+    assert "pip uninstall --user MarkupSafe" in cause.fix
+    assert "reinstall" not in cause.fix
+
+
+def test_an_importer_s_unmet_requirement_is_named_with_its_install(tmp_path, monkeypatch):
+    """The importer declares a MarkupSafe the installed one does not meet: the declared requirement decides."""
+    pytest.importorskip("packaging")
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch, declared="MarkupSafe (<2.1)")
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "pair" and cause.meaning.startswith("an unmet requirement: Jinja2 2.11.3")
+    assert cause.fix.startswith('python -m pip install "MarkupSafe<2.1"')
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Python/ceval.c import_from, a circular import: not two packages' APIs
+        "ImportError: cannot import name 'soft_unicode' from partially initialized module 'markupsafe' (most likely "
+        "due to a circular import) (%s/markupsafe/__init__.py)",
+        # a module no .dist-info installed (a stdlib module, a loose file): nothing to pair
+        "AttributeError: module 'dis' has no attribute 'Bytecode'",
+    ],
+)
+def test_what_is_not_two_installed_packages_is_not_judged_as_a_pair(tmp_path, monkeypatch, line):
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch)
+    text = text.rsplit("\n", 2)[0] + "\n" + (line % "/x" if "%s" in line else line) + "\n"
+    assert diagnosis.explain(text, found).rule != "pair"
+
+
+def test_a_missing_pure_python_module_of_a_checkout_is_not_called_an_unbuilt_extension(tmp_path, monkeypatch):
+    """`No module named 'torch._six'` (a module a release removed) in a source checkout says nothing about its
+    compiled extensions: nothing shows the module is one (no stub, not torch's C-extension message)."""
+    checkout = tmp_path / "pytorch"
+    (checkout / "torch").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("")
+    (checkout / "setup.py").write_text("from setuptools import setup\n")
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(checkout), str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    assert diagnosis.by_extension(diagnosis.parse("ModuleNotFoundError: No module named 'torch._six'"), found) is None
+
+
+def test_every_fact_rule_is_one_of_explain_s_rules():
+    """diagnosis.FACT_RULES (what dist trusts over its general advice) names rules explain() runs, in its order."""
+    import inspect
+
+    source = inspect.getsource(diagnosis.explain)
+    order = [source.index('("%s",' % name) for name in diagnosis.FACT_RULES]
+    assert order == sorted(order)

@@ -17,7 +17,6 @@ BEAT = 0.5  # seconds between heartbeats: a rank whose heartbeat stops is dead o
 # The variables each backend reads (NCCL: docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html; gloo and
 # c10d: pytorch.org/docs/stable/distributed.html, "Common environment variables" and "Logging").
 # The diagnosis rules that rest on this host's facts (checks/diagnosis.py), not on a failure text alone.
-FACT_RULES = ("provenance", "requirement", "library", "loader-path", "variable", "system")
 HINTS = {
     "nccl": "look at the named ranks' hosts (dmesg, nvidia-smi, `python -m checks verify`); rerun with "
     "NCCL_DEBUG=INFO, and NCCL_SOCKET_IFNAME=<nic> where the hosts have several networks",
@@ -161,7 +160,7 @@ class Session:
         expected = "every rank finishes %s within --timeout %g s" % (phase, self.timeout)
         hint = HINTS.get(self.backend, HINTS["gloo"])
         cause = diagnosis.explain("%s\n%s" % (summary, actual or ""), diagnosis.gather())
-        if cause.rule in FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
+        if cause.rule in diagnosis.FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
             summary, hint = "%s (%s)" % (summary, cause.meaning), cause.fix
         runner.abort(
             self.rep,

@@ -168,9 +168,14 @@ FAILURE_SIGNATURES = (
 )
 
 
-def diagnose(output):
-    """Return the fix for a failed child compile from its output."""
+def known_fix(output):
+    """Return the fix for a failed child compile whose output matches FAILURE_SIGNATURES, or None."""
     for pattern, fix in FAILURE_SIGNATURES:
         if re.search(pattern, output):
             return fix
-    return "rerun with TORCH_LOGS=+dynamo for details; report the error"
+    return None
+
+
+def diagnose(output):
+    """Return the fix for a failed child compile from its output."""
+    return known_fix(output) or "rerun with TORCH_LOGS=+dynamo for details; report the error"

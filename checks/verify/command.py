@@ -37,6 +37,7 @@ def checks():
         ("torch", install.check_torch),
         ("torchvision", lambda ctx: domain.check_domain(ctx, "torchvision")),
         ("torchaudio", lambda ctx: domain.check_domain(ctx, "torchaudio")),
+        ("dependencies", install.check_dependencies),
         ("build", install.check_build),
         ("cuda-runtime", install.check_cuda_runtime),
         ("cudnn", install.check_cudnn),

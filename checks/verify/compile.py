@@ -67,13 +67,19 @@ def check_compile(ctx):
         result, error = run_child(device, ctx.timeout)
         if result is None:
             found = errors.extract(error)
+            fix = toolchain.known_fix(error)
+            # the child's own failure (an import inside torch.compile, an error of the environment) is judged by the
+            # parent against its facts, as any worker FAIL carrying an exception (checks/verify/origin.py judge());
+            # a timeout, or a toolchain failure with a known fix, is decided here
+            handed = fix is None and not error.startswith("timed out")
             return Result(
                 name="compile",
                 status=FAIL,
                 summary="torch.compile on %s failed: %s" % (device, found.line),
                 expected="compiled code runs",
                 actual=found.line,
-                hint=toolchain.diagnose(error),
+                hint=fix or toolchain.diagnose(error),
+                data={"exception": error} if handed else None,
             )
         tolerance = 1e-4 if device == "cpu" else 1e-3
         if max(result["err_fn"], result["err_model"]) > tolerance or not result["grads_finite"]:

@@ -2,6 +2,8 @@
 
 import os
 import platform
+import re
+import sys
 
 from checks import compat
 from checks.machine import probe
@@ -139,6 +141,84 @@ def check_torch(ctx):
         summary="%s (git %s)" % (actual, str(torch.version.git_version)[:10]),
         expected=want,
         actual=actual,
+    )
+
+
+def declared_modules(torch_file, path=None):
+    """Return [(project, [top-level module, ...])] of what torch's .dist-info declares (Requires-Dist whose marker
+    holds here, extras not requested skipped; without `packaging` only the unconditional ones) and is installed on
+    `path` (default sys.path); [] when torch has no .dist-info (a source checkout)."""
+    from checks.machine import distributions, requirements
+
+    torch = distributions.owner(torch_file)
+    if torch is None:
+        return []
+    try:
+        from packaging.requirements import InvalidRequirement
+        from packaging.requirements import Requirement as Parsed
+    except ImportError:
+        Parsed = None
+    installed = requirements.pip_installed(list(sys.path if path is None else path))
+    out = []
+    for text in torch.requires:
+        if Parsed is not None:
+            try:
+                parsed = Parsed(text)
+                if parsed.marker is not None and not parsed.marker.evaluate({"extra": ""}):
+                    continue
+                name = parsed.name
+            except (InvalidRequirement, ValueError):
+                continue
+        elif ";" in text:
+            continue
+        else:
+            name = re.match(r"\s*([A-Za-z0-9][\w.-]*)", text).group(1)
+        have = installed.get(distributions.canonical(name))
+        if have is None:  # not installed: the requirements check names it
+            continue
+        info = os.path.dirname(have[1])
+        out.append((name, [m for m in distributions.top_level_names(info, name) if not m.startswith("_")]))
+    return out
+
+
+def check_dependencies(ctx):
+    """The packages torch declares import. torch imports several only when a feature needs them, and some of those
+    imports swallow the ImportError (inductor's jinja2 templates: torch/_inductor/codegen/common.py jinja2_env()
+    returns None): a declared dependency that is installed but does not import (two packages' releases that do not
+    fit, a stale copy outside the environment) breaks a feature later, without its cause. A FAIL carries the
+    exception, which the parent judges against its facts (checks/verify/origin.py judge())."""
+    if ctx.torch is None:
+        return Result(name="dependencies", status=SKIP, summary="torch did not import")
+    if ctx.quick:  # sympy, networkx, jinja2 and the rest: more than --quick's whole budget over `import torch`
+        return Result(name="dependencies", status=SKIP, summary="--quick skips importing what torch declares")
+    import importlib
+    import traceback
+
+    declared = declared_modules(ctx.torch.__file__)
+    if not declared:
+        return Result(name="dependencies", status=SKIP, summary="no pip metadata beside torch to read")
+    done = []
+    for project, modules in declared:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # the package's own failure, judged by the parent
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
+                line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+                return Result(
+                    name="dependencies",
+                    status=FAIL,
+                    summary="%s, which torch %s declares, does not import: %s" % (module, ctx.torch.__version__, line),
+                    expected="import %s succeeds" % module,
+                    actual=line,
+                    hint="not judged yet",
+                    data={"exception": text},
+                )
+        done.append(project)
+    return Result(
+        name="dependencies",
+        status=PASS,
+        summary="%d declared by torch import: %s" % (len(done), ", ".join(done)),
     )
 
 

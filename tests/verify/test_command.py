@@ -39,6 +39,7 @@ INSTALL = [
     "requirements",
     "loader",
     "os",
+    "dependencies",
     "build",
     "cuda-runtime",
     "cudnn",

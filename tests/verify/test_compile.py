@@ -148,3 +148,22 @@ def test_real_compile_matches_eager(ctx):
         assert result.status == FAIL and result.summary == UNSUPPORTED.summary and "Python <= 3.10" in result.hint
         return
     assert result.status == PASS, (result.summary, result.actual)
+
+
+def test_a_compile_failure_of_the_environment_is_handed_to_the_parent(ctx, monkeypatch, supported):
+    """An error the compile child raised that no toolchain signature knows carries its text, for the parent to
+    judge against its facts (origin.judge); a known toolchain failure keeps its own fix."""
+    error = (
+        "Traceback (most recent call last):\n"
+        '  File "/env/site-packages/torch/_inductor/codecache.py", line 40, in <module>\n'
+        "    from filelock import FileLock\n"
+        "ModuleNotFoundError: No module named 'filelock'\n"
+    )
+    monkeypatch.setattr(compile_check.toolchain, "toolchain_problem", lambda torch, devices: None)
+    monkeypatch.setattr(compile_check, "run_child", lambda *a: (None, error))
+    result = compile_check.check_compile(ctx)
+    assert result.status == FAIL and result.data == {"exception": error}
+    known = error.replace("No module named 'filelock'", "CppCompileError: C++ compile error")
+    monkeypatch.setattr(compile_check, "run_child", lambda *a: (None, known))
+    result = compile_check.check_compile(ctx)
+    assert result.status == FAIL and "exception" not in result.data and "C++ compiler" in result.hint

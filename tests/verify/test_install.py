@@ -1,5 +1,6 @@
 """Tests for checks/verify_install.py, in-process with synthetic facts: GPU verdicts without a GPU."""
 
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -67,3 +68,53 @@ def test_cpu_build_on_a_gpu_machine_names_the_cuda_build_and_the_workspace_envir
     assert result.status == "WARN" and "NVIDIA GeForce RTX 4080 goes unused" in result.summary
     assert "`pip install torch==2.13.0+cu126 --index-url https://download.pytorch.org/whl/cu126`" in result.hint
     assert result.hint.endswith("or in this workspace: `pixi run -e cu118 verify`")
+
+
+def _site_with_declared(tmp_path, broken):
+    """A site-packages with a torch .dist-info declaring `pairdep` (and an extra that is not requested), and a
+    pairdep whose import raises as a package that does not fit its dependency does."""
+    site = tmp_path / "site-packages"
+    (site / "torch").mkdir(parents=True)
+    (site / "torch" / "__init__.py").write_text("")
+    info = site / "torch-2.13.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: torch\nVersion: 2.13.0\nRequires-Dist: pairdep\n"
+        'Requires-Dist: notinstalled\nRequires-Dist: optree>=0.13.0; extra == "optree"\n'
+    )
+    (info / "RECORD").write_text("torch/__init__.py,,\n")
+    (info / "top_level.txt").write_text("torch\n")
+    (site / "pairdep").mkdir()
+    body = "from pairdep_provider import soft_unicode\n" if broken else "VALUE = 1\n"
+    (site / "pairdep" / "__init__.py").write_text(body)
+    info = site / "pairdep-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pairdep\nVersion: 1.0\n")
+    (info / "RECORD").write_text("pairdep/__init__.py,sha256=AAAA,40\n")
+    (site / "pairdep_provider.py").write_text("escape = str\n")
+    return site
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_what_torch_declares_is_imported(tmp_path, monkeypatch, broken):
+    """Each installed package torch's Requires-Dist names (markers holding) is imported: a FAIL carries the
+    exception for the parent to judge; a missing one is left to the requirements check."""
+    site = _site_with_declared(tmp_path, broken)
+    monkeypatch.setattr(sys, "path", [str(site)] + sys.path)
+    for name in ("pairdep", "pairdep_provider"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert verify_install.declared_modules(str(site / "torch" / "__init__.py"))[0] == ("pairdep", ["pairdep"])
+    torch = SimpleNamespace(__version__="2.13.0", __file__=str(site / "torch" / "__init__.py"))
+    quick = verify_install.check_dependencies(SimpleNamespace(torch=torch, quick=True))
+    assert quick.status == "SKIP" and "pairdep" not in sys.modules  # --quick imports nothing
+    ctx = SimpleNamespace(torch=torch, quick=False)
+    try:
+        result = verify_install.check_dependencies(ctx)
+    finally:
+        for name in ("pairdep", "pairdep_provider"):
+            sys.modules.pop(name, None)
+    if broken:
+        assert result.status == FAIL and result.actual.startswith("ImportError: cannot import name 'soft_unicode'")
+        assert "pairdep/__init__.py" in result.data["exception"]
+    else:
+        assert result.status == "PASS" and result.summary == "1 declared by torch import: pairdep"

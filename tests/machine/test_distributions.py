@@ -1,0 +1,154 @@
+"""Tests for checks/machine/distributions.py. Each .dist-info is laid out as pip writes it (packaging spec
+"Recording installed projects": METADATA with the core metadata headers, WHEEL with `Tag:` lines as the "Binary
+distribution format" spec writes them, RECORD as `path,sha256=...,size`, INSTALLER), under tmp_path."""
+
+import importlib.machinery
+import sys
+
+from checks.machine import distributions
+
+JINJA_METADATA = (
+    "Metadata-Version: 2.1\n"
+    "Name: Jinja2\n"
+    "Version: 2.11.3\n"
+    "Summary: A very fast and expressive template engine.\n"
+    "Requires-Python: >=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*\n"
+    "Requires-Dist: MarkupSafe (>=0.23)\n"
+    "Provides-Extra: i18n\n"
+    "Requires-Dist: Babel (>=0.8) ; extra == 'i18n'\n"
+    "\n"
+    "Jinja is a fast, expressive, extensible templating engine.\n"
+    "Requires-Dist: not-a-header (the description is not read)\n"
+)
+PURE_WHEEL = (
+    "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.36.2)\nRoot-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n"
+)
+
+
+def dist_info(site, name, version, metadata=None, wheel=PURE_WHEEL, record=(), top_level=None):
+    """Write NAME-VERSION.dist-info into `site` as pip does; returns its path."""
+    info = site / ("%s-%s.dist-info" % (name, version))
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(metadata or "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    if wheel is not None:
+        (info / "WHEEL").write_text(wheel)
+    (info / "INSTALLER").write_text("pip\n")
+    lines = ["%s,sha256=AAAA,10" % r for r in record] + ["%s-%s.dist-info/RECORD,," % (name, version)]
+    (info / "RECORD").write_text("\n".join(lines) + "\n")
+    if top_level is not None:
+        (info / "top_level.txt").write_text(top_level)
+    return info
+
+
+def test_metadata_headers_are_read_and_the_description_is_not(tmp_path):
+    """Name, Version and Requires-Dist come from METADATA's header block; WHEEL's Tag lines are all kept."""
+    info = dist_info(tmp_path, "Jinja2", "2.11.3", JINJA_METADATA, record=["jinja2/__init__.py", "jinja2/filters.py"])
+    found = distributions.read(str(info), environment=str(tmp_path / "env"), environ={})
+    assert (found.name, found.version, found.installer) == ("Jinja2", "2.11.3", "pip")
+    assert found.requires == ("MarkupSafe (>=0.23)", "Babel (>=0.8) ; extra == 'i18n'")
+    assert found.tags == ("py2-none-any", "py3-none-any")
+    assert found.top_level == ("jinja2",)  # from RECORD: no top_level.txt
+    assert found.requirement_on("markupsafe") == "MarkupSafe (>=0.23)"
+    assert found.requirement_on("babel") is None  # only with the i18n extra
+
+
+def test_top_level_names_come_from_top_level_txt_then_record_then_the_name(tmp_path):
+    """setuptools' top_level.txt wins; RECORD's first components (a module file, a package directory) otherwise;
+    an empty RECORD (a hand-made install) leaves the project name as a module name."""
+    a = dist_info(tmp_path, "setuptools", "80.9.0", top_level="_distutils_hack\npkg_resources\nsetuptools\n")
+    b = dist_info(tmp_path, "six", "1.16.0", record=["six.py", "__pycache__/six.cpython-311.pyc", "../../bin/x"])
+    c = dist_info(tmp_path, "typing_extensions", "4.8.0")
+    # nvidia-cuda-runtime-cu11 11.7.99's top_level.txt names its namespace package's folder
+    d = dist_info(tmp_path, "nvidia_cuda_runtime_cu11", "11.7.99", top_level="nvidia/cuda_runtime\n")
+    assert distributions.top_level_names(str(d), "nvidia_cuda_runtime_cu11") == ("nvidia",)
+    assert distributions.top_level_names(str(a), "setuptools") == ("_distutils_hack", "pkg_resources", "setuptools")
+    assert distributions.top_level_names(str(b), "six") == ("six",)
+    assert distributions.top_level_names(str(c), "typing_extensions") == ("typing_extensions",)
+
+
+def test_the_owner_of_a_frame_s_file_is_found_above_it(tmp_path):
+    """A traceback frame's file deep in a package is owned by the .dist-info of its sys.path entry; a loose file
+    (a source checkout, the standard library) has none."""
+    site = tmp_path / "site-packages"
+    (site / "jinja2").mkdir(parents=True)
+    (site / "jinja2" / "filters.py").write_text("")
+    dist_info(site, "Jinja2", "2.11.3", JINJA_METADATA, record=["jinja2/filters.py"])
+    found = distributions.owner(str(site / "jinja2" / "filters.py"), environment=str(tmp_path / "env"), environ={})
+    assert found is not None and found.name == "Jinja2" and found.entry == str(site)
+    (tmp_path / "loose.py").write_text("")
+    assert distributions.owner(str(tmp_path / "loose.py"), environment=str(tmp_path / "env"), environ={}) is None
+
+
+def test_this_interpreter_s_tags_are_supported_and_another_python_s_are_not():
+    """PEP 425: a pure wheel and this interpreter's own tag install here; cp35's does not."""
+    python, abi, plat = distributions.interpreter_tag()
+    assert python == "cp%d%d" % sys.version_info[:2] or sys.implementation.name != "cpython"
+    assert distributions.supported("py3-none-any")
+    assert not distributions.supported("cp35-cp35m-linux_x86_64")
+    assert not distributions.supported("py2-none-any")
+    if sys.platform.startswith("linux"):
+        assert distributions.supported("%s-%s-%s" % (python, abi, plat))
+
+
+def test_the_standard_library_judges_tags_without_packaging(monkeypatch):
+    """`packaging` is optional: with it hidden the PEP 425 rules of the standard library answer the same."""
+    monkeypatch.setitem(sys.modules, "packaging", None)
+    python, abi, plat = distributions.interpreter_tag()
+    assert distributions.supported("py3-none-any") and distributions.supported("py2.py3-none-any")
+    assert not distributions.supported("cp35-cp35m-linux_x86_64")
+    if sys.platform.startswith("linux"):
+        assert distributions.supported("%s-%s-%s" % (python, abi, plat))
+        assert distributions.supported("%s-abi3-manylinux_2_17_%s" % (python, plat.split("_", 1)[1]))
+
+
+def test_an_extension_built_for_another_python_is_not_loadable(tmp_path):
+    """A cp35 wheel renamed to install here: torch/_C.cpython-35m-x86_64-linux-gnu.so, WHEEL Tag cp35; the import
+    system looks only for _C + EXTENSION_SUFFIXES."""
+    site = tmp_path / "site-packages"
+    (site / "torch" / "_C").mkdir(parents=True)  # the wheel's folder of .pyi stubs
+    (site / "torch" / "__init__.py").write_text("")
+    (site / "torch" / "_C.cpython-35m-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    wheel = (
+        "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.29.0)\nRoot-Is-Purelib: false\nTag: cp35-cp35m-linux_x86_64\n"
+    )
+    dist_info(
+        site,
+        "torch",
+        "0.1.6.post22",
+        wheel=wheel,
+        record=["torch/__init__.py", "torch/_C.cpython-35m-x86_64-linux-gnu.so"],
+    )
+    found = distributions.extension("torch._C", path=[str(site)], environment=str(tmp_path / "env"), environ={})
+    assert found.files == ("_C.cpython-35m-x86_64-linux-gnu.so",) and found.loadable == ()
+    assert found.suffixes == tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    assert found.distribution.name == "torch" and found.foreign_tags == ("cp35-cp35m-linux_x86_64",)
+    assert distributions.built_for("cpython-35m-x86_64-linux-gnu") == "3.5"
+    assert distributions.built_for("cp310-win_amd64") == "3.10"
+
+
+def test_a_pair_is_judged_against_the_importer_s_declared_requirement(tmp_path):
+    """Jinja2 2.11.3 declares MarkupSafe>=0.23, which 2.1.5 meets: the pair is named, its requirement met."""
+    env = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    user = tmp_path / "home" / ".local" / "lib" / "python3.11" / "site-packages"
+    (env / "jinja2").mkdir(parents=True)
+    (env / "jinja2" / "__init__.py").write_text("")
+    dist_info(env, "Jinja2", "2.11.3", JINJA_METADATA, record=["jinja2/__init__.py"])
+    (user / "markupsafe").mkdir(parents=True)
+    (user / "markupsafe" / "__init__.py").write_text("")
+    dist_info(user, "MarkupSafe", "2.1.5", record=["markupsafe/__init__.py"])
+    found = distributions.pair(
+        str(env / "jinja2" / "__init__.py"),
+        "markupsafe",
+        "soft_unicode",
+        str(user / "markupsafe" / "__init__.py"),
+        environment=str(tmp_path / "env"),
+        environ={},
+    )
+    assert (found.importer.name, found.provider.name, found.provider.version) == ("Jinja2", "MarkupSafe", "2.1.5")
+    try:
+        import packaging  # noqa: F401
+
+        assert found.declared == "MarkupSafe>=0.23" and found.met is True
+    except ImportError:  # not judged without `packaging`
+        assert found.declared == "MarkupSafe (>=0.23)" and found.met is None
+    assert found.importer.origin == "environment" and found.provider.origin != "environment"
