@@ -9,9 +9,13 @@ explains the failure decides it, and the verdict names that fact:
 2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
 2b. a name one installed package imports from another is not there although the declared requirement is met: the
    two releases do not fit together (both named, with their versions and locations);
-3. a library the failure names is taken from outside the environment while the environment has its own copy, or
-   the build needs a newer C library than the OS has, or the library is nowhere the loader looks;
-   or CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
+3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
+   than its package's record or its own headers (truncated, corrupt), built for another architecture, asking for an
+   executable stack the host's glibc will not grant; then a library the failure names is taken from outside the
+   environment while the environment has its own copy (or a library family an undefined symbol belongs to is), or
+   the build needs a newer C library than the OS has, or the library is nowhere the loader looks (and which package
+   provides it);
+3b. CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
    CUDA's error class explains it (a container without the compute capability, a missing /dev/nvidia-uvm, a device
    node this user may not open, a libcuda of another version than the kernel module);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
@@ -21,7 +25,7 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
-file its package's RECORD lists is missing).
+file its package's RECORD or conda record lists is missing, or of another size than recorded).
 """
 
 import dataclasses
@@ -55,6 +59,46 @@ COMPONENTS = (
 COMPONENT_WORDS = re.compile(
     r"\b(cuDNN|cuBLAS(?:Lt)?|cuFFT|cuRAND|cuSOLVER|cuSPARSE|NCCL|nvJitLink|NVRTC|cudart)\b", re.I
 )
+# Who provides a library that is not one of NVIDIA's: soname pattern -> (what it is, pip project, conda package,
+# the OS's package on Debian/Ubuntu). From the packages' file lists: PyPI's intel-openmp, mkl and tbb wheels install
+# lib/libiomp5.so, lib/libmkl_*.so.2 and lib/libtbb.so.12 into the environment's prefix; conda-forge's llvm-openmp
+# (lib/libomp.so), libgomp (lib/libgomp.so.1), libopenblas, libgfortran5, libjpeg-turbo, libpng, ffmpeg and sox
+# packages hold the others; Debian's libgomp1, libomp5, libopenblas0, libgfortran5, libjpeg62-turbo, libpng16-16,
+# ffmpeg and libsox3 packages the same sonames for the system.
+PROVIDERS = (
+    (re.compile(r"^libiomp5\b"), "Intel's OpenMP runtime", "intel-openmp", "intel-openmp", None),
+    (re.compile(r"^libomp\b"), "LLVM's OpenMP runtime", None, "llvm-openmp", "libomp5"),
+    (re.compile(r"^libgomp\b"), "GNU OpenMP (GCC's runtime)", None, "libgomp", "libgomp1"),
+    (re.compile(r"^libmkl_"), "Intel MKL", "mkl", "mkl", None),
+    (re.compile(r"^libtbb\b"), "Intel oneTBB", "tbb", "tbb", "libtbb12"),
+    (re.compile(r"^libopenblas"), "OpenBLAS", None, "libopenblas", "libopenblas0"),
+    (re.compile(r"^libgfortran\b"), "GNU Fortran's runtime", None, "libgfortran5", "libgfortran5"),
+    (re.compile(r"^libjpeg\b"), "libjpeg (torchvision's image decoding)", None, "libjpeg-turbo", "libjpeg62-turbo"),
+    (re.compile(r"^libpng"), "libpng (torchvision's image decoding)", None, "libpng", "libpng16-16"),
+    (
+        re.compile(r"^lib(avcodec|avformat|avutil|avfilter|avdevice|swscale|swresample)\b"),
+        "FFmpeg (torchaudio's and torchvision's media I/O)",
+        None,
+        "ffmpeg",
+        "ffmpeg",
+    ),
+    (re.compile(r"^libsox\b"), "SoX (torchaudio's sox backend)", None, "sox", "libsox3"),
+)
+# Which library family defines an undefined symbol, by the symbol's prefix: (symbol, library file, family). The
+# prefixes are each library's public API (Intel's ITT/JIT profiling API iJIT_* that MKL exports, pytorch/pytorch
+# #123097; MKL's mkl_*; GCC's GOMP_* and the Intel/LLVM runtime's __kmpc_* OpenMP entry points; NVIDIA's libraries).
+SYMBOL_FAMILIES = (
+    (re.compile(r"^(iJIT_|mkl_|MKL_)"), re.compile(r"^libmkl_"), "MKL"),
+    (re.compile(r"^GOMP_"), re.compile(r"^libgomp"), "GNU OpenMP"),
+    (re.compile(r"^__kmpc_|^__kmp_|^kmp_"), re.compile(r"^lib(iomp5|omp)\b"), "OpenMP (Intel/LLVM)"),
+    (re.compile(r"^cudnn", re.I), re.compile(r"^libcudnn"), "cuDNN"),
+    (re.compile(r"^cublas", re.I), re.compile(r"^libcublas"), "cuBLAS"),
+    (re.compile(r"^nccl", re.I), re.compile(r"^libnccl"), "NCCL"),
+    (re.compile(r"^_*nvJitLink", re.I), re.compile(r"^libnvJitLink"), "nvJitLink"),
+    (re.compile(r"^cusparse", re.I), re.compile(r"^libcusparse"), "cuSPARSE"),
+    (re.compile(r"^cufft", re.I), re.compile(r"^libcufft"), "cuFFT"),
+    (re.compile(r"^cuda[A-Z]"), re.compile(r"^libcudart"), "the CUDA runtime"),
+)
 # The variables torch and the libraries it loads read (their documentation: torch.cuda's memory management notes,
 # NCCL's and gloo's environment variables, OpenMP's and MKL's, triton's and inductor's cache settings).
 VARIABLE_PREFIXES = (
@@ -77,7 +121,13 @@ ERRNO = (
     ("ENOSPC", re.compile(r"No space left on device|ENOSPC|Errno 28\b")),
     ("EMFILE", re.compile(r"Too many open files|EMFILE|Errno 24\b")),
     ("EBUS", re.compile(r"\bBus error\b|SIGBUS")),
-    ("NOEXEC", re.compile(r"failed to map segment from shared object|Operation not permitted.*\.so")),
+    (
+        "NOEXEC",
+        re.compile(
+            r"failed to map segment from shared object|cannot map zero-fill pages|cannot change memory protections|"
+            r"Operation not permitted.*\.so"
+        ),
+    ),
     ("EACCES", re.compile(r"Permission denied|EACCES|Errno 13\b|Read-only file system|Errno 30\b")),
     (
         "RESOLVE",
@@ -179,6 +229,7 @@ class Parts:
     undefined: Tuple[Tuple[Optional[str], str, Optional[str]], ...]
     version_needed: Tuple[Tuple[str, str, Optional[str]], ...]
     paths: Tuple[str, ...]
+    load_errors: Tuple[loader.LoadError, ...] = ()
 
 
 def parse(text):
@@ -207,6 +258,7 @@ def parse(text):
         undefined=tuple(UNDEFINED.findall(text)),
         version_needed=tuple(VERSION_NOT_FOUND.findall(text)),
         paths=tuple(dict.fromkeys(p for p in PATH.findall(text) if len(p) > 1)),
+        load_errors=tuple(loader.load_errors(text)),
     )
 
 
@@ -564,6 +616,380 @@ def _requester(path, facts):
     return None
 
 
+def _environment_kind(facts):
+    """How packages get into the environment: "pixi", "conda" (a prefix with conda-meta/) or "pip"."""
+    prov = facts.provenance
+    if getattr(prov, "activated_by", None) == "pixi":
+        return "pixi"
+    if os.path.isdir(os.path.join(prov.environment, "conda-meta")):
+        return "conda"
+    return "pip"
+
+
+def _locate(name, facts):
+    """The file a loader message names: the path itself, else the copy the loader would take for that soname, else
+    the environment's own copy; None when there is none."""
+    if not name:
+        return None
+    if "/" in name:
+        return name if os.path.isfile(name) else None
+    env, torch_dir = facts.provenance.environment, facts.torch_dir
+    found = loader.resolve(name, _requester(None, facts), environment=env, torch_dir=torch_dir)
+    if found.path and os.path.isfile(found.path):
+        return found.path
+    own = loader.own_copies(name, env, torch_dir)
+    return own[0] if own else None
+
+
+def _what(head):
+    """What a file that is not a loadable ELF object is, from its first bytes."""
+    if head.size == 0:
+        return "an empty file"
+    if head.start.startswith(b"version https://git-lfs"):
+        return "a Git LFS pointer (a text file naming the real one), not the library"
+    if head.start.lstrip()[:1] == b"<":
+        return "an HTML or XML page (a download that saved an error page), not the library"
+    if head.elf:
+        return "a %s ELF file of %d bytes" % (head.architecture(), head.size)
+    text = all(32 <= b < 127 or b in (9, 10, 13) for b in head.start)
+    return "a %s file of %d bytes, not an ELF library" % ("text" if text else "binary", head.size)
+
+
+def _damaged(error, facts):
+    """ "file too short", "cannot read file data", "invalid ELF header" and the other header checks of glibc's
+    open_verify: the file's bytes are not the library. Decided by its size against its package's record (pip RECORD,
+    conda paths_data) and against its own headers' extent."""
+    from checks.machine import requirements
+
+    path = _locate(error.object, facts)
+    head = loader.header(path) if path else None
+    if head is None:
+        return None
+    owner = requirements.owner_of(path)
+    if owner is not None and owner.size is not None and owner.size != head.size:
+        gap = requirements.Gap(owner.package, owner.version, owner.source, path, owner.size, head.size)
+        return Cause(
+            meaning="the loader cannot load %s (%s): the file is %d bytes where %s %s's %s promises %d, a truncated "
+            "or corrupt install (an interrupted download or extraction, or a broken package cache)"
+            % (
+                path,
+                error.message,
+                head.size,
+                owner.package,
+                owner.version,
+                "RECORD" if owner.source == requirements.PIP else "conda record",
+                owner.size,
+            ),
+            fix=gap.fix(),
+            fact=gap.describe(),
+        )
+    if head.truncated or not head.elf:
+        state = (
+            "is %d bytes, shorter than its own ELF headers say (%d)" % (head.size, head.extent)
+            if head.truncated
+            else "is %s" % _what(head)
+        )
+        who = (
+            "%s %s installed it: `%s`"
+            % (owner.package, owner.version, requirements.Gap(owner.package, owner.version, owner.source, path).fix())
+            if owner is not None
+            else "no package record lists it; replace it with a complete copy from where it came (reinstall the "
+            "package that put it there)"
+        )
+        return Cause(
+            meaning="the loader cannot load %s (%s): the file %s" % (path, error.message, state),
+            fix=who,
+            fact="%s %s" % (path, state),
+        )
+    return None
+
+
+def _foreign_files(name, facts):
+    """[(path, Header, where)] of the files called `name` the loader would look at (the path itself, LD_PRELOAD,
+    LD_LIBRARY_PATH, the requester's run paths, the environment's library directories, the default directories)
+    that are ELF files of another class or machine than this interpreter."""
+    host = loader.host()
+    if host is None or not name:
+        return []
+    if "/" in name:
+        places = [(name, "the path named")]
+    else:
+        places = [(p, "LD_PRELOAD") for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
+        places = [(p, w) for p, w in places if os.path.basename(p) == name]
+        places += [
+            (os.path.join(d, name), "LD_LIBRARY_PATH")
+            for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":")
+            if d
+        ]
+        info = loader.dynamic(_requester(None, facts) or "")
+        for d in (info.rpath + info.runpath) if info else ():
+            places.append((os.path.join(d, name), "the run path of %s" % os.path.basename(_requester(None, facts))))
+        for d in loader.environment_dirs(facts.provenance.environment, facts.torch_dir):
+            places.append((os.path.join(d, name), "the environment"))
+        places += [(os.path.join(d, name), "a default directory") for d in loader.DEFAULT_DIRS]
+    out, seen = [], set()
+    for path, where in places:
+        real = os.path.realpath(path)
+        if real in seen or not os.path.isfile(path):
+            continue
+        seen.add(real)
+        head = loader.header(path)
+        if head is not None and head.elf and head.bits and (head.bits, head.machine) != (host.bits, host.machine):
+            out.append((path, head, where))
+    return out
+
+
+def _foreign(error, facts):
+    """ "wrong ELF class: ELFCLASS32/64" (glibc found only files of the other class), or "cannot open shared object
+    file" where a file of that name exists (open_verify skips another e_machine as if absent): the file is built
+    for another architecture."""
+    from checks.machine import requirements
+
+    found = _foreign_files(error.object, facts)
+    if not found:
+        return None
+    path, head, where = found[0]
+    host = loader.host()
+    owner = requirements.owner_of(path)
+    if owner is not None:
+        fix = "install %s's build for %s: %s" % (
+            owner.package,
+            host.architecture(),
+            'python -m pip install --force-reinstall --no-deps --no-cache-dir "%s==%s" (pip picks the wheel of this '
+            "machine's platform)" % (owner.package, owner.version)
+            if owner.source == requirements.PIP
+            else "an environment solved for this machine's platform (`conda install --force-reinstall %s`, or "
+            "recreate the environment here)" % owner.package,
+        )
+    elif where == "LD_LIBRARY_PATH":
+        fix = "remove %s from LD_LIBRARY_PATH (it holds a %s copy)" % (os.path.dirname(path), head.architecture())
+    else:
+        fix = "replace %s with a %s build of it" % (path, host.architecture())
+    return Cause(
+        meaning="%s is a %s library and this Python is %s: the loader cannot use it (%s)"
+        % (path, head.architecture(), host.architecture(), error.message),
+        fix=fix,
+        fact="%s: %s (%s), host %s" % (path, head.architecture(), where, host.architecture()),
+    )
+
+
+def _execstack(error, facts):
+    """ "cannot enable executable stack as shared object requires": the object's PT_GNU_STACK asks for an executable
+    stack (or it has none, on a machine whose ABI default is executable) and the loader may not grant it. glibc 2.41
+    NEWS: dlopen no longer makes the stack executable, such objects fail to load (EINVAL); the tunable
+    glibc.rtld.execstack=2 (glibc 2.42, manual/tunables.texi) makes the stack executable from the start; before
+    2.41 the loader's mprotect can be refused by a security policy (EACCES/EPERM), or by glibc.rtld.execstack=0."""
+    from checks.machine import requirements
+
+    path = _locate(error.object, facts)
+    head = loader.header(path) if path else None
+    asks = head.executable_stack if head is not None else None
+    glibc = facts.system.glibc
+    tunables = facts.loader_inputs.get("GLIBC_TUNABLES", "")
+    target = path or error.object or "the library"
+    if asks:
+        flag = (
+            "its PT_GNU_STACK asks for one (%s)" % head.stack
+            if head.stack
+            else "it has no PT_GNU_STACK, which on %s means an executable stack" % head.architecture()
+        )
+    elif asks is False:
+        # the loader's message is the evidence: the object it opened asks for an executable stack, this copy not
+        flag = (
+            "the loader says so of the object it opened; the copy at %s asks for none (PT_GNU_STACK %s), so the "
+            "loader opened another file of that name (`LD_DEBUG=files` shows which)" % (path, head.stack)
+        )
+        target = "the file `LD_DEBUG=files python -c 'import torch'` names for %s" % os.path.basename(path)
+    else:
+        flag = "the loader says so of the object it opened (its headers were not read here)"
+    if re.search(r"glibc\.rtld\.execstack=0", tunables):
+        why = "GLIBC_TUNABLES=%s forbids executable stacks" % tunables
+    elif glibc and not system_rules.older(glibc, "2.41") and error.reason in ("", "Invalid argument"):
+        why = "glibc %s refuses to dlopen such a library (glibc 2.41 and later do)" % glibc
+    elif error.reason in ("Permission denied", "Operation not permitted"):
+        why = (
+            "the kernel refused to make the stack executable (%s: a security policy such as SELinux's execstack "
+            "denial)" % error.reason
+        )
+    else:
+        why = "the loader could not make the stack executable (%s; glibc %s)" % (
+            error.reason or "no reason given",
+            glibc or "unknown",
+        )
+    owner = requirements.owner_of(path) if path else None
+    update = ""
+    if owner is not None:
+        update = ", or install a build of %s linked with `-z noexecstack` where one exists (%s)" % (
+            owner.package,
+            "`python -m pip install -U %s`" % owner.package
+            if owner.source == requirements.PIP
+            else "`conda update %s`" % owner.package,
+        )
+    fix = "clear the flag: `patchelf --clear-execstack` on %s (or `execstack -c`)%s" % (target, update)
+    if glibc and not system_rules.older(glibc, "2.41"):
+        fix += (
+            "; or keep the file and start Python with `GLIBC_TUNABLES=glibc.rtld.execstack=2` (glibc >= 2.42 makes "
+            "the stack executable from the start)"
+        )
+    return Cause(
+        meaning="%s needs an executable stack and %s: %s" % (error.object or path, why, flag),
+        fix=fix,
+        fact="%s; glibc %s; PT_GNU_STACK %s"
+        % (error.message, glibc or "unknown", head.stack if head is not None and head.stack is not None else "unknown"),
+    )
+
+
+def by_load_error(parts, facts):
+    """Rule 3a: the loader's own message (glibc's classes, loader.LOAD_ERRORS) and the facts of the file it names:
+    a file shorter than its package's record or its own headers (truncated, corrupt), a file for another
+    architecture, an object that needs an executable stack."""
+    rules = {
+        loader.SHORT: _damaged,
+        loader.HEADER: _damaged,
+        loader.CLASS: _foreign,
+        loader.MISSING: _foreign,
+        loader.EXECSTACK: _execstack,
+    }
+    for error in parts.load_errors:
+        rule = rules.get(error.kind)
+        cause = rule(error, facts) if rule else None
+        if cause is not None:
+            return cause
+    return None
+
+
+def _needed_by(name, facts, limit=400):
+    """The environment's libraries (torch's, the nvidia wheels', the prefix's lib/) whose DT_NEEDED names `name`;
+    at most `limit` files are read."""
+    dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
+    if facts.torch_dir:
+        dirs.insert(0, facts.torch_dir)
+    out, read = [], 0
+    for d in dirs:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for base in names:
+            if ".so" not in base or read >= limit:
+                continue
+            read += 1
+            info = loader.dynamic(os.path.join(d, base))
+            if info is not None and name in info.needed:
+                out.append(os.path.join(d, base))
+    return out
+
+
+def _unprovided(name, facts):
+    """A Cause for a library (not NVIDIA's) that no directory the loader searches holds and no installed package's
+    record lists: which of the environment's libraries needs it, and the install command of the package that
+    provides it (PROVIDERS) for this environment's kind."""
+    from checks.machine import requirements
+
+    torch = facts.provenance.packages.get("torch")
+    entries = [torch.imported.entry] if torch is not None and torch.imported is not None else []
+    listed = requirements.providers({name}, entries=entries, prefixes=[facts.provenance.environment]).get(name)
+    needers = _needed_by(name, facts)
+    who = "needed by %s" % ", ".join(os.path.basename(n) for n in needers[:3]) if needers else ""
+    if listed:
+        owner = listed[0]
+        return Cause(
+            meaning="%s%s is installed (by %s %s) but in no directory the loader searches"
+            % (name, " (%s)" % who if who else "", owner.package, owner.version),
+            fix="put its directory on the loader path (LD_LIBRARY_PATH), or install a build of the library that "
+            "needs it whose run path finds it",
+            fact="%s listed by %s %s, not found by the loader" % (name, owner.package, owner.version),
+        )
+    provider = next((p for p in PROVIDERS if p[0].search(name)), None)
+    kind = _environment_kind(facts)
+    if provider is None:
+        fix = "install the package that provides %s into the environment, or add its directory to LD_LIBRARY_PATH" % (
+            name
+        )
+        what = ""
+    else:
+        _, what, pip, conda, system_package = provider
+        if kind == "pixi":
+            fix = "`pixi add %s`" % conda
+        elif kind == "conda":
+            fix = "`conda install -c conda-forge %s`" % conda
+        elif pip:
+            fix = (
+                "`python -m pip install %s` (it puts %s in %s; add that directory to LD_LIBRARY_PATH if the "
+                "library that needs it does not look there)"
+                % (pip, name, os.path.join(facts.provenance.environment, "lib"))
+            )
+        else:
+            fix = (
+                "install %s: the OS's package (Debian/Ubuntu: `apt install %s`), or use a conda environment "
+                "(conda-forge `%s`)" % (what, system_package, conda)
+            )
+        fix = "install the package that provides %s (%s): %s" % (name, what, fix)
+        what = " (%s%s)" % (what, ", " + who if who else "")
+    owner = ""
+    if needers:
+        lib_owner = requirements.owner_of(needers[0])
+        if lib_owner is not None:
+            owner = "; %s %s ships %s, which needs it, but not %s" % (
+                lib_owner.package,
+                lib_owner.version,
+                os.path.basename(needers[0]),
+                name,
+            )
+            fix += ", or install a build of %s that ships it" % lib_owner.package
+    return Cause(
+        meaning="%s%s is in no directory the loader searches and no installed package provides it%s"
+        % (name, what or (" (%s)" % who if who else ""), owner),
+        fix=fix,
+        fact="%s: no file, no package record" % name,
+    )
+
+
+def _symbol_family(library, symbol, facts):
+    """A Cause when an undefined `symbol` belongs to a library family (SYMBOL_FAMILIES) of which LD_PRELOAD or an
+    LD_LIBRARY_PATH directory holds copies from outside the environment: the loader takes those first."""
+    family = next((f for f in SYMBOL_FAMILIES if f[0].search(symbol)), None)
+    if family is None:
+        return None
+    _, files, label = family
+    env, torch_dir = facts.provenance.environment, facts.torch_dir
+    sources = [("LD_PRELOAD", p) for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
+    sources += [("LD_LIBRARY_PATH", d) for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":") if d]
+    for variable, where in sources:
+        try:
+            names = [os.path.basename(where)] if variable == "LD_PRELOAD" else sorted(os.listdir(where))
+        except OSError:
+            continue
+        folder = os.path.dirname(where) if variable == "LD_PRELOAD" else where
+        mine, reals = [], set()
+        for n in names:
+            real = os.path.realpath(os.path.join(folder, n))
+            if files.search(n) and real not in reals and not loader.is_own(real, env, torch_dir):
+                mine.append(n)
+                reals.add(real)
+        if not mine:
+            continue
+        version = loader.version_of(os.path.join(folder, mine[0]))
+        return Cause(
+            meaning="%s lacks %s, a %s symbol, and %s puts %s first, which holds %s's own %s%s from outside the "
+            "environment"
+            % (
+                os.path.basename(library) if library else "a library",
+                symbol,
+                label,
+                variable,
+                where,
+                label,
+                ", ".join(mine[:3]),
+                " (version %s)" % version if version else "",
+            ),
+            fix="unset %s, or remove %s from it (and do not source the script that adds it), so that the %s the "
+            "environment's libraries were built with loads" % (variable, where, label),
+            fact="%s in %s" % (mine[0], variable),
+        )
+    return None
+
+
 def by_library(parts, facts):
     """Rule 3: the libraries the failure names, resolved as the loader would."""
     system = facts.system
@@ -611,6 +1037,10 @@ def by_library(parts, facts):
                 % (os.path.dirname(found.path) if found.via == "LD_LIBRARY_PATH" else found.path, found.via, provider),
                 fact="%s via %s" % (provider, found.via),
             )
+    for library, symbol, provider in parts.undefined:
+        cause = None if provider else _symbol_family(library, symbol, facts)
+        if cause:
+            return cause
     names = list(parts.libraries)
     for _, _, version in parts.undefined:
         if version and version not in names:
@@ -641,6 +1071,8 @@ def by_library(parts, facts):
         found = loader.resolve(
             name, _requester(None, facts), environment=facts.provenance.environment, torch_dir=facts.torch_dir
         )
+        if found.path is None and _component(name) is None:
+            return _unprovided(name, facts)
         if found.path is None:
             key = _component(name)
             where = "LD_LIBRARY_PATH" if facts.loader_inputs.get("LD_LIBRARY_PATH") else "the loader path"
@@ -1075,6 +1507,7 @@ FACT_RULES = (
     "extension",
     "requirement",
     "pair",
+    "load",
     "library",
     "loader-path",
     "gpu-access",
@@ -1098,6 +1531,7 @@ def explain(text, facts):
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
+        ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),

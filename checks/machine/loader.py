@@ -21,7 +21,7 @@ from typing import Dict, Optional, Tuple
 
 # The variables each platform's loader reads (ld.so(8); dyld(1); LoadLibraryEx's standard search order).
 VARIABLES = {
-    "linux": ("LD_LIBRARY_PATH", "LD_PRELOAD"),
+    "linux": ("LD_LIBRARY_PATH", "LD_PRELOAD", "GLIBC_TUNABLES"),
     "darwin": (
         "DYLD_LIBRARY_PATH",
         "DYLD_FALLBACK_LIBRARY_PATH",
@@ -44,6 +44,23 @@ DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 DT_NEEDED, DT_STRTAB, DT_SONAME, DT_RPATH, DT_RUNPATH = 1, 5, 14, 15, 29
 DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF  # symbol versions needed (the GNU extension, elf(5))
 PT_LOAD, PT_DYNAMIC = 1, 2
+PT_GNU_STACK, PF_X, PF_W, PF_R = 0x6474E551, 1, 2, 4  # the stack's permissions an object asks for (elf(5))
+# e_machine values (the System V gABI's registry, elf(5)) of the machines torch is built for, and their neighbours
+MACHINES = {
+    3: "i386",
+    8: "MIPS",
+    20: "PowerPC",
+    21: "PowerPC64",
+    22: "s390",
+    40: "ARM",
+    62: "x86-64",
+    183: "AArch64",
+    243: "RISC-V",
+}
+# Machines whose ABI makes the stack executable when an object has no PT_GNU_STACK: glibc's sysdeps/*/stackinfo.h
+# DEFAULT_STACK_PROT_PERMS holds PROT_EXEC for i386, x86_64, arm, powerpc32, s390, mips (among others); the generic
+# default (aarch64, powerpc64, riscv) is PROT_READ|PROT_WRITE.
+EXEC_STACK_DEFAULT = (3, 8, 20, 22, 40, 62)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +86,166 @@ class Library:
     via: str
     version: Optional[str] = None
     own: Optional[bool] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Header:
+    """What an ELF file's headers say about it, and its size on disk (elf(5); the System V gABI).
+
+    path; size: bytes on disk; elf: True when it starts with the ELF magic; bits: 32 or 64 (EI_CLASS), None when not
+    ELF; machine: e_machine (MACHINES names it); extent: the bytes the headers say the file holds (the end of the
+    program header table, of the section header table and of every PT_LOAD segment's file image), None when not
+    read; stack: the PT_GNU_STACK flags as `RW`/`RWE`, "" when the object has none, None when its program headers
+    could not be read; start: the file's first bytes (at most 64), to tell what a non-ELF file is."""
+
+    path: str
+    size: int
+    elf: bool
+    bits: Optional[int] = None
+    machine: Optional[int] = None
+    extent: Optional[int] = None
+    stack: Optional[str] = None
+    start: bytes = b""
+
+    @property
+    def truncated(self):
+        """True when the file is shorter than its own headers say (an interrupted download or copy)."""
+        return self.extent is not None and self.size < self.extent
+
+    @property
+    def executable_stack(self):
+        """True when the object asks for an executable stack: PF_X in PT_GNU_STACK, or no PT_GNU_STACK on a
+        machine whose ABI default is executable (EXEC_STACK_DEFAULT); None when the headers were not read."""
+        if self.stack is None:
+            return None
+        if self.stack == "":
+            return self.machine in EXEC_STACK_DEFAULT
+        return "E" in self.stack
+
+    def architecture(self):
+        """`64-bit x86-64`, `32-bit i386`, or `not ELF`."""
+        if not self.elf:
+            return "not ELF"
+        return "%s-bit %s" % (self.bits, MACHINES.get(self.machine, "machine %s" % self.machine))
+
+
+def header(path):
+    """Return the Header of the file at `path` (reads the ELF header and the program header table only), or None
+    when it cannot be opened."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            ident = handle.read(64)
+            if ident[:4] != b"\x7fELF":
+                return Header(path=path, size=size, elf=False, start=ident)
+            bits = {1: 32, 2: 64}.get(ident[4]) if len(ident) > 4 else None
+            order = "<" if len(ident) > 5 and ident[5] == 1 else ">"
+            need = 64 if bits == 64 else 52
+            if bits is None or len(ident) < need:
+                return Header(path=path, size=size, elf=True, bits=bits, extent=need, start=ident)
+            machine = struct.unpack(order + "H", ident[18:20])[0]
+            if bits == 64:
+                phoff, shoff = struct.unpack(order + "QQ", ident[32:48])
+                phentsize, phnum, shentsize, shnum = struct.unpack(order + "HHHH", ident[54:62])
+            else:
+                phoff, shoff = struct.unpack(order + "II", ident[28:36])
+                phentsize, phnum, shentsize, shnum = struct.unpack(order + "HHHH", ident[42:50])
+            extent = max(need, phoff + phentsize * phnum, shoff + shentsize * shnum if shoff else 0)
+            stack = None
+            handle.seek(phoff)
+            table = handle.read(phentsize * phnum)
+            if phnum and len(table) == phentsize * phnum and phentsize >= (56 if bits == 64 else 32):
+                stack = ""
+                for i in range(phnum):
+                    raw = table[i * phentsize : (i + 1) * phentsize]
+                    if bits == 64:
+                        kind, flags, offset, _, _, filesz = struct.unpack(order + "IIQQQQ", raw[:40])
+                    else:
+                        kind, offset, _, _, filesz, _, flags = struct.unpack(order + "IIIIIII", raw[:28])
+                    if kind == PT_LOAD:
+                        extent = max(extent, offset + filesz)
+                    elif kind == PT_GNU_STACK:
+                        stack = "".join(c for bit, c in ((PF_R, "R"), (PF_W, "W"), (PF_X, "E")) if flags & bit)
+            return Header(
+                path=path, size=size, elf=True, bits=bits, machine=machine, extent=extent, stack=stack, start=ident
+            )
+    except (OSError, struct.error):
+        return None
+
+
+def host():
+    """Return the Header of this interpreter's own executable: the ELF class and machine the loader accepts here
+    (glibc's open_verify rejects another EI_CLASS with "wrong ELF class" and another e_machine as not found)."""
+    for path in ("/proc/self/exe", sys.executable):
+        found = header(path) if path else None
+        if found is not None and found.elf:
+            return found
+    return None
+
+
+# glibc's dynamic loader's messages, by what they mean (glibc elf/dl-load.c open_verify, _dl_map_object_from_fd and
+# _dl_map_object; elf/dl-load.h DL_MAP_SEGMENTS_ERROR_*; elf/dl-reloc.c; elf/dl-lookup.c; elf/dl-version.c; at
+# bminor/glibc 04e750e, 2026-01). dlerror() writes `OBJECT: MESSAGE` and, where errno is set, `: strerror(errno)`
+# (dlfcn/dlerror.c); Python's ImportError / OSError carry that text.
+MISSING, SHORT, HEADER, CLASS, EXECSTACK, MAP, TLS, SYMBOL, VERSION = (
+    "missing",  # no file of that name where the loader looks (or only files for another machine)
+    "short",  # the file ends before its headers do
+    "header",  # the first bytes are not an ELF header this loader accepts
+    "class",  # an ELF file of the other class (32/64-bit)
+    "execstack",  # the object asks for an executable stack and the loader may not make the stack executable
+    "map",  # mmap/mprotect of its segments refused (noexec mount, address-space limit, security policy)
+    "tls",  # no room left in the static TLS block for its initial-exec TLS
+    "symbol",  # a symbol no loaded object defines
+    "version",  # a symbol version no loaded object defines
+)
+LOAD_ERRORS = (
+    (MISSING, r"cannot open shared object file"),
+    (SHORT, r"file too short|cannot read file data"),
+    (
+        HEADER,
+        r"invalid ELF header|ELF file data encoding not (?:big|little)-endian|ELF file version ident does not match "
+        r"current one|ELF file OS ABI invalid|ELF file ABI version invalid|nonzero padding in e_ident|ELF file "
+        r"version does not match current one|only ET_DYN and ET_EXEC can be loaded|ELF file's phentsize not the "
+        r"expected size|ELF load command address/offset not page-aligned|object file has no loadable segments|"
+        r"object file has no dynamic section",
+    ),
+    (CLASS, r"wrong ELF class: ELFCLASS(?:32|64)"),
+    (EXECSTACK, r"cannot enable executable stack as shared object requires"),
+    (
+        MAP,
+        r"failed to map segment from shared object|cannot map zero-fill pages|cannot change memory protections|"
+        r"cannot make segment writable for relocation|cannot restore segment prot after reloc",
+    ),
+    (TLS, r"cannot allocate memory in static TLS block"),
+    (SYMBOL, r"undefined symbol: \S+"),
+    (VERSION, r"version `[^']+' not found"),
+)
+LOAD_ERROR = re.compile(
+    r"(?:(?P<object>[^\s:'\"]+): )?(?P<message>%s)(?:: (?P<reason>[A-Z][\w ]+))?"
+    % "|".join("(?P<%s>%s)" % (kind, pattern) for kind, pattern in LOAD_ERRORS)
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadError:
+    """One loader failure in a text: kind (MISSING, SHORT, ...), the object it names (a path or a soname as the
+    loader was asked for it; "" when none is named), glibc's message and the errno text after it ("" when none)."""
+
+    kind: str
+    object: str
+    message: str
+    reason: str = ""
+
+
+def load_errors(text):
+    """Return the LoadErrors in a failure's text, in order (LOAD_ERRORS lists the messages and their source)."""
+    out = []
+    for found in LOAD_ERROR.finditer(text or ""):
+        kind = next(k for k, _ in LOAD_ERRORS if found.group(k))
+        error = LoadError(kind, found.group("object") or "", found.group("message"), found.group("reason") or "")
+        if error not in out:
+            out.append(error)
+    return out
 
 
 def inputs(environ=None, system=None):

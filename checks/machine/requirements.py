@@ -273,23 +273,64 @@ def channel_of(record):
 
 @dataclasses.dataclass(frozen=True)
 class Gap:
-    """A file an installed package's own record lists that is not on disk: the installed files differ from what
-    was installed (a partial removal, a broken copy), the one fact that makes reinstalling the fix."""
+    """A file an installed package's own record lists that is not on disk as recorded: missing (`found` None), or
+    of another size than the record promises (a truncated or corrupt copy). Either is the one fact that makes
+    reinstalling the fix.
+
+    package, version: the installed package (canonical name); source: PIP or CONDA; path: the file; size: the
+    bytes its record promises (None when it names none); found: the bytes on disk (None when the file is missing)."""
 
     package: str
     version: str
     source: str
     path: str
+    size: Optional[int] = None
+    found: Optional[int] = None
+
+    @property
+    def missing(self):
+        return self.found is None
+
+    def describe(self):
+        """`/x/torch/lib/libtorch_cpu.so is 300 bytes where torch 2.0.1's RECORD promises 502000000`."""
+        record = "RECORD" if self.source == PIP else "conda record"
+        if self.missing:
+            return "%s, which %s %s's %s lists, is missing" % (self.path, self.package, self.version, record)
+        return "%s is %d bytes where %s %s's %s promises %d" % (
+            self.path,
+            self.found,
+            self.package,
+            self.version,
+            record,
+            self.size,
+        )
 
     def fix(self):
-        """The reinstall that restores exactly this package (pip; conda files are not read)."""
-        return 'python -m pip install --force-reinstall --no-deps "%s==%s"' % (self.package, self.version)
+        """The reinstall that restores exactly this package, past the download cache that may hold the same broken
+        file (pip's `--no-cache-dir`; `conda clean --packages --tarballs` empties conda's package cache)."""
+        if self.source == CONDA:
+            return (
+                'conda clean --packages --tarballs --yes && conda install --force-reinstall "%s==%s" (pixi: '
+                "`pixi clean cache --conda`, then `pixi reinstall`)" % (self.package, self.version)
+            )
+        return 'python -m pip install --force-reinstall --no-deps --no-cache-dir "%s==%s"' % (
+            self.package,
+            self.version,
+        )
+
+
+def _size(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def record_gaps(entry, names=None, packages=None, limit=50000):
     """Return the Gaps of the pip packages installed in the `sys.path` entry `entry`: files their RECORD lists
-    (PEP 376/627: `path,hash,size` per line, relative to the entry) that do not exist. `names`: only files with these
-    base names; `packages`: only these projects (canonical names). At most `limit` lines are read per RECORD."""
+    (PEP 376/627: `path,hash,size` per line, relative to the entry) that do not exist, or whose size on disk (one
+    stat each; nothing is hashed) differs from the RECORD's. `names`: only files with these base names; `packages`:
+    only these projects (canonical names). At most `limit` lines are read per RECORD."""
     gaps = []
     wanted = set(names) if names else None
     for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
@@ -302,12 +343,172 @@ def record_gaps(entry, names=None, packages=None, limit=50000):
                 for number, line in enumerate(handle):
                     if number >= limit:
                         break
-                    path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line.strip()
+                    fields = line.rstrip("\r\n").rsplit(",", 2) if line.count(",") >= 2 else [line.strip(), "", ""]
+                    path = fields[0]
                     if not path or (wanted is not None and os.path.basename(path) not in wanted):
                         continue
                     full = os.path.normpath(os.path.join(entry, path))
-                    if not os.path.lexists(full):
-                        gaps.append(Gap(package=_canonical(name), version=version, source=PIP, path=full))
+                    promised = _size(fields[2])
+                    try:
+                        found = os.stat(full).st_size
+                    except OSError:
+                        found = None
+                    if found is None and os.path.lexists(full):
+                        continue  # a dangling link: not what the RECORD describes either way
+                    if found is None or (promised is not None and found != promised):
+                        gaps.append(
+                            Gap(
+                                package=_canonical(name),
+                                version=version,
+                                source=PIP,
+                                path=full,
+                                size=promised,
+                                found=found,
+                            )
+                        )
         except OSError:
             continue
     return gaps
+
+
+def conda_gaps(prefix, names, limit=200000):
+    """Return the Gaps of the conda packages installed in `prefix` whose records list a file with one of the base
+    names `names`: missing, or of another size than `paths_data` (conda's record of the package's info/paths.json:
+    `_path`, `size_in_bytes`) promises. Files conda rewrites on install (a `file_mode`: the prefix placeholder
+    replaced) and links are judged by existence only. At most `limit` paths are looked at in all."""
+    gaps, seen = [], 0
+    for record in conda_records(prefix).values():
+        data = record.get("paths_data") if isinstance(record.get("paths_data"), dict) else {}
+        entries = data.get("paths") if isinstance(data.get("paths"), list) else None
+        if entries is None:
+            entries = [{"_path": f} for f in record.get("files") or () if isinstance(f, str)]
+        for item in entries:
+            seen += 1
+            if seen > limit:
+                return gaps
+            path = item.get("_path") if isinstance(item, dict) else None
+            if not isinstance(path, str) or os.path.basename(path) not in names:
+                continue
+            full = os.path.normpath(os.path.join(prefix, path))
+            promised = item.get("size_in_bytes")
+            if (
+                item.get("file_mode")
+                or item.get("path_type") not in (None, "hardlink")
+                or not isinstance(promised, int)
+            ):
+                promised = None
+            try:
+                found = os.stat(full).st_size
+            except OSError:
+                found = None
+            if found is None or (promised is not None and found != promised):
+                gaps.append(
+                    Gap(
+                        package=str(record.get("name")),
+                        version=str(record.get("version")),
+                        source=CONDA,
+                        path=full,
+                        size=promised,
+                        found=found,
+                    )
+                )
+    return gaps
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    """The installed package whose record lists a file: package, version, source (PIP or CONDA), and the size the
+    record promises for it (None when it names none)."""
+
+    package: str
+    version: str
+    source: str
+    size: Optional[int] = None
+
+
+def owner_of(path, depth=8, limit=200000):
+    """Return the Owner of the file at `path`: the dist-info (in a directory above it, up to `depth` levels) whose
+    RECORD lists it, else the conda record of a prefix above it (`conda-meta/`) that lists it; None when no record
+    does. At most `limit` record lines are read in all."""
+    full = os.path.normpath(os.path.abspath(path))
+    here, read = os.path.dirname(full), 0
+    for _ in range(depth):
+        infos = glob.glob(os.path.join(glob.escape(here), "*.dist-info"))
+        if infos:
+            relative = os.path.relpath(full, here).replace(os.sep, "/")
+            top = relative.split("/", 1)[0]
+            # the dist-info of the project named like the top directory first (torch/ -> torch-2.0.1.dist-info)
+            infos.sort(key=lambda i: not os.path.basename(i).lower().startswith(top.lower().replace("-", "_") + "-"))
+            for info in infos:
+                try:
+                    with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                        for line in handle:
+                            read += 1
+                            if read > limit:
+                                return None
+                            fields = line.rstrip("\r\n").rsplit(",", 2)
+                            if len(fields) == 3 and os.path.normpath(fields[0]).replace(os.sep, "/") == relative:
+                                name, _, version = os.path.basename(info)[: -len(".dist-info")].rpartition("-")
+                                return Owner(
+                                    package=_canonical(name), version=version, source=PIP, size=_size(fields[2])
+                                )
+                except OSError:
+                    continue
+        if os.path.isdir(os.path.join(here, "conda-meta")):
+            relative = os.path.relpath(full, here).replace(os.sep, "/")
+            owner = _conda_owner(here, relative)
+            if owner is not None:
+                return owner
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    return None
+
+
+def _conda_owner(prefix, relative):
+    """The Owner of `relative` (a path inside `prefix`) among the prefix's conda records, or None."""
+    for record in conda_records(prefix).values():
+        data = record.get("paths_data") if isinstance(record.get("paths_data"), dict) else {}
+        for item in data.get("paths") or ():
+            if isinstance(item, dict) and item.get("_path") == relative:
+                size = item.get("size_in_bytes")
+                plain = not item.get("file_mode") and item.get("path_type") in (None, "hardlink")
+                return Owner(
+                    package=str(record.get("name")),
+                    version=str(record.get("version")),
+                    source=CONDA,
+                    size=size if plain and isinstance(size, int) else None,
+                )
+        if relative in (record.get("files") or ()):
+            return Owner(package=str(record.get("name")), version=str(record.get("version")), source=CONDA)
+    return None
+
+
+def providers(names, entries=(), prefixes=(), limit=200000):
+    """Return {base name: [Owner]} for the files named `names` that an installed package's record lists: the pip
+    RECORDs of the `sys.path` entries `entries`, and the conda records of `prefixes`. At most `limit` lines."""
+    found: Dict[str, List[Owner]] = {}
+    read = 0
+    for entry in entries:
+        for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
+            name, _, version = os.path.basename(info)[: -len(".dist-info")].rpartition("-")
+            try:
+                with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                    for line in handle:
+                        read += 1
+                        if read > limit:
+                            return found
+                        base = os.path.basename(line.rsplit(",", 2)[0])
+                        if base in names:
+                            found.setdefault(base, []).append(Owner(_canonical(name), version, PIP))
+            except OSError:
+                continue
+    for prefix in prefixes:
+        for record in conda_records(prefix).values():
+            for path in record.get("files") or ():
+                if isinstance(path, str) and os.path.basename(path) in names:
+                    found.setdefault(os.path.basename(path), []).append(
+                        Owner(str(record.get("name")), str(record.get("version")), CONDA)
+                    )
+    return found

@@ -1,6 +1,8 @@
 """Tests for checks/machine/loader.py: the ELF dynamic section and ld.so(8)'s search order, on libraries gcc builds
 here."""
 
+import dataclasses
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -119,3 +121,139 @@ def test_loaded_reads_maps_and_marks_the_environment_s_own(tmp_path):
     )
     got = {lib.name: lib.own for lib in loader.loaded(str(env), None, str(maps))}
     assert got == {"libcudart.so.11.0": True, "libcublasLt.so.11": False}
+
+
+def _dlopen_error(path):
+    """The loader's own message for `path` (dlopen through ctypes), or None when it loads."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(path)
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def build_32bit(tmp_path, name):
+    """A 32-bit i386 shared object (gcc -m32 without the C runtime: only the compiler is needed), or skip."""
+    source = tmp_path / "lib32.c"
+    source.write_text("int f(void) { return 1; }\n")
+    out = tmp_path / name
+    done = subprocess.run(
+        ["gcc", "-m32", "-shared", "-nostdlib", "-fPIC", "-o", str(out), str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    if done.returncode != 0:
+        pytest.skip("gcc cannot build 32-bit objects here: %s" % done.stdout.decode(errors="replace")[-200:])
+    return str(out)
+
+
+@LINUX_GCC
+@pytest.mark.parametrize(
+    "flag, stack, executable", [("-Wl,-z,execstack", "RWE", True), ("-Wl,-z,noexecstack", "RW", False)]
+)
+def test_header_reads_the_stack_the_object_asks_for(tmp_path, flag, stack, executable):
+    """ld's `-z execstack` sets PF_X in PT_GNU_STACK, `-z noexecstack` leaves it out (ld(1))."""
+    head = loader.header(build(tmp_path, "libstack.so", flag))
+    host = loader.host()
+    assert (head.stack, head.executable_stack) == (stack, executable)
+    assert (head.bits, head.machine) == (host.bits, host.machine) and not head.truncated
+
+
+def test_an_object_without_pt_gnu_stack_asks_for_the_abi_default(tmp_path):
+    """glibc's DEFAULT_STACK_PROT_PERMS (sysdeps/x86_64/stackinfo.h: executable; sysdeps/generic: not)."""
+    x86 = loader.Header(path="a", size=1, elf=True, bits=64, machine=62, stack="")
+    arm = dataclasses.replace(x86, machine=183)
+    assert x86.executable_stack is True and arm.executable_stack is False
+    assert dataclasses.replace(x86, stack=None).executable_stack is None
+
+
+@LINUX_GCC
+def test_a_truncated_copy_is_shorter_than_its_headers_and_the_loader_says_so(tmp_path):
+    """The first 300 bytes of a library: the ELF header reads, the program headers do not; glibc's open_verify
+    answers "cannot read file data" (elf/dl-load.c), a file shorter than the ELF header "file too short"."""
+    whole = build(tmp_path, "libwhole.so")
+    part = tmp_path / "libpart.so"
+    part.write_bytes(pathlib.Path(whole).read_bytes()[:300])
+    head = loader.header(str(part))
+    assert head.elf and head.truncated and head.size == 300 and head.extent > 300
+    assert loader.header(whole).extent <= loader.header(whole).size
+    (error,) = loader.load_errors(_dlopen_error(str(part)))
+    assert (error.kind, error.object, error.message) == (loader.SHORT, str(part), "cannot read file data")
+    tiny = tmp_path / "libtiny.so"
+    tiny.write_bytes(b"\x7fELF")
+    assert loader.load_errors(_dlopen_error(str(tiny)))[0].kind == loader.SHORT
+    lfs = tmp_path / "liblfs.so"
+    # a Git LFS pointer (git-lfs's spec: version, oid, size lines), longer than an ELF header
+    lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 434184800\n" % ("ab" * 32))
+    assert not loader.header(str(lfs)).elf
+    assert loader.load_errors(_dlopen_error(str(lfs)))[0].kind == loader.HEADER
+
+
+@LINUX_GCC
+def test_another_class_or_machine_is_read_and_the_loader_refuses_it(tmp_path):
+    """glibc's open_verify: another EI_CLASS gives "wrong ELF class: ELFCLASS32", another e_machine is skipped as
+    if absent ("cannot open shared object file: No such file or directory")."""
+    host = loader.host()
+    narrow = loader.header(build_32bit(tmp_path, "lib32.so"))
+    assert (narrow.bits, narrow.architecture()) == (32, "32-bit i386") and host.bits == 64
+    assert loader.load_errors(_dlopen_error(narrow.path))[0].kind == loader.CLASS
+    data = bytearray(pathlib.Path(build(tmp_path, "libarm.so")).read_bytes())
+    data[18:20] = (183 if host.machine != 183 else 62).to_bytes(2, "little")
+    other = tmp_path / "libother.so"
+    other.write_bytes(bytes(data))
+    assert loader.header(str(other)).machine != host.machine
+    (error,) = loader.load_errors(_dlopen_error(str(other)))
+    assert (error.kind, error.reason) == (loader.MISSING, "No such file or directory")
+
+
+@pytest.mark.parametrize(
+    "text, kind, obj, reason",
+    [
+        # conda-forge/pytorch-cpu-feedstock#350 (glibc 2.41)
+        (
+            "ImportError: libtorch_cpu.so: cannot enable executable stack as shared object requires: Invalid argument",
+            loader.EXECSTACK,
+            "libtorch_cpu.so",
+            "Invalid argument",
+        ),
+        # pytorch/pytorch#936
+        (
+            "ImportError: libiomp5.so: cannot open shared object file: No such file or directory",
+            loader.MISSING,
+            "libiomp5.so",
+            "No such file or directory",
+        ),
+        # pytorch/pytorch#1264
+        (
+            "ImportError: /a/site-packages/torch/lib/libTHC.so.1: cannot read file data",
+            loader.SHORT,
+            "/a/site-packages/torch/lib/libTHC.so.1",
+            "",
+        ),
+        ("OSError: /x/lib.so: invalid ELF header", loader.HEADER, "/x/lib.so", ""),
+        ("OSError: /x/lib.so: ELF file OS ABI invalid", loader.HEADER, "/x/lib.so", ""),
+        ("ImportError: /x/_C.so: failed to map segment from shared object", loader.MAP, "/x/_C.so", ""),
+        (
+            "OSError: /x/libgomp.so.1: cannot allocate memory in static TLS block",
+            loader.TLS,
+            "/x/libgomp.so.1",
+            "",
+        ),
+        (
+            "ImportError: /x/libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent",
+            loader.SYMBOL,
+            "/x/libtorch_cpu.so",
+            "",
+        ),
+    ],
+)
+def test_load_errors_take_glibc_s_message_apart(text, kind, obj, reason):
+    """dlerror()'s `OBJECT: MESSAGE[: strerror]` (glibc dlfcn/dlerror.c)."""
+    (error,) = loader.load_errors(text)
+    assert (error.kind, error.object, error.reason) == (kind, obj, reason)
+
+
+def test_a_text_without_a_loader_message_has_no_load_errors():
+    assert loader.load_errors("RuntimeError: CUDA error: out of memory") == []

@@ -1,6 +1,8 @@
 """Tests for checks/machine/requirements.py: declared requirements against installed versions, on dist-info and
 conda-meta trees laid out as pip and conda write them."""
 
+import json
+
 import pytest
 
 from checks.machine import provenance, requirements
@@ -55,3 +57,70 @@ def test_conda_depends_are_judged_as_match_specs(tmp_path):
     }
     got = {r.name: r.met for r in requirements.judge_conda(record, records)}
     assert got == {"pytorch-cuda": False, "numpy": True}
+
+
+def record_line(site, relative):
+    """A RECORD line as pip writes it (PEP 376/627: path, sha256=urlsafe-base64 without padding, size)."""
+    import base64
+    import hashlib
+
+    data = (site / relative).read_bytes()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return "%s,sha256=%s,%d\n" % (relative, digest, len(data))
+
+
+def test_record_gaps_name_missing_files_and_files_of_another_size(tmp_path):
+    """A RECORD promises each file's size: a shorter file on disk (an interrupted extraction) is a gap, as is a
+    missing one; a file as recorded is not."""
+    site = tmp_path / "site-packages"
+    (site / "torch" / "lib").mkdir(parents=True)
+    info = site / "torch-2.0.1.dist-info"
+    info.mkdir()
+    for name in ("libtorch_cpu.so", "libc10.so", "libshm.so"):
+        (site / "torch" / "lib" / name).write_bytes(b"\x7fELF" + bytes(4000))
+    lines = [record_line(site, "torch/lib/%s" % n) for n in ("libtorch_cpu.so", "libc10.so", "libshm.so")]
+    (info / "RECORD").write_text("".join(lines) + "torch-2.0.1.dist-info/RECORD,,\n")
+    (site / "torch" / "lib" / "libtorch_cpu.so").write_bytes(b"\x7fELF" + bytes(296))
+    (site / "torch" / "lib" / "libshm.so").unlink()
+    gaps = {g.path.rsplit("/", 1)[-1]: g for g in requirements.record_gaps(str(site))}
+    assert sorted(gaps) == ["libshm.so", "libtorch_cpu.so"]
+    cut = gaps["libtorch_cpu.so"]
+    assert (cut.size, cut.found, cut.missing) == (4004, 300, False) and gaps["libshm.so"].missing
+    assert "300 bytes where torch 2.0.1's RECORD promises 4004" in cut.describe()
+    assert cut.fix() == 'python -m pip install --force-reinstall --no-deps --no-cache-dir "torch==2.0.1"'
+    assert requirements.record_gaps(str(site), names={"libc10.so"}) == []
+    owner = requirements.owner_of(str(site / "torch" / "lib" / "libtorch_cpu.so"))
+    assert (owner.package, owner.version, owner.source, owner.size) == ("torch", "2.0.1", requirements.PIP, 4004)
+
+
+def test_conda_records_promise_sizes_in_paths_data(tmp_path):
+    """conda-meta/NAME-VERSION-BUILD.json lists `files` and `paths_data.paths` (`_path`, `path_type`,
+    `size_in_bytes`; `file_mode` where the prefix placeholder is rewritten on install, which changes the size)."""
+    prefix = tmp_path / "prefix"
+    (prefix / "lib").mkdir(parents=True)
+    (prefix / "conda-meta").mkdir()
+    (prefix / "lib" / "libtorch_cpu.so").write_bytes(bytes(100))
+    (prefix / "lib" / "libtorch.so").write_bytes(bytes(10))
+    record = {
+        "name": "libtorch",
+        "version": "2.5.1",
+        "build": "cpu_generic_h0_0",
+        "files": ["lib/libtorch_cpu.so", "lib/libtorch.so"],
+        "paths_data": {
+            "paths_version": 1,
+            "paths": [
+                {"_path": "lib/libtorch_cpu.so", "path_type": "hardlink", "size_in_bytes": 5000, "sha256": "0" * 64},
+                {"_path": "lib/libtorch.so", "path_type": "hardlink", "file_mode": "binary", "size_in_bytes": 99},
+            ],
+        },
+    }
+    (prefix / "conda-meta" / "libtorch-2.5.1-cpu_generic_h0_0.json").write_text(json.dumps(record))
+    (gap,) = requirements.conda_gaps(str(prefix), {"libtorch_cpu.so", "libtorch.so"})
+    assert (gap.package, gap.size, gap.found, gap.source) == ("libtorch", 5000, 100, requirements.CONDA)
+    assert gap.fix().startswith("conda clean --packages --tarballs --yes && conda install --force-reinstall")
+    owner = requirements.owner_of(str(prefix / "lib" / "libtorch_cpu.so"))
+    assert (owner.package, owner.size) == ("libtorch", 5000)
+    assert requirements.owner_of(str(prefix / "lib" / "libtorch.so")).size is None
+    assert requirements.providers({"libtorch.so", "libiomp5.so"}, prefixes=[str(prefix)]) == {
+        "libtorch.so": [requirements.Owner("libtorch", "2.5.1", requirements.CONDA)]
+    }
