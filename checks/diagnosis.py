@@ -945,6 +945,19 @@ def _unprovided(name, facts):
     )
 
 
+def _loader_inputs_files(facts):
+    """Yield (variable, entry, folder, file names) for each LD_PRELOAD file and LD_LIBRARY_PATH directory, in the
+    loader's order (ld.so(8): preloads first, then LD_LIBRARY_PATH); an entry that cannot be listed is left out."""
+    sources = [("LD_PRELOAD", p) for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
+    sources += [("LD_LIBRARY_PATH", d) for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":") if d]
+    for variable, where in sources:
+        try:
+            names = [os.path.basename(where)] if variable == "LD_PRELOAD" else sorted(os.listdir(where))
+        except OSError:
+            continue
+        yield variable, where, (os.path.dirname(where) if variable == "LD_PRELOAD" else where), names
+
+
 def _symbol_family(library, symbol, facts):
     """A Cause when an undefined `symbol` belongs to a library family (SYMBOL_FAMILIES) of which LD_PRELOAD or an
     LD_LIBRARY_PATH directory holds copies from outside the environment: the loader takes those first."""
@@ -953,14 +966,7 @@ def _symbol_family(library, symbol, facts):
         return None
     _, files, label = family
     env, torch_dir = facts.provenance.environment, facts.torch_dir
-    sources = [("LD_PRELOAD", p) for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
-    sources += [("LD_LIBRARY_PATH", d) for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":") if d]
-    for variable, where in sources:
-        try:
-            names = [os.path.basename(where)] if variable == "LD_PRELOAD" else sorted(os.listdir(where))
-        except OSError:
-            continue
-        folder = os.path.dirname(where) if variable == "LD_PRELOAD" else where
+    for variable, where, folder, names in _loader_inputs_files(facts):
         mine, reals = [], set()
         for n in names:
             real = os.path.realpath(os.path.join(folder, n))
@@ -1108,15 +1114,8 @@ def by_loader_path(parts, facts):
                 own.setdefault(name, os.path.join(d, name))
         except OSError:
             continue
-    sources = [("LD_PRELOAD", p) for p in re.split(r"[:\s]+", facts.loader_inputs.get("LD_PRELOAD", "")) if p]
-    sources += [("LD_LIBRARY_PATH", d) for d in facts.loader_inputs.get("LD_LIBRARY_PATH", "").split(":") if d]
     candidates = []  # (rank, variable, where, name): a library of a component the error names first
-    for variable, where in sources:
-        try:
-            names = [os.path.basename(where)] if variable == "LD_PRELOAD" else sorted(os.listdir(where))
-        except OSError:
-            continue
-        folder = os.path.dirname(where) if variable == "LD_PRELOAD" else where
+    for variable, where, folder, names in _loader_inputs_files(facts):
         for name in names:
             if name not in own or loader.is_own(
                 os.path.join(folder, name), facts.provenance.environment, facts.torch_dir
