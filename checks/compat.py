@@ -239,6 +239,121 @@ TORCH20_ARCHES = {
     "11.8": ("sm_37", "sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"),
 }
 
+# The TORCH_CUDA_ARCH_LIST PyTorch's own CUDA builds (pip wheels and the pytorch conda channel) were compiled with,
+# per release and CUDA build: (first release, last release, CUDA builds, TORCH_CUDA_ARCH_LIST). Source: pytorch/builder,
+# manywheel/build.sh before its split and manywheel/build_cuda.sh after it, at the commit each release was built from
+# (1.3.0: the script before commit 2aac90bd "moved 3.5 to 3.7", 2019-10-29, which dropped sm_35 from every later
+# build, pytorch/pytorch#24205; 1.11 to 2.5: the release/1.11 ... release/2.5 branches of pytorch/builder). The CUDA
+# builds are those the release published (the "Previous PyTorch Versions" page; 2.0 onwards WHEEL_CUDA). Releases
+# 1.3.1 to 1.10 are not rowed here: their scripts start at "3.7" too, so no row is missing an older architecture.
+OFFICIAL_BUILD_ARCHES = (
+    ("1.3.0", "1.3.0", ("9.2",), "3.5;5.0+PTX;6.0;6.1;7.0"),
+    ("1.3.0", "1.3.0", ("10.1",), "3.5;5.0+PTX;6.0;6.1;7.0;7.5"),
+    ("1.11.0", "1.11.0", ("10.2",), "3.7;5.0;6.0;7.0"),
+    ("1.11.0", "1.11.0", ("11.3", "11.5"), "3.7;5.0;6.0;7.0;7.5;8.0;8.6"),
+    ("1.12.0", "1.12.1", ("10.2",), "3.7;5.0;6.0;7.0"),
+    ("1.12.0", "1.12.1", ("11.3", "11.6"), "3.7;5.0;6.0;7.0;7.5;8.0;8.6"),
+    ("1.13.0", "1.13.1", ("11.6", "11.7"), "3.7;5.0;6.0;7.0;7.5;8.0;8.6"),
+    ("2.0.0", "2.0.1", ("11.7",), "3.7;5.0;6.0;7.0;7.5;8.0;8.6"),
+    ("2.0.0", "2.0.1", ("11.8",), "3.7;5.0;6.0;7.0;7.5;8.0;8.6;9.0"),
+    ("2.1.0", "2.5.1", ("11.8",), "5.0;6.0;7.0;7.5;8.0;8.6;3.7;9.0"),
+    ("2.1.0", "2.5.1", ("12.1",), "5.0;6.0;7.0;7.5;8.0;8.6;9.0"),
+    ("2.4.0", "2.5.1", ("12.4",), "5.0;6.0;7.0;7.5;8.0;8.6;9.0"),
+)
+# Oldest and newest Python of the releases rowed above whose wheels stop short of today's Pythons (PyPI file tags):
+# torch 1.3.0 has cp27, cp35, cp36 and cp37 wheels.
+OFFICIAL_BUILD_PYTHON = {"1.3.0": ("2.7", "3.7")}
+
+
+def arch_list_names(torch_cuda_arch_list):
+    """Turn a TORCH_CUDA_ARCH_LIST (`"3.7;5.0+PTX"`) into torch.cuda.get_arch_list()'s names (`sm_37`, `sm_50`,
+    `compute_50`), as torch/utils/cpp_extension.py and cmake/Modules_CUDA_fix expand it."""
+    names = []
+    for item in torch_cuda_arch_list.replace(" ", ";").split(";"):
+        if not item:
+            continue
+        number, ptx = (item[:-4], True) if item.endswith("+PTX") else (item, False)
+        digits = number.replace(".", "")
+        names.append("sm_" + digits)
+        if ptx:
+            names.append("compute_" + digits)
+    return names
+
+
+class OfficialBuild(NamedTuple):
+    """The newest official release whose CUDA builds have kernels for a GPU (newest_official_build()).
+
+    release: its version (`1.3.0`); cuda: those of its CUDA builds that have them (`("9.2", "10.1")`); match: the
+    architecture that runs (`sm_35`); python: (oldest, newest) Python of its wheels, or None where any Python of
+    its day has them; newest_known: True when it is the newest release the table rows (newer ones may have them
+    too)."""
+
+    release: str
+    cuda: Tuple[str, ...]
+    match: str
+    python: Optional[Tuple[str, str]]
+    newest_known: bool
+
+
+def newest_official_build(capability):
+    """Return the OfficialBuild of the newest release in OFFICIAL_BUILD_ARCHES whose CUDA builds have SASS that runs
+    natively on a GPU of `capability` ((major, minor)), or None when none of them has.
+
+    PTX alone is not counted: it needs the driver to JIT-compile every kernel, which a driver too old for the
+    build's CUDA cannot do (NVIDIA CUDA Compatibility guide, minor-version compatibility limits)."""
+    newest_row = max((row[1] for row in OFFICIAL_BUILD_ARCHES), key=version_key)
+    fitting = []
+    for _first, last, cudas, arch_list in OFFICIAL_BUILD_ARCHES:
+        verdict, match = arch_support(tuple(capability), arch_list_names(arch_list))
+        if verdict in ("native", "compatible"):
+            fitting.append((version_key(last), last, cudas, match))
+    if not fitting:
+        return None
+    best = max(fitting, key=lambda f: f[0])[0]
+    cudas = tuple(sorted({c for key, _, cs, _ in fitting if key == best for c in cs}, key=version_key))
+    release, match = next((last, match) for key, last, _, match in fitting if key == best)
+    return OfficialBuild(
+        release=release,
+        cuda=cudas,
+        match=match,
+        python=OFFICIAL_BUILD_PYTHON.get(release),
+        newest_known=release == newest_row,
+    )
+
+
+# The last NVIDIA driver branch that supports each GPU architecture, by compute capability (first, last):
+# (architecture, branch). Sources: Kepler: NVIDIA's CUDA and architecture support matrix of 2021 ("Kepler 3.5 ...
+# Last Driver Support R470") and its Kepler support plan (R470 is the last branch with Kepler, kept as a long-term
+# branch for security fixes only); Maxwell, Pascal, Volta: NVIDIA's Unix graphics feature deprecation schedule
+# (forums.developer.nvidia.com): "The release 580 series will be the last to support GPUs based on the Maxwell,
+# Pascal, and Volta architectures." Newer architectures have no last branch yet.
+LAST_DRIVER_BRANCH = (
+    ((3, 0), (3, 7), "Kepler", "470"),
+    ((5, 0), (5, 3), "Maxwell", "580"),
+    ((6, 0), (6, 2), "Pascal", "580"),
+    ((7, 0), (7, 2), "Volta", "580"),
+)
+
+
+class DriverEnd(NamedTuple):
+    """The last driver branch of a GPU's architecture (last_driver_branch()): architecture (`Kepler`), branch
+    (`470`), and newest_cuda: the newest CUDA toolkit that branch supports fully (`11.4`, from MIN_DRIVER)."""
+
+    architecture: str
+    branch: str
+    newest_cuda: Optional[str]
+
+
+def last_driver_branch(capability):
+    """Return the DriverEnd of a GPU of `capability` ((major, minor)), or None while NVIDIA still ships new driver
+    branches for its architecture (LAST_DRIVER_BRANCH)."""
+    for first, last, architecture, branch in LAST_DRIVER_BRANCH:
+        if first <= tuple(capability) <= last:
+            runs = [cuda for cuda, (linux, _) in MIN_DRIVER.items() if version_key(linux)[0] <= int(branch)]
+            newest = max(runs, key=version_key) if runs else None
+            return DriverEnd(architecture=architecture, branch=branch, newest_cuda=newest)
+    return None
+
 
 def cuda_can_build(cuda_version, capability):
     """Return True if CUDA `cuda_version` can build kernels that run natively on a GPU of `capability` (its own
@@ -248,6 +363,12 @@ def cuda_can_build(cuda_version, capability):
         return None
     cuda = version_key(cuda_version)
     return any(version_key(first) <= cuda and (last is None or cuda < version_key(last)) for _, (first, last) in rows)
+
+
+def arch_capability(arch):
+    """Return the (major, minor) of an arch name (`sm_86`, `compute_90`, `sm_90a`, `sm_100f`), or None."""
+    digits = arch.partition("_")[2].rstrip("af")
+    return (int(digits[:-1]), int(digits[-1])) if len(digits) >= 2 and digits.isdigit() else None
 
 
 def arch_support(capability, arch_list):

@@ -35,9 +35,10 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from checks import errors
-from checks.machine import distributions, gpu_access, loader, provenance
+from checks.machine import distributions, gpu_access, interpreter, loader, provenance
 from checks.machine import system as system_rules
 from checks.machine.gpu_access import GpuAccess
+from checks.machine.interpreter import InterpreterBuild
 
 # NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
 # lib<key>, cuda-<key> (conda-forge and nvidia channels).
@@ -185,6 +186,7 @@ class Facts:
     system: object
     variables: Dict[str, str] = dataclasses.field(default_factory=dict)
     gpu_access: GpuAccess = dataclasses.field(default_factory=GpuAccess)
+    interpreter: InterpreterBuild = dataclasses.field(default_factory=InterpreterBuild)
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -195,6 +197,7 @@ class Facts:
             "system": self.system.to_dict(),
             "variables": dict(self.variables),
             "gpu_access": self.gpu_access.to_dict(),
+            "interpreter": self.interpreter.to_dict(),
         }
 
     @property
@@ -323,6 +326,44 @@ def by_provenance(parts, facts):
                 fact="%s imported from %s" % (name, copy.origin),
             )
     return None
+
+
+def by_stdlib(parts, facts):
+    """Rule 1a: the module the failure misses is one of CPython's optional standard-library extension modules
+    (interpreter.OPTIONAL_EXTENSIONS) and this interpreter has no file of it in its lib-dynload directory nor has it
+    built in: the interpreter was compiled without that library's headers (CPython's build skips the module then),
+    so no pip package can provide it; it must be built again with the headers, or another Python used."""
+    build = facts.interpreter
+    name = (parts.missing_module or "").split(".")[0]
+    if not name or name not in build.missing:
+        return None
+    library, debian, fedora = interpreter.OPTIONAL_EXTENSIONS[name]
+    where = {
+        "pyenv": "built from source by pyenv",
+        "conda": "a conda package",
+        "system": "the OS's package",
+        "source": "built from source",
+    }.get(build.origin, "of unknown origin")
+    rebuild = build.rebuild_command()
+    again = "`%s`" % rebuild if rebuild else "its `./configure && make && make install` again"
+    if build.origin == "system":
+        fix = (
+            "install the OS package that ships this module (Debian/Ubuntu split the standard library into "
+            "packages), or use a Python built with %s (conda's or pixi's python)" % library
+        )
+    else:
+        fix = (
+            "install %s's headers (Debian/Ubuntu: `apt install %s`; Fedora/RHEL: `dnf install %s`), then rebuild "
+            "this Python: %s (environments made from it keep working); or use a Python built with %s (conda's or "
+            "pixi's python, the OS's)" % (library, debian, fedora, again, library)
+        )
+    return Cause(
+        meaning="this Python %s (%s, %s) was compiled without %s's headers, so its standard-library module %s was "
+        "never built: CPython skips an optional module whose library it cannot find, and no pip package provides it"
+        % (build.version, build.base_prefix, where, library, name),
+        fix=fix,
+        fact="%s missing from %s" % (name, build.dynload),
+    )
 
 
 def by_requirement(parts, facts):
@@ -1503,6 +1544,7 @@ def unrecognised(parts, facts):
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
 FACT_RULES = (
     "provenance",
+    "stdlib",
     "extension",
     "requirement",
     "pair",
@@ -1527,6 +1569,7 @@ def explain(text, facts):
     parts = parse(text)
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
+        ("stdlib", lambda: by_stdlib(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
@@ -1566,4 +1609,5 @@ def gather(environ=None):
         system=system.collect(torch.path if torch is not None else None),
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
+        interpreter=interpreter.collect(),
     )

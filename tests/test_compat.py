@@ -222,3 +222,39 @@ def test_choose_cuda_build(builds, driver, capabilities, windows, choice):
 
 def test_cuda_tag():
     assert compat.cuda_tag("12.6") == "cu126" and compat.cuda_tag("11.8.0") == "cu118"
+
+
+@pytest.mark.parametrize(
+    "capability, release, cudas, newest_known",
+    [
+        ((3, 5), "1.3.0", ("9.2", "10.1"), False),  # builder 2aac90bd moved 3.5 to 3.7 after 1.3.0
+        ((3, 7), "2.5.1", ("11.8",), True),  # release/2.5's build_cuda.sh keeps 3.7 for CUDA 11.8 only
+        ((5, 2), "2.5.1", ("11.8", "12.1", "12.4"), True),  # sm_50 SASS runs on sm_52
+    ],
+)
+def test_the_newest_official_build_with_kernels_for_an_old_gpu(capability, release, cudas, newest_known):
+    found = compat.newest_official_build(capability)
+    assert (found.release, found.cuda, found.newest_known) == (release, cudas, newest_known)
+
+
+def test_no_official_build_has_kernels_for_kepler_sm30():
+    """sm_30 was never in a rowed release's list (pytorch/pytorch#4841 removed 3.0 from the binaries)."""
+    assert compat.newest_official_build((3, 0)) is None
+
+
+def test_a_torch_cuda_arch_list_turns_into_get_arch_list_names():
+    assert compat.arch_list_names("3.5;5.0+PTX;6.0") == ["sm_35", "sm_50", "compute_50", "sm_60"]
+
+
+@pytest.mark.parametrize(
+    "capability, branch, newest_cuda",
+    [((3, 5), "470", "11.4"), ((3, 7), "470", "11.4"), ((6, 1), "580", "13.0"), ((7, 0), "580", "13.0")],
+)
+def test_the_last_driver_branch_of_an_architecture_and_the_cuda_it_runs(capability, branch, newest_cuda):
+    end = compat.last_driver_branch(capability)
+    assert (end.branch, end.newest_cuda) == (branch, newest_cuda)
+
+
+@pytest.mark.parametrize("capability", [(7, 5), (8, 6), (12, 0)])
+def test_architectures_nvidia_still_makes_drivers_for_have_no_last_branch(capability):
+    assert compat.last_driver_branch(capability) is None

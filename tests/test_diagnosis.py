@@ -873,3 +873,35 @@ def test_an_undefined_symbol_of_a_library_family_on_ld_library_path(tmp_path, mo
     monkeypatch.delenv("LD_LIBRARY_PATH")
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "table" and "mkl<2024.1" in cause.fix
+
+
+# torchvision/datasets/mnist.py imports lzma (pytorch/vision#2921; lucidrains/imagen-pytorch#92):
+LZMA_TRACEBACK = """Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/torchvision/datasets/mnist.py", line 11, in <module>
+    import lzma
+  File "/root/.pyenv/versions/3.11.7/lib/python3.11/lzma.py", line 27, in <module>
+    from _lzma import *
+ModuleNotFoundError: No module named '_lzma'"""
+
+
+def test_a_python_built_without_liblzma_is_the_cause_not_a_pip_package(tmp_path, monkeypatch):
+    """_lzma is an optional extension of CPython's standard library, absent from this interpreter's lib-dynload:
+    the interpreter must be rebuilt with liblzma's headers; no pip install provides it."""
+    from checks.machine import interpreter
+
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    build = interpreter.InterpreterBuild(
+        version="3.11.7", base_prefix="/root/.pyenv/versions/3.11.7", origin="pyenv", dynload="/x", missing=("_lzma",)
+    )
+    cause = diagnosis.explain(LZMA_TRACEBACK, dataclasses.replace(found, interpreter=build))
+    assert cause.rule == "stdlib"
+    assert "liblzma-dev" in cause.fix and "xz-devel" in cause.fix and "pyenv install --force 3.11.7" in cause.fix
+    assert "pip install" not in cause.fix
+
+
+def test_a_missing_module_the_interpreter_has_is_not_blamed_on_its_build(tmp_path, monkeypatch):
+    """The same text where the interpreter has _lzma (e.g. a stdlib shadow broke it): the stdlib rule stays out."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    assert diagnosis.explain(LZMA_TRACEBACK, found).rule != "stdlib"

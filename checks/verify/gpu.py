@@ -140,6 +140,24 @@ def check_driver(ctx):
             % (" to %s or newer" % needed if needed else ""),
         )
     verdict, needed = compat.driver_verdict(runtime, d["version"], windows)
+    ended = _driver_ended(ctx, needed) if verdict in ("too-old", "limited") else None
+    if ended is not None:
+        name, end = ended
+        fix = (
+            "no driver for CUDA %s exists for the %s (%s): NVIDIA's last driver branch for it is R%s, which runs CUDA "
+            "up to %s; use a torch build for CUDA %s or older (an older release)"
+            % (runtime, name, end.architecture, end.branch, end.newest_cuda, end.newest_cuda)
+        )
+        limited = verdict == "limited"
+        return Result(
+            name="driver",
+            status=WARN if limited else FAIL,
+            summary=("CUDA %s runs under minor-version compatibility only" if limited else "driver too old for CUDA %s")
+            % runtime,
+            expected=">= %s" % needed,
+            actual=d["version"],
+            hint=fix + (", or keep this one under minor-version compatibility (no PTX JIT)" if limited else ""),
+        )
     if verdict == "too-old":
         return Result(
             name="driver",
@@ -174,6 +192,18 @@ def check_driver(ctx):
         expected=needed and ">= %s" % needed,
         actual=d["version"],
     )
+
+
+def _driver_ended(ctx, needed):
+    """Return (GPU name, compat.DriverEnd) of a GPU here whose architecture's last driver branch is older than the
+    `needed` driver (so updating the driver cannot help), else None. Branches: compat.LAST_DRIVER_BRANCH (NVIDIA)."""
+    if not needed:
+        return None
+    for name, capability, _ in arch.devices_seen(ctx):
+        end = compat.last_driver_branch(capability)
+        if end is not None and int(end.branch) < versions.key(needed)[0]:
+            return name, end
+    return None
 
 
 def _probe_failed(ctx):

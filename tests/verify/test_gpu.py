@@ -311,3 +311,39 @@ def test_cuda_s_init_error_from_the_probe_is_judged_by_the_parent():
     result = verify_gpu.check_gpu(context(gpu=probe.GpuProbe(error=error, hung=False)))
     assert result.status == FAIL and result.data == {"exception": error}
     assert result.summary.startswith("CUDA cannot start: no GPU is visible")
+
+
+# NVIDIA GeForce GTX TITAN Black, a Kepler GPU (compute capability 3.5) on its last driver branch, R470
+# (AUTOMATIC1111/stable-diffusion-webui#3003: torch's warning "Found GPU0 NVIDIA GTX TITAN Black which is of cuda
+# capability 3.5. PyTorch no longer supports this GPU because it is too old. The minimum cuda capability supported
+# by this library is 3.7.").
+TITAN_BLACK = ("NVIDIA GeForce GTX TITAN Black", 6144, "00000000:01:00.0", "3.5")
+
+
+def test_a_kepler_gpu_is_not_told_to_update_a_driver_nvidia_no_longer_makes_for_it():
+    """Driver 470.256.02 under the cu117 build with a Kepler GPU: CUDA 11.7 wants 515+, which no driver for Kepler
+    is (R470 is its last branch): the fix is a build for CUDA <= 11.4, never a driver update."""
+    ctx = context(driver=dict(HEALTHY, version="470.256.02", cuda="11.4", gpus=smi_gpus(TITAN_BLACK)))
+    result = verify_gpu.check_driver(ctx)
+    assert result.status == WARN
+    assert "R470" in result.hint and "CUDA 11.4 or older" in result.hint
+    assert "update" not in result.hint
+
+
+def test_a_kepler_gpu_too_old_for_the_build_names_the_last_release_with_its_kernels_and_a_source_build():
+    """The cu117 build's arch list starts at sm_37: sm_35 kernels are in torch 1.3.0's builds only (pytorch/builder
+    2aac90bd), or a source build with TORCH_CUDA_ARCH_LIST=3.5; the driver is not the fix."""
+    ctx = context(driver=dict(HEALTHY, version="470.256.02", cuda="11.4", gpus=smi_gpus(TITAN_BLACK)))
+    result = verify_arch.check_gpu_arch(ctx)
+    assert result.status == FAIL
+    assert "torch 1.3.0 (CUDA 9.2/10.1 builds)" in result.hint
+    assert "TORCH_CUDA_ARCH_LIST=3.5" in result.hint and "CPU" in result.hint
+    assert "driver to" not in result.hint
+
+
+def test_a_newer_gpu_than_the_build_still_names_the_cuda_that_builds_it():
+    """Blackwell (sm_120) on cu117 is newer than the build, not older: the fix stays a build of CUDA 12.8+."""
+    rtx5090 = ("NVIDIA GeForce RTX 5090", 32607, "00000000:01:00.0", "12.0")
+    ctx = context(driver=dict(HEALTHY, version="575.51.03", cuda="12.9", gpus=smi_gpus(rtx5090)))
+    result = verify_arch.check_gpu_arch(ctx)
+    assert result.status == FAIL and "CUDA 12.8 or newer" in result.hint and "1.3.0" not in result.hint
