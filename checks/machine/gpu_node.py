@@ -69,6 +69,12 @@ class KernelNode:
         """The JSON form (report.schema.json: facts.gpu_node)."""
         return dataclasses.asdict(self)
 
+    def decisive(self, state):
+        """The facts that decide why_not_loaded()'s `state`, as a dict for a result's data (JSON)."""
+        names = ["kernel", "loaded", "module_files", "module_files_via"]
+        names += ["dkms_sources"] if state == "module-missing" else ["secure_boot", "secure_boot_via", "lockdown"]
+        return {name: getattr(self, name) for name in names + (["sig_enforce"] if state != "module-missing" else [])}
+
     @property
     def module_missing(self):
         """True when the lookup answered and found no nvidia module for the running kernel."""

@@ -144,7 +144,7 @@ def check_driver(ctx):
             verdict = node.why_not_loaded()
             if verdict is not None:
                 summary = "%s doesn't answer: %s" % (d["source"], verdict[1])
-                fix, data = verdict[2], {"fact": verdict[0], "gpu_node": node.to_dict()}
+                fix, data = verdict[2], {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}
         return Result(
             name="driver",
             status=FAIL,
