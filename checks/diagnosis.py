@@ -18,6 +18,8 @@ explains the failure decides it, and the verdict names that fact:
 3b. CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
    CUDA's error class explains it (a container without the compute capability, a missing /dev/nvidia-uvm, a device
    node this user may not open, a libcuda of another version than the kernel module);
+3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
+   process enumerates one MIG instance only);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
@@ -1387,6 +1389,35 @@ def by_gpu_access(parts, facts):
     return None
 
 
+# An index at or beyond the number of devices CUDA enumerated: torch's assert (aten/src/ATen/cuda/CUDAContext.cpp
+# getDeviceProperties, 2.0.1 to 2.13: `device >= 0 && device < num_gpus INTERNAL ASSERT FAILED`), CUDA's
+# cudaErrorInvalidDevice (101, "invalid device ordinal"), torch's `Invalid device id` / `invalid device ordinal`.
+DEVICE_BEYOND_COUNT = re.compile(r"device < num_gpus|invalid device ordinal|Invalid device id", re.I)
+MIG_ENTRY = re.compile(r"^MIG-")
+
+
+def by_mig(parts, facts):
+    """Rule 3e: a device index beyond what CUDA enumerated, while CUDA_VISIBLE_DEVICES names several MIG instances.
+    NVIDIA's MIG User Guide ("CUDA Device Enumeration"; ptrblck on pytorch#130181 for CUDA 11/R450 and 12/R525):
+    a CUDA process enumerates only a single MIG instance, however many are created or made visible, so the second
+    named instance is no device of this process."""
+    if not DEVICE_BEYOND_COUNT.search(parts.text):
+        return None
+    visible = facts.variables.get("CUDA_VISIBLE_DEVICES", "")
+    migs = [e.strip() for e in visible.split(",") if MIG_ENTRY.match(e.strip())]
+    if len(migs) < 2:
+        return None
+    return Cause(
+        meaning="CUDA_VISIBLE_DEVICES names %d MIG instances, but a CUDA process can enumerate only a single MIG "
+        'instance (NVIDIA MIG User Guide, "CUDA Device Enumeration"): this process has one device, and the job '
+        "used a second" % len(migs),
+        fix="run one process per MIG instance, each with one slice: CUDA_VISIBLE_DEVICES=%s for the first, "
+        "CUDA_VISIBLE_DEVICES=%s for the second (e.g. one torchrun worker per slice); MIG slices cannot be used "
+        "together as several devices of one process" % (migs[0], migs[1]),
+        fact="CUDA_VISIBLE_DEVICES=%s (%d MIG instances)" % (visible, len(migs)),
+    )
+
+
 def by_variable(parts, facts, text=""):
     """Rule 3c: the error quotes a variable torch or a library it loads reads (its name, or a word of its value):
     that setting is the cause (an option this release does not know, an interface this host lacks, ...)."""
@@ -1552,6 +1583,7 @@ FACT_RULES = (
     "library",
     "loader-path",
     "gpu-access",
+    "mig",
     "variable",
     "system",
 )
@@ -1577,6 +1609,7 @@ def explain(text, facts):
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
+        ("mig", lambda: by_mig(parts, facts)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),

@@ -905,3 +905,29 @@ def test_a_missing_module_the_interpreter_has_is_not_blamed_on_its_build(tmp_pat
     prefix, packages = site(tmp_path)
     found = facts_for(monkeypatch, prefix, [packages])
     assert diagnosis.explain(LZMA_TRACEBACK, found).rule != "stdlib"
+
+
+# torch 2.5's assert on two MIG slices of one A100 (pytorch/pytorch#130181; aten/src/ATen/cuda/CUDAContext.cpp)
+MIG_ASSERT = (
+    'RuntimeError: device >= 0 && device < num_gpus INTERNAL ASSERT FAILED at "../aten/src/ATen/cuda/CUDAContext.cpp"'
+    ":50, please report a bug to PyTorch. device=1, num_gpus=1"
+)
+MIGS = "MIG-4c1e8f2a-9b3d-5e6f-a7c8-1d2e3f4a5b6c,MIG-7d9f0a1b-2c3e-5f4a-b6c7-8d9e0f1a2b3c"
+
+
+def test_two_mig_instances_in_one_process_are_one_device(tmp_path, monkeypatch):
+    """CUDA_VISIBLE_DEVICES names two MIG instances and the second device index is beyond CUDA's count: a CUDA
+    process enumerates one MIG instance only (NVIDIA MIG User Guide); the fix is one slice per process."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(MIG_ASSERT, dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS}))
+    assert cause.rule == "mig" and "single MIG instance" in cause.meaning
+    assert "CUDA_VISIBLE_DEVICES=MIG-4c1e8f2a-9b3d-5e6f-a7c8-1d2e3f4a5b6c for the first" in cause.fix
+    one = dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS.split(",")[0]})
+    assert diagnosis.explain(MIG_ASSERT, one).rule != "mig"
+    invalid = "RuntimeError: CUDA error: invalid device ordinal"
+    two_gpus = dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": "0,1"})
+    assert diagnosis.explain(invalid, two_gpus).rule != "mig"
+    assert diagnosis.by_mig(
+        diagnosis.parse(invalid), dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS})
+    )

@@ -128,6 +128,20 @@ class GpuAccess:
         return None
 
     @property
+    def runtime_skipped(self):
+        """True when NVIDIA_VISIBLE_DEVICES asks for GPUs (a value other than none, void or empty: CUDA images set
+        `all`) while neither /dev/nvidiactl nor libcuda.so.1 is here: the NVIDIA runtime, which mounts both when it
+        starts a container with that variable (the toolkit's "GPU Enumeration"), did not start this one (plain runc,
+        no `--gpus`)."""
+        return (
+            self.visible_devices is not None
+            and not self.devices_withheld
+            and not self.present(CONTROL)
+            and not self.present(DXG)
+            and self.libcuda_missing
+        )
+
+    @property
     def driver_here(self):
         """True when the NVIDIA driver's kernel side is visible here (its control node or /proc/driver/nvidia)."""
         return self.present(CONTROL) or self.kernel_module is not None

@@ -12,7 +12,7 @@ import platform
 
 from checks import compat
 from checks.causes import CUDA_INIT_KINDS, of_cuda
-from checks.machine import probe
+from checks.machine import gpu_access, gpu_node, probe
 from checks.machine.probe import build_flavour
 from checks.nvidia import driver as nvidia_driver
 from checks.report import FAIL, PASS, SKIP, WARN, Result
@@ -41,8 +41,37 @@ def _needs_gpu(ctx):
     return _cuda_build(ctx) or _expects_cuda(ctx)
 
 
+def _no_runtime(ctx):
+    """The driver verdict when the NVIDIA Container Toolkit's variables ask for GPUs but nothing of the driver is
+    here (gpu_access.GpuAccess.runtime_skipped): the container was started without the NVIDIA runtime; None
+    otherwise."""
+    access = gpu_access.collect()
+    if not access.runtime_skipped:
+        return None
+    signs = gpu_node.container()
+    where = "this container (%s)" % ", ".join(signs) if signs else "this container"
+    return Result(
+        name="driver",
+        status=FAIL if _expects_cuda(ctx) and not ctx.no_gpu else WARN,
+        summary="%s was started without GPU access: NVIDIA_VISIBLE_DEVICES=%s asks for GPUs (CUDA images set it), "
+        "but no /dev/nvidiactl, no nvidia-smi and no %s are here, which the NVIDIA Container Toolkit mounts when it "
+        "starts the container" % (where, access.visible_devices, gpu_access.LIBCUDA),
+        expected="the driver's devices and libraries, mounted by the NVIDIA runtime",
+        actual="none",
+        hint="install the NVIDIA Container Toolkit on the host and start the container with `docker run --gpus all` "
+        "(Podman: `--device nvidia.com/gpu=all` with the toolkit's CDI spec; Kubernetes: the NVIDIA device plugin and "
+        "a `nvidia.com/gpu` resource limit)",
+        data={
+            "fact": "NVIDIA_VISIBLE_DEVICES=%s, no /dev/nvidiactl, no %s" % (access.visible_devices, gpu_access.LIBCUDA)
+        },
+    )
+
+
 def _no_driver(ctx):
     """The verdict when no NVIDIA driver answers."""
+    container = _no_runtime(ctx)
+    if container is not None:
+        return container
     hardware = probe.nvidia_hardware()
     seen = "; an NVIDIA GPU is in this machine (%s) but no driver answers" % hardware[0] if hardware else ""
     if not _needs_gpu(ctx):
@@ -109,8 +138,21 @@ def check_driver(ctx):
     d = ctx.driver
     if d["state"]:
         summary, words, fix = nvidia_driver.failure(d)
+        data = None
+        if d["state"] == "driver-not-loaded":  # why the module is not loaded, where the node's facts decide it
+            node = gpu_node.collect()
+            verdict = node.why_not_loaded()
+            if verdict is not None:
+                summary = "%s doesn't answer: %s" % (d["source"], verdict[1])
+                fix, data = verdict[2], {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}
         return Result(
-            name="driver", status=FAIL, summary=summary, expected="the driver answers", actual=words, hint=fix
+            name="driver",
+            status=FAIL,
+            summary=summary,
+            expected="the driver answers",
+            actual=words,
+            hint=fix,
+            data=data,
         )
     if not d["present"]:
         return _no_driver(ctx)
@@ -252,6 +294,10 @@ def _probe_failed(ctx):
     if kind == "no-kernel-image":
         seen = arch.devices_seen(ctx)
         fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
+    order = order_differs(os.environ, ctx.driver["gpus"]) if kind in DEVICE_KINDS else None
+    if order is not None:  # the failure is the selected GPU's, and CUDA may have selected another than intended
+        meaning += "; %s" % order[0]
+        fix = "%s; otherwise: %s" % (order[1], fix)
     return Result(
         name="gpu",
         status=FAIL,
@@ -259,6 +305,41 @@ def _probe_failed(ctx):
         expected="a kernel runs",
         actual=error,
         hint=fix,
+    )
+
+
+# CUDA failures that belong to the GPU the process selected (its memory, its architecture, a fault on it)
+DEVICE_KINDS = ("out-of-memory", "no-kernel-image", "fault")
+
+
+def order_differs(environ, gpus):
+    """Return (meaning, fix) when CUDA_VISIBLE_DEVICES selects GPUs by index on a machine whose GPUs differ (name or
+    compute capability, as the driver lists them in PCI bus order) and CUDA_DEVICE_ORDER is not PCI_BUS_ID, else None.
+    CUDA C Programming Guide, "CUDA Environment Variables": CUDA_DEVICE_ORDER `FASTEST_FIRST` (the default) orders
+    the devices fastest first, `PCI_BUS_ID` by PCI bus ID; CUDA_VISIBLE_DEVICES' indices count in that order, while
+    nvidia-smi numbers GPUs by PCI bus ID, so on such a machine an index read from nvidia-smi may name another GPU."""
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    entries = [e.strip() for e in (visible or "").split(",") if e.strip()]
+    if not entries or not all(e.isdigit() for e in entries):
+        return None
+    if environ.get("CUDA_DEVICE_ORDER", "FASTEST_FIRST").strip().upper() == "PCI_BUS_ID":
+        return None
+    kinds = {(g.get("name"), g.get("compute_cap")) for g in gpus}
+    if len(gpus) < 2 or len(kinds) < 2:
+        return None
+    chosen = [gpus[int(e)]["name"] for e in entries if int(e) < len(gpus)]
+    return (
+        "CUDA_VISIBLE_DEVICES=%s counts in CUDA's order, fastest first (CUDA_DEVICE_ORDER %s), while nvidia-smi "
+        "numbers this machine's different GPUs (%s) in PCI bus order: the index may select another GPU than "
+        "nvidia-smi's %s"
+        % (
+            visible,
+            "unset" if environ.get("CUDA_DEVICE_ORDER") is None else "=" + environ["CUDA_DEVICE_ORDER"],
+            ", ".join(sorted({str(g.get("name")) for g in gpus})),
+            " and ".join(chosen) or visible,
+        ),
+        "export CUDA_DEVICE_ORDER=PCI_BUS_ID so that CUDA numbers the GPUs as nvidia-smi does, then "
+        "CUDA_VISIBLE_DEVICES=%s is nvidia-smi's GPU %s" % (visible, visible),
     )
 
 
@@ -362,6 +443,20 @@ def check_gpu(ctx):
     )
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     suffix = "" if visible is None else "; CUDA_VISIBLE_DEVICES=%s" % visible
+    order = order_differs(os.environ, ctx.driver["gpus"])
+    if order is not None:
+        entries = [int(e) for e in visible.split(",") if e.strip()]
+        meant = [ctx.driver["gpus"][i]["name"] for i in entries if i < len(ctx.driver["gpus"])]
+        got = [d.name for d in ctx.gpu.devices]
+        if meant[: len(got)] != got[: len(meant)]:  # torch's devices are not nvidia-smi's at those indices
+            return Result(
+                name="gpu",
+                status=WARN,
+                summary="%d visible: %s; %s" % (ctx.gpu.count, names, order[0]),
+                expected=", ".join(meant),
+                actual=", ".join(got),
+                hint=order[1],
+            )
     return Result(
         name="gpu", status=PASS, summary="%d visible: %s%s" % (ctx.gpu.count, names, suffix), actual=ctx.gpu.count
     )

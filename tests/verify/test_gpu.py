@@ -137,8 +137,12 @@ def test_minor_version_compatibility_costs_nothing_where_no_ptx_jit_is_needed(gp
 
 
 @pytest.mark.parametrize("state", ["driver-not-loaded", "version-mismatch", "nvml-missing", "gpu-lost"])
-def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state):
-    """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too."""
+def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state, monkeypatch):
+    """A driver that does not answer: the driver line names its state and fix; the gpu line blames it too (the
+    node's facts, gpu_node, say nothing here)."""
+    from checks.machine import gpu_node
+
+    monkeypatch.setattr(verify_gpu.gpu_node, "collect", lambda: gpu_node.KernelNode())
     text, code = fakes.SMI_STATES[state]
     from checks.nvidia import driver as nvidia_driver
 
@@ -347,3 +351,80 @@ def test_a_newer_gpu_than_the_build_still_names_the_cuda_that_builds_it():
     ctx = context(driver=dict(HEALTHY, version="575.51.03", cuda="12.9", gpus=smi_gpus(rtx5090)))
     result = verify_arch.check_gpu_arch(ctx)
     assert result.status == FAIL and "CUDA 12.8 or newer" in result.hint and "1.3.0" not in result.hint
+
+
+GTX_1080_TI = ("NVIDIA GeForce GTX 1080 Ti", 11264, "00000000:02:00.0", "6.1")
+TITAN_RTX = ("NVIDIA TITAN RTX", 24576, "00000000:81:00.0", "7.5")
+
+
+def test_an_index_on_a_machine_of_different_gpus_names_cuda_device_order(monkeypatch):
+    """bonito#120: CUDA_VISIBLE_DEVICES=0 read from nvidia-smi (PCI bus order) on a GTX 1080 Ti + TITAN RTX
+    machine; CUDA counts fastest first, so the OOM is the other card's: CUDA_DEVICE_ORDER=PCI_BUS_ID is the fix."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.delenv("CUDA_DEVICE_ORDER", raising=False)
+    driver = dict(HEALTHY, gpus=smi_gpus(GTX_1080_TI, TITAN_RTX))
+    oom = probe.GpuProbe(error="the GPU probe exited with 1: RuntimeError: CUDA error: out of memory")
+    result = verify_gpu.check_gpu(context(driver=driver, gpu=oom))
+    assert result.status == FAIL and "fastest first" in result.summary and "PCI bus order" in result.summary
+    assert result.hint.startswith("export CUDA_DEVICE_ORDER=PCI_BUS_ID")
+    monkeypatch.setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+    assert "CUDA_DEVICE_ORDER" not in verify_gpu.check_gpu(context(driver=driver, gpu=oom)).hint
+    monkeypatch.delenv("CUDA_DEVICE_ORDER")
+    same = dict(HEALTHY, gpus=smi_gpus(TITAN_RTX, TITAN_RTX))
+    assert "CUDA_DEVICE_ORDER" not in verify_gpu.check_gpu(context(driver=same, gpu=oom)).hint
+
+
+def test_a_working_gpu_that_is_not_nvidia_smis_at_that_index_warns(monkeypatch):
+    """The kernel ran, but torch's device 0 is the TITAN RTX while nvidia-smi's GPU 0 is the GTX 1080 Ti: WARN;
+    when they agree it is a PASS."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.delenv("CUDA_DEVICE_ORDER", raising=False)
+    driver = dict(HEALTHY, gpus=smi_gpus(GTX_1080_TI, TITAN_RTX))
+
+    def ran(name, cap):
+        device = probe.GpuDevice(name=name, capability=cap, memory_gib=24.0, sms=72)
+        return probe.GpuProbe(available=True, count=1, devices=(device,), kernel_ok=True)
+
+    warned = verify_gpu.check_gpu(context(driver=driver, gpu=ran("NVIDIA TITAN RTX", (7, 5))))
+    assert warned.status == WARN and warned.hint.startswith("export CUDA_DEVICE_ORDER=PCI_BUS_ID")
+    assert warned.expected == "NVIDIA GeForce GTX 1080 Ti" and warned.actual == "NVIDIA TITAN RTX"
+    right = verify_gpu.check_gpu(context(driver=driver, gpu=ran("NVIDIA GeForce GTX 1080 Ti", (6, 1))))
+    assert right.status == PASS
+
+
+def test_a_cuda_image_started_without_the_nvidia_runtime_names_the_container_toolkit(monkeypatch):
+    """DreamMat#14: NVIDIA_VISIBLE_DEVICES=all from the image, no /dev/nvidiactl, no libcuda: the runtime never
+    ran; a machine with no NVIDIA variables (a CPU host) keeps the plain no-driver verdict."""
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
+    monkeypatch.setattr(verify_gpu.gpu_node, "container", lambda: ("/.dockerenv",))
+    access = gpu_access.GpuAccess(libcuda_via="not found", visible_devices="all", capabilities="compute,utility")
+    monkeypatch.setattr(verify_gpu.gpu_access, "collect", lambda: access)
+    result = verify_gpu.check_driver(context(driver=NO_DRIVER))
+    assert result.status == WARN and "(/.dockerenv) was started without GPU access" in result.summary
+    assert "NVIDIA Container Toolkit" in result.hint and "--gpus all" in result.hint
+    plain = gpu_access.GpuAccess(libcuda_via="not found")
+    monkeypatch.setattr(verify_gpu.gpu_access, "collect", lambda: plain)
+    assert "container" not in verify_gpu.check_driver(context(driver=NO_DRIVER)).summary
+
+
+def test_driver_not_loaded_under_secure_boot_names_the_signature(monkeypatch):
+    """nvidia-smi cannot reach the driver, and the node's facts say the module is installed, unloaded, Secure Boot
+    on: the driver line names Secure Boot and the MOK fix instead of the generic one."""
+    from checks.machine import gpu_node
+    from checks.nvidia import driver as nvidia_driver
+
+    text, code = fakes.SMI_STATES["driver-not-loaded"]
+    state, meaning, fix = nvidia_driver.classify(text, code)
+    info = dict(NO_DRIVER, state=state, error=text, meaning=meaning, fix=fix, source="nvidia-smi")
+    node = gpu_node.KernelNode(
+        kernel="6.8.0-49-generic",
+        loaded=False,
+        module_files=("/lib/modules/6.8.0-49-generic/extra/nvidia.ko.xz",),
+        module_files_via="modinfo",
+        secure_boot=True,
+        secure_boot_via="mokutil",
+    )
+    monkeypatch.setattr(verify_gpu.gpu_node, "collect", lambda: node)
+    result = verify_gpu.check_driver(context(driver=info))
+    assert result.status == FAIL and "Secure Boot is enabled (mokutil)" in result.summary
+    assert "mokutil --import" in result.hint and result.data["fact"] == "signature-required"

@@ -1,0 +1,261 @@
+"""The NVIDIA node's facts beneath the user-space access path (gpu_access.py): whether the nvidia kernel module is
+loaded, whether a module file exists for the running kernel, whether the kernel demands signed modules (UEFI Secure
+Boot, kernel lockdown, module.sig_enforce), the DKMS source trees of the driver, and the signs that this process runs
+in a container. verify's driver check reads them when nvidia-smi cannot reach the driver (checks/verify/gpu.py).
+
+Sources (formats):
+- /proc/modules (proc(5)): one line per loaded module, its name first (`nvidia 56823808 2 nvidia_uvm, Live 0x0`);
+  /sys/module/<name> exists while it is loaded (or built in).
+- /lib/modules/<uname -r>/modules.dep (modules.dep(5), written by depmod(8)): `<path relative to the directory>:
+  <dependencies>` per module; DKMS runs depmod after it installs a module, so a built module is listed. Where the
+  directory is absent, `modinfo nvidia` answers (`filename:       /lib/modules/<release>/extra/nvidia.ko.xz`; exit 1
+  and `modinfo: ERROR: Module nvidia not found.` where there is none); `sig_id:`/`signer:` name its signature.
+- UEFI Secure Boot: the EFI variable SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c under
+  /sys/firmware/efi/efivars (efivarfs, kernel Documentation/filesystems/efivarfs.rst: 4 bytes of attributes, then
+  the data; the UEFI specification, "Globally Defined Variables": 1 when Secure Boot is on, 0 when off), else
+  `mokutil --sb-state` (`SecureBoot enabled` / `SecureBoot disabled`). A kernel booted with Secure Boot on (its
+  distribution's lockdown patches, kernel_lockdown(7)) loads only modules signed by a key it trusts: the
+  distribution's or one enrolled as a Machine Owner Key (`mokutil --import key.der`, confirmed in MokManager at the
+  next boot).
+- /sys/kernel/security/lockdown (kernel_lockdown(7)): `[none] integrity confidentiality`, the active mode in
+  brackets; `integrity` and `confidentiality` refuse unsigned modules. /sys/module/module/parameters/sig_enforce:
+  `Y` when the kernel refuses unsigned modules (CONFIG_MODULE_SIG_FORCE or module.sig_enforce=1).
+- DKMS (dkms(8)): a module's source lives in /usr/src/<name>-<version>/ with a dkms.conf; `dkms install -m nvidia -v
+  <version>` builds and installs it for the running kernel.
+- Container signs: /.dockerenv (Docker creates it in every container), /run/.containerenv (Podman), `container=` in
+  PID 1's environment (systemd's Container Interface), a cgroup path of docker, kubepods, libpod, containerd or lxc in
+  /proc/self/cgroup. Each alone is a sign, not a proof (a VM image built from a container's file system keeps its
+  /.dockerenv), so the judgements never rest on them: they only word a verdict the NVIDIA variables decide.
+"""
+
+import dataclasses
+import os
+import platform
+import re
+import shutil
+from typing import Optional, Tuple
+
+SECURE_BOOT_VARIABLE = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+MODULE = "nvidia"
+MODULE_FILE = re.compile(r"(?:^|/)nvidia\.ko(?:\.(?:xz|zst|gz))?$")
+CONTAINER_CGROUP = re.compile(r"/(?:docker|kubepods|libpod|containerd|lxc|actions_job)[/.-]")
+LOCKDOWN_ACTIVE = re.compile(r"\[(\w+)\]")
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelNode:
+    """The node's kernel-side facts (module docstring). kernel: the running kernel's release (`uname -r`); loaded:
+    the nvidia module is loaded (None: /proc/modules unreadable); module_files: nvidia.ko* files for the running
+    kernel; module_files_via: how they were looked for (`modules.dep`, `modinfo`, or `not looked up`: then
+    module_files says nothing); module_signer: modinfo's signer or sig_id (None: unsigned or unknown);
+    secure_boot: True/False, None unknown; secure_boot_via: `efivars`, `mokutil` or `unknown`; lockdown: the active
+    kernel_lockdown(7) mode (None: no lockdown LSM); sig_enforce: module.sig_enforce (None: unknown);
+    dkms_sources: driver versions whose DKMS source is in /usr/src (`535.161.07`); container: the container signs
+    found (paths or `container=podman`)."""
+
+    kernel: str = ""
+    loaded: Optional[bool] = None
+    module_files: Tuple[str, ...] = ()
+    module_files_via: str = "not looked up"
+    module_signer: Optional[str] = None
+    secure_boot: Optional[bool] = None
+    secure_boot_via: str = "unknown"
+    lockdown: Optional[str] = None
+    sig_enforce: Optional[bool] = None
+    dkms_sources: Tuple[str, ...] = ()
+    container: Tuple[str, ...] = ()
+
+    def to_dict(self):
+        """The JSON form (report.schema.json: facts.gpu_node)."""
+        return dataclasses.asdict(self)
+
+    def decisive(self, state):
+        """The facts that decide why_not_loaded()'s `state`, as a dict for a result's data (JSON)."""
+        names = ["kernel", "loaded", "module_files", "module_files_via"]
+        names += ["dkms_sources"] if state == "module-missing" else ["secure_boot", "secure_boot_via", "lockdown"]
+        return {name: getattr(self, name) for name in names + (["sig_enforce"] if state != "module-missing" else [])}
+
+    @property
+    def module_missing(self):
+        """True when the lookup answered and found no nvidia module for the running kernel."""
+        return self.module_files_via != "not looked up" and not self.module_files
+
+    @property
+    def signatures_required(self):
+        """True when the kernel refuses unsigned modules: Secure Boot on, lockdown above `none`, or sig_enforce."""
+        return bool(self.secure_boot or (self.lockdown and self.lockdown != "none") or self.sig_enforce)
+
+    def why_not_loaded(self):
+        """Return (state, meaning, fix) for an nvidia module that is not loaded, from these facts, or None where they
+        do not decide: `module-missing` (no module file for the running kernel: built for another one),
+        `signature-required` (a module file exists, it is not loaded, and the kernel demands signed modules)."""
+        if self.loaded:
+            return None
+        if self.module_missing:
+            if self.dkms_sources:
+                version = self.dkms_sources[-1]
+                fix = (
+                    "build it for this kernel: `sudo dkms install -m nvidia -v %s -k %s` (the driver's source is in "
+                    "/usr/src/nvidia-%s), then `sudo modprobe nvidia`; or boot the previous kernel it was built for"
+                    % (version, self.kernel, version)
+                )
+            else:
+                fix = (
+                    "install the driver's kernel module for this kernel (Ubuntu: `sudo apt install "
+                    "linux-modules-nvidia-<branch>-%s`; a DKMS install: `sudo dkms autoinstall`), or boot the "
+                    "previous kernel it was built for" % self.kernel
+                )
+            return (
+                "module-missing",
+                "no nvidia kernel module is installed for the running kernel %s (%s finds none): the kernel was "
+                "upgraded and the module was built only for the previous one" % (self.kernel, self.module_files_via),
+                fix,
+            )
+        if self.module_files and self.signatures_required:
+            why = []
+            if self.secure_boot:
+                why.append("UEFI Secure Boot is enabled (%s)" % self.secure_boot_via)
+            if self.lockdown and self.lockdown != "none":
+                why.append("kernel lockdown is `%s`" % self.lockdown)
+            if self.sig_enforce:
+                why.append("module.sig_enforce is on")
+            signed = "signed (%s)" % self.module_signer if self.module_signer else "unsigned"
+            return (
+                "signature-required",
+                "the nvidia module for kernel %s is installed (%s, %s) but not loaded, and %s: the kernel loads only "
+                "modules signed by a key it trusts, so it rejects this one"
+                % (self.kernel, self.module_files[0], signed, " and ".join(why)),
+                "sign the module with your own key and enrol that key as a Machine Owner Key (`sudo mokutil --import "
+                "key.der`, confirm it in MokManager at the next boot), then `sudo modprobe nvidia`; or disable Secure "
+                "Boot in the firmware settings and reboot",
+            )
+        return None
+
+
+def _read(path, size=65536):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return None
+
+
+def loaded(proc="/proc", sys_root="/sys", name=MODULE):
+    """Return True when module `name` is loaded (<proc>/modules, else <sys_root>/module/<name>), False when not,
+    None when neither can be read."""
+    text = _read(os.path.join(proc, "modules"), 1 << 20)
+    if text is not None:
+        return any(line.split(b" ", 1)[0] == name.encode() for line in text.splitlines())
+    if os.path.isdir(os.path.join(sys_root, "module")):
+        return os.path.isdir(os.path.join(sys_root, "module", name))
+    return None
+
+
+def module_files(kernel, modules_root="/lib/modules", modinfo=None, run=None):
+    """Return (files, via, signer): the nvidia.ko* files of `kernel` from <modules_root>/<kernel>/modules.dep, else
+    from `modinfo nvidia` (`modinfo`: its path, found on PATH when None; `run`: probe.run_command or a stand-in),
+    else ((), `not looked up`, None)."""
+    dep = _read(os.path.join(modules_root, kernel, "modules.dep"), 16 << 20)
+    if dep is not None:
+        found = []
+        for line in dep.decode("utf-8", "replace").splitlines():
+            path = line.split(":", 1)[0].strip()
+            if MODULE_FILE.search(path):
+                found.append(path if path.startswith("/") else os.path.join(modules_root, kernel, path))
+        return tuple(found), "modules.dep", None
+    modinfo = modinfo or shutil.which("modinfo")
+    if not modinfo:
+        return (), "not looked up", None
+    if run is None:
+        from checks.machine.probe import run_command as run
+    code, out = run([modinfo, MODULE], 5)
+    if code is None:
+        return (), "not looked up", None
+    fields = dict(re.findall(r"^(\w+):\s*(.*?)\s*$", out or "", re.M))
+    if code != 0 or "filename" not in fields:
+        return ((), "modinfo", None) if "not found" in (out or "") else ((), "not looked up", None)
+    signer = fields.get("signer") or fields.get("sig_id")
+    return (fields["filename"],), "modinfo", None if signer in (None, "", "<none>") else signer
+
+
+def secure_boot(sys_root="/sys", mokutil=None, run=None):
+    """Return (state, via): Secure Boot from the EFI variable (its 5th byte, after 4 attribute bytes), else from
+    `mokutil --sb-state`; (None, `unknown`) where neither answers."""
+    data = _read(os.path.join(sys_root, "firmware", "efi", "efivars", SECURE_BOOT_VARIABLE), 64)
+    if data is not None and len(data) >= 5:
+        return data[4] == 1, "efivars"
+    mokutil = mokutil or shutil.which("mokutil")
+    if mokutil:
+        if run is None:
+            from checks.machine.probe import run_command as run
+        code, out = run([mokutil, "--sb-state"], 5)
+        found = re.search(r"SecureBoot (enabled|disabled)", out or "") if code is not None else None
+        if found:
+            return found.group(1) == "enabled", "mokutil"
+    return None, "unknown"
+
+
+def lockdown(sys_root="/sys"):
+    """Return the active kernel_lockdown(7) mode (`none`, `integrity`, `confidentiality`), or None."""
+    data = _read(os.path.join(sys_root, "kernel", "security", "lockdown"), 256)
+    found = LOCKDOWN_ACTIVE.search(data.decode("ascii", "replace")) if data else None
+    return found.group(1) if found else None
+
+
+def sig_enforce(sys_root="/sys"):
+    """Return module.sig_enforce (True for `Y`), or None where unreadable."""
+    data = _read(os.path.join(sys_root, "module", "module", "parameters", "sig_enforce"), 16)
+    return None if data is None else data.strip() in (b"Y", b"1")
+
+
+def dkms_sources(src="/usr/src"):
+    """Return the versions of the nvidia driver whose DKMS source is under `src` (nvidia-<version>/dkms.conf)."""
+    try:
+        names = sorted(os.listdir(src))
+    except OSError:
+        return ()
+    found = []
+    for name in names:
+        match = re.match(r"^nvidia-(\d+\.\d+(?:\.\d+)?)$", name)
+        if match and os.path.isfile(os.path.join(src, name, "dkms.conf")):
+            found.append(match.group(1))
+    return tuple(found)
+
+
+def container(root="/", proc="/proc"):
+    """Return the container signs found (module docstring), in that order; () where there are none."""
+    signs = [p for p in ("/.dockerenv", "/run/.containerenv") if os.path.exists(os.path.join(root, p.lstrip("/")))]
+    environ = _read(os.path.join(proc, "1", "environ"), 1 << 16)
+    for item in (environ or b"").split(b"\0"):
+        if item.startswith(b"container="):
+            signs.append(item.decode("utf-8", "replace"))
+    cgroup = _read(os.path.join(proc, "self", "cgroup"), 1 << 16)
+    for line in (cgroup or b"").decode("utf-8", "replace").splitlines():
+        path = line.split(":", 2)[-1]
+        if CONTAINER_CGROUP.search(path + "/"):
+            signs.append("cgroup %s" % path)
+            break
+    return tuple(signs)
+
+
+def collect(
+    kernel=None, proc="/proc", sys_root="/sys", modules_root="/lib/modules", src="/usr/src", root="/", run=None
+):
+    """Return the KernelNode of this machine; the roots are parameters (tests give trees under tmp_path), `run`
+    stands in for probe.run_command (the optional tools modinfo and mokutil, each bounded to 5 s)."""
+    kernel = kernel or platform.release()
+    files, via, signer = module_files(kernel, modules_root, run=run)
+    state, state_via = secure_boot(sys_root, run=run)
+    return KernelNode(
+        kernel=kernel,
+        loaded=loaded(proc, sys_root),
+        module_files=files,
+        module_files_via=via,
+        module_signer=signer,
+        secure_boot=state,
+        secure_boot_via=state_via,
+        lockdown=lockdown(sys_root),
+        sig_enforce=sig_enforce(sys_root),
+        dkms_sources=dkms_sources(src),
+        container=container(root, proc),
+    )

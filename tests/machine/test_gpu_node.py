@@ -1,0 +1,138 @@
+"""Tests for checks/machine/gpu_node.py with /proc, /sys, /lib/modules and /usr/src trees under tmp_path shaped like
+the real files (formats cited in the module's docstring) and stand-ins for modinfo and mokutil's answers."""
+
+from checks.machine import gpu_node
+
+KERNEL = "6.8.0-49-generic"
+SECURE_BOOT_ON = b"\x06\x00\x00\x00\x01"  # efivarfs: 4 attribute bytes (NV|BS|RT = 0x6), then the data byte
+SECURE_BOOT_OFF = b"\x06\x00\x00\x00\x00"
+PROC_MODULES = "nvidia_uvm 1789952 0 - Live 0x0000000000000000 (POE)\nnvidia 56823808 1 nvidia_uvm, Live 0x0 (POE)\n"
+OTHER_MODULES = "snd_hda_intel 61440 4 - Live 0x0000000000000000\nnouveau 2740224 0 - Live 0x0\n"
+MODINFO = (  # `modinfo nvidia` of an unsigned akmod build (Fedora), as the report's machine
+    "filename:       /lib/modules/%s/extra/nvidia/nvidia.ko.xz\nversion:        535.161.07\nlicense:        NVIDIA\n"
+    "sig_id:         <none>\n" % KERNEL
+)
+
+
+def tree(tmp_path, modules=None, dep=None, efi=None, lockdown=None, sig_enforce=None, dkms=()):
+    """The roots gpu_node.collect reads, under tmp_path: proc, sys, lib/modules, usr/src, /."""
+    proc, sys_root, mods, src = (tmp_path / n for n in ("proc", "sys", "lib/modules", "usr/src"))
+    for folder in (proc, sys_root, mods, src):
+        folder.mkdir(parents=True)
+    if modules is not None:
+        (proc / "modules").write_text(modules)
+    if dep is not None:
+        (mods / KERNEL).mkdir()
+        (mods / KERNEL / "modules.dep").write_text(dep)
+    if efi is not None:
+        (sys_root / "firmware/efi/efivars").mkdir(parents=True)
+        (sys_root / "firmware/efi/efivars" / gpu_node.SECURE_BOOT_VARIABLE).write_bytes(efi)
+    if lockdown is not None:
+        (sys_root / "kernel/security").mkdir(parents=True)
+        (sys_root / "kernel/security/lockdown").write_text(lockdown)
+    if sig_enforce is not None:
+        (sys_root / "module/module/parameters").mkdir(parents=True)
+        (sys_root / "module/module/parameters/sig_enforce").write_text(sig_enforce)
+    for version in dkms:
+        (src / ("nvidia-" + version)).mkdir()
+        (src / ("nvidia-" + version) / "dkms.conf").write_text(
+            'PACKAGE_NAME="nvidia"\nPACKAGE_VERSION="%s"\n' % version
+        )
+    return dict(kernel=KERNEL, proc=str(proc), sys_root=str(sys_root), modules_root=str(mods), src=str(src))
+
+
+def no_tools(argv, timeout):
+    raise AssertionError("no tool is run where the files answer: %s" % argv)
+
+
+def test_a_module_built_only_for_the_previous_kernel_names_dkms_for_the_running_one(tmp_path):
+    """The kernel was upgraded, DKMS built nvidia for the old one only: modules.dep of the running kernel lists no
+    nvidia.ko; DKMS's source tree names the version to build. Secure Boot is not mentioned."""
+    roots = tree(
+        tmp_path, modules=OTHER_MODULES, dep="kernel/sound/pci/hda/snd-hda-intel.ko.zst:\n", dkms=["535.161.07"]
+    )
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **roots)
+    assert node.loaded is False and node.module_missing and node.module_files_via == "modules.dep"
+    state, meaning, fix = node.why_not_loaded()
+    assert state == "module-missing" and KERNEL in meaning
+    assert "sudo dkms install -m nvidia -v 535.161.07 -k %s" % KERNEL in fix
+    assert "secure boot" not in (meaning + fix).lower()
+
+
+def test_a_module_present_but_not_loaded_under_secure_boot_is_the_signature(tmp_path):
+    """The module file is there (modules.dep), not loaded, and the SecureBoot EFI variable's data byte is 1."""
+    roots = tree(
+        tmp_path, modules=OTHER_MODULES, dep="updates/dkms/nvidia.ko.zst: kernel/drm/drm.ko.zst\n", efi=SECURE_BOOT_ON
+    )
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **roots)
+    assert node.secure_boot is True and node.secure_boot_via == "efivars"
+    assert node.module_files == (str(tmp_path / "lib/modules" / KERNEL / "updates/dkms/nvidia.ko.zst"),)
+    state, meaning, fix = node.why_not_loaded()
+    assert state == "signature-required" and "Secure Boot is enabled (efivars)" in meaning
+    assert "mokutil --import" in fix and "disable Secure Boot" in fix and "dkms" not in fix.lower()
+
+
+def test_a_loaded_module_or_no_signature_rule_decides_nothing(tmp_path):
+    """Loaded: nothing to explain; present, not loaded, Secure Boot off and lockdown none: the facts do not say
+    why (the driver's generic fix stays)."""
+    dep = "kernel/drivers/video/nvidia.ko: \n"
+    loaded = gpu_node.collect(root=str(tmp_path), run=no_tools, **tree(tmp_path / "a", modules=PROC_MODULES, dep=dep))
+    assert loaded.loaded is True and loaded.why_not_loaded() is None
+    roots = tree(tmp_path / "b", modules=OTHER_MODULES, dep=dep, efi=SECURE_BOOT_OFF, lockdown="[none] integrity\n")
+    off = gpu_node.collect(root=str(tmp_path), run=no_tools, **roots)
+    assert off.secure_boot is False and off.lockdown == "none" and off.why_not_loaded() is None
+
+
+def test_lockdown_or_sig_enforce_alone_require_signatures(tmp_path):
+    """kernel_lockdown(7)'s bracketed mode and module.sig_enforce=Y refuse unsigned modules without Secure Boot."""
+    dep = "extra/nvidia.ko.xz:\n"
+    lock = gpu_node.collect(
+        root=str(tmp_path),
+        run=no_tools,
+        **tree(tmp_path / "a", modules="", dep=dep, lockdown="none [integrity] confidentiality\n"),
+    )
+    assert lock.lockdown == "integrity" and lock.why_not_loaded()[0] == "signature-required"
+    enforce = gpu_node.collect(
+        root=str(tmp_path), run=no_tools, **tree(tmp_path / "b", modules="", dep=dep, sig_enforce="Y\n")
+    )
+    assert enforce.sig_enforce is True and "sig_enforce" in enforce.why_not_loaded()[1]
+
+
+def test_modinfo_and_mokutil_answer_where_the_files_cannot(tmp_path):
+    """No /lib/modules/<release> and no efivars (a VM, a chroot): `modinfo nvidia` and `mokutil --sb-state` answer."""
+    answers = {"modinfo": (0, MODINFO), "mokutil": (0, "SecureBoot enabled\n")}
+    runs = []
+
+    def run(argv, timeout):
+        runs.append(argv)
+        return answers[argv[0].rsplit("/", 1)[-1]]
+
+    files, via, signer = gpu_node.module_files(KERNEL, str(tmp_path), modinfo="/usr/sbin/modinfo", run=run)
+    assert files == ("/lib/modules/%s/extra/nvidia/nvidia.ko.xz" % KERNEL,) and via == "modinfo" and signer is None
+    assert gpu_node.secure_boot(str(tmp_path), mokutil="/usr/bin/mokutil", run=run) == (True, "mokutil")
+    assert runs == [["/usr/sbin/modinfo", "nvidia"], ["/usr/bin/mokutil", "--sb-state"]]
+    missing = gpu_node.module_files(
+        KERNEL, str(tmp_path), modinfo="modinfo", run=lambda a, t: (1, "modinfo: ERROR: Module nvidia not found.\n")
+    )
+    assert missing == ((), "modinfo", None)
+    unknown = gpu_node.module_files(KERNEL, str(tmp_path), modinfo="modinfo", run=lambda a, t: (None, "did not answer"))
+    assert unknown[1] == "not looked up"
+
+
+def test_container_signs_and_none_on_a_plain_host(tmp_path):
+    """/.dockerenv, /run/.containerenv, container= in PID 1's environment, a docker cgroup path; none on a host
+    whose cgroups are at the root (cgroup v2's `0::/`)."""
+    proc = tmp_path / "proc"
+    (proc / "1").mkdir(parents=True)
+    (proc / "self").mkdir()
+    (proc / "self/cgroup").write_text("0::/\n")
+    (proc / "1/environ").write_bytes(b"PATH=/usr/bin\0HOME=/root\0")
+    assert gpu_node.container(str(tmp_path), str(proc)) == ()
+    (tmp_path / ".dockerenv").write_text("")
+    (proc / "1/environ").write_bytes(b"PATH=/usr/bin\0container=podman\0")
+    (proc / "self/cgroup").write_text("0::/system.slice/docker-3f2a9c.scope\n")
+    assert gpu_node.container(str(tmp_path), str(proc)) == (
+        "/.dockerenv",
+        "container=podman",
+        "cgroup /system.slice/docker-3f2a9c.scope",
+    )
