@@ -53,8 +53,27 @@ SMI_HEADER_535 = (
 # Query fields our checks ask for; 470's nvidia-smi has no compute_cap (absent from the 470.256.02 binary, present
 # in 525.147.05): it answers `Field "compute_cap" is not a valid field to query.`, a blank line, exit 2
 # (huggingface/candle#733, canonical/inference-snaps#128, CoHDI/composable-resource-operator#37).
-FIELDS_470 = ("name", "driver_version", "memory.total", "pci.bus_id")
+# The memory error fields (`nvidia-smi --help-query-gpu`) are known to both; a GPU without ECC (GeForce) answers
+# `[N/A]` for each, Ampere and later `[N/A]` for retired_pages.pending (they remap rows), booleans are `Yes`/`No`.
+MEMORY_FIELDS = (
+    "ecc.mode.current",
+    "ecc.errors.uncorrected.volatile.total",
+    "retired_pages.pending",
+    "remapped_rows.pending",
+    "remapped_rows.failure",
+)
+FIELDS_470 = ("name", "driver_version", "memory.total", "pci.bus_id") + MEMORY_FIELDS
 FIELDS_535 = FIELDS_470 + ("compute_cap",)
+# The memory error answers of an A100 (ECC on) after a double-bit error: two uncorrectable errors since the driver
+# loaded, their rows waiting for the remap at the next reset (NVIDIA, "A100 GPU Memory Error Management").
+ECC_A100_PENDING = {
+    "ecc.mode.current": "Enabled",
+    "ecc.errors.uncorrected.volatile.total": "2",
+    "retired_pages.pending": "[N/A]",
+    "remapped_rows.pending": "Yes",
+    "remapped_rows.failure": "No",
+}
+ECC_A100_CLEAN = dict(ECC_A100_PENDING, **{"ecc.errors.uncorrected.volatile.total": "0", "remapped_rows.pending": "No"})
 H100 = ("NVIDIA H100 80GB HBM3", 81559, "00000000:19:00.0", "9.0")
 RTX_5090 = ("NVIDIA GeForce RTX 5090", 32607, "00000000:01:00.0", "12.0")
 T4 = ("Tesla T4", 15360, "00000000:00:04.0", "7.5")
@@ -63,6 +82,7 @@ SMI_SCRIPT = """\
 #!{python}
 import sys, time
 STATE, SLEEP = {state!r}, {sleep!r}
+ECC = {ecc!r}
 if SLEEP:
     time.sleep(SLEEP)
 if STATE:
@@ -86,13 +106,17 @@ for field in fields:
 units = not any("nounits" in a for a in args)
 for name, memory, bus, cap in {gpus!r}:
     row = {{"name": name, "driver_version": {driver!r}, "pci.bus_id": bus, "compute_cap": cap}}
+    row.update({{f: "[N/A]" for f in {memory_fields!r}}}, **ECC.get(bus, {{}}))
     row["memory.total"] = "%d MiB" % memory if units else str(memory)
     print(", ".join(row[f] for f in fields))
 """
 
 
-def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H100,), sleep=None, apps=()):
+def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H100,), sleep=None, apps=(), ecc=None):
     """Write an executable fake `nvidia-smi` into `directory` and return {"PATH": ...} that puts it first.
+
+    ecc: {bus id: {memory field: answer}} (e.g. ECC_A100_PENDING) for GPUs that count memory errors; the others
+    answer `[N/A]` to the memory fields.
 
     state: None (answers, like a 470 or 535 driver by `driver`'s major) or a key of SMI_STATES; sleep: seconds to
     hang before answering; apps: (pid, MiB or None) rows of `--query-compute-apps=pid,used_memory`.
@@ -114,6 +138,8 @@ def nvidia_smi(directory, state=None, driver="535.161.07", cuda="12.2", gpus=(H1
                 gpus=tuple(gpus),
                 driver=driver,
                 apps=tuple(apps),
+                ecc=dict(ecc or {}),
+                memory_fields=MEMORY_FIELDS,
             )
         )
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)

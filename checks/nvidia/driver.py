@@ -14,10 +14,12 @@ import ctypes
 import platform
 import re
 import shutil
+from dataclasses import asdict
 from typing import NamedTuple
 
 from checks.machine.probe import run_command
 from checks.nvidia import parse
+from checks.nvidia.records import MemoryErrors
 
 
 class KnownState(NamedTuple):
@@ -119,7 +121,16 @@ STATES = (
     ),
 )
 HUNG_FIX = "look for Xid errors (`dmesg | grep -i xid`), then reset the GPU (`sudo nvidia-smi -r`) or reboot"
-QUERY = ("name", "driver_version", "memory.total", "pci.bus_id", "compute_cap")
+# The memory error fields (records.MemoryErrors) ride in the same query: their names are `nvidia-smi
+# --help-query-gpu`'s; a driver whose nvidia-smi lacks one drops it like compute_cap.
+MEMORY_FIELDS = (
+    "ecc.mode.current",
+    "ecc.errors.uncorrected.volatile.total",
+    "retired_pages.pending",
+    "remapped_rows.pending",
+    "remapped_rows.failure",
+)
+QUERY = ("name", "driver_version", "memory.total", "pci.bus_id", "compute_cap") + MEMORY_FIELDS
 NOT_A_FIELD = re.compile(r'Field "([\w.]+)" is not a valid field to query')
 
 
@@ -164,8 +175,43 @@ def kernel_module_version(path="/proc/driver/nvidia/version"):
     return match.group(1) if match else None
 
 
-def _gpu(name, memory_mib=None, bus_id=None, capability=None):
-    return {"name": name, "memory_mib": memory_mib, "bus_id": bus_id, "compute_cap": capability}
+def _gpu(name, memory_mib=None, bus_id=None, capability=None, memory_errors=None):
+    errors = asdict(memory_errors) if memory_errors is not None and memory_errors.counted() else None
+    gpu = {"name": name, "memory_mib": memory_mib, "bus_id": bus_id, "compute_cap": capability}
+    return dict(gpu, memory_errors=errors)
+
+
+def memory_errors(gpu):
+    """Return the records.MemoryErrors of one GPU of facts()["gpus"], or None where the driver counts none."""
+    found = gpu.get("memory_errors")
+    return MemoryErrors(**found) if found else None
+
+
+def _smi_memory_errors(row):
+    return MemoryErrors(
+        ecc_enabled=parse.flag(row.get("ecc.mode.current")),
+        volatile_uncorrected=parse.integer(row.get("ecc.errors.uncorrected.volatile.total")),
+        retired_pages_pending=parse.flag(row.get("retired_pages.pending")),
+        remapped_rows_pending=parse.flag(row.get("remapped_rows.pending")),
+        remapped_rows_failure=parse.flag(row.get("remapped_rows.failure")),
+    )
+
+
+def _nvml_memory_errors(pynvml, handle):
+    # nvml.h: NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1, NVML_VOLATILE_ECC = 0; the mode is (current, pending)
+    mode = _nvml_optional(pynvml, "nvmlDeviceGetEccMode", handle)
+    uncorrected = getattr(pynvml, "NVML_MEMORY_ERROR_TYPE_UNCORRECTED", 1)
+    volatile = getattr(pynvml, "NVML_VOLATILE_ECC", 0)
+    count = _nvml_optional(pynvml, "nvmlDeviceGetTotalEccErrors", handle, uncorrected, volatile) if mode else None
+    pages = _nvml_optional(pynvml, "nvmlDeviceGetRetiredPagesPendingStatus", handle)
+    rows = _nvml_optional(pynvml, "nvmlDeviceGetRemappedRows", handle)  # (corrRows, uncRows, isPending, failure)
+    return MemoryErrors(
+        ecc_enabled=bool(mode[0]) if mode else None,
+        volatile_uncorrected=count,
+        retired_pages_pending=None if pages is None else bool(pages),
+        remapped_rows_pending=bool(rows[2]) if rows else None,
+        remapped_rows_failure=bool(rows[3]) if rows else None,
+    )
 
 
 def from_nvml(pynvml):
@@ -190,6 +236,7 @@ def from_nvml(pynvml):
                     memory.total // 2**20 if memory is not None else None,
                     parse.text(bus.busId) if bus is not None else None,
                     "%d.%d" % tuple(capability) if capability else None,
+                    _nvml_memory_errors(pynvml, handle),
                 )
             )
         return info
@@ -202,9 +249,9 @@ def from_nvml(pynvml):
             pass
 
 
-def _nvml_optional(pynvml, name, handle):
+def _nvml_optional(pynvml, name, handle, *args):
     try:
-        return getattr(pynvml, name)(handle)
+        return getattr(pynvml, name)(handle, *args)
     except (pynvml.NVMLError, AttributeError):  # not on this GPU or driver, or an older nvidia-ml-py
         return None
 
@@ -238,6 +285,7 @@ def from_smi(smi, timeout, want_cuda=True):
                 parse.integer(row.get("memory.total", "")),
                 row.get("pci.bus_id"),
                 cap if cap and re.match(r"^\d+\.\d+$", cap) else None,
+                _smi_memory_errors(row),
             )
         )
     info["cuda"] = None
@@ -258,7 +306,8 @@ def import_pynvml():
 
 
 def facts(timeout=15.0, pynvml=None):
-    """Return the driver facts: present, version, cuda, gpus [{name, memory_mib, bus_id, compute_cap}], source
+    """Return the driver facts: present, version, cuda, gpus [{name, memory_mib, bus_id, compute_cap, memory_errors
+    (records.MemoryErrors as a dict, None where the driver counts none; memory_errors() reads it)}], source
     (NVML, nvidia-smi or None), and when it does not answer: state, error (its own words), meaning, fix.
 
     `pynvml`: the nvidia-ml-py module to use (tests pass a fake); by default imported where installed.

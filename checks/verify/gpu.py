@@ -9,6 +9,7 @@ facts (checks/diagnosis.py by_gpu_access), the table's meaning where no fact dec
 
 import os
 import platform
+from dataclasses import asdict
 
 from checks import compat
 from checks.causes import CUDA_INIT_KINDS, of_cuda
@@ -281,6 +282,17 @@ def _probe_failed(ctx):
             data={"exception": error},
         )
     kind, meaning, fix = cause
+    fault = memory_fault(ctx.driver["gpus"]) if kind in COUNTED_KINDS else None
+    if fault is not None:  # the GPU's own error counters say which hardware fault it was
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="CUDA cannot run a kernel: %s" % fault[0],
+            expected="a kernel runs",
+            actual=error,
+            hint=fault[1],
+            data={"memory_errors": fault[2]},
+        )
     if kind in CUDA_INIT_KINDS:  # CUDA did not start: the parent judges it against the GPU access path's facts
         return Result(
             name="gpu",
@@ -306,6 +318,45 @@ def _probe_failed(ctx):
         actual=error,
         hint=fix,
     )
+
+
+# CUDA failures a GPU memory fault gives, judged by the GPU's error counters (memory_fault): CUDA Runtime API,
+# cudaError_t: cudaErrorECCUncorrectable (214) "uncorrectable ECC error encountered", cudaErrorIllegalAddress (700)
+# "an illegal memory access was encountered", cudaErrorLaunchFailure (719) "unspecified launch failure" and
+# cudaErrorUnknown (999) "unknown error" (checks/causes.py rows `fault` and `uvm`); NVIDIA's Xid catalogue lists
+# Xid 48 (double-bit ECC error) and 63/64 (page retirement / row remapping event) as what the driver logs with them.
+COUNTED_KINDS = ("fault", "uvm")
+
+
+def memory_fault(gpus):
+    """Return (meaning, fix, {index: MemoryErrors as dict}) when the driver's counters of some GPU of `gpus` (driver
+    facts, in nvidia-smi's index order) show an uncorrectable ECC error since the driver loaded, pages or rows
+    pending retirement/remapping, or a failed remapping (records.MemoryErrors.faults); None where they show none or
+    the driver counts none (no ECC: GeForce). Pending pages and rows are retired/remapped at the next GPU reset or
+    reboot (NVIDIA, "A100 GPU Memory Error Management" and "Dynamic Page Retirement"); a failed remapping, or faults
+    that come back after it, mean the GPU needs replacing."""
+    found = []
+    for index, gpu in enumerate(gpus):
+        errors = nvidia_driver.memory_errors(gpu)
+        if errors is not None and errors.faults():
+            found.append((index, errors))
+    if not found:
+        return None
+    lines = ["GPU %d has %s" % (index, _and(errors.faults())) for index, errors in found]
+    indices = ",".join(str(index) for index, _ in found)
+    one = len(found) == 1
+    meaning = "%s: a hardware fault of %s" % ("; ".join(lines), "this GPU" if one else "these GPUs")
+    fix = (
+        "reset %s (`sudo nvidia-smi -r -i %s`) or reboot to retire the pages; if it recurs, replace %s "
+        "(`python -m checks health` names it)" % ("it" if one else "them", indices, "the GPU" if one else "them")
+    )
+    if any(errors.remapped_rows_failure for _, errors in found):
+        fix = "replace the GPU: row remapping failed (no spare rows left); until then " + fix
+    return meaning, fix, {str(index): asdict(errors) for index, errors in found}
+
+
+def _and(phrases):
+    return " and ".join(phrases) if len(phrases) < 3 else "%s and %s" % (", ".join(phrases[:-1]), phrases[-1])
 
 
 # CUDA failures that belong to the GPU the process selected (its memory, its architecture, a fault on it)

@@ -2,11 +2,13 @@
 pynvml shaped like the real ones (tests/fakes.py names the sources of every text and exit code)."""
 
 import os
+from types import SimpleNamespace
 
 import fakes
 import pytest
 
 from checks.nvidia import driver
+from checks.nvidia.records import MemoryErrors
 
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the fake nvidia-smi is an executable script")
 # A real driver answers through /proc and libcuda before any nvidia-smi on PATH.
@@ -38,8 +40,59 @@ def test_a_535_driver_reports_every_gpu_with_its_compute_capability(smi):
         "memory_mib": 81559,
         "bus_id": "00000000:19:00.0",
         "compute_cap": "9.0",
+        "memory_errors": None,  # the fake's H100 answers `[N/A]` to the memory fields: no counters
     }
     assert driver.describe(info) == "535.161.07 (CUDA 12.2)"
+
+
+@POSIX
+@NO_REAL_DRIVER
+def test_the_memory_error_counters_come_with_the_same_query(smi):
+    """An A100 with ECC on after a double-bit error (`ecc.errors.uncorrected.volatile.total` 2, `remapped_rows.pending`
+    Yes, `retired_pages.pending` [N/A] as on Ampere); a GPU answering `[N/A]` everywhere (no ECC) counts nothing."""
+    a100 = ("NVIDIA A100-SXM4-80GB", 81920, "00000000:10:1C.0", "8.0")
+    info = smi(gpus=[a100, fakes.RTX_5090], ecc={a100[2]: fakes.ECC_A100_PENDING})
+    errors = driver.memory_errors(info["gpus"][0])
+    assert errors == MemoryErrors(
+        ecc_enabled=True,
+        volatile_uncorrected=2,
+        retired_pages_pending=None,
+        remapped_rows_pending=True,
+        remapped_rows_failure=False,
+    )
+    assert errors.faults() == ["2 uncorrectable ECC errors (volatile)", "rows pending remapping"]
+    assert info["gpus"][1]["memory_errors"] is None and driver.memory_errors(info["gpus"][1]) is None
+    clean = smi(gpus=[a100], ecc={a100[2]: fakes.ECC_A100_CLEAN})
+    assert driver.memory_errors(clean["gpus"][0]).faults() == []
+
+
+def test_nvml_gives_the_same_memory_error_counters():
+    """Through NVML: nvmlDeviceGetEccMode (current, pending), nvmlDeviceGetTotalEccErrors(handle, UNCORRECTED=1,
+    VOLATILE=0), nvmlDeviceGetRetiredPagesPendingStatus (NOT_SUPPORTED on Ampere), nvmlDeviceGetRemappedRows."""
+
+    class NVMLError(Exception):
+        def __init__(self, value):
+            self.value = value
+
+    asked = []
+
+    def total(handle, kind, counter):
+        asked.append((kind, counter))
+        return 3
+
+    def not_supported(handle):
+        raise NVMLError(3)
+
+    pynvml = SimpleNamespace(
+        NVMLError=NVMLError,
+        nvmlDeviceGetEccMode=lambda handle: (1, 1),
+        nvmlDeviceGetTotalEccErrors=total,
+        nvmlDeviceGetRetiredPagesPendingStatus=not_supported,
+        nvmlDeviceGetRemappedRows=lambda handle: (0, 3, 1, 0),
+    )
+    errors = driver._nvml_memory_errors(pynvml, "handle")
+    assert asked == [(1, 0)]
+    assert errors == MemoryErrors(True, 3, None, True, False)
 
 
 @POSIX

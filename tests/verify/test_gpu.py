@@ -1,6 +1,8 @@
 """Tests for checks/verify/gpu.py, in-process with facts shaped as the probes collect them: the driver's states, the
 architecture check without a kernel launch, CUDA's own errors from the GPU probe, and --no-gpu."""
 
+import dataclasses
+import os
 import sys
 from types import SimpleNamespace
 
@@ -9,12 +11,14 @@ import pytest
 
 from checks import diagnosis
 from checks.machine import gpu_access, probe, provenance, requirements, system
+from checks.nvidia import driver as nvidia_driver
 from checks.report import FAIL, PASS, SKIP, WARN
 from checks.verify import arch as verify_arch
 from checks.verify import gpu as verify_gpu
 from checks.verify import origin
 from checks.workspace import manifest, promise
 
+REAL_DRIVER = os.path.exists("/proc/driver/nvidia/version") or nvidia_driver.cuda_from_libcuda() is not None
 CU117_ARCHES = "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80 sm_86"  # the 2.0.1 cu117 wheel (pytorch/pytorch#110153)
 HEALTHY = {
     "present": True,
@@ -206,6 +210,61 @@ def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
     assert "no kernel image is available" in result.actual and "TORCH_USE_CUDA_DSA" not in result.actual
     assert result.hint.startswith("use the cu118 environment") and "reinstall" not in result.hint
     assert "exception" not in (result.data or {})  # judged here: the fix names an environment of the workspace
+
+
+ECC_ERROR = (  # cudaErrorECCUncorrectable (214), as torch raises it (vllm-project/vllm#5222)
+    "the GPU probe exited with 1: RuntimeError: CUDA error: uncorrectable ECC error encountered"
+)
+A100 = ("NVIDIA A100-SXM4-80GB", 81920, "00000000:10:1C.0", "8.0")
+
+
+def smi_driver(tmp_path, monkeypatch, gpus, ecc):
+    """The driver facts read through the fake nvidia-smi's CSV answers (NVML absent)."""
+    monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path, gpus=gpus, ecc=ecc)["PATH"])
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    return nvidia_driver.facts(timeout=10)
+
+
+@pytest.mark.skipif(REAL_DRIVER, reason="a real NVIDIA driver answers before the fake one")
+@pytest.mark.parametrize(
+    "error",
+    [ECC_ERROR, "the GPU probe exited with 1: RuntimeError: CUDA error: an illegal memory access was encountered"],
+)
+def test_a_kernel_fault_on_a_gpu_whose_counters_show_uncorrectable_errors_is_that_gpus_hardware(
+    tmp_path, monkeypatch, error
+):
+    """The probe's fault (214, or 700 illegal address) with GPU 1's counters at 2 uncorrectable errors and rows
+    pending remapping: that GPU's hardware fault, reset or reboot, replace if it recurs; GPU 0 (clean) is not named."""
+    clean = ("NVIDIA A100-SXM4-80GB", 81920, "00000000:07:00.0", "8.0")
+    ecc = {clean[2]: fakes.ECC_A100_CLEAN, A100[2]: fakes.ECC_A100_PENDING}
+    driver = smi_driver(tmp_path, monkeypatch, [clean, A100], ecc)
+    result = verify_gpu.check_gpu(context(driver=driver, gpu=probe.GpuProbe(error=error)))
+    assert result.status == FAIL
+    assert result.summary == (
+        "CUDA cannot run a kernel: GPU 1 has 2 uncorrectable ECC errors (volatile) and rows pending remapping: a "
+        "hardware fault of this GPU"
+    )
+    assert result.hint.startswith("reset it (`sudo nvidia-smi -r -i 1`) or reboot") and "replace the GPU" in result.hint
+    assert "GPU 0" not in result.summary and result.actual == error
+
+
+@pytest.mark.skipif(REAL_DRIVER, reason="a real NVIDIA driver answers before the fake one")
+@pytest.mark.parametrize("ecc", [None, {A100[2]: fakes.ECC_A100_CLEAN}])
+def test_a_kernel_fault_without_counters_or_with_clean_ones_keeps_the_general_verdict(tmp_path, monkeypatch, ecc):
+    """No ECC (`[N/A]`: GeForce) or counters at zero: nothing says which hardware, the general fault verdict stays."""
+    driver = smi_driver(tmp_path, monkeypatch, [A100], ecc)
+    result = verify_gpu.check_gpu(context(driver=driver, gpu=probe.GpuProbe(error=ECC_ERROR)))
+    assert result.status == FAIL and "a GPU kernel faulted" in result.summary
+    assert "nvidia-smi -q -d ECC" in result.hint
+
+
+def test_a_failed_row_remapping_says_replace_the_gpu():
+    """`remapped_rows.failure` Yes: the GPU has no spare rows left (NVIDIA, A100 GPU Memory Error Management)."""
+    failed = dict(fakes.ECC_A100_PENDING, **{"remapped_rows.failure": "Yes"})
+    errors = nvidia_driver._smi_memory_errors(failed)
+    gpus = [dict(smi_gpus(A100)[0], memory_errors=dataclasses.asdict(errors))]
+    meaning, fix, _ = verify_gpu.memory_fault(gpus)
+    assert "a failed row remapping" in meaning and fix.startswith("replace the GPU")
 
 
 def test_a_hung_probe_gets_the_xid_advice():
