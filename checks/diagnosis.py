@@ -31,6 +31,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 """
 
 import dataclasses
+import glob
 import os
 import re
 import sys
@@ -129,6 +130,16 @@ ERRNO = (
         re.compile(
             r"failed to map segment from shared object|cannot map zero-fill pages|cannot change memory protections|"
             r"Operation not permitted.*\.so"
+        ),
+    ),
+    # a thread or process could not be created: clone()/fork() return EAGAIN at a cgroup's pids.max or RLIMIT_NPROC
+    # (man 2 clone, man 2 fork); CPython's "can't start new thread" (Modules/_threadmodule.c), libgomp's "Thread
+    # creation failed" (libgomp/config/linux/team / team.c), OpenBLAS's "pthread_create failed" (blas_server.c).
+    (
+        "EAGAIN",
+        re.compile(
+            r"Resource temporarily unavailable|\bEAGAIN\b|Errno 11\b|can't start new thread|pthread_create failed|"
+            r"Thread creation failed"
         ),
     ),
     ("EACCES", re.compile(r"Permission denied|EACCES|Errno 13\b|Read-only file system|Errno 30\b")),
@@ -327,6 +338,56 @@ def by_provenance(parts, facts):
                 fix=_fix_origin(copy, name),
                 fact="%s imported from %s" % (name, copy.origin),
             )
+    return None
+
+
+def _held_by(entry, name):
+    """True when sys.path entry `entry` holds top-level module `name` (a package, a .py file or an extension)."""
+    base = os.path.join(entry, name)
+    return os.path.isdir(base) or os.path.isfile(base + ".py") or bool(glob.glob(glob.escape(base) + ".*so"))
+
+
+def by_foreign_path(parts, facts):
+    """Rule 1a: the failing module is imported from a PYTHONPATH entry of another Python's packages
+    (provenance.foreign_paths: lib/python2.7/dist-packages on a Python 3). PYTHONPATH precedes the environment's
+    site-packages (docs.python.org/3/library/sys_path_init.html), so its copy is taken first, whatever it was built
+    for; the failure is that copy's (pure Python for 2.7, or extension modules named for another interpreter, which
+    the extension rule 1b describes). Precedes 1b: the entry is why the wrong files are on the path at all."""
+    foreign = getattr(facts.provenance, "foreign_paths", ())
+    if not foreign:
+        return None
+    names = [n.split(".")[0] for n in ([parts.missing_module] if parts.missing_module else []) + list(parts.packages)]
+    for position, item in enumerate(foreign):
+        root = item.entry.rstrip("/\\")
+        named = [p for p in parts.paths if p.startswith(root + "/")]
+        modules = [n for n in dict.fromkeys(names) if _held_by(item.entry, n)]
+        # an earlier PYTHONPATH entry holding it would be imported instead
+        modules = [n for n in modules if not any(_held_by(f.entry, n) for f in foreign[:position])]
+        if not modules and not named:
+            continue
+        module = modules[0] if modules else named[0][len(root) + 1 :].split("/")[0]
+        python = "%d.%d" % sys.version_info[:2]
+        extension = by_extension(parts, facts)
+        meaning = (
+            "PYTHONPATH holds %s, packages for Python %s%s, ahead of this Python %s's own: %s is imported "
+            % (
+                item.entry,
+                item.python,
+                " (%s puts it there)" % item.set_by if item.set_by else "",
+                python,
+                module,
+            )
+            + "from there, not from the environment"
+        )
+        if extension is not None:
+            meaning += "; " + extension.meaning
+        after = " after sourcing %s" % item.set_by if item.set_by else ""
+        return Cause(
+            meaning=meaning,
+            fix="remove it from PYTHONPATH: `unset PYTHONPATH`, or drop %s from PYTHONPATH%s, so that Python %s "
+            "imports its own %s" % (item.entry, after, python, module),
+            fact="PYTHONPATH entry %s (Python %s) holds %s" % (item.entry, item.python, module),
+        )
     return None
 
 
@@ -1482,6 +1543,22 @@ def by_system(parts, facts):
             + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
             fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
         )
+    pids = getattr(system, "pids", None)
+    if "EAGAIN" in parts.errno and pids is not None and pids.headroom() < system.threads_needed():
+        return Cause(
+            meaning="a thread or process could not be started: this cgroup's pids.max is %d (%d in use), and it "
+            "counts every thread; torch's two thread pools of %d and DataLoader workers need about %d"
+            % (pids.limit, pids.current or 0, system.threads, system.threads_needed()),
+            fix="raise the container's pids limit (`docker run --pids-limit=%d` or more, podman likewise, Kubernetes "
+            "podPidsLimit), or cap the thread pools to fit: `export OMP_NUM_THREADS=%d MKL_NUM_THREADS=%d` and fewer "
+            "DataLoader workers"
+            % (
+                (pids.current or 0) + system.threads_needed(),
+                max(1, (pids.headroom() - system_rules.PIDS_SPARE) // 2),
+                max(1, (pids.headroom() - system_rules.PIDS_SPARE) // 2),
+            ),
+            fact="pids.max %d, pids.current %s in %s" % (pids.limit, pids.current, pids.cgroup),
+        )
     if "NOEXEC" in parts.errno:  # the loader could not map a library: the address-space limit, or its mount
         if system.address_space is not None:
             return Cause(
@@ -1510,6 +1587,14 @@ def by_system(parts, facts):
                     fact="%s on a noexec mount" % code.path,
                 )
             if not code.writable:
+                if not code.runs_code:  # torch's cache: its default is under HOME, which may be the unwritable one
+                    return Cause(
+                        meaning="%s's cache directory (downloaded models and weights) is %s, which this process "
+                        "cannot write (read-only or not its own)" % (code.purpose, code.path),
+                        fix="set %s (or XDG_CACHE_HOME) to a writable directory: `export %s=<a writable directory>`"
+                        % (code.variable, code.variable),
+                        fact="%s not writable" % code.path,
+                    )
                 return Cause(
                     meaning="%s writes code to %s, which this user cannot write" % (code.purpose, code.path),
                     fix="point %s at a writable directory: `export %s=$HOME/.cache/%s`"
@@ -1575,6 +1660,7 @@ def unrecognised(parts, facts):
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
 FACT_RULES = (
     "provenance",
+    "foreign-path",
     "stdlib",
     "extension",
     "requirement",
@@ -1601,6 +1687,7 @@ def explain(text, facts):
     parts = parse(text)
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
+        ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),

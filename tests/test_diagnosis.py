@@ -931,3 +931,115 @@ def test_two_mig_instances_in_one_process_are_one_device(tmp_path, monkeypatch):
     assert diagnosis.by_mig(
         diagnosis.parse(invalid), dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS})
     )
+
+
+# numpy/_core/__init__.py (numpy 2.x) when its extension does not import, after CPython's own ModuleNotFoundError
+NUMPY_C_EXTENSIONS = (
+    "Traceback (most recent call last):\n"
+    '  File "%s/numpy/_core/__init__.py", line 23, in <module>\n'
+    "    from . import multiarray\n"
+    "ModuleNotFoundError: No module named 'numpy._core._multiarray_umath'\n\n"
+    "During handling of the above exception, another exception occurred:\n\n"
+    "ImportError: \n\nIMPORTANT: PLEASE READ THIS FOR ADVICE ON HOW TO SOLVE THIS ISSUE!\n\n"
+    "Importing the numpy C-extensions failed. This error can happen for\nmany reasons, often due to issues with your "
+    "setup or how NumPy was\ninstalled.\nThe following compiled module files exist, but seem incompatible\n"
+    "with with either python 'cpython-311' or the platform 'linux':\n\n  * _multiarray_umath.x86_64-linux-gnu.so\n"
+)
+
+
+def ros_facts(tmp_path, monkeypatch):
+    """ROS 1's setup.bash: PYTHONPATH=/opt/ros/<distro>/lib/python2.7/dist-packages, ROS_DISTRO, CMAKE_PREFIX_PATH;
+    its numpy carries Debian's Python 2.7 extension names (`*.x86_64-linux-gnu.so`)."""
+    prefix, packages = site(tmp_path)
+    ros = tmp_path / "opt" / "ros" / "melodic" / "lib" / "python2.7" / "dist-packages"
+    (ros / "numpy" / "_core").mkdir(parents=True)
+    (ros / "numpy" / "__init__.py").write_text("")
+    (ros / "numpy" / "_core" / "__init__.py").write_text("")
+    (ros / "numpy" / "_core" / "_multiarray_umath.x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (ros / "rospkg").mkdir()
+    (ros / "rospkg" / "__init__.py").write_text("")
+    environ = {
+        "PYTHONPATH": str(ros),
+        "ROS_DISTRO": "melodic",
+        "CMAKE_PREFIX_PATH": str(tmp_path / "opt" / "ros" / "melodic"),
+    }
+    monkeypatch.setattr(sys, "path", [str(ros), str(packages)])
+    found = facts_for(monkeypatch, prefix, [ros, packages], environ)
+    prov = dataclasses.replace(found.provenance, foreign_paths=provenance.foreign_paths(environ, (3, 11)))
+    return dataclasses.replace(found, provenance=prov), ros
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux extension's file name")
+def test_a_module_from_another_python_s_pythonpath_entry_names_the_entry(tmp_path, monkeypatch):
+    """DexaiRobotics/drake-torch#73: sourcing ROS puts python2.7/dist-packages first on PYTHONPATH; the failing
+    numpy is that entry's. The extension rule's finding (files for another interpreter) is kept, the entry is why."""
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    cause = diagnosis.explain(NUMPY_C_EXTENSIONS % ros, found)
+    assert cause.rule == "foreign-path"
+    assert cause.meaning.startswith("PYTHONPATH holds %s, packages for Python 2.7 (ROS's setup script" % ros)
+    assert "numpy is imported from there" in cause.meaning and "built for another interpreter" in cause.meaning
+    assert "`unset PYTHONPATH`" in cause.fix and "drop %s from PYTHONPATH after sourcing ROS" % ros in cause.fix
+    assert "pip install" not in cause.fix
+
+
+def test_a_python_2_source_file_on_pythonpath_names_the_entry(tmp_path, monkeypatch):
+    """Python 2 syntax in a file from that entry (CPython 3's SyntaxError text for a print statement)."""
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    text = (
+        '  File "%s/rospkg/os_detect.py", line 12\n    print "ok"\n    ^^^^^^^^^^\n'
+        "SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?" % ros
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "foreign-path" and "rospkg is imported from there" in cause.meaning
+
+
+def test_a_failure_of_a_module_not_on_the_foreign_entry_is_judged_as_before(tmp_path, monkeypatch):
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found)
+    assert cause.rule != "foreign-path"
+
+
+# CPython's Modules/_threadmodule.c, libgomp's team.c, os.fork's OSError: all EAGAIN from clone()/fork()
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RuntimeError: can't start new thread",
+        "libgomp: Thread creation failed: Resource temporarily unavailable",
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable",
+    ],
+)
+def test_a_thread_that_cannot_start_under_a_low_pids_limit(tmp_path, monkeypatch, text):
+    """vast-ai/base-image#214: pids.max counts threads; torch's pools exhaust it and pthread_create fails."""
+    prefix, packages = site(tmp_path)
+    pids = system.PidsLimit(1024, 1020, "/sys/fs/cgroup/docker-4f3c.scope", 2)
+    found = facts_for(monkeypatch, prefix, [packages], pids=pids, threads=384)
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "system" and "pids.max is 1024 (1020 in use)" in cause.meaning
+    assert "--pids-limit=" in cause.fix and "OMP_NUM_THREADS=" in cause.fix
+    assert cause.fact == "pids.max 1024, pids.current 1020 in /sys/fs/cgroup/docker-4f3c.scope"
+
+
+def test_eagain_without_a_short_pids_limit_is_not_blamed_on_it(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    roomy = system.PidsLimit(100000, 50, "/sys/fs/cgroup/user.slice", 2)
+    for pids in (None, roomy):
+        found = facts_for(monkeypatch, prefix, [packages], pids=pids, threads=8)
+        cause = diagnosis.explain("RuntimeError: can't start new thread", found)
+        assert "pids" not in cause.meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OSError: [Errno 30] Read-only file system: '/home/u/.cache/torch/hub'",
+        "PermissionError: [Errno 13] Permission denied: '/home/u/.cache/torch/hub/checkpoints'",
+    ],
+)
+def test_an_unwritable_torch_cache_is_fixed_with_torch_home(tmp_path, monkeypatch, text):
+    """twosixlabs/armory#779: torch.hub writes under ~/.cache/torch when neither TORCH_HOME nor XDG_CACHE_HOME is
+    set (torch/hub.py _get_torch_home); HOME not writable."""
+    prefix, packages = site(tmp_path)
+    cache = system.CodeDir("torch.hub", "/home/u/.cache/torch", "TORCH_HOME", False, True, runs_code=False)
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages], code_dirs=(cache,)))
+    assert cause.rule == "system" and "/home/u/.cache/torch" in cause.meaning
+    assert cause.fix.startswith("set TORCH_HOME (or XDG_CACHE_HOME) to a writable directory")

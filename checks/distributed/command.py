@@ -90,6 +90,19 @@ def launch_env(environ):
     else:
         return dict(zip(LAUNCH, (None, 0, 1, 0, 1, None, None)))
     missing = [n for n in names[:2] + ("MASTER_ADDR", "MASTER_PORT") if not environ.get(n, "").strip()]
+    if missing and names is TORCHRUN and not any(n in missing for n in names[:2]):
+        # env:// rendezvous reads MASTER_ADDR and MASTER_PORT and fails without them (torch/distributed/rendezvous.py,
+        # _env_rendezvous_handler: "environment variable MASTER_ADDR expected, but not set"); only a launcher sets them.
+        raise UsageError(
+            "%s not set: %s is set%s, so the rendezvous is env://, which needs them: export MASTER_ADDR=<rank 0's "
+            "host, localhost on one machine> MASTER_PORT=<a free port, e.g. 29500> for every process, or launch "
+            "with torchrun (it sets them)"
+            % (
+                " and ".join(missing) + (" is" if len(missing) == 1 else " are"),
+                "/".join(names[:2]),
+                " by hand (no launcher)" if launcher == "RANK/WORLD_SIZE" else " by %s" % launcher,
+            )
+        )
     if missing:
         raise UsageError("%s is set but not %s: %s" % (names[0], ", ".join(missing), fix))
     rank, world, port = _int(environ, names[0]), _int(environ, names[1]), _int(environ, "MASTER_PORT")

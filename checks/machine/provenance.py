@@ -13,6 +13,7 @@ import glob
 import importlib.machinery
 import json
 import os
+import re
 import site
 import sys
 from typing import Dict, Optional, Tuple
@@ -67,6 +68,44 @@ class Package:
     others: Tuple[Copy, ...] = ()
 
 
+# An installation scheme's library directory names its Python: lib/pythonX.Y/site-packages (sysconfig's posix_prefix
+# "purelib", docs.python.org/3/library/sysconfig.html), Debian's /usr/lib/python3/dist-packages and
+# /usr/lib/python2.7/dist-packages (Debian Python Policy 1.5), ROS 1's /opt/ros/<distro>/lib/python2.7/dist-packages.
+PYTHON_LIBRARY = re.compile(r"(?:^|[/\\])python(\d+)(?:\.(\d+))?[/\\](?:site|dist)-packages(?:[/\\]|$)")
+
+
+@dataclasses.dataclass(frozen=True)
+class ForeignPath:
+    """A PYTHONPATH entry that holds packages for another Python: `entry` as written, `python` the version its
+    path names (`2.7`, `3.8`), `set_by` who put it there where variables say so (`ROS's setup script`: ROS_DISTRO
+    is set and the entry lies under /opt/ros/<distro>/ or a CMAKE_PREFIX_PATH prefix, as setup.bash leaves them)."""
+
+    entry: str
+    python: str
+    set_by: Optional[str] = None
+
+
+def foreign_paths(environ=None, version=None):
+    """Return the ForeignPaths of PYTHONPATH: entries whose pythonX[.Y]/site-packages or dist-packages names a
+    Python other than `version` (default this one's (major, minor)). Python puts PYTHONPATH ahead of the
+    environment's site-packages, so packages there (pure Python for another version, or extension modules built
+    for it) are imported first."""
+    environ = os.environ if environ is None else environ
+    major, minor = version or sys.version_info[:2]
+    found = []
+    for entry in (p for p in environ.get("PYTHONPATH", "").split(os.pathsep) if p):
+        named = PYTHON_LIBRARY.search(entry)
+        if not named or (int(named.group(1)) == major and (named.group(2) is None or int(named.group(2)) == minor)):
+            continue
+        set_by = None
+        distro = environ.get("ROS_DISTRO")
+        prefixes = [p for p in environ.get("CMAKE_PREFIX_PATH", "").split(os.pathsep) if p]
+        if distro and ("/ros/%s/" % distro in entry or any(_under(entry, p) for p in prefixes)):
+            set_by = "ROS's setup script"
+        found.append(ForeignPath(entry, named.group(1) + ("." + named.group(2) if named.group(2) else ""), set_by))
+    return tuple(found)
+
+
 @dataclasses.dataclass(frozen=True)
 class Provenance:
     """interpreter: sys.executable; prefix: sys.prefix; environment: the environment's prefix (pixi's and conda's
@@ -79,6 +118,7 @@ class Provenance:
     foreign_interpreter: bool
     packages: Dict[str, Package]
     activated_by: Optional[str] = None  # "pixi" or "VIRTUAL_ENV": who says which environment is meant
+    foreign_paths: Tuple[ForeignPath, ...] = ()  # PYTHONPATH entries holding another Python's packages
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.provenance)."""
@@ -212,4 +252,5 @@ def collect(path=None, environ=None):
         foreign_interpreter=foreign,
         packages={name: package(name, path, environment, environ) for name in PACKAGES},
         activated_by=activated_by(environ),
+        foreign_paths=foreign_paths(environ),
     )

@@ -18,6 +18,14 @@ Sources of the rules:
 - The glibc a build needs is the newest `GLIBC_x.y` symbol version its libraries require (the ELF version-needs
   section, read by checks/machine/loader.py); a host glibc older than that fails at import with "version `GLIBC_x.y' not
   found".
+- torch's own cache (torch.hub's models, checkpoints downloaded by torchvision's weights) is hub.get_dir():
+  TORCH_HOME, else $XDG_CACHE_HOME/torch, else ~/.cache/torch (torch/hub.py, _get_torch_home, 2.0.1 to 2.13).
+- The cgroup `pids` controller's pids.max limits the tasks of a cgroup and its descendants, and a task is a thread
+  as well as a process (kernel docs, admin-guide/cgroup-v2.rst "PID": fork() or clone() fail with EAGAIN at the
+  limit; cgroup-v1/pids.rst). Docker's and podman's `--pids-limit` set it. A training process starts an intra-op
+  pool of OMP_NUM_THREADS threads (default: one per CPU; at::get_num_threads) and an inter-op pool of the same
+  size (at::get_num_interop_threads), plus DataLoader workers (one process each, torch.set_num_threads(1) in
+  torch/utils/data/_utils/worker.py) and their pin-memory and queue threads: PIDS_SPARE below.
 - torch.distributed's c10d stores and gloo resolve this host's name (gethostname + getaddrinfo); a name that does
   not resolve fails rendezvous.
 """
@@ -42,6 +50,25 @@ DISK_ENOUGH = 2 * GIB  # inductor's and triton's caches and a checkpoint of a sm
 # `import torch` alone maps 0.6 GiB (2.13 CPU wheel) to 2.6 GiB (2.0.1 CUDA wheel) of address space (VmSize, measured
 # here); initialising CUDA reserves far more address space than there is memory (its unified address space).
 ADDRESS_SPACE_ENOUGH = 64 * GIB
+# tasks beyond the two thread pools: the main thread, 8 DataLoader workers with a thread or two each, the pin-memory
+# and queue-feeder threads, gloo's and the profiler's helpers
+PIDS_SPARE = 24
+
+
+@dataclasses.dataclass(frozen=True)
+class PidsLimit:
+    """The cgroup `pids` limit this process runs under: `limit` (pids.max, the smallest on the way from this
+    process's cgroup up to the root it sees; tasks = threads and processes), `current` (pids.current of that
+    cgroup), `cgroup` (its directory), `version` (1 or 2)."""
+
+    limit: int
+    current: Optional[int]
+    cgroup: str
+    version: int
+
+    def headroom(self):
+        """Tasks that can still start (limit - current), or the limit when current is unknown."""
+        return self.limit - (self.current or 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +81,7 @@ class CodeDir:
     variable: str
     writable: bool
     executable: bool
+    runs_code: bool = True  # False for a cache whose files are read, never mapped as code (torch.hub's)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +104,12 @@ class System:
     host_addresses: Tuple[str, ...]
     resolve_error: Optional[str]
     address_space: Optional[int] = None  # RLIMIT_AS soft limit in bytes (`ulimit -v` x 1024); None: unlimited
+    pids: Optional[PidsLimit] = None  # the cgroup pids limit; None: none set (pids.max "max") or no cgroup pids
+    threads: int = 1  # threads a training process's pools start: OMP_NUM_THREADS, else the CPUs it may use
+
+    def threads_needed(self):
+        """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
+        return 2 * self.threads + PIDS_SPARE
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -126,8 +160,72 @@ def code_dir(purpose, variable, default):
     return CodeDir(purpose, path, variable, bool(base) and os.access(base, os.W_OK | os.X_OK), executable)
 
 
+def torch_home(environ=None):
+    """Return torch.hub.get_dir()'s parent without importing torch: TORCH_HOME, else $XDG_CACHE_HOME/torch, else
+    ~/.cache/torch, `~` expanded (torch/hub.py, _get_torch_home)."""
+    environ = os.environ if environ is None else environ
+    cache = environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return os.path.expanduser(environ.get("TORCH_HOME") or os.path.join(cache, "torch"))
+
+
+def _read_int(path):
+    """The integer in a cgroup file; None for "max", a missing or unreadable file."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            text = handle.read().strip()
+    except (OSError, UnicodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def pids_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
+    """Return the PidsLimit of this process, or None when no pids.max on its way to the root is set.
+
+    /proc/self/cgroup has one `hierarchy-ID:controller-list:cgroup-path` line per hierarchy (man 7 cgroups); the
+    v1 pids hierarchy's line names `pids` and is mounted at ROOT/pids, the v2 line is `0::PATH` under ROOT (or
+    ROOT/unified on a hybrid host). A limit applies to a cgroup's descendants too, so the smallest pids.max from
+    the process's cgroup up to ROOT is the one that bites."""
+    try:
+        with open(proc, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeError):
+        return None
+    places = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if "pids" in controllers.split(","):
+            places.append((1, os.path.join(root, "pids"), path))
+        elif hierarchy == "0" and controllers == "":
+            places += [(2, root, path), (2, os.path.join(root, "unified"), path)]
+    best = None
+    for version, base, path in places:
+        directory = os.path.normpath(os.path.join(base, path.lstrip("/")))
+        while True:
+            limit = _read_int(os.path.join(directory, "pids.max"))
+            if limit is not None and (best is None or limit < best.limit):
+                best = PidsLimit(limit, _read_int(os.path.join(directory, "pids.current")), directory, version)
+            if directory == os.path.normpath(base) or not directory.startswith(os.path.normpath(base)):
+                break
+            directory = os.path.dirname(directory)
+    return best
+
+
+def pool_threads(environ=None):
+    """Threads torch's intra-op pool starts: OMP_NUM_THREADS when set, else the CPUs this process may run on."""
+    environ = os.environ if environ is None else environ
+    value = environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def code_dirs():
-    """Return the CodeDirs of torch.compile's inductor and of triton (see the module docstring for the defaults)."""
+    """Return the CodeDirs of torch.compile's inductor, of triton and of torch.hub's cache (torch_home(); its files
+    are read, not mapped, so only writability counts); see the module docstring for the defaults."""
     try:
         import getpass
 
@@ -142,6 +240,11 @@ def code_dirs():
             os.path.join(tempfile.gettempdir(), "torchinductor_" + user),
         ),
         code_dir("triton", "TRITON_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".triton", "cache")),
+        dataclasses.replace(
+            code_dir("torch.hub", "TORCH_HOME", torch_home()),
+            executable=True,
+            runs_code=False,
+        ),
     )
 
 
@@ -237,6 +340,8 @@ def collect(torch_dir=None):
         host_addresses=addresses,
         resolve_error=error,
         address_space=address_space(),
+        pids=pids_limit() if sys.platform.startswith("linux") else None,
+        threads=pool_threads(),
     )
 
 
@@ -335,9 +440,32 @@ def problems(system):
                     "WARN",
                     "%s's %s is %s"
                     % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
-                    "`export %s=<a writable directory on an exec mount>`" % code.variable,
+                    "`export %s=<a writable directory%s>`"
+                    % (code.variable, " on an exec mount" if code.runs_code else "")
+                    + (" (or XDG_CACHE_HOME)" if code.variable == "TORCH_HOME" else ""),
                 )
             )
+    if system.pids is not None and system.pids.headroom() < system.threads_needed():
+        found.append(
+            Problem(
+                "WARN",
+                "cgroup pids.max %d (%d in use, %s): threads count against it, and a training process starts about "
+                "%d (two pools of %d threads, DataLoader workers, helpers)"
+                % (
+                    system.pids.limit,
+                    system.pids.current or 0,
+                    system.pids.cgroup,
+                    system.threads_needed(),
+                    system.threads,
+                ),
+                "raise the container's limit (`docker run --pids-limit` / podman, Kubernetes podPidsLimit) above "
+                "%d, or cap the pools: OMP_NUM_THREADS=%d and fewer DataLoader workers"
+                % (
+                    (system.pids.current or 0) + system.threads_needed(),
+                    max(1, (system.pids.headroom() - PIDS_SPARE) // 2),
+                ),
+            )
+        )
     if system.address_space is not None and system.address_space < ADDRESS_SPACE_ENOUGH:
         found.append(
             Problem(

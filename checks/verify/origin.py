@@ -4,6 +4,7 @@ the judging of every worker FAIL that carries an exception against those facts."
 
 import os
 import re
+import sys
 
 from checks import diagnosis
 from checks.machine import provenance
@@ -73,6 +74,25 @@ def check_provenance(facts):
             actual=package.imported.entry,
             hint="install it into the environment; the copy outside it changes with whoever runs this",
             data={"fact": "%s from %s" % (package.name, package.imported.origin)},
+        )
+    foreign = getattr(facts.provenance, "foreign_paths", ())
+    if foreign:
+        item = foreign[0]
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="PYTHONPATH holds %s, packages for Python %s%s: whatever this Python %d.%d imports from there "
+            "comes ahead of its own"
+            % (
+                item.entry,
+                item.python,
+                " (put there by %s)" % item.set_by if item.set_by else "",
+                *sys.version_info[:2],
+            ),
+            expected="no other Python's packages on PYTHONPATH",
+            actual=item.entry,
+            hint="drop %s from PYTHONPATH (or `unset PYTHONPATH`)" % item.entry,
+            data={"fact": "PYTHONPATH entry for Python %s" % item.python},
         )
     if shadowed:
         name, copy = shadowed[0]

@@ -133,6 +133,12 @@ def test_slurm_variables_are_mapped_when_torchrun_s_are_absent():
     "env, needle",
     [
         ({"RANK": "0"}, "RANK is set but not WORLD_SIZE, MASTER_ADDR, MASTER_PORT"),
+        # torch/distributed/rendezvous.py's env:// handler: "environment variable MASTER_ADDR expected, but not set"
+        (
+            {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0"},
+            "MASTER_ADDR and MASTER_PORT are not set: RANK/WORLD_SIZE",
+        ),
+        ({"RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "h"}, "MASTER_PORT is not set"),
         (dict(MASTER, RANK="2", WORLD_SIZE="2"), "a rank is 0 to world size - 1"),
         (dict(MASTER, RANK="x", WORLD_SIZE="2"), "RANK='x' is not a whole number"),
         ({"RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "h", "MASTER_PORT": "70000"}, "not a TCP port"),

@@ -67,3 +67,26 @@ def test_a_conda_installed_torch_takes_its_version_from_conda_meta(tmp_path, mon
     monkeypatch.setattr(sys, "prefix", str(env))
     found = provenance.package("torch", [site], str(env), {})
     assert found.imported.version == "2.0.1" and found.imported.installer == "conda"
+
+
+def test_pythonpath_entries_of_another_python_are_named():
+    """sysconfig's purelib lib/pythonX.Y/site-packages and Debian's pythonX[.Y]/dist-packages name their Python; ROS
+    1's setup.bash puts /opt/ros/<distro>/lib/python2.7/dist-packages on PYTHONPATH and exports ROS_DISTRO."""
+    environ = {
+        "PYTHONPATH": ":".join(
+            [
+                "/opt/ros/melodic/lib/python2.7/dist-packages",
+                "/usr/lib/python3/dist-packages",
+                "/srv/env/lib/python3.11/site-packages",
+                "/srv/old/lib/python3.8/site-packages",
+                "/home/u/src",
+            ]
+        ),
+        "ROS_DISTRO": "melodic",
+    }
+    found = provenance.foreign_paths(environ, (3, 11))
+    assert found == (
+        provenance.ForeignPath("/opt/ros/melodic/lib/python2.7/dist-packages", "2.7", "ROS's setup script"),
+        provenance.ForeignPath("/srv/old/lib/python3.8/site-packages", "3.8", None),
+    )
+    assert provenance.foreign_paths({"PYTHONPATH": "/srv/env/lib/python3.11/site-packages"}, (3, 11)) == ()

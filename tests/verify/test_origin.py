@@ -1,6 +1,7 @@
 """Tests for checks/verify/origin.py (the parent's checks of the facts collected before torch) and the affinity rule
 of verify's cpu-backends check."""
 
+import dataclasses
 import os
 import sys
 from types import SimpleNamespace
@@ -70,3 +71,23 @@ def test_importing_torch_that_narrows_the_affinity_names_the_variable(monkeypatc
     result = libs.check_cpu_backends(ctx)
     assert result.status == "WARN" and "from 12 to 1 CPUs (GOMP_CPU_AFFINITY=4-15)" in result.summary
     assert result.hint.startswith("unset GOMP_CPU_AFFINITY")
+
+
+def test_another_python_s_pythonpath_entry_warns_in_provenance(tmp_path, monkeypatch):
+    """Nothing has failed yet, but whatever Python imports from python2.7/dist-packages comes ahead of its own."""
+    found = facts(tmp_path, monkeypatch, {})
+    monkeypatch.setattr(shadows_module(), "stdlib_shadows", lambda: [])
+    entry = provenance.ForeignPath("/opt/ros/melodic/lib/python2.7/dist-packages", "2.7", "ROS's setup script")
+    found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_paths=(entry,)))
+    result = origin.check_provenance(found)
+    assert result.status == "WARN" and result.actual == entry.entry
+    assert "packages for Python 2.7 (put there by ROS's setup script)" in result.summary
+    assert result.hint.startswith("drop /opt/ros/melodic/lib/python2.7/dist-packages from PYTHONPATH")
+    clean = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_paths=()))
+    assert origin.check_provenance(clean).status == "PASS"
+
+
+def shadows_module():
+    from checks.machine import shadows
+
+    return shadows

@@ -1,0 +1,126 @@
+"""Tests for checks/machine/system.py's cgroup pids limit and torch.hub's cache directory. The cgroup trees are laid
+out under tmp_path as the kernel shows them: /proc/self/cgroup lines `hierarchy-ID:controller-list:cgroup-path`
+(man 7 cgroups), pids.max holding a number or `max`, pids.current a number (admin-guide/cgroup-v2.rst "PID",
+cgroup-v1/pids.rst)."""
+
+import dataclasses
+
+import pytest
+
+from checks.machine import system
+
+V1_CGROUP = """12:pids:/docker/4f3c
+11:memory:/docker/4f3c
+1:name=systemd:/docker/4f3c
+0::/
+"""
+
+
+def tree(tmp_path, lines, files):
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(lines)
+    root = tmp_path / "cgroup"
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    root.mkdir(exist_ok=True)
+    return str(proc), str(root)
+
+
+def test_a_v2_limit_is_read_from_the_process_cgroup(tmp_path):
+    proc, root = tree(
+        tmp_path,
+        "0::/system.slice/docker-4f3c.scope\n",
+        {"system.slice/docker-4f3c.scope/pids.max": "1024", "system.slice/docker-4f3c.scope/pids.current": "363"},
+    )
+    found = system.pids_limit(proc, root)
+    assert (found.limit, found.current, found.version) == (1024, 363, 2)
+    assert found.cgroup.endswith("docker-4f3c.scope")
+    assert found.headroom() == 661
+
+
+def test_a_v1_limit_is_read_from_the_pids_hierarchy(tmp_path):
+    proc, root = tree(tmp_path, V1_CGROUP, {"pids/docker/4f3c/pids.max": "5", "pids/docker/4f3c/pids.current": "2"})
+    found = system.pids_limit(proc, root)
+    assert (found.limit, found.current, found.version) == (5, 2, 1)
+
+
+def test_the_smallest_limit_up_to_the_root_bites(tmp_path):
+    """A parent's pids.max limits its descendants too (cgroup-v2.rst: the hierarchical limit)."""
+    proc, root = tree(
+        tmp_path,
+        "0::/kubepods/pod1/ctr\n",
+        {
+            "kubepods/pod1/ctr/pids.max": "max",
+            "kubepods/pod1/ctr/pids.current": "40",
+            "kubepods/pod1/pids.max": "64",
+            "kubepods/pod1/pids.current": "60",
+        },
+    )
+    found = system.pids_limit(proc, root)
+    assert (found.limit, found.current) == (64, 60)
+
+
+def test_max_everywhere_is_no_limit(tmp_path):
+    proc, root = tree(tmp_path, "0::/user.slice\n", {"user.slice/pids.max": "max", "user.slice/pids.current": "9"})
+    assert system.pids_limit(proc, root) is None
+    assert system.pids_limit(str(tmp_path / "absent"), root) is None
+
+
+def make(**changes):
+    base = system.System(
+        shm_bytes=16 << 30,
+        shm_free_bytes=16 << 30,
+        nofile=(65536, 65536),
+        tempdir="/tmp",
+        disk_free_bytes=100 << 30,
+        code_dirs=(),
+        glibc="2.36",
+        glibc_needed=None,
+        hostname="node7",
+        host_addresses=("10.0.0.5",),
+        resolve_error=None,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.mark.parametrize(
+    "limit, current, threads, warned",
+    [(5, 3, 2, True), (1024, 363, 384, True), (1024, 100, 8, False), (4096, 10, 64, False)],
+)
+def test_a_pids_limit_below_the_pools_is_a_warning(limit, current, threads, warned):
+    """Two pools of OMP_NUM_THREADS (intra- and inter-op) plus PIDS_SPARE must fit in pids.max - pids.current; the
+    report's host (384 CPUs, pids.max 1024) did not."""
+    facts = make(pids=system.PidsLimit(limit, current, "/sys/fs/cgroup/x", 2), threads=threads)
+    found = [p for p in system.problems(facts) if "pids.max" in p.what]
+    assert bool(found) == warned
+    if warned:
+        assert "--pids-limit" in found[0].fix and "OMP_NUM_THREADS=" in found[0].fix
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"TORCH_HOME": "/data/torch", "XDG_CACHE_HOME": "/xdg"}, "/data/torch"),
+        ({"XDG_CACHE_HOME": "/xdg"}, "/xdg/torch"),
+        ({"HOME": "/home/u"}, "/home/u/.cache/torch"),
+    ],
+)
+def test_torch_home_follows_torch_hub(environ, expected, monkeypatch):
+    """torch/hub.py _get_torch_home: TORCH_HOME, else $XDG_CACHE_HOME/torch, else ~/.cache/torch."""
+    monkeypatch.setenv("HOME", environ.get("HOME", "/home/u"))
+    assert system.torch_home(environ) == expected
+
+
+def test_an_unwritable_torch_cache_names_torch_home():
+    cache = system.CodeDir("torch.hub", "/home/u/.cache/torch", "TORCH_HOME", False, True, runs_code=False)
+    (found,) = system.problems(make(code_dirs=(cache,)))
+    assert "/home/u/.cache/torch is not writable" in found.what
+    assert "export TORCH_HOME=" in found.fix and "exec mount" not in found.fix
+
+
+def test_the_torch_cache_of_this_process_is_collected(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "t"))
+    (cache,) = [c for c in system.code_dirs() if c.variable == "TORCH_HOME"]
+    assert (cache.path, cache.writable, cache.runs_code) == (str(tmp_path / "t"), True, False)
