@@ -397,7 +397,9 @@ def cuda_toolkit_fact(environ=None, timeout=10.0):
 
 
 def toolkit_mismatch(toolkit, torch_cuda, torch_version):
-    """Return a Blocker (WARN: torch runs; only CUDA extension builds stop) when the toolkit's CUDA major differs
+    """Return a Blocker (WARN: torch runs; only CUDA extension builds stop; SKIP where nobody chose the toolkit, the
+    default /usr/local/cuda, which a machine that builds no extension need not match) when the toolkit's CUDA major
+    differs
     from the CUDA torch was built with, which torch.utils.cpp_extension._check_cuda_version refuses ("The detected
     CUDA version (X) mismatches the version that was used to compile PyTorch (Y)"; a minor difference only warns),
     else None."""
@@ -426,7 +428,7 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version):
     else:
         later = "a torch built for CUDA %s" % have
     return Blocker(
-        status=WARN,
+        status=SKIP if toolkit.how.startswith("the default") else WARN,
         summary="the CUDA toolkit at %s (%s, CUDA %s by %s) is CUDA %s; torch was built with CUDA %s: "
         "torch.utils.cpp_extension refuses to build CUDA extensions across a major-version mismatch"
         % (toolkit.home, toolkit.how, toolkit.release, toolkit.source, have, torch_cuda),

@@ -42,6 +42,8 @@ def check_extensions(ctx):
         )
     toolkit = toolchain.cuda_toolkit_fact()
     mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
+    if mismatch is not None and mismatch.status == SKIP:  # the default toolkit: said, with the fix, not a fault
+        return Result(name="extensions", status=SKIP, summary="%s: %s" % (mismatch.summary, mismatch.fix))
     if mismatch is not None:
         return Result(
             name="extensions",

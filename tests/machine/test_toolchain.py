@@ -153,6 +153,8 @@ def test_toolkit_major_mismatch_warns():
     found = toolchain.toolkit_mismatch(kit, "11.7", "2.0.1+cu117")
     assert found.status == WARN and "CUDA 11.7 toolkit" in found.fix and "torch 2.1 or newer has (cu121)" in found.fix
     assert toolchain.toolkit_mismatch(kit, "12.1", "2.3.1+cu121") is None
+    default = toolchain.CudaToolkit(home="/usr/local/cuda", how="the default /usr/local/cuda", release="13.0")
+    assert toolchain.toolkit_mismatch(default, "11.7", "2.0.1+cu117").status == SKIP  # nobody chose it
     assert toolchain.toolkit_mismatch(kit, None, "2.3.1+cpu") is None
     assert (
         "cu118"
@@ -209,6 +211,7 @@ def test_extensions_line_without_ninja_skips_with_the_fix(ctx, tmp_path, monkeyp
     monkeypatch.setenv("PATH", str(tmp_path))
     for name in ("CUDA_HOME", "CUDA_PATH"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(torch.version, "cuda", None)  # a CPU build: the toolkit (a /usr/local/cuda) is not judged
     result = extensions.check_extensions(ctx)
     assert result.status == SKIP and "ninja is not on PATH" in result.summary and "pip install ninja" in result.summary
     tool(str(tmp_path), "ninja", "1.11.1\n")
