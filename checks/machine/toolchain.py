@@ -26,7 +26,9 @@ STD_FLOORS = {"c++17": {"gcc": (7,), "clang": (5,)}, "c++20": {"gcc": (10,), "cl
 # before '[' token" (pytorch/pytorch#130815; torchtune #676: "torch.compile needs at least [GCC 9]").
 GENERATED_CODE_FLOORS = {"gcc": (9,)}
 VERSION = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?:\.(\d+))?")
-COMPILE_ERROR = re.compile(r"CppCompileError|unrecognized command.line option|\berror: |InvalidCxxCompiler")
+# a compiler stopping: inductor's exception, an option it rejects, or a diagnostic `FILE:LINE:COL: error:` (GCC's and
+# Clang's format)
+COMPILE_ERROR = re.compile(r"CppCompileError|unrecognized command.line option|:\d+:\d+: error: ")
 
 
 @dataclasses.dataclass(frozen=True)
