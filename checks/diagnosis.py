@@ -1619,6 +1619,56 @@ def by_system(parts, facts):
     return None
 
 
+# torch.utils.cpp_extension's own messages (torch/utils/cpp_extension.py, 2.0 to 2.13: CUDA_MISMATCH_MESSAGE,
+# verify_ninja_availability) and Python's for the import setuptools 70 broke (pypa/setuptools#4385).
+CUDA_MISMATCH = re.compile(
+    r"detected CUDA version \((\d+\.\d+)\) mismatches the version that was used to compile\s+PyTorch \((\d+\.\d+)\)"
+)
+NINJA_REQUIRED = re.compile(r"Ninja is required to load C\+\+ extensions")
+PKG_RESOURCES_PACKAGING = re.compile(
+    r"cannot import name 'packaging' from 'pkg_resources'|module 'pkg_resources' has no attribute 'packaging'"
+)
+
+
+def by_toolchain(parts, facts):
+    """Rule 1c: what torch.utils.cpp_extension and inductor build with (checks/machine/toolchain.py), read only
+    when the failure is of their class: setuptools >= 70 under a torch whose cpp_extension imports
+    pkg_resources.packaging; the CUDA toolkit of another major (torch's own numbers, the toolkit's place from the
+    CudaToolkit fact); ninja missing; a C++ compiler older than inductor's floors that stopped on its code."""
+    from checks.machine import toolchain
+
+    text = parts.text
+    version = _torch_version(facts)
+    if PKG_RESOURCES_PACKAGING.search(text):
+        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(facts.torch_dir), version)
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+        return None
+    found = CUDA_MISMATCH.search(text)
+    if found:
+        toolkit = toolchain.cuda_toolkit_fact()
+        if toolkit.release is None or toolkit.release.split(".")[0] != found.group(1).split(".")[0]:
+            toolkit = toolchain.CudaToolkit(home=toolkit.home or "?", how=toolkit.how, release=found.group(1),
+                                            source="torch's message")  # fmt: skip
+        problem = toolchain.toolkit_mismatch(toolkit, found.group(2), version)
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+    if NINJA_REQUIRED.search(text):
+        ninja = toolchain.ninja_fact()
+        if ninja.version is None:
+            return Cause(
+                meaning="ninja is %s: torch.utils.cpp_extension builds JIT C++/CUDA extensions with it"
+                % ("not on PATH" if ninja.path is None else "at %s but does not answer `--version`" % ninja.path),
+                fix="`python -m pip install ninja` into this environment (or put a ninja on PATH)",
+                fact="ninja: %s" % (ninja.path or "not on PATH"),
+            )
+    if facts.torch_dir:
+        old = toolchain.judge_compile_failure(text, version, facts.torch_dir)
+        if old is not None:
+            return Cause(meaning=old.summary, fix=old.fix, fact=old.actual)
+    return None
+
+
 def by_table(parts, text, facts):
     """Rule 5: a failure text whose meaning is stable (checks/causes.py)."""
     from checks import causes
@@ -1662,6 +1712,7 @@ FACT_RULES = (
     "provenance",
     "foreign-path",
     "stdlib",
+    "toolchain",
     "extension",
     "requirement",
     "pair",
@@ -1678,17 +1729,19 @@ FACT_RULES = (
 def explain(text, facts):
     """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order).
 
-    Order: which copy is imported (1) explains every later symptom; a missing extension's files (1b) name the
-    exact module the failure lacks, which an unrelated unmet requirement of torch (2, keyed on any torch failure)
-    would not; a declared requirement (2) is pip's own promise and its spec the surest fix, so it precedes the pair
-    judgement (2b), which applies when declarations are met; 2b precedes the library, loader, variable and system
-    rules (3-4), which concern native libraries and the OS, not a Python name, and the table (5), whose
-    "No module named" row is generic."""
+    Order: which copy is imported (1) explains every later symptom; the build toolchain (1c) is read only for the
+    error classes of cpp_extension and inductor's compiler, whose cause no Python requirement states; a missing
+    extension's files (1b) name the exact module the failure lacks, which an unrelated unmet requirement of torch
+    (2, keyed on any torch failure) would not; a declared requirement (2) is pip's own promise and its spec the
+    surest fix, so it precedes the pair judgement (2b), which applies when declarations are met; 2b precedes the
+    library, loader, variable and system rules (3-4), which concern native libraries and the OS, not a Python name,
+    and the table (5), whose "No module named" row is generic."""
     parts = parse(text)
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
+        ("toolchain", lambda: by_toolchain(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),

@@ -1043,3 +1043,42 @@ def test_an_unwritable_torch_cache_is_fixed_with_torch_home(tmp_path, monkeypatc
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages], code_dirs=(cache,)))
     assert cause.rule == "system" and "/home/u/.cache/torch" in cause.meaning
     assert cause.fix.startswith("set TORCH_HOME (or XDG_CACHE_HOME) to a writable directory")
+
+
+# torch.utils.cpp_extension's messages (torch/utils/cpp_extension.py at v2.0.1: CUDA_MISMATCH_MESSAGE,
+# verify_ninja_availability) and the ImportError setuptools 70 gives torch < 2.2 (pypa/setuptools#4385).
+CUDA_MISMATCH_TEXT = (
+    'Traceback (most recent call last):\n  File "setup.py", line 40, in <module>\nRuntimeError: \nThe detected '
+    "CUDA version (12.2) mismatches the version that was used to compile\nPyTorch (11.3). Please make sure to use "
+    "the same CUDA versions.\n"
+)
+SETUPTOOLS70_TEXT = (
+    'File "/opt/conda/envs/colbert/lib/python3.8/site-packages/torch/utils/cpp_extension.py", line 25, in '
+    "<module>\n    from pkg_resources import packaging  # type: ignore[attr-defined]\nImportError: cannot import "
+    "name 'packaging' from 'pkg_resources' (/opt/conda/lib/python3.8/site-packages/pkg_resources/__init__.py)\n"
+)
+
+
+def test_cpp_extension_failures_are_judged_by_the_toolchain(tmp_path, monkeypatch):
+    """setuptools 70 against a cpp_extension importing pkg_resources.packaging; a toolkit of another CUDA major;
+    ninja missing: each named with its fix, from the facts (setuptools' dist-info, torch's source, PATH)."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    (packages / "torch" / "utils").mkdir()
+    (packages / "torch" / "utils" / "cpp_extension.py").write_text(
+        "from pkg_resources import packaging  # type: ignore[attr-defined]\n"
+    )
+    (packages / "setuptools-70.0.0.dist-info").mkdir()
+    (packages / "setuptools-70.0.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: setuptools\nVersion: 70.0.0\n"
+    )
+    monkeypatch.syspath_prepend(str(packages))
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(SETUPTOOLS70_TEXT, found)
+    assert cause.rule == "toolchain" and "setuptools<70" in cause.fix and cause.fact == "setuptools 70.0.0"
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    for name in ("CUDA_HOME", "CUDA_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    cause = diagnosis.explain(CUDA_MISMATCH_TEXT, found)
+    assert cause.rule == "toolchain" and "CUDA 11.3 toolkit" in cause.fix and "12.2" in cause.meaning
+    cause = diagnosis.explain("RuntimeError: Ninja is required to load C++ extensions", found)
+    assert cause.rule == "toolchain" and "pip install ninja" in cause.fix and "not on PATH" in cause.meaning

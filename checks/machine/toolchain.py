@@ -1,17 +1,34 @@
 """Facts about the toolchain torch.compile needs on this machine: whether TorchDynamo supports this Python and
 platform, the C++ compiler inductor will really call (torch 2.0: g++; later: $CXX when set), and for GPU compile
 the C compiler and Python.h triton builds its launcher with. verify judges them; train skips compiled variants by
-them."""
+them. It also holds the facts torch.utils.cpp_extension builds with: the C++ compiler's version against the C++
+standard inductor passes, ninja, the CUDA toolkit against torch's CUDA, and setuptools against cpp_extension's
+import of pkg_resources."""
 
 import dataclasses
+import json
 import os
 import platform
 import re
 import shutil
-from typing import Optional
+from typing import Optional, Tuple
 
 from checks import compat
 from checks.report import FAIL, SKIP
+
+# The first releases that accept a `-std=` spelling (a compiler rejects a spelling it does not know with
+# "unrecognized command line option"): GCC's "C++ Standards Support in GCC" (gcc.gnu.org/projects/cxx-status.html:
+# -std=c++17 from GCC 7, -std=c++1z in 5 and 6; -std=c++20 from GCC 10, -std=c++2a in 8 and 9) and Clang's "C++
+# Support in Clang" (clang.llvm.org/cxx_status.html: -std=c++17 from Clang 5; -std=c++20 from Clang 10).
+STD_FLOORS = {"c++17": {"gcc": (7,), "clang": (5,)}, "c++20": {"gcc": (10,), "clang": (10,)}}
+# The code inductor generates includes torch's headers, which use the C++20 attribute [[unlikely]] whatever
+# -std is passed; GCC accepts it from 9 (cxx-status: P0479R5, GCC 9), and GCC 8 stops with "expected identifier
+# before '[' token" (pytorch/pytorch#130815; torchtune #676: "torch.compile needs at least [GCC 9]").
+GENERATED_CODE_FLOORS = {"gcc": (9,)}
+VERSION = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?:\.(\d+))?")
+# a compiler stopping: inductor's exception, an option it rejects, or a diagnostic `FILE:LINE:COL: error:` (GCC's and
+# Clang's format)
+COMPILE_ERROR = re.compile(r"CppCompileError|unrecognized command.line option|:\d+:\d+: error: ")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +62,125 @@ def cxx_compiler(torch_version=None):
     return default, shutil.which(default), "the default (no $CXX)"
 
 
+@dataclasses.dataclass(frozen=True)
+class Compiler:
+    """A C++ compiler as inductor or cpp_extension would call it: the command (`name`), its path (None: not found),
+    why that one (`why`), the first line of its `--version` (`banner`), its family ("gcc", "clang", or None for
+    another or Apple clang, whose numbers are Xcode's) and its version as integers (None where unknown)."""
+
+    name: str
+    path: Optional[str]
+    why: str
+    banner: Optional[str] = None
+    family: Optional[str] = None
+    version: Optional[Tuple[int, ...]] = None
+
+    def describe(self):
+        """`g++ (GCC 8.3.0)`, or the name alone when the version is unknown."""
+        if self.version is None:
+            return self.name
+        return "%s (%s %s)" % (self.name, "GCC" if self.family == "gcc" else "Clang", _dotted(self.version))
+
+
+def _dotted(version):
+    return ".".join(str(n) for n in version)
+
+
+def compiler_banner(output):
+    """Return (family, version) from a compiler's `--version` output: GCC prints `g++ (GCC) 8.3.0` or `g++ (Ubuntu
+    11.4.0-1ubuntu1~22.04) 11.4.0` (the version last on the first line) and its copyright names the Free Software
+    Foundation; Clang prints `clang version 14.0.0` (Apple's `Apple clang version 15.0.0` counts Xcode releases:
+    family None). (None, None) for anything else."""
+    lines = (output or "").strip().splitlines()
+    first = lines[0] if lines else ""
+    if "clang" in first.lower():
+        if first.startswith("Apple"):
+            return None, None
+        found = re.search(r"clang version (\d+)\.(\d+)(?:\.(\d+))?", first)
+        return ("clang", tuple(int(n) for n in found.groups() if n is not None)) if found else ("clang", None)
+    if "(GCC)" in first or "Free Software Foundation" in output or re.search(r"\b(g\+\+|gcc|c\+\+)\b", first):
+        found = VERSION.findall(first)
+        return "gcc", tuple(int(n) for n in found[-1] if n) if found else None
+    return None, None
+
+
+def cxx_fact(torch_version=None, timeout=10.0):
+    """Return the Compiler inductor calls (cxx_compiler()), with its `--version` read (one bounded call)."""
+    from checks.machine import probe
+
+    name, path, why = cxx_compiler(torch_version)
+    if path is None:
+        return Compiler(name=name, path=None, why=why)
+    code, out = probe.run_command([path, "--version"], timeout)
+    if code != 0:
+        return Compiler(name=name, path=path, why=why)
+    family, version = compiler_banner(out)
+    return Compiler(name=name, path=path, why=why, banner=out.strip().splitlines()[0], family=family, version=version)
+
+
+def inductor_std(torch_dir):
+    """Return the `-std=` standard the installed torch's inductor compiles its C++ with ("c++17", "c++20"), read
+    from its source: torch/_inductor/cpp_builder.py's _get_cpp_std_cflag default (2.4+; c++17 at first, c++20
+    later), else codecache.py's `-std=c++17` (2.0 to 2.3). None when neither says."""
+    if not torch_dir:
+        return None
+    for name, pattern in (
+        ("cpp_builder.py", r'def _get_cpp_std_cflag\(std_num: str = "(c\+\+\d+)"'),
+        ("codecache.py", r"-std=(c\+\+\d+)"),
+    ):
+        try:
+            with open(os.path.join(torch_dir, "_inductor", name), encoding="utf-8", errors="replace") as f:
+                found = re.search(pattern, f.read())
+        except OSError:
+            continue
+        if found:
+            return found.group(1)
+    return None
+
+
+def compiler_floor(compiler, std, generated=False):
+    """Return the first version of `compiler`'s family that compiles inductor's code with `-std=std` (STD_FLOORS),
+    and with `generated` the code itself (GENERATED_CODE_FLOORS), or None where no floor is known."""
+    floors = [STD_FLOORS.get(std or "", {}).get(compiler.family)]
+    if generated:
+        floors.append(GENERATED_CODE_FLOORS.get(compiler.family))
+    floors = [f for f in floors if f]
+    return max(floors) if floors else None
+
+
+def too_old(compiler, std, torch_version, generated=False):
+    """Return a Blocker when `compiler`'s version is below compiler_floor(), else None (also when unknown)."""
+    floor = compiler_floor(compiler, std, generated)
+    if floor is None or compiler.version is None or compiler.version >= floor:
+        return None
+    family = "GCC" if compiler.family == "gcc" else "Clang"
+    need = "%s >= %s" % (family, _dotted(floor))
+    why = "inductor compiles with -std=%s" % std if std and not generated else "inductor's generated C++ needs it"
+    if compat.minor_key(torch_version or "2.1") < compat.CXX_FROM_ENV_SINCE:
+        point = "put its g++ first on PATH (torch %s calls g++ and ignores $CXX)" % torch_version
+    else:
+        point = (
+            "point CXX at it (export CXX=/path/to/g++-%s)" % _dotted(floor) if family == "GCC" else "point CXX at it"
+        )
+    return Blocker(
+        status=FAIL,
+        summary="the C++ compiler %s is older than inductor needs (%s: %s)" % (compiler.describe(), need, why),
+        expected=need,
+        actual=compiler.banner or compiler.describe(),
+        fix="install a newer %s (>= %s; e.g. a distro g++-%s package, gcc-toolset or devtoolset) and %s"
+        % (family, _dotted(floor), _dotted(floor), point),
+    )
+
+
+def judge_compile_failure(output, torch_version, torch_dir, compiler=None):
+    """Return a Blocker when a failed compile's output shows the compiler stopping (an `error:` of the compiler, an
+    unrecognized option, CppCompileError) and the compiler is older than inductor's floors; else None."""
+    if not COMPILE_ERROR.search(output or ""):
+        return None
+    compiler = compiler or cxx_fact(torch_version)
+    return too_old(compiler, inductor_std(torch_dir), torch_version, generated=True)
+
+
 def c_compiler():
     """Return (the C compiler triton builds its GPU launcher with, its path or None, why): $CC when set (triton
     does not check it), else gcc, else clang (triton/runtime/build.py, 2.0 to 3.x)."""
@@ -69,8 +205,10 @@ def python_headers():
 
 
 def toolchain_problem(torch, devices=("cpu",)):
-    """Return a Blocker when a compiler torch.compile will call is missing, else None."""
-    name, path, why = cxx_compiler(torch.__version__)
+    """Return a Blocker when a compiler torch.compile will call is missing, or older than the standard inductor
+    passes accepts (too_old()), else None."""
+    compiler = cxx_fact(torch.__version__)
+    name, path, why = compiler.name, compiler.path, compiler.why
     if path is None:
         if why == "$CXX":
             return Blocker(
@@ -87,6 +225,9 @@ def toolchain_problem(torch, devices=("cpu",)):
             actual="none found",
             fix="install one (Debian/Ubuntu: apt install g++), or use the pixi environment (it has cxx-compiler)",
         )
+    old = too_old(compiler, inductor_std(os.path.dirname(getattr(torch, "__file__", "") or "")), torch.__version__)
+    if old is not None:
+        return old
     if "cuda" in devices:
         cc, cc_path, cc_why = c_compiler()
         if cc_path is None:
@@ -179,3 +320,177 @@ def known_fix(output):
 def diagnose(output):
     """Return the fix for a failed child compile from its output."""
     return known_fix(output) or "rerun with TORCH_LOGS=+dynamo for details; report the error"
+
+
+# ---- what torch.utils.cpp_extension builds with ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Ninja:
+    """ninja as torch.utils.cpp_extension.is_ninja_available() finds it (`ninja --version` on PATH succeeds):
+    its path (None: not on PATH) and the version it prints (None: it did not answer)."""
+
+    path: Optional[str]
+    version: Optional[str] = None
+
+
+def ninja_fact(timeout=5.0):
+    """Return the Ninja fact (one bounded `ninja --version` when ninja is on PATH)."""
+    from checks.machine import probe
+
+    path = shutil.which("ninja")
+    if path is None:
+        return Ninja(path=None)
+    code, out = probe.run_command([path, "--version"], timeout)
+    return Ninja(path=path, version=out.strip().splitlines()[0] if code == 0 and out.strip() else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class CudaToolkit:
+    """The CUDA toolkit cpp_extension builds CUDA extensions with, found as its _find_cuda_home() finds it
+    ($CUDA_HOME, $CUDA_PATH, the folder above `nvcc` on PATH, /usr/local/cuda): `home` (None: none), `how`, and
+    its release ("12.2", from `nvcc --version`'s `release X.Y` as _check_cuda_version reads it, else
+    version.json / version.txt), `source` of that version."""
+
+    home: Optional[str]
+    how: str
+    release: Optional[str] = None
+    source: Optional[str] = None
+
+
+def cuda_toolkit_fact(environ=None, timeout=10.0):
+    """Return the CudaToolkit fact (one bounded `nvcc --version` when the toolkit has nvcc)."""
+    from checks.machine import probe
+
+    environ = os.environ if environ is None else environ
+    home, how = None, "none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda"
+    for variable in ("CUDA_HOME", "CUDA_PATH"):
+        if environ.get(variable):
+            home, how = environ[variable], "$" + variable
+            break
+    else:
+        nvcc = shutil.which("nvcc", path=environ.get("PATH"))
+        if nvcc:
+            home, how = os.path.dirname(os.path.dirname(nvcc)), "nvcc on PATH"
+        elif platform.system() != "Windows" and os.path.exists("/usr/local/cuda"):
+            home, how = "/usr/local/cuda", "the default /usr/local/cuda"
+    if home is None:
+        return CudaToolkit(home=None, how=how)
+    nvcc = os.path.join(home, "bin", "nvcc.exe" if platform.system() == "Windows" else "nvcc")
+    if os.path.exists(nvcc):
+        code, out = probe.run_command([nvcc, "--version"], timeout)
+        found = re.search(r"release (\d+\.\d+)", out or "") if code == 0 else None
+        if found:
+            return CudaToolkit(home=home, how=how, release=found.group(1), source="nvcc --version")
+    try:
+        with open(os.path.join(home, "version.json"), encoding="utf-8") as f:
+            version = json.load(f)["cuda"]["version"]
+        return CudaToolkit(home=home, how=how, release=".".join(version.split(".")[:2]), source="version.json")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    try:
+        with open(os.path.join(home, "version.txt"), encoding="utf-8") as f:
+            found = re.search(r"CUDA Version (\d+\.\d+)", f.read())
+        if found:
+            return CudaToolkit(home=home, how=how, release=found.group(1), source="version.txt")
+    except OSError:
+        pass
+    return CudaToolkit(home=home, how=how)
+
+
+def toolkit_mismatch(toolkit, torch_cuda, torch_version):
+    """Return a Blocker (WARN: torch runs; only CUDA extension builds stop; SKIP where nobody chose the toolkit, the
+    default /usr/local/cuda, which a machine that builds no extension need not match) when the toolkit's CUDA major
+    differs
+    from the CUDA torch was built with, which torch.utils.cpp_extension._check_cuda_version refuses ("The detected
+    CUDA version (X) mismatches the version that was used to compile PyTorch (Y)"; a minor difference only warns),
+    else None."""
+    from checks.report import WARN
+
+    if not torch_cuda or toolkit.release is None:
+        return None
+    have, built = toolkit.release.split(".")[0], torch_cuda.split(".")[0]
+    if have == built:
+        return None
+    key = compat.minor_key(torch_version)
+    builds = [c for c in compat.WHEEL_CUDA.get(key, ()) if c.split(".")[0] == have]
+    first = min((k for k, cs in compat.WHEEL_CUDA.items() if any(c.split(".")[0] == have for c in cs)), default=None)
+    if builds:
+        later = "the CUDA %s build of torch %d.%d (cu%s)" % (builds[-1], key[0], key[1], builds[-1].replace(".", ""))
+    elif first is not None:
+        cuda = [c for c in compat.WHEEL_CUDA[first] if c.split(".")[0] == have][0]
+        later = "a torch built for CUDA %s: torch %d.%d has none; torch %d.%d or newer has (cu%s)" % (
+            have,
+            key[0],
+            key[1],
+            first[0],
+            first[1],
+            cuda.replace(".", ""),
+        )
+    else:
+        later = "a torch built for CUDA %s" % have
+    return Blocker(
+        status=SKIP if toolkit.how.startswith("the default") else WARN,
+        summary="the CUDA toolkit at %s (%s, CUDA %s by %s) is CUDA %s; torch was built with CUDA %s: "
+        "torch.utils.cpp_extension refuses to build CUDA extensions across a major-version mismatch"
+        % (toolkit.home, toolkit.how, toolkit.release, toolkit.source, have, torch_cuda),
+        expected="a CUDA %s.x toolkit" % built,
+        actual="CUDA %s at %s" % (toolkit.release, toolkit.home),
+        fix="point CUDA_HOME at a CUDA %s toolkit (any %s.x builds; a minor difference only warns), or install %s"
+        % (torch_cuda, built, later),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Setuptools:
+    """setuptools as `import pkg_resources` would find it: its version (None: not installed) and where; and
+    whether the installed torch's torch/utils/cpp_extension.py does `from pkg_resources import packaging` (torch
+    before 2.2; pypa/setuptools#4385), which setuptools 70.0 broke by no longer exposing `packaging` there."""
+
+    version: Optional[str]
+    location: Optional[str]
+    torch_imports_packaging: bool
+
+
+BROKE_PKG_RESOURCES_PACKAGING = (70,)  # setuptools v70.0.0 (pypa/setuptools#4385)
+PKG_RESOURCES_PACKAGING = re.compile(r"from pkg_resources import packaging")
+NAMES_PKG_RESOURCES = re.compile(r"cannot import name 'packaging' from 'pkg_resources'|'pkg_resources'.*'packaging'")
+
+
+def setuptools_fact(torch_dir):
+    """Return the Setuptools fact (metadata and one source file read; nothing imported)."""
+    import importlib.metadata
+
+    try:
+        dist = importlib.metadata.distribution("setuptools")
+        version, location = dist.version, str(dist.locate_file(""))
+    except importlib.metadata.PackageNotFoundError:
+        version, location = None, None
+    imports = False
+    if torch_dir:
+        try:
+            with open(os.path.join(torch_dir, "utils", "cpp_extension.py"), encoding="utf-8", errors="replace") as f:
+                imports = bool(PKG_RESOURCES_PACKAGING.search(f.read()))
+        except OSError:
+            pass
+    return Setuptools(version=version, location=location, torch_imports_packaging=imports)
+
+
+def setuptools_problem(fact, torch_version):
+    """Return a Blocker when the installed torch imports pkg_resources.packaging and setuptools is 70 or newer,
+    else None."""
+    if not fact.torch_imports_packaging or not fact.version:
+        return None
+    found = VERSION.search(fact.version)
+    if not found or (int(found.group(1)),) < BROKE_PKG_RESOURCES_PACKAGING:
+        return None
+    return Blocker(
+        status=FAIL,
+        summary="setuptools %s (%s) no longer has pkg_resources.packaging (removed in 70.0), which torch %s's "
+        "torch.utils.cpp_extension imports: it cannot be imported (inductor and extension builds use it)"
+        % (fact.version, fact.location, torch_version),
+        expected="setuptools < 70 for torch %s" % torch_version,
+        actual="setuptools %s" % fact.version,
+        fix='install setuptools<70: `python -m pip install "setuptools<70"` (69.5.1 is the last that has it), '
+        "or a torch release from 2.2 on, whose cpp_extension does not import it",
+    )

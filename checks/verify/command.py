@@ -29,7 +29,7 @@ SPEC = runner.Spec(
 def checks():
     """Return every check as (name, function of the Context), in the order verify prints them; each is independent
     of the others. The architecture check comes before the GPU probe's: it needs no kernel launch."""
-    from checks.verify import arch, compute, domain, gpu, install, libs
+    from checks.verify import arch, compute, domain, extensions, gpu, install, libs
     from checks.verify import compile as compile_
 
     return (
@@ -56,6 +56,7 @@ def checks():
         ("numpy", libs.check_numpy),
         ("first-step", compute.check_first_step),
         ("compile", compile_.check_compile),
+        ("extensions", extensions.check_extensions),
     )
 
 

@@ -1,6 +1,7 @@
 """Verify check for torch.compile: diagnose what would stop it, then compile for real in a child process."""
 
 import json
+import os
 import sys
 
 from checks import errors
@@ -67,6 +68,18 @@ def check_compile(ctx):
         result, error = run_child(device, ctx.timeout)
         if result is None:
             found = errors.extract(error)
+            # a compiler that stopped on inductor's code, and whose version is below what that code needs, is the
+            # cause whatever its message (toolchain.judge_compile_failure: the compiler's --version, torch's -std)
+            old = toolchain.judge_compile_failure(error, torch.__version__, os.path.dirname(torch.__file__))
+            if old is not None:
+                return Result(
+                    name="compile",
+                    status=FAIL,
+                    summary="torch.compile on %s failed: %s" % (device, old.summary),
+                    expected=old.expected,
+                    actual="%s; %s" % (old.actual, found.line),
+                    hint=old.fix,
+                )
             fix = toolchain.known_fix(error)
             # the child's own failure (an import inside torch.compile, an error of the environment) is judged by the
             # parent against its facts, as any worker FAIL carrying an exception (checks/verify/origin.py judge());

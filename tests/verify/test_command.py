@@ -60,6 +60,7 @@ COMPUTE = [
     "numpy",
     "first-step",
     "compile",
+    "extensions",
 ]
 
 

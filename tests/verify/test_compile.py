@@ -1,6 +1,7 @@
 """Tests for checks/verify/compile.py and checks/machine/toolchain.py: support, failure signatures, the child's
 timeout."""
 
+import os
 import platform
 import sys
 from types import SimpleNamespace
@@ -167,3 +168,21 @@ def test_a_compile_failure_of_the_environment_is_handed_to_the_parent(ctx, monke
     monkeypatch.setattr(compile_check, "run_child", lambda *a: (None, known))
     result = compile_check.check_compile(ctx)
     assert result.status == FAIL and "exception" not in result.data and "C++ compiler" in result.hint
+
+
+def test_too_old_gcc_fails_before_compiling(ctx, monkeypatch, supported, tmp_path):
+    """g++ answering as GCC 8.3.0 (GCC's own banner, gcc.c print_version): below the floor of the -std the installed
+    torch's inductor passes (c++17: GCC 7 accepts it, so 2.0 compiles; c++20: GCC 10), FAIL naming GCC >= 10."""
+    gxx = tmp_path / "g++"
+    gxx.write_text("#!/bin/sh\nprintf '%s\\n' 'g++ (GCC) 8.3.0' 'Copyright (C) 2018 Free Software Foundation, Inc.'\n")
+    gxx.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CXX", raising=False)
+    std = toolchain.inductor_std(os.path.dirname(torch.__file__))
+    if std != "c++20":
+        assert toolchain.toolchain_problem(torch) is None
+        return
+    monkeypatch.setattr(compile_check, "run_child", lambda *a: pytest.fail("must not compile"))
+    result = compile_check.check_compile(ctx)
+    assert result.status == FAIL and result.expected == "GCC >= 10" and "8.3.0" in result.summary
+    assert "install a newer GCC (>= 10" in result.hint

@@ -1,0 +1,72 @@
+"""Verify check for what torch.utils.cpp_extension builds extensions with (toolchain.py's facts): that the module
+imports (setuptools 70 against torch < 2.2), the CUDA toolkit's major version against torch's, and ninja. A machine
+without ninja or a toolkit is not at fault (most never build an extension): the line then says so and SKIPs."""
+
+import contextlib
+import io
+import os
+
+from checks import errors
+from checks.machine import toolchain
+from checks.report import FAIL, PASS, SKIP, Result
+
+
+def check_extensions(ctx):
+    """torch.utils.cpp_extension imports, and the ninja and CUDA toolkit it would build with fit this torch."""
+    torch = ctx.torch
+    if torch is None:
+        return Result(name="extensions", status=SKIP, summary="torch did not import")
+    torch_dir = os.path.dirname(torch.__file__)
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):  # 2.0 prints "No CUDA runtime is found, using CUDA_HOME=..."
+            import torch.utils.cpp_extension  # noqa: F401
+    except Exception as exc:  # an import that fails is the finding
+        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(torch_dir), torch.__version__)
+        if problem is not None:
+            return Result(
+                name="extensions",
+                status=FAIL,
+                summary=problem.summary,
+                expected=problem.expected,
+                actual="%s (%s)" % (problem.actual, errors.describe(exc)),
+                hint=problem.fix,
+            )
+        return Result(
+            name="extensions",
+            status=FAIL,
+            summary="torch.utils.cpp_extension does not import: %s" % errors.describe(exc),
+            expected="it imports",
+            actual=errors.describe(exc),
+            data={"exception": errors.traceback_text(exc)},  # the parent judges it against its facts
+        )
+    toolkit = toolchain.cuda_toolkit_fact()
+    mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
+    if mismatch is not None and mismatch.status == SKIP:  # the default toolkit: said, with the fix, not a fault
+        return Result(name="extensions", status=SKIP, summary="%s: %s" % (mismatch.summary, mismatch.fix))
+    if mismatch is not None:
+        return Result(
+            name="extensions",
+            status=mismatch.status,
+            summary=mismatch.summary,
+            expected=mismatch.expected,
+            actual=mismatch.actual,
+            hint=mismatch.fix,
+        )
+    ninja = toolchain.ninja_fact()
+    if ninja.path is None or ninja.version is None:
+        return Result(
+            name="extensions",
+            status=SKIP,
+            summary="ninja is %s, so torch.utils.cpp_extension.load() (JIT C++/CUDA extensions) would stop with "
+            '"Ninja is required to load C++ extensions": `pip install ninja` if you build extensions'
+            % ("not on PATH" if ninja.path is None else "at %s but does not answer `--version`" % ninja.path),
+        )
+    cuda = (
+        "CUDA %s toolkit at %s" % (toolkit.release, toolkit.home)
+        if toolkit.release
+        else "no CUDA toolkit (%s)" % toolkit.how
+        if torch.version.cuda
+        else "CPU build"
+    )
+    return Result(name="extensions", status=PASS, summary="cpp_extension imports; ninja %s; %s" % (ninja.version, cuda))
