@@ -203,7 +203,14 @@ from checks.verify import extensions  # noqa: E402
 
 @pytest.fixture
 def ctx():
-    return SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, progress=lambda text: None)
+
+
+def test_quick_skips_the_extension_toolchain():
+    """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it)."""
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == SKIP and "--quick" in result.summary
 
 
 def test_extensions_line_without_ninja_skips_with_the_fix(ctx, tmp_path, monkeypatch):
