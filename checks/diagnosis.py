@@ -1640,7 +1640,7 @@ def by_toolchain(parts, facts):
     text = parts.text
     version = _torch_version(facts)
     if PKG_RESOURCES_PACKAGING.search(text):
-        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(facts.torch_dir), version)
+        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(facts.torch_dir), version, text)
         if problem is not None:
             return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
         return None

@@ -476,20 +476,19 @@ def setuptools_fact(torch_dir):
     return Setuptools(version=version, location=location, torch_imports_packaging=imports)
 
 
-def setuptools_problem(fact, torch_version):
-    """Return a Blocker when the installed torch imports pkg_resources.packaging and setuptools is 70 or newer,
-    else None."""
-    if not fact.torch_imports_packaging or not fact.version:
-        return None
-    found = VERSION.search(fact.version)
-    if not found or (int(found.group(1)),) < BROKE_PKG_RESOURCES_PACKAGING:
+def setuptools_problem(fact, torch_version, text):
+    """Return a Blocker when the failure `text` is the ImportError of `from pkg_resources import packaging`
+    (NAMES_PKG_RESOURCES) and the installed torch's cpp_extension does that import, else None. The error decides,
+    not setuptools' version alone: 70.0 removed the name (pypa/setuptools#4385), and later releases import
+    `packaging` in pkg_resources again (`from pkg_resources import packaging` works with 75.3.4, seen here)."""
+    if not fact.torch_imports_packaging or not NAMES_PKG_RESOURCES.search(text or ""):
         return None
     return Blocker(
         status=FAIL,
-        summary="setuptools %s (%s) no longer has pkg_resources.packaging (removed in 70.0), which torch %s's "
+        summary="setuptools %s (%s) has no pkg_resources.packaging (70.0 removed it), which torch %s's "
         "torch.utils.cpp_extension imports: it cannot be imported (inductor and extension builds use it)"
         % (fact.version, fact.location, torch_version),
-        expected="setuptools < 70 for torch %s" % torch_version,
+        expected="a setuptools with pkg_resources.packaging for torch %s" % torch_version,
         actual="setuptools %s" % fact.version,
         fix='install setuptools<70: `python -m pip install "setuptools<70"` (69.5.1 is the last that has it), '
         "or a torch release from 2.2 on, whose cpp_extension does not import it",

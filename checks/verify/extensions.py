@@ -5,6 +5,7 @@ without ninja or a toolkit is not at fault (most never build an extension): the 
 import contextlib
 import io
 import os
+import warnings
 
 from checks import errors
 from checks.machine import toolchain
@@ -21,10 +22,14 @@ def check_extensions(ctx):
     torch_dir = os.path.dirname(torch.__file__)
     stderr = io.StringIO()
     try:
-        with contextlib.redirect_stderr(stderr):  # 2.0 prints "No CUDA runtime is found, using CUDA_HOME=..."
+        # 2.0 prints "No CUDA runtime is found, using CUDA_HOME=..."; pkg_resources warns that it is deprecated,
+        # which `-W error` (pytest's strict settings among them) would turn into a failed import of cpp_extension.
+        with contextlib.redirect_stderr(stderr), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             import torch.utils.cpp_extension  # noqa: F401
     except Exception as exc:  # an import that fails is the finding
-        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(torch_dir), torch.__version__)
+        text = errors.traceback_text(exc)
+        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(torch_dir), torch.__version__, text)
         if problem is not None:
             return Result(
                 name="extensions",

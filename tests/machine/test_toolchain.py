@@ -190,11 +190,14 @@ def test_setuptools_70_against_old_cpp_extension(tmp_path, monkeypatch):
     new = torch_tree(tmp_path / "new", "from torch._vendor.packaging.version import Version")
     fact = toolchain.setuptools_fact(old)
     assert (fact.version, fact.torch_imports_packaging) == ("70.0.0", True)
-    found = toolchain.setuptools_problem(fact, "2.0.1")
+    # the ImportError as pypa/setuptools#4385 quotes it
+    error = "ImportError: cannot import name 'packaging' from 'pkg_resources' (/site/pkg_resources/__init__.py)"
+    found = toolchain.setuptools_problem(fact, "2.0.1", error)
     assert found.status == FAIL and "setuptools<70" in found.fix and "pkg_resources.packaging" in found.summary
-    assert toolchain.setuptools_problem(toolchain.setuptools_fact(new), "2.4.0") is None
-    older = toolchain.Setuptools(version="69.5.1", location=str(site), torch_imports_packaging=True)
-    assert toolchain.setuptools_problem(older, "2.0.1") is None
+    assert toolchain.setuptools_problem(toolchain.setuptools_fact(new), "2.4.0", error) is None
+    # Another failure of the same import (pkg_resources' DeprecationWarning under `-W error`) is not this one.
+    warned = "DeprecationWarning: pkg_resources is deprecated as an API."
+    assert toolchain.setuptools_problem(fact, "2.0.1", warned) is None
 
 
 torch = pytest.importorskip("torch")
@@ -238,12 +241,25 @@ def test_extensions_line_warns_on_a_toolkit_of_another_major(ctx, tmp_path, monk
 
 
 def test_extensions_line_fails_when_cpp_extension_does_not_import(ctx, monkeypatch, tmp_path):
-    """The import fails and setuptools 70 meets an old cpp_extension: FAIL with setuptools<70."""
-    monkeypatch.setitem(sys.modules, "torch.utils.cpp_extension", None)  # `import` then raises ImportError
+    """The import fails with pypa/setuptools#4385's ImportError and an old cpp_extension: FAIL with setuptools<70;
+    any other failure of the import is handed to the parent's judgement (data.exception), setuptools not blamed."""
+
+    class Refuse:  # a meta path finder: `import torch.utils.cpp_extension` raises `error`
+        error = None
+
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch.utils.cpp_extension":
+                raise self.error
+            return None
+
+    finder = Refuse()
+    monkeypatch.delitem(sys.modules, "torch.utils.cpp_extension", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [finder] + sys.meta_path)
     fact = toolchain.Setuptools(version="70.0.0", location=str(tmp_path), torch_imports_packaging=True)
     monkeypatch.setattr(toolchain, "setuptools_fact", lambda torch_dir: fact)
+    finder.error = ImportError("cannot import name 'packaging' from 'pkg_resources' (/site/pkg_resources/__init__.py)")
     result = extensions.check_extensions(ctx)
     assert result.status == FAIL and "setuptools<70" in result.hint
-    monkeypatch.setattr(toolchain, "setuptools_fact", lambda torch_dir: toolchain.Setuptools("69.5.1", None, True))
+    finder.error = ImportError("libfoo.so.1: cannot open shared object file: No such file or directory")
     result = extensions.check_extensions(ctx)
     assert result.status == FAIL and "exception" in result.data and "setuptools" not in result.summary
