@@ -146,6 +146,7 @@ def torch_dir(torch):
 
 def _plan(ctx):
     """Yield (kind, name, function): kind `os` (what the OS gives the job, first), `variant` (one training run),
+    `refused` (a variant that cannot run here: its SKIP or FAIL, measuring nothing),
     `cross` (runs compared, the DataLoader) or `device` (one line for a device that cannot be used)."""
     from checks.train import verdicts as tc
     from checks.train.trainer import Variant
@@ -162,7 +163,11 @@ def _plan(ctx):
             yield "device", device, (lambda d=device, r=reason, n=names: tc.device_unusable(ctx, d, r, n))
             continue
         for variant in variants:
-            yield "variant", variant.name, (lambda v=variant: tc.check_variant(ctx, v))
+            refused = tc.refusal(ctx, variant)  # measures nothing: not marked under contention, not a figure
+            if refused is not None:
+                yield "refused", variant.name, (lambda r=refused: r)
+            else:
+                yield "variant", variant.name, (lambda v=variant: tc.check_variant(ctx, v))
         yield "cross", cross[0], (lambda d=device: tc.check_dataloader(ctx, d))
         yield "cross", cross[1], (lambda d=device: tc.check_determinism(ctx, d))
         yield "cross", cross[2], (lambda d=device: tc.check_checkpoint(ctx, d))

@@ -94,12 +94,19 @@ def device_unusable(ctx, device, reason, names):
 
 def check_variant(ctx, variant):
     """Train one variant for its budget and judge: finite falling loss, sane gradients, accuracy, agreement."""
-    name = variant.name
+    return refusal(ctx, variant) or _guarded(
+        variant.name, lambda: _judge(variant, trainer.train(variant)), variant.mode == "compile"
+    )
+
+
+def refusal(ctx, variant):
+    """The Result of a variant that cannot run here (variant_problem: a SKIP, or a FAIL such as torch 2.0's
+    "Python 3.11+ not yet supported for torch.compile"), which measures nothing; None for one that can run."""
     problem = variant_problem(ctx, variant)
-    if problem:
-        status, reason, hint = problem
-        return Result(name=name, status=status, summary=reason, hint=hint)
-    return _guarded(name, lambda: _judge(variant, trainer.train(variant)), variant.mode == "compile")
+    if problem is None:
+        return None
+    status, reason, hint = problem
+    return Result(name=variant.name, status=status, summary=reason, hint=hint)
 
 
 def _judge(variant, run):

@@ -194,3 +194,30 @@ def test_figures_measured_under_contention_are_marked_and_a_slow_step_says_so(mo
     assert results["contention"].summary == "1 of 1 figures measured under contention: net-cpu-fp32-eager"
     assert said[0].startswith("train: training net-cpu-fp32-eager (") and said[0].endswith(" s so far) ...")
     assert not [line for line in said if "determinism" in line or "checkpoint" in line]
+
+
+def test_a_variant_refused_before_it_runs_is_not_marked_under_contention(monkeypatch):
+    """torch 2.0's "Python 3.11+ not yet supported for torch.compile" FAIL measures nothing: even beside other load
+    it keeps its own summary and is no figure of the contention line (seen in CI: the mark broke the summary)."""
+    import types
+
+    from checks.machine import contention
+    from checks.report import FAIL, PASS, Result
+    from checks.train import command
+    from checks.train import verdicts as tc
+
+    hz = contention._HZ
+
+    def snap(t, busy):
+        return contention.Snapshot(t, (busy, 0, int(t * hz * 2), 2), 0, frozenset([1]), None, (0, 1))
+
+    snaps = iter([snap(0, 0)] + [snap(2 + i, int((1 + i) * 0.9 * 2 * hz)) for i in range(8)])
+    monkeypatch.setattr(tc, "variant_problem", lambda ctx, v: (FAIL, "not supported here", "use another Python"))
+    for name in ("check_dataloader", "check_determinism", "check_checkpoint"):
+        monkeypatch.setattr(tc, name, lambda ctx, d, n=name: Result(name=n, status=PASS, summary="ok"))
+    ctx = types.SimpleNamespace(devices=["cpu"], models=["net"], unusable=lambda device: None)
+    ctx.watch = contention.Watch(take=lambda: next(snaps))
+    results = {name: func() for name, func in command.jobs(ctx, lambda text: None)}
+    refused = results["net-cpu-fp32-eager"]
+    assert refused.status == FAIL and refused.summary == "not supported here" and "contention" not in refused.data
+    assert results["contention"].status == "SKIP"  # nothing was measured
