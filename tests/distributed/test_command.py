@@ -442,15 +442,24 @@ def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
     Before the libuv TCPStore (torch < 2.4), a client sends one request in several send() calls (tcputil::sendBytes
     with its moreData flag, in torch 2.0.1's libtorch_cpu.so) and the store's server reads a request to its end with
     blocking reads: SIGSTOP landing between two calls of rank 1's heartbeat freezes the whole store, and rank 0 then
-    rightly says the store did not answer (seen once in about 20 runs on torch 2.0.1). That race gets one more run."""
+    rightly says the store did not answer. That race gets one more run (stopped_rank_run)."""
     stop = lambda procs: procs[1].send_signal(signal.SIGSTOP)  # noqa: E731
-    code, text, waited = fault_after_init(repo_root, tmp_path, stop, "--timeout", "4")
+    code, text, waited = stopped_rank_run(repo_root, tmp_path, stop, "--timeout", "4")
+    assert code == 1 and 3 < waited < 30, text
+    assert re.search(r"FAIL \S+: rank 0 did not finish within 4 s \(--timeout\); rank 1 did not respond", text), text
+
+
+def stopped_rank_run(repo_root, tmp_path, fault, *args):
+    """fault_after_init() for a fault that SIGSTOPs rank 1, run once more where the first run met the store freeze
+    of torch < 2.4 (test_a_hung_rank_is_named_after_the_timeout says why; seen twice in CI on torch 2.0.1, once in
+    each of the two tests that stop rank 1): rank 0 then rightly says the store did not answer, which is not what
+    these tests are about."""
+    code, text, waited = fault_after_init(repo_root, tmp_path, fault, *args)
     if "the rendezvous store did not answer" in text and _blocking_store_server():
         again = tmp_path / "again"
         again.mkdir()
-        code, text, waited = fault_after_init(repo_root, again, stop, "--timeout", "4")
-    assert code == 1 and 3 < waited < 30, text
-    assert re.search(r"FAIL \S+: rank 0 did not finish within 4 s \(--timeout\); rank 1 did not respond", text), text
+        code, text, waited = fault_after_init(repo_root, again, fault, *args)
+    return code, text, waited
 
 
 def _blocking_store_server():
@@ -464,7 +473,7 @@ def _blocking_store_server():
 @posix_only
 def test_sigterm_mid_collective_still_reports_the_silent_rank(repo_root, tmp_path):
     """torchrun SIGTERMs the survivors when a rank exits: rank 0, blocked in a collective, still names rank 1."""
-    code, text, waited = fault_after_init(repo_root, tmp_path, stop_rank1_then_terminate_rank0, "--timeout", "60")
+    code, text, waited = stopped_rank_run(repo_root, tmp_path, stop_rank1_then_terminate_rank0, "--timeout", "60")
     assert code == 1 and waited < 30, text
     assert re.search(r"FAIL \S+: rank 0 stopped by SIGTERM .*; rank 1 did not respond", text), text
 
