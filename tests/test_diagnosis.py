@@ -879,7 +879,7 @@ def test_an_undefined_symbol_of_a_library_family_on_ld_library_path(tmp_path, mo
 LZMA_TRACEBACK = """Traceback (most recent call last):
   File "/venv/lib/python3.11/site-packages/torchvision/datasets/mnist.py", line 11, in <module>
     import lzma
-  File "/root/.pyenv/versions/3.11.7/lib/python3.11/lzma.py", line 27, in <module>
+  File "/home/u/.pyenv/versions/3.11.7/lib/python3.11/lzma.py", line 27, in <module>
     from _lzma import *
 ModuleNotFoundError: No module named '_lzma'"""
 
@@ -892,7 +892,7 @@ def test_a_python_built_without_liblzma_is_the_cause_not_a_pip_package(tmp_path,
     prefix, packages = site(tmp_path)
     found = facts_for(monkeypatch, prefix, [packages])
     build = interpreter.InterpreterBuild(
-        version="3.11.7", base_prefix="/root/.pyenv/versions/3.11.7", origin="pyenv", dynload="/x", missing=("_lzma",)
+        version="3.11.7", base_prefix="/home/u/.pyenv/versions/3.11.7", origin="pyenv", dynload="/x", missing=("_lzma",)
     )
     cause = diagnosis.explain(LZMA_TRACEBACK, dataclasses.replace(found, interpreter=build))
     assert cause.rule == "stdlib"

@@ -36,7 +36,7 @@ def test_without_a_lib_dynload_directory_nothing_is_called_missing(tmp_path):
 
 
 def test_a_pyenv_interpreter_is_rebuilt_by_pyenv():
-    build = interpreter.InterpreterBuild(version="3.11.7", base_prefix="/root/.pyenv/versions/3.11.7", origin="pyenv")
+    build = interpreter.InterpreterBuild(version="3.11.7", base_prefix="/home/u/.pyenv/versions/3.11.7", origin="pyenv")
     assert build.rebuild_command() == "pyenv install --force 3.11.7"
     assert interpreter._origin("/home/u/.pyenv/versions/3.10.4") == "pyenv"
     assert interpreter._origin("/usr") == "system"
