@@ -42,12 +42,17 @@ class Session:
         self.rep = self.store = self.ctrl = None  # ctrl: the gloo group for control (None: the default group)
         self.phase, self.hosts, self.grace = "join", {}, max(3 * BEAT, min(3.0, self.timeout / 2))
         self._store_lock, self._ending = threading.Lock(), threading.Lock()
+        self.store_silent = False  # a call waited past the grace period behind one the store never answered
         self.watchdog = _Watchdog(self)
 
     def op(self, name, *args):
-        """Call one store method, serialised across this rank's threads."""
-        if not self._store_lock.acquire(timeout=self.grace + 5):
-            raise RuntimeError("the rendezvous store is busy")
+        """Call one store method, serialised across this rank's threads; raise StoreSilent when another thread's call
+        holds the store past the grace period (and at once after the first such wait, so that ending the run does
+        not wait again for each call)."""
+        wait = 0.5 if self.store_silent else self.grace + 5
+        if not self._store_lock.acquire(timeout=wait):
+            self.store_silent = True
+            raise StoreSilent("could not reach the rendezvous store (no answer within %g s)" % (self.grace + 5))
         try:
             return getattr(self.store, name)(*args)
         finally:
@@ -126,12 +131,16 @@ class Session:
         return "%d host%s" % (count, "" if count == 1 else "s")
 
     def step(self, name, func):
-        """Run one step on this rank within --timeout; a failure ends the run (rank 0 names the ranks)."""
-        self.mark(name)
+        """Run one step on this rank within --timeout; a failure ends the run (rank 0 names the ranks). Saying the
+        step in the store is part of it: a store that stops answering ends the step too (a rank frozen in the middle
+        of a request stalls the whole store before torch 2.4's libuv server; seen in CI on torch 2.0.1)."""
         self.watchdog.arm(name)
         start = time.perf_counter()
         try:
+            self.mark(name)
             results = func()
+        except StoreSilent as exc:
+            self.end(name, str(exc))
         except Exception as exc:
             self.end(name, failed(exc))
         finally:
@@ -208,6 +217,11 @@ class Session:
         while self.rank == 0 and self.op("add", "left", 0) < self.world and time.monotonic() < deadline:
             time.sleep(0.05)
         return []
+
+
+class StoreSilent(RuntimeError):
+    """A store call of this rank could not start: another of its calls has waited on the store past the grace
+    period."""
 
 
 class _Watchdog(runner.Watchdog):

@@ -453,13 +453,13 @@ def stopped_rank_run(repo_root, tmp_path, fault, *args):
     """fault_after_init() for a fault that SIGSTOPs rank 1, run once more where the first run met the store freeze
     of torch < 2.4 (test_a_hung_rank_is_named_after_the_timeout says why; seen twice in CI on torch 2.0.1, once in
     each of the two tests that stop rank 1): rank 0 then rightly says the store did not answer, which is not what
-    these tests are about."""
+    these tests are about. The output returned ends with rank 0's stderr, for the assertion messages."""
     code, text, waited = fault_after_init(repo_root, tmp_path, fault, *args)
     if "the rendezvous store did not answer" in text and _blocking_store_server():
-        again = tmp_path / "again"
-        again.mkdir()
-        code, text, waited = fault_after_init(repo_root, again, fault, *args)
-    return code, text, waited
+        tmp_path = tmp_path / "again"
+        tmp_path.mkdir()
+        code, text, waited = fault_after_init(repo_root, tmp_path, fault, *args)
+    return code, text + "\n[rank 0's stderr]\n" + (tmp_path / "rank0.err").read_text(), waited
 
 
 def _blocking_store_server():

@@ -235,3 +235,51 @@ def test_sigterm_blames_torchrun_or_srun_only_when_it_launched_the_job():
     assert "srun stops every task" in world.sigterm_reason("srun")
     for launcher in ("RANK/WORLD_SIZE", None):
         assert "torchrun" not in world.sigterm_reason(launcher) and "SIGTERM" in world.sigterm_reason(launcher)
+
+
+class _Ended(Exception):
+    """Session.end() was called (the real one exits the process)."""
+
+
+class _FrozenStore:
+    """A store that never answers once frozen (torch < 2.4's server while a rank is stopped mid-request)."""
+
+    def __init__(self):
+        self.frozen = threading.Event()
+
+    def set(self, key, value):
+        self._call()
+
+    def add(self, key, amount):
+        self._call()
+        return 1
+
+    def _call(self):
+        if self.frozen.is_set():
+            threading.Event().wait(60)
+
+
+def test_a_store_that_stops_answering_ends_the_step_in_a_line():
+    """The heartbeat thread waits on a frozen store: the next step cannot say its name in the store, and ends the run
+    naming the store (it raised out of step() before, and rank 0 exited 3, a bug in checks, seen in CI)."""
+    args = SimpleNamespace(quick=True, timeout=30.0, json=None)
+    launch = dict(MANUAL, rank=0, local_rank=0)
+    session = world.Session(None, args, launch, "cpu", "gloo", None)
+    session.store, session.grace = _FrozenStore(), 0.1
+    ended = []
+
+    def end(phase, why):  # the real one ends the process
+        ended.append((phase, why))
+        raise _Ended
+
+    session.end = end
+    session.store.frozen.set()
+    threading.Thread(target=session.op, args=("add", "beat/0", 1), daemon=True).start()  # the heartbeat, stuck
+    time.sleep(0.2)
+    start = time.monotonic()
+    with pytest.raises(_Ended):
+        session.step("all-reduce", lambda: [])
+    assert ended == [("all-reduce", "could not reach the rendezvous store (no answer within 5.1 s)")]
+    assert session.store_silent and time.monotonic() - start < 20
+    with pytest.raises(world.StoreSilent):  # later calls give up at once rather than wait again
+        session.op("set", "why/0", "x")
