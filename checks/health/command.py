@@ -64,8 +64,8 @@ def _driver_failure(n):
             data={"reason": "nvidia-smi -q fails: %s" % meaning, "state": state},
         )
     if d["state"]:
-        summary, words, fix = driver.failure(d)
-        reason = {"reason": "driver not answering: %s" % d["meaning"], "state": d["state"]}
+        summary, words, fix, decided = driver.failure(d)
+        reason = {"reason": "driver not answering: %s" % d["meaning"], "state": d["state"], **(decided or {})}
         return Result(
             name="driver",
             status=FAIL,

@@ -1,7 +1,8 @@
 """The NVIDIA node's facts beneath the user-space access path (gpu_access.py): whether the nvidia kernel module is
 loaded, whether a module file exists for the running kernel, whether the kernel demands signed modules (UEFI Secure
 Boot, kernel lockdown, module.sig_enforce), the DKMS source trees of the driver, and the signs that this process runs
-in a container. verify's driver check reads them when nvidia-smi cannot reach the driver (checks/verify/gpu.py).
+in a container. nvidia/driver.failure() reads them when the driver's kernel module is not loaded, for verify's and
+health's driver line alike.
 
 Sources (formats):
 - /proc/modules (proc(5)): one line per loaded module, its name first (`nvidia 56823808 2 nvidia_uvm, Live 0x0`);
@@ -66,7 +67,7 @@ class KernelNode:
     container: Tuple[str, ...] = ()
 
     def to_dict(self):
-        """The JSON form (report.schema.json: facts.gpu_node)."""
+        """The JSON form (every field). Reports carry only the decisive() part, in the driver result's data."""
         return dataclasses.asdict(self)
 
     def decisive(self, state):

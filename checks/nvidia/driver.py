@@ -15,8 +15,9 @@ import platform
 import re
 import shutil
 from dataclasses import asdict
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
+from checks.machine import gpu_node
 from checks.machine.probe import run_command
 from checks.nvidia import parse
 from checks.nvidia.records import MemoryErrors
@@ -42,11 +43,13 @@ class DriverState(NamedTuple):
 
 
 class Failure(NamedTuple):
-    """What failure() says of a driver that does not answer: the summary line, its own words (condensed), the fix."""
+    """What failure() says of a driver that does not answer: the summary line, its own words (condensed), the fix,
+    and data: the node's facts that decided it ({"fact": state, "gpu_node": {...}}), None where none did."""
 
     summary: str
     words: str
     fix: str
+    data: Optional[dict] = None
 
 
 # Matched by text first, by code second.
@@ -337,13 +340,22 @@ def facts(timeout=15.0, pynvml=None):
     return info
 
 
-def failure(info):
-    """Return a Failure (summary, the driver's own words, fix) of a driver in a failure state (info["state"] set):
-    the same line wherever a check reports it (verify's driver line, health's)."""
+def failure(info, node=None):
+    """Return a Failure (summary, the driver's own words, fix, data) of a driver in a failure state (info["state"]
+    set): the same line wherever a check reports it (verify's driver line, health's). A driver whose kernel module
+    is not loaded is judged further from the node's kernel facts (gpu_node.KernelNode.why_not_loaded: no module for
+    the running kernel, or one the kernel's signature policy refuses); `node` stands in for gpu_node.collect()."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
-    return Failure(summary="%s doesn't answer: %s" % (info["source"], info["meaning"]), words=words, fix=info["fix"])
+    meaning, fix, data = info["meaning"], info["fix"], None
+    if info.get("state") == "driver-not-loaded":
+        node = node if node is not None else gpu_node.collect()
+        verdict = node.why_not_loaded()
+        if verdict is not None:
+            meaning, fix = verdict[1], verdict[2]
+            data = {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}
+    return Failure(summary="%s doesn't answer: %s" % (info["source"], meaning), words=words, fix=fix, data=data)
 
 
 def describe(info):

@@ -138,14 +138,7 @@ def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
     if d["state"]:
-        summary, words, fix = nvidia_driver.failure(d)
-        data = None
-        if d["state"] == "driver-not-loaded":  # why the module is not loaded, where the node's facts decide it
-            node = gpu_node.collect()
-            verdict = node.why_not_loaded()
-            if verdict is not None:
-                summary = "%s doesn't answer: %s" % (d["source"], verdict[1])
-                fix, data = verdict[2], {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}
+        summary, words, fix, data = nvidia_driver.failure(d)
         return Result(
             name="driver",
             status=FAIL,

@@ -216,3 +216,18 @@ def test_under_load_thermal_slowdown_a_narrow_link_and_replays_are_caught(health
     assert "FAIL gpu0-clocks: under load: hardware thermal slowdown in" in out
     assert "WARN gpu1-pcie: " in out and "per minute, above DCGM's 16 per minute for gen 5 x8" in out
     assert "FAIL node: node unhealthy: pull GPU 0 (00000000:18:00.0): hardware thermal slowdown under load" in out
+
+
+def test_a_driver_module_missing_for_the_running_kernel_is_named_in_health_too(health, monkeypatch):
+    """NVML_ERROR_DRIVER_NOT_LOADED (9) and no nvidia module for the running kernel, its DKMS source in /usr/src:
+    health's driver line names the kernel upgrade and the dkms fix, as verify's does (nvidia/driver.failure)."""
+    from checks.machine import gpu_node
+
+    node = gpu_node.KernelNode(
+        kernel="6.8.0-51-generic", loaded=False, module_files_via="modules.dep", dkms_sources=("535.183.01",)
+    )
+    monkeypatch.setattr(gpu_node, "collect", lambda: node)
+    code, out = health(module=fakes.pynvml(init_error=9), hardware=["PCI device 0000:3b:00.0"])
+    assert code == 1, out
+    assert "FAIL driver: NVML doesn't answer: no nvidia kernel module is installed for the running kernel 6.8" in out
+    assert "sudo dkms install -m nvidia -v 535.183.01 -k 6.8.0-51-generic" in out
