@@ -649,36 +649,13 @@ def by_pair(parts, facts):
 
 def _shadow(library, facts, requester=None):
     """A Cause when the loader takes `library` from outside the environment and the environment has its own copy
-    (the variable or directory responsible is the fix), else None."""
+    (loader.foreign_copy; the variable or directory responsible is the fix), else None."""
     env = facts.provenance.environment
     found = loader.resolve(library, requester, environment=env, torch_dir=facts.torch_dir)
-    if found.path is None or found.own:
+    foreign = loader.foreign_copy(found, env, facts.torch_dir)
+    if foreign is None:
         return None
-    own = loader.own_copies(library, env, facts.torch_dir)
-    if not own or any(os.path.realpath(o) == os.path.realpath(found.path) for o in own):
-        return None
-    variable = found.via if found.via in ("LD_LIBRARY_PATH", "LD_PRELOAD") else None
-    where = os.path.dirname(found.path)
-    fix = (
-        "remove %s from %s (unset it, or put the environment's %s first)"
-        % (where if variable == "LD_LIBRARY_PATH" else found.path, variable, os.path.dirname(own[0]))
-        if variable
-        else "the loader takes it from %s (%s): run `ldconfig` after removing that copy, or put %s on LD_LIBRARY_PATH"
-        % (where, found.via, os.path.dirname(own[0]))
-    )
-    return Cause(
-        meaning="the loader takes %s from %s (%s%s), not the environment's %s%s"
-        % (
-            library,
-            found.path,
-            found.via,
-            ", version %s" % found.version if found.version else "",
-            own[0],
-            " (version %s)" % loader.version_of(own[0]) if loader.version_of(own[0]) else "",
-        ),
-        fix=fix,
-        fact="%s via %s" % (library, found.via),
-    )
+    return Cause(meaning=foreign.meaning(), fix=foreign.fix(), fact=foreign.fact())
 
 
 def _unlinked(soname, facts):

@@ -424,6 +424,63 @@ def own_copies(name, environment, torch_dir=None):
     ]
 
 
+@dataclasses.dataclass(frozen=True)
+class ForeignCopy:
+    """A library the loader takes (or took) from outside the environment while the environment holds its own,
+    different file of that name: library (the file taken, with the `via` that explains it), own (the environment's
+    copy), own_version. The one judgement of a foreign library, for a failure (checks/diagnosis.py) and for what a
+    good import loaded (verify's `libraries` line)."""
+
+    library: Library
+    own: str
+    own_version: Optional[str] = None
+
+    @property
+    def variable(self):
+        """LD_LIBRARY_PATH or LD_PRELOAD where that variable made the loader take it, else None."""
+        return self.library.via if self.library.via in ("LD_LIBRARY_PATH", "LD_PRELOAD") else None
+
+    def meaning(self):
+        """One sentence: which file the loader takes, how, and the environment's copy it should have taken."""
+        lib = self.library
+        return "the loader takes %s from %s (%s%s), not the environment's %s%s" % (
+            lib.name,
+            lib.path,
+            lib.via,
+            ", version %s" % lib.version if lib.version else "",
+            self.own,
+            " (version %s)" % self.own_version if self.own_version else "",
+        )
+
+    def fix(self):
+        """The variable or directory to change: drop the foreign directory (or file) from the variable that put it
+        first, else remove the system copy the cache or a default directory gives, or put the environment's first."""
+        where, own_dir = os.path.dirname(self.library.path), os.path.dirname(self.own)
+        if self.variable == "LD_PRELOAD":
+            return "remove %s from LD_PRELOAD" % self.library.path
+        if self.variable == "LD_LIBRARY_PATH":
+            return "remove %s from LD_LIBRARY_PATH (unset it, or put the environment's %s first)" % (where, own_dir)
+        return (
+            "the loader takes it from %s (%s): run `ldconfig` after removing that copy, or put %s on "
+            "LD_LIBRARY_PATH" % (where, self.library.via, own_dir)
+        )
+
+    def fact(self):
+        """The decisive fact, for a result's data: `libcudnn.so.8 via LD_LIBRARY_PATH`."""
+        return "%s via %s" % (self.library.name, self.library.via)
+
+
+def foreign_copy(library, environment, torch_dir=None):
+    """Return a ForeignCopy when `library` (resolve()'s answer, or loaded()'s with the `via` resolve() gives) lies
+    outside the environment and the environment holds a different file of that name; else None."""
+    if library.path is None or library.own:
+        return None
+    own = own_copies(library.name, environment, torch_dir)
+    if not own or any(os.path.realpath(o) == os.path.realpath(library.path) for o in own):
+        return None
+    return ForeignCopy(library=library, own=own[0], own_version=version_of(own[0]))
+
+
 def resolve(name, requester=None, environ=None, cache=None, environment=None, torch_dir=None):
     """Return the Library file the Linux loader would take for `name` when `requester` (an ELF path, or None)
     needs it, following ld.so(8)'s order; path None when no directory has it. `cache`: ld_cache()'s answer, read

@@ -1,5 +1,6 @@
 """Verify checks of the libraries torch links or talks to: OpenMP/MKL threads, torch.distributed, NumPy."""
 
+import dataclasses
 import os
 import platform
 import re
@@ -197,30 +198,18 @@ def check_libraries(ctx):
     for lib in loaded:
         if lib.own:
             continue
-        own = loader.own_copies(lib.name, environment, torch_dir)
-        if not own or any(os.path.realpath(o) == os.path.realpath(lib.path) for o in own):
+        via = loader.resolve(lib.name, environment=environment, torch_dir=torch_dir).via  # why the loader took it
+        foreign = loader.foreign_copy(dataclasses.replace(lib, via=via), environment, torch_dir)
+        if foreign is None:
             continue
-        found = loader.resolve(lib.name, environment=environment, torch_dir=torch_dir)
-        variable = found.via if found.via in ("LD_LIBRARY_PATH", "LD_PRELOAD") else None
-        where = os.path.dirname(lib.path)
         return Result(
             name="libraries",
             status=FAIL,
-            summary="%s is loaded from %s%s, not the environment's %s%s"
-            % (
-                lib.name,
-                lib.path,
-                " (version %s)" % lib.version if lib.version else "",
-                own[0],
-                " (version %s)" % loader.version_of(own[0]) if loader.version_of(own[0]) else "",
-            ),
-            expected=own[0],
+            summary=foreign.meaning(),
+            expected=foreign.own,
             actual=lib.path,
-            hint="remove %s from %s" % (where if variable != "LD_PRELOAD" else lib.path, variable)
-            if variable
-            else "the system copy in %s is found first (%s): remove it or put %s on LD_LIBRARY_PATH"
-            % (where, found.via, os.path.dirname(own[0])),
-            data={"fact": "%s via %s" % (lib.name, variable or found.via), "loaded": [x.path for x in loaded]},
+            hint=foreign.fix(),
+            data={"fact": foreign.fact(), "loaded": [x.path for x in loaded]},
         )
     names = sorted({lib.name.split(".so")[0] for lib in loaded})
     return Result(

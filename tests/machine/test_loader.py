@@ -123,6 +123,27 @@ def test_loaded_reads_maps_and_marks_the_environment_s_own(tmp_path):
     assert got == {"libcudart.so.11.0": True, "libcublasLt.so.11": False}
 
 
+def test_a_foreign_copy_is_one_that_differs_from_the_environment_s_own(tmp_path):
+    """A library outside the environment is foreign only where the environment has its own, different file; the fix
+    names the variable that put it first, else the directory the loader's cache gives."""
+    env, other = tmp_path / "env", tmp_path / "cuda-11.2" / "lib64"
+    for d in (env / "lib", other):
+        d.mkdir(parents=True)
+        (d / "libcublasLt.so.11").write_bytes(b"a copy in %s" % str(d).encode())
+    taken = loader.Library("libcublasLt.so.11", str(other / "libcublasLt.so.11"), "LD_LIBRARY_PATH", own=False)
+    foreign = loader.foreign_copy(taken, str(env))
+    assert (
+        foreign.own == str(env / "lib" / "libcublasLt.so.11")
+        and foreign.fact() == "libcublasLt.so.11 via LD_LIBRARY_PATH"
+    )
+    assert foreign.fix().startswith("remove %s from LD_LIBRARY_PATH" % other)
+    cached = dataclasses.replace(taken, via="ld.so.cache")
+    assert "run `ldconfig` after removing that copy" in loader.foreign_copy(cached, str(env)).fix()
+    assert loader.foreign_copy(dataclasses.replace(taken, own=True), str(env)) is None
+    (env / "lib" / "libcublasLt.so.11").unlink()
+    assert loader.foreign_copy(taken, str(env)) is None  # the environment has no copy of its own: nothing to prefer
+
+
 def _dlopen_error(path):
     """The loader's own message for `path` (dlopen through ctypes), or None when it loads."""
     import ctypes

@@ -91,3 +91,27 @@ def shadows_module():
     from checks.machine import shadows
 
     return shadows
+
+
+def test_a_loaded_nvidia_library_from_outside_the_environment_fails_naming_the_variable(tmp_path, monkeypatch):
+    """/proc/self/maps shows cuBLASLt mapped from a CUDA toolkit on LD_LIBRARY_PATH while the environment has its
+    own: the libraries line FAILs with the environment's copy expected and that directory's removal as the fix."""
+    from types import SimpleNamespace
+
+    from checks.machine import loader, provenance
+
+    env, other = tmp_path / "env", tmp_path / "cuda-11.2" / "lib64"
+    for d in (env / "lib", other):
+        d.mkdir(parents=True)
+        (d / "libcublasLt.so.11").write_bytes(b"a copy in %s" % str(d).encode())
+    maps = tmp_path / "maps"
+    maps.write_text("7f1c2b000000-7f1c2b200000 r-xp 00000000 08:01 1235 %s/libcublasLt.so.11\n" % other)
+    real_loaded = loader.loaded
+    monkeypatch.setattr(loader, "loaded", lambda environment, torch_dir: real_loaded(environment, torch_dir, str(maps)))
+    monkeypatch.setattr(provenance, "environment_prefix", lambda: (str(env), False))
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(other))
+    torch = SimpleNamespace(version=SimpleNamespace(cuda="11.7"), __file__=str(env / "site-packages/torch/__init__.py"))
+    result = libs.check_libraries(SimpleNamespace(torch=torch))
+    assert result.status == "FAIL" and result.expected == str(env / "lib" / "libcublasLt.so.11"), result
+    assert result.hint.startswith("remove %s from LD_LIBRARY_PATH" % other)
+    assert result.data["fact"] == "libcublasLt.so.11 via LD_LIBRARY_PATH"
