@@ -38,7 +38,8 @@ class Run:
             # SIGINT and SIGQUIT ignored (XCU 2.11, "Signals and Error Handling"); the job's pid comes first.
             command = ["sh", "-c", '"$@" & echo "pid $!" >&2; wait $!', "sh", *command]
 
-        def preexec():
+        def preexec():  # SIGHUP as a terminal session starts it, even where the tests run under `nohup`
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
             signal.signal(signal.SIGINT, sigint)
 
         self.proc = subprocess.Popen(
