@@ -51,7 +51,7 @@ nox.options.error_on_missing_interpreters = False
 
 # pixi.toml is the only place environments are defined; sessions are parametrised from it for this OS.
 MANIFEST = manifest.load(os.path.join(ROOT, "pixi.toml"))
-SUBDIR = probe.host()["subdir"]
+SUBDIR = probe.host().subdir
 ENVS = promise.torch_environments(MANIFEST, SUBDIR)
 CUDA_ENVS = promise.torch_environments(MANIFEST, SUBDIR, cuda=True)
 # With a lock, every environment session installs exactly it (`pixi run --locked` fails on a stale lock).

@@ -124,20 +124,32 @@ def import_torch():
     return torch, None
 
 
+@dataclasses.dataclass(frozen=True)
+class Host:
+    """This machine as conda and the header name it: subdir (conda's platform, `linux-64`), os (`Linux 6.8.0`),
+    python (`3.11.7`), python_executable (its path), cpu_count (os.cpu_count(), None where unknown)."""
+
+    subdir: str
+    os: str
+    python: str
+    python_executable: str
+    cpu_count: Optional[int]
+
+
 def host():
-    """Return the conda subdir and basic facts of this machine."""
+    """Return the Host record of this machine (conda's subdir naming: `<linux|osx|win>-<64|arm64|aarch64|...>`)."""
     system, machine = platform.system(), platform.machine().lower()
     arch = {"x86_64": "64", "amd64": "64", "arm64": "arm64", "aarch64": "aarch64", "ppc64le": "ppc64le"}.get(
         machine, machine
     )
     prefix = {"Linux": "linux", "Darwin": "osx", "Windows": "win"}.get(system, system.lower())
-    return {
-        "subdir": "%s-%s" % (prefix, arch),
-        "os": "%s %s" % (system, platform.release()),
-        "python": platform.python_version(),
-        "python_executable": sys.executable,
-        "cpu_count": os.cpu_count(),
-    }
+    return Host(
+        subdir="%s-%s" % (prefix, arch),
+        os="%s %s" % (system, platform.release()),
+        python=platform.python_version(),
+        python_executable=sys.executable,
+        cpu_count=os.cpu_count(),
+    )
 
 
 def build_flavour(torch):
@@ -177,8 +189,8 @@ def nccl_version(torch):
 def header_facts(host, torch):
     """Return the header facts every check prints first: Python, platform, torch and its build."""
     return {
-        "python": "%s (%s)" % (host["python"], host["python_executable"]),
-        "platform": "%s, %s, %s CPUs" % (host["os"], host["subdir"], host["cpu_count"]),
+        "python": "%s (%s)" % (host.python, host.python_executable),
+        "platform": "%s, %s, %s CPUs" % (host.os, host.subdir, host.cpu_count),
         "torch": torch.__version__ if torch else "not importable",
         "build": build_label(torch) if torch else None,
     }

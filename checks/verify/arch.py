@@ -26,10 +26,10 @@ def arch_fix(ctx, capability):
     """Return where kernels for `capability` are: an environment of the workspace, else the CUDA a build needs."""
     sm = "sm_%d%d" % tuple(capability)
     if ctx.expect is not None:
-        fitting = promise.environments_with_kernels(ctx.expect.ws, ctx.host["subdir"], capability, ctx.expect.env)
+        fitting = promise.environments_with_kernels(ctx.expect.ws, ctx.host.subdir, capability, ctx.expect.env)
         if fitting:
             env, name, why = fitting[0]
-            variants = [p for p in ctx.expect.ws.env_platforms(env) if p.subdir == ctx.host["subdir"]]
+            variants = [p for p in ctx.expect.ws.env_platforms(env) if p.subdir == ctx.host.subdir]
             where = " on %s" % name if len(variants) > 1 else ""
             return "use the %s environment%s (%s): `pixi run -e %s verify`" % (env, where, why, env)
         return "no environment of this workspace has %s kernels: add one whose CUDA can build them" % sm

@@ -245,7 +245,7 @@ def for_context(ctx):
     return fix_for_cpu_build(
         ctx.torch.__version__,
         ctx.driver,
-        ctx.host["subdir"],
+        ctx.host.subdir,
         installed=installed_domain(),
         record=probe.conda_record("pytorch"),
         copy=torch_copy(),

@@ -69,9 +69,9 @@ def resolve_expectation(args, ctx, source=UNKNOWN):
         chosen = installed_platform(ws, name, probe.pixi_install_record())
     host = promise.host_packages(ctx.driver["cuda"], probe.host_mac_version(), probe.host_glibc(), probe.host_linux())
     ctx.torch_source = torch_source(ws, name, args) if source is UNKNOWN else source
-    expectation = promise.expect(ws, name, ctx.host["subdir"], host, chosen, ctx.torch_source)
+    expectation = promise.expect(ws, name, ctx.host.subdir, host, chosen, ctx.torch_source)
     if expectation.flavour is None:
-        with_torch = promise.torch_environments(ws, ctx.host["subdir"])
+        with_torch = promise.torch_environments(ws, ctx.host.subdir)
         raise manifest.ManifestError(
             "environment %r has no torch on %s (no pytorch, pytorch-gpu, pytorch-cpu or PyPI torch): there is no "
             "torch promise to verify; environments with torch here: %s"

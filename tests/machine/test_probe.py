@@ -103,7 +103,7 @@ def test_conda_record_reads_conda_meta(tmp_path):
 
 def test_host_subdir_matches_this_interpreter():
     """The subdir is the conda name of this OS and architecture."""
-    subdir = probe.host()["subdir"]
+    subdir = probe.host().subdir
     prefix = {"linux": "linux-", "darwin": "osx-", "win32": "win-"}[sys.platform]
     assert subdir.startswith(prefix)
 

@@ -65,7 +65,7 @@ def listed(repo, *selection):
 
 def test_sessions_match_the_manifest(repo_root, workspace):
     """`nox -l`: verify/train per environment here, gpu per CUDA environment (off by default); all documented."""
-    here = probe.host()["subdir"]
+    here = probe.host().subdir
     default = listed(repo_root)
     envs = promise.torch_environments(workspace, here)
     assert [e for n, e in default if n == "verify"] == [e for n, e in default if n == "train"] == envs
@@ -152,7 +152,7 @@ def test_gpu_session_skips_without_an_nvidia_gpu(repo_root, workspace):
     """`nox -s gpu` on a machine without an NVIDIA GPU: skipped with the reason, not failed."""
     if probe.nvidia_hardware():
         pytest.skip("this machine has an NVIDIA GPU")
-    if not promise.torch_environments(workspace, probe.host()["subdir"], cuda=True):
+    if not promise.torch_environments(workspace, probe.host().subdir, cuda=True):
         pytest.skip("no CUDA environment on this platform")
     proc = nox(repo_root, "-s", "gpu")
     assert proc.returncode == 0, proc.stderr

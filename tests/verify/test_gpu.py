@@ -18,6 +18,8 @@ from checks.verify import gpu as verify_gpu
 from checks.verify import origin
 from checks.workspace import manifest, promise
 
+LINUX_HOST = probe.Host(subdir="linux-64", os="Linux 6.8.0", python="3.11.7", python_executable="python", cpu_count=8)
+
 REAL_DRIVER = os.path.exists("/proc/driver/nvidia/version") or nvidia_driver.cuda_from_libcuda() is not None
 CU117_ARCHES = "sm_37 sm_50 sm_60 sm_70 sm_75 sm_80 sm_86"  # the 2.0.1 cu117 wheel (pytorch/pytorch#110153)
 HEALTHY = {
@@ -58,7 +60,7 @@ def context(ws=None, env=None, platform=None, driver=None, gpu=None, torch=None,
         driver=driver or HEALTHY,
         expect=expect,
         gpu=gpu,
-        host={"subdir": "linux-64"},
+        host=LINUX_HOST,
         no_gpu=no_gpu,
     )
 

@@ -7,9 +7,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the install checks need torch")
 
+from checks.machine import probe  # noqa: E402
 from checks.report import FAIL  # noqa: E402
 from checks.verify import install as verify_install  # noqa: E402
 from checks.workspace import promise  # noqa: E402
+
+LINUX_HOST = probe.Host(subdir="linux-64", os="Linux 6.8.0", python="3.11.7", python_executable="python", cpu_count=8)
 
 # The driver facts as checks/nvidia/driver.py's facts() returns them on a machine without a driver (no kernel
 # module, no libcuda, neither NVML nor nvidia-smi): the keys verify reads, no others.
@@ -62,7 +65,7 @@ def test_cpu_build_on_a_gpu_machine_names_the_cuda_build_and_the_workspace_envir
         torch=SimpleNamespace(__version__="2.13.0+cpu", version=SimpleNamespace(cuda=None, hip=None)),
         driver=dict(NO_DRIVER, present=True, version="535.161.07", cuda="12.2", gpus=[gpu], source="nvidia-smi"),
         expect=None,
-        host={"subdir": "linux-64"},
+        host=LINUX_HOST,
     )
     result = verify_install.check_build(ctx)
     assert result.status == "WARN" and "NVIDIA GeForce RTX 4080 goes unused" in result.summary
