@@ -241,7 +241,7 @@ CUDA_SIGNATURES = (
 
 
 # The rows whose texts CUDA's initialisation gives (cuInit, cudaGetDeviceCount; torch's `CUDA initialization: ...`
-# warnings): a failure of one of these is judged against the access path's facts first (checks/diagnosis.py
+# warnings): a failure of one of these is judged against the access path's facts first (checks/diagnosis/gpu.py
 # by_gpu_access), the row's meaning and fix where no fact decides.
 CUDA_INIT_KINDS = frozenset(
     (

@@ -67,7 +67,7 @@ class Plan:
     ):
         self.header, self.jobs, self.results, self.chart, self.report = header, jobs, results, chart, report
         self.unusable = unusable  # why there is nothing usable to judge (no usable torch): the run exits 2
-        self.facts = facts  # the facts collected before torch (checks/diagnosis.Facts.to_dict), for the JSON
+        self.facts = facts  # the facts collected before torch (checks.diagnosis.Facts.to_dict), for the JSON
         self.hint, self.quiet = hint or "a hung GPU, driver or compiler: run `python -m checks verify`", quiet
 
 

@@ -16,7 +16,7 @@ from checks.report import EXIT_FAILED, FAIL, PASS, Result
 BEAT = 0.5  # seconds between heartbeats: a rank whose heartbeat stops is dead or frozen, not just waiting
 # The variables each backend reads (NCCL: docs.nvidia.com/deeplearning/nccl/user-guide/docs/env.html; gloo and
 # c10d: pytorch.org/docs/stable/distributed.html, "Common environment variables" and "Logging").
-# The diagnosis rules that rest on this host's facts (checks/diagnosis.py), not on a failure text alone.
+# The diagnosis rules that rest on this host's facts (checks/diagnosis/), not on a failure text alone.
 HINTS = {
     "nccl": "look at the named ranks' hosts (dmesg, nvidia-smi, `python -m checks verify`); rerun with "
     "NCCL_DEBUG=INFO, and NCCL_SOCKET_IFNAME=<nic> where the hosts have several networks",

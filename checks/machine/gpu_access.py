@@ -1,6 +1,6 @@
 """The GPU's user-space access path, read without torch in a few milliseconds: the NVIDIA device nodes CUDA opens,
 the driver's libcuda.so.1 the loader would take, the loaded kernel module's version, and the NVIDIA Container
-Toolkit's variables that decide what a container was given. checks/diagnosis.py judges CUDA's initialisation errors
+Toolkit's variables that decide what a container was given. checks/diagnosis/gpu.py judges CUDA's initialisation errors
 against them (by_gpu_access).
 
 Sources:

@@ -428,8 +428,8 @@ def own_copies(name, environment, torch_dir=None):
 class ForeignCopy:
     """A library the loader takes (or took) from outside the environment while the environment holds its own,
     different file of that name: library (the file taken, with the `via` that explains it), own (the environment's
-    copy), own_version. The one judgement of a foreign library, for a failure (checks/diagnosis.py) and for what a
-    good import loaded (verify's `libraries` line)."""
+    copy), own_version. The one judgement of a foreign library, for a failure (checks/diagnosis/libraries.py) and
+    for what a good import loaded (verify's `libraries` line)."""
 
     library: Library
     own: str

@@ -93,7 +93,7 @@ def import_first(argv):
 def import_torch():
     """Import torch in-process; return (module, None) or (None, (error line, meaning, fix, text)): no usable torch
     here. `text` is the exception with its traceback's last frames (the files show which copy of which package
-    failed), for checks/diagnosis.py to judge against the facts; meaning and fix are the text alone's
+    failed), for checks/diagnosis/ to judge against the facts; meaning and fix are the text alone's
     (checks/causes.py). A `torch` that imports but is not PyTorch (an empty or partial `torch/` folder on sys.path
     imports as a namespace package; a module without __version__) is no torch either; the line names where it was
     found."""

@@ -295,7 +295,7 @@ def _loader_context():
 def check_dataloader(ctx, device, facts=None):
     """A DataLoader with worker processes feeds `device` as a training job's would (worker start-up, batches
     through shared memory, pinned memory on CUDA) and the batches arrive whole and in order; a failure is judged
-    against the OS facts (checks/diagnosis.py: shared memory, open files, ...)."""
+    against the OS facts (checks/diagnosis/environment.py: shared memory, open files, ...)."""
     import gc
     import sys
 

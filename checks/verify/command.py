@@ -99,7 +99,7 @@ def work(args, state):
 
 def diagnoser(facts):
     """Return diagnose(name, found, how): the FAIL of a check whose worker died or hung (how, the real error it
-    printed), judged against the parent's facts (checks/diagnosis.py)."""
+    printed), judged against the parent's facts (checks/diagnosis/)."""
     from checks import diagnosis
 
     def diagnose(name, found, how):

@@ -4,7 +4,7 @@ process, Apple MPS (the architecture check is in arch.py).
 Each FAIL names the cause from the facts collected (checks/nvidia/driver.py: the driver's state; checks/causes.py:
 CUDA's own error text), and says which environment of the workspace fits when the build is the cause. A failure of
 CUDA's initialisation carries CUDA's text in data["exception"]: the parent judges it against the GPU access path's
-facts (checks/diagnosis.py by_gpu_access), the table's meaning where no fact decides.
+facts (checks/diagnosis/gpu.py by_gpu_access), the table's meaning where no fact decides.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""verify's checks of the facts collected before torch is imported (checks/diagnosis.Facts), run in the parent while
+"""verify's checks of the facts collected before torch is imported (checks.diagnosis.Facts), run in the parent while
 the worker imports torch: where torch comes from, the declared requirements, what the OS gives a training job; and
 the judging of every worker FAIL that carries an exception against those facts."""
 

@@ -1,0 +1,177 @@
+"""Judge a failure against the facts: the error is taken apart into the objects it names (libraries, symbols,
+symbol versions, Python packages, paths, the errno it ends in), and each object is looked up in the facts collected
+before torch was imported (checks/machine/provenance.py, requirements.py, loader.py, system.py). The first fact that
+explains the failure decides it, and the verdict names that fact:
+
+1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
+   its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
+2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
+2b. a name one installed package imports from another is not there although the declared requirement is met: the
+   two releases do not fit together (both named, with their versions and locations);
+3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
+   than its package's record or its own headers (truncated, corrupt), built for another architecture, asking for an
+   executable stack the host's glibc will not grant; then a library the failure names is taken from outside the
+   environment while the environment has its own copy (or a library family an undefined symbol belongs to is), or
+   the build needs a newer C library than the OS has, or the library is nowhere the loader looks (and which package
+   provides it);
+3b. CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
+   CUDA's error class explains it (a container without the compute capability, a missing /dev/nvidia-uvm, a device
+   node this user may not open, a libcuda of another version than the kernel module);
+3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
+   process enumerates one MIG instance only);
+4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
+   `noexec`, a host name that does not resolve;
+5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
+6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
+7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
+
+The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
+2, 2b), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and the build
+toolchain); this module holds 5-7, the order they are tried in (explain) and gather().
+
+"Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
+file its package's RECORD or conda record lists is missing, or of another size than recorded).
+"""
+
+import dataclasses
+import os
+
+from checks.diagnosis.environment import by_system, by_toolchain, by_variable
+from checks.diagnosis.gpu import by_gpu_access, by_mig, cuda_init_class
+from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
+from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
+from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
+from checks.machine import gpu_access, interpreter, loader, provenance
+
+# What the rest of checks and the tests use; the rules' helpers stay in their family's module.
+__all__ = [
+    "FACT_RULES",
+    "Cause",
+    "Facts",
+    "Parts",
+    "by_extension",
+    "by_mig",
+    "by_provenance",
+    "cuda_init_class",
+    "explain",
+    "gather",
+    "parse",
+]
+
+
+def by_table(parts, text, facts):
+    """Rule 5: a failure text whose meaning is stable (checks/causes.py)."""
+    from checks import causes
+
+    known = causes.match(text) or causes.of_cuda_init(text)
+    if known is None:
+        return None
+    meaning, fix = known
+    return Cause(meaning=meaning, fix=fix, fact="the error text: %s" % parts.line)
+
+
+def by_torch(parts, text):
+    """Rule 6: torch's own message names the cause and a remedy: keep both."""
+    found = REMEDY.search(text.split("\n", 1)[0] if "\n" not in parts.line else parts.line) or REMEDY.search(parts.line)
+    if found is None:
+        return None
+    remedy = found.group(1).strip()
+    return Cause(
+        meaning=parts.line[: parts.line.find(remedy)].rstrip(" .:") or parts.line,
+        fix=remedy,
+        fact="torch's own message",
+    )
+
+
+def unrecognised(parts, facts):
+    """Rule 7: nothing explains it; say so, and what to attach."""
+    torch = facts.provenance.packages.get("torch")
+    shown = torch.imported.describe() if torch and torch.imported else "torch not found"
+    inputs = ", ".join("%s=%s" % kv for kv in facts.loader_inputs.items()) or "no loader variables set"
+    return Cause(
+        meaning="not recognised: %s (facts collected: torch %s; %s)" % (parts.line, shown, inputs),
+        fix="no known cause fits; rerun with `--json report.json` and attach that file (it holds the facts "
+        "collected) and the full output to a report",
+        fact="none decides it",
+        recognised=False,
+    )
+
+
+# The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
+FACT_RULES = (
+    "provenance",
+    "foreign-path",
+    "stdlib",
+    "toolchain",
+    "extension",
+    "requirement",
+    "pair",
+    "load",
+    "library",
+    "loader-path",
+    "gpu-access",
+    "mig",
+    "variable",
+    "system",
+)
+
+
+def explain(text, facts):
+    """Return the Cause of a failure from its text and the facts (rules 1-7 of the module docstring, in order).
+
+    Order: which copy is imported (1) explains every later symptom; the build toolchain (1c) is read only for the
+    error classes of cpp_extension and inductor's compiler, whose cause no Python requirement states; a missing
+    extension's files (1b) name the exact module the failure lacks, which an unrelated unmet requirement of torch
+    (2, keyed on any torch failure) would not; a declared requirement (2) is pip's own promise and its spec the
+    surest fix, so it precedes the pair judgement (2b), which applies when declarations are met; 2b precedes the
+    library, loader, variable and system rules (3-4), which concern native libraries and the OS, not a Python name,
+    and the table (5), whose "No module named" row is generic."""
+    parts = parse(text)
+    rules = (
+        ("provenance", lambda: by_provenance(parts, facts)),
+        ("foreign-path", lambda: by_foreign_path(parts, facts)),
+        ("stdlib", lambda: by_stdlib(parts, facts)),
+        ("toolchain", lambda: by_toolchain(parts, facts)),
+        ("extension", lambda: by_extension(parts, facts)),
+        ("requirement", lambda: by_requirement(parts, facts)),
+        ("pair", lambda: by_pair(parts, facts)),
+        ("load", lambda: by_load_error(parts, facts)),
+        ("library", lambda: by_library(parts, facts)),
+        ("loader-path", lambda: by_loader_path(parts, facts)),
+        ("gpu-access", lambda: by_gpu_access(parts, facts)),
+        ("mig", lambda: by_mig(parts, facts)),
+        ("variable", lambda: by_variable(parts, facts, text)),
+        ("system", lambda: by_system(parts, facts)),
+        ("table", lambda: by_table(parts, text, facts)),
+        ("torch", lambda: by_torch(parts, text)),
+        ("unrecognised", lambda: unrecognised(parts, facts)),
+    )
+    for name, rule in rules:
+        cause = rule()
+        if cause is not None:
+            if name == "variable":  # the variable is the fact; a stable text's meaning, if any, is the better fix
+                known = by_table(parts, text, facts)
+                if known is not None:
+                    cause = dataclasses.replace(known, fact=cause.fact)
+            return dataclasses.replace(cause, rule=name)
+    raise AssertionError("unrecognised always answers")
+
+
+def gather(environ=None):
+    """Collect the Facts available before torch is imported (a few milliseconds: stat calls, small metadata
+    files, three ELF headers, one bounded name lookup, one `ldconfig -p`)."""
+    from checks.machine import requirements, system
+
+    prov = provenance.collect(environ=environ)
+    torch = prov.packages["torch"].imported
+    environ = os.environ if environ is None else environ
+    return Facts(
+        provenance=prov,
+        requirements=requirements.collect(prov),
+        loader_inputs=loader.inputs(environ),
+        system=system.collect(torch.path if torch is not None else None),
+        variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
+        gpu_access=gpu_access.collect(environ),
+        interpreter=interpreter.collect(),
+    )

@@ -1,0 +1,200 @@
+"""Rules 3c, 4 and 1c: a variable the error quotes, an OS resource its errno names (shared memory, open files,
+disk, a read-only or noexec code directory, a host name that does not resolve), and the build toolchain of
+cpp_extension and Inductor."""
+
+import os
+import re
+import sys
+
+from checks.diagnosis.model import WORKERS, Cause
+from checks.machine import system as system_rules
+
+
+def by_variable(parts, facts, text=""):
+    """Rule 3c: the error quotes a variable torch or a library it loads reads (its name, or a word of its value):
+    that setting is the cause (an option this release does not know, an interface this host lacks, ...)."""
+    for name, value in sorted(facts.variables.items()):
+        if re.search(r"\b%s\b" % re.escape(name), text):
+            return Cause(
+                meaning="the error names %s=%s: %s" % (name, value, parts.line),
+                fix="correct or unset %s (`unset %s`) and run again" % (name, name),
+                fact="%s=%s" % (name, value),
+            )
+        for word in re.split(r"[,;:=\s]+", value):
+            # a word, not a number, an address or a switch value: those appear in errors as context, not as cause
+            if len(word) < 3 or not re.search(r"[A-Za-z]{2}", word) or word.lower() in ("true", "false", "yes", "none"):
+                continue
+            if re.search(r"(?<![\w.-])%s(?![\w-])" % re.escape(word), text):
+                return Cause(
+                    meaning="the error is about %r, which comes from %s=%s (this torch %s does not accept it)"
+                    % (word, name, value, _torch_version(facts)),
+                    fix="remove %s from %s (or unset %s), or use a torch release that knows it" % (word, name, name),
+                    fact="%s=%s" % (name, value),
+                )
+    return None
+
+
+def _torch_version(facts):
+    torch = facts.provenance.packages.get("torch")
+    return (
+        torch.imported.version
+        if torch is not None and torch.imported is not None and torch.imported.version
+        else "installed"
+    )
+
+
+def by_system(parts, facts):
+    """Rule 4: the OS resource the errno names."""
+    system = facts.system
+    paths = parts.paths
+    # torch's shared-memory files are named /torch_<pid>_<random> (libshm's manager, torch/lib/libshm/core.cpp).
+    shm_named = any(p.startswith(("/dev/shm", "/torch_")) for p in paths) or "shared memory" in parts.line.lower()
+    if system.shm_bytes is None and sys.platform.startswith("linux") and WORKERS.search(parts.text):
+        return Cause(
+            meaning="there is no /dev/shm, through which DataLoader workers (and multiprocessing's locks) share memory",
+            fix="mount a tmpfs on /dev/shm (a container: `--ipc=host` or `--shm-size=8g`); where none can be had "
+            "(AWS Lambda), use DataLoader(num_workers=0)",
+            fact="/dev/shm missing",
+        )
+    if system.shm_bytes is not None and ("EBUS" in parts.errno or ("ENOSPC" in parts.errno and shm_named)):
+        return Cause(
+            meaning="shared memory (/dev/shm, %s, %s free) is too small for the DataLoader workers' batches"
+            % (system_rules.human_size(system.shm_bytes), system_rules.human_size(system.shm_free_bytes)),
+            fix="give the container more shared memory (`docker run --ipc=host` or `--shm-size=8g`; Kubernetes: "
+            "an emptyDir with medium: Memory on /dev/shm), or use fewer DataLoader workers",
+            fact="/dev/shm %s" % system_rules.human_size(system.shm_bytes),
+        )
+    if "EMFILE" in parts.errno and system.nofile:
+        soft, hard = system.nofile
+        raise_to = hard if hard > soft or hard < 0 else None
+        return Cause(
+            meaning="the open-file limit (ulimit -n %s) is reached: with torch's file_descriptor sharing strategy "
+            "every tensor a DataLoader worker shares holds a descriptor" % soft,
+            fix=("raise it: `ulimit -n %s`" % (raise_to if raise_to and raise_to > 0 else "unlimited"))
+            + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
+            fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
+        )
+    pids = getattr(system, "pids", None)
+    if "EAGAIN" in parts.errno and pids is not None and pids.headroom() < system.threads_needed():
+        return Cause(
+            meaning="a thread or process could not be started: this cgroup's pids.max is %d (%d in use), and it "
+            "counts every thread; torch's two thread pools of %d and DataLoader workers need about %d"
+            % (pids.limit, pids.current or 0, system.threads, system.threads_needed()),
+            fix="raise the container's pids limit (`docker run --pids-limit=%d` or more, podman likewise, Kubernetes "
+            "podPidsLimit), or cap the thread pools to fit: `export OMP_NUM_THREADS=%d MKL_NUM_THREADS=%d` and fewer "
+            "DataLoader workers"
+            % (
+                (pids.current or 0) + system.threads_needed(),
+                max(1, (pids.headroom() - system_rules.PIDS_SPARE) // 2),
+                max(1, (pids.headroom() - system_rules.PIDS_SPARE) // 2),
+            ),
+            fact="pids.max %d, pids.current %s in %s" % (pids.limit, pids.current, pids.cgroup),
+        )
+    if "NOEXEC" in parts.errno:  # the loader could not map a library: the address-space limit, or its mount
+        if system.address_space is not None:
+            return Cause(
+                meaning="the address-space limit (ulimit -v %d KiB) is too small to map torch's libraries"
+                % (system.address_space // 1024),
+                fix="raise it: `ulimit -v unlimited` (or a larger limit in the job script or scheduler)",
+                fact="RLIMIT_AS %d bytes" % system.address_space,
+            )
+        mapped = [p for p in paths if re.search(r"\.so(\.|$)", p) and system_rules.noexec(p)]
+        if mapped:
+            return Cause(
+                meaning="%s lies on a mount without execute permission (noexec): its code cannot be mapped" % mapped[0],
+                fix="move it (or the directory that holds it) to an exec mount, or remount %s without noexec"
+                % os.path.dirname(mapped[0]),
+                fact="%s on a noexec mount" % os.path.dirname(mapped[0]),
+            )
+    for code in system.code_dirs:
+        named = any(p.startswith(code.path.rstrip("/")) or code.path.startswith(p.rstrip("/") + "/") for p in paths)
+        if ("NOEXEC" in parts.errno or "EACCES" in parts.errno) and (named or "NOEXEC" in parts.errno):
+            if not code.executable:
+                return Cause(
+                    meaning="%s runs compiled code from %s, on a mount without execute permission (noexec)"
+                    % (code.purpose, code.path),
+                    fix="point %s at a directory on an exec mount: `export %s=$HOME/.cache/%s`"
+                    % (code.variable, code.variable, code.variable.lower()),
+                    fact="%s on a noexec mount" % code.path,
+                )
+            if not code.writable:
+                if not code.runs_code:  # torch's cache: its default is under HOME, which may be the unwritable one
+                    return Cause(
+                        meaning="%s's cache directory (downloaded models and weights) is %s, which this process "
+                        "cannot write (read-only or not its own)" % (code.purpose, code.path),
+                        fix="set %s (or XDG_CACHE_HOME) to a writable directory: `export %s=<a writable directory>`"
+                        % (code.variable, code.variable),
+                        fact="%s not writable" % code.path,
+                    )
+                return Cause(
+                    meaning="%s writes code to %s, which this user cannot write" % (code.purpose, code.path),
+                    fix="point %s at a writable directory: `export %s=$HOME/.cache/%s`"
+                    % (code.variable, code.variable, code.variable.lower()),
+                    fact="%s not writable" % code.path,
+                )
+    if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
+        return Cause(
+            meaning="a disk is full: %s has %s free"
+            % (system.tempdir, system_rules.human_size(system.disk_free_bytes)),
+            fix="free space there, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room",
+            fact="%s free in %s" % (system_rules.human_size(system.disk_free_bytes), system.tempdir),
+        )
+    if "RESOLVE" in parts.errno and not system.host_addresses:
+        return Cause(
+            meaning="this host's name %r does not resolve (%s): c10d and gloo need it"
+            % (system.hostname, system.resolve_error or "no address"),
+            fix="add it to /etc/hosts (`127.0.1.1 %s`), or set MASTER_ADDR to an address and GLOO_SOCKET_IFNAME/"
+            "NCCL_SOCKET_IFNAME to an interface" % system.hostname,
+            fact="getaddrinfo(%r): %s" % (system.hostname, system.resolve_error or "no address"),
+        )
+    return None
+
+
+# torch.utils.cpp_extension's own messages (torch/utils/cpp_extension.py, 2.0 to 2.13: CUDA_MISMATCH_MESSAGE,
+# verify_ninja_availability) and Python's for the import setuptools 70 broke (pypa/setuptools#4385).
+CUDA_MISMATCH = re.compile(
+    r"detected CUDA version \((\d+\.\d+)\) mismatches the version that was used to compile\s+PyTorch \((\d+\.\d+)\)"
+)
+NINJA_REQUIRED = re.compile(r"Ninja is required to load C\+\+ extensions")
+PKG_RESOURCES_PACKAGING = re.compile(
+    r"cannot import name 'packaging' from 'pkg_resources'|module 'pkg_resources' has no attribute 'packaging'"
+)
+
+
+def by_toolchain(parts, facts):
+    """Rule 1c: what torch.utils.cpp_extension and inductor build with (checks/machine/toolchain.py), read only
+    when the failure is of their class: setuptools >= 70 under a torch whose cpp_extension imports
+    pkg_resources.packaging; the CUDA toolkit of another major (torch's own numbers, the toolkit's place from the
+    CudaToolkit fact); ninja missing; a C++ compiler older than inductor's floors that stopped on its code."""
+    from checks.machine import toolchain
+
+    text = parts.text
+    version = _torch_version(facts)
+    if PKG_RESOURCES_PACKAGING.search(text):
+        problem = toolchain.setuptools_problem(toolchain.setuptools_fact(facts.torch_dir), version, text)
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+        return None
+    found = CUDA_MISMATCH.search(text)
+    if found:
+        toolkit = toolchain.cuda_toolkit_fact()
+        if toolkit.release is None or toolkit.release.split(".")[0] != found.group(1).split(".")[0]:
+            toolkit = toolchain.CudaToolkit(home=toolkit.home or "?", how=toolkit.how, release=found.group(1),
+                                            source="torch's message")  # fmt: skip
+        problem = toolchain.toolkit_mismatch(toolkit, found.group(2), version)
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+    if NINJA_REQUIRED.search(text):
+        ninja = toolchain.ninja_fact()
+        if ninja.version is None:
+            return Cause(
+                meaning="ninja is %s: torch.utils.cpp_extension builds JIT C++/CUDA extensions with it"
+                % ("not on PATH" if ninja.path is None else "at %s but does not answer `--version`" % ninja.path),
+                fix="`python -m pip install ninja` into this environment (or put a ninja on PATH)",
+                fact="ninja: %s" % (ninja.path or "not on PATH"),
+            )
+    if facts.torch_dir:
+        old = toolchain.judge_compile_failure(text, version, facts.torch_dir)
+        if old is not None:
+            return Cause(meaning=old.summary, fix=old.fix, fact=old.actual)
+    return None

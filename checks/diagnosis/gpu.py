@@ -1,0 +1,236 @@
+"""Rules 3b and 3e: CUDA's initialisation error classes judged against the GPU's access path (a container
+without the compute capability, a missing /dev/nvidia-uvm, a device node this user may not open, a libcuda of
+another version than the kernel module), and a device index beyond the one MIG instance CUDA enumerates."""
+
+import os
+import re
+
+from checks.diagnosis.model import Cause
+from checks.machine import gpu_access
+
+# CUDA's initialisation errors by class: (class, cudaError_t value, the texts torch surfaces). Meanings: CUDA Runtime
+# API reference, "enum cudaError": cudaErrorInsufficientDriver (35) the driver is older than the runtime, or none is
+# loaded; cudaErrorNoDevice (100) no CUDA-capable device; cudaErrorInitializationError (3) the driver and runtime
+# could not be initialised; cudaErrorNotPermitted (800); cudaErrorSystemDriverMismatch (803) "a mismatch between the
+# versions of the display driver and the CUDA driver"; cudaErrorUnknown (999). Texts: torch's own for 35, 100, 3 and
+# 999 (c10/cuda/CUDAFunctions.cpp device_count_impl, alike in 2.0.1 and 2.13: "Found no NVIDIA driver" is 35 with
+# cudaDriverGetVersion() 0, no libcuda loaded; "too old (found version N)" is 35 with a libcuda of CUDA N), else
+# cudaGetErrorString's (strings of libcudart.so.11.0) after `CUDA error: `, or torch's `Error N: ` (its "Unexpected
+# error from cudaGetDeviceCount()" warning).
+CUDA_INIT_CLASSES = (
+    ("no-driver", None, r"Found no NVIDIA driver on your system"),
+    ("driver-too-old", None, r"NVIDIA driver on your system is too old"),
+    ("insufficient-driver", 35, r"driver version is insufficient for CUDA runtime version"),
+    ("no-device", 100, r"No CUDA GPUs are available|no CUDA-capable device is detected"),
+    ("unknown", 999, r"CUDA unknown error|CUDA error: unknown error"),
+    ("initialization", 3, r"CUDA driver initialization failed|CUDA error: initialization error"),
+    ("not-permitted", 800, r"CUDA error: operation not permitted(?! (?:on|when))"),
+    ("driver-mismatch", 803, r"system has unsupported display driver / cuda driver combination"),
+)
+CUDA_ERROR_CODE = re.compile(r"\bError (\d+): ")
+
+
+def cuda_init_class(text):
+    """Return the class (CUDA_INIT_CLASSES) of a CUDA initialisation failure's text, by its words, else by torch's
+    `Error N: ` code; None for any other text."""
+    for kind, _, pattern in CUDA_INIT_CLASSES:
+        if re.search(pattern, text or ""):
+            return kind
+    code = CUDA_ERROR_CODE.search(text or "")
+    return next((kind for kind, number, _ in CUDA_INIT_CLASSES if code and number == int(code.group(1))), None)
+
+
+def _capabilities(access):
+    """NVIDIA_DRIVER_CAPABILITIES without compute, and indeed no libcuda here."""
+    if access.compute_granted is not False or not access.libcuda_missing:
+        return None
+    return Cause(
+        meaning="the container was started with NVIDIA_DRIVER_CAPABILITIES=%s: the NVIDIA runtime mounts the driver's "
+        "files of those capabilities only, and without `compute` not libcuda.so.1, so CUDA finds no driver (nvidia-smi "
+        "and NVML, `utility`, still answer)" % access.capabilities,
+        fix="start the container with the compute capability: `-e NVIDIA_DRIVER_CAPABILITIES=compute,utility` (or "
+        "`all`); with --gpus: `--gpus 'all,\"capabilities=compute,utility\"'`",
+        fact="NVIDIA_DRIVER_CAPABILITIES=%s (no compute), %s not found" % (access.capabilities, gpu_access.LIBCUDA),
+    )
+
+
+def _withheld(access, libcuda_too=False):
+    """NVIDIA_VISIBLE_DEVICES gives the container no GPU (`none`), or nothing at all (`void`, empty: then no libcuda
+    either, which `libcuda_too` requires)."""
+    if not access.devices_withheld:
+        return None
+    value = access.visible_devices.strip().lower()
+    if libcuda_too and (value == "none" or not access.libcuda_missing):
+        return None
+    return Cause(
+        meaning="NVIDIA_VISIBLE_DEVICES=%s: the NVIDIA runtime gives this container no GPU%s"
+        % (access.visible_devices, "" if value == "none" else " and none of the driver's libraries"),
+        fix="start the container with the GPUs: `docker run --gpus all` (or NVIDIA_VISIBLE_DEVICES=all, or the GPUs' "
+        "indices or UUIDs)",
+        fact="NVIDIA_VISIBLE_DEVICES=%s" % access.visible_devices,
+    )
+
+
+def _libcuda_missing(access):
+    """The loader finds no libcuda.so.1 (the class must say CUDA loaded none)."""
+    if not access.libcuda_missing:
+        return None
+    if access.present(gpu_access.DXG):
+        fix = (
+            "WSL2 keeps libcuda in /usr/lib/wsl/lib: add it to LD_LIBRARY_PATH (or to /etc/ld.so.conf.d, then run "
+            "`sudo ldconfig`)"
+        )
+    elif access.visible_devices is not None or access.capabilities is not None:
+        fix = (
+            "start the container with the NVIDIA runtime and its compute capability (`docker run --gpus all`, "
+            "Apptainer `--nv`): it mounts the host's libcuda"
+        )
+    elif access.kernel_module:
+        fix = (
+            "install the user-space libraries of driver %s, the loaded kernel module's version (Ubuntu: "
+            "libnvidia-compute-%s), or add the directory that holds libcuda.so.1 to /etc/ld.so.conf.d and run "
+            "`sudo ldconfig`" % (access.kernel_module, access.kernel_module.split(".")[0])
+        )
+    else:
+        fix = (
+            "in a container, start it with the NVIDIA runtime (`docker run --gpus all`); on a host, add the "
+            "directory that holds the driver's libcuda.so.1 to /etc/ld.so.conf.d and run `sudo ldconfig`"
+        )
+    return Cause(
+        meaning="the CUDA runtime cannot load the driver's %s: it is in no directory the loader searches "
+        "(LD_LIBRARY_PATH, ld.so.cache, /lib, /usr/lib), so CUDA reports no driver" % gpu_access.LIBCUDA,
+        fix=fix,
+        fact="%s not found" % gpu_access.LIBCUDA,
+    )
+
+
+def _no_gpu_node(access):
+    """The control node without any /dev/nvidiaN."""
+    if not access.gpu_nodes_missing:
+        return None
+    return Cause(
+        meaning="/dev/nvidiactl is here but no /dev/nvidiaN: this process was given the driver but no GPU's device "
+        "node",
+        fix="pass the GPUs into the container (`docker run --gpus all`, or `--device /dev/nvidia0`); on a host, "
+        "`sudo nvidia-modprobe -c 0` creates /dev/nvidia0",
+        fact="no /dev/nvidia[0-9]",
+    )
+
+
+def _unopenable(access):
+    """A node CUDA opens exists, but this process may not open it read-write."""
+    nodes = access.unopenable()
+    if not nodes:
+        return None
+    groups = sorted({n.group for n in nodes if n.group and n.group != "root"})
+    fix = (
+        "add the user to the group that owns them: `sudo usermod -aG %s $USER`, then log in again" % groups[0]
+        if groups
+        else "make them readable and writable for this user: the driver creates them 0666 unless its module options "
+        "NVreg_DeviceFileMode / NVreg_DeviceFileGID say otherwise"
+    )
+    return Cause(
+        meaning="this user may not open %s, which CUDA opens to reach the GPU"
+        % ", ".join("%s (group %s)" % (n.path, n.group) if n.group else n.path for n in nodes),
+        fix=fix + "; in a container, pass the devices with the NVIDIA runtime (`--gpus all`)",
+        fact="%s not readable and writable by uid %s" % (nodes[0].path, getattr(os, "getuid", lambda: "?")()),
+    )
+
+
+def _uvm_missing(access):
+    """The control node without /dev/nvidia-uvm."""
+    if not access.uvm_missing:
+        return None
+    here = [n.path for n in access.nodes if n.exists and n.role in (gpu_access.CONTROL, gpu_access.GPU)]
+    return Cause(
+        meaning="/dev/nvidia-uvm is missing (the node of the driver's Unified Memory module, nvidia_uvm, which CUDA "
+        "opens to create a context) while %s %s here: nvidia-smi can answer, CUDA cannot start"
+        % (", ".join(here), "is" if len(here) == 1 else "are"),
+        fix="create the nodes on the host: `sudo nvidia-modprobe -c 0 -u` (it loads nvidia_uvm and makes "
+        "/dev/nvidia-uvm and /dev/nvidia-uvm-tools; CUDA runs it itself where it is installed setuid); in a "
+        "container, pass both too (`--device /dev/nvidia-uvm "
+        "--device /dev/nvidia-uvm-tools`, or the NVIDIA runtime's `--gpus all`)",
+        fact="/dev/nvidia-uvm missing, %s present" % here[0],
+    )
+
+
+def _mismatch(access):
+    """libcuda's version (its file name) is not the loaded kernel module's."""
+    if not access.mismatch:
+        return None
+    library, module = access.mismatch
+    if access.libcuda_via in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
+        fix = "remove %s from %s: the loader takes that libcuda before the driver's own" % (
+            os.path.dirname(access.libcuda) if access.libcuda_via == "LD_LIBRARY_PATH" else access.libcuda,
+            access.libcuda_via,
+        )
+    else:
+        fix = (
+            "reboot (or reload the nvidia kernel modules) so that the module is the libraries' version; in a "
+            "container whose image carries its own libcuda (%s), remove it so that the runtime mounts the host's"
+            % access.libcuda
+        )
+    return Cause(
+        meaning="the loader takes libcuda %s (%s, via %s) while the loaded NVIDIA kernel module is %s: CUDA's driver "
+        "library and the kernel module must be of one driver version"
+        % (library, access.libcuda, access.libcuda_via, module),
+        fix=fix,
+        fact="libcuda %s, kernel module %s" % (library, module),
+    )
+
+
+# For each class, the facts consistent with it, most specific first: a fact is asked only where the class allows
+# it (no "libcuda not found" for an error CUDA can only return after loading libcuda: 999, 3, 800, 803, "found
+# version N").
+GPU_ACCESS_CHECKS = {
+    "no-driver": (_capabilities, lambda a: _withheld(a, libcuda_too=True), _libcuda_missing),
+    "insufficient-driver": (_capabilities, lambda a: _withheld(a, libcuda_too=True), _libcuda_missing, _mismatch),
+    "driver-too-old": (_mismatch,),
+    "no-device": (_withheld, _no_gpu_node, _unopenable),
+    "unknown": (_uvm_missing, _unopenable, _mismatch),
+    "initialization": (_unopenable, _mismatch, _uvm_missing),
+    "not-permitted": (_unopenable,),
+    "driver-mismatch": (_mismatch,),
+}
+
+
+def by_gpu_access(parts, facts):
+    """Rule 3d: CUDA could not initialise, and a fact of the GPU's access path that CUDA's error class allows
+    explains it (GPU_ACCESS_CHECKS, in its order); None where none does (the CUDA table then keeps its meaning)."""
+    kind = cuda_init_class(parts.text)
+    if kind is None:
+        return None
+    for check in GPU_ACCESS_CHECKS[kind]:
+        cause = check(facts.gpu_access)
+        if cause is not None:
+            return cause
+    return None
+
+
+# An index at or beyond the number of devices CUDA enumerated: torch's assert (aten/src/ATen/cuda/CUDAContext.cpp
+# getDeviceProperties, 2.0.1 to 2.13: `device >= 0 && device < num_gpus INTERNAL ASSERT FAILED`), CUDA's
+# cudaErrorInvalidDevice (101, "invalid device ordinal"), torch's `Invalid device id` / `invalid device ordinal`.
+DEVICE_BEYOND_COUNT = re.compile(r"device < num_gpus|invalid device ordinal|Invalid device id", re.I)
+MIG_ENTRY = re.compile(r"^MIG-")
+
+
+def by_mig(parts, facts):
+    """Rule 3e: a device index beyond what CUDA enumerated, while CUDA_VISIBLE_DEVICES names several MIG instances.
+    NVIDIA's MIG User Guide ("CUDA Device Enumeration"; ptrblck on pytorch#130181 for CUDA 11/R450 and 12/R525):
+    a CUDA process enumerates only a single MIG instance, however many are created or made visible, so the second
+    named instance is no device of this process."""
+    if not DEVICE_BEYOND_COUNT.search(parts.text):
+        return None
+    visible = facts.variables.get("CUDA_VISIBLE_DEVICES", "")
+    migs = [e.strip() for e in visible.split(",") if MIG_ENTRY.match(e.strip())]
+    if len(migs) < 2:
+        return None
+    return Cause(
+        meaning="CUDA_VISIBLE_DEVICES names %d MIG instances, but a CUDA process can enumerate only a single MIG "
+        'instance (NVIDIA MIG User Guide, "CUDA Device Enumeration"): this process has one device, and the job '
+        "used a second" % len(migs),
+        fix="run one process per MIG instance, each with one slice: CUDA_VISIBLE_DEVICES=%s for the first, "
+        "CUDA_VISIBLE_DEVICES=%s for the second (e.g. one torchrun worker per slice); MIG slices cannot be used "
+        "together as several devices of one process" % (migs[0], migs[1]),
+        fact="CUDA_VISIBLE_DEVICES=%s (%d MIG instances)" % (visible, len(migs)),
+    )

@@ -1,0 +1,382 @@
+"""Rules 1-2b: which copy of torch (torchvision, torchaudio) and which interpreter run, a path entry that puts
+another copy first, a shadowed standard module, a compiled extension module missing for this interpreter, an unmet
+declared requirement, and two installed releases that do not fit together."""
+
+import glob
+import os
+import re
+import sys
+
+from checks.diagnosis.model import (
+    CANNOT_IMPORT,
+    FRAME,
+    NO_ATTRIBUTE,
+    NUMPY_API,
+    TORCH_C_FOLDER,
+    TORCH_INDEX_LABEL,
+    Cause,
+    component,
+)
+from checks.machine import distributions, interpreter, provenance
+
+
+def _relevant(requirement, names):
+    """True when an unmet requirement concerns one of `names` (packages or NVIDIA component keys)."""
+    canonical = requirement.name.lower().replace("_", "-")
+    owner = requirement.owner.split()[0].lower()
+    for name in names:
+        name = name.lower().replace("_", "-")
+        if canonical == name or owner == name or re.search(r"(^|-)(%s)(-|$)" % name, canonical):
+            return True
+    return False
+
+
+def _fix_origin(copy, name):
+    if copy.origin == provenance.USER_SITE:
+        return "remove the user-site copy: `python -m pip uninstall --user %s` (or set PYTHONNOUSERSITE=1)" % name
+    if copy.origin == provenance.PYTHONPATH:
+        return "drop %s from PYTHONPATH" % copy.entry
+    if copy.origin == provenance.CURRENT_DIRECTORY:
+        return "run from another directory: %s holds a %s/ folder that shadows the installed one" % (copy.entry, name)
+    return "remove %s from sys.path (a .pth file or PYTHONHOME adds it), or uninstall %s there" % (copy.entry, name)
+
+
+def by_provenance(parts, facts):
+    """Rule 1: the copy imported, or the interpreter, is not the environment's."""
+    prov = facts.provenance
+    if prov.foreign_interpreter:
+        own = os.path.join(prov.environment, "Scripts" if os.name == "nt" else "bin", "python")
+        return Cause(
+            meaning="this Python (%s) is not the activated environment's (%s)" % (prov.interpreter, prov.environment),
+            fix="run the environment's own Python: `%s -m ...` (under pixi: `pixi run python ...`; a notebook: select "
+            "that environment's kernel)" % own,
+            fact="interpreter %s outside %s" % (prov.interpreter, prov.environment),
+        )
+    names = [n for n in provenance.PACKAGES if n in parts.packages] or ["torch"]
+    for name in names:
+        package = prov.packages.get(name)
+        copy = package.imported if package else None
+        if copy is None:
+            continue
+        if copy.empty:
+            return Cause(
+                meaning="the %s that Python finds is an empty directory (%s): a leftover of an uninstall, or a folder "
+                "of that name, imported as an empty namespace package" % (name, copy.path),
+                fix="remove %s (or run from another directory), then use the environment's %s" % (copy.path, name),
+                fact="%s: %s" % (name, copy.describe()),
+            )
+        own = [c for c in package.others if c.origin == provenance.ENVIRONMENT]
+        if copy.origin != provenance.ENVIRONMENT and (own or copy.origin == provenance.CURRENT_DIRECTORY):
+            behind = (" ahead of the environment's %s" % own[0].describe()) if own else ""
+            return Cause(
+                meaning="Python imports %s %s%s" % (name, copy.describe(), behind),
+                fix=_fix_origin(copy, name),
+                fact="%s imported from %s" % (name, copy.origin),
+            )
+    return None
+
+
+def _held_by(entry, name):
+    """True when sys.path entry `entry` holds top-level module `name` (a package, a .py file or an extension)."""
+    base = os.path.join(entry, name)
+    return os.path.isdir(base) or os.path.isfile(base + ".py") or bool(glob.glob(glob.escape(base) + ".*so"))
+
+
+def by_foreign_path(parts, facts):
+    """Rule 1a: the failing module is imported from a PYTHONPATH entry of another Python's packages
+    (provenance.foreign_paths: lib/python2.7/dist-packages on a Python 3). PYTHONPATH precedes the environment's
+    site-packages (docs.python.org/3/library/sys_path_init.html), so its copy is taken first, whatever it was built
+    for; the failure is that copy's (pure Python for 2.7, or extension modules named for another interpreter, which
+    the extension rule 1b describes). Precedes 1b: the entry is why the wrong files are on the path at all."""
+    foreign = getattr(facts.provenance, "foreign_paths", ())
+    if not foreign:
+        return None
+    names = [n.split(".")[0] for n in ([parts.missing_module] if parts.missing_module else []) + list(parts.packages)]
+    for position, item in enumerate(foreign):
+        root = item.entry.rstrip("/\\")
+        named = [p for p in parts.paths if p.startswith(root + "/")]
+        modules = [n for n in dict.fromkeys(names) if _held_by(item.entry, n)]
+        # an earlier PYTHONPATH entry holding it would be imported instead
+        modules = [n for n in modules if not any(_held_by(f.entry, n) for f in foreign[:position])]
+        if not modules and not named:
+            continue
+        module = modules[0] if modules else named[0][len(root) + 1 :].split("/")[0]
+        python = "%d.%d" % sys.version_info[:2]
+        extension = by_extension(parts, facts)
+        meaning = (
+            "PYTHONPATH holds %s, packages for Python %s%s, ahead of this Python %s's own: %s is imported "
+            % (
+                item.entry,
+                item.python,
+                " (%s puts it there)" % item.set_by if item.set_by else "",
+                python,
+                module,
+            )
+            + "from there, not from the environment"
+        )
+        if extension is not None:
+            meaning += "; " + extension.meaning
+        after = " after sourcing %s" % item.set_by if item.set_by else ""
+        return Cause(
+            meaning=meaning,
+            fix="remove it from PYTHONPATH: `unset PYTHONPATH`, or drop %s from PYTHONPATH%s, so that Python %s "
+            "imports its own %s" % (item.entry, after, python, module),
+            fact="PYTHONPATH entry %s (Python %s) holds %s" % (item.entry, item.python, module),
+        )
+    return None
+
+
+def by_stdlib(parts, facts):
+    """Rule 1a: the module the failure misses is one of CPython's optional standard-library extension modules
+    (interpreter.OPTIONAL_EXTENSIONS) and this interpreter has no file of it in its lib-dynload directory nor has it
+    built in: the interpreter was compiled without that library's headers (CPython's build skips the module then),
+    so no pip package can provide it; it must be built again with the headers, or another Python used."""
+    build = facts.interpreter
+    name = (parts.missing_module or "").split(".")[0]
+    if not name or name not in build.missing:
+        return None
+    library, debian, fedora = interpreter.OPTIONAL_EXTENSIONS[name]
+    where = {
+        "pyenv": "built from source by pyenv",
+        "conda": "a conda package",
+        "system": "the OS's package",
+        "source": "built from source",
+    }.get(build.origin, "of unknown origin")
+    rebuild = build.rebuild_command()
+    again = "`%s`" % rebuild if rebuild else "its `./configure && make && make install` again"
+    if build.origin == "system":
+        fix = (
+            "install the OS package that ships this module (Debian/Ubuntu split the standard library into "
+            "packages), or use a Python built with %s (conda's or pixi's python)" % library
+        )
+    else:
+        fix = (
+            "install %s's headers (Debian/Ubuntu: `apt install %s`; Fedora/RHEL: `dnf install %s`), then rebuild "
+            "this Python: %s (environments made from it keep working); or use a Python built with %s (conda's or "
+            "pixi's python, the OS's)" % (library, debian, fedora, again, library)
+        )
+    return Cause(
+        meaning="this Python %s (%s, %s) was compiled without %s's headers, so its standard-library module %s was "
+        "never built: CPython skips an optional module whose library it cannot find, and no pip package provides it"
+        % (build.version, build.base_prefix, where, library, name),
+        fix=fix,
+        fact="%s missing from %s" % (name, build.dynload),
+    )
+
+
+def by_requirement(parts, facts):
+    """Rule 2: what the failing package needs is not what is installed: an unmet declared requirement (in torch's
+    whole dependency closure), a pre-release of a package the closure holds, or torchvision/torchaudio from another
+    conda channel than torch (each distributor builds against its own torch binary)."""
+    reqs = facts.requirements
+    keys = list(parts.packages) + [k for k in map(component, parts.libraries) if k]
+    if parts.missing_module:
+        keys.append(parts.missing_module.split(".")[0])
+    for key in keys:
+        for req in reqs.unmet():
+            if _relevant(req, key.split("|")):
+                return Cause(
+                    meaning="an unmet requirement: %s" % req.describe(),
+                    fix=req.fix(),
+                    fact=req.describe(),
+                )
+    named = {k.lower().replace("_", "-") for k in keys}
+    api = NUMPY_API.search(parts.text)
+    numpy = reqs.closure.get("numpy")
+    if api and numpy and int(api.group(1), 16) > int(api.group(2), 16):
+        return Cause(
+            meaning="numpy %s is older than the numpy this build was compiled against (its C API version 0x%s, "
+            "numpy's 0x%s)" % (numpy, api.group(1), api.group(2)),
+            fix="upgrade numpy: `python -m pip install -U numpy` (conda: `conda update numpy`)",
+            fact="numpy %s, C API 0x%s < 0x%s" % (numpy, api.group(2), api.group(1)),
+        )
+    for name, version in reqs.prereleases():
+        if name in named:
+            release = re.match(r"\d+(\.\d+)?", version).group()
+            return Cause(
+                meaning="%s %s is a pre-release, installed where torch's dependencies expect a release"
+                % (name, version),
+                fix='python -m pip install "%s<%s" (the newest release before it)' % (name, release),
+                fact="%s %s (pre-release)" % (name, version),
+            )
+    torch_channel = reqs.channels.get("torch")
+    for name in ("torchvision", "torchaudio"):
+        channel = reqs.channels.get(name)
+        if name in named and torch_channel and channel and channel != torch_channel:
+            return Cause(
+                meaning="torch comes from the conda channel %s and %s from %s: each channel builds against its own "
+                "torch binary, so their libraries do not fit" % (torch_channel, name, channel),
+                fix="install torch, torchvision and torchaudio from one channel (e.g. `conda install -c pytorch "
+                'pytorch %s`, or pin the channel per package in pixi: `pytorch = { channel = "pytorch" }`)' % name,
+                fact="torch from %s, %s from %s" % (torch_channel, name, channel),
+            )
+    return None
+
+
+def _install_command(dist, extra=""):
+    """The exact command that installs `dist`'s version again, chosen for this interpreter: pip (with torch's own
+    index for a `+cpu`/`+cuXYZ` local label) or conda for a conda-installed one."""
+    if dist.installer == "conda":
+        name = provenance.CONDA_NAMES.get(dist.name.lower(), (dist.name,))[0]
+        return 'conda install --force-reinstall "%s==%s"' % (name, dist.version)
+    local = dist.version.partition("+")[2]
+    index = (
+        " --index-url https://download.pytorch.org/whl/%s" % local
+        if TORCH_INDEX_LABEL.match(local) and dist.name.lower() in provenance.PACKAGES
+        else ""
+    )
+    return 'python -m pip install --force-reinstall --no-deps%s "%s==%s"%s' % (extra, dist.name, dist.version, index)
+
+
+def by_extension(parts, facts):
+    """Rule 1b: the compiled extension module the failure misses (`No module named 'torch._C'`, torch's "Failed to
+    load PyTorch C extensions", `numpy.core._multiarray_umath`) as the import system sees it: Python loads an
+    extension only from a file named NAME + one of importlib.machinery.EXTENSION_SUFFIXES (its FileFinder), so a
+    `_C.cpython-35m-x86_64-linux-gnu.so` beside `torch/__init__.py` is never loaded by Python 3.11; the wheel's
+    WHEEL `Tag:` lines (PEP 425) say which interpreter it was built for. Three facts decide: files for another
+    interpreter only; no file, although the install's RECORD lists one (an incomplete install); no file and no
+    .dist-info at all under a source checkout (setup.py/pyproject.toml beside the package: extensions not built)."""
+    module = parts.missing_module
+    if not module or "." not in module:
+        return None
+    found = distributions.extension(module, environment=facts.provenance.environment)
+    if found is None or found.loadable:
+        return None
+    dist = found.distribution
+    python, abi, plat = distributions.interpreter_tag()
+    here = "%s (%s-%s-%s)" % (sys.version.split()[0], python, abi, plat)
+    if found.files:
+        tags = [distributions.EXTENSION_FILE.match(f).group("tag") or "" for f in found.files]
+        pythons = sorted({distributions.built_for(t) for t in tags} - {None})
+        meaning = "%s's compiled extension %s is there only as %s%s; this Python %s loads only %s (%s)" % (
+            module.rpartition(".")[0],
+            module,
+            ", ".join(found.files),
+            ", built for Python %s" % " and ".join(pythons) if pythons else ", built for another interpreter",
+            here,
+            ", ".join(module.rpartition(".")[2] + s for s in found.suffixes),
+            "importlib.machinery.EXTENSION_SUFFIXES",
+        )
+        fact = "%s in %s, none with this interpreter's suffix" % (", ".join(found.files), found.directory)
+        if dist is not None and found.foreign_tags:
+            meaning += "; %s %s's WHEEL says %s: a wheel for another Python, renamed or forced onto this one" % (
+                dist.name,
+                dist.version,
+                ", ".join(found.foreign_tags),
+            )
+            fact += "; WHEEL Tag %s" % ", ".join(found.foreign_tags)
+        if dist is None:
+            return Cause(
+                meaning=meaning,
+                fix="build %s for this Python (%s) where it came from, or install the release built for it"
+                % (module.split(".")[0], python),
+                fact=fact,
+            )
+        return Cause(
+            meaning=meaning,
+            fix="install the %s wheel built for this interpreter (%s-%s, %s; never a renamed wheel for another "
+            "Python): `%s`" % (dist.name, python, abi, plat, _install_command(dist)),
+            fact=fact,
+        )
+    if dist is not None and found.listed:
+        return Cause(
+            meaning="%s %s is installed incompletely: %s, which its RECORD lists, is missing"
+            % (dist.name, dist.version, ", ".join(found.listed)),
+            fix="`%s`" % _install_command(dist),
+            fact="%s missing from %s %s's installed files" % (found.listed[0], dist.name, dist.version),
+        )
+    top = found.directory
+    for _ in range(module.count(".") - 1):  # up from the extension's package to the top-level package
+        top = os.path.dirname(top.rstrip(os.sep))
+    checkout = os.path.dirname(top.rstrip(os.sep))
+    last = module.rpartition(".")[2]
+    # that the module is a compiled one: torch's own message says so, or a type stub describes it (PEP 484 stubs
+    # accompany extension modules: torch/_C/__init__.pyi, generated from __init__.pyi.in at build time)
+    stub = any(
+        os.path.exists(os.path.join(found.directory, *p))
+        for p in ((last + ".pyi",), (last, "__init__.pyi"), (last, "__init__.pyi.in"))
+    )
+    built_here = any(os.path.isfile(os.path.join(checkout, f)) for f in ("setup.py", "pyproject.toml"))
+    if dist is None and built_here and (stub or TORCH_C_FOLDER.search(parts.text)):
+        return Cause(
+            meaning="%s is a source checkout whose compiled extensions are not built: %s has no %s file for this "
+            "Python %s" % (checkout, found.directory, last + found.suffixes[0], here),
+            fix="build them in place (`cd %s && python -m pip install -e . --no-build-isolation`), or take %s off "
+            "sys.path (run from another directory, drop it from PYTHONPATH) to use an installed release"
+            % (checkout, checkout),
+            fact="no %s extension in %s, no .dist-info" % (module, found.directory),
+        )
+    return None
+
+
+def by_pair(parts, facts):
+    """Rule 2b: one installed package imports a name another installed package does not define (CPython's
+    "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
+    innermost traceback frame outside M). Facts: both .dist-infos (version, location, the importer's Requires-Dist
+    on M). Rule 2 has already judged unmet requirements of torch's closure; here an unmet one of any importer is
+    named, and a met one means the two releases do not fit although pip is satisfied: upgrade the importer, or pin
+    M below the installed release; a copy of M from outside the environment is itself a fact, and its removal a
+    fix."""
+    found = None
+    for match in CANNOT_IMPORT.finditer(parts.text):
+        found = (match.start(), match.group(2), match.group(1), match.group(3))
+    for match in NO_ATTRIBUTE.finditer(parts.text):
+        if found is None or match.start() > found[0]:
+            found = (match.start(), match.group(1), match.group(2), None)
+    if found is None:
+        return None
+    start, module, name, location = found
+    top = module.split(".")[0]
+    inside = re.compile(r"[/\\]%s(?:[/\\]|\.py$|\.[\w-]+\.(?:so|pyd)$)" % re.escape(top))
+    frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
+    if not frames:
+        return None
+    module_file = location if location and os.path.isabs(location) else None
+    found_pair = distributions.pair(frames[-1], module, name, module_file, environment=facts.provenance.environment)
+    if found_pair is None:
+        return None
+    importer, provider = found_pair.importer, found_pair.provider
+    away = "; %s comes from outside the environment: %s" % (provider.name, _fix_origin(provider, provider.name))
+    away = away if provider.origin != provenance.ENVIRONMENT else ""
+    if found_pair.met is False:
+        return Cause(
+            meaning="an unmet requirement: %s requires %s; installed: %s (%r is not in it)"
+            % (importer.describe(), found_pair.declared, provider.describe(), name),
+            fix='python -m pip install "%s"%s' % (found_pair.declared.split(";")[0].strip(), away),
+            fact="%s %s requires %s; %s %s installed"
+            % (importer.name, importer.version, found_pair.declared, provider.name, provider.version),
+        )
+    if found_pair.declared is None:
+        declared = "%s declares no requirement on %s" % (importer.name, provider.name)
+    elif found_pair.met:
+        declared = "%s's declared requirement %s is met, so pip sees no conflict" % (importer.name, found_pair.declared)
+    else:
+        declared = "%s declares %s (not judged: `packaging` is not installed)" % (importer.name, found_pair.declared)
+    mixed = (
+        "; a mixed install: %s from %s, %s from %s" % (importer.name, importer.origin, provider.name, provider.origin)
+        if importer.origin != provider.origin
+        else ""
+    )
+    upgrade = "upgrade %s: `python -m pip install -U %s`" % (importer.name, importer.name)
+    if importer.origin != provenance.ENVIRONMENT:
+        upgrade += " (its copy from %s is imported first: upgrade or remove that one; %s)" % (
+            importer.origin,
+            _fix_origin(importer, importer.name),
+        )
+    return Cause(
+        meaning="%s imports %r from %s, which %s does not define: the two releases do not fit together (%s)%s"
+        % (importer.describe(), name, module, provider.describe(), declared, mixed),
+        fix='%s, or install a %s release that still provides %s: `python -m pip install "%s<%s"`%s'
+        % (upgrade, provider.name, name, provider.name, provider.version, away),
+        fact="%s %s (%s) with %s %s (%s): %s.%s missing"
+        % (
+            importer.name,
+            importer.version,
+            importer.origin,
+            provider.name,
+            provider.version,
+            provider.origin,
+            module,
+            name,
+        ),
+    )

@@ -1,0 +1,162 @@
+"""Tests for checks/diagnosis/environment.py: a variable the error quotes, an OS resource its errno names, and the build
+toolchain. Each fact is laid out in tmp_path as the real artefact is, and each failure text is the one torch or the
+loader prints (sources at each test)."""
+
+import dataclasses
+import sys
+
+import pytest
+from diagnosis_facts import facts_for, site
+
+from checks import diagnosis
+from checks.machine import system
+
+
+@pytest.mark.parametrize(
+    "text, fact",
+    [
+        # aten/src/ATen/MapAllocator.cpp's message ("unable to write to file <"), as a worker re-raises it
+        (
+            "RuntimeError: unable to write to file </torch_18692_1954506624>: No space left on device (28)",
+            "/dev/shm 64.0 MiB",
+        ),
+        # torch/utils/data/dataloader.py's message for a worker killed by SIGBUS (libtorch_python's format string)
+        ("RuntimeError: DataLoader worker (pid 4242) is killed by signal: Bus error. ", "/dev/shm 64.0 MiB"),
+    ],
+)
+def test_shared_memory_too_small(tmp_path, monkeypatch, text, fact):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], shm_bytes=64 << 20, shm_free_bytes=0)
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == fact and "--shm-size" in cause.fix
+
+
+def test_too_many_open_files_names_the_limit(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], nofile=(1024, 524288))
+    cause = diagnosis.explain("OSError: [Errno 24] Too many open files", found)
+    assert cause.fact == "RLIMIT_NOFILE soft 1024, hard 524288" and "ulimit -n 524288" in cause.fix
+
+
+def test_a_noexec_code_directory(tmp_path, monkeypatch):
+    """The loader's text for a shared object on a `noexec` mount."""
+    prefix, packages = site(tmp_path)
+    code = system.CodeDir("triton", "/tmp/triton", "TRITON_CACHE_DIR", True, False)
+    found = facts_for(monkeypatch, prefix, [packages], code_dirs=(code,))
+    text = "ImportError: /tmp/triton/abc/cuda_utils.so: failed to map segment from shared object"
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "/tmp/triton on a noexec mount" and "TRITON_CACHE_DIR" in cause.fix
+
+
+def test_an_error_quoting_a_variable_s_value_names_the_variable(tmp_path, monkeypatch):
+    """c10's CachingAllocator refuses an option it does not know (`Unrecognized CachingAllocator option:
+    expandable_segments`, torch 2.0.1; ZhengPeng7/BiRefNet#179): the option comes from PYTORCH_CUDA_ALLOC_CONF."""
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages]), variables={"PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True"}
+    )
+    cause = diagnosis.explain("RuntimeError: Unrecognized CachingAllocator option: expandable_segments", found)
+    assert cause.rule == "variable" and cause.fact == "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True"
+    assert cause.fix.startswith("remove expandable_segments from PYTORCH_CUDA_ALLOC_CONF")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/dev/shm is Linux's")
+def test_no_dev_shm_at_all(tmp_path, monkeypatch):
+    """A sandbox without /dev/shm (AWS Lambda's): DataLoader workers fail in multiprocessing; the missing mount,
+    a fact, decides."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], shm_bytes=None, shm_free_bytes=None)
+    text = (
+        '  File "/usr/lib/python3.11/multiprocessing/synchronize.py", line 57, in __init__\n'
+        "FileNotFoundError: [Errno 2] No such file or directory\n"
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "/dev/shm missing" and "num_workers=0" in cause.fix
+    assert any("no /dev/shm" in p.what for p in system.problems(found.system))
+
+
+# CPython's Modules/_threadmodule.c, libgomp's team.c, os.fork's OSError: all EAGAIN from clone()/fork()
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RuntimeError: can't start new thread",
+        "libgomp: Thread creation failed: Resource temporarily unavailable",
+        "BlockingIOError: [Errno 11] Resource temporarily unavailable",
+    ],
+)
+def test_a_thread_that_cannot_start_under_a_low_pids_limit(tmp_path, monkeypatch, text):
+    """vast-ai/base-image#214: pids.max counts threads; torch's pools exhaust it and pthread_create fails."""
+    prefix, packages = site(tmp_path)
+    pids = system.PidsLimit(1024, 1020, "/sys/fs/cgroup/docker-4f3c.scope", 2)
+    found = facts_for(monkeypatch, prefix, [packages], pids=pids, threads=384)
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "system" and "pids.max is 1024 (1020 in use)" in cause.meaning
+    assert "--pids-limit=" in cause.fix and "OMP_NUM_THREADS=" in cause.fix
+    assert cause.fact == "pids.max 1024, pids.current 1020 in /sys/fs/cgroup/docker-4f3c.scope"
+
+
+def test_eagain_without_a_short_pids_limit_is_not_blamed_on_it(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    roomy = system.PidsLimit(100000, 50, "/sys/fs/cgroup/user.slice", 2)
+    for pids in (None, roomy):
+        found = facts_for(monkeypatch, prefix, [packages], pids=pids, threads=8)
+        cause = diagnosis.explain("RuntimeError: can't start new thread", found)
+        assert "pids" not in cause.meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OSError: [Errno 30] Read-only file system: '/home/u/.cache/torch/hub'",
+        "PermissionError: [Errno 13] Permission denied: '/home/u/.cache/torch/hub/checkpoints'",
+    ],
+)
+def test_an_unwritable_torch_cache_is_fixed_with_torch_home(tmp_path, monkeypatch, text):
+    """twosixlabs/armory#779: torch.hub writes under ~/.cache/torch when neither TORCH_HOME nor XDG_CACHE_HOME is
+    set (torch/hub.py _get_torch_home); HOME not writable."""
+    prefix, packages = site(tmp_path)
+    cache = system.CodeDir("torch.hub", "/home/u/.cache/torch", "TORCH_HOME", False, True, runs_code=False)
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages], code_dirs=(cache,)))
+    assert cause.rule == "system" and "/home/u/.cache/torch" in cause.meaning
+    assert cause.fix.startswith("set TORCH_HOME (or XDG_CACHE_HOME) to a writable directory")
+
+
+# torch.utils.cpp_extension's messages (torch/utils/cpp_extension.py at v2.0.1: CUDA_MISMATCH_MESSAGE,
+# verify_ninja_availability) and the ImportError setuptools 70 gives torch < 2.2 (pypa/setuptools#4385).
+CUDA_MISMATCH_TEXT = (
+    'Traceback (most recent call last):\n  File "setup.py", line 40, in <module>\nRuntimeError: \nThe detected '
+    "CUDA version (12.2) mismatches the version that was used to compile\nPyTorch (11.3). Please make sure to use "
+    "the same CUDA versions.\n"
+)
+
+
+SETUPTOOLS70_TEXT = (
+    'File "/opt/conda/envs/colbert/lib/python3.8/site-packages/torch/utils/cpp_extension.py", line 25, in '
+    "<module>\n    from pkg_resources import packaging  # type: ignore[attr-defined]\nImportError: cannot import "
+    "name 'packaging' from 'pkg_resources' (/opt/conda/lib/python3.8/site-packages/pkg_resources/__init__.py)\n"
+)
+
+
+def test_cpp_extension_failures_are_judged_by_the_toolchain(tmp_path, monkeypatch):
+    """setuptools 70 against a cpp_extension importing pkg_resources.packaging; a toolkit of another CUDA major;
+    ninja missing: each named with its fix, from the facts (setuptools' dist-info, torch's source, PATH)."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    (packages / "torch" / "utils").mkdir()
+    (packages / "torch" / "utils" / "cpp_extension.py").write_text(
+        "from pkg_resources import packaging  # type: ignore[attr-defined]\n"
+    )
+    (packages / "setuptools-70.0.0.dist-info").mkdir()
+    (packages / "setuptools-70.0.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: setuptools\nVersion: 70.0.0\n"
+    )
+    monkeypatch.syspath_prepend(str(packages))
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(SETUPTOOLS70_TEXT, found)
+    assert cause.rule == "toolchain" and "setuptools<70" in cause.fix and cause.fact == "setuptools 70.0.0"
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    for name in ("CUDA_HOME", "CUDA_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    cause = diagnosis.explain(CUDA_MISMATCH_TEXT, found)
+    assert cause.rule == "toolchain" and "CUDA 11.3 toolkit" in cause.fix and "12.2" in cause.meaning
+    cause = diagnosis.explain("RuntimeError: Ninja is required to load C++ extensions", found)
+    assert cause.rule == "toolchain" and "pip install ninja" in cause.fix and "not on PATH" in cause.meaning

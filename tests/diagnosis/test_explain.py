@@ -1,0 +1,63 @@
+"""Tests for checks/diagnosis/__init__.py: the order of the rules, stable texts, torch's own remedy, and an error
+nothing explains. Each fact is laid out in tmp_path as the real artefact is, and each failure text is the one torch
+or the loader prints (sources at each test)."""
+
+import dataclasses
+
+import pytest
+from diagnosis_facts import facts_for, make_system, site
+
+from checks import diagnosis
+
+
+def test_torch_s_own_remedy_is_kept(tmp_path, monkeypatch):
+    """A message of torch's that names its cause and a remedy (torch/utils/data/dataloader.py, 2.0.1 to 2.13)."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "RuntimeError: Too many open files. Communication with the workers is no longer possible. Please increase the"
+        " limit using `ulimit -n` in the shell or change the sharing strategy by calling "
+        "`torch.multiprocessing.set_sharing_strategy('file_system')` at the beginning of your code"
+    )
+    cause = diagnosis.explain(text, dataclasses.replace(found, system=make_system(nofile=None)))
+    assert cause.fact == "torch's own message" and cause.fix.startswith("Please increase the limit using `ulimit -n`")
+
+
+def test_an_unrecognised_error_says_so_and_never_says_reinstall(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("RuntimeError: something nobody has seen before", found)
+    assert not cause.recognised and cause.meaning.startswith("not recognised: RuntimeError: something nobody")
+    assert "--json" in cause.fix and "reinstall" not in cause.fix
+
+
+@pytest.mark.parametrize(
+    "text, variables, fix",
+    [
+        # mkl-service's refusal (pytorch/ort#102): the variable is the fact, the stable text's fix is the fix
+        (
+            "Error: mkl-service + Intel(R) MKL: MKL_THREADING_LAYER=INTEL is incompatible with libgomp.so.1 library.",
+            {"MKL_THREADING_LAYER": "INTEL"},
+            "MKL_THREADING_LAYER=GNU",
+        ),
+        # glibc's static TLS (AmpereComputingAI/ampere_model_library#161): preload the library it names
+        (
+            "OSError: /env/site-packages/torch/lib/libgomp-d22c30c5.so.1: cannot allocate memory in static TLS block",
+            {},
+            "LD_PRELOAD=/env/site-packages/torch/lib/libgomp-d22c30c5.so.1",
+        ),
+    ],
+)
+def test_stable_texts_keep_their_own_fix(tmp_path, monkeypatch, text, variables, fix):
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(facts_for(monkeypatch, prefix, [packages]), variables=variables)
+    assert fix in diagnosis.explain(text, found).fix
+
+
+def test_every_fact_rule_is_one_of_explain_s_rules():
+    """diagnosis.FACT_RULES (what dist trusts over its general advice) names rules explain() runs, in its order."""
+    import inspect
+
+    source = inspect.getsource(diagnosis.explain)
+    order = [source.index('("%s",' % name) for name in diagnosis.FACT_RULES]
+    assert order == sorted(order)

@@ -1,0 +1,253 @@
+"""Tests for checks/diagnosis/gpu.py: CUDA's initialisation error classes judged against the GPU's access path, and a
+device index beyond the one MIG instance CUDA enumerates. Each fact is laid out in tmp_path as the real artefact is,
+and each failure text is the one torch or the loader prints (sources at each test)."""
+
+import dataclasses
+
+import fakes
+import pytest
+from diagnosis_facts import facts_for, site
+
+from checks import diagnosis
+from checks.machine import gpu_access
+
+# ---- CUDA's initialisation failures, judged against the GPU's access path (by_gpu_access) -------------------------
+# torch's texts: c10/cuda/CUDAFunctions.cpp (strings of the 2.0.1 wheel's libc10_cuda.so; the same in 2.13), as the
+# reports quote them; other codes in torch's "Unexpected error from cudaGetDeviceCount()" form with
+# cudaGetErrorString's words (strings of libcudart.so.11.0).
+NO_DRIVER = (  # containerd/nerdctl#1023 (a container started with capabilities=utility)
+    "CUDA initialization: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and "
+    "installed a driver from http://www.nvidia.com/Download/index.aspx (Triggered internally at "
+    "../c10/cuda/CUDAFunctions.cpp:109.)"
+)
+
+
+UNKNOWN = (  # pytorch/pytorch#49081
+    "RuntimeError: CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
+    "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero."
+)
+
+
+UNEXPECTED = (
+    "CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling "
+    "NumCudaDevices() that might have already set an error? Error %s (Triggered internally at "
+    "../c10/cuda/CUDAFunctions.cpp:109.)"
+)
+
+
+NO_DEVICE = "RuntimeError: No CUDA GPUs are available"
+
+
+INIT_FAILED = "RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu."
+
+
+def node(name, role, exists=True, accessible=True, group="root"):
+    return gpu_access.DeviceNode(
+        path="/dev/" + name, role=role, exists=exists, accessible=accessible, group=group if exists else None
+    )
+
+
+def host_nodes(uvm=True, openable=True, group="video"):
+    """The nodes of a host (or container) with one GPU: the control node, nvidia0, the UVM pair, no /dev/dxg."""
+    return (
+        node("nvidiactl", gpu_access.CONTROL, accessible=openable, group=group),
+        node("nvidia0", gpu_access.GPU, accessible=openable, group=group),
+        node("nvidia-uvm", gpu_access.UVM, exists=uvm, accessible=openable, group=group),
+        node("nvidia-uvm-tools", gpu_access.UVM_TOOLS, exists=uvm, accessible=openable, group=group),
+        node("dxg", gpu_access.DXG, exists=False),
+    )
+
+
+LIBCUDA_535 = dict(
+    libcuda="/usr/lib/x86_64-linux-gnu/libcuda.so.1", libcuda_via="ld.so.cache", libcuda_version="535.161.07"
+)
+
+
+NO_LIBCUDA = dict(libcuda=None, libcuda_via="not found", libcuda_version=None)
+
+
+def judged(tmp_path, monkeypatch, text, **access):
+    """explain(text) with the GpuAccess of `access` (an environment of its own per call)."""
+    prefix, packages = site(tmp_path, name="env%d" % len(list(tmp_path.iterdir())))
+    found = dataclasses.replace(facts_for(monkeypatch, prefix, [packages]), gpu_access=gpu_access.GpuAccess(**access))
+    return diagnosis.explain(text, found)
+
+
+def test_no_driver_in_a_container_without_the_compute_capability(tmp_path, monkeypatch):
+    """NVIDIA_DRIVER_CAPABILITIES=utility (NVIDIA Container Toolkit: `compute` mounts libcuda, `utility`
+    nvidia-smi and NVML), and indeed no libcuda: the capability is the cause, the fix names compute."""
+    access = dict(nodes=host_nodes(), capabilities="utility", visible_devices="all", **NO_LIBCUDA)
+    cause = judged(tmp_path, monkeypatch, NO_DRIVER, **access)
+    assert cause.rule == "gpu-access"
+    assert cause.fact == "NVIDIA_DRIVER_CAPABILITIES=utility (no compute), libcuda.so.1 not found"
+    assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in cause.fix and "install" not in cause.fix
+
+
+def test_a_capability_without_compute_is_not_blamed_where_libcuda_is_there(tmp_path, monkeypatch):
+    """The image carries a libcuda of its own: the capability did not take it away; no fact decides, the table's
+    meaning stays."""
+    cause = judged(tmp_path, monkeypatch, NO_DRIVER, nodes=host_nodes(), capabilities="utility", **LIBCUDA_535)
+    assert cause.rule == "table" and "cannot load the driver's libcuda" in cause.meaning
+
+
+@pytest.mark.parametrize(
+    "nodes, words",
+    [
+        (host_nodes(), "`docker run --gpus all`"),
+        ((node("dxg", gpu_access.DXG),), "/usr/lib/wsl/lib"),  # WSL2
+    ],
+)
+def test_no_driver_because_the_loader_finds_no_libcuda(tmp_path, monkeypatch, nodes, words):
+    cause = judged(tmp_path, monkeypatch, NO_DRIVER, nodes=nodes, **NO_LIBCUDA)
+    assert cause.rule == "gpu-access" and cause.fact == "libcuda.so.1 not found" and words in cause.fix
+
+
+def test_no_driver_with_a_void_container(tmp_path, monkeypatch):
+    """NVIDIA_VISIBLE_DEVICES=void: the runtime gives nothing, neither GPUs nor the driver's libraries."""
+    cause = judged(tmp_path, monkeypatch, NO_DRIVER, visible_devices="void", **NO_LIBCUDA)
+    assert cause.fact == "NVIDIA_VISIBLE_DEVICES=void" and "--gpus all" in cause.fix
+
+
+def test_unknown_error_with_the_uvm_node_missing(tmp_path, monkeypatch):
+    """999 while /dev/nvidiactl and /dev/nvidia0 are here and /dev/nvidia-uvm is not (pytorch/pytorch#49081)."""
+    cause = judged(tmp_path, monkeypatch, UNKNOWN, nodes=host_nodes(uvm=False), **LIBCUDA_535)
+    assert cause.rule == "gpu-access" and cause.fact == "/dev/nvidia-uvm missing, /dev/nvidiactl present"
+    assert "sudo nvidia-modprobe -c 0 -u" in cause.fix and "--device /dev/nvidia-uvm" in cause.fix
+    assert "CUDA_VISIBLE_DEVICES" not in cause.fix
+
+
+@pytest.mark.parametrize(
+    "access",
+    [
+        dict(nodes=host_nodes(), **NO_LIBCUDA),  # a repro's artefact: CUDA returned 999, so libcuda was loaded
+        dict(nodes=(), **NO_LIBCUDA),  # no node at all: another /dev than CUDA's, nothing to judge
+        dict(nodes=host_nodes(), **LIBCUDA_535),
+    ],
+)
+def test_unknown_error_without_a_deciding_fact_keeps_the_uvm_reload(tmp_path, monkeypatch, access):
+    """Every node is here and openable, the versions agree or are unknown: nvidia_uvm's state (after a suspend) stays
+    the meaning; a missing libcuda is never blamed for an error CUDA returns only after loading it."""
+    cause = judged(tmp_path, monkeypatch, UNKNOWN, kernel_module="535.161.07", **access)
+    assert cause.rule == "table" and "modprobe -r nvidia_uvm" in cause.fix and "libcuda" not in cause.meaning
+
+
+def test_unknown_error_with_nodes_this_user_may_not_open(tmp_path, monkeypatch):
+    cause = judged(tmp_path, monkeypatch, UNKNOWN, nodes=host_nodes(openable=False), **LIBCUDA_535)
+    assert cause.rule == "gpu-access" and "sudo usermod -aG video $USER" in cause.fix
+    assert "/dev/nvidia0 (group video)" in cause.meaning
+
+
+def test_a_node_of_group_root_is_not_solved_by_joining_root(tmp_path, monkeypatch):
+    cause = judged(tmp_path, monkeypatch, UNKNOWN, nodes=host_nodes(openable=False, group="root"), **LIBCUDA_535)
+    assert "usermod" not in cause.fix and "NVreg_DeviceFileMode" in cause.fix
+
+
+@pytest.mark.parametrize(
+    "via, path, fix",
+    [
+        ("ld.so.cache", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "reboot (or reload the nvidia kernel modules)"),
+        ("LD_LIBRARY_PATH", "/usr/local/cuda/compat/libcuda.so.1", "remove /usr/local/cuda/compat from LD_LIBRARY_"),
+    ],
+)
+def test_libcuda_of_another_version_than_the_kernel_module(tmp_path, monkeypatch, via, path, fix):
+    """803 (cudaErrorSystemDriverMismatch) with libcuda 550.54.14 and module 535.161.07: where the loader took it
+    decides the fix."""
+    cause = judged(
+        tmp_path,
+        monkeypatch,
+        UNEXPECTED % "803: system has unsupported display driver / cuda driver combination",
+        nodes=host_nodes(),
+        libcuda=path,
+        libcuda_via=via,
+        libcuda_version="550.54.14",
+        kernel_module="535.161.07",
+    )
+    assert cause.rule == "gpu-access" and cause.fact == "libcuda 550.54.14, kernel module 535.161.07"
+    assert fix in cause.fix
+
+
+def test_the_driver_mismatch_class_without_facts_keeps_its_documented_meaning(tmp_path, monkeypatch):
+    cause = judged(
+        tmp_path, monkeypatch, UNEXPECTED % "803: system has unsupported display driver / cuda driver combination"
+    )
+    assert cause.rule == "table" and "another driver version than the loaded kernel module" in cause.meaning
+
+
+def test_a_driver_too_old_is_not_blamed_on_a_missing_libcuda(tmp_path, monkeypatch):
+    """`found version 11040` means libcuda was loaded and answered: its absence here is no cause."""
+    cause = judged(tmp_path, monkeypatch, fakes.DRIVER_TOO_OLD_WARNING, nodes=host_nodes(), **NO_LIBCUDA)
+    assert cause.rule == "table" and "CUDA 11.4 only" in cause.meaning
+
+
+@pytest.mark.parametrize(
+    "access, fact",
+    [
+        (dict(visible_devices="none"), "NVIDIA_VISIBLE_DEVICES=none"),
+        (dict(nodes=host_nodes()[:1] + host_nodes()[2:]), "no /dev/nvidia[0-9]"),
+        (dict(nodes=host_nodes(openable=False)), "/dev/nvidiactl not readable and writable by uid"),
+    ],
+)
+def test_no_device(tmp_path, monkeypatch, access, fact):
+    cause = judged(tmp_path, monkeypatch, NO_DEVICE, **access)
+    assert cause.rule == "gpu-access" and cause.fact.startswith(fact)
+
+
+def test_initialization_error_with_the_uvm_node_missing(tmp_path, monkeypatch):
+    cause = judged(tmp_path, monkeypatch, INIT_FAILED, nodes=host_nodes(uvm=False), **LIBCUDA_535)
+    assert cause.fact.startswith("/dev/nvidia-uvm missing")
+
+
+def test_operation_not_permitted(tmp_path, monkeypatch):
+    """800 with a node this user may not open: the permission; with none, no fact or table decides: said so."""
+    text = UNEXPECTED % "800: operation not permitted"
+    assert "usermod" in judged(tmp_path, monkeypatch, text, nodes=host_nodes(openable=False)).fix
+    assert judged(tmp_path, monkeypatch, text, nodes=host_nodes()).recognised is False
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (NO_DRIVER, "no-driver"),
+        (fakes.DRIVER_TOO_OLD_WARNING, "driver-too-old"),
+        ("CUDA error: CUDA driver version is insufficient for CUDA runtime version", "insufficient-driver"),
+        (NO_DEVICE, "no-device"),
+        ("RuntimeError: CUDA error: no CUDA-capable device is detected", "no-device"),
+        (UNKNOWN, "unknown"),
+        (UNEXPECTED % "999: unknown error", "unknown"),
+        (INIT_FAILED, "initialization"),
+        (UNEXPECTED % "3: initialization error", "initialization"),
+        (UNEXPECTED % "800: operation not permitted", "not-permitted"),
+        ("CUDA error: operation not permitted when stream is capturing", None),
+        ("CUDA error: out of memory", None),
+    ],
+)
+def test_cuda_s_initialisation_errors_are_classed(text, kind):
+    assert diagnosis.cuda_init_class(text) == kind
+
+
+# torch 2.5's assert on two MIG slices of one A100 (pytorch/pytorch#130181; aten/src/ATen/cuda/CUDAContext.cpp)
+MIG_ASSERT = (
+    'RuntimeError: device >= 0 && device < num_gpus INTERNAL ASSERT FAILED at "../aten/src/ATen/cuda/CUDAContext.cpp"'
+    ":50, please report a bug to PyTorch. device=1, num_gpus=1"
+)
+
+
+MIGS = "MIG-4c1e8f2a-9b3d-5e6f-a7c8-1d2e3f4a5b6c,MIG-7d9f0a1b-2c3e-5f4a-b6c7-8d9e0f1a2b3c"
+
+
+def test_two_mig_instances_in_one_process_are_one_device(tmp_path, monkeypatch):
+    """CUDA_VISIBLE_DEVICES names two MIG instances and the second device index is beyond CUDA's count: a CUDA
+    process enumerates one MIG instance only (NVIDIA MIG User Guide); the fix is one slice per process."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(MIG_ASSERT, dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS}))
+    assert cause.rule == "mig" and "single MIG instance" in cause.meaning
+    assert "CUDA_VISIBLE_DEVICES=MIG-4c1e8f2a-9b3d-5e6f-a7c8-1d2e3f4a5b6c for the first" in cause.fix
+    one = dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS.split(",")[0]})
+    assert diagnosis.explain(MIG_ASSERT, one).rule != "mig"
+    invalid = "RuntimeError: CUDA error: invalid device ordinal"
+    two_gpus = dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": "0,1"})
+    assert diagnosis.explain(invalid, two_gpus).rule != "mig"
+    assert diagnosis.by_mig(
+        diagnosis.parse(invalid), dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS})
+    )

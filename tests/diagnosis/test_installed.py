@@ -1,0 +1,342 @@
+"""Tests for checks/diagnosis/installed.py: which copy and interpreter run, a foreign path entry, a shadowed standard
+module, a compiled extension missing for this interpreter, unmet requirements and two releases that do not fit. Each
+fact is laid out in tmp_path as the real artefact is, and each failure text is the one torch or the loader prints
+(sources at each test)."""
+
+import dataclasses
+import sys
+
+import pytest
+from diagnosis_facts import facts_for, site
+
+from checks import diagnosis
+from checks.machine import provenance
+
+
+def test_a_torch_from_the_user_site_is_the_cause_whatever_it_raises(tmp_path, monkeypatch):
+    """pip install --user puts a torch in ~/.local/lib/pythonX.Y/site-packages, imported before the environment's
+    (site.ENABLE_USER_SITE); the fix names the copy to remove, not the error's text."""
+    prefix, packages = site(tmp_path)
+    user = tmp_path / "home" / ".local" / "lib" / "python3.10" / "site-packages"
+    (user / "torch").mkdir(parents=True)
+    (user / "torch" / "__init__.py").write_text("")
+    monkeypatch.setattr(provenance.site, "getusersitepackages", lambda: str(user))
+    found = facts_for(monkeypatch, prefix, [user, packages])
+    cause = diagnosis.explain("ImportError: libtorch_cpu.so: cannot open shared object file", found)
+    assert cause.fact == "torch imported from user site-packages"
+    assert "pip uninstall --user torch" in cause.fix and "PYTHONNOUSERSITE" in cause.fix
+
+
+def test_an_unmet_requirement_is_named_with_the_exact_install(tmp_path, monkeypatch):
+    """torch 2.4's Requires-Dist pins `sympy` and a too-old sympy breaks its import with an AttributeError raised in
+    sympy's files: the unmet pin, from the metadata, decides."""
+    prefix, packages = site(tmp_path, torch_version="2.5.1", requires=["sympy (==1.13.1)"])
+    (packages / "sympy").mkdir()
+    (packages / "sympy-1.12.dist-info").mkdir()
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "%s/sympy/core/numbers.py", line 10, in <module>\n'
+        "AttributeError: module 'sympy' has no attribute 'printing'\n" % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.meaning == "an unmet requirement: torch 2.5.1 requires sympy==1.13.1 (pip metadata); installed: 1.12"
+    assert cause.fix == 'python -m pip install "sympy==1.13.1"'
+
+
+def test_a_pre_release_in_torch_s_dependencies(tmp_path, monkeypatch):
+    """mpmath 1.4.0a0 beside sympy (sympy/sympy#26273: `module 'mpmath' has no attribute 'rational'`); sympy's own
+    pin is met by a pre-release, so the pre-release itself is the fact."""
+    prefix, packages = site(tmp_path, requires=["sympy"])
+    for name, version, requires in (("sympy", "1.12", ["mpmath (>=0.19)"]), ("mpmath", "1.4.0a0", [])):
+        info = packages / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        lines = "".join("Requires-Dist: %s\n" % r for r in requires)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s\n" % (name, version, lines))
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("AttributeError: module 'mpmath' has no attribute 'rational'", found)
+    assert cause.fact == "mpmath 1.4.0a0 (pre-release)" and cause.fix.startswith('python -m pip install "mpmath<1.4"')
+
+
+def test_torchaudio_from_another_conda_channel_than_torch(tmp_path, monkeypatch):
+    """pytorch/audio#3335: torch from Anaconda's defaults (pkgs/main), torchaudio from the pytorch channel; the
+    records are the ones conda writes (channel URL with the subdir)."""
+    prefix, packages = site(tmp_path)
+    meta = prefix / "conda-meta"
+    meta.mkdir()
+    (meta / "pytorch-2.0.1-cpu_py310h92724a6_0.json").write_text(
+        '{"name": "pytorch", "version": "2.0.1", "channel": "https://repo.anaconda.com/pkgs/main/linux-64"}'
+    )
+    (meta / "torchaudio-2.0.2-py310_cpu.json").write_text(
+        '{"name": "torchaudio", "version": "2.0.2", "channel": "https://conda.anaconda.org/pytorch/linux-64"}'
+    )
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        "OSError: %s/torchaudio/lib/libtorchaudio.so: undefined symbol: _ZNK5torch8autograd4Node4nameB5cxx11Ev"
+        % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "torch from pkgs/main, torchaudio from pytorch" and "one channel" in cause.fix
+
+
+# torch/__init__.py (v2.1 to v2.13) when `torch._C` resolves to the wheel's torch/_C folder of stubs
+TORCH_C_FOLDER = (
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    '  File "%s/torch/__init__.py", line 442, in <module>\n'
+    "    raise ImportError(\n"
+    "ImportError: \n"
+    "Failed to load PyTorch C extensions:\n"
+    "    It appears that PyTorch has loaded the `torch/_C` folder\n"
+    "    of the PyTorch repository rather than the C extensions which\n"
+    "    are expected in the `torch._C` namespace.\n"
+)
+
+
+CP35_WHEEL = (
+    "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.29.0)\nRoot-Is-Purelib: false\nTag: cp35-cp35m-linux_x86_64\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux extension's file name")
+@pytest.mark.parametrize("text", [TORCH_C_FOLDER, "ModuleNotFoundError: No module named 'torch._C'\n"])
+def test_an_extension_built_for_another_python_names_the_wheel_to_install(tmp_path, monkeypatch, text):
+    """pytorch/pytorch#574: a cp35 wheel renamed to install on another Python leaves _C.cpython-35m-...so, which
+    this interpreter never loads (EXTENSION_SUFFIXES), and a WHEEL Tag for cp35: install the build for this
+    Python, at the installed version (torch 0.1.x said "No module named 'torch._C'", 2.x its own text)."""
+    prefix, packages = site(tmp_path, torch_version="2.13.0+cpu")
+    (packages / "torch" / "_C").mkdir()
+    (packages / "torch" / "_C.cpython-35m-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (packages / "torch-2.13.0+cpu.dist-info" / "WHEEL").write_text(CP35_WHEEL)
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(text.replace("%s", str(packages)), found)
+    python = "cp%d%d" % sys.version_info[:2]
+    assert cause.rule == "extension"
+    assert "_C.cpython-35m-x86_64-linux-gnu.so, built for Python 3.5" in cause.meaning
+    assert "WHEEL says cp35-cp35m-linux_x86_64" in cause.meaning
+    assert python in cause.fix and "rename" not in cause.fix.replace("never a renamed wheel", "")
+    assert cause.fix.endswith(
+        '`python -m pip install --force-reinstall --no-deps "torch==2.13.0+cpu" '
+        "--index-url https://download.pytorch.org/whl/cpu`"
+    )
+
+
+def test_an_extension_its_record_lists_but_that_is_gone_is_an_incomplete_install(tmp_path, monkeypatch):
+    """No _C file at all, though the install's RECORD lists one: the installed files differ from what was
+    installed, the one fact that makes reinstalling the fix."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    record = packages / "torch-2.0.1.dist-info" / "RECORD"
+    record.write_text("torch/__init__.py,,\ntorch/_C.cpython-311-x86_64-linux-gnu.so,sha256=AAAA,38000\n")
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    cause = diagnosis.explain(
+        "ModuleNotFoundError: No module named 'torch._C'", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "extension" and "installed incompletely" in cause.meaning
+    assert cause.fix == '`python -m pip install --force-reinstall --no-deps "torch==2.0.1"`'
+
+
+def test_a_source_checkout_without_built_extensions_says_so(tmp_path, monkeypatch):
+    """A torch source tree (setup.py beside torch/, no .dist-info) whose extensions were never built, imported as
+    the environment's (an editable install that failed to build): build in place, or take it off sys.path."""
+    checkout = tmp_path / "pytorch"
+    (checkout / "torch" / "_C").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("")
+    (checkout / "setup.py").write_text("from setuptools import setup\n")
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(checkout), str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.by_extension(diagnosis.parse(TORCH_C_FOLDER % checkout), found)
+    assert cause is not None and cause.meaning.startswith("%s is a source checkout" % checkout)
+    assert "pip install -e ." in cause.fix
+
+
+def _jinja_and_markupsafe(tmp_path, monkeypatch, declared="MarkupSafe (>=0.23)", markupsafe="2.1.5"):
+    """An environment with Jinja2 2.11.3 and a user site with MarkupSafe (pallets/jinja#1658 as
+    hiyouga/LlamaFactory#4852 met it); returns (facts, traceback text)."""
+    prefix, packages = site(tmp_path, torch_version="2.13.0")
+    (packages / "jinja2").mkdir()
+    (packages / "jinja2" / "__init__.py").write_text("")
+    (packages / "jinja2" / "filters.py").write_text("from markupsafe import soft_unicode\n")
+    info = packages / "Jinja2-2.11.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: Jinja2\nVersion: 2.11.3\nRequires-Dist: %s\n"
+        "Requires-Dist: Babel (>=0.8) ; extra == 'i18n'\n\nJinja is a fast templating engine.\n" % declared
+    )
+    (info / "RECORD").write_text("jinja2/__init__.py,sha256=AAAA,1549\njinja2/filters.py,sha256=AAAA,41415\n")
+    user = tmp_path / "home" / ".local" / "lib" / "python3.10" / "site-packages"
+    (user / "markupsafe").mkdir(parents=True)
+    (user / "markupsafe" / "__init__.py").write_text("")
+    info = user / ("MarkupSafe-%s.dist-info" % markupsafe)
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: MarkupSafe\nVersion: %s\n" % markupsafe)
+    (info / "RECORD").write_text("markupsafe/__init__.py,sha256=AAAA,10367\n")
+    monkeypatch.setattr(provenance.site, "getusersitepackages", lambda: str(user))
+    monkeypatch.setattr(sys, "path", [str(user), str(packages)])
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/src/checks/verify/install.py", line 190, in check_dependencies\n'
+        "    importlib.import_module(module)\n"
+        '  File "<frozen importlib._bootstrap>", line 1204, in _gcd_import\n'
+        '  File "%s/jinja2/__init__.py", line 12, in <module>\n'
+        "    from .filters import FILTERS\n"
+        '  File "%s/jinja2/filters.py", line 13, in <module>\n'
+        "    from markupsafe import soft_unicode\n"
+        "ImportError: cannot import name 'soft_unicode' from 'markupsafe' (%s/markupsafe/__init__.py)\n"
+        % (packages, packages, user)
+    )
+    return facts_for(monkeypatch, prefix, [user, packages]), text
+
+
+def test_two_installed_packages_whose_apis_do_not_meet_are_both_named(tmp_path, monkeypatch):
+    """Jinja2 2.11.3 imports soft_unicode, which MarkupSafe 2.1 removed; Jinja2 declares only MarkupSafe>=0.23, so
+    pip is satisfied: the pair, their versions and locations, and the fixes (upgrade the importer, pin the provider
+    below the installed release, remove the user-site copy)."""
+    pytest.importorskip("packaging")
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch)
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "pair"
+    assert "Jinja2 2.11.3" in cause.meaning and "MarkupSafe 2.1.5" in cause.meaning
+    assert "MarkupSafe>=0.23 is met" in cause.meaning and "a mixed install" in cause.meaning
+    assert "`python -m pip install -U Jinja2`" in cause.fix
+    assert '`python -m pip install "MarkupSafe<2.1.5"`' in cause.fix
+    assert "pip uninstall --user MarkupSafe" in cause.fix
+    assert "reinstall" not in cause.fix
+
+
+def test_an_importer_s_unmet_requirement_is_named_with_its_install(tmp_path, monkeypatch):
+    """The importer declares a MarkupSafe the installed one does not meet: the declared requirement decides."""
+    pytest.importorskip("packaging")
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch, declared="MarkupSafe (<2.1)")
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "pair" and cause.meaning.startswith("an unmet requirement: Jinja2 2.11.3")
+    assert cause.fix.startswith('python -m pip install "MarkupSafe<2.1"')
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # Python/ceval.c import_from, a circular import: not two packages' APIs
+        "ImportError: cannot import name 'soft_unicode' from partially initialized module 'markupsafe' (most likely "
+        "due to a circular import) (%s/markupsafe/__init__.py)",
+        # a module no .dist-info installed (a stdlib module, a loose file): nothing to pair
+        "AttributeError: module 'dis' has no attribute 'Bytecode'",
+    ],
+)
+def test_what_is_not_two_installed_packages_is_not_judged_as_a_pair(tmp_path, monkeypatch, line):
+    found, text = _jinja_and_markupsafe(tmp_path, monkeypatch)
+    text = text.rsplit("\n", 2)[0] + "\n" + (line % "/x" if "%s" in line else line) + "\n"
+    assert diagnosis.explain(text, found).rule != "pair"
+
+
+def test_a_missing_pure_python_module_of_a_checkout_is_not_called_an_unbuilt_extension(tmp_path, monkeypatch):
+    """`No module named 'torch._six'` (a module a release removed) in a source checkout says nothing about its
+    compiled extensions: nothing shows the module is one (no stub, not torch's C-extension message)."""
+    checkout = tmp_path / "pytorch"
+    (checkout / "torch").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("")
+    (checkout / "setup.py").write_text("from setuptools import setup\n")
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(checkout), str(packages)])
+    found = facts_for(monkeypatch, prefix, [packages])
+    assert diagnosis.by_extension(diagnosis.parse("ModuleNotFoundError: No module named 'torch._six'"), found) is None
+
+
+# torchvision/datasets/mnist.py imports lzma (pytorch/vision#2921; lucidrains/imagen-pytorch#92):
+LZMA_TRACEBACK = """Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/torchvision/datasets/mnist.py", line 11, in <module>
+    import lzma
+  File "/home/u/.pyenv/versions/3.11.7/lib/python3.11/lzma.py", line 27, in <module>
+    from _lzma import *
+ModuleNotFoundError: No module named '_lzma'"""
+
+
+def test_a_python_built_without_liblzma_is_the_cause_not_a_pip_package(tmp_path, monkeypatch):
+    """_lzma is an optional extension of CPython's standard library, absent from this interpreter's lib-dynload:
+    the interpreter must be rebuilt with liblzma's headers; no pip install provides it."""
+    from checks.machine import interpreter
+
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    build = interpreter.InterpreterBuild(
+        version="3.11.7", base_prefix="/home/u/.pyenv/versions/3.11.7", origin="pyenv", dynload="/x", missing=("_lzma",)
+    )
+    cause = diagnosis.explain(LZMA_TRACEBACK, dataclasses.replace(found, interpreter=build))
+    assert cause.rule == "stdlib"
+    assert "liblzma-dev" in cause.fix and "xz-devel" in cause.fix and "pyenv install --force 3.11.7" in cause.fix
+    assert "pip install" not in cause.fix
+
+
+def test_a_missing_module_the_interpreter_has_is_not_blamed_on_its_build(tmp_path, monkeypatch):
+    """The same text where the interpreter has _lzma (e.g. a stdlib shadow broke it): the stdlib rule stays out."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    assert diagnosis.explain(LZMA_TRACEBACK, found).rule != "stdlib"
+
+
+# numpy/_core/__init__.py (numpy 2.x) when its extension does not import, after CPython's own ModuleNotFoundError
+NUMPY_C_EXTENSIONS = (
+    "Traceback (most recent call last):\n"
+    '  File "%s/numpy/_core/__init__.py", line 23, in <module>\n'
+    "    from . import multiarray\n"
+    "ModuleNotFoundError: No module named 'numpy._core._multiarray_umath'\n\n"
+    "During handling of the above exception, another exception occurred:\n\n"
+    "ImportError: \n\nIMPORTANT: PLEASE READ THIS FOR ADVICE ON HOW TO SOLVE THIS ISSUE!\n\n"
+    "Importing the numpy C-extensions failed. This error can happen for\nmany reasons, often due to issues with your "
+    "setup or how NumPy was\ninstalled.\nThe following compiled module files exist, but seem incompatible\n"
+    "with with either python 'cpython-311' or the platform 'linux':\n\n  * _multiarray_umath.x86_64-linux-gnu.so\n"
+)
+
+
+def ros_facts(tmp_path, monkeypatch):
+    """ROS 1's setup.bash: PYTHONPATH=/opt/ros/<distro>/lib/python2.7/dist-packages, ROS_DISTRO, CMAKE_PREFIX_PATH;
+    its numpy carries Debian's Python 2.7 extension names (`*.x86_64-linux-gnu.so`)."""
+    prefix, packages = site(tmp_path)
+    ros = tmp_path / "opt" / "ros" / "melodic" / "lib" / "python2.7" / "dist-packages"
+    (ros / "numpy" / "_core").mkdir(parents=True)
+    (ros / "numpy" / "__init__.py").write_text("")
+    (ros / "numpy" / "_core" / "__init__.py").write_text("")
+    (ros / "numpy" / "_core" / "_multiarray_umath.x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    (ros / "rospkg").mkdir()
+    (ros / "rospkg" / "__init__.py").write_text("")
+    environ = {
+        "PYTHONPATH": str(ros),
+        "ROS_DISTRO": "melodic",
+        "CMAKE_PREFIX_PATH": str(tmp_path / "opt" / "ros" / "melodic"),
+    }
+    monkeypatch.setattr(sys, "path", [str(ros), str(packages)])
+    found = facts_for(monkeypatch, prefix, [ros, packages], environ)
+    prov = dataclasses.replace(found.provenance, foreign_paths=provenance.foreign_paths(environ, (3, 11)))
+    return dataclasses.replace(found, provenance=prov), ros
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux extension's file name")
+def test_a_module_from_another_python_s_pythonpath_entry_names_the_entry(tmp_path, monkeypatch):
+    """DexaiRobotics/drake-torch#73: sourcing ROS puts python2.7/dist-packages first on PYTHONPATH; the failing
+    numpy is that entry's. The extension rule's finding (files for another interpreter) is kept, the entry is why."""
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    cause = diagnosis.explain(NUMPY_C_EXTENSIONS % ros, found)
+    assert cause.rule == "foreign-path"
+    assert cause.meaning.startswith("PYTHONPATH holds %s, packages for Python 2.7 (ROS's setup script" % ros)
+    assert "numpy is imported from there" in cause.meaning and "built for another interpreter" in cause.meaning
+    assert "`unset PYTHONPATH`" in cause.fix and "drop %s from PYTHONPATH after sourcing ROS" % ros in cause.fix
+    assert "pip install" not in cause.fix
+
+
+def test_a_python_2_source_file_on_pythonpath_names_the_entry(tmp_path, monkeypatch):
+    """Python 2 syntax in a file from that entry (CPython 3's SyntaxError text for a print statement)."""
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    text = (
+        '  File "%s/rospkg/os_detect.py", line 12\n    print "ok"\n    ^^^^^^^^^^\n'
+        "SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?" % ros
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "foreign-path" and "rospkg is imported from there" in cause.meaning
+
+
+def test_a_failure_of_a_module_not_on_the_foreign_entry_is_judged_as_before(tmp_path, monkeypatch):
+    found, ros = ros_facts(tmp_path, monkeypatch)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found)
+    assert cause.rule != "foreign-path"
