@@ -327,7 +327,7 @@ class Ranks:
     """Ranks 0 and 1 of a world started by hand (RANK/WORLD_SIZE/MASTER_*); rank 0's stdout read line by line."""
 
     def __init__(self, repo_root, tmp_path, *args, world=2):
-        port = free_port()
+        self.port = port = free_port()
         self.lines, self.queue, self.procs, self.files = [], queue.Queue(), [], []
         for rank in (0, 1):
             env = child_env(RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
@@ -447,6 +447,31 @@ def test_a_hung_rank_is_named_after_the_timeout(repo_root, tmp_path):
     code, text, waited = stopped_rank_run(repo_root, tmp_path, stop, "--timeout", "4")
     assert code == 1 and 3 < waited < 30, text
     assert re.search(r"FAIL \S+: rank 0 did not finish within 4 s \(--timeout\); rank 1 did not respond", text), text
+
+
+@needs_torch
+@posix_only
+def test_a_store_frozen_mid_request_is_a_fail_naming_the_store(repo_root, tmp_path):
+    """A client of rank 0's store sends the first byte of a request and no more, as a rank stopped in the middle of
+    a request does. torch < 2.4's store server reads a request to its end with blocking reads, so the whole store
+    stops answering: rank 0 FAILs naming the store and exits 1 (it raised out of a step and exited 3 before). The
+    libuv store of torch >= 2.4 serves the others meanwhile: the run passes."""
+    pair = Ranks(repo_root, tmp_path, "--timeout", "20", *BUSY)
+    try:
+        assert pair.wait_for("PASS init:"), "".join(pair.lines)
+        with socket.create_connection(("127.0.0.1", int(pair.port))) as stalled:
+            stalled.sendall(bytes([2]))  # the query type of a request (2: ADD in torch 2.0.1's TCPStore), then nothing
+            code, text, waited = pair.finish()
+    finally:
+        pair.close()
+    text += (tmp_path / "rank0.err").read_text()
+    assert "Traceback" not in text and "internal error" not in text, text
+    if not _blocking_store_server():
+        assert code == 0, text
+        return
+    assert code == 1 and waited < 45, text
+    fail = next(line for line in text.splitlines() if line.startswith("FAIL "))
+    assert "rendezvous store" in fail, text
 
 
 def stopped_rank_run(repo_root, tmp_path, fault, *args):
