@@ -1,6 +1,7 @@
 """dist's control plane: the rendezvous store for roll-call and progress, and ending a run that a rank broke."""
 
 import os
+import re
 import signal
 import socket
 import sys
@@ -165,9 +166,12 @@ class Session:
             except Exception:
                 pass
             os._exit(EXIT_FAILED)
-        summary, actual = dm.describe_failure("rank 0 " + why, *self.others(), backend=self.backend)
+        others = self.others()
+        summary, actual = dm.describe_failure("rank 0 " + why, *others, backend=self.backend)
         expected = "every rank finishes %s within --timeout %g s" % (phase, self.timeout)
         hint = HINTS.get(self.backend, HINTS["gloo"])
+        if others[0] is None:  # the store itself did not answer: where it is, and what stalls it
+            hint = store_silent_hint(self.torch.__version__, self.launch)
         cause = diagnosis.explain("%s\n%s" % (summary, actual or ""), diagnosis.gather())
         if cause.rule in diagnosis.FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
             summary, hint = "%s (%s)" % (summary, cause.meaning), cause.fix
@@ -217,6 +221,26 @@ class Session:
         while self.rank == 0 and self.op("add", "left", 0) < self.world and time.monotonic() < deadline:
             time.sleep(0.05)
         return []
+
+
+def store_silent_hint(version, launch):
+    """Return the fix for a rendezvous store that stopped answering. Before torch 2.4 the TCPStore server reads each
+    request to its end with blocking reads, so one client stopped in the middle of a request (a rank frozen: SIGSTOP,
+    a debugger, a node swapping) stalls it for every rank (tests/distributed/test_command.py reproduces it with
+    torch 2.0.1); from 2.4 its libuv server serves the others meanwhile (torch 2.4 release notes: libuv TCPStore
+    backend by default)."""
+    where = "%s:%s" % (launch.get("addr") or "MASTER_ADDR", launch.get("port") or "MASTER_PORT")
+    release = tuple(int(x) for x in re.findall(r"\d+", version)[:2])
+    if release and release < (2, 4):
+        return (
+            "the store at %s (rank 0 hosts it) stopped answering: on torch %s one rank stopped in the middle of a "
+            "request stalls it for all; look for a frozen or stopped rank process (`ps -o pid,stat,cmd` shows T or "
+            "D) on each host, or a host that swaps" % (where, version)
+        )
+    return (
+        "the store at %s (rank 0 or torchrun's agent hosts it) stopped answering: check that its host is up and "
+        "reachable from every node, and that its process is not stopped (`ps -o pid,stat,cmd`)" % where
+    )
 
 
 class StoreSilent(RuntimeError):

@@ -472,6 +472,7 @@ def test_a_store_frozen_mid_request_is_a_fail_naming_the_store(repo_root, tmp_pa
     assert code == 1 and waited < 45, text
     fail = next(line for line in text.splitlines() if line.startswith("FAIL "))
     assert "rendezvous store" in fail, text
+    assert "fix:      the store at 127.0.0.1:%s (rank 0 hosts it) stopped answering: on torch 2." % pair.port in text
 
 
 def stopped_rank_run(repo_root, tmp_path, fault, *args):
