@@ -289,6 +289,8 @@ def test_the_fix_for_a_silent_store_fits_the_torch_release():
     """Before torch 2.4 one client stopped mid-request stalls the store for all: look for a stopped rank; from 2.4
     the libuv server serves the others, so the store's host itself is the suspect."""
     old = world.store_silent_hint("2.0.1+cu117", MANUAL)
-    assert old.startswith("the store at 127.0.0.1:29500 (rank 0 hosts it) stopped answering: on torch 2.0.1+cu117 one rank")
+    assert old.startswith(
+        "the store at 127.0.0.1:29500 (rank 0 hosts it) stopped answering: on torch 2.0.1+cu117 one rank"
+    )
     new = world.store_silent_hint("2.13.0+cpu", dict(MANUAL, addr=None, port=None))
     assert new.startswith("the store at MASTER_ADDR:MASTER_PORT") and "one rank stopped" not in new
