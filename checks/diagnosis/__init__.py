@@ -22,6 +22,8 @@ explains the failure decides it, and the verdict names that fact:
    process enumerates one MIG instance only);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
+4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
+   or a path this user may not write; the fix names the variable that chose the directory where one did;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
 6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
@@ -37,7 +39,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
-from checks.diagnosis.environment import by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import by_path, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
@@ -114,6 +116,7 @@ FACT_RULES = (
     "mig",
     "variable",
     "system",
+    "path",
 )
 
 
@@ -143,6 +146,7 @@ def explain(text, facts):
         ("mig", lambda: by_mig(parts, facts)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
+        ("path", lambda: by_path(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),
         ("unrecognised", lambda: unrecognised(parts, facts)),
@@ -174,4 +178,7 @@ def gather(environ=None):
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
         interpreter=interpreter.collect(),
+        path_variables={
+            k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
+        },
     )

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 
-from checks.diagnosis.model import WORKERS, Cause
+from checks.diagnosis.model import PATH, WORKERS, Cause
 from checks.machine import system as system_rules
 
 
@@ -148,6 +148,72 @@ def by_system(parts, facts):
             fact="getaddrinfo(%r): %s" % (system.hostname, system.resolve_error or "no address"),
         )
     return None
+
+
+def by_path(parts, facts):
+    """Rule 4b: an access error (EACCES, EROFS: the errno classes of model.ERRNO) on a path the error's last line
+    names, judged by that path's facts (system.path_facts): a read-only file system, or a path this user may not
+    write (another owner, or no write permission). Frames of a traceback name source files, not what failed, so
+    only the last line's paths count. The fix points the variable that chose the directory elsewhere where one did
+    (a variable whose value is a folder holding the path), else TMPDIR for a path in the temporary folder (Python's
+    tempfile and most tools read it), else XDG_CACHE_HOME for one under ~/.cache (the XDG Base Directory
+    specification's default, which torch.hub follows), else the directory itself."""
+    if "EACCES" not in parts.errno:
+        return None
+    for path in [p for p in PATH.findall(parts.line) if len(p) > 1][:4]:
+        found = system_rules.path_facts(path)
+        if found.read_only:
+            meaning = "%s is on a read-only file system (%s cannot be written)" % (path, found.nearest)
+            fact = "%s on a read-only mount" % found.nearest
+        elif not found.writable:
+            owner = found.owner or "uid %s" % found.owner_uid
+            me = system_rules.user_name(found.uid) or "uid %s" % found.uid
+            if found.owner_uid != found.uid:
+                whose = "belongs to %s, not to this user (%s)" % (owner, me)
+            else:
+                whose = "has no write permission for its owner, this user (%s)" % me
+            meaning = "%s cannot be written by this process: %s (%s) %s" % (path, found.nearest, found.mode, whose)
+            fact = "%s %s, owner %s, this user %s" % (found.nearest, found.mode, owner, me)
+        else:
+            continue
+        return Cause(meaning=meaning, fix=_elsewhere(path, found, facts), fact=fact)
+    return None
+
+
+def _elsewhere(path, found, facts):
+    """The fix of a path this process cannot write: the variable that chose it, or the directory's own remedy."""
+    chosen = [
+        (name, value)
+        for name, value in facts.path_variables.items()
+        if path == value or path.startswith(value.rstrip("/") + "/")
+    ]
+    if chosen:
+        name, value = max(chosen, key=lambda kv: len(kv[1]))
+        return "point %s (now %s) at a directory this user can write: `export %s=<a writable directory>`" % (
+            name,
+            value,
+            name,
+        )
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, facts.provenance.environment) if p}
+    if not found.read_only and any(os.path.realpath(found.nearest).startswith(p + "/") for p in prefixes):
+        return (
+            "%s is inside a Python installation this user does not own: install into an environment of your own "
+            "(`pixi install`, or `python -m venv` and its pip) instead of writing there" % found.nearest
+        )
+    cache = os.path.join(os.path.expanduser("~"), ".cache")
+    for name, folder in (("TMPDIR", facts.system.tempdir), ("XDG_CACHE_HOME", cache)):
+        if folder and path.startswith(folder.rstrip("/") + "/"):
+            return "set %s to a directory this user can write: `export %s=<a writable directory>`" % (name, name)
+    if found.read_only:
+        return "write it to a writable directory, or mount %s read-write (a container: a writable volume there)" % (
+            found.nearest
+        )
+    if found.owner_uid == found.uid:
+        return "`chmod u+w %s`, or write to another directory" % found.nearest
+    return "give this user write access (`sudo chown -R %s %s`), or write to a directory it owns" % (
+        system_rules.user_name(found.uid) or "$(id -un)",
+        found.nearest,
+    )
 
 
 # torch.utils.cpp_extension's own messages (torch/utils/cpp_extension.py, 2.0 to 2.13: CUDA_MISMATCH_MESSAGE,

@@ -168,6 +168,8 @@ class Facts:
     variables: Dict[str, str] = dataclasses.field(default_factory=dict)
     gpu_access: GpuAccess = dataclasses.field(default_factory=GpuAccess)
     interpreter: InterpreterBuild = dataclasses.field(default_factory=InterpreterBuild)
+    # the variables whose value is one absolute path (TMPDIR, HF_HOME, ...): which of them chose a directory
+    path_variables: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""

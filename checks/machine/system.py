@@ -150,6 +150,59 @@ def _existing(path):
     return path
 
 
+@dataclasses.dataclass(frozen=True)
+class PathFacts:
+    """What decides whether this process may write a path a failure names, read with stat(2), statvfs(3) and
+    access(2) only (nothing is opened or written): path as named; nearest: the path itself when it exists, else its
+    nearest existing parent (where it would be created); read_only: that file system is mounted read-only
+    (ST_RDONLY; None unknown); writable: access(nearest, W_OK) for this process; owner_uid / owner: nearest's owner
+    (uid, and its name from the password database where it has one); mode: nearest's mode as `ls -l` shows it
+    (`drwxr-xr-x`); uid: this process's effective uid."""
+
+    path: str
+    nearest: str
+    read_only: Optional[bool]
+    writable: bool
+    owner_uid: Optional[int]
+    owner: Optional[str]
+    mode: Optional[str]
+    uid: Optional[int]
+
+
+def path_facts(path):
+    """Return the PathFacts of `path` (absolute; from an untrusted failure text, so only looked at, never opened)."""
+    import stat as stat_module
+
+    nearest = _existing(path) or "/"
+    st = _statvfs(nearest)
+    flag = getattr(os, "ST_RDONLY", 0)
+    try:
+        info = os.stat(nearest)
+        owner_uid, mode = info.st_uid, stat_module.filemode(info.st_mode)
+    except OSError:
+        owner_uid = mode = None
+    return PathFacts(
+        path=path,
+        nearest=nearest,
+        read_only=bool(st.f_flag & flag) if st is not None and flag else None,
+        writable=os.access(nearest, os.W_OK),
+        owner_uid=owner_uid,
+        owner=user_name(owner_uid),
+        mode=mode,
+        uid=os.geteuid() if hasattr(os, "geteuid") else None,
+    )
+
+
+def user_name(uid):
+    """The name of `uid` in the password database, or None."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError, TypeError, OverflowError):
+        return None
+
+
 def code_dir(purpose, variable, default):
     """Return the CodeDir of a compiler cache: `variable`'s value, else `default`."""
     path = os.environ.get(variable) or default

@@ -3,6 +3,9 @@ toolchain. Each fact is laid out in tmp_path as the real artefact is, and each f
 loader prints (sources at each test)."""
 
 import dataclasses
+import os
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -160,3 +163,94 @@ def test_cpp_extension_failures_are_judged_by_the_toolchain(tmp_path, monkeypatc
     assert cause.rule == "toolchain" and "CUDA 11.3 toolkit" in cause.fix and "12.2" in cause.meaning
     cause = diagnosis.explain("RuntimeError: Ninja is required to load C++ extensions", found)
     assert cause.rule == "toolchain" and "pip install ninja" in cause.fix and "not on PATH" in cause.meaning
+
+
+def _path_facts(path, **changes):
+    """system.PathFacts of `path` as a user (uid 1000, `me`) who may not write a folder root owns."""
+    base = dict(
+        path=path, nearest="/data/models", read_only=False, writable=False, owner_uid=0, owner="root", mode="drwxr-xr-x"
+    )
+    return system.PathFacts(**dict(base, uid=1000, **changes))
+
+
+# Python's OSError text for errno 13 and 30 (Objects/exceptions.c: `[Errno N] strerror: 'filename'`).
+DENIED = "PermissionError: [Errno 13] Permission denied: '/data/models/hub/checkpoints/resnet50.pth'"
+READ_ONLY = "OSError: [Errno 30] Read-only file system: '/data/models/hub/checkpoints/resnet50.pth'"
+
+
+def test_a_folder_of_another_owner_is_named_with_the_variable_that_chose_it(tmp_path, monkeypatch):
+    """A download into TORCH_HOME=/data/models that root owns: the path's owner and mode are the fact, and the fix
+    points TORCH_HOME elsewhere, not a reinstall."""
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages]), path_variables={"TORCH_HOME": "/data/models"}
+    )
+    monkeypatch.setattr(system, "path_facts", lambda path: _path_facts(path))
+    monkeypatch.setattr(system, "user_name", lambda uid: {0: "root", 1000: "me"}.get(uid))
+    cause = diagnosis.explain(DENIED, found)
+    assert cause.rule == "path" and "/data/models (drwxr-xr-x) belongs to root, not to this user (me)" in cause.meaning
+    assert cause.fix.startswith("point TORCH_HOME (now /data/models) at a directory this user can write")
+    assert cause.fact == "/data/models drwxr-xr-x, owner root, this user me" and "reinstall" not in cause.fix
+
+
+def test_a_read_only_mount_or_a_folder_without_write_permission_has_its_own_fix(tmp_path, monkeypatch):
+    """No variable chose the folder: a read-only file system wants a writable mount; the owner's own folder without
+    write permission wants chmod; another owner's wants chown."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    monkeypatch.setattr(system, "user_name", lambda uid: {0: "root", 1000: "me"}.get(uid))
+    for changes, text, meaning, fix in (
+        (dict(read_only=True), READ_ONLY, "is on a read-only file system", "mount /data/models read-write"),
+        (dict(owner_uid=1000, owner="me", mode="dr-xr-xr-x"), DENIED, "no write permission for its owner", "chmod u+w"),
+        ({}, DENIED, "belongs to root, not to this user (me)", "`sudo chown -R me /data/models`"),
+    ):
+        monkeypatch.setattr(system, "path_facts", lambda path, c=changes: _path_facts(path, **c))
+        cause = diagnosis.explain(text, found)
+        assert cause.rule == "path" and meaning in cause.meaning and fix in cause.fix, cause
+
+
+def test_a_path_this_user_may_write_or_a_frame_s_path_is_not_blamed(tmp_path, monkeypatch):
+    """The facts decide: a writable path on a read-write mount is no cause; only the last line's paths count (a
+    traceback's frames name source files)."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    monkeypatch.setattr(system, "path_facts", lambda path: _path_facts(path, writable=True))
+    assert diagnosis.explain(DENIED, found).rule != "path"
+    monkeypatch.setattr(system, "path_facts", lambda path: _path_facts(path))
+    frames = 'Traceback (most recent call last):\n  File "/data/models/x.py", line 3, in <module>\nPermissionError: x\n'
+    assert diagnosis.explain(frames, found).rule != "path"
+
+
+LINUX_ROOT = pytest.mark.skipif(
+    not sys.platform.startswith("linux")
+    or not hasattr(os, "geteuid")
+    or os.geteuid() != 0
+    or not shutil.which("unshare"),
+    reason="needs root and unshare(1) to mount a folder read-only in a private mount namespace",
+)
+
+
+@LINUX_ROOT
+def test_a_real_read_only_mount_is_read_from_the_file_system(repo_root, tmp_path):
+    """A folder bind-mounted read-only in a private mount namespace; writing there raises EROFS, and the judgement
+    reads the mount's flags (statvfs ST_RDONLY) and names HF_HOME, which chose the folder."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    judge = (
+        "from checks import diagnosis\n"
+        "try:\n    open(%r, 'w')\nexcept OSError as exc:\n    text = '%%s: %%s' %% (type(exc).__name__, exc)\n"
+        "cause = diagnosis.explain(text, diagnosis.gather())\nprint(cause.rule, cause.meaning, cause.fix, sep='|')\n"
+        % str(folder / "model.bin")
+    )
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" -c "$3"'
+    env = dict(os.environ, PYTHONPATH=str(repo_root), HF_HOME=str(folder))
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, judge],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    rule, meaning, fix = proc.stdout.strip().split("|")
+    assert rule == "path" and "is on a read-only file system" in meaning, proc.stdout + proc.stderr
+    assert fix.startswith("point HF_HOME (now %s)" % folder)

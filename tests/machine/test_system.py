@@ -4,6 +4,8 @@ out under tmp_path as the kernel shows them: /proc/self/cgroup lines `hierarchy-
 cgroup-v1/pids.rst)."""
 
 import dataclasses
+import os
+import stat
 
 import pytest
 
@@ -124,3 +126,18 @@ def test_the_torch_cache_of_this_process_is_collected(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "t"))
     (cache,) = [c for c in system.code_dirs() if c.variable == "TORCH_HOME"]
     assert (cache.path, cache.writable, cache.runs_code) == (str(tmp_path / "t"), True, False)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners and modes")
+def test_path_facts_look_at_the_nearest_existing_folder(tmp_path, monkeypatch):
+    """A path not yet made is judged by the folder it would be created in: its owner, mode and mount flags; a
+    read-only mount is statvfs's ST_RDONLY."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o750)
+    found = system.path_facts(str(folder / "hub" / "model.bin"))
+    assert found.nearest == str(folder) and found.mode == stat.filemode(os.stat(folder).st_mode) == "drwxr-x---"
+    assert found.owner_uid == os.stat(folder).st_uid and found.uid == os.geteuid() and found.read_only is False
+    flagged = os.statvfs(str(folder))
+    monkeypatch.setattr(os, "statvfs", lambda path: type("V", (), {"f_flag": flagged.f_flag | os.ST_RDONLY})())
+    assert system.path_facts(str(folder / "x")).read_only is True
