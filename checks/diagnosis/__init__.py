@@ -20,6 +20,7 @@ explains the failure decides it, and the verdict names that fact:
    node this user may not open, a libcuda of another version than the kernel module);
 3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
    process enumerates one MIG instance only);
+3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
@@ -40,7 +41,7 @@ import dataclasses
 import os
 
 from checks.diagnosis.environment import by_path, by_system, by_toolchain, by_variable
-from checks.diagnosis.gpu import by_gpu_access, by_mig, cuda_init_class
+from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
@@ -114,6 +115,7 @@ FACT_RULES = (
     "loader-path",
     "gpu-access",
     "mig",
+    "gpu-memory",
     "variable",
     "system",
     "path",
@@ -144,6 +146,7 @@ def explain(text, facts):
         ("loader-path", lambda: by_loader_path(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
+        ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),

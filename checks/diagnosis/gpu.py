@@ -7,6 +7,7 @@ import re
 
 from checks.diagnosis.model import Cause
 from checks.machine import gpu_access
+from checks.machine import system as system_rules
 
 # CUDA's initialisation errors by class: (class, cudaError_t value, the texts torch surfaces). Meanings: CUDA Runtime
 # API reference, "enum cudaError": cudaErrorInsufficientDriver (35) the driver is older than the runtime, or none is
@@ -233,4 +234,82 @@ def by_mig(parts, facts):
         "CUDA_VISIBLE_DEVICES=%s for the second (e.g. one torchrun worker per slice); MIG slices cannot be used "
         "together as several devices of one process" % (migs[0], migs[1]),
         fact="CUDA_VISIBLE_DEVICES=%s (%d MIG instances)" % (visible, len(migs)),
+    )
+
+
+# torch's CUDA out-of-memory message (c10/cuda/CUDACachingAllocator.cpp). torch 2.0.1 (format strings read from its
+# libc10_cuda.so): "CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity; 6.10 GiB already
+# allocated; 3.00 MiB free; 6.20 GiB reserved in total by PyTorch) If reserved memory is >> allocated memory try
+# setting max_split_size_mb ...". From 2.1 (as users post it): "Tried to allocate 1.95 GiB. GPU 0 has a total
+# capacity of 14.57 GiB of which 1.58 GiB is free. Process 2493055 has 12.02 GiB memory in use. Including non-PyTorch
+# memory, this process has 966.00 MiB memory in use. ..." -- the other processes on that GPU (NVML's), then this one.
+OUT_OF_MEMORY = re.compile(r"CUDA out of memory\. Tried to allocate")
+SIZE = r"([\d.]+ [KMGT]?i?B)"
+OOM_FIGURES = {
+    "gpu": (r"\(GPU (\d+);", r"GPU (\d+) has a total capacity"),
+    "total": (SIZE + r" total capacity", r"total capacity of " + SIZE),
+    "free": (SIZE + r" free;", r"of which " + SIZE + r" is free"),
+    "this": (SIZE + r" reserved in total by PyTorch", r"this process has " + SIZE + r" memory in use"),
+}
+OTHER_PROCESS = re.compile(r"Process (\d+) has " + SIZE + r" memory in use")
+# A CUDA context holds some hundreds of MiB of device memory (its size varies with the GPU, driver and loaded
+# kernels; NVIDIA documents no figure): below this, memory outside PyTorch's reservation is not taken as another
+# process's.
+CONTEXT_ALLOWANCE = 1 << 30
+UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def _bytes(size):
+    number, unit = size.split()
+    return int(float(number) * UNITS.get(unit, 1))
+
+
+def by_gpu_memory(parts, facts):
+    """Rule 3f: CUDA ran out of memory, judged by who holds that GPU's memory, from the figures torch's message
+    gives (its GPU's total and free memory, this process's share, and from torch 2.1 each other process NVML
+    lists; with torch 2.0 the others' share is total - free - this process's reserved memory). Other processes
+    holding more than this one is the cause (free the GPU, or use another); else this process's own work does not
+    fit, and torch's own remedy for fragmentation, where its message gives one, is kept in the fix."""
+    text = parts.text
+    if not OUT_OF_MEMORY.search(text):
+        return None
+    found = {}
+    for name, patterns in OOM_FIGURES.items():
+        match = next((m for m in (re.search(p, text) for p in patterns) if m), None)
+        found[name] = match.group(1) if match else None
+    if not (found["total"] and found["this"]):
+        return None
+    total, mine = _bytes(found["total"]), _bytes(found["this"])
+    listed = [(pid, size) for pid, size in OTHER_PROCESS.findall(text)]
+    if listed:
+        others = sum(_bytes(size) for _, size in listed)
+        named = ", ".join("process %s (%s)" % kv for kv in listed)
+    else:  # torch 2.0 names no process: what this process's PyTorch did not reserve, less its own CUDA context
+        others = max(0, total - (_bytes(found["free"]) if found["free"] else 0) - mine)
+        named = "%s that this process's PyTorch did not reserve (other processes, or its own CUDA context)" % (
+            system_rules.human_size(others)
+        )
+        if others < CONTEXT_ALLOWANCE:
+            others = 0  # a CUDA context alone may hold that much: not evidence of another process
+    gpu = "GPU %s" % found["gpu"] if found["gpu"] is not None else "the GPU"
+    fact = "%s: %s total, this process %s, others %s" % (
+        gpu,
+        found["total"],
+        found["this"],
+        system_rules.human_size(others),
+    )
+    if others > mine:
+        return Cause(
+            meaning="%s is out of memory because others hold it: %s of its %s, while this process holds %s"
+            % (gpu, named, found["total"], found["this"]),
+            fix="free that GPU (`nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv` lists "
+            "who holds it; end those processes), or run on a free GPU: `CUDA_VISIBLE_DEVICES=<its index>`",
+            fact=fact,
+        )
+    remedy = re.search(r"(If reserved (?:but unallocated )?memory is[^.]*\.)", text)
+    return Cause(
+        meaning="this process's own work does not fit in %s: it holds %s of %s" % (gpu, found["this"], found["total"]),
+        fix="make it fit: a smaller batch, mixed precision (torch.autocast), activation checkpointing, or a GPU with "
+        "more memory" + ("; torch's own advice: %s" % remedy.group(1) if remedy else ""),
+        fact=fact,
     )

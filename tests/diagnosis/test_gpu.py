@@ -251,3 +251,56 @@ def test_two_mig_instances_in_one_process_are_one_device(tmp_path, monkeypatch):
     assert diagnosis.by_mig(
         diagnosis.parse(invalid), dataclasses.replace(found, variables={"CUDA_VISIBLE_DEVICES": MIGS})
     )
+
+
+# torch 2.0.1's message, from the format strings in its libc10_cuda.so ("CUDA out of memory. Tried to allocate ",
+# " total capacity; ", " already allocated; ", " reserved in total by PyTorch)", " If reserved memory is >> ...").
+OOM_2_0 = (
+    "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity; "
+    "%s already allocated; 3.00 MiB free; %s reserved in total by PyTorch) If reserved memory is >> allocated memory "
+    "try setting max_split_size_mb to avoid fragmentation.  See documentation for Memory Management and "
+    "PYTORCH_CUDA_ALLOC_CONF"
+)
+# torch >= 2.1's message as users post it: each other process NVML lists on that GPU, then this process.
+OOM_2_1_SHARED = (
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.95 GiB. GPU 0 has a total capacity of 14.57 GiB "
+    "of which 1.58 GiB is free. Process 2493055 has 12.02 GiB memory in use. Including non-PyTorch memory, this "
+    "process has 966.00 MiB memory in use. Of the allocated memory 734.07 MiB is allocated by PyTorch, and 33.93 MiB "
+    "is reserved by PyTorch but unallocated. If reserved but unallocated memory is large try setting "
+    "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See documentation for Memory "
+    "Management  (https://pytorch.org/docs/stable/notes/cuda.html#environment-variables)"
+)
+OOM_2_1_OWN = (
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 12.00 MiB. GPU 0 has a total capacity of 79.25 GiB "
+    "of which 8.94 MiB is free. Including non-PyTorch memory, this process has 79.23 GiB memory in use. Of the "
+    "allocated memory 77.59 GiB is allocated by PyTorch, and 17.18 MiB is reserved by PyTorch but unallocated. If "
+    "reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid "
+    "fragmentation."
+)
+
+
+@pytest.mark.parametrize(
+    "text, meaning, fix",
+    [
+        (
+            OOM_2_1_SHARED,
+            "GPU 0 is out of memory because others hold it: process 2493055 (12.02 GiB) of its 14.57 GiB, while this "
+            "process holds 966.00 MiB",
+            "run on a free GPU",
+        ),
+        (OOM_2_0 % ("1.10 GiB", "1.20 GiB"), "GPU 0 is out of memory because others hold it: 6.6 GiB that", "end"),
+        (
+            OOM_2_1_OWN,
+            "this process's own work does not fit in GPU 0: it holds 79.23 GiB of 79.25 GiB",
+            "torch's own advice: If reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=",
+        ),
+        (OOM_2_0 % ("7.10 GiB", "7.30 GiB"), "this process's own work does not fit in GPU 0", "max_split_size_mb"),
+    ],
+)
+def test_cuda_out_of_memory_is_judged_by_who_holds_the_gpu(tmp_path, monkeypatch, text, meaning, fix):
+    """The figures of torch's message decide: other processes holding more than this one are the cause (free the GPU
+    or use another), else this process's own work does not fit, with torch's own remedy kept."""
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "gpu-memory" and cause.meaning.startswith(meaning) and fix in cause.fix, cause
+    assert "reinstall" not in cause.fix
