@@ -23,6 +23,16 @@ Sources (formats):
   `Y` when the kernel refuses unsigned modules (CONFIG_MODULE_SIG_FORCE or module.sig_enforce=1).
 - DKMS (dkms(8)): a module's source lives in /usr/src/<name>-<version>/ with a dkms.conf; `dkms install -m nvidia -v
   <version>` builds and installs it for the running kernel.
+- The driver bound to each NVIDIA display device (PCI vendor 0x10de, class 0x03xxxx): the basename of the
+  /sys/bus/pci/devices/<address>/driver link (sysfs-bus-pci ABI), else `lspci -k -d 10de:` (`Kernel driver in use:
+  nouveau` under the device's line; lspci reads the same sysfs). The NVIDIA driver's README ("Common Problems") and its
+  kernel log (`NVRM: The NVIDIA probe routine was not called for 1 device(s). ... a driver such as: nouveau, rivafb,
+  nvidiafb or rivatv was loaded and obtained ownership of the NVIDIA device(s)`) say the nvidia module cannot take a
+  GPU another driver holds; those drivers loaded are read like the nvidia module (/proc/modules, /sys/module).
+- modprobe.d(5): `blacklist <module>` lines in /etc/modprobe.d, /run/modprobe.d, /usr/lib/modprobe.d and
+  /lib/modprobe.d (*.conf) stop udev's alias loading of a module; a module still loaded despite one was loaded from
+  an initramfs built before the blacklist (or by hand). The kernel command line (/proc/cmdline) can blacklist too:
+  `modprobe.blacklist=nouveau` (modprobe.d(5)), `rd.driver.blacklist=nouveau` (dracut.cmdline(7)).
 - Container signs: /.dockerenv (Docker creates it in every container), /run/.containerenv (Podman), `container=` in
   PID 1's environment (systemd's Container Interface), a cgroup path of docker, kubepods, libpod, containerd or lxc in
   /proc/self/cgroup. Each alone is a sign, not a proof (a VM image built from a container's file system keeps its
@@ -41,6 +51,11 @@ MODULE = "nvidia"
 MODULE_FILE = re.compile(r"(?:^|/)nvidia\.ko(?:\.(?:xz|zst|gz))?$")
 CONTAINER_CGROUP = re.compile(r"/(?:docker|kubepods|libpod|containerd|lxc|actions_job)[/.-]")
 LOCKDOWN_ACTIVE = re.compile(r"\[(\w+)\]")
+# The drivers the NVIDIA kernel module names as taking its GPUs (its `NVRM: ... a driver such as: nouveau, rivafb,
+# nvidiafb or rivatv` log line), nouveau first: the one distributions load by default.
+CONFLICTING = ("nouveau", "nvidiafb", "rivafb", "rivatv")
+MODPROBE_DIRS = ("etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d")
+LSPCI_DEVICE = re.compile(r"^(\S+) (VGA compatible controller|3D controller|Display controller)( \[[0-9a-f]+\])?:")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +67,9 @@ class KernelNode:
     secure_boot: True/False, None unknown; secure_boot_via: `efivars`, `mokutil` or `unknown`; lockdown: the active
     kernel_lockdown(7) mode (None: no lockdown LSM); sig_enforce: module.sig_enforce (None: unknown);
     dkms_sources: driver versions whose DKMS source is in /usr/src (`535.161.07`); container: the container signs
-    found (paths or `container=podman`)."""
+    found (paths or `container=podman`); gpu_drivers: (PCI address, bound driver or "") of each NVIDIA display
+    device; gpu_drivers_via: `sysfs`, `lspci` or `not looked up`; conflicting: the CONFLICTING modules loaded;
+    blacklisted: where those are blacklisted (`/etc/modprobe.d/x.conf`, `/proc/cmdline`)."""
 
     kernel: str = ""
     loaded: Optional[bool] = None
@@ -65,6 +82,10 @@ class KernelNode:
     sig_enforce: Optional[bool] = None
     dkms_sources: Tuple[str, ...] = ()
     container: Tuple[str, ...] = ()
+    gpu_drivers: Tuple[Tuple[str, str], ...] = ()
+    gpu_drivers_via: str = "not looked up"
+    conflicting: Tuple[str, ...] = ()
+    blacklisted: Tuple[str, ...] = ()
 
     def to_dict(self):
         """The JSON form (every field). Reports carry only the decisive() part, in the driver result's data."""
@@ -73,6 +94,10 @@ class KernelNode:
     def decisive(self, state):
         """The facts that decide why_not_loaded()'s `state`, as a dict for a result's data (JSON)."""
         names = ["kernel", "loaded", "module_files", "module_files_via"]
+        if state == "conflicting-driver":
+            return {
+                n: getattr(self, n) for n in names + ["gpu_drivers", "gpu_drivers_via", "conflicting", "blacklisted"]
+            }
         names += ["dkms_sources"] if state == "module-missing" else ["secure_boot", "secure_boot_via", "lockdown"]
         return {name: getattr(self, name) for name in names + (["sig_enforce"] if state != "module-missing" else [])}
 
@@ -86,10 +111,25 @@ class KernelNode:
         """True when the kernel refuses unsigned modules: Secure Boot on, lockdown above `none`, or sig_enforce."""
         return bool(self.secure_boot or (self.lockdown and self.lockdown != "none") or self.sig_enforce)
 
+    @property
+    def owner(self):
+        """The (PCI address, driver) of an NVIDIA GPU a CONFLICTING driver holds, else (None, that driver) where one is
+        loaded and no device's binding could be read, else None."""
+        held = [(address, driver) for address, driver in self.gpu_drivers if driver in CONFLICTING]
+        if held:
+            return held[0]
+        if self.conflicting and not self.gpu_drivers:  # no device's binding read: the loaded module decides
+            return None, self.conflicting[0]
+        return None
+
     def why_not_loaded(self):
         """Return (state, meaning, fix) for an nvidia module that is not loaded, from these facts, or None where they
         do not decide: `module-missing` (no module file for the running kernel: built for another one),
-        `signature-required` (a module file exists, it is not loaded, and the kernel demands signed modules)."""
+        `conflicting-driver` (nouveau or a frame-buffer driver holds the GPU, so the nvidia module cannot probe it:
+        NVIDIA's README, "Common Problems"; the fix is NVIDIA's Driver Installation Guide, "Disabling Nouveau":
+        blacklist it in modprobe.d, regenerate the initramfs, reboot), `signature-required` (a module file exists,
+        it is not loaded, and the kernel demands signed modules). A GPU bound to a conflicting driver is judged before
+        the signature policy, a conflicting module merely loaded after it."""
         if self.loaded:
             return None
         if self.module_missing:
@@ -112,6 +152,8 @@ class KernelNode:
                 "upgraded and the module was built only for the previous one" % (self.kernel, self.module_files_via),
                 fix,
             )
+        if self.owner is not None and self.owner[0]:  # a device bound to it: the direct fact comes first
+            return self._conflict()
         if self.module_files and self.signatures_required:
             why = []
             if self.secure_boot:
@@ -130,7 +172,41 @@ class KernelNode:
                 "key.der`, confirm it in MokManager at the next boot), then `sudo modprobe nvidia`; or disable Secure "
                 "Boot in the firmware settings and reboot",
             )
+        if self.owner is not None:  # loaded, no device's binding read
+            return self._conflict()
         return None
+
+    def _conflict(self):
+        address, driver = self.owner
+        if address:
+            held = "the %s driver holds the NVIDIA GPU %s (%s: bound to %s)" % (
+                driver,
+                address,
+                self.gpu_drivers_via,
+                driver,
+            )
+        else:
+            held = "the %s driver is loaded" % driver
+        installed = " (installed: %s)" % self.module_files[0] if self.module_files else ""
+        if self.blacklisted:
+            why = (
+                "; it is blacklisted (%s) yet loaded: it came from an initramfs built before the blacklist, or was "
+                "loaded by hand" % ", ".join(self.blacklisted)
+            )
+        else:
+            why = "; nothing blacklists it (no `blacklist %s` in modprobe.d, none on the kernel command line)" % driver
+        meaning = (
+            "%s, so the nvidia kernel module%s cannot probe it and no NVIDIA driver runs (NVRM: a driver such as "
+            'nouveau "was loaded and obtained ownership of the NVIDIA device(s)")%s' % (held, installed, why)
+        )
+        fix = (
+            "blacklist %s: put `blacklist %s` and `options %s modeset=0` in /etc/modprobe.d/blacklist-%s.conf, "
+            "regenerate the initramfs (`sudo update-initramfs -u` on Debian/Ubuntu, `sudo dracut --force` on "
+            "Fedora/RHEL; or add `rd.driver.blacklist=%s` to the kernel command line) and reboot (NVIDIA Driver "
+            'Installation Guide, "Disabling Nouveau"); without a reboot: stop the display manager, then `sudo '
+            "modprobe -r %s && sudo modprobe nvidia`" % ((driver,) * 6)
+        )
+        return "conflicting-driver", meaning, fix
 
 
 def _read(path, size=65536):
@@ -223,6 +299,64 @@ def dkms_sources(src="/usr/src"):
     return tuple(found)
 
 
+def gpu_drivers(sys_root="/sys", lspci=None, run=None):
+    """Return (((PCI address, driver), ...), via): the driver bound to each NVIDIA display device (vendor 0x10de,
+    class 0x03xxxx; "" where none is bound) from <sys_root>/bus/pci/devices, else from `lspci -k -d 10de:` (found on
+    PATH when `lspci` is None, bounded to 5 s; the GPU's audio function, class 0x0403, is not a display device);
+    ((), `not looked up`) where neither lists one."""
+    found = []
+    devices = os.path.join(sys_root, "bus", "pci", "devices")
+    for address in sorted(os.listdir(devices)) if os.path.isdir(devices) else ():
+        vendor, klass = (
+            _read(os.path.join(devices, address, "vendor"), 64),
+            _read(os.path.join(devices, address, "class"), 64),
+        )
+        if vendor and klass and vendor.strip() == b"0x10de" and klass.strip().startswith(b"0x03"):
+            link = os.path.join(devices, address, "driver")
+            found.append((address, os.path.basename(os.readlink(link)) if os.path.islink(link) else ""))
+    if found:
+        return tuple(found), "sysfs"
+    lspci = lspci or shutil.which("lspci")
+    if not lspci:
+        return (), "not looked up"
+    if run is None:
+        from checks.machine.probe import run_command as run
+    code, out = run([lspci, "-k", "-d", "10de:"], 5)
+    if code != 0:
+        return (), "not looked up"
+    device = None
+    for line in (out or "").splitlines():
+        if not line[:1].isspace():
+            match = LSPCI_DEVICE.match(line)
+            device = match.group(1) if match and "NVIDIA" in line else None
+            if device:
+                found.append((device, ""))
+        elif device and line.strip().startswith("Kernel driver in use:"):
+            found[-1] = (device, line.split(":", 1)[1].strip())
+    return tuple(found), "lspci" if found else "not looked up"
+
+
+def blacklisted(names=CONFLICTING, root="/", proc="/proc"):
+    """Return where modules of `names` are blacklisted: the modprobe.d(5) files (MODPROBE_DIRS under `root`, *.conf)
+    with a `blacklist <name>` line, and `/proc/cmdline` where it has `modprobe.blacklist=` or
+    `rd.driver.blacklist=` naming one (comma-separated lists)."""
+    found = []
+    for folder in MODPROBE_DIRS:
+        path = os.path.join(root, folder)
+        for name in sorted(os.listdir(path)) if os.path.isdir(path) else ():
+            text = _read(os.path.join(path, name), 1 << 16) if name.endswith(".conf") else None
+            words = [line.split() for line in (text or b"").decode("utf-8", "replace").splitlines()]
+            if any(len(w) >= 2 and w[0] == "blacklist" and w[1] in names for w in words):
+                found.append("/" + folder + "/" + name)
+    cmdline = (_read(os.path.join(proc, "cmdline"), 1 << 16) or b"").decode("utf-8", "replace")
+    for item in cmdline.split():
+        key, _, value = item.partition("=")
+        if key in ("modprobe.blacklist", "rd.driver.blacklist") and set(value.split(",")) & set(names):
+            found.append("/proc/cmdline (%s)" % item)
+            break
+    return tuple(found)
+
+
 def container(root="/", proc="/proc"):
     """Return the container signs found (module docstring), in that order; () where there are none."""
     signs = [p for p in ("/.dockerenv", "/run/.containerenv") if os.path.exists(os.path.join(root, p.lstrip("/")))]
@@ -243,13 +377,16 @@ def collect(
     kernel=None, proc="/proc", sys_root="/sys", modules_root="/lib/modules", src="/usr/src", root="/", run=None
 ):
     """Return the KernelNode of this machine; the roots are parameters (tests give trees under tmp_path), `run`
-    stands in for probe.run_command (the optional tools modinfo and mokutil, each bounded to 5 s)."""
+    stands in for probe.run_command (the optional tools modinfo, mokutil and lspci, each bounded to 5 s)."""
     kernel = kernel or platform.release()
     files, via, signer = module_files(kernel, modules_root, run=run)
     state, state_via = secure_boot(sys_root, run=run)
+    nvidia_loaded = loaded(proc, sys_root)
+    bound, bound_via = gpu_drivers(sys_root, run=run) if not nvidia_loaded else ((), "not looked up")
+    conflicting = tuple(name for name in CONFLICTING if loaded(proc, sys_root, name))
     return KernelNode(
         kernel=kernel,
-        loaded=loaded(proc, sys_root),
+        loaded=nvidia_loaded,
         module_files=files,
         module_files_via=via,
         module_signer=signer,
@@ -259,4 +396,8 @@ def collect(
         sig_enforce=sig_enforce(sys_root),
         dkms_sources=dkms_sources(src),
         container=container(root, proc),
+        gpu_drivers=bound,
+        gpu_drivers_via=bound_via,
+        conflicting=conflicting,
+        blacklisted=blacklisted(root=root, proc=proc) if bound or conflicting else (),
     )

@@ -14,11 +14,25 @@ MODINFO = (  # `modinfo nvidia` of an unsigned akmod build (Fedora), as the repo
 )
 
 
-def tree(tmp_path, modules=None, dep=None, efi=None, lockdown=None, sig_enforce=None, dkms=()):
-    """The roots gpu_node.collect reads, under tmp_path: proc, sys, lib/modules, usr/src, /."""
+def tree(tmp_path, modules=None, dep=None, efi=None, lockdown=None, sig_enforce=None, dkms=(), gpu_driver=""):
+    """The roots gpu_node.collect reads, under tmp_path: proc, sys, lib/modules, usr/src, /. sysfs lists an NVIDIA
+    GPU (0000:01:00.0, class 0x030000) and its audio function (0000:01:00.1, class 0x040300, bound to
+    snd_hda_intel); the GPU is bound to `gpu_driver` (none where "")."""
     proc, sys_root, mods, src = (tmp_path / n for n in ("proc", "sys", "lib/modules", "usr/src"))
     for folder in (proc, sys_root, mods, src):
         folder.mkdir(parents=True)
+    drivers = sys_root / "bus/pci/drivers"
+    for address, klass, driver in (
+        ("0000:01:00.0", "0x030000", gpu_driver),
+        ("0000:01:00.1", "0x040300", "snd_hda_intel"),
+    ):
+        device = sys_root / "bus/pci/devices" / address
+        device.mkdir(parents=True)
+        (device / "vendor").write_text("0x10de\n")
+        (device / "class").write_text(klass + "\n")
+        if driver:
+            (drivers / driver).mkdir(parents=True, exist_ok=True)
+            (device / "driver").symlink_to(drivers / driver)
     if modules is not None:
         (proc / "modules").write_text(modules)
     if dep is not None:
@@ -136,3 +150,85 @@ def test_container_signs_and_none_on_a_plain_host(tmp_path):
         "container=podman",
         "cgroup /system.slice/docker-3f2a9c.scope",
     )
+
+
+# `lspci -k -d 10de:` of the report's machine (pciutils; the GPU's audio function is bound to snd_hda_intel)
+LSPCI_NOUVEAU = (
+    "01:00.0 VGA compatible controller: NVIDIA Corporation GA102 [GeForce RTX 3090] (rev a1)\n"
+    "\tSubsystem: NVIDIA Corporation Device 147d\n\tKernel driver in use: nouveau\n"
+    "\tKernel modules: nouveau, nvidia_drm, nvidia\n"
+    "01:00.1 Audio device: NVIDIA Corporation GA102 High Definition Audio Controller (rev a1)\n"
+    "\tKernel driver in use: snd_hda_intel\n\tKernel modules: snd_hda_intel\n"
+)
+
+
+def test_a_gpu_bound_to_nouveau_is_the_cause_and_the_fix_is_nvidias_blacklist(tmp_path):
+    """The nvidia module is installed and not loaded; sysfs binds the GPU to nouveau (the audio function's
+    snd_hda_intel is no display driver). Judged before Secure Boot: nouveau holding the GPU is the direct fact. No
+    modprobe.d file blacklists nouveau."""
+    roots = tree(
+        tmp_path,
+        modules=OTHER_MODULES,
+        dep="extra/nvidia/nvidia.ko.xz: kernel/drm/drm.ko.zst\n",
+        efi=SECURE_BOOT_ON,
+        gpu_driver="nouveau",
+    )
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **roots)
+    assert node.gpu_drivers == (("0000:01:00.0", "nouveau"),) and node.gpu_drivers_via == "sysfs"
+    assert node.conflicting == ("nouveau",) and node.blacklisted == ()
+    state, meaning, fix = node.why_not_loaded()
+    assert state == "conflicting-driver"
+    assert "nouveau driver holds the NVIDIA GPU 0000:01:00.0 (sysfs: bound to nouveau)" in meaning
+    assert "nothing blacklists it" in meaning
+    assert "blacklist nouveau" in fix and "update-initramfs -u" in fix and "dracut --force" in fix and "reboot" in fix
+    assert "mokutil" not in fix and set(node.decisive(state)) >= {"gpu_drivers", "conflicting", "blacklisted"}
+
+
+def test_a_blacklisted_nouveau_still_bound_came_from_the_initramfs(tmp_path):
+    """`blacklist nouveau` in /usr/lib/modprobe.d (the driver package's file) yet nouveau holds the GPU: the
+    initramfs was built before the blacklist. lspci answers where sysfs lists no NVIDIA device (a partial /sys)."""
+    roots = tree(tmp_path, modules="nouveau 2830336 1 - Live 0x0\n", dep="extra/nvidia/nvidia.ko.xz:\n")
+    for device in (tmp_path / "sys/bus/pci/devices").iterdir():
+        (device / "vendor").write_text("0x8086\n")
+    (tmp_path / "usr/lib/modprobe.d").mkdir(parents=True)
+    (tmp_path / "usr/lib/modprobe.d/nvidia.conf").write_text("# nouveau off\nblacklist nouveau\noptions nvidia x=1\n")
+    (tmp_path / "proc/cmdline").write_text("BOOT_IMAGE=/vmlinuz-%s root=UUID=1 ro rhgb quiet\n" % KERNEL)
+    runs = []
+
+    def lspci(argv, timeout):
+        runs.append(argv)
+        return 0, LSPCI_NOUVEAU
+
+    bound, via = gpu_node.gpu_drivers(roots["sys_root"], lspci="/usr/bin/lspci", run=lspci)
+    assert bound == (("01:00.0", "nouveau"),) and via == "lspci" and runs == [["/usr/bin/lspci", "-k", "-d", "10de:"]]
+    node = gpu_node.KernelNode(
+        kernel=KERNEL,
+        loaded=False,
+        module_files=("/lib/modules/%s/extra/nvidia/nvidia.ko.xz" % KERNEL,),
+        module_files_via="modules.dep",
+        gpu_drivers=bound,
+        gpu_drivers_via=via,
+        conflicting=("nouveau",),
+        blacklisted=gpu_node.blacklisted(root=str(tmp_path), proc=roots["proc"]),
+    )
+    assert node.blacklisted == ("/usr/lib/modprobe.d/nvidia.conf",)
+    state, meaning, _ = node.why_not_loaded()
+    assert state == "conflicting-driver" and "blacklisted (/usr/lib/modprobe.d/nvidia.conf) yet loaded" in meaning
+    (tmp_path / "proc/cmdline").write_text("ro rd.driver.blacklist=nouveau modprobe.blacklist=nvidiafb\n")
+    assert gpu_node.blacklisted(root=str(tmp_path / "none"), proc=roots["proc"]) == (
+        "/proc/cmdline (rd.driver.blacklist=nouveau)",
+    )
+
+
+def test_nouveau_loaded_but_not_holding_the_gpu_decides_nothing(tmp_path):
+    """nouveau is loaded (another, older NVIDIA card, say) but sysfs shows the compute GPU unbound: not the cause;
+    with no binding readable, the loaded module decides, after the signature policy."""
+    roots = tree(tmp_path / "a", modules=OTHER_MODULES, dep="extra/nvidia.ko.xz:\n")
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **roots)
+    assert node.gpu_drivers == (("0000:01:00.0", ""),) and node.why_not_loaded() is None
+    blind = gpu_node.KernelNode(kernel=KERNEL, loaded=False, module_files=("nvidia.ko",), conflicting=("nouveau",))
+    assert blind.why_not_loaded()[0] == "conflicting-driver" and "nouveau driver is loaded" in blind.why_not_loaded()[1]
+    signed = gpu_node.KernelNode(
+        kernel=KERNEL, loaded=False, module_files=("nvidia.ko",), conflicting=("nouveau",), secure_boot=True
+    )
+    assert signed.why_not_loaded()[0] == "signature-required"
