@@ -4,9 +4,12 @@ Through NVML (`pip install nvidia-ml-py`, imported as pynvml) where present, els
 every field may be None and the benchmark still runs.
 """
 
+import os
 import shutil
 import threading
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 from checks.machine.probe import run_command
 from checks.nvidia import parse
@@ -137,6 +140,57 @@ class Reader:
     def bus_width_bits(self):
         """Return the memory bus width from NVML, or None."""
         return self._nvml("nvmlDeviceGetMemoryBusWidth") if self.source == "NVML" else None
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    """A process holding a context on a GPU, as the driver lists it (Reader.processes()). pid: as the driver gives
+    it (the host's PID, also inside a container: NVIDIA/nvidia-docker#1483); mib: its GPU memory in MiB (None where
+    the driver does not say); name: /proc/<pid>/comm (proc_pid_comm(5)), None where this process cannot map the
+    driver's PIDs onto its own /proc (another PID namespace) or the process is gone."""
+
+    pid: int
+    mib: Optional[int] = None
+    name: Optional[str] = None
+
+
+def same_pid_namespace(proc="/proc"):
+    """True when this process runs in the initial PID namespace, where the driver's (host) PIDs are this /proc's:
+    the `NSpid:` line of /proc/self/status lists one PID per namespace level (proc_pid_status(5), Linux 4.1+), one
+    entry in the initial namespace. False in a nested namespace (a container), None where the line is absent."""
+    try:
+        with open(os.path.join(proc, "self", "status")) as handle:
+            for line in handle:
+                if line.startswith("NSpid:"):
+                    return len(line.split()) == 2
+    except OSError:
+        pass
+    return None
+
+
+def holders(reader, own=(), proc="/proc"):
+    """Return the processes other than `own` (PIDs) holding a context on the reader's GPU, as (GpuProcess, ...) by
+    memory held, largest first; None when the driver does not list them (Reader.processes() is None). Bounded by
+    Reader's nvidia-smi timeout (10 s). Names are read only where the driver's PIDs are this /proc's
+    (same_pid_namespace)."""
+    listed = reader.processes()
+    if listed is None:
+        return None
+    named = same_pid_namespace(proc) is True
+    found = []
+    for entry in listed:
+        pid = entry.get("pid")
+        if not isinstance(pid, int) or pid in own:
+            continue
+        name = None
+        if named:
+            try:
+                with open(os.path.join(proc, str(pid), "comm")) as handle:
+                    name = handle.read().strip() or None
+            except OSError:  # gone since the driver listed it, or not ours to read
+                name = None
+        found.append(GpuProcess(pid=pid, mib=entry.get("mib"), name=name))
+    return tuple(sorted(found, key=lambda p: (-(p.mib or 0), p.pid)))
 
 
 class HealthSampler:

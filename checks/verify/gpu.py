@@ -13,9 +13,11 @@ from dataclasses import asdict
 
 from checks import compat
 from checks.causes import CUDA_INIT_KINDS, of_cuda
+from checks.diagnosis import gpu as diagnosis_gpu
 from checks.machine import gpu_access, gpu_node, probe
 from checks.machine.probe import build_flavour
 from checks.nvidia import driver as nvidia_driver
+from checks.nvidia import gpuinfo
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify import arch
 from checks.verify.install import env_hint
@@ -296,6 +298,18 @@ def _probe_failed(ctx):
             hint=fix,
             data={"exception": error},
         )
+    if kind == "out-of-memory":
+        held = memory_held(ctx)
+        if held is not None:  # other processes hold that GPU's memory, as the driver lists them now
+            return Result(
+                name="gpu",
+                status=FAIL,
+                summary="CUDA cannot run a kernel: %s" % held[0],
+                expected="a kernel runs",
+                actual=error,
+                hint=held[1],
+                data=held[2],
+            )
     if kind == "no-kernel-image":
         seen = arch.devices_seen(ctx)
         fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
@@ -303,6 +317,10 @@ def _probe_failed(ctx):
     if order is not None:  # the failure is the selected GPU's, and CUDA may have selected another than intended
         meaning += "; %s" % order[0]
         fix = "%s; otherwise: %s" % (order[1], fix)
+    # an out-of-memory no live list decides, in torch's allocator message: the parent judges it by its figures
+    # (diagnosis rule gpu-memory), unless the GPU's selection is in doubt
+    figures = kind == "out-of-memory" and order is None and diagnosis_gpu.OUT_OF_MEMORY.search(error)
+    judged = {"exception": error} if figures else None
     return Result(
         name="gpu",
         status=FAIL,
@@ -310,7 +328,77 @@ def _probe_failed(ctx):
         expected="a kernel runs",
         actual=error,
         hint=fix,
+        data=judged,
     )
+
+
+def first_gpu_index(environ, gpus):
+    """Return the nvidia-smi (and NVML) index of the GPU that CUDA numbers 0 in this process, or None where it cannot
+    be told: CUDA_VISIBLE_DEVICES' first entry (an index; a UUID or MIG entry: None), else 0. nvidia-smi and NVML
+    number GPUs by PCI bus ID; CUDA does so too under CUDA_DEVICE_ORDER=PCI_BUS_ID, and by default (FASTEST_FIRST)
+    only where the GPUs are alike (CUDA C Programming Guide, "CUDA Environment Variables"; order_differs)."""
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    entries = [e.strip() for e in (visible or "").split(",") if e.strip()] if visible is not None else ["0"]
+    if not entries or not entries[0].isdigit() or int(entries[0]) >= len(gpus):
+        return None
+    alike = len({(g.get("name"), g.get("compute_cap")) for g in gpus}) == 1
+    if not alike and environ.get("CUDA_DEVICE_ORDER", "FASTEST_FIRST").strip().upper() != "PCI_BUS_ID":
+        return None
+    return int(entries[0])
+
+
+# Other processes are taken as the cause of the probe's out-of-memory (it allocates a few MiB) when they hold at
+# least this share of the GPU's memory, or when the driver lists them without their memory (containers).
+OTHERS_SHARE = 0.5
+
+
+def others_holding(index, gpu, found):
+    """Return (meaning, fix, data) when the processes `found` (gpuinfo.holders of GPU `index`, this process left out;
+    `gpu`: the driver's facts of it, memory_mib its total) hold that GPU's memory: together at least OTHERS_SHARE of
+    its total, or listed without their memory; None where they do not (or the list is unknown: `found` None)."""
+    if not found:
+        return None
+    known = [p.mib for p in found if p.mib is not None]
+    total = gpu.get("memory_mib")
+    if known and sum(known) < (total * OTHERS_SHARE if total else 1024):  # MiB; 1 GiB where the total is unknown
+        return None
+
+    def one(p):
+        name = " (%s)" % p.name if p.name else ""
+        return "pid %d%s holds %s" % (p.pid, name, "%d MiB" % p.mib if p.mib is not None else "a context")
+
+    listed = "; ".join(one(p) for p in found[:5]) + ("; and %d more" % (len(found) - 5) if len(found) > 5 else "")
+    size = ", %d MiB" % total if total else ""
+    held = " (%d MiB together)" % sum(known) if len(known) > 1 else ""
+    meaning = "GPU %d (%s%s) is out of memory because other processes hold it: %s%s" % (
+        index,
+        gpu.get("name") or "unknown",
+        size,
+        listed,
+        held,
+    )
+    pids = " ".join(str(p.pid) for p in found[:5])
+    fix = (
+        "end those processes if they are leftovers of earlier runs (`kill %s`; `nvidia-smi "
+        "--query-compute-apps=pid,process_name,used_memory --format=csv` lists who holds each GPU), or run on a free "
+        "GPU: `CUDA_VISIBLE_DEVICES=<its index>`" % pids
+    )
+    data = {"fact": "processes on GPU %d" % index, "gpu_processes": [asdict(p) for p in found]}
+    return meaning, fix, data
+
+
+def memory_held(ctx, reader=None):
+    """Return others_holding()'s (meaning, fix, data) for the GPU the probe ran on (first_gpu_index), read now from
+    the driver (gpuinfo.Reader: NVML, else nvidia-smi bounded to 10 s; `reader` stands in for it), this process left
+    out; None where that GPU, or the processes on it, cannot be told."""
+    gpus = ctx.driver["gpus"]
+    index = first_gpu_index(os.environ, gpus)
+    if index is None:
+        return None
+    reader = reader if reader is not None else gpuinfo.Reader(index)
+    if reader.source is None:
+        return None
+    return others_holding(index, gpus[index], gpuinfo.holders(reader, own={os.getpid()}))
 
 
 # CUDA failures a GPU memory fault gives, judged by the GPU's error counters (memory_fault): CUDA Runtime API,

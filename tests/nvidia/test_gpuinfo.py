@@ -106,3 +106,23 @@ def test_processes_kept_when_only_the_graphics_list_is_refused(monkeypatch):
     graphics = ["nvmlDeviceGetGraphicsRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses_v2"]
     reader = nvml_reader(monkeypatch, apps=[(4242, 2**20)], unsupported=graphics)
     assert reader.processes() == [{"pid": 4242, "mib": 1}]
+
+
+def test_holders_leave_this_process_out_and_name_others_only_in_the_drivers_pid_namespace(monkeypatch, tmp_path):
+    """/proc/<pid>/comm names a listed process where /proc/self/status' NSpid has one entry (the initial PID
+    namespace, whose PIDs NVML gives); in a container (`NSpid: 31 7`) the driver's host PIDs are not this /proc's,
+    so no name is read. Largest holder first; None where the list is unknown."""
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self/status").write_text("Name:\tpython\nPid:\t31\nNSpid:\t31\n")
+    (proc / "4242").mkdir()
+    (proc / "4242/comm").write_text("python\n")
+    reader = nvml_reader(monkeypatch, apps=[(31, 2**29), (17, None), (4242, 7800 * 2**20)])
+    assert gpuinfo.holders(reader, own={31}, proc=str(proc)) == (
+        gpuinfo.GpuProcess(pid=4242, mib=7800, name="python"),
+        gpuinfo.GpuProcess(pid=17, mib=None, name=None),
+    )
+    (proc / "self/status").write_text("Name:\tpython\nPid:\t7\nNSpid:\t31\t7\n")
+    assert gpuinfo.holders(reader, own={7}, proc=str(proc))[0] == gpuinfo.GpuProcess(pid=4242, mib=7800)
+    names = ["nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetComputeRunningProcesses_v2"]
+    assert gpuinfo.holders(nvml_reader(monkeypatch, unsupported=names), proc=str(proc)) is None

@@ -489,3 +489,88 @@ def test_driver_not_loaded_under_secure_boot_names_the_signature(monkeypatch):
     result = verify_gpu.check_driver(context(driver=info))
     assert result.status == FAIL and "Secure Boot is enabled (mokutil)" in result.summary
     assert "mokutil --import" in result.hint and result.data["fact"] == "signature-required"
+
+
+RTX_2080 = ("NVIDIA GeForce RTX 2080", 8192, "00000000:01:00.0", "7.5")
+# CUDA's text for cudaErrorMemoryAllocation (2) at a kernel launch, as torch surfaces it (c10/cuda/CUDAException.h):
+# no figures of who holds what
+LAUNCH_OOM = "the GPU probe exited with 1: RuntimeError: CUDA error: out of memory"
+# torch 2.0.1's allocator message (c10/cuda/CUDACachingAllocator.cpp; the figures of the fastmri#238 report)
+TORCH_2_0_OOM = (
+    "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 216.00 MiB (GPU 0; 7.92 GiB total capacity; "
+    "69.17 MiB already allocated; 24.56 MiB free; 86.00 MiB reserved in total by PyTorch) If reserved memory is >> "
+    "allocated memory try setting max_split_size_mb to avoid fragmentation.  See documentation for Memory Management "
+    "and PYTORCH_CUDA_ALLOC_CONF"
+)
+
+
+@pytest.fixture
+def leftover():
+    """A real process standing for a leftover run (its /proc/<pid>/comm is `sleep`), stopped after the test."""
+    import subprocess
+    import time
+
+    child = subprocess.Popen(["sleep", "60"])
+    for _ in range(200):  # until it has exec'd (comm is the forking Python's before)
+        with open("/proc/%d/comm" % child.pid) as comm:
+            if comm.read().strip() == "sleep":
+                break
+        time.sleep(0.01)
+    yield child.pid
+    child.kill()
+    child.wait()
+
+
+def test_an_out_of_memory_while_another_process_holds_the_gpu_names_it_and_its_memory(monkeypatch, leftover):
+    """fastmri#238: a kernel launch's `CUDA error: out of memory` gives no figures; NVML lists the processes on
+    GPU 0 now: a leftover process holds 7800 of the RTX 2080's 8192 MiB (this process, listed too, is left out).
+    The verdict names its pid, name and memory, and the fix ends it or uses a free GPU; not a smaller batch."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    apps = [(os.getpid(), 300 * 2**20), (leftover, 7800 * 2**20)]
+    monkeypatch.setitem(sys.modules, "pynvml", fakes.pynvml(gpus=(RTX_2080,), apps=apps))
+    driver = dict(HEALTHY, gpus=smi_gpus(RTX_2080))
+    result = verify_gpu.check_gpu(context(driver=driver, gpu=probe.GpuProbe(error=LAUNCH_OOM)))
+    assert result.status == FAIL
+    assert (
+        "GPU 0 (NVIDIA GeForce RTX 2080, 8192 MiB) is out of memory because other processes hold it" in result.summary
+    )
+    assert "pid %d (sleep) holds 7800 MiB" % leftover in result.summary and str(os.getpid()) not in result.summary
+    assert "`kill %d`" % leftover in result.hint and "CUDA_VISIBLE_DEVICES" in result.hint
+    assert "batch" not in result.hint and "exception" not in result.data
+    assert result.data["gpu_processes"] == [{"pid": leftover, "mib": 7800, "name": "sleep"}]
+
+
+def test_an_out_of_memory_the_process_list_does_not_explain_goes_to_the_figures(monkeypatch, tmp_path, leftover):
+    """Others holding little (an Xorg's 40 MiB of 8192), a list NVML refuses, or CUDA_VISIBLE_DEVICES naming a
+    UUID (which GPU is unknown): no live verdict; torch's allocator message goes to the parent's diagnosis (rule
+    gpu-memory judges its figures), a launch's figureless one keeps CUDA's meaning. nvidia-smi answers where NVML is
+    absent (`--query-compute-apps`, bounded to 10 s)."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    driver = dict(HEALTHY, gpus=smi_gpus(RTX_2080))
+    oom = probe.GpuProbe(error=LAUNCH_OOM)
+    monkeypatch.setitem(sys.modules, "pynvml", fakes.pynvml(gpus=(RTX_2080,), apps=[(leftover, 40 * 2**20)]))
+    small = verify_gpu.check_gpu(context(driver=driver, gpu=oom))
+    assert small.data == {} and "pid" not in small.summary and "other processes?" in small.summary
+    refused = ["nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetComputeRunningProcesses_v2"]
+    monkeypatch.setitem(sys.modules, "pynvml", fakes.pynvml(gpus=(RTX_2080,), unsupported=refused))
+    figures = probe.GpuProbe(error="the GPU probe exited with 1: " + TORCH_2_0_OOM)
+    facts = parent_facts(tmp_path / "parent", monkeypatch, gpu_access.GpuAccess())
+    judged = origin.judge(verify_gpu.check_gpu(context(driver=driver, gpu=figures)), facts)
+    assert judged.data["exception"] == figures.error and judged.data["recognised"]
+    assert "out of memory because others hold it: 7.8 GiB" in judged.summary
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # no nvidia-ml-py: the stand-in nvidia-smi answers
+    monkeypatch.setenv("PATH", fakes.nvidia_smi(tmp_path, gpus=(RTX_2080,), apps=[(leftover, 7800)])["PATH"])
+    assert "pid %d (sleep) holds 7800 MiB" % leftover in verify_gpu.check_gpu(context(driver=driver, gpu=oom)).summary
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-5b1f0c2e")
+    assert verify_gpu.check_gpu(context(driver=driver, gpu=oom)).data == {}
+
+
+def test_the_gpu_cuda_numbers_0_is_nvidia_smis_only_where_the_order_agrees():
+    """CUDA_VISIBLE_DEVICES' first index, or 0; on GPUs that differ only under CUDA_DEVICE_ORDER=PCI_BUS_ID."""
+    alike, mixed = smi_gpus(TITAN_RTX, TITAN_RTX), smi_gpus(GTX_1080_TI, TITAN_RTX)
+    assert verify_gpu.first_gpu_index({}, alike) == 0
+    assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "1,0"}, alike) == 1
+    assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "2"}, alike) is None
+    assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": ""}, alike) is None
+    assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "1"}, mixed) is None
+    assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "1", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}, mixed) == 1
