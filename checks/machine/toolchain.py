@@ -458,13 +458,13 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version):
 TOOLKIT_PLACES = ("/usr/local/cuda-*", "/usr/local/cuda", "/opt/cuda", "/opt/cuda-*")
 
 
-def installed_toolkits(places=TOOLKIT_PLACES, environ=None, timeout=10.0):
+def installed_toolkits(places=None, environ=None, timeout=10.0):
     """Return the CudaToolkits installed in the standard places (TOOLKIT_PLACES, glob patterns, and $CONDA_PREFIX)
     that have bin/nvcc, each once (by real path), release read by toolkit_at(); `how` is "installed at HOME"."""
     import glob
 
     environ = os.environ if environ is None else environ
-    homes = [h for pattern in places for h in sorted(glob.glob(pattern))]
+    homes = [h for pattern in (TOOLKIT_PLACES if places is None else places) for h in sorted(glob.glob(pattern))]
     if environ.get("CONDA_PREFIX"):
         homes.append(environ["CONDA_PREFIX"])
     found, seen = [], set()
@@ -609,13 +609,14 @@ def _sm(cap):
     return "sm_%d%d" % tuple(cap)
 
 
-def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_cuda=None, installed=()):
+def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_cuda=None, installed=(), asked=None):
     """Return a Blocker (WARN: torch runs; only CUDA extension builds stop) when an architecture cpp_extension
     would pass to nvcc (extension_arches()) is one this toolkit's nvcc does not compile for (`arches`, NvccArches),
     which stops the build with nvcc's "nvcc fatal : Unsupported gpu architecture 'compute_XY'"; else None.
 
-    gpus: [(name, (major, minor))] of the visible GPUs. The fix: a TORCH_CUDA_ARCH_LIST this nvcc compiles for that
-    runs on each GPU (its newest known architecture of the GPU's major: SASS runs on a GPU of the same major and an
+    gpus: [(name, (major, minor))] of the visible GPUs; `asked`, where given, the architectures a failed build asked
+    for (from nvcc's message), instead of extension_arches(). The fix: a TORCH_CUDA_ARCH_LIST this nvcc compiles for
+    that runs on each GPU (its newest known architecture of the GPU's major: SASS runs on a GPU of the same major and an
     equal or higher minor; of an older major only as PTX, "+PTX": CUDA C++ Programming Guide, "Binary
     Compatibility" and "PTX Compatibility"), or a toolkit whose nvcc knows them (compat.ARCH_CUDA's first release;
     an installed one named, best_toolkit())."""
@@ -623,7 +624,14 @@ def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_c
 
     if arches is None or arches.known is None or toolkit.home is None:
         return None
-    asked = extension_arches(arch_list, [cap for _, cap in gpus], torch_arches)
+    why = (
+        "the build asked nvcc for it"
+        if asked
+        else "TORCH_CUDA_ARCH_LIST=%s asks for it" % arch_list
+        if arch_list and arch_list != "native"
+        else "TORCH_CUDA_ARCH_LIST is unset, so cpp_extension compiles for the visible GPUs' compute capability"
+    )
+    asked = asked or extension_arches(arch_list, [cap for _, cap in gpus], torch_arches)
     unknown = [cap for cap in asked if cap not in arches.known]
     if not unknown:
         return None
@@ -646,11 +654,6 @@ def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_c
                          torch_cuda, knows)  # fmt: skip
     names = ", ".join("%s%s" % (_sm(cap), " (%s)" % n if n else "") for cap in unknown for n in
                       [next((g for g, c in gpus if tuple(c) == cap), None)])  # fmt: skip
-    why = (
-        "TORCH_CUDA_ARCH_LIST=%s asks for it" % arch_list
-        if arch_list and arch_list != "native"
-        else ("TORCH_CUDA_ARCH_LIST is unset, so cpp_extension compiles for the visible GPUs' compute capability")
-    )
     newest = "its newest is %s" % _sm(max(known)) if known else "it lists none"
     fixes = []
     if choice:
