@@ -644,26 +644,40 @@ def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_c
             item = "%d.%d" % best + ("" if best[0] == cap[0] else "+PTX")
             if item not in choice:
                 choice.append(item)
-    firsts = [compat.ARCH_CUDA.get(cap, (None, None))[0] for cap in unknown]
-    need = max(firsts, key=_release_key) if all(firsts) else None
+    spans = [compat.ARCH_CUDA.get(cap) for cap in unknown]
+    release = _release_key(toolkit.release)
+    # too new for this nvcc (it came later) or too old (a later release dropped it): compat.ARCH_CUDA's span
+    dropped = [cap for cap, span in zip(unknown, spans) if span and span[1] and release >= _release_key(span[1])]
+    need = max((span[0] for span in spans), key=_release_key) if all(spans) else None
+    below = min((span[1] for span in spans if span[1]), key=_release_key, default=None) if all(spans) else None
 
     def knows(kit):
-        return need is not None and _release_key(kit.release) >= _release_key(need)
+        have = _release_key(kit.release)
+        return bool(spans) and all(span and _release_key(span[0]) <= have and
+                                   (not span[1] or have < _release_key(span[1])) for span in spans)  # fmt: skip
 
     other = best_toolkit([t for t in installed if os.path.realpath(t.home) != os.path.realpath(toolkit.home)],
                          torch_cuda, knows)  # fmt: skip
     names = ", ".join("%s%s" % (_sm(cap), " (%s)" % n if n else "") for cap in unknown for n in
                       [next((g for g, c in gpus if tuple(c) == cap), None)])  # fmt: skip
-    newest = "its newest is %s" % _sm(max(known)) if known else "it lists none"
+    if dropped and known:
+        newest = "its oldest is %s; CUDA %s dropped %s" % (_sm(min(known)), compat.ARCH_CUDA[dropped[0]][1],
+                                                          _sm(dropped[0]))  # fmt: skip
+    else:
+        newest = "its newest is %s" % _sm(max(known)) if known else "it lists none"
     fixes = []
     if choice:
         fixes.append('export TORCH_CUDA_ARCH_LIST="%s" before building (architectures this nvcc compiles for that '
                      "run on these GPUs)" % ";".join(choice))  # fmt: skip
+    wanted = ", ".join(_sm(c) for c in unknown)
     if other is not None:
         fixes.append("use a CUDA %s toolkit that knows them: export CUDA_HOME=%s" % (other.release, other.home))
-    elif need is not None:
+    elif need is not None and not dropped:
         fixes.append("use a CUDA %s or newer toolkit (CUDA %s added %s) and point CUDA_HOME at it"
-                     % (need, need, ", ".join(_sm(c) for c in unknown)))  # fmt: skip
+                     % (need, need, wanted))  # fmt: skip
+    elif need is not None and below is not None and _release_key(need) < _release_key(below):
+        fixes.append("use a CUDA toolkit from %s to before %s (CUDA %s dropped %s) and point CUDA_HOME at it"
+                     % (need, below, below, wanted))  # fmt: skip
     return Blocker(
         status=WARN,
         summary="%s: the CUDA %s toolkit's nvcc at %s does not compile for it (%s, by %s); %s, and nvcc stops with "

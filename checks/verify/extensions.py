@@ -111,12 +111,9 @@ def _toolkit_problem(ctx, toolkit):
     arch_list = os.environ.get("TORCH_CUDA_ARCH_LIST")
     if not gpus and not arch_list:
         return None
-    return toolchain.arch_problem(
-        toolkit,
-        toolchain.nvcc_arches(toolkit),
-        gpus,
-        arch_list=arch_list,
-        torch_arches=probe.arch_list(torch) or (),
-        torch_cuda=torch.version.cuda,
-        installed=toolchain.installed_toolkits(),
-    )
+    judge = dict(arch_list=arch_list, torch_arches=probe.arch_list(torch) or (), torch_cuda=torch.version.cuda)
+    arches = toolchain.nvcc_arches(toolkit)
+    if toolchain.arch_problem(toolkit, arches, gpus, **judge) is None:
+        return None
+    # only now look for other toolkits (an nvcc --version each), to name one that knows these GPUs
+    return toolchain.arch_problem(toolkit, arches, gpus, installed=toolchain.installed_toolkits(), **judge)

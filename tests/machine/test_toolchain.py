@@ -350,6 +350,21 @@ def test_a_gpu_newer_than_the_toolkit_s_nvcc(tmp_path):
     assert 'TORCH_CUDA_ARCH_LIST="8.7+PTX"' in found.fix and "CUDA 11.8 or newer" in found.fix
 
 
+def test_a_gpu_older_than_the_toolkit_s_nvcc(tmp_path):
+    """A Tesla K80 (3.7) and CUDA 12.2's nvcc (12.0 dropped sm_35 and sm_37): the fix is an older toolkit, never a
+    newer one; TORCH_CUDA_ARCH_LIST naming 3.7 beside the GPU's own 8.6 is fixed by the list alone."""
+    new = kit(tmp_path / "cuda-12.2", "12.2")
+    arches = toolchain.nvcc_arches(new)
+    found = toolchain.arch_problem(new, arches, [("Tesla K80", (3, 7))], torch_cuda="11.8")
+    assert "CUDA 12.0 dropped sm_37" in found.summary and "from 5.0 to before 12.0" in found.fix
+    assert "or newer" not in found.fix and "TORCH_CUDA_ARCH_LIST" not in found.fix
+    installed = [kit(tmp_path / "cuda-11.8", "11.8")]
+    found = toolchain.arch_problem(new, arches, [("Tesla K80", (3, 7))], torch_cuda="11.8", installed=installed)
+    assert "export CUDA_HOME=%s" % (tmp_path / "cuda-11.8") in found.fix
+    found = toolchain.arch_problem(new, arches, [("NVIDIA A10", (8, 6))], arch_list="3.7;8.6", torch_cuda="12.1")
+    assert 'TORCH_CUDA_ARCH_LIST="8.6"' in found.fix
+
+
 def test_toolkits_installed_where_cpp_extension_does_not_look(tmp_path):
     """/usr/local/cuda-X.Y-like folders with bin/nvcc: the one of torch's CUDA is named for CUDA_HOME, else the newest
     of its major; nothing when cpp_extension found a toolkit or none is installed."""
