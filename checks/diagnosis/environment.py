@@ -236,6 +236,9 @@ def by_toolchain(parts, facts):
 
     text = parts.text
     version = _torch_version(facts)
+    toolkit = by_cuda_toolkit(parts, facts)
+    if toolkit is not None:
+        return toolkit
     if PKG_RESOURCES_PACKAGING.search(text):
         problem = toolchain.setuptools_problem(toolchain.setuptools_fact(facts.torch_dir), version, text)
         if problem is not None:
@@ -263,4 +266,68 @@ def by_toolchain(parts, facts):
         old = toolchain.judge_compile_failure(text, version, facts.torch_dir)
         if old is not None:
             return Cause(meaning=old.summary, fix=old.fix, fact=old.actual)
+    return None
+
+
+# nvcc's message for an architecture it does not compile for (`nvcc fatal   : Unsupported gpu architecture
+# 'compute_86'`, CUDA 11.0's nvcc asked for 8.6: zhanghang1989/PyTorch-Encoding#383) and cpp_extension's when it found
+# no toolkit (torch/utils/cpp_extension.py _join_cuda_home, 2.0 to 2.13: "CUDA_HOME environment variable is not set.
+# Please set it to your CUDA install root.").
+UNSUPPORTED_ARCH = re.compile(r"Unsupported gpu architecture '(?:compute|sm|lto)_(\d+)[a-z]?'")
+CUDA_HOME_UNSET = re.compile(r"CUDA_HOME environment variable is not set")
+TORCH_CUDA = re.compile(r"^cuda\b[^=\n]*=\s*['\"](\d+\.\d+)", re.M)
+
+
+def _torch_cuda(facts):
+    """The CUDA release torch was built with, read from its torch/version.py (`cuda: Optional[str] = '11.7'`), or
+    None (a CPU build, or no torch)."""
+    try:
+        with open(os.path.join(facts.torch_dir or "", "version.py"), encoding="utf-8") as f:
+            found = TORCH_CUDA.search(f.read())
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
+def by_cuda_toolkit(parts, facts):
+    """Rule 1c (CUDA toolkit): a CUDA extension build stopped on the toolkit cpp_extension took, judged from the
+    toolkit (checks/machine/toolchain.py): nvcc refusing an architecture that its release does not compile for
+    (toolchain.arch_problem: `nvcc --list-gpu-arch`, else NVIDIA's release notes), or cpp_extension finding no
+    toolkit, with the one installed in a standard place for torch's CUDA named (toolchain.installed_toolkits)."""
+    from checks.machine import toolchain
+
+    text = parts.text
+    found = UNSUPPORTED_ARCH.search(text)
+    if found:
+        digits = found.group(1)
+        cap = (int(digits[:-1]), int(digits[-1]))
+        toolkit = toolchain.cuda_toolkit_fact()
+        problem = toolchain.arch_problem(
+            toolkit,
+            toolchain.nvcc_arches(toolkit),
+            [],
+            torch_cuda=_torch_cuda(facts),
+            installed=toolchain.installed_toolkits(),
+            asked=[cap],
+        )
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+        return None
+    if CUDA_HOME_UNSET.search(text):
+        toolkit = toolchain.cuda_toolkit_fact()
+        torch_cuda = _torch_cuda(facts)
+        installed = toolchain.installed_toolkits()
+        have = ", ".join("%s (CUDA %s)" % (t.home, t.release) for t in installed) or "none with bin/nvcc"
+        problem = toolchain.missing_toolkit(toolkit, torch_cuda, installed) if toolkit.home is None else None
+        if problem is not None:
+            return Cause(meaning=problem.summary, fix=problem.fix, fact="toolkits: %s" % have)
+        if toolkit.home is None:
+            want = "CUDA %s" % torch_cuda if torch_cuda else "a CUDA"
+            return Cause(
+                meaning="CUDA_HOME is not set and torch.utils.cpp_extension finds no CUDA toolkit (%s); the CUDA "
+                "libraries that come with torch have no nvcc. Installed toolkits: %s" % (toolkit.how, have),
+                fix="install the %s toolkit (NVIDIA's installer puts it at /usr/local/cuda-X.Y) and export CUDA_HOME "
+                "to its folder (the one holding bin/nvcc) before building" % want,
+                fact="toolkits: %s" % have,
+            )
     return None

@@ -360,8 +360,6 @@ class CudaToolkit:
 
 def cuda_toolkit_fact(environ=None, timeout=10.0):
     """Return the CudaToolkit fact (one bounded `nvcc --version` when the toolkit has nvcc)."""
-    from checks.machine import probe
-
     environ = os.environ if environ is None else environ
     home, how = None, "none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda"
     for variable in ("CUDA_HOME", "CUDA_PATH"):
@@ -376,7 +374,19 @@ def cuda_toolkit_fact(environ=None, timeout=10.0):
             home, how = "/usr/local/cuda", "the default /usr/local/cuda"
     if home is None:
         return CudaToolkit(home=None, how=how)
-    nvcc = os.path.join(home, "bin", "nvcc.exe" if platform.system() == "Windows" else "nvcc")
+    return toolkit_at(home, how, timeout)
+
+
+def _nvcc(home):
+    return os.path.join(home, "bin", "nvcc.exe" if platform.system() == "Windows" else "nvcc")
+
+
+def toolkit_at(home, how, timeout=10.0):
+    """Return the CudaToolkit at `home` (a folder with bin/nvcc), its release read as cuda_toolkit_fact() reads it:
+    `nvcc --version` (one bounded call), else version.json, else version.txt."""
+    from checks.machine import probe
+
+    nvcc = _nvcc(home)
     if os.path.exists(nvcc):
         code, out = probe.run_command([nvcc, "--version"], timeout)
         found = re.search(r"release (\d+\.\d+)", out or "") if code == 0 else None
@@ -438,6 +448,246 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version):
         actual="CUDA %s at %s" % (toolkit.release, toolkit.home),
         fix="point CUDA_HOME at a CUDA %s toolkit (any %s.x builds; a minor difference only warns), or install %s"
         % (torch_cuda, built, later),
+    )
+
+
+# Where CUDA toolkits are installed when nobody points at them: NVIDIA's runfile and distribution packages install
+# /usr/local/cuda-X.Y and (optionally) the /usr/local/cuda link to it (CUDA Installation Guide for Linux,
+# "Post-installation Actions": `export PATH=/usr/local/cuda-X.Y/bin${PATH:+:${PATH}}`); Arch Linux's cuda package
+# uses /opt/cuda; conda's cuda-nvcc puts nvcc in the environment's bin ($CONDA_PREFIX, the CUDA_HOME it needs).
+TOOLKIT_PLACES = ("/usr/local/cuda-*", "/usr/local/cuda", "/opt/cuda", "/opt/cuda-*")
+
+
+def installed_toolkits(places=None, environ=None, timeout=10.0):
+    """Return the CudaToolkits installed in the standard places (TOOLKIT_PLACES, glob patterns, and $CONDA_PREFIX)
+    that have bin/nvcc, each once (by real path), release read by toolkit_at(); `how` is "installed at HOME"."""
+    import glob
+
+    environ = os.environ if environ is None else environ
+    homes = [h for pattern in (TOOLKIT_PLACES if places is None else places) for h in sorted(glob.glob(pattern))]
+    if environ.get("CONDA_PREFIX"):
+        homes.append(environ["CONDA_PREFIX"])
+    found, seen = [], set()
+    for home in homes:
+        real = os.path.realpath(home)
+        if real in seen or not os.path.isfile(_nvcc(home)):
+            continue
+        seen.add(real)
+        found.append(toolkit_at(home, "installed at %s" % home, timeout))
+    return found
+
+
+def _release_key(release):
+    return tuple(int(n) for n in re.findall(r"\d+", release or "")[:2])
+
+
+def best_toolkit(installed, torch_cuda, wanted=None):
+    """Return the installed CudaToolkit to build torch's extensions with: among those `wanted` accepts (a predicate;
+    all when None), the one of torch's CUDA release, else the newest of torch's CUDA major (cpp_extension refuses a
+    major mismatch, a minor one only warns), else None."""
+    fits = [t for t in installed if t.release and (wanted is None or wanted(t))]
+    built = _release_key(torch_cuda)
+    same = [t for t in fits if _release_key(t.release) == built]
+    if same:
+        return same[0]
+    major = [t for t in fits if built and _release_key(t.release)[:1] == built[:1]]
+    return max(major, key=lambda t: _release_key(t.release)) if major else None
+
+
+def missing_toolkit(toolkit, torch_cuda, installed):
+    """Return a Blocker (WARN: torch runs; building a CUDA extension stops) when cpp_extension finds no toolkit
+    (`toolkit.home` is None: no $CUDA_HOME or $CUDA_PATH, no nvcc on PATH, no /usr/local/cuda; _find_cuda_home() of
+    torch 2.0 to 2.13) while a toolkit for torch's CUDA is installed elsewhere (installed_toolkits()): building then
+    stops with cpp_extension's "OSError: CUDA_HOME environment variable is not set. Please set it to your CUDA install
+    root." The fix names that toolkit. None otherwise (no toolkit anywhere is not a fault: most never build one)."""
+    from checks.report import WARN
+
+    if toolkit.home is not None or not torch_cuda:
+        return None
+    best = best_toolkit(installed, torch_cuda)
+    if best is None:
+        return None
+    others = ", ".join("%s (CUDA %s)" % (t.home, t.release) for t in installed if t.release)
+    return Blocker(
+        status=WARN,
+        summary="CUDA_HOME is not set and torch.utils.cpp_extension finds no CUDA toolkit by itself (%s), so "
+        'building a CUDA extension stops with "CUDA_HOME environment variable is not set"; installed: %s'
+        % (toolkit.how, others),
+        expected="a CUDA %s toolkit cpp_extension finds" % torch_cuda,
+        actual="none found by cpp_extension",
+        fix="export CUDA_HOME=%s (CUDA %s; torch was built with %s) before building, or put %s/bin on PATH"
+        % (best.home, best.release, torch_cuda, best.home),
+    )
+
+
+# nvcc's `--list-gpu-arch` lists the virtual architectures it compiles for, one a line (`compute_75` ...; CUDA 13.0's
+# nvcc, seen here; CUDA 11.0 and later have the option: NVIDIA's nvcc documentation, "--list-gpu-arch").
+COMPUTE_ARCH = re.compile(r"^compute_(\d+)[a-z]?\s*$", re.M)
+
+
+@dataclasses.dataclass(frozen=True)
+class NvccArches:
+    """The compute capabilities a toolkit's nvcc compiles for: `known` ((major, minor), sorted; None where the
+    release is too old or too new for the table), `source` ("nvcc --list-gpu-arch", or "NVIDIA's release notes" for
+    compat.ARCH_CUDA) and the toolkit's `release`."""
+
+    release: Optional[str]
+    known: Optional[Tuple[Tuple[int, int], ...]]
+    source: str
+
+
+def nvcc_arches(toolkit, timeout=10.0):
+    """Return the NvccArches of `toolkit`: what its nvcc answers to `--list-gpu-arch` (one bounded call) where it
+    answers, else the rows of compat.ARCH_CUDA (NVIDIA's CUDA Toolkit release notes) that span its release. `known`
+    is None when neither says (no release, or a release newer than the table's newest row)."""
+    from checks.machine import probe
+
+    if toolkit.home and os.path.isfile(_nvcc(toolkit.home)):
+        code, out = probe.run_command([_nvcc(toolkit.home), "--list-gpu-arch"], timeout)
+        listed = COMPUTE_ARCH.findall(out or "") if code == 0 else []
+        if listed:
+            caps = sorted({(int(d[:-1]), int(d[-1])) for d in listed})
+            return NvccArches(release=toolkit.release, known=tuple(caps), source="nvcc --list-gpu-arch")
+    release = _release_key(toolkit.release)
+    newest = max(_release_key(first) for first, _ in compat.ARCH_CUDA.values())
+    if not release or release > newest:
+        return NvccArches(release=toolkit.release, known=None, source="NVIDIA's release notes")
+    known = [
+        cap
+        for cap, (first, last) in compat.ARCH_CUDA.items()
+        if _release_key(first) <= release and (last is None or release < _release_key(last))
+    ]
+    return NvccArches(release=toolkit.release, known=tuple(sorted(known)), source="NVIDIA's release notes")
+
+
+# TORCH_CUDA_ARCH_LIST's names, as torch/utils/cpp_extension.py _get_cuda_arch_flags expands them (v2.13.0; 2.0
+# has the plain names only). Combined names first: they are replaced as substrings, in this order.
+NAMED_ARCHES = (
+    ("Kepler+Tesla", "3.7"),
+    ("Kepler", "3.5+PTX"),
+    ("Maxwell+Tegra", "5.3"),
+    ("Maxwell", "5.0;5.2+PTX"),
+    ("Pascal", "6.0;6.1+PTX"),
+    ("Volta+Tegra", "7.2"),
+    ("Volta", "7.0+PTX"),
+    ("Turing", "7.5+PTX"),
+    ("Ampere+Tegra", "8.7"),
+    ("Ampere", "8.0;8.6+PTX"),
+    ("Ada", "8.9+PTX"),
+    ("Hopper", "9.0+PTX"),
+    ("Blackwell+Tegra", "11.0"),
+    ("Blackwell", "10.0;10.3;12.0;12.1+PTX"),
+)
+
+
+def extension_arches(arch_list, capabilities, torch_arches=()):
+    """Return [(major, minor)] cpp_extension passes to nvcc (_get_cuda_arch_flags, torch 2.0 to 2.13): the entries
+    of TORCH_CUDA_ARCH_LIST (`arch_list`; ";" or " " separated, NAMED_ARCHES expanded, "+PTX" dropped) when set
+    (and not "native"), else each visible GPU's compute capability (`capabilities`) clamped to the newest `sm_` of
+    torch's own arch list (`torch_arches`, e.g. ["sm_80", "sm_86"]). Entries it cannot read are left out."""
+    if arch_list and arch_list != "native":
+        text = arch_list.replace(" ", ";")
+        for name, value in NAMED_ARCHES:
+            text = text.replace(name, value)
+        found = []
+        for item in text.split(";"):
+            parts = re.match(r"^(\d+)\.(\d+)a?(\+PTX)?$", item.strip())
+            if parts and (int(parts.group(1)), int(parts.group(2))) not in found:
+                found.append((int(parts.group(1)), int(parts.group(2))))
+        return found
+    sms = [compat.arch_capability(a) for a in torch_arches or () if a.startswith("sm_")]
+    newest = max((s for s in sms if s), default=None)
+    found = []
+    for cap in capabilities:
+        cap = tuple(cap) if newest is None else min(newest, tuple(cap))
+        if cap not in found:
+            found.append(cap)
+    return sorted(found)
+
+
+def _sm(cap):
+    return "sm_%d%d" % tuple(cap)
+
+
+def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_cuda=None, installed=(), asked=None):
+    """Return a Blocker (WARN: torch runs; only CUDA extension builds stop) when an architecture cpp_extension
+    would pass to nvcc (extension_arches()) is one this toolkit's nvcc does not compile for (`arches`, NvccArches),
+    which stops the build with nvcc's "nvcc fatal : Unsupported gpu architecture 'compute_XY'"; else None.
+
+    gpus: [(name, (major, minor))] of the visible GPUs; `asked`, where given, the architectures a failed build asked
+    for (from nvcc's message), instead of extension_arches(). The fix: a TORCH_CUDA_ARCH_LIST this nvcc compiles for
+    that runs on each GPU (its newest known architecture of the GPU's major: SASS runs on a GPU of the same major and an
+    equal or higher minor; of an older major only as PTX, "+PTX": CUDA C++ Programming Guide, "Binary
+    Compatibility" and "PTX Compatibility"), or a toolkit whose nvcc knows them (compat.ARCH_CUDA's first release;
+    an installed one named, best_toolkit())."""
+    from checks.report import WARN
+
+    if arches is None or arches.known is None or toolkit.home is None:
+        return None
+    why = (
+        "the build asked nvcc for it"
+        if asked
+        else "TORCH_CUDA_ARCH_LIST=%s asks for it" % arch_list
+        if arch_list and arch_list != "native"
+        else "TORCH_CUDA_ARCH_LIST is unset, so cpp_extension compiles for the visible GPUs' compute capability"
+    )
+    asked = asked or extension_arches(arch_list, [cap for _, cap in gpus], torch_arches)
+    unknown = [cap for cap in asked if cap not in arches.known]
+    if not unknown:
+        return None
+    known = set(arches.known)
+    choice = []
+    for _, cap in gpus or [(None, cap) for cap in unknown]:
+        fits = [k for k in arches.known if k <= tuple(cap)]
+        if fits:
+            best = max(fits)
+            item = "%d.%d" % best + ("" if best[0] == cap[0] else "+PTX")
+            if item not in choice:
+                choice.append(item)
+    spans = [compat.ARCH_CUDA.get(cap) for cap in unknown]
+    release = _release_key(toolkit.release)
+    # too new for this nvcc (it came later) or too old (a later release dropped it): compat.ARCH_CUDA's span
+    dropped = [cap for cap, span in zip(unknown, spans) if span and span[1] and release >= _release_key(span[1])]
+    need = max((span[0] for span in spans), key=_release_key) if all(spans) else None
+    below = min((span[1] for span in spans if span[1]), key=_release_key, default=None) if all(spans) else None
+
+    def knows(kit):
+        have = _release_key(kit.release)
+        return bool(spans) and all(span and _release_key(span[0]) <= have and
+                                   (not span[1] or have < _release_key(span[1])) for span in spans)  # fmt: skip
+
+    other = best_toolkit([t for t in installed if os.path.realpath(t.home) != os.path.realpath(toolkit.home)],
+                         torch_cuda, knows)  # fmt: skip
+    names = ", ".join("%s%s" % (_sm(cap), " (%s)" % n if n else "") for cap in unknown for n in
+                      [next((g for g, c in gpus if tuple(c) == cap), None)])  # fmt: skip
+    if dropped and known:
+        newest = "its oldest is %s; CUDA %s dropped %s" % (_sm(min(known)), compat.ARCH_CUDA[dropped[0]][1],
+                                                          _sm(dropped[0]))  # fmt: skip
+    else:
+        newest = "its newest is %s" % _sm(max(known)) if known else "it lists none"
+    fixes = []
+    if choice:
+        fixes.append('export TORCH_CUDA_ARCH_LIST="%s" before building (architectures this nvcc compiles for that '
+                     "run on these GPUs)" % ";".join(choice))  # fmt: skip
+    wanted = ", ".join(_sm(c) for c in unknown)
+    if other is not None:
+        fixes.append("use a CUDA %s toolkit that knows them: export CUDA_HOME=%s" % (other.release, other.home))
+    elif need is not None and not dropped:
+        fixes.append("use a CUDA %s or newer toolkit (CUDA %s added %s) and point CUDA_HOME at it"
+                     % (need, need, wanted))  # fmt: skip
+    elif need is not None and below is not None and _release_key(need) < _release_key(below):
+        fixes.append("use a CUDA toolkit from %s to before %s (CUDA %s dropped %s) and point CUDA_HOME at it"
+                     % (need, below, below, wanted))  # fmt: skip
+    return Blocker(
+        status=WARN,
+        summary="%s: the CUDA %s toolkit's nvcc at %s does not compile for it (%s, by %s); %s, and nvcc stops with "
+        "\"Unsupported gpu architecture 'compute_%d%d'\""
+        % (names, toolkit.release, toolkit.home, newest, arches.source, why, unknown[0][0], unknown[0][1]),
+        expected="nvcc knows %s" % ", ".join(_sm(c) for c in unknown),
+        actual="CUDA %s nvcc: %s" % (toolkit.release, " ".join(_sm(c) for c in arches.known) or "none"),
+        fix=", or ".join(fixes)
+        or "build with a CUDA toolkit whose nvcc lists %s in `nvcc --list-gpu-arch`"
+        % ", ".join("compute_%d%d" % c for c in unknown),
     )
 
 

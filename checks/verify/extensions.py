@@ -60,6 +60,16 @@ def check_extensions(ctx):
             actual=mismatch.actual,
             hint=mismatch.fix,
         )
+    problem = _toolkit_problem(ctx, toolkit) if torch.version.cuda else None
+    if problem is not None:
+        return Result(
+            name="extensions",
+            status=problem.status,
+            summary=problem.summary,
+            expected=problem.expected,
+            actual=problem.actual,
+            hint=problem.fix,
+        )
     ninja = toolchain.ninja_fact()
     if ninja.path is None or ninja.version is None:
         return Result(
@@ -77,3 +87,33 @@ def check_extensions(ctx):
         else "CPU build"
     )
     return Result(name="extensions", status=PASS, summary="cpp_extension imports; ninja %s; %s" % (ninja.version, cuda))
+
+
+def _gpus(ctx):
+    """[(name, (major, minor))] of the visible GPUs as gpu-arch sees them (the probe, else the driver), or []."""
+    from checks.verify.arch import devices_seen
+
+    if not hasattr(ctx, "driver") or not hasattr(ctx, "gpu"):
+        return []
+    return [(name, tuple(cap)) for name, cap, _ in devices_seen(ctx)]
+
+
+def _toolkit_problem(ctx, toolkit):
+    """The toolkit cpp_extension would take judged for a CUDA build: none found while one is installed in a standard
+    place (toolchain.missing_toolkit), or an nvcc that does not compile for the architectures cpp_extension asks of
+    it (toolchain.arch_problem: TORCH_CUDA_ARCH_LIST, else the GPUs' compute capability). A Blocker or None."""
+    from checks.machine import probe
+
+    torch = ctx.torch
+    if toolkit.home is None:
+        return toolchain.missing_toolkit(toolkit, torch.version.cuda, toolchain.installed_toolkits())
+    gpus = _gpus(ctx)
+    arch_list = os.environ.get("TORCH_CUDA_ARCH_LIST")
+    if not gpus and not arch_list:
+        return None
+    judge = dict(arch_list=arch_list, torch_arches=probe.arch_list(torch) or (), torch_cuda=torch.version.cuda)
+    arches = toolchain.nvcc_arches(toolkit)
+    if toolchain.arch_problem(toolkit, arches, gpus, **judge) is None:
+        return None
+    # only now look for other toolkits (an nvcc --version each), to name one that knows these GPUs
+    return toolchain.arch_problem(toolkit, arches, gpus, installed=toolchain.installed_toolkits(), **judge)

@@ -254,3 +254,54 @@ def test_a_real_read_only_mount_is_read_from_the_file_system(repo_root, tmp_path
     rule, meaning, fix = proc.stdout.strip().split("|")
     assert rule == "path" and "is on a read-only file system" in meaning, proc.stdout + proc.stderr
     assert fix.startswith("point HF_HOME (now %s)" % folder)
+
+
+# nvcc's refusal as zhanghang1989/PyTorch-Encoding#383 quotes it (CUDA 11.0's nvcc asked for compute_86, through
+# cpp_extension's build), and cpp_extension's OSError when it found no toolkit (torch/utils/cpp_extension.py
+# _join_cuda_home, 2.0 to 2.13; CSAILVision/gandissect#19).
+UNSUPPORTED_ARCH_TEXT = (
+    "subprocess.CalledProcessError: Command '['ninja', '-v']' returned non-zero exit status 1.\n"
+    "nvcc fatal   : Unsupported gpu architecture 'compute_86'\nninja: build stopped: subcommand failed.\n"
+)
+CUDA_HOME_TEXT = "OSError: CUDA_HOME environment variable is not set. Please set it to your CUDA install root."
+NVCC_110 = "Cuda compilation tools, release 11.0, V11.0.221"  # nvcc --version's release line (CUDA 11.0.3)
+NVCC_117 = "Cuda compilation tools, release 11.7, V11.7.99"  # (CUDA 11.7.1)
+
+
+def _nvcc(home, release_line):
+    """A toolkit folder with bin/nvcc answering --version with `release_line` (and failing on anything else)."""
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "nvcc").write_text(
+        "#!/bin/sh\ncase \"$*\" in *--version*) echo 'nvcc: NVIDIA (R) Cuda compiler driver'; echo '%s';; "
+        "*) exit 1;; esac\n" % release_line
+    )
+    (home / "bin" / "nvcc").chmod(0o755)
+    return str(home)
+
+
+def test_cuda_extension_builds_judged_by_the_toolkit(tmp_path, monkeypatch):
+    """nvcc refusing compute_86: the toolkit cpp_extension takes is CUDA 11.0 (release notes: sm_86 from 11.1), so
+    the fix is an arch list it builds or a newer toolkit; a toolkit that knows sm_86 is not blamed. No toolkit
+    found while CUDA 11.7 sits in a versioned folder: CUDA_HOME names it (torch's version.py says cu117)."""
+    from checks.machine import toolchain
+
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    (packages / "torch" / "version.py").write_text("__version__ = '2.0.1+cu117'\ncuda: Optional[str] = '11.7'\n")
+    found = facts_for(monkeypatch, prefix, [packages])
+    monkeypatch.setattr(toolchain, "TOOLKIT_PLACES", (str(tmp_path / "cuda-*"),))
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    monkeypatch.setenv("CUDA_HOME", _nvcc(tmp_path / "old" / "cuda-11.0", NVCC_110))
+    cause = diagnosis.explain(UNSUPPORTED_ARCH_TEXT, found)
+    assert cause.rule == "toolchain" and "sm_86" in cause.meaning and "CUDA 11.0" in cause.meaning
+    assert 'TORCH_CUDA_ARCH_LIST="8.0"' in cause.fix and "CUDA 11.1 or newer" in cause.fix
+    home = _nvcc(tmp_path / "cuda-11.7", NVCC_117)
+    assert "export CUDA_HOME=%s" % home in diagnosis.explain(UNSUPPORTED_ARCH_TEXT, found).fix
+    monkeypatch.setenv("CUDA_HOME", home)
+    assert diagnosis.explain(UNSUPPORTED_ARCH_TEXT, found).rule != "toolchain"
+    none = toolchain.CudaToolkit(home=None, how="none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda")
+    monkeypatch.setattr(toolchain, "cuda_toolkit_fact", lambda: none)
+    cause = diagnosis.explain(CUDA_HOME_TEXT, found)
+    assert cause.rule == "toolchain" and cause.fix.startswith("export CUDA_HOME=%s " % home)
+    monkeypatch.setattr(toolchain, "TOOLKIT_PLACES", ())
+    cause = diagnosis.explain(CUDA_HOME_TEXT, found)
+    assert cause.rule == "toolchain" and "install the CUDA 11.7 toolkit" in cause.fix

@@ -263,3 +263,159 @@ def test_extensions_line_fails_when_cpp_extension_does_not_import(ctx, monkeypat
     finder.error = ImportError("libfoo.so.1: cannot open shared object file: No such file or directory")
     result = extensions.check_extensions(ctx)
     assert result.status == FAIL and "exception" in result.data and "setuptools" not in result.summary
+
+
+# nvcc's `--version` as CUDA 11.0.3 and 11.7.1 print it (the releases' own banners: `release 11.0, V11.0.221`,
+# `release 11.7, V11.7.99`), and CUDA 13.0's `--list-gpu-arch` (nvcc 13.0.88, run on this team's machine).
+NVCC_110 = (
+    "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2020 NVIDIA Corporation\nBuilt on "
+    "Thu_Jun_11_22:26:38_PDT_2020\nCuda compilation tools, release 11.0, V11.0.221\nBuild "
+    "cuda_11.0_bu.TC445_37.28845127_0\n"
+)
+NVCC_117 = (
+    "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2022 NVIDIA Corporation\nBuilt on "
+    "Wed_Jun__8_16:49:14_PDT_2022\nCuda compilation tools, release 11.7, V11.7.99\nBuild "
+    "cuda_11.7.r11.7/compiler.31442593_0\n"
+)
+NVCC_130 = (
+    "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2025 NVIDIA Corporation\nBuilt on "
+    "Wed_Aug_20_01:58:59_PM_PDT_2025\nCuda compilation tools, release 13.0, V13.0.88\nBuild "
+    "cuda_13.0.r13.0/compiler.36424714_0\n"
+)
+LIST_130 = "compute_75\ncompute_80\ncompute_86\ncompute_87\ncompute_88\ncompute_89\ncompute_90\ncompute_100\n" + (
+    "compute_110\ncompute_103\ncompute_120\ncompute_121\n"
+)
+
+
+def nvcc_tool(home, banner, arch_list=None):
+    """A toolkit folder `home` whose bin/nvcc prints `banner` on --version and `arch_list` on --list-gpu-arch (an
+    nvcc that has no such answer fails, as tool() does for any other option)."""
+    path = tool(str(home / "bin"), "nvcc", banner)
+    if arch_list is not None:
+        listed = "".join(" '%s'" % line for line in arch_list.splitlines())
+        with open(path) as f:
+            text = f.read()
+        text = text.replace("*) exit 1;;", '*--list-gpu-arch*) printf "%%s\\n"%s;; *) exit 1;;' % listed)
+        with open(path, "w") as f:
+            f.write(text)
+    return str(home)
+
+
+def kit(home, release):
+    return toolchain.CudaToolkit(home=str(home), how="$CUDA_HOME", release=release, source="nvcc --version")
+
+
+def test_nvcc_arches_from_list_gpu_arch_else_the_release_notes(tmp_path):
+    """nvcc --list-gpu-arch where nvcc answers it; else compat.ARCH_CUDA's rows for the release (11.0: up to sm_80;
+    11.1 added sm_86); a release newer than the table is not judged."""
+    new = nvcc_tool(tmp_path / "cuda-13.0", NVCC_130, LIST_130)
+    arches = toolchain.nvcc_arches(toolchain.cuda_toolkit_fact({"CUDA_HOME": new, "PATH": ""}))
+    assert arches.source == "nvcc --list-gpu-arch" and (12, 1) in arches.known and (7, 0) not in arches.known
+    old = nvcc_tool(tmp_path / "cuda-11.0", NVCC_110)
+    arches = toolchain.nvcc_arches(toolchain.cuda_toolkit_fact({"CUDA_HOME": old, "PATH": ""}))
+    assert arches.source == "NVIDIA's release notes" and arches.release == "11.0"
+    assert (8, 0) in arches.known and (8, 6) not in arches.known and (3, 5) in arches.known
+    assert (8, 6) in toolchain.nvcc_arches(kit("/nowhere", "11.1")).known
+    assert toolchain.nvcc_arches(kit("/nowhere", "99.0")).known is None
+
+
+def test_extension_arches_as_cpp_extension_chooses_them():
+    """TORCH_CUDA_ARCH_LIST (names expanded, +PTX dropped) when set; else the GPUs' capability clamped to torch's."""
+    assert toolchain.extension_arches(None, [(8, 6)], ["sm_75", "sm_80", "sm_86"]) == [(8, 6)]
+    assert toolchain.extension_arches("", [(9, 0), (8, 6)], ["sm_80", "sm_86"]) == [(8, 6)]  # no sm_90: clamped
+    assert toolchain.extension_arches("Ampere", [(7, 5)]) == [(8, 0), (8, 6)]
+    assert toolchain.extension_arches("7.5+PTX 8.0", []) == [(7, 5), (8, 0)]
+
+
+def test_a_gpu_newer_than_the_toolkit_s_nvcc(tmp_path):
+    """CUDA 11.0's nvcc and an RTX 3090 (8.6), TORCH_CUDA_ARCH_LIST unset: WARN naming both, with an arch list that
+    nvcc builds and that runs on 8.6 (8.0: same major), or an installed toolkit that knows 8.6; nothing to say when
+    the list asks only for what nvcc knows, or for a toolkit that knows the GPU."""
+    old = kit(tmp_path / "cuda-11.0", "11.0")
+    arches = toolchain.nvcc_arches(old)
+    gpus = [("NVIDIA GeForce RTX 3090", (8, 6))]
+    found = toolchain.arch_problem(old, arches, gpus, torch_cuda="11.7")
+    assert found.status == WARN and "sm_86 (NVIDIA GeForce RTX 3090)" in found.summary and "11.0" in found.summary
+    assert 'TORCH_CUDA_ARCH_LIST="8.0"' in found.fix and "CUDA 11.1 or newer" in found.fix
+    installed = [kit(tmp_path / "cuda-11.7", "11.7"), kit(tmp_path / "cuda-12.1", "12.1")]
+    found = toolchain.arch_problem(old, arches, gpus, torch_cuda="11.7", installed=installed)
+    assert "export CUDA_HOME=%s" % (tmp_path / "cuda-11.7") in found.fix
+    assert toolchain.arch_problem(old, arches, gpus, arch_list="7.5", torch_cuda="11.7") is None
+    found = toolchain.arch_problem(old, arches, gpus, arch_list="Ampere", torch_cuda="11.7")
+    assert "TORCH_CUDA_ARCH_LIST=Ampere asks" in found.summary
+    cu117 = kit(tmp_path / "cuda-11.7", "11.7")
+    assert toolchain.arch_problem(cu117, toolchain.nvcc_arches(cu117), gpus, torch_cuda="11.7") is None
+    # an H100 (9.0) and CUDA 11.7 (up to sm_87): only PTX of an older major runs on it
+    found = toolchain.arch_problem(cu117, toolchain.nvcc_arches(cu117), [("NVIDIA H100 80GB HBM3", (9, 0))])
+    assert 'TORCH_CUDA_ARCH_LIST="8.7+PTX"' in found.fix and "CUDA 11.8 or newer" in found.fix
+
+
+def test_a_gpu_older_than_the_toolkit_s_nvcc(tmp_path):
+    """A Tesla K80 (3.7) and CUDA 12.2's nvcc (12.0 dropped sm_35 and sm_37): the fix is an older toolkit, never a
+    newer one; TORCH_CUDA_ARCH_LIST naming 3.7 beside the GPU's own 8.6 is fixed by the list alone."""
+    new = kit(tmp_path / "cuda-12.2", "12.2")
+    arches = toolchain.nvcc_arches(new)
+    found = toolchain.arch_problem(new, arches, [("Tesla K80", (3, 7))], torch_cuda="11.8")
+    assert "CUDA 12.0 dropped sm_37" in found.summary and "from 5.0 to before 12.0" in found.fix
+    assert "or newer" not in found.fix and "TORCH_CUDA_ARCH_LIST" not in found.fix
+    installed = [kit(tmp_path / "cuda-11.8", "11.8")]
+    found = toolchain.arch_problem(new, arches, [("Tesla K80", (3, 7))], torch_cuda="11.8", installed=installed)
+    assert "export CUDA_HOME=%s" % (tmp_path / "cuda-11.8") in found.fix
+    found = toolchain.arch_problem(new, arches, [("NVIDIA A10", (8, 6))], arch_list="3.7;8.6", torch_cuda="12.1")
+    assert 'TORCH_CUDA_ARCH_LIST="8.6"' in found.fix
+
+
+def test_toolkits_installed_where_cpp_extension_does_not_look(tmp_path):
+    """/usr/local/cuda-X.Y-like folders with bin/nvcc: the one of torch's CUDA is named for CUDA_HOME, else the newest
+    of its major; nothing when cpp_extension found a toolkit or none is installed."""
+    nvcc_tool(tmp_path / "cuda-11.7", NVCC_117)
+    nvcc_tool(tmp_path / "cuda-13.0", NVCC_130)
+    (tmp_path / "cuda-12.1").mkdir()  # no bin/nvcc: not a toolkit
+    installed = toolchain.installed_toolkits([str(tmp_path / "cuda-*")], environ={})
+    assert [(t.home, t.release) for t in installed] == [
+        (str(tmp_path / "cuda-11.7"), "11.7"),
+        (str(tmp_path / "cuda-13.0"), "13.0"),
+    ]
+    none = toolchain.CudaToolkit(home=None, how="none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda")
+    found = toolchain.missing_toolkit(none, "11.7", installed)
+    assert found.status == WARN and "CUDA_HOME is not set" in found.summary
+    assert found.fix.startswith("export CUDA_HOME=%s " % (tmp_path / "cuda-11.7"))
+    assert toolchain.missing_toolkit(none, "11.8", installed).fix.startswith("export CUDA_HOME=%s " % installed[0].home)
+    assert toolchain.missing_toolkit(none, "12.1", installed) is None  # no CUDA 12 toolkit to name
+    assert toolchain.missing_toolkit(installed[0], "11.7", installed) is None
+    assert toolchain.missing_toolkit(none, "11.7", []) is None
+
+
+def test_extensions_line_judges_the_toolkit_against_the_gpu(tmp_path, monkeypatch):
+    """CUDA_HOME at CUDA 11.0 under a cu117 torch and an RTX 3090 the driver reports: WARN with both fixes; with
+    TORCH_CUDA_ARCH_LIST=8.0 the line passes that judgement."""
+    monkeypatch.setenv("CUDA_HOME", nvcc_tool(tmp_path / "cuda-11.0", NVCC_110))
+    monkeypatch.delenv("TORCH_CUDA_ARCH_LIST", raising=False)
+    monkeypatch.setattr(toolchain, "TOOLKIT_PLACES", ())
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    gpu_ctx = SimpleNamespace(
+        torch=torch,
+        devices=["cpu"],
+        quick=False,
+        progress=lambda text: None,
+        gpu=None,
+        driver={"source": "nvidia-smi", "gpus": [{"name": "NVIDIA GeForce RTX 3090", "compute_cap": "8.6"}]},
+    )
+    result = extensions.check_extensions(gpu_ctx)
+    assert result.status == WARN and "sm_86" in result.summary and 'TORCH_CUDA_ARCH_LIST="8.0"' in result.hint
+    monkeypatch.setenv("TORCH_CUDA_ARCH_LIST", "8.0")
+    assert "sm_86" not in extensions.check_extensions(gpu_ctx).summary
+
+
+def test_extensions_line_names_an_installed_toolkit_cpp_extension_misses(ctx, tmp_path, monkeypatch):
+    """No toolkit where cpp_extension looks, a CUDA 11.7 one in a versioned folder: WARN, export CUDA_HOME=it."""
+    home = nvcc_tool(tmp_path / "cuda-11.7", NVCC_117)
+    none = toolchain.CudaToolkit(home=None, how="none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda")
+    monkeypatch.setattr(toolchain, "cuda_toolkit_fact", lambda: none)
+    monkeypatch.setattr(toolchain, "TOOLKIT_PLACES", (str(tmp_path / "cuda-*"),))
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    result = extensions.check_extensions(ctx)
+    assert result.status == WARN and result.hint.startswith("export CUDA_HOME=%s " % home)
