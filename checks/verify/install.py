@@ -39,6 +39,49 @@ def env_hint(ctx):
     return fix
 
 
+def pinned_torch_python(ctx, actual):
+    """The torch the manifest pins (--manifest, or the environment's workspace: a pyproject.toml's PEP 621
+    `dependencies`, a pixi workspace's `[pypi-dependencies]`) has no wheel for this Python: pip answers "No matching
+    distribution found" and installs nothing (PEP 425: a cpXY wheel installs on CPython X.Y only). Return the FAIL
+    naming the Pythons the pinned releases support (compat.TORCH1_PYTHON / PYTHON_SUPPORT, PyPI's files) and the
+    releases that do have this Python, or None when the pin has a release for it or the tables do not know it."""
+    path = getattr(ctx, "manifest", None) or (ctx.expect.ws.path if ctx.expect else None)
+    if not path:
+        return None
+    from checks.workspace import manifest
+
+    try:
+        spec = manifest.pypi_requirement(path, "torch")
+    except manifest.ManifestError:
+        return None  # the manifest's own problems are reported where it is read for the environment
+    if not spec or spec == "*":
+        return None
+    known, supported = compat.releases_for_python(actual, spec)
+    if not known or supported:
+        return None
+    ranges = sorted({compat.python_support(v) for v in known}, key=lambda r: versions.key(r[0]))
+    low, high = ranges[0][0], max((r[1] for r in ranges), key=versions.key)
+    shown = known[0] if len(known) == 1 else "%s to %s" % (known[0], known[-1])
+    python = ".".join(actual.split(".")[:2])
+    usable = [v for v in compat.TORCH1_PYTHON if compat.releases_for_python(actual, "==" + v)[1]]
+    usable += ["2.%d" % m for m in range(compat.NEWEST_TORCH[1] + 1) if compat.python_ok(actual, "2.%d" % m)]
+    other = (
+        "torch>=%s, the oldest release with Python %s wheels" % (usable[0], python)
+        if usable
+        else "a torch release built for Python %s" % python
+    )
+    return Result(
+        name="python",
+        status=FAIL,
+        summary="%s pins torch%s, and torch %s has no wheel for Python %s (its wheels are for Python %s to %s): pip "
+        "finds no matching distribution" % (os.path.basename(path), spec, shown, actual, low, high),
+        expected="Python %s to %s" % (low, high),
+        actual=actual,
+        hint="create this environment with Python %s (%s to %s have torch %s wheels), or move the pin in %s to %s"
+        % (high, low, high, shown, path, other),
+    )
+
+
 def check_python(ctx):
     """Python is the version the environment pins, one this torch has wheels for, and one its torch.compile accepts
     (so --quick, which skips torch.compile, still says when it cannot run)."""
@@ -53,6 +96,9 @@ def check_python(ctx):
             actual=actual,
             hint="run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
         )
+    pinned = pinned_torch_python(ctx, actual)
+    if pinned is not None:
+        return pinned
     if ctx.torch is None or not compat.known(ctx.torch.__version__):
         return Result(
             name="python",

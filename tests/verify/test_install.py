@@ -121,3 +121,19 @@ def test_what_torch_declares_is_imported(tmp_path, monkeypatch, broken):
         assert "pairdep/__init__.py" in result.data["exception"]
     else:
         assert result.status == "PASS" and result.summary == "1 declared by torch import: pairdep"
+
+
+def test_a_pinned_torch_without_wheels_for_this_python_fails_python(tmp_path, monkeypatch):
+    """pytorch/pytorch#66399: `torch==1.9.1+cu111` on Python 3.10 ("ERROR: No matching distribution found");
+    malfet: "Python-3.10 is not supported neither by 1.9.1 nor but 1.10"."""
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.9.1+cu111", "numpy"]\n')
+    monkeypatch.setattr(verify_install.platform, "python_version", lambda: "3.10.12")
+    ctx = SimpleNamespace(torch=None, expect=None, manifest=str(project))
+    result = verify_install.check_python(ctx)
+    assert result.status == FAIL and result.expected == "Python 3.6 to 3.9"
+    assert "torch 1.9.1 has no wheel for Python 3.10.12" in result.summary
+    assert result.hint.startswith("create this environment with Python 3.9")
+    assert result.hint.endswith("to torch>=1.11.0, the oldest release with Python 3.10 wheels")
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.12.1"]\n')
+    assert verify_install.check_python(ctx).status != FAIL
