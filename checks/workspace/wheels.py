@@ -10,10 +10,12 @@ Sources of the rules:
   tags installs where any one of them does, so it needs the oldest glibc among them.
 - pixi resolves PyPI packages for the glibc the environment's platform declares: `[system-requirements] libc`
   (`libc = "2.31"` or `{ family = "glibc", version = "2.31" }`,
-  crates/pixi_manifest/src/system_requirements.rs@v0.77.0), else its default `__glibc=2.28`
-  (crates/pixi_default_versions/src/lib.rs@v0.77.0; checks/workspace/platforms.py subdir_defaults), and only
-  wheels whose manylinux tags that glibc satisfies are candidates: a package with no such wheel is built from its
-  source distribution (pixi#5266: vllm 0.13.0's `manylinux_2_31` wheels under the default 2.28).
+  crates/pixi_manifest/src/system_requirements.rs@v0.77.0:25-26), else its default `__glibc=2.28`
+  (`default_glibc_version`, crates/pixi_default_versions/src/lib.rs@v0.77.0:3-6; checks/workspace/platforms.py
+  subdir_defaults): get_linux_platform_tags (crates/pypi_modifiers/src/pypi_tags.rs@v0.77.0:111-135) gives uv the
+  platform `Manylinux {major, minor}` of the declared libc or that default, so only wheels whose manylinux tags that
+  glibc satisfies are candidates, and a package with no such wheel is built from its source distribution
+  (pixi#5266: vllm 0.13.0's `manylinux_2_31` wheels under the default 2.28).
   `pixi workspace system-requirements add glibc X.Y` writes `[system-requirements] libc = "X.Y"`.
 """
 
