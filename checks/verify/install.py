@@ -60,6 +60,8 @@ def pinned_torch_python(ctx, actual):
     known, supported = compat.releases_for_python(actual, spec)
     if not known or supported:
         return None
+    if ctx.torch is not None and release(ctx.torch.__version__) in known:
+        return None  # the pinned release is here after all (built from source, another index): it installed
     ranges = sorted({compat.python_support(v) for v in known}, key=lambda r: versions.key(r[0]))
     low, high = ranges[0][0], max((r[1] for r in ranges), key=versions.key)
     shown = known[0] if len(known) == 1 else "%s to %s" % (known[0], known[-1])

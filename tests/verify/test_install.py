@@ -137,6 +137,9 @@ def test_a_pinned_torch_without_wheels_for_this_python_fails_python(tmp_path, mo
     assert result.hint.endswith("to torch>=1.11.0, the oldest release with Python 3.10 wheels")
     project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.12.1"]\n')
     assert verify_install.check_python(ctx).status != FAIL
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.9.1"]\n')
+    built = SimpleNamespace(**dict(vars(ctx), torch=SimpleNamespace(__version__="1.9.1")))
+    assert verify_install.pinned_torch_python(built, "3.10.12") is None, "a 1.9.1 built here for 3.10 is installed"
 
 
 VLLM_WHEEL = "https://files.pythonhosted.org/packages/3c/7e/vllm-0.13.0-cp38-abi3-manylinux_2_31_x86_64.whl"
