@@ -5,6 +5,7 @@ Every torch table covers each release through NEWEST_TORCH; a newer torch is not
 the tables do not know it) rather than by an older release's answer.
 """
 
+import re
 from typing import NamedTuple, Optional, Tuple
 
 from checks.workspace.versions import key as version_key
@@ -49,6 +50,19 @@ PYTHON_SUPPORT.update({(2, m): ("3.8", "3.12") for m in (2, 3, 4)})
 PYTHON_SUPPORT.update({(2, m): ("3.9", "3.13") for m in (5, 6, 7, 8)})
 PYTHON_SUPPORT.update({(2, m): ("3.10", "3.14") for m in range(9, 15)})
 PYTHON_SUPPORT[(2, 15)] = ("3.11", "3.15")
+
+# Oldest and newest Python each torch 1.x release has wheels for on PyPI (Linux x86-64, CPython), read with pip's
+# own client: `pip index versions torch --python-version X.Y --only-binary=:all: --implementation cp --platform
+# manylinux1_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64` for X.Y = 3.5 ... 3.12 (2026-12-06; 3.6
+# as 3.6.15, since 1.5 onwards declare Requires-Python >=3.6.2). 1.0-1.4 also have cp27 wheels. 1.7.1 added cp39
+# (1.7.0 has none) and 1.13 cp311, which RELEASE.md's compatibility matrix (">=3.7, <=3.10") leaves out.
+TORCH1_PYTHON = {v: ("3.5", "3.7") for v in ("1.0.0", "1.0.1", "1.1.0", "1.2.0", "1.3.0", "1.3.1")}
+TORCH1_PYTHON.update({v: ("3.5", "3.8") for v in ("1.4.0", "1.5.0", "1.5.1")})
+TORCH1_PYTHON.update({v: ("3.6", "3.8") for v in ("1.6.0", "1.7.0")})
+TORCH1_PYTHON.update({v: ("3.6", "3.9") for v in ("1.7.1", "1.8.0", "1.8.1", "1.9.0", "1.9.1")})
+TORCH1_PYTHON.update({v: ("3.6", "3.9") for v in ("1.10.0", "1.10.1", "1.10.2")})
+TORCH1_PYTHON.update({v: ("3.7", "3.10") for v in ("1.11.0", "1.12.0", "1.12.1")})
+TORCH1_PYTHON.update({v: ("3.7", "3.11") for v in ("1.13.0", "1.13.1")})
 
 # Newest Python torch.compile accepts per torch minor release: the version gates in torch/__init__.py `compile()`
 # and torch/_dynamo/eval_frame.py `check_if_dynamo_supported` of each release's wheel (2.0: "Python 3.11+ not yet
@@ -200,6 +214,36 @@ def python_ok(python_version, torch_version):
     if support is None:
         return None
     return spec_matches(python_version, ">=%s,<=%s.9999" % support)
+
+
+def python_support(torch_version):
+    """Return (oldest, newest) Python with wheels for a torch release (`1.9.1`, `1.9.1+cu111`: a local build shares
+    its release's Pythons; `2.5.1`: the 2.x table is per minor release), or None for a release the tables lack."""
+    release = ".".join(str(n) for n in (version_key(torch_version.split("+")[0]) + (0, 0, 0))[:3])
+    return TORCH1_PYTHON.get(release) or PYTHON_SUPPORT.get(minor_key(release))
+
+
+def releases_for_python(python_version, spec):
+    """Judge a PEP 440 torch spec (`==1.9.1+cu111`, `>=1.8,<1.10`) against a Python: return (known, with_wheels),
+    the known torch releases the spec admits (the 1.x releases, and x.y.0 of each 2.x minor release; a local label
+    `+cu111` is dropped, since a local build has its release's Pythons) and those of them with wheels for this
+    Python. (); () when the spec admits no release the tables know (nothing to judge)."""
+    bare = ",".join(re.sub(r"\+[A-Za-z0-9.]*$", "", part.strip()) for part in str(spec).split(","))
+    candidates = sorted(TORCH1_PYTHON, key=version_key)
+    candidates += ["2.%d.0" % m for m in range(NEWEST_TORCH[1] + 1)]
+    pinned = re.fullmatch(r"===?\s*([0-9][0-9.]*)", bare.strip())
+    if pinned and pinned.group(1) not in candidates and python_support(pinned.group(1)):
+        candidates.append(pinned.group(1))  # a 2.x patch release: its minor's row
+    try:
+        known = tuple(v for v in candidates if spec_matches(v, bare, pypi=True))
+    except Exception:  # a spec neither packaging nor the conda grammar reads: not judged here
+        return (), ()
+    supported = []
+    for version in known:
+        low, high = python_support(version)
+        if spec_matches(python_version, ">=%s,<=%s.9999" % (low, high)):
+            supported.append(version)
+    return known, tuple(supported)
 
 
 def compile_python_ok(python_version, torch_version):

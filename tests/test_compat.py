@@ -258,3 +258,36 @@ def test_the_last_driver_branch_of_an_architecture_and_the_cuda_it_runs(capabili
 @pytest.mark.parametrize("capability", [(7, 5), (8, 6), (12, 0)])
 def test_architectures_nvidia_still_makes_drivers_for_have_no_last_branch(capability):
     assert compat.last_driver_branch(capability) is None
+
+
+@pytest.mark.parametrize(
+    "release, pythons",
+    [
+        ("1.9.1+cu111", ("3.6", "3.9")),  # pytorch/pytorch#66399: "Python-3.10 is not supported ... by 1.9.1"
+        ("1.7.0", ("3.6", "3.8")),
+        ("1.7.1", ("3.6", "3.9")),  # 1.7.1 added cp39 wheels
+        ("1.13.1", ("3.7", "3.11")),
+        ("2.5.1", ("3.9", "3.13")),
+        ("0.4.1", None),
+    ],
+)
+def test_the_pythons_of_a_torch_release(release, pythons):
+    assert compat.python_support(release) == pythons
+
+
+def test_a_pin_without_a_wheel_for_this_python_admits_no_release():
+    """pip's "No matching distribution found for torch==1.9.1+cu111" on Python 3.10/3.11 (pytorch/pytorch#66399)."""
+    assert compat.releases_for_python("3.11.7", "==1.9.1+cu111") == (("1.9.1",), ())
+    assert compat.releases_for_python("3.9.18", "==1.9.1+cu111") == (("1.9.1",), ("1.9.1",))
+    known, supported = compat.releases_for_python("3.11.7", ">=1.8,<1.14")
+    assert known[0] == "1.8.0" and supported == ("1.13.0", "1.13.1")
+    assert compat.releases_for_python("3.11.7", "==2.0.1") == (("2.0.1",), ("2.0.1",))
+    assert compat.releases_for_python("3.8.10", ">=2.5")[1] == ()
+    assert compat.releases_for_python("3.11.7", "==9.0") == ((), ())
+
+
+def test_every_torch_1_release_has_its_pythons():
+    """The 1.x releases on PyPI, 1.0.0 to 1.13.1; each row an ascending range of Pythons."""
+    assert len(compat.TORCH1_PYTHON) == 24
+    for low, high in compat.TORCH1_PYTHON.values():
+        assert compat.version_key(low) < compat.version_key(high)

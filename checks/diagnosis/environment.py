@@ -43,6 +43,25 @@ def _torch_version(facts):
     )
 
 
+def _noexec_library(library, facts):
+    """A shared object on a mount with `noexec`: mmap(2) with PROT_EXEC fails with EPERM on such a mount ("the file
+    resides on a file system mounted noexec", mmap(2) ERRORS), so ld.so cannot map its code segment. The fix names the
+    mount point that carries the flag (/proc/self/mountinfo; mount(8): `-o remount,exec`) and, where the library is
+    part of the Python environment, moving that environment to a file system mounted with exec."""
+    mount = system_rules.mount_of(library)
+    point = mount.point if mount is not None else os.path.dirname(library)
+    environment = getattr(facts.provenance, "environment", None) or sys.prefix
+    inside = library.startswith(environment.rstrip("/") + "/")
+    holder = "the environment (%s)" % environment if inside else os.path.dirname(library)
+    return Cause(
+        meaning="%s lies on %s, a file system mounted noexec%s: the kernel refuses to map its code, so the loader "
+        "cannot load it" % (library, point, " (%s)" % mount.fstype if mount is not None else ""),
+        fix="remount that file system with exec: `sudo mount -o remount,exec %s` (and remove noexec where "
+        "/etc/fstab sets it), or move %s to a file system mounted with exec" % (point, holder),
+        fact="%s on a noexec mount" % os.path.dirname(library),
+    )
+
+
 def by_system(parts, facts):
     """Rule 4: the OS resource the errno names."""
     system = facts.system
@@ -100,12 +119,7 @@ def by_system(parts, facts):
             )
         mapped = [p for p in paths if re.search(r"\.so(\.|$)", p) and system_rules.noexec(p)]
         if mapped:
-            return Cause(
-                meaning="%s lies on a mount without execute permission (noexec): its code cannot be mapped" % mapped[0],
-                fix="move it (or the directory that holds it) to an exec mount, or remount %s without noexec"
-                % os.path.dirname(mapped[0]),
-                fact="%s on a noexec mount" % os.path.dirname(mapped[0]),
-            )
+            return _noexec_library(mapped[0], facts)
     for code in system.code_dirs:
         named = any(p.startswith(code.path.rstrip("/")) or code.path.startswith(p.rstrip("/") + "/") for p in paths)
         if ("NOEXEC" in parts.errno or "EACCES" in parts.errno) and (named or "NOEXEC" in parts.errno):

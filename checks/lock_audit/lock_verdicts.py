@@ -175,6 +175,7 @@ def audit_platform(ws, env, platform, locked, lock_channels):
             problem = _pairing(torch, name, pkg)
             if problem:
                 problems.append(problem)
+    problems.extend(_wheels_beyond_libc(platform, locked))
     toolkit = _toolkit_mismatch(locked, torch)
     if toolkit:
         warnings.append(toolkit)
@@ -201,8 +202,42 @@ def _toolkit_mismatch(locked, torch):
     return (kit.name, "a CUDA %s.x toolkit, as torch's CUDA %s" % (versions.minor(cuda)[0], cuda), kit.label())
 
 
+def _wheels_beyond_libc(platform, locked):
+    """Return problems for locked PyPI wheels tagged for a newer glibc than the platform's libc (`[system-requirements]
+    libc`, else pixi's default 2.28): pixi's resolver does not take them for this workspace (checks/workspace/wheels.py,
+    its sources), so the lock was written for another libc and re-locking builds the package from source."""
+    from checks.workspace import wheels
+
+    libc, explicit = wheels.declared_libc(platform)
+    if libc is None:
+        return []
+    out = []
+    for name, pkg in sorted(locked.pypi.items()):
+        found = wheels.beyond(name, pkg.version, wheels.platform_tags(pkg.url or ""), "pixi.lock", libc)
+        if found is not None:
+            out.append(
+                (
+                    name,
+                    "a wheel for glibc %s or older (%s)"
+                    % (libc, "[system-requirements] libc" if explicit else "no libc declared: pixi's default"),
+                    "%s %s, a wheel tagged %s (glibc %s)" % (pkg.name, pkg.version, found.tag, found.glibc),
+                )
+            )
+    return out
+
+
 def _fix(problems):
-    """The fix for a platform's problems: re-lock; for a torch build of the wrong flavour, first the manifest."""
+    """The fix for a platform's problems: re-lock; for a torch build of the wrong flavour, first the manifest; for
+    a wheel beyond the workspace's libc, declare the glibc it needs first."""
+    needs = [re.search(r"\(glibc ([\d.]+)\)$", p[2]) for p in problems if p[1].startswith("a wheel for glibc")]
+    needs = [m.group(1) for m in needs if m]
+    if needs:
+        need = max(needs, key=versions.key)
+        return (
+            "declare the glibc those wheels need: `pixi workspace system-requirements add glibc %s` "
+            '([system-requirements] libc = "%s"; on machines with glibc %s or newer), then `pixi lock`'
+            % (need, need, need)
+        )
     if any(p[1].startswith("a ") and " build (" in p[1] for p in problems):
         return (
             "make the manifest say the flavour (pin each torch package's channel and the variant's pytorch-cuda / "

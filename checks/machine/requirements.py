@@ -36,13 +36,14 @@ class Requirement:
     met: Optional[bool]
 
     def describe(self):
-        """`torchvision 0.15.2 requires torch==2.0.1 (pip metadata); installed: 2.1.0`."""
-        return "%s requires %s%s (%s); installed: %s" % (
+        """`torchvision 0.15.2 requires torch==2.0.1 (pip metadata); installed: 2.1.0`, or for a missing package
+        `torch 2.0.1 requires nvidia-cudnn-cu11==8.5.0.96 (pip metadata); nvidia-cudnn-cu11 is not installed`."""
+        return "%s requires %s%s (%s); %s" % (
             self.owner,
             self.name,
             self.spec if not self.spec or self.spec[0] in "<>=!~" else " " + self.spec,
             self.source,
-            self.installed or "none",
+            "installed: %s" % self.installed if self.installed else "%s is not installed" % self.name,
         )
 
     def fix(self):

@@ -417,6 +417,44 @@ def noexec(path):
 
 
 @dataclasses.dataclass(frozen=True)
+class Mount:
+    """The mount a path lies on, from one line of /proc/self/mountinfo (proc(5), "/proc/pid/mountinfo"): point: its
+    mount point (field 5, octal escapes such as `\\040` decoded); options: its per-mount options (field 6:
+    `rw,nosuid,noexec,relatime`); fstype: the file system type (the first field after the ` - ` separator)."""
+
+    point: str
+    options: Tuple[str, ...]
+    fstype: str
+
+
+def _unescape(field):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mount_of(path, mountinfo="/proc/self/mountinfo"):
+    """Return the Mount that holds `path` (resolved with realpath; its nearest existing parent when it does not
+    exist), or None when mountinfo cannot be read (not Linux, no /proc). Of the mount points that contain the path
+    the longest wins, and of mounts stacked on one point the last listed (the one on top, which the path reaches)."""
+    target = os.path.realpath(_existing(path) or "/")
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    best = None
+    for line in lines:
+        head, sep, tail = line.partition(" - ")
+        fields = head.split()
+        if not sep or len(fields) < 6:
+            continue
+        point = _unescape(fields[4])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best.point)):
+            best = Mount(point=point, options=tuple(fields[5].split(",")), fstype=(tail.split() or ["?"])[0])
+    return best
+
+
+@dataclasses.dataclass(frozen=True)
 class Problem:
     """A shortfall of the OS: status ("FAIL" or "WARN"), what is short, and the fix."""
 

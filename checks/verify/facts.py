@@ -24,6 +24,7 @@ class Context:
         self.host = probe.host()
         self.driver = driver if driver is not None else nvidia_driver.facts(timeout=args.timeout)
         self.expect, self.torch_source = None, None
+        self.manifest = getattr(args, "manifest", None)  # --manifest: the project whose pins are judged
         self.torch, self.import_error = None, None
         self.gpu = None  # probe.GpuProbe once the probe ran
         self.devices = ["cpu"]

@@ -4,11 +4,12 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Mapping
 
 from checks import compat
 from checks.machine import probe
 from checks.machine.probe import build_flavour
-from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.report import FAIL, PASS, SKIP, WARN, Result, UsageError
 from checks.verify import cuda_build
 from checks.workspace import promise, versions
 from checks.workspace.versions import matches as spec_matches
@@ -39,6 +40,51 @@ def env_hint(ctx):
     return fix
 
 
+def pinned_torch_python(ctx, actual):
+    """The torch the manifest pins (--manifest, or the environment's workspace: a pyproject.toml's PEP 621
+    `dependencies`, a pixi workspace's `[pypi-dependencies]`) has no wheel for this Python: pip answers "No matching
+    distribution found" and installs nothing (PEP 425: a cpXY wheel installs on CPython X.Y only). Return the FAIL
+    naming the Pythons the pinned releases support (compat.TORCH1_PYTHON / PYTHON_SUPPORT, PyPI's files) and the
+    releases that do have this Python, or None when the pin has a release for it or the tables do not know it."""
+    path = getattr(ctx, "manifest", None) or (ctx.expect.ws.path if ctx.expect else None)
+    if not path:
+        return None
+    from checks.workspace import manifest
+
+    try:
+        spec = manifest.pypi_requirement(path, "torch")
+    except manifest.ManifestError:
+        return None  # the manifest's own problems are reported where it is read for the environment
+    if not spec or spec == "*":
+        return None
+    known, supported = compat.releases_for_python(actual, spec)
+    if not known or supported:
+        return None
+    if ctx.torch is not None and release(ctx.torch.__version__) in known:
+        return None  # the pinned release is here after all (built from source, another index): it installed
+    ranges = sorted({compat.python_support(v) for v in known}, key=lambda r: versions.key(r[0]))
+    low, high = ranges[0][0], max((r[1] for r in ranges), key=versions.key)
+    shown = known[0] if len(known) == 1 else "%s to %s" % (known[0], known[-1])
+    python = ".".join(actual.split(".")[:2])
+    usable = [v for v in compat.TORCH1_PYTHON if compat.releases_for_python(actual, "==" + v)[1]]
+    usable += ["2.%d" % m for m in range(compat.NEWEST_TORCH[1] + 1) if compat.python_ok(actual, "2.%d" % m)]
+    other = (
+        "torch>=%s, the oldest release with Python %s wheels" % (usable[0], python)
+        if usable
+        else "a torch release built for Python %s" % python
+    )
+    return Result(
+        name="python",
+        status=FAIL,
+        summary="%s pins torch%s, and torch %s has no wheel for Python %s (its wheels are for Python %s to %s): pip "
+        "finds no matching distribution" % (os.path.basename(path), spec, shown, actual, low, high),
+        expected="Python %s to %s" % (low, high),
+        actual=actual,
+        hint="create this environment with Python %s (%s to %s have torch %s wheels), or move the pin in %s to %s"
+        % (high, low, high, shown, path, other),
+    )
+
+
 def check_python(ctx):
     """Python is the version the environment pins, one this torch has wheels for, and one its torch.compile accepts
     (so --quick, which skips torch.compile, still says when it cannot run)."""
@@ -53,6 +99,9 @@ def check_python(ctx):
             actual=actual,
             hint="run inside the environment: `pixi run -e %s verify`" % ctx.expect.env,
         )
+    pinned = pinned_torch_python(ctx, actual)
+    if pinned is not None:
+        return pinned
     if ctx.torch is None or not compat.known(ctx.torch.__version__):
         return Result(
             name="python",
@@ -264,6 +313,126 @@ def cuda_declaration(ctx):
     return (
         'declare CUDA on the platform: `platforms = [{ name = "%s-cuda", platform = "%s", cuda = "%s" }]` (pixi '
         'before 0.77: `[system-requirements] cuda = "%s"`)' % (subdir, subdir, major, major)
+    )
+
+
+def _locked_pypi(e):
+    """The environment's locked PyPI records on its platform ({PEP 503 name: lockfile.Package}), {} without a
+    readable pixi.lock beside the manifest (PyYAML permitting)."""
+    from checks.workspace import lockfile
+
+    path = os.path.join(os.path.dirname(os.path.abspath(e.ws.path)), "pixi.lock")
+    try:
+        lock = lockfile.load(path) if os.path.isfile(path) else None
+    except UsageError:
+        return {}
+    if lock is None:
+        return {}
+    rows = lock.packages(e.env, e.platform.name)
+    if rows is None:  # v4-v6 name platforms by subdir
+        rows = lock.packages(e.env, e.platform.subdir)
+    return dict(rows.pypi) if rows is not None else {}
+
+
+def check_pypi(ctx):
+    """The environment's PyPI dependencies are installed, and the wheels known for them (the lock's wheel URLs, an
+    installed dist-info WHEEL) fit the glibc pixi resolves PyPI packages for: `[system-requirements] libc`, else
+    pixi's default 2.28 (checks/workspace/wheels.py, its sources). A package with no wheel for that glibc is built
+    from source by pixi (pixi#5266), so a missing one under the default libc on a newer host names that libc."""
+    from checks.workspace import wheels
+
+    e = ctx.expect
+    if e is None:
+        return Result(name="pypi", status=SKIP, summary="no pixi environment given (--env NAME)")
+    libc, explicit = wheels.declared_libc(e.platform)
+    plain = {}
+    for name, specs in sorted(e.pypi.items()):
+        if wheels.normal(name) in wheels.TORCH_FAMILY:
+            continue  # torch, torchvision, torchaudio: the torch, build and domain checks judge them
+        spec = dict(specs[-1]) if specs and isinstance(specs[-1], Mapping) else {"version": "*"}
+        if any(k in spec for k in ("path", "git", "url")):
+            continue  # built or fetched from a source the workspace names, not resolved against an index
+        plain[name] = str(spec.get("version") or "*")
+    if not plain:
+        return Result(name="pypi", status=SKIP, summary="no PyPI dependencies besides torch's family")
+    if libc is None:
+        return Result(name="pypi", status=SKIP, summary="%s declares no glibc" % e.platform.name)
+    locked, ruled_out, missing = _locked_pypi(e), [], []
+    for name, spec in plain.items():
+        record = locked.get(wheels.normal(name))
+        found = None
+        if record is not None:
+            found = wheels.beyond(name, spec, wheels.platform_tags(record.url), "pixi.lock", libc)
+        tags = wheels.installed_tags(name)
+        if found is None and tags:
+            found = wheels.beyond(name, spec, tags, "its installed WHEEL", libc)
+        if found is not None:
+            ruled_out.append(found)
+        if tags is None:
+            missing.append("%s%s" % (name, "" if spec == "*" else spec))
+    host = probe.host_glibc()
+    install = "pixi install -e %s" % e.env
+    if ruled_out:
+        need = max((w.glibc for w in ruled_out), key=versions.key)
+        first = ruled_out[0]
+        where = "this workspace declares libc %s" % libc if explicit else "this workspace declares no libc, so "
+        where += "" if explicit else "pixi resolves PyPI packages for glibc %s (its default)" % libc
+        if host and versions.compare(host, need) >= 0:
+            hint = (
+                "declare glibc %s: `pixi workspace system-requirements add glibc %s` "
+                '([system-requirements] libc = "%s"), then `%s`' % (need, need, need, install)
+            )
+        else:
+            hint = (
+                "this machine's glibc %s is older than %s: pin a release of %s whose wheels are tagged for glibc %s or "
+                "older, or use a machine with glibc %s or newer" % (host, need, first.package, libc, need)
+            )
+        return Result(
+            name="pypi",
+            status=FAIL,
+            summary="%s's wheel is tagged %s (glibc %s, read from %s); %s: pixi will not install that wheel and "
+            "builds %s from its source distribution instead"
+            % (first.package, first.tag, first.glibc, first.source, where, first.package),
+            expected="wheels for glibc <= %s" % libc,
+            actual=", ".join("%s: %s" % (w.package, w.tag) for w in ruled_out),
+            hint=hint,
+            data={"fact": "%s %s, libc %s" % (first.package, first.tag, libc)},
+        )
+    if missing:
+        summary = "%s, %s of %s, %s not installed in this Python" % (
+            ", ".join(missing),
+            "a PyPI dependency" if len(missing) == 1 else "PyPI dependencies",
+            e.env,
+            "is" if len(missing) == 1 else "are",
+        )
+        hint = "`%s`" % install
+        if not explicit and host and versions.compare(host, libc) > 0:
+            summary += (
+                "; this workspace declares no libc, so pixi resolves PyPI wheels for glibc %s (its default), "
+                "although this machine has glibc %s: a package whose wheels all need a newer glibc (manylinux_2_29 "
+                "or later) gets no wheel, and pixi builds it from its source distribution instead, which needs that "
+                "package's whole build toolchain" % (libc, host)
+            )
+            hint = (
+                "if `%s` fails building one of them, declare this machine's glibc: `pixi workspace system-requirements "
+                'add glibc %s` ([system-requirements] libc = "%s"), then `%s`; otherwise run `%s`'
+                % (install, host, host, install, install)
+            )
+        return Result(
+            name="pypi",
+            status=FAIL,
+            summary=summary,
+            expected="installed",
+            actual="not installed",
+            hint=hint,
+            data={
+                "fact": "not installed: %s; libc %s%s" % (", ".join(missing), libc, "" if explicit else " (default)")
+            },
+        )
+    return Result(
+        name="pypi",
+        status=PASS,
+        summary="%d PyPI dependencies installed, none with a wheel for a glibc newer than %s" % (len(plain), libc),
     )
 
 

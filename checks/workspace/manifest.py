@@ -742,6 +742,29 @@ def _read_python_project(ws, project, groups):
         deps["python"] = re.sub(r"^==", "", requires.replace(" ", "")) if requires else "*"
 
 
+def pypi_requirement(path, name):
+    """Return the version spec a manifest gives PyPI package `name` (PEP 503-normalised names compared), `*` for any
+    version, or None when it does not name it: a pixi workspace's default-feature `[pypi-dependencies]` (which a
+    pyproject.toml's `[project] dependencies` fold into), else a plain pyproject.toml's `[project] dependencies` (PEP
+    621, each a PEP 508 requirement: `torch==1.9.1+cu111`). ManifestError for a file that cannot be read as TOML."""
+    from checks.workspace import untrusted
+
+    text = untrusted.read_text(path, "manifest", untrusted.MANIFEST_LIMIT, ManifestError, "save it as UTF-8")
+    doc = _toml_loads(text, path)
+    wanted = _normalize_name(name, "pypi-dependencies")
+    try:
+        specs = Workspace(doc, path, text).default.table.get("pypi-dependencies") or {}
+    except ManifestError:  # not a pixi workspace: the Python project's own dependencies
+        project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+        requirements = [r for r in project.get("dependencies") or [] if isinstance(r, str)]
+        specs = dict(_split_requirement(r) for r in requirements)
+    for key, spec in specs.items():
+        if _normalize_name(key, "pypi-dependencies") == wanted:
+            version = spec.get("version", "*") if isinstance(spec, dict) else spec
+            return (version.strip() or "*") if isinstance(version, str) else "*"
+    return None
+
+
 def _split_requirement(requirement):
     """Split a PEP 508 requirement `torch[opt]>=2.5; sys_platform == 'linux'` into (name, spec)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;@]*)(@\s*([^;]+))?", requirement)

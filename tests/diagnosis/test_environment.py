@@ -305,3 +305,36 @@ def test_cuda_extension_builds_judged_by_the_toolkit(tmp_path, monkeypatch):
     monkeypatch.setattr(toolchain, "TOOLKIT_PLACES", ())
     cause = diagnosis.explain(CUDA_HOME_TEXT, found)
     assert cause.rule == "toolchain" and "install the CUDA 11.7 toolkit" in cause.fix
+
+
+@LINUX_ROOT
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc to build a shared library")
+def test_a_library_on_a_real_noexec_mount_names_the_mount_point(repo_root, tmp_path):
+    """py-faster-rcnn#162: `failed to map segment from shared object` for a library on a partition mounted noexec
+    (glibc's dl-map-segments.h message for a refused mmap). A folder bind-mounted noexec in a private namespace: the
+    fix names that mount point, read from /proc/self/mountinfo, with `mount -o remount,exec`."""
+    folder = tmp_path / "ext"
+    folder.mkdir()
+    source = folder / "f.c"
+    source.write_text("int f(void) { return 1; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(folder / "libf.so"), str(source)], check=True)
+    judge = (
+        "import ctypes\nfrom checks import diagnosis\n"
+        "try:\n    ctypes.CDLL(%r)\nexcept OSError as exc:\n    text = 'OSError: %%s' %% exc\n"
+        "cause = diagnosis.explain(text, diagnosis.gather())\nprint(text, cause.meaning, cause.fix, sep='|')\n"
+        % str(folder / "libf.so")
+    )
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,noexec "$1" && exec "$2" -c "$3"'
+    env = dict(os.environ, PYTHONPATH=str(repo_root))
+    proc = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, judge],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    text, meaning, fix = proc.stdout.strip().split("|")
+    assert "failed to map segment from shared object" in text, proc.stdout + proc.stderr
+    assert meaning.startswith("%s lies on %s, a file system mounted noexec" % (folder / "libf.so", folder))
+    assert fix.startswith("remount that file system with exec: `sudo mount -o remount,exec %s`" % folder)
+    assert fix.endswith("or move %s to a file system mounted with exec" % folder)

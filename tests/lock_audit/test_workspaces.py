@@ -343,3 +343,38 @@ def test_an_upper_bound_on_cuda_version_promises_the_major_below(run):
         result = results["default-on-linux-64"]
         assert result["status"] == status, result
         assert status == "PASS" or "CUDA 12.x (cuda-version <13)" in result["expected"]
+
+
+VLLM = (
+    '[workspace]\nname = "serve"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n%s[dependencies]\n'
+    'python = "3.11.*"\n[pypi-dependencies]\ntorch = ">=2.9"\nvllm = "==0.13.0"\n'
+)
+VLLM_WHL = "https://files.pythonhosted.org/packages/3c/7e/vllm-0.13.0-cp38-abi3-manylinux_2_31_x86_64.whl"
+TORCH_WHL = "https://files.pythonhosted.org/packages/56/be/torch-2.9.1-cp311-cp311-manylinux_2_28_x86_64.whl"
+
+
+@pytest.mark.parametrize(
+    ("requirements", "platform_row", "status"),
+    [
+        ("", LINUX, "FAIL"),  # pixi's default glibc 2.28 rules the manylinux_2_31 wheel out
+        (
+            '[system-requirements]\nlibc = "2.31"\n',
+            ["__unix=0=0", "__linux=4.18", "__glibc=2.31", "__archspec=0=x86_64"],
+            "PASS",
+        ),
+    ],
+)
+def test_a_locked_wheel_for_a_newer_glibc_than_the_workspace_libc(run, requirements, platform_row, status):
+    """pixi#5266: vllm 0.13.0's wheels are manylinux_2_31; without `[system-requirements] libc` pixi resolves for
+    glibc 2.28 (pypi_tags.rs@v0.77.0 get_linux_platform_tags), so such a locked wheel was locked for another libc."""
+    rows = [{"name": "linux-64", "subdir": "linux-64", "virtual-packages": platform_row}]
+    if requirements:
+        rows[0]["name"] = "linux-64-glibc-2-31"
+    entries = [PY311, pypi("torch", "2.9.1", TORCH_WHL, NVIDIA), pypi("vllm", "0.13.0", VLLM_WHL)]
+    code, results = run(VLLM % requirements, lock({"default": {rows[0]["name"]: entries}}, platforms=rows))
+    result = next(r for n, r in results.items() if n.startswith("default-on-linux-64"))
+    assert result["status"] == status, result
+    if status == "FAIL":
+        assert "vllm 0.13.0, a wheel tagged manylinux_2_31_x86_64 (glibc 2.31)" in result["actual"]
+        assert "glibc 2.28 or older (no libc declared: pixi's default)" in result["expected"]
+        assert '[system-requirements] libc = "2.31"' in result["hint"]

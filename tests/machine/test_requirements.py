@@ -40,7 +40,9 @@ def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fi
     wrong = unmet[("torchvision 0.15.2", "torch")]
     assert wrong.installed == "2.1.0" and wrong.fix() == 'python -m pip install "torch==2.0.1"'
     assert wrong.describe() == "torchvision 0.15.2 requires torch==2.0.1 (pip metadata); installed: 2.1.0"
-    assert ("torchvision 0.15.2", "numpy") in unmet and unmet[("torchvision 0.15.2", "numpy")].installed is None
+    missing = unmet[("torchvision 0.15.2", "numpy")]
+    assert missing.installed is None
+    assert missing.describe() == "torchvision 0.15.2 requires numpy (pip metadata); numpy is not installed"
     assert all(r.name != "scipy" for r in found.items), "an extra nobody asked for is not a requirement"
 
 

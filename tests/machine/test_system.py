@@ -141,3 +141,22 @@ def test_path_facts_look_at_the_nearest_existing_folder(tmp_path, monkeypatch):
     flagged = os.statvfs(str(folder))
     monkeypatch.setattr(os, "statvfs", lambda path: type("V", (), {"f_flag": flagged.f_flag | os.ST_RDONLY})())
     assert system.path_facts(str(folder / "x")).read_only is True
+
+
+def test_the_mount_of_a_path_is_the_longest_mount_point_on_top(tmp_path):
+    """/proc/self/mountinfo lines as proc(5) shows them: a folder bind-mounted onto itself with noexec is a second
+    mount of the same point, listed after the first; a space in a mount point is written `\\040`."""
+    env = tmp_path / "my env"
+    (env / "lib").mkdir(parents=True)
+    point = str(env).replace(" ", "\\040")
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
+        "30 22 0:26 / /dev/shm rw,nosuid,nodev shared:2 - tmpfs tmpfs rw\n"
+        "41 22 259:1 %s %s rw,relatime - ext4 /dev/root rw\n"
+        "42 41 259:1 %s %s rw,nosuid,noexec,relatime - ext4 /dev/root rw\n" % (point, point, point, point)
+    )
+    found = system.mount_of(str(env / "lib" / "libx.so"), mountinfo=str(mountinfo))
+    assert found == system.Mount(point=str(env), options=("rw", "nosuid", "noexec", "relatime"), fstype="ext4")
+    assert system.mount_of("/dev/shmem", mountinfo=str(mountinfo)).point == "/"
+    assert system.mount_of("/x", mountinfo=str(tmp_path / "absent")) is None

@@ -40,6 +40,7 @@ INSTALL = [
     "loader",
     "os",
     "dependencies",
+    "pypi",
     "build",
     "cuda-runtime",
     "cudnn",

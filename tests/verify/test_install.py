@@ -121,3 +121,83 @@ def test_what_torch_declares_is_imported(tmp_path, monkeypatch, broken):
         assert "pairdep/__init__.py" in result.data["exception"]
     else:
         assert result.status == "PASS" and result.summary == "1 declared by torch import: pairdep"
+
+
+def test_a_pinned_torch_without_wheels_for_this_python_fails_python(tmp_path, monkeypatch):
+    """pytorch/pytorch#66399: `torch==1.9.1+cu111` on Python 3.10 ("ERROR: No matching distribution found");
+    malfet: "Python-3.10 is not supported neither by 1.9.1 nor but 1.10"."""
+    project = tmp_path / "pyproject.toml"
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.9.1+cu111", "numpy"]\n')
+    monkeypatch.setattr(verify_install.platform, "python_version", lambda: "3.10.12")
+    ctx = SimpleNamespace(torch=None, expect=None, manifest=str(project))
+    result = verify_install.check_python(ctx)
+    assert result.status == FAIL and result.expected == "Python 3.6 to 3.9"
+    assert "torch 1.9.1 has no wheel for Python 3.10.12" in result.summary
+    assert result.hint.startswith("create this environment with Python 3.9")
+    assert result.hint.endswith("to torch>=1.11.0, the oldest release with Python 3.10 wheels")
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.12.1"]\n')
+    assert verify_install.check_python(ctx).status != FAIL
+    project.write_text('[project]\nname = "p"\nversion = "0"\ndependencies = ["torch==1.9.1"]\n')
+    built = SimpleNamespace(**dict(vars(ctx), torch=SimpleNamespace(__version__="1.9.1")))
+    assert verify_install.pinned_torch_python(built, "3.10.12") is None, "a 1.9.1 built here for 3.10 is installed"
+
+
+VLLM_WHEEL = "https://files.pythonhosted.org/packages/3c/7e/vllm-0.13.0-cp38-abi3-manylinux_2_31_x86_64.whl"
+
+
+def _pixi_expectation(tmp_path, requirements="", lock=None):
+    """pixi#5266's workspace: python from conda-forge, torch and vllm from PyPI."""
+    from checks.workspace import manifest
+
+    path = tmp_path / "pixi.toml"
+    path.write_text(
+        '[workspace]\nname = "serve"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n%s'
+        '[dependencies]\npython = "3.11.*"\n\n[pypi-dependencies]\ntorch = ">=2.9"\nvllm = "==0.13.0"\n' % requirements
+    )
+    if lock:
+        (tmp_path / "pixi.lock").write_text(lock)
+    ws = manifest.load(str(path))
+    platform = ws.env_platforms("default")[0]
+    on = ws.environment_on("default", platform)
+    return SimpleNamespace(expect=SimpleNamespace(ws=ws, env="default", platform=platform, pypi=on.pypi_dependencies))
+
+
+def test_a_locked_wheel_for_a_newer_glibc_than_the_default_names_the_libc_to_declare(tmp_path, monkeypatch):
+    """pixi#5266 (baszalmstra): "Those wheels require glibc version 2.31. Pixi by default uses glibc 2.28 ...
+    `pixi workspace system-requirements add glibc 2.31`". The tag is read from the lock's wheel URL (lock v6)."""
+    from checks.workspace import wheels
+
+    lock = (
+        "version: 6\nenvironments:\n  default:\n    channels:\n    - url: https://conda.anaconda.org/conda-forge/\n"
+        "    indexes:\n    - https://pypi.org/simple\n    packages:\n      linux-64:\n      - pypi: %s\n"
+        "packages:\n- pypi: %s\n  name: vllm\n  version: 0.13.0\n" % (VLLM_WHEEL, VLLM_WHEEL)
+    )
+    ctx = _pixi_expectation(tmp_path, lock=lock)
+    monkeypatch.setattr(wheels, "installed_tags", lambda name: None)
+    monkeypatch.setattr(verify_install.probe, "host_glibc", lambda: "2.36")
+    result = verify_install.check_pypi(ctx)
+    assert result.status == FAIL and result.actual == "vllm: manylinux_2_31_x86_64"
+    assert "tagged manylinux_2_31_x86_64 (glibc 2.31, read from pixi.lock)" in result.summary
+    assert "pixi resolves PyPI packages for glibc 2.28 (its default)" in result.summary
+    assert result.hint.startswith("declare glibc 2.31: `pixi workspace system-requirements add glibc 2.31` ")
+    assert '[system-requirements] libc = "2.31"' in result.hint
+    monkeypatch.setattr(verify_install.probe, "host_glibc", lambda: "2.28")
+    assert verify_install.check_pypi(ctx).hint.startswith("this machine's glibc 2.28 is older than 2.31")
+
+
+def test_a_missing_pypi_package_under_the_default_libc_names_the_default_and_this_machine_s_glibc(
+    tmp_path, monkeypatch
+):
+    from checks.workspace import wheels
+
+    monkeypatch.setattr(wheels, "installed_tags", lambda name: None)
+    monkeypatch.setattr(verify_install.probe, "host_glibc", lambda: "2.36")
+    result = verify_install.check_pypi(_pixi_expectation(tmp_path))
+    assert result.status == FAIL
+    assert result.summary.startswith("vllm==0.13.0, a PyPI dependency of default, is not installed in this Python")
+    assert "declares no libc, so pixi resolves PyPI wheels for glibc 2.28 (its default)" in result.summary
+    assert '`pixi workspace system-requirements add glibc 2.36` ([system-requirements] libc = "2.36")' in result.hint
+    declared = _pixi_expectation(tmp_path, '[system-requirements]\nlibc = "2.31"\n\n')
+    assert verify_install.check_pypi(declared).hint == "`pixi install -e default`"
+    monkeypatch.setattr(wheels, "installed_tags", lambda name: ("manylinux_2_17_x86_64", "manylinux2014_x86_64"))
+    assert verify_install.check_pypi(_pixi_expectation(tmp_path)).status == "PASS"

@@ -500,3 +500,25 @@ def test_ten_thousand_problems_are_located_in_linear_time(load):
     ws = load(text)
     assert len(ws.problems) == 20000 and ws.problems[-1][0] == "[environments] E09999 (line 10009)"
     assert time.perf_counter() - start < 10  # 0.25 s on a 2-core CI machine; it took 65 s when each was a scan
+
+
+def test_the_pypi_requirement_of_a_python_project_and_of_a_pixi_workspace(tmp_path):
+    """A plain pyproject.toml's PEP 621 `dependencies` (PEP 508 strings), and a pixi workspace's
+    `[pypi-dependencies]`; names compare as PEP 503 normalises them."""
+    project = tmp_path / "pyproject.toml"
+    project.write_text(
+        '[project]\nname = "pose-tracker"\nversion = "0.1.0"\n'
+        'dependencies = ["torch==1.9.1+cu111", "Torch_Vision >= 0.10 ; sys_platform == \'linux\'", "numpy"]\n'
+    )
+    assert manifest.pypi_requirement(str(project), "torch") == "==1.9.1+cu111"
+    assert manifest.pypi_requirement(str(project), "torch-vision") == ">=0.10"
+    assert manifest.pypi_requirement(str(project), "numpy") == "*"
+    assert manifest.pypi_requirement(str(project), "scipy") is None
+    pixi = tmp_path / "pixi.toml"
+    pixi.write_text(
+        '[workspace]\nname = "serve"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n'
+        '[dependencies]\npython = "3.11.*"\n\n[pypi-dependencies]\ntorch = ">=2.9"\nvllm = { version = "==0.13.0" }\n'
+    )
+    assert manifest.pypi_requirement(str(pixi), "torch") == ">=2.9"
+    assert manifest.pypi_requirement(str(pixi), "vllm") == "==0.13.0"
+    assert manifest.pypi_requirement(str(pixi), "python") is None
