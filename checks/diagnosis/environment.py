@@ -1,6 +1,6 @@
-"""Rules 3c, 4 and 1c: a variable the error quotes, an OS resource its errno names (shared memory, open files,
-disk, a read-only or noexec code directory, a host name that does not resolve), and the build toolchain of
-cpp_extension and Inductor."""
+"""Rules 3c, 4a, 4 and 1c: a variable the error quotes, an OS limit the failure's class meets (inodes, the
+locked-memory limit), an OS resource its errno names (shared memory, open files, disk, a read-only or noexec code
+directory, a host name that does not resolve), and the build toolchain of cpp_extension and Inductor."""
 
 import os
 import re

@@ -402,10 +402,11 @@ def inodes_of_places(code, tempdir):
     """The Inodes of the code dirs, the temporary folder and the current directory, one per file system (the first
     place on it: a code dir names the variable that moves it)."""
     found, devices = [], set()
-    places = [(c.purpose, c.path, c.variable) for c in code] + [
-        ("temporary files", tempdir, "TMPDIR"),
-        ("the current directory", os.getcwd(), ""),
-    ]
+    places = [(c.purpose, c.path, c.variable) for c in code] + [("temporary files", tempdir, "TMPDIR")]
+    try:
+        places.append(("the current directory", os.getcwd(), ""))
+    except OSError:  # the current directory was removed
+        pass
     for purpose, path, variable in places:
         try:
             device = os.stat(_existing(path) or "/").st_dev

@@ -95,8 +95,8 @@ def test_a_real_tmpfs_out_of_inodes(repo_root, tmp_path):
     judge = (
         "from checks import diagnosis\n"
         "try:\n    open(%r, 'w')\nexcept OSError as exc:\n    text = '%%s: %%s' %% (type(exc).__name__, exc)\n"
-        "cause = diagnosis.explain(text, diagnosis.gather())\nprint(cause.rule, cause.meaning, cause.fix, sep=chr(10))\n"
-        % str(scratch / "inductor" / "kernel.py")
+        "cause = diagnosis.explain(text, diagnosis.gather())\n"
+        "print(cause.rule, cause.meaning, cause.fix, sep=chr(10))\n" % str(scratch / "inductor" / "kernel.py")
     )
     proc = subprocess.run(
         ["unshare", "-m", "sh", "-c", script, "sh", str(scratch), sys.executable, judge],
