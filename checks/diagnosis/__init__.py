@@ -21,6 +21,9 @@ explains the failure decides it, and the verdict names that fact:
 3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
    process enumerates one MIG instance only);
 3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
+4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
+   registration failing with ENOMEM under a finite locked-memory limit (before 3c: the folder a variable names is
+   where the limit bites, not what is wrong with the variable);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
@@ -40,7 +43,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
-from checks.diagnosis.environment import by_path, by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import by_os_limit, by_path, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
@@ -116,6 +119,7 @@ FACT_RULES = (
     "gpu-access",
     "mig",
     "gpu-memory",
+    "os-limit",
     "variable",
     "system",
     "path",
@@ -147,6 +151,7 @@ def explain(text, facts):
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
+        ("os-limit", lambda: by_os_limit(parts, facts)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),

@@ -1,6 +1,6 @@
-"""Rules 3c, 4 and 1c: a variable the error quotes, an OS resource its errno names (shared memory, open files,
-disk, a read-only or noexec code directory, a host name that does not resolve), and the build toolchain of
-cpp_extension and Inductor."""
+"""Rules 3c, 4a, 4 and 1c: a variable the error quotes, an OS limit the failure's class meets (inodes, the
+locked-memory limit), an OS resource its errno names (shared memory, open files, disk, a read-only or noexec code
+directory, a host name that does not resolve), and the build toolchain of cpp_extension and Inductor."""
 
 import os
 import re
@@ -196,16 +196,11 @@ def by_path(parts, facts):
 
 def _elsewhere(path, found, facts):
     """The fix of a path this process cannot write: the variable that chose it, or the directory's own remedy."""
-    chosen = [
-        (name, value)
-        for name, value in facts.path_variables.items()
-        if path == value or path.startswith(value.rstrip("/") + "/")
-    ]
-    if chosen:
-        name, value = max(chosen, key=lambda kv: len(kv[1]))
+    name = _choosing_variable(path, facts)
+    if name:
         return "point %s (now %s) at a directory this user can write: `export %s=<a writable directory>`" % (
             name,
-            value,
+            facts.path_variables[name],
             name,
         )
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, facts.provenance.environment) if p}
@@ -345,3 +340,72 @@ def by_cuda_toolkit(parts, facts):
                 fact="toolkits: %s" % have,
             )
     return None
+
+
+# ibverbs' memory registration (man 3 ibv_reg_mr; NCCL's wrappers in misc/ibvwrap.cc also call ibv_reg_mr_iova2 and
+# ibv_reg_dmabuf_mr) and ENOMEM's strerror text (glibc), errno name or Python's "[Errno 12]".
+IB_REGISTRATION = re.compile(r"\bibv_reg_(?:dmabuf_)?mr\w*")
+ENOMEM = re.compile(r"Cannot allocate memory|\bENOMEM\b|Errno 12\b")
+
+
+def by_os_limit(parts, facts):
+    """Rule 4a: an OS limit the failure's class meets, judged by the limit's fact (sources: system.py's docstring).
+
+    - ENOSPC on a path the error's last line names (else on a place the job writes to) whose file system has a fixed
+      inode table with none free (statvfs f_favail 0 of f_files > 0): the inodes are used up, not the bytes.
+    - ibv_reg_mr failing with ENOMEM under a finite RLIMIT_MEMLOCK: the kernel refuses to pin pages beyond the
+      locked-memory limit (drivers/infiniband/core/umem.c, ib_umem_get), so the registration of NCCL's (or UCX's)
+      InfiniBand buffers fails; NCCL's Troubleshooting guide runs containers with `--ulimit memlock=-1`.
+    Returns a Cause or None."""
+    system = facts.system
+    if "ENOSPC" in parts.errno:
+        named = [p for p in PATH.findall(parts.line) if len(p) > 1][:4]
+        places = [system_rules.inodes("the path the error names", p) for p in named] or list(system.inodes)
+        for place in places:
+            if place is None or place.total <= 0 or place.free > 0:
+                continue
+            variable = _choosing_variable(place.path, facts) or place.variable
+            return Cause(
+                meaning="the file system holding %s (%s) has no free inodes left (0 of %d) although %s are free: "
+                "every new file or folder there fails with ENOSPC (many small files used up its inode table)"
+                % (place.path, place.mount, place.total, system_rules.human_size(place.bytes_free)),
+                fix="delete files no longer needed on %s (`df -i %s` shows the inodes; `du --inodes %s | sort -n` "
+                "the folders holding most files)%s"
+                % (
+                    place.mount,
+                    place.mount,
+                    place.mount,
+                    ", or move what is written there to another file system with free inodes: "
+                    "`export %s=<a folder there>`" % variable
+                    if variable
+                    else ", or write to another file system with free inodes",
+                ),
+                fact="statvfs(%s): f_favail 0 of f_files %d, %s free"
+                % (place.mount, place.total, system_rules.human_size(place.bytes_free)),
+            )
+    memlock = system.memlock
+    if memlock and memlock[0] >= 0 and IB_REGISTRATION.search(parts.text) and ENOMEM.search(parts.text):
+        soft, hard = memlock
+        return Cause(
+            meaning="InfiniBand memory registration (%s, which pins memory) failed with ENOMEM: the locked-memory "
+            "limit (RLIMIT_MEMLOCK, `ulimit -l`) is %d KiB, and the kernel refuses to pin more than it"
+            % (IB_REGISTRATION.search(parts.text).group(0), soft // 1024),
+            fix="raise the locked-memory limit to unlimited for the job: `ulimit -l unlimited` in the launch script%s; "
+            "for every login `* soft memlock unlimited` and `* hard memlock unlimited` in /etc/security/limits.conf "
+            "(then a new session), LimitMEMLOCK=infinity for a systemd service, `--ulimit memlock=-1` for a Docker "
+            "container; check `ulimit -l` inside the job (under mpirun or srun too)"
+            % ("" if hard < 0 else " (the hard limit is %d KiB: raising it past that needs root)" % (hard // 1024)),
+            fact="RLIMIT_MEMLOCK soft %s, hard %s"
+            % tuple("unlimited" if v < 0 else "%d KiB" % (v // 1024) for v in (soft, hard)),
+        )
+    return None
+
+
+def _choosing_variable(path, facts):
+    """The variable whose value is the longest folder holding `path` (facts.path_variables), or None."""
+    chosen = [
+        (name, value)
+        for name, value in facts.path_variables.items()
+        if path == value or path.startswith(value.rstrip("/") + "/")
+    ]
+    return max(chosen, key=lambda kv: len(kv[1]))[0] if chosen else None

@@ -26,6 +26,21 @@ Sources of the rules:
   pool of OMP_NUM_THREADS threads (default: one per CPU; at::get_num_threads) and an inter-op pool of the same
   size (at::get_num_interop_threads), plus DataLoader workers (one process each, torch.set_num_threads(1) in
   torch/utils/data/_utils/worker.py) and their pin-memory and queue threads: PIDS_SPARE below.
+- CFS bandwidth control caps the CPU time of a cgroup's tasks at `quota` per `period` (kernel docs,
+  scheduler/sched-bwc.rst; cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us, -1 for none; cgroup v2 cpu.max
+  "QUOTA PERIOD", "max" for none, admin-guide/cgroup-v2.rst "CPU"); Docker's `--cpus=N` sets quota = N x period.
+  torch sizes its intra-op and inter-op pools by the CPUs the process may run on (OpenMP's omp_get_max_threads,
+  at::get_num_threads), which a quota does not change, so more threads than quota / period CPUs are throttled
+  (each parallel op waits for its slowest thread). The CPUs a quota allows are floor(quota / period), at least 1
+  (as uber-go/automaxprocs rounds).
+- Free inodes (statvfs f_favail of f_files): a file system with a fixed inode table (ext4, tmpfs `nr_inodes`, XFS's
+  current maximum) fails every file or directory creation with ENOSPC once they are used up, however many bytes
+  are free (man 2 open, ENOSPC; `df -i`); f_files 0 means the file system has no fixed table (btrfs), so it is
+  not judged.
+- InfiniBand and RoCE transports (NCCL's IB plugin, UCX) register memory with ibv_reg_mr, which pins its pages; the
+  kernel counts pinned pages against RLIMIT_MEMLOCK (`ulimit -l`) and fails the registration with ENOMEM above it
+  (drivers/infiniband/core/umem.c, ib_umem_get; man 3 ibv_reg_mr). NCCL's Troubleshooting guide ("Docker") starts
+  containers with `--ulimit memlock=-1`. RDMA devices are listed in /sys/class/infiniband.
 - torch.distributed's c10d stores and gloo resolve this host's name (gethostname + getaddrinfo); a name that does
   not resolve fails rendezvous.
 """
@@ -53,6 +68,9 @@ ADDRESS_SPACE_ENOUGH = 64 * GIB
 # tasks beyond the two thread pools: the main thread, 8 DataLoader workers with a thread or two each, the pin-memory
 # and queue-feeder threads, gloo's and the profiler's helpers
 PIDS_SPARE = 24
+# inductor writes a .py, a .cpp, a .so, a lock and a folder per compiled kernel, triton a few files per kernel: a
+# model compiles tens to hundreds of kernels
+INODES_ENOUGH = 10000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +87,44 @@ class PidsLimit:
     def headroom(self):
         """Tasks that can still start (limit - current), or the limit when current is unknown."""
         return self.limit - (self.current or 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuQuota:
+    """The CFS bandwidth limit this process runs under (the tightest from its cgroup up to the root it sees):
+    `quota_us` of CPU time per `period_us` (microseconds), `cgroup` (the directory that sets it), `version` (1 or 2)."""
+
+    quota_us: int
+    period_us: int
+    cgroup: str
+    version: int
+
+    def cpus(self):
+        """The CPUs the quota allows, as a fraction (quota / period)."""
+        return self.quota_us / self.period_us
+
+    def threads(self):
+        """Threads that fit the quota: floor(quota / period), at least 1."""
+        return max(1, self.quota_us // self.period_us)
+
+
+@dataclasses.dataclass(frozen=True)
+class Inodes:
+    """Inodes of the file system under a place a job creates files in: purpose, path (as configured), variable
+    (the one that chooses it, "" for none), mount (that file system's mount point), free (statvfs f_favail, for
+    an unprivileged process), total (f_files; 0 where the file system has no fixed inode table), bytes_free."""
+
+    purpose: str
+    path: str
+    variable: str
+    mount: str
+    free: int
+    total: int
+    bytes_free: int
+
+    def exhausted(self):
+        """True when the file system has a fixed inode table and fewer than INODES_ENOUGH of its inodes are free."""
+        return self.total > 0 and self.free < INODES_ENOUGH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +162,10 @@ class System:
     address_space: Optional[int] = None  # RLIMIT_AS soft limit in bytes (`ulimit -v` x 1024); None: unlimited
     pids: Optional[PidsLimit] = None  # the cgroup pids limit; None: none set (pids.max "max") or no cgroup pids
     threads: int = 1  # threads a training process's pools start: OMP_NUM_THREADS, else the CPUs it may use
+    cpu_quota: Optional[CpuQuota] = None  # the cgroup CPU bandwidth limit; None: none set
+    inodes: Tuple[Inodes, ...] = ()  # one per file system of the code dirs, the temporary folder and the cwd
+    memlock: Optional[Tuple[int, int]] = None  # (soft, hard) RLIMIT_MEMLOCK in bytes, -1 unlimited; None: unknown
+    rdma_devices: Tuple[str, ...] = ()  # /sys/class/infiniband's devices (InfiniBand and RoCE adapters)
 
     def threads_needed(self):
         """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
@@ -264,6 +324,124 @@ def pids_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
     return best
 
 
+def _cpu_limit(directory, version):
+    """(quota, period) in microseconds set in one cgroup directory, or None when none is set there."""
+    if version == 1:
+        quota, period = _read_int(os.path.join(directory, "cpu.cfs_quota_us")), None
+        if quota:
+            period = _read_int(os.path.join(directory, "cpu.cfs_period_us"))
+        return (quota, period) if quota and period else None
+    try:
+        with open(os.path.join(directory, "cpu.max"), encoding="ascii") as handle:
+            words = handle.read().split()
+    except (OSError, UnicodeError):
+        return None
+    if len(words) == 2 and words[0].isdigit() and words[1].isdigit() and int(words[0]) and int(words[1]):
+        return int(words[0]), int(words[1])
+    return None
+
+
+def cpu_quota(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
+    """Return the CpuQuota of this process, or None when no cgroup on its way to the root sets one.
+
+    The v1 line of /proc/self/cgroup names `cpu` among its controllers and is mounted at ROOT/<controllers> (often
+    also linked as ROOT/cpu); the v2 line is `0::PATH` under ROOT (man 7 cgroups). A parent's quota bounds its
+    descendants, so the smallest quota / period on the way up is the one that bites."""
+    try:
+        with open(proc, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, UnicodeError):
+        return None
+    places = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if "cpu" in controllers.split(","):
+            places += [(1, os.path.join(root, controllers), path), (1, os.path.join(root, "cpu"), path)]
+        elif hierarchy == "0" and controllers == "":
+            places.append((2, root, path))
+    best, seen = None, set()
+    for version, base, path in places:
+        base = os.path.normpath(base)
+        directory = os.path.normpath(os.path.join(base, path.lstrip("/")))
+        while directory.startswith(base):
+            if os.path.realpath(directory) not in seen:
+                seen.add(os.path.realpath(directory))
+                limit = _cpu_limit(directory, version)
+                if limit is not None and (best is None or limit[0] / limit[1] < best.cpus()):
+                    best = CpuQuota(limit[0], limit[1], directory, version)
+            if directory == base:
+                break
+            directory = os.path.dirname(directory)
+    return best
+
+
+def mount_point(path):
+    """The mount point of the file system holding `path` (or its nearest existing parent): the topmost parent on
+    the same device."""
+    path = os.path.abspath(_existing(path) or "/")
+    try:
+        device = os.stat(path).st_dev
+        while path != os.path.dirname(path) and os.stat(os.path.dirname(path)).st_dev == device:
+            path = os.path.dirname(path)
+    except OSError:
+        pass
+    return path
+
+
+def inodes(purpose, path, variable=""):
+    """Return the Inodes of the file system holding `path` (or its nearest existing parent), or None when statvfs
+    fails there."""
+    st = _statvfs(_existing(path) or "/")
+    if st is None:
+        return None
+    return Inodes(purpose, path, variable, mount_point(path), st.f_favail, st.f_files, st.f_frsize * st.f_bavail)
+
+
+def inodes_of_places(code, tempdir):
+    """The Inodes of the code dirs, the temporary folder and the current directory, one per file system (the first
+    place on it: a code dir names the variable that moves it)."""
+    found, devices = [], set()
+    places = [(c.purpose, c.path, c.variable) for c in code] + [("temporary files", tempdir, "TMPDIR")]
+    try:
+        places.append(("the current directory", os.getcwd(), ""))
+    except OSError:  # the current directory was removed
+        pass
+    for purpose, path, variable in places:
+        try:
+            device = os.stat(_existing(path) or "/").st_dev
+        except OSError:
+            continue
+        if device in devices:
+            continue
+        devices.add(device)
+        fact = inodes(purpose, path, variable)
+        if fact is not None:
+            found.append(fact)
+    return tuple(found)
+
+
+def locked_memory():
+    """Return the (soft, hard) RLIMIT_MEMLOCK in bytes (`ulimit -l` shows KiB), -1 for unlimited; None where
+    `resource` does not exist."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+    except (ImportError, AttributeError, ValueError, OSError):
+        return None
+    infinity = resource.RLIM_INFINITY
+    return (soft if soft != infinity else -1, hard if hard != infinity else -1)
+
+
+def rdma_devices(root="/sys/class/infiniband"):
+    """The RDMA devices the kernel registered (mlx5_0, ...), sorted; () where there are none."""
+    try:
+        return tuple(sorted(os.listdir(root)))
+    except OSError:
+        return ()
+
+
 def pool_threads(environ=None):
     """Threads torch's intra-op pool starts: OMP_NUM_THREADS when set, else the CPUs this process may run on."""
     environ = os.environ if environ is None else environ
@@ -380,13 +558,15 @@ def collect(torch_dir=None):
     shm, shm_free = shared_memory() if sys.platform.startswith("linux") else (None, None)
     tmp, free = fullest_disk()
     name, addresses, error = resolve_host()
+    code = code_dirs()
+    linux = sys.platform.startswith("linux")
     return System(
         shm_bytes=shm,
         shm_free_bytes=shm_free,
         nofile=open_files(),
         tempdir=tmp,
         disk_free_bytes=free,
-        code_dirs=code_dirs(),
+        code_dirs=code,
         glibc=glibc(),
         glibc_needed=glibc_needed(torch_dir),
         hostname=name,
@@ -395,6 +575,10 @@ def collect(torch_dir=None):
         address_space=address_space(),
         pids=pids_limit() if sys.platform.startswith("linux") else None,
         threads=pool_threads(),
+        cpu_quota=cpu_quota() if linux else None,
+        inodes=inodes_of_places(code, tmp),
+        memlock=locked_memory(),
+        rdma_devices=rdma_devices() if linux else (),
     )
 
 
@@ -566,6 +750,7 @@ def problems(system):
                 "`ulimit -v unlimited`",
             )
         )
+    found += limit_problems(system)
     if not system.host_addresses:
         found.append(
             Problem(
@@ -573,6 +758,73 @@ def problems(system):
                 "host name %r does not resolve (%s): multi-process jobs need it"
                 % (system.hostname, system.resolve_error),
                 "add `127.0.1.1 %s` to /etc/hosts, or set MASTER_ADDR" % system.hostname,
+            )
+        )
+    return found
+
+
+def limit_problems(system):
+    """The WARN Problems of the CPU quota, the inodes and the locked-memory limit (sources in the module docstring):
+    thread pools larger than the quota's CPUs; a place the job writes to whose file system has fewer than
+    INODES_ENOUGH inodes free; a finite RLIMIT_MEMLOCK on a host with RDMA devices."""
+    found = []
+    quota = system.cpu_quota
+    if quota is not None and system.threads > quota.threads():
+        found.append(
+            Problem(
+                "WARN",
+                "torch's thread pools start %d threads each, but the CPU quota allows %g CPU%s (cgroup v%d %s, %s): "
+                "the kernel throttles the extra threads"
+                % (
+                    system.threads,
+                    round(quota.cpus(), 2),
+                    "" if quota.cpus() == 1 else "s",
+                    quota.version,
+                    "cpu.cfs_quota_us %d / cpu.cfs_period_us %d" % (quota.quota_us, quota.period_us)
+                    if quota.version == 1
+                    else "cpu.max %d %d" % (quota.quota_us, quota.period_us),
+                    quota.cgroup,
+                ),
+                "size the pools to the quota: `export OMP_NUM_THREADS=%d` (or torch.set_num_threads(%d) at the start)"
+                % (quota.threads(), quota.threads()),
+            )
+        )
+    for place in system.inodes:
+        if place.exhausted():
+            found.append(
+                Problem(
+                    "WARN",
+                    "%s's %s: its file system (%s) has %s (%d of %d; %s free): creating a file there fails with "
+                    "ENOSPC when none are left"
+                    % (
+                        place.purpose,
+                        place.path,
+                        place.mount,
+                        "no free inodes" if place.free <= 0 else "only %d inodes free" % place.free,
+                        place.free,
+                        place.total,
+                        human_size(place.bytes_free),
+                    ),
+                    "delete files no longer needed on %s (`df -i %s`; `du --inodes` shows the folders that hold "
+                    "most)%s"
+                    % (
+                        place.mount,
+                        place.mount,
+                        ", or `export %s=<a folder on a file system with free inodes>`" % place.variable
+                        if place.variable
+                        else "",
+                    ),
+                )
+            )
+    if system.rdma_devices and system.memlock and system.memlock[0] >= 0:
+        found.append(
+            Problem(
+                "WARN",
+                "locked-memory limit (ulimit -l) %d KiB with RDMA devices (%s): NCCL's InfiniBand transport pins "
+                "its buffers (ibv_reg_mr) and fails beyond it"
+                % (system.memlock[0] // 1024, ", ".join(system.rdma_devices[:4])),
+                "`ulimit -l unlimited` for the job (`* soft memlock unlimited` and `* hard memlock unlimited` in "
+                "/etc/security/limits.conf, then a new login; a container: `--ulimit memlock=-1`)",
             )
         )
     return found
