@@ -40,12 +40,12 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
-from checks.diagnosis.environment import by_path, by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
-from checks.machine import gpu_access, interpreter, loader, provenance
+from checks.machine import gpu_access, interpreter, loader, provenance, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -116,6 +116,7 @@ FACT_RULES = (
     "gpu-access",
     "mig",
     "gpu-memory",
+    "setting",
     "variable",
     "system",
     "path",
@@ -147,6 +148,7 @@ def explain(text, facts):
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
+        ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
@@ -181,6 +183,12 @@ def gather(environ=None):
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
         interpreter=interpreter.collect(),
+        settings=variables.collect(
+            environ,
+            torch.path if torch is not None else None,
+            torch.version if torch is not None else None,
+            [c.imported.path for c in prov.packages.values() if c.imported is not None],
+        ),
         path_variables={
             k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
         },
