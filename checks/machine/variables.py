@@ -222,6 +222,7 @@ def check_cuda_arch_list(value, torch_dir, torch_version="installed"):
     if not unknown:
         return None
     supported = names[1]
+    cuda = cuda_build(torch_dir)
     shown = ", ".join(repr(a) if a == "" else a for a in unknown)
     keep = [a for a in re.split(r"[;\s]+", value) if a and a not in unknown]
     return Setting(
@@ -231,18 +232,28 @@ def check_cuda_arch_list(value, torch_dir, torch_version="installed"):
         expected="architectures this torch knows: %s (each optionally +PTX), or the names %s"
         % (" ".join(supported), ", ".join(n for n, _ in names[0]) or "none"),
         problem="names %s, which torch %s's cpp_extension does not know (its supported_arches end at %s): building "
-        'any CUDA extension stops with "Unknown CUDA arch (%s) or GPU not supported"'
-        % (shown, torch_version, supported[-1], unknown[0]),
+        'any CUDA extension stops with "Unknown CUDA arch (%s) or GPU not supported"%s'
+        % (shown, torch_version, supported[-1], unknown[0], "" if cuda else " (this torch is a CPU build)"),
         fix='remove %s from TORCH_CUDA_ARCH_LIST (`export TORCH_CUDA_ARCH_LIST="%s"`), or unset it, or use a '
         "torch release whose cpp_extension knows %s" % (shown, " ".join(keep) or supported[-1], shown),
-        breaks=True,
+        breaks=cuda,
         effect=ARCH_EFFECT,
     )
 
 
+def cuda_build(torch_dir):
+    """True where the installed torch is a CUDA build: its torch/version.py (generated at build time) sets
+    `cuda = 'X.Y'`, not None."""
+    try:
+        with open(os.path.join(torch_dir or "", "version.py"), encoding="utf-8", errors="replace") as f:
+            return re.search(r"^cuda(?:\s*:[^=\n]*)?\s*=\s*['\"]\d", f.read(), re.M) is not None
+    except OSError:
+        return False
+
+
 def allocator_keys(torch_dir):
     """Return the bytes of torch/lib's libc10_cuda.so and libc10.so (where the allocator's option names are NUL
-    terminated literals), or b"" where neither exists."""
+    terminated literals beside its "Unrecognized ..." message), or b"" where neither exists."""
     data = b""
     for name in ("libc10_cuda.so", "libc10.so"):
         try:
@@ -273,8 +284,8 @@ def check_alloc_conf(name, value, torch_dir, torch_version="installed"):
             effect=ALLOC_EFFECT,
         )
     data = allocator_keys(torch_dir)
-    if not data:
-        return None
+    if not re.search(rb"Unrecognized CachingAllocator option|Unrecognized key '", data):
+        return None  # the parser (and its option names) is not in these libraries: a CPU build of an older torch
     unknown = [k for k in (p.split(":")[0].strip() for p in pairs) if (k.encode() + b"\0") not in data]
     if not unknown:
         return None

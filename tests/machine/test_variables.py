@@ -108,6 +108,9 @@ def test_cpp_extension_lists_are_read_from_a_file_shaped_like_torch_2_0(tmp_path
     assert variables.unknown_cuda_arches("Ampere 9.0+PTX", names) == []
     assert variables.unknown_cuda_arches("8.0;8.6 12.0+PTX", names) == ["12.0+PTX"]
     setting = variables.check_cuda_arch_list("8.0 8.6 12.0+PTX", str(tmp_path), "2.0.1")
+    assert not setting.breaks and "(this torch is a CPU build)" in setting.problem  # no version.py: not CUDA
+    (tmp_path / "version.py").write_text("__version__ = '2.0.1+cu117'\ndebug = False\ncuda = '11.7'\n")
+    setting = variables.check_cuda_arch_list("8.0 8.6 12.0+PTX", str(tmp_path), "2.0.1")
     assert setting.breaks and "12.0+PTX" in setting.problem and 'TORCH_CUDA_ARCH_LIST="8.0 8.6"' in setting.fix
 
 
@@ -145,6 +148,17 @@ def test_allocator_options_are_judged_by_the_installed_libc10():
     assert setting.breaks and "no_such_knob" in setting.fix and "max_split_size_mb" not in setting.fix
     # torch 2.0.1's own message for it (c10/cuda/CUDACachingAllocator.cpp)
     assert variables.traced((setting,), "RuntimeError: Unrecognized CachingAllocator option: no_such_knob")
+
+
+def test_allocator_options_are_not_judged_where_the_libraries_hold_no_parser(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "libc10.so").write_bytes(b"\x7fELF...no allocator here\0")  # a CPU build of torch 2.0
+    assert variables.check_alloc_conf("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:128", str(tmp_path)) is None
+    (tmp_path / "lib" / "libc10_cuda.so").write_bytes(
+        b"\0max_split_size_mb\0backend\0Unrecognized CachingAllocator option: \0"  # 2.0.1's literals, in its order
+    )
+    assert variables.check_alloc_conf("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:128", str(tmp_path)) is None
+    assert variables.check_alloc_conf("PYTORCH_CUDA_ALLOC_CONF", "expandable_segments:True", str(tmp_path))
 
 
 def test_an_allocator_value_not_made_of_pairs_is_named(tmp_path):

@@ -124,6 +124,7 @@ def test_a_rejected_openmp_value_warns_and_an_unknown_cuda_arch_fails(tmp_path, 
     assert origin.check_variables(base).status == "PASS"
     torch_dir = tmp_path / "env" / "lib" / "python3.11" / "site-packages" / "torch"
     (torch_dir / "utils").mkdir()
+    (torch_dir / "version.py").write_text("__version__ = '2.0.1+cu117'\ncuda = '11.7'\n")
     (torch_dir / "utils" / "cpp_extension.py").write_text(
         "def _get_cuda_arch_flags(cflags=None):\n    supported_arches = ['8.0', '8.6', '9.0']\n"
     )
