@@ -505,12 +505,14 @@ def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), f
 
 
 def traced(settings, text):
-    """Return the first Setting whose variable a failure text names (the variable, or its reader's own message
-    about it), else None."""
+    """Return the first Setting a failure text traces to: its reader's own message about it (effect), or, for a
+    value that stops work (breaks), the variable's name; else None. A value its reader only ignores is not the
+    cause of a failure that merely names the variable (a remedy's text, a launcher's notice)."""
     for setting in settings:
         if setting.effect and re.search(setting.effect, text or ""):
             return setting
-        if re.search(r"\b%s\b" % re.escape(setting.name), text or ""):
+    for setting in settings:
+        if setting.breaks and re.search(r"\b%s\b" % re.escape(setting.name), text or ""):
             return setting
     return None
 

@@ -230,3 +230,11 @@ def test_collect_gathers_each_reader_s_findings(tmp_path):
     found = variables.collect({"OMP_NUM_THREADS": "all", "MKL_NUM_THREADS": "8"}, str(tmp_path), "2.0.1", ())
     assert [s.name for s in found] == ["OMP_NUM_THREADS"]
     assert dataclasses.asdict(found[0])["value"] == "all"
+
+
+def test_an_ignored_value_is_traced_by_its_reader_s_message_not_by_its_name():
+    setting = variables.check_grammar("OMP_NUM_THREADS", "all")
+    assert variables.traced((setting,), "libgomp: Invalid value for environment variable OMP_NUM_THREADS") is setting
+    # torch.distributed.run's notice names the variable; an ignored value is not the cause of what follows
+    notice = "Setting OMP_NUM_THREADS environment variable for each process to be 1 in default"
+    assert variables.traced((setting,), notice + "\nRuntimeError: Socket Timeout") is None
