@@ -21,6 +21,8 @@ explains the failure decides it, and the verdict names that fact:
 3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
    process enumerates one MIG instance only);
 3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
+3g. a variable set to a value its reader rejects (checks/machine/variables.py: the reader's documented grammar, or
+   the installed torch's own lists), when the failure names it or carries its reader's message about it;
 4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
    registration failing with ENOMEM under a finite locked-memory limit (before 3c: the folder a variable names is
    where the limit bites, not what is wrong with the variable);
@@ -43,12 +45,12 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
-from checks.diagnosis.environment import by_os_limit, by_path, by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
-from checks.machine import gpu_access, interpreter, loader, provenance
+from checks.machine import gpu_access, interpreter, loader, provenance, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -120,6 +122,7 @@ FACT_RULES = (
     "mig",
     "gpu-memory",
     "os-limit",
+    "setting",
     "variable",
     "system",
     "path",
@@ -152,6 +155,7 @@ def explain(text, facts):
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
+        ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
@@ -186,6 +190,12 @@ def gather(environ=None):
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
         interpreter=interpreter.collect(),
+        settings=variables.collect(
+            environ,
+            torch.path if torch is not None else None,
+            torch.version if torch is not None else None,
+            [c.imported.path for c in prov.packages.values() if c.imported is not None],
+        ),
         path_variables={
             k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
         },

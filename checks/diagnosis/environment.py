@@ -409,3 +409,22 @@ def _choosing_variable(path, facts):
         if path == value or path.startswith(value.rstrip("/") + "/")
     ]
     return max(chosen, key=lambda kv: len(kv[1]))[0] if chosen else None
+
+
+def by_setting(parts, facts, text=""):
+    """Rule 3c': a failure that quotes a variable set to a value its reader rejects (Facts.settings, from
+    checks/machine/variables.py: each value checked against its reader's documented grammar, or the installed
+    torch's own lists) is traced to that variable: the text names the variable, or carries its reader's own
+    message about it (libgomp's "Invalid value for environment variable NAME", cpp_extension's "Unknown CUDA arch
+    (X) or GPU not supported", the allocator's "Unrecognized CachingAllocator option: X", a docstring that -OO made
+    None). The verdict is the setting's: what the value does, its source, and the fix."""
+    from checks.machine import variables
+
+    setting = variables.traced(getattr(facts, "settings", ()), text or parts.text)
+    if setting is None:
+        return None
+    return Cause(
+        meaning="%s=%s is the cause: %s (the error: %s)" % (setting.name, setting.value, setting.problem, parts.line),
+        fix=setting.fix,
+        fact="%s=%s" % (setting.name, setting.value),
+    )

@@ -10,6 +10,7 @@ from checks import errors
 from checks.machine import loader
 from checks.machine.gpu_access import GpuAccess
 from checks.machine.interpreter import InterpreterBuild
+from checks.machine.variables import Setting
 
 # NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
 # lib<key>, cuda-<key> (conda-forge and nvidia channels).
@@ -170,6 +171,8 @@ class Facts:
     interpreter: InterpreterBuild = dataclasses.field(default_factory=InterpreterBuild)
     # the variables whose value is one absolute path (TMPDIR, HF_HOME, ...): which of them chose a directory
     path_variables: Dict[str, str] = dataclasses.field(default_factory=dict)
+    # the variables set to a value their reader rejects or that breaks this torch (checks/machine/variables.py)
+    settings: Tuple[Setting, ...] = ()
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -181,6 +184,7 @@ class Facts:
             "variables": dict(self.variables),
             "gpu_access": self.gpu_access.to_dict(),
             "interpreter": self.interpreter.to_dict(),
+            "settings": [s.to_dict() for s in self.settings],
         }
 
     @property

@@ -98,7 +98,11 @@ def _no_driver(ctx):
             % (ctx.torch.version.cuda, seen),
             expected="a driver",
             actual="none",
-            hint="install the NVIDIA driver to use a GPU; without a GPU a CPU build is smaller (`/whl/cpu`)",
+            # hardware: probe.nvidia_hardware()'s evidence; with none, there is no GPU a driver could serve
+            hint="install the NVIDIA driver to use a GPU; without a GPU a CPU build is smaller (`/whl/cpu`)"
+            if hardware
+            else "this machine has no NVIDIA GPU (no PCI device of vendor 0x10de, no /dev/nvidiaN, no nvidia-smi), "
+            "so torch runs on the CPU: a CPU build is smaller (`/whl/cpu`); a GPU machine needs NVIDIA's driver",
         )
     what = ctx.expect.describe()
     if ctx.no_gpu:

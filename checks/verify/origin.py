@@ -228,11 +228,35 @@ def check_loader(facts):
     )
 
 
+def check_variables(facts):
+    """The variables torch, its OpenMP runtime, MKL, cpp_extension, the CUDA caching allocator and Python read hold
+    values their documented grammar allows and this torch accepts (checks/machine/variables.py, which cites each
+    grammar): FAIL where the value stops work (an extension build, an import, the first CUDA allocation), WARN where
+    its reader ignores it."""
+    settings = getattr(facts, "settings", ())
+    if not settings:
+        return Result(
+            name="variables", status=PASS, summary="no variable torch or its runtimes read holds a value they reject"
+        )
+    worst = next((s for s in settings if s.breaks), settings[0])
+    more = [s.name for s in settings if s is not worst]
+    return Result(
+        name="variables",
+        status=FAIL if worst.breaks else WARN,
+        summary="%s%s" % (worst.describe(), " (also: %s)" % ", ".join(more) if more else ""),
+        expected="%s: %s" % (worst.name, worst.expected),
+        actual="%s=%s" % (worst.name, worst.value),
+        hint="; ".join(s.fix for s in [worst] + [s for s in settings if s is not worst]),
+        data={"fact": "%s=%s" % (worst.name, worst.value), "settings": [s.describe() for s in settings]},
+    )
+
+
 PARENT_CHECKS = (
     ("provenance", check_provenance),
     ("requirements", check_requirements),
     ("loader", check_loader),
     ("os", check_os),
+    ("variables", check_variables),
 )
 
 

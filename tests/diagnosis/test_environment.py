@@ -338,3 +338,77 @@ def test_a_library_on_a_real_noexec_mount_names_the_mount_point(repo_root, tmp_p
     assert meaning.startswith("%s lies on %s, a file system mounted noexec" % (folder / "libf.so", folder))
     assert fix.startswith("remount that file system with exec: `sudo mount -o remount,exec %s`" % folder)
     assert fix.endswith("or move %s to a file system mounted with exec" % folder)
+
+
+# The texts each reader prints or raises about a value it rejects (sources: libgomp/env.c as torch 2.13's copy prints
+# it; torch/utils/cpp_extension.py _get_cuda_arch_flags, 2.0 to 2.13; c10/cuda/CUDACachingAllocator.cpp, 2.0; the
+# traceback of torch 2.0.1's torchaudio import under PYTHONOPTIMIZE=2, pytorch/pytorch#100680's class of error).
+SETTING_FAILURES = [
+    (
+        {"OMP_NUM_THREADS": "all"},
+        "\nlibgomp: Invalid value for environment variable OMP_NUM_THREADS\n",
+        "OMP_NUM_THREADS",
+    ),
+    (
+        {"TORCH_CUDA_ARCH_LIST": "8.6 12.0+PTX"},
+        "ValueError: Unknown CUDA arch (12.0+PTX) or GPU not supported",
+        "TORCH_CUDA_ARCH_LIST",
+    ),
+    (
+        {"PYTHONOPTIMIZE": "2"},
+        'Traceback (most recent call last):\n  File "{audio}/_stream_reader.py", line 3, in decorator\n'
+        "    obj.__doc__ = obj.__doc__.format(**kwargs)\n"
+        "                  ^^^^^^^^^^^^^^^^^^\n"
+        "AttributeError: 'NoneType' object has no attribute 'format'\n",
+        "PYTHONOPTIMIZE",
+    ),
+]
+
+
+@pytest.mark.parametrize("environ, text, name", SETTING_FAILURES)
+def test_a_failure_quoting_a_rejected_value_s_effect_is_traced_to_the_variable(
+    tmp_path, monkeypatch, environ, text, name
+):
+    from checks.machine import variables
+
+    prefix, packages = site(tmp_path)
+    torch_dir = packages / "torch"
+    (torch_dir / "utils").mkdir()
+    (torch_dir / "utils" / "cpp_extension.py").write_text(
+        "def _get_cuda_arch_flags(cflags=None):\n"
+        "    named_arches = collections.OrderedDict([('Ampere', '8.0;8.6+PTX'), ('Hopper', '9.0+PTX')])\n"
+        "    supported_arches = ['8.0', '8.6', '9.0']\n"
+    )
+    audio = packages / "torchaudio" / "io"
+    audio.mkdir(parents=True)
+    (audio.parent / "__init__.py").write_text("from torchaudio import io\n")
+    (audio / "__init__.py").write_text("from ._stream_reader import StreamReader\n")
+    info = packages / "torchaudio-2.0.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torchaudio\nVersion: 2.0.2\n")
+    (info / "RECORD").write_text("torchaudio/__init__.py,,\n")
+    (audio / "_stream_reader.py").write_text(
+        "def _format_audio_args(**kwargs):\n    def decorator(obj):\n"
+        "        obj.__doc__ = obj.__doc__.format(**kwargs)\n        return obj\n    return decorator\n"
+        "class StreamReader:\n    @_format_audio_args(x=1)\n    def add(self):\n        '''{x}'''\n"
+    )
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages], environ=environ),
+        settings=variables.collect(environ, str(torch_dir), "2.0.1", [str(torch_dir), str(packages / "torchaudio")], 0),
+    )
+    assert [s.name for s in found.settings] == [name]
+    cause = diagnosis.explain(text.replace("{audio}", str(audio)), found)
+    assert cause.rule == "setting" and cause.fact.startswith(name + "=")
+    assert ("unset %s" % name in cause.fix) or ("remove 12.0+PTX from TORCH_CUDA_ARCH_LIST" in cause.fix)
+
+
+def test_a_failure_not_quoting_the_setting_is_not_blamed_on_it(tmp_path, monkeypatch):
+    from checks.machine import variables
+
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages], environ={"OMP_NUM_THREADS": "all"}),
+        settings=variables.collect({"OMP_NUM_THREADS": "all"}, None, None, (), 0),
+    )
+    cause = diagnosis.explain("RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", found)
+    assert cause.rule != "setting"

@@ -39,6 +39,7 @@ INSTALL = [
     "requirements",
     "loader",
     "os",
+    "variables",
     "dependencies",
     "pypi",
     "build",

@@ -198,6 +198,17 @@ def test_a_gpu_without_a_driver_is_named(monkeypatch):
     assert result.status == WARN and "PCI device 0000:01:00.0" in result.summary
 
 
+@pytest.mark.parametrize("hardware", [[], ["PCI device 0000:01:00.0"]])
+def test_a_cuda_build_without_a_driver_advises_the_driver_only_where_a_gpu_is(monkeypatch, hardware):
+    """A CUDA build, no environment promising a GPU, no driver: the driver is the fix only where an NVIDIA GPU is in
+    the machine (probe.nvidia_hardware's evidence); without one the CPU build is."""
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: hardware)
+    result = verify_gpu.check_driver(context(driver=NO_DRIVER))
+    assert result.status == WARN and "torch runs on the CPU" in result.summary and "/whl/cpu" in result.hint
+    assert result.hint.startswith("install the NVIDIA driver") == bool(hardware)
+    assert ("this machine has no NVIDIA GPU" in result.hint) == (not hardware)
+
+
 def test_no_kernel_image_in_the_probe_names_the_architecture_not_reinstall(ws):
     """The probe's real error (not its boilerplate) and the environment with kernels for the GPU."""
     error = (

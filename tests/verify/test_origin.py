@@ -115,3 +115,26 @@ def test_a_loaded_nvidia_library_from_outside_the_environment_fails_naming_the_v
     assert result.status == "FAIL" and result.expected == str(env / "lib" / "libcublasLt.so.11"), result
     assert result.hint.startswith("remove %s from LD_LIBRARY_PATH" % other)
     assert result.data["fact"] == "libcublasLt.so.11 via LD_LIBRARY_PATH"
+
+
+def test_a_rejected_openmp_value_warns_and_an_unknown_cuda_arch_fails(tmp_path, monkeypatch):
+    from checks.machine import variables
+
+    base = facts(tmp_path, monkeypatch, {})
+    assert origin.check_variables(base).status == "PASS"
+    torch_dir = tmp_path / "env" / "lib" / "python3.11" / "site-packages" / "torch"
+    (torch_dir / "utils").mkdir()
+    (torch_dir / "version.py").write_text("__version__ = '2.0.1+cu117'\ncuda = '11.7'\n")
+    (torch_dir / "utils" / "cpp_extension.py").write_text(
+        "def _get_cuda_arch_flags(cflags=None):\n    supported_arches = ['8.0', '8.6', '9.0']\n"
+    )
+    omp = {"OMP_NUM_THREADS": "all"}
+    warned = origin.check_variables(dataclasses.replace(base, settings=variables.collect(omp, str(torch_dir))))
+    assert warned.status == "WARN" and warned.actual == "OMP_NUM_THREADS=all" and "'all': not valid" in warned.summary
+    assert "export OMP_NUM_THREADS=4" in warned.hint
+    both = dict(omp, TORCH_CUDA_ARCH_LIST="8.6;12.0+PTX")
+    failed = origin.check_variables(
+        dataclasses.replace(base, settings=variables.collect(both, str(torch_dir), "2.0.1"))
+    )
+    assert failed.status == "FAIL" and failed.summary.startswith("TORCH_CUDA_ARCH_LIST='8.6;12.0+PTX': names 12.0+PTX")
+    assert "(also: OMP_NUM_THREADS)" in failed.summary and "export OMP_NUM_THREADS=4" in failed.hint
