@@ -194,6 +194,26 @@ def shadowed_stdlib(exc):
     return None
 
 
+def thread_refused(name):
+    """The OS refused this process a new thread (CPython's `RuntimeError: can't start new thread`): a fault of the
+    machine, never of checks. One line naming why where a fact decides it (a seccomp filter refusing clone3, the
+    cgroup's pids.max reached; checks/machine/system.py), else the limits to look at; exit 2."""
+    from checks.machine import system
+
+    refusal = system.clone3_refusal(system.glibc())
+    pids = system.pids_limit()
+    if refusal is not None:
+        why, fix = refusal.what, refusal.fix
+    elif pids is not None and pids.headroom() <= system.PIDS_SPARE:
+        why = "the cgroup's pids.max (%d, %s in use) is reached: threads count as tasks" % (pids.limit, pids.current)
+        fix = "raise the container's pids limit (`docker run --pids-limit`, Kubernetes podPidsLimit)"
+    else:
+        why = "the OS refused a new thread (no seccomp filter on clone3, no cgroup pids limit reached)"
+        fix = "look at `ulimit -u`, the container's limits and free memory"
+    print("python -m checks %s: error: cannot start a thread: %s; fix: %s" % (name, why, fix), file=sys.stderr)
+    return EXIT_USAGE
+
+
 def internal_error(name, exc):
     """Report a bug in checks: the traceback to the log file, one line on stderr naming it; return 3. A failure
     that runs through a file shadowing a standard-library module is not a bug in checks: one line naming it, exit 2."""
@@ -264,6 +284,8 @@ def main(argv=None):
         output.error(name, "cannot write to standard output: %s" % (exc.strerror or exc))
         return EXIT_USAGE
     except Exception as exc:  # the last line of defence: one line, the traceback in a log file
+        if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+            return thread_refused(name)
         return internal_error(name, exc)
 
 

@@ -62,6 +62,10 @@ def _noexec_library(library, facts):
     )
 
 
+# CPython's and the native thread pools' words for a thread that could not be created (model.ERRNO's EAGAIN class).
+THREAD_START = re.compile(r"can't start new thread|pthread_create failed|Thread creation failed")
+
+
 def by_system(parts, facts):
     """Rule 4: the OS resource the errno names."""
     system = facts.system
@@ -93,6 +97,9 @@ def by_system(parts, facts):
             + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
             fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
         )
+    refusal = system_rules.clone3_refusal(system.glibc) if THREAD_START.search(parts.text) else None
+    if "EAGAIN" in parts.errno and refusal is not None:
+        return Cause(meaning=refusal.what, fix=refusal.fix, fact="clone3: EPERM under a seccomp filter")
     pids = getattr(system, "pids", None)
     if "EAGAIN" in parts.errno and pids is not None and pids.headroom() < system.threads_needed():
         return Cause(
@@ -146,6 +153,16 @@ def by_system(parts, facts):
                     % (code.variable, code.variable, code.variable.lower()),
                     fact="%s not writable" % code.path,
                 )
+    too_long = system_rules.socket_path_too_long(system.tempdir)
+    stalled = WORKERS.search(parts.text) and re.search(r"timed out", parts.text)
+    if too_long and ("UNIX_PATH" in parts.errno or stalled):
+        return Cause(
+            meaning="the temporary folder %s is too long for the AF_UNIX sockets multiprocessing makes in it (%d "
+            "bytes with pymp-*/listener-*, above sun_path's %d, unix(7)): DataLoader workers cannot hand tensors to "
+            "the main process" % (system.tempdir, too_long[0], too_long[1]),
+            fix="point TMPDIR at a short directory: `export TMPDIR=/tmp` (or unset it)",
+            fact="temporary folder %s, %d bytes" % (system.tempdir, len(os.fsencode(system.tempdir))),
+        )
     if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
         return Cause(
             meaning="a disk is full: %s has %s free"

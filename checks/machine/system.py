@@ -663,9 +663,100 @@ def older(have, need):
     return key(have) < key(need)
 
 
+# multiprocessing's AF_UNIX sockets (the listener that hands file descriptors between DataLoader workers and the main
+# process under torch's file_descriptor sharing, and a Manager's) are made at <tempdir>/pymp-XXXXXXXX/listener-XXXXXXXX
+# (multiprocessing/util.py get_temp_dir: mkdtemp(prefix="pymp-"); connection.py arbitrary_address: mktemp(prefix=
+# "listener-"); tempfile's random names are 8 characters): 32 bytes beyond the temporary folder's path. sun_path holds
+# 108 bytes on Linux and 104 on macOS (unix(7); <sys/un.h>), with the terminating NUL, so CPython refuses longer paths
+# with "AF_UNIX path too long" (measured here: a 75-byte temporary folder binds, 76 bytes fails).
+SOCKET_SUFFIX = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+SUN_PATH = {"linux": 108, "darwin": 104}
+
+
+def socket_path_too_long(tempdir, platform_name=None):
+    """Return (socket path length, sun_path size) when multiprocessing's AF_UNIX sockets under `tempdir` would not
+    fit (see SOCKET_SUFFIX), else None; None on a platform without AF_UNIX paths to judge (Windows)."""
+    name = platform_name or sys.platform
+    limit = next((size for prefix, size in SUN_PATH.items() if name.startswith(prefix)), None)
+    if limit is None or not tempdir:
+        return None
+    length = len(os.fsencode(tempdir)) + SOCKET_SUFFIX
+    return (length, limit) if length >= limit else None
+
+
+# clone3 (Linux 5.3; number 435 in every architecture's table) is what glibc >= 2.34's pthread_create calls first,
+# falling back to clone only when the kernel answers ENOSYS (glibc sysdeps/unix/sysv/linux/clone-internal.c). A seccomp
+# profile that answers unknown system calls with EPERM, as Docker's default did before 20.10.10 (moby/moby#42836),
+# therefore leaves a process unable to start any thread. Called with a zero size, clone3 fails with EINVAL before it
+# creates anything (kernel/fork.c copy_clone_args_from_user), so the probe below changes nothing.
+CLONE3 = 435
+
+
+def clone3_refused():
+    """True when this process's clone3 is refused with EPERM (a seccomp filter), False when the kernel judged the
+    call itself (EINVAL, or ENOSYS on a kernel without clone3), None off Linux or where it cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        result = libc.syscall(CLONE3, None, 0)
+    except (OSError, AttributeError):
+        return None
+    return result == -1 and ctypes.get_errno() == errno.EPERM
+
+
+def clone3_refusal(version=None):
+    """Return a Problem (FAIL) when a seccomp filter refuses clone3 (clone3_refused), so no thread can start; else
+    None. `version`: this system's glibc, for the sentence."""
+    if not clone3_refused():
+        return None
+    mode = seccomp_mode()
+    return Problem(
+        "FAIL",
+        "this process may not start threads: clone3, which glibc's pthread_create calls first (glibc >= 2.34; this "
+        "system has %s), is refused with EPERM by a seccomp filter (Seccomp: %s), and glibc falls back to clone only "
+        "on ENOSYS (Docker's default seccomp profile answered so before Docker 20.10.10)"
+        % (version or "unknown", "filter" if mode == 2 else mode),
+        "update Docker (and runc/containerd's seccomp profile) to 20.10.10 or later, or give the container a profile "
+        "that answers clone3 with ENOSYS; for a quick test `docker run --security-opt seccomp=unconfined`",
+    )
+
+
+def seccomp_mode(status="/proc/self/status"):
+    """The `Seccomp:` field of /proc/self/status (proc(5)): 0 none, 1 strict, 2 filter; None where unreadable."""
+    try:
+        with open(status, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(65536)
+    except OSError:
+        return None
+    found = re.search(r"^Seccomp:\s*(\d+)", text, re.M)
+    return int(found.group(1)) if found else None
+
+
+def temp_variable(environ=None):
+    """The variable that chose the temporary folder (tempfile.gettempdir reads TMPDIR, TEMP, TMP in that order)."""
+    environ = os.environ if environ is None else environ
+    return next((name for name in ("TMPDIR", "TEMP", "TMP") if environ.get(name)), None)
+
+
 def problems(system):
     """Return the Problems of the OS facts a training job needs (thresholds above), worst first."""
     found = []
+    too_long = socket_path_too_long(system.tempdir)
+    if too_long:
+        found.append(
+            Problem(
+                "FAIL",
+                "the temporary folder %s (%s) is too long for the AF_UNIX sockets multiprocessing makes in it: %d "
+                "bytes with pymp-*/listener-*, above sun_path's %d (unix(7)), so DataLoader workers cannot hand "
+                "tensors to the main process (`OSError: AF_UNIX path too long`)"
+                % (system.tempdir, temp_variable() or "the default", too_long[0], too_long[1]),
+                "point TMPDIR at a short directory: `export TMPDIR=/tmp`",
+            )
+        )
     if system.glibc and system.glibc_needed and older(system.glibc, system.glibc_needed[0]):
         found.append(
             Problem(

@@ -3,6 +3,7 @@
 import math
 import multiprocessing
 import multiprocessing.queues
+import sys
 
 import torch
 
@@ -257,6 +258,10 @@ def check_matches_cpu(ctx, device):
 # a container gets by default (docker run --shm-size), as a real image pipeline would have.
 LOADER_SAMPLE = (3, 224, 224)
 LOADER_BATCH, LOADER_WORKERS, LOADER_BATCHES = 32, 2, 6
+# DataLoader(timeout=): how long the main process waits for one batch (torch raises "DataLoader timed out after N
+# seconds"); a batch here takes well under a second, so this bounds a batch that can never arrive (a worker whose
+# feeder failed) far below train's --timeout.
+LOADER_TIMEOUT = 60
 
 
 class _ImageLike(torch.utils.data.Dataset):
@@ -273,12 +278,14 @@ class _LoaderQueue(multiprocessing.queues.Queue):
     """multiprocessing's Queue, less one report: when a DataLoader worker dies (a bus error on a full /dev/shm), the
     feeder thread still sending to it gets EPIPE and prints a traceback of its own (multiprocessing/queues.py, _feed:
     `_on_queue_feeder_error`, the hook the standard library keeps for overriding). The worker's death itself reaches
-    the main process as torch's RuntimeError and is judged; other feeder errors are printed as before."""
+    the main process as torch's RuntimeError and is judged; another feeder error (`AF_UNIX path too long`: the
+    batch's file descriptors cannot be handed over) is one line on stderr, and the main process's wait for that
+    batch ends at LOADER_TIMEOUT with torch's "DataLoader timed out", judged against the OS facts."""
 
     @staticmethod
     def _on_queue_feeder_error(e, obj):
-        if not isinstance(e, BrokenPipeError):
-            multiprocessing.queues.Queue._on_queue_feeder_error(e, obj)
+        if not isinstance(e, BrokenPipeError):  # one line, not the standard library's traceback
+            sys.stderr.write("DataLoader worker: a batch could not be sent: %s: %s\n" % (type(e).__name__, e))
 
 
 def _loader_context():
@@ -297,7 +304,6 @@ def check_dataloader(ctx, device, facts=None):
     through shared memory, pinned memory on CUDA) and the batches arrive whole and in order; a failure is judged
     against the OS facts (checks/diagnosis/environment.py: shared memory, open files, ...)."""
     import gc
-    import sys
 
     name = "dataloader-" + device
     # A DataLoader iterator whose start failed halfway raises again in __del__ ("Exception ignored in ...
@@ -319,6 +325,7 @@ def _dataloader(name, device, facts):
         num_workers=LOADER_WORKERS,
         pin_memory=device == "cuda",
         multiprocessing_context=_loader_context(),
+        timeout=LOADER_TIMEOUT,
     )
     try:
         seen = 0

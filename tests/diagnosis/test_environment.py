@@ -412,3 +412,39 @@ def test_a_failure_not_quoting_the_setting_is_not_blamed_on_it(tmp_path, monkeyp
     )
     cause = diagnosis.explain("RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", found)
     assert cause.rule != "setting"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # CPython's socket module, from a DataLoader worker's feeder (multiprocessing/resource_sharer.py's Listener)
+        "OSError: AF_UNIX path too long",
+        # torch's DataLoader when the batch that feeder could not send never arrives (_MultiProcessingDataLoaderIter)
+        "RuntimeError: DataLoader timed out after 60 seconds",
+    ],
+)
+def test_a_temporary_folder_too_long_for_sockets_is_the_cause(tmp_path, monkeypatch, text):
+    """The temporary folder's length decides: multiprocessing's listener sockets under it exceed sun_path."""
+    prefix, packages = site(tmp_path)
+    deep = "/scratch/job-5521907/workdir/tmp/" + "x" * 60
+    found = facts_for(monkeypatch, prefix, [packages], tempdir=deep)
+    monkeypatch.setattr(sys, "platform", "linux")
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "system" and "too long for the AF_UNIX sockets" in cause.meaning, cause
+    assert cause.fix.startswith("point TMPDIR at a short directory") and "reinstall" not in cause.fix
+    short = facts_for(monkeypatch, prefix, [packages], tempdir="/tmp")
+    assert diagnosis.explain(text, short).rule != "system"
+
+
+def test_a_thread_refused_by_a_seccomp_filter_names_the_filter_before_the_pids_limit(tmp_path, monkeypatch):
+    """CPython's `can't start new thread` where clone3 answers EPERM (system.clone3_refused, probed for real in
+    tests/machine/test_system.py): the filter and Docker's fix, even beside a short pids limit."""
+    prefix, packages = site(tmp_path)
+    short = system.PidsLimit(limit=64, current=60, cgroup="/x", version=2)
+    found = facts_for(monkeypatch, prefix, [packages], pids=short)
+    monkeypatch.setattr(system, "clone3_refused", lambda: True)
+    cause = diagnosis.explain("RuntimeError: can't start new thread", found)
+    assert cause.rule == "system" and "refused with EPERM by a seccomp filter" in cause.meaning
+    assert "20.10.10" in cause.fix and cause.fact == "clone3: EPERM under a seccomp filter"
+    monkeypatch.setattr(system, "clone3_refused", lambda: False)
+    assert "pids.max" in diagnosis.explain("RuntimeError: can't start new thread", found).meaning

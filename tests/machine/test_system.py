@@ -5,7 +5,9 @@ cgroup-v1/pids.rst)."""
 
 import dataclasses
 import os
+import shutil
 import stat
+import sys
 
 import pytest
 
@@ -160,3 +162,84 @@ def test_the_mount_of_a_path_is_the_longest_mount_point_on_top(tmp_path):
     assert found == system.Mount(point=str(env), options=("rw", "nosuid", "noexec", "relatime"), fstype="ext4")
     assert system.mount_of("/dev/shmem", mountinfo=str(mountinfo)).point == "/"
     assert system.mount_of("/x", mountinfo=str(tmp_path / "absent")) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's sun_path (108 bytes)")
+@pytest.mark.parametrize("length", [75, 76])
+def test_a_temporary_folder_too_long_for_multiprocessing_s_sockets_is_the_real_limit(tmp_path, length):
+    """The verdict agrees with multiprocessing itself: a Listener (the socket that hands file descriptors between
+    DataLoader workers and the main process) made under a temporary folder of that length binds or fails."""
+    import subprocess
+
+    base = str(tmp_path)
+    folder = os.path.join(base, "t" * (length - len(base) - 1))
+    os.makedirs(folder)
+    assert len(os.fsencode(folder)) == length
+    probe = "from multiprocessing.connection import Listener\nListener(family='AF_UNIX').close()\n"
+    proc = subprocess.run([sys.executable, "-c", probe], env=dict(os.environ, TMPDIR=folder), capture_output=True)
+    fails = b"AF_UNIX path too long" in proc.stderr
+    assert fails == (system.socket_path_too_long(folder) is not None), proc.stderr
+    assert system.socket_path_too_long(folder, "win32") is None
+
+
+def test_a_temporary_folder_too_long_for_sockets_fails_the_os_line():
+    """system.problems: a FAIL naming the folder, the byte counts and the fix (TMPDIR)."""
+    deep = "/scratch/" + "x" * 80
+    found = [p for p in system.problems(make(tempdir=deep)) if "AF_UNIX" in p.what]
+    assert found and found[0].status == "FAIL" and "export TMPDIR=/tmp" in found[0].fix
+    assert "%d bytes with pymp-*/listener-*, above sun_path's 108" % (len(deep) + 32) in found[0].what
+
+
+# A seccomp filter that answers clone3 (435) with EPERM and allows every other call: the shape of Docker's default
+# profile before 20.10.10 for a system call it did not know (seccomp(2): SECCOMP_RET_ERRNO; BPF over seccomp_data).
+REFUSE_CLONE3 = r"""
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+int main(int argc, char **argv) {
+  struct sock_filter code[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {sizeof(code) / sizeof(code[0]), code};
+  if (argc < 2 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program))
+    return 125;
+  execvp(argv[1], argv + 1);
+  return 127;
+}
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.uname().machine != "x86_64" or not shutil.which("gcc"),
+    reason="needs Linux x86-64 and gcc to build a seccomp filter",
+)
+def test_a_seccomp_filter_refusing_clone3_is_named_and_no_command_crashes(repo_root, tmp_path):
+    """Under the filter glibc's pthread_create fails (this machine's glibc is 2.36): the probe says clone3 is
+    refused, and `checks verify` prints one line naming the filter and the Docker fix, exit 2, never the internal
+    error it raised before (`RuntimeError: can't start new thread` from its worker's reader thread)."""
+    import subprocess
+
+    source, runner = tmp_path / "refuse.c", tmp_path / "refuse"
+    source.write_text(REFUSE_CLONE3)
+    subprocess.run(["gcc", "-O1", "-o", str(runner), str(source)], check=True)
+    assert system.clone3_refused() is False  # this process: no filter
+    env = dict(os.environ, PYTHONPATH=str(repo_root), NO_COLOR="1")
+    probe = "from checks.machine import system; print(system.clone3_refused(), system.seccomp_mode())"
+    out = subprocess.run([str(runner), sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["True", "2"], out.stdout + out.stderr
+    run = [str(runner), sys.executable, "-m", "checks", "verify", "--quick"]
+    proc = subprocess.run(run, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert "cannot start a thread: this process may not start threads: clone3" in proc.stderr
+    assert "docker run --security-opt seccomp=unconfined" in proc.stderr

@@ -1,5 +1,6 @@
 """The training verdicts: what makes a variant FAIL or SKIP, judged from synthetic runs and contexts."""
 
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -140,3 +141,27 @@ def test_a_queue_whose_reader_is_gone_prints_no_feeder_traceback(capfd, quiet):
     queue.join_thread()  # the feeder thread has sent (and failed) by now
     err = capfd.readouterr().err
     assert ("BrokenPipeError" in err) is not quiet, err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="torch's file_descriptor sharing is Linux's default")
+def test_a_batch_that_cannot_be_sent_is_one_line_not_a_traceback(repo_root, tmp_path):
+    """A tensor whose file descriptor cannot be handed over: a fresh interpreter whose TMPDIR is too long for
+    multiprocessing's AF_UNIX listener (sun_path); torch's own reduction raises `OSError: AF_UNIX path too long` in
+    the feeder thread, which the loader queue reports in one line instead of a traceback."""
+    import os
+    import subprocess
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    script = (
+        "import torch, torch.multiprocessing\n"
+        "from checks.train import verdicts\n"
+        "queue = verdicts._loader_context().Queue()\n"
+        "queue.put(torch.zeros(4).share_memory_())\n"
+        "queue.close()\n"
+        "queue.join_thread()\n"
+    )
+    env = dict(os.environ, TMPDIR=str(deep), PYTHONPATH=str(repo_root))
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert "DataLoader worker: a batch could not be sent: OSError: AF_UNIX path too long" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
