@@ -867,3 +867,18 @@ def pynvml_health(gpus=(HEALTH_H100,), driver="565.57.01", cuda=12070, event_rea
     for key, function in calls.items():
         setattr(module, key, function)
     return module
+
+
+def cgroup_tree(tmp_path, lines, files):
+    """A process's cgroup view under tmp_path: `lines` as /proc/self/cgroup holds them (`hierarchy-ID:controllers:
+    path`, man 7 cgroups) and `files` ({relative path: value}) under a cgroup root as the kernel shows them
+    (pids.max, cpu.max, cpu.cfs_quota_us, ...); return (that /proc/self/cgroup, the root)."""
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(lines)
+    root = tmp_path / "cgroup"
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    root.mkdir(exist_ok=True)
+    return str(proc), str(root)

@@ -291,13 +291,10 @@ def _read_int(path):
     return int(text) if text.isdigit() else None
 
 
-def pids_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
-    """Return the PidsLimit of this process, or None when no pids.max on its way to the root is set.
-
-    /proc/self/cgroup has one `hierarchy-ID:controller-list:cgroup-path` line per hierarchy (man 7 cgroups); the
-    v1 pids hierarchy's line names `pids` and is mounted at ROOT/pids, the v2 line is `0::PATH` under ROOT (or
-    ROOT/unified on a hybrid host). A limit applies to a cgroup's descendants too, so the smallest pids.max from
-    the process's cgroup up to ROOT is the one that bites."""
+def _cgroup_places(proc, controller, v1_bases, v2_bases):
+    """Return (version, base, path) for each hierarchy of /proc/self/cgroup (`proc`) that can hold `controller`'s
+    limit: a v1 line listing it (at each of v1_bases(its controller list)) or the v2 line `0::PATH` (at each of
+    v2_bases) (man 7 cgroups); None where `proc` cannot be read."""
     try:
         with open(proc, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -307,20 +304,39 @@ def pids_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
     for line in lines:
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
-        if "pids" in controllers.split(","):
-            places.append((1, os.path.join(root, "pids"), path))
+        if controller in controllers.split(","):
+            places += [(1, base, path) for base in v1_bases(controllers)]
         elif hierarchy == "0" and controllers == "":
-            places += [(2, root, path), (2, os.path.join(root, "unified"), path)]
+            places += [(2, base, path) for base in v2_bases]
+    return places
+
+
+def _cgroup_dirs(base, path):
+    """Yield the cgroup directory of `path` under `base`, then each parent up to `base`: a limit set on a cgroup
+    bounds its descendants too."""
+    base = os.path.normpath(base)
+    directory = os.path.normpath(os.path.join(base, path.lstrip("/")))
+    while directory.startswith(base):
+        yield directory
+        if directory == base:
+            break
+        directory = os.path.dirname(directory)
+
+
+def pids_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
+    """Return the PidsLimit of this process, or None when no pids.max on its way to the root is set.
+
+    /proc/self/cgroup has one `hierarchy-ID:controller-list:cgroup-path` line per hierarchy (man 7 cgroups); the
+    v1 pids hierarchy's line names `pids` and is mounted at ROOT/pids, the v2 line is `0::PATH` under ROOT (or
+    ROOT/unified on a hybrid host). A limit applies to a cgroup's descendants too, so the smallest pids.max from
+    the process's cgroup up to ROOT is the one that bites."""
+    places = _cgroup_places(proc, "pids", lambda _: [os.path.join(root, "pids")], [root, os.path.join(root, "unified")])
     best = None
-    for version, base, path in places:
-        directory = os.path.normpath(os.path.join(base, path.lstrip("/")))
-        while True:
+    for version, base, path in places or ():
+        for directory in _cgroup_dirs(base, path):
             limit = _read_int(os.path.join(directory, "pids.max"))
             if limit is not None and (best is None or limit < best.limit):
                 best = PidsLimit(limit, _read_int(os.path.join(directory, "pids.current")), directory, version)
-            if directory == os.path.normpath(base) or not directory.startswith(os.path.normpath(base)):
-                break
-            directory = os.path.dirname(directory)
     return best
 
 
@@ -347,32 +363,15 @@ def cpu_quota(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
     The v1 line of /proc/self/cgroup names `cpu` among its controllers and is mounted at ROOT/<controllers> (often
     also linked as ROOT/cpu); the v2 line is `0::PATH` under ROOT (man 7 cgroups). A parent's quota bounds its
     descendants, so the smallest quota / period on the way up is the one that bites."""
-    try:
-        with open(proc, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeError):
-        return None
-    places = []
-    for line in lines:
-        hierarchy, _, rest = line.partition(":")
-        controllers, _, path = rest.partition(":")
-        if "cpu" in controllers.split(","):
-            places += [(1, os.path.join(root, controllers), path), (1, os.path.join(root, "cpu"), path)]
-        elif hierarchy == "0" and controllers == "":
-            places.append((2, root, path))
+    v1 = lambda controllers: [os.path.join(root, controllers), os.path.join(root, "cpu")]  # noqa: E731
     best, seen = None, set()
-    for version, base, path in places:
-        base = os.path.normpath(base)
-        directory = os.path.normpath(os.path.join(base, path.lstrip("/")))
-        while directory.startswith(base):
+    for version, base, path in _cgroup_places(proc, "cpu", v1, [root]) or ():
+        for directory in _cgroup_dirs(base, path):
             if os.path.realpath(directory) not in seen:
                 seen.add(os.path.realpath(directory))
                 limit = _cpu_limit(directory, version)
                 if limit is not None and (best is None or limit[0] / limit[1] < best.cpus()):
                     best = CpuQuota(limit[0], limit[1], directory, version)
-            if directory == base:
-                break
-            directory = os.path.dirname(directory)
     return best
 
 

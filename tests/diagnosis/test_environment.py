@@ -221,6 +221,19 @@ def test_a_path_this_user_may_write_or_a_frame_s_path_is_not_blamed(tmp_path, mo
     assert diagnosis.explain(frames, found).rule != "path"
 
 
+def in_private_mount(folder, option, code, **env):
+    """Run Python `code` in a private mount namespace (unshare -m) where `folder` is bind-mounted over itself with
+    `option` (ro, noexec); return the finished process (text output)."""
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,%s "$1" && exec "$2" -c "$3"' % option
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, code],
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 LINUX_ROOT = pytest.mark.skipif(
     not sys.platform.startswith("linux")
     or not hasattr(os, "geteuid")
@@ -242,15 +255,7 @@ def test_a_real_read_only_mount_is_read_from_the_file_system(repo_root, tmp_path
         "cause = diagnosis.explain(text, diagnosis.gather())\nprint(cause.rule, cause.meaning, cause.fix, sep='|')\n"
         % str(folder / "model.bin")
     )
-    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" -c "$3"'
-    env = dict(os.environ, PYTHONPATH=str(repo_root), HF_HOME=str(folder))
-    proc = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, judge],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = in_private_mount(folder, "ro", judge, PYTHONPATH=str(repo_root), HF_HOME=str(folder))
     rule, meaning, fix = proc.stdout.strip().split("|")
     assert rule == "path" and "is on a read-only file system" in meaning, proc.stdout + proc.stderr
     assert fix.startswith("point HF_HOME (now %s)" % folder)
@@ -324,15 +329,7 @@ def test_a_library_on_a_real_noexec_mount_names_the_mount_point(repo_root, tmp_p
         "cause = diagnosis.explain(text, diagnosis.gather())\nprint(text, cause.meaning, cause.fix, sep='|')\n"
         % str(folder / "libf.so")
     )
-    script = 'mount --bind "$1" "$1" && mount -o remount,bind,noexec "$1" && exec "$2" -c "$3"'
-    env = dict(os.environ, PYTHONPATH=str(repo_root))
-    proc = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, judge],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = in_private_mount(folder, "noexec", judge, PYTHONPATH=str(repo_root))
     text, meaning, fix = proc.stdout.strip().split("|")
     assert "failed to map segment from shared object" in text, proc.stdout + proc.stderr
     assert meaning.startswith("%s lies on %s, a file system mounted noexec" % (folder / "libf.so", folder))

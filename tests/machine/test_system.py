@@ -9,6 +9,7 @@ import shutil
 import stat
 import sys
 
+import fakes
 import pytest
 
 from checks.machine import system
@@ -20,20 +21,8 @@ V1_CGROUP = """12:pids:/docker/4f3c
 """
 
 
-def tree(tmp_path, lines, files):
-    proc = tmp_path / "proc-self-cgroup"
-    proc.write_text(lines)
-    root = tmp_path / "cgroup"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
-    root.mkdir(exist_ok=True)
-    return str(proc), str(root)
-
-
 def test_a_v2_limit_is_read_from_the_process_cgroup(tmp_path):
-    proc, root = tree(
+    proc, root = fakes.cgroup_tree(
         tmp_path,
         "0::/system.slice/docker-4f3c.scope\n",
         {"system.slice/docker-4f3c.scope/pids.max": "1024", "system.slice/docker-4f3c.scope/pids.current": "363"},
@@ -45,14 +34,16 @@ def test_a_v2_limit_is_read_from_the_process_cgroup(tmp_path):
 
 
 def test_a_v1_limit_is_read_from_the_pids_hierarchy(tmp_path):
-    proc, root = tree(tmp_path, V1_CGROUP, {"pids/docker/4f3c/pids.max": "5", "pids/docker/4f3c/pids.current": "2"})
+    proc, root = fakes.cgroup_tree(
+        tmp_path, V1_CGROUP, {"pids/docker/4f3c/pids.max": "5", "pids/docker/4f3c/pids.current": "2"}
+    )
     found = system.pids_limit(proc, root)
     assert (found.limit, found.current, found.version) == (5, 2, 1)
 
 
 def test_the_smallest_limit_up_to_the_root_bites(tmp_path):
     """A parent's pids.max limits its descendants too (cgroup-v2.rst: the hierarchical limit)."""
-    proc, root = tree(
+    proc, root = fakes.cgroup_tree(
         tmp_path,
         "0::/kubepods/pod1/ctr\n",
         {
@@ -67,7 +58,9 @@ def test_the_smallest_limit_up_to_the_root_bites(tmp_path):
 
 
 def test_max_everywhere_is_no_limit(tmp_path):
-    proc, root = tree(tmp_path, "0::/user.slice\n", {"user.slice/pids.max": "max", "user.slice/pids.current": "9"})
+    proc, root = fakes.cgroup_tree(
+        tmp_path, "0::/user.slice\n", {"user.slice/pids.max": "max", "user.slice/pids.current": "9"}
+    )
     assert system.pids_limit(proc, root) is None
     assert system.pids_limit(str(tmp_path / "absent"), root) is None
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+import fakes
 import pytest
 
 from checks.machine import system
@@ -21,18 +22,6 @@ V1_CPU = """12:pids:/docker/4f3c
 1:name=systemd:/docker/4f3c
 0::/
 """
-
-
-def tree(tmp_path, lines, files):
-    proc = tmp_path / "proc-self-cgroup"
-    proc.write_text(lines)
-    root = tmp_path / "cgroup"
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
-    root.mkdir(exist_ok=True)
-    return str(proc), str(root)
 
 
 def make(**changes):
@@ -54,7 +43,7 @@ def make(**changes):
 
 def test_a_v1_quota_is_read_from_the_cpu_hierarchy(tmp_path):
     """Docker --cpus=1.5 on a cgroup-v1 host: quota 150000 per period 100000 in cpu,cpuacct/docker/<id>."""
-    proc, root = tree(
+    proc, root = fakes.cgroup_tree(
         tmp_path,
         V1_CPU,
         {"cpu,cpuacct/docker/4f3c/cpu.cfs_quota_us": "150000", "cpu,cpuacct/docker/4f3c/cpu.cfs_period_us": "100000"},
@@ -66,7 +55,7 @@ def test_a_v1_quota_is_read_from_the_cpu_hierarchy(tmp_path):
 
 
 def test_the_tightest_v2_quota_up_to_the_root_bites(tmp_path):
-    proc, root = tree(
+    proc, root = fakes.cgroup_tree(
         tmp_path,
         "0::/kubepods/pod1/ctr\n",
         {"kubepods/pod1/ctr/cpu.max": "max 100000", "kubepods/pod1/cpu.max": "400000 100000", "cpu.max": "max 100000"},
@@ -76,13 +65,13 @@ def test_the_tightest_v2_quota_up_to_the_root_bites(tmp_path):
 
 
 def test_no_quota_set_is_none(tmp_path):
-    proc, root = tree(
+    proc, root = fakes.cgroup_tree(
         tmp_path,
         V1_CPU,
         {"cpu,cpuacct/docker/4f3c/cpu.cfs_quota_us": "-1", "cpu,cpuacct/docker/4f3c/cpu.cfs_period_us": "100000"},
     )
     assert system.cpu_quota(proc, root) is None
-    proc, root = tree(tmp_path, "0::/user.slice\n", {"user.slice/cpu.max": "max 100000"})
+    proc, root = fakes.cgroup_tree(tmp_path, "0::/user.slice\n", {"user.slice/cpu.max": "max 100000"})
     assert system.cpu_quota(proc, root) is None
 
 
