@@ -4,11 +4,16 @@ like nvidia-ml-py's pynvml, and a torch that fails the ways public reports show 
 Every text below is copied from a real source, named beside it; the research notes keep the full reports.
 """
 
+import dataclasses
 import os
+import shutil
 import stat
+import subprocess
 import sys
 import textwrap
 import types
+
+import pytest
 
 # nvidia-smi's failure states: (what it prints on stdout, exit code). Exit codes are NVML's nvmlReturn_t values
 # (nvidia-smi(1), RETURN VALUE); where no report shows the code, the man page's is used and marked.
@@ -882,3 +887,50 @@ def cgroup_tree(tmp_path, lines, files):
         path.write_text(text + "\n")
     root.mkdir(exist_ok=True)
     return str(proc), str(root)
+
+
+PRIVATE_MOUNTS = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"),
+    reason="needs root and unshare(1) to mount in a private mount namespace",
+)
+# Shell set-ups for in_private_mount ("$1": the folder): the folder bind-mounted over itself with an option (ro,
+# noexec), or a tmpfs of 64 inodes mounted there and filled with empty files until creating one fails (ENOSPC while
+# bytes are free; tmpfs(5) nr_inodes), an empty `inductor` folder left in it.
+BIND_REMOUNT = 'mount --bind "$1" "$1" && mount -o remount,bind,%s "$1"'
+INODELESS_TMPFS = (
+    'mount -t tmpfs -o size=8m,nr_inodes=64 tmpfs "$1" && mkdir "$1/inductor" && '
+    '{ i=0; while true > "$1/entry-$i"; do i=$((i+1)); done; } 2>/dev/null'
+)
+
+
+def in_private_mount(setup, folder, code, **env):
+    """Run Python `code` in a private mount namespace (unshare -m; the mark PRIVATE_MOUNTS) once the shell `setup`
+    has mounted something at `folder`, with `env` added to this environment; return the finished process (text)."""
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", setup + ' && exec "$2" -c "$3"', "sh", str(folder), sys.executable, code],
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def healthy_system(**changes):
+    """checks.machine.system.System of a node no OS rule objects to (16 GiB /dev/shm, 65536 open files, 100 GiB
+    free, glibc 2.36, a host name that resolves), with `changes`."""
+    from checks.machine import system
+
+    base = system.System(
+        shm_bytes=16 << 30,
+        shm_free_bytes=16 << 30,
+        nofile=(65536, 65536),
+        tempdir="/tmp",
+        disk_free_bytes=100 << 30,
+        code_dirs=(),
+        glibc="2.36",
+        glibc_needed=None,
+        hostname="node7",
+        host_addresses=("10.0.0.5",),
+        resolve_error=None,
+    )
+    return dataclasses.replace(base, **changes)

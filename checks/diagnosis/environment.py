@@ -333,7 +333,7 @@ def by_cuda_toolkit(parts, facts):
             toolchain.nvcc_arches(toolkit),
             [],
             torch_cuda=_torch_cuda(facts),
-            installed=toolchain.installed_toolkits(),
+            installed=toolchain.installed_toolkits,
             asked=[cap],
         )
         if problem is not None:
@@ -437,7 +437,7 @@ def by_setting(parts, facts, text=""):
     None). The verdict is the setting's: what the value does, its source, and the fix."""
     from checks.machine import variables
 
-    setting = variables.traced(getattr(facts, "settings", ()), text or parts.text)
+    setting = variables.traced(facts.settings, text or parts.text)
     if setting is None:
         return None
     return Cause(

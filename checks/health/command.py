@@ -64,17 +64,7 @@ def _driver_failure(n):
             data={"reason": "nvidia-smi -q fails: %s" % meaning, "state": state},
         )
     if d["state"]:
-        summary, words, fix, decided = driver.failure(d)
-        reason = {"reason": "driver not answering: %s" % d["meaning"], "state": d["state"], **(decided or {})}
-        return Result(
-            name="driver",
-            status=FAIL,
-            summary=summary,
-            expected="the driver answers",
-            actual=words,
-            hint=fix,
-            data=reason,
-        )
+        return driver.failure(d).result(reason="driver not answering: %s" % d["meaning"], state=d["state"])
     if d["present"]:  # the driver answers and sees no GPU
         state, meaning, fix = driver.classify("No devices were found")
         return Result(

@@ -217,15 +217,16 @@ def _read(path, size=65536):
         return None
 
 
-def loaded(proc="/proc", sys_root="/sys", name=MODULE):
-    """Return True when module `name` is loaded (<proc>/modules, else <sys_root>/module/<name>), False when not,
-    None when neither can be read."""
+def loaded(proc="/proc", sys_root="/sys", names=(MODULE,)):
+    """Return {name: True when loaded, False when not, None when neither <proc>/modules nor <sys_root>/module can
+    be read} for each module of `names`; /proc/modules is read once."""
     text = _read(os.path.join(proc, "modules"), 1 << 20)
     if text is not None:
-        return any(line.split(b" ", 1)[0] == name.encode() for line in text.splitlines())
+        present = {line.split(b" ", 1)[0].decode("ascii", "replace") for line in text.splitlines()}
+        return {name: name in present for name in names}
     if os.path.isdir(os.path.join(sys_root, "module")):
-        return os.path.isdir(os.path.join(sys_root, "module", name))
-    return None
+        return {name: os.path.isdir(os.path.join(sys_root, "module", name)) for name in names}
+    return dict.fromkeys(names)
 
 
 def module_files(kernel, modules_root="/lib/modules", modinfo=None, run=None):
@@ -381,9 +382,10 @@ def collect(
     kernel = kernel or platform.release()
     files, via, signer = module_files(kernel, modules_root, run=run)
     state, state_via = secure_boot(sys_root, run=run)
-    nvidia_loaded = loaded(proc, sys_root)
+    modules = loaded(proc, sys_root, (MODULE,) + CONFLICTING)
+    nvidia_loaded = modules[MODULE]
     bound, bound_via = gpu_drivers(sys_root, run=run) if not nvidia_loaded else ((), "not looked up")
-    conflicting = tuple(name for name in CONFLICTING if loaded(proc, sys_root, name))
+    conflicting = tuple(name for name in CONFLICTING if modules[name])
     return KernelNode(
         kernel=kernel,
         loaded=nvidia_loaded,

@@ -14,7 +14,7 @@ import shutil
 from typing import Optional, Tuple
 
 from checks import compat
-from checks.report import FAIL, SKIP
+from checks.report import FAIL, SKIP, Result
 
 # The first releases that accept a `-std=` spelling (a compiler rejects a spelling it does not know with
 # "unrecognized command line option"): GCC's "C++ Standards Support in GCC" (gcc.gnu.org/projects/cxx-status.html:
@@ -42,6 +42,17 @@ class Blocker:
     expected: Optional[str] = None
     actual: Optional[str] = None
     fix: Optional[str] = None
+
+    def result(self, name):
+        """The check line `name` that reports this Blocker as it is."""
+        return Result(
+            name=name,
+            status=self.status,
+            summary=self.summary,
+            expected=self.expected,
+            actual=self.actual,
+            hint=self.fix,
+        )
 
 
 def cxx_compiler(torch_version=None):
@@ -619,7 +630,8 @@ def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_c
     that runs on each GPU (its newest known architecture of the GPU's major: SASS runs on a GPU of the same major and an
     equal or higher minor; of an older major only as PTX, "+PTX": CUDA C++ Programming Guide, "Binary
     Compatibility" and "PTX Compatibility"), or a toolkit whose nvcc knows them (compat.ARCH_CUDA's first release;
-    an installed one named, best_toolkit())."""
+    an installed one named, best_toolkit(), from `installed`: the toolkits, or a function that finds them, called
+    only when there is a problem)."""
     from checks.report import WARN
 
     if arches is None or arches.known is None or toolkit.home is None:
@@ -656,6 +668,7 @@ def arch_problem(toolkit, arches, gpus, arch_list=None, torch_arches=(), torch_c
         return bool(spans) and all(span and _release_key(span[0]) <= have and
                                    (not span[1] or have < _release_key(span[1])) for span in spans)  # fmt: skip
 
+    installed = installed() if callable(installed) else installed  # looked for only now that a problem is found
     other = best_toolkit([t for t in installed if os.path.realpath(t.home) != os.path.realpath(toolkit.home)],
                          torch_cuda, knows)  # fmt: skip
     names = ", ".join("%s%s" % (_sm(cap), " (%s)" % n if n else "") for cap in unknown for n in

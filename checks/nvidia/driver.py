@@ -21,6 +21,7 @@ from checks.machine import gpu_node
 from checks.machine.probe import run_command
 from checks.nvidia import parse
 from checks.nvidia.records import MemoryErrors
+from checks.report import FAIL, Result
 
 
 class KnownState(NamedTuple):
@@ -50,6 +51,18 @@ class Failure(NamedTuple):
     words: str
     fix: str
     data: Optional[dict] = None
+
+    def result(self, **extra):
+        """The FAIL `driver` line every check prints for it (verify's, health's), its data plus `extra`."""
+        return Result(
+            name="driver",
+            status=FAIL,
+            summary=self.summary,
+            expected="the driver answers",
+            actual=self.words,
+            hint=self.fix,
+            data={**extra, **(self.data or {})} or None,
+        )
 
 
 # Matched by text first, by code second.

@@ -51,14 +51,7 @@ def check_compile(ctx):
         return Result(name="compile", status=SKIP, summary="--quick skips torch.compile (tens of seconds)")
     problem = toolchain.compile_blocker(torch, ctx.devices)
     if problem:
-        return Result(
-            name="compile",
-            status=problem.status,
-            summary=problem.summary,
-            expected=problem.expected,
-            actual=problem.actual,
-            hint=problem.fix,
-        )
+        return problem.result("compile")
     notes = []
     for device in [d for d in ctx.devices if d != "mps"]:
         ctx.progress(

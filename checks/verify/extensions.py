@@ -52,24 +52,10 @@ def check_extensions(ctx):
     if mismatch is not None and mismatch.status == SKIP:  # the default toolkit: said, with the fix, not a fault
         return Result(name="extensions", status=SKIP, summary="%s: %s" % (mismatch.summary, mismatch.fix))
     if mismatch is not None:
-        return Result(
-            name="extensions",
-            status=mismatch.status,
-            summary=mismatch.summary,
-            expected=mismatch.expected,
-            actual=mismatch.actual,
-            hint=mismatch.fix,
-        )
+        return mismatch.result("extensions")
     problem = _toolkit_problem(ctx, toolkit) if torch.version.cuda else None
     if problem is not None:
-        return Result(
-            name="extensions",
-            status=problem.status,
-            summary=problem.summary,
-            expected=problem.expected,
-            actual=problem.actual,
-            hint=problem.fix,
-        )
+        return problem.result("extensions")
     ninja = toolchain.ninja_fact()
     if ninja.path is None or ninja.version is None:
         return Result(
@@ -113,7 +99,5 @@ def _toolkit_problem(ctx, toolkit):
         return None
     judge = dict(arch_list=arch_list, torch_arches=probe.arch_list(torch) or (), torch_cuda=torch.version.cuda)
     arches = toolchain.nvcc_arches(toolkit)
-    if toolchain.arch_problem(toolkit, arches, gpus, **judge) is None:
-        return None
-    # only now look for other toolkits (an nvcc --version each), to name one that knows these GPUs
-    return toolchain.arch_problem(toolkit, arches, gpus, installed=toolchain.installed_toolkits(), **judge)
+    # other toolkits (an nvcc --version each) are looked for only for a problem's fix
+    return toolchain.arch_problem(toolkit, arches, gpus, installed=toolchain.installed_toolkits, **judge)

@@ -144,16 +144,7 @@ def check_driver(ctx):
     """An NVIDIA driver answers and is new enough for the build's CUDA runtime."""
     d = ctx.driver
     if d["state"]:
-        summary, words, fix, data = nvidia_driver.failure(d)
-        return Result(
-            name="driver",
-            status=FAIL,
-            summary=summary,
-            expected="the driver answers",
-            actual=words,
-            hint=fix,
-            data=data,
-        )
+        return nvidia_driver.failure(d).result()
     if not d["present"]:
         return _no_driver(ctx)
     runtime = (
@@ -282,7 +273,8 @@ def _probe_failed(ctx):
         )
     kind, meaning, fix = cause
     fault = memory_fault(ctx.driver["gpus"]) if kind in COUNTED_KINDS else None
-    if fault is not None:  # the GPU's own error counters say which hardware fault it was
+    fault = fault or (memory_held(ctx) if kind == "out-of-memory" else None)
+    if fault is not None:  # a fact of the GPU decides: its error counters, or who holds its memory now
         return Result(
             name="gpu",
             status=FAIL,
@@ -290,7 +282,7 @@ def _probe_failed(ctx):
             expected="a kernel runs",
             actual=error,
             hint=fault[1],
-            data={"memory_errors": fault[2]},
+            data=fault[2],
         )
     if kind in CUDA_INIT_KINDS:  # CUDA did not start: the parent judges it against the GPU access path's facts
         return Result(
@@ -302,18 +294,6 @@ def _probe_failed(ctx):
             hint=fix,
             data={"exception": error},
         )
-    if kind == "out-of-memory":
-        held = memory_held(ctx)
-        if held is not None:  # other processes hold that GPU's memory, as the driver lists them now
-            return Result(
-                name="gpu",
-                status=FAIL,
-                summary="CUDA cannot run a kernel: %s" % held[0],
-                expected="a kernel runs",
-                actual=error,
-                hint=held[1],
-                data=held[2],
-            )
     if kind == "no-kernel-image":
         seen = arch.devices_seen(ctx)
         fix = arch.arch_fix(ctx, seen[0][1]) if seen else "use a build whose arch list has this GPU's architecture"
@@ -414,12 +394,12 @@ COUNTED_KINDS = ("fault", "uvm")
 
 
 def memory_fault(gpus):
-    """Return (meaning, fix, {index: MemoryErrors as dict}) when the driver's counters of some GPU of `gpus` (driver
-    facts, in nvidia-smi's index order) show an uncorrectable ECC error since the driver loaded, pages or rows
-    pending retirement/remapping, or a failed remapping (records.MemoryErrors.faults); None where they show none or
-    the driver counts none (no ECC: GeForce). Pending pages and rows are retired/remapped at the next GPU reset or
-    reboot (NVIDIA, "A100 GPU Memory Error Management" and "Dynamic Page Retirement"); a failed remapping, or faults
-    that come back after it, mean the GPU needs replacing."""
+    """Return (meaning, fix, data: {"memory_errors": {index: MemoryErrors as dict}}) when the driver's counters of
+    some GPU of `gpus` (driver facts, in nvidia-smi's index order) show an uncorrectable ECC error since the driver
+    loaded, pages or rows pending retirement/remapping, or a failed remapping (records.MemoryErrors.faults); None
+    where they show none or the driver counts none (no ECC: GeForce). Pending pages and rows are retired/remapped at
+    the next GPU reset or reboot (NVIDIA, "A100 GPU Memory Error Management" and "Dynamic Page Retirement"); a
+    failed remapping, or faults that come back after it, mean the GPU needs replacing."""
     found = []
     for index, gpu in enumerate(gpus):
         errors = nvidia_driver.memory_errors(gpu)
@@ -437,7 +417,7 @@ def memory_fault(gpus):
     )
     if any(errors.remapped_rows_failure for _, errors in found):
         fix = "replace the GPU: row remapping failed (no spare rows left); until then " + fix
-    return meaning, fix, {str(index): asdict(errors) for index, errors in found}
+    return meaning, fix, {"memory_errors": {str(index): asdict(errors) for index, errors in found}}
 
 
 def _and(phrases):

@@ -233,7 +233,7 @@ def check_variables(facts):
     values their documented grammar allows and this torch accepts (checks/machine/variables.py, which cites each
     grammar): FAIL where the value stops work (an extension build, an import, the first CUDA allocation), WARN where
     its reader ignores it."""
-    settings = getattr(facts, "settings", ())
+    settings = facts.settings
     if not settings:
         return Result(
             name="variables", status=PASS, summary="no variable torch or its runtimes read holds a value they reject"

@@ -3,11 +3,11 @@ toolchain. Each fact is laid out in tmp_path as the real artefact is, and each f
 loader prints (sources at each test)."""
 
 import dataclasses
-import os
 import shutil
 import subprocess
 import sys
 
+import fakes
 import pytest
 from diagnosis_facts import facts_for, site
 
@@ -221,29 +221,7 @@ def test_a_path_this_user_may_write_or_a_frame_s_path_is_not_blamed(tmp_path, mo
     assert diagnosis.explain(frames, found).rule != "path"
 
 
-def in_private_mount(folder, option, code, **env):
-    """Run Python `code` in a private mount namespace (unshare -m) where `folder` is bind-mounted over itself with
-    `option` (ro, noexec); return the finished process (text output)."""
-    script = 'mount --bind "$1" "$1" && mount -o remount,bind,%s "$1" && exec "$2" -c "$3"' % option
-    return subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, code],
-        env=dict(os.environ, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-LINUX_ROOT = pytest.mark.skipif(
-    not sys.platform.startswith("linux")
-    or not hasattr(os, "geteuid")
-    or os.geteuid() != 0
-    or not shutil.which("unshare"),
-    reason="needs root and unshare(1) to mount a folder read-only in a private mount namespace",
-)
-
-
-@LINUX_ROOT
+@fakes.PRIVATE_MOUNTS
 def test_a_real_read_only_mount_is_read_from_the_file_system(repo_root, tmp_path):
     """A folder bind-mounted read-only in a private mount namespace; writing there raises EROFS, and the judgement
     reads the mount's flags (statvfs ST_RDONLY) and names HF_HOME, which chose the folder."""
@@ -255,7 +233,9 @@ def test_a_real_read_only_mount_is_read_from_the_file_system(repo_root, tmp_path
         "cause = diagnosis.explain(text, diagnosis.gather())\nprint(cause.rule, cause.meaning, cause.fix, sep='|')\n"
         % str(folder / "model.bin")
     )
-    proc = in_private_mount(folder, "ro", judge, PYTHONPATH=str(repo_root), HF_HOME=str(folder))
+    proc = fakes.in_private_mount(
+        fakes.BIND_REMOUNT % "ro", folder, judge, PYTHONPATH=str(repo_root), HF_HOME=str(folder)
+    )
     rule, meaning, fix = proc.stdout.strip().split("|")
     assert rule == "path" and "is on a read-only file system" in meaning, proc.stdout + proc.stderr
     assert fix.startswith("point HF_HOME (now %s)" % folder)
@@ -312,7 +292,7 @@ def test_cuda_extension_builds_judged_by_the_toolkit(tmp_path, monkeypatch):
     assert cause.rule == "toolchain" and "install the CUDA 11.7 toolkit" in cause.fix
 
 
-@LINUX_ROOT
+@fakes.PRIVATE_MOUNTS
 @pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc to build a shared library")
 def test_a_library_on_a_real_noexec_mount_names_the_mount_point(repo_root, tmp_path):
     """py-faster-rcnn#162: `failed to map segment from shared object` for a library on a partition mounted noexec
@@ -329,7 +309,7 @@ def test_a_library_on_a_real_noexec_mount_names_the_mount_point(repo_root, tmp_p
         "cause = diagnosis.explain(text, diagnosis.gather())\nprint(text, cause.meaning, cause.fix, sep='|')\n"
         % str(folder / "libf.so")
     )
-    proc = in_private_mount(folder, "noexec", judge, PYTHONPATH=str(repo_root))
+    proc = fakes.in_private_mount(fakes.BIND_REMOUNT % "noexec", folder, judge, PYTHONPATH=str(repo_root))
     text, meaning, fix = proc.stdout.strip().split("|")
     assert "failed to map segment from shared object" in text, proc.stdout + proc.stderr
     assert meaning.startswith("%s lies on %s, a file system mounted noexec" % (folder / "libf.so", folder))

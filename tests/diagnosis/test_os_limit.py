@@ -5,10 +5,8 @@ Python (OSError's `[Errno 28] No space left on device: PATH`, glibc's strerror) 
 
 import dataclasses
 import os
-import shutil
-import subprocess
-import sys
 
+import fakes
 import pytest
 from diagnosis_facts import facts_for, site
 
@@ -79,32 +77,20 @@ def test_ib_registration_enomem_is_judged_by_the_memlock_limit(tmp_path, monkeyp
         assert cause.fact == "RLIMIT_MEMLOCK soft 8192 KiB, hard 8192 KiB"
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"),
-    reason="needs root and unshare(1) to mount a tmpfs in a private mount namespace",
-)
+@fakes.PRIVATE_MOUNTS
 def test_a_real_tmpfs_out_of_inodes(repo_root, tmp_path):
     """A tmpfs with nr_inodes=64 filled with empty files: creating one more raises ENOSPC with bytes free, and the
     judgement reads the mount's statvfs and names the variable that chose the folder."""
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    script = (
-        'mount -t tmpfs -o size=8m,nr_inodes=64 tmpfs "$1" && mkdir "$1/inductor" && '
-        '{ i=0; while true > "$1/entry-$i"; do i=$((i+1)); done; } 2>/dev/null; exec "$2" -c "$3"'
-    )
     judge = (
         "from checks import diagnosis\n"
         "try:\n    open(%r, 'w')\nexcept OSError as exc:\n    text = '%%s: %%s' %% (type(exc).__name__, exc)\n"
         "cause = diagnosis.explain(text, diagnosis.gather())\n"
         "print(cause.rule, cause.meaning, cause.fix, sep=chr(10))\n" % str(scratch / "inductor" / "kernel.py")
     )
-    proc = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(scratch), sys.executable, judge],
-        env=dict(os.environ, PYTHONPATH=str(repo_root), TORCHINDUCTOR_CACHE_DIR=str(scratch / "inductor")),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = dict(PYTHONPATH=str(repo_root), TORCHINDUCTOR_CACHE_DIR=str(scratch / "inductor"))
+    proc = fakes.in_private_mount(fakes.INODELESS_TMPFS, scratch, judge, **env)
     rule, meaning, fix = proc.stdout.strip().split("\n")
     assert rule == "os-limit" and "(%s) has no free inodes left (0 of 64)" % scratch in meaning, proc.stderr
     assert "`df -i %s`" % scratch in fix and "export TORCHINDUCTOR_CACHE_DIR=" in fix

@@ -3,7 +3,6 @@ out under tmp_path as the kernel shows them: /proc/self/cgroup lines `hierarchy-
 (man 7 cgroups), pids.max holding a number or `max`, pids.current a number (admin-guide/cgroup-v2.rst "PID",
 cgroup-v1/pids.rst)."""
 
-import dataclasses
 import os
 import shutil
 import stat
@@ -65,23 +64,6 @@ def test_max_everywhere_is_no_limit(tmp_path):
     assert system.pids_limit(str(tmp_path / "absent"), root) is None
 
 
-def make(**changes):
-    base = system.System(
-        shm_bytes=16 << 30,
-        shm_free_bytes=16 << 30,
-        nofile=(65536, 65536),
-        tempdir="/tmp",
-        disk_free_bytes=100 << 30,
-        code_dirs=(),
-        glibc="2.36",
-        glibc_needed=None,
-        hostname="node7",
-        host_addresses=("10.0.0.5",),
-        resolve_error=None,
-    )
-    return dataclasses.replace(base, **changes)
-
-
 @pytest.mark.parametrize(
     "limit, current, threads, warned",
     [(5, 3, 2, True), (1024, 363, 384, True), (1024, 100, 8, False), (4096, 10, 64, False)],
@@ -89,7 +71,7 @@ def make(**changes):
 def test_a_pids_limit_below_the_pools_is_a_warning(limit, current, threads, warned):
     """Two pools of OMP_NUM_THREADS (intra- and inter-op) plus PIDS_SPARE must fit in pids.max - pids.current; the
     report's host (384 CPUs, pids.max 1024) did not."""
-    facts = make(pids=system.PidsLimit(limit, current, "/sys/fs/cgroup/x", 2), threads=threads)
+    facts = fakes.healthy_system(pids=system.PidsLimit(limit, current, "/sys/fs/cgroup/x", 2), threads=threads)
     found = [p for p in system.problems(facts) if "pids.max" in p.what]
     assert bool(found) == warned
     if warned:
@@ -112,7 +94,7 @@ def test_torch_home_follows_torch_hub(environ, expected, monkeypatch):
 
 def test_an_unwritable_torch_cache_names_torch_home():
     cache = system.CodeDir("torch.hub", "/home/u/.cache/torch", "TORCH_HOME", False, True, runs_code=False)
-    (found,) = system.problems(make(code_dirs=(cache,)))
+    (found,) = system.problems(fakes.healthy_system(code_dirs=(cache,)))
     assert "/home/u/.cache/torch is not writable" in found.what
     assert "export TORCH_HOME=" in found.fix and "exec mount" not in found.fix
 
@@ -178,7 +160,7 @@ def test_a_temporary_folder_too_long_for_multiprocessing_s_sockets_is_the_real_l
 def test_a_temporary_folder_too_long_for_sockets_fails_the_os_line():
     """system.problems: a FAIL naming the folder, the byte counts and the fix (TMPDIR)."""
     deep = "/scratch/" + "x" * 80
-    found = [p for p in system.problems(make(tempdir=deep)) if "AF_UNIX" in p.what]
+    found = [p for p in system.problems(fakes.healthy_system(tempdir=deep)) if "AF_UNIX" in p.what]
     assert found and found[0].status == "FAIL" and "export TMPDIR=/tmp" in found[0].fix
     assert "%d bytes with pymp-*/listener-*, above sun_path's 108" % (len(deep) + 32) in found[0].what
 

@@ -8,7 +8,6 @@ mount namespace, RLIMIT_MEMLOCK set with setrlimit in the child."""
 import dataclasses
 import os
 import resource
-import shutil
 import subprocess
 import sys
 
@@ -22,23 +21,6 @@ V1_CPU = """12:pids:/docker/4f3c
 1:name=systemd:/docker/4f3c
 0::/
 """
-
-
-def make(**changes):
-    base = system.System(
-        shm_bytes=16 << 30,
-        shm_free_bytes=16 << 30,
-        nofile=(65536, 65536),
-        tempdir="/tmp",
-        disk_free_bytes=100 << 30,
-        code_dirs=(),
-        glibc="2.36",
-        glibc_needed=None,
-        hostname="node7",
-        host_addresses=("10.0.0.5",),
-        resolve_error=None,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 def test_a_v1_quota_is_read_from_the_cpu_hierarchy(tmp_path):
@@ -77,7 +59,7 @@ def test_no_quota_set_is_none(tmp_path):
 
 @pytest.mark.parametrize("quota, threads, warned", [(100000, 2, True), (50000, 2, True), (200000, 2, False)])
 def test_pools_larger_than_the_quota_are_a_warning(quota, threads, warned):
-    facts = make(cpu_quota=system.CpuQuota(quota, 100000, "/sys/fs/cgroup/cpu/job", 1), threads=threads)
+    facts = fakes.healthy_system(cpu_quota=system.CpuQuota(quota, 100000, "/sys/fs/cgroup/cpu/job", 1), threads=threads)
     found = [p for p in system.problems(facts) if "CPU quota" in p.what]
     assert bool(found) == warned
     if warned:
@@ -116,36 +98,23 @@ def test_a_real_cpu_group_quota_is_read_by_a_process_inside_it(repo_root, tmp_pa
 def test_inodes_running_out_are_a_warning_with_the_variable_that_moves_them():
     full = system.Inodes("torch.compile (inductor)", "/scratch/inductor", "TORCHINDUCTOR_CACHE_DIR", "/scratch", 0,
                          2000, 64 << 20)  # fmt: skip
-    (found,) = system.problems(make(inodes=(full,)))
+    (found,) = system.problems(fakes.healthy_system(inodes=(full,)))
     assert "no free inodes (0 of 2000; 64.0 MiB free)" in found.what
     assert "`df -i /scratch`" in found.fix and "export TORCHINDUCTOR_CACHE_DIR=" in found.fix
     btrfs = dataclasses.replace(full, total=0)  # no fixed inode table: statvfs reports f_files 0
     plenty = dataclasses.replace(full, free=1 << 20, total=1 << 21)
-    assert system.problems(make(inodes=(btrfs, plenty))) == []
+    assert system.problems(fakes.healthy_system(inodes=(btrfs, plenty))) == []
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"),
-    reason="needs root and unshare(1) to mount a tmpfs in a private mount namespace",
-)
+@fakes.PRIVATE_MOUNTS
 def test_a_real_tmpfs_without_free_inodes_is_read_with_its_mount(repo_root, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    script = (
-        'mount -t tmpfs -o size=8m,nr_inodes=64 tmpfs "$1" && mkdir "$1/inductor" && '
-        '{ i=0; while true > "$1/entry-$i"; do i=$((i+1)); done; } 2>/dev/null; exec "$2" -c "$3"'
-    )
     judge = (
         "from checks.machine import system\nf = system.inodes('x', %r)\nprint(f.mount, f.free, f.total, f.exhausted())"
         % str(scratch / "inductor")
     )
-    proc = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(scratch), sys.executable, judge],
-        env=dict(os.environ, PYTHONPATH=str(repo_root)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = fakes.in_private_mount(fakes.INODELESS_TMPFS, scratch, judge, PYTHONPATH=str(repo_root))
     assert proc.stdout.split() == [str(scratch), "0", "64", "True"], proc.stdout + proc.stderr
 
 
@@ -178,14 +147,18 @@ def test_rdma_devices_are_listed_from_sysfs(tmp_path):
     [((8 << 20, 8 << 20), ("mlx5_0",), True), ((-1, -1), ("mlx5_0",), False), ((8 << 20, 8 << 20), (), False)],
 )
 def test_a_finite_memlock_is_a_warning_only_with_rdma_devices(memlock, devices, warned):
-    found = [p for p in system.problems(make(memlock=memlock, rdma_devices=devices)) if "ulimit -l" in p.what]
+    found = [
+        p for p in system.problems(fakes.healthy_system(memlock=memlock, rdma_devices=devices)) if "ulimit -l" in p.what
+    ]
     assert bool(found) == warned
     if warned:
         assert "8192 KiB" in found[0].what and "ulimit -l unlimited" in found[0].fix
 
 
 def test_the_new_facts_are_in_the_report_dict():
-    facts = make(cpu_quota=system.CpuQuota(100000, 100000, "/x", 2), memlock=(1, 2), rdma_devices=("mlx5_0",))
+    facts = fakes.healthy_system(
+        cpu_quota=system.CpuQuota(100000, 100000, "/x", 2), memlock=(1, 2), rdma_devices=("mlx5_0",)
+    )
     found = facts.to_dict()
     assert found["cpu_quota"] == {"quota_us": 100000, "period_us": 100000, "cgroup": "/x", "version": 2}
     assert found["memlock"] == (1, 2) and found["rdma_devices"] == ("mlx5_0",) and found["inodes"] == ()

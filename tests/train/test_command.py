@@ -2,10 +2,10 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
+import fakes
 import pytest
 
 torch = pytest.importorskip("torch", reason="train's end-to-end tests need torch in this interpreter")
@@ -114,13 +114,7 @@ def test_cuda_variants_pass_on_a_gpu(run_checks):
         assert "PASS %s:" % name in proc.stdout
 
 
-PRIVATE_MOUNTS = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="needs root and unshare(1) to mount a small /dev/shm in a private mount namespace",
-)
-
-
-@PRIVATE_MOUNTS
+@fakes.PRIVATE_MOUNTS
 def test_a_small_dev_shm_fails_the_dataloader_naming_shared_memory(repo_root, tmp_path):
     """The container case (docker's default --shm-size is 64 MB): /dev/shm of 1 MiB in a private mount namespace.
     The DataLoader's workers cannot hand over their batches; the FAIL names /dev/shm's size and the docker fix."""
