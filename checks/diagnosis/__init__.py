@@ -31,6 +31,8 @@ explains the failure decides it, and the verdict names that fact:
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
+5b. a CUDA runtime error whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every cudaError_t
+   code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name one);
 6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
@@ -77,6 +79,40 @@ def by_table(parts, text, facts):
         return None
     meaning, fix = known
     return Cause(meaning=meaning, fix=fix, fact="the error text: %s" % parts.line)
+
+
+# Variables a CUDA error class's fix concerns: shown as the deciding fact's context where set.
+CUDA_CLASS_VARIABLES = {
+    "stub-library": ("LD_LIBRARY_PATH",),
+    "invalid-device": ("CUDA_VISIBLE_DEVICES",),
+    "no-device": ("CUDA_VISIBLE_DEVICES",),
+    "ptx-jit": ("CUDA_DISABLE_PTX_JIT",),
+    "mps": ("CUDA_MPS_PIPE_DIRECTORY",),
+    "watchdog": ("CUDA_VISIBLE_DEVICES",),
+}
+
+
+def by_cuda_error(parts, text, facts):
+    """Rule 5b: the CUDA error the text names (by name, code or cudaGetErrorString text), where NVIDIA documents a
+    cause for it (checks/nvidia/cuda_errors.py CLASS_OF); the fact names the code and the variables its fix
+    concerns that are set."""
+    from checks.nvidia import cuda_errors
+
+    found = cuda_errors.judge(text)
+    if found is None:
+        return None
+    error, meaning, fix = found
+    environ = dict(facts.loader_inputs, **facts.variables)
+    shown = [
+        "%s=%s" % (name, environ[name])
+        for name in CUDA_CLASS_VARIABLES.get(cuda_errors.CLASS_OF[error.code], ())
+        if environ.get(name)
+    ]
+    return Cause(
+        meaning="%s (CUDA error %d, %s)" % (meaning, error.code, error.name),
+        fix=fix,
+        fact="CUDA error %d %s: %s%s" % (error.code, error.name, error.text, "; " + ", ".join(shown) if shown else ""),
+    )
 
 
 def by_torch(parts, text):
@@ -160,6 +196,7 @@ def explain(text, facts):
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
+        ("cuda-error", lambda: by_cuda_error(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),
         ("unrecognised", lambda: unrecognised(parts, facts)),
     )

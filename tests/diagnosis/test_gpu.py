@@ -304,3 +304,43 @@ def test_cuda_out_of_memory_is_judged_by_who_holds_the_gpu(tmp_path, monkeypatch
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "gpu-memory" and cause.meaning.startswith(meaning) and fix in cause.fix, cause
     assert "reinstall" not in cause.fix
+
+
+# ---- a CUDA error whose documented meaning names a cause (by_cuda_error, checks/nvidia/cuda_errors.py) -----------
+STUB_LIBRARY = (  # fboulnois/stable-diffusion-docker#22 (a toolkit's lib64/stubs ahead of the driver's libcuda)
+    "UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions "
+    "before calling NumCudaDevices() that might have already set an error? Error 34: CUDA driver is a stub library "
+    "(Triggered internally at  ../c10/cuda/CUDAFunctions.cpp:109.)"
+)
+
+
+def test_a_cuda_error_with_a_documented_cause_is_named_with_its_code(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    stubs = "/usr/local/cuda-12.1/lib64/stubs"
+    facts = facts_for(monkeypatch, prefix, [str(packages)], environ={"LD_LIBRARY_PATH": stubs})
+    cause = diagnosis.explain(STUB_LIBRARY, facts)
+    assert cause.rule == "cuda-error" and cause.recognised
+    assert "stub" in cause.meaning and "cudaErrorStubLibrary" in cause.meaning
+    assert "LD_LIBRARY_PATH" in cause.fix and "LD_LIBRARY_PATH=%s" % stubs in cause.fact
+
+
+def test_a_cuda_api_misuse_stays_unrecognised(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    facts = facts_for(monkeypatch, prefix, [str(packages)])
+    cause = diagnosis.explain("RuntimeError: CUDA error: invalid resource handle", facts)
+    assert cause.rule == "unrecognised" and not cause.recognised
+
+
+def test_a_device_side_assert_names_the_data_not_the_machine(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    facts = facts_for(monkeypatch, prefix, [str(packages)])
+    text = (  # modelscope/ms-swift#3267: a label >= the number of classes of the loss
+        "[rank0]: RuntimeError: CUDA error: device-side assert triggered\n[rank0]: CUDA kernel errors might be "
+        "asynchronously reported at some other API call, so the stacktrace below might be incorrect.\n"
+        "../aten/src/ATen/native/cuda/Loss.cu:250: nll_loss_forward_reduce_cuda_kernel_2d: block: [0,0,0], thread: "
+        "[0,0,0] Assertion `t >= 0 && t < n_classes` failed."
+    )
+    cause = diagnosis.explain(text, facts)
+    assert cause.rule == "cuda-error"
+    assert "index out of range" in cause.meaning and "CUDA_LAUNCH_BLOCKING=1" in cause.fix
+    assert "reinstall" not in cause.fix.lower()
