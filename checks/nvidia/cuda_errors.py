@@ -333,9 +333,15 @@ _CODE = re.compile(r"\b(?:CUDA )?[Ee]rror(?: code)?[ :=]+(\d{1,4})\b")
 _TEXT = re.compile(r"CUDA error: |CUDA Error: |cuda runtime error \(\d+\) : ", re.I)
 
 
+# NCCL's CUDACHECK warning, `Cuda failure 'text'` (NCCL's src/include/checks.h), and its driver-call form `Cuda
+# failure 2 'text'` (newer NCCL), which torch's NCCL errors quote after `Last error:`
+_NCCL = re.compile(r"Cuda failure (?:\d+ )?'([^'\n]+)'")
+
+
 def find(text):
     """Return the Error a failure's text names, or None: by its name, its code beside its text, or the text after
-    `CUDA error: ` (only there: some texts, such as `invalid argument`, are too general to match alone)."""
+    `CUDA error: ` or inside NCCL's `Cuda failure '...'` (only there: some texts, such as `invalid argument`, are
+    too general to match alone)."""
     text = text or ""
     for name in _NAME.findall(text):
         if name in BY_NAME and name != "cudaErrorUnknown":
@@ -348,6 +354,10 @@ def find(text):
         error = BY_CODE.get(int(found.group(1)))
         if error is not None and error.text.lower() in text[found.end() : found.end() + 200].lower():
             return error
+    for found in _NCCL.finditer(text):
+        for error in ERRORS:
+            if found.group(1).strip().rstrip(".").lower() == error.text.rstrip(".").lower():
+                return error
     for found in _TEXT.finditer(text):
         rest = text[found.end() :].split("\n", 1)[0].strip().rstrip(".").lower()
         for error in ERRORS:

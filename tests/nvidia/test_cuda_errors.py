@@ -73,6 +73,13 @@ TIMEOUT = (  # torch >= 2.1's C10_CUDA_CHECK text (c10/cuda/CUDAException.cpp)
         ("RuntimeError: cuda runtime error (59) : device-side assert triggered", "cudaErrorAssert"),
         ("Search for `cudaErrorMpsConnectionFailed' in https://docs.nvidia.com/cuda/cuda-runtime-api/", None),
         ("cuInit failed: CUDA_ERROR_DEVICE_NOT_LICENSED", "cudaErrorDeviceNotLicensed"),  # the driver API's name
+        # NCCL's CUDACHECK warning as torch's NCCL error quotes it after `Last error:` (src/include/checks.h)
+        (
+            "ncclUnhandledCudaError: Call to CUDA function failed.\nLast error:\nCuda failure 'peer access is not "
+            "supported between these two devices'",
+            "cudaErrorPeerAccessUnsupported",
+        ),
+        ("Last error:\nCuda failure 2 'out of memory'", "cudaErrorMemoryAllocation"),
         # torch 1.x's THCudaCheck form (aten/src/THC/THCGeneral.cpp)
         (
             "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=50 error=100 : no CUDA-capable device "
