@@ -28,6 +28,7 @@ explains the failure decides it, and the verdict names that fact:
    where the limit bites, not what is wrong with the variable);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
+4c. NCCL's shared-memory segments cannot be made: /dev/shm too small or not writable (nccl.py);
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
@@ -38,7 +39,7 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 2, 2b), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and the build
-toolchain); this module holds 5-7, the order they are tried in (explain) and gather().
+toolchain), nccl.py (4c); this module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -52,6 +53,7 @@ from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
+from checks.diagnosis.nccl import by_nccl
 from checks.machine import gpu_access, interpreter, loader, provenance, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
@@ -160,6 +162,7 @@ FACT_RULES = (
     "os-limit",
     "setting",
     "variable",
+    "nccl",
     "system",
     "path",
 )
@@ -193,6 +196,7 @@ def explain(text, facts):
         ("os-limit", lambda: by_os_limit(parts, facts)),
         ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
+        ("nccl", lambda: by_nccl(parts, facts)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),

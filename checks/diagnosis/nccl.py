@@ -1,0 +1,63 @@
+"""NCCL's failures judged against the facts: NCCL reports a failed system call as `unhandled system error`
+(ncclSystemError) and names the call only in its own warnings (`NCCL WARN ...`, which torch >= 2.0 quotes after
+`Last error:`). Its shared-memory transport creates segments in /dev/shm (NCCL's src/transport/shm.cc through
+ncclShmOpen, src/misc/shmutils.cc: `Error while creating shared memory segment <name> (size N)`, `Call to
+shm_open failed`), so a /dev/shm too small for them, or one this user may not write, fails the communicator's set-up
+in exactly this way; NCCL's Troubleshooting guide ("Docker") runs containers with `--shm-size=1g` or `--ipc=host`,
+and Docker's default /dev/shm is 64 MiB."""
+
+import re
+
+from checks.diagnosis.model import Cause
+from checks.machine import system as system_rules
+
+# NCCL's words for its shared-memory segments (shmutils.cc, shm.h of NCCL 2.x)
+NCCL_SHM = re.compile(r"shm_open failed|ncclShmOpen|creating shared memory segment|/dev/shm/nccl-|nccl-shm", re.I)
+# NCCL's system-error class: torch's `NCCL error in: ..., unhandled system error` / `NCCL Error 2: unhandled system
+# error` and NCCL 2.12+'s result name (nccl.h: ncclSystemError = 2)
+NCCL_SYSTEM = re.compile(r"ncclSystemError|NCCL [Ee]rror 2\b|unhandled system error")
+DOCKER_DEFAULT_SHM = 64 << 20  # Docker's default --shm-size (docker run reference)
+FULL = 256 << 20  # less free than this in a large /dev/shm: NCCL's segments of a few nodes' GPUs no longer fit
+DENIED = re.compile(r"Permission denied|EACCES", re.I)
+
+
+def by_nccl(parts, facts):
+    """Rule 4c: NCCL's shared-memory segments could not be created: /dev/shm is smaller than NCCL's buffers need
+        (the failure names NCCL's shared memory and /dev/shm is under checks/machine/system.py's SHM_ENOUGH, or it is a
+        bare NCCL system error and /dev/shm is at most Docker's 64 MiB default), or this user may not create files there
+        (NCCL's warning says Permission denied), or a large /dev/shm is full (ENOSPC with under FULL free: leftovers of
+    ended jobs; NVIDIA/nccl#525). None otherwise."""
+    text = parts.text
+    named = NCCL_SHM.search(text) is not None
+    if not named and NCCL_SYSTEM.search(text) is None:
+        return None
+    size = facts.system.shm_bytes
+    if named and DENIED.search(text):
+        return Cause(
+            meaning="NCCL cannot create its shared-memory segments in /dev/shm: this user may not create files "
+            "there (NCCL's warning: Permission denied)",
+            fix="make /dev/shm writable for every user, as it is by default: `sudo chmod 1777 /dev/shm`; or run "
+            "with NCCL_SHM_DISABLE=1 (slower: NCCL then goes through the network or P2P)",
+            fact="NCCL's shm_open failed with Permission denied",
+        )
+    free = facts.system.shm_free_bytes
+    if named and "ENOSPC" in parts.errno and size is not None and size >= system_rules.SHM_ENOUGH:
+        if free is None or free >= FULL:
+            return None
+        return Cause(
+            meaning="/dev/shm is full (%s free of %s): NCCL cannot create its shared-memory segments"
+            % (system_rules.human_size(free), system_rules.human_size(size)),
+            fix="remove what ended jobs left there (`ls -la /dev/shm`: nccl-* and torch_* files of processes that "
+            "no longer run), or give /dev/shm more room",
+            fact="/dev/shm %s free of %s" % (system_rules.human_size(free), system_rules.human_size(size)),
+        )
+    if size is None or size >= system_rules.SHM_ENOUGH or (not named and size > DOCKER_DEFAULT_SHM):
+        return None
+    return Cause(
+        meaning="/dev/shm (%s, %s free) is too small for NCCL's shared-memory transport, whose buffers between "
+        "the GPUs of a node live there; NCCL reports that as an unhandled system error"
+        % (system_rules.human_size(size), system_rules.human_size(free)),
+        fix="give the container more shared memory (`docker run --ipc=host` or `--shm-size=1g` and up; Kubernetes: "
+        "an emptyDir with medium: Memory on /dev/shm), or run with NCCL_SHM_DISABLE=1 (slower)",
+        fact="/dev/shm %s" % system_rules.human_size(size),
+    )
