@@ -173,7 +173,9 @@ class Session:
         if others[0] is None:  # the store itself did not answer: where it is, and what stalls it
             hint = store_silent_hint(self.torch.__version__, self.launch)
         cause = diagnosis.explain("%s\n%s" % (summary, actual or ""), diagnosis.gather())
-        if cause.rule in diagnosis.FACT_RULES:  # a fact of this host decides it: its fix, not the general advice
+        # a fact of this host decides it, or CUDA's documented meaning of its error code: its fix, not the general
+        # advice
+        if cause.rule in diagnosis.FACT_RULES or cause.rule == "cuda-error":
             summary, hint = "%s (%s)" % (summary, cause.meaning), cause.fix
         runner.abort(
             self.rep,
