@@ -151,11 +151,29 @@ def run(spec, argv, prepare, add_arguments=None):
         results = Watchdog(rep, getattr(args, "timeout", spec.timeout), getattr(args, "json", None), plan.hint).run(
             plan.jobs
         )
+        if spec.needs_torch:
+            results = judged(results)
     if plan.quiet:
         for _ in results:
             pass
         return 0
     return stream(rep, results, getattr(args, "json", None), plan.chart)
+
+
+def judged(results):
+    """Yield each result; a FAIL carrying an exception raised inside torch or a library is judged against this
+    machine's facts (checks.diagnosis.judge), which are gathered once, at the first such FAIL."""
+    from checks import diagnosis
+
+    facts = []
+
+    def once():
+        if not facts:
+            facts.append(diagnosis.gather())
+        return facts[0]
+
+    for result in results:
+        yield diagnosis.judge(result, once)
 
 
 def stream(rep, results, json_path=None, chart=None):

@@ -68,6 +68,7 @@ __all__ = [
     "cuda_init_class",
     "explain",
     "gather",
+    "judge",
     "parse",
 ]
 
@@ -213,6 +214,32 @@ def explain(text, facts):
                     cause = dataclasses.replace(known, fact=cause.fact)
             return dataclasses.replace(cause, rule=name)
     raise AssertionError("unrecognised always answers")
+
+
+def judge(result, facts):
+    """Return `result` (a checks.report.Result) with its cause judged against the facts when it is a FAIL carrying
+    an exception from the environment (data["exception"]: raised inside torch or a library, not in checks' own
+    code): summary = the cause, hint = its fix, data.fact = the deciding fact, data.recognised. Any other result,
+    or one judged already ("fact" in data), is returned as it is. `facts` is Facts, or a callable returning them
+    (called only when a result needs judging)."""
+    from checks.report import FAIL, Result
+
+    data = result.data or {}
+    text = data.get("exception")
+    if result.status != FAIL or not text or "fact" in data:  # "fact": judged already (a bug in checks is a SKIP)
+        return result
+    cause = explain(text, facts() if callable(facts) else facts)
+    judged = Result(
+        name=result.name,
+        status=FAIL,
+        summary=cause.meaning,
+        expected=result.expected,
+        actual=result.actual,
+        hint=cause.fix,
+        data=dict(data, fact=cause.fact, recognised=cause.recognised),
+    )
+    judged.seconds = result.seconds
+    return judged
 
 
 def gather(environ=None):

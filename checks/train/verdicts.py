@@ -65,13 +65,16 @@ def _guarded(name, body, compiling=False):
             )
         if compiling:  # dynamo's and inductor's errors (BackendCompilerFailed, ...) are RuntimeErrors
             found = errors.describe(exc)
+            fix = toolchain.known_fix(text)
+            # a failure no toolchain signature knows is judged against the facts (runner.judged), as verify's is
             return Result(
                 name=name,
                 status=FAIL,
                 summary="torch.compile failed: %s" % found,
                 expected="compiles",
                 actual=found,
-                hint=toolchain.diagnose(text),
+                hint=fix or "not recognised; rerun with --json and report the file",
+                data=None if fix else {"exception": errors.traceback_text(exc)},
             )
         raise
 

@@ -251,6 +251,8 @@ def check_variables(facts):
     )
 
 
+judge = diagnosis.judge  # every worker FAIL carrying an exception, judged against the parent's facts
+
 PARENT_CHECKS = (
     ("provenance", check_provenance),
     ("requirements", check_requirements),
@@ -258,25 +260,3 @@ PARENT_CHECKS = (
     ("os", check_os),
     ("variables", check_variables),
 )
-
-
-def judge(result, facts):
-    """Return `result` with its cause judged against the facts when it is a FAIL carrying an exception from the
-    environment (not from checks' own code): summary = the cause, hint = its fix, data.fact = the deciding fact."""
-    data = result.data or {}
-    text = data.get("exception")
-    if result.status != FAIL or not text or "fact" in data:  # "fact": judged already (a bug in checks is a SKIP)
-        return result
-    cause = diagnosis.explain(text, facts)
-    data = dict(result.data, fact=cause.fact, recognised=cause.recognised)
-    judged = Result(
-        name=result.name,
-        status=FAIL,
-        summary=cause.meaning,
-        expected=result.expected,
-        actual=result.actual,
-        hint=cause.fix,
-        data=data,
-    )
-    judged.seconds = result.seconds
-    return judged

@@ -61,3 +61,37 @@ def test_every_fact_rule_is_one_of_explain_s_rules():
     source = inspect.getsource(diagnosis.explain)
     order = [source.index('("%s",' % name) for name in diagnosis.FACT_RULES]
     assert order == sorted(order)
+
+
+def test_judge_replaces_an_exception_s_fail_with_its_cause_and_leaves_the_rest(tmp_path, monkeypatch):
+    """diagnosis.judge: a FAIL carrying an exception from the environment gets the cause, the fix and the deciding
+    fact; the facts are asked for only then; a PASS, a FAIL without an exception or one judged already is kept."""
+    from checks.report import FAIL, PASS, Result
+
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    asked = []
+
+    def facts():
+        asked.append(1)
+        return found
+
+    kept = [
+        Result(name="a", status=PASS, summary="ok"),
+        Result(name="b", status=FAIL, summary="plain", hint="h"),
+        Result(name="c", status=FAIL, summary="done", data={"exception": "x", "fact": "judged before"}),
+    ]
+    assert [diagnosis.judge(r, facts) for r in kept] == kept and not asked
+    raised = Result(  # modelscope/ms-swift#3267's error, as run_check records an exception raised inside torch
+        name="simplenet-cuda-fp32-eager",
+        status=FAIL,
+        summary="raised RuntimeError: CUDA error: device-side assert triggered (at module.py:1)",
+        actual="RuntimeError: CUDA error: device-side assert triggered",
+        hint="not recognised; rerun with --json and report the file",
+        data={"exception": "RuntimeError: CUDA error: device-side assert triggered"},
+    )
+    judged = diagnosis.judge(raised, facts)
+    assert asked == [1]
+    assert judged.name == raised.name and judged.status == FAIL and judged.actual == raised.actual
+    assert "index out of range" in judged.summary and "CUDA_LAUNCH_BLOCKING=1" in judged.hint
+    assert judged.data["fact"].startswith("CUDA error 710") and judged.data["recognised"] is True

@@ -114,9 +114,22 @@ def test_compile_failure_fails_with_the_diagnosed_fix():
         "torch.compile failed: RuntimeError: backend='inductor' raised: CppCompileError: C++ compile error g++: not "
         "found"
     )  # the cause on the third line is kept
-    assert "C++ compiler" in result.hint
+    assert "C++ compiler" in result.hint and "exception" not in result.data
     with pytest.raises(RuntimeError):  # in an eager variant the same error is not mistaken for the compiler's
         tc._guarded("net-cpu-fp32-eager", boom)
+
+
+def test_a_compile_failure_no_toolchain_signature_knows_carries_its_exception_to_be_judged():
+    """Not "rerun with TORCH_LOGS": the exception travels in data["exception"] for runner.judged (the facts)."""
+
+    def boom():
+        raise RuntimeError(
+            "backend='inductor' raised:\nRuntimeError: CUDA error: the launch timed out and was terminated"
+        )
+
+    result = tc._guarded("net-cuda-fp32-compile", boom, compiling=True)
+    assert result.status == "FAIL" and "launch timed out" in result.data["exception"]
+    assert "TORCH_LOGS" not in result.hint
 
 
 def test_cpu_determinism_and_checkpoint_pass_here():
