@@ -195,6 +195,14 @@ CUDA_SIGNATURES = (
         "image carries so that the runtime's (the host's) is used",
     ),
     (
+        "stub",
+        r"CUDA driver is a stub library|CUDA_ERROR_STUB_LIBRARY",
+        "CUDA loaded a stub driver library: the CUDA toolkit's lib64/stubs/libcuda.so, which exists only for linking, "
+        "comes before the real driver's libcuda.so.1 on the loader's path (cudaErrorStubLibrary, 34)",
+        "take the toolkit's stubs folder off LD_LIBRARY_PATH and out of /etc/ld.so.conf.d (then `sudo ldconfig`), so "
+        "that the loader finds the driver's own libcuda.so.1",
+    ),
+    (
         "fabric-manager",
         r"system not yet initialized",
         "the NVSwitch fabric is not up: nvidia-fabricmanager is not running (HGX/DGX systems)",
@@ -248,6 +256,7 @@ CUDA_INIT_KINDS = frozenset(
         "driver-too-old",
         "no-driver",
         "driver-mismatch",
+        "stub",
         "forward-compat",
         "fabric-manager",
         "busy",
