@@ -357,14 +357,17 @@ def failure(info, node=None):
     """Return a Failure (summary, the driver's own words, fix, data) of a driver in a failure state (info["state"]
     set): the same line wherever a check reports it (verify's driver line, health's). A driver whose kernel module
     is not loaded is judged further from the node's kernel facts (gpu_node.KernelNode.why_not_loaded: no module for
-    the running kernel, or one the kernel's signature policy refuses); `node` stands in for gpu_node.collect()."""
+    the running kernel, or one the kernel's signature policy refuses), and one that finds no devices too
+    (KernelNode.why_no_devices: the open module on a GPU older than Turing); `node` stands in for
+    gpu_node.collect()."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
     meaning, fix, data = info["meaning"], info["fix"], None
-    if info.get("state") == "driver-not-loaded":
+    judge = {"driver-not-loaded": "why_not_loaded", "no-devices": "why_no_devices"}.get(info.get("state"))
+    if judge is not None:
         node = node if node is not None else gpu_node.collect()
-        verdict = node.why_not_loaded()
+        verdict = getattr(node, judge)()
         if verdict is not None:
             meaning, fix = verdict[1], verdict[2]
             data = {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}

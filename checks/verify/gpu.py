@@ -476,7 +476,19 @@ def visible_unmatched(visible, gpus):
 
 
 def _unavailable(ctx):
-    """The gpu FAIL when torch sees no GPU although a driver answers: what torch warned, or what hides them."""
+    """The gpu FAIL when torch sees no GPU: the driver's failure where it does not answer (nvidia_driver.failure, the
+    driver line's words), else what torch warned, or what hides them."""
+    if ctx.driver["state"]:
+        failed = nvidia_driver.failure(ctx.driver)
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="torch sees no GPU: %s (see driver)" % failed.summary,
+            expected=">= 1 GPU",
+            actual="0",
+            hint=failed.fix,
+            data=failed.data,
+        )
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
         return Result(

@@ -154,6 +154,30 @@ def test_states_are_records_with_named_fields():
     assert failed.summary == "nvidia-smi doesn't answer: " + found.meaning and failed.fix == found.fix
 
 
+def test_no_devices_under_the_open_module_on_a_pascal_gpu_is_judged_by_the_node():
+    """nvidia-smi's `No devices were found` (exit 6) while the open module is loaded and the GPU is a Pascal one
+    (pop-os/pop#3859): the node's facts replace the generic no-devices advice (BIOS, containers); its facts ride in
+    the result's data. Without such facts the state's own meaning stays."""
+    from checks.machine import gpu_node
+
+    text, code = fakes.SMI_STATES["no-devices"]
+    found = driver.classify(text, code)
+    info = {"source": "nvidia-smi", "error": text, "state": found.state, "meaning": found.meaning, "fix": found.fix}
+    pascal = gpu_node.KernelNode(
+        kernel="6.8.0-49-generic",
+        flavour="open",
+        branch="580",
+        gpu_ids=(("0000:01:00.0", 0x1C8D),),
+        gpu_ids_via="sysfs",
+    )
+    failed = driver.failure(info, node=pascal)
+    assert failed.summary.startswith("nvidia-smi doesn't answer: the loaded NVIDIA kernel module is the open flavour")
+    assert "nvidia-driver-580`" in failed.fix and "4G Decoding" not in failed.fix
+    assert failed.data == {"fact": "open-module-unsupported-gpu", "gpu_node": pascal.decisive(failed.data["fact"])}
+    turing = gpu_node.KernelNode(flavour="open", branch="580", gpu_ids=(("0000:01:00.0", 0x1E87),))
+    assert driver.failure(info, node=turing).fix == found.fix
+
+
 def test_nvml_gives_the_same_facts():
     """Through nvidia-ml-py: driver, CUDA (12020 -> 12.2), each GPU with memory, bus id and compute capability."""
     info = driver.from_nvml(fakes.pynvml(gpus=[fakes.H100, fakes.RTX_5090]))

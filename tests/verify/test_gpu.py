@@ -169,6 +169,22 @@ def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state, monkeyp
     assert gpu_line.status == FAIL and "(see driver)" in gpu_line.summary
 
 
+def test_torch_seeing_no_gpu_while_the_driver_finds_none_names_the_driver_s_cause(monkeypatch):
+    """pop-os/pop#3859: nvidia-smi `No devices were found`, the open module on a Pascal GPU; torch finds no device
+    (no error, no warning). The gpu line names the driver's judged cause, never "although a driver answers"."""
+    from checks.machine import gpu_node
+
+    node = gpu_node.KernelNode(flavour="open", branch="580", gpu_ids=(("0000:01:00.0", 0x1C8D),), gpu_ids_via="sysfs")
+    monkeypatch.setattr(nvidia_driver.gpu_node, "collect", lambda: node)
+    text, code = fakes.SMI_STATES["no-devices"]
+    state, meaning, fix = nvidia_driver.classify(text, code)
+    info = dict(NO_DRIVER, state=state, error=text, meaning=meaning, fix=fix, source="nvidia-smi", present=True)
+    gpu_line = verify_gpu.check_gpu(context(driver=info, gpu=probe.GpuProbe(available=False)))
+    assert gpu_line.status == FAIL and "although a driver answers" not in gpu_line.summary
+    assert gpu_line.summary.startswith("torch sees no GPU: nvidia-smi doesn't answer: the loaded NVIDIA kernel module")
+    assert "nvidia-driver-580`" in gpu_line.hint and gpu_line.data["fact"] == "open-module-unsupported-gpu"
+
+
 @pytest.mark.parametrize("override", [None, "11.8"])
 def test_a_cuda_environment_without_a_driver_fails_whatever_conda_override_cuda_says(ws, monkeypatch, override):
     """CONDA_OVERRIDE_CUDA is a solver setting, not a driver: without --no-gpu a CUDA environment with no driver
