@@ -239,6 +239,14 @@ CUDA_SIGNATURES = (
         "run `nvidia-smi`; look at `dmesg | grep -i -e xid -e NVRM`; reboot if the driver is wedged",
     ),
     (
+        "launch-timeout",
+        r"the launch timed out and was terminated|CUDA_ERROR_LAUNCH_TIMEOUT|cudaErrorLaunchTimeout",
+        "a kernel ran past the driver's run time limit and was terminated (cudaErrorLaunchTimeout, 702, which occurs "
+        "only where kernel timeouts are enabled: the watchdog of a GPU that also drives a display, an X server)",
+        "run on a GPU that drives no display (CUDA_VISIBLE_DEVICES=<its index>), or stop the X server / display "
+        "manager on it while computing (`sudo systemctl stop display-manager`)",
+    ),
+    (
         "fault",
         r"illegal memory access|unspecified launch failure|uncorrectable ECC error|illegal instruction was "
         r"encountered",
