@@ -188,27 +188,22 @@ def _stub(access):
         return None
     folder = os.path.dirname(access.stub)
     real = os.path.realpath(access.stub)
-    if access.stub_via == "LD_LIBRARY_PATH":
+    if os.path.basename(folder) != gpu_access.STUBS_FOLDER:  # a link elsewhere to a stub: the link is the fault
         fix = (
-            "take the stubs folder off LD_LIBRARY_PATH (remove %s from it; a module file or shell profile that "
-            % (folder)
-            + "sets it for building is where it comes from), so that the loader reaches the driver's own libcuda.so.1"
+            "remove %s, which links to the toolkit's stub %s (the stubs folder is for linking only), then run `sudo "
+            "ldconfig` so that the loader finds the driver's own libcuda.so.1" % (access.stub, real)
+        )
+    elif access.stub_via == "LD_LIBRARY_PATH":
+        fix = (
+            "take the stubs folder off LD_LIBRARY_PATH (remove %s from it; a module file or shell profile that sets it "
+            "for building is where it comes from), so that the loader reaches the driver's own libcuda.so.1" % folder
         )
     elif access.stub_via == "LD_PRELOAD":
         fix = "remove the stubs library %s from LD_PRELOAD" % access.stub
-    elif access.stub_via == "ld.so.cache":
+    else:  # ld.so.cache or a default directory's entry
         fix = (
             "drop the stubs folder %s from the loader's configuration (/etc/ld.so.conf and /etc/ld.so.conf.d/*.conf), "
-            "then run `sudo ldconfig`, so that ld.so.cache gives the driver's own libcuda.so.1"
-            % os.path.dirname(real if os.path.basename(folder) != gpu_access.STUBS_FOLDER else access.stub)
-        )
-    else:
-        fix = (
-            "remove %s, which links to the stub %s (the stubs folder is for linking only), and run `sudo ldconfig`"
-            % (
-                access.stub,
-                real,
-            )
+            "then run `sudo ldconfig`, so that ld.so.cache gives the driver's own libcuda.so.1" % folder
         )
     size = " (%d bytes)" % access.stub_size if access.stub_size is not None else ""
     return Cause(

@@ -192,6 +192,12 @@ STUB_LIBRARY = UNEXPECTED % "34: CUDA driver is a stub library"
             "/usr/local/cuda/lib64/stubs/libcuda.so",
             "drop the stubs folder /usr/local/cuda/lib64/stubs from the loader's configuration",
         ),
+        (
+            "libcuda.so.1",
+            "ld.so.cache",
+            "/usr/lib/x86_64-linux-gnu/libcuda.so.1",  # a link made to the stub (no stubs folder of its own)
+            "remove /usr/lib/x86_64-linux-gnu/libcuda.so.1, which links to the toolkit's stub",
+        ),
     ],
 )
 def test_a_stub_driver_library_the_loader_takes(tmp_path, monkeypatch, name, via, path, fix):
