@@ -195,6 +195,14 @@ CUDA_SIGNATURES = (
         "image carries so that the runtime's (the host's) is used",
     ),
     (
+        "stub",
+        r"CUDA driver is a stub library|CUDA_ERROR_STUB_LIBRARY",
+        "CUDA loaded a stub driver library: the CUDA toolkit's lib64/stubs/libcuda.so, which exists only for linking, "
+        "comes before the real driver's libcuda.so.1 on the loader's path (cudaErrorStubLibrary, 34)",
+        "take the toolkit's stubs folder off LD_LIBRARY_PATH and out of /etc/ld.so.conf.d (then `sudo ldconfig`), so "
+        "that the loader finds the driver's own libcuda.so.1",
+    ),
+    (
         "fabric-manager",
         r"system not yet initialized",
         "the NVSwitch fabric is not up: nvidia-fabricmanager is not running (HGX/DGX systems)",
@@ -231,6 +239,14 @@ CUDA_SIGNATURES = (
         "run `nvidia-smi`; look at `dmesg | grep -i -e xid -e NVRM`; reboot if the driver is wedged",
     ),
     (
+        "launch-timeout",
+        r"the launch timed out and was terminated|CUDA_ERROR_LAUNCH_TIMEOUT|cudaErrorLaunchTimeout",
+        "a kernel ran past the driver's run time limit and was terminated (cudaErrorLaunchTimeout, 702, which occurs "
+        "only where kernel timeouts are enabled: the watchdog of a GPU that also drives a display, an X server)",
+        "run on a GPU that drives no display (CUDA_VISIBLE_DEVICES=<its index>), or stop the X server / display "
+        "manager on it while computing (`sudo systemctl stop display-manager`)",
+    ),
+    (
         "fault",
         r"illegal memory access|unspecified launch failure|uncorrectable ECC error|illegal instruction was "
         r"encountered",
@@ -248,6 +264,7 @@ CUDA_INIT_KINDS = frozenset(
         "driver-too-old",
         "no-driver",
         "driver-mismatch",
+        "stub",
         "forward-compat",
         "fabric-manager",
         "busy",

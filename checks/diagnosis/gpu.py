@@ -12,13 +12,15 @@ from checks.machine import system as system_rules
 # CUDA's initialisation errors by class: (class, cudaError_t value, the texts torch surfaces). Meanings: CUDA Runtime
 # API reference, "enum cudaError": cudaErrorInsufficientDriver (35) the driver is older than the runtime, or none is
 # loaded; cudaErrorNoDevice (100) no CUDA-capable device; cudaErrorInitializationError (3) the driver and runtime
-# could not be initialised; cudaErrorNotPermitted (800); cudaErrorSystemDriverMismatch (803) "a mismatch between the
+# could not be initialised; cudaErrorStubLibrary (34) "the CUDA driver that the application has loaded is a stub
+# library"; cudaErrorNotPermitted (800); cudaErrorSystemDriverMismatch (803) "a mismatch between the
 # versions of the display driver and the CUDA driver"; cudaErrorUnknown (999). Texts: torch's own for 35, 100, 3 and
 # 999 (c10/cuda/CUDAFunctions.cpp device_count_impl, alike in 2.0.1 and 2.13: "Found no NVIDIA driver" is 35 with
 # cudaDriverGetVersion() 0, no libcuda loaded; "too old (found version N)" is 35 with a libcuda of CUDA N), else
 # cudaGetErrorString's (strings of libcudart.so.11.0) after `CUDA error: `, or torch's `Error N: ` (its "Unexpected
 # error from cudaGetDeviceCount()" warning).
 CUDA_INIT_CLASSES = (
+    ("stub", 34, r"CUDA driver is a stub library|CUDA_ERROR_STUB_LIBRARY"),  # first: torch's raise may follow it
     ("no-driver", None, r"Found no NVIDIA driver on your system"),
     ("driver-too-old", None, r"NVIDIA driver on your system is too old"),
     ("insufficient-driver", 35, r"driver version is insufficient for CUDA runtime version"),
@@ -180,6 +182,39 @@ def _mismatch(access):
     )
 
 
+def _stub(access):
+    """The loader takes the CUDA toolkit's stub libcuda (gpu_access.GpuAccess.stub) for libcuda.so.1 or libcuda.so."""
+    if not access.stub:
+        return None
+    folder = os.path.dirname(access.stub)
+    real = os.path.realpath(access.stub)
+    if os.path.basename(folder) != gpu_access.STUBS_FOLDER:  # a link elsewhere to a stub: the link is the fault
+        fix = (
+            "remove %s, which links to the toolkit's stub %s (the stubs folder is for linking only), then run `sudo "
+            "ldconfig` so that the loader finds the driver's own libcuda.so.1" % (access.stub, real)
+        )
+    elif access.stub_via == "LD_LIBRARY_PATH":
+        fix = (
+            "take the stubs folder off LD_LIBRARY_PATH (remove %s from it; a module file or shell profile that sets it "
+            "for building is where it comes from), so that the loader reaches the driver's own libcuda.so.1" % folder
+        )
+    elif access.stub_via == "LD_PRELOAD":
+        fix = "remove the stubs library %s from LD_PRELOAD" % access.stub
+    else:  # ld.so.cache or a default directory's entry
+        fix = (
+            "drop the stubs folder %s from the loader's configuration (/etc/ld.so.conf and /etc/ld.so.conf.d/*.conf), "
+            "then run `sudo ldconfig`, so that ld.so.cache gives the driver's own libcuda.so.1" % folder
+        )
+    size = " (%d bytes)" % access.stub_size if access.stub_size is not None else ""
+    return Cause(
+        meaning="the loader takes %s from the CUDA toolkit's stubs folder: %s%s, via %s, ahead of the real driver's "
+        "library; the stub exists only for linking and implements nothing, so CUDA answers every call with "
+        "cudaErrorStubLibrary (34)" % (access.stub_name, access.stub, size, access.stub_via),
+        fix=fix,
+        fact="%s -> %s (%s, a stubs folder)" % (access.stub_name, access.stub, access.stub_via),
+    )
+
+
 # For each class, the facts consistent with it, most specific first: a fact is asked only where the class allows
 # it (no "libcuda not found" for an error CUDA can only return after loading libcuda: 999, 3, 800, 803, "found
 # version N").
@@ -192,6 +227,7 @@ GPU_ACCESS_CHECKS = {
     "initialization": (_unopenable, _mismatch, _uvm_missing),
     "not-permitted": (_unopenable,),
     "driver-mismatch": (_mismatch,),
+    "stub": (_stub,),
 }
 
 

@@ -13,6 +13,14 @@ Sources:
 - libcuda.so.1: the soname the CUDA runtime dlopens (strings of libcudart.so.11.0 and .12); the driver installs it
   as libcuda.so.<driver version>, so the real file's name gives its version (loader.version_of). Its path follows
   ld.so(8)'s order (loader.resolve).
+- The CUDA toolkit's stub driver library: the toolkit ships lib64/stubs/libcuda.so (and
+  targets/<arch>/lib/stubs; conda's cuda-driver-dev: lib/stubs) so that programs can link against the driver API on a
+  machine without a driver; it implements nothing, and CUDA answers every call through it with cudaErrorStubLibrary
+  (34, CUDA Runtime API "enum cudaError": "the CUDA driver that the application has loaded is a stub library.
+  Applications that run with the stub rather than a real driver loaded will result in CUDA API returning this
+  error"). A stub is told by its folder, named `stubs` (the file's own or, through a link, its target's); the loader
+  takes it wherever that folder comes first in ld.so(8)'s order for libcuda.so.1 (the CUDA runtime's soname) or
+  libcuda.so (the name some programs dlopen, e.g. tensorpipe).
 - /proc/driver/nvidia/version: `NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.161.07  <date>` (the open
   modules: `NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build ...`).
 - NVIDIA Container Toolkit, "Specialized Configurations with Docker" ("GPU Enumeration", "Driver Capabilities"):
@@ -36,6 +44,9 @@ FIXED_NODES = (("nvidiactl", CONTROL), ("nvidia-uvm", UVM), ("nvidia-uvm-tools",
 GPU_NODE = re.compile(r"^nvidia(\d+)$")
 KERNEL_MODULE = re.compile(r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)\s")
 LIBCUDA = "libcuda.so.1"
+# The names CUDA code opens the driver library by: the runtime's soname, then the development link's name.
+LIBCUDA_NAMES = (LIBCUDA, "libcuda.so")
+STUBS_FOLDER = "stubs"
 # NVIDIA_VISIBLE_DEVICES values that give the container no GPU (the toolkit's "GPU Enumeration")
 NO_DEVICES = ("none", "void", "")
 
@@ -59,7 +70,9 @@ class GpuAccess:
     found), libcuda_via: how (loader.Library.via; `not looked up` off Linux), libcuda_version: from its real file
     name, dotted (`535.161.07`), else None; kernel_module: the loaded module's version, None without
     /proc/driver/nvidia; visible_devices, capabilities: NVIDIA_VISIBLE_DEVICES, NVIDIA_DRIVER_CAPABILITIES as set
-    (None: unset). The defaults say nothing is known."""
+    (None: unset); stub: the CUDA toolkit's stub libcuda the loader takes for stub_name (libcuda.so.1, else
+    libcuda.so: LIBCUDA_NAMES), found via stub_via, stub_size bytes on disk (None: the loader takes no stub). The
+    defaults say nothing is known."""
 
     nodes: Tuple[DeviceNode, ...] = ()
     libcuda: Optional[str] = None
@@ -68,6 +81,10 @@ class GpuAccess:
     kernel_module: Optional[str] = None
     visible_devices: Optional[str] = None
     capabilities: Optional[str] = None
+    stub: Optional[str] = None
+    stub_name: Optional[str] = None
+    stub_via: Optional[str] = None
+    stub_size: Optional[int] = None
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.gpu_access)."""
@@ -162,6 +179,8 @@ class GpuAccess:
             found.append("libcuda %s, kernel module %s" % self.mismatch)
         if self.libcuda_missing and (self.driver_here or self.compute_granted is not None):
             found.append("%s not found by the loader" % LIBCUDA)
+        if self.stub:
+            found.append("%s is the CUDA toolkit's stub %s (%s)" % (self.stub_name, self.stub, self.stub_via))
         return found
 
 
@@ -206,15 +225,41 @@ def kernel_module(proc="/proc"):
     return found.group(1) if found else None
 
 
+def is_stub(path):
+    """True when `path` is in a folder named `stubs`, or links to a file in one: where the CUDA toolkit keeps the
+    driver libraries it ships for linking only (module docstring)."""
+    folders = {os.path.basename(os.path.dirname(p)) for p in (path, os.path.realpath(path))}
+    return STUBS_FOLDER in folders
+
+
+def stub_taken(environ=None, cache=None):
+    """Return the loader.Library of the first stub libcuda (is_stub) the loader takes for a name of LIBCUDA_NAMES, in
+    that order, or None where it takes the real library (or none) for each. `cache`: loader.ld_cache()'s answer."""
+    for name in LIBCUDA_NAMES:
+        found = loader.resolve(name, environ=environ, cache=cache)
+        if found.path and is_stub(found.path):
+            return found
+    return None
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
 def collect(environ=None, dev="/dev", proc="/proc", cache=None, system=None):
     """Return the GpuAccess of this process. `dev`, `proc`: the roots read (tests give a tree under tmp_path);
     `cache`: loader.ld_cache()'s answer (read when None); `system`: sys.platform (libcuda is looked up on Linux)."""
     environ = os.environ if environ is None else environ
-    libcuda, via, version = None, "not looked up", None
+    libcuda, via, version, stub = None, "not looked up", None, None
     if (system or sys.platform).startswith("linux"):
+        cache = loader.ld_cache() if cache is None else cache
         found = loader.resolve(LIBCUDA, environ=environ, cache=cache)
         libcuda, via = found.path, found.via
         version = found.version if found.version and re.match(r"^\d+\.\d+", found.version) else None
+        stub = stub_taken(environ, cache)
     return GpuAccess(
         nodes=device_nodes(dev),
         libcuda=libcuda,
@@ -223,4 +268,8 @@ def collect(environ=None, dev="/dev", proc="/proc", cache=None, system=None):
         kernel_module=kernel_module(proc),
         visible_devices=environ.get("NVIDIA_VISIBLE_DEVICES"),
         capabilities=environ.get("NVIDIA_DRIVER_CAPABILITIES"),
+        stub=stub.path if stub else None,
+        stub_name=stub.name if stub else None,
+        stub_via=stub.via if stub else None,
+        stub_size=_size(stub.path) if stub else None,
     )

@@ -33,6 +33,18 @@ Sources (formats):
   /lib/modprobe.d (*.conf) stop udev's alias loading of a module; a module still loaded despite one was loaded from
   an initramfs built before the blacklist (or by hand). The kernel command line (/proc/cmdline) can blacklist too:
   `modprobe.blacklist=nouveau` (modprobe.d(5)), `rd.driver.blacklist=nouveau` (dracut.cmdline(7)).
+- The kernel module's flavour: /proc/driver/nvidia/version names it (`NVRM version: NVIDIA UNIX x86_64 Kernel Module
+  535.161.07 ...` for the proprietary module, `NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05
+  Release Build ...` for the open one). NVIDIA's open-gpu-kernel-modules README ("Compatible GPUs"): "The NVIDIA
+  open kernel modules can be used on any Turing or later GPU", and its table of supported GPUs starts at PCI device
+  id 0x1E02 (TITAN RTX, TU102); every GPU of the earlier architectures (Maxwell, Pascal, Volta: GM1xx, GP1xx, GV100)
+  has an id below 0x1E00 (NVIDIA Driver Installation Guide, "Kernel Modules": the proprietary flavour "is required
+  for older GPUs from the Maxwell, Pascal, or Volta architectures"; "Switching between Driver Module Flavors" gives
+  the commands). On such a GPU the open module loads and refuses the device at probe (its kernel log:
+  `NVRM: ... is not supported by open nvidia.ko because it does not include the required GPU System Processor
+  (GSP)`), so nvidia-smi finds no devices. The GPU's device id: /sys/bus/pci/devices/<address>/device (sysfs-bus-pci
+  ABI, `0x1c8d`), else `lspci -nn -k -d 10de:` (`01:00.0 3D controller [0302]: NVIDIA Corporation GP107M [GeForce
+  GTX 1050 Mobile] [10de:1c8d] (rev a1)`).
 - Container signs: /.dockerenv (Docker creates it in every container), /run/.containerenv (Podman), `container=` in
   PID 1's environment (systemd's Container Interface), a cgroup path of docker, kubepods, libpod, containerd or lxc in
   /proc/self/cgroup. Each alone is a sign, not a proof (a VM image built from a container's file system keeps its
@@ -55,6 +67,13 @@ LOCKDOWN_ACTIVE = re.compile(r"\[(\w+)\]")
 # nvidiafb or rivatv` log line), nouveau first: the one distributions load by default.
 CONFLICTING = ("nouveau", "nvidiafb", "rivafb", "rivatv")
 MODPROBE_DIRS = ("etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d")
+# The lowest PCI device id of NVIDIA's open-gpu-kernel-modules README table (Turing's first GPUs are 0x1E02 on); the
+# ids below it are of the earlier architectures, which the open modules do not support (module docstring).
+TURING_FIRST_DEVICE_ID = 0x1E00
+LSPCI_ID = re.compile(r"\[10de:([0-9a-fA-F]{4})\]")
+OPEN_MODULE = re.compile(r"NVIDIA UNIX Open Kernel Module")
+PROPRIETARY_MODULE = re.compile(r"NVIDIA UNIX (?:\S+ )?Kernel Module\s")
+MODULE_VERSION = re.compile(r"Kernel Module(?: for \S+)?\s+(\d+)\.\d+")
 LSPCI_DEVICE = re.compile(r"^(\S+) (VGA compatible controller|3D controller|Display controller)( \[[0-9a-f]+\])?:")
 
 
@@ -69,7 +88,10 @@ class KernelNode:
     dkms_sources: driver versions whose DKMS source is in /usr/src (`535.161.07`); container: the container signs
     found (paths or `container=podman`); gpu_drivers: (PCI address, bound driver or "") of each NVIDIA display
     device; gpu_drivers_via: `sysfs`, `lspci` or `not looked up`; conflicting: the CONFLICTING modules loaded;
-    blacklisted: where those are blacklisted (`/etc/modprobe.d/x.conf`, `/proc/cmdline`)."""
+    blacklisted: where those are blacklisted (`/etc/modprobe.d/x.conf`, `/proc/cmdline`); flavour: the loaded
+    module's, `open` or `proprietary` (None: /proc/driver/nvidia/version unreadable); branch: its driver branch
+    (`580`); gpu_ids: (PCI address, PCI device id) of each NVIDIA display device; gpu_ids_via: `sysfs`, `lspci` or
+    `not looked up`."""
 
     kernel: str = ""
     loaded: Optional[bool] = None
@@ -86,6 +108,10 @@ class KernelNode:
     gpu_drivers_via: str = "not looked up"
     conflicting: Tuple[str, ...] = ()
     blacklisted: Tuple[str, ...] = ()
+    flavour: Optional[str] = None
+    branch: Optional[str] = None
+    gpu_ids: Tuple[Tuple[str, int], ...] = ()
+    gpu_ids_via: str = "not looked up"
 
     def to_dict(self):
         """The JSON form (every field). Reports carry only the decisive() part, in the driver result's data."""
@@ -94,6 +120,8 @@ class KernelNode:
     def decisive(self, state):
         """The facts that decide why_not_loaded()'s `state`, as a dict for a result's data (JSON)."""
         names = ["kernel", "loaded", "module_files", "module_files_via"]
+        if state == "open-module-unsupported-gpu":
+            return {n: getattr(self, n) for n in ("kernel", "flavour", "branch", "gpu_ids", "gpu_ids_via")}
         if state == "conflicting-driver":
             return {
                 n: getattr(self, n) for n in names + ["gpu_drivers", "gpu_drivers_via", "conflicting", "blacklisted"]
@@ -175,6 +203,36 @@ class KernelNode:
         if self.owner is not None:  # loaded, no device's binding read
             return self._conflict()
         return None
+
+    @property
+    def before_turing(self):
+        """The (PCI address, device id) of the NVIDIA GPUs older than Turing (id below TURING_FIRST_DEVICE_ID)."""
+        return tuple((address, device) for address, device in self.gpu_ids if device < TURING_FIRST_DEVICE_ID)
+
+    def why_no_devices(self):
+        """Return (state, meaning, fix) for a loaded driver that finds no usable GPU, from these facts, or None where
+        they do not decide: `open-module-unsupported-gpu` (the open kernel module is loaded and a GPU here is older
+        than Turing, which the open modules do not support: open-gpu-kernel-modules README, "Compatible GPUs"; the
+        fix is the proprietary flavour of the driver, whose last branch for Maxwell, Pascal and Volta is R580,
+        checks/compat.py LAST_DRIVER_BRANCH)."""
+        older = self.before_turing
+        if self.flavour != "open" or not older:
+            return None
+        listed = ", ".join("%s (PCI id 10de:%04x)" % (address, device) for address, device in older)
+        branch = self.branch if self.branch and int(self.branch) <= 580 else "580"
+        later = "" if branch == self.branch else " (R580 is the last branch for GPUs before Turing)"
+        return (
+            "open-module-unsupported-gpu",
+            "the loaded NVIDIA kernel module is the open flavour (/proc/driver/nvidia/version: Open Kernel Module%s), "
+            "which supports Turing and later GPUs only (NVIDIA open-gpu-kernel-modules README: they need the GPU "
+            "System Processor, GSP), and this machine's GPU %s is older than Turing (%s: below 10de:%04x), so the "
+            "module refuses it at probe and no GPU is initialised"
+            % (" %s" % self.branch if self.branch else "", listed, self.gpu_ids_via, TURING_FIRST_DEVICE_ID),
+            "install the proprietary (non-open) kernel module flavour of the driver%s: Ubuntu/Pop!_OS `sudo apt "
+            "install nvidia-driver-%s` (it replaces nvidia-driver-%s-open); NVIDIA's own repositories: `sudo apt "
+            "install --autoremove --purge cuda-drivers nvidia-driver`; the .run installer: choose the proprietary "
+            "kernel module type; then reboot" % (later, branch, self.branch or branch),
+        )
 
     def _conflict(self):
         address, driver = self.owner
@@ -337,6 +395,54 @@ def gpu_drivers(sys_root="/sys", lspci=None, run=None):
     return tuple(found), "lspci" if found else "not looked up"
 
 
+def module_flavour(proc="/proc"):
+    """Return (flavour, branch) of the loaded nvidia module from <proc>/driver/nvidia/version: `open` or
+    `proprietary`, and its driver branch (`580`); (None, None) where the file cannot be read or says neither."""
+    data = _read(os.path.join(proc, "driver", "nvidia", "version"), 4096)
+    text = (data or b"").decode("utf-8", "replace")
+    branch = MODULE_VERSION.search(text)
+    branch = branch.group(1) if branch else None
+    if OPEN_MODULE.search(text):
+        return "open", branch
+    if PROPRIETARY_MODULE.search(text):
+        return "proprietary", branch
+    return None, None
+
+
+def gpu_device_ids(sys_root="/sys", lspci=None, run=None):
+    """Return (((PCI address, device id), ...), via): the PCI device id of each NVIDIA display device (vendor 0x10de,
+    class 0x03xxxx) from <sys_root>/bus/pci/devices/<address>/device, else from `lspci -nn -k -d 10de:` (found on
+    PATH when `lspci` is None, bounded to 5 s; `-k` only adds the driver lines gpu_drivers reads);
+    ((), `not looked up`) where neither lists one."""
+    found = []
+    devices = os.path.join(sys_root, "bus", "pci", "devices")
+    for address in sorted(os.listdir(devices)) if os.path.isdir(devices) else ():
+        vendor, klass, device = (
+            _read(os.path.join(devices, address, name), 64) for name in ("vendor", "class", "device")
+        )
+        if vendor and klass and device and vendor.strip() == b"0x10de" and klass.strip().startswith(b"0x03"):
+            try:
+                found.append((address, int(device.strip(), 16)))
+            except ValueError:
+                continue
+    if found:
+        return tuple(found), "sysfs"
+    lspci = lspci or shutil.which("lspci")
+    if not lspci:
+        return (), "not looked up"
+    if run is None:
+        from checks.machine.probe import run_command as run
+    code, out = run([lspci, "-nn", "-k", "-d", "10de:"], 5)
+    if code != 0:
+        return (), "not looked up"
+    for line in (out or "").splitlines():
+        match = LSPCI_DEVICE.match(line) if not line[:1].isspace() else None
+        device = LSPCI_ID.search(line) if match else None
+        if device:
+            found.append((match.group(1), int(device.group(1), 16)))
+    return tuple(found), "lspci" if found else "not looked up"
+
+
 def blacklisted(names=CONFLICTING, root="/", proc="/proc"):
     """Return where modules of `names` are blacklisted: the modprobe.d(5) files (MODPROBE_DIRS under `root`, *.conf)
     with a `blacklist <name>` line, and `/proc/cmdline` where it has `modprobe.blacklist=` or
@@ -386,6 +492,9 @@ def collect(
     nvidia_loaded = modules[MODULE]
     bound, bound_via = gpu_drivers(sys_root, run=run) if not nvidia_loaded else ((), "not looked up")
     conflicting = tuple(name for name in CONFLICTING if modules[name])
+    flavour, branch = module_flavour(proc)
+    # the GPUs' ids decide only under the open module (why_no_devices)
+    ids, ids_via = gpu_device_ids(sys_root, run=run) if flavour == "open" else ((), "not looked up")
     return KernelNode(
         kernel=kernel,
         loaded=nvidia_loaded,
@@ -402,4 +511,8 @@ def collect(
         gpu_drivers_via=bound_via,
         conflicting=conflicting,
         blacklisted=blacklisted(root=root, proc=proc) if bound or conflicting else (),
+        flavour=flavour,
+        branch=branch,
+        gpu_ids=ids,
+        gpu_ids_via=ids_via,
     )

@@ -14,13 +14,13 @@ import ctypes
 import platform
 import re
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import NamedTuple, Optional
 
 from checks.machine import gpu_node
 from checks.machine.probe import run_command
 from checks.nvidia import parse
-from checks.nvidia.records import MemoryErrors
+from checks.nvidia.records import GpuModes, MemoryErrors
 from checks.report import FAIL, Result
 
 
@@ -357,14 +357,17 @@ def failure(info, node=None):
     """Return a Failure (summary, the driver's own words, fix, data) of a driver in a failure state (info["state"]
     set): the same line wherever a check reports it (verify's driver line, health's). A driver whose kernel module
     is not loaded is judged further from the node's kernel facts (gpu_node.KernelNode.why_not_loaded: no module for
-    the running kernel, or one the kernel's signature policy refuses); `node` stands in for gpu_node.collect()."""
+    the running kernel, or one the kernel's signature policy refuses), and one that finds no devices too
+    (KernelNode.why_no_devices: the open module on a GPU older than Turing); `node` stands in for
+    gpu_node.collect()."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
     meaning, fix, data = info["meaning"], info["fix"], None
-    if info.get("state") == "driver-not-loaded":
+    judge = {"driver-not-loaded": "why_not_loaded", "no-devices": "why_no_devices"}.get(info.get("state"))
+    if judge is not None:
         node = node if node is not None else gpu_node.collect()
-        verdict = node.why_not_loaded()
+        verdict = getattr(node, judge)()
         if verdict is not None:
             meaning, fix = verdict[1], verdict[2]
             data = {"fact": verdict[0], "gpu_node": node.decisive(verdict[0])}
@@ -378,3 +381,110 @@ def describe(info):
     if not info["present"]:
         return "none"
     return "%s (CUDA %s)" % (info["version"] or "unknown version", info["cuda"] or "unknown")
+
+
+# The mode fields (`nvidia-smi --help-query-gpu`): `mig.mode.current` (Enabled/Disabled, [N/A] without MIG),
+# `display_mode` (a monitor attached), `display_active` (a display initialised on the GPU).
+MODE_FIELDS = ("index", "pci.bus_id", "mig.mode.current", "display_mode", "display_active")
+# `nvidia-smi -L`: `GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-...)`, and under a GPU in MIG mode one line per MIG
+# device, `  MIG 1g.5gb      Device  0: (UUID: MIG-...)` (NVIDIA MIG User Guide, "Device Enumeration"; R450+).
+LIST_GPU = re.compile(r"^GPU (\d+): ")
+LIST_MIG = re.compile(r"^\s+MIG \S+\s+Device\s+\d+: ")
+
+
+def mig_devices_listed(text):
+    """Return {GPU index: MIG devices listed under it} of a `nvidia-smi -L` text (every GPU listed, 0 where none)."""
+    counts, current = {}, None
+    for line in (text or "").splitlines():
+        gpu = LIST_GPU.match(line)
+        if gpu:
+            current = int(gpu.group(1))
+            counts[current] = 0
+        elif current is not None and LIST_MIG.match(line):
+            counts[current] += 1
+    return counts
+
+
+def _smi_modes(smi, timeout):
+    fields = list(MODE_FIELDS)
+    while True:
+        code, out = run_command([smi, "--query-gpu=" + ",".join(fields), "--format=csv,noheader,nounits"], timeout)
+        missing = NOT_A_FIELD.search(out or "") if code == 2 else None
+        if not missing or missing.group(1) not in fields or missing.group(1) == "index":
+            break
+        fields.remove(missing.group(1))
+    if code != 0:
+        return ()
+    found = []
+    for line in (out or "").strip().splitlines():
+        row = dict(zip(fields, (value.strip() for value in line.split(", "))))
+        if not (row.get("index") or "").isdigit():
+            continue
+        found.append(
+            GpuModes(
+                index=int(row["index"]),
+                bus_id=row.get("pci.bus_id"),
+                mig_mode=parse.flag(row.get("mig.mode.current")),
+                display_mode=parse.flag(row.get("display_mode")),
+                display_active=parse.flag(row.get("display_active")),
+            )
+        )
+    if any(g.mig_mode for g in found):
+        code, out = run_command([smi, "-L"], timeout)
+        counts = mig_devices_listed(out) if code == 0 else {}
+        found = [replace(g, mig_devices=counts.get(g.index)) if g.mig_mode else g for g in found]
+    return tuple(found)
+
+
+def _nvml_mig_devices(pynvml, handle):
+    most = _nvml_optional(pynvml, "nvmlDeviceGetMaxMigDeviceCount", handle)
+    if most is None:
+        return None
+    # an index without a MIG device answers NVML_ERROR_NOT_FOUND (nvml.h, nvmlDeviceGetMigDeviceHandleByIndex)
+    return sum(1 for i in range(most) if _nvml_optional(pynvml, "nvmlDeviceGetMigDeviceHandleByIndex", handle, i))
+
+
+def _nvml_modes(pynvml):
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return None
+    try:
+        found = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            mig = _nvml_optional(pynvml, "nvmlDeviceGetMigMode", handle)  # (current, pending)
+            bus = _nvml_optional(pynvml, "nvmlDeviceGetPciInfo", handle)
+            display = _nvml_optional(pynvml, "nvmlDeviceGetDisplayMode", handle)
+            active = _nvml_optional(pynvml, "nvmlDeviceGetDisplayActive", handle)
+            on = bool(mig[0]) if mig else None
+            found.append(
+                GpuModes(
+                    index=index,
+                    bus_id=parse.text(bus.busId) if bus is not None else None,
+                    mig_mode=on,
+                    mig_devices=_nvml_mig_devices(pynvml, handle) if on else None,
+                    display_mode=None if display is None else bool(display),
+                    display_active=None if active is None else bool(active),
+                )
+            )
+        return tuple(found)
+    except pynvml.NVMLError:
+        return None
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except pynvml.NVMLError:
+            pass
+
+
+def modes(timeout=10.0, pynvml=None):
+    """Return the records.GpuModes of every GPU (MIG mode and MIG devices, display mode and activity), from NVML
+    where nvidia-ml-py is installed and answers, else from nvidia-smi (each run bounded to `timeout` s); () where
+    neither answers. Read only when a failure asks (verify's gpu line), not with facts()."""
+    pynvml = pynvml or import_pynvml()
+    found = _nvml_modes(pynvml) if pynvml is not None else None
+    if found is not None:
+        return found
+    smi = shutil.which("nvidia-smi")
+    return _smi_modes(smi, timeout) if smi else ()

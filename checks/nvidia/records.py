@@ -67,3 +67,38 @@ class MemoryErrors:
         if self.remapped_rows_failure:
             found.append("a failed row remapping (no spare rows left)")
         return found
+
+
+@dataclass(frozen=True)
+class GpuModes:
+    """One GPU's MIG and display modes, as NVML (nvmlDeviceGetMigMode, nvmlDeviceGetMigDeviceHandleByIndex,
+    nvmlDeviceGetDisplayMode, nvmlDeviceGetDisplayActive) or nvidia-smi (`--query-gpu=mig.mode.current,display_mode,
+    display_active`, `nvidia-smi -L`'s MIG lines) give them (driver.modes()); None where the GPU or driver has no
+    answer (`[N/A]`: a GPU without MIG).
+
+    index: nvidia-smi's (and NVML's) index, in PCI bus order; bus_id: `00000000:07:00.0`; mig_mode: MIG mode is on now
+    (its current, not its pending, state); mig_devices: the MIG devices (GPU instance with a compute instance) created
+    on it, counted only where MIG is on; display_mode: a display (monitor) is attached to one of its connectors;
+    display_active: a display is initialised on it (memory is allocated for it: an X server or console uses it,
+    attached monitor or not) (`nvidia-smi --help-query-gpu`).
+    """
+
+    index: int
+    bus_id: Optional[str] = None
+    mig_mode: Optional[bool] = None
+    mig_devices: Optional[int] = None
+    display_mode: Optional[bool] = None
+    display_active: Optional[bool] = None
+
+    @property
+    def mig_without_instances(self):
+        """True when MIG mode is on and no MIG device is created: NVIDIA's MIG User Guide ("Getting Started with
+        MIG", "Creating GPU Instances"): without GPU instances and their compute instances, CUDA workloads cannot run
+        on a GPU in MIG mode; enabling MIG mode alone is not sufficient."""
+        return self.mig_mode is True and self.mig_devices == 0
+
+    @property
+    def drives_display(self):
+        """True when a display is initialised on the GPU (display_active), or, where that is unknown, a monitor is
+        attached (display_mode)."""
+        return self.display_active is True or (self.display_active is None and self.display_mode is True)

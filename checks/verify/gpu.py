@@ -272,6 +272,20 @@ def _probe_failed(ctx):
             data={"exception": error},
         )
     kind, meaning, fix = cause
+    modal = mig_unusable(os.environ, gpu_modes()) if kind == "no-devices" else None
+    modal = modal or (
+        display_watchdog(os.environ, ctx.driver["gpus"], gpu_modes()) if kind == "launch-timeout" else None
+    )
+    if modal is not None:  # a mode of the GPU decides: MIG without instances, or a display's watchdog
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="CUDA %s: %s" % ("cannot start" if kind == "no-devices" else "cannot run a kernel", modal[0]),
+            expected="CUDA initialises" if kind == "no-devices" else "a kernel runs",
+            actual=error,
+            hint=modal[1],
+            data=modal[2],
+        )
     fault = memory_fault(ctx.driver["gpus"]) if kind in COUNTED_KINDS else None
     fault = fault or (memory_held(ctx) if kind == "out-of-memory" else None)
     if fault is not None:  # a fact of the GPU decides: its error counters, or who holds its memory now
@@ -476,7 +490,19 @@ def visible_unmatched(visible, gpus):
 
 
 def _unavailable(ctx):
-    """The gpu FAIL when torch sees no GPU although a driver answers: what torch warned, or what hides them."""
+    """The gpu FAIL when torch sees no GPU: the driver's failure where it does not answer (nvidia_driver.failure, the
+    driver line's words), else what torch warned, or what hides them."""
+    if ctx.driver["state"]:
+        failed = nvidia_driver.failure(ctx.driver)
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="torch sees no GPU: %s (see driver)" % failed.summary,
+            expected=">= 1 GPU",
+            actual="0",
+            hint=failed.fix,
+            data=failed.data,
+        )
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1", "none", "NoDevFiles"):
         return Result(
@@ -518,6 +544,17 @@ def _unavailable(ctx):
                 hint=cause[2] if cause else "run `nvidia-smi`; report the error with --json",
                 data={"exception": warning} if judged else None,
             )
+    modal = mig_unusable(os.environ, gpu_modes())
+    if modal is not None:
+        return Result(
+            name="gpu",
+            status=FAIL,
+            summary="torch sees no GPU: %s" % modal[0],
+            expected=">= 1 GPU",
+            actual="0",
+            hint=modal[1],
+            data=modal[2],
+        )
     where = "CUDA_VISIBLE_DEVICES=%s" % visible if visible is not None else "no warning from torch"
     return Result(
         name="gpu",
@@ -527,6 +564,80 @@ def _unavailable(ctx):
         actual="0",
         hint="check the indices in CUDA_VISIBLE_DEVICES; in a container pass --gpus all",
     )
+
+
+def gpu_modes():
+    """The driver's records.GpuModes of every GPU (nvidia_driver.modes: NVML, else nvidia-smi bounded to 10 s); tests
+    replace it."""
+    return nvidia_driver.modes()
+
+
+def _selected(environ, found):
+    """The GpuModes of `found` that CUDA_VISIBLE_DEVICES selects by index (all where it is unset; None where it names
+    UUIDs or MIG devices: then which GPUs it means is not told here)."""
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return list(found)
+    entries = [e.strip() for e in visible.split(",") if e.strip()]
+    if not all(e.isdigit() for e in entries):
+        return None
+    by_index = {g.index: g for g in found}
+    return [by_index[int(e)] for e in entries if int(e) in by_index]
+
+
+def mig_unusable(environ, found):
+    """Return (meaning, fix, data) when every GPU this process may use (CUDA_VISIBLE_DEVICES' indices, else all of
+    `found`, records.GpuModes) is in MIG mode with no MIG device created, so CUDA has no device to enumerate
+    (GpuModes.mig_without_instances: NVIDIA MIG User Guide, "Creating GPU Instances"); None otherwise. The fix is the
+    guide's: create GPU and compute instances (`nvidia-smi mig -cgi <profiles> -C`), or disable MIG mode
+    (`nvidia-smi -i N -mig 0`, which takes effect after a GPU reset)."""
+    chosen = _selected(environ, found)
+    if not chosen or not all(g.mig_without_instances for g in chosen):
+        return None
+    indices = ",".join(str(g.index) for g in chosen)
+    one = len(chosen) == 1
+    meaning = (
+        "MIG mode is enabled on GPU %s but no MIG GPU instance is created on %s (0 MIG devices): a GPU in MIG mode "
+        'runs CUDA work only inside its MIG instances (NVIDIA MIG User Guide, "Creating GPU Instances"), so CUDA '
+        "finds no device" % (indices, "it" if one else "them")
+    )
+    first = chosen[0].index
+    fix = (
+        "create MIG instances: `sudo nvidia-smi mig -i %d -cgi <profile> -C` (`nvidia-smi mig -i %d -lgip` lists the "
+        "profiles), then run on one (its MIG-... UUID from `nvidia-smi -L` in CUDA_VISIBLE_DEVICES); or disable MIG: "
+        "`sudo nvidia-smi -i %d -mig 0`, then reset the GPU (`sudo nvidia-smi -r -i %d`) or reboot"
+        % (first, first, first, first)
+    )
+    data = {"fact": "MIG enabled, 0 MIG devices on GPU %s" % indices, "gpu_modes": [asdict(g) for g in chosen]}
+    return meaning, fix, data
+
+
+def display_watchdog(environ, gpus, found):
+    """Return (meaning, fix, data) when the GPU CUDA ran on (first_gpu_index; `gpus`: the driver's facts) drives a
+    display (records.GpuModes.drives_display), whose watchdog is what terminates a long kernel: CUDA Runtime API,
+    cudaErrorLaunchTimeout (702), "can only occur if timeouts are enabled" (cudaDevAttrKernelExecTimeout); NVIDIA's
+    CUDA release notes for Linux: kernel launches on a GPU with a display attached are limited in run time, GPUs
+    without one are not, so CUDA should run on a GPU not attached to an X display. None otherwise."""
+    index = first_gpu_index(environ, gpus) if gpus else (0 if len(found) == 1 else None)
+    gpu = next((g for g in found if g.index == index), None)
+    if gpu is None or not gpu.drives_display:
+        return None
+    name = gpus[index].get("name") if gpus and index < len(gpus) else None
+    how = "display active" if gpu.display_active else "a monitor attached"
+    others = [g.index for g in found if not g.drives_display]
+    meaning = (
+        "GPU %d%s drives a display (nvidia-smi: %s), so the driver's watchdog limits each kernel's run time on it "
+        "and terminated this one (cudaErrorLaunchTimeout: kernel timeouts are on only where a GPU drives a display)"
+        % (index, " (%s)" % name if name else "", how)
+    )
+    fix = (
+        "run on a GPU that drives no display (%s), or stop the X server / display manager while computing (`sudo "
+        "systemctl stop display-manager`, or boot to a text console: `sudo systemctl isolate multi-user.target`) and "
+        "let the display use another GPU (the integrated one)"
+        % ("CUDA_VISIBLE_DEVICES=%d" % others[0] if others else "another GPU, with CUDA_VISIBLE_DEVICES=<its index>")
+    )
+    data = {"fact": "GPU %d drives a display" % index, "gpu_modes": [asdict(gpu)]}
+    return meaning, fix, data
 
 
 def check_gpu(ctx):

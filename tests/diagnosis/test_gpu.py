@@ -173,6 +173,49 @@ def test_the_driver_mismatch_class_without_facts_keeps_its_documented_meaning(tm
     assert cause.rule == "table" and "another driver version than the loaded kernel module" in cause.meaning
 
 
+# cudaGetErrorString(34), cudaErrorStubLibrary (CUDA Runtime API, "enum cudaError"), in torch's warning
+STUB_LIBRARY = UNEXPECTED % "34: CUDA driver is a stub library"
+
+
+@pytest.mark.parametrize(
+    "name, via, path, fix",
+    [
+        (
+            "libcuda.so.1",
+            "LD_LIBRARY_PATH",
+            "/opt/cuda-10.1/lib64/stubs/libcuda.so.1",
+            "take the stubs folder off LD_LIBRARY_PATH (remove /opt/cuda-10.1/lib64/stubs from it",
+        ),
+        (
+            "libcuda.so",
+            "ld.so.cache",
+            "/usr/local/cuda/lib64/stubs/libcuda.so",
+            "drop the stubs folder /usr/local/cuda/lib64/stubs from the loader's configuration",
+        ),
+        (
+            "libcuda.so.1",
+            "ld.so.cache",
+            "/usr/lib/x86_64-linux-gnu/libcuda.so.1",  # a link made to the stub (no stubs folder of its own)
+            "remove /usr/lib/x86_64-linux-gnu/libcuda.so.1, which links to the toolkit's stub",
+        ),
+    ],
+)
+def test_a_stub_driver_library_the_loader_takes(tmp_path, monkeypatch, name, via, path, fix):
+    """34 (the CUDA driver is a stub library) while the loader takes the toolkit's stubs/libcuda: where it took it
+    decides the fix; never a driver update."""
+    stub = dict(stub=path, stub_name=name, stub_via=via, stub_size=43752)
+    cause = judged(tmp_path, monkeypatch, STUB_LIBRARY, nodes=host_nodes(), **LIBCUDA_535, **stub)
+    assert cause.rule == "gpu-access" and cause.fact == "%s -> %s (%s, a stubs folder)" % (name, path, via)
+    assert fix in cause.fix and "driver" not in cause.fix.split("so that")[0]
+    assert "only for linking" in cause.meaning and "43752 bytes" in cause.meaning
+
+
+def test_the_stub_class_without_a_stub_found_keeps_its_documented_meaning(tmp_path, monkeypatch):
+    """No stub where this process's loader looks (it was loaded by a program's own path): the class's meaning."""
+    cause = judged(tmp_path, monkeypatch, STUB_LIBRARY, nodes=host_nodes(), **LIBCUDA_535)
+    assert cause.rule == "table" and "stub driver library" in cause.meaning and "stubs folder" in cause.fix
+
+
 def test_a_driver_too_old_is_not_blamed_on_a_missing_libcuda(tmp_path, monkeypatch):
     """`found version 11040` means libcuda was loaded and answered: its absence here is no cause."""
     cause = judged(tmp_path, monkeypatch, fakes.DRIVER_TOO_OLD_WARNING, nodes=host_nodes(), **NO_LIBCUDA)

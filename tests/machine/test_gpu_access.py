@@ -184,3 +184,70 @@ def test_the_record_matches_the_report_schema(tmp_path, repo_root):
     jsonschema.validate(
         json.loads(json.dumps(found.to_dict())), schema["properties"]["facts"]["properties"]["gpu_access"]
     )
+
+
+def make_toolkit_stubs(root, names=("libcuda.so",)):
+    """The CUDA toolkit's stubs folder as its installer lays it out (cuda-<version>/lib64/stubs holds libcuda.so
+    only, no .so.1: tensorpipe#294 quotes /public/apps/cuda/10.1/lib64/stubs/libcuda.so); `names` adds the
+    libcuda.so.1 link some images make to it."""
+    stubs = root / "cuda-10.1" / "lib64" / "stubs"
+    stubs.mkdir(parents=True)
+    (stubs / "libcuda.so").write_bytes(b"\x7fELF")
+    for name in names:
+        if name != "libcuda.so":
+            (stubs / name).symlink_to("libcuda.so")
+    return stubs
+
+
+def test_the_toolkit_s_stub_libcuda_so_ahead_of_the_driver_s(tmp_path):
+    """tensorpipe#294: LD_LIBRARY_PATH holds the toolkit's lib64/stubs; libcuda.so.1 still comes from the driver (the
+    stubs folder has no .so.1), but a program that opens libcuda.so gets the stub."""
+    driver = make_libcuda(tmp_path, "535.161.07")
+    (driver / "libcuda.so").symlink_to("libcuda.so.1")
+    stubs = make_toolkit_stubs(tmp_path)
+    cache = {"libcuda.so.1": str(driver / "libcuda.so.1"), "libcuda.so": str(driver / "libcuda.so")}
+    found = gpu_access.collect(
+        environ={"LD_LIBRARY_PATH": "%s:%s" % (stubs, stubs.parent)}, dev=str(tmp_path), proc=str(tmp_path), cache=cache
+    )
+    assert found.libcuda == str(driver / "libcuda.so.1") and found.libcuda_version == "535.161.07"
+    assert (found.stub, found.stub_name, found.stub_via) == (str(stubs / "libcuda.so"), "libcuda.so", "LD_LIBRARY_PATH")
+    assert found.stub_size == 4
+    assert "libcuda.so is the CUDA toolkit's stub %s (LD_LIBRARY_PATH)" % (stubs / "libcuda.so") in found.problems()
+
+
+def test_a_stub_answering_for_libcuda_so_1(tmp_path):
+    """A libcuda.so.1 link made inside the stubs folder: the CUDA runtime itself loads the stub."""
+    stubs = make_toolkit_stubs(tmp_path, names=("libcuda.so", "libcuda.so.1"))
+    found = gpu_access.collect(environ={"LD_LIBRARY_PATH": str(stubs)}, dev=str(tmp_path), proc=str(tmp_path), cache={})
+    assert (found.stub_name, found.stub) == ("libcuda.so.1", str(stubs / "libcuda.so.1"))
+
+
+def test_a_system_link_to_the_stub_is_a_stub(tmp_path):
+    """/usr/lib/.../libcuda.so.1 made as a link to the toolkit's stub (found through ld.so.cache): its target's
+    folder tells it."""
+    stubs = make_toolkit_stubs(tmp_path)
+    system = tmp_path / "usr-lib"
+    system.mkdir()
+    (system / "libcuda.so.1").symlink_to(stubs / "libcuda.so")
+    found = gpu_access.collect(
+        environ={}, dev=str(tmp_path), proc=str(tmp_path), cache={"libcuda.so.1": str(system / "libcuda.so.1")}
+    )
+    assert (found.stub, found.stub_via) == (str(system / "libcuda.so.1"), "ld.so.cache")
+
+
+def test_the_driver_s_own_libcuda_is_no_stub(tmp_path):
+    lib = make_libcuda(tmp_path, "535.161.07")
+    (lib / "libcuda.so").symlink_to("libcuda.so.1")
+    found = gpu_access.collect(environ={"LD_LIBRARY_PATH": str(lib)}, dev=str(tmp_path), proc=str(tmp_path), cache={})
+    assert found.stub is None and found.stub_name is None and found.problems() == []
+
+
+def test_a_record_with_a_stub_matches_the_report_schema(tmp_path, repo_root):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((repo_root / "checks" / "report.schema.json").read_text())
+    stubs = make_toolkit_stubs(tmp_path, names=("libcuda.so", "libcuda.so.1"))
+    found = gpu_access.collect(environ={"LD_LIBRARY_PATH": str(stubs)}, dev=str(tmp_path), proc=str(tmp_path), cache={})
+    assert found.stub
+    jsonschema.validate(
+        json.loads(json.dumps(found.to_dict())), schema["properties"]["facts"]["properties"]["gpu_access"]
+    )

@@ -1,6 +1,8 @@
 """Tests for checks/machine/gpu_node.py with /proc, /sys, /lib/modules and /usr/src trees under tmp_path shaped like
 the real files (formats cited in the module's docstring) and stand-ins for modinfo and mokutil's answers."""
 
+import pytest
+
 from checks.machine import gpu_node
 
 KERNEL = "6.8.0-49-generic"
@@ -232,3 +234,83 @@ def test_nouveau_loaded_but_not_holding_the_gpu_decides_nothing(tmp_path):
         kernel=KERNEL, loaded=False, module_files=("nvidia.ko",), conflicting=("nouveau",), secure_boot=True
     )
     assert signed.why_not_loaded()[0] == "signature-required"
+
+
+# ---- the open kernel module on a GPU older than Turing (pop-os/pop#3859) -------------------------------------------
+# /proc/driver/nvidia/version of the open module (580.95.05, as that report's machine) and of the proprietary one
+OPEN_580 = (
+    "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build  "
+    "(dvs-builder@U22-I3-AE18-09-3)  Wed Sep 24 19:55:01 UTC 2025\n"
+    "GCC version:  gcc version 13.3.0 (Ubuntu 13.3.0-6ubuntu2~24.04)\n"
+)
+PROPRIETARY_580 = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Wed Sep 24 19:55:01 UTC 2025\n"
+# `lspci -nn -k -d 10de:` of a GTX 1050 Mobile (GP107M, 10de:1c8d: the id the report's kernel log names)
+LSPCI_PASCAL = (
+    "01:00.0 3D controller [0302]: NVIDIA Corporation GP107M [GeForce GTX 1050 Mobile] [10de:1c8d] (rev a1)\n"
+    "\tSubsystem: ASUSTeK Computer Inc. GP107M [GeForce GTX 1050 Mobile] [1043:14e1]\n"
+    "\tKernel modules: nvidiafb, nouveau, nvidia_drm, nvidia\n"
+)
+
+
+def open_node(tmp_path, version_text, device_id=None):
+    """A node whose nvidia module is loaded with /proc/driver/nvidia/version `version_text`; sysfs gives the GPU's
+    device id `device_id` (`0x1c8d`), or none (then lspci is asked)."""
+    roots = tree(tmp_path, modules=PROC_MODULES)
+    (tmp_path / "proc/driver/nvidia").mkdir(parents=True)
+    (tmp_path / "proc/driver/nvidia/version").write_text(version_text)
+    if device_id:
+        (tmp_path / "sys/bus/pci/devices/0000:01:00.0/device").write_text(device_id + "\n")
+        (tmp_path / "sys/bus/pci/devices/0000:01:00.1/device").write_text("0x0fb9\n")  # its audio function
+    return roots
+
+
+def test_the_open_module_on_a_pascal_gpu_asks_for_the_proprietary_flavour(tmp_path):
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **open_node(tmp_path, OPEN_580, "0x1c8d"))
+    assert (node.flavour, node.branch) == ("open", "580")
+    assert node.gpu_ids == (("0000:01:00.0", 0x1C8D),) and node.gpu_ids_via == "sysfs"
+    state, meaning, fix = node.why_no_devices()
+    assert state == "open-module-unsupported-gpu"
+    assert "open flavour" in meaning and "0000:01:00.0 (PCI id 10de:1c8d) is older than Turing" in meaning
+    assert "`sudo apt install nvidia-driver-580`" in fix and "replaces nvidia-driver-580-open" in fix
+    assert node.decisive(state)["gpu_ids"] == (("0000:01:00.0", 0x1C8D),)
+
+
+@pytest.mark.parametrize(
+    "text, device_id",
+    [
+        (OPEN_580, "0x1e87"),  # Turing (RTX 2080, the README's table): the open module supports it
+        (OPEN_580, "0x2684"),  # Ada (RTX 4090)
+        (PROPRIETARY_580, "0x1c8d"),  # Pascal under the proprietary module
+    ],
+)
+def test_a_supported_pairing_decides_nothing(tmp_path, text, device_id):
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **open_node(tmp_path, text, device_id))
+    assert node.why_no_devices() is None
+
+
+def test_the_device_id_from_lspci_where_sysfs_has_none(tmp_path):
+    runs = []
+
+    def lspci(argv, timeout):
+        runs.append(argv)
+        return 0, LSPCI_PASCAL
+
+    roots = open_node(tmp_path, OPEN_580)
+    assert gpu_node.gpu_device_ids(roots["sys_root"], lspci="/usr/bin/lspci", run=lspci) == (
+        (("01:00.0", 0x1C8D),),
+        "lspci",
+    )
+    assert runs == [["/usr/bin/lspci", "-nn", "-k", "-d", "10de:"]]
+
+
+def test_a_later_open_branch_points_at_the_last_branch_for_pascal(tmp_path):
+    """R590 and later have no proprietary module for GPUs before Turing: the fix names R580."""
+    node = gpu_node.KernelNode(flavour="open", branch="590", gpu_ids=(("0000:01:00.0", 0x1B80),), gpu_ids_via="sysfs")
+    fix = node.why_no_devices()[2]
+    assert "nvidia-driver-580`" in fix and "R580 is the last branch" in fix
+
+
+def test_the_ids_are_not_looked_up_without_the_open_module(tmp_path):
+    """No /proc/driver/nvidia/version: no flavour, and lspci is not run (no_tools)."""
+    node = gpu_node.collect(root=str(tmp_path), run=no_tools, **tree(tmp_path, modules=PROC_MODULES))
+    assert node.flavour is None and node.gpu_ids_via == "not looked up" and node.why_no_devices() is None

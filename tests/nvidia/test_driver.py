@@ -2,6 +2,7 @@
 pynvml shaped like the real ones (tests/fakes.py names the sources of every text and exit code)."""
 
 import os
+import sys
 from types import SimpleNamespace
 
 import fakes
@@ -154,6 +155,30 @@ def test_states_are_records_with_named_fields():
     assert failed.summary == "nvidia-smi doesn't answer: " + found.meaning and failed.fix == found.fix
 
 
+def test_no_devices_under_the_open_module_on_a_pascal_gpu_is_judged_by_the_node():
+    """nvidia-smi's `No devices were found` (exit 6) while the open module is loaded and the GPU is a Pascal one
+    (pop-os/pop#3859): the node's facts replace the generic no-devices advice (BIOS, containers); its facts ride in
+    the result's data. Without such facts the state's own meaning stays."""
+    from checks.machine import gpu_node
+
+    text, code = fakes.SMI_STATES["no-devices"]
+    found = driver.classify(text, code)
+    info = {"source": "nvidia-smi", "error": text, "state": found.state, "meaning": found.meaning, "fix": found.fix}
+    pascal = gpu_node.KernelNode(
+        kernel="6.8.0-49-generic",
+        flavour="open",
+        branch="580",
+        gpu_ids=(("0000:01:00.0", 0x1C8D),),
+        gpu_ids_via="sysfs",
+    )
+    failed = driver.failure(info, node=pascal)
+    assert failed.summary.startswith("nvidia-smi doesn't answer: the loaded NVIDIA kernel module is the open flavour")
+    assert "nvidia-driver-580`" in failed.fix and "4G Decoding" not in failed.fix
+    assert failed.data == {"fact": "open-module-unsupported-gpu", "gpu_node": pascal.decisive(failed.data["fact"])}
+    turing = gpu_node.KernelNode(flavour="open", branch="580", gpu_ids=(("0000:01:00.0", 0x1E87),))
+    assert driver.failure(info, node=turing).fix == found.fix
+
+
 def test_nvml_gives_the_same_facts():
     """Through nvidia-ml-py: driver, CUDA (12020 -> 12.2), each GPU with memory, bus id and compute capability."""
     info = driver.from_nvml(fakes.pynvml(gpus=[fakes.H100, fakes.RTX_5090]))
@@ -181,3 +206,107 @@ def test_nvml_init_errors_map_to_the_same_states(code, state, monkeypatch):
 def test_nvml_library_missing_falls_back_to_nvidia_smi():
     """NVML_ERROR_LIBRARY_NOT_FOUND from nvidia-ml-py means no driver library: nvidia-smi is asked instead."""
     assert driver.from_nvml(fakes.pynvml(init_error=12)) is None
+
+
+# ---- the GPUs' MIG and display modes (driver.modes) -----------------------------------------------------------------
+# `nvidia-smi --query-gpu=index,pci.bus_id,mig.mode.current,display_mode,display_active --format=csv,noheader,nounits`
+# rows (`nvidia-smi --help-query-gpu` names the fields; Enabled/Disabled, `[N/A]` where a GPU has no MIG), and
+# `nvidia-smi -L` as NVIDIA's MIG User Guide shows it (an A100 in MIG mode, its MIG devices indented under it).
+A100_MIG_ROW = "0, 00000000:07:00.0, Enabled, Disabled, Disabled"
+GTX_980_X_ROW = "0, 00000000:01:00.0, [N/A], Enabled, Enabled"
+A100_LIST = "GPU 0: NVIDIA A100-SXM4-40GB (UUID: GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77)\n"
+A100_LIST_MIG = A100_LIST + (
+    "  MIG 1g.5gb      Device  0: (UUID: MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f)\n"
+    "  MIG 1g.5gb      Device  1: (UUID: MIG-cba663e8-9bed-5b25-b243-5985ef7c9beb)\n"
+)
+MODES_SMI = """#!{python}
+import sys
+args = sys.argv[1:]
+if "-L" in args:
+    sys.stdout.write({listing!r})
+    sys.exit(0)
+query = [a.split("=", 1)[1] for a in args if a.startswith("--query-gpu=")]
+if query and {old!r} and "mig.mode.current" in query[0]:
+    sys.stdout.write('Field "mig.mode.current" is not a valid field to query.\\n\\n')
+    sys.exit(2)
+sys.stdout.write({rows!r})
+"""
+
+
+@pytest.fixture
+def modes_smi(tmp_path, monkeypatch):
+    """Install a fake nvidia-smi answering the mode query with `rows` and -L with `listing` (NVML absent); `old`: a
+    driver whose nvidia-smi predates MIG (exit 2 for mig.mode.current, as for any unknown field)."""
+
+    def read(rows, listing="", old=False):
+        path = tmp_path / "nvidia-smi"
+        path.write_text(MODES_SMI.format(python=sys.executable, rows=rows, listing=listing, old=old))
+        path.chmod(0o755)
+        monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ["PATH"])
+        monkeypatch.setitem(sys.modules, "pynvml", None)
+        return driver.modes(timeout=10)
+
+    return read
+
+
+@POSIX
+def test_mig_mode_without_mig_devices(modes_smi):
+    """wilicc/gpu-burn#36: MIG enabled on an A100, no GPU instance created: `-L` lists the GPU alone."""
+    (gpu,) = modes_smi(A100_MIG_ROW + "\n", A100_LIST)
+    assert (gpu.index, gpu.bus_id, gpu.mig_mode, gpu.mig_devices) == (0, "00000000:07:00.0", True, 0)
+    assert gpu.mig_without_instances and not gpu.drives_display
+
+
+@POSIX
+def test_mig_devices_listed_under_their_gpu_are_counted(modes_smi):
+    (gpu,) = modes_smi(A100_MIG_ROW + "\n", A100_LIST_MIG)
+    assert gpu.mig_devices == 2 and not gpu.mig_without_instances
+
+
+@POSIX
+def test_a_display_gpu_and_no_mig(modes_smi):
+    """numba#9381: a GeForce GTX 980 running the X server (display mode and active Enabled); no MIG ([N/A]), so
+    -L is not run (its listing would count nothing anyway)."""
+    (gpu,) = modes_smi(GTX_980_X_ROW + "\n", "not to be read")
+    assert gpu.drives_display and gpu.mig_mode is None and gpu.mig_devices is None
+
+
+@POSIX
+def test_a_driver_without_the_mig_field_still_answers_the_display(modes_smi):
+    (gpu,) = modes_smi("0, 00000000:01:00.0, Enabled, Enabled\n", old=True)
+    assert gpu.mig_mode is None and gpu.display_active is True
+
+
+def test_nvml_gives_the_same_modes():
+    """nvmlDeviceGetMigMode (current, pending), nvmlDeviceGetMaxMigDeviceCount and nvmlDeviceGetMigDeviceHandleByIndex
+    (NVML_ERROR_NOT_FOUND, 6, for a slot without a MIG device), nvmlDeviceGetDisplayMode/Active (0 or 1)."""
+
+    class NVMLError(Exception):
+        def __init__(self, value):
+            self.value = value
+
+    def mig_handle(handle, index):
+        if index >= 1:
+            raise NVMLError(6)
+        return "mig0"
+
+    pynvml = SimpleNamespace(
+        NVMLError=NVMLError,
+        nvmlInit=lambda: None,
+        nvmlShutdown=lambda: None,
+        nvmlDeviceGetCount=lambda: 1,
+        nvmlDeviceGetHandleByIndex=lambda index: "gpu%d" % index,
+        nvmlDeviceGetMigMode=lambda handle: [1, 1],
+        nvmlDeviceGetPciInfo=lambda handle: SimpleNamespace(busId=b"00000000:07:00.0"),
+        nvmlDeviceGetDisplayMode=lambda handle: 0,
+        nvmlDeviceGetDisplayActive=lambda handle: 0,
+        nvmlDeviceGetMaxMigDeviceCount=lambda handle: 7,
+        nvmlDeviceGetMigDeviceHandleByIndex=mig_handle,
+    )
+    (gpu,) = driver.modes(pynvml=pynvml)
+    assert (gpu.bus_id, gpu.mig_mode, gpu.mig_devices, gpu.display_active) == ("00000000:07:00.0", True, 1, False)
+
+
+def test_the_listing_is_read_per_gpu():
+    listing = A100_LIST_MIG + A100_LIST.replace("GPU 0", "GPU 1")
+    assert driver.mig_devices_listed(listing) == {0: 2, 1: 0}

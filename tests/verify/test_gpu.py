@@ -12,6 +12,7 @@ import pytest
 from checks import diagnosis
 from checks.machine import gpu_access, probe, provenance, requirements, system
 from checks.nvidia import driver as nvidia_driver
+from checks.nvidia.records import GpuModes
 from checks.report import FAIL, PASS, SKIP, WARN
 from checks.verify import arch as verify_arch
 from checks.verify import gpu as verify_gpu
@@ -167,6 +168,22 @@ def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state, monkeyp
     assert driver_line.hint == fix
     gpu_line = verify_gpu.check_gpu(context(driver=info, gpu=probe.GpuProbe(error="the GPU probe exited with 1: x")))
     assert gpu_line.status == FAIL and "(see driver)" in gpu_line.summary
+
+
+def test_torch_seeing_no_gpu_while_the_driver_finds_none_names_the_driver_s_cause(monkeypatch):
+    """pop-os/pop#3859: nvidia-smi `No devices were found`, the open module on a Pascal GPU; torch finds no device
+    (no error, no warning). The gpu line names the driver's judged cause, never "although a driver answers"."""
+    from checks.machine import gpu_node
+
+    node = gpu_node.KernelNode(flavour="open", branch="580", gpu_ids=(("0000:01:00.0", 0x1C8D),), gpu_ids_via="sysfs")
+    monkeypatch.setattr(nvidia_driver.gpu_node, "collect", lambda: node)
+    text, code = fakes.SMI_STATES["no-devices"]
+    state, meaning, fix = nvidia_driver.classify(text, code)
+    info = dict(NO_DRIVER, state=state, error=text, meaning=meaning, fix=fix, source="nvidia-smi", present=True)
+    gpu_line = verify_gpu.check_gpu(context(driver=info, gpu=probe.GpuProbe(available=False)))
+    assert gpu_line.status == FAIL and "although a driver answers" not in gpu_line.summary
+    assert gpu_line.summary.startswith("torch sees no GPU: nvidia-smi doesn't answer: the loaded NVIDIA kernel module")
+    assert "nvidia-driver-580`" in gpu_line.hint and gpu_line.data["fact"] == "open-module-unsupported-gpu"
 
 
 @pytest.mark.parametrize("override", [None, "11.8"])
@@ -585,3 +602,78 @@ def test_the_gpu_cuda_numbers_0_is_nvidia_smis_only_where_the_order_agrees():
     assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": ""}, alike) is None
     assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "1"}, mixed) is None
     assert verify_gpu.first_gpu_index({"CUDA_VISIBLE_DEVICES": "1", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}, mixed) == 1
+
+
+# ---- MIG mode without instances, and a display GPU's watchdog (records.GpuModes, as driver.modes reads them) -------
+A100_40 = ("NVIDIA A100-SXM4-40GB", 40960, "00000000:07:00.0", "8.0")
+GTX_980 = ("NVIDIA GeForce GTX 980", 4096, "00000000:01:00.0", "5.2")
+# torch's text for cudaErrorLaunchTimeout (c10/cuda's `CUDA error: ` + cudaGetErrorString(702)), numba#9381's words
+LAUNCH_TIMEOUT = "RuntimeError: CUDA error: the launch timed out and was terminated"
+
+
+def modes(monkeypatch, *found):
+    monkeypatch.setattr(verify_gpu, "gpu_modes", lambda: found)
+
+
+def test_mig_mode_without_instances_is_why_torch_sees_no_gpu(monkeypatch):
+    """wilicc/gpu-burn#36: an A100 in MIG mode with no GPU instance; torch finds no device without a warning."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    modes(monkeypatch, GpuModes(index=0, bus_id=A100_40[2], mig_mode=True, mig_devices=0))
+    ctx = context(driver=dict(HEALTHY, gpus=smi_gpus(A100_40)), gpu=probe.GpuProbe(available=False))
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL and "MIG mode is enabled on GPU 0 but no MIG GPU instance" in result.summary
+    assert (
+        "`sudo nvidia-smi mig -i 0 -cgi <profile> -C`" in result.hint and "`sudo nvidia-smi -i 0 -mig 0`" in result.hint
+    )
+    assert result.data["fact"] == "MIG enabled, 0 MIG devices on GPU 0"
+
+
+@pytest.mark.parametrize(
+    "found, visible",
+    [
+        ((GpuModes(index=0, mig_mode=True, mig_devices=2),), None),  # instances exist: not this cause
+        ((GpuModes(index=0, mig_mode=True, mig_devices=0), GpuModes(index=1, mig_mode=False)), None),  # GPU 1 is usable
+        ((GpuModes(index=0, mig_mode=True, mig_devices=0), GpuModes(index=1, mig_mode=False)), "1"),
+        ((GpuModes(index=0, mig_mode=True, mig_devices=None),), None),  # not counted: unknown
+    ],
+)
+def test_mig_decides_only_where_every_usable_gpu_lacks_instances(monkeypatch, found, visible):
+    environ = {} if visible is None else {"CUDA_VISIBLE_DEVICES": visible}
+    assert verify_gpu.mig_unusable(environ, found) is None
+
+
+def test_no_cuda_gpus_from_the_probe_is_judged_by_mig_too(monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    modes(monkeypatch, GpuModes(index=0, mig_mode=True, mig_devices=0))
+    ctx = context(
+        driver=dict(HEALTHY, gpus=smi_gpus(A100_40)),
+        gpu=probe.GpuProbe(error="RuntimeError: No CUDA GPUs are available"),
+    )
+    result = verify_gpu.check_gpu(ctx)
+    assert result.summary.startswith("CUDA cannot start: MIG mode is enabled on GPU 0") and not result.data.get(
+        "exception"
+    )
+
+
+def test_a_launch_timeout_on_a_display_gpu_is_its_watchdog(monkeypatch):
+    """numba#9381: the GTX 980 runs the desktop (display active); a second GPU drives none: the fix selects it."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    modes(
+        monkeypatch,
+        GpuModes(index=0, display_mode=True, display_active=True),
+        GpuModes(index=1, display_mode=False, display_active=False),
+    )
+    ctx = context(driver=dict(HEALTHY, gpus=smi_gpus(GTX_980, GTX_980)), gpu=probe.GpuProbe(error=LAUNCH_TIMEOUT))
+    result = verify_gpu.check_gpu(ctx)
+    assert result.status == FAIL
+    assert "GPU 0 (NVIDIA GeForce GTX 980) drives a display (nvidia-smi: display active)" in result.summary
+    assert "watchdog" in result.summary and "CUDA_VISIBLE_DEVICES=1" in result.hint
+    assert "display-manager" in result.hint and result.data["fact"] == "GPU 0 drives a display"
+
+
+def test_a_launch_timeout_without_a_display_fact_keeps_the_error_s_meaning(monkeypatch):
+    modes(monkeypatch, GpuModes(index=0, display_mode=False, display_active=False))
+    ctx = context(driver=dict(HEALTHY, gpus=smi_gpus(GTX_980)), gpu=probe.GpuProbe(error=LAUNCH_TIMEOUT))
+    result = verify_gpu.check_gpu(ctx)
+    assert "run time limit" in result.summary and "drives a display (nvidia-smi" not in result.summary
+    assert "not recognised" not in result.summary and not result.data
