@@ -350,21 +350,24 @@ def test_cuda_out_of_memory_is_judged_by_who_holds_the_gpu(tmp_path, monkeypatch
 
 
 # ---- a CUDA error whose documented meaning names a cause (by_cuda_error, checks/nvidia/cuda_errors.py) -----------
-STUB_LIBRARY = (  # fboulnois/stable-diffusion-docker#22 (a toolkit's lib64/stubs ahead of the driver's libcuda)
+MPS_CLIENT = (  # apecloud/ApeRAG#120 (an MPS client whose control daemon it cannot reach)
     "UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions "
-    "before calling NumCudaDevices() that might have already set an error? Error 34: CUDA driver is a stub library "
-    "(Triggered internally at  ../c10/cuda/CUDAFunctions.cpp:109.)"
+    "before calling NumCudaDevices() that might have already set an error? Error 805: MPS client failed to connect "
+    "to the MPS control daemon or the MPS server (Triggered internally at "
+    "/opt/conda/conda-bld/pytorch_1682343967769/work/c10/cuda/CUDAFunctions.cpp:109.)"
 )
 
 
 def test_a_cuda_error_with_a_documented_cause_is_named_with_its_code(tmp_path, monkeypatch):
     prefix, packages = site(tmp_path)
-    stubs = "/usr/local/cuda-12.1/lib64/stubs"
-    facts = facts_for(monkeypatch, prefix, [str(packages)], environ={"LD_LIBRARY_PATH": stubs})
-    cause = diagnosis.explain(STUB_LIBRARY, facts)
+    pipes = "/tmp/nvidia-mps"
+    facts = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [str(packages)]), variables={"CUDA_MPS_PIPE_DIRECTORY": pipes}
+    )
+    cause = diagnosis.explain(MPS_CLIENT, facts)
     assert cause.rule == "cuda-error" and cause.recognised
-    assert "stub" in cause.meaning and "cudaErrorStubLibrary" in cause.meaning
-    assert "LD_LIBRARY_PATH" in cause.fix and "LD_LIBRARY_PATH=%s" % stubs in cause.fact
+    assert "Multi-Process Service" in cause.meaning and "cudaErrorMpsConnectionFailed" in cause.meaning
+    assert "nvidia-cuda-mps-control" in cause.fix and "CUDA_MPS_PIPE_DIRECTORY=%s" % pipes in cause.fact
 
 
 def test_a_cuda_api_misuse_stays_unrecognised(tmp_path, monkeypatch):
