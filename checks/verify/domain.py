@@ -214,13 +214,17 @@ def audio_io(version, package_dir, find_spec=importlib.util.find_spec, resolve=l
         except (ImportError, ValueError):
             return False
 
+    cache = {}
+
     def plugins(pattern):
         """(usable, missing) of the native plug-ins matching pattern (beside torchaudio's folder)."""
         usable, missing = False, []
         for path in sorted(glob.glob(os.path.join(os.path.dirname(package_dir), pattern))):
             info = loader.dynamic(path)
             needed = [n for n in (info.needed if info else ()) if AUDIO_NATIVE.match(n)]
-            lacking = [n for n in needed if resolve(n, requester=path).path is None]
+            if needed and not cache:
+                cache.update(loader.ld_cache() or {"": ""})  # read once; one entry marks it read
+            lacking = [n for n in needed if resolve(n, requester=path, cache=cache).path is None]
             missing += [(lacking[0], os.path.basename(path))] if lacking else []  # the first names the family
             usable = usable or (info is not None and not lacking)
         return usable, missing
