@@ -253,6 +253,28 @@ def audio_io(version, package_dir, find_spec=importlib.util.find_spec, resolve=l
     return AudioIO(release, tuple(present), tuple(usable), tuple(missing))
 
 
+BUNDLED = re.compile(r"\.[0-9a-f]{8}\.so")  # auditwheel repair's renamed copies inside a wheel's <name>.libs
+
+
+def image_extension_lacks(package_dir, torch_lib):
+    """Return the sonames torchvision's image extension (image.so: decode_jpeg, read_image, encode_png, ...) needs
+    and the loader would not find (its DT_RUNPATH first: the pip wheel's torchvision.libs), ignoring torch's own
+    libraries in `torch_lib` (loaded with torch); () when all resolve or there is no such file. torchvision only
+    warns at import when it cannot load (io/image.py: `Failed to load image Python extension`), and every image
+    I/O call then fails."""
+    path = os.path.join(package_dir, "image.so")
+    info = loader.dynamic(path) if os.path.isfile(path) else None
+    if info is None:
+        return ()
+    cache = loader.ld_cache()
+    return tuple(
+        n
+        for n in info.needed
+        if not os.path.exists(os.path.join(torch_lib, n))
+        and loader.resolve(n, requester=path, cache=cache).path is None
+    )
+
+
 def check_domain(ctx, name):
     """torchvision / torchaudio: installed, paired with this torch, the same build (CPU / CUDA X.Y) as torch; the
     full run also runs one op that needs its compiled extension."""
@@ -304,9 +326,32 @@ def check_domain(ctx, name):
                 data={"exception": errors.traceback_text(exc)},  # the parent judges it against its facts
             )
     build = "%s%s" % (lib["build"] or "build unknown", " " + lib["cuda"] if lib["cuda"] else "")
-    spec = importlib.util.find_spec(name) if name == "torchaudio" else None
-    audio = audio_io(lib["version"], os.path.dirname(spec.origin)) if spec and spec.origin else None
+    spec = importlib.util.find_spec(name)
+    where = os.path.dirname(spec.origin) if spec and spec.origin else None
+    audio = audio_io(lib["version"], where) if where and name == "torchaudio" else None
     problem = audio.problem() if audio else None
+    lacks = (
+        image_extension_lacks(where, os.path.join(os.path.dirname(ctx.torch.__file__), "lib"))
+        if (where and name == "torchvision" and getattr(ctx.torch, "__file__", None))
+        else ()
+    )
+    if lacks:
+        return Result(
+            name=name,
+            status=WARN,
+            summary="%s (%s); its image extension (image.so) cannot load: the loader finds no %s, so image "
+            "decoding and encoding (torchvision.io) fail" % (lib["version"], build, ", ".join(lacks)),
+            expected="image.so's libraries found",
+            actual="missing: %s" % ", ".join(lacks),
+            hint=(
+                # auditwheel's names (`libjpeg.ceea7512.so.62`): the wheel's own copies, gone from torchvision.libs
+                "torchvision's own copies are missing from torchvision.libs: %s" % fix_for(ctx, name, None)
+                if all(BUNDLED.search(n) for n in lacks)
+                else "install what provides %s into this environment (conda/pixi: libjpeg-turbo, libpng), or use "
+                "torchvision from the same source as torch" % ", ".join(lacks)
+            ),
+            data={"fact": "image.so needs %s: not found" % ", ".join(lacks)},
+        )
     if problem:
         return Result(
             name=name,

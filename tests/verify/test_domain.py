@@ -169,3 +169,19 @@ def test_torchaudio_2_9_needs_torchcodec(tmp_path):
     assert "TorchCodec, which is not installed" in summary and fix.startswith("pip install torchcodec")
     with_codec = domain.audio_io("2.9.0", str(tmp_path / "torchaudio"), find_spec=lambda name: True)
     assert with_codec.problem() is None
+
+
+@needs_gcc
+def test_torchvision_s_image_extension_lacking_a_library_is_named(tmp_path, monkeypatch):
+    """image.so needs libjpeg (torchvision 0.15.2's wheel: libjpeg.ceea7512.so.62 in torchvision.libs, found through
+    its DT_RUNPATH) and torch's libraries, which torch's lib folder provides."""
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    torch_lib = tmp_path / "torch" / "lib"
+    torch_lib.mkdir(parents=True)
+    shared_library(tmp_path / "torchvision" / "image.so", ["libjpeg.so.8", "libc10.so"])
+    (torch_lib / "libc10.so").write_bytes(b"")  # loaded with torch: not looked for
+    assert domain.image_extension_lacks(str(tmp_path / "torchvision"), str(torch_lib)) == ("libjpeg.so.8",)
+    healthy = tmp_path / "ok" / "torchvision"
+    shared_library(healthy / "image.so", ["libc10.so"])
+    assert domain.image_extension_lacks(str(healthy), str(torch_lib)) == ()
+    assert domain.image_extension_lacks(str(tmp_path / "absent"), str(torch_lib)) == ()
