@@ -173,7 +173,7 @@ def by_requirement(parts, facts):
     if parts.missing_module:
         keys.append(parts.missing_module.split(".")[0])
     for key in keys:
-        for req in reqs.unmet():
+        for req in reqs.unmet() + list(reqs.dependents):
             if _relevant(req, key.split("|")):
                 return Cause(
                     meaning="an unmet requirement: %s" % req.describe(),

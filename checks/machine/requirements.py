@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 from checks.workspace import versions
 
 PIP, CONDA = "pip metadata", "conda record"
+DEPENDED = ("torch", "torchvision", "torchaudio")  # the packages whose dependents' pins are judged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,16 @@ class Requirement:
 
     def fix(self):
         """The exact install command that meets it: pip for pip metadata, conda's syntax for a conda record."""
+        owner = self.owner.split()[0]
+        if self.source == PIP and self.installed and _canonical(self.name) in DEPENDED and owner not in DEPENDED:
+            # another package's pin on torch: keep torch, let pip's resolver pick that package's release for it
+            return 'python -m pip install "%s" "%s==%s" (the %s release made for this %s)' % (
+                owner,
+                self.name,
+                self.installed,
+                owner,
+                self.name,
+            )
         if self.source == PIP:
             return 'python -m pip install "%s%s"' % (self.name, self.spec)
         return 'conda install "%s%s"' % (self.name, " " + self.spec if self.spec else "")
@@ -64,6 +75,9 @@ class Requirements:
     closure: Dict[str, str] = dataclasses.field(default_factory=dict)
     # torch, torchvision, torchaudio -> the conda channel of their conda record (pkgs/main, conda-forge, pytorch)
     channels: Dict[str, str] = dataclasses.field(default_factory=dict)
+    # unmet requirements on torch, torchvision or torchaudio that OTHER installed packages declare (xformers'
+    # `torch==2.1.1`, a library built for one torch release): what `pip check` would report of them
+    dependents: Tuple[Requirement, ...] = ()
 
     def prereleases(self):
         """[(name, version)] of the closure's packages installed at a pre-release (PEP 440: a, b, rc, dev)."""
@@ -258,7 +272,27 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             conda_name = {"torch": "pytorch"}.get(name, name)
             if name not in channels and conda_name in found:
                 channels[name] = channel_of(found[conda_name])
-    return Requirements(items=tuple(items), unjudged=unjudged, closure=closure, channels=channels)
+    dependents = tuple(unmet_dependents(installed, owners)) if unjudged is None else ()
+    return Requirements(
+        items=tuple(items), unjudged=unjudged, closure=closure, channels=channels, dependents=dependents
+    )
+
+
+def unmet_dependents(installed, owners=("torch", "torchvision", "torchaudio")):
+    """Yield the unmet Requirements on `owners` that the other installed pip packages declare (their METADATA's
+    Requires-Dist, judged by PEP 508 as pip does; `installed`: pip_installed()'s answer)."""
+    wanted = {_canonical(o) for o in owners}
+    for name, (version, metadata) in sorted(installed.items()):
+        if name in wanted:
+            continue
+        declared = [
+            d for d in requires_dist(metadata) if _canonical(re.split(r"[\s;\[(<>=!~]", d, maxsplit=1)[0]) in wanted
+        ]
+        if declared:
+            judged, _ = judge_pip(name, version, declared, installed)
+            for req in judged:
+                if req.met is False and req.installed is not None:
+                    yield req
 
 
 def channel_of(record):

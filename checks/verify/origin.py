@@ -129,6 +129,18 @@ def check_requirements(facts):
             hint="; ".join(dict.fromkeys(r.fix() for r in unmet)),
             data={"fact": first.describe(), "unmet": [r.describe() for r in unmet]},
         )
+    if reqs.dependents:
+        first = reqs.dependents[0]
+        more = " (and %d more)" % (len(reqs.dependents) - 1) if len(reqs.dependents) > 1 else ""
+        return Result(
+            name="requirements",
+            status=WARN,
+            summary="%s%s: it was made for another release and may fail to import or crash" % (first.describe(), more),
+            expected="%s%s" % (first.name, first.spec),
+            actual=first.installed,
+            hint="; ".join(dict.fromkeys(r.fix() for r in reqs.dependents)),
+            data={"fact": first.describe(), "dependents": [r.describe() for r in reqs.dependents]},
+        )
     if not reqs.items:
         return Result(name="requirements", status=SKIP, summary=reqs.unjudged or "no package metadata to read")
     if reqs.unjudged:

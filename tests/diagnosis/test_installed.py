@@ -340,3 +340,26 @@ def test_a_failure_of_a_module_not_on_the_foreign_entry_is_judged_as_before(tmp_
     found, ros = ros_facts(tmp_path, monkeypatch)
     cause = diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found)
     assert cause.rule != "foreign-path"
+
+
+def test_a_failure_in_a_package_pinned_to_another_torch_names_the_pin(tmp_path, monkeypatch):
+    """xformers 0.0.23 (`Requires-Dist: torch ==2.1.1`, its PyPI wheel) beside torch 2.2.0: its extension fails to
+    load with an undefined torch symbol (the warning's format as users post it: `WARNING[XFORMERS]: xFormers can't
+    load C++/CUDA extensions. xFormers was built for: PyTorch X with CUDA N (you have Y)`)."""
+    from checks.machine import requirements
+
+    prefix, packages = site(tmp_path, torch_version="2.2.0")
+    facts = facts_for(monkeypatch, prefix, [packages])
+    pin = requirements.Requirement(
+        owner="xformers 0.0.23", source=requirements.PIP, name="torch", spec="==2.1.1", installed="2.2.0", met=False
+    )
+    facts = dataclasses.replace(facts, requirements=dataclasses.replace(facts.requirements, dependents=(pin,)))
+    text = (
+        "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions. xFormers was built for:\n"
+        "    PyTorch 2.1.1+cu121 with CUDA 1201 (you have 2.2.0+cu121)\n"
+        "ImportError: %s/xformers/_C.so: undefined symbol: _ZN3c104cuda9SetDeviceEi" % packages
+    )
+    cause = diagnosis.explain(text, facts)
+    assert cause.rule == "requirement"
+    assert "xformers 0.0.23 requires torch==2.1.1" in cause.meaning
+    assert cause.fix.startswith('python -m pip install "xformers" "torch==2.2.0"')

@@ -46,6 +46,29 @@ def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fi
     assert all(r.name != "scipy" for r in found.items), "an extra nobody asked for is not a requirement"
 
 
+def test_another_package_pinned_to_another_torch_is_a_dependent_with_the_resolver_s_fix(tmp_path):
+    """xformers 0.0.23's METADATA (the PyPI wheel): `Requires-Dist: torch ==2.1.1`; a met pin and torch's own
+    requirements are not dependents."""
+    site = tmp_path / "site-packages"
+    dist(site, "torch", "2.2.0")
+    dist(site, "xformers", "0.0.23", ["numpy", "torch ==2.1.1"])
+    dist(site, "torchmetrics", "1.3.0", ["torch >=1.10.0", "numpy >1.20.0"])
+    dist(site, "numpy", "1.26.4")
+    prov = provenance.Provenance(
+        interpreter="python",
+        prefix=str(tmp_path),
+        environment=str(tmp_path),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
+    )
+    found = requirements.collect(prov, path=[str(site)])
+    assert [r.describe() for r in found.dependents] == [
+        "xformers 0.0.23 requires torch==2.1.1 (pip metadata); installed: 2.2.0"
+    ]
+    assert found.dependents[0].fix().startswith('python -m pip install "xformers" "torch==2.2.0"')
+    assert not found.unmet()  # torch's own declarations are met: the line's FAIL is for those only
+
+
 def test_conda_depends_are_judged_as_match_specs(tmp_path):
     """A pytorch record's depends as the pytorch channel writes them (tests/data/pytorch-channel-linux-64.json)."""
     record = {
