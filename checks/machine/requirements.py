@@ -50,6 +50,14 @@ class Requirement:
     def fix(self):
         """The exact install command that meets it: pip for pip metadata, conda's syntax for a conda record."""
         owner = self.owner.split()[0]
+        pyg = PYG_LOCAL.search(self.owner)
+        if pyg and self.installed:  # PyG's wheel index for the installed torch and its CUDA
+            local = self.installed.partition("+")[2] or pyg.group(3)
+            return "python -m pip install --force-reinstall %s -f https://data.pyg.org/whl/torch-%s+%s.html" % (
+                owner,
+                ".".join(self.installed.split("+")[0].split(".")[:2]) + ".0",
+                local,
+            )
         if self.source == PIP and self.installed and _canonical(self.name) in DEPENDED and owner not in DEPENDED:
             # another package's pin on torch: keep torch, let pip's resolver pick that package's release for it
             return 'python -m pip install "%s" "%s==%s" (the %s release made for this %s)' % (
@@ -278,12 +286,43 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
     )
 
 
+# PyG's wheels name the torch they are built for in their local version (`2.1.2+pt23cu121`: torch 2.3, CUDA 12.1;
+# the wheel indexes data.pyg.org/whl/torch-2.3.0+cu121.html); their metadata declares no torch.
+PYG_LOCAL = re.compile(r"\+pt(\d)(\d+)(cu\d+|cpu)$")
+
+
+def built_for_torch(name, version, torch_version):
+    """Return the unmet Requirement of a package whose local version names the torch it was built for (PYG_LOCAL),
+    when that is not the installed torch's major.minor (`torch_version`), else None."""
+    found = PYG_LOCAL.search(version)
+    if not found or not torch_version:
+        return None
+    wanted = "%s.%s" % (found.group(1), found.group(2))
+    have = ".".join(torch_version.split("+")[0].split(".")[:2])
+    if have == wanted:
+        return None
+    return Requirement(
+        owner="%s %s" % (name, version),
+        source=PIP,
+        name="torch",
+        spec="==%s.*" % wanted,
+        installed=torch_version,
+        met=False,
+    )
+
+
 def unmet_dependents(installed, owners=("torch", "torchvision", "torchaudio")):
     """Yield the unmet Requirements on `owners` that the other installed pip packages declare (their METADATA's
-    Requires-Dist, judged by PEP 508 as pip does; `installed`: pip_installed()'s answer)."""
+    Requires-Dist, judged by PEP 508 as pip does; `installed`: pip_installed()'s answer), and those a PyG wheel's
+    local version states (built_for_torch)."""
     wanted = {_canonical(o) for o in owners}
+    torch = installed.get("torch", (None, None))[0]
     for name, (version, metadata) in sorted(installed.items()):
         if name in wanted:
+            continue
+        built = built_for_torch(name, version, torch)
+        if built is not None:
+            yield built
             continue
         declared = [
             d for d in requires_dist(metadata) if _canonical(re.split(r"[\s;\[(<>=!~]", d, maxsplit=1)[0]) in wanted

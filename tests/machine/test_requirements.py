@@ -69,6 +69,29 @@ def test_another_package_pinned_to_another_torch_is_a_dependent_with_the_resolve
     assert not found.unmet()  # torch's own declarations are met: the line's FAIL is for those only
 
 
+def test_a_pyg_wheel_built_for_another_torch_is_a_dependent(tmp_path):
+    """PyG's wheels carry the torch they were built for in the local version (`torch_scatter-2.1.2+pt20cu118`, from
+    data.pyg.org/whl/torch-2.0.0+cu118.html) and declare no torch in their metadata."""
+    site = tmp_path / "site-packages"
+    dist(site, "torch", "2.3.0+cu121")
+    dist(site, "torch_scatter", "2.1.2+pt20cu118")
+    dist(site, "torch_sparse", "0.6.18+pt23cu121")  # built for this torch
+    prov = provenance.Provenance(
+        interpreter="python",
+        prefix=str(tmp_path),
+        environment=str(tmp_path),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
+    )
+    found = requirements.collect(prov, path=[str(site)])
+    assert [r.describe() for r in found.dependents] == [
+        "torch-scatter 2.1.2+pt20cu118 requires torch==2.0.* (pip metadata); installed: 2.3.0+cu121"
+    ]
+    assert found.dependents[0].fix() == (
+        "python -m pip install --force-reinstall torch-scatter -f https://data.pyg.org/whl/torch-2.3.0+cu121.html"
+    )
+
+
 def test_conda_depends_are_judged_as_match_specs(tmp_path):
     """A pytorch record's depends as the pytorch channel writes them (tests/data/pytorch-channel-linux-64.json)."""
     record = {
