@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 from checks.workspace import versions
 
 PIP, CONDA = "pip metadata", "conda record"
-DEPENDED = ("torch", "torchvision", "torchaudio")  # the packages whose dependents' pins are judged
+DEPENDED = ("torch", "pytorch", "torchvision", "torchaudio")  # whose dependents' pins are judged (pip's, conda's)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,11 +58,13 @@ class Requirement:
                 ".".join(self.installed.split("+")[0].split(".")[:2]) + ".0",
                 local,
             )
-        if self.source == PIP and self.installed and _canonical(self.name) in DEPENDED and owner not in DEPENDED:
-            # another package's pin on torch: keep torch, let pip's resolver pick that package's release for it
-            return 'python -m pip install "%s" "%s==%s" (the %s release made for this %s)' % (
+        if self.installed and _canonical(self.name) in DEPENDED and _canonical(owner) not in DEPENDED:
+            # another package's pin on torch: keep torch, let the solver pick that package's release for it
+            return '%s "%s" "%s%s%s" (the %s release made for this %s)' % (
+                "python -m pip install" if self.source == PIP else "conda install",
                 owner,
                 self.name,
+                "==" if self.source == PIP else " ",
                 self.installed,
                 owner,
                 self.name,
@@ -281,6 +283,7 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             if name not in channels and conda_name in found:
                 channels[name] = channel_of(found[conda_name])
     dependents = tuple(unmet_dependents(installed, owners)) if unjudged is None else ()
+    dependents += tuple(unmet_conda_dependents(records_of(provenance.environment), owners))
     return Requirements(
         items=tuple(items), unjudged=unjudged, closure=closure, channels=channels, dependents=dependents
     )
@@ -309,6 +312,20 @@ def built_for_torch(name, version, torch_version):
         installed=torch_version,
         met=False,
     )
+
+
+def unmet_conda_dependents(records, owners=("torch", "torchvision", "torchaudio")):
+    """Yield the unmet Requirements on `owners` (conda's names: pytorch, torchvision, torchaudio) that the other
+    conda records of the environment declare in their `depends` (`pytorch 2.1.*`)."""
+    wanted = {{"torch": "pytorch"}.get(o, o) for o in owners}
+    for name, record in sorted(records.items()):
+        if name in wanted:
+            continue
+        depends = [d for d in record.get("depends") or () if str(d).split()[:1] and str(d).split()[0] in wanted]
+        if depends and records.keys() & wanted:
+            for req in judge_conda(dict(record, depends=depends), records):
+                if req.met is False and req.installed is not None:
+                    yield req
 
 
 def unmet_dependents(installed, owners=("torch", "torchvision", "torchaudio")):

@@ -107,6 +107,25 @@ def test_conda_depends_are_judged_as_match_specs(tmp_path):
     assert got == {"pytorch-cuda": False, "numpy": True}
 
 
+def test_a_conda_package_pinned_to_another_pytorch_is_a_dependent():
+    """torchtext-0.15.0-py310.tar.bz2 of the pytorch channel depends on `pytorch 2.0.0` (its repodata record) beside
+    pytorch 2.0.1; torchvision's own depends are judged as torch's family, not as a dependent."""
+    records = {
+        "pytorch": {"name": "pytorch", "version": "2.0.1", "depends": []},
+        "torchtext": {
+            "name": "torchtext",
+            "version": "0.15.0",
+            "depends": ["python >=3.10,<3.11.0a0", "pytorch 2.0.0"],
+        },
+        "torchvision": {"name": "torchvision", "version": "0.15.2", "depends": ["pytorch 2.0.0"]},
+        "tqdm": {"name": "tqdm", "version": "4.65.0", "depends": ["python >=3.7"]},
+    }
+    found = list(requirements.unmet_conda_dependents(records))
+    assert [r.describe() for r in found] == ["torchtext 0.15.0 requires pytorch 2.0.0 (conda record); installed: 2.0.1"]
+    assert found[0].fix().startswith('conda install "torchtext" "pytorch 2.0.1"')
+    assert list(requirements.unmet_conda_dependents({"torchtext": records["torchtext"]})) == []  # no pytorch record
+
+
 def record_line(site, relative):
     """A RECORD line as pip writes it (PEP 376/627: path, sha256=urlsafe-base64 without padding, size)."""
     import base64
