@@ -266,13 +266,24 @@ def image_extension_lacks(package_dir, torch_lib):
     info = loader.dynamic(path) if os.path.isfile(path) else None
     if info is None:
         return ()
-    cache = loader.ld_cache()
-    return tuple(
-        n
-        for n in info.needed
-        if not os.path.exists(os.path.join(torch_lib, n))
-        and loader.resolve(n, requester=path, cache=cache).path is None
-    )
+    # a soname this process has mapped already (the C and C++ runtimes, torch's own) is reused by ld.so, not searched
+    mapped = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            mapped = {os.path.basename(line.split()[-1]) for line in maps if "/" in line}
+    except OSError:
+        pass
+    wanted = [n for n in info.needed if n not in mapped and not os.path.exists(os.path.join(torch_lib, n))]
+    cache = {}
+    lacking = []
+    for name in wanted:
+        found = loader.resolve(name, requester=path, cache={"": ""})  # RUNPATH, LD_LIBRARY_PATH, ...: no cache yet
+        if found.path is None:
+            cache = cache or loader.ld_cache() or {"": ""}  # ld.so.cache read only when something is left
+            found = loader.resolve(name, requester=path, cache=cache)
+        if found.path is None:
+            lacking.append(name)
+    return tuple(lacking)
 
 
 def check_domain(ctx, name):
