@@ -51,6 +51,25 @@ PYTHON_SUPPORT.update({(2, m): ("3.9", "3.13") for m in (5, 6, 7, 8)})
 PYTHON_SUPPORT.update({(2, m): ("3.10", "3.14") for m in range(9, 15)})
 PYTHON_SUPPORT[(2, 15)] = ("3.11", "3.15")
 
+# The platforms PyPI has torch wheels for, with the first and last release that has one (None: still published):
+# the platform tags of every torch file in PyPI's simple index (`/simple/torch/`, JSON, read 2026-12-06). 64-bit
+# CPython only: no win32, i686, musllinux, ppc64le or s390x wheel exists for any release.
+PYPI_TORCH_PLATFORMS = {
+    ("linux", "x86_64"): ("1.0.0", None),
+    ("linux", "aarch64"): ("1.8.0", None),
+    ("darwin", "arm64"): ("1.8.0", None),
+    ("darwin", "x86_64"): ("1.0.0", "2.2.2"),
+    ("win32", "amd64"): ("1.7.0", None),
+}
+
+
+def pypi_torch_platform(system, machine):
+    """Return (first, last) torch release PyPI has wheels for on this OS (`sys.platform`'s `linux`, `darwin`,
+    `win32`) and machine (`platform.machine()`, any case), or None where it has none (see PYPI_TORCH_PLATFORMS)."""
+    system = "linux" if system.startswith("linux") else system
+    return PYPI_TORCH_PLATFORMS.get((system, machine.lower()))
+
+
 # Oldest and newest Python each torch 1.x release has wheels for on PyPI (Linux x86-64, CPython), read with pip's
 # own client: `pip index versions torch --python-version X.Y --only-binary=:all: --implementation cp --platform
 # manylinux1_x86_64 --platform manylinux2014_x86_64 --platform linux_x86_64` for X.Y = 3.5 ... 3.12 (2026-12-06; 3.6

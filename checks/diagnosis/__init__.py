@@ -4,6 +4,7 @@ before torch was imported (checks/machine/provenance.py, requirements.py, loader
 explains the failure decides it, and the verdict names that fact:
 
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+1d. torch is missing, or pip found none, where PyPI has no torch wheel for this interpreter or platform (no_wheel.py);
 1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
    its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
 2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
@@ -39,7 +40,7 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 2, 2b), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and the build
-toolchain), nccl.py (4c); this module holds 5-7, the order they are tried in (explain) and gather().
+toolchain), nccl.py (4c), no_wheel.py (1d); this module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -54,6 +55,7 @@ from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, b
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
+from checks.diagnosis.no_wheel import by_no_wheel
 from checks.machine import gpu_access, interpreter, loader, provenance, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
@@ -149,6 +151,7 @@ def unrecognised(parts, facts):
 FACT_RULES = (
     "provenance",
     "foreign-path",
+    "no-wheel",
     "stdlib",
     "toolchain",
     "extension",
@@ -183,6 +186,7 @@ def explain(text, facts):
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
+        ("no-wheel", lambda: by_no_wheel(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),

@@ -1,0 +1,54 @@
+"""Tests for checks/diagnosis/no_wheel.py: torch missing where PyPI has no wheel for the interpreter or platform.
+The platforms and Pythons are checks/compat.py's tables (PyPI's own file lists); the texts are pip's."""
+
+import dataclasses
+
+import pytest
+from diagnosis_facts import facts_for, site
+
+from checks import compat, diagnosis
+from checks.diagnosis import no_wheel
+
+LINUX = no_wheel.Platform(system="linux", machine="x86_64", bits=64, libc="glibc", python="3.11.7")
+NO_MATCH = (  # pip's resolver when no file fits (pip/_internal/resolution/resolvelib/factory.py)
+    "ERROR: Could not find a version that satisfies the requirement torch (from versions: none)\n"
+    "ERROR: No matching distribution found for torch"
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words", "fix"),
+    [
+        ({"bits": 32}, "32-bit", "64-bit Python"),
+        ({"libc": "musl"}, "musl", "glibc-based image"),
+        ({"machine": "ppc64le"}, "no torch wheel for linux ppc64le", "from source"),
+        ({"system": "darwin", "machine": "x86_64"}, "is 2.2.2", 'pip install "torch==2.2.2"'),
+        ({"python": "3.99.0"}, "Python 3.99.0", "or older"),
+    ],
+)
+def test_each_platform_pypi_has_no_torch_for_is_named(changes, words, fix):
+    meaning, remedy, _ = no_wheel.problem(dataclasses.replace(LINUX, **changes))
+    assert words in meaning and fix in remedy
+
+
+@pytest.mark.parametrize(
+    "where",
+    [LINUX, dataclasses.replace(LINUX, machine="aarch64"), no_wheel.Platform("win32", "AMD64", 64, None, "3.12.1")],
+)
+def test_platforms_with_wheels_decide_nothing(where):
+    assert no_wheel.problem(where) is None
+
+
+def test_the_newest_python_of_the_table_still_has_wheels():
+    newest = compat.PYTHON_SUPPORT[compat.NEWEST_TORCH][1]
+    assert no_wheel.problem(dataclasses.replace(LINUX, python=newest + ".0")) is None
+
+
+def test_a_missing_torch_on_a_32_bit_python_is_judged_by_it(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    facts = facts_for(monkeypatch, prefix, [packages])
+    monkeypatch.setattr(no_wheel, "here", lambda glibc: dataclasses.replace(LINUX, bits=32))
+    cause = diagnosis.explain(NO_MATCH, facts)
+    assert cause.rule == "no-wheel" and "64-bit wheels only" in cause.meaning
+    monkeypatch.setattr(no_wheel, "here", lambda glibc: LINUX)
+    assert diagnosis.explain(NO_MATCH, facts).rule != "no-wheel"
