@@ -29,6 +29,7 @@ explains the failure decides it, and the verdict names that fact:
    where the limit bites, not what is wrong with the variable);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
+4d. a process killed by SIGILL, judged by the CPU's x86-64 level (cpu.py);
 4c. NCCL's shared-memory segments cannot be made: /dev/shm too small or not writable (nccl.py);
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
@@ -39,8 +40,9 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and the build
-toolchain), nccl.py (4c), no_wheel.py (1d); this module holds 5-7, the order they are tried in (explain) and gather().
+2, 2b), no_wheel.py (1d), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and
+the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the order they are tried in (explain) and
+gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -49,6 +51,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
+from checks.diagnosis.cpu import by_cpu
 from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
@@ -167,6 +170,7 @@ FACT_RULES = (
     "setting",
     "variable",
     "nccl",
+    "cpu",
     "system",
     "path",
 )
@@ -202,6 +206,7 @@ def explain(text, facts):
         ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("nccl", lambda: by_nccl(parts, facts)),
+        ("cpu", lambda: by_cpu(parts, facts)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
