@@ -22,6 +22,7 @@ explains the failure decides it, and the verdict names that fact:
 3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
    process enumerates one MIG instance only);
 3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
+3h. Triton's link step finds no libcuda.so, judged by where the driver's libcuda.so.1 is (triton.py);
 3g. a variable set to a value its reader rejects (checks/machine/variables.py: the reader's documented grammar, or
    the installed torch's own lists), when the failure names it or carries its reader's message about it;
 4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
@@ -40,9 +41,9 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), no_wheel.py (1d), libraries.py (3), gpu.py (3b, 3e), environment.py (the variable the error quotes, 4, and
-the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the order they are tried in (explain) and
-gather().
+2, 2b), no_wheel.py (1d), libraries.py (3), gpu.py (3b, 3e), triton.py (3h), environment.py (the variable the
+error quotes, 4, and the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the order they are
+tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -59,6 +60,7 @@ from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
+from checks.diagnosis.triton import by_triton_libcuda
 from checks.machine import gpu_access, interpreter, loader, provenance, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
@@ -166,6 +168,7 @@ FACT_RULES = (
     "gpu-access",
     "mig",
     "gpu-memory",
+    "triton-libcuda",
     "os-limit",
     "setting",
     "variable",
@@ -202,6 +205,7 @@ def explain(text, facts):
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
+        ("triton-libcuda", lambda: by_triton_libcuda(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
         ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),

@@ -311,10 +311,6 @@ FAILURE_SIGNATURES = (
         r"No module named 'triton'|ModuleNotFoundError: .*triton",
         "install Triton for GPU compile (torch 2.0: torchtriton from the pytorch channel; pip: triton==2.0.0)",
     ),
-    (
-        r"libcuda\.so cannot found|cannot find -lcuda",
-        "Triton cannot find libcuda.so: run `ldconfig` or set TRITON_LIBCUDA_PATH",
-    ),
     (r"OutOfMemoryError|CUDA out of memory", "free GPU memory (other processes?) and retry"),
     (r"Unsupported|not yet supported", "use a torch/Python combination torch.compile supports (see README)"),
 )
