@@ -358,41 +358,56 @@ def dkms_sources(src="/usr/src"):
     return tuple(found)
 
 
-def gpu_drivers(sys_root="/sys", lspci=None, run=None):
-    """Return (((PCI address, driver), ...), via): the driver bound to each NVIDIA display device (vendor 0x10de,
-    class 0x03xxxx; "" where none is bound) from <sys_root>/bus/pci/devices, else from `lspci -k -d 10de:` (found on
-    PATH when `lspci` is None, bounded to 5 s; the GPU's audio function, class 0x0403, is not a display device);
-    ((), `not looked up`) where neither lists one."""
+def display_devices(sys_root="/sys", lspci=None, run=None):
+    """Return (((PCI address, device id or None, driver), ...), via): each NVIDIA display device (vendor 0x10de,
+    class 0x03xxxx; the GPU's audio function, class 0x0403, is not one), its PCI device id and the driver bound to
+    it ("" where none is bound), from <sys_root>/bus/pci/devices, else from `lspci -nn -k -d 10de:` (found on PATH
+    when `lspci` is None, bounded to 5 s); ((), `not looked up`) where neither lists one. The one reader of the
+    NVIDIA PCI display devices (gpu_drivers and gpu_device_ids are its projections)."""
     found = []
     devices = os.path.join(sys_root, "bus", "pci", "devices")
     for address in sorted(os.listdir(devices)) if os.path.isdir(devices) else ():
-        vendor, klass = (
-            _read(os.path.join(devices, address, "vendor"), 64),
-            _read(os.path.join(devices, address, "class"), 64),
+        vendor, klass, device = (
+            _read(os.path.join(devices, address, name), 64) for name in ("vendor", "class", "device")
         )
         if vendor and klass and vendor.strip() == b"0x10de" and klass.strip().startswith(b"0x03"):
+            try:
+                number = int(device.strip(), 16) if device else None
+            except ValueError:
+                number = None
             link = os.path.join(devices, address, "driver")
-            found.append((address, os.path.basename(os.readlink(link)) if os.path.islink(link) else ""))
-    if found:
-        return tuple(found), "sysfs"
-    lspci = lspci or shutil.which("lspci")
+            found.append((address, number, os.path.basename(os.readlink(link)) if os.path.islink(link) else ""))
+    sysfs = tuple(found)
+    if sysfs and all(number is not None for _, number, _ in sysfs):
+        return sysfs, "sysfs"
+    lspci = lspci or shutil.which("lspci")  # sysfs lists none, or only part (no `device` file): lspci tells
     if not lspci:
-        return (), "not looked up"
+        return sysfs, "sysfs" if sysfs else "not looked up"
     if run is None:
         from checks.machine.probe import run_command as run
-    code, out = run([lspci, "-k", "-d", "10de:"], 5)
+    code, out = run([lspci, "-nn", "-k", "-d", "10de:"], 5)
     if code != 0:
-        return (), "not looked up"
-    device = None
+        return sysfs, "sysfs" if sysfs else "not looked up"
+    found, device = [], None
     for line in (out or "").splitlines():
         if not line[:1].isspace():
             match = LSPCI_DEVICE.match(line)
             device = match.group(1) if match and "NVIDIA" in line else None
             if device:
-                found.append((device, ""))
+                number = LSPCI_ID.search(line)
+                found.append((device, int(number.group(1), 16) if number else None, ""))
         elif device and line.strip().startswith("Kernel driver in use:"):
-            found[-1] = (device, line.split(":", 1)[1].strip())
-    return tuple(found), "lspci" if found else "not looked up"
+            found[-1] = found[-1][:2] + (line.split(":", 1)[1].strip(),)
+    if not found:
+        return sysfs, "sysfs" if sysfs else "not looked up"
+    return tuple(found), "lspci"
+
+
+def gpu_drivers(sys_root="/sys", lspci=None, run=None):
+    """Return (((PCI address, driver), ...), via): the driver bound to each NVIDIA display device ("" where none
+    is bound), as display_devices() reads them."""
+    found, via = display_devices(sys_root, lspci, run)
+    return tuple((address, driver) for address, _, driver in found), via
 
 
 def module_flavour(proc="/proc"):
@@ -410,37 +425,11 @@ def module_flavour(proc="/proc"):
 
 
 def gpu_device_ids(sys_root="/sys", lspci=None, run=None):
-    """Return (((PCI address, device id), ...), via): the PCI device id of each NVIDIA display device (vendor 0x10de,
-    class 0x03xxxx) from <sys_root>/bus/pci/devices/<address>/device, else from `lspci -nn -k -d 10de:` (found on
-    PATH when `lspci` is None, bounded to 5 s; `-k` only adds the driver lines gpu_drivers reads);
-    ((), `not looked up`) where neither lists one."""
-    found = []
-    devices = os.path.join(sys_root, "bus", "pci", "devices")
-    for address in sorted(os.listdir(devices)) if os.path.isdir(devices) else ():
-        vendor, klass, device = (
-            _read(os.path.join(devices, address, name), 64) for name in ("vendor", "class", "device")
-        )
-        if vendor and klass and device and vendor.strip() == b"0x10de" and klass.strip().startswith(b"0x03"):
-            try:
-                found.append((address, int(device.strip(), 16)))
-            except ValueError:
-                continue
-    if found:
-        return tuple(found), "sysfs"
-    lspci = lspci or shutil.which("lspci")
-    if not lspci:
-        return (), "not looked up"
-    if run is None:
-        from checks.machine.probe import run_command as run
-    code, out = run([lspci, "-nn", "-k", "-d", "10de:"], 5)
-    if code != 0:
-        return (), "not looked up"
-    for line in (out or "").splitlines():
-        match = LSPCI_DEVICE.match(line) if not line[:1].isspace() else None
-        device = LSPCI_ID.search(line) if match else None
-        if device:
-            found.append((match.group(1), int(device.group(1), 16)))
-    return tuple(found), "lspci" if found else "not looked up"
+    """Return (((PCI address, device id), ...), via): the PCI device id of each NVIDIA display device, as
+    display_devices() reads them (a device whose id cannot be read is left out)."""
+    found, via = display_devices(sys_root, lspci, run)
+    found = tuple((address, number) for address, number, _ in found if number is not None)
+    return found, via if found else "not looked up"
 
 
 def blacklisted(names=CONFLICTING, root="/", proc="/proc"):

@@ -202,7 +202,11 @@ def test_a_blacklisted_nouveau_still_bound_came_from_the_initramfs(tmp_path):
         return 0, LSPCI_NOUVEAU
 
     bound, via = gpu_node.gpu_drivers(roots["sys_root"], lspci="/usr/bin/lspci", run=lspci)
-    assert bound == (("01:00.0", "nouveau"),) and via == "lspci" and runs == [["/usr/bin/lspci", "-k", "-d", "10de:"]]
+    assert (
+        bound == (("01:00.0", "nouveau"),)
+        and via == "lspci"
+        and runs == [["/usr/bin/lspci", "-nn", "-k", "-d", "10de:"]]
+    )
     node = gpu_node.KernelNode(
         kernel=KERNEL,
         loaded=False,

@@ -22,12 +22,8 @@ def dist(site, name, version, requires=()):
     (site / name / "__init__.py").write_text("")
 
 
-def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fix(tmp_path):
-    """torchvision 0.15.2's METADATA declares `Requires-Dist: torch (==2.0.1)` (the PyPI wheel)."""
-    site = tmp_path / "site-packages"
-    dist(site, "torch", "2.1.0", ["filelock", 'triton (==2.1.0) ; platform_system == "Linux"'])
-    dist(site, "torchvision", "0.15.2", ["numpy", "torch (==2.0.1)", 'scipy ; extra == "scipy"'])
-    dist(site, "filelock", "3.12.0")
+def collected(tmp_path, site):
+    """requirements.collect() of an environment at tmp_path whose packages are in `site`."""
     prov = provenance.Provenance(
         interpreter="python",
         prefix=str(tmp_path),
@@ -35,7 +31,16 @@ def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fi
         foreign_interpreter=False,
         packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
     )
-    found = requirements.collect(prov, path=[str(site)])
+    return requirements.collect(prov, path=[str(site)])
+
+
+def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fix(tmp_path):
+    """torchvision 0.15.2's METADATA declares `Requires-Dist: torch (==2.0.1)` (the PyPI wheel)."""
+    site = tmp_path / "site-packages"
+    dist(site, "torch", "2.1.0", ["filelock", 'triton (==2.1.0) ; platform_system == "Linux"'])
+    dist(site, "torchvision", "0.15.2", ["numpy", "torch (==2.0.1)", 'scipy ; extra == "scipy"'])
+    dist(site, "filelock", "3.12.0")
+    found = collected(tmp_path, site)
     unmet = {(r.owner, r.name): r for r in found.unmet()}
     wrong = unmet[("torchvision 0.15.2", "torch")]
     assert wrong.installed == "2.1.0" and wrong.fix() == 'python -m pip install "torch==2.0.1"'
@@ -54,14 +59,7 @@ def test_another_package_pinned_to_another_torch_is_a_dependent_with_the_resolve
     dist(site, "xformers", "0.0.23", ["numpy", "torch ==2.1.1"])
     dist(site, "torchmetrics", "1.3.0", ["torch >=1.10.0", "numpy >1.20.0"])
     dist(site, "numpy", "1.26.4")
-    prov = provenance.Provenance(
-        interpreter="python",
-        prefix=str(tmp_path),
-        environment=str(tmp_path),
-        foreign_interpreter=False,
-        packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
-    )
-    found = requirements.collect(prov, path=[str(site)])
+    found = collected(tmp_path, site)
     assert [r.describe() for r in found.dependents] == [
         "xformers 0.0.23 requires torch==2.1.1 (pip metadata); installed: 2.2.0"
     ]
@@ -76,14 +74,7 @@ def test_a_pyg_wheel_built_for_another_torch_is_a_dependent(tmp_path):
     dist(site, "torch", "2.3.0+cu121")
     dist(site, "torch_scatter", "2.1.2+pt20cu118")
     dist(site, "torch_sparse", "0.6.18+pt23cu121")  # built for this torch
-    prov = provenance.Provenance(
-        interpreter="python",
-        prefix=str(tmp_path),
-        environment=str(tmp_path),
-        foreign_interpreter=False,
-        packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
-    )
-    found = requirements.collect(prov, path=[str(site)])
+    found = collected(tmp_path, site)
     assert [r.describe() for r in found.dependents] == [
         "torch-scatter 2.1.2+pt20cu118 requires torch==2.0.* (pip metadata); installed: 2.3.0+cu121"
     ]
