@@ -1,6 +1,7 @@
 """Verify check for what torch.utils.cpp_extension builds extensions with (toolchain.py's facts): that the module
-imports (setuptools 70 against torch < 2.2), the CUDA toolkit's major version against torch's, and ninja. A machine
-without ninja or a toolkit is not at fault (most never build an extension): the line then says so and SKIPs."""
+imports (setuptools 70 against torch < 2.2), the CUDA toolkit's major version against torch's, the host compiler
+nvcc would use against the toolkit's supported range, and ninja. A machine without ninja or a toolkit is not at
+fault (most never build an extension): the line then says so and SKIPs."""
 
 import contextlib
 import io
@@ -54,6 +55,8 @@ def check_extensions(ctx):
     if mismatch is not None:
         return mismatch.result("extensions")
     problem = _toolkit_problem(ctx, toolkit) if torch.version.cuda else None
+    if problem is None and torch.version.cuda and toolkit.home is not None:
+        problem = toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), torch.utils.cpp_extension)
     if problem is not None:
         return problem.result("extensions")
     ninja = toolchain.ninja_fact()
