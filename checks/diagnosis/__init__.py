@@ -4,6 +4,8 @@ before torch was imported (checks/machine/provenance.py, requirements.py, loader
 explains the failure decides it, and the verdict names that fact:
 
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
+   interpreter was upgraded: pyvenv.cfg's version against the running one);
 1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
    its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
 2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
@@ -47,7 +49,15 @@ import os
 
 from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
-from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
+from checks.diagnosis.installed import (
+    by_extension,
+    by_foreign_path,
+    by_other_python,
+    by_pair,
+    by_provenance,
+    by_requirement,
+    by_stdlib,
+)
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.machine import gpu_access, interpreter, loader, provenance, variables
@@ -110,6 +120,7 @@ def unrecognised(parts, facts):
 FACT_RULES = (
     "provenance",
     "foreign-path",
+    "other-python",
     "stdlib",
     "toolchain",
     "extension",
@@ -143,6 +154,7 @@ def explain(text, facts):
     rules = (
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
+        ("other-python", lambda: by_other_python(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
@@ -190,6 +202,7 @@ def gather(environ=None):
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
         interpreter=interpreter.collect(),
+        python_sites=interpreter.python_sites(),
         settings=variables.collect(
             environ,
             torch.path if torch is not None else None,

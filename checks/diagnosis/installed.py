@@ -126,6 +126,59 @@ def by_foreign_path(parts, facts):
     return None
 
 
+def by_other_python(parts, facts):
+    """Rule 1a: the module the failure misses is installed in this prefix, but only in the site-packages of another
+    Python (facts.python_sites: lib/pythonX.Y/site-packages for another X.Y), which this interpreter never searches.
+    A virtual environment is tied to the Python version that created it (PEP 405: its pyvenv.cfg names the base
+    interpreter's `home`; docs.python.org/3/library/venv.html: its scripts and packages are that version's, and
+    an environment is re-created, not moved to another Python), so a venv whose bin/python now runs another minor
+    version (the base interpreter upgraded in place, or the link it points to replaced) finds none of its
+    packages. Precedes the table's generic "not installed in this Python": the files are there, for another Python."""
+    sites = facts.python_sites
+    name = (parts.missing_module or "").split(".")[0]
+    if not name or not sites.other_sites:
+        return None
+    holding = [(version, path) for version, path in sites.other_sites if _held_by(path, name)]
+    if not holding:
+        return None
+    version, path = holding[-1]
+    running = ".".join(sites.running.split(".")[:2])
+    own = os.path.join(sites.prefix, "lib", "python%s" % running, "site-packages")
+    created = sites.created_minor()
+    listed = "`ls %s`: its *.dist-info folders name them" % path
+    if sites.config and created and created != running:
+        return Cause(
+            meaning="this virtual environment %s was created with Python %s (its pyvenv.cfg: version = %s%s), but "
+            "its python now runs Python %s: the interpreter it links to was upgraded or replaced. Its packages, %s "
+            "among them, are in %s, which Python %s never searches (it looks in %s); a virtual environment is tied "
+            "to the Python version that created it (PEP 405)"
+            % (
+                sites.prefix,
+                created,
+                sites.created_with,
+                ", home = %s" % sites.home if sites.home else "",
+                sites.running,
+                name,
+                path,
+                running,
+                own,
+            ),
+            fix="re-create the virtual environment with this Python and reinstall its packages (list them first: "
+            "%s): `python%s -m venv --clear %s`, then `%s/bin/python -m pip install ...`; or run it with the Python "
+            "%s it was created for (python%s%s)"
+            % (listed, running, sites.prefix, sites.prefix, created, created, " from %s" % sites.home if sites.home
+               else ""),
+            fact="pyvenv.cfg version %s, running %s; %s in %s" % (sites.created_with, sites.running, name, path),
+        )  # fmt: skip
+    return Cause(
+        meaning="%s is installed in %s, the site-packages of Python %s, but this Python %s searches %s: the packages "
+        "of this prefix were installed by another Python version" % (name, path, version, sites.running, own),
+        fix="install %s for this Python (`python%s -m pip install %s`), or run the Python %s those packages belong to"
+        % (name, running, name, version),
+        fact="%s in %s (Python %s), running %s" % (name, path, version, sites.running),
+    )
+
+
 def by_stdlib(parts, facts):
     """Rule 1a: the module the failure misses is one of CPython's optional standard-library extension modules
     (interpreter.OPTIONAL_EXTENSIONS) and this interpreter has no file of it in its lib-dynload directory nor has it

@@ -10,7 +10,7 @@ import pytest
 from diagnosis_facts import facts_for, site
 
 from checks import diagnosis
-from checks.machine import provenance
+from checks.machine import interpreter, provenance
 
 
 def test_a_torch_from_the_user_site_is_the_cause_whatever_it_raises(tmp_path, monkeypatch):
@@ -340,3 +340,34 @@ def test_a_failure_of_a_module_not_on_the_foreign_entry_is_judged_as_before(tmp_
     found, ros = ros_facts(tmp_path, monkeypatch)
     cause = diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found)
     assert cause.rule != "foreign-path"
+
+
+def upgraded_venv(
+    tmp_path, monkeypatch, cfg="home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.10.12\n"
+):
+    """A venv Python 3.10 made, torch in its lib/python3.10/site-packages, now run by Python 3.11.2 (its bin/python a
+    link to /usr/bin/python3, which an OS upgrade moved to 3.11: discuss.python.org/t/12588)."""
+    prefix, packages = site(tmp_path, name="venv")
+    if cfg is not None:
+        (prefix / "pyvenv.cfg").write_text(cfg)
+    found = facts_for(monkeypatch, prefix, [prefix / "lib" / "python3.11" / "site-packages"])
+    return dataclasses.replace(found, python_sites=interpreter.python_sites(str(prefix), (3, 11, 2))), prefix
+
+
+def test_a_venv_whose_python_was_upgraded_is_re_created(tmp_path, monkeypatch):
+    """`No module named 'torch'` while the venv's pyvenv.cfg says 3.10 and torch is in lib/python3.10: the venv
+    was made by another Python; re-create it (never PYTHONPATH: its extensions are 3.10's)."""
+    found, prefix = upgraded_venv(tmp_path, monkeypatch)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
+    assert cause.rule == "other-python" and "created with Python 3.10" in cause.meaning and "3.11.2" in cause.meaning
+    assert "python3.11 -m venv --clear %s" % prefix in cause.fix and "PYTHONPATH" not in cause.fix
+    assert diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found).rule != "other-python"
+
+
+def test_a_prefix_with_another_python_s_packages_but_no_venv(tmp_path, monkeypatch):
+    """No pyvenv.cfg (a conda or system prefix whose Python changed minor version): torch is named in the other
+    Python's site-packages, and installed for this one."""
+    found, prefix = upgraded_venv(tmp_path, monkeypatch, cfg=None)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
+    assert cause.rule == "other-python" and "site-packages of Python 3.10" in cause.meaning
+    assert "python3.11 -m pip install torch" in cause.fix
