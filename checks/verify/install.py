@@ -344,6 +344,9 @@ def check_pypi(ctx):
     e = ctx.expect
     if e is None:
         return Result(name="pypi", status=SKIP, summary="no pixi environment given (--env NAME)")
+    isolated = _isolated_builds(e)
+    if isolated is not None:
+        return isolated
     libc, explicit = wheels.declared_libc(e.platform)
     plain = {}
     for name, specs in sorted(e.pypi.items()):
@@ -433,6 +436,27 @@ def check_pypi(ctx):
         name="pypi",
         status=PASS,
         summary="%d PyPI dependencies installed, none with a wheel for a glibc newer than %s" % (len(plain), libc),
+    )
+
+
+def _isolated_builds(e):
+    """The pypi line's FAIL for PyPI dependencies that are not installed because their build imports torch and pixi
+    builds them isolated (checks/workspace/builds.py, its sources), or None."""
+    from checks.workspace import builds, wheels
+
+    absent = [n for n in e.pypi if wheels.normal(n) not in wheels.TORCH_FAMILY and wheels.installed_tags(n) is None]
+    needs = builds.isolated_needs(e.ws, e.env, e.pypi, absent) if absent else []
+    if not needs:
+        return None
+    summary, hint = builds.describe(needs, e.env, e.deps)
+    return Result(
+        name="pypi",
+        status=FAIL,
+        summary=summary,
+        expected="%s built with the environment's torch" % ", ".join(n.package for n in needs),
+        actual="not installed (its isolated build has no torch)",
+        hint=hint,
+        data={"fact": "; ".join("%s: %s; %s" % (n.package, n.evidence, n.isolated_by) for n in needs)},
     )
 
 
