@@ -3,6 +3,8 @@ symbol versions, Python packages, paths, the errno it ends in), and each object 
 before torch was imported (checks/machine/provenance.py, requirements.py, loader.py, system.py). The first fact that
 explains the failure decides it, and the verdict names that fact:
 
+0. a module missing inside an isolated PEP 517 build (pip's pip-build-env-*, uv's build backend): the package's
+   build imports it without declaring it; build without isolation;
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
 1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
    interpreter was upgraded: pyvenv.cfg's version against the running one);
@@ -50,6 +52,7 @@ import os
 from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import (
+    by_build_isolation,
     by_extension,
     by_foreign_path,
     by_other_python,
@@ -118,6 +121,7 @@ def unrecognised(parts, facts):
 
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
 FACT_RULES = (
+    "build-isolation",
     "provenance",
     "foreign-path",
     "other-python",
@@ -152,6 +156,7 @@ def explain(text, facts):
     and the table (5), whose "No module named" row is generic."""
     parts = parse(text)
     rules = (
+        ("build-isolation", lambda: by_build_isolation(parts, facts)),
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("other-python", lambda: by_other_python(parts, facts)),
