@@ -19,6 +19,9 @@ def check_extensions(ctx):
     if torch is None:
         return Result(name="extensions", status=SKIP, summary="torch did not import")
     if ctx.quick:  # importing cpp_extension brings setuptools and pkg_resources: 0.2 s of torch 2.0.1's verify --quick
+        problem = _chosen_toolkit_host_compiler(torch)
+        if problem is not None:
+            return problem.result("extensions")
         return Result(name="extensions", status=SKIP, summary="--quick skips the extension-build toolchain")
     torch_dir = os.path.dirname(torch.__file__)
     stderr = io.StringIO()
@@ -76,6 +79,19 @@ def check_extensions(ctx):
         else "CPU build"
     )
     return Result(name="extensions", status=PASS, summary="cpp_extension imports; ninja %s; %s" % (ninja.version, cuda))
+
+
+def _chosen_toolkit_host_compiler(torch):
+    """--quick's one extension judgement, without importing cpp_extension: where a CUDA build runs with a toolkit
+    somebody chose ($CUDA_HOME, $CUDA_PATH, nvcc on PATH; not the default /usr/local/cuda), the host compiler nvcc
+    would use against the toolkit's own host_config.h (two bounded --version calls and one header read). A Blocker
+    or None."""
+    if not torch.version.cuda:
+        return None
+    toolkit = toolchain.cuda_toolkit_fact()
+    if toolkit.home is None or toolkit.how.startswith("the default"):
+        return None
+    return toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), None)
 
 
 def _gpus(ctx):

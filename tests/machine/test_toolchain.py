@@ -509,3 +509,24 @@ def test_extensions_line_warns_on_a_host_compiler_the_toolkit_refuses(ctx, tmp_p
     assert result.status == WARN and "GCC 12.2.0" in result.summary and "gcc-11" in result.hint
     monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
     assert extensions.check_extensions(ctx).status == PASS
+
+
+def test_quick_still_judges_the_host_compiler_of_a_chosen_toolkit(tmp_path, monkeypatch):
+    """--quick imports no cpp_extension, but a toolkit CUDA_HOME names is still held against the host compiler by its
+    header: WARN for GCC 12 under CUDA 11.7; SKIP as before for GCC 11, or for a CPU build."""
+    toolkit = cuda_117(tmp_path / "cuda-11.7")
+    tool(str(tmp_path / "gcc12"), "g++", GCC12_DEBIAN)
+    tool(str(tmp_path / "gcc11"), "g++", GCC11_UBUNTU)
+    monkeypatch.setenv("CUDA_HOME", toolkit.home)
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    for variable in ("NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == WARN and "gcc versions later than 11" in result.summary
+    monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
+    assert extensions.check_extensions(quick).status == SKIP
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    monkeypatch.setattr(torch.version, "cuda", None)
+    assert extensions.check_extensions(quick).status == SKIP
