@@ -19,7 +19,7 @@ def check_extensions(ctx):
     if torch is None:
         return Result(name="extensions", status=SKIP, summary="torch did not import")
     if ctx.quick:  # importing cpp_extension brings setuptools and pkg_resources: 0.2 s of torch 2.0.1's verify --quick
-        problem = _chosen_toolkit_host_compiler(torch)
+        problem = _chosen_toolkit(torch)
         if problem is not None:
             return problem.result("extensions")
         return Result(name="extensions", status=SKIP, summary="--quick skips the extension-build toolchain")
@@ -81,16 +81,19 @@ def check_extensions(ctx):
     return Result(name="extensions", status=PASS, summary="cpp_extension imports; ninja %s; %s" % (ninja.version, cuda))
 
 
-def _chosen_toolkit_host_compiler(torch):
-    """--quick's one extension judgement, without importing cpp_extension: where a CUDA build runs with a toolkit
-    somebody chose ($CUDA_HOME, $CUDA_PATH, nvcc on PATH; not the default /usr/local/cuda), the host compiler nvcc
-    would use against the toolkit's own host_config.h (two bounded --version calls and one header read). A Blocker
-    or None."""
+def _chosen_toolkit(torch):
+    """--quick's extension judgements, without importing cpp_extension: where a CUDA build runs with a toolkit
+    somebody chose ($CUDA_HOME, $CUDA_PATH, nvcc on PATH; not the default /usr/local/cuda), its CUDA major against
+    torch's (toolkit_mismatch), then the host compiler nvcc would use against the toolkit's own host_config.h (two
+    bounded --version calls and one header read). A Blocker or None."""
     if not torch.version.cuda:
         return None
     toolkit = toolchain.cuda_toolkit_fact()
     if toolkit.home is None or toolkit.how.startswith("the default"):
         return None
+    mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
+    if mismatch is not None:
+        return mismatch
     return toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), None)
 
 

@@ -530,3 +530,16 @@ def test_quick_still_judges_the_host_compiler_of_a_chosen_toolkit(tmp_path, monk
     monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
     monkeypatch.setattr(torch.version, "cuda", None)
     assert extensions.check_extensions(quick).status == SKIP
+
+
+def test_quick_still_judges_a_chosen_toolkit_of_another_major(tmp_path, monkeypatch):
+    """--quick: CUDA_HOME at a CUDA 12.2 toolkit under a cu117 torch WARNs as the full run does (no cpp_extension
+    import: nvcc --version against torch.version.cuda)."""
+    home = tmp_path / "cuda-12.2"
+    tool(str(home / "bin"), "nvcc", NVCC_122)
+    monkeypatch.setenv("CUDA_HOME", str(home))
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == WARN and "12.2" in result.summary and "CUDA_HOME" in result.hint
