@@ -209,8 +209,11 @@ def ctx():
     return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, progress=lambda text: None)
 
 
-def test_quick_skips_the_extension_toolchain():
-    """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it)."""
+def test_quick_skips_the_extension_toolchain(monkeypatch):
+    """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it); with no
+    CUDA_HOME or CUDA_PATH it judges no toolkit (an nvcc on PATH included)."""
+    monkeypatch.delenv("CUDA_HOME", raising=False)
+    monkeypatch.delenv("CUDA_PATH", raising=False)
     quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
     result = extensions.check_extensions(quick)
     assert result.status == SKIP and "--quick" in result.summary
