@@ -49,7 +49,15 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
-from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import (
+    by_host_compiler,
+    by_os_limit,
+    by_path,
+    by_setting,
+    by_system,
+    by_toolchain,
+    by_variable,
+)
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import (
     by_build_isolation,
@@ -127,6 +135,7 @@ FACT_RULES = (
     "other-python",
     "stdlib",
     "toolchain",
+    "host-compiler",
     "extension",
     "requirement",
     "pair",
@@ -162,6 +171,7 @@ def explain(text, facts):
         ("other-python", lambda: by_other_python(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
+        ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
