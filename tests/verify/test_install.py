@@ -221,7 +221,7 @@ def test_a_package_whose_build_imports_torch_built_isolated_names_no_build_isola
         platform = ws.env_platforms("default")[0]
         on = ws.environment_on("default", platform)
         expect = SimpleNamespace(ws=ws, env="default", platform=platform, pypi=on.pypi_dependencies,
-                                 deps=on.dependencies)  # fmt: skip
+                                 deps=on.dependencies, chosen=None, candidates=[platform])  # fmt: skip
         return SimpleNamespace(expect=expect)
 
     monkeypatch.setattr(wheels, "installed_tags", lambda name: None)
@@ -229,5 +229,8 @@ def test_a_package_whose_build_imports_torch_built_isolated_names_no_build_isola
     result = verify_install.check_pypi(expectation())
     assert result.status == FAIL and result.summary.startswith("flash-attn is not installed: its build imports torch")
     assert 'no-build-isolation = ["flash-attn"]' in result.hint and "glibc" not in result.summary
+    # the reinstall other lines advise would stop at the same build: the no-build-isolation step comes first
+    assert verify_install.env_hint(expectation()).startswith('first add `no-build-isolation = ["flash-attn"]`')
     declared = verify_install.check_pypi(expectation('[pypi-options]\nno-build-isolation = ["flash-attn"]\n\n'))
     assert declared.status == FAIL and "no-build-isolation" not in declared.hint
+    assert verify_install.env_hint(expectation("[pypi-options]\nno-build-isolation = true\n\n")).startswith("reinstall")
