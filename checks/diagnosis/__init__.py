@@ -3,7 +3,11 @@ symbol versions, Python packages, paths, the errno it ends in), and each object 
 before torch was imported (checks/machine/provenance.py, requirements.py, loader.py, system.py). The first fact that
 explains the failure decides it, and the verdict names that fact:
 
+0. a module missing inside an isolated PEP 517 build (pip's pip-build-env-*, uv's build backend): the package's
+   build imports it without declaring it; build without isolation;
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
+1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
+   interpreter was upgraded: pyvenv.cfg's version against the running one);
 1d. torch is missing, or pip found none, where PyPI has no torch wheel for this interpreter or platform (no_wheel.py);
 1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
    its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
@@ -53,9 +57,26 @@ import dataclasses
 import os
 
 from checks.diagnosis.cpu import by_cpu
-from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
+from checks.diagnosis.environment import (
+    by_host_compiler,
+    by_os_limit,
+    by_path,
+    by_setting,
+    by_system,
+    by_toolchain,
+    by_variable,
+)
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
-from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
+from checks.diagnosis.installed import (
+    by_build_isolation,
+    by_extension,
+    by_foreign_path,
+    by_other_python,
+    by_pair,
+    by_provenance,
+    by_requirement,
+    by_stdlib,
+)
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
@@ -154,11 +175,14 @@ def unrecognised(parts, facts):
 
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
 FACT_RULES = (
+    "build-isolation",
     "provenance",
     "foreign-path",
+    "other-python",
     "no-wheel",
     "stdlib",
     "toolchain",
+    "host-compiler",
     "extension",
     "requirement",
     "pair",
@@ -191,11 +215,14 @@ def explain(text, facts):
     and the table (5), whose "No module named" row is generic."""
     parts = parse(text)
     rules = (
+        ("build-isolation", lambda: by_build_isolation(parts, facts)),
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
+        ("other-python", lambda: by_other_python(parts, facts)),
         ("no-wheel", lambda: by_no_wheel(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
+        ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
@@ -271,6 +298,7 @@ def gather(environ=None):
         variables={k: v for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) and v},
         gpu_access=gpu_access.collect(environ),
         interpreter=interpreter.collect(),
+        python_sites=interpreter.python_sites(),
         settings=variables.collect(
             environ,
             torch.path if torch is not None else None,

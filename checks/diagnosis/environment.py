@@ -445,3 +445,51 @@ def by_setting(parts, facts, text=""):
         fix=setting.fix,
         fact="%s=%s" % (setting.name, setting.value),
     )
+
+
+# A host compiler the CUDA toolkit does not take: nvcc's #error from the toolkit's include/crt/host_config.h
+# ("unsupported GNU version! gcc versions later than 11 are not supported!": CUDA 11.7, mlverse/torch#631), and
+# torch.utils.cpp_extension's _check_cuda_version (2.0 to 2.13: "The current installed version of g++ (12.2.0) is
+# greater than the maximum required version by CUDA 11.7. Please make sure to use an adequate version of g++
+# (>=6.0.0, <12.0).").
+HOST_GNU_ERROR = re.compile(r"unsupported GNU version! gcc versions later than (\d+) are not supported")
+HOST_BOUND_ERROR = re.compile(
+    r"The current installed version of (\S+) \((\d+)[\d.]*\) is greater than the maximum required version by CUDA "
+    r"(\d+\.\d+)\.(?: Please make sure to use an adequate version of \S+ \(>=[\d.]+, <(\d+))?"
+)
+
+
+def by_host_compiler(parts, facts):
+    """Rule 1c (host compiler): a CUDA extension build refused the host compiler (HOST_GNU_ERROR, HOST_BOUND_ERROR).
+    The toolkit and the compiler nvcc takes are read (toolchain.cuda_toolkit_fact, host_compiler_fact) and judged by
+    the toolkit's header (toolchain.host_compiler_problem); where they do not show it (the build ran with another
+    CC or CUDA_HOME), the message's own numbers decide: the newest GCC it takes, the compiler's version."""
+    from checks.machine import toolchain
+
+    nvcc, bound = HOST_GNU_ERROR.search(parts.text), HOST_BOUND_ERROR.search(parts.text)
+    if nvcc is None and bound is None:
+        return None
+    compiler = toolchain.host_compiler_fact()
+    toolkit = toolchain.cuda_toolkit_fact()
+    problem = toolchain.host_compiler_problem(toolkit, compiler, None)
+    if problem is not None:
+        return Cause(meaning=problem.summary, fix=problem.fix, fact="%s; %s" % (problem.actual, problem.expected))
+    limit = int(nvcc.group(1)) if nvcc else int(bound.group(4)) - 1 if bound.group(4) else None
+    release = bound.group(3) if bound else toolkit.release
+    used = (
+        "%s %s" % (bound.group(1), bound.group(2))
+        if bound
+        else compiler.describe()
+        if compiler.version and limit is not None and compiler.version[0] > limit
+        else "the host GCC"
+    )
+    if limit is None:
+        return None
+    return Cause(
+        meaning="the host compiler the build used (%s) is newer than the CUDA %s toolkit takes (GCC up to %d): nvcc "
+        "and cpp_extension refuse it" % (used, release or "", limit),
+        fix="install GCC %d (Debian/Ubuntu: `apt install gcc-%d g++-%d`; conda: `gcc=%d gxx=%d`) and build with "
+        "`CC=gcc-%d CXX=g++-%d` (cpp_extension passes $CC to nvcc as -ccbin), or use a newer CUDA toolkit that takes "
+        "this GCC, with CUDA_HOME at it" % ((limit,) * 7),
+        fact="host compiler %s; CUDA %s takes GCC <= %d (the message)" % (used, release or "?", limit),
+    )

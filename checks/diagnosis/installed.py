@@ -126,6 +126,112 @@ def by_foreign_path(parts, facts):
     return None
 
 
+def by_other_python(parts, facts):
+    """Rule 1a: the module the failure misses is installed in this prefix, but only in the site-packages of another
+    Python (facts.python_sites: lib/pythonX.Y/site-packages for another X.Y), which this interpreter never searches.
+    A virtual environment is tied to the Python version that created it (PEP 405: its pyvenv.cfg names the base
+    interpreter's `home`; docs.python.org/3/library/venv.html: its scripts and packages are that version's, and
+    an environment is re-created, not moved to another Python), so a venv whose bin/python now runs another minor
+    version (the base interpreter upgraded in place, or the link it points to replaced) finds none of its
+    packages. Precedes the table's generic "not installed in this Python": the files are there, for another Python."""
+    sites = facts.python_sites
+    name = (parts.missing_module or "").split(".")[0]
+    if not name or not sites.other_sites:
+        return None
+    holding = [(version, path) for version, path in sites.other_sites if _held_by(path, name)]
+    if not holding:
+        return None
+    version, path = holding[-1]
+    running = ".".join(sites.running.split(".")[:2])
+    own = os.path.join(sites.prefix, "lib", "python%s" % running, "site-packages")
+    created = sites.created_minor()
+    listed = "`ls %s`: its *.dist-info folders name them" % path
+    if sites.config and created and created != running:
+        return Cause(
+            meaning="this virtual environment %s was created with Python %s (its pyvenv.cfg: version = %s%s), but "
+            "its python now runs Python %s: the interpreter it links to was upgraded or replaced. Its packages, %s "
+            "among them, are in %s, which Python %s never searches (it looks in %s); a virtual environment is tied "
+            "to the Python version that created it (PEP 405)"
+            % (
+                sites.prefix,
+                created,
+                sites.created_with,
+                ", home = %s" % sites.home if sites.home else "",
+                sites.running,
+                name,
+                path,
+                running,
+                own,
+            ),
+            fix="re-create the virtual environment with this Python and reinstall its packages (list them first: "
+            "%s): `python%s -m venv --clear %s`, then `%s/bin/python -m pip install ...`; or run it with the Python "
+            "%s it was created for (python%s%s)"
+            % (listed, running, sites.prefix, sites.prefix, created, created, " from %s" % sites.home if sites.home
+               else ""),
+            fact="pyvenv.cfg version %s, running %s; %s in %s" % (sites.created_with, sites.running, name, path),
+        )  # fmt: skip
+    return Cause(
+        meaning="%s is installed in %s, the site-packages of Python %s, but this Python %s searches %s: the packages "
+        "of this prefix were installed by another Python version" % (name, path, version, sites.running, own),
+        fix="install %s for this Python (`python%s -m pip install %s`), or run the Python %s those packages belong to"
+        % (name, running, name, version),
+        fact="%s in %s (Python %s), running %s" % (name, path, version, sites.running),
+    )
+
+
+# An isolated PEP 517 build: pip's build environment (pip/_internal/build_env.py: a TempDirectory of kind
+# "build-env", named pip-build-env-XXXX, its packages under overlay/), pyproject_hooks' (earlier pep517's)
+# _in_process.py running a backend hook (PEP 517's hook names), uv's ("The build backend returned an error", "Call
+# to `setuptools.build_meta:__legacy__.build_wheel` failed", its hint "... doesn't declare it as a build
+# dependency", its builds-vN cache bucket).
+BUILD_ENV = re.compile(
+    r"pip-build-env-|[/\\]builds-v\d+[/\\]|_in_process\.py\S*, line \d+, in (?:get_requires_for_build_\w+|"
+    r"prepare_metadata_for_build_\w+|build_wheel|build_editable)\b|The build backend returned an error|"
+    r"Call to `[\w.:]+\.build_(?:wheel|editable|sdist)` failed|doesn't declare it as a build dependency"
+)
+# what was being built: pip's "Processing ./dir", "Collecting NAME", "Building wheel for NAME" and its unpacked
+# source folder pip-install-XXXX/NAME_<32 hex>; uv's "Failed to build `NAME==V`", "Failed to download and build
+# `NAME==V`" and its hint's "`NAME@V` depends on `MODULE`"
+BUILT = re.compile(
+    r"(?:Collecting|Building wheel for|Processing) (\S+)|Failed to (?:download and )?build `([^`=<>~! @]+)|"
+    r"pip-install-[^/\\\s]+[/\\]([\w.-]+?)_[0-9a-f]{32}|`([\w.-]+)@[^`]+` depends on `"
+)
+
+
+def by_build_isolation(parts, facts):
+    """Rule 0: a module missing inside an isolated build (BUILD_ENV): a build frontend builds a source
+    distribution in an environment holding only its declared build requirements (PEP 517 "Build environment",
+    PEP 518; pip's "Build isolation"), so a setup.py importing a module it does not declare (torch, for a CUDA
+    extension) stops there whatever this environment has. Decided by the text's class (a hook of the isolated build)
+    and whether this environment has the module (provenance, else the path finder, never importing it)."""
+    import importlib.machinery
+
+    name = (parts.missing_module or "").split(".")[0]
+    if not name or not BUILD_ENV.search(parts.text):
+        return None
+    built = [next(g for g in groups if g) for groups in BUILT.findall(parts.text)]
+    package = os.path.basename(built[-1].rstrip("/\\")) if built else None
+    package = re.split(r"[=<>~!\[;@ ]", package)[0] if package else None
+    copy = facts.provenance.packages.get(name)
+    try:
+        here = copy.imported is not None if copy is not None else importlib.machinery.PathFinder.find_spec(name)
+    except (ImportError, ValueError):
+        here = None
+    what = package or "the package"
+    have = "although this environment has %s" % name if here else "and this environment has no %s either" % name
+    first = "" if here else "install %s into the environment first, then " % name
+    return Cause(
+        meaning="the build of %s ran in an isolated build environment that holds only its declared build "
+        "requirements (PEP 517/518), not %s: its setup.py imports %s without declaring it, so the build stops %s"
+        % (what, name, name, have),
+        fix="%sbuild it against the environment's own %s: `python -m pip install --no-build-isolation %s` (pixi: "
+        '`no-build-isolation = ["%s"]` under [pypi-options]; uv: `--no-build-isolation-package %s`)'
+        % (first, name, package or "PACKAGE", package or "PACKAGE", package or "PACKAGE"),
+        fact="No module named %r in an isolated build of %s; %s %s here"
+        % (name, what, name, "is" if here else "is not"),
+    )
+
+
 def by_stdlib(parts, facts):
     """Rule 1a: the module the failure misses is one of CPython's optional standard-library extension modules
     (interpreter.OPTIONAL_EXTENSIONS) and this interpreter has no file of it in its lib-dynload directory nor has it

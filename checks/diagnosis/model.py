@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Tuple
 from checks import errors
 from checks.machine import loader
 from checks.machine.gpu_access import GpuAccess
-from checks.machine.interpreter import InterpreterBuild
+from checks.machine.interpreter import InterpreterBuild, PythonSites
 from checks.machine.variables import Setting
 
 # NVIDIA components: a library's name -> (key in pip/conda package names). pip: nvidia-<key>-cuXX wheels; conda:
@@ -174,6 +174,8 @@ class Facts:
     path_variables: Dict[str, str] = dataclasses.field(default_factory=dict)
     # the variables set to a value their reader rejects or that breaks this torch (checks/machine/variables.py)
     settings: Tuple[Setting, ...] = ()
+    # the prefix's pyvenv.cfg and the site-packages of other Pythons in it (checks/machine/interpreter.py)
+    python_sites: PythonSites = dataclasses.field(default_factory=PythonSites)
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -186,6 +188,7 @@ class Facts:
             "gpu_access": self.gpu_access.to_dict(),
             "interpreter": self.interpreter.to_dict(),
             "settings": [s.to_dict() for s in self.settings],
+            "python_sites": self.python_sites.to_dict(),
         }
 
     @property

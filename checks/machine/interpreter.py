@@ -11,6 +11,7 @@ the headers are installed (CPython devguide, "Install dependencies" for each OS'
 
 import dataclasses
 import os
+import re
 import sys
 from typing import Optional, Tuple
 
@@ -100,4 +101,78 @@ def collect(path=None, builtin=None):
         dynload=dynload,
         missing=missing,
         config_args=str(sysconfig.get_config_var("CONFIG_ARGS") or ""),
+    )
+
+
+# An installation scheme's site-packages names its Python: lib/pythonX.Y/site-packages (sysconfig's posix_prefix and
+# venv schemes, "purelib"); a venv made by another Python keeps its packages under that Python's X.Y.
+OTHER_SITE = re.compile(r"^python(\d+)\.(\d+)t?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonSites:
+    """The prefix this interpreter runs in, as PEP 405 and sysconfig lay it out: `prefix` (sys.prefix); `config`, the
+    prefix's pyvenv.cfg (None: not a virtual environment); from it `home` (the base interpreter's folder) and
+    `created_with` (`version`, as venv writes it, or `version_info`, as virtualenv and uv write it; "" where
+    neither is); `running`, this interpreter's X.Y.Z; and `other_sites`, the (X.Y, folder) of each
+    lib/pythonX.Y/site-packages in the prefix for another X.Y than this one's, which this interpreter never searches
+    (its own site-packages is lib/pythonX.Y of its own version: site.getsitepackages())."""
+
+    prefix: str = ""
+    config: Optional[str] = None
+    home: str = ""
+    created_with: str = ""
+    running: str = ""
+    other_sites: Tuple[Tuple[str, str], ...] = ()
+
+    def to_dict(self):
+        """The JSON form (report.schema.json: facts.python_sites)."""
+        return {**dataclasses.asdict(self), "other_sites": [list(s) for s in self.other_sites]}
+
+    def created_minor(self):
+        """`3.10` of created_with, or None."""
+        found = re.match(r"\s*(\d+)\.(\d+)", self.created_with)
+        return "%s.%s" % found.groups() if found else None
+
+
+def read_pyvenv_cfg(path):
+    """Return {key: value} of a pyvenv.cfg (`key = value` lines; PEP 405), {} where it cannot be read (64 KiB at
+    most)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(1 << 16)
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def python_sites(prefix=None, version=None):
+    """Collect the PythonSites of `prefix` (default sys.prefix) for a Python `version` ((major, minor, micro),
+    default this one's): one read of pyvenv.cfg and one listdir of lib/."""
+    prefix = sys.prefix if prefix is None else prefix
+    version = tuple(sys.version_info[:3]) if version is None else tuple(version)
+    config = os.path.join(prefix, "pyvenv.cfg")
+    values = read_pyvenv_cfg(config) if os.path.isfile(config) else {}
+    others = []
+    try:
+        names = sorted(os.listdir(os.path.join(prefix, "lib")))
+    except OSError:
+        names = []
+    for name in names:
+        found = OTHER_SITE.match(name)
+        site = os.path.join(prefix, "lib", name, "site-packages")
+        if found and (int(found.group(1)), int(found.group(2))) != version[:2] and os.path.isdir(site):
+            others.append(("%s.%s" % found.groups(), site))
+    return PythonSites(
+        prefix=prefix,
+        config=config if os.path.isfile(config) else None,
+        home=values.get("home", ""),
+        created_with=values.get("version") or values.get("version_info") or "",
+        running="%d.%d.%d" % version[:3],
+        other_sites=tuple(others),
     )

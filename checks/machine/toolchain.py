@@ -752,3 +752,159 @@ def setuptools_problem(fact, torch_version, text):
         fix='install setuptools<70: `python -m pip install "setuptools<70"` (69.5.1 is the last that has it), '
         "or a torch release from 2.2 on, whose cpp_extension does not import it",
     )
+
+
+# nvcc's own check of the host GCC: the toolkit's include/crt/host_config.h stops every compile under
+# `#if __GNUC__ > N` with "#error -- unsupported GNU version! gcc versions later than N are not supported!" (CUDA
+# 11.7's header, line 132, as nvcc prints it: mlverse/torch#631; the newest supported GCC per release is NVIDIA's
+# CUDA Installation Guide for Linux, "System Requirements"). The nvcc flag -allow-unsupported-compiler skips it.
+HOST_CONFIG_GNU = re.compile(r"#if\s+__GNUC__\s*>\s*(\d+)\s+#error\s+--\s+unsupported GNU version")
+
+
+@dataclasses.dataclass(frozen=True)
+class HostCompiler:
+    """The host C++ compiler nvcc compiles a CUDA extension's host code with: the command (`name`), its path (None:
+    not found), why that one (`why`), and from its `--version` the family ("gcc", "clang" or None) and version."""
+
+    name: str
+    path: Optional[str]
+    why: str
+    family: Optional[str] = None
+    version: Optional[Tuple[int, ...]] = None
+
+    def describe(self):
+        """`g++ (GCC 12.2.0; nvcc's default, g++ on PATH)`."""
+        if self.version is None:
+            return "%s (%s)" % (self.name, self.why)
+        return "%s (%s %s; %s)" % (
+            self.name,
+            "GCC" if self.family == "gcc" else "Clang",
+            _dotted(self.version),
+            self.why,
+        )
+
+
+def _ccbin(flags):
+    """The value of -ccbin / --compiler-bindir in a flag string, or None."""
+    found = re.search(r"(?:-ccbin|--compiler-bindir)(?:=|\s+)(\S+)", flags or "")
+    return found.group(1) if found else None
+
+
+def host_compiler_fact(environ=None, timeout=10.0):
+    """Return the HostCompiler nvcc takes for torch.utils.cpp_extension's CUDA builds, in nvcc's order: -ccbin in
+    NVCC_PREPEND_FLAGS / NVCC_APPEND_FLAGS (nvcc adds them to every command: NVIDIA's nvcc documentation), else $CC
+    (cpp_extension passes `-ccbin $CC` when CC is set, torch 2.0 to 2.13: _write_ninja_file_and_compile_objects,
+    unix_wrap_ninja_compile), else NVCC_CCBIN (nvcc's variable for the default host compiler), else g++ on PATH
+    (nvcc's default on Linux). A -ccbin naming a directory means g++ in it. One bounded `--version` call."""
+    from checks.machine import probe
+
+    environ = os.environ if environ is None else environ
+    name, why = None, None
+    for variable in ("NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS"):
+        name = _ccbin(environ.get(variable))
+        if name:
+            why = "-ccbin in $%s" % variable
+            break
+    else:
+        if environ.get("CC"):
+            name, why = environ["CC"], "$CC, which cpp_extension passes to nvcc as -ccbin"
+        elif environ.get("NVCC_CCBIN"):
+            name, why = environ["NVCC_CCBIN"], "$NVCC_CCBIN"
+        else:
+            name, why = "g++", "nvcc's default: g++ on PATH"
+    if os.path.isdir(name):
+        name = os.path.join(name, "g++")
+    path = name if os.path.isabs(name) and os.access(name, os.X_OK) else shutil.which(name, path=environ.get("PATH"))
+    if path is None:
+        return HostCompiler(name=name, path=None, why=why)
+    code, out = probe.run_command([path, "--version"], timeout)
+    family, version = compiler_banner(out) if code == 0 else (None, None)
+    return HostCompiler(name=name, path=path, why=why, family=family, version=version)
+
+
+def host_config_gcc_limit(home):
+    """Return the newest GCC major the toolkit at `home` accepts, read from its include/crt/host_config.h (also
+    targets/*/include/crt/host_config.h, where NVIDIA's packages keep it) as nvcc checks it (HOST_CONFIG_GNU), or
+    None where the header or the guard is not there."""
+    import glob
+
+    places = [os.path.join(home, "include", "crt", "host_config.h")]
+    places += sorted(glob.glob(os.path.join(glob.escape(home), "targets", "*", "include", "crt", "host_config.h")))
+    for place in places:
+        try:
+            with open(place, encoding="utf-8", errors="replace") as f:
+                text = f.read(1 << 20)
+        except OSError:
+            continue
+        found = HOST_CONFIG_GNU.search(text)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def table_gcc_limit(release, bounds):
+    """Return the newest compiler major a CUDA release accepts by a table shaped like cpp_extension's
+    CUDA_GCC_VERSIONS / CUDA_CLANG_VERSIONS ({"11.7": ((6, 0, 0), (12, 0))}: min <= version < max, the upper bound
+    exclusive), or None where the table has no row for it."""
+    row = (bounds or {}).get(release or "")
+    if not row:
+        return None
+    return row[1][0] - 1 if row[1][1:2] in ((0,), ()) else row[1][0]
+
+
+def host_compiler_problem(toolkit, compiler, cpp_extension=None):
+    """Return a Blocker (WARN: torch runs; every CUDA extension build stops) when the host compiler nvcc would use
+    (`compiler`, a HostCompiler) is newer than the toolkit supports: for GCC the toolkit's own host_config.h guard
+    (host_config_gcc_limit), else the installed cpp_extension's CUDA_GCC_VERSIONS row of its release (torch's
+    _check_cuda_version raises "The current installed version of g++ (12.2.0) is greater than the maximum required
+    version by CUDA 11.7"); for Clang its CUDA_CLANG_VERSIONS. The fix: a compiler it supports for CC/CXX (nvcc's
+    -ccbin), or a toolkit whose table accepts this compiler (named from the same table). None otherwise."""
+    from checks.report import WARN
+
+    if toolkit.home is None or not toolkit.release or compiler.version is None or compiler.family is None:
+        return None
+    limit, source = None, None
+    if compiler.family == "gcc":
+        limit = host_config_gcc_limit(toolkit.home)
+        source = "its include/crt/host_config.h, which nvcc reads" if limit is not None else None
+    table = getattr(cpp_extension, "CUDA_GCC_VERSIONS" if compiler.family == "gcc" else "CUDA_CLANG_VERSIONS", None)
+    if limit is None:
+        limit = table_gcc_limit(toolkit.release, table)
+        source = "torch.utils.cpp_extension's table for CUDA %s" % toolkit.release if limit is not None else None
+    if limit is None or compiler.version[0] <= limit:
+        return None
+    word = "GCC" if compiler.family == "gcc" else "Clang"
+    newer = sorted(
+        (r for r in (table or {}) if _release_key(r) > _release_key(toolkit.release)
+         and (table_gcc_limit(r, table) or 0) >= compiler.version[0]),
+        key=_release_key,
+    )  # fmt: skip
+    later = (
+        "a CUDA %s or newer toolkit, which accepts %s %d (torch.utils.cpp_extension's table), with CUDA_HOME at it"
+        % (newer[0], word, compiler.version[0])
+        if newer
+        else "a newer CUDA toolkit that accepts %s %d (NVIDIA's CUDA Installation Guide lists the host compilers "
+        "of each release), with CUDA_HOME at it" % (word, compiler.version[0])
+    )
+    if compiler.family == "gcc":
+        fix = (
+            "install GCC %d (Debian/Ubuntu: `apt install gcc-%d g++-%d`; conda: `gcc=%d gxx=%d`) and build with "
+            "`CC=gcc-%d CXX=g++-%d` (cpp_extension passes $CC to nvcc as -ccbin; elsewhere `nvcc -ccbin g++-%d`), "
+            "or use %s" % ((limit,) * 8 + (later,))
+        )
+    else:
+        fix = "build with a Clang %d or older (CC/CXX, nvcc -ccbin), or use %s" % (limit, later)
+    stops = (
+        'nvcc: "#error -- unsupported GNU version! gcc versions later than %d are not supported!"' % limit
+        if compiler.family == "gcc"
+        else "nvcc's host_config.h and cpp_extension refuse it"
+    )
+    return Blocker(
+        status=WARN,
+        summary="the host compiler nvcc would use, %s, is newer than the CUDA %s toolkit at %s supports (%s up to "
+        "%d, by %s): every CUDA extension build stops (%s)"
+        % (compiler.describe(), toolkit.release, toolkit.home, word, limit, source, stops),
+        expected="%s <= %d for CUDA %s" % (word, limit, toolkit.release),
+        actual="%s %s" % (word, _dotted(compiler.version)),
+        fix=fix,
+    )

@@ -1,6 +1,7 @@
 """Verify check for what torch.utils.cpp_extension builds extensions with (toolchain.py's facts): that the module
-imports (setuptools 70 against torch < 2.2), the CUDA toolkit's major version against torch's, and ninja. A machine
-without ninja or a toolkit is not at fault (most never build an extension): the line then says so and SKIPs."""
+imports (setuptools 70 against torch < 2.2), the CUDA toolkit's major version against torch's, the host compiler
+nvcc would use against the toolkit's supported range, and ninja. A machine without ninja or a toolkit is not at
+fault (most never build an extension): the line then says so and SKIPs."""
 
 import contextlib
 import io
@@ -18,6 +19,9 @@ def check_extensions(ctx):
     if torch is None:
         return Result(name="extensions", status=SKIP, summary="torch did not import")
     if ctx.quick:  # importing cpp_extension brings setuptools and pkg_resources: 0.2 s of torch 2.0.1's verify --quick
+        problem = _chosen_toolkit(torch)
+        if problem is not None:
+            return problem.result("extensions")
         return Result(name="extensions", status=SKIP, summary="--quick skips the extension-build toolchain")
     torch_dir = os.path.dirname(torch.__file__)
     stderr = io.StringIO()
@@ -54,6 +58,8 @@ def check_extensions(ctx):
     if mismatch is not None:
         return mismatch.result("extensions")
     problem = _toolkit_problem(ctx, toolkit) if torch.version.cuda else None
+    if problem is None and torch.version.cuda and toolkit.home is not None:
+        problem = toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), torch.utils.cpp_extension)
     if problem is not None:
         return problem.result("extensions")
     ninja = toolchain.ninja_fact()
@@ -73,6 +79,22 @@ def check_extensions(ctx):
         else "CPU build"
     )
     return Result(name="extensions", status=PASS, summary="cpp_extension imports; ninja %s; %s" % (ninja.version, cuda))
+
+
+def _chosen_toolkit(torch):
+    """--quick's extension judgements, without importing cpp_extension: where a CUDA build runs with a toolkit
+    this run is pointed at ($CUDA_HOME or $CUDA_PATH; not nvcc on PATH or /usr/local/cuda), its CUDA major against
+    torch's (toolkit_mismatch), then the host compiler nvcc would use against the toolkit's own host_config.h (two
+    bounded --version calls and one header read). A Blocker or None."""
+    if not torch.version.cuda:
+        return None
+    toolkit = toolchain.cuda_toolkit_fact()
+    if toolkit.home is None or toolkit.how not in ("$CUDA_HOME", "$CUDA_PATH"):
+        return None
+    mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
+    if mismatch is not None:
+        return mismatch
+    return toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), None)
 
 
 def _gpus(ctx):

@@ -30,6 +30,13 @@ def env_hint(ctx):
     # `pixi install` alone keeps an environment it believes in sync (a pip install inside it goes unseen): remove
     # it first (`pixi clean -e`, crates/pixi_cli/src/clean.rs@v0.77.0).
     fix = "reinstall the environment: `pixi clean -e %s && pixi install -e %s%s`" % (e.env, e.env, variant)
+    needs = isolated_needs(e)
+    if needs:  # pixi install stops at that build again: the pypi line's fix comes first
+        names = ", ".join('"%s"' % n.package for n in needs)
+        fix = (
+            "first add `no-build-isolation = [%s]` under [pypi-options] (the pypi line: its isolated build has no "
+            "torch, so pixi install stops there), then %s" % (names, fix)
+        )
     pip = os.path.join(
         os.path.dirname(os.path.abspath(e.ws.path)), "envs", e.env, e.platform.name + ".requirements.txt"
     )
@@ -344,6 +351,9 @@ def check_pypi(ctx):
     e = ctx.expect
     if e is None:
         return Result(name="pypi", status=SKIP, summary="no pixi environment given (--env NAME)")
+    isolated = _isolated_builds(e)
+    if isolated is not None:
+        return isolated
     libc, explicit = wheels.declared_libc(e.platform)
     plain = {}
     for name, specs in sorted(e.pypi.items()):
@@ -433,6 +443,35 @@ def check_pypi(ctx):
         name="pypi",
         status=PASS,
         summary="%d PyPI dependencies installed, none with a wheel for a glibc newer than %s" % (len(plain), libc),
+    )
+
+
+def isolated_needs(e):
+    """The BuildNeeds of an expectation's PyPI dependencies that are not installed because their build imports torch
+    and pixi builds them isolated (checks/workspace/builds.py, its sources); [] without PyPI dependencies."""
+    from checks.workspace import builds, wheels
+
+    pypi = getattr(e, "pypi", None) or {}
+    absent = [n for n in pypi if wheels.normal(n) not in wheels.TORCH_FAMILY and wheels.installed_tags(n) is None]
+    return builds.isolated_needs(e.ws, e.env, pypi, absent) if absent else []
+
+
+def _isolated_builds(e):
+    """The pypi line's FAIL for isolated_needs(e), or None."""
+    from checks.workspace import builds
+
+    needs = isolated_needs(e)
+    if not needs:
+        return None
+    summary, hint = builds.describe(needs, e.env, e.deps)
+    return Result(
+        name="pypi",
+        status=FAIL,
+        summary=summary,
+        expected="%s built with the environment's torch" % ", ".join(n.package for n in needs),
+        actual="not installed (its isolated build has no torch)",
+        hint=hint,
+        data={"fact": "; ".join("%s: %s; %s" % (n.package, n.evidence, n.isolated_by) for n in needs)},
     )
 
 

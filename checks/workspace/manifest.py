@@ -578,6 +578,22 @@ class Workspace:
         extra = [url for t in tables for url in t.get("extra-index-urls") or []]
         return list(dict.fromkeys([primary] + extra))
 
+    def no_build_isolation(self, env_name):
+        """Return the PyPI packages an environment builds without build isolation: True for all (`no-build-isolation
+        = true`), else a tuple of PEP 503 names, merged over the workspace's, the default feature's and the
+        environment's features' [pypi-options] (union-like: pixi_manifest.md@v0.77.0, "pypi-options" and "No
+        Build Isolation")."""
+        tables = [self.table.get("pypi-options") or {}]
+        tables += [f.table.get("pypi-options") or {} for f in self.environment(env_name).features]
+        names = []
+        for table in tables:
+            value = table.get("no-build-isolation") if isinstance(table, dict) else None
+            if value is True:
+                return True
+            if isinstance(value, list):
+                names += [re.sub(r"[-_.]+", "-", n).lower() for n in value if isinstance(n, str)]
+        return tuple(dict.fromkeys(names))
+
     def task(self, name):
         """Return a task's table (`cmd`, `depends-on`, `description`, ...) from the root or any feature, or None."""
         for table in [self.default.table] + [f.table for f in self.features.values()]:
@@ -910,6 +926,9 @@ class _Shapes:
                 self.want(options["index-url"], path + ["pypi-options", "index-url"], str, "a URL (a string)")
             if "extra-index-urls" in options:
                 self.strings(options["extra-index-urls"], path + ["pypi-options", "extra-index-urls"], "a URL")
+            if "no-build-isolation" in options and not isinstance(options["no-build-isolation"], bool):
+                where = path + ["pypi-options", "no-build-isolation"]
+                self.strings(options["no-build-isolation"], where, "a package name (a string), or true for all")
         if workspace:
             return
         self.dependencies(table, path)

@@ -425,3 +425,50 @@ def test_a_thread_refused_by_a_seccomp_filter_names_the_filter_before_the_pids_l
     assert "20.10.10" in cause.fix and cause.fact == "clone3: EPERM under a seccomp filter"
     monkeypatch.setattr(system, "clone3_refused", lambda: False)
     assert "pids.max" in diagnosis.explain("RuntimeError: can't start new thread", found).meaning
+
+
+# nvcc's #error for a host GCC newer than CUDA 11.7 takes (mlverse/torch#631 and its duplicates: the toolkit's
+# crt/host_config.h line 132), and cpp_extension's own refusal (torch 2.0.1's _check_cuda_version, raised with this
+# machine's g++ 12.2.0 and a CUDA 11.7 nvcc).
+HOST_GNU_TEXT = (
+    "/usr/local/cuda-11.7/bin/../targets/x86_64-linux/include/crt/host_config.h:132:2: error: #error -- unsupported "
+    "GNU version! gcc versions later than 11 are not supported! The nvcc flag '-allow-unsupported-compiler' can be "
+    "used to override this version check; however, using an unsupported host compiler may cause compilation failure "
+    "or incorrect run time execution. Use at your own risk.\n"
+)
+HOST_BOUND_TEXT = (
+    "RuntimeError: The current installed version of g++ (12.2.0) is greater than the maximum required version by "
+    "CUDA 11.7. Please make sure to use an adequate version of g++ (>=6.0.0, <12.0)."
+)
+
+
+@pytest.mark.parametrize("text", [HOST_GNU_TEXT, HOST_BOUND_TEXT])
+def test_a_host_compiler_the_toolkit_refuses_names_the_gcc_it_takes(tmp_path, monkeypatch, text):
+    """The toolkit CUDA_HOME names (CUDA 11.7, its header's guard at 11) and $CC a GCC 12: the rule names both and
+    GCC 11 for CC/CXX; where the facts here do not show it (CC a GCC 11 now), the message's own numbers decide."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    found = facts_for(monkeypatch, prefix, [packages])
+    home = tmp_path / "cuda-11.7"
+    _nvcc(home, NVCC_117)
+    (home / "include" / "crt").mkdir(parents=True)
+    (home / "include" / "crt" / "host_config.h").write_text(
+        "#if defined(__GNUC__)\n\n#if __GNUC__ > 11\n\n%s\n#endif /* __GNUC__ > 11 */\n"
+        % HOST_GNU_TEXT.split(": ", 2)[2]
+    )
+    for name, banner in (
+        ("gcc12", "g++ (Debian 12.2.0-14) 12.2.0"),
+        ("gcc11", "g++ (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0"),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "g++").write_text("#!/bin/sh\necho '%s'\necho 'Free Software Foundation'\n" % banner)
+        (tmp_path / name / "g++").chmod(0o755)
+    monkeypatch.setenv("CUDA_HOME", str(home))
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    for variable in ("NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"):
+        monkeypatch.delenv(variable, raising=False)
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "host-compiler" and "GCC 12.2.0" in cause.meaning and "CUDA 11.7" in cause.meaning
+    assert "CC=gcc-11 CXX=g++-11" in cause.fix
+    monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "host-compiler" and "GCC up to 11" in cause.meaning and "CC=gcc-11" in cause.fix

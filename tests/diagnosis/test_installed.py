@@ -10,7 +10,7 @@ import pytest
 from diagnosis_facts import facts_for, site
 
 from checks import diagnosis
-from checks.machine import provenance
+from checks.machine import interpreter, provenance
 
 
 def test_a_torch_from_the_user_site_is_the_cause_whatever_it_raises(tmp_path, monkeypatch):
@@ -363,3 +363,118 @@ def test_a_failure_in_a_package_pinned_to_another_torch_names_the_pin(tmp_path, 
     assert cause.rule == "requirement"
     assert "xformers 0.0.23 requires torch==2.1.1" in cause.meaning
     assert cause.fix.startswith('python -m pip install "xformers" "torch==2.2.0"')
+
+
+def upgraded_venv(
+    tmp_path, monkeypatch, cfg="home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.10.12\n"
+):
+    """A venv Python 3.10 made, torch in its lib/python3.10/site-packages, now run by Python 3.11.2 (its bin/python a
+    link to /usr/bin/python3, which an OS upgrade moved to 3.11: discuss.python.org/t/12588)."""
+    prefix, packages = site(tmp_path, name="venv")
+    if cfg is not None:
+        (prefix / "pyvenv.cfg").write_text(cfg)
+    found = facts_for(monkeypatch, prefix, [prefix / "lib" / "python3.11" / "site-packages"])
+    return dataclasses.replace(found, python_sites=interpreter.python_sites(str(prefix), (3, 11, 2))), prefix
+
+
+def test_a_venv_whose_python_was_upgraded_is_re_created(tmp_path, monkeypatch):
+    """`No module named 'torch'` while the venv's pyvenv.cfg says 3.10 and torch is in lib/python3.10: the venv
+    was made by another Python; re-create it (never PYTHONPATH: its extensions are 3.10's)."""
+    found, prefix = upgraded_venv(tmp_path, monkeypatch)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
+    assert cause.rule == "other-python" and "created with Python 3.10" in cause.meaning and "3.11.2" in cause.meaning
+    assert "python3.11 -m venv --clear %s" % prefix in cause.fix and "PYTHONPATH" not in cause.fix
+    assert diagnosis.explain("ModuleNotFoundError: No module named 'yaml'", found).rule != "other-python"
+
+
+def test_a_prefix_with_another_python_s_packages_but_no_venv(tmp_path, monkeypatch):
+    """No pyvenv.cfg (a conda or system prefix whose Python changed minor version): torch is named in the other
+    Python's site-packages, and installed for this one."""
+    found, prefix = upgraded_venv(tmp_path, monkeypatch, cfg=None)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
+    assert cause.rule == "other-python" and "site-packages of Python 3.10" in cause.meaning
+    assert "python3.11 -m pip install torch" in cause.fix
+
+
+# pip 23.2.1's output (a venv with torch installed, its folder shown as /opt/venv) for `pip wheel --no-deps
+# ./needs_torch`, a project whose setup.py is `from setuptools import setup` / `import torch` / `setup(...)`: run on
+# this team's machine; flash-attn's reports (Dao-AILab/flash-attention#246 and its duplicates) show the same frames
+# under "Collecting flash-attn".
+PIP_ISOLATED = """Processing ./needs_torch
+  Installing build dependencies: started
+  Installing build dependencies: finished with status 'done'
+  Getting requirements to build wheel: started
+  Getting requirements to build wheel: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  × Getting requirements to build wheel did not run successfully.
+  │ exit code: 1
+  ╰─> [21 lines of output]
+      Traceback (most recent call last):
+        File "%(hooks)s/_in_process.py", line 353, in <module>
+          main()
+        File "%(hooks)s/_in_process.py", line 335, in main
+          json_out['return_val'] = hook(**hook_input['kwargs'])
+        File "%(hooks)s/_in_process.py", line 118, in get_requires_for_build_wheel
+          return hook(config_settings)
+        File "%(backend)s/build_meta.py", line 333, in get_requires_for_build_wheel
+          return self._get_build_requires(config_settings, requirements=[])
+        File "%(backend)s/build_meta.py", line 317, in run_setup
+          exec(code, locals())  # noqa: S102 # exec is intentional here
+        File "<string>", line 2, in <module>
+      ModuleNotFoundError: No module named 'torch'
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+""" % {
+    "hooks": "/opt/venv/lib/python3.11/site-packages/pip/_vendor/pyproject_hooks/_in_process",
+    "backend": "/tmp/pip-build-env-xrbnlpfu/overlay/lib/python3.11/site-packages/setuptools",
+}
+
+
+def test_a_module_missing_in_an_isolated_build_is_build_isolation(tmp_path, monkeypatch):
+    """pip's isolated build environment lacks torch although the environment has it: build without isolation,
+    naming the package (pip's `Processing`/`Collecting` line); without torch here, install it first. The same
+    `No module named 'torch'` outside a build is judged as before."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(PIP_ISOLATED, found)
+    assert cause.rule == "build-isolation" and "isolated build environment" in cause.meaning
+    assert "although this environment has torch" in cause.meaning
+    assert "pip install --no-build-isolation needs_torch" in cause.fix and "install torch" not in cause.fix
+    text = PIP_ISOLATED.replace(
+        "Processing ./needs_torch", "Collecting flash-attn\n  Using cached flash_attn-2.6.3.tar.gz"
+    )
+    assert 'no-build-isolation = ["flash-attn"]' in diagnosis.explain(text, found).fix
+    bare = facts_for(monkeypatch, prefix, [tmp_path / "empty"])
+    assert diagnosis.explain(PIP_ISOLATED, bare).fix.startswith("install torch into the environment first")
+    assert diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found).rule != "build-isolation"
+
+
+# uv's report of the same failure (whyNLP/LCKV#17, uv pip install of flash-attn 2.8.1), and pip 20's older form,
+# pep517's in_process and the unpacked source folder (imoneoi/openchat#8).
+UV_ISOLATED = (
+    "  × Failed to build `flash-attn==2.8.1`\n  ├─▶ The build backend returned an error\n  ╰─▶ Call to "
+    "`setuptools.build_meta:__legacy__.build_wheel` failed (exit status: 1)\n      ModuleNotFoundError: No module "
+    "named 'torch'\n      hint: This error likely indicates that `flash-attn@2.8.1` depends on `torch`, but doesn't "
+    "declare it as a build dependency. If `flash-attn` is a first-party package, consider adding `torch` to its "
+    "`build-system.requires`. Otherwise, `uv pip install torch` into the environment and re-run with "
+    "`--no-build-isolation`.\n"
+)
+PIP20_ISOLATED = (
+    "Getting requirements to build wheel ... error\nERROR: Command errored out with exit status 1:\ncommand: "
+    "/root/miniconda3/bin/python /root/miniconda3/lib/python3.8/site-packages/pip/_vendor/pep517/in_process/"
+    "_in_process.py get_requires_for_build_wheel /tmp/tmpt4c_a3i6\ncwd: "
+    "/tmp/pip-install-_op0fkvy/flash-attn_32ecdb534ca149cebac1b8d1956665eb\nComplete output (15 lines):\n"
+    'Traceback (most recent call last):\nFile "/tmp/pip-build-env-0d5h4yvd/overlay/lib/python3.8/site-packages/'
+    'setuptools/build_meta.py", line 341, in get_requires_for_build_wheel\n'
+    "ModuleNotFoundError: No module named 'torch'\n"
+)
+
+
+@pytest.mark.parametrize("text", [UV_ISOLATED, PIP20_ISOLATED])
+def test_uv_s_and_older_pip_s_isolated_builds_name_the_package(tmp_path, monkeypatch, text):
+    """uv's build backend error and pip 20's form name flash-attn as the package to build without isolation."""
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "build-isolation" and "pip install --no-build-isolation flash-attn`" in cause.fix

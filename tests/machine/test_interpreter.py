@@ -40,3 +40,36 @@ def test_a_pyenv_interpreter_is_rebuilt_by_pyenv():
     assert build.rebuild_command() == "pyenv install --force 3.11.7"
     assert interpreter._origin("/home/u/.pyenv/versions/3.10.4") == "pyenv"
     assert interpreter._origin("/usr") == "system"
+
+
+# pyvenv.cfg as CPython's venv writes it (Lib/venv/__init__.py, 3.10: home, include-system-site-packages, version),
+# and as uv writes it (`version_info`, as virtualenv does).
+PYVENV_310 = "home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.10.12\n"
+PYVENV_UV = "home = /opt/python/bin\nimplementation = CPython\nuv = 0.4.18\nversion_info = 3.10.15\n"
+
+
+def test_a_venv_made_by_another_python_is_read_from_its_pyvenv_cfg(tmp_path):
+    """A venv that Python 3.10 made (its packages in lib/python3.10/site-packages) run by 3.11: the version that
+    created it, its home, and the other Python's site-packages; an empty lib/python3.9 is no site-packages."""
+    venv = tmp_path / "venv"
+    (venv / "lib" / "python3.10" / "site-packages").mkdir(parents=True)
+    (venv / "lib" / "python3.9").mkdir()
+    (venv / "pyvenv.cfg").write_text(PYVENV_310)
+    sites = interpreter.python_sites(str(venv), (3, 11, 2))
+    assert (sites.created_with, sites.home, sites.running) == ("3.10.12", "/usr/bin", "3.11.2")
+    assert sites.created_minor() == "3.10" and sites.config == str(venv / "pyvenv.cfg")
+    assert sites.other_sites == (("3.10", str(venv / "lib" / "python3.10" / "site-packages")),)
+    assert interpreter.python_sites(str(venv), (3, 10, 12)).other_sites == ()
+    (venv / "pyvenv.cfg").write_text(PYVENV_UV)
+    assert interpreter.python_sites(str(venv), (3, 11, 2)).created_with == "3.10.15"
+
+
+def test_a_venv_this_python_made_has_no_other_python(tmp_path):
+    """A real venv made by this interpreter (venv.create): its pyvenv.cfg names this version, no other site."""
+    import sys
+    import venv
+
+    venv.create(str(tmp_path / "v"), with_pip=False)
+    sites = interpreter.python_sites(str(tmp_path / "v"))
+    assert sites.created_minor() == "%d.%d" % sys.version_info[:2] and sites.other_sites == ()
+    assert interpreter.python_sites(str(tmp_path / "none")).config is None

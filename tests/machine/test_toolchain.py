@@ -209,8 +209,11 @@ def ctx():
     return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, progress=lambda text: None)
 
 
-def test_quick_skips_the_extension_toolchain():
-    """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it)."""
+def test_quick_skips_the_extension_toolchain(monkeypatch):
+    """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it); with no
+    CUDA_HOME or CUDA_PATH it judges no toolkit (an nvcc on PATH included)."""
+    monkeypatch.delenv("CUDA_HOME", raising=False)
+    monkeypatch.delenv("CUDA_PATH", raising=False)
     quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
     result = extensions.check_extensions(quick)
     assert result.status == SKIP and "--quick" in result.summary
@@ -419,3 +422,127 @@ def test_extensions_line_names_an_installed_toolkit_cpp_extension_misses(ctx, tm
     monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
     result = extensions.check_extensions(ctx)
     assert result.status == WARN and result.hint.startswith("export CUDA_HOME=%s " % home)
+
+
+# GCC 12 as Debian 12 prints it (`g++ --version` on this team's machine) and CUDA 11.7's include/crt/host_config.h
+# around its GNU guard (the #error text as nvcc prints it from line 132: mlverse/torch#631 and its duplicates).
+GCC12_DEBIAN = "g++ (Debian 12.2.0-14+deb12u1) 12.2.0\nCopyright (C) 2022 Free Software Foundation, Inc.\n"
+HOST_CONFIG_117 = (
+    "#endif /* __powerpc__ */\n\n#if defined(__GNUC__)\n\n#if __GNUC__ > 11\n\n#error -- unsupported GNU version! gcc "
+    "versions later than 11 are not supported! The nvcc flag '-allow-unsupported-compiler' can be used to override "
+    "this version check; however, using an unsupported host compiler may cause compilation failure or incorrect run "
+    "time execution. Use at your own risk.\n\n#endif /* __GNUC__ > 11 */\n\n\n#if defined(__clang__) && "
+    "!defined(__ibmxl_vrm__) && !defined(__ICC) && !defined(__HORIZON__) && !defined(__APPLE__)\n\n"
+    "#if (__clang_major__ >= 14) || (__clang_major__ < 3) || ((__clang_major__ == 3) &&  (__clang_minor__ < 3))\n"
+)
+# torch.utils.cpp_extension's CUDA_GCC_VERSIONS rows (torch 2.13.0's: min <= version < max)
+GCC_BOUNDS = {"11.7": ((6, 0, 0), (12, 0)), "12.0": ((6, 0, 0), (13, 0)), "12.4": ((6, 0, 0), (14, 0))}
+
+
+def cuda_117(home, header=True):
+    """A CUDA 11.7 toolkit folder: bin/nvcc answering --version, and (as NVIDIA's packages lay it out) the header
+    under targets/x86_64-linux/include/crt, reached through include -> targets/x86_64-linux/include."""
+    nvcc_tool(home, NVCC_117)
+    if header:
+        crt = home / "targets" / "x86_64-linux" / "include" / "crt"
+        crt.mkdir(parents=True)
+        (crt / "host_config.h").write_text(HOST_CONFIG_117)
+    return kit(home, "11.7")
+
+
+def test_host_compiler_as_nvcc_takes_it(tmp_path):
+    """-ccbin in NVCC_PREPEND_FLAGS first, then $CC (cpp_extension's -ccbin), then NVCC_CCBIN, then g++ on PATH;
+    a -ccbin folder means its g++; the version is read from the compiler's --version."""
+    bin_ = tmp_path / "bin"
+    tool(str(bin_), "g++", GCC12_DEBIAN)
+    tool(str(tmp_path / "gcc11" / "bin"), "g++", GCC11_UBUNTU)
+    found = toolchain.host_compiler_fact({"PATH": str(bin_)})
+    assert (found.name, found.family, found.version) == ("g++", "gcc", (12, 2, 0)) and "default" in found.why
+    cc = str(tmp_path / "gcc11" / "bin" / "g++")
+    found = toolchain.host_compiler_fact({"PATH": str(bin_), "CC": cc})
+    assert found.version == (11, 4, 0) and "$CC" in found.why
+    found = toolchain.host_compiler_fact({"PATH": str(bin_), "CC": "g++", "NVCC_PREPEND_FLAGS": "-ccbin %s" % cc})
+    assert found.version == (11, 4, 0) and "NVCC_PREPEND_FLAGS" in found.why
+    found = toolchain.host_compiler_fact({"PATH": str(bin_), "NVCC_CCBIN": str(tmp_path / "gcc11" / "bin")})
+    assert found.version == (11, 4, 0) and found.name.endswith("gcc11/bin/g++")
+    assert toolchain.host_compiler_fact({"PATH": str(tmp_path / "none")}).path is None
+
+
+def test_host_config_guard_is_the_toolkit_s_limit(tmp_path):
+    """The newest GCC a toolkit takes is its host_config.h's `#if __GNUC__ > N` guard; no header, no limit."""
+    assert toolchain.host_config_gcc_limit(cuda_117(tmp_path / "cuda-11.7").home) == 11
+    assert toolchain.host_config_gcc_limit(cuda_117(tmp_path / "bare", header=False).home) is None
+    assert toolchain.table_gcc_limit("11.7", GCC_BOUNDS) == 11 and toolchain.table_gcc_limit("12.4", GCC_BOUNDS) == 13
+    assert toolchain.table_gcc_limit("10.2", GCC_BOUNDS) is None
+
+
+def test_a_host_gcc_newer_than_the_toolkit_supports(tmp_path):
+    """GCC 12 under CUDA 11.7 (its header stops at 11): WARN naming both and nvcc's #error, fixed by GCC 11 for
+    CC/CXX (-ccbin) or a toolkit the table accepts GCC 12 for (12.0); GCC 11 passes; without the header torch's
+    table decides the same."""
+    gcc12 = toolchain.HostCompiler(name="g++", path="/usr/bin/g++", why="nvcc's default", family="gcc",
+                                   version=(12, 2, 0))  # fmt: skip
+    gcc11 = toolchain.HostCompiler(name="g++-11", path="/usr/bin/g++-11", why="$CC", family="gcc", version=(11, 4))
+    toolkit = cuda_117(tmp_path / "cuda-11.7")
+    found = toolchain.host_compiler_problem(toolkit, gcc12, SimpleNamespace(CUDA_GCC_VERSIONS=GCC_BOUNDS))
+    assert found.status == WARN and "GCC 12.2.0" in found.summary and "CUDA 11.7" in found.summary
+    assert "gcc versions later than 11 are not supported" in found.summary and "host_config.h" in found.summary
+    assert "CC=gcc-11 CXX=g++-11" in found.fix and "-ccbin" in found.fix and "CUDA 12.0 or newer" in found.fix
+    assert toolchain.host_compiler_problem(toolkit, gcc11, SimpleNamespace(CUDA_GCC_VERSIONS=GCC_BOUNDS)) is None
+    bare = cuda_117(tmp_path / "bare", header=False)
+    found = toolchain.host_compiler_problem(bare, gcc12, SimpleNamespace(CUDA_GCC_VERSIONS=GCC_BOUNDS))
+    assert found.status == WARN and "cpp_extension's table" in found.summary
+    assert toolchain.host_compiler_problem(bare, gcc12, None) is None  # nothing says what CUDA 11.7 takes
+
+
+def test_extensions_line_warns_on_a_host_compiler_the_toolkit_refuses(ctx, tmp_path, monkeypatch):
+    """CUDA_HOME at CUDA 11.7 under a cu117 torch, $CC a GCC 12: WARN with the GCC 11 fix; CC at a GCC 11: not."""
+    toolkit = cuda_117(tmp_path / "cuda-11.7")
+    tool(str(tmp_path / "gcc12"), "g++", GCC12_DEBIAN)
+    tool(str(tmp_path / "gcc11"), "g++", GCC11_UBUNTU)
+    tool(str(tmp_path / "bin"), "ninja", "1.11.1\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin") + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("CUDA_HOME", toolkit.home)
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    for variable in ("TORCH_CUDA_ARCH_LIST", "NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    result = extensions.check_extensions(ctx)
+    assert result.status == WARN and "GCC 12.2.0" in result.summary and "gcc-11" in result.hint
+    monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
+    assert extensions.check_extensions(ctx).status == PASS
+
+
+def test_quick_still_judges_the_host_compiler_of_a_chosen_toolkit(tmp_path, monkeypatch):
+    """--quick imports no cpp_extension, but a toolkit CUDA_HOME names is still held against the host compiler by its
+    header: WARN for GCC 12 under CUDA 11.7; SKIP as before for GCC 11, or for a CPU build."""
+    toolkit = cuda_117(tmp_path / "cuda-11.7")
+    tool(str(tmp_path / "gcc12"), "g++", GCC12_DEBIAN)
+    tool(str(tmp_path / "gcc11"), "g++", GCC11_UBUNTU)
+    monkeypatch.setenv("CUDA_HOME", toolkit.home)
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    for variable in ("NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS", "NVCC_CCBIN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == WARN and "gcc versions later than 11" in result.summary
+    monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
+    assert extensions.check_extensions(quick).status == SKIP
+    monkeypatch.setenv("CC", str(tmp_path / "gcc12" / "g++"))
+    monkeypatch.setattr(torch.version, "cuda", None)
+    assert extensions.check_extensions(quick).status == SKIP
+
+
+def test_quick_still_judges_a_chosen_toolkit_of_another_major(tmp_path, monkeypatch):
+    """--quick: CUDA_HOME at a CUDA 12.2 toolkit under a cu117 torch WARNs as the full run does (no cpp_extension
+    import: nvcc --version against torch.version.cuda)."""
+    home = tmp_path / "cuda-12.2"
+    tool(str(home / "bin"), "nvcc", NVCC_122)
+    monkeypatch.setenv("CUDA_HOME", str(home))
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == WARN and "12.2" in result.summary and "CUDA_HOME" in result.hint

@@ -201,3 +201,36 @@ def test_a_missing_pypi_package_under_the_default_libc_names_the_default_and_thi
     assert verify_install.check_pypi(declared).hint == "`pixi install -e default`"
     monkeypatch.setattr(wheels, "installed_tags", lambda name: ("manylinux_2_17_x86_64", "manylinux2014_x86_64"))
     assert verify_install.check_pypi(_pixi_expectation(tmp_path)).status == "PASS"
+
+
+def test_a_package_whose_build_imports_torch_built_isolated_names_no_build_isolation(tmp_path, monkeypatch):
+    """pixi#1880: flash-attn among the PyPI dependencies, not installed (the isolated build stopped at `import
+    torch`): the pypi line names the isolated build and `no-build-isolation = ["flash-attn"]`, not the glibc; with
+    it declared, the line judges as before."""
+    from checks.workspace import manifest, wheels
+
+    path = tmp_path / "pixi.toml"
+    text = (
+        '[project]\nname = "florence2"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n\n[dependencies]\n'
+        'python = ">=3.11"\nsetuptools = "*"\n\n%s[pypi-dependencies]\ntorch = "*"\nflash-attn = "*"\n'
+    )
+
+    def expectation(options=""):
+        path.write_text(text % options)
+        ws = manifest.load(str(path))
+        platform = ws.env_platforms("default")[0]
+        on = ws.environment_on("default", platform)
+        expect = SimpleNamespace(ws=ws, env="default", platform=platform, pypi=on.pypi_dependencies,
+                                 deps=on.dependencies, chosen=None, candidates=[platform])  # fmt: skip
+        return SimpleNamespace(expect=expect)
+
+    monkeypatch.setattr(wheels, "installed_tags", lambda name: None)
+    monkeypatch.setattr(verify_install.probe, "host_glibc", lambda: "2.36")
+    result = verify_install.check_pypi(expectation())
+    assert result.status == FAIL and result.summary.startswith("flash-attn is not installed: its build imports torch")
+    assert 'no-build-isolation = ["flash-attn"]' in result.hint and "glibc" not in result.summary
+    # the reinstall other lines advise would stop at the same build: the no-build-isolation step comes first
+    assert verify_install.env_hint(expectation()).startswith('first add `no-build-isolation = ["flash-attn"]`')
+    declared = verify_install.check_pypi(expectation('[pypi-options]\nno-build-isolation = ["flash-attn"]\n\n'))
+    assert declared.status == FAIL and "no-build-isolation" not in declared.hint
+    assert verify_install.env_hint(expectation("[pypi-options]\nno-build-isolation = true\n\n")).startswith("reinstall")
