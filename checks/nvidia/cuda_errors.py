@@ -329,8 +329,10 @@ _NAME = re.compile(r"\b(cudaError[A-Z]\w*)")
 _DRIVER_NAME = re.compile(r"\bCUDA_ERROR_([A-Z0-9_]+)")
 # torch's CUDA initialisation warning `Error 34: CUDA driver is a stub library`; `CUDA error 702`; `error code 34`
 _CODE = re.compile(r"\b(?:CUDA )?[Ee]rror(?: code)?[ :=]+(\d{1,4})\b")
-# torch's C10_CUDA_CHECK `CUDA error: <text>`, and CUDA's own `CUDA Error: <text>` / `cuda runtime error (N) : <text>`
-_TEXT = re.compile(r"CUDA error: |CUDA Error: |cuda runtime error \(\d+\) : ", re.I)
+# torch's C10_CUDA_CHECK `CUDA error: <text>`, CUDA's own `CUDA Error: <text>`, and torch 0.x/1.x's THC forms
+# `cuda runtime error (N) : <text>` and `THCudaCheck FAIL file=... line=... error=N : <text>`, whose N is of the
+# numbering before CUDA 10.1 (48 for no kernel image, 59 for a device-side assert): the text, not N, is looked up
+_TEXT = re.compile(r"CUDA error: |CUDA Error: |cuda runtime error \(\d+\) : |THCudaCheck FAIL .*? error=\d+ : ", re.I)
 
 
 # NCCL's CUDACHECK warning, `Cuda failure 'text'` (NCCL's src/include/checks.h), and its driver-call form `Cuda

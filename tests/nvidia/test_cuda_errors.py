@@ -80,6 +80,12 @@ TIMEOUT = (  # torch >= 2.1's C10_CUDA_CHECK text (c10/cuda/CUDAException.cpp)
             "cudaErrorPeerAccessUnsupported",
         ),
         ("Last error:\nCuda failure 2 'out of memory'", "cudaErrorMemoryAllocation"),
+        # the numbering before CUDA 10.1 (its driver_types.h: cudaErrorNoKernelImageForDevice = 48); the text decides
+        (
+            "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=663 error=48 : no kernel image is "
+            "available for execution on the device",
+            "cudaErrorNoKernelImageForDevice",
+        ),
         # torch 1.x's THCudaCheck form (aten/src/THC/THCGeneral.cpp)
         (
             "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=50 error=100 : no CUDA-capable device "
