@@ -222,7 +222,9 @@ CUDA_SIGNATURES = (
     ),
     (
         "uvm",
-        r"CUDA unknown error - this may be due to an incorrectly set up environment|CUDA error: unknown error",
+        # torch 0.x/1.x's THC form carries the code of the numbering before CUDA 10.1 (30: cudaErrorUnknown)
+        r"CUDA unknown error - this may be due to an incorrectly set up environment|CUDA error: unknown error|"
+        r"cuda runtime error \(30\) : unknown error|error=30 : unknown error",
         "the driver's nvidia_uvm module is in a bad state (often after suspend or a crashed job; pytorch#159954)",
         "reload it: `sudo modprobe -r nvidia_uvm && sudo modprobe nvidia_uvm`, or reboot",
     ),

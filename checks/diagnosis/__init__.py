@@ -140,9 +140,10 @@ def by_cuda_error(parts, text, facts):
         if environ.get(name)
     ]
     return Cause(
-        meaning="%s (CUDA error %d, %s)" % (meaning, error.code, error.name),
+        meaning="%s (%s)" % (meaning, error.name),
         fix=fix,
-        fact="CUDA error %d %s: %s%s" % (error.code, error.name, error.text, "; " + ", ".join(shown) if shown else ""),
+        fact="CUDA error %s (code %d since CUDA 10.1): %s%s"
+        % (error.name, error.code, error.text, "; " + ", ".join(shown) if shown else ""),
     )
 
 

@@ -296,6 +296,12 @@ CLASSES = {
         "check the daemon (`echo get_server_list | nvidia-cuda-mps-control`) and that CUDA_MPS_PIPE_DIRECTORY "
         "matches its pipe folder; to run without MPS, stop it (`echo quit | nvidia-cuda-mps-control`)",
     ),
+    # 2 MemoryAllocation ("the API call failed because it was unable to allocate enough memory")
+    "out-of-memory": (
+        "the GPU's memory is full: this process's work does not fit in what is free, or other processes hold it",
+        "`nvidia-smi` lists the processes holding it: end them or use a free GPU; otherwise lower the batch size "
+        "(or use activation checkpointing, mixed precision)",
+    ),
     # 802 SystemNotReady, 919 FabricNotReady ("the fabric manager probe is still in progress")
     "fabric": (
         "the GPUs' NVSwitch / NVLink fabric is not up: the fabric manager is not running or has not finished",
@@ -322,6 +328,7 @@ CLASS_OF = {
     **dict.fromkeys((9, 701, 720, 912), "launch-config"),
     **dict.fromkeys((805, 806, 807, 808, 809, 810, 811), "mps"),
     **dict.fromkeys((802, 919), "fabric"),
+    **dict.fromkeys((2,), "out-of-memory"),
 }
 
 _NAME = re.compile(r"\b(cudaError[A-Z]\w*)")
@@ -340,6 +347,10 @@ _TEXT = re.compile(r"CUDA error: |CUDA Error: |cuda runtime error \(\d+\) : |THC
 _NCCL = re.compile(r"Cuda failure (?:\d+ )?'([^'\n]+)'")
 
 
+# torch's CUDACachingAllocator (c10/cuda/CUDACachingAllocator.cpp, 1.x to 2.x): `CUDA out of memory. Tried to ...`
+_TORCH_OOM = re.compile(r"CUDA out of memory\. Tried to allocate")
+
+
 def find(text):
     """Return the Error a failure's text names, or None: by its name, its code beside its text, or the text after
     `CUDA error: ` or inside NCCL's `Cuda failure '...'` (only there: some texts, such as `invalid argument`, are
@@ -352,6 +363,8 @@ def find(text):
         name = "cudaError" + "".join(word.capitalize() for word in driver.split("_"))
         if name in BY_NAME:
             return BY_NAME[name]
+    if _TORCH_OOM.search(text):  # torch's caching allocator reports cudaErrorMemoryAllocation in its own words
+        return BY_CODE[2]
     for found in _CODE.finditer(text):
         error = BY_CODE.get(int(found.group(1)))
         if error is not None and error.text.lower() in text[found.end() : found.end() + 200].lower():
@@ -363,7 +376,8 @@ def find(text):
     for found in _TEXT.finditer(text):
         rest = text[found.end() :].split("\n", 1)[0].strip().rstrip(".").lower()
         for error in ERRORS:
-            if rest == error.text.rstrip(".").lower() or rest.startswith(error.text.rstrip(".").lower() + ". "):
+            known = error.text.rstrip(".").lower()
+            if rest == known or rest.startswith((known + ". ", known + " at ")):  # THC adds ` at <file>:<line>`
                 return error
     return None
 

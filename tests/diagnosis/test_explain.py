@@ -94,4 +94,4 @@ def test_judge_replaces_an_exception_s_fail_with_its_cause_and_leaves_the_rest(t
     assert asked == [1]
     assert judged.name == raised.name and judged.status == FAIL and judged.actual == raised.actual
     assert "index out of range" in judged.summary and "CUDA_LAUNCH_BLOCKING=1" in judged.hint
-    assert judged.data["fact"].startswith("CUDA error 710") and judged.data["recognised"] is True
+    assert judged.data["fact"].startswith("CUDA error cudaErrorAssert (code 710") and judged.data["recognised"] is True

@@ -80,6 +80,12 @@ TIMEOUT = (  # torch >= 2.1's C10_CUDA_CHECK text (c10/cuda/CUDAException.cpp)
             "cudaErrorPeerAccessUnsupported",
         ),
         ("Last error:\nCuda failure 2 'out of memory'", "cudaErrorMemoryAllocation"),
+        # THC's `cuda runtime error (N) : <text> at <file>:<line>` (aten/src/THC/THCGeneral.cpp, torch 0.4 to 1.x)
+        (
+            "RuntimeError: cuda runtime error (38) : no CUDA-capable device is detected at "
+            "/pytorch/aten/src/THC/THCGeneral.cpp:51",
+            "cudaErrorNoDevice",
+        ),
         # the numbering before CUDA 10.1 (its driver_types.h: cudaErrorNoKernelImageForDevice = 48); the text decides
         (
             "THCudaCheck FAIL file=/pytorch/aten/src/THC/THCGeneral.cpp line=663 error=48 : no kernel image is "
@@ -118,3 +124,13 @@ def test_texts_that_name_no_documented_cause_are_not_judged(text):
 def test_every_text_is_found_after_the_prefix_torch_prints(error, form):
     found = cuda_errors.find(form % error.text)
     assert found is not None and found.text == error.text
+
+
+def test_torch_s_allocator_words_are_cuda_s_out_of_memory():
+    """c10/cuda/CUDACachingAllocator.cpp's message (2.0.1's format, as the 2.0.1 wheel's libc10_cuda.so holds it)."""
+    text = (
+        "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total "
+        "capacity; 6.80 GiB already allocated; 3.06 MiB free; 6.85 GiB reserved in total by PyTorch)"
+    )
+    error, meaning, fix = cuda_errors.judge(text)
+    assert error.name == "cudaErrorMemoryAllocation" and "memory is full" in meaning and "batch size" in fix
