@@ -39,8 +39,9 @@ explains the failure decides it, and the verdict names that fact:
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
-5b. a CUDA runtime error whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every cudaError_t
-   code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name one);
+5b. a CUDA runtime error or cuDNN status whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every
+   cudaError_t code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name
+   one; cuDNN's cudnnStatus_t likewise);
 6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
@@ -124,15 +125,17 @@ CUDA_CLASS_VARIABLES = {
 
 
 def by_cuda_error(parts, text, facts):
-    """Rule 5b: the CUDA error the text names (by name, code or cudaGetErrorString text), where NVIDIA documents a
-    cause for it (checks/nvidia/cuda_errors.py CLASS_OF); the fact names the code and the variables its fix
-    concerns that are set."""
+    """Rule 5b: the CUDA error the text names (by name, code or cudaGetErrorString text), or the cuDNN status, where
+    NVIDIA documents a cause for it (checks/nvidia/cuda_errors.py CLASS_OF, CUDNN_STATUSES); the fact names the
+    code and the variables its fix concerns that are set."""
     from checks.nvidia import cuda_errors
 
     found = cuda_errors.judge(text)
     if found is None:
         return None
     error, meaning, fix = found
+    if error.since == "cuDNN":
+        return Cause(meaning="%s (%s)" % (meaning, error.name), fix=fix, fact="cuDNN status %s" % error.name)
     environ = dict(facts.loader_inputs, **facts.variables)
     shown = [
         "%s=%s" % (name, environ[name])

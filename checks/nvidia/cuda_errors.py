@@ -1,4 +1,5 @@
-"""CUDA's runtime error codes (cudaError_t) with the cause each one names, for failures whose text carries one.
+"""CUDA's runtime error codes (cudaError_t), and cuDNN's statuses, with the cause each one names, for failures whose
+text carries one.
 
 ERRORS holds every code the CUDA runtime names, as rows (code, name, text, since): `name` and `text` are what
 cudaGetErrorName and cudaGetErrorString answer (torch prints `CUDA error: <text>`; its CUDA initialisation warning
@@ -382,11 +383,75 @@ def find(text):
     return None
 
 
+# cuDNN's statuses (cudnnStatus_t of cuDNN 8.5's cudnn_ops_infer.h; cudnnGetErrorString gives the name itself, and
+# torch prints `cuDNN error: CUDNN_STATUS_...`) whose documented meaning (cuDNN API reference, cudnnStatus_t) names
+# a cause outside the call: code, name, (meaning, fix). BAD_PARAM, INVALID_VALUE, NOT_SUPPORTED, MAPPING_ERROR,
+# INTERNAL_ERROR name none.
+CUDNN_STATUSES = {
+    # "resource allocation failed inside the cuDNN library ... usually an internal cudaMalloc() failure"
+    "CUDNN_STATUS_ALLOC_FAILED": (2, None),
+    # "usually returned when a call to cudnnCreate() fails ... due to an error in the CUDA Runtime API called by
+    # cudnnCreate() or by an error in the hardware setup"
+    "CUDNN_STATUS_NOT_INITIALIZED": (
+        1,
+        (
+            "cuDNN could not start (cudnnCreate failed in the CUDA runtime beneath it): in PyTorch nearly always "
+            "because the GPU's memory was already full when cuDNN made its handle, else a cuDNN that does not fit "
+            "the CUDA runtime or the driver",
+            "free the GPU (`nvidia-smi` lists what holds it) or lower the batch size; if its memory was free, check "
+            "verify's cudnn and libraries lines (the cuDNN loaded must be the environment's, built for its CUDA)",
+        ),
+    ),
+    # "The GPU program failed to execute. This is usually caused by a failure to launch some cuDNN kernel"
+    "CUDNN_STATUS_EXECUTION_FAILED": (
+        8,
+        (
+            "a cuDNN kernel failed to run on the GPU: most often this cuDNN / torch build has no kernels for the "
+            "GPU's architecture, or the GPU's memory is exhausted",
+            "verify's gpu-arch line names the build for this GPU; otherwise free GPU memory; "
+            "torch.backends.cudnn.enabled = False confirms that cuDNN is the part that fails",
+        ),
+    ),
+    # "The function requires a feature absent from the current GPU device"
+    "CUDNN_STATUS_ARCH_MISMATCH": (
+        6,
+        (
+            "the cuDNN function needs a GPU feature this GPU lacks: the GPU is too old for it",
+            "run on a newer GPU, or switch cuDNN off for this model (torch.backends.cudnn.enabled = False)",
+        ),
+    ),
+    # "A runtime library required by RNN calls (libcuda.so or nvcuda.dll) cannot be found in standard locations"
+    "CUDNN_STATUS_RUNTIME_PREREQUISITE_MISSING": (
+        11,
+        (
+            "cuDNN cannot find the driver's libcuda.so.1 in the standard locations",
+            "install the NVIDIA driver, or in a container start it with the NVIDIA runtime (`--gpus all`); "
+            "WSL2: put /usr/lib/wsl/lib on LD_LIBRARY_PATH",
+        ),
+    ),
+    # cuDNN 8's sub-libraries (libcudnn_ops_infer, libcudnn_cnn_infer, ...) check each other's versions
+    "CUDNN_STATUS_VERSION_MISMATCH": (
+        14,
+        (
+            "cuDNN libraries of different versions were loaded together (its sub-libraries check each other)",
+            "make one cuDNN visible: remove other cuDNN folders from LD_LIBRARY_PATH (verify's libraries line lists "
+            "what is loaded and from where)",
+        ),
+    ),
+}
+_CUDNN = re.compile(r"\b(CUDNN_STATUS_[A-Z_]+)\b")
+
+
 def judge(text):
-    """Return (Error, meaning, fix) of the CUDA error a failure's text names, where its documented meaning names
-    a cause (CLASS_OF), else None."""
+    """Return (Error, meaning, fix) of the CUDA error (or cuDNN status: an Error of `since` "cuDNN") a failure's
+    text names, where its documented meaning names a cause (CLASS_OF, CUDNN_STATUSES), else None."""
     error = find(text)
-    if error is None or error.code not in CLASS_OF:
-        return None
-    meaning, fix = CLASSES[CLASS_OF[error.code]]
-    return error, meaning, fix
+    if error is not None and error.code in CLASS_OF:
+        meaning, fix = CLASSES[CLASS_OF[error.code]]
+        return error, meaning, fix
+    for name in _CUDNN.findall(text or ""):
+        if name in CUDNN_STATUSES:
+            code, says = CUDNN_STATUSES[name]
+            meaning, fix = says or CLASSES["out-of-memory"]
+            return Error(code, name, name, "cuDNN"), meaning, fix
+    return None
