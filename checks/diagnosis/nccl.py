@@ -1,10 +1,10 @@
-"""NCCL's failures judged against the facts: NCCL reports a failed system call as `unhandled system error`
-(ncclSystemError) and names the call only in its own warnings (`NCCL WARN ...`, which torch >= 2.0 quotes after
-`Last error:`). Its shared-memory transport creates segments in /dev/shm (NCCL's src/transport/shm.cc through
-ncclShmOpen, src/misc/shmutils.cc: `Error while creating shared memory segment <name> (size N)`, `Call to
-shm_open failed`), so a /dev/shm too small for them, or one this user may not write, fails the communicator's set-up
-in exactly this way; NCCL's Troubleshooting guide ("Docker") runs containers with `--shm-size=1g` or `--ipc=host`,
-and Docker's default /dev/shm is 64 MiB."""
+"""NCCL's failures judged against the facts: two ranks on one GPU (NCCL's invalid usage), and the shared-memory
+transport. NCCL reports a failed system call as `unhandled system error` (ncclSystemError) and names the call only
+in its own warnings (`NCCL WARN ...`, which torch >= 2.0 quotes after `Last error:`). Its shared-memory transport
+creates segments in /dev/shm (NCCL's src/transport/shm.cc through ncclShmOpen, src/misc/shmutils.cc: `Error while
+creating shared memory segment <name> (size N)`, `Call to shm_open failed`), so a /dev/shm too small for them, or
+one this user may not write, fails the communicator's set-up in exactly this way; NCCL's Troubleshooting guide
+("Docker") runs containers with `--shm-size=1g` or `--ipc=host`, and Docker's default /dev/shm is 64 MiB."""
 
 import re
 
@@ -16,9 +16,36 @@ NCCL_SHM = re.compile(r"shm_open failed|ncclShmOpen|creating shared memory segme
 # NCCL's system-error class: torch's `NCCL error in: ..., unhandled system error` / `NCCL Error 2: unhandled system
 # error` and NCCL 2.12+'s result name (nccl.h: ncclSystemError = 2)
 NCCL_SYSTEM = re.compile(r"ncclSystemError|NCCL [Ee]rror 2\b|unhandled system error")
+# NCCL's init.cc: `Duplicate GPU detected : rank %d and rank %d both on CUDA device %lx` (ncclInvalidUsage) when two
+# ranks of one communicator on one host use the same GPU (same PCI bus id)
+DUPLICATE_GPU = re.compile(r"Duplicate GPU detected : rank (\d+) and rank (\d+) both on CUDA device ([0-9a-fA-F]+)")
 DOCKER_DEFAULT_SHM = 64 << 20  # Docker's default --shm-size (docker run reference)
 FULL = 256 << 20  # less free than this in a large /dev/shm: NCCL's segments of a few nodes' GPUs no longer fit
 DENIED = re.compile(r"Permission denied|EACCES", re.I)
+
+
+def by_duplicate_gpu(parts, facts):
+    """Two ranks of one NCCL communicator on the same GPU (DUPLICATE_GPU): each rank must select its own device
+    before NCCL starts, and a host runs at most one rank per GPU. The fact: the ranks and the device NCCL names, and
+    CUDA_VISIBLE_DEVICES where set (one GPU visible to every rank is the usual way there)."""
+    found = DUPLICATE_GPU.search(parts.text)
+    if found is None:
+        return None
+    visible = facts.variables.get("CUDA_VISIBLE_DEVICES")
+    one = visible is not None and len([v for v in visible.split(",") if v.strip()]) == 1
+    return Cause(
+        meaning="ranks %s and %s of this job both use the GPU at PCI bus %s: NCCL needs one GPU per rank%s"
+        % (
+            found.group(1),
+            found.group(2),
+            found.group(3),
+            " (CUDA_VISIBLE_DEVICES=%s shows one)" % visible if one else "",
+        ),
+        fix="select each rank's GPU before init_process_group: `torch.cuda.set_device(int(os.environ['LOCAL_RANK']))`"
+        " (torchrun sets LOCAL_RANK), and start at most as many ranks per host as it has GPUs (--nproc-per-node)",
+        fact="NCCL: rank %s and rank %s on device %s%s"
+        % (found.group(1), found.group(2), found.group(3), "; CUDA_VISIBLE_DEVICES=%s" % visible if visible else ""),
+    )
 
 
 def by_nccl(parts, facts):
@@ -27,6 +54,9 @@ def by_nccl(parts, facts):
         bare NCCL system error and /dev/shm is at most Docker's 64 MiB default), or this user may not create files there
         (NCCL's warning says Permission denied), or a large /dev/shm is full (ENOSPC with under FULL free: leftovers of
     ended jobs; NVIDIA/nccl#525). None otherwise."""
+    duplicate = by_duplicate_gpu(parts, facts)
+    if duplicate is not None:
+        return duplicate
     text = parts.text
     named = NCCL_SHM.search(text) is not None
     if not named and NCCL_SYSTEM.search(text) is None:

@@ -68,3 +68,18 @@ def test_a_dev_shm_this_user_may_not_write(tmp_path, monkeypatch):
     facts = facts_for(monkeypatch, prefix, [str(packages)], shm_bytes=16 * GIB, shm_free_bytes=16 * GIB)
     cause = diagnosis.explain(DENIED, facts)
     assert cause.rule == "nccl" and "Permission denied" in cause.meaning and "chmod 1777 /dev/shm" in cause.fix
+
+
+DUPLICATE = (  # torch 2.0's NCCL error quoting NCCL 2.14.3's warning after `Last error:` (NCCL's init.cc text)
+    "torch.distributed.DistBackendError: NCCL error in: ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1275, "
+    "internal error, NCCL version 2.14.3\nncclInternalError: Internal check failed.\nLast error:\n"
+    "Duplicate GPU detected : rank 0 and rank 4 both on CUDA device 7000"
+)
+
+
+def test_two_ranks_on_one_gpu_name_the_device_and_set_device(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    facts = facts_for(monkeypatch, prefix, [str(packages)])
+    cause = diagnosis.explain(DUPLICATE, facts)
+    assert cause.rule == "nccl" and "ranks 0 and 4 of this job both use the GPU at PCI bus 7000" in cause.meaning
+    assert "torch.cuda.set_device(int(os.environ['LOCAL_RANK']))" in cause.fix
