@@ -8,14 +8,18 @@ file lists)."""
 import dataclasses
 import glob
 import platform
+import re
 import struct
 import sys
 
 from checks import compat
 from checks.diagnosis.model import Cause
+from checks.machine import distributions
 
 DOMAIN = ("torch", "torchvision", "torchaudio")
 NO_MATCH = ("No matching distribution found for torch", "satisfies the requirement torch")
+# pip's refusal of a wheel file given by name or URL (pip/_internal/resolution/resolvelib/factory.py)
+UNSUPPORTED_WHEEL = re.compile(r"(\S+?)-([^-\s]+)-([^-\s]+)-([^-\s]+)\.whl is not a supported wheel on this platform")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +86,53 @@ def problem(where):
     return None
 
 
+def refused_wheel(text):
+    """Return (meaning, fix, fact) when pip refused a wheel file (UNSUPPORTED_WHEEL) whose PEP 425 tags this
+    interpreter cannot install (checks/machine/distributions.py supported()), naming the tag that does not fit;
+    None otherwise."""
+    found = UNSUPPORTED_WHEEL.search(text)
+    if found is None:
+        return None
+    name = found.group(0).split(" is not ")[0].rsplit("/", 1)[-1]
+    python, abi, plat = found.group(2), found.group(3), found.group(4)
+    ours = distributions.interpreter_tag()
+    if distributions.supported("%s-%s-%s" % (python, abi, plat)):
+        return None
+    if not distributions.supported("%s-%s-%s" % (python, abi, ours[2])):
+        wrong = "it is for Python %s (%s), this is Python %s (%s)" % (
+            _python_of(python),
+            python,
+            _python_of(ours[0]),
+            ours[0],
+        )
+        fix = "take the %s wheel of the same release (the file with %s-%s in its name), or run it with Python %s" % (
+            ours[0],
+            ours[0],
+            ours[1],
+            _python_of(python),
+        )
+    else:
+        wrong = "it is for the platform %s, this machine is %s" % (plat, ours[2])
+        fix = "take the wheel built for %s (or let pip choose: pip install with the release's index URL)" % ours[2]
+    return (
+        "pip refused the wheel %s: %s" % (name, wrong),
+        fix,
+        "wheel tags %s-%s-%s; this interpreter %s-%s-%s" % ((python, abi, plat) + tuple(ours)),
+    )
+
+
+def _python_of(tag):
+    found = re.match(r"^[a-z]+(\d)(\d+)$", tag.split(".")[0])
+    return "%s.%s" % found.groups() if found else tag
+
+
 def by_no_wheel(parts, facts):
-    """Rule 1d: torch (torchvision, torchaudio) is missing, or pip found no distribution of it, and this interpreter
-    or platform has no torch wheel on PyPI (problem())."""
+    """Rule 1d: pip refused a wheel file whose tags this interpreter cannot install (refused_wheel), or torch
+    (torchvision, torchaudio) is missing, or pip found no distribution of it, and this interpreter or platform has
+    no torch wheel on PyPI (problem())."""
+    refused = refused_wheel(parts.text)
+    if refused is not None:
+        return Cause(meaning=refused[0], fix=refused[1], fact=refused[2])
     missing = (parts.missing_module or "").split(".")[0] in DOMAIN
     if not missing and not any(words in parts.text for words in NO_MATCH):
         return None

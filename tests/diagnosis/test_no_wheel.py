@@ -52,3 +52,18 @@ def test_a_missing_torch_on_a_32_bit_python_is_judged_by_it(tmp_path, monkeypatc
     assert cause.rule == "no-wheel" and "64-bit wheels only" in cause.meaning
     monkeypatch.setattr(no_wheel, "here", lambda glibc: LINUX)
     assert diagnosis.explain(NO_MATCH, facts).rule != "no-wheel"
+
+
+def test_a_wheel_file_for_another_python_or_platform_is_named():
+    """pip's `<file> is not a supported wheel on this platform.` (pip/_internal/resolution/resolvelib/factory.py),
+    judged by the file's PEP 425 tags against this interpreter's."""
+    ours = no_wheel.distributions.interpreter_tag()
+    other = "cp310" if ours[0] != "cp310" else "cp312"
+    text = "ERROR: torch-2.0.1+cu117-%s-%s-%s.whl is not a supported wheel on this platform." % (other, other, ours[2])
+    meaning, fix, fact = no_wheel.refused_wheel(text)
+    assert "pip refused the wheel torch-2.0.1+cu117-%s" % other in meaning and "it is for Python" in meaning
+    assert "take the %s wheel" % ours[0] in fix
+    windows = "ERROR: torch-2.0.1-%s-%s-win_amd64.whl is not a supported wheel on this platform." % ours[:2]
+    assert "platform win_amd64" in no_wheel.refused_wheel(windows)[0]
+    fits = "ERROR: torch-2.0.1-%s-%s-%s.whl is not a supported wheel on this platform." % ours
+    assert no_wheel.refused_wheel(fits) is None  # pip's reason is elsewhere: nothing decided here
