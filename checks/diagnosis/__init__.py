@@ -8,6 +8,8 @@ explains the failure decides it, and the verdict names that fact:
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
 1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
    interpreter was upgraded: pyvenv.cfg's version against the running one);
+1e. a failure of a build without CUDA ("Torch not compiled with CUDA enabled", no NCCL) where torch's version.py
+   says it is a CPU build (build.py);
 1d. torch is missing, or pip found none, where PyPI has no torch wheel for this interpreter or platform (no_wheel.py);
 1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
    its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
@@ -46,9 +48,9 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), no_wheel.py (1d), libraries.py (3), gpu.py (3b, 3e), triton.py (3h), environment.py (the variable the
-error quotes, 4, and the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the order they are
-tried in (explain) and gather().
+2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), gpu.py (3b, 3e), triton.py (3h), environment.py (the
+variable the error quotes, 4, and the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the
+order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -57,6 +59,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 import dataclasses
 import os
 
+from checks.diagnosis.build import by_build
 from checks.diagnosis.cpu import by_cpu
 from checks.diagnosis.environment import (
     by_host_compiler,
@@ -184,6 +187,7 @@ FACT_RULES = (
     "foreign-path",
     "other-python",
     "no-wheel",
+    "build",
     "stdlib",
     "toolchain",
     "host-compiler",
@@ -224,6 +228,7 @@ def explain(text, facts):
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("other-python", lambda: by_other_python(parts, facts)),
         ("no-wheel", lambda: by_no_wheel(parts, facts)),
+        ("build", lambda: by_build(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
         ("host-compiler", lambda: by_host_compiler(parts, facts)),
