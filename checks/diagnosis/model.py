@@ -150,8 +150,8 @@ NUMPY_API = re.compile(
 UNDEFINED = re.compile(r"(?:(\S+\.so[.\d]*): )?undefined symbol: (\S+?)(?:, version (\S+))?$", re.M)
 VERSION_NOT_FOUND = re.compile(r"version `([A-Z]+)_([\d.]+)' not found(?: \(required by ([^)]+)\))?")
 REMEDY = re.compile(
-    r"(?:^|[.!:]\s+)((?:Please|Try|To fix|To resolve|You (?:can|may|should|need|might)|Consider|Set|Use|Install|"
-    r"Run|Make sure|Ensure|Either)\b[^\n]*)",
+    r"(?:^|[.!:]\s+|(?:[Aa]s a (?:temporary )?(?:fix|workaround)),\s+)((?:Please|Try|To fix|To resolve|"
+    r"[Yy]ou (?:can|may|should|need|might)|Consider|Set|Use|Install|Run|Make sure|Ensure|Either)\b[^\n]*)",
     re.M,
 )
 

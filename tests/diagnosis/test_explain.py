@@ -95,3 +95,19 @@ def test_judge_replaces_an_exception_s_fail_with_its_cause_and_leaves_the_rest(t
     assert judged.name == raised.name and judged.status == FAIL and judged.actual == raised.actual
     assert "index out of range" in judged.summary and "CUDA_LAUNCH_BLOCKING=1" in judged.hint
     assert judged.data["fact"].startswith("CUDA error cudaErrorAssert (code 710") and judged.data["recognised"] is True
+
+
+def test_torch_s_remedy_after_as_a_temporary_fix_is_kept(tmp_path, monkeypatch):
+    """torch's MPS message (aten/src/ATen/mps/MPSFallback.mm, 2.0.1 to 2.13) puts its remedy after "As a temporary
+    fix," (the operator named as a report quotes it)."""
+    prefix, packages = site(tmp_path)
+    text = (
+        "NotImplementedError: The operator 'aten::_linalg_solve_ex.result' is not currently implemented for the MPS "
+        "device. If you want this op to be added in priority during the prototype phase of this feature, please "
+        "comment on https://github.com/pytorch/pytorch/issues/77764. As a temporary fix, you can set the environment "
+        "variable `PYTORCH_ENABLE_MPS_FALLBACK=1` to use the CPU as a fallback for this op. WARNING: this will be "
+        "slower than running natively on MPS."
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "torch" and cause.fix.startswith("you can set the environment variable")
+    assert "PYTORCH_ENABLE_MPS_FALLBACK=1" in cause.fix
