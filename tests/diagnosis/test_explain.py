@@ -98,8 +98,8 @@ def test_judge_replaces_an_exception_s_fail_with_its_cause_and_leaves_the_rest(t
 
 
 def test_torch_s_remedy_after_as_a_temporary_fix_is_kept(tmp_path, monkeypatch):
-    """torch's MPS message (aten/src/ATen/mps/MPSFallback.mm, 2.0.1 to 2.13) puts its remedy after "As a temporary
-    fix," (the operator named as a report quotes it)."""
+    """torch's message for an operator MPS lacks puts its remedy after "As a temporary fix," (the text as reports of
+    torch 2.x quote it, e.g. for aten::isin.Tensor_Tensor_out)."""
     prefix, packages = site(tmp_path)
     text = (
         "NotImplementedError: The operator 'aten::_linalg_solve_ex.result' is not currently implemented for the MPS "
