@@ -26,6 +26,8 @@ explains the failure decides it, and the verdict names that fact:
 4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
    registration failing with ENOMEM under a finite locked-memory limit (before 3c: the folder a variable names is
    where the limit bites, not what is wrong with the variable);
+4c. a process of the job was killed (SIGKILL) and the memory cgroup's OOM killer counted kills: the job reached
+   its memory limit (jobs.py);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
@@ -48,9 +50,10 @@ import os
 from checks.diagnosis.environment import by_os_limit, by_path, by_setting, by_system, by_toolchain, by_variable
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import by_extension, by_foreign_path, by_pair, by_provenance, by_requirement, by_stdlib
+from checks.diagnosis.jobs import by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
-from checks.machine import gpu_access, interpreter, loader, provenance, variables
+from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -122,6 +125,7 @@ FACT_RULES = (
     "mig",
     "gpu-memory",
     "os-limit",
+    "memory-limit",
     "setting",
     "variable",
     "system",
@@ -155,6 +159,7 @@ def explain(text, facts):
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
+        ("memory-limit", lambda: by_memory_limit(parts, facts)),
         ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("system", lambda: by_system(parts, facts)),
@@ -196,6 +201,7 @@ def gather(environ=None):
             torch.version if torch is not None else None,
             [c.imported.path for c in prov.packages.values() if c.imported is not None],
         ),
+        job=scheduler.collect(environ),
         path_variables={
             k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
         },

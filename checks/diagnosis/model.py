@@ -174,6 +174,8 @@ class Facts:
     path_variables: Dict[str, str] = dataclasses.field(default_factory=dict)
     # the variables set to a value their reader rejects or that breaks this torch (checks/machine/variables.py)
     settings: Tuple[Setting, ...] = ()
+    # the batch-scheduler job this process runs in (checks/machine/scheduler.py's Job), None outside one
+    job: Optional[object] = None
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -186,6 +188,7 @@ class Facts:
             "gpu_access": self.gpu_access.to_dict(),
             "interpreter": self.interpreter.to_dict(),
             "settings": [s.to_dict() for s in self.settings],
+            "job": self.job.to_dict() if self.job is not None else None,
         }
 
     @property
