@@ -11,13 +11,14 @@ that field, so it is queried only where it exists).
 """
 
 import ctypes
+import os
 import platform
 import re
 import shutil
 from dataclasses import asdict
 from typing import NamedTuple, Optional
 
-from checks.machine import gpu_node
+from checks.machine import gpu_node, scheduler
 from checks.machine.probe import run_command
 from checks.nvidia import parse
 from checks.nvidia.records import MemoryErrors
@@ -353,15 +354,93 @@ def facts(timeout=15.0, pynvml=None):
     return info
 
 
-def failure(info, node=None):
+# The states of a driver that no GPU device reaches: the control device cannot be opened (driver-not-loaded's
+# message), no GPU is listed, a device node may not be opened, NVML's unknown error of a device cgroup that denies
+# the nodes (containers after `systemctl daemon-reload`, NVIDIA Container Toolkit troubleshooting).
+NO_DEVICE_STATES = ("driver-not-loaded", "no-devices", "no-permission", "nvml-unknown")
+
+
+def nvidia_on_pci(sys_root="/sys"):
+    """Return (listed, found): whether <sys_root>/bus/pci/devices lists any device, and the addresses of the NVIDIA
+    display devices there (vendor 0x10de, class 0x03xxxx; sysfs-bus-pci ABI)."""
+    devices = os.path.join(sys_root, "bus", "pci", "devices")
+    try:
+        names = sorted(os.listdir(devices))
+    except OSError:
+        return False, ()
+    found = []
+    for name in names:
+        try:
+            with open(os.path.join(devices, name, "vendor")) as vendor, open(os.path.join(devices, name, "class")) as k:
+                if vendor.read().strip() == "0x10de" and k.read().strip().startswith("0x03"):
+                    found.append(name)
+        except OSError:
+            continue
+    return bool(names), tuple(found)
+
+
+def job_without_gpus(info, node, job, sys_root="/sys"):
+    """Return (meaning, fix, fact) when a SLURM job granted no GPU (scheduler.Job.gpus_granted False) explains a driver
+    that no device reaches (NO_DEVICE_STATES): SLURM allocates GPUs only to a job that requests them (gres.html,
+    "Running Jobs"), so the job's device cgroup admits none where the node's nvidia module is loaded, or the job runs
+    on a node with no NVIDIA GPU on its PCI bus. None otherwise, and where the module is not loaded although an
+    NVIDIA GPU is on the bus (the node's own fault: gpu_node's verdict)."""
+    if job is None or job.gpus_granted or info.get("state") not in NO_DEVICE_STATES:
+        return None
+    listed, gpus = nvidia_on_pci(sys_root)
+    if node.loaded:
+        where = (
+            "the nvidia kernel module is loaded on this node (/proc/modules), but the job's device cgroup admits no "
+            "GPU device to a job granted none (cgroup.conf ConstrainDevices)"
+        )
+    elif listed and not gpus:
+        where = "this node has no NVIDIA GPU on its PCI bus (no display device of vendor 0x10de in sysfs), so the job "
+        where += "was placed on a node without GPUs"
+    elif not listed and node.loaded is None:
+        where = "the job cannot reach a GPU"
+    else:
+        return None
+    granted = "no %s or CUDA_VISIBLE_DEVICES in its environment" % ", ".join(scheduler.GPU_VARIABLES[:3])
+    if job.no_device_files:
+        granted = "CUDA_VISIBLE_DEVICES=NoDevFiles, SLURM's value for a step granted no GPU"
+    meaning = (
+        "%s was granted no GPU (%s; SLURM exports them for a job granted GPUs): SLURM allocates GPUs only to a job "
+        "that requests them, and %s" % (job.describe(), granted, where)
+    )
+    fix = (
+        "request GPUs in the job's submission: `#SBATCH --gres=gpu:1` (or `--gpus=1`, `--gpus-per-node=N`), and run "
+        "inside that allocation (`srun` within the job, or `salloc --gres=gpu:1`); no driver change is needed"
+    )
+    fact = "%s: GPUs granted none; nvidia module %s; NVIDIA PCI display devices: %s" % (
+        job.describe(),
+        {True: "loaded", False: "not loaded", None: "unknown"}[node.loaded],
+        ", ".join(gpus) or ("none" if listed else "unknown"),
+    )
+    return meaning, fix, fact
+
+
+def failure(info, node=None, job=False, sys_root="/sys"):
     """Return a Failure (summary, the driver's own words, fix, data) of a driver in a failure state (info["state"]
-    set): the same line wherever a check reports it (verify's driver line, health's). A driver whose kernel module
-    is not loaded is judged further from the node's kernel facts (gpu_node.KernelNode.why_not_loaded: no module for
-    the running kernel, or one the kernel's signature policy refuses); `node` stands in for gpu_node.collect()."""
+    set): the same line wherever a check reports it (verify's driver line, health's). A SLURM job granted no GPU is
+    judged first (job_without_gpus); a driver whose kernel module is not loaded is judged further from the node's
+    kernel facts (gpu_node.KernelNode.why_not_loaded: no module for the running kernel, or one the kernel's signature
+    policy refuses); `node` stands in for gpu_node.collect(), `job` for scheduler.collect(os.environ) (None: no job),
+    `sys_root` for /sys."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
     meaning, fix, data = info["meaning"], info["fix"], None
+    job = scheduler.collect(os.environ) if job is False else job
+    if info.get("state") in NO_DEVICE_STATES and job is not None and not job.gpus_granted:
+        node = node if node is not None else gpu_node.collect()
+        verdict = job_without_gpus(info, node, job, sys_root)
+        if verdict is not None:
+            return Failure(
+                summary="%s doesn't answer: %s" % (info["source"], verdict[0]),
+                words=words,
+                fix=verdict[1],
+                data={"fact": verdict[2], "job": job.to_dict()},
+            )
     if info.get("state") == "driver-not-loaded":
         node = node if node is not None else gpu_node.collect()
         verdict = node.why_not_loaded()
