@@ -180,6 +180,22 @@ def _count(n, word="process"):
     return "%d %s%s" % (n, word, "" if n == 1 else "es" if word.endswith("s") else "s")
 
 
+def loopback_across_nodes(w, consequence):
+    """Return the Absence of a loopback MASTER_ADDR in a world that spans several nodes (World.nodes()), its
+    `consequence` for the ranks in words; None where MASTER_ADDR is not loopback or the world is on one node."""
+    nodes, evidence = w.nodes()
+    if not w.loopback or nodes < 2:
+        return None
+    first = "the job's first node: %s" % rendezvous.SLURM_FIX if w.job is not None else "rank 0's node"
+    return Absence(
+        meaning="MASTER_ADDR=%s is a loopback address (%s), but the world spans %d nodes (%s): each node's ranks look "
+        "for the store on their own node, %s" % (w.master, ", ".join(w.master_addresses), nodes, evidence, consequence),
+        fix="set MASTER_ADDR on every node to the same reachable address of %s (torchrun: --master-addr, or "
+        "--rdzv-endpoint HOST:PORT); never fall back to localhost in a job across nodes" % first,
+        fact="MASTER_ADDR=%s -> %s; %s" % (w.master, ", ".join(w.master_addresses), evidence),
+    )
+
+
 def why_missing(w, missing, joined_here=()):
     """Return the Absence of `missing` ranks (the roll-call's) from World `w`, or None where the facts do not decide
     (module docstring): the scheduler started fewer tasks or nodes than the world needs; a loopback MASTER_ADDR in a
@@ -210,17 +226,10 @@ def why_missing(w, missing, joined_here=()):
         )
     here = w.here()
     elsewhere = [r for r in missing if here is None or r not in here]
-    nodes, evidence = w.nodes()
-    if w.loopback and nodes > 1 and elsewhere and not any(r in w.peers for r in elsewhere):
-        first = "the job's first node: %s" % rendezvous.SLURM_FIX if job is not None else "rank 0's node"
-        return Absence(
-            meaning="MASTER_ADDR=%s is a loopback address (%s), but the world spans %d nodes (%s): each node's ranks "
-            "look for the store on their own node, so %s on the other nodes cannot reach rank 0's"
-            % (w.master, ", ".join(w.master_addresses), nodes, evidence, _ranks(elsewhere)),
-            fix="set MASTER_ADDR on every node to the same reachable address of %s (torchrun: --master-addr, or "
-            "--rdzv-endpoint HOST:PORT); never fall back to localhost in a job across nodes" % first,
-            fact="MASTER_ADDR=%s -> %s; %s" % (w.master, ", ".join(w.master_addresses), evidence),
-        )
+    if elsewhere and not any(r in w.peers for r in elsewhere):
+        found = loopback_across_nodes(w, "so %s on the other nodes cannot reach rank 0's" % _ranks(elsewhere))
+        if found is not None:
+            return found
     if here is None or not w.peers_read:
         return None
     absent = [r for r in missing if r in here and r not in w.peers]

@@ -343,6 +343,15 @@ def store_problem(s, problem):
     through UsageError, as every usage error); otherwise rank 0 FAILs init in its report and the others print one
     line; exit 1."""
     if s.rank != 0:
+        found = (
+            None
+            if problem.usage
+            else absence.loopback_across_nodes(
+                absence.collect(os.environ, s.launch), "so this rank looks for rank 0's store on this node"
+            )
+        )
+        if found is not None:
+            problem = rendezvous.StoreProblem("%s: %s" % (problem.cause, found.meaning), found.fix, False)
         print("dist: rank %d: error: %s" % (s.rank, problem), file=sys.stderr)
         return leave_now(EXIT_USAGE if problem.usage else EXIT_FAILED)
     if problem.usage:

@@ -13,7 +13,6 @@ import pytest
 
 from checks.distributed import absence
 from checks.distributed import command as dist
-from checks.machine import scheduler
 from checks.report import FAIL, Result
 
 PORT = "29517"
@@ -170,7 +169,31 @@ def test_the_roll_call_fail_carries_the_cause_and_its_fix():
     assert judged.hint.startswith("start as many processes as WORLD_SIZE=2")
 
 
-def test_scheduler_job_reads_slurm_s_variables():
-    assert scheduler.collect({"PATH": "/usr/bin"}) is None
-    job = scheduler.collect({"SLURM_JOBID": "7", "SLURM_NNODES": "2", "SLURM_STEP_NUM_NODES": "1", "SLURM_NTASKS": "4"})
-    assert (job.job_id, job.nodes, job.step_nodes, job.tasks, job.gpus_granted) == ("7", 2, 1, 4, False)
+def test_rank_1_on_the_other_node_names_the_loopback_address_too(repo_root):
+    """Node 1's side of h7-91: rank 1 with MASTER_ADDR=localhost finds nothing listening on its own node; its one
+    line names the loopback address in a 2-node job, exit 1, no traceback."""
+    drop = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_", "SLURM_", "TORCHELASTIC", "GROUP_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(RANK="1", LOCAL_RANK="0", WORLD_SIZE="2", LOCAL_WORLD_SIZE="1", GROUP_RANK="1")
+    env.update(MASTER_ADDR="localhost", MASTER_PORT=dist_port(), TORCHELASTIC_RUN_ID="pith-4471")
+    env.update(SLURM_JOB_ID="4471", SLURM_JOB_NUM_NODES="2", SLURM_JOB_NODELIST="gpu-[017-018]", SLURM_NODEID="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "checks", "dist", "--device", "cpu", "--quick", "--timeout", "3"],
+        cwd=str(repo_root),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("dist: rank 1: error: nothing answers on MASTER_ADDR:MASTER_PORT=localhost:")
+    assert "MASTER_ADDR=localhost is a loopback address" in proc.stderr and "scontrol show hostnames" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def dist_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
