@@ -29,11 +29,12 @@ def _size(nbytes):
 
 def by_memory_limit(parts, facts):
     """Rule 4c: a process of the job was killed (SIGKILL, KILLED's forms) and the memory cgroup this process runs
-    under has a limit whose OOM killer counted kills: the job reached its memory limit. The fix asks for more memory
-    (the scheduler's option where a SLURM job is the cgroup's owner: --mem, --mem-per-cpu; sbatch(1)) or less use.
-    Returns a Cause or None."""
+    under has a limit whose OOM killer counted kills (since this process first read the count, where it read it
+    before: a kill earlier in the job is not this failure's): the job reached its memory limit. The fix asks for
+    more memory (the scheduler's option where a SLURM job is the cgroup's owner: --mem, --mem-per-cpu; sbatch(1))
+    or less use. Returns a Cause or None."""
     memory = getattr(facts.system, "memory", None)
-    if memory is None or not memory.oom_kills or not KILLED.search(parts.text):
+    if memory is None or memory.new_oom_kills() <= 0 or not KILLED.search(parts.text):
         return None
     job = facts.job
     files = "memory.events" if memory.version == 2 else "memory.oom_control"

@@ -120,13 +120,21 @@ class MemoryLimit:
     `limit_bytes` (memory.max / memory.limit_in_bytes), `cgroup` (the directory that sets it), `version` (1 or 2),
     `peak_bytes` (memory.peak / memory.max_usage_in_bytes there; None where the kernel has none), `oom_kills` (the
     OOM killer's kills counted from this process's cgroup up to that one, the largest count: memory.events oom_kill
-    (v2), memory.oom_control oom_kill (v1); None where no file counts them)."""
+    (v2), memory.oom_control oom_kill (v1); None where no file counts them), `oom_kills_at_start` (that count when
+    this process first read it; None at the first reading)."""
 
     limit_bytes: int
     cgroup: str
     version: int
     peak_bytes: Optional[int] = None
     oom_kills: Optional[int] = None
+    oom_kills_at_start: Optional[int] = None
+
+    def new_oom_kills(self):
+        """The OOM kills counted since this process first read the count (all of them where this is the first)."""
+        if self.oom_kills is None:
+            return 0
+        return self.oom_kills - (self.oom_kills_at_start or 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,6 +406,7 @@ def cpu_quota(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
 
 
 NO_MEMORY_LIMIT = 1 << 62  # v1 shows no limit as PAGE_COUNTER_MAX pages, about 2**63 bytes
+_FIRST_OOM_KILLS = {}  # cgroup directory -> its OOM kill count when this process first read it
 
 
 def _oom_kills(directory, version):
@@ -434,7 +443,11 @@ def memory_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
     if best is None:
         return None
     counted = [n for d, n in kills.items() if n is not None and (d == best.cgroup or d.startswith(best.cgroup + "/"))]
-    return dataclasses.replace(best, oom_kills=max(counted) if counted else None)
+    count = max(counted) if counted else None
+    before = _FIRST_OOM_KILLS.get(best.cgroup)
+    if count is not None and before is None:
+        _FIRST_OOM_KILLS[best.cgroup] = count
+    return dataclasses.replace(best, oom_kills=count, oom_kills_at_start=before)
 
 
 def mount_point(path):

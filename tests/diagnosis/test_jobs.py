@@ -73,6 +73,7 @@ def test_outside_a_scheduler_the_fix_names_the_container_s_limit(tmp_path, monke
     [
         (dataclasses.replace(LIMIT, oom_kills=0), WORKER_KILLED),  # no kill counted: something else killed it
         (dataclasses.replace(LIMIT, oom_kills=None), WORKER_KILLED),  # a kernel that does not count them
+        (dataclasses.replace(LIMIT, oom_kills_at_start=1), WORKER_KILLED),  # the one kill was before this command
         (None, WORKER_KILLED),  # no memory limit
         (LIMIT, "RuntimeError: DataLoader worker (pid 2031) is killed by signal: Bus error."),  # not a SIGKILL
     ],

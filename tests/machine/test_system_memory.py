@@ -60,6 +60,18 @@ def test_a_v2_limit_with_its_events(tmp_path):
     assert (found.limit_bytes, found.version, found.oom_kills, found.peak_bytes) == (2 << 30, 2, 3, 2 << 30)
 
 
+def test_the_count_at_this_process_s_first_reading_is_kept(tmp_path):
+    """A kill before this command started (a previous step of the job) is told apart from one during it."""
+    proc, root = fakes.cgroup_tree(
+        tmp_path, "0::/job_3\n", {"job_3/memory.max": str(1 << 30), "job_3/memory.events": EVENTS % 2}
+    )
+    first = system.memory_limit(proc, root)
+    assert (first.oom_kills, first.oom_kills_at_start, first.new_oom_kills()) == (2, None, 2)
+    (tmp_path / "cgroup" / "job_3" / "memory.events").write_text(EVENTS % 3 + "\n")
+    later = system.memory_limit(proc, root)
+    assert (later.oom_kills, later.oom_kills_at_start, later.new_oom_kills()) == (3, 2, 1)
+
+
 def test_no_limit_anywhere_is_none(tmp_path):
     proc, root = fakes.cgroup_tree(tmp_path, "0::/user.slice\n", {"user.slice/memory.max": "max"})
     assert system.memory_limit(proc, root) is None
