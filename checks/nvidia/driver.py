@@ -450,8 +450,15 @@ def failure(info, node=None, job=False, sys_root="/sys"):
     return Failure(summary="%s doesn't answer: %s" % (info["source"], meaning), words=words, fix=fix, data=data)
 
 
-def describe(info):
-    """Return the header's driver line: `535.161.07 (CUDA 12.2)`, `none`, or the failure state in a few words."""
+def describe(info, proc="/proc"):
+    """Return the header's driver line: `535.161.07 (CUDA 12.2)`, `none`, or the failure state in a few words. The
+    state driver-not-loaded is nvidia-smi's reading of its message; where <proc>/modules lists the nvidia module it is
+    loaded after all (a job or container the GPU devices are hidden from), and the line says so."""
+    if info["state"] == "driver-not-loaded" and gpu_node.loaded(proc, names=(gpu_node.MODULE,))[gpu_node.MODULE]:
+        return (
+            "not answering: nvidia-smi cannot reach the driver, although the nvidia module is loaded (%s)"
+            % (info["source"])
+        )
     if info["state"]:
         return "not answering: %s (%s)" % (info["meaning"], info["source"])
     if not info["present"]:

@@ -266,3 +266,20 @@ def test_gpus_granted_or_a_gpu_without_its_module_keep_the_driver_verdict(tmp_pa
     mismatch = dict(COULD_NOT_COMMUNICATE, state="version-mismatch")
     assert driver.job_without_gpus(mismatch, gpu_node.KernelNode(loaded=True), nodev, pci(tmp_path)) is None
     assert driver.failure(COULD_NOT_COMMUNICATE, node=node, job=None).fix == driver.STATES[0].fix
+
+
+def test_the_header_does_not_call_a_loaded_module_not_loaded(tmp_path):
+    """nvidia-smi's `couldn't communicate` is read as a module not loaded; /proc/modules (proc(5): name, size, use
+    count, users, state, address) listing nvidia says otherwise."""
+    (tmp_path / "modules").write_text(
+        "nvidia_uvm 1515520 0 - Live 0x0000000000000000 (POE)\n"
+        "nvidia 56823808 2 nvidia_uvm, Live 0x0000000000000000 (POE)\n"
+    )
+    loaded = driver.describe(COULD_NOT_COMMUNICATE, proc=str(tmp_path))
+    assert (
+        loaded == "not answering: nvidia-smi cannot reach the driver, although the nvidia module is loaded (nvidia-smi)"
+    )
+    (tmp_path / "modules").write_text("virtio_net 61440 0 - Live 0x0000000000000000\n")
+    assert driver.describe(COULD_NOT_COMMUNICATE, proc=str(tmp_path)) == (
+        "not answering: the NVIDIA kernel module is not loaded (nvidia-smi)"
+    )
