@@ -16,7 +16,9 @@ Rules and their sources:
   "$SLURM_JOB_NODELIST" | head -n 1`, rendezvous.SLURM_FIX).
 - A process's initial environment is /proc/<pid>/environ (proc(5)), readable by its owner: the ranks of this job
   running on this host are the processes whose MASTER_ADDR, MASTER_PORT and WORLD_SIZE (and run id) are this
-  rank's, each with its RANK.
+  rank's, each with its RANK. Processes of another user or in another PID namespace (a second container sharing
+  this host's network) are not seen, so the verdict says "never started, or ended before the roll-call" of ranks
+  this host should run and does not show.
 """
 
 import dataclasses
