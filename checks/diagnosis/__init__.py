@@ -34,10 +34,13 @@ explains the failure decides it, and the verdict names that fact:
 4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
    registration failing with ENOMEM under a finite locked-memory limit (before 3c: the folder a variable names is
    where the limit bites, not what is wrong with the variable);
+4c. a process of the job was killed (SIGKILL) and the memory cgroup's OOM killer counted kills: the job reached
+   its memory limit (jobs.py);
 4. an OS resource the errno names is short: shared memory, open files, disk, a code directory that is read-only or
    `noexec`, a host name that does not resolve;
-4d. a process killed by SIGILL, judged by the CPU's x86-64 level (cpu.py);
-4c. NCCL's shared-memory segments cannot be made: /dev/shm too small or not writable (nccl.py);
+4e. NCCL's shared-memory segments cannot be made (/dev/shm too small or not writable), or two ranks share a GPU
+   (nccl.py);
+4f. a process killed by SIGILL, judged by the CPU's x86-64 level (cpu.py);
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
@@ -49,8 +52,8 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), gpu.py (3b, 3e), triton.py (3h), environment.py (the
-variable the error quotes, 4, and the build toolchain), nccl.py (4c), cpu.py (4d); this module holds 5-7, the
-order they are tried in (explain) and gather().
+variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f); this module holds
+5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -81,12 +84,13 @@ from checks.diagnosis.installed import (
     by_requirement,
     by_stdlib,
 )
+from checks.diagnosis.jobs import by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
 from checks.diagnosis.triton import by_triton_libcuda
-from checks.machine import gpu_access, interpreter, loader, provenance, variables
+from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -202,6 +206,7 @@ FACT_RULES = (
     "gpu-memory",
     "triton-libcuda",
     "os-limit",
+    "memory-limit",
     "setting",
     "variable",
     "nccl",
@@ -243,6 +248,7 @@ def explain(text, facts):
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("triton-libcuda", lambda: by_triton_libcuda(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
+        ("memory-limit", lambda: by_memory_limit(parts, facts)),
         ("setting", lambda: by_setting(parts, facts, text)),
         ("variable", lambda: by_variable(parts, facts, text)),
         ("nccl", lambda: by_nccl(parts, facts)),
@@ -314,6 +320,7 @@ def gather(environ=None):
             torch.version if torch is not None else None,
             [c.imported.path for c in prov.packages.values() if c.imported is not None],
         ),
+        job=scheduler.collect(environ),
         path_variables={
             k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
         },

@@ -14,7 +14,7 @@ SIGILL = re.compile(r"SIGILL|ILLEGAL_INSTRUCTION|Illegal instruction|illegal ins
 
 
 def by_cpu(parts, facts):
-    """Rule 4d: a SIGILL, judged by the CPU's x86-64 level; None off x86-64 or where the flags cannot be read."""
+    """Rule 4f: a SIGILL, judged by the CPU's x86-64 level; None off x86-64 or where the flags cannot be read."""
     if not SIGILL.search(parts.text):
         return None
     machine, level, missing = cpu.describe()

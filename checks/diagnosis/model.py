@@ -176,6 +176,8 @@ class Facts:
     settings: Tuple[Setting, ...] = ()
     # the prefix's pyvenv.cfg and the site-packages of other Pythons in it (checks/machine/interpreter.py)
     python_sites: PythonSites = dataclasses.field(default_factory=PythonSites)
+    # the batch-scheduler job this process runs in (checks/machine/scheduler.py's Job), None outside one
+    job: Optional[object] = None
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -189,6 +191,7 @@ class Facts:
             "interpreter": self.interpreter.to_dict(),
             "settings": [s.to_dict() for s in self.settings],
             "python_sites": self.python_sites.to_dict(),
+            "job": self.job.to_dict() if self.job is not None else None,
         }
 
     @property

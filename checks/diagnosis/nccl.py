@@ -49,7 +49,7 @@ def by_duplicate_gpu(parts, facts):
 
 
 def by_nccl(parts, facts):
-    """Rule 4c: NCCL's shared-memory segments could not be created: /dev/shm is smaller than NCCL's buffers need
+    """Rule 4e: NCCL's shared-memory segments could not be created: /dev/shm is smaller than NCCL's buffers need
         (the failure names NCCL's shared memory and /dev/shm is under checks/machine/system.py's SHM_ENOUGH, or it is a
         bare NCCL system error and /dev/shm is at most Docker's 64 MiB default), or this user may not create files there
         (NCCL's warning says Permission denied), or a large /dev/shm is full (ENOSPC with under FULL free: leftovers of

@@ -10,8 +10,8 @@ import time
 import warnings
 
 from checks import errors, runner
+from checks.distributed import absence, network, rendezvous
 from checks.distributed import measure as dm
-from checks.distributed import network, rendezvous
 from checks.distributed.chart import write_chart
 from checks.distributed.world import Session, watch_sigterm
 from checks.machine import probe, system
@@ -266,7 +266,8 @@ def run(s, missing, sizes):
     """Yield the results in print order: the roll-call and init, then each step of dist_measure."""
     if missing:
         where = "%s:%s" % (s.launch["addr"], s.launch["port"])
-        yield dm.judge_join(missing, s.world, s.timeout, s.hosts, where)
+        here = [r for r, host in s.hosts.items() if host == socket.gethostname()]
+        yield judge_absence(dm.judge_join(missing, s.world, s.timeout, s.hosts, where), missing, s.launch, here)
         return
     yield network.judge(network.collect(os.environ), multi_host=len(set((s.hosts or {}).values())) > 1)
     yield system.verdict(system.collect(), skip=("host name",))
@@ -274,6 +275,24 @@ def run(s, missing, sizes):
     for name, func in dm.jobs(s, sizes):
         yield from s.step(name, func)
     s.step("finish", s.leave)
+
+
+def judge_absence(result, missing, launch, joined_here=(), environ=None, proc="/proc"):
+    """Return the roll-call's FAIL `result` with the cause of the missing ranks and its fix where the launch's facts
+    decide it (absence.why_missing; joined_here: the ranks that joined from this host), else as it is."""
+    environ = os.environ if environ is None else environ
+    found = absence.why_missing(absence.collect(environ, launch, proc), missing, joined_here)
+    if found is None:
+        return result
+    return Result(
+        name=result.name,
+        status=result.status,
+        summary="%s: %s" % (result.summary, found.meaning),
+        expected=result.expected,
+        actual=result.actual,
+        hint=found.fix,
+        data=dict(result.data, fact=found.fact),
+    )
 
 
 def prepare(args, torch, argv):
@@ -324,6 +343,15 @@ def store_problem(s, problem):
     through UsageError, as every usage error); otherwise rank 0 FAILs init in its report and the others print one
     line; exit 1."""
     if s.rank != 0:
+        found = (
+            None
+            if problem.usage
+            else absence.loopback_across_nodes(
+                absence.collect(os.environ, s.launch), "so this rank looks for rank 0's store on this node"
+            )
+        )
+        if found is not None:
+            problem = rendezvous.StoreProblem("%s: %s" % (problem.cause, found.meaning), found.fix, False)
         print("dist: rank %d: error: %s" % (s.rank, problem), file=sys.stderr)
         return leave_now(EXIT_USAGE if problem.usage else EXIT_FAILED)
     if problem.usage:

@@ -41,6 +41,12 @@ Sources of the rules:
   kernel counts pinned pages against RLIMIT_MEMLOCK (`ulimit -l`) and fails the registration with ENOMEM above it
   (drivers/infiniband/core/umem.c, ib_umem_get; man 3 ibv_reg_mr). NCCL's Troubleshooting guide ("Docker") starts
   containers with `--ulimit memlock=-1`. RDMA devices are listed in /sys/class/infiniband.
+- The cgroup memory controller caps a cgroup's memory at memory.max (v2) / memory.limit_in_bytes (v1), for its
+  descendants too; at the limit the kernel reclaims and then its OOM killer kills a process of the cgroup, counted
+  as `oom_kill` in memory.events (v2, hierarchical) or memory.oom_control (v1, the victim's own cgroup, kernel 4.13+)
+  (kernel docs, admin-guide/cgroup-v2.rst "Memory Interface Files", cgroup-v1/memory.rst). v1 shows no limit as
+  PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages), v2 as "max". SLURM's task/cgroup plugin sets the
+  job's limit from --mem / --mem-per-cpu (cgroup.conf(5), ConstrainRAMSpace); Docker's --memory sets it too.
 - torch.distributed's c10d stores and gloo resolve this host's name (gethostname + getaddrinfo); a name that does
   not resolve fails rendezvous.
 """
@@ -109,6 +115,29 @@ class CpuQuota:
 
 
 @dataclasses.dataclass(frozen=True)
+class MemoryLimit:
+    """The cgroup memory limit this process runs under (the smallest from its cgroup up to the root it sees):
+    `limit_bytes` (memory.max / memory.limit_in_bytes), `cgroup` (the directory that sets it), `version` (1 or 2),
+    `peak_bytes` (memory.peak / memory.max_usage_in_bytes there; None where the kernel has none), `oom_kills` (the
+    OOM killer's kills counted from this process's cgroup up to that one, the largest count: memory.events oom_kill
+    (v2), memory.oom_control oom_kill (v1); None where no file counts them), `oom_kills_at_start` (that count when
+    this process first read it; None at the first reading)."""
+
+    limit_bytes: int
+    cgroup: str
+    version: int
+    peak_bytes: Optional[int] = None
+    oom_kills: Optional[int] = None
+    oom_kills_at_start: Optional[int] = None
+
+    def new_oom_kills(self):
+        """The OOM kills counted since this process first read the count (all of them where this is the first)."""
+        if self.oom_kills is None:
+            return 0
+        return self.oom_kills - (self.oom_kills_at_start or 0)
+
+
+@dataclasses.dataclass(frozen=True)
 class Inodes:
     """Inodes of the file system under a place a job creates files in: purpose, path (as configured), variable
     (the one that chooses it, "" for none), mount (that file system's mount point), free (statvfs f_favail, for
@@ -166,6 +195,7 @@ class System:
     inodes: Tuple[Inodes, ...] = ()  # one per file system of the code dirs, the temporary folder and the cwd
     memlock: Optional[Tuple[int, int]] = None  # (soft, hard) RLIMIT_MEMLOCK in bytes, -1 unlimited; None: unknown
     rdma_devices: Tuple[str, ...] = ()  # /sys/class/infiniband's devices (InfiniBand and RoCE adapters)
+    memory: Optional[MemoryLimit] = None  # the cgroup memory limit; None: none set
 
     def threads_needed(self):
         """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
@@ -375,6 +405,51 @@ def cpu_quota(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
     return best
 
 
+NO_MEMORY_LIMIT = 1 << 62  # v1 shows no limit as PAGE_COUNTER_MAX pages, about 2**63 bytes
+_FIRST_OOM_KILLS = {}  # cgroup directory -> its OOM kill count when this process first read it
+
+
+def _oom_kills(directory, version):
+    """The `oom_kill` count of one cgroup directory (memory.events for v2, memory.oom_control for v1), or None."""
+    name = "memory.events" if version == 2 else "memory.oom_control"
+    try:
+        with open(os.path.join(directory, name), encoding="ascii") as handle:
+            for line in handle:
+                words = line.split()
+                if len(words) == 2 and words[0] == "oom_kill" and words[1].isdigit():
+                    return int(words[1])
+    except (OSError, UnicodeError):
+        pass
+    return None
+
+
+def memory_limit(proc="/proc/self/cgroup", root="/sys/fs/cgroup"):
+    """Return the MemoryLimit of this process, or None when no cgroup on its way to the root sets one.
+
+    The v1 line of /proc/self/cgroup names `memory` and is mounted at ROOT/memory; the v2 line is `0::PATH` under
+    ROOT (or ROOT/unified on a hybrid host) (man 7 cgroups). The smallest limit on the way up is the one that bites;
+    the OOM kills are read from every cgroup between this process's and that one (module docstring)."""
+    v1 = lambda _: [os.path.join(root, "memory")]  # noqa: E731
+    best, kills = None, {}
+    for version, base, path in _cgroup_places(proc, "memory", v1, [root, os.path.join(root, "unified")]) or ():
+        for directory in _cgroup_dirs(base, path):
+            kills[directory] = _oom_kills(directory, version)
+            limit = _read_int(os.path.join(directory, "memory.max" if version == 2 else "memory.limit_in_bytes"))
+            if limit is not None and limit < NO_MEMORY_LIMIT and (best is None or limit < best.limit_bytes):
+                peak = _read_int(
+                    os.path.join(directory, "memory.peak" if version == 2 else "memory.max_usage_in_bytes")
+                )
+                best = MemoryLimit(limit, directory, version, peak)
+    if best is None:
+        return None
+    counted = [n for d, n in kills.items() if n is not None and (d == best.cgroup or d.startswith(best.cgroup + "/"))]
+    count = max(counted) if counted else None
+    before = _FIRST_OOM_KILLS.get(best.cgroup)
+    if count is not None and before is None:
+        _FIRST_OOM_KILLS[best.cgroup] = count
+    return dataclasses.replace(best, oom_kills=count, oom_kills_at_start=before)
+
+
 def mount_point(path):
     """The mount point of the file system holding `path` (or its nearest existing parent): the topmost parent on
     the same device."""
@@ -578,6 +653,7 @@ def collect(torch_dir=None):
         inodes=inodes_of_places(code, tmp),
         memlock=locked_memory(),
         rdma_devices=rdma_devices() if linux else (),
+        memory=memory_limit() if linux else None,
     )
 
 

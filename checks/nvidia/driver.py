@@ -11,13 +11,14 @@ that field, so it is queried only where it exists).
 """
 
 import ctypes
+import os
 import platform
 import re
 import shutil
 from dataclasses import asdict, replace
 from typing import NamedTuple, Optional
 
-from checks.machine import gpu_node
+from checks.machine import gpu_node, scheduler
 from checks.machine.probe import run_command
 from checks.nvidia import parse
 from checks.nvidia.records import GpuModes, MemoryErrors
@@ -353,17 +354,88 @@ def facts(timeout=15.0, pynvml=None):
     return info
 
 
-def failure(info, node=None):
+# The states of a driver that no GPU device reaches: the control device cannot be opened (driver-not-loaded's
+# message), no GPU is listed, a device node may not be opened, NVML's unknown error of a device cgroup that denies
+# the nodes (containers after `systemctl daemon-reload`, NVIDIA Container Toolkit troubleshooting).
+NO_DEVICE_STATES = ("driver-not-loaded", "no-devices", "no-permission", "nvml-unknown")
+
+
+def nvidia_on_pci(sys_root="/sys"):
+    """Return (listed, found): whether <sys_root>/bus/pci/devices lists any device, and the addresses of the NVIDIA
+    display devices there (gpu_node.display_devices' sysfs reading; lspci is not asked: a partial /sys says
+    nothing here)."""
+    devices = os.path.join(sys_root, "bus", "pci", "devices")
+    try:
+        listed = bool(os.listdir(devices))
+    except OSError:
+        return False, ()
+    found, via = gpu_node.display_devices(sys_root, lspci="", run=lambda argv, timeout: (1, ""))
+    return listed, tuple(address for address, _, _ in found) if via == "sysfs" else ()
+
+
+def job_without_gpus(info, node, job, sys_root="/sys"):
+    """Return (meaning, fix, fact) when a SLURM job granted no GPU (scheduler.Job.gpus_granted False) explains a driver
+    that no device reaches (NO_DEVICE_STATES): SLURM allocates GPUs only to a job that requests them (gres.html,
+    "Running Jobs"), so the job's device cgroup admits none where the node's nvidia module is loaded, or the job runs
+    on a node with no NVIDIA GPU on its PCI bus. None otherwise, and where the module is not loaded although an
+    NVIDIA GPU is on the bus (the node's own fault: gpu_node's verdict)."""
+    if job is None or job.gpus_granted or info.get("state") not in NO_DEVICE_STATES:
+        return None
+    listed, gpus = nvidia_on_pci(sys_root)
+    if node.loaded:
+        where = (
+            "the nvidia kernel module is loaded on this node (/proc/modules), but the job's device cgroup admits no "
+            "GPU device to a job granted none (cgroup.conf ConstrainDevices)"
+        )
+    elif listed and not gpus:
+        where = "this node has no NVIDIA GPU on its PCI bus (no display device of vendor 0x10de in sysfs), so the job "
+        where += "was placed on a node without GPUs"
+    elif not listed and node.loaded is None:
+        where = "the job cannot reach a GPU"
+    else:
+        return None
+    granted = "no %s or CUDA_VISIBLE_DEVICES in its environment" % ", ".join(scheduler.GPU_VARIABLES[:3])
+    if job.no_device_files:
+        granted = "CUDA_VISIBLE_DEVICES=NoDevFiles, SLURM's value for a step granted no GPU"
+    meaning = (
+        "%s was granted no GPU (%s; SLURM exports them for a job granted GPUs): SLURM allocates GPUs only to a job "
+        "that requests them, and %s" % (job.describe(), granted, where)
+    )
+    fix = (
+        "request GPUs in the job's submission: `#SBATCH --gres=gpu:1` (or `--gpus=1`, `--gpus-per-node=N`), and run "
+        "inside that allocation (`srun` within the job, or `salloc --gres=gpu:1`); no driver change is needed"
+    )
+    fact = "%s: GPUs granted none; nvidia module %s; NVIDIA PCI display devices: %s" % (
+        job.describe(),
+        {True: "loaded", False: "not loaded", None: "unknown"}[node.loaded],
+        ", ".join(gpus) or ("none" if listed else "unknown"),
+    )
+    return meaning, fix, fact
+
+
+def failure(info, node=None, job=False, sys_root="/sys"):
     """Return a Failure (summary, the driver's own words, fix, data) of a driver in a failure state (info["state"]
-    set): the same line wherever a check reports it (verify's driver line, health's). A driver whose kernel module
-    is not loaded is judged further from the node's kernel facts (gpu_node.KernelNode.why_not_loaded: no module for
-    the running kernel, or one the kernel's signature policy refuses), and one that finds no devices too
-    (KernelNode.why_no_devices: the open module on a GPU older than Turing); `node` stands in for
-    gpu_node.collect()."""
+    set): the same line wherever a check reports it (verify's driver line, health's). A SLURM job granted no GPU is
+    judged first (job_without_gpus); a driver whose kernel module is not loaded is judged further from the node's
+    kernel facts (gpu_node.KernelNode.why_not_loaded: no module for the running kernel, or one the kernel's signature
+    policy refuses), and one that finds no devices too (KernelNode.why_no_devices: the open module on a GPU older
+    than Turing); `node` stands in for gpu_node.collect(), `job` for scheduler.collect(os.environ) (None: no job),
+    `sys_root` for /sys."""
     from checks import errors
 
     words = errors.condense(info["error"]) or "no answer"
     meaning, fix, data = info["meaning"], info["fix"], None
+    job = scheduler.collect(os.environ) if job is False else job
+    if info.get("state") in NO_DEVICE_STATES and job is not None and not job.gpus_granted:
+        node = node if node is not None else gpu_node.collect()
+        verdict = job_without_gpus(info, node, job, sys_root)
+        if verdict is not None:
+            return Failure(
+                summary="%s doesn't answer: %s" % (info["source"], verdict[0]),
+                words=words,
+                fix=verdict[1],
+                data={"fact": verdict[2], "job": job.to_dict()},
+            )
     judge = {"driver-not-loaded": "why_not_loaded", "no-devices": "why_no_devices"}.get(info.get("state"))
     if judge is not None:
         node = node if node is not None else gpu_node.collect()
@@ -374,8 +446,15 @@ def failure(info, node=None):
     return Failure(summary="%s doesn't answer: %s" % (info["source"], meaning), words=words, fix=fix, data=data)
 
 
-def describe(info):
-    """Return the header's driver line: `535.161.07 (CUDA 12.2)`, `none`, or the failure state in a few words."""
+def describe(info, proc="/proc"):
+    """Return the header's driver line: `535.161.07 (CUDA 12.2)`, `none`, or the failure state in a few words. The
+    state driver-not-loaded is nvidia-smi's reading of its message; where <proc>/modules lists the nvidia module it is
+    loaded after all (a job or container the GPU devices are hidden from), and the line says so."""
+    if info["state"] == "driver-not-loaded" and gpu_node.loaded(proc, names=(gpu_node.MODULE,))[gpu_node.MODULE]:
+        return (
+            "not answering: nvidia-smi cannot reach the driver, although the nvidia module is loaded (%s)"
+            % (info["source"])
+        )
     if info["state"]:
         return "not answering: %s (%s)" % (info["meaning"], info["source"])
     if not info["present"]:

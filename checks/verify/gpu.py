@@ -14,7 +14,7 @@ from dataclasses import asdict
 from checks import compat
 from checks.causes import CUDA_INIT_KINDS, of_cuda
 from checks.diagnosis import gpu as diagnosis_gpu
-from checks.machine import gpu_access, gpu_node, probe
+from checks.machine import gpu_access, gpu_node, probe, scheduler
 from checks.machine.probe import build_flavour
 from checks.nvidia import driver as nvidia_driver
 from checks.nvidia import gpuinfo
@@ -70,12 +70,35 @@ def _no_runtime(ctx):
     )
 
 
+def _job_without_gpus(hardware):
+    """The words for a SLURM job granted no GPU on a node without one (scheduler.Job; SLURM allocates GPUs only to a
+    job that requests them, gres.html "Running Jobs"), or None."""
+    job = scheduler.collect(os.environ)
+    if job is None or job.gpus_granted or hardware:
+        return None
+    return "%s was granted no GPU (it requested none: no --gres=gpu or --gpus) and runs on a node without one" % (
+        job.describe()
+    )
+
+
 def _no_driver(ctx):
     """The verdict when no NVIDIA driver answers."""
     container = _no_runtime(ctx)
     if container is not None:
         return container
     hardware = probe.nvidia_hardware()
+    job = _job_without_gpus(hardware)
+    if job and _needs_gpu(ctx) and not ctx.no_gpu:
+        return Result(
+            name="driver",
+            status=FAIL if _expects_cuda(ctx) else WARN,
+            summary="no NVIDIA driver: %s" % job,
+            expected="a GPU granted to the job",
+            actual="none",
+            hint="request GPUs in the job's submission: `#SBATCH --gres=gpu:1` (or `--gpus=1`), and run inside that "
+            "allocation; where the job is meant for the CPU, a CPU build of torch is smaller (`/whl/cpu`)",
+            data={"fact": job},
+        )
     seen = "; an NVIDIA GPU is in this machine (%s) but no driver answers" % hardware[0] if hardware else ""
     if not _needs_gpu(ctx):
         if hardware:

@@ -389,6 +389,8 @@ def test_a_rank_that_never_joins_is_named_within_the_timeout(repo_root, tmp_path
         ranks.close()
     assert code == 1 and waited < 60, text
     assert "FAIL init: 2 of 3 ranks joined within 5 s; missing: rank 2" in text
+    # ranks 0 and 1 run here with MASTER_ADDR=127.0.0.1 (one host): rank 2 is the process never started
+    assert "WORLD_SIZE=3 but only 2 processes of this job run on this host (ranks 0, 1): rank 2 never started" in text
     assert "actual:   joined: %s (ranks 0-1)" % socket.gethostname() in text
     errors = (tmp_path / "rank1.err").read_text()
     assert rank1 == 1 and errors == "dist: rank 1: error: rank 0 stopped waiting for the other ranks\n"

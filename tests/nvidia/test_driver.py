@@ -310,3 +310,105 @@ def test_nvml_gives_the_same_modes():
 def test_the_listing_is_read_per_gpu():
     listing = A100_LIST_MIG + A100_LIST.replace("GPU 0", "GPU 1")
     assert driver.mig_devices_listed(listing) == {0: 2, 1: 0}
+
+
+# --- a SLURM job granted no GPU ------------------------------------------------------------------------------------
+# sbatch's variables on a GPU partition without --gres/--gpus (github.com/3dem/model-angelo/issues/60): no
+# SLURM_JOB_GPUS, SLURM_STEP_GPUS, SLURM_GPUS_ON_NODE or CUDA_VISIBLE_DEVICES (gres.html: only a job that requests
+# GPUs is granted any; sbatch(1) OUTPUT ENVIRONMENT VARIABLES). PCI devices as sysfs shows them: `vendor` and
+# `class` files holding `0x10de` and `0x030200` (an NVIDIA 3D controller) or a virtio device's `0x1af4`/`0x018000`.
+NO_GPU_JOB = {
+    "SLURM_JOB_ID": "4817263",
+    "SLURM_JOB_PARTITION": "gpu",
+    "SLURM_JOB_NODELIST": "gpu-node-07",
+    "SLURMD_NODENAME": "gpu-node-07",
+    "SLURM_CPUS_ON_NODE": "8",
+}
+COULD_NOT_COMMUNICATE = {
+    "source": "nvidia-smi",
+    "state": "driver-not-loaded",
+    "error": fakes.SMI_STATES["driver-not-loaded"][0],
+    "meaning": driver.STATES[0].meaning,
+    "fix": driver.STATES[0].fix,
+}
+
+
+def pci(tmp_path, *devices):
+    """A sysfs tree under tmp_path with the given (address, vendor, class) devices; return its root."""
+    for address, vendor, klass in devices:
+        folder = tmp_path / "bus" / "pci" / "devices" / address
+        folder.mkdir(parents=True)
+        (folder / "vendor").write_text(vendor + "\n")
+        (folder / "class").write_text(klass + "\n")
+    return str(tmp_path)
+
+
+VIRTIO = ("0000:00:02.0", "0x1af4", "0x018000")
+A100 = ("0000:17:00.0", "0x10de", "0x030200")
+
+
+def test_a_job_granted_no_gpu_on_a_node_whose_module_is_loaded(tmp_path):
+    """The device cgroup hides the GPUs of a job without --gres: the module is loaded, nvidia-smi reaches no GPU."""
+    from checks.machine import gpu_node, scheduler
+
+    job = scheduler.collect(NO_GPU_JOB)
+    for state in ("driver-not-loaded", "no-devices", "no-permission", "nvml-unknown"):
+        found = driver.job_without_gpus(
+            dict(COULD_NOT_COMMUNICATE, state=state),
+            gpu_node.KernelNode(loaded=True),
+            job,
+            pci(tmp_path / state, VIRTIO, A100),
+        )
+        assert found[0].startswith("SLURM job 4817263 (node gpu-node-07) was granted no GPU (no SLURM_JOB_GPUS")
+        assert "the nvidia kernel module is loaded on this node" in found[0] and "device cgroup" in found[0]
+        assert "`#SBATCH --gres=gpu:1`" in found[1] and "install" not in found[1]
+        assert found[2].endswith("nvidia module loaded; NVIDIA PCI display devices: 0000:17:00.0")
+
+
+def test_a_job_granted_no_gpu_on_a_node_without_one(tmp_path, monkeypatch):
+    """failure() reads the job from the environment: a node with no NVIDIA device and no module."""
+    from checks.machine import gpu_node
+
+    for name, value in NO_GPU_JOB.items():
+        monkeypatch.setenv(name, value)
+    for name in ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    failed = driver.failure(
+        COULD_NOT_COMMUNICATE, node=gpu_node.KernelNode(loaded=False), sys_root=pci(tmp_path, VIRTIO)
+    )
+    assert "was granted no GPU" in failed.summary and "this node has no NVIDIA GPU on its PCI bus" in failed.summary
+    assert failed.fix.startswith("request GPUs in the job's submission") and failed.data["job"]["job_id"] == "4817263"
+
+
+def test_gpus_granted_or_a_gpu_without_its_module_keep_the_driver_verdict(tmp_path):
+    from checks.machine import gpu_node, scheduler
+
+    node = gpu_node.KernelNode(loaded=False)
+    with_gpus = scheduler.collect(dict(NO_GPU_JOB, SLURM_JOB_GPUS="0", CUDA_VISIBLE_DEVICES="0"))
+    assert with_gpus.gpus_granted
+    assert driver.failure(COULD_NOT_COMMUNICATE, node=node, job=with_gpus).fix == driver.STATES[0].fix
+    nodev = scheduler.collect(dict(NO_GPU_JOB, CUDA_VISIBLE_DEVICES="NoDevFiles"))
+    assert not nodev.gpus_granted and nodev.no_device_files
+    # an NVIDIA GPU on the bus whose module is not loaded: the node's fault, not the request's
+    assert driver.job_without_gpus(COULD_NOT_COMMUNICATE, node, nodev, pci(tmp_path, A100)) is None
+    # a state no hidden device explains (the driver's libraries upgraded under the running module)
+    mismatch = dict(COULD_NOT_COMMUNICATE, state="version-mismatch")
+    assert driver.job_without_gpus(mismatch, gpu_node.KernelNode(loaded=True), nodev, pci(tmp_path)) is None
+    assert driver.failure(COULD_NOT_COMMUNICATE, node=node, job=None).fix == driver.STATES[0].fix
+
+
+def test_the_header_does_not_call_a_loaded_module_not_loaded(tmp_path):
+    """nvidia-smi's `couldn't communicate` is read as a module not loaded; /proc/modules (proc(5): name, size, use
+    count, users, state, address) listing nvidia says otherwise."""
+    (tmp_path / "modules").write_text(
+        "nvidia_uvm 1515520 0 - Live 0x0000000000000000 (POE)\n"
+        "nvidia 56823808 2 nvidia_uvm, Live 0x0000000000000000 (POE)\n"
+    )
+    loaded = driver.describe(COULD_NOT_COMMUNICATE, proc=str(tmp_path))
+    assert (
+        loaded == "not answering: nvidia-smi cannot reach the driver, although the nvidia module is loaded (nvidia-smi)"
+    )
+    (tmp_path / "modules").write_text("virtio_net 61440 0 - Live 0x0000000000000000\n")
+    assert driver.describe(COULD_NOT_COMMUNICATE, proc=str(tmp_path)) == (
+        "not answering: the NVIDIA kernel module is not loaded (nvidia-smi)"
+    )

@@ -150,6 +150,8 @@ def test_a_driver_state_is_the_driver_line_and_the_gpu_line_cause(state, monkeyp
     from checks.machine import gpu_node
 
     monkeypatch.setattr(verify_gpu.gpu_node, "collect", lambda: gpu_node.KernelNode())
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)  # a SLURM job granted no GPU is judged first (test_driver.py)
+    monkeypatch.delenv("SLURM_JOBID", raising=False)
     text, code = fakes.SMI_STATES[state]
     from checks.nvidia import driver as nvidia_driver
 
@@ -206,6 +208,26 @@ def test_no_gpu_is_the_callers_explicit_choice(ws, monkeypatch):
     monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
     result = verify_gpu.check_driver(context(ws, "cu118", driver=NO_DRIVER, no_gpu=True))
     assert result.status == SKIP and "--no-gpu" in result.summary
+
+
+@pytest.mark.parametrize("env, status", [(None, WARN), ("cu118", FAIL)])
+def test_a_slurm_job_granted_no_gpu_on_a_node_without_one_asks_for_gpus(ws, monkeypatch, env, status):
+    """sbatch's variables of a job submitted without --gres/--gpus (sbatch(1)): no SLURM_JOB_GPUS, SLURM_GPUS_ON_NODE
+    or CUDA_VISIBLE_DEVICES; no NVIDIA device, no nvidia-smi on the node it landed on."""
+    for name in ("CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE", "SLURM_GPUS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLURM_JOB_ID", "4817263")
+    monkeypatch.setenv("SLURMD_NODENAME", "cpu-node-12")
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
+    result = verify_gpu.check_driver(context(ws, env, driver=NO_DRIVER))
+    assert result.status == status
+    assert result.summary == (
+        "no NVIDIA driver: SLURM job 4817263 (node cpu-node-12) was granted no GPU (it requested none: no --gres=gpu "
+        "or --gpus) and runs on a node without one"
+    )
+    assert result.hint.startswith("request GPUs in the job's submission: `#SBATCH --gres=gpu:1`")
+    monkeypatch.setenv("SLURM_GPUS_ON_NODE", "1")  # granted: the driver advice stays
+    assert "SLURM" not in verify_gpu.check_driver(context(ws, env, driver=NO_DRIVER)).summary
 
 
 def test_a_gpu_without_a_driver_is_named(monkeypatch):
