@@ -62,7 +62,14 @@ def by_provenance(parts, facts):
             return Cause(
                 meaning="the %s that Python finds is an empty directory (%s): a leftover of an uninstall, or a folder "
                 "of that name, imported as an empty namespace package" % (name, copy.path),
-                fix="remove %s (or run from another directory), then use the environment's %s" % (copy.path, name),
+                fix=(
+                    "remove %s (or run from another directory): Python then imports %s"
+                    % (copy.path, next(c for c in package.others if not c.empty).describe())
+                    if any(not c.empty for c in package.others)
+                    else "remove %s and install %s into this environment (`pixi install`, or `python -m pip install "
+                    "%s` from PyTorch's index for your CUDA): no other copy of it is on sys.path"
+                    % (copy.path, name, name)
+                ),
                 fact="%s: %s" % (name, copy.describe()),
             )
         own = [c for c in package.others if c.origin == provenance.ENVIRONMENT]

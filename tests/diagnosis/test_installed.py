@@ -478,3 +478,14 @@ def test_uv_s_and_older_pip_s_isolated_builds_name_the_package(tmp_path, monkeyp
     prefix, packages = site(tmp_path)
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "build-isolation" and "pip install --no-build-isolation flash-attn`" in cause.fix
+
+
+def test_an_empty_torch_folder_with_no_other_copy_says_to_install_torch(tmp_path, monkeypatch):
+    """pytorch/pytorch#29305's kind: torch uninstalled, a `torch/` folder left, imported as a namespace package."""
+    prefix = tmp_path / "env"
+    packages = prefix / "lib" / "python3.10" / "site-packages"
+    (packages / "torch").mkdir(parents=True)
+    facts = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("AttributeError: module 'torch' has no attribute 'cuda'", facts)
+    assert cause.rule == "provenance" and "empty directory" in cause.meaning
+    assert "install torch into this environment" in cause.fix and str(packages / "torch") in cause.fix
