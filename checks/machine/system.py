@@ -529,8 +529,9 @@ def pool_threads(environ=None):
 
 
 def code_dirs():
-    """Return the CodeDirs of torch.compile's inductor, of triton and of torch.hub's cache (torch_home(); its files
-    are read, not mapped, so only writability counts); see the module docstring for the defaults."""
+    """Return the CodeDirs of torch.compile's inductor, of triton, of torch.utils.cpp_extension's builds
+    (extensions_root()) and of torch.hub's cache (torch_home(); its files are read, not mapped, so only writability
+    counts); see the module docstring for the defaults."""
     try:
         import getpass
 
@@ -545,11 +546,28 @@ def code_dirs():
             os.path.join(tempfile.gettempdir(), "torchinductor_" + user),
         ),
         code_dir("triton", "TRITON_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".triton", "cache")),
+        code_dir("torch.utils.cpp_extension", "TORCH_EXTENSIONS_DIR", extensions_root()),
         dataclasses.replace(
             code_dir("torch.hub", "TORCH_HOME", torch_home()),
             executable=True,
             runs_code=False,
         ),
+    )
+
+
+def extensions_root(environ=None):
+    """Return the folder torch.utils.cpp_extension builds and loads extensions in, without importing torch:
+    TORCH_EXTENSIONS_DIR, else get_default_build_root(), torch._appdirs.user_cache_dir('torch_extensions'):
+    $XDG_CACHE_HOME/torch_extensions or ~/.cache/torch_extensions on Linux, ~/Library/Caches/torch_extensions on
+    macOS (torch/utils/cpp_extension.py, 2.0.1 to 2.13; a per-Python-and-CUDA folder such as py311_cu117 is made
+    inside it)."""
+    environ = os.environ if environ is None else environ
+    if environ.get("TORCH_EXTENSIONS_DIR"):
+        return environ["TORCH_EXTENSIONS_DIR"]
+    if sys.platform == "darwin":
+        return os.path.expanduser(os.path.join("~", "Library", "Caches", "torch_extensions"))
+    return os.path.join(
+        environ.get("XDG_CACHE_HOME") or os.path.expanduser(os.path.join("~", ".cache")), "torch_extensions"
     )
 
 
@@ -876,11 +894,22 @@ def problems(system):
         )
     for code in system.code_dirs:
         if not code.writable or not code.executable:
+            whose = ""
+            if (
+                not code.writable
+            ):  # whose folder it is decides the fix (another user's shared build root, pytorch#34238)
+                facts = path_facts(code.path)
+                if facts.owner_uid is not None and facts.uid is not None and facts.owner_uid != facts.uid:
+                    whose = " (%sowned by %s, %s)" % (
+                        facts.nearest + ", " if facts.nearest != code.path else "",
+                        facts.owner or "uid %d" % facts.owner_uid,
+                        facts.mode,
+                    )
             found.append(
                 Problem(
                     "WARN",
-                    "%s's %s is %s"
-                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount"),
+                    "%s's %s is %s%s"
+                    % (code.purpose, code.path, "not writable" if not code.writable else "on a noexec mount", whose),
                     "`export %s=<a writable directory%s>`"
                     % (code.variable, " on an exec mount" if code.runs_code else "")
                     + (" (or XDG_CACHE_HOME)" if code.variable == "TORCH_HOME" else ""),

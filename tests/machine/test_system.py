@@ -105,6 +105,37 @@ def test_the_torch_cache_of_this_process_is_collected(tmp_path, monkeypatch):
     assert (cache.path, cache.writable, cache.runs_code) == (str(tmp_path / "t"), True, False)
 
 
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"TORCH_EXTENSIONS_DIR": "/data/ext", "XDG_CACHE_HOME": "/xdg"}, "/data/ext"),
+        ({"XDG_CACHE_HOME": "/xdg"}, "/xdg/torch_extensions"),
+        ({}, "/home/u/.cache/torch_extensions"),
+    ],
+)
+def test_the_extensions_root_follows_cpp_extension(environ, expected, monkeypatch):
+    """torch/utils/cpp_extension.py _get_build_directory: TORCH_EXTENSIONS_DIR, else get_default_build_root():
+    torch._appdirs.user_cache_dir('torch_extensions'), $XDG_CACHE_HOME or ~/.cache on Linux."""
+    monkeypatch.setenv("HOME", "/home/u")
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert system.extensions_root(environ) == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give a folder away")
+def test_another_user_s_extensions_root_is_named_with_its_owner(tmp_path, monkeypatch):
+    """pytorch/pytorch#34238: a shared build root another user made (mode 755) is not writable for this one; the
+    os line names its owner (this process's effective uid stands in as 1000)."""
+    root = tmp_path / "torch_extensions"
+    root.mkdir()
+    os.chown(root, 65534, 65534)
+    root.chmod(0o755)
+    code = system.CodeDir("torch.utils.cpp_extension", str(root), "TORCH_EXTENSIONS_DIR", False, True)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    (found,) = system.problems(fakes.healthy_system(code_dirs=(code,)))
+    assert "%s is not writable (owned by" % root in found.what and "drwxr-xr-x" in found.what
+    assert "export TORCH_EXTENSIONS_DIR=" in found.fix
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners and modes")
 def test_path_facts_look_at_the_nearest_existing_folder(tmp_path, monkeypatch):
     """A path not yet made is judged by the folder it would be created in: its owner, mode and mount flags; a
