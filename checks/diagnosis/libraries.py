@@ -48,6 +48,38 @@ def _unlinked(soname, facts):
     return None
 
 
+def _unsearched(soname, version, facts, text, limit=64 << 20):
+    """A Cause when an environment's library directory (its prefix's lib/, or the active conda environment's) holds
+    `soname` defining `version` (`CXXABI_1.3.15`: the version name is in the file's dynamic string table, so its
+    bytes hold it), while the loader takes another copy that lacks it: that directory is not on the loader's path
+    for the failing library (a conda environment whose pip-installed torch finds the system's libstdc++)."""
+    taken = re.search(r"(/\S*%s)\S*: version" % re.escape(soname), text or "")
+    dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
+    conda = os.environ.get("CONDA_PREFIX")
+    if conda and os.path.isdir(os.path.join(conda, "lib")):
+        dirs.append(os.path.join(conda, "lib"))
+    for d in dict.fromkeys(dirs):
+        path = os.path.join(d, soname)
+        try:
+            with open(path, "rb") as handle:
+                if version.encode() not in handle.read(limit):
+                    continue
+        except OSError:
+            continue
+        other = taken.group(1) if taken else loader.resolve(soname).path or "another copy"
+        if os.path.realpath(other) == os.path.realpath(path):
+            continue
+        return Cause(
+            meaning="%s in %s defines %s, but the loader takes %s, which lacks it: %s is not on the loader's path"
+            % (soname, d, version, other, d),
+            fix="put the environment's lib/ first: `export LD_LIBRARY_PATH=%s:$LD_LIBRARY_PATH` (for a conda "
+            "environment, in its etc/conda/activate.d so that activation sets it), or `export LD_PRELOAD=%s`"
+            % (d, path),
+            fact="%s has %s; %s is taken" % (path, version, other),
+        )
+    return None
+
+
 def _requester(path, facts):
     if path and os.path.isfile(path):
         return path
@@ -454,8 +486,10 @@ def by_library(parts, facts):
                 fact="host glibc %s < needed %s%s" % (system.glibc, number, " (%s)" % needed[1] if needed else ""),
             )
         if kind in ("GLIBCXX", "CXXABI"):
-            cause = _shadow("libstdc++.so.6", facts, _requester(required_by, facts)) or _unlinked(
-                "libstdc++.so.6", facts
+            cause = (
+                _shadow("libstdc++.so.6", facts, _requester(required_by, facts))
+                or _unlinked("libstdc++.so.6", facts)
+                or _unsearched("libstdc++.so.6", "%s_%s" % (kind, number), facts, parts.text)
             )
             if cause:
                 return cause

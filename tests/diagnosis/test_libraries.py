@@ -255,3 +255,25 @@ def test_an_undefined_symbol_of_a_library_family_on_ld_library_path(tmp_path, mo
     monkeypatch.delenv("LD_LIBRARY_PATH")
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "table" and "mkl<2024.1" in cause.fix
+
+
+@LINUX_GCC
+def test_the_environment_s_newer_libstdcxx_off_the_loader_path_is_named(tmp_path, monkeypatch):
+    """pytorch/pytorch#8318's kind: the active conda environment's lib/ holds a libstdc++.so.6 that defines the
+    version torch needs (built here with gcc and a version script, so the name is in its dynamic string table),
+    while the loader takes the system's (glibc's message names it)."""
+    prefix, packages = site(tmp_path)
+    lib = tmp_path / "anaconda3" / "envs" / "pytorch" / "lib"
+    lib.mkdir(parents=True)
+    script = tmp_path / "v.map"
+    script.write_text("CXXABI_1.3.15 { global: f; local: *; };\n")
+    gcc_library(lib / "libstdc++.so.6", "-Wl,--version-script=%s" % script, "-Wl,-soname,libstdc++.so.6")
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    monkeypatch.setenv("CONDA_PREFIX", str(lib.parent))
+    text = (
+        "ImportError: /usr/lib/x86_64-linux-gnu/libstdc++.so.6: version `CXXABI_1.3.15' not found (required by "
+        "%s/torch/lib/libtorch_cpu.so)" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "library" and "defines CXXABI_1.3.15" in cause.meaning
+    assert "export LD_LIBRARY_PATH=%s:" % lib in cause.fix
