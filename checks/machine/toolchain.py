@@ -415,13 +415,14 @@ def toolkit_at(home, how, timeout=10.0):
     return CudaToolkit(home=home, how=how)
 
 
-def toolkit_mismatch(toolkit, torch_cuda, torch_version):
+def toolkit_mismatch(toolkit, torch_cuda, torch_version, installed=None):
     """Return a Blocker (WARN: torch runs; only CUDA extension builds stop; SKIP where nobody chose the toolkit, the
     default /usr/local/cuda, which a machine that builds no extension need not match) when the toolkit's CUDA major
     differs
     from the CUDA torch was built with, which torch.utils.cpp_extension._check_cuda_version refuses ("The detected
     CUDA version (X) mismatches the version that was used to compile PyTorch (Y)"; a minor difference only warns),
-    else None."""
+    else None. The fix names a toolkit of torch's major installed here (`installed`: CudaToolkits, default
+    installed_toolkits(), looked for only on a mismatch) where there is one."""
     from checks.report import WARN
 
     if not torch_cuda or toolkit.release is None:
@@ -446,6 +447,25 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version):
         )
     else:
         later = "a torch built for CUDA %s" % have
+    fix = "point CUDA_HOME at a CUDA %s toolkit (any %s.x builds; a minor difference only warns), or install %s" % (
+        torch_cuda,
+        built,
+        later,
+    )
+    # a toolkit of torch's major installed here (the environment's own nvcc, /usr/local/cuda-X.Y) is the exact fix
+    fitting = best_toolkit(
+        [t for t in (installed_toolkits() if installed is None else installed) if t.home != toolkit.home], torch_cuda
+    )
+    if fitting is not None and fitting.release.split(".")[0] == built:
+        fix = "export CUDA_HOME=%s (the CUDA %s toolkit installed there)%s; or install %s" % (
+            fitting.home,
+            fitting.release,
+            # cpp_extension's _find_cuda_home: CUDA_HOME, else CUDA_PATH, else the folder above nvcc on PATH
+            ", since CUDA_PATH outranks the nvcc on PATH when CUDA_HOME is unset (or unset CUDA_PATH)"
+            if "CUDA_PATH" in toolkit.how
+            else "",
+            later,
+        )
     return Blocker(
         status=SKIP if toolkit.how.startswith("the default") else WARN,
         summary="the CUDA toolkit at %s (%s, CUDA %s by %s) is CUDA %s; torch was built with CUDA %s: "
@@ -453,8 +473,7 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version):
         % (toolkit.home, toolkit.how, toolkit.release, toolkit.source, have, torch_cuda),
         expected="a CUDA %s.x toolkit" % built,
         actual="CUDA %s at %s" % (toolkit.release, toolkit.home),
-        fix="point CUDA_HOME at a CUDA %s toolkit (any %s.x builds; a minor difference only warns), or install %s"
-        % (torch_cuda, built, later),
+        fix=fix,
     )
 
 

@@ -150,18 +150,27 @@ def test_cuda_toolkit_found_as_cpp_extension_finds_it(tmp_path):
 def test_toolkit_major_mismatch_warns():
     """cpp_extension._check_cuda_version: a major mismatch refuses (WARN here), a minor one only warns (none)."""
     kit = toolchain.CudaToolkit(home="/opt/cuda-12.2", how="$CUDA_HOME", release="12.2", source="nvcc --version")
-    found = toolchain.toolkit_mismatch(kit, "11.7", "2.0.1+cu117")
+    found = toolchain.toolkit_mismatch(kit, "11.7", "2.0.1+cu117", installed=())
     assert found.status == WARN and "CUDA 11.7 toolkit" in found.fix and "torch 2.1 or newer has (cu121)" in found.fix
-    assert toolchain.toolkit_mismatch(kit, "12.1", "2.3.1+cu121") is None
+    assert toolchain.toolkit_mismatch(kit, "12.1", "2.3.1+cu121", installed=()) is None
     default = toolchain.CudaToolkit(home="/usr/local/cuda", how="the default /usr/local/cuda", release="13.0")
-    assert toolchain.toolkit_mismatch(default, "11.7", "2.0.1+cu117").status == SKIP  # nobody chose it
-    assert toolchain.toolkit_mismatch(kit, None, "2.3.1+cpu") is None
-    assert (
-        "cu118"
-        in toolchain.toolkit_mismatch(
-            toolchain.CudaToolkit(home="/c", how="$CUDA_HOME", release="11.8", source="nvcc --version"), "12.6", "2.7.1"
-        ).fix
-    )
+    assert toolchain.toolkit_mismatch(default, "11.7", "2.0.1+cu117", installed=()).status == SKIP  # nobody chose it
+    assert toolchain.toolkit_mismatch(kit, None, "2.3.1+cpu", installed=()) is None
+    other = toolchain.CudaToolkit(home="/c", how="$CUDA_HOME", release="11.8", source="nvcc --version")
+    assert "cu118" in toolchain.toolkit_mismatch(other, "12.6", "2.7.1", installed=()).fix
+
+
+def test_a_fitting_toolkit_installed_here_is_the_fix(tmp_path):
+    """prefix-dev/pixi#2145: the system's CUDA_PATH (12.6) outranks the environment's own nvcc (11.x) on PATH, since
+    cpp_extension's _find_cuda_home reads CUDA_HOME, then CUDA_PATH, then nvcc on PATH; the fix points CUDA_HOME at
+    the environment."""
+    system = toolchain.CudaToolkit(home="/opt/cuda", how="$CUDA_PATH", release="12.6", source="nvcc --version")
+    env = tmp_path / ".pixi" / "envs" / "default"
+    nvcc_tool(env, "Cuda compilation tools, release 11.7, V11.7.99")
+    installed = [toolchain.toolkit_at(str(env), "installed at %s" % env)]
+    found = toolchain.toolkit_mismatch(system, "11.7", "2.0.1+cu117", installed=installed)
+    assert found.fix.startswith("export CUDA_HOME=%s (the CUDA 11.7 toolkit installed there)" % env)
+    assert "unset CUDA_PATH" in found.fix
 
 
 def test_ninja(tmp_path, monkeypatch):
