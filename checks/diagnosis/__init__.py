@@ -14,6 +14,8 @@ explains the failure decides it, and the verdict names that fact:
 1b. a compiled extension module the failure misses is on disk only for another interpreter (its file's tag and
    its wheel's WHEEL tags), missing from an install whose RECORD lists it, or never built in a source checkout;
 2. a declared requirement of the failing package is unmet (pip Requires-Dist, conda depends);
+2c. a failure in a file of torch whose folder holds two install records of it (a `setup.py install` under a pip
+   wheel): the two installs' files are mixed (installed.py by_layered);
 2b. a name one installed package imports from another is not there although the declared requirement is met: the
    two releases do not fit together (both named, with their versions and locations);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
@@ -78,6 +80,7 @@ from checks.diagnosis.installed import (
     by_build_isolation,
     by_extension,
     by_foreign_path,
+    by_layered,
     by_other_python,
     by_pair,
     by_provenance,
@@ -197,6 +200,7 @@ FACT_RULES = (
     "host-compiler",
     "extension",
     "requirement",
+    "layered",
     "pair",
     "load",
     "library",
@@ -239,6 +243,7 @@ def explain(text, facts):
         ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
+        ("layered", lambda: by_layered(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
         ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),

@@ -422,6 +422,58 @@ def by_extension(parts, facts):
     return None
 
 
+# setuptools' `setup.py install` records an install as NAME-VERSION(-pyX.Y).egg-info (installed-files.txt), pip as
+# NAME-VERSION.dist-info (PEP 376 RECORD); `setup.py develop` leaves NAME.egg-link. pip replaces only the record it
+# finds first, so a source install followed by a wheel (or the reverse) leaves two sets of files in one folder.
+RECORD_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+)(?:-py\d[\d.]*)?\.(?:dist|egg)-info$")
+
+
+def install_records(entry, name):
+    """Return the install records of package `name` in sys.path entry `entry` (dist-info, egg-info, egg-link file
+    names), sorted."""
+    try:
+        names = os.listdir(entry)
+    except OSError:
+        return []
+    wanted = name.lower().replace("-", "_")
+    found = []
+    for item in names:
+        match = RECORD_NAME.match(item)
+        recorded = match.group("name").lower().replace("-", "_") if match else None
+        if recorded == wanted or item.lower() == wanted + ".egg-link":
+            found.append(item)
+    return sorted(found)
+
+
+def by_layered(parts, facts):
+    """Rule 2c: a failure in a file of torch (torchvision, torchaudio) whose folder holds two install records of it
+    (install_records: a `setup.py install` and a pip wheel, two wheels' dist-infos): the two installs' files are
+    mixed, and a library left by one is loaded with the other's. The fix removes both before one install."""
+    for name in provenance.PACKAGES:
+        package = facts.provenance.packages.get(name)
+        copy = package.imported if package else None
+        if copy is None or not any(p.startswith(copy.path + os.sep) or p == copy.path for p in parts.paths):
+            continue
+        records = install_records(copy.entry, name)
+        if len(records) < 2:
+            continue
+        return Cause(
+            meaning="two installs of %s are layered in %s (%s): files left by one (here %s) are loaded with the "
+            "other's"
+            % (
+                name,
+                copy.entry,
+                ", ".join(records),
+                next(os.path.basename(p) for p in parts.paths if p.startswith(copy.path)),
+            ),
+            fix="remove both: `python -m pip uninstall %s` until it reports nothing to uninstall (each run removes "
+            "one record), then delete what is left of %s and the stale records, and install %s once (or use a fresh "
+            "environment)" % (name, copy.path, name),
+            fact="%s holds %s" % (copy.entry, ", ".join(records)),
+        )
+    return None
+
+
 def by_pair(parts, facts):
     """Rule 2b: one installed package imports a name another installed package does not define (CPython's
     "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the

@@ -489,3 +489,23 @@ def test_an_empty_torch_folder_with_no_other_copy_says_to_install_torch(tmp_path
     cause = diagnosis.explain("AttributeError: module 'torch' has no attribute 'cuda'", facts)
     assert cause.rule == "provenance" and "empty directory" in cause.meaning
     assert "install torch into this environment" in cause.fix and str(packages / "torch") in cause.fix
+
+
+def test_a_source_install_under_a_wheel_is_named_with_both_records(tmp_path, monkeypatch):
+    """pytorch/pytorch#10234's kind: `python setup.py install` left torch-1.0.0a0+ab3a2ab-py3.11.egg-info (setuptools'
+    record) beside the wheel's dist-info; a library of the source build fails against the wheel's."""
+    prefix, packages = site(tmp_path, torch_version="2.13.0+cpu")
+    egg = packages / "torch-1.0.0a0+ab3a2ab-py3.11.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 1.0.0a0+ab3a2ab\n")
+    (egg / "installed-files.txt").write_text("../torch/__init__.py\n../torch/lib/libshm.so\n")
+    facts = facts_for(monkeypatch, prefix, [packages])
+    text = "ImportError: %s/torch/lib/libshm.so: undefined symbol: _ZTI24THRefcountedMapAllocator" % packages
+    cause = diagnosis.explain(text, facts)
+    assert cause.rule == "layered" and "torch-1.0.0a0+ab3a2ab-py3.11.egg-info" in cause.meaning
+    assert "torch-2.13.0+cpu.dist-info" in cause.meaning and "pip uninstall torch` until" in cause.fix
+    egg_free = tmp_path / "single"
+    prefix, packages = site(egg_free)
+    facts = facts_for(monkeypatch, prefix, [packages])
+    text = "ImportError: %s/torch/lib/libshm.so: undefined symbol: _ZTI24THRefcountedMapAllocator" % packages
+    assert diagnosis.explain(text, facts).rule != "layered"  # one record: not this cause
