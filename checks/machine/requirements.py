@@ -110,17 +110,29 @@ def _canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# setuptools' and distutils' record of an install: NAME-VERSION(-pyX.Y).egg-info, a folder holding PKG-INFO or (an
+# older distutils install, as Debian's python3-* packages still ship) the PKG-INFO file itself
+EGG_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py\d[\d.]*)?\.egg-info$")
+
+
 def pip_installed(entries):
-    """Return canonical name -> (version, METADATA path) of every dist-info in the `sys.path` entries `entries`,
-    the first entry holding a name winning (as the import system would)."""
+    """Return canonical name -> (version, metadata path) of every installed distribution in the `sys.path` entries
+    `entries`: pip's dist-info (METADATA), and setuptools' or distutils' egg-info (PKG-INFO; a folder or the file
+    itself), the first entry holding a name winning (as the import system would)."""
     found: Dict[str, Tuple[str, str]] = {}
     for entry in entries:
         if not isinstance(entry, str) or not os.path.isdir(entry or os.curdir):
             continue
-        for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
+        here = glob.escape(entry or os.curdir)
+        for info in sorted(glob.glob(os.path.join(here, "*.dist-info"))):
             stem = os.path.basename(info)[: -len(".dist-info")]
             name, _, version = stem.rpartition("-")
             found.setdefault(_canonical(name), (version, os.path.join(info, "METADATA")))
+        for info in sorted(glob.glob(os.path.join(here, "*.egg-info"))):
+            match = EGG_INFO.match(os.path.basename(info))
+            if match:
+                metadata = os.path.join(info, "PKG-INFO") if os.path.isdir(info) else info
+                found.setdefault(_canonical(match.group("name")), (match.group("version"), metadata))
     return found
 
 

@@ -182,3 +182,18 @@ def test_conda_records_promise_sizes_in_paths_data(tmp_path):
     assert requirements.providers({"libtorch.so", "libiomp5.so"}, prefixes=[str(prefix)]) == {
         "libtorch.so": [requirements.Owner("libtorch", "2.5.1", requirements.CONDA)]
     }
+
+
+def test_egg_info_installs_count_as_installed_in_path_order(tmp_path):
+    """distutils' PKG-INFO file `numpy-1.8.2.egg-info` (as Debian's python3-numpy ships it) and setuptools' folder
+    `pkg-1.0-py3.11.egg-info/PKG-INFO` are installs too; the first sys.path entry holding a name wins."""
+    first, second = tmp_path / "dist-packages", tmp_path / "site-packages"
+    first.mkdir()
+    (first / "numpy-1.8.2.egg-info").write_text("Metadata-Version: 1.1\nName: numpy\nVersion: 1.8.2\n")
+    folder = first / "pkg-1.0-py3.11.egg-info"
+    folder.mkdir()
+    (folder / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+    dist(second, "numpy", "2.4.6")
+    found = requirements.pip_installed([str(first), str(second)])
+    assert found["numpy"] == ("1.8.2", str(first / "numpy-1.8.2.egg-info"))
+    assert found["pkg"] == ("1.0", str(folder / "PKG-INFO"))
