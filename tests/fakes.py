@@ -889,6 +889,36 @@ def cgroup_tree(tmp_path, lines, files):
     return str(proc), str(root)
 
 
+def cgroup_v1(controller, setting):
+    """The mark of a test that needs a writable cgroup-v1 `controller` hierarchy holding `setting` (a file name)."""
+    root = os.path.join("/sys/fs/cgroup", controller)
+    return pytest.mark.skipif(
+        not os.access(root, os.W_OK) or not os.path.exists(os.path.join(root, setting)),
+        reason="needs a writable cgroup-v1 %s hierarchy" % controller,
+    )
+
+
+def in_cgroup_v1(controller, name, settings, code, repo_root, timeout=120):
+    """Run Python `code` (with the repository on PYTHONPATH) inside a new cgroup-v1 group `name` of `controller`
+    whose files are written with `settings` ({file: value}, in order) first; the group is removed afterwards;
+    return the finished process (text)."""
+    group = os.path.join("/sys/fs/cgroup", controller, name)
+    os.mkdir(group)
+    try:
+        for setting, value in settings.items():
+            with open(os.path.join(group, setting), "w") as handle:
+                handle.write(str(value))
+        return subprocess.run(
+            ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "$3"', "sh", group, sys.executable, code],
+            env=dict(os.environ, PYTHONPATH=str(repo_root)),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    finally:
+        os.rmdir(group)
+
+
 PRIVATE_MOUNTS = pytest.mark.skipif(
     not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("unshare"),
     reason="needs root and unshare(1) to mount in a private mount namespace",

@@ -7,10 +7,8 @@ errors: `exitcode  : -9`, `Signal 9 (SIGKILL) received by PID`). The SLURM varia
 `#SBATCH --cpus-per-task=2` and `--mem-per-cpu=4G` (sbatch(1), OUTPUT ENVIRONMENT VARIABLES)."""
 
 import dataclasses
-import os
-import subprocess
-import sys
 
+import fakes
 import pytest
 from diagnosis_facts import facts_for, site
 
@@ -82,19 +80,11 @@ def test_the_rule_needs_both_the_kill_and_the_counted_oom_kill(tmp_path, monkeyp
     assert diagnosis.explain(text, facts(tmp_path, monkeypatch, memory)).rule != "memory-limit"
 
 
-MEMORY_V1 = "/sys/fs/cgroup/memory"
-
-
-@pytest.mark.skipif(
-    not os.access(MEMORY_V1, os.W_OK) or not os.path.exists(os.path.join(MEMORY_V1, "memory.limit_in_bytes")),
-    reason="needs a writable cgroup-v1 memory hierarchy",
-)
+@fakes.cgroup_v1("memory", "memory.limit_in_bytes")
 def test_a_real_dataloader_worker_killed_by_the_group_s_oom_killer(repo_root, tmp_path):
     """A real torch DataLoader in a 384 MiB memory group: its worker (oom_score_adj 1000, the first victim) allocates
     1 GiB and is killed; the main process's error, judged with the facts gathered after it, names the limit."""
     pytest.importorskip("torch")
-    group = os.path.join(MEMORY_V1, "pytest-%s" % tmp_path.name)
-    os.mkdir(group)
     judge = """
 import torch
 from checks import diagnosis, errors
@@ -118,18 +108,8 @@ except Exception as exc:
     print(cause.rule)
     print(cause.meaning)
 """
-    try:
-        with open(os.path.join(group, "memory.limit_in_bytes"), "w") as handle:
-            handle.write(str(384 << 20))
-        proc = subprocess.run(
-            ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "$3"', "sh", group, sys.executable, judge],
-            env=dict(os.environ, PYTHONPATH=str(repo_root)),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        os.rmdir(group)
+    name = "pytest-%s" % tmp_path.name
+    proc = fakes.in_cgroup_v1("memory", name, {"memory.limit_in_bytes": 384 << 20}, judge, repo_root, timeout=300)
     lines = proc.stdout.splitlines()
     assert lines[:1] == ["memory-limit"], proc.stdout + proc.stderr
     assert "the job reached its memory cgroup limit (384 MiB" in lines[1]

@@ -67,31 +67,13 @@ def test_pools_larger_than_the_quota_are_a_warning(quota, threads, warned):
         assert "OMP_NUM_THREADS=1" in found[0].fix and "torch.set_num_threads(1)" in found[0].fix
 
 
-CPU_V1 = "/sys/fs/cgroup/cpu"
-
-
-@pytest.mark.skipif(
-    not os.access(CPU_V1, os.W_OK) or not os.path.exists(os.path.join(CPU_V1, "cpu.cfs_quota_us")),
-    reason="needs a writable cgroup-v1 cpu hierarchy",
-)
+@fakes.cgroup_v1("cpu", "cpu.cfs_quota_us")
 def test_a_real_cpu_group_quota_is_read_by_a_process_inside_it(repo_root, tmp_path):
-    group = os.path.join(CPU_V1, "pytest-%s" % tmp_path.name)
-    os.mkdir(group)
-    try:
-        for name, value in (("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")):
-            with open(os.path.join(group, name), "w") as handle:
-                handle.write(value)
-        script = 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "$3"'
-        judge = "from checks.machine import system\nprint(system.cpu_quota())\n"
-        proc = subprocess.run(
-            ["sh", "-c", script, "sh", group, sys.executable, judge],
-            env=dict(os.environ, PYTHONPATH=str(repo_root)),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.rmdir(group)
+    judge = "from checks.machine import system\nprint(system.cpu_quota())\n"
+    name = "pytest-%s" % tmp_path.name
+    settings = {"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": 100000}
+    proc = fakes.in_cgroup_v1("cpu", name, settings, judge, repo_root)
+    group = "/sys/fs/cgroup/cpu/" + name
     assert "quota_us=100000, period_us=100000" in proc.stdout and group in proc.stdout, proc.stdout + proc.stderr
 
 

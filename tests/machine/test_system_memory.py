@@ -5,12 +5,7 @@ memory.max_usage_in_bytes, memory.oom_control `oom_kill_disable 0` / `under_oom 
 hierarchy (/slurm/uid_<uid>/job_<id>/step_<step>/task_<n>, task/cgroup) and, where root and a v1 memory hierarchy
 allow, a real memory group whose OOM killer kills a child."""
 
-import os
-import subprocess
-import sys
-
 import fakes
-import pytest
 
 from checks.machine import system
 
@@ -89,34 +84,17 @@ def test_kills_outside_the_limiting_group_are_not_counted(tmp_path):
     assert system.memory_limit(proc, root).oom_kills == 0
 
 
-MEMORY_V1 = "/sys/fs/cgroup/memory"
-
-
-@pytest.mark.skipif(
-    not os.access(MEMORY_V1, os.W_OK) or not os.path.exists(os.path.join(MEMORY_V1, "memory.limit_in_bytes")),
-    reason="needs a writable cgroup-v1 memory hierarchy",
-)
+@fakes.cgroup_v1("memory", "memory.limit_in_bytes")
 def test_a_real_memory_group_counts_the_kill_of_a_child_over_its_limit(repo_root, tmp_path):
     """64 MiB limit; a child allocating 256 MiB is killed by the OOM killer; the parent, inside the group, reads it."""
-    group = os.path.join(MEMORY_V1, "pytest-%s" % tmp_path.name)
-    os.mkdir(group)
-    try:
-        with open(os.path.join(group, "memory.limit_in_bytes"), "w") as handle:
-            handle.write(str(64 << 20))
-        judge = (
-            "import subprocess, sys\n"
-            "child = subprocess.run([sys.executable, '-c', 'b = bytearray(256 << 20)'])\n"
-            "from checks.machine import system\n"
-            "found = system.memory_limit()\n"
-            "print(child.returncode, found.limit_bytes, found.oom_kills, found.cgroup)\n"
-        )
-        proc = subprocess.run(
-            ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" -c "$3"', "sh", group, sys.executable, judge],
-            env=dict(os.environ, PYTHONPATH=str(repo_root)),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        os.rmdir(group)
+    judge = (
+        "import subprocess, sys\n"
+        "child = subprocess.run([sys.executable, '-c', 'b = bytearray(256 << 20)'])\n"
+        "from checks.machine import system\n"
+        "found = system.memory_limit()\n"
+        "print(child.returncode, found.limit_bytes, found.oom_kills, found.cgroup)\n"
+    )
+    name = "pytest-%s" % tmp_path.name
+    proc = fakes.in_cgroup_v1("memory", name, {"memory.limit_in_bytes": 64 << 20}, judge, repo_root)
+    group = "/sys/fs/cgroup/memory/" + name
     assert proc.stdout.split() == ["-9", str(64 << 20), "1", group], proc.stdout + proc.stderr
