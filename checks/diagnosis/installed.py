@@ -474,6 +474,31 @@ def by_layered(parts, facts):
     return None
 
 
+# `No module named 'torch._six'`: a submodule of a package (the part before the last dot) is not in it
+MISSING_SUBMODULE = re.compile(r"No module named '([A-Za-z_][\w.]*)\.(\w+)'")
+
+
+def _missing_submodule(module, name, facts):
+    """A Cause, without a frame to name the importer, when `module` is torch (torchvision, torchaudio) as imported
+    here and it has no submodule `name` (neither NAME.py, NAME/ nor an extension file in its folder): code written
+    for another release of it imports it."""
+    top = module.split(".")[0]
+    package = facts.provenance.packages.get(top)
+    copy = package.imported if package else None
+    if copy is None or copy.empty:
+        return None
+    folder = os.path.join(copy.path, *module.split(".")[1:])
+    if not os.path.isdir(folder) or any(n == name or n.startswith(name + ".") for n in os.listdir(folder)):
+        return None
+    return Cause(
+        meaning="%s %s has no module %s.%s: the code importing it was written for another release of %s (one that "
+        "still had it, or a newer one)" % (top, copy.describe(), module, name, top),
+        fix="upgrade the package whose code imports %s.%s (its traceback frame names it) to a release made for %s %s, "
+        "or install the %s release it was written for" % (module, name, top, copy.version or "", top),
+        fact="%s has no %s" % (folder, name),
+    )
+
+
 def by_pair(parts, facts):
     """Rule 2b: one installed package imports a name another installed package does not define (CPython's
     "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
@@ -488,6 +513,9 @@ def by_pair(parts, facts):
     for match in NO_ATTRIBUTE.finditer(parts.text):
         if found is None or match.start() > found[0]:
             found = (match.start(), match.group(1), match.group(2), None)
+    for match in MISSING_SUBMODULE.finditer(parts.text):  # `import torch._six`: torch is there, its _six is not
+        if found is None or match.start() > found[0]:
+            found = (match.start(), match.group(1), match.group(2), None)
     if found is None:
         return None
     start, module, name, location = found
@@ -495,7 +523,7 @@ def by_pair(parts, facts):
     inside = re.compile(r"[/\\]%s(?:[/\\]|\.py$|\.[\w-]+\.(?:so|pyd)$)" % re.escape(top))
     frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
     if not frames:
-        return None
+        return _missing_submodule(module, name, facts)
     module_file = location if location and os.path.isabs(location) else None
     found_pair = distributions.pair(frames[-1], module, name, module_file, environment=facts.provenance.environment)
     if found_pair is None:

@@ -509,3 +509,15 @@ def test_a_source_install_under_a_wheel_is_named_with_both_records(tmp_path, mon
     facts = facts_for(monkeypatch, prefix, [packages])
     text = "ImportError: %s/torch/lib/libshm.so: undefined symbol: _ZTI24THRefcountedMapAllocator" % packages
     assert diagnosis.explain(text, facts).rule != "layered"  # one record: not this cause
+
+
+def test_a_submodule_the_installed_torch_lacks_is_not_a_missing_package(tmp_path, monkeypatch):
+    """`No module named 'torch._six'` (torch 2.0 removed torch/_six.py; apex and old deepspeed import it): the
+    installed torch has no such file, so code written for another torch release imports it; not "install it"."""
+    prefix, packages = site(tmp_path)
+    facts = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch._six'", facts)
+    assert cause.rule == "pair" and "has no module torch._six" in cause.meaning
+    assert "upgrade the package whose code imports torch._six" in cause.fix
+    (packages / "torch" / "_six.py").write_text("")
+    assert diagnosis.explain("ModuleNotFoundError: No module named 'torch._six'", facts).rule != "pair"
