@@ -89,12 +89,20 @@ def by_system(parts, facts):
         )
     if "EMFILE" in parts.errno and system.nofile:
         soft, hard = system.nofile
-        raise_to = hard if hard > soft or hard < 0 else None
+        if hard < 0 or hard > soft:  # the soft limit can be raised up to the hard one without privileges
+            fix = "raise it: `ulimit -n %s`, or call torch.multiprocessing.set_sharing_strategy('file_system')" % (
+                "unlimited" if hard < 0 else hard
+            )
+        else:  # soft == hard: only root raises the hard limit (limits.conf, the container's --ulimit nofile=)
+            fix = (
+                "call torch.multiprocessing.set_sharing_strategy('file_system') at the start of the program (the "
+                "soft limit is already the hard limit %s; raising that needs root: /etc/security/limits.conf, or "
+                "the container's `--ulimit nofile=65536:65536`)" % hard
+            )
         return Cause(
             meaning="the open-file limit (ulimit -n %s) is reached: with torch's file_descriptor sharing strategy "
             "every tensor a DataLoader worker shares holds a descriptor" % soft,
-            fix=("raise it: `ulimit -n %s`" % (raise_to if raise_to and raise_to > 0 else "unlimited"))
-            + ", or call torch.multiprocessing.set_sharing_strategy('file_system')",
+            fix=fix,
             fact="RLIMIT_NOFILE soft %s, hard %s" % (soft, hard),
         )
     refusal = system_rules.clone3_refusal(system.glibc) if THREAD_START.search(parts.text) else None

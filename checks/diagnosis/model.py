@@ -92,7 +92,9 @@ VARIABLE_PREFIXES = (
 )
 ERRNO = (
     ("ENOSPC", re.compile(r"No space left on device|ENOSPC|Errno 28\b")),
-    ("EMFILE", re.compile(r"Too many open files|EMFILE|Errno 24\b")),
+    # multiprocessing.reduction.recvfds' "received 0 items of ancdata": a DataLoader worker's tensor sent as a file
+    # descriptor (torch's file_descriptor sharing strategy) that the receiver could not take: the open-file limit
+    ("EMFILE", re.compile(r"Too many open files|EMFILE|Errno 24\b|received 0 items of ancdata")),
     ("EBUS", re.compile(r"\bBus error\b|SIGBUS")),
     (
         "NOEXEC",

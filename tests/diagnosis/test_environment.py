@@ -41,6 +41,17 @@ def test_too_many_open_files_names_the_limit(tmp_path, monkeypatch):
     assert cause.fact == "RLIMIT_NOFILE soft 1024, hard 524288" and "ulimit -n 524288" in cause.fix
 
 
+def test_ancdata_is_the_open_file_limit_and_a_limit_at_its_hard_one_is_not_raised(tmp_path, monkeypatch):
+    """multiprocessing.reduction.recvfds' `received 0 items of ancdata` (a DataLoader worker's tensor passed as a
+    file descriptor, pytorch/pytorch#973's kind); soft == hard: only root can raise it, the sharing strategy is the
+    fix this user can apply."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], nofile=(4096, 4096))
+    cause = diagnosis.explain("RuntimeError: received 0 items of ancdata", found)
+    assert cause.rule == "system" and "ulimit -n 4096" in cause.meaning
+    assert cause.fix.startswith("call torch.multiprocessing.set_sharing_strategy('file_system')")
+
+
 def test_a_noexec_code_directory(tmp_path, monkeypatch):
     """The loader's text for a shared object on a `noexec` mount."""
     prefix, packages = site(tmp_path)
