@@ -443,7 +443,7 @@ class ForeignCopy:
     def meaning(self):
         """One sentence: which file the loader takes, how, and the environment's copy it should have taken."""
         lib = self.library
-        return "the loader takes %s from %s (%s%s), not the environment's %s%s" % (
+        return "the loader takes %s from %s (%s%s) instead of the environment's %s%s" % (
             lib.name,
             lib.path,
             lib.via,

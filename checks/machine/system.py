@@ -65,6 +65,7 @@ from typing import Optional, Tuple
 from checks.machine import loader
 
 GIB = 1 << 30
+FULL_BYTES = 1 << 20  # less free than this: the disk is full (a compiler's or pip's next temporary file fails)
 SHM_ENOUGH = 1 * GIB  # below this, a few workers with image batches fill it (Docker's 64 MB fails at once)
 NOFILE_ENOUGH = 4096  # below this, the file_descriptor strategy runs out with a few workers and pinned batches
 DISK_ENOUGH = 2 * GIB  # inductor's and triton's caches and a checkpoint of a small model
@@ -871,7 +872,7 @@ def problems(system):
         found.append(
             Problem(
                 "WARN",
-                "/dev/shm is %s: DataLoader workers and NCCL's shared-memory transport use it"
+                "/dev/shm is %s, too small for DataLoader workers and NCCL's shared-memory transport, which use it"
                 % human_size(system.shm_bytes),
                 "start the container with `--ipc=host` or `--shm-size=8g`",
             )
@@ -888,7 +889,12 @@ def problems(system):
         found.append(
             Problem(
                 "WARN",
-                "%s free in %s" % (human_size(system.disk_free_bytes), system.tempdir),
+                "%s is %s (%s free)"
+                % (
+                    system.tempdir,
+                    "full" if system.disk_free_bytes < FULL_BYTES else "nearly full",
+                    human_size(system.disk_free_bytes),
+                ),
                 "free space or point TMPDIR at a larger disk",
             )
         )

@@ -74,7 +74,8 @@ def check_extensions(ctx):
     cuda = (
         "CUDA %s toolkit at %s" % (toolkit.release, toolkit.home)
         if toolkit.release
-        else "no CUDA toolkit (%s)" % toolkit.how
+        else "no CUDA toolkit (%s): building a CUDA extension needs one, so install it (conda/pixi `cuda-nvcc` %s) "
+        "or set CUDA_HOME to the root of one installed elsewhere" % (toolkit.how, torch.version.cuda)
         if torch.version.cuda
         else "CPU build"
     )
