@@ -445,6 +445,40 @@ def install_records(entry, name):
     return sorted(found)
 
 
+def conda_owners(prefix, package_dir):
+    """Return `conda package NAME VERSION` for each conda record of `prefix` (conda-meta/*.json, `files`) that lists
+    a file of the package folder `package_dir` (its __init__.py, relative to the prefix)."""
+    from checks.machine import requirements
+
+    try:
+        relative = os.path.relpath(os.path.join(package_dir, "__init__.py"), prefix).replace(os.sep, "/")
+    except ValueError:
+        return []
+    if relative.startswith(".."):
+        return []
+    return sorted(
+        "conda package %s %s" % (record.get("name"), record.get("version"))
+        for record in requirements.conda_records(prefix).values()
+        if relative in (record.get("files") or ())
+    )
+
+
+def _layered_fix(name, records, path):
+    """The fix of by_layered: conda's packages are removed with conda, pip's records with pip (once per record)."""
+    conda = [r.split()[2] for r in records if r.startswith("conda package ")]
+    steps = []
+    if conda:
+        steps.append("`conda uninstall %s`" % " ".join(dict.fromkeys(conda)))
+    if len(conda) < len(records):
+        steps.append(
+            "`python -m pip uninstall %s` until it reports nothing to uninstall (each run removes one record)" % name
+        )
+    return (
+        "remove both: %s, then delete what is left of %s and the stale records, and install %s once (or use a "
+        "fresh environment)" % (" and ".join(steps), path, name)
+    )
+
+
 def by_layered(parts, facts):
     """Rule 2c: a failure in a file of torch (torchvision, torchaudio) whose folder holds two install records of it
     (install_records: a `setup.py install` and a pip wheel, two wheels' dist-infos): the two installs' files are
@@ -454,21 +488,20 @@ def by_layered(parts, facts):
         copy = package.imported if package else None
         if copy is None or not any(p.startswith(copy.path + os.sep) or p == copy.path for p in parts.paths):
             continue
-        records = install_records(copy.entry, name)
+        records = install_records(copy.entry, name) + conda_owners(facts.provenance.environment, copy.path)
         if len(records) < 2:
             continue
         return Cause(
-            meaning="two installs of %s are layered in %s (%s): files left by one (here %s) are loaded with the "
-            "other's"
+            meaning="%s installs of %s are layered in %s (%s): files left by one (here %s) are loaded with "
+            "another's"
             % (
+                {2: "two", 3: "three"}.get(len(records), str(len(records))),
                 name,
                 copy.entry,
                 ", ".join(records),
                 next(os.path.basename(p) for p in parts.paths if p.startswith(copy.path)),
             ),
-            fix="remove both: `python -m pip uninstall %s` until it reports nothing to uninstall (each run removes "
-            "one record), then delete what is left of %s and the stale records, and install %s once (or use a fresh "
-            "environment)" % (name, copy.path, name),
+            fix=_layered_fix(name, records, copy.path),
             fact="%s holds %s" % (copy.entry, ", ".join(records)),
         )
     return None

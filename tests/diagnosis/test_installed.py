@@ -521,3 +521,22 @@ def test_a_submodule_the_installed_torch_lacks_is_not_a_missing_package(tmp_path
     assert "upgrade the package whose code imports torch._six" in cause.fix
     (packages / "torch" / "_six.py").write_text("")
     assert diagnosis.explain("ModuleNotFoundError: No module named 'torch._six'", facts).rule != "pair"
+
+
+def test_two_conda_packages_owning_torch_s_files_are_layered_installs(tmp_path, monkeypatch):
+    """pytorch/pytorch#13893's kind: conda records pytorch-nightly and pytorch (conda-meta JSON, `files` relative to
+    the prefix) both list torch's files in one environment."""
+    import json
+
+    prefix, packages = site(tmp_path)
+    meta = prefix / "conda-meta"
+    meta.mkdir()
+    init = "lib/python3.10/site-packages/torch/__init__.py"
+    for name, version in (("pytorch-nightly", "1.0.0.dev20181113"), ("pytorch", "0.4.1")):
+        record = {"name": name, "version": version, "build": "py3.7_0", "files": [init]}
+        (meta / ("%s-%s-py3.7_0.json" % (name, version))).write_text(json.dumps(record))
+    facts = facts_for(monkeypatch, prefix, [packages])
+    text = "ImportError: %s/torch/lib/libtorch.so.1: undefined symbol: _ZTIN2at10TensorImplE" % packages
+    cause = diagnosis.explain(text, facts)
+    assert cause.rule == "layered" and "conda package pytorch-nightly 1.0.0.dev20181113" in cause.meaning
+    assert "`conda uninstall pytorch pytorch-nightly`" in cause.fix
