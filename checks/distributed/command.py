@@ -14,8 +14,8 @@ from checks.distributed import absence, network, rendezvous
 from checks.distributed import measure as dm
 from checks.distributed.chart import write_chart
 from checks.distributed.world import Session, watch_sigterm
-from checks.machine import probe, system
-from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, Report, Result, UsageError, interruption
+from checks.machine import probe, provenance, system
+from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, WARN, Report, Result, UsageError, interruption
 
 DIST_VERSION = 1
 TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
@@ -271,6 +271,19 @@ def run(s, missing, sizes):
         return
     yield network.judge(network.collect(os.environ), multi_host=len(set((s.hosts or {}).values())) > 1)
     yield system.verdict(system.collect(), skip=("host name",))
+    found = provenance.launcher("torchrun")
+    if found is not None and found.foreign():
+        yield Result(
+            name="launcher",
+            status=WARN,
+            summary="torchrun on PATH (%s) runs %s, not this Python (%s): a job started with `torchrun` uses that "
+            "Python's packages and torch, not this environment's" % (found.path, found.interpreter, sys.executable),
+            expected="torchrun of this environment",
+            actual=found.interpreter,
+            hint="start jobs with this environment's Python: `%s -m torch.distributed.run ...` (torchrun's module), "
+            "or put this environment's bin first on PATH" % os.path.basename(sys.executable),
+            data={"fact": "%s: #!%s" % (found.path, found.interpreter)},
+        )
     yield from s.step("init", s.init_groups)
     for name, func in dm.jobs(s, sizes):
         yield from s.step(name, func)

@@ -254,3 +254,49 @@ def collect(path=None, environ=None):
         activated_by=activated_by(environ),
         foreign_paths=foreign_paths(environ),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Launcher:
+    """A console script on PATH (`torchrun`) and the interpreter its `#!` line runs (pip writes the Python it was
+    installed with there: PEP 427's script wrappers, distlib's launcher)."""
+
+    name: str
+    path: str
+    interpreter: str
+
+    def foreign(self, executable=None, prefix=None, base_prefix=None):
+        """True when the script runs another Python than `executable` (default sys.executable): neither the same file
+        nor one beside it (a venv's or environment's bin/), nor, outside a virtual environment, the same real file."""
+        executable = executable or sys.executable
+        prefix, base_prefix = prefix or sys.prefix, base_prefix or sys.base_prefix
+        mine = os.path.abspath(executable)
+        theirs = os.path.abspath(self.interpreter)
+        if theirs == mine or os.path.dirname(theirs) == os.path.dirname(mine):
+            return False
+        return not (prefix == base_prefix and os.path.realpath(theirs) == os.path.realpath(mine))
+
+
+def launcher(name="torchrun", environ=None):
+    """Return the Launcher `name` on PATH (its first line read, 256 bytes at most; never run), or None where there is
+    no such script or it does not start with `#!`."""
+    import shutil
+
+    environ = os.environ if environ is None else environ
+    path = shutil.which(name, path=environ.get("PATH"))
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(256).split(b"\n", 1)[0].decode("utf-8", "replace")
+    except OSError:
+        return None
+    if not first.startswith("#!"):
+        return None
+    words = first[2:].split()
+    if not words:
+        return None
+    interpreter = words[1] if os.path.basename(words[0]) == "env" and len(words) > 1 else words[0]
+    if os.path.basename(words[0]) == "env":  # `#!/usr/bin/env python3`: the one PATH finds
+        interpreter = shutil.which(interpreter, path=environ.get("PATH")) or interpreter
+    return Launcher(name=name, path=path, interpreter=interpreter)

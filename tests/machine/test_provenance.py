@@ -90,3 +90,20 @@ def test_pythonpath_entries_of_another_python_are_named():
         provenance.ForeignPath("/srv/old/lib/python3.8/site-packages", "3.8", None),
     )
     assert provenance.foreign_paths({"PYTHONPATH": "/srv/env/lib/python3.11/site-packages"}, (3, 11)) == ()
+
+
+def test_torchrun_of_another_python_is_foreign(tmp_path):
+    """A console script's `#!` names the Python pip installed it with (an environment module's torchrun on PATH,
+    pytorch/pytorch#92132's kind); the same environment's bin/ (or the same file) is not foreign."""
+    bin_dir = tmp_path / "modules" / "pytorch" / "bin"
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "torchrun"
+    script.write_text("#!/opt/modules/pytorch/1.12.0/bin/python3.9\nimport sys\n")
+    script.chmod(0o755)
+    found = provenance.launcher("torchrun", {"PATH": str(bin_dir)})
+    assert found == provenance.Launcher("torchrun", str(script), "/opt/modules/pytorch/1.12.0/bin/python3.9")
+    assert found.foreign(executable="/work/env/bin/python", prefix="/work/env", base_prefix="/usr")
+    beside = provenance.Launcher("torchrun", "/work/env/bin/torchrun", "/work/env/bin/python3.11")
+    assert not beside.foreign(executable="/work/env/bin/python", prefix="/work/env", base_prefix="/usr")
+    (tmp_path / "empty").mkdir()
+    assert provenance.launcher("torchrun", {"PATH": str(tmp_path / "empty")}) is None
