@@ -555,6 +555,18 @@ def by_library(parts, facts):
         found = loader.resolve(
             name, _requester(None, facts), environment=facts.provenance.environment, torch_dir=facts.torch_dir
         )
+        if found.path is not None and found.via.startswith(("DT_RUNPATH of", "DT_RPATH of")):
+            # only torch's own run path holds it, yet the failing dlopen did not find it: that dlopen searched the
+            # caller's run path, LD_LIBRARY_PATH and ld.so.cache (dlopen(3)), and this folder is in none of them
+            folder = os.path.dirname(found.path)
+            return Cause(
+                meaning="%s is in %s (%s), but the process that failed did not search there: a dlopen by bare name "
+                "searches the calling library's run path, LD_LIBRARY_PATH and ld.so.cache (dlopen(3))"
+                % (name, folder, found.via),
+                fix="add %s to LD_LIBRARY_PATH (`export LD_LIBRARY_PATH=%s:$LD_LIBRARY_PATH`; in an IDE, in the run "
+                "configuration's environment)" % (folder, folder),
+                fact="%s found only through %s" % (found.path, found.via),
+            )
         if found.path is None and component(name) is None:
             return _unprovided(name, facts)
         if found.path is None:

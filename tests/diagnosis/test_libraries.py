@@ -277,3 +277,21 @@ def test_the_environment_s_newer_libstdcxx_off_the_loader_path_is_named(tmp_path
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "library" and "defines CXXABI_1.3.15" in cause.meaning
     assert "export LD_LIBRARY_PATH=%s:" % lib in cause.fix
+
+
+@LINUX_GCC
+def test_a_library_only_torch_s_run_path_finds_names_that_folder(tmp_path, monkeypatch):
+    """pytorch/pytorch#31554's kind: ATen's dlopen of libcaffe2_nvrtc.so by bare name failed in a process started from
+    an IDE, although the file is in torch/lib, which only torch's own run path ($ORIGIN) reaches."""
+    prefix, packages = site(tmp_path)
+    lib = packages / "torch" / "lib"
+    gcc_library(lib / "libtorch_cpu.so", "-Wl,-rpath,$ORIGIN", "-Wl,--disable-new-dtags")
+    gcc_library(lib / "libcaffe2_nvrtc.so")
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    text = (
+        "RuntimeError: Error in dlopen or dlsym: libcaffe2_nvrtc.so: cannot open shared object file: No such file or "
+        "directory (checkDL at /pytorch/aten/src/ATen/DynamicLibrary.cpp:21)"
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "library" and "did not search there" in cause.meaning
+    assert "export LD_LIBRARY_PATH=%s:" % lib in cause.fix
