@@ -144,7 +144,7 @@ def by_cuda_error(parts, text, facts):
     if found is None:
         return None
     error, meaning, fix = found
-    if error.since == "cuDNN":
+    if error.library == "cuDNN":
         return Cause(meaning="%s (%s)" % (meaning, error.name), fix=fix, fact="cuDNN status %s" % error.name)
     environ = dict(facts.loader_inputs, **facts.variables)
     shown = [

@@ -6,39 +6,18 @@ torch/distributed/distributed_c10d.py), and cannot load a checkpoint saved on a 
 (torch/serialization.py: "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is
 False"). macOS has no CUDA build at all (PyTorch's install matrix)."""
 
-import ast
-import os
 import re
 import sys
 
 from checks import compat
 from checks.diagnosis.model import Cause
+from checks.machine.provenance import version_py
 
 NO_CUDA = re.compile(
     r"Torch not compiled with CUDA enabled|Distributed package doesn't have NCCL built in|"
     r"Attempting to deserialize object on a CUDA device but torch\.cuda\.is_available\(\) is False|"
     r"Expected a cuda device, but got: cpu"
 )
-
-
-def version_py(package_dir):
-    """Return {name: value} of the constant assignments in <package_dir>/version.py (`__version__`, `cuda`, `hip`,
-    ...), read with ast; {} where there is none."""
-    try:
-        with open(os.path.join(package_dir, "version.py"), encoding="utf-8") as handle:
-            tree = ast.parse(handle.read(64 << 10))
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    found = {}
-    for node in tree.body:
-        targets = (
-            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        )
-        value = getattr(node, "value", None)
-        for target in targets:
-            if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
-                found[target.id] = value.value
-    return found
 
 
 def by_build(parts, facts):

@@ -17,7 +17,7 @@ from checks.diagnosis.model import (
     Cause,
     component,
 )
-from checks.machine import distributions, interpreter, provenance
+from checks.machine import distributions, interpreter, provenance, requirements
 
 
 def _relevant(requirement, names):
@@ -425,7 +425,6 @@ def by_extension(parts, facts):
 # setuptools' `setup.py install` records an install as NAME-VERSION(-pyX.Y).egg-info (installed-files.txt), pip as
 # NAME-VERSION.dist-info (PEP 376 RECORD); `setup.py develop` leaves NAME.egg-link. pip replaces only the record it
 # finds first, so a source install followed by a wheel (or the reverse) leaves two sets of files in one folder.
-RECORD_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+)(?:-py\d[\d.]*)?\.(?:dist|egg)-info$")
 
 
 def install_records(entry, name):
@@ -438,7 +437,7 @@ def install_records(entry, name):
     wanted = name.lower().replace("-", "_")
     found = []
     for item in names:
-        match = RECORD_NAME.match(item)
+        match = requirements.INSTALL_RECORD.match(item)
         recorded = match.group("name").lower().replace("-", "_") if match else None
         if recorded == wanted or item.lower() == wanted + ".egg-link":
             found.append(item)
@@ -448,8 +447,6 @@ def install_records(entry, name):
 def conda_owners(prefix, package_dir):
     """Return `conda package NAME VERSION` for each conda record of `prefix` (conda-meta/*.json, `files`) that lists
     a file of the package folder `package_dir` (its __init__.py, relative to the prefix)."""
-    from checks.machine import requirements
-
     try:
         relative = os.path.relpath(os.path.join(package_dir, "__init__.py"), prefix).replace(os.sep, "/")
     except ValueError:

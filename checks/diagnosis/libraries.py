@@ -21,15 +21,21 @@ def _shadow(library, facts, requester=None):
     return Cause(meaning=foreign.meaning(), fix=foreign.fix(), fact=foreign.fact())
 
 
-def _unlinked(soname, facts):
-    """A Cause when an environment's library directory holds a versioned file of `soname` (libstdc++.so.6.0.34) but
-    no `soname` link to it: the loader looks up the soname only, so it takes another copy (a conda package whose
-    link went missing, pytorch/pytorch#157709)."""
+def _library_dirs(facts):
+    """The environment's library directories (loader.environment_dirs) and the active conda environment's lib/, each
+    once."""
     dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
     conda = os.environ.get("CONDA_PREFIX")
     if conda and os.path.isdir(os.path.join(conda, "lib")):
         dirs.append(os.path.join(conda, "lib"))
-    for d in dict.fromkeys(dirs):
+    return list(dict.fromkeys(dirs))
+
+
+def _unlinked(soname, facts):
+    """A Cause when an environment's library directory holds a versioned file of `soname` (libstdc++.so.6.0.34) but
+    no `soname` link to it: the loader looks up the soname only, so it takes another copy (a conda package whose
+    link went missing, pytorch/pytorch#157709)."""
+    for d in _library_dirs(facts):
         try:
             names = os.listdir(d)
         except OSError:
@@ -54,11 +60,7 @@ def _unsearched(soname, version, facts, text, limit=64 << 20):
     bytes hold it), while the loader takes another copy that lacks it: that directory is not on the loader's path
     for the failing library (a conda environment whose pip-installed torch finds the system's libstdc++)."""
     taken = re.search(r"(/\S*%s)\S*: version" % re.escape(soname), text or "")
-    dirs = loader.environment_dirs(facts.provenance.environment, facts.torch_dir)
-    conda = os.environ.get("CONDA_PREFIX")
-    if conda and os.path.isdir(os.path.join(conda, "lib")):
-        dirs.append(os.path.join(conda, "lib"))
-    for d in dict.fromkeys(dirs):
+    for d in _library_dirs(facts):
         path = os.path.join(d, soname)
         try:
             with open(path, "rb") as handle:

@@ -358,12 +358,9 @@ def dkms_sources(src="/usr/src"):
     return tuple(found)
 
 
-def display_devices(sys_root="/sys", lspci=None, run=None):
-    """Return (((PCI address, device id or None, driver), ...), via): each NVIDIA display device (vendor 0x10de,
-    class 0x03xxxx; the GPU's audio function, class 0x0403, is not one), its PCI device id and the driver bound to
-    it ("" where none is bound), from <sys_root>/bus/pci/devices, else from `lspci -nn -k -d 10de:` (found on PATH
-    when `lspci` is None, bounded to 5 s); ((), `not looked up`) where neither lists one. The one reader of the
-    NVIDIA PCI display devices (gpu_drivers and gpu_device_ids are its projections)."""
+def sysfs_display_devices(sys_root="/sys"):
+    """Return ((PCI address, device id or None, driver), ...) of the NVIDIA display devices <sys_root>/bus/pci/devices
+    lists (vendor 0x10de, class 0x03xxxx; sysfs-bus-pci ABI); () where it lists none."""
     found = []
     devices = os.path.join(sys_root, "bus", "pci", "devices")
     for address in sorted(os.listdir(devices)) if os.path.isdir(devices) else ():
@@ -377,7 +374,16 @@ def display_devices(sys_root="/sys", lspci=None, run=None):
                 number = None
             link = os.path.join(devices, address, "driver")
             found.append((address, number, os.path.basename(os.readlink(link)) if os.path.islink(link) else ""))
-    sysfs = tuple(found)
+    return tuple(found)
+
+
+def display_devices(sys_root="/sys", lspci=None, run=None):
+    """Return (((PCI address, device id or None, driver), ...), via): each NVIDIA display device (vendor 0x10de,
+    class 0x03xxxx; the GPU's audio function, class 0x0403, is not one), its PCI device id and the driver bound to
+    it ("" where none is bound), from <sys_root>/bus/pci/devices, else from `lspci -nn -k -d 10de:` (found on PATH
+    when `lspci` is None, bounded to 5 s); ((), `not looked up`) where neither lists one. The one reader of the
+    NVIDIA PCI display devices (gpu_drivers and gpu_device_ids are its projections)."""
+    sysfs = sysfs_display_devices(sys_root)
     if sysfs and all(number is not None for _, number, _ in sysfs):
         return sysfs, "sysfs"
     lspci = lspci or shutil.which("lspci")  # sysfs lists none, or only part (no `device` file): lspci tells

@@ -11,6 +11,7 @@ layout of the System V gABI (elf(5)): DT_NEEDED 1, DT_STRTAB 5, DT_SONAME 14, DT
 """
 
 import dataclasses
+import functools
 import glob
 import os
 import re
@@ -358,7 +359,13 @@ def dynamic(path, limit=64 << 20):
 
 
 def ld_cache(timeout=5.0):
-    """Return soname -> path from /etc/ld.so.cache (`ldconfig -p`), or {} where it cannot be read."""
+    """Return soname -> path from /etc/ld.so.cache (`ldconfig -p`), or {} where it cannot be read; read once per
+    process (the cache does not change while a check runs), a fresh dict each call."""
+    return dict(_ld_cache(timeout))
+
+
+@functools.lru_cache(maxsize=None)
+def _ld_cache(timeout):
     for exe in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
             out = subprocess.run(
@@ -519,18 +526,24 @@ def resolve(name, requester=None, environ=None, cache=None, environment=None, to
 def loaded(environment, torch_dir=None, maps="/proc/self/maps"):
     """Return the NVIDIA libraries mapped into this process (CUDA runtime, cuDNN, NCCL, cuBLAS, ...), one Library
     each, from /proc/self/maps (Linux; [] elsewhere)."""
+    seen: Dict[str, Library] = {}
+    for path in mapped_files(maps):
+        base = os.path.basename(path)
+        if NVIDIA_LIBRARY.search(base) and path not in seen:
+            seen[path] = Library(base, path, "/proc/self/maps", version_of(path), is_own(path, environment, torch_dir))
+    return list(seen.values())
+
+
+def mapped_files(maps="/proc/self/maps"):
+    """Return the files mapped into this process, in /proc/self/maps order (repeats included; Linux; [] where it
+    cannot be read)."""
     try:
         with open(maps, encoding="utf-8", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return []
-    seen: Dict[str, Library] = {}
-    for line in lines:
-        parts = line.split(None, 5)
-        if len(parts) < 6 or not parts[5].startswith("/"):
-            continue
-        path = parts[5].strip()
-        base = os.path.basename(path)
-        if NVIDIA_LIBRARY.search(base) and path not in seen:
-            seen[path] = Library(base, path, "/proc/self/maps", version_of(path), is_own(path, environment, torch_dir))
-    return list(seen.values())
+    return [
+        parts[5].strip()
+        for parts in (line.split(None, 5) for line in lines)
+        if len(parts) == 6 and parts[5].startswith("/")
+    ]

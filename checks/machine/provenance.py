@@ -8,6 +8,7 @@ PYTHONNOUSERSITE is set), then the prefix's site-packages (docs.python.org/3/lib
 `~/.local/lib/pythonX.Y/site-packages` or on `PYTHONPATH` is imported ahead of the environment's own.
 """
 
+import ast
 import dataclasses
 import glob
 import importlib.machinery
@@ -300,3 +301,23 @@ def launcher(name="torchrun", environ=None):
     if os.path.basename(words[0]) == "env":  # `#!/usr/bin/env python3`: the one PATH finds
         interpreter = shutil.which(interpreter, path=environ.get("PATH")) or interpreter
     return Launcher(name=name, path=path, interpreter=interpreter)
+
+
+def version_py(package_dir):
+    """Return {name: value} of the constant assignments in <package_dir>/version.py (`__version__`, `cuda`, `hip`,
+    ...), read with ast; {} where there is none."""
+    try:
+        with open(os.path.join(package_dir, "version.py"), encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(64 << 10))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found = {}
+    for node in tree.body:
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        value = getattr(node, "value", None)
+        for target in targets:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                found[target.id] = value.value
+    return found

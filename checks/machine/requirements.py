@@ -110,9 +110,10 @@ def _canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-# setuptools' and distutils' record of an install: NAME-VERSION(-pyX.Y).egg-info, a folder holding PKG-INFO or (an
-# older distutils install, as Debian's python3-* packages still ship) the PKG-INFO file itself
-EGG_INFO = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py\d[\d.]*)?\.egg-info$")
+# The record of an install: pip's NAME-VERSION.dist-info (PEP 376), setuptools' and distutils' NAME-VERSION(-pyX.Y)
+# .egg-info, a folder holding PKG-INFO or (an older distutils install, as Debian's python3-* packages still ship) the
+# PKG-INFO file itself
+INSTALL_RECORD = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py\d[\d.]*)?\.(?P<kind>dist|egg)-info$")
 
 
 def pip_installed(entries):
@@ -129,7 +130,7 @@ def pip_installed(entries):
             name, _, version = stem.rpartition("-")
             found.setdefault(_canonical(name), (version, os.path.join(info, "METADATA")))
         for info in sorted(glob.glob(os.path.join(here, "*.egg-info"))):
-            match = EGG_INFO.match(os.path.basename(info))
+            match = INSTALL_RECORD.match(os.path.basename(info))
             if match:
                 metadata = os.path.join(info, "PKG-INFO") if os.path.isdir(info) else info
                 found.setdefault(_canonical(match.group("name")), (match.group("version"), metadata))

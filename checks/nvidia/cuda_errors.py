@@ -20,12 +20,14 @@ from typing import NamedTuple
 
 
 class Error(NamedTuple):
-    """One cudaError_t: its code, name (`cudaErrorStubLibrary`), cudaGetErrorString text and first release read."""
+    """One cudaError_t (or, `library` "cuDNN", one cudnnStatus_t): its code, name (`cudaErrorStubLibrary`),
+    cudaGetErrorString text and first release read."""
 
     code: int
     name: str
     text: str
     since: str
+    library: str = "CUDA"
 
 
 # fmt: off
@@ -443,7 +445,7 @@ _CUDNN = re.compile(r"\b(CUDNN_STATUS_[A-Z_]+)\b")
 
 
 def judge(text):
-    """Return (Error, meaning, fix) of the CUDA error (or cuDNN status: an Error of `since` "cuDNN") a failure's
+    """Return (Error, meaning, fix) of the CUDA error (or cuDNN status: an Error of `library` "cuDNN") a failure's
     text names, where its documented meaning names a cause (CLASS_OF, CUDNN_STATUSES), else None."""
     error = find(text)
     if error is not None and error.code in CLASS_OF:
@@ -453,5 +455,5 @@ def judge(text):
         if name in CUDNN_STATUSES:
             code, says = CUDNN_STATUSES[name]
             meaning, fix = says or CLASSES["out-of-memory"]
-            return Error(code, name, name, "cuDNN"), meaning, fix
+            return Error(code, name, name, "8.5", library="cuDNN"), meaning, fix
     return None

@@ -362,15 +362,13 @@ NO_DEVICE_STATES = ("driver-not-loaded", "no-devices", "no-permission", "nvml-un
 
 def nvidia_on_pci(sys_root="/sys"):
     """Return (listed, found): whether <sys_root>/bus/pci/devices lists any device, and the addresses of the NVIDIA
-    display devices there (gpu_node.display_devices' sysfs reading; lspci is not asked: a partial /sys says
-    nothing here)."""
+    display devices there (gpu_node.sysfs_display_devices; lspci is not asked: a partial /sys says nothing here)."""
     devices = os.path.join(sys_root, "bus", "pci", "devices")
     try:
         listed = bool(os.listdir(devices))
     except OSError:
         return False, ()
-    found, via = gpu_node.display_devices(sys_root, lspci="", run=lambda argv, timeout: (1, ""))
-    return listed, tuple(address for address, _, _ in found) if via == "sysfs" else ()
+    return listed, tuple(address for address, _, _ in gpu_node.sysfs_display_devices(sys_root))
 
 
 def job_without_gpus(info, node, job, sys_root="/sys"):

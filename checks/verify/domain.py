@@ -9,7 +9,6 @@ libraries' own `_check_cuda_version`: torchaudio (2.0.2, 2.10.0) and torchvision
 major.minor as torch; torchvision 0.24.1 to 0.29 only the same major.
 """
 
-import ast
 import dataclasses
 import glob
 import importlib
@@ -19,7 +18,7 @@ import re
 from typing import Tuple
 
 from checks import compat
-from checks.machine import loader, probe
+from checks.machine import loader, probe, provenance
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify.install import env_hint
@@ -58,19 +57,15 @@ def library_facts(name):
 
 
 def _version_py(name):
-    """Return `__version__` from the package's version.py, read as text, or None."""
+    """Return `__version__` from the package's version.py, read as text (provenance.version_py), or None."""
     try:
         spec = importlib.util.find_spec(name)
-        path = os.path.join(os.path.dirname(spec.origin), "version.py")
-        with open(path, encoding="utf-8") as handle:
-            tree = ast.parse(handle.read())
-    except (AttributeError, ImportError, OSError, SyntaxError, TypeError, ValueError):
+    except (ImportError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
-            value = node.value
-            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
-    return None
+    if spec is None or not spec.origin:
+        return None
+    value = provenance.version_py(os.path.dirname(spec.origin)).get("__version__")
+    return value if isinstance(value, str) else None
 
 
 def _smoke(name):
@@ -203,9 +198,9 @@ class AudioIO:
         )
 
 
-def audio_io(version, package_dir, find_spec=importlib.util.find_spec, resolve=loader.resolve):
+def audio_io(version, package_dir, find_spec=importlib.util.find_spec):
     """Return the AudioIO of torchaudio `version` installed in `package_dir` (its torchaudio/ folder), from files
-    only: nothing is imported. `find_spec` and `resolve` (checks/machine/loader.py) are the lookups used."""
+    only: nothing is imported (`find_spec` looks modules up; libraries are resolved by checks/machine/loader.py)."""
     release = versions.minor(versions.release(version))
 
     def module(name):
@@ -214,17 +209,13 @@ def audio_io(version, package_dir, find_spec=importlib.util.find_spec, resolve=l
         except (ImportError, ValueError):
             return False
 
-    cache = {}
-
     def plugins(pattern):
         """(usable, missing) of the native plug-ins matching pattern (beside torchaudio's folder)."""
         usable, missing = False, []
         for path in sorted(glob.glob(os.path.join(os.path.dirname(package_dir), pattern))):
             info = loader.dynamic(path)
             needed = [n for n in (info.needed if info else ()) if AUDIO_NATIVE.match(n)]
-            if needed and not cache:
-                cache.update(loader.ld_cache() or {"": ""})  # read once; one entry marks it read
-            lacking = [n for n in needed if resolve(n, requester=path, cache=cache).path is None]
+            lacking = [n for n in needed if loader.resolve(n, requester=path).path is None]
             missing += [(lacking[0], os.path.basename(path))] if lacking else []  # the first names the family
             usable = usable or (info is not None and not lacking)
         return usable, missing
@@ -267,23 +258,14 @@ def image_extension_lacks(package_dir, torch_lib):
     if info is None:
         return ()
     # a soname this process has mapped already (the C and C++ runtimes, torch's own) is reused by ld.so, not searched
-    mapped = set()
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            mapped = {os.path.basename(line.split()[-1]) for line in maps if "/" in line}
-    except OSError:
-        pass
-    wanted = [n for n in info.needed if n not in mapped and not os.path.exists(os.path.join(torch_lib, n))]
-    cache = {}
-    lacking = []
-    for name in wanted:
-        found = loader.resolve(name, requester=path, cache={"": ""})  # RUNPATH, LD_LIBRARY_PATH, ...: no cache yet
-        if found.path is None:
-            cache = cache or loader.ld_cache() or {"": ""}  # ld.so.cache read only when something is left
-            found = loader.resolve(name, requester=path, cache=cache)
-        if found.path is None:
-            lacking.append(name)
-    return tuple(lacking)
+    mapped = {os.path.basename(f) for f in loader.mapped_files()}
+    return tuple(
+        n
+        for n in info.needed
+        if n not in mapped
+        and not os.path.exists(os.path.join(torch_lib, n))
+        and loader.resolve(n, requester=path).path is None
+    )
 
 
 def check_domain(ctx, name):

@@ -102,8 +102,8 @@ def test_torchrun_of_another_python_is_foreign(tmp_path):
     script.chmod(0o755)
     found = provenance.launcher("torchrun", {"PATH": str(bin_dir)})
     assert found == provenance.Launcher("torchrun", str(script), "/opt/modules/pytorch/1.12.0/bin/python3.9")
-    assert found.foreign(executable="/work/env/bin/python", prefix="/work/env", base_prefix="/usr")
-    beside = provenance.Launcher("torchrun", "/work/env/bin/torchrun", "/work/env/bin/python3.11")
-    assert not beside.foreign(executable="/work/env/bin/python", prefix="/work/env", base_prefix="/usr")
+    assert found.foreign(executable="/srv/env/bin/python", prefix="/srv/env", base_prefix="/usr")
+    beside = provenance.Launcher("torchrun", "/srv/env/bin/torchrun", "/srv/env/bin/python3.11")
+    assert not beside.foreign(executable="/srv/env/bin/python", prefix="/srv/env", base_prefix="/usr")
     (tmp_path / "empty").mkdir()
     assert provenance.launcher("torchrun", {"PATH": str(tmp_path / "empty")}) is None

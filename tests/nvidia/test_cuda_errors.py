@@ -140,7 +140,7 @@ def test_cudnn_statuses_with_a_documented_cause():
     """torch's `cuDNN error: <cudnnGetErrorString>` (ATen/cudnn/Exceptions.h; the strings of cuDNN 8.5's
     libcudnn_ops_infer are the status names themselves)."""
     error, meaning, fix = cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_NOT_INITIALIZED")
-    assert error.since == "cuDNN" and "GPU's memory was already full" in meaning and "nvidia-smi" in fix
+    assert error.library == "cuDNN" and "GPU's memory was already full" in meaning and "nvidia-smi" in fix
     assert "memory is full" in cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_ALLOC_FAILED")[1]
     assert "gpu-arch" in cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_EXECUTION_FAILED")[2]
     assert cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_BAD_PARAM") is None  # the call's own fault
