@@ -68,11 +68,6 @@ IMPORT_SIGNATURES = (
         "conda: its lib* package), and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
     ),
     (
-        r"undefined symbol: .*(cudnn|cublas|nccl|cuda|cufft|cusparse)",
-        "torch loaded CUDA libraries of another version (LD_LIBRARY_PATH or a system CUDA shadowing the environment's)",
-        "unset LD_LIBRARY_PATH (or drop its /usr/local/cuda entries) and run again",
-    ),
-    (
         r"SIGILL|ILLEGAL_INSTRUCTION",
         "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",
@@ -110,12 +105,6 @@ IMPORT_SIGNATURES = (
         r"No module named '([\w.]+)'",
         "a package that torch imports is missing: %s",
         "install it into this environment (pip install <name>, or pixi install)",
-    ),
-    (
-        r"undefined symbol",
-        "a torch library does not match the others (a partial upgrade or mixed installs)",
-        "install torch, torchvision and torchaudio of one release from one source (the requirements check names "
-        "the pairs)",
     ),
 )
 

@@ -11,7 +11,8 @@ from checks import causes
     [
         (ImportError("libtorch_cpu.so: undefined symbol: iJIT_NotifyEvent"), "mkl 2024.1", "mkl<2024.1"),
         (ImportError("libcublasLt.so.11: cannot open shared object file"), "CUDA library", "package that provides it"),
-        (ImportError("libtorch_cuda.so: undefined symbol: cudnnGetVersion_v8"), "another version", "LD_LIBRARY_PATH"),
+        # an undefined symbol's cause is a fact (which copy lacks it: checks/diagnosis/symbols.py), not its text
+        (ImportError("libtorch_cuda.so: undefined symbol: cudnnGetVersion_v8"), "not recognised", "against the facts"),
         (OSError("[WinError 126] Error loading fbgemm.dll"), "Windows DLL", "Visual C++"),
         (ImportError("No module named 'torch._C'"), "source tree", "another directory"),
         (ModuleNotFoundError("No module named 'typing_extensions'"), "missing: typing_extensions", "install it"),

@@ -24,6 +24,11 @@ explains the failure decides it, and the verdict names that fact:
    environment while the environment has its own copy (or a library family an undefined symbol belongs to is), or
    the build needs a newer C library than the OS has, or the library is nowhere the loader looks (and which package
    provides it);
+3c. an undefined symbol judged by who should define it (symbols.py): a symbol of torch's C++ API that the installed
+   torch's libraries do not define (the failing extension was built against another torch; a file in torch's folder
+   that no record lists, or of another size, was left by another install), a symbol of an NVIDIA or OpenMP library
+   family that the copy offered lacks (named with its version and the package that brought it), or a symbol none
+   of the failing object's own libraries defines;
 3b. CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
    CUDA's error class explains it (a container without the compute capability, a missing /dev/nvidia-uvm, a device
    node this user may not open, a libcuda of another version than the kernel module);
@@ -53,9 +58,9 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), gpu.py (3b, 3e), triton.py (3h), environment.py (the
-variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f); this module holds
-5-7, the order they are tried in (explain) and gather().
+2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e), triton.py (3h),
+environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f);
+this module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -92,6 +97,7 @@ from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
+from checks.diagnosis.symbols import by_symbol
 from checks.diagnosis.triton import by_triton_libcuda
 from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
@@ -205,6 +211,7 @@ FACT_RULES = (
     "load",
     "library",
     "loader-path",
+    "symbol",
     "gpu-access",
     "mig",
     "gpu-memory",
@@ -248,6 +255,7 @@ def explain(text, facts):
         ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
+        ("symbol", lambda: by_symbol(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),

@@ -358,6 +358,75 @@ def dynamic(path, limit=64 << 20):
         return None
 
 
+SHT_DYNSYM, SHN_UNDEF = 11, 0  # the dynamic symbol table's section type; an undefined symbol's section index
+
+
+def defines(path, symbols, limit=128 << 20):
+    """Return the subset of `symbols` (names, as `nm -D` prints them without a version) that the ELF file at `path`
+    defines in its dynamic symbol table (.dynsym entries with a section index other than SHN_UNDEF, elf(5)); None
+    when the file is not a readable ELF object or its tables are larger than `limit` bytes. The names are found in
+    .dynstr first (also as the tail of a longer string: linkers merge suffixes), then the entries naming them are
+    read, so a large library costs one read of each table."""
+    wanted = {s.encode("utf-8", "replace") for s in symbols}
+    try:
+        with open(path, "rb") as handle:
+            ident = handle.read(64)
+            if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
+                return None
+            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+            if wide:
+                shoff = struct.unpack(order + "Q", ident[40:48])[0]
+                shentsize, shnum = struct.unpack(order + "HH", ident[58:62])
+            else:
+                shoff = struct.unpack(order + "I", ident[32:36])[0]
+                shentsize, shnum = struct.unpack(order + "HH", ident[46:50])
+            if not shoff or not shnum or shnum > 65535:
+                return None
+            handle.seek(shoff)
+            table = handle.read(shentsize * shnum)
+            sections = []
+            for i in range(shnum):
+                raw = table[i * shentsize : (i + 1) * shentsize]
+                if wide:
+                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
+                else:
+                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
+                sections.append((kind, offset, size, link, entsize))
+            symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
+            if symtab is None or symtab[3] >= len(sections):
+                return None
+            strings = sections[symtab[3]]
+            if strings[2] > limit or symtab[2] > limit:
+                return None
+            handle.seek(strings[1])
+            names = handle.read(strings[2])
+            offsets = {}
+            for name in wanted:  # a name may be the tail of a longer string (the linker merges suffixes)
+                at = names.find(name + b"\0")
+                while at >= 0:
+                    offsets[at] = name
+                    at = names.find(name + b"\0", at + 1)
+            if not offsets:
+                return set()
+            entsize = symtab[4] or (24 if wide else 16)
+            handle.seek(symtab[1])
+            data = handle.read(symtab[2])
+            found = set()
+            for at in range(0, len(data) - entsize + 1, entsize):
+                if wide:
+                    name, _, _, index = struct.unpack(order + "IBBH", data[at : at + 8])
+                else:
+                    name, index = (
+                        struct.unpack(order + "I", data[at : at + 4])[0],
+                        struct.unpack(order + "H", data[at + 14 : at + 16])[0],
+                    )
+                if name in offsets and index != SHN_UNDEF:
+                    found.add(offsets[name].decode("utf-8", "replace"))
+            return found
+    except (OSError, struct.error, ValueError):
+        return None
+
+
 def ld_cache(timeout=5.0):
     """Return soname -> path from /etc/ld.so.cache (`ldconfig -p`), or {} where it cannot be read; read once per
     process (the cache does not change while a check runs), a fresh dict each call."""

@@ -278,3 +278,24 @@ def test_load_errors_take_glibc_s_message_apart(text, kind, obj, reason):
 
 def test_a_text_without_a_loader_message_has_no_load_errors():
     assert loader.load_errors("RuntimeError: CUDA error: out of memory") == []
+
+
+@LINUX_GCC
+def test_defines_reads_the_dynamic_symbol_table(tmp_path):
+    """`f` is defined (nm -D: T), `puts` only referenced (U); a name stored as the tail of a longer one (the linker
+    merges `puts` into nothing here, but `x_f`'s tail is `f`) is still found at its own entry."""
+    source = tmp_path / "lib.c"
+    source.write_text('#include <stdio.h>\nint f(void) { return puts("x"); }\nint x_f(void) { return 2; }\n')
+    out = tmp_path / "libdefs.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(source)], check=True)
+    assert loader.defines(str(out), ["f", "x_f", "puts", "absent"]) == {"f", "x_f"}
+    listed = subprocess.run(["nm", "-D", "--defined-only", str(out)], capture_output=True, text=True)
+    if listed.returncode == 0:  # binutils' own answer, where nm is installed
+        assert {"f", "x_f"} <= {line.split()[-1] for line in listed.stdout.splitlines() if line.strip()}
+
+
+def test_defines_of_a_file_that_is_not_elf_is_none(tmp_path):
+    stub = tmp_path / "libcudnn.so.6"
+    stub.write_bytes(b"stub shared object (not ELF)\n")
+    assert loader.defines(str(stub), ["cudnnCreate"]) is None
+    assert loader.defines(str(tmp_path / "missing.so"), ["cudnnCreate"]) is None

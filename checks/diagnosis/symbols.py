@@ -1,0 +1,376 @@
+"""Rule 3c: an undefined symbol judged by who should define it, not by the words around it.
+
+glibc's "undefined symbol: S" (elf/dl-lookup.c, _dl_lookup_symbol_x) says that no object the process loaded
+defines S, which the failing object needs. Which object should define it follows from the symbol itself:
+- an Itanium C++ name (the Itanium C++ ABI's mangling, itanium-cxx-abi.github.io/cxx-abi/abi.html#mangling) in one of
+  torch's namespaces (c10, at, torch, caffe2) or of its old TH/THP classes belongs to torch's libraries; torch's C++
+  API and ABI change between releases, so a compiled extension works only with the torch it was built against
+  (pytorch.org/docs/stable/notes/extending; torch.utils.cpp_extension builds against the installed torch);
+- a C name of an NVIDIA or OpenMP library's public API (SYMBOL_FAMILIES: cudnn*, cublas*, nccl*, ...) belongs to that
+  library; the copy that lacks it is an older release than the one torch's libraries name in DT_NEEDED;
+- anything else belongs to one of the libraries the failing object needs (its DT_NEEDED, as the loader takes them).
+
+The facts read: the dynamic symbol tables of torch's libraries and of the candidates (loader.defines), the failing
+file's owner (its package's RECORD or conda record), torch's version, and the copies of a library family the loader
+or the active conda environment offers.
+"""
+
+import glob
+import os
+import re
+
+from checks.diagnosis.model import SYMBOL_FAMILIES, Cause
+from checks.machine import loader
+from checks.machine import provenance as provenance_facts
+
+# torch's C++ namespaces (c10, ATen's at, torch, caffe2), and the prefixes of its older C-style classes (TH, THC,
+# THP: TH/THC's tensors and allocators, the Python bindings' THPVariable and friends).
+TORCH_SCOPES = ("c10", "at", "torch", "caffe2")
+TORCH_CLASS = re.compile(r"^TH[A-Z]")
+SPECIAL = {"TI": "typeinfo for ", "TV": "vtable for ", "TS": "typeinfo name for ", "TT": "VTT for "}
+
+
+def mangled_scope(symbol):
+    """Return (names, readable, tags) of an Itanium-mangled `symbol`: its qualified name's components up to the first
+    template or parameter (`_ZN3c104cuda9SetDeviceEi` -> ["c10", "cuda", "SetDevice"], "c10::cuda::SetDevice"),
+    the ABI tags met (`B5cxx11` -> "cxx11"); ([], symbol, ()) for a name that is not mangled (a C function)."""
+    if not symbol.startswith("_Z"):
+        return [], symbol, ()
+    at, prefix, names, tags = 2, "", [], []
+    if symbol[at : at + 2] in SPECIAL:
+        prefix, at = SPECIAL[symbol[at : at + 2]], at + 2
+    nested = symbol[at : at + 1] == "N"
+    if nested:
+        at += 1
+        while at < len(symbol) and symbol[at] in "rVKRO":
+            at += 1
+    if symbol[at : at + 2] == "St":
+        names.append("std")
+        at += 2
+    while True:
+        number = re.match(r"\d+", symbol[at:])
+        if not number:
+            break
+        at += len(number.group())
+        size = int(number.group())
+        names.append(symbol[at : at + size])
+        at += size
+        while symbol[at : at + 1] == "B":  # an ABI tag: B <length> <tag>
+            tag = re.match(r"B(\d+)", symbol[at:])
+            if not tag:
+                break
+            start = at + len(tag.group())
+            tags.append(symbol[start : start + int(tag.group(1))])
+            at = start + int(tag.group(1))
+        if not nested:
+            break
+    tags += re.findall(r"B5(cxx11)", symbol[at:]) + (["cxx11"] if "7__cxx11" in symbol else [])
+    return names, prefix + "::".join(names) if names else symbol, tuple(dict.fromkeys(tags))
+
+
+def is_torch_symbol(symbol):
+    """True when `symbol` names something of torch's C++ API (TORCH_SCOPES) or its TH/THP classes."""
+    names, _, _ = mangled_scope(symbol)
+    return bool(names) and (names[0] in TORCH_SCOPES or bool(TORCH_CLASS.match(names[0])))
+
+
+def torch_libraries(torch_dir):
+    """The shared libraries torch installs in torch/lib (libc10*, libtorch*, libshm, ...), sorted."""
+    if not torch_dir:
+        return []
+    return sorted(p for p in glob.glob(os.path.join(glob.escape(torch_dir), "lib", "lib*.so*")) if os.path.isfile(p))
+
+
+def defined_by(symbol, libraries):
+    """Return (the first of `libraries` whose dynamic symbol table defines `symbol`, whether every one could be
+    read): (None, True) when all were read and none defines it."""
+    readable = True
+    for path in libraries:
+        found = loader.defines(path, [symbol])
+        if found is None:
+            readable = False
+        elif symbol in found:
+            return path, True
+    return None, readable
+
+
+def _torch_version(facts):
+    torch = facts.provenance.packages.get("torch")
+    if torch is None or torch.imported is None:
+        return None
+    return torch.imported.version or provenance_facts.version_py(torch.imported.path).get("__version__")
+
+
+def _inside(path, folder):
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _package_of(path):
+    """(package, version) of the installed package whose record lists `path`, else (the package folder under a
+    site-packages that holds it, None), else (None, None)."""
+    from checks.machine import requirements
+
+    owner = requirements.owner_of(path) if os.path.isfile(path) else None
+    if owner is not None:
+        return owner.package, owner.version
+    found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_][\w-]*)[/\\]", path)
+    return (found.group(1), None) if found else (None, None)
+
+
+def _rebuild_fix(package, version, torch_version):
+    """The fix for an extension built against another torch: the release made for this torch, or a build against
+    it (pip builds from source with --no-binary; --no-build-isolation makes it build against the installed torch,
+    pip's docs on build isolation)."""
+    from checks import compat
+
+    if package in ("torchvision", "torchaudio") and torch_version:
+        pair = compat.paired_versions(torch_version)
+        if pair:
+            spec = pair[0] if package == "torchvision" else pair[1]
+            return (
+                'install the %s release made for torch %s: `python -m pip install "%s==%s"` from the same index '
+                "as torch (its CUDA build's index where torch is one)" % (package, torch_version, package, spec)
+            )
+    if package:
+        pinned = "%s==%s" % (package, version) if version else package
+        return (
+            "install a %s build made for torch %s (prebuilt wheels name the torch they were built for), or build it "
+            "against this torch: `python -m pip install --no-build-isolation --no-binary %s --no-cache-dir "
+            '--force-reinstall --no-deps "%s"`' % (package, torch_version or "installed here", package, pinned)
+        )
+    return (
+        "rebuild it against the installed torch%s (delete its old build folder first, then e.g. `python -m pip "
+        "install --no-build-isolation .` in its source)" % (" " + torch_version if torch_version else "")
+    )
+
+
+def _torch_symbol(library, symbol, facts):
+    """An undefined torch C++ symbol: which copy of torch the failing object was built for."""
+    torch_dir = facts.torch_dir
+    libraries = torch_libraries(torch_dir)
+    if not libraries:
+        return None
+    definer, readable = defined_by(symbol, libraries)
+    if definer is not None or not readable:
+        return None  # torch on disk defines it: another copy was loaded (the shadow and loader-path rules' case)
+    _, readable_name, tags = mangled_scope(symbol)
+    version = _torch_version(facts)
+    base = os.path.basename(library) if library else "a library"
+    lib_dir = os.path.join(torch_dir, "lib")
+    if library and _inside(library, torch_dir):
+        return _torch_file(library, symbol, readable_name, version, facts)
+    package, package_version = _package_of(library) if library else (None, None)
+    who = (
+        "%s %s" % (package, package_version)
+        if package and package_version
+        else package or "a file no installed package records"
+    )
+    abi = (
+        " (or with the other C++ ABI: the symbol carries the %s ABI tag, which only builds with "
+        "_GLIBCXX_USE_CXX11_ABI=1 emit)" % tags[0]
+        if tags
+        else ""
+    )
+    return Cause(
+        meaning="%s (%s) needs %s, which torch %s's libraries do not define: it was built against another torch "
+        "release%s; torch's C++ API and ABI change between releases, so a compiled extension runs only with the torch "
+        "it was built against" % (base, who, readable_name, version or "(installed)", abi),
+        fix=_rebuild_fix(package, package_version, version),
+        fact="%s is defined by none of the %d libraries in %s (torch %s); %s is from %s"
+        % (symbol, len(libraries), lib_dir, version or "of unknown version", base, who),
+    )
+
+
+def _torch_file(library, symbol, readable_name, version, facts):
+    """An undefined torch symbol in one of torch's own files: whether that file is the one torch's record lists."""
+    from checks.machine import requirements
+
+    owner = requirements.owner_of(library) if os.path.isfile(library) else None
+    base = os.path.basename(library)
+    fix = (
+        "run `python -m pip uninstall torch` (or `conda remove pytorch`) until no torch is left, delete the leftover "
+        "torch folder (%s), then install one torch" % os.path.dirname(facts.torch_dir.rstrip(os.sep))
+    )
+    if owner is None and os.path.isfile(library):
+        return Cause(
+            meaning="%s in torch's folder is not one of torch %s's installed files (no install record lists it): it "
+            "was left by another install of torch, and it needs %s, which this torch's libraries do not define"
+            % (base, version or "", readable_name),
+            fix=fix,
+            fact="%s listed by no RECORD or conda record; %s defined by none of torch's libraries" % (library, symbol),
+        )
+    if owner is not None and owner.size is not None:
+        size = os.path.getsize(library)
+        if size != owner.size:
+            return Cause(
+                meaning="%s is not the file %s %s installed (%d bytes; its record says %d): another install of "
+                "torch wrote over it, and it needs %s, which this torch's libraries do not define"
+                % (base, owner.package, owner.version, size, owner.size, readable_name),
+                fix=fix,
+                fact="%s: %d bytes, recorded %d" % (library, size, owner.size),
+            )
+    return None
+
+
+def _family_copies(label, files, facts):
+    """[(path, place)] of the copies of a library family (`files`: its file-name pattern) the process may take, in
+    the loader's order: the environment's own directories, then the active conda environment's lib/ when it is
+    another prefix, then ld.so.cache; each real file once."""
+    from checks.diagnosis.libraries import _library_dirs
+
+    copies, seen = [], set()
+
+    def add(path, place):
+        real = os.path.realpath(path)
+        if real not in seen and os.path.isfile(real):
+            seen.add(real)
+            copies.append((path, place))
+
+    conda = os.environ.get("CONDA_PREFIX")
+    for directory in _library_dirs(facts):
+        place = (
+            "the active conda environment (CONDA_PREFIX=%s)" % conda
+            if conda and _inside(directory, conda) and not _inside(directory, facts.provenance.environment)
+            else "the environment (%s)" % directory
+        )
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            if files.search(name) and ".so" in name:
+                add(os.path.join(directory, name), place)
+    for name, path in sorted(loader.ld_cache().items()):
+        if files.search(name):
+            add(path, "ld.so.cache")
+    return copies
+
+
+def _needed_major(files, facts):
+    """The sonames of the family that torch's libraries name in DT_NEEDED (`libcudnn.so.8`)."""
+    needed = []
+    for path in torch_libraries(facts.torch_dir):
+        info = loader.dynamic(path)
+        for name in info.needed if info else ():
+            if files.search(name) and name not in needed:
+                needed.append(name)
+    return needed
+
+
+def _family_symbol(library, symbol, facts):
+    """A C symbol of an NVIDIA or OpenMP library family: the copy of that family that lacks it, by version and
+    owner, against the soname torch's libraries need."""
+    from checks.machine import requirements
+
+    family = next((f for f in SYMBOL_FAMILIES if f[0].search(symbol)), None)
+    if family is None:
+        return None
+    _, files, label = family
+    needed = _needed_major(files, facts)
+    majors = {m.group(1) for m in (re.search(r"\.so\.(\d+)", n) for n in needed) if m}
+    # a family may be several files in one folder (cuDNN 8's libcudnn_*_infer/train beside libcudnn): a folder
+    # lacks the symbol when none of its files defines it
+    groups = {}
+    for path, place in _family_copies(label, files, facts):
+        groups.setdefault((os.path.dirname(path), place), []).append(path)
+    suspects = []
+    for (_, place), paths in groups.items():
+        answers = [loader.defines(p, [symbol]) for p in paths]
+        if any(a is not None and symbol in a for a in answers):
+            continue
+        path = min(paths, key=lambda p: (len(os.path.basename(p)), p))  # libcudnn.so.6 before libcudnn_ops...
+        version = loader.version_of(path)
+        major = (version or "").split(".")[0]
+        if all(a is None for a in answers) and not (majors and major and major not in majors):
+            continue  # unreadable and not of another major: nothing says it lacks the symbol
+        suspects.append((path, place, version))
+    if not suspects:
+        return None
+    path, place, version = suspects[0]
+    owner = requirements.owner_of(path)
+    kind = "conda" if owner is not None and owner.source == requirements.CONDA else "pip"
+    owned = " from the %s package `%s` %s" % (kind, owner.package, owner.version) if owner else ""
+    wants = " torch's libraries need %s" % " and ".join(needed) if needed else ""
+    meaning = "%s needs %s, a %s function, which the %s in %s lacks: %s holds %s (%s %s%s)%s" % (
+        os.path.basename(library) if library else "torch",
+        symbol,
+        label,
+        label,
+        place,
+        place.split(" (")[0],
+        os.path.basename(path),
+        label,
+        version or "of unknown version",
+        owned,
+        ";" + wants if wants else "",
+    )
+    if owner is not None and owner.source == requirements.CONDA:
+        prefix = path[: -len(os.path.join("lib", os.path.basename(path)))].rstrip(os.sep) or path
+        fix = (
+            "remove the conda package that brings this %s: `conda remove -p %s %s` (it ships its own %s), then "
+            "rebuild or reinstall what was built against it" % (label, prefix, owner.package, label)
+        )
+    elif owner is not None:
+        fix = "remove the package that brings this %s: `python -m pip uninstall %s`" % (label, owner.package)
+    elif place == "ld.so.cache":
+        fix = (
+            "put the environment's %s first (`export LD_LIBRARY_PATH=<its lib folder>:$LD_LIBRARY_PATH`), or remove "
+            "%s and run `ldconfig`" % (label, path)
+        )
+    else:
+        fix = "remove %s (no installed package records it) so the %s torch was built with loads" % (path, label)
+    return Cause(
+        meaning=meaning,
+        fix=fix,
+        fact="%s (%s %s) lacks %s" % (path, label, version or "?", symbol),
+    )
+
+
+def _needed_symbol(library, symbol, facts):
+    """A symbol of no known family in a file outside torch: none of the libraries it needs, as the loader takes them,
+    defines it."""
+    if not library or not os.path.isfile(library):
+        return None
+    info = loader.dynamic(library)
+    if info is None or not info.needed:
+        return None
+    taken = []
+    for name in info.needed:
+        found = loader.resolve(name, library, environment=facts.provenance.environment, torch_dir=facts.torch_dir)
+        if found.path is None:
+            continue  # the loader found it (the failure is past loading), in a folder this search does not know
+        defined = loader.defines(found.path, [symbol])
+        if defined is None or symbol in defined:
+            return None
+        taken.append("%s from %s (%s)" % (name, os.path.dirname(found.path), found.via))
+    if not taken:
+        return None
+    package, version = _package_of(library)
+    who = "%s %s" % (package, version) if package and version else package or "a file no installed package records"
+    _, readable_name, _ = mangled_scope(symbol)
+    return Cause(
+        meaning="%s (%s) needs %s, which none of the libraries it links against defines as the loader takes them "
+        "(%s): it was built against other releases of them"
+        % (os.path.basename(library), who, readable_name, "; ".join(taken)),
+        fix="install the %s build made for the libraries installed here, or rebuild it against them"
+        % (package or os.path.basename(library)),
+        fact="%s defined by none of %s's DT_NEEDED libraries" % (symbol, os.path.basename(library)),
+    )
+
+
+def by_symbol(parts, facts):
+    """Rule 3c: each undefined symbol of the failure judged by who should define it (the module docstring)."""
+    for library, symbol, version in parts.undefined:
+        if version:
+            continue  # a versioned symbol names its provider: the library rule's case
+        library = library or None
+        if is_torch_symbol(symbol):
+            cause = _torch_symbol(library, symbol, facts)
+        elif any(f[0].search(symbol) for f in SYMBOL_FAMILIES):
+            cause = _family_symbol(library, symbol, facts)
+        else:
+            cause = _needed_symbol(library, symbol, facts)
+        if cause is not None:
+            return cause
+    return None

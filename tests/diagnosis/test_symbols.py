@@ -1,0 +1,226 @@
+"""Tests for checks/diagnosis/symbols.py: an undefined symbol judged by who should define it. The libraries are real
+ELF files built with gcc/g++ in tmp_path (their dynamic symbol tables are the facts), laid out as pip and conda
+install them; each failure text is the loader's, as quoted in the report cited at each test."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from diagnosis_facts import facts_for, record, site
+
+from checks import diagnosis
+from checks.diagnosis import symbols
+from checks.machine import loader
+
+BUILD = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("g++") is None or shutil.which("gcc") is None,
+    reason="needs Linux, gcc and g++ to build ELF files",
+)
+
+
+def build(out, source, *flags, cxx=False):
+    """Compile `source` into the shared library `out` (a Path); return its path as a str."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = out.parent / (out.name + (".cc" if cxx else ".c"))
+    src.write_text(source)
+    subprocess.run(["g++" if cxx else "gcc", "-shared", "-fPIC", "-o", str(out), str(src), *flags], check=True)
+    src.unlink()
+    return str(out)
+
+
+def dist_info(packages, name, version, *relatives):
+    """A pip install record of `name` listing the files `relatives` (paths under `packages`)."""
+    info = packages / ("%s-%s.dist-info" % (name.replace("-", "_"), version))
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    (info / "RECORD").write_text("".join("%s,,\n" % r for r in relatives))
+
+
+@pytest.fixture
+def no_cache(monkeypatch):
+    """This machine's ld.so.cache stays out of the judgement."""
+    monkeypatch.setattr(loader, "ld_cache", lambda timeout=5.0: {})
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+
+
+@pytest.mark.parametrize(
+    "symbol, names, readable, tags",
+    [
+        ("_ZN3c104cuda9SetDeviceEi", ["c10", "cuda", "SetDevice"], "c10::cuda::SetDevice", ()),
+        ("_ZNK3c105Error4whatEv", ["c10", "Error", "what"], "c10::Error::what", ()),
+        ("_ZTIN2at10TensorImplE", ["at", "TensorImpl"], "typeinfo for at::TensorImpl", ()),
+        ("_ZTI24THRefcountedMapAllocator", ["THRefcountedMapAllocator"], "typeinfo for THRefcountedMapAllocator", ()),
+        (
+            "_ZN3c105ErrorC1ENS_14SourceLocationERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE",
+            ["c10", "Error"],
+            "c10::Error",
+            ("cxx11",),
+        ),
+        ("cudnnSetConvolutionGroupCount", [], "cudnnSetConvolutionGroupCount", ()),
+    ],
+)
+def test_mangled_scope_reads_the_qualified_name(symbol, names, readable, tags):
+    """The Itanium C++ ABI's <nested-name> (N [CV-qualifiers] <source-name>... E), special names TI/TV, and the
+    std::__cxx11 namespace of libstdc++'s new string ABI."""
+    assert symbols.mangled_scope(symbol) == (names, readable, tags)
+
+
+def test_torch_symbols_are_those_of_its_namespaces_and_th_classes():
+    assert symbols.is_torch_symbol("_ZN2at4_ops9_pad_enum4callERKNS_6TensorE")
+    assert symbols.is_torch_symbol("_ZN6caffe26detail37_typeMetaDataInstance_preallocated_30E")
+    assert symbols.is_torch_symbol("_ZTI24THRefcountedMapAllocator")
+    assert not symbols.is_torch_symbol(
+        "_ZNSt6thread15_M_start_threadESt10unique_ptrINS_6_StateESt14default_deleteIS1_EEPFvvE"
+    )
+    assert not symbols.is_torch_symbol("cudnnSetConvolutionGroupCount")
+
+
+def torch_with_c10(packages, source="namespace c10 { namespace cuda { void SetDevice(signed char) {} } }\n"):
+    """torch/lib/libc10.so exporting what `source` defines (torch 2.8's c10::cuda::SetDevice(DeviceIndex), int8)."""
+    return build(packages / "torch" / "lib" / "libc10.so", source, cxx=True)
+
+
+@BUILD
+def test_an_extension_built_against_another_torch_names_its_package_and_the_build_for_this_torch(
+    tmp_path, monkeypatch, no_cache
+):
+    """Dao-AILab/flash-attention#931 (torch 2.3.0, flash-attn 2.5.7): "flash_attn_2_cuda.cpython-310-x86_64-linux-
+    gnu.so: undefined symbol: _ZN3c104cuda9SetDeviceEi"; fixed by the flash-attn release built for that torch, or by
+    building it from source. The installed torch's libc10 defines SetDevice(signed char) only."""
+    prefix, packages = site(tmp_path)
+    torch_with_c10(packages)
+    extension = build(packages / "flash_attn_2_cuda.cpython-310-x86_64-linux-gnu.so", "int flash(void) { return 0; }\n")
+    dist_info(packages, "flash-attn", "2.5.7", "flash_attn_2_cuda.cpython-310-x86_64-linux-gnu.so")
+    text = "ImportError: %s: undefined symbol: _ZN3c104cuda9SetDeviceEi" % extension
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "symbol"
+    assert "(flash-attn 2.5.7) needs c10::cuda::SetDevice, which torch 2.0.1's libraries do not define" in cause.meaning
+    assert "built against another torch release" in cause.meaning
+    assert (
+        '--no-build-isolation --no-binary flash-attn --no-cache-dir --force-reinstall --no-deps "flash-attn==2.5.7"'
+        in (cause.fix)
+    )
+    assert "reinstall torch" not in cause.fix
+    assert cause.fact.startswith("_ZN3c104cuda9SetDeviceEi is defined by none of the 1 libraries in")
+
+
+@BUILD
+def test_a_symbol_the_installed_torch_defines_is_not_blamed_on_the_extension(tmp_path, monkeypatch, no_cache):
+    """The same text where torch's libc10 does define c10::cuda::SetDevice(int): another libc10 was loaded, which
+    this rule cannot tell; it is not the extension's build."""
+    prefix, packages = site(tmp_path)
+    torch_with_c10(packages, "namespace c10 { namespace cuda { void SetDevice(int) {} } }\n")
+    extension = build(packages / "flash_attn_2_cuda.cpython-310-x86_64-linux-gnu.so", "int flash(void) { return 0; }\n")
+    text = "ImportError: %s: undefined symbol: _ZN3c104cuda9SetDeviceEi" % extension
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule != "symbol"
+    assert "built against another torch" not in cause.meaning
+
+
+@BUILD
+def test_torchvision_built_for_another_torch_gets_the_paired_release(tmp_path, monkeypatch, no_cache):
+    """facebookresearch/maskrcnn-benchmark#891: "torchvision/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol:
+    _ZN3c106Device8validateEv"; fixed by the torchvision release of the installed torch (`pip install -U
+    torchvision==0.4.0`). torchvision's metadata here declares no torch pin (a source build)."""
+    prefix, packages = site(tmp_path)
+    torch_with_c10(packages)
+    (packages / "torchvision").mkdir()
+    (packages / "torchvision" / "__init__.py").write_text("")
+    extension = build(packages / "torchvision" / "_C.so", "int vision(void) { return 0; }\n")
+    dist_info(packages, "torchvision", "0.16.0", "torchvision/_C.so")
+    cause = diagnosis.explain(
+        "ImportError: %s: undefined symbol: _ZN3c106Device8validateEv" % extension,
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.rule == "symbol" and "_C.so (torchvision 0.16.0) needs c10::Device::validate" in cause.meaning
+    assert 'python -m pip install "torchvision==0.15.2"' in cause.fix
+
+
+@BUILD
+def test_a_file_in_torch_s_folder_no_record_lists_is_left_from_another_install(tmp_path, monkeypatch, no_cache):
+    """pytorch/pytorch#10234: "torch/lib/libshm.so: undefined symbol: _ZTI24THRefcountedMapAllocator" after a
+    `setup.py install` and a pip wheel in one site-packages; fixed by uninstalling torch until none is left."""
+    prefix, packages = site(tmp_path)
+    torch_with_c10(packages)
+    record(packages, "torch/lib/libc10.so")
+    leftover = build(packages / "torch" / "lib" / "libshm.so", "int shm(void) { return 0; }\n")
+    cause = diagnosis.explain(
+        "ImportError: %s: undefined symbol: _ZTI24THRefcountedMapAllocator" % leftover,
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.rule == "symbol"
+    assert "libshm.so in torch's folder is not one of torch 2.0.1's installed files" in cause.meaning
+    assert "uninstall torch` (or `conda remove pytorch`) until no torch is left" in cause.fix
+
+
+@BUILD
+def test_an_older_cudnn_from_a_conda_package_is_named_with_its_package(tmp_path, monkeypatch, no_cache):
+    """pytorch/pytorch#3567: "_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol: cudnnSetConvolutionGroupCount";
+    "There turned out to be sneaky conda package. Fixed by doing `conda uninstall cuda`": the conda package `cuda`
+    8.0 shipped libcudnn.so.6, older than the cuDNN 7 torch was built with."""
+    prefix, packages = site(tmp_path)
+    lib = packages / "torch" / "lib"
+    build(tmp_path / "stub" / "libcudnn.so.7", "int cudnnCreate(void) { return 0; }\n", "-Wl,-soname,libcudnn.so.7")
+    build(
+        lib / "libtorch_cuda.so",
+        "int cuda_op(void) { return 0; }\n",
+        "-Wl,--no-as-needed",
+        "-L%s" % (tmp_path / "stub"),
+        "-l:libcudnn.so.7",
+    )
+    conda = tmp_path / "conda"
+    build(conda / "lib" / "libcudnn.so.6.0.21", "int cudnnCreate(void) { return 0; }\n")
+    (conda / "lib" / "libcudnn.so.6").symlink_to("libcudnn.so.6.0.21")
+    (conda / "conda-meta").mkdir()
+    (conda / "conda-meta" / "cuda-8.0-3.json").write_text(
+        '{"name": "cuda", "version": "8.0", "build": "3", "files": ["lib/libcudnn.so.6", "lib/libcudnn.so.6.0.21"]}'
+    )
+    monkeypatch.setenv("CONDA_PREFIX", str(conda))
+    cause = diagnosis.explain(
+        "ImportError: %s/torch/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol: cudnnSetConvolutionGroupCount"
+        % packages,
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.rule == "symbol"
+    assert "libcudnn.so.6 (cuDNN 6.0.21 from the conda package `cuda` 8.0)" in cause.meaning
+    assert "torch's libraries need libcudnn.so.7" in cause.meaning
+    assert cause.fix.startswith("remove the conda package that brings this cuDNN: `conda remove -p %s cuda`" % conda)
+
+
+@BUILD
+def test_a_cudnn_folder_whose_library_defines_the_symbol_is_not_blamed(tmp_path, monkeypatch, no_cache):
+    """cuDNN 8 is several files in one folder; the folder holds the symbol when any of them defines it."""
+    prefix, packages = site(tmp_path)
+    own = packages / "nvidia" / "cudnn" / "lib"
+    build(own / "libcudnn.so.8", "int cudnnSetConvolutionGroupCount(void) { return 0; }\n")
+    build(own / "libcudnn_ops_infer.so.8", "int cudnnOpsInferVersionCheck(void) { return 0; }\n")
+    cause = diagnosis.explain(
+        "ImportError: %s/torch/_C.so: undefined symbol: cudnnSetConvolutionGroupCount" % packages,
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.rule != "symbol"
+
+
+@BUILD
+def test_a_symbol_none_of_an_extension_s_libraries_defines(tmp_path, monkeypatch, no_cache):
+    """glibc's text for an object whose needed library (found through its DT_RUNPATH) is another release without the
+    function it was linked against."""
+    prefix, packages = site(tmp_path)
+    folder = packages / "codec"
+    build(folder / "libcodec.so.2", "int codec_open(void) { return 0; }\n", "-Wl,-soname,libcodec.so.2")
+    extension = build(
+        folder / "_codec.so",
+        "int codec_open(void); int use(void) { return codec_open(); }\n",
+        "-Wl,--no-as-needed",
+        "-L%s" % folder,
+        "-l:libcodec.so.2",
+        "-Wl,-rpath,$ORIGIN",
+    )
+    dist_info(packages, "codec", "1.4.0", "codec/_codec.so", "codec/libcodec.so.2")
+    cause = diagnosis.explain(
+        "ImportError: %s: undefined symbol: codec_open_v2" % extension, facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "symbol"
+    assert "_codec.so (codec 1.4.0) needs codec_open_v2, which none of the libraries it links against" in cause.meaning
+    assert "libcodec.so.2 from %s (DT_RUNPATH of _codec.so)" % folder in cause.meaning
