@@ -88,6 +88,10 @@ class Requirements:
     # unmet requirements on torch, torchvision or torchaudio that OTHER installed packages declare (xformers'
     # `torch==2.1.1`, a library built for one torch release): what `pip check` would report of them
     dependents: Tuple[Requirement, ...] = ()
+    # {name: package folder} of torch, torchvision or torchaudio imported from a folder whose sys.path entry holds no
+    # install record pip reads (NAME-VERSION.dist-info or .egg-info: PEP 376, pip's importlib.metadata backend): pip
+    # counts it as not installed, so installing anything that requires it fetches another copy from the index
+    unrecorded: Dict[str, str] = dataclasses.field(default_factory=dict)
 
     def prereleases(self):
         """[(name, version)] of the closure's packages installed at a pre-release (PEP 440: a, b, rc, dev)."""
@@ -295,10 +299,20 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
             conda_name = {"torch": "pytorch"}.get(name, name)
             if name not in channels and conda_name in found:
                 channels[name] = channel_of(found[conda_name])
+    unrecorded = {}
+    for name in owners:
+        copy = provenance.packages[name].imported if name in provenance.packages else None
+        if copy is not None and not copy.empty and _canonical(name) not in installed:
+            unrecorded[name] = copy.path
     dependents = tuple(unmet_dependents(installed, owners)) if unjudged is None else ()
     dependents += tuple(unmet_conda_dependents(records_of(provenance.environment), owners))
     return Requirements(
-        items=tuple(items), unjudged=unjudged, closure=closure, channels=channels, dependents=dependents
+        items=tuple(items),
+        unjudged=unjudged,
+        closure=closure,
+        channels=channels,
+        dependents=dependents,
+        unrecorded=unrecorded,
     )
 
 

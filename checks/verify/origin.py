@@ -141,6 +141,8 @@ def check_requirements(facts):
             hint="; ".join(dict.fromkeys(r.fix() for r in reqs.dependents)),
             data={"fact": first.describe(), "dependents": [r.describe() for r in reqs.dependents]},
         )
+    if reqs.unrecorded:
+        return _unrecorded(reqs.unrecorded, facts)
     if not reqs.items:
         return Result(name="requirements", status=SKIP, summary=reqs.unjudged or "no package metadata to read")
     if reqs.unjudged:
@@ -177,6 +179,42 @@ def check_requirements(facts):
         status=PASS,
         summary="%d declared requirements met (%s)"
         % (len(reqs.items), ", ".join(sorted({r.source for r in reqs.items}))),
+    )
+
+
+def _unrecorded(unrecorded, facts):
+    """torch (torchvision, torchaudio) imported from a folder without an install record pip reads: pip counts it as
+    not installed, and resolves any package requiring it by installing another copy (pip's resolver reads installed
+    distributions through importlib.metadata, which finds dist-info and egg-info only)."""
+    name, path = next(iter(unrecorded.items()))
+    package = facts.provenance.packages.get(name)
+    version = provenance.version_py(path).get("__version__") if name == "torch" else None
+    if package is not None and package.imported is not None and package.imported.version:
+        version = package.imported.version
+    dependents = [n for n in ("torchvision", "torchaudio") if n != name]
+    conda = package is not None and package.imported is not None and package.imported.installer == "conda"
+    return Result(
+        name="requirements",
+        status=WARN,
+        summary="%s%s in %s is installed without metadata pip can read (no %s-*.dist-info or .egg-info beside it%s): "
+        "pip counts %s as not installed, so `pip install` of a package that requires it (%s, ...) installs another "
+        "%s from the index over this one"
+        % (
+            name,
+            " " + version if version else "",
+            os.path.dirname(path),
+            name,
+            "; conda's record is not pip's" if conda else "",
+            name,
+            ", ".join(dependents),
+            name,
+        ),
+        expected="an install record of %s pip reads" % name,
+        actual="none in %s" % os.path.dirname(path),
+        hint="install packages that require %s with `python -m pip install --no-deps NAME` (then `python -m pip "
+        "check` lists what else they need), or let pip record %s: `python -m pip install %s%s` from the index of "
+        "its build" % (name, name, name, "==" + version if version else ""),
+        data={"fact": "no install record of %s in %s" % (name, os.path.dirname(path)), "unrecorded": unrecorded},
     )
 
 

@@ -138,3 +138,41 @@ def test_a_rejected_openmp_value_warns_and_an_unknown_cuda_arch_fails(tmp_path, 
     )
     assert failed.status == "FAIL" and failed.summary.startswith("TORCH_CUDA_ARCH_LIST='8.6;12.0+PTX': names 12.0+PTX")
     assert "(also: OMP_NUM_THREADS)" in failed.summary and "export OMP_NUM_THREADS=4" in failed.hint
+
+
+def unrecorded_facts(tmp_path, monkeypatch, record):
+    """A torch folder whose site-packages holds `record` (a dist-info name) or no install record at all."""
+    found = facts(tmp_path, monkeypatch, {})
+    packages = tmp_path / "env" / "lib" / "python3.11" / "site-packages"
+    (packages / "torch" / "version.py").write_text("__version__ = '2.0.1'\ncuda = '11.7'\n")
+    if record:
+        (packages / record).mkdir()
+        (packages / record / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.0.1\n")
+    prov = dataclasses.replace(
+        found.provenance,
+        packages={n: provenance.package(n, [str(packages)], str(tmp_path / "env"), {}) for n in provenance.PACKAGES},
+    )
+    return dataclasses.replace(found, provenance=prov, requirements=requirements.collect(prov, path=[str(packages)]))
+
+
+def test_torch_without_an_install_record_pip_reads_warns_with_no_deps(tmp_path, monkeypatch):
+    """pytorch/pytorch#566: with torch installed outside pip (conda, a source build), `pip install torchvision` tried
+    to install torch from PyPI ("PyTorch does not currently provide packages for PyPI"); the fix that worked was
+    `pip install --no-deps torchvision`. pip reads installed distributions from dist-info and egg-info only."""
+    result = origin.check_requirements(unrecorded_facts(tmp_path, monkeypatch, None))
+    assert result.status == "WARN"
+    assert (
+        "torch 2.0.1 in %s is installed without metadata pip can read"
+        % (tmp_path / "env" / "lib" / "python3.11" / "site-packages")
+        in result.summary
+    )
+    assert "`python -m pip install --no-deps NAME`" in result.hint
+    assert result.data["unrecorded"] == {
+        "torch": str(tmp_path / "env" / "lib" / "python3.11" / "site-packages" / "torch")
+    }
+
+
+def test_torch_with_its_dist_info_is_recorded(tmp_path, monkeypatch):
+    found = unrecorded_facts(tmp_path, monkeypatch, "torch-2.0.1.dist-info")
+    assert found.requirements.unrecorded == {}
+    assert origin.check_requirements(found).status != "WARN"
