@@ -50,6 +50,8 @@ explains the failure decides it, and the verdict names that fact:
 4f. a process killed by SIGILL, judged by the CPU's x86-64 level (cpu.py);
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
+4g. a failure text that states the release it needs of torch, torchvision, torchaudio or Python ("requires
+   torch>=2.1", "upgrade torch to at least v2.6"), where the installed release does not meet it (stated.py);
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
 5b. a CUDA runtime error or cuDNN status whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every
    cudaError_t code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name
@@ -59,8 +61,8 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e), triton.py (3h),
-environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f);
-this module holds 5-7, the order they are tried in (explain) and gather().
+environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f),
+stated.py (4g); this module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -97,6 +99,7 @@ from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
+from checks.diagnosis.stated import by_stated
 from checks.diagnosis.symbols import by_symbol
 from checks.diagnosis.triton import by_triton_libcuda
 from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
@@ -167,16 +170,25 @@ def by_cuda_error(parts, text, facts):
 
 
 def by_torch(parts, text):
-    """Rule 6: torch's own message names the cause and a remedy: keep both."""
+    """Rule 6: torch's own message names the cause and a remedy: keep both. The remedy is looked for in the error's
+    line, then in the rest of its message (a multi-line message such as torch.load's "Weights only load failed ...
+    Please use `torch.serialization.add_safe_globals(...)`"), never in the output before the error."""
     found = REMEDY.search(text.split("\n", 1)[0] if "\n" not in parts.line else parts.line) or REMEDY.search(parts.line)
+    if found is not None:
+        remedy = found.group(1).strip()
+        return Cause(
+            meaning=parts.line[: parts.line.find(remedy)].rstrip(" .:") or parts.line,
+            fix=remedy,
+            fact="torch's own message",
+        )
+    head = parts.line.split("\n", 1)[0][:120]
+    at = text.rfind(head) if head.strip() else -1
+    if at < 0:
+        return None
+    found = REMEDY.search(text[at + len(head) : at + len(head) + 6000])
     if found is None:
         return None
-    remedy = found.group(1).strip()
-    return Cause(
-        meaning=parts.line[: parts.line.find(remedy)].rstrip(" .:") or parts.line,
-        fix=remedy,
-        fact="torch's own message",
-    )
+    return Cause(meaning=parts.line.rstrip(" .:"), fix=found.group(1).strip(), fact="torch's own message")
 
 
 def unrecognised(parts, facts):
@@ -224,6 +236,7 @@ FACT_RULES = (
     "cpu",
     "system",
     "path",
+    "stated",
 )
 
 
@@ -268,6 +281,7 @@ def explain(text, facts):
         ("cpu", lambda: by_cpu(parts, facts)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
+        ("stated", lambda: by_stated(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
         ("cuda-error", lambda: by_cuda_error(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),

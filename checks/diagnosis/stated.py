@@ -1,0 +1,98 @@
+"""Rule 4g: a failure whose text states the release it needs of torch, torchvision, torchaudio or Python ("requires
+torch>=2.1", "upgrade torch to at least v2.6", "PyTorch 2.4 or newer is required", "requires Python >= 3.9"), judged
+against the release installed. Libraries check these at import or call time (transformers' `torch.load` guard,
+accelerate's and Lightning's version checks, vLLM's, a model's remote code) and word them in these few ways; the
+statement decides only where the installed release does not meet it, so a text that merely mentions a version is not
+blamed.
+"""
+
+import re
+import sys
+
+from checks.diagnosis.model import FRAME, Cause
+from checks.machine import provenance as provenance_facts
+
+NAMES = r"(?P<name>torch|pytorch|torchvision|torchaudio|python)"
+VERSION = r"v?(?P<version>\d+\.\d+(?:\.\d+)?)"
+# The wordings of a lower bound: an operator, "X or newer", "at least X", "upgrade ... to X".
+AT_LEAST = (
+    re.compile(r"\b%s\s*(?:version\s*)?(?:>=|=>|≥)\s*%s" % (NAMES, VERSION), re.I),
+    re.compile(
+        r"\b%s\s+(?:version\s+)?%s\s*(?:\+|or (?:newer|higher|later|above|greater)|and (?:newer|higher|later|above))"
+        % (NAMES, VERSION),
+        re.I,
+    ),
+    re.compile(r"\b(?:upgrade|update)\s+%s\s+to\s+(?:at least\s+|version\s+|>=\s*)*%s" % (NAMES, VERSION), re.I),
+    re.compile(
+        r"\b%s\s+(?:version\s+)?(?:must|should|needs to|has to)\s+be\s+(?:at least|>=|newer than|higher than)\s+%s"
+        % (NAMES, VERSION),
+        re.I,
+    ),
+    re.compile(r"\brequires?\s+(?:at least\s+)?%s\s*(?:version\s*)?(?:at least\s+)?%s" % (NAMES, VERSION), re.I),
+    re.compile(r"\bat least\s+%s\s+(?:version\s+)?%s" % (NAMES, VERSION), re.I),
+)
+
+
+def _numbers(version):
+    return tuple(int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def _installed(name, facts):
+    """The installed release of `name` as this process would import it (Python: the running interpreter)."""
+    if name == "python":
+        return "%d.%d.%d" % sys.version_info[:3]
+    package = facts.provenance.packages.get(name)
+    if package is None or package.imported is None:
+        return None
+    return package.imported.version or provenance_facts.version_py(package.imported.path).get("__version__")
+
+
+def statements(text):
+    """[(name, version)]: the lower bounds on torch, torchvision, torchaudio or Python the text states, in order."""
+    found = []
+    for pattern in AT_LEAST:
+        for match in pattern.finditer(text):
+            name = match.group("name").lower()
+            name = "torch" if name == "pytorch" else name
+            found.append((match.start(), name, match.group("version")))
+    return [(name, version) for _, name, version in sorted(found)]
+
+
+def _raiser(text):
+    """The installed package whose code raised: the top folder under site-packages of the innermost traceback frame
+    outside torch, None when the frames name none."""
+    for path in reversed(FRAME.findall(text)):
+        found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
+        if found and found.group(1) not in ("torch", "torchvision", "torchaudio"):
+            return found.group(1)
+    return None
+
+
+def by_stated(parts, facts):
+    """Rule 4g (the module docstring): the first stated lower bound the installed release does not meet."""
+    block = parts.text[-8000:]
+    for name, needed in statements(block):
+        have = _installed(name, facts)
+        if not have or _numbers(have) >= _numbers(needed):
+            continue
+        raiser = _raiser(parts.text)
+        if name == "python":
+            fix = "run it with Python %s or newer (an environment whose python is >= %s)" % (needed, needed)
+        else:
+            cuda = provenance_facts.version_py(facts.torch_dir).get("cuda") if facts.torch_dir else None
+            index = (
+                " from the index of its CUDA build (https://download.pytorch.org/whl/cu%s, or a newer CUDA's)"
+                % cuda.replace(".", "")
+                if cuda
+                else ""
+            )
+            fix = 'install %s %s or newer: `python -m pip install "%s>=%s"`%s' % (name, needed, name, needed, index)
+        if raiser:
+            fix += ", or install a release of %s that supports %s %s" % (raiser, name, have)
+        return Cause(
+            meaning="%s needs %s >= %s (its message says so); %s %s is installed"
+            % (raiser or "the code that failed", name, needed, name, have),
+            fix=fix,
+            fact="installed %s %s < %s, the release the failure's text requires" % (name, have, needed),
+        )
+    return None

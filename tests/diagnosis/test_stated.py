@@ -1,0 +1,85 @@
+"""Tests for checks/diagnosis/stated.py: a failure that states the release it needs, judged against the installed
+one; and rule 6 finding torch's remedy further down a multi-line message. Texts are quoted from the sources named."""
+
+import sys
+
+import pytest
+from diagnosis_facts import facts_for, site
+
+from checks import diagnosis
+from checks.diagnosis import stated
+
+
+@pytest.mark.parametrize(
+    "text, bounds",
+    [
+        # transformers' check_torch_load_is_safe (transformers 4.50+, src/transformers/utils/import_utils.py)
+        (
+            "ValueError: Due to a serious vulnerability issue in `torch.load`, even with `weights_only=True`, we now "
+            "require users to upgrade torch to at least v2.6 in order to use the function.",
+            [("torch", "2.6")],
+        ),
+        ("ImportError: accelerate requires PyTorch >= 2.0.0", [("torch", "2.0.0")]),
+        ("RuntimeError: FlashAttention is only supported with PyTorch 2.2 or newer", [("torch", "2.2")]),
+        ("RuntimeError: torchvision version must be at least 0.16.0", [("torchvision", "0.16.0")]),
+        ("RuntimeError: This package requires Python >= 3.9", [("python", "3.9")]),
+        ("RuntimeError: torch 2.0.1 is installed", []),  # a version named, no bound stated
+    ],
+)
+def test_statements_read_the_lower_bounds_a_text_states(text, bounds):
+    assert stated.statements(text) == bounds
+
+
+def test_an_unmet_stated_torch_release_names_both_and_the_raiser(tmp_path, monkeypatch):
+    """transformers' guard raised from its own frame; torch 2.0.1 is installed."""
+    prefix, packages = site(tmp_path)
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "%s/transformers/modeling_utils.py", line 5012, in _load_state_dict\n'
+        "    check_torch_load_is_safe()\n"
+        "ValueError: Due to a serious vulnerability issue in `torch.load`, even with `weights_only=True`, we now "
+        "require users to upgrade torch to at least v2.6 in order to use the function." % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "stated"
+    assert cause.meaning == "transformers needs torch >= 2.6 (its message says so); torch 2.0.1 is installed"
+    assert 'python -m pip install "torch>=2.6"' in cause.fix
+    assert "or install a release of transformers that supports torch 2.0.1" in cause.fix
+
+
+def test_a_met_stated_release_decides_nothing(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path, torch_version="2.6.0")
+    cause = diagnosis.explain(
+        "ImportError: accelerate requires PyTorch >= 2.0.0", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule != "stated"
+
+
+def test_a_stated_python_release_is_judged_by_the_running_interpreter(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    newer = "%d.%d" % (sys.version_info[0], sys.version_info[1] + 1)
+    cause = diagnosis.explain(
+        "RuntimeError: This package requires Python >= %s" % newer, facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "stated" and "needs python >= %s" % newer in cause.meaning
+
+
+def test_torch_s_remedy_further_down_its_message_is_kept(tmp_path, monkeypatch):
+    """torch 2.6's torch.load (torch/serialization.py, _get_wo_message): the remedy is on the message's last line."""
+    prefix, packages = site(tmp_path)
+    text = (
+        "_pickle.UnpicklingError: Weights only load failed. This file can still be loaded, to do so you have two "
+        "options, do those steps only if you trust the source of the checkpoint. \n"
+        "\t(1) In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` from "
+        "`False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, but it can "
+        "result in arbitrary code execution. Do it only if you got the file from a trusted source.\n"
+        "\t(2) Alternatively, to load with `weights_only=True` please check the recommended steps in the following "
+        "error message.\n"
+        "\tWeightsUnpickler error: Unsupported global: GLOBAL numpy.core.multiarray._reconstruct was not an allowed "
+        "global by default. Please use `torch.serialization.add_safe_globals([_reconstruct])` or the "
+        "`torch.serialization.safe_globals([_reconstruct])` context manager to allowlist this global if you trust "
+        "this class/function."
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "torch" and cause.meaning.startswith("_pickle.UnpicklingError: Weights only load failed")
+    assert cause.fix.startswith("Please use `torch.serialization.add_safe_globals([_reconstruct])`")
