@@ -18,6 +18,8 @@ explains the failure decides it, and the verdict names that fact:
    wheel): the two installs' files are mixed (installed.py by_layered);
 2b. a name one installed package imports from another is not there although the declared requirement is met: the
    two releases do not fit together (both named, with their versions and locations);
+2d. a failure in torchvision or torchaudio whose release is not the one made for the installed torch, where their
+   own metadata does not pin torch (paired.py: checks/compat.py's pairs);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
    than its package's record or its own headers (truncated, corrupt), built for another architecture, asking for an
    executable stack the host's glibc will not grant; then a library the failure names is taken from outside the
@@ -60,9 +62,9 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e), triton.py (3h),
-environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py (4e), cpu.py (4f),
-stated.py (4g); this module holds 5-7, the order they are tried in (explain) and gather().
+2, 2b), paired.py (2d), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e),
+triton.py (3h), environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py
+(4e), cpu.py (4f), stated.py (4g); this module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -99,6 +101,7 @@ from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
+from checks.diagnosis.paired import by_paired
 from checks.diagnosis.stated import by_stated
 from checks.diagnosis.symbols import by_symbol
 from checks.diagnosis.triton import by_triton_libcuda
@@ -220,6 +223,7 @@ FACT_RULES = (
     "requirement",
     "layered",
     "pair",
+    "paired",
     "load",
     "library",
     "loader-path",
@@ -265,6 +269,7 @@ def explain(text, facts):
         ("requirement", lambda: by_requirement(parts, facts)),
         ("layered", lambda: by_layered(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
+        ("paired", lambda: by_paired(parts, facts)),
         ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
