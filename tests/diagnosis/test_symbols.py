@@ -122,7 +122,8 @@ def test_a_symbol_the_installed_torch_defines_is_not_blamed_on_the_extension(tmp
 def test_torchvision_built_for_another_torch_gets_the_paired_release(tmp_path, monkeypatch, no_cache):
     """facebookresearch/maskrcnn-benchmark#891: "torchvision/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol:
     _ZN3c106Device8validateEv"; fixed by the torchvision release of the installed torch (`pip install -U
-    torchvision==0.4.0`). torchvision's metadata here declares no torch pin (a source build)."""
+    torchvision==0.4.0`). torchvision's metadata here declares no torch pin (a source build): the pair rule (2d)
+    answers before this one, with the same release."""
     prefix, packages = site(tmp_path)
     torch_with_c10(packages)
     (packages / "torchvision").mkdir()
@@ -133,8 +134,9 @@ def test_torchvision_built_for_another_torch_gets_the_paired_release(tmp_path, m
         "ImportError: %s: undefined symbol: _ZN3c106Device8validateEv" % extension,
         facts_for(monkeypatch, prefix, [packages]),
     )
-    assert cause.rule == "symbol" and "_C.so (torchvision 0.16.0) needs c10::Device::validate" in cause.meaning
-    assert 'python -m pip install "torchvision==0.15.2"' in cause.fix
+    assert cause.rule == "paired" and 'python -m pip install --no-deps "torchvision==0.15.2"' in cause.fix
+    fix = symbols._rebuild_fix("torchvision", "0.16.0", "2.0.1")
+    assert 'python -m pip install "torchvision==0.15.2"' in fix
 
 
 @BUILD
