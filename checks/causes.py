@@ -68,6 +68,17 @@ IMPORT_SIGNATURES = (
         "conda: its lib* package), and do not mix pip's nvidia-* wheels with conda's cuda-* packages",
     ),
     (
+        # torch/distributed/rendezvous.py _env_error (2.0 to 2.14), and the KeyError of a script reading the variable
+        r"(?:environment variable |KeyError: ')(RANK|WORLD_SIZE|MASTER_ADDR|MASTER_PORT|LOCAL_RANK|LOCAL_WORLD_SIZE)"
+        r"(?: expected, but not set|'$)",
+        "the script initialises torch.distributed from the environment (init_method env://) but was started "
+        "without the variables a launcher sets (%s is not set)",
+        "start it with torchrun, which sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT "
+        "(`torchrun --nproc_per_node=<GPUs> script.py`; `python -m checks dist` shows it working), or under SLURM "
+        "with srun and those variables exported; a single process needs RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 "
+        "MASTER_PORT=29500",
+    ),
+    (
         r"SIGILL|ILLEGAL_INSTRUCTION",
         "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",

@@ -94,3 +94,24 @@ def test_cuda_errors_are_told_apart(text, kind):
 def test_found_version_is_read_as_the_driver_s_cuda():
     """`found version 11040` is the driver's CUDA, 11.4 (a 470-series driver)."""
     assert "CUDA 11.4 only" in causes.of_cuda(fakes.DRIVER_TOO_OLD_WARNING)[1]
+
+
+@pytest.mark.parametrize(
+    "text, variable",
+    [
+        # torch/distributed/rendezvous.py _env_error
+        (
+            "ValueError: Error initializing torch.distributed using env:// rendezvous: environment variable RANK "
+            "expected, but not set",
+            "RANK",
+        ),
+        ("KeyError: 'LOCAL_RANK'", "LOCAL_RANK"),
+    ],
+)
+def test_a_distributed_script_started_without_a_launcher(text, variable):
+    meaning, fix = causes.match(text)
+    assert "(%s is not set)" % variable in meaning and fix.startswith("start it with torchrun")
+
+
+def test_a_key_error_of_another_name_is_not_the_launcher_s():
+    assert causes.match("KeyError: 'RANKS'") is None

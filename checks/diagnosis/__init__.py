@@ -57,7 +57,7 @@ explains the failure decides it, and the verdict names that fact:
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
 5b. a CUDA runtime error or cuDNN status whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every
    cudaError_t code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name
-   one; cuDNN's cudnnStatus_t likewise);
+   one; cuDNN's cudnnStatus_t and cuBLAS's cublasStatus_t likewise);
 6. torch's own message, when it already names the cause and a remedy (kept, never replaced);
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
@@ -156,8 +156,10 @@ def by_cuda_error(parts, text, facts):
     if found is None:
         return None
     error, meaning, fix = found
-    if error.library == "cuDNN":
-        return Cause(meaning="%s (%s)" % (meaning, error.name), fix=fix, fact="cuDNN status %s" % error.name)
+    if error.library in ("cuDNN", "cuBLAS"):
+        return Cause(
+            meaning="%s (%s)" % (meaning, error.name), fix=fix, fact="%s status %s" % (error.library, error.name)
+        )
     environ = dict(facts.loader_inputs, **facts.variables)
     shown = [
         "%s=%s" % (name, environ[name])

@@ -303,6 +303,9 @@ def by_requirement(parts, facts):
             fix="upgrade numpy: `python -m pip install -U numpy` (conda: `conda update numpy`)",
             fact="numpy %s, C API 0x%s < 0x%s" % (numpy, api.group(2), api.group(1)),
         )
+    numpy_cause = _numpy(parts, facts, numpy)
+    if numpy_cause is not None:
+        return numpy_cause
     for name, version in reqs.prereleases():
         if name in named:
             release = re.match(r"\d+(\.\d+)?", version).group()
@@ -323,6 +326,46 @@ def by_requirement(parts, facts):
                 'pytorch %s`, or pin the channel per package in pixi: `pytorch = { channel = "pytorch" }`)' % name,
                 fact="torch from %s, %s from %s" % (torch_channel, name, channel),
             )
+    return None
+
+
+# torch's NumPy bridge failing: "Numpy is not available" (torch/csrc/utils/tensor_numpy.cpp, TORCH_CHECK of
+# is_numpy_available), its import-time warning "Failed to initialize NumPy: ...", and NumPy 2's message for an
+# extension built against NumPy 1.x ("A module that was compiled using NumPy 1.x cannot be run in NumPy 2...",
+# "_ARRAY_API not found").
+NUMPY_UNAVAILABLE = re.compile(
+    r"Numpy is not available|Failed to initialize NumPy|compiled using NumPy 1\.x|_ARRAY_API not found|"
+    r"numpy\.core\.multiarray failed to import"
+)
+
+
+def _numpy(parts, facts, numpy):
+    """torch's NumPy bridge failed: numpy missing, or NumPy 2 under a torch built against NumPy 1.x (before
+    compat.NUMPY2_SINCE); None when the installed numpy fits this torch."""
+    from checks import compat
+
+    if not NUMPY_UNAVAILABLE.search(parts.text):
+        return None
+    torch = facts.provenance.packages.get("torch")
+    version = torch.imported.version if torch is not None and torch.imported is not None else None
+    if not version:
+        return None
+    numpy_1 = compat.minor_key(version) < compat.NUMPY2_SINCE
+    if numpy is None:
+        return Cause(
+            meaning="numpy is not installed: torch's NumPy bridge (Tensor.numpy(), torch.from_numpy, the DataLoader's "
+            "collation of numpy arrays) needs it",
+            fix="`python -m pip install %s` into this environment" % ('"numpy<2"' if numpy_1 else "numpy"),
+            fact="numpy: not installed",
+        )
+    if numpy_1 and compat.minor_key(numpy) >= (2, 0):
+        return Cause(
+            meaning="numpy %s is NumPy 2, but torch %s was built against NumPy 1.x (torch's wheels support NumPy 2 "
+            "from %d.%d), so its NumPy bridge does not load" % ((numpy, version) + compat.NUMPY2_SINCE),
+            fix='`python -m pip install "numpy<2"` (pixi: `numpy = "<2"` in the manifest), or a torch >= %d.%d'
+            % compat.NUMPY2_SINCE,
+            fact="numpy %s with torch %s" % (numpy, version),
+        )
     return None
 
 

@@ -443,17 +443,54 @@ CUDNN_STATUSES = {
 }
 _CUDNN = re.compile(r"\b(CUDNN_STATUS_[A-Z_]+)\b")
 
+# cuBLAS's cublasStatus_t (cublas_api.h; the cuBLAS documentation's "cublasStatus_t" table gives each value's meaning
+# and "to correct"), as torch prints them: "CUDA error: CUBLAS_STATUS_NOT_INITIALIZED when calling
+# `cublasCreate(handle)`" (aten/src/ATen/cuda/CUDABlas.cpp, TORCH_CUDABLAS_CHECK). The statuses whose documented cause
+# is a resource or the hardware setup; INVALID_VALUE, NOT_SUPPORTED and INTERNAL_ERROR name no cause of their own.
+CUBLAS_STATUSES = {
+    # "The cuBLAS library was not initialized. This is usually caused by the lack of a prior cublasCreate() call, an
+    # error in the CUDA Runtime API called by the cuBLAS routine, or an error in the hardware setup." torch calls
+    # cublasCreate itself, so the runtime beneath it failed: in PyTorch nearly always the GPU's memory (cuBLAS
+    # allocates its workspace as it creates the handle).
+    "CUBLAS_STATUS_NOT_INITIALIZED": (
+        1,
+        (
+            "cuBLAS could not create its handle (cublasCreate failed in the CUDA runtime beneath it): in PyTorch "
+            "nearly always because the GPU's memory was already full when cuBLAS allocated its workspace, else a "
+            "cuBLAS that does not fit the CUDA runtime or the driver",
+            "free the GPU (`nvidia-smi` lists what holds it) or lower the batch size; if its memory was free, check "
+            "verify's libraries line (the cuBLAS loaded must be the environment's, of torch's CUDA)",
+        ),
+    ),
+    # "Resource allocation failed inside the cuBLAS library. This is usually caused by a cudaMalloc() failure."
+    "CUBLAS_STATUS_ALLOC_FAILED": (3, None),
+    # "The function requires a feature absent from the device architecture"
+    "CUBLAS_STATUS_ARCH_MISMATCH": (
+        8,
+        (
+            "the cuBLAS function needs a GPU feature this GPU's architecture lacks: the GPU is too old for it",
+            "run on a newer GPU (verify's gpu-arch line names what this build supports)",
+        ),
+    ),
+}
+_CUBLAS = re.compile(r"\b(CUBLAS_STATUS_[A-Z_]+)\b")
+
 
 def judge(text):
-    """Return (Error, meaning, fix) of the CUDA error (or cuDNN status: an Error of `library` "cuDNN") a failure's
-    text names, where its documented meaning names a cause (CLASS_OF, CUDNN_STATUSES), else None."""
+    """Return (Error, meaning, fix) of the CUDA error (or cuDNN or cuBLAS status: an Error of `library` "cuDNN" or
+    "cuBLAS") a failure's text names, where its documented meaning names a cause (CLASS_OF, CUDNN_STATUSES,
+    CUBLAS_STATUSES), else None."""
     error = find(text)
     if error is not None and error.code in CLASS_OF:
         meaning, fix = CLASSES[CLASS_OF[error.code]]
         return error, meaning, fix
-    for name in _CUDNN.findall(text or ""):
-        if name in CUDNN_STATUSES:
-            code, says = CUDNN_STATUSES[name]
-            meaning, fix = says or CLASSES["out-of-memory"]
-            return Error(code, name, name, "8.5", library="cuDNN"), meaning, fix
+    for pattern, table, release, library in (
+        (_CUDNN, CUDNN_STATUSES, "8.5", "cuDNN"),
+        (_CUBLAS, CUBLAS_STATUSES, "12", "cuBLAS"),
+    ):
+        for name in pattern.findall(text or ""):
+            if name in table:
+                code, says = table[name]
+                meaning, fix = says or CLASSES["out-of-memory"]
+                return Error(code, name, name, release, library=library), meaning, fix
     return None

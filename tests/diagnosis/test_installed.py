@@ -540,3 +540,36 @@ def test_two_conda_packages_owning_torch_s_files_are_layered_installs(tmp_path, 
     cause = diagnosis.explain(text, facts)
     assert cause.rule == "layered" and "conda package pytorch-nightly 1.0.0.dev20181113" in cause.meaning
     assert "`conda uninstall pytorch pytorch-nightly`" in cause.fix
+
+
+NUMPY_UNAVAILABLE = (
+    "A module that was compiled using NumPy 1.x cannot be run in\nNumPy 2.0.0 as it may crash.\n"
+    "UserWarning: Failed to initialize NumPy: _ARRAY_API not found (Triggered internally at "
+    "../torch/csrc/utils/tensor_numpy.cpp:84.)\nRuntimeError: Numpy is not available"
+)
+
+
+def test_numpy_2_under_a_torch_built_against_numpy_1_is_named(tmp_path, monkeypatch):
+    """pawansharmaaaa/Lip_Wise#20 (torch 2.0/2.1 with numpy 2.0.0): fixed by `pip install "numpy<2"`."""
+    prefix, packages = site(tmp_path)
+    info = packages / "numpy-2.0.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 2.0.0\n")
+    cause = diagnosis.explain(NUMPY_UNAVAILABLE, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("numpy 2.0.0 is NumPy 2, but torch 2.0.1 was built against NumPy 1.x")
+    assert cause.fix.startswith('`python -m pip install "numpy<2"`')
+
+
+def test_numpy_missing_is_named_with_the_release_this_torch_takes(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain("RuntimeError: Numpy is not available", facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("numpy is not installed") and '"numpy<2"' in cause.fix
+
+
+def test_a_numpy_that_fits_decides_nothing(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    info = packages / "numpy-1.26.4.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 1.26.4\n")
+    cause = diagnosis.explain("RuntimeError: Numpy is not available", facts_for(monkeypatch, prefix, [packages]))
+    assert "numpy" not in cause.fact

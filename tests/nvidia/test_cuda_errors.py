@@ -145,3 +145,15 @@ def test_cudnn_statuses_with_a_documented_cause():
     assert "gpu-arch" in cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_EXECUTION_FAILED")[2]
     assert cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_BAD_PARAM") is None  # the call's own fault
     assert cuda_errors.judge("RuntimeError: cuDNN error: CUDNN_STATUS_INTERNAL_ERROR") is None  # names no cause
+
+
+def test_cublas_statuses_of_a_documented_cause_are_judged():
+    """torch's TORCH_CUDABLAS_CHECK text (aten/src/ATen/cuda/CUDABlas.cpp); the meanings are cuBLAS's cublasStatus_t
+    table's; INVALID_VALUE names no cause of its own."""
+    error, meaning, _ = cuda_errors.judge(
+        "RuntimeError: CUDA error: CUBLAS_STATUS_NOT_INITIALIZED when calling `cublasCreate(handle)`"
+    )
+    assert error.library == "cuBLAS" and error.code == 1 and "cublasCreate failed" in meaning
+    error, meaning, _ = cuda_errors.judge("RuntimeError: CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `x`")
+    assert error.code == 3 and meaning == cuda_errors.CLASSES["out-of-memory"][0]
+    assert cuda_errors.judge("RuntimeError: CUDA error: CUBLAS_STATUS_INVALID_VALUE when calling `cublasSgemm`") is None
