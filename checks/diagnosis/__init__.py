@@ -54,6 +54,8 @@ explains the failure decides it, and the verdict names that fact:
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 4g. a failure text that states the release it needs of torch, torchvision, torchaudio or Python ("requires
    torch>=2.1", "upgrade torch to at least v2.6"), where the installed release does not meet it (stated.py);
+4h. torch.load failing on what the file is: a Git LFS pointer, an HTML page, an empty or cut-short zip (the file
+   read when the failure names it, else the byte pickle quotes; checkpoint.py);
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
 5b. a CUDA runtime error or cuDNN status whose documented meaning names a cause (checks/nvidia/cuda_errors.py: every
    cudaError_t code, read from libcudart itself, and the cause NVIDIA's driver_types.h gives the codes that name
@@ -64,7 +66,8 @@ explains the failure decides it, and the verdict names that fact:
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 2, 2b), paired.py (2d), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e),
 triton.py (3h), environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py
-(4e), cpu.py (4f), stated.py (4g); this module holds 5-7, the order they are tried in (explain) and gather().
+(4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried in (explain)
+and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -74,6 +77,7 @@ import dataclasses
 import os
 
 from checks.diagnosis.build import by_build
+from checks.diagnosis.checkpoint import by_checkpoint
 from checks.diagnosis.cpu import by_cpu
 from checks.diagnosis.environment import (
     by_host_compiler,
@@ -243,6 +247,7 @@ FACT_RULES = (
     "system",
     "path",
     "stated",
+    "checkpoint",
 )
 
 
@@ -289,6 +294,7 @@ def explain(text, facts):
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
         ("stated", lambda: by_stated(parts, facts)),
+        ("checkpoint", lambda: by_checkpoint(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
         ("cuda-error", lambda: by_cuda_error(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),
