@@ -86,6 +86,45 @@ def problem(where):
     return None
 
 
+# pip's resolver naming the requirement it could not satisfy (pip/_internal/resolution/resolvelib/factory.py:
+# "Could not find a version that satisfies the requirement torch==1.13.1 (from versions: 2.5.0, ...)")
+ASKED = re.compile(r"(?:satisfies the requirement|No matching distribution found for) torch\s*([=<>!~][^\s(;]*)")
+
+
+def pinned_release(text, python):
+    """Return (meaning, fix, fact) when pip was asked for a torch release (ASKED) none of whose known releases has a
+    wheel for Python `python` (compat.releases_for_python, from PyPI's cpXY tags); None otherwise."""
+    found = ASKED.search(text)
+    if found is None:
+        return None
+    spec = found.group(1)
+    known, supported = compat.releases_for_python(python, spec)
+    if not known or supported:
+        return None
+    low, high = compat.python_support(known[-1])
+    minor = ".".join(python.split(".")[:2])
+    first = next(
+        (
+            "%d.%d" % key
+            for key, (oldest, newest) in sorted(compat.PYTHON_SUPPORT.items())
+            if compat.version_key(oldest)[:2] <= compat.version_key(minor)[:2] <= compat.version_key(newest)[:2]
+        ),
+        None,
+    )
+    return (
+        "torch%s has no wheel for Python %s: torch %s supports Python %s to %s, so pip finds no release to install"
+        % (spec, minor, known[-1], low, high),
+        'create the environment with Python %s (e.g. `uv venv --python %s`, or `python = "%s.*"` in a pixi manifest)%s'
+        % (
+            high,
+            high,
+            high,
+            ", or ask for a torch release with wheels for Python %s (%s or newer)" % (minor, first) if first else "",
+        ),
+        "Python %s; torch%s: Python %s-%s" % (python, spec, low, high),
+    )
+
+
 def refused_wheel(text):
     """Return (meaning, fix, fact) when pip refused a wheel file (UNSUPPORTED_WHEEL) whose PEP 425 tags this
     interpreter cannot install (checks/machine/distributions.py supported()), naming the tag that does not fit;
@@ -136,7 +175,11 @@ def by_no_wheel(parts, facts):
     missing = (parts.missing_module or "").split(".")[0] in DOMAIN
     if not missing and not any(words in parts.text for words in NO_MATCH):
         return None
-    found = problem(here(facts.system.glibc))
+    where = here(facts.system.glibc)
+    pinned = pinned_release(parts.text, where.python)
+    if pinned is not None:
+        return Cause(meaning=pinned[0], fix=pinned[1], fact=pinned[2])
+    found = problem(where)
     if found is None:
         return None
     meaning, fix, fact = found

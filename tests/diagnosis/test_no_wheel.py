@@ -67,3 +67,32 @@ def test_a_wheel_file_for_another_python_or_platform_is_named():
     assert "platform win_amd64" in no_wheel.refused_wheel(windows)[0]
     fits = "ERROR: torch-2.0.1-%s-%s-%s.whl is not a supported wheel on this platform." % ours
     assert no_wheel.refused_wheel(fits) is None  # pip's reason is elsewhere: nothing decided here
+
+
+@pytest.mark.parametrize(
+    "text, python, meaning",
+    [
+        # pip's resolver (pip/_internal/resolution/resolvelib/factory.py) on Python 3.12 asked for torch 2.0.1
+        (
+            "ERROR: Could not find a version that satisfies the requirement torch==2.0.1 (from versions: 2.2.0, "
+            "2.2.1, 2.2.2, 2.3.0)\nERROR: No matching distribution found for torch==2.0.1",
+            "3.12.1",
+            "torch==2.0.1 has no wheel for Python 3.12: torch 2.0.1 supports Python 3.8 to 3.11",
+        ),
+        (
+            "ERROR: No matching distribution found for torch<2.5",
+            "3.13.0",
+            "torch<2.5 has no wheel for Python 3.13: torch 2.4.0 supports Python 3.8 to 3.12",
+        ),
+    ],
+)
+def test_a_pinned_release_without_wheels_for_this_python(text, python, meaning):
+    """compat.PYTHON_SUPPORT (PyPI's cpXY tags) decides; the fix names the newest Python of that release."""
+    found = no_wheel.pinned_release(text, python)
+    assert found[0].startswith(meaning)
+    assert "create the environment with Python" in found[1]
+
+
+def test_a_pinned_release_with_wheels_for_this_python_is_not_blamed():
+    assert no_wheel.pinned_release("ERROR: No matching distribution found for torch==2.0.1", "3.11.7") is None
+    assert no_wheel.pinned_release("ERROR: No matching distribution found for torchvision==9.9", "3.12.1") is None
