@@ -4,6 +4,7 @@ directory, a host name that does not resolve), and the build toolchain of cpp_ex
 
 import os
 import re
+import shutil
 import sys
 
 from checks.diagnosis.model import PATH, WORKERS, Cause
@@ -287,6 +288,22 @@ def by_toolchain(parts, facts):
         problem = toolchain.toolkit_mismatch(toolkit, found.group(2), version)
         if problem is not None:
             return Cause(meaning=problem.summary, fix=problem.fix, fact=problem.actual)
+    compiler = _missing_compiler(text)
+    if compiler is not None:
+        return compiler
+    if PYTHON_H.search(text):
+        headers = toolchain.python_headers()
+        if headers is None:
+            import sysconfig
+
+            minor = "%d.%d" % sys.version_info[:2]
+            return Cause(
+                meaning="this Python's C headers are not installed (no Python.h in %s): C and C++ extensions, and "
+                "triton's launcher, compile against them" % (sysconfig.get_paths().get("include") or "its include dir"),
+                fix="install them: Debian/Ubuntu `apt install python%s-dev`, RHEL/Fedora `dnf install python%s-devel`; "
+                "or use a Python that ships them (conda's, pixi's, uv's)" % (minor, minor.replace(".", "")),
+                fact="Python.h: not found for %s" % sys.executable,
+            )
     if NINJA_REQUIRED.search(text):
         ninja = toolchain.ninja_fact()
         if ninja.version is None:
@@ -303,12 +320,62 @@ def by_toolchain(parts, facts):
     return None
 
 
+# A compiler that could not be run: setuptools' spawn ("error: command 'gcc' failed: No such file or directory"; the
+# older distutils "unable to execute 'gcc': No such file or directory"), a shell's "gcc: not found", inductor's
+# "Failed to find C compiler. Please specify via CC environment variable." (torch/_inductor/cpp_builder.py), and
+# Python's headers missing for a build ("fatal error: Python.h: No such file or directory", gcc's text).
+NO_COMPILER = re.compile(
+    r"command '([^']+)' failed: No such file or directory|unable to execute '([^']+)': No such file|"
+    r"(?:^|\s)([\w./+-]*(?:gcc|g\+\+|cc|c\+\+|clang\+*)(?:-\d+)?): (?:command )?not found|"
+    r"Failed to find (C|C\+\+) compiler",
+    re.M,
+)
+PYTHON_H = re.compile(r"Python\.h: No such file or directory")
+
+
+def _missing_compiler(text):
+    """A Cause when the compiler a build ran is not installed (NO_COMPILER), naming the variable that chose it
+    (CC, CXX) where one did; None when it is on PATH after all."""
+    found = NO_COMPILER.search(text)
+    if found is None:
+        return None
+    named = found.group(1) or found.group(2) or found.group(3)
+    language = found.group(4)
+    if named is None:
+        variable = "CXX" if language == "C++" else "CC"
+        named = os.environ.get(variable) or ("g++" if language == "C++" else "gcc")
+    if not re.search(r"(gcc|g\+\+|cc|c\+\+|clang|nvcc)", os.path.basename(named)):
+        return None  # another program that could not be run
+    if shutil.which(named):
+        return None
+    chosen = next((v for v in ("CC", "CXX", "CUDAHOSTCXX") if os.environ.get(v) == named), None)
+    if chosen:
+        return Cause(
+            meaning="%s=%s names a compiler that is not installed (not on PATH), so the build cannot run it"
+            % (chosen, named),
+            fix="unset %s (the build then takes the default compiler), or install %s" % (chosen, named),
+            fact="%s=%s, not on PATH" % (chosen, named),
+        )
+    others = [c for c in ("gcc", "g++", "cc", "c++", "clang") if shutil.which(c)]
+    return Cause(
+        meaning="no %s is installed (not on PATH%s): building C/C++ code (torch.utils.cpp_extension, torch.compile's "
+        "CPU code, triton's launcher, a package built from source) needs a compiler"
+        % (named, "; found: %s" % ", ".join(others) if others else ""),
+        fix="install a compiler: Debian/Ubuntu `apt install build-essential`, RHEL/Fedora `dnf install gcc gcc-c++`, "
+        "conda/pixi: the `c-compiler` and `cxx-compiler` packages%s"
+        % ("; or point CC/CXX at %s" % others[0] if others else ""),
+        fact="%s: not on PATH" % named,
+    )
+
+
 # nvcc's message for an architecture it does not compile for (`nvcc fatal   : Unsupported gpu architecture
 # 'compute_86'`, CUDA 11.0's nvcc asked for 8.6: zhanghang1989/PyTorch-Encoding#383) and cpp_extension's when it found
 # no toolkit (torch/utils/cpp_extension.py _join_cuda_home, 2.0 to 2.13: "CUDA_HOME environment variable is not set.
 # Please set it to your CUDA install root.").
 UNSUPPORTED_ARCH = re.compile(r"Unsupported gpu architecture '(?:compute|sm|lto)_(\d+)[a-z]?'")
-CUDA_HOME_UNSET = re.compile(r"CUDA_HOME environment variable is not set")
+# ... and DeepSpeed's op builder's (deepspeed/ops/op_builder/builder.py: "CUDA_HOME does not exist, unable to compile
+# CUDA op(s)").
+CUDA_HOME_UNSET = re.compile(r"CUDA_HOME environment variable is not set|CUDA_HOME does not exist, unable to compile")
 TORCH_CUDA = re.compile(r"^cuda\b[^=\n]*=\s*['\"](\d+\.\d+)", re.M)
 
 

@@ -483,3 +483,58 @@ def test_a_host_compiler_the_toolkit_refuses_names_the_gcc_it_takes(tmp_path, mo
     monkeypatch.setenv("CC", str(tmp_path / "gcc11" / "g++"))
     cause = diagnosis.explain(text, found)
     assert cause.rule == "host-compiler" and "GCC up to 11" in cause.meaning and "CC=gcc-11" in cause.fix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # setuptools' spawn (setuptools/_distutils/spawn.py) building an extension
+        "error: command 'gcc' failed: No such file or directory",
+        # inductor's cpp_builder when no C compiler is found
+        "torch._dynamo.exc.BackendCompilerFailed: backend='inductor' raised:\nRuntimeError: Failed to find C "
+        "compiler. Please specify via CC environment variable.",
+    ],
+)
+def test_a_compiler_that_is_not_installed_is_named(tmp_path, monkeypatch, text):
+    prefix, packages = site(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("CC", raising=False)
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "toolchain" and cause.meaning.startswith("no gcc is installed (not on PATH)")
+    assert "build-essential" in cause.fix
+
+
+def test_cc_naming_a_missing_compiler_is_the_cause(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("CC", "gcc-13")
+    cause = diagnosis.explain(
+        "error: command 'gcc-13' failed: No such file or directory", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.meaning.startswith("CC=gcc-13 names a compiler that is not installed") and "unset CC" in cause.fix
+
+
+def test_a_compiler_on_path_is_not_blamed(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "gcc").write_text("#!/bin/sh\n")
+    (tools / "gcc").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    cause = diagnosis.explain(
+        "error: command 'gcc' failed: No such file or directory", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule != "toolchain"
+
+
+def test_missing_python_headers_are_named(tmp_path, monkeypatch):
+    """gcc's text when Python.h is not installed (Debian's python3.X-dev not installed)."""
+    from checks.machine import toolchain
+
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(toolchain, "python_headers", lambda: None)
+    cause = diagnosis.explain(
+        "/tmp/x/main.c:5:10: fatal error: Python.h: No such file or directory\ncompilation terminated.",
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.meaning.startswith("this Python's C headers are not installed") and "-dev" in cause.fix
