@@ -79,6 +79,23 @@ IMPORT_SIGNATURES = (
         "MASTER_PORT=29500",
     ),
     (
+        # torch/_inductor (2.0 to 2.14) before it generates Triton code: "Found <GPU> which is too old to be supported
+        # by the triton GPU compiler, which is used as the backend. Triton only supports devices of CUDA Capability >=
+        # 7.0, but your device is of CUDA capability 6.1"
+        r"too old to be supported by the triton GPU compiler",
+        "this GPU is older than Triton, torch.compile's GPU code generator, supports (it needs compute capability "
+        "7.0 or newer: Volta and later)",
+        'compile without Triton on this GPU: `torch.compile(model, backend="aot_eager")` (or do not compile), or run '
+        "on a GPU of compute capability 7.0 or newer",
+    ),
+    (
+        # flash-attn's csrc/flash_attn/flash_api.cpp: "FlashAttention only supports Ampere GPUs or newer."
+        r"FlashAttention only supports Ampere GPUs or newer",
+        "flash-attn's kernels need an Ampere or newer GPU (compute capability 8.0+); this GPU is older",
+        'use PyTorch\'s own attention instead (transformers: `attn_implementation="sdpa"`; or do not enable '
+        "flash-attn), or run on an Ampere or newer GPU",
+    ),
+    (
         r"SIGILL|ILLEGAL_INSTRUCTION",
         "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",

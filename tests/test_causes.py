@@ -115,3 +115,20 @@ def test_a_distributed_script_started_without_a_launcher(text, variable):
 
 def test_a_key_error_of_another_name_is_not_the_launcher_s():
     assert causes.match("KeyError: 'RANKS'") is None
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (
+            "RuntimeError: Found NVIDIA GeForce GTX 1080 which is too old to be supported by the triton GPU compiler, "
+            "which is used as the backend. Triton only supports devices of CUDA Capability >= 7.0, but your device is "
+            "of CUDA capability 6.1",
+            'backend="aot_eager"',
+        ),
+        ("RuntimeError: FlashAttention only supports Ampere GPUs or newer.", 'attn_implementation="sdpa"'),
+    ],
+)
+def test_a_gpu_too_old_for_a_compiler_or_kernel_library(text, words):
+    meaning, fix = causes.match(text)
+    assert "GPU" in meaning and words in fix
