@@ -52,6 +52,7 @@ explains the failure decides it, and the verdict names that fact:
 4f. a process killed by SIGILL, judged by the CPU's x86-64 level (cpu.py);
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
+4d. the process's user id has no entry in the user database (getpass.getuser() fails; environment.py);
 4g. a failure text that states the release it needs of torch, torchvision, torchaudio or Python ("requires
    torch>=2.1", "upgrade torch to at least v2.6"), where the installed release does not meet it (stated.py);
 4h. torch.load failing on what the file is: a Git LFS pointer, an HTML page, an empty or cut-short zip (the file
@@ -86,6 +87,7 @@ from checks.diagnosis.environment import (
     by_setting,
     by_system,
     by_toolchain,
+    by_user,
     by_variable,
 )
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
@@ -246,6 +248,7 @@ FACT_RULES = (
     "cpu",
     "system",
     "path",
+    "user",
     "stated",
     "checkpoint",
 )
@@ -293,6 +296,7 @@ def explain(text, facts):
         ("cpu", lambda: by_cpu(parts, facts)),
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
+        ("user", lambda: by_user(parts, facts)),
         ("stated", lambda: by_stated(parts, facts)),
         ("checkpoint", lambda: by_checkpoint(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),

@@ -67,6 +67,36 @@ def _noexec_library(library, facts):
 THREAD_START = re.compile(r"can't start new thread|pthread_create failed|Thread creation failed")
 
 
+# pwd.getpwuid's KeyError (Modules/pwdmodule.c: "getpwuid(): uid not found: N"), which getpass.getuser() raises when
+# none of LOGNAME, USER, LNAME, USERNAME is set; torch's inductor and triton name their cache folders after it.
+UID_NOT_FOUND = re.compile(r"getpwuid\(\): uid not found: (\d+)")
+
+
+def by_user(parts, facts):
+    """Rule 4d: the process's user id has no entry in the user database (a container started with an arbitrary UID:
+    OpenShift, `docker run --user N`), judged by pwd.getpwuid of that id; getpass.getuser() reads LOGNAME, USER,
+    LNAME and USERNAME before the database (docs.python.org/3/library/getpass.html), so setting USER is the fix."""
+    found = UID_NOT_FOUND.search(parts.text)
+    if found is None or not hasattr(os, "getuid"):
+        return None
+    import pwd
+
+    uid = int(found.group(1))
+    try:
+        pwd.getpwuid(uid)
+        return None  # the database has it here: not this machine's state
+    except KeyError:
+        pass
+    return Cause(
+        meaning="user id %d has no entry in the user database (/etc/passwd; a container started with an arbitrary "
+        "user id), so getpass.getuser(), which torch.compile's and triton's cache folders are named after, fails" % uid,
+        fix="set USER for the job (`export USER=trainer`: getpass reads it before the database), or "
+        "TORCHINDUCTOR_CACHE_DIR and TRITON_CACHE_DIR to writable folders; or give the user an /etc/passwd entry in "
+        "the image",
+        fact="pwd.getpwuid(%d): no entry%s" % (uid, "" if os.getuid() != uid else " (this process's user)"),
+    )
+
+
 def by_system(parts, facts):
     """Rule 4: the OS resource the errno names."""
     system = facts.system

@@ -538,3 +538,28 @@ def test_missing_python_headers_are_named(tmp_path, monkeypatch):
         facts_for(monkeypatch, prefix, [packages]),
     )
     assert cause.meaning.startswith("this Python's C headers are not installed") and "-dev" in cause.fix
+
+
+def test_a_user_id_without_a_passwd_entry_names_user(tmp_path, monkeypatch):
+    """pwd's KeyError through getpass.getuser() in inductor's cache path (a container run with an arbitrary UID)."""
+    import pwd
+
+    prefix, packages = site(tmp_path)
+    uid = next(u for u in range(1000680000, 1000690000) if not _has_uid(pwd, u))
+    cause = diagnosis.explain(
+        "KeyError: 'getpwuid(): uid not found: %d'" % uid, facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "user" and cause.meaning.startswith("user id %d has no entry" % uid)
+    assert "export USER=" in cause.fix
+    assert (
+        diagnosis.explain("KeyError: 'getpwuid(): uid not found: 0'", facts_for(monkeypatch, prefix, [packages])).rule
+        != "user"
+    )
+
+
+def _has_uid(pwd, uid):
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
