@@ -96,6 +96,21 @@ IMPORT_SIGNATURES = (
         "flash-attn), or run on an Ampere or newer GPU",
     ),
     (
+        # torch/distributed/elastic/multiprocessing/api.py's SignalException: torchrun's agent received SIGHUP
+        r"SignalException: Process \d+ got signal: 1\b|Received 1 death signal|got signal: SIGHUP",
+        "torchrun's agent received SIGHUP: the terminal or SSH session that started it closed, and the job went "
+        "with it",
+        "start the job so that it outlives the session: inside tmux or screen, with `nohup torchrun ... &`, or through "
+        "the batch scheduler (sbatch)",
+    ),
+    (
+        r"SignalException: Process \d+ got signal: 15\b|Received 15 death signal|got signal: SIGTERM",
+        "torchrun's agent received SIGTERM: something stopped the job from outside (a scheduler's time limit or "
+        "preemption, `kill`, a container being stopped)",
+        "look at the scheduler's record of the job (`sacct -j <id>`: TIMEOUT, PREEMPTED, CANCELLED) and give it the "
+        "time it needs, or checkpoint and resume",
+    ),
+    (
         r"SIGILL|ILLEGAL_INSTRUCTION",
         "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",

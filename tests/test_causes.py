@@ -132,3 +132,16 @@ def test_a_key_error_of_another_name_is_not_the_launcher_s():
 def test_a_gpu_too_old_for_a_compiler_or_kernel_library(text, words):
     meaning, fix = causes.match(text)
     assert "GPU" in meaning and words in fix
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("torch.distributed.elastic.multiprocessing.api.SignalException: Process 40512 got signal: 1", "SIGHUP"),
+        ("torch.distributed.elastic.multiprocessing.api.SignalException: Process 40512 got signal: 15", "SIGTERM"),
+    ],
+)
+def test_torchrun_s_agent_stopped_by_a_signal(text, words):
+    """torch/distributed/elastic/multiprocessing/api.py's SignalException text."""
+    meaning, _ = causes.match(text)
+    assert words in meaning

@@ -27,6 +27,27 @@ def _size(nbytes):
     return "%.0f MiB" % (nbytes / float(1 << 20))
 
 
+def _killed(parts, memory):
+    """A SIGKILL no memory cgroup here counted: only the kernel (its OOM killer, when the host's memory runs out) or
+    another process (a scheduler enforcing a limit, `kill -9`) sends it; the kernel log tells which."""
+    victim = "a DataLoader worker" if "DataLoader worker" in parts.text else "a process of the job"
+    counted = (
+        "its memory cgroup (limit %s) counted no OOM kill" % _size(memory.limit_bytes)
+        if memory is not None and memory.limit_bytes
+        else "no memory cgroup limit applies here"
+    )
+    return Cause(
+        meaning="%s died of SIGKILL, which only the kernel's OOM killer (the machine ran out of memory) or another "
+        "process (a scheduler's limit, `kill -9`) sends; %s, so the host's memory or a kill from outside ended it"
+        % (victim, counted),
+        fix="`dmesg | grep -i -e oom -e 'killed process'` (or `journalctl -k`) shows whether the OOM killer chose it: "
+        "then use less memory (fewer DataLoader workers, each a process with its own copy of the dataset object and "
+        "its prefetched batches; smaller batches) or a machine with more; otherwise find what sent the kill (the "
+        "scheduler's time and memory limits)",
+        fact="SIGKILL; %s" % counted,
+    )
+
+
 def by_memory_limit(parts, facts):
     """Rule 4c: a process of the job was killed (SIGKILL, KILLED's forms) and the memory cgroup this process runs
     under has a limit whose OOM killer counted kills (since this process first read the count, where it read it
@@ -34,8 +55,10 @@ def by_memory_limit(parts, facts):
     more memory (the scheduler's option where a SLURM job is the cgroup's owner: --mem, --mem-per-cpu; sbatch(1))
     or less use. Returns a Cause or None."""
     memory = getattr(facts.system, "memory", None)
-    if memory is None or memory.new_oom_kills() <= 0 or not KILLED.search(parts.text):
+    if not KILLED.search(parts.text):
         return None
+    if memory is None or memory.new_oom_kills() <= 0:
+        return _killed(parts, memory)
     job = facts.job
     files = "memory.events" if memory.version == 2 else "memory.oom_control"
     limit = "memory.max" if memory.version == 2 else "memory.limit_in_bytes"
