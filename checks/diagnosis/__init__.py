@@ -20,6 +20,8 @@ explains the failure decides it, and the verdict names that fact:
    two releases do not fit together (both named, with their versions and locations);
 2d. a failure in torchvision or torchaudio whose release is not the one made for the installed torch, where their
    own metadata does not pin torch (paired.py: checks/compat.py's pairs);
+2e. a failure of torchaudio's audio I/O or torchvision's image extension, judged by their plug-ins' files: the
+   backends present and the native library each lacks (media.py);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
    than its package's record or its own headers (truncated, corrupt), built for another architecture, asking for an
    executable stack the host's glibc will not grant; then a library the failure names is taken from outside the
@@ -65,10 +67,10 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), paired.py (2d), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py (3b, 3e),
-triton.py (3h), environment.py (the variable the error quotes, 4, and the build toolchain), jobs.py (4c), nccl.py
-(4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried in (explain)
-and gather().
+2, 2b), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py
+(3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain), jobs.py
+(4c), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried
+in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -104,6 +106,7 @@ from checks.diagnosis.installed import (
 )
 from checks.diagnosis.jobs import by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
+from checks.diagnosis.media import by_media
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
@@ -232,6 +235,7 @@ FACT_RULES = (
     "layered",
     "pair",
     "paired",
+    "media",
     "load",
     "library",
     "loader-path",
@@ -280,6 +284,7 @@ def explain(text, facts):
         ("layered", lambda: by_layered(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),
         ("paired", lambda: by_paired(parts, facts)),
+        ("media", lambda: by_media(parts, facts)),
         ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
