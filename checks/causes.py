@@ -111,6 +111,24 @@ IMPORT_SIGNATURES = (
         "time it needs, or checkpoint and resume",
     ),
     (
+        # torch's CPU kernels without a float16 variant (2.0 to 2.1 lack most: "addmm_impl_cpu_" not implemented for
+        # 'Half'), met when a model loaded in float16 runs on the CPU
+        r"\"[\w_]+\" not implemented for 'Half'",
+        "a float16 (Half) operation ran on the CPU, where this torch has no float16 kernel for it: the model was "
+        "loaded in float16 but runs on the CPU (no GPU in use)",
+        "load the model in float32 (or bfloat16) for the CPU (`torch_dtype=torch.float32`), or move model and inputs "
+        'to the GPU (`.to("cuda")`; verify\'s gpu line says whether torch sees one)',
+    ),
+    (
+        # torch/distributed/distributed_c10d.py _get_default_group
+        r"Default process group has not been initialized",
+        "the code uses torch.distributed (DDP, FSDP, a collective) but no process group was created: the script was "
+        "started as a plain Python process rather than by a launcher, or it never called init_process_group",
+        "start it with a launcher (`torchrun --nproc_per_node=<GPUs> script.py`, or `accelerate launch`), which sets "
+        "the variables init_process_group reads; for one process, call torch.distributed.init_process_group first "
+        "or do not wrap the model in DDP",
+    ),
+    (
         r"SIGILL|ILLEGAL_INSTRUCTION",
         "the CPU lacks an instruction set this torch build uses at import (AVX/AVX2; pytorch#37577, #22338)",
         "run on a CPU with AVX2; in a virtual machine expose the host CPU's flags (QEMU/libvirt `-cpu host`)",

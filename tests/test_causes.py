@@ -145,3 +145,19 @@ def test_torchrun_s_agent_stopped_by_a_signal(text, words):
     """torch/distributed/elastic/multiprocessing/api.py's SignalException text."""
     meaning, _ = causes.match(text)
     assert words in meaning
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("RuntimeError: \"addmm_impl_cpu_\" not implemented for 'Half'", "float32"),
+        (
+            "RuntimeError: Default process group has not been initialized, please make sure to call "
+            "init_process_group.",
+            "torchrun",
+        ),
+    ],
+)
+def test_a_half_op_on_the_cpu_and_a_missing_process_group(text, words):
+    _, fix = causes.match(text)
+    assert words in fix

@@ -78,6 +78,7 @@ file its package's RECORD or conda record lists is missing, or of another size t
 
 import dataclasses
 import os
+import re
 
 from checks.diagnosis.build import by_build
 from checks.diagnosis.checkpoint import by_checkpoint
@@ -183,11 +184,18 @@ def by_cuda_error(parts, text, facts):
     )
 
 
+# An install command a library's message quotes as its remedy (`pip install -U bitsandbytes`)
+INSTALL_COMMAND = re.compile(r"`((?:python3? -m )?(?:pip|uv pip|conda|pixi) (?:install|add)\b[^`]{1,200})`")
+
+
 def by_torch(parts, text):
     """Rule 6: torch's own message names the cause and a remedy: keep both. The remedy is looked for in the error's
     line, then in the rest of its message (a multi-line message such as torch.load's "Weights only load failed ...
     Please use `torch.serialization.add_safe_globals(...)`"), never in the output before the error."""
     found = REMEDY.search(text.split("\n", 1)[0] if "\n" not in parts.line else parts.line) or REMEDY.search(parts.line)
+    command = None if found is not None else INSTALL_COMMAND.search(parts.line)
+    if command is not None:  # a message whose remedy is the install command it quotes
+        return Cause(meaning=parts.line.rstrip(" .:"), fix=command.group(1), fact="the failing library's own message")
     if found is not None:
         remedy = found.group(1).strip()
         return Cause(

@@ -1,6 +1,7 @@
 """Rule 4g: a failure whose text states the release it needs of torch, torchvision, torchaudio or Python ("requires
-torch>=2.1", "upgrade torch to at least v2.6", "PyTorch 2.4 or newer is required", "requires Python >= 3.9"), judged
-against the release installed. Libraries check these at import or call time (transformers' `torch.load` guard,
+torch>=2.1", "upgrade torch to at least v2.6", "PyTorch 2.4 or newer is required", "requires Python >= 3.9"), or of
+another installed distribution as a requirement ("accelerate>=0.26.0 is required"), judged against the release
+installed. Libraries check these at import or call time (transformers' `torch.load` guard,
 accelerate's and Lightning's version checks, vLLM's, a model's remote code) and word them in these few ways; the
 statement decides only where the installed release does not meet it, so a text that merely mentions a version is not
 blamed.
@@ -33,18 +34,29 @@ AT_LEAST = (
 )
 
 
+# Any distribution's lower bound written as a requirement (`accelerate>=0.26.0 is required`, transformers'
+# dependency_versions_check); judged only for a distribution installed here (its dist-info names its version).
+ANY_AT_LEAST = re.compile(
+    r"(?<![\w.-])(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s*>=\s*v?(?P<version>\d+(?:\.\d+){0,2})"
+)
+
+
 def _numbers(version):
     return tuple(int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
-def _installed(name, facts):
-    """The installed release of `name` as this process would import it (Python: the running interpreter)."""
+def _installed(name, facts, distributions=None):
+    """The installed release of `name` as this process would import it (Python: the running interpreter; another
+    distribution: its dist-info or egg-info on sys.path, `distributions` as requirements.pip_installed gives them)."""
     if name == "python":
         return "%d.%d.%d" % sys.version_info[:3]
-    package = facts.provenance.packages.get(name)
-    if package is None or package.imported is None:
-        return None
-    return package.imported.version or provenance_facts.version_py(package.imported.path).get("__version__")
+    if name in facts.provenance.packages:
+        package = facts.provenance.packages[name]
+        if package.imported is None:
+            return None
+        return package.imported.version or provenance_facts.version_py(package.imported.path).get("__version__")
+    found = (distributions or {}).get(re.sub(r"[-_.]+", "-", name).lower())
+    return found[0] if found else None
 
 
 def statements(text):
@@ -55,6 +67,12 @@ def statements(text):
             name = match.group("name").lower()
             name = "torch" if name == "pytorch" else name
             found.append((match.start(), name, match.group("version")))
+    named = {(start, name) for start, name, _ in found}
+    for match in ANY_AT_LEAST.finditer(text):
+        name = match.group("name").lower()
+        if name in ("torch", "pytorch", "torchvision", "torchaudio", "python") or (match.start(), name) in named:
+            continue
+        found.append((match.start(), name, match.group("version")))
     return [(name, version) for _, name, version in sorted(found)]
 
 
@@ -70,16 +88,22 @@ def _raiser(text):
 
 def by_stated(parts, facts):
     """Rule 4g (the module docstring): the first stated lower bound the installed release does not meet."""
+    from checks.machine import requirements
+
     block = parts.text[-8000:]
-    for name, needed in statements(block):
-        have = _installed(name, facts)
+    found = statements(block)
+    others = [n for n, _ in found if n not in ("torch", "torchvision", "torchaudio", "python")]
+    distributions = requirements.pip_installed(list(sys.path)) if others else {}
+    for name, needed in found:
+        have = _installed(name, facts, distributions)
         if not have or _numbers(have) >= _numbers(needed):
             continue
         raiser = _raiser(parts.text)
         if name == "python":
             fix = "run it with Python %s or newer (an environment whose python is >= %s)" % (needed, needed)
         else:
-            cuda = provenance_facts.version_py(facts.torch_dir).get("cuda") if facts.torch_dir else None
+            domain = name in ("torch", "torchvision", "torchaudio")
+            cuda = provenance_facts.version_py(facts.torch_dir).get("cuda") if facts.torch_dir and domain else None
             index = (
                 " from the index of its CUDA build (https://download.pytorch.org/whl/cu%s, or a newer CUDA's)"
                 % cuda.replace(".", "")

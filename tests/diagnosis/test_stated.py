@@ -83,3 +83,38 @@ def test_torch_s_remedy_further_down_its_message_is_kept(tmp_path, monkeypatch):
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "torch" and cause.meaning.startswith("_pickle.UnpicklingError: Weights only load failed")
     assert cause.fix.startswith("Please use `torch.serialization.add_safe_globals([_reconstruct])`")
+
+
+def test_another_installed_distribution_below_a_stated_requirement(tmp_path, monkeypatch):
+    """transformers' dependency_versions_check text: "accelerate>=0.26.0 is required for a normal functioning of this
+    module, but found accelerate==0.21.0." judged by accelerate's dist-info."""
+    prefix, packages = site(tmp_path)
+    info = packages / "accelerate-0.21.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: accelerate\nVersion: 0.21.0\n")
+    monkeypatch.syspath_prepend(str(packages))
+    text = (
+        "ImportError: accelerate>=0.26.0 is required for a normal functioning of this module, but found "
+        "accelerate==0.21.0.\nTry: `pip install transformers -U` or `pip install -e '.[dev]'` if you're working with "
+        "git main"
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "stated" and "needs accelerate >= 0.26.0" in cause.meaning
+    assert 'python -m pip install "accelerate>=0.26.0"' in cause.fix and "download.pytorch.org" not in cause.fix
+
+
+def test_a_requirement_on_a_distribution_not_installed_here_is_not_judged(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain("ImportError: nosuchdist>=1.0 is required", facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule != "stated"
+
+
+def test_a_library_s_quoted_install_command_is_its_remedy(tmp_path, monkeypatch):
+    """transformers' text for an old bitsandbytes: the command it quotes is kept as the fix."""
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(
+        "ImportError: Using `bitsandbytes` 8-bit quantization requires the latest version of bitsandbytes: "
+        "`pip install -U bitsandbytes`",
+        facts_for(monkeypatch, prefix, [packages]),
+    )
+    assert cause.rule == "torch" and cause.fix == "pip install -U bitsandbytes"
