@@ -8,6 +8,8 @@ explains the failure decides it, and the verdict names that fact:
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
 1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
    interpreter was upgraded: pyvenv.cfg's version against the running one);
+1f. torch is not installed in this Python but another environment on this machine holds it (a notebook or IDE
+   running another interpreter: installed.py by_elsewhere);
 1e. a failure of a build without CUDA ("Torch not compiled with CUDA enabled", no NCCL) where torch's version.py
    says it is a CPU build (build.py);
 1d. torch is missing, or pip found none, where PyPI has no torch wheel for this interpreter or platform (no_wheel.py);
@@ -67,7 +69,7 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-2, 2b), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py
+1f, 2, 2b), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py
 (3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain), jobs.py
 (4c), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried
 in (explain) and gather().
@@ -96,6 +98,7 @@ from checks.diagnosis.environment import (
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import (
     by_build_isolation,
+    by_elsewhere,
     by_extension,
     by_foreign_path,
     by_layered,
@@ -234,6 +237,7 @@ FACT_RULES = (
     "foreign-path",
     "other-python",
     "no-wheel",
+    "elsewhere",
     "build",
     "stdlib",
     "toolchain",
@@ -283,6 +287,7 @@ def explain(text, facts):
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("other-python", lambda: by_other_python(parts, facts)),
         ("no-wheel", lambda: by_no_wheel(parts, facts)),
+        ("elsewhere", lambda: by_elsewhere(parts, facts)),
         ("build", lambda: by_build(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),

@@ -41,6 +41,41 @@ def _fix_origin(copy, name):
     return "remove %s from sys.path (a .pth file or PYTHONHOME adds it), or uninstall %s there" % (copy.entry, name)
 
 
+def by_elsewhere(parts, facts):
+    """Rule 1f: torch (torchvision, torchaudio) is not installed in this Python, but another environment on this
+    machine holds it (provenance.elsewhere: conda's list of environments, pixi's, pyenv's, virtualenvs, the python on
+    PATH, Jupyter's kernels): the program ran with the wrong interpreter, the common case in notebooks and IDEs."""
+    missing = (parts.missing_module or "").split(".")[0]
+    if missing not in provenance.PACKAGES:
+        return None
+    package = facts.provenance.packages.get(missing)
+    if package is not None and package.imported is not None:
+        return None
+    found = provenance.elsewhere(missing)
+    if not found:
+        return None
+    first = found[0]
+    where = "; ".join(
+        "%s (%s%s)" % (e.prefix, e.found_by, ", %s %s" % (missing, e.version) if e.version else "") for e in found[:3]
+    )
+    return Cause(
+        meaning="%s is not installed in this Python (%s), but it is in another environment on this machine: %s"
+        % (missing, facts.provenance.interpreter, where),
+        fix="run the program with that environment's Python (`%s -m ...` or `%s script.py`; conda: `conda activate "
+        "%s`; pixi: `pixi run ...`; a notebook or IDE: select that interpreter or kernel, or register it with `%s -m "
+        "ipykernel install --user --name %s`), or install %s into this Python"
+        % (
+            first.interpreter,
+            first.interpreter,
+            os.path.basename(first.prefix),
+            first.interpreter,
+            os.path.basename(first.prefix),
+            missing,
+        ),
+        fact="%s in %s, not on this Python's sys.path" % (missing, first.prefix),
+    )
+
+
 def by_provenance(parts, facts):
     """Rule 1: the copy imported, or the interpreter, is not the environment's."""
     prov = facts.provenance

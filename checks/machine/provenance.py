@@ -321,3 +321,104 @@ def version_py(package_dir):
             if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
                 found[target.id] = value.value
     return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Elsewhere:
+    """An environment on this machine that holds a package this Python lacks: its prefix, the interpreter in it,
+    the package's version (from its dist-info, None when unrecorded), how it was found (`conda`, `pixi`, `pyenv`,
+    `virtualenv`, `Jupyter kernel <name>`, `PATH`)."""
+
+    prefix: str
+    interpreter: str
+    version: Optional[str]
+    found_by: str
+
+
+def _candidate_prefixes(environ, cwd, home):
+    """(prefix, found_by) of the Python environments a user of this machine is likely to have, in a fixed order: the
+    conda environments conda records (~/.conda/environments.txt) and the envs/ of the usual conda roots, pixi's
+    .pixi/envs/* in this folder and its parents, pyenv's versions, virtualenvwrapper's and project .venv folders,
+    the `python`/`python3` on PATH, and the interpreters of Jupyter's kernel specs."""
+    found = []
+    try:
+        with open(os.path.join(home, ".conda", "environments.txt"), encoding="utf-8") as handle:
+            found += [(line.strip(), "conda") for line in handle.read(1 << 16).splitlines() if line.strip()]
+    except OSError:
+        pass
+    roots = [environ.get("CONDA_PREFIX", ""), os.path.dirname(os.path.dirname(environ.get("CONDA_EXE", "") or ""))]
+    roots += [os.path.join(home, n) for n in ("miniconda3", "anaconda3", "miniforge3", "mambaforge")] + ["/opt/conda"]
+    for root in roots:
+        if root:
+            found += [(root, "conda")] + [
+                (p, "conda") for p in sorted(glob.glob(os.path.join(glob.escape(root), "envs", "*")))
+            ]
+    here = cwd
+    for _ in range(4):
+        found += [(p, "pixi") for p in sorted(glob.glob(os.path.join(glob.escape(here), ".pixi", "envs", "*")))]
+        found += [(p, "virtualenv") for p in (os.path.join(here, ".venv"), os.path.join(here, "venv"))]
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    found += [(p, "pyenv") for p in sorted(glob.glob(os.path.join(glob.escape(home), ".pyenv", "versions", "*")))]
+    found += [(p, "virtualenv") for p in sorted(glob.glob(os.path.join(glob.escape(home), ".virtualenvs", "*")))]
+    import shutil
+
+    for name in ("python3", "python"):
+        path = shutil.which(name, path=environ.get("PATH"))
+        if path:
+            found.append((os.path.dirname(os.path.dirname(os.path.realpath(path))), "PATH"))
+    kernels = [
+        os.path.join(home, ".local", "share", "jupyter", "kernels"),
+        os.path.join(sys.prefix, "share", "jupyter", "kernels"),
+    ]
+    for folder in kernels:
+        for spec in sorted(glob.glob(os.path.join(glob.escape(folder), "*", "kernel.json")))[:50]:
+            try:
+                with open(spec, encoding="utf-8") as handle:
+                    argv = json.load(handle).get("argv") or []
+            except (OSError, ValueError, AttributeError):
+                continue
+            if argv and isinstance(argv[0], str) and os.path.isabs(argv[0]):
+                found.append(
+                    (
+                        os.path.dirname(os.path.dirname(argv[0])),
+                        "Jupyter kernel %s" % os.path.basename(os.path.dirname(spec)),
+                    )
+                )
+    return found
+
+
+def elsewhere(name="torch", environ=None, cwd=None, home=None, limit=200):
+    """Return the Elsewhere of each environment on this machine (_candidate_prefixes, at most `limit`) whose
+    site-packages holds `name` (a package folder with __init__.py), other than this interpreter's own; nothing is
+    run or imported (a few stat and glob calls per prefix)."""
+    environ = os.environ if environ is None else environ
+    home = home or os.path.expanduser("~")
+    cwd = cwd or os.getcwd()
+    mine = _real(sys.prefix)
+    out, seen = [], set()
+    for prefix, found_by in _candidate_prefixes(environ, cwd, home)[:limit]:
+        real = _real(prefix)
+        if real in seen or real == mine or not os.path.isdir(prefix):
+            continue
+        seen.add(real)
+        pattern = os.path.join(glob.escape(prefix), "lib", "python3*", "site-packages", name, "__init__.py")
+        hits = sorted(glob.glob(pattern)) or sorted(
+            glob.glob(os.path.join(glob.escape(prefix), "Lib", "site-packages", name, "__init__.py"))
+        )
+        if not hits:
+            continue
+        site_dir = os.path.dirname(os.path.dirname(hits[0]))
+        version, _ = _pip_version(site_dir, name)
+        python = os.path.join(prefix, "bin", "python")
+        out.append(
+            Elsewhere(
+                prefix=prefix,
+                interpreter=python if os.path.exists(python) else prefix,
+                version=version,
+                found_by=found_by,
+            )
+        )
+    return out

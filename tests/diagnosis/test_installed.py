@@ -573,3 +573,43 @@ def test_a_numpy_that_fits_decides_nothing(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: 1.26.4\n")
     cause = diagnosis.explain("RuntimeError: Numpy is not available", facts_for(monkeypatch, prefix, [packages]))
     assert "numpy" not in cause.fact
+
+
+def test_torch_missing_here_but_in_another_conda_environment(tmp_path, monkeypatch):
+    """A notebook whose kernel is another Python: `No module named 'torch'` while the conda environment conda
+    records in ~/.conda/environments.txt has it."""
+    home = tmp_path / "home"
+    other = home / "miniconda3" / "envs" / "ml"
+    torch_dir = other / "lib" / "python3.10" / "site-packages" / "torch"
+    torch_dir.mkdir(parents=True)
+    (torch_dir / "__init__.py").write_text("")
+    (torch_dir.parent / "torch-2.0.1.dist-info").mkdir()
+    (other / "bin").mkdir()
+    (other / "bin" / "python").write_text("")
+    (home / ".conda").mkdir()
+    (home / ".conda" / "environments.txt").write_text("%s\n" % other)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    prefix = tmp_path / "bare"
+    packages = prefix / "lib" / "python3.10" / "site-packages"
+    packages.mkdir(parents=True)
+    cause = diagnosis.explain(
+        "ModuleNotFoundError: No module named 'torch'", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule == "elsewhere"
+    assert "but it is in another environment on this machine: %s (conda, torch 2.0.1)" % other in cause.meaning
+    assert "`%s -m ...`" % (other / "bin" / "python") in cause.fix and "conda activate ml" in cause.fix
+
+
+def test_torch_missing_everywhere_keeps_the_install_advice(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    monkeypatch.chdir(tmp_path)
+    prefix = tmp_path / "bare"
+    packages = prefix / "lib" / "python3.10" / "site-packages"
+    packages.mkdir(parents=True)
+    monkeypatch.setattr(provenance, "_candidate_prefixes", lambda environ, cwd, home: [])
+    cause = diagnosis.explain(
+        "ModuleNotFoundError: No module named 'torch'", facts_for(monkeypatch, prefix, [packages])
+    )
+    assert cause.rule != "elsewhere"

@@ -107,3 +107,27 @@ def test_torchrun_of_another_python_is_foreign(tmp_path):
     assert not beside.foreign(executable="/srv/env/bin/python", prefix="/srv/env", base_prefix="/usr")
     (tmp_path / "empty").mkdir()
     assert provenance.launcher("torchrun", {"PATH": str(tmp_path / "empty")}) is None
+
+
+def test_elsewhere_finds_pixi_environments_and_jupyter_kernels(tmp_path, monkeypatch):
+    """pixi keeps a workspace's environments in .pixi/envs/<name>; a Jupyter kernel spec's argv[0] is its Python
+    (jupyter_client's kernel.json)."""
+    home, project = tmp_path / "home", tmp_path / "project"
+    pixi_env = project / ".pixi" / "envs" / "cuda"
+    kernel_env = tmp_path / "opt" / "kernel-env"
+    for prefix in (pixi_env, kernel_env):
+        (prefix / "lib" / "python3.11" / "site-packages" / "torch").mkdir(parents=True)
+        (prefix / "lib" / "python3.11" / "site-packages" / "torch" / "__init__.py").write_text("")
+        (prefix / "bin").mkdir()
+        (prefix / "bin" / "python").write_text("")
+    spec = home / ".local" / "share" / "jupyter" / "kernels" / "trainer"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        '{"argv": ["%s", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "language": "python"}'
+        % (kernel_env / "bin" / "python")
+    )
+    found = provenance.elsewhere("torch", environ={"PATH": ""}, cwd=str(project), home=str(home))
+    assert [(e.prefix, e.found_by) for e in found] == [
+        (str(pixi_env), "pixi"),
+        (str(kernel_env), "Jupyter kernel trainer"),
+    ]
