@@ -18,7 +18,7 @@ import struct
 import sys
 from typing import Dict, Optional, Tuple
 
-from checks.machine import system
+from checks.machine import system, variables
 from checks.report import FAIL, PASS, WARN, Result
 
 SIOCGIFADDR = 0x8915  # <linux/sockios.h>
@@ -76,23 +76,12 @@ def collect(environ):
     return Network(name, addresses, error, interfaces(), variables, master)
 
 
-def _unknown(variable, value, names):
-    """Return the interface names of a *_SOCKET_IFNAME value that match no interface here."""
-    if variable == "NCCL_SOCKET_IFNAME":
-        if value.startswith("^"):
-            return []  # an exclusion list cannot name a missing interface
-        exact = value.startswith("=")
-        wanted = [w for w in value.lstrip("=").split(",") if w]
-        return [w for w in wanted if not any(n == w if exact else n.startswith(w) for n in names)]
-    return [w for w in value.split(",") if w and w not in names]
-
-
 def judge(net, multi_host):
     """Return the `network` Result: FAIL for an interface variable naming no interface, or a host name that does not
     resolve in a job across hosts; WARN when a job across nodes would bind gloo to loopback."""
     names = sorted(net.interfaces)
     for variable, value in net.variables.items():
-        missing = _unknown(variable, value, names)
+        missing = variables.unknown_interfaces(variable, value, names)
         if missing:
             return Result(
                 name="network",

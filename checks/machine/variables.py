@@ -477,7 +477,60 @@ def check_optimize(environ, package_dirs, flags_optimize=None):
     )
 
 
-def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), flags_optimize=None):
+# The interface variables of torch's distributed backends: gloo's GLOO_SOCKET_IFNAME (comma-separated names:
+# ProcessGroupGloo's env parsing), NCCL's NCCL_SOCKET_IFNAME (a list of prefixes; `^` excludes, `=` asks for exact
+# names: NCCL's "Environment Variables" documentation), TensorPipe's TP_SOCKET_IFNAME (one name). What each prints for
+# a name no interface has: gloo's device.cc "Unable to find address for: NAME", NCCL's "Bootstrap : no socket
+# interface found" / "NET/Socket : No usable listening interface found" / "no socket interface found".
+SOCKET_IFNAME = {
+    "GLOO_SOCKET_IFNAME": ("gloo", r"Unable to find address for: %s"),
+    "NCCL_SOCKET_IFNAME": ("NCCL", r"no socket interface found|No usable listening interface found|%s"),
+    "TP_SOCKET_IFNAME": ("TensorPipe", r"%s"),
+}
+
+
+def interface_names():
+    """This host's network interface names (socket.if_nameindex), [] where they cannot be listed."""
+    import socket
+
+    try:
+        return sorted(name for _, name in socket.if_nameindex())
+    except (OSError, AttributeError):
+        return []
+
+
+def unknown_interfaces(variable, value, names):
+    """Return the interface names of a *_SOCKET_IFNAME `value` that match none of `names` (NCCL's prefix rules for
+    NCCL_SOCKET_IFNAME; exact names for the others)."""
+    if variable == "NCCL_SOCKET_IFNAME":
+        if value.startswith("^"):
+            return []  # an exclusion list cannot name a missing interface
+        exact = value.startswith("=")
+        wanted = [w for w in value.lstrip("=").split(",") if w]
+        return [w for w in wanted if not any(n == w if exact else n.startswith(w) for n in names)]
+    return [w for w in value.split(",") if w and w not in names]
+
+
+def check_socket_ifname(name, value, names):
+    """Return the Setting of a *_SOCKET_IFNAME naming an interface this host does not have, else None."""
+    missing = unknown_interfaces(name, value, names) if names else []
+    if not missing:
+        return None
+    reader, effect = SOCKET_IFNAME[name]
+    return Setting(
+        name=name,
+        value=value,
+        reader=reader,
+        expected="one of this host's interfaces: %s" % ", ".join(names),
+        problem="names no network interface of this host (%s; it has %s): %s fails when it sets up its sockets"
+        % (", ".join(missing), ", ".join(names), reader),
+        fix="set %s to the interface the other ranks reach (one of %s), or unset it" % (name, ", ".join(names)),
+        breaks=True,
+        effect="|".join(effect % re.escape(m) if "%s" in effect else effect for m in missing),
+    )
+
+
+def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), flags_optimize=None, interfaces=None):
     """Return a tuple of Settings: the variables of `environ` (default os.environ) whose value their reader rejects
     or that break this torch (torch_dir: the imported torch's folder; package_dirs: torch, torchvision, torchaudio
     folders for the docstring scan, which runs only at optimisation level 2)."""
@@ -496,6 +549,12 @@ def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), f
     for name in ALLOC_VARIABLES:
         if environ.get(name):
             setting = check_alloc_conf(name, environ[name], torch_dir, version)
+            if setting is not None:
+                found.append(setting)
+    for name in SOCKET_IFNAME:
+        if environ.get(name):
+            names = interface_names() if interfaces is None else interfaces
+            setting = check_socket_ifname(name, environ[name], names)
             if setting is not None:
                 found.append(setting)
     setting = check_optimize(environ, package_dirs, sys.flags.optimize if flags_optimize is None else flags_optimize)

@@ -238,3 +238,33 @@ def test_an_ignored_value_is_traced_by_its_reader_s_message_not_by_its_name():
     # torch.distributed.run's notice names the variable; an ignored value is not the cause of what follows
     notice = "Setting OMP_NUM_THREADS environment variable for each process to be 1 in default"
     assert variables.traced((setting,), notice + "\nRuntimeError: Socket Timeout") is None
+
+
+@pytest.mark.parametrize(
+    "name, value, missing",
+    [
+        ("GLOO_SOCKET_IFNAME", "eth9", ["eth9"]),
+        ("GLOO_SOCKET_IFNAME", "eth0,ib0", ["ib0"]),
+        ("NCCL_SOCKET_IFNAME", "ens", []),  # a prefix of ens5 (NCCL's prefix rule)
+        ("NCCL_SOCKET_IFNAME", "=ens", ["ens"]),  # exact names only
+        ("NCCL_SOCKET_IFNAME", "^docker,lo", []),  # an exclusion list
+        ("TP_SOCKET_IFNAME", "bond0", ["bond0"]),
+    ],
+)
+def test_socket_interface_variables_are_judged_by_this_host_s_interfaces(name, value, missing):
+    names = ["eth0", "ens5", "lo"]
+    assert variables.unknown_interfaces(name, value, names) == missing
+    found = variables.collect({name: value}, interfaces=names)
+    assert [s.name for s in found] == ([name] if missing else [])
+    if missing:
+        assert found[0].breaks and "one of eth0, ens5, lo" in found[0].fix
+
+
+def test_gloo_s_message_traces_to_its_variable():
+    """gloo's device.cc text for an interface it cannot find."""
+    settings = variables.collect({"GLOO_SOCKET_IFNAME": "eth9"}, interfaces=["eth0", "lo"])
+    text = (
+        "RuntimeError: [enforce fail at ../third_party/gloo/gloo/transport/tcp/device.cc:83] ifa != nullptr. Unable "
+        "to find address for: eth9"
+    )
+    assert variables.traced(settings, text).name == "GLOO_SOCKET_IFNAME"
