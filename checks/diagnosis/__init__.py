@@ -57,6 +57,8 @@ explains the failure decides it, and the verdict names that fact:
 4b. an access error on a path the error's last line names, judged by that path's facts: a read-only file system,
    or a path this user may not write; the fix names the variable that chose the directory where one did;
 4d. the process's user id has no entry in the user database (getpass.getuser() fails; environment.py);
+4i. a process killed by SIGKILL that no memory cgroup counted (after every OS resource rule): the host's OOM killer
+   or a kill from outside, which the kernel log tells apart (jobs.py by_killed);
 4g. a failure text that states the release it needs of torch, torchvision, torchaudio or Python ("requires
    torch>=2.1", "upgrade torch to at least v2.6"), where the installed release does not meet it (stated.py);
 4h. torch.load failing on what the file is: a Git LFS pointer, an HTML page, an empty or cut-short zip (the file
@@ -71,7 +73,7 @@ explains the failure decides it, and the verdict names that fact:
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 1f, 2, 2b), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py
 (3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain), jobs.py
-(4c), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried
+(4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried
 in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
@@ -108,7 +110,7 @@ from checks.diagnosis.installed import (
     by_requirement,
     by_stdlib,
 )
-from checks.diagnosis.jobs import by_memory_limit
+from checks.diagnosis.jobs import by_killed, by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.media import by_media
 from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
@@ -265,6 +267,7 @@ FACT_RULES = (
     "system",
     "path",
     "user",
+    "killed",
     "stated",
     "checkpoint",
 )
@@ -315,6 +318,7 @@ def explain(text, facts):
         ("system", lambda: by_system(parts, facts)),
         ("path", lambda: by_path(parts, facts)),
         ("user", lambda: by_user(parts, facts)),
+        ("killed", lambda: by_killed(parts, facts)),
         ("stated", lambda: by_stated(parts, facts)),
         ("checkpoint", lambda: by_checkpoint(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),

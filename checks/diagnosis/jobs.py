@@ -27,9 +27,21 @@ def _size(nbytes):
     return "%.0f MiB" % (nbytes / float(1 << 20))
 
 
-def _killed(parts, memory):
-    """A SIGKILL no memory cgroup here counted: only the kernel (its OOM killer, when the host's memory runs out) or
-    another process (a scheduler enforcing a limit, `kill -9`) sends it; the kernel log tells which."""
+# The forms that say SIGKILL itself (KILLED less "exited unexpectedly", which a worker's bus error also gives)
+SIGKILLED = re.compile(
+    r"killed by signal: Killed|\bSIGKILL\b|Signals\.SIGKILL|\bexitcode\s*:\s*-9\b|exit (?:code|status):? (?:137|-9)\b|"
+    r"^Killed$",
+    re.M,
+)
+
+
+def by_killed(parts, facts):
+    """Rule 4i: a SIGKILL no memory cgroup here counted (rule 4c did not decide, and no OS resource of rule 4 did):
+    only the kernel (its OOM killer, when the host's memory runs out) or another process (a scheduler enforcing a
+    limit, `kill -9`) sends it; the kernel log tells which."""
+    if not SIGKILLED.search(parts.text) or set(parts.errno) & {"EBUS", "ENOSPC", "EMFILE"}:
+        return None
+    memory = getattr(facts.system, "memory", None)
     victim = "a DataLoader worker" if "DataLoader worker" in parts.text else "a process of the job"
     counted = (
         "its memory cgroup (limit %s) counted no OOM kill" % _size(memory.limit_bytes)
@@ -55,10 +67,8 @@ def by_memory_limit(parts, facts):
     more memory (the scheduler's option where a SLURM job is the cgroup's owner: --mem, --mem-per-cpu; sbatch(1))
     or less use. Returns a Cause or None."""
     memory = getattr(facts.system, "memory", None)
-    if not KILLED.search(parts.text):
+    if memory is None or memory.new_oom_kills() <= 0 or not KILLED.search(parts.text):
         return None
-    if memory is None or memory.new_oom_kills() <= 0:
-        return _killed(parts, memory)
     job = facts.job
     files = "memory.events" if memory.version == 2 else "memory.oom_control"
     limit = "memory.max" if memory.version == 2 else "memory.limit_in_bytes"
