@@ -165,7 +165,8 @@ IMPORT_SIGNATURES = (
     (
         r"No module named '([\w.]+)'",
         "a package that torch imports is missing: %s",
-        "install it into this environment (pip install <name>, or pixi install)",
+        "install it into this environment: `python -m pip install %s` (a conda or pixi environment: `conda install` / "
+        "`pixi add` of its package)",
     ),
 )
 

@@ -24,6 +24,8 @@ explains the failure decides it, and the verdict names that fact:
    own metadata does not pin torch (paired.py: checks/compat.py's pairs);
 2e. a failure of torchaudio's audio I/O or torchvision's image extension, judged by their plug-ins' files: the
    backends present and the native library each lacks (media.py);
+2f. a module the failing code imports is not installed: the importer, whether its install record declares it, and
+   the install command for this environment (installed.py by_missing_module);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
    than its package's record or its own headers (truncated, corrupt), built for another architecture, asking for an
    executable stack the host's glibc will not grant; then a library the failure names is taken from outside the
@@ -71,10 +73,10 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-1f, 2, 2b), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c), gpu.py
-(3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain), jobs.py
-(4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order they are tried
-in (explain) and gather().
+1f, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
+gpu.py (3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain),
+jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order
+they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -104,6 +106,7 @@ from checks.diagnosis.installed import (
     by_extension,
     by_foreign_path,
     by_layered,
+    by_missing_module,
     by_other_python,
     by_pair,
     by_provenance,
@@ -250,6 +253,7 @@ FACT_RULES = (
     "pair",
     "paired",
     "media",
+    "missing-module",
     "load",
     "library",
     "loader-path",
@@ -301,6 +305,7 @@ def explain(text, facts):
         ("pair", lambda: by_pair(parts, facts)),
         ("paired", lambda: by_paired(parts, facts)),
         ("media", lambda: by_media(parts, facts)),
+        ("missing-module", lambda: by_missing_module(parts, facts)),
         ("load", lambda: by_load_error(parts, facts)),
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),

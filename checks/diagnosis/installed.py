@@ -3,10 +3,12 @@ another copy first, a shadowed standard module, a compiled extension module miss
 declared requirement, and two installed releases that do not fit together."""
 
 import glob
+import importlib.util
 import os
 import re
 import sys
 
+from checks.diagnosis.libraries import _environment_kind
 from checks.diagnosis.model import (
     CANNOT_IMPORT,
     FRAME,
@@ -74,6 +76,80 @@ def by_elsewhere(parts, facts):
         ),
         fact="%s in %s, not on this Python's sys.path" % (missing, first.prefix),
     )
+
+
+# Import names whose distribution is named otherwise (each project's PyPI page): what `pip install` needs.
+DISTRIBUTION_OF = {
+    "PIL": "Pillow",
+    "cv2": "opencv-python",
+    "yaml": "PyYAML",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "attr": "attrs",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "google": "protobuf",
+    "soundfile": "soundfile",
+    "av": "av",
+    "jwt": "PyJWT",
+    "Crypto": "pycryptodome",
+    "OpenSSL": "pyOpenSSL",
+    "serial": "pyserial",
+    "git": "GitPython",
+}
+
+
+def by_missing_module(parts, facts):
+    """Rule 2f: a module the failing code imports is not installed. Facts: the importer (the innermost traceback
+    frame's package), whether its install record declares the module's distribution (pip Requires-Dist, a conda
+    record's depends: a package that imports what it does not declare leaves a solver nothing to install), and how
+    this environment installs packages; the fix is the exact install command."""
+    module = (parts.missing_module or "").split(".")[0]
+    if not module or module in provenance.PACKAGES or module.startswith("_"):
+        return None
+    if parts.missing_module and "." in parts.missing_module and _importable(module):
+        return None  # the package is there, a submodule is not: another rule's case (a release mismatch)
+    distribution = DISTRIBUTION_OF.get(module, module)
+    importer = None
+    for path in reversed(FRAME.findall(parts.text)):
+        found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
+        if found and found.group(1) != module:
+            importer = found.group(1)
+            break
+    declared = None
+    if importer == "torch":
+        owned = [r for r in facts.requirements.items if r.owner.split()[0] in ("torch", "pytorch")]
+        if owned:
+            key = distribution.lower().replace("_", "-")
+            declared = any(r.name.lower().replace("_", "-") == key for r in owned)
+            source = owned[0].source
+            owner = owned[0].owner
+    kind = _environment_kind(facts)
+    command = {
+        "pixi": "pixi add %s" % distribution.lower(),
+        "conda": "conda install -c conda-forge %s" % distribution.lower(),
+    }.get(kind, "python -m pip install %s" % distribution)
+    why = ""
+    if declared is False:
+        why = "; %s's %s does not declare it, so installing torch did not bring it" % (owner, source)
+    return Cause(
+        meaning="%s is not installed: %s imports it%s"
+        % (
+            module if distribution == module else "%s (the %s package)" % (module, distribution),
+            importer or "the failing code",
+            why,
+        ),
+        fix="install it into this environment: `%s`" % command,
+        fact="no module %s on this Python's path%s"
+        % (module, "; not in %s's %s" % (owner, source) if declared is False else ""),
+    )
+
+
+def _importable(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def by_provenance(parts, facts):

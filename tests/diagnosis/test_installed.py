@@ -613,3 +613,23 @@ def test_torch_missing_everywhere_keeps_the_install_advice(tmp_path, monkeypatch
         "ModuleNotFoundError: No module named 'torch'", facts_for(monkeypatch, prefix, [packages])
     )
     assert cause.rule != "elsewhere"
+
+
+def test_a_missing_module_names_its_distribution_and_the_install_command(tmp_path, monkeypatch):
+    """conda-forge/pytorch-cpu-feedstock#29: torch imports typing_extensions, which its package did not declare."""
+    prefix, packages = site(tmp_path, requires=("filelock",))
+    (packages / "filelock-3.12.0.dist-info").mkdir()
+    (packages / "filelock-3.12.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: filelock\n")
+    text = (
+        'Traceback (most recent call last):\n  File "%s/torch/__init__.py", line 12, in <module>\n'
+        "    from typing_extensions import ParamSpec\nModuleNotFoundError: No module named 'typing_extensions'"
+        % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "missing-module"
+    assert cause.meaning.startswith(
+        "typing_extensions is not installed: torch imports it; torch 2.0.1's pip metadata does not declare it"
+    )
+    assert cause.fix == "install it into this environment: `python -m pip install typing_extensions`"
+    pil = diagnosis.explain("ModuleNotFoundError: No module named 'PIL'", facts_for(monkeypatch, prefix, [packages]))
+    assert "(the Pillow package)" in pil.meaning and "pip install Pillow" in pil.fix

@@ -276,7 +276,7 @@ def site_packages(python):
             "Windows DLL",
             "Visual C++",
         ),
-        ("No module named 'sympy'", "missing: sympy", "install it"),
+        ("No module named 'sympy'", "sympy is not installed", "python -m pip install sympy"),
     ],
 )
 def test_torch_import_failure_signatures(run_checks, bare_python, message, meaning, fix):
