@@ -396,6 +396,10 @@ def by_requirement(parts, facts):
     keys = list(parts.packages) + [k for k in map(component, parts.libraries) if k]
     if parts.missing_module:
         keys.append(parts.missing_module.split(".")[0])
+    names = [m.group(2) for m in CANNOT_IMPORT.finditer(parts.text)]
+    if names:  # "cannot import name X from M": the requirement that matters is on M, not on its importer's others
+        top = names[-1].split(".")[0]
+        keys = [top, DISTRIBUTION_OF.get(top, top)]
     for key in keys:
         for req in reqs.unmet() + list(reqs.dependents):
             if _relevant(req, key.split("|")):

@@ -81,6 +81,15 @@ def _smoke(name):
             raise RuntimeError("torchaudio Spectrogram gave shape %s" % (tuple(spec.shape),))
 
 
+def _import_failure(name):
+    """The exception `import name` raises in this process, or None when it imports."""
+    try:
+        importlib.import_module(name)
+    except Exception as exc:  # any import-time failure is the library's, judged by the parent
+        return exc
+    return None
+
+
 def build_problem(name, lib, torch):
     """Return (status, why) when the library's build does not match torch's, or None."""
     flavour = build_flavour(torch)
@@ -174,6 +183,21 @@ def check_domain(ctx, name):
         if problem:
             status, why, wanted = (problem + (None,))[:3]
             expected = "%s's build and a release paired with torch %s" % (name, ctx.torch.__version__)
+            failed = _import_failure(name) if status == FAIL and not ctx.quick else None
+            if failed is not None:
+                # the import's own failure is what users meet; the parent judges it (its cause may be another
+                # package's release), and the pairing stays on the line as the `actual`
+                from checks import errors
+
+                return Result(
+                    name=name,
+                    status=FAIL,
+                    summary="import %s fails: %s" % (name, errors.describe(failed)),
+                    expected=expected,
+                    actual=why,
+                    hint=fix_for(ctx, name, wanted),
+                    data={"exception": errors.traceback_text(failed)},
+                )
             return Result(
                 name=name,
                 status=status,
