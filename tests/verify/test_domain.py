@@ -102,3 +102,18 @@ def test_a_torch_newer_than_the_tables_is_said_not_guessed(install):
     install("torchaudio", "2.11.1", None)
     result = domain.check_domain(ctx(torch("2.16.0+cpu", None)), "torchaudio")
     assert result.status == WARN and "newer than the pairing table" in result.summary
+
+
+def test_a_full_run_imports_an_unpaired_library_and_hands_its_failure_to_the_parent(install, monkeypatch):
+    """torchvision 0.4.2 (pinned to torch 1.3.1) whose import fails on Pillow 7's removed PILLOW_VERSION
+    (pytorch/vision#1712): the import's exception is kept for the parent's judgement, the pairing as `actual`."""
+    package = install("torchvision", "0.4.2", None, ["torch (==1.3.1)", "pillow (>=4.1.1)"])
+    # the same failure's class, from a module every Python has (Pillow itself need not be installed for this test)
+    (package / "__init__.py").write_text("from os import PILLOW_VERSION_REMOVED_IN_PILLOW_7\n")
+    monkeypatch.delitem(__import__("sys").modules, "torchvision", raising=False)
+    result = domain.check_domain(ctx(torch(), quick=False), "torchvision")
+    assert result.status == FAIL and result.summary.startswith("import torchvision fails: ")
+    assert result.actual == "torchvision 0.4.2 requires torch ==1.3.1, not 2.0.1"
+    assert "PILLOW_VERSION_REMOVED_IN_PILLOW_7" in result.data["exception"]
+    quick = domain.check_domain(ctx(torch(), quick=True), "torchvision")  # --quick never imports it
+    assert quick.summary == "torchvision 0.4.2 requires torch ==1.3.1, not 2.0.1"
