@@ -8,7 +8,7 @@ import glob
 import importlib.util
 import os
 import re
-from typing import Tuple
+from typing import Optional, Tuple
 
 from checks.machine import loader
 from checks.workspace import versions
@@ -35,6 +35,28 @@ class AudioIO:
     present: Tuple[str, ...]
     usable: Tuple[str, ...]
     missing: Tuple[Tuple[str, str], ...] = ()
+    # torchaudio.io's StreamReader / StreamWriter: whether an FFmpeg plug-in loads here (None: this release has no
+    # such plug-in), and the FFmpeg library it lacks
+    streaming: Optional[bool] = None
+    streaming_lacks: Tuple[str, ...] = ()
+
+    def notes(self):
+        """What of the optional audio features is unavailable and how to get it (phrases; [] when all are): the
+        soundfile backend of releases before 2.9, and torchaudio.io's FFmpeg libraries."""
+        found = []
+        if self.release < TORCHCODEC_SINCE and "soundfile" not in self.present:
+            found.append('the "soundfile" backend: soundfile is not installed (`pip install soundfile`)')
+        if self.streaming is False:
+            major = (
+                'FFmpeg 4 (`conda install -c conda-forge "ffmpeg<5"`)'
+                if self.release < (2, 1)
+                else ('FFmpeg 4 to 6 (`conda install -c conda-forge "ffmpeg<7"`)')
+            )
+            found.append(
+                "torchaudio.io (StreamReader, StreamWriter): the FFmpeg libraries it loads are not found (%s): "
+                "install %s, or the OS's ffmpeg libraries of that major" % (", ".join(self.streaming_lacks), major)
+            )
+        return found
 
     def problem(self):
         """Return (summary, fix) when torchaudio.load / save cannot work, else None."""
@@ -104,7 +126,20 @@ def audio_io(version, package_dir, find_spec=None):
         present.append("ffmpeg")
         usable += ["ffmpeg"] if ffmpeg_ok else []
     missing = sox_missing + ([] if ffmpeg_ok else ffmpeg_missing)
-    return AudioIO(release, tuple(present), tuple(usable), tuple(missing))
+    # torchaudio.io: 2.0's lib/libtorchaudio_ffmpeg.so (FFmpeg 4: libavutil.so.56, libavcodec.so.58, ...), 2.1-2.8's
+    # torio plug-ins (FFmpeg 4, 5 or 6)
+    stream_ok, stream_missing = (
+        plugins("torchaudio/lib/libtorchaudio_ffmpeg.so") if release < (2, 1) else (ffmpeg_ok, ffmpeg_missing)
+    )
+    streaming = None if not (stream_ok or stream_missing) else bool(stream_ok)
+    return AudioIO(
+        release,
+        tuple(present),
+        tuple(usable),
+        tuple(missing),
+        streaming=streaming,
+        streaming_lacks=tuple(dict.fromkeys(n for n, _ in stream_missing)),
+    )
 
 
 BUNDLED = re.compile(r"\.[0-9a-f]{8}\.so")  # auditwheel repair's renamed copies inside a wheel's <name>.libs
@@ -129,3 +164,26 @@ def image_extension_lacks(package_dir, torch_lib):
         and not os.path.exists(os.path.join(torch_lib, n))
         and loader.resolve(n, requester=path).path is None
     )
+
+
+def video_notes(package_dir, find_spec=None):
+    """What of torchvision's optional video features is unavailable here, from its files (phrases): the pyav
+    backend needs the `av` package; the video_reader backend exists only where torchvision was built from source
+    with FFmpeg (torchvision/io/_video_opt.py loads the `video_reader` extension; PyTorch's wheels and conda
+    packages ship none: "video_reader video backend is not available. Please compile torchvision from source")."""
+    find_spec = find_spec or importlib.util.find_spec
+    if not package_dir or not os.path.isfile(os.path.join(package_dir, "io", "_video_opt.py")):
+        return []
+    found = []
+    try:
+        has_av = find_spec("av") is not None
+    except (ImportError, ValueError):
+        has_av = False
+    if not has_av:
+        found.append('the "pyav" video backend: av is not installed (`pip install av`)')
+    if not glob.glob(os.path.join(glob.escape(package_dir), "video_reader*.so")):
+        found.append(
+            'the "video_reader" video backend: not built into this torchvision (only a build from source with FFmpeg '
+            "has it: build torchvision from source at the tag of its release)"
+        )
+    return found

@@ -16,7 +16,7 @@ import re
 
 from checks import compat
 from checks.machine import probe, provenance
-from checks.machine.media import BUNDLED, audio_io, image_extension_lacks
+from checks.machine.media import BUNDLED, audio_io, image_extension_lacks, video_notes
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 from checks.verify.install import env_hint
@@ -260,9 +260,17 @@ def check_domain(ctx, name):
             hint=problem[1],
             data={"fact": "audio I/O: %s" % (", ".join(audio.present) or "none")},
         )
+    notes = audio.notes() if audio else video_notes(where) if name == "torchvision" else []
     return Result(
         name=name,
         status=PASS,
-        summary="%s (%s%s)" % (lib["version"], build, "" if ctx.quick else ", extension loads"),
+        summary="%s (%s%s)%s"
+        % (
+            lib["version"],
+            build,
+            "" if ctx.quick else ", extension loads",
+            "; not available here: " + "; ".join(notes) if notes else "",
+        ),
         expected=want,
+        data={"unavailable": notes} if notes else None,
     )

@@ -301,6 +301,41 @@ def check_variables(facts):
     )
 
 
+# torch's features that import a package torch does not require (torch/onnx/_internal: "Module onnx is not
+# installed!" / No module named 'onnx'; torch/utils/tensorboard/__init__.py: "TensorBoard logging requires TensorBoard
+# ..."): (module, the feature, the pip distribution).
+INTEGRATIONS = (
+    ("onnx", "torch.onnx.export", "onnx"),
+    ("tensorboard", "torch.utils.tensorboard", "tensorboard"),
+)
+
+
+def check_integrations(facts, find_spec=None):
+    """torch's optional integrations: the packages its features import but it does not require, looked up on this
+    Python's path (importlib's find_spec; nothing is imported). A SKIP lists the absent ones with their install."""
+    import importlib.util
+
+    find_spec = find_spec or importlib.util.find_spec
+    absent = []
+    for module, feature, distribution in INTEGRATIONS:
+        try:
+            there = find_spec(module) is not None
+        except (ImportError, ValueError):
+            there = False
+        if not there:
+            absent.append(
+                "%s is not installed (%s needs it: `python -m pip install %s`)" % (module, feature, distribution)
+            )
+    if absent:
+        return Result(
+            name="integrations",
+            status=SKIP,
+            summary="optional: %s" % "; ".join(absent),
+            data={"absent": [a.split()[0] for a in absent]},
+        )
+    return Result(name="integrations", status=PASS, summary="installed: %s" % ", ".join(m for m, _, _ in INTEGRATIONS))
+
+
 judge = diagnosis.judge  # every worker FAIL carrying an exception, judged against the parent's facts
 
 PARENT_CHECKS = (
@@ -309,4 +344,5 @@ PARENT_CHECKS = (
     ("loader", check_loader),
     ("os", check_os),
     ("variables", check_variables),
+    ("integrations", check_integrations),
 )

@@ -86,3 +86,29 @@ def test_torchvision_s_image_extension_lacking_a_library_is_named(tmp_path, monk
     shared_library(healthy / "image.so", ["libc10.so"])
     assert media.image_extension_lacks(str(healthy), str(torch_lib)) == ()
     assert media.image_extension_lacks(str(tmp_path / "absent"), str(torch_lib)) == ()
+
+
+def test_notes_name_the_soundfile_backend_and_torchaudio_io_s_ffmpeg(tmp_path, monkeypatch):
+    """pytorch/audio#837 (the "soundfile" backend needs soundfile) and #2925 (torchaudio.io's FFmpeg 4 libraries:
+    2.0.2's lib/libtorchaudio_ffmpeg.so needs libavutil.so.56 and friends)."""
+    if not sys.platform.startswith("linux") or shutil.which("gcc") is None:
+        pytest.skip("needs Linux and gcc to build ELF files")
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so")
+    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_ffmpeg.so", ["libavutil.so.56"])
+    audio = media.audio_io("2.0.2", str(tmp_path / "torchaudio"), find_spec=no_soundfile)
+    assert audio.problem() is None and audio.streaming is False and audio.streaming_lacks == ("libavutil.so.56",)
+    notes = audio.notes()
+    assert notes[0].startswith('the "soundfile" backend: soundfile is not installed (`pip install soundfile`)')
+    assert "the FFmpeg libraries it loads are not found (libavutil.so.56)" in notes[1] and '"ffmpeg<5"' in notes[1]
+
+
+def test_video_notes_name_pyav_and_the_source_built_video_reader(tmp_path):
+    """pytorch/vision#3283: "video_reader video backend is not available. Please compile torchvision from source"."""
+    (tmp_path / "torchvision" / "io").mkdir(parents=True)
+    (tmp_path / "torchvision" / "io" / "_video_opt.py").write_text("")
+    notes = media.video_notes(str(tmp_path / "torchvision"), find_spec=lambda name: None)
+    assert notes[0].startswith('the "pyav" video backend: av is not installed')
+    assert "build torchvision from source" in notes[1]
+    (tmp_path / "torchvision" / "video_reader.so").write_bytes(b"")
+    assert len(media.video_notes(str(tmp_path / "torchvision"), find_spec=lambda name: object())) == 0

@@ -40,6 +40,7 @@ INSTALL = [
     "loader",
     "os",
     "variables",
+    "integrations",
     "dependencies",
     "pypi",
     "build",

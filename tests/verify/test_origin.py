@@ -176,3 +176,13 @@ def test_torch_with_its_dist_info_is_recorded(tmp_path, monkeypatch):
     found = unrecorded_facts(tmp_path, monkeypatch, "torch-2.0.1.dist-info")
     assert found.requirements.unrecorded == {}
     assert origin.check_requirements(found).status != "WARN"
+
+
+def test_integrations_list_the_optional_packages_torch_s_features_import(tmp_path, monkeypatch):
+    """pytorch/tutorials#2646: torch.onnx.export failed for want of onnx, which torch does not require."""
+    found = facts(tmp_path, monkeypatch, {})
+    result = origin.check_integrations(found, find_spec=lambda name: None)
+    assert result.status == "SKIP"
+    assert "onnx is not installed (torch.onnx.export needs it: `python -m pip install onnx`)" in result.summary
+    present = origin.check_integrations(found, find_spec=lambda name: object())
+    assert present.status == "PASS" and "onnx" in present.summary
