@@ -10,6 +10,8 @@ explains the failure decides it, and the verdict names that fact:
    interpreter was upgraded: pyvenv.cfg's version against the running one);
 1f. torch is not installed in this Python but another environment on this machine holds it (a notebook or IDE
    running another interpreter: installed.py by_elsewhere);
+1g. torch missing from a Python whose site-packages this user may not write (a system Python: installs need root;
+   installed.py by_unwritable_site);
 1e. a failure of a build without CUDA ("Torch not compiled with CUDA enabled", no NCCL) where torch's version.py
    says it is a CPU build (build.py);
 1d. torch is missing, or pip found none, where PyPI has no torch wheel for this interpreter or platform (no_wheel.py);
@@ -73,7 +75,7 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-1f, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
+1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
 gpu.py (3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain),
 jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order
 they are tried in (explain) and gather().
@@ -112,6 +114,7 @@ from checks.diagnosis.installed import (
     by_provenance,
     by_requirement,
     by_stdlib,
+    by_unwritable_site,
 )
 from checks.diagnosis.jobs import by_killed, by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
@@ -243,6 +246,7 @@ FACT_RULES = (
     "other-python",
     "no-wheel",
     "elsewhere",
+    "unwritable-site",
     "build",
     "stdlib",
     "toolchain",
@@ -295,6 +299,7 @@ def explain(text, facts):
         ("other-python", lambda: by_other_python(parts, facts)),
         ("no-wheel", lambda: by_no_wheel(parts, facts)),
         ("elsewhere", lambda: by_elsewhere(parts, facts)),
+        ("unwritable-site", lambda: by_unwritable_site(parts, facts)),
         ("build", lambda: by_build(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),

@@ -152,6 +152,40 @@ def _importable(module):
         return False
 
 
+def by_unwritable_site(parts, facts, purelib=None, virtual=None):
+    """Rule 1g: torch (torchvision, torchaudio) is missing from this Python, whose own site-packages (sysconfig's
+    purelib: where pip installs) this user may not write: a system Python, whose installs need root, so an install
+    there failed with Permission denied. The fix installs where this user can (pip's --user scheme, or a virtual
+    environment the user owns)."""
+    import sysconfig
+
+    from checks.machine import system as system_rules
+
+    missing = (parts.missing_module or "").split(".")[0]
+    virtual = sys.prefix != sys.base_prefix if virtual is None else virtual
+    if missing not in provenance.PACKAGES or virtual:
+        return None
+    package = facts.provenance.packages.get(missing)
+    if package is not None and package.imported is not None:
+        return None
+    target = purelib or sysconfig.get_paths().get("purelib")
+    if not target:
+        return None
+    found = system_rules.path_facts(target)
+    if found.writable:
+        return None
+    me = system_rules.user_name(found.uid) or "uid %s" % found.uid
+    return Cause(
+        meaning="%s is not installed in this Python (%s), and its site-packages (%s, %s, owner %s) is not writable by "
+        "this user (%s): installing into it needs root, so `pip install` there fails with Permission denied"
+        % (missing, facts.provenance.interpreter, found.nearest, found.mode, found.owner or found.owner_uid, me),
+        fix="install where this user can write: `%s -m pip install --user %s` (the user site, ~/.local), or a virtual "
+        "environment of your own: `%s -m venv ~/venvs/torch && ~/venvs/torch/bin/python -m pip install %s`"
+        % (facts.provenance.interpreter, missing, facts.provenance.interpreter, missing),
+        fact="%s not writable by %s" % (found.nearest, me),
+    )
+
+
 def by_provenance(parts, facts):
     """Rule 1: the copy imported, or the interpreter, is not the environment's."""
     prov = facts.provenance

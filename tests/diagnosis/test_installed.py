@@ -633,3 +633,34 @@ def test_a_missing_module_names_its_distribution_and_the_install_command(tmp_pat
     assert cause.fix == "install it into this environment: `python -m pip install typing_extensions`"
     pil = diagnosis.explain("ModuleNotFoundError: No module named 'PIL'", facts_for(monkeypatch, prefix, [packages]))
     assert "(the Pillow package)" in pil.meaning and "pip install Pillow" in pil.fix
+
+
+def test_torch_missing_from_a_python_whose_site_packages_this_user_cannot_write(tmp_path, monkeypatch):
+    """pytorch/pytorch#23649: `setup.py install` needed root; `--user` fixed it. The install target's facts (owner,
+    mode, writability) decide; as root every folder is writable, so the test gives the facts of a root-owned one."""
+    from checks.diagnosis import installed
+    from checks.machine import system
+
+    prefix = tmp_path / "usr"
+    packages = prefix / "lib" / "python3.11" / "dist-packages"
+    packages.mkdir(parents=True)
+    found = facts_for(monkeypatch, prefix, [packages])
+    monkeypatch.setattr(
+        system,
+        "path_facts",
+        lambda path: system.PathFacts(
+            path=path,
+            nearest=path,
+            read_only=False,
+            writable=False,
+            owner_uid=0,
+            owner="root",
+            mode="drwxr-xr-x",
+            uid=65534,
+        ),
+    )
+    parts = diagnosis.parse("ModuleNotFoundError: No module named 'torch'")
+    cause = installed.by_unwritable_site(parts, found, purelib=str(packages), virtual=False)
+    assert "its site-packages (%s, drwxr-xr-x, owner root) is not writable by this user" % packages in cause.meaning
+    assert "-m pip install --user torch" in cause.fix and "-m venv" in cause.fix
+    assert installed.by_unwritable_site(parts, found, purelib=str(packages), virtual=True) is None
