@@ -163,6 +163,22 @@ def check_torch(ctx):
     torch = ctx.torch
     actual = torch.__version__
     want = ctx.expect.torch if ctx.expect else None
+    label = promise.local_without_index(ctx.expect.promise) if ctx.expect else None
+    if label:
+        return Result(
+            name="torch",
+            status=FAIL,
+            summary="%s asks PyPI for torch%s, a local version (+%s) that pypi.org does not host, and names no PyTorch "
+            'index: pixi cannot resolve it ("there is no version of torch%s")'
+            % (ctx.expect.describe(), want, label, want),
+            expected="torch%s from https://download.pytorch.org/whl/%s" % (want, label),
+            actual=actual,
+            hint="add the PyTorch index to the workspace: `[pypi-options] extra-index-urls = "
+            '["https://download.pytorch.org/whl/%s"]` (pyproject.toml: `[tool.pixi.pypi-options]`), or give torch '
+            'its own: `torch = { version = "%s", index = "https://download.pytorch.org/whl/%s" }`; then `pixi install`'
+            % (label, want, label),
+            data={"fact": "torch%s with indexes %s" % (want, ", ".join(ctx.expect.ws.pypi_indexes(ctx.expect.env)))},
+        )
     if want and not spec_matches(release(actual), want):
         return Result(
             name="torch",

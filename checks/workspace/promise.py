@@ -56,6 +56,21 @@ def index_flavour(url):
     return channels.tag_flavour(match.group(1)) if match else (None, None)
 
 
+def local_without_index(promise):
+    """Return the local version label (`cu121`) when a PyPI torch spec pins a local version (`==2.5.1+cu121`) that
+    the environment's indexes cannot serve, else None: PyPI does not host local versions (PEP 440, "Local version
+    identifiers": they "SHOULD NOT be used when publishing upstream projects to a public index server"; pypi.org
+    refuses their upload), so only a PyTorch wheel index (download.pytorch.org/whl/<label>: the torch promise's
+    `index`) has them, given per package (`index = ...`) or by [pypi-options] `index-url` / `extra-index-urls`
+    (features_ext.rs@v0.77.0:367-390)."""
+    if promise.kind != "pypi" or not promise.torch:
+        return None
+    found = re.search(r"\+([A-Za-z0-9.]+)", promise.torch)
+    if not found or index_flavour(promise.index)[0]:
+        return None
+    return found.group(1)
+
+
 def pypi_promise(ws, env_name, platform, pypi=None, direct=True):
     """Return the Promise of a PyPI torch in an environment: from its own `index`, else the first PyTorch wheel
     index among the environment's indexes, else PyPI's default wheel for the platform. Reads the environment's

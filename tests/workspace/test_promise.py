@@ -232,3 +232,27 @@ def test_lists_for_nox_and_ci_follow_the_model(tmp_path):
     jobs = {(j["environment"], j["platform"]): j["cuda"] for j in ci_matrix.matrices(ws)["verify"]}
     assert jobs[("sys", "linux-64-cuda-12")] == "12" and jobs[("wheels", "osx-arm64")] == ""
     assert not any(env == "docs" for env, _ in jobs)
+
+
+@pytest.mark.parametrize(
+    ("pypi", "label"),
+    [
+        # prefix-dev/pixi#2398: "there is no version of torch==2.5.1+cu121" without the PyTorch index
+        ('[pypi-dependencies]\ntorch = { version = "==2.5.1+cu121" }\n', "cu121"),
+        # the same pin with the index, per package or through [pypi-options]: resolvable
+        (
+            '[pypi-dependencies]\ntorch = { version = "==2.5.1+cu121", '
+            'index = "https://download.pytorch.org/whl/cu121" }\n',
+            None,
+        ),
+        (
+            '[pypi-options]\nextra-index-urls = ["https://download.pytorch.org/whl/cu121"]\n'
+            '[pypi-dependencies]\ntorch = "==2.5.1+cu121"\n',
+            None,
+        ),
+        ('[pypi-dependencies]\ntorch = "==2.5.1"\n', None),  # a public version: PyPI has it
+    ],
+)
+def test_a_local_version_from_pypi_needs_a_pytorch_index(promised, pypi, label):
+    """PEP 440's local versions are not on pypi.org; only a PyTorch wheel index serves `+cu121`."""
+    assert promise.local_without_index(promised(HEAD % '["linux-64"]' + pypi, platform="linux-64")) == label
