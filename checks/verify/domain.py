@@ -81,6 +81,18 @@ def _smoke(name):
             raise RuntimeError("torchaudio Spectrogram gave shape %s" % (tuple(spec.shape),))
 
 
+def _shadowing(name):
+    """True when the copy of `name` Python imports shadows the environment's own (the provenance line's verdict,
+    checks/machine/provenance.py): its import failure is that copy's, and this line keeps its pairing verdict."""
+    package = provenance.package(name)
+    copy = package.imported
+    return (
+        copy is not None
+        and copy.origin != provenance.ENVIRONMENT
+        and any(c.origin == provenance.ENVIRONMENT for c in package.others)
+    )
+
+
 def _import_failure(name):
     """The exception `import name` raises in this process, or None when it imports."""
     try:
@@ -183,7 +195,7 @@ def check_domain(ctx, name):
         if problem:
             status, why, wanted = (problem + (None,))[:3]
             expected = "%s's build and a release paired with torch %s" % (name, ctx.torch.__version__)
-            failed = _import_failure(name) if status == FAIL and not ctx.quick else None
+            failed = _import_failure(name) if status == FAIL and not ctx.quick and not _shadowing(name) else None
             if failed is not None:
                 # the import's own failure is what users meet; the parent judges it (its cause may be another
                 # package's release), and the pairing stays on the line as the `actual`
