@@ -272,6 +272,29 @@ def sigterm_reason(launcher):
     return "stopped by SIGTERM (%s)" % SIGTERM_FROM.get(launcher, "sent from outside the job: kill, a scheduler")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>: the signal this process gets when its parent exits (prctl(2))
+
+
+def die_with_launcher(launcher, getppid=os.getppid):
+    """Linux, under torchrun: ask the kernel to send this rank SIGTERM when torchrun exits, however it ends (a SIGKILL
+    it cannot pass on, a crash, a caller's timeout), so that a rank never outlives its launcher waiting on peers that
+    are gone (prctl(2), PR_SET_PDEATHSIG; torchrun starts each rank from its agent's main thread). Returns True when
+    it was set; a launcher already gone (the rank re-parented to init) gets the signal at once."""
+    if launcher != "torchrun" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if getppid() == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True
+
+
 def watch_sigterm(session):
     """Turn SIGTERM (torchrun stops every rank when one fails) into a FAIL naming the ranks, even mid-collective."""
     why = sigterm_reason(session.launch["launcher"])
@@ -284,3 +307,4 @@ def watch_sigterm(session):
         session.end(session.phase, why)
 
     threading.Thread(target=wait, name="dist-sigterm", daemon=True).start()
+    die_with_launcher(session.launch["launcher"])

@@ -323,6 +323,53 @@ def test_two_processes_under_torchrun_pass_and_measure(repo_root, tmp_path, repo
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+def _group_members(pgid):
+    """The pids of the live processes in process group `pgid` (Linux /proc: stat's fifth field)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux's")
+def test_ranks_do_not_outlive_a_killed_torchrun(repo_root, tmp_path):
+    """torchrun killed with SIGKILL (a caller's timeout) cannot stop its ranks; each rank asked the kernel for SIGTERM
+    when its launcher exits (world.die_with_launcher), so none is left waiting on the others."""
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2"]
+    launcher += ["--master-addr", "127.0.0.1", "--master-port", free_port(), "--monitor-interval", "0.2"]
+    command = launcher + ["-m"] + checks_dist("--json", str(tmp_path / "r.json"))[2:]
+    proc = subprocess.Popen(
+        command,
+        cwd=str(repo_root),
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_group_members(proc.pid)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert len(_group_members(proc.pid)) >= 3, "the ranks did not start"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 60
+        while _group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group_members(proc.pid) == []
+    finally:
+        for pid in _group_members(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 class Ranks:
     """Ranks 0 and 1 of a world started by hand (RANK/WORLD_SIZE/MASTER_*); rank 0's stdout read line by line."""
 
