@@ -111,6 +111,10 @@ def test_a_full_run_imports_an_unpaired_library_and_hands_its_failure_to_the_par
     # the same failure's class, from a module every Python has (Pillow itself need not be installed for this test)
     (package / "__init__.py").write_text("from os import PILLOW_VERSION_REMOVED_IN_PILLOW_7\n")
     monkeypatch.delitem(__import__("sys").modules, "torchvision", raising=False)
+    monkeypatch.setattr(domain, "_shadowing", lambda name: True)  # a copy over the environment's own: not imported
+    shadowing = domain.check_domain(ctx(torch(), quick=False), "torchvision")
+    assert shadowing.summary == "torchvision 0.4.2 requires torch ==1.3.1, not 2.0.1"
+    monkeypatch.setattr(domain, "_shadowing", lambda name: False)  # the environment's own copy
     result = domain.check_domain(ctx(torch(), quick=False), "torchvision")
     assert result.status == FAIL and result.summary.startswith("import torchvision fails: ")
     assert result.actual == "torchvision 0.4.2 requires torch ==1.3.1, not 2.0.1"
