@@ -964,3 +964,37 @@ def healthy_system(**changes):
         resolve_error=None,
     )
     return dataclasses.replace(base, **changes)
+
+
+def children(pid):
+    """Return the pids of the live processes whose parent is `pid` (read from /proc: stat's fourth field)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def shared_library(out, needs=()):
+    """Build a real ELF shared library at `out` (a Path) with gcc whose DT_NEEDED names `needs` (each linked from a
+    stub built beside it, then removed, as a plug-in whose library the system lacks); return `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = out.parent / "plugin.c"
+    source.write_text("int plugin(void) { return 1; }\n")
+    stubs = []
+    for soname in needs:
+        stub = out.parent / soname
+        subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname," + soname, "-o", str(stub), str(source)], check=True)
+        stubs.append(stub)
+    flags = ["-Wl,--no-as-needed"] + [str(s) for s in stubs]
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(source)] + flags, check=True)
+    for stub in stubs:
+        stub.unlink()
+    source.unlink()
+    return out

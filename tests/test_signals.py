@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 
+import fakes
 import pytest
 
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG are Linux's")
@@ -92,21 +93,6 @@ class Run:
         return code, "".join(self.out), "".join(self.err), doc
 
 
-def children(pid):
-    """Return the pids of the live processes whose parent is `pid` (read from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry))
-    return found
-
-
 def pending(pid):
     """Return the signals pending for the whole process `pid` (ShdPnd of /proc/PID/status) as a set of numbers."""
     with open("/proc/%d/status" % pid) as handle:
@@ -148,7 +134,7 @@ def worker_of(run):
     """Return the pid of verify's worker (the parent's child started with --worker)."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        for pid in children(run.pid):
+        for pid in fakes.children(run.pid):
             try:
                 with open("/proc/%d/cmdline" % pid, "rb") as handle:
                     if b"--worker" in handle.read():
@@ -233,9 +219,9 @@ def test_a_probe_s_command_dies_with_its_parent_even_on_sigkill(repo_root, tmp_p
     )
     assert parent.stdout.readline().strip() == "ready"
     deadline = time.monotonic() + WAIT
-    while not children(parent.pid) and time.monotonic() < deadline:
+    while not fakes.children(parent.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    (sleeper,) = children(parent.pid)
+    (sleeper,) = fakes.children(parent.pid)
     try:
         parent.kill()
         parent.wait(WAIT)
@@ -253,7 +239,7 @@ def test_dist_s_launcher_forwards_sigterm_to_its_ranks(repo_root, tmp_path):
     pytest.importorskip("torch", reason="dist needs torch")
     run = Run(["dist", "--nproc", "2", "--device", "cpu"], repo_root, tmp_path)
     run.wait_for(r"^PASS init")
-    ranks = children(run.pid)
+    ranks = fakes.children(run.pid)
     assert len(ranks) == 2
     os.kill(run.pid, signal.SIGTERM)
     code, out, err, _ = run.finish()
@@ -271,7 +257,7 @@ def test_dist_s_ranks_get_sigterm_when_the_launcher_is_killed(repo_root, tmp_pat
     pytest.importorskip("torch", reason="dist needs torch")
     run = Run(["dist", "--nproc", "2", "--device", "cpu"], repo_root, tmp_path)
     run.wait_for(r"^PASS init")
-    ranks = children(run.pid)
+    ranks = fakes.children(run.pid)
     assert len(ranks) == 2
     try:
         stopped(ranks)

@@ -2,9 +2,9 @@
 plug-ins' files (real ELF files built by gcc, as tests/machine/test_media.py builds them)."""
 
 import shutil
-import subprocess
 import sys
 
+import fakes
 import pytest
 from diagnosis_facts import facts_for, site
 
@@ -15,25 +15,6 @@ BUILD = pytest.mark.skipif(
 )
 
 
-def plugin(out, needs=()):
-    """A shared library at `out` whose DT_NEEDED names `needs` (linked from stubs that are then removed)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = out.parent / "plugin.c"
-    source.write_text("int plugin(void) { return 1; }\n")
-    stubs = []
-    for soname in needs:
-        stub = out.parent / soname
-        subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname," + soname, "-o", str(stub), str(source)], check=True)
-        stubs.append(stub)
-    subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-o", str(out), str(source), "-Wl,--no-as-needed"] + [str(s) for s in stubs],
-        check=True,
-    )
-    for stub in stubs:
-        stub.unlink()
-    source.unlink()
-
-
 @BUILD
 def test_torchaudio_without_a_usable_backend(tmp_path, monkeypatch):
     """torchaudio 2.5's dispatcher (_backend/utils.py) with no soundfile and plug-ins lacking libsox / FFmpeg."""
@@ -42,7 +23,7 @@ def test_torchaudio_without_a_usable_backend(tmp_path, monkeypatch):
     (packages / "torchaudio").mkdir()
     (packages / "torchaudio" / "__init__.py").write_text("")
     (packages / "torchaudio" / "version.py").write_text("__version__ = '2.5.1'\n")
-    plugin(packages / "torchaudio" / "lib" / "libtorchaudio_sox.so", ["libsox.so"])
+    fakes.shared_library(packages / "torchaudio" / "lib" / "libtorchaudio_sox.so", ["libsox.so"])
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
     cause = diagnosis.explain(
         "RuntimeError: Couldn't find appropriate backend to handle uri speech.wav and format None.",
@@ -60,7 +41,7 @@ def test_torchvision_s_image_extension_lacking_libjpeg(tmp_path, monkeypatch):
     prefix, packages = site(tmp_path)
     (packages / "torchvision").mkdir()
     (packages / "torchvision" / "__init__.py").write_text("")
-    plugin(packages / "torchvision" / "image.so", ["libjpeg.so.8"])
+    fakes.shared_library(packages / "torchvision" / "image.so", ["libjpeg.so.8"])
     cause = diagnosis.explain(
         "UserWarning: Failed to load image Python extension: libjpeg.so.8: cannot open shared object file\n"
         "RuntimeError: No such operator image::decode_jpeg",

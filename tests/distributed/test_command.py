@@ -13,6 +13,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import fakes
 import pytest
 
 from checks import runner
@@ -323,22 +324,6 @@ def test_two_processes_under_torchrun_pass_and_measure(repo_root, tmp_path, repo
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def _children(pid):
-    """The pids of the live processes whose parent is `pid` (Linux /proc: stat's fourth field)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry))
-    return found
-
-
 def _alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as handle:
@@ -363,7 +348,7 @@ def test_ranks_do_not_outlive_a_killed_torchrun(repo_root, tmp_path):
     try:
         deadline = time.monotonic() + 120
         while len(ranks) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            ranks = [p for p in _children(proc.pid)]
+            ranks = fakes.children(proc.pid)
             time.sleep(0.05)
         assert len(ranks) >= 2, "the ranks did not start"
         time.sleep(1.0)

@@ -2,9 +2,9 @@
 files, with real ELF plug-ins built by gcc whose DT_NEEDED names the libraries the real wheels' plug-ins need."""
 
 import shutil
-import subprocess
 import sys
 
+import fakes
 import pytest
 
 from checks.machine import media
@@ -12,25 +12,6 @@ from checks.machine import media
 needs_gcc = pytest.mark.skipif(
     not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
 )
-
-
-def shared_library(out, needs=()):
-    """Build a real ELF shared library at `out` whose DT_NEEDED names `needs` (each linked from a stub built beside
-    it, then removed, as a plug-in whose library the system lacks)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = out.parent / "plugin.c"
-    source.write_text("int plugin(void) { return 1; }\n")
-    stubs = []
-    for soname in needs:
-        stub = out.parent / soname
-        subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname," + soname, "-o", str(stub), str(source)], check=True)
-        stubs.append(stub)
-    flags = ["-Wl,--no-as-needed"] + [str(s) for s in stubs]
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(source)] + flags, check=True)
-    for stub in stubs:
-        stub.unlink()
-    source.unlink()
-    return out
 
 
 def no_soundfile(name):
@@ -42,8 +23,8 @@ def test_torchaudio_2_5_whose_plugins_lack_their_libraries_and_no_soundfile_warn
     """torchaudio 2.1-2.8: the SoX plug-in needs libsox.so, torio's FFmpeg 6 plug-in libavutil.so.58 (the DT_NEEDED
     of the 2.5.1 wheel's lib/libtorchaudio_sox.so and torio/lib/libtorio_ffmpeg6.so)."""
     monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
-    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so", ["libsox.so"])
-    shared_library(tmp_path / "torio" / "lib" / "libtorio_ffmpeg6.so", ["libavutil.so.58", "libavcodec.so.60"])
+    fakes.shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so", ["libsox.so"])
+    fakes.shared_library(tmp_path / "torio" / "lib" / "libtorio_ffmpeg6.so", ["libavutil.so.58", "libavcodec.so.60"])
     audio = media.audio_io("2.5.1", str(tmp_path / "torchaudio"), find_spec=no_soundfile)
     assert audio.present == ("sox", "ffmpeg") and audio.usable == ()
     assert audio.missing == (("libsox.so", "libtorchaudio_sox.so"), ("libavutil.so.58", "libtorio_ffmpeg6.so"))
@@ -54,7 +35,8 @@ def test_torchaudio_2_5_whose_plugins_lack_their_libraries_and_no_soundfile_warn
 
 @needs_gcc
 def test_a_plugin_whose_library_resolves_or_soundfile_is_enough(tmp_path, monkeypatch):
-    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so")  # 2.0's: SoX linked in, nothing needed
+    # torchaudio 2.0's SoX plug-in: SoX linked in, nothing needed
+    fakes.shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so")
     assert media.audio_io("2.0.2", str(tmp_path / "torchaudio"), find_spec=no_soundfile).problem() is None
     empty = tmp_path / "bare" / "torchaudio"
     empty.mkdir(parents=True)
@@ -79,11 +61,11 @@ def test_torchvision_s_image_extension_lacking_a_library_is_named(tmp_path, monk
     monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
     torch_lib = tmp_path / "torch" / "lib"
     torch_lib.mkdir(parents=True)
-    shared_library(tmp_path / "torchvision" / "image.so", ["libjpeg.so.8", "libc10.so"])
+    fakes.shared_library(tmp_path / "torchvision" / "image.so", ["libjpeg.so.8", "libc10.so"])
     (torch_lib / "libc10.so").write_bytes(b"")  # loaded with torch: not looked for
     assert media.image_extension_lacks(str(tmp_path / "torchvision"), str(torch_lib)) == ("libjpeg.so.8",)
     healthy = tmp_path / "ok" / "torchvision"
-    shared_library(healthy / "image.so", ["libc10.so"])
+    fakes.shared_library(healthy / "image.so", ["libc10.so"])
     assert media.image_extension_lacks(str(healthy), str(torch_lib)) == ()
     assert media.image_extension_lacks(str(tmp_path / "absent"), str(torch_lib)) == ()
 
@@ -94,8 +76,8 @@ def test_notes_name_the_soundfile_backend_and_torchaudio_io_s_ffmpeg(tmp_path, m
     if not sys.platform.startswith("linux") or shutil.which("gcc") is None:
         pytest.skip("needs Linux and gcc to build ELF files")
     monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
-    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so")
-    shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_ffmpeg.so", ["libavutil.so.56"])
+    fakes.shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_sox.so")
+    fakes.shared_library(tmp_path / "torchaudio" / "lib" / "libtorchaudio_ffmpeg.so", ["libavutil.so.56"])
     audio = media.audio_io("2.0.2", str(tmp_path / "torchaudio"), find_spec=no_soundfile)
     assert audio.problem() is None and audio.streaming is False and audio.streaming_lacks == ("libavutil.so.56",)
     notes = audio.notes()
