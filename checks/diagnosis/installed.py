@@ -18,6 +18,7 @@ from checks.diagnosis.model import (
     TORCH_INDEX_LABEL,
     Cause,
     component,
+    raising_package,
 )
 from checks.machine import distributions, interpreter, provenance, requirements
 
@@ -110,12 +111,7 @@ def by_missing_module(parts, facts):
     if parts.missing_module and "." in parts.missing_module and _importable(module):
         return None  # the package is there, a submodule is not: another rule's case (a release mismatch)
     distribution = DISTRIBUTION_OF.get(module, module)
-    importer = None
-    for path in reversed(FRAME.findall(parts.text)):
-        found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
-        if found and found.group(1) != module:
-            importer = found.group(1)
-            break
+    importer = raising_package(parts.text, skip=(module,))
     declared = None
     if importer == "torch":
         owned = [r for r in facts.requirements.items if r.owner.split()[0] in ("torch", "pytorch")]

@@ -158,6 +158,16 @@ REMEDY = re.compile(
 )
 
 
+def raising_package(text, skip=()):
+    """The installed package of the innermost traceback frame (the top folder under a site-packages or
+    dist-packages) not in `skip`, or None when the frames name none."""
+    for path in reversed(FRAME.findall(text or "")):
+        found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
+        if found and found.group(1) not in skip:
+            return found.group(1)
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Facts:
     """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/machine/provenance.py),

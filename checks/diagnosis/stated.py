@@ -10,7 +10,7 @@ blamed.
 import re
 import sys
 
-from checks.diagnosis.model import FRAME, Cause
+from checks.diagnosis.model import Cause, raising_package
 from checks.machine import provenance as provenance_facts
 
 NAMES = r"(?P<name>torch|pytorch|torchvision|torchaudio|python)"
@@ -76,16 +76,6 @@ def statements(text):
     return [(name, version) for _, name, version in sorted(found)]
 
 
-def _raiser(text):
-    """The installed package whose code raised: the top folder under site-packages of the innermost traceback frame
-    outside torch, None when the frames name none."""
-    for path in reversed(FRAME.findall(text)):
-        found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
-        if found and found.group(1) not in ("torch", "torchvision", "torchaudio"):
-            return found.group(1)
-    return None
-
-
 def by_stated(parts, facts):
     """Rule 4g (the module docstring): the first stated lower bound the installed release does not meet."""
     from checks.machine import requirements
@@ -98,7 +88,7 @@ def by_stated(parts, facts):
         have = _installed(name, facts, distributions)
         if not have or _numbers(have) >= _numbers(needed):
             continue
-        raiser = _raiser(parts.text)
+        raiser = raising_package(parts.text, skip=("torch", "torchvision", "torchaudio"))
         if name == "python":
             fix = "run it with Python %s or newer (an environment whose python is >= %s)" % (needed, needed)
         else:
