@@ -45,6 +45,8 @@ explains the failure decides it, and the verdict names that fact:
 3e. a device index beyond what CUDA enumerated while CUDA_VISIBLE_DEVICES names several MIG instances (a CUDA
    process enumerates one MIG instance only);
 3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
+3i. torch's warning that its build has no kernels for a GPU, judged by the GPU's compute capability and the
+   build's architectures it quotes: older than all of them, or newer than its CUDA can compile for (gpu.py);
 3h. Triton's link step finds no libcuda.so, judged by where the driver's libcuda.so.1 is (triton.py);
 3g. a variable set to a value its reader rejects (checks/machine/variables.py: the reader's documented grammar, or
    the installed torch's own lists), when the failure names it or carries its reader's message about it;
@@ -76,7 +78,7 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
-gpu.py (3b, 3e), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain),
+gpu.py (3b, 3e, 3f, 3i), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain),
 jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order
 they are tried in (explain) and gather().
 
@@ -101,7 +103,7 @@ from checks.diagnosis.environment import (
     by_user,
     by_variable,
 )
-from checks.diagnosis.gpu import by_gpu_access, by_gpu_memory, by_mig, cuda_init_class
+from checks.diagnosis.gpu import by_gpu_access, by_gpu_arch, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import (
     by_build_isolation,
     by_elsewhere,
@@ -143,6 +145,9 @@ __all__ = [
     "judge",
     "parse",
 ]
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # ECMA-48 control sequences: SGR colours, erase line
 
 
 def by_table(parts, text, facts):
@@ -291,6 +296,7 @@ def explain(text, facts):
     surest fix, so it precedes the pair judgement (2b), which applies when declarations are met; 2b precedes the
     library, loader, variable and system rules (3-4), which concern native libraries and the OS, not a Python name,
     and the table (5), whose "No module named" row is generic."""
+    text = ANSI_ESCAPE.sub("", text or "")  # a terminal's colours (torch 2.6's weights_only message has them)
     parts = parse(text)
     rules = (
         ("build-isolation", lambda: by_build_isolation(parts, facts)),
@@ -318,6 +324,7 @@ def explain(text, facts):
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
+        ("gpu-arch", lambda: by_gpu_arch(parts, facts)),
         ("triton-libcuda", lambda: by_triton_libcuda(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
         ("memory-limit", lambda: by_memory_limit(parts, facts)),
