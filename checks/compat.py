@@ -455,3 +455,73 @@ def arch_support(capability, arch_list):
     if usable_ptx:
         return "ptx", "compute_%d%d" % max(usable_ptx)
     return "none", None
+
+
+def older_gpu_fix(capability):
+    """The fix for a GPU older than a build's oldest architecture: the newest official release with kernels for it
+    (newest_official_build), else building from source with TORCH_CUDA_ARCH_LIST for a CUDA that can still
+    build it (ARCH_CUDA), the driver branch the GPU ends at (last_driver_branch), or the CPU."""
+    sm = "sm_%d%d" % tuple(capability)
+    number = "%d.%d" % tuple(capability)
+    span = ARCH_CUDA.get(tuple(capability))
+    end = last_driver_branch(capability)
+    cuda_ceiling = span[1] if span else None
+    if end is not None and end.newest_cuda:
+        words = "CUDA %s or older (this %s GPU's last driver branch, R%s, runs up to CUDA %s)" % (
+            end.newest_cuda,
+            end.architecture,
+            end.branch,
+            end.newest_cuda,
+        )
+    elif cuda_ceiling:
+        words = "a CUDA older than %s (the last that can build %s)" % (cuda_ceiling, sm)
+    else:
+        words = "a CUDA that can build %s" % sm
+    source = "build PyTorch from source with TORCH_CUDA_ARCH_LIST=%s and %s" % (number, words)
+    official = newest_official_build(capability)
+    if official is None:
+        return "no official PyTorch build has %s kernels: %s, or run on the CPU" % (sm, source)
+    python = " under Python %s or older (its wheels stop there)" % official.python[1] if official.python else ""
+    newest = "the newest official release" + (" known here" if official.newest_known else "")
+    return "%s with %s kernels is torch %s (CUDA %s build%s): install it%s, or %s, or run on the CPU" % (
+        newest,
+        sm,
+        official.release,
+        "/".join(official.cuda),
+        "s" if len(official.cuda) > 1 else "",
+        python,
+        source,
+    )
+
+
+def newer_gpu_fix(capability, torch_version=None):
+    """The fix for a GPU newer than every architecture a build has: the first CUDA that can build its kernels
+    (ARCH_CUDA); the installed release's wheel of that CUDA or a newer one where it has one (`torch_version`), else
+    the first torch release with such a wheel (WHEEL_CUDA); its wheel index; the driver that CUDA needs (MIN_DRIVER)."""
+    sm = "sm_%d%d" % tuple(capability)
+    span = ARCH_CUDA.get(tuple(capability))
+    if span is None:
+        return "install a torch build whose arch list has %s (a newer CUDA build)" % sm
+    builds = sorted(
+        (release, min((c for c in cudas if version_key(c) >= version_key(span[0])), key=version_key))
+        for release, cudas in WHEEL_CUDA.items()
+        if any(version_key(c) >= version_key(span[0]) for c in cudas)
+    )
+    if not builds:
+        return "install a torch build for CUDA %s or newer, whose arch list has %s" % (span[0], sm)
+    installed = minor_key(torch_version) if torch_version else None
+    same = [b for b in builds if b[0] == installed]
+    (major, minor), build = (same or builds)[0]
+    driver = MIN_DRIVER.get(build)
+    return (
+        "install %s built for CUDA %s, which has %s kernels: `python -m pip install %s --index-url "
+        "https://download.pytorch.org/whl/%s` (with the torchvision and torchaudio of that index)%s"
+        % (
+            "torch %s's wheel" % torch_version.split("+")[0] if same else "torch %d.%d or newer" % (major, minor),
+            build,
+            sm,
+            '"torch==%s"' % torch_version.split("+")[0] if same else "-U torch",
+            cuda_tag(build),
+            "; it needs NVIDIA driver %s or newer" % driver[0] if driver else "",
+        )
+    )

@@ -11,11 +11,24 @@ finding central directory" (caffe2/serialize/inline_container.cc) when the file 
 
 The file is read when the failure names it (its path ends in a checkpoint suffix); else the first byte pickle
 quotes decides, as those bytes are the start of the same kinds of file.
+
+Two failures of loading a file that torch read whole are judged by what their own text lists:
+- load_state_dict's "Error(s) in loading state_dict for M: Missing key(s) ... Unexpected key(s) ..." (torch/nn/
+  modules/module.py): when the two lists are the same names but for one prefix, the checkpoint was saved from a
+  wrapped model and loaded into the bare one, or the other way round. The wrappers' prefixes are their attribute
+  names: `module.` (torch.nn.DataParallel and DistributedDataParallel keep the model as `self.module`) and
+  `_orig_mod.` (torch.compile's OptimizedModule keeps it as `self._orig_mod`). Its "size mismatch for P: copying a
+  param with shape A from checkpoint, the shape in current model is B" means the model was built with another
+  configuration than the one saved (the checkpoint's shape is the fact).
+- torch.load's "Weights only load failed" (torch/serialization.py): from torch 2.6 torch.load defaults to
+  weights_only=True (PyTorch 2.6 release notes), and the unpickler refuses any global not allow-listed, which its
+  message names ("Unsupported global: GLOBAL numpy.core.multiarray.scalar").
 """
 
 import os
 import re
 
+from checks.compat import version_key
 from checks.diagnosis.model import PATH, Cause
 
 READER = re.compile(r"PytorchStreamReader failed reading zip archive|invalid load key, '(.{1,4})'")
@@ -71,8 +84,92 @@ MEANINGS = {
 BYTE_KINDS = {"v": "lfs", "<": "html"}
 
 
+STATE_DICT = re.compile(r"Error\(s\) in loading state_dict for (\w+)")
+KEYS = re.compile(r"(Missing|Unexpected) key\(s\) in state_dict: ((?:\"[^\"\n]*\"(?:, )?)+)")
+SIZE_MISMATCH = re.compile(
+    r"size mismatch for ([\w.]+): copying a param with shape (torch\.Size\(\[[\d, ]*\]\)) from checkpoint, the "
+    r"shape in current model is (torch\.Size\(\[[\d, ]*\]\))"
+)
+WRAPPERS = {"module.": "torch.nn.DataParallel or DistributedDataParallel", "_orig_mod.": "torch.compile"}
+WEIGHTS_ONLY = re.compile(r"Weights only load failed")
+UNSUPPORTED_GLOBAL = re.compile(r"Unsupported (?:global: GLOBAL|class) ([\w.]+)")  # 2.4+; 2.0 to 2.3
+
+
+def _prefix(extra, lacking):
+    """Return the wrapper prefix that turns every key of `lacking` into one of `extra`, or None."""
+    for prefix in WRAPPERS:
+        if extra and all(k.startswith(prefix) for k in extra) and {k[len(prefix) :] for k in extra} >= set(lacking):
+            return prefix
+    return None
+
+
+def by_state_dict(parts):
+    """load_state_dict's key and shape errors, judged by the keys and shapes its message lists (module docstring)."""
+    found = STATE_DICT.search(parts.text)
+    if found is None:
+        return None
+    model = found.group(1)
+    keys = {kind: re.findall(r'"([^"]*)"', listed) for kind, listed in KEYS.findall(parts.text)}
+    missing, unexpected = keys.get("Missing", []), keys.get("Unexpected", [])
+    saved = _prefix(unexpected, missing)
+    if saved is not None:
+        return Cause(
+            meaning="the checkpoint was saved from a model wrapped by %s: its keys carry the prefix %r (%s), which "
+            "the bare %s being loaded does not have" % (WRAPPERS[saved], saved, unexpected[0], model),
+            fix="strip the prefix before loading: `state = {k.removeprefix(%r): v for k, v in state.items()}` "
+            "(and save the unwrapped model's state_dict: `model.%s.state_dict()`)" % (saved, saved.rstrip(".")),
+            fact="every unexpected key is a missing key with the prefix %r" % saved,
+        )
+    wrapped = _prefix(missing, unexpected)
+    if wrapped is not None:
+        return Cause(
+            meaning="the checkpoint was saved from the bare model and is loaded into one wrapped by %s: the model's "
+            "keys carry the prefix %r (%s), the checkpoint's do not" % (WRAPPERS[wrapped], wrapped, missing[0]),
+            fix="load it into the wrapped model's own module: `model.%s.load_state_dict(state)` (or before wrapping)"
+            % wrapped.rstrip("."),
+            fact="every missing key is an unexpected key with the prefix %r" % wrapped,
+        )
+    shape = SIZE_MISMATCH.search(parts.text)
+    if shape is not None:
+        name, saved_shape, current = shape.groups()
+        return Cause(
+            meaning="the checkpoint's %s has shape %s and this %s's has %s: the model was built with another "
+            "configuration than the one saved (a different number of classes, vocabulary or width)"
+            % (name, saved_shape, model, current),
+            fix="build the model with the checkpoint's configuration; to reuse it for another head, drop the "
+            "mismatched entries from the state dict and load with `strict=False`",
+            fact="%s: %s in the checkpoint, %s in the model" % (name, saved_shape, current),
+        )
+    return None
+
+
+def by_weights_only(parts, facts):
+    """torch.load refused a global under weights_only=True (module docstring); the installed torch's release says
+    whether that is torch 2.6's new default."""
+    if WEIGHTS_ONLY.search(parts.text) is None:
+        return None
+    name = UNSUPPORTED_GLOBAL.search(parts.text)
+    torch = facts.provenance.packages.get("torch")
+    version = torch.imported.version if torch is not None and torch.imported is not None else None
+    default = version is not None and version_key(version) >= version_key("2.6")
+    what = "a global torch does not allow-list by default (%s)" % name.group(1) if name else "a non-tensor object"
+    short = name.group(1).rsplit(".", 1)[-1] if name else "THE_CLASS"
+    allow = version is None or version_key(version) >= version_key("2.4")  # add_safe_globals: torch 2.4+
+    return Cause(
+        meaning="torch.load read the file with weights_only=True%s, and the checkpoint holds %s"
+        % (" (the default from torch 2.6; this is torch %s)" % version if default else "", what),
+        fix="if you trust the file's source: `torch.load(path, weights_only=False)`"
+        + ("; else allow-list that global: `torch.serialization.add_safe_globals([%s])` before loading" % short)
+        * allow,
+        fact="torch %s; %s" % (version or "?", "unsupported global %s" % name.group(1) if name else "weights_only"),
+    )
+
+
 def by_checkpoint(parts, facts):
     """Rule 4h (the module docstring)."""
+    judged = by_state_dict(parts) or by_weights_only(parts, facts)
+    if judged is not None:
+        return judged
     found = READER.search(parts.text)
     if found is None:
         return None

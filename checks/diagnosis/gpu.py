@@ -5,6 +5,7 @@ another version than the kernel module), and a device index beyond the one MIG i
 import os
 import re
 
+from checks import compat
 from checks.diagnosis.model import Cause
 from checks.machine import gpu_access
 from checks.machine import system as system_rules
@@ -348,4 +349,58 @@ def by_gpu_memory(parts, facts):
         fix="make it fit: a smaller batch, mixed precision (torch.autocast), activation checkpointing, or a GPU with "
         "more memory" + ("; torch's own advice: %s" % remedy.group(1) if remedy else ""),
         fact=fact,
+    )
+
+
+# torch's warnings for a GPU the build has no kernels for (torch/cuda/__init__.py): 2.0 to 2.x `NAME with CUDA
+# capability sm_120 is not compatible with the current PyTorch installation. The current PyTorch install supports
+# CUDA capabilities sm_50 ... sm_90.`; 2.0's `Found GPU0 NAME which is of cuda capability 3.0. PyTorch no longer
+# supports this GPU because it is too old. The minimum cuda capability supported by this library is 3.7.`; newer
+# releases' `Found GPU0 NAME which is of compute capability (CC) 12.0.` with a list `- 9.0 which supports hardware CC`.
+ARCH_WARNINGS = (
+    re.compile(r"with CUDA capability sm_(\d+) is not compatible with the current PyTorch installation"),
+    re.compile(r"which is of (?:cuda|compute) capability (?:\(CC\) )?(\d+\.\d+)"),
+)
+BUILD_ARCHES = re.compile(r"supports CUDA capabilities ((?:(?:sm|compute)_\d+[af]?\s*)+)")
+BUILD_MINIMUM = re.compile(r"minimum cuda capability supported by this library is (\d+\.\d+)")
+BUILD_CC_LIST = re.compile(r"^\s*- (\d+\.\d+) which supports", re.M)
+
+
+def by_gpu_arch(parts, facts):
+    """Rule 3i: torch's own warning that the build has no kernels for a GPU, judged by the GPU's compute capability
+    and the build's architectures that it quotes: a GPU older than all of them needs an older release or a source
+    build (compat.older_gpu_fix), a newer one a build of a CUDA that can compile for it (compat.newer_gpu_fix)."""
+    capability = None
+    for pattern in ARCH_WARNINGS:
+        found = pattern.search(parts.text)
+        if found:
+            value = found.group(1)
+            capability = compat.arch_capability("sm_" + value.replace(".", ""))
+            break
+    if capability is None:
+        return None
+    listed = BUILD_ARCHES.search(parts.text)
+    caps = [compat.arch_capability(a) for a in listed.group(1).split()] if listed else []
+    caps += [compat.arch_capability("sm_" + v.replace(".", "")) for v in BUILD_CC_LIST.findall(parts.text)]
+    minimum = BUILD_MINIMUM.search(parts.text)
+    if minimum:
+        caps.append(compat.arch_capability("sm_" + minimum.group(1).replace(".", "")))
+    caps = sorted(c for c in caps if c is not None)
+    sm = "sm_%d%d" % capability
+    torch = facts.provenance.packages.get("torch")
+    version = torch.imported.version if torch is not None and torch.imported is not None else None
+    built = "its oldest, sm_%d%d" % caps[0] if caps else "its architectures"
+    if caps and capability < caps[0]:
+        return Cause(
+            meaning="this GPU (%s) is older than every architecture this torch build has kernels for (%s): no "
+            "newer torch will run on it" % (sm, built),
+            fix=compat.older_gpu_fix(capability),
+            fact="GPU %s; build's oldest sm_%d%d" % (sm, caps[0][0], caps[0][1]),
+        )
+    newest = " (its newest: sm_%d%d)" % caps[-1] if caps else ""
+    return Cause(
+        meaning="this torch build has no kernels for this GPU's architecture %s%s: the GPU is newer than the build's "
+        "CUDA can compile for" % (sm, newest),
+        fix=compat.newer_gpu_fix(capability, version),
+        fact="GPU %s; build's architectures %s" % (sm, " ".join("sm_%d%d" % c for c in caps) or "not quoted"),
     )

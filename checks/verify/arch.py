@@ -34,7 +34,7 @@ def arch_fix(ctx, capability):
             return "use the %s environment%s (%s): `pixi run -e %s verify`" % (env, where, why, env)
         return "no environment of this workspace has %s kernels: add one whose CUDA can build them" % sm
     if _older_than_build(ctx, capability):
-        return older_gpu_fix(capability)
+        return compat.older_gpu_fix(capability)
     span = compat.ARCH_CUDA.get(tuple(capability))
     if span:
         return "install a torch build whose arch list has %s (CUDA %s or newer%s)" % (
@@ -51,43 +51,6 @@ def _older_than_build(ctx, capability):
     caps = [compat.arch_capability(a) for a in sass]
     caps = [c for c in caps if c is not None]
     return bool(caps) and tuple(capability) < min(caps)
-
-
-def older_gpu_fix(capability):
-    """The fix for a GPU older than a build's oldest architecture: the newest official release with kernels for it
-    (compat.newest_official_build), else building from source with TORCH_CUDA_ARCH_LIST for a CUDA that can still
-    build it (compat.ARCH_CUDA), the driver branch the GPU ends at (compat.last_driver_branch), or the CPU."""
-    sm = "sm_%d%d" % tuple(capability)
-    number = "%d.%d" % tuple(capability)
-    span = compat.ARCH_CUDA.get(tuple(capability))
-    end = compat.last_driver_branch(capability)
-    cuda_ceiling = span[1] if span else None
-    if end is not None and end.newest_cuda:
-        words = "CUDA %s or older (this %s GPU's last driver branch, R%s, runs up to CUDA %s)" % (
-            end.newest_cuda,
-            end.architecture,
-            end.branch,
-            end.newest_cuda,
-        )
-    elif cuda_ceiling:
-        words = "a CUDA older than %s (the last that can build %s)" % (cuda_ceiling, sm)
-    else:
-        words = "a CUDA that can build %s" % sm
-    source = "build PyTorch from source with TORCH_CUDA_ARCH_LIST=%s and %s" % (number, words)
-    official = compat.newest_official_build(capability)
-    if official is None:
-        return "no official PyTorch build has %s kernels: %s, or run on the CPU" % (sm, source)
-    python = " under Python %s or older (its wheels stop there)" % official.python[1] if official.python else ""
-    newest = "the newest official release" + (" known here" if official.newest_known else "")
-    return "%s with %s kernels is torch %s (CUDA %s build%s): install it%s, or %s, or run on the CPU" % (
-        newest,
-        sm,
-        official.release,
-        "/".join(official.cuda),
-        "s" if len(official.cuda) > 1 else "",
-        python,
-        source,
-    )
 
 
 def check_gpu_arch(ctx):

@@ -75,3 +75,72 @@ def test_without_a_file_the_byte_or_the_reader_s_message_decides(tmp_path, monke
     )
     assert cause.rule == "checkpoint" and "not a whole zip archive" in cause.meaning
     assert diagnosis.explain("_pickle.UnpicklingError: invalid load key, '\\x00'.", found).rule != "checkpoint"
+
+
+def _load_error(load):
+    """The text of the exception `load()` raises with the installed torch: the real message, not a copy of it."""
+    with pytest.raises(Exception) as caught:
+        load()
+    return "%s: %s" % (type(caught.value).__name__, caught.value)
+
+
+def test_a_checkpoint_of_a_data_parallel_model_loaded_into_the_bare_model():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    saved = {"module." + k: v for k, v in model.state_dict().items()}  # what DataParallel(model).state_dict() holds
+    text = _load_error(lambda: model.load_state_dict(saved))
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "checkpoint" and "saved from a model wrapped by torch.nn.DataParallel" in cause.meaning
+    assert "removeprefix('module.')" in cause.fix
+
+
+def test_a_bare_checkpoint_loaded_into_a_data_parallel_model():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    wrapped = torch.nn.DataParallel(model)  # on a CPU it wraps without replicas; its keys carry `module.`
+    text = _load_error(lambda: wrapped.load_state_dict(model.state_dict()))
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "checkpoint" and "loaded into one wrapped" in cause.meaning
+    assert "model.module.load_state_dict(state)" in cause.fix
+
+
+def test_a_checkpoint_of_a_compiled_model_loaded_into_the_bare_model():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    saved = {"_orig_mod." + k: v for k, v in model.state_dict().items()}  # torch.compile(model).state_dict()
+    text = _load_error(lambda: model.load_state_dict(saved))
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "checkpoint" and "wrapped by torch.compile" in cause.meaning
+
+
+def test_a_checkpoint_of_another_configuration_is_named_by_its_shapes():
+    torch = pytest.importorskip("torch")
+    saved = torch.nn.Linear(512, 10).state_dict()
+    text = _load_error(lambda: torch.nn.Linear(512, 1000).load_state_dict(saved))
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "checkpoint" and "another configuration" in cause.meaning
+    assert "torch.Size([10, 512])" in cause.fact and "torch.Size([1000, 512])" in cause.fact
+
+
+def test_a_global_refused_by_weights_only_names_the_global_and_both_ways_out(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "state.pt"
+    torch.save({"epoch": __import__("fractions").Fraction(1, 3)}, str(path))  # a class no release allow-lists
+    text = _load_error(lambda: torch.load(str(path), weights_only=True))
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "checkpoint" and "fractions.Fraction" in cause.meaning
+    assert "weights_only=False" in cause.fix
+    newer = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+    assert ("add_safe_globals([Fraction])" in cause.fix) == newer  # torch.serialization.add_safe_globals: 2.4+
+
+
+def test_a_terminal_s_colours_do_not_reach_the_verdict(tmp_path, monkeypatch):
+    """torch 2.6's weights_only message puts its warning in bold (ANSI SGR sequences)."""
+    prefix, packages = site(tmp_path)
+    text = (
+        "_pickle.UnpicklingError: Weights only load failed. This file can still be loaded, to do so you have two "
+        "options, \x1b[1mdo those steps only if you trust the source of the checkpoint\x1b[0m.\n\tWeightsUnpickler "
+        "error: Unsupported global: GLOBAL numpy.core.multiarray.scalar was not an allowed global by default."
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert "\x1b" not in cause.meaning + cause.fix + cause.fact and "numpy.core.multiarray.scalar" in cause.meaning

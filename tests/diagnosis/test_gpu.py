@@ -390,3 +390,44 @@ def test_a_device_side_assert_names_the_data_not_the_machine(tmp_path, monkeypat
     assert cause.rule == "cuda-error"
     assert "index out of range" in cause.meaning and "CUDA_LAUNCH_BLOCKING=1" in cause.fix
     assert "reinstall" not in cause.fix.lower()
+
+
+# ---- torch's warning that the build has no kernels for a GPU (by_gpu_arch) -----------------------------------------
+# The texts are torch/cuda/__init__.py's templates (read in the installed 2.0.1 and 2.13 wheels) filled in for an
+# RTX 5090 (compute capability 12.0) under a build up to sm_90 and a GTX 770 (3.0) under 2.0.1: incompatible_device_warn
+# (2.0.1's _check_capability, 2.13's _check_cubins) and 2.0.1's old_gpu_warn.
+NEWER_GPU = (
+    "UserWarning: \nNVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch "
+    "installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90."
+    "\nIf you want to use the NVIDIA GeForce RTX 5090 GPU with PyTorch, please check the instructions at "
+    "https://pytorch.org/get-started/locally/"
+)
+OLDER_GPU = (
+    "UserWarning: \n    Found GPU0 NVIDIA GeForce GTX 770 which is of cuda capability 3.0.\n    PyTorch no longer "
+    "supports this GPU because it is too old.\n    The minimum cuda capability supported by this library is 3.7.\n"
+)
+
+
+def test_a_gpu_newer_than_the_build_needs_a_build_of_a_newer_cuda(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path, torch_version="2.5.1")
+    cause = diagnosis.explain(NEWER_GPU, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "gpu-arch" and "no kernels for this GPU's architecture sm_120" in cause.meaning
+    # CUDA 12.8 is the first to build sm_120 (compat.ARCH_CUDA); torch 2.7 the first release with a cu128 wheel
+    assert "torch 2.7 or newer built for CUDA 12.8" in cause.fix and "/whl/cu128" in cause.fix
+    assert "sm_90" in cause.fact
+
+
+def test_a_gpu_newer_than_the_build_keeps_the_release_when_it_has_a_fitting_wheel(tmp_path, monkeypatch):
+    """torch 2.0.1's cu117 wheel lacks sm_90; its cu118 wheel has it (compat.TORCH20_ARCHES)."""
+    prefix, packages = site(tmp_path, torch_version="2.0.1")
+    text = NEWER_GPU.replace("NVIDIA GeForce RTX 5090", "NVIDIA H100 PCIe").replace("sm_120", "sm_90")
+    text = text.replace(" sm_90.", ".")
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "gpu-arch" and '"torch==2.0.1" --index-url https://download.pytorch.org/whl/cu118' in cause.fix
+
+
+def test_a_gpu_older_than_the_build_is_not_helped_by_a_newer_torch(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(OLDER_GPU, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "gpu-arch" and "older than every architecture" in cause.meaning
+    assert "no official PyTorch build has sm_30 kernels" in cause.fix and "TORCH_CUDA_ARCH_LIST=3.0" in cause.fix
