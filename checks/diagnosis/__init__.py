@@ -48,6 +48,8 @@ explains the failure decides it, and the verdict names that fact:
 3i. torch's warning that its build has no kernels for a GPU, judged by the GPU's compute capability and the
    build's architectures it quotes: older than all of them, or newer than its CUDA can compile for (gpu.py);
 3h. Triton's link step finds no libcuda.so, judged by where the driver's libcuda.so.1 is (triton.py);
+3j. inductor finds no working Triton, judged by the triton distribution beside torch and torch's pin on it
+   (triton.py);
 3g. a variable set to a value its reader rejects (checks/machine/variables.py: the reader's documented grammar, or
    the installed torch's own lists), when the failure names it or carries its reader's message about it;
 4a. an OS limit the failure's class meets: ENOSPC on a file system with no free inodes, an InfiniBand memory
@@ -78,9 +80,9 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
-gpu.py (3b, 3e, 3f, 3i), triton.py (3h), environment.py (the variable the error quotes, 4, 4d, and the build toolchain),
-jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the order
-they are tried in (explain) and gather().
+gpu.py (3b, 3e, 3f, 3i), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the build
+toolchain), jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the
+order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -127,7 +129,7 @@ from checks.diagnosis.no_wheel import by_no_wheel
 from checks.diagnosis.paired import by_paired
 from checks.diagnosis.stated import by_stated
 from checks.diagnosis.symbols import by_symbol
-from checks.diagnosis.triton import by_triton_libcuda
+from checks.diagnosis.triton import by_triton_libcuda, by_triton_missing
 from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
@@ -326,6 +328,7 @@ def explain(text, facts):
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("gpu-arch", lambda: by_gpu_arch(parts, facts)),
         ("triton-libcuda", lambda: by_triton_libcuda(parts, facts)),
+        ("triton-missing", lambda: by_triton_missing(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
         ("memory-limit", lambda: by_memory_limit(parts, facts)),
         ("setting", lambda: by_setting(parts, facts, text)),
