@@ -154,7 +154,8 @@ def by_weights_only(parts, facts):
     default = version is not None and version_key(version) >= version_key("2.6")
     what = "a global torch does not allow-list by default (%s)" % name.group(1) if name else "a non-tensor object"
     short = name.group(1).rsplit(".", 1)[-1] if name else "THE_CLASS"
-    allow = version is None or version_key(version) >= version_key("2.4")  # add_safe_globals: torch 2.4+
+    # torch.serialization.add_safe_globals: torch 2.4+ (its message names it where the raising torch has it)
+    allow = version is None or version_key(version) >= version_key("2.4") or "add_safe_globals" in parts.text
     return Cause(
         meaning="torch.load read the file with weights_only=True%s, and the checkpoint holds %s"
         % (" (the default from torch 2.6; this is torch %s)" % version if default else "", what),

@@ -111,6 +111,16 @@ def by_system(parts, facts):
             fact="/dev/shm missing",
         )
     if system.shm_bytes is not None and ("EBUS" in parts.errno or ("ENOSPC" in parts.errno and shm_named)):
+        if system.shm_bytes >= system_rules.DISK_ENOUGH and (system.shm_free_bytes or 0) >= system_rules.DISK_ENOUGH:
+            return Cause(  # a large /dev/shm with room now: the run's own batches in flight filled it
+                meaning="shared memory (/dev/shm, %s, %s free now) filled while it ran: the batches DataLoader "
+                "workers hand over (num_workers x prefetch_factor batches in flight) outgrew it"
+                % (system_rules.human_size(system.shm_bytes), system_rules.human_size(system.shm_free_bytes)),
+                fix="use fewer DataLoader workers or a smaller prefetch_factor or batch, or give it more shared memory "
+                "(a container: `--shm-size`); `df -h /dev/shm` while the job runs shows it fill",
+                fact="/dev/shm %s, %s free now"
+                % (system_rules.human_size(system.shm_bytes), system_rules.human_size(system.shm_free_bytes)),
+            )
         return Cause(
             meaning="shared memory (/dev/shm, %s, %s free) is too small for the DataLoader workers' batches"
             % (system_rules.human_size(system.shm_bytes), system_rules.human_size(system.shm_free_bytes)),
@@ -203,12 +213,7 @@ def by_system(parts, facts):
             fact="temporary folder %s, %d bytes" % (system.tempdir, len(os.fsencode(system.tempdir))),
         )
     if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
-        return Cause(
-            meaning="a disk is full: %s has %s free"
-            % (system.tempdir, system_rules.human_size(system.disk_free_bytes)),
-            fix="free space there, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room",
-            fact="%s free in %s" % (system_rules.human_size(system.disk_free_bytes), system.tempdir),
-        )
+        return _disk_full(parts, facts)
     if "RESOLVE" in parts.errno and not system.host_addresses:
         return Cause(
             meaning="this host's name %r does not resolve (%s): c10d and gloo need it"
@@ -218,6 +223,43 @@ def by_system(parts, facts):
             fact="getaddrinfo(%r): %s" % (system.hostname, system.resolve_error or "no address"),
         )
     return None
+
+
+PIP_INSTALL = re.compile(r"Could not install packages|pip install|site-packages/pip/")
+
+
+def _disk_full(parts, facts):
+    """ENOSPC judged by the free space of the places the failing step writes to: the folders its last line names,
+    the fullest of TMPDIR, HOME and the current directory (system.fullest_disk), and for pip its cache (PIP_CACHE_DIR,
+    else XDG_CACHE_HOME/pip or ~/.cache/pip, pip's documented default on Linux) and the environment's prefix, where it
+    installs. The fullest decides; when none of them is short of space now, that is said, not a full disk."""
+    system = facts.system
+    places = [(system.tempdir, system.disk_free_bytes)]
+    named = [p for p in PATH.findall(parts.line) if len(p) > 1][:4]
+    if PIP_INSTALL.search(parts.text):
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        named += [os.environ.get("PIP_CACHE_DIR") or os.path.join(cache, "pip"), facts.provenance.environment or ""]
+    for path in [p for p in named if p and os.path.isabs(p)]:
+        free = system_rules.free_bytes(path)
+        if free is not None:
+            places.append((path, free))
+    place, free = min(places, key=lambda p: p[1])
+    checked = ", ".join("%s %s" % (p, system_rules.human_size(f)) for p, f in dict(places).items())
+    if free >= system_rules.DISK_ENOUGH:
+        return Cause(
+            meaning="no space was left on a device while it ran, but none of the places it writes to is short of "
+            "space now (%s free): a temporary file filled the disk and was removed (pip unpacks a CUDA wheel of "
+            "several GiB into TMPDIR), or a quota or a small tmpfs limits it" % checked,
+            fix="point TMPDIR at a disk with room for the run (`export TMPDIR=<a big disk>`; for pip also "
+            "`--no-cache-dir`), and check quotas (`quota -s`) and tmpfs sizes (`df -h %s`)" % system.tempdir,
+            fact="free now: %s" % checked,
+        )
+    pip = " and `python -m pip cache purge`" if PIP_INSTALL.search(parts.text) else ""
+    return Cause(
+        meaning="a disk is full: %s has %s free" % (place, system_rules.human_size(free)),
+        fix="free space there%s, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room" % pip,
+        fact="%s free in %s" % (system_rules.human_size(free), place),
+    )
 
 
 def by_path(parts, facts):
@@ -336,6 +378,14 @@ def by_toolchain(parts, facts):
             )
     if NINJA_REQUIRED.search(text):
         ninja = toolchain.ninja_fact()
+        beside = os.path.join(sys.prefix, "Scripts" if sys.platform == "win32" else "bin", "ninja")
+        if ninja.path is None and os.path.exists(beside):  # pip's ninja wheel installs its binary there
+            return Cause(
+                meaning="ninja is installed in this environment (%s) but its folder is not on PATH (the environment "
+                "is not activated), and torch.utils.cpp_extension runs `ninja` from PATH" % beside,
+                fix="activate the environment, or `export PATH=%s:$PATH`" % os.path.dirname(beside),
+                fact="ninja: %s, not on PATH" % beside,
+            )
         if ninja.version is None:
             return Cause(
                 meaning="ninja is %s: torch.utils.cpp_extension builds JIT C++/CUDA extensions with it"

@@ -284,6 +284,14 @@ def path_facts(path):
     )
 
 
+def free_bytes(path):
+    """Free bytes for an unprivileged user on the file system of `path` (its nearest existing folder), or None."""
+    try:
+        return shutil.disk_usage(_existing(path) or "/").free
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def user_name(uid):
     """The name of `uid` in the password database, or None."""
     try:
@@ -636,9 +644,8 @@ def fullest_disk(environ=None):
     ]
     best = None
     for place in places:
-        try:
-            free = shutil.disk_usage(_existing(place)).free
-        except (OSError, TypeError, ValueError):
+        free = free_bytes(place)
+        if free is None:
             continue
         if best is None or free < best[1]:
             best = (place, free)

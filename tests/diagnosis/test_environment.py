@@ -34,6 +34,42 @@ def test_shared_memory_too_small(tmp_path, monkeypatch, text, fact):
     assert cause.fact == fact and "--shm-size" in cause.fix
 
 
+def test_a_large_shared_memory_with_room_now_is_not_called_too_small(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])  # /dev/shm 16 GiB, all free
+    text = "RuntimeError: unable to write to file </torch_18692_1954506624>: No space left on device (28)"
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "system" and "filled while it ran" in cause.meaning and "too small" not in cause.meaning
+    assert "prefetch_factor" in cause.fix
+
+
+# pip's text when a write fails (pip/_internal/commands/install.py, create_os_error_message)
+PIP_ENOSPC = "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device"
+
+
+def test_a_full_disk_among_the_places_pip_writes_is_named(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], tempdir=str(tmp_path / "tmp"), disk_free_bytes=4096)
+    cause = diagnosis.explain(PIP_ENOSPC, found)
+    assert cause.rule == "system" and cause.meaning == "a disk is full: %s has 4.0 KiB free" % (tmp_path / "tmp")
+    assert "pip cache purge" in cause.fix
+
+
+def test_no_space_where_every_place_has_room_now_says_so(tmp_path, monkeypatch):
+    """The places pip writes (TMPDIR, its cache, the prefix) are read with statvfs; here each reads 50 GiB free."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], disk_free_bytes=50 << 30)
+    monkeypatch.setattr(system, "free_bytes", lambda path: 50 << 30)
+    monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
+    cause = diagnosis.explain(PIP_ENOSPC, found)
+    assert cause.rule == "system" and "none of the places it writes to is short of space now" in cause.meaning
+    assert str(tmp_path / "pip-cache") in cause.fact and "TMPDIR" in cause.fix and "a disk is full" not in cause.meaning
+
+
+def test_free_bytes_reads_the_nearest_existing_folder(tmp_path):
+    assert system.free_bytes(str(tmp_path / "not" / "yet")) == shutil.disk_usage(str(tmp_path)).free
+
+
 def test_too_many_open_files_names_the_limit(tmp_path, monkeypatch):
     prefix, packages = site(tmp_path)
     found = facts_for(monkeypatch, prefix, [packages], nofile=(1024, 524288))
@@ -174,6 +210,19 @@ def test_cpp_extension_failures_are_judged_by_the_toolchain(tmp_path, monkeypatc
     assert cause.rule == "toolchain" and "CUDA 11.3 toolkit" in cause.fix and "12.2" in cause.meaning
     cause = diagnosis.explain("RuntimeError: Ninja is required to load C++ extensions", found)
     assert cause.rule == "toolchain" and "pip install ninja" in cause.fix and "not on PATH" in cause.meaning
+
+
+def test_ninja_in_the_environment_off_path_is_an_environment_not_activated(tmp_path, monkeypatch):
+    """pip's ninja wheel puts its binary in the environment's bin; a Python started by its path (no activation) runs
+    cpp_extension with a PATH that lacks that folder."""
+    prefix, packages = site(tmp_path)
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "ninja").write_text("#!/bin/sh\necho 1.11.1\n")
+    found = facts_for(monkeypatch, prefix, [packages])  # sys.prefix is the environment's
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    cause = diagnosis.explain("RuntimeError: Ninja is required to load C++ extensions", found)
+    assert cause.rule == "toolchain" and "not activated" in cause.meaning
+    assert cause.fix == "activate the environment, or `export PATH=%s:$PATH`" % (prefix / "bin")
 
 
 def _path_facts(path, **changes):

@@ -64,7 +64,7 @@ def test_a_stated_python_release_is_judged_by_the_running_interpreter(tmp_path, 
     assert cause.rule == "stated" and "needs python >= %s" % newer in cause.meaning
 
 
-def test_torch_s_remedy_further_down_its_message_is_kept(tmp_path, monkeypatch):
+def test_torch_s_remedies_further_down_its_message_are_kept(tmp_path, monkeypatch):
     """torch 2.6's torch.load (torch/serialization.py, _get_wo_message): the remedy is on the message's last line."""
     prefix, packages = site(tmp_path)
     text = (
@@ -81,8 +81,8 @@ def test_torch_s_remedy_further_down_its_message_is_kept(tmp_path, monkeypatch):
         "this class/function."
     )
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
-    assert cause.rule == "torch" and cause.meaning.startswith("_pickle.UnpicklingError: Weights only load failed")
-    assert cause.fix.startswith("Please use `torch.serialization.add_safe_globals([_reconstruct])`")
+    assert cause.rule == "checkpoint" and "numpy.core.multiarray._reconstruct" in cause.meaning
+    assert "weights_only=False" in cause.fix and "add_safe_globals([_reconstruct])" in cause.fix  # both of torch's
 
 
 def test_another_installed_distribution_below_a_stated_requirement(tmp_path, monkeypatch):
