@@ -153,6 +153,36 @@ IMPORT_SIGNATURES = (
         "KMP_DUPLICATE_LIB_OK=TRUE only hides it (Intel: it may crash or give wrong results)",
     ),
     (
+        # torch/cuda/__init__.py _lazy_init (2.0 to 2.14): CUDA was initialised in the parent, then fork() copied it
+        r"Cannot re-initialize CUDA in forked subprocess",
+        "CUDA was initialised in the parent process before it forked (a DataLoader worker or multiprocessing "
+        "child started with `fork`, Linux's default), and CUDA cannot be used again in a forked child",
+        "keep CUDA out of the parent until the workers start (create CUDA tensors in the training loop, not in the "
+        "Dataset or at import), or start the children with spawn: `torch.multiprocessing.set_start_method('spawn')` "
+        "(DataLoader: `multiprocessing_context='spawn'`)",
+    ),
+    (
+        # CPython's multiprocessing/spawn.py _check_not_importing_main: a spawned child re-imports the main module
+        r"An attempt has been made to start a new process before the\s+current process has finished its "
+        r"bootstrapping phase",
+        "the script starts processes (DataLoader workers with num_workers > 0, multiprocessing) at its top level, "
+        "and under the spawn start method (Windows' and macOS's default) each child re-imports the script and tries "
+        "to start them again",
+        'put the script\'s top-level code under `if __name__ == "__main__":` (or use DataLoader(num_workers=0))',
+    ),
+    (
+        # torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp broadcastUniqueNCCLID: rank 0 publishes the NCCL id in
+        # the store it hosts; the others' get() fails when it is gone (2.0.1's and 2.13's libtorch_cuda spell it
+        # "retrieving"; reports quote "retreiving" too)
+        r"is setting up NCCL communicator and retr(?:ie|ei)ving ncclUniqueId from \[0\] via c10d key-value store "
+        r"by key '[^']*', but store->get\('[^']*'\) got error",
+        "rank 0, which hosts the job's store and publishes NCCL's id there, went away before this rank read it: "
+        "rank 0 crashed or exited first (its own error is the cause), or was killed",
+        "read rank 0's output for the first error (torchrun prints each failed rank's; set "
+        "TORCHELASTIC_ERROR_FILE to keep it), and rerun with NCCL_DEBUG=INFO and TORCH_DISTRIBUTED_DEBUG=DETAIL; "
+        "`python -m checks dist` checks the ranks' rendezvous on this machine",
+    ),
+    (
         r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll",
         "a Windows DLL that torch needs did not load",
         "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal",

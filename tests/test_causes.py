@@ -156,6 +156,28 @@ def test_torchrun_s_agent_stopped_by_a_signal(text, words):
             "init_process_group.",
             "torchrun",
         ),
+        (
+            "RuntimeError: Cannot re-initialize CUDA in forked subprocess. To use CUDA with multiprocessing, you must "
+            "use the 'spawn' start method",
+            "set_start_method('spawn')",
+        ),
+        (  # CPython 3.11's multiprocessing/spawn.py text, as a DataLoader on Windows or macOS meets it
+            "RuntimeError: \n        An attempt has been made to start a new process before the\n        current "
+            "process has finished its bootstrapping phase.\n\n        This probably means that you are not using fork "
+            "to start your\n        child processes and you have forgotten to use the proper idiom\n        in the "
+            "main module:",
+            'if __name__ == "__main__":',
+        ),
+        (  # the spelling some reports quote; 2.0.1's libtorch_cuda.so string ("retrieving") below
+            "RuntimeError: [1] is setting up NCCL communicator and retreiving ncclUniqueId from [0] via c10d "
+            "key-value store by key '0', but store->get('0') got error: Connection reset by peer",
+            "rank 0's output",
+        ),
+        (
+            "torch.distributed.DistBackendError: [3] is setting up NCCL communicator and retrieving ncclUniqueId "
+            "from [0] via c10d key-value store by key '0', but store->get('0') got error: Socket Timeout",
+            "rank 0's output",
+        ),
     ],
 )
 def test_a_half_op_on_the_cpu_and_a_missing_process_group(text, words):
