@@ -39,6 +39,9 @@ explains the failure decides it, and the verdict names that fact:
    that no record lists, or of another size, was left by another install), a symbol of an NVIDIA or OpenMP library
    family that the copy offered lacks (named with its version and the package that brought it), or a symbol none
    of the failing object's own libraries defines;
+3d. one of torch's own libraries cannot be opened by another package's compiled module, judged by torch's lib
+   folder: there (the module was loaded before torch), absent from a CPU-only torch (a CUDA build of the module), or
+   absent (built against another torch) (symbols.py);
 3b. CUDA could not initialise and a fact of the GPU's access path (checks/machine/gpu_access.py) consistent with
    CUDA's error class explains it (a container without the compute capability, a missing /dev/nvidia-uvm, a device
    node this user may not open, a libcuda of another version than the kernel module);
@@ -79,8 +82,8 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c),
-gpu.py (3b, 3e, 3f, 3i), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the build
+1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c,
+3d), gpu.py (3b, 3e, 3f, 3i), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the build
 toolchain), jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the
 order they are tried in (explain) and gather().
 
@@ -128,7 +131,7 @@ from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
 from checks.diagnosis.paired import by_paired
 from checks.diagnosis.stated import by_stated
-from checks.diagnosis.symbols import by_symbol
+from checks.diagnosis.symbols import by_symbol, by_torch_library
 from checks.diagnosis.triton import by_triton_libcuda, by_triton_missing
 from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
@@ -323,6 +326,7 @@ def explain(text, facts):
         ("library", lambda: by_library(parts, facts)),
         ("loader-path", lambda: by_loader_path(parts, facts)),
         ("symbol", lambda: by_symbol(parts, facts)),
+        ("torch-library", lambda: by_torch_library(parts, facts)),
         ("gpu-access", lambda: by_gpu_access(parts, facts)),
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),

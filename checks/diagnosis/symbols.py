@@ -19,7 +19,7 @@ import glob
 import os
 import re
 
-from checks.diagnosis.model import SYMBOL_FAMILIES, Cause
+from checks.diagnosis.model import SYMBOL_FAMILIES, Cause, raising_package
 from checks.machine import loader
 from checks.machine import provenance as provenance_facts
 
@@ -374,3 +374,58 @@ def by_symbol(parts, facts):
         if cause is not None:
             return cause
     return None
+
+
+TORCH_LIBRARY = re.compile(r"^lib(?:torch\w*|c10\w*|shm)\.so[.\d]*$")
+
+
+def by_torch_library(parts, facts):
+    """Rule 3d: one of torch's own libraries (libc10_cuda.so, libtorch_cuda_cu.so, ...) cannot be opened by a
+    compiled module of another package, judged by torch's lib folder: the library is there (the module was loaded
+    before `import torch`, which is what puts torch's libraries in the process: extension modules carry no run path
+    to them), or torch lacks it: a CPU-only torch under a module built for a CUDA one (torch/version.py's `cuda`), or
+    a module built against another torch release or build that had that library."""
+    torch_dir = facts.torch_dir
+    names = [n for n in parts.cannot_open if TORCH_LIBRARY.match(n)]
+    if torch_dir is None or not names:
+        return None
+    name = names[0]
+    version = _torch_version(facts)
+    package = raising_package(parts.text, skip=("torch",))
+    module_files = [p for p in parts.paths if re.search(r"\.(so|pyd)$", p) and os.path.basename(p) != name]
+    package_version = None
+    if module_files and os.path.isfile(module_files[-1]):
+        package, package_version = _package_of(module_files[-1])
+    who = "%s %s" % (package, package_version) if package and package_version else package or "a compiled module"
+    lib_dir = os.path.join(torch_dir, "lib")
+    if os.path.exists(os.path.join(lib_dir, name)):
+        if re.search(r"[/\\]torch[/\\]__init__\.py", parts.text):
+            return None  # torch's own import failed: its _C finds lib/ through its run path; other rules judge that
+        return Cause(
+            meaning="%s is in torch's own folder (%s), but %s was loaded before torch: a compiled extension finds "
+            "torch's libraries only once `import torch` has loaded them" % (name, lib_dir, who),
+            fix="`import torch` before importing %s" % (package or "the extension"),
+            fact="%s present in %s" % (name, lib_dir),
+        )
+    built = provenance_facts.version_py(torch_dir)
+    if "cuda" in name and built and not built.get("cuda") and not built.get("hip"):
+        if package in ("torchvision", "torchaudio"):
+            fix = _rebuild_fix(package, None, version).replace("(its CUDA build's index where torch is one)", "")
+            fix = fix.rstrip() + " (the CPU index, https://download.pytorch.org/whl/cpu), or install torch's CUDA build"
+        else:
+            fix = "install %s's CPU build for torch %s, or a CUDA build of torch that it was made for" % (
+                package or "that package",
+                version,
+            )
+        return Cause(
+            meaning="%s is a CUDA build (it links torch's %s), but torch %s is a CPU-only build, which has no %s"
+            % (who, name, version or "(installed)", name),
+            fix=fix,
+            fact="%s absent from %s; torch/version.py: cuda = None" % (name, lib_dir),
+        )
+    return Cause(
+        meaning="torch %s has no %s (not in %s): %s was built against another torch release or build that had it"
+        % (version or "(installed)", name, lib_dir, who),
+        fix=_rebuild_fix(package, package_version, version),
+        fact="%s absent from %s" % (name, lib_dir),
+    )

@@ -226,3 +226,47 @@ def test_a_symbol_none_of_an_extension_s_libraries_defines(tmp_path, monkeypatch
     assert cause.rule == "symbol"
     assert "_codec.so (codec 1.4.0) needs codec_open_v2, which none of the libraries it links against" in cause.meaning
     assert "libcodec.so.2 from %s (DT_RUNPATH of _codec.so)" % folder in cause.meaning
+
+
+# ---- one of torch's own libraries cannot be opened (by_torch_library) ----------------------------------------------
+# The loader's text as ctypes (torch.ops.load_library) and Python's extension import report it: "NAME: cannot open
+# shared object file: No such file or directory" (glibc's dlerror), under the frames of the package that loads it.
+def _frames(package, name):
+    return (
+        'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\n    import %s\n'
+        '  File "/env/lib/python3.10/site-packages/%s/__init__.py", line 16, in <module>\n'
+        "    torch.ops.load_library(spec.origin)\nOSError: %s: cannot open shared object file: No such file or "
+        "directory" % (package, package, name)
+    )
+
+
+def _torch_build(packages, cuda):
+    (packages / "torch" / "version.py").write_text("__version__ = '2.0.1'\ncuda = %r\n" % cuda)
+
+
+def test_a_cuda_torchvision_under_a_cpu_torch(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    _torch_build(packages, None)
+    cause = diagnosis.explain(_frames("torchvision", "libc10_cuda.so"), facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "torch-library" and "torch 2.0.1 is a CPU-only build" in cause.meaning
+    assert '"torchvision==0.15.2"' in cause.fix and "whl/cpu" in cause.fix  # compat's pair for torch 2.0.1
+
+
+def test_a_torch_library_of_another_release_names_the_module_built_against_it(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    _torch_build(packages, "11.7")
+    text = _frames("torch_scatter", "libtorch_cuda_cu.so")
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "torch-library" and "torch_scatter was built against another torch" in cause.meaning
+    assert "--no-build-isolation" in cause.fix and "reinstall torch" not in cause.fix
+
+
+def test_a_torch_library_that_is_there_means_the_module_came_before_torch(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    (packages / "torch" / "lib" / "libc10.so").write_bytes(b"\x7fELF")
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = diagnosis.explain(_frames("detectron2", "libc10.so"), found)
+    assert cause.rule == "torch-library" and cause.fix == "`import torch` before importing detectron2"
+    own = 'File "%s/torch/__init__.py", line 229, in <module>\n    from torch._C import *\n' % packages
+    cause = diagnosis.explain(own + "ImportError: libc10.so: cannot open shared object file", found)
+    assert cause.rule != "torch-library"  # torch's own import: its _C reaches lib/ through its run path
