@@ -38,6 +38,7 @@ def checks():
         ("torchvision", lambda ctx: domain.check_domain(ctx, "torchvision")),
         ("torchaudio", lambda ctx: domain.check_domain(ctx, "torchaudio")),
         ("dependencies", install.check_dependencies),
+        ("dependents", install.check_dependents),
         ("pypi", install.check_pypi),
         ("build", install.check_build),
         ("cuda-runtime", install.check_cuda_runtime),

@@ -4,6 +4,7 @@ import os
 import platform
 import re
 import sys
+import warnings
 from collections.abc import Mapping
 
 from checks import compat
@@ -291,6 +292,95 @@ def check_dependencies(ctx):
         name="dependencies",
         status=PASS,
         summary="%d declared by torch import: %s" % (len(done), ", ".join(done)),
+    )
+
+
+BUILT_ON = ("torch", "torchvision", "torchaudio")
+DEPENDENTS_LIMIT = 24  # packages imported at most (sorted by name; the rest named as not tried)
+DEPENDENTS_BUDGET = 30.0  # seconds of imports before the rest are left untried (a check's own timeout still holds)
+
+
+def dependent_modules(path=None, skip=()):
+    """Return [(project, version, [top-level module, ...])] of the installed distributions (on `path`, default
+    sys.path) whose Requires-Dist names torch, torchvision or torchaudio under any marker, extras included (the
+    packages built on torch: transformers declares it as an extra, flash-attn and xformers outright), sorted by
+    name; torch, torchvision and torchaudio themselves are verify's own lines, and projects in `skip` (canonical
+    names: what torch itself requires, which the dependencies line imports; triton 2.0 requires torch in turn)."""
+    from checks.machine import distributions, requirements
+
+    installed = requirements.pip_installed(list(sys.path if path is None else path))
+    out = []
+    for name, (version, metadata) in sorted(installed.items()):
+        if name in BUILT_ON or name in skip:
+            continue
+        named = {
+            distributions.canonical(re.match(r"\s*([A-Za-z0-9][\w.-]*)", text).group(1))
+            for text in requirements.requires_dist(metadata)
+            if re.match(r"\s*[A-Za-z0-9]", text)
+        }
+        if named & set(BUILT_ON):
+            modules = [
+                m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")
+            ]
+            if modules:
+                out.append((name, version, modules))
+    return out
+
+
+def check_dependents(ctx):
+    """The installed packages built on torch import (dependent_modules): their compiled parts are built against one
+    torch release and their Python against its API, so a package that does not fit this torch fails at its import
+    (flash-attn's undefined symbol, a torchvision-style operator library, a removed torch name), which a user meets
+    at their first `import`, not at verify's. A FAIL carries the exception for the parent to judge; `--quick` skips
+    it. Imports stop after DEPENDENTS_BUDGET seconds or DEPENDENTS_LIMIT packages, and the line names the rest."""
+    if ctx.torch is None:
+        return Result(name="dependents", status=SKIP, summary="torch did not import")
+    if ctx.quick:
+        return Result(name="dependents", status=SKIP, summary="--quick skips importing the packages built on torch")
+    import importlib
+    import time
+    import traceback
+
+    from checks.machine import distributions
+
+    own = distributions.owner(ctx.torch.__file__)
+    required = {
+        distributions.canonical(re.match(r"\s*([A-Za-z0-9][\w.-]*)", t).group(1))
+        for t in (own.requires if own is not None else ())
+        if re.match(r"\s*[A-Za-z0-9]", t)
+    }
+    found = dependent_modules(skip=required)
+    if not found:
+        return Result(name="dependents", status=SKIP, summary="no other installed package requires torch")
+    start, done = time.monotonic(), []
+    for project, version, modules in found[:DEPENDENTS_LIMIT]:
+        if time.monotonic() - start > DEPENDENTS_BUDGET:
+            break
+        for module in modules:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # deprecation notices of their imports are not failures
+                    importlib.import_module(module)
+            except (Exception, SystemExit) as exc:  # a package's failing import (SystemExit included) is the finding
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
+                line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+                return Result(
+                    name="dependents",
+                    status=FAIL,
+                    summary="%s %s, which requires torch, does not import with torch %s: %s"
+                    % (project, version, ctx.torch.__version__, line),
+                    expected="import %s succeeds" % module,
+                    actual=line,
+                    hint="not judged yet",
+                    data={"exception": text},
+                )
+        done.append("%s %s" % (project, version))
+    untried = [p for p, _, _ in found[len(done) :]]
+    return Result(
+        name="dependents",
+        status=PASS,
+        summary="%d built on torch import: %s%s"
+        % (len(done), ", ".join(done), "; not tried (time or count limit): %s" % ", ".join(untried) if untried else ""),
     )
 
 

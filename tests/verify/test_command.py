@@ -42,6 +42,7 @@ INSTALL = [
     "variables",
     "integrations",
     "dependencies",
+    "dependents",
     "pypi",
     "build",
     "cuda-runtime",

@@ -234,3 +234,51 @@ def test_a_package_whose_build_imports_torch_built_isolated_names_no_build_isola
     declared = verify_install.check_pypi(expectation('[pypi-options]\nno-build-isolation = ["flash-attn"]\n\n'))
     assert declared.status == FAIL and "no-build-isolation" not in declared.hint
     assert verify_install.env_hint(expectation("[pypi-options]\nno-build-isolation = true\n\n")).startswith("reinstall")
+
+
+def _dependent(site, name, requires, body):
+    (site / name).mkdir()
+    (site / name / "__init__.py").write_text(body)
+    info = site / ("%s-1.0.dist-info" % name)
+    info.mkdir()
+    declared = "".join("Requires-Dist: %s\n" % r for r in requires)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n%s" % (name, declared))
+    (info / "RECORD").write_text("%s/__init__.py,,\n" % name)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken):
+    """A package requiring torch outright or through an extra is imported in the full run; one torch requires in
+    turn (triton 2.0's METADATA requires torch) is the dependencies line's. The broken one raises the loader's
+    text for an extension built against another torch (flash-attn's, Dao-AILab/flash-attention#620)."""
+    site = _site_with_declared(tmp_path, False)
+    text = (
+        "raise ImportError('/x/flash_attn_2_cuda.cpython-310-x86_64-linux-gnu.so: undefined symbol: "
+        "_ZN3c104cuda9SetDeviceEi')\n"
+    )
+    _dependent(site, "flashy", ["torch"], text if broken else "VALUE = 1\n")
+    _dependent(site, "lazyhub", ['torch>=2.0; extra == "torch"'], "VALUE = 2\n")
+    _dependent(site, "pairdep_user", ["pairdep"], "raise ImportError('not a dependent of torch')\n")
+    (site / "torch-2.13.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: torch\nVersion: 2.13.0\nRequires-Dist: lazyhub\n"
+    )
+    stdlib = [p for p in sys.path if "-packages" not in p]  # no installed distribution but the site's
+    monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
+    names = ("flashy", "lazyhub", "pairdep_user")
+    for name in names:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    found = verify_install.dependent_modules(skip={"lazyhub"})
+    assert [(p, m) for p, _, m in found] == [("flashy", ["flashy"])]
+    assert [p for p, _, _ in verify_install.dependent_modules()] == ["flashy", "lazyhub"]
+    torch = SimpleNamespace(__version__="2.13.0", __file__=str(site / "torch" / "__init__.py"))
+    assert verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).status == "SKIP"
+    try:
+        result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=False))
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+    if broken:
+        assert result.status == FAIL and "flashy 1.0, which requires torch, does not import" in result.summary
+        assert "undefined symbol: _ZN3c104cuda9SetDeviceEi" in result.data["exception"]
+    else:
+        assert result.status == "PASS" and result.summary == "1 built on torch import: flashy 1.0"
