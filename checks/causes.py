@@ -183,6 +183,26 @@ IMPORT_SIGNATURES = (
         "`python -m checks dist` checks the ranks' rendezvous on this machine",
     ),
     (
+        # torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp's watchdog (2.0: "Watchdog caught collective operation
+        # timeout: WorkNCCL(SeqNum=..., OpType=ALLREDUCE, Timeout(ms)=1800000) ran for ... milliseconds before timing
+        # out"; later releases the same words)
+        r"Watchdog caught collective operation timeout",
+        "a collective did not complete within the process group's timeout: not every rank reached it (one was still "
+        "in other work, such as evaluation, checkpointing or data loading done on one rank only, was stuck, or had "
+        "died), or the ranks called different collectives",
+        "find the rank that lagged (TORCH_DISTRIBUTED_DEBUG=DETAIL names a mismatch; NCCL_DEBUG=INFO the ranks' "
+        "progress), make every rank run the same collectives in the same order, and give long one-rank steps a "
+        "longer `timeout=` in init_process_group",
+    ),
+    (
+        # torch/distributed/distributed_c10d.py: a build without NCCL (Windows and macOS builds have none; a CPU
+        # build neither: build.py judges that case by torch's version.py first)
+        r"Distributed package doesn't have NCCL built in",
+        "this torch build has no NCCL: PyTorch's Windows and macOS builds never have it, nor do CPU builds",
+        'use the gloo backend there: `init_process_group(backend="gloo")` (Lightning: `strategy=DDPStrategy('
+        'process_group_backend="gloo")`); NCCL needs a Linux CUDA build',
+    ),
+    (
         r"DLL load failed|WinError 126|WinError 127|fbgemm\.dll|c10\.dll",
         "a Windows DLL that torch needs did not load",
         "install the Microsoft Visual C++ 2015-2022 Redistributable (x64), then open a new terminal",

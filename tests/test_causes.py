@@ -178,6 +178,13 @@ def test_torchrun_s_agent_stopped_by_a_signal(text, words):
             "from [0] via c10d key-value store by key '0', but store->get('0') got error: Socket Timeout",
             "rank 0's output",
         ),
+        (
+            "RuntimeError: NCCL communicator was aborted on rank 1. Original reason for failure was: [Rank 1] "
+            "Watchdog caught collective operation timeout: WorkNCCL(SeqNum=5, OpType=ALLREDUCE, Timeout(ms)=1800000) "
+            "ran for 1800529 milliseconds before timing out.",
+            "same collectives",
+        ),
+        ("RuntimeError: Distributed package doesn't have NCCL built in", 'backend="gloo"'),
     ],
 )
 def test_a_half_op_on_the_cpu_and_a_missing_process_group(text, words):

@@ -214,6 +214,8 @@ def by_system(parts, facts):
         )
     if "ENOSPC" in parts.errno and system.disk_free_bytes is not None:
         return _disk_full(parts, facts)
+    if "ENOMEM" in parts.errno and not IB_REGISTRATION.search(parts.text):
+        return _no_memory(system)
     if "RESOLVE" in parts.errno and not system.host_addresses:
         return Cause(
             meaning="this host's name %r does not resolve (%s): c10d and gloo need it"
@@ -259,6 +261,52 @@ def _disk_full(parts, facts):
         meaning="a disk is full: %s has %s free" % (place, system_rules.human_size(free)),
         fix="free space there%s, or point TMPDIR (and TORCHINDUCTOR_CACHE_DIR) at a disk with room" % pip,
         fact="%s free in %s" % (system_rules.human_size(free), place),
+    )
+
+
+def _no_memory(system, commit=None):
+    """ENOMEM ("Cannot allocate memory": fork(2), mmap(2) and malloc refuse) judged by the limits that refuse it,
+    in the order the kernel applies them: the address-space limit (RLIMIT_AS, setrlimit(2)), strict overcommit
+    (vm.overcommit_memory=2 refuses a commit beyond CommitLimit, proc(5); a fork commits the parent's whole writable
+    memory again, which is how DataLoader workers of a large process meet it), the memory cgroup's limit, and the
+    memory left on the machine (MemAvailable); `commit`: system.commit()'s facts (read now when None)."""
+    commit = commit if commit is not None else system_rules.commit()
+    size = system_rules.human_size
+    if system.address_space is not None:
+        return Cause(
+            meaning="the address-space limit (ulimit -v %s KiB) refuses the memory asked for: it counts every "
+            "mapping, CUDA's and the libraries' reservations included" % (system.address_space // 1024),
+            fix="raise it: `ulimit -v unlimited` in the job script (or the scheduler's option that sets it)",
+            fact="RLIMIT_AS %d bytes" % system.address_space,
+        )
+    if commit is not None and commit.mode == 2:
+        used = " (%s of %s committed)" % (size(commit.committed), size(commit.commit_limit)) if commit.committed else ""
+        return Cause(
+            meaning="the kernel's strict overcommit (vm.overcommit_memory=2) refuses memory beyond CommitLimit%s: "
+            "each fork of a large process (DataLoader workers) commits its writable memory again" % used,
+            fix="with root: `sysctl vm.overcommit_memory=0` (the default heuristic); without: fewer DataLoader workers "
+            "(num_workers), or start them with spawn (`multiprocessing_context='spawn'`), which does not copy the "
+            "parent",
+            fact="vm.overcommit_memory=2%s" % used,
+        )
+    memory = getattr(system, "memory", None)
+    if memory is not None:
+        return Cause(
+            meaning="the job's memory cgroup limit (%s%s) is reached: the kernel refuses memory beyond it"
+            % (size(memory.limit_bytes), ", peak use %s" % size(memory.peak_bytes) if memory.peak_bytes else ""),
+            fix="raise the memory limit of the job or container (sbatch --mem, `docker run --memory`), or use less: "
+            "fewer DataLoader workers, smaller batches",
+            fact="%s memory limit %d bytes" % (memory.cgroup, memory.limit_bytes),
+        )
+    if commit is None or commit.available is None:
+        return None
+    return Cause(
+        meaning="the machine's memory ran out while the job ran (no address-space, overcommit or cgroup limit "
+        "applies here; %s of %s is available now): at its peak the job, with its DataLoader workers' copies, needed "
+        "more than the machine had" % (size(commit.available), size(commit.total or 0)),
+        fix="use less memory: fewer DataLoader workers (each holds its own copy of the dataset object), smaller "
+        "batches; or run where there is more memory (or add swap)",
+        fact="MemAvailable %s of MemTotal %s" % (size(commit.available), size(commit.total or 0)),
     )
 
 
@@ -515,9 +563,8 @@ def by_cuda_toolkit(parts, facts):
 
 
 # ibverbs' memory registration (man 3 ibv_reg_mr; NCCL's wrappers in misc/ibvwrap.cc also call ibv_reg_mr_iova2 and
-# ibv_reg_dmabuf_mr) and ENOMEM's strerror text (glibc), errno name or Python's "[Errno 12]".
+# ibv_reg_dmabuf_mr); ENOMEM is model.ERRNO's class (strerror's text, the errno name or Python's "[Errno 12]").
 IB_REGISTRATION = re.compile(r"\bibv_reg_(?:dmabuf_)?mr\w*")
-ENOMEM = re.compile(r"Cannot allocate memory|\bENOMEM\b|Errno 12\b")
 
 
 def by_os_limit(parts, facts):
@@ -556,7 +603,7 @@ def by_os_limit(parts, facts):
                 % (place.mount, place.total, system_rules.human_size(place.bytes_free)),
             )
     memlock = system.memlock
-    if memlock and memlock[0] >= 0 and IB_REGISTRATION.search(parts.text) and ENOMEM.search(parts.text):
+    if memlock and memlock[0] >= 0 and IB_REGISTRATION.search(parts.text) and "ENOMEM" in parts.errno:
         soft, hard = memlock
         return Cause(
             meaning="InfiniBand memory registration (%s, which pins memory) failed with ENOMEM: the locked-memory "

@@ -113,6 +113,7 @@ ERRNO = (
             r"Thread creation failed"
         ),
     ),
+    ("ENOMEM", re.compile(r"Cannot allocate memory|\bENOMEM\b|Errno 12\b")),
     ("UNIX_PATH", re.compile(r"AF_UNIX path too long")),  # CPython's socket module (sun_path; system.py)
     ("EACCES", re.compile(r"Permission denied|EACCES|Errno 13\b|Read-only file system|Errno 30\b")),
     (

@@ -694,6 +694,43 @@ def address_space():
     return None if soft == resource.RLIM_INFINITY else soft
 
 
+@dataclasses.dataclass(frozen=True)
+class Commit:
+    """The kernel's memory accounting (proc(5)): `mode` of /proc/sys/vm/overcommit_memory (0 heuristic, 1 always,
+    2 strict: no allocation beyond CommitLimit), and /proc/meminfo's CommitLimit, Committed_AS, MemAvailable and
+    MemTotal in bytes (None where unread)."""
+
+    mode: Optional[int]
+    commit_limit: Optional[int]
+    committed: Optional[int]
+    available: Optional[int]
+    total: Optional[int]
+
+
+def commit(root="/proc"):
+    """Return the Commit facts read under `root` (Linux), or None off Linux or when nothing can be read."""
+    mode = _read_int(os.path.join(root, "sys", "vm", "overcommit_memory"))
+    fields = {}
+    try:
+        with open(os.path.join(root, "meminfo"), encoding="ascii", errors="replace") as handle:
+            for line in handle.read(1 << 16).splitlines():
+                name, _, rest = line.partition(":")
+                parts = rest.split()
+                if parts and parts[0].isdigit():
+                    fields[name] = int(parts[0]) * (1024 if parts[1:2] == ["kB"] else 1)
+    except OSError:
+        pass
+    if mode is None and not fields:
+        return None
+    return Commit(
+        mode=mode,
+        commit_limit=fields.get("CommitLimit"),
+        committed=fields.get("Committed_AS"),
+        available=fields.get("MemAvailable"),
+        total=fields.get("MemTotal"),
+    )
+
+
 def noexec(path):
     """True when `path` (or its nearest existing parent) is on a mount with `noexec` set."""
     st = _statvfs(_existing(path))

@@ -612,3 +612,61 @@ def _has_uid(pwd, uid):
         return True
     except KeyError:
         return False
+
+
+# ENOMEM's texts: CPython's os.fork in multiprocessing's popen_fork (a DataLoader starting its workers), and torch's
+# CPU allocator (c10/core/impl/alloc_cpu.cpp: "DefaultCPUAllocator: can't allocate memory: you tried to allocate N
+# bytes. Error code 12 (Cannot allocate memory)").
+FORK_ENOMEM = (
+    '  File "/usr/lib/python3.10/multiprocessing/popen_fork.py", line 66, in _launch\n    self.pid = os.fork()\n'
+    "OSError: [Errno 12] Cannot allocate memory"
+)
+ALLOC_ENOMEM = (
+    "RuntimeError: [enforce fail at alloc_cpu.cpp:83] err == 0. DefaultCPUAllocator: can't allocate memory: you "
+    "tried to allocate 8589934592 bytes. Error code 12 (Cannot allocate memory)"
+)
+
+
+def _commit(mode, available=20 << 30):
+    return system.Commit(mode=mode, commit_limit=12 << 30, committed=11 << 30, available=available, total=24 << 30)
+
+
+@pytest.mark.parametrize(
+    "changes, commit, words",
+    [
+        ({"address_space": 8 << 30}, _commit(0), "ulimit -v 8388608 KiB"),
+        ({}, _commit(2), "vm.overcommit_memory=2"),
+        (
+            {"memory": system.MemoryLimit(limit_bytes=4 << 30, cgroup="/sys/fs/cgroup/job", version=2)},
+            _commit(0),
+            "memory cgroup limit (4.0 GiB",
+        ),
+        ({}, _commit(0, available=1 << 30), "1.0 GiB of 24.0 GiB is available now"),
+    ],
+)
+def test_no_memory_is_judged_by_the_limit_that_refuses_it(tmp_path, monkeypatch, changes, commit, words):
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages], **changes)
+    monkeypatch.setattr(system, "commit", lambda: commit)
+    for text in (FORK_ENOMEM, ALLOC_ENOMEM):
+        cause = diagnosis.explain(text, found)
+        assert cause.rule == "system" and words in cause.meaning
+
+
+def test_commit_reads_the_kernel_s_accounting(tmp_path):
+    """/proc's files as Linux writes them (proc(5): meminfo in kB)."""
+    (tmp_path / "sys" / "vm").mkdir(parents=True)
+    (tmp_path / "sys" / "vm" / "overcommit_memory").write_text("2\n")
+    (tmp_path / "meminfo").write_text(
+        "MemTotal:       24576000 kB\nMemFree:         1000000 kB\nMemAvailable:   20000000 kB\n"
+        "CommitLimit:    12288000 kB\nCommitted_AS:   11000000 kB\nHugePages_Total:       0\n"
+    )
+    found = system.commit(str(tmp_path))
+    assert found == system.Commit(
+        mode=2,
+        commit_limit=12288000 * 1024,
+        committed=11000000 * 1024,
+        available=20000000 * 1024,
+        total=24576000 * 1024,
+    )
+    assert system.commit(str(tmp_path / "none")) is None
