@@ -717,6 +717,34 @@ def _missing_submodule(module, name, facts):
     )
 
 
+def _stdlib_name(module, name, importer_file, facts):
+    """A name imported from a module of Python's standard library (sys.stdlib_module_names, 3.10+) that this Python's
+    module does not define: the importing package was written for an older Python, whose module still had it
+    (collections' ABC aliases went in 3.10, inspect.getargspec in 3.11: the "Removed" sections of What's New).
+    Judged by this Python's own module, looked up without importing anything new when it is not loaded yet."""
+    import importlib
+
+    top = module.split(".")[0]
+    if top not in getattr(sys, "stdlib_module_names", ()):
+        return None
+    try:
+        loaded = sys.modules.get(module) or importlib.import_module(module)
+    except Exception:  # a module this Python lacks: not this rule's case
+        return None
+    if hasattr(loaded, name):
+        return None
+    importer = distributions.owner(importer_file, facts.provenance.environment)
+    who = "%s %s" % (importer.name, importer.version) if importer is not None else "the code importing it"
+    python = "%d.%d" % sys.version_info[:2]
+    return Cause(
+        meaning="%s imports %r from the standard library's %s, which Python %s no longer has: it was written for an "
+        "older Python" % (who, name, module, python),
+        fix="upgrade %s to a release that supports Python %s (`python -m pip install -U %s`), or run it with an "
+        "older Python" % (importer.name if importer else "that package", python, importer.name if importer else "it"),
+        fact="%s.%s missing in Python %s; importer %s" % (module, name, python, who),
+    )
+
+
 def by_pair(parts, facts):
     """Rule 2b: one installed package imports a name another installed package does not define (CPython's
     "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
@@ -745,7 +773,7 @@ def by_pair(parts, facts):
     module_file = location if location and os.path.isabs(location) else None
     found_pair = distributions.pair(frames[-1], module, name, module_file, environment=facts.provenance.environment)
     if found_pair is None:
-        return None
+        return _stdlib_name(module, name, frames[-1], facts)
     importer, provider = found_pair.importer, found_pair.provider
     away = "; %s comes from outside the environment: %s" % (provider.name, _fix_origin(provider, provider.name))
     away = away if provider.origin != provenance.ENVIRONMENT else ""

@@ -664,3 +664,29 @@ def test_torch_missing_from_a_python_whose_site_packages_this_user_cannot_write(
     assert "its site-packages (%s, drwxr-xr-x, owner root) is not writable by this user" % packages in cause.meaning
     assert "-m pip install --user torch" in cause.fix and "-m venv" in cause.fix
     assert installed.by_unwritable_site(parts, found, purelib=str(packages), virtual=True) is None
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="collections' ABC aliases went in Python 3.10")
+def test_a_name_the_standard_library_no_longer_has_names_the_package_written_for_an_older_python(tmp_path, monkeypatch):
+    """An installed package doing `from collections import Iterable` (removed in Python 3.10, What's New): the text
+    is this Python's own, from importing it in a child process."""
+    import subprocess
+
+    prefix, packages = site(tmp_path)
+    (packages / "oldpkg").mkdir()
+    (packages / "oldpkg" / "__init__.py").write_text("from collections import Iterable\n")
+    info = packages / "oldpkg-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: oldpkg\nVersion: 1.2\n")
+    (info / "RECORD").write_text("oldpkg/__init__.py,,\n")
+    text = subprocess.run(
+        [sys.executable, "-c", "import oldpkg"],
+        env={"PYTHONPATH": str(packages)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stderr
+    assert "cannot import name 'Iterable' from 'collections'" in text
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "pair" and cause.meaning.startswith("oldpkg 1.2 imports 'Iterable' from the standard library")
+    assert "python -m pip install -U oldpkg" in cause.fix and "reinstall" not in cause.fix
