@@ -407,6 +407,16 @@ def by_torch_library(parts, facts):
             fix="`import torch` before importing %s" % (package or "the extension"),
             fact="%s present in %s" % (name, lib_dir),
         )
+    return torch_library_absent(name, package, package_version, torch_dir, version)
+
+
+def torch_library_absent(name, package, package_version, torch_dir, version):
+    """The Cause of a compiled module of `package` (its version, or None) that links torch's library `name`, which
+    torch `version` at `torch_dir` does not have: a CUDA build of the module under a CPU-only torch (torch's
+    version.py), else a module built against another torch release or build. Used by rule 3d and by verify's
+    dependents line, which reads the modules' DT_NEEDED without loading them."""
+    who = "%s %s" % (package, package_version) if package and package_version else package or "a compiled module"
+    lib_dir = os.path.join(torch_dir, "lib")
     built = provenance_facts.version_py(torch_dir)
     if "cuda" in name and built and not built.get("cuda") and not built.get("hip"):
         if package in ("torchvision", "torchaudio"):

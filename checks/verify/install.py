@@ -301,11 +301,12 @@ DEPENDENTS_BUDGET = 30.0  # seconds of imports before the rest are left untried 
 
 
 def dependent_modules(path=None, skip=()):
-    """Return [(project, version, [top-level module, ...])] of the installed distributions (on `path`, default
-    sys.path) whose Requires-Dist names torch, torchvision or torchaudio under any marker, extras included (the
-    packages built on torch: transformers declares it as an extra, flash-attn and xformers outright), sorted by
-    name; torch, torchvision and torchaudio themselves are verify's own lines, and projects in `skip` (canonical
-    names: what torch itself requires, which the dependencies line imports; triton 2.0 requires torch in turn)."""
+    """Return [(project, version, [top-level module, ...], METADATA path)] of the installed distributions (on
+    `path`, default sys.path) whose Requires-Dist names torch, torchvision or torchaudio under any marker, extras
+    included (the packages built on torch: transformers declares it as an extra, flash-attn and xformers outright),
+    sorted by name; torch, torchvision and torchaudio themselves are verify's own lines, and projects in `skip`
+    (canonical names: what torch itself requires, which the dependencies line imports; triton 2.0 requires torch in
+    turn)."""
     from checks.machine import distributions, requirements
 
     installed = requirements.pip_installed(list(sys.path if path is None else path))
@@ -323,20 +324,51 @@ def dependent_modules(path=None, skip=()):
                 m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")
             ]
             if modules:
-                out.append((name, version, modules))
+                out.append((name, version, modules, metadata))
     return out
+
+
+def compiled_files(metadata, limit=2000):
+    """Return the paths of the shared objects (.so, .pyd) a distribution's RECORD lists (PEP 376; paths relative to
+    the folder holding its .dist-info), at most `limit` RECORD lines read."""
+    info = os.path.dirname(metadata)
+    try:
+        with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+            lines = [next(handle, "") for _ in range(limit)]
+    except OSError:
+        return []
+    paths = [line.split(",")[0] for line in lines if line.strip()]
+    entry = os.path.dirname(info)
+    return [os.path.join(entry, p) for p in paths if re.search(r"\.(so(\.[\d.]+)?|pyd)$", p) and ".." not in p]
+
+
+def absent_torch_library(found, torch):
+    """Return (project, version, module file, library) of the first compiled module of the packages in `found`
+    (dependent_modules) whose DT_NEEDED names one of torch's libraries (libc10*, libtorch*, libshm) that this torch's
+    lib folder lacks, read from the ELF files without loading them; None when there is none."""
+    from checks.diagnosis.symbols import TORCH_LIBRARY
+    from checks.machine import loader
+
+    lib_dir = os.path.join(os.path.dirname(torch.__file__), "lib")
+    for project, version, _, metadata in found:
+        for path in compiled_files(metadata)[:64]:
+            dynamic = loader.dynamic(path)
+            for name in dynamic.needed if dynamic is not None else ():
+                if TORCH_LIBRARY.match(name) and not os.path.exists(os.path.join(lib_dir, name)):
+                    return project, version, path, name
+    return None
 
 
 def check_dependents(ctx):
     """The installed packages built on torch import (dependent_modules): their compiled parts are built against one
     torch release and their Python against its API, so a package that does not fit this torch fails at its import
     (flash-attn's undefined symbol, a torchvision-style operator library, a removed torch name), which a user meets
-    at their first `import`, not at verify's. A FAIL carries the exception for the parent to judge; `--quick` skips
-    it. Imports stop after DEPENDENTS_BUDGET seconds or DEPENDENTS_LIMIT packages, and the line names the rest."""
+    at their first `import`, not at verify's. First their compiled modules' DT_NEEDED are read, `--quick` included
+    (absent_torch_library: nothing is loaded): one linking a torch library this torch lacks FAILs with its verdict. A
+    failed import carries the exception for the parent to judge. Imports stop after DEPENDENTS_BUDGET seconds or
+    DEPENDENTS_LIMIT packages, and the line names the rest."""
     if ctx.torch is None:
         return Result(name="dependents", status=SKIP, summary="torch did not import")
-    if ctx.quick:
-        return Result(name="dependents", status=SKIP, summary="--quick skips importing the packages built on torch")
     import importlib
     import time
     import traceback
@@ -352,8 +384,30 @@ def check_dependents(ctx):
     found = dependent_modules(skip=required)
     if not found:
         return Result(name="dependents", status=SKIP, summary="no other installed package requires torch")
+    absent = absent_torch_library(found, ctx.torch)
+    if absent is not None:
+        from checks.diagnosis.symbols import torch_library_absent
+
+        project, version, path, name = absent
+        cause = torch_library_absent(name, project, version, os.path.dirname(ctx.torch.__file__), ctx.torch.__version__)
+        return Result(
+            name="dependents",
+            status=FAIL,
+            summary="%s (%s links %s)" % (cause.meaning, os.path.basename(path), name),
+            expected="%s in torch's lib folder" % name,
+            actual="absent",
+            hint=cause.fix,
+            data={"fact": cause.fact, "recognised": True},
+        )
+    if ctx.quick:
+        return Result(
+            name="dependents",
+            status=PASS,
+            summary="%d built on torch: their compiled modules link only libraries this torch has (--quick does not "
+            "import them)" % len(found),
+        )
     start, done = time.monotonic(), []
-    for project, version, modules in found[:DEPENDENTS_LIMIT]:
+    for project, version, modules, _ in found[:DEPENDENTS_LIMIT]:
         if time.monotonic() - start > DEPENDENTS_BUDGET:
             break
         for module in modules:
@@ -375,7 +429,7 @@ def check_dependents(ctx):
                     data={"exception": text},
                 )
         done.append("%s %s" % (project, version))
-    untried = [p for p, _, _ in found[len(done) :]]
+    untried = [p for p, _, _, _ in found[len(done) :]]
     return Result(
         name="dependents",
         status=PASS,

@@ -1,5 +1,7 @@
 """Tests for checks/verify_install.py, in-process with synthetic facts: GPU verdicts without a GPU."""
 
+import shutil
+import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -268,10 +270,12 @@ def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken)
     for name in names:
         monkeypatch.delitem(sys.modules, name, raising=False)
     found = verify_install.dependent_modules(skip={"lazyhub"})
-    assert [(p, m) for p, _, m in found] == [("flashy", ["flashy"])]
-    assert [p for p, _, _ in verify_install.dependent_modules()] == ["flashy", "lazyhub"]
+    assert [(p, m) for p, _, m, _ in found] == [("flashy", ["flashy"])]
+    assert [p for p, _, _, _ in verify_install.dependent_modules()] == ["flashy", "lazyhub"]
     torch = SimpleNamespace(__version__="2.13.0", __file__=str(site / "torch" / "__init__.py"))
-    assert verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).status == "SKIP"
+    quick = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True))
+    assert quick.status == "PASS" and "--quick does not import them" in quick.summary
+    assert not any(name in sys.modules for name in names)
     try:
         result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=False))
     finally:
@@ -282,3 +286,35 @@ def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken)
         assert "undefined symbol: _ZN3c104cuda9SetDeviceEi" in result.data["exception"]
     else:
         assert result.status == "PASS" and result.summary == "1 built on torch import: flashy 1.0"
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+def test_a_compiled_module_linking_a_torch_library_this_torch_lacks_fails_without_loading_it(tmp_path, monkeypatch):
+    """torch-scatter's wheels for torch 1.x link libtorch_cuda_cu.so (DT_NEEDED), which a later torch does not have:
+    the module is built here with gcc against a stand-in of that library, then read, never loaded."""
+    site = _site_with_declared(tmp_path, False)
+    (site / "torch" / "lib").mkdir()
+    (site / "torch" / "version.py").write_text("__version__ = '2.13.0'\ncuda = '12.6'\n")
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "s.c").write_text("int scatter_stub(void) { return 0; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(stub / "libtorch_cuda_cu.so"), str(stub / "s.c")], check=True)
+    _dependent(site, "torch_scatter", ["torch"], "raise ImportError('never imported in this test')\n")
+    (site / "torch_scatter" / "m.c").write_text("int scatter_stub(void);\nint f(void) { return scatter_stub(); }\n")
+    module = site / "torch_scatter" / "_scatter_cuda.so"
+    source = str(site / "torch_scatter" / "m.c")
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-o", str(module), source, "-L", str(stub), "-ltorch_cuda_cu"], check=True
+    )
+    (site / "torch_scatter-1.0.dist-info" / "RECORD").write_text(
+        "torch_scatter/__init__.py,,\ntorch_scatter/_scatter_cuda.so,,\n"
+    )
+    stdlib = [p for p in sys.path if "-packages" not in p]
+    monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
+    torch = SimpleNamespace(__version__="2.13.0", __file__=str(site / "torch" / "__init__.py"))
+    result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and "torch 2.13.0 has no libtorch_cuda_cu.so" in result.summary
+    assert "torch-scatter 1.0 was built against another torch" in result.summary and "torch_scatter" not in sys.modules
+    assert "--no-build-isolation" in result.hint and result.data["fact"].startswith("libtorch_cuda_cu.so absent")
