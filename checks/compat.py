@@ -525,3 +525,29 @@ def newer_gpu_fix(capability, torch_version=None):
             "; it needs NVIDIA driver %s or newer" % driver[0] if driver else "",
         )
     )
+
+
+# torch names that third-party code meets across releases: dotted name -> (first release with it, first release
+# without it), None where open. Sources: PyTorch's release notes (github.com/pytorch/pytorch/releases): 2.0 added
+# torch.compile, torch.func and torch.nn.functional.scaled_dot_product_attention and removed torch._six; 2.1 added
+# the torch.compiler namespace and the float8 dtypes; 2.3 added torch.amp.GradScaler (checks/apis.py uses it from
+# there); torch.optim.lr_scheduler.SAVE_STATE_WARNING was defined from 1.5 until 1.8 removed it (transformers'
+# issues #8232 and #9060 quote both ends).
+TORCH_API = {
+    "torch.compile": ("2.0", None),
+    "torch.func": ("2.0", None),
+    "torch.nn.functional.scaled_dot_product_attention": ("2.0", None),
+    "torch._six": (None, "2.0"),
+    "torch.compiler": ("2.1", None),
+    "torch.float8_e4m3fn": ("2.1", None),
+    "torch.float8_e5m2": ("2.1", None),
+    "torch.amp.GradScaler": ("2.3", None),
+    "torch.optim.lr_scheduler.SAVE_STATE_WARNING": ("1.5", "1.8"),
+}
+
+
+def torch_api_span(module, name):
+    """Return TORCH_API's (added, removed) of `name` looked up in torch module `module` (`torch.nn.functional`,
+    `scaled_dot_product_attention`), or None when the table does not row it."""
+    dotted = "%s.%s" % (module, name) if module else name
+    return TORCH_API.get(dotted)

@@ -18,6 +18,7 @@ from checks.diagnosis.model import (
     TORCH_INDEX_LABEL,
     Cause,
     component,
+    package_of_file,
     raising_package,
 )
 from checks.machine import distributions, interpreter, provenance, requirements
@@ -745,6 +746,65 @@ def _stdlib_name(module, name, importer_file, facts):
     )
 
 
+def _private_twin(torch_dir, module, name):
+    """The private module under which the installed torch keeps a public part of `module.name`
+    (`torch.distributed._tensor` for `torch.distributed.tensor._dtensor_spec`), or None: a name torch keeps private
+    in one release and makes public in a later one (PyTorch's public API policy: underscored modules are private)."""
+    parts = module.split(".")[1:] + [name]
+    for i, part in enumerate(parts):
+        if part.startswith("_"):
+            continue
+        twin = parts[:i] + ["_" + part]
+        base = os.path.join(torch_dir, *twin)
+        if os.path.isdir(base) or os.path.isfile(base + ".py"):
+            return "torch." + ".".join(twin)
+    return None
+
+
+def _torch_api(importer, importer_version, provider, module, name, declared):
+    """Rule 2b for a torch name a third-party package uses and the installed torch lacks: the direction is read from
+    compat.TORCH_API (the release that added or removed it) or from a private twin in this torch (a later release
+    made it public); otherwise both ways out are named."""
+    from checks import compat
+
+    version = provider.version.split("+")[0]
+    dotted = "%s.%s" % (module, name)
+    span = compat.torch_api_span(module, name)
+    twin = _private_twin(os.path.join(provider.entry, "torch"), module, name)
+    later = None if span is None else span[0] and compat.version_key(version) < compat.version_key(span[0])
+    gone = span is not None and span[1] and compat.version_key(version) >= compat.version_key(span[1])
+    who = "%s %s" % (importer, importer_version) if importer_version else importer
+    pair_fix = "install the %s release made for torch %s" % (importer, version)
+    if later or (span is None and twin):
+        since = " (added in torch %s)" % span[0] if later else " (this torch keeps it private, as %s)" % twin
+        need = span[0] if later else None
+        return Cause(
+            meaning="torch %s is older than %s needs: it has no %s%s%s" % (version, who, dotted, since, declared),
+            fix="upgrade torch%s with its torchvision and torchaudio (`python -m pip install -U %s`), or %s"
+            % (
+                " to %s or newer" % need if need else " to a newer release",
+                '"torch>=%s"' % need if need else "torch",
+                pair_fix,
+            ),
+            fact="torch %s lacks %s; %s uses it" % (version, dotted, who),
+        )
+    if gone:
+        return Cause(
+            meaning="torch %s no longer has %s (removed in torch %s), which %s uses: it was written for an older "
+            "torch%s" % (version, dotted, span[1], who, declared),
+            fix="upgrade %s to a release made for torch %s (`python -m pip install -U %s`), or install a torch "
+            "older than %s" % (importer, version, importer, span[1]),
+            fact="torch %s lacks %s (removed in %s); %s uses it" % (version, dotted, span[1], who),
+        )
+    return Cause(
+        meaning="%s uses %s, which torch %s does not have: the two releases do not fit (the name was added in a later "
+        "torch or removed before this one)%s" % (who, dotted, version, declared),
+        fix="upgrade %s to its newest release (`python -m pip install -U %s`) and torch with it if that release asks "
+        "for a newer one, or %s" % (importer, importer, pair_fix),
+        fact="torch %s lacks %s; %s uses it" % (version, dotted, who),
+    )
+
+
 def by_pair(parts, facts):
     """Rule 2b: one installed package imports a name another installed package does not define (CPython's
     "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
@@ -772,6 +832,11 @@ def by_pair(parts, facts):
         return _missing_submodule(module, name, facts)
     module_file = location if location and os.path.isabs(location) else None
     found_pair = distributions.pair(frames[-1], module, name, module_file, environment=facts.provenance.environment)
+    if found_pair is None and top == "torch":  # the importer has no install record (a loose file, a stand-in)
+        torch = distributions.find("torch", environment=facts.provenance.environment)
+        if torch is not None and torch.origin == provenance.ENVIRONMENT:
+            who = raising_package(parts.text[:start], skip=("torch",)) or package_of_file(frames[-1])
+            return _torch_api(who, None, torch, module, name, "")
     if found_pair is None:
         return _stdlib_name(module, name, frames[-1], facts)
     importer, provider = found_pair.importer, found_pair.provider
@@ -791,6 +856,8 @@ def by_pair(parts, facts):
         declared = "%s's declared requirement %s is met, so pip sees no conflict" % (importer.name, found_pair.declared)
     else:
         declared = "%s declares %s (not judged: `packaging` is not installed)" % (importer.name, found_pair.declared)
+    if distributions.canonical(provider.name) == "torch" and provider.origin == provenance.ENVIRONMENT:
+        return _torch_api(importer.name, importer.version, provider, module, name, "; " + declared)
     mixed = (
         "; a mixed install: %s from %s, %s from %s" % (importer.name, importer.origin, provider.name, provider.origin)
         if importer.origin != provider.origin

@@ -169,6 +169,17 @@ def raising_package(text, skip=()):
     return None
 
 
+def package_of_file(path):
+    """The top-level package holding the source file `path` (the highest folder above it that has an __init__.py,
+    as Python's import system nests packages), else the file's own module name."""
+    folder, top = os.path.dirname(path), None
+    for _ in range(16):
+        if not os.path.isfile(os.path.join(folder, "__init__.py")):
+            break
+        top, folder = os.path.basename(folder), os.path.dirname(folder)
+    return top or os.path.splitext(os.path.basename(path))[0]
+
+
 @dataclasses.dataclass(frozen=True)
 class Facts:
     """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/machine/provenance.py),

@@ -690,3 +690,58 @@ def test_a_name_the_standard_library_no_longer_has_names_the_package_written_for
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "pair" and cause.meaning.startswith("oldpkg 1.2 imports 'Iterable' from the standard library")
     assert "python -m pip install -U oldpkg" in cause.fix and "reinstall" not in cause.fix
+
+
+def test_a_torch_name_a_package_uses_that_this_torch_removed_names_the_package(tmp_path):
+    """transformers 4.0's trainer_pt_utils imports SAVE_STATE_WARNING, which torch 1.8 removed (transformers#9060);
+    the text is this Python's own, raised by a package laid out as pip installs it, against the installed torch."""
+    import subprocess
+
+    torch = pytest.importorskip("torch")
+    packages = tmp_path / "site"
+    (packages / "oldtrainer").mkdir(parents=True)
+    (packages / "oldtrainer" / "__init__.py").write_text("from torch.optim.lr_scheduler import SAVE_STATE_WARNING\n")
+    info = packages / "oldtrainer-4.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: oldtrainer\nVersion: 4.0.1\n")
+    (info / "RECORD").write_text("oldtrainer/__init__.py,,\n")
+    text = subprocess.run(
+        [sys.executable, "-c", "import oldtrainer"],
+        env={"PYTHONPATH": str(packages), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stderr
+    assert "cannot import name 'SAVE_STATE_WARNING'" in text
+    version = torch.__version__.split("+")[0]
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.rule == "pair" and cause.meaning.startswith(
+        "torch %s no longer has torch.optim.lr_scheduler.SAVE_STATE_WARNING (removed in torch 1.8)" % version
+    )
+    assert "python -m pip install -U oldtrainer" in cause.fix
+
+
+def test_a_torch_name_added_later_or_kept_private_asks_for_a_newer_torch(tmp_path):
+    from checks.diagnosis import installed
+    from checks.machine import distributions
+
+    entry = tmp_path / "site"
+    (entry / "torch" / "distributed" / "_tensor").mkdir(parents=True)
+    torch = distributions.Distribution(
+        name="torch", version="2.0.1", info=str(entry / "torch-2.0.1.dist-info"), entry=str(entry), origin="environment"
+    )
+    # compat.TORCH_API: the float8 dtypes came with torch 2.1 (transformers#32185)
+    cause = installed._torch_api("transformers", "4.43.1", torch, "torch", "float8_e4m3fn", "")
+    assert cause.meaning == (
+        "torch 2.0.1 is older than transformers 4.43.1 needs: it has no torch.float8_e4m3fn (added in torch 2.1)"
+    )
+    assert '`python -m pip install -U "torch>=2.1"`' in cause.fix
+    # not rowed, but this torch keeps the module private: a later torch made it public (physicsnemo#815)
+    cause = installed._torch_api("physicsnemo", None, torch, "torch.distributed.tensor", "_dtensor_spec", "")
+    assert "this torch keeps it private, as torch.distributed._tensor" in cause.meaning
+    assert cause.fix.startswith("upgrade torch to a newer release")
+    # neither: both ways out
+    cause = installed._torch_api("pkg", "1.0", torch, "torch.special", "zeta2", "")
+    assert (
+        "the two releases do not fit" in cause.meaning and "install the pkg release made for torch 2.0.1" in cause.fix
+    )
