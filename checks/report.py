@@ -15,6 +15,7 @@ Exit codes (the same in every command, see `python -m checks --help`):
 
 import datetime
 import os
+import re
 import signal
 import sys
 import time
@@ -114,14 +115,18 @@ def run_check(name, func, *args):
 # Exceptions that, raised by checks' own code, are a bug in checks and say nothing about the machine.
 PROGRAMMING_ERRORS = (AttributeError, AssertionError, IndexError, KeyError, NameError, TypeError, ZeroDivisionError)
 CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
+TORCH_LACKS = re.compile(r"module '(torch|torchvision|torchaudio)(\.[\w.]+)?' has no attribute '\w+'")
 
 
 def is_bug_in_checks(exc):
     """Return True when a check's exception is a bug in checks, not a fault of the machine: a programming error
     (PROGRAMMING_ERRORS) raised in checks' own code (the innermost frame is in the checks package). An error raised
-    inside torch, a driver binding or any other library, or an OSError, stays the check's FAIL."""
+    inside torch, a driver binding or any other library, or an OSError, stays the check's FAIL, and so does an
+    AttributeError naming a module of torch (torchvision, torchaudio): that release lacks an API checks uses."""
     if not isinstance(exc, PROGRAMMING_ERRORS) or exc.__traceback__ is None:
         return False
+    if isinstance(exc, AttributeError) and TORCH_LACKS.match(str(exc)):
+        return False  # the installed torch lacks an API checks uses: a fact of this torch, judged like any failure
     innermost = traceback.extract_tb(exc.__traceback__)[-1].filename
     return os.path.abspath(innermost).startswith(CHECKS_DIR + os.sep)
 

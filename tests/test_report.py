@@ -46,6 +46,20 @@ def test_a_bug_in_checks_is_not_judged_and_a_library_error_is_a_fail(tmp_path, m
     assert rep.results[-1].status == FAIL and rep.exit_code() == 1
 
 
+def test_a_torch_api_the_installed_torch_lacks_is_a_fail_not_a_bug_in_checks(monkeypatch):
+    """checks' own code reaching a torch name this release does not have (torch < 2.0 has no
+    F.scaled_dot_product_attention) meets a fact of the installed torch: a FAIL carrying the exception, never exit 3."""
+    import types
+
+    from checks import apis
+
+    fake = types.SimpleNamespace(amp=types.ModuleType("torch.amp"))  # a torch without torch.amp.GradScaler
+    fake.cuda = types.SimpleNamespace(amp=types.ModuleType("torch.cuda.amp"))
+    result = report.run_check("amp", apis.grad_scaler, fake, "cuda")  # raises inside checks/apis.py
+    assert result.status == FAIL and "module 'torch.cuda.amp' has no attribute 'GradScaler'" in result.actual
+    assert "exception" in result.data and "internal_error" not in result.data
+
+
 def test_exit_code_and_summary_follow_the_results():
     """Exit code 1 only when something failed; warnings and skips do not fail a run."""
     rep = report.Report("verify", argv=["verify"])

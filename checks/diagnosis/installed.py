@@ -2,6 +2,7 @@
 another copy first, a shadowed standard module, a compiled extension module missing for this interpreter, an unmet
 declared requirement, and two installed releases that do not fit together."""
 
+import dataclasses
 import glob
 import importlib.util
 import os
@@ -775,6 +776,14 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
     gone = span is not None and span[1] and compat.version_key(version) >= compat.version_key(span[1])
     who = "%s %s" % (importer, importer_version) if importer_version else importer
     pair_fix = "install the %s release made for torch %s" % (importer, version)
+    if importer == "checks":  # verify's own checks, written for torch >= 2.0 (the README's promise)
+        need = span[0] if span and span[0] else "2.0"
+        return Cause(
+            meaning="torch %s has no %s%s, which these checks (written for torch 2.0 and newer) use, as code written "
+            "for a newer torch does" % (version, dotted, " (added in torch %s)" % span[0] if span and span[0] else ""),
+            fix='upgrade torch with its torchvision and torchaudio: `python -m pip install -U "torch>=%s"`' % need,
+            fact="torch %s lacks %s" % (version, dotted),
+        )
     if later or (span is None and twin):
         since = " (added in torch %s)" % span[0] if later else " (this torch keeps it private, as %s)" % twin
         need = span[0] if later else None
@@ -835,6 +844,9 @@ def by_pair(parts, facts):
     if found_pair is None and top == "torch":  # the importer has no install record (a loose file, a stand-in)
         torch = distributions.find("torch", environment=facts.provenance.environment)
         if torch is not None and torch.origin == provenance.ENVIRONMENT:
+            imported = facts.provenance.packages["torch"].imported if "torch" in facts.provenance.packages else None
+            if imported is not None and imported.version:  # the copy imported, as it reports itself
+                torch = dataclasses.replace(torch, version=imported.version)
             who = raising_package(parts.text[:start], skip=("torch",)) or package_of_file(frames[-1])
             return _torch_api(who, None, torch, module, name, "")
     if found_pair is None:

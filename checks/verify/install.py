@@ -148,6 +148,9 @@ def check_python(ctx):
     )
 
 
+OLDEST_TORCH = "2.0"  # the README's promise: checks run in any Python with torch >= 2.0
+
+
 def check_torch(ctx):
     """torch imports and is the version the environment pins."""
     if ctx.torch is None:
@@ -188,6 +191,19 @@ def check_torch(ctx):
             expected=want,
             actual=actual,
             hint=env_hint(ctx),
+        )
+    if compat.version_key(release(actual)) < compat.version_key(OLDEST_TORCH):
+        return Result(
+            name="torch",
+            status=WARN,
+            summary="torch %s predates %s, the oldest release these checks support: code written for torch 2.x "
+            "(torch.compile, F.scaled_dot_product_attention and what uses them) does not run on it"
+            % (actual, OLDEST_TORCH),
+            expected="torch >= %s" % OLDEST_TORCH,
+            actual=actual,
+            hint='upgrade torch with its torchvision and torchaudio: `python -m pip install -U "torch>=%s"` (or the '
+            "pixi environment of the release you need)" % OLDEST_TORCH,
+            data={"fact": "torch %s < %s" % (actual, OLDEST_TORCH)},
         )
     if not compat.known(actual):
         return Result(

@@ -318,3 +318,12 @@ def test_a_compiled_module_linking_a_torch_library_this_torch_lacks_fails_withou
     assert result.status == FAIL and "torch 2.13.0 has no libtorch_cuda_cu.so" in result.summary
     assert "torch-scatter 1.0 was built against another torch" in result.summary and "torch_scatter" not in sys.modules
     assert "--no-build-isolation" in result.hint and result.data["fact"].startswith("libtorch_cuda_cu.so absent")
+
+
+def test_a_torch_before_2_0_is_named_as_older_than_the_checks_support():
+    torch = SimpleNamespace(__version__="1.13.1+cpu", version=SimpleNamespace(git_version="cf30153c4c", debug=False))
+    result = verify_install.check_torch(SimpleNamespace(torch=torch, expect=None))
+    assert result.status == "WARN" and result.summary.startswith("torch 1.13.1+cpu predates 2.0")
+    assert '"torch>=2.0"' in result.hint
+    torch.__version__ = "2.0.1+cu117"
+    assert verify_install.check_torch(SimpleNamespace(torch=torch, expect=None)).status == "PASS"
