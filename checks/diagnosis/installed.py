@@ -801,8 +801,8 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
         return Cause(
             meaning="torch %s no longer has %s (removed in torch %s), which %s uses: it was written for an older "
             "torch%s" % (version, dotted, span[1], who, declared),
-            fix="upgrade %s to a release made for torch %s (`python -m pip install -U %s`), or install a torch "
-            "older than %s" % (importer, version, importer, span[1]),
+            fix="upgrade %s to its latest release, made for newer torch releases (`python -m pip install -U %s`), or "
+            "install a torch older than %s" % (importer, importer, span[1]),
             fact="torch %s lacks %s (removed in %s); %s uses it" % (version, dotted, span[1], who),
         )
     return Cause(

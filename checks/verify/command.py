@@ -29,7 +29,7 @@ SPEC = runner.Spec(
 def checks():
     """Return every check as (name, function of the Context), in the order verify prints them; each is independent
     of the others. The architecture check comes before the GPU probe's: it needs no kernel launch."""
-    from checks.verify import arch, compute, domain, extensions, gpu, install, libs
+    from checks.verify import arch, compute, domain, extensions, gpu, install, libs, project
     from checks.verify import compile as compile_
 
     return (
@@ -39,6 +39,7 @@ def checks():
         ("torchaudio", lambda ctx: domain.check_domain(ctx, "torchaudio")),
         ("dependencies", install.check_dependencies),
         ("dependents", install.check_dependents),
+        ("project", project.check_project),
         ("pypi", install.check_pypi),
         ("build", install.check_build),
         ("cuda-runtime", install.check_cuda_runtime),

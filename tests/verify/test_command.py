@@ -43,6 +43,7 @@ INSTALL = [
     "integrations",
     "dependencies",
     "dependents",
+    "project",
     "pypi",
     "build",
     "cuda-runtime",

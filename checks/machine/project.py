@@ -1,0 +1,199 @@
+"""The project in the working directory: what its Python code imports and what its requirements files name, read
+as text (Python's `ast`, PEP 508 lines), never executed. `pixi run` starts tasks in the workspace's root, so there
+the working directory is the team's project; verify's project line judges these against what is installed.
+
+Bounded, as any input from another team is: at most MAX_FILES source files (the folder's own `*.py`, then those of
+its immediate subfolders, skipping environments, caches, hidden folders, tests and tools, and tooling files such as
+noxfile.py and setup.py), MAX_BYTES each, and the first MAX_REQUIREMENTS lines of `requirements*.txt`. Imports
+inside `try:` (optional dependencies) or `if TYPE_CHECKING:` are not counted. A file that does not parse is skipped
+(it may be for another Python).
+"""
+
+import ast
+import dataclasses
+import importlib.util
+import os
+import sys
+import sysconfig
+from typing import Optional, Tuple
+
+MAX_FILES = 40
+MAX_BYTES = 256 << 10
+MAX_REQUIREMENTS = 200
+SKIP_FOLDERS = {
+    "build",
+    "dist",
+    "docs",
+    "env",
+    "envs",
+    "node_modules",
+    "site-packages",
+    "test",
+    "tests",
+    "tools",
+    "venv",
+}
+# the project's tooling, not its code: nox's, setuptools', pytest's and invoke's entry files
+TOOLING = {"noxfile.py", "setup.py", "conftest.py", "tasks.py", "fabfile.py"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Import:
+    """One absolute import statement: `module` as written (`transformers`, `physicsnemo.distributed.manager`),
+    `names` imported from it (`from M import a, b`; empty for `import M`), and where it is (`file`, `line`)."""
+
+    module: str
+    names: Tuple[str, ...]
+    file: str
+    line: int
+
+    @property
+    def top(self):
+        return self.module.split(".")[0]
+
+    def where(self):
+        return "%s:%d" % (os.path.basename(self.file), self.line)
+
+
+@dataclasses.dataclass(frozen=True)
+class Requirement:
+    """One PEP 508 line of a requirements file: its text, the file and the line number."""
+
+    text: str
+    file: str
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    """root: the folder read; files: the Python files parsed; imports: their absolute imports of modules that are
+    not the project's own nor the standard library's; requirements: the requirements files' lines."""
+
+    root: str
+    files: Tuple[str, ...] = ()
+    imports: Tuple[Import, ...] = ()
+    requirements: Tuple[Requirement, ...] = ()
+    local: Tuple[str, ...] = ()
+
+
+def _sources(root):
+    files = sorted(
+        os.path.join(root, n)
+        for n in os.listdir(root)
+        if n.endswith(".py") and n not in TOOLING and os.path.isfile(os.path.join(root, n))
+    )
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(folder):
+            continue
+        if os.path.exists(os.path.join(folder, "pyvenv.cfg")) or os.path.isdir(os.path.join(folder, "conda-meta")):
+            continue
+        try:
+            files += sorted(
+                os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py") and n not in TOOLING
+            )
+        except OSError:
+            continue
+        if len(files) >= MAX_FILES:
+            break
+    return files[:MAX_FILES]
+
+
+def _local_names(root, files):
+    """The module names the project itself provides: its files' stems and its folders (packages or not)."""
+    names = {os.path.splitext(os.path.basename(f))[0] for f in files}
+    for base in {root} | {os.path.dirname(f) for f in files}:
+        try:
+            names.update(n for n in os.listdir(base) if os.path.isdir(os.path.join(base, n)))
+        except OSError:
+            continue
+    return names
+
+
+def _imports(path):
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read(MAX_BYTES + 1)
+        if len(source) > MAX_BYTES:
+            return []
+        tree = ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    optional = set()  # imports inside a `try:` (an optional dependency handled when missing) or TYPE_CHECKING
+    for node in ast.walk(tree):
+        guarded = isinstance(node, ast.Try) or (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test))
+        if guarded:
+            optional.update(id(n) for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            found += [Import(module=a.name, names=(), file=path, line=node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = tuple(a.name for a in node.names if a.name != "*")
+            found.append(Import(module=node.module, names=names, file=path, line=node.lineno))
+    return found
+
+
+def _requirements(root):
+    found = []
+    for name in sorted(os.listdir(root)):
+        if not (name.startswith("requirements") and name.endswith(".txt")):
+            continue
+        path = os.path.join(root, name)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = [next(handle, "") for _ in range(MAX_REQUIREMENTS)]
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            text = line.split(" #")[0].strip()
+            if text and not text.startswith(("#", "-", "git+", "http:", "https:", "file:", ".")) and "://" not in text:
+                found.append(Requirement(text=text, file=path, line=number))
+    return found
+
+
+def is_stdlib(top):
+    """True for a module of Python's standard library: sys.stdlib_module_names (3.10+), else where importlib finds it
+    (built in, frozen, or in sysconfig's stdlib folder outside site-packages; nothing is loaded)."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return top in names or top == "__future__"
+    if top in sys.builtin_module_names:
+        return True
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    origin = (spec.origin or "") if spec is not None else ""
+    stdlib = sysconfig.get_paths().get("stdlib") or ""
+    return origin in ("built-in", "frozen") or (
+        bool(stdlib) and origin.startswith(stdlib + os.sep) and "-packages" not in origin
+    )
+
+
+def scan(root=None) -> Optional[Project]:
+    """Return the Project in `root` (default: the working directory), or None when it cannot be listed."""
+    root = os.path.abspath(root or os.getcwd())
+    try:
+        files = _sources(root)
+        requirements = _requirements(root)
+    except OSError:
+        return None
+    local = _local_names(root, files)
+    imports, seen = [], set()
+    for path in files:
+        for item in _imports(path):
+            key = (item.module, item.names)
+            if item.top in local or is_stdlib(item.top) or key in seen:
+                continue
+            seen.add(key)
+            imports.append(item)
+    return Project(
+        root=root,
+        files=tuple(files),
+        imports=tuple(imports),
+        requirements=tuple(requirements),
+        local=tuple(sorted(local)),
+    )

@@ -1,0 +1,165 @@
+"""Verify's project line: the code in the working directory (checks/machine/project.py reads it without running it)
+against this Python. Every module it imports is installed (found as `import` would find it, nothing loaded); what
+it imports from other packages imports with this torch, as the project's first run would import it (`from
+transformers import Trainer` loads transformers' trainer module; packages built on torch first, within BUDGET
+seconds); its requirements files' lines are met. A failed import carries its exception for the parent to judge
+against its facts. The project's own modules are never imported."""
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+import traceback
+import warnings
+
+from checks.machine import project as project_facts
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+OWN = ("torch", "torchvision", "torchaudio")  # verify's own lines
+BUDGET = {True: 10.0, False: 30.0}  # seconds of imports (--quick, full run); the rest are named as not tried
+
+
+def _installed(top):
+    """(spec or None, True when it is the standard library's): where `import top` would find it, without loading
+    it (importlib's find_spec of a top-level name only runs the path finders)."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None, False
+    return spec, spec is not None and project_facts.is_stdlib(top)
+
+
+def _unmet_requirements(requirements):
+    """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
+    try:
+        from packaging.requirements import InvalidRequirement
+        from packaging.requirements import Requirement as Parsed
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        return []
+    from checks.machine import distributions
+    from checks.machine import requirements as installed_facts
+
+    installed = installed_facts.pip_installed(list(sys.path))
+    unmet = []
+    for item in requirements:
+        try:
+            parsed = Parsed(item.text)
+            if parsed.marker is not None and not parsed.marker.evaluate({"extra": ""}):
+                continue
+        except (InvalidRequirement, ValueError):
+            continue
+        have = installed.get(distributions.canonical(parsed.name))
+        if have is None:
+            unmet.append((item, "%s is not installed" % parsed.name))
+            continue
+        try:
+            if parsed.specifier and not parsed.specifier.contains(Version(have[0]), prereleases=True):
+                unmet.append((item, "installed: %s %s" % (parsed.name, have[0])))
+        except InvalidVersion:
+            continue
+    return unmet
+
+
+def _import(item):
+    """Import what `item` (a project_facts.Import) names, as the statement would: the module, then each name
+    from it (a lazy module's attribute, else its submodule)."""
+    module = importlib.import_module(item.module)
+    for name in item.names:
+        try:
+            getattr(module, name)
+        except AttributeError:
+            importlib.import_module("%s.%s" % (item.module, name))
+
+
+def check_project(ctx):
+    """The working directory's code finds every module it imports, what it imports from other packages imports with
+    this torch (within BUDGET seconds), and its requirements files are met."""
+    if ctx.torch is None:
+        return Result(name="project", status=SKIP, summary="torch did not import")
+    found = project_facts.scan()
+    if found is None or (not found.files and not found.requirements):
+        return Result(
+            name="project", status=SKIP, summary="no Python code or requirements file in the working directory"
+        )
+    missing, third_party = [], []
+    for item in found.imports:
+        if item.top in OWN:
+            continue
+        spec, in_stdlib = _installed(item.top)
+        if spec is None:
+            missing.append(item)
+        elif not in_stdlib:
+            third_party.append(item)
+    if missing:
+        first = missing[0]
+        if first.names:
+            statement = "from %s import %s" % (first.module, ", ".join(first.names))
+        else:
+            statement = "import %s" % first.module
+        text = 'File "%s", line %d, in <module>\n    %s\nModuleNotFoundError: No module named %r' % (
+            first.file,
+            first.line,
+            statement,
+            first.top,
+        )
+        more = ", ".join(sorted({m.top for m in missing[1:]} - {first.top}))
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s imports %s, which is not installed in this Python%s"
+            % (first.where(), first.top, " (nor: %s)" % more if more else ""),
+            expected="import %s finds it" % first.top,
+            actual="No module named %r" % first.top,
+            hint="not judged yet",
+            data={"exception": text},
+        )
+    from checks.verify.install import dependent_modules
+
+    built_on_torch = {m for _, _, modules, _ in dependent_modules() for m in modules}
+    start, done, untried = time.monotonic(), [], []
+    ordered = sorted(third_party, key=lambda i: i.top not in built_on_torch)  # packages built on torch first
+    for item in ordered:
+        if time.monotonic() - start > BUDGET[bool(ctx.quick)]:
+            untried.append(item.module)
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _import(item)
+        except (Exception, SystemExit) as exc:  # the project's own first run would meet this
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
+            line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            return Result(
+                name="project",
+                status=FAIL,
+                summary="%s: %s does not import with torch %s: %s"
+                % (item.where(), item.module, ctx.torch.__version__, line),
+                expected="the project's imports succeed",
+                actual=line,
+                hint="not judged yet",
+                data={"exception": text},
+            )
+        done.append(item.module)
+    unmet = _unmet_requirements(found.requirements)
+    if unmet:
+        item, why = unmet[0]
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s:%d asks for %s; %s" % (os.path.basename(item.file), item.line, item.text, why),
+            expected=item.text,
+            actual=why,
+            hint='python -m pip install "%s"' % item.text,
+            data={"fact": "%s: %s" % (item.text, why)},
+        )
+    summary = "%d files: the %d modules they import are installed" % (
+        len(found.files),
+        len({i.top for i in third_party}),
+    )
+    if done:
+        summary += " and import with this torch: %s" % ", ".join(dict.fromkeys(done))
+    if untried:
+        summary += "; not tried (time limit): %s" % ", ".join(untried)
+    return Result(name="project", status=PASS, summary=summary)

@@ -1,0 +1,44 @@
+"""Tests for checks/machine/project.py: the working directory's code and requirements read as text, never run."""
+
+from checks.machine import project
+
+
+def test_scan_reads_what_the_project_imports_and_requires(tmp_path):
+    (tmp_path / "train.py").write_text(
+        "import os, json\nimport numpy as np\nfrom transformers import Trainer, TrainingArguments\n"
+        "from models.net import Net\nimport utils\nfrom . import sibling\n"
+        "try:\n    import wandb\nexcept ImportError:\n    wandb = None\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import mypy_extensions\n"
+        "def later():\n    import lightning as L\n"
+    )
+    (tmp_path / "utils.py").write_text("import physicsnemo.distributed.manager\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "net.py").write_text("import timm\n")
+    (tmp_path / "noxfile.py").write_text("import nox\n")  # tooling, not the project's code
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("import pytest\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "x.py").write_text("import hidden\n")
+    (tmp_path / "broken.py").write_text("def (:\n")  # does not parse: skipped
+    (tmp_path / "requirements.txt").write_text(
+        "# pinned\ntorch==2.0.1\n-r base.txt\nlightning>=2.0  # trainer\ngit+https://github.com/x/y\n\n"
+    )
+    found = project.scan(str(tmp_path))
+    assert [(i.module, i.names) for i in found.imports] == [  # the folder's files in name order, then models/
+        ("numpy", ()),
+        ("transformers", ("Trainer", "TrainingArguments")),
+        ("lightning", ()),
+        ("physicsnemo.distributed.manager", ()),
+        ("timm", ()),
+    ]
+    assert {i.where() for i in found.imports if i.top == "transformers"} == {"train.py:3"}
+    assert [(r.text, r.line) for r in found.requirements] == [("torch==2.0.1", 2), ("lightning>=2.0", 4)]
+    assert "noxfile.py" not in " ".join(found.files) and "tests" not in " ".join(found.files)
+
+
+def test_scan_is_bounded(tmp_path):
+    for n in range(project.MAX_FILES + 10):
+        (tmp_path / ("m%03d.py" % n)).write_text("import pkg%d\n" % n)
+    (tmp_path / "big.py").write_text("import huge\n" + "x = 1\n" * (project.MAX_BYTES // 6 + 1))
+    found = project.scan(str(tmp_path))
+    assert len(found.files) == project.MAX_FILES and "huge" not in {i.top for i in found.imports}
