@@ -32,6 +32,8 @@ def _installed(top):
 
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
+    if not requirements:
+        return []
     try:
         from packaging.requirements import InvalidRequirement
         from packaging.requirements import Requirement as Parsed
@@ -78,7 +80,7 @@ def check_project(ctx):
     this torch (within BUDGET seconds), and its requirements files are met."""
     if ctx.torch is None:
         return Result(name="project", status=SKIP, summary="torch did not import")
-    found = project_facts.scan()
+    found = project_facts.scan(ignore=OWN)
     if found is None or (not found.files and not found.requirements):
         return Result(
             name="project", status=SKIP, summary="no Python code or requirements file in the working directory"
@@ -117,7 +119,7 @@ def check_project(ctx):
         )
     from checks.verify.install import dependent_modules
 
-    built_on_torch = {m for _, _, modules, _ in dependent_modules() for m in modules}
+    built_on_torch = {m for _, _, modules, _ in dependent_modules() for m in modules} if third_party else set()
     start, done, untried = time.monotonic(), [], []
     ordered = sorted(third_party, key=lambda i: i.top not in built_on_torch)  # packages built on torch first
     for item in ordered:
