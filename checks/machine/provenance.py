@@ -120,6 +120,8 @@ class Provenance:
     packages: Dict[str, Package]
     activated_by: Optional[str] = None  # "pixi" or "VIRTUAL_ENV": who says which environment is meant
     foreign_paths: Tuple[ForeignPath, ...] = ()  # PYTHONPATH entries holding another Python's packages
+    # (name, path, interpreter) of PATH_TOOLS on PATH that run another Python (foreign_tools)
+    foreign_tools: Tuple[Tuple[str, str, str], ...] = ()
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.provenance)."""
@@ -254,7 +256,18 @@ def collect(path=None, environ=None):
         packages={name: package(name, path, environment, environ) for name in PACKAGES},
         activated_by=activated_by(environ),
         foreign_paths=foreign_paths(environ),
+        foreign_tools=tuple(foreign_tools(PATH_TOOLS, environ)),
     )
+
+
+# the console scripts on PATH that install into, or run code with, their own interpreter (pip's and setuptools'
+# entry-point scripts name it in their first line: `#!/prefix/bin/python`, or pip's long-path form: `#!/bin/sh`,
+# then a line `'''exec' "/prefix/bin/python" "$0" "$@"`)
+PATH_TOOLS = ("pip3", "pip", "ipython", "jupyter", "torchrun")
+RUNS_CODE = ("ipython", "jupyter", "torchrun")
+EXEC_LINE = re.compile(r"""^'''exec' "?([^"\s]+)"?""", re.M)
+# a shell wrapper's `exec /prefix/bin/python ...` (conda's and module systems' wrappers, `python -m pip` shims)
+SHELL_EXEC = re.compile(r"""^\s*exec\s+"?(/[^"\s]*python[\d.]*)"?(?:\s|$)""", re.M)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,8 +292,9 @@ class Launcher:
 
 
 def launcher(name="torchrun", environ=None):
-    """Return the Launcher `name` on PATH (its first line read, 256 bytes at most; never run), or None where there is
-    no such script or it does not start with `#!`."""
+    """Return the Launcher `name` on PATH (its first 512 bytes read; never run), or None where there is no such
+    script or it does not start with `#!`. A shell script's interpreter is the Python it execs, where it names one:
+    pip's long-path form (`'''exec' "/prefix/bin/python" "$0" "$@"`), a wrapper's `exec /prefix/bin/python`."""
     import shutil
 
     environ = os.environ if environ is None else environ
@@ -289,9 +303,10 @@ def launcher(name="torchrun", environ=None):
         return None
     try:
         with open(path, "rb") as handle:
-            first = handle.read(256).split(b"\n", 1)[0].decode("utf-8", "replace")
+            head = handle.read(512).decode("utf-8", "replace")
     except OSError:
         return None
+    first = head.split("\n", 1)[0]
     if not first.startswith("#!"):
         return None
     words = first[2:].split()
@@ -300,6 +315,9 @@ def launcher(name="torchrun", environ=None):
     interpreter = words[1] if os.path.basename(words[0]) == "env" and len(words) > 1 else words[0]
     if os.path.basename(words[0]) == "env":  # `#!/usr/bin/env python3`: the one PATH finds
         interpreter = shutil.which(interpreter, path=environ.get("PATH")) or interpreter
+    found = EXEC_LINE.search(head) or (SHELL_EXEC.search(head) if words[0].endswith("sh") else None)
+    if found:  # pip's long-path form, or a shell wrapper that execs a Python
+        interpreter = found.group(1)
     return Launcher(name=name, path=path, interpreter=interpreter)
 
 
@@ -333,6 +351,17 @@ class Elsewhere:
     interpreter: str
     version: Optional[str]
     found_by: str
+
+
+def foreign_tools(names=PATH_TOOLS, environ=None):
+    """Return [(name, path, interpreter)] of the console scripts `names` on PATH that run another Python than this
+    one (Launcher.foreign): `pip3 install` puts packages there, `ipython` runs code there."""
+    out = []
+    for name in names:
+        found = launcher(name, environ)
+        if found is not None and "python" in os.path.basename(found.interpreter) and found.foreign():
+            out.append((name, found.path, found.interpreter))
+    return out
 
 
 def _candidate_prefixes(environ, cwd, home):
@@ -369,6 +398,10 @@ def _candidate_prefixes(environ, cwd, home):
         path = shutil.which(name, path=environ.get("PATH"))
         if path:
             found.append((os.path.dirname(os.path.dirname(os.path.realpath(path))), "PATH"))
+    for name, _, interpreter in foreign_tools(("pip3", "pip"), environ):
+        found.append(
+            (os.path.dirname(os.path.dirname(interpreter)), "the %s on PATH, which belongs to that Python" % name)
+        )
     kernels = [
         os.path.join(home, ".local", "share", "jupyter", "kernels"),
         os.path.join(sys.prefix, "share", "jupyter", "kernels"),

@@ -105,6 +105,21 @@ def check_provenance(facts):
             hint="remove it (%s) so that a change of sys.path order cannot pick it" % copy.path,
             data={"fact": "%s also at %s" % (name, copy.origin)},
         )
+    tools = [t for t in getattr(facts.provenance, "foreign_tools", ()) if t[0] in provenance.RUNS_CODE]
+    if tools:
+        name, path, interpreter = tools[0]
+        module = {"ipython": "IPython", "jupyter": "jupyter"}.get(name, "torch.distributed.run")
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="the %s on PATH (%s) runs %s, another Python than this one (%s): code started with `%s` does "
+            "not see this environment's packages" % (name, path, interpreter, facts.provenance.interpreter, name),
+            expected="%s of this environment" % name,
+            actual=interpreter,
+            hint="install %s into this environment (`python -m pip install %s`; conda or pixi: add it) or start it "
+            "as `python -m %s`" % (name, "ipython" if name == "ipython" else name, module),
+            data={"fact": "%s on PATH runs %s" % (name, interpreter)},
+        )
     return Result(
         name="provenance",
         status=PASS,

@@ -3,6 +3,8 @@ tmp_path."""
 
 import sys
 
+import pytest
+
 from checks.machine import provenance
 
 
@@ -131,3 +133,39 @@ def test_elsewhere_finds_pixi_environments_and_jupyter_kernels(tmp_path, monkeyp
         (str(pixi_env), "pixi"),
         (str(kernel_env), "Jupyter kernel trainer"),
     ]
+
+
+@pytest.mark.parametrize(
+    "script, interpreter",
+    [
+        ("#!/opt/old/bin/python3.9\nimport sys\n", "/opt/old/bin/python3.9"),
+        # pip's form for a path too long for `#!` (pip/_internal/... distlib ScriptMaker): a sh line, then exec
+        ("#!/bin/sh\n'''exec' \"/opt/old/bin/python3.9\" \"$0\" \"$@\"\n' '''\nimport sys\n", "/opt/old/bin/python3.9"),
+        ('#!/bin/sh\n# a wrapper\nexec /opt/old/bin/python3.9 -m pip "$@"\n', "/opt/old/bin/python3.9"),
+    ],
+)
+def test_a_console_script_on_path_that_runs_another_python(tmp_path, script, interpreter):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pip3").write_text(script)
+    (bin_dir / "pip3").chmod(0o755)
+    environ = {"PATH": str(bin_dir)}
+    assert provenance.launcher("pip3", environ).interpreter == interpreter
+    assert provenance.foreign_tools(("pip3", "ipython"), environ) == [("pip3", str(bin_dir / "pip3"), interpreter)]
+    (bin_dir / "pip3").write_text("#!%s\nimport sys\n" % sys.executable)  # this Python's own pip
+    assert provenance.foreign_tools(("pip3",), environ) == []
+
+
+def test_elsewhere_follows_the_pip_on_path_to_its_python(tmp_path):
+    """A `pip3` that belongs to another Python installs torch there (pytorch/pytorch#7472's kind)."""
+    other = tmp_path / "other"
+    (other / "lib" / "python3.11" / "site-packages" / "torch").mkdir(parents=True)
+    (other / "lib" / "python3.11" / "site-packages" / "torch" / "__init__.py").write_text("")
+    (other / "bin").mkdir()
+    (other / "bin" / "pip3").write_text("#!%s\nimport sys\n" % (other / "bin" / "python"))
+    (other / "bin" / "pip3").chmod(0o755)
+    (tmp_path / "home").mkdir()
+    found = provenance.elsewhere(
+        "torch", environ={"PATH": str(other / "bin")}, cwd=str(tmp_path), home=str(tmp_path / "home")
+    )
+    assert [(e.prefix, e.found_by) for e in found] == [(str(other), "the pip3 on PATH, which belongs to that Python")]

@@ -186,3 +186,19 @@ def test_integrations_list_the_optional_packages_torch_s_features_import(tmp_pat
     assert "onnx is not installed (torch.onnx.export needs it: `python -m pip install onnx`)" in result.summary
     present = origin.check_integrations(found, find_spec=lambda name: object())
     assert present.status == "PASS" and "onnx" in present.summary
+
+
+def test_an_ipython_on_path_that_runs_another_python_warns_in_provenance(tmp_path, monkeypatch):
+    """pytorch/pytorch#1621's kind: `ipython` left from an old Anaconda 2 runs that interpreter, not this one."""
+    found = facts(tmp_path, monkeypatch, {})
+    monkeypatch.setattr(shadows_module(), "stdlib_shadows", lambda: [])
+    tool = ("ipython", "/opt/anaconda2/bin/ipython", "/opt/anaconda2/bin/python")
+    pip = ("pip3", "/opt/anaconda2/bin/pip3", "/opt/anaconda2/bin/python")  # said where torch is missing, not here
+    found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_tools=(pip, tool)))
+    result = origin.check_provenance(found)
+    assert result.status == "WARN" and result.summary.startswith(
+        "the ipython on PATH (/opt/anaconda2/bin/ipython) runs /opt/anaconda2/bin/python, another Python"
+    )
+    assert "python -m pip install ipython" in result.hint and "python -m IPython" in result.hint
+    only_pip = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_tools=(pip,)))
+    assert origin.check_provenance(only_pip).status == "PASS"
