@@ -18,6 +18,10 @@ from checks.machine import distributions
 
 DOMAIN = ("torch", "torchvision", "torchaudio")
 NO_MATCH = ("No matching distribution found for torch", "satisfies the requirement torch")
+# musl's dynamic linker (ldso/dynlink.c: "Error loading shared library %s: %m (needed by %s)") meeting a library a
+# glibc build needs; and glibc's own loader and C library, which only a glibc system has
+MUSL_LOADER = re.compile(r"Error loading shared library \S+: .{0,80}\(needed by ")
+GLIBC_ONLY = re.compile(r"^(ld-linux[\w-]*\.so\.\d|libc\.so\.6)$")
 # pip's refusal of a wheel file given by name or URL (pip/_internal/resolution/resolvelib/factory.py)
 UNSUPPORTED_WHEEL = re.compile(r"(\S+?)-([^-\s]+)-([^-\s]+)-([^-\s]+)\.whl is not a supported wheel on this platform")
 
@@ -166,12 +170,24 @@ def _python_of(tag):
 
 
 def by_no_wheel(parts, facts):
-    """Rule 1d: pip refused a wheel file whose tags this interpreter cannot install (refused_wheel), or torch
+    """Rule 1d: pip refused a wheel file whose tags this interpreter cannot install (refused_wheel); a glibc build's
+    library the loader cannot find where the C library is not glibc (musl's loader message, or glibc's loader or
+    libc.so.6 missing, while os.confstr names no glibc); or torch
     (torchvision, torchaudio) is missing, or pip found no distribution of it, and this interpreter or platform has
     no torch wheel on PyPI (problem())."""
     refused = refused_wheel(parts.text)
     if refused is not None:
         return Cause(meaning=refused[0], fix=refused[1], fact=refused[2])
+    glibc_binary = MUSL_LOADER.search(parts.text) or any(GLIBC_ONLY.match(n) for n in parts.cannot_open)
+    if glibc_binary and sys.platform.startswith("linux") and facts.system.glibc is None:
+        how = "musl's loader message" if MUSL_LOADER.search(parts.text) else "no glibc here"
+        return Cause(
+            meaning="this system's C library is not glibc (%s: Alpine and other musl systems): PyTorch's Linux "
+            "builds (PyPI's manylinux wheels, conda's packages) are made for glibc and cannot load here" % how,
+            fix="use a glibc-based image or OS (python:3.x-slim or another Debian/Ubuntu base), or build torch "
+            "from source against musl",
+            fact="no glibc (os.confstr CS_GNU_LIBC_VERSION unset); %s" % how,
+        )
     missing = (parts.missing_module or "").split(".")[0] in DOMAIN
     if not missing and not any(words in parts.text for words in NO_MATCH):
         return None

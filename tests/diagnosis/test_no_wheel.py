@@ -96,3 +96,23 @@ def test_a_pinned_release_without_wheels_for_this_python(text, python, meaning):
 def test_a_pinned_release_with_wheels_for_this_python_is_not_blamed():
     assert no_wheel.pinned_release("ERROR: No matching distribution found for torch==2.0.1", "3.11.7") is None
     assert no_wheel.pinned_release("ERROR: No matching distribution found for torchvision==9.9", "3.12.1") is None
+
+
+# musl's dynamic linker (ldso/dynlink.c: "Error loading shared library %s: %m (needed by %s)") loading torch's
+# glibc build on Alpine (pytorch/pytorch#1618's kind)
+MUSL_TEXT = (
+    "ImportError: Error loading shared library ld-linux-x86-64.so.2: No such file or directory (needed by "
+    "/usr/lib/python3.11/site-packages/torch/_C.cpython-311-x86_64-linux-musl.so)"
+)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="a Linux C library's failure")
+def test_a_glibc_build_on_a_system_without_glibc(tmp_path, monkeypatch):
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(MUSL_TEXT, facts_for(monkeypatch, prefix, [packages], glibc=None))
+    assert cause.rule == "no-wheel" and "C library is not glibc" in cause.meaning and "Debian" in cause.fix
+    glibc_loader = "OSError: ld-linux-x86-64.so.2: cannot open shared object file: No such file or directory"
+    cause = diagnosis.explain(glibc_loader, facts_for(monkeypatch, prefix, [packages], glibc=None))
+    assert cause.rule == "no-wheel" and "no glibc here" in cause.meaning
+    cause = diagnosis.explain(MUSL_TEXT, facts_for(monkeypatch, prefix, [packages]))  # glibc 2.36: not this rule
+    assert cause.rule != "no-wheel"
