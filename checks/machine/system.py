@@ -60,6 +60,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from typing import Optional, Tuple
 
 from checks.machine import loader
@@ -578,6 +579,31 @@ def extensions_root(environ=None):
     return os.path.join(
         environ.get("XDG_CACHE_HOME") or os.path.expanduser(os.path.join("~", ".cache")), "torch_extensions"
     )
+
+
+STALE_LOCK_SECONDS = 600  # a lock older than this is not a build that is still running (a large CUDA build aside)
+
+
+def stale_extension_locks(root=None, older_than=STALE_LOCK_SECONDS, now=None, limit=200):
+    """Return [(path, age in seconds)] of the `lock` files in the extension build folders under `root` (default
+    extensions_root()) older than `older_than`: torch.utils.cpp_extension's FileBaton creates `<build dir>/lock`
+    with O_EXCL, builds, then deletes it, and any other load() of that extension waits for it to go (FileBaton.wait,
+    with no timeout); a build that was killed leaves it behind. Build folders: ROOT/NAME (torch 2.0) and
+    ROOT/pyXY_cpu|cuXYZ/NAME (later releases); at most `limit` folders are looked at."""
+    root = root or extensions_root()
+    now = time.time() if now is None else now
+    found = []
+    candidates = glob.glob(os.path.join(glob.escape(root), "*", "lock")) + glob.glob(
+        os.path.join(glob.escape(root), "*", "*", "lock")
+    )
+    for path in sorted(candidates)[:limit]:
+        try:
+            age = now - os.stat(path).st_mtime
+        except OSError:
+            continue
+        if age > older_than:
+            found.append((path, age))
+    return found
 
 
 def glibc():

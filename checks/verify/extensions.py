@@ -9,8 +9,15 @@ import os
 import warnings
 
 from checks import errors
-from checks.machine import toolchain
-from checks.report import FAIL, PASS, SKIP, Result
+from checks.machine import system, toolchain
+from checks.report import FAIL, PASS, SKIP, WARN, Result
+
+
+def _age(seconds):
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return "%d %s" % (seconds // size, unit)
+    return "%d seconds" % seconds
 
 
 def check_extensions(ctx):
@@ -18,6 +25,20 @@ def check_extensions(ctx):
     torch = ctx.torch
     if torch is None:
         return Result(name="extensions", status=SKIP, summary="torch did not import")
+    stale = system.stale_extension_locks()
+    if stale:
+        path, age = stale[0]
+        name = os.path.basename(os.path.dirname(path))
+        return Result(
+            name="extensions",
+            status=WARN,
+            summary="a `lock` left in %s's build folder by an interrupted build (%s old): torch.utils.cpp_extension's "
+            "load() of %s waits for it to go, forever" % (name, _age(age), name),
+            expected="no lock without a build running",
+            actual=path,
+            hint="delete it when no build of %s is running: `rm %s`" % (name, path),
+            data={"fact": "%s, %d s old" % (path, age)},
+        )
     if ctx.quick:  # importing cpp_extension brings setuptools and pkg_resources: 0.2 s of torch 2.0.1's verify --quick
         problem = _chosen_toolkit(torch)
         if problem is not None:

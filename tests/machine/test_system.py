@@ -249,3 +249,17 @@ def test_a_seccomp_filter_refusing_clone3_is_named_and_no_command_crashes(repo_r
     assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert "cannot start a thread: this process may not start threads: clone3" in proc.stderr
     assert "docker run --security-opt seccomp=unconfined" in proc.stderr
+
+
+def test_stale_extension_locks_are_the_old_lock_files_of_build_folders(tmp_path):
+    """cpp_extension's FileBaton leaves `<build dir>/lock` when its build is killed; 2.0 builds in ROOT/NAME, later
+    releases in ROOT/py311_cu121/NAME."""
+    old = tmp_path / "py311_cpu" / "_pvcnn_backend" / "lock"
+    old.parent.mkdir(parents=True)
+    old.write_text("")
+    os.utime(old, (1_000_000, 1_000_000))
+    young = tmp_path / "fused" / "lock"  # a build running now
+    young.parent.mkdir(parents=True)
+    young.write_text("")
+    found = system.stale_extension_locks(str(tmp_path), now=young.stat().st_mtime + 5)
+    assert [p for p, _ in found] == [str(old)] and found[0][1] > 10**8

@@ -213,9 +213,26 @@ torch = pytest.importorskip("torch")
 from checks.verify import extensions  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def own_extensions_root(tmp_path, monkeypatch):
+    """The extension build root these tests see is their own (no lock left by a build on this machine)."""
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path / "torch_extensions"))
+
+
 @pytest.fixture
 def ctx():
     return SimpleNamespace(torch=torch, devices=["cpu"], quick=False, progress=lambda text: None)
+
+
+def test_extensions_line_warns_on_a_lock_left_by_an_interrupted_build(ctx, tmp_path):
+    """pytorch/pytorch#59146's kind: load() of an extension waits forever on the `lock` a killed build left."""
+    lock = tmp_path / "torch_extensions" / "py311_cpu" / "_pvcnn_backend" / "lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")
+    os.utime(lock, (1_000_000, 1_000_000))
+    result = extensions.check_extensions(ctx)
+    assert result.status == WARN and "a `lock` left in _pvcnn_backend's build folder" in result.summary
+    assert result.hint == "delete it when no build of _pvcnn_backend is running: `rm %s`" % lock
 
 
 def test_quick_skips_the_extension_toolchain(monkeypatch):
