@@ -20,6 +20,7 @@ import sysconfig
 from typing import Optional, Tuple
 
 MAX_FILES = 40
+MAX_ENTRIES = 400  # entries of the folder looked at for subfolders (a home folder can hold thousands)
 MAX_BYTES = 256 << 10
 MAX_REQUIREMENTS = 200
 SKIP_FOLDERS = {
@@ -84,7 +85,7 @@ def _sources(root):
         for n in os.listdir(root)
         if n.endswith(".py") and n not in TOOLING and os.path.isfile(os.path.join(root, n))
     )
-    for name in sorted(os.listdir(root)):
+    for name in sorted(os.listdir(root))[:MAX_ENTRIES]:
         folder = os.path.join(root, name)
         if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(folder):
             continue
