@@ -59,6 +59,19 @@ class Import:
 
 
 @dataclasses.dataclass(frozen=True)
+class Use:
+    """One name of torch the project's own code uses, as `torch.compiler.disable` whatever alias it is written with
+    (`import torch.nn.functional as F` then `F.scaled_dot_product_attention`), and where (`file`, `line`)."""
+
+    dotted: str
+    file: str
+    line: int
+
+    def where(self):
+        return "%s:%d" % (os.path.basename(self.file), self.line)
+
+
+@dataclasses.dataclass(frozen=True)
 class Requirement:
     """One PEP 508 line of a requirements file: its text, the file and the line number."""
 
@@ -70,13 +83,16 @@ class Requirement:
 @dataclasses.dataclass(frozen=True)
 class Project:
     """root: the folder read; files: the Python files parsed; imports: their absolute imports of modules that are
-    not the project's own nor the standard library's; requirements: the requirements files' lines."""
+    not the project's own nor the standard library's; requirements: the requirements files' lines; torch_uses: the
+    names of torch the code of the folder's own files uses outside `try:` and outside tests of hasattr, getattr or a
+    version (MAX_USES at most)."""
 
     root: str
     files: Tuple[str, ...] = ()
     imports: Tuple[Import, ...] = ()
     requirements: Tuple[Requirement, ...] = ()
     local: Tuple[str, ...] = ()
+    torch_uses: Tuple[Use, ...] = ()
 
 
 def _sources(root):
@@ -132,45 +148,83 @@ def _candidates(source):
     return tops
 
 
-def _imports(path, skip=frozenset()):
+MAX_USES = 300
+GUARDS = ("hasattr", "getattr", "version", "TYPE_CHECKING", "is_available")  # a test that guards a name's use
+
+
+def _imports(path, skip=frozenset(), uses=None):
+    """The absolute imports of the file at `path` (parsed only when an import line names a module outside `skip`
+    and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it)."""
     try:
         with open(path, "rb") as handle:
             source = handle.read(MAX_BYTES + 1)
         if len(source) > MAX_BYTES:
             return []
-        if all(top in skip or is_stdlib(top) for top in _candidates(source)):
+        candidates = _candidates(source)
+        wanted = uses is not None and "torch" in candidates
+        if not wanted and all(top in skip or is_stdlib(top) for top in candidates):
             return []
         tree = ast.parse(source, filename=path)
     except (OSError, SyntaxError, ValueError):
         return []
     found = []
-    _statements(tree.body, path, False, found)
+    _statements(tree.body, path, False, found, uses if wanted else None, {})
     return found
 
 
-def _statements(body, path, optional, found):
+HEADERS = ("test", "iter", "items", "decorator_list", "bases", "returns", "args")
+
+
+def _statements(body, path, optional, found, uses, aliases):
     """Collect the absolute imports of a statement list and of the statement lists nested in it (only statements
-    are visited: imports are statements). Inside `try:` or `if TYPE_CHECKING:` an import is optional: skipped."""
+    are visited: imports are statements). Inside `try:` or `if TYPE_CHECKING:` an import is optional: skipped.
+    With `uses` a list, the names of torch used outside a `try:` or an `if` testing GUARDS are appended to it
+    (`aliases`: the names the file binds to torch's modules, filled as its imports are met)."""
     for node in body:
         if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == "torch" or a.name.startswith("torch."):
+                    aliases[a.asname or "torch"] = a.name if a.asname else "torch"
             if not optional:
                 found.extend(Import(module=a.name, names=(), file=path, line=node.lineno) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module and (node.module == "torch" or node.module.startswith("torch.")):
+                for a in node.names:
+                    aliases[a.asname or a.name] = "%s.%s" % (node.module, a.name)
+                    if uses is not None and not optional and a.name != "*" and len(uses) < MAX_USES:
+                        uses.append(Use(dotted="%s.%s" % (node.module, a.name), file=path, line=node.lineno))
             if not optional and node.level == 0 and node.module:
                 names = tuple(a.name for a in node.names if a.name != "*")
                 found.append(Import(module=node.module, names=names, file=path, line=node.lineno))
-        else:
-            guarded = (
-                optional
-                or isinstance(node, ast.Try)
-                or (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test))
-            )
+        elif isinstance(getattr(node, "body", None), list):  # a compound statement: its header, then its bodies
+            test = ast.dump(node.test) if isinstance(node, ast.If) else ""
+            guarded = optional or isinstance(node, ast.Try) or any(g in test for g in GUARDS)
+            if uses is not None and not optional:
+                for field in HEADERS:
+                    _uses(getattr(node, field, None), path, uses, aliases)
             for field in ("body", "orelse", "finalbody"):
                 nested = getattr(node, field, None)
                 if isinstance(nested, list):
-                    _statements(nested, path, guarded, found)
+                    _statements(nested, path, guarded, found, uses, aliases)
             for handler in getattr(node, "handlers", None) or ():
-                _statements(handler.body, path, guarded, found)
+                _statements(handler.body, path, guarded, found, uses, aliases)
+        elif uses is not None and not optional:
+            _uses(node, path, uses, aliases)
+
+
+def _uses(tree, path, uses, aliases):
+    """Append the dotted torch names (attribute chains on a name bound to torch) in `tree` to `uses`."""
+    if tree is None or not aliases:
+        return
+    for node in ast.walk(tree) if isinstance(tree, ast.AST) else [n for t in tree for n in ast.walk(t)]:
+        if not isinstance(node, ast.Attribute) or len(uses) >= MAX_USES:
+            continue
+        chain, base = [node.attr], node.value
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        if isinstance(base, ast.Name) and base.id in aliases:
+            uses.append(Use(dotted=".".join([aliases[base.id]] + chain[::-1]), file=path, line=node.lineno))
 
 
 def _requirements(root):
@@ -221,9 +275,10 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     except OSError:
         return None
     local = _local_names(root, files)
-    imports, seen = [], set()
+    imports, seen, uses = [], set(), []
     for path in files:
-        for item in _imports(path, frozenset(local) | frozenset(ignore)):
+        own = uses if os.path.dirname(path) == root else None  # the folder's own files: torch's names they use
+        for item in _imports(path, frozenset(local) | frozenset(ignore), own):
             key = (item.module, item.names)
             if item.top in local or is_stdlib(item.top) or key in seen:
                 continue
@@ -235,4 +290,5 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         imports=tuple(imports),
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
+        torch_uses=tuple({u.dotted: u for u in reversed(uses)}.values())[::-1],
     )

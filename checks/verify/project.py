@@ -3,7 +3,10 @@ against this Python. Every module it imports is installed (found as `import` wou
 it imports from other packages imports with this torch, as the project's first run would import it (`from
 transformers import Trainer` loads transformers' trainer module; packages built on torch first, within BUDGET
 seconds); its requirements files' lines are met. A failed import carries its exception for the parent to judge
-against its facts. The project's own modules are never imported."""
+against its facts. The names of torch the folder's own files use (`F.scaled_dot_product_attention`,
+`torch.compiler.disable`) resolve in this torch; a name it lacks is a WARN with the release that added or removed it
+(compat.TORCH_API), as the code may guard its use in ways not read here. The project's own modules are never
+imported."""
 
 import importlib
 import importlib.util
@@ -11,13 +14,20 @@ import os
 import sys
 import time
 import traceback
+import types
 import warnings
 
+from checks import compat
 from checks.machine import project as project_facts
 from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 OWN = ("torch", "torchvision", "torchaudio")  # verify's own lines
-BUDGET = {True: 10.0, False: 30.0}  # seconds of imports (--quick, full run); the rest are named as not tried
+BUDGET = {True: 10.0, False: 30.0}
+# namespaces whose names exist only once the program registers them (custom operators, TorchScript classes)
+RUNTIME_NAMESPACES = (
+    "torch.ops.",
+    "torch.classes.",
+)  # seconds of imports (--quick, full run); the rest are named as not tried
 
 
 def _installed(top):
@@ -73,6 +83,27 @@ def _import(item):
             getattr(module, name)
         except AttributeError:
             importlib.import_module("%s.%s" % (item.module, name))
+
+
+def missing_torch_name(torch, dotted):
+    """Return the first prefix of `dotted` (`torch.compiler.disable`) that the imported torch lacks
+    (`torch.compiler`), or None when the whole name resolves: attributes are looked up with getattr, a package's
+    submodule is imported as `import` would (torch.distributed.tensor); nothing else runs."""
+    parts = dotted.split(".")
+    obj, path = torch, "torch"
+    for part in parts[1:]:
+        path = "%s.%s" % (path, part)
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        if isinstance(obj, types.ModuleType) and hasattr(obj, "__path__"):
+            try:
+                obj = importlib.import_module(path)
+                continue
+            except ImportError:
+                return path
+        return path
+    return None
 
 
 def check_project(ctx):
@@ -144,6 +175,30 @@ def check_project(ctx):
                 data={"exception": text},
             )
         done.append(item.module)
+    for use in found.torch_uses:
+        if use.dotted.startswith(RUNTIME_NAMESPACES):
+            continue
+        missing_name = missing_torch_name(ctx.torch, use.dotted)
+        if missing_name is None:
+            continue
+        module, _, name = missing_name.rpartition(".")
+        span = compat.torch_api_span(module, name)
+        version = ctx.torch.__version__.split("+")[0]
+        later = span is not None and span[0] and compat.version_key(version) < compat.version_key(span[0])
+        gone = span is not None and span[1] and compat.version_key(version) >= compat.version_key(span[1])
+        why = " (added in torch %s)" % span[0] if later else " (removed in torch %s)" % span[1] if gone else ""
+        need = '`python -m pip install -U "torch>=%s"`' % span[0] if later else "`python -m pip install -U torch`"
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s uses %s, which torch %s does not have%s: the code fails there"
+            % (use.where(), missing_name, version, why),
+            expected="%s in torch %s" % (missing_name, version),
+            actual="absent",
+            hint="change the code to this torch's API, or install a torch that has it%s"
+            % (": upgrade torch with its torchvision and torchaudio, %s" % need if not gone else ""),
+            data={"fact": "torch %s lacks %s (%s)" % (version, missing_name, use.where())},
+        )
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

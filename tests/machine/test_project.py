@@ -42,3 +42,23 @@ def test_scan_is_bounded(tmp_path):
     (tmp_path / "big.py").write_text("import huge\n" + "x = 1\n" * (project.MAX_BYTES // 6 + 1))
     found = project.scan(str(tmp_path))
     assert len(found.files) == project.MAX_FILES and "huge" not in {i.top for i in found.imports}
+
+
+def test_scan_reads_the_torch_names_the_folder_s_own_code_uses(tmp_path):
+    (tmp_path / "train.py").write_text(
+        "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nfrom torch.amp import GradScaler\n"
+        "def f(x):\n"
+        "    y = F.scaled_dot_product_attention(x, x, x)\n"
+        "    if hasattr(torch, 'compiler'):\n        torch.compiler.disable()\n"
+        "    try:\n        torch.float8_e4m3fn\n    except AttributeError:\n        pass\n"
+        "    return nn.RMSNorm(3)\n"
+    )
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text("import torch\ntorch.not_read_in_subfolders()\n")
+    uses = [(u.dotted, u.line) for u in project.scan(str(tmp_path)).torch_uses]
+    assert uses == [
+        ("torch.nn", 3),
+        ("torch.amp.GradScaler", 4),
+        ("torch.nn.functional.scaled_dot_product_attention", 6),
+        ("torch.nn.RMSNorm", 13),
+    ]

@@ -2,6 +2,7 @@
 project and the packages it imports are laid out in tmp_path; the imports are real."""
 
 import sys
+import types
 from types import SimpleNamespace
 
 import pytest
@@ -63,3 +64,38 @@ def test_an_unmet_requirements_line_is_a_warning(layout):
     result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
     assert result.status == "WARN" and "surely-not-installed-pkg is not installed" in result.summary
     assert result.hint == 'python -m pip install "surely-not-installed-pkg>=1.0"'
+
+
+def test_a_torch_name_the_code_uses_that_this_torch_lacks_warns(layout):
+    torch = pytest.importorskip("torch")
+    _, work = layout
+    (work / "train.py").write_text(
+        "import torch\nimport torch.nn.functional as F\n"
+        "def step(x):\n"
+        "    if hasattr(torch, 'not_in_any_torch_a'):\n        torch.not_in_any_torch_a(x)\n"  # guarded: fine
+        "    y = F.relu(x)\n"
+        "    torch.ops.myns.myop(y)\n"  # registered at run time: not judged
+        "    return F.not_in_any_torch_b(y)\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    version = torch.__version__.split("+")[0]
+    assert result.status == "WARN" and result.summary == (
+        "train.py:8 uses torch.nn.functional.not_in_any_torch_b, which torch %s does not have: the code fails there"
+        % version
+    )
+    assert "install a torch that has it" in result.hint
+    (work / "train.py").write_text("import torch\nimport torch.nn.functional as F\ny = F.relu(torch.ones(2))\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
+
+
+def test_the_release_that_added_a_name_is_named(layout, monkeypatch):
+    """compat.TORCH_API: torch.compiler came with 2.1; a torch reporting 2.0.1 without it."""
+    _, work = layout
+    (work / "train.py").write_text("import torch\ntorch.compiler.reset()\n")
+    fake = types.ModuleType("torch")
+    fake.__version__ = "2.0.1+cu117"
+    result = project.check_project(SimpleNamespace(torch=fake, quick=True))
+    assert result.status == "WARN" and "torch.compiler, which torch 2.0.1 does not have (added in torch 2.1)" in (
+        result.summary
+    )
+    assert '"torch>=2.1"' in result.hint
