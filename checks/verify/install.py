@@ -1,9 +1,11 @@
 """Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
 
+import importlib
 import os
 import platform
 import re
 import sys
+import traceback
 import warnings
 from collections.abc import Mapping
 
@@ -270,6 +272,29 @@ def declared_modules(torch_file, path=None):
     return out
 
 
+def import_failure(name, what, expected, load):
+    """Run `load()` (an import) with its warnings silenced (a deprecation notice of an import is not a failure);
+    return None, or the FAIL of line `name` for the exception it raised, SystemExit included: summary `what: Type:
+    message`, the traceback in data.exception for the parent to judge against its facts."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load()
+    except (Exception, SystemExit) as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
+        line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return Result(
+            name=name,
+            status=FAIL,
+            summary="%s: %s" % (what, line),
+            expected=expected,
+            actual=line,
+            hint="not judged yet",
+            data={"exception": text},
+        )
+    return None
+
+
 def check_dependencies(ctx):
     """The packages torch declares import. torch imports several only when a feature needs them, and some of those
     imports swallow the ImportError (inductor's jinja2 templates: torch/_inductor/codegen/common.py jinja2_env()
@@ -280,29 +305,20 @@ def check_dependencies(ctx):
         return Result(name="dependencies", status=SKIP, summary="torch did not import")
     if ctx.quick:  # sympy, networkx, jinja2 and the rest: more than --quick's whole budget over `import torch`
         return Result(name="dependencies", status=SKIP, summary="--quick skips importing what torch declares")
-    import importlib
-    import traceback
-
     declared = declared_modules(ctx.torch.__file__)
     if not declared:
         return Result(name="dependencies", status=SKIP, summary="no pip metadata beside torch to read")
     done = []
     for project, modules in declared:
         for module in modules:
-            try:
-                importlib.import_module(module)
-            except Exception as exc:  # the package's own failure, judged by the parent
-                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
-                line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-                return Result(
-                    name="dependencies",
-                    status=FAIL,
-                    summary="%s, which torch %s declares, does not import: %s" % (module, ctx.torch.__version__, line),
-                    expected="import %s succeeds" % module,
-                    actual=line,
-                    hint="not judged yet",
-                    data={"exception": text},
-                )
+            failed = import_failure(
+                "dependencies",
+                "%s, which torch %s declares, does not import" % (module, ctx.torch.__version__),
+                "import %s succeeds" % module,
+                lambda module=module: importlib.import_module(module),
+            )
+            if failed is not None:  # the package's own failure, judged by the parent
+                return failed
         done.append(project)
     return Result(
         name="dependencies",
@@ -385,9 +401,7 @@ def check_dependents(ctx):
     DEPENDENTS_LIMIT packages, and the line names the rest."""
     if ctx.torch is None:
         return Result(name="dependents", status=SKIP, summary="torch did not import")
-    import importlib
     import time
-    import traceback
 
     from checks.machine import distributions
 
@@ -427,23 +441,15 @@ def check_dependents(ctx):
         if time.monotonic() - start > DEPENDENTS_BUDGET:
             break
         for module in modules:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # deprecation notices of their imports are not failures
-                    importlib.import_module(module)
-            except (Exception, SystemExit) as exc:  # a package's failing import (SystemExit included) is the finding
-                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
-                line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-                return Result(
-                    name="dependents",
-                    status=FAIL,
-                    summary="%s %s, which requires torch, does not import with torch %s: %s"
-                    % (project, version, ctx.torch.__version__, line),
-                    expected="import %s succeeds" % module,
-                    actual=line,
-                    hint="not judged yet",
-                    data={"exception": text},
-                )
+            failed = import_failure(
+                "dependents",
+                "%s %s, which requires torch, does not import with torch %s"
+                % (project, version, ctx.torch.__version__),
+                "import %s succeeds" % module,
+                lambda module=module: importlib.import_module(module),
+            )
+            if failed is not None:
+                return failed
         done.append("%s %s" % (project, version))
     untried = [p for p, _, _, _ in found[len(done) :]]
     return Result(

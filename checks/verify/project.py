@@ -13,9 +13,7 @@ import importlib.util
 import os
 import sys
 import time
-import traceback
 import types
-import warnings
 
 from checks import compat
 from checks.machine import project as project_facts
@@ -148,7 +146,7 @@ def check_project(ctx):
             hint="not judged yet",
             data={"exception": text},
         )
-    from checks.verify.install import dependent_modules
+    from checks.verify.install import dependent_modules, import_failure
 
     built_on_torch = {m for _, _, modules, _ in dependent_modules() for m in modules} if third_party else set()
     start, done, untried = time.monotonic(), [], []
@@ -157,23 +155,14 @@ def check_project(ctx):
         if time.monotonic() - start > BUDGET[bool(ctx.quick)]:
             untried.append(item.module)
             continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _import(item)
-        except (Exception, SystemExit) as exc:  # the project's own first run would meet this
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
-            line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-            return Result(
-                name="project",
-                status=FAIL,
-                summary="%s: %s does not import with torch %s: %s"
-                % (item.where(), item.module, ctx.torch.__version__, line),
-                expected="the project's imports succeed",
-                actual=line,
-                hint="not judged yet",
-                data={"exception": text},
-            )
+        failed = import_failure(  # what the project's own first run would meet
+            "project",
+            "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
+            "the project's imports succeed",
+            lambda item=item: _import(item),
+        )
+        if failed is not None:
+            return failed
         done.append(item.module)
     for use in found.torch_uses:
         if use.dotted.startswith(RUNTIME_NAMESPACES):

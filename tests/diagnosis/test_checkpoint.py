@@ -84,33 +84,35 @@ def _load_error(load):
     return "%s: %s" % (type(caught.value).__name__, caught.value)
 
 
-def test_a_checkpoint_of_a_data_parallel_model_loaded_into_the_bare_model():
+def _prefixed(prefix):
+    """Load into a bare model the state dict its wrapper saves: DataParallel's and DDP's keys carry `module.`,
+    torch.compile's OptimizedModule's `_orig_mod.` (their attribute names for the wrapped model)."""
+
+    def load(torch, model):
+        model.load_state_dict({prefix + k: v for k, v in model.state_dict().items()})
+
+    return load
+
+
+def _into_data_parallel(torch, model):
+    """Load a bare model's state dict into DataParallel (on a CPU it wraps without replicas)."""
+    torch.nn.DataParallel(model).load_state_dict(model.state_dict())
+
+
+@pytest.mark.parametrize(
+    "load, meaning, fix",
+    [
+        (_prefixed("module."), "saved from a model wrapped by torch.nn.DataParallel", "removeprefix('module.')"),
+        (_into_data_parallel, "loaded into one wrapped", "model.module.load_state_dict(state)"),
+        (_prefixed("_orig_mod."), "wrapped by torch.compile", "removeprefix('_orig_mod.')"),
+    ],
+)
+def test_state_dict_keys_that_differ_by_a_wrapper_s_prefix(load, meaning, fix):
     torch = pytest.importorskip("torch")
     model = torch.nn.Sequential(torch.nn.Linear(3, 2))
-    saved = {"module." + k: v for k, v in model.state_dict().items()}  # what DataParallel(model).state_dict() holds
-    text = _load_error(lambda: model.load_state_dict(saved))
+    text = _load_error(lambda: load(torch, model))  # the installed torch's own message
     cause = diagnosis.explain(text, diagnosis.gather())
-    assert cause.rule == "checkpoint" and "saved from a model wrapped by torch.nn.DataParallel" in cause.meaning
-    assert "removeprefix('module.')" in cause.fix
-
-
-def test_a_bare_checkpoint_loaded_into_a_data_parallel_model():
-    torch = pytest.importorskip("torch")
-    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
-    wrapped = torch.nn.DataParallel(model)  # on a CPU it wraps without replicas; its keys carry `module.`
-    text = _load_error(lambda: wrapped.load_state_dict(model.state_dict()))
-    cause = diagnosis.explain(text, diagnosis.gather())
-    assert cause.rule == "checkpoint" and "loaded into one wrapped" in cause.meaning
-    assert "model.module.load_state_dict(state)" in cause.fix
-
-
-def test_a_checkpoint_of_a_compiled_model_loaded_into_the_bare_model():
-    torch = pytest.importorskip("torch")
-    model = torch.nn.Sequential(torch.nn.Linear(3, 2))
-    saved = {"_orig_mod." + k: v for k, v in model.state_dict().items()}  # torch.compile(model).state_dict()
-    text = _load_error(lambda: model.load_state_dict(saved))
-    cause = diagnosis.explain(text, diagnosis.gather())
-    assert cause.rule == "checkpoint" and "wrapped by torch.compile" in cause.meaning
+    assert cause.rule == "checkpoint" and meaning in cause.meaning and fix in cause.fix
 
 
 def test_a_checkpoint_of_another_configuration_is_named_by_its_shapes():

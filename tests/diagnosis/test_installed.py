@@ -666,26 +666,32 @@ def test_torch_missing_from_a_python_whose_site_packages_this_user_cannot_write(
     assert installed.by_unwritable_site(parts, found, purelib=str(packages), virtual=True) is None
 
 
+def _import_text(packages, name, version, body):
+    """Install package `name` into `packages` as pip lays it out (dist-info with METADATA and RECORD), import it in
+    a child Python and return what that printed on stderr: the real text of its failure."""
+    import subprocess
+
+    (packages / name).mkdir()
+    (packages / name / "__init__.py").write_text(body)
+    info = packages / ("%s-%s.dist-info" % (name, version))
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    (info / "RECORD").write_text("%s/__init__.py,,\n" % name)
+    return subprocess.run(
+        [sys.executable, "-c", "import %s" % name],
+        env={"PYTHONPATH": str(packages), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stderr
+
+
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="collections' ABC aliases went in Python 3.10")
 def test_a_name_the_standard_library_no_longer_has_names_the_package_written_for_an_older_python(tmp_path, monkeypatch):
     """An installed package doing `from collections import Iterable` (removed in Python 3.10, What's New): the text
     is this Python's own, from importing it in a child process."""
-    import subprocess
-
     prefix, packages = site(tmp_path)
-    (packages / "oldpkg").mkdir()
-    (packages / "oldpkg" / "__init__.py").write_text("from collections import Iterable\n")
-    info = packages / "oldpkg-1.2.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: oldpkg\nVersion: 1.2\n")
-    (info / "RECORD").write_text("oldpkg/__init__.py,,\n")
-    text = subprocess.run(
-        [sys.executable, "-c", "import oldpkg"],
-        env={"PYTHONPATH": str(packages)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stderr
+    text = _import_text(packages, "oldpkg", "1.2", "from collections import Iterable\n")
     assert "cannot import name 'Iterable' from 'collections'" in text
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "pair" and cause.meaning.startswith("oldpkg 1.2 imports 'Iterable' from the standard library")
@@ -695,23 +701,10 @@ def test_a_name_the_standard_library_no_longer_has_names_the_package_written_for
 def test_a_torch_name_a_package_uses_that_this_torch_removed_names_the_package(tmp_path):
     """transformers 4.0's trainer_pt_utils imports SAVE_STATE_WARNING, which torch 1.8 removed (transformers#9060);
     the text is this Python's own, raised by a package laid out as pip installs it, against the installed torch."""
-    import subprocess
-
     torch = pytest.importorskip("torch")
     packages = tmp_path / "site"
-    (packages / "oldtrainer").mkdir(parents=True)
-    (packages / "oldtrainer" / "__init__.py").write_text("from torch.optim.lr_scheduler import SAVE_STATE_WARNING\n")
-    info = packages / "oldtrainer-4.0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: oldtrainer\nVersion: 4.0.1\n")
-    (info / "RECORD").write_text("oldtrainer/__init__.py,,\n")
-    text = subprocess.run(
-        [sys.executable, "-c", "import oldtrainer"],
-        env={"PYTHONPATH": str(packages), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stderr
+    packages.mkdir()
+    text = _import_text(packages, "oldtrainer", "4.0.1", "from torch.optim.lr_scheduler import SAVE_STATE_WARNING\n")
     assert "cannot import name 'SAVE_STATE_WARNING'" in text
     version = torch.__version__.split("+")[0]
     cause = diagnosis.explain(text, diagnosis.gather())
