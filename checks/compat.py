@@ -548,6 +548,12 @@ TORCH_API = {
 
 def torch_api_span(module, name):
     """Return TORCH_API's (added, removed) of `name` looked up in torch module `module` (`torch.nn.functional`,
-    `scaled_dot_product_attention`), or None when the table does not row it."""
+    `scaled_dot_product_attention`), or of the nearest module above it that the table rows (a name of torch._six
+    went with torch._six), or None."""
     dotted = "%s.%s" % (module, name) if module else name
-    return TORCH_API.get(dotted)
+    parts = dotted.split(".")
+    for end in range(len(parts), 1, -1):  # the name, else the module holding it (torch._six.PY3: torch._six's)
+        span = TORCH_API.get(".".join(parts[:end]))
+        if span is not None:
+            return span
+    return None

@@ -291,3 +291,11 @@ def test_every_torch_1_release_has_its_pythons():
     assert len(compat.TORCH1_PYTHON) == 24
     for low, high in compat.TORCH1_PYTHON.values():
         assert compat.version_key(low) < compat.version_key(high)
+
+
+def test_torch_api_span_reads_the_name_or_the_module_holding_it():
+    """compat.TORCH_API rows the float8 dtypes (2.1) and torch._six (gone in 2.0); a name inside torch._six goes with
+    it (lightning-bolts#600: `from torch._six import PY3`)."""
+    assert compat.torch_api_span("torch", "float8_e4m3fn") == ("2.1", None)
+    assert compat.torch_api_span("torch._six", "PY3") == (None, "2.0")
+    assert compat.torch_api_span("torch.nn", "Linear") is None

@@ -37,6 +37,13 @@ def _relevant(requirement, names):
 
 
 def _fix_origin(copy, name):
+    if getattr(copy, "path", "").endswith(".py"):  # a script or module named like the package
+        return "rename %s (a file named %s.py is imported as %s), and delete its %s.*.pyc in __pycache__" % (
+            copy.path,
+            name,
+            name,
+            name,
+        )
     if copy.origin == provenance.USER_SITE:
         return "remove the user-site copy: `python -m pip uninstall --user %s` (or set PYTHONNOUSERSITE=1)" % name
     if copy.origin == provenance.PYTHONPATH:
@@ -748,16 +755,19 @@ def _stdlib_name(module, name, importer_file, facts):
 
 
 def _private_twin(torch_dir, module, name):
-    """The private module under which the installed torch keeps a public part of `module.name`
-    (`torch.distributed._tensor` for `torch.distributed.tensor._dtensor_spec`), or None: a name torch keeps private
-    in one release and makes public in a later one (PyTorch's public API policy: underscored modules are private)."""
+    """The private module under which the installed torch keeps a public part of `module.name`, holding the part that
+    follows it (`torch.distributed._tensor` with `placement_types` for `torch.distributed.tensor.placement_types`), or
+    None: a name torch keeps private in one release and makes public in a later one (PyTorch's public API policy:
+    underscored modules are private). An unrelated private module of that name (torch._utils beside torch.utils)
+    does not count."""
     parts = module.split(".")[1:] + [name]
-    for i, part in enumerate(parts):
+    for i, part in enumerate(parts[:-1]):
         if part.startswith("_"):
             continue
         twin = parts[:i] + ["_" + part]
         base = os.path.join(torch_dir, *twin)
-        if os.path.isdir(base) or os.path.isfile(base + ".py"):
+        inside = os.path.join(base, parts[i + 1])  # the twin holds what comes next: the same module, kept private
+        if os.path.isdir(base) and (os.path.isdir(inside) or os.path.isfile(inside + ".py")):
             return "torch." + ".".join(twin)
     return None
 
@@ -806,8 +816,8 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
             fact="torch %s lacks %s (removed in %s); %s uses it" % (version, dotted, span[1], who),
         )
     return Cause(
-        meaning="%s uses %s, which torch %s does not have: the two releases do not fit (the name was added in a later "
-        "torch or removed before this one)%s" % (who, dotted, version, declared),
+        meaning="torch %s lacks %s, which %s uses: the two releases do not fit (the name came in a later torch, or "
+        "went before this one)%s" % (version, dotted, who, declared),
         fix="upgrade %s to its newest release (`python -m pip install -U %s`) and torch with it if that release asks "
         "for a newer one, or %s" % (importer, importer, pair_fix),
         fact="torch %s lacks %s; %s uses it" % (version, dotted, who),

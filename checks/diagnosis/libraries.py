@@ -624,8 +624,8 @@ def by_loader_path(parts, facts):
     theirs = where if variable == "LD_PRELOAD" else os.path.join(where, name)
     version, mine = loader.version_of(theirs), loader.version_of(own[name])
     return Cause(
-        meaning="%s puts %s first, which holds its own %s%s: the loader takes that copy instead of the "
-        "environment's %s%s"
+        meaning="%s puts %s first, which holds another %s%s than the environment's: the loader takes that copy "
+        "instead of the environment's %s%s"
         % (
             variable,
             where,

@@ -50,7 +50,10 @@ class Copy:
     empty: bool = False
 
     def describe(self):
-        """`2.0.1 from /x/site-packages (environment)`."""
+        """`2.0.1 from /x/site-packages (environment)`; a module file: `from the file /x/torch.py (current
+        directory)`."""
+        if self.path.endswith(".py"):
+            return "from the file %s (%s)" % (self.path, self.origin)
         return "%s from %s (%s%s)" % (
             self.version or "unknown version",
             self.entry,
@@ -209,13 +212,20 @@ def conda_version(prefix, name):
 
 def copies(name, path=None, environment=None, environ=None):
     """Return every Copy of package `name` on `path` (default sys.path), in import order; the first is the one
-    `import name` takes unless a meta-path finder (an editable install) intervenes."""
+    `import name` takes unless a meta-path finder (an editable install) intervenes. A file `name.py` is a copy too:
+    Python's path finder takes a module file where the entry has no package of that name (a user's script named
+    torch.py in the folder Python starts from)."""
     environment = environment or environment_prefix(environ)[0]
     found, seen = [], set()
     for entry in sys.path if path is None else path:
         if not isinstance(entry, str):
             continue
         directory = os.path.join(entry or os.curdir, name)
+        module = directory + ".py"  # a single-file module of that name (a script called torch.py) shadows it too
+        if not os.path.isdir(directory) and os.path.isfile(module) and _real(module) not in seen:
+            seen.add(_real(module))
+            found.append(Copy(module, entry or os.curdir, origin_of(entry, environment, environ), None, None, False))
+            continue
         if not os.path.isdir(directory) or _real(directory) in seen:
             continue
         seen.add(_real(directory))

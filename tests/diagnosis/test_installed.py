@@ -720,6 +720,9 @@ def test_a_torch_name_added_later_or_kept_private_asks_for_a_newer_torch(tmp_pat
 
     entry = tmp_path / "site"
     (entry / "torch" / "distributed" / "_tensor").mkdir(parents=True)
+    (entry / "torch" / "distributed" / "_tensor" / "placement_types.py").write_text("")
+    (entry / "torch" / "_utils.py").write_text("")  # an unrelated private module beside torch/utils
+    (entry / "torch" / "utils").mkdir()
     torch = distributions.Distribution(
         name="torch", version="2.0.1", info=str(entry / "torch-2.0.1.dist-info"), entry=str(entry), origin="environment"
     )
@@ -730,9 +733,12 @@ def test_a_torch_name_added_later_or_kept_private_asks_for_a_newer_torch(tmp_pat
     )
     assert '`python -m pip install -U "torch>=2.1"`' in cause.fix
     # not rowed, but this torch keeps the module private: a later torch made it public (physicsnemo#815)
-    cause = installed._torch_api("physicsnemo", None, torch, "torch.distributed.tensor", "_dtensor_spec", "")
+    cause = installed._torch_api("physicsnemo", None, torch, "torch.distributed.tensor", "placement_types", "")
     assert "this torch keeps it private, as torch.distributed._tensor" in cause.meaning
     assert cause.fix.startswith("upgrade torch to a newer release")
+    # torch._utils is another module than torch.utils: no twin (torchtune#846's return_and_correct_aliasing)
+    cause = installed._torch_api("torchtune", "0.1.0", torch, "torch.utils._python_dispatch", "x", "")
+    assert "the two releases do not fit" in cause.meaning
     # neither: both ways out
     cause = installed._torch_api("pkg", "1.0", torch, "torch.special", "zeta2", "")
     assert (

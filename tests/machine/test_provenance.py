@@ -169,3 +169,16 @@ def test_elsewhere_follows_the_pip_on_path_to_its_python(tmp_path):
         "torch", environ={"PATH": str(other / "bin")}, cwd=str(tmp_path), home=str(tmp_path / "home")
     )
     assert [(e.prefix, e.found_by) for e in found] == [(str(other), "the pip3 on PATH, which belongs to that Python")]
+
+
+def test_a_script_named_torch_py_ahead_of_the_package_is_the_copy_imported(tmp_path):
+    """pytorch/pytorch#7575's kind: the user's own torch.py in the folder Python starts from is what `import torch`
+    takes (Python's path finder takes a module file where the entry has no package of that name)."""
+    work, site = tmp_path / "work", tmp_path / "site"
+    work.mkdir()
+    (work / "torch.py").write_text("import torch\ntorch.cuda.is_available()\n")
+    (site / "torch").mkdir(parents=True)
+    (site / "torch" / "__init__.py").write_text("")
+    found = provenance.package("torch", [str(work), str(site)], str(tmp_path), {})
+    assert found.imported.path == str(work / "torch.py") and [c.path for c in found.others] == [str(site / "torch")]
+    assert found.imported.describe().startswith("from the file %s" % (work / "torch.py"))
