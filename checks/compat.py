@@ -528,11 +528,13 @@ def newer_gpu_fix(capability, torch_version=None):
 
 
 # torch names that third-party code meets across releases: dotted name -> (first release with it, first release
-# without it), None where open. Sources: PyTorch's release notes (github.com/pytorch/pytorch/releases): 2.0 added
-# torch.compile, torch.func and torch.nn.functional.scaled_dot_product_attention and removed torch._six; 2.1 added
-# the torch.compiler namespace and the float8 dtypes; 2.3 added torch.amp.GradScaler (checks/apis.py uses it from
-# there); torch.optim.lr_scheduler.SAVE_STATE_WARNING was defined from 1.5 until 1.8 removed it (transformers'
-# issues #8232 and #9060 quote both ends).
+# without it), None where open. Checked against the installed wheels: 2.0.1 has torch.compile, torch.func and
+# F.scaled_dot_product_attention and no torch._six, torch.compiler, float8 dtypes, torch.amp.GradScaler or
+# SAVE_STATE_WARNING; 2.13 has the first six. The releases that added or removed them: PyTorch 2.0's release notes
+# (torch.compile, torch.func, scaled_dot_product_attention; torch._six removed); 2.1 for torch.compiler and the
+# float8 dtypes (transformers#37238's maintainer; safetensors#404: "PyTorch before 2.1" has no float8); 2.3 for
+# torch.amp.GradScaler (checks/apis.py uses it from there); SAVE_STATE_WARNING defined from 1.5 until 1.8 removed it
+# (transformers' issues #8232 and #9060 quote both ends).
 TORCH_API = {
     "torch.compile": ("2.0", None),
     "torch.func": ("2.0", None),
