@@ -559,3 +559,17 @@ def torch_api_span(module, name):
         if span is not None:
             return span
     return None
+
+
+def torch_api_change(module, name, torch_version):
+    """Return ("added", release) when torch `torch_version` predates the release that added `module.name`,
+    ("removed", release) when it comes at or after the release that removed it (torch_api_span), else None."""
+    span = torch_api_span(module, name)
+    if span is None:
+        return None
+    have = version_key(torch_version.split("+")[0])
+    if span[0] and have < version_key(span[0]):
+        return "added", span[0]
+    if span[1] and have >= version_key(span[1]):
+        return "removed", span[1]
+    return None

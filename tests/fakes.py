@@ -966,6 +966,15 @@ def healthy_system(**changes):
     return dataclasses.replace(base, **changes)
 
 
+def alive(pid):
+    """Return True while `pid` is a live process (a zombie is dead: /proc/PID/stat's state field is Z)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def children(pid):
     """Return the pids of the live processes whose parent is `pid` (read from /proc: stat's fourth field)."""
     found = []

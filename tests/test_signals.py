@@ -113,21 +113,12 @@ def stopped(pids):
             time.sleep(0.05)
 
 
-def alive(pid):
-    """Return True while `pid` is a live process (a zombie is dead)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def gone(pids, wait=WAIT):
     """Wait (bounded) until none of `pids` lives; return those still alive."""
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
+    while time.monotonic() < deadline and any(fakes.alive(p) for p in pids):
         time.sleep(0.1)
-    return [p for p in pids if alive(p)]
+    return [p for p in pids if fakes.alive(p)]
 
 
 def worker_of(run):
@@ -196,7 +187,7 @@ def test_verify_s_worker_dies_with_its_parent_even_on_sigkill(repo_root, tmp_pat
         run.proc.wait(WAIT)
         assert gone([worker], wait=60) == []  # the kernel sends it at the parent's exit: no wait is needed
     finally:
-        if alive(worker):
+        if fakes.alive(worker):
             os.kill(worker, signal.SIGKILL)
         run.finish()
 
@@ -228,7 +219,7 @@ def test_a_probe_s_command_dies_with_its_parent_even_on_sigkill(repo_root, tmp_p
         parent.stdout.close()
         assert gone([sleeper], wait=60) == []  # the kernel sends SIGKILL at the parent's exit: no wait is needed
     finally:
-        if alive(sleeper):
+        if fakes.alive(sleeper):
             os.kill(sleeper, signal.SIGKILL)
 
 
@@ -266,7 +257,7 @@ def test_dist_s_ranks_get_sigterm_when_the_launcher_is_killed(repo_root, tmp_pat
         assert all(signal.SIGTERM in pending(rank) for rank in ranks)
     finally:
         for rank in ranks:
-            if alive(rank):
+            if fakes.alive(rank):
                 os.kill(rank, signal.SIGCONT)
     assert gone(ranks) == []
     run.finish()

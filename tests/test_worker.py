@@ -5,6 +5,7 @@ import signal
 import sys
 import time
 
+import fakes
 import pytest
 
 from checks import worker
@@ -135,15 +136,6 @@ def test_a_finished_worker_ends_at_once_and_takes_what_it_started_with_it(tmp_pa
     assert [r.status for r in results] == [PASS, PASS, PASS]
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and fakes.alive(pid):
         time.sleep(0.05)
-    assert not _alive(pid)
-
-
-def _alive(pid):
-    """True while `pid` runs (a zombie counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert not fakes.alive(pid)

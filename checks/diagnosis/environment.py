@@ -239,8 +239,9 @@ def _disk_full(parts, facts):
     places = [(system.tempdir, system.disk_free_bytes)]
     named = [p for p in PATH.findall(parts.line) if len(p) > 1][:4]
     if PIP_INSTALL.search(parts.text):
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        named += [os.environ.get("PIP_CACHE_DIR") or os.path.join(cache, "pip"), facts.provenance.environment or ""]
+        chosen = facts.path_variables  # the variables holding one absolute path, as gather() read them
+        cache = chosen.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        named += [chosen.get("PIP_CACHE_DIR") or os.path.join(cache, "pip"), facts.provenance.environment or ""]
     for path in [p for p in named if p and os.path.isabs(p)]:
         free = system_rules.free_bytes(path)
         if free is not None:

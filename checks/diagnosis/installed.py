@@ -780,23 +780,22 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
 
     version = provider.version.split("+")[0]
     dotted = "%s.%s" % (module, name)
-    span = compat.torch_api_span(module, name)
+    change = compat.torch_api_change(module, name, version)
+    added = change[1] if change and change[0] == "added" else None
     twin = _private_twin(os.path.join(provider.entry, "torch"), module, name)
-    later = None if span is None else span[0] and compat.version_key(version) < compat.version_key(span[0])
-    gone = span is not None and span[1] and compat.version_key(version) >= compat.version_key(span[1])
     who = "%s %s" % (importer, importer_version) if importer_version else importer
     pair_fix = "install the %s release made for torch %s" % (importer, version)
     if importer == "checks":  # verify's own checks, written for torch >= 2.0 (the README's promise)
-        need = span[0] if span and span[0] else "2.0"
         return Cause(
             meaning="torch %s has no %s%s, which these checks (written for torch 2.0 and newer) use, as code written "
-            "for a newer torch does" % (version, dotted, " (added in torch %s)" % span[0] if span and span[0] else ""),
-            fix='upgrade torch with its torchvision and torchaudio: `python -m pip install -U "torch>=%s"`' % need,
+            "for a newer torch does" % (version, dotted, " (added in torch %s)" % added if added else ""),
+            fix='upgrade torch with its torchvision and torchaudio: `python -m pip install -U "torch>=%s"`'
+            % (added or "2.0"),
             fact="torch %s lacks %s" % (version, dotted),
         )
-    if later or (span is None and twin):
-        since = " (added in torch %s)" % span[0] if later else " (this torch keeps it private, as %s)" % twin
-        need = span[0] if later else None
+    if added or (twin and compat.torch_api_span(module, name) is None):
+        since = " (added in torch %s)" % added if added else " (this torch keeps it private, as %s)" % twin
+        need = added
         return Cause(
             meaning="torch %s is older than %s needs: it has no %s%s%s" % (version, who, dotted, since, declared),
             fix="upgrade torch%s with its torchvision and torchaudio (`python -m pip install -U %s`), or %s"
@@ -807,13 +806,14 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
             ),
             fact="torch %s lacks %s; %s uses it" % (version, dotted, who),
         )
-    if gone:
+    if change is not None and change[0] == "removed":
+        removed = change[1]
         return Cause(
             meaning="torch %s no longer has %s (removed in torch %s), which %s uses: it was written for an older "
-            "torch%s" % (version, dotted, span[1], who, declared),
+            "torch%s" % (version, dotted, removed, who, declared),
             fix="upgrade %s to its latest release, made for newer torch releases (`python -m pip install -U %s`), or "
-            "install a torch older than %s" % (importer, importer, span[1]),
-            fact="torch %s lacks %s (removed in %s); %s uses it" % (version, dotted, span[1], who),
+            "install a torch older than %s" % (importer, importer, removed),
+            fact="torch %s lacks %s (removed in %s); %s uses it" % (version, dotted, removed, who),
         )
     return Cause(
         meaning="torch %s lacks %s, which %s uses: the two releases do not fit (the name came in a later torch, or "

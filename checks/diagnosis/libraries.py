@@ -5,7 +5,15 @@ needs, a library nowhere the loader looks, and a loader path that puts another c
 import os
 import re
 
-from checks.diagnosis.model import COMPONENT_WORDS, DRIVER_LIBRARIES, PROVIDERS, SYMBOL_FAMILIES, Cause, component
+from checks.diagnosis.model import (
+    COMPONENT_WORDS,
+    DRIVER_LIBRARIES,
+    PROVIDERS,
+    SYMBOL_FAMILIES,
+    TORCH_LIBRARY,
+    Cause,
+    component,
+)
 from checks.machine import loader
 from checks.machine import system as system_rules
 
@@ -589,9 +597,6 @@ def by_library(parts, facts):
     return None
 
 
-TORCH_LIBRARIES = re.compile(r"^lib(torch\w*|c10\w*|shm|caffe2\w*)\.(so|dylib)")
-
-
 def by_loader_path(parts, facts):
     """Rule 3b: a directory on LD_LIBRARY_PATH (or a file in LD_PRELOAD) holds its own copy of a library the
     environment has, and the failure concerns it: one of torch's own libraries (any torch failure does), or a library
@@ -616,7 +621,7 @@ def by_loader_path(parts, facts):
             key = component(name)
             if key and any(k in named for k in key.split("|")):
                 candidates.append((0, variable, where, name))
-            elif TORCH_LIBRARIES.search(name):
+            elif TORCH_LIBRARY.search(name):
                 candidates.append((1, variable, where, name))
     if not candidates:
         return None

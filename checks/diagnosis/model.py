@@ -129,6 +129,8 @@ FRAME = re.compile(r'File "([^"]+)", line \d+')
 SITE_PACKAGE = re.compile(r"(?:site|dist)-packages[/\\]([A-Za-z_][\w]*)")
 MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 FROM_MODULE = re.compile(r"(?:cannot import name '[\w.]+' from '([\w.]+)'|module '([\w.]+)' has no attribute)")
+# the file names of torch's own libraries (libc10.so, libtorch_cuda_cu.so, libshm.so, libcaffe2_nvrtc.so)
+TORCH_LIBRARY = re.compile(r"^lib(?:torch\w*|c10\w*|shm|caffe2\w*)\.(?:so|dylib)")
 # CPython's texts for a name a module does not define (Python/ceval.c import_from: "cannot import name %R from %R
 # (%S)", the location "unknown location" for a namespace package; Objects/moduleobject.c module_getattro: "module %R
 # has no attribute %R"). The "partially initialized module" forms are a circular import, not two packages' APIs.

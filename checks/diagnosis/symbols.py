@@ -19,7 +19,7 @@ import glob
 import os
 import re
 
-from checks.diagnosis.model import SYMBOL_FAMILIES, Cause, raising_package
+from checks.diagnosis.model import SYMBOL_FAMILIES, TORCH_LIBRARY, Cause, raising_package
 from checks.machine import loader
 from checks.machine import provenance as provenance_facts
 
@@ -374,9 +374,6 @@ def by_symbol(parts, facts):
         if cause is not None:
             return cause
     return None
-
-
-TORCH_LIBRARY = re.compile(r"^lib(?:torch\w*|c10\w*|shm)\.so[.\d]*$")
 
 
 def by_torch_library(parts, facts):

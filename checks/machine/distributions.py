@@ -37,6 +37,15 @@ EXTENSION_FILE = re.compile(r"^(?P<stem>[^.]+)(?:\.(?P<tag>[\w.-]+?))?\.(?P<ext>
 PYTHON_IN_TAG = re.compile(r"^(?:cpython-|cp)(\d)(\d+)")
 
 
+REQUIRED_NAME = re.compile(r"\s*([A-Za-z0-9][\w.-]*)")  # PEP 508: a requirement starts with its project's name
+
+
+def required_project(text):
+    """The canonical project name a Requires-Dist value (PEP 508 string) requires, or None when it names none."""
+    found = REQUIRED_NAME.match(text)
+    return canonical(found.group(1)) if found else None
+
+
 def canonical(name):
     """PEP 503's normalised project name (`MarkupSafe` -> `markupsafe`, `typing_extensions` -> `typing-extensions`)."""
     return re.sub(r"[-_.]+", "-", name).lower()
@@ -71,8 +80,7 @@ class Distribution:
         """Return this distribution's Requires-Dist value on project `name` (any extra's excluded), or None."""
         want = canonical(name)
         for text in self.requires:
-            found = re.match(r"\s*([A-Za-z0-9][\w.-]*)", text)
-            if found and canonical(found.group(1)) == want and not re.search(r";.*\bextra\s*==", text):
+            if required_project(text) == want and not re.search(r";.*\bextra\s*==", text):
                 return text
         return None
 

@@ -14,6 +14,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from checks.machine import distributions
 from checks.workspace import versions
 
 PIP, CONDA = "pip metadata", "conda record"
@@ -368,9 +369,7 @@ def unmet_dependents(installed, owners=("torch", "torchvision", "torchaudio")):
         if built is not None:
             yield built
             continue
-        declared = [
-            d for d in requires_dist(metadata) if _canonical(re.split(r"[\s;\[(<>=!~]", d, maxsplit=1)[0]) in wanted
-        ]
+        declared = [d for d in requires_dist(metadata) if distributions.required_project(d) in wanted]
         if declared:
             judged, _ = judge_pip(name, version, declared, installed)
             for req in judged:

@@ -1,5 +1,6 @@
 """Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
 
+import functools
 import importlib
 import os
 import platform
@@ -263,7 +264,7 @@ def declared_modules(torch_file, path=None):
         elif ";" in text:
             continue
         else:
-            name = re.match(r"\s*([A-Za-z0-9][\w.-]*)", text).group(1)
+            name = distributions.required_project(text) or ""
         have = installed.get(distributions.canonical(name))
         if have is None:  # not installed: the requirements check names it
             continue
@@ -339,25 +340,27 @@ def dependent_modules(path=None, skip=()):
     sorted by name; torch, torchvision and torchaudio themselves are verify's own lines, and projects in `skip`
     (canonical names: what torch itself requires, which the dependencies line imports; triton 2.0 requires torch in
     turn)."""
+    return [d for d in _built_on_torch(tuple(sys.path if path is None else path)) if d[0] not in skip]
+
+
+@functools.lru_cache(maxsize=4)
+def _built_on_torch(entries):
+    """dependent_modules() of the sys.path `entries`, read once per process (the dependents and project lines both
+    ask)."""
     from checks.machine import distributions, requirements
 
-    installed = requirements.pip_installed(list(sys.path if path is None else path))
     out = []
-    for name, (version, metadata) in sorted(installed.items()):
-        if name in BUILT_ON or name in skip:
+    for name, (version, metadata) in sorted(requirements.pip_installed(list(entries)).items()):
+        if name in BUILT_ON:
             continue
-        named = {
-            distributions.canonical(re.match(r"\s*([A-Za-z0-9][\w.-]*)", text).group(1))
-            for text in requirements.requires_dist(metadata)
-            if re.match(r"\s*[A-Za-z0-9]", text)
-        }
+        named = {distributions.required_project(text) for text in requirements.requires_dist(metadata)}
         if named & set(BUILT_ON):
             modules = [
                 m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")
             ]
             if modules:
                 out.append((name, version, modules, metadata))
-    return out
+    return tuple(out)
 
 
 def compiled_files(metadata, limit=2000):
@@ -378,7 +381,7 @@ def absent_torch_library(found, torch):
     """Return (project, version, module file, library) of the first compiled module of the packages in `found`
     (dependent_modules) whose DT_NEEDED names one of torch's libraries (libc10*, libtorch*, libshm) that this torch's
     lib folder lacks, read from the ELF files without loading them; None when there is none."""
-    from checks.diagnosis.symbols import TORCH_LIBRARY
+    from checks.diagnosis.model import TORCH_LIBRARY
     from checks.machine import loader
 
     lib_dir = os.path.join(os.path.dirname(torch.__file__), "lib")
@@ -406,11 +409,7 @@ def check_dependents(ctx):
     from checks.machine import distributions
 
     own = distributions.owner(ctx.torch.__file__)
-    required = {
-        distributions.canonical(re.match(r"\s*([A-Za-z0-9][\w.-]*)", t).group(1))
-        for t in (own.requires if own is not None else ())
-        if re.match(r"\s*[A-Za-z0-9]", t)
-    }
+    required = {distributions.required_project(t) for t in (own.requires if own is not None else ())}
     found = dependent_modules(skip=required)
     if not found:
         return Result(name="dependents", status=SKIP, summary="no other installed package requires torch")

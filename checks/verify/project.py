@@ -171,12 +171,15 @@ def check_project(ctx):
         if missing_name is None:
             continue
         module, _, name = missing_name.rpartition(".")
-        span = compat.torch_api_span(module, name)
         version = ctx.torch.__version__.split("+")[0]
-        later = span is not None and span[0] and compat.version_key(version) < compat.version_key(span[0])
-        gone = span is not None and span[1] and compat.version_key(version) >= compat.version_key(span[1])
-        why = " (added in torch %s)" % span[0] if later else " (removed in torch %s)" % span[1] if gone else ""
-        need = '`python -m pip install -U "torch>=%s"`' % span[0] if later else "`python -m pip install -U torch`"
+        change = compat.torch_api_change(module, name, version)
+        gone = change is not None and change[0] == "removed"
+        why = " (%s in torch %s)" % change if change else ""
+        need = (
+            '`python -m pip install -U "torch>=%s"`' % change[1]
+            if change and not gone
+            else "`python -m pip install -U torch`"
+        )
         return Result(
             name="project",
             status=WARN,

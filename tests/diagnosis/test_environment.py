@@ -59,8 +59,8 @@ def test_no_space_where_every_place_has_room_now_says_so(tmp_path, monkeypatch):
     """The places pip writes (TMPDIR, its cache, the prefix) are read with statvfs; here each reads 50 GiB free."""
     prefix, packages = site(tmp_path)
     found = facts_for(monkeypatch, prefix, [packages], disk_free_bytes=50 << 30)
+    found = dataclasses.replace(found, path_variables={"PIP_CACHE_DIR": str(tmp_path / "pip-cache")})
     monkeypatch.setattr(system, "free_bytes", lambda path: 50 << 30)
-    monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
     cause = diagnosis.explain(PIP_ENOSPC, found)
     assert cause.rule == "system" and "none of the places it writes to is short of space now" in cause.meaning
     assert str(tmp_path / "pip-cache") in cause.fact and "TMPDIR" in cause.fix and "a disk is full" not in cause.meaning

@@ -324,14 +324,6 @@ def test_two_processes_under_torchrun_pass_and_measure(repo_root, tmp_path, repo
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux's")
 def test_ranks_do_not_outlive_a_killed_torchrun(repo_root, tmp_path):
     """torchrun killed with SIGKILL (a caller's timeout) cannot stop its ranks; each rank asked the kernel for SIGTERM
@@ -355,12 +347,12 @@ def test_ranks_do_not_outlive_a_killed_torchrun(repo_root, tmp_path):
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 60
-        while any(_alive(r) for r in ranks) and time.monotonic() < deadline:
+        while any(fakes.alive(r) for r in ranks) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [r for r in ranks if _alive(r)]
+        assert not [r for r in ranks if fakes.alive(r)]
     finally:
         for pid in ranks:
-            if _alive(pid):
+            if fakes.alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
