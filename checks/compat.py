@@ -534,8 +534,12 @@ def newer_gpu_fix(capability, torch_version=None):
 # (torch.compile, torch.func, scaled_dot_product_attention; torch._six removed); 2.1 for torch.compiler and the
 # float8 dtypes (transformers#37238's maintainer; safetensors#404: "PyTorch before 2.1" has no float8); 2.3 for
 # torch.amp.GradScaler (checks/apis.py uses it from there); SAVE_STATE_WARNING defined from 1.5 until 1.8 removed it
-# (transformers' issues #8232 and #9060 quote both ends).
+# (transformers' issues #8232 and #9060 quote both ends). A keyword a function takes is written `torch.load(mmap)`:
+# torch.load takes weights_only from 1.13 (the 1.13 documentation of torch.load; transformers#28720: 1.12 rejects
+# it) and mmap from 2.1 (absent from 2.0.1's signature, present in 2.13's).
 TORCH_API = {
+    "torch.load(weights_only)": ("1.13", None),
+    "torch.load(mmap)": ("2.1", None),
     "torch.compile": ("2.0", None),
     "torch.func": ("2.0", None),
     "torch.nn.functional.scaled_dot_product_attention": ("2.0", None),
@@ -573,3 +577,8 @@ def torch_api_change(module, name, torch_version):
     if span[1] and have >= version_key(span[1]):
         return "removed", span[1]
     return None
+
+
+def torch_api_keywords():
+    """The keyword names TORCH_API dates (`weights_only`, `mmap`), for a sieve of source text."""
+    return tuple(sorted({key[key.index("(") + 1 : -1] for key in TORCH_API if key.endswith(")")}))

@@ -60,12 +60,17 @@ class Import:
 
 @dataclasses.dataclass(frozen=True)
 class Use:
-    """One name of torch the project's own code uses, as `torch.compiler.disable` whatever alias it is written with
-    (`import torch.nn.functional as F` then `F.scaled_dot_product_attention`), and where (`file`, `line`)."""
+    """One name of torch the code uses, as `torch.compiler.disable` whatever alias it is written with (`import
+    torch.nn.functional as F` then `F.scaled_dot_product_attention`), and where (`file`, `line`). A call records the
+    keyword arguments it passes (`torch.load(f, weights_only=True)`: keywords ("weights_only",)); `quoted`: the parts
+    of the name that the file also writes as a string (`hasattr(torch, "float8_e4m3fn")` elsewhere in it: a guard
+    this reader does not follow)."""
 
     dotted: str
     file: str
     line: int
+    keywords: Tuple[str, ...] = ()
+    quoted: Tuple[str, ...] = ()
 
     def where(self):
         return "%s:%d" % (os.path.basename(self.file), self.line)
@@ -149,16 +154,32 @@ def _candidates(source):
 
 
 MAX_USES = 300
-GUARDS = ("hasattr", "getattr", "version", "TYPE_CHECKING", "is_available")  # a test that guards a name's use
+# words of a test that guards a name's use: hasattr/getattr probes, version comparisons, availability checks
+# (`torch.cuda.is_available()`, transformers' `is_torch_npu_available()`, `is_torch_greater_or_equal_than_1_13`)
+# (`_TORCH_GREATER_EQUAL_2_3`): matched in any case
+GUARDS = ("hasattr", "getattr", "version", "type_checking", "available", "greater", "less_than")
+# what a missing name or keyword raises: a `try:` whose handler catches one of these (or everything) and does not
+# raise again is a fallback around the names it uses
+FALLBACK_CATCHES = {
+    "AttributeError",
+    "BaseException",
+    "Exception",
+    "ImportError",
+    "ModuleNotFoundError",
+    "NameError",
+    "RuntimeError",
+    "TypeError",
+}
 
 
-def _imports(path, skip=frozenset(), uses=None):
+def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
     """The absolute imports of the file at `path` (parsed only when an import line names a module outside `skip`
-    and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it)."""
+    and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it).
+    Files over `limit` bytes are not read."""
     try:
         with open(path, "rb") as handle:
-            source = handle.read(MAX_BYTES + 1)
-        if len(source) > MAX_BYTES:
+            source = handle.read(limit + 1)
+        if len(source) > limit:
             return []
         candidates = _candidates(source)
         wanted = uses is not None and "torch" in candidates
@@ -168,19 +189,58 @@ def _imports(path, skip=frozenset(), uses=None):
     except (OSError, SyntaxError, ValueError):
         return []
     found = []
-    _statements(tree.body, path, False, found, uses if wanted else None, {})
+    if wanted:
+        words = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        collected = []
+        _statements(tree.body, path, False, found, collected, {})
+        for use in collected:
+            quoted = tuple(p for p in use.dotted.split(".")[1:] if p in words)
+            uses.append(dataclasses.replace(use, quoted=quoted) if quoted else use)
+    else:
+        _statements(tree.body, path, False, found, None, {})
     return found
 
 
 HEADERS = ("test", "iter", "items", "decorator_list", "bases", "returns", "args")
 
 
-def _statements(body, path, optional, found, uses, aliases):
+def _is_guard(test):
+    if test is None:
+        return False
+    text = ast.dump(test).lower()
+    return any(g in text for g in GUARDS)
+
+
+def _falls_back(node):
+    """True for a `try:` with a handler that catches what a missing name raises (FALLBACK_CATCHES, or a bare
+    `except:`) and does not raise again."""
+    for handler in getattr(node, "handlers", None) or ():
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        caught = {k.id if isinstance(k, ast.Name) else getattr(k, "attr", "") for k in kinds if k is not None}
+        if (handler.type is None or caught & FALLBACK_CATCHES) and not any(
+            isinstance(n, ast.Raise) for n in ast.walk(handler)
+        ):
+            return True
+    return False
+
+
+def _statements(body, path, optional, found, uses, aliases, quiet=None):
     """Collect the absolute imports of a statement list and of the statement lists nested in it (only statements
     are visited: imports are statements). Inside `try:` or `if TYPE_CHECKING:` an import is optional: skipped.
-    With `uses` a list, the names of torch used outside a `try:` or an `if` testing GUARDS are appended to it
-    (`aliases`: the names the file binds to torch's modules, filled as its imports are met)."""
+    With `uses` a list, the names of torch used are appended to it, except where the code guards them (`quiet`):
+    under an `if` testing GUARDS or after one that leaves (`if not ok: raise ...`), or in the body of a `try:` that
+    falls back (_falls_back). `aliases`: the names the
+    file binds to torch's modules, filled as its imports are met."""
+    quiet = optional if quiet is None else quiet
     for node in body:
+        if (
+            isinstance(node, ast.If)
+            and not node.orelse
+            and _is_guard(node.test)
+            and node.body
+            and isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
+        ):
+            quiet = True  # `if not GUARD: raise ...`: the statements after it run only where the guard holds
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == "torch" or a.name.startswith("torch."):
@@ -191,40 +251,74 @@ def _statements(body, path, optional, found, uses, aliases):
             if node.level == 0 and node.module and (node.module == "torch" or node.module.startswith("torch.")):
                 for a in node.names:
                     aliases[a.asname or a.name] = "%s.%s" % (node.module, a.name)
-                    if uses is not None and not optional and a.name != "*" and len(uses) < MAX_USES:
+                    if uses is not None and not quiet and a.name != "*" and len(uses) < MAX_USES:
                         uses.append(Use(dotted="%s.%s" % (node.module, a.name), file=path, line=node.lineno))
             if not optional and node.level == 0 and node.module:
                 names = tuple(a.name for a in node.names if a.name != "*")
                 found.append(Import(module=node.module, names=names, file=path, line=node.lineno))
         elif isinstance(getattr(node, "body", None), list):  # a compound statement: its header, then its bodies
-            test = ast.dump(node.test) if isinstance(node, ast.If) else ""
-            guarded = optional or isinstance(node, ast.Try) or any(g in test for g in GUARDS)
-            if uses is not None and not optional:
+            is_try = isinstance(node, ast.Try) or type(node).__name__ == "TryStar"
+            tested = _is_guard(node.test) if isinstance(node, ast.If) else False
+            imports_optional = optional or is_try or tested
+            if uses is not None and not quiet:
                 for field in HEADERS:
                     _uses(getattr(node, field, None), path, uses, aliases)
-            for field in ("body", "orelse", "finalbody"):
+            body_quiet = quiet or tested or (is_try and _falls_back(node))
+            _statements(node.body, path, imports_optional, found, uses, aliases, body_quiet)
+            for field in ("orelse", "finalbody"):
                 nested = getattr(node, field, None)
                 if isinstance(nested, list):
-                    _statements(nested, path, guarded, found, uses, aliases)
+                    _statements(nested, path, imports_optional, found, uses, aliases, quiet or tested)
             for handler in getattr(node, "handlers", None) or ():
-                _statements(handler.body, path, guarded, found, uses, aliases)
-        elif uses is not None and not optional:
+                _statements(handler.body, path, imports_optional, found, uses, aliases, quiet)
+        elif uses is not None and not quiet:
             _uses(node, path, uses, aliases)
 
 
+def _dotted(node, aliases):
+    """The torch name an attribute chain spells (`F.silu` with F bound to torch.nn.functional), else None."""
+    chain, base = [node.attr], node.value
+    while isinstance(base, ast.Attribute):
+        chain.append(base.attr)
+        base = base.value
+    if isinstance(base, ast.Name) and base.id in aliases:
+        return ".".join([aliases[base.id]] + chain[::-1])
+    return None
+
+
+def _guarded_parts(tree):
+    """The nodes an expression guards itself: the operands of `and` after a GUARDS test (`ok and torch.x`), and
+    both branches of `a if GUARDS-test else b`."""
+    guarded = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            for i, value in enumerate(node.values[1:], 1):
+                if any(_is_guard(v) for v in node.values[:i]):
+                    guarded.update(id(n) for n in ast.walk(value))
+        elif isinstance(node, ast.IfExp) and _is_guard(node.test):
+            guarded.update(id(n) for part in (node.body, node.orelse) for n in ast.walk(part))
+    return guarded
+
+
 def _uses(tree, path, uses, aliases):
-    """Append the dotted torch names (attribute chains on a name bound to torch) in `tree` to `uses`."""
+    """Append the dotted torch names (attribute chains on a name bound to torch) in `tree` to `uses`, with the
+    keywords of the calls made on them."""
     if tree is None or not aliases:
         return
-    for node in ast.walk(tree) if isinstance(tree, ast.AST) else [n for t in tree for n in ast.walk(t)]:
-        if not isinstance(node, ast.Attribute) or len(uses) >= MAX_USES:
-            continue
-        chain, base = [node.attr], node.value
-        while isinstance(base, ast.Attribute):
-            chain.append(base.attr)
-            base = base.value
-        if isinstance(base, ast.Name) and base.id in aliases:
-            uses.append(Use(dotted=".".join([aliases[base.id]] + chain[::-1]), file=path, line=node.lineno))
+    for top in [tree] if isinstance(tree, ast.AST) else tree:
+        guarded = _guarded_parts(top)
+        for node in ast.walk(top):
+            if len(uses) >= MAX_USES or id(node) in guarded:
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                keywords = tuple(k.arg for k in node.keywords if k.arg)
+                dotted = _dotted(node.func, aliases) if keywords else None
+                if dotted:
+                    uses.append(Use(dotted=dotted, file=path, line=node.lineno, keywords=keywords))
+            elif isinstance(node, ast.Attribute):
+                dotted = _dotted(node, aliases)
+                if dotted:
+                    uses.append(Use(dotted=dotted, file=path, line=node.lineno))
 
 
 def _requirements(root):
@@ -290,5 +384,72 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         imports=tuple(imports),
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
-        torch_uses=tuple({u.dotted: u for u in reversed(uses)}.values())[::-1],
+        torch_uses=tuple({(u.dotted, u.keywords): u for u in reversed(uses)}.values())[::-1],
     )
+
+
+# A package's files, sieved as text before any is parsed: only the files that spell a name worth judging are
+# parsed (transformers' top-level modules: 60 files, 3 MB).
+MAX_PACKAGE_FILES = 2000
+MAX_PACKAGE_FILE_BYTES = 2 << 20
+TORCH_CHAIN = re.compile(rb"(?<![\w.])torch((?:\.[A-Za-z_]\w*)+)")
+FROM_TORCH = re.compile(rb"^[ \t]*from[ \t]+(torch(?:\.\w+)*)[ \t]+import[ \t]+\(?([\w \t,]+)", re.M)
+
+
+@dataclasses.dataclass(frozen=True)
+class Spelled:
+    """One Python file and what its text spells (comments and strings included: a sieve, not a reading): `names`,
+    the torch names written out (`torch.float8_e4m3fn`; `torch.nn.functional.silu` from `from torch.nn.functional
+    import silu`); `words`, those of the caller's `words` that occur in it."""
+
+    path: str
+    names: Tuple[str, ...]
+    words: Tuple[str, ...] = ()
+
+
+def package_files(folder, loaded=()):
+    """The files of the installed package in `folder` that its users' code runs first: its top-level `*.py` modules
+    (its core), then the files of `loaded` (module paths) inside it, at most MAX_PACKAGE_FILES."""
+    try:
+        files = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+    except OSError:
+        files = []
+    inside = os.path.join(folder, "")
+    files += sorted(p for p in set(loaded) - set(files) if p and p.startswith(inside) and p.endswith(".py"))
+    return files[:MAX_PACKAGE_FILES]
+
+
+def spellings(paths, words=(), deadline=None):
+    """Return [Spelled] for those of `paths` that mention torch, reading at most MAX_PACKAGE_FILE_BYTES of each and
+    stopping at `deadline` (a time.monotonic() value). Nothing is parsed or run."""
+    import time
+
+    found = []
+    encoded = [(w, w.encode()) for w in words]
+    for path in paths:
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read(MAX_PACKAGE_FILE_BYTES + 1)
+        except OSError:
+            continue
+        if len(source) > MAX_PACKAGE_FILE_BYTES or b"torch" not in source:
+            continue
+        spelled = {m.group(0).decode() for m in TORCH_CHAIN.finditer(source)}
+        for module, listed in FROM_TORCH.findall(source):
+            for part in listed.split(b","):
+                word = part.split()
+                if word:
+                    spelled.add("%s.%s" % (module.decode(), word[0].decode()))
+        words_in = tuple(w for w, b in encoded if b in source)
+        found.append(Spelled(path=path, names=tuple(sorted(spelled)), words=words_in))
+    return found
+
+
+def file_torch_uses(path):
+    """The torch names the file at `path` uses outside the guards _statements reads, as Use records ([] when it
+    cannot be read or parsed)."""
+    uses = []
+    _imports(path, uses=uses, limit=MAX_PACKAGE_FILE_BYTES)
+    return uses

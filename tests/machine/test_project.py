@@ -1,5 +1,7 @@
 """Tests for checks/machine/project.py: the working directory's code and requirements read as text, never run."""
 
+import os
+
 from checks.machine import project
 
 
@@ -61,4 +63,45 @@ def test_scan_reads_the_torch_names_the_folder_s_own_code_uses(tmp_path):
         ("torch.amp.GradScaler", 4),
         ("torch.nn.functional.scaled_dot_product_attention", 6),
         ("torch.nn.RMSNorm", 13),
+    ]
+
+
+def _uses_of(tmp_path, text):
+    path = tmp_path / "m.py"
+    path.write_text(text)
+    return [(u.dotted, u.line, u.keywords, u.quoted) for u in project.file_torch_uses(str(path))]
+
+
+def test_guards_the_reader_follows(tmp_path):
+    """A fallback `try:`, an early exit on a version flag (lightning 2.2's `if not _TORCH_GREATER_EQUAL_2_1:
+    raise`), `ok and torch.x`, `a if ok else b` guard a use; a handler that raises again does not."""
+    uses = _uses_of(
+        tmp_path,
+        "import torch\n"
+        "def a():\n    try:\n        torch.g1()\n    except AttributeError:\n        return None\n"
+        "def b():\n    try:\n        torch.u1()\n    except Exception as e:\n        raise OSError('x') from e\n"
+        "def c():\n    if not _TORCH_GREATER_EQUAL_2_1:\n        raise ImportError('needs 2.1')\n    torch.g2()\n"
+        "def d(ok):\n    return is_fp8_available and torch.g3\n"
+        "def e():\n    return torch.g4 if hasattr(torch, 'g4') else None\n"
+        "def f(x):\n    return torch.u2(x, weights_only=True)\n",
+    )
+    assert uses == [("torch.u1", 9, (), ()), ("torch.u2", 21, ("weights_only",), ()), ("torch.u2", 21, (), ())]
+    quoted = _uses_of(tmp_path, "import torch\nOK = hasattr(torch, 'q1')\ndef f():\n    return torch.q1\n")
+    assert quoted == [("torch.q1", 4, (), ("q1",))]
+
+
+def test_a_package_s_files_are_its_top_level_modules_and_those_loaded(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "models" / "deep").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text("import torch\nx = torch.float8_e4m3fn  # comment: torch.not_code\n")
+    (pkg / "models" / "deep" / "m.py").write_text("from torch.nn.functional import (silu, gelu)\nweights_only=1\n")
+    (pkg / "models" / "unused.py").write_text("import torch\ntorch.never_loaded\n")
+    loaded = [str(pkg / "models" / "deep" / "m.py"), str(tmp_path / "elsewhere.py")]
+    files = project.package_files(str(pkg), loaded)
+    assert files == [str(pkg / "__init__.py"), str(pkg / "core.py"), str(pkg / "models" / "deep" / "m.py")]
+    spelled = project.spellings(files, words=("weights_only", "mmap"))
+    assert [(os.path.basename(s.path), s.names, s.words) for s in spelled] == [
+        ("core.py", ("torch.float8_e4m3fn", "torch.not_code"), ()),
+        ("m.py", ("torch.nn.functional", "torch.nn.functional.gelu", "torch.nn.functional.silu"), ("weights_only",)),
     ]

@@ -80,8 +80,8 @@ def test_a_torch_name_the_code_uses_that_this_torch_lacks_warns(layout):
     result = project.check_project(SimpleNamespace(torch=torch, quick=True))
     version = torch.__version__.split("+")[0]
     assert result.status == "WARN" and result.summary == (
-        "train.py:8 uses torch.nn.functional.not_in_any_torch_b, which torch %s does not have: the code fails there"
-        % version
+        "train.py:8 uses torch.nn.functional.not_in_any_torch_b, which torch %s does not have: code that reaches it "
+        "fails" % version
     )
     assert "install a torch that has it" in result.hint
     (work / "train.py").write_text("import torch\nimport torch.nn.functional as F\ny = F.relu(torch.ones(2))\n")
@@ -99,3 +99,141 @@ def test_the_release_that_added_a_name_is_named(layout, monkeypatch):
         result.summary
     )
     assert '"torch>=2.1"' in result.hint
+
+
+def _built_on_torch(site, name, version, files):
+    """An installed package requiring torch (its dist-info's Requires-Dist, RECORD listing its files), its modules
+    written from `files` {relative path: text}."""
+    for rel, text in files.items():
+        path = site / name / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    info = site / ("%s-%s.dist-info" % (name, version))
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: %s\nVersion: %s\nRequires-Dist: torch ; extra == 'torch'\n" % (name, version)
+    )
+    (info / "RECORD").write_text("".join("%s/%s,,\n" % (name, rel) for rel in files) + "%s/RECORD,,\n" % info.name)
+    (info / "top_level.txt").write_text(name + "\n")
+
+
+# transformers 4.43.1's modeling_utils.py, lines 866-872 (transformers#32185; PR #32193 guarded it with
+# hasattr(torch, "float8_e4m3fn") in 4.43.2), loaded only on the first from_pretrained call
+FLOAT8_4431 = """import torch
+
+
+def _load_state_dict_into_meta_model(model, state_dict, dtype=None):
+    for param_name, param in state_dict.items():
+        # We convert floating dtypes to the `dtype` passed. We want to keep the buffers/params
+        # in int/uint/bool and not cast them.
+        if dtype is not None and torch.is_floating_point(param) and param.dtype != torch.float8_e4m3fn:
+            param = param.to(dtype)
+    return model
+"""
+FLOAT8_4432 = FLOAT8_4431.replace(
+    "    for param_name",
+    '    is_torch_e4m3fn_available = hasattr(torch, "float8_e4m3fn")\n    for param_name',
+).replace(
+    "param.dtype != torch.float8_e4m3fn", "not (is_torch_e4m3fn_available and param.dtype == torch.float8_e4m3fn)"
+)
+LAZY_INIT = (
+    "def __getattr__(name):\n    import importlib\n\n"
+    "    return getattr(importlib.import_module('.auto', __name__), name)\n"
+)
+AUTO = (
+    "class AutoModelForCausalLM:\n    @classmethod\n    def from_pretrained(cls, name):\n"
+    "        from .modeling_utils import _load_state_dict_into_meta_model\n"
+)
+
+
+@pytest.fixture
+def packages(layout, monkeypatch):
+    from checks.verify import install
+
+    pytest.importorskip("torch")  # before sys.path loses site-packages
+    site, work = layout
+    monkeypatch.setattr(sys, "path", [str(site)] + [p for p in sys.path if "-packages" not in p and p != str(site)])
+    install._built_on_torch.cache_clear()
+    yield site, work
+    install._built_on_torch.cache_clear()
+    for name in [n for n in sys.modules if n.startswith(("lazyformers", "loadlib"))]:
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize("release", ["4.43.1", "4.43.2"])
+def test_a_package_s_core_module_using_a_name_this_torch_lacks_warns(packages, release):
+    """The float8 comparison fails only on the first from_pretrained call, not at import (modeling_utils is not
+    loaded by the import): the package's top-level modules are read. 4.43.2's hasattr probe guards it."""
+    torch = pytest.importorskip("torch")
+    if hasattr(torch, "float8_e4m3fn"):
+        pytest.skip("torch %s has float8_e4m3fn (from 2.1 on)" % torch.__version__)
+    site, work = packages
+    body = FLOAT8_4431 if release == "4.43.1" else FLOAT8_4432
+    _built_on_torch(
+        site, "lazyformers", release, {"__init__.py": LAZY_INIT, "auto.py": AUTO, "modeling_utils.py": body}
+    )
+    (work / "run.py").write_text("import torch\nfrom lazyformers import AutoModelForCausalLM\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    if release == "4.43.2":
+        assert result.status == "PASS", result.summary
+        return
+    assert result.status == "WARN" and result.summary == (
+        "lazyformers 4.43.1 (lazyformers/modeling_utils.py:8) uses torch.float8_e4m3fn, which torch 2.0.1 does not "
+        "have (added in torch 2.1): code that reaches it fails"
+    )
+    assert "install a lazyformers release written for torch 2.0.1" in result.hint and '"torch>=2.1"' in result.hint
+
+
+def test_a_keyword_this_torch_does_not_take_warns_with_its_release(packages, monkeypatch):
+    """transformers 4.37.1's load_state_dict passes weights_only to torch.load, which torch 1.12 does not take
+    (transformers#28720): a torch reporting 1.12.1. Its `except Exception` raises again, so it is no fallback."""
+    torch = pytest.importorskip("torch")
+    site, work = packages
+    body = (
+        "import torch\n\n\ndef load_state_dict(checkpoint_file):\n    try:\n"
+        "        return torch.load(checkpoint_file, map_location='cpu', weights_only=True)\n"
+        "    except Exception as e:\n"
+        "        raise OSError('Unable to load weights from pytorch checkpoint file') from e\n"
+    )
+    _built_on_torch(
+        site,
+        "loadlib",
+        "4.37.1",
+        {"__init__.py": "from .modeling_utils import load_state_dict\n", "modeling_utils.py": body},
+    )
+    (work / "run.py").write_text("import loadlib\n")
+    monkeypatch.setattr(torch, "__version__", "1.12.1")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == "WARN" and result.summary == (
+        "loadlib 4.37.1 (loadlib/modeling_utils.py:6) calls torch.load(weights_only=...), which torch 1.12.1 does "
+        "not take (added in torch 1.13): code that reaches it fails"
+    )
+    assert '"torch>=1.13"' in result.hint
+
+
+def test_gaps_the_code_guards_or_that_belong_to_other_devices_are_not_judged():
+    torch = pytest.importorskip("torch")
+    from checks.machine.project import Use
+
+    def gap(dotted, **kw):
+        return project.torch_gap(torch, Use(dotted=dotted, file="m.py", line=1, **kw), "2.13.0", private=False)
+
+    assert gap("torch.not_in_any_torch") is not None
+    assert gap("torch.not_in_any_torch", quoted=("not_in_any_torch",)) is None  # hasattr(torch, "...") elsewhere
+    assert gap("torch.npu.synchronize") is None and gap("torch.xpu.FloatTensor") is None
+    assert gap("torch._not_in_any_torch") is None  # a package's private name, undated
+    assert project.torch_gap(torch, Use(dotted="torch._not_in_any_torch", file="m.py", line=1), "2.13.0")
+    assert gap("torch._six.inf") is not None and gap("torch._six.inf").change == ("removed", "2.0")
+    # a signature without the keyword and without **kwargs (nn.Linear's), a keyword it takes
+    assert gap("torch.nn.Linear", keywords=("no_such_keyword",)).name == "torch.nn.Linear(no_such_keyword=...)"
+    assert gap("torch.nn.Linear", keywords=("bias",)) is None
+
+
+def test_a_submodule_shadowed_by_a_function_of_its_name_resolves():
+    """torch.multiprocessing.spawn is a function and a module: `from torch.multiprocessing.spawn import
+    ProcessRaisedException` (accelerate 0.30's launchers.py) imports the module."""
+    torch = pytest.importorskip("torch")
+    assert project.missing_torch_name(torch, "torch.multiprocessing.spawn.ProcessRaisedException") is None
+    assert project.missing_torch_name(torch, "torch.multiprocessing.spawn.NotThere") == (
+        "torch.multiprocessing.spawn.NotThere"
+    )
