@@ -331,6 +331,7 @@ def check_dependencies(ctx):
 BUILT_ON = ("torch", "torchvision", "torchaudio")
 DEPENDENTS_LIMIT = 24  # packages imported at most (sorted by name; the rest named as not tried)
 DEPENDENTS_BUDGET = 30.0  # seconds of imports before the rest are left untried (a check's own timeout still holds)
+DEPENDENTS_READ_BUDGET = 5.0  # seconds of reading their core for torch names this torch lacks (checks/verify/api.py)
 
 
 def dependent_modules(path=None, skip=()):
@@ -401,7 +402,9 @@ def check_dependents(ctx):
     at their first `import`, not at verify's. First their compiled modules' DT_NEEDED are read, `--quick` included
     (absent_torch_library: nothing is loaded): one linking a torch library this torch lacks FAILs with its verdict. A
     failed import carries the exception for the parent to judge. Imports stop after DEPENDENTS_BUDGET seconds or
-    DEPENDENTS_LIMIT packages, and the line names the rest."""
+    DEPENDENTS_LIMIT packages, and the line names the rest. Then (in `--quick` instead of the imports) their core
+    code is read for torch names and keywords this torch lacks (api.package_gap, DEPENDENTS_READ_BUDGET seconds): a
+    WARN with the release, as such a use fails only when reached."""
     if ctx.torch is None:
         return Result(name="dependents", status=SKIP, summary="torch did not import")
     import time
@@ -428,12 +431,19 @@ def check_dependents(ctx):
             hint=cause.fix,
             data={"fact": cause.fact, "recognised": True},
         )
+    from checks.verify import api
+
+    version = ctx.torch.__version__.split("+")[0]
     if ctx.quick:
+        packages = [(p, v, modules) for p, v, modules, _ in found]
+        gap = api.package_gap(ctx.torch, version, packages, time.monotonic() + DEPENDENTS_READ_BUDGET)
+        if gap is not None:
+            return api.gap_result("dependents", gap, version)
         return Result(
             name="dependents",
             status=PASS,
-            summary="%d built on torch: their compiled modules link only libraries this torch has (--quick does not "
-            "import them)" % len(found),
+            summary="%d built on torch: their compiled modules link only libraries this torch has, and their core "
+            "uses only torch names this torch has (--quick does not import them)" % len(found),
         )
     start, done = time.monotonic(), []
     for project, version, modules, _ in found[:DEPENDENTS_LIMIT]:
@@ -451,6 +461,11 @@ def check_dependents(ctx):
                 return failed
         done.append("%s %s" % (project, version))
     untried = [p for p, _, _, _ in found[len(done) :]]
+    loaded = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+    packages = [(p, v, modules) for p, v, modules, _ in found[: len(done)]]
+    gap = api.package_gap(ctx.torch, version, packages, time.monotonic() + DEPENDENTS_READ_BUDGET, loaded)
+    if gap is not None:
+        return api.gap_result("dependents", gap, version)
     return Result(
         name="dependents",
         status=PASS,

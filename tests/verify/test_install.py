@@ -288,6 +288,31 @@ def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken)
         assert result.status == "PASS" and result.summary == "1 built on torch import: flashy 1.0"
 
 
+def test_quick_reads_the_core_of_the_packages_built_on_torch_for_names_this_torch_lacks(tmp_path, monkeypatch):
+    """transformers 4.50's modeling_utils.py reads torch.compiler at import (transformers#37238): --quick does not
+    import it, so its top-level modules are read. Here a dated name every torch here lacks: torch._six, which 2.0
+    removed (DeepSpeed's `from torch._six import inf`, deepspeedai/DeepSpeed#2845)."""
+    torch = pytest.importorskip("torch")
+    site = _site_with_declared(tmp_path, False)
+    _dependent(site, "sixuser", ["torch"], "")
+    (site / "sixuser" / "utils.py").write_text("import torch\nfrom torch._six import inf\n")
+    (site / "sixuser" / "models").mkdir()
+    (site / "sixuser" / "models" / "m.py").write_text("import torch\nx = torch.not_in_any_torch\n")
+    stdlib = [p for p in sys.path if "-packages" not in p]
+    monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
+    verify_install._built_on_torch.cache_clear()
+    try:
+        result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True))
+    finally:
+        verify_install._built_on_torch.cache_clear()
+    version = torch.__version__.split("+")[0]
+    assert result.status == "WARN" and result.summary == (
+        "sixuser 1.0 (sixuser/utils.py:2) uses torch._six, which torch %s does not have (removed in torch 2.0): "
+        "code that reaches it fails" % version
+    )
+    assert "sixuser" not in sys.modules  # read, not imported
+
+
 @pytest.mark.skipif(
     not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
 )
