@@ -222,6 +222,18 @@ def choose_cuda_build(variants, driver_version, capabilities=(), windows=False):
     return CudaChoice(cuda=judged[0][0], verdict="too-old", needed=judged[0][2], variants=variants)
 
 
+def newest_release_for_driver(driver_version, capabilities=(), windows=False, table=None):
+    """Return ((major, minor), CudaChoice) of the newest torch release in `table` (default WHEEL_CUDA) with a CUDA
+    build this driver runs ("ok" or "limited") and that can have kernels for every GPU capability, or None: the
+    release to keep a driver that is too old for the installed release's builds."""
+    table = WHEEL_CUDA if table is None else table
+    for key in sorted(table, reverse=True):
+        choice = choose_cuda_build(table[key], driver_version, capabilities, windows)
+        if choice.verdict in ("ok", "limited"):
+            return key, choice
+    return None
+
+
 def cuda_tag(cuda_version):
     """Return PyTorch's build tag of a CUDA version: `12.6` -> `cu126` (wheel index and local version label)."""
     return "cu%d%d" % minor_key(cuda_version)

@@ -122,8 +122,9 @@ def describe(choice, release, driver):
         )
     if choice.verdict == "too-old":
         return (
-            "%s is too old for every CUDA build of torch %s (%s): update the NVIDIA driver to %s or newer, then "
-            "install its CUDA %s build" % (shown, release, builds, choice.needed, choice.cuda)
+            "%s is too old for every CUDA build of torch %s (%s) that can have kernels for these GPUs: update the "
+            "NVIDIA driver to %s or newer, then install its CUDA %s build (`--index-url %s`)"
+            % (shown, release, builds, choice.needed, choice.cuda, WHEEL_INDEX % compat.cuda_tag(choice.cuda))
         )
     if choice.verdict == "no-kernels":
         return "no CUDA build of torch %s (%s) can have kernels for this GPU: use an older torch release" % (
@@ -208,6 +209,23 @@ def fix_for_cpu_build(torch_version, driver, subdir, installed=None, record=None
             )
         else:
             reason = describe(choice, release, driver)
+            if choice.verdict == "too-old" and how != "pytorch-channel":
+                older = compat.newest_release_for_driver(driver.get("version"), capabilities, windows, table)
+                if older is not None:
+                    (major, minor), kept = older
+                    reason += (
+                        "; or keep driver %s and install torch %d.%d, whose CUDA %s build it runs: `pip install "
+                        '"torch==%d.%d.*" --index-url %s`'
+                        % (
+                            driver.get("version"),
+                            major,
+                            minor,
+                            kept.cuda,
+                            major,
+                            minor,
+                            WHEEL_INDEX % compat.cuda_tag(kept.cuda),
+                        )
+                    )
             domain = domain_versions(release, installed or {})
             if choice.verdict in ("ok", "limited") and how == "pytorch-channel":
                 command = conda_command(how, release, domain, choice.cuda)

@@ -417,7 +417,8 @@ def test_cpu_build_with_driver_present_warns(run_checks, tmp_path):
 @CPU_WHEEL
 def test_cpu_build_on_a_driver_too_old_for_every_cuda_build_says_update_the_driver(run_checks, tmp_path):
     """An RTX 5090 (sm_120) on driver 570: torch 2.12-2.14's CUDA 12.6 wheels have no sm_120 kernels (CUDA 12.6
-    cannot build them) and their CUDA 13 wheels need R580, so the fix is the driver, and no wheel index is named."""
+    cannot build them) and their CUDA 13 wheels need R580, so the fix is the driver, or torch 2.11, the newest
+    release with a CUDA 12.8 build (RELEASE.md's matrix, compat.WHEEL_CUDA), which driver 570 runs."""
     release = torch.__version__.split("+")[0]
     if tuple(int(p) for p in release.split(".")[:2]) not in ((2, 12), (2, 13), (2, 14)):
         pytest.skip("the CUDA builds asserted here are torch 2.12-2.14's")
@@ -426,7 +427,11 @@ def test_cpu_build_on_a_driver_too_old_for_every_cuda_build_says_update_the_driv
     build = next(line for line in proc.stdout.splitlines() if line.startswith("WARN build"))
     fix = proc.stdout[proc.stdout.index(build) :].split("\n")[3]
     assert "too old for every CUDA build of torch %s" % release in fix
-    assert "update the NVIDIA driver to 580 or newer" in fix and "download.pytorch.org" not in fix
+    assert "update the NVIDIA driver to 580 or newer, then install its CUDA 13.0 build" in fix
+    assert fix.endswith(
+        'or keep driver 570.86.10 and install torch 2.11, whose CUDA 12.8 build it runs: `pip install "torch==2.11.*" '
+        "--index-url https://download.pytorch.org/whl/cu128`"
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the cu118 environment's Linux variant")

@@ -103,6 +103,17 @@ def test_a_driver_too_old_for_every_build_says_update_the_driver(facts, needed):
     assert "update the NVIDIA driver to %s or newer, then install its CUDA %s build" % needed in fix.reason
 
 
+def test_a_driver_too_old_for_this_release_is_offered_the_newest_release_it_runs():
+    """compat.newest_release_for_driver: R570 runs CUDA 12.8 (MIN_DRIVER), so for a Blackwell GPU (sm_100, which
+    needs CUDA 12.8) the newest release with such a build is 2.11 (WHEEL_CUDA: 12.6, 12.8, 13.0); an R450 driver
+    runs CUDA 11.0 only, older than every build tabled."""
+    from checks import compat
+
+    key, choice = compat.newest_release_for_driver("570.172.08", capabilities=[(10, 0)])
+    assert key == (2, 11) and choice.cuda == "12.8" and choice.verdict == "ok"
+    assert compat.newest_release_for_driver("450.51.06") is None
+
+
 def test_a_gpu_no_build_can_serve_says_so():
     """A Kepler GPU (sm_37): CUDA 12.0 dropped it, so no CUDA build of torch 2.13 has its kernels."""
     fix = cuda_build.fix_for_cpu_build("2.13.0+cpu", driver(gpus=[("Tesla K80", "3.7")]), "linux-64")
