@@ -186,18 +186,21 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
         if not wanted and all(top in skip or is_stdlib(top) for top in candidates):
             return []
         tree = ast.parse(source, filename=path)
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found = []
-    if wanted:
-        words = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        collected = []
-        _statements(tree.body, path, False, found, collected, {})
-        for use in collected:
-            quoted = tuple(p for p in use.dotted.split(".")[1:] if p in words)
-            uses.append(dataclasses.replace(use, quoted=quoted) if quoted else use)
-    else:
-        _statements(tree.body, path, False, found, None, {})
+    try:
+        if wanted:
+            words = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+            collected = []
+            _statements(tree.body, path, False, found, collected, {})
+            for use in collected:
+                quoted = tuple(p for p in use.dotted.split(".")[1:] if p in words)
+                uses.append(dataclasses.replace(use, quoted=quoted) if quoted else use)
+        else:
+            _statements(tree.body, path, False, found, None, {})
+    except RecursionError:  # expressions nested deeper than ast.dump's recursion reaches: the file is not read
+        del found[:]
     return found
 
 

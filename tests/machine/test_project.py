@@ -105,3 +105,15 @@ def test_a_package_s_files_are_its_top_level_modules_and_those_loaded(tmp_path):
         ("core.py", ("torch.float8_e4m3fn", "torch.not_code"), ()),
         ("m.py", ("torch.nn.functional", "torch.nn.functional.gelu", "torch.nn.functional.silu"), ("weights_only",)),
     ]
+
+
+def test_a_file_nested_too_deep_to_read_is_skipped(tmp_path):
+    """Another team's file is untrusted: an expression nested past the recursion limit is not read, never a crash."""
+    deep = "import torch\nimport fancy\nif " + "(" * 50 + "hasattr(torch, 'x')" + ")" * 50 + ":\n    pass\n"
+    (tmp_path / "deep.py").write_text(deep)
+    (tmp_path / "deeper.py").write_text("import torch\nimport fancy\nx = " + "-" * 100000 + "1\n")  # parser
+    (tmp_path / "deepest.py").write_text("import torch\nif " + "not " * 2000 + "x:\n    torch.y\n")  # ast.dump
+    found = project.scan(str(tmp_path))
+    assert found is not None and "deeper" not in {os.path.basename(u.file) for u in found.torch_uses}
+    assert project.file_torch_uses(str(tmp_path / "deeper.py")) == []
+    assert project.file_torch_uses(str(tmp_path / "deepest.py")) == []
