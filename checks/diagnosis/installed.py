@@ -129,11 +129,7 @@ def by_missing_module(parts, facts):
             declared = any(r.name.lower().replace("_", "-") == key for r in owned)
             source = owned[0].source
             owner = owned[0].owner
-    kind = _environment_kind(facts)
-    command = {
-        "pixi": "pixi add %s" % distribution.lower(),
-        "conda": "conda install -c conda-forge %s" % distribution.lower(),
-    }.get(kind, "python -m pip install %s" % distribution)
+    command = _add_command(distribution, facts)
     why = ""
     if declared is False:
         why = "; %s's %s does not declare it, so installing torch did not bring it" % (owner, source)
@@ -148,6 +144,14 @@ def by_missing_module(parts, facts):
         fact="no module %s on this Python's path%s"
         % (module, "; not in %s's %s" % (owner, source) if declared is False else ""),
     )
+
+
+def _add_command(distribution, facts):
+    """The command that adds `distribution` the way this environment installs packages."""
+    return {
+        "pixi": "pixi add %s" % distribution.lower(),
+        "conda": "conda install -c conda-forge %s" % distribution.lower(),
+    }.get(_environment_kind(facts), "python -m pip install %s" % distribution)
 
 
 def _importable(module):
@@ -754,6 +758,134 @@ def _stdlib_name(module, name, importer_file, facts):
     )
 
 
+MAX_SOURCE = 1 << 20  # bytes of a package module read to find where it exports a name
+
+
+def _source_imports(path):
+    """The parsed module at `path` (at most MAX_SOURCE bytes), or None."""
+    import ast
+
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read(MAX_SOURCE + 1)
+        if len(source) > MAX_SOURCE:
+            return None
+        return ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _module_file(module, top_folder):
+    """The source file of the dotted `module` inside its top-level package folder `top_folder`, found on disk
+    (nothing is imported), or None."""
+    base = os.path.join(os.path.dirname(top_folder), *module.split("."))
+    for candidate in (os.path.join(base, "__init__.py"), base + ".py"):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _optional_export(module, name, module_file):
+    """Where `module` (its file `module_file`) binds `name` only when an import succeeds: a `from SUB import name`
+    inside a `try:` or `if` (Lightning's loggers: `try: from pytorch_lightning.loggers.wandb import WandbLogger
+    except ImportError: pass`). Returns (SUB, missing top-level module) when SUB's own imports name a module that is
+    not installed, read from the files without importing anything; else None."""
+    import ast
+
+    tree = _source_imports(module_file) if module_file and os.path.isfile(module_file) else None
+    if tree is None:
+        return None
+    package = module if module_file.endswith("__init__.py") else module.rpartition(".")[0]
+    top_folder = os.path.join(os.path.dirname(module_file), *[".."] * package.count("."))
+    top_folder = os.path.normpath(top_folder)
+    for guard in ast.walk(tree):
+        if not isinstance(guard, (ast.Try, ast.If)):
+            continue
+        for node in (n for stmt in guard.body for n in ast.walk(stmt)):
+            if not isinstance(node, ast.ImportFrom) or not any(a.name == name for a in node.names):
+                continue
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                sub = ".".join(base + ([node.module] if node.module else []))
+            else:
+                sub = node.module or ""
+            sub_file = _module_file(sub, top_folder) if sub.split(".")[0] == package.split(".")[0] else None
+            sub_tree = _source_imports(sub_file) if sub_file else None
+            if sub_tree is None:
+                continue
+            for inner in ast.walk(sub_tree):
+                tops = []
+                if isinstance(inner, ast.Import):
+                    tops = [a.name.split(".")[0] for a in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and not inner.level and inner.module:
+                    tops = [inner.module.split(".")[0]]
+                for top in tops:
+                    if top != package.split(".")[0] and top not in sys.builtin_module_names and not _importable(top):
+                        return sub, top
+    return None
+
+
+def _release_lacks_name(module, name, module_file, importer_file, facts):
+    """Rule 2b for the project's own code (a file no distribution installed) importing a name an installed package
+    does not define. The package may export it only when an optional dependency imports (_optional_export): then
+    the missing dependency is the cause and its install the fix. Otherwise the installed release lacks it
+    (release_lacks_name)."""
+    environment = facts.provenance.environment
+    provider = distributions.owner(module_file, environment) if module_file else None
+    if provider is None:
+        provider = distributions.find(module.split(".")[0], environment=environment)
+    if provider is None or distributions.canonical(provider.name) in ("torch", "pytorch"):
+        return None
+    who = os.path.basename(importer_file)
+    optional = _optional_export(module, name, module_file)
+    if optional is not None:
+        sub, missing = optional
+        distribution = DISTRIBUTION_OF.get(missing, missing)
+        return Cause(
+            meaning="%s exports %s from %s only when that module imports, and it imports %s, which is not installed "
+            "(%s imports %s from %s)" % (module, name, sub, missing, who, name, module),
+            fix="install it into this environment: `%s`" % _add_command(distribution, facts),
+            fact="%s: no module %s on this Python's path; %s's export of %s is optional"
+            % (provider.describe(), missing, module, name),
+        )
+    return release_lacks_name(provider, module, name, module_file, who)
+
+
+def release_lacks_name(provider, module, name, module_file, who):
+    """The Cause for code (`who`: its file and line) using `module.name` that the installed `provider`
+    (distributions.Distribution) does not define. The direction is read from the module's own text: a module that
+    still writes the name as a string (numpy's `__former_attrs__` for np.float, a deprecation message) removed it,
+    so the code was written for an older release; one that never mentions it predates it (accelerate 0.3.0 and
+    DeepSpeedPlugin), so the code follows a newer release's documentation."""
+    path = module_file
+    if not path or not os.path.isfile(path):
+        spec_file = os.path.join(provider.entry, *module.split("."))
+        path = next((p for p in (os.path.join(spec_file, "__init__.py"), spec_file + ".py") if os.path.isfile(p)), None)
+    text = b""
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_SOURCE)
+        except OSError:
+            pass
+    quoted = ("'%s'" % name).encode() in text or ('"%s"' % name).encode() in text
+    if quoted:
+        return Cause(
+            meaning="%s no longer has %s.%s, which %s uses: its module still names it (a removed or deprecated "
+            "name), so the code was written for an older %s" % (provider.describe(), module, name, who, provider.name),
+            fix='change the code to this release\'s API, or install an older %s: `python -m pip install "%s<%s"`'
+            % (provider.name, provider.name, provider.version),
+            fact="%s %s: %s.%s removed; used by %s" % (provider.name, provider.version, module, name, who),
+        )
+    return Cause(
+        meaning="%s does not have %s.%s, which %s uses, nor names it anywhere in that module: the code was written "
+        "for a newer release of %s than this one" % (provider.describe(), module, name, who, provider.name),
+        fix="upgrade %s: `python -m pip install -U %s`, or install the release the code was written for"
+        % (provider.name, provider.name),
+        fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
+    )
+
+
 def _private_twin(torch_dir, module, name):
     """The private module under which the installed torch keeps a public part of `module.name`, holding the part that
     follows it (`torch.distributed._tensor` with `placement_types` for `torch.distributed.tensor.placement_types`), or
@@ -860,7 +992,9 @@ def by_pair(parts, facts):
             who = raising_package(parts.text[:start], skip=("torch",)) or package_of_file(frames[-1])
             return _torch_api(who, None, torch, module, name, "")
     if found_pair is None:
-        return _stdlib_name(module, name, frames[-1], facts)
+        return _stdlib_name(module, name, frames[-1], facts) or _release_lacks_name(
+            module, name, module_file, frames[-1], facts
+        )
     importer, provider = found_pair.importer, found_pair.provider
     away = "; %s comes from outside the environment: %s" % (provider.name, _fix_origin(provider, provider.name))
     away = away if provider.origin != provenance.ENVIRONMENT else ""

@@ -71,6 +71,7 @@ class Use:
     line: int
     keywords: Tuple[str, ...] = ()
     quoted: Tuple[str, ...] = ()
+    deferred: bool = False  # inside a function: runs when called, not at import
 
     def where(self):
         return "%s:%d" % (os.path.basename(self.file), self.line)
@@ -90,7 +91,8 @@ class Project:
     """root: the folder read; files: the Python files parsed; imports: their absolute imports of modules that are
     not the project's own nor the standard library's; requirements: the requirements files' lines; torch_uses: the
     names of torch the code of the folder's own files uses outside `try:` and outside tests of hasattr, getattr or a
-    version (MAX_USES at most)."""
+    version (MAX_USES at most); package_uses: the names one level into the other packages they import whole
+    (`pl.LightningDataModule` after `import pytorch_lightning as pl`), under the same guards."""
 
     root: str
     files: Tuple[str, ...] = ()
@@ -98,6 +100,7 @@ class Project:
     requirements: Tuple[Requirement, ...] = ()
     local: Tuple[str, ...] = ()
     torch_uses: Tuple[Use, ...] = ()
+    package_uses: Tuple[Use, ...] = ()
 
 
 def _sources(root):
@@ -182,9 +185,10 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
         if len(source) > limit:
             return []
         candidates = _candidates(source)
-        wanted = uses is not None and "torch" in candidates
-        if not wanted and all(top in skip or is_stdlib(top) for top in candidates):
+        outside = not all(top in skip or is_stdlib(top) for top in candidates)
+        if not outside and not (uses is not None and "torch" in candidates):
             return []
+        wanted = uses is not None
         tree = ast.parse(source, filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return []
@@ -205,6 +209,7 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
 
 
 HEADERS = ("test", "iter", "items", "decorator_list", "bases", "returns", "args")
+FRAME_LINE = re.compile(r'  File "([^"]+)", line \d+')  # a frame of a Python traceback
 
 
 def _is_guard(test):
@@ -227,19 +232,25 @@ def _falls_back(node):
     return False
 
 
-def _statements(body, path, optional, found, uses, aliases, quiet=None):
+def _statements(body, path, optional, found, uses, aliases, quiet=None, deferred=False):
     """Collect the absolute imports of a statement list and of the statement lists nested in it (only statements
     are visited: imports are statements). Inside `try:` or `if TYPE_CHECKING:` an import is optional: skipped.
     With `uses` a list, the names of torch used are appended to it, except where the code guards them (`quiet`):
     under an `if` testing GUARDS or after one that leaves (`if not ok: raise ...`), or in the body of a `try:` that
-    falls back (_falls_back). `aliases`: the names the
-    file binds to torch's modules, filled as its imports are met."""
+    falls back (_falls_back). `aliases`: the names the file binds to torch's modules (and, marked "=", to other
+    modules it imports whole: `import pytorch_lightning as pl`), filled as its imports are met; `deferred`: inside
+    a function."""
     quiet = optional if quiet is None else quiet
     for node in body:
         if (
             isinstance(node, ast.If)
             and not node.orelse
             and _is_guard(node.test)
+            and (
+                isinstance(node.test, ast.UnaryOp)
+                and isinstance(node.test.op, ast.Not)
+                or "less" in ast.dump(node.test).lower()
+            )
             and node.body
             and isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
         ):
@@ -248,6 +259,8 @@ def _statements(body, path, optional, found, uses, aliases, quiet=None):
             for a in node.names:
                 if a.name == "torch" or a.name.startswith("torch."):
                     aliases[a.asname or "torch"] = a.name if a.asname else "torch"
+                else:  # another module: its own names are judged one level deep (`pl.LightningDataModule`)
+                    aliases[a.asname or a.name.split(".")[0]] = "=" + (a.name if a.asname else a.name.split(".")[0])
             if not optional:
                 found.extend(Import(module=a.name, names=(), file=path, line=node.lineno) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -265,17 +278,18 @@ def _statements(body, path, optional, found, uses, aliases, quiet=None):
             imports_optional = optional or is_try or tested
             if uses is not None and not quiet:
                 for field in HEADERS:
-                    _uses(getattr(node, field, None), path, uses, aliases)
+                    _uses(getattr(node, field, None), path, uses, aliases, deferred)
             body_quiet = quiet or tested or (is_try and _falls_back(node))
-            _statements(node.body, path, imports_optional, found, uses, aliases, body_quiet)
+            inner = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            _statements(node.body, path, imports_optional, found, uses, aliases, body_quiet, inner)
             for field in ("orelse", "finalbody"):
                 nested = getattr(node, field, None)
                 if isinstance(nested, list):
-                    _statements(nested, path, imports_optional, found, uses, aliases, quiet or tested)
+                    _statements(nested, path, imports_optional, found, uses, aliases, quiet or tested, deferred)
             for handler in getattr(node, "handlers", None) or ():
-                _statements(handler.body, path, imports_optional, found, uses, aliases, quiet)
+                _statements(handler.body, path, imports_optional, found, uses, aliases, quiet, deferred)
         elif uses is not None and not quiet:
-            _uses(node, path, uses, aliases)
+            _uses(node, path, uses, aliases, deferred)
 
 
 def _dotted(node, aliases):
@@ -285,7 +299,10 @@ def _dotted(node, aliases):
         chain.append(base.attr)
         base = base.value
     if isinstance(base, ast.Name) and base.id in aliases:
-        return ".".join([aliases[base.id]] + chain[::-1])
+        bound = aliases[base.id]
+        if bound.startswith("="):  # another module: its name one level deep
+            return "%s.%s" % (bound[1:], chain[-1])
+        return ".".join([bound] + chain[::-1])
     return None
 
 
@@ -303,9 +320,9 @@ def _guarded_parts(tree):
     return guarded
 
 
-def _uses(tree, path, uses, aliases):
-    """Append the dotted torch names (attribute chains on a name bound to torch) in `tree` to `uses`, with the
-    keywords of the calls made on them."""
+def _uses(tree, path, uses, aliases, deferred=False):
+    """Append the dotted names (attribute chains on a name bound to torch, or one level into another module) in
+    `tree` to `uses`, with the keywords of the calls made on them."""
     if tree is None or not aliases:
         return
     for top in [tree] if isinstance(tree, ast.AST) else tree:
@@ -316,12 +333,12 @@ def _uses(tree, path, uses, aliases):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 keywords = tuple(k.arg for k in node.keywords if k.arg)
                 dotted = _dotted(node.func, aliases) if keywords else None
-                if dotted:
-                    uses.append(Use(dotted=dotted, file=path, line=node.lineno, keywords=keywords))
+                if dotted and dotted.startswith("torch"):
+                    uses.append(Use(dotted=dotted, file=path, line=node.lineno, keywords=keywords, deferred=deferred))
             elif isinstance(node, ast.Attribute):
                 dotted = _dotted(node, aliases)
                 if dotted:
-                    uses.append(Use(dotted=dotted, file=path, line=node.lineno))
+                    uses.append(Use(dotted=dotted, file=path, line=node.lineno, deferred=deferred))
 
 
 def _requirements(root):
@@ -387,8 +404,20 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         imports=tuple(imports),
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
-        torch_uses=tuple({(u.dotted, u.keywords): u for u in reversed(uses)}.values())[::-1],
+        torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
+        package_uses=tuple(
+            u
+            for u in _unique(uses)
+            if u.dotted.split(".")[0] not in local
+            and not is_stdlib(u.dotted.split(".")[0])
+            and u.dotted.split(".")[0] != "torch"
+        ),
     )
+
+
+def _unique(uses):
+    """`uses` without repeats of a name and its keywords, the first of each kept, in order."""
+    return tuple({(u.dotted, u.keywords): u for u in reversed(uses)}.values())[::-1]
 
 
 # A package's files, sieved as text before any is parsed: only the files that spell a name worth judging are
@@ -455,4 +484,4 @@ def file_torch_uses(path):
     cannot be read or parsed)."""
     uses = []
     _imports(path, uses=uses, limit=MAX_PACKAGE_FILE_BYTES)
-    return uses
+    return [u for u in uses if u.dotted == "torch" or u.dotted.startswith("torch.")]

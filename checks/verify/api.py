@@ -36,8 +36,13 @@ def missing_torch_name(torch, dotted):
     """Return the first prefix of `dotted` (`torch.compiler.disable`) that the imported torch lacks
     (`torch.compiler`), or None when the whole name resolves: attributes are looked up with getattr, a package's
     submodule is imported as `import` would (torch.distributed.tensor); nothing else runs."""
+    return missing_name(torch, dotted)
+
+
+def missing_name(module, dotted):
+    """missing_torch_name for any imported top-level `module` (`pytorch_lightning`, `pytorch_lightning.Trainer`)."""
     parts = dotted.split(".")
-    obj, path, parent = torch, "torch", None
+    obj, path, parent = module, parts[0], None
     for part in parts[1:]:
         if not hasattr(obj, part) and _is_package(parent) and not isinstance(obj, types.ModuleType):
             # an attribute can shadow its package's submodule of the same name (torch.multiprocessing.spawn, a

@@ -68,13 +68,100 @@ def _unmet_requirements(requirements):
 
 def _import(item):
     """Import what `item` (a project_facts.Import) names, as the statement would: the module, then each name
-    from it (a lazy module's attribute, else its submodule)."""
+    from it (an attribute, a lazy module's attribute, else its submodule). A name that is neither raises CPython's
+    own ImportError ("cannot import name 'X' from 'M' (PATH)", Python/ceval.c import_from)."""
     module = importlib.import_module(item.module)
     for name in item.names:
         try:
             getattr(module, name)
+            continue
         except AttributeError:
+            pass
+        try:
             importlib.import_module("%s.%s" % (item.module, name))
+        except ModuleNotFoundError as exc:
+            if exc.name != "%s.%s" % (item.module, name):
+                raise
+            where = getattr(module, "__file__", None) or "unknown location"
+            raise ImportError(
+                "cannot import name %r from %r (%s)" % (name, item.module, where), name=item.module, path=where
+            ) from None
+
+
+def _package_name_lacking(uses, imported):
+    """The first of `uses` (project_facts.Use: `pytorch_lightning.LightningDataModule`) whose package was imported
+    (`imported`: module names) and lacks the name, as a Result: a FAIL carrying the AttributeError the code meets at
+    import (judged by the parent against the installed release), a WARN for a use inside a function (it fails when
+    called, unless guarded in ways not read here); None when all resolve."""
+    tops = {m.split(".")[0] for m in imported}
+    for use in uses:
+        top = use.dotted.split(".")[0]
+        module = sys.modules.get(top)
+        if top not in tops or module is None:
+            continue
+        missing = api.missing_name(module, use.dotted)
+        if missing is None:
+            continue
+        owner, _, name = missing.rpartition(".")
+        message = "module %r has no attribute %r" % (owner, name)
+        if use.deferred:  # fails when called, unless guarded in ways not read here: a WARN judged here
+            from checks.diagnosis.installed import release_lacks_name
+            from checks.machine import distributions
+
+            dist = distributions.find(top)
+            if dist is None:
+                continue
+            cause = release_lacks_name(
+                dist, owner, name, getattr(sys.modules.get(owner), "__file__", None), use.where()
+            )
+            return Result(
+                name="project",
+                status=WARN,
+                summary=cause.meaning,
+                expected="%s in %s %s" % (missing, dist.name, dist.version),
+                actual="absent",
+                hint=cause.fix,
+                data={"fact": cause.fact},
+            )
+        text = 'Traceback (most recent call last):\n  File "%s", line %d, in <module>\nAttributeError: %s\n' % (
+            use.file,
+            use.line,
+            message,
+        )
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s: AttributeError: %s" % (use.where(), message),
+            expected="%s in the installed %s" % (missing, top),
+            actual="AttributeError: %s" % message,
+            hint="not judged yet",
+            data={"exception": text},
+        )
+    return None
+
+
+def _as_the_code_meets_it(item, failed):
+    """`failed` (import_failure's Result) with its traceback as the project's own run shows it: the project's file
+    and statement first, then the frames below checks' own (importlib's bootstrap frames dropped, as CPython
+    drops them)."""
+    text = failed.data.get("exception", "")
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    lines, skip = text.splitlines(), False
+    kept = []
+    for line in lines[1:]:
+        frame = project_facts.FRAME_LINE.match(line)
+        if frame:
+            path = frame.group(1)
+            skip = path.startswith(own + os.sep) or path.startswith("<frozen importlib")
+        elif not line.startswith("    "):
+            skip = False
+        if not skip:
+            kept.append(line)
+    statement = "from %s import %s" % (item.module, ", ".join(item.names)) if item.names else "import %s" % item.module
+    head = ['Traceback (most recent call last):', '  File "%s", line %d, in <module>' % (item.file, item.line),
+            "    " + statement]  # fmt: skip
+    failed.data["exception"] = "\n".join(head + kept) + "\n"
+    return failed
 
 
 def check_project(ctx):
@@ -135,7 +222,7 @@ def check_project(ctx):
             lambda item=item: _import(item),
         )
         if failed is not None:
-            return failed
+            return _as_the_code_meets_it(item, failed)
         done.append(item.module)
     version = ctx.torch.__version__.split("+")[0]
     gap = next(filter(None, (api.torch_gap(ctx.torch, use, version) for use in found.torch_uses)), None)
@@ -146,6 +233,9 @@ def check_project(ctx):
         gap = api.package_gap(ctx.torch, version, packages, start + BUDGET[bool(ctx.quick)], loaded)
     if gap is not None:
         return api.gap_result("project", gap, version)
+    lacking = _package_name_lacking(found.package_uses, done)
+    if lacking is not None:
+        return lacking
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

@@ -1,6 +1,7 @@
 """Tests for checks/verify/project.py: the working directory's imports and requirements against this Python. The
 project and the packages it imports are laid out in tmp_path; the imports are real."""
 
+import os
 import sys
 import types
 from types import SimpleNamespace
@@ -209,3 +210,94 @@ def test_a_keyword_this_torch_does_not_take_warns_with_its_release(packages, mon
         "not take (added in torch 1.13): code that reaches it fails"
     )
     assert '"torch>=1.13"' in result.hint
+
+
+def _judged(result):
+    from checks import diagnosis
+
+    return diagnosis.judge(result, diagnosis.gather())
+
+
+@pytest.fixture
+def dists(layout, monkeypatch):
+    site, work = layout
+    yield site, work
+    for name in [n for n in sys.modules if n.startswith(("oldaccel", "plite", "npish"))]:
+        sys.modules.pop(name, None)
+
+
+def _dist(site, name, version, files):
+    for rel, text in files.items():
+        path = site / name / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    info = site / ("%s-%s.dist-info" % (name, version))
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+    (info / "RECORD").write_text("".join("%s/%s,,\n" % (name, rel) for rel in files) + "%s/RECORD,,\n" % info.name)
+    (info / "top_level.txt").write_text(name + "\n")
+
+
+def test_a_name_a_package_release_does_not_define_is_imported_as_cpython_would_and_judged(dists):
+    """huggingface/accelerate#112: `from accelerate import DeepSpeedPlugin` with accelerate 0.3.0, which predates it:
+    CPython's "cannot import name" (not a missing submodule), from the project's file, judged as a release that is
+    older than the code."""
+    site, work = dists
+    _dist(site, "oldaccel", "0.3.0", {"__init__.py": "__version__ = '0.3.0'\nclass Accelerator:\n    pass\n"})
+    (work / "train.py").write_text("import os\nfrom oldaccel import Accelerator, DeepSpeedPlugin\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    text = result.data["exception"]
+    assert text.splitlines()[1:3] == [
+        '  File "%s", line 2, in <module>' % (work / "train.py"),
+        "    from oldaccel import Accelerator, DeepSpeedPlugin",
+    ]
+    assert text.rstrip().endswith(
+        "ImportError: cannot import name 'DeepSpeedPlugin' from 'oldaccel' (%s)" % (site / "oldaccel" / "__init__.py")
+    )
+    assert "checks" + os.sep not in text  # checks' own frames are not the code's
+    judged = _judged(result)
+    assert judged.summary.startswith("oldaccel 0.3.0 from %s (" % site)
+    assert "does not have oldaccel.DeepSpeedPlugin, which train.py uses" in judged.summary
+    assert "written for a newer release of oldaccel" in judged.summary
+    assert judged.hint.startswith("upgrade oldaccel: `python -m pip install -U oldaccel`")
+
+
+def test_an_export_that_needs_a_missing_optional_dependency_names_it(dists):
+    """Lightning-AI/pytorch-lightning#1487: 0.7's loggers export WandbLogger only when `import wandb` works
+    (loggers/__init__.py: `try: from pytorch_lightning.loggers.wandb import WandbLogger except ImportError: pass`)."""
+    site, work = dists
+    init = "try:\n    from plite.loggers.wandb import WandbLogger\nexcept ImportError:\n    pass\n"
+    wandb = "try:\n    import wandb_not_installed_here\nexcept ImportError:\n    raise ImportError('install wandb')\n"
+    _dist(site, "plite", "0.7.3", {"__init__.py": "", "loggers/__init__.py": init, "loggers/wandb.py": wandb})
+    (work / "train.py").write_text("from plite.loggers import WandbLogger\n")
+    judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
+    assert judged.summary.startswith(
+        "plite.loggers exports WandbLogger from plite.loggers.wandb only when that module imports, and it imports "
+        "wandb_not_installed_here, which is not installed"
+    )
+    assert judged.hint == "install it into this environment: `python -m pip install wandb_not_installed_here`"
+
+
+def test_a_package_name_the_code_uses_is_judged_by_whether_the_release_still_names_it(dists):
+    """Lightning-AI/pytorch-lightning#2733: `pl.LightningDataModule` (a base class: used at import) on 0.8.5, which
+    predates it: a FAIL judged as too old. numpy 1.24 removed np.float and its __init__ still names it in
+    `__former_attrs__`: used inside a function, a WARN that names an older release."""
+    site, work = dists
+    _dist(site, "npish", "2.4.6", {"__init__.py": "__former_attrs__ = {'float': 'use float'}\nfloat32 = 1\n"})
+    _dist(site, "plite", "0.8.5", {"__init__.py": "class Trainer:\n    pass\n"})
+    (work / "data.py").write_text(
+        "import npish as np\nimport plite as pl\n\n\nclass Data(pl.LightningDataModule):\n    pass\n"
+    )
+    judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
+    assert judged.status == FAIL and "does not have plite.LightningDataModule, which data.py uses" in judged.summary
+    assert "written for a newer release of plite" in judged.summary
+    (work / "data.py").write_text(
+        "import npish as np\nimport plite as pl\n\n\ndef f():\n    if hasattr(np, 'float'):\n        return np.float\n"
+        "    return np.float(pl.Trainer)\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == "WARN" and result.summary == (
+        "npish 2.4.6 from %s (another prefix) no longer has npish.float, which data.py:8 uses: its module still "
+        "names it (a removed or deprecated name), so the code was written for an older npish" % site
+    )
+    assert result.hint.endswith('`python -m pip install "npish<2.4.6"`')
