@@ -170,9 +170,19 @@ def fix_for(ctx, name, wanted):
     )
 
 
+def _imported_by_project(name):
+    """The first import of `name` (torchvision, torchaudio) in the code of the working directory
+    (checks/machine/project.py, read without running it), or None."""
+    from checks.machine import project
+
+    found = project.scan(ignore=tuple(n for n in ("torch", "torchvision", "torchaudio") if n != name))
+    return next((i for i in (found.imports if found else ()) if i.top == name), None)
+
+
 def check_domain(ctx, name):
     """torchvision / torchaudio: installed, paired with this torch, the same build (CPU / CUDA X.Y) as torch; the
-    full run also runs one op that needs its compiled extension."""
+    full run also runs one op that needs its compiled extension. Not installed is a SKIP, unless an environment
+    promises it or the code in the working directory imports it (a FAIL with the paired install command)."""
     if ctx.torch is None:
         return Result(name=name, status=SKIP, summary="torch did not import")
     lib = library_facts(name)
@@ -185,6 +195,16 @@ def check_domain(ctx, name):
                 expected=getattr(ctx.expect, name),
                 actual="missing",
                 hint=env_hint(ctx),
+            )
+        user = _imported_by_project(name)
+        if user is not None:
+            return Result(
+                name=name,
+                status=FAIL,
+                summary="not installed, and %s imports it" % user.where(),
+                expected="%s paired with torch %s" % (name, ctx.torch.__version__),
+                actual="missing",
+                hint=fix_for(ctx, name, None).replace("--force-reinstall --no-deps ", ""),
             )
         return Result(name=name, status=SKIP, summary="not installed (optional outside the pixi environments)")
     want = getattr(ctx.expect, name) if ctx.expect else None

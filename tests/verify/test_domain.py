@@ -121,3 +121,17 @@ def test_a_full_run_imports_an_unpaired_library_and_hands_its_failure_to_the_par
     assert "PILLOW_VERSION_REMOVED_IN_PILLOW_7" in result.data["exception"]
     quick = domain.check_domain(ctx(torch(), quick=True), "torchvision")  # --quick never imports it
     assert quick.summary == "torchvision 0.4.2 requires torch ==1.3.1, not 2.0.1"
+
+
+def test_a_missing_library_the_project_imports_fails_with_the_paired_install(tmp_path, monkeypatch):
+    """pytorch/pytorch#1052: torch built from source, torchvision never installed, and the user's script imports
+    it. Without the import it stays an optional SKIP."""
+    monkeypatch.setattr(domain, "library_facts", lambda name: None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.py").write_text("import torch\nimport torchvision.transforms as T\n")
+    result = domain.check_domain(ctx(torch("2.0.1+cu117")), "torchvision")
+    assert result.status == FAIL and result.summary == "not installed, and main.py:2 imports it"
+    assert result.hint.startswith(
+        "pip install torchvision==0.15.2+cu117 --index-url https://download.pytorch.org/whl/cu117"
+    )
+    assert domain.check_domain(ctx(torch("2.0.1+cu117")), "torchaudio").status == "SKIP"
