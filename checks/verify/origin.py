@@ -106,19 +106,23 @@ def check_provenance(facts):
             data={"fact": "%s also at %s" % (name, copy.origin)},
         )
     tools = [t for t in getattr(facts.provenance, "foreign_tools", ()) if t[0] in provenance.RUNS_CODE]
-    if tools:
-        name, path, interpreter = tools[0]
-        module = {"ipython": "IPython", "jupyter": "jupyter"}.get(name, "torch.distributed.run")
+    if tools:  # each one named: the one the user starts is not known here
+        modules = {"ipython": "IPython", "jupyter": "jupyter", "torchrun": "torch.distributed.run"}
+        said = ["the %s on PATH (%s) runs %s" % (name, path, interpreter) for name, path, interpreter in tools]
+        names = [name for name, _, _ in tools]
         return Result(
             name="provenance",
             status=WARN,
-            summary="the %s on PATH (%s) runs %s, another Python than this one (%s): code started with `%s` does "
-            "not see this environment's packages" % (name, path, interpreter, facts.provenance.interpreter, name),
-            expected="%s of this environment" % name,
-            actual=interpreter,
-            hint="install %s into this environment (`python -m pip install %s`; conda or pixi: add it) or start it "
-            "as `python -m %s`" % (name, "ipython" if name == "ipython" else name, module),
-            data={"fact": "%s on PATH runs %s" % (name, interpreter)},
+            summary="%s, another Python than this one (%s): code started with `%s` does not see this environment's "
+            "packages" % ("; ".join(said), facts.provenance.interpreter, "` or `".join(names)),
+            expected="%s of this environment" % " and ".join(names),
+            actual=", ".join(interpreter for _, _, interpreter in tools),
+            hint="; ".join(
+                "install %s into this environment (`python -m pip install %s`; conda or pixi: add it) or start it as "
+                "`python -m %s`" % (name, name, modules[name])
+                for name in names
+            ),
+            data={"fact": "; ".join("%s on PATH runs %s" % (name, interpreter) for name, _, interpreter in tools)},
         )
     return Result(
         name="provenance",

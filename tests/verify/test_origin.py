@@ -202,3 +202,11 @@ def test_an_ipython_on_path_that_runs_another_python_warns_in_provenance(tmp_pat
     assert "python -m pip install ipython" in result.hint and "python -m IPython" in result.hint
     only_pip = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_tools=(pip,)))
     assert origin.check_provenance(only_pip).status == "PASS"
+    # pytorch/pytorch#13536: a base environment's jupyter as well: each is named, not only the first
+    notebook = ("jupyter", "/opt/conda/bin/jupyter", "/opt/conda/bin/python")
+    both = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, foreign_tools=(tool, notebook)))
+    result = origin.check_provenance(both)
+    assert "; the jupyter on PATH (/opt/conda/bin/jupyter) runs /opt/conda/bin/python, another Python" in (
+        result.summary
+    )
+    assert "started with `ipython` or `jupyter`" in result.summary and "python -m jupyter" in result.hint
