@@ -126,6 +126,24 @@ def _sources(root):
     return files[:MAX_FILES]
 
 
+def importable_here(root, limit=MAX_ENTRIES):
+    """The module names `root`'s own entries provide to code started there (Python puts the script's folder, or the
+    working directory for `python -m`, first on sys.path): its `*.py` files and its folders with an `__init__.py`,
+    at most `limit` entries looked at."""
+    names = set()
+    try:
+        entries = sorted(os.listdir(root))[:limit]
+    except OSError:
+        return names
+    for name in entries:
+        path = os.path.join(root, name)
+        if name.endswith(".py") and name[:-3].isidentifier() and os.path.isfile(path):
+            names.add(name[:-3])
+        elif name.isidentifier() and os.path.isfile(os.path.join(path, "__init__.py")):
+            names.add(name)
+    return names
+
+
 def _local_names(root, files):
     """The module names the project itself provides: its files' stems and its folders (packages or not)."""
     names = {os.path.splitext(os.path.basename(f))[0] for f in files}

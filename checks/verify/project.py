@@ -88,6 +88,33 @@ def _import(item):
             ) from None
 
 
+def _shadowed_package(root):
+    """A WARN when a module or package of the working directory (project_facts.importable_here) has the name of an
+    installed distribution's top-level module found elsewhere on sys.path: code started here (`python -m vllm...`
+    in vllm's source checkout, whose `vllm/` has no compiled extensions) imports the folder's copy instead of the
+    installed one. torch, torchvision and torchaudio are the provenance line's."""
+    from checks.machine import distributions
+
+    entries = [p for p in sys.path if p and os.path.abspath(p) != root]
+    for name in sorted(project_facts.importable_here(root) - set(OWN)):
+        dist = distributions.find(name, path=entries)
+        if dist is None or os.path.abspath(dist.entry) == root:
+            continue
+        local = os.path.join(root, name if os.path.isdir(os.path.join(root, name)) else name + ".py")
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s in the working directory shadows the installed %s: code started here (a script in this "
+            "folder, `python -m %s...`) imports this copy, not the installed one" % (local, dist.describe(), name),
+            expected="%s from %s" % (name, dist.entry),
+            actual=local,
+            hint="start the code from outside this folder (or rename %s); to run this copy instead, install it: "
+            "`python -m pip install -e .`" % os.path.basename(local),
+            data={"fact": "%s beside the installed %s %s" % (local, dist.name, dist.version)},
+        )
+    return None
+
+
 def _package_name_lacking(uses, imported):
     """The first of `uses` (project_facts.Use: `pytorch_lightning.LightningDataModule`) whose package was imported
     (`imported`: module names) and lacks the name, as a Result: a FAIL carrying the AttributeError the code meets at
@@ -236,6 +263,9 @@ def check_project(ctx):
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking
+    shadow = _shadowed_package(found.root)
+    if shadow is not None:
+        return shadow
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

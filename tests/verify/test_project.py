@@ -301,3 +301,20 @@ def test_a_package_name_the_code_uses_is_judged_by_whether_the_release_still_nam
         "names it (a removed or deprecated name), so the code was written for an older npish" % site
     )
     assert result.hint.endswith('`python -m pip install "npish<2.4.6"`')
+
+
+def test_a_folder_here_with_an_installed_package_s_name_shadows_it(dists, tmp_path):
+    """vllm-project/vllm#1367: `python -m vllm.entrypoints.api_server` in vllm's source checkout imports its `vllm/`
+    (no compiled ops), not the installed vllm."""
+    site, work = dists
+    _dist(site, "plite", "0.2.0", {"__init__.py": ""})
+    (work / "plite").mkdir()
+    (work / "plite" / "__init__.py").write_text("")
+    (work / "serve.py").write_text("import os\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == "WARN" and result.summary.startswith(
+        "%s in the working directory shadows the installed plite 0.2.0 from %s" % (work / "plite", site)
+    )
+    assert result.hint.startswith("start the code from outside this folder")
+    (work / "plite" / "__init__.py").unlink()  # a plain folder of that name is no package: nothing shadowed
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == "PASS"
