@@ -825,6 +825,29 @@ def _optional_export(module, name, module_file):
     return None
 
 
+def _shared_file(path, facts):
+    """Rule 2b when the module a name is missing from is a file two installed distributions both wrote (their RECORDs
+    list it: adapter-transformers installs into transformers/, huggingface/transformers#26465): the package folder
+    mixes two releases. The one whose recorded hash matches the file wrote it last."""
+    claims = distributions.claims(path, facts.provenance.environment)
+    if len(claims) < 2:
+        return None
+    last = [d for d, same in claims if same]
+    others = [d for d, same in claims if not same] if last else [d for d, _ in claims[1:]]
+    last = last[0] if last else claims[0][0]
+    names = " and ".join(d.describe() for d, _ in claims)
+    return Cause(
+        meaning="%s is a file of both %s: they install into one package folder, and %s %s overwrote the other's "
+        "copy, so the folder mixes two releases" % (path, names, last.name, last.version),
+        fix="uninstall both and install only the one you need: `python -m pip uninstall -y %s` then `python -m pip "
+        'install "%s==%s"`' % (" ".join(d.name for d, _ in claims), others[0].name, others[0].version)
+        if others
+        else "uninstall one of them: `python -m pip uninstall -y %s`" % last.name,
+        fact="%s listed in the RECORD of %s; its hash matches %s %s's"
+        % (path, ", ".join("%s %s" % (d.name, d.version) for d, _ in claims), last.name, last.version),
+    )
+
+
 def _release_lacks_name(module, name, module_file, importer_file, facts):
     """Rule 2b for the project's own code (a file no distribution installed) importing a name an installed package
     does not define. The package may export it only when an optional dependency imports (_optional_export): then
@@ -977,6 +1000,9 @@ def by_pair(parts, facts):
         return None
     start, module, name, location = found
     top = module.split(".")[0]
+    shared = _shared_file(location, facts) if location and os.path.isabs(location) else None
+    if shared is not None:
+        return shared
     inside = re.compile(r"[/\\]%s(?:[/\\]|\.py$|\.[\w-]+\.(?:so|pyd)$)" % re.escape(top))
     frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
     if not frames:

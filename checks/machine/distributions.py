@@ -182,6 +182,55 @@ def in_entry(entry, top, environment=None, environ=None):
     return None
 
 
+def claims(path, environment=None, environ=None):
+    """Return [(Distribution, True/False/None)] of every distribution in the `sys.path` entry above the file `path`
+    whose RECORD lists it, with whether the file's sha256 is the one that RECORD wrote (None: no hash to compare).
+    Two claims mean two distributions installed into one package folder (a fork that installs as `transformers`):
+    the one whose hash matches wrote the file last. At most 2,000 .dist-info directories and RECORD_LIMIT lines of
+    each are read; [] when `path` is in no entry."""
+    import base64
+    import hashlib
+
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    for _ in range(DEPTH):
+        infos = sorted(glob.glob(os.path.join(glob.escape(folder), "*.dist-info")))[:2000]
+        if infos:
+            break
+        folder = os.path.dirname(folder)
+    else:
+        return []
+    relative = os.path.relpath(path, folder).replace(os.sep, "/")
+    digest = None
+    found = []
+    for info in infos:
+        try:
+            with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+                rows = [next(handle, "") for _ in range(RECORD_LIMIT)]
+        except OSError:
+            continue
+        for row in rows:
+            parts = row.strip().rsplit(",", 2)
+            if len(parts) != 3 or parts[0].replace("\\", "/") != relative:
+                continue
+            dist = read(info, environment, environ)
+            if dist is None:
+                break
+            same = None
+            if parts[1].startswith("sha256="):
+                if digest is None:
+                    try:
+                        with open(path, "rb") as handle:
+                            raw = hashlib.sha256(handle.read()).digest()
+                        digest = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+                    except OSError:
+                        digest = ""
+                same = parts[1][len("sha256=") :] == digest
+            found.append((dist, same))
+            break
+    return found
+
+
 def owner(path, environment=None, environ=None):
     """Return the Distribution that installed the file or package directory `path` (a frame's file, a module's
     `__init__.py`, an extension), looking for a `.dist-info` in each directory above it (DEPTH levels), or None

@@ -152,3 +152,44 @@ def test_a_pair_is_judged_against_the_importer_s_declared_requirement(tmp_path):
     except ImportError:  # not judged without `packaging`
         assert found.declared == "MarkupSafe (>=0.23)" and found.met is None
     assert found.importer.origin == "environment" and found.provider.origin != "environment"
+
+
+def test_a_file_two_distributions_record_is_claimed_by_both_and_the_hash_names_the_last_writer(tmp_path):
+    """huggingface/transformers#26465: adapter-transformers (a fork) writes into transformers/. RECORD rows are
+    `path,sha256=<urlsafe b64, unpadded>,size` (the "Recording installed projects" spec)."""
+    import base64
+    import hashlib
+
+    site = tmp_path / "site"
+    (site / "transformers" / "utils").mkdir(parents=True)
+    shared = site / "transformers" / "utils" / "__init__.py"
+    shared.write_text("# the fork's copy\n")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(shared.read_bytes()).digest()).rstrip(b"=").decode()
+    dist_info(site, "transformers", "4.33.3", record=["transformers/utils/__init__.py"])
+    fork = dist_info(site, "adapter_transformers", "3.2.1")
+    (fork / "RECORD").write_text(
+        "transformers/utils/__init__.py,sha256=%s,18\nadapter_transformers-3.2.1.dist-info/RECORD,,\n" % digest
+    )
+    claims = [(d.name, d.version, same) for d, same in distributions.claims(str(shared))]
+    assert claims == [("adapter_transformers", "3.2.1", True), ("transformers", "4.33.3", False)]
+    assert distributions.claims(str(tmp_path / "elsewhere.py")) == []
+
+
+def test_a_name_missing_from_a_file_two_distributions_wrote_is_judged_as_a_mixed_folder(tmp_path):
+    from checks import diagnosis
+
+    site = tmp_path / "site"
+    (site / "transformers" / "utils").mkdir(parents=True)
+    shared = site / "transformers" / "utils" / "__init__.py"
+    shared.write_text("")
+    dist_info(site, "transformers", "4.33.3", record=["transformers/utils/__init__.py"])
+    dist_info(site, "adapter_transformers", "3.2.1", record=["transformers/utils/__init__.py"])
+    text = (
+        'Traceback (most recent call last):\n  File "/home/u/run.py", line 1, in <module>\n'
+        "    from transformers import AutoModelForCausalLM\n"
+        "ImportError: cannot import name 'check_peft_version' from 'transformers.utils' (%s)\n" % shared
+    )
+    cause = diagnosis.explain(text, diagnosis.gather())
+    assert cause.meaning.startswith("%s is a file of both adapter_transformers 3.2.1" % shared)
+    assert "they install into one package folder" in cause.meaning
+    assert cause.fix.startswith("uninstall both and install only the one you need: `python -m pip uninstall -y")
