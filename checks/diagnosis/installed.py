@@ -106,6 +106,7 @@ DISTRIBUTION_OF = {
     "OpenSSL": "pyOpenSSL",
     "serial": "pyserial",
     "git": "GitPython",
+    "hydra": "hydra-core",
 }
 
 

@@ -72,6 +72,7 @@ class Use:
     keywords: Tuple[str, ...] = ()
     quoted: Tuple[str, ...] = ()
     deferred: bool = False  # inside a function: runs when called, not at import
+    argument: str = ""  # a call's first argument, when it is a string constant (`torch.hub.load("owner/repo", ...)`)
 
     def where(self):
         return "%s:%d" % (os.path.basename(self.file), self.line)
@@ -101,6 +102,7 @@ class Project:
     local: Tuple[str, ...] = ()
     torch_uses: Tuple[Use, ...] = ()
     package_uses: Tuple[Use, ...] = ()
+    hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
 
 
 def _sources(root):
@@ -350,9 +352,20 @@ def _uses(tree, path, uses, aliases, deferred=False):
                 continue
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 keywords = tuple(k.arg for k in node.keywords if k.arg)
-                dotted = _dotted(node.func, aliases) if keywords else None
+                first = node.args[0] if node.args else None
+                argument = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+                dotted = _dotted(node.func, aliases) if keywords or argument else None
                 if dotted and dotted.startswith("torch"):
-                    uses.append(Use(dotted=dotted, file=path, line=node.lineno, keywords=keywords, deferred=deferred))
+                    uses.append(
+                        Use(
+                            dotted=dotted,
+                            file=path,
+                            line=node.lineno,
+                            keywords=keywords,
+                            deferred=deferred,
+                            argument=argument[:200],
+                        )
+                    )
             elif isinstance(node, ast.Attribute):
                 dotted = _dotted(node, aliases)
                 if dotted:
@@ -423,6 +436,9 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
+        hub_repos=tuple(
+            dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))
+        ),
         package_uses=tuple(
             u
             for u in _unique(uses)
@@ -436,6 +452,39 @@ def scan(root=None, ignore=()) -> Optional[Project]:
 def _unique(uses):
     """`uses` without repeats of a name and its keywords, the first of each kept, in order."""
     return tuple({(u.dotted, u.keywords): u for u in reversed(uses)}.values())[::-1]
+
+
+HUB_CALLS = ("torch.hub.load", "torch.hub.list", "torch.hub.help")
+HUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w./-]+)?$")  # torch.hub's `repo_owner/repo_name[:ref]`
+
+
+def hub_dependencies(hub_dir, repo, limit=MAX_BYTES):
+    """The `dependencies` list (module names) that the hubconf.py of `repo` (`pytorch/fairseq:main`) declares in its
+    torch.hub cache folder `hub_dir` (torch.hub.get_dir()), read without running it; (folder, [names]) or None when
+    it is not cached. torch.hub names the folder `owner_name_ref` (torch/hub.py, _get_cache_or_reload: `/` in the
+    ref becomes `_`); without a ref, any cached ref."""
+    import glob
+
+    owner, _, rest = repo.partition("/")
+    name, _, ref = rest.partition(":")
+    pattern = "%s_%s_%s" % (owner, name, ref.replace("/", "_") if ref else "*")
+    for folder in sorted(glob.glob(os.path.join(glob.escape(hub_dir), pattern)))[:10]:
+        path = os.path.join(folder, "hubconf.py")
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read(limit + 1)
+            if len(source) > limit:
+                continue
+            tree = ast.parse(source, filename=path)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            if "dependencies" in targets and isinstance(node.value, (ast.List, ast.Tuple)):
+                names = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+                return folder, names
+        return folder, []
+    return None
 
 
 # A package's files, sieved as text before any is parsed: only the files that spell a name worth judging are

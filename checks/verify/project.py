@@ -88,6 +88,40 @@ def _import(item):
             ) from None
 
 
+def _hub_dependency_missing(torch, repos):
+    """A FAIL when a torch.hub repository the code loads (project_facts.Project.hub_repos) is in torch.hub's cache
+    and its hubconf.py's `dependencies` name a module that is not installed: torch.hub checks them
+    (torch/hub.py, _check_dependencies: "Missing dependencies") and installs nothing."""
+    if not repos:
+        return None
+    try:
+        hub_dir = torch.hub.get_dir()
+    except Exception:  # a torch without torch.hub, or a TORCH_HOME it cannot read
+        return None
+    from checks.diagnosis.installed import DISTRIBUTION_OF
+
+    for repo, where in repos:
+        cached = project_facts.hub_dependencies(hub_dir, repo)
+        if cached is None:
+            continue
+        folder, names = cached
+        missing = [n for n in names if _installed(n.split(".")[0])[0] is None]
+        if missing:
+            wanted = [DISTRIBUTION_OF.get(n, n) for n in missing]
+            return Result(
+                name="project",
+                status=FAIL,
+                summary="%s loads the torch.hub repository %s, whose hubconf.py (%s) needs %s, not installed here: "
+                "torch.hub checks a repository's dependencies but does not install them"
+                % (where, repo, folder, ", ".join(missing)),
+                expected="%s importable" % ", ".join(names),
+                actual="missing: %s" % ", ".join(missing),
+                hint="install them into this environment: `python -m pip install %s`" % " ".join(wanted),
+                data={"fact": "%s's hubconf.py dependencies %s; missing %s" % (repo, names, missing)},
+            )
+    return None
+
+
 def _shadowed_package(root):
     """A WARN when a module or package of the working directory (project_facts.importable_here) has the name of an
     installed distribution's top-level module found elsewhere on sys.path: code started here (`python -m vllm...`
@@ -263,6 +297,9 @@ def check_project(ctx):
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking
+    hub = _hub_dependency_missing(ctx.torch, found.hub_repos)
+    if hub is not None:
+        return hub
     shadow = _shadowed_package(found.root)
     if shadow is not None:
         return shadow

@@ -318,3 +318,27 @@ def test_a_folder_here_with_an_installed_package_s_name_shadows_it(dists, tmp_pa
     assert result.hint.startswith("start the code from outside this folder")
     (work / "plite" / "__init__.py").unlink()  # a plain folder of that name is no package: nothing shadowed
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == "PASS"
+
+
+def test_a_torch_hub_repository_whose_dependencies_are_missing_fails(dists, tmp_path, monkeypatch):
+    """pytorch/pytorch#45786: fairseq's hubconf.py lists `dependencies` (hydra among them); torch.hub checks them
+    (torch/hub.py _check_dependencies, "Missing dependencies") and installs nothing. The cache folder is
+    `owner_name_ref` (torch/hub.py: "_".join([repo_owner, repo_name, normalized_br]))."""
+    torch = pytest.importorskip("torch")
+    _, work = dists
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    cached = tmp_path / "torch-home" / "hub" / "pytorch_fairseq_main"
+    cached.mkdir(parents=True)
+    (cached / "hubconf.py").write_text(
+        'dependencies = ["dataclasses", "hydra_not_installed_here", "torch"]\n'
+        "for dep in dependencies:\n    __import__(dep)\n"
+    )
+    (work / "load.py").write_text("import torch\n\nmodel = torch.hub.load('pytorch/fairseq:main', 'roberta.large')\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "load.py:3 loads the torch.hub repository pytorch/fairseq:main, whose hubconf.py (%s) needs "
+        "hydra_not_installed_here, not installed here" % cached
+    )
+    assert result.hint == "install them into this environment: `python -m pip install hydra_not_installed_here`"
+    (work / "load.py").write_text("import torch\n\nmodel = torch.hub.load('pytorch/vision:v0.15.2', 'resnet18')\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"  # not cached: not read
