@@ -108,12 +108,13 @@ def _hub_dependency_missing(torch, repos):
         missing = [n for n in names if _installed(n.split(".")[0])[0] is None]
         if missing:
             wanted = [DISTRIBUTION_OF.get(n, n) for n in missing]
+            named = [n if n == w else "%s (the %s package)" % (n, w) for n, w in zip(missing, wanted)]
             return Result(
                 name="project",
                 status=FAIL,
                 summary="%s loads the torch.hub repository %s, whose hubconf.py (%s) needs %s, not installed here: "
                 "torch.hub checks a repository's dependencies but does not install them"
-                % (where, repo, folder, ", ".join(missing)),
+                % (where, repo, folder, ", ".join(named)),
                 expected="%s importable" % ", ".join(names),
                 actual="missing: %s" % ", ".join(missing),
                 hint="install them into this environment: `python -m pip install %s`" % " ".join(wanted),
