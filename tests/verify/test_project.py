@@ -102,20 +102,24 @@ def test_the_release_that_added_a_name_is_named(layout, monkeypatch):
     assert '"torch>=2.1"' in result.hint
 
 
-def _built_on_torch(site, name, version, files):
-    """An installed package requiring torch (its dist-info's Requires-Dist, RECORD listing its files), its modules
-    written from `files` {relative path: text}."""
+def _dist(site, name, version, files, requires=()):
+    """An installed distribution as pip writes it: its modules from `files` {relative path: text}, a dist-info with
+    METADATA (`requires`: Requires-Dist values), RECORD listing the files, and top_level.txt."""
     for rel, text in files.items():
         path = site / name / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     info = site / ("%s-%s.dist-info" % (name, version))
     info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: %s\nVersion: %s\nRequires-Dist: torch ; extra == 'torch'\n" % (name, version)
-    )
+    declared = "".join("Requires-Dist: %s\n" % r for r in requires)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s" % (name, version, declared))
     (info / "RECORD").write_text("".join("%s/%s,,\n" % (name, rel) for rel in files) + "%s/RECORD,,\n" % info.name)
     (info / "top_level.txt").write_text(name + "\n")
+
+
+def _built_on_torch(site, name, version, files):
+    """An installed package requiring torch through an extra, as transformers declares it."""
+    _dist(site, name, version, files, requires=["torch ; extra == 'torch'"])
 
 
 # transformers 4.43.1's modeling_utils.py, lines 866-872 (transformers#32185; PR #32193 guarded it with
@@ -224,18 +228,6 @@ def dists(layout, monkeypatch):
     yield site, work
     for name in [n for n in sys.modules if n.startswith(("oldaccel", "plite", "npish"))]:
         sys.modules.pop(name, None)
-
-
-def _dist(site, name, version, files):
-    for rel, text in files.items():
-        path = site / name / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    info = site / ("%s-%s.dist-info" % (name, version))
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
-    (info / "RECORD").write_text("".join("%s/%s,,\n" % (name, rel) for rel in files) + "%s/RECORD,,\n" % info.name)
-    (info / "top_level.txt").write_text(name + "\n")
 
 
 def test_a_name_a_package_release_does_not_define_is_imported_as_cpython_would_and_judged(dists):
