@@ -131,7 +131,8 @@ def _sources(root):
 def importable_here(root, limit=MAX_ENTRIES):
     """The module names `root`'s own entries provide to code started there (Python puts the script's folder, or the
     working directory for `python -m`, first on sys.path): its `*.py` files and its folders with an `__init__.py`,
-    at most `limit` entries looked at."""
+    at most `limit` entries looked at; SKIP_FOLDERS and TOOLING are not the project's modules (site-packages often
+    holds a stray `tests` package of some wheel, owned by none)."""
     names = set()
     try:
         entries = sorted(os.listdir(root))[:limit]
@@ -139,6 +140,8 @@ def importable_here(root, limit=MAX_ENTRIES):
         return names
     for name in entries:
         path = os.path.join(root, name)
+        if name in SKIP_FOLDERS or name in TOOLING:  # tests, tools, docs, noxfile.py: not the project's modules
+            continue
         if name.endswith(".py") and name[:-3].isidentifier() and os.path.isfile(path):
             names.add(name[:-3])
         elif name.isidentifier() and os.path.isfile(os.path.join(path, "__init__.py")):
@@ -223,7 +226,7 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
                 uses.append(dataclasses.replace(use, quoted=quoted) if quoted else use)
         else:
             _statements(tree.body, path, False, found, None, {})
-    except RecursionError:  # expressions nested deeper than ast.dump's recursion reaches: the file is not read
+    except RecursionError:  # nested deeper than the recursion limit lets the reader follow: the file is not read
         del found[:]
     return found
 
@@ -232,11 +235,22 @@ HEADERS = ("test", "iter", "items", "decorator_list", "bases", "returns", "args"
 FRAME_LINE = re.compile(r'  File "([^"]+)", line \d+')  # a frame of a Python traceback
 
 
+def _words(node):
+    """The names, attributes and strings an expression spells (`not _TORCH_GREATER_EQUAL_2_1`,
+    `hasattr(torch, "compiler")`), lower-cased and joined: what GUARDS are looked for in (ast.walk: no recursion)."""
+    words = []
+    for part in ast.walk(node):
+        if isinstance(part, ast.Name):
+            words.append(part.id)
+        elif isinstance(part, ast.Attribute):
+            words.append(part.attr)
+        elif isinstance(part, ast.Constant) and isinstance(part.value, str):
+            words.append(part.value[:100])
+    return " ".join(words).lower()
+
+
 def _is_guard(test):
-    if test is None:
-        return False
-    text = ast.dump(test).lower()
-    return any(g in text for g in GUARDS)
+    return test is not None and any(g in _words(test) for g in GUARDS)
 
 
 def _falls_back(node):
@@ -267,9 +281,7 @@ def _statements(body, path, optional, found, uses, aliases, quiet=None, deferred
             and not node.orelse
             and _is_guard(node.test)
             and (
-                isinstance(node.test, ast.UnaryOp)
-                and isinstance(node.test.op, ast.Not)
-                or "less" in ast.dump(node.test).lower()
+                isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) or "less" in _words(node.test)
             )
             and node.body
             and isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
