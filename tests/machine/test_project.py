@@ -1,6 +1,7 @@
 """Tests for checks/machine/project.py: the working directory's code and requirements read as text, never run."""
 
 import os
+import sys
 
 from checks.machine import project
 
@@ -116,5 +117,7 @@ def test_a_file_nested_too_deep_to_read_is_skipped(tmp_path):
     found = project.scan(str(tmp_path))
     assert found is not None and "deeper" not in {os.path.basename(u.file) for u in found.torch_uses}
     assert project.file_torch_uses(str(tmp_path / "deeper.py")) == []
-    # 2,000 nested `not`s parse; the reader walks them without recursion, so the file is read
-    assert [(u.dotted, u.line) for u in project.file_torch_uses(str(tmp_path / "deepest.py"))] == [("torch.y", 3)]
+    # 2,000 nested `not`s parse with Python 3.9's PEG parser and the reader walks them without recursion, so the file
+    # is read; Python 3.8's LL(1) parser overflows its stack ("s_push: parser stack overflow", MemoryError): skipped
+    read = [(u.dotted, u.line) for u in project.file_torch_uses(str(tmp_path / "deepest.py"))]
+    assert read == ([("torch.y", 3)] if sys.version_info >= (3, 9) else [])
