@@ -232,7 +232,6 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
 
 
 HEADERS = ("test", "iter", "items", "decorator_list", "bases", "returns", "args")
-FRAME_LINE = re.compile(r'  File "([^"]+)", line \d+')  # a frame of a Python traceback
 
 
 def _words(node):

@@ -207,11 +207,13 @@ def _as_the_code_meets_it(item, failed):
     and statement first, then the frames below checks' own (importlib's bootstrap frames dropped, as CPython
     drops them)."""
     text = failed.data.get("exception", "")
+    from checks.diagnosis.model import FRAME  # the traceback frame pattern the rules read
+
     own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     lines, skip = text.splitlines(), False
     kept = []
     for line in lines[1:]:
-        frame = project_facts.FRAME_LINE.match(line)
+        frame = FRAME.match(line.strip()) if line.startswith("  File ") else None
         if frame:
             path = frame.group(1)
             skip = path.startswith(own + os.sep) or path.startswith("<frozen importlib")

@@ -461,9 +461,9 @@ UV_ISOLATED = (
     "`build-system.requires`. Otherwise, `uv pip install torch` into the environment and re-run with "
     "`--no-build-isolation`.\n"
 )
-PIP20_ISOLATED = (
+PIP20_ISOLATED = (  # the reporter's home prefix before miniconda3/ cut: a path outside this repository
     "Getting requirements to build wheel ... error\nERROR: Command errored out with exit status 1:\ncommand: "
-    "/root/miniconda3/bin/python /root/miniconda3/lib/python3.8/site-packages/pip/_vendor/pep517/in_process/"
+    "miniconda3/bin/python miniconda3/lib/python3.8/site-packages/pip/_vendor/pep517/in_process/"
     "_in_process.py get_requires_for_build_wheel /tmp/tmpt4c_a3i6\ncwd: "
     "/tmp/pip-install-_op0fkvy/flash-attn_32ecdb534ca149cebac1b8d1956665eb\nComplete output (15 lines):\n"
     'Traceback (most recent call last):\nFile "/tmp/pip-build-env-0d5h4yvd/overlay/lib/python3.8/site-packages/'
