@@ -23,6 +23,8 @@ from checks.diagnosis.model import (
     raising_package,
 )
 from checks.machine import distributions, interpreter, provenance, requirements
+from checks.machine import project as project_facts
+from checks.machine.project import PROJECT_NAME
 
 
 def _relevant(requirement, names):
@@ -114,7 +116,10 @@ def by_missing_module(parts, facts):
     """Rule 2f: a module the failing code imports is not installed. Facts: the importer (the innermost traceback
     frame's package), whether its install record declares the module's distribution (pip Requires-Dist, a conda
     record's depends: a package that imports what it does not declare leaves a solver nothing to install), and how
-    this environment installs packages; the fix is the exact install command."""
+    this environment installs packages; the fix is the exact install command. When the importer is not torch's,
+    the project's requirements files are read too (machine.project.requirement_for): a line that installs the module
+    names the distribution its name does not (hydra_configs is hydra-configs-torch's) and the version the project
+    pins."""
     module = (parts.missing_module or "").split(".")[0]
     if not module or module in provenance.PACKAGES or module.startswith("_"):
         return None
@@ -130,10 +135,21 @@ def by_missing_module(parts, facts):
             declared = any(r.name.lower().replace("_", "-") == key for r in owned)
             source = owned[0].source
             owner = owned[0].owner
-    command = _add_command(distribution, facts)
-    why = ""
+    fix = "install it into this environment: `%s`" % _add_command(distribution, facts)
+    why = asked = ""
     if declared is False:
         why = "; %s's %s does not declare it, so installing torch did not bring it" % (owner, source)
+    elif importer is None or importer not in provenance.PACKAGES:
+        asked = project_facts.requirement_for(module, project_facts.requirements_here(), DISTRIBUTION_OF.get(module))
+    if asked:
+        where = "%s:%d" % (os.path.basename(asked.file), asked.line)
+        distribution = PROJECT_NAME.match(asked.text).group(0)
+        why = "; the project's %s asks for %s, which was not installed" % (where, asked.text)
+        pip = "pixi add --pypi" if _environment_kind(facts) == "pixi" else "python -m pip install"
+        fix = (
+            'install it into this environment: `%s "%s"` (everything the project asks for: `python -m pip install '
+            "-r %s`)" % (pip, asked.text, os.path.basename(asked.file))
+        )
     return Cause(
         meaning="%s is not installed: %s imports it%s"
         % (
@@ -141,9 +157,16 @@ def by_missing_module(parts, facts):
             importer or "the failing code",
             why,
         ),
-        fix="install it into this environment: `%s`" % command,
+        fix=fix,
         fact="no module %s on this Python's path%s"
-        % (module, "; not in %s's %s" % (owner, source) if declared is False else ""),
+        % (
+            module,
+            "; not in %s's %s" % (owner, source)
+            if declared is False
+            else "; %s asks for %s" % (where, asked.text)
+            if asked
+            else "",
+        ),
     )
 
 

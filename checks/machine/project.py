@@ -19,6 +19,8 @@ import sys
 import sysconfig
 from typing import Optional, Tuple
 
+from checks.machine import distributions
+
 MAX_FILES = 40
 MAX_ENTRIES = 400  # entries of the folder looked at for subfolders (a home folder can hold thousands)
 MAX_BYTES = 256 << 10
@@ -401,6 +403,36 @@ def _requirements(root):
     return found
 
 
+def requirements_here(root=None):
+    """The requirements files' lines (Requirement) in `root` (default: the working directory); () when it cannot be
+    listed."""
+    try:
+        return tuple(_requirements(os.path.abspath(root or os.getcwd())))
+    except OSError:
+        return ()
+
+
+def requirement_for(module, requirements, known=None):
+    """The Requirement among `requirements` that installs the top-level `module`, or None. A line matches when its
+    project name (PEP 508, normalised as PEP 503 does) is the module's name, `known` (the distribution a table
+    names), the module's name with a `py`/`python-` prefix or a `-python` suffix (PyYAML, python-dateutil), or
+    starts with the module's name followed by `-` (hydra_configs from hydra-configs-torch). Exact matches win."""
+    wanted = distributions.canonical(module)
+    exact = {wanted, distributions.canonical(known)} if known else {wanted}
+    exact |= {"py" + wanted, "python-" + wanted, wanted + "-python"}
+    prefixed = None
+    for item in requirements:
+        found = PROJECT_NAME.match(item.text)
+        if not found:
+            continue
+        name = distributions.canonical(found.group(0))
+        if name in exact:
+            return item
+        if prefixed is None and name.startswith(wanted + "-"):
+            prefixed = item
+    return prefixed
+
+
 @functools.lru_cache(maxsize=None)
 def is_stdlib(top):
     """True for a module of Python's standard library: sys.stdlib_module_names (3.10+), else where importlib finds it
@@ -466,6 +498,7 @@ def _unique(uses):
 
 
 HUB_CALLS = ("torch.hub.load", "torch.hub.list", "torch.hub.help")
+PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508's name, at a line's start
 HUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w./-]+)?$")  # torch.hub's `repo_owner/repo_name[:ref]`
 
 

@@ -121,3 +121,22 @@ def test_a_file_nested_too_deep_to_read_is_skipped(tmp_path):
     # is read; Python 3.8's LL(1) parser overflows its stack ("s_push: parser stack overflow", MemoryError): skipped
     read = [(u.dotted, u.line) for u in project.file_torch_uses(str(tmp_path / "deepest.py"))]
     assert read == ([("torch.y", 3)] if sys.version_info >= (3, 9) else [])
+
+
+def test_the_requirements_line_that_installs_a_module(tmp_path):
+    """A module's distribution is found among the project's requirements by PEP 503's normalised name: the same
+    name, the name a table knows (hydra -> hydra-core), a py/python- prefix or -python suffix (PyYAML installs yaml),
+    or the module's name followed by `-` (hydra-configs-torch installs hydra_configs, facebookresearch/hydra-torch's
+    README: `pip install hydra-configs-torch`); an exact match wins over a prefix."""
+    (tmp_path / "requirements.txt").write_text(
+        "torch>=1.6\nhydra-configs-torch==1.0.0\nPyYAML>=5.1\nhydra-core==1.0.4\nOmegaConf\nscikit-learn\n"
+    )
+    lines = project.requirements_here(str(tmp_path))
+    assert project.requirement_for("hydra_configs", lines).text == "hydra-configs-torch==1.0.0"
+    assert project.requirement_for("yaml", lines).text == "PyYAML>=5.1"
+    assert project.requirement_for("hydra", lines, known="hydra-core").text == "hydra-core==1.0.4"
+    assert project.requirement_for("omegaconf", lines).line == 5
+    assert project.requirement_for("sklearn", lines) is None  # no rule relates the two names without the table
+    assert project.requirement_for("sklearn", lines, known="scikit-learn").text == "scikit-learn"
+    assert project.requirement_for("wandb", lines) is None
+    assert project.requirements_here(str(tmp_path / "absent")) == ()

@@ -7,7 +7,9 @@ import types
 from types import SimpleNamespace
 
 import pytest
+from diagnosis_facts import facts_for, site
 
+from checks import diagnosis
 from checks.report import FAIL
 from checks.verify import project
 
@@ -334,3 +336,18 @@ def test_a_torch_hub_repository_whose_dependencies_are_missing_fails(dists, tmp_
     assert result.hint == "install them into this environment: `python -m pip install hydra_not_installed_here`"
     (work / "load.py").write_text("import torch\n\nmodel = torch.hub.load('pytorch/vision:v0.15.2', 'resnet18')\n")
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"  # not cached: not read
+
+
+def test_a_missing_module_the_projects_requirements_name_gets_that_line(layout, tmp_path, monkeypatch):
+    """facebookresearch/hydra-torch: `from hydra_configs.torch.optim import AdamConf` without the distribution
+    `hydra-configs-torch` installed. The module's name does not say what to install; the project's requirements
+    line does, so the fix installs that line (and everything the file asks for)."""
+    _, work = layout
+    (work / "requirements.txt").write_text("torch>=1.6\nhydra-configs-not-here-torch==1.0.0\n")
+    (work / "train.py").write_text("from hydra_configs_not_here.torch.optim import AdamConf\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL
+    prefix, packages = site(tmp_path)
+    cause = diagnosis.explain(result.data["exception"], facts_for(monkeypatch, prefix, [packages]))
+    assert "requirements.txt:2 asks for hydra-configs-not-here-torch==1.0.0" in cause.meaning
+    assert 'pip install "hydra-configs-not-here-torch==1.0.0"' in cause.fix and "-r requirements.txt" in cause.fix
