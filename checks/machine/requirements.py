@@ -27,7 +27,9 @@ class Requirement:
 
     owner: the declaring package and version (`torchvision 0.15.2`); source: PIP or CONDA; name: the required
     package; spec: its version spec as declared (`==2.0.1`, `>=8.7,<9`; empty for any); installed: the installed
-    version, None when the package is missing; met: True/False, None where it cannot be judged (no `packaging`).
+    version, None when the package is missing; met: True/False, None where it cannot be judged (no `packaging`);
+    entry and behind, set only for an unmet pip requirement that a later `sys.path` entry meets: the entry of the
+    copy Python imports, and `VERSION in ENTRY` of the later copy it hides.
     """
 
     owner: str
@@ -36,6 +38,8 @@ class Requirement:
     spec: str
     installed: Optional[str]
     met: Optional[bool]
+    entry: Optional[str] = None
+    behind: Optional[str] = None
 
     def describe(self):
         """`torchvision 0.15.2 requires torch==2.0.1 (pip metadata); installed: 2.1.0`, or for a missing package
@@ -46,11 +50,14 @@ class Requirement:
             self.spec if not self.spec or self.spec[0] in "<>=!~" else " " + self.spec,
             self.source,
             "installed: %s" % self.installed if self.installed else "%s is not installed" % self.name,
-        )
+        ) + (" from %s, ahead of %s, which meets it" % (self.entry, self.behind) if self.entry else "")
 
     def fix(self):
-        """The exact install command that meets it: pip for pip metadata, conda's syntax for a conda record."""
+        """The exact install command that meets it: pip for pip metadata, conda's syntax for a conda record. For a
+        copy that hides one meeting it (`entry`), installing changes nothing: the fix takes that copy off the path."""
         owner = self.owner.split()[0]
+        if self.entry:
+            return hiding_fix(self.name, self.entry)
         pyg = PYG_LOCAL.search(self.owner)
         if pyg and self.installed:  # PyG's wheel index for the installed torch and its CUDA
             local = self.installed.partition("+")[2] or pyg.group(3)
@@ -121,11 +128,13 @@ def _canonical(name):
 INSTALL_RECORD = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py\d[\d.]*)?\.(?P<kind>dist|egg)-info$")
 
 
-def pip_installed(entries):
+def pip_installed(entries, every=None):
     """Return canonical name -> (version, metadata path) of every installed distribution in the `sys.path` entries
     `entries`: pip's dist-info (METADATA), and setuptools' or distutils' egg-info (PKG-INFO; a folder or the file
-    itself), the first entry holding a name winning (as the import system would)."""
+    itself), the first entry holding a name winning (as the import system would). `every`, a dict, receives
+    canonical name -> [(version, entry)] of all copies, in path order."""
     found: Dict[str, Tuple[str, str]] = {}
+    every = {} if every is None else every
     for entry in entries:
         if not isinstance(entry, str) or not os.path.isdir(entry or os.curdir):
             continue
@@ -134,12 +143,52 @@ def pip_installed(entries):
             stem = os.path.basename(info)[: -len(".dist-info")]
             name, _, version = stem.rpartition("-")
             found.setdefault(_canonical(name), (version, os.path.join(info, "METADATA")))
+            every.setdefault(_canonical(name), []).append((version, entry))
         for info in sorted(glob.glob(os.path.join(here, "*.egg-info"))):
             match = INSTALL_RECORD.match(os.path.basename(info))
             if match:
                 metadata = os.path.join(info, "PKG-INFO") if os.path.isdir(info) else info
                 found.setdefault(_canonical(match.group("name")), (match.group("version"), metadata))
+                every.setdefault(_canonical(match.group("name")), []).append((match.group("version"), entry))
     return found
+
+
+def hiding_fix(name, entry):
+    """How to take the copy of `name` in the `sys.path` entry `entry` off the path: drop a PYTHONPATH entry, uninstall
+    a user-site copy (pip uninstalls the copy Python finds first; PYTHONNOUSERSITE=1 ignores the user site, per
+    Python's `site` docs), else remove it from that folder."""
+    import site
+
+    where = os.path.normpath(entry)
+    pythonpath = [os.path.normpath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if where in pythonpath:
+        return "drop %s from PYTHONPATH (its %s hides the environment's)" % (entry, name)
+    user = getattr(site, "getusersitepackages", lambda: "")()
+    if user and where == os.path.normpath(user):
+        return "python -m pip uninstall -y %s (the user-site copy in %s; or set PYTHONNOUSERSITE=1)" % (name, entry)
+    return "remove %s from %s, which sys.path lists before the environment's copy" % (name, entry)
+
+
+def _hidden(items, every):
+    """Mark each unmet pip requirement whose package has a later copy on the path that meets it (Requirement.entry,
+    .behind): the first copy hides it, so installing changes nothing."""
+    try:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        return items
+    out = []
+    for item in items:
+        copies = every.get(_canonical(item.name), []) if item.met is False and item.source == PIP else []
+        for version, entry in copies[1:]:
+            try:
+                if SpecifierSet(item.spec).contains(Version(version), prereleases=True):
+                    item = dataclasses.replace(item, entry=copies[0][1], behind="%s in %s" % (version, entry))
+                    break
+            except (InvalidVersion, ValueError):
+                continue
+        out.append(item)
+    return out
 
 
 def requires_dist(metadata_path):
@@ -255,7 +304,8 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
         if copy is not None and copy.entry not in entries:
             entries.append(copy.entry)
     # What Python imports is the first copy on sys.path, whichever entry holds torch.
-    installed = pip_installed(list(sys.path if path is None else path) + entries)
+    every: Dict[str, list] = {}
+    installed = pip_installed(list(sys.path if path is None else path) + entries, every)
     by_prefix: Dict[str, dict] = {}  # conda-meta read once per prefix
 
     def records_of(prefix):
@@ -308,7 +358,7 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
     dependents = tuple(unmet_dependents(installed, owners)) if unjudged is None else ()
     dependents += tuple(unmet_conda_dependents(records_of(provenance.environment), owners))
     return Requirements(
-        items=tuple(items),
+        items=tuple(_hidden(items, every)),
         unjudged=unjudged,
         closure=closure,
         channels=channels,

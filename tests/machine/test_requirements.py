@@ -197,3 +197,34 @@ def test_egg_info_installs_count_as_installed_in_path_order(tmp_path):
     found = requirements.pip_installed([str(first), str(second)])
     assert found["numpy"] == ("1.8.2", str(first / "numpy-1.8.2.egg-info"))
     assert found["pkg"] == ("1.0", str(folder / "PKG-INFO"))
+
+
+def test_an_unmet_requirement_that_a_later_copy_meets_names_the_copy_that_hides_it(tmp_path, monkeypatch):
+    """torch 2.13's `Requires-Dist: typing-extensions>=4.10.0` met by the environment's copy, but a PYTHONPATH folder
+    holding typing_extensions 4.4.0 comes first on sys.path (torch's import then fails with "cannot import name
+    'deprecated' from 'typing_extensions'"): installing changes nothing; the fix takes the folder off the path."""
+    env, extra = tmp_path / "site-packages", tmp_path / "extra"
+    dist(env, "torch", "2.13.0", ["typing-extensions>=4.10.0", "filelock"])
+    dist(env, "typing_extensions", "4.16.0")
+    dist(env, "filelock", "3.0")
+    dist(extra, "typing_extensions", "4.4.0")
+    dist(extra, "filelock", "2.0")  # hides the environment's copy too, but filelock has no version spec to fail
+    monkeypatch.setenv("PYTHONPATH", str(extra))
+    prov = provenance.Provenance(
+        interpreter="python",
+        prefix=str(tmp_path),
+        environment=str(tmp_path),
+        foreign_interpreter=False,
+        packages={n: provenance.package(n, [str(env)], str(tmp_path), {}) for n in provenance.PACKAGES},
+    )
+    (unmet,) = requirements.collect(prov, path=[str(extra), str(env)]).unmet()
+    assert (unmet.installed, unmet.entry, unmet.behind) == ("4.4.0", str(extra), "4.16.0 in %s" % env)
+    assert unmet.describe().endswith("installed: 4.4.0 from %s, ahead of 4.16.0 in %s, which meets it" % (extra, env))
+    assert unmet.fix() == "drop %s from PYTHONPATH (its typing-extensions hides the environment's)" % extra
+    monkeypatch.delenv("PYTHONPATH")
+    monkeypatch.setattr("site.getusersitepackages", lambda: str(extra))
+    assert unmet.fix().startswith("python -m pip uninstall -y typing-extensions (the user-site copy in %s" % extra)
+    (env / "typing_extensions-4.16.0.dist-info" / "METADATA").unlink()
+    (env / "typing_extensions-4.16.0.dist-info").rename(env / "typing_extensions-4.5.0.dist-info")
+    found = requirements.collect(prov, path=[str(extra), str(env)]).unmet()  # the later copy fails it too
+    assert [(r.name, r.entry) for r in found] == [("typing-extensions", None)]
