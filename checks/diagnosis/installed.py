@@ -541,6 +541,14 @@ def _numpy(parts, facts, numpy):
             fact="numpy: not installed",
         )
     if numpy_1 and compat.minor_key(numpy) >= (2, 0):
+        hidden = requirements.hiding_copy("numpy", "<2", facts.requirements.copies)
+        if hidden:
+            return Cause(
+                meaning="numpy %s, NumPy 2, is imported from %s, ahead of %s: torch %s was built against NumPy 1.x, "
+                "so its NumPy bridge does not load" % (numpy, hidden[0], hidden[1], version),
+                fix=requirements.hiding_fix("numpy", hidden[0]),
+                fact="numpy %s from %s; numpy %s" % (numpy, hidden[0], hidden[1]),
+            )
         return Cause(
             meaning="numpy %s is NumPy 2, but torch %s was built against NumPy 1.x (torch's wheels support NumPy 2 "
             "from %d.%d), so its NumPy bridge does not load" % ((numpy, version) + compat.NUMPY2_SINCE),

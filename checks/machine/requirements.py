@@ -100,6 +100,9 @@ class Requirements:
     # install record pip reads (NAME-VERSION.dist-info or .egg-info: PEP 376, pip's importlib.metadata backend): pip
     # counts it as not installed, so installing anything that requires it fetches another copy from the index
     unrecorded: Dict[str, str] = dataclasses.field(default_factory=dict)
+    # canonical name -> [(version, sys.path entry)] of closure packages (numpy included) installed more than once on
+    # the path, in path order: the first is the one Python imports (hiding_copy reads it)
+    copies: Dict[str, list] = dataclasses.field(default_factory=dict)
 
     def prereleases(self):
         """[(name, version)] of the closure's packages installed at a pre-release (PEP 440: a, b, rc, dev)."""
@@ -169,25 +172,41 @@ def hiding_fix(name, entry):
     return "remove %s from %s, which sys.path lists before the environment's copy" % (name, entry)
 
 
-def _hidden(items, every):
-    """Mark each unmet pip requirement whose package has a later copy on the path that meets it (Requirement.entry,
-    .behind): the first copy hides it, so installing changes nothing."""
+def hiding_copy(name, spec, every=None):
+    """Return (entry, `VERSION in ENTRY`) when the copy of distribution `name` Python finds first on `sys.path` fails
+    the PEP 440 `spec` (`<2`) and a later entry holds one that meets it, else None. `every`: pip_installed()'s
+    copies (default: sys.path read now)."""
     try:
         from packaging.specifiers import SpecifierSet
         from packaging.version import InvalidVersion, Version
     except ImportError:
-        return items
+        return None
+    if every is None:
+        every = {}
+        pip_installed(list(sys.path), every)
+    copies = every.get(_canonical(name), [])
+    try:
+        wanted = SpecifierSet(spec)
+        if not copies or wanted.contains(Version(copies[0][0]), prereleases=True):
+            return None
+    except (InvalidVersion, ValueError):
+        return None
+    for version, entry in copies[1:]:
+        try:
+            if wanted.contains(Version(version), prereleases=True):
+                return copies[0][1], "%s in %s" % (version, entry)
+        except InvalidVersion:
+            continue
+    return None
+
+
+def _hidden(items, every):
+    """Mark each unmet pip requirement whose package has a later copy on the path that meets it (Requirement.entry,
+    .behind): the first copy hides it, so installing changes nothing."""
     out = []
     for item in items:
-        copies = every.get(_canonical(item.name), []) if item.met is False and item.source == PIP else []
-        for version, entry in copies[1:]:
-            try:
-                if SpecifierSet(item.spec).contains(Version(version), prereleases=True):
-                    item = dataclasses.replace(item, entry=copies[0][1], behind="%s in %s" % (version, entry))
-                    break
-            except (InvalidVersion, ValueError):
-                continue
-        out.append(item)
+        found = hiding_copy(item.name, item.spec, every) if item.met is False and item.source == PIP else None
+        out.append(dataclasses.replace(item, entry=found[0], behind=found[1]) if found else item)
     return out
 
 
@@ -364,6 +383,7 @@ def collect(provenance, owners=("torch", "torchvision", "torchaudio"), path=None
         channels=channels,
         dependents=dependents,
         unrecorded=unrecorded,
+        copies={k: v for k, v in every.items() if len(v) > 1 and k in closure},
     )
 
 

@@ -151,12 +151,22 @@ def check_numpy(ctx):
         back = (t * 2).numpy()
         ok = back.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
     except RuntimeError as exc:
+        from checks.machine import requirements
+
         major = int(numpy.__version__.split(".")[0])
         hint = (
             "install numpy<2 (torch %s was built against NumPy 1.x)" % torch.__version__
             if major >= 2 and numpy_1_only(torch)
             else "report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__)
         )
+        hidden = requirements.hiding_copy("numpy", "<2") if major >= 2 and numpy_1_only(torch) else None
+        if hidden:
+            hint = "%s: numpy %s there hides %s, which torch %s can use" % (
+                requirements.hiding_fix("numpy", hidden[0]),
+                numpy.__version__,
+                hidden[1],
+                torch.__version__,
+            )
         return Result(
             name="numpy",
             status=FAIL,

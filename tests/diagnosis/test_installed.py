@@ -744,3 +744,19 @@ def test_a_torch_name_added_later_or_kept_private_asks_for_a_newer_torch(tmp_pat
     assert (
         "the two releases do not fit" in cause.meaning and "install the pkg release made for torch 2.0.1" in cause.fix
     )
+
+
+def test_numpy_2_from_a_pythonpath_folder_hiding_the_environments_numpy_1_names_the_folder(tmp_path, monkeypatch):
+    """The same failure (NUMPY_UNAVAILABLE) where the environment's own numpy is 1.26.4 and a PYTHONPATH folder holds
+    numpy 2.1.3: `pip install "numpy<2"` would change nothing (it is installed); the folder is the cause."""
+    prefix, packages = site(tmp_path)
+    extra = tmp_path / "extra"
+    for where, version in ((packages, "1.26.4"), (extra, "2.1.3")):
+        info = where / ("numpy-%s.dist-info" % version)
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: %s\n" % version)
+    monkeypatch.setenv("PYTHONPATH", str(extra))
+    cause = diagnosis.explain(NUMPY_UNAVAILABLE, facts_for(monkeypatch, prefix, [extra, packages]))
+    expected = "numpy 2.1.3, NumPy 2, is imported from %s, ahead of 1.26.4 in %s" % (extra, packages)
+    assert cause.meaning.startswith(expected)
+    assert cause.fix == "drop %s from PYTHONPATH (its numpy hides the environment's)" % extra

@@ -51,6 +51,30 @@ def test_numpy_that_torch_cannot_use_fails_with_a_fix(ctx, monkeypatch):
     assert "numpy" in result.hint
 
 
+def test_numpy_2_hiding_the_environments_numpy_1_names_the_folder(ctx, monkeypatch, tmp_path):
+    """torch built against NumPy 1.x, numpy 2.1.3 imported from a PYTHONPATH folder ahead of the environment's
+    1.26.4: the fix takes the folder off the path (installing numpy<2 would change nothing)."""
+    numpy = pytest.importorskip("numpy")
+    env, extra = tmp_path / "site-packages", tmp_path / "extra"
+    for where, version in ((env, "1.26.4"), (extra, "2.1.3")):
+        info = where / ("numpy-%s.dist-info" % version)
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy\nVersion: %s\n" % version)
+    monkeypatch.setattr("sys.path", [str(extra), str(env)])
+    monkeypatch.setenv("PYTHONPATH", str(extra))
+    monkeypatch.setattr(numpy, "__version__", "2.1.3")
+    monkeypatch.setattr(verify_libs, "numpy_1_only", lambda torch: True)
+
+    def broken(array):
+        raise RuntimeError("Numpy is not available")
+
+    monkeypatch.setattr(torch, "from_numpy", broken)
+    result = verify_libs.check_numpy(ctx)
+    assert result.status == FAIL and result.hint.startswith("drop %s from PYTHONPATH (its numpy hides" % extra)
+    expected = "numpy 2.1.3 there hides 1.26.4 in %s, which torch %s can use" % (env, torch.__version__)
+    assert result.hint.endswith(expected)
+
+
 def test_single_thread_on_many_cores_warns(ctx, monkeypatch):
     """One torch thread on a multi-core machine, with no OMP_NUM_THREADS, is a WARN about OpenMP runtimes."""
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
