@@ -923,6 +923,16 @@ def release_lacks_name(provider, module, name, module_file, who):
                 text = handle.read(MAX_SOURCE)
         except OSError:
             pass
+    hidden = _hidden_copy_with(provider, module, name)
+    if hidden is not None:
+        return Cause(
+            meaning="%s has no %s.%s, which %s uses, and it hides %s %s in %s, which has it: %s comes first on "
+            "sys.path"
+            % (provider.describe(), module, name, who, hidden.name, hidden.version, hidden.entry, provider.entry),
+            fix=requirements.hiding_fix(provider.name, provider.entry),
+            fact="%s %s in %s ahead of %s %s in %s"
+            % (provider.name, provider.version, provider.entry, hidden.name, hidden.version, hidden.entry),
+        )
     quoted = ("'%s'" % name).encode() in text or ('"%s"' % name).encode() in text
     if quoted:
         return Cause(
@@ -939,6 +949,47 @@ def release_lacks_name(provider, module, name, module_file, who):
         % (provider.name, provider.name),
         fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
     )
+
+
+def _defines(path, name):
+    """True when the Python file `path` (at most MAX_SOURCE bytes) binds `name` at its top level or imports it: a
+    def, a class, an assignment, an import naming it, or a string naming it (a lazy module's export table)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_SOURCE)
+    except OSError:
+        return False
+    word = re.escape(name.encode())
+    return bool(
+        re.search(
+            rb"^(?:def|class)[ \t]+"
+            + word
+            + rb"\b|^"
+            + word
+            + rb"[ \t]*=|\bimport\b[^\n]*\b"
+            + word
+            + rb"\b|['\"]"
+            + word
+            + rb"['\"]",
+            text,
+            re.M,
+        )
+    )
+
+
+def _hidden_copy_with(provider, module, name):
+    """The installed Distribution of `module`'s package in a later sys.path entry whose module defines `name`, when
+    `provider` (the copy Python imports) is not the environment's own (a user site, PYTHONPATH, the working
+    directory); else None."""
+    if provider.origin == provenance.ENVIRONMENT:
+        return None
+    parts = module.split(".")
+    for later in distributions.later_copies(provider, parts[0]):
+        base = os.path.join(later.entry, *parts)
+        for path in (os.path.join(base, "__init__.py"), base + ".py"):
+            if os.path.isfile(path) and _defines(path, name):
+                return later
+    return None
 
 
 def _private_twin(torch_dir, module, name):

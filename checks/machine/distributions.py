@@ -265,6 +265,25 @@ def find(top, path=None, environment=None, environ=None):
     return owner(where, environment, environ) if where else None
 
 
+def later_copies(dist, top, path=None, environment=None, environ=None):
+    """The Distributions installing the top-level module `top` in the `sys.path` entries after `dist.entry` (the
+    copies `import top` does not reach while `dist` comes first), in path order; [] when dist's entry is not on the
+    path."""
+    entries = [e for e in (sys.path if path is None else path) if isinstance(e, str)]
+    here = [
+        i
+        for i, e in enumerate(entries)
+        if os.path.normpath(os.path.abspath(e or os.curdir))
+        == os.path.normpath(os.path.abspath(dist.entry or os.curdir))
+    ]
+    found = []
+    for entry in entries[here[0] + 1 :] if here else ():
+        other = in_entry(entry, top, environment, environ)
+        if other is not None and other.info != dist.info:
+            found.append(other)
+    return found
+
+
 def interpreter_tag():
     """This interpreter's (python, abi, platform) tag of PEP 425: ("cp311", "cp311", "linux_x86_64"); the abi
     carries sys.abiflags (`t` free-threaded, `d` debug); the platform is sysconfig.get_platform()'s, with `-` and

@@ -165,7 +165,7 @@ def hiding_fix(name, entry):
     where = os.path.normpath(entry)
     pythonpath = [os.path.normpath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if where in pythonpath:
-        return "drop %s from PYTHONPATH (its %s hides the environment's)" % (entry, name)
+        return "drop %s from PYTHONPATH (its %s hides the one behind it)" % (entry, name)
     user = getattr(site, "getusersitepackages", lambda: "")()
     if user and where == os.path.normpath(user):
         return "python -m pip uninstall -y %s (the user-site copy in %s; or set PYTHONNOUSERSITE=1)" % (name, entry)

@@ -759,4 +759,4 @@ def test_numpy_2_from_a_pythonpath_folder_hiding_the_environments_numpy_1_names_
     cause = diagnosis.explain(NUMPY_UNAVAILABLE, facts_for(monkeypatch, prefix, [extra, packages]))
     expected = "numpy 2.1.3, NumPy 2, is imported from %s, ahead of 1.26.4 in %s" % (extra, packages)
     assert cause.meaning.startswith(expected)
-    assert cause.fix == "drop %s from PYTHONPATH (its numpy hides the environment's)" % extra
+    assert cause.fix == "drop %s from PYTHONPATH (its numpy hides the one behind it)" % extra

@@ -220,7 +220,7 @@ def test_an_unmet_requirement_that_a_later_copy_meets_names_the_copy_that_hides_
     (unmet,) = requirements.collect(prov, path=[str(extra), str(env)]).unmet()
     assert (unmet.installed, unmet.entry, unmet.behind) == ("4.4.0", str(extra), "4.16.0 in %s" % env)
     assert unmet.describe().endswith("installed: 4.4.0 from %s, ahead of 4.16.0 in %s, which meets it" % (extra, env))
-    assert unmet.fix() == "drop %s from PYTHONPATH (its typing-extensions hides the environment's)" % extra
+    assert unmet.fix() == "drop %s from PYTHONPATH (its typing-extensions hides the one behind it)" % extra
     monkeypatch.delenv("PYTHONPATH")
     monkeypatch.setattr("site.getusersitepackages", lambda: str(extra))
     assert unmet.fix().startswith("python -m pip uninstall -y typing-extensions (the user-site copy in %s" % extra)

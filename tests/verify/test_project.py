@@ -256,6 +256,26 @@ def test_a_name_a_package_release_does_not_define_is_imported_as_cpython_would_a
     assert judged.hint.startswith("upgrade oldaccel: `python -m pip install -U oldaccel`")
 
 
+def test_a_release_lacking_the_name_that_hides_a_later_copy_with_it_names_the_entry(dists, tmp_path, monkeypatch):
+    """The same import where the copy Python finds first (a folder on PYTHONPATH) is 0.3.0 and a later sys.path entry
+    holds 0.5.0, which defines DeepSpeedPlugin: upgrading would not reach the import; the entry is the cause."""
+    site, work = dists
+    later = tmp_path / "later"
+    _dist(site, "oldaccel", "0.3.0", {"__init__.py": "class Accelerator:\n    pass\n"})
+    _dist(later, "oldaccel", "0.5.0", {"__init__.py": "from .utils import DeepSpeedPlugin\n", "utils.py": ""})
+    monkeypatch.setattr(sys, "path", sys.path + [str(later)])
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    (work / "train.py").write_text("from oldaccel import Accelerator, DeepSpeedPlugin\n")
+    judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
+    assert "has no oldaccel.DeepSpeedPlugin, which train.py uses, and it hides oldaccel 0.5.0 in %s" % later in (
+        judged.summary
+    )
+    assert judged.hint == "drop %s from PYTHONPATH (its oldaccel hides the one behind it)" % site
+    (later / "oldaccel" / "__init__.py").write_text("")  # the later copy lacks it too: judged as before
+    judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
+    assert "written for a newer release of oldaccel" in judged.summary
+
+
 def test_an_export_that_needs_a_missing_optional_dependency_names_it(dists):
     """Lightning-AI/pytorch-lightning#1487: 0.7's loggers export WandbLogger only when `import wandb` works
     (loggers/__init__.py: `try: from pytorch_lightning.loggers.wandb import WandbLogger except ImportError: pass`)."""
