@@ -8,6 +8,8 @@ explains the failure decides it, and the verdict names that fact:
 1. the copy of torch (torchvision, torchaudio) imported is not the environment's, or the interpreter is not;
 1a. the missing module is in this prefix only in another Python's site-packages (a virtual environment whose
    interpreter was upgraded: pyvenv.cfg's version against the running one);
+1h. a frame of the failure is in a distribution whose Requires-Python excludes the running Python (installed.py
+   by_requires_python): its code is for other Pythons, whatever the error says;
 1f. torch is not installed in this Python but another environment on this machine holds it (a notebook or IDE
    running another interpreter: installed.py by_elsewhere);
 1g. torch missing from a Python whose site-packages this user may not write (a system Python: installs need root;
@@ -120,6 +122,7 @@ from checks.diagnosis.installed import (
     by_pair,
     by_provenance,
     by_requirement,
+    by_requires_python,
     by_stdlib,
     by_unwritable_site,
 )
@@ -308,6 +311,7 @@ def explain(text, facts):
         ("provenance", lambda: by_provenance(parts, facts)),
         ("foreign-path", lambda: by_foreign_path(parts, facts)),
         ("other-python", lambda: by_other_python(parts, facts)),
+        ("requires-python", lambda: by_requires_python(parts, facts)),
         ("no-wheel", lambda: by_no_wheel(parts, facts)),
         ("elsewhere", lambda: by_elsewhere(parts, facts)),
         ("unwritable-site", lambda: by_unwritable_site(parts, facts)),

@@ -6,6 +6,7 @@ import dataclasses
 import glob
 import importlib.util
 import os
+import platform
 import re
 import sys
 
@@ -307,6 +308,44 @@ def by_foreign_path(parts, facts):
             fix="remove it from PYTHONPATH: `unset PYTHONPATH`, or drop %s from PYTHONPATH%s, so that Python %s "
             "imports its own %s" % (item.entry, after, python, module),
             fact="PYTHONPATH entry %s (Python %s) holds %s" % (item.entry, item.python, module),
+        )
+    return None
+
+
+def by_requires_python(parts, facts, running=None):
+    """Rule 1h: a frame of the failure is in a distribution whose Requires-Python (core metadata, PEP 345; pip
+    honours it when it picks a release, PEP 503's data-requires-python) excludes the running Python: its code is
+    written for other Pythons (`X | None` annotations, `match`), so it fails on this one however the error reads. It
+    got here without pip's check: installed by another Python into a shared folder, or pip's
+    `--ignore-requires-python`. The fix installs a release that supports this Python (pip picks the newest below the
+    installed one whose Requires-Python admits it) or runs a Python it supports."""
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import Version
+    except ImportError:
+        return None
+    running = running or platform.python_version()
+    seen = set()
+    for path in reversed(FRAME.findall(parts.text)):
+        if not os.path.isfile(path):
+            continue
+        dist = distributions.owner(path, facts.provenance.environment)
+        if dist is None or not dist.requires_python or dist.info in seen:
+            continue
+        seen.add(dist.info)
+        try:
+            if SpecifierSet(dist.requires_python).contains(Version(running), prereleases=True):
+                continue
+        except (InvalidSpecifier, ValueError):
+            continue
+        return Cause(
+            meaning="%s declares Requires-Python %s, and this is Python %s: its code is written for other Pythons, "
+            "so it fails here (%s)" % (dist.describe(), dist.requires_python, running, os.path.basename(path)),
+            fix='install a release of %s that supports Python %s: `python -m pip install "%s<%s"` (pip picks the '
+            "newest one whose Requires-Python admits this Python), or run it with a Python it supports (%s)"
+            % (dist.name, running, dist.name, dist.version, dist.requires_python),
+            fact="%s %s: Requires-Python %s; running Python %s"
+            % (dist.name, dist.version, dist.requires_python, running),
         )
     return None
 

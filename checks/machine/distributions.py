@@ -59,7 +59,8 @@ class Distribution:
     `.dist-info` directory; entry: the `sys.path` entry holding it; origin: provenance's ENVIRONMENT, USER_SITE,
     PYTHONPATH, CURRENT_DIRECTORY or OTHER; requires: the Requires-Dist values as written; tags: WHEEL's Tag values
     (empty when it has no WHEEL: a conda or egg install); top_level: the import names it installs; installer:
-    INSTALLER's first line (pip, uv, conda) or None.
+    INSTALLER's first line (pip, uv, conda) or None; requires_python: METADATA's Requires-Python (core metadata 1.2,
+    PEP 345), empty when not declared.
     """
 
     name: str
@@ -71,6 +72,7 @@ class Distribution:
     tags: Tuple[str, ...] = ()
     top_level: Tuple[str, ...] = ()
     installer: Optional[str] = None
+    requires_python: str = ""
 
     def describe(self):
         """`jinja2 2.11.3 from /x/site-packages (PYTHONPATH)`."""
@@ -165,6 +167,7 @@ def read(info, environment=None, environ=None):
         tags=tags,
         top_level=top_level_names(info, name),
         installer=installer,
+        requires_python=next((v for k, v in headers if k.lower() == "requires-python"), ""),
     )
 
 

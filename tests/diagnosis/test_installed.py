@@ -760,3 +760,31 @@ def test_numpy_2_from_a_pythonpath_folder_hiding_the_environments_numpy_1_names_
     expected = "numpy 2.1.3, NumPy 2, is imported from %s, ahead of 1.26.4 in %s" % (extra, packages)
     assert cause.meaning.startswith(expected)
     assert cause.fix == "drop %s from PYTHONPATH (its numpy hides the one behind it)" % extra
+
+
+def test_a_frame_in_a_package_whose_requires_python_excludes_this_python_names_it(tmp_path, monkeypatch):
+    """A package declaring `Requires-Python: >=3.10` (core metadata 1.2) that reached a Python 3.8 without pip's
+    check (another Python installed it into a shared folder): its `X | None` annotation fails at import with
+    CPython 3.8's TypeError. The metadata, not the error's text, decides."""
+    prefix, packages = site(tmp_path)
+    info = packages / "newpkg-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newpkg\nVersion: 2.0\nRequires-Python: >=3.10\n")
+    (info / "RECORD").write_text("newpkg/__init__.py,,\n")
+    (packages / "newpkg").mkdir()
+    (packages / "newpkg" / "__init__.py").write_text("def f(x: int | None): ...\n")
+    text = (
+        'Traceback (most recent call last):\n  File "train.py", line 2, in <module>\n    import newpkg\n'
+        '  File "%s", line 1, in <module>\n    def f(x: int | None): ...\n'
+        "TypeError: unsupported operand type(s) for |: 'type' and 'NoneType'" % (packages / "newpkg" / "__init__.py")
+    )
+    monkeypatch.setattr("platform.python_version", lambda: "3.8.18")
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "requires-python" and "declares Requires-Python >=3.10, and this is Python 3.8.18" in (
+        cause.meaning
+    )
+    assert cause.fix.startswith(
+        'install a release of newpkg that supports Python 3.8.18: `python -m pip install "newpkg<2.0"`'
+    )
+    monkeypatch.setattr("platform.python_version", lambda: "3.11.7")  # a Python it admits: another rule's failure
+    assert diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).rule != "requires-python"
