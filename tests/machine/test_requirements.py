@@ -22,8 +22,9 @@ def dist(site, name, version, requires=()):
     (site / name / "__init__.py").write_text("")
 
 
-def collected(tmp_path, site):
-    """requirements.collect() of an environment at tmp_path whose packages are in `site`."""
+def collected(tmp_path, site, path=None):
+    """requirements.collect() of an environment at tmp_path whose packages are in `site` (`path`: the sys.path
+    entries to look installed versions up in, default [site])."""
     prov = provenance.Provenance(
         interpreter="python",
         prefix=str(tmp_path),
@@ -31,7 +32,7 @@ def collected(tmp_path, site):
         foreign_interpreter=False,
         packages={n: provenance.package(n, [str(site)], str(tmp_path), {}) for n in provenance.PACKAGES},
     )
-    return requirements.collect(prov, path=[str(site)])
+    return requirements.collect(prov, path=[str(p) for p in path or [site]])
 
 
 def test_torchvision_for_another_torch_is_an_unmet_requirement_with_its_exact_fix(tmp_path):
@@ -210,14 +211,7 @@ def test_an_unmet_requirement_that_a_later_copy_meets_names_the_copy_that_hides_
     dist(extra, "typing_extensions", "4.4.0")
     dist(extra, "filelock", "2.0")  # hides the environment's copy too, but filelock has no version spec to fail
     monkeypatch.setenv("PYTHONPATH", str(extra))
-    prov = provenance.Provenance(
-        interpreter="python",
-        prefix=str(tmp_path),
-        environment=str(tmp_path),
-        foreign_interpreter=False,
-        packages={n: provenance.package(n, [str(env)], str(tmp_path), {}) for n in provenance.PACKAGES},
-    )
-    (unmet,) = requirements.collect(prov, path=[str(extra), str(env)]).unmet()
+    (unmet,) = collected(tmp_path, env, [extra, env]).unmet()
     assert (unmet.installed, unmet.entry, unmet.behind) == ("4.4.0", str(extra), "4.16.0 in %s" % env)
     assert unmet.describe().endswith("installed: 4.4.0 from %s, ahead of 4.16.0 in %s, which meets it" % (extra, env))
     assert unmet.fix() == "drop %s from PYTHONPATH (its typing-extensions hides the one behind it)" % extra
@@ -226,5 +220,5 @@ def test_an_unmet_requirement_that_a_later_copy_meets_names_the_copy_that_hides_
     assert unmet.fix().startswith("python -m pip uninstall -y typing-extensions (the user-site copy in %s" % extra)
     (env / "typing_extensions-4.16.0.dist-info" / "METADATA").unlink()
     (env / "typing_extensions-4.16.0.dist-info").rename(env / "typing_extensions-4.5.0.dist-info")
-    found = requirements.collect(prov, path=[str(extra), str(env)]).unmet()  # the later copy fails it too
+    found = collected(tmp_path, env, [extra, env]).unmet()  # the later copy fails it too
     assert [(r.name, r.entry) for r in found] == [("typing-extensions", None)]
