@@ -106,6 +106,24 @@ def _headers(path):
     return out
 
 
+def record_rows(info, limit=RECORD_LIMIT):
+    """Yield (path, hash, size) for each row of the `.dist-info` folder `info`'s RECORD (PEP 376 and the wheel spec:
+    CSV rows `path,hash,size`; path relative to the folder holding the .dist-info, given here with `/`; hash
+    `sha256=<urlsafe base64, no padding>` or empty; size in bytes as text or empty), at most `limit` lines read;
+    nothing where it cannot be read."""
+    try:
+        with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                if number >= limit:
+                    return
+                line = line.rstrip("\r\n")
+                fields = line.rsplit(",", 2) if line.count(",") >= 2 else [line.strip(), "", ""]
+                if fields[0]:
+                    yield fields[0].replace("\\", "/"), fields[1], fields[2]
+    except OSError:
+        return
+
+
 def top_level_names(info, name):
     """The import names a .dist-info installs: top_level.txt (setuptools writes it), else the first component of
     each RECORD path (`jinja2/__init__.py` -> jinja2, `six.py` -> six), else the project name as a module name."""
@@ -120,22 +138,15 @@ def top_level_names(info, name):
     except OSError:
         pass
     names = []
-    try:
-        with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle):
-                if number >= RECORD_LIMIT:
-                    break
-                path = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line.strip()
-                first = path.replace("\\", "/").split("/")[0]
-                if not first or first.startswith("..") or first.endswith((".dist-info", ".data", ".pth")):
-                    continue
-                if first == "__pycache__" or (first == path and not first.endswith((".py", ".so", ".pyd"))):
-                    continue
-                stem = first.split(".")[0] if first == path else first
-                if stem.isidentifier() and stem not in names:
-                    names.append(stem)
-    except OSError:
-        pass
+    for path, _, _ in record_rows(info):
+        first = path.split("/")[0]
+        if not first or first.startswith("..") or first.endswith((".dist-info", ".data", ".pth")):
+            continue
+        if first == "__pycache__" or (first == path and not first.endswith((".py", ".so", ".pyd"))):
+            continue
+        stem = first.split(".")[0] if first == path else first
+        if stem.isidentifier() and stem not in names:
+            names.append(stem)
     return tuple(names) or (canonical(name).replace("-", "_"),)
 
 
@@ -207,20 +218,14 @@ def claims(path, environment=None, environ=None):
     digest = None
     found = []
     for info in infos:
-        try:
-            with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-                rows = [next(handle, "") for _ in range(RECORD_LIMIT)]
-        except OSError:
-            continue
-        for row in rows:
-            parts = row.strip().rsplit(",", 2)
-            if len(parts) != 3 or parts[0].replace("\\", "/") != relative:
+        for path_field, hash_field, _ in record_rows(info):
+            if path_field != relative:
                 continue
             dist = read(info, environment, environ)
             if dist is None:
                 break
             same = None
-            if parts[1].startswith("sha256="):
+            if hash_field.startswith("sha256="):
                 if digest is None:
                     try:
                         with open(path, "rb") as handle:
@@ -228,7 +233,7 @@ def claims(path, environment=None, environ=None):
                         digest = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
                     except OSError:
                         digest = ""
-                same = parts[1][len("sha256=") :] == digest
+                same = hash_field[len("sha256=") :] == digest
             found.append((dist, same))
             break
     return found
@@ -409,18 +414,11 @@ def extension(module, path=None, environment=None, environ=None):
     listed = []
     if dist is not None:
         relative = "/".join([top] + middle) + "/"
-        try:
-            with open(os.path.join(dist.info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-                for number, line in enumerate(handle):
-                    if number >= RECORD_LIMIT * 5:  # torch's RECORD holds some 20,000 files
-                        break
-                    file = line.rsplit(",", 2)[0].replace("\\", "/")
-                    base = file[len(relative) :] if file.startswith(relative) else None
-                    shape = EXTENSION_FILE.match(base) if base and "/" not in base else None
-                    if shape and shape.group("stem") == last:
-                        listed.append(file)
-        except OSError:
-            pass
+        for file, _, _ in record_rows(dist.info, RECORD_LIMIT * 5):  # torch's RECORD holds some 20,000 files
+            base = file[len(relative) :] if file.startswith(relative) else None
+            shape = EXTENSION_FILE.match(base) if base and "/" not in base else None
+            if shape and shape.group("stem") == last:
+                listed.append(file)
     return Extension(
         module=module,
         directory=directory,

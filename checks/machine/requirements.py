@@ -525,36 +525,21 @@ def record_gaps(entry, names=None, packages=None, limit=50000):
         name, _, version = stem.rpartition("-")
         if packages is not None and _canonical(name) not in packages:
             continue
-        try:
-            with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-                for number, line in enumerate(handle):
-                    if number >= limit:
-                        break
-                    fields = line.rstrip("\r\n").rsplit(",", 2) if line.count(",") >= 2 else [line.strip(), "", ""]
-                    path = fields[0]
-                    if not path or (wanted is not None and os.path.basename(path) not in wanted):
-                        continue
-                    full = os.path.normpath(os.path.join(entry, path))
-                    promised = _size(fields[2])
-                    try:
-                        found = os.stat(full).st_size
-                    except OSError:
-                        found = None
-                    if found is None and os.path.lexists(full):
-                        continue  # a dangling link: not what the RECORD describes either way
-                    if found is None or (promised is not None and found != promised):
-                        gaps.append(
-                            Gap(
-                                package=_canonical(name),
-                                version=version,
-                                source=PIP,
-                                path=full,
-                                size=promised,
-                                found=found,
-                            )
-                        )
-        except OSError:
-            continue
+        for path, _, size in distributions.record_rows(info, limit):
+            if wanted is not None and os.path.basename(path) not in wanted:
+                continue
+            full = os.path.normpath(os.path.join(entry, path))
+            promised = _size(size)
+            try:
+                found = os.stat(full).st_size
+            except OSError:
+                found = None
+            if found is None and os.path.lexists(full):
+                continue  # a dangling link: not what the RECORD describes either way
+            if found is None or (promised is not None and found != promised):
+                gaps.append(
+                    Gap(package=_canonical(name), version=version, source=PIP, path=full, size=promised, found=found)
+                )
     return gaps
 
 
@@ -627,20 +612,13 @@ def owner_of(path, depth=8, limit=200000):
             # the dist-info of the project named like the top directory first (torch/ -> torch-2.0.1.dist-info)
             infos.sort(key=lambda i: not os.path.basename(i).lower().startswith(top.lower().replace("-", "_") + "-"))
             for info in infos:
-                try:
-                    with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-                        for line in handle:
-                            read += 1
-                            if read > limit:
-                                return None
-                            fields = line.rstrip("\r\n").rsplit(",", 2)
-                            if len(fields) == 3 and os.path.normpath(fields[0]).replace(os.sep, "/") == relative:
-                                name, _, version = os.path.basename(info)[: -len(".dist-info")].rpartition("-")
-                                return Owner(
-                                    package=_canonical(name), version=version, source=PIP, size=_size(fields[2])
-                                )
-                except OSError:
-                    continue
+                for path, _, size in distributions.record_rows(info, limit - read + 1):
+                    read += 1
+                    if read > limit:
+                        return None
+                    if os.path.normpath(path).replace(os.sep, "/") == relative:
+                        name, _, version = os.path.basename(info)[: -len(".dist-info")].rpartition("-")
+                        return Owner(package=_canonical(name), version=version, source=PIP, size=_size(size))
         if os.path.isdir(os.path.join(here, "conda-meta")):
             relative = os.path.relpath(full, here).replace(os.sep, "/")
             owner = _conda_owner(here, relative)
@@ -680,17 +658,13 @@ def providers(names, entries=(), prefixes=(), limit=200000):
     for entry in entries:
         for info in glob.glob(os.path.join(glob.escape(entry or os.curdir), "*.dist-info")):
             name, _, version = os.path.basename(info)[: -len(".dist-info")].rpartition("-")
-            try:
-                with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
-                        read += 1
-                        if read > limit:
-                            return found
-                        base = os.path.basename(line.rsplit(",", 2)[0])
-                        if base in names:
-                            found.setdefault(base, []).append(Owner(_canonical(name), version, PIP))
-            except OSError:
-                continue
+            for path, _, _ in distributions.record_rows(info, limit - read + 1):
+                read += 1
+                if read > limit:
+                    return found
+                base = os.path.basename(path)
+                if base in names:
+                    found.setdefault(base, []).append(Owner(_canonical(name), version, PIP))
     for prefix in prefixes:
         for record in conda_records(prefix).values():
             for path in record.get("files") or ():

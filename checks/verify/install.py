@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Mapping
 
 from checks import compat
-from checks.machine import probe
+from checks.machine import distributions, probe
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result, UsageError
 from checks.verify import cuda_build
@@ -240,7 +240,7 @@ def declared_modules(torch_file, path=None):
     """Return [(project, [top-level module, ...])] of what torch's .dist-info declares (Requires-Dist whose marker
     holds here, extras not requested skipped; without `packaging` only the unconditional ones) and is installed on
     `path` (default sys.path); [] when torch has no .dist-info (a source checkout)."""
-    from checks.machine import distributions, requirements
+    from checks.machine import requirements
 
     torch = distributions.owner(torch_file)
     if torch is None:
@@ -368,12 +368,7 @@ def compiled_files(metadata, limit=2000):
     """Return the paths of the shared objects (.so, .pyd) a distribution's RECORD lists (PEP 376; paths relative to
     the folder holding its .dist-info), at most `limit` RECORD lines read."""
     info = os.path.dirname(metadata)
-    try:
-        with open(os.path.join(info, "RECORD"), encoding="utf-8", errors="replace") as handle:
-            lines = [next(handle, "") for _ in range(limit)]
-    except OSError:
-        return []
-    paths = [line.split(",")[0] for line in lines if line.strip()]
+    paths = [path for path, _, _ in distributions.record_rows(info, limit)]
     entry = os.path.dirname(info)
     return [os.path.join(entry, p) for p in paths if re.search(r"\.(so(\.[\d.]+)?|pyd)$", p) and ".." not in p]
 
