@@ -49,7 +49,9 @@ class InterpreterBuild:
     /usr/local of the OS's package), or "source" (any other prefix: a `./configure && make install` build);
     dynload: the lib-dynload directory its extension modules load from (None when none is on sys.path); missing:
     the OPTIONAL_EXTENSIONS modules it has neither as a file in `dynload` nor built in; config_args: sysconfig's
-    CONFIG_ARGS (the configure options it was built with; "" when unknown)."""
+    CONFIG_ARGS (the configure options it was built with; "" when unknown); externally_managed: the path of the
+    EXTERNALLY-MANAGED marker in its stdlib directory when it applies (PEP 668: outside a virtual environment pip
+    refuses to install into such a Python, its user site included, without --break-system-packages), else None."""
 
     version: str = ""
     base_prefix: str = ""
@@ -57,6 +59,7 @@ class InterpreterBuild:
     dynload: Optional[str] = None
     missing: Tuple[str, ...] = ()
     config_args: str = ""
+    externally_managed: Optional[str] = None
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.interpreter)."""
@@ -101,6 +104,33 @@ def collect(path=None, builtin=None):
         dynload=dynload,
         missing=missing,
         config_args=str(sysconfig.get_config_var("CONFIG_ARGS") or ""),
+        externally_managed=externally_managed(),
+    )
+
+
+def externally_managed(stdlib=None, virtual=None):
+    """The EXTERNALLY-MANAGED file that makes pip refuse to install into this Python (PEP 668: in
+    sysconfig.get_path("stdlib"), honoured only outside a virtual environment, sys.prefix == sys.base_prefix), or
+    None. Debian 12, Ubuntu 23.04 and Fedora 38 ship their system Python with it."""
+    import sysconfig
+
+    virtual = sys.prefix != getattr(sys, "base_prefix", sys.prefix) if virtual is None else virtual
+    if virtual:
+        return None
+    marker = os.path.join(stdlib or sysconfig.get_path("stdlib") or "", "EXTERNALLY-MANAGED")
+    return marker if os.path.isfile(marker) else None
+
+
+def pip_blocked_note(hint, marker):
+    """`hint` with what makes its `pip install` work on an externally managed Python (`marker`: its EXTERNALLY-MANAGED
+    file, PEP 668): pip would refuse it with "error: externally-managed-environment", so the install goes into a
+    virtual environment. `hint` unchanged when it installs nothing with pip or marker is None."""
+    if not marker or not hint or "pip install" not in hint or "venv" in hint:
+        return hint
+    return (
+        "%s -- this Python is externally managed (%s, PEP 668): pip refuses to install into it, so run that in a "
+        "virtual environment: `python3 -m venv --system-site-packages ~/.venvs/torch && . ~/.venvs/torch/bin/activate`"
+        % (hint, marker)
     )
 
 

@@ -14,7 +14,8 @@ import os
 import sys
 
 from checks import runner, worker
-from checks.report import FAIL, Result, run_check
+from checks.machine import interpreter
+from checks.report import FAIL, WARN, Result, run_check
 
 SPEC = runner.Spec(
     "verify",
@@ -131,7 +132,8 @@ def diagnoser(facts):
 
 def judged(results, facts):
     """Yield the worker's results, each FAIL that carries an exception judged against the facts, with the parent's
-    own checks (verify/origin.py) after torchaudio (or at the end, if the worker stopped before it)."""
+    own checks (verify/origin.py) after torchaudio (or at the end, if the worker stopped before it). On an externally
+    managed Python (PEP 668) a fix that runs `pip install` says to run it in a virtual environment."""
     from checks.verify import origin
 
     pending = list(origin.PARENT_CHECKS)
@@ -141,11 +143,18 @@ def judged(results, facts):
             name, check = pending.pop(0)
             yield run_check(name, check, facts)
 
+    marker = getattr(facts.interpreter, "externally_managed", None)
+
+    def installable(result):  # a pip fix on a Python whose pip refuses installs (PEP 668) says where it works
+        if result.status in (FAIL, WARN):
+            result.hint = interpreter.pip_blocked_note(result.hint, marker)
+        return result
+
     for result in results:
-        yield origin.judge(result, facts)
+        yield installable(origin.judge(result, facts))
         if result.name == "torchaudio":
-            yield from parents()
-    yield from parents()
+            yield from map(installable, parents())
+    yield from map(installable, parents())
 
 
 def progress(text):

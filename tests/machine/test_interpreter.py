@@ -73,3 +73,35 @@ def test_a_venv_this_python_made_has_no_other_python(tmp_path):
     sites = interpreter.python_sites(str(tmp_path / "v"))
     assert sites.created_minor() == "%d.%d" % sys.version_info[:2] and sites.other_sites == ()
     assert interpreter.python_sites(str(tmp_path / "none")).config is None
+
+
+def test_an_externally_managed_python_outside_a_venv_is_named_and_its_pip_fixes_say_where_they_work(tmp_path):
+    """PEP 668: an EXTERNALLY-MANAGED file in the stdlib directory (Debian 12's python3.11 ships one) makes pip refuse
+    installs ("error: externally-managed-environment") unless in a virtual environment, where the marker is ignored."""
+    (tmp_path / "EXTERNALLY-MANAGED").write_text("[externally-managed]\nError=To install Python packages ...\n")
+    marker = interpreter.externally_managed(stdlib=str(tmp_path), virtual=False)
+    assert marker == str(tmp_path / "EXTERNALLY-MANAGED")
+    assert interpreter.externally_managed(stdlib=str(tmp_path), virtual=True) is None
+    assert interpreter.externally_managed(stdlib=str(tmp_path / "none"), virtual=False) is None
+    hint = 'python -m pip install "numpy<2"'
+    noted = interpreter.pip_blocked_note(hint, marker)
+    assert noted.startswith(hint + " -- this Python is externally managed (%s, PEP 668)" % marker)
+    assert "python3 -m venv" in noted
+    assert interpreter.pip_blocked_note(hint, None) == hint
+    assert interpreter.pip_blocked_note("conda install numpy", marker) == "conda install numpy"
+
+
+def test_verify_adds_the_note_to_its_fixes_on_an_externally_managed_python(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from checks.report import PASS, WARN, Result
+    from checks.verify import command, origin
+
+    monkeypatch.setattr(origin, "PARENT_CHECKS", [])
+    facts = SimpleNamespace(interpreter=interpreter.InterpreterBuild(externally_managed=str(tmp_path / "M")))
+    results = [
+        Result(name="numpy", status=WARN, summary="numpy is not installed", hint="pip install 'numpy<2'"),
+        Result(name="python", status=PASS, summary="3.11.7", hint="pip install x"),
+    ]
+    warn, passed = list(command.judged(results, facts))
+    assert "externally managed (%s" % (tmp_path / "M") in warn.hint and passed.hint == "pip install x"
