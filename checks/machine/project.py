@@ -81,6 +81,20 @@ class Use:
 
 
 @dataclasses.dataclass(frozen=True)
+class Setting:
+    """A variable the code sets for itself (`os.environ["USE_TF"] = "YES"`, `os.environ.setdefault(...)`,
+    `os.environ.update({...})`, `os.putenv(...)`, string constants only): its name and value, and where."""
+
+    name: str
+    value: str
+    file: str
+    line: int
+
+    def where(self):
+        return "%s:%d" % (os.path.basename(self.file), self.line)
+
+
+@dataclasses.dataclass(frozen=True)
 class Requirement:
     """One PEP 508 line of a requirements file: its text, the file and the line number."""
 
@@ -105,6 +119,7 @@ class Project:
     torch_uses: Tuple[Use, ...] = ()
     package_uses: Tuple[Use, ...] = ()
     hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
+    settings: Tuple[Setting, ...] = ()  # the variables the folder's own files set for themselves, in file order
 
 
 def _sources(root):
@@ -200,10 +215,10 @@ FALLBACK_CATCHES = {
 }
 
 
-def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
+def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None):
     """The absolute imports of the file at `path` (parsed only when an import line names a module outside `skip`
-    and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it).
-    Files over `limit` bytes are not read."""
+    and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it, and
+    to `settings`, a list, the variables it sets: _settings). Files over `limit` bytes are not read."""
     try:
         with open(path, "rb") as handle:
             source = handle.read(limit + 1)
@@ -222,12 +237,14 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES):
         if wanted:
             words = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
             collected = []
-            _statements(tree.body, path, False, found, collected, {})
+            _statements(tree.body, path, False, found, collected, _Aliases(_rebound(tree)))
             for use in collected:
                 quoted = tuple(p for p in use.dotted.split(".")[1:] if p in words)
                 uses.append(dataclasses.replace(use, quoted=quoted) if quoted else use)
+            if settings is not None:
+                settings.extend(_settings(tree, path))
         else:
-            _statements(tree.body, path, False, found, None, {})
+            _statements(tree.body, path, False, found, None, _Aliases(()))
     except RecursionError:  # nested deeper than the recursion limit lets the reader follow: the file is not read
         del found[:]
     return found
@@ -265,6 +282,80 @@ def _falls_back(node):
         ):
             return True
     return False
+
+
+def _string(node):
+    node = getattr(node, "value", node) if type(node).__name__ == "Index" else node  # Python 3.8's subscript
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _is_environ(node):
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "environ"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    )
+
+
+def _settings(tree, path):
+    """The Settings the parsed file `tree` makes: `os.environ[K] = V`, `os.environ.setdefault(K, V)`,
+    `os.environ.update({K: V}, K=V)` and `os.putenv(K, V)` with string constants, in line order."""
+    found = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Subscript) and _is_environ(target.value):
+                pairs.append((_string(target.slice), _string(node.value)))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            func = node.func
+            if (func.attr == "setdefault" and _is_environ(func.value)) or (
+                func.attr == "putenv" and isinstance(func.value, ast.Name) and func.value.id == "os"
+            ):
+                if len(node.args) == 2:
+                    pairs.append((_string(node.args[0]), _string(node.args[1])))
+            elif func.attr == "update" and _is_environ(func.value):
+                for arg in node.args[:1]:
+                    if isinstance(arg, ast.Dict):
+                        pairs.extend((_string(k), _string(v)) for k, v in zip(arg.keys, arg.values) if k is not None)
+                pairs.extend((k.arg, _string(k.value)) for k in node.keywords if k.arg)
+        found.extend(
+            Setting(name=name, value=value, file=path, line=node.lineno)
+            for name, value in pairs
+            if name is not None and value is not None
+        )
+    return sorted(found, key=lambda s: s.line)
+
+
+class _Aliases(dict):
+    """The names a file binds to modules (_statements fills it). A name the file binds to two different modules is
+    left out: which one a use means is decided when the code runs (transformers 4.12.3's trainer.py imports
+    `smdistributed.dataparallel.torch.distributed as dist` under SageMaker and `torch.distributed as dist` otherwise,
+    and calls `dist.get_local_rank()`, which only the first has)."""
+
+    def __init__(self, ambiguous):
+        super().__init__()
+        self.ambiguous = frozenset(ambiguous)
+
+    def __setitem__(self, name, bound):
+        if name not in self.ambiguous:
+            super().__setitem__(name, bound)
+
+
+def _rebound(tree):
+    """The names the file's import statements bind to more than one module or object."""
+    targets = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                whole = a.name if a.asname else a.name.split(".")[0]
+                targets.setdefault(a.asname or whole, set()).add(whole)
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                origin = "%s%s.%s" % ("." * node.level, node.module or "", a.name)
+                targets.setdefault(a.asname or a.name, set()).add(origin)
+    return {name for name, bound in targets.items() if len(bound) > 1}
 
 
 def _statements(body, path, optional, found, uses, aliases, quiet=None, deferred=False):
@@ -463,10 +554,10 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     except OSError:
         return None
     local = _local_names(root, files)
-    imports, seen, uses = [], set(), []
+    imports, seen, uses, settings = [], set(), [], []
     for path in files:
         own = uses if os.path.dirname(path) == root else None  # the folder's own files: torch's names they use
-        for item in _imports(path, frozenset(local) | frozenset(ignore), own):
+        for item in _imports(path, frozenset(local) | frozenset(ignore), own, settings=settings):
             key = (item.module, item.names)
             if item.top in local or is_stdlib(item.top) or key in seen:
                 continue
@@ -478,6 +569,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         imports=tuple(imports),
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
+        settings=tuple(settings),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))

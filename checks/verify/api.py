@@ -201,3 +201,57 @@ def gap_result(line, gap, version):
         % (first, ": upgrade torch with its torchvision and torchaudio, %s" % need if not gone else ""),
         data={"fact": "torch %s lacks %s (%s)" % (version, gap.name, where)},
     )
+
+
+def gate_result(line, packages, version, settings=(), status=WARN, environ=None):
+    """The Result of verify line `line` for the first of `packages` ([(name, version, package folder)]) that turns
+    its PyTorch support off under this environment (machine/gates.py reads how it decides): `settings`
+    (project_facts.Setting) are the variables the project's code sets for itself, applied over `environ` (default
+    os.environ), as the code would run; `version` is the installed torch's ("2.0.1"). None when every one uses
+    torch."""
+    from checks.machine import gates
+
+    environ = dict(os.environ if environ is None else environ)
+    set_by = {}
+    for setting in settings:
+        environ[setting.name] = setting.value
+        set_by[setting.name] = setting
+    for name, release, folder in packages:
+        gate = gates.read(folder, name)
+        off = gate.why_off(environ, version) if gate is not None else None
+        if off is None:
+            continue
+        reason, variable = off
+        where = "%s:%d" % (os.path.relpath(gate.file, os.path.dirname(folder)), gate.line)
+        if variable is None:
+            fix = (
+                'upgrade torch with its torchvision and torchaudio (`python -m pip install -U "torch>=%s"`), or '
+                'install a %s release that supports torch %s (`python -m pip install "%s<%s"`)'
+                % (gate.minimum, name, version, name, release)
+            )
+            fact = "%s %s needs torch >= %s; torch %s" % (name, release, gate.minimum, version)
+        elif variable in set_by:
+            fix = "remove the line that sets %s in %s (or set it to AUTO): then %s uses torch" % (
+                variable,
+                set_by[variable].where(),
+                name,
+            )
+            fact = "%s=%s set by %s" % (variable, set_by[variable].value, set_by[variable].where())
+            reason = "%s (%s sets it)" % (reason, set_by[variable].where())
+        else:
+            fix = "`unset %s` (or set it to AUTO) where the job's environment sets it: then %s uses torch" % (
+                variable,
+                name,
+            )
+            fact = "%s=%s in the environment" % (variable, environ.get(variable))
+        return Result(
+            name=line,
+            status=status,
+            summary='%s %s does not use torch here: %s (%s), so its PyTorch models raise "requires the PyTorch '
+            'library but it was not found" although torch %s imports' % (name, release, reason, where, version),
+            expected="%s uses torch %s" % (name, version),
+            actual="PyTorch support off",
+            hint=fix,
+            data={"fact": fact},
+        )
+    return None

@@ -429,6 +429,15 @@ def check_dependents(ctx):
     from checks.verify import api
 
     version = ctx.torch.__version__.split("+")[0]
+    folders = []  # (project, version, package folder): where a package decides whether to use torch (gates.py)
+    for project, made, modules, metadata in found:
+        entry = os.path.dirname(os.path.dirname(metadata))
+        folders += [
+            (project, made, os.path.join(entry, m)) for m in modules if os.path.isdir(os.path.join(entry, m))
+        ]
+    gate = api.gate_result("dependents", folders, version)
+    if gate is not None:
+        return gate
     if ctx.quick:
         packages = [(p, v, modules) for p, v, modules, _ in found]
         gap = api.package_gap(ctx.torch, version, packages, time.monotonic() + DEPENDENTS_READ_BUDGET)

@@ -32,6 +32,39 @@ def _installed(top):
     return spec, spec is not None and project_facts.is_stdlib(top)
 
 
+def _release(top):
+    """The installed version of the distribution that provides the top-level module `top`, or "" when none."""
+    from checks.machine import distributions
+
+    found = distributions.find(top)
+    return found.version if found is not None else ""
+
+
+def _settings_rejected(torch, settings):
+    """A Result for the first variable the project's code sets for itself (project_facts.Setting) to a value its
+    reader rejects, judged as verify's variables line judges the environment's (machine/variables.py), else None."""
+    if not settings:
+        return None
+    from checks.machine import variables
+
+    last = {s.name: s for s in settings}  # the code's last assignment wins
+    torch_dir = os.path.dirname(os.path.abspath(torch.__file__)) if getattr(torch, "__file__", None) else None
+    judged = variables.collect({n: s.value for n, s in last.items()}, torch_dir, torch.__version__, flags_optimize=0)
+    if not judged:
+        return None
+    worst = next((s for s in judged if s.breaks), judged[0])
+    where = last[worst.name].where()
+    return Result(
+        name="project",
+        status=FAIL if worst.breaks else WARN,
+        summary="%s sets %s" % (where, worst.describe()),
+        expected="%s: %s" % (worst.name, worst.expected),
+        actual="%s=%s" % (worst.name, worst.value),
+        hint="change %s in %s: %s" % (worst.name, where, worst.fix),
+        data={"fact": "%s=%s set by %s" % (worst.name, worst.value, where)},
+    )
+
+
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
     if not requirements:
@@ -289,6 +322,12 @@ def check_project(ctx):
             return _as_the_code_meets_it(item, failed)
         done.append(item.module)
     version = ctx.torch.__version__.split("+")[0]
+    tops = list(dict.fromkeys(m.split(".")[0] for m in done))
+    folders = [(t, getattr(sys.modules.get(t), "__file__", None)) for t in tops]
+    packages = [(t, _release(t), os.path.dirname(f)) for t, f in folders if f and f.endswith("__init__.py")]
+    gate = api.gate_result("project", packages, version, found.settings, status=FAIL)
+    if gate is not None:
+        return gate
     gap = next(filter(None, (api.torch_gap(ctx.torch, use, version) for use in found.torch_uses)), None)
     if gap is None and done:
         tops = set(m.split(".")[0] for m in done)
@@ -306,6 +345,9 @@ def check_project(ctx):
     shadow = _shadowed_package(found.root)
     if shadow is not None:
         return shadow
+    rejected = _settings_rejected(ctx.torch, found.settings)
+    if rejected is not None:
+        return rejected
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

@@ -140,3 +140,33 @@ def test_the_requirements_line_that_installs_a_module(tmp_path):
     assert project.requirement_for("sklearn", lines, known="scikit-learn").text == "scikit-learn"
     assert project.requirement_for("wandb", lines) is None
     assert project.requirements_here(str(tmp_path / "absent")) == ()
+
+
+def test_a_name_bound_to_two_modules_is_not_judged_as_either(tmp_path):
+    """transformers 4.12.3's trainer.py: `import smdistributed.dataparallel.torch.distributed as dist` when SageMaker's
+    data parallelism is enabled, else `import torch.distributed as dist`; `dist.get_local_rank()` is the first's
+    (torch.distributed has none), so a use through `dist` is not torch's to judge. `F`, bound once, still is."""
+    (tmp_path / "trainer.py").write_text(
+        "import torch\nimport torch.nn.functional as F\n\nif is_sagemaker_dp_enabled():\n"
+        "    import smdistributed.dataparallel.torch.distributed as dist\n"
+        "else:\n    import torch.distributed as dist\n\n"
+        "def setup():\n    return dist.get_local_rank(), F.silu\n"
+    )
+    uses = [u.dotted for u in project.file_torch_uses(str(tmp_path / "trainer.py"))]
+    assert "torch.nn.functional.silu" in uses and not any("get_local_rank" in u for u in uses)
+
+
+def test_the_variables_the_code_sets_for_itself(tmp_path):
+    """String constants only, in line order: a computed value is not the code's to judge here."""
+    (tmp_path / "train.py").write_text(
+        "import os\nimport torch\nos.environ['USE_TF'] = 'YES'\nos.environ.update({'A': '1'}, B='2')\n"
+        "os.putenv('C', '3')\nos.environ['D'] = str(4)\nos.environ.setdefault('E', '5')\n"
+    )
+    found = project.scan(str(tmp_path))
+    assert [(s.name, s.value, s.where()) for s in found.settings] == [
+        ("USE_TF", "YES", "train.py:3"),
+        ("A", "1", "train.py:4"),
+        ("B", "2", "train.py:4"),
+        ("C", "3", "train.py:5"),
+        ("E", "5", "train.py:7"),
+    ]

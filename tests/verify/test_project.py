@@ -218,6 +218,60 @@ def test_a_keyword_this_torch_does_not_take_warns_with_its_release(packages, mon
     assert '"torch>=1.13"' in result.hint
 
 
+# transformers 4.12.3's file_utils.py, lines 60-77, abridged: torch is used only with USE_TORCH true or AUTO and
+# USE_TF not true (transformers#14303: a script converted from TensorFlow kept `os.environ['USE_TF'] = 'YES'`)
+GATE_4123 = """import importlib.util
+import os
+ENV_VARS_TRUE_VALUES = {"1", "ON", "YES", "TRUE"}
+ENV_VARS_TRUE_AND_AUTO_VALUES = ENV_VARS_TRUE_VALUES.union({"AUTO"})
+USE_TF = os.environ.get("USE_TF", "AUTO").upper()
+USE_TORCH = os.environ.get("USE_TORCH", "AUTO").upper()
+if USE_TORCH in ENV_VARS_TRUE_AND_AUTO_VALUES and USE_TF not in ENV_VARS_TRUE_VALUES:
+    _torch_available = importlib.util.find_spec("torch") is not None
+else:
+    print("Disabling PyTorch because USE_TF is set")
+    _torch_available = False
+"""
+
+
+def test_a_variable_the_code_sets_that_turns_a_package_s_torch_off_fails(packages, monkeypatch):
+    torch = pytest.importorskip("torch")
+    site, work = packages
+    _built_on_torch(
+        site, "lazyformers", "4.12.3", {"__init__.py": "from . import file_utils\n", "file_utils.py": GATE_4123}
+    )
+    (work / "train.py").write_text(
+        "import os\nos.environ['USE_TF'] = 'YES'\nos.environ.setdefault('OMP_NUM_THREADS', 'all')\n"
+        "from lazyformers import file_utils\n"
+    )
+    monkeypatch.delenv("USE_TF", raising=False)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    version = torch.__version__.split("+")[0]
+    assert result.status == FAIL and result.summary.startswith(
+        "lazyformers 4.12.3 does not use torch here: it disables PyTorch because USE_TF=YES is set (train.py:2 sets "
+        "it) (lazyformers/file_utils.py:7)"
+    )
+    assert result.hint.startswith("remove the line that sets USE_TF in train.py:2") and version in result.summary
+    (work / "train.py").write_text("import os\nos.environ.setdefault('OMP_NUM_THREADS', 'all')\nimport lazyformers\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))  # the OpenMP grammar, judged as set
+    assert result.status == "WARN" and result.summary.startswith("train.py:2 sets OMP_NUM_THREADS='all': not valid")
+    assert result.hint.startswith("change OMP_NUM_THREADS in train.py:2: ")
+
+
+def test_a_package_turned_off_by_the_environment_is_a_dependents_warning(packages, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from checks.verify import install
+
+    site, _ = packages
+    _built_on_torch(site, "lazyformers", "4.12.3", {"__init__.py": "", "file_utils.py": GATE_4123})
+    monkeypatch.setenv("USE_TF", "1")
+    result = install.check_dependents(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == "WARN" and "it disables PyTorch because USE_TF=1 is set" in result.summary
+    assert result.hint.startswith("`unset USE_TF`")
+    monkeypatch.setenv("USE_TF", "AUTO")
+    assert "disables PyTorch" not in install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
+
+
 def _judged(result):
     from checks import diagnosis
 
