@@ -67,15 +67,28 @@ class Requirement:
                 local,
             )
         if self.installed and _canonical(self.name) in DEPENDED and _canonical(owner) not in DEPENDED:
-            # another package's pin on torch: keep torch, let the solver pick that package's release for it
-            return '%s "%s" "%s%s%s" (the %s release made for this %s)' % (
-                "python -m pip install" if self.source == PIP else "conda install",
+            # another package's pin on torch: keep torch, let the solver pick that package's release for it; or move
+            # torch (with its torchvision and torchaudio) to what the package declares
+            tool = "python -m pip install" if self.source == PIP else "conda install"
+            keep = '%s "%s" "%s%s%s" (the %s release made for this %s)' % (
+                tool,
                 owner,
                 self.name,
                 "==" if self.source == PIP else " ",
                 self.installed,
                 owner,
                 self.name,
+            )
+            if not self.spec:
+                return keep
+            return '%s, or the %s %s declares: %s "%s%s%s"' % (
+                keep,
+                self.name,
+                owner,
+                tool,
+                self.name,
+                "" if self.source == PIP else " ",
+                self.spec,
             )
         if self.source == PIP:
             return 'python -m pip install "%s%s"' % (self.name, self.spec)
