@@ -198,6 +198,7 @@ class System:
     memlock: Optional[Tuple[int, int]] = None  # (soft, hard) RLIMIT_MEMLOCK in bytes, -1 unlimited; None: unknown
     rdma_devices: Tuple[str, ...] = ()  # /sys/class/infiniband's devices (InfiniBand and RoCE adapters)
     memory: Optional[MemoryLimit] = None  # the cgroup memory limit; None: none set
+    port_held: Optional["PortHolder"] = None  # the rendezvous port (MASTER_PORT, else 29500) when something holds it
 
     def threads_needed(self):
         """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
@@ -638,6 +639,80 @@ def glibc_needed(torch_dir):
     return best
 
 
+DEFAULT_PORT = 29500  # torchrun's --master-port default (torch/distributed/run.py), accelerate's main_process_port's
+
+
+@dataclasses.dataclass(frozen=True)
+class PortHolder:
+    """The rendezvous TCP `port` (`variable` names where it comes from: MASTER_PORT, or "" for torch's default) is
+    taken on this host: `pid` and `command` of the process listening on it (None, "" where /proc does not say: another
+    user's process, or no /proc)."""
+
+    port: int
+    variable: str
+    pid: Optional[int] = None
+    command: str = ""
+
+
+def rendezvous_port(environ=None):
+    """(port, variable) a distributed job on this host would listen on: MASTER_PORT when it is a port number, else
+    torch's default (DEFAULT_PORT, variable "")."""
+    value = (os.environ if environ is None else environ).get("MASTER_PORT", "").strip()
+    if value.isdigit() and 0 < int(value) < 65536:
+        return int(value), "MASTER_PORT"
+    return DEFAULT_PORT, ""
+
+
+def port_holder(environ=None, proc="/proc"):
+    """Return the PortHolder of the rendezvous port when this host cannot bind it (a TCP socket bound to all IPv4
+    addresses with SO_REUSEADDR, as c10d's TCPStore server binds: a port only in TIME_WAIT binds, one that is
+    listening does not), else None. The holder is found from /proc/net/tcp{,6}'s LISTEN sockets (state 0A) and the
+    socket:[inode] links of /proc/PID/fd (proc(5)), reading at most 4,000 processes."""
+    import errno
+    import socket
+
+    port, variable = rendezvous_port(environ)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("0.0.0.0", port))
+        return None
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            return None
+    finally:
+        probe.close()
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc, "net", table), encoding="ascii", errors="replace") as handle:
+                for line in list(handle)[1:]:
+                    fields = line.split()
+                    if len(fields) > 9 and fields[3] == "0A" and fields[1].rsplit(":", 1)[-1] == "%04X" % port:
+                        inodes.add("socket:[%s]" % fields[9])
+        except OSError:
+            continue
+    try:
+        pids = sorted((p for p in os.listdir(proc) if p.isdigit()), key=int)[:4000]
+    except OSError:
+        pids = []
+    for pid in pids if inodes else ():
+        try:
+            fds = os.listdir(os.path.join(proc, pid, "fd"))
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(os.path.join(proc, pid, "fd", fd)) not in inodes:
+                    continue
+                with open(os.path.join(proc, pid, "cmdline"), "rb") as handle:
+                    command = " ".join(handle.read(400).replace(b"\0", b" ").decode("utf-8", "replace").split())
+            except OSError:
+                continue
+            return PortHolder(port=port, variable=variable, pid=int(pid), command=command[:200])
+    return PortHolder(port=port, variable=variable)
+
+
 def resolve_host(timeout=2.0):
     """Return (hostname, addresses, error): getaddrinfo of gethostname(), bounded by `timeout` seconds (a stuck
     resolver must not stall verify)."""
@@ -706,6 +781,7 @@ def collect(torch_dir=None):
         memlock=locked_memory(),
         rdma_devices=rdma_devices() if linux else (),
         memory=memory_limit() if linux else None,
+        port_held=port_holder() if linux else None,
     )
 
 
@@ -909,6 +985,24 @@ def temp_variable(environ=None):
 def problems(system):
     """Return the Problems of the OS facts a training job needs (thresholds above), worst first."""
     found = []
+    held = system.port_held
+    if held is not None:
+        who = "pid %d (%s)" % (held.pid, held.command or "?") if held.pid else "another process"
+        found.append(
+            Problem(
+                "WARN",
+                "the rendezvous port %d (%s) is in use on this host by %s: a distributed job started here on it "
+                '(torchrun, accelerate launch, torch.distributed.launch) fails with "Address already in use"'
+                % (held.port, "MASTER_PORT" if held.variable else "torch's default MASTER_PORT", who),
+                "give the new job a free port (`torchrun --master-port 29501 ...`, `accelerate launch "
+                "--main_process_port 29501 ...`, or `export MASTER_PORT=29501`), or stop the job holding it%s"
+                % (
+                    " if it is stale (`kill %d`)" % held.pid
+                    if held.pid
+                    else " (`ss -ltnp 'sport = :%d'` names it)" % held.port
+                ),
+            )
+        )
     too_long = socket_path_too_long(system.tempdir)
     if too_long:
         found.append(

@@ -150,6 +150,11 @@ def decisive(found):
             "glibc %s%s" % (system.glibc, " (torch needs %s)" % system.glibc_needed[0] if system.glibc_needed else "")
         )
     items.append("host %s%s" % (system.hostname, "" if system.host_addresses else " (does not resolve)"))
+    if system.port_held is not None:
+        items.append(
+            "port %d in use%s"
+            % (system.port_held.port, " (pid %d)" % system.port_held.pid if system.port_held.pid else "")
+        )
     lines["os"] = ", ".join(items)
     access = found.gpu_access.problems()
     if access:  # only where something on the GPU's access path is wrong (checks/machine/gpu_access.py)

@@ -432,9 +432,7 @@ def check_dependents(ctx):
     folders = []  # (project, version, package folder): where a package decides whether to use torch (gates.py)
     for project, made, modules, metadata in found:
         entry = os.path.dirname(os.path.dirname(metadata))
-        folders += [
-            (project, made, os.path.join(entry, m)) for m in modules if os.path.isdir(os.path.join(entry, m))
-        ]
+        folders += [(project, made, os.path.join(entry, m)) for m in modules if os.path.isdir(os.path.join(entry, m))]
     gate = api.gate_result("dependents", folders, version)
     if gate is not None:
         return gate

@@ -263,3 +263,39 @@ def test_stale_extension_locks_are_the_old_lock_files_of_build_folders(tmp_path)
     young.write_text("")
     found = system.stale_extension_locks(str(tmp_path), now=young.stat().st_mtime + 5)
     assert [p for p, _ in found] == [str(old)] and found[0][1] > 10**8
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the holder is read from Linux's /proc")
+def test_a_held_rendezvous_port_names_the_process_listening_on_it():
+    """accelerate#508: a second `accelerate launch` while the first still runs fails with "Address already in use" on
+    29500. Here this test's own process listens on a port MASTER_PORT names; a free port has no holder."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("0.0.0.0", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    try:
+        held = system.port_holder({"MASTER_PORT": str(port)})
+        assert (held.port, held.variable, held.pid) == (port, "MASTER_PORT", os.getpid())
+        facts = system.System(
+            shm_bytes=None,
+            shm_free_bytes=None,
+            nofile=None,
+            tempdir="/tmp",
+            disk_free_bytes=None,
+            code_dirs=(),
+            glibc=None,
+            glibc_needed=None,
+            hostname="node7",
+            host_addresses=("10.0.0.5",),
+            resolve_error=None,
+            port_held=held,
+        )
+        (problem,) = [p for p in system.problems(facts) if "rendezvous port" in p.what]
+        assert problem.status == "WARN" and "in use on this host by pid %d" % os.getpid() in problem.what
+        assert "`kill %d`" % os.getpid() in problem.fix and "--main_process_port" in problem.fix
+    finally:
+        listener.close()
+    assert system.port_holder({"MASTER_PORT": str(port)}) is None
+    assert system.rendezvous_port({"MASTER_PORT": "x"}) == (system.DEFAULT_PORT, "")
