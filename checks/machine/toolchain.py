@@ -520,6 +520,46 @@ def best_toolkit(installed, torch_cuda, wanted=None):
     return max(major, key=lambda t: _release_key(t.release)) if major else None
 
 
+def runtime_only(toolkit, torch_cuda, installed=None):
+    """Return a Blocker (WARN: torch runs; building a CUDA extension stops) when the toolkit cpp_extension would take
+    (`toolkit.home`: $CUDA_HOME, $CUDA_PATH, or /usr/local/cuda) has no bin/nvcc, as NVIDIA's `-runtime` container
+    images and a CUDA runtime installed without its toolkit leave it: cpp_extension, and the setup.py of packages that
+    build CUDA code (deepspeed's ops, flash-attn, apex) run `$CUDA_HOME/bin/nvcc`, which fails with "No such file or
+    directory: '/usr/local/cuda/bin/nvcc'" (deepspeedai/DeepSpeed#4553). None when it has nvcc, for a CPU build, or
+    with no toolkit at all (missing_toolkit's case). `installed` (default installed_toolkits(), looked for only when
+    nvcc is missing) may name a toolkit with nvcc for the fix."""
+    from checks.report import WARN
+
+    if toolkit.home is None or not torch_cuda or os.path.exists(_nvcc(toolkit.home)):
+        return None
+    best = best_toolkit(installed_toolkits() if installed is None else installed, torch_cuda)
+    release = toolkit.release or torch_cuda
+    major, minor = (release.split(".") + ["0"])[:2]
+    fix = (
+        "install the CUDA %s toolkit there (NVIDIA's repository: `apt install cuda-toolkit-%s-%s`; a container: start "
+        "from an `nvidia/cuda:%s.x-devel-*` image, not `-runtime`; conda: `conda install -c nvidia cuda-nvcc=%s`)"
+        % (release, major, minor, release, release)
+    )
+    if best is not None:
+        fix = "export CUDA_HOME=%s (CUDA %s, with nvcc) before building, or %s" % (best.home, best.release, fix)
+    return Blocker(
+        status=WARN,
+        summary="the CUDA at %s (%s%s) has no nvcc (%s): a runtime without its toolkit, so building a CUDA extension "
+        '(torch.utils.cpp_extension, `pip install` of deepspeed, flash-attn or apex from source) stops with "No such '
+        "file or directory: '%s'\""
+        % (
+            toolkit.home,
+            toolkit.how,
+            ", CUDA %s" % toolkit.release if toolkit.release else "",
+            _nvcc(toolkit.home),
+            _nvcc(toolkit.home),
+        ),
+        expected="%s with a CUDA %s toolkit" % (_nvcc(toolkit.home), torch_cuda),
+        actual="no nvcc",
+        fix=fix,
+    )
+
+
 def missing_toolkit(toolkit, torch_cuda, installed):
     """Return a Blocker (WARN: torch runs; building a CUDA extension stops) when cpp_extension finds no toolkit
     (`toolkit.home` is None: no $CUDA_HOME or $CUDA_PATH, no nvcc on PATH, no /usr/local/cuda; _find_cuda_home() of

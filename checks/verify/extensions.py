@@ -73,6 +73,9 @@ def check_extensions(ctx):
             data={"exception": errors.traceback_text(exc)},  # the parent judges it against its facts
         )
     toolkit = toolchain.cuda_toolkit_fact()
+    without_nvcc = toolchain.runtime_only(toolkit, torch.version.cuda)
+    if without_nvcc is not None:
+        return without_nvcc.result("extensions")
     mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
     if mismatch is not None and mismatch.status == SKIP:  # the default toolkit: said, with the fix, not a fault
         return Result(name="extensions", status=SKIP, summary="%s: %s" % (mismatch.summary, mismatch.fix))
@@ -111,6 +114,9 @@ def _chosen_toolkit(torch):
     if not torch.version.cuda:
         return None
     toolkit = toolchain.cuda_toolkit_fact()
+    without_nvcc = toolchain.runtime_only(toolkit, torch.version.cuda)
+    if without_nvcc is not None:
+        return without_nvcc
     if toolkit.home is None or toolkit.how not in ("$CUDA_HOME", "$CUDA_PATH"):
         return None
     mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)

@@ -415,6 +415,26 @@ def test_toolkits_installed_where_cpp_extension_does_not_look(tmp_path):
     assert toolchain.missing_toolkit(none, "11.7", []) is None
 
 
+def test_a_cuda_runtime_without_nvcc_is_named_with_the_toolkit_to_install(tmp_path):
+    """deepspeedai/DeepSpeed#4553: `pip install deepspeed` in a container whose /usr/local/cuda holds only the CUDA
+    runtime ("installation problem: No such file or directory: '/usr/local/cuda/bin/nvcc'"). Its version.json says
+    11.7; a toolkit with nvcc installed elsewhere is offered first."""
+    runtime = tmp_path / "cuda"
+    (runtime / "lib64").mkdir(parents=True)
+    (runtime / "version.json").write_text('{"cuda": {"name": "CUDA SDK", "version": "11.7.1"}}')
+    toolkit = toolchain.toolkit_at(str(runtime), "the default /usr/local/cuda")
+    found = toolchain.runtime_only(toolkit, "11.7", installed=[])
+    assert found.status == WARN and "has no nvcc (%s)" % (runtime / "bin" / "nvcc") in found.summary
+    assert "No such file or directory: '%s'" % (runtime / "bin" / "nvcc") in found.summary
+    assert found.fix.startswith("install the CUDA 11.7 toolkit there") and "-devel-" in found.fix
+    nvcc_tool(tmp_path / "cuda-11.7", NVCC_117)
+    other = toolchain.installed_toolkits([str(tmp_path / "cuda-11.7")], environ={})
+    found = toolchain.runtime_only(toolkit, "11.7", installed=other)
+    assert found.fix.startswith("export CUDA_HOME=%s (CUDA 11.7, with nvcc)" % (tmp_path / "cuda-11.7"))
+    assert toolchain.runtime_only(other[0], "11.7", installed=[]) is None  # it has nvcc
+    assert toolchain.runtime_only(toolkit, None, installed=[]) is None  # a CPU build builds no CUDA code
+
+
 def test_extensions_line_judges_the_toolkit_against_the_gpu(tmp_path, monkeypatch):
     """CUDA_HOME at CUDA 11.0 under a cu117 torch and an RTX 3090 the driver reports: WARN with both fixes; with
     TORCH_CUDA_ARCH_LIST=8.0 the line passes that judgement."""
