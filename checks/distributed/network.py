@@ -14,14 +14,10 @@ Rules and their sources:
 
 import dataclasses
 import socket
-import struct
-import sys
 from typing import Dict, Optional, Tuple
 
 from checks.machine import system, variables
 from checks.report import FAIL, PASS, WARN, Result
-
-SIOCGIFADDR = 0x8915  # <linux/sockios.h>
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,28 +34,6 @@ class Network:
     master: Optional[Tuple[str, str]]
 
 
-def interfaces():
-    """Return interface name -> IPv4 address (Linux: SIOCGIFADDR; elsewhere names only, addresses None)."""
-    try:
-        names = [name for _, name in socket.if_nameindex()]
-    except (OSError, AttributeError):
-        return {}
-    found = {}
-    for name in names:
-        found[name] = None
-        if not sys.platform.startswith("linux"):
-            continue
-        try:
-            import fcntl
-
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                packed = fcntl.ioctl(sock.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
-            found[name] = socket.inet_ntoa(packed[20:24])
-        except OSError:
-            pass
-    return found
-
-
 def collect(environ):
     """Return the Network facts (one bounded host-name lookup, and one for MASTER_ADDR when it is a name)."""
     name, addresses, error = system.resolve_host()
@@ -73,7 +47,7 @@ def collect(environ):
     variables = {
         k: environ[k] for k in ("GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME", "TP_SOCKET_IFNAME") if environ.get(k)
     }
-    return Network(name, addresses, error, interfaces(), variables, master)
+    return Network(name, addresses, error, system.interfaces(), variables, master)
 
 
 def judge(net, multi_host):

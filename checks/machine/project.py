@@ -494,6 +494,37 @@ def _requirements(root):
     return found
 
 
+# A launch script's rendezvous port: `MASTER_PORT=8514` (export or not), torchrun's `--master-port 8514` /
+# `--master_port=8514`, accelerate launch's `--main_process_port 8514`, `--rdzv-endpoint host:8514`
+LAUNCH_PORT = re.compile(
+    rb"(?:\bMASTER_PORT\s*=\s*[\"']?|--master[_-]port[= ]+|--main_process_port[= ]+|--rdzv[_-]endpoint[= ]+\S+?:)"
+    rb"(\d{2,5})\b"
+)
+
+
+def launch_ports(root=None):
+    """[(port, `file:line`)] of the rendezvous ports the shell scripts in `root` (default: the working directory;
+    its own `*.sh`, at most MAX_FILES of MAX_BYTES each) give their jobs, in file order; [] when it cannot be
+    listed."""
+    root = os.path.abspath(root or os.getcwd())
+    try:
+        names = sorted(n for n in os.listdir(root) if n.endswith(".sh"))[:MAX_FILES]
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        try:
+            with open(os.path.join(root, name), "rb") as handle:
+                text = handle.read(MAX_BYTES)
+        except OSError:
+            continue
+        for match in LAUNCH_PORT.finditer(text):
+            port = int(match.group(1))
+            if 0 < port < 65536 and port not in [p for p, _ in found]:
+                found.append((port, "%s:%d" % (name, text[: match.start()].count(b"\n") + 1)))
+    return found
+
+
 def requirements_here(root=None):
     """The requirements files' lines (Requirement) in `root` (default: the working directory); () when it cannot be
     listed."""

@@ -57,6 +57,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -199,6 +200,8 @@ class System:
     rdma_devices: Tuple[str, ...] = ()  # /sys/class/infiniband's devices (InfiniBand and RoCE adapters)
     memory: Optional[MemoryLimit] = None  # the cgroup memory limit; None: none set
     port_held: Optional["PortHolder"] = None  # the rendezvous port (MASTER_PORT, else 29500) when something holds it
+    route: Optional["Route"] = None  # how this host reaches MASTER_ADDR when that is another host
+    socket_ifname: Tuple[str, ...] = ()  # the GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME set
 
     def threads_needed(self):
         """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
@@ -644,9 +647,9 @@ DEFAULT_PORT = 29500  # torchrun's --master-port default (torch/distributed/run.
 
 @dataclasses.dataclass(frozen=True)
 class PortHolder:
-    """The rendezvous TCP `port` (`variable` names where it comes from: MASTER_PORT, or "" for torch's default) is
-    taken on this host: `pid` and `command` of the process listening on it (None, "" where /proc does not say: another
-    user's process, or no /proc)."""
+    """The rendezvous TCP `port` (`variable` names where it comes from: MASTER_PORT, a launch script's `file:line`,
+    or "" for torch's default) is taken on this host: `pid` and `command` of the process listening on it (None, ""
+    where /proc does not say: another user's process, or no /proc)."""
 
     port: int
     variable: str
@@ -663,25 +666,35 @@ def rendezvous_port(environ=None):
     return DEFAULT_PORT, ""
 
 
-def port_holder(environ=None, proc="/proc"):
-    """Return the PortHolder of the rendezvous port when this host cannot bind it (a TCP socket bound to all IPv4
-    addresses with SO_REUSEADDR, as c10d's TCPStore server binds: a port only in TIME_WAIT binds, one that is
-    listening does not), else None. The holder is found from /proc/net/tcp{,6}'s LISTEN sockets (state 0A) and the
-    socket:[inode] links of /proc/PID/fd (proc(5)), reading at most 4,000 processes."""
+def _bound(port):
+    """True when this host cannot bind TCP `port` on all IPv4 addresses with SO_REUSEADDR (as c10d's TCPStore server
+    binds: a port only in TIME_WAIT binds, one something listens on does not)."""
     import errno
-    import socket
 
-    port, variable = rendezvous_port(environ)
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("0.0.0.0", port))
-        return None
+        return False
     except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
-            return None
+        return exc.errno == errno.EADDRINUSE
     finally:
         probe.close()
+
+
+def port_holder(environ=None, proc="/proc", launches=None):
+    """Return the PortHolder of the first rendezvous port this host cannot bind (_bound), else None: MASTER_PORT
+    (else torch's default), then the ports the working directory's launch scripts give (`launches`: [(port,
+    `file:line`)], default project.launch_ports()). The holder is found from /proc/net/tcp{,6}'s LISTEN sockets
+    (state 0A) and the socket:[inode] links of /proc/PID/fd (proc(5)), reading at most 4,000 processes."""
+    from checks.machine import project
+
+    candidates = [rendezvous_port(environ)]
+    candidates += [c for c in (project.launch_ports() if launches is None else launches) if c[0] != candidates[0][0]]
+    held = next(((p, v) for p, v in candidates if _bound(p)), None)
+    if held is None:
+        return None
+    port, variable = held
     inodes = set()
     for table in ("tcp", "tcp6"):
         try:
@@ -711,6 +724,77 @@ def port_holder(environ=None, proc="/proc"):
                 continue
             return PortHolder(port=port, variable=variable, pid=int(pid), command=command[:200])
     return PortHolder(port=port, variable=variable)
+
+
+SIOCGIFADDR = 0x8915  # <linux/sockios.h>
+
+
+def interfaces():
+    """Return interface name -> IPv4 address (Linux: SIOCGIFADDR; elsewhere names only, addresses None)."""
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (OSError, AttributeError):
+        return {}
+    found = {}
+    for name in names:
+        found[name] = None
+        if not sys.platform.startswith("linux"):
+            continue
+        try:
+            import fcntl
+
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                packed = fcntl.ioctl(sock.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15]))
+            found[name] = socket.inet_ntoa(packed[20:24])
+        except OSError:
+            pass
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """How this host reaches MASTER_ADDR when that is another host: `master` as set, `address` (its IPv4 address),
+    and the `interface` and `local` address the kernel's routing picks for it (a UDP connect(2), which sends
+    nothing); interface None where no interface has that address."""
+
+    master: str
+    address: str
+    interface: Optional[str]
+    local: str
+
+
+def master_route(environ=None, timeout=2.0):
+    """Return the Route to MASTER_ADDR when it names another host (not loopback, not one of this host's addresses),
+    else None; its name lookup is bounded by `timeout` seconds."""
+    import ipaddress
+
+    master = (os.environ if environ is None else environ).get("MASTER_ADDR", "").strip()
+    if not master:
+        return None
+    answer = {}
+
+    def lookup():
+        try:
+            answer["address"] = socket.getaddrinfo(master, None, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+        except (OSError, UnicodeError, IndexError):
+            pass
+
+    thread = threading.Thread(target=lookup, name="resolve-master", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    address = answer.get("address")
+    if address is None or ipaddress.ip_address(address).is_loopback:
+        return None
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, 9))
+            local = probe.getsockname()[0]
+    except OSError:
+        return None
+    if local == address:
+        return None  # MASTER_ADDR is this host
+    name = next((n for n, a in sorted(interfaces().items()) if a == local), None)
+    return Route(master=master, address=address, interface=name, local=local)
 
 
 def resolve_host(timeout=2.0):
@@ -782,6 +866,8 @@ def collect(torch_dir=None):
         rdma_devices=rdma_devices() if linux else (),
         memory=memory_limit() if linux else None,
         port_held=port_holder() if linux else None,
+        route=master_route(),
+        socket_ifname=tuple(v for v in ("GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME") if os.environ.get(v)),
     )
 
 
@@ -993,13 +1079,24 @@ def problems(system):
                 "WARN",
                 "the rendezvous port %d (%s) is in use on this host by %s: a distributed job started here on it "
                 '(torchrun, accelerate launch, torch.distributed.launch) fails with "Address already in use"'
-                % (held.port, "MASTER_PORT" if held.variable else "torch's default MASTER_PORT", who),
-                "give the new job a free port (`torchrun --master-port 29501 ...`, `accelerate launch "
-                "--main_process_port 29501 ...`, or `export MASTER_PORT=29501`), or stop the job holding it%s"
                 % (
+                    held.port,
+                    "torch's default MASTER_PORT"
+                    if not held.variable
+                    else held.variable
+                    if held.variable == "MASTER_PORT"
+                    else "the port %s gives its job" % held.variable,
+                    who,
+                ),
+                "%s, or stop the job holding it%s"
+                % (
+                    "change the port in %s to a free one" % held.variable
+                    if held.variable not in ("", "MASTER_PORT")
+                    else "give the new job a free port (`torchrun --master-port 29501 ...`, `accelerate launch "
+                    "--main_process_port 29501 ...`, or `export MASTER_PORT=29501`)",
                     " if it is stale (`kill %d`)" % held.pid
                     if held.pid
-                    else " (`ss -ltnp 'sport = :%d'` names it)" % held.port
+                    else " (`ss -ltnp 'sport = :%d'` names it)" % held.port,
                 ),
             )
         )
@@ -1116,6 +1213,28 @@ def problems(system):
             )
         )
     found += limit_problems(system)
+    loopback = system.host_addresses and all(a.startswith("127.") or a == "::1" for a in system.host_addresses)
+    if system.route is not None and loopback and "GLOO_SOCKET_IFNAME" not in system.socket_ifname:
+        route = system.route
+        found.append(
+            Problem(
+                "WARN",
+                "this host's name %r resolves to loopback only (%s, the Debian/Ubuntu /etc/hosts default), and "
+                "MASTER_ADDR=%s is another host: gloo binds this rank to loopback and advertises it, so the other "
+                'node\'s ranks cannot connect to it ("Connection refused" on [127.0.1.1]:PORT)'
+                % (system.hostname, ", ".join(system.host_addresses), route.master),
+                "set GLOO_SOCKET_IFNAME=%s (and NCCL_SOCKET_IFNAME=%s for NCCL), the interface that reaches %s from "
+                "%s, on every node; or map %s to %s in /etc/hosts"
+                % (
+                    route.interface or "<the interface that reaches MASTER_ADDR>",
+                    route.interface or "<it>",
+                    route.address,
+                    route.local,
+                    system.hostname,
+                    route.local,
+                ),
+            )
+        )
     if not system.host_addresses:
         found.append(
             Problem(

@@ -149,7 +149,18 @@ def decisive(found):
         items.append(
             "glibc %s%s" % (system.glibc, " (torch needs %s)" % system.glibc_needed[0] if system.glibc_needed else "")
         )
-    items.append("host %s%s" % (system.hostname, "" if system.host_addresses else " (does not resolve)"))
+    loopback = system.host_addresses and all(a.startswith("127.") or a == "::1" for a in system.host_addresses)
+    items.append(
+        "host %s%s"
+        % (
+            system.hostname,
+            " (does not resolve)"
+            if not system.host_addresses
+            else " (loopback only; MASTER_ADDR is another host)"
+            if loopback and system.route is not None
+            else "",
+        )
+    )
     if system.port_held is not None:
         items.append(
             "port %d in use%s"

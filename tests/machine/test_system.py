@@ -276,7 +276,7 @@ def test_a_held_rendezvous_port_names_the_process_listening_on_it():
     listener.listen()
     port = listener.getsockname()[1]
     try:
-        held = system.port_holder({"MASTER_PORT": str(port)})
+        held = system.port_holder({"MASTER_PORT": str(port)}, launches=[])
         assert (held.port, held.variable, held.pid) == (port, "MASTER_PORT", os.getpid())
         facts = system.System(
             shm_bytes=None,
@@ -297,5 +297,51 @@ def test_a_held_rendezvous_port_names_the_process_listening_on_it():
         assert "`kill %d`" % os.getpid() in problem.fix and "--main_process_port" in problem.fix
     finally:
         listener.close()
-    assert system.port_holder({"MASTER_PORT": str(port)}) is None
+    assert system.port_holder({"MASTER_PORT": str(port)}, launches=[]) is None
     assert system.rendezvous_port({"MASTER_PORT": "x"}) == (system.DEFAULT_PORT, "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the holder is read from Linux's /proc")
+def test_a_port_a_launch_script_gives_its_job_is_checked_too(tmp_path, monkeypatch):
+    """Megatron-LM#343: pretrain_gpt_distributed.sh sets `MASTER_PORT=8514` and passes `--master_port $MASTER_PORT`;
+    an earlier run still holds it. The script's port is read from its text (never run)."""
+    import socket
+
+    from checks.machine import project
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("0.0.0.0", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    (tmp_path / "pretrain_gpt_distributed.sh").write_text(
+        "#!/bin/bash\nGPUS_PER_NODE=8\nMASTER_ADDR=localhost\nMASTER_PORT=%d\n"
+        'DISTRIBUTED_ARGS="--nproc_per_node $GPUS_PER_NODE --master_port $MASTER_PORT"\n'
+        "accelerate launch --main_process_port 29555 train.py\n" % port
+    )
+    assert project.launch_ports(str(tmp_path)) == [
+        (port, "pretrain_gpt_distributed.sh:4"),
+        (29555, "pretrain_gpt_distributed.sh:6"),
+    ]
+    monkeypatch.chdir(tmp_path)
+    try:
+        held = system.port_holder({"MASTER_PORT": "1"})  # MASTER_PORT=1 binds for root or not at all: never EADDRINUSE
+        assert (held.port, held.variable, held.pid) == (port, "pretrain_gpt_distributed.sh:4", os.getpid())
+    finally:
+        listener.close()
+
+
+def test_a_loopback_host_name_in_a_job_whose_master_is_another_host_warns(monkeypatch):
+    """pytorch/pytorch#15592: two Ubuntu nodes whose /etc/hosts map each hostname to 127.0.1.1; rank 1's gloo binds
+    to it and rank 0's node gets "Connection refused" on [127.0.1.1]:PORT. Fixed by GLOO_SOCKET_IFNAME."""
+    from diagnosis_facts import make_system
+
+    route = system.Route(master="10.77.0.1", address="10.77.0.1", interface="eth0", local="10.77.0.2")
+    facts = make_system(hostname="node2", host_addresses=("127.0.1.1",), route=route)
+    (found,) = [p for p in system.problems(facts) if "loopback only" in p.what]
+    assert found.status == "WARN" and "MASTER_ADDR=10.77.0.1 is another host" in found.what
+    assert found.fix.startswith("set GLOO_SOCKET_IFNAME=eth0 (and NCCL_SOCKET_IFNAME=eth0 for NCCL)")
+    routed = make_system(hostname="node2", host_addresses=("10.77.0.2",), route=route)
+    assert not [p for p in system.problems(routed) if "loopback only" in p.what]
+    chosen = make_system(host_addresses=("127.0.1.1",), route=route, socket_ifname=("GLOO_SOCKET_IFNAME",))
+    assert not [p for p in system.problems(chosen) if "loopback only" in p.what]
+    assert system.master_route({"MASTER_ADDR": "127.0.0.1"}) is None and system.master_route({}) is None
