@@ -1077,7 +1077,7 @@ def problems(system):
         found.append(
             Problem(
                 "WARN",
-                "the rendezvous port %d (%s) is in use on this host by %s: a distributed job started here on it "
+                "the rendezvous port %d (%s) is in use by %s on this host: a distributed job started here on it "
                 '(torchrun, accelerate launch, torch.distributed.launch) fails with "Address already in use"'
                 % (
                     held.port,

@@ -1,6 +1,7 @@
 """Verify checks of what is installed: Python, torch and its libraries, build flavour, CUDA stack, driver, GPUs."""
 
 import functools
+import glob
 import importlib
 import os
 import platform
@@ -390,6 +391,46 @@ def absent_torch_library(found, torch):
     return None
 
 
+def _declared_torch(found, project):
+    """The version specs (`>=2.1.0`) `project`'s Requires-Dist gives torch, without markers, for the fix's command."""
+    from checks.machine import distributions, requirements
+
+    for name, _, _, metadata in found:
+        if name != project:
+            continue
+        for text in requirements.requires_dist(metadata):
+            if distributions.required_project(text) == "torch":
+                spec = text.split(";")[0][len("torch") :].strip().strip("()").replace(" ", "")
+                if spec and spec[0] in "<>=!~":
+                    yield spec
+
+
+def absent_nvidia_library(found, torch):
+    """Return (project, version, module file, library) of the first compiled module of the packages in `found`
+    (dependent_modules) whose DT_NEEDED names a library of NVIDIA's CUDA stack (loader.NVIDIA_LIBRARY: libcudart.so.12,
+    libcublas.so.12, ...) that the loader finds nowhere (loader.resolve: LD_PRELOAD, its DT_RPATH, LD_LIBRARY_PATH, its
+    DT_RUNPATH, ld.so.cache, the default folders) and no pip `nvidia-*` wheel's lib folder holds: a package built for
+    another CUDA than this torch's (vllm 0.2.2's wheel, built for CUDA 12.1, needs libcudart.so.12; torch 2.0.1+cu117
+    brings libcudart.so.11.0: vllm-project/vllm#1718). Read from the ELF files without loading them; None when
+    every one is found."""
+    from checks.machine import loader
+
+    environment = sys.prefix
+    torch_dir = os.path.dirname(torch.__file__)
+    wheels = os.path.join(os.path.dirname(torch_dir), "nvidia")
+    for project, version, _, metadata in found:
+        for path in compiled_files(metadata)[:64]:
+            dynamic = loader.dynamic(path)
+            for name in dynamic.needed if dynamic is not None else ():
+                if not loader.NVIDIA_LIBRARY.search(name) or name.startswith("libcuda.so"):
+                    continue  # libcuda.so.1 is the driver's, judged by the driver and gpu lines
+                if glob.glob(os.path.join(glob.escape(wheels), "*", "lib", name)):
+                    continue
+                if loader.resolve(name, path, environment=environment, torch_dir=torch_dir).path is None:
+                    return project, version, path, name
+    return None
+
+
 def check_dependents(ctx):
     """The installed packages built on torch import (dependent_modules): their compiled parts are built against one
     torch release and their Python against its API, so a package that does not fit this torch fails at its import
@@ -428,6 +469,36 @@ def check_dependents(ctx):
         )
     from checks.verify import api
 
+    cuda = getattr(getattr(ctx.torch, "version", None), "cuda", None)
+    missing = absent_nvidia_library(found, ctx.torch) if cuda else None
+    if missing is not None:
+        project, made, path, name = missing
+        major = re.search(r"\.so\.(\d+)", name)
+        needs = "CUDA %s" % major.group(1) if major and name.startswith("libcudart") else "another CUDA"
+        torch_pin = next((r for r in _declared_torch(found, project)), "")
+        return Result(
+            name="dependents",
+            status=FAIL,
+            summary="%s %s was built for %s: %s needs %s, which nothing here provides (torch %s is a CUDA %s build), "
+            'so `import` of it fails with "%s: cannot open shared object file"'
+            % (project, made, needs, os.path.basename(path), name, ctx.torch.__version__, cuda, name),
+            expected="%s found by the loader" % name,
+            actual="not found",
+            hint='install the %s release built for this torch (`python -m pip install "%s" "torch==%s"`), or the torch '
+            "it was built for with its torchvision and torchaudio%s"
+            % (
+                project,
+                project,
+                ctx.torch.__version__.split("+")[0],
+                ' (`python -m pip install "torch%s"`, a %s build)' % (torch_pin, needs)
+                if torch_pin
+                else " (a %s build)" % needs,
+            ),
+            data={
+                "fact": "%s DT_NEEDED %s; not found by the loader" % (os.path.basename(path), name),
+                "recognised": True,
+            },
+        )
     version = ctx.torch.__version__.split("+")[0]
     folders = []  # (project, version, package folder): where a package decides whether to use torch (gates.py)
     for project, made, modules, metadata in found:

@@ -293,7 +293,7 @@ def test_a_held_rendezvous_port_names_the_process_listening_on_it():
             port_held=held,
         )
         (problem,) = [p for p in system.problems(facts) if "rendezvous port" in p.what]
-        assert problem.status == "WARN" and "in use on this host by pid %d" % os.getpid() in problem.what
+        assert problem.status == "WARN" and "in use by pid %d" % os.getpid() in problem.what
         assert "`kill %d`" % os.getpid() in problem.fix and "--main_process_port" in problem.fix
     finally:
         listener.close()

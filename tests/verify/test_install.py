@@ -345,6 +345,40 @@ def test_a_compiled_module_linking_a_torch_library_this_torch_lacks_fails_withou
     assert "--no-build-isolation" in result.hint and result.data["fact"].startswith("libtorch_cuda_cu.so absent")
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+def test_a_compiled_module_needing_another_cuda_s_runtime_fails_without_loading_it(tmp_path, monkeypatch):
+    """vllm-project/vllm#1718: vllm 0.2.2's wheel (built for torch 2.1 + CUDA 12.1; its `_C`-style modules'
+    DT_NEEDED hold libcudart.so.12, read with readelf from the PyPI wheel) beside torch 2.0.1+cu117, whose pip wheels
+    bring libcudart.so.11.0: `import vllm` fails with "libcudart.so.12: cannot open shared object file"."""
+    import fakes
+
+    site = _site_with_declared(tmp_path, False)
+    (site / "torch" / "lib").mkdir()
+    (site / "nvidia" / "cuda_runtime" / "lib").mkdir(parents=True)
+    (site / "nvidia" / "cuda_runtime" / "lib" / "libcudart.so.11.0").write_bytes(b"\x7fELF")
+    _dependent(site, "vllmish", ["torch >= 2.1.0"], "raise ImportError('never imported in this test')\n")
+    fakes.shared_library(site / "vllmish" / "cache_ops.so", needs=("libcudart.so.12", "libc10.so"))
+    (site / "torch" / "lib" / "libc10.so").write_bytes(b"\x7fELF")
+    (site / "vllmish-1.0.dist-info" / "RECORD").write_text("vllmish/__init__.py,,\nvllmish/cache_ops.so,,\n")
+    stdlib = [p for p in sys.path if "-packages" not in p]
+    monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
+    monkeypatch.setattr("checks.machine.loader.ld_cache", lambda *a, **k: {}, raising=False)
+    torch = SimpleNamespace(
+        __version__="2.0.1+cu117", __file__=str(site / "torch" / "__init__.py"), version=SimpleNamespace(cuda="11.7")
+    )
+    result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "vllmish 1.0 was built for CUDA 12: cache_ops.so needs libcudart.so.12, which nothing here provides"
+    )
+    assert '`python -m pip install "vllmish" "torch==2.0.1"`' in result.hint and '"torch>=2.1.0"' in result.hint
+    assert "vllmish" not in sys.modules
+    (site / "nvidia" / "cuda_runtime" / "lib" / "libcudart.so.12").write_bytes(b"\x7fELF")  # a cu12 runtime wheel
+    assert "libcudart.so.12" not in verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
+
+
 def test_a_torch_before_2_0_is_named_as_older_than_the_checks_support():
     torch = SimpleNamespace(__version__="1.13.1+cpu", version=SimpleNamespace(git_version="cf30153c4c", debug=False))
     result = verify_install.check_torch(SimpleNamespace(torch=torch, expect=None))
