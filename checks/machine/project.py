@@ -479,9 +479,9 @@ def _uses(tree, path, uses, aliases, deferred=False):
 def _requirements(root):
     found = []
     for name in sorted(os.listdir(root)):
-        if not (name.startswith("requirements") and name.endswith(".txt")):
-            continue
         path = os.path.join(root, name)
+        if not (name.startswith("requirements") and name.endswith(".txt")) or not os.path.isfile(path):
+            continue  # regular files only: a FIFO would block the read
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 lines = [next(handle, "") for _ in range(MAX_REQUIREMENTS)]
@@ -508,7 +508,8 @@ def launch_ports(root=None):
     listed."""
     root = os.path.abspath(root or os.getcwd())
     try:
-        names = sorted(n for n in os.listdir(root) if n.endswith(".sh"))[:MAX_FILES]
+        names = sorted(n for n in os.listdir(root) if n.endswith(".sh") and os.path.isfile(os.path.join(root, n)))
+        names = names[:MAX_FILES]  # regular files only: a FIFO named *.sh would block the read
     except OSError:
         return []
     found = []

@@ -170,3 +170,12 @@ def test_the_variables_the_code_sets_for_itself(tmp_path):
         ("C", "3", "train.py:5"),
         ("E", "5", "train.py:7"),
     ]
+
+
+def test_a_fifo_named_like_a_requirements_file_or_launch_script_is_not_read(tmp_path):
+    """Another team's folder is untrusted input: a FIFO would block open() and read() forever."""
+    os.mkfifo(str(tmp_path / "requirements.txt"))
+    os.mkfifo(str(tmp_path / "launch.sh"))
+    (tmp_path / "run.sh").write_text("torchrun --master-port 29611 train.py\n")
+    assert project.requirements_here(str(tmp_path)) == ()
+    assert project.launch_ports(str(tmp_path)) == [(29611, "run.sh:1")]
