@@ -502,23 +502,57 @@ LAUNCH_PORT = re.compile(
 )
 
 
+# A launch script's variable: `export NAME=value`, `NAME=value` on its own or before a command (POSIX sh's
+# assignment words); a value quoted or plain, without expansions
+SCRIPT_SETTING = re.compile(
+    rb"^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"$`\n]*\"|'[^'\n]*'|[^\s;#&|$`\"']*)(?=[\s;]|$)",
+    re.M,
+)
+
+
+def _launch_scripts(root):
+    """The regular `*.sh` files of `root`, at most MAX_FILES, in name order, as (name, text of at most MAX_BYTES)."""
+    try:
+        names = sorted(n for n in os.listdir(root) if n.endswith(".sh") and os.path.isfile(os.path.join(root, n)))
+    except OSError:
+        return []
+    found = []
+    for name in names[:MAX_FILES]:  # regular files only: a FIFO named *.sh would block the read
+        try:
+            with open(os.path.join(root, name), "rb") as handle:
+                found.append((name, handle.read(MAX_BYTES)))
+        except OSError:
+            continue
+    return found
+
+
+def script_settings(root=None):
+    """The Settings the working directory's launch scripts (`*.sh`) make: `export NAME=value` and `NAME=value`
+    assignments whose value holds no expansion, in file order (the file is named by its path under `root`)."""
+    root = os.path.abspath(root or os.getcwd())
+    found = []
+    for name, text in _launch_scripts(root):
+        for match in SCRIPT_SETTING.finditer(text):
+            value = match.group(2).decode("utf-8", "replace")
+            if value[:1] in "\"'":
+                value = value[1:-1]
+            found.append(
+                Setting(
+                    name=match.group(1).decode(),
+                    value=value,
+                    file=os.path.join(root, name),
+                    line=text[: match.start(1)].count(b"\n") + 1,
+                )
+            )
+    return found
+
+
 def launch_ports(root=None):
     """[(port, `file:line`)] of the rendezvous ports the shell scripts in `root` (default: the working directory;
     its own `*.sh`, at most MAX_FILES of MAX_BYTES each) give their jobs, in file order; [] when it cannot be
     listed."""
-    root = os.path.abspath(root or os.getcwd())
-    try:
-        names = sorted(n for n in os.listdir(root) if n.endswith(".sh") and os.path.isfile(os.path.join(root, n)))
-        names = names[:MAX_FILES]  # regular files only: a FIFO named *.sh would block the read
-    except OSError:
-        return []
     found = []
-    for name in names:
-        try:
-            with open(os.path.join(root, name), "rb") as handle:
-                text = handle.read(MAX_BYTES)
-        except OSError:
-            continue
+    for name, text in _launch_scripts(os.path.abspath(root or os.getcwd())):
         for match in LAUNCH_PORT.finditer(text):
             port = int(match.group(1))
             if 0 < port < 65536 and port not in [p for p, _ in found]:
@@ -601,7 +635,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         imports=tuple(imports),
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
-        settings=tuple(settings),
+        settings=tuple(settings) + tuple(script_settings(root)),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))

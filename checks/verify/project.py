@@ -65,6 +65,42 @@ def _settings_rejected(torch, settings):
     )
 
 
+def _devices_hidden(ctx, settings):
+    """A Result when the project's code or launch scripts set CUDA_VISIBLE_DEVICES (their last setting) so that it
+    hides every GPU, or names one the driver does not have (verify/gpu.py's visible_unmatched: CUDA stops at the first
+    invalid entry); None otherwise, or where the driver reports no GPU list."""
+    from checks.verify.gpu import visible_unmatched
+
+    setting = next((s for s in reversed(settings) if s.name == "CUDA_VISIBLE_DEVICES"), None)
+    driver = getattr(ctx, "driver", None) or {}
+    gpus = driver.get("gpus") or []
+    if setting is None or driver.get("state") or not gpus:
+        return None
+    value = setting.value.strip()
+    if value in ("", "-1", "none", "NoDevFiles"):
+        why = "which hides every GPU"
+    else:
+        wrong = visible_unmatched(value, gpus)
+        if not wrong:
+            return None
+        why = "but the driver sees %d GPU%s and %s names none of them (CUDA stops at the first such entry)" % (
+            len(gpus),
+            "" if len(gpus) == 1 else "s",
+            ", ".join(wrong),
+        )
+    return Result(
+        name="project",
+        status=FAIL,
+        summary="%s sets CUDA_VISIBLE_DEVICES=%r, %s: torch in that code sees no GPU there"
+        % (setting.where(), setting.value, why),
+        expected="indices below %d, or the GPUs' UUIDs" % len(gpus),
+        actual=setting.value,
+        hint="change CUDA_VISIBLE_DEVICES in %s to GPUs this machine has (%s), or remove that line"
+        % (setting.where(), ",".join(str(i) for i in range(len(gpus)))),
+        data={"fact": "driver GPUs %d; %s sets CUDA_VISIBLE_DEVICES=%s" % (len(gpus), setting.where(), setting.value)},
+    )
+
+
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
     if not requirements:
@@ -267,7 +303,7 @@ def check_project(ctx):
     if ctx.torch is None:
         return Result(name="project", status=SKIP, summary="torch did not import")
     found = project_facts.scan(ignore=OWN)
-    if found is None or (not found.files and not found.requirements):
+    if found is None or (not found.files and not found.requirements and not found.settings):
         return Result(
             name="project", status=SKIP, summary="no Python code or requirements file in the working directory"
         )
@@ -345,6 +381,9 @@ def check_project(ctx):
     shadow = _shadowed_package(found.root)
     if shadow is not None:
         return shadow
+    hidden = _devices_hidden(ctx, found.settings)
+    if hidden is not None:
+        return hidden
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected

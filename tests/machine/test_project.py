@@ -182,3 +182,25 @@ def test_a_fifo_named_like_a_requirements_file_or_launch_script_is_not_read(tmp_
     (tmp_path / "run.sh").write_text("torchrun --master-port 29611 train.py\n")
     assert project.requirements_here(str(tmp_path)) == ()
     assert project.launch_ports(str(tmp_path)) == [(29611, "run.sh:1")]
+
+
+def test_the_variables_a_launch_script_sets(tmp_path):
+    """`export NAME=value` and `NAME=value` before a command, plain or quoted; a value with an expansion is not the
+    script's constant and is left out."""
+    (tmp_path / "run.sh").write_text(
+        "#!/bin/bash\nexport CUDA_VISIBLE_DEVICES=1\nOMP_NUM_THREADS='0' python train.py\nNCCL_DEBUG=\"INFO\"\n"
+        "MASTER_ADDR=$(hostname)\nexport PATH=$PATH:/opt/bin\n  WORLD=2;\n"
+    )
+    found = project.script_settings(str(tmp_path))
+    assert [(s.name, s.value, s.where()) for s in found] == [
+        ("CUDA_VISIBLE_DEVICES", "1", "run.sh:2"),
+        ("OMP_NUM_THREADS", "0", "run.sh:3"),
+        ("NCCL_DEBUG", "INFO", "run.sh:4"),
+        ("WORLD", "2", "run.sh:7"),
+    ]
+    assert [s.name for s in project.scan(str(tmp_path)).settings] == [
+        "CUDA_VISIBLE_DEVICES",
+        "OMP_NUM_THREADS",
+        "NCCL_DEBUG",
+        "WORLD",
+    ]

@@ -272,6 +272,24 @@ def test_a_package_turned_off_by_the_environment_is_a_dependents_warning(package
     assert "disables PyTorch" not in install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
 
 
+def test_cuda_visible_devices_the_launch_script_sets_beyond_the_driver_s_gpus_fails(layout):
+    """A launch script copied from an 8-GPU node (`export CUDA_VISIBLE_DEVICES=4,5`) on a machine whose driver sees
+    one GPU: CUDA hides every GPU from that job. The driver's list is verify's own (ctx.driver)."""
+    _, work = layout
+    (work / "train.sh").write_text("#!/bin/bash\nexport CUDA_VISIBLE_DEVICES=4,5\npython train.py\n")
+    driver = {"state": None, "gpus": [{"name": "NVIDIA A10", "uuid": "GPU-1b2c"}]}
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True, driver=driver))
+    assert result.status == FAIL and result.summary.startswith(
+        "train.sh:2 sets CUDA_VISIBLE_DEVICES='4,5', but the driver sees 1 GPU and 4, 5 names none of them"
+    )
+    assert result.hint.startswith("change CUDA_VISIBLE_DEVICES in train.sh:2 to GPUs this machine has (0)")
+    (work / "train.sh").write_text("export CUDA_VISIBLE_DEVICES=0\n")
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True, driver=driver)).status == "PASS"
+    (work / "train.sh").write_text("export CUDA_VISIBLE_DEVICES=\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True, driver=driver))
+    assert "which hides every GPU" in result.summary
+
+
 def _judged(result):
     from checks import diagnosis
 
