@@ -411,8 +411,10 @@ def absent_nvidia_library(found, torch):
     libcublas.so.12, ...) that the loader finds nowhere (loader.resolve: LD_PRELOAD, its DT_RPATH, LD_LIBRARY_PATH, its
     DT_RUNPATH, ld.so.cache, the default folders) and no pip `nvidia-*` wheel's lib folder holds: a package built for
     another CUDA than this torch's (vllm 0.2.2's wheel, built for CUDA 12.1, needs libcudart.so.12; torch 2.0.1+cu117
-    brings libcudart.so.11.0: vllm-project/vllm#1718). Read from the ELF files without loading them; None when
-    every one is found."""
+    brings libcudart.so.11.0: vllm-project/vllm#1718). Only Python extension modules are read (an importable name,
+    not `lib*`): a plain library beside them may be one of several a package picks from at run time by torch's CUDA
+    (bitsandbytes ships libbitsandbytes_cuda118.so to _cuda123.so and loads one with ctypes). Read from the ELF files
+    without loading them; None when every one is found."""
     from checks.machine import loader
 
     environment = sys.prefix
@@ -420,6 +422,9 @@ def absent_nvidia_library(found, torch):
     wheels = os.path.join(os.path.dirname(torch_dir), "nvidia")
     for project, version, _, metadata in found:
         for path in compiled_files(metadata)[:64]:
+            stem = os.path.basename(path).split(".")[0]
+            if not stem.isidentifier() or stem.startswith("lib"):
+                continue
             dynamic = loader.dynamic(path)
             for name in dynamic.needed if dynamic is not None else ():
                 if not loader.NVIDIA_LIBRARY.search(name) or name.startswith("libcuda.so"):

@@ -361,7 +361,11 @@ def test_a_compiled_module_needing_another_cuda_s_runtime_fails_without_loading_
     _dependent(site, "vllmish", ["torch >= 2.1.0"], "raise ImportError('never imported in this test')\n")
     fakes.shared_library(site / "vllmish" / "cache_ops.so", needs=("libcudart.so.12", "libc10.so"))
     (site / "torch" / "lib" / "libc10.so").write_bytes(b"\x7fELF")
-    (site / "vllmish-1.0.dist-info" / "RECORD").write_text("vllmish/__init__.py,,\nvllmish/cache_ops.so,,\n")
+    # a plain library for another CUDA, picked at run time (bitsandbytes' libbitsandbytes_cuda121.so): not judged
+    fakes.shared_library(site / "vllmish" / "libvllmish_cuda121.so", needs=("libcudart.so.12",))
+    (site / "vllmish-1.0.dist-info" / "RECORD").write_text(
+        "vllmish/__init__.py,,\nvllmish/libvllmish_cuda121.so,,\nvllmish/cache_ops.so,,\n"
+    )
     stdlib = [p for p in sys.path if "-packages" not in p]
     monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
     monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
@@ -375,6 +379,9 @@ def test_a_compiled_module_needing_another_cuda_s_runtime_fails_without_loading_
     )
     assert '`python -m pip install "vllmish" "torch==2.0.1"`' in result.hint and '"torch>=2.1.0"' in result.hint
     assert "vllmish" not in sys.modules
+    (site / "vllmish" / "cache_ops.so").unlink()  # the plain library alone is not judged
+    assert "libcudart.so.12" not in verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
+    fakes.shared_library(site / "vllmish" / "cache_ops.so", needs=("libcudart.so.12", "libc10.so"))
     (site / "nvidia" / "cuda_runtime" / "lib" / "libcudart.so.12").write_bytes(b"\x7fELF")  # a cu12 runtime wheel
     assert "libcudart.so.12" not in verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
 
