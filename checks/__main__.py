@@ -222,8 +222,8 @@ def internal_error(name, exc):
         module, path = shadow
         print(
             "python -m checks %s: error: %s shadows Python's standard module %r, so what imports it (%s: %s) breaks; "
-            "fix: rename it, or run from another directory / drop its folder from PYTHONPATH"
-            % (name, path, module, type(exc).__name__, exc),
+            "fix: rename %s, or run from another directory / drop its folder from PYTHONPATH"
+            % (name, path, module, type(exc).__name__, exc, path),
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -951,18 +951,8 @@ def release_lacks_name(provider, module, name, module_file, who):
     still writes the name as a string (numpy's `__former_attrs__` for np.float, a deprecation message) removed it,
     so the code was written for an older release; one that never mentions it predates it (accelerate 0.3.0 and
     DeepSpeedPlugin), so the code follows a newer release's documentation."""
-    path = module_file
-    if not path or not os.path.isfile(path):
-        spec_file = os.path.join(provider.entry, *module.split("."))
-        path = next((p for p in (os.path.join(spec_file, "__init__.py"), spec_file + ".py") if os.path.isfile(p)), None)
-    text = b""
-    if path:
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read(MAX_SOURCE)
-        except OSError:
-            pass
     hidden = _hidden_copy_with(provider, module, name)
+    quoted = _still_named(provider, module, name, module_file)
     if hidden is not None:
         return Cause(
             meaning="%s has no %s.%s, which %s uses, and it hides %s %s in %s, which has it: %s comes first on "
@@ -972,7 +962,6 @@ def release_lacks_name(provider, module, name, module_file, who):
             fact="%s %s in %s ahead of %s %s in %s"
             % (provider.name, provider.version, provider.entry, hidden.name, hidden.version, hidden.entry),
         )
-    quoted = ("'%s'" % name).encode() in text or ('"%s"' % name).encode() in text
     if quoted:
         return Cause(
             meaning="%s no longer has %s.%s, which %s uses: its module still names it (a removed or deprecated "
@@ -988,6 +977,21 @@ def release_lacks_name(provider, module, name, module_file, who):
         % (provider.name, provider.name),
         fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
     )
+
+
+def _still_named(provider, module, name, module_file=None):
+    """True when `module`'s file in the installed `provider` (module_file, else found under provider.entry) still
+    writes `name` as a string: a removed or deprecated name (numpy's `__former_attrs__`), not one added later."""
+    path = module_file
+    if not path or not os.path.isfile(path):
+        spec_file = os.path.join(provider.entry, *module.split("."))
+        path = next((p for p in (os.path.join(spec_file, "__init__.py"), spec_file + ".py") if os.path.isfile(p)), None)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_SOURCE)
+    except (OSError, TypeError):
+        return False
+    return ("'%s'" % name).encode() in text or ('"%s"' % name).encode() in text
 
 
 def _defines(path, name):
@@ -1173,11 +1177,27 @@ def by_pair(parts, facts):
             importer.origin,
             _fix_origin(importer, importer.name),
         )
+    if _still_named(provider, module, name, module_file):  # removed from the provider: the importer is older
+        fix = '%s, or install a %s release that still provides %s: `python -m pip install "%s<%s"`%s' % (
+            upgrade,
+            provider.name,
+            name,
+            provider.name,
+            provider.version,
+            away,
+        )
+        why = ""
+    else:  # never named: added later (peft 0.5 imports accelerate 0.21's is_npu_available), or removed without trace
+        fix = (
+            "upgrade %s if a later release added %s (`python -m pip install -U %s`); if %s removed it, %s or install "
+            '`python -m pip install "%s<%s"`%s'
+            % (provider.name, name, provider.name, provider.name, upgrade, provider.name, provider.version, away)
+        )
+        why = "; %s's module does not name it anywhere" % provider.name
     return Cause(
-        meaning="%s imports %r from %s, which %s does not define: the two releases do not fit together (%s)%s"
-        % (importer.describe(), name, module, provider.describe(), declared, mixed),
-        fix='%s, or install a %s release that still provides %s: `python -m pip install "%s<%s"`%s'
-        % (upgrade, provider.name, name, provider.name, provider.version, away),
+        meaning="%s imports %r from %s, which %s does not define: the two releases do not fit together (%s)%s%s"
+        % (importer.describe(), name, module, provider.describe(), declared, mixed, why),
+        fix=fix,
         fact="%s %s (%s) with %s %s (%s): %s.%s missing"
         % (
             importer.name,

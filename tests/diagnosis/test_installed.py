@@ -788,3 +788,39 @@ def test_a_frame_in_a_package_whose_requires_python_excludes_this_python_names_i
     )
     monkeypatch.setattr("platform.python_version", lambda: "3.11.7")  # a Python it admits: another rule's failure
     assert diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).rule != "requires-python"
+
+
+def test_a_name_the_provider_never_mentions_offers_its_upgrade_first(tmp_path, monkeypatch):
+    """huggingface/peft#860: peft 0.5.0 imports is_npu_available from accelerate.utils, which came in accelerate
+    0.21; accelerate 0.20.3 never names it (read from its wheel), so upgrading accelerate is offered first. The
+    Jinja2/MarkupSafe pair above, whose module keeps no trace of the removed name either, still gets its own fixes."""
+    prefix, packages = site(tmp_path)
+    for name, version, files in (
+        ("peft", "0.5.0", {"peft/__init__.py": "from accelerate.utils import is_npu_available\n"}),
+        (
+            "accelerate",
+            "0.20.3",
+            {"accelerate/__init__.py": "", "accelerate/utils/__init__.py": "def is_tpu_available(): pass\n"},
+        ),
+    ):
+        info = packages / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: %s\nVersion: %s\nRequires-Dist: accelerate\n" % (name, version)
+        )
+        (info / "RECORD").write_text("".join("%s,,\n" % f for f in files))
+        for rel, body in files.items():
+            (packages / rel).parent.mkdir(parents=True, exist_ok=True)
+            (packages / rel).write_text(body)
+    text = (
+        'Traceback (most recent call last):\n  File "train.py", line 1, in <module>\n    import peft\n'
+        '  File "%s/peft/__init__.py", line 1, in <module>\n    from accelerate.utils import is_npu_available\n'
+        "ImportError: cannot import name 'is_npu_available' from 'accelerate.utils' (%s/accelerate/utils/__init__.py)"
+        % (packages, packages)
+    )
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "pair" and "accelerate's module does not name it anywhere" in cause.meaning
+    assert cause.fix.startswith(
+        "upgrade accelerate if a later release added is_npu_available (`python -m pip install -U accelerate`)"
+    )
