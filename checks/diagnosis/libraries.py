@@ -8,6 +8,7 @@ import re
 from checks.diagnosis.model import (
     COMPONENT_WORDS,
     DRIVER_LIBRARIES,
+    OPENCV_GUI,
     PROVIDERS,
     SYMBOL_FAMILIES,
     TORCH_LIBRARY,
@@ -366,7 +367,7 @@ def _needed_by(name, facts, limit=400):
     return out
 
 
-def _unprovided(name, facts):
+def _unprovided(name, facts, text=""):
     """A Cause for a library (not NVIDIA's) that no directory the loader searches holds and no installed package's
     record lists: which of the environment's libraries needs it, and the install command of the package that
     provides it (PROVIDERS) for this environment's kind."""
@@ -423,6 +424,11 @@ def _unprovided(name, facts):
                 name,
             )
             fix += ", or install a build of %s that ships it" % lib_owner.package
+    if OPENCV_GUI.search(name) and re.search(r"[/\\]cv2[/\\]", text or ""):
+        fix += (
+            ", or replace opencv-python with opencv-python-headless, the same cv2 without the GUI libraries "
+            "(`python -m pip uninstall -y opencv-python && python -m pip install opencv-python-headless`)"
+        )
     return Cause(
         meaning="%s%s is in no directory the loader searches and no installed package provides it%s"
         % (name, what or (" (%s)" % who if who else ""), owner),
@@ -578,7 +584,7 @@ def by_library(parts, facts):
                 fact="%s found only through %s" % (found.path, found.via),
             )
         if found.path is None and component(name) is None:
-            return _unprovided(name, facts)
+            return _unprovided(name, facts, parts.text)
         if found.path is None:
             key = component(name)
             where = "LD_LIBRARY_PATH" if facts.loader_inputs.get("LD_LIBRARY_PATH") else "the loader path"

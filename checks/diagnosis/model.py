@@ -56,7 +56,21 @@ PROVIDERS = (
         "ffmpeg",
     ),
     (re.compile(r"^libsox\b"), "SoX (torchaudio's sox backend)", None, "sox", "libsox3"),
+    # System libraries that wheels built on torch load and do not bundle (opencv-python's cv2: libGL, glib, X11's
+    # libSM/libXext/libXrender; soundfile: libsndfile; deepspeed's async I/O: libaio; numa-aware launchers: libnuma).
+    # Debian's packages holding each soname (packages.debian.org file lists) and conda-forge's of the same library.
+    (re.compile(r"^lib(GL|GLX|GLdispatch|EGL)\.so"), "OpenGL (libglvnd)", None, "libgl", "libgl1"),
+    (re.compile(r"^lib(glib|gthread|gobject)-2\.0\.so"), "GLib", None, "glib", "libglib2.0-0"),
+    (re.compile(r"^libSM\.so"), "X11's session management library", None, "xorg-libsm", "libsm6"),
+    (re.compile(r"^libXext\.so"), "X11's extension library", None, "xorg-libxext", "libxext6"),
+    (re.compile(r"^libXrender\.so"), "X11's render library", None, "xorg-libxrender", "libxrender1"),
+    (re.compile(r"^libsndfile\.so"), "libsndfile (soundfile's audio I/O)", None, "libsndfile", "libsndfile1"),
+    (re.compile(r"^libaio\.so"), "libaio (Linux async I/O)", None, "libaio", "libaio1"),
+    (re.compile(r"^libnuma\.so"), "libnuma (NUMA policy)", None, "libnuma", "libnuma1"),
 )
+# The GUI libraries opencv-python's cv2 links; opencv-python-headless is the same cv2 built without them (the
+# opencv-python project's README: "Packages for server (headless) environments").
+OPENCV_GUI = re.compile(r"^lib(GL|GLX|gthread-2\.0|glib-2\.0|SM|Xext|Xrender)\.so")
 # Which library family defines an undefined symbol, by the symbol's prefix: (symbol, library file, family). The
 # prefixes are each library's public API (Intel's ITT/JIT profiling API iJIT_* that MKL exports, pytorch/pytorch
 # #123097; MKL's mkl_*; GCC's GOMP_* and the Intel/LLVM runtime's __kmpc_* OpenMP entry points; NVIDIA's libraries).

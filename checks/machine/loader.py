@@ -584,8 +584,8 @@ def resolve(name, requester=None, environ=None, cache=None, environment=None, to
             if os.path.exists(os.path.join(d, name)):
                 return found(os.path.join(d, name), "DT_RUNPATH of %s" % label)
     cache = ld_cache() if cache is None else cache
-    if name in cache:
-        return found(cache[name], "ld.so.cache")
+    if name in cache and os.path.exists(cache[name]):  # a stale entry (the file removed since ldconfig): ld.so
+        return found(cache[name], "ld.so.cache")  # goes on to the default directories, as here
     for d in DEFAULT_DIRS:
         if os.path.exists(os.path.join(d, name)):
             return found(os.path.join(d, name), "default directory")

@@ -239,6 +239,30 @@ def test_a_library_no_package_provides_names_who_needs_it_and_who_provides_it(tm
     assert fix in cause.fix and "LD_PRELOAD" not in cause.fix
 
 
+def test_a_system_library_a_wheel_needs_names_the_os_package_and_opencv_s_headless_build(tmp_path, monkeypatch):
+    """ultralytics/ultralytics#1270: `import ultralytics` in a slim container imports cv2, whose extension needs
+    libGL.so.1 (Debian's libgl1), which the image lacks. The frames show cv2, so its headless build is offered too
+    (the opencv-python README: "Packages for server (headless) environments"). A stale ld.so.cache entry for a file
+    that is gone is not a find: ld.so goes on searching."""
+    from checks.machine import loader
+
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(loader, "ld_cache", lambda *a, **k: {"libGL.so.1": str(tmp_path / "gone" / "libGL.so.1")})
+    monkeypatch.setattr(loader, "DEFAULT_DIRS", (str(tmp_path / "none"),))
+    text = (
+        'Traceback (most recent call last):\n  File "%s/cv2/__init__.py", line 181, in bootstrap\n'
+        '    native_module = importlib.import_module("cv2")\n'
+        "ImportError: libGL.so.1: cannot open shared object file: No such file or directory" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("libGL.so.1 (OpenGL (libglvnd)) is in no directory the loader searches")
+    assert "(Debian/Ubuntu: `apt install libgl1`)" in cause.fix and "conda-forge `libgl`" in cause.fix
+    assert "opencv-python-headless" in cause.fix
+    text = "OSError: libsndfile.so.1: cannot open shared object file: No such file or directory"
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert "`apt install libsndfile1`" in cause.fix and "opencv" not in cause.fix
+
+
 @LINUX_GCC
 def test_an_undefined_symbol_of_a_library_family_on_ld_library_path(tmp_path, monkeypatch):
     """intel/ipex-llm#12141: oneAPI 2024.2's MKL, put on LD_LIBRARY_PATH by setvars.sh, lacks iJIT_NotifyEvent;
