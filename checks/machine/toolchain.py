@@ -215,10 +215,15 @@ def python_headers():
     return None
 
 
-def toolchain_problem(torch, devices=("cpu",)):
+def toolchain_problem(torch, devices=("cpu",), versions=True):
     """Return a Blocker when a compiler torch.compile will call is missing, or older than the standard inductor
-    passes accepts (too_old()), else None."""
-    compiler = cxx_fact(torch.__version__)
+    passes accepts (too_old()), else None. `versions` False looks for the compilers only (PATH lookups, no
+    `--version` call: verify --quick)."""
+    if versions:
+        compiler = cxx_fact(torch.__version__)
+    else:
+        name, path, why = cxx_compiler(torch.__version__)
+        compiler = Compiler(name=name, path=path, why=why)
     name, path, why = compiler.name, compiler.path, compiler.why
     if path is None:
         if why == "$CXX":
@@ -231,12 +236,13 @@ def toolchain_problem(torch, devices=("cpu",)):
             )
         return Blocker(
             status=FAIL,
-            summary="no C++ compiler for inductor's CPU kernels (%s)" % why,
+            summary="no C++ compiler for inductor's CPU kernels: %s not found on PATH (%s)" % (name, why),
             expected="%s on PATH" % name,
             actual="none found",
             fix="install one (Debian/Ubuntu: apt install g++), or use the pixi environment (it has cxx-compiler)",
         )
-    old = too_old(compiler, inductor_std(os.path.dirname(getattr(torch, "__file__", "") or "")), torch.__version__)
+    torch_dir = os.path.dirname(getattr(torch, "__file__", "") or "")
+    old = too_old(compiler, inductor_std(torch_dir), torch.__version__) if versions else None
     if old is not None:
         return old
     if "cuda" in devices:

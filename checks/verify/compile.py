@@ -6,7 +6,7 @@ import sys
 
 from checks import errors
 from checks.machine import probe, toolchain
-from checks.report import FAIL, PASS, SKIP, Result
+from checks.report import FAIL, PASS, SKIP, WARN, Result
 
 # Runs in a child process: a compile that hangs or crashes the interpreter cannot take verify with it.
 CHILD = r"""
@@ -47,7 +47,17 @@ def check_compile(ctx):
     torch = ctx.torch
     if torch is None:
         return Result(name="compile", status=SKIP, summary="torch did not import")
-    if ctx.quick:
+    if ctx.quick:  # not run, but a compiler it would call and lacks is named (a WARN: nothing failed yet)
+        missing = toolchain.toolchain_problem(torch, ctx.devices, versions=False)  # PATH lookups, no torch._dynamo
+        if missing is not None:
+            return Result(
+                name="compile",
+                status=WARN,
+                summary="--quick skips torch.compile, which would fail here: %s" % missing.summary,
+                expected=missing.expected,
+                actual=missing.actual,
+                hint=missing.fix,
+            )
         return Result(name="compile", status=SKIP, summary="--quick skips torch.compile (tens of seconds)")
     problem = toolchain.compile_blocker(torch, ctx.devices)
     if problem:

@@ -42,6 +42,17 @@ def test_quick_skips_compile(ctx):
     assert compile_check.check_compile(ctx).status == SKIP
 
 
+def test_quick_names_a_missing_compiler_torch_compile_would_call(ctx, monkeypatch):
+    """pytorch/pytorch#116696: torch.compile in PyTorch's -runtime image, which has no g++, fails with
+    InvalidCxxCompiler. --quick runs no compile, but a compiler missing from PATH is a WARN with its install."""
+    ctx.quick = True
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = compile_check.check_compile(ctx)
+    assert result.status == "WARN" and result.summary.startswith("--quick skips torch.compile, which would fail here")
+    assert "apt install g++" in result.hint
+
+
 def test_this_interpreter_is_supported():
     """torch 2.0 supports Python <= 3.10 for torch.compile; later releases support this test matrix."""
     minor = tuple(int(p) for p in torch.__version__.split(".")[:2])
