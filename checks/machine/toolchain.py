@@ -421,19 +421,44 @@ def toolkit_at(home, how, timeout=10.0):
     return CudaToolkit(home=home, how=how)
 
 
-def toolkit_mismatch(toolkit, torch_cuda, torch_version, installed=None):
+CHOSEN = ("$CUDA_HOME", "$CUDA_PATH")  # CudaToolkit.how of a toolkit this run is pointed at
+
+
+def toolkit_mismatch(toolkit, torch_cuda, torch_version, installed=None, minor=True):
     """Return a Blocker (WARN: torch runs; only CUDA extension builds stop; SKIP where nobody chose the toolkit, the
     default /usr/local/cuda, which a machine that builds no extension need not match) when the toolkit's CUDA major
     differs
     from the CUDA torch was built with, which torch.utils.cpp_extension._check_cuda_version refuses ("The detected
     CUDA version (X) mismatches the version that was used to compile PyTorch (Y)"; a minor difference only warns),
     else None. The fix names a toolkit of torch's major installed here (`installed`: CudaToolkits, default
-    installed_toolkits(), looked for only on a mismatch) where there is one."""
+    installed_toolkits(), looked for only on a mismatch) where there is one. With `minor`, a toolkit this run is
+    pointed at ($CUDA_HOME, $CUDA_PATH) of the same major but an older release than torch's is a WARN too."""
     from checks.report import WARN
 
     if not torch_cuda or toolkit.release is None:
         return None
     have, built = toolkit.release.split(".")[0], torch_cuda.split(".")[0]
+    older = _release_key(toolkit.release) < _release_key(torch_cuda)
+    if minor and have == built and older and toolkit.how in CHOSEN:
+        # the same major: cpp_extension only warns, but builds that check the exact release stop (NVIDIA apex's
+        # setup.py: "Cuda extensions are being compiled with a version of Cuda that does not match the version used
+        # to compile Pytorch binaries"); said only for a toolkit this run is pointed at
+        fitting = best_toolkit(installed_toolkits() if installed is None else installed, torch_cuda)
+        exact = fitting is not None and _release_key(fitting.release) == _release_key(torch_cuda)
+        return Blocker(
+            status=WARN,
+            summary="%s points at the CUDA %s toolkit (%s), torch was built with CUDA %s: torch.utils.cpp_extension "
+            "only warns about the minor difference, but builds that check the exact release stop (NVIDIA apex's "
+            'setup.py: "Cuda extensions are being compiled with a version of Cuda that does not match the version '
+            'used to compile Pytorch binaries")' % (toolkit.how, toolkit.release, toolkit.home, torch_cuda),
+            expected="a CUDA %s toolkit" % torch_cuda,
+            actual="CUDA %s" % toolkit.release,
+            fix="export CUDA_HOME=%s (the CUDA %s toolkit installed there)" % (fitting.home, fitting.release)
+            if exact
+            else "install the CUDA %s toolkit (NVIDIA's repository: `apt install cuda-toolkit-%s`; conda: "
+            "`conda install -c nvidia cuda-nvcc=%s`) and point CUDA_HOME at it"
+            % (torch_cuda, torch_cuda.replace(".", "-"), torch_cuda),
+        )
     if have == built:
         return None
     key = compat.minor_key(torch_version)

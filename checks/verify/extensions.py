@@ -76,7 +76,7 @@ def check_extensions(ctx):
     without_nvcc = toolchain.runtime_only(toolkit, torch.version.cuda)
     if without_nvcc is not None:
         return without_nvcc.result("extensions")
-    mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
+    mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__, minor=False)
     if mismatch is not None and mismatch.status == SKIP:  # the default toolkit: said, with the fix, not a fault
         return Result(name="extensions", status=SKIP, summary="%s: %s" % (mismatch.summary, mismatch.fix))
     if mismatch is not None:
@@ -84,6 +84,8 @@ def check_extensions(ctx):
     problem = _toolkit_problem(ctx, toolkit) if torch.version.cuda else None
     if problem is None and torch.version.cuda and toolkit.home is not None:
         problem = toolchain.host_compiler_problem(toolkit, toolchain.host_compiler_fact(), torch.utils.cpp_extension)
+    if problem is None:  # an older minor release than torch's: after the problems that name what stops a build
+        problem = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
     if problem is not None:
         return problem.result("extensions")
     ninja = toolchain.ninja_fact()

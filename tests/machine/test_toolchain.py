@@ -592,3 +592,24 @@ def test_quick_still_judges_a_chosen_toolkit_of_another_major(tmp_path, monkeypa
     quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
     result = extensions.check_extensions(quick)
     assert result.status == WARN and "12.2" in result.summary and "CUDA_HOME" in result.hint
+
+
+def test_a_chosen_toolkit_older_than_torch_s_cuda_minor_warns(tmp_path):
+    """NVIDIA/apex#955: CUDA_HOME at a CUDA 11.0 toolkit under torch 2.0.1+cu117; apex's setup.py refuses any
+    difference ("Cuda extensions are being compiled with a version of Cuda that does not match the version used to
+    compile Pytorch binaries"), cpp_extension only warns. A newer minor, or the default /usr/local/cuda, is left alone;
+    an installed toolkit of torch's exact release is the fix."""
+    kit = toolchain.CudaToolkit(home=str(tmp_path / "cuda-11.0"), how="$CUDA_HOME", release="11.0")
+    found = toolchain.toolkit_mismatch(kit, "11.7", "2.0.1+cu117", installed=[])
+    assert found.status == WARN and found.summary.startswith("$CUDA_HOME points at the CUDA 11.0 toolkit")
+    assert "apt install cuda-toolkit-11-7" in found.fix
+    nvcc_tool(tmp_path / "cuda-11.7", NVCC_117)
+    installed = toolchain.installed_toolkits([str(tmp_path / "cuda-11.7")], environ={})
+    assert toolchain.toolkit_mismatch(kit, "11.7", "2.0.1", installed=installed).fix.startswith(
+        "export CUDA_HOME=%s" % (tmp_path / "cuda-11.7")
+    )
+    assert toolchain.toolkit_mismatch(kit, "11.7", "2.0.1", installed=[], minor=False) is None
+    newer = toolchain.CudaToolkit(home="/opt/cuda-11.8", how="$CUDA_HOME", release="11.8")
+    assert toolchain.toolkit_mismatch(newer, "11.7", "2.0.1", installed=[]) is None
+    default = toolchain.CudaToolkit(home="/usr/local/cuda", how="the default /usr/local/cuda", release="11.0")
+    assert toolchain.toolkit_mismatch(default, "11.7", "2.0.1", installed=[]) is None
