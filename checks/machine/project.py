@@ -120,6 +120,7 @@ class Project:
     package_uses: Tuple[Use, ...] = ()
     hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
     settings: Tuple[Setting, ...] = ()  # the variables the folder's own files set for themselves, in file order
+    local_imports: Tuple[Import, ...] = ()  # the imports of the project's own top-level names (its files, folders)
 
 
 def _sources(root):
@@ -164,6 +165,10 @@ def importable_here(root, limit=MAX_ENTRIES):
         elif name.isidentifier() and os.path.isfile(os.path.join(path, "__init__.py")):
             names.add(name)
     return names
+
+
+def _has_init(folder):
+    return os.path.isfile(os.path.join(folder, "__init__.py"))
 
 
 def _local_names(root, files):
@@ -620,11 +625,17 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     except OSError:
         return None
     local = _local_names(root, files)
-    imports, seen, uses, settings = [], set(), [], []
+    imports, seen, uses, settings, own_imports = [], set(), [], [], []
+    # folders without __init__.py: Python imports them as namespace packages only when nothing installed has the
+    # name, so an import of one is read (a source checkout beside the code: verify's project line)
+    namespaces = {n for n in local if os.path.isdir(os.path.join(root, n)) and not _has_init(os.path.join(root, n))}
+    skip = (frozenset(local) - namespaces) | frozenset(ignore)
     for path in files:
         own = uses if os.path.dirname(path) == root else None  # the folder's own files: torch's names they use
-        for item in _imports(path, frozenset(local) | frozenset(ignore), own, settings=settings):
+        for item in _imports(path, skip, own, settings=settings):
             key = (item.module, item.names)
+            if item.top in local and key not in seen and len(own_imports) < MAX_USES:
+                own_imports.append(item)
             if item.top in local or is_stdlib(item.top) or key in seen:
                 continue
             seen.add(key)
@@ -636,6 +647,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         requirements=tuple(requirements),
         local=tuple(sorted(local)),
         settings=tuple(settings) + tuple(script_settings(root)),
+        local_imports=tuple(own_imports),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))

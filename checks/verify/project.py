@@ -9,6 +9,7 @@ against its facts. The names of torch the folder's own files use (`F.scaled_dot_
 imported."""
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -192,6 +193,52 @@ def _hub_dependency_missing(torch, repos):
     return None
 
 
+def _checkout_not_installed(found):
+    """A FAIL when the code imports a name from a folder of the working directory that has no __init__.py but holds a
+    package of the same name or a build file (setup.py, pyproject.toml, setup.cfg): a source checkout (`git clone`)
+    of a package that is not installed in this Python. Python then imports the folder as an empty namespace package
+    (PEP 420: a directory without __init__.py, used only when no regular package of the name is found), so `from X
+    import Y` fails with "cannot import name 'Y' from 'X' (unknown location)". With the package installed, the
+    installed copy wins and nothing is reported."""
+    entries = [p for p in sys.path if p and os.path.abspath(p) != found.root]
+    for item in found.local_imports:
+        folder = os.path.join(found.root, item.top)
+        if not os.path.isdir(folder) or os.path.isfile(os.path.join(folder, "__init__.py")):
+            continue
+        inner = os.path.isfile(os.path.join(folder, item.top, "__init__.py"))
+        build = [n for n in ("setup.py", "pyproject.toml", "setup.cfg") if os.path.isfile(os.path.join(folder, n))]
+        if not inner and not build:
+            continue
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(item.top, entries)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin not in (None, "namespace"):
+            continue  # installed elsewhere: the regular package is imported, not the folder
+        what = "from %s import %s" % (item.module, ", ".join(item.names)) if item.names else "import %s" % item.module
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s: `%s` finds %s, a source checkout of %s (%s), not an installed package: %s is not installed "
+            "in this Python, so the folder is imported as an empty namespace package (PEP 420) and its names are "
+            'missing ("cannot import name ... (unknown location)")'
+            % (
+                item.where(),
+                what,
+                folder,
+                item.top,
+                "it holds %s" % ", ".join(([os.path.join(item.top, item.top) + "/"] if inner else []) + build),
+                item.top,
+            ),
+            expected="%s installed in %s" % (item.top, sys.prefix),
+            actual="a namespace package: %s" % folder,
+            hint="install it into this Python (the one that runs the code: %s): `python -m pip install -e %s` (this "
+            "checkout) or `python -m pip install %s`" % (sys.executable, os.path.join(".", item.top), item.top),
+            data={"fact": "%s/ has no __init__.py; %s is not installed" % (folder, item.top)},
+        )
+    return None
+
+
 def _shadowed_package(root):
     """A WARN when a module or package of the working directory (project_facts.importable_here) has the name of an
     installed distribution's top-level module found elsewhere on sys.path: code started here (`python -m vllm...`
@@ -307,6 +354,9 @@ def check_project(ctx):
         return Result(
             name="project", status=SKIP, summary="no Python code or requirements file in the working directory"
         )
+    checkout = _checkout_not_installed(found)
+    if checkout is not None:
+        return checkout
     missing, third_party = [], []
     for item in found.imports:
         if item.top in OWN:

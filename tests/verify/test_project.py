@@ -290,6 +290,25 @@ def test_cuda_visible_devices_the_launch_script_sets_beyond_the_driver_s_gpus_fa
     assert "which hides every GPU" in result.summary
 
 
+def test_a_source_checkout_beside_the_code_of_a_package_not_installed_fails(layout):
+    """ultralytics/ultralytics#2709: `git clone` of ultralytics inside the project, ultralytics installed in another
+    Python: `from ultralytics import YOLO` imports the clone's root (no __init__.py) as an empty namespace package,
+    "cannot import name 'YOLO' from 'ultralytics' (unknown location)". Installed, the regular package wins."""
+    site, work = layout
+    (work / "main.py").write_text("from ultralytics_clone import YOLO\n")
+    (work / "ultralytics_clone" / "ultralytics_clone").mkdir(parents=True)
+    (work / "ultralytics_clone" / "ultralytics_clone" / "__init__.py").write_text("YOLO = 1\n")
+    (work / "ultralytics_clone" / "README.md").write_text("# clone\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "main.py:1: `from ultralytics_clone import YOLO` finds %s, a source checkout" % (work / "ultralytics_clone")
+    )
+    assert "`python -m pip install -e ./ultralytics_clone`" in result.hint
+    _dist(site, "ultralytics_clone", "8.0.105", {"__init__.py": "YOLO = 1\n"})
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status != FAIL
+    sys.modules.pop("ultralytics_clone", None)
+
+
 def _judged(result):
     from checks import diagnosis
 
