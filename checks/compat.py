@@ -562,6 +562,15 @@ TORCH_API = {
     "torch.amp.GradScaler": ("2.3", None),
     "torch.optim.lr_scheduler.SAVE_STATE_WARNING": ("1.5", "1.8"),
 }
+# What replaces a removed name in the releases without it (torch 2.0's torch/__init__.py defines inf and nan, which
+# torch._six re-exported from math; _six's string_classes and int_classes were (str, bytes) and int on Python 3).
+TORCH_API_REPLACED = {
+    "torch._six.inf": "`from torch import inf` (or math.inf)",
+    "torch._six.nan": "`from torch import nan` (or math.nan)",
+    "torch._six.string_classes": "`(str, bytes)`",
+    "torch._six.int_classes": "`int`",
+    "torch._six.container_abcs": "`collections.abc`",
+}
 
 
 def torch_api_span(module, name):

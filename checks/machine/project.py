@@ -57,7 +57,7 @@ class Import:
         return self.module.split(".")[0]
 
     def where(self):
-        return "%s:%d" % (os.path.basename(self.file), self.line)
+        return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Use:
     argument: str = ""  # a call's first argument, when it is a string constant (`torch.hub.load("owner/repo", ...)`)
 
     def where(self):
-        return "%s:%d" % (os.path.basename(self.file), self.line)
+        return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Setting:
     line: int
 
     def where(self):
-        return "%s:%d" % (os.path.basename(self.file), self.line)
+        return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -730,6 +730,23 @@ def package_files(folder, loaded=()):
     inside = os.path.join(folder, "")
     files += sorted(p for p in set(loaded) - set(files) if p and p.startswith(inside) and p.endswith(".py"))
     return files[:MAX_PACKAGE_FILES]
+
+
+def local_package_files(root, tops, limit=MAX_PACKAGE_FILES):
+    """The `*.py` files of the project's own packages `tops` (folders of `root` with an __init__.py), all their
+    subfolders included (not SKIP_FOLDERS, hidden or tests), at most `limit` in all: the code the project's scripts
+    import, read past the immediate subfolders scan() reads."""
+    found = []
+    for top in tops:
+        folder = os.path.join(root, top)
+        if not os.path.isfile(os.path.join(folder, "__init__.py")):
+            continue
+        for here, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_FOLDERS and not d.startswith((".", "_")))
+            found += [os.path.join(here, n) for n in sorted(names) if n.endswith(".py")]
+            if len(found) >= limit:
+                return found[:limit]
+    return found
 
 
 def spellings(paths, words=(), deadline=None):

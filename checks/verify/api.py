@@ -163,6 +163,27 @@ def package_gap(torch, version, packages, deadline, loaded=()):
     return None
 
 
+def local_gap(torch, version, root, tops, deadline):
+    """The first Gap in the project's own packages `tops` (folders of `root` its code imports; every file of them,
+    project_facts.local_package_files), read as package_gap reads an installed package's: the text sieve, then the
+    files that spell a missing name or a dated keyword parsed. Megatron-LM's megatron/optimizer/clip_grads.py does
+    `from torch._six import inf` (torch 2.0 removed torch._six; NVIDIA/Megatron-LM#293). None before `deadline`."""
+    keywords = compat.torch_api_keywords()
+    files = project_facts.local_package_files(root, tops)
+    for spelled in project_facts.spellings(files, keywords, deadline):
+        if not spelled.words and not any(
+            _missing(torch, n) for n in spelled.names if not n.startswith(RUNTIME_NAMESPACES)
+        ):
+            continue
+        for use in project_facts.file_torch_uses(spelled.path):
+            gap = torch_gap(torch, use, version)
+            if gap is not None:
+                return dataclasses.replace(gap, use=dataclasses.replace(use, file=os.path.relpath(spelled.path, root)))
+        if time.monotonic() > deadline:
+            return None
+    return None
+
+
 def _find(top):
     """importlib's spec of the top-level module `top` (already imported: its own), None when not found."""
     module = sys.modules.get(top)
@@ -174,8 +195,9 @@ def _find(top):
         return None
 
 
-def gap_result(line, gap, version):
-    """The WARN of verify line `line` for `gap`: who uses what, the release that has it, and the two ways out."""
+def gap_result(line, gap, version, root=None):
+    """The WARN of verify line `line` for `gap`: who uses what, the release that has it, and the two ways out. `root`:
+    the project's folder; a git checkout there (another team's repository cloned) is told to update first."""
     gone = gap.change is not None and gap.change[0] == "removed"
     why = " (%s in torch %s)" % gap.change if gap.change else ""
     need = (
@@ -189,7 +211,18 @@ def gap_result(line, gap, version):
     if gap.package:
         first = "install a %s release written for torch %s" % (gap.package.split()[0], version)
     else:
-        first = "change the code to this torch's API"
+        replaced = next(
+            (text for name, text in compat.TORCH_API_REPLACED.items() if gap.use.dotted.startswith(name)), None
+        )
+        first = "change the code to this torch's API%s" % (": %s" % replaced if replaced else "")
+        if root and os.path.isdir(os.path.join(root, ".git")):
+            first = (
+                "update this checkout (`git pull` in %s: a later revision may already use this torch's API), or %s"
+                % (
+                    root,
+                    first,
+                )
+            )
     return Result(
         name=line,
         status=WARN,

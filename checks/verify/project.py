@@ -415,13 +415,16 @@ def check_project(ctx):
     if gate is not None:
         return gate
     gap = next(filter(None, (api.torch_gap(ctx.torch, use, version) for use in found.torch_uses)), None)
+    if gap is None and found.local_imports:  # the project's own packages its scripts import, every file of them
+        tops = list(dict.fromkeys(i.top for i in found.local_imports))
+        gap = api.local_gap(ctx.torch, version, found.root, tops, start + BUDGET[bool(ctx.quick)])
     if gap is None and done:
         tops = set(m.split(".")[0] for m in done)
         packages = [(p, v, [m for m in ms if m in tops]) for p, v, ms, _ in dependent_modules() if tops & set(ms)]
         loaded = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
         gap = api.package_gap(ctx.torch, version, packages, start + BUDGET[bool(ctx.quick)], loaded)
     if gap is not None:
-        return api.gap_result("project", gap, version)
+        return api.gap_result("project", gap, version, found.root)
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking

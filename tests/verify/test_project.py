@@ -309,6 +309,41 @@ def test_a_source_checkout_beside_the_code_of_a_package_not_installed_fails(layo
     sys.modules.pop("ultralytics_clone", None)
 
 
+def test_a_removed_torch_name_deep_in_the_project_s_own_package_warns_with_its_replacement(layout, monkeypatch):
+    """NVIDIA/Megatron-LM#293: pretrain_gpt.py imports megatron, whose megatron/optimizer/clip_grads.py does
+    `from torch._six import inf` (torch 2.0 removed torch._six; Megatron's commit f7056ab moved to `from torch
+    import inf`). Every file of the project's own packages is read; a git checkout is told to update first."""
+    torch = SimpleNamespace(__version__="2.0.1", __file__=None)
+    _, work = layout
+    (work / "pretrain_gpt.py").write_text("import torch\nfrom megatron_like.training import pretrain\n")
+    deep = work / "megatron_like" / "optimizer"
+    deep.mkdir(parents=True)
+    for folder in (work / "megatron_like", deep):
+        (folder / "__init__.py").write_text("")
+    (work / "megatron_like" / "training.py").write_text("def pretrain():\n    pass\n")
+    (deep / "clip_grads.py").write_text('"""Gradient clipping."""\n\nimport torch\nfrom torch._six import inf\n')
+    monkeypatch.setattr(project.api, "_missing", lambda torch, name: name.startswith("torch._six"))
+    monkeypatch.setattr(project.api, "torch_gap", _six_gap)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == "WARN" and result.summary.startswith(
+        "megatron_like/optimizer/clip_grads.py:4 uses torch._six, which torch 2.0.1 does not have (removed in "
+        "torch 2.0)"
+    )
+    assert result.hint.startswith("change the code to this torch's API: `from torch import inf` (or math.inf)")
+    (work / ".git").mkdir()
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.hint.startswith("update this checkout (`git pull` in %s" % work)
+
+
+def _six_gap(torch, use, version, private=True):
+    """api.torch_gap for a stand-in torch that lacks torch._six (as 2.0 does), whatever torch runs the tests."""
+    from checks.verify import api
+
+    if use.dotted.startswith("torch._six"):
+        return api.Gap(use=use, name="torch._six", change=("removed", "2.0"))
+    return None
+
+
 def _judged(result):
     from checks import diagnosis
 
