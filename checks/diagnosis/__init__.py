@@ -28,6 +28,8 @@ explains the failure decides it, and the verdict names that fact:
    own metadata does not pin torch (paired.py: checks/compat.py's pairs);
 2e. a failure of torchaudio's audio I/O or torchvision's image extension, judged by their plug-ins' files: the
    backends present and the native library each lacks (media.py);
+2g. the failing package's installed distribution is another project of that name (installed.py OTHER_PROJECT:
+   PyPI's `apex` is not NVIDIA Apex), read from its metadata;
 2f. a module the failing code imports is not installed: the importer, whether its install record declares it, and
    the install command for this environment (installed.py by_missing_module);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
@@ -118,6 +120,7 @@ from checks.diagnosis.installed import (
     by_foreign_path,
     by_layered,
     by_missing_module,
+    by_other_project,
     by_other_python,
     by_pair,
     by_provenance,
@@ -320,6 +323,7 @@ def explain(text, facts):
         ("toolchain", lambda: by_toolchain(parts, facts)),
         ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
+        ("other-project", lambda: by_other_project(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("layered", lambda: by_layered(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),

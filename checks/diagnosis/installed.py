@@ -113,6 +113,43 @@ DISTRIBUTION_OF = {
 }
 
 
+# Import names whose PyPI project of the same name is another project than the one torch users mean: import name ->
+# (the project meant, a word its metadata carries, how to install it). NVIDIA Apex is not on PyPI (its README installs
+# it from the GitHub clone; conda-forge packages it as nvidia-apex); PyPI's `apex` is a Pyramid toolkit (its
+# METADATA: "Pyramid toolkit to add Velruse, Flash Messages,CSRF, ReCaptcha and Sessions"; NVIDIA/apex#1063).
+OTHER_PROJECT = {
+    "apex": (
+        "NVIDIA Apex",
+        "nvidia",
+        "`python -m pip uninstall -y apex`, then install NVIDIA Apex from its source (`git clone "
+        "https://github.com/NVIDIA/apex` and, in the clone, its README's `pip install -v --no-build-isolation ...`) "
+        "or conda-forge's `nvidia-apex`",
+    ),
+}
+
+
+def by_other_project(parts, facts):
+    """Rule 2g: the failure is in, or names, a package whose installed distribution is another project of the same
+    name than the one the code means (OTHER_PROJECT): its metadata (Summary, Home-page, Project-URL) lacks the
+    meant project's word. `pip install apex` installs a Pyramid toolkit, not NVIDIA Apex."""
+    for name, (meant, word, fix) in OTHER_PROJECT.items():
+        if not re.search(r"[/\\]%s[/\\]|['\"]%s(\.\w+)*['\"]|\bfrom %s\b" % ((re.escape(name),) * 3), parts.text):
+            continue
+        dist = distributions.find(name, environment=facts.provenance.environment)
+        if dist is None:
+            continue
+        about = distributions.about(dist)
+        if any(word in v.lower() for v in about):
+            continue
+        return Cause(
+            meaning="the installed %s is another project named %s, not %s (its metadata: %s)"
+            % (dist.describe(), name, meant, "; ".join(about[:2]) or "no summary or home page"),
+            fix=fix,
+            fact="%s %s: %s" % (dist.name, dist.version, "; ".join(about[:2]) or "no summary"),
+        )
+    return None
+
+
 def by_missing_module(parts, facts):
     """Rule 2f: a module the failing code imports is not installed. Facts: the importer (the innermost traceback
     frame's package), whether its install record declares the module's distribution (pip Requires-Dist, a conda

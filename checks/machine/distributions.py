@@ -124,6 +124,12 @@ def record_rows(info, limit=RECORD_LIMIT):
         return
 
 
+def about(dist):
+    """What a Distribution says it is: its METADATA's Summary, Home-page and Project-URL values, in file order."""
+    headers = _headers(os.path.join(dist.info, "METADATA"))
+    return [v for k, v in headers if k.lower() in ("summary", "home-page", "project-url")]
+
+
 def top_level_names(info, name):
     """The import names a .dist-info installs: top_level.txt (setuptools writes it), else the first component of
     each RECORD path (`jinja2/__init__.py` -> jinja2, `six.py` -> six), else the project name as a module name."""

@@ -824,3 +824,34 @@ def test_a_name_the_provider_never_mentions_offers_its_upgrade_first(tmp_path, m
     assert cause.fix.startswith(
         "upgrade accelerate if a later release added is_npu_available (`python -m pip install -U accelerate`)"
     )
+
+
+def test_an_installed_package_that_is_another_project_of_the_same_name_is_named(tmp_path, monkeypatch):
+    """NVIDIA/apex#1063: `pip install apex` installs PyPI's apex 0.9.10.dev0, a Pyramid toolkit (its METADATA's
+    Summary and Home-page below); `from apex import amp` then fails inside it. NVIDIA Apex (its setup.py's
+    description: "PyTorch Extensions written by NVIDIA") is not judged so."""
+    prefix, packages = site(tmp_path)
+    info = packages / "apex-0.9.10.dev0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.4\nName: apex\nVersion: 0.9.10.dev0\nSummary: Pyramid toolkit to add Velruse, Flash "
+        "Messages,CSRF, ReCaptcha and Sessions\nHome-page: http://thesoftwarestudio.com/apex/\n"
+    )
+    (info / "RECORD").write_text("apex/__init__.py,,\n")
+    (packages / "apex").mkdir()
+    (packages / "apex" / "__init__.py").write_text(
+        "from pyramid.session import UnencryptedCookieSessionFactoryConfig\n"
+    )
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    text = (
+        'Traceback (most recent call last):\n  File "train.py", line 2, in <module>\n    from apex import amp\n'
+        '  File "%s/apex/__init__.py", line 1, in <module>\n'
+        "ImportError: cannot import name 'UnencryptedCookieSessionFactoryConfig' from 'pyramid.session'" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "other-project" and "is another project named apex, not NVIDIA Apex" in cause.meaning
+    assert cause.fix.startswith("`python -m pip uninstall -y apex`") and "nvidia-apex" in cause.fix
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: apex\nVersion: 0.1\nSummary: PyTorch Extensions written by NVIDIA\n"
+    )
+    assert diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).rule != "other-project"
