@@ -97,3 +97,63 @@ def read(package_dir, name=None) -> Optional[Gate]:
             minimum=minimum.group(1).decode() if minimum else None,
         )
     return None
+
+
+# Where Lightning decides that Slurm started its processes (lightning_fabric 1.8+ and the unified `lightning`
+# package: plugins/environments/slurm.py; pytorch_lightning before 1.8: plugins/environments/slurm_environment.py):
+# `_is_srun_used()` is `"SLURM_NTASKS" in os.environ and not _is_slurm_interactive_mode()`, the latter a job name in
+# ("bash", "interactive") (lightning_fabric 1.9.5, read from its wheel). Detected so, Lightning launches no processes
+# of its own: the world is the SLURM_NTASKS tasks srun started.
+SLURM_FILES = (
+    ("lightning_fabric", "plugins", "environments", "slurm.py"),
+    ("lightning", "fabric", "plugins", "environments", "slurm.py"),
+    ("pytorch_lightning", "plugins", "environments", "slurm_environment.py"),
+)
+INTERACTIVE = re.compile(rb"job_name\(\)\s+in\s+\(([^)]*)\)")
+
+
+@dataclasses.dataclass(frozen=True)
+class SlurmTakeover:
+    """Lightning (`package` `file`) will take Slurm's `tasks` processes per node as the world, where this node has
+    `devices` GPUs for the job: only `tasks` of them train. `interactive`: the job names it treats as a shell."""
+
+    package: str
+    file: str
+    tasks: int
+    devices: int
+    job_name: str
+    interactive: Tuple[str, ...]
+
+
+def slurm_takeover(site_dirs, environ) -> Optional[SlurmTakeover]:
+    """The SlurmTakeover when an installed Lightning (in one of `site_dirs`) would see a Slurm job step (SLURM_NTASKS
+    set, its job name not one it treats as interactive) whose tasks on this node are fewer than the GPUs it has
+    (CUDA_VISIBLE_DEVICES' entries, else SLURM_GPUS_ON_NODE), else None."""
+    if "SLURM_NTASKS" not in environ:
+        return None
+    for site in site_dirs:
+        for parts in SLURM_FILES:
+            path = os.path.join(site, *parts)
+            try:
+                with open(path, "rb") as handle:
+                    text = handle.read(MAX_BYTES)
+            except OSError:
+                continue
+            names = INTERACTIVE.search(text)
+            if names is None or b"SLURM_NTASKS" not in text:
+                continue
+            interactive = tuple(re.findall(r"[\"'](\w+)[\"']", names.group(1).decode()))
+            job = environ.get("SLURM_JOB_NAME", "")
+            if job in interactive:
+                return None
+            try:
+                nodes = max(1, int(environ.get("SLURM_NNODES") or environ.get("SLURM_JOB_NUM_NODES") or 1))
+                tasks = int(environ.get("SLURM_NTASKS_PER_NODE") or int(environ["SLURM_NTASKS"]) // nodes)
+            except ValueError:
+                return None
+            visible = [e for e in environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if e.strip()]
+            gpus = len(visible) or int(environ.get("SLURM_GPUS_ON_NODE", "0") or 0)
+            if gpus > tasks:
+                return SlurmTakeover(parts[0], path, tasks, gpus, job, interactive)
+            return None
+    return None

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Mapping
 
 from checks import compat
-from checks.machine import distributions, probe
+from checks.machine import distributions, gates, probe
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result, UsageError
 from checks.verify import cuda_build
@@ -512,6 +512,37 @@ def check_dependents(ctx):
     gate = api.gate_result("dependents", folders, version)
     if gate is not None:
         return gate
+    takeover = gates.slurm_takeover(list(dict.fromkeys(os.path.dirname(f) for _, _, f in folders)), os.environ)
+    if takeover is not None:
+        return Result(
+            name="dependents",
+            status=WARN,
+            summary="%s will take this shell for a Slurm job step of %d task%s per node (SLURM_NTASKS set; job name "
+            "%r is not one it treats as interactive: %s), so it launches no processes of its own and trains on %d of "
+            "this node's %d GPUs"
+            % (
+                takeover.package,
+                takeover.tasks,
+                "" if takeover.tasks == 1 else "s",
+                takeover.job_name,
+                "/".join(takeover.interactive),
+                takeover.tasks,
+                takeover.devices,
+            ),
+            expected="%d processes, one a GPU" % takeover.devices,
+            actual="%d (SLURM_NTASKS)" % takeover.tasks,
+            hint="start one task a GPU (`srun --ntasks-per-node=%d python train.py`, `#SBATCH --ntasks-per-node=%d`), "
+            "or, in an interactive shell, name the job interactive (`srun --job-name=interactive ...`, or `export "
+            "SLURM_JOB_NAME=interactive` here) so that Lightning starts the processes itself"
+            % (
+                takeover.devices,
+                takeover.devices,
+            ),
+            data={
+                "fact": "SLURM_NTASKS=%s, SLURM_JOB_NAME=%s, %d GPUs; %s"
+                % (os.environ.get("SLURM_NTASKS"), takeover.job_name, takeover.devices, takeover.file)
+            },
+        )
     if ctx.quick:
         packages = [(p, v, modules) for p, v, modules, _ in found]
         gap = api.package_gap(ctx.torch, version, packages, time.monotonic() + DEPENDENTS_READ_BUDGET)

@@ -61,3 +61,34 @@ def test_a_minimum_torch_release_is_read(tmp_path):
 def test_a_package_that_does_not_decide_so_has_no_gate(tmp_path):
     assert gates.read(package(tmp_path, "import torch\n")) is None
     assert gates.read(str(tmp_path / "absent")) is None
+
+
+# lightning_fabric 1.9.5's plugins/environments/slurm.py, lines 187-192 (read from its wheel)
+SLURM_PY = """def _is_srun_used() -> bool:
+    return "SLURM_NTASKS" in os.environ and not _is_slurm_interactive_mode()
+
+
+def _is_slurm_interactive_mode() -> bool:
+    return SLURMEnvironment.job_name() in ("bash", "interactive")
+"""
+
+
+def test_lightning_taking_an_interactive_slurm_shell_for_a_job_step_is_named(tmp_path):
+    """Lightning-AI/lightning#16730: `srun --job-name=train --gres=gpu:4 --pty bash`, then a 4-GPU Trainer: Lightning
+    sees SLURM_NTASKS=1 and a job name that is not bash/interactive, lets Slurm own the processes, and runs one."""
+    site = tmp_path / "site-packages"
+    path = site / "lightning_fabric" / "plugins" / "environments" / "slurm.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(SLURM_PY)
+    environ = {"SLURM_NTASKS": "1", "SLURM_JOB_NAME": "train", "SLURM_NNODES": "1", "CUDA_VISIBLE_DEVICES": "0,1,2,3"}
+    found = gates.slurm_takeover([str(site)], environ)
+    assert (found.package, found.tasks, found.devices, found.interactive) == (
+        "lightning_fabric",
+        1,
+        4,
+        ("bash", "interactive"),
+    )
+    assert gates.slurm_takeover([str(site)], dict(environ, SLURM_JOB_NAME="interactive")) is None
+    assert gates.slurm_takeover([str(site)], dict(environ, SLURM_NTASKS="4")) is None  # one task a GPU
+    assert gates.slurm_takeover([str(site)], {k: v for k, v in environ.items() if k != "SLURM_NTASKS"}) is None
+    assert gates.slurm_takeover([str(tmp_path / "none")], environ) is None
