@@ -133,15 +133,19 @@ def check_provenance(facts):
 
 
 def check_requirements(facts):
-    """What torch, torchvision and torchaudio declare (pip Requires-Dist, conda depends) is installed."""
+    """What torch, torchvision and torchaudio declare (pip Requires-Dist, conda depends) is installed. An unmet
+    requirement of theirs is a FAIL; one only a package further down declares (nvidia-*-cu11 wheels require
+    setuptools and wheel, which torch never imports) a WARN."""
     reqs = facts.requirements
     unmet = reqs.unmet()
     if unmet:
+        direct = [r for r in unmet if r.owner.split()[0].lower() in ("torch", "pytorch", "torchvision", "torchaudio")]
+        unmet = direct + [r for r in unmet if r not in direct]
         first = unmet[0]
         more = " (and %d more)" % (len(unmet) - 1) if len(unmet) > 1 else ""
         return Result(
             name="requirements",
-            status=FAIL,
+            status=FAIL if direct else WARN,
             summary="unmet: %s%s" % (first.describe(), more),
             expected="%s%s" % (first.name, first.spec),
             actual=first.installed or "not installed",

@@ -210,3 +210,17 @@ def test_an_ipython_on_path_that_runs_another_python_warns_in_provenance(tmp_pat
         result.summary
     )
     assert "started with `ipython` or `jupyter`" in result.summary and "python -m jupyter" in result.hint
+
+
+def test_an_unmet_requirement_only_a_dependency_declares_warns_and_torch_s_own_fails(tmp_path, monkeypatch):
+    """nvidia-cuda-runtime-cu11 11.7.99 declares setuptools and wheel, and wheel 0.48 packaging>=24.0: torch never
+    imports them, so that chain unmet is a WARN; torch's own typing-extensions unmet is a FAIL, named first."""
+    found = facts(tmp_path, monkeypatch, {})
+    deep = requirements.Requirement("wheel 0.48.0", requirements.PIP, "packaging", ">=24.0", "23.0", False)
+    own = requirements.Requirement("torch 2.13.0", requirements.PIP, "typing-extensions", ">=4.10.0", "4.4.0", False)
+    found = dataclasses.replace(found, requirements=requirements.Requirements(items=(deep,)))
+    result = origin.check_requirements(found)
+    assert result.status == "WARN" and result.summary.startswith("unmet: wheel 0.48.0 requires packaging>=24.0")
+    found = dataclasses.replace(found, requirements=requirements.Requirements(items=(deep, own)))
+    result = origin.check_requirements(found)
+    assert result.status == "FAIL" and result.summary.startswith("unmet: torch 2.13.0 requires typing-extensions")
