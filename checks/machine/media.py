@@ -47,16 +47,21 @@ class AudioIO:
         if self.release < TORCHCODEC_SINCE and "soundfile" not in self.present:
             found.append('the "soundfile" backend: soundfile is not installed (`pip install soundfile`)')
         if self.streaming is False:
-            major = (
-                'FFmpeg 4 (`conda install -c conda-forge "ffmpeg<5"`)'
-                if self.release < (2, 1)
-                else ('FFmpeg 4 to 6 (`conda install -c conda-forge "ffmpeg<7"`)')
-            )
             found.append(
-                "torchaudio.io (StreamReader, StreamWriter): the FFmpeg libraries it loads are not found (%s): "
-                "install %s, or the OS's ffmpeg libraries of that major" % (", ".join(self.streaming_lacks), major)
+                "torchaudio.io (StreamReader, StreamWriter): the FFmpeg libraries it loads are not found (%s): %s"
+                % (", ".join(self.streaming_lacks), self.streaming_fix())
             )
         return found
+
+    def streaming_fix(self):
+        """How to give torchaudio.io the FFmpeg libraries of the major its plug-ins load (2.0: FFmpeg 4; 2.1 to 2.8:
+        4 to 6)."""
+        major = (
+            'FFmpeg 4 (`conda install -c conda-forge "ffmpeg<5"`)'
+            if self.release < (2, 1)
+            else 'FFmpeg 4 to 6 (`conda install -c conda-forge "ffmpeg<7"`)'
+        )
+        return "install %s, or the OS's ffmpeg libraries of that major" % major
 
     def problem(self):
         """Return (summary, fix) when torchaudio.load / save cannot work, else None."""

@@ -179,6 +179,17 @@ def _imported_by_project(name):
     return next((i for i in (found.imports if found else ()) if i.top == name), None)
 
 
+def _project_streams():
+    """Where the code of the working directory uses torchaudio.io (StreamReader, StreamWriter: its FFmpeg-backed
+    streaming API), as `file:line`, or None (read without running it)."""
+    from checks.machine import project
+
+    found = project.scan(ignore=("torch", "torchvision"))
+    uses = [i.where() for i in (found.imports if found else ()) if i.module.startswith("torchaudio.io")]
+    uses += [u.where() for u in (found.package_uses if found else ()) if u.dotted.startswith("torchaudio.io")]
+    return uses[0] if uses else None
+
+
 def check_domain(ctx, name):
     """torchvision / torchaudio: installed, paired with this torch, the same build (CPU / CUDA X.Y) as torch; the
     full run also runs one op that needs its compiled extension. Not installed is a SKIP, unless an environment
@@ -293,6 +304,18 @@ def check_domain(ctx, name):
             data={"fact": "audio I/O: %s" % (", ".join(audio.present) or "none")},
         )
     notes = audio.notes() if audio else video_notes(where) if name == "torchvision" else []
+    streams = _project_streams() if audio is not None and audio.streaming is False else None
+    if streams is not None:  # the code uses what is not available: a WARN, not a note
+        return Result(
+            name=name,
+            status=WARN,
+            summary="%s (%s); %s uses torchaudio.io, which cannot load here: the FFmpeg libraries it loads are not "
+            "found (%s)" % (lib["version"], build, streams, ", ".join(audio.streaming_lacks)),
+            expected="torchaudio.io's FFmpeg libraries",
+            actual="missing: %s" % ", ".join(audio.streaming_lacks),
+            hint=audio.streaming_fix(),
+            data={"fact": "%s not found; used at %s" % (", ".join(audio.streaming_lacks), streams)},
+        )
     return Result(
         name=name,
         status=PASS,

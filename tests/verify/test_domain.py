@@ -135,3 +135,22 @@ def test_a_missing_library_the_project_imports_fails_with_the_paired_install(tmp
         "pip install torchvision==0.15.2+cu117 --index-url https://download.pytorch.org/whl/cu117"
     )
     assert domain.check_domain(ctx(torch("2.0.1+cu117")), "torchaudio").status == "SKIP"
+
+
+def test_torchaudio_io_the_code_uses_without_its_ffmpeg_libraries_warns(install, tmp_path, monkeypatch):
+    """pytorch/audio#2925: torchaudio 2.0.2's StreamReader dlopens FFmpeg 4 (libavdevice.so.58, ...), not installed:
+    a note on the line when nothing uses it, a WARN with the FFmpeg 4 install when the working directory's code
+    imports torchaudio.io."""
+    from checks.machine import media
+
+    install("torchaudio", "2.0.2", "cu117", ["torch (==2.0.1)"])
+    audio = media.AudioIO((2, 0), ("sox",), ("sox",), (), streaming=False, streaming_lacks=("libavdevice.so.58",))
+    monkeypatch.setattr(domain, "audio_io", lambda version, where: audio)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert domain.check_domain(ctx(torch()), "torchaudio").status == PASS
+    (work / "run_cuvid.py").write_text("import torch\nfrom torchaudio.io import StreamReader\n")
+    result = domain.check_domain(ctx(torch()), "torchaudio")
+    assert result.status == WARN and "run_cuvid.py:2 uses torchaudio.io, which cannot load here" in result.summary
+    assert result.hint.startswith('install FFmpeg 4 (`conda install -c conda-forge "ffmpeg<5"`)')
