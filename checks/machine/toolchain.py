@@ -573,6 +573,16 @@ def runtime_only(toolkit, torch_cuda, installed=None):
     )
     if best is not None:
         fix = "export CUDA_HOME=%s (CUDA %s, with nvcc) before building, or %s" % (best.home, best.release, fix)
+    if not os.path.isdir(toolkit.home):
+        return Blocker(
+            status=WARN,
+            summary="%s names %s, which does not exist: building a CUDA extension (torch.utils.cpp_extension, "
+            "`pip install` of deepspeed, flash-attn or apex from source) stops there" % (toolkit.how, toolkit.home),
+            expected="a CUDA %s toolkit at %s" % (torch_cuda, toolkit.home),
+            actual="no such folder",
+            fix="point %s at an installed CUDA toolkit, or unset it; %s"
+            % (toolkit.how.lstrip("$") if toolkit.how.startswith("$") else "CUDA_HOME", fix),
+        )
     return Blocker(
         status=WARN,
         summary="the CUDA at %s (%s%s) has no nvcc (%s): a runtime without its toolkit, so building a CUDA extension "

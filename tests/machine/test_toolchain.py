@@ -433,6 +433,10 @@ def test_a_cuda_runtime_without_nvcc_is_named_with_the_toolkit_to_install(tmp_pa
     assert found.fix.startswith("export CUDA_HOME=%s (CUDA 11.7, with nvcc)" % (tmp_path / "cuda-11.7"))
     assert toolchain.runtime_only(other[0], "11.7", installed=[]) is None  # it has nvcc
     assert toolchain.runtime_only(toolkit, None, installed=[]) is None  # a CPU build builds no CUDA code
+    nowhere = toolchain.CudaToolkit(home=str(tmp_path / "absent"), how="$CUDA_HOME")
+    found = toolchain.runtime_only(nowhere, "11.7", installed=[])
+    assert found.summary.startswith("$CUDA_HOME names %s, which does not exist" % (tmp_path / "absent"))
+    assert found.fix.startswith("point CUDA_HOME at an installed CUDA toolkit, or unset it")
 
 
 def test_extensions_line_judges_the_toolkit_against_the_gpu(tmp_path, monkeypatch):
