@@ -9,6 +9,7 @@ facts (checks/diagnosis/gpu.py by_gpu_access), the table's meaning where no fact
 
 import os
 import platform
+import sys
 from dataclasses import asdict
 
 from checks import compat
@@ -110,7 +111,7 @@ def _no_driver(ctx):
                 actual="none",
                 hint="install the NVIDIA driver to use the GPU",
             )
-        return Result(name="driver", status=SKIP, summary="no NVIDIA driver on this machine")
+        return Result(name="driver", status=SKIP, summary="no NVIDIA driver on this machine" + _solver_note())
     if not (ctx.expect and ctx.expect.flavour == "cuda"):  # a CUDA build, and no environment promising a GPU
         if ctx.no_gpu:
             return Result(name="driver", status=SKIP, summary="no NVIDIA driver; --no-gpu: the GPU checks skip")
@@ -493,6 +494,23 @@ def order_differs(environ, gpus):
         ),
         "export CUDA_DEVICE_ORDER=PCI_BUS_ID so that CUDA numbers the GPUs as nvidia-smi does, then "
         "CUDA_VISIBLE_DEVICES=%s is nvidia-smi's GPU %s" % (visible, visible),
+    )
+
+
+def _solver_note(environ=None, prefix=None):
+    """For a conda or mamba environment (not pixi's: PIXI_ENVIRONMENT_NAME set) on a machine without a driver: their
+    solvers detect no `__cuda` virtual package here, so a CUDA build of pytorch does not solve ("... __cuda ...,
+    which is missing on the system"; conda's "Managing virtual packages" docs); CONDA_OVERRIDE_CUDA declares one. ""
+    elsewhere, or when it is set."""
+    environ = os.environ if environ is None else environ
+    prefix = sys.prefix if prefix is None else prefix
+    conda = bool(environ.get("CONDA_PREFIX")) or os.path.isdir(os.path.join(prefix, "conda-meta"))
+    if not conda or environ.get("PIXI_ENVIRONMENT_NAME") or environ.get("CONDA_OVERRIDE_CUDA") is not None:
+        return ""
+    return (
+        "; conda's and mamba's solvers see no __cuda virtual package here (it comes from the driver), so a CUDA "
+        "build of pytorch does not solve on this machine: install it with `CONDA_OVERRIDE_CUDA=12.6` (the CUDA the "
+        "GPU machines' driver supports) set"
     )
 
 

@@ -699,3 +699,15 @@ def test_a_launch_timeout_without_a_display_fact_keeps_the_error_s_meaning(monke
     result = verify_gpu.check_gpu(ctx)
     assert "run time limit" in result.summary and "drives a display (nvidia-smi" not in result.summary
     assert "not recognised" not in result.summary and not result.data
+
+
+def test_a_conda_environment_without_a_driver_is_told_about_conda_override_cuda(tmp_path):
+    """conda-forge/pytorch-cpu-feedstock#364: `micromamba install pytorch "libtorch=*=cuda12*"` on a login node
+    without a GPU: "__cuda =* *, which is missing on the system"; fixed with CONDA_OVERRIDE_CUDA=12.6."""
+    from checks.verify import gpu
+
+    note = gpu._solver_note({"CONDA_PREFIX": str(tmp_path)}, prefix=str(tmp_path))
+    assert "no __cuda virtual package here" in note and "`CONDA_OVERRIDE_CUDA=12.6`" in note
+    assert gpu._solver_note({}, prefix=str(tmp_path)) == ""  # not a conda environment
+    assert gpu._solver_note({"CONDA_PREFIX": "x", "CONDA_OVERRIDE_CUDA": "12.6"}, prefix=str(tmp_path)) == ""
+    assert gpu._solver_note({"CONDA_PREFIX": "x", "PIXI_ENVIRONMENT_NAME": "cu118"}, prefix=str(tmp_path)) == ""
