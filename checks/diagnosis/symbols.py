@@ -136,7 +136,7 @@ def _rebuild_fix(package, version, torch_version):
         pinned = "%s==%s" % (package, version) if version else package
         return (
             "install a %s build made for torch %s (prebuilt wheels name the torch they were built for), or build it "
-            "against this torch: `python -m pip install --no-build-isolation --no-binary %s --no-cache-dir "
+            "from source against this torch: `python -m pip install --no-build-isolation --no-binary %s --no-cache-dir "
             '--force-reinstall --no-deps "%s"`' % (package, torch_version or "installed here", package, pinned)
         )
     return (
@@ -405,6 +405,90 @@ def by_torch_library(parts, facts):
             fact="%s present in %s" % (name, lib_dir),
         )
     return torch_library_absent(name, package, package_version, torch_dir, version)
+
+
+def stale_extensions(paths, torch_dir, limit=200):
+    """Return (path, symbol) of the first compiled module among `paths` that links torch's libraries (DT_NEEDED
+    libc10.so, libtorch*.so) and needs a symbol of torch's C++ API that none of torch's libraries at `torch_dir`
+    defines: a module built against another torch release (mmcv-full's wheel for torch 1.6 needs
+    at::Tensor::is_cuda() const, which torch 2.0 no longer exports; open-mmlab/mmcv#1734). Read from the ELF files
+    without loading them: every module's needed torch symbols, then one pass over each of torch's libraries. None
+    when every one is defined."""
+    needs = []
+    for path in paths[:limit]:
+        info = loader.dynamic(path)
+        if info is None or not any(TORCH_LIBRARY.match(n) for n in info.needed):
+            continue
+        wanted = [s for s in (loader.undefined(path) or ()) if is_torch_symbol(s)]
+        if wanted:
+            needs.append((path, wanted))
+    if not needs:
+        return None
+    libraries = torch_libraries(torch_dir)
+    if not libraries:
+        return None
+    every = {s for _, wanted in needs for s in wanted}
+    defined = set()
+    for library in libraries:
+        found = loader.defines(library, every - defined)
+        if found is None:
+            return None  # a library that cannot be read: nothing can be said
+        defined |= found
+    for path, wanted in needs:
+        missing = [s for s in wanted if s not in defined]
+        if missing:
+            return path, missing[0]
+    return None
+
+
+def stale_extension_cause(path, symbol, torch_version):
+    """The Cause of a compiled module (`path`) needing the torch C++ `symbol` that the installed torch
+    (`torch_version`) does not define: built against another torch; the fix rebuilds or reinstalls it for this one.
+    Its package is the one whose record lists it, else the distribution of its top folder under its sys.path entry
+    (a PYTHONPATH folder's)."""
+    import sys
+
+    from checks.machine import distributions
+
+    package, version = _package_of(path)
+    if package is None:
+        entry = next(
+            (
+                e
+                for e in sys.path
+                if e and _inside(path, e) and not _inside(os.path.dirname(path), os.path.join(e, "x"))
+            ),
+            None,
+        )
+        dist = distributions.find(os.path.relpath(path, entry).split(os.sep)[0]) if entry else None
+        package, version = (dist.name, dist.version) if dist is not None else (None, None)
+    # the torch release its metadata names as its floor (`torch (>=2.3.0)`: torchtext 0.18.0's wheel, built against
+    # torch 2.3; pytorch/text#1928) is the one it was built against: installing that release is the other way out
+    declared = distributions.find(package.replace("-", "_")) if package else None
+    declared = declared.requirement_on("torch") if declared is not None else None
+    floor = re.search(r"(?:>=|==|~=)\s*(\d+\.\d+)", declared or "")
+    who = "%s %s's %s" % (package, version or "", os.path.basename(path)) if package else os.path.basename(path)
+    readable = mangled_scope(symbol)[1] or symbol
+    return Cause(
+        meaning="%s was built against another torch: it needs %s (%s), which torch %s's libraries do not define, so "
+        'importing it fails with "undefined symbol: %s"'
+        % (who.replace(" 's", "'s"), readable, symbol, torch_version, symbol),
+        fix=(
+            _rebuild_fix(package, version, torch_version)
+            if package
+            else "rebuild it against this torch: delete the old build (its build/ folder and the compiled .so "
+            "files), then build again in its source (`python -m pip install --no-build-isolation -e .` or `python "
+            "setup.py develop`)"
+        )
+        + (
+            "; or install the torch it was built against, the release its metadata names (%s): `python -m pip "
+            'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'
+            % (declared, floor.group(1), package, version)
+            if floor and not (torch_version or "").startswith(floor.group(1) + ".")
+            else ""
+        ),
+        fact="%s needs %s; torch %s does not define it" % (os.path.basename(path), symbol, torch_version),
+    )
 
 
 def torch_library_absent(name, package, package_version, torch_dir, version):

@@ -361,6 +361,59 @@ def dynamic(path, limit=64 << 20):
 SHT_DYNSYM, SHN_UNDEF = 11, 0  # the dynamic symbol table's section type; an undefined symbol's section index
 
 
+def undefined(path, limit=8 << 20):
+    """Return the names of the symbols the ELF file at `path` needs from other objects (.dynsym entries whose section
+    index is SHN_UNDEF, elf(5)), or None when it is not a readable ELF object or its tables exceed `limit` bytes (an
+    extension module's are small; torch's own libraries are not read so)."""
+    try:
+        with open(path, "rb") as handle:
+            ident = handle.read(64)
+            if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
+                return None
+            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+            if wide:
+                shoff = struct.unpack(order + "Q", ident[40:48])[0]
+                shentsize, shnum = struct.unpack(order + "HH", ident[58:62])
+            else:
+                shoff = struct.unpack(order + "I", ident[32:36])[0]
+                shentsize, shnum = struct.unpack(order + "HH", ident[46:50])
+            if not shoff or not shnum or shnum > 65535:
+                return None
+            handle.seek(shoff)
+            table = handle.read(shentsize * shnum)
+            sections = []
+            for i in range(shnum):
+                raw = table[i * shentsize : (i + 1) * shentsize]
+                if wide:
+                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
+                else:
+                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
+                sections.append((kind, offset, size, link, entsize))
+            symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
+            if symtab is None or symtab[3] >= len(sections):
+                return None
+            strings = sections[symtab[3]]
+            if strings[2] > limit or symtab[2] > limit:
+                return None
+            handle.seek(strings[1])
+            names = handle.read(strings[2])
+            entsize = symtab[4] or (24 if wide else 16)
+            handle.seek(symtab[1])
+            data = handle.read(symtab[2])
+    except (OSError, struct.error, ValueError):
+        return None
+    found = []
+    for at in range(entsize, len(data) - entsize + 1, entsize):  # entry 0 is the null symbol
+        if wide:
+            name, _, _, index = struct.unpack(order + "IBBH", data[at : at + 8])
+        else:
+            name = struct.unpack(order + "I", data[at : at + 4])[0]
+            index = struct.unpack(order + "H", data[at + 14 : at + 16])[0]
+        if index == SHN_UNDEF and 0 < name < len(names):
+            found.append(names[name : names.index(b"\0", name)].decode("utf-8", "replace"))
+    return found
+
+
 def defines(path, symbols, limit=128 << 20):
     """Return the subset of `symbols` (names, as `nm -D` prints them without a version) that the ELF file at `path`
     defines in its dynamic symbol table (.dynsym entries with a section index other than SHN_UNDEF, elf(5)); None

@@ -749,6 +749,26 @@ def local_package_files(root, tops, limit=MAX_PACKAGE_FILES):
     return found
 
 
+def compiled_here(root, limit=200, depth=4):
+    """The compiled modules (`*.so`, `*.pyd`) under `root` (default: the working directory) built in place by a source
+    checkout (`python setup.py develop`, `pip install -e .`), at most `limit`, `depth` folders down, not in
+    SKIP_FOLDERS, hidden folders or environments."""
+    root = os.path.abspath(root or os.getcwd())
+    found, seen = [], 0
+    for here, dirs, names in os.walk(root):
+        level = os.path.relpath(here, root).count(os.sep) + (here != root)
+        seen += len(dirs) + len(names)
+        dirs[:] = (
+            []
+            if level >= depth or seen > MAX_ENTRIES * 10
+            else sorted(d for d in dirs if d not in SKIP_FOLDERS and not d.startswith(".") and d != "site-packages")
+        )
+        found += [os.path.join(here, n) for n in sorted(names) if n.endswith((".so", ".pyd")) and "." in n[:-3]]
+        if len(found) >= limit:
+            return found[:limit]
+    return found
+
+
 def spellings(paths, words=(), deadline=None):
     """Return [Spelled] for those of `paths` that mention torch, reading at most MAX_PACKAGE_FILE_BYTES of each and
     stopping at `deadline` (a time.monotonic() value). Nothing is parsed or run."""

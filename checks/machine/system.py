@@ -819,14 +819,17 @@ def resolve_host(timeout=2.0):
 
 def fullest_disk(environ=None):
     """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
-    back to /tmp when it cannot write there, hiding a full one), HOME (its caches) and the current directory
-    (checkpoints); (tempdir, None) when none can be read."""
+    back to /tmp when it cannot write there, hiding a full one), HOME (its caches), the current directory
+    (checkpoints) and the folders in it that are mount points of their own (an `outputs/` volume; at most
+    MAX_ENTRIES looked at); (tempdir, None) when none can be read."""
     environ = os.environ if environ is None else environ
-    places = [
-        environ.get("TMPDIR") or tempfile.gettempdir(),
-        environ.get("HOME") or os.path.expanduser("~"),
-        os.getcwd(),
-    ]
+    here = os.getcwd()
+    places = [environ.get("TMPDIR") or tempfile.gettempdir(), environ.get("HOME") or os.path.expanduser("~"), here]
+    try:
+        names = sorted(os.listdir(here))[:400]
+    except OSError:
+        names = []
+    places += [os.path.join(here, n) for n in names if not n.startswith(".") and os.path.ismount(os.path.join(here, n))]
     best = None
     for place in places:
         free = free_bytes(place)
@@ -1150,13 +1153,15 @@ def problems(system):
         found.append(
             Problem(
                 "WARN",
-                "%s is %s (%s free)"
+                "the file system holding %s is %s (%s free)"
                 % (
                     system.tempdir,
                     "full" if system.disk_free_bytes < FULL_BYTES else "nearly full",
                     human_size(system.disk_free_bytes),
                 ),
-                "free space or point TMPDIR at a larger disk",
+                "free space or point TMPDIR at a larger disk"
+                if system.tempdir == (os.environ.get("TMPDIR") or tempfile.gettempdir())
+                else "free space on it (old checkpoints, logs, caches) or write to a larger disk",
             )
         )
     for code in system.code_dirs:

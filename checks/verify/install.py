@@ -436,6 +436,36 @@ def absent_nvidia_library(found, torch):
     return None
 
 
+OWN_COMPILED = ("torch", "torchvision", "torchaudio", "torchgen", "functorch", "triton", "nvidia")
+
+
+def installed_extensions(limit=200):
+    """The compiled modules of installed packages other than torch's own (OWN_COMPILED) one or two folders deep in
+    the folders on sys.path (site-packages, PYTHONPATH entries; not the standard library's nor the working
+    directory, the project line's), at most `limit`: the packages that link torch whether or not their metadata
+    declares it (mmcv-full's wheels declare no torch)."""
+    import sysconfig
+
+    stdlib = {os.path.realpath(p) for p in (sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")) if p}
+    here = os.path.realpath(os.getcwd())
+    entries = [
+        p
+        for p in dict.fromkeys(e for e in sys.path if isinstance(e, str) and e)
+        if os.path.isdir(p) and os.path.realpath(p) not in stdlib | {here} and os.path.basename(p) != "lib-dynload"
+    ]
+    found = []
+    for entry in entries:
+        for pattern in ("*/*.so", "*/*/*.so"):
+            for path in sorted(glob.glob(os.path.join(glob.escape(entry), pattern))):
+                top = os.path.relpath(path, entry).split(os.sep)[0]
+                if top in OWN_COMPILED or top.endswith((".libs", ".dist-info", ".data")):
+                    continue
+                found.append(path)
+                if len(found) >= limit:
+                    return found
+    return found
+
+
 def check_dependents(ctx):
     """The installed packages built on torch import (dependent_modules): their compiled parts are built against one
     torch release and their Python against its API, so a package that does not fit this torch fails at its import
@@ -452,6 +482,22 @@ def check_dependents(ctx):
 
     from checks.machine import distributions
 
+    torch_file = getattr(ctx.torch, "__file__", None)
+    if torch_file:  # any installed package's module linking torch, declared or not: built for this torch?
+        from checks.diagnosis.symbols import stale_extension_cause, stale_extensions
+
+        stale = stale_extensions(installed_extensions(), os.path.dirname(torch_file))
+        if stale is not None:
+            cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
+            return Result(
+                name="dependents",
+                status=FAIL,
+                summary=cause.meaning,
+                expected="%s defined by torch %s" % (stale[1], ctx.torch.__version__),
+                actual="not defined",
+                hint=cause.fix,
+                data={"fact": cause.fact, "recognised": True},
+            )
     own = distributions.owner(ctx.torch.__file__)
     required = {distributions.required_project(t) for t in (own.requires if own is not None else ())}
     found = dependent_modules(skip=required)

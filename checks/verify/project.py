@@ -350,6 +350,22 @@ def check_project(ctx):
     if ctx.torch is None:
         return Result(name="project", status=SKIP, summary="torch did not import")
     found = project_facts.scan(ignore=OWN)
+    root = found.root if found is not None else os.getcwd()
+    if getattr(ctx.torch, "__file__", None):  # modules the checkout built in place, against which torch?
+        from checks.diagnosis.symbols import stale_extension_cause, stale_extensions
+
+        stale = stale_extensions(project_facts.compiled_here(root), os.path.dirname(ctx.torch.__file__))
+        if stale is not None:
+            cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
+            return Result(
+                name="project",
+                status=FAIL,
+                summary="%s (%s)" % (cause.meaning, os.path.relpath(stale[0], root)),
+                expected="%s defined by torch %s" % (stale[1], ctx.torch.__version__),
+                actual="not defined",
+                hint=cause.fix,
+                data={"fact": cause.fact, "recognised": True},
+            )
     if found is None or (not found.files and not found.requirements and not found.settings):
         return Result(
             name="project", status=SKIP, summary="no Python code or requirements file in the working directory"

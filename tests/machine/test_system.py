@@ -345,3 +345,23 @@ def test_a_loopback_host_name_in_a_job_whose_master_is_another_host_warns(monkey
     chosen = make_system(host_addresses=("127.0.1.1",), route=route, socket_ifname=("GLOO_SOCKET_IFNAME",))
     assert not [p for p in system.problems(chosen) if "loopback only" in p.what]
     assert system.master_route({"MASTER_ADDR": "127.0.0.1"}) is None and system.master_route({}) is None
+
+
+def test_a_full_volume_mounted_in_the_working_directory_is_the_fullest_place(tmp_path, monkeypatch):
+    """pytorch/pytorch#10577: torch.save into outputs/, a volume of its own that is full ("PytorchStreamWriter failed
+    writing file data/0: file write failed"); freeing space fixed it. A folder of the working directory that is a
+    mount point is one of the places a job writes to."""
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(system.os.path, "ismount", lambda path: str(path) == str(outputs))
+    monkeypatch.setattr(system, "free_bytes", lambda path: 64 * 1024 if str(path) == str(outputs) else 50 << 30)
+    assert system.fullest_disk({"TMPDIR": str(tmp_path), "HOME": str(tmp_path)}) == (str(outputs), 64 * 1024)
+    from diagnosis_facts import make_system
+
+    (found,) = [
+        p for p in system.problems(make_system(tempdir=str(outputs), disk_free_bytes=64 * 1024)) if "full" in p.what
+    ]
+    assert found.what == "the file system holding %s is full (64.0 KiB free)" % outputs
+    assert found.fix.startswith("free space on it (old checkpoints")
