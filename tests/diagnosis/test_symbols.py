@@ -270,3 +270,64 @@ def test_a_torch_library_that_is_there_means_the_module_came_before_torch(tmp_pa
     own = 'File "%s/torch/__init__.py", line 229, in <module>\n    from torch._C import *\n' % packages
     cause = diagnosis.explain(own + "ImportError: libc10.so: cannot open shared object file", found)
     assert cause.rule != "torch-library"  # torch's own import: its _C reaches lib/ through its run path
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+def test_a_module_needing_a_torch_symbol_this_torch_does_not_define_is_stale(tmp_path):
+    """open-mmlab/mmcv#1734: mmcv-full's _ext built for torch 1.6 needs at::Tensor::is_cuda() const
+    (`_ZNK2at6Tensor7is_cudaEv`), which torch 2.0's libraries no longer export ("undefined symbol"). Built here with
+    gcc: a module whose DT_NEEDED names libc10.so and whose dynamic symbol table needs that symbol, read, never
+    loaded; torch's lib folder holds a libc10.so that defines another one."""
+    torch_dir = tmp_path / "torch"
+    (torch_dir / "lib").mkdir(parents=True)
+    source = tmp_path / "c10.c"
+    source.write_text("int _ZN3c106detail23torchInternalAssertFailEv(void) { return 0; }\n")
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-Wl,-soname,libc10.so", "-o", str(torch_dir / "lib" / "libc10.so"), str(source)],
+        check=True,
+    )
+    module = tmp_path / "mmcv" / "_ext.cpython-311-x86_64-linux-gnu.so"
+    module.parent.mkdir()
+    (tmp_path / "ext.c").write_text(
+        "int _ZNK2at6Tensor7is_cudaEv(void);\nint _ZN3c106detail23torchInternalAssertFailEv(void);\n"
+        "int f(void) { return _ZNK2at6Tensor7is_cudaEv() + _ZN3c106detail23torchInternalAssertFailEv(); }\n"
+    )
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(module),
+            str(tmp_path / "ext.c"),
+            "-L",
+            str(torch_dir / "lib"),
+            "-Wl,--no-as-needed",
+            "-lc10",
+        ],
+        check=True,
+    )
+    assert "_ZNK2at6Tensor7is_cudaEv" in loader.undefined(str(module))
+    assert symbols.stale_extensions([str(module)], str(torch_dir)) == (str(module), "_ZNK2at6Tensor7is_cudaEv")
+    cause = symbols.stale_extension_cause(str(module), "_ZNK2at6Tensor7is_cudaEv", "2.0.1")
+    assert "was built against another torch: it needs at::Tensor::is_cuda (_ZNK2at6Tensor7is_cudaEv)" in cause.meaning
+    assert "rebuild it against this torch" in cause.fix
+    (tmp_path / "c10.c").write_text(
+        "int _ZN3c106detail23torchInternalAssertFailEv(void) { return 0; }\n"
+        "int _ZNK2at6Tensor7is_cudaEv(void) { return 1; }\n"
+    )
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-Wl,-soname,libc10.so",
+            "-o",
+            str(torch_dir / "lib" / "libc10.so"),
+            str(tmp_path / "c10.c"),
+        ],
+        check=True,
+    )
+    assert symbols.stale_extensions([str(module)], str(torch_dir)) is None  # this torch defines both
