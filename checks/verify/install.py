@@ -387,6 +387,10 @@ def absent_torch_library(found, torch):
             dynamic = loader.dynamic(path)
             for name in dynamic.needed if dynamic is not None else ():
                 if TORCH_LIBRARY.match(name) and not os.path.exists(os.path.join(lib_dir, name)):
+                    # a library of the package's own (torchtext's lib/libtorchtext.so, found through its run path
+                    # $ORIGIN/lib) is not torch's, whatever its name
+                    if loader.resolve(name, path, environment=sys.prefix).path is not None:
+                        continue
                     return project, version, path, name
     return None
 

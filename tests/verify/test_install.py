@@ -386,6 +386,46 @@ def test_a_compiled_module_needing_another_cuda_s_runtime_fails_without_loading_
     assert "libcudart.so.12" not in verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True)).summary
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+def test_a_package_s_own_library_named_like_torch_s_is_not_torch_s(tmp_path):
+    """torchtext's _torchtext.so links its own lib/libtorchtext.so (found through its run path, $ORIGIN/lib), a name
+    TORCH_LIBRARY matches: not a torch library this torch lacks."""
+    site = tmp_path / "site-packages"
+    (site / "torch" / "lib").mkdir(parents=True)
+    lib = site / "texty" / "lib"
+    lib.mkdir(parents=True)
+    (tmp_path / "s.c").write_text("int text_stub(void) { return 0; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib / "libtorchtext.so"), str(tmp_path / "s.c")], check=True)
+    (tmp_path / "m.c").write_text("int text_stub(void);\nint f(void) { return text_stub(); }\n")
+    module = site / "texty" / "_texty.so"
+    subprocess.run(
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(module),
+            str(tmp_path / "m.c"),
+            "-L",
+            str(lib),
+            "-ltorchtext",
+            "-Wl,-rpath,$ORIGIN/lib",
+        ],
+        check=True,
+    )
+    info = site / "texty-0.18.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: texty\nVersion: 0.18.0\nRequires-Dist: torch>=2.3.0\n")
+    (info / "RECORD").write_text("texty/_texty.so,,\n")
+    torch = SimpleNamespace(__file__=str(site / "torch" / "__init__.py"))
+    found = [("texty", "0.18.0", ["texty"], str(info / "METADATA"))]
+    assert verify_install.absent_torch_library(found, torch) is None
+    (lib / "libtorchtext.so").unlink()  # gone: then it is named
+    assert verify_install.absent_torch_library(found, torch)[3] == "libtorchtext.so"
+
+
 def test_a_torch_before_2_0_is_named_as_older_than_the_checks_support():
     torch = SimpleNamespace(__version__="1.13.1+cpu", version=SimpleNamespace(git_version="cf30153c4c", debug=False))
     result = verify_install.check_torch(SimpleNamespace(torch=torch, expect=None))
