@@ -102,6 +102,22 @@ def _devices_hidden(ctx, settings):
     )
 
 
+def _launch_note(uses, environ=None):
+    """A note when the code calls torch.distributed.init_process_group without a `rank` of its own while this
+    environment has no RANK: its default env:// rendezvous reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT,
+    which a launcher (torchrun) sets for each process; started with plain `python` it fails ("environment variable
+    RANK expected, but not set"; NVIDIA/apex#99). None otherwise."""
+    environ = os.environ if environ is None else environ
+    call = next((u for u in uses if u.dotted == "torch.distributed.init_process_group"), None)
+    if call is None or "rank" in call.keywords or environ.get("RANK"):
+        return None
+    return (
+        "%s calls torch.distributed.init_process_group, whose env:// rendezvous reads RANK, WORLD_SIZE, MASTER_ADDR "
+        "and MASTER_PORT from the environment (not set here): a launcher sets them, so start it with `torchrun "
+        "--nproc-per-node=<GPUs> %s`, not plain python" % (call.where(), os.path.basename(call.file))
+    )
+
+
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
     if not requirements:
@@ -474,6 +490,9 @@ def check_project(ctx):
     )
     if done:
         summary += " and import with this torch: %s" % ", ".join(dict.fromkeys(done))
+    launched = _launch_note(found.torch_uses)
+    if launched:
+        summary += "; " + launched
     if untried:
         summary += "; not tried (time limit): %s" % ", ".join(untried)
     return Result(name="project", status=PASS, summary=summary)

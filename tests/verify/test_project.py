@@ -497,3 +497,19 @@ def test_a_missing_module_the_projects_requirements_name_gets_that_line(layout, 
     cause = diagnosis.explain(result.data["exception"], facts_for(monkeypatch, prefix, [packages]))
     assert "requirements.txt:2 asks for hydra-configs-not-here-torch==1.0.0" in cause.meaning
     assert 'pip install "hydra-configs-not-here-torch==1.0.0"' in cause.fix and "-r requirements.txt" in cause.fix
+
+
+def test_init_process_group_without_a_launcher_s_variables_is_noted(layout, monkeypatch):
+    """NVIDIA/apex#99: a DDP script calling init_process_group(backend='nccl', init_method='env://', world_size=2),
+    started with plain python: "environment variable RANK expected, but not set". A PASS notes the launcher."""
+    torch = pytest.importorskip("torch")
+    _, work = layout
+    (work / "train.py").write_text(
+        "import torch\n\ntorch.distributed.init_process_group(backend='nccl', init_method='env://', world_size=2)\n"
+    )
+    monkeypatch.delenv("RANK", raising=False)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == "PASS" and "train.py:3 calls torch.distributed.init_process_group" in result.summary
+    assert "`torchrun --nproc-per-node=<GPUs> train.py`" in result.summary
+    monkeypatch.setenv("RANK", "0")  # under torchrun
+    assert "init_process_group" not in project.check_project(SimpleNamespace(torch=torch, quick=True)).summary
