@@ -120,7 +120,7 @@ class Project:
     package_uses: Tuple[Use, ...] = ()
     hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
     settings: Tuple[Setting, ...] = ()  # the variables the folder's own files set for themselves, in file order
-    local_imports: Tuple[Import, ...] = ()  # the imports of the project's own top-level names (its files, folders)
+    local_imports: Tuple[Import, ...] = ()  # the folder's own files' imports of the project's top-level names
 
 
 def _sources(root):
@@ -634,8 +634,8 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         own = uses if os.path.dirname(path) == root else None  # the folder's own files: torch's names they use
         for item in _imports(path, skip, own, settings=settings):
             key = (item.module, item.names)
-            if item.top in local and key not in seen and len(own_imports) < MAX_USES:
-                own_imports.append(item)
+            if item.top in local and key not in seen and own is not None and len(own_imports) < MAX_USES:
+                own_imports.append(item)  # the folder's own scripts' imports of its packages (pretrain_gpt.py's)
             if item.top in local or is_stdlib(item.top) or key in seen:
                 continue
             seen.add(key)
