@@ -67,15 +67,20 @@ def _key(version):
     return tuple(int(p) for p in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
-def read(package_dir, name=None) -> Optional[Gate]:
-    """The Gate of the installed package folder `package_dir`, or None when none of FILES decides on torch so."""
-    for parts in FILES:
-        path = os.path.join(package_dir, *parts)
+def _sources(folder, candidates):
+    """Yield (path, first MAX_BYTES of its text) of each of the `candidates` (path parts under `folder`) that reads."""
+    for parts in candidates:
+        path = os.path.join(folder, *parts)
         try:
             with open(path, "rb") as handle:
-                text = handle.read(MAX_BYTES)
+                yield path, handle.read(MAX_BYTES)
         except OSError:
             continue
+
+
+def read(package_dir, name=None) -> Optional[Gate]:
+    """The Gate of the installed package folder `package_dir`, or None when none of FILES decides on torch so."""
+    for path, text in _sources(package_dir, FILES):
         if not DISABLING.search(text):
             continue
         reads: Dict[bytes, Tuple[str, str]] = {
@@ -132,13 +137,7 @@ def slurm_takeover(site_dirs, environ) -> Optional[SlurmTakeover]:
     if "SLURM_NTASKS" not in environ:
         return None
     for site in site_dirs:
-        for parts in SLURM_FILES:
-            path = os.path.join(site, *parts)
-            try:
-                with open(path, "rb") as handle:
-                    text = handle.read(MAX_BYTES)
-            except OSError:
-                continue
+        for path, text in _sources(site, SLURM_FILES):
             names = INTERACTIVE.search(text)
             if names is None or b"SLURM_NTASKS" not in text:
                 continue
@@ -154,6 +153,6 @@ def slurm_takeover(site_dirs, environ) -> Optional[SlurmTakeover]:
             visible = [e for e in environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if e.strip()]
             gpus = len(visible) or int(environ.get("SLURM_GPUS_ON_NODE", "0") or 0)
             if gpus > tasks:
-                return SlurmTakeover(parts[0], path, tasks, gpus, job, interactive)
+                return SlurmTakeover(os.path.relpath(path, site).split(os.sep)[0], path, tasks, gpus, job, interactive)
             return None
     return None

@@ -266,6 +266,24 @@ def names_in(text):
     return found
 
 
+# Where the ELF header (elf(5), Elf64_Ehdr / Elf32_Ehdr) keeps each header table's file offset and its entry size
+# and count: (table, 64-bit) -> (offset of e_phoff/e_shoff, offset of e_phentsize/e_shentsize then the count)
+HEADER_FIELDS = {
+    ("program", True): (32, 54),
+    ("program", False): (28, 42),
+    ("section", True): (40, 58),
+    ("section", False): (32, 46),
+}
+
+
+def _header_table(ident, wide, order, which):
+    """(file offset, entry size, entry count) of the ELF header `ident`'s program or section header table."""
+    at, sizes = HEADER_FIELDS[(which, wide)]
+    offset = struct.unpack(order + ("Q" if wide else "I"), ident[at : at + (8 if wide else 4)])[0]
+    entsize, count = struct.unpack(order + "HH", ident[sizes : sizes + 4])
+    return offset, entsize, count
+
+
 def dynamic(path, limit=64 << 20):
     """Return the Dynamic section of the ELF file at `path`, or None when it is not a readable ELF file (or larger
     than `limit` bytes where the section lies)."""
@@ -275,12 +293,7 @@ def dynamic(path, limit=64 << 20):
             if len(ident) < 64 or ident[:4] != b"\x7fELF":
                 return None
             wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
-            if wide:
-                phoff = struct.unpack(order + "Q", ident[32:40])[0]
-                phentsize, phnum = struct.unpack(order + "HH", ident[54:58])
-            else:
-                phoff = struct.unpack(order + "I", ident[28:32])[0]
-                phentsize, phnum = struct.unpack(order + "HH", ident[42:46])
+            phoff, phentsize, phnum = _header_table(ident, wide, order, "program")
             handle.seek(phoff)
             table = handle.read(phentsize * phnum)
             loads, dyn = [], None
@@ -361,54 +374,66 @@ def dynamic(path, limit=64 << 20):
 SHT_DYNSYM, SHN_UNDEF = 11, 0  # the dynamic symbol table's section type; an undefined symbol's section index
 
 
+def _dynsym(handle, limit):
+    """Read the open ELF file's dynamic symbol table: (entries, .dynstr bytes, entry size, 64-bit, byte order), or
+    None when it has none or the tables exceed `limit` bytes. `entries` and the string table are read in full."""
+    ident = handle.read(64)
+    if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
+        return None
+    wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    shoff, shentsize, shnum = _header_table(ident, wide, order, "section")
+    if not shoff or not shnum or shnum > 65535:
+        return None
+    handle.seek(shoff)
+    table = handle.read(shentsize * shnum)
+    sections = []
+    for i in range(shnum):
+        raw = table[i * shentsize : (i + 1) * shentsize]
+        if wide:
+            _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
+        else:
+            _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
+        sections.append((kind, offset, size, link, entsize))
+    symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
+    if symtab is None or symtab[3] >= len(sections):
+        return None
+    strings = sections[symtab[3]]
+    if strings[2] > limit or symtab[2] > limit:
+        return None
+    handle.seek(strings[1])
+    names = handle.read(strings[2])
+    handle.seek(symtab[1])
+    return handle.read(symtab[2]), names, symtab[4] or (24 if wide else 16), wide, order
+
+
+def _read_dynsym(path, limit):
+    """_dynsym of the ELF file at `path`, or None when it cannot be read as one."""
+    try:
+        with open(path, "rb") as handle:
+            return _dynsym(handle, limit)
+    except (OSError, struct.error, ValueError):
+        return None
+
+
+def _entry(data, at, wide, order):
+    """(name offset, section index) of the .dynsym entry at byte `at` (Elf64_Sym / Elf32_Sym, elf(5))."""
+    if wide:
+        name, _, _, index = struct.unpack(order + "IBBH", data[at : at + 8])
+        return name, index
+    return struct.unpack(order + "I", data[at : at + 4])[0], struct.unpack(order + "H", data[at + 14 : at + 16])[0]
+
+
 def undefined(path, limit=8 << 20):
     """Return the names of the symbols the ELF file at `path` needs from other objects (.dynsym entries whose section
     index is SHN_UNDEF, elf(5)), or None when it is not a readable ELF object or its tables exceed `limit` bytes (an
     extension module's are small; torch's own libraries are not read so)."""
-    try:
-        with open(path, "rb") as handle:
-            ident = handle.read(64)
-            if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
-                return None
-            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
-            if wide:
-                shoff = struct.unpack(order + "Q", ident[40:48])[0]
-                shentsize, shnum = struct.unpack(order + "HH", ident[58:62])
-            else:
-                shoff = struct.unpack(order + "I", ident[32:36])[0]
-                shentsize, shnum = struct.unpack(order + "HH", ident[46:50])
-            if not shoff or not shnum or shnum > 65535:
-                return None
-            handle.seek(shoff)
-            table = handle.read(shentsize * shnum)
-            sections = []
-            for i in range(shnum):
-                raw = table[i * shentsize : (i + 1) * shentsize]
-                if wide:
-                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
-                else:
-                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
-                sections.append((kind, offset, size, link, entsize))
-            symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
-            if symtab is None or symtab[3] >= len(sections):
-                return None
-            strings = sections[symtab[3]]
-            if strings[2] > limit or symtab[2] > limit:
-                return None
-            handle.seek(strings[1])
-            names = handle.read(strings[2])
-            entsize = symtab[4] or (24 if wide else 16)
-            handle.seek(symtab[1])
-            data = handle.read(symtab[2])
-    except (OSError, struct.error, ValueError):
+    table = _read_dynsym(path, limit)
+    if table is None:
         return None
+    data, names, entsize, wide, order = table
     found = []
     for at in range(entsize, len(data) - entsize + 1, entsize):  # entry 0 is the null symbol
-        if wide:
-            name, _, _, index = struct.unpack(order + "IBBH", data[at : at + 8])
-        else:
-            name = struct.unpack(order + "I", data[at : at + 4])[0]
-            index = struct.unpack(order + "H", data[at + 14 : at + 16])[0]
+        name, index = _entry(data, at, wide, order)
         if index == SHN_UNDEF and 0 < name < len(names):
             found.append(names[name : names.index(b"\0", name)].decode("utf-8", "replace"))
     return found
@@ -419,65 +444,26 @@ def defines(path, symbols, limit=128 << 20):
     defines in its dynamic symbol table (.dynsym entries with a section index other than SHN_UNDEF, elf(5)); None
     when the file is not a readable ELF object or its tables are larger than `limit` bytes. The names are found in
     .dynstr first (also as the tail of a longer string: linkers merge suffixes), then the entries naming them are
-    read, so a large library costs one read of each table."""
+    checked."""
     wanted = {s.encode("utf-8", "replace") for s in symbols}
-    try:
-        with open(path, "rb") as handle:
-            ident = handle.read(64)
-            if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
-                return None
-            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
-            if wide:
-                shoff = struct.unpack(order + "Q", ident[40:48])[0]
-                shentsize, shnum = struct.unpack(order + "HH", ident[58:62])
-            else:
-                shoff = struct.unpack(order + "I", ident[32:36])[0]
-                shentsize, shnum = struct.unpack(order + "HH", ident[46:50])
-            if not shoff or not shnum or shnum > 65535:
-                return None
-            handle.seek(shoff)
-            table = handle.read(shentsize * shnum)
-            sections = []
-            for i in range(shnum):
-                raw = table[i * shentsize : (i + 1) * shentsize]
-                if wide:
-                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
-                else:
-                    _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
-                sections.append((kind, offset, size, link, entsize))
-            symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
-            if symtab is None or symtab[3] >= len(sections):
-                return None
-            strings = sections[symtab[3]]
-            if strings[2] > limit or symtab[2] > limit:
-                return None
-            handle.seek(strings[1])
-            names = handle.read(strings[2])
-            offsets = {}
-            for name in wanted:  # a name may be the tail of a longer string (the linker merges suffixes)
-                at = names.find(name + b"\0")
-                while at >= 0:
-                    offsets[at] = name
-                    at = names.find(name + b"\0", at + 1)
-            if not offsets:
-                return set()
-            entsize = symtab[4] or (24 if wide else 16)
-            handle.seek(symtab[1])
-            data = handle.read(symtab[2])
-            found = set()
-            for at in range(0, len(data) - entsize + 1, entsize):
-                if wide:
-                    name, _, _, index = struct.unpack(order + "IBBH", data[at : at + 8])
-                else:
-                    name, index = (
-                        struct.unpack(order + "I", data[at : at + 4])[0],
-                        struct.unpack(order + "H", data[at + 14 : at + 16])[0],
-                    )
-                if name in offsets and index != SHN_UNDEF:
-                    found.add(offsets[name].decode("utf-8", "replace"))
-            return found
-    except (OSError, struct.error, ValueError):
+    table = _read_dynsym(path, limit)
+    if table is None:
         return None
+    data, names, entsize, wide, order = table
+    offsets = {}
+    for name in wanted:  # a name may be the tail of a longer string (the linker merges suffixes)
+        at = names.find(name + b"\0")
+        while at >= 0:
+            offsets[at] = name
+            at = names.find(name + b"\0", at + 1)
+    if not offsets:
+        return set()
+    found = set()
+    for at in range(0, len(data) - entsize + 1, entsize):
+        name, index = _entry(data, at, wide, order)
+        if name in offsets and index != SHN_UNDEF:
+            found.add(offsets[name].decode("utf-8", "replace"))
+    return found
 
 
 def ld_cache(timeout=5.0):

@@ -361,7 +361,9 @@ def test_a_full_volume_mounted_in_the_working_directory_is_the_fullest_place(tmp
     from diagnosis_facts import make_system
 
     (found,) = [
-        p for p in system.problems(make_system(tempdir=str(outputs), disk_free_bytes=64 * 1024)) if "full" in p.what
+        p
+        for p in system.problems(make_system(tempdir=str(outputs), disk_free_bytes=64 * 1024))
+        if "file system holding" in p.what
     ]
     assert found.what == "the file system holding %s is full (64.0 KiB free)" % outputs
     assert found.fix.startswith("free space on it (old checkpoints")
