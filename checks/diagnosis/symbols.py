@@ -18,6 +18,7 @@ or the active conda environment offers.
 import glob
 import os
 import re
+import sys
 
 from checks.diagnosis.model import SYMBOL_FAMILIES, TORCH_LIBRARY, Cause, raising_package
 from checks.machine import loader
@@ -446,20 +447,12 @@ def stale_extension_cause(path, symbol, torch_version):
     (`torch_version`) does not define: built against another torch; the fix rebuilds or reinstalls it for this one.
     Its package is the one whose record lists it, else the distribution of its top folder under its sys.path entry
     (a PYTHONPATH folder's)."""
-    import sys
-
     from checks.machine import distributions
 
     package, version = _package_of(path)
-    if package is None:
-        entry = next(
-            (
-                e
-                for e in sys.path
-                if e and _inside(path, e) and not _inside(os.path.dirname(path), os.path.join(e, "x"))
-            ),
-            None,
-        )
+    if package is None:  # the deepest sys.path entry holding it names its top folder, and that folder's distribution
+        entries = [e for e in sys.path if isinstance(e, str) and e and _inside(path, e)]
+        entry = max(entries, key=lambda e: len(os.path.realpath(e)), default=None)
         dist = distributions.find(os.path.relpath(path, entry).split(os.sep)[0]) if entry else None
         package, version = (dist.name, dist.version) if dist is not None else (None, None)
     # the torch release its metadata names as its floor (`torch (>=2.3.0)`: torchtext 0.18.0's wheel, built against
@@ -467,12 +460,12 @@ def stale_extension_cause(path, symbol, torch_version):
     declared = distributions.find(package.replace("-", "_")) if package else None
     declared = declared.requirement_on("torch") if declared is not None else None
     floor = re.search(r"(?:>=|==|~=)\s*(\d+\.\d+)", declared or "")
-    who = "%s %s's %s" % (package, version or "", os.path.basename(path)) if package else os.path.basename(path)
+    name = " ".join(p for p in (package, version) if p)
+    who = "%s's %s" % (name, os.path.basename(path)) if package else os.path.basename(path)
     readable = mangled_scope(symbol)[1] or symbol
     return Cause(
         meaning="%s was built against another torch: it needs %s (%s), which torch %s's libraries do not define, so "
-        'importing it fails with "undefined symbol: %s"'
-        % (who.replace(" 's", "'s"), readable, symbol, torch_version, symbol),
+        'importing it fails with "undefined symbol: %s"' % (who, readable, symbol, torch_version, symbol),
         fix=(
             _rebuild_fix(package, version, torch_version)
             if package

@@ -20,6 +20,8 @@ import os
 import re
 from typing import Dict, FrozenSet, Optional, Tuple
 
+from checks.workspace import versions
+
 MAX_BYTES = 512 * 1024
 FILES = (("utils", "import_utils.py"), ("file_utils.py",), ("import_utils.py",))
 DISABLING = re.compile(rb"Disabling PyTorch because")
@@ -58,13 +60,9 @@ class Gate:
         ]
         if off:
             return "it disables PyTorch because %s=%s is set" % (off[0], environ.get(off[0])), off[0]
-        if self.minimum and torch_version and _key(torch_version) < _key(self.minimum):
+        if self.minimum and torch_version and versions.key(torch_version) < versions.key(self.minimum):
             return "it disables PyTorch below torch %s, and this is %s" % (self.minimum, torch_version), None
         return None
-
-
-def _key(version):
-    return tuple(int(p) for p in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
 def _sources(folder, candidates):
