@@ -1142,6 +1142,88 @@ def _torch_api(importer, importer_version, provider, module, name, declared):
     )
 
 
+# How PyPI names another build of the same import package: a suffix after the project's import name (mmcv-full,
+# onnxruntime-gpu, faiss-cpu, tensorflow-gpu, cupy-cuda12x, mxnet-cu117, opencv-contrib-python's "contrib").
+VARIANT_SUFFIX = re.compile(r"^(full|lite|gpu|cpu|cuda\d*x?|cu\d+|headless|contrib|nightly)$")
+
+
+def _own_import(text, inside):
+    """The innermost traceback frame of `text` when it lies inside the package `inside` matches (the package imports
+    its own module: mmcv/utils/ext_loader.py's `importlib.import_module('mmcv.' + name)`), the standard library's
+    frames (importlib's) skipped; else None."""
+    import sysconfig
+
+    stdlib = sysconfig.get_path("stdlib") or ""
+    frames = [
+        f for f in FRAME.findall(text) if not f.startswith("<") and not (stdlib and f.startswith(stdlib + os.sep))
+    ]
+    return frames[-1] if frames and inside.search(frames[-1]) else None
+
+
+def _build_lacks_module(module, name, importer_file, facts):
+    """Rule 2h: a package's own code imports its module `module.name`, which its distribution's RECORD does not list:
+    the installed build was made without it (a RECORD that lists it but lacks the file is an incomplete install,
+    judged elsewhere). Where an installed package requires, under any extra, a not-installed project named as another
+    build of the same import package (VARIANT_SUFFIX: mmdet 2.x's `Requires-Dist: mmcv-full (>=1.3.17) ; extra ==
+    'mim'` beside the `mmcv` 1.x lite build, which ships no compiled ops: open-mmlab/mmdetection#3272), that build
+    is the fix. None when `module`'s distribution is not found or lists the module."""
+    top = module.split(".")[0]
+    dist = distributions.find(top, environment=facts.provenance.environment)
+    if dist is None:
+        return None
+    relative = "/".join(module.split(".") + [name])
+    rows = [path for path, _, _ in distributions.record_rows(dist.info, distributions.RECORD_LIMIT * 5)]
+    if not rows or any(p == relative + ".py" or p.startswith((relative + "/", relative + ".")) for p in rows):
+        return None
+    compiled = [p for p in rows if re.search(r"\.(so(\.[\d.]+)?|pyd)$", p)]
+    installed = requirements.pip_installed([e for e in sys.path if isinstance(e, str)])
+    own = distributions.canonical(dist.name)
+    variant = None
+    for project, (version, metadata) in sorted(installed.items()):
+        for text in requirements.requires_dist(metadata):
+            wanted = distributions.required_project(text) or ""
+            base, _, suffix = wanted.rpartition("-")
+            if wanted != own and wanted not in installed and base == own and VARIANT_SUFFIX.match(suffix):
+                variant = (project, version, text)
+                break
+        if variant:
+            break
+    shipped = "; %s %s ships no compiled module at all (its RECORD lists none)" % (dist.name, dist.version)
+    meaning = (
+        "%s %s (%s) has no %s.%s, which its own %s imports, and its RECORD does not list it: this build of %s "
+        "was made without it%s"
+    ) % (
+        dist.name,
+        dist.version,
+        dist.origin,
+        module,
+        name,
+        os.path.basename(importer_file),
+        dist.name,
+        shipped if not compiled else "",
+    )
+    fact = "%s.%s not in %s %s's RECORD" % (module, name, dist.name, dist.version)
+    if variant is not None:
+        project, version, text = variant
+        spec = text.split(";")[0].strip()
+        wanted = distributions.required_project(text)
+        return Cause(
+            meaning=meaning
+            + "; %s %s asks for %s (Requires-Dist: %s), the build of %s that has it"
+            % (project, version, wanted, text, top),
+            fix='`python -m pip uninstall -y %s && python -m pip install "%s"` (the %s build made for this torch; '
+            "both install the import package %s, so remove %s first)"
+            % (dist.name, spec.replace(" ", "").replace("(", "").replace(")", ""), wanted, top, dist.name),
+            fact=fact + "; %s %s requires %s" % (project, version, text),
+        )
+    return Cause(
+        meaning=meaning,
+        fix="install a build of %s that includes %s.%s (for a compiled module: the build made for this torch and its "
+        "CUDA, or build %s from source against this torch)" % (dist.name, module, name, dist.name),
+        fact=fact,
+    )
+
+
 def by_pair(parts, facts):
     """Rule 2b: one installed package imports a name another installed package does not define (CPython's
     "cannot import name 'X' from 'M' (PATH)" / "module 'M' has no attribute 'X'"; the importer is the package of the
@@ -1167,6 +1249,11 @@ def by_pair(parts, facts):
     if shared is not None:
         return shared
     inside = re.compile(r"[/\\]%s(?:[/\\]|\.py$|\.[\w-]+\.(?:so|pyd)$)" % re.escape(top))
+    own = _own_import(parts.text[:start], inside)
+    if own is not None:  # the package imports its own module (mmcv's ext_loader imports mmcv._ext)
+        lacking = _build_lacks_module(module, name, own, facts)
+        if lacking is not None:
+            return lacking
     frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
     if not frames:
         return _missing_submodule(module, name, facts)

@@ -8,6 +8,7 @@ import re
 from checks.diagnosis.model import (
     COMPONENT_WORDS,
     DRIVER_LIBRARIES,
+    FRAME,
     OPENCV_GUI,
     PROVIDERS,
     SYMBOL_FAMILIES,
@@ -488,6 +489,80 @@ def _symbol_family(library, symbol, facts):
     return None
 
 
+# The CUDA release a library's soname fixes: libcudart, libcublas, libcublasLt and libnvrtc carry CUDA's major version
+# in their soname (libcudart.so.10.1 up to CUDA 10.2, libcudart.so.11.0 for every 11.x, libcudart.so.12 from 12.0;
+# libcublas.so.11, libnvrtc.so.11.2), as the CUDA Toolkit's release notes list them ("CUDA Toolkit Major Component
+# Versions"). cuFFT, cuRAND, cuSPARSE and cuSOLVER number their sonames on their own (libcufft.so.10 is CUDA 11).
+CUDA_SONAME = re.compile(r"^lib(?:cudart|cublas|cublasLt|nvrtc)\.so\.(\d+)(?:\.(\d+))?$")
+PACKAGE_SCAN = 400  # compiled files read at most, in the failing package
+
+
+def frame_package_modules(text, torch_dir=None, limit=PACKAGE_SCAN):
+    """The compiled modules (`*.so`, `*.pyd`) of the packages the traceback `text` passes through, deepest frame
+    first: each frame's file is climbed to its top-level package (the last folder up that holds `__init__.py`), and
+    at most `limit` files of those packages are listed (torch's own and the standard library's frames skipped)."""
+    seen, out = set(), []
+    for path in reversed(FRAME.findall(text or "")):
+        if path.startswith("<") or (torch_dir and path.startswith(torch_dir + os.sep)):
+            continue
+        folder = os.path.dirname(path)
+        if not os.path.isfile(os.path.join(folder, "__init__.py")):
+            continue
+        while os.path.isfile(os.path.join(os.path.dirname(folder), "__init__.py")):
+            folder = os.path.dirname(folder)
+        if folder in seen:
+            continue
+        seen.add(folder)
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+            for base in sorted(files):
+                if re.search(r"\.(so(\.[\d.]+)?|pyd)$", base):
+                    out.append(os.path.join(root, base))
+                    if len(out) >= limit:
+                        return out
+    return out
+
+
+def _built_for_other_cuda(name, text, facts):
+    """Rule 3c: the failure cannot open a CUDA library whose soname fixes another CUDA major than torch's
+    (CUDA_SONAME: libcudart.so.10.1 under a CUDA 11.7 torch), and a compiled module of a package in the traceback
+    needs it (its DT_NEEDED, read without loading): that package was built for the other CUDA, so installing the
+    library is not the fix; its build for this torch is (facebookresearch/detectron2#2064: a cu101 detectron2 wheel
+    beside torch built for another CUDA). None when the soname fixes no CUDA, torch is a CPU build, the majors agree,
+    or no module in the traceback's packages needs it."""
+    shape = CUDA_SONAME.match(name)
+    if shape is None or not facts.torch_dir:
+        return None
+    from checks.machine import distributions
+    from checks.machine.provenance import version_py
+
+    built = version_py(facts.torch_dir)
+    torch_cuda, torch_version = built.get("cuda"), built.get("__version__", "")
+    if not torch_cuda or shape.group(1) == torch_cuda.split(".")[0]:
+        return None
+    needs = "CUDA %s" % (
+        shape.group(1) + ("." + shape.group(2) if shape.group(2) and int(shape.group(1)) <= 10 else "")
+    )
+    for path in frame_package_modules(text, facts.torch_dir):
+        dynamic = loader.dynamic(path)
+        if dynamic is None or name not in dynamic.needed:
+            continue
+        dist = distributions.owner(path, facts.provenance.environment)
+        project = dist.name if dist is not None else os.path.basename(os.path.dirname(path))
+        made = " %s" % dist.version if dist is not None else ""
+        return Cause(
+            meaning="%s%s was built for %s: its %s needs %s, and torch %s is a CUDA %s build, which brings the CUDA "
+            "%s libraries"
+            % (project, made, needs, os.path.basename(path), name, torch_version, torch_cuda, torch_cuda.split(".")[0]),
+            fix="install the %s build made for torch %s with CUDA %s (its wheel index or release page lists them by "
+            "cuXY), or build %s from source against this torch (in its source checkout: `python -m pip install "
+            "--no-build-isolation .`); installing CUDA %s's %s would load a second CUDA beside torch's"
+            % (project, torch_version.split("+")[0], torch_cuda, project, needs[5:], name),
+            fact="%s DT_NEEDED %s (%s); torch CUDA %s" % (os.path.basename(path), name, needs, torch_cuda),
+        )
+    return None
+
+
 def by_library(parts, facts):
     """Rule 3: the libraries the failure names, resolved as the loader would."""
     system = facts.system
@@ -565,6 +640,10 @@ def by_library(parts, facts):
                 fix=gap.fix(),
                 fact="%s missing from %s %s's installed files" % (os.path.basename(gap.path), gap.package, gap.version),
             )
+    for name in parts.cannot_open:
+        other = _built_for_other_cuda(name, parts.text, facts)
+        if other is not None:
+            return other
     for name in parts.cannot_open:
         if name.startswith(torch_libs) or DRIVER_LIBRARIES.search(name):
             continue

@@ -421,7 +421,10 @@ def toolkit_at(home, how, timeout=10.0):
     return CudaToolkit(home=home, how=how)
 
 
-CHOSEN = ("$CUDA_HOME", "$CUDA_PATH")  # CudaToolkit.how of a toolkit this run is pointed at
+# CudaToolkit.how of a toolkit this run is pointed at: the variables, or an nvcc put on PATH (NVIDIA's
+# post-installation actions add /usr/local/cuda-X.Y/bin to PATH; cpp_extension's _find_cuda_home then takes the folder
+# above it: Dao-AILab/flash-attention#825, a CUDA 10.1 nvcc on PATH under a CUDA 11 torch)
+CHOSEN = ("$CUDA_HOME", "$CUDA_PATH", "nvcc on PATH")
 
 
 def toolkit_mismatch(toolkit, torch_cuda, torch_version, installed=None, minor=True):
@@ -432,7 +435,7 @@ def toolkit_mismatch(toolkit, torch_cuda, torch_version, installed=None, minor=T
     CUDA version (X) mismatches the version that was used to compile PyTorch (Y)"; a minor difference only warns),
     else None. The fix names a toolkit of torch's major installed here (`installed`: CudaToolkits, default
     installed_toolkits(), looked for only on a mismatch) where there is one. With `minor`, a toolkit this run is
-    pointed at ($CUDA_HOME, $CUDA_PATH) of the same major but an older release than torch's is a WARN too."""
+    pointed at (CHOSEN) of the same major but an older release than torch's is a WARN too."""
     from checks.report import WARN
 
     if not torch_cuda or toolkit.release is None:

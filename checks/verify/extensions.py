@@ -110,7 +110,8 @@ def check_extensions(ctx):
 
 def _chosen_toolkit(torch):
     """--quick's extension judgements, without importing cpp_extension: where a CUDA build runs with a toolkit
-    this run is pointed at ($CUDA_HOME or $CUDA_PATH; not nvcc on PATH or /usr/local/cuda), its CUDA major against
+    this run is pointed at (toolchain.CHOSEN: $CUDA_HOME, $CUDA_PATH or the nvcc on PATH; not the default
+    /usr/local/cuda), its CUDA major against
     torch's (toolkit_mismatch), then the host compiler nvcc would use against the toolkit's own host_config.h (two
     bounded --version calls and one header read). A Blocker or None."""
     if not torch.version.cuda:
@@ -119,7 +120,7 @@ def _chosen_toolkit(torch):
     without_nvcc = toolchain.runtime_only(toolkit, torch.version.cuda)
     if without_nvcc is not None:
         return without_nvcc
-    if toolkit.home is None or toolkit.how not in ("$CUDA_HOME", "$CUDA_PATH"):
+    if toolkit.home is None or toolkit.how not in toolchain.CHOSEN:
         return None
     mismatch = toolchain.toolkit_mismatch(toolkit, torch.version.cuda, torch.__version__)
     if mismatch is not None:

@@ -5,6 +5,7 @@ fact is laid out in tmp_path as the real artefact is, and each failure text is t
 
 import dataclasses
 import sys
+import sysconfig
 
 import pytest
 from diagnosis_facts import facts_for, site
@@ -855,3 +856,57 @@ def test_an_installed_package_that_is_another_project_of_the_same_name_is_named(
         "Metadata-Version: 2.1\nName: apex\nVersion: 0.1\nSummary: PyTorch Extensions written by NVIDIA\n"
     )
     assert diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).rule != "other-project"
+
+
+def _lite_mmcv(tmp_path, monkeypatch, mmdet_requires):
+    """A site with mmcv 1.7.2's lite build (pure Python; its RECORD lists no mmcv/_ext*) and mmdet 2.28.2 requiring
+    `mmdet_requires`; returns (facts, traceback text)."""
+    prefix, packages = site(tmp_path)
+    for folder, files in {"mmcv/utils": ["__init__.py", "ext_loader.py"], "mmcv/ops": ["__init__.py"]}.items():
+        (packages / folder).mkdir(parents=True)
+        for base in files:
+            (packages / folder / base).write_text("")
+    (packages / "mmcv" / "__init__.py").write_text("")
+    (packages / "mmdet" / "apis").mkdir(parents=True)
+    for relative in ("mmdet/__init__.py", "mmdet/apis/__init__.py", "mmdet/apis/inference.py"):
+        (packages / relative).write_text("")
+    for name, version, requires, files in (
+        ("mmcv", "1.7.2", [], ["mmcv/__init__.py", "mmcv/utils/ext_loader.py", "mmcv/ops/__init__.py"]),
+        ("mmdet", "2.28.2", mmdet_requires, ["mmdet/__init__.py", "mmdet/apis/inference.py"]),
+    ):
+        info = packages / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s\n"
+            % (name, version, "".join("Requires-Dist: %s\n" % r for r in requires))
+        )
+        (info / "RECORD").write_text("".join("%s,,\n" % f for f in files))
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    # open-mmlab/mmdetection#3272's traceback, the frames' folders moved to this site
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "%(p)s/mmdet/apis/inference.py", line 8, in <module>\n    from mmcv.ops import RoIPool\n'
+        '  File "%(p)s/mmcv/ops/__init__.py", line 2, in <module>\n    from .bbox import bbox_overlaps\n'
+        '  File "%(p)s/mmcv/utils/ext_loader.py", line 11, in load_ext\n'
+        "    ext = importlib.import_module('mmcv.' + name)\n"
+        '  File "%(stdlib)s/importlib/__init__.py", line 127, in import_module\n'
+        "    return _bootstrap._gcd_import(name[level:], package, level)\n"
+        "ModuleNotFoundError: No module named 'mmcv._ext'"
+    ) % {"p": packages, "stdlib": sysconfig.get_path("stdlib")}
+    return facts_for(monkeypatch, prefix, [packages]), text
+
+
+def test_a_build_without_the_module_its_own_code_imports_names_the_full_build(tmp_path, monkeypatch):
+    """open-mmlab/mmdetection#3272: `pip install mmcv` put the lite mmcv (no compiled ops) under mmdet 2.x, whose
+    mmcv/utils/ext_loader.py imports mmcv._ext. mmcv's RECORD lists no such module, and mmdet's metadata asks for
+    mmcv-full (`Requires-Dist: mmcv-full (>=1.3.17) ; extra == 'mim'`, from the mmdet 2.28.2 wheel): swap the
+    builds. Without such a requirement, the build is still named as made without the module."""
+    found, text = _lite_mmcv(tmp_path, monkeypatch, ["mmcv-full (>=1.3.17) ; extra == 'mim'"])
+    cause = diagnosis.explain(text, found)
+    assert cause.meaning.startswith("mmcv 1.7.2 (environment) has no mmcv._ext, which its own ext_loader.py imports")
+    assert "ships no compiled module at all" in cause.meaning and "asks for mmcv-full" in cause.meaning
+    assert cause.fix.startswith('`python -m pip uninstall -y mmcv && python -m pip install "mmcv-full>=1.3.17"`')
+    found, text = _lite_mmcv(tmp_path / "other", monkeypatch, ["torch-scatter ; extra == 'all'"])
+    cause = diagnosis.explain(text, found)
+    assert "this build of mmcv was made without it" in cause.meaning and "torch-scatter" not in cause.fix
+    assert cause.fix.startswith("install a build of mmcv that includes mmcv._ext")

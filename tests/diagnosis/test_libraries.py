@@ -319,3 +319,43 @@ def test_a_library_only_torch_s_run_path_finds_names_that_folder(tmp_path, monke
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "library" and "did not search there" in cause.meaning
     assert "export LD_LIBRARY_PATH=%s:" % lib in cause.fix
+
+
+@LINUX_GCC
+def test_a_package_built_for_another_cuda_is_named_instead_of_the_library_it_needs(tmp_path, monkeypatch):
+    """facebookresearch/detectron2#2064: "ImportError: libcudart.so.10.1: cannot open shared object file" from
+    `from detectron2 import _C`, a detectron2 0.2.1+cu101 wheel beside a CUDA 11.7 torch. The module in the
+    traceback's package that needs the library (its DT_NEEDED) was built for CUDA 10.1: its build for this torch is
+    the fix, not the library. A CUDA library of torch's own major keeps the install-the-component rule."""
+    prefix, packages = site(tmp_path)
+    (packages / "torch" / "version.py").write_text("__version__ = '2.0.1+cu117'\ncuda = '11.7'\n")
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    gcc_library(stub / "libcudart.so.10.1", "-Wl,-soname,libcudart.so.10.1")
+    package = packages / "detectron2"
+    (package / "layers").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "layers" / "__init__.py").write_text("")
+    (package / "layers" / "deform_conv.py").write_text("from detectron2 import _C\n")
+    gcc_library(
+        package / "_C.cpython-310-x86_64-linux-gnu.so", "-L%s" % stub, "-Wl,--no-as-needed", "-l:libcudart.so.10.1"
+    )
+    info = packages / "detectron2-0.2.1+cu101.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: detectron2\nVersion: 0.2.1+cu101\n")
+    (info / "RECORD").write_text("detectron2/__init__.py,,\ndetectron2/_C.cpython-310-x86_64-linux-gnu.so,,\n")
+    (stub / "libcudart.so.10.1").unlink()
+    text = (
+        'Traceback (most recent call last):\n  File "%s/layers/deform_conv.py", line 1, in <module>\n'
+        "    from detectron2 import _C\n"
+        "ImportError: libcudart.so.10.1: cannot open shared object file: No such file or directory" % package
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("detectron2 0.2.1+cu101 was built for CUDA 10.1: its _C.cpython-310")
+    assert "torch 2.0.1+cu117 is a CUDA 11.7 build" in cause.meaning
+    assert cause.fix.startswith("install the detectron2 build made for torch 2.0.1 with CUDA 11.7")
+    assert "build detectron2 from source against this torch" in cause.fix
+    same = text.replace("libcudart.so.10.1", "libcudart.so.11.0")
+    cause = diagnosis.explain(same, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("libcudart.so.11.0 is in no directory the loader searches")
+    assert "nvidia-cuda-runtime-cuXX" in cause.fix

@@ -235,11 +235,13 @@ def test_extensions_line_warns_on_a_lock_left_by_an_interrupted_build(ctx, tmp_p
     assert result.hint == "delete it when no build of _pvcnn_backend is running: `rm %s`" % lock
 
 
-def test_quick_skips_the_extension_toolchain(monkeypatch):
+def test_quick_skips_the_extension_toolchain(monkeypatch, tmp_path):
     """--quick does not import torch.utils.cpp_extension (setuptools and pkg_resources come with it); with no
-    CUDA_HOME or CUDA_PATH it judges no toolkit (an nvcc on PATH included)."""
+    CUDA_HOME, CUDA_PATH or nvcc on PATH it judges no toolkit."""
     monkeypatch.delenv("CUDA_HOME", raising=False)
     monkeypatch.delenv("CUDA_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(toolchain, "runtime_only", lambda toolkit, cuda: None)  # this machine's /usr/local/cuda
     quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
     result = extensions.check_extensions(quick)
     assert result.status == SKIP and "--quick" in result.summary
@@ -300,6 +302,10 @@ NVCC_110 = (
     "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2020 NVIDIA Corporation\nBuilt on "
     "Thu_Jun_11_22:26:38_PDT_2020\nCuda compilation tools, release 11.0, V11.0.221\nBuild "
     "cuda_11.0_bu.TC445_37.28845127_0\n"
+)
+NVCC_101 = (  # Dao-AILab/flash-attention#825's `nvcc -V`
+    "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2019 NVIDIA Corporation\nBuilt on "
+    "Sun_Jul_28_19:07:16_PDT_2019\nCuda compilation tools, release 10.1, V10.1.243\n"
 )
 NVCC_117 = (
     "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2022 NVIDIA Corporation\nBuilt on "
@@ -596,6 +602,26 @@ def test_quick_still_judges_a_chosen_toolkit_of_another_major(tmp_path, monkeypa
     quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
     result = extensions.check_extensions(quick)
     assert result.status == WARN and "12.2" in result.summary and "CUDA_HOME" in result.hint
+
+
+def test_quick_judges_the_nvcc_on_path_of_another_major(tmp_path, monkeypatch):
+    """Dao-AILab/flash-attention#825: "FlashAttention is only supported on CUDA 11.6 and above. Note: make sure nvcc
+    has a supported version by running nvcc -V", where `nvcc -V` on PATH said "release 10.1, V10.1.243" under a
+    CUDA 11 torch. With neither CUDA_HOME nor CUDA_PATH set, cpp_extension's _find_cuda_home takes the folder above
+    that nvcc, so --quick judges it as a toolkit this run is pointed at."""
+    home = tmp_path / "cuda-10.1"
+    nvcc_tool(home, NVCC_101)
+    monkeypatch.delenv("CUDA_HOME", raising=False)
+    monkeypatch.delenv("CUDA_PATH", raising=False)
+    monkeypatch.setenv("PATH", "%s%s%s" % (home / "bin", os.pathsep, os.environ.get("PATH", "")))
+    monkeypatch.setattr(torch.version, "cuda", "11.7")
+    monkeypatch.setattr(torch, "__version__", "2.0.1+cu117")
+    monkeypatch.setattr(toolchain, "installed_toolkits", lambda *a, **k: [])
+    quick = SimpleNamespace(torch=torch, devices=["cpu"], quick=True, progress=lambda text: None)
+    result = extensions.check_extensions(quick)
+    assert result.status == WARN
+    assert result.summary.startswith("the CUDA toolkit at %s (nvcc on PATH, CUDA 10.1 by nvcc --version)" % home)
+    assert result.hint.startswith("point CUDA_HOME at a CUDA 11.7 toolkit")
 
 
 def test_a_chosen_toolkit_older_than_torch_s_cuda_minor_warns(tmp_path):
