@@ -216,28 +216,32 @@ INSTALL_COMMAND = re.compile(r"`((?:python3? -m )?(?:pip|uv pip|conda|pixi) (?:i
 
 
 def by_torch(parts, text):
-    """Rule 6: torch's own message names the cause and a remedy: keep both. The remedy is looked for in the error's
-    line, then in the rest of its message (a multi-line message such as torch.load's "Weights only load failed ...
-    Please use `torch.serialization.add_safe_globals(...)`"), never in the output before the error."""
-    found = REMEDY.search(text.split("\n", 1)[0] if "\n" not in parts.line else parts.line) or REMEDY.search(parts.line)
-    command = None if found is not None else INSTALL_COMMAND.search(parts.line)
-    if command is not None:  # a message whose remedy is the install command it quotes
+    """Rule 6: torch's own message names the cause and a remedy: keep both. The remedies are looked for in the
+    error's whole message, its later lines included (torch.load's "Weights only load failed ... Please use
+    `torch.serialization.add_safe_globals(...)`"; protobuf's numbered workarounds "1. Downgrade the protobuf package
+    to 3.20.x or lower. 2. Set PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python"), never in the output before the
+    error; each one it states is kept (at most three), since the message's own alternatives are the user's choice."""
+    words = parts.line.split("\n", 1)[0][:120].split()
+    # the exception line as the text has it: its first words, whatever line breaks condensing took out
+    starts = list(re.finditer(r"\s+".join(map(re.escape, words)), text)) if words else []
+    message = text[starts[-1].start() : starts[-1].start() + 6000] if starts else parts.line
+    remedies = []
+    for match in REMEDY.finditer(message):
+        # a numbered list of alternatives on one line ("1. Downgrade ... 2. Set ..."): one remedy each
+        remedies += [p.strip().rstrip(".") for p in re.split(r"\s\d\.\s+(?=[A-Z])", match.group(1)) if p.strip()]
+    remedies = list(dict.fromkeys(remedies))[:3]
+    if not remedies:
+        command = INSTALL_COMMAND.search(parts.line)
+        if command is None:
+            return None
+        # a message whose remedy is the install command it quotes
         return Cause(meaning=parts.line.rstrip(" .:"), fix=command.group(1), fact="the failing library's own message")
-    if found is not None:
-        remedy = found.group(1).strip()
-        return Cause(
-            meaning=parts.line[: parts.line.find(remedy)].rstrip(" .:") or parts.line,
-            fix=remedy,
-            fact="torch's own message",
-        )
-    head = parts.line.split("\n", 1)[0][:120]
-    at = text.rfind(head) if head.strip() else -1
-    if at < 0:
-        return None
-    found = REMEDY.search(text[at + len(head) : at + len(head) + 6000])
-    if found is None:
-        return None
-    return Cause(meaning=parts.line.rstrip(" .:"), fix=found.group(1).strip(), fact="torch's own message")
+    first = parts.line.find(remedies[0])
+    return Cause(
+        meaning=parts.line[:first].rstrip(" .:") if first > 0 else parts.line.rstrip(" .:"),
+        fix="; or ".join(remedies),
+        fact="torch's own message",
+    )
 
 
 def unrecognised(parts, facts):

@@ -170,7 +170,8 @@ UNDEFINED = re.compile(r"(?:(\S+\.so[.\d]*): )?undefined symbol: (\S+?)(?:, vers
 VERSION_NOT_FOUND = re.compile(r"version `([A-Z]+)_([\d.]+)' not found(?: \(required by ([^)]+)\))?")
 REMEDY = re.compile(
     r"(?:^|[.!:]\s+|(?:[Aa]s a (?:temporary )?(?:fix|workaround)),\s+)((?:Please|Try|To fix|To resolve|"
-    r"[Yy]ou (?:can|may|should|need|might)|Consider|Set|Use|Install|Run|Make sure|Ensure|Either)\b[^\n]*)",
+    r"[Yy]ou (?:can|may|should|need|might)|Consider|Set|Use|Install|Run|Make sure|Ensure|Either|Downgrade|Upgrade|"
+    r"Update|Uninstall|Reinstall|Remove|Export|Pass|Increase|Reduce|Specify)\b[^\n]*)",
     re.M,
 )
 

@@ -23,6 +23,35 @@ def test_torch_s_own_remedy_is_kept(tmp_path, monkeypatch):
     assert cause.fact == "torch's own message" and cause.fix.startswith("Please increase the limit using `ulimit -n`")
 
 
+# protobuf 4.21's refusal of generated code older than protoc 3.19 (google/protobuf/descriptor.py, as tensorboard and
+# onnx users meet it), with its two numbered workarounds on lines of their own.
+PROTOBUF_TEXT = """Traceback (most recent call last):
+  File "train.py", line 3, in <module>
+    from torch.utils.tensorboard import SummaryWriter
+TypeError: Descriptors cannot be created directly.
+If this call came from a _pb2.py file, your generated code is out of date and must be regenerated with protoc >= 3.19.0.
+If you cannot immediately regenerate your protos, some other possible workarounds are:
+ 1. Downgrade the protobuf package to 3.20.x or lower.
+ 2. Set PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python (but this will use pure-Python parsing and will be much slower).
+
+More information: https://developers.google.com/protocol-buffers/docs/news/2022-05-06#python-updates
+"""
+
+
+@pytest.mark.parametrize("condensed", [False, True])
+def test_every_remedy_a_message_lists_is_kept(tmp_path, monkeypatch, condensed):
+    """A message that lists its workarounds keeps all of them, in its order, whether the text keeps the message's
+    line breaks or a worker condensed it onto one line."""
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = " ".join(PROTOBUF_TEXT.split("\n")[3:]) if condensed else PROTOBUF_TEXT
+    cause = diagnosis.explain(text, found)
+    assert cause.fact == "torch's own message"
+    assert cause.fix.startswith(
+        "Downgrade the protobuf package to 3.20.x or lower; or Set PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python"
+    )
+
+
 def test_an_unrecognised_error_says_so_and_never_says_reinstall(tmp_path, monkeypatch):
     prefix, packages = site(tmp_path)
     found = facts_for(monkeypatch, prefix, [packages])
