@@ -125,28 +125,45 @@ OTHER_PROJECT = {
         "https://github.com/NVIDIA/apex` and, in the clone, its README's `pip install -v --no-build-isolation ...`) "
         "or conda-forge's `nvidia-apex`",
     ),
+    # OpenAI's Whisper is the PyPI project openai-whisper (its README: `pip install -U openai-whisper`); PyPI's
+    # `whisper` is Graphite's round-robin database (its METADATA Summary: "Fixed size round-robin style database").
+    "whisper": (
+        "OpenAI Whisper",
+        "openai",
+        "`python -m pip uninstall -y whisper && python -m pip install -U openai-whisper`",
+    ),
 }
+
+
+def other_project(dist, name):
+    """Rule 2g's judgement of one installed Distribution `dist` of the import name `name`: a Cause when OTHER_PROJECT
+    lists the name and `dist`'s metadata (Summary, Home-page, Project-URL) lacks the meant project's word, else
+    None."""
+    if name not in OTHER_PROJECT:
+        return None
+    meant, word, fix = OTHER_PROJECT[name]
+    about = distributions.about(dist)
+    if any(word in v.lower() for v in about):
+        return None
+    return Cause(
+        meaning="the installed %s is another project named %s, not %s (its metadata: %s)"
+        % (dist.describe(), name, meant, "; ".join(about[:2]) or "no summary or home page"),
+        fix=fix,
+        fact="%s %s: %s" % (dist.name, dist.version, "; ".join(about[:2]) or "no summary"),
+    )
 
 
 def by_other_project(parts, facts):
     """Rule 2g: the failure is in, or names, a package whose installed distribution is another project of the same
     name than the one the code means (OTHER_PROJECT): its metadata (Summary, Home-page, Project-URL) lacks the
     meant project's word. `pip install apex` installs a Pyramid toolkit, not NVIDIA Apex."""
-    for name, (meant, word, fix) in OTHER_PROJECT.items():
+    for name in OTHER_PROJECT:
         if not re.search(r"[/\\]%s[/\\]|['\"]%s(\.\w+)*['\"]|\bfrom %s\b" % ((re.escape(name),) * 3), parts.text):
             continue
         dist = distributions.find(name, environment=facts.provenance.environment)
-        if dist is None:
-            continue
-        about = distributions.about(dist)
-        if any(word in v.lower() for v in about):
-            continue
-        return Cause(
-            meaning="the installed %s is another project named %s, not %s (its metadata: %s)"
-            % (dist.describe(), name, meant, "; ".join(about[:2]) or "no summary or home page"),
-            fix=fix,
-            fact="%s %s: %s" % (dist.name, dist.version, "; ".join(about[:2]) or "no summary"),
-        )
+        cause = other_project(dist, name) if dist is not None else None
+        if cause is not None:
+            return cause
     return None
 
 
@@ -1007,11 +1024,25 @@ def release_lacks_name(provider, module, name, module_file, who):
             % (provider.name, provider.name, provider.version),
             fact="%s %s: %s.%s removed; used by %s" % (provider.name, provider.version, module, name, who),
         )
+    other = other_project(provider, module.split(".")[0])
+    if other is not None:
+        return other
+    about = distributions.about(provider)
     return Cause(
         meaning="%s does not have %s.%s, which %s uses, nor names it anywhere in that module: the code was written "
-        "for a newer release of %s than this one" % (provider.describe(), module, name, who, provider.name),
-        fix="upgrade %s: `python -m pip install -U %s`, or install the release the code was written for"
-        % (provider.name, provider.name),
+        "for another release of %s, a newer one that added it or an older one, if %s removed it without trace%s"
+        % (
+            provider.describe(),
+            module,
+            name,
+            who,
+            provider.name,
+            provider.name,
+            "; its metadata says it is: %s" % "; ".join(about[:2]) if about else "",
+        ),
+        fix="upgrade %s if a later release added %s (`python -m pip install -U %s`); if it was removed, install an "
+        'older %s (`python -m pip install "%s<%s"`) or change the code to this release\'s API'
+        % (provider.name, name, provider.name, provider.name, provider.name, provider.version),
         fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
     )
 

@@ -10,7 +10,7 @@ blamed.
 import re
 import sys
 
-from checks.diagnosis.model import Cause, raising_package
+from checks.diagnosis.model import FRAME, Cause, raising_package
 from checks.machine import provenance as provenance_facts
 
 NAMES = r"(?P<name>torch|pytorch|torchvision|torchaudio|python)"
@@ -39,6 +39,60 @@ AT_LEAST = (
 ANY_AT_LEAST = re.compile(
     r"(?<![\w.-])(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s*>=\s*v?(?P<version>\d+(?:\.\d+){0,2})"
 )
+
+
+# The wordings of an upper bound, on any distribution: "Numba needs NumPy 2.0 or less" (numba/__init__.py's
+# _ensure_critical_deps), "Downgrade the protobuf package to 3.20.x or lower" (protobuf 4's descriptor.py), and a
+# requirement's `<` or `<=` ("requires numpy<2"). strict: `<`; otherwise the bound's own release is allowed, at the
+# precision written (2.0 or less allows 2.0.2).
+AT_MOST = (
+    re.compile(
+        r"(?<![\w.-])(?!(?:to|is|be|or|and|than|of|at|the|with|for|got|found|has|have|version)\b)"
+        r"(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s+(?:package\s+)?(?:version\s+)?v?"
+        r"(?P<version>\d+(?:\.\d+){0,2})(?:\.x)?\s+or\s+(?:less|lower|older|earlier|below)\b"
+    ),
+    re.compile(
+        r"\b[Dd]owngrade\s+(?:the\s+)?(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s+(?:package\s+)?to\s+"
+        r"(?:version\s+)?v?(?P<version>\d+(?:\.\d+){0,2})(?:\.x)?(?:\s+or\s+(?:lower|less|older|earlier|below))?"
+    ),
+    re.compile(
+        r"(?<![\w.-])(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s*(?P<strict><)(?!=)\s*v?(?P<version>\d+(?:\.\d+){0,2})"
+    ),
+    re.compile(r"(?<![\w.-])(?P<name>[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])\s*<=\s*v?(?P<version>\d+(?:\.\d+){0,2})"),
+)
+
+
+DOMAIN = ("torch", "torchvision", "torchaudio")
+
+
+def upper_bounds(text):
+    """[(name, version, strict)]: the upper bounds on installed distributions the text states, in order (names
+    lower-cased; `strict` for `<`)."""
+    found = []
+    for pattern in AT_MOST:
+        for match in pattern.finditer(text):
+            strict = bool(match.groupdict().get("strict"))
+            found.append((match.start(), match.group("name").lower(), match.group("version"), strict))
+    return [(name, version, strict) for _, name, version, strict in sorted(found)]
+
+
+def exceeds(have, bound, strict):
+    """True when the release `have` lies above the bound: `< bound` (strict), else `bound` or less at the bound's
+    precision (have 2.1.3 exceeds "2.0 or less"; 2.0.2 does not)."""
+    numbers, limit = _numbers(have), _numbers(bound)
+    if strict:
+        return numbers >= limit
+    return numbers[: len(limit)] > limit
+
+
+def below_spec(bound, strict):
+    """The pip specifier for a bound: `<bound` when strict, else `<` the next release at its precision (2.0 or less:
+    `<2.1`; 3.20.x or lower: `<3.21`)."""
+    if strict:
+        return "<%s" % bound
+    parts = list(_numbers(bound))
+    parts[-1] += 1
+    return "<%s" % ".".join(map(str, parts))
 
 
 def _numbers(version):
@@ -108,5 +162,49 @@ def by_stated(parts, facts):
             % (raiser or "the code that failed", name, needed, name, have),
             fix=fix,
             fact="installed %s %s < %s, the release the failure's text requires" % (name, have, needed),
+        )
+    return _above_bound(parts, block)
+
+
+def _above_bound(parts, block):
+    """Rule 4g's upper bounds: the first bound the text states on an installed distribution that the installed
+    release exceeds, with both ways out: that distribution below the bound, or a release of the package that raised
+    which supports the installed one (numba 0.61 supports NumPy 2.1; numba 0.60 says "Numba needs NumPy 2.0 or
+    less")."""
+    from checks.machine import distributions as dist_facts
+    from checks.machine import requirements
+
+    bounds = upper_bounds(block)
+    installed = requirements.pip_installed(list(sys.path)) if bounds else {}
+    for name, bound, strict in bounds:
+        found = installed.get(re.sub(r"[-_.]+", "-", name))
+        if not found or not exceeds(found[0], bound, strict):
+            continue
+        have, metadata = found
+        raiser, made = None, None
+        for path in reversed(FRAME.findall(parts.text)):  # the innermost frame of another installed distribution
+            owner = dist_facts.owner(path) if not path.startswith("<") else None
+            if owner is not None and dist_facts.canonical(owner.name) not in (dist_facts.canonical(name),) + DOMAIN:
+                raiser, made = owner.name, owner.version
+                break
+        if raiser is None:  # "Numba needs NumPy 2.0 or less": the package that says it needs
+            said = re.search(r"\b([A-Za-z][\w.-]*) (?:needs|requires)\b", block)
+            said = said.group(1).lower() if said else None
+            if said and said != name and said in installed:
+                raiser, made = said, installed[said][0]
+        spec = below_spec(bound, strict)
+        fix = 'install %s %s: `python -m pip install "%s%s"`' % (name, spec, name, spec)
+        if raiser and raiser != name:
+            fix += ", or upgrade %s to a release that supports %s %s (`python -m pip install -U %s`)" % (
+                raiser,
+                name,
+                have,
+                raiser,
+            )
+        return Cause(
+            meaning="%s%s needs %s %s (its message says so); %s %s is installed"
+            % (raiser or "the code that failed", " %s" % made if made else "", name, spec, name, have),
+            fix=fix,
+            fact="installed %s %s, above the bound %s the failure's text states" % (name, have, spec),
         )
     return None

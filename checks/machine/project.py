@@ -22,6 +22,7 @@ from typing import Optional, Tuple
 from checks.machine import distributions
 
 MAX_FILES = 40
+SOURCE_DEPTH = 2  # folder levels below the working directory whose *.py files are read
 MAX_ENTRIES = 400  # entries of the folder looked at for subfolders (a home folder can hold thousands)
 MAX_BYTES = 256 << 10
 MAX_REQUIREMENTS = 200
@@ -123,26 +124,35 @@ class Project:
     local_imports: Tuple[Import, ...] = ()  # the folder's own files' imports of the project's top-level names
 
 
-def _sources(root):
-    files = sorted(
-        os.path.join(root, n)
-        for n in os.listdir(root)
-        if n.endswith(".py") and n not in TOOLING and os.path.isfile(os.path.join(root, n))
-    )
-    for name in sorted(os.listdir(root))[:MAX_ENTRIES]:
-        folder = os.path.join(root, name)
-        if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(folder):
-            continue
-        if os.path.exists(os.path.join(folder, "pyvenv.cfg")) or os.path.isdir(os.path.join(folder, "conda-meta")):
-            continue
-        try:
-            files += sorted(
-                os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py") and n not in TOOLING
-            )
-        except OSError:
-            continue
-        if len(files) >= MAX_FILES:
-            break
+def _sources(root, depth=SOURCE_DEPTH):
+    """The `*.py` files of `root` and of its folders down to `depth` levels (a script in `podalize/`, a plugin in
+    ComfyUI's `custom_nodes/<name>/`), shallower ones first, at most MAX_FILES; hidden and `_` folders, SKIP_FOLDERS
+    and environments (pyvenv.cfg, conda-meta) are not entered."""
+    files, level = [], [root]
+    for _ in range(depth + 1):
+        below = []
+        for folder in level:
+            try:
+                names = sorted(os.listdir(folder))[:MAX_ENTRIES]
+            except OSError:
+                if folder == root:
+                    raise
+                continue
+            files += [
+                os.path.join(folder, n)
+                for n in names
+                if n.endswith(".py") and n not in TOOLING and os.path.isfile(os.path.join(folder, n))
+            ]
+            for name in names:
+                path = os.path.join(folder, name)
+                if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(path):
+                    continue
+                if os.path.exists(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta")):
+                    continue
+                below.append(path)
+            if len(files) >= MAX_FILES:
+                return files[:MAX_FILES]
+        level = below
     return files[:MAX_FILES]
 
 
@@ -631,10 +641,14 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     namespaces = {n for n in local if os.path.isdir(os.path.join(root, n)) and not _has_init(os.path.join(root, n))}
     skip = (frozenset(local) - namespaces) | frozenset(ignore)
     for path in files:
-        own = uses if os.path.dirname(path) == root else None  # the folder's own files: torch's names they use
+        top = os.path.relpath(path, root).split(os.sep)[0]
+        # the names each script uses of the packages it imports; the project's own packages' files are read whole
+        # by local_package_files() where its scripts import them
+        own = None if top != os.path.basename(path) and _has_init(os.path.join(root, top)) else uses
         for item in _imports(path, skip, own, settings=settings):
             key = (item.module, item.names)
-            if item.top in local and key not in seen and own is not None and len(own_imports) < MAX_USES:
+            scripts = os.path.dirname(path) == root  # the folder's own scripts
+            if item.top in local and key not in seen and scripts and len(own_imports) < MAX_USES:
                 own_imports.append(item)  # the folder's own scripts' imports of its packages (pretrain_gpt.py's)
             if item.top in local or is_stdlib(item.top) or key in seen:
                 continue

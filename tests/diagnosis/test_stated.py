@@ -118,3 +118,51 @@ def test_a_library_s_quoted_install_command_is_its_remedy(tmp_path, monkeypatch)
         facts_for(monkeypatch, prefix, [packages]),
     )
     assert cause.rule == "torch" and cause.fix == "pip install -U bitsandbytes"
+
+
+@pytest.mark.parametrize(
+    "text, bounds",
+    [
+        # numba 0.60's numba/__init__.py, _ensure_critical_deps
+        ("ImportError: Numba needs NumPy 2.0 or less. Got NumPy 2.1.", [("numpy", "2.0", False)]),
+        # protobuf 4.21's google/protobuf/descriptor.py
+        (
+            " 1. Downgrade the protobuf package to 3.20.x or lower.\n 2. Set PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION",
+            [("protobuf", "3.20", False)],
+        ),
+        ("RuntimeError: this build requires numpy<2", [("numpy", "2", True)]),
+        ("RuntimeError: numpy 2.1.3 is installed", []),
+    ],
+)
+def test_upper_bounds_read_the_bounds_a_text_states(text, bounds):
+    assert stated.upper_bounds(text) == bounds
+
+
+def _installed(packages, *dists):
+    for name, version in dists:
+        info = packages / ("%s-%s.dist-info" % (name, version))
+        info.mkdir()
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version))
+
+
+@pytest.mark.parametrize(
+    "numpy, judged",
+    [("2.1.3", True), ("2.0.2", False), ("1.26.4", False)],
+)
+def test_an_installed_release_above_a_stated_upper_bound_offers_both_ways(tmp_path, monkeypatch, numpy, judged):
+    """WASasquatch/was-node-suite-comfyui#5's text, "Numba needs NumPy 2.0 or less. Got NumPy 2.1.": numpy below the
+    bound (2.0 or less allows every 2.0.x), or a numba release that supports the installed numpy."""
+    prefix, packages = site(tmp_path)
+    _installed(packages, ("numpy", numpy), ("numba", "0.60.0"))
+    monkeypatch.syspath_prepend(str(packages))
+    text = "ImportError: Numba needs NumPy 2.0 or less. Got NumPy 2.1."
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    if not judged:
+        assert cause.rule != "stated"
+        return
+    assert cause.rule == "stated"
+    assert cause.meaning == "numba 0.60.0 needs numpy <2.1 (its message says so); numpy 2.1.3 is installed"
+    assert cause.fix == (
+        'install numpy <2.1: `python -m pip install "numpy<2.1"`, or upgrade numba to a release that supports numpy '
+        "2.1.3 (`python -m pip install -U numba`)"
+    )

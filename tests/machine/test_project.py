@@ -59,13 +59,19 @@ def test_scan_reads_the_torch_names_the_folder_s_own_code_uses(tmp_path):
         "    return nn.RMSNorm(3)\n"
     )
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "m.py").write_text("import torch\ntorch.not_read_in_subfolders()\n")
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "m.py").write_text("import torch\ntorch.not_read_in_the_project_s_packages()\n")
+    (tmp_path / "custom_nodes" / "node").mkdir(parents=True)  # ComfyUI's plugin folders: scripts two levels down
+    (tmp_path / "custom_nodes" / "node" / "n.py").write_text("import torch\ntorch.read_two_levels_down()\n")
+    (tmp_path / "custom_nodes" / "node" / "deeper").mkdir()
+    (tmp_path / "custom_nodes" / "node" / "deeper" / "d.py").write_text("import torch\ntorch.not_read()\n")
     uses = [(u.dotted, u.line) for u in project.scan(str(tmp_path)).torch_uses]
     assert uses == [
         ("torch.nn", 3),
         ("torch.amp.GradScaler", 4),
         ("torch.nn.functional.scaled_dot_product_attention", 6),
         ("torch.nn.RMSNorm", 13),
+        ("torch.read_two_levels_down", 2),
     ]
 
 

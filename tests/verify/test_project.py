@@ -10,7 +10,7 @@ import pytest
 from diagnosis_facts import facts_for, site
 
 from checks import diagnosis
-from checks.report import FAIL
+from checks.report import FAIL, WARN
 from checks.verify import project
 
 TORCH = SimpleNamespace(__version__="2.0.1")
@@ -378,8 +378,11 @@ def test_a_name_a_package_release_does_not_define_is_imported_as_cpython_would_a
     judged = _judged(result)
     assert judged.summary.startswith("oldaccel 0.3.0 from %s (" % site)
     assert "does not have oldaccel.DeepSpeedPlugin, which train.py uses" in judged.summary
-    assert "written for a newer release of oldaccel" in judged.summary
-    assert judged.hint.startswith("upgrade oldaccel: `python -m pip install -U oldaccel`")
+    assert "written for another release of oldaccel, a newer one that added it or an older one" in judged.summary
+    assert judged.hint.startswith(
+        "upgrade oldaccel if a later release added DeepSpeedPlugin (`python -m pip install -U oldaccel`); if it was "
+        'removed, install an older oldaccel (`python -m pip install "oldaccel<0.3.0"`)'
+    )
 
 
 def test_a_release_lacking_the_name_that_hides_a_later_copy_with_it_names_the_entry(dists, tmp_path, monkeypatch):
@@ -399,7 +402,7 @@ def test_a_release_lacking_the_name_that_hides_a_later_copy_with_it_names_the_en
     assert judged.hint == "drop %s from PYTHONPATH (its oldaccel hides the one behind it)" % site
     (later / "oldaccel" / "__init__.py").write_text("")  # the later copy lacks it too: judged as before
     judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
-    assert "written for a newer release of oldaccel" in judged.summary
+    assert "written for another release of oldaccel, a newer one that added it" in judged.summary
 
 
 def test_an_export_that_needs_a_missing_optional_dependency_names_it(dists):
@@ -430,7 +433,7 @@ def test_a_package_name_the_code_uses_is_judged_by_whether_the_release_still_nam
     )
     judged = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
     assert judged.status == FAIL and "does not have plite.LightningDataModule, which data.py uses" in judged.summary
-    assert "written for a newer release of plite" in judged.summary
+    assert "written for another release of plite, a newer one that added it" in judged.summary
     (work / "data.py").write_text(
         "import npish as np\nimport plite as pl\n\n\ndef f():\n    if hasattr(np, 'float'):\n        return np.float\n"
         "    return np.float(pl.Trainer)\n"
@@ -513,3 +516,28 @@ def test_init_process_group_without_a_launcher_s_variables_is_noted(layout, monk
     assert "`torchrun --nproc-per-node=<GPUs> train.py`" in result.summary
     monkeypatch.setenv("RANK", "0")  # under torchrun
     assert "init_process_group" not in project.check_project(SimpleNamespace(torch=torch, quick=True)).summary
+
+
+def test_a_name_a_script_in_a_subfolder_uses_from_another_project_of_the_same_name(dists, monkeypatch):
+    """tkanarsky/podalize#14: the app's requirements line `whisper` installs PyPI's whisper 1.1.10, Graphite's
+    database (its METADATA: "Summary: Fixed size round-robin style database", "Home-page: http://graphiteapp.org/"),
+    and podalize/myutils.py calls `whisper.load_model` inside a function: the script one folder down is read, and the
+    installed whisper is named as another project than OpenAI's (openai-whisper)."""
+    site, work = dists
+    _dist(site, "whisper", "1.1.10", {"__init__.py": "def create(path):\n    pass\n"})
+    metadata = site / "whisper-1.1.10.dist-info" / "METADATA"
+    metadata.write_text(
+        metadata.read_text() + "Summary: Fixed size round-robin style database\nHome-page: http://graphiteapp.org/\n"
+    )
+    (work / "podalize").mkdir()
+    (work / "podalize" / "myutils.py").write_text(
+        "import whisper\n\n\ndef get_transcript(size, path):\n    return whisper.load_model(size).transcribe(path)\n"
+    )
+    monkeypatch.delitem(sys.modules, "whisper", raising=False)
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    monkeypatch.delitem(sys.modules, "whisper", raising=False)
+    assert result.status == WARN and result.summary.startswith("the installed whisper 1.1.10 from %s" % site)
+    assert "is another project named whisper, not OpenAI Whisper (its metadata: Fixed size round-robin" in (
+        result.summary
+    )
+    assert result.hint == "`python -m pip uninstall -y whisper && python -m pip install -U openai-whisper`"
