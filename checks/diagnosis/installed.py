@@ -1326,7 +1326,7 @@ def by_pair(parts, facts):
         if importer.origin != provider.origin
         else ""
     )
-    upgrade = "upgrade %s: `python -m pip install -U %s`" % (importer.name, importer.name)
+    upgrade = "upgrade %s: %s" % (importer.name, distributions.upgrade_command(importer))
     if importer.origin != provenance.ENVIRONMENT:
         upgrade += " (its copy from %s is imported first: upgrade or remove that one; %s)" % (
             importer.origin,

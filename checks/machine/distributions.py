@@ -18,6 +18,7 @@ list where installed.
 import dataclasses
 import glob
 import importlib.machinery
+import json
 import os
 import platform
 import re
@@ -128,6 +129,33 @@ def about(dist):
     """What a Distribution says it is: its METADATA's Summary, Home-page and Project-URL values, in file order."""
     headers = _headers(os.path.join(dist.info, "METADATA"))
     return [v for k, v in headers if k.lower() in ("summary", "home-page", "project-url")]
+
+
+def upgrade_command(dist):
+    """The command that upgrades the installed Distribution `dist` from where it came: PEP 610's direct_url.json
+    (written by pip for an install from a URL or a folder) names a VCS checkout (`pip install -U "git+URL"`), a
+    local folder (update its source, then `pip install -U FOLDER`) or an archive; otherwise the index
+    (`python -m pip install -U NAME`). Returned as text with the command in backquotes."""
+    try:
+        with open(os.path.join(dist.info, "direct_url.json"), encoding="utf-8") as handle:
+            origin = json.load(handle)
+        url = str(origin["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "`python -m pip install -U %s`" % dist.name
+    vcs = origin.get("vcs_info") if isinstance(origin.get("vcs_info"), dict) else None
+    if vcs is not None:
+        return '`python -m pip install -U "%s+%s"` (it was installed from that repository; its newest source)' % (
+            vcs.get("vcs", "git"),
+            url,
+        )
+    if url.startswith("file://") and "dir_info" in origin:
+        folder = url[len("file://") :]
+        return (
+            "update its source in %s (it was installed from that folder, not from an index: `git -C %s pull` for a "
+            "clone) and reinstall it: `python -m pip install -U %s`; or install its newest source from its "
+            "repository" % (folder, folder, folder)
+        )
+    return "install a newer release than the archive it was installed from (%s), from its index or repository" % url
 
 
 def top_level_names(info, name):

@@ -193,3 +193,23 @@ def test_a_name_missing_from_a_file_two_distributions_wrote_is_judged_as_a_mixed
     assert cause.meaning.startswith("%s is a file of both adapter_transformers 3.2.1" % shared)
     assert "they install into one package folder" in cause.meaning
     assert cause.fix.startswith("uninstall both and install only the one you need: `python -m pip uninstall -y")
+
+
+def test_the_upgrade_command_follows_pep_610_s_direct_url(tmp_path):
+    """pip's direct_url.json (PEP 610): detectron2 built from a local folder (`{"dir_info": {}, "url":
+    "file:///tmp/d2"}`, facebookresearch/detectron2#5010's install from source), a VCS install, and none (the
+    index)."""
+    site = tmp_path / "site"
+    info = dist_info(site, "detectron2", "0.6")
+    dist = distributions.read(str(info))
+    assert distributions.upgrade_command(dist) == "`python -m pip install -U detectron2`"
+    (info / "direct_url.json").write_text('{"dir_info": {}, "url": "file:///tmp/d2"}')
+    assert distributions.upgrade_command(dist).startswith(
+        "update its source in /tmp/d2 (it was installed from that folder, not from an index"
+    )
+    (info / "direct_url.json").write_text(
+        '{"url": "https://github.com/facebookresearch/detectron2.git", "vcs_info": {"vcs": "git", "commit_id": "a"}}'
+    )
+    assert distributions.upgrade_command(dist).startswith(
+        '`python -m pip install -U "git+https://github.com/facebookresearch/detectron2.git"`'
+    )
