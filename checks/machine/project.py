@@ -122,6 +122,8 @@ class Project:
     hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
     settings: Tuple[Setting, ...] = ()  # the variables the folder's own files set for themselves, in file order
     local_imports: Tuple[Import, ...] = ()  # the folder's own files' imports of the project's top-level names
+    # the calls of any file read that build a C++/CUDA extension when the code runs (JIT_BUILDS)
+    jit_builds: Tuple[Use, ...] = ()
 
 
 def _sources(root, depth=SOURCE_DEPTH):
@@ -635,7 +637,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     except OSError:
         return None
     local = _local_names(root, files)
-    imports, seen, uses, settings, own_imports = [], set(), [], [], []
+    imports, seen, uses, settings, own_imports, package_files = [], set(), [], [], [], []
     # folders without __init__.py: Python imports them as namespace packages only when nothing installed has the
     # name, so an import of one is read (a source checkout beside the code: verify's project line)
     namespaces = {n for n in local if os.path.isdir(os.path.join(root, n)) and not _has_init(os.path.join(root, n))}
@@ -645,6 +647,9 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         # the names each script uses of the packages it imports; the project's own packages' files are read whole
         # by local_package_files() where its scripts import them
         own = None if top != os.path.basename(path) and _has_init(os.path.join(root, top)) else uses
+        if own is None:  # a file of the project's own package: only the JIT builds of its uses are kept
+            own = []
+            package_files.append(own)
         for item in _imports(path, skip, own, settings=settings):
             key = (item.module, item.names)
             scripts = os.path.dirname(path) == root  # the folder's own scripts
@@ -662,6 +667,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         local=tuple(sorted(local)),
         settings=tuple(settings) + tuple(script_settings(root)),
         local_imports=tuple(own_imports),
+        jit_builds=tuple(u for u in uses + [u for f in package_files for u in f] if u.dotted in JIT_BUILDS),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))
@@ -682,6 +688,9 @@ def _unique(uses):
 
 
 HUB_CALLS = ("torch.hub.load", "torch.hub.list", "torch.hub.help")
+# torch.utils.cpp_extension's just-in-time builds: they call verify_ninja_availability() first ("Ninja is required to
+# load C++ extensions"; torch/utils/cpp_extension.py, _jit_compile -> _write_ninja_file_and_build_library)
+JIT_BUILDS = ("torch.utils.cpp_extension.load", "torch.utils.cpp_extension.load_inline")
 PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508's name, at a line's start
 HUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w./-]+)?$")  # torch.hub's `repo_owner/repo_name[:ref]`
 

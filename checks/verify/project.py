@@ -118,6 +118,41 @@ def _launch_note(uses, environ=None):
     )
 
 
+def _jit_build_tools(builds, environ=None):
+    """A WARN when the project builds an extension as it runs (`builds`: its torch.utils.cpp_extension.load or
+    load_inline calls) and a tool that build runs is not on PATH: ninja (verify_ninja_availability runs `ninja
+    --version`: "Ninja is required to load C++ extensions") or the C++ compiler (cpp_extension takes $CXX, else
+    `c++`); None when both are found or nothing is built. PATH lookups only, as --quick allows."""
+    import shutil
+
+    if not builds:
+        return None
+    environ = os.environ if environ is None else environ
+    path = environ.get("PATH")
+    compiler = environ.get("CXX") or "c++"
+    missing = [
+        (tool, fix)
+        for tool, fix in (
+            ("ninja", "`python -m pip install ninja` (the wheel puts it in this environment's bin folder)"),
+            (compiler, "install a C++ compiler (Debian/Ubuntu: `apt install g++`; conda/pixi: `cxx-compiler`)"),
+        )
+        if shutil.which(tool, path=path) is None
+    ]
+    if not missing:
+        return None
+    use = builds[0]
+    return Result(
+        name="project",
+        status=WARN,
+        summary="%s calls %s, which builds a C++ extension when the code runs, and %s not found on PATH"
+        % (use.where(), use.dotted, " and ".join("%s is" % t for t, _ in missing)),
+        expected="ninja and a C++ compiler on PATH",
+        actual="%s missing" % ", ".join(t for t, _ in missing),
+        hint="; ".join(f for _, f in missing),
+        data={"fact": "%s: %s not on PATH" % (use.where(), ", ".join(t for t, _ in missing))},
+    )
+
+
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
     if not requirements:
@@ -472,6 +507,9 @@ def check_project(ctx):
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected
+    builds = _jit_build_tools(found.jit_builds)
+    if builds is not None:
+        return builds
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

@@ -10,7 +10,7 @@ import pytest
 from diagnosis_facts import facts_for, site
 
 from checks import diagnosis
-from checks.report import FAIL, WARN
+from checks.report import FAIL, PASS, WARN
 from checks.verify import project
 
 TORCH = SimpleNamespace(__version__="2.0.1")
@@ -541,3 +541,35 @@ def test_a_name_a_script_in_a_subfolder_uses_from_another_project_of_the_same_na
         result.summary
     )
     assert result.hint == "`python -m pip uninstall -y whisper && python -m pip install -U openai-whisper`"
+
+
+def test_an_extension_built_as_the_code_runs_needs_ninja_and_a_compiler_on_path(layout, monkeypatch, tmp_path):
+    """OpenGVLab/Vision-RWKV#23: vrwkv/vrwkv.py calls torch.utils.cpp_extension.load at import, in an environment
+    without ninja ("RuntimeError: Ninja is required to load C++ extensions"); the maintainer's fix: `pip install
+    ninja`. The call is read in the project's own package, which its script imports."""
+    import torch
+
+    site, work = layout
+    (work / "vrwkv").mkdir()
+    (work / "vrwkv" / "__init__.py").write_text("")
+    (work / "vrwkv" / "vrwkv.py").write_text(
+        "import torch\nfrom torch.utils.cpp_extension import load\n\nwkv_cuda = load(name='wkv', sources=['a.cpp'])\n"
+    )
+    (work / "test_vrwkv.py").write_text("import torch\nfrom vrwkv import vrwkv\n")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    compiler = tools / "c++"
+    compiler.write_text("#!/bin/sh\n")
+    compiler.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.delenv("CXX", raising=False)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == WARN and result.summary == (
+        "vrwkv.py:2 calls torch.utils.cpp_extension.load, which builds a C++ extension when the code runs, and ninja "
+        "is not found on PATH"
+    )
+    assert result.hint.startswith("`python -m pip install ninja`")
+    ninja = tools / "ninja"
+    ninja.write_text("#!/bin/sh\n")
+    ninja.chmod(0o755)
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
