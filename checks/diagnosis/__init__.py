@@ -10,6 +10,8 @@ explains the failure decides it, and the verdict names that fact:
    interpreter was upgraded: pyvenv.cfg's version against the running one);
 1h. a frame of the failure is in a distribution whose Requires-Python excludes the running Python (installed.py
    by_requires_python): its code is for other Pythons, whatever the error says;
+1i. for a failure nothing else explains: its innermost package frame is in a distribution whose classifiers list
+   only Python releases older than the running one (installed.py by_python_classifiers);
 1f. torch is not installed in this Python but another environment on this machine holds it (a notebook or IDE
    running another interpreter: installed.py by_elsewhere);
 1g. torch missing from a Python whose site-packages this user may not write (a system Python: installs need root;
@@ -124,6 +126,7 @@ from checks.diagnosis.installed import (
     by_other_python,
     by_pair,
     by_provenance,
+    by_python_classifiers,
     by_requirement,
     by_requires_python,
     by_stdlib,
@@ -298,6 +301,7 @@ FACT_RULES = (
     "killed",
     "stated",
     "checkpoint",
+    "python-classifiers",
 )
 
 
@@ -360,6 +364,7 @@ def explain(text, facts):
         ("table", lambda: by_table(parts, text, facts)),
         ("cuda-error", lambda: by_cuda_error(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),
+        ("python-classifiers", lambda: by_python_classifiers(parts, facts)),
         ("unrecognised", lambda: unrecognised(parts, facts)),
     )
     for name, rule in rules:

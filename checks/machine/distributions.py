@@ -125,6 +125,11 @@ def record_rows(info, limit=RECORD_LIMIT):
         return
 
 
+def metadata_headers(dist):
+    """[(key, value)] of a Distribution's METADATA headers (RFC 822; the description is not read)."""
+    return _headers(os.path.join(dist.info, "METADATA"))
+
+
 def about(dist):
     """What a Distribution says it is: its METADATA's Summary, Home-page and Project-URL values, in file order."""
     headers = _headers(os.path.join(dist.info, "METADATA"))

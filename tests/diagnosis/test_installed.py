@@ -4,6 +4,7 @@ fact is laid out in tmp_path as the real artefact is, and each failure text is t
 (sources at each test)."""
 
 import dataclasses
+import os
 import sys
 import sysconfig
 
@@ -910,3 +911,45 @@ def test_a_build_without_the_module_its_own_code_imports_names_the_full_build(tm
     cause = diagnosis.explain(text, found)
     assert "this build of mmcv was made without it" in cause.meaning and "torch-scatter" not in cause.fix
     assert cause.fix.startswith("install a build of mmcv that includes mmcv._ext")
+
+
+def _package_at(packages, name, version, classifiers=()):
+    """An installed distribution `name` with one module, mod.py, and METADATA listing `classifiers`."""
+    (packages / name).mkdir()
+    (packages / name / "__init__.py").write_text("")
+    (packages / name / "mod.py").write_text("x = 1\n" * 3)
+    info = packages / ("%s-%s.dist-info" % (name, version))
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s"
+        % (name, version, "".join("Classifier: Programming Language :: Python :: %s\n" % c for c in classifiers))
+    )
+    (info / "RECORD").write_text("%s/__init__.py,,\n%s/mod.py,,\n" % (name, name))
+
+
+def test_a_failure_in_a_package_made_for_older_pythons_names_the_python(tmp_path, monkeypatch):
+    """s3prl/s3prl#522: under Python 3.11, s3prl 0.4.13's dataclass with a class-instance default meets 3.11's
+    dataclasses ("ValueError: mutable default <class '...EncDecBaseConfig'> for field encoder is not allowed: use
+    default_factory"); the maintainer: use Python 3.10. A package whose classifiers list only older Pythons is named
+    from its classifiers; one that lists none, from the standard library frame that raised."""
+    prefix, packages = site(tmp_path)
+    _package_at(packages, "olds", "0.4.13", ["3.7", "3.8", "3.9", "3.10"])
+    _package_at(packages, "bare", "0.4.13")
+    dataclasses_py = os.path.join(sysconfig.get_path("stdlib"), "dataclasses.py")
+    found = facts_for(monkeypatch, prefix, [packages])
+    for name in ("olds", "bare"):
+        text = (
+            'Traceback (most recent call last):\n  File "%s/%s/mod.py", line 2, in <module>\n'
+            '  File "%s", line 815, in _get_field\n'
+            "ValueError: mutable default <class 'x.EncDecBaseConfig'> for field encoder is not allowed: use "
+            "default_factory" % (packages, name, dataclasses_py)
+        )
+        cause = diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 11))
+        assert cause.fix.startswith(
+            "run it with Python 3.10 (an environment whose python is 3.10), or upgrade %s" % name
+        )
+        if name == "olds":
+            assert "lists Python 3.7, 3.8, 3.9, 3.10 as the releases it supports" in cause.meaning
+            assert diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 10)) is None
+        else:
+            assert cause.meaning.startswith("Python 3.11's own dataclasses.py raises this on bare 0.4.13")
