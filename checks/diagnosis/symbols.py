@@ -119,6 +119,15 @@ def _package_of(path):
     return (found.group(1), None) if found else (None, None)
 
 
+def _package_folder(path):
+    """The top-level package folder holding the file `path`: the last folder up that holds `__init__.py`, else the
+    file's own folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while os.path.isfile(os.path.join(os.path.dirname(folder), "__init__.py")):
+        folder = os.path.dirname(folder)
+    return folder
+
+
 def _rebuild_fix(package, version, torch_version):
     """The fix for an extension built against another torch: the release made for this torch, or a build against
     it (pip builds from source with --no-binary; --no-build-isolation makes it build against the installed torch,
@@ -442,6 +451,43 @@ def stale_extensions(paths, torch_dir, limit=200):
     return None
 
 
+# A library built for one torch release that names it in its file name, as packages that ship one build per torch
+# release do (DGL 2.1's wheel: graphbolt/libgraphbolt_pytorch_2.2.1.so, dgl_sparse/libdgl_sparse_pytorch_2.0.0.so,
+# tensoradapter/pytorch/libtensoradapter_pytorch_2.1.2.so; dmlc/dgl#7247).
+PER_TORCH_FILE = re.compile(r"(?:py)?torch[_-]?v?(\d+\.\d+\.\d+)\.(?:so|dll|dylib)$", re.I)
+
+
+def shipped_torch_builds(folder, limit=400):
+    """The torch releases (sorted, as "2.2.1") a package folder ships per-release libraries for (PER_TORCH_FILE), read
+    from the file names of at most `limit` files under `folder`; () where it ships none."""
+    found, seen = set(), 0
+    for _, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for base in files:
+            seen += 1
+            shape = PER_TORCH_FILE.search(base)
+            if shape:
+                found.add(shape.group(1))
+            if seen >= limit:
+                break
+        if seen >= limit:
+            break
+    return tuple(sorted(found, key=lambda v: tuple(int(n) for n in v.split("."))))
+
+
+def shipped_torch_fix(folder, package, torch_version):
+    """The other way out where a package ships per-torch-release builds (shipped_torch_builds) and none is for
+    `torch_version`: install the newest torch it ships for. "" when it ships none or ships this one's."""
+    shipped = shipped_torch_builds(folder)
+    have = (torch_version or "").split("+")[0]
+    if not shipped or have in shipped:
+        return ""
+    return (
+        "; or install a torch it ships builds for (%s ships them for torch %s): `python -m pip install "
+        '"torch==%s"` with the torchvision and torchaudio of that torch' % (package, ", ".join(shipped), shipped[-1])
+    )
+
+
 def stale_extension_cause(path, symbol, torch_version):
     """The Cause of a compiled module (`path`) needing the torch C++ `symbol` that the installed torch
     (`torch_version`) does not define: built against another torch; the fix rebuilds or reinstalls it for this one.
@@ -478,6 +524,8 @@ def stale_extension_cause(path, symbol, torch_version):
             'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'
             % (declared, floor.group(1), package, version)
             if floor and not (torch_version or "").startswith(floor.group(1) + ".")
+            else shipped_torch_fix(_package_folder(path), package, torch_version)
+            if package
             else ""
         ),
         fact="%s needs %s; torch %s does not define it" % (os.path.basename(path), symbol, torch_version),

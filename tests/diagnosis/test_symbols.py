@@ -331,3 +331,23 @@ def test_a_module_needing_a_torch_symbol_this_torch_does_not_define_is_stale(tmp
         check=True,
     )
     assert symbols.stale_extensions([str(module)], str(torch_dir)) is None  # this torch defines both
+
+
+def test_a_package_that_ships_one_build_per_torch_release_names_the_releases(tmp_path):
+    """dmlc/dgl#7157: DGL 2.1.0's wheel ships graphbolt/libgraphbolt_pytorch_X.so for torch 2.0.0 to 2.2.1 (dmlc/dgl
+    #7247) and none for a newer torch: installing a torch it ships builds for is the other way out."""
+    from checks.diagnosis import symbols
+
+    package = tmp_path / "dgl"
+    (package / "graphbolt").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for version in ("2.0.0", "2.2.1", "2.1.2"):
+        (package / "graphbolt" / ("libgraphbolt_pytorch_%s.so" % version)).write_bytes(b"")
+    (package / "libdgl.so").write_bytes(b"")
+    assert symbols.shipped_torch_builds(str(package)) == ("2.0.0", "2.1.2", "2.2.1")
+    fix = symbols.shipped_torch_fix(str(package), "dgl", "2.13.0+cpu")
+    assert fix == (
+        "; or install a torch it ships builds for (dgl ships them for torch 2.0.0, 2.1.2, 2.2.1): `python -m pip "
+        'install "torch==2.2.1"` with the torchvision and torchaudio of that torch'
+    )
+    assert symbols.shipped_torch_fix(str(package), "dgl", "2.1.2+cu121") == ""
