@@ -817,6 +817,20 @@ def resolve_host(timeout=2.0):
     return name, tuple(answer.get("addresses", ())), answer.get("error")
 
 
+def temp_root(environ=None):
+    """The folder temporary files go to: the first of TMPDIR, TEMP and TMP that is set (tempfile's order), else /tmp
+    on POSIX, where gcc and nvcc put their intermediate files without TMPDIR (glibc's P_tmpdir). Not
+    tempfile.gettempdir(): it skips a full /tmp it cannot write to and falls back to the current directory, hiding
+    the full disk the compiler meets (pytorch/pytorch#2046: "No space left on device" from a full /tmp)."""
+    environ = os.environ if environ is None else environ
+    chosen = next((environ[n] for n in ("TMPDIR", "TEMP", "TMP") if environ.get(n)), None)
+    if chosen:
+        return chosen
+    if os.name == "posix" and os.path.isdir("/tmp"):
+        return "/tmp"
+    return tempfile.gettempdir()
+
+
 def fullest_disk(environ=None):
     """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
     back to /tmp when it cannot write there, hiding a full one), HOME (its caches), the current directory
@@ -824,7 +838,7 @@ def fullest_disk(environ=None):
     MAX_ENTRIES looked at); (tempdir, None) when none can be read."""
     environ = os.environ if environ is None else environ
     here = os.getcwd()
-    places = [environ.get("TMPDIR") or tempfile.gettempdir(), environ.get("HOME") or os.path.expanduser("~"), here]
+    places = [temp_root(environ), environ.get("HOME") or os.path.expanduser("~"), here]
     try:
         names = sorted(os.listdir(here))[:400]
     except OSError:
@@ -1160,7 +1174,7 @@ def problems(system):
                     human_size(system.disk_free_bytes),
                 ),
                 "free space or point TMPDIR at a larger disk"
-                if system.tempdir == (os.environ.get("TMPDIR") or tempfile.gettempdir())
+                if system.tempdir == temp_root()
                 else "free space on it (old checkpoints, logs, caches) or write to a larger disk",
             )
         )

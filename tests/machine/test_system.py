@@ -367,3 +367,12 @@ def test_a_full_volume_mounted_in_the_working_directory_is_the_fullest_place(tmp
     ]
     assert found.what == "the file system holding %s is full (64.0 KiB free)" % outputs
     assert found.fix.startswith("free space on it (old checkpoints")
+
+
+def test_temporary_files_go_to_the_variable_set_else_tmp_even_when_it_is_full(monkeypatch):
+    """pytorch/pytorch#2046: TMPDIR unset and /tmp full, gcc fails with "No space left on device" in /tmp; tempfile's
+    gettempdir() cannot write there and falls back to the working directory, so it would hide the full disk."""
+    assert system.temp_root({"TMP": "/scratch/t", "TMPDIR": "/scratch/u"}) == "/scratch/u"
+    assert system.temp_root({"TMP": "/scratch/t"}) == "/scratch/t"
+    monkeypatch.setattr(system.tempfile, "gettempdir", lambda: os.getcwd())  # as when /tmp cannot be written
+    assert system.temp_root({}) == "/tmp"
