@@ -41,6 +41,9 @@ SKIP_FOLDERS = {
 }
 # the project's tooling, not its code: nox's, setuptools', pytest's and invoke's entry files
 TOOLING = {"noxfile.py", "setup.py", "conftest.py", "tasks.py", "fabfile.py"}
+# setup.py is read for imports (a source build runs it: NVIDIA/apex#472's `from pip._internal import main` under
+# pip 9) though it is no module of the project
+READ_TOOLING = TOOLING - {"setup.py"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +146,9 @@ def _sources(root, depth=SOURCE_DEPTH):
             files += [
                 os.path.join(folder, n)
                 for n in names
-                if n.endswith(".py") and n not in TOOLING and os.path.isfile(os.path.join(folder, n))
+                if n.endswith(".py")
+                and n not in (READ_TOOLING if folder == root else TOOLING)
+                and os.path.isfile(os.path.join(folder, n))
             ]
             for name in names:
                 path = os.path.join(folder, name)
@@ -156,6 +161,35 @@ def _sources(root, depth=SOURCE_DEPTH):
                 return files[:MAX_FILES]
         level = below
     return files[:MAX_FILES]
+
+
+# setuptools' and torch.utils.cpp_extension's extension classes, whose first argument or `name=` is the dotted name of
+# the compiled module a setup.py builds (setuptools' Extension(name, sources); CppExtension, CUDAExtension)
+EXTENSION_CLASSES = ("Extension", "CppExtension", "CUDAExtension", "Pybind11Extension", "SYCLExtension")
+
+
+def built_modules(root, limit=MAX_BYTES):
+    """{dotted module name: class} of the compiled modules `root`/setup.py declares (EXTENSION_CLASSES calls with a
+    literal name), read without running it; {} where there is none or it cannot be parsed."""
+    try:
+        with open(os.path.join(root, "setup.py"), "rb") as handle:
+            source = handle.read(limit + 1)
+        if len(source) > limit:
+            return {}
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        if func not in EXTENSION_CLASSES:
+            continue
+        name = next((k.value for k in node.keywords if k.arg == "name"), None) or (node.args[0] if node.args else None)
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            found.setdefault(name.value, func)
+    return found
 
 
 def importable_here(root, limit=MAX_ENTRIES):

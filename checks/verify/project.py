@@ -23,6 +23,11 @@ OWN = ("torch", "torchvision", "torchaudio")  # verify's own lines
 BUDGET = {True: 10.0, False: 30.0}  # seconds of imports and reading (--quick, full run); the rest is named as not tried
 
 
+# Found, not imported: setuptools' distutils shim asserts that the standard library's distutils was not imported
+# first ("AssertionError: .../distutils/core.py", _distutils_hack), which this process may already have done.
+FOUND_ONLY = ("setuptools", "pkg_resources", "distutils")
+
+
 def _installed(top):
     """(spec or None, True when it is the standard library's): where `import top` would find it, without loading
     it (importlib's find_spec of a top-level name only runs the path finders)."""
@@ -431,8 +436,12 @@ def check_project(ctx):
         spec, in_stdlib = _installed(item.top)
         if spec is None:
             missing.append(item)
-        elif not in_stdlib:
+        elif not in_stdlib and item.top not in FOUND_ONLY:
             third_party.append(item)
+    # modules this folder's setup.py compiles, not built yet: judged after what the build itself imports
+    built = project_facts.built_modules(root) if missing else {}
+    unbuilt = [m for m in missing if m.module in built or m.top in built]
+    missing = [m for m in missing if m not in unbuilt]
     if missing:
         first = missing[0]
         if first.names:
@@ -474,6 +483,20 @@ def check_project(ctx):
         if failed is not None:
             return _as_the_code_meets_it(item, failed)
         done.append(item.module)
+    if unbuilt:
+        first = unbuilt[0]
+        kind = built.get(first.module) or built.get(first.top)
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s imports %s, a compiled module this folder's setup.py builds (%s) that is not built here"
+            % (first.where(), first.top, kind),
+            expected="%s built" % first.top,
+            actual="No module named %r" % first.top,
+            hint="build it in %s: `python -m pip install -v --no-build-isolation .` (against the installed torch), or "
+            "`python setup.py build_ext --inplace` to use the folder in place" % root,
+            data={"fact": "setup.py declares %s(%r); no such module importable" % (kind, first.top)},
+        )
     version = ctx.torch.__version__.split("+")[0]
     tops = list(dict.fromkeys(m.split(".")[0] for m in done))
     folders = [(t, getattr(sys.modules.get(t), "__file__", None)) for t in tops]

@@ -210,3 +210,13 @@ def test_the_variables_a_launch_script_sets(tmp_path):
         "NCCL_DEBUG",
         "WORLD",
     ]
+
+
+def test_the_modules_a_setup_py_builds_are_read_without_running_it(tmp_path):
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup, Extension\nfrom torch.utils import cpp_extension as ce\n"
+        "ext = [ce.CppExtension('apex_C', ['csrc/flatten_unflatten.cpp']), ce.CUDAExtension(name='amp_C', sources=[]),"
+        " Extension(name=NAME, sources=[])]\nsetup(ext_modules=ext)\n"
+    )
+    assert project.built_modules(str(tmp_path)) == {"apex_C": "CppExtension", "amp_C": "CUDAExtension"}
+    assert project.built_modules(str(tmp_path / "none")) == {}

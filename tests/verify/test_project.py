@@ -573,3 +573,24 @@ def test_an_extension_built_as_the_code_runs_needs_ninja_and_a_compiler_on_path(
     ninja.write_text("#!/bin/sh\n")
     ninja.chmod(0o755)
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+
+
+def test_a_module_the_folder_s_setup_py_builds_is_named_as_not_built(layout):
+    """NVIDIA/apex#472's checkout: apex/ imports amp_C, which setup.py declares as `CUDAExtension(name='amp_C', ...)`;
+    before the build it is no missing PyPI package but a module to build here. setup.py's own imports are tried
+    first (a build that cannot start builds nothing); setuptools is found, not imported."""
+    site, work = layout
+    (work / "setup.py").write_text(
+        "import torch\nfrom setuptools import setup\nfrom torch.utils.cpp_extension import CUDAExtension\n"
+        "setup(name='apex', ext_modules=[CUDAExtension(name='amp_C', sources=['csrc/amp_C_frontend.cpp'])])\n"
+    )
+    (work / "apex").mkdir()
+    (work / "apex" / "__init__.py").write_text("")
+    (work / "apex" / "multi_tensor_apply.py").write_text("import amp_C\n")
+    (work / "train.py").write_text("import apex.multi_tensor_apply\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary == (
+        "multi_tensor_apply.py:1 imports amp_C, a compiled module this folder's setup.py builds (CUDAExtension) that "
+        "is not built here"
+    )
+    assert result.hint.startswith("build it in %s: `python -m pip install -v --no-build-isolation .`" % work)
