@@ -123,6 +123,53 @@ def _launch_note(uses, environ=None):
     )
 
 
+# Hugging Face's placeholder classes: transformers' and diffusers' dummy objects (utils/import_utils.py: `class
+# DummyObject(type)`, whose classes carry `_backends` and raise requires_backends' ImportError on any use) stand in
+# for a name whose optional backend is not installed. Backend keys that are not the distribution's name:
+BACKEND_DISTRIBUTION = {"vision": "Pillow", "speech": "torchaudio", "sklearn": "scikit-learn", "tf": "tensorflow",
+                        "bs4": "beautifulsoup4", "cv2": "opencv-python", "pytesseract": "pytesseract"}  # fmt: skip
+
+
+def _placeholders(items):
+    """A FAIL for the first name the project imports from a package (`items`: Imports that imported) that is one of
+    its placeholder classes (BACKEND_DISTRIBUTION's note): the import works, every use raises. The package's own
+    message is quoted; the fix installs the backends it names. None when there is none."""
+    for item in items:
+        module = sys.modules.get(item.module)
+        for name in item.names if module is not None else ():
+            value = getattr(module, name, None)
+            backends = getattr(value, "_backends", None)
+            if type(value).__name__ != "DummyObject" or not isinstance(backends, (list, tuple)):
+                continue
+            try:
+                value.from_pretrained  # noqa: B018 - the placeholder raises its package's own ImportError here
+                message = ""
+            except ImportError as exc:
+                message = " ".join(str(exc).split())
+            except Exception:  # noqa: BLE001 - a placeholder of another shape: its message is not needed
+                message = ""
+            missing = [BACKEND_DISTRIBUTION.get(str(b), str(b)) for b in backends]  # a backend it found unavailable
+            return Result(
+                name="project",
+                status=FAIL,
+                summary="%s imports %s from %s, a placeholder that %s exports because %s is not installed: every "
+                "use of it raises%s"
+                % (
+                    item.where(),
+                    name,
+                    item.module,
+                    item.module.split(".")[0],
+                    " and ".join(missing),
+                    ' ("%s")' % message[:240] if message else "",
+                ),
+                expected="%s usable" % name,
+                actual="a placeholder (%s)" % ", ".join(map(str, backends)),
+                hint="install %s: `python -m pip install %s`" % (" and ".join(missing), " ".join(missing)),
+                data={"fact": "%s.%s is a DummyObject needing %s" % (item.module, name, ", ".join(map(str, backends)))},
+            )
+    return None
+
+
 def _jit_build_tools(builds, environ=None):
     """A WARN when the project builds an extension as it runs (`builds`: its torch.utils.cpp_extension.load or
     load_inline calls) and a tool that build runs is not on PATH: ninja (verify_ninja_availability runs `ninja
@@ -483,6 +530,9 @@ def check_project(ctx):
         if failed is not None:
             return _as_the_code_meets_it(item, failed)
         done.append(item.module)
+    placeholder = _placeholders([i for i in ordered if i.module in done])
+    if placeholder is not None:
+        return placeholder
     if unbuilt:
         first = unbuilt[0]
         kind = built.get(first.module) or built.get(first.top)

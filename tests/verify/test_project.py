@@ -594,3 +594,24 @@ def test_a_module_the_folder_s_setup_py_builds_is_named_as_not_built(layout):
         "is not built here"
     )
     assert result.hint.startswith("build it in %s: `python -m pip install -v --no-build-isolation .`" % work)
+
+
+def test_a_placeholder_class_a_package_exports_for_a_missing_backend_is_named(dists):
+    """huggingface/transformers#9093: without sentencepiece, `from transformers import T5Tokenizer` imports a dummy
+    object (transformers' utils/import_utils.py: `class DummyObject(type)` with `_backends`, raising requires_backends'
+    "T5Tokenizer requires the SentencePiece library but it was not found in your environment" on use)."""
+    site, work = dists
+    init = (
+        "class DummyObject(type):\n    def __getattribute__(cls, key):\n        if key.startswith('_'):\n"
+        "            return super().__getattribute__(key)\n        raise ImportError('%s requires the SentencePiece "
+        "library but it was not found in your environment.' % cls.__name__)\n\n\n"
+        "class T5Tokenizer(metaclass=DummyObject):\n    _backends = ['sentencepiece']\n"
+    )
+    _dist(site, "plite", "4.41.2", {"__init__.py": init})
+    (work / "summarize.py").write_text("from plite import T5Tokenizer\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "summarize.py:1 imports T5Tokenizer from plite, a placeholder that plite exports because sentencepiece is not "
+        'installed: every use of it raises ("T5Tokenizer requires the SentencePiece library'
+    )
+    assert result.hint == "install sentencepiece: `python -m pip install sentencepiece`"
