@@ -143,6 +143,75 @@ def by_state_dict(parts):
     return None
 
 
+PICKLE_LIMIT = 8 << 20  # bytes of a checkpoint's pickle read for its globals
+
+
+def pickle_globals(path, limit=PICKLE_LIMIT):
+    """The globals ("module.name") a torch.save file's pickle refers to, read without unpickling (pickletools reads
+    the opcodes: GLOBAL's argument, or STACK_GLOBAL's two preceding strings): the zip format's `<name>/data.pkl`
+    member (torch.save since 1.6), else the file as a plain pickle. () when it is neither or its pickle is over
+    `limit` bytes."""
+    import pickletools
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                member = next((i for i in archive.infolist() if i.filename.endswith("/data.pkl")), None)
+                if member is None or member.file_size > limit:
+                    return ()
+                data = archive.read(member)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+            if len(data) > limit:
+                return ()
+    except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return ()
+    found, strings = [], []
+    try:
+        for opcode, argument, _ in pickletools.genops(data):
+            if opcode.name == "GLOBAL" and isinstance(argument, str):
+                found.append(argument.replace(" ", ".", 1))
+            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append("%s.%s" % (strings[-2], strings[-1]))
+            elif isinstance(argument, str) and "UNICODE" in opcode.name:
+                strings.append(argument)
+            elif opcode.name == "STOP":
+                break
+    except (ValueError, EOFError, KeyError, IndexError):
+        pass
+    return tuple(dict.fromkeys(found))
+
+
+def refused_globals(path, torch):
+    """The globals of the checkpoint at `path` (pickle_globals) that the installed `torch`'s weights_only unpickler
+    does not allow by default: torch._weights_only_unpickler._get_allowed_globals() (present from torch 2.0) and, from
+    2.5, torch.serialization.get_safe_globals(). None when torch's list cannot be read."""
+    try:
+        from torch import _weights_only_unpickler
+
+        allowed = set(_weights_only_unpickler._get_allowed_globals())
+    except (ImportError, AttributeError, TypeError):
+        return None
+    safe = getattr(getattr(torch, "serialization", None), "get_safe_globals", None)
+    try:
+        for item in safe() if safe is not None else ():
+            item = item[0] if isinstance(item, tuple) else item
+            allowed.add("%s.%s" % (getattr(item, "__module__", ""), getattr(item, "__qualname__", "")))
+    except Exception:  # noqa: BLE001 - the user's own allow-list is an extra; without it the default list decides
+        pass
+    import _compat_pickle  # pickle's own map of Python 2 module names (protocol 2 writes `__builtin__ set`)
+
+    found = []
+    for name in pickle_globals(path):
+        module, _, attribute = name.rpartition(".")
+        name = "%s.%s" % (_compat_pickle.IMPORT_MAPPING.get(module, module), attribute)
+        if name not in allowed:
+            found.append(name)
+    return tuple(found)
+
+
 def by_weights_only(parts, facts):
     """torch.load refused a global under weights_only=True (module docstring); the installed torch's release says
     whether that is torch 2.6's new default."""

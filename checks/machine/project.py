@@ -168,6 +168,33 @@ def _sources(root, depth=SOURCE_DEPTH):
 EXTENSION_CLASSES = ("Extension", "CppExtension", "CUDAExtension", "Pybind11Extension", "SYCLExtension")
 
 
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".tar", ".pkl")
+MAX_CHECKPOINTS = 10
+
+
+def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
+    """The checkpoint files (CHECKPOINT_SUFFIXES, regular files) in `root` and its folders down to `depth` levels,
+    shallower first, at most `limit` (hidden folders and SKIP_FOLDERS not entered)."""
+    found, level = [], [root]
+    for _ in range(depth + 1):
+        below = []
+        for folder in level:
+            try:
+                names = sorted(os.listdir(folder))[:MAX_ENTRIES]
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(folder, name)
+                if name.lower().endswith(CHECKPOINT_SUFFIXES) and os.path.isfile(path):
+                    found.append(path)
+                    if len(found) >= limit:
+                        return found
+                elif not name.startswith(".") and name not in SKIP_FOLDERS and os.path.isdir(path):
+                    below.append(path)
+        level = below
+    return found
+
+
 def built_modules(root, limit=MAX_BYTES):
     """{dotted module name: class} of the compiled modules `root`/setup.py declares (EXTENSION_CLASSES calls with a
     literal name), read without running it; {} where there is none or it cannot be parsed."""

@@ -170,6 +170,42 @@ def _placeholders(items):
     return None
 
 
+def _weights_only_refusal(torch, uses, root):
+    """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
+    code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
+    torch's weights_only unpickler refuses (read from its pickle's opcodes, never unpickled): that load will fail
+    ("Weights only load failed ... Unsupported global"). None otherwise."""
+    from checks.compat import version_key
+    from checks.diagnosis.checkpoint import refused_globals
+
+    version = getattr(torch, "__version__", "0")
+    if version_key(version) < version_key("2.6"):
+        return None
+    loads = [u for u in uses if u.dotted == "torch.load"]  # the name and, for a call, its keywords: one Use each
+    passed = {(u.file, u.line) for u in loads if "weights_only" in u.keywords}
+    call = next((u for u in loads if (u.file, u.line) not in passed), None)
+    if call is None:
+        return None
+    for path in project_facts.checkpoints(root):
+        refused = refused_globals(path, torch)
+        if not refused:
+            continue
+        short = refused[0].rsplit(".", 1)
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s calls torch.load without weights_only, which torch %s sets to True by default (since 2.6), and "
+            '%s holds %s, which that default refuses: loading it fails with "Weights only load failed"'
+            % (call.where(), version, os.path.relpath(path, root), ", ".join(refused[:3])),
+            expected="a checkpoint of tensors and allowed globals",
+            actual=", ".join(refused[:3]),
+            hint="for a checkpoint you trust: `torch.load(path, weights_only=False)`; or allow-list what it holds "
+            "before loading: `torch.serialization.add_safe_globals([%s])` (`import %s` first)" % (short[1], short[0]),
+            data={"fact": "%s: globals %s refused by torch %s's weights_only unpickler" % (path, refused, version)},
+        )
+    return None
+
+
 def _jit_build_tools(builds, environ=None):
     """A WARN when the project builds an extension as it runs (`builds`: its torch.utils.cpp_extension.load or
     load_inline calls) and a tool that build runs is not on PATH: ninja (verify_ninja_availability runs `ninja
@@ -580,6 +616,9 @@ def check_project(ctx):
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected
+    refusal = _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
+    if refusal is not None:
+        return refusal
     builds = _jit_build_tools(found.jit_builds)
     if builds is not None:
         return builds

@@ -615,3 +615,31 @@ def test_a_placeholder_class_a_package_exports_for_a_missing_backend_is_named(di
         'installed: every use of it raises ("T5Tokenizer requires the SentencePiece library'
     )
     assert result.hint == "install sentencepiece: `python -m pip install sentencepiece`"
+
+
+def test_a_checkpoint_the_weights_only_default_refuses_is_named_before_the_load_fails(layout):
+    """rhasspy/piper#718: resuming from a downloaded Lightning checkpoint whose hyper-parameters hold pathlib.PosixPath
+    objects, under torch >= 2.6 ("Weights only load failed ... Unsupported global: GLOBAL pathlib.PosixPath was not
+    an allowed global by default"). The checkpoint's pickle is read for its globals, never unpickled; torch's own
+    allow-list decides. A call that passes weights_only, or a torch before 2.6, is left alone."""
+    import pathlib
+
+    import torch
+
+    site, work = layout
+    (work / "checkpoints").mkdir()
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "dataset": [pathlib.PurePosixPath("/d.jsonl")]},
+               str(work / "checkpoints" / "epoch=2164.ckpt"))  # fmt: skip
+    (work / "resume.py").write_text("import torch\ncheckpoint = torch.load('checkpoints/epoch=2164.ckpt')\n")
+    newer, older = types.ModuleType("torch"), types.ModuleType("torch")  # this torch, reporting another release
+    for fake, version in ((newer, "2.6.0"), (older, "2.5.1")):
+        fake.__dict__.update({k: v for k, v in vars(torch).items() if k != "__file__"}, __version__=version)
+    result = project.check_project(SimpleNamespace(torch=newer, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "resume.py:2 calls torch.load without weights_only, which torch 2.6.0 sets to True by default (since 2.6), "
+        "and checkpoints/epoch=2164.ckpt holds pathlib.PurePosixPath, which that default refuses"
+    )
+    assert result.hint.startswith("for a checkpoint you trust: `torch.load(path, weights_only=False)`")
+    assert project.check_project(SimpleNamespace(torch=older, quick=True)).status == PASS
+    (work / "resume.py").write_text("import torch\ncheckpoint = torch.load('x.ckpt', weights_only=False)\n")
+    assert project.check_project(SimpleNamespace(torch=newer, quick=True)).status == PASS
