@@ -184,6 +184,44 @@ def pickle_globals(path, limit=PICKLE_LIMIT):
     return tuple(dict.fromkeys(found))
 
 
+# safetensors' dtype names and the torch dtype each loads as (safetensors/torch.py's _TYPES): the ones a torch
+# release may lack.
+SAFETENSORS_DTYPES = {
+    "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2",
+    "F8_E8M0": "float8_e8m0fnu",
+    "U16": "uint16",
+    "U32": "uint32",
+    "U64": "uint64",
+}
+HEADER_LIMIT = 8 << 20  # bytes of a .safetensors header read (the format allows 100 MB; real ones are far smaller)
+
+
+def safetensors_dtypes(path, limit=HEADER_LIMIT):
+    """The dtypes (safetensors' names: "F8_E4M3", "BF16") of the tensors a .safetensors file holds, read from its
+    header (the format: an 8-byte little-endian length N, then N bytes of JSON mapping each tensor to its dtype,
+    shape and offsets; `__metadata__` is not a tensor). () when it is not one or its header is over `limit`."""
+    import json
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            if len(head) < 8:
+                return ()
+            (size,) = struct.unpack("<Q", head)
+            if size > limit:
+                return ()
+            header = json.loads(handle.read(size).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, struct.error):
+        return ()
+    if not isinstance(header, dict):
+        return ()
+    return tuple(
+        dict.fromkeys(v.get("dtype") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict))
+    )
+
+
 def refused_globals(path, torch):
     """The globals of the checkpoint at `path` (pickle_globals) that the installed `torch`'s weights_only unpickler
     does not allow by default: torch._weights_only_unpickler._get_allowed_globals() (present from torch 2.0) and, from

@@ -170,6 +170,50 @@ def _placeholders(items):
     return None
 
 
+def _checkpoint_dtypes(torch, root):
+    """A FAIL when a .safetensors checkpoint in the folder holds tensors of a dtype this torch does not have
+    (checkpoint.SAFETENSORS_DTYPES: float8 from torch 2.1), read from the file's header: loading it fails
+    ("module 'torch' has no attribute 'float8_e4m3fn'", huggingface/diffusers#8537). The fix names the first release
+    with it where compat.TORCH_API records one. None otherwise."""
+    from checks import compat
+    from checks.diagnosis.checkpoint import SAFETENSORS_DTYPES, safetensors_dtypes
+
+    for path in project_facts.checkpoints(root):
+        if not path.endswith(".safetensors"):
+            continue
+        lacking = [
+            (kind, SAFETENSORS_DTYPES[kind])
+            for kind in safetensors_dtypes(path)
+            if kind in SAFETENSORS_DTYPES and not hasattr(torch, SAFETENSORS_DTYPES[kind])
+        ]
+        if not lacking:
+            continue
+        kind, dtype = lacking[0]
+        first = compat.TORCH_API.get("torch." + dtype, (None, None))[0]
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s holds %s tensors (torch.%s), which torch %s does not have%s: loading it fails"
+            % (
+                os.path.relpath(path, root),
+                kind,
+                dtype,
+                torch.__version__,
+                " (added in torch %s)" % first if first else "",
+            ),
+            expected="torch.%s" % dtype,
+            actual="absent from torch %s" % torch.__version__,
+            hint='upgrade torch: `python -m pip install "torch>=%s"` with its torchvision and torchaudio' % first
+            if first
+            else "upgrade torch to a release that has torch.%s (`python -m pip install -U torch`)" % dtype,
+            data={
+                "fact": "%s: dtypes %s; torch %s lacks torch.%s"
+                % (path, [k for k, _ in lacking], torch.__version__, dtype)
+            },
+        )
+    return None
+
+
 def _weights_only_refusal(torch, uses, root):
     """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
     code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
@@ -187,6 +231,8 @@ def _weights_only_refusal(torch, uses, root):
     if call is None:
         return None
     for path in project_facts.checkpoints(root):
+        if path.endswith(".safetensors"):  # no pickle: nothing for weights_only to refuse
+            continue
         refused = refused_globals(path, torch)
         if not refused:
             continue
@@ -616,7 +662,9 @@ def check_project(ctx):
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected
-    refusal = _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
+    refusal = _checkpoint_dtypes(ctx.torch, found.root) or _weights_only_refusal(
+        ctx.torch, found.torch_uses, found.root
+    )
     if refusal is not None:
         return refusal
     builds = _jit_build_tools(found.jit_builds)

@@ -643,3 +643,29 @@ def test_a_checkpoint_the_weights_only_default_refuses_is_named_before_the_load_
     assert project.check_project(SimpleNamespace(torch=older, quick=True)).status == PASS
     (work / "resume.py").write_text("import torch\ncheckpoint = torch.load('x.ckpt', weights_only=False)\n")
     assert project.check_project(SimpleNamespace(torch=newer, quick=True)).status == PASS
+
+
+def test_a_safetensors_checkpoint_of_a_dtype_this_torch_lacks_is_named(layout):
+    """huggingface/diffusers#8537: SD3's single-file checkpoint with its T5 in fp8 under torch 2.0.1, which predates
+    the float8 dtypes (safetensors/torch.py: "AttributeError: module 'torch' has no attribute 'float8_e4m3fn'"). The
+    file's header (8-byte length, then JSON: {"name": {"dtype": "F8_E4M3", ...}}) says what it holds."""
+    import json
+    import struct
+
+    import torch
+
+    site, work = layout
+    header = json.dumps({"__metadata__": {}, "t5.w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}})
+    (work / "sd3_t5xxlfp8.safetensors").write_bytes(struct.pack("<Q", len(header)) + header.encode() + b"\0\0")
+    (work / "run.py").write_text("import torch\n")
+    older = types.ModuleType("torch")
+    older.__dict__.update({k: v for k, v in vars(torch).items() if k not in ("__file__", "float8_e4m3fn")})
+    older.__version__ = "2.0.1"
+    result = project.check_project(SimpleNamespace(torch=older, quick=True))
+    assert result.status == FAIL and result.summary == (
+        "sd3_t5xxlfp8.safetensors holds F8_E4M3 tensors (torch.float8_e4m3fn), which torch 2.0.1 does not have (added "
+        "in torch 2.1): loading it fails"
+    )
+    assert result.hint.startswith('upgrade torch: `python -m pip install "torch>=2.1"`')
+    if hasattr(torch, "float8_e4m3fn"):
+        assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
