@@ -278,6 +278,31 @@ def judge_pip(owner_name, owner_version, declared, installed):
     return out, None
 
 
+def unmet_closure(roots, path=None, limit=200):
+    """The unmet pip requirements (Requirement, `met` False: another version installed, or not installed) of the
+    installed distributions named `roots` (project names) and of what they require in turn, each distribution read
+    once and at most `limit`, breadth first: `pip check` for the packages a project imports (numba 0.60's
+    `Requires-Dist: numpy<2.1,>=1.22` beside numpy 2.1.3). Conflicts (a version installed) come before missing
+    ones. [] where `packaging` is missing."""
+    installed = pip_installed(list(sys.path if path is None else path))
+    queue = [_canonical(r) for r in roots if _canonical(r) in installed]
+    seen, conflicts, missing = set(queue), [], []
+    while queue and len(seen) <= limit:
+        name = queue.pop(0)
+        version, metadata = installed[name]
+        judged, why = judge_pip(name, version, requires_dist(metadata), installed)
+        if why:
+            return []
+        for req in judged:
+            key = _canonical(req.name)
+            if req.met is False:
+                (conflicts if req.installed else missing).append(req)
+            if key in installed and key not in seen:
+                seen.add(key)
+                queue.append(key)
+    return conflicts + missing
+
+
 def conda_records(prefix):
     """Return name -> record (the JSON conda writes to `<prefix>/conda-meta/NAME-VERSION-BUILD.json`)."""
     records = {}

@@ -252,6 +252,37 @@ def _weights_only_refusal(torch, uses, root):
     return None
 
 
+def _unmet_below(tops):
+    """A WARN for the first unmet requirement (requirements.unmet_closure: a conflict before a missing package) of
+    the distributions of the top-level modules `tops` the project imports and of what they require in turn; torch,
+    torchvision and torchaudio are the requirements line's. The fix meets it, or upgrades its owner to a release
+    that accepts what is installed. None when all are met."""
+    from checks.machine import distributions, requirements
+
+    roots = []
+    for top in tops:
+        dist = distributions.find(top)
+        if dist is not None and distributions.canonical(dist.name) not in OWN:
+            roots.append(dist.name)
+    unmet = requirements.unmet_closure(dict.fromkeys(roots)) if roots else []
+    if not unmet:
+        return None
+    first = unmet[0]
+    owner = first.owner.split()[0]
+    return Result(
+        name="project",
+        status=WARN,
+        summary="%s: pip's check fails for a package the code imports (or one it requires)" % first.describe(),
+        expected="%s%s" % (first.name, first.spec),
+        actual=first.installed or "not installed",
+        hint="%s, or upgrade %s to a release that accepts the installed %s (`python -m pip install -U %s`)"
+        % (first.fix(), owner, first.name, owner)
+        if first.installed
+        else first.fix(),
+        data={"fact": first.describe()},
+    )
+
+
 def _jit_build_tools(builds, environ=None):
     """A WARN when the project builds an extension as it runs (`builds`: its torch.utils.cpp_extension.load or
     load_inline calls) and a tool that build runs is not on PATH: ninja (verify_ninja_availability runs `ninja
@@ -670,6 +701,9 @@ def check_project(ctx):
     builds = _jit_build_tools(found.jit_builds)
     if builds is not None:
         return builds
+    below = _unmet_below(dict.fromkeys(m.split(".")[0] for m in done))
+    if below is not None:
+        return below
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]

@@ -669,3 +669,21 @@ def test_a_safetensors_checkpoint_of_a_dtype_this_torch_lacks_is_named(layout):
     assert result.hint.startswith('upgrade torch: `python -m pip install "torch>=2.1"`')
     if hasattr(torch, "float8_e4m3fn"):
         assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+
+
+def test_an_unmet_requirement_of_a_package_the_code_imports_is_named(dists):
+    """pip's check for what the project imports: numba 0.60.0 declares `Requires-Dist: numpy<2.1,>=1.22` (its wheel's
+    METADATA) and numpy 2.1.3 is installed (WASasquatch/was-node-suite-comfyui#5 after a ComfyUI update). The package
+    imports, so the code meets it later: a WARN with both ways out."""
+    site, work = dists
+    _dist(site, "npish", "2.1.3", {"__init__.py": ""})
+    _dist(site, "plite", "0.60.0", {"__init__.py": ""}, requires=["npish<2.1,>=1.22"])
+    (work / "node.py").write_text("import plite\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "plite 0.60.0 requires npish<2.1,>=1.22 (pip metadata); installed: 2.1.3"
+    )
+    assert 'python -m pip install "npish<2.1,>=1.22"' in result.hint
+    assert result.hint.endswith(
+        "or upgrade plite to a release that accepts the installed npish (`python -m pip install -U plite`)"
+    )
