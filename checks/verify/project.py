@@ -318,6 +318,30 @@ def _jit_build_tools(builds, environ=None):
     )
 
 
+def _no_wheel_for_this_python(text):
+    """(" ...", fix) when the requirement `text` asks for torch releases none of which has a wheel for the running
+    Python (compat.releases_for_python: torch 1.12.1's wheels stop at Python 3.10), so `pip install` of it fails
+    ("Could not find a version that satisfies the requirement"); ("", "") otherwise."""
+    from checks import compat
+    from checks.machine import distributions
+
+    name = distributions.required_project(text)
+    if name != "torch":
+        return "", ""
+    spec = text.split(";")[0].strip()[len("torch") :].strip()
+    python = "%d.%d" % sys.version_info[:2]
+    known, supported = compat.releases_for_python(python, spec) if spec else ((), ())
+    if not known or supported:
+        return "", ""
+    low, high = compat.python_support(known[-1]) or ("?", "?")
+    return (
+        "; no torch release it admits has a wheel for Python %s (torch %s: Python %s to %s), so pip cannot install it "
+        "here" % (python, known[-1], low, high),
+        "install it with a Python that release supports (an environment whose python is %s), or ask for a torch "
+        "release with wheels for Python %s" % (high, python),
+    )
+
+
 def _unmet_requirements(requirements):
     """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
     if not requirements:
@@ -707,14 +731,15 @@ def check_project(ctx):
     unmet = _unmet_requirements(found.requirements)
     if unmet:
         item, why = unmet[0]
+        no_wheel = _no_wheel_for_this_python(item.text)
         return Result(
             name="project",
             status=WARN,
-            summary="%s:%d asks for %s; %s" % (os.path.basename(item.file), item.line, item.text, why),
+            summary="%s:%d asks for %s; %s%s" % (os.path.basename(item.file), item.line, item.text, why, no_wheel[0]),
             expected=item.text,
             actual=why,
-            hint='python -m pip install "%s"' % item.text,
-            data={"fact": "%s: %s" % (item.text, why)},
+            hint=no_wheel[1] or 'python -m pip install "%s"' % item.text,
+            data={"fact": "%s: %s%s" % (item.text, why, no_wheel[0])},
         )
     summary = "%d files: the %d modules they import are installed" % (
         len(found.files),

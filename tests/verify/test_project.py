@@ -687,3 +687,22 @@ def test_an_unmet_requirement_of_a_package_the_code_imports_is_named(dists):
     assert result.hint.endswith(
         "or upgrade plite to a release that accepts the installed npish (`python -m pip install -U plite`)"
     )
+
+
+def test_a_requirements_pin_on_a_torch_without_wheels_for_this_python_says_so(layout):
+    """A requirements.txt pinning torch==1.12.1 (PyPI's wheels: cp37 to cp310) read by Python 3.11: `pip install` of
+    it fails ("Could not find a version that satisfies the requirement"), so the fix is a Python it supports."""
+    site, work = layout
+    (work / "requirements.txt").write_text("torch==1.12.1\n")
+    (work / "train.py").write_text("import os\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary.startswith("requirements.txt:1 asks for torch==1.12.1")
+    if sys.version_info[:2] > (3, 10):
+        assert (
+            "no torch release it admits has a wheel for Python %d.%d (torch 1.12.1: Python 3.7 to 3.10)"
+            % (sys.version_info[:2])
+            in result.summary
+        )
+        assert result.hint.startswith("install it with a Python that release supports (an environment whose python")
+    else:
+        assert result.hint == 'python -m pip install "torch==1.12.1"'
