@@ -530,6 +530,38 @@ def check_socket_ifname(name, value, names):
     )
 
 
+# Variables that name a file or folder of trusted CA certificates, read by every HTTPS download a job makes
+# (torch.hub, the Hugging Face Hub, pip): OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR (Python's ssl module,
+# get_default_verify_paths), requests' REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE. One that names nothing makes each
+# download fail ("[Errno 2] No such file or directory" from ssl's load_verify_locations, or "Could not find a suitable
+# TLS CA certificate bundle, invalid path" from requests).
+CA_PATHS = {
+    "SSL_CERT_FILE": ("file", "Python's ssl module (OpenSSL)"),
+    "REQUESTS_CA_BUNDLE": ("file", "requests (huggingface_hub, torch.hub's downloads through it)"),
+    "CURL_CA_BUNDLE": ("file", "requests and curl"),
+    "SSL_CERT_DIR": ("folder", "Python's ssl module (OpenSSL)"),
+}
+
+
+def check_ca_path(name, value):
+    """Return the Setting of a CA_PATHS variable whose value names no readable file (or folder), else None."""
+    kind, reader = CA_PATHS[name]
+    exists = os.path.isfile(value) if kind == "file" else os.path.isdir(value)
+    if exists and os.access(value, os.R_OK):
+        return None
+    return Setting(
+        name=name,
+        value=value,
+        reader=reader,
+        expected="a readable %s of CA certificates" % kind,
+        problem="names no readable %s: every HTTPS download (torch.hub, the Hugging Face Hub, pip) fails to verify "
+        "its server" % kind,
+        fix="point %s at the CA bundle that exists (the OS's: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu; "
+        "certifi's: `python -m certifi`), or unset it (`unset %s`)" % (name, name),
+        effect=r"Could not find a suitable TLS CA certificate bundle|CERTIFICATE_VERIFY_FAILED",
+    )
+
+
 def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), flags_optimize=None, interfaces=None):
     """Return a tuple of Settings: the variables of `environ` (default os.environ) whose value their reader rejects
     or that break this torch (torch_dir: the imported torch's folder; package_dirs: torch, torchvision, torchaudio
@@ -555,6 +587,11 @@ def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), f
         if environ.get(name):
             names = interface_names() if interfaces is None else interfaces
             setting = check_socket_ifname(name, environ[name], names)
+            if setting is not None:
+                found.append(setting)
+    for name in sorted(CA_PATHS):
+        if environ.get(name):
+            setting = check_ca_path(name, environ[name])
             if setting is not None:
                 found.append(setting)
     setting = check_optimize(environ, package_dirs, sys.flags.optimize if flags_optimize is None else flags_optimize)
