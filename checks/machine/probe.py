@@ -284,6 +284,22 @@ def nvidia_hardware(sys_root="/"):
     return evidence + (["nvidia-smi at %s" % smi] if smi else [])
 
 
+def amd_gpu(sys_root="/"):
+    """Return the evidence of an AMD GPU that ROCm can drive: a PCI display controller of vendor 0x1002 (sysfs) and
+    the amdgpu driver's compute interface /dev/kfd (ROCm's kernel fusion driver node); [] where either is missing."""
+    if not os.path.exists(os.path.join(sys_root, "dev/kfd")):
+        return []
+    found = []
+    for device in sorted(glob.glob(os.path.join(sys_root, "sys/bus/pci/devices/*"))):
+        try:
+            with open(os.path.join(device, "vendor")) as vendor, open(os.path.join(device, "class")) as klass:
+                if vendor.read().strip() == "0x1002" and klass.read().strip().startswith("0x03"):
+                    found.append("PCI device %s" % os.path.basename(device))
+        except OSError:
+            continue
+    return found + ["/dev/kfd"] if found else []
+
+
 def torch_installed_by(prefix=None):
     """Return "conda" if the active prefix has a conda `pytorch` record, "pypi" if pip installed torch, else None
     (read from package metadata: torch is not imported)."""

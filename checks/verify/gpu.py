@@ -111,10 +111,16 @@ def _no_driver(ctx):
                 actual="none",
                 hint="install the NVIDIA driver to use the GPU",
             )
+        amd = probe.amd_gpu() if getattr(getattr(ctx.torch, "version", None), "hip", None) is None else []
+        if amd:
+            return _amd_result(ctx.torch, amd)
         return Result(name="driver", status=SKIP, summary="no NVIDIA driver on this machine" + _solver_note())
     if not (ctx.expect and ctx.expect.flavour == "cuda"):  # a CUDA build, and no environment promising a GPU
         if ctx.no_gpu:
             return Result(name="driver", status=SKIP, summary="no NVIDIA driver; --no-gpu: the GPU checks skip")
+        amd = probe.amd_gpu() if not hardware else []
+        if amd:
+            return _amd_result(ctx.torch, amd)
         return Result(
             name="driver",
             status=WARN,
@@ -161,6 +167,24 @@ def _no_jit_needed(ctx):
     seen = arch.devices_seen(ctx)
     return bool(arches and seen) and all(
         compat.arch_support(cap, arches)[0] in ("native", "compatible") for _, cap, _ in seen
+    )
+
+
+def _amd_result(torch, evidence):
+    """The driver line on a machine whose GPU is AMD's (probe.amd_gpu) under a torch that is no ROCm build
+    (torch.version.hip unset): CUDA and CPU builds cannot use it; PyTorch's ROCm wheels can
+    (https://download.pytorch.org/whl/rocmX.Y, one index per ROCm release)."""
+    return Result(
+        name="driver",
+        status=WARN,
+        summary="this machine's GPU is AMD's (%s), and torch %s is a %s build, which cannot use it: torch runs on the "
+        "CPU only" % (", ".join(evidence), torch.__version__, "CUDA" if torch.version.cuda else "CPU"),
+        expected="a ROCm build of torch",
+        actual="%s build" % ("CUDA" if torch.version.cuda else "CPU"),
+        hint="install PyTorch's ROCm build, from the index of the ROCm release this machine has "
+        "(`python -m pip install torch torchvision torchaudio --index-url https://download.pytorch.org/whl/rocmX.Y`, "
+        "as pytorch.org's install selector gives it)",
+        data={"fact": "AMD GPU: %s; torch.version.hip unset" % ", ".join(evidence)},
     )
 
 

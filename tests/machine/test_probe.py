@@ -155,3 +155,18 @@ def test_import_first_imports_torch_for_a_worker_that_may(monkeypatch, argv, imp
     expected = [("torch", None)] if imported else []
     early = probe.EARLY
     assert early == expected and len(calls) == int(imported)
+
+
+def test_an_amd_gpu_rocm_can_drive_is_found_from_sysfs_and_dev_kfd(tmp_path):
+    """A PCI display controller of vendor 0x1002 plus amdgpu's /dev/kfd (ROCm's compute node): the GPU a CUDA or CPU
+    build of torch cannot use. Without /dev/kfd (no ROCm-capable driver) nothing is said."""
+    device = tmp_path / "sys" / "bus" / "pci" / "devices" / "0000:03:00.0"
+    device.mkdir(parents=True)
+    (device / "vendor").write_text("0x1002\n")
+    (device / "class").write_text("0x030000\n")
+    assert probe.amd_gpu(str(tmp_path)) == []
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "kfd").write_text("")
+    assert probe.amd_gpu(str(tmp_path)) == ["PCI device 0000:03:00.0", "/dev/kfd"]
+    (device / "vendor").write_text("0x8086\n")
+    assert probe.amd_gpu(str(tmp_path)) == []

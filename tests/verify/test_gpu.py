@@ -711,3 +711,17 @@ def test_a_conda_environment_without_a_driver_is_told_about_conda_override_cuda(
     assert gpu._solver_note({}, prefix=str(tmp_path)) == ""  # not a conda environment
     assert gpu._solver_note({"CONDA_PREFIX": "x", "CONDA_OVERRIDE_CUDA": "12.6"}, prefix=str(tmp_path)) == ""
     assert gpu._solver_note({"CONDA_PREFIX": "x", "PIXI_ENVIRONMENT_NAME": "cu118"}, prefix=str(tmp_path)) == ""
+
+
+def test_an_amd_gpu_under_a_cuda_build_names_the_rocm_build():
+    """A CUDA (or CPU) build cannot use an AMD GPU: the driver line says so and points at PyTorch's ROCm wheels."""
+    from types import SimpleNamespace
+
+    from checks.verify import gpu as gpu_checks
+
+    torch = SimpleNamespace(__version__="2.0.1+cu117", version=SimpleNamespace(cuda="11.7", hip=None))
+    result = gpu_checks._amd_result(torch, ["PCI device 0000:03:00.0", "/dev/kfd"])
+    assert result.status == "WARN" and result.summary.startswith(
+        "this machine's GPU is AMD's (PCI device 0000:03:00.0, /dev/kfd), and torch 2.0.1+cu117 is a CUDA build"
+    )
+    assert "https://download.pytorch.org/whl/rocmX.Y" in result.hint
