@@ -184,9 +184,138 @@ def check_numpy(ctx):
             actual=back.tolist(),
             hint="report it with `--json` (numpy %s, torch %s)" % (numpy.__version__, torch.__version__),
         )
+    removed = removed_numpy_use(numpy)
+    if removed is not None:
+        path, line, name, release, owner = removed
+        return Result(
+            name="numpy",
+            status=WARN,
+            summary="%s uses np.%s (%s:%d), which numpy %s no longer has: NumPy %s removed it, so that line raises "
+            "\"module 'numpy' has no attribute '%s'\"" % (owner, name, path, line, numpy.__version__, release, name),
+            expected="np.%s" % name,
+            actual="absent from numpy %s" % numpy.__version__,
+            hint='install a numpy from before %s (`python -m pip install "numpy<%s"`), or upgrade %s to a release '
+            "that no longer uses it" % (release, release, owner),
+            data={"fact": "%s:%d: np.%s; numpy %s (removed in %s)" % (path, line, name, numpy.__version__, release)},
+        )
     return Result(
         name="numpy", status=PASS, summary="numpy %s round-trips" % numpy.__version__, actual=numpy.__version__
     )
+
+
+# NumPy's own lists of the names it removed, with the release that removed them: numpy/__init__.py's
+# `__former_attrs__` (the aliases np.int, np.float, np.bool, np.object, np.str, np.complex: removed in NumPy 1.24,
+# its release notes' "Expired deprecations") and numpy/_expired_attrs_2_0.py's `__expired_attributes__` (np.float_,
+# np.NaN, np.Inf, np.string_, np.unicode_, ...: NumPy 2.0's release notes, "NumPy 2.0 Python API removals").
+NUMPY_REMOVALS = (("__former_attrs__", "1.24"), ("_expired_attrs_2_0.__expired_attributes__", "2.0"))
+NUMPY_SCAN_FILES = 400
+NUMPY_SCAN_BYTES = 256 << 10
+
+
+def _removed_names(numpy):
+    """{name: release} of the names this numpy lists as removed (NUMPY_REMOVALS) and does not have."""
+    import importlib
+    import warnings
+
+    found = {}
+    for where, release in NUMPY_REMOVALS:
+        module, _, attribute = where.rpartition(".")
+        try:
+            holder = importlib.import_module("numpy." + module) if module else numpy
+        except ImportError:
+            continue
+        for name in getattr(holder, attribute, None) or {}:
+            with warnings.catch_warnings():  # numpy 1.24-1.26 warn that np.bool and np.str will come back
+                warnings.simplefilter("ignore")
+                absent = isinstance(name, str) and name.isidentifier() and not hasattr(numpy, name)
+            if absent:
+                found.setdefault(name, release)
+    return found
+
+
+def _scanned_files(limit=NUMPY_SCAN_FILES):
+    """(file, owner) to read for numpy names: the working directory's code (project.scan's files), the packages in
+    PYTHONPATH entries (a source checkout put on the path), and the installed packages built on torch
+    (install.dependent_modules), at most `limit`; checks' own code is not read."""
+    import sys
+
+    from checks.machine import project as project_facts
+
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    files = []
+    try:
+        files += [(f, "this project") for f in project_facts._sources(os.getcwd()) if not f.startswith(own + os.sep)]
+    except OSError:
+        pass
+    folders = []
+    for entry in [e for e in os.environ.get("PYTHONPATH", "").split(os.pathsep) if e and os.path.isdir(e)]:
+        try:
+            names = sorted(os.listdir(entry))[:200]
+        except OSError:
+            continue
+        folders += [(os.path.join(entry, n), n) for n in names if os.path.isfile(os.path.join(entry, n, "__init__.py"))]
+    try:
+        from checks.verify.install import dependent_modules
+
+        for project, _, modules, metadata in dependent_modules():
+            entry = os.path.dirname(os.path.dirname(metadata))
+            folders += [(os.path.join(entry, m), project) for m in modules if os.path.isdir(os.path.join(entry, m))]
+    except Exception:  # noqa: BLE001 - the installed packages' metadata is an extra source; the others still count
+        pass
+    seen = {own}
+    for folder, owner in folders:
+        if folder in seen or not folder.startswith(tuple(p for p in sys.path if p)):
+            continue
+        seen.add(folder)
+        for here, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in ("tests", "test"))
+            files += [(os.path.join(here, n), owner) for n in sorted(names) if n.endswith(".py")]
+            if len(files) >= limit:
+                return files[:limit]
+    return files[:limit]
+
+
+def _token_use(text, removed):
+    """(line, name) of the first `np.NAME` / `numpy.NAME` in `text`'s code (Python's tokenizer: strings and comments
+    are not code) whose NAME is in `removed` and whose line does not test for it (hasattr, getattr), else None."""
+    import io
+    import tokenize
+
+    lines = text.splitlines()
+    try:
+        tokens = [
+            t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type in (tokenize.NAME, tokenize.OP)
+        ]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    for first, dot, name in zip(tokens, tokens[1:], tokens[2:]):
+        if first.string in ("np", "numpy") and dot.string == "." and name.string in removed:
+            line = lines[name.start[0] - 1] if name.start[0] <= len(lines) else ""
+            if "hasattr" not in line and "getattr" not in line:
+                return name.start[0], name.string
+    return None
+
+
+def removed_numpy_use(numpy, files=None):
+    """The first use of a name this numpy removed (_removed_names) written `np.NAME` or `numpy.NAME` in the code of
+    `files` ([(path, owner)], default _scanned_files()): (path, line, name, release, owner), or None. A file is
+    tokenized only when its text spells such a name."""
+    removed = _removed_names(numpy)
+    if not removed:
+        return None
+    pattern = re.compile(r"\b(?:np|numpy)\.(?:%s)\b" % "|".join(map(re.escape, sorted(removed))))
+    for path, owner in _scanned_files() if files is None else files:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(NUMPY_SCAN_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        if pattern.search(text) is None:
+            continue
+        found = _token_use(text, removed)
+        if found is not None:
+            return path, found[0], found[1], removed[found[1]], owner
+    return None
 
 
 def check_libraries(ctx):

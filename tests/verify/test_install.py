@@ -273,14 +273,13 @@ def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken)
     assert [(p, m) for p, _, m, _ in found] == [("flashy", ["flashy"])]
     assert [p for p, _, _, _ in verify_install.dependent_modules()] == ["flashy", "lazyhub"]
     torch = SimpleNamespace(__version__="2.13.0", __file__=str(site / "torch" / "__init__.py"))
-    quick = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=True))
-    assert quick.status == "PASS" and "--quick does not import them" in quick.summary
-    assert not any(name in sys.modules for name in names)
-    try:
-        result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=False))
-    finally:
-        for name in names:
-            sys.modules.pop(name, None)
+    for quick in (True, False):  # --quick imports them too, within a shorter budget
+        try:
+            result = verify_install.check_dependents(SimpleNamespace(torch=torch, quick=quick))
+        finally:
+            for name in names:
+                sys.modules.pop(name, None)
+        assert result.status == (FAIL if broken else "PASS")
     if broken:
         assert result.status == FAIL and "flashy 1.0, which requires torch, does not import" in result.summary
         assert "undefined symbol: _ZN3c104cuda9SetDeviceEi" in result.data["exception"]
@@ -289,9 +288,9 @@ def test_the_packages_built_on_torch_are_imported(tmp_path, monkeypatch, broken)
 
 
 def test_quick_reads_the_core_of_the_packages_built_on_torch_for_names_this_torch_lacks(tmp_path, monkeypatch):
-    """transformers 4.50's modeling_utils.py reads torch.compiler at import (transformers#37238): --quick does not
-    import it, so its top-level modules are read. Here a dated name every torch here lacks: torch._six, which 2.0
-    removed (DeepSpeed's `from torch._six import inf`, deepspeedai/DeepSpeed#2845)."""
+    """transformers 4.50's modeling_utils.py reads torch.compiler at import (transformers#37238): a package's
+    top-level modules are read whether or not its import loaded them. Here a dated name every torch here lacks:
+    torch._six, which 2.0 removed (DeepSpeed's `from torch._six import inf`, deepspeedai/DeepSpeed#2845)."""
     torch = pytest.importorskip("torch")
     site = _site_with_declared(tmp_path, False)
     _dependent(site, "sixuser", ["torch"], "")
@@ -310,7 +309,7 @@ def test_quick_reads_the_core_of_the_packages_built_on_torch_for_names_this_torc
         "sixuser 1.0 (sixuser/utils.py:2) uses torch._six, which torch %s does not have (removed in torch 2.0): "
         "code that reaches it fails" % version
     )
-    assert "sixuser" not in sys.modules  # read, not imported
+    sys.modules.pop("sixuser", None)
 
 
 @pytest.mark.skipif(
