@@ -306,11 +306,39 @@ def from_smi(smi, timeout, want_cuda=True):
             )
         )
     info["cuda"] = None
-    if want_cuda:
+    if want_cuda or not info["gpus"]:
         _, header = run_command([smi], timeout)
         match = re.search(r"CUDA Version:\s*([\d.]+)", header or "")
         info["cuda"] = match.group(1) if match else None
+        if not info["gpus"]:  # a query answered with no CSV row: the table's own lines still name them
+            info.update(_from_table(header or ""))
     return info
+
+
+# nvidia-smi's table: its banner's "Driver Version: 535.146.02", each GPU's first row "|   0  NVIDIA GeForce RTX 3090
+# Off | 00000000:01:00.0 Off |" and, two rows down, "|      1MiB / 24576MiB |" (nvidia-smi 450 to 580).
+TABLE_DRIVER = re.compile(r"Driver Version:\s*([\d.]+)")
+TABLE_GPU = re.compile(
+    r"^\|\s+(\d+)\s+(.+?)\s+(?:On|Off)\s+\|\s+([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)", re.M
+)
+TABLE_MEMORY = re.compile(r"(\d+)MiB\s*/\s*(\d+)MiB")
+
+
+def _from_table(text):
+    """{"version", "gpus"} read from nvidia-smi's plain table (TABLE_*), for an nvidia-smi whose --query-gpu gave no
+    row; {} where the table names no GPU."""
+    gpus = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        row = TABLE_GPU.match(line)
+        if row is None:
+            continue
+        memory = TABLE_MEMORY.search(" ".join(lines[number + 1 : number + 3]))
+        gpus.append(_gpu(row.group(2).strip(), int(memory.group(2)) if memory else None, row.group(3)))
+    if not gpus:
+        return {}
+    version = TABLE_DRIVER.search(text)
+    return {"gpus": gpus, "version": version.group(1) if version else None}
 
 
 def import_pynvml():

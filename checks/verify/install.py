@@ -604,8 +604,7 @@ def check_dependents(ctx):
         for module in modules:
             failed = import_failure(
                 "dependents",
-                "%s %s, which requires torch, does not import with torch %s"
-                % (project, made, ctx.torch.__version__),
+                "%s %s, which requires torch, does not import with torch %s" % (project, made, ctx.torch.__version__),
                 "import %s succeeds" % module,
                 lambda module=module: importlib.import_module(module),
             )

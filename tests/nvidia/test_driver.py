@@ -412,3 +412,29 @@ def test_the_header_does_not_call_a_loaded_module_not_loaded(tmp_path):
     assert driver.describe(COULD_NOT_COMMUNICATE, proc=str(tmp_path)) == (
         "not answering: the NVIDIA kernel module is not loaded (nvidia-smi)"
     )
+
+
+# nvidia-smi 535.146.02's plain table (its banner and one GPU's rows), as it prints it
+SMI_535_TABLE = """+---------------------------------------------------------------------------------------+
+| NVIDIA-SMI 535.146.02             Driver Version: 535.146.02   CUDA Version: 12.2     |
+|-----------------------------------------+----------------------+----------------------+
+| GPU  Name                 Persistence-M | Bus-Id        Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp   Perf          Pwr:Usage/Cap |         Memory-Usage | GPU-Util  Compute M. |
+|                                         |                      |               MIG M. |
+|=========================================+======================+======================|
+|   0  NVIDIA GeForce RTX 3090        Off | 00000000:01:00.0 Off |                  N/A |
+|  0%   38C    P8              22W / 350W |      1MiB / 24576MiB |      0%      Default |
+|                                         |                      |                  N/A |
++-----------------------------------------+----------------------+----------------------+
+"""
+
+
+def test_the_table_names_the_gpus_when_the_query_gives_no_row():
+    from checks.nvidia import driver
+
+    found = driver._from_table(SMI_535_TABLE)
+    assert found["version"] == "535.146.02"
+    assert [(g["name"], g["memory_mib"], g["bus_id"]) for g in found["gpus"]] == [
+        ("NVIDIA GeForce RTX 3090", 24576, "00000000:01:00.0")
+    ]
+    assert driver._from_table("No devices were found\n") == {}
