@@ -156,6 +156,10 @@ TORCH_C_FOLDER = re.compile(r"Failed to load PyTorch C extensions")
 # the local version label of torch's own wheel indexes (download.pytorch.org/whl/cpu, /whl/cu121, /whl/rocm6.1)
 TORCH_INDEX_LABEL = re.compile(r"^(cpu|cu\d+|rocm[\d.]+|xpu)$")
 CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): cannot open shared object file")
+# A library a Python wrapper looked for with ctypes.util.find_library(NAME) and did not find, in the wrapper's own
+# words: python-soundfile 0.10's "OSError: sndfile library not found" (soundfile.py), cffi's "cannot load library
+# 'libsndfile.so'"; the library is then lib<NAME>.so.
+NOT_FOUND_LIBRARY = re.compile(r"\b([a-z][a-z0-9_+-]*) library not found\b|cannot load library '(lib[\w.+-]+)'")
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
 # their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
 DRIVER_LIBRARIES = re.compile(r"^lib(cuda|nvidia-\w+|nvcuvid|nvoptix)\.so")
@@ -292,7 +296,12 @@ def parse(text):
         libraries=tuple(loader.names_in(text)),
         packages=tuple(packages),
         missing_module=missing,
-        cannot_open=tuple(dict.fromkeys(os.path.basename(n) for n in CANNOT_OPEN.findall(text))),
+        cannot_open=tuple(
+            dict.fromkeys(
+                [os.path.basename(n) for n in CANNOT_OPEN.findall(text)]
+                + [named or "lib%s.so" % word for word, named in NOT_FOUND_LIBRARY.findall(text)]
+            )
+        ),
         undefined=tuple(UNDEFINED.findall(text)),
         version_needed=tuple(VERSION_NOT_FOUND.findall(text)),
         paths=tuple(dict.fromkeys(p for p in PATH.findall(text) if len(p) > 1)),

@@ -359,3 +359,20 @@ def test_a_package_built_for_another_cuda_is_named_instead_of_the_library_it_nee
     cause = diagnosis.explain(same, facts_for(monkeypatch, prefix, [packages]))
     assert cause.meaning.startswith("libcudart.so.11.0 is in no directory the loader searches")
     assert "nvidia-cuda-runtime-cuXX" in cause.fix
+
+
+def test_a_library_a_wrapper_found_with_find_library_is_judged_as_a_missing_library(tmp_path, monkeypatch):
+    """f90/Wave-U-Net-Pytorch#11: python-soundfile 0.10 (no bundled library) raises "OSError: sndfile library not
+    found" (soundfile.py, after ctypes.util.find_library('sndfile')) on a machine without libsndfile."""
+    from checks.machine import loader
+
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(loader, "ld_cache", lambda *a, **k: {})
+    monkeypatch.setattr(loader, "DEFAULT_DIRS", (str(tmp_path / "none"),))
+    text = (
+        'Traceback (most recent call last):\n  File "%s/soundfile.py", line 142, in <module>\n'
+        "    raise OSError('sndfile library not found')\nOSError: sndfile library not found" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("libsndfile.so (libsndfile")
+    assert "`apt install libsndfile1`" in cause.fix and "conda-forge `libsndfile`" in cause.fix
