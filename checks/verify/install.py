@@ -359,13 +359,32 @@ def _built_on_torch(entries):
         if name in BUILT_ON:
             continue
         named = {distributions.required_project(text) for text in requirements.requires_dist(metadata)}
-        if named & set(BUILT_ON):
-            modules = [
-                m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")
-            ]
-            if modules:
-                out.append((name, version, modules, metadata))
+        modules = [m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")]
+        if modules and (named & set(BUILT_ON) or _imports_torch(os.path.dirname(os.path.dirname(metadata)), modules)):
+            out.append((name, version, modules, metadata))
     return tuple(out)
+
+
+TORCH_IMPORT = re.compile(rb"^[ \t]*(?:import torch\b|from torch\b)", re.M)
+
+
+def _imports_torch(entry, modules, files=8, head=16 << 10):
+    """True when the top-level `*.py` files of a distribution's first package (at most `files`, their first `head`
+    bytes) import torch: a package built on torch that does not declare it (bitsandbytes 0.39's functional.py does
+    `import torch`, its METADATA requires nothing; mmcv-full's wheels declare no torch either)."""
+    folder = os.path.join(entry, modules[0])
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))[:files]
+    except OSError:
+        return False
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), "rb") as handle:
+                if TORCH_IMPORT.search(handle.read(head)):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def compiled_files(metadata, limit=2000):

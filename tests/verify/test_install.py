@@ -432,3 +432,20 @@ def test_a_torch_before_2_0_is_named_as_older_than_the_checks_support():
     assert '"torch>=2.0"' in result.hint
     torch.__version__ = "2.0.1+cu117"
     assert verify_install.check_torch(SimpleNamespace(torch=torch, expect=None)).status == "PASS"
+
+
+def test_a_package_that_imports_torch_without_declaring_it_is_built_on_torch(tmp_path, monkeypatch):
+    """bitsandbytes 0.39.0's METADATA requires nothing, yet its functional.py does `import torch` (and `from
+    scipy.stats import norm`, which it does not declare either: TimDettmers/bitsandbytes#426): it is a package built
+    on torch, imported and judged as one."""
+    site = _site_with_declared(tmp_path, False)
+    _dependent(site, "bnbish", [], "from . import functional\n")
+    (site / "bnbish" / "functional.py").write_text("import torch\nfrom scipy_not_here.stats import norm\n")
+    _dependent(site, "plainpkg", [], "VALUE = 1\n")
+    stdlib = [p for p in sys.path if "-packages" not in p]
+    monkeypatch.setattr(sys, "path", [str(site)] + stdlib)
+    verify_install._built_on_torch.cache_clear()
+    try:
+        assert [p for p, _, _, _ in verify_install.dependent_modules()] == ["bnbish"]
+    finally:
+        verify_install._built_on_torch.cache_clear()
