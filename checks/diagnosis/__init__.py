@@ -109,6 +109,7 @@ from checks.diagnosis.environment import (
     by_os_limit,
     by_path,
     by_setting,
+    by_stdin,
     by_system,
     by_toolchain,
     by_user,
@@ -300,6 +301,7 @@ FACT_RULES = (
     "user",
     "killed",
     "stated",
+    "stdin",
     "checkpoint",
     "python-classifiers",
 )
@@ -360,6 +362,7 @@ def explain(text, facts):
         ("user", lambda: by_user(parts, facts)),
         ("killed", lambda: by_killed(parts, facts)),
         ("stated", lambda: by_stated(parts, facts)),
+        ("stdin", lambda: by_stdin(parts, facts)),
         ("checkpoint", lambda: by_checkpoint(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
         ("cuda-error", lambda: by_cuda_error(parts, text, facts)),

@@ -696,3 +696,88 @@ def by_host_compiler(parts, facts):
         "this GCC, with CUDA_HOME at it" % ((limit,) * 7),
         fact="host compiler %s; CUDA %s takes GCC <= %d (the message)" % (used, release or "?", limit),
     )
+
+
+STDIN_LIMIT = 256 << 10  # bytes of the asking file read
+
+
+def _asking_variables(path, line, limit=STDIN_LIMIT):
+    """(prompt, [variable]) of the input() call at `path`:`line`: its prompt when a string constant, and the
+    environment variables the function holding it reads (`os.environ.get("X")`, `os.getenv("X")`, `"X" in
+    os.environ`, `os.environ["X"]`), which the code consults before it asks. Read, never run."""
+    import ast
+
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(limit))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, []
+    holder = tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
+            getattr(node, "end_lineno", None) or node.lineno
+        ):
+            holder = node  # the innermost function holding the line (ast.walk goes outside in)
+    prompt, names = None, []
+    for node in ast.walk(holder):
+        asks = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "input" and node.lineno == line
+        if asks and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            prompt = node.args[0].value
+        names += _variable_read(node)
+    return prompt, list(dict.fromkeys(names))
+
+
+def _variable_read(node):
+    """The environment variable names one AST node reads: `os.environ.get("X")` / `os.getenv("X")`, `"X" in
+    os.environ`, `os.environ["X"]` (Python 3.8's ast.Index included)."""
+    import ast
+
+    def constant(value):
+        value = getattr(value, "value", value) if isinstance(value, getattr(ast, "Index", ())) else value
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+    def environ(value):
+        return (isinstance(value, ast.Attribute) and value.attr == "environ") or getattr(value, "id", None) == "environ"
+
+    found = []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        if node.func.attr == "getenv" or (node.func.attr == "get" and environ(node.func.value)):
+            found.append(constant(node.args[0]))
+    elif isinstance(node, ast.Compare) and node.comparators and environ(node.comparators[0]):
+        found.append(constant(node.left))
+    elif isinstance(node, ast.Subscript) and environ(node.value):
+        found.append(constant(node.slice))
+    return [n for n in found if n and re.match(r"^[A-Z][A-Z0-9_]+$", n)]
+
+
+def by_stdin(parts, facts):
+    """A package's code asked a question on standard input (`input()`) where nothing answers it (EOFError: "EOF when
+    reading a line": a batch job, a pipe, a notebook or service without a terminal; dmlc/dgl#2129: dgl 0.4.3 asks
+    "Backend choice (pytorch, mxnet or tensorflow): " at import when DGLBACKEND and ~/.dgl/config.json are unset).
+    The variables the asking function reads before it asks are the answer to give ahead of time."""
+    if not (parts.line or "").startswith("EOFError"):
+        return None
+    frames = list(re.finditer(r'File "([^"]+)", line (\d+)', parts.text))
+    if not frames:
+        return None
+    path, line = frames[-1].group(1), int(frames[-1].group(2))
+    if not os.path.isfile(path):
+        return None
+    prompt, names = _asking_variables(path, line)
+    if prompt is None and not names:
+        return None
+    asked = ' ("%s")' % prompt.strip() if prompt else ""
+    where = "%s:%d" % (os.path.basename(path), line)
+    choice = re.search(r"\b(pytorch|torch)\b", prompt or "")  # a question whose choices include torch's name
+    fix = (
+        "give the answer ahead of time: set %s, which that code reads before it asks (`export %s=%s`)"
+        % (" or ".join(names), names[0], choice.group(1) if choice else "...")
+        if names
+        else "run it where it can ask (an interactive terminal), or answer it on standard input"
+    )
+    return Cause(
+        meaning="the code asks a question on standard input at %s%s, and this run has no input to answer it (stdin "
+        "is at its end: a batch job, a pipe, a service or notebook without a terminal)" % (where, asked),
+        fix=fix,
+        fact="input() at %s; EOF on stdin%s" % (where, "; reads %s first" % ", ".join(names) if names else ""),
+    )

@@ -670,3 +670,30 @@ def test_commit_reads_the_kernel_s_accounting(tmp_path):
         total=24576000 * 1024,
     )
     assert system.commit(str(tmp_path / "none")) is None
+
+
+def test_a_question_on_stdin_that_nothing_answers_names_the_variable_read_before_it(tmp_path, monkeypatch):
+    """dmlc/dgl#2129: dgl 0.4.3's backend/__init__.py asks "Backend choice (pytorch, mxnet or tensorflow): " with
+    input() at import when DGLBACKEND is unset; a run without a terminal meets "EOFError: EOF when reading a line".
+    The asking function's own reads of os.environ name the answer to give ahead of time."""
+    prefix, packages = site(tmp_path)
+    backend = packages / "dglish" / "backend"
+    backend.mkdir(parents=True)
+    (backend / "__init__.py").write_text(
+        "import os\n\n\ndef get_preferred_backend():\n    if 'DGLBACKEND' in os.environ:\n"
+        "        return os.getenv('DGLBACKEND')\n    print('DGL does not detect a valid backend option.')\n"
+        "    return input('Backend choice (pytorch, mxnet or tensorflow): ').lower()\n"
+    )
+    text = (
+        'Traceback (most recent call last):\n  File "%s", line 8, in get_preferred_backend\n'
+        "    return input('Backend choice (pytorch, mxnet or tensorflow): ').lower()\nEOFError: EOF when reading a line"
+        % (backend / "__init__.py")
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "stdin"
+    assert 'asks a question on standard input at __init__.py:8 ("Backend choice (pytorch, mxnet or tensorflow):")' in (
+        cause.meaning
+    )
+    assert cause.fix.startswith("give the answer ahead of time: set DGLBACKEND") and "`export DGLBACKEND=pytorch`" in (
+        cause.fix
+    )
