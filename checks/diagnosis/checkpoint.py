@@ -149,8 +149,8 @@ PICKLE_LIMIT = 8 << 20  # bytes of a checkpoint's pickle read for its globals
 def pickle_globals(path, limit=PICKLE_LIMIT):
     """The globals ("module.name") a torch.save file's pickle refers to, read without unpickling (pickletools reads
     the opcodes: GLOBAL's argument, or STACK_GLOBAL's two preceding strings): the zip format's `<name>/data.pkl`
-    member (torch.save since 1.6), else the file as a plain pickle. () when it is neither or its pickle is over
-    `limit` bytes."""
+    member (torch.save since 1.6; () when that member is over `limit` bytes), else the file as a plain pickle, its
+    first `limit` bytes read."""
     import pickletools
     import zipfile
 
@@ -161,11 +161,9 @@ def pickle_globals(path, limit=PICKLE_LIMIT):
                 if member is None or member.file_size > limit:
                     return ()
                 data = archive.read(member)
-        else:
+        else:  # a plain pickle: its first `limit` bytes (the globals of a long one's start)
             with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
-            if len(data) > limit:
-                return ()
+                data = handle.read(limit)
     except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
         return ()
     found, strings = [], []

@@ -168,7 +168,7 @@ def _sources(root, depth=SOURCE_DEPTH):
 EXTENSION_CLASSES = ("Extension", "CppExtension", "CUDAExtension", "Pybind11Extension", "SYCLExtension")
 
 
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".tar", ".pkl", ".safetensors")
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".tar", ".pkl", ".pickle", ".safetensors")
 MAX_CHECKPOINTS = 10
 
 

@@ -214,6 +214,85 @@ def _checkpoint_dtypes(torch, root):
     return None
 
 
+# Modules a release renamed, which a pickle written by the other side names: NumPy 2.0 renamed numpy.core to
+# numpy._core (NumPy 2.0's release notes, "numpy.core namespace"); a pickle of numpy arrays written under NumPy 2
+# refers to numpy._core.multiarray._reconstruct, which NumPy 1.x lacks.
+RENAMED_MODULES = {"numpy._core": ("numpy", ">=2", "NumPy 2.0 renamed numpy.core to numpy._core")}
+
+
+def _pickle_modules_missing(root, torch=None):
+    """A WARN for the first pickle in the folder (project.checkpoints: .pkl, .pt, ...; its opcodes read, never
+    unpickled) that refers to a module this Python cannot import: written by another release of that package
+    (RENAMED_MODULES) or with a package not installed here; loading it fails with "No module named ...". None
+    otherwise."""
+    from checks import compat
+    from checks.diagnosis.checkpoint import pickle_globals
+    from checks.machine import distributions
+    from checks.verify.libs import numpy_1_only
+
+    for path in project_facts.checkpoints(root):
+        if path.endswith(".safetensors"):
+            continue
+        for name in pickle_globals(path):
+            module = name.rpartition(".")[0]
+            if not module or module.startswith(("builtins", "__builtin__", "copy_reg", "_codecs", "torch")):
+                continue
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError, AttributeError):
+                found = False
+            if found:
+                continue
+            top = module.split(".")[0]
+            dist = distributions.find(top)
+            renamed = next((v for k, v in RENAMED_MODULES.items() if module == k or module.startswith(k + ".")), None)
+            where = os.path.relpath(path, root)
+            if renamed is not None and dist is not None:
+                package, spec, why = renamed
+                summary = "%s refers to %s, which %s %s lacks: %s, so the file was written with %s%s" % (
+                    where,
+                    name,
+                    dist.name,
+                    dist.version,
+                    why,
+                    package,
+                    spec,
+                )
+                fix = 'load it with %s%s (`python -m pip install "%s%s"`), or write it again without %s objects' % (
+                    package,
+                    spec,
+                    package,
+                    spec,
+                    package,
+                )
+                if package == "numpy" and torch is not None and numpy_1_only(torch):
+                    fix += " (torch %s was built against NumPy 1.x: NumPy 2 needs torch %d.%d or newer)" % (
+                        torch.__version__,
+                        *compat.NUMPY2_SINCE,
+                    )
+            elif dist is not None:
+                summary = "%s refers to %s, which %s %s does not have: the file was written with another release" % (
+                    where,
+                    name,
+                    dist.name,
+                    dist.version,
+                )
+                fix = "install the %s release the file was written with, or write it again with this one" % dist.name
+            else:
+                summary = "%s refers to %s, whose package %s is not installed here" % (where, name, top)
+                fix = "install the package that provides %s (`python -m pip install %s`)" % (top, top)
+            return Result(
+                name="project",
+                status=WARN,
+                summary=summary + ': loading it fails with "No module named %s"' % module,
+                expected="%s importable" % module,
+                actual="not importable",
+                hint=fix,
+                data={"fact": "%s: pickle global %s; module %s not importable" % (path, name, module)},
+            )
+    return None
+
+
 def _weights_only_refusal(torch, uses, root):
     """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
     code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
@@ -717,8 +796,10 @@ def check_project(ctx):
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected
-    refusal = _checkpoint_dtypes(ctx.torch, found.root) or _weights_only_refusal(
-        ctx.torch, found.torch_uses, found.root
+    refusal = (
+        _checkpoint_dtypes(ctx.torch, found.root)
+        or _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
+        or _pickle_modules_missing(found.root, ctx.torch)
     )
     if refusal is not None:
         return refusal

@@ -706,3 +706,26 @@ def test_a_requirements_pin_on_a_torch_without_wheels_for_this_python_says_so(la
         assert result.hint.startswith("install it with a Python that release supports (an environment whose python")
     else:
         assert result.hint == 'python -m pip install "torch==1.12.1"'
+
+
+def test_a_pickle_that_refers_to_a_module_this_python_cannot_import_is_named(dists, monkeypatch):
+    """4DVLab/DexGrasp-Anything#7: object_pcds_nors.pkl was pickled under NumPy 2 (it refers to
+    numpy._core.multiarray._reconstruct) and the environment has numpy 1.23.5 ("No module named 'numpy._core'").
+    The pickle's GLOBAL opcodes are read, never unpickled; a renamed module names the release that wrote it, a package
+    not installed is named as such."""
+    site, work = dists
+    _dist(site, "plite", "1.23.5", {"__init__.py": "", "core/__init__.py": ""})
+    monkeypatch.setitem(project.RENAMED_MODULES, "plite._core", ("plite", ">=2", "plite 2.0 renamed plite.core"))
+    (work / "data").mkdir()
+    (work / "data" / "pcds.pkl").write_bytes(b"\x80\x02cplite._core.multiarray\n_reconstruct\nq\x00)\x81q\x01.")
+    (work / "train.py").write_text("import pickle\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "data/pcds.pkl refers to plite._core.multiarray._reconstruct, which plite 1.23.5 lacks: plite 2.0 renamed "
+        'plite.core, so the file was written with plite>=2: loading it fails with "No module named '
+        'plite._core.multiarray"'
+    )
+    assert result.hint.startswith('load it with plite>=2 (`python -m pip install "plite>=2"`)')
+    (work / "data" / "pcds.pkl").write_bytes(b"\x80\x02cnot_installed_pkg.sub\nThing\nq\x00)\x81q\x01.")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.summary.startswith("data/pcds.pkl refers to not_installed_pkg.sub.Thing, whose package")
