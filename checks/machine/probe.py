@@ -270,14 +270,7 @@ def nvidia_hardware(sys_root="/"):
     """Return the evidence that this machine has an NVIDIA GPU, whether or not its driver works: a PCI display or
     3D controller of vendor 0x10de (Linux sysfs), a /dev/nvidiaN node, the kernel module's /proc entry, or
     nvidia-smi on PATH; an empty list on a machine without one (a GPU-less CI runner or container)."""
-    evidence = []
-    for device in sorted(glob.glob(os.path.join(sys_root, "sys/bus/pci/devices/*"))):
-        try:
-            with open(os.path.join(device, "vendor")) as vendor, open(os.path.join(device, "class")) as klass:
-                if vendor.read().strip() == "0x10de" and klass.read().strip().startswith("0x03"):
-                    evidence.append("PCI device %s" % os.path.basename(device))
-        except OSError:
-            continue
+    evidence = pci_displays("0x10de", sys_root)
     evidence += sorted(glob.glob(os.path.join(sys_root, "dev/nvidia[0-9]*")))[:1]
     evidence += [p for p in [os.path.join(sys_root, "proc/driver/nvidia/version")] if os.path.exists(p)]
     smi = shutil.which("nvidia-smi")
@@ -289,15 +282,23 @@ def amd_gpu(sys_root="/"):
     the amdgpu driver's compute interface /dev/kfd (ROCm's kernel fusion driver node); [] where either is missing."""
     if not os.path.exists(os.path.join(sys_root, "dev/kfd")):
         return []
+    found = pci_displays("0x1002", sys_root)
+    return found + ["/dev/kfd"] if found else []
+
+
+def pci_displays(vendor_id, sys_root="/"):
+    """["PCI device ADDRESS", ...] of the display or 3D controllers (PCI class 0x03xxxx) of vendor `vendor_id`
+    ("0x10de" NVIDIA, "0x1002" AMD) that Linux sysfs lists (sysfs-bus-pci ABI: each device's `vendor` and
+    `class`); [] elsewhere."""
     found = []
     for device in sorted(glob.glob(os.path.join(sys_root, "sys/bus/pci/devices/*"))):
         try:
             with open(os.path.join(device, "vendor")) as vendor, open(os.path.join(device, "class")) as klass:
-                if vendor.read().strip() == "0x1002" and klass.read().strip().startswith("0x03"):
+                if vendor.read().strip() == vendor_id and klass.read().strip().startswith("0x03"):
                     found.append("PCI device %s" % os.path.basename(device))
         except OSError:
             continue
-    return found + ["/dev/kfd"] if found else []
+    return found
 
 
 def torch_installed_by(prefix=None):

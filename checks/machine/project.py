@@ -129,11 +129,11 @@ class Project:
     jit_builds: Tuple[Use, ...] = ()
 
 
-def _sources(root, depth=SOURCE_DEPTH):
-    """The `*.py` files of `root` and of its folders down to `depth` levels (a script in `podalize/`, a plugin in
-    ComfyUI's `custom_nodes/<name>/`), shallower ones first, at most MAX_FILES; hidden and `_` folders, SKIP_FOLDERS
-    and environments (pyvenv.cfg, conda-meta) are not entered."""
-    files, level = [], [root]
+def _levels(root, depth=SOURCE_DEPTH):
+    """Yield (folder, its first MAX_ENTRIES names, sorted) for `root` and its folders down to `depth` levels,
+    shallower first; hidden and `_` folders, SKIP_FOLDERS and environments (pyvenv.cfg, conda-meta) are not
+    entered. OSError when `root` itself cannot be listed."""
+    level = [root]
     for _ in range(depth + 1):
         below = []
         for folder in level:
@@ -143,13 +143,7 @@ def _sources(root, depth=SOURCE_DEPTH):
                 if folder == root:
                     raise
                 continue
-            files += [
-                os.path.join(folder, n)
-                for n in names
-                if n.endswith(".py")
-                and n not in (READ_TOOLING if folder == root else TOOLING)
-                and os.path.isfile(os.path.join(folder, n))
-            ]
+            yield folder, names
             for name in names:
                 path = os.path.join(folder, name)
                 if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(path):
@@ -157,9 +151,23 @@ def _sources(root, depth=SOURCE_DEPTH):
                 if os.path.exists(os.path.join(path, "pyvenv.cfg")) or os.path.isdir(os.path.join(path, "conda-meta")):
                     continue
                 below.append(path)
-            if len(files) >= MAX_FILES:
-                return files[:MAX_FILES]
         level = below
+
+
+def _sources(root, depth=SOURCE_DEPTH):
+    """The `*.py` files of `root` and of its folders down to `depth` levels (a script in `podalize/`, a plugin in
+    ComfyUI's `custom_nodes/<name>/`; _levels), shallower ones first, at most MAX_FILES."""
+    files = []
+    for folder, names in _levels(root, depth):
+        files += [
+            os.path.join(folder, n)
+            for n in names
+            if n.endswith(".py")
+            and n not in (READ_TOOLING if folder == root else TOOLING)
+            and os.path.isfile(os.path.join(folder, n))
+        ]
+        if len(files) >= MAX_FILES:
+            break
     return files[:MAX_FILES]
 
 
@@ -173,26 +181,21 @@ MAX_CHECKPOINTS = 10
 
 
 def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
-    """The checkpoint files (CHECKPOINT_SUFFIXES, regular files) in `root` and its folders down to `depth` levels,
-    shallower first, at most `limit` (hidden folders and SKIP_FOLDERS not entered)."""
-    found, level = [], [root]
-    for _ in range(depth + 1):
-        below = []
-        for folder in level:
-            try:
-                names = sorted(os.listdir(folder))[:MAX_ENTRIES]
-            except OSError:
-                continue
-            for name in names:
-                path = os.path.join(folder, name)
-                if name.lower().endswith(CHECKPOINT_SUFFIXES) and os.path.isfile(path):
-                    found.append(path)
-                    if len(found) >= limit:
-                        return found
-                elif not name.startswith(".") and name not in SKIP_FOLDERS and os.path.isdir(path):
-                    below.append(path)
-        level = below
-    return found
+    """The checkpoint files (CHECKPOINT_SUFFIXES, regular files) in `root` and its folders down to `depth` levels
+    (_levels), shallower first, at most `limit`."""
+    found = []
+    try:
+        for folder, names in _levels(root, depth):
+            found += [
+                os.path.join(folder, n)
+                for n in names
+                if n.lower().endswith(CHECKPOINT_SUFFIXES) and os.path.isfile(os.path.join(folder, n))
+            ]
+            if len(found) >= limit:
+                break
+    except OSError:
+        pass
+    return found[:limit]
 
 
 def built_modules(root, limit=MAX_BYTES):
