@@ -296,15 +296,18 @@ FALLBACK_CATCHES = {
 }
 
 
-def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None):
+def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None, uses_if=None):
     """The absolute imports of the file at `path` (parsed only when an import line names a module outside `skip`
     and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it, and
-    to `settings`, a list, the variables it sets: _settings). Files over `limit` bytes are not read."""
+    to `settings`, a list, the variables it sets: _settings). `uses_if` (bytes): collect uses only from a file whose
+    text holds it. Files over `limit` bytes are not read."""
     try:
         with open(path, "rb") as handle:
             source = handle.read(limit + 1)
         if len(source) > limit:
             return []
+        if uses_if is not None and uses_if not in source:
+            uses = None
         candidates = _candidates(source)
         outside = not all(top in skip or is_stdlib(top) for top in candidates)
         if not outside and not (uses is not None and "torch" in candidates):
@@ -711,10 +714,11 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         # the names each script uses of the packages it imports; the project's own packages' files are read whole
         # by local_package_files() where its scripts import them
         own = None if top != os.path.basename(path) and _has_init(os.path.join(root, top)) else uses
+        marker = None
         if own is None:  # a file of the project's own package: only the JIT builds of its uses are kept
-            own = []
+            own, marker = [], b"cpp_extension"
             package_files.append(own)
-        for item in _imports(path, skip, own, settings=settings):
+        for item in _imports(path, skip, own, settings=settings, uses_if=marker):
             key = (item.module, item.names)
             scripts = os.path.dirname(path) == root  # the folder's own scripts
             if item.top in local and key not in seen and scripts and len(own_imports) < MAX_USES:
