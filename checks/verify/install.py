@@ -405,13 +405,16 @@ def absent_torch_library(found, torch):
 
     lib_dir = os.path.join(os.path.dirname(torch.__file__), "lib")
     for project, version, _, metadata in found:
-        for path in compiled_files(metadata)[:64]:
+        compiled = compiled_files(metadata)
+        own = {os.path.basename(p) for p in compiled}  # libraries the package ships itself
+        for path in compiled[:64]:
             dynamic = loader.dynamic(path)
             for name in dynamic.needed if dynamic is not None else ():
                 if TORCH_LIBRARY.match(name) and not os.path.exists(os.path.join(lib_dir, name)):
-                    # a library of the package's own (torchtext's lib/libtorchtext.so, found through its run path
-                    # $ORIGIN/lib) is not torch's, whatever its name
-                    if loader.resolve(name, path, environment=sys.prefix).path is not None:
+                    # a library of the package's own (torchtext's lib/libtorchtext.so, which its RECORD lists and
+                    # its _extension.py loads before _torchtext.so; or one its run path $ORIGIN/lib finds) is not
+                    # torch's, whatever its name
+                    if name in own or loader.resolve(name, path, environment=sys.prefix).path is not None:
                         continue
                     return project, version, path, name
     return None

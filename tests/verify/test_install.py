@@ -423,6 +423,10 @@ def test_a_package_s_own_library_named_like_torch_s_is_not_torch_s(tmp_path):
     assert verify_install.absent_torch_library(found, torch) is None
     (lib / "libtorchtext.so").unlink()  # gone: then it is named
     assert verify_install.absent_torch_library(found, torch)[3] == "libtorchtext.so"
+    # torchtext 0.15.2's wheel: no run path; its RECORD lists lib/libtorchtext.so, which its _extension.py loads
+    # before _torchtext.so (pytorch/tutorials#2409's environment): the package's own, not torch's
+    (info / "RECORD").write_text("texty/_texty.so,,\ntexty/lib/libtorchtext.so,,\n")
+    assert verify_install.absent_torch_library(found, torch) is None
 
 
 def test_a_torch_before_2_0_is_named_as_older_than_the_checks_support():
