@@ -110,7 +110,12 @@ DISTRIBUTION_OF = {
     "serial": "pyserial",
     "git": "GitPython",
     "hydra": "hydra-core",
+    "pkg_resources": "setuptools",
 }
+# Modules a distribution stopped shipping, with the first release without them: setuptools 82.0.0 no longer ships
+# pkg_resources (read from the PyPI wheels: setuptools-81.0.0-py3-none-any.whl holds pkg_resources/, 82.0.0's does
+# not); code that still imports it needs a release below that one.
+SHIPPED_UNTIL = {"pkg_resources": ("setuptools", "82")}
 
 
 # Import names whose PyPI project of the same name is another project than the one torch users mean: import name ->
@@ -192,6 +197,16 @@ def by_missing_module(parts, facts):
             owner = owned[0].owner
     fix = "install it into this environment: `%s`" % _add_command(distribution, facts)
     why = asked = ""
+    if module in SHIPPED_UNTIL:  # a release that still ships it
+        project, until = SHIPPED_UNTIL[module]
+        have = distributions.find(project.replace("-", "_"), environment=facts.provenance.environment)
+        fix = 'install a %s that still ships %s: `python -m pip install "%s<%s"`' % (project, module, project, until)
+        why = (
+            "; %s %s is installed, and %s %s.0 stopped shipping %s" % (project, have.version, project, until, module)
+            if have is not None
+            else "; %s, which ships it, is not installed (and releases from %s.0 on no longer ship it)"
+            % (project, until)
+        )
     if declared is False:
         why = "; %s's %s does not declare it, so installing torch did not bring it" % (owner, source)
     elif importer is None or importer not in provenance.PACKAGES:

@@ -953,3 +953,27 @@ def test_a_failure_in_a_package_made_for_older_pythons_names_the_python(tmp_path
             assert diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 10)) is None
         else:
             assert cause.meaning.startswith("Python 3.11's own dataclasses.py raises this on bare 0.4.13")
+
+
+def test_pkg_resources_missing_names_a_setuptools_that_still_ships_it(tmp_path, monkeypatch):
+    """Lightning-AI/utilities#195: lightning 2.1 imports pkg_resources in an environment without setuptools (uv,
+    PDM). pkg_resources is setuptools', and setuptools 82.0.0 no longer ships it (81.0.0's wheel holds
+    pkg_resources/, 82.0.0's does not): the fix is a release below 82."""
+    prefix, packages = site(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(packages)])
+    text = (
+        'Traceback (most recent call last):\n  File "%s/lightning_utilities/core/imports.py", line 14, in <module>\n'
+        "    import pkg_resources\nModuleNotFoundError: No module named 'pkg_resources'" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("pkg_resources (the setuptools package) is not installed")
+    assert "setuptools, which ships it, is not installed (and releases from 82.0 on no longer ship it)" in cause.meaning
+    assert cause.fix == 'install a setuptools that still ships pkg_resources: `python -m pip install "setuptools<82"`'
+    info = packages / "setuptools-82.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: setuptools\nVersion: 82.0.1\n")
+    (info / "RECORD").write_text("setuptools/__init__.py,,\n")
+    (packages / "setuptools").mkdir()
+    (packages / "setuptools" / "__init__.py").write_text("")
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert "setuptools 82.0.1 is installed, and setuptools 82.0 stopped shipping pkg_resources" in cause.meaning
