@@ -198,6 +198,47 @@ def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
     return found[:limit]
 
 
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"  # the first line of a Git LFS pointer (its specification)
+LFS_DEPTH = 6
+LFS_ENTRIES = 5000
+
+
+def lfs_pointers(root, depth=LFS_DEPTH, entries=LFS_ENTRIES):
+    """The files under `root` that its .gitattributes stores in Git LFS (`PATTERN filter=lfs ...` lines; a pattern
+    without `/` matches a file's name, one with `/` its path from `root`) and that are still LFS pointers (a clone
+    without git-lfs, or without `git lfs pull`): their first bytes are LFS_POINTER. At most `entries` folder
+    entries looked at, `depth` levels down; [] without a .gitattributes naming LFS."""
+    import fnmatch
+
+    try:
+        with open(os.path.join(root, ".gitattributes"), "rb") as handle:
+            text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return []
+    patterns = [line.split()[0] for line in text.splitlines() if "filter=lfs" in line and line.split()]
+    if not patterns:
+        return []
+    found, seen = [], 0
+    for here, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_FOLDERS)
+        if here[len(root) :].count(os.sep) >= depth:
+            dirs[:] = []
+        for name in sorted(names):
+            seen += 1
+            if seen > entries:
+                return found
+            relative = os.path.relpath(os.path.join(here, name), root).replace(os.sep, "/")
+            if not any(fnmatch.fnmatch(relative if "/" in p else name, p.lstrip("/")) for p in patterns):
+                continue
+            try:
+                with open(os.path.join(here, name), "rb") as handle:
+                    if handle.read(len(LFS_POINTER)) == LFS_POINTER:
+                        found.append(relative)
+            except OSError:
+                continue
+    return found
+
+
 def built_modules(root, limit=MAX_BYTES):
     """{dotted module name: class} of the compiled modules `root`/setup.py declares (EXTENSION_CLASSES calls with a
     literal name), read without running it; {} where there is none or it cannot be parsed."""

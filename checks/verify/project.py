@@ -293,6 +293,33 @@ def _pickle_modules_missing(root, torch=None):
     return None
 
 
+def _lfs_pointers(root):
+    """A FAIL when files the project's .gitattributes keeps in Git LFS are still pointers (project.lfs_pointers): the
+    clone was made without git-lfs, so the code reads a 130-byte text file where the weights should be (torch.load:
+    "invalid load key, 'v'"; hhj1897/face_parsing#3). None otherwise."""
+    pointers = project_facts.lfs_pointers(root)
+    if not pointers:
+        return None
+    return Result(
+        name="project",
+        status=FAIL,
+        summary="%d file%s that .gitattributes keeps in Git LFS %s, not the content (%s): the clone was made "
+        "without git-lfs, and loading %s fails (torch.load: \"invalid load key, 'v'\")"
+        % (
+            len(pointers),
+            "" if len(pointers) == 1 else "s",
+            "is still a Git LFS pointer" if len(pointers) == 1 else "are still Git LFS pointers",
+            ", ".join(pointers[:3]) + (", ..." if len(pointers) > 3 else ""),
+            "it" if len(pointers) == 1 else "them",
+        ),
+        expected="the files' content",
+        actual="LFS pointers",
+        hint="fetch them: `git lfs install && git lfs pull` in %s (install git-lfs first: `apt install git-lfs` or "
+        "`conda install -c conda-forge git-lfs`)" % root,
+        data={"fact": "LFS pointers: %s" % ", ".join(pointers[:10])},
+    )
+
+
 def _weights_only_refusal(torch, uses, root):
     """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
     code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
@@ -797,7 +824,8 @@ def check_project(ctx):
     if rejected is not None:
         return rejected
     refusal = (
-        _checkpoint_dtypes(ctx.torch, found.root)
+        _lfs_pointers(found.root)
+        or _checkpoint_dtypes(ctx.torch, found.root)
         or _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
         or _pickle_modules_missing(found.root, ctx.torch)
     )

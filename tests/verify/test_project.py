@@ -729,3 +729,24 @@ def test_a_pickle_that_refers_to_a_module_this_python_cannot_import_is_named(dis
     (work / "data" / "pcds.pkl").write_bytes(b"\x80\x02cnot_installed_pkg.sub\nThing\nq\x00)\x81q\x01.")
     result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
     assert result.summary.startswith("data/pcds.pkl refers to not_installed_pkg.sub.Thing, whose package")
+
+
+def test_files_git_lfs_keeps_that_are_still_pointers_are_named(layout):
+    """hhj1897/face_parsing#3: cloned without git-lfs, ibug/face_parsing/rtnet/weights/rtnet50-fcn-14.torch is the
+    LFS pointer text (the Git LFS specification's first line, "version https://git-lfs.github.com/spec/v1"), and
+    torch.load fails with "invalid load key, 'v'"; the maintainer: `git lfs pull`."""
+    site, work = layout
+    (work / ".gitattributes").write_text("*.torch filter=lfs diff=lfs merge=lfs -text\n")
+    weights = work / "ibug" / "face_parsing" / "rtnet" / "weights"
+    weights.mkdir(parents=True)
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 108740301\n" % ("0" * 64)
+    (weights / "rtnet50-fcn-14.torch").write_text(pointer)
+    (work / "face_parsing_test.py").write_text("import os\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "1 file that .gitattributes keeps in Git LFS is still a Git LFS pointer, not the content "
+        "(ibug/face_parsing/rtnet/weights/rtnet50-fcn-14.torch)"
+    )
+    assert result.hint.startswith("fetch them: `git lfs install && git lfs pull`")
+    (weights / "rtnet50-fcn-14.torch").write_bytes(b"PK\x03\x04 the weights")
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
