@@ -127,6 +127,8 @@ class Project:
     local_imports: Tuple[Import, ...] = ()  # the folder's own files' imports of the project's top-level names
     # the calls of any file read that build a C++/CUDA extension when the code runs (JIT_BUILDS)
     jit_builds: Tuple[Use, ...] = ()
+    # the imports, by the package's own name, of scripts (`if __name__ == "__main__":`) inside the project's packages
+    package_scripts: Tuple[Import, ...] = ()
 
 
 def _levels(root, depth=SOURCE_DEPTH):
@@ -152,6 +154,16 @@ def _levels(root, depth=SOURCE_DEPTH):
                     continue
                 below.append(path)
         level = below
+
+
+def _is_script(path, limit=MAX_BYTES):
+    """True when the file at `path` runs as a script: its text tests `__name__ == "__main__"` (either quote)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit)
+    except OSError:
+        return False
+    return re.search(rb"__name__\s*==\s*['\"]__main__['\"]", text) is not None
 
 
 def _sources(root, depth=SOURCE_DEPTH):
@@ -745,7 +757,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     except OSError:
         return None
     local = _local_names(root, files)
-    imports, seen, uses, settings, own_imports, package_files = [], set(), [], [], [], []
+    imports, seen, uses, settings, own_imports, package_files, package_scripts = [], set(), [], [], [], [], []
     # folders without __init__.py: Python imports them as namespace packages only when nothing installed has the
     # name, so an import of one is read (a source checkout beside the code: verify's project line)
     namespaces = {n for n in local if os.path.isdir(os.path.join(root, n)) and not _has_init(os.path.join(root, n))}
@@ -759,6 +771,9 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         if own is None:  # a file of the project's own package: only the JIT builds of its uses are kept
             own, marker = [], b"cpp_extension"
             package_files.append(own)
+        if marker is not None and len(package_scripts) < MAX_USES and _is_script(path):
+            # a script inside package `top`: its imports of `top` by that name
+            package_scripts += [i for i in _imports(path) if i.top == top][:1]
         for item in _imports(path, skip, own, settings=settings, uses_if=marker):
             key = (item.module, item.names)
             scripts = os.path.dirname(path) == root  # the folder's own scripts
@@ -777,6 +792,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         settings=tuple(settings) + tuple(script_settings(root)),
         local_imports=tuple(own_imports),
         jit_builds=tuple(u for u in uses + [u for f in package_files for u in f] if u.dotted in JIT_BUILDS),
+        package_scripts=tuple(package_scripts),
         torch_uses=tuple(u for u in _unique(uses) if u.dotted.split(".")[0] == "torch"),
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))

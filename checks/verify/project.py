@@ -293,6 +293,43 @@ def _pickle_modules_missing(root, torch=None):
     return None
 
 
+def _script_inside_package(found):
+    """A WARN for a script inside one of the project's packages that imports that package by its name while the
+    package is not installed: started as `python PKG/train.py`, Python puts PKG/ on sys.path (the script's folder),
+    not the project's root, so `import PKG` fails ("No module named 'basicsr'", XPixelGroup/BasicSR#261; the fix that
+    worked: `python setup.py develop`). None otherwise, or when the package is installed."""
+    from checks.machine import distributions
+
+    for item in found.package_scripts:
+        if distributions.find(item.top) is not None or _installed_elsewhere(item.top, found.root):
+            continue
+        script = os.path.relpath(item.file, found.root)
+        dotted = os.path.splitext(script)[0].replace(os.sep, ".")
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s is a script inside the package %s and imports %s (%s), which is not installed: started as "
+            "`python %s`, Python puts the script's folder on sys.path, not %s, so that import fails"
+            % (script, item.top, item.top, item.where(), script, found.root),
+            expected="%s importable from the script" % item.top,
+            actual="not installed",
+            hint="install the project into this environment (`python -m pip install -e .` in %s, or `python setup.py "
+            "develop`), or start it as a module: `python -m %s`" % (found.root, dotted),
+            data={"fact": "%s imports %s; %s not installed" % (script, item.top, item.top)},
+        )
+    return None
+
+
+def _installed_elsewhere(top, root):
+    """True when `top` is importable from a sys.path entry other than `root` (a PYTHONPATH entry, an egg-link)."""
+    for entry in sys.path:
+        if not entry or os.path.abspath(entry) == root:
+            continue
+        if os.path.isfile(os.path.join(entry, top, "__init__.py")) or os.path.isfile(os.path.join(entry, top + ".py")):
+            return True
+    return False
+
+
 def _lfs_pointers(root):
     """A FAIL when files the project's .gitattributes keeps in Git LFS are still pointers (project.lfs_pointers): the
     clone was made without git-lfs, so the code reads a 130-byte text file where the weights should be (torch.load:
@@ -825,6 +862,7 @@ def check_project(ctx):
         return rejected
     refusal = (
         _lfs_pointers(found.root)
+        or _script_inside_package(found)
         or _checkpoint_dtypes(ctx.torch, found.root)
         or _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
         or _pickle_modules_missing(found.root, ctx.torch)

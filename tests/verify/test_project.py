@@ -750,3 +750,28 @@ def test_files_git_lfs_keeps_that_are_still_pointers_are_named(layout):
     assert result.hint.startswith("fetch them: `git lfs install && git lfs pull`")
     (weights / "rtnet50-fcn-14.torch").write_bytes(b"PK\x03\x04 the weights")
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_named(layout):
+    """XPixelGroup/BasicSR#261: `python basicsr/train.py` in a clone never installed: Python puts basicsr/ on
+    sys.path, not the clone's root, so `from basicsr.data import create_dataloader` fails; the reporter's fix was
+    `python setup.py develop`. A module of the package that is no script is not judged."""
+    import torch
+
+    site, work = layout
+    (work / "basicsr" / "data").mkdir(parents=True)
+    (work / "basicsr" / "__init__.py").write_text("")
+    (work / "basicsr" / "data" / "__init__.py").write_text("")
+    (work / "basicsr" / "helper.py").write_text("import torch\nfrom basicsr.data import x\n")
+    (work / "setup.py").write_text("from setuptools import setup\nsetup(name='basicsr')\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == PASS
+    (work / "basicsr" / "train.py").write_text(
+        "import torch\nfrom basicsr.data import create_dataloader\n\nif __name__ == '__main__':\n    pass\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "basicsr/train.py is a script inside the package basicsr and imports basicsr (train.py:2), which is not "
+        "installed"
+    )
+    assert "`python -m pip install -e .`" in result.hint and "`python -m basicsr.train`" in result.hint
