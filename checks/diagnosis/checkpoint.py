@@ -146,11 +146,17 @@ def by_state_dict(parts):
 PICKLE_LIMIT = 8 << 20  # bytes of a checkpoint's pickle read for its globals
 
 
+DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")  # a module or qualified name as pickle writes it
+PUSHES_NOTHING = ("PROTO", "FRAME", "MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT", "MARK", "POP", "POP_MARK", "STOP")
+
+
 def pickle_globals(path, limit=PICKLE_LIMIT):
     """The globals ("module.name") a torch.save file's pickle refers to, read without unpickling (pickletools reads
-    the opcodes: GLOBAL's argument, or STACK_GLOBAL's two preceding strings): the zip format's `<name>/data.pkl`
-    member (torch.save since 1.6; () when that member is over `limit` bytes), else the file as a plain pickle, its
-    first `limit` bytes read."""
+    the opcodes: GLOBAL's argument; STACK_GLOBAL's module and name, the two strings pushed just before it, directly
+    or from the memo by GET, as protocol 4 writes a repeated module name): the zip format's `<name>/data.pkl` member
+    (torch.save since 1.6; () when that member is over `limit` bytes), else the file itself when it starts as a
+    pickle of protocol 2 or later does (PROTO, 0x80), its first `limit` bytes read. Names that are not dotted
+    identifiers are dropped."""
     import pickletools
     import zipfile
 
@@ -166,20 +172,36 @@ def pickle_globals(path, limit=PICKLE_LIMIT):
                 data = handle.read(limit)
     except (OSError, ValueError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
         return ()
-    found, strings = [], []
+    if data[:1] != b"\x80":  # not a pickle (a tar archive, a text file) or a protocol 0/1 one: not read
+        return ()
+    found, pushed, memo = [], [], {}
     try:
         for opcode, argument, _ in pickletools.genops(data):
-            if opcode.name == "GLOBAL" and isinstance(argument, str):
+            name = opcode.name
+            if name == "GLOBAL" and isinstance(argument, str):
                 found.append(argument.replace(" ", ".", 1))
-            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                found.append("%s.%s" % (strings[-2], strings[-1]))
-            elif isinstance(argument, str) and "UNICODE" in opcode.name:
-                strings.append(argument)
-            elif opcode.name == "STOP":
+                pushed.append(None)
+            elif name == "STACK_GLOBAL":
+                pair = pushed[-2:]
+                if len(pair) == 2 and all(isinstance(p, str) for p in pair):
+                    found.append("%s.%s" % tuple(pair))
+                pushed.append(None)
+            elif "UNICODE" in name and isinstance(argument, str):
+                pushed.append(argument)
+            elif name == "MEMOIZE" and pushed:
+                memo[len(memo)] = pushed[-1]
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT") and pushed:
+                memo[argument] = pushed[-1]
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                pushed.append(memo.get(argument))
+            elif name == "STOP":
                 break
+            elif name not in PUSHES_NOTHING:
+                pushed.append(None)
+            del pushed[:-4]
     except (ValueError, EOFError, KeyError, IndexError):
         pass
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(g for g in found if DOTTED.match(g)))
 
 
 # safetensors' dtype names and the torch dtype each loads as (safetensors/torch.py's _TYPES): the ones a torch
@@ -211,13 +233,12 @@ def safetensors_dtypes(path, limit=HEADER_LIMIT):
             if size > limit:
                 return ()
             header = json.loads(handle.read(size).decode("utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError, struct.error):
+    except (OSError, ValueError, UnicodeDecodeError, struct.error, RecursionError):
         return ()
     if not isinstance(header, dict):
         return ()
-    return tuple(
-        dict.fromkeys(v.get("dtype") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict))
-    )
+    kinds = (v.get("dtype") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict))
+    return tuple(dict.fromkeys(k for k in kinds if isinstance(k, str)))
 
 
 def refused_globals(path, torch):

@@ -436,14 +436,14 @@ def by_python_classifiers(parts, facts, running=None):
     classifiers list the Python releases it supports, all older than the running one: its code was not made for this
     Python, whose changes it may trip over however the error reads (s3prl 0.4.13 lists 3.7-3.10; Python 3.11's
     dataclasses reject its class-instance defaults: "ValueError: mutable default ... is not allowed: use
-    default_factory", s3prl/s3prl#522). The fix runs a Python it lists or a release that lists this one."""
+    default_factory", s3prl/s3prl#522, where s3prl's README says so). A package that lists no Python release is not
+    judged: an ordinary bug raised in the standard library reads the same. The fix runs a Python it lists or a
+    release that lists this one."""
     import sysconfig
 
     running = running or tuple(sys.version_info[:2])
     stdlib = sysconfig.get_path("stdlib") or ""
     frames = [f for f in FRAME.findall(parts.text) if os.path.isfile(f)]
-    inner = frames[-1] if frames else ""
-    in_stdlib = bool(stdlib) and inner.startswith(stdlib + os.sep) and "site-packages" not in inner
     for path in reversed(frames):
         if stdlib and path.startswith(stdlib + os.sep) and "site-packages" not in path:
             continue
@@ -451,27 +451,6 @@ def by_python_classifiers(parts, facts, running=None):
         if dist is None:
             continue
         listed = python_classifiers(dist)
-        if not listed and in_stdlib and re.match(r"(ValueError|TypeError|AttributeError):", parts.line or ""):
-            # this Python's own library refuses the package's code: a rule of this release it breaks (Python
-            # 3.11's dataclasses refuse class-instance defaults), which the package lists no support for
-            older = "%d.%d" % (running[0], running[1] - 1)
-            return Cause(
-                meaning="Python %d.%d's own %s raises this on %s's code (%s), and %s lists no Python release it "
-                "supports: code made for an older Python that breaks a rule of this one"
-                % (
-                    running[0],
-                    running[1],
-                    os.path.basename(inner),
-                    dist.describe(),
-                    os.path.basename(path),
-                    dist.name,
-                ),
-                fix="run it with Python %s (an environment whose python is %s), or upgrade %s to a release made for "
-                "Python %d.%d (`python -m pip install -U %s`)"
-                % (older, older, dist.name, running[0], running[1], dist.name),
-                fact="raised in the standard library's %s, called from %s %s"
-                % (os.path.basename(inner), dist.name, dist.version),
-            )
         if not listed or running in listed or max(listed) > running:
             return None
         newest = "%d.%d" % max(listed)

@@ -135,8 +135,8 @@ def _levels(root, depth=SOURCE_DEPTH):
     """Yield (folder, its first MAX_ENTRIES names, sorted) for `root` and its folders down to `depth` levels,
     shallower first; hidden and `_` folders, SKIP_FOLDERS and environments (pyvenv.cfg, conda-meta) are not
     entered. OSError when `root` itself cannot be listed."""
-    level = [root]
-    for _ in range(depth + 1):
+    level, budget = [root], MAX_ENTRIES * 4  # folders entered below root, in all
+    for at in range(depth + 1):
         below = []
         for folder in level:
             try:
@@ -146,7 +146,11 @@ def _levels(root, depth=SOURCE_DEPTH):
                     raise
                 continue
             yield folder, names
+            if at == depth:
+                continue
             for name in names:
+                if len(below) >= budget:
+                    break
                 path = os.path.join(folder, name)
                 if name.startswith((".", "_")) or name in SKIP_FOLDERS or not os.path.isdir(path):
                     continue
@@ -166,16 +170,27 @@ def _is_script(path, limit=MAX_BYTES):
     return re.search(rb"__name__\s*==\s*['\"]__main__['\"]", text) is not None
 
 
+def _isolated_build(root):
+    """True when `root`'s pyproject.toml declares a [build-system] (PEP 517/518): pip builds it in an isolated
+    environment holding that table's `requires`, so setup.py's imports (Cython, numpy) need not be installed here."""
+    try:
+        with open(os.path.join(root, "pyproject.toml"), "rb") as handle:
+            return b"[build-system]" in handle.read(MAX_BYTES)
+    except OSError:
+        return False
+
+
 def _sources(root, depth=SOURCE_DEPTH):
     """The `*.py` files of `root` and of its folders down to `depth` levels (a script in `podalize/`, a plugin in
     ComfyUI's `custom_nodes/<name>/`; _levels), shallower ones first, at most MAX_FILES."""
     files = []
+    tooling = TOOLING if _isolated_build(root) else READ_TOOLING
     for folder, names in _levels(root, depth):
         files += [
             os.path.join(folder, n)
             for n in names
             if n.endswith(".py")
-            and n not in (READ_TOOLING if folder == root else TOOLING)
+            and n not in (tooling if folder == root else TOOLING)
             and os.path.isfile(os.path.join(folder, n))
         ]
         if len(files) >= MAX_FILES:

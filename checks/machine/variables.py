@@ -530,32 +530,32 @@ def check_socket_ifname(name, value, names):
     )
 
 
-# Variables that name a file or folder of trusted CA certificates, read by every HTTPS download a job makes
-# (torch.hub, the Hugging Face Hub, pip): OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR (Python's ssl module,
-# get_default_verify_paths), requests' REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE. One that names nothing makes each
-# download fail ("[Errno 2] No such file or directory" from ssl's load_verify_locations, or "Could not find a suitable
-# TLS CA certificate bundle, invalid path" from requests).
+# Variables that name the trusted CA certificates a download verifies its server with. SSL_CERT_FILE is read by
+# Python's ssl module (ssl.get_default_verify_paths, OpenSSL's variable), so by urllib, which torch.hub downloads
+# with (torch/hub.py: urllib.request.urlopen): one naming no file leaves it no CA ("CERTIFICATE_VERIFY_FAILED").
+# REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE are read by requests (sessions.py merge_environment_settings), so by
+# huggingface_hub: a file, or a folder of hashed certificates (adapters.py cert_verify); one naming neither makes
+# each request fail ("Could not find a suitable TLS CA certificate bundle, invalid path"). SSL_CERT_DIR is not
+# judged: a folder it names that does not exist leaves OpenSSL's other sources in use.
 CA_PATHS = {
-    "SSL_CERT_FILE": ("file", "Python's ssl module (OpenSSL)"),
-    "REQUESTS_CA_BUNDLE": ("file", "requests (huggingface_hub, torch.hub's downloads through it)"),
-    "CURL_CA_BUNDLE": ("file", "requests and curl"),
-    "SSL_CERT_DIR": ("folder", "Python's ssl module (OpenSSL)"),
+    "SSL_CERT_FILE": (("file",), "Python's ssl module, so urllib and torch.hub's downloads"),
+    "REQUESTS_CA_BUNDLE": (("file", "folder"), "requests, so huggingface_hub's downloads"),
+    "CURL_CA_BUNDLE": (("file", "folder"), "requests, so huggingface_hub's downloads"),
 }
 
 
 def check_ca_path(name, value):
-    """Return the Setting of a CA_PATHS variable whose value names no readable file (or folder), else None."""
-    kind, reader = CA_PATHS[name]
-    exists = os.path.isfile(value) if kind == "file" else os.path.isdir(value)
+    """Return the Setting of a CA_PATHS variable naming nothing of the kinds its reader accepts, else None."""
+    kinds, reader = CA_PATHS[name]
+    exists = ("file" in kinds and os.path.isfile(value)) or ("folder" in kinds and os.path.isdir(value))
     if exists and os.access(value, os.R_OK):
         return None
     return Setting(
         name=name,
         value=value,
         reader=reader,
-        expected="a readable %s of CA certificates" % kind,
-        problem="names no readable %s: every HTTPS download (torch.hub, the Hugging Face Hub, pip) fails to verify "
-        "its server" % kind,
+        expected="a readable %s of CA certificates" % " or ".join(kinds),
+        problem="names no readable %s: the downloads of %s fail to verify their server" % (" or ".join(kinds), reader),
         fix="point %s at the CA bundle that exists (the OS's: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu; "
         "certifi's: `python -m certifi`), or unset it (`unset %s`)" % (name, name),
         effect=r"Could not find a suitable TLS CA certificate bundle|CERTIFICATE_VERIFY_FAILED",

@@ -170,7 +170,7 @@ def _placeholders(items):
     return None
 
 
-def _checkpoint_dtypes(torch, root):
+def _checkpoint_dtypes(torch, root, paths):
     """A FAIL when a .safetensors checkpoint in the folder holds tensors of a dtype this torch does not have
     (checkpoint.SAFETENSORS_DTYPES: float8 from torch 2.1), read from the file's header: loading it fails
     ("module 'torch' has no attribute 'float8_e4m3fn'", huggingface/diffusers#8537). The fix names the first release
@@ -178,7 +178,7 @@ def _checkpoint_dtypes(torch, root):
     from checks import compat
     from checks.diagnosis.checkpoint import SAFETENSORS_DTYPES, safetensors_dtypes
 
-    for path in project_facts.checkpoints(root):
+    for path in paths:
         if not path.endswith(".safetensors"):
             continue
         lacking = [
@@ -220,7 +220,29 @@ def _checkpoint_dtypes(torch, root):
 RENAMED_MODULES = {"numpy._core": ("numpy", ">=2", "NumPy 2.0 renamed numpy.core to numpy._core")}
 
 
-def _pickle_modules_missing(root, torch=None):
+def _module_findable(module):
+    """True when the dotted `module` is on this Python's path, looked up without importing anything (the import
+    system's PathFinder for the top-level name, then the file system for each submodule: a package folder, a `.py`
+    file or an extension module), so that no package's code runs; True too where it cannot be judged."""
+    top, *rest = module.split(".")
+    try:
+        spec = sys.modules[top].__spec__ if top in sys.modules else importlib.machinery.PathFinder.find_spec(top)
+    except Exception:  # noqa: BLE001 - a finder hook's own failure: not judged
+        return True
+    if spec is None:
+        return False
+    locations = list(getattr(spec, "submodule_search_locations", None) or ())
+    suffixes = tuple(importlib.machinery.all_suffixes())
+    for part in rest:
+        folders = [os.path.join(p, part) for p in locations if os.path.isdir(os.path.join(p, part))]
+        if folders:
+            locations = folders
+            continue
+        return any(os.path.isfile(os.path.join(p, part + suffix)) for p in locations for suffix in suffixes)
+    return True
+
+
+def _pickle_modules_missing(root, paths, torch=None):
     """A WARN for the first pickle in the folder (project.checkpoints: .pkl, .pt, ...; its opcodes read, never
     unpickled) that refers to a module this Python cannot import: written by another release of that package
     (RENAMED_MODULES) or with a package not installed here; loading it fails with "No module named ...". None
@@ -230,18 +252,14 @@ def _pickle_modules_missing(root, torch=None):
     from checks.machine import distributions
     from checks.verify.libs import numpy_1_only
 
-    for path in project_facts.checkpoints(root):
+    for path in paths:
         if path.endswith(".safetensors"):
             continue
         for name in pickle_globals(path):
             module = name.rpartition(".")[0]
             if not module or module.startswith(("builtins", "__builtin__", "copy_reg", "_codecs", "torch")):
                 continue
-            try:
-                found = importlib.util.find_spec(module) is not None
-            except (ImportError, ValueError, AttributeError):
-                found = False
-            if found:
+            if _module_findable(module):
                 continue
             top = module.split(".")[0]
             dist = distributions.find(top)
@@ -357,7 +375,7 @@ def _lfs_pointers(root):
     )
 
 
-def _weights_only_refusal(torch, uses, root):
+def _weights_only_refusal(torch, uses, root, paths):
     """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
     code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
     torch's weights_only unpickler refuses (read from its pickle's opcodes, never unpickled): that load will fail
@@ -373,7 +391,7 @@ def _weights_only_refusal(torch, uses, root):
     call = next((u for u in loads if (u.file, u.line) not in passed), None)
     if call is None:
         return None
-    for path in project_facts.checkpoints(root):
+    for path in paths:
         if path.endswith(".safetensors"):  # no pickle: nothing for weights_only to refuse
             continue
         refused = refused_globals(path, torch)
@@ -860,12 +878,13 @@ def check_project(ctx):
     rejected = _settings_rejected(ctx.torch, found.settings)
     if rejected is not None:
         return rejected
+    saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
     refusal = (
         _lfs_pointers(found.root)
         or _script_inside_package(found)
-        or _checkpoint_dtypes(ctx.torch, found.root)
-        or _weights_only_refusal(ctx.torch, found.torch_uses, found.root)
-        or _pickle_modules_missing(found.root, ctx.torch)
+        or _checkpoint_dtypes(ctx.torch, found.root, saved)
+        or _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved)
+        or _pickle_modules_missing(found.root, saved, ctx.torch)
     )
     if refusal is not None:
         return refusal

@@ -945,14 +945,12 @@ def test_a_failure_in_a_package_made_for_older_pythons_names_the_python(tmp_path
             "default_factory" % (packages, name, dataclasses_py)
         )
         cause = diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 11))
-        assert cause.fix.startswith(
-            "run it with Python 3.10 (an environment whose python is 3.10), or upgrade %s" % name
-        )
-        if name == "olds":
-            assert "lists Python 3.7, 3.8, 3.9, 3.10 as the releases it supports" in cause.meaning
-            assert diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 10)) is None
-        else:
-            assert cause.meaning.startswith("Python 3.11's own dataclasses.py raises this on bare 0.4.13")
+        if name == "bare":  # no classifier: an ordinary bug raised in the standard library reads the same
+            assert cause is None
+            continue
+        assert cause.fix.startswith("run it with Python 3.10 (an environment whose python is 3.10), or upgrade olds")
+        assert "lists Python 3.7, 3.8, 3.9, 3.10 as the releases it supports" in cause.meaning
+        assert diagnosis.by_python_classifiers(diagnosis.parse(text), found, running=(3, 10)) is None
 
 
 def test_pkg_resources_missing_names_a_setuptools_that_still_ships_it(tmp_path, monkeypatch):

@@ -271,12 +271,13 @@ def test_gloo_s_message_traces_to_its_variable():
 
 
 def test_a_ca_bundle_variable_that_names_nothing_is_named(tmp_path):
-    """SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and SSL_CERT_DIR are read by every HTTPS download (Python's
-    ssl module; requests: "Could not find a suitable TLS CA certificate bundle, invalid path"); one naming nothing is
-    a WARN, one naming a readable bundle is not."""
+    """SSL_CERT_FILE (Python's ssl module, so urllib) and REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (requests: a file or a
+    folder; "Could not find a suitable TLS CA certificate bundle, invalid path") name the CAs downloads verify with;
+    one naming nothing is a WARN, a readable file or (for requests) folder is not; SSL_CERT_DIR is not judged."""
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     found = variables.collect({"REQUESTS_CA_BUNDLE": str(tmp_path / "gone.pem"), "SSL_CERT_FILE": str(bundle),
-                               "SSL_CERT_DIR": str(tmp_path)})  # fmt: skip
+                               "CURL_CA_BUNDLE": str(tmp_path), "SSL_CERT_DIR": str(tmp_path / "none")})  # fmt: skip
     assert [(s.name, s.breaks) for s in found] == [("REQUESTS_CA_BUNDLE", False)]
-    assert "names no readable file" in found[0].problem and "`unset REQUESTS_CA_BUNDLE`" in found[0].fix
+    assert "names no readable file or folder" in found[0].problem and "`unset REQUESTS_CA_BUNDLE`" in found[0].fix
+    assert [s.name for s in variables.collect({"SSL_CERT_FILE": str(tmp_path)})] == ["SSL_CERT_FILE"]
