@@ -159,7 +159,10 @@ CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): c
 # A library a Python wrapper looked for with ctypes.util.find_library(NAME) and did not find, in the wrapper's own
 # words: python-soundfile 0.10's "OSError: sndfile library not found" (soundfile.py), cffi's "cannot load library
 # 'libsndfile.so'"; the library is then lib<NAME>.so.
-NOT_FOUND_LIBRARY = re.compile(r"\b([a-z][a-z0-9_+-]*) library not found\b|cannot load library '(lib[\w.+-]+)'")
+NOT_FOUND_LIBRARY = re.compile(
+    r"\b(?!(?:the|a|shared|dynamic|native|driver|cuda|system|required|runtime|python)\b)([a-z][a-z0-9_+-]*) "
+    r"library not found\b|cannot load library '(lib[\w.+-]+)'"
+)
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
 # their absence: a container without the NVIDIA runtime, WSL2's /usr/lib/wsl/lib).
 DRIVER_LIBRARIES = re.compile(r"^lib(cuda|nvidia-\w+|nvcuvid|nvoptix)\.so")

@@ -111,9 +111,6 @@ def _no_driver(ctx):
                 actual="none",
                 hint="install the NVIDIA driver to use the GPU",
             )
-        amd = probe.amd_gpu() if getattr(getattr(ctx.torch, "version", None), "hip", None) is None else []
-        if amd:
-            return _amd_result(ctx.torch, amd)
         return Result(name="driver", status=SKIP, summary="no NVIDIA driver on this machine" + _solver_note())
     if not (ctx.expect and ctx.expect.flavour == "cuda"):  # a CUDA build, and no environment promising a GPU
         if ctx.no_gpu:
@@ -178,7 +175,8 @@ def _amd_result(torch, evidence):
         name="driver",
         status=WARN,
         summary="this machine's GPU is AMD's (%s), and torch %s is a %s build, which cannot use it: torch runs on the "
-        "CPU only" % (", ".join(evidence), torch.__version__, "CUDA" if torch.version.cuda else "CPU"),
+        "CPU only; PyTorch's ROCm build can use the AMD GPUs ROCm supports (most discrete Radeon and Instinct cards, "
+        "few integrated ones)" % (", ".join(evidence), torch.__version__, "CUDA" if torch.version.cuda else "CPU"),
         expected="a ROCm build of torch",
         actual="%s build" % ("CUDA" if torch.version.cuda else "CPU"),
         hint="install PyTorch's ROCm build, from the index of the ROCm release this machine has "

@@ -358,14 +358,22 @@ def _built_on_torch(entries):
     for name, (version, metadata) in sorted(requirements.pip_installed(list(entries)).items()):
         if name in BUILT_ON:
             continue
-        named = {distributions.required_project(text) for text in requirements.requires_dist(metadata)}
         modules = [m for m in distributions.top_level_names(os.path.dirname(metadata), name) if not m.startswith("_")]
-        if modules and (named & set(BUILT_ON) or _imports_torch(os.path.dirname(os.path.dirname(metadata)), modules)):
+        if modules and (
+            _declares_torch(metadata) or _imports_torch(os.path.dirname(os.path.dirname(metadata)), modules)
+        ):
             out.append((name, version, modules, metadata))
     return tuple(out)
 
 
-TORCH_IMPORT = re.compile(rb"^[ \t]*(?:import torch\b|from torch\b)", re.M)
+def _declares_torch(metadata):
+    """True when the METADATA file's Requires-Dist names torch, torchvision or torchaudio (any marker or extra)."""
+    from checks.machine import distributions, requirements
+
+    return bool({distributions.required_project(t) for t in requirements.requires_dist(metadata)} & set(BUILT_ON))
+
+
+TORCH_IMPORT = re.compile(rb"^(?:import torch\b|from torch\b)", re.M)  # at module level, not an optional import
 
 
 def _imports_torch(entry, modules, files=8, head=16 << 10):
@@ -620,13 +628,15 @@ def check_dependents(ctx):
         )
     start, done = time.monotonic(), []
     budget = QUICK_DEPENDENTS_BUDGET if ctx.quick else DEPENDENTS_BUDGET
+    undeclared = {p for p, _, _, metadata in found if not _declares_torch(metadata)}  # built on torch by their code
     for project, made, modules, _ in found[:DEPENDENTS_LIMIT]:
         if time.monotonic() - start > budget:
             break
         for module in modules:
             failed = import_failure(
                 "dependents",
-                "%s %s, which requires torch, does not import with torch %s" % (project, made, ctx.torch.__version__),
+                "%s %s, which %s torch, does not import with torch %s"
+                % (project, made, "imports" if project in undeclared else "requires", ctx.torch.__version__),
                 "import %s succeeds" % module,
                 lambda module=module: importlib.import_module(module),
             )

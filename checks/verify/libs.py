@@ -191,7 +191,8 @@ def check_numpy(ctx):
             name="numpy",
             status=WARN,
             summary="%s uses np.%s (%s:%d), which numpy %s no longer has: NumPy %s removed it, so that line raises "
-            "\"module 'numpy' has no attribute '%s'\"" % (owner, name, path, line, numpy.__version__, release, name),
+            "\"module 'numpy' has no attribute '%s'\" when it runs"
+            % (owner, name, path, line, numpy.__version__, release, name),
             expected="np.%s" % name,
             actual="absent from numpy %s" % numpy.__version__,
             hint='install a numpy from before %s (`python -m pip install "numpy<%s"`), or upgrade %s to a release '
@@ -290,10 +291,16 @@ def _token_use(text, removed):
         return None
     for first, dot, name in zip(tokens, tokens[1:], tokens[2:]):
         if first.string in ("np", "numpy") and dot.string == "." and name.string in removed:
-            line = lines[name.start[0] - 1] if name.start[0] <= len(lines) else ""
-            if "hasattr" not in line and "getattr" not in line:
-                return name.start[0], name.string
+            number = name.start[0]
+            context = "\n".join(lines[max(0, number - 4) : number])  # the line and the three above it
+            if not GUARD.search(context):
+                return number, name.string
     return None
+
+
+# A use the code guards: a test of the attribute (hasattr, getattr) or of numpy's version on the line or the three
+# above it (`if np.lib.NumpyVersion(np.__version__) < "2.0.0": FLOAT = np.float_`), or a `try:` there.
+GUARD = re.compile(r"hasattr|getattr|[Vv]ersion|\btry\s*:")
 
 
 def removed_numpy_use(numpy, files=None):

@@ -455,7 +455,12 @@ def _jit_build_tools(builds, environ=None):
         return None
     environ = os.environ if environ is None else environ
     path = environ.get("PATH")
-    compiler = environ.get("CXX") or "c++"
+    import shlex
+
+    try:  # CXX may carry a launcher or flags (`ccache g++`): the program is its first word
+        compiler = (shlex.split(environ.get("CXX") or "") or ["c++"])[0]
+    except ValueError:
+        compiler = "c++"
     missing = [
         (tool, fix)
         for tool, fix in (
@@ -470,7 +475,7 @@ def _jit_build_tools(builds, environ=None):
     return Result(
         name="project",
         status=WARN,
-        summary="%s calls %s, which builds a C++ extension when the code runs, and %s not found on PATH"
+        summary="%s uses %s, which builds a C++ extension when the code runs, and %s not found on PATH"
         % (use.where(), use.dotted, " and ".join("%s is" % t for t, _ in missing)),
         expected="ninja and a C++ compiler on PATH",
         actual="%s missing" % ", ".join(t for t, _ in missing),

@@ -565,7 +565,7 @@ def test_an_extension_built_as_the_code_runs_needs_ninja_and_a_compiler_on_path(
     monkeypatch.delenv("CXX", raising=False)
     result = project.check_project(SimpleNamespace(torch=torch, quick=True))
     assert result.status == WARN and result.summary == (
-        "vrwkv.py:2 calls torch.utils.cpp_extension.load, which builds a C++ extension when the code runs, and ninja "
+        "vrwkv.py:2 uses torch.utils.cpp_extension.load, which builds a C++ extension when the code runs, and ninja "
         "is not found on PATH"
     )
     assert result.hint.startswith("`python -m pip install ninja`")
