@@ -509,7 +509,8 @@ def _no_wheel_for_this_python(text):
 
 
 def _unmet_requirements(requirements):
-    """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)]."""
+    """The requirements files' lines not met here (pip's metadata, PEP 508 with `packaging`): [(line, why)], those
+    with another release installed first (HD-Painter's `gradio==3.47.1` under gradio 4), then those not installed."""
     if not requirements:
         return []
     try:
@@ -522,7 +523,7 @@ def _unmet_requirements(requirements):
     from checks.machine import requirements as installed_facts
 
     installed = installed_facts.pip_installed(list(sys.path))
-    unmet = []
+    unmet, missing = [], []  # another release installed first: the code runs into it; then what is not installed
     for item in requirements:
         try:
             parsed = Parsed(item.text)
@@ -532,14 +533,14 @@ def _unmet_requirements(requirements):
             continue
         have = installed.get(distributions.canonical(parsed.name))
         if have is None:
-            unmet.append((item, "%s is not installed" % parsed.name))
+            missing.append((item, "%s is not installed" % parsed.name))
             continue
         try:
             if parsed.specifier and not parsed.specifier.contains(Version(have[0]), prereleases=True):
                 unmet.append((item, "installed: %s %s" % (parsed.name, have[0])))
         except InvalidVersion:
             continue
-    return unmet
+    return unmet + missing
 
 
 def _import(item):

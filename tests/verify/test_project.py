@@ -775,3 +775,16 @@ def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_na
         "installed"
     )
     assert "`python -m pip install -e .`" in result.hint and "`python -m basicsr.train`" in result.hint
+
+
+def test_a_requirement_met_by_another_release_comes_before_one_not_installed(dists):
+    """Picsart-AI-Research/HD-Painter#13: requirements.txt pins gradio==3.47.1 and gradio 4 is installed (it removed
+    the `_js` argument app.py passes): the release the code runs into is named before a line not installed."""
+    site, work = dists
+    _dist(site, "plite", "4.19.2", {"__init__.py": ""})
+    (work / "requirements.txt").write_text("not-installed-here==0.20.2\nplite==3.47.1\n")
+    (work / "app.py").write_text("import os\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "requirements.txt:2 asks for plite==3.47.1; installed: plite 4.19.2"
+    )
