@@ -12,6 +12,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 import time
 
@@ -69,6 +70,44 @@ def _settings_rejected(torch, settings):
         hint="change %s in %s: %s" % (worst.name, where, worst.fix),
         data={"fact": "%s=%s set by %s" % (worst.name, worst.value, where)},
     )
+
+
+# Variables torch reads once, when it is loaded: the caching allocator's backend (c10/cuda/CUDAAllocatorConfig: set
+# after `import torch`, CUDA's initialisation stops with "Allocator backend parsed at runtime != allocator backend
+# parsed at load time", pytorch/pytorch#104801; the other options are read at the first allocation).
+READ_AT_LOAD = {"PYTORCH_CUDA_ALLOC_CONF": "backend:", "PYTORCH_ALLOC_CONF": "backend:"}
+TORCH_IMPORT_LINE = re.compile(r"^\s*(?:import torch\b|from torch\b)")
+
+
+def _set_after_load(settings, limit=256 << 10):
+    """A WARN for a variable torch reads when it is loaded (READ_AT_LOAD, its value naming that part) that the
+    project's code sets in a file after that file's own `import torch`: too late for this process. None otherwise."""
+    for setting in settings:
+        part = READ_AT_LOAD.get(setting.name)
+        if part is None or part not in setting.value or not setting.file.endswith(".py"):
+            continue
+        try:
+            with open(setting.file, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read(limit).splitlines()
+        except OSError:
+            continue
+        first = next((n for n, line in enumerate(lines, 1) if TORCH_IMPORT_LINE.match(line)), None)
+        if first is None or first >= setting.line:
+            continue
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s sets %s=%r after %s:%d imports torch, which reads its %s when it is loaded: CUDA's "
+            'initialisation then stops with "Allocator backend parsed at runtime != allocator backend parsed at '
+            'load time"'
+            % (setting.where(), setting.name, setting.value, os.path.basename(setting.file), first, part.rstrip(":")),
+            expected="%s set before torch is imported" % setting.name,
+            actual="set at line %d, torch imported at line %d" % (setting.line, first),
+            hint="set it before `import torch` (move the line above it), or in the shell: `export %s=%s`"
+            % (setting.name, setting.value),
+            data={"fact": "%s set at %s; import torch at line %d" % (setting.name, setting.where(), first)},
+        )
+    return None
 
 
 def _devices_hidden(ctx, settings):
@@ -881,7 +920,7 @@ def check_project(ctx):
     hidden = _devices_hidden(ctx, found.settings)
     if hidden is not None:
         return hidden
-    rejected = _settings_rejected(ctx.torch, found.settings)
+    rejected = _settings_rejected(ctx.torch, found.settings) or _set_after_load(found.settings)
     if rejected is not None:
         return rejected
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once

@@ -788,3 +788,24 @@ def test_a_requirement_met_by_another_release_comes_before_one_not_installed(dis
     assert result.status == WARN and result.summary == (
         "requirements.txt:2 asks for plite==3.47.1; installed: plite 4.19.2"
     )
+
+
+def test_an_allocator_backend_set_after_import_torch_is_named(layout):
+    """pytorch/pytorch#104801: `import torch` then `os.environ['PYTORCH_CUDA_ALLOC_CONF'] =
+    'backend:cudaMallocAsync'`: torch read the backend at load, so CUDA's initialisation stops with "Allocator backend
+    parsed at runtime != allocator backend parsed at load time"; the fix (ptrblck): set it before the import. Other
+    options, read at the first allocation, and a setting above the import are not judged."""
+    import torch
+
+    site, work = layout
+    (work / "tmp.py").write_text(
+        "import torch\nimport os\n\nos.environ['PYTORCH_CUDA_ALLOC_CONF'] = 'backend:cudaMallocAsync'\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "tmp.py:4 sets PYTORCH_CUDA_ALLOC_CONF='backend:cudaMallocAsync' after tmp.py:1 imports torch"
+    )
+    (work / "tmp.py").write_text(
+        "import os\nos.environ['PYTORCH_CUDA_ALLOC_CONF'] = 'backend:cudaMallocAsync'\nimport torch\n"
+    )
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
