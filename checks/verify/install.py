@@ -473,7 +473,8 @@ def absent_nvidia_library(found, torch):
     return None
 
 
-OWN_COMPILED = ("torch", "torchvision", "torchaudio", "torchgen", "functorch", "triton", "nvidia")
+# torch's own compiled packages: torch 2.0's wheel also installs nvfuser/ (its RECORD lists nvfuser/_C*.so)
+OWN_COMPILED = ("torch", "torchvision", "torchaudio", "torchgen", "functorch", "triton", "nvidia", "nvfuser")
 
 
 def installed_extensions(limit=200):
