@@ -48,6 +48,22 @@ def site(tmp_path, name="env", torch_version="2.0.1", requires=()):
     return prefix, packages
 
 
+def installed(packages, name, version, files, headers=()):
+    """Install the distribution `name` `version` into `packages` as pip lays it out: its `files` ({path relative to
+    `packages`: text}) and a .dist-info whose METADATA carries `headers` (("Requires-Dist", "x>=1"), ...) and whose
+    RECORD lists those files; returns the .dist-info Path."""
+    for relative, text in files.items():
+        (packages / relative).parent.mkdir(parents=True, exist_ok=True)
+        (packages / relative).write_text(text)
+    info = packages / ("%s-%s.dist-info" % (name, version))
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s" % (name, version, "".join("%s: %s\n" % h for h in headers))
+    )
+    (info / "RECORD").write_text("".join("%s,,\n" % f for f in files))
+    return info
+
+
 def facts_for(monkeypatch, prefix, path, environ=None, **system_changes):
     monkeypatch.setattr(sys, "prefix", str(prefix))
     environ = environ or {}

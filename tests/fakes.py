@@ -990,20 +990,23 @@ def children(pid):
     return found
 
 
+def compile_library(out, source="int f(void) { return 1; }\n", *flags, cxx=False):
+    """Compile C (C++ with `cxx`) `source` into the shared library `out` (a Path) with gcc/g++ and the linker
+    `flags`; the source file is written beside it and removed. Returns the library's path as a str."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = out.parent / (out.name + (".cc" if cxx else ".c"))
+    src.write_text(source)
+    subprocess.run(["g++" if cxx else "gcc", "-shared", "-fPIC", "-o", str(out), str(src), *flags], check=True)
+    src.unlink()
+    return str(out)
+
+
 def shared_library(out, needs=()):
     """Build a real ELF shared library at `out` (a Path) with gcc whose DT_NEEDED names `needs` (each linked from a
     stub built beside it, then removed, as a plug-in whose library the system lacks); return `out`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = out.parent / "plugin.c"
-    source.write_text("int plugin(void) { return 1; }\n")
-    stubs = []
-    for soname in needs:
-        stub = out.parent / soname
-        subprocess.run(["gcc", "-shared", "-fPIC", "-Wl,-soname," + soname, "-o", str(stub), str(source)], check=True)
-        stubs.append(stub)
-    flags = ["-Wl,--no-as-needed"] + [str(s) for s in stubs]
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(source)] + flags, check=True)
+    plugin = "int plugin(void) { return 1; }\n"
+    stubs = [compile_library(out.parent / soname, plugin, "-Wl,-soname," + soname) for soname in needs]
+    compile_library(out, plugin, "-Wl,--no-as-needed", *stubs)
     for stub in stubs:
-        stub.unlink()
-    source.unlink()
+        os.unlink(stub)
     return out

@@ -497,29 +497,37 @@ CUDA_SONAME = re.compile(r"^lib(?:cudart|cublas|cublasLt|nvrtc)\.so\.(\d+)(?:\.(
 PACKAGE_SCAN = 400  # compiled files read at most, in the failing package
 
 
+def cuda_of_soname(name):
+    """The CUDA release a library's soname fixes (CUDA_SONAME): "10.1" for libcudart.so.10.1 (CUDA 10.x named its
+    minor), "12" for libcudart.so.12 or libcublas.so.12; None for a soname that fixes none."""
+    shape = CUDA_SONAME.match(name)
+    if shape is None:
+        return None
+    major, minor = shape.group(1), shape.group(2)
+    return "%s.%s" % (major, minor) if minor and int(major) <= 10 else major
+
+
 def frame_package_modules(text, torch_dir=None, limit=PACKAGE_SCAN):
     """The compiled modules (`*.so`, `*.pyd`) of the packages the traceback `text` passes through, deepest frame
     first: each frame's file is climbed to its top-level package (the last folder up that holds `__init__.py`), and
     at most `limit` files of those packages are listed (torch's own and the standard library's frames skipped)."""
+    from checks.machine.project import package_root, package_walk
+
     seen, out = set(), []
     for path in reversed(FRAME.findall(text or "")):
         if path.startswith("<") or (torch_dir and path.startswith(torch_dir + os.sep)):
             continue
-        folder = os.path.dirname(path)
-        if not os.path.isfile(os.path.join(folder, "__init__.py")):
+        if not os.path.isfile(os.path.join(os.path.dirname(path), "__init__.py")):
             continue
-        while os.path.isfile(os.path.join(os.path.dirname(folder), "__init__.py")):
-            folder = os.path.dirname(folder)
+        folder = package_root(path)
         if folder in seen:
             continue
         seen.add(folder)
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-            for base in sorted(files):
-                if re.search(r"\.(so(\.[\d.]+)?|pyd)$", base):
-                    out.append(os.path.join(root, base))
-                    if len(out) >= limit:
-                        return out
+        for found in package_walk(folder, limit * 10):
+            if re.search(r"\.(so(\.[\d.]+)?|pyd)$", found):
+                out.append(found)
+                if len(out) >= limit:
+                    return out
     return out
 
 
@@ -530,19 +538,17 @@ def _built_for_other_cuda(name, text, facts):
     library is not the fix; its build for this torch is (facebookresearch/detectron2#2064: a cu101 detectron2 wheel
     beside torch built for another CUDA). None when the soname fixes no CUDA, torch is a CPU build, the majors agree,
     or no module in the traceback's packages needs it."""
-    shape = CUDA_SONAME.match(name)
-    if shape is None or not facts.torch_dir:
+    needs = cuda_of_soname(name)
+    if needs is None or not facts.torch_dir:
         return None
     from checks.machine import distributions
     from checks.machine.provenance import version_py
 
     built = version_py(facts.torch_dir)
     torch_cuda, torch_version = built.get("cuda"), built.get("__version__", "")
-    if not torch_cuda or shape.group(1) == torch_cuda.split(".")[0]:
+    if not torch_cuda or needs.split(".")[0] == torch_cuda.split(".")[0]:
         return None
-    needs = "CUDA %s" % (
-        shape.group(1) + ("." + shape.group(2) if shape.group(2) and int(shape.group(1)) <= 10 else "")
-    )
+    needs = "CUDA %s" % needs
     for path in frame_package_modules(text, facts.torch_dir):
         dynamic = loader.dynamic(path)
         if dynamic is None or name not in dynamic.needed:

@@ -23,6 +23,7 @@ import sys
 from checks.diagnosis.model import SYMBOL_FAMILIES, TORCH_LIBRARY, Cause, raising_package
 from checks.machine import loader
 from checks.machine import provenance as provenance_facts
+from checks.machine.project import package_root
 
 # torch's C++ namespaces (c10, ATen's at, torch, caffe2), and the prefixes of its older C-style classes (TH, THC,
 # THP: TH/THC's tensors and allocators, the Python bindings' THPVariable and friends).
@@ -117,15 +118,6 @@ def _package_of(path):
         return owner.package, owner.version
     found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_][\w-]*)[/\\]", path)
     return (found.group(1), None) if found else (None, None)
-
-
-def _package_folder(path):
-    """The top-level package folder holding the file `path`: the last folder up that holds `__init__.py`, else the
-    file's own folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    while os.path.isfile(os.path.join(os.path.dirname(folder), "__init__.py")):
-        folder = os.path.dirname(folder)
-    return folder
 
 
 def _rebuild_fix(package, version, torch_version):
@@ -460,18 +452,9 @@ PER_TORCH_FILE = re.compile(r"(?:py)?torch[_-]?v?(\d+\.\d+\.\d+)\.(?:so|dll|dyli
 def shipped_torch_builds(folder, limit=400):
     """The torch releases (sorted, as "2.2.1") a package folder ships per-release libraries for (PER_TORCH_FILE), read
     from the file names of at most `limit` files under `folder`; () where it ships none."""
-    found, seen = set(), 0
-    for _, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for base in files:
-            seen += 1
-            shape = PER_TORCH_FILE.search(base)
-            if shape:
-                found.add(shape.group(1))
-            if seen >= limit:
-                break
-        if seen >= limit:
-            break
+    from checks.machine.project import package_walk
+
+    found = {m.group(1) for m in map(PER_TORCH_FILE.search, map(os.path.basename, package_walk(folder, limit))) if m}
     return tuple(sorted(found, key=lambda v: tuple(int(n) for n in v.split("."))))
 
 
@@ -524,7 +507,7 @@ def stale_extension_cause(path, symbol, torch_version):
             'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'
             % (declared, floor.group(1), package, version)
             if floor and not (torch_version or "").startswith(floor.group(1) + ".")
-            else shipped_torch_fix(_package_folder(path), package, torch_version)
+            else shipped_torch_fix(package_root(path), package, torch_version)
             if package
             else ""
         ),

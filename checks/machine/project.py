@@ -180,7 +180,7 @@ def _isolated_build(root):
         return False
 
 
-def _sources(root, depth=SOURCE_DEPTH):
+def sources(root, depth=SOURCE_DEPTH):
     """The `*.py` files of `root` and of its folders down to `depth` levels (a script in `podalize/`, a plugin in
     ComfyUI's `custom_nodes/<name>/`; _levels), shallower ones first, at most MAX_FILES."""
     files = []
@@ -264,6 +264,28 @@ def lfs_pointers(root, depth=LFS_DEPTH, entries=LFS_ENTRIES):
             except OSError:
                 continue
     return found
+
+
+def package_root(path):
+    """The top-level package folder holding the file `path`: the last folder up that holds `__init__.py` (from the
+    file's own folder), else the file's own folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while os.path.isfile(os.path.join(os.path.dirname(folder), "__init__.py")):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def package_walk(folder, limit, skip=()):
+    """Yield the paths of the files under `folder`, folders and names sorted, at most `limit` files; hidden folders,
+    `__pycache__` and the folder names in `skip` are not entered."""
+    seen = 0
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__" and d not in skip)
+        for name in sorted(names):
+            if seen >= limit:
+                return
+            seen += 1
+            yield os.path.join(here, name)
 
 
 def built_modules(root, limit=MAX_BYTES):
@@ -767,7 +789,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
     top-level modules whose imports do not matter to the caller (a file importing nothing else is not parsed)."""
     root = os.path.abspath(root or os.getcwd())
     try:
-        files = _sources(root)
+        files = sources(root)
         requirements = _requirements(root)
     except OSError:
         return None

@@ -473,8 +473,16 @@ def absent_nvidia_library(found, torch):
     return None
 
 
-# torch's own compiled packages: torch 2.0's wheel also installs nvfuser/ (its RECORD lists nvfuser/_C*.so)
-OWN_COMPILED = ("torch", "torchvision", "torchaudio", "torchgen", "functorch", "triton", "nvidia", "nvfuser")
+# torch's companions, whose compiled modules verify's own lines judge; torch's own top-level packages are read from
+# its distribution (_own_compiled: torch 2.0's wheel also installs functorch/, torchgen/ and nvfuser/)
+OWN_COMPILED = ("torch", "torchvision", "torchaudio", "triton", "nvidia")
+
+
+def _own_compiled():
+    """OWN_COMPILED and the top-level packages the installed torch distribution lays down (its top_level.txt or
+    RECORD)."""
+    torch = distributions.find("torch")
+    return set(OWN_COMPILED) | set(distributions.top_level_names(torch.info, torch.name) if torch else ())
 
 
 def installed_extensions(limit=200):
@@ -491,12 +499,12 @@ def installed_extensions(limit=200):
         for p in dict.fromkeys(e for e in sys.path if isinstance(e, str) and e)
         if os.path.isdir(p) and os.path.realpath(p) not in stdlib | {here} and os.path.basename(p) != "lib-dynload"
     ]
-    found = []
+    own, found = _own_compiled(), []
     for entry in entries:
         for pattern in ("*/*.so", "*/*/*.so"):
             for path in sorted(glob.glob(os.path.join(glob.escape(entry), pattern))):
                 top = os.path.relpath(path, entry).split(os.sep)[0]
-                if top in OWN_COMPILED or top.endswith((".libs", ".dist-info", ".data")):
+                if top in own or top.endswith((".libs", ".dist-info", ".data")):
                     continue
                 found.append(path)
                 if len(found) >= limit:
@@ -562,8 +570,9 @@ def check_dependents(ctx):
     missing = absent_nvidia_library(found, ctx.torch) if cuda else None
     if missing is not None:
         project, made, path, name = missing
-        major = re.search(r"\.so\.(\d+)", name)
-        needs = "CUDA %s" % major.group(1) if major and name.startswith("libcudart") else "another CUDA"
+        from checks.diagnosis.libraries import cuda_of_soname
+
+        needs = "CUDA %s" % cuda_of_soname(name) if cuda_of_soname(name) else "another CUDA"
         torch_pin = next((r for r in _declared_torch(found, project)), "")
         return Result(
             name="dependents",

@@ -245,7 +245,7 @@ def _scanned_files(limit=NUMPY_SCAN_FILES):
     own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = []
     try:
-        files += [(f, "this project") for f in project_facts._sources(os.getcwd()) if not f.startswith(own + os.sep)]
+        files += [(f, "this project") for f in project_facts.sources(os.getcwd()) if not f.startswith(own + os.sep)]
     except OSError:
         pass
     folders = []
@@ -268,11 +268,10 @@ def _scanned_files(limit=NUMPY_SCAN_FILES):
         if folder in seen or not folder.startswith(tuple(p for p in sys.path if p)):
             continue
         seen.add(folder)
-        for here, dirs, names in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in ("tests", "test"))
-            files += [(os.path.join(here, n), owner) for n in sorted(names) if n.endswith(".py")]
-            if len(files) >= limit:
-                return files[:limit]
+        walked = project_facts.package_walk(folder, limit * 4, skip=("tests", "test"))
+        files += [(path, owner) for path in walked if path.endswith(".py")]
+        if len(files) >= limit:
+            break
     return files[:limit]
 
 

@@ -9,7 +9,7 @@ import sys
 import sysconfig
 
 import pytest
-from diagnosis_facts import facts_for, site
+from diagnosis_facts import facts_for, installed, site
 
 from checks import diagnosis
 from checks.machine import interpreter, provenance
@@ -769,12 +769,13 @@ def test_a_frame_in_a_package_whose_requires_python_excludes_this_python_names_i
     check (another Python installed it into a shared folder): its `X | None` annotation fails at import with
     CPython 3.8's TypeError. The metadata, not the error's text, decides."""
     prefix, packages = site(tmp_path)
-    info = packages / "newpkg-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newpkg\nVersion: 2.0\nRequires-Python: >=3.10\n")
-    (info / "RECORD").write_text("newpkg/__init__.py,,\n")
-    (packages / "newpkg").mkdir()
-    (packages / "newpkg" / "__init__.py").write_text("def f(x: int | None): ...\n")
+    installed(
+        packages,
+        "newpkg",
+        "2.0",
+        {"newpkg/__init__.py": "def f(x: int | None): ...\n"},
+        [("Requires-Python", ">=3.10")],
+    )
     text = (
         'Traceback (most recent call last):\n  File "train.py", line 2, in <module>\n    import newpkg\n'
         '  File "%s", line 1, in <module>\n    def f(x: int | None): ...\n'
@@ -833,16 +834,15 @@ def test_an_installed_package_that_is_another_project_of_the_same_name_is_named(
     Summary and Home-page below); `from apex import amp` then fails inside it. NVIDIA Apex (its setup.py's
     description: "PyTorch Extensions written by NVIDIA") is not judged so."""
     prefix, packages = site(tmp_path)
-    info = packages / "apex-0.9.10.dev0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.4\nName: apex\nVersion: 0.9.10.dev0\nSummary: Pyramid toolkit to add Velruse, Flash "
-        "Messages,CSRF, ReCaptcha and Sessions\nHome-page: http://thesoftwarestudio.com/apex/\n"
-    )
-    (info / "RECORD").write_text("apex/__init__.py,,\n")
-    (packages / "apex").mkdir()
-    (packages / "apex" / "__init__.py").write_text(
-        "from pyramid.session import UnencryptedCookieSessionFactoryConfig\n"
+    info = installed(
+        packages,
+        "apex",
+        "0.9.10.dev0",
+        {"apex/__init__.py": "from pyramid.session import UnencryptedCookieSessionFactoryConfig\n"},
+        [
+            ("Summary", "Pyramid toolkit to add Velruse, Flash Messages,CSRF, ReCaptcha and Sessions"),
+            ("Home-page", "http://thesoftwarestudio.com/apex/"),
+        ],
     )
     monkeypatch.setattr(sys, "path", [str(packages)])
     text = (
@@ -863,25 +863,10 @@ def _lite_mmcv(tmp_path, monkeypatch, mmdet_requires):
     """A site with mmcv 1.7.2's lite build (pure Python; its RECORD lists no mmcv/_ext*) and mmdet 2.28.2 requiring
     `mmdet_requires`; returns (facts, traceback text)."""
     prefix, packages = site(tmp_path)
-    for folder, files in {"mmcv/utils": ["__init__.py", "ext_loader.py"], "mmcv/ops": ["__init__.py"]}.items():
-        (packages / folder).mkdir(parents=True)
-        for base in files:
-            (packages / folder / base).write_text("")
-    (packages / "mmcv" / "__init__.py").write_text("")
-    (packages / "mmdet" / "apis").mkdir(parents=True)
-    for relative in ("mmdet/__init__.py", "mmdet/apis/__init__.py", "mmdet/apis/inference.py"):
-        (packages / relative).write_text("")
-    for name, version, requires, files in (
-        ("mmcv", "1.7.2", [], ["mmcv/__init__.py", "mmcv/utils/ext_loader.py", "mmcv/ops/__init__.py"]),
-        ("mmdet", "2.28.2", mmdet_requires, ["mmdet/__init__.py", "mmdet/apis/inference.py"]),
-    ):
-        info = packages / ("%s-%s.dist-info" % (name, version))
-        info.mkdir()
-        (info / "METADATA").write_text(
-            "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s\n"
-            % (name, version, "".join("Requires-Dist: %s\n" % r for r in requires))
-        )
-        (info / "RECORD").write_text("".join("%s,,\n" % f for f in files))
+    mmcv = ("mmcv/__init__.py", "mmcv/utils/__init__.py", "mmcv/utils/ext_loader.py", "mmcv/ops/__init__.py")
+    installed(packages, "mmcv", "1.7.2", dict.fromkeys(mmcv, ""))
+    mmdet = ("mmdet/__init__.py", "mmdet/apis/__init__.py", "mmdet/apis/inference.py")
+    installed(packages, "mmdet", "2.28.2", dict.fromkeys(mmdet, ""), [("Requires-Dist", r) for r in mmdet_requires])
     monkeypatch.setattr(sys, "path", [str(packages)])
     # open-mmlab/mmdetection#3272's traceback, the frames' folders moved to this site
     text = (
@@ -915,16 +900,8 @@ def test_a_build_without_the_module_its_own_code_imports_names_the_full_build(tm
 
 def _package_at(packages, name, version, classifiers=()):
     """An installed distribution `name` with one module, mod.py, and METADATA listing `classifiers`."""
-    (packages / name).mkdir()
-    (packages / name / "__init__.py").write_text("")
-    (packages / name / "mod.py").write_text("x = 1\n" * 3)
-    info = packages / ("%s-%s.dist-info" % (name, version))
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s"
-        % (name, version, "".join("Classifier: Programming Language :: Python :: %s\n" % c for c in classifiers))
-    )
-    (info / "RECORD").write_text("%s/__init__.py,,\n%s/mod.py,,\n" % (name, name))
+    headers = [("Classifier", "Programming Language :: Python :: %s" % c) for c in classifiers]
+    installed(packages, name, version, {"%s/__init__.py" % name: "", "%s/mod.py" % name: "x = 1\n" * 3}, headers)
 
 
 def test_a_failure_in_a_package_made_for_older_pythons_names_the_python(tmp_path, monkeypatch):
@@ -967,11 +944,6 @@ def test_pkg_resources_missing_names_a_setuptools_that_still_ships_it(tmp_path, 
     assert cause.meaning.startswith("pkg_resources (the setuptools package) is not installed")
     assert "setuptools, which ships it, is not installed (and releases from 82.0 on no longer ship it)" in cause.meaning
     assert cause.fix == 'install a setuptools that still ships pkg_resources: `python -m pip install "setuptools<82"`'
-    info = packages / "setuptools-82.0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: setuptools\nVersion: 82.0.1\n")
-    (info / "RECORD").write_text("setuptools/__init__.py,,\n")
-    (packages / "setuptools").mkdir()
-    (packages / "setuptools" / "__init__.py").write_text("")
+    installed(packages, "setuptools", "82.0.1", {"setuptools/__init__.py": ""})
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert "setuptools 82.0.1 is installed, and setuptools 82.0 stopped shipping pkg_resources" in cause.meaning

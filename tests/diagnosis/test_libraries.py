@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from diagnosis_facts import facts_for, record, site
+from fakes import compile_library
 
 from checks import diagnosis
 
@@ -113,12 +114,17 @@ LINUX_GCC = pytest.mark.skipif(
 
 
 def gcc_library(out, *flags, source="int f(void) { return 1; }\n"):
-    """Build a shared library at `out` with gcc and the linker `flags`; return its path as a str."""
-    c = out.parent / (out.name + ".c")
-    c.write_text(source)
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(out), str(c), *flags], check=True)
-    c.unlink()
-    return str(out)
+    """A shared library at `out` built with gcc and the linker `flags` (fakes.compile_library); its path."""
+    return compile_library(out, source, *flags)
+
+
+def without_system_libraries(monkeypatch, tmp_path, cache=None):
+    """A machine whose loader finds nothing of its own: ld.so.cache holds `cache` ({soname: path}) and the default
+    folders are an empty one under tmp_path."""
+    from checks.machine import loader
+
+    monkeypatch.setattr(loader, "ld_cache", lambda *a, **k: dict(cache or {}))
+    monkeypatch.setattr(loader, "DEFAULT_DIRS", (str(tmp_path / "none"),))
 
 
 @LINUX_GCC
@@ -244,11 +250,8 @@ def test_a_system_library_a_wheel_needs_names_the_os_package_and_opencv_s_headle
     libGL.so.1 (Debian's libgl1), which the image lacks. The frames show cv2, so its headless build is offered too
     (the opencv-python README: "Packages for server (headless) environments"). A stale ld.so.cache entry for a file
     that is gone is not a find: ld.so goes on searching."""
-    from checks.machine import loader
-
     prefix, packages = site(tmp_path)
-    monkeypatch.setattr(loader, "ld_cache", lambda *a, **k: {"libGL.so.1": str(tmp_path / "gone" / "libGL.so.1")})
-    monkeypatch.setattr(loader, "DEFAULT_DIRS", (str(tmp_path / "none"),))
+    without_system_libraries(monkeypatch, tmp_path, {"libGL.so.1": str(tmp_path / "gone" / "libGL.so.1")})
     text = (
         'Traceback (most recent call last):\n  File "%s/cv2/__init__.py", line 181, in bootstrap\n'
         '    native_module = importlib.import_module("cv2")\n'
@@ -364,11 +367,8 @@ def test_a_package_built_for_another_cuda_is_named_instead_of_the_library_it_nee
 def test_a_library_a_wrapper_found_with_find_library_is_judged_as_a_missing_library(tmp_path, monkeypatch):
     """f90/Wave-U-Net-Pytorch#11: python-soundfile 0.10 (no bundled library) raises "OSError: sndfile library not
     found" (soundfile.py, after ctypes.util.find_library('sndfile')) on a machine without libsndfile."""
-    from checks.machine import loader
-
     prefix, packages = site(tmp_path)
-    monkeypatch.setattr(loader, "ld_cache", lambda *a, **k: {})
-    monkeypatch.setattr(loader, "DEFAULT_DIRS", (str(tmp_path / "none"),))
+    without_system_libraries(monkeypatch, tmp_path)
     text = (
         'Traceback (most recent call last):\n  File "%s/soundfile.py", line 142, in <module>\n'
         "    raise OSError('sndfile library not found')\nOSError: sndfile library not found" % packages

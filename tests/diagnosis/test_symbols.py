@@ -3,11 +3,11 @@ ELF files built with gcc/g++ in tmp_path (their dynamic symbol tables are the fa
 install them; each failure text is the loader's, as quoted in the report cited at each test."""
 
 import shutil
-import subprocess
 import sys
 
 import pytest
 from diagnosis_facts import facts_for, record, site
+from fakes import compile_library
 
 from checks import diagnosis
 from checks.diagnosis import symbols
@@ -19,14 +19,7 @@ BUILD = pytest.mark.skipif(
 )
 
 
-def build(out, source, *flags, cxx=False):
-    """Compile `source` into the shared library `out` (a Path); return its path as a str."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    src = out.parent / (out.name + (".cc" if cxx else ".c"))
-    src.write_text(source)
-    subprocess.run(["g++" if cxx else "gcc", "-shared", "-fPIC", "-o", str(out), str(src), *flags], check=True)
-    src.unlink()
-    return str(out)
+build = compile_library  # build(out, source, *linker flags, cxx=False): one ELF file, with gcc/g++
 
 
 def dist_info(packages, name, version, *relatives):
@@ -281,55 +274,21 @@ def test_a_module_needing_a_torch_symbol_this_torch_does_not_define_is_stale(tmp
     gcc: a module whose DT_NEEDED names libc10.so and whose dynamic symbol table needs that symbol, read, never
     loaded; torch's lib folder holds a libc10.so that defines another one."""
     torch_dir = tmp_path / "torch"
-    (torch_dir / "lib").mkdir(parents=True)
-    source = tmp_path / "c10.c"
-    source.write_text("int _ZN3c106detail23torchInternalAssertFailEv(void) { return 0; }\n")
-    subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-Wl,-soname,libc10.so", "-o", str(torch_dir / "lib" / "libc10.so"), str(source)],
-        check=True,
-    )
+    c10 = torch_dir / "lib" / "libc10.so"
+    assert_fail = "int _ZN3c106detail23torchInternalAssertFailEv(void) { return 0; }\n"
+    build(c10, assert_fail, "-Wl,-soname,libc10.so")
     module = tmp_path / "mmcv" / "_ext.cpython-311-x86_64-linux-gnu.so"
-    module.parent.mkdir()
-    (tmp_path / "ext.c").write_text(
+    ext = (
         "int _ZNK2at6Tensor7is_cudaEv(void);\nint _ZN3c106detail23torchInternalAssertFailEv(void);\n"
         "int f(void) { return _ZNK2at6Tensor7is_cudaEv() + _ZN3c106detail23torchInternalAssertFailEv(); }\n"
     )
-    subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-o",
-            str(module),
-            str(tmp_path / "ext.c"),
-            "-L",
-            str(torch_dir / "lib"),
-            "-Wl,--no-as-needed",
-            "-lc10",
-        ],
-        check=True,
-    )
+    build(module, ext, "-L", str(torch_dir / "lib"), "-Wl,--no-as-needed", "-lc10")
     assert "_ZNK2at6Tensor7is_cudaEv" in loader.undefined(str(module))
     assert symbols.stale_extensions([str(module)], str(torch_dir)) == (str(module), "_ZNK2at6Tensor7is_cudaEv")
     cause = symbols.stale_extension_cause(str(module), "_ZNK2at6Tensor7is_cudaEv", "2.0.1")
     assert "was built against another torch: it needs at::Tensor::is_cuda (_ZNK2at6Tensor7is_cudaEv)" in cause.meaning
     assert "rebuild it against this torch" in cause.fix
-    (tmp_path / "c10.c").write_text(
-        "int _ZN3c106detail23torchInternalAssertFailEv(void) { return 0; }\n"
-        "int _ZNK2at6Tensor7is_cudaEv(void) { return 1; }\n"
-    )
-    subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-Wl,-soname,libc10.so",
-            "-o",
-            str(torch_dir / "lib" / "libc10.so"),
-            str(tmp_path / "c10.c"),
-        ],
-        check=True,
-    )
+    build(c10, assert_fail + "int _ZNK2at6Tensor7is_cudaEv(void) { return 1; }\n", "-Wl,-soname,libc10.so")
     assert symbols.stale_extensions([str(module)], str(torch_dir)) is None  # this torch defines both
 
 

@@ -1,11 +1,11 @@
 """Tests for checks/verify_install.py, in-process with synthetic facts: GPU verdicts without a GPU."""
 
 import shutil
-import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
+from fakes import compile_library
 
 torch = pytest.importorskip("torch", reason="the install checks need torch")
 
@@ -322,16 +322,11 @@ def test_a_compiled_module_linking_a_torch_library_this_torch_lacks_fails_withou
     (site / "torch" / "lib").mkdir()
     (site / "torch" / "version.py").write_text("__version__ = '2.13.0'\ncuda = '12.6'\n")
     stub = tmp_path / "stub"
-    stub.mkdir()
-    (stub / "s.c").write_text("int scatter_stub(void) { return 0; }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(stub / "libtorch_cuda_cu.so"), str(stub / "s.c")], check=True)
+    compile_library(stub / "libtorch_cuda_cu.so", "int scatter_stub(void) { return 0; }\n")
     _dependent(site, "torch_scatter", ["torch"], "raise ImportError('never imported in this test')\n")
-    (site / "torch_scatter" / "m.c").write_text("int scatter_stub(void);\nint f(void) { return scatter_stub(); }\n")
     module = site / "torch_scatter" / "_scatter_cuda.so"
-    source = str(site / "torch_scatter" / "m.c")
-    subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-o", str(module), source, "-L", str(stub), "-ltorch_cuda_cu"], check=True
-    )
+    call = "int scatter_stub(void);\nint f(void) { return scatter_stub(); }\n"
+    compile_library(module, call, "-L", str(stub), "-ltorch_cuda_cu")
     (site / "torch_scatter-1.0.dist-info" / "RECORD").write_text(
         "torch_scatter/__init__.py,,\ntorch_scatter/_scatter_cuda.so,,\n"
     )
@@ -395,25 +390,10 @@ def test_a_package_s_own_library_named_like_torch_s_is_not_torch_s(tmp_path):
     (site / "torch" / "lib").mkdir(parents=True)
     lib = site / "texty" / "lib"
     lib.mkdir(parents=True)
-    (tmp_path / "s.c").write_text("int text_stub(void) { return 0; }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib / "libtorchtext.so"), str(tmp_path / "s.c")], check=True)
-    (tmp_path / "m.c").write_text("int text_stub(void);\nint f(void) { return text_stub(); }\n")
+    compile_library(lib / "libtorchtext.so", "int text_stub(void) { return 0; }\n")
     module = site / "texty" / "_texty.so"
-    subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-o",
-            str(module),
-            str(tmp_path / "m.c"),
-            "-L",
-            str(lib),
-            "-ltorchtext",
-            "-Wl,-rpath,$ORIGIN/lib",
-        ],
-        check=True,
-    )
+    call = "int text_stub(void);\nint f(void) { return text_stub(); }\n"
+    compile_library(module, call, "-L", str(lib), "-ltorchtext", "-Wl,-rpath,$ORIGIN/lib")
     info = site / "texty-0.18.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: texty\nVersion: 0.18.0\nRequires-Dist: torch>=2.3.0\n")
