@@ -409,15 +409,21 @@ def by_torch_library(parts, facts):
     return torch_library_absent(name, package, package_version, torch_dir, version)
 
 
-def stale_extensions(paths, torch_dir, limit=200):
+def stale_extensions(paths, torch_dir, limit=200, torch_version=None):
     """Return (path, symbol) of the first compiled module among `paths` that links torch's libraries (DT_NEEDED
     libc10.so, libtorch*.so) and needs a symbol of torch's C++ API that none of torch's libraries at `torch_dir`
     defines: a module built against another torch release (mmcv-full's wheel for torch 1.6 needs
     at::Tensor::is_cuda() const, which torch 2.0 no longer exports; open-mmlab/mmcv#1734). Read from the ELF files
-    without loading them: every module's needed torch symbols, then one pass over each of torch's libraries. None
-    when every one is defined."""
+    without loading them: every module's needed torch symbols, then one pass over each of torch's libraries. A
+    library that names another torch release than `torch_version` in its file name (PER_TORCH_FILE) is one of a
+    package's per-release builds, which the package loads only under that release (DGL 1.1.2's
+    dgl_sparse/libdgl_sparse_pytorch_1.13.0.so beside _2.0.1.so): not judged. None when every one is defined."""
+    have = (torch_version or "").split("+")[0]
     needs = []
     for path in paths[:limit]:
+        named = PER_TORCH_FILE.search(os.path.basename(path))
+        if named and have and named.group(1) != have:
+            continue
         info = loader.dynamic(path)
         if info is None or not any(TORCH_LIBRARY.match(n) for n in info.needed):
             continue

@@ -374,9 +374,9 @@ def dynamic(path, limit=64 << 20):
 SHT_DYNSYM, SHN_UNDEF = 11, 0  # the dynamic symbol table's section type; an undefined symbol's section index
 
 
-def _dynsym(handle, limit):
-    """Read the open ELF file's dynamic symbol table: (entries, .dynstr bytes, entry size, 64-bit, byte order), or
-    None when it has none or the tables exceed `limit` bytes. `entries` and the string table are read in full."""
+def _section_headers(handle):
+    """Read the open ELF file's section header table (elf(5)): (64-bit, byte order, e_shstrndx, [(sh_name, sh_type,
+    sh_offset, sh_size, sh_link, sh_entsize), ...]), or None when it is not an ELF file or has no table."""
     ident = handle.read(64)
     if len(ident) < 52 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
         return None
@@ -384,16 +384,46 @@ def _dynsym(handle, limit):
     shoff, shentsize, shnum = _header_table(ident, wide, order, "section")
     if not shoff or not shnum or shnum > 65535:
         return None
+    at = HEADER_FIELDS[("section", wide)][1] + 4  # e_shstrndx follows e_shentsize and e_shnum
+    names_index = struct.unpack(order + "H", ident[at : at + 2])[0]
     handle.seek(shoff)
     table = handle.read(shentsize * shnum)
     sections = []
     for i in range(shnum):
         raw = table[i * shentsize : (i + 1) * shentsize]
         if wide:
-            _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
+            name, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIQQQQIIQQ", raw[:64])
         else:
-            _, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
-        sections.append((kind, offset, size, link, entsize))
+            name, kind, _, _, offset, size, link, _, _, entsize = struct.unpack(order + "IIIIIIIIII", raw[:40])
+        sections.append((name, kind, offset, size, link, entsize))
+    return wide, order, names_index, sections
+
+
+def section_names(path, limit=1 << 20):
+    """The names of the sections of the ELF file at `path` (`.text`, `.nv_fatbin`, ...: the section header table,
+    named from the string table e_shstrndx gives; elf(5)), or None when it is not a readable ELF file or that string
+    table exceeds `limit` bytes."""
+    try:
+        with open(path, "rb") as handle:
+            headers = _section_headers(handle)
+            if headers is None or headers[2] >= len(headers[3]) or headers[3][headers[2]][3] > limit:
+                return None
+            _, _, index, sections = headers
+            handle.seek(sections[index][2])
+            strings = handle.read(sections[index][3])
+    except (OSError, struct.error, ValueError):
+        return None
+    return tuple(strings[s[0] : strings.find(b"\0", s[0])].decode("ascii", "replace") for s in sections if s[0])
+
+
+def _dynsym(handle, limit):
+    """Read the open ELF file's dynamic symbol table: (entries, .dynstr bytes, entry size, 64-bit, byte order), or
+    None when it has none or the tables exceed `limit` bytes. `entries` and the string table are read in full."""
+    headers = _section_headers(handle)
+    if headers is None:
+        return None
+    wide, order, _, named = headers
+    sections = [s[1:] for s in named]
     symtab = next((s for s in sections if s[0] == SHT_DYNSYM), None)
     if symtab is None or symtab[3] >= len(sections):
         return None

@@ -512,6 +512,95 @@ def installed_extensions(limit=200):
     return found
 
 
+# the ELF sections nvcc writes a module's device code (fat binary) and its registration descriptor to: a library with
+# CUDA kernels has them (torch 2.0.1+cu117's libtorch_cuda.so does, its libc10.so does not)
+CUDA_CODE = (".nv_fatbin", ".nvFatBinSegment")
+TORCH_CUDA_LIBRARY = re.compile(r"^lib(?:torch_cuda\w*|c10_cuda)\.so")
+PACKAGE_FILES = 2000  # files of one package walked for its compiled libraries
+# where projects publish the CUDA builds of their torch extensions ({torch}: torch's release, 2.0.1; {minor}: its
+# major.minor, 2.0; {cu}: its CUDA tag, cu117), by canonical distribution name. PyG's installation page
+# (`pip install torch-scatter -f https://data.pyg.org/whl/torch-${TORCH}+${CUDA}.html`); DGL's start page for 1.x
+# (`pip install dgl -f https://data.dgl.ai/wheels/cu117/repo.html`); mmcv's installation page (`pip install mmcv -f
+# https://download.openmmlab.com/mmcv/dist/cu117/torch2.0/index.html`).
+CUDA_BUILD_INDEX = {
+    "dgl": "https://data.dgl.ai/wheels/{cu}/repo.html",
+    "mmcv": "https://download.openmmlab.com/mmcv/dist/{cu}/torch{minor}/index.html",
+    "mmcv-full": "https://download.openmmlab.com/mmcv/dist/{cu}/torch{minor}/index.html",
+    "pyg-lib": "https://data.pyg.org/whl/torch-{torch}+{cu}.html",
+    "torch-cluster": "https://data.pyg.org/whl/torch-{torch}+{cu}.html",
+    "torch-scatter": "https://data.pyg.org/whl/torch-{torch}+{cu}.html",
+    "torch-sparse": "https://data.pyg.org/whl/torch-{torch}+{cu}.html",
+    "torch-spline-conv": "https://data.pyg.org/whl/torch-{torch}+{cu}.html",
+}
+
+
+def _package_folder(path):
+    """The top-level package folder of the installed file `path`: its first folder below the sys.path entry that
+    holds it (the longest one), else its own folder."""
+    entries = sorted((e for e in sys.path if isinstance(e, str) and e), key=len, reverse=True)
+    for entry in entries:
+        entry = os.path.abspath(entry)
+        if path.startswith(entry + os.sep):
+            return os.path.join(entry, os.path.relpath(path, entry).split(os.sep)[0])
+    return os.path.dirname(path)
+
+
+def _carries_cuda(path):
+    """True when the ELF file at `path` holds CUDA device code (CUDA_CODE sections) or links a CUDA library
+    (NVIDIA_LIBRARY, libcuda.so.1 included) or torch's CUDA libraries (TORCH_CUDA_LIBRARY)."""
+    from checks.machine import loader
+
+    if set(loader.section_names(path) or ()) & set(CUDA_CODE):
+        return True
+    dynamic = loader.dynamic(path)
+    return any(
+        loader.NVIDIA_LIBRARY.search(n) or TORCH_CUDA_LIBRARY.match(n) for n in (dynamic.needed if dynamic else ())
+    )
+
+
+def cpu_only_build(paths):
+    """(package folder, a compiled module of it that links torch) for the first package among the compiled modules
+    `paths` (installed_extensions) that links torch's libraries while none of its compiled files (every `.so` under
+    its folder, PACKAGE_FILES files walked) carries CUDA (_carries_cuda): a build made without CUDA, whose operators
+    on CUDA tensors fail ("Not compiled with GPU support", DGL's "Device API cuda is not enabled"). Read from the
+    ELF files without loading them; None when there is none."""
+    from checks.diagnosis.model import TORCH_LIBRARY
+    from checks.machine import loader
+    from checks.machine.project import package_walk
+
+    judged = set()
+    for path in paths:
+        folder = _package_folder(path)
+        dynamic = loader.dynamic(path)
+        if folder in judged or not any(TORCH_LIBRARY.match(n) for n in (dynamic.needed if dynamic else ())):
+            continue
+        judged.add(folder)
+        compiled = [f for f in package_walk(folder, PACKAGE_FILES) if re.search(r"\.so(\.[\d.]+)?$", f)]
+        if not any(_carries_cuda(f) for f in compiled):
+            return folder, path
+    return None
+
+
+def _cuda_build_fix(project, torch_version, cuda):
+    """The install command of `project`'s build for this torch (`torch_version`, 2.0.1+cu117) and CUDA (11.7): from
+    its project's index (CUDA_BUILD_INDEX), else a source build with CUDA forced on."""
+    from checks.machine import distributions
+
+    release = torch_version.split("+")[0]
+    tag = "cu" + cuda.replace(".", "")
+    index = CUDA_BUILD_INDEX.get(distributions.canonical(project))
+    if index:
+        url = index.format(torch=release, minor=".".join(release.split(".")[:2]), cu=tag)
+        return "`python -m pip install --force-reinstall %s -f %s` (%s's CUDA %s builds for torch %s)" % (
+            project, url, project, cuda, release)  # fmt: skip
+    return (
+        "install %s's CUDA %s build for torch %s from its project's wheel index, or build it here against this torch: "
+        "`FORCE_CUDA=1 python -m pip install --no-build-isolation --no-cache-dir --force-reinstall %s` (FORCE_CUDA "
+        "is what detectron2's, mmcv's and PyG's setup.py read to build CUDA kernels)"
+        % (project, cuda, release, project)
+    )
+
+
 def check_dependents(ctx):
     """The installed packages built on torch import (dependent_modules): their compiled parts are built against one
     torch release and their Python against its API, so a package that does not fit this torch fails at its import
@@ -529,10 +618,11 @@ def check_dependents(ctx):
     from checks.machine import distributions
 
     torch_file = getattr(ctx.torch, "__file__", None)
+    extensions = installed_extensions() if torch_file else []
     if torch_file:  # any installed package's module linking torch, declared or not: built for this torch?
         from checks.diagnosis.symbols import stale_extension_cause, stale_extensions
 
-        stale = stale_extensions(installed_extensions(), os.path.dirname(torch_file))
+        stale = stale_extensions(extensions, os.path.dirname(torch_file), torch_version=ctx.torch.__version__)
         if stale is not None:
             cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
             return Result(
@@ -544,6 +634,25 @@ def check_dependents(ctx):
                 hint=cause.fix,
                 data={"fact": cause.fact, "recognised": True},
             )
+    cuda = getattr(getattr(ctx.torch, "version", None), "cuda", None)
+    driver = getattr(ctx, "driver", None) or {}
+    cpu_only = cpu_only_build(extensions) if cuda and driver.get("present") else None
+    if cpu_only is not None:
+        folder, path = cpu_only
+        owner = distributions.owner(path)
+        project, made = (owner.name, owner.version) if owner is not None else (os.path.basename(folder), "")
+        return Result(
+            name="dependents",
+            status=WARN,
+            summary="%s %s is a CPU-only build: its compiled modules link torch (%s) but none carries CUDA device code "
+            "or links a CUDA library, while torch %s is a CUDA %s build on a machine with an NVIDIA driver: %s's "
+            "operations on CUDA tensors fail (not compiled with GPU support)"
+            % (project, made, os.path.basename(path), ctx.torch.__version__, cuda, project),
+            expected="%s built with CUDA %s" % (project, cuda),
+            actual="built without CUDA",
+            hint=_cuda_build_fix(project, ctx.torch.__version__, cuda),
+            data={"fact": "no %s section and no CUDA library in %s's compiled files" % ("/".join(CUDA_CODE), folder)},
+        )
     own = distributions.owner(ctx.torch.__file__)
     required = {distributions.required_project(t) for t in (own.requires if own is not None else ())}
     found = dependent_modules(skip=required)

@@ -299,3 +299,20 @@ def test_defines_of_a_file_that_is_not_elf_is_none(tmp_path):
     stub.write_bytes(b"stub shared object (not ELF)\n")
     assert loader.defines(str(stub), ["cudnnCreate"]) is None
     assert loader.defines(str(tmp_path / "missing.so"), ["cudnnCreate"]) is None
+
+
+@LINUX_GCC
+def test_section_names_are_read_from_the_section_header_table(tmp_path):
+    """nvcc writes a module's device code to `.nv_fatbin` (torch 2.0.1+cu117's libtorch_cuda.so has `.nv_fatbin` and
+    `.nvFatBinSegment`; its libc10.so has neither): a variable gcc places in a section of that name stands in."""
+    from fakes import compile_library
+
+    kernels = compile_library(
+        tmp_path / "libkern.so", '__attribute__((section(".nv_fatbin"))) const char fatbin[8] = "x";\n'
+    )
+    plain = compile_library(tmp_path / "libplain.so")
+    assert ".nv_fatbin" in loader.section_names(kernels) and ".text" in loader.section_names(kernels)
+    assert ".nv_fatbin" not in loader.section_names(plain) and ".dynsym" in loader.section_names(plain)
+    (tmp_path / "not.so").write_bytes(b"\x7fELF")
+    assert loader.section_names(str(tmp_path / "not.so")) is None
+    assert loader.section_names(str(tmp_path / "absent.so")) is None

@@ -433,3 +433,34 @@ def test_a_package_that_imports_torch_without_declaring_it_is_built_on_torch(tmp
         assert [p for p, _, _, _ in verify_install.dependent_modules()] == ["bnbish"]
     finally:
         verify_install._built_on_torch.cache_clear()
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("gcc") is None, reason="needs Linux and gcc to build ELF files"
+)
+def test_a_package_linking_torch_without_any_cuda_is_a_cpu_only_build(tmp_path, monkeypatch):
+    """dmlc/dgl#5427: PyPI's dgl 1.1.2 is DGL's CPU build: dgl_sparse/libdgl_sparse_pytorch_2.0.1.so links libtorch
+    and libc10, and no file of the package carries CUDA device code or links a CUDA library, so "Device API cuda is
+    not enabled. Please install the cuda version of dgl". A build with kernels (a `.nv_fatbin` section, as nvcc
+    writes) or linking libcudart is not one; the fix names DGL's CUDA index for this torch."""
+    site = tmp_path / "site"
+    lib = tmp_path / "torch" / "lib"
+    compile_library(lib / "libc10.so", "int c10(void) { return 0; }\n", "-Wl,-soname,libc10.so")
+    compile_library(lib / "libcudart.so.11.0", "int rt(void) { return 0; }\n", "-Wl,-soname,libcudart.so.11.0")
+    monkeypatch.syspath_prepend(str(site))
+    links = ("-L", str(lib), "-Wl,--no-as-needed", "-lc10")
+    module = compile_library(site / "dgl" / "dgl_sparse" / "libdgl_sparse_pytorch_2.0.1.so", "int s(void);\n", *links)
+    compile_library(site / "dgl" / "libdgl.so")
+    assert verify_install.cpu_only_build([module]) == (str(site / "dgl"), module)
+    kernels = '__attribute__((section(".nv_fatbin"))) const char fatbin[8] = "x";\n'
+    compile_library(site / "dgl" / "libdgl.so", kernels)
+    assert verify_install.cpu_only_build([module]) is None
+    compile_library(
+        site / "dgl" / "libdgl.so", "int d(void);\n", "-L", str(lib), "-Wl,--no-as-needed", "-l:libcudart.so.11.0"
+    )
+    assert verify_install.cpu_only_build([module]) is None
+    assert verify_install._cuda_build_fix("dgl", "2.0.1+cu117", "11.7") == (
+        "`python -m pip install --force-reinstall dgl -f https://data.dgl.ai/wheels/cu117/repo.html` (dgl's CUDA 11.7 "
+        "builds for torch 2.0.1)"
+    )
+    assert "FORCE_CUDA=1 python -m pip install" in verify_install._cuda_build_fix("detectron2", "2.0.1+cu117", "11.7")
