@@ -13,6 +13,7 @@ import ast
 import dataclasses
 import functools
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -85,6 +86,26 @@ class Use:
 
 
 @dataclasses.dataclass(frozen=True)
+class Call:
+    """One call the code makes of another package's function or class by its import path (`librosa.filters.mel(...)`
+    after `import librosa`; `mel(...)` after `from librosa.filters import mel`): `positional` the number of arguments
+    it passes by position, `arguments` their source text (ARGUMENT_CHARS at most each), `keywords` the names it passes
+    by keyword, where it is (`file`, `line`), and `deferred` when it is inside a function (it runs when called).
+    Calls that unpack (`f(*args, **kwargs)`) are not recorded: their shape is known only when the code runs."""
+
+    dotted: str
+    positional: int
+    arguments: Tuple[str, ...]
+    keywords: Tuple[str, ...]
+    file: str
+    line: int
+    deferred: bool = False
+
+    def where(self):
+        return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
+
+
+@dataclasses.dataclass(frozen=True)
 class Setting:
     """A variable the code sets for itself (`os.environ["USE_TF"] = "YES"`, `os.environ.setdefault(...)`,
     `os.environ.update({...})`, `os.putenv(...)`, string constants only): its name and value, and where."""
@@ -129,6 +150,9 @@ class Project:
     jit_builds: Tuple[Use, ...] = ()
     # the imports, by the package's own name, of scripts (`if __name__ == "__main__":`) inside the project's packages
     package_scripts: Tuple[Import, ...] = ()
+    # the calls the folder's files make of other packages' functions and classes (not torch's, not the standard
+    # library's), outside `try:` bodies and GUARDS tests, in file order (MAX_CALLS at most)
+    package_calls: Tuple[Call, ...] = ()
 
 
 def _levels(root, depth=SOURCE_DEPTH):
@@ -218,6 +242,60 @@ def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
                 for n in names
                 if n.lower().endswith(CHECKPOINT_SUFFIXES) and os.path.isfile(os.path.join(folder, n))
             ]
+            if len(found) >= limit:
+                break
+    except OSError:
+        pass
+    return found[:limit]
+
+
+# Hugging Face's config files of a model folder: transformers' config.json (its `model_type`) and PEFT's
+# adapter_config.json (its `peft_type`), the keys the libraries dispatch on
+MODEL_CONFIGS = {"config.json": "model_type", "adapter_config.json": "peft_type"}
+MAX_CONFIG_BYTES = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """A model folder's config file (MODEL_CONFIGS): its `path`, the key it dispatches on (`kind`: "model_type" or
+    "peft_type") and that key's value, the library release that wrote it where it says (`saved_by`: config.json's
+    `transformers_version`), and its top-level `keys`."""
+
+    path: str
+    kind: str
+    value: str
+    saved_by: str
+    keys: Tuple[str, ...]
+
+
+def model_configs(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
+    """The ModelConfigs in `root` and its folders down to `depth` levels (_levels), at most `limit`: files named in
+    MODEL_CONFIGS, MAX_CONFIG_BYTES at most, holding a JSON object whose dispatch key is a string. Read as JSON,
+    nothing run."""
+    found = []
+    try:
+        for folder, names in _levels(root, depth):
+            for name in names:
+                kind = MODEL_CONFIGS.get(name)
+                path = os.path.join(folder, name)
+                if kind is None or not os.path.isfile(path) or os.path.getsize(path) > MAX_CONFIG_BYTES:
+                    continue
+                try:
+                    with open(path, "rb") as handle:
+                        data = json.loads(handle.read(MAX_CONFIG_BYTES))
+                except (OSError, ValueError, RecursionError):
+                    continue
+                if isinstance(data, dict) and isinstance(data.get(kind), str):
+                    saved_by = data.get("transformers_version")
+                    found.append(
+                        ModelConfig(
+                            path=path,
+                            kind=kind,
+                            value=data[kind],
+                            saved_by=saved_by if isinstance(saved_by, str) else "",
+                            keys=tuple(str(k) for k in data),
+                        )
+                    )
             if len(found) >= limit:
                 break
     except OSError:
@@ -386,11 +464,12 @@ FALLBACK_CATCHES = {
 }
 
 
-def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None, uses_if=None):
+def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None, uses_if=None, calls=None):
     """The absolute imports of the file at `path` (parsed only when an import line names a module outside `skip`
     and the standard library, or when `uses` is a list: then torch's names the file uses are appended to it, and
     to `settings`, a list, the variables it sets: _settings). `uses_if` (bytes): collect uses only from a file whose
-    text holds it. Files over `limit` bytes are not read."""
+    text holds it. `calls`, a list: the calls the file makes of what it imports are appended to it (_calls). Files
+    over `limit` bytes are not read."""
     try:
         with open(path, "rb") as handle:
             source = handle.read(limit + 1)
@@ -419,6 +498,8 @@ def _imports(path, skip=frozenset(), uses=None, limit=MAX_BYTES, settings=None, 
                 settings.extend(_settings(tree, path))
         else:
             _statements(tree.body, path, False, found, None, _Aliases(()))
+        if calls is not None and outside:
+            calls.extend(_calls(tree, path, source.decode("utf-8", "replace")))
     except RecursionError:  # nested deeper than the recursion limit lets the reader follow: the file is not read
         del found[:]
     return found
@@ -588,6 +669,120 @@ def _statements(body, path, optional, found, uses, aliases, quiet=None, deferred
                 _statements(handler.body, path, imports_optional, found, uses, aliases, quiet, deferred)
         elif uses is not None and not quiet:
             _uses(node, path, uses, aliases, deferred)
+
+
+MAX_CALLS = 300
+ARGUMENT_CHARS = 60
+
+
+def _bound_by_import(tree):
+    """{name: import path} for the names the file binds by absolute imports only (`np` -> `numpy`, `mel` ->
+    `librosa.filters.mel`). A name the file also binds otherwise (an assignment, a parameter, a def, a relative
+    import, a second import) is left out: which object a use means is decided when the code runs."""
+    bound, other = {}, set(_rebound(tree))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                if node.level == 0 and node.module and a.name != "*":
+                    bound[a.asname or a.name] = "%s.%s" % (node.module, a.name)
+                else:
+                    other.add(a.asname or a.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(node.name)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            other.add(node.id)
+        elif isinstance(node, ast.arg):
+            other.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            other.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            other.update(node.names)
+    return {name: path for name, path in bound.items() if name not in other}
+
+
+def _chain(node, bound):
+    """The import path a call's callee spells (`librosa.filters.mel`), or None when it is not a name the file binds
+    by import followed by attributes."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in bound:
+        return None
+    return ".".join([bound[node.id]] + parts[::-1])
+
+
+def _calls(tree, path, text, limit=MAX_CALLS):
+    """The Calls in a parsed file (`text`: its source) of names it binds by import (_bound_by_import), skipping those
+    the code guards: in the body of a `try:` (what it catches is not read), under an `if` testing GUARDS, or in
+    _guarded_parts. Nodes are visited with a stack (no recursion)."""
+    bound = _bound_by_import(tree)
+    if not bound:
+        return []
+    guarded, found = _guarded_parts(tree), []
+    stack = [(tree, False, False)]
+    while stack and len(found) < limit:
+        node, deferred, quiet = stack.pop()
+        if isinstance(node, ast.Call) and not quiet and id(node) not in guarded:
+            dotted = _chain(node.func, bound)
+            unpacks = any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)
+            if dotted and not unpacks:
+                arguments = tuple(
+                    (ast.get_source_segment(text, a) or "...")[:ARGUMENT_CHARS].replace("\n", " ") for a in node.args
+                )
+                found.append(
+                    Call(
+                        dotted=dotted,
+                        positional=len(node.args),
+                        arguments=arguments,
+                        keywords=tuple(k.arg for k in node.keywords),
+                        file=path,
+                        line=node.lineno,
+                        deferred=deferred,
+                    )
+                )
+        inner = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for field, value in ast.iter_fields(node):
+            hushed = quiet or (isinstance(node, ast.Try) and field == "body")
+            hushed = hushed or (isinstance(node, (ast.If, ast.IfExp)) and field != "test" and _is_guard(node.test))
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    stack.append((child, inner, hushed))
+    return sorted(found, key=lambda c: (c.line, c.dotted))
+
+
+def guarded_imports(path, limit=MAX_BYTES):
+    """The absolute `from M import a, b` statements that the file at `path` runs at import inside a `try:` that falls
+    back (_falls_back: a handler catching ImportError or broader that does not raise again), as Import records: the
+    optional integrations of a package (timm 0.9's _hub.py imports get_hf_file_metadata from huggingface_hub that
+    way and sets `_has_hf_hub = False` when it fails). Module-level statements only, and those nested in `if`,
+    `try` and `with` there (function bodies run later). [] for a file over `limit` bytes or that does not parse."""
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read(limit + 1)
+        if len(source) > limit or b"try" not in source:
+            return []
+        tree = ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found, stack = [], [(tree.body, False)]
+    while stack:
+        body, guarded = stack.pop()
+        for node in body:
+            if isinstance(node, ast.ImportFrom) and guarded and node.level == 0 and node.module:
+                names = tuple(a.name for a in node.names if a.name != "*")
+                found.append(Import(module=node.module, names=names, file=path, line=node.lineno))
+            elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                stack.append((node.body, guarded or _falls_back(node)))
+                stack.extend(
+                    (part, guarded) for part in [node.orelse, node.finalbody] + [h.body for h in node.handlers]
+                )
+            elif isinstance(node, (ast.If, ast.With)):
+                stack.extend((part, guarded) for part in (node.body, getattr(node, "orelse", [])))
+    return sorted(found, key=lambda i: i.line)
 
 
 def _dotted(node, aliases):
@@ -795,6 +990,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         return None
     local = _local_names(root, files)
     imports, seen, uses, settings, own_imports, package_files, package_scripts = [], set(), [], [], [], [], []
+    calls = []
     # folders without __init__.py: Python imports them as namespace packages only when nothing installed has the
     # name, so an import of one is read (a source checkout beside the code: verify's project line)
     namespaces = {n for n in local if os.path.isdir(os.path.join(root, n)) and not _has_init(os.path.join(root, n))}
@@ -811,7 +1007,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         if marker is not None and len(package_scripts) < MAX_USES and _is_script(path):
             # a script inside package `top`: its imports of `top` by that name
             package_scripts += [i for i in _imports(path) if i.top == top][:1]
-        for item in _imports(path, skip, own, settings=settings, uses_if=marker):
+        for item in _imports(path, skip, own, settings=settings, uses_if=marker, calls=calls):
             key = (item.module, item.names)
             scripts = os.path.dirname(path) == root  # the folder's own scripts
             if item.top in local and key not in seen and scripts and len(own_imports) < MAX_USES:
@@ -834,6 +1030,13 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))
         ),
+        package_calls=tuple(
+            c
+            for c in calls
+            if c.dotted.split(".")[0] not in local
+            and not is_stdlib(c.dotted.split(".")[0])
+            and c.dotted.split(".")[0] != "torch"
+        )[:MAX_CALLS],
         package_uses=tuple(
             u
             for u in _unique(uses)

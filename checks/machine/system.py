@@ -831,6 +831,58 @@ def temp_root(environ=None):
     return tempfile.gettempdir()
 
 
+@dataclasses.dataclass(frozen=True)
+class TempEntry:
+    """An entry of the temporary-file folder that this user cannot write to: its `path`, the name of the package it
+    is named after (`package`), and its owner's uid and name (`owner`, "" when the uid has no passwd entry)."""
+
+    path: str
+    package: str
+    uid: int
+    owner: str
+
+
+TEMP_ENTRIES = 2000  # entries of the temporary-file folder looked at (a shared /tmp holds many)
+
+
+def foreign_temp_entries(packages, environ=None, limit=TEMP_ENTRIES):
+    """The folders in the temporary-file folder (temp_root) named after one of `packages` (top-level module names:
+    `ray` for /tmp/ray, `tensorboard` for /tmp/.tensorboard-info; the name, after leading dots, is the package's or
+    starts with it and `-`, `_` or `.`) that this user cannot write to, as TempEntry: on a shared machine the first
+    user to run such a package owns its folder there, and the others' runs fail with "Permission denied" creating
+    files in it (ray-project/ray#3899). A folder that ends with its owner's name (`torchinductor_bob`) is that user's
+    own by design, not judged. At most `limit` entries are listed; [] where there are no POSIX users."""
+    try:
+        import pwd
+    except ImportError:
+        return []
+    root = temp_root(environ)
+    wanted = {p for p in packages if p}
+    found = []
+    try:
+        names = sorted(os.listdir(root))[:limit]
+    except OSError:
+        return found
+    for name in names:
+        bare = name.lstrip(".")
+        package = next((p for p in wanted if bare == p or bare.startswith((p + "-", p + "_", p + "."))), None)
+        path = os.path.join(root, name)
+        if package is None or not os.path.isdir(path) or os.access(path, os.W_OK | os.X_OK):
+            continue
+        try:
+            uid = os.stat(path).st_uid
+        except OSError:
+            continue
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = ""
+        if owner and bare.endswith(("_" + owner, "-" + owner)):
+            continue
+        found.append(TempEntry(path=path, package=package, uid=uid, owner=owner))
+    return found
+
+
 def fullest_disk(environ=None):
     """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
     back to /tmp when it cannot write there, hiding a full one), HOME (its caches), the current directory

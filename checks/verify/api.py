@@ -5,6 +5,7 @@ looked up in the imported torch, a keyword in compat.TORCH_API's releases, else 
 project and dependents lines WARN with the release that added or removed what is missing, as the code may guard its
 use in ways not read here."""
 
+import abc
 import dataclasses
 import functools
 import importlib
@@ -41,9 +42,25 @@ def missing_torch_name(torch, dotted):
 
 def missing_name(module, dotted):
     """missing_torch_name for any imported top-level `module` (`pytorch_lightning`, `pytorch_lightning.Trainer`)."""
+    return _walk(module, dotted)[1]
+
+
+def resolve(module, dotted):
+    """The object `dotted` (`librosa.filters.mel`) names in the imported top-level `module`, looked up as
+    missing_name looks it up but only through modules and classes (an instance's attribute may be a property: code
+    that runs); None when a part is missing or is reached through anything else."""
+    found, missing = _walk(module, dotted, plain=True)
+    return None if missing is not None else found
+
+
+def _walk(module, dotted, plain=False):
+    """(object, None) for the object `dotted` names in `module`, or (None, the first missing prefix); with `plain`,
+    (None, None) when a part would be looked up on an object that is neither a module nor a class."""
     parts = dotted.split(".")
     obj, path, parent = module, parts[0], None
     for part in parts[1:]:
+        if plain and not isinstance(obj, (types.ModuleType, type)):
+            return None, None
         if not hasattr(obj, part) and _is_package(parent) and not isinstance(obj, types.ModuleType):
             # an attribute can shadow its package's submodule of the same name (torch.multiprocessing.spawn, a
             # function); `from torch.multiprocessing.spawn import ProcessRaisedException` imports the module
@@ -60,9 +77,9 @@ def missing_name(module, dotted):
                 obj = importlib.import_module(path)
                 continue
             except ImportError:
-                return path
-        return path
-    return None
+                return None, path
+        return None, path
+    return obj, None
 
 
 def _is_package(obj):
@@ -95,6 +112,129 @@ def _takes(obj, keyword):
     except (TypeError, ValueError):
         return True
     return any(p.name == keyword or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+SIGNATURE_CHARS = 160  # a signature is shown up to this many characters, without its annotations
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """Why a function's installed signature refuses a call (project_facts.Call): `signature` as inspect writes it
+    (`(*, sr, n_fft, n_mels=128, ...)`), `reason` in words, and `keywords`: for arguments passed by position that
+    the signature takes only by keyword, the call rewritten with them by name (`sr=hp.sample_rate, n_fft=hp.n_fft`),
+    else ""."""
+
+    signature: str
+    reason: str
+    keywords: str = ""
+
+
+def _signature(obj):
+    """The signature of `obj` as a call meets it, read only from Python code: a function, a bound method of one, or
+    a class built by `type`/ABCMeta whose __init__ is a Python function and whose __new__ is object's or one. Not
+    followed through functools.wraps (`__wrapped__`): a wrapper that takes `*args, **kwargs` (librosa 0.9's
+    deprecate_positional_args) accepts what its target refuses. None for anything else: C functions, metaclasses
+    that build their own call (pydantic, enum), callable instances."""
+    if inspect.isclass(obj):
+        new = getattr(obj, "__new__", None)
+        if type(obj) not in (type, abc.ABCMeta) or not inspect.isfunction(getattr(obj, "__init__", None)):
+            return None
+        if new is not object.__new__ and not inspect.isfunction(new):
+            return None
+    elif not (inspect.isfunction(obj) or inspect.ismethod(obj) and inspect.isfunction(obj.__func__)):
+        return None
+    try:
+        return inspect.signature(obj, follow_wrapped=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _passes_through(signature):
+    """True for a wrapper's signature that takes anything: `(*args, **kwargs)`, after a `self` at most."""
+    params = list(signature.parameters.values())
+    rest = params[1:] if params and params[0].kind is params[0].POSITIONAL_OR_KEYWORD else params
+    return bool(rest) and {p.kind for p in rest} == {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
+
+
+def _wrapped_keywords(obj, call):
+    """For a `functools.wraps` wrapper that takes anything (_passes_through), the keywords of `call` that the function
+    it wraps does not take, as a Refusal, else None. Positional arguments are not judged through a wrapper: one may
+    move them to keywords (librosa 0.9's deprecate_positional_args; Lightning's _defaults_from_env_vars, which wraps
+    Trainer.__init__ and passes `fn(self, **kwargs)`, so Lightning 2.0 refuses `Trainer(gpus=1)`). A keyword the
+    wrapper itself holds (a closure cell or a constant naming it: pandas' deprecate_kwarg(old_arg_name=...)) is one
+    it translates, not judged."""
+    function = obj.__init__ if inspect.isclass(obj) else getattr(obj, "__func__", obj)
+    if not hasattr(function, "__wrapped__"):
+        return None
+    try:
+        inner = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    params = inner.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    held = set()
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            held.add(repr(cell.cell_contents))
+        except ValueError:  # an empty cell
+            continue
+    code = getattr(function, "__code__", None)
+    held.update(repr(c) for c in (code.co_consts if code else ()))
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    unknown = [k for k in call.keywords if k not in names and not any(repr(k) in h for h in held)]
+    if not unknown:
+        return None
+    text = str(inner.replace(parameters=[p.replace(annotation=p.empty) for p in params]))
+    text = text if len(text) <= SIGNATURE_CHARS else text[: SIGNATURE_CHARS - 4] + " ...)"
+    return Refusal(signature=text, reason="has no parameter %s" % ", ".join(map(repr, unknown)))
+
+
+def call_refusal(obj, call):
+    """A Refusal when the installed `obj`'s signature (_signature) cannot bind `call`'s arguments (as many positional
+    ones, the same keywords), as Python raises TypeError at the call; through a wrapper that takes anything, its
+    keywords are judged against the wrapped function (_wrapped_keywords). None when it binds or cannot be read."""
+    signature = _signature(obj)
+    if signature is None:
+        return None
+    if _passes_through(signature):
+        return _wrapped_keywords(obj, call)
+    try:
+        signature.bind(*range(call.positional), **dict.fromkeys(call.keywords))
+        return None
+    except TypeError:
+        pass
+    params = list(signature.parameters.values())
+    kinds = {p.kind for p in params}
+    text = str(signature.replace(parameters=[p.replace(annotation=p.empty) for p in params]))
+    text = text if len(text) <= SIGNATURE_CHARS else text[: SIGNATURE_CHARS - 4] + " ...)"
+    by_position = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if inspect.Parameter.VAR_POSITIONAL not in kinds and call.positional > len(by_position):
+        extra = call.arguments[len(by_position) :]
+        names = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in call.keywords][: len(extra)]
+        rewritten = ""
+        if len(names) == len(extra):
+            rewritten = ", ".join("%s=%s" % pair for pair in zip(names, extra))
+        reason = "takes %d argument%s by position and the call passes %d%s" % (
+            len(by_position),
+            "" if len(by_position) == 1 else "s",
+            call.positional,
+            "; %s only by keyword" % ", ".join(names) if names else "",
+        )
+        return Refusal(signature=text, reason=reason, keywords=rewritten)
+    unknown = [k for k in call.keywords if k not in by_name]
+    if unknown and inspect.Parameter.VAR_KEYWORD not in kinds:
+        return Refusal(signature=text, reason="has no parameter %s" % ", ".join(map(repr, unknown)))
+    bound = {p.name for p in by_position[: call.positional]} | set(call.keywords)
+    required = [
+        p.name
+        for p in params
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in bound
+    ]
+    if required:
+        return Refusal(signature=text, reason="requires %s, which the call does not pass" % ", ".join(required))
+    return Refusal(signature=text, reason="cannot take these arguments")
 
 
 def torch_gap(torch, use, version, private=True):

@@ -764,6 +764,241 @@ def _package_name_lacking(uses, imported):
     return None
 
 
+def _call_refused(calls, imported, requirements, deadline):
+    """The first of `calls` (project_facts.Call) into a package of `imported` (module names) that the installed
+    function's signature refuses (api.call_refusal), as a Result: a FAIL for a call made at import, a WARN for one
+    inside a function (it fails when called). Only Python code's signatures are read; what the call's objects are
+    is looked up in the imported modules and classes (api.resolve). None when all bind, or at `deadline`
+    (time.monotonic())."""
+    from checks.machine import distributions
+
+    tops = {m.split(".")[0] for m in imported}
+    for call in calls:
+        top = call.dotted.split(".")[0]
+        if top not in tops or sys.modules.get(top) is None:
+            continue
+        if time.monotonic() > deadline:
+            return None
+        refusal = api.call_refusal(api.resolve(sys.modules[top], call.dotted), call)
+        dist = distributions.find(top) if refusal is not None else None
+        if dist is None:
+            continue
+        name = call.dotted.rpartition(".")[2]
+        release = "%s %s" % (dist.name, dist.version)
+        ways = []
+        if refusal.keywords:
+            ways.append("pass them by keyword as %s names them: `%s(%s, ...)`" % (release, name, refusal.keywords))
+            ways.append("install the older %s release the code was written for, from before they became keyword-only"
+                        % dist.name)  # fmt: skip
+        else:
+            ways.append("install the %s release the code was written for" % dist.name)
+            ways.append("change the call to this release's `%s%s`" % (name, refusal.signature))
+        pinned = project_facts.requirement_for(top, requirements, dist.name)
+        if pinned is not None and not _met(pinned.text, dist.version):
+            ways.insert(0, '`python -m pip install "%s"` (%s:%d asks for it)' % (
+                pinned.text, os.path.basename(pinned.file), pinned.line))  # fmt: skip
+        return Result(
+            name="project",
+            status=WARN if call.deferred else FAIL,
+            summary="%s calls %s, which %s refuses: %s %s (TypeError when the call runs)"
+            % (call.where(), call.dotted, release, name, refusal.reason),
+            expected="a call %s%s takes" % (name, refusal.signature),
+            actual=refusal.reason,
+            hint="; or ".join(ways),
+            data={"fact": "%s's %s%s (%s)" % (release, call.dotted, refusal.signature, call.where())},
+        )
+    return None
+
+
+def _met(text, version):
+    """False when the PEP 508 line `text` has a version specifier that `version` does not meet."""
+    try:
+        from packaging.requirements import Requirement
+
+        return Requirement(text).specifier.contains(version, prereleases=True)
+    except (ImportError, ValueError):  # packaging missing, or a line it cannot read: not judged
+        return True
+
+
+def _model_config_refused(configs, root):
+    """A WARN for the first model folder config (project_facts.model_configs) that the installed library cannot load:
+    an adapter_config.json whose keys the installed PEFT's config class for its `peft_type` does not take (PEFT
+    builds it as `config_cls(**kwargs)`, peft/config.py from_peft_type: "LoraConfig.__init__() got an unexpected
+    keyword argument 'layer_replication'" from an adapter a newer PEFT saved; huggingface/peft#1979), or a
+    config.json whose `model_type` the installed transformers does not know (CONFIG_MAPPING_NAMES). Only libraries
+    installed here are imported to judge; None when every one loads."""
+    from checks.machine import distributions
+
+    for config in configs:
+        library = "peft" if config.kind == "peft_type" else "transformers"
+        dist = distributions.find(library) if _module_findable(library) else None
+        if dist is None:
+            continue
+        where = os.path.relpath(config.path, root)
+        try:
+            if library == "peft":
+                from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING as table
+            else:
+                from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES as table
+        except Exception:  # noqa: BLE001 - the library's own import failure is the import lines' to judge
+            continue
+        if library == "transformers" and config.value not in table:
+            newer = ' "transformers>=%s"' % config.saved_by.split(".dev")[0] if config.saved_by else " transformers"
+            return Result(
+                name="project",
+                status=WARN,
+                summary='%s has model_type %r, which transformers %s does not know%s: loading it fails ("does not '
+                'recognize this architecture")'
+                % (
+                    where,
+                    config.value,
+                    dist.version,
+                    " (transformers %s saved it)" % config.saved_by if config.saved_by else "",
+                ),  # fmt: skip
+                expected="model_type %r in transformers %s" % (config.value, dist.version),
+                actual="unknown",
+                hint="upgrade transformers to a release that has it: `python -m pip install -U%s`" % newer,
+                data={"fact": "%s: model_type %s; transformers %s" % (where, config.value, dist.version)},
+            )
+        config_cls = table.get(config.value) if library == "peft" else None
+        keys = tuple(k for k in config.keys if k.isidentifier())
+        call = project_facts.Call(dotted=library, positional=0, arguments=(), keywords=keys, file=config.path, line=1)
+        refusal = api.call_refusal(config_cls, call) if config_cls is not None else None
+        if refusal is None or not refusal.reason.startswith("has no parameter"):
+            continue
+        unknown = refusal.reason[len("has no parameter ") :]
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s was saved by a newer PEFT than peft %s: %s %s, so loading the adapter fails (TypeError: "
+            "unexpected keyword argument)" % (where, dist.version, config_cls.__name__, refusal.reason),
+            expected="the keys of peft %s's %s" % (dist.version, config_cls.__name__),
+            actual=unknown,
+            hint="upgrade PEFT to the release that wrote it: `python -m pip install -U peft`; or remove %s from %s"
+            % (unknown, where),
+            data={
+                "fact": "%s: %s; peft %s %s%s" % (where, unknown, dist.version, config_cls.__name__, refusal.signature)
+            },  # fmt: skip
+        )
+    return None
+
+
+GUARDED_FILES = 300  # loaded modules of the project's imported packages read for guarded imports
+
+
+def _fallback_taken(tops, deadline):
+    """A WARN for the first guarded import (project_facts.guarded_imports) in the loaded modules of the packages
+    `tops` that names what the imported provider lacks: the package took its fallback at import and behaves as if
+    the provider were not installed (timm 0.9.7 with huggingface_hub 0.9.1 says "Hugging Face hub model specified but
+    package not installed"; huggingface/pytorch-image-models#1966). Only providers already imported are judged (one
+    not installed is an optional dependency left out); the direction comes from release_lacks_name. None when there
+    is none before `deadline` (time.monotonic())."""
+    from checks.diagnosis.installed import release_lacks_name
+    from checks.machine import distributions
+
+    modules = [(n, getattr(m, "__file__", None)) for n, m in list(sys.modules.items()) if n.split(".")[0] in tops]
+    read = 0
+    for name, path in modules:
+        if not path or not path.endswith(".py") or read >= GUARDED_FILES or time.monotonic() > deadline:
+            continue
+        read += 1
+        for item in project_facts.guarded_imports(path):
+            provider = sys.modules.get(item.module)
+            if item.top == name.split(".")[0] or provider is None:
+                continue
+            missing = [
+                n for n in item.names if not hasattr(provider, n) and not _module_findable(item.module + "." + n)
+            ]
+            dist = distributions.find(item.top) if missing else None
+            owner = distributions.owner(path) if dist is not None else None
+            if owner is None:
+                continue
+            where = "%s:%d" % (os.path.relpath(path, owner.entry), item.line)
+            cause = release_lacks_name(dist, item.module, missing[0], getattr(provider, "__file__", None), where)
+            return Result(
+                name="project",
+                status=WARN,
+                summary="%s %s's %s imports %s from %s inside `try:`, and %s %s does not have it: %s takes its "
+                "fallback, as if %s were not installed. %s"
+                % (
+                    owner.name,
+                    owner.version,
+                    where,
+                    missing[0],
+                    item.module,
+                    dist.name,
+                    dist.version,
+                    owner.name,
+                    dist.name,
+                    cause.meaning,
+                ),  # fmt: skip
+                expected="%s.%s in %s %s" % (item.module, missing[0], dist.name, dist.version),
+                actual="absent",
+                hint=cause.fix,
+                data={"fact": cause.fact},
+            )
+    return None
+
+
+TEMP_VARIABLE_FILES = 600  # a package's files read for the variable naming its temporary folder
+
+
+def _temp_variables(top, deadline):
+    """The environment variables a package's code names for its temporary folder (`RAY_TMPDIR` in ray/_private/
+    utils.py, `GRADIO_TEMP_DIR`): quoted upper-case names that start with the package's name and end in TMPDIR,
+    TMP_DIR, TEMPDIR, TEMP_DIR, TMP or TEMP, read from its `.py`
+    files (TEMP_VARIABLE_FILES at most, MAX_BYTES each) until `deadline` (time.monotonic())."""
+    module = sys.modules.get(top)
+    folder = os.path.dirname(getattr(module, "__file__", None) or "")
+    if not folder:
+        return []
+    pattern = re.compile(
+        r"""["'](%s_(?:[A-Z0-9]+_)*(?:TMPDIR|TMP_DIR|TEMPDIR|TEMP_DIR|TMP|TEMP))["']""" % re.escape(top.upper())
+    )
+    found = []
+    for path in project_facts.package_walk(folder, TEMP_VARIABLE_FILES):
+        if not path.endswith(".py") or time.monotonic() > deadline:
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                found += [n for n in pattern.findall(handle.read(project_facts.MAX_BYTES)) if n not in found]
+        except OSError:
+            continue
+        if found:
+            break
+    return found
+
+
+def _foreign_temp_folder(tops, deadline):
+    """A WARN for the first folder of the temporary-file folder named after a package the project imports (`tops`)
+    that another user owns and this one cannot write to (system.foreign_temp_entries), with the package's own
+    variable for its temporary folder (_temp_variables) as the fix; None when there is none."""
+    from checks.machine import system
+
+    entries = system.foreign_temp_entries(tops)
+    if not entries:
+        return None
+    entry = entries[0]
+    owner = "%s (uid %d)" % (entry.owner, entry.uid) if entry.owner else "uid %d" % entry.uid
+    variables = _temp_variables(entry.package, deadline)
+    ways = (
+        ["`export %s=$HOME/tmp/%s` (%s reads it)" % (variables[0], entry.package, entry.package)] if variables else []
+    )
+    ways.append("`export TMPDIR=$HOME/tmp` for a temporary folder of your own, where %s builds its path from it"
+                % entry.package)  # fmt: skip
+    ways.append("ask %s to remove %s" % (owner, entry.path))
+    return Result(
+        name="project",
+        status=WARN,
+        summary="%s, named after %s, belongs to another user, %s, and this user cannot write to it: %s's runs that "
+        "create files there fail with Permission denied" % (entry.path, entry.package, owner, entry.package),
+        expected="%s writable by this user" % entry.path,
+        actual="owned by %s" % owner,
+        hint="give %s a temporary folder of your own: %s" % (entry.package, "; or ".join(ways)),
+        data={"fact": "%s: owner uid %d, not writable by uid %d" % (entry.path, entry.uid, os.getuid())},
+    )
+
+
 def _as_the_code_meets_it(item, failed):
     """`failed` (import_failure's Result) with its traceback as the project's own run shows it: the project's file
     and statement first, then the frames below checks' own (importlib's bootstrap frames dropped, as CPython
@@ -800,7 +1035,9 @@ def check_project(ctx):
     if getattr(ctx.torch, "__file__", None):  # modules the checkout built in place, against which torch?
         from checks.diagnosis.symbols import stale_extension_cause, stale_extensions
 
-        stale = stale_extensions(project_facts.compiled_here(root), os.path.dirname(ctx.torch.__file__))
+        stale = stale_extensions(
+            project_facts.compiled_here(root), os.path.dirname(ctx.torch.__file__), torch_version=ctx.torch.__version__
+        )
         if stale is not None:
             cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
             return Result(
@@ -911,6 +1148,18 @@ def check_project(ctx):
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking
+    refused = _call_refused(found.package_calls, done, found.requirements, start + BUDGET[bool(ctx.quick)])
+    if refused is not None:
+        return refused
+    refused_config = _model_config_refused(project_facts.model_configs(found.root), found.root)
+    if refused_config is not None:
+        return refused_config
+    fallback = _fallback_taken({m.split(".")[0] for m in done}, start + BUDGET[bool(ctx.quick)] + 2.0)
+    if fallback is not None:
+        return fallback
+    foreign = _foreign_temp_folder([m.split(".")[0] for m in done], start + BUDGET[bool(ctx.quick)] + 2.0)
+    if foreign is not None:
+        return foreign
     hub = _hub_dependency_missing(ctx.torch, found.hub_repos)
     if hub is not None:
         return hub

@@ -220,3 +220,73 @@ def test_the_modules_a_setup_py_builds_are_read_without_running_it(tmp_path):
     )
     assert project.built_modules(str(tmp_path)) == {"apex_C": "CppExtension", "amp_C": "CUDAExtension"}
     assert project.built_modules(str(tmp_path / "none")) == {}
+
+
+def test_calls_of_imported_packages_are_read_with_their_shape(tmp_path):
+    """ajay-sainy/Wav2Lip-GFPGAN#8: audio.py's `librosa.filters.mel(hp.sample_rate, hp.n_fft, n_mels=hp.num_mels,
+    fmin=hp.fmin, fmax=hp.fmax)`, inside a function. Calls that unpack, sit in a `try:` body or under a GUARDS test,
+    and names the file also binds otherwise (a parameter), are not read; torch's and the standard library's calls
+    are not kept."""
+    (tmp_path / "audio.py").write_text(
+        "import os\nimport torch\nimport librosa\nimport librosa.filters\nfrom somepkg.sub import build as make\n"
+        "from somepkg import conv\n\n"
+        "def _build_mel_basis():\n"
+        "    return librosa.filters.mel(hp.sample_rate, hp.n_fft, n_mels=hp.num_mels,\n"
+        "                               fmin=hp.fmin, fmax=hp.fmax)\n"
+        "try:\n    librosa.load('x.wav', 22050)\nexcept TypeError:\n    pass\n"
+        "if hasattr(librosa, 'stft'):\n    librosa.stft(1)\n"
+        "net = make(3, *[1], **{})\nnet = make(3, depth=2)\ntorch.ones(3)\nos.path.join('a', 'b')\n"
+        "def f(conv):\n    return conv(1)\n"
+    )
+    found = project.scan(str(tmp_path)).package_calls
+    assert [(c.dotted, c.positional, c.arguments, c.keywords, c.line, c.deferred) for c in found] == [
+        ("librosa.filters.mel", 2, ("hp.sample_rate", "hp.n_fft"), ("n_mels", "fmin", "fmax"), 9, True),
+        ("somepkg.sub.build", 1, ("3",), ("depth",), 18, False),
+    ]
+    assert found[0].where() == "audio.py:9"
+
+
+def test_guarded_imports_are_the_module_level_ones_a_fallback_catches(tmp_path):
+    """timm 0.9.7's models/_hub.py: `try: from huggingface_hub import (create_repo, get_hf_file_metadata, ...)` with
+    `except ImportError: hf_hub_download = None; _has_hf_hub = False`. An import in a function, a relative one, and
+    one under a handler that raises again are not kept."""
+    path = tmp_path / "_hub.py"
+    path.write_text(
+        "import os\ntry:\n    from huggingface_hub import (create_repo, get_hf_file_metadata)\n"
+        "    from huggingface_hub.utils import EntryNotFoundError\n    _has_hf_hub = True\n"
+        "except ImportError:\n    _has_hf_hub = False\n"
+        "if os.name:\n    try:\n        from safetensors.torch import load_file\n    except Exception:\n        pass\n"
+        "try:\n    from strict import needed\nexcept ImportError as e:\n    raise RuntimeError('x') from e\n"
+        "try:\n    from . import sibling\nexcept ImportError:\n    pass\n"
+        "def f():\n    try:\n        from later import x\n    except ImportError:\n        pass\n"
+    )
+    found = project.guarded_imports(str(path))
+    assert [(i.module, i.names, i.line) for i in found] == [
+        ("huggingface_hub", ("create_repo", "get_hf_file_metadata"), 3),
+        ("huggingface_hub.utils", ("EntryNotFoundError",), 4),
+        ("safetensors.torch", ("load_file",), 10),
+    ]
+
+
+def test_model_configs_are_the_hugging_face_config_files_of_the_folder(tmp_path):
+    """A model folder two levels down (CodeLlama-7b-Instruct-hf's config.json: model_type "llama", transformers_version
+    "4.33.0.dev0") and a LoRA adapter's adapter_config.json (peft_type "LORA"); a config.json without model_type
+    (another tool's) and one that is not JSON are not kept."""
+    model = tmp_path / "files" / "CodeLlama-7b-Instruct-hf"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text('{"model_type": "llama", "transformers_version": "4.33.0.dev0", "x": 1}')
+    (tmp_path / "lora_adapter").mkdir()
+    (tmp_path / "lora_adapter" / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 8}')
+    (tmp_path / "config.json").write_text('{"port": 8080}')
+    (tmp_path / "lora_adapter" / "config.json").write_text("{not json")
+    found = project.model_configs(str(tmp_path))
+    assert [(os.path.relpath(c.path, tmp_path), c.kind, c.value, c.saved_by, c.keys) for c in found] == [
+        (os.path.join("lora_adapter", "adapter_config.json"), "peft_type", "LORA", "", ("peft_type", "r")),
+        (
+            os.path.join("files", "CodeLlama-7b-Instruct-hf", "config.json"),
+            "model_type",
+            "llama",
+            "4.33.0.dev0",
+            ("model_type", "transformers_version", "x"),
+        ),
+    ]

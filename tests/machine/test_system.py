@@ -376,3 +376,24 @@ def test_temporary_files_go_to_the_variable_set_else_tmp_even_when_it_is_full(mo
     assert system.temp_root({"TMP": "/scratch/t"}) == "/scratch/t"
     monkeypatch.setattr(system.tempfile, "gettempdir", lambda: os.getcwd())  # as when /tmp cannot be written
     assert system.temp_root({}) == "/tmp"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX users only")
+def test_temp_folders_named_after_a_package_that_this_user_cannot_write_are_listed(tmp_path, monkeypatch):
+    """ray-project/ray#3899: another user started Ray first, so /tmp/ray is theirs (drwxr-xr-x) and this user's
+    ray.init() fails with "Permission denied: '/tmp/ray/session_...'". Tests run as root, which writes anywhere:
+    os.access answers as it would for another user. A folder ending with its owner's name (torchinductor_<user>)
+    is per-user by design; one named after no imported package is not looked at."""
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    for name in ("ray", ".tensorboard-info", "torchinductor_%s" % me, "other", "rayon"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setattr(system.os, "access", lambda path, mode: False)
+    found = system.foreign_temp_entries(["ray", "tensorboard", "torchinductor", "numpy"], {"TMPDIR": str(tmp_path)})
+    assert [(os.path.basename(e.path), e.package, e.uid, e.owner) for e in found] == [
+        (".tensorboard-info", "tensorboard", os.getuid(), me),
+        ("ray", "ray", os.getuid(), me),
+    ]
+    monkeypatch.undo()
+    assert system.foreign_temp_entries(["ray"], {"TMPDIR": str(tmp_path)}) == []  # writable: nothing to say

@@ -32,3 +32,104 @@ def test_a_submodule_shadowed_by_a_function_of_its_name_resolves():
     assert api.missing_torch_name(torch, "torch.multiprocessing.spawn.NotThere") == (
         "torch.multiprocessing.spawn.NotThere"
     )
+
+
+def _call(positional=(), keywords=()):
+    from checks.machine.project import Call
+
+    return Call(dotted="lib.f", positional=len(positional), arguments=tuple(positional), keywords=tuple(keywords),
+                file="m.py", line=1)  # fmt: skip
+
+
+def test_a_call_an_installed_signature_refuses_is_named_with_the_reason():
+    """librosa 0.10.0's filters.py: `def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax:
+    Optional[float] = None, htk: bool = False, ...)`, called as Wav2Lip's audio.py does (ajay-sainy/Wav2Lip-GFPGAN#8:
+    "mel() takes 0 positional arguments but 2 positional arguments (and 3 keyword-only arguments) were given")."""
+
+    def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax=None, htk: bool = False):
+        return None
+
+    refused = api.call_refusal(mel, _call(("hp.sample_rate", "hp.n_fft"), ("n_mels", "fmin", "fmax")))
+    assert refused.reason == "takes 0 arguments by position and the call passes 2; sr, n_fft only by keyword"
+    assert refused.keywords == "sr=hp.sample_rate, n_fft=hp.n_fft"
+    assert refused.signature == "(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False)"
+    assert api.call_refusal(mel, _call((), ("sr", "n_fft"))) is None
+    assert api.call_refusal(mel, _call((), ("sr", "n_fft", "center"))).reason == "has no parameter 'center'"
+    assert api.call_refusal(mel, _call((), ("sr",))).reason == "requires n_fft, which the call does not pass"
+
+
+def test_signatures_that_do_not_show_what_a_call_meets_are_not_judged():
+    """librosa 0.9.2 wraps the same keyword-only mel in `deprecate_positional_args` (librosa/util/decorators.py:
+    `@wraps(f) def inner_f(*args, **kwargs)`), which passes positional arguments on with a FutureWarning: the
+    wrapper's signature is read, not `__wrapped__`'s. C functions, metaclass-built classes and callable instances
+    have none read."""
+    import enum
+    import functools
+    import math
+
+    def mel(*, sr, n_fft):
+        return None
+
+    @functools.wraps(mel)
+    def inner_f(*args, **kwargs):
+        return mel(**kwargs)
+
+    class Kind(enum.Enum):
+        A = 1
+
+    class Plain:
+        def __init__(self, depth, width=2):
+            self.depth = depth
+
+    assert api.call_refusal(inner_f, _call(("22050", "2048"))) is None
+    assert api.call_refusal(math.floor, _call(("1", "2", "3"))) is None
+    assert api.call_refusal(Kind, _call(("1", "2", "3"))) is None
+    assert api.call_refusal(functools.partial(mel), _call(("1",))) is None
+    assert api.call_refusal(Plain, _call(("1", "2"))) is None
+    assert api.call_refusal(Plain, _call(("1", "2", "3"))).reason == (
+        "takes 2 arguments by position and the call passes 3"
+    )
+
+
+def test_through_a_wrapper_that_takes_anything_only_keywords_are_judged():
+    """Lightning 2.0's Trainer.__init__ is wrapped by `_defaults_from_env_vars` (lightning/pytorch/utilities/
+    argparse.py: `@wraps(fn) def insert_env_defaults(self, *args, **kwargs)`, which moves positional arguments to
+    keywords and calls `fn(self, **kwargs)`), so `Trainer(gpus=1)` fails: "Trainer.__init__() got an unexpected
+    keyword argument 'gpus'" (gpus was removed in 2.0). A keyword the wrapper translates (pandas' deprecate_kwarg
+    holds `old_arg_name` in its closure) is not judged."""
+    import functools
+
+    def _defaults_from_env_vars(fn):
+        @functools.wraps(fn)
+        def insert_env_defaults(self, *args, **kwargs):
+            return fn(self, **kwargs)
+
+        return insert_env_defaults
+
+    def deprecate_kwarg(old_arg_name, new_arg_name):
+        def wrap(fn):
+            @functools.wraps(fn)
+            def inner(*args, **kwargs):
+                if old_arg_name in kwargs:
+                    kwargs[new_arg_name] = kwargs.pop(old_arg_name)
+                return fn(*args, **kwargs)
+
+            return inner
+
+        return wrap
+
+    class Trainer:
+        @_defaults_from_env_vars
+        def __init__(self, accelerator="auto", devices="auto", max_epochs=None):
+            self.devices = devices
+
+    @deprecate_kwarg("cols", "columns")
+    def to_csv(path, columns=None):
+        return path
+
+    refused = api.call_refusal(Trainer, _call((), ("gpus", "max_epochs")))
+    assert refused.reason == "has no parameter 'gpus'"
+    assert refused.signature == "(accelerator='auto', devices='auto', max_epochs=None)"
+    assert api.call_refusal(Trainer, _call(("1", "2", "3", "4"), ("devices",))) is None  # positions: not judged
+    assert api.call_refusal(to_csv, _call(("p",), ("cols",))) is None
+    assert api.call_refusal(to_csv, _call(("p",), ("sep",))).reason == "has no parameter 'sep'"

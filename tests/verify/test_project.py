@@ -354,7 +354,9 @@ def _judged(result):
 def dists(layout, monkeypatch):
     site, work = layout
     yield site, work
-    for name in [n for n in sys.modules if n.startswith(("oldaccel", "plite", "npish"))]:
+    for name in [
+        n for n in sys.modules if n.startswith(("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike"))
+    ]:
         sys.modules.pop(name, None)
 
 
@@ -809,3 +811,132 @@ def test_an_allocator_backend_set_after_import_torch_is_named(layout):
         "import os\nos.environ['PYTORCH_CUDA_ALLOC_CONF'] = 'backend:cudaMallocAsync'\nimport torch\n"
     )
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+
+
+def test_a_call_the_installed_release_refuses_is_named_with_the_call_that_works(dists):
+    """ajay-sainy/Wav2Lip-GFPGAN#8: Wav2Lip's audio.py calls `librosa.filters.mel(hp.sample_rate, hp.n_fft,
+    n_mels=...)` inside a function; librosa 0.10.0 made mel's arguments keyword-only (filters.py: `def mel(*, sr,
+    n_fft, n_mels=128, ...)`): a WARN with the call by keyword. The same call at import is a FAIL, and a requirements
+    line the release does not meet is the first way out."""
+    pytest.importorskip("packaging")
+    site, work = dists
+    _dist(site, "lrosa", "0.10.0", {
+        "__init__.py": "from . import filters\n",
+        "filters.py": "def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False):\n    return None\n",
+    })  # fmt: skip
+    (work / "audio.py").write_text(
+        "import lrosa\n\n\ndef _build_mel_basis():\n"
+        "    return lrosa.filters.mel(hp.sample_rate, hp.n_fft, n_mels=hp.num_mels, fmin=hp.fmin, fmax=hp.fmax)\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "audio.py:5 calls lrosa.filters.mel, which lrosa 0.10.0 refuses: mel takes 0 arguments by position and the "
+        "call passes 2; sr, n_fft only by keyword (TypeError when the call runs)"
+    )
+    assert result.hint.startswith(
+        "pass them by keyword as lrosa 0.10.0 names them: `mel(sr=hp.sample_rate, n_fft=hp.n_fft, ...)`; or install "
+        "the older lrosa release the code was written for"
+    )
+    (work / "audio.py").write_text("from lrosa.filters import mel\n\nBASIS = mel(22050, 2048)\n")
+    (work / "requirements.txt").write_text("lrosa==0.9.1\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary.startswith("audio.py:3 calls lrosa.filters.mel, which lrosa")
+    assert result.hint.startswith('`python -m pip install "lrosa==0.9.1"` (requirements.txt:1 asks for it); or pass')
+    (work / "audio.py").write_text("from lrosa.filters import mel\n\nBASIS = mel(sr=22050, n_fft=2048)\n")
+    (work / "requirements.txt").write_text("lrosa>=0.10\n")
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX users only")
+def test_a_temp_folder_of_an_imported_package_owned_by_another_user_names_the_package_s_variable(dists, monkeypatch):
+    """ray-project/ray#3899: /tmp/ray belongs to the user who started Ray first; the fix that worked gives Ray a
+    temporary folder of this user's (ray 2.9's _private/utils.py reads `os.environ["RAY_TMPDIR"]`). Tests run as root:
+    os.access answers as for another user."""
+    site, work = dists
+    _dist(site, "raylike", "2.9.3", {
+        "__init__.py": "from ._private import utils\n\n\ndef init():\n    return utils\n",
+        "_private/__init__.py": "",
+        "_private/utils.py": "import os\nRUNTIME = os.environ.get('RAYLIKE_RUNTIME_ENV_TEMPORARY_S')\n"
+                             "def get_user_temp_dir():\n    return os.environ['RAYLIKE_TMPDIR']\n",
+    })  # fmt: skip
+    temp = work.parent / "tmp"
+    (temp / "raylike").mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(temp))
+    (work / "tune_job.py").write_text("import raylike\n\nraylike.init()\n")
+    from checks.machine import system
+
+    real = os.access
+    monkeypatch.setattr(
+        system.os, "access", lambda path, mode: False if path.startswith(str(temp)) else real(path, mode)
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert result.summary.startswith("%s, named after raylike, belongs to another user" % (temp / "raylike"))
+    assert result.hint.startswith(
+        "give raylike a temporary folder of your own: `export RAYLIKE_TMPDIR=$HOME/tmp/raylike`"
+    )
+
+
+def test_a_package_s_guarded_import_of_a_name_its_provider_lacks_is_the_fallback_it_takes(dists):
+    """huggingface/pytorch-image-models#1966: timm 0.9.7's _hub.py imports get_hf_file_metadata from huggingface_hub
+    inside `try:`; huggingface_hub 0.9.1 predates it (its __init__ never names it), so timm takes the fallback and
+    says "Hugging Face hub model specified but package not installed". The fix that worked: upgrade the hub."""
+    site, work = dists
+    _dist(site, "hublike", "0.9.1", {"__init__.py": "def hf_hub_download(repo_id):\n    return repo_id\n"})
+    _dist(site, "tmlike", "0.9.7", {
+        "__init__.py": "from . import _hub\n",
+        "_hub.py": "try:\n    from hublike import hf_hub_download, get_hf_file_metadata\n    _has_hf_hub = True\n"
+                   "except ImportError:\n    _has_hf_hub = False\n",
+    })  # fmt: skip
+    (work / "infer.py").write_text("import tmlike\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert result.summary.startswith(
+        "tmlike 0.9.7's tmlike/_hub.py:2 imports get_hf_file_metadata from hublike inside `try:`, and hublike 0.9.1 "
+        "does not have it: tmlike takes its fallback, as if hublike were not installed."
+    )
+    assert "`python -m pip install -U hublike`" in result.hint
+
+
+def test_a_model_folder_config_the_installed_library_cannot_load_is_named(dists):
+    """huggingface/peft#1979: an adapter saved by PEFT >= 0.10 writes `layer_replication` to adapter_config.json;
+    PEFT 0.9.0 builds `LoraConfig(**kwargs)` (peft/config.py from_peft_type) and fails with "unexpected keyword
+    argument 'layer_replication'". The fix that worked: upgrade PEFT, or remove the key. A config.json whose
+    model_type transformers does not know (`mistral` before 4.34) names the release that saved it."""
+    site, work = dists
+    _dist(site, "peft", "0.9.0", {
+        "__init__.py": "",
+        "mapping.py": "import dataclasses\n\n\n@dataclasses.dataclass\nclass LoraConfig:\n    peft_type: str = 'LORA'\n"
+                      "    r: int = 8\n\n\nPEFT_TYPE_TO_CONFIG_MAPPING = {'LORA': LoraConfig}\n",
+    })  # fmt: skip
+    _dist(site, "transformers", "4.33.3", {
+        "__init__.py": "",
+        "models/__init__.py": "",
+        "models/auto/__init__.py": "",
+        "models/auto/configuration_auto.py": "CONFIG_MAPPING_NAMES = {'llama': 'LlamaConfig'}\n",
+    })  # fmt: skip
+    (work / "infer.py").write_text("import os\n")
+    (work / "lora_adapter").mkdir()
+    (work / "lora_adapter" / "adapter_config.json").write_text(
+        '{"peft_type": "LORA", "r": 8, "layer_replication": null}'
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "lora_adapter/adapter_config.json was saved by a newer PEFT than peft 0.9.0: LoraConfig has no parameter "
+        "'layer_replication', so loading the adapter fails (TypeError: unexpected keyword argument)"
+    )
+    assert result.hint.startswith("upgrade PEFT to the release that wrote it: `python -m pip install -U peft`")
+    (work / "lora_adapter" / "adapter_config.json").write_text('{"peft_type": "LORA", "r": 8}')
+    (work / "model").mkdir()
+    (work / "model" / "config.json").write_text('{"model_type": "mistral", "transformers_version": "4.34.0.dev0"}')
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "model/config.json has model_type 'mistral', which transformers 4.33.3 does not know (transformers "
+        "4.34.0.dev0 saved it)"
+    )
+    assert (
+        result.hint
+        == 'upgrade transformers to a release that has it: `python -m pip install -U "transformers>=4.34.0"`'
+    )
+    (work / "model" / "config.json").write_text('{"model_type": "llama"}')
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
