@@ -202,6 +202,7 @@ class System:
     port_held: Optional["PortHolder"] = None  # the rendezvous port (MASTER_PORT, else 29500) when something holds it
     route: Optional["Route"] = None  # how this host reaches MASTER_ADDR when that is another host
     socket_ifname: Tuple[str, ...] = ()  # the GLOO_SOCKET_IFNAME / NCCL_SOCKET_IFNAME set
+    shm_mode: Optional[Tuple[int, int]] = None  # (mode bits, owner uid) of /dev/shm when this user cannot write it
 
     def threads_needed(self):
         """Tasks a training job starts at least: two pools of `threads` (intra- and inter-op) and PIDS_SPARE."""
@@ -224,6 +225,20 @@ def shared_memory(path="/dev/shm"):
     if st is None:
         return None, None
     return st.f_frsize * st.f_blocks, st.f_frsize * st.f_bavail
+
+
+def shared_memory_refused(path="/dev/shm"):
+    """(mode bits, owner uid) of the shared-memory folder when this user cannot create files in it (os.access W_OK
+    and X_OK), else None (also where there is none). shm_open(3) creates its segments there, so NCCL's shared-memory
+    transport ("Call to shm_open failed : Permission denied", NVIDIA/nccl#328), DataLoader workers and
+    torch.multiprocessing fail; a tmpfs for /dev/shm is mode 1777 (world-writable, sticky)."""
+    try:
+        if not os.path.isdir(path) or os.access(path, os.W_OK | os.X_OK):
+            return None
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mode & 0o7777, st.st_uid
 
 
 def open_files():
@@ -917,6 +932,7 @@ def collect(torch_dir=None):
     return System(
         shm_bytes=shm,
         shm_free_bytes=shm_free,
+        shm_mode=shared_memory_refused() if linux else None,
         nofile=open_files(),
         tempdir=tmp,
         disk_free_bytes=free,
@@ -1196,6 +1212,16 @@ def problems(system):
                 "there is no /dev/shm: DataLoader workers and NCCL's shared-memory transport need it",
                 "mount a tmpfs on /dev/shm (a container: `--ipc=host` or `--shm-size=8g`); where none can be had "
                 "(AWS Lambda), DataLoader(num_workers=0)",
+            )
+        )
+    if system.shm_mode is not None:
+        found.append(
+            Problem(
+                "FAIL",
+                "/dev/shm (mode %04o, owner uid %d) is not writable by this user: shm_open cannot create segments "
+                'there, so NCCL\'s shared-memory transport (Permission denied, then "unhandled system error"), '
+                "DataLoader workers and torch.multiprocessing fail" % system.shm_mode,
+                "make it world-writable with the sticky bit, as a tmpfs for /dev/shm is: `sudo chmod 1777 /dev/shm`",
             )
         )
     if system.shm_bytes is not None and system.shm_bytes < SHM_ENOUGH:

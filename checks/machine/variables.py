@@ -562,6 +562,74 @@ def check_ca_path(name, value):
     )
 
 
+NCCL_SYSTEM_CONF = "/etc/nccl.conf"
+NCCL_CONF_BYTES = 64 << 10
+GRAPH_BYTES = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class NcclSetting:
+    """One variable NCCL reads, its value, and where it comes from (`source`: "environment", or the file that set
+    it)."""
+
+    name: str
+    value: str
+    source: str
+
+
+def _nccl_conf_lines(path, limit=NCCL_CONF_BYTES):
+    """[(name, value)] of a NCCL configuration file as NCCL reads it: each line NAME=VALUE, `#` lines skipped, the
+    name up to the first `=`, nothing stripped but the newline (src/misc/param.cc setEnvFile); [] when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return []
+    pairs = []
+    for line in text.split("\n"):
+        if line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        pairs.append((name[:1023], value[:1023]))
+    return pairs
+
+
+def nccl_settings(environ=None, home=None, system_conf=NCCL_SYSTEM_CONF):
+    """The NCCL_* variables NCCL will see, as NcclSettings sorted by name: NCCL loads the file NCCL_CONF_FILE names,
+    else ~/.nccl.conf (the home of this uid's passwd entry, `home` to override), then /etc/nccl.conf, and sets each
+    line without overwriting (`setenv(name, value, 0)`), so the environment wins, then the first file (NVIDIA/nccl
+    src/misc/param.cc, initEnvFunc). Settings from those files are invisible to `env`: an image's /etc/nccl.conf
+    (Azure's HPC images write NCCL_TOPO_FILE and NCCL_GRAPH_FILE there; NVIDIA/nccl#1240)."""
+    environ = os.environ if environ is None else environ
+    if home is None:
+        try:
+            import pwd
+
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except (ImportError, KeyError, AttributeError):
+            home = None
+    files = [environ["NCCL_CONF_FILE"]] if environ.get("NCCL_CONF_FILE") else []
+    files += [os.path.join(home, ".nccl.conf")] if home and not files else []
+    files.append(system_conf)
+    found = {n: NcclSetting(name=n, value=v, source="environment") for n, v in environ.items() if n.startswith("NCCL_")}
+    for path in files:
+        for name, value in _nccl_conf_lines(path):
+            if name.startswith("NCCL_") and name not in found:
+                found[name] = NcclSetting(name=name, value=value, source=path)
+    return tuple(found[n] for n in sorted(found))
+
+
+def graph_devices(path, limit=GRAPH_BYTES):
+    """The GPU device numbers an NCCL graph file (NCCL_GRAPH_FILE: `<graphs><graph ...><channel><gpu dev="0"/>`)
+    names, sorted, or None when it cannot be read (NCCL's src/graph/xml.cc reads `dev` of each <gpu>)."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+    return sorted({int(d) for d in re.findall(r"<gpu\b[^>]*\bdev=\"(\d+)\"", text)})
+
+
 def collect(environ=None, torch_dir=None, torch_version=None, package_dirs=(), flags_optimize=None, interfaces=None):
     """Return a tuple of Settings: the variables of `environ` (default os.environ) whose value their reader rejects
     or that break this torch (torch_dir: the imported torch's folder; package_dirs: torch, torchvision, torchaudio

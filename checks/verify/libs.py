@@ -77,6 +77,39 @@ def check_cpu_backends(ctx):
     return Result(name="cpu-backends", status=PASS, summary=", ".join(parts))
 
 
+def _nccl_graph_too_wide(ctx):
+    """A FAIL when NCCL_GRAPH_FILE, as NCCL sees it (variables.nccl_settings: the environment, ~/.nccl.conf or
+    /etc/nccl.conf), names GPUs this machine does not have (the driver's count): NCCL imports the graph at
+    communicator set-up and fails with "XML Import Channel : dev N not found" (ncclSystemError; NVIDIA/nccl#1240,
+    where the maintainer says the variable should never be set in production). None otherwise."""
+    from checks.machine import variables
+
+    gpus = len((getattr(ctx, "driver", None) or {}).get("gpus") or ())
+    setting = next((s for s in variables.nccl_settings() if s.name == "NCCL_GRAPH_FILE"), None)
+    if setting is None or not gpus:
+        return None
+    devices = variables.graph_devices(setting.value)
+    if not devices or devices[-1] < gpus:
+        return None
+    where = "the environment" if setting.source == "environment" else setting.source
+    fix = (
+        "unset NCCL_GRAPH_FILE (`unset NCCL_GRAPH_FILE`, and drop it from the job's environment)"
+        if setting.source == "environment"
+        else "remove the NCCL_GRAPH_FILE line from %s (NCCL reads that file at start-up)" % setting.source
+    )
+    return Result(
+        name="distributed",
+        status=FAIL,
+        summary="NCCL_GRAPH_FILE=%s (set by %s) is a fixed graph over GPUs %s, and this machine has %d: NCCL's "
+        'communicator set-up fails ("XML Import Channel : dev %d not found", unhandled system error)'
+        % (setting.value, where, ", ".join(map(str, devices)), gpus, gpus),
+        expected="GPUs 0-%d" % (gpus - 1),
+        actual="GPUs %s" % ", ".join(map(str, devices)),
+        hint="%s: a graph file fixes the rings for another machine's GPUs; NCCL searches its own without it" % fix,
+        data={"fact": "NCCL_GRAPH_FILE=%s from %s; %d GPUs" % (setting.value, where, gpus)},
+    )
+
+
 def check_distributed(ctx):
     """torch.distributed backends are built in; a one-process gloo all-reduce runs (full run)."""
     torch = ctx.torch
@@ -102,6 +135,9 @@ def check_distributed(ctx):
             actual=", ".join(have),
             hint="install an official CUDA build",
         )
+    graph = _nccl_graph_too_wide(ctx) if "nccl" in have else None
+    if graph is not None:
+        return graph
     if not ctx.quick and "gloo" in have:
         with tempfile.TemporaryDirectory() as tmp:
             init = "file:///" + os.path.join(tmp, "store").replace("\\", "/").lstrip("/")

@@ -397,3 +397,18 @@ def test_temp_folders_named_after_a_package_that_this_user_cannot_write_are_list
     ]
     monkeypatch.undo()
     assert system.foreign_temp_entries(["ray"], {"TMPDIR": str(tmp_path)}) == []  # writable: nothing to say
+
+
+def test_a_shared_memory_folder_this_user_cannot_write_is_a_fail_with_its_mode(tmp_path, monkeypatch):
+    """NVIDIA/nccl#328: /dev/shm (a root-owned tmpfs, mode 0755) that the training account cannot write: "Call to
+    shm_open failed : Permission denied", then "unhandled system error"; `chmod 777 /dev/shm` fixed it (a tmpfs for
+    /dev/shm is 1777). Root writes anywhere: os.access answers as for another user."""
+    shm = tmp_path / "shm"
+    shm.mkdir(mode=0o755)
+    shm.chmod(0o755)
+    assert system.shared_memory_refused(str(shm)) is None or os.getuid() != 0
+    monkeypatch.setattr(system.os, "access", lambda path, mode: False)
+    assert system.shared_memory_refused(str(shm)) == (0o755, os.getuid())
+    (found,) = [p for p in system.problems(fakes.healthy_system(shm_mode=(0o755, 0))) if "/dev/shm" in p.what]
+    assert found.status == "FAIL" and found.what.startswith("/dev/shm (mode 0755, owner uid 0) is not writable")
+    assert found.fix.endswith("`sudo chmod 1777 /dev/shm`")

@@ -281,3 +281,41 @@ def test_a_ca_bundle_variable_that_names_nothing_is_named(tmp_path):
     assert [(s.name, s.breaks) for s in found] == [("REQUESTS_CA_BUNDLE", False)]
     assert "names no readable file or folder" in found[0].problem and "`unset REQUESTS_CA_BUNDLE`" in found[0].fix
     assert [s.name for s in variables.collect({"SSL_CERT_FILE": str(tmp_path)})] == ["SSL_CERT_FILE"]
+
+
+def test_nccl_settings_are_read_as_nccl_reads_its_configuration_files(tmp_path):
+    """NVIDIA/nccl src/misc/param.cc: the file NCCL_CONF_FILE names, else ~/.nccl.conf, then /etc/nccl.conf; lines
+    NAME=VALUE, `#` lines skipped; `setenv(name, value, 0)`, so the environment wins, then the first file. The Azure
+    HPC image's /etc/nccl.conf (NVIDIA/nccl#1240) sets NCCL_TOPO_FILE and NCCL_GRAPH_FILE."""
+    system = tmp_path / "nccl.conf"
+    system.write_text(
+        "NCCL_TOPO_FILE=/opt/microsoft/ncv4/topo.xml\nNCCL_GRAPH_FILE=/opt/microsoft/ncv4/graph.xml\n"
+        "# NCCL_DEBUG=INFO\nNCCL_IGNORE_CPU_AFFINITY=1\nnot a setting\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".nccl.conf").write_text("NCCL_IGNORE_CPU_AFFINITY=0\n")
+    found = variables.nccl_settings({"NCCL_DEBUG": "WARN"}, home=str(home), system_conf=str(system))
+    assert [(s.name, s.value, s.source) for s in found] == [
+        ("NCCL_DEBUG", "WARN", "environment"),
+        ("NCCL_GRAPH_FILE", "/opt/microsoft/ncv4/graph.xml", str(system)),
+        ("NCCL_IGNORE_CPU_AFFINITY", "0", str(home / ".nccl.conf")),
+        ("NCCL_TOPO_FILE", "/opt/microsoft/ncv4/topo.xml", str(system)),
+    ]
+    chosen = tmp_path / "mine.conf"
+    chosen.write_text("NCCL_GRAPH_FILE=/elsewhere.xml\n")
+    found = variables.nccl_settings({"NCCL_CONF_FILE": str(chosen)}, home=str(home), system_conf=str(system))
+    assert {s.name: s.value for s in found}["NCCL_GRAPH_FILE"] == "/elsewhere.xml"
+    assert {s.name: s.value for s in found}["NCCL_IGNORE_CPU_AFFINITY"] == "1"  # ~/.nccl.conf not read then
+
+
+def test_graph_devices_are_the_gpus_an_nccl_graph_file_names(tmp_path):
+    """The Azure NC A100 v4 image's graph.xml: `<graph ...><channel><gpu dev="0"/>...<gpu dev="3"/>`."""
+    graph = tmp_path / "graph.xml"
+    graph.write_text(
+        '<graphs version="1">\n  <graph id="0" pattern="4" nchannels="2">\n    <channel>\n'
+        '      <gpu dev="0"/>\n      <gpu dev="1"/>\n      <gpu dev="3"/>\n      <gpu dev="2"/>\n'
+        "    </channel>\n  </graph>\n</graphs>\n"
+    )
+    assert variables.graph_devices(str(graph)) == [0, 1, 2, 3]
+    assert variables.graph_devices(str(tmp_path / "absent.xml")) is None
