@@ -1250,7 +1250,21 @@ def _own_import(text, inside):
     frames = [
         f for f in FRAME.findall(text) if not f.startswith("<") and not (stdlib and f.startswith(stdlib + os.sep))
     ]
-    return frames[-1] if frames and inside.search(frames[-1]) else None
+    return frames[-1] if frames and _in_package(frames[-1], inside) else None
+
+
+def _in_package(path, inside):
+    """True when the frame file `path` lies inside the package `inside` matches (`[/\\]triton[/\\]`): by its text,
+    and, for a file on this machine, by the top-level package folder that holds it (project.package_root), so that a
+    subpackage of another package named like it (bitsandbytes/triton/, whose int8_matmul_mixed_dequantize.py imports
+    triton.ops; bitsandbytes-foundation/bitsandbytes#1492) is not taken for it."""
+    if not inside.search(path):
+        return False
+    if not os.path.isfile(path):
+        return True
+    from checks.machine.project import package_root
+
+    return bool(inside.search(package_root(path) + os.sep))
 
 
 def _build_lacks_module(module, name, importer_file, facts):
@@ -1347,7 +1361,7 @@ def by_pair(parts, facts):
         lacking = _build_lacks_module(module, name, own, facts)
         if lacking is not None:
             return lacking
-    frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not inside.search(f)]
+    frames = [f for f in FRAME.findall(parts.text[:start]) if not f.startswith("<") and not _in_package(f, inside)]
     if not frames:
         return _missing_submodule(module, name, facts)
     module_file = location if location and os.path.isabs(location) else None

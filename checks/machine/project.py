@@ -715,6 +715,34 @@ def _chain(node, bound):
     return ".".join([bound[node.id]] + parts[::-1])
 
 
+def calls_in(path, limit=MAX_BYTES):
+    """The Calls (_calls) of the Python file at `path` (an installed package's module), [] for a file over `limit`
+    bytes or that does not parse."""
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read(limit + 1)
+        if len(source) > limit:
+            return []
+        text = source.decode("utf-8", "replace")
+        return _calls(ast.parse(source, filename=path), path, text)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+
+
+def _segment(lines, node):
+    """The source text of `node` from the file's `lines` (ast.get_source_segment, without splitting the text again
+    for each node), or "..." where the node has no position. Columns are UTF-8 byte offsets, as ast gives them."""
+    end = getattr(node, "end_lineno", None)
+    if end is None or node.lineno < 1 or end > len(lines):
+        return "..."
+    first, last = node.lineno - 1, end - 1
+    parts = [line.encode("utf-8") for line in lines[first : last + 1]]
+    if first == last:
+        return parts[0][node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+    parts[0], parts[-1] = parts[0][node.col_offset :], parts[-1][: node.end_col_offset]
+    return b"".join(parts).decode("utf-8", "replace")
+
+
 def _calls(tree, path, text, limit=MAX_CALLS):
     """The Calls in a parsed file (`text`: its source) of names it binds by import (_bound_by_import), skipping those
     the code guards: in the body of a `try:` (what it catches is not read), under an `if` testing GUARDS, or in
@@ -722,7 +750,7 @@ def _calls(tree, path, text, limit=MAX_CALLS):
     bound = _bound_by_import(tree)
     if not bound:
         return []
-    guarded, found = _guarded_parts(tree), []
+    guarded, found, lines = _guarded_parts(tree), [], None
     stack = [(tree, False, False)]
     while stack and len(found) < limit:
         node, deferred, quiet = stack.pop()
@@ -730,9 +758,8 @@ def _calls(tree, path, text, limit=MAX_CALLS):
             dotted = _chain(node.func, bound)
             unpacks = any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)
             if dotted and not unpacks:
-                arguments = tuple(
-                    (ast.get_source_segment(text, a) or "...")[:ARGUMENT_CHARS].replace("\n", " ") for a in node.args
-                )
+                lines = text.splitlines(True) if lines is None else lines
+                arguments = tuple(_segment(lines, a)[:ARGUMENT_CHARS].replace("\n", " ") for a in node.args)
                 found.append(
                     Call(
                         dotted=dotted,

@@ -883,25 +883,147 @@ def _model_config_refused(configs, root):
     return None
 
 
-GUARDED_FILES = 300  # loaded modules of the project's imported packages read for guarded imports
+GUARDED_FILES = 2000  # loaded modules of the project's imported packages read for guarded imports and calls
+LIBRARY_READ_BUDGET = 3.0  # seconds of reading the imported packages' modules for calls, and again for guarded imports
+MAX_SOURCE = 1 << 20  # bytes of a provider's module read for a keyword it still names
 
 
-def _fallback_taken(tops, deadline):
-    """A WARN for the first guarded import (project_facts.guarded_imports) in the loaded modules of the packages
-    `tops` that names what the imported provider lacks: the package took its fallback at import and behaves as if
-    the provider were not installed (timm 0.9.7 with huggingface_hub 0.9.1 says "Hugging Face hub model specified but
-    package not installed"; huggingface/pytorch-image-models#1966). Only providers already imported are judged (one
-    not installed is an optional dependency left out); the direction comes from release_lacks_name. None when there
+def _loaded_files(imports, limit=GUARDED_FILES):
+    """(module name, file) of the loaded pure-Python modules of the packages the project's `imports`
+    (project_facts.Import, imported) name, those the imports reached first: each imported module, and the module that
+    defines each name imported from it (`from transformers import Trainer`: transformers/trainer.py); then the rest
+    those packages loaded (transformers loads about 300 for Trainer; 2 s to read their calls on this machine's kind,
+    so callers bound the reading by time), at most `limit`."""
+    found = {}
+    for item in imports:
+        module = sys.modules.get(item.module)
+        if module is None:
+            continue
+        named = [sys.modules.get(getattr(getattr(module, n, None), "__module__", None) or "") for n in item.names]
+        for each in [module] + named:
+            path = getattr(each, "__file__", None)
+            if isinstance(path, str) and path.endswith(".py") and each.__name__.split(".")[0] == item.top:
+                found.setdefault(each.__name__, path)
+    tops = {i.top for i in imports}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name.split(".")[0] in tops and isinstance(path, str) and path.endswith(".py"):
+            found.setdefault(name, path)
+    return list(found.items())[:limit]
+
+
+def _library_call_refused(imports, deadline):
+    """A WARN (FAIL at import) for the first call, in the modules the project's `imports` reached (_loaded_files), of
+    another imported
+    package's function or class that the installed provider's signature refuses (api.call_refusal): two releases
+    that do not fit (transformers 4.37.2's Trainer calls `Accelerator(dispatch_batches=...)`, which accelerate 1.0
+    removed; huggingface/transformers#34714). A keyword the provider's module still names as a string was removed
+    (the caller was written for an older provider), else the provider predates it. Only providers already imported
+    are judged; None at `deadline` (time.monotonic())."""
+    from checks.machine import distributions
+
+    for name, path in _loaded_files(imports):
+        if time.monotonic() > deadline:
+            return None
+        own = name.split(".")[0]
+        for call in project_facts.calls_in(path):
+            top = call.dotted.split(".")[0]
+            if top in (own, "torch") or project_facts.is_stdlib(top) or sys.modules.get(top) is None:
+                continue
+            target = api.resolve(sys.modules[top], call.dotted)
+            refusal = api.call_refusal(target, call)
+            provider = distributions.find(top) if refusal is not None else None
+            caller = distributions.owner(path) if provider is not None else None
+            if caller is None or distributions.canonical(caller.name) == distributions.canonical(provider.name):
+                continue
+            where = "%s:%d" % (os.path.relpath(path, caller.entry), call.line)
+            callee = call.dotted.rpartition(".")[2]
+            removed = any(_names_keyword(target, k) for k in call.keywords if repr(k) in refusal.reason)
+            if removed:
+                hint = (
+                    'install the %s release %s %s was written for (`python -m pip install "%s<%s"`), or upgrade %s '
+                    "to a release written for %s %s (`python -m pip install -U %s`)"
+                    % (
+                        provider.name,
+                        caller.name,
+                        caller.version,
+                        provider.name,
+                        provider.version,
+                        caller.name,
+                        provider.name,
+                        provider.version,
+                        caller.name,
+                    )  # fmt: skip
+                )
+            else:
+                hint = "upgrade %s to a release that has it (`python -m pip install -U %s`), or install the %s " \
+                    "release written for %s %s" % (provider.name, provider.name, caller.name, provider.name,
+                                                   provider.version)  # fmt: skip
+            return Result(
+                name="project",
+                status=WARN if call.deferred else FAIL,
+                summary="%s %s's %s calls %s, which %s %s refuses: %s %s (TypeError when it runs): the two releases do "
+                "not fit together%s"
+                % (
+                    caller.name,
+                    caller.version,
+                    where,
+                    call.dotted,
+                    provider.name,
+                    provider.version,
+                    callee,
+                    refusal.reason,
+                    "; %s %s still names it, so it was removed" % (provider.name, provider.version) if removed else "",
+                ),  # fmt: skip
+                expected="a call %s%s takes" % (callee, refusal.signature),
+                actual=refusal.reason,
+                hint=hint,
+                data={
+                    "fact": "%s %s: %s%s; called by %s %s (%s)"
+                    % (
+                        provider.name,
+                        provider.version,
+                        call.dotted,
+                        refusal.signature,
+                        caller.name,
+                        caller.version,
+                        where,
+                    )
+                },  # fmt: skip
+            )
+    return None
+
+
+def _names_keyword(target, keyword, limit=MAX_SOURCE):
+    """True when the source file that defines `target` (a function or class) writes `keyword` as a string: a removed
+    or deprecated argument that the module still mentions (accelerate 1.0's accelerator.py names `dispatch_batches`
+    in its deprecation text)."""
+    import inspect
+
+    try:
+        path = inspect.getsourcefile(target)
+        with open(path, "rb") as handle:
+            text = handle.read(limit)
+    except (OSError, TypeError):
+        return False
+    return ("'%s'" % keyword).encode() in text or ('"%s"' % keyword).encode() in text or (
+        "`%s`" % keyword).encode() in text  # fmt: skip
+
+
+def _fallback_taken(imports, deadline):
+    """A WARN for the first guarded import (project_facts.guarded_imports) in the modules the project's `imports`
+    reached (_loaded_files) that names what the imported provider lacks: the package took its fallback at import and
+    behaves as if the provider were not installed (timm 0.9.7 with huggingface_hub 0.9.1 says "Hugging Face hub
+    model specified but package not installed"; huggingface/pytorch-image-models#1966). Only providers already
+    imported are judged (one not installed is an optional dependency left out); the direction comes from
+    release_lacks_name. None when there
     is none before `deadline` (time.monotonic())."""
     from checks.diagnosis.installed import release_lacks_name
     from checks.machine import distributions
 
-    modules = [(n, getattr(m, "__file__", None)) for n, m in list(sys.modules.items()) if n.split(".")[0] in tops]
-    read = 0
-    for name, path in modules:
-        if not path or not path.endswith(".py") or read >= GUARDED_FILES or time.monotonic() > deadline:
-            continue
-        read += 1
+    for name, path in _loaded_files(imports):
+        if time.monotonic() > deadline:
+            return None
         for item in project_facts.guarded_imports(path):
             provider = sys.modules.get(item.module)
             if item.top == name.split(".")[0] or provider is None:
@@ -1151,10 +1273,14 @@ def check_project(ctx):
     refused = _call_refused(found.package_calls, done, found.requirements, start + BUDGET[bool(ctx.quick)])
     if refused is not None:
         return refused
+    reached = [i for i in ordered if i.module in done]
+    refused = _library_call_refused(reached, time.monotonic() + LIBRARY_READ_BUDGET)
+    if refused is not None:
+        return refused
     refused_config = _model_config_refused(project_facts.model_configs(found.root), found.root)
     if refused_config is not None:
         return refused_config
-    fallback = _fallback_taken({m.split(".")[0] for m in done}, start + BUDGET[bool(ctx.quick)] + 2.0)
+    fallback = _fallback_taken(reached, time.monotonic() + LIBRARY_READ_BUDGET)
     if fallback is not None:
         return fallback
     foreign = _foreign_temp_folder([m.split(".")[0] for m in done], start + BUDGET[bool(ctx.quick)] + 2.0)

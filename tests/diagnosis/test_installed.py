@@ -947,3 +947,24 @@ def test_pkg_resources_missing_names_a_setuptools_that_still_ships_it(tmp_path, 
     installed(packages, "setuptools", "82.0.1", {"setuptools/__init__.py": ""})
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert "setuptools 82.0.1 is installed, and setuptools 82.0 stopped shipping pkg_resources" in cause.meaning
+
+
+def test_a_subpackage_named_like_another_package_is_not_that_package(tmp_path):
+    """bitsandbytes-foundation/bitsandbytes#1492: bitsandbytes 0.44.1's bitsandbytes/triton/
+    int8_matmul_mixed_dequantize.py imports triton.ops, which triton 3.2+ removed. The frame's file is bitsandbytes'
+    (its top-level package folder), not triton's own: the pair of releases is judged, not a triton build."""
+    import re
+
+    from checks.diagnosis import installed
+
+    for relative in ("bitsandbytes/__init__.py", "bitsandbytes/triton/__init__.py", "triton/__init__.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    (tmp_path / "bitsandbytes" / "triton" / "int8_matmul_mixed_dequantize.py").write_text("import triton.ops\n")
+    (tmp_path / "triton" / "runtime.py").write_text("")
+    inside = re.compile(r"[/\\]triton(?:[/\\]|\.py$)")
+    assert not installed._in_package(
+        str(tmp_path / "bitsandbytes" / "triton" / "int8_matmul_mixed_dequantize.py"), inside
+    )
+    assert installed._in_package(str(tmp_path / "triton" / "runtime.py"), inside)
+    assert installed._in_package("/elsewhere/site-packages/triton/runtime.py", inside)  # not here: by its text

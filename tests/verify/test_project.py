@@ -940,3 +940,36 @@ def test_a_model_folder_config_the_installed_library_cannot_load_is_named(dists)
     )
     (work / "model" / "config.json").write_text('{"model_type": "llama"}')
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_call_an_imported_package_makes_of_another_that_refuses_it_is_named_with_both_ways_out(dists):
+    """huggingface/transformers#34714: transformers 4.37.2's trainer.py calls `Accelerator(dispatch_batches=...,
+    split_batches=...)`; accelerate 1.0 removed dispatch_batches (its accelerator.py still names it in the
+    deprecation text), so "Accelerator.__init__() got an unexpected keyword argument 'dispatch_batches'". Fixes that
+    worked: accelerate below 1.0, or a newer transformers."""
+    site, work = dists
+    _dist(site, "acclike", "1.0.1", {
+        "__init__.py": "from .accelerator import Accelerator\n",
+        "accelerator.py": "class Accelerator:\n    def __init__(self, split_batches=False, deepspeed_plugin=None):\n"
+                          "        self.split_batches = split_batches\n\n\n"
+                          "REMOVED = 'dispatch_batches and split_batches moved to DataLoaderConfiguration'\n"
+                          "OLD = ('dispatch_batches',)\n",
+    })  # fmt: skip
+    _dist(site, "tflike", "4.37.2", {
+        "__init__.py": "from .trainer import Trainer\n",
+        "trainer.py": "from acclike import Accelerator\n\n\nclass Trainer:\n    def create_accelerator(self):\n"
+                      "        self.accelerator = Accelerator(\n            dispatch_batches=None,\n"
+                      "            split_batches=False,\n        )\n",
+    })  # fmt: skip
+    (work / "train.py").write_text("from tflike import Trainer\n\nTrainer().create_accelerator()\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert result.summary == (
+        "tflike 4.37.2's tflike/trainer.py:6 calls acclike.Accelerator, which acclike 1.0.1 refuses: Accelerator has "
+        "no parameter 'dispatch_batches' (TypeError when it runs): the two releases do not fit together; acclike "
+        "1.0.1 still names it, so it was removed"
+    )
+    assert result.hint == (
+        'install the acclike release tflike 4.37.2 was written for (`python -m pip install "acclike<1.0.1"`), or '
+        "upgrade tflike to a release written for acclike 1.0.1 (`python -m pip install -U tflike`)"
+    )
