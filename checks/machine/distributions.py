@@ -136,17 +136,32 @@ def about(dist):
     return [v for k, v in headers if k.lower() in ("summary", "home-page", "project-url")]
 
 
+def _direct_url(dist):
+    """PEP 610's direct_url.json of the installed Distribution `dist` (pip writes it for an install from a VCS URL,
+    a folder or an archive) as (url, the whole record), or None for an install from an index."""
+    try:
+        with open(os.path.join(dist.info, "direct_url.json"), encoding="utf-8") as handle:
+            origin = json.load(handle)
+        return str(origin["url"]), origin
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def direct_url(dist):
+    """The URL the installed Distribution `dist` was installed from (_direct_url), "" for an install from an index."""
+    found = _direct_url(dist)
+    return found[0] if found else ""
+
+
 def upgrade_command(dist):
     """The command that upgrades the installed Distribution `dist` from where it came: PEP 610's direct_url.json
     (written by pip for an install from a URL or a folder) names a VCS checkout (`pip install -U "git+URL"`), a
     local folder (update its source, then `pip install -U FOLDER`) or an archive; otherwise the index
     (`python -m pip install -U NAME`). Returned as text with the command in backquotes."""
-    try:
-        with open(os.path.join(dist.info, "direct_url.json"), encoding="utf-8") as handle:
-            origin = json.load(handle)
-        url = str(origin["url"])
-    except (OSError, ValueError, KeyError, TypeError):
+    found = _direct_url(dist)
+    if found is None:
         return "`python -m pip install -U %s`" % dist.name
+    url, origin = found
     vcs = origin.get("vcs_info") if isinstance(origin.get("vcs_info"), dict) else None
     if vcs is not None:
         return '`python -m pip install -U "%s+%s"` (it was installed from that repository; its newest source)' % (

@@ -250,22 +250,39 @@ def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
 
 
 # Hugging Face's config files of a model folder: transformers' config.json (its `model_type`) and PEFT's
-# adapter_config.json (its `peft_type`), the keys the libraries dispatch on
-MODEL_CONFIGS = {"config.json": "model_type", "adapter_config.json": "peft_type"}
+# adapter_config.json (its `peft_type`), the keys the libraries dispatch on; and a saved dataset's
+# dataset_info.json (datasets' save_to_disk), whose `features` name their types (`"_type": "List"`)
+MODEL_CONFIGS = {"config.json": "model_type", "adapter_config.json": "peft_type", "dataset_info.json": "features"}
 MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """A model folder's config file (MODEL_CONFIGS): its `path`, the key it dispatches on (`kind`: "model_type" or
-    "peft_type") and that key's value, the library release that wrote it where it says (`saved_by`: config.json's
-    `transformers_version`), and its top-level `keys`."""
+    """A model folder's config file (MODEL_CONFIGS): its `path`, the key it dispatches on (`kind`: "model_type",
+    "peft_type", or "features": then `value` is the feature types it uses, joined by commas) and that key's value,
+    the library release that wrote it where it says (`saved_by`: config.json's `transformers_version`), and its
+    top-level `keys`."""
 
     path: str
     kind: str
     value: str
     saved_by: str
     keys: Tuple[str, ...]
+
+
+def _feature_types(features, limit=1000):
+    """The `_type` names a datasets `features` mapping uses, nested ones included (at most `limit` nodes visited)."""
+    found, stack, seen = set(), [features], 0
+    while stack and seen < limit:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            if isinstance(node.get("_type"), str):
+                found.add(node["_type"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def model_configs(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
@@ -285,6 +302,8 @@ def model_configs(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
                         data = json.loads(handle.read(MAX_CONFIG_BYTES))
                 except (OSError, ValueError, RecursionError):
                     continue
+                if isinstance(data, dict) and kind == "features" and isinstance(data.get(kind), dict):
+                    data = dict(data, features=",".join(sorted(_feature_types(data[kind]))))
                 if isinstance(data, dict) and isinstance(data.get(kind), str):
                     saved_by = data.get("transformers_version")
                     found.append(
@@ -870,6 +889,49 @@ def _uses(tree, path, uses, aliases, deferred=False):
                 dotted = _dotted(node, aliases)
                 if dotted:
                     uses.append(Use(dotted=dotted, file=path, line=node.lineno, deferred=deferred))
+
+
+# a VCS requirement of a GitHub or GitLab repository, as pip writes it (`git+https://github.com/openai/CLIP.git`,
+# optionally `@ref` and `#egg=`): the host, the owner and the repository's name
+VCS_URL = re.compile(r"git\+https?://(github\.com|gitlab\.com)/([\w.-]+)/([\w.-]+?)(?:\.git)?(?=[@#\s'\"]|$)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A repository the project's code or requirements install a package from (`git+https://github.com/openai/
+    CLIP.git` in FastSAM's prompt.py): `url` as written, `repository` ("openai/CLIP"), and where it is written."""
+
+    url: str
+    repository: str
+    file: str
+    line: int
+
+    def where(self):
+        return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
+
+
+def vcs_sources(files, requirements=(), limit=MAX_BYTES):
+    """The Sources (VCS_URL) written in the project's `files` (Python source read as text, `limit` bytes each) and
+    requirements lines (Requirement), in that order, each repository once."""
+    found = {}
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(limit).decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "git+" not in text:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            for match in VCS_URL.finditer(line):
+                repository = "%s/%s" % (match.group(2), match.group(3))
+                found.setdefault(repository, Source(url=match.group(0), repository=repository, file=path, line=number))
+    for item in requirements:
+        for match in VCS_URL.finditer(item.text):
+            repository = "%s/%s" % (match.group(2), match.group(3))
+            found.setdefault(repository, Source(url=match.group(0), repository=repository, file=item.file,
+                                                line=item.line))  # fmt: skip
+    return list(found.values())
 
 
 def _requirements(root):

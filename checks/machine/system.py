@@ -568,7 +568,7 @@ def code_dirs():
     except (KeyError, ImportError, OSError):
         user = "uid_%s" % getattr(os, "getuid", lambda: "unknown")()
     user = re.sub(r'[\\/:*?"<>|]', "_", user)
-    return (
+    return tuple(numba_cache_dirs()) + (
         code_dir(
             "torch.compile (inductor)",
             "TORCHINDUCTOR_CACHE_DIR",
@@ -582,6 +582,35 @@ def code_dirs():
             runs_code=False,
         ),
     )
+
+
+def numba_cache_dirs(environ=None):
+    """The CodeDir numba caches `@jit(cache=True)` functions in (librosa's, umap's), where one can be judged: none
+    when numba is not installed. numba/core/caching.py tries NUMBA_CACHE_DIR when set (_UserProvidedCacheLocator);
+    else the `__pycache__` beside the function's source (_InTreeCacheLocator), which for installed packages works
+    where numba's own site-packages folder is writable; else the user-wide cache, appdirs' user_cache_dir("numba")
+    ($XDG_CACHE_HOME/numba or ~/.cache/numba on Linux; _UserWideCacheLocator). With none writable, the first call
+    raises "cannot cache function ...: no locator available for file" (jamiepine/voicebox#415: a non-root container
+    user, root-owned site-packages and ~/.cache). A list of at most one CodeDir; nothing is imported."""
+    import importlib.machinery
+
+    environ = os.environ if environ is None else environ
+    try:
+        spec = importlib.machinery.PathFinder.find_spec("numba")
+    except (ImportError, ValueError):
+        spec = None
+    folders = list(getattr(spec, "submodule_search_locations", None) or ())
+    if not folders:
+        return []
+    purpose = "numba (functions compiled with cache=True)"
+    if not environ.get("NUMBA_CACHE_DIR"):
+        if os.access(os.path.dirname(folders[0]), os.W_OK | os.X_OK):
+            return []  # the packages' own __pycache__ folders take the cache
+        cache = environ.get("XDG_CACHE_HOME") or os.path.expanduser(os.path.join("~", ".cache"))
+        return [
+            dataclasses.replace(code_dir(purpose, "NUMBA_CACHE_DIR", os.path.join(cache, "numba")), runs_code=False)
+        ]
+    return [dataclasses.replace(code_dir(purpose, "NUMBA_CACHE_DIR", environ["NUMBA_CACHE_DIR"]), runs_code=False)]
 
 
 def extensions_root(environ=None):

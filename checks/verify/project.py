@@ -26,6 +26,7 @@ BUDGET = {True: 10.0, False: 30.0}  # seconds of imports and reading (--quick, f
 
 # Found, not imported: setuptools' distutils shim asserts that the standard library's distutils was not imported
 # first ("AssertionError: .../distutils/core.py", _distutils_hack), which this process may already have done.
+MAX_SOURCE = 1 << 20  # bytes of a module read for a name or keyword it still writes
 FOUND_ONLY = ("setuptools", "pkg_resources", "distutils")
 
 
@@ -299,6 +300,9 @@ def _pickle_modules_missing(root, paths, torch=None):
             if not module or module.startswith(("builtins", "__builtin__", "copy_reg", "_codecs", "torch")):
                 continue
             if _module_findable(module):
+                lacking = _pickled_name_lacking(name, root, path)
+                if lacking is not None:
+                    return lacking
                 continue
             top = module.split(".")[0]
             dist = distributions.find(top)
@@ -348,6 +352,143 @@ def _pickle_modules_missing(root, paths, torch=None):
                 data={"fact": "%s: pickle global %s; module %s not importable" % (path, name, module)},
             )
     return None
+
+
+def _another_project(sources):
+    """A WARN for the first repository the project installs a package from (project_facts.vcs_sources) whose name
+    is an installed import name (`openai/CLIP` and `clip`) while that installed distribution came from an index (no
+    PEP 610 direct_url.json: not from a URL or a folder, which may be a clone of it) and its metadata (Summary,
+    Home-page, Project-URL) does not name the repository: PyPI's project of that name is another one (`pip install
+    clip` gives "A CLI clipboard manager", so `clip.load` is missing; CASIA-LMC-Lab/FastSAM#141). None otherwise."""
+    from checks.machine import distributions
+
+    for source in sources:
+        name = source.repository.split("/")[1]
+        module = name.lower().replace("-", "_").replace(".", "_")
+        dist = distributions.find(module) if module.isidentifier() else None
+        if dist is None:
+            continue
+        wanted = source.repository.lower()
+        about = distributions.about(dist)
+        if distributions.direct_url(dist) or any(wanted in v.lower() for v in about):
+            continue  # installed from a URL or a folder (a clone of that repository, maybe), or says it is that one
+        said = "; ".join(about[:2]) or "no summary or home page"
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s installs %s from %s, but the installed %s %s is another project of that name (%s), "
+            "installed from an index: `import %s` finds it, and the code's uses of %s fail"
+            % (source.where(), module, source.repository, dist.name, dist.version, said, module, source.repository),
+            expected="%s from %s" % (module, source.repository),
+            actual="%s %s: %s" % (dist.name, dist.version, said),
+            hint='`python -m pip uninstall -y %s && python -m pip install "%s"`' % (dist.name, source.url),
+            data={"fact": "%s %s: %s; no direct_url.json naming %s" % (dist.name, dist.version, said, wanted)},
+        )
+    return None
+
+
+# Hugging Face loaders that take a local folder before a Hub repository of the same name: datasets' load_dataset
+# ("if `path` is a local directory" it is loaded; huggingface/datasets#6146) and from_pretrained (a directory holding
+# the saved files, else a model id on the Hub)
+HUB_LOADERS = ("load_dataset", "from_pretrained")
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[\w.-]+)?$")
+
+
+def _local_folder_shadows(calls, root):
+    """A WARN for the first call of a Hub loader (HUB_LOADERS) whose first argument is a string written as a Hub id
+    (HUB_ID: `"glue"`, not `"./glue"`) that names a folder of the working directory `root`: the loader takes the
+    folder, not the Hub's repository. For from_pretrained only a folder without any `.json` file (no saved model in
+    it) is judged: one holding a saved model is the user's own. None otherwise."""
+    for call in calls:
+        name = call.dotted.rpartition(".")[2]
+        text = call.arguments[0] if call.arguments else ""
+        if name not in HUB_LOADERS or len(text) < 3 or text[0] not in "'\"" or text[-1] != text[0]:
+            continue
+        value = text[1:-1]
+        folder = os.path.join(root, value)
+        if not HUB_ID.match(value) or not os.path.isdir(folder):
+            continue
+        try:
+            entries = sorted(os.listdir(folder))[:5]
+        except OSError:
+            continue
+        if name == "from_pretrained" and any(e.endswith(".json") for e in entries):
+            continue
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s calls %s(%s), and the working directory has a folder %s/: %s takes that local folder "
+            "(its files: %s), not the Hub's %r"
+            % (call.where(), name, text, value, name, ", ".join(entries) or "none", value),  # fmt: skip
+            expected="the Hub's %s" % value,
+            actual="the local folder %s" % folder,
+            hint="rename or move the folder %s/ (or run from another directory) to load the Hub's %r; to load the "
+            'folder, write it as a path ("./%s")' % (value, value, value),
+            data={"fact": "%s(%s) at %s; folder %s exists" % (name, text, call.where(), folder)},
+        )
+    return None
+
+
+def _module_source(module, root):
+    """The source file of the dotted `module`: in the project's folder `root` first (as `python script.py` there
+    finds it), else in the folder importlib's PathFinder finds its top-level package in (nothing imported); None
+    when it is not a `.py` file found so."""
+    parts = module.split(".")
+    folders = [root]
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    except (ImportError, ValueError):
+        spec = None
+    folders += [os.path.dirname(p) for p in (getattr(spec, "submodule_search_locations", None) or ())]
+    for folder in folders:
+        base = os.path.join(folder, *parts)
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def _may_define(path, name, limit=MAX_SOURCE):
+    """True when the module source at `path` names `name` anywhere as a word (a multi-line import of it), imports
+    with `*`, or defines a module `__getattr__`: it may provide the name in ways a line-by-line reading misses."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit)
+    except OSError:
+        return True
+    return bool(re.search(rb"\b%s\b|import\s*\*|def\s+__getattr__" % re.escape(name.encode()), text))
+
+
+def _pickled_name_lacking(name, root, path):
+    """A WARN when the pickle at `path` refers to `name` (`models.common.SPPF`) in a module that imports here but
+    whose source does not define it (installed._defines: a def, class, assignment, import or string naming it at
+    its top level): the checkpoint was written by another revision of that code, and unpickling fails with
+    "Can't get attribute 'SPPF' on <module 'models.common'>" (YOLOv5 v6.0's yolov5s.pt under v4.0's code;
+    Jacobi93/Alpha-IoU#4). None otherwise."""
+    from checks.diagnosis.installed import _defines
+    from checks.machine import distributions
+
+    module, _, attribute = name.rpartition(".")
+    source = _module_source(module, root)
+    if source is None or _defines(source, attribute) or _may_define(source, attribute):
+        return None
+    where, checkpoint = os.path.relpath(source, root), os.path.relpath(path, root)
+    inside = not where.startswith("..")
+    owner = None if inside else distributions.owner(source)
+    code = "this folder's %s" % where if inside else ("%s %s" % (owner.name, owner.version) if owner else source)
+    return Result(
+        name="project",
+        status=WARN,
+        summary="%s refers to %s, which is not defined in %s: the checkpoint was written by another (a newer) "
+        "revision of that code, so loading it fails (\"Can't get attribute '%s' on <module '%s'>\")"
+        % (checkpoint, name, code, attribute, module),
+        expected="%s defined" % name,
+        actual="not defined in %s" % where,
+        hint="use the matching checkpoint, written by this revision of the code (the weights its own release "
+        "publishes), or update the code to the revision the checkpoint was written with%s"
+        % (" (`git pull`)" if inside and os.path.isdir(os.path.join(root, ".git")) else ""),
+        data={"fact": "%s: pickle global %s; %s defines no %s" % (checkpoint, name, where, attribute)},
+    )
 
 
 def _script_inside_package(found):
@@ -826,11 +967,13 @@ def _model_config_refused(configs, root):
     builds it as `config_cls(**kwargs)`, peft/config.py from_peft_type: "LoraConfig.__init__() got an unexpected
     keyword argument 'layer_replication'" from an adapter a newer PEFT saved; huggingface/peft#1979), or a
     config.json whose `model_type` the installed transformers does not know (CONFIG_MAPPING_NAMES). Only libraries
-    installed here are imported to judge; None when every one loads."""
+    installed here are imported to judge. A saved dataset's dataset_info.json whose feature types the installed
+    datasets lacks (`List`, added in datasets 4.0, under 3.6: "Feature type 'List' not found"; huggingface/datasets
+    #7739) was saved by a newer release. None when every one loads."""
     from checks.machine import distributions
 
     for config in configs:
-        library = "peft" if config.kind == "peft_type" else "transformers"
+        library = {"peft_type": "peft", "features": "datasets"}.get(config.kind, "transformers")
         dist = distributions.find(library) if _module_findable(library) else None
         if dist is None:
             continue
@@ -838,6 +981,8 @@ def _model_config_refused(configs, root):
         try:
             if library == "peft":
                 from peft.mapping import PEFT_TYPE_TO_CONFIG_MAPPING as table
+            elif library == "datasets":
+                from datasets.features.features import _FEATURE_TYPES as table
             else:
                 from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES as table
         except Exception:  # noqa: BLE001 - the library's own import failure is the import lines' to judge
@@ -859,6 +1004,20 @@ def _model_config_refused(configs, root):
                 actual="unknown",
                 hint="upgrade transformers to a release that has it: `python -m pip install -U%s`" % newer,
                 data={"fact": "%s: model_type %s; transformers %s" % (where, config.value, dist.version)},
+            )
+        unknown_types = [t for t in config.value.split(",") if t and t not in table] if library == "datasets" else []
+        if unknown_types:
+            return Result(
+                name="project",
+                status=WARN,
+                summary="%s was saved by a newer datasets than datasets %s: its features use %s, a feature type this "
+                'release does not know, so loading it fails ("Feature type %r not found")'
+                % (where, dist.version, ", ".join(unknown_types), unknown_types[0]),
+                expected="feature types of datasets %s" % dist.version,
+                actual=", ".join(unknown_types),
+                hint="upgrade datasets to the release that saved it (datasets reads what older releases saved, not "
+                "what newer ones did): `python -m pip install -U datasets`",
+                data={"fact": "%s: feature types %s; datasets %s" % (where, config.value, dist.version)},
             )
         config_cls = table.get(config.value) if library == "peft" else None
         keys = tuple(k for k in config.keys if k.isidentifier())
@@ -885,7 +1044,6 @@ def _model_config_refused(configs, root):
 
 GUARDED_FILES = 2000  # loaded modules of the project's imported packages read for guarded imports and calls
 LIBRARY_READ_BUDGET = 3.0  # seconds of reading the imported packages' modules for calls, and again for guarded imports
-MAX_SOURCE = 1 << 20  # bytes of a provider's module read for a keyword it still names
 
 
 def _loaded_files(imports, limit=GUARDED_FILES):
@@ -1267,6 +1425,12 @@ def check_project(ctx):
         gap = api.package_gap(ctx.torch, version, packages, start + BUDGET[bool(ctx.quick)], loaded)
     if gap is not None:
         return api.gap_result("project", gap, version, found.root)
+    shadowed = _local_folder_shadows(found.package_calls, found.root)
+    if shadowed is not None:
+        return shadowed
+    other = _another_project(project_facts.vcs_sources(found.files, found.requirements))
+    if other is not None:
+        return other
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking
@@ -1301,10 +1465,10 @@ def check_project(ctx):
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
     refusal = (
         _lfs_pointers(found.root)
-        or _script_inside_package(found)
         or _checkpoint_dtypes(ctx.torch, found.root, saved)
         or _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved)
         or _pickle_modules_missing(found.root, saved, ctx.torch)
+        or _script_inside_package(found)  # only for a run of that script: after what every run meets
     )
     if refusal is not None:
         return refusal

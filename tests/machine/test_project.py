@@ -290,3 +290,16 @@ def test_model_configs_are_the_hugging_face_config_files_of_the_folder(tmp_path)
             ("model_type", "transformers_version", "x"),
         ),
     ]
+
+
+def test_vcs_sources_are_the_repositories_code_and_requirements_install_from(tmp_path):
+    """FastSAM's prompt.py: `check_requirements('git+https://github.com/openai/CLIP.git')`; a requirements line
+    `git+https://gitlab.com/group/tool@v1.2#egg=tool`. Each repository once, code first."""
+    prompt = tmp_path / "prompt.py"
+    prompt.write_text("x = 1\ncheck_requirements('git+https://github.com/openai/CLIP.git')  # lap\n")
+    line = project.Requirement(text="git+https://gitlab.com/group/tool@v1.2#egg=tool", file="requirements.txt", line=3)
+    found = project.vcs_sources([str(prompt)], [line])
+    assert [(s.url, s.repository, s.where()) for s in found] == [
+        ("git+https://github.com/openai/CLIP.git", "openai/CLIP", "prompt.py:2"),
+        ("git+https://gitlab.com/group/tool", "group/tool", "requirements.txt:3"),
+    ]

@@ -412,3 +412,25 @@ def test_a_shared_memory_folder_this_user_cannot_write_is_a_fail_with_its_mode(t
     (found,) = [p for p in system.problems(fakes.healthy_system(shm_mode=(0o755, 0))) if "/dev/shm" in p.what]
     assert found.status == "FAIL" and found.what.startswith("/dev/shm (mode 0755, owner uid 0) is not writable")
     assert found.fix.endswith("`sudo chmod 1777 /dev/shm`")
+
+
+def test_numba_s_cache_is_judged_where_no_in_tree_cache_can_be_written(tmp_path, monkeypatch):
+    """jamiepine/voicebox#415: a non-root container user, root-owned site-packages and ~/.cache: librosa's
+    cache=True functions fail with "cannot cache function '__o_fold': no locator available"; NUMBA_CACHE_DIR set to a
+    writable folder fixed it. Root writes anywhere: os.access answers as for that user."""
+    site = tmp_path / "site"
+    (site / "numba").mkdir(parents=True)
+    (site / "numba" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(site))
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert system.numba_cache_dirs(environ) == []  # site-packages writable: the in-tree __pycache__ takes it
+    monkeypatch.setattr(system.os, "access", lambda path, mode: False)
+    (found,) = system.numba_cache_dirs(environ)
+    assert (found.path, found.variable, found.writable, found.runs_code) == (
+        str(tmp_path / "cache" / "numba"),
+        "NUMBA_CACHE_DIR",
+        False,
+        False,
+    )
+    (chosen,) = system.numba_cache_dirs(dict(environ, NUMBA_CACHE_DIR="/tmp/numba_cache"))
+    assert chosen.path == "/tmp/numba_cache"

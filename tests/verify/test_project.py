@@ -973,3 +973,99 @@ def test_a_call_an_imported_package_makes_of_another_that_refuses_it_is_named_wi
         'install the acclike release tflike 4.37.2 was written for (`python -m pip install "acclike<1.0.1"`), or '
         "upgrade tflike to a release written for acclike 1.0.1 (`python -m pip install -U tflike`)"
     )
+
+
+def test_a_checkpoint_naming_a_class_the_folder_s_code_does_not_define_is_from_another_revision(layout, monkeypatch):
+    """Jacobi93/Alpha-IoU#4: YOLOv5 v4.0's code with the v6.0 yolov5s.pt, which pickles models.common.SPPF (added in
+    v6.0): "Can't get attribute 'SPPF' on <module 'models.common'>". The fix that worked: the weights of the matching
+    release. A class the module defines (Conv), or names in a multi-line import, is not judged. `python -m checks`
+    finds the folder's modules as the project's scripts do: the working directory is on sys.path."""
+    _, work = layout
+    monkeypatch.syspath_prepend(str(work))
+    (work / "models").mkdir()
+    (work / "models" / "__init__.py").write_text("")
+    (work / "models" / "common.py").write_text("class Conv:\n    pass\n\n\nclass SPP:\n    pass\n")
+    (work / "detect.py").write_text(
+        "import pickle\nfrom models.common import Conv\n\nmodel = pickle.load(open('yolov5s.pt', 'rb'))\n"
+    )
+    (work / "yolov5s.pt").write_bytes(b"\x80\x02cmodels.common\nConv\nq\x00cmodels.common\nSPPF\nq\x01\x86q\x02.")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert result.summary.startswith(
+        "yolov5s.pt refers to models.common.SPPF, which is not defined in this folder's models/common.py: the "
+        "checkpoint was written by another (a newer) revision of that code"
+    )
+    assert result.hint.startswith("use the matching checkpoint, written by this revision of the code")
+    (work / "models" / "common.py").write_text("from .layers import (\n    Conv,\n    SPPF,\n)\n")
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_package_installed_from_an_index_that_is_not_the_repository_the_code_names_is_another_project(dists):
+    """CASIA-LMC-Lab/FastSAM#141: prompt.py falls back to `check_requirements('git+https://github.com/openai/
+    CLIP.git')`; `pip install clip` had installed PyPI's clip 0.2.0 ("A CLI clipboard manager"), so `clip.load` is
+    missing. The fix that worked: uninstall it and install from that repository. A distribution whose metadata names
+    the repository, or one installed from a URL or folder (PEP 610 direct_url.json), is not judged."""
+    site, work = dists
+    _dist(site, "cliplike", "0.2.0", {"__init__.py": "def copy(text):\n    return text\n"})
+    info = site / "cliplike-0.2.0.dist-info"
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: cliplike\nVersion: 0.2.0\nSummary: A CLI clipboard manager\n"
+        "Home-page: http://procrastinatingdev.com/clip/\n"
+    )
+    (work / "prompt.py").write_text(
+        "try:\n    import cliplike\nexcept ImportError:\n"
+        "    check_requirements('git+https://github.com/someorg/cliplike.git')\n    import cliplike\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "prompt.py:4 installs cliplike from someorg/cliplike, but the installed cliplike 0.2.0 is another project of "
+        "that name (A CLI clipboard manager; http://procrastinatingdev.com/clip/), installed from an index"
+    )
+    assert result.hint == (
+        '`python -m pip uninstall -y cliplike && python -m pip install "git+https://github.com/someorg/cliplike.git"`'
+    )
+    (info / "direct_url.json").write_text('{"url": "file:///src/cliplike", "dir_info": {}}')
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_saved_dataset_with_feature_types_the_installed_datasets_lacks_was_saved_by_a_newer_one(dists):
+    """huggingface/datasets#7739: a dataset saved by datasets 4.0.0 (dataset_info.json: `{"_type": "List"}`) under
+    datasets 3.6.0, whose _FEATURE_TYPES has no List: "Feature type 'List' not found". The maintainer: upgrade."""
+    site, work = dists
+    _dist(site, "datasets", "3.6.0", {
+        "__init__.py": "",
+        "features/__init__.py": "",
+        "features/features.py": "_FEATURE_TYPES = {'Value': 1, 'Sequence': 2, 'ClassLabel': 3}\n",
+    })  # fmt: skip
+    (work / "train.py").write_text("import os\n")
+    saved = work / "data" / "tokenized_train"
+    saved.mkdir(parents=True)
+    (saved / "dataset_info.json").write_text(
+        '{"features": {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "_type": "List"}, '
+        '"label": {"dtype": "int64", "_type": "Value"}}}'
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary.startswith(
+        "data/tokenized_train/dataset_info.json was saved by a newer datasets than datasets 3.6.0: its features use "
+        "List, a feature type this release does not know"
+    )
+    assert result.hint.endswith("`python -m pip install -U datasets`")
+
+
+def test_a_local_folder_named_like_the_hub_repository_a_loader_is_given_shadows_it(dists):
+    """huggingface/datasets#6146: `load_dataset("glue", "ax")` run where an earlier run left a folder glue/ (one
+    predictions file): datasets loads the folder and fails. The fix that worked: rename or move it. A path written as
+    one ("./glue"), and from_pretrained of a folder holding a saved model (config.json), are the user's own."""
+    site, work = dists
+    _dist(site, "dslike", "2.14.4", {"__init__.py": "def load_dataset(path, name=None):\n    return path\n"})
+    (work / "load_glue.py").write_text('from dslike import load_dataset\n\ndataset = load_dataset("glue", "ax")\n')
+    (work / "glue").mkdir()
+    (work / "glue" / "ax_predictions.txt").write_text("")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        'load_glue.py:3 calls load_dataset("glue"), and the working directory has a folder glue/: load_dataset takes '
+        "that local folder (its files: ax_predictions.txt), not the Hub's 'glue'"
+    )
+    assert result.hint.startswith("rename or move the folder glue/ (or run from another directory)")
+    (work / "load_glue.py").write_text('from dslike import load_dataset\n\ndataset = load_dataset("./glue")\n')
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
