@@ -391,8 +391,11 @@ def _unprovided(name, facts, text=""):
     provider = next((p for p in PROVIDERS if p[0].search(name)), None)
     kind = _environment_kind(facts)
     if provider is None:
-        fix = "install the package that provides %s into the environment, or add its directory to LD_LIBRARY_PATH" % (
-            name
+        stem = re.sub(r"^lib|\.(so|dylib|dll).*$", "", name)
+        fix = (
+            "install the package that provides %s into the environment, or add its directory to LD_LIBRARY_PATH; "
+            "for a system library, the OS's package (Debian/Ubuntu: `apt-cache search %s` names it, then `sudo apt "
+            "install` it) or conda-forge's (`conda search -c conda-forge %s`)" % (name, stem, stem)
         )
         what = ""
     else:

@@ -157,10 +157,11 @@ TORCH_C_FOLDER = re.compile(r"Failed to load PyTorch C extensions")
 TORCH_INDEX_LABEL = re.compile(r"^(cpu|cu\d+|rocm[\d.]+|xpu)$")
 CANNOT_OPEN = re.compile(r"([\w.+-]+\.so[.\d]*|[\w.+-]+\.dylib|[\w.+-]+\.dll): cannot open shared object file")
 # A library a Python wrapper looked for with ctypes.util.find_library(NAME) and did not find, in the wrapper's own
-# words: python-soundfile 0.10's "OSError: sndfile library not found" (soundfile.py), cffi's "cannot load library
-# 'libsndfile.so'"; the library is then lib<NAME>.so.
+# words: python-soundfile 0.10's "OSError: sndfile library not found" (soundfile.py), sounddevice's "OSError:
+# PortAudio library not found", cffi's "cannot load library 'libsndfile.so'"; the library is then lib<name>.so,
+# lower-cased as find_library's names are (libportaudio.so).
 NOT_FOUND_LIBRARY = re.compile(
-    r"\b(?!(?:the|a|shared|dynamic|native|driver|cuda|system|required|runtime|python)\b)([a-z][a-z0-9_+-]*) "
+    r"\b(?!(?i:the|a|shared|dynamic|native|driver|cuda|system|required|runtime|python)\b)([A-Za-z][A-Za-z0-9_+-]*) "
     r"library not found\b|cannot load library '(lib[\w.+-]+)'"
 )
 # The NVIDIA driver's own libraries: installed with the driver, never by an environment (checks/causes.py judges
@@ -302,7 +303,7 @@ def parse(text):
         cannot_open=tuple(
             dict.fromkeys(
                 [os.path.basename(n) for n in CANNOT_OPEN.findall(text)]
-                + [named or "lib%s.so" % word for word, named in NOT_FOUND_LIBRARY.findall(text)]
+                + [named or "lib%s.so" % word.lower() for word, named in NOT_FOUND_LIBRARY.findall(text)]
             )
         ),
         undefined=tuple(UNDEFINED.findall(text)),

@@ -26,6 +26,7 @@ BUDGET = {True: 10.0, False: 30.0}  # seconds of imports and reading (--quick, f
 
 # Found, not imported: setuptools' distutils shim asserts that the standard library's distutils was not imported
 # first ("AssertionError: .../distutils/core.py", _distutils_hack), which this process may already have done.
+EARLIER_IMPORTS = 5  # installed modules imported before a missing one in the same file, tried first
 MAX_SOURCE = 1 << 20  # bytes of a module read for a name or keyword it still writes
 FOUND_ONLY = ("setuptools", "pkg_resources", "distutils")
 
@@ -1349,8 +1350,21 @@ def check_project(ctx):
     built = project_facts.built_modules(root) if missing else {}
     unbuilt = [m for m in missing if m.module in built or m.top in built]
     missing = [m for m in missing if m not in unbuilt]
+    from checks.verify.install import dependent_modules, import_failure
+
     if missing:
         first = missing[0]
+        # an installed module the same file imports earlier fails first when the code runs (sounddevice's "PortAudio
+        # library not found" at listener/core.py:9, before its missing whisper; n1teshy/py-listener#1)
+        for item in [i for i in third_party if i.file == first.file and i.line < first.line][:EARLIER_IMPORTS]:
+            failed = import_failure(
+                "project",
+                "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
+                "the project's imports succeed",
+                lambda item=item: _import(item),
+            )
+            if failed is not None:
+                return _as_the_code_meets_it(item, failed)
         if first.names:
             statement = "from %s import %s" % (first.module, ", ".join(first.names))
         else:
@@ -1372,8 +1386,6 @@ def check_project(ctx):
             hint="not judged yet",
             data={"exception": text},
         )
-    from checks.verify.install import dependent_modules, import_failure
-
     built_on_torch = {m for _, _, modules, _ in dependent_modules() for m in modules} if third_party else set()
     start, done, untried = time.monotonic(), [], []
     ordered = sorted(third_party, key=lambda i: i.top not in built_on_torch)  # packages built on torch first

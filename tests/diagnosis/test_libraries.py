@@ -376,3 +376,19 @@ def test_a_library_a_wrapper_found_with_find_library_is_judged_as_a_missing_libr
     cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
     assert cause.meaning.startswith("libsndfile.so (libsndfile")
     assert "`apt install libsndfile1`" in cause.fix and "conda-forge `libsndfile`" in cause.fix
+
+
+def test_a_capitalised_library_name_is_looked_up_as_find_library_would_and_the_os_package_found(tmp_path, monkeypatch):
+    """n1teshy/py-listener#1: sounddevice raises "OSError: PortAudio library not found" (after
+    ctypes.util.find_library('portaudio')) on Ubuntu without PortAudio; `sudo apt install portaudio19-dev` fixed it.
+    A library no provider table names gets the OS's package search with its name."""
+    prefix, packages = site(tmp_path)
+    without_system_libraries(monkeypatch, tmp_path)
+    text = (
+        'Traceback (most recent call last):\n  File "%s/sounddevice.py", line 71, in <module>\n'
+        "    raise OSError('PortAudio library not found')\nOSError: PortAudio library not found" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.meaning.startswith("libportaudio.so is in no directory the loader searches")
+    assert "`apt-cache search portaudio` names it" in cause.fix
+    assert "`conda search -c conda-forge portaudio`" in cause.fix

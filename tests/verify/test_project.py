@@ -1069,3 +1069,14 @@ def test_a_local_folder_named_like_the_hub_repository_a_loader_is_given_shadows_
     assert result.hint.startswith("rename or move the folder glue/ (or run from another directory)")
     (work / "load_glue.py").write_text('from dslike import load_dataset\n\ndataset = load_dataset("./glue")\n')
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_an_installed_module_that_fails_before_a_missing_one_in_the_same_file_is_what_the_run_meets(layout):
+    """n1teshy/py-listener#1: listener/core.py imports sounddevice (line 9), which raises "OSError: PortAudio
+    library not found", before a module that is not installed here: the run stops at sounddevice."""
+    site, work = layout
+    (site / "brokenpkg_sd.py").write_text("raise OSError('PortAudio library not found')\n")
+    (work / "core.py").write_text("import os\nimport brokenpkg_sd as sd\nimport whisper_not_here\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and result.summary.startswith("core.py:2: brokenpkg_sd does not import")
+    assert "OSError: PortAudio library not found" in result.data["exception"]
