@@ -1132,6 +1132,11 @@ def _defines(path, name):
             text = handle.read(MAX_SOURCE)
     except OSError:
         return False
+    return defines_text(text, name)
+
+
+def defines_text(text, name):
+    """_defines for a module's source `text` (bytes) already read."""
     word = re.escape(name.encode())
     return bool(
         re.search(

@@ -12,6 +12,7 @@ inside `try:` (optional dependencies) or `if TYPE_CHECKING:` are not counted. A 
 import ast
 import dataclasses
 import functools
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -26,6 +27,7 @@ MAX_FILES = 40
 SOURCE_DEPTH = 2  # folder levels below the working directory whose *.py files are read
 MAX_ENTRIES = 400  # entries of the folder looked at for subfolders (a home folder can hold thousands)
 MAX_BYTES = 256 << 10
+MAX_SOURCE_BYTES = 1 << 20  # bytes of an installed module read for a name it may define
 MAX_REQUIREMENTS = 200
 SKIP_FOLDERS = {
     "build",
@@ -1195,6 +1197,58 @@ class Spelled:
     path: str
     names: Tuple[str, ...]
     words: Tuple[str, ...] = ()
+
+
+def imports_of(path):
+    """The absolute imports of the Python file at `path` outside `try:` and `if TYPE_CHECKING:` (_imports), as
+    Import records; [] for a file that cannot be read or parsed."""
+    return _imports(path)
+
+
+def module_source(module, root=None):
+    """The source file of the dotted `module`: in the folder `root` first (the project's, as `python script.py`
+    there finds it), else in the folder importlib's PathFinder finds its top-level package in (nothing imported);
+    None when it is not a `.py` file found so."""
+    parts = module.split(".")
+    folders = [root] if root else []
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    except (ImportError, ValueError):
+        spec = None
+    folders += [os.path.dirname(p) for p in (getattr(spec, "submodule_search_locations", None) or ())]
+    for folder in folders:
+        base = os.path.join(folder, *parts)
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def may_define(path, name, limit=MAX_SOURCE_BYTES):
+    """True when the module source at `path` names `name` anywhere as a word (a multi-line import of it), imports
+    with `*`, defines a module `__getattr__`, or has a submodule or extension of that name beside it: it may provide
+    the name in ways a line-by-line reading misses. True too where it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit)
+    except OSError:
+        return True
+    return may_define_text(path, text, name)
+
+
+def may_define_text(path, text, name):
+    """may_define for the module at `path` whose source `text` (bytes) is already read."""
+    folder = os.path.dirname(path)
+    if os.path.basename(path) == "__init__.py" and any(n == name or n.startswith(name + ".") for n in _listing(folder)):
+        return True
+    return bool(re.search(rb"\b%s\b|import\s*\*|def\s+__getattr__" % re.escape(name.encode()), text))
+
+
+def _listing(folder, limit=MAX_ENTRIES):
+    try:
+        return sorted(os.listdir(folder))[:limit]
+    except OSError:
+        return []
 
 
 def package_files(folder, loaded=()):

@@ -770,6 +770,28 @@ def check_dependents(ctx):
     if gap is None and untried:
         rest = [(p, v, modules) for p, v, modules, _ in found[len(done) :]]
         gap = api.package_gap(ctx.torch, version, rest, time.monotonic() + DEPENDENTS_READ_BUDGET)
+    drift = package_import_gap(
+        [(p, v, modules) for p, v, modules, _ in found], time.monotonic() + DEPENDENTS_READ_BUDGET, loaded
+    )
+    if drift is not None:
+        from checks.diagnosis.installed import release_lacks_name
+
+        project, made, path, item, name, source = drift
+        provider = distributions.owner(source)
+        if provider is not None:
+            who = "%s %s's %s:%d" % (project, made, os.path.basename(path), item.line)
+            cause = release_lacks_name(provider, item.module, name, source, who)
+            return Result(
+                name="dependents",
+                status=WARN,
+                summary="%s imports %s from %s, which %s %s does not define: importing that module fails. %s"
+                % (who, name, item.module, provider.name, provider.version, cause.meaning),
+                expected="%s.%s in %s %s" % (item.module, name, provider.name, provider.version),
+                actual="absent",
+                hint="%s; or install the %s release written for %s %s"
+                % (cause.fix, project, provider.name, provider.version),  # fmt: skip
+                data={"fact": cause.fact},
+            )
     if gap is not None:
         return api.gap_result("dependents", gap, version)
     return Result(
@@ -778,6 +800,52 @@ def check_dependents(ctx):
         summary="%d built on torch import: %s%s"
         % (len(done), ", ".join(done), "; not tried (time or count limit): %s" % ", ".join(untried) if untried else ""),
     )
+
+
+def package_import_gap(packages, deadline, loaded=()):
+    """(project, version, file, Import, name, provider's source) of the first absolute `from M import name` in the
+    core files (project_facts.package_files: top-level modules and those loaded) of the installed `packages`
+    ([(project, version, [top-level module, ...])]) whose provider M (another package: not the importer's own, not
+    torch's, not the standard library's) is installed while its source defines no `name` (installed._defines,
+    project_facts.may_define): importing that file fails, at whatever point the package imports it (tldream
+    0.6.1's util.py: `from diffusers.utils import DIFFUSERS_CACHE`, which diffusers 0.25 removed; tldream imports it
+    only when its server starts; Sanster/tldream#5). Imports under `try:` are not read. Read, never imported; None
+    at `deadline` (time.monotonic())."""
+    import time as _time
+
+    from checks.diagnosis.installed import MAX_SOURCE, defines_text
+    from checks.machine import project as project_facts
+    from checks.verify import api
+
+    sources = {}  # module source path: its text, each read once
+
+    def lacks(source, name):
+        if source not in sources:
+            try:
+                with open(source, "rb") as handle:
+                    sources[source] = handle.read(MAX_SOURCE)
+            except OSError:
+                sources[source] = None
+        text = sources[source]
+        return (
+            text is not None and not defines_text(text, name) and not project_facts.may_define_text(source, text, name)
+        )
+
+    for project, made, modules in packages:
+        for top in modules:
+            spec = api._find(top)
+            folders = list(getattr(spec, "submodule_search_locations", None) or ())
+            for path in project_facts.package_files(folders[0], loaded) if folders else ():
+                if _time.monotonic() > deadline:
+                    return None
+                for item in project_facts.imports_of(path):
+                    if item.top in (top, "torch") or project_facts.is_stdlib(item.top):
+                        continue
+                    source = project_facts.module_source(item.module) if item.names else None
+                    for name in item.names if source else ():
+                        if lacks(source, name):
+                            return project, made, path, item, name, source
+    return None
 
 
 def flavour_cause(torch, want, promised=None):

@@ -430,36 +430,6 @@ def _local_folder_shadows(calls, root):
     return None
 
 
-def _module_source(module, root):
-    """The source file of the dotted `module`: in the project's folder `root` first (as `python script.py` there
-    finds it), else in the folder importlib's PathFinder finds its top-level package in (nothing imported); None
-    when it is not a `.py` file found so."""
-    parts = module.split(".")
-    folders = [root]
-    try:
-        spec = importlib.machinery.PathFinder.find_spec(parts[0])
-    except (ImportError, ValueError):
-        spec = None
-    folders += [os.path.dirname(p) for p in (getattr(spec, "submodule_search_locations", None) or ())]
-    for folder in folders:
-        base = os.path.join(folder, *parts)
-        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-            if os.path.isfile(candidate):
-                return candidate
-    return None
-
-
-def _may_define(path, name, limit=MAX_SOURCE):
-    """True when the module source at `path` names `name` anywhere as a word (a multi-line import of it), imports
-    with `*`, or defines a module `__getattr__`: it may provide the name in ways a line-by-line reading misses."""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(limit)
-    except OSError:
-        return True
-    return bool(re.search(rb"\b%s\b|import\s*\*|def\s+__getattr__" % re.escape(name.encode()), text))
-
-
 def _pickled_name_lacking(name, root, path):
     """A WARN when the pickle at `path` refers to `name` (`models.common.SPPF`) in a module that imports here but
     whose source does not define it (installed._defines: a def, class, assignment, import or string naming it at
@@ -470,8 +440,8 @@ def _pickled_name_lacking(name, root, path):
     from checks.machine import distributions
 
     module, _, attribute = name.rpartition(".")
-    source = _module_source(module, root)
-    if source is None or _defines(source, attribute) or _may_define(source, attribute):
+    source = project_facts.module_source(module, root)
+    if source is None or _defines(source, attribute) or project_facts.may_define(source, attribute):
         return None
     where, checkpoint = os.path.relpath(source, root), os.path.relpath(path, root)
     inside = not where.startswith("..")

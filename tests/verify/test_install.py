@@ -1,5 +1,6 @@
 """Tests for checks/verify_install.py, in-process with synthetic facts: GPU verdicts without a GPU."""
 
+import os
 import shutil
 import sys
 from types import SimpleNamespace
@@ -464,3 +465,36 @@ def test_a_package_linking_torch_without_any_cuda_is_a_cpu_only_build(tmp_path, 
         "builds for torch 2.0.1)"
     )
     assert "FORCE_CUDA=1 python -m pip install" in verify_install._cuda_build_fix("detectron2", "2.0.1+cu117", "11.7")
+
+
+def test_a_package_importing_a_name_its_provider_does_not_define_is_found_without_importing_it(tmp_path, monkeypatch):
+    """Sanster/tldream#5: tldream 0.6.1's util.py does `from diffusers.utils import DIFFUSERS_CACHE`, which diffusers
+    0.25 removed; tldream imports util only when its server starts, so `import tldream` succeeds and the `tldream`
+    command fails. Read from the files: a name the provider defines, names in a multi-line import, or that a
+    `try:` guards, is not judged."""
+    import time
+
+    site = tmp_path / "site"
+    (site / "tdlike").mkdir(parents=True)
+    (site / "tdlike" / "__init__.py").write_text("def start():\n    from .util import load\n")
+    (site / "tdlike" / "util.py").write_text(
+        "import os\nfrom dflike.utils import DF_CACHE, load_image\ntry:\n    from dflike.utils import maybe\n"
+        "except ImportError:\n    maybe = None\n"
+    )
+    (site / "dflike" / "utils").mkdir(parents=True)
+    (site / "dflike" / "__init__.py").write_text("")
+    (site / "dflike" / "utils" / "__init__.py").write_text("from .images import (\n    load_image,\n)\nHF_HOME = 1\n")
+    monkeypatch.syspath_prepend(str(site))
+    found = verify_install.package_import_gap([("tdlike", "0.6.1", ["tdlike"])], time.monotonic() + 5)
+    project, made, path, item, name, source = found
+    assert (project, made, os.path.basename(path), item.module, item.line, name) == (
+        "tdlike",
+        "0.6.1",
+        "util.py",
+        "dflike.utils",
+        2,
+        "DF_CACHE",
+    )
+    assert source == str(site / "dflike" / "utils" / "__init__.py")
+    (site / "dflike" / "utils" / "__init__.py").write_text("DF_CACHE = '~/.cache'\nfrom .images import load_image\n")
+    assert verify_install.package_import_gap([("tdlike", "0.6.1", ["tdlike"])], time.monotonic() + 5) is None
