@@ -415,15 +415,20 @@ def stale_extensions(paths, torch_dir, limit=200, torch_version=None):
     defines: a module built against another torch release (mmcv-full's wheel for torch 1.6 needs
     at::Tensor::is_cuda() const, which torch 2.0 no longer exports; open-mmlab/mmcv#1734). Read from the ELF files
     without loading them: every module's needed torch symbols, then one pass over each of torch's libraries. A
-    library that names another torch release than `torch_version` in its file name (PER_TORCH_FILE) is one of a
-    package's per-release builds, which the package loads only under that release (DGL 1.1.2's
-    dgl_sparse/libdgl_sparse_pytorch_1.13.0.so beside _2.0.1.so): not judged. None when every one is defined."""
+    library that names another torch release than `torch_version` in its file name (PER_TORCH_FILE), beside the
+    package's build of the same library for `torch_version`, is one of its per-release builds, which it loads only
+    under that release (DGL 1.1.2's dgl_sparse/libdgl_sparse_pytorch_1.13.0.so beside _2.0.1.so): not judged; with
+    no build for this torch it is (DGL 2.1 ships graphbolt for torch 2.0.0 to 2.2.1 only). None when every one is
+    defined."""
     have = (torch_version or "").split("+")[0]
     needs = []
     for path in paths[:limit]:
         named = PER_TORCH_FILE.search(os.path.basename(path))
         if named and have and named.group(1) != have:
-            continue
+            base = os.path.basename(path)
+            sibling = base[: named.start(1)] + have + base[named.end(1) :]
+            if os.path.exists(os.path.join(os.path.dirname(path), sibling)):
+                continue  # the package ships a build for this torch, and loads that one
         info = loader.dynamic(path)
         if info is None or not any(TORCH_LIBRARY.match(n) for n in info.needed):
             continue

@@ -147,10 +147,19 @@ def _direct_url(dist):
         return None
 
 
-def direct_url(dist):
-    """The URL the installed Distribution `dist` was installed from (_direct_url), "" for an install from an index."""
+def install_source(dist):
+    """(kind, url) of where the installed Distribution `dist` came from, by PEP 610's direct_url.json: "vcs" (a
+    repository), "folder" (a local directory: `pip install .`), "archive" (a wheel or sdist file or URL), or
+    ("index", "") when there is no record."""
     found = _direct_url(dist)
-    return found[0] if found else ""
+    if found is None:
+        return "index", ""
+    url, origin = found
+    if isinstance(origin.get("vcs_info"), dict):
+        return "vcs", url
+    if "dir_info" in origin:
+        return "folder", url
+    return "archive", url
 
 
 def upgrade_command(dist):

@@ -357,10 +357,11 @@ def _pickle_modules_missing(root, paths, torch=None):
 
 def _another_project(sources):
     """A WARN for the first repository the project installs a package from (project_facts.vcs_sources) whose name
-    is an installed import name (`openai/CLIP` and `clip`) while that installed distribution came from an index (no
-    PEP 610 direct_url.json: not from a URL or a folder, which may be a clone of it) and its metadata (Summary,
-    Home-page, Project-URL) does not name the repository: PyPI's project of that name is another one (`pip install
-    clip` gives "A CLI clipboard manager", so `clip.load` is missing; CASIA-LMC-Lab/FastSAM#141). None otherwise."""
+    is an installed import name (`openai/CLIP` and `clip`) while that installed distribution came from an index or
+    an archive, or a repository, that is not it (PEP 610's direct_url.json; a local folder may be a clone of it and
+    is not judged) and its metadata (Summary, Home-page, Project-URL) does not name the repository: the project of
+    that name there is another one (`pip install clip` gives "A CLI clipboard manager", so `clip.load` is missing;
+    CASIA-LMC-Lab/FastSAM#141). None otherwise."""
     from checks.machine import distributions
 
     for source in sources:
@@ -371,15 +372,26 @@ def _another_project(sources):
             continue
         wanted = source.repository.lower()
         about = distributions.about(dist)
-        if distributions.direct_url(dist) or any(wanted in v.lower() for v in about):
-            continue  # installed from a URL or a folder (a clone of that repository, maybe), or says it is that one
+        kind, url = distributions.install_source(dist)
+        if kind == "folder" or wanted in url.lower() or any(wanted in v.lower() for v in about):
+            continue  # installed from a folder (a clone of that repository, maybe), or from it, or says it is it
         said = "; ".join(about[:2]) or "no summary or home page"
         return Result(
             name="project",
             status=WARN,
             summary="%s installs %s from %s, but the installed %s %s is another project of that name (%s), "
-            "installed from an index: `import %s` finds it, and the code's uses of %s fail"
-            % (source.where(), module, source.repository, dist.name, dist.version, said, module, source.repository),
+            "installed from %s: `import %s` finds it, and the code's uses of %s fail"
+            % (
+                source.where(),
+                module,
+                source.repository,
+                dist.name,
+                dist.version,
+                said,
+                "an index" if kind == "index" else url,
+                module,
+                source.repository,
+            ),  # fmt: skip
             expected="%s from %s" % (module, source.repository),
             actual="%s %s: %s" % (dist.name, dist.version, said),
             hint='`python -m pip uninstall -y %s && python -m pip install "%s"`' % (dist.name, source.url),

@@ -297,13 +297,16 @@ def test_a_module_needing_a_torch_symbol_this_torch_does_not_define_is_stale(tmp
 )
 def test_a_per_torch_release_build_for_another_torch_is_not_stale(tmp_path):
     """DGL 1.1.2's wheel ships dgl_sparse/libdgl_sparse_pytorch_1.13.0.so beside _2.0.1.so and loads the one named
-    for the running torch: the 1.13.0 build needing a symbol torch 2.0.1 lacks is not a stale module under 2.0.1."""
+    for the running torch: the 1.13.0 build needing a symbol torch 2.0.1 lacks is not a stale module under 2.0.1.
+    Without a build for the running torch it is (dmlc/dgl#7157: no graphbolt build for torch 2.3)."""
     torch_dir = tmp_path / "torch"
     build(torch_dir / "lib" / "libc10.so", "int c10_here(void) { return 0; }\n", "-Wl,-soname,libc10.so")
     symbol = "_ZN3c106detail19maybe_wrap_dim_slowEllb"
     ext = "int %s(void);\nint f(void) { return %s(); }\n" % (symbol, symbol)
     module = tmp_path / "dgl" / "dgl_sparse" / "libdgl_sparse_pytorch_1.13.0.so"
     build(module, ext, "-L", str(torch_dir / "lib"), "-Wl,--no-as-needed", "-lc10")
+    assert symbols.stale_extensions([str(module)], str(torch_dir), torch_version="2.0.1+cu117")[0] == str(module)
+    build(module.parent / "libdgl_sparse_pytorch_2.0.1.so", "int s(void) { return 0; }\n")  # the one it loads
     assert symbols.stale_extensions([str(module)], str(torch_dir), torch_version="2.0.1+cu117") is None
     assert symbols.stale_extensions([str(module)], str(torch_dir), torch_version="1.13.0")[0] == str(module)
 

@@ -1024,6 +1024,10 @@ def test_a_package_installed_from_an_index_that_is_not_the_repository_the_code_n
     assert result.hint == (
         '`python -m pip uninstall -y cliplike && python -m pip install "git+https://github.com/someorg/cliplike.git"`'
     )
+    (info / "direct_url.json").write_text('{"url": "file:///tmp/dl/cliplike-0.2.0.tar.gz", "archive_info": {}}')
+    assert "installed from file:///tmp/dl/cliplike-0.2.0.tar.gz" in (
+        project.check_project(SimpleNamespace(torch=TORCH, quick=True)).summary
+    )  # an archive of that name from elsewhere is the same other project
     (info / "direct_url.json").write_text('{"url": "file:///src/cliplike", "dir_info": {}}')
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
 
