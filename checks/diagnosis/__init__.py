@@ -384,7 +384,8 @@ def explain(text, facts):
 def judge(result, facts):
     """Return `result` (a checks.report.Result) with its cause judged against the facts when it is a FAIL carrying
     an exception from the environment (data["exception"]: raised inside torch or a library, not in checks' own
-    code): summary = the cause, hint = its fix, data.fact = the deciding fact, data.recognised. Any other result,
+    code): summary = the cause, hint = its fix, data.fact = the deciding fact, data.recognised; data["also"]
+    ({"summary", "hint"}: what else the line found) is appended to both. Any other result,
     or one judged already ("fact" in data), is returned as it is. `facts` is Facts, or a callable returning them
     (called only when a result needs judging)."""
     from checks.report import FAIL, Result
@@ -394,13 +395,14 @@ def judge(result, facts):
     if result.status != FAIL or not text or "fact" in data:  # "fact": judged already (a bug in checks is a SKIP)
         return result
     cause = explain(text, facts() if callable(facts) else facts)
+    also = data.get("also") if isinstance(data.get("also"), dict) else {}  # more the same line found (project's)
     judged = Result(
         name=result.name,
         status=FAIL,
-        summary=cause.meaning,
+        summary="; ".join(filter(None, [cause.meaning, also.get("summary")])),
         expected=result.expected,
         actual=result.actual,
-        hint=cause.fix,
+        hint="; ".join(filter(None, [cause.fix, also.get("hint")])),
         data=dict(data, fact=cause.fact, recognised=cause.recognised),
     )
     judged.seconds = result.seconds

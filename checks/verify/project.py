@@ -26,7 +26,7 @@ BUDGET = {True: 10.0, False: 30.0}  # seconds of imports and reading (--quick, f
 
 # Found, not imported: setuptools' distutils shim asserts that the standard library's distutils was not imported
 # first ("AssertionError: .../distutils/core.py", _distutils_hack), which this process may already have done.
-EARLIER_IMPORTS = 5  # installed modules imported before a missing one in the same file, tried first
+NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 MAX_SOURCE = 1 << 20  # bytes of a module read for a name or keyword it still writes
 FOUND_ONLY = ("setuptools", "pkg_resources", "distutils")
 
@@ -1262,6 +1262,21 @@ def _foreign_temp_folder(tops, deadline):
     )
 
 
+def _also_missing(failed, missing):
+    """`failed` (an import failure's Result) carrying, in data["also"], the modules of `missing` (Imports) that are
+    not installed here, with their install command: the parent appends both to the judged cause."""
+    from checks.diagnosis.installed import DISTRIBUTION_OF
+
+    tops = list(dict.fromkeys(m.top for m in missing))
+    wanted = [DISTRIBUTION_OF.get(t, t) for t in tops]
+    named = [t if t == w else "%s (%s)" % (t, w) for t, w in zip(tops, wanted)]
+    failed.data["also"] = {
+        "summary": "also not installed here: %s (%s)" % (", ".join(named), missing[0].where()),
+        "hint": "install those too: `python -m pip install %s`" % " ".join(wanted),
+    }
+    return failed
+
+
 def _as_the_code_meets_it(item, failed):
     """`failed` (import_failure's Result) with its traceback as the project's own run shows it: the project's file
     and statement first, then the frames below checks' own (importlib's bootstrap frames dropped, as CPython
@@ -1336,17 +1351,26 @@ def check_project(ctx):
 
     if missing:
         first = missing[0]
-        # an installed module the same file imports earlier fails first when the code runs (sounddevice's "PortAudio
-        # library not found" at listener/core.py:9, before its missing whisper; n1teshy/py-listener#1)
-        for item in [i for i in third_party if i.file == first.file and i.line < first.line][:EARLIER_IMPORTS]:
+        # an installed module that does not import is named first, with the missing ones after it: an install
+        # adds a missing module, while a release that does not fit is the puzzle (and a module the same file imports
+        # earlier fails first when the code runs: sounddevice's "PortAudio library not found" at listener/core.py:9,
+        # before a missing whisper; n1teshy/py-listener#1)
+        earlier = [i for i in third_party if i.file == first.file and i.line < first.line]
+        tried = time.monotonic()
+        for item in earlier + [i for i in third_party if i not in earlier]:
+            if time.monotonic() - tried > BUDGET[bool(ctx.quick)]:
+                break
             failed = import_failure(
                 "project",
                 "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
                 "the project's imports succeed",
                 lambda item=item: _import(item),
             )
+            absent = NO_MODULE.search((failed.data or {}).get("exception", "")) if failed is not None else None
+            if absent and not _module_findable(absent.group(1)):
+                continue  # one more module not installed, inside that import: the missing verdict covers its kind
             if failed is not None:
-                return _as_the_code_meets_it(item, failed)
+                return _also_missing(_as_the_code_meets_it(item, failed), missing)
         if first.names:
             statement = "from %s import %s" % (first.module, ", ".join(first.names))
         else:

@@ -968,3 +968,27 @@ def test_a_subpackage_named_like_another_package_is_not_that_package(tmp_path):
     )
     assert installed._in_package(str(tmp_path / "triton" / "runtime.py"), inside)
     assert installed._in_package("/elsewhere/site-packages/triton/runtime.py", inside)  # not here: by its text
+
+
+def test_a_name_a_release_never_mentions_offers_the_repository_the_metadata_names(tmp_path):
+    """CompVis/stable-diffusion#72: PyPI's only taming-transformers release, 0.0.1, predates the VectorQuantizer2 that
+    ldm/models/autoencoder.py imports; its METADATA's Home-page is https://github.com/CompVis/taming-transformers,
+    whose master has it (the fix that worked: that code). A distribution naming no repository gets no such line."""
+    from checks.diagnosis import installed as rules
+    from checks.machine import distributions
+
+    packages = tmp_path / "site"
+    packages.mkdir()
+    files = {"taming/modules/vqvae/quantize.py": "class VectorQuantizer:\n    pass\n"}
+    home = (("Home-page", "https://github.com/CompVis/taming-transformers"),)
+    info = installed(packages, "taming_transformers", "0.0.1", files, headers=home)
+    dist = distributions.find("taming", path=[str(packages)])
+    assert dist is not None and dist.info == str(info)
+    source = str(packages / "taming" / "modules" / "vqvae" / "quantize.py")
+    cause = rules.release_lacks_name(dist, "taming.modules.vqvae.quantize", "VectorQuantizer2", source, "x.py:5")
+    assert "or its repository's newest code: `python -m pip install \"git+https://github.com/CompVis/taming-" in (
+        cause.fix
+    )
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: taming-transformers\nVersion: 0.0.1\n")
+    cause = rules.release_lacks_name(dist, "taming.modules.vqvae.quantize", "VectorQuantizer2", source, "x.py:5")
+    assert "git+" not in cause.fix

@@ -1084,3 +1084,20 @@ def test_an_installed_module_that_fails_before_a_missing_one_in_the_same_file_is
     result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
     assert result.status == FAIL and result.summary.startswith("core.py:2: brokenpkg_sd does not import")
     assert "OSError: PortAudio library not found" in result.data["exception"]
+
+
+def test_an_installed_module_that_does_not_import_comes_before_modules_not_installed(layout):
+    """XPixelGroup/DiffBIR#65: ldm/models/diffusion/ddpm.py imports rank_zero_only from
+    pytorch_lightning.utilities.distributed, which pytorch-lightning 2.x no longer has; other files import modules
+    not installed in that environment. The release that does not fit is named, and the missing ones after it with
+    their install. A failure inside an import that is only one more missing module is not preferred."""
+    site, work = layout
+    (site / "brokenpkg_pl.py").write_text("from brokenpkg_pl_utils import rank_zero_only\n")
+    (site / "brokenpkg_pl_utils.py").write_text("rank_zero_info = print\n")
+    (site / "brokenpkg_needs.py").write_text("import albumentations_not_here\n")
+    (work / "data.py").write_text("import cv2_not_here\nimport brokenpkg_needs\n")
+    (work / "ddpm.py").write_text("import brokenpkg_pl\n")
+    result = _judged(project.check_project(SimpleNamespace(torch=TORCH, quick=True)))
+    assert result.status == FAIL and "rank_zero_only" in result.summary
+    assert result.summary.endswith("; also not installed here: cv2_not_here (data.py:1)")
+    assert result.hint.endswith("; install those too: `python -m pip install cv2_not_here`")
