@@ -143,7 +143,7 @@ from checks.diagnosis.paired import by_paired
 from checks.diagnosis.stated import by_stated
 from checks.diagnosis.symbols import by_symbol, by_torch_library
 from checks.diagnosis.triton import by_triton_libcuda, by_triton_missing
-from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
+from checks.machine import distributions, gpu_access, interpreter, loader, provenance, scheduler, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -253,13 +253,39 @@ def unrecognised(parts, facts):
     torch = facts.provenance.packages.get("torch")
     shown = torch.imported.describe() if torch and torch.imported else "torch not found"
     inputs = ", ".join("%s=%s" % kv for kv in facts.loader_inputs.items()) or "no loader variables set"
+    raiser = _raised_in(parts.text, facts)
+    where, upgrade = "", ""
+    if raiser is not None:
+        dist, frame, line = raiser
+        where = "; raised in %s %s's own code (%s:%s)" % (dist.name, dist.version, frame, line)
+        upgrade = (
+            "; it is raised inside %s %s: that project's issue tracker may know the message, and a later release "
+            "may handle this machine (`python -m pip install -U %s`)" % (dist.name, dist.version, dist.name)
+        )
     return Cause(
-        meaning="not recognised: %s (facts collected: torch %s; %s)" % (parts.line, shown, inputs),
-        fix="no known cause fits; rerun with `--json report.json` and attach that file (it holds the facts "
-        "collected) and the full output to a report",
+        meaning="not recognised: %s%s (facts collected: torch %s; %s)" % (parts.line, where, shown, inputs),
+        fix="no known cause fits%s; rerun with `--json report.json` and attach that file (it holds the facts "
+        "collected) and the full output to a report" % upgrade,
         fact="none decides it",
         recognised=False,
     )
+
+
+def _raised_in(text, facts):
+    """(Distribution, file relative to its entry, line) of the innermost traceback frame whose file an installed
+    distribution other than torch's owns (its .dist-info found above it), or None: the package whose own code
+    raised a message no rule knows (bitsandbytes 0.40.1's cuda_setup raising "too many values to unpack" on a
+    machine without CUDA, fixed in 0.40.2; bitsandbytes-foundation/bitsandbytes#592)."""
+    environment = facts.provenance.environment
+    for path, line in reversed(re.findall(r'File "([^"]+)", line (\d+)', text or "")):
+        if path.startswith("<") or not os.path.isfile(path):
+            continue
+        dist = distributions.owner(path, environment)
+        if dist is not None and distributions.canonical(dist.name) not in ("torch", "pytorch"):
+            return dist, os.path.relpath(path, dist.entry), line
+        if dist is not None:
+            return None
+    return None
 
 
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.

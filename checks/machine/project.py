@@ -1224,9 +1224,18 @@ def module_source(module, root=None):
     return None
 
 
+# module code that binds names at run time, which no reading of its text can list: multiprocess 0.70's __init__.py
+# does `globals().update((name, getattr(context._default_context, name)) for name in ...)` (so `Pool` is there)
+DYNAMIC_NAMES = (
+    rb"globals\(\)\s*(?:\.update|\[)|sys\.modules\[__name__\]|setattr\(sys\.modules|__dict__\.update|"
+    rb"lazy_loader|_LazyModule"
+)
+
+
 def may_define(path, name, limit=MAX_SOURCE_BYTES):
     """True when the module source at `path` names `name` anywhere as a word (a multi-line import of it), imports
-    with `*`, defines a module `__getattr__`, or has a submodule or extension of that name beside it: it may provide
+    with `*`, defines a module `__getattr__`, binds names at run time (DYNAMIC_NAMES), or has a submodule or extension
+    of that name beside it: it may provide
     the name in ways a line-by-line reading misses. True too where it cannot be read."""
     try:
         with open(path, "rb") as handle:
@@ -1241,7 +1250,9 @@ def may_define_text(path, text, name):
     folder = os.path.dirname(path)
     if os.path.basename(path) == "__init__.py" and any(n == name or n.startswith(name + ".") for n in _listing(folder)):
         return True
-    return bool(re.search(rb"\b%s\b|import\s*\*|def\s+__getattr__" % re.escape(name.encode()), text))
+    return bool(
+        re.search(rb"\b%s\b|import\s*\*|def\s+__getattr__|%s" % (re.escape(name.encode()), DYNAMIC_NAMES), text)
+    )
 
 
 def _listing(folder, limit=MAX_ENTRIES):

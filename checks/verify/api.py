@@ -349,7 +349,9 @@ def gap_result(line, gap, version, root=None):
     lacks = "does not take" if verb == "calls" else "does not have"
     where = "%s (%s:%d)" % (gap.package, gap.use.file, gap.use.line) if gap.package else gap.use.where()
     if gap.package:
-        first = "install a %s release written for torch %s" % (gap.package.split()[0], version)
+        name, _, release = gap.package.partition(" ")
+        older = ' (an older one: `python -m pip install "%s<%s"`)' % (name, release) if release and not gone else ""
+        first = "install a %s release written for torch %s%s" % (name, version, older)
     else:
         replaced = next(
             (text for name, text in compat.TORCH_API_REPLACED.items() if gap.use.dotted.startswith(name)), None

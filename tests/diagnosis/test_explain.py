@@ -60,6 +60,28 @@ def test_an_unrecognised_error_says_so_and_never_says_reinstall(tmp_path, monkey
     assert "--json" in cause.fix and "reinstall" not in cause.fix
 
 
+def test_an_unrecognised_error_raised_in_a_package_s_own_code_names_that_release(tmp_path, monkeypatch):
+    """bitsandbytes-foundation/bitsandbytes#592: bitsandbytes 0.40.1's cuda_setup/main.py raises "ValueError: too
+    many values to unpack (expected 4)" at import on a machine without CUDA; 0.40.2 fixed it. No rule knows the
+    message: it stays unrecognised, and names the release whose code raised it and that project's upgrade."""
+    from diagnosis_facts import installed
+
+    prefix, packages = site(tmp_path)
+    files = {"bnblike/__init__.py": "", "bnblike/cuda_setup/main.py": "x = 1\n"}
+    installed(packages, "bnblike", "0.40.1", files)
+    found = facts_for(monkeypatch, prefix, [packages])
+    text = (
+        'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+        '  File "%s/bnblike/cuda_setup/main.py", line 120, in get_cuda_version_tuple\n'
+        "    major, minor, patch, _ = version\nValueError: too many values to unpack (expected 4)" % packages
+    )
+    cause = diagnosis.explain(text, found)
+    assert not cause.recognised
+    assert "; raised in bnblike 0.40.1's own code (bnblike/cuda_setup/main.py:120)" in cause.meaning
+    assert "a later release may handle this machine (`python -m pip install -U bnblike`)" in cause.fix
+    assert "reinstall" not in cause.fix
+
+
 @pytest.mark.parametrize(
     "text, variables, fix",
     [

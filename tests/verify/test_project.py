@@ -189,6 +189,7 @@ def test_a_package_s_core_module_using_a_name_this_torch_lacks_warns(packages, r
         "have (added in torch 2.1): code that reaches it fails"
     )
     assert "install a lazyformers release written for torch 2.0.1" in result.hint and '"torch>=2.1"' in result.hint
+    assert '(an older one: `python -m pip install "lazyformers<4.43.1"`)' in result.hint
 
 
 def test_a_keyword_this_torch_does_not_take_warns_with_its_release(packages, monkeypatch):
