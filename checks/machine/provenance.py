@@ -125,6 +125,8 @@ class Provenance:
     foreign_paths: Tuple[ForeignPath, ...] = ()  # PYTHONPATH entries holding another Python's packages
     # (name, path, interpreter) of PATH_TOOLS on PATH that run another Python (foreign_tools)
     foreign_tools: Tuple[Tuple[str, str, str], ...] = ()
+    # commands two installed distributions declare (command_conflicts)
+    command_conflicts: Tuple["CommandConflict", ...] = ()
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.provenance)."""
@@ -267,7 +269,76 @@ def collect(path=None, environ=None):
         activated_by=activated_by(environ),
         foreign_paths=foreign_paths(environ),
         foreign_tools=tuple(foreign_tools(PATH_TOOLS, environ)),
+        command_conflicts=tuple(command_conflicts(path, environ)),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandConflict:
+    """A console script two or more installed distributions declare (entry_points.txt, [console_scripts]): its
+    `command`, the `path` on PATH, the distribution whose entry point that script runs (`runs`: (project, "module:
+    function")), and the other declarations (`others`: ((project, "module:function"), ...)). The one installed last
+    wrote the script (meta-pytorch/torchtune#2001: Ray's `tune` over torchtune's)."""
+
+    command: str
+    path: str
+    runs: Tuple[str, str]
+    others: Tuple[Tuple[str, str], ...]
+
+
+SCRIPT_BYTES = 64 << 10
+ENTRY_POINTS_BYTES = 256 << 10
+
+
+def _console_scripts(info):
+    """{command: "module:function"} of a .dist-info's entry_points.txt [console_scripts] section."""
+    try:
+        with open(os.path.join(info, "entry_points.txt"), encoding="utf-8", errors="replace") as handle:
+            text = handle.read(ENTRY_POINTS_BYTES)
+    except OSError:
+        return {}
+    found, section = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line.strip("[]").strip()
+        elif section == "console_scripts" and "=" in line:
+            name, _, target = line.partition("=")
+            found[name.strip()] = target.split("[")[0].strip()
+    return found
+
+
+def command_conflicts(path=None, environ=None):
+    """The CommandConflicts among the distributions installed on `path` (default sys.path) whose script is on PATH:
+    the script pip wrote imports its entry point (`from ray.scripts.scripts import main`), which names the
+    distribution it runs. Nothing is run."""
+    import shutil
+
+    from checks.machine import requirements
+
+    environ = os.environ if environ is None else environ
+    entries = [e for e in (sys.path if path is None else path) if isinstance(e, str)]
+    declared = {}
+    for project, (_, metadata) in sorted(requirements.pip_installed(entries).items()):
+        for command, target in _console_scripts(os.path.dirname(metadata)).items():
+            declared.setdefault(command, []).append((project, target))
+    out = []
+    for command, owners in sorted(declared.items()):
+        if len({p for p, _ in owners}) < 2:
+            continue
+        found = shutil.which(command, path=environ.get("PATH"))
+        try:
+            with open(found or "", "rb") as handle:
+                text = handle.read(SCRIPT_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        runs = next(
+            (o for o in owners if "from %s import %s" % tuple(o[1].split(":", 1)) in text and ":" in o[1]), None
+        )
+        if runs is not None:
+            others = tuple(o for o in owners if o != runs)
+            out.append(CommandConflict(command=command, path=found, runs=runs, others=others))
+    return out
 
 
 # the console scripts on PATH that install into, or run code with, their own interpreter (pip's and setuptools'

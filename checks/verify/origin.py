@@ -105,6 +105,36 @@ def check_provenance(facts):
             hint="remove it (%s) so that a change of sys.path order cannot pick it" % copy.path,
             data={"fact": "%s also at %s" % (name, copy.origin)},
         )
+    conflicts = getattr(facts.provenance, "command_conflicts", ())
+    if conflicts:
+        conflict = conflicts[0]
+        (project, target), others = conflict.runs, conflict.others
+        said = ", ".join("%s's (%s)" % o for o in others)
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="the `%s` command on PATH (%s) runs %s's entry point (%s); %s also declare%s a `%s` command: the "
+            "package installed last wrote the script, so the other's `%s ...` commands are not there"
+            % (
+                conflict.command,
+                conflict.path,
+                project,
+                target,
+                said,
+                "s" if len(others) == 1 else "",
+                conflict.command,
+                conflict.command,
+            ),  # fmt: skip
+            expected="one package's `%s`" % conflict.command,
+            actual="%s, %s" % (project, ", ".join(p for p, _ in others)),
+            hint="to run %s's `%s`, reinstall it so that it writes its script again (`python -m pip install "
+            "--force-reinstall --no-deps %s`), or keep %s and %s in separate environments"
+            % (others[0][0], conflict.command, others[0][0], others[0][0], project),
+            data={
+                "fact": "console script %s declared by %s; %s runs %s"
+                % (conflict.command, ", ".join([project] + [p for p, _ in others]), conflict.path, target)
+            },  # fmt: skip
+        )
     tools = [t for t in getattr(facts.provenance, "foreign_tools", ()) if t[0] in provenance.RUNS_CODE]
     if tools:  # each one named: the one the user starts is not known here
         modules = {"ipython": "IPython", "jupyter": "jupyter", "torchrun": "torch.distributed.run"}

@@ -182,3 +182,34 @@ def test_a_script_named_torch_py_ahead_of_the_package_is_the_copy_imported(tmp_p
     found = provenance.package("torch", [str(work), str(site)], str(tmp_path), {})
     assert found.imported.path == str(work / "torch.py") and [c.path for c in found.others] == [str(site / "torch")]
     assert found.imported.describe().startswith("from the file %s" % (work / "torch.py"))
+
+
+def test_a_command_two_installed_distributions_declare_names_the_one_its_script_runs(tmp_path):
+    """meta-pytorch/torchtune#2001: torchtune declares `tune = torchtune._cli.tune:main`, and Ray (`ray[tune]`)
+    declares `tune = ray.tune.cli.scripts:cli`; installed last, Ray's wrote bin/tune, so `tune run` says "No such
+    command 'run'". The script is pip's template, which imports its entry point."""
+    site, bin_dir = tmp_path / "site", tmp_path / "bin"
+    bin_dir.mkdir()
+    for project, version, target in (
+        ("torchtune", "0.4.0", "torchtune._cli.tune:main"),
+        ("ray", "2.39.0", "ray.tune.cli.scripts:cli"),
+    ):
+        info = site / ("%s-%s.dist-info" % (project, version))
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (project, version))
+        (info / "entry_points.txt").write_text("[console_scripts]\ntune = %s\n" % target)
+    script = bin_dir / "tune"
+    script.write_text(
+        "#!/usr/bin/python3\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom ray.tune.cli.scripts import cli\n"
+        "if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(cli())\n"
+    )
+    script.chmod(0o755)
+    (found,) = provenance.command_conflicts([str(site)], {"PATH": str(bin_dir)})
+    assert (found.command, found.path, found.runs, found.others) == (
+        "tune",
+        str(script),
+        ("ray", "ray.tune.cli.scripts:cli"),
+        (("torchtune", "torchtune._cli.tune:main"),),
+    )
+    assert provenance.command_conflicts([str(site)], {"PATH": str(tmp_path / "nowhere")}) == []

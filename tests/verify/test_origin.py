@@ -224,3 +224,22 @@ def test_an_unmet_requirement_only_a_dependency_declares_warns_and_torch_s_own_f
     found = dataclasses.replace(found, requirements=requirements.Requirements(items=(deep, own)))
     result = origin.check_requirements(found)
     assert result.status == "FAIL" and result.summary.startswith("unmet: torch 2.13.0 requires typing-extensions")
+
+
+def test_a_command_another_package_overwrote_warns_in_provenance(tmp_path, monkeypatch):
+    """meta-pytorch/torchtune#2001: bin/tune runs Ray's entry point while torchtune declares `tune` too: the fix
+    that worked was a clean environment or reinstalling torchtune."""
+    found = facts(tmp_path, monkeypatch, {})
+    conflict = provenance.CommandConflict(
+        command="tune",
+        path="/env/bin/tune",
+        runs=("ray", "ray.tune.cli.scripts:cli"),
+        others=(("torchtune", "torchtune._cli.tune:main"),),
+    )
+    found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, command_conflicts=(conflict,)))
+    result = origin.check_provenance(found)
+    assert result.status == "WARN" and result.summary.startswith(
+        "the `tune` command on PATH (/env/bin/tune) runs ray's entry point (ray.tune.cli.scripts:cli); torchtune's "
+        "(torchtune._cli.tune:main) also declares a `tune` command"
+    )
+    assert "`python -m pip install --force-reinstall --no-deps torchtune`" in result.hint
