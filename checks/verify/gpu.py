@@ -82,12 +82,40 @@ def _job_without_gpus(hardware):
     )
 
 
+def _granted_unseen(hardware):
+    """The words for a SLURM job granted GPUs (scheduler.Job.gpu_signs: SLURM_JOB_GPUS=0,1) whose process sees no
+    NVIDIA device nor driver (`hardware`: probe.nvidia_hardware(), empty), or None: the GPUs are on the node but not
+    here, which is a container they were not given to (Slurm's pyxis/enroot hook injects the driver only when
+    NVIDIA_VISIBLE_DEVICES is set, as NVIDIA's images set it; NVIDIA/enroot#205), or a node whose driver is not
+    loaded."""
+    job = scheduler.collect(os.environ)
+    if job is None or not job.gpus_granted or hardware:
+        return None
+    return "%s was granted GPUs (%s), but this process sees no NVIDIA device (/dev/nvidia*), no nvidia-smi and no " \
+        "driver" % (job.describe(), ", ".join("%s=%s" % sign for sign in job.gpu_signs))  # fmt: skip
+
+
 def _no_driver(ctx):
     """The verdict when no NVIDIA driver answers."""
     container = _no_runtime(ctx)
     if container is not None:
         return container
     hardware = probe.nvidia_hardware()
+    unseen = _granted_unseen(hardware)
+    if unseen and _needs_gpu(ctx) and not ctx.no_gpu:
+        return Result(
+            name="driver",
+            status=FAIL if _expects_cuda(ctx) else WARN,
+            summary="no NVIDIA driver: %s: the job runs in a container the GPUs and the driver were not given to, or "
+            "on a node whose driver is not loaded" % unseen,
+            expected="the granted GPUs and their driver",
+            actual="none",
+            hint="in a container started by Slurm (pyxis/enroot), set NVIDIA_VISIBLE_DEVICES=all (and "
+            "NVIDIA_DRIVER_CAPABILITIES=compute,utility) in the job's environment or the image, as NVIDIA's images "
+            "do, so that enroot's NVIDIA hook mounts them; Apptainer/Singularity: `--nv`; Docker: `--gpus all`; "
+            "outside a container, ask the cluster's admins about the node's driver",
+            data={"fact": unseen},
+        )
     job = _job_without_gpus(hardware)
     if job and _needs_gpu(ctx) and not ctx.no_gpu:
         return Result(

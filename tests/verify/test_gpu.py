@@ -226,8 +226,31 @@ def test_a_slurm_job_granted_no_gpu_on_a_node_without_one_asks_for_gpus(ws, monk
         "or --gpus) and runs on a node without one"
     )
     assert result.hint.startswith("request GPUs in the job's submission: `#SBATCH --gres=gpu:1`")
-    monkeypatch.setenv("SLURM_GPUS_ON_NODE", "1")  # granted: the driver advice stays
-    assert "SLURM" not in verify_gpu.check_driver(context(ws, env, driver=NO_DRIVER)).summary
+    monkeypatch.setenv("SLURM_GPUS_ON_NODE", "1")  # granted, and none seen here: a container not given them
+    assert (
+        "was granted GPUs (SLURM_GPUS_ON_NODE=1)" in verify_gpu.check_driver(context(ws, env, driver=NO_DRIVER)).summary
+    )
+
+
+@pytest.mark.parametrize("env, status", [(None, WARN), ("cu118", FAIL)])
+def test_a_slurm_job_granted_gpus_that_this_process_cannot_see_names_the_container_hook(ws, monkeypatch, env, status):
+    """NVIDIA/enroot#205: Slurm granted GPUs 0,1 (SLURM_JOB_GPUS, CUDA_VISIBLE_DEVICES), but the job ran a
+    non-NVIDIA image under pyxis/enroot without NVIDIA_VISIBLE_DEVICES, so the hook mounted no driver: "Found no
+    NVIDIA driver on your system". The maintainer: set NVIDIA_VISIBLE_DEVICES."""
+    for name in ("SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE", "SLURM_GPUS", "NVIDIA_VISIBLE_DEVICES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLURM_JOB_ID", "4817263")
+    monkeypatch.setenv("SLURMD_NODENAME", "gpu-node-017")
+    monkeypatch.setenv("SLURM_JOB_GPUS", "0,1")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    monkeypatch.setattr(verify_gpu.probe, "nvidia_hardware", lambda: [])
+    result = verify_gpu.check_driver(context(ws, env, driver=NO_DRIVER))
+    assert result.status == status
+    assert result.summary.startswith(
+        "no NVIDIA driver: SLURM job 4817263 (node gpu-node-017) was granted GPUs (SLURM_JOB_GPUS=0,1"
+    )
+    assert "the job runs in a container the GPUs and the driver were not given to" in result.summary
+    assert "set NVIDIA_VISIBLE_DEVICES=all" in result.hint and "`--nv`" in result.hint
 
 
 def test_a_gpu_without_a_driver_is_named(monkeypatch):
