@@ -102,6 +102,9 @@ class Call:
     file: str
     line: int
     deferred: bool = False
+    # a method called on the object a call of `dotted` made (`fabric = L.Fabric(...)`, then `fabric.init_module()`):
+    # the method's name; the positional and keyword arguments are then the method's
+    member: str = ""
 
     def where(self):
         return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
@@ -736,6 +739,33 @@ def _chain(node, bound):
     return ".".join([bound[node.id]] + parts[::-1])
 
 
+def _made_objects(tree, bound):
+    """{name: import path of what made it} for the names the file binds exactly once, by an assignment from a call of
+    a name it imports (`fabric = L.Fabric(accelerator="cuda")` after `import lightning as L`), and nowhere else
+    (no other assignment, parameter, loop target or import of that name)."""
+    stores, made = {}, {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            stores[node.arg] = stores.get(node.arg, 0) + 2
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stores[node.name] = stores.get(node.name, 0) + 2
+        elif isinstance(node, ast.alias):
+            name = node.asname or node.name.split(".")[0]
+            stores[name] = stores.get(name, 0) + 2
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+        ):
+            dotted = _chain(node.value.func, bound)
+            if dotted:
+                made[node.targets[0].id] = dotted
+    return {name: dotted for name, dotted in made.items() if stores.get(name) == 1}
+
+
 def calls_in(path, limit=MAX_BYTES):
     """The Calls (_calls) of the Python file at `path` (an installed package's module), [] for a file over `limit`
     bytes or that does not parse."""
@@ -771,12 +801,15 @@ def _calls(tree, path, text, limit=MAX_CALLS):
     bound = _bound_by_import(tree)
     if not bound:
         return []
+    made = _made_objects(tree, bound)
     guarded, found, lines = _guarded_parts(tree), [], None
     stack = [(tree, False, False)]
     while stack and len(found) < limit:
         node, deferred, quiet = stack.pop()
         if isinstance(node, ast.Call) and not quiet and id(node) not in guarded:
-            dotted = _chain(node.func, bound)
+            dotted, member = _chain(node.func, bound), ""
+            if dotted is None and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                dotted, member = made.get(node.func.value.id), node.func.attr
             unpacks = any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)
             if dotted and not unpacks:
                 lines = text.splitlines(True) if lines is None else lines
@@ -790,6 +823,7 @@ def _calls(tree, path, text, limit=MAX_CALLS):
                         file=path,
                         line=node.lineno,
                         deferred=deferred,
+                        member=member if dotted else "",
                     )
                 )
         inner = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))

@@ -11,6 +11,7 @@ imported."""
 import importlib
 import importlib.machinery
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -903,6 +904,11 @@ def _call_refused(calls, imported, requirements, deadline):
             continue
         if time.monotonic() > deadline:
             return None
+        if call.member:
+            lacking = _member_lacking(call)
+            if lacking is not None:
+                return lacking
+            continue
         refusal = api.call_refusal(api.resolve(sys.modules[top], call.dotted), call)
         dist = distributions.find(top) if refusal is not None else None
         if dist is None:
@@ -932,6 +938,53 @@ def _call_refused(calls, imported, requirements, deadline):
             data={"fact": "%s's %s%s (%s)" % (release, call.dotted, refusal.signature, call.where())},
         )
     return None
+
+
+def _member_lacking(call):
+    """A WARN (FAIL at import) when `call` (project_facts.Call with a member) calls a method that the class it made
+    an object of lacks in the installed release (`fabric = L.Fabric(...)`, then `fabric.init_module()`, which
+    lightning 2.0 predates: "'Fabric' object has no attribute 'init_module'"; Lightning-AI/lit-llama#281). Only
+    classes built by `type` or ABCMeta without a `__getattr__` of their own are judged (an instance's own attributes
+    are set in __init__, so only calls, which methods answer, are judged). None otherwise."""
+    import abc
+
+    from checks.machine import distributions
+
+    top = call.dotted.split(".")[0]
+    cls = api.resolve(sys.modules[top], call.dotted)
+    if not inspect.isclass(cls) or type(cls) not in (type, abc.ABCMeta) or hasattr(cls, call.member):
+        return None
+    if any("__getattr__" in vars(k) or "__getattribute__" in vars(k) for k in cls.__mro__[:-1]):
+        return None
+    dist = distributions.find(top)
+    if dist is None:
+        return None
+    removed = _names_keyword(cls, call.member)
+    name = cls.__name__
+    way = (
+        'install the older %s release the code was written for (`python -m pip install "%s<%s"`)'
+        % (dist.name, dist.name, dist.version)
+        if removed
+        else "upgrade %s to a release whose %s has it (`python -m pip install -U %s`)" % (dist.name, name, dist.name)
+    )
+    return Result(
+        name="project",
+        status=WARN if call.deferred else FAIL,
+        summary="%s calls %s() on a %s, which %s %s's %s does not have%s: AttributeError when it runs"
+        % (
+            call.where(),
+            call.member,
+            call.dotted,
+            dist.name,
+            dist.version,
+            name,
+            " (its module still names it: removed)" if removed else " (nor does its module name it: added later)",
+        ),  # fmt: skip
+        expected="%s.%s in %s %s" % (name, call.member, dist.name, dist.version),
+        actual="absent",
+        hint="%s, or change the code to this release's %s" % (way, name),
+        data={"fact": "%s %s: %s has no %s (%s)" % (dist.name, dist.version, call.dotted, call.member, call.where())},
+    )
 
 
 def _met(text, version):
@@ -1139,8 +1192,6 @@ def _names_keyword(target, keyword, limit=MAX_SOURCE):
     """True when the source file that defines `target` (a function or class) writes `keyword` as a string: a removed
     or deprecated argument that the module still mentions (accelerate 1.0's accelerator.py names `dispatch_batches`
     in its deprecation text)."""
-    import inspect
-
     try:
         path = inspect.getsourcefile(target)
         with open(path, "rb") as handle:

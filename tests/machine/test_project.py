@@ -303,3 +303,19 @@ def test_vcs_sources_are_the_repositories_code_and_requirements_install_from(tmp
         ("git+https://github.com/openai/CLIP.git", "openai/CLIP", "prompt.py:2"),
         ("git+https://gitlab.com/group/tool", "group/tool", "requirements.txt:3"),
     ]
+
+
+def test_methods_called_on_an_object_an_imported_class_made_are_read(tmp_path):
+    """Lightning-AI/lit-llama#281: finetune/lora.py makes `fabric = L.Fabric(...)` and calls
+    `fabric.init_module()`. A name bound twice, or also a parameter, is not followed."""
+    (tmp_path / "lora.py").write_text(
+        "import lightning as L\n\n\ndef main():\n    fabric = L.Fabric(accelerator='cuda', devices=1)\n"
+        "    with fabric.init_module():\n        pass\n    trainer = L.Trainer()\n    trainer = None\n"
+        "    trainer.fit(1)\n\n\ndef other(model):\n    model.train()\n"
+    )
+    found = [(c.dotted, c.member, c.positional, c.line) for c in project.scan(str(tmp_path)).package_calls]
+    assert found == [
+        ("lightning.Fabric", "", 0, 5),
+        ("lightning.Fabric", "init_module", 0, 6),
+        ("lightning.Trainer", "", 0, 8),
+    ]

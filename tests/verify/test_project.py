@@ -1102,3 +1102,25 @@ def test_an_installed_module_that_does_not_import_comes_before_modules_not_insta
     assert result.status == FAIL and "rank_zero_only" in result.summary
     assert result.summary.endswith("; also not installed here: cv2_not_here (data.py:1)")
     assert result.hint.endswith("; install those too: `python -m pip install cv2_not_here`")
+
+
+def test_a_method_the_installed_class_lacks_called_on_an_object_it_made_is_named(dists):
+    """Lightning-AI/lit-llama#281: lit-llama calls `fabric.init_module()`, which lightning 2.0.2's Fabric predates
+    (added in 2.1; the maintainer: install lightning from master): "'Fabric' object has no attribute 'init_module'"."""
+    site, work = dists
+    _dist(site, "fablike", "2.0.2", {
+        "__init__.py": "class Fabric:\n    def __init__(self, accelerator='auto'):\n"
+                       "        self.accelerator = accelerator\n\n    def launch(self):\n        return None\n",
+    })  # fmt: skip
+    (work / "lora.py").write_text(
+        "import fablike as L\n\n\ndef main():\n    fabric = L.Fabric(accelerator='cuda')\n    fabric.launch()\n"
+        "    with fabric.init_module():\n        pass\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "lora.py:7 calls init_module() on a fablike.Fabric, which fablike 2.0.2's Fabric does not have (nor does its "
+        "module name it: added later): AttributeError when it runs"
+    )
+    assert result.hint.startswith(
+        "upgrade fablike to a release whose Fabric has it (`python -m pip install -U fablike`)"
+    )
