@@ -1078,10 +1078,19 @@ def release_lacks_name(provider, module, name, module_file, who):
             fact="%s %s in %s ahead of %s %s in %s"
             % (provider.name, provider.version, provider.entry, hidden.name, hidden.version, hidden.entry),
         )
-    if quoted:
+    private = module_file and not name.startswith("_") and _defines(module_file, "_" + name)
+    if quoted or private:
         return Cause(
-            meaning="%s no longer has %s.%s, which %s uses: its module still names it (a removed or deprecated "
-            "name), so the code was written for an older %s" % (provider.describe(), module, name, who, provider.name),
+            meaning="%s no longer has %s.%s, which %s uses: its module still %s, so the code was written for an "
+            "older %s"
+            % (
+                provider.describe(),
+                module,
+                name,
+                who,
+                "names it (a removed or deprecated name)" if quoted else "defines _%s (made private)" % name,
+                provider.name,
+            ),  # fmt: skip
             fix='change the code to this release\'s API, or install an older %s: `python -m pip install "%s<%s"`'
             % (provider.name, provider.name, provider.version),
             fact="%s %s: %s.%s removed; used by %s" % (provider.name, provider.version, module, name, who),

@@ -802,9 +802,28 @@ def check_dependents(ctx):
     )
 
 
+SKIP_SUBFOLDERS = ("tests", "test", "examples", "docs", "benchmarks", "scripts")  # not what the package runs
+IMPORT_LINE = re.compile(rb"^\s*from\s+([A-Za-z_]\w*)[\w.]*\s+import\s", re.M)
+
+
+def _imports_another(path, top, limit=1 << 20):
+    """True when the file at `path` has an absolute `from M import` line whose top-level M is neither `top` nor
+    torch nor the standard library's (read as text, `limit` bytes)."""
+    from checks.machine import project as project_facts
+
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(limit)
+    except OSError:
+        return False
+    tops = {m.decode() for m in IMPORT_LINE.findall(text)}
+    return any(t not in (top, "torch") and not project_facts.is_stdlib(t) for t in tops)
+
+
 def package_import_gap(packages, deadline, loaded=()):
     """(project, version, file, Import, name, provider's source) of the first absolute `from M import name` in the
-    core files (project_facts.package_files: top-level modules and those loaded) of the installed `packages`
+    files of the installed `packages` (project_facts.package_files, top-level modules and those loaded, first; then
+    the rest of the package, PACKAGE_FILES at most, tests and examples left out, those that import another package)
     ([(project, version, [top-level module, ...])]) whose provider M (another package: not the importer's own, not
     torch's, not the standard library's) is installed while its source defines no `name` (installed._defines,
     project_facts.may_define): importing that file fails, at whatever point the package imports it (tldream
@@ -835,9 +854,14 @@ def package_import_gap(packages, deadline, loaded=()):
         for top in modules:
             spec = api._find(top)
             folders = list(getattr(spec, "submodule_search_locations", None) or ())
-            for path in project_facts.package_files(folders[0], loaded) if folders else ():
+            first = project_facts.package_files(folders[0], loaded) if folders else []
+            rest = [f for f in project_facts.package_walk(folders[0], PACKAGE_FILES, skip=SKIP_SUBFOLDERS)
+                    if f.endswith(".py") and f not in first] if folders else []  # fmt: skip
+            for path in first + rest:
                 if _time.monotonic() > deadline:
                     return None
+                if path in rest and not _imports_another(path, top):
+                    continue  # the text sieve: only files with an absolute import of another package are parsed
                 for item in project_facts.imports_of(path):
                     if item.top in (top, "torch") or project_facts.is_stdlib(item.top):
                         continue

@@ -992,3 +992,23 @@ def test_a_name_a_release_never_mentions_offers_the_repository_the_metadata_name
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: taming-transformers\nVersion: 0.0.1\n")
     cause = rules.release_lacks_name(dist, "taming.modules.vqvae.quantize", "VectorQuantizer2", source, "x.py:5")
     assert "git+" not in cause.fix
+
+
+def test_a_name_its_module_made_private_was_removed_so_the_code_is_older(tmp_path):
+    """NVIDIA/NeMo#6202: NeMo imports CheckpointConnector from pytorch_lightning.trainer.connectors.
+    checkpoint_connector; Lightning 2.0 renamed it _CheckpointConnector. The fix that worked: pytorch-lightning 1.9."""
+    from checks.diagnosis import installed as rules
+    from checks.machine import distributions
+
+    packages = tmp_path / "site"
+    packages.mkdir()
+    module = "pllike/trainer/connectors/checkpoint_connector.py"
+    installed(
+        packages, "pllike", "2.0.0", {"pllike/__init__.py": "", module: "class _CheckpointConnector:\n    pass\n"}
+    )
+    dist = distributions.find("pllike", path=[str(packages)])
+    cause = rules.release_lacks_name(
+        dist, "pllike.trainer.connectors.checkpoint_connector", "CheckpointConnector", str(packages / module), "x:1"
+    )
+    assert "defines _CheckpointConnector (made private), so the code was written for an older pllike" in cause.meaning
+    assert '`python -m pip install "pllike<2.0.0"`' in cause.fix

@@ -498,3 +498,10 @@ def test_a_package_importing_a_name_its_provider_does_not_define_is_found_withou
     assert source == str(site / "dflike" / "utils" / "__init__.py")
     (site / "dflike" / "utils" / "__init__.py").write_text("DF_CACHE = '~/.cache'\nfrom .images import load_image\n")
     assert verify_install.package_import_gap([("tdlike", "0.6.1", ["tdlike"])], time.monotonic() + 5) is None
+    # NVIDIA/NeMo#6202: a module deep in the package (nemo/utils/exp_manager.py), not loaded by `import nemo`
+    (site / "tdlike" / "collections" / "nlp").mkdir(parents=True)
+    (site / "tdlike" / "collections" / "nlp" / "model.py").write_text("from dflike.utils import EPOCH_OUTPUT\n")
+    (site / "tdlike" / "tests").mkdir()
+    (site / "tdlike" / "tests" / "test_a.py").write_text("from dflike.utils import NOT_JUDGED\n")
+    found = verify_install.package_import_gap([("tdlike", "0.6.1", ["tdlike"])], time.monotonic() + 5)
+    assert found[3].module == "dflike.utils" and found[4] == "EPOCH_OUTPUT"
