@@ -1418,8 +1418,8 @@ def check_project(ctx):
                 lambda item=item: _import(item),
             )
             absent = NO_MODULE.search((failed.data or {}).get("exception", "")) if failed is not None else None
-            if absent and not _module_findable(absent.group(1)):
-                continue  # one more module not installed, inside that import: the missing verdict covers its kind
+            if absent and not _module_findable(absent.group(1).split(".")[0]):
+                continue  # one more package not installed, inside that import: the missing verdict covers its kind
             if failed is not None:
                 return _also_missing(_as_the_code_meets_it(item, failed), missing)
         if first.names:
