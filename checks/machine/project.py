@@ -1259,10 +1259,11 @@ def module_source(module, root=None):
 
 
 # module code that binds names at run time, which no reading of its text can list: multiprocess 0.70's __init__.py
-# does `globals().update((name, getattr(context._default_context, name)) for name in ...)` (so `Pool` is there)
+# does `globals().update((name, getattr(context._default_context, name)) for name in ...)` (so `Pool` is there);
+# transformers' `sys.modules[__name__] = _LazyModule(...)`; lazy_loader's `__getattr__, ... = lazy.attach(...)`
 DYNAMIC_NAMES = (
     rb"globals\(\)\s*(?:\.update|\[)|sys\.modules\[__name__\]|setattr\(sys\.modules|__dict__\.update|"
-    rb"lazy_loader|_LazyModule"
+    rb"\battach(?:_stub)?\("
 )
 
 

@@ -822,8 +822,9 @@ def _imports_another(path, top, limit=1 << 20):
 
 def package_import_gap(packages, deadline, loaded=()):
     """(project, version, file, Import, name, provider's source) of the first absolute `from M import name` in the
-    files of the installed `packages` (project_facts.package_files, top-level modules and those loaded, first; then
-    the rest of the package, PACKAGE_FILES at most, tests and examples left out, those that import another package)
+    files of the installed `packages` (project_facts.package_files, top-level modules and those loaded, of every
+    package first; then the rest of each, PACKAGE_FILES at most, tests and examples left out, those that import
+    another package)
     ([(project, version, [top-level module, ...])]) whose provider M (another package: not the importer's own, not
     torch's, not the standard library's) is installed while its source defines no `name` (installed._defines,
     project_facts.may_define): importing that file fails, at whatever point the package imports it (tldream
@@ -850,17 +851,23 @@ def package_import_gap(packages, deadline, loaded=()):
             text is not None and not defines_text(text, name) and not project_facts.may_define_text(source, text, name)
         )
 
+    folders = []  # (project, version, top-level module, its folder)
     for project, made, modules in packages:
         for top in modules:
-            spec = api._find(top)
-            folders = list(getattr(spec, "submodule_search_locations", None) or ())
-            first = project_facts.package_files(folders[0], loaded) if folders else []
-            rest = [f for f in project_facts.package_walk(folders[0], PACKAGE_FILES, skip=SKIP_SUBFOLDERS)
-                    if f.endswith(".py") and f not in first] if folders else []  # fmt: skip
-            for path in first + rest:
+            found = list(getattr(api._find(top), "submodule_search_locations", None) or ())
+            folders += [(project, made, top, found[0])] if found else []
+    for deep in (False, True):  # every package's core files first, then the rest of each
+        for project, made, top, folder in folders:
+            first = project_facts.package_files(folder, loaded)
+            if deep:
+                paths = [f for f in project_facts.package_walk(folder, PACKAGE_FILES, skip=SKIP_SUBFOLDERS)
+                         if f.endswith(".py") and f not in first]  # fmt: skip
+            else:
+                paths = first
+            for path in paths:
                 if _time.monotonic() > deadline:
                     return None
-                if path in rest and not _imports_another(path, top):
+                if deep and not _imports_another(path, top):
                     continue  # the text sieve: only files with an absolute import of another package are parsed
                 for item in project_facts.imports_of(path):
                     if item.top in (top, "torch") or project_facts.is_stdlib(item.top):
