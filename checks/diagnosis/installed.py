@@ -1111,17 +1111,17 @@ def release_lacks_name(provider, module, name, module_file, who):
             provider.name,
             "; its metadata says it is: %s" % "; ".join(about[:2]) if about else "",
         ),
-        fix="upgrade %s if a later release added %s (`python -m pip install -U %s`%s); if it was removed, install "
-        'an older %s (`python -m pip install "%s<%s"`) or change the code to this release\'s API'
+        fix="upgrade %s if a later release added %s (`python -m pip install -U %s`); if it was removed, install an "
+        'older %s (`python -m pip install "%s<%s"`) or change the code to this release\'s API%s'
         % (
             provider.name,
             name,
             provider.name,
-            _repository_install(about),
             provider.name,
             provider.name,
             provider.version,
-        ),  # fmt: skip
+            _repository_install(about),
+        ),
         fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
     )
 
@@ -1133,12 +1133,12 @@ def _repository_install(about):
     """For a distribution whose metadata (`about`: distributions.about) names its GitHub or GitLab repository, the
     install of that repository's code, newer than any release where the project stopped publishing them (PyPI's
     taming-transformers 0.0.1 lacks the VectorQuantizer2 of CompVis/taming-transformers' master; CompVis/
-    stable-diffusion#72): ", or its repository's newest code: `...`"; else ""."""
+    stable-diffusion#72): "; or its repository's newest code, ...: `...`"; else ""."""
     found = next((m.group(0) for m in map(REPOSITORY.search, about) if m), None)
     if found is None:
         return ""
     url = found[: -len(".git")] if found.endswith(".git") else found
-    return ', or its repository\'s newest code: `python -m pip install "git+%s"`' % url
+    return '; or its repository\'s newest code, newer than its last release: `python -m pip install "git+%s"`' % url
 
 
 def _still_named(provider, module, name, module_file=None):
