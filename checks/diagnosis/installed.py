@@ -1148,12 +1148,18 @@ def _still_named(provider, module, name, module_file=None):
     if not path or not os.path.isfile(path):
         spec_file = os.path.join(provider.entry, *module.split("."))
         path = next((p for p in (os.path.join(spec_file, "__init__.py"), spec_file + ".py") if os.path.isfile(p)), None)
+    return writes_name(path, name)
+
+
+def writes_name(path, name, quotes="'\""):
+    """True when the source file `path` (MAX_SOURCE bytes) writes `name` inside one of `quotes` (a removed name
+    that a deprecation table or message still names); False when it cannot be read."""
     try:
         with open(path, "rb") as handle:
             text = handle.read(MAX_SOURCE)
     except (OSError, TypeError):
         return False
-    return ("'%s'" % name).encode() in text or ('"%s"' % name).encode() in text
+    return any(("%s%s%s" % (q, name, q)).encode() in text for q in quotes)
 
 
 def _defines(path, name):

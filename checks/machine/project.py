@@ -457,6 +457,12 @@ CANDIDATE = re.compile(
 )
 
 
+def import_tops(source):
+    """The top-level names the import lines of `source` (bytes) name, read as text (CANDIDATE): the sieve before a
+    file is parsed."""
+    return _candidates(source)
+
+
 def _candidates(source):
     tops = set()
     for single, several in CANDIDATE.findall(source):

@@ -291,21 +291,20 @@ ENTRY_POINTS_BYTES = 256 << 10
 
 
 def _console_scripts(info):
-    """{command: "module:function"} of a .dist-info's entry_points.txt [console_scripts] section."""
+    """{command: "module:function"} of a .dist-info's entry_points.txt [console_scripts] section (an INI file, the
+    entry points specification's format: read with configparser, as importlib.metadata does), extras dropped."""
+    import configparser
+
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None, strict=False)
+    parser.optionxform = str  # command names keep their case
     try:
         with open(os.path.join(info, "entry_points.txt"), encoding="utf-8", errors="replace") as handle:
-            text = handle.read(ENTRY_POINTS_BYTES)
-    except OSError:
+            parser.read_string(handle.read(ENTRY_POINTS_BYTES))
+    except (OSError, configparser.Error):
         return {}
-    found, section = {}, None
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("["):
-            section = line.strip("[]").strip()
-        elif section == "console_scripts" and "=" in line:
-            name, _, target = line.partition("=")
-            found[name.strip()] = target.split("[")[0].strip()
-    return found
+    if not parser.has_section("console_scripts"):
+        return {}
+    return {name: target.split("[")[0].strip() for name, target in parser.items("console_scripts")}
 
 
 def command_conflicts(path=None, environ=None):

@@ -71,10 +71,9 @@ def _no_runtime(ctx):
     )
 
 
-def _job_without_gpus(hardware):
-    """The words for a SLURM job granted no GPU on a node without one (scheduler.Job; SLURM allocates GPUs only to a
-    job that requests them, gres.html "Running Jobs"), or None."""
-    job = scheduler.collect(os.environ)
+def _job_without_gpus(job, hardware):
+    """The words for a SLURM job (`job`: scheduler.Job or None) granted no GPU on a node without one (SLURM allocates
+    GPUs only to a job that requests them, gres.html "Running Jobs"), or None."""
     if job is None or job.gpus_granted or hardware:
         return None
     return "%s was granted no GPU (it requested none: no --gres=gpu or --gpus) and runs on a node without one" % (
@@ -82,13 +81,12 @@ def _job_without_gpus(hardware):
     )
 
 
-def _granted_unseen(hardware):
-    """The words for a SLURM job granted GPUs (scheduler.Job.gpu_signs: SLURM_JOB_GPUS=0,1) whose process sees no
-    NVIDIA device nor driver (`hardware`: probe.nvidia_hardware(), empty), or None: the GPUs are on the node but not
-    here, which is a container they were not given to (Slurm's pyxis/enroot hook injects the driver only when
-    NVIDIA_VISIBLE_DEVICES is set, as NVIDIA's images set it; NVIDIA/enroot#205), or a node whose driver is not
-    loaded."""
-    job = scheduler.collect(os.environ)
+def _granted_unseen(job, hardware):
+    """The words for a SLURM job (`job`: scheduler.Job or None) granted GPUs (its gpu_signs: SLURM_JOB_GPUS=0,1)
+    whose process sees no NVIDIA device nor driver (`hardware`: probe.nvidia_hardware(), empty), or None: the GPUs
+    are on the node but not here, which is a container they were not given to (Slurm's pyxis/enroot hook injects
+    the driver only when NVIDIA_VISIBLE_DEVICES is set, as NVIDIA's images set it; NVIDIA/enroot#205), or a node
+    whose driver is not loaded."""
     if job is None or not job.gpus_granted or hardware:
         return None
     return "%s was granted GPUs (%s), but this process sees no NVIDIA device (/dev/nvidia*), no nvidia-smi and no " \
@@ -101,7 +99,8 @@ def _no_driver(ctx):
     if container is not None:
         return container
     hardware = probe.nvidia_hardware()
-    unseen = _granted_unseen(hardware)
+    slurm = scheduler.collect(os.environ)
+    unseen = _granted_unseen(slurm, hardware)
     if unseen and _needs_gpu(ctx) and not ctx.no_gpu:
         return Result(
             name="driver",
@@ -116,7 +115,7 @@ def _no_driver(ctx):
             "outside a container, ask the cluster's admins about the node's driver",
             data={"fact": unseen},
         )
-    job = _job_without_gpus(hardware)
+    job = _job_without_gpus(slurm, hardware)
     if job and _needs_gpu(ctx) and not ctx.no_gpu:
         return Result(
             name="driver",

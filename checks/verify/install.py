@@ -803,12 +803,11 @@ def check_dependents(ctx):
 
 
 SKIP_SUBFOLDERS = ("tests", "test", "examples", "docs", "benchmarks", "scripts")  # not what the package runs
-IMPORT_LINE = re.compile(rb"^\s*from\s+([A-Za-z_]\w*)[\w.]*\s+import\s", re.M)
 
 
 def _imports_another(path, top, limit=1 << 20):
-    """True when the file at `path` has an absolute `from M import` line whose top-level M is neither `top` nor
-    torch nor the standard library's (read as text, `limit` bytes)."""
+    """True when the file at `path` has an import line whose top-level module is neither `top` nor torch nor the
+    standard library's (project_facts.import_tops, read as text, `limit` bytes)."""
     from checks.machine import project as project_facts
 
     try:
@@ -816,8 +815,7 @@ def _imports_another(path, top, limit=1 << 20):
             text = handle.read(limit)
     except OSError:
         return False
-    tops = {m.decode() for m in IMPORT_LINE.findall(text)}
-    return any(t not in (top, "torch") and not project_facts.is_stdlib(t) for t in tops)
+    return any(t not in (top, "torch") and not project_facts.is_stdlib(t) for t in project_facts.import_tops(text))
 
 
 def package_import_gap(packages, deadline, loaded=()):

@@ -1188,18 +1188,17 @@ def _library_call_refused(imports, deadline):
     return None
 
 
-def _names_keyword(target, keyword, limit=MAX_SOURCE):
-    """True when the source file that defines `target` (a function or class) writes `keyword` as a string: a removed
-    or deprecated argument that the module still mentions (accelerate 1.0's accelerator.py names `dispatch_batches`
-    in its deprecation text)."""
+def _names_keyword(target, keyword):
+    """True when the source file that defines `target` (a function or class) writes `keyword` as a string
+    (installed.writes_name, backquotes counted): a removed or deprecated argument that the module still mentions
+    (accelerate 1.0's accelerator.py names `dispatch_batches` in its deprecation text)."""
+    from checks.diagnosis.installed import writes_name
+
     try:
         path = inspect.getsourcefile(target)
-        with open(path, "rb") as handle:
-            text = handle.read(limit)
-    except (OSError, TypeError):
+    except TypeError:
         return False
-    return ("'%s'" % keyword).encode() in text or ('"%s"' % keyword).encode() in text or (
-        "`%s`" % keyword).encode() in text  # fmt: skip
+    return bool(path) and writes_name(path, keyword, quotes="'\"`")
 
 
 def _fallback_taken(imports, deadline):

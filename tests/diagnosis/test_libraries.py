@@ -364,16 +364,20 @@ def test_a_package_built_for_another_cuda_is_named_instead_of_the_library_it_nee
     assert "nvidia-cuda-runtime-cuXX" in cause.fix
 
 
+def _wrapper_lookup_failure(tmp_path, monkeypatch, module, line, message):
+    """The Cause of a Python wrapper's own `raise OSError(message)` at `module`.py:`line`, after its
+    ctypes.util.find_library found nothing, on a machine whose loader finds no system library."""
+    prefix, packages = site(tmp_path)
+    without_system_libraries(monkeypatch, tmp_path)
+    frame = 'Traceback (most recent call last):\n  File "%s/%s.py", line %d, in <module>\n' % (packages, module, line)
+    text = frame + "    raise OSError(%r)\nOSError: %s" % (message, message)
+    return diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+
+
 def test_a_library_a_wrapper_found_with_find_library_is_judged_as_a_missing_library(tmp_path, monkeypatch):
     """f90/Wave-U-Net-Pytorch#11: python-soundfile 0.10 (no bundled library) raises "OSError: sndfile library not
     found" (soundfile.py, after ctypes.util.find_library('sndfile')) on a machine without libsndfile."""
-    prefix, packages = site(tmp_path)
-    without_system_libraries(monkeypatch, tmp_path)
-    text = (
-        'Traceback (most recent call last):\n  File "%s/soundfile.py", line 142, in <module>\n'
-        "    raise OSError('sndfile library not found')\nOSError: sndfile library not found" % packages
-    )
-    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    cause = _wrapper_lookup_failure(tmp_path, monkeypatch, "soundfile", 142, "sndfile library not found")
     assert cause.meaning.startswith("libsndfile.so (libsndfile")
     assert "`apt install libsndfile1`" in cause.fix and "conda-forge `libsndfile`" in cause.fix
 
@@ -382,13 +386,7 @@ def test_a_capitalised_library_name_is_looked_up_as_find_library_would_and_the_o
     """n1teshy/py-listener#1: sounddevice raises "OSError: PortAudio library not found" (after
     ctypes.util.find_library('portaudio')) on Ubuntu without PortAudio; `sudo apt install portaudio19-dev` fixed it.
     A library no provider table names gets the OS's package search with its name."""
-    prefix, packages = site(tmp_path)
-    without_system_libraries(monkeypatch, tmp_path)
-    text = (
-        'Traceback (most recent call last):\n  File "%s/sounddevice.py", line 71, in <module>\n'
-        "    raise OSError('PortAudio library not found')\nOSError: PortAudio library not found" % packages
-    )
-    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    cause = _wrapper_lookup_failure(tmp_path, monkeypatch, "sounddevice", 71, "PortAudio library not found")
     assert cause.meaning.startswith("libportaudio.so is in no directory the loader searches")
     assert "`apt-cache search portaudio` names it" in cause.fix
     assert "`conda search -c conda-forge portaudio`" in cause.fix
