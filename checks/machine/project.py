@@ -199,6 +199,13 @@ def _is_script(path, limit=MAX_BYTES):
     return re.search(rb"__name__\s*==\s*['\"]__main__['\"]", text) is not None
 
 
+def _package_main(path):
+    """True for a package's `__main__.py`: `python -m PKG` runs it with the project's root on sys.path (Python's
+    docs, "__main__ — Top-level code environment"), so its import of PKG by name is how it is meant to run, even
+    when it also tests `__name__ == "__main__"`."""
+    return os.path.basename(path) == "__main__.py"
+
+
 def _isolated_build(root):
     """True when `root`'s pyproject.toml declares a [build-system] (PEP 517/518): pip builds it in an isolated
     environment holding that table's `requires`, so setup.py's imports (Cython, numpy) need not be installed here."""
@@ -1135,7 +1142,7 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         if own is None:  # a file of the project's own package: only the JIT builds of its uses are kept
             own, marker = [], b"cpp_extension"
             package_files.append(own)
-        if marker is not None and len(package_scripts) < MAX_USES and _is_script(path):
+        if marker is not None and len(package_scripts) < MAX_USES and _is_script(path) and not _package_main(path):
             # a script inside package `top`: its imports of `top` by that name
             package_scripts += [i for i in _imports(path) if i.top == top][:1]
         for item in _imports(path, skip, own, settings=settings, uses_if=marker, calls=calls):

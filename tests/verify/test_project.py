@@ -780,6 +780,22 @@ def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_na
     assert "`python -m pip install -e .`" in result.hint and "`python -m basicsr.train`" in result.hint
 
 
+def test_a_package_s_main_module_is_not_a_script_inside_it(layout):
+    """A package's __main__.py runs as `python -m PKG`, with the project's root on sys.path (Python's docs,
+    "__main__ — Top-level code environment"), so its `import PKG` works uninstalled even though it tests
+    `__name__ == "__main__"`: this repository's own checks/__main__.py was named as a script inside checks."""
+    import torch
+
+    site, work = layout
+    (work / "basicsr").mkdir()
+    (work / "basicsr" / "__init__.py").write_text("")
+    main = "import torch\nfrom basicsr import train\n\nif __name__ == '__main__':\n    train()\n"
+    (work / "basicsr" / "__main__.py").write_text(main)
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+    (work / "basicsr" / "cli.py").write_text(main)
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == WARN
+
+
 def test_a_requirement_met_by_another_release_comes_before_one_not_installed(dists):
     """Picsart-AI-Research/HD-Painter#13: requirements.txt pins gradio==3.47.1 and gradio 4 is installed (it removed
     the `_js` argument app.py passes): the release the code runs into is named before a line not installed."""
