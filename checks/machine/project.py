@@ -190,13 +190,27 @@ def _levels(root, depth=SOURCE_DEPTH):
 
 
 def _is_script(path, limit=MAX_BYTES):
-    """True when the file at `path` runs as a script: its text tests `__name__ == "__main__"` (either quote)."""
+    """True when the file at `path` runs as a script: a statement at its top level is `if __name__ == "__main__":`
+    (either order). The words in a string or a comment (a message telling users to add the guard) are not one."""
     try:
         with open(path, "rb") as handle:
             text = handle.read(limit)
-    except OSError:
+        if re.search(rb"__name__\s*==\s*['\"]__main__['\"]|['\"]__main__['\"]\s*==\s*__name__", text) is None:
+            return False
+        tree = ast.parse(text, filename=path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return re.search(rb"__name__\s*==\s*['\"]__main__['\"]", text) is not None
+    return any(isinstance(node, ast.If) and _main_test(node.test) for node in tree.body)
+
+
+def _main_test(test):
+    """True for the expression `__name__ == "__main__"` or `"__main__" == __name__`."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [n.id for n in sides if isinstance(n, ast.Name)]
+    values = [n.value for n in sides if isinstance(n, ast.Constant)]
+    return names == ["__name__"] and values == ["__main__"]
 
 
 def _package_main(path):

@@ -1561,9 +1561,12 @@ def check_project(ctx):
             hint=no_wheel[1] or 'python -m pip install "%s"' % item.text,
             data={"fact": "%s: %s%s" % (item.text, why, no_wheel[0])},
         )
-    summary = "%d files: the %d modules they import are installed" % (
+    others = len({i.top for i in third_party})
+    summary = "%d files: %s" % (
         len(found.files),
-        len({i.top for i in third_party}),
+        "the %d modules they import are installed" % others
+        if others
+        else "they import nothing beyond torch, torchvision, torchaudio, the standard library and their own modules",
     )
     if done:
         summary += " and import with this torch: %s" % ", ".join(dict.fromkeys(done))

@@ -783,7 +783,8 @@ def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_na
 def test_a_package_s_main_module_is_not_a_script_inside_it(layout):
     """A package's __main__.py runs as `python -m PKG`, with the project's root on sys.path (Python's docs,
     "__main__ — Top-level code environment"), so its `import PKG` works uninstalled even though it tests
-    `__name__ == "__main__"`: this repository's own checks/__main__.py was named as a script inside checks."""
+    `__name__ == "__main__"`: this repository's own checks/__main__.py was named as a script inside checks, and so
+    was checks/causes.py, whose message quotes the guard. A real guard, either way round, still makes a script."""
     import torch
 
     site, work = layout
@@ -792,7 +793,10 @@ def test_a_package_s_main_module_is_not_a_script_inside_it(layout):
     main = "import torch\nfrom basicsr import train\n\nif __name__ == '__main__':\n    train()\n"
     (work / "basicsr" / "__main__.py").write_text(main)
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
-    (work / "basicsr" / "cli.py").write_text(main)
+    hint = "import torch\nfrom basicsr import train\nHINT = 'put it under `if __name__ == \"__main__\":`'\n"
+    (work / "basicsr" / "hints.py").write_text(hint)  # the guard's words in a message: checks/causes.py's
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+    (work / "basicsr" / "cli.py").write_text(main.replace("__name__ == '__main__'", '"__main__" == __name__'))
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == WARN
 
 
