@@ -8,12 +8,19 @@ table by the tests.
 
 import sys
 
-if __name__ == "__main__" and sys.argv[1:2] == ["verify"] and "--worker" in sys.argv:
-    # verify's worker: `import torch` before the rest of checks, the one long step of its critical path (see
-    # probe.import_first; checks/verify/command.py work() takes the answer).
-    from checks.machine import probe as _probe
+if __name__ == "__main__" and sys.argv[1:2] == ["verify"]:
+    if "--worker" in sys.argv:
+        # verify's worker: `import torch` before the rest of checks, the one long step of its critical path (see
+        # probe.import_first; checks/verify/command.py work() takes the answer).
+        from checks.machine import probe as _probe
 
-    _probe.import_first(sys.argv)
+        _probe.import_first(sys.argv)
+    else:
+        # verify itself: its worker starts now, not after the imports below and the option parsing (the Supervisor
+        # adopts it; main() ends it when nothing did: a usage error).
+        from checks.machine import children as _children
+
+        _children.start_early(sys.argv[1:])
 
 import datetime  # noqa: E402 (after the worker's early `import torch`)
 import importlib  # noqa: E402
@@ -265,6 +272,15 @@ def main(argv=None):
     """Run the command named by the first argument inside the error boundary; return its exit code."""
     argv = sys.argv[1:] if argv is None else argv
     name = argv[0] if argv else "checks"
+    try:
+        return _main(argv, name)
+    finally:  # verify's worker begun before the options were parsed, when no Supervisor took it
+        from checks.machine import children
+
+        children.drop_early()
+
+
+def _main(argv, name):
     try:
         return _run(argv)
     except SystemExit as exc:  # argparse: --help (0) or bad usage (2)

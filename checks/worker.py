@@ -23,7 +23,7 @@ import threading
 import time
 
 from checks import errors
-from checks.machine import probe
+from checks.machine import children
 from checks.report import FAIL, Result, run_check
 
 PREFIX = "\x1echecks-worker "
@@ -87,18 +87,10 @@ class Worker:
 
     def __init__(self, argv, state):
         # A new session: Ctrl-C at the terminal is the parent's, which stops the worker. SIGKILL when the parent
-        # dies, even by SIGKILL (Linux; probe.dies_with_parent): no worker outlives the command.
-        if os.name == "posix":
-            kwargs = {"start_new_session": True, "preexec_fn": probe.dies_with_parent()}
-        else:
-            kwargs = {"creationflags": 0x200}  # CREATE_NEW_PROCESS_GROUP
-        self.proc = subprocess.Popen(
-            argv + ["--worker", json.dumps(state)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            **kwargs,
-        )
+        # dies, even by SIGKILL (Linux; children.dies_with_parent): no worker outlives the command. The worker
+        # `python -m checks verify` began before its own imports (children.start_early) is taken when it matches.
+        command = children.worker_command(argv, state)
+        self.proc = children.adopt(command) or children.worker_popen(command)
         self.events, self.output = queue.Queue(), []
         self.reader = threading.Thread(target=self._read, name="worker-reader", daemon=True)
         self.reader.start()
@@ -123,12 +115,23 @@ class Worker:
 
     def send(self, facts):
         """Hand the worker the parent's facts (one JSON line on its standard input, which then closes): the worker
-        reads them once torch is imported, so the two collect at the same time."""
+        reads them once torch is imported, so the two collect at the same time. The line is written from a thread:
+        one longer than the pipe holds (64 KiB on Linux; the handed-over project scans can be) would otherwise block
+        the parent until the worker reads, and a worker hung in `import torch` never does, so the parent's timeout
+        would never fire."""
+        data = (json.dumps(facts) + "\n").encode()
+        threading.Thread(target=self._write, args=(data,), name="checks-worker-stdin", daemon=True).start()
+
+    def _write(self, data):
         try:
-            self.proc.stdin.write((json.dumps(facts) + "\n").encode())
-            self.proc.stdin.close()
+            self.proc.stdin.write(data)
         except (OSError, ValueError):  # it died already: its end is read from its output
             pass
+        finally:
+            try:
+                self.proc.stdin.close()
+            except (OSError, ValueError):  # the rest of the line could not be flushed to a dead worker
+                pass
 
     def next(self, timeout):
         """Return the next ("event", dict) / ("eof", None), keeping other output; ("hung", None) after timeout."""
@@ -179,7 +182,7 @@ class Supervisor:
 
     def __init__(self, argv, timeout, diagnose, progress=None):
         self.argv, self.timeout, self.diagnose, self.progress = argv, timeout + GRACE, diagnose, progress
-        self.state, self.worker, self.header = {"skip": []}, None, None
+        self.state, self.worker, self.header = dict(children.FIRST_STATE, skip=[]), None, None
         self.facts = {}  # what the parent hands every worker on its standard input
         self.names = set()  # checks reported so far
 

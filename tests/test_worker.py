@@ -139,3 +139,19 @@ def test_a_finished_worker_ends_at_once_and_takes_what_it_started_with_it(tmp_pa
     while time.monotonic() < deadline and fakes.alive(pid):
         time.sleep(0.05)
     assert not fakes.alive(pid)
+
+
+def test_facts_longer_than_the_pipe_do_not_stop_the_parent_while_the_worker_is_hung(tmp_path):
+    """The parent's facts (with the project scans handed over) can be longer than a pipe holds (64 KiB on Linux);
+    a worker hung in `import torch` never reads them, and the parent must still reach its timeout: send() returns
+    at once and the supervisor reports the worker as hung."""
+    script = tmp_path / "hung_worker.py"
+    script.write_text("import time\ntime.sleep(600)\n")
+    supervisor = worker.Supervisor([sys.executable, str(script)], 60, None)
+    supervisor.timeout = 1.0
+    supervisor.launch()
+    started = time.monotonic()
+    supervisor.worker.send({"project_scans": "x" * (1 << 20)})
+    assert time.monotonic() - started < 5
+    assert supervisor.worker.next(supervisor.timeout) == ("hung", None)
+    supervisor.worker.kill()

@@ -14,7 +14,7 @@ from checks.distributed import absence, network, rendezvous
 from checks.distributed import measure as dm
 from checks.distributed.chart import write_chart
 from checks.distributed.world import Session, watch_sigterm
-from checks.machine import probe, provenance, system
+from checks.machine import children, probe, provenance, system
 from checks.report import EXIT_FAILED, EXIT_USAGE, FAIL, WARN, Report, Result, UsageError, interruption
 
 DIST_VERSION = 1
@@ -136,7 +136,7 @@ def start_local_world(torch, args, argv):
         subprocess.Popen(
             command,
             env=dict(base, RANK=str(r), LOCAL_RANK=str(r), GROUP_RANK="0"),
-            preexec_fn=probe.dies_with_parent(signal.SIGTERM),
+            preexec_fn=children.dies_with_parent(signal.SIGTERM),
         )
         for r in range(n)
     ]

@@ -11,12 +11,12 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from typing import Optional, Tuple
 
 from checks import errors
+from checks.machine.children import dies_with_parent
 
 # Environment variables that change what torch sees or does; reported in every header.
 ENV_VARS = (
@@ -194,56 +194,6 @@ def header_facts(host, torch):
         "torch": torch.__version__ if torch else "not importable",
         "build": build_label(torch) if torch else None,
     }
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _libc():
-    """Return libc's prctl and signal (Linux), loaded once before any fork, or (None, None) elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return None, None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl, set_signal = libc.prctl, libc.signal
-    except (OSError, AttributeError, ImportError):
-        return None, None
-    prctl.restype = ctypes.c_int
-    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
-    set_signal.restype = ctypes.c_void_p
-    set_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
-    return prctl, set_signal
-
-
-_PRCTL, _SIGNAL = _libc()
-SIG_DFL, SIG_IGN = 0, 1  # <signal.h> on Linux
-
-
-def dies_with_parent(signum=signal.SIGKILL):
-    """Return a subprocess `preexec_fn` that makes the child receive `signum` when its parent dies, even by SIGKILL
-    (Linux prctl(PR_SET_PDEATHSIG), man 2 PR_SET_PDEATHSIG), or None where there is none (macOS, Windows: there a
-    child whose parent is killed outright outlives it; a parent that ends normally still ends its children).
-
-    The signal fires when the *thread* that started the child exits, not the process (man 2 PR_SET_PDEATHSIG):
-    start children from a thread that outlives them (the main thread, or the thread that waits for the child, as
-    run_command does). A parent that died between the fork and the prctl is caught by comparing getppid()."""
-    if _PRCTL is None:
-        return None
-    parent = os.getpid()
-    # With a preexec_fn, subprocess runs os.register_at_fork's child hooks, and checks/__main__.py's ignores SIGINT
-    # (meant for forked helpers that never exec): give the command the SIGINT state of this process instead, through
-    # libc (Python's signal.signal works in the main thread only).
-    sigint = SIG_IGN if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else SIG_DFL
-
-    def preexec():
-        _SIGNAL(int(signal.SIGINT), sigint)
-        _PRCTL(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
-        if os.getppid() != parent:  # the parent is already gone: no death signal will come
-            os.kill(os.getpid(), int(signum))
-
-    return preexec
 
 
 def run_command(argv, timeout):

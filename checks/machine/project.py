@@ -1131,10 +1131,52 @@ def is_stdlib(top):
     )
 
 
+_HANDED = {}  # (root, ignore) -> Project: scans another process made and handed over (hand_over, take)
+
+
+def hand_over(ignores, root=None):
+    """Scan `root` (default: the working directory) once per `ignore` tuple in `ignores` and return the Projects as
+    text for take() in another process of the same checks: verify's parent scans while its worker imports torch,
+    so the worker's project and torchaudio lines need not read the folder again after it. Returns None when a scan
+    is not possible (then the other process scans for itself)."""
+    import base64
+    import pickle
+
+    root = os.path.abspath(root or os.getcwd())
+    scans = {(root, tuple(ignore)): scan(root, ignore) for ignore in ignores}
+    if None in scans.values():
+        return None
+    return base64.b64encode(pickle.dumps(scans, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
+
+
+def take(text):
+    """Keep the Projects hand_over() made in the parent, for scan() to return instead of reading the folder again.
+    `text` comes from the parent's own pipe (verify's worker state), never from a file of the project. Returns the
+    number kept; text that does not decode keeps nothing (scan() reads the folder itself)."""
+    import base64
+    import binascii
+    import pickle
+
+    _HANDED.clear()
+    if not isinstance(text, str):
+        return 0
+    try:
+        scans = pickle.loads(base64.b64decode(text.encode("ascii"), validate=True))
+    except (ValueError, binascii.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return 0
+    if isinstance(scans, dict):
+        _HANDED.update((key, found) for key, found in scans.items() if isinstance(found, Project))
+    return len(_HANDED)
+
+
 def scan(root=None, ignore=()) -> Optional[Project]:
     """Return the Project in `root` (default: the working directory), or None when it cannot be listed. `ignore`:
-    top-level modules whose imports do not matter to the caller (a file importing nothing else is not parsed)."""
+    top-level modules whose imports do not matter to the caller (a file importing nothing else is not parsed). A
+    scan of the same root and `ignore` handed over by the parent (take) is returned as it is."""
     root = os.path.abspath(root or os.getcwd())
+    handed = _HANDED.get((root, tuple(ignore)))
+    if handed is not None:
+        return handed
     try:
         files = sources(root)
         requirements = _requirements(root)

@@ -162,6 +162,18 @@ def progress(text):
     print("verify: %s ..." % text, file=sys.stderr, flush=True)
 
 
+def _project_scans():
+    """The working directory's project scans the worker's checks read (facts.PROJECT_SCANS), made here while the
+    worker imports torch (project.hand_over), or None: a scan that fails here is the worker's to make and judge."""
+    from checks.machine import project
+    from checks.verify import facts
+
+    try:
+        return project.hand_over(facts.PROJECT_SCANS)
+    except Exception:  # any failure is met again, and reported, where the worker's check scans for itself
+        return None
+
+
 def prepare(args, argv):
     """Parent: judge the options and the manifest (usage errors), start the worker, and stream its results."""
     if args.worker is not None:
@@ -169,7 +181,9 @@ def prepare(args, argv):
     supervisor = worker.Supervisor(
         [sys.executable, "-m", "checks", "verify"] + list(argv), args.timeout, None, progress
     )
-    supervisor.launch()  # its interpreter start and `import torch` overlap the parent's imports and facts below
+    # the worker `python -m checks` began before its own imports (children.start_early), or a new one: its
+    # interpreter start and `import torch` overlap the parent's imports, facts and project scans below
+    supervisor.launch()
     from checks import diagnosis
     from checks.verify import facts
 
@@ -182,7 +196,10 @@ def prepare(args, argv):
     supervisor.diagnose = diagnoser(found)
     try:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None  # before any OpenMP
-        header = supervisor.start({"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus})
+        scans = _project_scans()
+        header = supervisor.start(
+            {"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus, "project_scans": scans}
+        )
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
         failed = Result(

@@ -19,6 +19,7 @@ from checks.machine import probe, provenance
 from checks.machine.media import BUNDLED, audio_io, image_extension_lacks, video_notes
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
+from checks.verify import facts
 from checks.verify.install import env_hint
 from checks.workspace import versions
 
@@ -184,7 +185,7 @@ def _project_streams():
     streaming API), as `file:line`, or None (read without running it)."""
     from checks.machine import project
 
-    found = project.scan(ignore=("torch", "torchvision"))
+    found = project.scan(ignore=facts.STREAMS)
     uses = [i.where() for i in (found.imports if found else ()) if i.module.startswith("torchaudio.io")]
     uses += [u.where() for u in (found.package_uses if found else ()) if u.dotted.startswith("torchaudio.io")]
     return uses[0] if uses else None

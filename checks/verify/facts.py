@@ -3,7 +3,7 @@
 import os
 
 from checks import causes
-from checks.machine import probe
+from checks.machine import probe, project
 from checks.nvidia import driver as nvidia_driver
 from checks.report import UsageError
 
@@ -11,6 +11,12 @@ from checks.report import UsageError
 # generic run (no --env, no pixi) never reads a manifest and its worker starts without it.
 
 CHECK_VERSION = 1
+
+OWN = ("torch", "torchvision", "torchaudio")  # the libraries verify judges on lines of their own
+STREAMS = ("torch", "torchvision")  # ignored by the scan for the project's uses of torchaudio.io
+# The project scans the worker's checks read (project.scan's `ignore`): the project line's, torchaudio's streams'.
+# The parent makes them while the worker imports torch and hands them over with its facts.
+PROJECT_SCANS = (OWN, STREAMS)
 
 
 class Context:
@@ -211,6 +217,7 @@ def collect(args, state=None, progress=None, imported=None):
     the environment's promises, torch (`imported`: probe.import_torch()'s answer when the worker imported it first;
     not imported when the parent says `import torch` killed the previous worker), and the GPU probe."""
     state = state or {}
+    project.take(state.get("project_scans"))
     ctx = Context(args, state.get("driver"), progress)
     ctx.cpus_before_torch = state.get("cpus")  # the parent's CPU affinity, taken before any OpenMP runtime loaded
     ctx.expect = resolve_expectation(args, ctx, state.get("torch_source", UNKNOWN))

@@ -19,9 +19,9 @@ import time
 
 from checks.machine import project as project_facts
 from checks.report import FAIL, PASS, SKIP, WARN, Result
-from checks.verify import api
+from checks.verify import api, facts
 
-OWN = ("torch", "torchvision", "torchaudio")  # verify's own lines
+OWN = facts.OWN  # verify's own lines
 BUDGET = {True: 10.0, False: 30.0}  # seconds of imports and reading (--quick, full run); the rest is named as not tried
 
 

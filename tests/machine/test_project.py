@@ -319,3 +319,22 @@ def test_methods_called_on_an_object_an_imported_class_made_are_read(tmp_path):
         ("lightning.Fabric", "init_module", 0, 6),
         ("lightning.Trainer", "", 0, 8),
     ]
+
+
+def test_a_scan_handed_over_is_the_one_returned_for_its_root_and_ignore(tmp_path, monkeypatch):
+    """verify's parent scans while its worker imports torch and hands the Projects over (hand_over, take): the
+    worker's scan() of the same folder and `ignore` returns them without reading the folder again; another `ignore`
+    or another folder is read; text that does not decode keeps nothing."""
+    monkeypatch.setattr(project, "_HANDED", {})
+    (tmp_path / "train.py").write_text("import numpy\nimport torchaudio.io\n")
+    text = project.hand_over([("torch",), ("torch", "torchaudio")], root=str(tmp_path))
+    assert project.take(text) == 2
+    (tmp_path / "train.py").write_text("import pandas\n")  # changed after the parent's scan
+    assert [i.top for i in project.scan(str(tmp_path), ignore=("torch",)).imports] == ["numpy", "torchaudio"]
+    assert [i.top for i in project.scan(str(tmp_path), ignore=("torch", "numpy")).imports] == ["pandas"]
+    old = [i.top for i in project.scan(str(tmp_path / "."), ignore=("torch", "torchaudio")).imports]
+    assert old == ["numpy", "torchaudio"]
+    assert project.take("not base64 !") == 0
+    assert [i.top for i in project.scan(str(tmp_path), ignore=("torch",)).imports] == ["pandas"]
+    assert project.take(None) == 0
+    assert project.hand_over([("torch",)], root=str(tmp_path / "missing")) is None
