@@ -1010,3 +1010,22 @@ def shared_library(out, needs=()):
     for stub in stubs:
         os.unlink(stub)
     return out
+
+
+# The head of Google Drive's page for a large file, as a plain wget of a `uc?export=download` link saves it
+# (Daniil-Osokin/gccpm-look-into-person-cvpr19.pytorch#22; the page's title and first caption as Drive writes them).
+DRIVE_PAGE = (
+    '<!DOCTYPE html><html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"/>'
+    '<title>Google Drive - Virus scan warning</title></head><body><div class="uc-main"><div id="uc-text">'
+    '<p class="uc-warning-caption">Google Drive can\'t scan this file for viruses.</p>'
+)
+
+
+def whole_zip(path):
+    """Write a small whole zip shaped like torch.save's (an `archive/data.pkl` member holding a pickle); return
+    `path`."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00." * 100)
+    return path

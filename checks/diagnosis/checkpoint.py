@@ -83,6 +83,51 @@ MEANINGS = {
 # pickle's first byte of the same kinds of file, when the failure names no file
 BYTE_KINDS = {"v": "lfs", "<": "html"}
 
+# Hosts whose download link returns a page instead of the file, told by the page's <title>, and the download that
+# gets the file. Google Drive answers a plain wget/curl of a large file's link with its "Virus scan warning" page
+# (Daniil-Osokin/gccpm-look-into-person-cvpr19.pytorch#22); gdown answers that page's confirmation. The Hugging Face
+# Hub's `/blob/` URL is the file's web page; `/resolve/` is the file.
+HTML_HOSTS = (
+    (
+        re.compile(r"Google Drive", re.I),
+        "Google Drive's page (%s) that a plain wget or curl of a Drive link saves for a large file",
+        "download it again with gdown, which answers Drive's confirmation (`python -m pip install gdown && gdown "
+        "FILE_ID -O %s`), or from a browser, and check its size",
+    ),
+    (
+        re.compile(r"Hugging Face", re.I),
+        "a Hugging Face Hub web page (%s): a `/blob/` link is the file's page, not the file",
+        "download it again from the `/resolve/` link (or `huggingface-cli download REPO FILE`), and check its size",
+    ),
+)
+TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.I)
+
+
+def html_title(path, limit=1 << 16):
+    """The <title> of the HTML page at `path` (its first `limit` bytes read), or None."""
+    try:
+        with open(path, "rb") as handle:
+            found = TITLE.search(handle.read(limit))
+    except OSError:
+        return None
+    return " ".join(found.group(1).decode("utf-8", "replace").split()) if found else None
+
+
+def file_cause(path, kind):
+    """(meaning, fix) for the checkpoint at `path` that kind_of() found to be `kind`: MEANINGS', or for an HTML page
+    whose title names a host (HTML_HOSTS) that host's page and the download that gets the file."""
+    meaning, fix = MEANINGS[kind]
+    meaning = meaning % path
+    if kind == "html":
+        title = html_title(path)
+        for pattern, page, download in HTML_HOSTS if title else ():
+            if pattern.search(title):
+                page = page % ('"%s"' % title)
+                meaning = "%s is %s, not the checkpoint" % (path, page)
+                fix = download % os.path.basename(path) if "%s" in download else download
+                break
+    return meaning, fix
+
 
 STATE_DICT = re.compile(r"Error\(s\) in loading state_dict for (\w+)")
 KEYS = re.compile(r"(Missing|Unexpected) key\(s\) in state_dict: ((?:\"[^\"\n]*\"(?:, )?)+)")
@@ -303,8 +348,8 @@ def by_checkpoint(parts, facts):
     for path in [p for p in PATH.findall(parts.text) if SUFFIX.search(p)][-4:]:
         kind, size = kind_of(path)
         if kind is not None:
-            meaning, fix = MEANINGS[kind]
-            return Cause(meaning=meaning % path, fix=fix, fact="%s: %s, %d bytes" % (path, kind, size or 0))
+            meaning, fix = file_cause(path, kind)
+            return Cause(meaning=meaning, fix=fix, fact="%s: %s, %d bytes" % (path, kind, size or 0))
     kind = BYTE_KINDS.get(found.group(1) or "")
     if kind is not None:
         meaning, fix = MEANINGS[kind]

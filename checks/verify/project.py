@@ -539,6 +539,33 @@ def _lfs_pointers(root):
     )
 
 
+def _unloadable_checkpoints(root, paths):
+    """A FAIL for the first checkpoint file in the folder that is not one (diagnosis/checkpoint.py kind_of): a Git
+    LFS pointer, an HTML page saved under its name (Google Drive's virus-scan page from a plain wget:
+    Daniil-Osokin/gccpm-look-into-person-cvpr19.pytorch#22), an empty file or a zip cut short. torch.load of it
+    fails ("invalid load key, '<'"). None otherwise."""
+    from checks.diagnosis.checkpoint import file_cause, kind_of
+
+    for path in paths:
+        kind, size = kind_of(path)
+        if kind is None:
+            continue
+        shown = os.path.relpath(path, root)
+        meaning, fix = file_cause(shown, kind)
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s (%d bytes): torch.load of it fails" % (meaning, size or 0),
+            expected="%s holds a checkpoint" % shown,
+            actual={"lfs": "a Git LFS pointer", "html": "an HTML page", "empty": "an empty file"}.get(
+                kind, "a zip cut short"
+            ),
+            hint=fix,
+            data={"fact": "%s: %s, %d bytes" % (shown, kind, size or 0)},
+        )
+    return None
+
+
 def _weights_only_refusal(torch, uses, root, paths):
     """A WARN when this torch's torch.load defaults to weights_only=True (from 2.6, PyTorch 2.6's release notes), the
     code calls torch.load without `weights_only`, and a checkpoint in the folder holds a global that the installed
@@ -1530,6 +1557,7 @@ def check_project(ctx):
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
     refusal = (
         _lfs_pointers(found.root)
+        or _unloadable_checkpoints(found.root, saved)
         or _checkpoint_dtypes(ctx.torch, found.root, saved)
         or _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved)
         or _pickle_modules_missing(found.root, saved, ctx.torch)

@@ -2,10 +2,9 @@
 as the real ones are (a Git LFS pointer's text per the LFS specification, a zip from Python's zipfile cut short);
 the failure texts are pickle's and torch's zip reader's."""
 
-import zipfile
-
 import pytest
 from diagnosis_facts import facts_for, site
+from fakes import DRIVE_PAGE, whole_zip
 
 from checks import diagnosis
 from checks.diagnosis import checkpoint
@@ -14,12 +13,6 @@ POINTER = (
     "version https://git-lfs.github.com/spec/v1\n"
     "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
 )
-
-
-def whole_zip(path):
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00." * 100)
-    return path
 
 
 @pytest.mark.parametrize(
@@ -36,6 +29,25 @@ def test_kind_of_reads_what_the_file_is(tmp_path, make, kind):
     path = tmp_path / "model.pth"
     make(path)
     assert checkpoint.kind_of(str(path))[0] == kind
+
+
+@pytest.mark.parametrize(
+    "page, meaning, fix",
+    [
+        (DRIVE_PAGE, 'is Google Drive\'s page ("Google Drive - Virus scan warning")', "gdown FILE_ID -O model.pth"),
+        ("<html><head><title>model.pth · openai/whisper at main</title></head>", "is an HTML page", "direct link"),
+        (
+            "<html><head><title>\n  openai/clip at main - Hugging Face\n</title>",
+            'is a Hugging Face Hub web page ("openai/clip at main - Hugging Face")',
+            "`/resolve/` link",
+        ),
+    ],
+)
+def test_an_html_page_is_named_with_the_host_its_title_shows(tmp_path, page, meaning, fix):
+    path = tmp_path / "model.pth"
+    path.write_text(page)
+    said, how = checkpoint.file_cause(str(path), checkpoint.kind_of(str(path))[0])
+    assert said.startswith("%s %s" % (path, meaning)) and fix in how
 
 
 def test_a_git_lfs_pointer_named_by_the_failure_is_the_cause(tmp_path, monkeypatch):

@@ -755,6 +755,26 @@ def test_files_git_lfs_keeps_that_are_still_pointers_are_named(layout):
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
 
 
+def test_a_checkpoint_file_that_is_a_download_page_is_named(layout):
+    """Daniil-Osokin/gccpm-look-into-person-cvpr19.pytorch#22: `wget` of a Google Drive link saved Drive's "Virus scan
+    warning" page as checkpoint_epoch_70.pth; val.py's torch.load failed with "invalid load key, '<'". The fix that
+    worked: download the real file. A whole checkpoint beside it is not judged."""
+    import torch
+    from fakes import DRIVE_PAGE, whole_zip
+
+    site, work = layout
+    (work / "val.py").write_text("import torch\ncheckpoint = torch.load('checkpoint_epoch_70.pth')\n")
+    whole_zip(work / "good.pth")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+    (work / "checkpoint_epoch_70.pth").write_text(DRIVE_PAGE)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        'checkpoint_epoch_70.pth is Google Drive\'s page ("Google Drive - Virus scan warning")'
+    )
+    assert "gdown FILE_ID -O checkpoint_epoch_70.pth" in result.hint
+    assert result.data["fact"] == "checkpoint_epoch_70.pth: html, %d bytes" % len(DRIVE_PAGE)
+
+
 def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_named(layout):
     """XPixelGroup/BasicSR#261: `python basicsr/train.py` in a clone never installed: Python puts basicsr/ on
     sys.path, not the clone's root, so `from basicsr.data import create_dataloader` fails; the reporter's fix was
