@@ -185,6 +185,9 @@ def by_missing_module(parts, facts):
         return None
     if parts.missing_module and "." in parts.missing_module and _importable(module):
         return None  # the package is there, a submodule is not: another rule's case (a release mismatch)
+    inside = provenance.inside_package(module)
+    if inside is not None:
+        return _inside_package(inside)
     distribution = DISTRIBUTION_OF.get(module, module)
     importer = raising_package(parts.text, skip=(module,))
     declared = None
@@ -237,6 +240,31 @@ def by_missing_module(parts, facts):
             if asked
             else "",
         ),
+    )
+
+
+def _inside_package(inside):
+    """The Cause for a module whose package folder is itself on sys.path (provenance.InsidePackage): the folder
+    above it is what Python needs on its path."""
+    where = "from " + inside.origin + (", set in %s" % inside.set_in if inside.set_in else "")
+    if inside.origin == provenance.PYTHONPATH:
+        entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        rest = [p for p in entries if p and os.path.abspath(p) != inside.entry]
+        fix = 'put the folder above it on PYTHONPATH instead: `export PYTHONPATH="%s"`%s' % (
+            os.pathsep.join([inside.parent] + rest),
+            " (change that line of %s the same way)" % inside.set_in if inside.set_in else "",
+        )
+    else:
+        fix = "put %s on sys.path instead of %s (or install the package: `python -m pip install -e` its project)" % (
+            inside.parent,
+            inside.entry,
+        )
+    return Cause(
+        meaning="%s on sys.path (%s) is the %s package's own folder, not the folder that holds it: Python looks for "
+        "`%s` inside the folders on its path, so it needs the parent %s there instead"
+        % (inside.entry, where, inside.name, inside.name, inside.parent),
+        fix=fix,
+        fact="sys.path entry %s holds %s's code; no entry holds %s/" % (inside.entry, inside.name, inside.name),
     )
 
 

@@ -185,6 +185,82 @@ def origin_of(entry, environment, environ=None):
     return OTHER
 
 
+@dataclasses.dataclass(frozen=True)
+class InsidePackage:
+    """A `sys.path` entry that is the folder of package `name` itself, not the folder holding it: Python finds `name`
+    inside the entries, so `import name` fails (JJGO/shrinkbench#3: PYTHONPATH=~/shrinkbench, written by running
+    the README's `export PYTHONPATH="$PWD:$PYTHONPATH"` inside the clone). `origin`: origin_of's; `parent`: the entry
+    that imports it; `set_in`: the shell start-up file and line that write it into PYTHONPATH ("~/.bashrc:12"), or
+    None."""
+
+    name: str
+    entry: str
+    origin: str
+    parent: str
+    set_in: Optional[str] = None
+
+
+SHELL_FILES = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv")
+
+
+def inside_package(name, path=None, environ=None, home=None):
+    """Return the InsidePackage for the first `sys.path` entry (`path`, default sys.path) named `name` that holds
+    Python code (_holds_python: from its parent it imports as package `name`, a namespace package without an
+    __init__.py as shrinkbench's clone is), when no entry holds `name` itself; else None."""
+    path = sys.path if path is None else path
+    environ = os.environ if environ is None else environ
+    for entry in path:
+        real = os.path.abspath(entry or os.curdir)
+        if os.path.isdir(os.path.join(real, name)) or os.path.isfile(os.path.join(real, name + ".py")):
+            return None  # importable from this entry: not this rule's case
+    for entry in path:
+        real = os.path.abspath(entry or os.curdir)
+        if os.path.basename(real) != name or not _holds_python(real):
+            continue
+        origin = origin_of(entry, environment_prefix(environ)[0], environ)
+        return InsidePackage(
+            name=name,
+            entry=real,
+            origin=origin,
+            parent=os.path.dirname(real),
+            set_in=_set_in_shell(real, home or os.path.expanduser("~")) if origin == PYTHONPATH else None,
+        )
+    return None
+
+
+def _holds_python(folder, limit=400):
+    """True when `folder` holds an __init__.py, a module file, or a subfolder with an __init__.py (its first `limit`
+    entries looked at)."""
+    try:
+        with os.scandir(folder) as entries:
+            for number, item in enumerate(entries):
+                if number >= limit:
+                    break
+                if item.name.endswith(".py") and item.is_file():
+                    return True
+                if item.is_dir() and os.path.isfile(os.path.join(item.path, "__init__.py")):
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def _set_in_shell(entry, home, limit=1 << 16):
+    """ "~/.bashrc:12" for the first line of a shell start-up file in `home` that sets PYTHONPATH and names `entry`
+    (written out, or under ~ / $HOME), or None."""
+    spelled = {entry, entry.replace(home, "~", 1), entry.replace(home, "$HOME", 1), entry.replace(home, "${HOME}", 1)}
+    for name in SHELL_FILES:
+        try:
+            with open(os.path.join(home, name), "rb") as handle:
+                lines = handle.read(limit).decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            if "PYTHONPATH" in line and any(re.search(re.escape(s) + r"/?(?=[\s:\"']|$)", line) for s in spelled):
+                return "~/%s:%d" % (name, number)
+    return None
+
+
 def _pip_version(entry, name):
     """Return (version, installer) from a `NAME-VERSION.dist-info` in `entry`, or (None, None)."""
     for info in sorted(glob.glob(os.path.join(glob.escape(entry), "%s-*.dist-info" % name))):

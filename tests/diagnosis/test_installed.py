@@ -637,6 +637,37 @@ def test_a_missing_module_names_its_distribution_and_the_install_command(tmp_pat
     assert "(the Pillow package)" in pil.meaning and "pip install Pillow" in pil.fix
 
 
+def test_a_package_s_own_folder_on_pythonpath_names_its_parent(tmp_path, monkeypatch):
+    """JJGO/shrinkbench#3: the README's `echo "export PYTHONPATH=$PWD:..." >> ~/.bashrc` run inside the
+    clone put ~/shrinkbench, the package's own folder (no __init__.py at its top: a namespace package), on
+    PYTHONPATH; `from shrinkbench.experiment import PruningExperiment` failed with "No module named 'shrinkbench'".
+    The maintainer's fix: the parent folder on PYTHONPATH."""
+    prefix, packages = site(tmp_path)
+    home = tmp_path / "home"
+    clone = home / "shrinkbench"
+    (clone / "experiment").mkdir(parents=True)
+    (clone / "experiment" / "__init__.py").write_text("")
+    (home / ".bashrc").write_text('# ROS\nexport PYTHONPATH="%s:$PYTHONPATH"\n' % clone)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PYTHONPATH", "%s:/opt/ros/melodic/lib/python2.7/dist-packages" % clone)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "work"), str(clone), str(packages)])
+    text = (
+        'Traceback (most recent call last):\n  File "prune_mnist.py", line 2, in <module>\n'
+        "    from shrinkbench.experiment import PruningExperiment\nModuleNotFoundError: No module named 'shrinkbench'"
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "missing-module"
+    assert cause.meaning.startswith(
+        "%s on sys.path (from PYTHONPATH, set in ~/.bashrc:2) is the shrinkbench package's own folder" % clone
+    )
+    assert cause.fix.startswith(
+        'put the folder above it on PYTHONPATH instead: `export PYTHONPATH="%s:/opt/ros/melodic/lib/python2.7/'
+        'dist-packages"`' % home
+    )
+    (tmp_path / "work" / "shrinkbench").mkdir(parents=True)  # importable after all: not this rule's case
+    assert "own folder" not in diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).meaning
+
+
 def test_torch_missing_from_a_python_whose_site_packages_this_user_cannot_write(tmp_path, monkeypatch):
     """pytorch/pytorch#23649: `setup.py install` needed root; `--user` fixed it. The install target's facts (owner,
     mode, writability) decide; as root every folder is writable, so the test gives the facts of a root-owned one."""
