@@ -82,6 +82,7 @@ class Use:
     quoted: Tuple[str, ...] = ()
     deferred: bool = False  # inside a function: runs when called, not at import
     argument: str = ""  # a call's first argument, when it is a string constant (`torch.hub.load("owner/repo", ...)`)
+    second: str = ""  # its second, when both are string constants (torch.hub.load's entry point: "yolov5m6")
 
     def where(self):
         return "%s:%d" % (os.path.basename(self.file) if os.path.isabs(self.file) else self.file, self.line)
@@ -149,6 +150,7 @@ class Project:
     torch_uses: Tuple[Use, ...] = ()
     package_uses: Tuple[Use, ...] = ()
     hub_repos: Tuple[Tuple[str, str], ...] = ()  # (`owner/repo[:ref]`, where) of torch.hub.load/list/help calls
+    hub_entries: Tuple[Tuple[str, str, str], ...] = ()  # (`owner/repo[:ref]`, entry point, where) of torch.hub.load
     settings: Tuple[Setting, ...] = ()  # the variables the folder's own files set for themselves, in file order
     local_imports: Tuple[Import, ...] = ()  # the folder's own files' imports of the project's top-level names
     # the calls of any file read that build a C++/CUDA extension when the code runs (JIT_BUILDS)
@@ -934,8 +936,10 @@ def _uses(tree, path, uses, aliases, deferred=False):
                 continue
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 keywords = tuple(k.arg for k in node.keywords if k.arg)
+                strings = [a.value for a in node.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
                 first = node.args[0] if node.args else None
                 argument = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+                second = strings[1] if argument and len(strings) == 2 else ""
                 dotted = _dotted(node.func, aliases) if keywords or argument else None
                 if dotted and dotted.startswith("torch"):
                     uses.append(
@@ -946,6 +950,7 @@ def _uses(tree, path, uses, aliases, deferred=False):
                             keywords=keywords,
                             deferred=deferred,
                             argument=argument[:200],
+                            second=second[:200],
                         )
                     )
             elif isinstance(node, ast.Attribute):
@@ -1224,6 +1229,13 @@ def scan(root=None, ignore=()) -> Optional[Project]:
         hub_repos=tuple(
             dict.fromkeys((u.argument, u.where()) for u in uses if u.dotted in HUB_CALLS and HUB_REPO.match(u.argument))
         ),
+        hub_entries=tuple(
+            dict.fromkeys(
+                (u.argument, u.second, u.where())
+                for u in uses
+                if u.dotted == "torch.hub.load" and HUB_REPO.match(u.argument) and u.second.isidentifier()
+            )
+        ),
         package_calls=tuple(
             c
             for c in calls
@@ -1254,11 +1266,10 @@ PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 
 HUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w./-]+)?$")  # torch.hub's `repo_owner/repo_name[:ref]`
 
 
-def hub_dependencies(hub_dir, repo, limit=MAX_BYTES):
-    """The `dependencies` list (module names) that the hubconf.py of `repo` (`pytorch/fairseq:main`) declares in its
-    torch.hub cache folder `hub_dir` (torch.hub.get_dir()), read without running it; (folder, [names]) or None when
-    it is not cached. torch.hub names the folder `owner_name_ref` (torch/hub.py, _get_cache_or_reload: `/` in the
-    ref becomes `_`); without a ref, any cached ref."""
+def _hubconfs(hub_dir, repo, limit=MAX_BYTES):
+    """Yield (folder, parsed hubconf.py) of `repo` (`pytorch/fairseq:main`) in its torch.hub cache folder `hub_dir`
+    (torch.hub.get_dir()), read without running it. torch.hub names the folder `owner_name_ref` (torch/hub.py,
+    _get_cache_or_reload: `/` in the ref becomes `_`); without a ref, any cached ref."""
     import glob
 
     owner, _, rest = repo.partition("/")
@@ -1271,15 +1282,49 @@ def hub_dependencies(hub_dir, repo, limit=MAX_BYTES):
                 source = handle.read(limit + 1)
             if len(source) > limit:
                 continue
-            tree = ast.parse(source, filename=path)
+            yield folder, ast.parse(source, filename=path)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
             continue
+
+
+def hub_dependencies(hub_dir, repo):
+    """The `dependencies` list (module names) that the cached hubconf.py of `repo` declares (_hubconfs); (folder,
+    [names]) or None when it is not cached."""
+    for folder, tree in _hubconfs(hub_dir, repo):
         for node in tree.body:
             targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
             if "dependencies" in targets and isinstance(node.value, (ast.List, ast.Tuple)):
                 names = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
                 return folder, names
         return folder, []
+    return None
+
+
+def hub_entry_lacking(hub_dir, repo, entry):
+    """(folder, date) of the cached copy of `repo` (_hubconfs) whose hubconf.py binds no top-level name `entry` (a
+    def, a class, an assignment or an import; not judged when it star-imports or changes its globals at run time):
+    torch.hub.load(repo, entry) fails there with "Cannot find callable ENTRY in hubconf" (torch/hub.py,
+    _load_entry_from_hubconf). `date`: its hubconf.py's modification day (YYYY-MM-DD). None otherwise."""
+    import time
+
+    for folder, tree in _hubconfs(hub_dir, repo):
+        bound = set()
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if any(a.name == "*" for a in node.names):
+                    return None
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+            else:
+                bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        if entry in bound or "globals" in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}:
+            return None
+        try:
+            day = time.strftime("%Y-%m-%d", time.localtime(os.path.getmtime(os.path.join(folder, "hubconf.py"))))
+        except (OSError, ValueError, OverflowError):
+            day = None
+        return folder, day
     return None
 
 

@@ -791,6 +791,39 @@ def _hub_dependency_missing(torch, repos):
     return None
 
 
+def _hub_entry_lacking(torch, entries):
+    """A FAIL when the code calls torch.hub.load(REPO, ENTRY) and torch.hub's cached copy of REPO has no entry point
+    ENTRY in its hubconf.py (project_facts.hub_entry_lacking): torch.hub takes the cache as it is ("Using cache
+    found in ...") and does not look for newer code, so a copy fetched before the repository added ENTRY fails with
+    "Cannot find callable ENTRY in hubconf" (ultralytics/yolov5#4459: yolov5m6 and a months-old cache; the fix that
+    worked: delete the cache, or force_reload=True)."""
+    if not entries:
+        return None
+    try:
+        hub_dir = torch.hub.get_dir()
+    except Exception:  # a torch without torch.hub, or a TORCH_HOME it cannot read
+        return None
+    for repo, entry, where in entries:
+        lacking = project_facts.hub_entry_lacking(hub_dir, repo, entry)
+        if lacking is None:
+            continue
+        folder, day = lacking
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="%s loads %r from the torch.hub repository %s, and torch.hub's cached copy of it (%s%s) is older "
+            "than that entry point: its hubconf.py defines no %s, and torch.hub uses the cache without looking for "
+            'newer code ("Cannot find callable %s in hubconf")'
+            % (where, entry, repo, folder, ", from %s" % day if day else "", entry, entry),
+            expected="%s in the cached hubconf.py" % entry,
+            actual="not defined",
+            hint="fetch the repository again: `torch.hub.load(%r, %r, force_reload=True)` once, or delete the cached "
+            "copy (`rm -rf %s`)" % (repo, entry, folder),
+            data={"fact": "%s/hubconf.py binds no %s" % (folder, entry)},
+        )
+    return None
+
+
 def _checkout_not_installed(found):
     """A FAIL when the code imports a name from a folder of the working directory that has no __init__.py but holds a
     package of the same name or a build file (setup.py, pyproject.toml, setup.cfg): a source checkout (`git clone`)
@@ -1542,7 +1575,7 @@ def check_project(ctx):
     foreign = _foreign_temp_folder([m.split(".")[0] for m in done], start + BUDGET[bool(ctx.quick)] + 2.0)
     if foreign is not None:
         return foreign
-    hub = _hub_dependency_missing(ctx.torch, found.hub_repos)
+    hub = _hub_dependency_missing(ctx.torch, found.hub_repos) or _hub_entry_lacking(ctx.torch, found.hub_entries)
     if hub is not None:
         return hub
     shadow = _shadowed_package(found.root)

@@ -490,6 +490,41 @@ def test_a_torch_hub_repository_whose_dependencies_are_missing_fails(dists, tmp_
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"  # not cached: not read
 
 
+def test_a_torch_hub_cache_older_than_the_entry_point_loaded_fails(dists, tmp_path, monkeypatch):
+    """ultralytics/yolov5#4459: `torch.hub.load('ultralytics/yolov5', 'yolov5m6')` with a cache fetched months
+    before (YOLOv5 v4.0's hubconf.py defines yolov5s/m/l/x and custom, not yolov5m6): torch.hub said "Using cache
+    found in ...ultralytics_yolov5_master" and "Cannot find callable yolov5m6 in hubconf". The fix that worked:
+    delete the cache (force_reload=True does the same). Entry points the cache binds are not judged."""
+    torch = pytest.importorskip("torch")
+    _, work = dists
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    cached = tmp_path / "torch-home" / "hub" / "ultralytics_yolov5_master"
+    cached.mkdir(parents=True)
+    (cached / "hubconf.py").write_text(
+        '"""YOLOv5 hubconf"""\nimport torch\nfrom models.yolo import Model\n\ndependencies = ["torch", "yaml"]\n\n'
+        "def create(name, pretrained, channels, classes, autoshape):\n    return Model(name)\n\n"
+        + "".join(
+            "def %s(pretrained=False, channels=3, classes=80, autoshape=True):\n    return create(%r, pretrained, "
+            "channels, classes, autoshape)\n\n" % (n, n)
+            for n in ("yolov5s", "yolov5m", "yolov5l", "yolov5x")
+        )
+        + "def custom(path_or_model='path/to/model.pt', autoshape=True):\n    return Model(path_or_model)\n"
+    )
+    os.utime(cached / "hubconf.py", (1612915200, 1612915200))  # 2021-02-10
+    (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m6')\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "detect.py:3 loads 'yolov5m6' from the torch.hub repository ultralytics/yolov5, and torch.hub's cached copy "
+        "of it (%s, from 2021-02-1" % cached
+    )
+    assert "force_reload=True" in result.hint and "rm -rf %s" % cached in result.hint
+    (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m')\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
+    (cached / "hubconf.py").write_text("from models.common import *\n")  # names it cannot see: not judged
+    (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m6')\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
+
+
 def test_a_missing_module_the_projects_requirements_name_gets_that_line(layout, tmp_path, monkeypatch):
     """facebookresearch/hydra-torch: `from hydra_configs.torch.optim import AdamConf` without the distribution
     `hydra-configs-torch` installed. The module's name does not say what to install; the project's requirements
