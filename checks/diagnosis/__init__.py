@@ -32,6 +32,8 @@ explains the failure decides it, and the verdict names that fact:
    backends present and the native library each lacks (media.py);
 2g. the failing package's installed distribution is another project of that name (installed.py OTHER_PROJECT:
    PyPI's `apex` is not NVIDIA Apex), read from its metadata;
+2h. the failing (or named) package was installed without the extra that brings its PyTorch part, a companion
+   distribution of its own project (installed.py by_framework_extra: transformer_engine[pytorch]);
 2f. a module the failing code imports is not installed: the importer, whether its install record declares it, and
    the install command for this environment (installed.py by_missing_module);
 3. the loader's own message (glibc's classes, loader.LOAD_ERRORS) judged by the facts of the file it names: shorter
@@ -121,6 +123,7 @@ from checks.diagnosis.installed import (
     by_elsewhere,
     by_extension,
     by_foreign_path,
+    by_framework_extra,
     by_layered,
     by_missing_module,
     by_other_project,
@@ -136,14 +139,14 @@ from checks.diagnosis.installed import (
 from checks.diagnosis.jobs import by_killed, by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.media import by_media
-from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse
+from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse, raising_distribution
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
 from checks.diagnosis.paired import by_paired
 from checks.diagnosis.stated import by_stated
 from checks.diagnosis.symbols import by_symbol, by_torch_library
 from checks.diagnosis.triton import by_triton_libcuda, by_triton_missing
-from checks.machine import distributions, gpu_access, interpreter, loader, provenance, scheduler, variables
+from checks.machine import gpu_access, interpreter, loader, provenance, scheduler, variables
 
 # What the rest of checks and the tests use; the rules' helpers stay in their family's module.
 __all__ = [
@@ -253,7 +256,7 @@ def unrecognised(parts, facts):
     torch = facts.provenance.packages.get("torch")
     shown = torch.imported.describe() if torch and torch.imported else "torch not found"
     inputs = ", ".join("%s=%s" % kv for kv in facts.loader_inputs.items()) or "no loader variables set"
-    raiser = _raised_in(parts.text, facts)
+    raiser = raising_distribution(parts.text, facts.provenance.environment)
     where, upgrade = "", ""
     if raiser is not None:
         dist, frame, line = raiser
@@ -271,23 +274,6 @@ def unrecognised(parts, facts):
     )
 
 
-def _raised_in(text, facts):
-    """(Distribution, file relative to its entry, line) of the innermost traceback frame whose file an installed
-    distribution other than torch's owns (its .dist-info found above it), or None: the package whose own code
-    raised a message no rule knows (bitsandbytes 0.40.1's cuda_setup raising "too many values to unpack" on a
-    machine without CUDA, fixed in 0.40.2; bitsandbytes-foundation/bitsandbytes#592)."""
-    environment = facts.provenance.environment
-    for path, line in reversed(re.findall(r'File "([^"]+)", line (\d+)', text or "")):
-        if path.startswith("<") or not os.path.isfile(path):
-            continue
-        dist = distributions.owner(path, environment)
-        if dist is not None and distributions.canonical(dist.name) not in ("torch", "pytorch"):
-            return dist, os.path.relpath(path, dist.entry), line
-        if dist is not None:
-            return None
-    return None
-
-
 # The rules whose verdict a fact of this machine decides (explain()'s order); the others read the text alone.
 FACT_RULES = (
     "build-isolation",
@@ -302,6 +288,7 @@ FACT_RULES = (
     "toolchain",
     "host-compiler",
     "extension",
+    "framework-extra",
     "requirement",
     "layered",
     "pair",
@@ -360,6 +347,7 @@ def explain(text, facts):
         ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),
         ("other-project", lambda: by_other_project(parts, facts)),
+        ("framework-extra", lambda: by_framework_extra(parts, facts)),
         ("requirement", lambda: by_requirement(parts, facts)),
         ("layered", lambda: by_layered(parts, facts)),
         ("pair", lambda: by_pair(parts, facts)),

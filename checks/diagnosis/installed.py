@@ -21,6 +21,7 @@ from checks.diagnosis.model import (
     Cause,
     component,
     package_of_file,
+    raising_distribution,
     raising_package,
 )
 from checks.machine import distributions, interpreter, provenance, requirements
@@ -169,6 +170,39 @@ def by_other_project(parts, facts):
         cause = other_project(dist, name) if dist is not None else None
         if cause is not None:
             return cause
+    return None
+
+
+QUOTED_MODULE = re.compile(r"""(?:module|named) ['"]([A-Za-z_]\w*)""")
+
+
+def by_framework_extra(parts, facts, path=None):
+    """Rule 2h: the failure is raised in, or names, a package installed without the extra that brings its PyTorch
+    part (distributions.framework_extra_unmet: transformer_engine 1.13.0 without transformer_engine_torch fails in
+    transformer_engine/pytorch/__init__.py, or as "module 'transformer_engine' has no attribute 'pytorch'";
+    NVIDIA/TransformerEngine#1379, the maintainer's fix `pip install transformer_engine[pytorch]`)."""
+    path = sys.path if path is None else path
+    environment = facts.provenance.environment
+    raiser = raising_distribution(parts.text, environment)
+    dists = [raiser[0]] if raiser is not None else []
+    dists += [distributions.find(n, path, environment) for n in QUOTED_MODULE.findall(parts.line or "")]
+    seen = set()
+    for dist in dists:
+        if dist is None or dist.name in seen or distributions.canonical(dist.name) in ("torch", "pytorch"):
+            continue
+        seen.add(dist.name)
+        unmet = distributions.framework_extra_unmet(dist, requirements.pip_installed(path))
+        if unmet is None:
+            continue
+        extra, missing = unmet
+        wanted = ", ".join(distributions.REQUIRED_NAME.match(t).group(1) for t in missing)
+        return Cause(
+            meaning="%s %s is installed without its PyTorch part: its [%s] extra's %s is not installed (`pip install "
+            "%s` without the extra installs the core only)" % (dist.name, dist.version, extra, wanted, dist.name),
+            fix='install the extra at the same release: `python -m pip install "%s[%s]==%s"`'
+            % (dist.name, extra, dist.version),
+            fact="%s %s declares %s; not installed" % (dist.name, dist.version, "; ".join(missing)),
+        )
     return None
 
 

@@ -7,7 +7,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from checks import errors
-from checks.machine import loader
+from checks.machine import distributions, loader
 from checks.machine.gpu_access import GpuAccess
 from checks.machine.interpreter import InterpreterBuild, PythonSites
 from checks.machine.variables import Setting
@@ -191,6 +191,22 @@ def raising_package(text, skip=()):
         found = re.search(r"[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)", path)
         if found and found.group(1) not in skip:
             return found.group(1)
+    return None
+
+
+def raising_distribution(text, environment=None):
+    """(Distribution, file relative to its entry, line) of the innermost traceback frame whose file an installed
+    distribution other than torch's owns (its .dist-info found above it), or None: the package whose own code
+    raised a message no rule knows (bitsandbytes 0.40.1's cuda_setup raising "too many values to unpack" on a
+    machine without CUDA, fixed in 0.40.2; bitsandbytes-foundation/bitsandbytes#592)."""
+    for path, line in reversed(re.findall(r'File "([^"]+)", line (\d+)', text or "")):
+        if path.startswith("<") or not os.path.isfile(path):
+            continue
+        dist = distributions.owner(path, environment)
+        if dist is not None and distributions.canonical(dist.name) not in ("torch", "pytorch"):
+            return dist, os.path.relpath(path, dist.entry), line
+        if dist is not None:
+            return None
     return None
 
 

@@ -88,6 +88,29 @@ class Distribution:
         return None
 
 
+FRAMEWORK_EXTRAS = ("pytorch", "torch")  # the extras a project names for its PyTorch part
+EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
+
+
+def framework_extra_unmet(dist, installed):
+    """(extra, [Requires-Dist texts]) when `dist` declares an extra for PyTorch (FRAMEWORK_EXTRAS) that requires a
+    companion distribution of its own project (a name starting with its own: transformer_engine[pytorch] requires
+    transformer_engine_torch) and that companion is not in `installed` (canonical names): `pip install NAME` without
+    the extra leaves the PyTorch part out (NVIDIA/TransformerEngine#1379). Requirements of other projects in the
+    extra (transformers[torch]'s accelerate) are not judged: the package runs without them. None otherwise."""
+    own = canonical(dist.name)
+    for extra in FRAMEWORK_EXTRAS:
+        texts = [t for t in dist.requires if (EXTRA_MARKER.search(t.partition(";")[2]) or [None, None])[1] == extra]
+        missing = [
+            t
+            for t in texts
+            if (required_project(t) or "").startswith(own + "-") and required_project(t) not in installed
+        ]
+        if missing:
+            return extra, missing
+    return None
+
+
 def _headers(path):
     """METADATA's (or WHEEL's) headers as [(name, value)], up to the first blank line and METADATA_LIMIT bytes."""
     out = []

@@ -668,6 +668,48 @@ def test_a_package_s_own_folder_on_pythonpath_names_its_parent(tmp_path, monkeyp
     assert "own folder" not in diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).meaning
 
 
+# transformer_engine 1.13.0's METADATA (the PyPI wheel's): the core is required, each framework's part is an extra.
+TE_REQUIRES = (
+    ("Requires-Dist", "transformer_engine_cu12==1.13.0"),
+    ("Provides-Extra", "pytorch"),
+    ("Requires-Dist", 'transformer_engine_torch==1.13.0; extra == "pytorch"'),
+    ("Provides-Extra", "jax"),
+    ("Requires-Dist", 'transformer_engine_jax==1.13.0; extra == "jax"'),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the reporter's: the attribute the missing part would have set
+        'Traceback (most recent call last):\n  File "train.py", line 5, in <module>\n    layer = te.pytorch.Linear('
+        "64, 64)\nAttributeError: module 'transformer_engine' has no attribute 'pytorch'",
+        # 1.13.0's own loader looking for the extension's shared library it never got
+        'Traceback (most recent call last):\n  File "{packages}/transformer_engine/pytorch/__init__.py", line 55, in '
+        '_load_library\n    so_path = next(so_dir.glob(f"{{module_name}}.*.{{extension}}"))\nStopIteration',
+    ],
+)
+def test_a_package_installed_without_its_pytorch_extra_names_the_extra(tmp_path, monkeypatch, text):
+    """NVIDIA/TransformerEngine#1379: `pip install transformer_engine` installed the meta package and the core, not
+    transformer_engine_torch; the maintainer's fix: `pip install transformer_engine[pytorch]`. With the companion
+    installed, the rule has nothing to say; the jax extra is never judged."""
+    prefix, packages = site(tmp_path)
+    files = {"transformer_engine/__init__.py": "", "transformer_engine/pytorch/__init__.py": "import torch\n"}
+    installed(packages, "transformer_engine", "1.13.0", files, TE_REQUIRES)
+    installed(packages, "transformer_engine_cu12", "1.13.0", {"transformer_engine/common/__init__.py": ""})
+    monkeypatch.syspath_prepend(str(packages))
+    cause = diagnosis.explain(text.format(packages=packages), facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "framework-extra"
+    assert cause.meaning.startswith(
+        "transformer_engine 1.13.0 is installed without its PyTorch part: its [pytorch] extra's "
+        "transformer_engine_torch is not installed"
+    )
+    assert cause.fix.endswith('`python -m pip install "transformer_engine[pytorch]==1.13.0"`')
+    installed(packages, "transformer_engine_torch", "1.13.0", {"transformer_engine_torch.py": ""})
+    again = diagnosis.explain(text.format(packages=packages), facts_for(monkeypatch, prefix, [packages]))
+    assert again.rule != "framework-extra"
+
+
 def test_torch_missing_from_a_python_whose_site_packages_this_user_cannot_write(tmp_path, monkeypatch):
     """pytorch/pytorch#23649: `setup.py install` needed root; `--user` fixed it. The install target's facts (owner,
     mode, writability) decide; as root every folder is writable, so the test gives the facts of a root-owned one."""
