@@ -1029,3 +1029,43 @@ def whole_zip(path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("archive/data.pkl", b"\x80\x02}q\x00." * 100)
     return path
+
+
+# lora-scripts' sd-scripts/library/train_util.py as Akegarasu/lora-scripts#609 ran it (the tokenizer ids are module
+# constants, chosen at run time), with an argparse default and a direct call beside them.
+TRAIN_UTIL = """import argparse
+from transformers import CLIPTokenizer
+
+TOKENIZER_PATH = "openai/clip-vit-large-patch14"
+V2_STABLE_DIFFUSION_PATH = "stabilityai/stable-diffusion-2"
+LOG_DIR = "logs/train"
+
+
+def load_tokenizer(args):
+    original_path = V2_STABLE_DIFFUSION_PATH if args.v2 else TOKENIZER_PATH
+    return CLIPTokenizer.from_pretrained(original_path, subfolder="tokenizer")
+
+
+def parser():
+    p = argparse.ArgumentParser()
+    p.add_argument("--vae", default="madebyollin/sdxl-vae-fp16-fix")
+    p.add_argument("--config", default="configs/base.yaml")
+    p.add_argument("--output_dir", default="runs/exp")
+    return p
+
+
+def load_vae(args):
+    return CLIPTokenizer.from_pretrained(args.vae)
+
+
+unet = CLIPTokenizer.from_pretrained(pretrained_model_name_or_path="runwayml/stable-diffusion-v1-5")
+"""
+
+
+def closed_port():
+    """A TCP port of this machine that nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

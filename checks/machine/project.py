@@ -1440,6 +1440,26 @@ def local_package_files(root, tops, limit=MAX_PACKAGE_FILES):
     return found
 
 
+def packages_beside(files, limit=200):
+    """`files` (the scan's) and then the *.py files of the packages (folders with an __init__.py) in the folders
+    those files are in (local_package_files): the modules a script imports from beside it, read deeper than scan()
+    goes (lora-scripts' sd-scripts/library/train_util.py under sd-scripts/train_network.py). At most `limit` files
+    added; folders of more than MAX_ENTRIES entries are not listed."""
+    found = list(files)
+    for folder in dict.fromkeys(os.path.dirname(f) for f in files):
+        try:
+            names = sorted(os.listdir(folder))[:MAX_ENTRIES]
+        except OSError:
+            continue
+        tops = [n for n in names if not n.startswith(".") and _has_init(os.path.join(folder, n))]
+        for path in local_package_files(folder, tops, limit=limit - (len(found) - len(files))):
+            if path not in found:
+                found.append(path)
+        if len(found) - len(files) >= limit:
+            break
+    return found
+
+
 def compiled_here(root, limit=200, depth=4):
     """The compiled modules (`*.so`, `*.pyd`) under `root` (default: the working directory) built in place by a source
     checkout (`python setup.py develop`, `pip install -e .`), at most `limit`, `depth` folders down, not in

@@ -555,7 +555,7 @@ def _unloadable_checkpoints(root, paths):
         return Result(
             name="project",
             status=FAIL,
-            summary="%s (%d bytes): torch.load of it fails" % (meaning, size or 0),
+            summary="%s (%d bytes): loading it fails" % (meaning, size or 0),
             expected="%s holds a checkpoint" % shown,
             actual={"lfs": "a Git LFS pointer", "html": "an HTML page", "empty": "an empty file"}.get(
                 kind, "a zip cut short"
@@ -564,6 +564,63 @@ def _unloadable_checkpoints(root, paths):
             data={"fact": "%s: %s, %d bytes" % (shown, kind, size or 0)},
         )
     return None
+
+
+def _with_the_rest(findings):
+    """The first of `findings` (Results or None; the project line's independent findings about the folder's files
+    and the machine it needs) that is a FAIL, else the first: the others follow it on the same line ("; also: ..."),
+    so one run shows every one of them."""
+    found = [f for f in findings if f is not None]
+    first = next((f for f in found if f.status == FAIL), found[0])
+    rest = [f for f in found if f is not first]
+    if rest:
+        first.summary += "".join("; also: %s" % f.summary for f in rest)
+        first.hint += "".join("; %s" % f.hint for f in rest if f.hint)
+        first.data = dict(first.data or {}, also_found=[f.data.get("fact") for f in rest if f.data])
+    return first
+
+
+def _hub_unreachable(found):
+    """A FAIL when the code names Hugging Face Hub repositories (machine/hf_hub.py repo_ids: from_pretrained's ids,
+    module constants and argparse defaults beside a loader) that are in no Hub cache here while the Hub client is
+    told to stay offline, or its endpoint (HF_ENDPOINT, else huggingface.co) does not answer: the first load fails
+    ("Can't load tokenizer for 'openai/clip-vit-large-patch14'", "We couldn't connect to 'https://huggingface.co'";
+    Akegarasu/lora-scripts#609, whose fix was HF_ENDPOINT=https://hf-mirror.com). None otherwise; with a proxy set
+    the Hub is not judged."""
+    from checks.machine import hf_hub
+
+    ids = hf_hub.repo_ids(project_facts.packages_beside(found.files), found.root)
+    gap = hf_hub.unreachable(ids) if ids else None
+    if gap is None:
+        return None
+    first = gap.missing[0]
+    named = "%s (%s)%s" % (first.repo, first.where, " and %d more" % (len(gap.missing) - 1) if gap.missing[1:] else "")
+    host = hf_hub.endpoint()[1]
+    download = "`huggingface-cli download %s`" % first.repo
+    if gap.offline:
+        return Result(
+            name="project",
+            status=FAIL,
+            summary="the code loads %s from the Hugging Face Hub, which is not cached here, and %s keeps the Hub "
+            "client offline: the load fails" % (named, gap.offline),
+            expected="%s in the Hub cache (%s)" % (first.repo, hf_hub.cache_folders()[0]),
+            actual="not cached; %s" % gap.offline,
+            hint="download it once with the Hub reachable (unset %s, or %s), or point the code at a local folder"
+            % (gap.offline.split("=")[0], download),
+            data={"fact": "%s not in %s; %s" % (first.repo, ", ".join(hf_hub.cache_folders()), gap.offline)},
+        )
+    return Result(
+        name="project",
+        status=FAIL,
+        summary="the code loads %s from the Hugging Face Hub (%s), which is not cached here, and %s cannot be reached "
+        "from this machine (%s): the load fails" % (named, gap.endpoint, host, gap.why),
+        expected="%s answers, or %s cached" % (host, first.repo),
+        actual=gap.why,
+        hint="point the Hub client at an endpoint this machine reaches (a mirror: `export "
+        "HF_ENDPOINT=https://hf-mirror.com`), or download it where the Hub is reachable (%s) and copy the cache "
+        "folder (%s) here, or point the code at a local folder" % (download, hf_hub.cache_folders()[0]),
+        data={"fact": "%s not in %s; %s: %s" % (first.repo, ", ".join(hf_hub.cache_folders()), host, gap.why)},
+    )
 
 
 def _weights_only_refusal(torch, uses, root, paths):
@@ -1589,15 +1646,16 @@ def check_project(ctx):
         return rejected
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
     refusal = (
-        _lfs_pointers(found.root)
-        or _unloadable_checkpoints(found.root, saved)
-        or _checkpoint_dtypes(ctx.torch, found.root, saved)
-        or _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved)
-        or _pickle_modules_missing(found.root, saved, ctx.torch)
-        or _script_inside_package(found)  # only for a run of that script: after what every run meets
+        _lfs_pointers(found.root),
+        _unloadable_checkpoints(found.root, saved),
+        _checkpoint_dtypes(ctx.torch, found.root, saved),
+        _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved),
+        _pickle_modules_missing(found.root, saved, ctx.torch),
+        _hub_unreachable(found),
+        _script_inside_package(found),  # only for a run of that script: after what every run meets
     )
-    if refusal is not None:
-        return refusal
+    if any(refusal):
+        return _with_the_rest(refusal)
     builds = _jit_build_tools(found.jit_builds)
     if builds is not None:
         return builds

@@ -1,6 +1,7 @@
 """Tests for checks/verify/project.py: the working directory's imports and requirements against this Python. The
 project and the packages it imports are laid out in tmp_path; the imports are real."""
 
+import importlib.util
 import os
 import sys
 import types
@@ -10,6 +11,7 @@ import pytest
 from diagnosis_facts import facts_for, site
 
 from checks import diagnosis
+from checks.machine import hf_hub
 from checks.report import FAIL, PASS, WARN
 from checks.verify import project
 
@@ -808,6 +810,50 @@ def test_a_checkpoint_file_that_is_a_download_page_is_named(layout):
     )
     assert "gdown FILE_ID -O checkpoint_epoch_70.pth" in result.hint
     assert result.data["fact"] == "checkpoint_epoch_70.pth: html, %d bytes" % len(DRIVE_PAGE)
+
+
+def test_uncached_hub_ids_while_the_hub_does_not_answer_are_named_with_the_rest(layout, tmp_path, monkeypatch, request):
+    """Akegarasu/lora-scripts#609: sd-scripts/train_network.py imports library/train_util.py, whose
+    CLIPTokenizer.from_pretrained(TOKENIZER_PATH) needs openai/clip-vit-large-patch14; nothing was cached and
+    huggingface.co did not answer ("Can't load tokenizer"); the fix that worked: HF_ENDPOINT=https://hf-mirror.com.
+    The endpoint here is a closed port of this machine. With HF_HUB_OFFLINE=1 the switch is named instead; once
+    cached, nothing is said. Another finding about the folder's files comes first and this one follows it."""
+    import torch
+    from fakes import DRIVE_PAGE, TRAIN_UTIL, closed_port
+
+    site, work = layout
+    if importlib.util.find_spec("transformers") is None:  # a stand-in with the one name the code imports
+        _package(site, "transformers", "class CLIPTokenizer:\n    pass\n")
+        request.addfinalizer(lambda: sys.modules.pop("transformers", None))
+    (work / "sd-scripts" / "library").mkdir(parents=True)
+    (work / "sd-scripts" / "library" / "__init__.py").write_text("")
+    (work / "sd-scripts" / "library" / "train_util.py").write_text(TRAIN_UTIL)
+    (work / "sd-scripts" / "train_network.py").write_text("import torch\nfrom library import train_util\n")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:%d" % closed_port())
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE") + hf_hub.PROXIES:
+        monkeypatch.delenv(name, raising=False)
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL and result.summary.startswith(
+        "the code loads openai/clip-vit-large-patch14 (sd-scripts/library/train_util.py:4) and 3 more from the "
+        "Hugging Face Hub (http://127.0.0.1:"
+    )
+    assert "127.0.0.1 cannot be reached from this machine (cannot connect to 127.0.0.1 port" in result.summary
+    assert "`export HF_ENDPOINT=https://hf-mirror.com`" in result.hint
+    (work / "model.pth").write_text(DRIVE_PAGE)
+    both = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert both.summary.startswith("model.pth is Google Drive's page") and "; also: the code loads openai/" in (
+        both.summary
+    )
+    assert "gdown" in both.hint and "HF_ENDPOINT" in both.hint
+    (work / "model.pth").unlink()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert "which is not cached here, and HF_HUB_OFFLINE=1 keeps the Hub client offline" in offline.summary
+    for repo in ("openai/clip-vit-large-patch14", "stabilityai/stable-diffusion-2", "madebyollin/sdxl-vae-fp16-fix"):
+        (tmp_path / "hf" / "hub" / ("models--" + repo.replace("/", "--"))).mkdir(parents=True)
+    (tmp_path / "hf" / "hub" / "models--runwayml--stable-diffusion-v1-5").mkdir()
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
 
 
 def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_named(layout):
