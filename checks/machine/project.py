@@ -733,7 +733,10 @@ def _bound_by_import(tree):
     `librosa.filters.mel`). A name the file also binds otherwise (an assignment, a parameter, a def, a relative
     import, a second import) is left out: which object a use means is decided when the code runs."""
     bound, other = {}, set(_rebound(tree))
+    sentinels = _none_fallbacks(tree)
     for node in ast.walk(tree):
+        if id(node) in sentinels:
+            continue
         if isinstance(node, ast.Import):
             for a in node.names:
                 bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
@@ -754,6 +757,31 @@ def _bound_by_import(tree):
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             other.update(node.names)
     return {name: path for name, path in bound.items() if name not in other}
+
+
+def _none_fallbacks(tree):
+    """The ids of the Name nodes that set an optionally imported module to None where its import fails (`try:
+    import kornia_rs` / `except ImportError: kornia_rs = None`): with the module installed the name is the module,
+    so these assignments do not make it ambiguous (_bound_by_import)."""
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        imported = {
+            a.asname or a.name.split(".")[0]
+            for statement in node.body
+            if isinstance(statement, ast.Import)
+            for a in statement.names
+        }
+        for handler in node.handlers:
+            for statement in handler.body:
+                if (
+                    isinstance(statement, ast.Assign)
+                    and isinstance(statement.value, ast.Constant)
+                    and statement.value.value is None
+                ):
+                    found.update(id(t) for t in statement.targets if isinstance(t, ast.Name) and t.id in imported)
+    return found
 
 
 def _chain(node, bound):

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+import types
 
 from checks.machine import project as project_facts
 from checks.report import FAIL, PASS, SKIP, WARN, Result
@@ -1242,6 +1243,11 @@ def _library_call_refused(imports, deadline):
             if call.member or top in (own, "torch") or project_facts.is_stdlib(top) or sys.modules.get(top) is None:
                 continue  # a method of a made object is judged in the project's own code only (_member_lacking)
             target = api.resolve(sys.modules[top], call.dotted)
+            if target is None:
+                lacking = _compiled_lacks(sys.modules[top], call, path)
+                if lacking is not None:
+                    return lacking
+                continue
             refusal = api.call_refusal(target, call)
             provider = distributions.find(top) if refusal is not None else None
             caller = distributions.owner(path) if provider is not None else None
@@ -1303,6 +1309,94 @@ def _library_call_refused(imports, deadline):
                 },  # fmt: skip
             )
     return None
+
+
+def _compiled_lacks(module, call, path):
+    """A WARN (FAIL at import) when `call` (in the installed module at `path`) names an attribute that a compiled
+    module of another installed package does not have: a plain module built from a shared library (its source is
+    not there to read; no module-level __getattr__ that could make the name), so the call raises AttributeError
+    (kornia 0.7.1's kornia/io/io.py calls kornia_rs.read_image_rs, gone in kornia_rs 0.1; kornia/kornia-rs#43).
+    A caller that writes the name as a string (a hasattr probe) is not judged. The fix names the provider's release
+    the caller's own metadata pins in any extra, when the installed one does not meet it."""
+    from checks.machine import distributions
+    from checks.workspace import versions
+
+    missing = api.missing_name(module, call.dotted)
+    if missing is None:
+        return None
+    owner_name, _, attribute = missing.rpartition(".")
+    holder = sys.modules.get(owner_name)
+    compiled = getattr(holder, "__file__", "") or ""
+    if type(holder) is not types.ModuleType or "__getattr__" in vars(holder):
+        return None
+    if not compiled.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) and not _reexports_compiled(holder):
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if re.search(r"['\"]%s['\"]" % re.escape(attribute), handle.read(project_facts.MAX_BYTES)):
+                return None
+    except OSError:
+        return None
+    provider = distributions.find(call.dotted.split(".")[0])
+    caller = distributions.owner(path)
+    if (
+        provider is None
+        or caller is None
+        or distributions.canonical(caller.name) == distributions.canonical(provider.name)
+    ):
+        return None
+    pinned = None
+    for text in caller.requires:
+        if distributions.required_project(text) != distributions.canonical(provider.name):
+            continue
+        spec = re.sub(r"^\s*[A-Za-z0-9][\w.-]*(\[[^\]]*\])?", "", text.partition(";")[0]).strip(" ()")
+        try:
+            if spec and not versions.matches(provider.version, spec, pypi=True):
+                pinned = "%s%s" % (provider.name, spec.replace(" ", ""))
+                break
+        except versions.SpecError:
+            continue
+    where = "%s:%d" % (os.path.relpath(path, caller.entry), call.line)
+    first = (
+        'install the %s release %s %s pins in its own metadata (`python -m pip install "%s"`)'
+        % (provider.name, caller.name, caller.version, pinned)
+        if pinned
+        else "install the %s release %s %s was written for" % (provider.name, caller.name, caller.version)
+    )
+    return Result(
+        name="project",
+        status=WARN if call.deferred else FAIL,
+        summary="%s %s's %s calls %s, which %s %s does not have (AttributeError when it runs): the two releases do "
+        "not fit together" % (caller.name, caller.version, where, call.dotted, provider.name, provider.version),
+        expected="%s in %s %s" % (missing, provider.name, provider.version),
+        actual="not defined",
+        hint="%s, or upgrade %s to a release written for %s %s (`python -m pip install -U %s`)"
+        % (first, caller.name, provider.name, provider.version, caller.name),
+        data={
+            "fact": "%s %s (%s) has no %s; called by %s %s (%s)%s"
+            % (
+                provider.name,
+                provider.version,
+                os.path.basename(compiled) or "compiled",
+                attribute,
+                caller.name,
+                caller.version,
+                where,
+                "; %s pins %s" % (caller.name, pinned) if pinned else "",
+            )
+        },  # fmt: skip
+    )
+
+
+def _reexports_compiled(module):
+    """True when a package's __init__ is a thin re-export of a compiled submodule of it (`from .kornia_rs import *`,
+    maturin's layout): one of its submodules is a shared library."""
+    folder = os.path.dirname(getattr(module, "__file__", "") or "")
+    try:
+        names = os.listdir(folder) if folder else []
+    except OSError:
+        return False
+    return any(n.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for n in names[:200])
 
 
 def _names_keyword(target, keyword):

@@ -358,7 +358,9 @@ def dists(layout, monkeypatch):
     site, work = layout
     yield site, work
     for name in [
-        n for n in sys.modules if n.startswith(("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike"))
+        n
+        for n in sys.modules
+        if n.startswith(("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike", "rslike", "kornlike"))
     ]:
         sys.modules.pop(name, None)
 
@@ -1095,6 +1097,40 @@ def test_a_call_an_imported_package_makes_of_another_that_refuses_it_is_named_wi
         'install the acclike release tflike 4.37.2 was written for (`python -m pip install "acclike<1.0.1"`), or '
         "upgrade tflike to a release written for acclike 1.0.1 (`python -m pip install -U tflike`)"
     )
+
+
+def test_a_call_of_a_name_a_compiled_package_lacks_names_the_caller_s_own_pin(dists):
+    """kornia/kornia-rs#43: kornia 0.7.1's kornia/io/io.py imports kornia_rs inside `try:` (None when missing) and
+    calls kornia_rs.read_image_rs, which kornia_rs 0.1 (a maturin build: __init__.py re-exporting its .so) no longer
+    has ("module 'kornia_rs' has no attribute 'read_image_rs'"). kornia 0.7.1's METADATA pins kornia-rs ==0.0.8 for
+    its dev extra; the reporter's fix: that pin. A caller that probes the name with hasattr is not judged."""
+    site, work = dists
+    _dist(site, "rslike", "0.1.1", {
+        "__init__.py": "def read_image_any(path):\n    return path\n",
+        "rslike.cpython-311-x86_64-linux-gnu.so": "",  # the layout's shared library (not loaded here)
+    })  # fmt: skip
+    io = (
+        "try:\n    import rslike\nexcept ImportError:\n    rslike = None\n\n\n"
+        "def load_image(path):\n    return rslike.read_image_rs(path)\n"
+    )
+    _dist(site, "kornlike", "0.7.1", {"__init__.py": "from . import io\n", "io.py": io},
+          requires=["packaging", "rslike ==0.0.8 ; extra == 'dev'"])  # fmt: skip
+    (work / "match.py").write_text("import kornlike\n\nkornlike.io.load_image('a.jpg')\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN and result.summary == (
+        "kornlike 0.7.1's kornlike/io.py:8 calls rslike.read_image_rs, which rslike 0.1.1 does not have "
+        "(AttributeError when it runs): the two releases do not fit together"
+    )
+    assert result.hint == (
+        'install the rslike release kornlike 0.7.1 pins in its own metadata (`python -m pip install "rslike==0.0.8"`), '
+        "or upgrade kornlike to a release written for rslike 0.1.1 (`python -m pip install -U kornlike`)"
+    )
+    (site / "kornlike" / "io.py").write_text(
+        io.replace("    return rslike", "    if hasattr(rslike, 'read_image_rs'):\n        return rslike")
+    )
+    for name in [n for n in sys.modules if n.startswith(("rslike", "kornlike"))]:
+        sys.modules.pop(name)
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
 
 
 def test_a_checkpoint_naming_a_class_the_folder_s_code_does_not_define_is_from_another_revision(layout, monkeypatch):
