@@ -814,15 +814,20 @@ def _import(item):
             ) from None
 
 
+def _hub_dir(torch):
+    """torch.hub's cache folder (torch.hub.get_dir(): TORCH_HOME/hub), or None."""
+    try:
+        return torch.hub.get_dir()
+    except Exception:  # a torch without torch.hub, or a TORCH_HOME it cannot read
+        return None
+
+
 def _hub_dependency_missing(torch, repos):
     """A FAIL when a torch.hub repository the code loads (project_facts.Project.hub_repos) is in torch.hub's cache
     and its hubconf.py's `dependencies` name a module that is not installed: torch.hub checks them
     (torch/hub.py, _check_dependencies: "Missing dependencies") and installs nothing."""
-    if not repos:
-        return None
-    try:
-        hub_dir = torch.hub.get_dir()
-    except Exception:  # a torch without torch.hub, or a TORCH_HOME it cannot read
+    hub_dir = _hub_dir(torch) if repos else None
+    if hub_dir is None:
         return None
     from checks.diagnosis.installed import DISTRIBUTION_OF
 
@@ -855,11 +860,8 @@ def _hub_entry_lacking(torch, entries):
     found in ...") and does not look for newer code, so a copy fetched before the repository added ENTRY fails with
     "Cannot find callable ENTRY in hubconf" (ultralytics/yolov5#4459: yolov5m6 and a months-old cache; the fix that
     worked: delete the cache, or force_reload=True)."""
-    if not entries:
-        return None
-    try:
-        hub_dir = torch.hub.get_dir()
-    except Exception:  # a torch without torch.hub, or a TORCH_HOME it cannot read
+    hub_dir = _hub_dir(torch) if entries else None
+    if hub_dir is None:
         return None
     for repo, entry, where in entries:
         lacking = project_facts.hub_entry_lacking(hub_dir, repo, entry)

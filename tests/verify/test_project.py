@@ -470,19 +470,26 @@ def test_a_folder_here_with_an_installed_package_s_name_shadows_it(dists, tmp_pa
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == "PASS"
 
 
+def _hub_cache(tmp_path, monkeypatch, folder, hubconf):
+    """torch.hub's cache under TORCH_HOME=tmp_path/torch-home holding `folder` (`owner_name_ref`) with `hubconf`
+    as its hubconf.py; returns the folder's Path."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    cached = tmp_path / "torch-home" / "hub" / folder
+    cached.mkdir(parents=True)
+    (cached / "hubconf.py").write_text(hubconf)
+    return cached
+
+
 def test_a_torch_hub_repository_whose_dependencies_are_missing_fails(dists, tmp_path, monkeypatch):
     """pytorch/pytorch#45786: fairseq's hubconf.py lists `dependencies` (hydra among them); torch.hub checks them
     (torch/hub.py _check_dependencies, "Missing dependencies") and installs nothing. The cache folder is
     `owner_name_ref` (torch/hub.py: "_".join([repo_owner, repo_name, normalized_br]))."""
     torch = pytest.importorskip("torch")
     _, work = dists
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
-    cached = tmp_path / "torch-home" / "hub" / "pytorch_fairseq_main"
-    cached.mkdir(parents=True)
-    (cached / "hubconf.py").write_text(
+    cached = _hub_cache(tmp_path, monkeypatch, "pytorch_fairseq_main", (
         'dependencies = ["dataclasses", "hydra_not_installed_here", "torch"]\n'
         "for dep in dependencies:\n    __import__(dep)\n"
-    )
+    ))  # fmt: skip
     (work / "load.py").write_text("import torch\n\nmodel = torch.hub.load('pytorch/fairseq:main', 'roberta.large')\n")
     result = project.check_project(SimpleNamespace(torch=torch, quick=True))
     assert result.status == FAIL and result.summary.startswith(
@@ -501,10 +508,7 @@ def test_a_torch_hub_cache_older_than_the_entry_point_loaded_fails(dists, tmp_pa
     delete the cache (force_reload=True does the same). Entry points the cache binds are not judged."""
     torch = pytest.importorskip("torch")
     _, work = dists
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
-    cached = tmp_path / "torch-home" / "hub" / "ultralytics_yolov5_master"
-    cached.mkdir(parents=True)
-    (cached / "hubconf.py").write_text(
+    cached = _hub_cache(tmp_path, monkeypatch, "ultralytics_yolov5_master", (
         '"""YOLOv5 hubconf"""\nimport torch\nfrom models.yolo import Model\n\ndependencies = ["torch", "yaml"]\n\n'
         "def create(name, pretrained, channels, classes, autoshape):\n    return Model(name)\n\n"
         + "".join(
@@ -513,7 +517,7 @@ def test_a_torch_hub_cache_older_than_the_entry_point_loaded_fails(dists, tmp_pa
             for n in ("yolov5s", "yolov5m", "yolov5l", "yolov5x")
         )
         + "def custom(path_or_model='path/to/model.pt', autoshape=True):\n    return Model(path_or_model)\n"
-    )
+    ))  # fmt: skip
     os.utime(cached / "hubconf.py", (1612915200, 1612915200))  # 2021-02-10
     (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m6')\n")
     result = project.check_project(SimpleNamespace(torch=torch, quick=True))
