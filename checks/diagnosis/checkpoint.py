@@ -34,6 +34,8 @@ from checks.diagnosis.model import PATH, Cause
 READER = re.compile(r"PytorchStreamReader failed reading zip archive|invalid load key, '(.{1,4})'")
 SUFFIX = re.compile(r"\.(pt|pth|bin|ckpt|tar|pkl|pickle|model|safetensors)$", re.I)
 LFS = b"version https://git-lfs.github.com/spec/v1"
+# how a web page or a server's error document starts (a data file that merely begins with '<' is not one)
+HTML_START = re.compile(rb"\s*<(!doctype|html|head|body|title|\?xml|!--)", re.I)
 EOCD = b"PK\x05\x06"
 
 
@@ -48,7 +50,7 @@ def kind_of(path, limit=1 << 16):
                 return "lfs", size
             if not head:
                 return "empty", 0
-            if head.lstrip()[:1] == b"<":
+            if HTML_START.match(head) and not path.endswith(".safetensors"):
                 return "html", size
             if head.startswith(b"PK\x03\x04"):
                 handle.seek(max(0, size - min(size, limit + 22)))

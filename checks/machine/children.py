@@ -93,7 +93,7 @@ def start_early(argv):
     command = worker_command([sys.executable, "-m", "checks"] + list(argv), FIRST_STATE)
     try:
         _EARLY.append((command, worker_popen(command)))
-    except (OSError, ValueError):
+    except (OSError, ValueError, subprocess.SubprocessError):
         pass
 
 

@@ -25,6 +25,7 @@ PROXIES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
 # diffusers' and peft's from_pretrained, huggingface_hub's downloads, transformers' pipeline(model=...).
 LOADERS = ("from_pretrained", "hf_hub_download", "snapshot_download", "pipeline")
 ID_KEYWORDS = ("pretrained_model_name_or_path", "repo_id", "model")
+OWN_CACHE = ("cache_dir", "local_dir", "local_files_only")  # a call with its own cache or no download: not judged
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 NOT_ID = re.compile(r"\.(py|txt|json|ya?ml|png|jpe?g|pt|pth|bin|ckpt|safetensors|csv|wav|mp3|onnx|npy|tar|gz|zip)$")
 MAX_IDS = 20
@@ -73,7 +74,11 @@ def endpoint(environ=None):
     """(URL, host, port) of the Hub this machine's client talks to: HF_ENDPOINT, else huggingface.co."""
     url = ((os.environ if environ is None else environ).get("HF_ENDPOINT") or ENDPOINT).rstrip("/")
     parts = urlsplit(url if "//" in url else "https://" + url)
-    return url, parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range or not a number: the client fails on it too; ask the scheme's
+        port = None
+    return url, parts.hostname or "huggingface.co", port or (80 if parts.scheme == "http" else 443)
 
 
 def proxy(environ=None):
@@ -93,10 +98,11 @@ def reach(host, port, timeout=3.0):
         except (OSError, UnicodeError) as exc:
             answer["error"] = "cannot resolve %s: %s" % (host, exc)
             return
-        for family, kind, proto, _, address in infos[:4]:
-            try:
+        tried = infos[:4]
+        for family, kind, proto, _, address in tried:  # each address its share, so a silent first one (an IPv6
+            try:  # route that drops packets) leaves time for the next
                 with socket.socket(family, kind, proto) as sock:
-                    sock.settimeout(timeout)
+                    sock.settimeout(timeout / len(tried))
                     sock.connect(address)
                     answer["ok"] = True
                     return
@@ -116,7 +122,8 @@ def reach(host, port, timeout=3.0):
 def repo_ids(files, root, limit=MAX_IDS):
     """The Hub repository ids the code in `files` (paths; the project's, read without running it) passes to a loader
     (LOADERS: first argument, or an ID_KEYWORDS keyword; _named). A string naming an existing path under `root` or
-    the file's folder, or ending in a file suffix, is not an id. At most `limit`, in file order."""
+    the file's folder (or whose first part is a folder there), or ending in a file suffix, is not an id; a call
+    given its own `cache_dir`/`local_dir` or `local_files_only` is not read. At most `limit`, in file order."""
     found = []
     for path in files:
         try:
@@ -130,11 +137,13 @@ def repo_ids(files, root, limit=MAX_IDS):
             tree = ast.parse(source, filename=path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
+        bases = (root, os.path.dirname(path))
         for text, line in sorted(_named(tree), key=lambda named: named[1]):
             if not REPO_ID.match(text) or NOT_ID.search(text.lower()) or text in {f.repo for f in found}:
                 continue
-            if any(os.path.exists(os.path.join(base, text)) for base in (root, os.path.dirname(path))):
-                continue
+            first = text.split("/")[0]
+            if any(os.path.exists(os.path.join(b, text)) or os.path.isdir(os.path.join(b, first)) for b in bases):
+                continue  # a path of this machine (`checkpoints/best` beside a `checkpoints/` folder)
             found.append(HubId(repo=text, where="%s:%d" % (os.path.relpath(path, root), line)))
             if len(found) >= limit:
                 return tuple(found)
@@ -163,7 +172,7 @@ def _named(tree):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        if name in LOADERS:
+        if name in LOADERS and not any(k.arg in OWN_CACHE for k in node.keywords):
             given = node.args[:1] + [k.value for k in node.keywords if k.arg in ID_KEYWORDS]
             for value in given:
                 if constant(value):

@@ -199,6 +199,11 @@ def _is_script(path, limit=MAX_BYTES):
             text = handle.read(limit)
         if re.search(rb"__name__\s*==\s*['\"]__main__['\"]|['\"]__main__['\"]\s*==\s*__name__", text) is None:
             return False
+        if len(text) >= limit:  # cut: the guard's own line, written at the start of a line, decides
+            return (
+                re.search(rb"(?m)^if\s+(__name__\s*==\s*['\"]__main__['\"]|['\"]__main__['\"]\s*==\s*__name__)", text)
+                is not None
+            )
         tree = ast.parse(text, filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
@@ -1297,13 +1302,14 @@ HUB_REPO = re.compile(r"^[\w.-]+/[\w.-]+(?::[\w./-]+)?$")  # torch.hub's `repo_o
 def _hubconfs(hub_dir, repo, limit=MAX_BYTES):
     """Yield (folder, parsed hubconf.py) of `repo` (`pytorch/fairseq:main`) in its torch.hub cache folder `hub_dir`
     (torch.hub.get_dir()), read without running it. torch.hub names the folder `owner_name_ref` (torch/hub.py,
-    _get_cache_or_reload: `/` in the ref becomes `_`); without a ref, any cached ref."""
-    import glob
+    _get_cache_or_reload: `/` in the ref becomes `_`); without a ref, its default branch's (`main`, else
+    `master`)."""
 
     owner, _, rest = repo.partition("/")
     name, _, ref = rest.partition(":")
-    pattern = "%s_%s_%s" % (owner, name, ref.replace("/", "_") if ref else "*")
-    for folder in sorted(glob.glob(os.path.join(glob.escape(hub_dir), pattern)))[:10]:
+    refs = [ref.replace("/", "_")] if ref else ["main", "master"]  # no ref: the default branch torch.hub takes
+    folders = [os.path.join(hub_dir, "%s_%s_%s" % (owner, name, r)) for r in refs]
+    for folder in [f for f in folders if os.path.isdir(f)]:
         path = os.path.join(folder, "hubconf.py")
         try:
             with open(path, "rb") as handle:
@@ -1336,16 +1342,16 @@ def hub_entry_lacking(hub_dir, repo, entry):
     import time
 
     for folder, tree in _hubconfs(hub_dir, repo):
-        bound = set()
-        for node in tree.body:
+        bound = set()  # every name the file binds anywhere (under `try:` and `if` too): never too few
+        for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bound.add(node.name)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 if any(a.name == "*" for a in node.names):
                     return None
                 bound.update((a.asname or a.name).split(".")[0] for a in node.names)
-            else:
-                bound.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
         if entry in bound or "globals" in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}:
             return None
         try:
@@ -1454,16 +1460,17 @@ def package_files(folder, loaded=()):
 def local_package_files(root, tops, limit=MAX_PACKAGE_FILES):
     """The `*.py` files of the project's own packages `tops` (folders of `root` with an __init__.py), all their
     subfolders included (not SKIP_FOLDERS, hidden or tests), at most `limit` in all: the code the project's scripts
-    import, read past the immediate subfolders scan() reads."""
-    found = []
+    import, read past the immediate subfolders scan() reads; at most MAX_ENTRIES * 50 folder entries seen."""
+    found, seen = [], 0
     for top in tops:
         folder = os.path.join(root, top)
         if not os.path.isfile(os.path.join(folder, "__init__.py")):
             continue
         for here, dirs, names in os.walk(folder):
+            seen += len(dirs) + len(names)
             dirs[:] = sorted(d for d in dirs if d not in SKIP_FOLDERS and not d.startswith((".", "_")))
             found += [os.path.join(here, n) for n in sorted(names) if n.endswith(".py")]
-            if len(found) >= limit:
+            if len(found) >= limit or seen > MAX_ENTRIES * 50:  # a data folder inside a package is not listed whole
                 return found[:limit]
     return found
 

@@ -206,7 +206,9 @@ SHELL_FILES = (".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".
 def inside_package(name, path=None, environ=None, home=None):
     """Return the InsidePackage for the first `sys.path` entry (`path`, default sys.path) named `name` that holds
     Python code (_holds_python: from its parent it imports as package `name`, a namespace package without an
-    __init__.py as shrinkbench's clone is), when no entry holds `name` itself; else None."""
+    __init__.py as shrinkbench's clone is), when no entry holds `name` itself; else None. Only entries put on the
+    path by hand are judged (PYTHONPATH, a .pth file's): a script's own folder named like a package it imports is
+    not this case."""
     path = sys.path if path is None else path
     environ = os.environ if environ is None else environ
     for entry in path:
@@ -218,6 +220,8 @@ def inside_package(name, path=None, environ=None, home=None):
         if os.path.basename(real) != name or not _holds_python(real):
             continue
         origin = origin_of(entry, environment_prefix(environ)[0], environ)
+        if origin not in (PYTHONPATH, OTHER):  # the script's own folder or the environment: not a path set by hand
+            continue
         return InsidePackage(
             name=name,
             entry=real,

@@ -162,16 +162,31 @@ def progress(text):
     print("verify: %s ..." % text, file=sys.stderr, flush=True)
 
 
-def _project_scans():
+SCAN_SECONDS = 5.0  # the parent's project scans: longer than torch's import, and the worker scans for itself
+
+
+def _project_scans(limit=SCAN_SECONDS):
     """The working directory's project scans the worker's checks read (facts.PROJECT_SCANS), made here while the
-    worker imports torch (project.hand_over), or None: a scan that fails here is the worker's to make and judge."""
+    worker imports torch (project.hand_over), or None: a scan that fails, or takes over `limit` seconds (a hung
+    network mount: the worker's own scan then meets it under the check's timeout), is the worker's to make and
+    judge."""
+    import threading
+
     from checks.machine import project
     from checks.verify import facts
 
-    try:
-        return project.hand_over(facts.PROJECT_SCANS)
-    except Exception:  # any failure is met again, and reported, where the worker's check scans for itself
-        return None
+    answer = []
+
+    def scan():
+        try:
+            answer.append(project.hand_over(facts.PROJECT_SCANS))
+        except Exception:  # any failure is met again, and reported, where the worker's check scans for itself
+            answer.append(None)
+
+    thread = threading.Thread(target=scan, name="project-scans", daemon=True)
+    thread.start()
+    thread.join(limit)
+    return answer[0] if answer else None
 
 
 def prepare(args, argv):
@@ -190,13 +205,13 @@ def prepare(args, argv):
     try:
         ctx = facts.prepare(args)
         found = diagnosis.gather()
+        scans = _project_scans()
     except BaseException:
         supervisor.worker.kill()
         raise
     supervisor.diagnose = diagnoser(found)
     try:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None  # before any OpenMP
-        scans = _project_scans()
         header = supervisor.start(
             {"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus, "project_scans": scans}
         )

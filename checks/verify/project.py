@@ -540,7 +540,7 @@ def _lfs_pointers(root):
     )
 
 
-def _unloadable_checkpoints(root, paths):
+def _unloadable_checkpoints(root, paths, pointers=()):
     """A FAIL for the first checkpoint file in the folder that is not one (diagnosis/checkpoint.py kind_of): a Git
     LFS pointer, an HTML page saved under its name (Google Drive's virus-scan page from a plain wget:
     Daniil-Osokin/gccpm-look-into-person-cvpr19.pytorch#22), an empty file or a zip cut short. torch.load of it
@@ -549,9 +549,9 @@ def _unloadable_checkpoints(root, paths):
 
     for path in paths:
         kind, size = kind_of(path)
-        if kind is None:
-            continue
         shown = os.path.relpath(path, root)
+        if kind is None or shown.replace(os.sep, "/") in pointers:  # named by _lfs_pointers already
+            continue
         meaning, fix = file_cause(shown, kind)
         return Result(
             name="project",
@@ -1393,9 +1393,12 @@ def _compiled_lacks(module, call, path):
 def _reexports_compiled(module):
     """True when a package's __init__ is a thin re-export of a compiled submodule of it (`from .kornia_rs import *`,
     maturin's layout): one of its submodules is a shared library."""
-    folder = os.path.dirname(getattr(module, "__file__", "") or "")
+    path = getattr(module, "__file__", "") or ""
+    if os.path.basename(path) != "__init__.py":  # a single-file module: its folder is site-packages
+        return False
+    folder = os.path.dirname(path)
     try:
-        names = os.listdir(folder) if folder else []
+        names = os.listdir(folder)
     except OSError:
         return False
     return any(n.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for n in names[:200])
@@ -1743,7 +1746,7 @@ def check_project(ctx):
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
     refusal = (
         _lfs_pointers(found.root),
-        _unloadable_checkpoints(found.root, saved),
+        _unloadable_checkpoints(found.root, saved, project_facts.lfs_pointers(found.root)),
         _checkpoint_dtypes(ctx.torch, found.root, saved),
         _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved),
         _pickle_modules_missing(found.root, saved, ctx.torch),

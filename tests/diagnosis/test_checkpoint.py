@@ -23,6 +23,9 @@ POINTER = (
         (lambda p: p.write_bytes(b""), "empty"),
         (lambda p: p.write_bytes(whole_zip(p).read_bytes()[:-30]), "truncated"),
         (lambda p: whole_zip(p), None),
+        (lambda p: p.write_bytes(b"<\x00\x01\x02 a data shard"), None),  # starts with '<', is no page
+        (lambda p: p.write_text("\n  <HTML><BODY>403 Forbidden</BODY></HTML>"), "html"),
+        (lambda p: p.write_text('<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>'), "html"),
     ],
 )
 def test_kind_of_reads_what_the_file_is(tmp_path, make, kind):
@@ -44,6 +47,12 @@ def test_kind_of_reads_what_the_file_is(tmp_path, make, kind):
     ],
 )
 def test_an_html_page_is_named_with_the_host_its_title_shows(tmp_path, page, meaning, fix):
+    """The page's host decides the download that gets the file; a safetensors file whose 8-byte header length
+    happens to start with the byte '<' is no page."""
+    header = b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    tensors = tmp_path / "model.safetensors"
+    tensors.write_bytes(b"<" + bytes(7) + header + bytes(4))
+    assert checkpoint.kind_of(str(tensors))[0] is None
     path = tmp_path / "model.pth"
     path.write_text(page)
     said, how = checkpoint.file_cause(str(path), checkpoint.kind_of(str(path))[0])

@@ -664,6 +664,11 @@ def test_a_package_s_own_folder_on_pythonpath_names_its_parent(tmp_path, monkeyp
         'put the folder above it on PYTHONPATH instead: `export PYTHONPATH="%s:/opt/ros/melodic/lib/python2.7/'
         'dist-packages"`' % home
     )
+    monkeypatch.delenv("PYTHONPATH")  # the script's own folder, named like the package: not a path set by hand
+    monkeypatch.chdir(clone)
+    monkeypatch.setattr(sys, "path", [str(clone), str(packages)] + sys.path)
+    assert "own folder" not in diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).meaning
+    monkeypatch.setenv("PYTHONPATH", str(clone))
     (tmp_path / "work" / "shrinkbench").mkdir(parents=True)  # importable after all: not this rule's case
     assert "own folder" not in diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages])).meaning
 

@@ -62,3 +62,26 @@ def test_uncached_ids_with_the_hub_unanswered_are_named_unless_a_proxy_decides(t
     assert gap.missing == ids and gap.why.startswith("cannot connect to 127.0.0.1") and gap.offline is None
     (tmp_path / "hub" / "models--openai--clip-vit-large-patch14").mkdir(parents=True)
     assert hf_hub.unreachable(ids, environ, timeout=2.0) is None  # cached: the Hub is not asked
+
+
+def test_paths_and_calls_with_their_own_cache_are_not_ids(tmp_path):
+    """A string whose first part is a folder here is a path (`checkpoints/best` beside checkpoints/); a loader given
+    its own cache_dir or local_files_only is not judged against the Hub's cache."""
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "train.py").write_text(
+        "import argparse\nfrom transformers import AutoModel\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--output_dir', default='checkpoints/best')\n"
+        "args = p.parse_args()\nAutoModel.from_pretrained(args.output_dir)\n"
+        "AutoModel.from_pretrained('org/with-own-cache', cache_dir='/data/hf')\n"
+        "AutoModel.from_pretrained('org/offline-only', local_files_only=True)\n"
+        "AutoModel.from_pretrained('org/from-the-hub')\n"
+    )
+    assert [i.repo for i in hf_hub.repo_ids([str(tmp_path / "train.py")], str(tmp_path))] == ["org/from-the-hub"]
+
+
+def test_an_endpoint_with_a_bad_port_takes_the_scheme_s():
+    assert hf_hub.endpoint({"HF_ENDPOINT": "https://hf-mirror.com:99999"}) == (
+        "https://hf-mirror.com:99999",
+        "hf-mirror.com",
+        443,
+    )

@@ -338,3 +338,17 @@ def test_a_scan_handed_over_is_the_one_returned_for_its_root_and_ignore(tmp_path
     assert [i.top for i in project.scan(str(tmp_path), ignore=("torch",)).imports] == ["pandas"]
     assert project.take(None) == 0
     assert project.hand_over([("torch",)], root=str(tmp_path / "missing")) is None
+
+
+def test_a_script_is_a_file_with_the_guard_at_its_top_level(tmp_path):
+    """`if __name__ == "__main__":` at the top level (either way round) makes a script; the words in a string do
+    not; a file longer than the bytes read is judged by the guard's own line."""
+    cases = {
+        "a.py": "def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n",
+        "b.py": "if '__main__' == __name__:\n    pass\n",
+        "c.py": "HINT = 'put it under `if __name__ == \"__main__\":`'\n",
+        "d.py": "if __name__ == '__main__':\n    pass\n" + "#" * (project.MAX_BYTES + 10),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    assert [n for n in sorted(cases) if project._is_script(str(tmp_path / n))] == ["a.py", "b.py", "d.py"]

@@ -549,3 +549,22 @@ def test_gpu_checks_pass_on_a_gpu(run_checks):
     for name in ("driver", "gpu", "gpu-arch", "cudnn"):
         assert "PASS %s:" % name in proc.stdout, proc.stdout
     assert "cuda ok" in proc.stdout
+
+
+def test_the_parent_s_project_scans_give_up_after_their_limit(monkeypatch):
+    """A scan that does not finish (a hung network mount under the working directory) leaves the scans to the
+    worker, whose check runs under --timeout: the parent stops waiting after its limit."""
+    import threading
+    import time
+
+    from checks.machine import project as project_facts
+    from checks.verify import command
+
+    release = threading.Event()
+    monkeypatch.setattr(project_facts, "hand_over", lambda ignores: release.wait(30))
+    started = time.monotonic()
+    assert command._project_scans(limit=0.2) is None
+    assert time.monotonic() - started < 5
+    release.set()
+    monkeypatch.setattr(project_facts, "hand_over", lambda ignores: "handed")
+    assert command._project_scans(limit=5) == "handed"

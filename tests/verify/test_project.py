@@ -528,8 +528,15 @@ def test_a_torch_hub_cache_older_than_the_entry_point_loaded_fails(dists, tmp_pa
     assert "force_reload=True" in result.hint and "rm -rf %s" % cached in result.hint
     (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m')\n")
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
-    (cached / "hubconf.py").write_text("from models.common import *\n")  # names it cannot see: not judged
     (work / "detect.py").write_text("import torch\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5m6')\n")
+    (cached / "hubconf.py").write_text("try:\n    from models.yolo import yolov5m6\nexcept ImportError:\n    pass\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"  # bound under try:
+    (cached / "hubconf.py").write_text("from models.common import *\n")  # names it cannot see: not judged
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
+    (cached / "hubconf.py").unlink()
+    old = cached.parent / "ultralytics_yolov5_dev"  # another branch's copy: torch.hub.load without a ref takes main
+    old.mkdir()
+    (old / "hubconf.py").write_text("def yolov5s():\n    pass\n")
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == "PASS"
 
 
@@ -796,6 +803,17 @@ def test_files_git_lfs_keeps_that_are_still_pointers_are_named(layout):
     assert result.hint.startswith("fetch them: `git lfs install && git lfs pull`")
     (weights / "rtnet50-fcn-14.torch").write_bytes(b"PK\x03\x04 the weights")
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_pointer_gitattributes_names_is_said_once(layout):
+    """A `.pth` kept in Git LFS and never pulled is named by the .gitattributes rule, not a second time as a
+    checkpoint that is not one."""
+    site, work = layout
+    (work / ".gitattributes").write_text("*.pth filter=lfs diff=lfs merge=lfs -text\n")
+    (work / "w.pth").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 9\n" % ("0" * 64))
+    (work / "run.py").write_text("import os\n")
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == FAIL and "still a Git LFS pointer" in result.summary and "also" not in result.summary
 
 
 def test_a_checkpoint_file_that_is_a_download_page_is_named(layout):
