@@ -513,11 +513,10 @@ def _installed_elsewhere(top, root):
     return False
 
 
-def _lfs_pointers(root):
+def _lfs_pointers(root, pointers):
     """A FAIL when files the project's .gitattributes keeps in Git LFS are still pointers (project.lfs_pointers): the
     clone was made without git-lfs, so the code reads a 130-byte text file where the weights should be (torch.load:
-    "invalid load key, 'v'"; hhj1897/face_parsing#3). None otherwise."""
-    pointers = project_facts.lfs_pointers(root)
+    "invalid load key, 'v'"; hhj1897/face_parsing#3). `pointers`: project.lfs_pointers(root). None otherwise."""
     if not pointers:
         return None
     return Result(
@@ -1351,10 +1350,10 @@ def _compiled_lacks(module, call, path):
     for text in caller.requires:
         if distributions.required_project(text) != distributions.canonical(provider.name):
             continue
-        spec = re.sub(r"^\s*[A-Za-z0-9][\w.-]*(\[[^\]]*\])?", "", text.partition(";")[0]).strip(" ()")
+        spec = _specifier(text)
         try:
             if spec and not versions.matches(provider.version, spec, pypi=True):
-                pinned = "%s%s" % (provider.name, spec.replace(" ", ""))
+                pinned = "%s%s" % (provider.name, spec)
                 break
         except versions.SpecError:
             continue
@@ -1388,6 +1387,19 @@ def _compiled_lacks(module, call, path):
             )
         },  # fmt: skip
     )
+
+
+def _specifier(text):
+    """The version specifier of a Requires-Dist value (PEP 508, read by `packaging` as requirements.judge_pip reads
+    them: `kornia-rs ==0.0.8 ; extra == 'dev'` -> `==0.0.8`), or "" (no specifier, or packaging not installed)."""
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:
+        return ""
+    try:
+        return str(Requirement(text).specifier)
+    except InvalidRequirement:
+        return ""
 
 
 def _reexports_compiled(module):
@@ -1744,9 +1756,10 @@ def check_project(ctx):
     if rejected is not None:
         return rejected
     saved = project_facts.checkpoints(found.root)  # the checkpoint files in the folder, listed once
+    pointers = project_facts.lfs_pointers(found.root)  # read once for both rules that name them
     refusal = (
-        _lfs_pointers(found.root),
-        _unloadable_checkpoints(found.root, saved, project_facts.lfs_pointers(found.root)),
+        _lfs_pointers(found.root, pointers),
+        _unloadable_checkpoints(found.root, saved, pointers),
         _checkpoint_dtypes(ctx.torch, found.root, saved),
         _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved),
         _pickle_modules_missing(found.root, saved, ctx.torch),
