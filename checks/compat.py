@@ -469,6 +469,95 @@ def arch_support(capability, arch_list):
     return "none", None
 
 
+# Compute capability by product name, for a driver that does not report it (nvidia-smi before ~510 has no
+# compute_cap field) and a GPU CUDA cannot start: NVIDIA's "CUDA GPUs" list (developer.nvidia.com/cuda-gpus) and
+# each product's datasheet. First match wins: the more specific names come first.
+CAPABILITY_BY_NAME = (
+    (r"\bG?B[12]00\b", (10, 0)),
+    (r"RTX (PRO )?50[5-9]0\b|RTX PRO \d000 Blackwell", (12, 0)),
+    (r"\bG?H[128]00\b", (9, 0)),
+    (r"\bL4\b|\bL40S?\b|\bL20\b|RTX 40\d\d|RTX \d000 Ada", (8, 9)),
+    (r"\bA100\b|\bA800\b|\bA30\b", (8, 0)),
+    (r"\bA10G?\b|\bA40\b|\bA16\b|\bA2\b|RTX 30\d\d|RTX A\d{3,4}\b", (8, 6)),
+    (r"\bT4\b|TITAN RTX|Quadro RTX|RTX 20\d\d|GTX 16\d\d", (7, 5)),
+    (r"V100|TITAN V\b", (7, 0)),
+    (r"P100", (6, 0)),
+    (r"\bP40\b|\bP4\b|GTX 10\d\d|TITAN Xp\b|P6000", (6, 1)),
+    (r"\bM60\b|\bM40\b|GTX 9\d\d", (5, 2)),
+    (r"\bK80\b", (3, 7)),
+)
+
+
+def capability_of_name(name):
+    """Return the (major, minor) compute capability of a GPU product name (`Tesla V100-SXM2-32GB` -> (7, 0)) from
+    CAPABILITY_BY_NAME, or None for a name it does not know."""
+    for pattern, capability in CAPABILITY_BY_NAME:
+        if re.search(pattern, name or ""):
+            return capability
+    return None
+
+
+class GpuFeature(NamedTuple):
+    """A GPU feature that needs a compute capability: `name` as NVIDIA and PyTorch write it, `floor` (major, minor)
+    from which GPUs have it, `words` (a regex, case-insensitive: how a failure text names it), `source` of the
+    floor, and the `fix` on a GPU below it."""
+
+    name: str
+    floor: Tuple[int, int]
+    words: str
+    source: str
+    fix: str
+
+
+FLOAT16_FIX = (
+    "compute in float16 instead: `--bf16 False --fp16 True` (Hugging Face Trainer), `torch_dtype=torch.float16` "
+    '(transformers), `dtype="half"` (vLLM), `torch.autocast("cuda", dtype=torch.float16)` with a GradScaler'
+)
+
+# Features older GPUs lack, in the order a failure naming several is judged. Each floor is its source's own test.
+GPU_FEATURES = (
+    GpuFeature(
+        name="bfloat16",
+        floor=(8, 0),
+        words=r"\bbf16\b|bfloat16",
+        source="torch.cuda.is_bf16_supported() (torch 2.0.1: device major >= 8; later releases emulate it slowly on "
+        "older GPUs); transformers' TrainingArguments: \"Your setup doesn't support bf16/gpu ... using Ampere GPU\"; "
+        'vLLM: "Bfloat16 is only supported on GPUs with compute capability of at least 8.0"',
+        fix=FLOAT16_FIX,
+    ),
+    GpuFeature(
+        name="TF32",
+        floor=(8, 0),
+        words=r"\btf32\b",
+        source="TF32 tensor cores came with Ampere; transformers' TrainingArguments: \"--tf32 requires Ampere or a "
+        'newer GPU arch"',
+        fix="leave TF32 off (`--tf32 False`): fp32 matmuls on this GPU are IEEE fp32 either way",
+    ),
+    GpuFeature(
+        name="FlashAttention-2",
+        floor=(8, 0),
+        words=r"flash[-_ ]?attn|flash[-_ ]?attention",
+        source='flash-attn 2\'s csrc/flash_attn/flash_api.cpp: "FlashAttention only supports Ampere GPUs or newer."',
+        fix='use PyTorch\'s own attention instead (transformers: `attn_implementation="sdpa"`; or do not enable '
+        "flash-attn)",
+    ),
+    GpuFeature(
+        name="FP8",
+        floor=(8, 9),
+        words=r"\bfp8\b|float8|_scaled_mm",
+        source="torch's aten/src/ATen/native/cuda/Blas.cpp: \"torch._scaled_mm is only supported on CUDA devices with "
+        'compute capability >= 9.0 or 8.9"',
+        fix="compute without FP8 on this GPU (float16, or bfloat16 where it has it: drop FP8 quantisation, e.g. "
+        'vLLM\'s `quantization="fp8"`)',
+    ),
+)
+
+
+def gpu_features_lacking(capability):
+    """Return the GpuFeatures a GPU of `capability` ((major, minor)) lacks, in GPU_FEATURES' order."""
+    return [f for f in GPU_FEATURES if tuple(capability) < f.floor]
+
+
 def older_gpu_fix(capability):
     """The fix for a GPU older than a build's oldest architecture: the newest official release with kernels for it
     (newest_official_build), else building from source with TORCH_CUDA_ARCH_LIST for a CUDA that can still

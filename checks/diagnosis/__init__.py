@@ -58,6 +58,8 @@ explains the failure decides it, and the verdict names that fact:
 3f. CUDA out of memory, judged by who holds that GPU's memory (the figures of torch's own message);
 3i. torch's warning that its build has no kernels for a GPU, judged by the GPU's compute capability and the
    build's architectures it quotes: older than all of them, or newer than its CUDA can compile for (gpu.py);
+3k. a failure naming a GPU feature (bfloat16, TF32, FlashAttention-2, FP8) and the hardware, on a GPU whose compute
+   capability, as its driver reports it, is below the feature's floor (gpu.py, checks/compat.py GPU_FEATURES);
 3h. Triton's link step finds no libcuda.so, judged by where the driver's libcuda.so.1 is (triton.py);
 3j. inductor finds no working Triton, judged by the triton distribution beside torch and torch's pin on it
    (triton.py);
@@ -91,9 +93,9 @@ explains the failure decides it, and the verdict names that fact:
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c,
-3d), gpu.py (3b, 3e, 3f, 3i), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the build
-toolchain), jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds 5-7, the
-order they are tried in (explain) and gather().
+3d), gpu.py (3b, 3e, 3f, 3i, 3k), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the
+build toolchain), jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds
+5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -117,7 +119,7 @@ from checks.diagnosis.environment import (
     by_user,
     by_variable,
 )
-from checks.diagnosis.gpu import by_gpu_access, by_gpu_arch, by_gpu_memory, by_mig, cuda_init_class
+from checks.diagnosis.gpu import by_gpu_access, by_gpu_arch, by_gpu_feature, by_gpu_memory, by_mig, cuda_init_class
 from checks.diagnosis.installed import (
     by_build_isolation,
     by_elsewhere,
@@ -139,7 +141,16 @@ from checks.diagnosis.installed import (
 from checks.diagnosis.jobs import by_killed, by_memory_limit
 from checks.diagnosis.libraries import by_library, by_load_error, by_loader_path
 from checks.diagnosis.media import by_media
-from checks.diagnosis.model import REMEDY, VARIABLE_PREFIXES, Cause, Facts, Parts, parse, raising_distribution
+from checks.diagnosis.model import (
+    REMEDY,
+    VARIABLE_PREFIXES,
+    Cause,
+    Facts,
+    GpuSeen,
+    Parts,
+    parse,
+    raising_distribution,
+)
 from checks.diagnosis.nccl import by_nccl
 from checks.diagnosis.no_wheel import by_no_wheel
 from checks.diagnosis.paired import by_paired
@@ -153,6 +164,7 @@ __all__ = [
     "FACT_RULES",
     "Cause",
     "Facts",
+    "GpuSeen",
     "Parts",
     "by_extension",
     "by_mig",
@@ -302,6 +314,7 @@ FACT_RULES = (
     "gpu-access",
     "mig",
     "gpu-memory",
+    "gpu-feature",
     "triton-libcuda",
     "os-limit",
     "memory-limit",
@@ -363,6 +376,7 @@ def explain(text, facts):
         ("mig", lambda: by_mig(parts, facts)),
         ("gpu-memory", lambda: by_gpu_memory(parts, facts)),
         ("gpu-arch", lambda: by_gpu_arch(parts, facts)),
+        ("gpu-feature", lambda: by_gpu_feature(parts, facts)),
         ("triton-libcuda", lambda: by_triton_libcuda(parts, facts)),
         ("triton-missing", lambda: by_triton_missing(parts, facts)),
         ("os-limit", lambda: by_os_limit(parts, facts)),
@@ -423,10 +437,13 @@ def judge(result, facts):
     return judged
 
 
-def gather(environ=None):
+def gather(environ=None, driver=None):
     """Collect the Facts available before torch is imported (a few milliseconds: stat calls, small metadata
-    files, three ELF headers, one bounded name lookup, one `ldconfig -p`)."""
+    files, three ELF headers, one bounded name lookup, one `ldconfig -p`). `driver`: the NVIDIA driver's facts
+    (checks/nvidia/driver.py facts()) when the caller has read them; else they are read here (NVML, or nvidia-smi
+    with a 10 s limit) for the GPUs' compute capabilities."""
     from checks.machine import requirements, system
+    from checks.nvidia import driver as nvidia_driver
 
     prov = provenance.collect(environ=environ)
     torch = prov.packages["torch"].imported
@@ -447,6 +464,7 @@ def gather(environ=None):
             [c.imported.path for c in prov.packages.values() if c.imported is not None],
         ),
         job=scheduler.collect(environ),
+        gpus=GpuSeen.from_driver(driver if driver is not None else nvidia_driver.facts(timeout=10.0)),
         path_variables={
             k: v for k, v in environ.items() if v.startswith("/") and ":" not in v and "\n" not in v and len(v) < 4096
         },

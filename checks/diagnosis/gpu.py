@@ -404,3 +404,36 @@ def by_gpu_arch(parts, facts):
         fix=compat.newer_gpu_fix(capability, version),
         fact="GPU %s; build's architectures %s" % (sm, " ".join("sm_%d%d" % c for c in caps) or "not quoted"),
     )
+
+
+# How a failure text says it concerns the hardware, beside a GPU feature's name (a dtype mismatch naming BFloat16
+# does not: "expected scalar type BFloat16 but found Float" is the code's, not the GPU's)
+HARDWARE = re.compile(
+    r"\bGPUs?\b|Ampere|Ada\b|Hopper|Volta|Turing|Pascal|compute capability|capabilit(y|ies)\b|\bsm_?\d\d|"
+    r"\barch\b|architecture|hardware|\bsetup\b",
+    re.I,
+)
+
+
+def by_gpu_feature(parts, facts):
+    """Rule 3k: a failure naming a GPU feature (bfloat16, TF32, FlashAttention-2, FP8: checks/compat.py
+    GPU_FEATURES) and the hardware, on a machine whose GPU, by the compute capability its driver reports, is older
+    than the feature's floor: the GPU lacks it, whichever library refused (transformers' "Your setup doesn't support
+    bf16/gpu", vLLM's "Bfloat16 is only supported on GPUs with compute capability of at least 8.0", flash-attn's
+    "FlashAttention only supports Ampere GPUs or newer", torch._scaled_mm's refusal)."""
+    if not facts.gpus or not HARDWARE.search(parts.text):
+        return None
+    for feature in compat.GPU_FEATURES:
+        if not re.search(feature.words, parts.text, re.I):
+            continue
+        lacking = [g for g in facts.gpus if g.capability < feature.floor]
+        if not lacking:
+            return None  # every GPU has it: the cause is elsewhere
+        gpu = lacking[0]
+        return Cause(
+            meaning="%s (compute capability %d.%d) has no native %s: it needs compute capability %d.%d or newer"
+            % ((gpu.name,) + gpu.capability + (feature.name,) + feature.floor),
+            fix="%s; or run on a GPU of compute capability %d.%d or newer" % ((feature.fix,) + feature.floor),
+            fact=gpu.describe(),
+        )
+    return None

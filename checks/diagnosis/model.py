@@ -6,7 +6,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from checks import errors
+from checks import compat, errors
 from checks.machine import distributions, loader
 from checks.machine.gpu_access import GpuAccess
 from checks.machine.interpreter import InterpreterBuild, PythonSites
@@ -222,6 +222,36 @@ def package_of_file(path):
 
 
 @dataclasses.dataclass(frozen=True)
+class GpuSeen:
+    """A GPU as the driver reports it (checks/nvidia/driver.py facts()): its index, name, compute capability
+    (major, minor) and the driver tool that said so (NVML or nvidia-smi)."""
+
+    index: int
+    name: str
+    capability: Tuple[int, int]
+    source: str
+
+    def describe(self):
+        return "GPU %d %s: compute capability %d.%d (%s)" % ((self.index, self.name) + self.capability + (self.source,))
+
+    @staticmethod
+    def from_driver(driver):
+        """The GPUs of a driver-facts dict whose compute capability is known, as GpuSeen records: the driver's
+        compute_cap, else the capability of the product name it gives (compat.capability_of_name; source
+        `NAME's product name`); a GPU known by neither is left out."""
+        seen = []
+        for index, gpu in enumerate((driver or {}).get("gpus") or ()):
+            name = gpu.get("name") or "?"
+            major, _, minor = str(gpu.get("compute_cap") or "").partition(".")
+            if major.isdigit() and minor.isdigit():
+                seen.append(GpuSeen(index, name, (int(major), int(minor)), driver.get("source") or "?"))
+            elif compat.capability_of_name(name) is not None:
+                source = "its product name; %s gave no compute_cap" % (driver.get("source") or "the driver")
+                seen.append(GpuSeen(index, name, compat.capability_of_name(name), source))
+        return tuple(seen)
+
+
+@dataclasses.dataclass(frozen=True)
 class Facts:
     """The facts a diagnosis reads, all collected before torch is imported: provenance (checks/machine/provenance.py),
     requirements (requirements.py), the loader's variables (loader.py), the OS (system.py) and the GPU's access
@@ -243,6 +273,8 @@ class Facts:
     python_sites: PythonSites = dataclasses.field(default_factory=PythonSites)
     # the batch-scheduler job this process runs in (checks/machine/scheduler.py's Job), None outside one
     job: Optional[object] = None
+    # the GPUs the driver reports with their compute capability (none known: empty)
+    gpus: Tuple[GpuSeen, ...] = ()
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts)."""
@@ -257,6 +289,7 @@ class Facts:
             "settings": [s.to_dict() for s in self.settings],
             "python_sites": self.python_sites.to_dict(),
             "job": self.job.to_dict() if self.job is not None else None,
+            "gpus": [dict(dataclasses.asdict(g), capability="%d.%d" % g.capability) for g in self.gpus],
         }
 
     @property

@@ -3,6 +3,7 @@ driver reports it, so it needs no kernel launch and works when the GPU probe fai
 workspace has kernels for a GPU when this build has none."""
 
 from checks import compat
+from checks.diagnosis.model import GpuSeen
 from checks.machine import probe
 from checks.machine.probe import build_flavour
 from checks.report import FAIL, PASS, SKIP, WARN, Result
@@ -11,15 +12,11 @@ from checks.workspace import promise
 
 def devices_seen(ctx):
     """Return [(name, (major, minor), where)] of the GPUs: from the probe when CUDA started, else from the driver
-    (NVML or nvidia-smi's compute_cap), which needs no kernel launch."""
+    (NVML or nvidia-smi's compute_cap), which needs no kernel launch, else from the product name the driver gives
+    (compat.capability_of_name: nvidia-smi before ~510 has no compute_cap)."""
     if ctx.gpu is not None and ctx.gpu.devices:
         return [(g.name, g.capability, "torch") for g in ctx.gpu.devices]
-    seen = []
-    for gpu in ctx.driver["gpus"]:
-        if gpu.get("compute_cap"):
-            major, minor = gpu["compute_cap"].split(".")
-            seen.append((gpu["name"], (int(major), int(minor)), ctx.driver["source"]))
-    return seen
+    return [(g.name, g.capability, g.source) for g in GpuSeen.from_driver(ctx.driver)]
 
 
 def arch_fix(ctx, capability):
@@ -85,5 +82,32 @@ def check_gpu_arch(ctx):
             hint=arch_fix(ctx, cap),
         )
     return Result(
-        name="gpu-arch", status=PASS, summary="%s covered by %s%s" % (sm, match, source), expected=sm, actual=shown
+        name="gpu-arch",
+        status=PASS,
+        summary="%s covered by %s%s%s" % (sm, match, source, features_lacking(seen)),
+        expected=sm,
+        actual=shown,
+    )
+
+
+def features_lacking(seen):
+    """Return `; <GPU> (compute capability 7.0) has no native bfloat16, TF32 or FlashAttention-2 (8.0+) nor FP8
+    (8.9+): <fix>` for the oldest GPU seen (checks/compat.py GPU_FEATURES) when it predates Ampere (no bfloat16),
+    else "": a fact every training or serving recipe written for newer GPUs meets there."""
+    if not seen:
+        return ""
+    name, capability, _ = min(seen, key=lambda s: s[1])
+    lacking = compat.gpu_features_lacking(capability)
+    if not any(f.name == "bfloat16" for f in lacking):  # an Ampere or newer GPU: what it lacks is named on failure
+        return ""
+    by_floor = {}
+    for feature in lacking:
+        by_floor.setdefault(feature.floor, []).append(feature.name)
+    groups = [
+        "%s (%d.%d+)" % ((" or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names),) + floor)
+        for floor, names in sorted(by_floor.items())
+    ]
+    fixes = [f.fix for f in lacking if f.name in ("bfloat16", "FlashAttention-2")]
+    return "; %s (compute capability %d.%d) has no native %s: %s" % (
+        (name,) + tuple(capability) + (" nor ".join(groups), "; ".join(fixes) or lacking[0].fix)
     )

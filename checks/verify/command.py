@@ -204,7 +204,7 @@ def prepare(args, argv):
 
     try:
         ctx = facts.prepare(args)
-        found = diagnosis.gather()
+        found = diagnosis.gather(driver=ctx.driver)
         scans = _project_scans()
     except BaseException:
         supervisor.worker.kill()

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Optional
 
 from checks import compat
+from checks.diagnosis.model import GpuSeen
 from checks.machine import probe
 from checks.workspace import versions
 
@@ -42,13 +43,8 @@ class CudaBuildFix:
 
 def gpu_capabilities(driver):
     """Return the compute capabilities ((major, minor)) of the GPUs the driver lists (NVML or nvidia-smi's
-    compute_cap), skipping those it gave none for."""
-    found = []
-    for gpu in driver.get("gpus") or []:
-        cap = str(gpu.get("compute_cap") or "")
-        if cap.count(".") == 1 and cap.replace(".", "").isdigit():
-            found.append(tuple(int(p) for p in cap.split(".")))
-    return tuple(found)
+    compute_cap, else the product name's: diagnosis.model.GpuSeen.from_driver), skipping those known by neither."""
+    return tuple(g.capability for g in GpuSeen.from_driver(driver))
 
 
 def installer(torch_record=None, copy=None):

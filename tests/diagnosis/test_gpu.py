@@ -431,3 +431,80 @@ def test_a_gpu_older_than_the_build_is_not_helped_by_a_newer_torch(tmp_path, mon
     cause = diagnosis.explain(OLDER_GPU, facts_for(monkeypatch, prefix, [packages]))
     assert cause.rule == "gpu-arch" and "older than every architecture" in cause.meaning
     assert "no official PyTorch build has sm_30 kernels" in cause.fix and "TORCH_CUDA_ARCH_LIST=3.0" in cause.fix
+
+
+# ---- a GPU feature the GPU's compute capability lacks (by_gpu_feature) --------------------------------------------
+V100_DRIVER = {"gpus": [{"name": "Tesla V100-SXM2-32GB", "compute_cap": "7.0"}], "source": "nvidia-smi"}
+A100_DRIVER = {"gpus": [{"name": "NVIDIA A100-SXM4-80GB", "compute_cap": "8.0"}], "source": "NVML"}
+FEATURE_FAILURES = [
+    # transformers 4.28 training_args.py (lm-sys/FastChat#399)
+    ("ValueError: Your setup doesn't support bf16/gpu. You need torch>=1.10, using Ampere GPU with cuda>=11.0", "bf"),
+    # vLLM 0.1.4 vllm/config.py (vllm-project/vllm#946)
+    (
+        "ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your Tesla "
+        "V100-SXM2-32GB GPU has compute capability 7.0.",
+        "bf",
+    ),
+    # transformers training_args.py
+    ("ValueError: --tf32 requires Ampere or a newer GPU arch, cuda>=11 and torch>=1.7", "TF32"),
+    # flash-attn 2 csrc/flash_attn/flash_api.cpp
+    ("RuntimeError: FlashAttention only supports Ampere GPUs or newer.", "FlashAttention-2"),
+    # torch aten/src/ATen/native/cuda/Blas.cpp
+    (
+        "RuntimeError: torch._scaled_mm is only supported on CUDA devices with compute capability >= 9.0 or 8.9, "
+        "or ROCm MI300+",
+        "FP8",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, feature", FEATURE_FAILURES)
+def test_a_feature_the_gpu_is_too_old_for_is_decided_by_its_compute_capability(tmp_path, monkeypatch, text, feature):
+    """The driver's compute capability (7.0) is below the feature's floor: the GPU is named with it, whichever
+    library refused, and the fix avoids the feature."""
+    prefix, packages = site(tmp_path)
+    found = dataclasses.replace(
+        facts_for(monkeypatch, prefix, [packages]), gpus=diagnosis.GpuSeen.from_driver(V100_DRIVER)
+    )
+    cause = diagnosis.explain(text, found)
+    assert cause.rule == "gpu-feature"
+    assert cause.meaning.startswith("Tesla V100-SXM2-32GB (compute capability 7.0) has no native ")
+    assert feature.lower() in cause.meaning.lower()
+    assert cause.fact == "GPU 0 Tesla V100-SXM2-32GB: compute capability 7.0 (nvidia-smi)"
+    if feature == "bf":
+        assert "`--bf16 False --fp16 True`" in cause.fix and '`dtype="half"`' in cause.fix
+    assert "reinstall" not in cause.fix.lower()
+
+
+def test_a_gpu_that_has_the_feature_or_a_dtype_mismatch_is_not_the_gpus_fault(tmp_path, monkeypatch):
+    """An A100 has bfloat16 (the refusal has another cause); a dtype mismatch names BFloat16 but not the hardware;
+    without GPU facts nothing is claimed."""
+    prefix, packages = site(tmp_path)
+    base = facts_for(monkeypatch, prefix, [packages])
+    a100 = dataclasses.replace(base, gpus=diagnosis.GpuSeen.from_driver(A100_DRIVER))
+    v100 = dataclasses.replace(base, gpus=diagnosis.GpuSeen.from_driver(V100_DRIVER))
+    assert diagnosis.explain(FEATURE_FAILURES[0][0], a100).rule != "gpu-feature"
+    assert diagnosis.explain("RuntimeError: expected scalar type BFloat16 but found Float", v100).rule != (
+        "gpu-feature"
+    )
+    assert diagnosis.explain(FEATURE_FAILURES[1][0], base).rule != "gpu-feature"
+    assert diagnosis.explain(FEATURE_FAILURES[4][0], a100).rule == "gpu-feature"  # FP8 needs 8.9
+
+
+def test_a_gpu_without_compute_cap_is_known_by_its_product_name_or_left_out():
+    """nvidia-smi before ~510 cannot tell compute_cap: the product name decides (NVIDIA's CUDA GPUs list: K80 3.7),
+    saying so; a name the table does not know is left out, not guessed."""
+    seen = diagnosis.GpuSeen.from_driver(
+        {
+            "gpus": [
+                {"name": "Tesla K80", "compute_cap": None},
+                {"name": "Tesla T4", "compute_cap": "7.5"},
+                {"name": "NVIDIA Graphics Device", "compute_cap": None},
+            ],
+            "source": "nvidia-smi",
+        }
+    )
+    assert seen == (
+        diagnosis.GpuSeen(0, "Tesla K80", (3, 7), "its product name; nvidia-smi gave no compute_cap"),
+        diagnosis.GpuSeen(1, "Tesla T4", (7, 5), "nvidia-smi"),
+    )

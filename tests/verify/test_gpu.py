@@ -111,9 +111,10 @@ def test_ada_runs_ampere_kernels():
 
 
 def test_a_470_driver_without_compute_capability_skips_until_cuda_says():
-    """470's nvidia-smi cannot tell the capability and the probe failed: SKIP saying so, not a guess."""
+    """470's nvidia-smi cannot tell the capability and the probe failed: SKIP saying so, not a guess
+    (a name compat.CAPABILITY_BY_NAME does not know)."""
     ctx = context(
-        driver=dict(HEALTHY, gpus=smi_gpus(("Tesla K80", 11441, "00000000:00:04.0", None))),
+        driver=dict(HEALTHY, gpus=smi_gpus(("NVIDIA Graphics Device", 11441, "00000000:00:04.0", None))),
         gpu=probe.GpuProbe(error="x", hung=False),
     )
     result = verify_arch.check_gpu_arch(ctx)
@@ -132,7 +133,7 @@ def test_driver_against_cuda_118(driver, status):
     "gpus, status",
     [
         (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", "7.5")), PASS),  # sm_75 SASS in cu117
-        (smi_gpus(("NVIDIA GeForce RTX 2080 Ti", 11264, "00000000:01:00.0", None)), WARN),  # capability unknown
+        (smi_gpus(("NVIDIA Graphics Device", 11264, "00000000:01:00.0", None)), WARN),  # capability unknown
     ],
 )
 def test_minor_version_compatibility_costs_nothing_where_no_ptx_jit_is_needed(gpus, status):
@@ -748,3 +749,43 @@ def test_an_amd_gpu_under_a_cuda_build_names_the_rocm_build():
         "this machine's GPU is AMD's (PCI device 0000:03:00.0, /dev/kfd), and torch 2.0.1+cu117 is a CUDA build"
     )
     assert "https://download.pytorch.org/whl/rocmX.Y" in result.hint
+
+
+V100 = ("Tesla V100-SXM2-32GB", 32768, "00000000:1A:00.0", "7.0")  # the GPU of lm-sys/FastChat#399, vllm#946
+
+
+def test_a_gpu_before_ampere_names_the_features_it_lacks_with_the_float16_recipe():
+    """A V100 (7.0) runs the build's sm_70 kernels (PASS), and the line says it has no bfloat16, TF32 or
+    FlashAttention-2 (8.0+) nor FP8 (8.9+), with the float16 settings a recipe written for newer GPUs needs."""
+    result = verify_arch.check_gpu_arch(context(driver=dict(HEALTHY, gpus=smi_gpus(V100))))
+    assert result.status == PASS
+    assert "Tesla V100-SXM2-32GB (compute capability 7.0) has no native bfloat16, TF32 or FlashAttention-2 (8.0+) " in (
+        result.summary
+    )
+    assert "nor FP8 (8.9+)" in result.summary
+    assert "`--bf16 False --fp16 True`" in result.summary and '`dtype="half"`' in result.summary
+
+
+@pytest.mark.parametrize(
+    "gpu",
+    [("NVIDIA A100-SXM4-80GB", 81920, "00000000:07:00.0", "8.0"), ("NVIDIA L4", 23034, "00000000:00:03.0", "8.9")],
+)
+def test_an_ampere_or_newer_gpu_line_names_no_missing_feature(gpu):
+    """bfloat16 is there (an A100 lacks FP8, which a failure naming it will say): no note on the PASS line."""
+    result = verify_arch.check_gpu_arch(context(driver=dict(HEALTHY, gpus=smi_gpus(gpu))))
+    assert result.status == PASS and "has no native" not in result.summary
+
+
+def test_a_gpu_the_driver_gives_no_capability_for_is_judged_by_its_product_name():
+    """lm-sys/FastChat#399's node: 510.47.03's nvidia-smi stand-in answers no compute_cap and CUDA did not start; the
+    name Tesla V100 is 7.0 (NVIDIA's CUDA GPUs list), which the line says it read."""
+    ctx = context(
+        driver=dict(HEALTHY, gpus=smi_gpus(("Tesla V100-SXM2-32GB", 32768, "00000000:1A:00.0", None))),
+        gpu=probe.GpuProbe(error="x", hung=False),
+    )
+    result = verify_arch.check_gpu_arch(ctx)
+    assert result.status == PASS
+    assert result.summary.startswith(
+        "sm_70 covered by sm_70 (compute capability from its product name; nvidia-smi gave no compute_cap, no kernel "
+        "launched); Tesla V100-SXM2-32GB (compute capability 7.0) has no native bfloat16"
+    )
