@@ -48,10 +48,16 @@ class AudioIO:
             found.append('the "soundfile" backend: soundfile is not installed (`pip install soundfile`)')
         if self.streaming is False:
             found.append(
-                "torchaudio.io (StreamReader, StreamWriter): the FFmpeg libraries it loads are not found (%s): %s"
-                % (", ".join(self.streaming_lacks), self.streaming_fix())
+                "torchaudio.io (StreamReader, StreamWriter): %s: %s" % (self.streaming_missing(), self.streaming_fix())
             )
         return found
+
+    def streaming_missing(self):
+        """`the FFmpeg libraries it loads are missing (libavutil.so.56 is in no directory the loader searches)`."""
+        return "the FFmpeg libraries it loads are missing (%s %s in no directory the loader searches)" % (
+            ", ".join(self.streaming_lacks),
+            "is" if len(self.streaming_lacks) == 1 else "are",
+        )
 
     def streaming_fix(self):
         """How to give torchaudio.io the FFmpeg libraries of the major its plug-ins load (2.0: FFmpeg 4; 2.1 to 2.8:

@@ -156,6 +156,23 @@ def _passes_through(signature):
     return bool(rest) and {p.kind for p in rest} == {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
 
 
+WRAPPER_SOURCE_BYTES = 1 << 20
+
+
+def _quoted_in_file(code, keyword):
+    """True when the file that defines a wrapper's code writes `keyword` as a string: the decorator's module handles
+    it through a helper (huggingface_hub 0.16's validate_hf_hub_args turns `use_auth_token=` into `token=` in
+    smoothly_deprecate_use_auth_token, beside it in utils/_validators.py), so the wrapped function's signature does
+    not decide."""
+    path = getattr(code, "co_filename", None)
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(WRAPPER_SOURCE_BYTES)
+    except (OSError, TypeError):
+        return False
+    return any(("%s%s%s" % (q, keyword, q)).encode() in text for q in "\"'")
+
+
 def _wrapped_keywords(obj, call):
     """For a `functools.wraps` wrapper that takes anything (_passes_through), the keywords of `call` that the function
     it wraps does not take, as a Refusal, else None. Positional arguments are not judged through a wrapper: one may
@@ -183,6 +200,7 @@ def _wrapped_keywords(obj, call):
     held.update(repr(c) for c in (code.co_consts if code else ()))
     names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     unknown = [k for k in call.keywords if k not in names and not any(repr(k) in h for h in held)]
+    unknown = [k for k in unknown if not _quoted_in_file(code, k)]
     if not unknown:
         return None
     text = str(inner.replace(parameters=[p.replace(annotation=p.empty) for p in params]))

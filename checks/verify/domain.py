@@ -310,8 +310,8 @@ def check_domain(ctx, name):
         return Result(
             name=name,
             status=WARN,
-            summary="%s (%s); %s uses torchaudio.io, which cannot load here: the FFmpeg libraries it loads are not "
-            "found (%s)" % (lib["version"], build, streams, ", ".join(audio.streaming_lacks)),
+            summary="%s (%s); %s uses torchaudio.io, which cannot load here: %s"
+            % (lib["version"], build, streams, audio.streaming_missing()),
             expected="torchaudio.io's FFmpeg libraries",
             actual="missing: %s" % ", ".join(audio.streaming_lacks),
             hint=audio.streaming_fix(),

@@ -82,7 +82,10 @@ def test_notes_name_the_soundfile_backend_and_torchaudio_io_s_ffmpeg(tmp_path, m
     assert audio.problem() is None and audio.streaming is False and audio.streaming_lacks == ("libavutil.so.56",)
     notes = audio.notes()
     assert notes[0].startswith('the "soundfile" backend: soundfile is not installed (`pip install soundfile`)')
-    assert "the FFmpeg libraries it loads are not found (libavutil.so.56)" in notes[1] and '"ffmpeg<5"' in notes[1]
+    assert (
+        "the FFmpeg libraries it loads are missing (libavutil.so.56 is in no directory the loader searches)" in notes[1]
+        and '"ffmpeg<5"' in notes[1]
+    )
 
 
 def test_video_notes_name_pyav_and_the_source_built_video_reader(tmp_path):

@@ -91,45 +91,84 @@ def test_signatures_that_do_not_show_what_a_call_meets_are_not_judged():
     )
 
 
-def test_through_a_wrapper_that_takes_anything_only_keywords_are_judged():
+WRAPPERS = """
+import functools
+
+
+def _defaults_from_env_vars(fn):
+    @functools.wraps(fn)
+    def insert_env_defaults(self, *args, **kwargs):
+        return fn(self, **kwargs)
+
+    return insert_env_defaults
+
+
+def deprecate_kwarg(old_arg_name, new_arg_name):
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            if old_arg_name in kwargs:
+                kwargs[new_arg_name] = kwargs.pop(old_arg_name)
+            return fn(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def validate_hf_hub_args(fn):
+    @functools.wraps(fn)
+    def _inner_fn(*args, **kwargs):
+        kwargs = smoothly_deprecate_use_auth_token(kwargs)
+        return fn(*args, **kwargs)
+
+    return _inner_fn
+
+
+def smoothly_deprecate_use_auth_token(kwargs):
+    if "use_auth_token" in kwargs:
+        kwargs["token"] = kwargs.pop("use_auth_token")
+    return kwargs
+
+
+class Trainer:
+    @_defaults_from_env_vars
+    def __init__(self, accelerator="auto", devices="auto", max_epochs=None):
+        self.devices = devices
+
+
+@deprecate_kwarg("cols", "columns")
+def to_csv(path, columns=None):
+    return path
+
+
+@validate_hf_hub_args
+def build_hf_headers(token=None, library_name=None):
+    return {}
+"""
+
+
+def test_through_a_wrapper_that_takes_anything_only_keywords_are_judged(tmp_path):
     """Lightning 2.0's Trainer.__init__ is wrapped by `_defaults_from_env_vars` (lightning/pytorch/utilities/
     argparse.py: `@wraps(fn) def insert_env_defaults(self, *args, **kwargs)`, which moves positional arguments to
     keywords and calls `fn(self, **kwargs)`), so `Trainer(gpus=1)` fails: "Trainer.__init__() got an unexpected
-    keyword argument 'gpus'" (gpus was removed in 2.0). A keyword the wrapper translates (pandas' deprecate_kwarg
-    holds `old_arg_name` in its closure) is not judged."""
-    import functools
+    keyword argument 'gpus'" (gpus was removed in 2.0). A keyword the wrapper translates is not judged: pandas'
+    deprecate_kwarg holds `old_arg_name` in its closure; huggingface_hub 0.16's validate_hf_hub_args turns
+    `use_auth_token=` into `token=` in a helper of its file (utils/_validators.py), which writes it as a string
+    (huggingface/transformers#16563's build_hf_headers(use_auth_token=...) call is fine). The wrappers live in a
+    module file of their own, as in those packages."""
+    import importlib.util
 
-    def _defaults_from_env_vars(fn):
-        @functools.wraps(fn)
-        def insert_env_defaults(self, *args, **kwargs):
-            return fn(self, **kwargs)
+    (tmp_path / "wrappers.py").write_text(WRAPPERS)
+    spec = importlib.util.spec_from_file_location("wrappers", tmp_path / "wrappers.py")
+    wrappers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wrappers)
 
-        return insert_env_defaults
-
-    def deprecate_kwarg(old_arg_name, new_arg_name):
-        def wrap(fn):
-            @functools.wraps(fn)
-            def inner(*args, **kwargs):
-                if old_arg_name in kwargs:
-                    kwargs[new_arg_name] = kwargs.pop(old_arg_name)
-                return fn(*args, **kwargs)
-
-            return inner
-
-        return wrap
-
-    class Trainer:
-        @_defaults_from_env_vars
-        def __init__(self, accelerator="auto", devices="auto", max_epochs=None):
-            self.devices = devices
-
-    @deprecate_kwarg("cols", "columns")
-    def to_csv(path, columns=None):
-        return path
-
-    refused = api.call_refusal(Trainer, _call((), ("gpus", "max_epochs")))
+    refused = api.call_refusal(wrappers.Trainer, _call((), ("gpus", "max_epochs")))
     assert refused.reason == "has no parameter 'gpus'"
     assert refused.signature == "(accelerator='auto', devices='auto', max_epochs=None)"
-    assert api.call_refusal(Trainer, _call(("1", "2", "3", "4"), ("devices",))) is None  # positions: not judged
-    assert api.call_refusal(to_csv, _call(("p",), ("cols",))) is None
-    assert api.call_refusal(to_csv, _call(("p",), ("sep",))).reason == "has no parameter 'sep'"
+    assert api.call_refusal(wrappers.Trainer, _call(("1", "2", "3", "4"), ("devices",))) is None  # positions
+    assert api.call_refusal(wrappers.to_csv, _call(("p",), ("cols",))) is None
+    assert api.call_refusal(wrappers.to_csv, _call(("p",), ("sep",))).reason == "has no parameter 'sep'"
+    assert api.call_refusal(wrappers.build_hf_headers, _call((), ("use_auth_token",))) is None
+    assert api.call_refusal(wrappers.build_hf_headers, _call((), ("tokn",))).reason == "has no parameter 'tokn'"
