@@ -267,19 +267,74 @@ MAX_CHECKPOINTS = 10
 def checkpoints(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
     """The checkpoint files (CHECKPOINT_SUFFIXES, regular files) in `root` and its folders down to `depth` levels
     (_levels), shallower first, at most `limit`."""
+    return files_ending(root, CHECKPOINT_SUFFIXES, depth, limit)
+
+
+def files_ending(root, suffixes, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
+    """The regular files whose name ends with one of `suffixes` (any case) in `root` and its folders down to `depth`
+    levels (_levels), shallower first, at most `limit`; [] when `root` cannot be listed."""
     found = []
     try:
         for folder, names in _levels(root, depth):
             found += [
                 os.path.join(folder, n)
                 for n in names
-                if n.lower().endswith(CHECKPOINT_SUFFIXES) and os.path.isfile(os.path.join(folder, n))
+                if n.lower().endswith(suffixes) and os.path.isfile(os.path.join(folder, n))
             ]
             if len(found) >= limit:
                 break
     except OSError:
         pass
     return found[:limit]
+
+
+# Audio and video files: what a program that decodes media (ffmpeg, SoX) is run on
+MEDIA_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".mp4", ".mkv", ".webm", ".avi", ".mov")
+MEDIA_LITERAL = re.compile(r"""["']([^"'\n]{0,200}\.(?:%s))["']""" % "|".join(s[1:] for s in MEDIA_SUFFIXES), re.I)
+
+
+def media_named(root, files, limit=MAX_BYTES):
+    """Where the project meets audio or video: (where, name) of the first media file (MEDIA_SUFFIXES) in the folder
+    (files_ending), else of the first string in the folder's `files` (its Python files) naming one
+    (`"audio/sample0.wav"`, `f"{name}.mp3"`), `where` being `file.py:LINE`; None when neither."""
+    found = files_ending(root, MEDIA_SUFFIXES, limit=1)
+    if found:
+        return os.path.relpath(found[0], root), os.path.basename(found[0])
+    for path in files:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(limit)
+        except OSError:
+            continue
+        match = MEDIA_LITERAL.search(text)
+        if match:
+            line = text.count("\n", 0, match.start()) + 1
+            return "%s:%d" % (os.path.relpath(path, root), line), match.group(1)
+    return None
+
+
+# A command line written as a list whose first item is a program and whose second is an option: `["ffmpeg", "-i",
+# "pipe:0", ...]` (transformers' pipelines/audio_utils.py), `["ffmpeg", "-nostdin", ...]` (openai-whisper's audio.py)
+COMMAND_LIST = re.compile(rb"""\[\s*["']([A-Za-z][\w.+-]{0,40})["']\s*,\s*f?["']-""")
+
+
+def commands_run(paths, limit=MAX_SOURCE_BYTES):
+    """[(program, path, line)] of the command lines (COMMAND_LIST) in the files at `paths` that use `subprocess`,
+    each program once (its first place), in `paths`' order; a file is read up to `limit` bytes."""
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(limit)
+        except OSError:
+            continue
+        if b"subprocess" not in data:
+            continue
+        for match in COMMAND_LIST.finditer(data):
+            program = match.group(1).decode()
+            if program not in found:
+                found[program] = (program, path, data.count(b"\n", 0, match.start()) + 1)
+    return list(found.values())
 
 
 # Hugging Face's config files of a model folder: transformers' config.json (its `model_type`) and PEFT's

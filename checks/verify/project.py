@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import os
 import re
+import shutil
 import sys
 import time
 import types
@@ -1312,6 +1313,50 @@ def _library_call_refused(imports, deadline):
     return None
 
 
+# Programs that decode the audio and video files they are given, and the package that installs each (the OS's,
+# conda-forge's and pixi's, Homebrew's): a library that runs one fails with FileNotFoundError when it is not on PATH
+MEDIA_PROGRAMS = {
+    "ffmpeg": "ffmpeg",
+    "ffprobe": "ffmpeg",
+    "avconv": "ffmpeg",
+    "sox": "sox",
+}
+
+
+def _media_program_missing(imports, found):
+    """A WARN when a module the project's `imports` reached (_loaded_files) runs a media program (MEDIA_PROGRAMS, as
+    a command-line list: project_facts.commands_run) that is not on PATH, while the folder holds or names an audio or
+    video file (project_facts.media_named): transformers' ASR pipeline runs `ffmpeg` on the file names it is given
+    (huggingface/transformers#16563), openai-whisper's load_audio runs it on every file."""
+    absent = [p for p in MEDIA_PROGRAMS if shutil.which(p) is None]
+    media = project_facts.media_named(found.root, found.files) if absent else None
+    if media is None:
+        return None
+    from checks.machine import distributions
+
+    for program, path, line in project_facts.commands_run([p for _, p in _loaded_files(imports)]):
+        if program not in absent:
+            continue
+        owner = distributions.owner(path)
+        who = "%s %s" % (owner.name, owner.version) if owner is not None else os.path.dirname(path)
+        where = "%s:%d" % (os.path.relpath(path, owner.entry) if owner is not None else path, line)
+        package = MEDIA_PROGRAMS[program]
+        return Result(
+            name="project",
+            status=WARN,
+            summary="%s runs the %s program to decode audio and video (%s), and this folder works on media (%s), "
+            "but %s is not installed: no %s on PATH (FileNotFoundError when it runs)"
+            % (who, program, where, media[0] if media[0].endswith(media[1]) else "%s: %r" % media, program, program),
+            expected="%s on PATH" % program,
+            actual="not on PATH",
+            hint="install the %s program: `sudo apt install %s` (Debian, Ubuntu), `conda install -c conda-forge %s` "
+            "or `pixi add %s` (into this environment), `brew install %s` (macOS); or give the library decoded samples "
+            "(an array at the model's sampling rate) instead of file names" % ((program,) + (package,) * 4),
+            data={"fact": "%s: not on PATH; run by %s (%s)" % (program, who, where)},
+        )
+    return None
+
+
 def _compiled_lacks(module, call, path):
     """A WARN (FAIL at import) when `call` (in the installed module at `path`) names an attribute that a compiled
     module of another installed package does not have: a plain module built from a shared library (its source is
@@ -1773,6 +1818,9 @@ def check_project(ctx):
         return builds
     # calls inside the packages may lie on paths this project never takes (transformers 4.38.2's modeling_utils.py
     # calls offload_weight with one argument too many on a CPU-offload path): after what the project itself meets
+    program = _media_program_missing(reached, found)
+    if program is not None:
+        return program
     refused = _library_call_refused(reached, time.monotonic() + LIBRARY_READ_BUDGET)
     if refused is not None:
         return refused

@@ -352,3 +352,27 @@ def test_a_script_is_a_file_with_the_guard_at_its_top_level(tmp_path):
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
     assert [n for n in sorted(cases) if project._is_script(str(tmp_path / n))] == ["a.py", "b.py", "d.py"]
+
+
+def test_media_the_folder_holds_or_its_code_names_and_the_media_commands_a_module_runs(tmp_path):
+    """files_ending finds audio and video files (any case) below the folder; media_named prefers a file and else
+    quotes the first string naming one, with its line; commands_run reads command-line lists of files that use
+    subprocess (openai-whisper 20231117's audio.py: `cmd = ["ffmpeg", "-nostdin", "-threads", "0", "-i", file, ...]`),
+    each program once, and skips a file that never runs a process."""
+    code = tmp_path / "transcribe.py"
+    code.write_text('import whisper\n\nmodel = whisper.load_model("base")\nprint(model.transcribe(f"{name}.mp3"))\n')
+    assert project.media_named(str(tmp_path), [str(code)]) == ("transcribe.py:4", "{name}.mp3")
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "Intro.MP4").write_bytes(b"\0")
+    assert project.files_ending(str(tmp_path), project.MEDIA_SUFFIXES) == [str(tmp_path / "clips" / "Intro.MP4")]
+    assert project.media_named(str(tmp_path), [str(code)]) == ("clips/Intro.MP4", "Intro.MP4")
+    audio = tmp_path / "audio.py"
+    audio.write_text(
+        'import subprocess\n\n\ndef load_audio(file, sr=16000):\n    cmd = [\n        "ffmpeg",\n'
+        '        "-nostdin",\n        "-threads",\n        "0",\n        "-i",\n        file,\n    ]\n'
+        "    return subprocess.run(cmd, capture_output=True, check=True).stdout\n\n\n"
+        'def again(file):\n    return subprocess.run(["ffmpeg", "-i", file])\n'
+    )
+    quiet = tmp_path / "quiet.py"
+    quiet.write_text('ARGS = ["sox", "-n"]\n')
+    assert project.commands_run([str(quiet), str(audio)]) == [("ffmpeg", str(audio), 5)]

@@ -360,7 +360,9 @@ def dists(layout, monkeypatch):
     for name in [
         n
         for n in sys.modules
-        if n.startswith(("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike", "rslike", "kornlike"))
+        if n.startswith(
+            ("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike", "rslike", "kornlike", "asrlike")
+        )
     ]:
         sys.modules.pop(name, None)
 
@@ -1303,3 +1305,75 @@ def test_a_method_the_installed_class_lacks_called_on_an_object_it_made_is_named
     assert result.hint.startswith(
         "upgrade fablike to a release whose Fabric has it (`python -m pip install -U fablike`)"
     )
+
+
+# transformers 4.30.2's pipelines/audio_utils.py, ffmpeg_read (lines 10-31): the ASR pipeline decodes a file name it
+# is given by running the ffmpeg program on it
+AUDIO_UTILS = """import subprocess
+
+import numpy as np
+
+
+def ffmpeg_read(bpayload: bytes, sampling_rate: int) -> np.array:
+    ar = f"{sampling_rate}"
+    ac = "1"
+    format_for_conversion = "f32le"
+    ffmpeg_command = [
+        "ffmpeg",
+        "-i",
+        "pipe:0",
+        "-ac",
+        ac,
+        "-ar",
+        ar,
+        "-f",
+        format_for_conversion,
+        "-hide_banner",
+        "-loglevel",
+        "quiet",
+        "pipe:1",
+    ]
+
+    try:
+        with subprocess.Popen(ffmpeg_command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as ffmpeg_process:
+            output_stream = ffmpeg_process.communicate(bpayload)
+    except FileNotFoundError as error:
+        raise ValueError("ffmpeg was not found but is required to load audio files from filename") from error
+"""
+
+
+def test_a_media_program_a_reached_module_runs_that_is_not_on_path_warns_where_the_folder_has_media(
+    dists, tmp_path, monkeypatch
+):
+    """huggingface/transformers#16563: the quick tour's ASR pipeline is given file names; transformers decodes them by
+    running ffmpeg (pipelines/audio_utils.py), which the machine lacks: "ffmpeg was not found but is required to
+    load audio files from filename". The maintainer's fix: install ffmpeg, or pass the decoded array. With an
+    `ffmpeg` on PATH, or no media in the folder, nothing is said."""
+    site, work = dists
+    _dist(site, "asrlike", "4.30.2", {
+        "__init__.py": "from .pipelines import pipeline\n",
+        "pipelines/__init__.py": "from .audio_utils import ffmpeg_read\n\n\ndef pipeline(task, model=None):\n"
+                                 "    return ffmpeg_read\n",
+        "pipelines/audio_utils.py": AUDIO_UTILS,
+    })  # fmt: skip
+    (work / "quicktour.py").write_text(
+        'from asrlike import pipeline\n\nspeech_recognizer = pipeline("automatic-speech-recognition")\n'
+        'files = ["audio/sample0.wav", "audio/sample1.wav"]\nprint(speech_recognizer(files))\n'
+    )
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert result.summary == (
+        "asrlike 4.30.2 runs the ffmpeg program to decode audio and video (asrlike/pipelines/audio_utils.py:10), "
+        "and this folder works on media (quicktour.py:4: 'audio/sample0.wav'), but ffmpeg is not installed: no "
+        "ffmpeg on PATH (FileNotFoundError when it runs)"
+    )
+    assert "`sudo apt install ffmpeg`" in result.hint and "`conda install -c conda-forge ffmpeg`" in result.hint
+    (empty / "ffmpeg").write_text("#!/bin/sh\n")
+    (empty / "ffmpeg").chmod(0o755)
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+    (empty / "ffmpeg").unlink()
+    (work / "quicktour.py").write_text('from asrlike import pipeline\n\npipeline("text-classification")\n')
+    assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
