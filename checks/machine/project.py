@@ -1140,6 +1140,31 @@ def _launch_scripts(root):
     return found
 
 
+def launched_as_path(relative, root=None):
+    """`(script name, line)` of the first line of the working directory's launch scripts (`*.sh`) that starts the
+    Python file `relative` (`torchtitan/train.py`) by its path, through `python`, `torchrun`, `accelerate launch` or
+    `deepspeed`, not as a module (`-m`); None when none does."""
+    root = os.path.abspath(root or os.getcwd())
+    target = relative.replace(os.sep, "/")
+    started = re.compile(
+        rb"(?:python[\d.]*|torchrun|accelerate\s+launch|deepspeed)\b(?:(?!\s-m\s)[^\n])*?(?:^|[\s=\"'])(?:\./)?"
+        + re.escape(target.encode())
+        + rb"(?=[\s\"';]|$)",
+        re.M,
+    )
+    for name, text in _launch_scripts(root):
+        first, command = 1, b""
+        for number, line in enumerate(text.split(b"\n"), 1):
+            command += line.rstrip(b"\r")
+            if command.endswith(b"\\"):  # continued on the next line: one command
+                command = command[:-1] + b" "
+                continue
+            if started.search(command):
+                return name, first
+            first, command = number + 1, b""
+    return None
+
+
 def script_settings(root=None):
     """The Settings the working directory's launch scripts (`*.sh`) make: `export NAME=value` and `NAME=value`
     assignments whose value holds no expansion, in file order (the file is named by its path under `root`)."""

@@ -477,31 +477,46 @@ def _pickled_name_lacking(name, root, path):
     )
 
 
-def _script_inside_package(found):
-    """A WARN for a script inside one of the project's packages that imports that package by its name while the
-    package is not installed: started as `python PKG/train.py`, Python puts PKG/ on sys.path (the script's folder),
-    not the project's root, so `import PKG` fails ("No module named 'basicsr'", XPixelGroup/BasicSR#261; the fix that
-    worked: `python setup.py develop`). None otherwise, or when the package is installed."""
+def _package_script(found):
+    """The first import, by a script inside one of the project's packages, of that package by its name while the
+    package is not installed (project_facts.Project.package_scripts), else None."""
     from checks.machine import distributions
 
     for item in found.package_scripts:
-        if distributions.find(item.top) is not None or _installed_elsewhere(item.top, found.root):
-            continue
-        script = os.path.relpath(item.file, found.root)
-        dotted = os.path.splitext(script)[0].replace(os.sep, ".")
-        return Result(
-            name="project",
-            status=WARN,
-            summary="%s is a script inside the package %s and imports %s (%s), which is not installed: started as "
-            "`python %s`, Python puts the script's folder on sys.path, not %s, so that import fails"
-            % (script, item.top, item.top, item.where(), script, found.root),
-            expected="%s importable from the script" % item.top,
-            actual="not installed",
-            hint="install the project into this environment (`python -m pip install -e .` in %s, or `python setup.py "
-            "develop`), or start it as a module: `python -m %s`" % (found.root, dotted),
-            data={"fact": "%s imports %s; %s not installed" % (script, item.top, item.top)},
-        )
+        if distributions.find(item.top) is None and not _installed_elsewhere(item.top, found.root):
+            return item
     return None
+
+
+def _script_inside_package(found, item=None):
+    """A WARN for a script inside one of the project's packages that imports that package by its name while the
+    package is not installed (_package_script): started as `python PKG/train.py`, Python puts PKG/ on sys.path (the
+    script's folder), not the project's root, so `import PKG` fails ("No module named 'basicsr'",
+    XPixelGroup/BasicSR#261; the fix that worked: `python setup.py develop`). A FAIL when a launch script of the
+    folder starts it so (project_facts.launched_as_path: torchtitan's run_train.sh ran `torchrun
+    torchtitan/train.py`, pytorch/torchtitan#897). None otherwise, or when the package is installed."""
+    item = item or _package_script(found)
+    if item is None:
+        return None
+    script = os.path.relpath(item.file, found.root)
+    dotted = os.path.splitext(script)[0].replace(os.sep, ".")
+    launched = project_facts.launched_as_path(script, found.root)
+    how = "%s:%d starts it so" % launched if launched else "started as `python %s`" % script
+    return Result(
+        name="project",
+        status=FAIL if launched else WARN,
+        summary="%s is a script inside the package %s and imports %s (%s), which is not installed: %s, and Python "
+        "puts the script's folder on sys.path, not %s, so that import fails"
+        % (script, item.top, item.top, item.where(), how, found.root),
+        expected="%s importable from the script" % item.top,
+        actual="not installed",
+        hint="install the project into this environment (`python -m pip install -e .` in %s, or `python setup.py "
+        "develop`), or start it as a module: `python -m %s`%s"
+        % (found.root, dotted, " (`torchrun -m %s`)" % dotted if launched else ""),
+        data={
+            "fact": "%s imports %s; %s not installed%s" % (script, item.top, item.top, "; " + how if launched else "")
+        },
+    )
 
 
 def _installed_elsewhere(top, root):
@@ -1666,6 +1681,17 @@ def check_project(ctx):
             missing.append(item)
         elif not in_stdlib and item.top not in FOUND_ONLY:
             third_party.append(item)
+    # a script inside the project's package whose import of that package fails first: what the package's other
+    # files import is not reached until it is installed
+    script = _package_script(found)
+    if script is not None:
+        inside = os.path.join(found.root, script.top) + os.sep
+        missing = [
+            m for m in missing if not m.file.startswith(inside) or (m.file == script.file and m.line < script.line)
+        ]
+        launched = _script_inside_package(found, script)
+        if not missing and launched.status == FAIL:
+            return launched
     # modules this folder's setup.py compiles, not built yet: judged after what the build itself imports
     built = project_facts.built_modules(root) if missing else {}
     unbuilt = [m for m in missing if m.module in built or m.top in built]

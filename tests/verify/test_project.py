@@ -907,6 +907,43 @@ def test_a_script_inside_the_project_s_package_that_imports_it_uninstalled_is_na
     assert "`python -m pip install -e .`" in result.hint and "`python -m basicsr.train`" in result.hint
 
 
+def test_a_launch_script_that_starts_the_package_s_script_by_path_makes_it_the_first_failure(layout):
+    """pytorch/torchtitan#897: run_train.sh runs `torchrun ... torchtitan/train.py` (over continued lines) in a clone
+    never installed, so train.py:14's `from torchtitan.components.checkpoint import ...` fails first; torchao, which
+    a module of the package imports only inside a function, is never reached. The fixes that worked: `pip install -e
+    .`, or `torchrun -m torchtitan.train`. A launch script that starts it with `-m` does not make it a FAIL."""
+    import torch
+
+    site, work = layout
+    (work / "torchtitan" / "components").mkdir(parents=True)
+    (work / "torchtitan" / "__init__.py").write_text("")
+    (work / "torchtitan" / "components" / "__init__.py").write_text("")
+    (work / "torchtitan" / "components" / "float8.py").write_text(
+        "class Float8Converter:\n    def convert(self, model):\n        if not self.enabled:\n            return\n\n"
+        "        from torchao_absent.float8 import convert_to_float8_training\n\n"
+        "        convert_to_float8_training(model)\n"
+    )
+    (work / "torchtitan" / "train.py").write_text(
+        "import torch\nfrom torchtitan.components.float8 import Float8Converter\n\nif __name__ == '__main__':\n"
+        "    Float8Converter()\n"
+    )
+    (work / "run_train.sh").write_text(
+        '#!/usr/bin/bash\nNGPU=${NGPU:-"8"}\nPYTORCH_CUDA_ALLOC_CONF="expandable_segments:True" \\\n'
+        'torchrun --nproc_per_node=${NGPU} --rdzv_backend c10d --rdzv_endpoint="localhost:0" \\\n'
+        "torchtitan/train.py --job.config_file ${CONFIG_FILE} $overrides\n"
+    )
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL, result.summary
+    assert result.summary.startswith(
+        "torchtitan/train.py is a script inside the package torchtitan and imports torchtitan (train.py:2), which "
+        "is not installed: run_train.sh:3 starts it so"
+    )
+    assert "`torchrun -m torchtitan.train`" in result.hint and "`python -m pip install -e .`" in result.hint
+    (work / "run_train.sh").write_text("torchrun --nproc_per_node=8 -m torchtitan.train --job.config_file x\n")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == WARN and "started as `python torchtitan/train.py`" in result.summary
+
+
 def test_a_package_s_main_module_is_not_a_script_inside_it(layout):
     """A package's __main__.py runs as `python -m PKG`, with the project's root on sys.path (Python's docs,
     "__main__ — Top-level code environment"), so its `import PKG` works uninstalled even though it tests
