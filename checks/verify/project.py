@@ -145,8 +145,8 @@ def _devices_hidden(ctx, settings):
         % (setting.where(), setting.value, why),
         expected="indices below %d, or the GPUs' UUIDs" % len(gpus),
         actual=setting.value,
-        hint="change CUDA_VISIBLE_DEVICES in %s to GPUs this machine has (%s), or remove that line"
-        % (setting.where(), ",".join(str(i) for i in range(len(gpus)))),
+        hint="set CUDA_VISIBLE_DEVICES=%s in %s (the GPUs this machine has), or remove the line that sets it there"
+        % (",".join(str(i) for i in range(len(gpus))), setting.where()),
         data={"fact": "driver GPUs %d; %s sets CUDA_VISIBLE_DEVICES=%s" % (len(gpus), setting.where(), setting.value)},
     )
 

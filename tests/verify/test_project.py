@@ -285,7 +285,7 @@ def test_cuda_visible_devices_the_launch_script_sets_beyond_the_driver_s_gpus_fa
     assert result.status == FAIL and result.summary.startswith(
         "train.sh:2 sets CUDA_VISIBLE_DEVICES='4,5', but the driver sees 1 GPU and 4, 5 names none of them"
     )
-    assert result.hint.startswith("change CUDA_VISIBLE_DEVICES in train.sh:2 to GPUs this machine has (0)")
+    assert result.hint.startswith("set CUDA_VISIBLE_DEVICES=0 in train.sh:2 (the GPUs this machine has)")
     (work / "train.sh").write_text("export CUDA_VISIBLE_DEVICES=0\n")
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True, driver=driver)).status == "PASS"
     (work / "train.sh").write_text("export CUDA_VISIBLE_DEVICES=\n")
