@@ -1123,12 +1123,14 @@ def _release_lacks_name(module, name, module_file, importer_file, facts):
     return release_lacks_name(provider, module, name, module_file, who)
 
 
-def release_lacks_name(provider, module, name, module_file, who):
+def release_lacks_name(provider, module, name, module_file, who, caller=None, caller_file=None):
     """The Cause for code (`who`: its file and line) using `module.name` that the installed `provider`
     (distributions.Distribution) does not define. The direction is read from the module's own text: a module that
     still writes the name as a string (numpy's `__former_attrs__` for np.float, a deprecation message) removed it,
     so the code was written for an older release; one that never mentions it predates it (accelerate 0.3.0 and
-    DeepSpeedPlugin), so the code follows a newer release's documentation."""
+    DeepSpeedPlugin), so the code follows a newer release's documentation. `caller`: the installed distribution
+    whose file `caller_file` uses it; where its own text states a release of the provider newer than the installed
+    one (distributions.stated_floor), the fix installs that release first."""
     hidden = _hidden_copy_with(provider, module, name)
     quoted = _still_named(provider, module, name, module_file)
     if hidden is not None:
@@ -1173,7 +1175,8 @@ def release_lacks_name(provider, module, name, module_file, who):
             provider.name,
             "; its metadata says it is: %s" % "; ".join(about[:2]) if about else "",
         ),
-        fix="upgrade %s if a later release added %s (`python -m pip install -U %s`); if it was removed, install an "
+        fix=_stated_first(caller, caller_file, provider)
+        + "upgrade %s if a later release added %s (`python -m pip install -U %s`); if it was removed, install an "
         'older %s (`python -m pip install "%s<%s"`) or change the code to this release\'s API%s'
         % (
             provider.name,
@@ -1185,6 +1188,22 @@ def release_lacks_name(provider, module, name, module_file, who):
             _repository_install(about),
         ),
         fact="%s %s: %s.%s missing; used by %s" % (provider.name, provider.version, module, name, who),
+    )
+
+
+def _stated_first(caller, caller_file, provider):
+    """`install the release CALLER states it needs: ...; otherwise, ` where the caller's own text states a release of
+    `provider` newer than the installed one (distributions.stated_floor), else ""."""
+    floor = distributions.stated_floor(caller, provider.name, provider.version, first=caller_file) if caller else None
+    if floor is None:
+        return ""
+    return 'install the %s release %s %s states it needs (%s): `python -m pip install "%s>=%s"`; otherwise, ' % (
+        provider.name,
+        caller.name,
+        caller.version,
+        floor[1],
+        provider.name,
+        floor[0],
     )
 
 

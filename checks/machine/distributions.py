@@ -148,6 +148,53 @@ def record_rows(info, limit=RECORD_LIMIT):
         return
 
 
+STATED_FILES = 400  # a distribution's Python files read for a release of another project its text states
+STATED_BYTES = 256 << 10
+
+
+def stated_floor(dist, project, installed, first=None, files=STATED_FILES):
+    """Where `dist`'s own code states a lowest release of `project` newer than `installed`: (release, `path:line`)
+    of the highest such release, read from text like "update torchaudio to >=2.1.0" (speechbrain 1.0's
+    utils/torch_audio_backend.py), "requires accelerate>=0.26.0", "transformers version 4.36 or higher" (PEP 440
+    comparison with packaging); `first`: a file of it to read before the others (the caller's failing module). Its
+    RECORD's `.py` files are read, at most `files` of STATED_BYTES each; None when none states a newer one, or
+    without `packaging` (optional: nothing is judged then)."""
+    try:
+        from packaging.version import InvalidVersion, Version
+    except ImportError:
+        return None
+
+    name = re.escape(project).replace(r"\-", "[-_]").replace("_", "[-_]")
+    pattern = re.compile(
+        r"\b%s\b[^\n\"'`]{0,24}?(?:>=|≥|\bto\s+>=?|at least|\bv?(?=\d+\.\d+[^\n]{0,12}or (?:higher|newer|later)))"
+        r"\s*v?(\d+\.\d+(?:\.\d+)?)" % name,
+        re.I,
+    )
+    try:
+        have = Version(installed)
+    except InvalidVersion:
+        return None
+    root = os.path.dirname(dist.info)
+    paths = [first] if first else []
+    paths += [os.path.join(root, p) for p, _, _ in record_rows(dist.info) if p.endswith(".py")][:files]
+    best = None
+    for path in dict.fromkeys(paths):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(STATED_BYTES)
+        except OSError:
+            continue
+        for match in pattern.finditer(text):
+            try:
+                release = Version(match.group(1))
+            except InvalidVersion:
+                continue
+            if release > have and (best is None or release > best[0]):
+                where = "%s:%d" % (os.path.relpath(path, root), text.count("\n", 0, match.start()) + 1)
+                best = (release, where)
+    return (str(best[0]), best[1]) if best else None
+
+
 def metadata_headers(dist):
     """[(key, value)] of a Distribution's METADATA headers (RFC 822; the description is not read)."""
     return _headers(os.path.join(dist.info, "METADATA"))

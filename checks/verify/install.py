@@ -780,7 +780,8 @@ def check_dependents(ctx):
         provider = distributions.owner(source)
         if provider is not None:
             who = "%s %s's %s:%d" % (project, made, os.path.basename(path), item.line)
-            cause = release_lacks_name(provider, item.module, name, source, who)
+            caller = distributions.owner(path)
+            cause = release_lacks_name(provider, item.module, name, source, who, caller=caller, caller_file=path)
             return Result(
                 name="dependents",
                 status=WARN,

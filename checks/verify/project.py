@@ -1293,6 +1293,9 @@ def _library_call_refused(imports, deadline):
                 hint = "upgrade %s to a release that has it (`python -m pip install -U %s`), or install the %s " \
                     "release written for %s %s" % (provider.name, provider.name, caller.name, provider.name,
                                                    provider.version)  # fmt: skip
+                floor = distributions.stated_floor(caller, provider.name, provider.version, first=path)
+                if floor is not None:  # the caller's own text says which release it needs
+                    hint = _stated_floor_fix(caller, provider, floor) + "; or " + hint.split(", or ", 1)[1]
             return Result(
                 name="project",
                 status=WARN if call.deferred else FAIL,
@@ -1370,6 +1373,21 @@ def _media_program_missing(imports, found):
             data={"fact": "%s: not on PATH; run by %s (%s)" % (program, who, where)},
         )
     return None
+
+
+def _stated_floor_fix(caller, provider, floor):
+    """`upgrade torchaudio to 2.1.0 or newer, as speechbrain 1.0.3 states (its utils/...py:65): `python -m pip
+    install "torchaudio>=2.1.0"`` from distributions.stated_floor's (release, where)."""
+    release, where = floor
+    return 'upgrade %s to %s or newer, as %s %s states (%s): `python -m pip install "%s>=%s"`' % (
+        provider.name,
+        release,
+        caller.name,
+        caller.version,
+        where,
+        provider.name,
+        release,
+    )
 
 
 def _compiled_lacks(module, call, path):
@@ -1515,7 +1533,8 @@ def _fallback_taken(imports, deadline):
             if owner is None:
                 continue
             where = "%s:%d" % (os.path.relpath(path, owner.entry), item.line)
-            cause = release_lacks_name(dist, item.module, missing[0], getattr(provider, "__file__", None), where)
+            source = getattr(provider, "__file__", None)
+            cause = release_lacks_name(dist, item.module, missing[0], source, where, caller=owner, caller_file=path)
             return Result(
                 name="project",
                 status=WARN,

@@ -213,3 +213,32 @@ def test_the_upgrade_command_follows_pep_610_s_direct_url(tmp_path):
     assert distributions.upgrade_command(dist).startswith(
         '`python -m pip install -U "git+https://github.com/facebookresearch/detectron2.git"`'
     )
+
+
+def test_the_release_of_another_project_a_distribution_s_text_states_it_needs(tmp_path):
+    """speechbrain 1.0.3's utils/torch_audio_backend.py:65 warns "update torchaudio to >=2.1.0" (speechbrain#2820,
+    whose fix was torchaudio 2.1): the highest stated release above the installed one, with where it is said; a
+    stated release the installed one meets, or another project's, is not one; `first` is read before the RECORD."""
+    site = tmp_path / "site"
+    (site / "sblike" / "utils").mkdir(parents=True)
+    (site / "sblike" / "utils" / "torch_audio_backend.py").write_text(
+        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef check_torchaudio_backend():\n"
+        '    logger.warning(\n        "This version of torchaudio is old. SpeechBrain no longer tries using the '
+        "torchaudio global backend mechanism in recipes, so if you encounter issues, update torchaudio to "
+        '>=2.1.0."\n    )\n'
+    )
+    (site / "sblike" / "notes.py").write_text(
+        "# needs torchaudio>=0.13 and torchvision>=0.99\nMSG = 'requires torchaudio version 1.9 or higher'\n"
+    )
+    info = dist_info(
+        site, "sblike", "1.0.3", record=["sblike/utils/torch_audio_backend.py", "sblike/notes.py"], top_level="sblike"
+    )
+    dist = distributions.read(str(info))
+    assert distributions.stated_floor(dist, "torchaudio", "2.0.2") == (
+        "2.1.0",
+        "sblike/utils/torch_audio_backend.py:8",
+    )
+    assert distributions.stated_floor(dist, "torchaudio", "2.1.0") is None
+    assert distributions.stated_floor(dist, "torchaudio", "1.0") == ("2.1.0", "sblike/utils/torch_audio_backend.py:8")
+    assert distributions.stated_floor(dist, "torchvision", "0.15.2") == ("0.99", "sblike/notes.py:1")
+    assert distributions.stated_floor(dist, "accelerate", "0.1") is None

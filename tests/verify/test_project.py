@@ -361,7 +361,20 @@ def dists(layout, monkeypatch):
         n
         for n in sys.modules
         if n.startswith(
-            ("oldaccel", "plite", "npish", "lrosa", "raylike", "tmlike", "hublike", "rslike", "kornlike", "asrlike")
+            (
+                "oldaccel",
+                "plite",
+                "npish",
+                "lrosa",
+                "raylike",
+                "tmlike",
+                "hublike",
+                "rslike",
+                "kornlike",
+                "asrlike",
+                "ta2like",
+                "sb2like",
+            )
         )
     ]:
         sys.modules.pop(name, None)
@@ -1414,3 +1427,29 @@ def test_a_media_program_a_reached_module_runs_that_is_not_on_path_warns_where_t
     (empty / "ffmpeg").unlink()
     (work / "quicktour.py").write_text('from asrlike import pipeline\n\npipeline("text-classification")\n')
     assert project.check_project(SimpleNamespace(torch=TORCH, quick=True)).status == PASS
+
+
+def test_a_call_a_provider_predates_names_the_release_the_caller_s_own_text_states(dists):
+    """speechbrain/speechbrain#2820: speechbrain 1.0.3's dataio.py calls `torchaudio.info(path, backend=backend)`,
+    which torchaudio 2.0.2 refuses (backend came in 2.1); speechbrain's utils/torch_audio_backend.py:65 warns
+    "update torchaudio to >=2.1.0", the fix that worked. The fix names that release and where it is stated."""
+    site, work = dists
+    _dist(site, "ta2like", "2.0.2", {
+        "__init__.py": "def info(filepath, format=None):\n    return filepath\n",
+    })  # fmt: skip
+    _dist(site, "sb2like", "1.0.3", {
+        "__init__.py": "from .dataio import read_audio_info\n",
+        "dataio.py": "import ta2like\n\n\ndef read_audio_info(path, backend=None):\n"
+                     "    return ta2like.info(path, backend=backend)\n",
+        "backend.py": "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef check():\n"
+                      '    logger.warning("This version of ta2like is old. If you encounter issues, update ta2like to '
+                      '>=2.1.0.")\n',
+    })  # fmt: skip
+    (work / "train.py").write_text('from sb2like import read_audio_info\n\nread_audio_info("noisy/p232_001.wav")\n')
+    result = project.check_project(SimpleNamespace(torch=TORCH, quick=True))
+    assert result.status == WARN, result.summary
+    assert "info has no parameter 'backend'" in result.summary
+    assert result.hint.startswith(
+        "upgrade ta2like to 2.1.0 or newer, as sb2like 1.0.3 states (sb2like/backend.py:7): `python -m pip install "
+        '"ta2like>=2.1.0"`; or install the sb2like release written for ta2like 2.0.2'
+    )
