@@ -121,3 +121,13 @@ def run_checks(repo_root, tmp_path):
         )
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _first_import_failures_per_test():
+    """verify's import_failure remembers a package's first failed import for the rest of the process (a worker runs
+    one verify); each test is a run of its own."""
+    yield
+    install = sys.modules.get("checks.verify.install")
+    if install is not None:
+        install.FIRST_FAILURES.clear()

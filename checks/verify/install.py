@@ -274,27 +274,40 @@ def declared_modules(torch_file, path=None):
     return out
 
 
-def import_failure(name, what, expected, load):
+# The first failure of an import of each top-level package in this process: a second import of a package whose
+# first import failed half-way runs its modules again over the ones that stayed in sys.modules (lm-eval 0.4.2's
+# registry then refuses its own names twice: "aggregation named 'bypass' conflicts"), which the code never meets
+FIRST_FAILURES = {}
+
+
+def import_failure(name, what, expected, load, package=None):
     """Run `load()` (an import) with its warnings silenced (a deprecation notice of an import is not a failure);
     return None, or the FAIL of line `name` for the exception it raised, SystemExit included: summary `what: Type:
-    message`, the traceback in data.exception for the parent to judge against its facts."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            load()
-    except (Exception, SystemExit) as exc:
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
-        line = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-        return Result(
-            name=name,
-            status=FAIL,
-            summary="%s: %s" % (what, line),
-            expected=expected,
-            actual=line,
-            hint="not judged yet",
-            data={"exception": text},
-        )
-    return None
+    message`, the traceback in data.exception for the parent to judge against its facts. `package`: the top-level
+    package imported; once an import of it failed, later ones are not run again and report that first failure
+    (FIRST_FAILURES)."""
+    first = FIRST_FAILURES.get(package) if package is not None else None
+    if first is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                load()
+            return None
+        except (Exception, SystemExit) as exc:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
+            first = (text, "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""))
+            if package is not None:
+                FIRST_FAILURES[package] = first
+    text, line = first
+    return Result(
+        name=name,
+        status=FAIL,
+        summary="%s: %s" % (what, line),
+        expected=expected,
+        actual=line,
+        hint="not judged yet",
+        data={"exception": text},
+    )
 
 
 def check_dependencies(ctx):
@@ -758,6 +771,7 @@ def check_dependents(ctx):
                 % (project, made, "imports" if project in undeclared else "requires", ctx.torch.__version__),
                 "import %s succeeds" % module,
                 lambda module=module: importlib.import_module(module),
+                package=module.split(".")[0],
             )
             if failed is not None:
                 return failed

@@ -632,9 +632,7 @@ def _hub_unreachable(found):
         "from this machine (%s): the load fails" % (named, gap.endpoint, host, gap.why),
         expected="%s answers, or %s cached" % (host, first.repo),
         actual=gap.why,
-        hint="point the Hub client at an endpoint this machine reaches (a mirror: `export "
-        "HF_ENDPOINT=https://hf-mirror.com`), or download it where the Hub is reachable (%s) and copy the cache "
-        "folder (%s) here, or point the code at a local folder" % (download, hf_hub.cache_folders()[0]),
+        hint="%s; or point the code at a local folder" % hf_hub.unreachable_fix(download),
         data={"fact": "%s not in %s; %s: %s" % (first.repo, ", ".join(hf_hub.cache_folders()), host, gap.why)},
     )
 
@@ -1733,6 +1731,7 @@ def check_project(ctx):
                 "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
                 "the project's imports succeed",
                 lambda item=item: _import(item),
+                package=item.top,
             )
             absent = NO_MODULE.search((failed.data or {}).get("exception", "")) if failed is not None else None
             if absent and not _module_findable(absent.group(1).split(".")[0]):
@@ -1772,6 +1771,7 @@ def check_project(ctx):
             "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
             "the project's imports succeed",
             lambda item=item: _import(item),
+            package=item.top,
         )
         if failed is not None:
             return _as_the_code_meets_it(item, failed)

@@ -505,3 +505,41 @@ def test_a_package_importing_a_name_its_provider_does_not_define_is_found_withou
     (site / "tdlike" / "tests" / "test_a.py").write_text("from dflike.utils import NOT_JUDGED\n")
     found = verify_install.package_import_gap([("tdlike", "0.6.1", ["tdlike"])], time.monotonic() + 5)
     assert found[3].module == "dflike.utils" and found[4] == "EPOCH_OUTPUT"
+
+
+def test_a_package_whose_import_failed_half_way_reports_its_first_failure_again(tmp_path, monkeypatch):
+    """lm-eval 0.4.2 (EleutherAI/lm-evaluation-harness#1697): its metrics module registers names, then fails on the
+    Hub ("Module 'exact_match' doesn't exist on the Hugging Face Hub either"); a second import runs that module
+    again over the registry that stayed in sys.modules and fails on its own names ("aggregation named 'bypass'
+    conflicts"), which the user's code never meets. The dependents and project lines import the same package: the
+    second reports the first failure."""
+    import importlib
+
+    from checks.verify import install
+
+    package = tmp_path / "halfpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from . import metrics\n")
+    (package / "registry.py").write_text(
+        "NAMES = set()\n\n\ndef register(name):\n    if name in NAMES:\n"
+        "        raise AssertionError('aggregation named %r conflicts with existing registered aggregation!' % name)\n"
+        "    NAMES.add(name)\n"
+    )
+    (package / "metrics.py").write_text(
+        "from .registry import register\n\nregister('bypass')\nraise FileNotFoundError(\"Couldn't find a module "
+        "script at exact_match.py. Module 'exact_match' doesn't exist on the Hugging Face Hub either.\")\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        first, again = (
+            install.import_failure("x", "halfpkg", "imports", lambda: importlib.import_module("halfpkg"), "halfpkg")
+            for _ in range(2)
+        )
+        assert first.actual.startswith("FileNotFoundError: Couldn't find a module script")
+        assert again.actual == first.actual and again.data["exception"] == first.data["exception"]
+        # without the package named, the second import meets the half-imported state
+        second = install.import_failure("x", "halfpkg", "imports", lambda: importlib.import_module("halfpkg"))
+        assert second.actual.startswith("AssertionError: aggregation named 'bypass' conflicts")
+    finally:
+        for name in [n for n in sys.modules if n.startswith("halfpkg")]:
+            sys.modules.pop(name)
