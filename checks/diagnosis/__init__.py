@@ -82,6 +82,8 @@ explains the failure decides it, and the verdict names that fact:
    or a kill from outside, which the kernel log tells apart (jobs.py by_killed);
 4g. a failure text that states the release it needs of torch, torchvision, torchaudio or Python ("requires
    torch>=2.1", "upgrade torch to at least v2.6"), where the installed release does not meet it (stated.py);
+4j. a failure fetching from the Hugging Face Hub while the client is told to stay offline or the Hub's endpoint
+   does not answer (hub.py);
 4h. torch.load failing on what the file is: a Git LFS pointer, an HTML page, an empty or cut-short zip (the file
    read when the failure names it, else the byte pickle quotes; checkpoint.py);
 5. a failure text whose meaning is stable across releases (checks/causes.py's tables);
@@ -94,8 +96,8 @@ explains the failure decides it, and the verdict names that fact:
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
 1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c,
 3d), gpu.py (3b, 3e, 3f, 3i, 3k), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the
-build toolchain), jobs.py (4c, 4i), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this module holds
-5-7, the order they are tried in (explain) and gather().
+build toolchain), jobs.py (4c, 4i), hub.py (4j), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this
+module holds 5-7, the order they are tried in (explain) and gather().
 
 "Reinstall" is offered only where a fact shows the installed files differ from what the environment promises (a
 file its package's RECORD or conda record lists is missing, or of another size than recorded).
@@ -120,6 +122,7 @@ from checks.diagnosis.environment import (
     by_variable,
 )
 from checks.diagnosis.gpu import by_gpu_access, by_gpu_arch, by_gpu_feature, by_gpu_memory, by_mig, cuda_init_class
+from checks.diagnosis.hub import by_hub
 from checks.diagnosis.installed import (
     by_build_isolation,
     by_elsewhere,
@@ -329,6 +332,7 @@ FACT_RULES = (
     "stated",
     "stdin",
     "checkpoint",
+    "hub",
     "python-classifiers",
 )
 
@@ -392,6 +396,7 @@ def explain(text, facts):
         ("stated", lambda: by_stated(parts, facts)),
         ("stdin", lambda: by_stdin(parts, facts)),
         ("checkpoint", lambda: by_checkpoint(parts, facts)),
+        ("hub", lambda: by_hub(parts, facts)),
         ("table", lambda: by_table(parts, text, facts)),
         ("cuda-error", lambda: by_cuda_error(parts, text, facts)),
         ("torch", lambda: by_torch(parts, text)),

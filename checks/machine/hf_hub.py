@@ -226,3 +226,15 @@ def unreachable(ids, environ=None, timeout=3.0):
         return None
     why = reach(host, port, timeout)
     return Unreachable(missing=missing, why=why, endpoint=url) if why else None
+
+
+def unreachable_fix(download=None, environ=None):
+    """How to get what the code loads from the Hub when this machine cannot reach it: a mirror (HF_ENDPOINT), a
+    proxy, or a download elsewhere (`download`: the command, e.g. `huggingface-cli download ORG/NAME`) copied into
+    the cache folder (cache_folders()'s first), then HF_HUB_OFFLINE=1."""
+    return (
+        "point the Hub client at an endpoint this machine reaches (a mirror: `export "
+        "HF_ENDPOINT=https://hf-mirror.com`) or through a proxy (`export HTTPS_PROXY=http://HOST:PORT`), or download "
+        "it where the Hub is reachable (%s) and copy the cache folder (%s) here, then `export HF_HUB_OFFLINE=1`"
+        % (download or "run the code once there", cache_folders(environ)[0])
+    )
