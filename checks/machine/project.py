@@ -844,6 +844,35 @@ def _none_fallbacks(tree):
     return found
 
 
+def optional_imports(path, limit=MAX_SOURCE_BYTES):
+    """{name: (module, line)} of the modules the file at `path` imports optionally, binding the name to None where
+    the import fails (`try: import torch_cluster` / `except ImportError: torch_cluster = None`, PyG 2.3's
+    nn/pool/__init__.py:17); {} when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(limit))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    none_ids = _none_fallbacks(tree)
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        imported = {
+            a.asname or a.name.split(".")[0]: (a.name, statement.lineno)
+            for statement in node.body
+            if isinstance(statement, ast.Import)
+            for a in statement.names
+        }
+        for handler in node.handlers:
+            for statement in handler.body:
+                if isinstance(statement, ast.Assign):
+                    for target in statement.targets:
+                        if id(target) in none_ids and target.id in imported:
+                            found.setdefault(target.id, imported[target.id])
+    return found
+
+
 def _chain(node, bound):
     """The import path a call's callee spells (`librosa.filters.mel`), or None when it is not a name the file binds
     by import followed by attributes."""

@@ -1388,6 +1388,77 @@ def _stated_floor_fix(caller, provider, floor):
     )
 
 
+INSTALL_LINE = re.compile(r"(?:pip|conda|mamba|uv pip) install [^\n`]{1,300}")
+
+
+def _documented_install(dist, module, torch_version):
+    """The install command `dist`'s own description (its METADATA body: the README on PyPI) gives for `module`: the
+    line naming it, preferring one that names this torch's release (`-f https://data.pyg.org/whl/torch-2.0.0+...`),
+    its `${CUDA}` made this build's tag (`cu117`, `cpu`: PyG's README says to replace it so), else None."""
+    try:
+        with open(os.path.join(dist.info, "METADATA"), encoding="utf-8", errors="replace") as handle:
+            text = handle.read(MAX_SOURCE)
+    except OSError:
+        return None
+    name = re.compile(r"(?<![\w-])%s(?![\w-])" % re.escape(module).replace("_", "[-_]"), re.I)
+    lines = [m.group(0).strip() for m in INSTALL_LINE.finditer(text) if name.search(m.group(0))]
+    release = "torch-%s" % ".".join(torch_version.split("+")[0].split(".")[:2])
+    preferred = [line for line in lines if release in line] or lines
+    local = torch_version.partition("+")[2]  # the build's tag (cu117, cpu): what PyG's ${CUDA} stands for
+    return preferred[0].replace("${CUDA}", local) if preferred and local else (preferred or [None])[0]
+
+
+def _optional_dependency_missing(calls, torch_version, deadline):
+    """A FAIL (WARN for a call inside a function) when the project calls a function of an installed package whose
+    body uses a module that package imports optionally, binding it to None where the import fails
+    (project_facts.optional_imports), and that module is not installed: the call raises "'NoneType' object has no
+    attribute ..." (PyG 2.3.1's knn_graph without torch-cluster, pyg-team/pytorch_geometric#7783). The fix installs
+    the module, with the command the package's own description gives where it gives one. None at `deadline`
+    (time.monotonic())."""
+    from checks.machine import distributions
+
+    read = {}  # each module file parsed once
+    for call in calls:
+        top = call.dotted.split(".")[0]
+        if call.member or sys.modules.get(top) is None:
+            continue
+        if time.monotonic() > deadline:
+            return None
+        target = api.resolve(sys.modules[top], call.dotted)
+        function = getattr(target, "__init__", None) if inspect.isclass(target) else target
+        code = getattr(function, "__code__", None)
+        source = getattr(code, "co_filename", None)
+        if code is None or not source or not os.path.isfile(source):
+            continue
+        if source not in read:
+            read[source] = project_facts.optional_imports(source)
+        optional = read[source]
+        for name in code.co_names:
+            if name not in optional or function.__globals__.get(name, 0) is not None:
+                continue
+            module, line = optional[name]
+            if _module_findable(module.split(".")[0]):
+                continue
+            dist = distributions.owner(source)
+            who = "%s %s" % (dist.name, dist.version) if dist else top
+            where = "%s:%d" % (os.path.relpath(source, dist.entry) if dist else source, line)
+            command = (_documented_install(dist, module, torch_version) if dist else None) or (
+                "python -m pip install %s" % module.replace("_", "-")
+            )
+            return Result(
+                name="project",
+                status=WARN if call.deferred else FAIL,
+                summary="%s calls %s, which uses %s, an optional dependency of %s that is not installed: %s sets %s "
+                "to None when its import fails, so the call raises AttributeError: 'NoneType' object has no "
+                "attribute ..." % (call.where(), call.dotted, module, who, where, name),
+                expected="%s installed" % module,
+                actual="No module named %r" % module,
+                hint="install %s into this environment: `%s`" % (module, command),
+                data={"fact": "%s not installed; %s binds %s = None; %s uses it" % (module, where, name, call.dotted)},
+            )
+    return None
+
+
 def _compiled_lacks(module, call, path):
     """A WARN (FAIL at import) when `call` (in the installed module at `path`) names an attribute that a compiled
     module of another installed package does not have: a plain module built from a shared library (its source is
@@ -1820,6 +1891,9 @@ def check_project(ctx):
     lacking = _package_name_lacking(found.package_uses, done)
     if lacking is not None:
         return lacking
+    optional = _optional_dependency_missing(found.package_calls, ctx.torch.__version__, start + BUDGET[bool(ctx.quick)])
+    if optional is not None:
+        return optional
     refused = _call_refused(found.package_calls, done, found.requirements, start + BUDGET[bool(ctx.quick)])
     if refused is not None:
         return refused

@@ -1453,3 +1453,57 @@ def test_a_call_a_provider_predates_names_the_release_the_caller_s_own_text_stat
         "upgrade ta2like to 2.1.0 or newer, as sb2like 1.0.3 states (sb2like/backend.py:7): `python -m pip install "
         '"ta2like>=2.1.0"`; or install the sb2like release written for ta2like 2.0.2'
     )
+
+
+# PyG 2.3.1's torch_geometric/nn/pool/__init__.py, lines 17-20 and knn_graph's return (line 130), and its README's
+# install line as its METADATA carries it
+PYG_POOL = """import torch
+
+try:
+    import torch_cluster
+except ImportError:
+    torch_cluster = None
+
+
+def knn_graph(x, k, batch=None, loop=False, flow='source_to_target', cosine=False, num_workers=1):
+    return torch_cluster.knn_graph(x, k, batch, loop, flow, cosine, num_workers)
+
+
+def voxel_grid(pos, size):
+    return pos
+"""
+PYG_README = (
+    "\n**For PyTorch 2.0**\n\n```\n"
+    "pip install pyg_lib torch_scatter torch_sparse torch_cluster torch_spline_conv -f "
+    "https://data.pyg.org/whl/torch-2.0.0+${CUDA}.html\n```\n\n**For PyTorch 1.13**\n\n```\n"
+    "pip install pyg_lib torch_scatter torch_sparse torch_cluster torch_spline_conv -f "
+    "https://data.pyg.org/whl/torch-1.13.0+${CUDA}.html\n```\n"
+)
+
+
+def test_a_call_of_a_function_using_an_optional_dependency_that_is_not_installed_fails(dists):
+    """pyg-team/pytorch_geometric#7783: PyG 2.3.1's knn_graph calls torch_cluster, bound to None when its import
+    failed, so "'NoneType' object has no attribute 'knn_graph'"; the maintainer's answer: torch_cluster is missing.
+    The fix is the install line PyG's README gives for this torch, its ${CUDA} made this build's tag. A function
+    that does not use it is fine."""
+    site, work = dists
+    _dist(site, "pyglike", "2.3.1", {"__init__.py": "", "nn/__init__.py": "from .pool import *\n",
+                                      "nn/pool/__init__.py": PYG_POOL})  # fmt: skip
+    metadata = next(site.glob("pyglike-*.dist-info")) / "METADATA"
+    metadata.write_text(metadata.read_text() + PYG_README)
+    (work / "knn_example.py").write_text(
+        "from pyglike.nn import knn_graph\n\nx = [[-1.0, -1.0], [1.0, 1.0]]\n\nedge_index = knn_graph(x, k=1)\n"
+    )
+    torch = SimpleNamespace(__version__="2.0.1+cu117")
+    result = project.check_project(SimpleNamespace(torch=torch, quick=True))
+    assert result.status == FAIL, result.summary
+    assert result.summary.startswith(
+        "knn_example.py:5 calls pyglike.nn.knn_graph, which uses torch_cluster, an optional dependency of pyglike "
+        "2.3.1 that is not installed: pyglike/nn/pool/__init__.py:4 sets torch_cluster to None when its import fails"
+    )
+    assert result.hint == (
+        "install torch_cluster into this environment: `pip install pyg_lib torch_scatter torch_sparse torch_cluster "
+        "torch_spline_conv -f https://data.pyg.org/whl/torch-2.0.0+cu117.html`"
+    )
+    (work / "knn_example.py").write_text("from pyglike.nn import voxel_grid\n\nvoxel_grid(1, 2)\n")
+    assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
