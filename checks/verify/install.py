@@ -274,19 +274,20 @@ def declared_modules(torch_file, path=None):
     return out
 
 
-# The first failure of an import of each top-level package in this process: a second import of a package whose
-# first import failed half-way runs its modules again over the ones that stayed in sys.modules (lm-eval 0.4.2's
-# registry then refuses its own names twice: "aggregation named 'bypass' conflicts"), which the code never meets
+# The first failure of an import of each module in this process: a second import of a module whose first import
+# failed half-way runs its modules again over the ones that stayed in sys.modules (lm-eval 0.4.2's registry then
+# refuses its own names twice: "aggregation named 'bypass' conflicts"), which the code never meets
 FIRST_FAILURES = {}
 
 
-def import_failure(name, what, expected, load, package=None):
+def import_failure(name, what, expected, load, module=None):
     """Run `load()` (an import) with its warnings silenced (a deprecation notice of an import is not a failure);
     return None, or the FAIL of line `name` for the exception it raised, SystemExit included: summary `what: Type:
-    message`, the traceback in data.exception for the parent to judge against its facts. `package`: the top-level
-    package imported; once an import of it failed, later ones are not run again and report that first failure
-    (FIRST_FAILURES)."""
-    first = FIRST_FAILURES.get(package) if package is not None else None
+    message`, the traceback in data.exception for the parent to judge against its facts. `module`: the module
+    imported; once an import of it failed, later ones are not run again and report that first failure
+    (FIRST_FAILURES). Another module of the same package is imported anew: it may fail on its own (a package's
+    submodule that needs one more package)."""
+    first = FIRST_FAILURES.get(module) if module is not None else None
     if first is None:
         try:
             with warnings.catch_warnings():
@@ -296,8 +297,8 @@ def import_failure(name, what, expected, load, package=None):
         except (Exception, SystemExit) as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-20000:]
             first = (text, "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else ""))
-            if package is not None:
-                FIRST_FAILURES[package] = first
+            if module is not None:
+                FIRST_FAILURES[module] = first
     text, line = first
     return Result(
         name=name,
@@ -771,7 +772,7 @@ def check_dependents(ctx):
                 % (project, made, "imports" if project in undeclared else "requires", ctx.torch.__version__),
                 "import %s succeeds" % module,
                 lambda module=module: importlib.import_module(module),
-                package=module.split(".")[0],
+                module=module,
             )
             if failed is not None:
                 return failed

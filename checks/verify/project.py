@@ -1802,7 +1802,7 @@ def check_project(ctx):
                 "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
                 "the project's imports succeed",
                 lambda item=item: _import(item),
-                package=item.top,
+                module=item.module,
             )
             absent = NO_MODULE.search((failed.data or {}).get("exception", "")) if failed is not None else None
             if absent and not _module_findable(absent.group(1).split(".")[0]):
@@ -1842,7 +1842,7 @@ def check_project(ctx):
             "%s: %s does not import with torch %s" % (item.where(), item.module, ctx.torch.__version__),
             "the project's imports succeed",
             lambda item=item: _import(item),
-            package=item.top,
+            module=item.module,
         )
         if failed is not None:
             return _as_the_code_meets_it(item, failed)

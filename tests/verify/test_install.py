@@ -532,7 +532,9 @@ def test_a_package_whose_import_failed_half_way_reports_its_first_failure_again(
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         first, again = (
-            install.import_failure("x", "halfpkg", "imports", lambda: importlib.import_module("halfpkg"), "halfpkg")
+            install.import_failure(
+                "x", "halfpkg", "imports", lambda: importlib.import_module("halfpkg"), module="halfpkg"
+            )
             for _ in range(2)
         )
         assert first.actual.startswith("FileNotFoundError: Couldn't find a module script")
