@@ -12,6 +12,8 @@ explains the failure decides it, and the verdict names that fact:
    by_requires_python): its code is for other Pythons, whatever the error says;
 1i. for a failure nothing else explains: its innermost package frame is in a distribution whose classifiers list
    only Python releases older than the running one (installed.py by_python_classifiers);
+1j. a failure a change of Python makes in code written for an older release (installed.py PYTHON_CHANGES: 3.11's
+   dataclass defaults, 3.12's removal of distutils and imp), on a Python that has the change;
 1f. torch is not installed in this Python but another environment on this machine holds it (a notebook or IDE
    running another interpreter: installed.py by_elsewhere);
 1g. torch missing from a Python whose site-packages this user may not write (a system Python: installs need root;
@@ -94,8 +96,8 @@ explains the failure decides it, and the verdict names that fact:
 7. otherwise the failure is not recognised: it says so, lists the facts, and says what to attach to a report.
 
 The rules live by family: model.py (the Facts, a failure taken apart into Parts, the Cause), installed.py (1, 1b,
-1f, 1g, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py (3c,
-3d), gpu.py (3b, 3e, 3f, 3i, 3k), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the
+1f, 1g, 1j, 2, 2b, 2f), paired.py (2d), media.py (2e), no_wheel.py (1d), build.py (1e), libraries.py (3), symbols.py
+(3c, 3d), gpu.py (3b, 3e, 3f, 3i, 3k), triton.py (3h, 3j), environment.py (the variable the error quotes, 4, 4d, and the
 build toolchain), jobs.py (4c, 4i), hub.py (4j), nccl.py (4e), cpu.py (4f), stated.py (4g), checkpoint.py (4h); this
 module holds 5-7, the order they are tried in (explain) and gather().
 
@@ -135,6 +137,7 @@ from checks.diagnosis.installed import (
     by_other_python,
     by_pair,
     by_provenance,
+    by_python_change,
     by_python_classifiers,
     by_requirement,
     by_requires_python,
@@ -300,6 +303,7 @@ FACT_RULES = (
     "unwritable-site",
     "build",
     "stdlib",
+    "python-change",
     "toolchain",
     "host-compiler",
     "extension",
@@ -360,6 +364,7 @@ def explain(text, facts):
         ("unwritable-site", lambda: by_unwritable_site(parts, facts)),
         ("build", lambda: by_build(parts, facts)),
         ("stdlib", lambda: by_stdlib(parts, facts)),
+        ("python-change", lambda: by_python_change(parts, facts)),
         ("toolchain", lambda: by_toolchain(parts, facts)),
         ("host-compiler", lambda: by_host_compiler(parts, facts)),
         ("extension", lambda: by_extension(parts, facts)),

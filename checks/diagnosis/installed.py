@@ -672,6 +672,73 @@ def by_stdlib(parts, facts):
     )
 
 
+# Changes of Python that break code written for an older one, each keyed by the failure it makes and the release
+# that made it (What's New in Python 3.11: dataclasses accept only hashable defaults, bpo-44674; 3.12: PEP 632
+# removed distutils, gh-98040 removed imp). The default's class of the first is not list, dict or set: those were
+# refused before 3.11 too.
+PYTHON_CHANGES = (
+    (
+        re.compile(r"mutable default <class '(?!list'|dict'|set')([\w.]+)'> for field (\w+) is not allowed"),
+        (3, 11),
+        "gives the dataclass field %(2)s a default that is an object of its class %(1)s, which is not hashable: "
+        "Python 3.11 and later reject such defaults (3.10 rejected only list, dict and set; What's New in Python "
+        "3.11, dataclasses)",
+        "",
+    ),
+    (
+        re.compile(r"No module named '(distutils)(?:\.[\w.]+)?'"),
+        (3, 12),
+        "imports %(1)s, which Python 3.12 removed from the standard library (PEP 632)",
+        "install setuptools, whose copy of distutils is imported in its place (`python -m pip install setuptools`)",
+    ),
+    (
+        re.compile(r"No module named '(imp)'"),
+        (3, 12),
+        "imports %(1)s, which Python 3.12 removed from the standard library (importlib replaces it; gh-98040)",
+        "",
+    ),
+)
+
+
+def by_python_change(parts, facts, running=None):
+    """Rule 1j: the failure is one a change of Python makes in code written for an older release (PYTHON_CHANGES),
+    and the running Python (`running`, (major, minor); default this one) has that change: the code was written for
+    an older Python. The fix runs the Python before the change, or a release of the raising package made for this
+    one (its own fix where the change has one)."""
+    running = running or tuple(sys.version_info[:2])
+    for pattern, since, what, own_fix in PYTHON_CHANGES:
+        found = pattern.search(parts.text)
+        if found is None or running < since:
+            continue
+        raiser = raising_distribution(parts.text, facts.provenance.environment)
+        who = "%s %s" % (raiser[0].name, raiser[0].version) if raiser else "the failing code"
+        before = "%d.%d" % (since[0], since[1] - 1)
+        upgrade = (
+            "upgrade %s to a release made for Python %d.%d (`python -m pip install -U %s`)"
+            % (raiser[0].name, running[0], running[1], raiser[0].name)
+            if raiser
+            else "change the code for Python %d.%d" % running
+        )
+        values = {str(i): found.group(i) for i in range(1, (pattern.groups or 0) + 1)}
+        return Cause(
+            meaning="%s %s: it was written for Python %s or older, and this is Python %d.%d"
+            % ((who, what % values, before) + running),
+            fix="; or ".join(
+                filter(
+                    None,
+                    [
+                        own_fix,
+                        "run it with Python %s (an environment whose python is %s: `conda create -n NAME python=%s`, "
+                        'pixi `python = "%s.*"`)' % (before, before, before, before),
+                        upgrade,
+                    ],
+                )
+            ),
+            fact="Python %d.%d (the change came in %d.%d); %s" % (running + since + (parts.line,)),
+        )
+    return None
+
+
 def by_requirement(parts, facts):
     """Rule 2: what the failing package needs is not what is installed: an unmet declared requirement (in torch's
     whole dependency closure), a pre-release of a package the closure holds, or torchvision/torchaudio from another

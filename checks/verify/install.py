@@ -888,9 +888,22 @@ def package_import_gap(packages, deadline, loaded=()):
                         continue
                     source = project_facts.module_source(item.module) if item.names else None
                     for name in item.names if source else ():
-                        if lacks(source, name):
+                        if lacks(source, name) and not _bound_at_run_time(item.module, name):
                             return project, made, path, item, name, source
     return None
+
+
+def _bound_at_run_time(module, name):
+    """True when `module`, imported (it is installed: its source was read), has `name`: a name its code binds at run
+    time, which no reading of its source finds (torchaudio 2.0's __init__.py sets `load` through backend.utils'
+    _init_backend). Only asked once the source lacks it; a module that fails to import decides nothing (False)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            imported = sys.modules.get(module) or importlib.import_module(module)
+        return hasattr(imported, name)
+    except (Exception, SystemExit):
+        return False
 
 
 def flavour_cause(torch, want, promised=None):

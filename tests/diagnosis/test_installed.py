@@ -1088,3 +1088,37 @@ def test_a_name_its_module_made_private_was_removed_so_the_code_is_older(tmp_pat
     )
     assert "defines _CheckpointConnector (made private), so the code was written for an older pllike" in cause.meaning
     assert '`python -m pip install "pllike<2.0.0"`' in cause.fix
+
+
+# s3prl/s3prl#522 on Python 3.11 (dataclasses.py _process_class's message)
+S3PRL_DEFAULT = (
+    "ValueError: mutable default <class 's3prl.upstream.roberta.roberta_model.EncDecBaseConfig'> for field encoder "
+    "is not allowed: use default_factory"
+)
+
+
+def test_a_failure_a_change_of_python_makes_is_judged_by_the_running_python(tmp_path, monkeypatch):
+    """Python 3.11's dataclasses reject an unhashable object as a default (3.10 rejected list, dict and set only):
+    s3prl 0.4.13 fails at import on 3.11, whatever its classifiers say; the fix runs 3.10 or a newer s3prl. 3.12
+    removed distutils: setuptools brings a copy. On a Python before the change, or for a list default, the rule
+    says nothing."""
+    from checks.diagnosis.installed import by_python_change
+
+    prefix, packages = site(tmp_path)
+    found = facts_for(monkeypatch, prefix, [packages])
+    cause = by_python_change(diagnosis.parse(S3PRL_DEFAULT), found, running=(3, 11))
+    assert cause.meaning == (
+        "the failing code gives the dataclass field encoder a default that is an object of its class "
+        "s3prl.upstream.roberta.roberta_model.EncDecBaseConfig, which is not hashable: Python 3.11 and later reject "
+        "such defaults (3.10 rejected only list, dict and set; What's New in Python 3.11, dataclasses): it was "
+        "written for Python 3.10 or older, and this is Python 3.11"
+    )
+    assert cause.fix.startswith("run it with Python 3.10 (an environment whose python is 3.10")
+    assert by_python_change(diagnosis.parse(S3PRL_DEFAULT), found, running=(3, 10)) is None
+    listed = "ValueError: mutable default <class 'list'> for field layers is not allowed: use default_factory"
+    assert by_python_change(diagnosis.parse(listed), found, running=(3, 11)) is None
+    distutils = by_python_change(
+        diagnosis.parse("ModuleNotFoundError: No module named 'distutils'"), found, running=(3, 12)
+    )
+    assert "Python 3.12 removed" in distutils.meaning and distutils.fix.startswith("install setuptools")
+    assert by_python_change(diagnosis.parse("No module named 'distutils'"), found, running=(3, 11)) is None

@@ -507,6 +507,33 @@ def test_a_package_importing_a_name_its_provider_does_not_define_is_found_withou
     assert found[3].module == "dflike.utils" and found[4] == "EPOCH_OUTPUT"
 
 
+def test_a_name_the_provider_binds_at_run_time_is_not_a_gap(tmp_path, monkeypatch):
+    """torchaudio 2.0's __init__.py never writes `load`: backend/utils.py's set_audio_backend sets it on the package
+    (`for func in ["save", "load", "info"]: setattr(torchaudio, func, ...)`), so s3prl 0.4.13's `from torchaudio
+    import load` works (s3prl/s3prl#522 was about Python 3.11, not this). The provider, imported once its source
+    lacks the name, has it: no gap."""
+    import time
+
+    site = tmp_path / "site"
+    (site / "s3like").mkdir(parents=True)
+    (site / "s3like" / "__init__.py").write_text("from .dataset import reader\n")
+    (site / "s3like" / "dataset.py").write_text("from talike import load\n\n\ndef reader(path):\n    return load(1)\n")
+    (site / "talike" / "backend").mkdir(parents=True)
+    (site / "talike" / "__init__.py").write_text("from talike.backend import utils\n\nutils._init_backend()\n")
+    (site / "talike" / "backend" / "__init__.py").write_text("")
+    (site / "talike" / "backend" / "utils.py").write_text(
+        "import sys\n\n\ndef _load(path):\n    return path\n\n\ndef _init_backend():\n"
+        "    torchaudio = sys.modules['talike']\n    for func in ['load']:\n"
+        "        setattr(torchaudio, func, globals()['_' + func])\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        assert verify_install.package_import_gap([("s3like", "0.4.13", ["s3like"])], time.monotonic() + 5) is None
+    finally:
+        for name in [n for n in sys.modules if n.startswith(("talike", "s3like"))]:
+            sys.modules.pop(name)
+
+
 def test_a_package_whose_import_failed_half_way_reports_its_first_failure_again(tmp_path, monkeypatch):
     """lm-eval 0.4.2 (EleutherAI/lm-evaluation-harness#1697): its metrics module registers names, then fails on the
     Hub ("Module 'exact_match' doesn't exist on the Hugging Face Hub either"); a second import runs that module
