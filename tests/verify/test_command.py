@@ -360,7 +360,8 @@ def test_hopper_on_the_cu117_build_fails_from_nvidia_smi_alone(run_checks, tmp_p
 def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
     """Driver 470, whose nvidia-smi lacks compute_cap: not Xid advice. In the cu118 environment (a platform that
     declares CUDA 11.8, which pixi will not install on a CUDA 11.4 driver) the fix is the driver version; for the
-    CUDA 11.7 build itself, generic checks say it runs under minor-version compatibility (WARN)."""
+    CUDA 11.7 build itself, generic checks say it runs under minor-version compatibility, which costs nothing here:
+    the T4's capability, read from its name (compat.CAPABILITY_BY_NAME: 7.5), has SASS in the build (no PTX JIT)."""
     smi = fakes.nvidia_smi(tmp_path, driver="470.82.01", cuda="11.4", gpus=[fakes.T4])
     proc = run_checks("verify", "--quick", "--env", "cu118", *THIS_MANIFEST, env=dict(smi, CUDA_VISIBLE_DEVICES=""))
     assert re.search(r"^driver\s*: 470.82.01 \(CUDA 11.4\)$", proc.stdout, re.M), proc.stdout
@@ -368,7 +369,11 @@ def test_a_470_driver_is_old_not_unhealthy(run_checks, tmp_path):
     assert "expected: >= 520.61.05" in proc.stdout
     assert "xid" not in proc.stdout.lower()
     proc = run_checks("verify", "--quick", env=dict(smi, CUDA_VISIBLE_DEVICES=""))
-    assert "WARN driver: CUDA 11.7 runs under minor-version compatibility only" in proc.stdout
+    assert (
+        "PASS driver: driver 470.82.01 (supports CUDA 11.4); CUDA 11.7 runs under minor-version compatibility, and "
+        "this build has kernels for every GPU here, so it needs no PTX JIT" in proc.stdout
+    ), proc.stdout
+    assert "PASS gpu-arch: sm_75 covered by sm_75 (compute capability from its product name" in proc.stdout
 
 
 @POSIX
