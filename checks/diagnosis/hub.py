@@ -22,8 +22,10 @@ def by_hub(parts, facts, environ=None, timeout=3.0):
     connection within `timeout` seconds (hf_hub.reach)."""
     if not HUB_FETCH.search(parts.text):
         return None
-    url, host, port = hf_hub.endpoint(environ)
-    stays = hf_hub.offline(environ)
+    gap = hf_hub.blocked(environ, timeout)
+    if gap is None:
+        return None
+    why, url, stays = gap
     if stays:
         return Cause(
             meaning="%s keeps the Hugging Face Hub client offline, and what the code loads from the Hub is not in "
@@ -32,14 +34,9 @@ def by_hub(parts, facts, environ=None, timeout=3.0):
             % stays.split("=")[0],
             fact=stays,
         )
-    if hf_hub.proxy(environ):
-        return None
-    why = hf_hub.reach(host, port, timeout)
-    if why is None:
-        return None
     return Cause(
         meaning="the Hugging Face Hub (%s) cannot be reached from this machine (%s): what the code fetches from it "
         "at run time (a model, dataset, metric or script not in the cache) cannot load" % (url, why),
         fix=hf_hub.unreachable_fix(environ=environ),
-        fact="%s: %s" % (host, why),
+        fact="%s: %s" % (hf_hub.endpoint(environ)[1], why),
     )

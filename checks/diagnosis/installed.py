@@ -1230,6 +1230,7 @@ def release_lacks_name(provider, module, name, module_file, who, caller=None, ca
     if other is not None:
         return other
     about = distributions.about(provider)
+    stated = stated_floor_fix(caller, provider, caller_file)
     return Cause(
         meaning="%s does not have %s.%s, which %s uses, nor names it anywhere in that module: the code was written "
         "for another release of %s, a newer one that added it or an older one, if %s removed it without trace%s"
@@ -1242,7 +1243,7 @@ def release_lacks_name(provider, module, name, module_file, who, caller=None, ca
             provider.name,
             "; its metadata says it is: %s" % "; ".join(about[:2]) if about else "",
         ),
-        fix=_stated_first(caller, caller_file, provider)
+        fix=("%s; otherwise, " % stated if stated else "")
         + "upgrade %s if a later release added %s (`python -m pip install -U %s`); if it was removed, install an "
         'older %s (`python -m pip install "%s<%s"`) or change the code to this release\'s API%s'
         % (
@@ -1258,19 +1259,22 @@ def release_lacks_name(provider, module, name, module_file, who, caller=None, ca
     )
 
 
-def _stated_first(caller, caller_file, provider):
-    """`install the release CALLER states it needs: ...; otherwise, ` where the caller's own text states a release of
-    `provider` newer than the installed one (distributions.stated_floor), else ""."""
+def stated_floor_fix(caller, provider, caller_file=None):
+    """`upgrade torchaudio to 2.1.0 or newer, as speechbrain 1.0.3 states (utils/...py:65): `python -m pip install
+    "torchaudio>=2.1.0"`` where the caller's own text states a release of `provider` newer than the installed one
+    (distributions.stated_floor; `caller_file` read first), else None."""
     floor = distributions.stated_floor(caller, provider.name, provider.version, first=caller_file) if caller else None
     if floor is None:
-        return ""
-    return 'install the %s release %s %s states it needs (%s): `python -m pip install "%s>=%s"`; otherwise, ' % (
+        return None
+    release, where = floor
+    return 'upgrade %s to %s or newer, as %s %s states (%s): `python -m pip install "%s>=%s"`' % (
         provider.name,
+        release,
         caller.name,
         caller.version,
-        floor[1],
+        where,
         provider.name,
-        floor[0],
+        release,
     )
 
 

@@ -210,22 +210,30 @@ class Unreachable:
     offline: Optional[str] = None
 
 
-def unreachable(ids, environ=None, timeout=3.0):
-    """Return Unreachable when some of `ids` (HubIds) is in no cache folder and the Hub client is offline, or (no
-    proxy set) its endpoint does not answer within `timeout` seconds; None otherwise (all cached, or the Hub
-    answers, or a proxy decides)."""
-    folders = cache_folders(environ)
-    missing = tuple(i for i in ids if not cached(i.repo, folders))
-    if not missing:
-        return None
+def blocked(environ=None, timeout=3.0):
+    """Why this machine's Hub client cannot fetch: (why, endpoint URL, the offline variable or None), from the
+    variable that keeps it offline, else (no proxy set) its endpoint not answering within `timeout` seconds (reach);
+    None when it answers or a proxy decides."""
     url, host, port = endpoint(environ)
     stays = offline(environ)
     if stays:
-        return Unreachable(missing=missing, why=stays, endpoint=url, offline=stays)
+        return stays, url, stays
     if proxy(environ):
         return None
     why = reach(host, port, timeout)
-    return Unreachable(missing=missing, why=why, endpoint=url) if why else None
+    return (why, url, None) if why else None
+
+
+def unreachable(ids, environ=None, timeout=3.0):
+    """Return Unreachable when some of `ids` (HubIds) is in no cache folder and the Hub client cannot fetch them
+    (blocked); None otherwise (all cached, or the Hub answers, or a proxy decides)."""
+    folders = cache_folders(environ)
+    missing = tuple(i for i in ids if not cached(i.repo, folders))
+    gap = blocked(environ, timeout) if missing else None
+    if gap is None:
+        return None
+    why, url, stays = gap
+    return Unreachable(missing=missing, why=why, endpoint=url, offline=stays)
 
 
 def unreachable_fix(download=None, environ=None):

@@ -823,38 +823,12 @@ def _none_fallbacks(tree):
     """The ids of the Name nodes that set an optionally imported module to None where its import fails (`try:
     import kornia_rs` / `except ImportError: kornia_rs = None`): with the module installed the name is the module,
     so these assignments do not make it ambiguous (_bound_by_import)."""
-    found = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Try):
-            continue
-        imported = {
-            a.asname or a.name.split(".")[0]
-            for statement in node.body
-            if isinstance(statement, ast.Import)
-            for a in statement.names
-        }
-        for handler in node.handlers:
-            for statement in handler.body:
-                if (
-                    isinstance(statement, ast.Assign)
-                    and isinstance(statement.value, ast.Constant)
-                    and statement.value.value is None
-                ):
-                    found.update(id(t) for t in statement.targets if isinstance(t, ast.Name) and t.id in imported)
-    return found
+    return {id(target) for target, _, _ in _optional_bindings(tree)}
 
 
-def optional_imports(path, limit=MAX_SOURCE_BYTES):
-    """{name: (module, line)} of the modules the file at `path` imports optionally, binding the name to None where
-    the import fails (`try: import torch_cluster` / `except ImportError: torch_cluster = None`, PyG 2.3's
-    nn/pool/__init__.py:17); {} when it cannot be read or parsed."""
-    try:
-        with open(path, "rb") as handle:
-            tree = ast.parse(handle.read(limit))
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    none_ids = _none_fallbacks(tree)
-    found = {}
+def _optional_bindings(tree):
+    """Yield (Name node, module, line of its import) for each `NAME = None` in an except handler of a `try:` whose
+    body imports NAME (`import torch_cluster`, `import a.b as NAME`)."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Try):
             continue
@@ -866,10 +840,28 @@ def optional_imports(path, limit=MAX_SOURCE_BYTES):
         }
         for handler in node.handlers:
             for statement in handler.body:
-                if isinstance(statement, ast.Assign):
+                if (
+                    isinstance(statement, ast.Assign)
+                    and isinstance(statement.value, ast.Constant)
+                    and statement.value.value is None
+                ):
                     for target in statement.targets:
-                        if id(target) in none_ids and target.id in imported:
-                            found.setdefault(target.id, imported[target.id])
+                        if isinstance(target, ast.Name) and target.id in imported:
+                            yield (target,) + imported[target.id]
+
+
+def optional_imports(path, limit=MAX_SOURCE_BYTES):
+    """{name: (module, line)} of the modules the file at `path` imports optionally, binding the name to None where
+    the import fails (_optional_bindings: `try: import torch_cluster` / `except ImportError: torch_cluster = None`,
+    PyG 2.3's nn/pool/__init__.py:17); {} when it cannot be read or parsed."""
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(limit))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found = {}
+    for target, module, line in _optional_bindings(tree):
+        found.setdefault(target.id, (module, line))
     return found
 
 

@@ -488,14 +488,13 @@ def _package_script(found):
     return None
 
 
-def _script_inside_package(found, item=None):
+def _script_inside_package(found, item):
     """A WARN for a script inside one of the project's packages that imports that package by its name while the
     package is not installed (_package_script): started as `python PKG/train.py`, Python puts PKG/ on sys.path (the
     script's folder), not the project's root, so `import PKG` fails ("No module named 'basicsr'",
     XPixelGroup/BasicSR#261; the fix that worked: `python setup.py develop`). A FAIL when a launch script of the
     folder starts it so (project_facts.launched_as_path: torchtitan's run_train.sh ran `torchrun
-    torchtitan/train.py`, pytorch/torchtitan#897). None otherwise, or when the package is installed."""
-    item = item or _package_script(found)
+    torchtitan/train.py`, pytorch/torchtitan#897). `item`: _package_script's; None when it is None."""
     if item is None:
         return None
     script = os.path.relpath(item.file, found.root)
@@ -1247,6 +1246,7 @@ def _library_call_refused(imports, deadline):
     removed; huggingface/transformers#34714). A keyword the provider's module still names as a string was removed
     (the caller was written for an older provider), else the provider predates it. Only providers already imported
     are judged; None at `deadline` (time.monotonic())."""
+    from checks.diagnosis.installed import stated_floor_fix
     from checks.machine import distributions
 
     for name, path in _loaded_files(imports):
@@ -1291,9 +1291,9 @@ def _library_call_refused(imports, deadline):
                 hint = "upgrade %s to a release that has it (`python -m pip install -U %s`), or install the %s " \
                     "release written for %s %s" % (provider.name, provider.name, caller.name, provider.name,
                                                    provider.version)  # fmt: skip
-                floor = distributions.stated_floor(caller, provider.name, provider.version, first=path)
-                if floor is not None:  # the caller's own text says which release it needs
-                    hint = _stated_floor_fix(caller, provider, floor) + "; or " + hint.split(", or ", 1)[1]
+                stated = stated_floor_fix(caller, provider, path)
+                if stated is not None:  # the caller's own text says which release it needs
+                    hint = stated + "; or " + hint.split(", or ", 1)[1]
             return Result(
                 name="project",
                 status=WARN if call.deferred else FAIL,
@@ -1373,21 +1373,6 @@ def _media_program_missing(imports, found):
     return None
 
 
-def _stated_floor_fix(caller, provider, floor):
-    """`upgrade torchaudio to 2.1.0 or newer, as speechbrain 1.0.3 states (its utils/...py:65): `python -m pip
-    install "torchaudio>=2.1.0"`` from distributions.stated_floor's (release, where)."""
-    release, where = floor
-    return 'upgrade %s to %s or newer, as %s %s states (%s): `python -m pip install "%s>=%s"`' % (
-        provider.name,
-        release,
-        caller.name,
-        caller.version,
-        where,
-        provider.name,
-        release,
-    )
-
-
 INSTALL_LINE = re.compile(r"(?:pip|conda|mamba|uv pip) install [^\n`]{1,300}")
 
 
@@ -1404,8 +1389,10 @@ def _documented_install(dist, module, torch_version):
     lines = [m.group(0).strip() for m in INSTALL_LINE.finditer(text) if name.search(m.group(0))]
     release = "torch-%s" % ".".join(torch_version.split("+")[0].split(".")[:2])
     preferred = [line for line in lines if release in line] or lines
+    if not preferred:
+        return None
     local = torch_version.partition("+")[2]  # the build's tag (cu117, cpu): what PyG's ${CUDA} stands for
-    return preferred[0].replace("${CUDA}", local) if preferred and local else (preferred or [None])[0]
+    return preferred[0].replace("${CUDA}", local) if local else preferred[0]
 
 
 def _optional_dependency_missing(calls, torch_version, deadline):
@@ -1772,14 +1759,14 @@ def check_project(ctx):
     # a script inside the project's package whose import of that package fails first: what the package's other
     # files import is not reached until it is installed
     script = _package_script(found)
+    inside_package = _script_inside_package(found, script)  # its launch scripts read once, for both places below
     if script is not None:
         inside = os.path.join(found.root, script.top) + os.sep
         missing = [
             m for m in missing if not m.file.startswith(inside) or (m.file == script.file and m.line < script.line)
         ]
-        launched = _script_inside_package(found, script)
-        if not missing and launched.status == FAIL:
-            return launched
+        if not missing and inside_package.status == FAIL:
+            return inside_package
     # modules this folder's setup.py compiles, not built yet: judged after what the build itself imports
     built = project_facts.built_modules(root) if missing else {}
     unbuilt = [m for m in missing if m.module in built or m.top in built]
@@ -1928,7 +1915,7 @@ def check_project(ctx):
         _weights_only_refusal(ctx.torch, found.torch_uses, found.root, saved),
         _pickle_modules_missing(found.root, saved, ctx.torch),
         _hub_unreachable(found),
-        _script_inside_package(found),  # only for a run of that script: after what every run meets
+        inside_package,  # only for a run of that script: after what every run meets
     )
     if any(refusal):
         return _with_the_rest(refusal)
