@@ -11,6 +11,7 @@ repository's cache folder is `models--OWNER--NAME` (`datasets--`, `spaces--`; fi
 
 import ast
 import dataclasses
+import hashlib
 import os
 import re
 import socket
@@ -24,6 +25,7 @@ PROXIES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY",
 # The calls that take a Hub repository id first (or as `repo_id` / `pretrained_model_name_or_path`): transformers',
 # diffusers' and peft's from_pretrained, huggingface_hub's downloads, transformers' pipeline(model=...).
 LOADERS = ("from_pretrained", "hf_hub_download", "snapshot_download", "pipeline")
+LOADER_CALL = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(name.encode() for name in LOADERS))  # else: not parsed
 ID_KEYWORDS = ("pretrained_model_name_or_path", "repo_id", "model")
 OWN_CACHE = ("cache_dir", "local_dir", "local_files_only")  # a call with its own cache or no download: not judged
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -119,11 +121,42 @@ def reach(host, port, timeout=3.0):
     return answer.get("error", "cannot connect to %s" % host)
 
 
+_HANDED = {}  # _read_key(files, root) -> the ids another process of the same checks read (take)
+
+
+def _read_key(files, root):
+    """What one reading of repo_ids() depends on besides the files' text: the root and the file list, hashed."""
+    joined = "\0".join([root] + list(files)).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(joined).hexdigest()
+
+
+def hand_over(files, root):
+    """repo_ids(files, root) as JSON-able data for take() in another process of the same checks: verify's parent
+    reads the project's files while its worker imports torch, so the worker's project line need not parse them
+    again after it."""
+    return {"key": _read_key(files, root), "ids": [[i.repo, i.where] for i in repo_ids(files, root)]}
+
+
+def take(data):
+    """Keep the ids hand_over() read in the parent (data: its answer, from the parent's own pipe, never from a file
+    of the project), for repo_ids() of the same files and root to return. Data of another shape keeps nothing."""
+    _HANDED.clear()
+    if not isinstance(data, dict) or not isinstance(data.get("key"), str) or not isinstance(data.get("ids"), list):
+        return
+    pairs = data["ids"]
+    if all(isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs):
+        _HANDED[data["key"]] = tuple(HubId(repo=r, where=w) for r, w in pairs[:MAX_IDS])
+
+
 def repo_ids(files, root, limit=MAX_IDS):
     """The Hub repository ids the code in `files` (paths; the project's, read without running it) passes to a loader
     (LOADERS: first argument, or an ID_KEYWORDS keyword; _named). A string naming an existing path under `root` or
     the file's folder (or whose first part is a folder there), or ending in a file suffix, is not an id; a call
-    given its own `cache_dir`/`local_dir` or `local_files_only` is not read. At most `limit`, in file order."""
+    given its own `cache_dir`/`local_dir` or `local_files_only` is not read. At most `limit`, in file order. The
+    same files and root read by the parent (take) are not read again."""
+    handed = _HANDED.get(_read_key(files, root))
+    if handed is not None:
+        return handed[:limit]
     found = []
     for path in files:
         try:
@@ -131,7 +164,7 @@ def repo_ids(files, root, limit=MAX_IDS):
                 source = handle.read(MAX_BYTES + 1)
         except OSError:
             continue
-        if len(source) > MAX_BYTES or not any(name.encode() in source for name in LOADERS):
+        if len(source) > MAX_BYTES or not LOADER_CALL.search(source):
             continue
         try:
             tree = ast.parse(source, filename=path)

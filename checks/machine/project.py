@@ -1277,7 +1277,7 @@ def hand_over(ignores, root=None):
     """Scan `root` (default: the working directory) once per `ignore` tuple in `ignores` and return the Projects as
     text for take() in another process of the same checks: verify's parent scans while its worker imports torch,
     so the worker's project and torchaudio lines need not read the folder again after it. Returns None when a scan
-    is not possible (then the other process scans for itself)."""
+    is not possible (then the other process scans for itself). The scans are kept for scan() in this process too."""
     import base64
     import pickle
 
@@ -1285,6 +1285,7 @@ def hand_over(ignores, root=None):
     scans = {(root, tuple(ignore)): scan(root, ignore) for ignore in ignores}
     if None in scans.values():
         return None
+    _HANDED.update(scans)
     return base64.b64encode(pickle.dumps(scans, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
 
 

@@ -166,27 +166,31 @@ SCAN_SECONDS = 5.0  # the parent's project scans: longer than torch's import, an
 
 
 def _project_scans(limit=SCAN_SECONDS):
-    """The working directory's project scans the worker's checks read (facts.PROJECT_SCANS), made here while the
-    worker imports torch (project.hand_over), or None: a scan that fails, or takes over `limit` seconds (a hung
-    network mount: the worker's own scan then meets it under the check's timeout), is the worker's to make and
-    judge."""
+    """The working directory's project scans the worker's checks read (facts.PROJECT_SCANS) and the Hub ids its
+    project line reads (hf_hub.hand_over), made here while the worker imports torch: {"project_scans": text of
+    project.hand_over, "hub_ids": data of hf_hub.hand_over}, or {}: a scan that fails, or takes over `limit` seconds
+    (a hung network mount: the worker's own scan then meets it under the check's timeout), is the worker's to make
+    and judge."""
     import threading
 
-    from checks.machine import project
+    from checks.machine import hf_hub, project
     from checks.verify import facts
 
-    answer = []
+    answer = {}
 
     def scan():
         try:
-            answer.append(project.hand_over(facts.PROJECT_SCANS))
+            scans = project.hand_over(facts.PROJECT_SCANS)
+            found = project.scan(ignore=facts.OWN) if scans is not None else None
+            hub = hf_hub.hand_over(project.packages_beside(found.files), found.root) if found is not None else None
+            answer.update(project_scans=scans, hub_ids=hub)
         except Exception:  # any failure is met again, and reported, where the worker's check scans for itself
-            answer.append(None)
+            pass
 
     thread = threading.Thread(target=scan, name="project-scans", daemon=True)
     thread.start()
     thread.join(limit)
-    return answer[0] if answer else None
+    return dict(answer) if not thread.is_alive() else {}
 
 
 def prepare(args, argv):
@@ -212,9 +216,7 @@ def prepare(args, argv):
     supervisor.diagnose = diagnoser(found)
     try:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None  # before any OpenMP
-        header = supervisor.start(
-            {"driver": ctx.driver, "torch_source": ctx.torch_source, "cpus": cpus, "project_scans": scans}
-        )
+        header = supervisor.start(dict(scans, driver=ctx.driver, torch_source=ctx.torch_source, cpus=cpus))
     except RuntimeError as exc:  # the worker died before its header even without torch: not torch's fault
         hint = "rerun with CHECKS_DEBUG=1 and report the output: this is a bug in checks or in this Python"
         failed = Result(

@@ -2,6 +2,7 @@
 them (huggingface_hub/constants.py), the ids the code names, and a reachability probe against a port of this machine
 that is closed (refused at once: no network is used)."""
 
+import json
 import socket
 
 import pytest
@@ -22,6 +23,27 @@ def test_the_ids_the_code_names_beside_a_loader(tmp_path):
         ("madebyollin/sdxl-vae-fp16-fix", "train_util.py:16"),
         ("runwayml/stable-diffusion-v1-5", "train_util.py:26"),
     ]
+
+
+def test_the_ids_the_parent_read_are_taken_by_the_worker_for_the_same_files(tmp_path):
+    """verify's parent reads the ids while its worker imports torch (hand_over); the worker (take) does not parse the
+    same files again, reads a different file list itself, and keeps nothing from data of another shape."""
+    script = tmp_path / "train_util.py"
+    script.write_text(TRAIN_UTIL)
+    files, root = [str(script)], str(tmp_path)
+    data = json.loads(json.dumps(hf_hub.hand_over(files, root)))  # the worker's pipe carries JSON
+    script.write_text("")  # the parent's reading stands: the file is not read again
+    try:
+        hf_hub.take(data)
+        assert [i.repo for i in hf_hub.repo_ids(files, root)][:2] == [
+            "openai/clip-vit-large-patch14",
+            "stabilityai/stable-diffusion-2",
+        ]
+        assert hf_hub.repo_ids(files + [str(tmp_path / "other.py")], root) == ()  # another list: read here
+        hf_hub.take({"key": data["key"], "ids": [["org/model"]]})
+        assert hf_hub.repo_ids(files, root) == ()
+    finally:
+        hf_hub.take(None)
 
 
 def test_the_cache_folders_and_switches_are_huggingface_hub_s(tmp_path):

@@ -568,8 +568,8 @@ def test_the_parent_s_project_scans_give_up_after_their_limit(monkeypatch):
     release = threading.Event()
     monkeypatch.setattr(project_facts, "hand_over", lambda ignores: release.wait(30))
     started = time.monotonic()
-    assert command._project_scans(limit=0.2) is None
+    assert command._project_scans(limit=0.2) == {}
     assert time.monotonic() - started < 5
     release.set()
-    monkeypatch.setattr(project_facts, "hand_over", lambda ignores: "handed")
-    assert command._project_scans(limit=5) == "handed"
+    monkeypatch.setattr(project_facts, "hand_over", lambda ignores: None)
+    assert command._project_scans(limit=5) == {"project_scans": None, "hub_ids": None}
