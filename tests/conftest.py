@@ -124,10 +124,15 @@ def run_checks(repo_root, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _first_import_failures_per_test():
+def _process_memory_per_test():
     """verify's import_failure remembers a package's first failed import for the rest of the process (a worker runs
-    one verify); each test is a run of its own."""
+    one verify), as the facts a parent hands over are kept (hf_hub, toolchain, project); each test is a run of its
+    own."""
     yield
     install = sys.modules.get("checks.verify.install")
     if install is not None:
         install.FIRST_FAILURES.clear()
+    for name in ("checks.machine.hf_hub", "checks.machine.toolchain", "checks.machine.project"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module._HANDED.clear()

@@ -371,8 +371,31 @@ class CudaToolkit:
     source: Optional[str] = None
 
 
+_HANDED = []  # the CudaToolkit another process of the same checks read for this environment (take)
+
+
+def hand_over(timeout=10.0):
+    """cuda_toolkit_fact() as JSON-able data for take() in another process of the same checks and environment:
+    verify's parent reads it (its `nvcc --version`) while its worker imports torch."""
+    return dataclasses.asdict(cuda_toolkit_fact(timeout=timeout))
+
+
+def take(data):
+    """Keep the CudaToolkit hand_over() read (data: its answer, from the parent's own pipe), for cuda_toolkit_fact()
+    of this process's environment to return. Data of another shape keeps nothing (the toolkit is read here)."""
+    _HANDED.clear()
+    names = {f.name for f in dataclasses.fields(CudaToolkit)}
+    if not isinstance(data, dict) or set(data) != names or not isinstance(data["how"], str):
+        return
+    if all(value is None or isinstance(value, str) for value in data.values()):
+        _HANDED.append(CudaToolkit(**data))
+
+
 def cuda_toolkit_fact(environ=None, timeout=10.0):
-    """Return the CudaToolkit fact (one bounded `nvcc --version` when the toolkit has nvcc)."""
+    """Return the CudaToolkit fact (one bounded `nvcc --version` when the toolkit has nvcc). For this process's own
+    environment, the one the parent read is returned when it handed it over (take)."""
+    if environ is None and _HANDED:
+        return _HANDED[0]
     environ = os.environ if environ is None else environ
     home, how = None, "none of $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda"
     for variable in ("CUDA_HOME", "CUDA_PATH"):

@@ -204,12 +204,14 @@ def prepare(args, argv):
     # interpreter start and `import torch` overlap the parent's imports, facts and project scans below
     supervisor.launch()
     from checks import diagnosis
+    from checks.machine import toolchain
     from checks.verify import facts
 
     try:
         ctx = facts.prepare(args)
         found = diagnosis.gather(driver=ctx.driver)
         scans = _project_scans()
+        scans["cuda_toolkit"] = toolchain.hand_over()  # its `nvcc --version`, out of the worker's way too
     except BaseException:
         supervisor.worker.kill()
         raise

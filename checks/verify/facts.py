@@ -3,7 +3,7 @@
 import os
 
 from checks import causes
-from checks.machine import hf_hub, probe, project
+from checks.machine import hf_hub, probe, project, toolchain
 from checks.nvidia import driver as nvidia_driver
 from checks.report import UsageError
 
@@ -219,6 +219,7 @@ def collect(args, state=None, progress=None, imported=None):
     state = state or {}
     project.take(state.get("project_scans"))
     hf_hub.take(state.get("hub_ids"))
+    toolchain.take(state.get("cuda_toolkit"))
     ctx = Context(args, state.get("driver"), progress)
     ctx.cpus_before_torch = state.get("cpus")  # the parent's CPU affinity, taken before any OpenMP runtime loaded
     ctx.expect = resolve_expectation(args, ctx, state.get("torch_source", UNKNOWN))

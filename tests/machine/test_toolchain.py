@@ -173,6 +173,27 @@ def test_a_fitting_toolkit_installed_here_is_the_fix(tmp_path):
     assert "unset CUDA_PATH" in found.fix
 
 
+def test_the_toolkit_the_parent_read_is_the_worker_s(tmp_path, monkeypatch):
+    """verify's parent reads the toolkit (its `nvcc --version`) while the worker imports torch (hand_over); the
+    worker takes it for its own environment (take), reads another environment's itself, and reads its own again
+    when the data has another shape."""
+    import json
+
+    for variable in ("CUDA_HOME", "CUDA_PATH"):
+        monkeypatch.delenv(variable, raising=False)
+    home = tmp_path / "cuda-12.2"
+    tool(str(home / "bin"), "nvcc", NVCC_122)
+    monkeypatch.setenv("PATH", str(home / "bin"))
+    data = json.loads(json.dumps(toolchain.hand_over()))  # the worker's pipe carries JSON
+    assert data == {"home": str(home), "how": "nvcc on PATH", "release": "12.2", "source": "nvcc --version"}
+    monkeypatch.setenv("PATH", str(tmp_path))  # the worker's reading would differ: the parent's stands
+    toolchain.take(data)
+    assert toolchain.cuda_toolkit_fact().release == "12.2"
+    assert toolchain.cuda_toolkit_fact(environ={"PATH": str(tmp_path)}).home != str(home)
+    toolchain.take(dict(data, release=12.2))
+    assert toolchain.cuda_toolkit_fact().home != str(home)
+
+
 def test_ninja(tmp_path, monkeypatch):
     """ninja on PATH answering --version, or not there."""
     monkeypatch.setenv("PATH", str(tmp_path))
