@@ -76,6 +76,84 @@ def is_torch_symbol(symbol):
     return bool(names) and (names[0] in TORCH_SCOPES or bool(TORCH_CLASS.match(names[0])))
 
 
+# GCC's dual ABI (the libstdc++ manual, "Dual ABI"): built with _GLIBCXX_USE_CXX11_ABI=1 (GCC 5's default) std::string
+# and std::list are std::__cxx11:: types, mangled with `__cxx11`; with _GLIBCXX_USE_CXX11_ABI=0 (a compiler before
+# GCC 5 such as devtoolset-3's 4.9, or the flag set by hand) std::string is the old type, which the Itanium mangling
+# abbreviates `Ss`. Objects built with the two do not link. torch.compiled_with_cxx11_abi() says torch's: its pip
+# wheels up to 2.6 are pre-C++11 (torch 2.0.1's libc10.so defines torchCheckFail(..., RKSs)), conda-forge's builds
+# and the wheels from 2.7 on are C++11 (2.13.0's defines it with NSt7__cxx1112basic_string...).
+CXX11, PRE_CXX11 = "cxx11", "pre-cxx11"
+ABI_NAMES = {
+    CXX11: "the C++11 ABI (_GLIBCXX_USE_CXX11_ABI=1)",
+    PRE_CXX11: "the pre-C++11 ABI (_GLIBCXX_USE_CXX11_ABI=0)",
+}
+
+
+def nested_prefix(symbol):
+    """The mangled qualified name that begins a nested `symbol`, through its closing `E` (`_ZN3c106detail14torchCheck
+    FailE` of `_ZN3c106detail14torchCheckFailEPKcS2_jRKSs`; a constructor's or destructor's `C1`/`D2` included):
+    what its overloads and ABI variants share. None for a name of another shape (a template, a substitution in the
+    name, a C function)."""
+    found = re.match(r"_ZN[rVKRO]*(?:St)?", symbol)
+    if not found:
+        return None
+    at = found.end()
+    while at < len(symbol):
+        if symbol[at] == "E":
+            return symbol[: at + 1] if at > found.end() else None
+        structor = re.match(r"[CD][0-5]", symbol[at:])
+        number = re.match(r"B?(\d+)", symbol[at:])  # <length><identifier>, or an ABI tag B<length><tag>
+        if structor:
+            at += 2
+        elif number:
+            at += len(number.group()) + int(number.group(1))
+        else:
+            return None
+    return None
+
+
+def string_abi(symbol):
+    """CXX11 when the mangled `symbol` names a type of the C++11 ABI (`__cxx11`, the `cxx11` ABI tag), PRE_CXX11 when
+    its parameters name std::string by the old ABI's abbreviation `Ss`, None when it names neither."""
+    if "__cxx11" in symbol or "B5cxx11" in symbol:
+        return CXX11
+    prefix = nested_prefix(symbol)
+    params = symbol[len(prefix) :] if prefix else ""
+    return PRE_CXX11 if re.search(r"(?:^|[RKPOE_])Ss", params) else None
+
+
+def abi_mismatch(symbol, libraries):
+    """(a definition, its ABI) of the function `symbol` names, found in `libraries` (paths; torch's), when `symbol`
+    spells std::string with one of GCC's two C++ ABIs (string_abi) and the libraries define that function with the
+    other one only: the object needing it was built with the other _GLIBCXX_USE_CXX11_ABI. None otherwise."""
+    mine, prefix = string_abi(symbol), nested_prefix(symbol)
+    if mine is None or prefix is None:
+        return None
+    for library in libraries:
+        for name in loader.defined_starting(library, prefix) or ():
+            theirs = string_abi(name)
+            if theirs is not None and theirs != mine:
+                return name, theirs
+    return None
+
+
+def abi_cause(who, symbol, definition, torch_abi, torch_version, fix):
+    """The Cause of `who` (a compiled module) needing `symbol` with one C++ ABI where torch `torch_version` defines it
+    (`definition`) with the other (`torch_abi`; abi_mismatch); `fix`: how to build or install it for this torch."""
+    other = PRE_CXX11 if torch_abi == CXX11 else CXX11
+    flag = 1 if torch_abi == CXX11 else 0
+    return Cause(
+        meaning="%s was built with %s, while torch %s is built with %s: it needs %s, which torch defines only as %s, "
+        'so importing it fails with "undefined symbol: %s"'
+        % (who, ABI_NAMES[other], torch_version, ABI_NAMES[torch_abi], mangled_scope(symbol)[1], definition, symbol),
+        fix="%s; with torch's ABI: torch.utils.cpp_extension's BuildExtension passes -D_GLIBCXX_USE_CXX11_ABI=%d "
+        "itself (torch.compiled_with_cxx11_abi() is %s), so drop a flag set by hand%s; a prebuilt wheel must be the "
+        "one made for this ABI (flash-attn's wheel names say which: cxx11abi%s)"
+        % (fix, flag, flag == 1, " and build with GCC 5 or newer" if flag else "", "TRUE" if flag else "FALSE"),
+        fact="%s needs %s (%s); torch %s defines %s (%s)" % (who, symbol, other, torch_version, definition, torch_abi),
+    )
+
+
 def torch_libraries(torch_dir):
     """The shared libraries torch installs in torch/lib (libc10*, libtorch*, libshm, ...), sorted."""
     if not torch_dir:
@@ -168,6 +246,10 @@ def _torch_symbol(library, symbol, facts):
         if package and package_version
         else package or "a file no installed package records"
     )
+    mismatch = abi_mismatch(symbol, libraries)
+    if mismatch is not None:
+        return abi_cause("%s (%s)" % (base, who), symbol, mismatch[0], mismatch[1], version or "(installed)",
+                         _rebuild_fix(package, package_version, version))  # fmt: skip
     abi = (
         " (or with the other C++ ABI: the symbol carries the %s ABI tag, which only builds with "
         "_GLIBCXX_USE_CXX11_ABI=1 emit)" % tags[0]
@@ -482,37 +564,47 @@ def shipped_torch_fix(folder, package, torch_version):
     )
 
 
-def stale_extension_cause(path, symbol, torch_version):
+def stale_extension_cause(path, symbol, torch_version, torch_dir=None):
     """The Cause of a compiled module (`path`) needing the torch C++ `symbol` that the installed torch
-    (`torch_version`) does not define: built against another torch; the fix rebuilds or reinstalls it for this one.
-    Its package is the one whose record lists it, else the distribution of its top folder under its sys.path entry
-    (a PYTHONPATH folder's)."""
+    (`torch_version`, at `torch_dir`) does not define: built against another torch, or with the other C++ ABI when
+    torch's libraries define the same function with it (abi_mismatch); the fix rebuilds or reinstalls it for this
+    one. Its package is the one whose record lists it, else the distribution of its top folder under its sys.path
+    entry (a PYTHONPATH folder's), else that top folder, a source checkout built in place."""
     from checks.machine import distributions
 
     package, version = _package_of(path)
+    checkout = None
     if package is None:  # the deepest sys.path entry holding it names its top folder, and that folder's distribution
         entries = [e for e in sys.path if isinstance(e, str) and e and _inside(path, e)]
         entry = max(entries, key=lambda e: len(os.path.realpath(e)), default=None)
-        dist = distributions.find(os.path.relpath(path, entry).split(os.sep)[0]) if entry else None
+        top = os.path.relpath(path, entry).split(os.sep)[0] if entry else None
+        dist = distributions.find(top) if top else None
         package, version = (dist.name, dist.version) if dist is not None else (None, None)
+        if dist is None and top and top != os.path.basename(path):
+            checkout = (top, entry)
     # the torch release its metadata names as its floor (`torch (>=2.3.0)`: torchtext 0.18.0's wheel, built against
     # torch 2.3; pytorch/text#1928) is the one it was built against: installing that release is the other way out
     declared = distributions.find(package.replace("-", "_")) if package else None
     declared = declared.requirement_on("torch") if declared is not None else None
     floor = re.search(r"(?:>=|==|~=)\s*(\d+\.\d+)", declared or "")
     name = " ".join(p for p in (package, version) if p)
-    who = "%s's %s" % (name, os.path.basename(path)) if package else os.path.basename(path)
+    who = "%s's %s" % (name or (checkout or ("",))[0], os.path.basename(path)) if package or checkout else None
+    who = who or os.path.basename(path)
     readable = mangled_scope(symbol)[1] or symbol
+    rebuild = (
+        _rebuild_fix(package, version, torch_version)
+        if package
+        else "rebuild %s against this torch: delete the old build (its build/ folder and the compiled .so files), then "
+        "build again in its source%s (`python -m pip install --no-build-isolation -e .` or `python setup.py develop`)"
+        % (checkout[0] if checkout else "it", " (%s)" % checkout[1] if checkout else "")
+    )
+    abi = abi_mismatch(symbol, torch_libraries(torch_dir)) if torch_dir else None
+    if abi is not None:
+        return abi_cause(who, symbol, abi[0], abi[1], torch_version, rebuild)
     return Cause(
         meaning="%s was built against another torch: it needs %s (%s), which torch %s's libraries do not define, so "
         'importing it fails with "undefined symbol: %s"' % (who, readable, symbol, torch_version, symbol),
-        fix=(
-            _rebuild_fix(package, version, torch_version)
-            if package
-            else "rebuild it against this torch: delete the old build (its build/ folder and the compiled .so "
-            "files), then build again in its source (`python -m pip install --no-build-isolation -e .` or `python "
-            "setup.py develop`)"
-        )
+        fix=rebuild
         + (
             "; or install the torch it was built against, the release its metadata names (%s): `python -m pip "
             'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'

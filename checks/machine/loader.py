@@ -496,6 +496,24 @@ def defines(path, symbols, limit=128 << 20):
     return found
 
 
+def defined_starting(path, prefix, limit=128 << 20, most=32):
+    """Return the names (at most `most`) that the ELF file at `path` defines in its dynamic symbol table and that
+    begin with `prefix` (a mangled C++ function's qualified name, `_ZN3c106detail14torchCheckFailE`: its overloads
+    and ABI variants); None when the file is not a readable ELF object or its tables exceed `limit` bytes."""
+    table = _read_dynsym(path, limit)
+    if table is None:
+        return None
+    names = table[1]
+    start = prefix.encode("utf-8", "replace")
+    candidates, at = [], names.find(start)
+    while at >= 0 and len(candidates) < most * 4:
+        if at == 0 or names[at - 1 : at] == b"\0":  # the start of a string, not the tail of a longer one
+            candidates.append(names[at : names.index(b"\0", at)].decode("utf-8", "replace"))
+        at = names.find(start, at + 1)
+    found = defines(path, candidates, limit) if candidates else set()
+    return None if found is None else sorted(found)[:most]
+
+
 def ld_cache(timeout=5.0):
     """Return soname -> path from /etc/ld.so.cache (`ldconfig -p`), or {} where it cannot be read; read once per
     process (the cache does not change while a check runs), a fresh dict each call."""

@@ -638,7 +638,7 @@ def check_dependents(ctx):
 
         stale = stale_extensions(extensions, os.path.dirname(torch_file), torch_version=ctx.torch.__version__)
         if stale is not None:
-            cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
+            cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__, os.path.dirname(torch_file))
             return Result(
                 name="dependents",
                 status=FAIL,

@@ -1730,7 +1730,9 @@ def check_project(ctx):
             project_facts.compiled_here(root), os.path.dirname(ctx.torch.__file__), torch_version=ctx.torch.__version__
         )
         if stale is not None:
-            cause = stale_extension_cause(stale[0], stale[1], ctx.torch.__version__)
+            cause = stale_extension_cause(
+                stale[0], stale[1], ctx.torch.__version__, os.path.dirname(ctx.torch.__file__)
+            )
             return Result(
                 name="project",
                 status=FAIL,

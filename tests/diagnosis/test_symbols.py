@@ -329,3 +329,66 @@ def test_a_package_that_ships_one_build_per_torch_release_names_the_releases(tmp
         'install "torch==2.2.1"` with the torchvision and torchaudio of that torch'
     )
     assert symbols.shipped_torch_fix(str(package), "dgl", "2.1.2+cu121") == ""
+
+
+@pytest.mark.parametrize(
+    "symbol, prefix, abi",
+    [
+        ("_ZN3c106detail14torchCheckFailEPKcS2_jRKSs", "_ZN3c106detail14torchCheckFailE", symbols.PRE_CXX11),
+        (
+            "_ZN3c106detail14torchCheckFailEPKcS2_jRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE",
+            "_ZN3c106detail14torchCheckFailE",
+            symbols.CXX11,
+        ),
+        ("_ZN3c105ErrorC1ENS_14SourceLocationESs", "_ZN3c105ErrorC1E", symbols.PRE_CXX11),
+        ("_ZNK2at6Tensor7is_cudaEv", "_ZNK2at6Tensor7is_cudaE", None),
+        ("_ZN2at4_ops10empty_like4callERKNS_6TensorE", "_ZN2at4_ops10empty_like4callE", None),
+        ("cudnnCreate", None, None),
+    ],
+)
+def test_the_std_string_of_gcc_s_two_abis_is_read_from_the_mangled_name(symbol, prefix, abi):
+    """The symbols of detectron2#593 (`...RKSs`: the old ABI's std::string) and flash-attention#1696 (`NSt7__cxx11`:
+    the C++11 ABI's), as the loader printed them, and torch 2.0.1's own c10::Error constructor (`...ESs`)."""
+    assert symbols.nested_prefix(symbol) == prefix
+    assert symbols.string_abi(symbol) == abi
+
+
+# c10::detail::torchCheckFail as torch declares it (c10/util/Exception.h), and an extension that calls it (TORCH_CHECK)
+CHECK_FAIL = (
+    "#include <string>\nnamespace c10 { namespace detail {\n"
+    "void torchCheckFail(const char*, const char*, unsigned int, const std::string&);\n}}\n"
+)
+CHECK_FAIL_BODY = (
+    "namespace c10 { namespace detail {\n"
+    "void torchCheckFail(const char*, const char*, unsigned int, const std::string&) {}\n}}\n"
+)
+CALLS_CHECK = 'void nms() { c10::detail::torchCheckFail("f", "nms.cpp", 1, std::string("x")); }\n'
+
+
+@BUILD
+@pytest.mark.parametrize("torch_flag, built_flag", [(1, 0), (0, 1)])
+def test_an_extension_built_with_the_other_cxx_abi_is_named_with_torch_s_flag(tmp_path, torch_flag, built_flag):
+    """detectron2#593: detectron2's _C built with the pre-C++11 ABI (gcc 4.9 of devtoolset-3) under a C++11-ABI torch
+    ("undefined symbol: _ZN3c105ErrorC1ENS_14SourceLocationERKSs"); flash-attention#1696: a C++11-ABI wheel under a
+    pre-C++11 torch. Built here with g++ and both -D_GLIBCXX_USE_CXX11_ABI values: torch's libc10.so defines
+    torchCheckFail with one std::string, the module needs it with the other."""
+    torch_dir = tmp_path / "torch"
+    c10 = torch_dir / "lib" / "libc10.so"
+    build(
+        c10, CHECK_FAIL + CHECK_FAIL_BODY, "-Wl,-soname,libc10.so", "-D_GLIBCXX_USE_CXX11_ABI=%d" % torch_flag, cxx=True
+    )
+    module = tmp_path / "work" / "detectron2" / "_C.cpython-311-x86_64-linux-gnu.so"
+    flags = ("-L", str(torch_dir / "lib"), "-Wl,--no-as-needed", "-lc10", "-D_GLIBCXX_USE_CXX11_ABI=%d" % built_flag)
+    build(module, CHECK_FAIL + CALLS_CHECK, *flags, cxx=True)
+    path, symbol = symbols.stale_extensions([str(module)], str(torch_dir))
+    assert symbols.string_abi(symbol) == (symbols.CXX11 if built_flag else symbols.PRE_CXX11)
+    cause = symbols.stale_extension_cause(path, symbol, "2.13.0", str(torch_dir))
+    names = symbols.ABI_NAMES
+    mine, torch_abi = (symbols.CXX11, symbols.PRE_CXX11) if built_flag else (symbols.PRE_CXX11, symbols.CXX11)
+    assert "was built with %s, while torch 2.13.0 is built with %s" % (names[mine], names[torch_abi]) in cause.meaning
+    assert "passes -D_GLIBCXX_USE_CXX11_ABI=%d itself" % torch_flag in cause.fix
+    assert symbols.abi_mismatch(symbol, [str(c10)])[1] == torch_abi
+    build(
+        c10, CHECK_FAIL + CHECK_FAIL_BODY, "-Wl,-soname,libc10.so", "-D_GLIBCXX_USE_CXX11_ABI=%d" % built_flag, cxx=True
+    )
+    assert symbols.stale_extensions([str(module)], str(torch_dir)) is None  # built with torch's ABI: it links
