@@ -74,6 +74,19 @@ def by_elsewhere(parts, facts):
     where = "; ".join(
         "%s (%s%s)" % (e.prefix, e.found_by, ", %s %s" % (missing, e.version) if e.version else "") for e in found[:3]
     )
+    apart = getattr(facts.provenance, "pip_apart", None)
+    into = next((e for e in found if apart and provenance.same_python(e.interpreter, apart[2])), None)
+    if into is not None:  # `pip install` went there: pip and python on PATH are two Pythons
+        pip, path, _, python = apart
+        return Cause(
+            meaning="%s is not installed in this Python (%s), but in %s, the environment the `%s` on PATH (%s) "
+            "installs into, while the `%s` on PATH is %s: `%s install` and `%s list` work on another environment "
+            "than the one `%s` runs" % (missing, facts.provenance.interpreter, into.prefix, pip, path,
+                                        os.path.basename(python), python, pip, pip, os.path.basename(python)),
+            fix="install with the Python you run: `python -m pip install %s` (`%s -m pip install %s`); `python -m pip` "
+            "always works on that Python's own environment" % (missing, facts.provenance.interpreter, missing),
+            fact="%s in %s; %s on PATH runs %s; python on PATH is %s" % (missing, into.prefix, pip, apart[2], python),
+        )  # fmt: skip
     return Cause(
         meaning="%s is not installed in this Python (%s), but it is in another environment on this machine: %s"
         % (missing, facts.provenance.interpreter, where),

@@ -127,6 +127,8 @@ class Provenance:
     foreign_tools: Tuple[Tuple[str, str, str], ...] = ()
     # commands two installed distributions declare (command_conflicts)
     command_conflicts: Tuple["CommandConflict", ...] = ()
+    # (pip name, its path, the Python it installs into, the python on PATH) when they differ (pip_apart)
+    pip_apart: Optional[Tuple[str, str, str, str]] = None
 
     def to_dict(self):
         """The JSON form (report.schema.json: facts.provenance)."""
@@ -350,6 +352,7 @@ def collect(path=None, environ=None):
         foreign_paths=foreign_paths(environ),
         foreign_tools=tuple(foreign_tools(PATH_TOOLS, environ)),
         command_conflicts=tuple(command_conflicts(path, environ)),
+        pip_apart=pip_apart(environ),
     )
 
 
@@ -522,6 +525,44 @@ def foreign_tools(names=PATH_TOOLS, environ=None):
         if found is not None and "python" in os.path.basename(found.interpreter) and found.foreign():
             out.append((name, found.path, found.interpreter))
     return out
+
+
+def same_python(one, other):
+    """True when two interpreter paths are one Python: the same file, one beside the other (a venv's or conda
+    environment's bin/), or the same real file where neither is a virtual environment's (a venv's python links to
+    its base interpreter, yet its packages are its own: PEP 405's pyvenv.cfg beside its bin/)."""
+    one, other = os.path.abspath(one), os.path.abspath(other)
+    if one == other or os.path.dirname(one) == os.path.dirname(other):
+        return True
+    if any(os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(p)), "pyvenv.cfg")) for p in (one, other)):
+        return False
+    return os.path.realpath(one) == os.path.realpath(other)
+
+
+def pip_apart(environ=None):
+    """(pip name, its path, the Python it installs into, the python on PATH) when the `pip` (`pip3`) on PATH runs
+    another Python than the `python` (`python3`) on PATH: `pip install` and `pip list` then work on one environment
+    and `python` runs another ("pip list shows torch, import torch fails": pytorch/pytorch#172808). None when they
+    are one Python, when either is missing, or when the python on PATH is a script (pyenv's and asdf's shims pick
+    the interpreter at run time, which nothing here runs to learn). Nothing is run: pip's `#!` line is read
+    (launcher) and the python's first bytes."""
+    import shutil
+
+    environ = os.environ if environ is None else environ
+    for pip, python in (("pip", "python"), ("pip3", "python3")):
+        found = launcher(pip, environ)
+        runs = shutil.which(python, path=environ.get("PATH"))
+        if found is None or runs is None or "python" not in os.path.basename(found.interpreter):
+            continue
+        try:
+            with open(runs, "rb") as handle:
+                if handle.read(2) == b"#!":
+                    continue
+        except OSError:
+            continue
+        if not same_python(found.interpreter, runs):
+            return (pip, found.path, found.interpreter, runs)
+    return None
 
 
 def _candidate_prefixes(environ, cwd, home):

@@ -22,7 +22,24 @@ def check_provenance(facts):
                 break
     torch = facts.provenance.packages["torch"]
     prov = facts.provenance
-    if cause is not None and prov.foreign_interpreter and prov.activated_by == "VIRTUAL_ENV" and torch.imported:
+    apart = getattr(prov, "pip_apart", None)
+    soft = cause is not None and prov.foreign_interpreter and prov.activated_by == "VIRTUAL_ENV" and torch.imported
+    if apart is not None and (cause is None or soft):
+        pip, path, installs, python = apart
+        return Result(
+            name="provenance",
+            status=WARN,
+            summary="the `%s` on PATH (%s) installs into %s, while the `%s` on PATH is %s: `%s install` and `%s list` "
+            "work on another environment than the one `%s` runs, so what they install and list is not importable there"
+            % (pip, path, installs, os.path.basename(python), python, pip, pip, os.path.basename(python)),
+            expected="%s and %s of one environment" % (pip, os.path.basename(python)),
+            actual="%s runs %s; %s is %s" % (pip, installs, os.path.basename(python), python),
+            hint="install with the Python you run: `python -m pip install PACKAGE` (`python -m pip list` shows what "
+            "it has); to make `%s` that Python's, put its environment's bin folder first on PATH or remove %s"
+            % (pip, path),
+            data={"fact": "%s on PATH runs %s; %s on PATH is %s" % (pip, installs, os.path.basename(python), python)},
+        )
+    if soft:
         # a python from elsewhere while a virtual environment is activated, whose torch imports: worth saying,
         # not a failure (the activation may be a leftover; pixi's own environment is another matter)
         return Result(

@@ -1395,6 +1395,118 @@ def _documented_install(dist, module, torch_version):
     return preferred[0].replace("${CUDA}", local) if local else preferred[0]
 
 
+# The `lightning` package (2.0 on) carries Lightning's code a second time under its own names: lightning.pytorch is
+# pytorch_lightning's code, lightning.fabric lightning_fabric's (its own `lightning/pytorch/__init__.py` imports only
+# from lightning.*). The two copies' classes are distinct, so a Trainer of one rejects a strategy, callback, plugin
+# or logger built on the other: ray 2.7's ray.train.lightning imports pytorch_lightning, and its RayDDPStrategy given
+# to lightning.pytorch's Trainer fails with "You selected an invalid strategy name: ... It must be either a string or
+# an instance of `lightning.pytorch.strategies.Strategy`" (ray-project/ray#39715, fixed in ray 2.8).
+LIGHTNING_COPIES = (("lightning.pytorch", "pytorch_lightning"), ("lightning.fabric", "lightning_fabric"))
+LIGHTNING_TOPS = {"lightning", "pytorch_lightning", "lightning_fabric", "lightning_utilities", "torchmetrics"}
+MIXED_READ_FILES = 400  # a library's loaded modules read for an import of the other copy, at most
+
+
+def _copy_of(item):
+    """The copy of Lightning (a LIGHTNING_COPIES name) an Import of the project reaches, or None: `lightning` itself
+    and its `Trainer`/`LightningModule` are lightning.pytorch's, its `Fabric` lightning.fabric's."""
+    for unified, standalone in LIGHTNING_COPIES:
+        if item.module == standalone or item.module.startswith(standalone + "."):
+            return standalone
+        if item.module == unified or item.module.startswith(unified + "."):
+            return unified
+    if item.module == "lightning":
+        return (
+            "lightning.fabric"
+            if item.names and all(n.startswith("Fabric") for n in item.names)
+            else "lightning.pytorch"
+        )
+    return None
+
+
+def _lightning_copies_mixed(imports, done, deadline):
+    """A WARN when the project imports one copy of Lightning (LIGHTNING_COPIES) and a library it imports, or its own
+    code elsewhere, imports the other one, both loaded by the project line's imports: objects of one are rejected
+    by the other. The library's loaded modules are read for an import of the other copy (MIXED_READ_FILES at most,
+    until `deadline`, time.monotonic()). None otherwise."""
+    from checks.machine import distributions
+
+    for unified, standalone in LIGHTNING_COPIES:
+        if unified not in sys.modules or standalone not in sys.modules:
+            continue
+        mine = {}
+        for item in imports:
+            mine.setdefault(_copy_of(item), item)
+        if (unified in mine) == (standalone in mine):
+            if unified in mine:  # the project's own code imports both copies
+                first, second = sorted((mine[unified], mine[standalone]), key=lambda i: (i.file, i.line))
+                return _mixed_result(first, second.module, second.where(), "its own code", None)
+            continue
+        ours = mine.get(unified) or mine.get(standalone)
+        other = standalone if unified in mine else unified
+        pattern = re.compile(r"(?m)^[ \t]*(?:import|from)[ \t]+%s\b" % re.escape(other).replace("\\.", r"\."))
+        tops = {m.split(".")[0] for m in done} - LIGHTNING_TOPS
+        read = 0
+        loaded = [n for n in list(sys.modules) if n.split(".")[0] in tops]
+        near = {n for n in loaded if any(n == d or n.startswith(d + ".") for d in done)}  # ray.train.lightning.*
+        for name in sorted(loaded, key=lambda n: n not in near):
+            path = getattr(sys.modules.get(name), "__file__", None)
+            if not path or not path.endswith(".py"):
+                continue
+            read += 1
+            if read > MIXED_READ_FILES or time.monotonic() > deadline:
+                return None
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(project_facts.MAX_SOURCE_BYTES)
+            except OSError:
+                continue
+            found = pattern.search(text)
+            if found is None:
+                continue
+            line = text.count("\n", 0, found.start()) + 1
+            owner = distributions.owner(path)
+            where = "%s:%d" % (
+                os.path.relpath(path, os.path.dirname(sys.modules[name.split(".")[0]].__file__ or path)),
+                line,
+            )
+            imported = max((d for d in done if name == d or name.startswith(d + ".")), key=len, default=name)
+            return _mixed_result(ours, other, "%s/%s" % (name.split(".")[0], where), imported, owner)
+    return None
+
+
+def _mixed_result(ours, other, where, who, owner):
+    """The project line's WARN for two copies of Lightning in one program (_lightning_copies_mixed)."""
+    mine = _copy_of(ours)
+    package = "%s %s" % (owner.name, owner.version) if owner is not None else None
+    upgrade = (
+        ", or upgrade %s to a release whose %s imports %s (`python -m pip install -U %s`)"
+        % (owner.name, who, mine, owner.name)
+        if owner is not None
+        else ""
+    )
+    return Result(
+        name="project",
+        status=WARN,
+        summary="%s imports %s, while %s (%s%s) imports %s: they are two copies of Lightning whose classes do not mix, "
+        'so a Trainer or Fabric of one rejects a strategy, callback, plugin or logger built on the other ("It must be '
+        'either a string or an instance of `%s.strategies.Strategy`")'
+        % (ours.where(), ours.module, who, where, ", " + package if package else "", other, mine),
+        expected="one copy of Lightning: %s or %s" % (mine, other),
+        actual="both: %s (%s) and %s (%s)" % (mine, ours.where(), other, where),
+        hint="import the copy %s uses: `%s` in place of `%s` (%s)%s"
+        % (who, _import_line(ours, other), _import_line(ours, mine), ours.where(), upgrade),
+        data={"fact": "%s at %s; %s at %s" % (mine, ours.where(), other, where)},
+    )
+
+
+def _import_line(item, module):
+    """`import X as pl`-style text for the project's import `item`, written for `module`."""
+    alias = "pl" if "pytorch" in module else "L"
+    if item.names:
+        return "from %s import %s" % (module, ", ".join(item.names))
+    return "import %s as %s" % (module, alias)
+
+
 def _optional_dependency_missing(calls, torch_version, deadline):
     """A FAIL (WARN for a call inside a function) when the project calls a function of an installed package whose
     body uses a module that package imports optionally, binding it to None where the import fails
@@ -1886,6 +1998,9 @@ def check_project(ctx):
     refused = _call_refused(found.package_calls, done, found.requirements, start + BUDGET[bool(ctx.quick)])
     if refused is not None:
         return refused
+    mixed = _lightning_copies_mixed(found.imports, done, time.monotonic() + LIBRARY_READ_BUDGET)
+    if mixed is not None:
+        return mixed
     reached = [i for i in ordered if i.module in done]
     refused_config = _model_config_refused(project_facts.model_configs(found.root), found.root)
     if refused_config is not None:

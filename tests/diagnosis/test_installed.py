@@ -603,6 +603,41 @@ def test_torch_missing_here_but_in_another_conda_environment(tmp_path, monkeypat
     assert "`%s -m ...`" % (other / "bin" / "python") in cause.fix and "conda activate ml" in cause.fix
 
 
+def test_torch_installed_by_a_pip_of_another_python_names_the_pip(tmp_path, monkeypatch):
+    """pytorch/pytorch#172808: `pip list` shows torch, `import torch` fails: the environment holding torch is the one
+    the pip on PATH installs into, not the one the python on PATH runs; the fix installs with `python -m pip`."""
+    import dataclasses
+
+    home = tmp_path / "home"
+    other = home / "miniconda3" / "envs" / "ml"
+    torch_dir = other / "lib" / "python3.10" / "site-packages" / "torch"
+    torch_dir.mkdir(parents=True)
+    (torch_dir / "__init__.py").write_text("")
+    (other / "bin").mkdir()
+    (other / "bin" / "python").write_text("")
+    (home / ".conda").mkdir()
+    (home / ".conda" / "environments.txt").write_text("%s\n" % other)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    prefix = tmp_path / "bare"
+    packages = prefix / "lib" / "python3.10" / "site-packages"
+    packages.mkdir(parents=True)
+    found = facts_for(monkeypatch, prefix, [packages])
+    apart = ("pip", str(home / ".local" / "bin" / "pip"), str(other / "bin" / "python"), str(prefix / "bin" / "python"))
+    found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, pip_apart=apart))
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
+    assert cause.rule == "elsewhere"
+    assert (
+        "the environment the `pip` on PATH (%s) installs into, while the `python` on PATH is %s"
+        % (
+            apart[1],
+            apart[3],
+        )
+        in cause.meaning
+    )
+    assert cause.fix.startswith("install with the Python you run: `python -m pip install torch`")
+
+
 def test_torch_missing_everywhere_keeps_the_install_advice(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))

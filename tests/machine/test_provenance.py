@@ -156,6 +156,44 @@ def test_a_console_script_on_path_that_runs_another_python(tmp_path, script, int
     assert provenance.foreign_tools(("pip3",), environ) == []
 
 
+def interpreter_at(folder, real=None):
+    """A Python at `folder`/bin/python: a link to `real` (an interpreter file of its own when None) whose first bytes
+    are an ELF file's, as a real interpreter's are."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(parents=True)
+    if real is None:
+        (bin_dir / "python").write_bytes(b"\x7fELF\x02\x01\x01")
+        (bin_dir / "python").chmod(0o755)
+    else:
+        (bin_dir / "python").symlink_to(real)
+    return bin_dir / "python"
+
+
+def test_a_pip_on_path_that_installs_into_another_python_than_the_python_on_path(tmp_path):
+    """pytorch/pytorch#172808: `pip list` shows torch, `import torch` fails: the pip first on PATH (~/.local/bin)
+    belongs to one Python, the `python` on PATH (a project venv) is another; both venvs' pythons link to one base
+    interpreter, and pyvenv.cfg tells them apart."""
+    base = interpreter_at(tmp_path / "base")
+    project, other = tmp_path / "proj", tmp_path / "other"
+    for venv in (project, other):
+        interpreter_at(venv, real=base)
+        (venv / "pyvenv.cfg").write_text("home = %s\n" % base.parent)
+    local = tmp_path / "home" / ".local" / "bin"
+    local.mkdir(parents=True)
+    (local / "pip").write_text("#!%s\nimport sys\n" % (other / "bin" / "python"))
+    (local / "pip").chmod(0o755)
+    environ = {"PATH": "%s:%s" % (local, project / "bin")}
+    assert provenance.pip_apart(environ) == ("pip", str(local / "pip"), str(other / "bin" / "python"),
+                                             str(project / "bin" / "python"))  # fmt: skip
+    (local / "pip").write_text("#!%s\nimport sys\n" % (project / "bin" / "python"))  # the project's own pip
+    assert provenance.pip_apart(environ) is None
+    (local / "pip").write_text("#!%s\nimport sys\n" % (other / "bin" / "python"))
+    (project / "bin" / "python").unlink()
+    (project / "bin" / "python").write_text('#!/usr/bin/env bash\nexec pyenv exec python "$@"\n')  # a shim
+    (project / "bin" / "python").chmod(0o755)
+    assert provenance.pip_apart(environ) is None  # which Python a shim runs is not known without running it
+
+
 def test_elsewhere_follows_the_pip_on_path_to_its_python(tmp_path):
     """A `pip3` that belongs to another Python installs torch there (pytorch/pytorch#7472's kind)."""
     other = tmp_path / "other"

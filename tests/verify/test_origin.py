@@ -212,6 +212,21 @@ def test_an_ipython_on_path_that_runs_another_python_warns_in_provenance(tmp_pat
     assert "started with `ipython` or `jupyter`" in result.summary and "python -m jupyter" in result.hint
 
 
+def test_a_pip_and_a_python_on_path_of_two_environments_warn_in_provenance(tmp_path, monkeypatch):
+    """pytorch/pytorch#172808: the pip on PATH installs into another Python than the python on PATH runs."""
+    found = facts(tmp_path, monkeypatch, {})
+    monkeypatch.setattr(shadows_module(), "stdlib_shadows", lambda: [])
+    apart = ("pip", "/home/u/.local/bin/pip", "/usr/bin/python3", "/home/u/.venvs/proj/bin/python")
+    assert origin.check_provenance(found).status == "PASS"
+    found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, pip_apart=apart))
+    result = origin.check_provenance(found)
+    assert result.status == "WARN" and result.summary.startswith(
+        "the `pip` on PATH (/home/u/.local/bin/pip) installs into /usr/bin/python3, while the `python` on PATH is "
+        "/home/u/.venvs/proj/bin/python"
+    )
+    assert "`python -m pip install PACKAGE`" in result.hint
+
+
 def test_an_unmet_requirement_only_a_dependency_declares_warns_and_torch_s_own_fails(tmp_path, monkeypatch):
     """nvidia-cuda-runtime-cu11 11.7.99 declares setuptools and wheel, and wheel 0.48 packaging>=24.0: torch never
     imports them, so that chain unmet is a WARN; torch's own typing-extensions unmet is a FAIL, named first."""

@@ -1507,3 +1507,45 @@ def test_a_call_of_a_function_using_an_optional_dependency_that_is_not_installed
     )
     (work / "knn_example.py").write_text("from pyglike.nn import voxel_grid\n\nvoxel_grid(1, 2)\n")
     assert project.check_project(SimpleNamespace(torch=torch, quick=True)).status == PASS
+
+
+def _module_at(monkeypatch, name, path, text):
+    """A loaded module `name` whose file is `path` holding `text` (sys.modules, restored after the test)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_two_copies_of_lightning_in_one_program_warn_with_the_library_s_import(tmp_path, monkeypatch):
+    """ray-project/ray#39715: the script imports lightning.pytorch, ray 2.7.1's ray.train.lightning imports
+    pytorch_lightning (its _lightning_utils.py:23, `import pytorch_lightning as pl`), and the Trainer rejects Ray's
+    strategy ("It must be either a string or an instance of `lightning.pytorch.strategies.Strategy`")."""
+    from checks.machine.project import Import
+
+    site_dir = tmp_path / "site"
+    _module_at(monkeypatch, "lightning.pytorch", site_dir / "lightning" / "pytorch" / "__init__.py", "")
+    _module_at(monkeypatch, "ray", site_dir / "ray" / "__init__.py", "")
+    utils = site_dir / "ray" / "train" / "lightning" / "_lightning_utils.py"
+    _module_at(
+        monkeypatch, "ray.train.lightning._lightning_utils", utils, "import os\n\nimport pytorch_lightning as pl\n"
+    )
+    script = str(tmp_path / "bug.py")
+    imports = (
+        Import(module="lightning.pytorch", names=(), file=script, line=5),
+        Import(module="ray.train.lightning", names=("RayDDPStrategy",), file=script, line=9),
+    )
+    done = ["lightning.pytorch", "ray.train.lightning"]
+    assert project._lightning_copies_mixed(imports, done, deadline=float("inf")) is None  # one copy loaded
+    _module_at(monkeypatch, "pytorch_lightning", site_dir / "pytorch_lightning" / "__init__.py", "")
+    result = project._lightning_copies_mixed(imports, done, deadline=float("inf"))
+    assert result.status == WARN
+    assert result.summary.startswith(
+        "bug.py:5 imports lightning.pytorch, while ray.train.lightning (ray/train/lightning/_lightning_utils.py:3) "
+        "imports pytorch_lightning: they are two copies of Lightning"
+    )
+    assert "`import pytorch_lightning as pl` in place of `import lightning.pytorch as pl` (bug.py:5)" in result.hint
+    own = imports + (Import(module="pytorch_lightning", names=("Trainer",), file=script, line=6),)
+    both = project._lightning_copies_mixed(own, done, deadline=float("inf"))
+    assert both.summary.startswith("bug.py:5 imports lightning.pytorch, while its own code (bug.py:6)")
