@@ -341,13 +341,17 @@ def commands_run(paths, limit=MAX_SOURCE_BYTES):
 # adapter_config.json (its `peft_type`), the keys the libraries dispatch on; and a saved dataset's
 # dataset_info.json (datasets' save_to_disk), whose `features` name their types (`"_type": "List"`)
 MODEL_CONFIGS = {"config.json": "model_type", "adapter_config.json": "peft_type", "dataset_info.json": "features"}
+# the processor class a transformers model folder names (its preprocessor_config.json, as save_pretrained writes it:
+# `"image_processor_type": "Idefics3ImageProcessor"`), which AutoImageProcessor / AutoProcessor load
+PROCESSOR_CONFIGS = {"preprocessor_config.json": ("image_processor_type", "feature_extractor_type")}
 MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """A model folder's config file (MODEL_CONFIGS): its `path`, the key it dispatches on (`kind`: "model_type",
-    "peft_type", or "features": then `value` is the feature types it uses, joined by commas) and that key's value,
+    """A model folder's config file (MODEL_CONFIGS, PROCESSOR_CONFIGS): its `path`, the key it dispatches on (`kind`:
+    "model_type", "peft_type", "image_processor_type", "feature_extractor_type", or "features": then `value` is the
+    feature types it uses, joined by commas) and that key's value,
     the library release that wrote it where it says (`saved_by`: config.json's `transformers_version`), and its
     top-level `keys`."""
 
@@ -375,21 +379,22 @@ def _feature_types(features, limit=1000):
 
 def model_configs(root, depth=SOURCE_DEPTH, limit=MAX_CHECKPOINTS):
     """The ModelConfigs in `root` and its folders down to `depth` levels (_levels), at most `limit`: files named in
-    MODEL_CONFIGS, MAX_CONFIG_BYTES at most, holding a JSON object whose dispatch key is a string. Read as JSON,
-    nothing run."""
+    MODEL_CONFIGS or PROCESSOR_CONFIGS, MAX_CONFIG_BYTES at most, holding a JSON object whose dispatch key (the first
+    of PROCESSOR_CONFIGS' keys it has) is a string. Read as JSON, nothing run."""
     found = []
     try:
         for folder, names in _levels(root, depth):
             for name in names:
-                kind = MODEL_CONFIGS.get(name)
+                kinds = PROCESSOR_CONFIGS.get(name) or (MODEL_CONFIGS.get(name),)
                 path = os.path.join(folder, name)
-                if kind is None or not os.path.isfile(path) or os.path.getsize(path) > MAX_CONFIG_BYTES:
+                if kinds[0] is None or not os.path.isfile(path) or os.path.getsize(path) > MAX_CONFIG_BYTES:
                     continue
                 try:
                     with open(path, "rb") as handle:
                         data = json.loads(handle.read(MAX_CONFIG_BYTES))
                 except (OSError, ValueError, RecursionError):
                     continue
+                kind = next((k for k in kinds if isinstance(data, dict) and isinstance(data.get(k), str)), kinds[0])
                 if isinstance(data, dict) and kind == "features" and isinstance(data.get(kind), dict):
                     data = dict(data, features=",".join(sorted(_feature_types(data[kind]))))
                 if isinstance(data, dict) and isinstance(data.get(kind), str):

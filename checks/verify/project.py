@@ -8,6 +8,7 @@ against its facts. The names of torch the folder's own files use (`F.scaled_dot_
 (compat.TORCH_API), as the code may guard its use in ways not read here. The project's own modules are never
 imported."""
 
+import glob
 import importlib
 import importlib.machinery
 import importlib.util
@@ -1129,6 +1130,68 @@ def _met(text, version):
         return True
 
 
+def _processor_needs(configs, root, torch_version):
+    """A WARN when a model folder's preprocessor_config.json names a processor class (project_facts.PROCESSOR_CONFIGS:
+    `"image_processor_type": "Idefics3ImageProcessor"`) whose module in the installed transformers, in the folder of
+    the model_type its config.json names (transformers/models/<model_type>/), imports at its top a module that is not
+    installed: AutoProcessor / AutoImageProcessor cannot load that class, and transformers 5 says only
+    "Unrecognized image processor" (huggingface/transformers#46726: its image processors import torchvision, which
+    was missing). The module file is read, never imported. None otherwise."""
+    from checks.machine import distributions
+
+    model_types = {os.path.dirname(c.path): c.value for c in configs if c.kind == "model_type"}
+    for config in configs:
+        if config.kind not in project_facts.PROCESSOR_CONFIGS["preprocessor_config.json"]:
+            continue
+        model_type = model_types.get(os.path.dirname(config.path))
+        spec = importlib.util.find_spec("transformers") if model_type and _module_findable("transformers") else None
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        folder = os.path.join(list(spec.submodule_search_locations)[0], "models", model_type.replace("-", "_"))
+        defining = re.compile(r"(?m)^class %s\b" % re.escape(config.value))
+        for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*.py")))[:40]:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(project_facts.MAX_SOURCE_BYTES)
+            except OSError:
+                continue
+            if not defining.search(text):
+                continue
+            missing = next((i for i in project_facts.imports_of(path) if not _module_findable(i.top)), None)
+            if missing is None:
+                break
+            dist = distributions.find("transformers")
+            release = " %s" % dist.version if dist is not None else ""
+            where = os.path.relpath(config.path, root)
+            line = "transformers/models/%s/%s:%d" % (os.path.basename(folder), os.path.basename(path), missing.line)
+            return Result(
+                name="project",
+                status=WARN,
+                summary="%s names the processor %s, whose module in transformers%s (%s) imports %s, which is not "
+                'installed: loading the processor fails (transformers 5 says "Unrecognized image processor")'
+                % (where, config.value, release, line, missing.top),
+                expected="%s installed" % missing.top,
+                actual="not installed",
+                hint=_install_missing(missing.top, torch_version),
+                data={"fact": "%s at %s; %s not installed" % (config.value, line, missing.top)},
+            )
+    return None
+
+
+def _install_missing(module, torch_version):
+    """The install command for a missing module: torchvision and torchaudio at the release paired with this torch
+    (compat.paired_versions), others by their distribution's name (installed.DISTRIBUTION_OF)."""
+    from checks import compat
+    from checks.diagnosis.installed import DISTRIBUTION_OF
+
+    pair = compat.paired_versions(torch_version) if module in ("torchvision", "torchaudio") else None
+    if pair:
+        spec = pair[0] if module == "torchvision" else pair[1]
+        return 'install %s, the release made for torch %s: `python -m pip install "%s==%s"` from the same index as ' \
+            "torch" % (module, torch_version, module, spec)  # fmt: skip
+    return "install it: `python -m pip install %s`" % DISTRIBUTION_OF.get(module, module)
+
+
 def _model_config_refused(configs, root):
     """A WARN for the first model folder config (project_facts.model_configs) that the installed library cannot load:
     an adapter_config.json whose keys the installed PEFT's config class for its `peft_type` does not take (PEFT
@@ -1141,6 +1204,8 @@ def _model_config_refused(configs, root):
     from checks.machine import distributions
 
     for config in configs:
+        if config.kind not in project_facts.MODEL_CONFIGS.values():
+            continue  # a processor's class: _processor_needs
         library = {"peft_type": "peft", "features": "datasets"}.get(config.kind, "transformers")
         dist = distributions.find(library) if _module_findable(library) else None
         if dist is None:
@@ -2002,7 +2067,10 @@ def check_project(ctx):
     if mixed is not None:
         return mixed
     reached = [i for i in ordered if i.module in done]
-    refused_config = _model_config_refused(project_facts.model_configs(found.root), found.root)
+    configs = project_facts.model_configs(found.root)
+    refused_config = _model_config_refused(configs, found.root) or _processor_needs(
+        configs, found.root, ctx.torch.__version__
+    )
     if refused_config is not None:
         return refused_config
     fallback = _fallback_taken(reached, time.monotonic() + LIBRARY_READ_BUDGET)

@@ -1549,3 +1549,48 @@ def test_two_copies_of_lightning_in_one_program_warn_with_the_library_s_import(t
     own = imports + (Import(module="pytorch_lightning", names=("Trainer",), file=script, line=6),)
     both = project._lightning_copies_mixed(own, done, deadline=float("inf"))
     assert both.summary.startswith("bug.py:5 imports lightning.pytorch, while its own code (bug.py:6)")
+
+
+# transformers 5.12.1's models/idefics3/image_processing_idefics3.py, the lines that matter (line 20 and 202)
+IDEFICS3_IMAGE_PROCESSING = (
+    "import math\n\nimport numpy as np\nimport torch\nfrom torchvision.transforms.v2 import functional as tvF\n\n"
+    "from ...image_processing_backends import TorchvisionBackend\n\n\n"
+    "class Idefics3ImageProcessor(TorchvisionBackend):\n    pass\n"
+)
+
+
+def test_a_model_folder_s_processor_whose_module_imports_a_missing_module_warns(tmp_path, monkeypatch):
+    """huggingface/transformers#46726: SmolVLM's preprocessor_config.json names Idefics3ImageProcessor, whose module
+    in transformers 5 imports torchvision at its top; without torchvision AutoProcessor says only "Unrecognized image
+    processor". The fix installs the torchvision paired with this torch."""
+    from checks.machine import project as project_facts
+
+    site_dir = tmp_path / "site"
+    models = site_dir / "transformers" / "models" / "idefics3"
+    models.mkdir(parents=True)
+    (site_dir / "transformers" / "__init__.py").write_text("")
+    (models / "image_processing_idefics3.py").write_text(IDEFICS3_IMAGE_PROCESSING)
+    monkeypatch.syspath_prepend(str(site_dir))
+    monkeypatch.delitem(sys.modules, "transformers", raising=False)  # another test's stand-in: this one is read
+    findable = project._module_findable
+    monkeypatch.setattr(project, "_module_findable", lambda module: module != "torchvision" and findable(module))
+    folder = tmp_path / "work" / "SmolVLM-256M-Instruct"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"model_type": "idefics3", "transformers_version": "4.47.0"}')
+    (folder / "preprocessor_config.json").write_text(
+        '{"do_resize": true, "image_processor_type": "Idefics3ImageProcessor", "processor_class": "Idefics3Processor"}'
+    )
+    root = str(tmp_path / "work")
+    configs = project_facts.model_configs(root)
+    assert project._model_config_refused(configs, root) is None  # idefics3 is no unknown model_type
+    result = project._processor_needs(configs, root, "2.13.0+cpu")
+    assert result.status == WARN
+    assert result.summary.startswith(
+        "SmolVLM-256M-Instruct/preprocessor_config.json names the processor Idefics3ImageProcessor, whose module in "
+        "transformers (transformers/models/idefics3/image_processing_idefics3.py:5) imports torchvision, which is "
+        "not installed"
+    )
+    assert '`python -m pip install "torchvision==0.28.0"`' in result.hint
+    monkeypatch.setattr(project, "_module_findable", findable)
+    (models / "image_processing_idefics3.py").write_text(IDEFICS3_IMAGE_PROCESSING.replace("torchvision", "numpy"))
+    assert project._processor_needs(configs, root, "2.13.0+cpu") is None
