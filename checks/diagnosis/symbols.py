@@ -598,22 +598,28 @@ def stale_extension_cause(path, symbol, torch_version, torch_dir=None):
         "build again in its source%s (`python -m pip install --no-build-isolation -e .` or `python setup.py develop`)"
         % (checkout[0] if checkout else "it", " (%s)" % checkout[1] if checkout else "")
     )
+    release = (
+        "; or install the torch it was built against, the release its metadata names (%s): `python -m pip "
+        'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'
+        % (declared, floor.group(1), package, version)
+        if floor and not (torch_version or "").startswith(floor.group(1) + ".")
+        else shipped_torch_fix(package_root(path), package, torch_version)
+        if package
+        else ""
+    )
     abi = abi_mismatch(symbol, torch_libraries(torch_dir)) if torch_dir else None
-    if abi is not None:
+    if abi is not None and not release:  # nothing says it was made for another torch release: the ABI flag is why
         return abi_cause(who, symbol, abi[0], abi[1], torch_version, rebuild)
+    also = (
+        " (its C++ ABI is not this torch's either: torch defines it with %s only, as %s; PyTorch's pip wheels changed "
+        "ABI between releases)" % (ABI_NAMES[abi[1]], abi[0])
+        if abi is not None
+        else ""
+    )
     return Cause(
         meaning="%s was built against another torch: it needs %s (%s), which torch %s's libraries do not define, so "
-        'importing it fails with "undefined symbol: %s"' % (who, readable, symbol, torch_version, symbol),
-        fix=rebuild
-        + (
-            "; or install the torch it was built against, the release its metadata names (%s): `python -m pip "
-            'install "torch==%s.*" "%s==%s"` (with the torchvision and torchaudio of that torch)'
-            % (declared, floor.group(1), package, version)
-            if floor and not (torch_version or "").startswith(floor.group(1) + ".")
-            else shipped_torch_fix(package_root(path), package, torch_version)
-            if package
-            else ""
-        ),
+        'importing it fails with "undefined symbol: %s"%s' % (who, readable, symbol, torch_version, symbol, also),
+        fix=rebuild + release,
         fact="%s needs %s; torch %s does not define it" % (os.path.basename(path), symbol, torch_version),
     )
 

@@ -392,3 +392,24 @@ def test_an_extension_built_with_the_other_cxx_abi_is_named_with_torch_s_flag(tm
         c10, CHECK_FAIL + CHECK_FAIL_BODY, "-Wl,-soname,libc10.so", "-D_GLIBCXX_USE_CXX11_ABI=%d" % built_flag, cxx=True
     )
     assert symbols.stale_extensions([str(module)], str(torch_dir)) is None  # built with torch's ABI: it links
+
+
+@BUILD
+def test_an_extension_made_for_another_torch_release_keeps_that_cause_with_the_abi_as_a_note(tmp_path, monkeypatch):
+    """pytorch/text#1928 and dmlc/dgl#7157: torchtext 0.18's and DGL 2.1's builds were made for torch 2.3 / 2.0 (its
+    metadata's floor, its per-release file names), whose pip wheels are pre-C++11 ABI; under a C++11-ABI torch the
+    release is the cause and its install the way out, the ABI a consequence."""
+    torch_dir = tmp_path / "torch"
+    c10 = torch_dir / "lib" / "libc10.so"
+    build(c10, CHECK_FAIL + CHECK_FAIL_BODY, "-Wl,-soname,libc10.so", "-D_GLIBCXX_USE_CXX11_ABI=1", cxx=True)
+    module = tmp_path / "dgl" / "libdgl_sparse_pytorch_2.0.0.so"
+    flags = ("-L", str(torch_dir / "lib"), "-Wl,--no-as-needed", "-lc10", "-D_GLIBCXX_USE_CXX11_ABI=0")
+    build(module, CHECK_FAIL + CALLS_CHECK, *flags, cxx=True)
+    path, symbol = symbols.stale_extensions([str(module)], str(torch_dir))
+    release = '; or install a torch it ships builds for (dgl ships them for torch 2.0.0): `pip install "torch==2.0.0"`'
+    monkeypatch.setattr(symbols, "_package_of", lambda path: ("dgl", "2.1.0"))
+    monkeypatch.setattr(symbols, "shipped_torch_fix", lambda folder, package, version: release)
+    cause = symbols.stale_extension_cause(path, symbol, "2.13.0", str(torch_dir))
+    assert cause.meaning.startswith("dgl 2.1.0's libdgl_sparse_pytorch_2.0.0.so was built against another torch")
+    assert "its C++ ABI is not this torch's either: torch defines it with the C++11 ABI" in cause.meaning
+    assert cause.fix.endswith(release)
