@@ -551,8 +551,30 @@ def import_tops(source):
     return _candidates(source)
 
 
+# a module imported by name at run time (`importlib.import_module("attn_core_inplace_cuda")`: OpenFold's
+# attention_core.py; `__import__("x")`), a string constant and no `package=`: an import like any other
+IMPORT_MODULE = re.compile(rb"""\b(?:import_module|__import__)\(\s*['"]([A-Za-z_]\w*)[\w.]*['"]\s*\)""")
+
+
+def _import_module_call(node):
+    """The module a statement imports by a call (IMPORT_MODULE's kind: `X = importlib.import_module("m")`, or the
+    call alone), or None."""
+    value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) else None
+    if not isinstance(value, ast.Call) or value.keywords or len(value.args) != 1:
+        return None
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if name not in ("import_module", "__import__"):
+        return None
+    if isinstance(func, ast.Attribute) and not (isinstance(func.value, ast.Name) and func.value.id == "importlib"):
+        return None
+    first = value.args[0]
+    text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    return text if re.match(r"^[A-Za-z_][\w.]*$", text) else None
+
+
 def _candidates(source):
-    tops = set()
+    tops = {m.decode() for m in IMPORT_MODULE.findall(source)}
     for single, several in CANDIDATE.findall(source):
         if single:
             tops.add(single.decode())
@@ -752,6 +774,9 @@ def _statements(body, path, optional, found, uses, aliases, quiet=None, deferred
             and isinstance(node.body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
         ):
             quiet = True  # `if not GUARD: raise ...`: the statements after it run only where the guard holds
+        called = _import_module_call(node)
+        if called and not optional:
+            found.append(Import(module=called, names=(), file=path, line=node.lineno))
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == "torch" or a.name.startswith("torch."):

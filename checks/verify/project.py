@@ -1130,6 +1130,68 @@ def _met(text, version):
         return True
 
 
+def _checkout_builds(missing, root):
+    """({module: extension class} of the compiled modules a setup.py builds, its folder) for the missing imports: the
+    setup.py of `root` or of a folder above a missing import's file inside it (a checkout cloned into the working
+    directory: `openfold/setup.py` beside `openfold/openfold/`), the first that declares one of them; ({}, root)
+    when none does."""
+    folders = [root]
+    for item in missing:
+        folder = os.path.dirname(os.path.abspath(item.file))
+        while folder.startswith(root.rstrip(os.sep) + os.sep) and folder not in folders:
+            folders.append(folder)
+            folder = os.path.dirname(folder)
+    for folder in folders:
+        if not os.path.isfile(os.path.join(folder, "setup.py")):
+            continue
+        built = project_facts.built_modules(folder)
+        if any(m.module in built or m.top in built for m in missing):
+            return built, folder
+    return {}, root
+
+
+def _setup_named(folder, root):
+    """ "this folder's setup.py", or the relative path of a checkout's setup.py below the working directory."""
+    return "this folder's setup.py" if folder == root else os.path.join(os.path.relpath(folder, root), "setup.py")
+
+
+MAX_CHECKOUTS = 100  # folders of the working directory looked at for a setup.py
+
+
+def _unbuilt_checkout(root, limit=MAX_CHECKOUTS):
+    """A WARN when the setup.py of the working directory, or of a source checkout one folder down (`git clone` of
+    OpenFold into it: openfold/setup.py), declares a compiled module (project_facts.built_modules) that is neither
+    importable here nor built in that folder: the checkout was cloned but never built, and the code that imports
+    the module fails ("No module named 'attn_core_inplace_cuda'", aqlaboratory/openfold#445, whose attention_core.py
+    imports it by importlib.import_module). At most `limit` folders looked at; None otherwise."""
+    try:
+        names = sorted(os.listdir(root))[:limit]
+    except OSError:
+        return None
+    folders = [root] + [os.path.join(root, n) for n in names if not n.startswith(".")]
+    for folder in folders:
+        if not os.path.isfile(os.path.join(folder, "setup.py")):
+            continue
+        built = project_facts.built_modules(folder)
+        made = {os.path.basename(p).split(".")[0] for p in project_facts.compiled_here(folder)} if built else set()
+        for module, kind in built.items():
+            if module.split(".")[-1] in made or _module_findable(module):
+                continue
+            where = _setup_named(folder, root)
+            return Result(
+                name="project",
+                status=WARN,
+                summary="%s builds %s (%s), which is neither built in %s nor installed: code that imports it fails "
+                '("No module named %r"); the checkout was not built' % (where, module, kind, folder, module),
+                expected="%s built" % module,
+                actual="not importable",
+                hint="build it in %s: `python -m pip install -v --no-build-isolation .` (against the installed torch), "
+                "or `python setup.py build_ext --inplace` to use the folder in place" % folder,
+                data={"fact": "%s declares %s(%r); no such module importable" % (where, kind, module)},
+            )
+    return None
+
+
 def _processor_needs(configs, root, torch_version):
     """A WARN when a model folder's preprocessor_config.json names a processor class (project_facts.PROCESSOR_CONFIGS:
     `"image_processor_type": "Idefics3ImageProcessor"`) whose module in the installed transformers, in the folder of
@@ -1947,7 +2009,7 @@ def check_project(ctx):
         if not missing and inside_package.status == FAIL:
             return inside_package
     # modules this folder's setup.py compiles, not built yet: judged after what the build itself imports
-    built = project_facts.built_modules(root) if missing else {}
+    built, setup_folder = _checkout_builds(missing, root)
     unbuilt = [m for m in missing if m.module in built or m.top in built]
     missing = [m for m in missing if m not in unbuilt]
     from checks.verify.install import dependent_modules, import_failure
@@ -2022,12 +2084,12 @@ def check_project(ctx):
         return Result(
             name="project",
             status=FAIL,
-            summary="%s imports %s, a compiled module this folder's setup.py builds (%s) that is not built here"
-            % (first.where(), first.top, kind),
+            summary="%s imports %s, a compiled module %s builds (%s) that is not built here"
+            % (first.where(), first.top, _setup_named(setup_folder, root), kind),
             expected="%s built" % first.top,
             actual="No module named %r" % first.top,
             hint="build it in %s: `python -m pip install -v --no-build-isolation .` (against the installed torch), or "
-            "`python setup.py build_ext --inplace` to use the folder in place" % root,
+            "`python setup.py build_ext --inplace` to use the folder in place" % setup_folder,
             data={"fact": "setup.py declares %s(%r); no such module importable" % (kind, first.top)},
         )
     version = ctx.torch.__version__.split("+")[0]
@@ -2104,7 +2166,7 @@ def check_project(ctx):
     )
     if any(refusal):
         return _with_the_rest(refusal)
-    builds = _jit_build_tools(found.jit_builds)
+    builds = _jit_build_tools(found.jit_builds) or _unbuilt_checkout(found.root)
     if builds is not None:
         return builds
     # calls inside the packages may lie on paths this project never takes (transformers 4.38.2's modeling_utils.py

@@ -376,3 +376,22 @@ def test_media_the_folder_holds_or_its_code_names_and_the_media_commands_a_modul
     quiet = tmp_path / "quiet.py"
     quiet.write_text('ARGS = ["sox", "-n"]\n')
     assert project.commands_run([str(quiet), str(audio)]) == [("ffmpeg", str(audio), 5)]
+
+
+# OpenFold's openfold/utils/kernel/attention_core.py imports its compiled kernel by name (aqlaboratory/openfold#445)
+ATTENTION_CORE = (
+    "import importlib\nfrom functools import reduce\nfrom operator import mul\n\nimport torch\n\n"
+    'attn_core_inplace_cuda = importlib.import_module("attn_core_inplace_cuda")\n'
+)
+
+
+def test_a_module_imported_by_name_at_run_time_is_an_import(tmp_path):
+    """`importlib.import_module("m")` with a string constant is an import like `import m`; a relative name, a
+    computed one or a `package=` is not read."""
+    path = tmp_path / "attention_core.py"
+    path.write_text(ATTENTION_CORE + 'other = importlib.import_module(".ops", package="x")\nimport_module(name)\n')
+    assert "attn_core_inplace_cuda" in project.import_tops(path.read_bytes())
+    found = project.imports_of(str(path))
+    assert [(i.module, i.line) for i in found if i.top not in ("importlib", "functools", "operator", "torch")] == [
+        ("attn_core_inplace_cuda", 7)
+    ]

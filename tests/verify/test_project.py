@@ -1594,3 +1594,24 @@ def test_a_model_folder_s_processor_whose_module_imports_a_missing_module_warns(
     monkeypatch.setattr(project, "_module_findable", findable)
     (models / "image_processing_idefics3.py").write_text(IDEFICS3_IMAGE_PROCESSING.replace("torchvision", "numpy"))
     assert project._processor_needs(configs, root, "2.13.0+cpu") is None
+
+
+def test_a_checkout_whose_setup_py_builds_a_module_never_built_warns(tmp_path, monkeypatch):
+    """aqlaboratory/openfold#445: OpenFold cloned into the working directory, its environment made, `python setup.py
+    install` never run: its CUDAExtension attn_core_inplace_cuda is neither built nor installed."""
+    checkout = tmp_path / "openfold"
+    checkout.mkdir()
+    (checkout / "setup.py").write_text(
+        "from setuptools import setup\nfrom torch.utils.cpp_extension import BuildExtension, CUDAExtension\n"
+        'setup(name="openfold", ext_modules=[CUDAExtension(name="attn_core_inplace_cuda", sources=["a.cu"])],\n'
+        '      cmdclass={"build_ext": BuildExtension})\n'
+    )
+    result = project._unbuilt_checkout(str(tmp_path))
+    assert result.status == WARN
+    assert result.summary.startswith(
+        "openfold/setup.py builds attn_core_inplace_cuda (CUDAExtension), which is neither built in %s nor installed"
+        % checkout
+    )
+    assert "`python -m pip install -v --no-build-isolation .`" in result.hint
+    (checkout / "attn_core_inplace_cuda.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")  # built in place
+    assert project._unbuilt_checkout(str(tmp_path)) is None
