@@ -927,6 +927,35 @@ def foreign_temp_entries(packages, environ=None, limit=TEMP_ENTRIES):
     return found
 
 
+# The caches a training job fills under the home folder, and the variable that moves each (huggingface_hub's and
+# datasets' constants: HF_HOME, HF_DATASETS_CACHE; torch.hub's get_dir: TORCH_HOME; all of them follow
+# XDG_CACHE_HOME). A full home disk under datasets' Arrow writer says only "No space left on device"
+# (hiyouga/LLaMA-Factory#275, fixed with HF_DATASETS_CACHE on the data disk).
+HOME_CACHES = (
+    ("huggingface", "HF_HOME", "Hugging Face models and datasets; HF_DATASETS_CACHE moves the datasets alone"),
+    ("torch", "TORCH_HOME", "torch.hub and torchvision weights"),
+)
+
+
+def _home_caches_fix(place, environ=None):
+    """The fix for a full file system holding the home folder `place`: move the caches there (HOME_CACHES) to a
+    larger disk with their variables; None when `place` is not the home folder."""
+    environ = os.environ if environ is None else environ
+    home = environ.get("HOME") or os.path.expanduser("~")
+    if os.path.abspath(place) != os.path.abspath(home):
+        return None
+    cache = environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    moves = []
+    for name, variable, what in HOME_CACHES:
+        now = os.path.join(cache, name)
+        now = ", now %s" % now if os.path.isdir(now) else ""
+        moves.append("`export %s=/path/on/a/larger/disk/%s` (%s%s)" % (variable, name, what, now))
+    return (
+        "the caches under %s live on it: point them at a larger disk, %s, or XDG_CACHE_HOME for all of them; or free "
+        "space on it (old checkpoints, logs, caches)" % (cache, "; ".join(moves))
+    )
+
+
 def fullest_disk(environ=None):
     """Return (path, free bytes) of the fullest of the places a job writes to: TMPDIR as set (tempfile would fall
     back to /tmp when it cannot write there, hiding a full one), HOME (its caches), the current directory
@@ -1282,7 +1311,8 @@ def problems(system):
                 ),
                 "free space or point TMPDIR at a larger disk"
                 if system.tempdir == temp_root()
-                else "free space on it (old checkpoints, logs, caches) or write to a larger disk",
+                else _home_caches_fix(system.tempdir)
+                or "free space on it (old checkpoints, logs, caches) or write to a larger disk",
             )
         )
     for code in system.code_dirs:

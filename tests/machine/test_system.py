@@ -369,6 +369,27 @@ def test_a_full_volume_mounted_in_the_working_directory_is_the_fullest_place(tmp
     assert found.fix.startswith("free space on it (old checkpoints")
 
 
+def test_a_full_home_disk_names_the_caches_on_it_and_their_variables(tmp_path, monkeypatch):
+    """hiyouga/LLaMA-Factory#275: datasets wrote its Arrow cache under ~/.cache/huggingface on a small system disk
+    ("OSError: [Errno 28] No space left on device") while the data disk had 200 GB; HF_DATASETS_CACHE on the data
+    disk fixed it."""
+    from diagnosis_facts import make_system
+
+    home = tmp_path / "home"
+    (home / ".cache" / "huggingface").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    (found,) = [
+        p
+        for p in system.problems(make_system(tempdir=str(home), disk_free_bytes=6 << 20))
+        if "file system holding" in p.what
+    ]
+    assert found.fix.startswith("the caches under %s live on it: point them at a larger disk" % (home / ".cache"))
+    assert "`export HF_HOME=/path/on/a/larger/disk/huggingface` (Hugging Face models and datasets; " in found.fix
+    assert "HF_DATASETS_CACHE moves the datasets alone, now %s)" % (home / ".cache" / "huggingface") in found.fix
+    assert "`export TORCH_HOME=/path/on/a/larger/disk/torch` (torch.hub and torchvision weights)" in found.fix
+
+
 def test_temporary_files_go_to_the_variable_set_else_tmp_even_when_it_is_full(monkeypatch):
     """pytorch/pytorch#2046: TMPDIR unset and /tmp full, gcc fails with "No space left on device" in /tmp; tempfile's
     gettempdir() cannot write there and falls back to the working directory, so it would hide the full disk."""
