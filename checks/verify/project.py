@@ -867,6 +867,55 @@ def _hub_dependency_missing(torch, repos):
     return None
 
 
+def _hub_names_shadowed(torch, repos, found):
+    """A FAIL when a torch.hub repository the code loads is in torch.hub's cache and a top-level module or package of
+    that repository has the name of one of the project's own modules that the project imports: torch.hub puts the
+    repository's folder first on sys.path and runs its hubconf.py, whose `from utils.datasets import ...` then finds
+    the project's `utils` already imported ("No module named 'utils.datasets'; 'utils' is not a package";
+    ultralytics/yolov5#6048, fixed by renaming the project's utils.py)."""
+    hub_dir = _hub_dir(torch) if repos and found.local_imports else None
+    if hub_dir is None:
+        return None
+    imported = {}
+    for item in found.local_imports:
+        imported.setdefault(item.top, item)
+    for repo, where in repos:
+        for folder, _ in project_facts._hubconfs(hub_dir, repo):
+            try:
+                names = sorted(os.listdir(folder))[: project_facts.MAX_ENTRIES]
+            except OSError:
+                continue
+            theirs = {n[:-3] if n.endswith(".py") else n for n in names if n.endswith(".py") or "." not in n}
+            for top in sorted(set(imported) & theirs - {"hubconf"}):
+                item = imported[top]
+                mine = next(
+                    (
+                        p
+                        for p in (os.path.join(found.root, top + ".py"), os.path.join(found.root, top))
+                        if os.path.exists(p)
+                    ),
+                    None,
+                )
+                if mine is None:
+                    continue
+                return Result(
+                    name="project",
+                    status=FAIL,
+                    summary="%s imports the project's own %s (%s), and the torch.hub repository %s it loads (%s) has a "
+                    "top-level %s of its own (%s): Python reuses the module already imported, so the repository's "
+                    "imports from its %s fail (\"No module named '%s.…'%s\")"
+                    % (item.where(), top, os.path.relpath(mine, found.root), repo, where, top, folder, top, top,
+                       "; '%s' is not a package" % top if mine.endswith(".py") else ""),
+                    expected="no project module named like the repository's",
+                    actual="%s in both" % top,
+                    hint="rename the project's %s (and its imports), e.g. to %s_%s, so that the repository's %s is "
+                    "the one imported" % (os.path.relpath(mine, found.root), os.path.basename(found.root) or "my", top,
+                                          top),
+                    data={"fact": "%s: %s and %s" % (top, mine, os.path.join(folder, top))},
+                )  # fmt: skip
+    return None
+
+
 def _hub_entry_lacking(torch, entries):
     """A FAIL when the code calls torch.hub.load(REPO, ENTRY) and torch.hub's cached copy of REPO has no entry point
     ENTRY in its hubconf.py (project_facts.hub_entry_lacking): torch.hub takes the cache as it is ("Using cache
@@ -2141,7 +2190,11 @@ def check_project(ctx):
     foreign = _foreign_temp_folder([m.split(".")[0] for m in done], start + BUDGET[bool(ctx.quick)] + 2.0)
     if foreign is not None:
         return foreign
-    hub = _hub_dependency_missing(ctx.torch, found.hub_repos) or _hub_entry_lacking(ctx.torch, found.hub_entries)
+    hub = (
+        _hub_dependency_missing(ctx.torch, found.hub_repos)
+        or _hub_entry_lacking(ctx.torch, found.hub_entries)
+        or _hub_names_shadowed(ctx.torch, found.hub_repos, found)
+    )
     if hub is not None:
         return hub
     shadow = _shadowed_package(found.root)

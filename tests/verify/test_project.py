@@ -1615,3 +1615,38 @@ def test_a_checkout_whose_setup_py_builds_a_module_never_built_warns(tmp_path, m
     assert "`python -m pip install -v --no-build-isolation .`" in result.hint
     (checkout / "attn_core_inplace_cuda.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")  # built in place
     assert project._unbuilt_checkout(str(tmp_path)) is None
+
+
+def test_a_project_module_named_like_a_cached_hub_repository_s_package_fails(tmp_path, monkeypatch):
+    """ultralytics/yolov5#6048: the project's own utils.py, imported before torch.hub.load('ultralytics/yolov5',
+    ...), takes the name of YOLOv5's utils package ("No module named 'utils.datasets'; 'utils' is not a package");
+    renaming utils.py fixed it."""
+    from checks.machine import project as project_facts
+
+    hub_dir = tmp_path / "hub"
+    repo = hub_dir / "ultralytics_yolov5_master"
+    (repo / "utils").mkdir(parents=True)
+    (repo / "utils" / "__init__.py").write_text("")
+    (repo / "hubconf.py").write_text("from utils.datasets import exif_transpose, letterbox\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "utils.py").write_text("def draw(x):\n    return x\n")
+    (work / "detect_app.py").write_text(
+        "import torch\nimport numpy\nfrom utils import draw\n\n"
+        "model = torch.hub.load('ultralytics/yolov5', 'yolov5s')\n"
+    )
+    found = project_facts.scan(str(work), ignore=("torch", "torchvision", "torchaudio"))
+    torch = SimpleNamespace(hub=SimpleNamespace(get_dir=lambda: str(hub_dir)))
+    result = project._hub_names_shadowed(torch, found.hub_repos, found)
+    assert result.status == FAIL
+    assert result.summary.startswith(
+        "detect_app.py:3 imports the project's own utils (utils.py), and the torch.hub repository ultralytics/yolov5 "
+        "it loads (detect_app.py:5) has a top-level utils of its own"
+    )
+    assert "'utils' is not a package" in result.summary and result.hint.startswith("rename the project's utils.py")
+    (work / "utils.py").rename(work / "helpers.py")
+    (work / "detect_app.py").write_text(
+        "import torch\nfrom helpers import draw\n\nmodel = torch.hub.load('ultralytics/yolov5', 'yolov5s')\n"
+    )
+    found = project_facts.scan(str(work), ignore=("torch", "torchvision", "torchaudio"))
+    assert project._hub_names_shadowed(torch, found.hub_repos, found) is None
