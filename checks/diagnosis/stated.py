@@ -7,6 +7,7 @@ statement decides only where the installed release does not meet it, so a text t
 blamed.
 """
 
+import os
 import re
 import sys
 
@@ -93,6 +94,39 @@ def below_spec(bound, strict):
     parts = list(_numbers(bound))
     parts[-1] += 1
     return "<%s" % ".".join(map(str, parts))
+
+
+def floor_elsewhere(name, spec, installed, skip=()):
+    """(distribution, version, floor, where) of an installed distribution (`installed`: requirements.pip_installed's
+    answer) other than those in `skip` that needs `name` at a release `spec` (`<X`) excludes: its Requires-Dist
+    lower bound on `name`, or the `<name>_minimum_version = "X"` its package's __init__.py sets (OpenMMLab's
+    packages check mmcv so: mmdet 2.13's mmcv_minimum_version = '1.3.2', which "mmcv<1.3" would break;
+    open-mmlab/mmpose#748). None when none does."""
+    below = _numbers(spec.lstrip("<"))
+    wanted = re.sub(r"[-_.]+", "-", name).lower()
+    required = re.compile(
+        r"(?im)^Requires-Dist:\s*%s\s*\(?[^;\n]*?>=\s*([\d.]+)" % re.escape(name).replace("\\-", "[-_.]")
+    )
+    stated = re.compile(r"(?m)^%s_minimum_version\s*=\s*['\"]([\d.]+)['\"]" % re.escape(name.replace("-", "_")))
+    for project, (version, metadata) in sorted(installed.items()):
+        if project == wanted or project in {re.sub(r"[-_.]+", "-", s).lower() for s in skip}:
+            continue
+        for path, pattern in (
+            (metadata, required),
+            (
+                os.path.join(os.path.dirname(os.path.dirname(metadata)), project.replace("-", "_"), "__init__.py"),
+                stated,
+            ),
+        ):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    found = pattern.search(handle.read(1 << 16))
+            except OSError:
+                continue
+            if found and _numbers(found.group(1)) >= below:
+                where = os.path.basename(path) if path == metadata else "%s/__init__.py" % project.replace("-", "_")
+                return project, version, found.group(1), where
+    return None
 
 
 def _numbers(version):
@@ -201,6 +235,13 @@ def _above_bound(parts, block):
                 have,
                 raiser,
             )
+        other = floor_elsewhere(name, spec, installed, skip=(raiser or "",))
+        if raiser and raiser != name and other is not None:  # the way down breaks another: only the way up is left
+            fix = (
+                "upgrade %s to a release that supports %s %s (`python -m pip install -U %s`); a %s older than %s "
+                "would break %s %s, which needs %s>=%s (%s)" % (raiser, name, have, raiser, name, spec.lstrip("<"),
+                                                                other[0], other[1], name, other[2], other[3])
+            )  # fmt: skip
         return Cause(
             meaning="%s%s needs %s %s (its message says so); %s %s is installed"
             % (raiser or "the code that failed", " %s" % made if made else "", name, spec, name, have),

@@ -166,3 +166,33 @@ def test_an_installed_release_above_a_stated_upper_bound_offers_both_ways(tmp_pa
         'install numpy <2.1: `python -m pip install "numpy<2.1"`, or upgrade numba to a release that supports numpy '
         "2.1.3 (`python -m pip install -U numba`)"
     )
+
+
+@pytest.mark.parametrize("floor, where", [(None, None), ("1.3.2", "init"), ("1.3.2", "metadata"), ("1.2.0", "init")])
+def test_the_way_down_is_not_offered_where_it_breaks_another_installed_package(tmp_path, monkeypatch, floor, where):
+    """open-mmlab/mmpose#748: mmpose 0.12.0 accepts only mmcv<1.3 ("MMCV==1.3.7 is used but incompatible. Please
+    install mmcv>=1.1.3, <1.3."), while mmdet 2.13.0 beside it needs mmcv>=1.3.2 (its __init__.py sets
+    mmcv_minimum_version = '1.3.2'): installing mmcv<1.3 breaks mmdet, so the fix is mmpose's upgrade."""
+    prefix, packages = site(tmp_path)
+    _installed(packages, ("mmcv", "1.3.7"), ("mmpose", "0.12.0"), ("mmdet", "2.13.0"))
+    if where == "init":
+        (packages / "mmdet").mkdir()
+        (packages / "mmdet" / "__init__.py").write_text(
+            "import mmcv\n\nmmcv_minimum_version = '%s'\nmmcv_maximum_version = '1.4.0'\n" % floor
+        )
+    elif where == "metadata":
+        with open(packages / "mmdet-2.13.0.dist-info" / "METADATA", "a") as handle:
+            handle.write("Requires-Dist: mmcv (>=%s)\n" % floor)
+    monkeypatch.syspath_prepend(str(packages))
+    text = (
+        'File "%s/mmpose/__init__.py", line 22, in <module>\n    assert (mmcv_version >= digit_version(mmcv_min'
+        "imum_version)\nAssertionError: MMCV==1.3.7 is used but incompatible. Please install mmcv<1.3.\n" % packages
+    )
+    cause = diagnosis.explain(text, facts_for(monkeypatch, prefix, [packages]))
+    assert cause.rule == "stated"
+    if floor is None or floor < "1.3":
+        assert cause.fix.startswith('install mmcv <1.3: `python -m pip install "mmcv<1.3"`')
+        return
+    assert cause.fix.startswith("upgrade mmpose to a release that supports mmcv 1.3.7 (`python -m pip install -U")
+    assert "a mmcv older than 1.3 would break mmdet 2.13.0, which needs mmcv>=1.3.2" in cause.fix
+    assert "mmcv<1.3" not in cause.fix
