@@ -577,9 +577,9 @@ def test_a_numpy_that_fits_decides_nothing(tmp_path, monkeypatch):
     assert "numpy" not in cause.fact
 
 
-def test_torch_missing_here_but_in_another_conda_environment(tmp_path, monkeypatch):
-    """A notebook whose kernel is another Python: `No module named 'torch'` while the conda environment conda
-    records in ~/.conda/environments.txt has it."""
+def _torch_in_a_conda_environment(tmp_path, monkeypatch):
+    """(the conda environment ~/.conda/environments.txt records, which holds torch 2.0.1; the Facts of a bare Python
+    without torch, whose working directory is `tmp_path`)."""
     home = tmp_path / "home"
     other = home / "miniconda3" / "envs" / "ml"
     torch_dir = other / "lib" / "python3.10" / "site-packages" / "torch"
@@ -595,9 +595,14 @@ def test_torch_missing_here_but_in_another_conda_environment(tmp_path, monkeypat
     prefix = tmp_path / "bare"
     packages = prefix / "lib" / "python3.10" / "site-packages"
     packages.mkdir(parents=True)
-    cause = diagnosis.explain(
-        "ModuleNotFoundError: No module named 'torch'", facts_for(monkeypatch, prefix, [packages])
-    )
+    return other, facts_for(monkeypatch, prefix, [packages])
+
+
+def test_torch_missing_here_but_in_another_conda_environment(tmp_path, monkeypatch):
+    """A notebook whose kernel is another Python: `No module named 'torch'` while the conda environment conda
+    records in ~/.conda/environments.txt has it."""
+    other, found = _torch_in_a_conda_environment(tmp_path, monkeypatch)
+    cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
     assert cause.rule == "elsewhere"
     assert "but it is in another environment on this machine: %s (conda, torch 2.0.1)" % other in cause.meaning
     assert "`%s -m ...`" % (other / "bin" / "python") in cause.fix and "conda activate ml" in cause.fix
@@ -608,21 +613,8 @@ def test_torch_installed_by_a_pip_of_another_python_names_the_pip(tmp_path, monk
     the pip on PATH installs into, not the one the python on PATH runs; the fix installs with `python -m pip`."""
     import dataclasses
 
-    home = tmp_path / "home"
-    other = home / "miniconda3" / "envs" / "ml"
-    torch_dir = other / "lib" / "python3.10" / "site-packages" / "torch"
-    torch_dir.mkdir(parents=True)
-    (torch_dir / "__init__.py").write_text("")
-    (other / "bin").mkdir()
-    (other / "bin" / "python").write_text("")
-    (home / ".conda").mkdir()
-    (home / ".conda" / "environments.txt").write_text("%s\n" % other)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    prefix = tmp_path / "bare"
-    packages = prefix / "lib" / "python3.10" / "site-packages"
-    packages.mkdir(parents=True)
-    found = facts_for(monkeypatch, prefix, [packages])
+    other, found = _torch_in_a_conda_environment(tmp_path, monkeypatch)
+    home, prefix = tmp_path / "home", tmp_path / "bare"
     apart = ("pip", str(home / ".local" / "bin" / "pip"), str(other / "bin" / "python"), str(prefix / "bin" / "python"))
     found = dataclasses.replace(found, provenance=dataclasses.replace(found.provenance, pip_apart=apart))
     cause = diagnosis.explain("ModuleNotFoundError: No module named 'torch'", found)
