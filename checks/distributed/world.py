@@ -154,17 +154,28 @@ class Session:
         """Stop the run: post this rank's failure; rank 0 names who did not answer, prints, writes; exit 1."""
         if not self._ending.acquire(blocking=False):
             threading.Event().wait()  # another thread of this rank is already ending the run
-        try:
-            self.op("set", "why/%d" % self.rank, why)
-            self.op("add", "down/%d" % self.rank, 1)
-        except Exception:
-            pass  # the store went with rank 0 (srun or manual launch): nobody is left to tell
+
+        def post():
+            try:
+                self.op("set", "why/%d" % self.rank, why)
+                self.op("add", "down/%d" % self.rank, 1)
+            except Exception:
+                pass  # the store went with rank 0 (srun or manual launch): nobody is left to tell
+            if self.rank != 0:
+                try:  # stay until rank 0 has read every rank's state
+                    self.store.wait(["over"], rendezvous.timeout_of(self.grace + 2))
+                except Exception:
+                    pass
+
         if self.rank != 0:
             print("dist: rank %d %s (in %s)" % (self.rank, why, phase), file=sys.stderr, flush=True)
-            try:  # stay until rank 0 has read every rank's state
-                self.store.wait(["over"], rendezvous.timeout_of(self.grace + 2))
-            except Exception:
-                pass
+        # A store call is bounded by its own timeout only while its host answers: a client of a store whose host
+        # is gone can stay in the call (a torch 2.0.1 rank, its torchrun killed, was still running 20 minutes later
+        # with a thread spinning), so the calls run in a thread this rank stops waiting for.
+        poster = threading.Thread(target=post, name="dist-end", daemon=True)
+        poster.start()
+        poster.join(self.grace + 5)
+        if self.rank != 0:
             os._exit(EXIT_FAILED)
         others = self.others()
         summary, actual = dm.describe_failure("rank 0 " + why, *others, backend=self.backend)

@@ -285,6 +285,33 @@ def test_a_store_that_stops_answering_ends_the_step_in_a_line():
         session.op("set", "why/0", "x")
 
 
+def test_a_rank_ending_the_run_leaves_even_when_its_store_call_never_returns(monkeypatch):
+    """A rank whose torchrun was killed (SIGTERM from PR_SET_PDEATHSIG) posts its failure to a store whose host is
+    gone; torch 2.0.1's client can stay in that call (seen in CI: a rank still running 20 minutes later, one thread
+    spinning). end() stops waiting for the store after the grace period and exits."""
+    args = SimpleNamespace(quick=True, timeout=30.0, json=None)
+    session = world.Session(None, args, dict(MANUAL, rank=1, local_rank=1), "cpu", "gloo", None)
+    session.store, session.grace = _FrozenStore(), 0.1
+    session.store.frozen.set()
+    exits = []
+
+    def leave(code):  # the real one ends the process
+        exits.append(code)
+        raise _Ended
+
+    def ending():
+        with pytest.raises(_Ended):
+            session.end("all-reduce", "stopped by SIGTERM")
+
+    monkeypatch.setattr(world.os, "_exit", leave)
+    ender = threading.Thread(target=ending, daemon=True)
+    start = time.monotonic()
+    ender.start()
+    ender.join(30)
+    assert not ender.is_alive() and exits == [world.EXIT_FAILED]
+    assert time.monotonic() - start < 20
+
+
 def test_the_fix_for_a_silent_store_fits_the_torch_release():
     """Before torch 2.4 one client stopped mid-request stalls the store for all: look for a stopped rank; from 2.4
     the libuv server serves the others, so the store's host itself is the suspect."""
