@@ -228,7 +228,14 @@ class Session:
     def leave(self):
         """After the last step: a barrier, tear the groups down, and let rank 0 (maybe hosting the store) go last."""
         self.torch.distributed.barrier(group=self.ctrl)
-        self.torch.distributed.destroy_process_group()
+        # torch 2.0.1's gloo teardown can stay in destroy_process_group() after the barrier has passed (CI: rank 0 of
+        # `dist --nproc 2`, its main thread there 8 minutes after rank 1 had left, py-spy's dump): every rank has
+        # passed, so the teardown is given the grace period and then left to the process's exit
+        teardown = threading.Thread(
+            target=self.torch.distributed.destroy_process_group, name="dist-teardown", daemon=True
+        )
+        teardown.start()
+        teardown.join(self.grace)
         self.op("add", "left", 1)
         deadline = time.monotonic() + self.grace
         while self.rank == 0 and self.op("add", "left", 0) < self.world and time.monotonic() < deadline:
